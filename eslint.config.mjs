@@ -1,0 +1,46 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bench/.cache/**', 'examples/**/*.slice/**', '.vscode-test/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    // Layers: the core is pure TypeScript; it never reaches the editor, protocols or other layers.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['vscode', '@vscode/*', 'vscode-languageserver*', 'vscode-languageclient*'], message: 'src/core must not import editor or protocol packages.' },
+            { group: ['**/extension/**', '**/debugAdapter/**', '**/cli/**', '**/languageServer/**'], message: 'src/core must not import outer layers.' },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'No wall clock in the core: take a Clock.' },
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'No wall clock in the core: take a Clock.' },
+        { selector: "CallExpression[callee.object.name='performance'][callee.property.name='now']", message: 'No wall clock in the core: take a Clock.' },
+      ],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'No global RNG: use a stream from core/random.' }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: { 'no-console': 'error' },
+  },
+  {
+    files: ['scripts/**/*.mjs', 'bench/**/*.ts', 'examples/**/*.ts'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+);

@@ -1,0 +1,84 @@
+import { UserError } from '../errors';
+import type { EventRecord, FeatureMap } from './types';
+
+/** Parses and checks one line of events.jsonl; errors name file:line and the field. */
+export function parseEventLine(text: string, file: string, line: number): EventRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    if (text.trim() === '') throw new UserError('blank line', { file, line }, 'Every line of events.jsonl must hold one event; remove the blank line.');
+    const reason = (e as Error).message;
+    const hint = /\bNaN\b|Infinity/.test(text)
+      ? 'NaN and Infinity are not valid JSON numbers: write null for a missing value, or fix the producer.'
+      : 'Each line must be one complete JSON object.';
+    throw new UserError(`malformed JSON: ${reason}`, { file, line }, hint);
+  }
+  return checkEvent(value, file, line);
+}
+
+function fail(file: string, line: number, field: string, message: string, hint?: string): never {
+  throw new UserError(message, { file, line, field }, hint);
+}
+
+/** Checks the shape of an event record; the cheap checks run on every replayed event. */
+export function checkEvent(value: unknown, file: string, line: number): EventRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, line, '(line)', 'an event must be a JSON object');
+  const e = value as Record<string, unknown>;
+  if (typeof e['id'] !== 'string' || e['id'] === '') fail(file, line, 'id', 'missing or non-string "id"');
+  if (typeof e['t'] !== 'string' || Number.isNaN(Date.parse(e['t']))) fail(file, line, 't', `"t" must be an ISO-8601 timestamp, got ${JSON.stringify(e['t'])}`);
+  if (typeof e['user'] !== 'string') fail(file, line, 'user', 'missing or non-string "user"');
+  const cands = e['candidates'];
+  if (!Array.isArray(cands)) fail(file, line, 'candidates', '"candidates" must be an array');
+  for (let i = 0; i < cands.length; i++) {
+    const c = cands[i] as Record<string, unknown> | null;
+    if (typeof c !== 'object' || c === null || typeof c['item'] !== 'string') fail(file, line, `candidates[${i}].item`, 'each candidate needs a string "item"');
+    const s = c['score'];
+    if (s !== undefined && s !== null && (typeof s !== 'number' || !Number.isFinite(s))) fail(file, line, `candidates[${i}].score`, `score must be a finite number, got ${String(s)}`);
+    if (c['features'] !== undefined) checkFeatures(c['features'], file, line, `candidates[${i}].features`);
+  }
+  const served = e['served'];
+  if (!Array.isArray(served) || served.some((x) => typeof x !== 'string')) fail(file, line, 'served', '"served" must be an array of item ids');
+  if (e['context'] !== undefined) checkFeatures(e['context'], file, line, 'context');
+  const outcome = e['outcome'] as Record<string, unknown> | undefined;
+  if (outcome !== undefined && (typeof outcome !== 'object' || outcome === null || (outcome['clicks'] !== undefined && !Array.isArray(outcome['clicks'])))) {
+    fail(file, line, 'outcome.clicks', '"outcome.clicks" must be an array of item ids');
+  }
+  return e as unknown as EventRecord;
+}
+
+/** Feature values are numbers (finite), strings, booleans or null. */
+export function checkFeatures(value: unknown, file: string, line: number, field: string): asserts value is FeatureMap {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, line, field, `"${field}" must be an object of feature values`);
+  for (const key in value as Record<string, unknown>) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) fail(file, line, `${field}.${key}`, `feature value is ${v}`, 'Features must be finite numbers; write null for a missing value.');
+    } else if (v !== null && typeof v !== 'string' && typeof v !== 'boolean') {
+      fail(file, line, `${field}.${key}`, `feature value must be a number, string, boolean or null, got ${JSON.stringify(v)}`);
+    }
+  }
+}
+
+/** Reads a small JSONL file of records with a string `id` (items, users). */
+export function parseRecords<T extends { id: string }>(text: string, file: string, kind: string): T[] {
+  const out: T[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] ?? '';
+    if (raw.trim() === '') continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch (e) {
+      throw new UserError(`malformed JSON: ${(e as Error).message}`, { file, line: i + 1 }, `Each line must be one ${kind} object.`);
+    }
+    if (typeof v !== 'object' || v === null || typeof (v as { id?: unknown }).id !== 'string') {
+      throw new UserError(`each ${kind} needs a string "id"`, { file, line: i + 1, field: 'id' });
+    }
+    const rec = v as Record<string, unknown>;
+    if (rec['features'] !== undefined) checkFeatures(rec['features'], file, i + 1, 'features');
+    out.push(v as T);
+  }
+  return out;
+}

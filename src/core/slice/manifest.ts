@@ -1,0 +1,38 @@
+import Ajv from 'ajv';
+import { UserError } from '../errors';
+import { MANIFEST_SCHEMA } from './manifestSchema';
+import { isAbsolute, normalize, resolve, relative, sep } from 'node:path';
+import type { SliceManifest } from './types';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSchema = ajv.compile(MANIFEST_SCHEMA);
+
+/** Validates a parsed manifest; the error names the field and what was expected. */
+export function validateManifest(value: unknown, file: string): SliceManifest {
+  if (!validateSchema(value)) {
+    const errs = validateSchema.errors ?? [];
+    const first = errs[0];
+    const field = first ? describePath(first.instancePath, first.params) : '(root)';
+    const lines = errs.slice(0, 5).map((e) => `${describePath(e.instancePath, e.params)}: ${e.message ?? 'invalid'}`);
+    throw new UserError(`manifest is invalid — ${lines.join('; ')}`, { file, field }, 'Fix the field in slice.json (see docs/slice-format.md), or re-freeze the slice.');
+  }
+  const m = value as unknown as SliceManifest;
+  for (const f of m.files) checkInside(f.path, file);
+  return m;
+}
+
+function describePath(instancePath: string, params: Record<string, unknown>): string {
+  const base = instancePath.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+  const missing = params['missingProperty'];
+  return typeof missing === 'string' ? (base === '(root)' ? missing : `${base}.${missing}`) : base;
+}
+
+/** A manifest path must stay inside the slice folder: relative, no `..` escape. */
+export function checkInside(path: string, manifestFile: string): void {
+  const bad = isAbsolute(path) || path.includes('\0') || normalize(path).split(/[\\/]/).includes('..');
+  const root = resolve('/slice');
+  const rel = relative(root, resolve(root, path));
+  if (bad || rel.startsWith('..') || rel.split(sep).includes('..')) {
+    throw new UserError(`path "${path}" escapes the slice folder`, { file: manifestFile, field: 'files' }, 'Manifest paths must be relative to the slice folder, e.g. "events.jsonl".');
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * JSON Schema of `slice.json`. This object is the source of truth; the build writes it to
+ * `schemas/slice.schema.json`, which VS Code uses through `contributes.jsonValidation`.
+ */
+const versionRef = {
+  type: 'object',
+  required: ['name', 'version'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    version: { type: 'string', minLength: 1 },
+    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+  },
+  additionalProperties: false,
+} as const;
+
+const featureTypes = {
+  type: 'object',
+  additionalProperties: { enum: ['number', 'string', 'boolean'] },
+} as const;
+
+const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$' } as const;
+
+export const MANIFEST_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://recreplay.dev/schemas/slice.schema.json',
+  title: 'RecReplay slice manifest (recreplay.slice/1)',
+  type: 'object',
+  required: ['format', 'name', 'description', 'frozenAt', 'source', 'clock', 'seed', 'versions', 'schema', 'files', 'redaction', 'faults'],
+  properties: {
+    format: { const: 'recreplay.slice/1', description: 'Slice format identifier.' },
+    name: { type: 'string', minLength: 1, description: 'Short name of the slice.' },
+    description: { type: 'string', description: 'What fault or window the slice holds.' },
+    frozenAt: { ...isoTime, description: 'When the slice was frozen (ISO-8601).' },
+    source: {
+      type: 'object',
+      required: ['kind'],
+      properties: {
+        kind: { enum: ['logs', 'synthetic', 'hybrid'] },
+        query: { type: 'string' },
+        window: { type: 'object', required: ['from', 'to'], properties: { from: isoTime, to: isoTime } },
+        generator: { type: 'string' },
+        fittedFrom: { type: 'string' },
+      },
+    },
+    clock: {
+      type: 'object',
+      required: ['start', 'timezone'],
+      properties: { start: isoTime, timezone: { type: 'string', minLength: 1 } },
+    },
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'Seed of every random stream in a replay.' },
+    versions: {
+      type: 'object',
+      properties: { model: versionRef, preprocessing: versionRef, featurePipeline: versionRef, code: versionRef },
+      additionalProperties: versionRef,
+    },
+    schema: {
+      type: 'object',
+      required: ['user', 'item', 'context', 'candidate'],
+      properties: { user: featureTypes, item: featureTypes, context: featureTypes, candidate: featureTypes },
+    },
+    files: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['path', 'sha256', 'bytes'],
+        properties: {
+          path: { type: 'string', minLength: 1, description: 'Relative path inside the slice folder.' },
+          sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+          bytes: { type: 'integer', minimum: 0 },
+          records: { type: 'integer', minimum: 0 },
+          chunks: {
+            type: 'object',
+            required: ['size', 'sha256'],
+            properties: {
+              size: { type: 'integer', minimum: 1024 },
+              sha256: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+            },
+          },
+        },
+      },
+    },
+    redaction: {
+      type: 'object',
+      required: ['identifiers', 'dropped'],
+      properties: { identifiers: { type: 'string' }, dropped: { type: 'array', items: { type: 'string' } } },
+    },
+    faults: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['kind', 'event'],
+        properties: { kind: { type: 'string' }, event: { type: 'string' }, note: { type: 'string' } },
+      },
+    },
+    pipeline: {
+      type: 'object',
+      required: ['k', 'budgetMs'],
+      properties: {
+        k: { type: 'integer', minimum: 1 },
+        budgetMs: { type: 'number', exclusiveMinimum: 0 },
+        stageBudgetMs: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
+        staleAfterSec: { type: 'number', minimum: 0 },
+        maxPerCategory: { type: 'integer', minimum: 0 },
+      },
+    },
+  },
+} as const;

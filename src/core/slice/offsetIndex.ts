@@ -1,0 +1,94 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Byte offsets of the lines of events.jsonl: offsets[n-1] is where event n starts and
+ * offsets[count] is the end of the data. Float64 holds exact integers up to 2^53, so files
+ * beyond 4 GiB are fine. Cached on disk keyed by the manifest's hash, built once.
+ */
+export class OffsetIndex {
+  constructor(readonly offsets: Float64Array) {}
+
+  get count(): number {
+    return this.offsets.length - 1;
+  }
+
+  /** Byte range [start, end) of event n (1-based), without the newline. */
+  range(n: number): [number, number] {
+    const start = this.offsets[n - 1];
+    const next = this.offsets[n];
+    if (start === undefined || next === undefined) throw new RangeError(`event ${n} is outside 1..${this.count}`);
+    return [start, next - 1];
+  }
+}
+
+/** Incrementally collects line offsets from consecutive buffers of a file. */
+export class OffsetCollector {
+  private list: number[] = [0];
+  private chunks: Float64Array[] = [];
+  private lastEnd = 0;
+
+  /** Feeds the next buffer, which starts at byte `base` of the file. */
+  feed(buf: Buffer, base: number): void {
+    let i = buf.indexOf(10);
+    while (i !== -1) {
+      this.list.push(base + i + 1);
+      if (this.list.length >= 65536) {
+        this.chunks.push(Float64Array.from(this.list));
+        this.list = [];
+      }
+      i = buf.indexOf(10, i + 1);
+    }
+    this.lastEnd = base + buf.length;
+  }
+
+  /** The finished index; a last line without a trailing newline still counts. */
+  finish(): OffsetIndex {
+    const tailStart = this.list.length ? this.list[this.list.length - 1] : this.chunks[this.chunks.length - 1]?.at(-1);
+    if (tailStart !== undefined && this.lastEnd > tailStart) this.list.push(this.lastEnd + 1);
+    const total = this.chunks.reduce((s, c) => s + c.length, 0) + this.list.length;
+    const out = new Float64Array(total);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    out.set(this.list, o);
+    return new OffsetIndex(out);
+  }
+}
+
+/** Where indexes are cached: $RECREPLAY_CACHE_DIR, else $XDG_CACHE_HOME/recreplay, else ~/.cache/recreplay. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['RECREPLAY_CACHE_DIR']) return env['RECREPLAY_CACHE_DIR'];
+  const base = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
+  return join(base, 'recreplay');
+}
+
+function indexPath(manifestSha: string, dir: string): string {
+  return join(dir, `index-${manifestSha}.f64`);
+}
+
+/** Loads a cached index for this manifest hash, or undefined. */
+export function loadCachedIndex(manifestSha: string, expectedCount: number, dir = cacheDir()): OffsetIndex | undefined {
+  const p = indexPath(manifestSha, dir);
+  if (!existsSync(p)) return undefined;
+  const buf = readFileSync(p);
+  if (buf.length % 8 !== 0) return undefined;
+  const arr = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+  return arr.length === expectedCount + 1 ? new OffsetIndex(arr) : undefined;
+}
+
+/** Stores an index atomically (temp file + rename); a cache that cannot be written is not an error. */
+export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheDir()): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const p = indexPath(manifestSha, dir);
+    const tmp = `${p}.${process.pid}.tmp`;
+    writeFileSync(tmp, Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength));
+    renameSync(tmp, p);
+  } catch {
+    // A read-only home or full disk only costs a rebuild next time.
+  }
+}

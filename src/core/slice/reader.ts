@@ -1,0 +1,234 @@
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { IntegrityError, UserError } from '../errors';
+import { validateManifest } from './manifest';
+import { checkEvent, parseEventLine, parseRecords } from './events';
+import { digestFile, readFull, sha256 } from './hashing';
+import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
+import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
+
+export interface OpenOptions {
+  /** Replay even when files do not match the manifest (reported, not silent). */
+  force?: boolean;
+  /** Where the offset index is cached (default: cacheDir()). */
+  cacheDir?: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Files whose bytes differ from the manifest, relative to the slice folder. */
+  modified: string[];
+  /** Files listed in the manifest but absent. */
+  missing: string[];
+}
+
+/** An opened slice: manifest, catalogue, users, and event access through the offset index. */
+export class Slice {
+  readonly eventsPath: string;
+  readonly itemById: Map<string, ItemRecord>;
+  readonly userById: Map<string, UserRecord>;
+  private verifiedChunks: Uint8Array;
+  private fd: number | undefined;
+  /** Files found modified so far (with force, replay goes on and reports them). */
+  readonly modified = new Set<string>();
+
+  private constructor(
+    readonly dir: string,
+    readonly manifest: SliceManifest,
+    readonly manifestSha256: string,
+    readonly items: ItemRecord[],
+    readonly users: UserRecord[],
+    readonly index: OffsetIndex,
+    private readonly eventsEntry: FileEntry,
+    private readonly force: boolean,
+  ) {
+    this.eventsPath = join(dir, eventsEntry.path);
+    this.itemById = new Map(items.map((i) => [i.id, i]));
+    this.userById = new Map(users.map((u) => [u.id, u]));
+    this.verifiedChunks = new Uint8Array(eventsEntry.chunks?.sha256.length ?? 0);
+  }
+
+  /** Opens `NAME.slice/`: validates the manifest, checks small files, loads or builds the offset index. */
+  static open(dirArg: string, opts: OpenOptions = {}): Slice {
+    const dir = resolve(dirArg);
+    const manifestPath = join(dir, 'slice.json');
+    if (!existsSync(manifestPath)) {
+      throw new UserError(`no slice.json in ${dir}`, { file: dirArg }, 'Point at a NAME.slice folder (it holds slice.json and events.jsonl).', 'E_NOT_A_SLICE');
+    }
+    const manifestBytes = readFileSync(manifestPath);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(manifestBytes.toString('utf8'));
+    } catch (e) {
+      throw new UserError(`malformed JSON: ${(e as Error).message}`, { file: manifestPath }, 'slice.json must be one JSON object.');
+    }
+    const manifest = validateManifest(raw, manifestPath);
+    const manifestSha = sha256(manifestBytes);
+    const entry = (p: string) => manifest.files.find((f) => f.path === p);
+    const eventsEntry = entry('events.jsonl');
+    if (!eventsEntry) throw new UserError('manifest lists no events.jsonl', { file: manifestPath, field: 'files' }, 'Add events.jsonl to "files" or re-freeze the slice.');
+    const force = opts.force ?? false;
+    const modified: string[] = [];
+    const missing: string[] = [];
+    // Small files are checked whole now; events.jsonl is checked chunk by chunk as it is read.
+    for (const f of manifest.files) {
+      const p = join(dir, f.path);
+      if (!existsSync(p)) {
+        missing.push(f.path);
+        continue;
+      }
+      if (f === eventsEntry) {
+        if (statSync(p).size !== f.bytes || !f.chunks) {
+          if (!f.chunks ? digestFile(p).sha256 !== f.sha256 : true) modified.push(f.path);
+        }
+        continue;
+      }
+      if (sha256(readFileSync(p)) !== f.sha256) modified.push(f.path);
+    }
+    if (missing.length) {
+      throw new UserError(`files listed in the manifest are missing: ${missing.join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
+    }
+    if (modified.length && !force) throw new IntegrityError(modified, dir);
+    const readRecords = <T extends { id: string }>(name: string, kind: string): T[] => {
+      const f = entry(name);
+      return f ? parseRecords<T>(readFileSync(join(dir, f.path), 'utf8'), join(dir, f.path), kind) : [];
+    };
+    const items = readRecords<ItemRecord>('items.jsonl', 'item');
+    const users = readRecords<UserRecord>('users.jsonl', 'user');
+    const eventsPath = join(dir, eventsEntry.path);
+    const dirCache = opts.cacheDir ?? cacheDir();
+    const expected = eventsEntry.records ?? -1;
+    let index = loadCachedIndex(manifestSha, expected, dirCache);
+    let verifiedAll = false;
+    if (!index) {
+      const collector = new OffsetCollector();
+      const digest = digestFile(eventsPath, eventsEntry.chunks?.size, (buf, off) => collector.feed(buf, off));
+      index = collector.finish();
+      verifiedAll = digest.sha256 === eventsEntry.sha256;
+      if (!verifiedAll && !modified.includes(eventsEntry.path)) modified.push(eventsEntry.path);
+      if (modified.length && !force) throw new IntegrityError(modified, dir);
+      if (eventsEntry.records !== undefined && index.count !== eventsEntry.records && !force) {
+        throw new UserError(`events.jsonl has ${index.count} lines but the manifest says ${eventsEntry.records}`, { file: eventsPath }, 'Re-freeze the slice.');
+      }
+      if (verifiedAll) storeIndex(manifestSha, index, dirCache);
+    }
+    if (index.count === 0) throw new UserError('the slice has no events', { file: eventsPath }, 'Freeze a window that holds at least one request.', 'E_EMPTY');
+    const slice = new Slice(dir, manifest, manifestSha, items, users, index, eventsEntry, force);
+    for (const m of modified) slice.modified.add(m);
+    if (verifiedAll) slice.verifiedChunks.fill(1);
+    return slice;
+  }
+
+  get eventCount(): number {
+    return this.index.count;
+  }
+
+  private handle(): number {
+    this.fd ??= openSync(this.eventsPath, 'r');
+    return this.fd;
+  }
+
+  /** Closes the events file. */
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Checks the chunks that cover [start, end) against the manifest the first time they are read. */
+  private ensureVerified(start: number, end: number): void {
+    const chunks = this.eventsEntry.chunks;
+    if (!chunks) return;
+    const first = Math.floor(start / chunks.size);
+    const last = Math.floor(Math.max(start, end - 1) / chunks.size);
+    for (let c = first; c <= last; c++) {
+      if (this.verifiedChunks[c]) continue;
+      const buf = Buffer.allocUnsafe(chunks.size);
+      const n = readFull(this.handle(), buf, c * chunks.size);
+      this.checkChunk(c, buf.subarray(0, n));
+    }
+  }
+
+  private checkChunk(c: number, data: Buffer): void {
+    const expected = this.eventsEntry.chunks?.sha256[c];
+    if (expected === undefined) return;
+    if (createHash('sha256').update(data).digest('hex') !== expected) {
+      this.modified.add(this.eventsEntry.path);
+      if (!this.force) throw new IntegrityError([this.eventsEntry.path], this.dir);
+    }
+    this.verifiedChunks[c] = 1;
+  }
+
+  /** The raw text of event n (1-based) — what the editor shows on line n. */
+  readEventText(n: number): string {
+    const [start, end] = this.index.range(n);
+    this.ensureVerified(start, end);
+    const buf = Buffer.allocUnsafe(end - start);
+    readFull(this.handle(), buf, start);
+    return buf.toString('utf8');
+  }
+
+  /** Event n (1-based), read alone through the offset index. */
+  readEvent(n: number): EventRecord {
+    return parseEventLine(this.readEventText(n), this.eventsPath, n);
+  }
+
+  /**
+   * Events from..to (1-based, inclusive) read sequentially in chunk-aligned blocks, each block
+   * verified as it is first read. The fast path for replay.
+   */
+  *events(from = 1, to = this.eventCount): Generator<EventRecord> {
+    if (from > to) return;
+    const chunkSize = this.eventsEntry.chunks?.size ?? 8 * 1024 * 1024;
+    const startByte = this.index.offsets[from - 1] ?? 0;
+    const endByte = Math.min(this.index.offsets[to] ?? 0, fstatSync(this.handle()).size);
+    let pos = Math.floor(startByte / chunkSize) * chunkSize;
+    const buf = Buffer.allocUnsafe(chunkSize);
+    let tail: Buffer | undefined;
+    let line = from;
+    let skip = startByte - pos;
+    const file = this.eventsPath;
+    while (pos < endByte && line <= to) {
+      const n = readFull(this.handle(), buf, pos);
+      if (n === 0) break;
+      const block = buf.subarray(0, n);
+      const c = pos / chunkSize;
+      if (this.eventsEntry.chunks && !this.verifiedChunks[c]) this.checkChunk(c, block);
+      let s = skip;
+      skip = 0;
+      let nl = block.indexOf(10, s);
+      while (nl !== -1 && line <= to) {
+        let text: string;
+        if (tail) {
+          text = Buffer.concat([tail, block.subarray(0, nl)]).toString('utf8');
+          tail = undefined;
+        } else {
+          text = block.toString('utf8', s, nl);
+        }
+        yield parseEventLine(text, file, line++);
+        s = nl + 1;
+        nl = block.indexOf(10, s);
+      }
+      if (line > to) return;
+      const rest = block.subarray(s);
+      tail = tail ? Buffer.concat([tail, rest]) : Buffer.from(rest);
+      pos += n;
+    }
+    if (tail && tail.length && line <= to) yield parseEventLine(tail.toString('utf8'), file, line);
+  }
+
+  /** Full integrity check of every file in the manifest (reads everything once). */
+  verify(): VerifyReport {
+    const modified: string[] = [];
+    const missing: string[] = [];
+    for (const f of this.manifest.files) {
+      const p = join(this.dir, f.path);
+      if (!existsSync(p)) missing.push(f.path);
+      else if (digestFile(p).sha256 !== f.sha256) modified.push(f.path);
+    }
+    if (!modified.includes(this.eventsEntry.path) && !missing.includes(this.eventsEntry.path)) this.verifiedChunks.fill(1);
+    return { ok: modified.length === 0 && missing.length === 0, modified, missing };
+  }
+}
+
+export { checkEvent };

@@ -1,0 +1,183 @@
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { UserError } from '../errors';
+import { TOOL_NAME, TOOL_VERSION } from '../version';
+import { checkEvent } from './events';
+import { DEFAULT_CHUNK_SIZE, sha256 } from './hashing';
+import { checkInside, validateManifest } from './manifest';
+import { OffsetIndex, storeIndex } from './offsetIndex';
+import { SLICE_FORMAT, type EventRecord, type FeatureType, type FileEntry, type ItemRecord, type SliceManifest, type UserRecord } from './types';
+
+/** What a caller supplies; the writer fills format, files, hashes, counts, clock and defaults. */
+export interface SliceInput {
+  manifest: Omit<SliceManifest, 'format' | 'files' | 'frozenAt' | 'clock' | 'schema' | 'redaction' | 'faults' | 'versions'> &
+    Partial<Pick<SliceManifest, 'clock' | 'schema' | 'redaction' | 'faults' | 'versions'>>;
+  events: Iterable<EventRecord>;
+  items?: ItemRecord[];
+  users?: UserRecord[];
+  /** Extra files under artifacts/ (relative name → content). */
+  artifacts?: Record<string, string | Buffer>;
+}
+
+export interface WriteOptions {
+  /** ISO time of the freeze; taken from the caller because the core has no wall clock. */
+  frozenAt: string;
+  overwrite?: boolean;
+  chunkSize?: number;
+  cacheDir?: string;
+}
+
+/** Streams bytes to a file while computing the whole-file and per-chunk sha256 and line offsets. */
+class HashingFileWriter {
+  private fd: number;
+  private whole = createHash('sha256');
+  private chunk: Hash = createHash('sha256');
+  private inChunk = 0;
+  readonly chunks: string[] = [];
+  bytes = 0;
+  private pending: string[] = [];
+  private pendingLen = 0;
+
+  constructor(
+    path: string,
+    private readonly chunkSize: number,
+  ) {
+    this.fd = openSync(path, 'w');
+  }
+
+  write(text: string): void {
+    this.pending.push(text);
+    this.pendingLen += text.length;
+    if (this.pendingLen > 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (!this.pending.length) return;
+    const buf = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingLen = 0;
+    writeSync(this.fd, buf);
+    this.whole.update(buf);
+    let off = 0;
+    while (off < buf.length) {
+      const take = Math.min(this.chunkSize - this.inChunk, buf.length - off);
+      this.chunk.update(buf.subarray(off, off + take));
+      this.inChunk += take;
+      off += take;
+      if (this.inChunk === this.chunkSize) {
+        this.chunks.push(this.chunk.digest('hex'));
+        this.chunk = createHash('sha256');
+        this.inChunk = 0;
+      }
+    }
+    this.bytes += buf.length;
+  }
+
+  close(): { sha256: string; bytes: number; chunks: string[] } {
+    this.flush();
+    if (this.inChunk > 0) this.chunks.push(this.chunk.digest('hex'));
+    closeSync(this.fd);
+    return { sha256: this.whole.digest('hex'), bytes: this.bytes, chunks: this.chunks };
+  }
+}
+
+function inferType(v: unknown): FeatureType | undefined {
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'boolean';
+  return undefined;
+}
+
+function note(schema: Record<string, FeatureType>, features: Record<string, unknown> | undefined): void {
+  if (!features) return;
+  for (const k in features) {
+    if (schema[k] === undefined) {
+      const t = inferType(features[k]);
+      if (t) schema[k] = t;
+    }
+  }
+}
+
+/**
+ * Writes a slice folder atomically: everything goes to a temp folder beside the target, which
+ * is renamed into place only when complete. Events are validated (shape, finite features,
+ * time order) as they stream through. Returns the path and the manifest written.
+ */
+export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions): { dir: string; manifest: SliceManifest } {
+  const dir = resolve(outDir);
+  if (existsSync(dir) && !opts.overwrite) {
+    throw new UserError(`${dir} already exists`, { file: dir }, 'Choose another name or pass overwrite (--force) to replace it.', 'E_EXISTS');
+  }
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const inferred = { user: {}, item: {}, context: {}, candidate: {} } as SliceManifest['schema'];
+    const files: FileEntry[] = [];
+    const w = new HashingFileWriter(join(tmp, 'events.jsonl'), chunkSize);
+    const offsets: number[] = [0];
+    let count = 0;
+    let lastT = -Infinity;
+    let firstT: string | undefined;
+    let byteLen = 0;
+    for (const ev of input.events) {
+      count++;
+      checkEvent(ev, 'events', count);
+      const t = Date.parse(ev.t);
+      if (t < lastT) throw new UserError(`event ${ev.id} is out of time order (${ev.t} is before the previous event)`, { file: 'events', line: count, field: 't' }, 'Sort events by "t" before freezing.');
+      lastT = t;
+      firstT ??= ev.t;
+      note(inferred.context, ev.context);
+      for (const c of ev.candidates) note(inferred.candidate, c.features);
+      const line = JSON.stringify(ev) + '\n';
+      w.write(line);
+      byteLen += Buffer.byteLength(line);
+      offsets.push(byteLen);
+    }
+    if (count === 0) throw new UserError('no events to freeze', { field: 'events' }, 'A slice needs at least one event.', 'E_EMPTY');
+    const ev = w.close();
+    files.push({ path: 'events.jsonl', sha256: ev.sha256, bytes: ev.bytes, records: count, chunks: { size: chunkSize, sha256: ev.chunks } });
+    const small = (name: string, content: string | Buffer, records?: number) => {
+      checkInside(name, join(dir, 'slice.json'));
+      const p = join(tmp, name);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, content);
+      const bytes = typeof content === 'string' ? Buffer.byteLength(content) : content.length;
+      files.push({ path: name, sha256: sha256(content), bytes, ...(records !== undefined ? { records } : {}) });
+    };
+    const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
+    const items = input.items ?? [];
+    for (const it of items) note(inferred.item, it.features);
+    const users = input.users ?? [];
+    for (const u of users) note(inferred.user, u.features);
+    small('items.jsonl', jsonl(items), items.length);
+    small('users.jsonl', jsonl(users), users.length);
+    for (const [name, content] of Object.entries(input.artifacts ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) small(`artifacts/${name}`, content);
+    const m = input.manifest;
+    const manifest: SliceManifest = {
+      format: SLICE_FORMAT,
+      ...m,
+      frozenAt: opts.frozenAt,
+      clock: m.clock ?? { start: firstT ?? opts.frozenAt, timezone: 'UTC' },
+      versions: { code: { name: TOOL_NAME, version: TOOL_VERSION }, ...(m.versions ?? {}) },
+      schema: m.schema ?? inferred,
+      files,
+      redaction: m.redaction ?? { identifiers: 'as recorded', dropped: [] },
+      faults: m.faults ?? [],
+    };
+    validateManifest(manifest, join(dir, 'slice.json'));
+    const manifestText = JSON.stringify(manifest, null, 2) + '\n';
+    writeFileSync(join(tmp, 'slice.json'), manifestText);
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    // The offset index is built at freeze and cached so the first open never scans the file.
+    storeIndex(sha256(manifestText), new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
+    return { dir, manifest };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

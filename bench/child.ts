@@ -1,0 +1,93 @@
+/**
+ * One measurement in its own process, so peak RSS belongs to that measurement alone.
+ * Usage: node --import tsx bench/child.ts floor|replay|firststop|seek SLICE RANKER
+ */
+import { closeSync, openSync, readSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CACHE } from './slices';
+import { Slice } from '../src/core/slice/reader';
+import { Replayer } from '../src/core/engine/replay';
+import { runHeadless } from '../src/core/engine/run';
+import { loadRanker } from '../src/core/rankers';
+import { streamFor } from '../src/core/random';
+
+const [mode, slicePath, rankerSpec] = process.argv.slice(2) as [string, string, string];
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const rssMB = () => process.resourceUsage().maxRSS / 1024;
+
+/** The floor: read the file in blocks, split lines, JSON.parse each — nothing else. */
+function floor(): Record<string, number> {
+  const path = join(slicePath, 'events.jsonl');
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+  let pos = 0;
+  let tail: Buffer | undefined;
+  let n = 0;
+  const t0 = now();
+  for (;;) {
+    const got = readSync(fd, buf, 0, buf.length, pos);
+    if (got === 0) break;
+    pos += got;
+    const b = buf.subarray(0, got);
+    let s = 0;
+    let nl = b.indexOf(10);
+    while (nl !== -1) {
+      const text = tail ? Buffer.concat([tail, b.subarray(0, nl)]).toString('utf8') : b.toString('utf8', s, nl);
+      tail = undefined;
+      JSON.parse(text);
+      n++;
+      s = nl + 1;
+      nl = b.indexOf(10, s);
+    }
+    tail = Buffer.from(b.subarray(s));
+  }
+  closeSync(fd);
+  const ms = now() - t0;
+  return { events: n, ms, eventsPerSec: (n / ms) * 1000, peakRssMB: rssMB() };
+}
+
+async function replay(): Promise<Record<string, number>> {
+  const traceDir = join(CACHE, `trace-${process.pid}`);
+  const t0 = now();
+  const r = await runHeadless({ slice: slicePath, ranker: rankerSpec, traceDir }, { now: () => new Date().toISOString(), user: 'bench', host: 'bench', cwd: process.cwd() });
+  const ms = now() - t0;
+  // Seek to random events on the replayer that just ran (its checkpoints exist).
+  const rng = streamFor(3, 'bench-seek', slicePath);
+  const times: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const target = 1 + rng.int(r.replayer.eventCount);
+    const s0 = now();
+    await r.replayer.seek(target, 6);
+    times.push(now() - s0);
+  }
+  times.sort((a, b) => a - b);
+  r.replayer.dispose();
+  return {
+    events: r.events,
+    ms,
+    eventsPerSec: (r.events / ms) * 1000,
+    traceBytesPerEvent: r.traceBytes / r.events,
+    seekMedianMs: times[Math.floor(times.length / 2)] as number,
+    seekP99Ms: times[Math.ceil(times.length * 0.99) - 1] as number,
+    peakRssMB: rssMB(),
+  };
+}
+
+/** Open → first stop (event 1 fully executed), with the cached offset index. */
+async function firstStop(): Promise<Record<string, number>> {
+  const t0 = now();
+  const slice = Slice.open(slicePath);
+  const r = new Replayer(slice, { ranker: loadRanker(rankerSpec, { slice }) });
+  r.advance();
+  await r.finishEvent();
+  const ms = now() - t0;
+  r.dispose();
+  return { firstStopMs: ms, peakRssMB: rssMB() };
+}
+
+const run = mode === 'floor' ? async () => floor() : mode === 'replay' ? replay : firstStop;
+run().then((res) => {
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(join(CACHE, `child-${process.pid}.json`), JSON.stringify(res));
+  process.stdout.write(JSON.stringify(res) + '\n');
+});

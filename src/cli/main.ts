@@ -1,0 +1,218 @@
+import { userInfo, hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { UserError, IntegrityError } from '../core/errors';
+import { CancelledError, runHeadless } from '../core/engine/run';
+import { Slice } from '../core/slice/reader';
+import { EXIT } from './exitCodes';
+import { faultLines, fmt, progressBar, table } from './format';
+import { TOOL_VERSION } from '../core/version';
+
+const USAGE = `recreplay ${TOOL_VERSION} — replay recommender slices deterministically
+
+Usage:
+  recreplay info <slice> [--json]           manifest, counts, versions, hash status
+  recreplay verify <slice> [--json]         exit 0 when intact, 4 and the modified file when not
+  recreplay run <slice> [options]           replay a slice and print a summary
+
+Run options:
+  --ranker SPEC     recorded | popularity | linear:PATH | embedding:PATH   (default: recorded)
+  --seed N          seed of every random stream (default: the slice's seed)
+  --trace DIR       write trace.jsonl and run.json to DIR
+  --checkpoint-every K   checkpoint interval in events (default 1000)
+  --force           replay even if the slice's files do not match its manifest
+  --json            print one JSON object instead of the summary
+
+Exit codes: 0 ok · 2 usage · 3 bad input · 4 slice modified · 70 internal error (see docs/cli.md)`;
+
+function host() {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // Containers without a passwd entry still run.
+  }
+  return { now: () => new Date().toISOString(), user, host: hostname(), cwd: process.cwd() };
+}
+
+function usage(msg: string): never {
+  throw new UserError(msg, {}, 'Run `recreplay --help` for usage.', 'E_USAGE');
+}
+
+async function info(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+  const dir = positionals[0] ?? usage('info needs a slice folder');
+  const slice = Slice.open(dir, { force: true });
+  const m = slice.manifest;
+  const status = slice.modified.size ? `modified (${[...slice.modified].join(', ')})` : 'intact (small files verified; events.jsonl checked per chunk as read — `recreplay verify` reads it all)';
+  if (values.json) {
+    console.log(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.users.length, modified: [...slice.modified] }, null, 2));
+    return EXIT.OK;
+  }
+  const versions = Object.entries(m.versions).map(([k, v]) => `${k}=${v?.name}@${v?.version}`).join(', ');
+  console.log(`${m.name} — ${m.description}\n`);
+  console.log(
+    table([
+      ['folder', slice.dir],
+      ['format', m.format],
+      ['source', `${m.source.kind}${m.source.generator ? ` (${m.source.generator})` : ''}${m.source.query ? ` — ${m.source.query}` : ''}`],
+      ['frozen at', m.frozenAt],
+      ['clock', `${m.clock.start} ${m.clock.timezone}`],
+      ['seed', String(m.seed)],
+      ['events', String(slice.eventCount)],
+      ['items', String(slice.items.length)],
+      ['users', String(slice.users.length)],
+      ['versions', versions || '—'],
+      ['pipeline', m.pipeline ? `k=${m.pipeline.k}, budget ${m.pipeline.budgetMs} ms` : 'defaults'],
+      ['faults marked', m.faults.map((f) => `${f.kind}@${f.event}`).join(', ') || '—'],
+      ['manifest sha256', slice.manifestSha256],
+      ['hash status', status],
+    ]),
+  );
+  slice.close();
+  return EXIT.OK;
+}
+
+async function verify(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+  const dir = positionals[0] ?? usage('verify needs a slice folder');
+  const slice = Slice.open(dir, { force: true });
+  const report = slice.verify();
+  slice.close();
+  if (values.json) console.log(JSON.stringify(report));
+  else if (report.ok) console.log(`intact: ${slice.manifest.files.length} files match the manifest`);
+  else console.log(`modified: ${[...report.modified, ...report.missing.map((m) => `${m} (missing)`)].join(', ')}`);
+  return report.ok ? EXIT.OK : EXIT.MODIFIED;
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ranker: { type: 'string', default: 'recorded' },
+      seed: { type: 'string' },
+      trace: { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    allowPositionals: true,
+  });
+  const dir = positionals[0] ?? usage('run needs a slice folder');
+  const int = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) usage(`--${name} must be a non-negative integer, got "${v}"`);
+    return Number(v);
+  };
+  const seed = int('seed', values.seed);
+  const checkpointEvery = int('checkpoint-every', values['checkpoint-every']);
+  const tty = process.stderr.isTTY && !values.json;
+  const t0 = process.hrtime.bigint();
+  let cancelled = false;
+  const onSigint = () => (cancelled = true);
+  process.on('SIGINT', onSigint);
+  const res = await runHeadless(
+    {
+      slice: dir,
+      ranker: values.ranker,
+      ...(seed !== undefined ? { seed } : {}),
+      ...(values.trace ? { traceDir: values.trace } : {}),
+      ...(checkpointEvery ? { checkpointEvery } : {}),
+      force: values.force ?? false,
+      onProgress: tty ? (d, total) => process.stderr.write(`\r${progressBar(d, total)}`) : undefined,
+      isCancelled: () => cancelled,
+    },
+    host(),
+  ).finally(() => process.off('SIGINT', onSigint));
+  if (tty) process.stderr.write('\r\x1b[K');
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  res.replayer.dispose();
+  if (values.json) {
+    console.log(JSON.stringify({ slice: res.slice, ranker: res.ranker, seed: res.seed, events: res.events, metrics: res.metrics, faults: res.faults, traceSha256: res.traceSha256, traceBytes: res.traceBytes, trace: res.trace, runRecord: res.runRecord, modified: res.modified, seconds }));
+    return EXIT.OK;
+  }
+  const m = res.metrics;
+  const k = res.replayer.pipeline.k;
+  console.log(`replayed ${res.events} events of ${res.slice} with ranker ${res.ranker.kind}${res.ranker.artifact ? ` (${res.ranker.artifact})` : ''}, seed ${res.seed}, in ${seconds.toFixed(2)} s (${fmt(res.events / seconds)} events/s)`);
+  if (res.modified.length) console.log(`WARNING: replayed a modified slice (--force): ${res.modified.join(', ')}`);
+  console.log('\nmetrics');
+  console.log(
+    table([
+      [`hit_rate@${k}`, fmt(m[`hit_rate@${k}`])],
+      [`mrr@${k}`, fmt(m[`mrr@${k}`])],
+      [`ndcg@${k}`, fmt(m[`ndcg@${k}`])],
+      ['ctr', fmt(m['ctr'])],
+      [`coverage@${k}`, fmt(m[`coverage@${k}`])],
+      [`diversity@${k}`, fmt(m[`diversity@${k}`])],
+      [`novelty@${k}`, fmt(m[`novelty@${k}`])],
+      ['gini_exposure', fmt(m['gini_exposure'])],
+      ['exposure_parity', fmt(m['exposure_parity'])],
+      ['fallback_rate', fmt(m['fallback_rate'])],
+      ['latency.score.p99', `${fmt(m['latency.score.p99'])} ms`],
+      ['latency.total.p99', `${fmt(m['latency.total.p99'])} ms`],
+      ['cache_hit_rate', fmt(m['cache_hit_rate'])],
+      ['queue_depth.mean', fmt(m['queue_depth.mean'])],
+      [`overlap@${k}`, fmt(m[`overlap@${k}`])],
+      ['kendall_tau', fmt(m['kendall_tau'])],
+    ]),
+  );
+  const lines = faultLines(res.faults);
+  console.log(`\nfaults seen${lines.length ? '' : ': none'}`);
+  for (const l of lines) console.log(l);
+  console.log(`\ntrace sha256 ${res.traceSha256} (${fmt(res.traceBytes / Math.max(1, res.events))} bytes/event)`);
+  if (res.trace) console.log(`trace ${res.trace}\nrun record ${res.runRecord}`);
+  return EXIT.OK;
+}
+
+/** Entry point: returns the exit code; user errors print one clear message, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'info':
+        return await info(rest);
+      case 'verify':
+        return await verify(rest);
+      case 'run':
+        return await run(rest);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        console.log(USAGE);
+        return cmd === undefined ? EXIT.USAGE : EXIT.OK;
+      case '--version':
+        console.log(TOOL_VERSION);
+        return EXIT.OK;
+      default:
+        usage(`unknown command "${cmd}"`);
+    }
+  } catch (e) {
+    if (e instanceof IntegrityError) {
+      console.error(`recreplay: ${e.describe()}`);
+      return EXIT.MODIFIED;
+    }
+    if (e instanceof UserError) {
+      console.error(`recreplay: ${e.describe()}`);
+      return e.code === 'E_USAGE' ? EXIT.USAGE : EXIT.INPUT;
+    }
+    if (e instanceof CancelledError) {
+      console.error('recreplay: cancelled; no trace was written');
+      return EXIT.CANCELLED;
+    }
+    if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`recreplay: ${e.message}\n  Run \`recreplay --help\` for usage.`);
+      return EXIT.USAGE;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'ENOTDIR') {
+      console.error(`recreplay: ${err.message}`);
+      return EXIT.INPUT;
+    }
+    console.error(`recreplay: internal error — please report it with this trace:\n${err.stack ?? String(e)}`);
+    return EXIT.INTERNAL;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+}

@@ -1,0 +1,260 @@
+import { deserialize, serialize } from 'node:v8';
+import { UserError } from '../errors';
+import { MetricsAccumulator, type CatalogEntry, type EventMetrics } from '../metrics';
+import { streamFor } from '../random';
+import type { Ranker } from '../rankers/types';
+import type { Slice } from '../slice/reader';
+import { DEFAULT_PIPELINE, STAGES, type EventRecord, type PipelineSettings, type StageName, type UserRecord } from '../slice/types';
+import { CheckpointStore } from './checkpoints';
+import type { Fault } from './faults';
+import { recordedRanking, type CandidateRow } from './rows';
+import { runStage } from './stages';
+import { ReplayState, type SavedState } from './state';
+
+export interface ReplayOptions {
+  ranker: Ranker;
+  /** Seed of every random stream (default: the slice's seed). */
+  seed?: number;
+  /** Overrides of the slice's pipeline settings. */
+  pipeline?: Partial<PipelineSettings>;
+  /** Take a checkpoint every K events (default 1000). */
+  checkpointEvery?: number;
+  /** Receives each event the first time it completes, in order. */
+  onEventComplete?: (exec: EventExec) => void;
+  /** Folder for spilled checkpoints (default: the OS temp folder). */
+  spillDir?: string;
+}
+
+/** Everything known about one event as its stages run; what a stop shows. */
+export interface EventExec {
+  /** 1-based event number = line in events.jsonl. */
+  n: number;
+  event: EventRecord;
+  tMs: number;
+  user: UserRecord | undefined;
+  /** Stages done so far (0..6). */
+  stagesDone: number;
+  rows: CandidateRow[];
+  dropped: string[];
+  /** The recorded ranking (served first, then by recorded score). */
+  recorded: string[];
+  /** Item → 1-based place in the recorded ranking. */
+  recordedRanks: Map<string, number>;
+  stale: { name: string; ageSec: number }[];
+  scores: Float64Array | undefined;
+  ranked: string[];
+  served: string[];
+  fallback: boolean;
+  clicks: string[];
+  outcomeSource: 'recorded' | 'model' | 'mixed' | '';
+  latencyMs: Record<StageName, number>;
+  faults: Fault[];
+  metrics: EventMetrics | undefined;
+}
+
+/** Stage results and faults are deterministic functions of (state, event, seed); the engine keeps that true. */
+export class Replayer {
+  readonly pipeline: PipelineSettings;
+  readonly seed: number;
+  readonly checkpointEvery: number;
+  readonly catalog: CatalogEntry[];
+  state: ReplayState;
+  metrics: MetricsAccumulator;
+  /** The current event, or undefined before the first one is loaded. */
+  current: EventExec | undefined;
+  private readonly checkpoints: CheckpointStore;
+  /** Highest event number that completed; events past it are reported as new. */
+  private highWater = 0;
+  private seq: Generator<EventRecord> | undefined;
+  private seqNext = 0;
+
+  constructor(
+    readonly slice: Slice,
+    readonly options: ReplayOptions,
+  ) {
+    this.pipeline = { ...DEFAULT_PIPELINE, ...(slice.manifest.pipeline ?? {}), ...(options.pipeline ?? {}) };
+    this.seed = options.seed ?? slice.manifest.seed;
+    this.checkpointEvery = Math.max(1, Math.floor(options.checkpointEvery ?? 1000));
+    this.catalog = slice.items.map((i) => ({ id: i.id, ...(i.category ? { category: i.category } : {}), ...(i.group ? { group: i.group } : {}) }));
+    this.state = new ReplayState(slice.items);
+    this.metrics = new MetricsAccumulator(this.catalog, this.pipeline.k);
+    this.checkpoints = new CheckpointStore(4, options.spillDir);
+  }
+
+  get ranker(): Ranker {
+    return this.options.ranker;
+  }
+
+  get eventCount(): number {
+    return this.slice.eventCount;
+  }
+
+  /** Current position: event n (1-based, 0 before start) and stages done (0..6). */
+  get position(): { event: number; stage: number } {
+    return { event: this.current?.n ?? 0, stage: this.current?.stagesDone ?? 0 };
+  }
+
+  /** Name of the next stage to run, or undefined when the event is complete. */
+  get nextStage(): StageName | undefined {
+    return this.current ? STAGES[this.current.stagesDone] : STAGES[0];
+  }
+
+  private readEvent(n: number): EventRecord {
+    if (this.seq && this.seqNext === n) {
+      const r = this.seq.next();
+      if (!r.done) {
+        this.seqNext++;
+        return r.value;
+      }
+    }
+    // Sequential reads are the fast path; a jump starts a new sequential reader at n.
+    this.seq = this.slice.events(n);
+    this.seqNext = n;
+    return this.readEvent(n);
+  }
+
+  /** Loads event n (which must follow the state's last event) with no stage run. */
+  private load(n: number): EventExec {
+    if ((n - 1) % this.checkpointEvery === 0 && !this.checkpoints.has(n)) this.checkpoints.put(n, this.saveState());
+    const event = this.readEvent(n);
+    const tMs = Date.parse(event.t);
+    if (tMs < this.state.lastEventT) {
+      throw new UserError(`event ${event.id} is out of time order: ${event.t} is earlier than the event before it`, { file: this.slice.eventsPath, line: n, field: 't' }, 'Events must be sorted by "t"; re-freeze the slice sorted.', 'E_ORDER');
+    }
+    const user = this.slice.userById.get(event.user);
+    const latencyMs = { retrieve: 0, features: 0, score: 0, rerank: 0, serve: 0, outcome: 0 };
+    const recorded = recordedRanking(event);
+    this.current = {
+      n,
+      event,
+      tMs,
+      user,
+      stagesDone: 0,
+      rows: [],
+      dropped: [],
+      recorded: recorded.order,
+      recordedRanks: recorded.rankOf,
+      stale: [],
+      scores: undefined,
+      ranked: [],
+      served: [],
+      fallback: false,
+      clicks: [],
+      outcomeSource: '',
+      latencyMs,
+      faults: [],
+      metrics: undefined,
+    };
+    return this.current;
+  }
+
+  /** Moves to the next event (the current one must be complete); false at the end of the slice. */
+  advance(): boolean {
+    const cur = this.current;
+    if (cur && cur.stagesDone < STAGES.length) throw new Error('advance() before the current event completed');
+    const n = (cur?.n ?? 0) + 1;
+    if (n > this.eventCount) return false;
+    this.load(n);
+    return true;
+  }
+
+  /** Runs the next stage of the current event; returns a promise only when the ranker is asynchronous. */
+  step(): void | Promise<void> {
+    const cur = this.current;
+    if (!cur || cur.stagesDone >= STAGES.length) throw new Error('step() with no stage left: call advance()');
+    const stage = STAGES[cur.stagesDone] as StageName;
+    const r = runStage(this, cur, stage);
+    if (r) return r.then(() => this.stageDone(cur));
+    this.stageDone(cur);
+  }
+
+  private stageDone(cur: EventExec): void {
+    cur.stagesDone++;
+    if (cur.stagesDone === STAGES.length) {
+      this.state.lastEventT = cur.tMs;
+      this.state.eventsDone = cur.n;
+      if (cur.n > this.highWater) {
+        this.highWater = cur.n;
+        this.options.onEventComplete?.(cur);
+      }
+    }
+  }
+
+  /** Runs the remaining stages of the current event. */
+  finishEvent(): void | Promise<void> {
+    const cur = this.current;
+    while (cur && cur.stagesDone < STAGES.length) {
+      const r = this.step();
+      if (r) return r.then(() => this.finishEvent());
+    }
+  }
+
+  /** Random stream for a component of the current event; the only source of randomness. */
+  random(component: string, eventId: string) {
+    return streamFor(this.seed, component, eventId);
+  }
+
+  // Structured-clone serialisation: several times faster than JSON for the flat arrays of state.
+  private saveState(): Buffer {
+    return serialize({ state: this.state.save(), metrics: this.metrics.save() });
+  }
+
+  private restore(data: Buffer): void {
+    const saved = deserialize(data) as { state: SavedState; metrics: unknown };
+    this.state = ReplayState.restore(this.slice.items, saved.state);
+    this.metrics = MetricsAccumulator.restore(this.catalog, this.pipeline.k, saved.metrics);
+  }
+
+  /**
+   * Goes to event n with `stage` stages done: restores the nearest checkpoint at or before n
+   * (or continues from where it is, if that is closer) and re-executes up to it. The base of
+   * step back, reverse continue, goto and restart frame.
+   */
+  async seek(n: number, stage = 0): Promise<void> {
+    if (!Number.isInteger(n) || n < 1 || n > this.eventCount) throw new RangeError(`event ${n} is outside 1..${this.eventCount}`);
+    const cur = this.current;
+    const resumeFrom = cur && (cur.n < n || (cur.n === n && cur.stagesDone <= stage)) ? cur.n : 0;
+    const ck = this.checkpoints.nearest(n);
+    if (ck && ck.n > resumeFrom) {
+      this.restore(ck.data);
+      this.load(ck.n);
+    } else if (!cur || resumeFrom === 0) {
+      // No checkpoint before n and nothing to resume: start over from the first event.
+      this.state = new ReplayState(this.slice.items);
+      this.metrics = new MetricsAccumulator(this.catalog, this.pipeline.k);
+      this.load(1);
+    }
+    for (;;) {
+      const c = this.current as EventExec;
+      if (c.n === n) break;
+      const r = this.finishEvent();
+      if (r) await r;
+      this.advance();
+    }
+    while ((this.current as EventExec).stagesDone < stage) {
+      const r = this.step();
+      if (r) await r;
+    }
+  }
+
+  /** Replays every remaining event; `onProgress` is called every 1,000 events. */
+  async runToEnd(onProgress?: (n: number) => void, shouldStop?: (exec: EventExec) => boolean): Promise<void> {
+    for (;;) {
+      const cur = this.current;
+      if (cur && cur.stagesDone < STAGES.length) {
+        const r = this.finishEvent();
+        if (r) await r;
+        if (shouldStop?.(cur)) return;
+      }
+      if (!this.advance()) return;
+      const n = (this.current as EventExec).n;
+      if (onProgress && n % 1000 === 0) onProgress(n);
+    }
+  }
+
+  /** Releases the spill file of the checkpoints and the slice's file handle. */
+  dispose(): void {
+    this.checkpoints.dispose();
+    this.slice.close();
+  }
+}

@@ -1,0 +1,89 @@
+import type { CandidateRecord, EventRecord, FeatureValue, ItemRecord, UserRecord } from '../slice/types';
+import type { ReplayState } from './state';
+
+/** One candidate as it moves through the stages of an event. */
+export interface CandidateRow {
+  item: string;
+  rec: CandidateRecord;
+  itemRec: ItemRecord | undefined;
+  /** 1-based position in the recorded ranking. */
+  recordedRank: number;
+  /** Replayed score (NaN until the score stage ran). */
+  score: number;
+  /** 1-based replayed rank (0 until the rerank stage ran). */
+  rank: number;
+  /** Replayed rank of the item at the previous event, or null. */
+  prevRank: number | null;
+}
+
+/** What a feature lookup can see at one event. */
+export interface FeatureContext {
+  event: EventRecord;
+  user: UserRecord | undefined;
+  state: ReplayState;
+}
+
+/**
+ * Resolves a feature name for a candidate. Names are looked up as: `user.NAME` (user
+ * features), `context.NAME` (request context), `online.NAME` (the replay's online store:
+ * impressions, clicks, ctr), otherwise the candidate's recorded features, then the item's.
+ */
+export function featureValue(row: CandidateRow, name: string, ctx: FeatureContext): FeatureValue | undefined {
+  const dot = name.indexOf('.');
+  if (dot > 0) {
+    const scope = name.slice(0, dot);
+    const key = name.slice(dot + 1);
+    if (scope === 'user') return ctx.user?.features?.[key] ?? (ctx.user?.[key] as FeatureValue | undefined);
+    if (scope === 'context') return ctx.event.context?.[key];
+    if (scope === 'online') return ctx.state.online(row.item, key);
+  }
+  return row.rec.features?.[name] ?? row.itemRec?.features?.[name];
+}
+
+/** Every feature of a candidate, resolved, for display (stops, stop reports); not for the hot path. */
+export function allFeatures(row: CandidateRow, ctx: FeatureContext): Record<string, FeatureValue> {
+  const out: Record<string, FeatureValue> = {};
+  for (const [k, v] of Object.entries(row.itemRec?.features ?? {})) out[k] = v;
+  for (const [k, v] of Object.entries(row.rec.features ?? {})) out[k] = v;
+  for (const k of ['impressions', 'clicks', 'ctr']) {
+    const v = ctx.state.online(row.item, k);
+    if (v !== undefined) out[`online.${k}`] = v;
+  }
+  return out;
+}
+
+/** The recorded ranking and each item's 1-based place in it. */
+export interface RecordedRanking {
+  order: string[];
+  rankOf: Map<string, number>;
+}
+
+function recordedScore(c: CandidateRecord): number {
+  return typeof c.score === 'number' ? c.score : -Infinity;
+}
+
+/**
+ * Recorded ranking: what was served, in served order, then the other candidates by recorded
+ * score (highest first), then in candidate order (Array#sort is stable).
+ */
+export function recordedRanking(event: EventRecord): RecordedRanking {
+  const rankOf = new Map<string, number>();
+  const order: string[] = [];
+  for (const id of event.served) {
+    if (rankOf.has(id)) continue;
+    order.push(id);
+    rankOf.set(id, order.length);
+  }
+  const rest: CandidateRecord[] = [];
+  for (const c of event.candidates) {
+    if (rankOf.has(c.item)) continue;
+    rankOf.set(c.item, 0);
+    rest.push(c);
+  }
+  rest.sort((a, b) => recordedScore(b) - recordedScore(a));
+  for (const c of rest) {
+    order.push(c.item);
+    rankOf.set(c.item, order.length);
+  }
+  return { order, rankOf };
+}

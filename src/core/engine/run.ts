@@ -1,0 +1,154 @@
+import { loadRanker } from '../rankers';
+import type { Ranker } from '../rankers/types';
+import { Slice } from '../slice/reader';
+import type { PipelineSettings } from '../slice/types';
+import { TOOL_NAME, TOOL_VERSION } from '../version';
+import { FAULT_KINDS, type FaultKind } from './faults';
+import { Replayer, type EventExec } from './replay';
+import { TRACE_FORMAT, TraceWriter, writeRunRecord, type RunRecord } from './trace';
+
+/** What the core needs from its host for a headless run: time and identity are not the engine's to read. */
+export interface RunHost {
+  now(): string;
+  user: string;
+  host: string;
+  cwd: string;
+}
+
+export interface HeadlessOptions {
+  slice: string;
+  ranker: string;
+  seed?: number;
+  traceDir?: string;
+  force?: boolean;
+  checkpointEvery?: number;
+  pipeline?: Partial<PipelineSettings>;
+  onProgress?: (done: number, total: number) => void;
+  /** Stops after the first event for which this returns true. */
+  stopWhen?: (exec: EventExec, replayer: Replayer) => boolean;
+  /** Checked every 1,000 events; a cancelled run writes no trace. */
+  isCancelled?: () => boolean;
+}
+
+export interface FaultSummary {
+  count: number;
+  firstEvent: number;
+  firstId: string;
+  example: string;
+}
+
+export interface HeadlessResult {
+  slice: string;
+  ranker: Ranker['info'];
+  seed: number;
+  events: number;
+  metrics: Record<string, number>;
+  faults: Partial<Record<FaultKind, FaultSummary>>;
+  traceSha256: string;
+  traceBytes: number;
+  trace: string | null;
+  runRecord: string | null;
+  modified: string[];
+  stoppedAt: EventExec | undefined;
+  replayer: Replayer;
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('replay cancelled');
+  }
+}
+
+/** Opens a slice, replays it with a ranker, writes the trace and run record. Shared by the CLI and the editor. */
+export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise<HeadlessResult> {
+  const startedAt = host.now();
+  const slice = Slice.open(opts.slice, { force: opts.force ?? false });
+  const ranker = loadRanker(opts.ranker, { cwd: host.cwd, slice });
+  const faults: Partial<Record<FaultKind, FaultSummary>> = {};
+  // The trace header needs the replayer's resolved seed and pipeline, so it is opened just after.
+  const sink: { trace?: TraceWriter } = {};
+  const replayer = new Replayer(slice, {
+    ranker,
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
+    ...(opts.checkpointEvery ? { checkpointEvery: opts.checkpointEvery } : {}),
+    onEventComplete: (ex) => {
+      sink.trace?.write(ex);
+      for (const f of ex.faults) {
+        const s = faults[f.kind];
+        if (s) s.count++;
+        else faults[f.kind] = { count: 1, firstEvent: ex.n, firstId: ex.event.id, example: f.message };
+      }
+    },
+  });
+  const trace = new TraceWriter(opts.traceDir, {
+    format: TRACE_FORMAT,
+    slice: slice.manifest.name,
+    sliceManifestSha256: slice.manifestSha256,
+    ranker: { kind: ranker.info.kind, ...(ranker.info.artifactSha256 ? { artifactSha256: ranker.info.artifactSha256 } : {}) },
+    seed: replayer.seed,
+    k: replayer.pipeline.k,
+    budgetMs: replayer.pipeline.budgetMs,
+    events: slice.eventCount,
+  });
+  sink.trace = trace;
+  let stoppedAt: EventExec | undefined;
+  try {
+    await replayer.runToEnd(
+      (n) => {
+        opts.onProgress?.(n, slice.eventCount);
+        if (opts.isCancelled?.()) throw new CancelledError();
+      },
+      opts.stopWhen
+        ? (ex) => {
+            if (opts.stopWhen?.(ex, replayer)) stoppedAt = ex;
+            return stoppedAt !== undefined;
+          }
+        : undefined,
+    );
+  } catch (e) {
+    trace.abort();
+    replayer.dispose();
+    throw e;
+  }
+  const t = trace.close();
+  const metrics = replayer.metrics.snapshot();
+  const events = replayer.state.eventsDone;
+  let runRecord: string | null = null;
+  if (opts.traceDir) {
+    const sortedFaults: Record<string, number> = {};
+    for (const k of FAULT_KINDS) if (faults[k]) sortedFaults[k] = faults[k].count;
+    const record: RunRecord = {
+      format: 'recreplay.run/1',
+      tool: { name: TOOL_NAME, version: TOOL_VERSION },
+      slice: { path: slice.dir, name: slice.manifest.name, manifestSha256: slice.manifestSha256, versions: slice.manifest.versions, modified: [...slice.modified] },
+      config: { ranker: ranker.info, seed: replayer.seed, pipeline: replayer.pipeline, checkpointEvery: replayer.checkpointEvery, forced: opts.force ?? false },
+      seed: replayer.seed,
+      startedAt,
+      endedAt: host.now(),
+      user: host.user,
+      host: host.host,
+      trace: t,
+      events,
+      metrics,
+      faults: sortedFaults,
+    };
+    runRecord = writeRunRecord(opts.traceDir, record);
+  }
+  await ranker.dispose?.();
+  return {
+    slice: slice.dir,
+    ranker: ranker.info,
+    seed: replayer.seed,
+    events,
+    metrics,
+    faults,
+    traceSha256: t.sha256,
+    traceBytes: t.bytes,
+    trace: t.path,
+    runRecord,
+    modified: [...slice.modified],
+    stoppedAt,
+    replayer,
+  };
+}

@@ -1,0 +1,206 @@
+import type { StageName } from '../slice/types';
+import type { EventExec, Replayer } from './replay';
+import type { CandidateRow } from './rows';
+
+/** Simulated cost of a stage when the slice did not record one (ms). */
+const DEFAULT_LATENCY: Record<StageName, number> = { retrieve: 5, features: 10, score: 10, rerank: 1, serve: 0.5, outcome: 0 };
+
+function latency(r: Replayer, ex: EventExec, stage: StageName): number {
+  const recorded = ex.event.system?.latencyMs?.[stage];
+  if (typeof recorded === 'number' && Number.isFinite(recorded)) return recorded;
+  if (stage === 'score' && r.ranker.latencyMs) return r.ranker.latencyMs(ex.rows.length);
+  return DEFAULT_LATENCY[stage];
+}
+
+function isAvailable(windows: { from?: string; to?: string }[] | undefined, t: number): boolean {
+  if (!windows || windows.length === 0) return true;
+  return windows.some((w) => (w.from === undefined || Date.parse(w.from) <= t) && (w.to === undefined || t < Date.parse(w.to)));
+}
+
+/** Runs one stage of an event, mutating the execution record and (at outcome) the replay state. */
+export function runStage(r: Replayer, ex: EventExec, stage: StageName): void | Promise<void> {
+  ex.latencyMs[stage] = latency(r, ex, stage);
+  const budget = r.pipeline.stageBudgetMs?.[stage];
+  if (budget !== undefined && ex.latencyMs[stage] > budget) {
+    ex.faults.push({ kind: 'stage_over_budget', stage, message: `${stage} took ${ex.latencyMs[stage]} ms, over its ${budget} ms budget`, value: ex.latencyMs[stage] });
+  }
+  switch (stage) {
+    case 'retrieve':
+      return retrieve(r, ex);
+    case 'features':
+      return features(r, ex);
+    case 'score':
+      return score(r, ex);
+    case 'rerank':
+      return rerank(r, ex);
+    case 'serve':
+      return serve(r, ex);
+    case 'outcome':
+      return outcome(r, ex);
+  }
+}
+
+function retrieve(r: Replayer, ex: EventExec): void {
+  const rankOf = ex.recordedRanks;
+  const prev = r.state.prevRanks;
+  const items = r.slice.itemById;
+  const seen = new Set<string>();
+  for (const c of ex.event.candidates) {
+    // Duplicated candidates keep their first occurrence.
+    if (seen.has(c.item)) continue;
+    seen.add(c.item);
+    const itemRec = items.get(c.item);
+    if (itemRec?.available && !isAvailable(itemRec.available, ex.tMs)) {
+      ex.dropped.push(c.item);
+      continue;
+    }
+    ex.rows.push({ item: c.item, rec: c, itemRec, recordedRank: rankOf.get(c.item) as number, score: Number.NaN, rank: 0, prevRank: prev.get(c.item) ?? null });
+  }
+}
+
+function features(r: Replayer, ex: EventExec): void {
+  const times = ex.event.featureTimes;
+  if (!times) return;
+  const limit = r.pipeline.staleAfterSec ?? Infinity;
+  for (const name in times) {
+    const at = Date.parse(times[name] as string);
+    if (Number.isNaN(at)) continue;
+    const ageSec = (ex.tMs - at) / 1000;
+    if (ageSec > limit) ex.stale.push({ name, ageSec });
+  }
+  if (ex.stale.length) {
+    const worst = ex.stale.reduce((a, b) => (b.ageSec > a.ageSec ? b : a));
+    ex.faults.push({ kind: 'stale_feature', stage: 'features', message: `${ex.stale.map((s) => s.name).join(', ')} older than ${limit} s (worst ${worst.name}: ${Math.round(worst.ageSec)} s)`, value: worst.ageSec });
+  }
+}
+
+function applyScores(ex: EventExec, scores: ArrayLike<number>): void {
+  if (scores.length !== ex.rows.length) throw new Error(`ranker returned ${scores.length} scores for ${ex.rows.length} candidates`);
+  const out = new Float64Array(ex.rows.length);
+  for (let i = 0; i < ex.rows.length; i++) {
+    const s = Number(scores[i]);
+    out[i] = s;
+    (ex.rows[i] as CandidateRow).score = s;
+    if (!Number.isFinite(s)) ex.faults.push({ kind: 'nan_score', stage: 'score', message: `score of ${ex.rows[i]?.item} is ${s}`, item: ex.rows[i]?.item as string, value: s });
+  }
+  ex.scores = out;
+}
+
+function rankerFailed(ex: EventExec, e: unknown): void {
+  ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: ${(e as Error).message ?? String(e)}` });
+  ex.scores = new Float64Array(ex.rows.length).fill(Number.NaN);
+}
+
+function score(r: Replayer, ex: EventExec): void | Promise<void> {
+  let result;
+  try {
+    result = r.ranker.score({ event: ex.event, user: ex.user, state: r.state, rows: ex.rows });
+  } catch (e) {
+    return rankerFailed(ex, e);
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (s) => applyScores(ex, s),
+      (e) => rankerFailed(ex, e),
+    );
+  }
+  try {
+    applyScores(ex, result);
+  } catch (e) {
+    rankerFailed(ex, e);
+  }
+}
+
+/** Non-finite scores sort last; ties keep the recorded order, so the result is total and stable. */
+function byScore(a: CandidateRow, b: CandidateRow): number {
+  const sa = Number.isFinite(a.score) ? a.score : -Infinity;
+  const sb = Number.isFinite(b.score) ? b.score : -Infinity;
+  return sb - sa || a.recordedRank - b.recordedRank;
+}
+
+function rerank(r: Replayer, ex: EventExec): void {
+  let order = ex.rows.slice().sort(byScore);
+  const cap = r.pipeline.maxPerCategory ?? 0;
+  if (cap > 0) {
+    // Business rule: at most `cap` items of a category; the rest move below, in order.
+    const per = new Map<string, number>();
+    const head: CandidateRow[] = [];
+    const tail: CandidateRow[] = [];
+    for (const row of order) {
+      const cat = row.itemRec?.category ?? '?';
+      const c = per.get(cat) ?? 0;
+      (c < cap ? head : tail).push(row);
+      per.set(cat, c + 1);
+    }
+    order = head.concat(tail);
+  }
+  order.forEach((row, i) => (row.rank = i + 1));
+  ex.ranked = order.map((row) => row.item);
+}
+
+/** Fallback ranking: replay-state popularity (clicks, then impressions), then the recorded order. */
+function fallbackRanking(r: Replayer, ex: EventExec): string[] {
+  const st = r.state;
+  const pop = (id: string) => {
+    const s = st.peek(id);
+    return s < 0 ? [0, 0] : [st.clicks[s] ?? 0, st.impressions[s] ?? 0];
+  };
+  return ex.rows
+    .map((row) => ({ row, p: pop(row.item) }))
+    .sort((a, b) => (b.p[0] ?? 0) - (a.p[0] ?? 0) || (b.p[1] ?? 0) - (a.p[1] ?? 0) || a.row.recordedRank - b.row.recordedRank)
+    .map((x) => x.row.item);
+}
+
+function serve(r: Replayer, ex: EventExec): void {
+  const k = r.pipeline.k;
+  const total = ex.latencyMs.retrieve + ex.latencyMs.features + ex.latencyMs.score + ex.latencyMs.rerank + ex.latencyMs.serve;
+  const rankerError = ex.faults.some((f) => f.kind === 'ranker_error');
+  if (total > r.pipeline.budgetMs || rankerError) {
+    ex.fallback = true;
+    ex.served = fallbackRanking(r, ex).slice(0, k);
+    if (!rankerError) ex.faults.push({ kind: 'over_budget', stage: 'serve', message: `pipeline took ${total} ms, over the ${r.pipeline.budgetMs} ms budget: fallback ranking served`, value: total });
+  } else {
+    ex.served = ex.ranked.slice(0, k);
+  }
+  if (ex.served.length === 0) ex.faults.push({ kind: 'empty_slate', stage: 'serve', message: 'nothing was served (no available candidates)' });
+}
+
+/** Position-based click model: examination 1/log2(p+1) times attractiveness. */
+function outcome(r: Replayer, ex: EventExec): void {
+  const recordedClicks = new Set(ex.event.outcome?.clicks ?? []);
+  const recordedServed = ex.event.served;
+  const rng = r.random('click', ex.event.id);
+  let fromRecord = 0;
+  let fromModel = 0;
+  ex.served.forEach((id, i) => {
+    if (recordedServed[i] === id) {
+      fromRecord++;
+      if (recordedClicks.has(id)) ex.clicks.push(id);
+      return;
+    }
+    fromModel++;
+    const slot = r.state.peek(id);
+    const ctr = slot < 0 ? 1 / 20 : ((r.state.clicks[slot] ?? 0) + 1) / ((r.state.impressions[slot] ?? 0) + 20);
+    const attractiveness = recordedClicks.has(id) ? 0.9 : Math.min(1, ctr);
+    if (rng.next() < attractiveness / Math.log2(i + 2)) ex.clicks.push(id);
+  });
+  ex.outcomeSource = fromModel === 0 ? 'recorded' : fromRecord === 0 ? 'model' : 'mixed';
+  ex.metrics = r.metrics.update({
+    index: ex.n,
+    ranked: ex.ranked,
+    served: ex.served,
+    recorded: ex.recorded,
+    relevant: ex.event.outcome?.clicks ?? [],
+    clicks: ex.clicks,
+    fallback: ex.fallback,
+    latencyMs: ex.latencyMs,
+    ...(typeof ex.event.system?.queueDepth === 'number' ? { queueDepth: ex.event.system.queueDepth } : {}),
+    ...(ex.event.system?.cache ? { cache: ex.event.system.cache } : {}),
+  });
+  const overlap = ex.metrics.overlap;
+  if (typeof overlap === 'number' && overlap < 0.5 && ex.served.length > 0) {
+    ex.faults.push({ kind: 'divergence', stage: 'outcome', message: `top-${r.pipeline.k} overlap with the recorded ranking is ${overlap.toFixed(2)}`, value: overlap });
+  }
+  r.state.applyOutcome(ex.served, ex.clicks, ex.tMs);
+  r.state.prevRanks = new Map(ex.ranked.map((id, i) => [id, i + 1]));
+}

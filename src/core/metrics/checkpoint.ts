@@ -1,0 +1,87 @@
+/** The saved (checkpoint) form of the accumulator state and its validation on restore. */
+
+import { STAGES } from '../slice/types.js';
+import { BUCKETS } from './latency.js';
+
+/** Format tag of a saved state; bump it when the shape changes. */
+export const METRICS_STATE_FORMAT = 'recreplay.metrics/1';
+
+/** Running sums and counts behind every cumulative metric. */
+export const TOTAL_KEYS = [
+  'events',
+  'relevantEvents',
+  'hits',
+  'rr',
+  'ndcg',
+  'clicks',
+  'impressions',
+  'ildEvents',
+  'ild',
+  'noveltyItems',
+  'novelty',
+  'overflowExposures',
+  'fallbacks',
+  'cacheHits',
+  'cacheLookups',
+  'queueEvents',
+  'queueSum',
+  'queueCurrent',
+  'overlap',
+  'kendallTau',
+] as const;
+export type Totals = Record<(typeof TOTAL_KEYS)[number], number>;
+
+/** Histogram names: one per stage, then the total. */
+export const LATENCY_SERIES = [...STAGES, 'total'] as const;
+
+/** A checkpoint: plain JSON, with sparse [index, count, ...] lists for the large arrays. */
+export interface SavedMetrics {
+  format: typeof METRICS_STATE_FORMAT;
+  k: number;
+  /** Fingerprint of the catalogue the state was built against. */
+  catalog: string;
+  totals: Totals;
+  exposures: number[];
+  latency: Record<(typeof LATENCY_SERIES)[number], number[]>;
+}
+
+/** Zeroed totals. */
+export function emptyTotals(): Totals {
+  const t = {} as Totals;
+  for (const key of TOTAL_KEYS) t[key] = 0;
+  return t;
+}
+
+/** Checks that `saved` is a checkpoint for this catalogue and k; throws a message saying what is wrong. */
+export function parseSaved(saved: unknown, k: number, catalog: string, catalogSize: number): SavedMetrics {
+  const fail = (why: string): never => {
+    throw new Error(`Cannot restore metrics checkpoint: ${why}.`);
+  };
+  if (typeof saved !== 'object' || saved === null) return fail('it is not an object');
+  const s = saved as Partial<SavedMetrics>;
+  if (s.format !== METRICS_STATE_FORMAT) fail(`format is ${String(s.format)}, expected ${METRICS_STATE_FORMAT}`);
+  if (s.k !== k) fail(`it was saved with k=${String(s.k)}, not k=${k}`);
+  if (s.catalog !== catalog) fail('it was saved against a different catalogue');
+  const totals = s.totals ?? fail('totals are missing');
+  for (const key of TOTAL_KEYS) {
+    if (!Number.isFinite(totals[key])) fail(`totals.${key} is not a finite number`);
+  }
+  checkPairs(s.exposures, catalogSize, 'exposures', fail);
+  const latency = s.latency ?? fail('latency is missing');
+  for (const series of LATENCY_SERIES) checkPairs(latency[series], BUCKETS, `latency.${series}`, fail);
+  return s as SavedMetrics;
+}
+
+/** A flat [index, count, ...] list: increasing integer indices below `limit`, positive integer counts. */
+function checkPairs(list: unknown, limit: number, what: string, fail: (why: string) => never): void {
+  if (!Array.isArray(list) || list.length % 2 !== 0) fail(`${what} is not a list of index/count pairs`);
+  const a = list as unknown[];
+  let previous = -1;
+  for (let i = 0; i < a.length; i += 2) {
+    const index = a[i];
+    const count = a[i + 1];
+    const okIndex = Number.isInteger(index) && (index as number) > previous && (index as number) < limit;
+    if (!okIndex || !Number.isInteger(count) || (count as number) <= 0) fail(`${what} has a bad pair at ${i}`);
+    previous = index as number;
+  }
+}

@@ -1,0 +1,66 @@
+/** Public shapes of the metrics layer (definitions: docs/metrics.md). */
+
+import type { StageName } from '../slice/types.js';
+
+/** One catalogue item, as far as metrics care. */
+export interface CatalogEntry {
+  id: string;
+  /** Category for intra-list diversity; absent counts as "?". */
+  category?: string;
+  /** Group for exposure parity; defaults to the category, then "?". */
+  group?: string;
+}
+
+/** What the replay engine reports once per replayed event. */
+export interface EventObservation {
+  /** 1-based event number (line of events.jsonl). */
+  index: number;
+  /** Replayed ranking after rerank: all candidates, best first. */
+  ranked: readonly string[];
+  /** Slate actually served (may be the fallback ranking), length <= k. */
+  served: readonly string[];
+  /** Recorded ranking: served items first in served order, then the rest. */
+  recorded: readonly string[];
+  /** Ground truth: the recorded clicks of this event. */
+  relevant: readonly string[];
+  /** Clicks in the replay (recorded, or simulated by the click model). */
+  clicks: readonly string[];
+  fallback: boolean;
+  /** Simulated per-stage latency in ms. */
+  latencyMs: Readonly<Record<StageName, number>>;
+  queueDepth?: number;
+  cache?: { hits: number; misses: number };
+}
+
+/**
+ * Per-event values for the timeline. `null` marks "not defined for this event" (a gap in the
+ * plot), never zero, so a chart does not show a relevance drop on an event without clicks.
+ */
+export interface EventMetrics {
+  index: number;
+  /** 1/0 whether a relevant item is in served[0..k); null when the event has no relevant items. */
+  hit: number | null;
+  /** Reciprocal rank of the first relevant served item (0 if none); null without relevant items. */
+  rr: number | null;
+  /** DCG/IDCG with binary gain; null without relevant items. */
+  ndcg: number | null;
+  /** Intra-list diversity of served[0..k); null when fewer than two items were served. */
+  ild: number | null;
+  /** Mean novelty of the served items; null when nothing was served. */
+  novelty: number | null;
+  /** |served[0..k) ∩ recorded[0..k)| / k. */
+  overlap: number;
+  /** Kendall tau-a of ranked vs recorded over their common items. */
+  kendallTau: number;
+  /** 1 when the fallback ranking was served, else 0. */
+  fallback: number;
+  /** Replay clicks of this event. */
+  clicks: number;
+  /** Served slots of this event. */
+  impressions: number;
+  /** Sum of the stage latencies, ms. */
+  latencyTotalMs: number;
+}
+
+/** Cumulative values after the last update; keys are listed by MetricsAccumulator.names(k). */
+export type MetricsSnapshot = Record<string, number>;

@@ -1,0 +1,33 @@
+import { resolve } from 'node:path';
+import { UserError } from '../errors';
+import type { Slice } from '../slice/reader';
+import { PopularityRanker, RecordedRanker } from './builtin';
+import { EmbeddingRanker } from './embedding';
+import { LinearRanker } from './linear';
+import type { Ranker } from './types';
+
+export type { Ranker, RankerInfo, ScoreRequest } from './types';
+export const RANKER_KINDS = ['recorded', 'popularity', 'linear:PATH', 'embedding:PATH'] as const;
+
+/** Builds a ranker from a spec such as `recorded`, `popularity`, `linear:model.json`, `embedding:vec.json`. */
+export function loadRanker(spec: string, opts: { cwd?: string; slice?: Slice } = {}): Ranker {
+  const colon = spec.indexOf(':');
+  const kind = colon < 0 ? spec : spec.slice(0, colon);
+  const arg = colon < 0 ? '' : spec.slice(colon + 1);
+  const path = () => {
+    if (!arg) throw new UserError(`ranker "${kind}" needs an artifact path`, { field: 'ranker' }, `Write ${kind}:PATH, e.g. ${kind}:rankers/model.json.`, 'E_RANKER');
+    return resolve(opts.cwd ?? process.cwd(), arg);
+  };
+  switch (kind) {
+    case 'recorded':
+      return new RecordedRanker();
+    case 'popularity':
+      return new PopularityRanker();
+    case 'linear':
+      return new LinearRanker(path());
+    case 'embedding':
+      return new EmbeddingRanker(path(), opts.slice);
+    default:
+      throw new UserError(`unknown ranker "${spec}"`, { field: 'ranker' }, `Use one of: ${RANKER_KINDS.join(', ')}.`, 'E_RANKER');
+  }
+}

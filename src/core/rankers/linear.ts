@@ -1,0 +1,78 @@
+import type { FeatureValue } from '../slice/types';
+import type { CandidateRow, FeatureContext } from '../engine/rows';
+import { readArtifact, shapeError } from './artifacts';
+import type { Ranker, RankerInfo, ScoreRequest } from './types';
+
+/** Where a weight's feature comes from, resolved once when the artifact loads. */
+interface Term {
+  weight: number;
+  read: (row: CandidateRow, ctx: FeatureContext) => FeatureValue | undefined;
+  /** For one-hot weights written `name=value`. */
+  equals?: string;
+}
+
+function reader(name: string): Term['read'] {
+  const dot = name.indexOf('.');
+  const scope = dot > 0 ? name.slice(0, dot) : '';
+  const key = name.slice(dot + 1);
+  if (scope === 'user') return (_r, c) => c.user?.features?.[key] ?? (c.user?.[key] as FeatureValue | undefined);
+  if (scope === 'context') return (_r, c) => c.event.context?.[key];
+  if (scope === 'online') return (r, c) => c.state.online(r.item, key);
+  return (r) => {
+    const v = r.rec.features?.[name];
+    return v !== undefined ? v : r.itemRec?.features?.[name];
+  };
+}
+
+/**
+ * Linear model: score = bias + Σ weight·feature, optionally through a sigmoid. Missing
+ * features count as 0, booleans as 0/1; a weight named `name=value` is a one-hot term on a
+ * string feature. Artifact: {"weights": {...}, "bias": 0, "sigmoid": false, "name", "version"}.
+ */
+export class LinearRanker implements Ranker {
+  readonly info: RankerInfo;
+  private readonly terms: Term[];
+  private readonly bias: number;
+  private readonly sigmoid: boolean;
+
+  constructor(path: string) {
+    const { value: a, sha256 } = readArtifact(path, 'linear');
+    const weights = a['weights'];
+    if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) {
+      throw shapeError(path, 'weights', 'linear artifact needs "weights": an object of feature name → number', 'Example: {"weights": {"ctr_7d": 4.0}, "bias": -1}');
+    }
+    this.terms = Object.entries(weights as Record<string, unknown>).map(([name, w]) => {
+      if (typeof w !== 'number' || !Number.isFinite(w)) throw shapeError(path, `weights.${name}`, `weight must be a finite number, got ${JSON.stringify(w)}`);
+      const eq = name.indexOf('=');
+      return eq > 0 ? { weight: w, read: reader(name.slice(0, eq)), equals: name.slice(eq + 1) } : { weight: w, read: reader(name) };
+    });
+    const bias = a['bias'] ?? 0;
+    if (typeof bias !== 'number' || !Number.isFinite(bias)) throw shapeError(path, 'bias', `bias must be a finite number, got ${JSON.stringify(bias)}`);
+    const sig = a['sigmoid'] ?? false;
+    if (typeof sig !== 'boolean') throw shapeError(path, 'sigmoid', '"sigmoid" must be true or false');
+    this.bias = bias;
+    this.sigmoid = sig;
+    const version = typeof a['version'] === 'string' ? a['version'] : undefined;
+    this.info = { kind: 'linear', artifact: path, artifactSha256: sha256, ...(version ? { version } : {}) };
+  }
+
+  score(req: ScoreRequest): Float64Array {
+    const rows = req.rows;
+    const out = new Float64Array(rows.length);
+    const terms = this.terms;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as CandidateRow;
+      let s = this.bias;
+      for (let j = 0; j < terms.length; j++) {
+        const t = terms[j] as Term;
+        const v = t.read(row, req);
+        if (t.equals !== undefined) {
+          if (v !== undefined && v !== null && String(v) === t.equals) s += t.weight;
+        } else if (typeof v === 'number') s += t.weight * v;
+        else if (v === true) s += t.weight;
+      }
+      out[i] = this.sigmoid ? 1 / (1 + Math.exp(-s)) : s;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,27 @@
+import type { CandidateRow, FeatureContext } from '../engine/rows';
+
+/** What a ranker says about itself; goes into the run record. */
+export interface RankerInfo {
+  kind: string;
+  /** Artifact path as given by the user, if any. */
+  artifact?: string;
+  /** sha256 of the artifact bytes. */
+  artifactSha256?: string;
+  version?: string;
+}
+
+export interface ScoreRequest extends FeatureContext {
+  rows: readonly CandidateRow[];
+}
+
+/**
+ * One interface for every ranker: built-ins score synchronously; process and HTTP rankers
+ * return a promise, which the engine awaits only when it gets one.
+ */
+export interface Ranker {
+  readonly info: RankerInfo;
+  score(req: ScoreRequest): ArrayLike<number> | Promise<ArrayLike<number>>;
+  /** Optional: simulated latency of the score stage for n candidates, when not recorded. */
+  latencyMs?(n: number): number;
+  dispose?(): void | Promise<void>;
+}

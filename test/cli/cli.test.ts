@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { makeSlice, tmp } from '../helpers';
+
+const ROOT = resolve(__dirname, '../..');
+const CLI = join(ROOT, 'dist/cli.js');
+const EX = join(ROOT, 'examples');
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('the CLI is built (npm test builds before it runs the tests)', () => {
+  assert.ok(existsSync(CLI), 'run `npm run build` first');
+});
+
+test('info prints the manifest, counts, versions and hash status', () => {
+  const r = cli('info', join(EX, 'slices/cold-start.slice'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /events\s+650/);
+  assert.match(r.out, /model=home-linear@12/);
+  assert.match(r.out, /hash status\s+intact/);
+  const j = JSON.parse(cli('info', join(EX, 'slices/cold-start.slice'), '--json').out);
+  assert.equal(j.events, 650);
+});
+
+test('verify: exit 0 when intact, 4 and the modified file when not', () => {
+  const dir = makeSlice(20);
+  assert.equal(cli('verify', dir).code, 0);
+  const p = join(dir, 'users.jsonl');
+  writeFileSync(p, readFileSync(p, 'utf8').replace('"u1"', '"u7"'));
+  const r = cli('verify', dir);
+  assert.equal(r.code, 4);
+  assert.match(r.out, /modified: users\.jsonl/);
+  const run = cli('run', dir);
+  assert.equal(run.code, 4);
+  assert.match(run.err, /users\.jsonl/);
+  assert.match(run.err, /--force/);
+  assert.doesNotMatch(run.err, /at .*\.js:\d+/, 'no stack trace');
+  assert.equal(cli('run', dir, '--force').code, 0);
+});
+
+test('run --json prints one object with events, metrics and traceSha256, equal across runs', () => {
+  const a = JSON.parse(cli('run', join(EX, 'slices/latency-cascade.slice'), '--ranker', 'linear:examples/rankers/search-linear.json', '--json').out);
+  const b = JSON.parse(cli('run', join(EX, 'slices/latency-cascade.slice'), '--ranker', 'linear:examples/rankers/search-linear.json', '--json').out);
+  assert.equal(a.events, 900);
+  assert.match(a.traceSha256, /^[0-9a-f]{64}$/);
+  assert.equal(a.traceSha256, b.traceSha256);
+  assert.equal(typeof a.metrics['hit_rate@10'], 'number');
+});
+
+test('bad input: clear messages and exit codes, never a stack trace', () => {
+  const cases: [string[], number, RegExp][] = [
+    [['run', 'nowhere.slice'], 3, /no slice\.json/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--ranker', 'xgboost'], 3, /unknown ranker "xgboost"/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--ranker', 'linear:missing.json'], 3, /linear artifact not found/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--seed', '-1'], 2, /--seed/],
+    [['frobnicate'], 2, /unknown command/],
+  ];
+  for (const [args, code, re] of cases) {
+    const r = cli(...args);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, re);
+    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('a trace folder receives trace.jsonl and run.json, and a failed run leaves no half trace', () => {
+  const out = tmp();
+  const r = cli('run', join(EX, 'slices/cold-start.slice'), '--trace', out);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(existsSync(join(out, 'trace.jsonl')) && existsSync(join(out, 'run.json')));
+  // A slice modified deep inside fails mid-replay: no trace appears.
+  const copy = join(tmp(), 'c.slice');
+  cpSync(join(EX, 'slices/cold-start.slice'), copy, { recursive: true });
+  const p = join(copy, 'events.jsonl');
+  const text = readFileSync(p, 'utf8');
+  const at = text.lastIndexOf('"cat_match":0');
+  writeFileSync(p, text.slice(0, at) + '"cat_match":1' + text.slice(at + 13));
+  const out2 = tmp();
+  const bad = cli('run', copy, '--trace', out2);
+  assert.equal(bad.code, 4, bad.err);
+  assert.equal(existsSync(join(out2, 'trace.jsonl')), false);
+});
+
+function trace(dir: string) {
+  return readFileSync(join(dir, 'trace.jsonl'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
+}
+
+test('example cold start: new items get no exposure with the production ranker, and do with the fresh one', () => {
+  const prod = JSON.parse(cli('run', join(EX, 'slices/cold-start.slice'), '--ranker', 'linear:examples/rankers/cold-start-linear.json', '--json').out);
+  const fresh = JSON.parse(cli('run', join(EX, 'slices/cold-start.slice'), '--ranker', 'linear:examples/rankers/cold-start-fresh.json', '--json').out);
+  assert.equal(prod.metrics['exposure_parity'], 0, 'group "new" never served');
+  assert.ok(fresh.metrics['exposure_parity'] > 0.2);
+  assert.ok(fresh.metrics['coverage@10'] > prod.metrics['coverage@10'] + 0.1);
+});
+
+test('example latency cascade: queue grows, score breaks its budget, fallback takes over, hit rate drops', () => {
+  const out = tmp();
+  const r = JSON.parse(cli('run', join(EX, 'slices/latency-cascade.slice'), '--ranker', 'linear:examples/rankers/search-linear.json', '--trace', out, '--json').out);
+  assert.ok(r.faults.over_budget.count > 100);
+  assert.ok(r.faults.stage_over_budget.firstEvent < r.faults.over_budget.firstEvent, 'score breaks its own budget before the pipeline does');
+  assert.ok(r.metrics['fallback_rate'] > 0.2);
+  const lines = trace(out);
+  const hr = (from: number, to: number) => {
+    const hits = lines.slice(from - 1, to).map((l) => l.metrics.hit).filter((h: number | null) => h !== null);
+    return hits.reduce((a: number, b: number) => a + b, 0) / hits.length;
+  };
+  const before = hr(1, 300);
+  const during = hr(500, 750);
+  assert.ok(before > 0.95, `hit rate before the surge ${before}`);
+  assert.ok(during < before - 0.2, `hit rate during the surge ${during} vs ${before}`);
+  assert.ok(lines.slice(500, 750).every((l) => l.stages.serve.fallback || l.stages.score.ms <= 60));
+});

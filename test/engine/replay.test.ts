@@ -1,0 +1,187 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Slice } from '../../src/core/slice/reader';
+import { Replayer, type EventExec } from '../../src/core/engine/replay';
+import { runHeadless, CancelledError } from '../../src/core/engine/run';
+import { PopularityRanker, RecordedRanker } from '../../src/core/rankers/builtin';
+import type { Ranker } from '../../src/core/rankers/types';
+import { UserError } from '../../src/core/errors';
+import { STAGES } from '../../src/core/slice/types';
+import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
+
+const host = { now: () => '2025-01-01T00:00:00.000Z', user: 'tester', host: 'ci', cwd: process.cwd() };
+
+/** What must be equal between two executions of the same event. */
+function essence(ex: EventExec) {
+  return { n: ex.n, scores: Array.from(ex.scores ?? []), ranked: ex.ranked, served: ex.served, clicks: ex.clicks, fallback: ex.fallback, faults: ex.faults, metrics: ex.metrics, latency: ex.latencyMs };
+}
+
+test('determinism: two runs with the same slice, ranker and seed write byte-identical traces', async () => {
+  const dir = makeSlice(120);
+  const a = tmp();
+  const b = tmp();
+  const r1 = await runHeadless({ slice: dir, ranker: 'popularity', traceDir: a }, host);
+  const r2 = await runHeadless({ slice: dir, ranker: 'popularity', traceDir: b }, { ...host, now: () => '2031-05-05T00:00:00.000Z' });
+  r1.replayer.dispose();
+  r2.replayer.dispose();
+  assert.equal(readFileSync(join(a, 'trace.jsonl'), 'utf8'), readFileSync(join(b, 'trace.jsonl'), 'utf8'));
+  assert.equal(r1.traceSha256, r2.traceSha256);
+  // The click model draws from the seed: another seed changes simulated outcomes.
+  const r3 = await runHeadless({ slice: dir, ranker: 'popularity', seed: 99 }, host);
+  r3.replayer.dispose();
+  assert.notEqual(r3.traceSha256, r1.traceSha256);
+});
+
+test('run record: config, slice hash, versions, seed, tool, times and user beside the trace', async () => {
+  const dir = makeSlice(20);
+  const out = tmp();
+  const r = await runHeadless({ slice: dir, ranker: 'recorded', traceDir: out, seed: 5 }, host);
+  r.replayer.dispose();
+  const rec = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  assert.equal(rec.seed, 5);
+  assert.equal(rec.user, 'tester');
+  assert.equal(rec.slice.manifestSha256, Slice.open(dir).manifestSha256);
+  assert.equal(rec.tool.name, 'recreplay');
+  assert.equal(rec.trace.sha256, r.traceSha256);
+  assert.equal(rec.config.ranker.kind, 'recorded');
+  assert.equal(rec.startedAt, '2025-01-01T00:00:00.000Z');
+  assert.equal(rec.events, 20);
+  const lines = readFileSync(join(out, 'trace.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 21, 'header + one line per event');
+  const first = JSON.parse(lines[1] as string);
+  assert.deepEqual(Object.keys(first.stages), [...STAGES]);
+  assert.equal(first.stages.score.ms, 11);
+});
+
+test('stepping stage by stage gives the same result as whole events', async () => {
+  const dir = makeSlice(30);
+  const a = new Replayer(Slice.open(dir), { ranker: new PopularityRanker() });
+  const b = new Replayer(Slice.open(dir), { ranker: new PopularityRanker() });
+  for (let n = 1; n <= 30; n++) {
+    a.advance();
+    b.advance();
+    for (let s = 0; s < STAGES.length; s++) {
+      assert.equal(a.nextStage, STAGES[s]);
+      a.step();
+      assert.equal(a.position.stage, s + 1);
+    }
+    b.finishEvent();
+    assert.deepEqual(essence(a.current as EventExec), essence(b.current as EventExec));
+  }
+  assert.equal(a.advance(), false);
+});
+
+test('seek restores the nearest checkpoint and re-executes to exactly the state of a straight run', async () => {
+  const dir = makeSlice(200);
+  const straight: ReturnType<typeof essence>[] = [];
+  const ref = new Replayer(Slice.open(dir), { ranker: new PopularityRanker(), onEventComplete: (ex) => straight.push(essence(ex)) });
+  await ref.runToEnd();
+  const snapEnd = ref.metrics.snapshot();
+  const r = new Replayer(Slice.open(dir), { ranker: new PopularityRanker(), checkpointEvery: 16 });
+  await r.runToEnd();
+  for (const n of [200, 1, 17, 16, 150, 33, 199, 2, 64, 65]) {
+    await r.seek(n, STAGES.length);
+    assert.deepEqual(essence(r.current as EventExec), straight[n - 1], `event ${n}`);
+  }
+  // Partway into an event: stage positions are honoured.
+  await r.seek(77, 2);
+  assert.deepEqual(r.position, { event: 77, stage: 2 });
+  assert.equal(r.nextStage, 'score');
+  await r.seek(200, STAGES.length);
+  assert.deepEqual(r.metrics.snapshot(), snapEnd);
+  await assert.rejects(() => r.seek(201), RangeError);
+  r.dispose();
+  ref.dispose();
+});
+
+test('checkpoints spill to disk instead of growing memory', async () => {
+  const dir = makeSlice(100);
+  const spill = tmp();
+  const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker(), checkpointEvery: 5, spillDir: spill });
+  await r.runToEnd();
+  const ckDir = readdirSync(spill).find((d) => d.startsWith('recreplay-ckpt-'));
+  assert.ok(ckDir, 'a spill file exists');
+  await r.seek(3, 6);
+  assert.equal(r.position.event, 3);
+  r.dispose();
+  assert.equal(existsSync(join(spill, ckDir as string)), false, 'dispose removes the spill');
+});
+
+test('retrieve drops unavailable items; the fallback is served when the latency budget breaks', async () => {
+  const ev = (id: string, t: string, score: number) => eventLine(id, t, { system: { latencyMs: { retrieve: 10, features: 10, score, rerank: 1 } } });
+  const dir = rawSlice([ev('e1', '2025-01-01T00:00:00Z', 10), ev('e2', '2025-01-01T00:00:01Z', 500)].join('\n') + '\n', (m) => {
+    m.pipeline = { k: 2, budgetMs: 100 };
+  });
+  const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker() });
+  await r.runToEnd();
+  const last = r.current as EventExec;
+  assert.equal(last.fallback, true);
+  assert.ok(last.faults.some((f) => f.kind === 'over_budget'));
+  assert.equal(r.metrics.snapshot()['fallback_rate'], 0.5);
+});
+
+test('faults: NaN score, ranker error and empty slate are detected, not crashes', async () => {
+  const dir = makeSlice(3);
+  const nan: Ranker = { info: { kind: 'test' }, score: (req) => req.rows.map((_, i) => (i === 0 ? Number.NaN : i)) };
+  const r = new Replayer(Slice.open(dir), { ranker: nan });
+  r.advance();
+  r.finishEvent();
+  const ex = r.current as EventExec;
+  assert.ok(ex.faults.some((f) => f.kind === 'nan_score'));
+  assert.equal(ex.ranked[ex.ranked.length - 1], ex.rows[0]?.item, 'NaN sorts last');
+  const failing: Ranker = { info: { kind: 'test' }, score: () => { throw new Error('model server down'); } };
+  const r2 = new Replayer(Slice.open(dir), { ranker: failing });
+  r2.advance();
+  r2.finishEvent();
+  assert.ok((r2.current as EventExec).faults.some((f) => f.kind === 'ranker_error' && /model server down/.test(f.message)));
+  assert.equal((r2.current as EventExec).fallback, true);
+  const empty = rawSlice(JSON.stringify({ id: 'e1', t: '2025-01-01T00:00:00Z', user: 'u', candidates: [], served: [] }) + '\n');
+  const r3 = new Replayer(Slice.open(empty), { ranker: new RecordedRanker() });
+  await r3.runToEnd();
+  assert.ok((r3.current as EventExec).faults.some((f) => f.kind === 'empty_slate'));
+});
+
+test('an asynchronous ranker is awaited (the seam for process and HTTP rankers)', async () => {
+  const dir = makeSlice(10);
+  const slow: Ranker = { info: { kind: 'async' }, score: async (req) => req.rows.map((r) => r.rec.score ?? 0) };
+  const a = await runHeadless({ slice: dir, ranker: 'recorded' }, host);
+  const r = new Replayer(Slice.open(dir), { ranker: slow });
+  await r.runToEnd();
+  assert.deepEqual(r.metrics.snapshot(), a.replayer.metrics.snapshot());
+});
+
+test('events out of time order stop the replay with file:line', async () => {
+  const dir = rawSlice([eventLine('e1', '2025-01-01T00:00:05Z'), eventLine('e2', '2025-01-01T00:00:01Z')].join('\n') + '\n');
+  const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker() });
+  await assert.rejects(() => r.runToEnd(), (e: unknown) => e instanceof UserError && e.where.line === 2 && /out of time order/.test(e.describe()));
+});
+
+test('stale features are flagged from featureTimes', async () => {
+  const dir = rawSlice(eventLine('e1', '2025-01-10T00:00:00Z', { featureTimes: { x: '2025-01-01T00:00:00Z' } }) + '\n', (m) => {
+    m.pipeline = { k: 2, budgetMs: 100, staleAfterSec: 3600 };
+  });
+  const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker() });
+  await r.runToEnd();
+  const ex = r.current as EventExec;
+  assert.deepEqual(ex.stale, [{ name: 'x', ageSec: 9 * 86400 }]);
+  assert.ok(ex.faults.some((f) => f.kind === 'stale_feature'));
+});
+
+test('a cancelled run writes no trace', async () => {
+  const dir = makeSlice(2500);
+  const out = tmp();
+  await assert.rejects(() => runHeadless({ slice: dir, ranker: 'recorded', traceDir: out, isCancelled: () => true }, host), CancelledError);
+  assert.deepEqual(readdirSync(out), []);
+});
+
+test('popularity state feeds back: clicked items rise in the popularity ranking', async () => {
+  const dir = makeSlice(300);
+  const r = new Replayer(Slice.open(dir), { ranker: new PopularityRanker() });
+  await r.runToEnd();
+  const st = r.state;
+  const total = st.clicks.reduce((a, b) => a + b, 0);
+  assert.ok(total > 0);
+  assert.equal(st.impressions.reduce((a, b) => a + b, 0), 300 * 4);
+});

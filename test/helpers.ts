@@ -1,0 +1,93 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { streamFor } from '../src/core/random';
+import type { EventRecord, ItemRecord, SliceManifest, UserRecord } from '../src/core/slice/types';
+import { writeSlice, type SliceInput } from '../src/core/slice/writer';
+
+// Tests never touch the user's cache.
+process.env['RECREPLAY_CACHE_DIR'] ??= mkdtempSync(join(tmpdir(), 'recreplay-test-cache-'));
+
+/** A fresh temp folder. */
+export function tmp(prefix = 'recreplay-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A small deterministic catalogue, users and events. */
+export function fixture(nEvents: number, opts: { items?: number; cands?: number; seed?: number } = {}): { events: EventRecord[]; items: ItemRecord[]; users: UserRecord[] } {
+  const rng = streamFor(opts.seed ?? 1, 'fixture', 'x');
+  const nItems = opts.items ?? 30;
+  const items: ItemRecord[] = Array.from({ length: nItems }, (_, i) => ({ id: `i${i}`, category: ['a', 'b', 'c'][i % 3] as string, features: { pop: i % 7 } }));
+  const users: UserRecord[] = Array.from({ length: 5 }, (_, u) => ({ id: `u${u}`, segment: u % 2 ? 'new' : 'returning', features: { age: 20 + u } }));
+  const events: EventRecord[] = [];
+  const t0 = Date.parse('2025-01-01T00:00:00Z');
+  for (let e = 1; e <= nEvents; e++) {
+    const cands = new Set<number>();
+    while (cands.size < (opts.cands ?? 8)) cands.add(rng.int(nItems));
+    const candidates = [...cands].map((i) => ({ item: `i${i}`, features: { ctr: Math.round(rng.next() * 1000) / 1000, fresh: i % 5 === 0 ? 1 : 0 }, score: Math.round(rng.next() * 1000) / 1000 }));
+    const served = candidates.slice(0, 4).map((c) => c.item);
+    events.push({
+      id: `e${e}`,
+      t: new Date(t0 + e * 1000).toISOString(),
+      user: `u${e % 5}`,
+      candidates,
+      served,
+      outcome: { clicks: rng.next() < 0.5 ? [served[rng.int(served.length)] as string] : [] },
+      system: { latencyMs: { retrieve: 5, features: 10, score: 10 + (e % 10), rerank: 1 }, queueDepth: e % 9, cache: { hits: 9, misses: 1 } },
+      featureTimes: { ctr: new Date(t0 + e * 1000 - 3600_000).toISOString() },
+    });
+  }
+  return { events, items, users };
+}
+
+export const BASE_MANIFEST: SliceInput['manifest'] = {
+  name: 'test',
+  description: 'test slice',
+  source: { kind: 'synthetic', generator: 'test/helpers.ts' },
+  seed: 7,
+  pipeline: { k: 4, budgetMs: 100 },
+};
+
+/** Writes a slice from the fixture into a temp folder. */
+export function makeSlice(nEvents = 50, opts: { manifest?: Partial<SliceInput['manifest']>; chunkSize?: number; seed?: number } = {}): string {
+  const dir = join(tmp(), 'test.slice');
+  const f = fixture(nEvents, opts.seed !== undefined ? { seed: opts.seed } : {});
+  writeSlice(dir, { manifest: { ...BASE_MANIFEST, ...(opts.manifest ?? {}) }, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z', ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}) });
+  return dir;
+}
+
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+
+/** Writes a slice folder by hand (bypassing the writer's checks) with correct hashes, for bad-input tests. */
+export function rawSlice(eventsText: string, patch: (m: SliceManifest) => void = () => {}): string {
+  const dir = join(tmp(), 'raw.slice');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'events.jsonl'), eventsText);
+  writeFileSync(join(dir, 'items.jsonl'), '');
+  const m: SliceManifest = {
+    format: 'recreplay.slice/1',
+    name: 'raw',
+    description: 'hand-written',
+    frozenAt: '2025-01-02T00:00:00Z',
+    source: { kind: 'logs' },
+    clock: { start: '2025-01-01T00:00:00Z', timezone: 'UTC' },
+    seed: 1,
+    versions: {},
+    schema: { user: {}, item: {}, context: {}, candidate: {} },
+    files: [
+      { path: 'events.jsonl', sha256: sha(eventsText), bytes: Buffer.byteLength(eventsText), records: eventsText.split('\n').filter((l) => l !== '').length },
+      { path: 'items.jsonl', sha256: sha(''), bytes: 0, records: 0 },
+    ],
+    redaction: { identifiers: 'none', dropped: [] },
+    faults: [],
+  };
+  patch(m);
+  writeFileSync(join(dir, 'slice.json'), JSON.stringify(m, null, 2));
+  return dir;
+}
+
+/** One event line, for raw slices. */
+export function eventLine(id: string, t: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ id, t, user: 'u1', candidates: [{ item: 'a', features: { x: 1 } }, { item: 'b', features: { x: 2 } }], served: ['a', 'b'], outcome: { clicks: ['a'] }, ...extra });
+}

@@ -1,0 +1,146 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { MetricsAccumulator, type CatalogEntry } from '../../src/core/metrics/index.js';
+import { near, obs } from './helpers.js';
+
+const catalog: CatalogEntry[] = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id }));
+
+test('HR@k, MRR@k and NDCG@k match the hand-computed case and skip events without relevant items', () => {
+  const acc = new MetricsAccumulator(catalog, 3);
+  // e1: served [a,b,c], relevant [b]: hit 1, rr 1/2, DCG = 1/log2(3) = 0.63093, IDCG = 1.
+  const e1 = acc.update(obs({ served: ['a', 'b', 'c'], relevant: ['b'] }));
+  // e2: served [d,e,f], relevant [a]: hit 0, rr 0, ndcg 0.
+  const e2 = acc.update(obs({ served: ['d', 'e', 'f'], relevant: ['a'] }));
+  // e3: no relevant items: skipped by all three, values null.
+  const e3 = acc.update(obs({ served: ['a', 'b', 'c'], relevant: [] }));
+  // e4: served [c,a,e], relevant [a,c,x]: hit 1, rr 1, DCG = 1 + 1/log2(3) = 1.63093,
+  //     IDCG over min(3, 3) = 3 items = 1 + 1/log2(3) + 1/log2(4) = 2.13093, ndcg = 0.76536.
+  const e4 = acc.update(obs({ served: ['c', 'a', 'e'], relevant: ['a', 'c', 'x'] }));
+  const g = 1 / Math.log2(3);
+  assert.deepEqual([e1.hit, e2.hit, e3.hit, e4.hit], [1, 0, null, 1]);
+  assert.deepEqual([e1.rr, e2.rr, e3.rr, e4.rr], [0.5, 0, null, 1]);
+  near(e1.ndcg, g, 'ndcg e1');
+  near(e4.ndcg, (1 + g) / (1 + g + 0.5), 'ndcg e4');
+  assert.equal(e3.ndcg, null);
+  const s = acc.snapshot();
+  near(s['hit_rate@3'], 2 / 3, 'hit_rate@3'); // (1 + 0 + 1) / 3 events with relevant items
+  near(s['mrr@3'], 0.5, 'mrr@3'); // (0.5 + 0 + 1) / 3
+  near(s['ndcg@3'], (g + 0 + (1 + g) / (1.5 + g)) / 3, 'ndcg@3');
+});
+
+test('IDCG is capped at k relevant items and a repeated relevant item earns gain once', () => {
+  const acc = new MetricsAccumulator(catalog, 2);
+  // 3 relevant items but k = 2: IDCG = 1 + 1/log2(3); served [a, a]: DCG = 1 (the repeat earns nothing).
+  const e = acc.update(obs({ served: ['a', 'a'], relevant: ['a', 'b', 'c'] }));
+  near(e.ndcg, 1 / (1 + 1 / Math.log2(3)), 'ndcg');
+  assert.equal(e.rr, 1);
+});
+
+test('only served[0..k) counts for relevance', () => {
+  const acc = new MetricsAccumulator(catalog, 2);
+  // The relevant item sits at position 3, beyond k = 2.
+  const e = acc.update(obs({ served: ['a', 'b', 'c'], relevant: ['c'] }));
+  assert.deepEqual([e.hit, e.rr, e.ndcg], [0, 0, 0]);
+});
+
+test('relevance metrics read 0 when no event had relevant items', () => {
+  const acc = new MetricsAccumulator(catalog, 3);
+  acc.update(obs({ served: ['a'] }));
+  acc.update(obs({ served: [] }));
+  const s = acc.snapshot();
+  assert.deepEqual([s['hit_rate@3'], s['mrr@3'], s['ndcg@3']], [0, 0, 0]);
+});
+
+test('an empty slate with relevant items is a miss', () => {
+  const acc = new MetricsAccumulator(catalog, 3);
+  const e = acc.update(obs({ served: [], relevant: ['a'] }));
+  assert.deepEqual([e.hit, e.rr, e.ndcg, e.ild, e.novelty], [0, 0, 0, null, null]);
+  assert.equal(acc.snapshot()['hit_rate@3'], 0);
+});
+
+test('overlap@k divides by k, also when fewer than k items were served', () => {
+  const acc = new MetricsAccumulator(catalog, 3);
+  // e1: served [a,b,c], recorded top-3 [a,c,d]: common {a,c} → 2/3.
+  const e1 = acc.update(obs({ served: ['a', 'b', 'c'], recorded: ['a', 'c', 'd', 'b'] }));
+  // e2: served [a] (1 < k), recorded top-3 [a,b,c]: common {a} → 1/3.
+  const e2 = acc.update(obs({ served: ['a'], recorded: ['a', 'b', 'c'] }));
+  near(e1.overlap, 2 / 3, 'overlap e1');
+  near(e2.overlap, 1 / 3, 'overlap e2');
+  near(acc.snapshot()['overlap@3'], 0.5, 'overlap@3');
+});
+
+test('Kendall tau-a compares ranked and recorded over their common items', () => {
+  const acc = new MetricsAccumulator(catalog, 3);
+  // e1: ranked [a,b,c,d], recorded [b,a,c,e]; common a,b,c with recorded positions [1,0,2] in
+  //     replayed order: (a,b) discordant, (a,c) and (b,c) concordant → (2 − 1)/3 = 1/3.
+  const e1 = acc.update(obs({ ranked: ['a', 'b', 'c', 'd'], recorded: ['b', 'a', 'c', 'e'] }));
+  // e2: one common item → 1.
+  const e2 = acc.update(obs({ ranked: ['x'], recorded: ['x', 'y'] }));
+  near(e1.kendallTau, 1 / 3, 'tau e1');
+  assert.equal(e2.kendallTau, 1);
+  near(acc.snapshot()['kendall_tau'], 2 / 3, 'kendall_tau');
+});
+
+test('Kendall tau-a is −1 for a full reversal and matches the O(n²) definition on a longer list', () => {
+  const acc = new MetricsAccumulator([], 3);
+  const ids = Array.from({ length: 37 }, (_, i) => `i${i}`);
+  assert.equal(acc.update(obs({ ranked: ids, recorded: [...ids].reverse() })).kendallTau, -1);
+  // A fixed shuffle (multiplicative step mod a prime) checked against pair counting.
+  const shuffled = ids.map((_, i) => ids[(i * 11) % 37]!);
+  let c = 0;
+  let d = 0;
+  for (let i = 0; i < 37; i++) {
+    for (let j = i + 1; j < 37; j++) {
+      if (ids.indexOf(shuffled[i]!) < ids.indexOf(shuffled[j]!)) c++;
+      else d++;
+    }
+  }
+  near(acc.update(obs({ ranked: shuffled, recorded: ids })).kendallTau, (c - d) / ((37 * 36) / 2), 'tau');
+});
+
+test('intra-list diversity counts differing category pairs; missing categories share "?"', () => {
+  const cat: CatalogEntry[] = [
+    { id: 'a', category: 'x' },
+    { id: 'b', category: 'x' },
+    { id: 'c', category: 'y' },
+    { id: 'd' },
+    { id: 'e' },
+  ];
+  const acc = new MetricsAccumulator(cat, 4);
+  // e1: [a,b,c,d] → 6 pairs, only (a,b) share a category → 5/6.
+  const e1 = acc.update(obs({ served: ['a', 'b', 'c', 'd'] }));
+  // e2: a single item → skipped.
+  const e2 = acc.update(obs({ served: ['a'] }));
+  // e3: [d,e] both "?" → 0.
+  const e3 = acc.update(obs({ served: ['d', 'e'] }));
+  near(e1.ild, 5 / 6, 'ild e1');
+  assert.equal(e2.ild, null);
+  assert.equal(e3.ild, 0);
+  near(acc.snapshot()['diversity@4'], 5 / 12, 'diversity@4'); // (5/6 + 0) / 2
+});
+
+test('Kendall tau-a equals pair counting on random permutations with partial overlap', () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { maxLength: 40 }),
+      fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { maxLength: 40 }),
+      (a, b) => {
+        const ranked = a.map((x) => `i${x}`);
+        const recorded = b.map((x) => `i${x}`);
+        const common = ranked.filter((id) => recorded.includes(id));
+        let score = 0;
+        for (let i = 0; i < common.length; i++) {
+          for (let j = i + 1; j < common.length; j++) {
+            score += recorded.indexOf(common[i]!) < recorded.indexOf(common[j]!) ? 1 : -1;
+          }
+        }
+        const n = common.length;
+        const expected = n < 2 ? 1 : score / ((n * (n - 1)) / 2);
+        const acc = new MetricsAccumulator([], 10);
+        near(acc.update(obs({ ranked, recorded })).kendallTau, expected, 'tau');
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRanker } from '../../src/core/rankers';
+import { ReplayState } from '../../src/core/engine/state';
+import type { CandidateRow } from '../../src/core/engine/rows';
+import type { EventRecord } from '../../src/core/slice/types';
+import { UserError } from '../../src/core/errors';
+import { sha256 } from '../../src/core/slice/hashing';
+import { tmp } from '../helpers';
+
+const event: EventRecord = { id: 'e1', t: '2025-01-01T00:00:00Z', user: 'u1', context: { device: 'ios' }, candidates: [], served: [] };
+const row = (item: string, features: Record<string, number | string | null>, extra: Partial<CandidateRow> = {}): CandidateRow => ({
+  item,
+  rec: { item, features },
+  itemRec: { id: item, features: { price: 2 } },
+  recordedRank: 1,
+  score: Number.NaN,
+  rank: 0,
+  prevRank: null,
+  ...extra,
+});
+function artifact(content: unknown): string {
+  const p = join(tmp(), 'a.json');
+  writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
+  return p;
+}
+
+test('linear: bias + Σ w·x through a sigmoid, item features, user/context scopes and one-hot terms', () => {
+  const p = artifact({ weights: { ctr: 2, price: 0.5, 'user.age': 0.1, 'context.device=ios': 1, 'color=red': 3 }, bias: -1, sigmoid: true, version: '3' });
+  const r = loadRanker(`linear:${p}`);
+  const state = new ReplayState([]);
+  const user = { id: 'u1', features: { age: 10 } };
+  const s = r.score({ event, user, state, rows: [row('a', { ctr: 0.5, color: 'red' }), row('b', { ctr: null, color: 'blue' })] }) as Float64Array;
+  // a: -1 + 2*0.5 + 0.5*2 + 0.1*10 + 1 + 3 = 6 ; b: -1 + 0 + 1 + 1 + 1 = 2
+  assert.ok(Math.abs((s[0] as number) - 1 / (1 + Math.exp(-6))) < 1e-12);
+  assert.ok(Math.abs((s[1] as number) - 1 / (1 + Math.exp(-2))) < 1e-12);
+  assert.equal(r.info.artifactSha256, sha256(JSON.stringify({ weights: { ctr: 2, price: 0.5, 'user.age': 0.1, 'context.device=ios': 1, 'color=red': 3 }, bias: -1, sigmoid: true, version: '3' })));
+  assert.equal(r.info.version, '3');
+});
+
+test('linear: online features read the replay state', () => {
+  const p = artifact({ weights: { 'online.clicks': 1 } });
+  const r = loadRanker(`linear:${p}`);
+  const state = new ReplayState([{ id: 'a' }, { id: 'b' }]);
+  state.applyOutcome(['a', 'b'], ['a'], 0);
+  state.applyOutcome(['a'], ['a'], 1);
+  const s = r.score({ event, user: undefined, state, rows: [row('a', {}), row('b', {})] });
+  assert.deepEqual(Array.from(s as Float64Array), [2, 0]);
+});
+
+test('linear: a wrong-shape artifact names the file and field', () => {
+  assert.throws(() => loadRanker(`linear:${artifact({ weights: { ctr: 'high' } })}`), (e: unknown) => e instanceof UserError && e.where.field === 'weights.ctr');
+  assert.throws(() => loadRanker(`linear:${artifact({ bias: 1 })}`), (e: unknown) => e instanceof UserError && e.where.field === 'weights');
+  assert.throws(() => loadRanker(`linear:${artifact({ weights: {}, sigmoid: 'yes' })}`), (e: unknown) => e instanceof UserError && e.where.field === 'sigmoid');
+  assert.throws(() => loadRanker(`linear:${artifact('{oops')}`), (e: unknown) => e instanceof UserError && /not valid JSON/.test(e.message));
+  assert.throws(() => loadRanker('linear:/nonexistent/model.json'), (e: unknown) => e instanceof UserError && /not found/.test(e.message) && e.where.file === '/nonexistent/model.json');
+  assert.throws(() => loadRanker('linear'), (e: unknown) => e instanceof UserError && /needs an artifact path/.test(e.message));
+});
+
+test('unknown ranker lists the choices', () => {
+  assert.throws(() => loadRanker('xgboost:m.json'), (e: unknown) => e instanceof UserError && /unknown ranker/.test(e.message) && /linear:PATH/.test(e.hint ?? ''));
+});
+
+test('embedding: dot product of user and item vectors; missing vectors score 0', () => {
+  const p = artifact({ dim: 2, users: { u1: [1, 2] }, items: { a: [3, 4] } });
+  const r = loadRanker(`embedding:${p}`);
+  const s = r.score({ event, user: undefined, state: new ReplayState([]), rows: [row('a', {}), row('new', {})] });
+  assert.deepEqual(Array.from(s as Float64Array), [11, 0]);
+  assert.throws(() => loadRanker(`embedding:${artifact({ dim: 2, items: { a: [1] } })}`), (e: unknown) => e instanceof UserError && e.where.field === 'items.a');
+  assert.throws(() => loadRanker(`embedding:${artifact({ dim: 0 })}`), (e: unknown) => e instanceof UserError && e.where.field === 'dim');
+});
+
+test('recorded uses logged scores, popularity uses replay clicks', () => {
+  const rec = loadRanker('recorded');
+  const rows = [row('a', {}, { rec: { item: 'a', score: 0.3 } }), row('b', {}, { rec: { item: 'b', score: 0.7 } })];
+  assert.deepEqual(Array.from(rec.score({ event, user: undefined, state: new ReplayState([]), rows }) as Float64Array), [0.3, 0.7]);
+  const pop = loadRanker('popularity');
+  const state = new ReplayState([{ id: 'a' }, { id: 'b' }]);
+  state.applyOutcome(['a', 'b'], ['b'], 0);
+  const s = Array.from(pop.score({ event, user: undefined, state, rows }) as Float64Array);
+  assert.ok((s[1] as number) > (s[0] as number));
+});

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { OffsetCollector } from '../../src/core/slice/offsetIndex';
+
+/** Reference: byte offsets of line starts computed the obvious way. */
+function reference(lines: string[], trailingNewline: boolean): number[] {
+  const out = [0];
+  let pos = 0;
+  lines.forEach((l, i) => {
+    pos += Buffer.byteLength(l) + (i < lines.length - 1 || trailingNewline ? 1 : 0);
+    out.push(i < lines.length - 1 || trailingNewline ? pos : pos + 1);
+  });
+  return out;
+}
+
+test('property: the offset index matches a reference however the file is split into buffers', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.string({ unit: 'grapheme', maxLength: 20 }).filter((s) => !s.includes('\n')), { minLength: 1, maxLength: 40 }),
+      fc.boolean(),
+      fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 10 }),
+      (lines, trailing, cuts) => {
+        // Without a trailing newline an empty last line is no line at all.
+        if (!trailing && lines[lines.length - 1] === '') lines[lines.length - 1] = 'x';
+        const text = lines.join('\n') + (trailing ? '\n' : '');
+        const buf = Buffer.from(text, 'utf8');
+        const c = new OffsetCollector();
+        let pos = 0;
+        let i = 0;
+        while (pos < buf.length) {
+          const n = cuts[i++ % cuts.length] as number;
+          c.feed(buf.subarray(pos, pos + n), pos);
+          pos += n;
+        }
+        const idx = c.finish();
+        assert.deepEqual(Array.from(idx.offsets), reference(lines, trailing));
+        assert.equal(idx.count, lines.length);
+        for (let n = 1; n <= lines.length; n++) {
+          const [s, e] = idx.range(n);
+          assert.equal(buf.subarray(s, e).toString('utf8'), lines[n - 1]);
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('range() outside the index is a RangeError', () => {
+  const c = new OffsetCollector();
+  c.feed(Buffer.from('a\nb\n'), 0);
+  const idx = c.finish();
+  assert.equal(idx.count, 2);
+  assert.throws(() => idx.range(3), RangeError);
+  assert.throws(() => idx.range(0), RangeError);
+});

@@ -1,0 +1,164 @@
+import type { ExprCandidate, ExprScope } from './scope';
+import { codePointLength, fail, formatValue, isMap, mapKeys, ownField, typeName } from './values';
+
+type At = { start: number; end: number };
+
+/** A global function callable from expressions. `pure` ones never read the scope, so calls on constants are folded. */
+export interface RuntimeHelper {
+  pure: boolean;
+  minArgs: number;
+  maxArgs: number;
+  call(scope: ExprScope, args: readonly unknown[], at: At): unknown;
+}
+
+/** A method callable as `target.name(args)`. */
+export interface RuntimeMethod {
+  args: number;
+  call(target: unknown, args: readonly unknown[], at: At): unknown;
+}
+
+// Built once per candidates array: a breakpoint condition runs at every stop, the set rarely changes.
+const byItem = new WeakMap<readonly ExprCandidate[], Map<string, ExprCandidate>>();
+const byRank = new WeakMap<readonly ExprCandidate[], ExprCandidate[]>();
+
+/** Candidates in replayed order. Ranks may change in place between stages, so the cached order is re-checked (O(n)) before use. */
+function ranked(list: readonly ExprCandidate[]): ExprCandidate[] {
+  const cached = byRank.get(list);
+  if (cached !== undefined && cached.length === list.length && cached.every((c, i) => i === 0 || (cached[i - 1] as ExprCandidate).rank <= c.rank)) {
+    return cached;
+  }
+  const order = [...list].sort((a, b) => a.rank - b.rank);
+  byRank.set(list, order);
+  return order;
+}
+
+function candidate(scope: ExprScope, id: unknown, fn: string, at: At): ExprCandidate | undefined {
+  if (typeof id !== 'string') fail(at, `${fn}() expects an item id (a string), got ${typeName(id)}`);
+  const list = scope.candidates;
+  let index = byItem.get(list);
+  if (index === undefined) {
+    index = new Map();
+    for (const c of list) if (!index.has(c.item)) index.set(c.item, c);
+    byItem.set(list, index);
+  }
+  return index.get(id);
+}
+
+function featureName(name: unknown, fn: string, at: At): string {
+  if (typeof name !== 'string') fail(at, `${fn}() expects a feature name (a string), got ${typeName(name)}`);
+  return name;
+}
+
+function num(v: unknown, fn: string, at: At): number | null {
+  if (v === null || typeof v === 'number') return v;
+  return fail(at, `${fn}() expects a number, got ${typeName(v)}`);
+}
+
+function extreme(args: readonly unknown[], fn: 'min' | 'max', at: At): number | null {
+  const only = args[0];
+  const values = args.length === 1 && Array.isArray(only) ? (only as unknown[]) : args;
+  if (values.length === 0) fail(at, `${fn}() of an empty list`);
+  let best: number | null = fn === 'min' ? Infinity : -Infinity;
+  for (const v of values) {
+    const n = num(v, fn, at);
+    if (n === null) best = null;
+    else if (best !== null) best = fn === 'min' ? Math.min(best, n) : Math.max(best, n);
+  }
+  return best;
+}
+
+const INT = /^[+-]?\d+$/;
+const DOUBLE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?Infinity$|^NaN$/;
+
+/** Every global function. Unknown items give null rather than an error: see docs/expressions.md. */
+export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
+  score: { pure: false, minArgs: 1, maxArgs: 1, call: (s, [id], at) => candidate(s, id, 'score', at)?.score ?? null },
+  rank: { pure: false, minArgs: 1, maxArgs: 1, call: (s, [id], at) => candidate(s, id, 'rank', at)?.rank ?? null },
+  recordedRank: {
+    pure: false, minArgs: 1, maxArgs: 1,
+    call: (s, [id], at) => candidate(s, id, 'recordedRank', at)?.recordedRank ?? null,
+  },
+  rankDelta: {
+    pure: false, minArgs: 1, maxArgs: 1,
+    call: (s, [id], at) => {
+      const c = candidate(s, id, 'rankDelta', at);
+      return c === undefined ? null : c.recordedRank - c.rank;
+    },
+  },
+  topk: {
+    pure: false, minArgs: 1, maxArgs: 1,
+    call: (s, [k], at) => {
+      if (typeof k !== 'number' || !Number.isInteger(k) || k < 0) fail(at, `topk() expects a whole number k >= 0, got ${formatValue(k)}`);
+      return ranked(s.candidates).slice(0, k).map((c) => c.item);
+    },
+  },
+  feature: {
+    pure: false, minArgs: 2, maxArgs: 2,
+    call: (s, [id, name], at) => {
+      const c = candidate(s, id, 'feature', at);
+      const f = featureName(name, 'feature', at);
+      return c === undefined ? null : (ownField(c.features, f) ?? null);
+    },
+  },
+  age: {
+    pure: false, minArgs: 1, maxArgs: 2,
+    call: (s, args, at) => {
+      // `?? null`: an engine that answers undefined must not leak a non-value into the expression.
+      if (args.length === 1) return s.featureAge(featureName(args[0], 'age', at)) ?? null;
+      const [id, name] = args;
+      if (typeof id !== 'string') fail(at, `age() expects an item id (a string) first, got ${typeName(id)}`);
+      return s.featureAge(featureName(name, 'age', at), id) ?? null;
+    },
+  },
+  size: { pure: true, minArgs: 1, maxArgs: 1, call: (_s, [v], at) => size(v, at) },
+  int: {
+    pure: true, minArgs: 1, maxArgs: 1,
+    call: (_s, [v], at) => {
+      if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+      if (typeof v === 'string' && INT.test(v.trim())) return Number(v.trim());
+      return fail(at, `int() cannot convert ${formatValue(v)} to a whole number`);
+    },
+  },
+  double: {
+    pure: true, minArgs: 1, maxArgs: 1,
+    call: (_s, [v], at) => {
+      if (typeof v === 'number') return v;
+      if (typeof v === 'string' && DOUBLE.test(v.trim())) return Number(v.trim());
+      return fail(at, `double() cannot convert ${formatValue(v)} to a number`);
+    },
+  },
+  string: {
+    pure: true, minArgs: 1, maxArgs: 1,
+    call: (_s, [v]) => (typeof v === 'string' ? v : formatValue(v, Infinity)),
+  },
+  abs: { pure: true, minArgs: 1, maxArgs: 1, call: (_s, [v], at) => { const n = num(v, 'abs', at); return n === null ? null : Math.abs(n); } },
+  min: { pure: true, minArgs: 1, maxArgs: Infinity, call: (_s, args, at) => extreme(args, 'min', at) },
+  max: { pure: true, minArgs: 1, maxArgs: Infinity, call: (_s, args, at) => extreme(args, 'max', at) },
+};
+
+/** size() of a string (code points), list or map. */
+export function size(v: unknown, at: At): number {
+  if (typeof v === 'string') return codePointLength(v);
+  if (Array.isArray(v)) return v.length;
+  if (isMap(v)) return mapKeys(v).length;
+  return fail(at, `size() needs a string, list or map, got ${typeName(v)}`);
+}
+
+function strings(name: string, test: (s: string, arg: string) => boolean): RuntimeMethod {
+  return {
+    args: 1,
+    call: (target, [arg], at) => {
+      if (typeof target !== 'string') fail(at, `${name}() is a string method, but it was called on a ${typeName(target)}`);
+      if (typeof arg !== 'string') fail(at, `${name}() expects a string argument, got ${typeName(arg)}`);
+      return test(target, arg);
+    },
+  };
+}
+
+/** Every method; macros (`exists`, `map`, …) are not methods, the compiler expands them. */
+export const RUNTIME_METHODS: Record<string, RuntimeMethod> = {
+  size: { args: 0, call: (target, _args, at) => size(target, at) },
+  startsWith: strings('startsWith', (s, p) => s.startsWith(p)),
+  endsWith: strings('endsWith', (s, p) => s.endsWith(p)),
+  contains: strings('contains', (s, p) => s.includes(p)),
+};

@@ -1,0 +1,100 @@
+import { compile } from './compile';
+import type { CheckEnv } from './env';
+import { ExprError } from './errors';
+import { parse } from './parser';
+import type { ExprScope } from './scope';
+import { formatValue } from './values';
+
+/** A log-point message with `{expression}` holes, compiled once. */
+export interface CompiledTemplate {
+  /** The message at one stop. A hole that fails renders as `<error: reason>`: a log point never throws. */
+  evaluate(scope: ExprScope): string;
+  readonly source: string;
+  /** Bindings and helpers used by all holes, for stop reports. */
+  readonly identifiers: readonly string[];
+}
+
+type Piece = string | { start: number; end: number };
+
+/**
+ * Splits a template into text and `{expr}` holes. `{{` and `}}` are literal braces; inside a hole
+ * braces nest (map literals) and quoted strings may contain any brace.
+ */
+export function splitTemplate(template: string): Piece[] {
+  const pieces: Piece[] = [];
+  let text = '';
+  let i = 0;
+  while (i < template.length) {
+    const c = template[i];
+    if ((c === '{' || c === '}') && template[i + 1] === c) {
+      text += c;
+      i += 2;
+    } else if (c === '}') {
+      throw new ExprError('syntax', "unmatched '}' in the message; write '}}' for a literal brace", i, i + 1);
+    } else if (c === '{') {
+      const end = holeEnd(template, i);
+      if (text !== '') pieces.push(text);
+      text = '';
+      pieces.push({ start: i + 1, end });
+      i = end + 1;
+    } else {
+      text += c;
+      i++;
+    }
+  }
+  if (text !== '') pieces.push(text);
+  return pieces;
+}
+
+/** Offset of the `}` closing the hole opened at `open`. */
+function holeEnd(t: string, open: number): number {
+  let depth = 0;
+  for (let i = open + 1; i < t.length; i++) {
+    const c = t[i];
+    if (c === '"' || c === "'") {
+      // Skip the string, escapes included; an unterminated one is reported by the parser.
+      for (i++; i < t.length && t[i] !== c; i++) if (t[i] === '\\') i++;
+    } else if (c === '{') {
+      depth++;
+    } else if (c === '}') {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  throw new ExprError('syntax', `the '{' at column ${open + 1} is never closed; write '{{' for a literal brace`, open, t.length);
+}
+
+/**
+ * Compiles a log-point template such as "score is {score('i_42')}". Errors in a hole carry
+ * columns in the whole template; with `env` the holes are checked against the slice.
+ */
+export function interpolate(template: string, env?: CheckEnv): CompiledTemplate {
+  const identifiers = new Set<string>();
+  const parts = splitTemplate(template).map((p) => {
+    if (typeof p === 'string') return p;
+    const compiled = compile(parse(template, p.start, p.end), env, template.slice(p.start, p.end));
+    for (const id of compiled.identifiers) identifiers.add(id);
+    return compiled;
+  });
+  return {
+    source: template,
+    identifiers: [...identifiers],
+    evaluate(scope) {
+      let out = '';
+      for (const p of parts) {
+        if (typeof p === 'string') {
+          out += p;
+          continue;
+        }
+        try {
+          const v = p.evaluate(scope);
+          out += typeof v === 'string' ? v : formatValue(v, 1000);
+        } catch (x) {
+          if (!(x instanceof ExprError)) throw x;
+          out += `<error: ${x.reason}>`;
+        }
+      }
+      return out;
+    },
+  };
+}

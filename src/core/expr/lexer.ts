@@ -1,0 +1,154 @@
+import { ExprError } from './errors';
+
+export type TokenKind = 'number' | 'string' | 'ident' | 'keyword' | 'punct' | 'eof' | 'error';
+
+export interface Token {
+  kind: TokenKind;
+  /** Source text of punctuation, identifiers and keywords; the raw text otherwise. */
+  text: string;
+  /** Decoded value of number and string literals. */
+  value: number | string | null;
+  start: number;
+  end: number;
+  /** Set in tolerant mode on a string literal that runs to the end of the text. */
+  unterminated?: boolean;
+}
+
+export const KEYWORDS: ReadonlySet<string> = new Set(['true', 'false', 'null', 'in']);
+
+// Longest first so that `<=` wins over `<`.
+const PUNCT = ['&&', '||', '==', '!=', '<=', '>=', '(', ')', '[', ']', '{', '}', '.', ',', ':', '?', '+', '-', '*', '/', '%', '<', '>', '!'];
+
+// Common slips from other languages get a sentence that says what to write instead.
+const HINTS: Record<string, string> = {
+  '=': "'=' is not an operator here; use '==' to compare",
+  '&': "use '&&' for 'and'",
+  '|': "use '||' for 'or'",
+};
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', a: '\x07',
+  '\\': '\\', "'": "'", '"': '"', '`': '`', '?': '?',
+};
+
+const NUMBER = /(?:0[xX][0-9a-fA-F]+|(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)/y;
+const NUMBER_TAIL = /[A-Za-z0-9_.]*/y;
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
+
+/**
+ * Splits `text[from, to)` into tokens; offsets stay absolute so errors in an embedded expression
+ * (a log-point template) name the column in the whole text. In tolerant mode (completions) bad
+ * input becomes `error` tokens instead of throwing.
+ */
+export function lex(text: string, from = 0, to = text.length, tolerant = false): Token[] {
+  const out: Token[] = [];
+  let i = from;
+  const tok = (kind: TokenKind, start: number, end: number, value: number | string | null = null): void => {
+    out.push({ kind, text: text.slice(start, end), value, start, end });
+  };
+  const fail = (reason: string, start: number, end: number): void => {
+    if (!tolerant) throw new ExprError('syntax', reason, start, end);
+    tok('error', start, end);
+  };
+  while (i < to) {
+    const c = text[i] ?? '';
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < to && text[i] !== '\n') i++;
+    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(text[i + 1] ?? '') && !endsValue(out.at(-1)))) {
+      NUMBER.lastIndex = i;
+      NUMBER.exec(text);
+      let end = Math.min(NUMBER.lastIndex, to);
+      const raw = text.slice(i, end);
+      NUMBER_TAIL.lastIndex = end;
+      NUMBER_TAIL.exec(text);
+      // A number glued to letters ("1e", "12abc", "3u") is one bad literal, not two tokens.
+      // A '.' after the digits is member access ("1.size()") unless a digit follows it.
+      let tail = text.slice(end, Math.min(NUMBER_TAIL.lastIndex, to));
+      const dot = tail.indexOf('.');
+      if (dot >= 0 && !/^\.[0-9]/.test(tail.slice(dot))) tail = tail.slice(0, dot);
+      if (tail !== '') {
+        end += tail.length;
+        fail(`invalid number literal '${text.slice(i, end)}'`, i, end);
+      } else {
+        tok('number', i, end, raw.startsWith('0x') || raw.startsWith('0X') ? parseInt(raw, 16) : Number(raw));
+      }
+      i = end;
+    } else if (c === '"' || c === "'" || ((c === 'r' || c === 'R') && (text[i + 1] === '"' || text[i + 1] === "'"))) {
+      const t = lexString(text, i, to, tolerant);
+      out.push(t);
+      i = t.end;
+    } else if (/[A-Za-z_]/.test(c)) {
+      IDENT.lastIndex = i;
+      IDENT.exec(text);
+      const end = Math.min(IDENT.lastIndex, to);
+      const name = text.slice(i, end);
+      tok(KEYWORDS.has(name) ? 'keyword' : 'ident', i, end);
+      i = end;
+    } else {
+      const p = PUNCT.find((x) => text.startsWith(x, i) && i + x.length <= to);
+      if (p !== undefined) {
+        tok('punct', i, i + p.length);
+        i += p.length;
+      } else {
+        const ch = String.fromCodePoint(text.codePointAt(i) ?? 0);
+        fail(HINTS[ch] ?? `unexpected character '${ch}'`, i, i + ch.length);
+        i += ch.length;
+      }
+    }
+  }
+  tok('eof', to, to);
+  return out;
+}
+
+// After a value, ".5" is a member access gone wrong ("a.1"), not the number 0.5.
+function endsValue(t: Token | undefined): boolean {
+  return t !== undefined && (t.kind !== 'punct' || t.text === ')' || t.text === ']' || t.text === '}');
+}
+
+/** Reads one string literal starting at `start` (its quote, or the `r` of a raw string). */
+function lexString(text: string, start: number, to: number, tolerant: boolean): Token {
+  const raw = text[start] === 'r' || text[start] === 'R';
+  let i = raw ? start + 1 : start;
+  const quote = text[i];
+  i++;
+  let value = '';
+  while (i < to && text[i] !== quote && text[i] !== '\n') {
+    const c = text[i] ?? '';
+    if (c !== '\\' || raw) {
+      value += c;
+      i++;
+      continue;
+    }
+    const e = text[i + 1] ?? '';
+    const simple = SIMPLE_ESCAPES[e];
+    const width = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
+    const hex = text.slice(i + 2, i + 2 + width);
+    const oct = text.slice(i + 1, i + 4);
+    if (simple !== undefined) {
+      value += simple;
+      i += 2;
+    } else if (width > 0 && hex.length === width && /^[0-9a-fA-F]+$/.test(hex) && parseInt(hex, 16) <= 0x10ffff) {
+      const code = parseInt(hex, 16);
+      value += width === 4 ? String.fromCharCode(code) : String.fromCodePoint(code);
+      i += 2 + width;
+    } else if (/^[0-3][0-7][0-7]$/.test(oct)) {
+      value += String.fromCharCode(parseInt(oct, 8));
+      i += 4;
+    } else if (tolerant) {
+      i += 2;
+    } else {
+      const bad = text.slice(i, Math.min(i + 2 + width, to));
+      throw new ExprError('syntax', `invalid escape sequence '${bad}' in a string`, i, i + bad.length);
+    }
+  }
+  if (i >= to || text[i] !== quote) {
+    if (!tolerant) {
+      throw new ExprError('syntax', 'unterminated string: close it with the quote it was opened with', start, i);
+    }
+    // In tolerant mode the rest of the text is the string the user is still typing.
+    return { kind: 'string', text: text.slice(start, i), value, start, end: i, unterminated: true };
+  }
+  return { kind: 'string', text: text.slice(start, i + 1), value, start, end: i + 1 };
+}

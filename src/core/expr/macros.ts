@@ -1,0 +1,98 @@
+import type { Macro } from './ast';
+import { absorb, notBool, type Fn } from './operators';
+import { fail, isMap, mapKeys, typeName } from './values';
+import type { ExprError } from './errors';
+
+/** The elements a macro ranges over: a list's items or a map's keys (as in CEL). */
+function range(e: Macro, v: unknown): readonly unknown[] {
+  if (Array.isArray(v)) return v;
+  if (isMap(v)) return mapKeys(v);
+  return fail(e.target, `${e.macro}() needs a list or a map, got ${typeName(v)}`);
+}
+
+/**
+ * Expands a macro into a loop writing its variable to `slot`. `exists` and `all` absorb errors
+ * like `||` and `&&` do (one true element decides `exists` even if another errs); the others
+ * stop at the first error.
+ */
+export function compileMacro(e: Macro, target: Fn, slot: number, filter: Fn | null, body: Fn): Fn {
+  const pred = `the predicate of ${e.macro}()`;
+  switch (e.macro) {
+    case 'exists':
+    case 'all': {
+      const decisive = e.macro === 'exists';
+      return (c) => {
+        const items = range(e, target(c));
+        const locals = c.locals;
+        let i = 0;
+        let err: ExprError | undefined;
+        // Fast path without a try per element; the first error moves to the absorbing loop below.
+        try {
+          for (; i < items.length; i++) {
+            locals[slot] = items[i];
+            const v = body(c);
+            if (v === decisive) return decisive;
+            if (v !== !decisive) {
+              err = notBool(e.body, v, pred);
+              break;
+            }
+          }
+        } catch (x) {
+          err = absorb(x);
+        }
+        if (err === undefined) return !decisive;
+        for (i++; i < items.length; i++) {
+          locals[slot] = items[i];
+          let v: unknown;
+          try {
+            v = body(c);
+          } catch (x) {
+            absorb(x);
+            continue;
+          }
+          if (v === decisive) return decisive;
+        }
+        throw err;
+      };
+    }
+    case 'exists_one':
+      return (c) => {
+        const items = range(e, target(c));
+        let n = 0;
+        for (let i = 0; i < items.length; i++) {
+          c.locals[slot] = items[i];
+          const v = body(c);
+          if (v === true) n++;
+          else if (v !== false) throw notBool(e.body, v, pred);
+        }
+        return n === 1;
+      };
+    case 'filter':
+      return (c) => {
+        const items = range(e, target(c));
+        const out: unknown[] = [];
+        for (let i = 0; i < items.length; i++) {
+          c.locals[slot] = items[i];
+          const v = body(c);
+          if (v === true) out.push(items[i]);
+          else if (v !== false) throw notBool(e.body, v, pred);
+        }
+        return out;
+      };
+    case 'map':
+      return (c) => {
+        const items = range(e, target(c));
+        const out: unknown[] = [];
+        for (let i = 0; i < items.length; i++) {
+          c.locals[slot] = items[i];
+          if (filter !== null) {
+            const keep = filter(c);
+            if (keep === false) continue;
+            if (keep !== true) throw notBool(e.filter ?? e.body, keep, 'the filter of map()');
+          }
+          out.push(body(c));
+        }
+        return out;
+      };
+  }
+}

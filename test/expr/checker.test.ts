@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkExpr } from '../../src/core/expr/index';
+import type { Diagnostic } from '../../src/core/expr/index';
+import { env } from './fixtures';
+
+const show = (d: Diagnostic): string => `${d.severity} ${d.code} col ${d.column}: ${d.message}`;
+const diags = (text: string): string[] => checkExpr(text, env).map(show);
+
+test('well-formed expressions over the schema have no diagnostics', () => {
+  for (const text of [
+    'rank("i_42") <= 3 && user.segment == "new"',
+    'candidates.exists(c, c.features.ctr_7d > 0.05 && c.features.category == "outdoor")',
+    'metrics["hit_rate@10"] >= 0.18 || metrics.ctr < 0.01',
+    'user.age > 30 && user.features.country == "fr"',
+    'system.latencyMs.score > 250 || system.fallback',
+    'age("ctr_7d") > 86400 && age("i_7", "age_days") != null',
+    'feature("i_42", "price") * 2 > 10',
+    'event.custom_field == 1',
+    'size(topk(10).filter(id, rankDelta(id) > 2)) > 0',
+    'outcome.dwellMs["i_7"] > 1000 && "i_7" in outcome.clicks',
+    '"ab".startsWith("a") ? stage : "x"',
+  ]) {
+    assert.deepEqual(diags(text), [], text);
+  }
+});
+
+test('an unknown feature is an error that suggests the closest name', () => {
+  assert.deepEqual(diags('candidates.exists(c, c.features.ctr_7 > 0.1)'), [
+    "error unknown-feature col 33: unknown feature 'ctr_7'; did you mean 'ctr_7d'?",
+  ]);
+  assert.deepEqual(diags('feature("i_42", "ctr_7")'), ["error unknown-feature col 17: unknown feature 'ctr_7'; did you mean 'ctr_7d'?"]);
+  assert.deepEqual(diags('age("ctr7d") > 1'), ["error unknown-feature col 5: unknown feature 'ctr7d'; did you mean 'ctr_7d'?"]);
+  assert.deepEqual(diags('user.features.agee'), ["error unknown-feature col 15: unknown user feature 'agee'; did you mean 'age'?"]);
+  assert.deepEqual(diags('context.devise'), ["error unknown-feature col 9: unknown context feature 'devise'; did you mean 'device'?"]);
+  const [d] = checkExpr('feature("i_42", "ctr_7")', env);
+  assert.equal(d?.suggestion, 'ctr_7d');
+  assert.deepEqual([d?.start, d?.end], [16, 23]);
+});
+
+test('an unknown metric is an error, with or without a close match', () => {
+  assert.deepEqual(diags('metrics["hit_rate@1"] > 0'), ["error unknown-metric col 9: unknown metric 'hit_rate@1'; did you mean 'hit_rate@10'?"]);
+  assert.deepEqual(diags('metrics.hit_rate > 0'), ["error unknown-metric col 9: unknown metric 'hit_rate'; did you mean 'hit_rate@10'?"]);
+  assert.deepEqual(diags('metrics.coverage > 0'), ["error unknown-metric col 9: unknown metric 'coverage'"]);
+});
+
+test('unknown helpers, methods, names and fields are errors with suggestions', () => {
+  assert.deepEqual(diags('scroe("i_42") > 0.5'), ["error unknown-helper col 1: unknown function 'scroe'; did you mean 'score'?"]);
+  assert.deepEqual(diags('rnak("i_42")'), ["error unknown-helper col 1: unknown function 'rnak'; did you mean 'rank'?"]);
+  assert.deepEqual(diags('served.exist(s, true)'), ["error unknown-method col 8: unknown method 'exist'; did you mean 'exists'?"]);
+  assert.deepEqual(diags('evnt.id'), ["error unknown-identifier col 1: unknown name 'evnt'; did you mean 'event'?"]);
+  assert.deepEqual(diags('score > 1'), ["error unknown-identifier col 1: 'score' is a function; call it as score(id)"]);
+  assert.deepEqual(diags('candidates[0].scroe'), ["error unknown-field col 15: unknown candidate field 'scroe'; did you mean 'score'?"]);
+  assert.deepEqual(diags('system.latencyMs.scor'), ["error unknown-field col 18: unknown stage 'scor'; did you mean 'score'?"]);
+  assert.deepEqual(diags('candidates.exists(c, d.score > 1)'), ["error unknown-identifier col 22: unknown name 'd'; did you mean 'c'?"]);
+});
+
+test('obvious type mismatches are errors', () => {
+  assert.deepEqual(diags('score("i_42") > "a"'), ["error type-mismatch col 1: cannot compare number with string using '>'"]);
+  assert.deepEqual(diags('metrics.ctr && true'), ["error type-mismatch col 1: operator '&&' needs true or false on both sides, but its left side is number"]);
+  assert.deepEqual(diags('!rank("i_7")'), ["error type-mismatch col 1: operator '!' needs true or false, not number"]);
+  assert.deepEqual(diags('stage + 1'), ["error type-mismatch col 1: operator '+' cannot combine string and number (it works on numbers, strings or lists)"]);
+  assert.deepEqual(diags('served - served'), ["error type-mismatch col 1: operator '-' cannot combine list of string and list of string (it works on numbers)"]);
+  assert.deepEqual(diags('served[0] < 1'), ["error type-mismatch col 1: cannot compare string with number using '<'"]);
+  assert.deepEqual(diags('served["a"]'), ["error type-mismatch col 8: a list index must be a number, not string"]);
+  assert.deepEqual(diags('candidates.exists(c, c.score)'), ["error type-mismatch col 22: the predicate of exists() must be true or false, not number"]);
+  assert.deepEqual(diags('rank(1)'), ["error type-mismatch col 6: argument 1 of rank() must be a string, not number"]);
+  assert.deepEqual(diags('stage.size() > 1 && served.contains("a")'), ["error type-mismatch col 28: contains() needs a string, not list of string"]);
+  assert.deepEqual(diags('1 in stage'), ["error type-mismatch col 1: 'in' needs a list or a map on its right, not string"]);
+  assert.deepEqual(diags('metrics.ctr ? 1 : 2'), ["error type-mismatch col 1: the condition before '?' must be true or false, not number"]);
+  assert.deepEqual(diags('size(1)'), ['error type-mismatch col 6: argument 1 of size() must be a string, list or map, not number']);
+  assert.deepEqual(diags('topk()'), ['error arity col 1: topk() takes 1 argument(s), got 0: topk(k)']);
+});
+
+test('suspicious but legal expressions are warnings', () => {
+  assert.deepEqual(diags('rank("i_4") <= 3'), ["warning unknown-item col 6: unknown item 'i_4': it is not in the slice's catalogue; did you mean 'i_42'?"]);
+  assert.deepEqual(diags('score("i_42") == "high"'), ["warning type-mismatch col 1: comparing number with string using '==' is always false"]);
+  assert.deepEqual(diags('rank("i_7") < null'), ["warning type-mismatch col 1: '<' with null is always false"]);
+  assert.deepEqual(diags('metrics.ctr / 0'), ['warning division-by-zero col 15: division by zero always fails']);
+  assert.deepEqual(diags('has(user.features.agee)'), ["warning unknown-feature col 19: unknown user feature 'agee'; did you mean 'age'?"]);
+  assert.deepEqual(diags('1 in served'), ['warning type-mismatch col 1: number is never in a list of string']);
+});
+
+test('a condition must be a bool when the caller says so', () => {
+  assert.deepEqual(checkExpr('rank("i_7")', env, { expect: 'bool' }).map(show), [
+    'error not-a-condition col 1: a condition must be true or false, but this expression gives number',
+  ]);
+  assert.deepEqual(checkExpr('event.anything', env, { expect: 'bool' }), [], 'unknown types pass');
+});
+
+test('syntax errors come back as a diagnostic instead of a throw', () => {
+  assert.deepEqual(diags('rank("i_42" > 3'), ["error syntax col 16: expected ')' to close the call opened at column 5"]);
+});
+
+test('every problem is reported, not only the first', () => {
+  assert.deepEqual(diags('scroe(1) > 0 && metrics.ctx > 0'), [
+    "error unknown-helper col 1: unknown function 'scroe'; did you mean 'score'?",
+    "error unknown-metric col 25: unknown metric 'ctx'; did you mean 'ctr'?",
+  ]);
+});
+
+test('macro variables are typed from their range and shadow bindings', () => {
+  assert.deepEqual(diags('served.exists(user, user.startsWith("i_"))'), []);
+  assert.deepEqual(diags('candidates.map(c, c.item).exists(id, id.size() > 0)'), []);
+  assert.deepEqual(diags('metrics.exists(k, k.startsWith("hit"))'), [], 'a map ranges over its (string) keys');
+  assert.deepEqual(diags('candidates.exists(c, c.features.price > 1) && c.score > 0'), ["error unknown-identifier col 47: unknown name 'c'"]);
+});
+
+test('feature names the engine adds beyond the schema are accepted when the environment lists them', () => {
+  assert.deepEqual(diags('age("i_42", "online.ctr") > 60'), ["error unknown-feature col 13: unknown feature 'online.ctr'"]);
+  const withOnline = { ...env, extraFeatures: ['online.ctr', 'online.clicks'] };
+  assert.deepEqual(checkExpr('age("i_42", "online.ctr") > 60 && feature("i_7", "online.clicks") > 2', withOnline), []);
+});

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ExprError, interpolate } from '../../src/core/expr/index';
+import { env, makeScope } from './fixtures';
+
+const scope = makeScope();
+
+test('holes are evaluated and formatted: strings bare, other values as literals', () => {
+  assert.equal(interpolate("score is {score('i_42')}").evaluate(scope), 'score is 0.82');
+  assert.equal(interpolate('{user.segment} user saw {served} ({size(served)} items)').evaluate(scope), 'new user saw ["i_42", "i_7"] (2 items)');
+  assert.equal(interpolate('{ {"k": rank("i_7")} }').evaluate(scope), '{"k": 2}', 'map literals nest inside a hole');
+  assert.equal(interpolate('{"}" + "{"}').evaluate(scope), '}{', 'braces inside strings do not close a hole');
+  assert.equal(interpolate('no holes').evaluate(scope), 'no holes');
+});
+
+test('{{ and }} are literal braces', () => {
+  assert.equal(interpolate('{{rank}} = {rank("i_42")}').evaluate(scope), '{rank} = 1');
+  assert.equal(interpolate('}}{{').evaluate(scope), '}{');
+});
+
+test('a hole that fails at a stop renders the reason instead of throwing', () => {
+  assert.equal(interpolate('x={event.nope} y={1 + 1}').evaluate(scope), "x=<error: no field 'nope' in event> y=2");
+});
+
+test('errors in a template name the column in the whole template', () => {
+  const at = (template: string, column: number, reason: string): void => {
+    assert.throws(
+      () => interpolate(template, env),
+      (err: unknown) => err instanceof ExprError && err.column === column && err.reason === reason,
+      template,
+    );
+  };
+  at('score is {score("i_42" > 1}', 27, "expected ')' to close the call opened at column 16");
+  at('ctr {feature("i_7", "ctr_7")}', 21, "unknown feature 'ctr_7'; did you mean 'ctr_7d'?");
+  at('a } b', 3, "unmatched '}' in the message; write '}}' for a literal brace");
+  at('a { b', 3, "the '{' at column 3 is never closed; write '{{' for a literal brace");
+  at('empty {}', 8, 'the expression is empty');
+});
+
+test('the template lists the identifiers of all its holes', () => {
+  const t = interpolate('{rank("i_42")} {user.segment} {rank("i_7")}');
+  assert.deepEqual(t.identifiers, ['rank', 'user']);
+  assert.equal(t.source, '{rank("i_42")} {user.segment} {rank("i_7")}');
+});

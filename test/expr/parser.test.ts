@@ -1,0 +1,167 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Expr } from '../../src/core/expr/ast';
+import { ExprError, parseExpr } from '../../src/core/expr/index';
+import { lex } from '../../src/core/expr/lexer';
+
+/** Fully parenthesised form, so that precedence is visible in an assertion. */
+function sx(e: Expr): string {
+  switch (e.type) {
+    case 'literal':
+      return JSON.stringify(e.value);
+    case 'ident':
+      return e.name;
+    case 'list':
+      return `[${e.items.map(sx).join(' ')}]`;
+    case 'map':
+      return `{${e.entries.map((en) => `${sx(en.key)}:${sx(en.value)}`).join(' ')}}`;
+    case 'select':
+      return `${sx(e.target)}.${e.field}`;
+    case 'index':
+      return `${sx(e.target)}[${sx(e.index)}]`;
+    case 'call':
+      return `${e.callee}(${e.args.map(sx).join(' ')})`;
+    case 'method':
+      return `${sx(e.target)}.${e.method}(${e.args.map(sx).join(' ')})`;
+    case 'macro':
+      return `${sx(e.target)}.${e.macro}(${[e.variable, ...(e.filter ? [sx(e.filter)] : []), sx(e.body)].join(' ')})`;
+    case 'has':
+      return `has(${sx(e.target)})`;
+    case 'unary':
+      return `(${e.op}${sx(e.operand)})`;
+    case 'binary':
+      return `(${sx(e.left)} ${e.op} ${sx(e.right)})`;
+    case 'conditional':
+      return `(${sx(e.test)} ? ${sx(e.consequent)} : ${sx(e.alternate)})`;
+  }
+}
+
+const p = (text: string): string => sx(parseExpr(text));
+
+test('multiplication binds tighter than addition, both left-associative', () => {
+  assert.equal(p('1 + 2 * 3'), '(1 + (2 * 3))');
+  assert.equal(p('1 - 2 - 3'), '((1 - 2) - 3)');
+  assert.equal(p('8 / 4 % 3 * 2'), '(((8 / 4) % 3) * 2)');
+});
+
+test('relations sit between arithmetic and &&, and chain left to right as in CEL', () => {
+  assert.equal(p('a + 1 < b * 2 && c'), '(((a + 1) < (b * 2)) && c)');
+  assert.equal(p('a < b == c'), '((a < b) == c)');
+  assert.equal(p('"x" in served == true'), '(("x" in served) == true)');
+});
+
+test('&& binds tighter than ||, and ?: is loosest and right-associative', () => {
+  assert.equal(p('a || b && c'), '(a || (b && c))');
+  assert.equal(p('a ? b : c ? d : e'), '(a ? b : (c ? d : e))');
+  assert.equal(p('a || b ? 1 : 2'), '((a || b) ? 1 : 2)');
+});
+
+test('unary operators bind tighter than binary ones and apply to members', () => {
+  assert.equal(p('-a.b * 2'), '((-a.b) * 2)');
+  assert.equal(p('!has(a.b) || --x'), '((!has(a.b)) || (-(-x)))');
+  assert.equal(p('!!a'), '(!(!a))');
+});
+
+test('member access, indexing, calls, methods and macros chain left to right', () => {
+  assert.equal(p('a.b[0].c(1, 2)'), 'a.b[0].c(1 2)');
+  assert.equal(p('metrics["hit_rate@10"]'), 'metrics["hit_rate@10"]');
+  assert.equal(p('candidates.exists(c, c.score > 0.9)'), 'candidates.exists(c (c.score > 0.9))');
+  assert.equal(p('xs.map(x, x > 1, x * 2)'), 'xs.map(x (x > 1) (x * 2))');
+  assert.equal(p('xs.filter(x, x.a).size()'), 'xs.filter(x x.a).size()');
+  assert.equal(p('"ab".startsWith("a")'), '"ab".startsWith("a")');
+  assert.equal(p('(1 + 2).size()'), '(1 + 2).size()');
+});
+
+test('literals: numbers in every form, strings with escapes, lists and maps with trailing commas', () => {
+  assert.equal(p('[1, 2.5, 1e-3, .5, 0x1F, 3E2,]'), '[1 2.5 0.001 0.5 31 300]');
+  assert.equal(p(String.raw`'it\'s' + "a\"b" + "\n\t\\" + "\x41\u00e9\U0001F600\101"`), String.raw`((("it's" + "a\"b") + "\n\t\\") + "Aé😀A")`);
+  assert.equal(p(String.raw`r"\d+"`), String.raw`"\\d+"`);
+  assert.equal(p('{"a": 1, "b": [true, false, null],}'), '{"a":1 "b":[true false null]}');
+  assert.equal(p('1.size()'), '1.size()');
+  assert.equal(p('x // a comment\n + 1'), '(x + 1)');
+});
+
+test('every node records its 0-based start and end', () => {
+  const e = parseExpr('rank("i_42") <= 3 && user.segment == "new"');
+  assert.equal(e.type, 'binary');
+  if (e.type !== 'binary' || e.left.type !== 'binary' || e.right.type !== 'binary') return;
+  assert.deepEqual([e.start, e.end], [0, 42]);
+  assert.deepEqual([e.left.start, e.left.end], [0, 17]);
+  const call = e.left.left;
+  assert.deepEqual([call.start, call.end], [0, 12]);
+  const sel = e.right.left;
+  assert.equal(sel.type, 'select');
+  if (sel.type !== 'select') return;
+  assert.deepEqual([sel.start, sel.end, sel.fieldStart], [21, 33, 26]);
+  const m = parseExpr('xs.exists(v, v)');
+  assert.equal(m.type === 'macro' && m.variableStart, 10);
+  // Parentheses leave no node: the inner expression keeps its own span.
+  const paren = parseExpr('(a + b)');
+  assert.deepEqual([paren.start, paren.end], [1, 6]);
+});
+
+/** Each syntax error: the text, the column the message names, and the message. */
+const ERRORS: [string, number, string][] = [
+  ['', 1, 'the expression is empty'],
+  ['   ', 4, 'the expression is empty'],
+  ['rank("i_42" > 3', 16, "expected ')' to close the call opened at column 5"],
+  ['(1 + 2', 7, "expected ')' to close the parenthesis opened at column 1"],
+  ['[1, 2', 6, "expected ']' to close the list opened at column 1"],
+  ['xs[0', 5, "expected ']' to close the index opened at column 3"],
+  ['{"a": 1', 8, "expected '}' to close the map opened at column 1"],
+  ['{"a" 1}', 6, "expected ':' after the map key"],
+  ['a ? b', 6, "expected ':' to complete the '?' at column 3"],
+  ['a.', 2, "expected a field name after '.', found the end of the expression"],
+  ['a.1', 3, "expected a field name after '.', found '1'"],
+  ['1 2', 3, "unexpected '2' after the end of the expression; is an operator missing?"],
+  ['a +', 4, 'the expression ends too early: expected a value'],
+  ['a * )', 5, "expected a value, found ')'"],
+  ['f(1,)', 4, "expected an argument after ','"],
+  ['a = 1', 3, "'=' is not an operator here; use '==' to compare"],
+  ['a & b', 3, "use '&&' for 'and'"],
+  ['a | b', 3, "use '||' for 'or'"],
+  ['a # b', 3, "unexpected character '#'"],
+  ['"abc', 1, 'unterminated string: close it with the quote it was opened with'],
+  [String.raw`"a\qb"`, 3, String.raw`invalid escape sequence '\q' in a string`],
+  ['1e', 1, "invalid number literal '1e'"],
+  ['12abc', 1, "invalid number literal '12abc'"],
+  ['1.2.3', 1, "invalid number literal '1.2.3'"],
+  ['has(a)', 1, 'has() takes one field selection, as in has(event.session)'],
+  ['has(a.b, c.d)', 1, 'has() takes one field selection, as in has(event.session)'],
+  ['xs.exists(1, true)', 11, 'the first argument of exists() must be a variable name, as in exists(c, c.score > 0.5)'],
+  ['xs.all(x)', 4, 'all() takes 2 arguments: a variable and a predicate'],
+  ['xs.map(x, 1, 2, 3)', 4, 'map() takes 2 or 3 arguments: a variable and a transform (or a variable, a filter and a transform)'],
+  ['a in', 5, 'the expression ends too early: expected a value'],
+  ['in', 1, "expected a value, found 'in'"],
+];
+
+for (const [text, column, message] of ERRORS) {
+  test(`syntax error at column ${column}: ${JSON.stringify(text)}`, () => {
+    assert.throws(
+      () => parseExpr(text),
+      (err: unknown) => {
+        assert.ok(err instanceof ExprError);
+        assert.equal(err.kind, 'syntax');
+        assert.equal(err.reason, message);
+        assert.equal(err.column, column);
+        assert.equal(err.message, `column ${column}: ${message}`);
+        return true;
+      },
+    );
+  });
+}
+
+test('nesting deeper than 200 levels is an error, not a stack overflow', () => {
+  assert.throws(() => parseExpr('('.repeat(5000) + '1' + ')'.repeat(5000)), /nested too deeply/);
+  assert.throws(() => parseExpr('-'.repeat(5000) + '1'), /nested too deeply/);
+  assert.throws(() => parseExpr(Array.from({ length: 5000 }, () => 'a').join(' + ')), /nested too deeply/);
+  assert.throws(() => parseExpr('a' + '.b'.repeat(5000)), /nested too deeply/);
+  assert.doesNotThrow(() => parseExpr(Array.from({ length: 150 }, () => 'a').join(' + ')));
+});
+
+test('the tolerant lexer used by completions keeps an unterminated string as a token', () => {
+  const toks = lex('score("i_4', 0, 10, true);
+  const s = toks.find((t) => t.kind === 'string');
+  assert.deepEqual({ value: s?.value, unterminated: s?.unterminated }, { value: 'i_4', unterminated: true });
+  assert.deepEqual(lex('a # b', 0, 5, true).map((t) => t.kind), ['ident', 'error', 'ident', 'eof']);
+});

@@ -13,6 +13,7 @@ import { tmp } from '../helpers';
 const event: EventRecord = { id: 'e1', t: '2025-01-01T00:00:00Z', user: 'u1', context: { device: 'ios' }, candidates: [], served: [] };
 const row = (item: string, features: Record<string, number | string | null>, extra: Partial<CandidateRow> = {}): CandidateRow => ({
   item,
+  slot: 0,
   rec: { item, features },
   itemRec: { id: item, features: { price: 2 } },
   recordedRank: 1,
@@ -74,7 +75,7 @@ test('embedding: dot product of user and item vectors; missing vectors score 0',
 
 test('recorded uses logged scores, popularity uses replay clicks', () => {
   const rec = loadRanker('recorded');
-  const rows = [row('a', {}, { rec: { item: 'a', score: 0.3 } }), row('b', {}, { rec: { item: 'b', score: 0.7 } })];
+  const rows = [row('a', {}, { rec: { item: 'a', score: 0.3 }, slot: 0 }), row('b', {}, { rec: { item: 'b', score: 0.7 }, slot: 1 })];
   assert.deepEqual(Array.from(rec.score({ event, user: undefined, state: new ReplayState([]), rows }) as Float64Array), [0.3, 0.7]);
   const pop = loadRanker('popularity');
   const state = new ReplayState([{ id: 'a' }, { id: 'b' }]);

@@ -4,7 +4,7 @@ import { MetricsAccumulator, type CatalogEntry, type EventMetrics } from '../met
 import { streamFor } from '../random';
 import type { Ranker } from '../rankers/types';
 import type { Slice } from '../slice/reader';
-import { DEFAULT_PIPELINE, STAGES, type EventRecord, type PipelineSettings, type StageName, type UserRecord } from '../slice/types';
+import { DEFAULT_PIPELINE, STAGES, type EventRecord, type ItemRecord, type PipelineSettings, type StageName, type UserRecord } from '../slice/types';
 import { CheckpointStore } from './checkpoints';
 import type { Fault } from './faults';
 import { recordedRanking, type CandidateRow } from './rows';
@@ -40,10 +40,16 @@ export interface EventExec {
   recorded: string[];
   /** Item → 1-based place in the recorded ranking. */
   recordedRanks: Map<string, number>;
+  /** Whether an item appears twice among the candidates (retrieve then keeps the first). */
+  hasDuplicates: boolean;
   stale: { name: string; ageSec: number }[];
   scores: Float64Array | undefined;
   ranked: string[];
+  /** The rows in replayed order (after rerank). */
+  rankedRows: CandidateRow[];
   served: string[];
+  /** The rows served (the replayed top k, or the fallback's). */
+  servedRows: CandidateRow[];
   fallback: boolean;
   clicks: string[];
   outcomeSource: 'recorded' | 'model' | 'mixed' | '';
@@ -58,6 +64,8 @@ export class Replayer {
   readonly seed: number;
   readonly checkpointEvery: number;
   readonly catalog: CatalogEntry[];
+  /** Item records by state slot (catalogue order), so retrieve needs one lookup per candidate. */
+  readonly itemBySlot: ItemRecord[];
   state: ReplayState;
   metrics: MetricsAccumulator;
   /** The current event, or undefined before the first one is loaded. */
@@ -77,6 +85,7 @@ export class Replayer {
     this.checkpointEvery = Math.max(1, Math.floor(options.checkpointEvery ?? 1000));
     this.catalog = slice.items.map((i) => ({ id: i.id, ...(i.category ? { category: i.category } : {}), ...(i.group ? { group: i.group } : {}) }));
     this.state = new ReplayState(slice.items);
+    this.itemBySlot = this.state.ids.map((id) => slice.itemById.get(id) as ItemRecord);
     this.metrics = new MetricsAccumulator(this.catalog, this.pipeline.k);
     this.checkpoints = new CheckpointStore(4, options.spillDir);
   }
@@ -134,10 +143,13 @@ export class Replayer {
       dropped: [],
       recorded: recorded.order,
       recordedRanks: recorded.rankOf,
+      hasDuplicates: recorded.duplicates,
       stale: [],
       scores: undefined,
       ranked: [],
+      rankedRows: [],
       served: [],
+      servedRows: [],
       fallback: false,
       clicks: [],
       outcomeSource: '',

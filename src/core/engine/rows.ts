@@ -4,6 +4,8 @@ import type { ReplayState } from './state';
 /** One candidate as it moves through the stages of an event. */
 export interface CandidateRow {
   item: string;
+  /** Dense index of the item in replay state (catalogue order, then unknown items). */
+  slot: number;
   rec: CandidateRecord;
   itemRec: ItemRecord | undefined;
   /** 1-based position in the recorded ranking. */
@@ -56,6 +58,8 @@ export function allFeatures(row: CandidateRow, ctx: FeatureContext): Record<stri
 export interface RecordedRanking {
   order: string[];
   rankOf: Map<string, number>;
+  /** Whether an item appears more than once among the candidates. */
+  duplicates: boolean;
 }
 
 function recordedScore(c: CandidateRecord): number {
@@ -75,15 +79,24 @@ export function recordedRanking(event: EventRecord): RecordedRanking {
     rankOf.set(id, order.length);
   }
   const rest: CandidateRecord[] = [];
+  let duplicates = false;
+  // Marks while scanning: > 0 served and not yet seen as a candidate, < 0 served and seen, 0 candidate only.
   for (const c of event.candidates) {
-    if (rankOf.has(c.item)) continue;
-    rankOf.set(c.item, 0);
-    rest.push(c);
+    const v = rankOf.get(c.item);
+    if (v === undefined) {
+      rankOf.set(c.item, 0);
+      rest.push(c);
+    } else if (v > 0) rankOf.set(c.item, -v);
+    else duplicates = true;
+  }
+  for (const id of order) {
+    const v = rankOf.get(id) as number;
+    if (v < 0) rankOf.set(id, -v);
   }
   rest.sort((a, b) => recordedScore(b) - recordedScore(a));
   for (const c of rest) {
     order.push(c.item);
     rankOf.set(c.item, order.length);
   }
-  return { order, rankOf };
+  return { order, rankOf, duplicates };
 }

@@ -107,11 +107,11 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
         : undefined,
     );
   } catch (e) {
-    trace.abort();
+    await trace.abort();
     replayer.dispose();
     throw e;
   }
-  const t = trace.close();
+  const t = await trace.close();
   const metrics = replayer.metrics.snapshot();
   const events = replayer.state.eventsDone;
   let runRecord: string | null = null;

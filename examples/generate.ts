@@ -8,7 +8,8 @@ import { RandomStream, streamFor } from '../src/core/random';
 import { writeSlice } from '../src/core/slice/writer';
 import type { CandidateRecord, EventRecord, ItemRecord, UserRecord } from '../src/core/slice/types';
 
-const OUT = join(__dirname, 'slices');
+// RECREPLAY_EXAMPLES_OUT lets the reproducibility test regenerate into a temp folder.
+const OUT = process.env['RECREPLAY_EXAMPLES_OUT'] ?? join(__dirname, 'slices');
 const CATEGORIES = ['shoes', 'outdoor', 'denim', 'knitwear', 'accessories', 'sport'];
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 const iso = (ms: number) => new Date(ms).toISOString();

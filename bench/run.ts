@@ -1,0 +1,58 @@
+/**
+ * `npm run bench`: the foundation benchmark. For each slice size it measures, in one run and
+ * each in its own process: (a) the floor — JSON.parse of every line; (b) a full replay with the
+ * linear ranker, all stages, all metrics and the trace, then seeks to random events; (c) open →
+ * first stop. It prints ratios against the floor and writes bench/results/foundation.json.
+ * Sizes: BENCH_SIZES=10000,100000 to skip the 1M slice (3.9 GB, generated once and cached).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_RANKER, CACHE, benchSlice } from './slices';
+
+const sizes = (process.env['BENCH_SIZES'] ?? '10000,100000,1000000').split(',').map(Number);
+const log = (s: string) => process.stderr.write(s + '\n');
+mkdirSync(CACHE, { recursive: true });
+const rankerPath = join(CACHE, 'ranker.json');
+writeFileSync(rankerPath, JSON.stringify(BENCH_RANKER));
+
+function child(mode: string, slice: string): Record<string, number> {
+  // Children run the same sources through tsx, with the CLI's heap settings.
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'child.ts'), mode, slice, `linear:${rankerPath}`], {
+    encoding: 'utf8',
+    env: { ...process.env, RECREPLAY_CACHE_DIR: join(CACHE, 'index') },
+    maxBuffer: 1 << 20,
+  });
+  if (r.status !== 0) throw new Error(`${mode} on ${slice} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
+}
+
+const targets = { replayVsFloor: 0.5, firstStopMs1M: 1000, peakRssMB1M: 300, seekMedianMs: 50 };
+const results: Record<string, unknown>[] = [];
+for (const n of sizes) {
+  const slice = benchSlice(n, log);
+  log(`— ${n} events —`);
+  const floor = child('floor', slice);
+  log(`  floor: ${floor['eventsPerSec']?.toFixed(0)} events/s`);
+  const replay = child('replay', slice);
+  const ratio = (replay['eventsPerSec'] as number) / (floor['eventsPerSec'] as number);
+  log(`  replay: ${replay['eventsPerSec']?.toFixed(0)} events/s = ${ratio.toFixed(2)}× floor (target ≥ ${targets.replayVsFloor}); trace ${replay['traceBytesPerEvent']?.toFixed(0)} B/event; peak RSS ${replay['peakRssMB']?.toFixed(0)} MB`);
+  log(`  seek: median ${replay['seekMedianMs']?.toFixed(1)} ms, p99 ${replay['seekP99Ms']?.toFixed(1)} ms (target median ≤ ${targets.seekMedianMs})`);
+  const first = child('firststop', slice);
+  log(`  first stop: ${first['firstStopMs']?.toFixed(0)} ms, peak RSS ${first['peakRssMB']?.toFixed(0)} MB`);
+  results.push({ events: n, floor, replay, firstStop: first, replayVsFloor: ratio });
+}
+
+const out = {
+  bench: 'foundation',
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memGB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  slice: '20 candidates × 8 features per event, 20k items, 50k users (bench/slices.ts)',
+  targets,
+  results,
+};
+mkdirSync(join(__dirname, 'results'), { recursive: true });
+const file = join(__dirname, 'results', 'foundation.json');
+writeFileSync(file + '.tmp', JSON.stringify(out, null, 2) + '\n');
+renameSync(file + '.tmp', file);
+console.log(JSON.stringify(out, null, 2));

@@ -18,7 +18,7 @@ Run options:
   --ranker SPEC     recorded | popularity | linear:PATH | embedding:PATH   (default: recorded)
   --seed N          seed of every random stream (default: the slice's seed)
   --trace DIR       write trace.jsonl and run.json to DIR
-  --checkpoint-every K   checkpoint interval in events (default 1000)
+  --checkpoint-every K   checkpoint interval in events (default 500)
   --force           replay even if the slice's files do not match its manifest
   --json            print one JSON object instead of the summary
 

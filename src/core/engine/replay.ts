@@ -17,7 +17,7 @@ export interface ReplayOptions {
   seed?: number;
   /** Overrides of the slice's pipeline settings. */
   pipeline?: Partial<PipelineSettings>;
-  /** Take a checkpoint every K events (default 1000). */
+  /** Take a checkpoint every K events (default 500). */
   checkpointEvery?: number;
   /** Receives each event the first time it completes, in order. */
   onEventComplete?: (exec: EventExec) => void;
@@ -82,7 +82,7 @@ export class Replayer {
   ) {
     this.pipeline = { ...DEFAULT_PIPELINE, ...(slice.manifest.pipeline ?? {}), ...(options.pipeline ?? {}) };
     this.seed = options.seed ?? slice.manifest.seed;
-    this.checkpointEvery = Math.max(1, Math.floor(options.checkpointEvery ?? 1000));
+    this.checkpointEvery = Math.max(1, Math.floor(options.checkpointEvery ?? 500));
     this.catalog = slice.items.map((i) => ({ id: i.id, ...(i.category ? { category: i.category } : {}), ...(i.group ? { group: i.group } : {}) }));
     this.state = new ReplayState(slice.items);
     this.itemBySlot = this.state.ids.map((id) => slice.itemById.get(id) as ItemRecord);

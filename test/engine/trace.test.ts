@@ -1,7 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { traceLine } from '../../src/core/engine/trace';
+import { METRIC_FIELDS } from '../../src/core/engine/traceFormat';
 import type { EventExec } from '../../src/core/engine/replay';
+import type { CandidateRow } from '../../src/core/engine/rows';
+import { Replayer } from '../../src/core/engine/replay';
+import { PopularityRanker } from '../../src/core/rankers/builtin';
+import { Slice } from '../../src/core/slice/reader';
+import { makeSlice } from '../helpers';
+
+const ids = ['a', 'b', 'c', 'x'];
+const slotOf = (id: string) => ids.indexOf(id);
+const row = (item: string): CandidateRow => ({ item, slot: slotOf(item), rec: { item }, itemRec: undefined, recordedRank: 1, score: 0, rank: 0, prevRank: null });
 
 const exec = (over: Partial<EventExec> = {}): EventExec =>
   ({
@@ -10,17 +21,17 @@ const exec = (over: Partial<EventExec> = {}): EventExec =>
     tMs: 0,
     user: undefined,
     stagesDone: 6,
-    rows: [],
+    rows: [row('a'), row('b'), row('c')],
     dropped: ['x'],
     recorded: [],
     recordedRanks: new Map(),
     hasDuplicates: false,
-    rankedRows: [],
-    servedRows: [],
     stale: [{ name: 'ctr', ageSec: 5 }],
-    scores: Float64Array.from([0.5, Number.NaN, -Infinity, 1e-7]),
+    scores: Float64Array.from([0.5, Number.NaN, -Infinity]),
     ranked: ['b', 'a', 'c'],
+    rankedRows: [row('b'), row('a'), row('c')],
     served: ['b', 'a'],
+    servedRows: [row('b'), row('a')],
     fallback: false,
     clicks: ['a'],
     outcomeSource: 'model',
@@ -31,14 +42,39 @@ const exec = (over: Partial<EventExec> = {}): EventExec =>
   }) as EventExec;
 
 test('a trace line is one line of valid JSON with every stage, NaN kept visible as a string', () => {
-  const line = traceLine(exec());
+  const line = traceLine(exec(), ids, slotOf);
   assert.ok(line.endsWith('\n') && !line.slice(0, -1).includes('\n'));
   const j = JSON.parse(line);
   assert.equal(j.id, 'e"3');
-  assert.deepEqual(j.stages.score.scores, [0.5, 'NaN', '-Infinity', 1e-7]);
+  assert.deepEqual(j.stages.score.scores, [0.5, 'NaN', '-Infinity']);
   assert.deepEqual(Object.keys(j.stages), ['retrieve', 'features', 'score', 'rerank', 'serve', 'outcome']);
+  assert.deepEqual(j.stages.retrieve, { ms: 1, kept: 3, dropped: ['x'] });
   assert.deepEqual(j.stages.features.stale, ['ctr']);
+  assert.deepEqual(j.stages.serve, { ms: 0.5, served: ['b', 'a'], fallback: false });
+  assert.deepEqual(j.stages.outcome, { ms: 0, clicks: ['a'], source: 'model' });
   assert.deepEqual(j.faults, ['nan_score']);
   assert.equal(j.stages.rerank.top, undefined);
-  assert.deepEqual(JSON.parse(traceLine(exec({ fallback: true }))).stages.rerank.top, ['b', 'a']);
+  assert.equal(j.metrics, null);
+  assert.deepEqual(JSON.parse(traceLine(exec({ fallback: true }), ids, slotOf)).stages.rerank.top, ['b', 'a']);
+});
+
+test('property: the encoded trace line equals plain JSON of the same values', () => {
+  fc.assert(
+    fc.property(fc.array(fc.double(), { maxLength: 6 }), fc.option(fc.double({ noNaN: true }), { nil: null }), fc.string(), (scores, hit, id) => {
+      const metrics = Object.fromEntries(METRIC_FIELDS.map((f, i) => [f, f === 'hit' ? hit : i]));
+      const ex = exec({ scores: Float64Array.from(scores), metrics: metrics as unknown as EventExec['metrics'], event: { id, t: '', user: '', candidates: [], served: [] } });
+      const j = JSON.parse(traceLine(ex, ids, slotOf));
+      assert.equal(j.id, id);
+      assert.deepEqual(j.metrics, JSON.parse(JSON.stringify(metrics)));
+      assert.deepEqual(j.stages.score.scores, scores.map((s) => (Number.isFinite(s) ? (Object.is(s, -0) ? 0 : s) : String(s))));
+    }),
+  );
+});
+
+test('the trace carries every per-event metric the accumulator produces', async () => {
+  const r = new Replayer(Slice.open(makeSlice(3)), { ranker: new PopularityRanker() });
+  r.advance();
+  await r.finishEvent();
+  assert.deepEqual(Object.keys(r.current?.metrics ?? {}), [...METRIC_FIELDS]);
+  r.dispose();
 });

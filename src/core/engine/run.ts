@@ -73,7 +73,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
     ...(opts.checkpointEvery ? { checkpointEvery: opts.checkpointEvery } : {}),
     onEventComplete: (ex) => {
-      sink.trace?.write(ex);
+      sink.trace?.write(ex, replayer.state);
       for (const f of ex.faults) {
         const s = faults[f.kind];
         if (s) s.count++;
@@ -90,7 +90,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     k: replayer.pipeline.k,
     budgetMs: replayer.pipeline.budgetMs,
     events: slice.eventCount,
-  });
+  }, replayer.state);
   sink.trace = trace;
   let stoppedAt: EventExec | undefined;
   try {
@@ -111,7 +111,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     replayer.dispose();
     throw e;
   }
-  const t = await trace.close();
+  const t = await trace.close(replayer.state);
   const metrics = replayer.metrics.snapshot();
   const events = replayer.state.eventsDone;
   let runRecord: string | null = null;

@@ -2,6 +2,10 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { EventExec } from './replay';
+import { FAULT_KINDS } from './faults';
+import { METRIC_FIELDS, NumBuffer, encodeEvent, formatEvents } from './traceFormat';
+
+export { traceLine } from './traceFormat';
 
 export const TRACE_FORMAT = 'recreplay.trace/1';
 
@@ -17,65 +21,20 @@ export interface TraceHeader {
   events: number;
 }
 
-/** Numbers as JSON; NaN/Inf (which JSON lacks) become strings so they stay visible. */
-function num(x: number): string {
-  return Number.isFinite(x) ? String(x) : `"${x}"`;
-}
-
-function strings(a: readonly string[]): string {
-  let s = '[';
-  for (let i = 0; i < a.length; i++) s += (i ? ',' : '') + JSON.stringify(a[i]);
-  return s + ']';
-}
-
-/**
- * One trace line per event: per-stage simulated latency and outputs, per-event metrics and
- * faults — split around the score list, because formatting twenty doubles is the costliest
- * part and happens on the trace thread. Written by hand rather than with JSON.stringify on a
- * temporary object: it runs once per event and the shape is fixed.
- */
-export function traceParts(ex: EventExec): [head: string, tail: string] {
-  const L = ex.latencyMs;
-  let stale = '[';
-  for (let i = 0; i < ex.stale.length; i++) stale += (i ? ',' : '') + JSON.stringify(ex.stale[i]?.name);
-  stale += ']';
-  let faults = '[';
-  for (let i = 0; i < ex.faults.length; i++) faults += (i ? ',' : '') + '"' + ex.faults[i]?.kind + '"';
-  faults += ']';
-  // The full replayed order follows from the scores; the head is kept when the fallback hid it.
-  const top = ex.fallback ? `,"top":${strings(ex.ranked.slice(0, ex.served.length || ex.ranked.length))}` : '';
-  const head =
-    `{"n":${ex.n},"id":${JSON.stringify(ex.event.id)},"stages":{` +
-    `"retrieve":{"ms":${num(L.retrieve)},"kept":${ex.rows.length},"dropped":${strings(ex.dropped)}},` +
-    `"features":{"ms":${num(L.features)},"stale":${stale}},` +
-    `"score":{"ms":${num(L.score)},"scores":`;
-  const tail =
-    `},"rerank":{"ms":${num(L.rerank)}${top}},` +
-    `"serve":{"ms":${num(L.serve)},"served":${strings(ex.served)},"fallback":${ex.fallback}},` +
-    `"outcome":{"ms":${num(L.outcome)},"clicks":${strings(ex.clicks)},"source":"${ex.outcomeSource}"}},` +
-    `"metrics":${ex.metrics ? JSON.stringify(ex.metrics) : 'null'},"faults":${faults}}\n`;
-  return [head, tail];
-}
-
-/** The whole trace line of an event (the trace thread builds the same bytes from the parts). */
-export function traceLine(ex: EventExec): string {
-  const [head, tail] = traceParts(ex);
-  let scores = '[';
-  if (ex.scores) for (let i = 0; i < ex.scores.length; i++) scores += (i ? ',' : '') + num(ex.scores[i] as number);
-  return head + scores + ']' + tail;
-}
-
-// The trace thread: formats scores, hashes and writes. Kept as source text so that every bundle
-// (CLI, debug adapter, extension host) can start it without shipping a second file. It is our
-// own code, never user input.
+// The trace thread: formats, hashes and writes. Its formatter is formatEvents itself, passed as
+// source text, so every bundle (CLI, debug adapter, extension host) can start it without
+// shipping a second file and both threads produce the same bytes. It is our own code, never
+// user input.
 const WORKER_SOURCE = `
+var __name = (f) => f;
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { createHash } = require('node:crypto');
+const formatEvents = ${formatEvents.toString()};
 const hash = createHash('sha256');
 const fd = workerData.tmp ? fs.openSync(workerData.tmp, 'w') : undefined;
+const ids = workerData.ids.slice();
 let bytes = 0, pending = [], len = 0;
-const num = (x) => (Number.isFinite(x) ? String(x) : '"' + x + '"');
 function flush() {
   if (!pending.length) return;
   const b = Buffer.from(pending.join(''), 'utf8');
@@ -87,15 +46,8 @@ function flush() {
 function push(s) { pending.push(s); len += s.length; if (len >= 1 << 20) flush(); }
 parentPort.on('message', (m) => {
   if (m.type === 'batch') {
-    const heads = m.heads.split('\\0'), tails = m.tails.split('\\0');
-    let o = 0;
-    for (let i = 0; i < heads.length; i++) {
-      const c = m.counts[i];
-      let s = '[';
-      for (let j = 0; j < c; j++) s += (j ? ',' : '') + num(m.scores[o + j]);
-      o += c;
-      push(heads[i] + s + ']' + tails[i]);
-    }
+    for (const id of m.newIds) ids.push(id);
+    push(formatEvents(m.nums, 0, m.strs.split('\\0'), 0, ids, workerData.faultKinds, workerData.metricFields, m.count)[0]);
   } else if (m.type === 'text') push(m.text);
   else if (m.type === 'close') {
     flush();
@@ -105,7 +57,13 @@ parentPort.on('message', (m) => {
 });
 `;
 
-const BATCH = 256;
+const BATCH = 4096;
+
+/** Where the trace writer reads item ids: the replay state's slot table. */
+export interface SlotTable {
+  readonly ids: readonly string[];
+  slot(id: string): number;
+}
 
 /**
  * Streams a trace to DIR/trace.jsonl through a temp file on a worker thread (the second core
@@ -115,11 +73,10 @@ const BATCH = 256;
 export class TraceWriter {
   private readonly worker: Worker;
   private failure: Error | undefined;
-  private heads: string[] = [];
-  private tails: string[] = [];
-  private counts: number[] = [];
-  private scores = new Float64Array(BATCH * 32);
-  private used = 0;
+  private readonly nums = new NumBuffer();
+  private strs: string[] = [];
+  private count = 0;
+  private sentIds: number;
   events = 0;
   private readonly tmp: string | undefined;
   readonly path: string | undefined;
@@ -127,51 +84,45 @@ export class TraceWriter {
   constructor(
     readonly dir: string | undefined,
     header: TraceHeader,
+    table: SlotTable,
   ) {
     if (dir !== undefined) {
       mkdirSync(dir, { recursive: true });
       this.path = join(dir, 'trace.jsonl');
       this.tmp = join(dir, `.trace.jsonl.${process.pid}.tmp`);
     }
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { tmp: this.tmp, path: this.path } });
+    this.sentIds = table.ids.length;
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { tmp: this.tmp, path: this.path, ids: table.ids, faultKinds: FAULT_KINDS, metricFields: METRIC_FIELDS },
+    });
     this.worker.on('error', (e) => (this.failure = e));
     this.worker.postMessage({ type: 'text', text: JSON.stringify(header) + '\n' });
   }
 
-  /** Appends one completed event. */
-  write(ex: EventExec): void {
-    const [head, tail] = traceParts(ex);
-    const sc = ex.scores ?? new Float64Array(0);
-    if (this.used + sc.length > this.scores.length) {
-      const grown = new Float64Array(Math.max(this.scores.length * 2, this.used + sc.length));
-      grown.set(this.scores.subarray(0, this.used));
-      this.scores = grown;
-    }
-    this.scores.set(sc, this.used);
-    this.used += sc.length;
-    this.heads.push(head);
-    this.tails.push(tail);
-    this.counts.push(sc.length);
+  /** Appends one completed event; `table` is the replay state it ran against. */
+  write(ex: EventExec, table: SlotTable): void {
+    encodeEvent(ex, (id) => table.slot(id), this.nums, this.strs);
+    this.count++;
     this.events++;
-    if (this.heads.length >= BATCH) this.send();
+    if (this.count >= BATCH) this.send(table);
   }
 
-  private send(): void {
-    if (!this.heads.length) return;
-    const scores = this.scores.slice(0, this.used);
-    // One long string clones as a copy of memory; an array of short ones clones string by string.
-    // JSON text never holds a raw NUL, so it can separate the parts.
-    const counts = Int32Array.from(this.counts);
-    this.worker.postMessage({ type: 'batch', heads: this.heads.join('\0'), tails: this.tails.join('\0'), counts, scores }, [scores.buffer, counts.buffer]);
-    this.heads = [];
-    this.tails = [];
-    this.counts = [];
-    this.used = 0;
+  private send(table: SlotTable): void {
+    if (!this.count) return;
+    const nums = this.nums.take();
+    // Item ids the trace thread has not seen yet (items missing from the catalogue).
+    const newIds = table.ids.slice(this.sentIds);
+    this.sentIds = table.ids.length;
+    // One long string clones as a copy of memory; JSON text never holds a raw NUL.
+    this.worker.postMessage({ type: 'batch', nums, strs: this.strs.join('\0'), count: this.count, newIds }, [nums.buffer as ArrayBuffer]);
+    this.strs = [];
+    this.count = 0;
   }
 
   /** Finishes the trace and renames it into place; resolves to its sha256 and size. */
-  async close(): Promise<{ path: string | null; sha256: string; bytes: number; events: number }> {
-    this.send();
+  async close(table: SlotTable): Promise<{ path: string | null; sha256: string; bytes: number; events: number }> {
+    this.send(table);
     const done = new Promise<{ sha256: string; bytes: number }>((resolve, reject) => {
       this.worker.once('message', resolve);
       this.worker.once('error', reject);

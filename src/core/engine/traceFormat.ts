@@ -1,0 +1,149 @@
+import type { EventExec } from './replay';
+import { FAULT_KINDS } from './faults';
+
+/** The per-event metric fields in trace order (the order of EventMetrics). */
+export const METRIC_FIELDS = ['index', 'hit', 'rr', 'ndcg', 'ild', 'novelty', 'overlap', 'kendallTau', 'fallback', 'clicks', 'impressions', 'latencyTotalMs'] as const;
+const SOURCES = ['', 'recorded', 'model', 'mixed'] as const;
+
+/** A growable Float64 buffer that events are encoded into. */
+export class NumBuffer {
+  data = new Float64Array(1 << 14);
+  length = 0;
+
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = x;
+  }
+
+  /** The used part, detached from this buffer (for transfer to the trace thread). */
+  take(): Float64Array {
+    const out = this.data.slice(0, this.length);
+    this.length = 0;
+    return out;
+  }
+}
+
+/**
+ * Encodes what the trace line of an event needs as numbers (items as state slots, null as NaN)
+ * plus a few strings. This runs on the engine thread and is cheap; turning it into text — the
+ * costly part, twenty doubles to format per event — happens on the trace thread.
+ */
+export function encodeEvent(ex: EventExec, slotOf: (id: string) => number, out: NumBuffer, strs: string[]): void {
+  const L = ex.latencyMs;
+  strs.push(ex.event.id);
+  out.push(ex.n);
+  out.push(L.retrieve);
+  out.push(L.features);
+  out.push(L.score);
+  out.push(L.rerank);
+  out.push(L.serve);
+  out.push(L.outcome);
+  out.push(ex.rows.length);
+  out.push(ex.fallback ? 1 : 0);
+  out.push(SOURCES.indexOf(ex.outcomeSource));
+  out.push(ex.dropped.length);
+  for (const id of ex.dropped) out.push(slotOf(id));
+  out.push(ex.stale.length);
+  for (const s of ex.stale) strs.push(s.name);
+  const sc = ex.scores;
+  out.push(sc ? sc.length : 0);
+  if (sc) for (let i = 0; i < sc.length; i++) out.push(sc[i] as number);
+  // The full replayed order follows from the scores; the head is kept when the fallback hid it.
+  const top = ex.fallback ? ex.rankedRows.slice(0, ex.servedRows.length || ex.rankedRows.length) : [];
+  out.push(top.length);
+  for (const r of top) out.push(r.slot);
+  out.push(ex.servedRows.length);
+  for (const r of ex.servedRows) out.push(r.slot);
+  out.push(ex.clicks.length);
+  for (const id of ex.clicks) out.push(ex.servedRows.find((r) => r.item === id)?.slot ?? slotOf(id));
+  const m = ex.metrics as unknown as Record<string, number | null> | undefined;
+  out.push(m ? 1 : 0);
+  if (m) for (const f of METRIC_FIELDS) out.push(m[f] ?? Number.NaN);
+  out.push(ex.faults.length);
+  for (const f of ex.faults) out.push(FAULT_KINDS.indexOf(f.kind));
+}
+
+/**
+ * Formats encoded events [from `pos`] into trace lines. Self-contained on purpose (no imports,
+ * no helpers outside it): the trace thread runs this very function, from its source text.
+ * Returns the text and the read positions after the last event.
+ */
+export function formatEvents(nums: Float64Array, pos: number, strs: readonly string[], spos: number, ids: readonly string[], faultKinds: readonly string[], metricFields: readonly string[], count: number): [string, number, number] {
+  let text = '';
+  let o = pos;
+  let si = spos;
+  for (let e = 0; e < count; e++) {
+    const n = nums[o++] as number;
+    const ms: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const x = nums[o++] as number;
+      ms.push(Number.isFinite(x) ? String(x) : '"' + x + '"');
+    }
+    const kept = nums[o++];
+    const fallback = nums[o++] === 1;
+    const source = ['', 'recorded', 'model', 'mixed'][nums[o++] as number];
+    const id = JSON.stringify(strs[si++]);
+    let list = '[';
+    let c = nums[o++] as number;
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + JSON.stringify(ids[nums[o++] as number]);
+    const dropped = list + ']';
+    list = '[';
+    c = nums[o++] as number;
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + JSON.stringify(strs[si++]);
+    const stale = list + ']';
+    list = '[';
+    c = nums[o++] as number;
+    for (let i = 0; i < c; i++) {
+      const x = nums[o++] as number;
+      list += (i ? ',' : '') + (Number.isFinite(x) ? String(x) : '"' + x + '"');
+    }
+    const scores = list + ']';
+    list = '[';
+    c = nums[o++] as number;
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + JSON.stringify(ids[nums[o++] as number]);
+    const top = fallback ? ',"top":' + list + ']' : '';
+    list = '[';
+    c = nums[o++] as number;
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + JSON.stringify(ids[nums[o++] as number]);
+    const served = list + ']';
+    list = '[';
+    c = nums[o++] as number;
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + JSON.stringify(ids[nums[o++] as number]);
+    const clicks = list + ']';
+    let metrics = 'null';
+    if (nums[o++] === 1) {
+      metrics = '{';
+      for (let i = 0; i < metricFields.length; i++) {
+        const x = nums[o++] as number;
+        metrics += (i ? ',' : '') + '"' + metricFields[i] + '":' + (Number.isNaN(x) ? 'null' : String(x));
+      }
+      metrics += '}';
+    }
+    list = '[';
+    c = nums[o++] as number;
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + '"' + faultKinds[nums[o++] as number] + '"';
+    const faults = list + ']';
+    text +=
+      '{"n":' + n + ',"id":' + id + ',"stages":{' +
+      '"retrieve":{"ms":' + ms[0] + ',"kept":' + kept + ',"dropped":' + dropped + '},' +
+      '"features":{"ms":' + ms[1] + ',"stale":' + stale + '},' +
+      '"score":{"ms":' + ms[2] + ',"scores":' + scores + '},' +
+      '"rerank":{"ms":' + ms[3] + top + '},' +
+      '"serve":{"ms":' + ms[4] + ',"served":' + served + ',"fallback":' + fallback + '},' +
+      '"outcome":{"ms":' + ms[5] + ',"clicks":' + clicks + ',"source":"' + source + '"}},' +
+      '"metrics":' + metrics + ',"faults":' + faults + '}\n';
+  }
+  return [text, o, si];
+}
+
+/** The trace line of one event, formatted on this thread (tests, tools). */
+export function traceLine(ex: EventExec, ids: readonly string[], slotOf: (id: string) => number): string {
+  const buf = new NumBuffer();
+  const strs: string[] = [];
+  encodeEvent(ex, slotOf, buf, strs);
+  return formatEvents(buf.data, 0, strs, 0, ids, FAULT_KINDS, METRIC_FIELDS, 1)[0];
+}

@@ -60,12 +60,13 @@ test('a trace line is one line of valid JSON with every stage, NaN kept visible 
 
 test('property: the encoded trace line equals plain JSON of the same values', () => {
   fc.assert(
-    fc.property(fc.array(fc.double(), { maxLength: 6 }), fc.option(fc.double({ noNaN: true }), { nil: null }), fc.string(), (scores, hit, id) => {
+    fc.property(fc.array(fc.double(), { maxLength: 6 }), fc.option(fc.double({ noNaN: true }), { nil: null, freq: 3 }), fc.string(), (scores, hit, id) => {
       const metrics = Object.fromEntries(METRIC_FIELDS.map((f, i) => [f, f === 'hit' ? hit : i]));
       const ex = exec({ scores: Float64Array.from(scores), metrics: metrics as unknown as EventExec['metrics'], event: { id, t: '', user: '', candidates: [], served: [] } });
       const j = JSON.parse(traceLine(ex, ids, slotOf));
       assert.equal(j.id, id);
-      assert.deepEqual(j.metrics, JSON.parse(JSON.stringify(metrics)));
+      const expected = Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, v === null || Number.isFinite(v) ? v : String(v)]));
+      assert.deepEqual(j.metrics, JSON.parse(JSON.stringify(expected)), 'finite values as numbers, null as null, ±Infinity as strings');
       assert.deepEqual(j.stages.score.scores, scores.map((s) => (Number.isFinite(s) ? (Object.is(s, -0) ? 0 : s) : String(s))));
     }),
   );

@@ -119,7 +119,8 @@ export function formatEvents(nums: Float64Array, pos: number, strs: readonly str
       metrics = '{';
       for (let i = 0; i < metricFields.length; i++) {
         const x = nums[o++] as number;
-        metrics += (i ? ',' : '') + '"' + metricFields[i] + '":' + (Number.isNaN(x) ? 'null' : String(x));
+        // null was encoded as NaN; an infinite value stays visible as a string, as scores do.
+        metrics += (i ? ',' : '') + '"' + metricFields[i] + '":' + (Number.isNaN(x) ? 'null' : Number.isFinite(x) ? String(x) : '"' + x + '"');
       }
       metrics += '}';
     }

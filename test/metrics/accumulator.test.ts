@@ -121,6 +121,7 @@ test('restore refuses a checkpoint of another catalogue, k or format', () => {
   assert.throws(() => MetricsAccumulator.restore(catalog, 5, saved), /k=10, not k=5/);
   assert.throws(() => MetricsAccumulator.restore(catalog, 10, { ...saved, format: 'x' }), /format/);
   assert.throws(() => MetricsAccumulator.restore(catalog, 10, { ...saved, exposures: [999, 1] }), /exposures/);
+  assert.throws(() => MetricsAccumulator.restore(catalog, 10, { ...saved, exposures: [0, 2 ** 31] }), /exposures/); // counts are int32
   assert.throws(() => MetricsAccumulator.restore(catalog, 10, null), /not an object/);
 });
 

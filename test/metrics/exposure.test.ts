@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { giniNaive, MetricsAccumulator, SortedCounts, type CatalogEntry } from '../../src/core/metrics/index.js';
+import { ExposureCounts, giniNaive, MetricsAccumulator, type CatalogEntry } from '../../src/core/metrics/index.js';
 import { near, obs } from './helpers.js';
 
 const ids = (n: number): CatalogEntry[] => Array.from({ length: n }, (_, i) => ({ id: `i${i}` }));
@@ -43,7 +43,7 @@ test('incremental Gini equals the naive sorted formula after every exposure', ()
         fc.tuple(fc.constant(n), fc.array(fc.integer({ min: 0, max: n - 1 }), { maxLength: 300 })),
       ),
       ([n, sequence]) => {
-        const sorted = new SortedCounts(n);
+        const sorted = new ExposureCounts(n);
         const counts = new Array<number>(n).fill(0);
         for (const item of sequence) {
           sorted.increment(item);
@@ -52,7 +52,7 @@ test('incremental Gini equals the naive sorted formula after every exposure', ()
           assert.equal(sorted.count(item), counts[item]);
         }
         // A structure rebuilt from the counts (a checkpoint) carries on identically.
-        const restored = new SortedCounts(n, counts);
+        const restored = new ExposureCounts(n, counts);
         assert.equal(restored.gini(), sorted.gini());
         restored.increment(0);
         counts[0]!++;
@@ -61,6 +61,36 @@ test('incremental Gini equals the naive sorted formula after every exposure', ()
     ),
     { numRuns: 300 },
   );
+});
+
+test('incremental Gini stays exact for counts past the dense range (2^20), restored or reached', () => {
+  const big = 2 ** 20;
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: big - 4, max: big + 4 })), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.nat(7), { maxLength: 60 }),
+      (initial, sequence) => {
+        const counts = [...initial];
+        const live = new ExposureCounts(counts.length, counts);
+        assert.equal(live.gini(), giniNaive(counts));
+        for (const pick of sequence) {
+          const item = pick % counts.length;
+          assert.equal(live.increment(item), counts[item]);
+          counts[item]!++;
+          assert.equal(live.gini(), giniNaive(counts));
+        }
+        assert.equal(new ExposureCounts(counts.length, counts).gini(), live.gini());
+      },
+    ),
+    { numRuns: 40 }, // each restore fills a 4 MB array
+  );
+  // One item climbing through the boundary from zero.
+  const two = new ExposureCounts(2);
+  for (let i = 0; i < big + 3; i++) two.increment(0);
+  two.increment(1);
+  assert.equal(two.gini(), giniNaive([big + 3, 1]));
+  assert.throws(() => new ExposureCounts(2, [1, 0.5]), RangeError);
+  assert.throws(() => new ExposureCounts(2, [1, -1]), RangeError);
 });
 
 test('exposure parity is min/max of per-item group means; group falls back to category, then "?"', () => {

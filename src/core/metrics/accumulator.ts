@@ -12,9 +12,16 @@ import {
 } from './checkpoint.js';
 import { ExposureTracker } from './exposure.js';
 import { LatencyHistogram } from './latency.js';
-import { DiscountTable, intraListDiversity, kendallTauA, overlapAtK, relevanceScores } from './ranking.js';
-import { SlotMap, StampSet } from './scratch.js';
-import type { CatalogEntry, EventMetrics, EventObservation, MetricsSnapshot } from './types.js';
+import { DiscountTable, intraListDiversity, kendallTauA, overlapAtK, relevanceScores, type RelevanceScores } from './ranking.js';
+import { EventItems, RELEVANT, SEEN_BY_KENDALL } from './scratch.js';
+import type { CatalogEntry, EventMetrics, EventObservation, EventSlots, MetricsSnapshot } from './types.js';
+
+/**
+ * update() reads the stage latencies by name, in this order (one histogram each, then the total):
+ * a fixed property read is several times cheaper than `latencyMs[STAGES[s]]`. Typed as STAGES, so
+ * this stops compiling if the stages change; the constructor checks it at run time too.
+ */
+const STAGE_ORDER: typeof STAGES = ['retrieve', 'features', 'score', 'rerank', 'serve', 'outcome'];
 
 /** Reported latency quantiles, in percent. */
 const PERCENTILES = [50, 95, 99] as const;
@@ -26,10 +33,28 @@ function ratio(a: number, b: number): number {
   return b === 0 ? 0 : a / b;
 }
 
+/** A caller slot as it is, after checking that it is a non-negative int32. */
+function checked(slot: number): number {
+  if ((slot | 0) !== slot || slot < 0) throw new RangeError(`Metrics got item slot ${slot}; slots are non-negative integers.`);
+  return slot;
+}
+
+/** Checks that a slot list matches its id list. */
+function checkLength(name: string, slots: { length: number }, ids: readonly string[]): void {
+  if (slots.length !== ids.length) {
+    throw new RangeError(`Metrics got ${slots.length} slots for ${ids.length} ${name} ids; the lists must match.`);
+  }
+}
+
 /**
  * Cumulative recommender metrics (docs/metrics.md), updated in O(k² + stages·log B + C log C) per
  * event (C candidates, for Kendall tau), never O(catalogue). The state round-trips through
  * save()/restore() for checkpoints; the same events after a restore give an identical snapshot.
+ *
+ * Each event first resolves its items (resolveIds from the ids, resolveSlots from caller slots)
+ * to slots, where only `slot < catalogSize` (a catalogue item) matters, and to entries of a
+ * per-event item table keyed by slot, where only identity matters. Everything after that is
+ * shared, so both paths compute the same values from the same items.
  */
 export class MetricsAccumulator {
   readonly k: number;
@@ -42,17 +67,30 @@ export class MetricsAccumulator {
   private exposure: ExposureTracker;
   /** One histogram per stage, then the total. */
   private latency: LatencyHistogram[];
+  /** Distinct catalogue items (the engine's catalogue size): slots >= this are outside it. */
+  readonly catalogSize: number;
   // Scratch reused by every update, so an event allocates only its result object.
+  /** The event's distinct items, with their first recorded position and flags. */
+  private readonly items = new EventItems();
+  /** Slots of served[0..m) (>= catalogSize outside the catalogue). */
   private readonly servedSlots: Int32Array;
-  private readonly relevant: StampSet;
-  private readonly seen: StampSet;
-  private readonly recordedPos: SlotMap;
+  /** Item entries of served[0..m). */
+  private readonly servedEntries: Int32Array;
+  private readonly categories: Int32Array;
+  private readonly scores: RelevanceScores = { hit: 0, rr: 0, ndcg: 0 };
+  /** Item entries of `ranked`. */
+  private rankedEntries = new Int32Array(64);
+  /** Slots of `ranked` (the id path only, to reuse lookups). */
+  private rankedSlots = new Int32Array(64);
   private seq = new Int32Array(64);
   private buf = new Int32Array(64);
+  /** Distinct relevant items of the event being updated. */
+  private nRelevant = 0;
 
   /** An empty accumulator over `catalog` with slate size `k` (a positive integer). */
   constructor(catalog: readonly CatalogEntry[], k: number) {
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`Metrics need k to be a positive integer, got ${k}.`);
+    if (STAGES.some((stage, i) => stage !== STAGE_ORDER[i])) throw new Error('Metrics read stage latencies in an order that is not STAGES.');
     this.k = k;
     this.index = new ItemIndex(catalog);
     this.table = new DiscountTable(k);
@@ -61,29 +99,42 @@ export class MetricsAccumulator {
     this.template = Object.fromEntries(this.readers.map(([name]) => [name, 0]));
     this.exposure = new ExposureTracker(this.index);
     this.latency = LATENCY_SERIES.map(() => new LatencyHistogram());
-    const capacity = this.index.size + 64;
+    this.catalogSize = this.index.size;
     this.servedSlots = new Int32Array(k);
-    this.relevant = new StampSet(capacity);
-    this.seen = new StampSet(capacity);
-    this.recordedPos = new SlotMap(capacity);
+    this.servedEntries = new Int32Array(k);
+    this.categories = new Int32Array(k);
   }
 
-  /** Folds one replayed event into the totals and returns its own values for the timeline. */
+  /**
+   * Folds one replayed event into the totals and returns its own values for the timeline. With
+   * `obs.slots` no id is looked up; the result is the same as from the ids alone.
+   */
   update(obs: EventObservation): EventMetrics {
-    const { index, k, t } = this;
-    index.beginEvent();
-    const served = this.servedSlots;
+    const { k, t } = this;
     const m = Math.min(k, obs.served.length);
-    for (let i = 0; i < m; i++) served[i] = index.slot(obs.served[i]!);
+    const nRanked = obs.ranked.length;
+    if (nRanked > this.rankedEntries.length) {
+      this.rankedEntries = new Int32Array(nRanked * 2);
+      this.rankedSlots = new Int32Array(nRanked * 2);
+      this.seq = new Int32Array(nRanked * 2);
+      this.buf = new Int32Array(nRanked * 2);
+    }
+    this.items.begin(nRanked + m + obs.recorded.length + obs.relevant.length);
+    const slots = obs.slots;
+    if (slots) this.resolveSlots(obs, slots, m);
+    else this.resolveIds(obs, m);
+    const served = this.servedSlots;
 
-    this.relevant.clear();
-    let nRelevant = 0;
-    for (const id of obs.relevant) if (this.relevant.add(index.slot(id))) nRelevant++;
+    const nRelevant = this.nRelevant;
     let hit: number | null = null;
     let rr: number | null = null;
     let ndcg: number | null = null;
     if (nRelevant > 0) {
-      ({ hit, rr, ndcg } = relevanceScores(served, m, this.relevant, nRelevant, this.table, this.seen));
+      const scores = this.scores;
+      relevanceScores(this.servedEntries, m, this.items, nRelevant, this.table, scores);
+      hit = scores.hit;
+      rr = scores.rr;
+      ndcg = scores.ndcg;
       t.relevantEvents++;
       t.hits += hit;
       t.rr += rr;
@@ -91,37 +142,35 @@ export class MetricsAccumulator {
     }
 
     // Novelty reads the counts from before this event's own exposures (pinned definition).
-    let novelty = 0;
-    for (let i = 0; i < m; i++) novelty += this.exposure.novelty(served[i]!);
-    for (let i = 0; i < m; i++) {
-      const slot = served[i]!;
-      if (slot < index.size) this.exposure.expose(slot);
-      else t.overflowExposures++;
-    }
+    const exposure = this.exposure;
+    const novelty = exposure.noveltySum(served, m);
+    t.overflowExposures += exposure.exposeAll(served, m);
     t.noveltyItems += m;
     t.novelty += novelty;
 
-    const ild = intraListDiversity(served, m, index);
+    exposure.categories(served, m, this.categories);
+    const ild = intraListDiversity(this.categories, m);
     if (ild !== null) {
       t.ildEvents++;
       t.ild += ild;
     }
 
-    this.recordedPos.clear();
-    const recorded = obs.recorded;
-    for (let j = 0; j < recorded.length; j++) this.recordedPos.setIfAbsent(index.slot(recorded[j]!), j);
-    const overlap = overlapAtK(served, m, k, this.recordedPos, this.seen);
+    const overlap = overlapAtK(this.servedEntries, m, k, this.items);
     t.overlap += overlap;
-    const kendallTau = this.kendall(obs.ranked);
+    const kendallTau = this.kendall(nRanked);
     t.kendallTau += kendallTau;
 
-    let latencyTotalMs = 0;
-    for (let s = 0; s < STAGES.length; s++) {
-      const v = obs.latencyMs[STAGES[s]!];
-      this.latency[s]!.record(v);
-      latencyTotalMs += v;
-    }
-    this.latency[STAGES.length]!.record(latencyTotalMs);
+    // Histograms in STAGE_ORDER (= LATENCY_SERIES), then the total, summed in that order from 0.
+    const { retrieve, features, score, rerank, serve, outcome } = obs.latencyMs;
+    const latency = this.latency;
+    latency[0]!.record(retrieve);
+    latency[1]!.record(features);
+    latency[2]!.record(score);
+    latency[3]!.record(rerank);
+    latency[4]!.record(serve);
+    latency[5]!.record(outcome);
+    const latencyTotalMs = 0 + retrieve + features + score + rerank + serve + outcome;
+    latency[6]!.record(latencyTotalMs);
 
     if (obs.cache) {
       t.cacheHits += obs.cache.hits;
@@ -196,20 +245,105 @@ export class MetricsAccumulator {
     return acc;
   }
 
-  /** Kendall tau-a of `ranked` against the recorded positions already in `recordedPos`. */
-  private kendall(ranked: readonly string[]): number {
-    if (ranked.length > this.seq.length) {
-      this.seq = new Int32Array(ranked.length * 2);
-      this.buf = new Int32Array(ranked.length * 2);
+  /**
+   * Resolves the ids of an event: served[0..m) to servedSlots and servedEntries, ranked to
+   * rankedEntries, and into the item table the relevant flags (nRelevant distinct) and first
+   * recorded positions. An id at the same position in `ranked` as in `served` or `recorded` (the
+   * same string, as the engine passes them) reuses that lookup.
+   */
+  private resolveIds(obs: EventObservation, m: number): void {
+    const { index, items, rankedSlots, rankedEntries } = this;
+    index.beginEvent();
+    const ranked = obs.ranked;
+    const nRanked = ranked.length;
+    for (let i = 0; i < nRanked; i++) {
+      const slot = index.slot(ranked[i]!);
+      rankedSlots[i] = slot;
+      rankedEntries[i] = items.entry(slot);
     }
-    this.seen.clear();
-    let n = 0;
-    for (const id of ranked) {
-      const slot = this.index.slot(id);
-      const p = this.recordedPos.get(slot);
-      if (p >= 0 && this.seen.add(slot)) this.seq[n++] = p;
+    const servedIds = obs.served;
+    const { servedSlots, servedEntries } = this;
+    for (let i = 0; i < m; i++) {
+      const id = servedIds[i]!;
+      if (i < nRanked && id === ranked[i]) {
+        servedSlots[i] = rankedSlots[i]!;
+        servedEntries[i] = rankedEntries[i]!;
+      } else {
+        const slot = index.slot(id);
+        servedSlots[i] = slot;
+        servedEntries[i] = items.entry(slot);
+      }
     }
-    return kendallTauA(this.seq, n, this.buf);
+    const { flags, recordedPos } = items;
+    const relevant = obs.relevant;
+    let nRelevant = 0;
+    for (let i = 0; i < relevant.length; i++) {
+      const e = items.entry(index.slot(relevant[i]!));
+      if (!(flags[e]! & RELEVANT)) {
+        flags[e]! |= RELEVANT;
+        nRelevant++;
+      }
+    }
+    this.nRelevant = nRelevant;
+    const recorded = obs.recorded;
+    for (let j = 0; j < recorded.length; j++) {
+      const id = recorded[j]!;
+      const e = j < nRanked && id === ranked[j] ? rankedEntries[j]! : items.entry(index.slot(id));
+      if (recordedPos[e]! < 0) recordedPos[e] = j;
+    }
+  }
+
+  /** resolveIds from caller slots, which are used as they are (checked, never looked up). */
+  private resolveSlots(obs: EventObservation, slots: EventSlots, m: number): void {
+    checkLength('ranked', slots.ranked, obs.ranked);
+    checkLength('served', slots.served, obs.served);
+    checkLength('recorded', slots.recorded, obs.recorded);
+    checkLength('relevant', slots.relevant, obs.relevant);
+    checkLength('clicks', slots.clicks, obs.clicks);
+    const { items, rankedEntries } = this;
+    const ranked = slots.ranked;
+    for (let i = 0; i < ranked.length; i++) rankedEntries[i] = items.entry(checked(ranked[i]!));
+    const served = slots.served;
+    const { servedSlots, servedEntries } = this;
+    for (let i = 0; i < m; i++) {
+      const slot = checked(served[i]!);
+      servedSlots[i] = slot;
+      servedEntries[i] = items.entry(slot);
+    }
+    const { flags, recordedPos } = items;
+    const relevant = slots.relevant;
+    let nRelevant = 0;
+    for (let i = 0; i < relevant.length; i++) {
+      const e = items.entry(checked(relevant[i]!));
+      if (!(flags[e]! & RELEVANT)) {
+        flags[e]! |= RELEVANT;
+        nRelevant++;
+      }
+    }
+    this.nRelevant = nRelevant;
+    const recorded = slots.recorded;
+    for (let j = 0; j < recorded.length; j++) {
+      const e = items.entry(checked(recorded[j]!));
+      if (recordedPos[e]! < 0) recordedPos[e] = j;
+    }
+  }
+
+  /** Kendall tau-a of rankedEntries[0..n) against the first recorded positions in the item table. */
+  private kendall(n: number): number {
+    const { rankedEntries, seq } = this;
+    const { flags, recordedPos } = this.items;
+    let common = 0;
+    for (let i = 0; i < n; i++) {
+      const e = rankedEntries[i]!;
+      const p = recordedPos[e]!;
+      if (p < 0) continue;
+      // An item repeated in `ranked` counts once, at its first position.
+      const f = flags[e]!;
+      if (f & SEEN_BY_KENDALL) continue;
+      flags[e] = f | SEEN_BY_KENDALL;
+      seq[common++] = p;
+    }
+    return kendallTauA(seq, common, this.buf);
   }
 
   /** Snapshot keys with how to read each; one list so names() and snapshot() cannot drift. */

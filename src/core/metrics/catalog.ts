@@ -68,11 +68,6 @@ export class ItemIndex {
     }
     return temp;
   }
-
-  /** Category id of a slot; items outside the catalogue count as "?". */
-  categoryOf(slot: number): number {
-    return slot < this.size ? this.category[slot]! : this.unknownCategory;
-  }
 }
 
 /** The id of `name` in `table`, adding it when new. */

@@ -1,6 +1,7 @@
 /** The saved (checkpoint) form of the accumulator state and its validation on restore. */
 
 import { STAGES } from '../slice/types.js';
+import { MAX_ITEM_EXPOSURES } from './exposure.js';
 import { BUCKETS } from './latency.js';
 
 /** Format tag of a saved state; bump it when the shape changes. */
@@ -66,14 +67,14 @@ export function parseSaved(saved: unknown, k: number, catalog: string, catalogSi
   for (const key of TOTAL_KEYS) {
     if (!Number.isFinite(totals[key])) fail(`totals.${key} is not a finite number`);
   }
-  checkPairs(s.exposures, catalogSize, 'exposures', fail);
+  checkPairs(s.exposures, catalogSize, MAX_ITEM_EXPOSURES, 'exposures', fail);
   const latency = s.latency ?? fail('latency is missing');
-  for (const series of LATENCY_SERIES) checkPairs(latency[series], BUCKETS, `latency.${series}`, fail);
+  for (const series of LATENCY_SERIES) checkPairs(latency[series], BUCKETS, Number.MAX_SAFE_INTEGER, `latency.${series}`, fail);
   return s as SavedMetrics;
 }
 
-/** A flat [index, count, ...] list: increasing integer indices below `limit`, positive integer counts. */
-function checkPairs(list: unknown, limit: number, what: string, fail: (why: string) => never): void {
+/** A flat [index, count, ...] list: increasing integer indices below `limit`, integer counts in [1, maxCount]. */
+function checkPairs(list: unknown, limit: number, maxCount: number, what: string, fail: (why: string) => never): void {
   if (!Array.isArray(list) || list.length % 2 !== 0) fail(`${what} is not a list of index/count pairs`);
   const a = list as unknown[];
   let previous = -1;
@@ -81,7 +82,7 @@ function checkPairs(list: unknown, limit: number, what: string, fail: (why: stri
     const index = a[i];
     const count = a[i + 1];
     const okIndex = Number.isInteger(index) && (index as number) > previous && (index as number) < limit;
-    if (!okIndex || !Number.isInteger(count) || (count as number) <= 0) fail(`${what} has a bad pair at ${i}`);
+    if (!okIndex || !Number.isInteger(count) || (count as number) <= 0 || (count as number) > maxCount) fail(`${what} has a bad pair at ${i}`);
     previous = index as number;
   }
 }

@@ -1,12 +1,26 @@
 /** Exposure metrics over the catalogue: coverage, novelty, Gini and group parity. */
 
 import type { ItemIndex } from './catalog.js';
-import { SortedCounts } from './gini.js';
+import { CountGini } from './gini.js';
 
-/** Catalogue exposure state; only catalogue slots (< index.size) are ever exposed here. */
+/** Int32 cells per catalogue slot: exposure count, group, category, padding (16 bytes). */
+const STRIDE = 4;
+const GROUP = 1;
+const CATEGORY = 2;
+
+/** Largest exposure count of one item (the counts are int32). */
+export const MAX_ITEM_EXPOSURES = 0x7fff_ffff;
+
+/**
+ * Catalogue exposure state; only catalogue slots (< index.size) are ever exposed here. What an
+ * update reads per served item (exposure count, group, category) sits in one 16-byte cell per
+ * slot, so a served item costs one cache line however large the catalogue.
+ */
 export class ExposureTracker {
-  private readonly counts: SortedCounts;
+  private readonly cells: Int32Array;
+  private readonly giniState: CountGini;
   private readonly groupExposures: Float64Array;
+  private readonly size: number;
   private covered = 0;
 
   /** Starts empty, or from the flat [slot, count, ...] list of a checkpoint. */
@@ -14,52 +28,94 @@ export class ExposureTracker {
     private readonly index: ItemIndex,
     sparse?: readonly number[],
   ) {
-    this.groupExposures = new Float64Array(index.groupSizes.length);
-    let initial: Float64Array | undefined;
-    if (sparse) {
-      initial = new Float64Array(index.size);
-      for (let i = 0; i + 1 < sparse.length; i += 2) {
-        const slot = sparse[i]!;
-        const x = sparse[i + 1]!;
-        initial[slot] = x;
-        this.groupExposures[index.group[slot]!]! += x;
-        if (x > 0) this.covered++;
-      }
+    const size = index.size;
+    this.size = size;
+    this.cells = new Int32Array(size * STRIDE);
+    for (let slot = 0; slot < size; slot++) {
+      this.cells[slot * STRIDE + GROUP] = index.group[slot]!;
+      this.cells[slot * STRIDE + CATEGORY] = index.category[slot]!;
     }
-    this.counts = new SortedCounts(index.size, initial);
+    this.groupExposures = new Float64Array(index.groupSizes.length);
+    if (!sparse) {
+      this.giniState = new CountGini(size);
+      return;
+    }
+    const initial = new Float64Array(size);
+    for (let i = 0; i + 1 < sparse.length; i += 2) {
+      const slot = sparse[i]!;
+      const x = sparse[i + 1]!;
+      if (!(x >= 0 && x <= MAX_ITEM_EXPOSURES)) throw new RangeError(`Exposure count ${x} is out of range.`);
+      initial[slot] = x;
+      this.cells[slot * STRIDE] = x;
+      this.groupExposures[index.group[slot]!]! += x;
+      if (x > 0) this.covered++;
+    }
+    this.giniState = new CountGini(size, initial);
   }
 
   /**
-   * −log2 of the Laplace-smoothed exposure share (x + 1)/(X + N) with the counts as they are
-   * now; slots outside the catalogue have x = 0. 0 for an empty catalogue with no exposures.
+   * Novelty summed over `slots[0..m)`: per slot −log2 of the Laplace-smoothed exposure share
+   * (x + 1)/(X + N) with the counts as they are now; slots outside the catalogue have x = 0.
+   * 0 for an empty catalogue with no exposures.
    */
-  novelty(slot: number): number {
-    const denominator = this.counts.total + this.index.size;
+  noveltySum(slots: Int32Array, m: number): number {
+    const size = this.size;
+    const denominator = this.giniState.total + size;
     if (denominator === 0) return 0;
-    const x = slot < this.index.size ? this.counts.count(slot) : 0;
-    return -Math.log2((x + 1) / denominator);
+    const cells = this.cells;
+    let sum = 0;
+    for (let i = 0; i < m; i++) {
+      const slot = slots[i]!;
+      const x = slot < size ? cells[slot * STRIDE]! : 0;
+      sum += -Math.log2((x + 1) / denominator);
+    }
+    return sum;
   }
 
-  /** Records one exposure of a catalogue slot. */
-  expose(slot: number): void {
-    if (this.counts.count(slot) === 0) this.covered++;
-    this.counts.increment(slot);
-    this.groupExposures[this.index.group[slot]!]!++;
+  /** Category ids of `slots[0..m)` into `out` ("?" outside the catalogue). */
+  categories(slots: Int32Array, m: number, out: Int32Array): void {
+    const { size, cells } = this;
+    const unknown = this.index.unknownCategory;
+    for (let i = 0; i < m; i++) {
+      const slot = slots[i]!;
+      out[i] = slot < size ? cells[slot * STRIDE + CATEGORY]! : unknown;
+    }
+  }
+
+  /** Records one exposure of each catalogue slot in `slots[0..m)`; returns how many were outside the catalogue. */
+  exposeAll(slots: Int32Array, m: number): number {
+    const { size, cells } = this;
+    let outside = 0;
+    for (let i = 0; i < m; i++) {
+      const slot = slots[i]!;
+      if (slot >= size) {
+        outside++;
+        continue;
+      }
+      const at = slot * STRIDE;
+      const x = cells[at]!;
+      if (x === MAX_ITEM_EXPOSURES) throw new RangeError(`Item slot ${slot} has ${x} exposures, the most metrics can count.`);
+      if (x === 0) this.covered++;
+      this.giniState.raise(x);
+      cells[at] = x + 1;
+      this.groupExposures[cells[at + GROUP]!]!++;
+    }
+    return outside;
   }
 
   /** Distinct catalogue items exposed at least once / catalogue size (0 for an empty catalogue). */
   coverage(): number {
-    return this.index.size === 0 ? 0 : this.covered / this.index.size;
+    return this.size === 0 ? 0 : this.covered / this.size;
   }
 
   /** Gini coefficient of exposure over the whole catalogue, zeros included. */
   gini(): number {
-    return this.counts.gini();
+    return this.giniState.gini();
   }
 
   /** min/max of per-group mean exposure per item; 1 with no exposures, in O(groups). */
   parity(): number {
-    if (this.counts.total === 0) return 1;
+    if (this.giniState.total === 0) return 1;
     let min = Infinity;
     let max = 0;
     const sizes = this.index.groupSizes;
@@ -73,6 +129,11 @@ export class ExposureTracker {
 
   /** Non-zero exposure counts as a flat [slot, count, ...] list. */
   save(): number[] {
-    return this.counts.sparse();
+    const out: number[] = [];
+    for (let slot = 0; slot < this.size; slot++) {
+      const x = this.cells[slot * STRIDE]!;
+      if (x !== 0) out.push(slot, x);
+    }
+    return out;
   }
 }

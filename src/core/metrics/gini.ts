@@ -1,44 +1,131 @@
 /**
- * Exposure counts kept sorted so the Gini coefficient updates in O(1) per exposure.
- *
- * G = Σ_i (2i − n − 1)·x_i / (n·Σx) over counts sorted ascending (1-based i). Items with equal
- * counts form contiguous blocks; an increment swaps the item with the last member of its block
- * (the swap exchanges equal values, so the sum is unchanged) and then raises it by one, which
- * keeps the order sorted and changes the numerator by exactly (2j − n − 1), j its new position.
+ * Counts below this keep `above` in a typed array indexed by the count (at most 4 MB, grown only
+ * as far as the largest count so far); larger counts, reached only by an item shown in a huge
+ * number of slates, keep it per count value present, in a Map of at most n entries.
  */
-export class SortedCounts {
+const DENSE_COUNTS = 1 << 20;
+
+/** `above` and the number of items with that count, for a count value >= DENSE_COUNTS. */
+interface LargeCount {
+  above: number;
+  items: number;
+}
+
+/**
+ * The Gini coefficient of n non-negative integer counts, kept in O(1) per increment without
+ * storing the counts themselves (the caller does, in whatever layout suits it).
+ *
+ * G = Σ_i (2i − n − 1)·x_(i) / (n·Σx) over the counts sorted ascending (1-based i). Raising an
+ * item from x to x + 1 moves it to the end of the block of items with count x, then up by one,
+ * which changes the numerator by exactly 2j − n − 1 with j = #{items with count ≤ x} (its
+ * position at the end of that block). So only j is needed, not the sorted order: `above[c]` =
+ * #{items with count > c} = n − j, and the move adds 1 to above[x] and changes no other entry.
+ * An increment touches one `above` entry and never another item.
+ */
+export class CountGini {
   readonly n: number;
-  private readonly counts: Float64Array;
-  /** Items in ascending count order. */
-  private readonly order: Int32Array;
-  /** Position of each item in `order`. */
-  private readonly pos: Int32Array;
-  /** Count value → last position of its block (distinct values are at most n). */
-  private readonly blockEnd = new Map<number, number>();
-  /** Σ (2i − n − 1)·x_i; an integer, so it stays exact in a double. */
+  /** above[c] = number of items with count > c, for c < DENSE_COUNTS; 0 past the end. */
+  private above = new Int32Array(64);
+  /** The same for count values >= DENSE_COUNTS that some item has. */
+  private readonly large = new Map<number, LargeCount>();
+  /** Σ (2i − n − 1)·x_(i); an integer, so it stays exact in a double. */
   private numerator = 0;
   private sum = 0;
 
-  /** Starts from all-zero counts, or from `initial` (a checkpoint) in O(n log n). */
+  /** All counts zero, or `initial` (a checkpoint: non-negative safe integers) in O(n log n). */
   constructor(n: number, initial?: ArrayLike<number>) {
     this.n = n;
-    this.counts = new Float64Array(n);
-    this.order = new Int32Array(n);
-    this.pos = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.order[i] = i;
-    if (initial) {
-      this.counts.set(initial);
-      // Ties by item index so a restored order is deterministic.
-      this.order.sort((a, b) => this.counts[a]! - this.counts[b]! || a - b);
-    }
+    if (!initial) return;
+    const sorted = Float64Array.from(initial).sort();
     for (let p = 0; p < n; p++) {
-      const item = this.order[p]!;
-      const x = this.counts[item]!;
-      this.pos[item] = p;
-      this.blockEnd.set(x, p);
+      const x = sorted[p]!;
+      if (!(x >= 0 && Number.isSafeInteger(x))) throw new RangeError(`Exposure count ${x} is not a non-negative integer.`);
       this.numerator += (2 * (p + 1) - n - 1) * x;
       this.sum += x;
     }
+    // above[c] = n − #{counts <= c}, by one sweep of the sorted counts; runs of equal large
+    // counts become Map entries.
+    const top = n > 0 ? sorted[n - 1]! : 0;
+    const denseTop = Math.min(top, DENSE_COUNTS - 1);
+    this.above = new Int32Array(Math.max(64, denseTop + 1));
+    let q = 0;
+    for (let c = 0; c <= denseTop; ) {
+      while (q < n && sorted[q]! <= c) q++;
+      // No count lies in (c, next), so above[] is flat up to the next one.
+      const next = q < n ? Math.min(sorted[q]!, denseTop + 1) : denseTop + 1;
+      this.above.fill(n - q, c, next);
+      c = next;
+    }
+    while (q < n) {
+      const x = sorted[q]!;
+      const start = q;
+      while (q < n && sorted[q] === x) q++;
+      if (x >= DENSE_COUNTS) this.large.set(x, { above: n - q, items: q - start });
+    }
+  }
+
+  /** Total of the counts. */
+  get total(): number {
+    return this.sum;
+  }
+
+  /** One item's count goes from x to x + 1. */
+  raise(x: number): void {
+    let above: number;
+    if (x < DENSE_COUNTS - 1) {
+      if (x >= this.above.length) this.grow(x);
+      above = this.above[x]!;
+      this.above[x] = above + 1;
+    } else above = this.raiseLarge(x);
+    this.numerator += 2 * (this.n - above) - this.n - 1;
+    this.sum += 1;
+  }
+
+  /** Gini coefficient of the counts; 0 when they are all 0. */
+  gini(): number {
+    return this.sum === 0 ? 0 : this.numerator / (this.n * this.sum);
+  }
+
+  /** Makes `above` long enough to index x (< DENSE_COUNTS), at least doubling it, never past DENSE_COUNTS. */
+  private grow(x: number): void {
+    const next = new Int32Array(Math.min(DENSE_COUNTS, Math.max(x + 1, 2 * this.above.length)));
+    next.set(this.above);
+    this.above = next;
+  }
+
+  /** raise(x) where x + 1 >= DENSE_COUNTS: returns above[x] from before, updating x and x + 1. */
+  private raiseLarge(x: number): number {
+    let above: number;
+    if (x < DENSE_COUNTS) {
+      if (x >= this.above.length) this.grow(x);
+      above = this.above[x]!;
+      this.above[x] = above + 1;
+    } else {
+      const from = this.large.get(x)!;
+      above = from.above;
+      from.above++;
+      if (--from.items === 0) this.large.delete(x);
+    }
+    // Items above x + 1 are those above x but for the ones at x + 1 (none if it is a new value).
+    const to = this.large.get(x + 1);
+    if (to) to.items++;
+    else this.large.set(x + 1, { above, items: 1 });
+    return above;
+  }
+}
+
+/** Exposure counts of n items with their Gini coefficient (CountGini), O(1) per exposure. */
+export class ExposureCounts {
+  readonly n: number;
+  private readonly counts: Float64Array;
+  private readonly state: CountGini;
+
+  /** Starts from all-zero counts, or from `initial` (a checkpoint: non-negative integer counts) in O(n log n). */
+  constructor(n: number, initial?: ArrayLike<number>) {
+    this.n = n;
+    this.counts = new Float64Array(n);
+    if (initial) this.counts.set(initial);
+    this.state = new CountGini(n, initial ? this.counts : undefined);
   }
 
   /** Exposures of one item. */
@@ -48,32 +135,20 @@ export class SortedCounts {
 
   /** Total exposures over all items. */
   get total(): number {
-    return this.sum;
+    return this.state.total;
   }
 
-  /** Adds one exposure to `item`. */
-  increment(item: number): void {
-    const p = this.pos[item]!;
+  /** Adds one exposure to `item`; returns its count from before. */
+  increment(item: number): number {
     const x = this.counts[item]!;
-    const end = this.blockEnd.get(x)!;
-    const other = this.order[end]!;
-    this.order[end] = item;
-    this.order[p] = other;
-    this.pos[other] = p;
-    this.pos[item] = end;
-    // The block of x loses its last slot; it vanishes if that was its only one.
-    if (end > 0 && this.counts[this.order[end - 1]!] === x) this.blockEnd.set(x, end - 1);
-    else this.blockEnd.delete(x);
+    this.state.raise(x);
     this.counts[item] = x + 1;
-    // The item now opens the block of x + 1, whose end is unchanged if it already existed.
-    if (!this.blockEnd.has(x + 1)) this.blockEnd.set(x + 1, end);
-    this.numerator += 2 * (end + 1) - this.n - 1;
-    this.sum += 1;
+    return x;
   }
 
   /** Gini coefficient of the counts; 0 when there are no exposures. */
   gini(): number {
-    return this.sum === 0 ? 0 : this.numerator / (this.n * this.sum);
+    return this.state.gini();
   }
 
   /** Non-zero counts as a flat [item, count, item, count, ...] list (checkpoints stay small). */

@@ -26,8 +26,17 @@ function mantissa(v: number, e: number): number {
   return Math.round(e <= 2 ? v * POW10[2 - e]! : v / POW10[e - 2]!);
 }
 
+/** First bucket of the decade [1, 10) ms. */
+const ONES = 1 - MIN_DECADE * PER_DECADE;
+
 /** The bucket of a latency value (3 significant digits, rounded to nearest). */
 export function bucketOf(v: number): number {
+  // Whole milliseconds below 1000, the usual latency, scale exactly: no logarithm needed.
+  if (v >= 1 && v < 1000 && Math.floor(v) === v) {
+    if (v >= 100) return ONES + 2 * PER_DECADE + (v - 100);
+    if (v >= 10) return ONES + PER_DECADE + (v * 10 - 100);
+    return ONES + (v * 100 - 100);
+  }
   if (!(v >= 10 ** MIN_DECADE)) return 0;
   let e = Math.min(MAX_DECADE, Math.floor(Math.log10(v)));
   let m = mantissa(v, e);
@@ -62,6 +71,9 @@ export class LatencyHistogram {
   /** Fenwick tree over `counts`, 1-based: tree[i] covers buckets (i − lowbit(i), i]. */
   private readonly tree = new Float64Array(BUCKETS + 1);
   private n = 0;
+  /** The last value recorded and its bucket: stage latencies repeat, and bucketOf takes a log. */
+  private lastValue = Number.NaN;
+  private lastBucket = 0;
 
   /** Number of recorded values. */
   get count(): number {
@@ -70,7 +82,11 @@ export class LatencyHistogram {
 
   /** Records one value (ms). */
   record(v: number): void {
-    this.add(bucketOf(v), 1);
+    if (v !== this.lastValue) {
+      this.lastValue = v;
+      this.lastBucket = bucketOf(v);
+    }
+    this.add(this.lastBucket, 1);
   }
 
   /** Nearest-rank quantile: the ceil(p/100·N)-th smallest value, quantised; 0 when empty. */

@@ -1,10 +1,10 @@
 /**
- * Per-event ranking metrics over items already resolved to slots (see catalog.ts). Each takes
- * the served top-k as `served[0..m)` and reusable scratch, and allocates nothing per call.
+ * Per-event ranking metrics over items already resolved to entries of the event's item table
+ * (scratch.ts) or to categories. Each takes the served top-k as `servedEntries[0..m)` or
+ * `cats[0..m)` and reusable scratch, and allocates nothing per call.
  */
 
-import type { ItemIndex } from './catalog.js';
-import type { SlotMap, StampSet } from './scratch.js';
+import { RELEVANT, SEEN_BY_OVERLAP, SEEN_BY_RELEVANCE, type EventItems } from './scratch.js';
 
 /** Binary-gain discounts 1/log2(i+1) and ideal DCG prefix sums for positions 1..k. */
 export class DiscountTable {
@@ -31,63 +31,89 @@ export interface RelevanceScores {
 }
 
 /**
- * HR, reciprocal rank and NDCG of `served[0..m)` against the `relevant` slots (`nRelevant` > 0
- * distinct). An item repeated in the slate earns gain once, so NDCG never exceeds 1.
+ * HR, reciprocal rank and NDCG of the served items `servedEntries[0..m)` against the relevant
+ * entries of `items` (`nRelevant` > 0 distinct), written to `out` (reused, so an event allocates
+ * nothing here). An item repeated in the slate earns gain once, so NDCG never exceeds 1.
  */
 export function relevanceScores(
-  served: Int32Array,
+  servedEntries: Int32Array,
   m: number,
-  relevant: StampSet,
+  items: EventItems,
   nRelevant: number,
   table: DiscountTable,
-  seen: StampSet,
-): RelevanceScores {
-  seen.clear();
+  out: RelevanceScores,
+): void {
+  const flags = items.flags;
   let rr = 0;
   let dcg = 0;
   for (let i = 0; i < m; i++) {
-    const slot = served[i]!;
-    if (!seen.add(slot) || !relevant.has(slot)) continue;
+    const e = servedEntries[i]!;
+    const f = flags[e]!;
+    if (f & SEEN_BY_RELEVANCE) continue;
+    flags[e] = f | SEEN_BY_RELEVANCE;
+    if (!(f & RELEVANT)) continue;
     if (rr === 0) rr = 1 / (i + 1);
     dcg += table.discount[i]!;
   }
   const idcg = table.ideal[Math.min(nRelevant, table.discount.length)]!;
-  return { hit: rr > 0 ? 1 : 0, rr, ndcg: dcg / idcg };
+  out.hit = rr > 0 ? 1 : 0;
+  out.rr = rr;
+  out.ndcg = dcg / idcg;
 }
 
-/** Fraction of unordered pairs in `served[0..m)` whose categories differ; null when m < 2. */
-export function intraListDiversity(served: Int32Array, m: number, index: ItemIndex): number | null {
+/** Fraction of unordered pairs of the served items whose categories (`cats[0..m)`) differ; null when m < 2. */
+export function intraListDiversity(cats: Int32Array, m: number): number | null {
   if (m < 2) return null;
   // O(k²) pairs on a slate of k items is cheaper than any hashing at k ≈ 10.
   let differ = 0;
   for (let i = 0; i < m; i++) {
-    const ci = index.categoryOf(served[i]!);
-    for (let j = i + 1; j < m; j++) if (index.categoryOf(served[j]!) !== ci) differ++;
+    const ci = cats[i]!;
+    for (let j = i + 1; j < m; j++) if (cats[j]! !== ci) differ++;
   }
   return differ / ((m * (m - 1)) / 2);
 }
 
-/** |served[0..m) ∩ recorded[0..k)| / k, with `recordedPos` giving each slot's first recorded position. */
-export function overlapAtK(served: Int32Array, m: number, k: number, recordedPos: SlotMap, seen: StampSet): number {
-  seen.clear();
+/** |served[0..m) ∩ recorded[0..k)| / k, from the first recorded position of each served entry. */
+export function overlapAtK(servedEntries: Int32Array, m: number, k: number, items: EventItems): number {
+  const { flags, recordedPos } = items;
   let common = 0;
   for (let i = 0; i < m; i++) {
-    const slot = served[i]!;
-    if (!seen.add(slot)) continue;
-    const p = recordedPos.get(slot);
+    const e = servedEntries[i]!;
+    const f = flags[e]!;
+    if (f & SEEN_BY_OVERLAP) continue;
+    flags[e] = f | SEEN_BY_OVERLAP;
+    const p = recordedPos[e]!;
     if (p >= 0 && p < k) common++;
   }
   return common / k;
 }
 
+/** Up to this many common items, inversions are counted by insertion sort (O(n + inversions)). */
+const INSERTION_LIMIT = 32;
+
 /**
- * Kendall tau-a from `seq[0..n)`: the recorded positions of the common items, in replayed order.
- * A discordant pair is an inversion of seq, counted by merge sort in O(n log n) (candidate lists
- * run to hundreds, where O(n²) pair checks would dominate the event). Sorts `seq` in place;
- * `buf` must hold n values. 1 when n < 2.
+ * Kendall tau-a from `seq[0..n)`: the recorded positions of the common items (distinct values),
+ * in replayed order. A discordant pair is an inversion of seq. Short lists (the usual 20-50
+ * candidates, mostly in order) count them by insertion sort, which costs one pass plus one step
+ * per inversion; longer ones by merge sort in O(n log n) (candidate lists run to hundreds, where
+ * O(n²) would dominate the event). Sorts `seq` in place; `buf` must hold n values. 1 when n < 2.
  */
 export function kendallTauA(seq: Int32Array, n: number, buf: Int32Array): number {
   if (n < 2) return 1;
+  const pairs = (n * (n - 1)) / 2;
+  if (n <= INSERTION_LIMIT) {
+    let discordant = 0;
+    for (let i = 1; i < n; i++) {
+      const v = seq[i]!;
+      let j = i - 1;
+      if (seq[j]! <= v) continue;
+      do seq[j + 1] = seq[j]!;
+      while (--j >= 0 && seq[j]! > v);
+      seq[j + 1] = v;
+      discordant += i - 1 - j;
+    }
+    return discordant === 0 ? 1 : (pairs - 2 * discordant) / pairs;
+  }
   // A replay that agrees with the recording (the common case) needs one scan, not a sort.
   let sorted = true;
   for (let i = 1; i < n && sorted; i++) sorted = seq[i - 1]! < seq[i]!;
@@ -115,6 +141,5 @@ export function kendallTauA(seq: Int32Array, n: number, buf: Int32Array): number
     src = dst;
     dst = t;
   }
-  const pairs = (n * (n - 1)) / 2;
   return (pairs - 2 * discordant) / pairs;
 }

@@ -1,75 +1,78 @@
 /**
- * Reusable per-event scratch structures. The accumulator runs once per replayed event at tens of
- * thousands of events per second, so membership tests use stamped typed arrays that empty in
- * O(1) instead of a fresh Set per event.
+ * Reusable per-event scratch. The accumulator runs once per replayed event on the replay's hot
+ * path, so an event's items live in a small stamped hash table that empties in O(1), instead of a
+ * fresh Map or Set per event, or stamp arrays as long as the catalogue (whose random accesses
+ * miss the cache on a large catalogue, while this table fits in L1).
  */
 
-/** Stamp value reached before the arrays are wiped; keeps stamps inside Int32 range. */
+/** Stamp value reached before the stamps are wiped; keeps stamps inside Int32 range. */
 const EPOCH_LIMIT = 0x7fff_fff0;
 
-/** A set of small integer slots that empties in O(1): a slot is present when its stamp is the current epoch. */
-export class StampSet {
-  private stamps: Int32Array;
+/** EventItems flag: the item is relevant (a recorded click). */
+export const RELEVANT = 1;
+/** EventItems flag: the item was met in served[0..k) by the relevance scan. */
+export const SEEN_BY_RELEVANCE = 2;
+/** EventItems flag: the item was met in served[0..k) by the overlap scan. */
+export const SEEN_BY_OVERLAP = 4;
+/** EventItems flag: the item's recorded position went into the Kendall sequence. */
+export const SEEN_BY_KENDALL = 8;
+
+/**
+ * The distinct items of one event: an open-addressing table from an item slot (any non-negative
+ * int32; the same number is the same item) to an entry, with per-entry data in parallel arrays:
+ * the item's first position in the recorded ranking and a few flags. An entry is live while its
+ * stamp is the current epoch, so begin() empties the table in O(1).
+ */
+export class EventItems {
+  /** Slot of each entry. */
+  private keys = new Int32Array(64);
+  private stamps = new Int32Array(64);
+  /** First recorded position of each entry's item, or -1. */
+  recordedPos = new Int32Array(64);
+  /** Flags of each entry (RELEVANT, SEEN_BY_*). */
+  flags = new Int32Array(64);
   private epoch = 1;
+  /** 32 − log2(table size), for Fibonacci hashing. */
+  private shift = 26;
+  private used = 0;
+  private room = 32;
 
-  constructor(capacity: number) {
-    this.stamps = new Int32Array(Math.max(capacity, 16));
-  }
-
-  /** Empties the set. */
-  clear(): void {
+  /** Empties the table and makes room for up to `capacity` distinct items (at most half load). */
+  begin(capacity: number): void {
+    if (2 * capacity > this.keys.length) {
+      let size = this.keys.length;
+      while (size < 2 * capacity) size *= 2;
+      this.keys = new Int32Array(size);
+      this.stamps = new Int32Array(size);
+      this.recordedPos = new Int32Array(size);
+      this.flags = new Int32Array(size);
+      this.shift = 32 - Math.log2(size);
+      this.epoch = 0;
+    }
     this.epoch++;
     if (this.epoch >= EPOCH_LIMIT) {
       this.stamps.fill(0);
       this.epoch = 1;
     }
+    this.used = 0;
+    this.room = capacity;
   }
 
-  /** Adds a slot; returns false when it was already present. */
-  add(slot: number): boolean {
-    if (slot >= this.stamps.length) this.stamps = grown(this.stamps, slot);
-    if (this.stamps[slot] === this.epoch) return false;
-    this.stamps[slot] = this.epoch;
-    return true;
+  /** The entry of `slot`, added (not recorded, no flags) on first sight in this event. */
+  entry(slot: number): number {
+    const { keys, stamps, epoch } = this;
+    const mask = keys.length - 1;
+    let h = Math.imul(slot, 0x9e3779b1) >>> this.shift;
+    while (stamps[h] === epoch) {
+      if (keys[h] === slot) return h;
+      h = (h + 1) & mask;
+    }
+    // begin() sized the table for `room` entries at half load, so the probe above always ends.
+    if (this.used++ >= this.room) throw new RangeError('More distinct items than EventItems.begin() made room for.');
+    stamps[h] = epoch;
+    keys[h] = slot;
+    this.recordedPos[h] = -1;
+    this.flags[h] = 0;
+    return h;
   }
-
-  /** Whether the slot is present. */
-  has(slot: number): boolean {
-    return slot < this.stamps.length && this.stamps[slot] === this.epoch;
-  }
-}
-
-/** A map from small integer slots to non-negative integers that empties in O(1). */
-export class SlotMap {
-  private readonly keys: StampSet;
-  private values: Int32Array;
-
-  constructor(capacity: number) {
-    this.keys = new StampSet(capacity);
-    this.values = new Int32Array(Math.max(capacity, 16));
-  }
-
-  /** Empties the map. */
-  clear(): void {
-    this.keys.clear();
-  }
-
-  /** Sets the value unless the slot already has one (keeps first occurrences). */
-  setIfAbsent(slot: number, value: number): void {
-    if (!this.keys.add(slot)) return;
-    if (slot >= this.values.length) this.values = grown(this.values, slot);
-    this.values[slot] = value;
-  }
-
-  /** The value of a slot, or -1 when absent. */
-  get(slot: number): number {
-    return this.keys.has(slot) ? this.values[slot]! : -1;
-  }
-}
-
-/** A copy of `a` large enough to index `slot`; doubling keeps growth amortised O(1). */
-export function grown(a: Int32Array, slot: number): Int32Array {
-  const b = new Int32Array(Math.max(slot + 1, a.length * 2));
-  b.set(a);
-  return b;
 }

@@ -11,6 +11,24 @@ export interface CatalogEntry {
   group?: string;
 }
 
+/** Item slots of one id list, in the same order: a typed array or a plain array of int32 values. */
+export type SlotList = Int32Array | readonly number[];
+
+/**
+ * The id lists of an observation already resolved to item slots, as ReplayState.slot() numbers
+ * them: catalogue items are 0..catalogSize−1 in catalogue order (first entry wins for a duplicate
+ * id); any other non-negative int32 is an item outside the catalogue, where within one event the
+ * same item must have the same number and different items different ones (persistent numbers,
+ * as the engine's, work as well as per-event ones). Every list has the length of its id list.
+ */
+export interface EventSlots {
+  ranked: SlotList;
+  served: SlotList;
+  recorded: SlotList;
+  relevant: SlotList;
+  clicks: SlotList;
+}
+
 /** What the replay engine reports once per replayed event. */
 export interface EventObservation {
   /** 1-based event number (line of events.jsonl). */
@@ -30,6 +48,12 @@ export interface EventObservation {
   latencyMs: Readonly<Record<StageName, number>>;
   queueDepth?: number;
   cache?: { hits: number; misses: number };
+  /**
+   * Optional fast path: the id lists as slots. When present, update() reads items only through
+   * these and never looks an id up; the ids stay the source of truth for anything named. The
+   * results are identical to those of the ids alone.
+   */
+  slots?: EventSlots;
 }
 
 /**

@@ -6,6 +6,8 @@ import { Slice } from '../core/slice/reader';
 import { EXIT } from './exitCodes';
 import { faultLines, fmt, progressBar, table } from './format';
 import { TOOL_VERSION } from '../core/version';
+import { breakOption } from './breakReport';
+import { dap } from './dap';
 
 const USAGE = `recreplay ${TOOL_VERSION} — replay recommender slices deterministically
 
@@ -13,6 +15,7 @@ Usage:
   recreplay info <slice> [--json]           manifest, counts, versions, hash status
   recreplay verify <slice> [--json]         exit 0 when intact, 4 and the modified file when not
   recreplay run <slice> [options]           replay a slice and print a summary
+  recreplay dap [--port N]                  the debug adapter over stdio (or TCP) for any DAP client
 
 Run options:
   --ranker SPEC     recorded | popularity | linear:PATH | embedding:PATH   (default: recorded)
@@ -21,6 +24,8 @@ Run options:
   --checkpoint-every K   checkpoint interval in events (default 500)
   --force           replay even if the slice's files do not match its manifest
   --json            print one JSON object instead of the summary
+  --break EXPR      stop at the first event where EXPR holds and print a stop report
+                    (exit 0 when hit, 1 when never hit; see docs/expressions.md)
 
 Exit codes: 0 ok · 2 usage · 3 bad input · 4 slice modified · 70 internal error (see docs/cli.md)`;
 
@@ -94,10 +99,12 @@ async function run(args: string[]): Promise<number> {
       'checkpoint-every': { type: 'string' },
       force: { type: 'boolean' },
       json: { type: 'boolean' },
+      break: { type: 'string' },
     },
     allowPositionals: true,
   });
   const dir = positionals[0] ?? usage('run needs a slice folder');
+  const brk = values.break !== undefined ? breakOption(values.break) : undefined;
   const int = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     if (!/^\d+$/.test(v)) usage(`--${name} must be a non-negative integer, got "${v}"`);
@@ -120,11 +127,17 @@ async function run(args: string[]): Promise<number> {
       force: values.force ?? false,
       onProgress: tty ? (d, total) => process.stderr.write(`\r${progressBar(d, total)}`) : undefined,
       isCancelled: () => cancelled,
+      ...(brk ? { stopWhen: brk.stopWhen } : {}),
     },
     host(),
   ).finally(() => process.off('SIGINT', onSigint));
   if (tty) process.stderr.write('\r\x1b[K');
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (brk) {
+    const code = brk.report(res, values.json ?? false);
+    res.replayer.dispose();
+    return code;
+  }
   res.replayer.dispose();
   if (values.json) {
     console.log(JSON.stringify({ slice: res.slice, ranker: res.ranker, seed: res.seed, events: res.events, metrics: res.metrics, faults: res.faults, traceSha256: res.traceSha256, traceBytes: res.traceBytes, trace: res.trace, runRecord: res.runRecord, modified: res.modified, seconds }));
@@ -174,6 +187,8 @@ export async function main(argv: string[]): Promise<number> {
         return await verify(rest);
       case 'run':
         return await run(rest);
+      case 'dap':
+        return await dap(rest);
       case undefined:
       case '-h':
       case '--help':

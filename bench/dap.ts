@@ -1,0 +1,255 @@
+/**
+ * The debugger's benchmark (issue 3), through the standalone adapter over stdio, in one run:
+ *   node --import tsx bench/dap.ts [SLICE] [RANKERSPEC]
+ * Defaults to the 1M-event bench slice and its linear ranker (cached offset index in
+ * bench/.cache/index). Needs `npm run build` (dist/debugAdapter.js). Prints one JSON object and
+ * writes it to bench/results/dap.json. Figures are reported against a floor measured in the same
+ * run: JSON.parse of every line of the same events.jsonl.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { CACHE } from './slices';
+import { exprScope } from '../src/core/engine/exprScope';
+import { Replayer } from '../src/core/engine/replay';
+import { compileExpr, type ExprScope } from '../src/core/expr';
+import { loadRanker } from '../src/core/rankers';
+import { streamFor } from '../src/core/random';
+import { Slice } from '../src/core/slice/reader';
+
+const ROOT = join(__dirname, '..');
+const ADAPTER = join(ROOT, 'dist/debugAdapter.js');
+const [slicePath = join(CACHE, 'bench-1000000.slice'), rankerSpec = `linear:${join(CACHE, 'ranker.json')}`] = process.argv.slice(2);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number;
+}
+const round = (x: number, d = 2) => Number(x.toFixed(d));
+
+/** The floor: read the file in blocks, split lines, JSON.parse each — nothing else. */
+function floor(path: string, limit: number): { events: number; eventsPerSec: number } {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+  let pos = 0;
+  let tail: Buffer | undefined;
+  let n = 0;
+  const t0 = performance.now();
+  outer: for (;;) {
+    const got = readSync(fd, buf, 0, buf.length, pos);
+    if (got === 0) break;
+    pos += got;
+    const b = buf.subarray(0, got);
+    let s = 0;
+    let nl = b.indexOf(10);
+    while (nl !== -1) {
+      JSON.parse(tail ? Buffer.concat([tail, b.subarray(0, nl)]).toString('utf8') : b.toString('utf8', s, nl));
+      tail = undefined;
+      if (++n >= limit) break outer;
+      s = nl + 1;
+      nl = b.indexOf(10, s);
+    }
+    tail = Buffer.from(b.subarray(s));
+  }
+  closeSync(fd);
+  return { events: n, eventsPerSec: (n / (performance.now() - t0)) * 1000 };
+}
+
+/** The engine's own tight loop (runToEnd) over the first `limit` events: what continue cannot beat. */
+async function engineRate(limit: number): Promise<number> {
+  const slice = Slice.open(slicePath);
+  const r = new Replayer(slice, { ranker: loadRanker(rankerSpec, { slice }) });
+  const t0 = performance.now();
+  await r.runToEnd(undefined, (ex) => ex.n >= limit);
+  const ms = performance.now() - t0;
+  const done = r.current?.n ?? 0;
+  r.dispose();
+  return (done / ms) * 1000;
+}
+
+/** The breakpoint condition of the continue measurement, from event `from` on. */
+const conditionFor = (from: number) => `candidates.exists(c, c.rank == 1 && c.score > 0.9) && event.index >= ${from}`;
+
+/** Conditions timed compiled and hand-written in JS over the same stops; the first is the continue's. */
+function conditionCases(item: string): { name: string; text: string; hand: (s: ExprScope) => unknown }[] {
+  return [
+    {
+      name: 'continue condition (exists macro)',
+      text: conditionFor(1),
+      hand: (s) => {
+        for (const c of s.candidates) if (c.rank === 1 && c.score > 0.9) return (s.event['index'] as number) >= 1;
+        return false;
+      },
+    },
+    {
+      name: 'item score (helper)',
+      text: `score("${item}") > 0.5`,
+      hand: (s) => {
+        const c = s.candidates.find((x) => x.item === item);
+        return c === undefined ? false : c.score > 0.5;
+      },
+    },
+    {
+      name: 'fields',
+      text: 'system.latencyMs.score > 40 && user.id != "x"',
+      hand: (s) => ((s.system['latencyMs'] as Record<string, number>)['score'] as number) > 40 && s.user['id'] !== 'x',
+    },
+  ];
+}
+
+/**
+ * Compiled conditions vs the same tests hand-written in JS, over the same stops (scopes built and
+ * warmed before timing). Alternating runs, median per side: JIT state makes single runs noisy.
+ */
+async function conditionCost(events: number): Promise<{ stops: number; cases: { name: string; compiledNs: number; handNs: number; ratio: number }[] }> {
+  const slice = Slice.open(slicePath);
+  const r = new Replayer(slice, { ranker: loadRanker(rankerSpec, { slice }) });
+  const scopes: ExprScope[] = [];
+  while (scopes.length < events && r.advance()) {
+    await r.finishEvent();
+    const s = exprScope(r.current as NonNullable<typeof r.current>, r);
+    void [s.candidates, s.event, s.user, s.system];
+    scopes.push(s);
+  }
+  r.dispose();
+  const once = (f: (s: ExprScope) => unknown): number => {
+    const t0 = performance.now();
+    for (let k = 0; k < 10; k++) for (const s of scopes) f(s);
+    return ((performance.now() - t0) / (10 * scopes.length)) * 1e6;
+  };
+  const cases = conditionCases(scopes[0]?.candidates[3]?.item ?? 'i0').map(({ name, text, hand }) => {
+    const compiled = compileExpr(text);
+    const comp = (s: ExprScope) => compiled.evaluate(s);
+    for (const s of scopes) if (comp(s) !== hand(s)) throw new Error(`compiled and hand-written disagree on ${text}`);
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let rep = 0; rep < 9; rep++) {
+      a.push(once(comp));
+      b.push(once(hand));
+    }
+    const compiledNs = quantile(a, 0.5);
+    const handNs = quantile(b, 0.5);
+    return { name, compiledNs: round(compiledNs, 1), handNs: round(handNs, 1), ratio: round(compiledNs / handNs) };
+  });
+  return { stops: scopes.length, cases };
+}
+
+async function stopAfter(dc: DebugClient, send: () => Promise<unknown>, timeout = 30_000): Promise<DebugProtocol.StoppedEvent> {
+  const stopped = dc.waitForEvent('stopped', timeout);
+  await send();
+  return (await stopped) as DebugProtocol.StoppedEvent;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(ADAPTER)) throw new Error('dist/debugAdapter.js is missing: run `npm run build` first');
+  const eventCount = Slice.open(slicePath).eventCount;
+  const T = { threadId: 1 };
+  const breakFrom = Math.floor(eventCount * 0.99);
+  const around = Math.floor(eventCount * 0.9);
+
+  log(`floor: JSON.parse of ${eventCount} lines…`);
+  const fl = floor(join(slicePath, 'events.jsonl'), eventCount);
+
+  const dc = new DebugClient(process.execPath, ADAPTER, 'recreplay', { env: { ...process.env } });
+  dc.defaultTimeout = 600_000;
+  await dc.start();
+  await dc.initializeRequest({ adapterID: 'recreplay', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+  const t0 = performance.now();
+  const initialized = dc.waitForEvent('initialized', 120_000);
+  await dc.launchRequest({ slice: slicePath, ranker: rankerSpec, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
+  await initialized;
+  const condition = conditionFor(breakFrom);
+  const fb = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'outcome', condition }] });
+  if (!fb.body.breakpoints[0]?.verified) throw new Error(`condition refused: ${fb.body.breakpoints[0]?.message}`);
+  await stopAfter(dc, () => dc.configurationDoneRequest());
+  const firstStopMs = performance.now() - t0;
+
+  log(`continue to: ${condition}`);
+  // Progress events give the continue's rate over the same first events the engine loop is timed on.
+  const sampleTo = Math.min(eventCount, 200_000);
+  let sampled: { event: number; ms: number } | undefined;
+  let c0 = 0;
+  const onPosition = (e: DebugProtocol.Event) => {
+    if (sampled === undefined && e.body.state === 'running' && e.body.event >= sampleTo) sampled = { event: e.body.event, ms: performance.now() - c0 };
+  };
+  dc.on('recreplay/position', onPosition);
+  c0 = performance.now();
+  const hit = await stopAfter(dc, () => dc.continueRequest(T), 1_800_000);
+  dc.removeListener('recreplay/position', onPosition);
+  const continueMs = performance.now() - c0;
+  const stopLine = (await dc.stackTraceRequest(T)).body.stackFrames[0]?.line as number;
+  if (hit.body.reason !== 'function breakpoint') throw new Error(`continue stopped for ${hit.body.reason}, not the breakpoint`);
+  const continueEps = (stopLine / continueMs) * 1000;
+
+  log(`round trips at event ${around}…`);
+  await stopAfter(dc, () => dc.gotoRequest({ ...T, targetId: around }));
+  const trips: number[] = [];
+  for (let i = 0; i < 220; i++) {
+    const s = performance.now();
+    await stopAfter(dc, () => dc.nextRequest(T));
+    const st = await dc.stackTraceRequest({ ...T, startFrame: 0, levels: 20 });
+    const scopes = await dc.scopesRequest({ frameId: st.body.stackFrames[0]?.id as number });
+    const ranking = scopes.body.scopes.find((x) => x.name === 'Ranking') as DebugProtocol.Scope;
+    await dc.variablesRequest({ variablesReference: ranking.variablesReference, filter: 'indexed', start: 0, count: 100 });
+    if (i >= 20) trips.push(performance.now() - s);
+  }
+
+  log('goto and stepBack to random events…');
+  const rng = streamFor(7, 'bench-dap', slicePath);
+  const gotos: number[] = [];
+  const backs: number[] = [];
+  for (let i = 0; i < 41; i++) {
+    const target = 2 + rng.int(stopLine - 2);
+    let s = performance.now();
+    await stopAfter(dc, () => dc.gotoRequest({ ...T, targetId: target }));
+    gotos.push(performance.now() - s);
+    s = performance.now();
+    await stopAfter(dc, () => dc.stepBackRequest(T));
+    backs.push(performance.now() - s);
+  }
+  await dc.disconnectRequest({});
+  await dc.stop().catch(() => undefined);
+
+  log('condition cost and engine loop in-process…');
+  const cond = await conditionCost(Math.min(5000, eventCount));
+  const engineEps = await engineRate(sampleTo);
+  const continueHeadEps = sampled ? (sampled.event / sampled.ms) * 1000 : continueEps;
+
+  const result = {
+    bench: 'dap',
+    slice: slicePath,
+    ranker: rankerSpec,
+    events: eventCount,
+    floor: { eventsPerSec: Math.round(fl.eventsPerSec) },
+    firstStopMs: round(firstStopMs),
+    continue: { condition, stoppedAt: stopLine, seconds: round(continueMs / 1000), eventsPerSec: Math.round(continueEps), ratioToFloor: round(continueEps / fl.eventsPerSec), target: 0.5 },
+    // The engine alone (no adapter, no condition) and the continue, both over the first 200k events: what the adapter adds.
+    engine: { events: sampleTo, eventsPerSec: Math.round(engineEps), ratioToFloor: round(engineEps / fl.eventsPerSec), continueEventsPerSec: Math.round(continueHeadEps), continueVsEngine: round(continueHeadEps / engineEps) },
+    roundTrip: { at: around, samples: trips.length, p50Ms: round(quantile(trips, 0.5)), p99Ms: round(quantile(trips, 0.99)), targets: { p50Ms: 5, p99Ms: 25 } },
+    goto: { samples: gotos.length, medianMs: round(quantile(gotos, 0.5)), p90Ms: round(quantile(gotos, 0.9)), target: 50 },
+    stepBack: { samples: backs.length, medianMs: round(quantile(backs, 0.5)), p90Ms: round(quantile(backs, 0.9)), target: 50 },
+    condition: { ...cond, target: 2 },
+  };
+  const pass = {
+    roundTrip: result.roundTrip.p50Ms <= 5 && result.roundTrip.p99Ms <= 25,
+    goto: result.goto.medianMs <= 50,
+    stepBack: result.stepBack.medianMs <= 50,
+    continue: result.continue.ratioToFloor >= 0.5,
+    condition: result.condition.cases.every((c) => c.ratio <= 2),
+  };
+  const out = JSON.stringify({ ...result, pass }, null, 2);
+  process.stdout.write(`${out}\n`);
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.dap.json.${process.pid}.tmp`);
+  writeFileSync(tmp, `${out}\n`);
+  renameSync(tmp, join(dir, 'dap.json'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench/dap: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

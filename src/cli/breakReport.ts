@@ -1,0 +1,110 @@
+import { checkEnvFor, exprScope, exprTerms } from '../core/engine/exprScope';
+import type { EventExec, Replayer } from '../core/engine/replay';
+import type { HeadlessResult } from '../core/engine/run';
+import type { CandidateRow } from '../core/engine/rows';
+import { UserError } from '../core/errors';
+import { compileExpr, ExprError, formatValue, parseExpr, type CompiledExpr, type ExprScope } from '../core/expr';
+import { EXIT } from './exitCodes';
+import { fmt } from './format';
+
+/** An expression error as the CLI shows it: the column, the reason, the text with a caret under it. */
+function exprUserError(text: string, e: ExprError, where = ''): UserError {
+  return new UserError(`--break${where}: ${e.message}`, {}, `${text}\n  ${' '.repeat(e.start)}^`, 'E_EXPR');
+}
+
+/** The values of the parts of `text` that read the stop, e.g. `rank("i_42") = 2`. */
+export function termValues(text: string, scope: ExprScope): [string, string][] {
+  return exprTerms(text).map((t) => {
+    try {
+      return [t, formatValue(compileExpr(t).evaluate(scope), 120)];
+    } catch (e) {
+      return [t, `<error: ${e instanceof ExprError ? e.reason : String(e)}>`];
+    }
+  });
+}
+
+function pad(cells: string[][]): string {
+  const widths = cells[0]?.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length))) ?? [];
+  return cells.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd()).join('\n');
+}
+
+/** Rows shown in the report: the top of the ranking plus any candidate the expression names. */
+function shownRows(ex: EventExec, text: string, limit: number): { rows: CandidateRow[]; hidden: number } {
+  const order = ex.rankedRows.length ? ex.rankedRows : ex.rows;
+  const named = new Set([...text.matchAll(/"([^"\\]+)"|'([^'\\]+)'/g)].map((m) => m[1] ?? m[2]));
+  const rows = order.filter((r, i) => i < limit || named.has(r.item));
+  return { rows, hidden: order.length - rows.length };
+}
+
+/** The ranking at the stop: replayed rank, item, score, recorded rank and delta, served, clicked. */
+export function rankingTable(ex: EventExec, rows: readonly CandidateRow[]): string {
+  const served = new Set(ex.served);
+  const clicked = new Set(ex.clicks);
+  const cells = [['rank', 'item', 'score', 'recorded', 'delta', 'served', 'clicked']];
+  for (const r of rows) {
+    const d = r.recordedRank - r.rank;
+    cells.push([`#${r.rank}`, r.item, fmt(r.score), `#${r.recordedRank}`, d > 0 ? `+${d}` : d < 0 ? String(d) : '=', served.has(r.item) ? 'yes' : '', clicked.has(r.item) ? 'yes' : '']);
+  }
+  return pad(cells);
+}
+
+/**
+ * `recreplay run --break EXPR`: a stop condition for runHeadless and the report printed after it.
+ * Syntax is checked now, before the slice opens; names against the slice's schema at the first event.
+ */
+export function breakOption(text: string): { stopWhen: (ex: EventExec, r: Replayer) => boolean; report: (res: HeadlessResult, json: boolean) => number } {
+  try {
+    parseExpr(text);
+  } catch (e) {
+    if (e instanceof ExprError) throw exprUserError(text, e);
+    throw e;
+  }
+  let compiled: CompiledExpr | undefined;
+  const stopWhen = (ex: EventExec, r: Replayer): boolean => {
+    if (compiled === undefined) {
+      try {
+        compiled = compileExpr(text, checkEnvFor(r), { expect: 'bool' });
+      } catch (e) {
+        if (e instanceof ExprError) throw exprUserError(text, e);
+        throw e;
+      }
+    }
+    let v: unknown;
+    try {
+      v = compiled.evaluate(exprScope(ex, r));
+    } catch (e) {
+      if (e instanceof ExprError) throw exprUserError(text, e, ` failed at event ${ex.n} (${ex.event.id}, line ${ex.n} of ${r.slice.eventsPath})`);
+      throw e;
+    }
+    return v === true;
+  };
+  const report = (res: HeadlessResult, json: boolean): number => {
+    const ex = res.stoppedAt;
+    const r = res.replayer;
+    if (ex === undefined) {
+      if (json) console.log(JSON.stringify({ hit: false, expression: text, events: res.events }));
+      else console.log(`not hit: ${text} never held in ${res.events} events of ${res.slice}`);
+      return EXIT.NOT_HIT;
+    }
+    const values = termValues(text, exprScope(ex, r));
+    const { rows, hidden } = shownRows(ex, text, Math.max(20, 2 * r.pipeline.k));
+    if (json) {
+      const ranking = rows.map((row) => ({ rank: row.rank, item: row.item, score: row.score, recordedRank: row.recordedRank, delta: row.recordedRank - row.rank, served: ex.served.includes(row.item), clicked: ex.clicks.includes(row.item) }));
+      console.log(JSON.stringify({ hit: true, expression: text, event: ex.n, id: ex.event.id, line: ex.n, file: r.slice.eventsPath, t: ex.event.t, values: Object.fromEntries(values), ranking, faults: ex.faults }));
+      return EXIT.OK;
+    }
+    console.log(`hit: ${text}`);
+    console.log(`at event ${ex.n} (${ex.event.id}), line ${ex.n} of ${r.slice.eventsPath}`);
+    console.log(`  t ${ex.event.t}, user ${ex.event.user}${ex.fallback ? ', fallback served' : ''}\n`);
+    if (values.length) {
+      console.log('values');
+      console.log(pad(values.map(([t, v]) => [t, '=', v])));
+      console.log('');
+    }
+    console.log(`ranking (replayed, ${ex.rows.length} candidates${hidden ? `, ${hidden} not shown` : ''})`);
+    console.log(rankingTable(ex, rows));
+    if (ex.faults.length) console.log(`\nfaults at this event\n${ex.faults.map((f) => `  ${f.kind} (${f.stage}): ${f.message}`).join('\n')}`);
+    return EXIT.OK;
+  };
+  return { stopWhen, report };
+}

@@ -1,0 +1,249 @@
+import { BINDINGS, parseExpr, type CheckEnv, type Expr, type ExprCandidate, type ExprScope } from '../expr';
+import { children } from '../expr/ast';
+import { MetricsAccumulator } from '../metrics';
+import { STAGES, type FeatureValue, type StageName } from '../slice/types';
+import type { EventExec, Replayer } from './replay';
+import type { CandidateRow } from './rows';
+
+/** The stage a stop at `stagesDone` is "in": the last one that ran, or `retrieve` before any ran. */
+export function currentStage(stagesDone: number): StageName {
+  return STAGES[Math.max(0, Math.min(STAGES.length, stagesDone) - 1)] as StageName;
+}
+
+/** What the expression checker knows about a replayer's slice: schema, metric names, item ids. */
+export function checkEnvFor(replayer: Replayer): CheckEnv {
+  const m = replayer.slice.manifest;
+  return {
+    schema: m.schema,
+    metrics: MetricsAccumulator.names(replayer.pipeline.k),
+    itemIds: new Set(replayer.slice.itemById.keys()),
+  };
+}
+
+const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
+const NO_IDS: readonly string[] = Object.freeze([]);
+
+// One live metrics view per accumulator instance: getters read the running value, so a condition
+// such as `metrics.ctr < 0.01` costs one reader call instead of a 40-key snapshot per event.
+const metricViews = new WeakMap<MetricsAccumulator, Record<string, number>>();
+
+function metricsView(acc: MetricsAccumulator): Record<string, number> {
+  let view = metricViews.get(acc);
+  if (view === undefined) {
+    const v: Record<string, number> = {};
+    for (const name of MetricsAccumulator.names(acc.k)) {
+      Object.defineProperty(v, name, { enumerable: true, get: () => acc.value(name) });
+    }
+    view = Object.freeze(v);
+    metricViews.set(acc, view);
+  }
+  return view;
+}
+
+/** Copies own enumerable fields; a for-in copy is ~25x faster than object spread on parsed JSON (measured). */
+function assignInto(out: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const k in from) out[k] = from[k];
+}
+
+/** Candidate and catalogue features joined as the engine's featureValue() reads them (candidate wins). */
+function joinedFeatures(row: Pick<CandidateRow, 'rec' | 'itemRec'>): Record<string, FeatureValue> {
+  const own = row.rec.features;
+  const item = row.itemRec?.features;
+  // The common cases share the recorded object: expressions never write.
+  if (item === undefined) return own ?? EMPTY;
+  if (own === undefined) return item;
+  const out: Record<string, FeatureValue> = {};
+  assignInto(out, item);
+  assignInto(out, own);
+  return out;
+}
+
+function candidateMeta(row: Pick<CandidateRow, 'itemRec'>): Record<string, unknown> {
+  const it = row.itemRec;
+  if (it === undefined) return EMPTY;
+  if (it.metadata === undefined && it.category === undefined && it.group === undefined) return EMPTY;
+  const out: Record<string, unknown> = {};
+  if (it.metadata !== undefined) assignInto(out, it.metadata);
+  if (it.category !== undefined) out['category'] = it.category;
+  if (it.group !== undefined) out['group'] = it.group;
+  return out;
+}
+
+/**
+ * The bindings of one stop, built on first use: a breakpoint condition that reads only
+ * `score("i_42")` never pays for `event`, `user` or `metrics`. A scope describes one moment;
+ * build a new one after the replay moves (helper caches are keyed on the candidates array).
+ */
+class StopScope implements ExprScope {
+  private ev: Record<string, unknown> | undefined;
+  private cands: readonly ExprCandidate[] | undefined;
+  private out: Record<string, unknown> | undefined;
+  private sys: Record<string, unknown> | undefined;
+
+  constructor(
+    private readonly ex: EventExec,
+    private readonly r: Replayer,
+  ) {}
+
+  get event(): Record<string, unknown> {
+    if (this.ev === undefined) {
+      const ev: Record<string, unknown> = {};
+      assignInto(ev, this.ex.event);
+      ev['index'] = ev['line'] = this.ex.n;
+      this.ev = ev;
+    }
+    return this.ev;
+  }
+
+  get user(): Record<string, unknown> {
+    return (this.ex.user as Record<string, unknown> | undefined) ?? { id: this.ex.event.user };
+  }
+
+  get context(): Record<string, unknown> {
+    return this.ex.event.context ?? EMPTY;
+  }
+
+  get candidates(): readonly ExprCandidate[] {
+    return (this.cands ??= this.buildCandidates());
+  }
+
+  get served(): readonly string[] {
+    return this.ex.stagesDone >= 5 ? this.ex.served : NO_IDS;
+  }
+
+  get outcome(): Record<string, unknown> {
+    const ex = this.ex;
+    if (this.out === undefined) {
+      const out: Record<string, unknown> = {};
+      if (ex.event.outcome) assignInto(out, ex.event.outcome);
+      // Replayed clicks once the outcome stage ran; the recorded ones stay under recordedClicks.
+      out['clicks'] = ex.stagesDone >= 6 ? ex.clicks : NO_IDS;
+      out['recordedClicks'] = ex.event.outcome?.clicks ?? NO_IDS;
+      out['dwellMs'] = ex.event.outcome?.dwellMs ?? EMPTY;
+      out['source'] = ex.outcomeSource;
+      this.out = out;
+    }
+    return this.out;
+  }
+
+  get system(): Record<string, unknown> {
+    const ex = this.ex;
+    if (this.sys === undefined) {
+      const sys: Record<string, unknown> = {};
+      if (ex.event.system) assignInto(sys, ex.event.system);
+      sys['latencyMs'] = ex.latencyMs;
+      sys['fallback'] = ex.fallback;
+      this.sys = sys;
+    }
+    return this.sys;
+  }
+
+  get stage(): string {
+    return currentStage(this.ex.stagesDone);
+  }
+
+  get metrics(): Record<string, number> {
+    return metricsView(this.r.metrics);
+  }
+
+  featureAge(name: string, item?: string): number | null {
+    const ex = this.ex;
+    const online = name.startsWith('online.');
+    if (item !== undefined && online) {
+      const slot = this.r.state.peek(item);
+      const at = slot < 0 ? -1 : (this.r.state.updatedAt[slot] ?? -1);
+      return at < 0 ? null : (ex.tMs - at) / 1000;
+    }
+    const stamp = ex.event.featureTimes?.[name];
+    if (stamp === undefined) return null;
+    const at = Date.parse(stamp);
+    return Number.isNaN(at) ? null : (ex.tMs - at) / 1000;
+  }
+
+  private buildCandidates(): ExprCandidate[] {
+    const ex = this.ex;
+    if (ex.stagesDone === 0) {
+      // Before retrieve there are no rows yet: show the recorded candidates, unscored and unranked.
+      const items = this.r.slice.itemById;
+      const st = this.r.state;
+      return ex.event.candidates.map((rec) => {
+        const row = { rec, itemRec: items.get(rec.item) };
+        const slot = st.peek(rec.item);
+        return { item: rec.item, score: Number.NaN, rank: 0, recordedRank: ex.recordedRanks.get(rec.item) ?? 0, prevRank: slot < 0 ? null : st.previousRank(slot), features: joinedFeatures(row), meta: candidateMeta(row) };
+      });
+    }
+    const rows = ex.rows;
+    const out = new Array<ExprCandidate>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as CandidateRow;
+      out[i] = { item: row.item, score: row.score, rank: row.rank, recordedRank: row.recordedRank, prevRank: row.prevRank, features: joinedFeatures(row), meta: candidateMeta(row) };
+    }
+    return out;
+  }
+}
+
+/** The expression scope of the replayer's current position (its current event, stages done so far). */
+export function exprScope(exec: EventExec, replayer: Replayer): ExprScope {
+  return new StopScope(exec, replayer);
+}
+
+/**
+ * The sub-expressions whose values explain a condition at a stop: the largest parts that read
+ * the stop and are not themselves operators (`rank("i_42")`, `user.segment`, a whole
+ * `candidates.exists(…)`), in source order, as written. Used by stop reports.
+ */
+export function exprTerms(text: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (e: Expr): void => {
+    switch (e.type) {
+      case 'literal':
+        return;
+      case 'binary':
+        visit(e.left);
+        visit(e.right);
+        return;
+      case 'unary':
+        visit(e.operand);
+        return;
+      case 'conditional':
+        visit(e.test);
+        visit(e.consequent);
+        visit(e.alternate);
+        return;
+      case 'list':
+        e.items.forEach(visit);
+        return;
+      case 'map':
+        e.entries.forEach((en) => (visit(en.key), visit(en.value)));
+        return;
+      default: {
+        if (!readsStop(e)) return;
+        const term = text.slice(e.start, e.end);
+        if (!seen.has(term)) {
+          seen.add(term);
+          out.push(term);
+        }
+      }
+    }
+  };
+  visit(parseExpr(text));
+  return out;
+}
+
+const SCOPE_HELPERS = new Set(['score', 'rank', 'recordedRank', 'rankDelta', 'topk', 'feature', 'age']);
+
+function readsStop(e: Expr): boolean {
+  switch (e.type) {
+    case 'ident':
+      return (BINDINGS as readonly string[]).includes(e.name);
+    case 'call':
+      return SCOPE_HELPERS.has(e.callee) || e.args.some(readsStop);
+    case 'literal':
+      return false;
+    case 'has':
+      return readsStop(e.target);
+    default:
+      return children(e).some(readsStop);
+  }
+}

@@ -1,0 +1,167 @@
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { checkExpr, compileExpr, ExprError, interpolate, type CheckEnv, type CompiledExpr, type CompiledTemplate, type ExprScope } from '../core/expr';
+import { STAGES } from '../core/slice/types';
+
+/** A parsed hit condition: `5` or `==5` (the 5th hit), `>=5`, `>5`, `<5`, `<=5`, `%5` (every 5th). */
+export interface HitCondition {
+  source: string;
+  test(hits: number): boolean;
+}
+
+const HIT = /^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$/;
+
+/** Parses a hit condition; a string is the reason it is not one of the forms above. */
+export function parseHitCondition(text: string): HitCondition | string {
+  const m = HIT.exec(text);
+  if (!m) return `hit condition "${text}" is not understood: write a number (break on that hit) or one of ==N, >=N, >N, <N, <=N, %N`;
+  const n = Number(m[2]);
+  const op = m[1] ?? '==';
+  if (op === '%' && n === 0) return 'hit condition "%0" never holds: use %1 or more';
+  const test: Record<string, (h: number) => boolean> = {
+    '==': (h) => h === n,
+    '>=': (h) => h >= n,
+    '>': (h) => h > n,
+    '<': (h) => h < n,
+    '<=': (h) => h <= n,
+    '%': (h) => h % n === 0,
+  };
+  return { source: text, test: test[op] as (h: number) => boolean };
+}
+
+/** What every kind of breakpoint shares: an id, an optional condition and hit condition, a hit count. */
+export interface Guard {
+  id: number;
+  condition: CompiledExpr | undefined;
+  hit: HitCondition | undefined;
+  hits: number;
+}
+
+export interface LineBreakpoint extends Guard {
+  line: number;
+  log: CompiledTemplate | undefined;
+}
+
+export interface FunctionBreakpoint extends Guard {
+  /** Stages done when it fires (1..6): after the named stage ran. */
+  stage: number;
+}
+
+/** The outcome of a guard at one moment: a stop, a log line, nothing, or a condition that failed. */
+export type GuardResult = { kind: 'none' } | { kind: 'stop' } | { kind: 'log'; text: string } | { kind: 'error'; message: string };
+
+const NONE: GuardResult = { kind: 'none' };
+const STOP: GuardResult = { kind: 'stop' };
+
+/**
+ * Evaluates a guard. Going forward (`count`) a true condition counts a hit and the hit condition
+ * decides; a reverse-continue scan does not count hits, so hit conditions are not applied there.
+ */
+export function evaluateGuard(g: Guard, scope: () => ExprScope, count: boolean, log?: CompiledTemplate): GuardResult {
+  if (g.condition) {
+    let v: unknown;
+    try {
+      v = g.condition.evaluate(scope());
+    } catch (e) {
+      if (!(e instanceof ExprError)) throw e;
+      return { kind: 'error', message: `condition "${g.condition.source}" failed: ${e.message}` };
+    }
+    if (v !== true && v !== false) return { kind: 'error', message: `condition "${g.condition.source}" gave ${JSON.stringify(v)}, not true or false` };
+    if (!v) return NONE;
+  }
+  if (count) {
+    g.hits++;
+    if (g.hit && !g.hit.test(g.hits)) return NONE;
+  }
+  if (log) return count ? { kind: 'log', text: log.evaluate(scope()) } : NONE;
+  return STOP;
+}
+
+/** Compiles a condition for a breakpoint; a problem comes back as the breakpoint's message. */
+export function compileGuard(
+  id: number,
+  condition: string | undefined,
+  hitCondition: string | undefined,
+  env: CheckEnv,
+): { guard: Guard; warning?: string } | { error: string } {
+  let compiled: CompiledExpr | undefined;
+  let warning: string | undefined;
+  if (condition !== undefined && condition.trim() !== '') {
+    try {
+      compiled = compileExpr(condition, env, { expect: 'bool' });
+    } catch (e) {
+      if (e instanceof ExprError) return { error: `condition: ${e.message}` };
+      throw e;
+    }
+    const warn = checkExpr(condition, env, { expect: 'bool' }).find((d) => d.severity === 'warning');
+    if (warn) warning = `condition, column ${warn.column}: ${warn.message}`;
+  }
+  let hit: HitCondition | undefined;
+  if (hitCondition !== undefined && hitCondition.trim() !== '') {
+    const h = parseHitCondition(hitCondition);
+    if (typeof h === 'string') return { error: h };
+    hit = h;
+  }
+  return { guard: { id, condition: compiled, hit, hits: 0 }, ...(warning ? { warning } : {}) };
+}
+
+/** Line (event) and function (stage) breakpoints of a session, as set by the client. */
+export class BreakpointStore {
+  private nextId = 1;
+  /** Line breakpoints by event line. */
+  readonly lines = new Map<number, LineBreakpoint[]>();
+  /** Function breakpoints by stages done when they fire (index 1..6). */
+  readonly functions: FunctionBreakpoint[][] = STAGES.map(() => []).concat([[]]);
+
+  /** A fresh id for breakpoints of other kinds (data, exception). */
+  newId(): number {
+    return this.nextId++;
+  }
+
+  /** Replaces the line breakpoints of events.jsonl; lines outside the slice are reported unverified. */
+  setLines(bps: readonly DebugProtocol.SourceBreakpoint[], eventCount: number, env: CheckEnv, source: DebugProtocol.Source): DebugProtocol.Breakpoint[] {
+    this.lines.clear();
+    return bps.map((bp) => {
+      const id = this.newId();
+      const out: DebugProtocol.Breakpoint = { id, verified: false, line: bp.line, source };
+      if (!Number.isInteger(bp.line) || bp.line < 1 || bp.line > eventCount) {
+        out.message = `line ${bp.line} is not an event: events.jsonl has events on lines 1 to ${eventCount}`;
+        return out;
+      }
+      const g = compileGuard(id, bp.condition, bp.hitCondition, env);
+      if ('error' in g) return { ...out, message: g.error };
+      let log: CompiledTemplate | undefined;
+      if (bp.logMessage !== undefined) {
+        try {
+          log = interpolate(bp.logMessage, env);
+        } catch (e) {
+          if (e instanceof ExprError) return { ...out, message: `log message: ${e.message}` };
+          throw e;
+        }
+      }
+      const list = this.lines.get(bp.line) ?? [];
+      list.push({ ...g.guard, line: bp.line, log });
+      this.lines.set(bp.line, list);
+      return { ...out, verified: true, ...(g.warning ? { message: g.warning } : {}) };
+    });
+  }
+
+  /** Replaces the function breakpoints; a name must be a stage (`score`), optionally `stage:score`. */
+  setFunctions(bps: readonly DebugProtocol.FunctionBreakpoint[], env: CheckEnv): DebugProtocol.Breakpoint[] {
+    for (const list of this.functions) list.length = 0;
+    return bps.map((bp) => {
+      const id = this.newId();
+      const name = bp.name.trim().replace(/^stage:/, '');
+      const stage = (STAGES as readonly string[]).indexOf(name) + 1;
+      if (stage === 0) return { id, verified: false, message: `"${bp.name}" is not a stage: function breakpoints take a stage name, one of ${STAGES.join(', ')}` };
+      const g = compileGuard(id, bp.condition, bp.hitCondition, env);
+      if ('error' in g) return { id, verified: false, message: g.error };
+      (this.functions[stage] as FunctionBreakpoint[]).push({ ...g.guard, stage });
+      return { id, verified: true, ...(g.warning ? { message: g.warning } : {}) };
+    });
+  }
+
+  /** Whether any function breakpoint fires after `stagesDone` stages. */
+  hasFunctionsAt(stagesDone: number): boolean {
+    return (this.functions[stagesDone]?.length ?? 0) > 0;
+  }
+}

@@ -1,0 +1,278 @@
+import { performance } from 'node:perf_hooks';
+import { UserError } from '../core/errors';
+import type { Lane, Lanes } from './lanes';
+import type { Stop, Triggers } from './triggers';
+
+/** Where the lanes stand: event n (1-based) with `stagesDone` of its six stages done. */
+export interface Position {
+  event: number;
+  stagesDone: number;
+}
+
+/** How a run ended without a trigger: the session was torn down. */
+export const CANCELLED = Symbol('cancelled');
+export type RunResult = Stop | typeof CANCELLED;
+
+/** Long runs give the event loop a turn this often, so pause and disconnect are heard. */
+const YIELD_MS = 25;
+/** and report progress (position and metrics events) at most this often. */
+const PROGRESS_MS = 100;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function before(a: Position, b: Position): boolean {
+  return a.event < b.event || (a.event === b.event && a.stagesDone < b.stagesDone);
+}
+
+/**
+ * Moves the lanes of a session in lockstep: forward stage by stage in the engine's tight loop
+ * (sequential reads, triggers checked per stage only where something can fire), backward
+ * through the replayer's checkpoints. Every movement resolves to the stop it ended at.
+ */
+export class Controller {
+  private pauseRequested = false;
+  private cancelled = false;
+  running = false;
+
+  constructor(
+    private readonly l: Lanes,
+    private readonly triggers: Triggers,
+    /** Called at most every 100 ms while a run goes on; `scanning` during reverse continue. */
+    private readonly progress: (scanning: boolean) => void,
+  ) {}
+
+  get position(): Position {
+    const ex = this.l.primary.exec;
+    return { event: ex.n, stagesDone: ex.stagesDone };
+  }
+
+  get eventCount(): number {
+    return this.l.slice.eventCount;
+  }
+
+  /** Asks a running movement to stop at the next stage boundary it reaches (reason `pause`). */
+  requestPause(): void {
+    if (this.running) this.pauseRequested = true;
+  }
+
+  /** Ends any running movement without a stop: the session is going away. */
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  /** Loads event 1 with no stage run. */
+  start(): Stop {
+    for (const lane of this.l.lanes) lane.replayer.advance();
+    this.triggers.sync();
+    return this.stop('entry', 'entry', `event 1 of ${this.eventCount}, before retrieve`);
+  }
+
+  /** F5: runs until a trigger fires or the slice ends. */
+  continue(): Promise<RunResult> {
+    return this.guarded(async () => (await this.forward(() => false, true)) ?? this.stop('step', 'step'));
+  }
+
+  /** F10: to the end of the current event if it is mid-way, else to the end of the next one. */
+  next(): Promise<RunResult> {
+    const { event, stagesDone } = this.position;
+    const target = stagesDone < 6 ? event : event + 1;
+    return this.guarded(async () => (await this.forward((n, s) => n === target && s === 6, true)) ?? this.stop('step', 'step'));
+  }
+
+  /** F11: one stage (from a completed event, the next event's first stage). */
+  stepIn(): Promise<RunResult> {
+    return this.guarded(async () => (await this.forward(() => true, true)) ?? this.stop('step', 'step'));
+  }
+
+  /** Shift+F11: finish the current event (from a completed event, the next one). */
+  stepOut(): Promise<RunResult> {
+    return this.next();
+  }
+
+  /** Previous stage when mid-event (or always, at instruction granularity), else the previous completed event. */
+  stepBack(byStage: boolean): Promise<RunResult> {
+    const { event: n, stagesDone: s } = this.position;
+    if (n === 1 && s === 0) return Promise.resolve(this.stop('step', 'step', 'already at the start of the slice'));
+    let target: Position;
+    if (s > 0 && (byStage || s < 6)) target = { event: n, stagesDone: s - 1 };
+    else target = n > 1 ? { event: n - 1, stagesDone: 6 } : { event: 1, stagesDone: 0 };
+    return this.guarded(async () => (await this.positionAt(target)) ?? this.stop('step', 'step'));
+  }
+
+  /** Jumps to the end of event `line`. */
+  goto(line: number): Promise<RunResult> {
+    return this.guarded(async () => (await this.positionAt({ event: line, stagesDone: 6 })) ?? this.stop('goto', 'goto', `event ${line}`));
+  }
+
+  /** Re-runs the current event from its start, or the whole session from event 1. */
+  restart(wholeSession: boolean): Promise<RunResult> {
+    const target = { event: wholeSession ? 1 : this.position.event, stagesDone: 0 };
+    return this.guarded(async () => (await this.positionAt(target)) ?? this.stop('restart', 'restart', `event ${target.event}, before retrieve`));
+  }
+
+  /**
+   * Back to the latest moment before this one where a trigger fires. Scans checkpoint segments
+   * backwards (each replayed forward, silently: no hit counts, no log points) and lands on the
+   * last hit of the nearest segment that has one; at the start of the slice when none does.
+   */
+  reverseContinue(): Promise<RunResult> {
+    return this.guarded(async () => {
+      const here = this.position;
+      const every = this.l.primary.replayer.checkpointEvery;
+      const checkpointAtOrBefore = (n: number) => 1 + Math.floor((n - 1) / every) * every;
+      let end: Position = here.stagesDone > 1 ? { event: here.event, stagesDone: here.stagesDone - 1 } : { event: here.event - 1, stagesDone: 6 };
+      let start = checkpointAtOrBefore(end.event);
+      while (end.event >= 1) {
+        await this.seekAll({ event: start, stagesDone: 0 });
+        this.triggers.sync();
+        let found: { stop: Stop; at: Position } | undefined;
+        const last = end;
+        const r = await this.forward((n, s) => n === last.event && s === last.stagesDone, true, (stop, at) => (found = { stop, at }), true);
+        if (r !== undefined) return r;
+        if (found !== undefined) {
+          const { stop, at } = found;
+          return (await this.positionAt(at)) ?? stop;
+        }
+        if (start === 1) break;
+        // The segment before ends at this one's first event again: data breakpoints there need event start - 1.
+        end = { event: start, stagesDone: 6 };
+        start = checkpointAtOrBefore(start - 1);
+      }
+      return (await this.positionAt({ event: 1, stagesDone: 0 })) ?? this.stop('entry', 'entry', 'no earlier breakpoint hit: at the start of the slice');
+    });
+  }
+
+  private async guarded(run: () => Promise<RunResult>): Promise<RunResult> {
+    if (this.cancelled) return CANCELLED;
+    this.running = true;
+    this.pauseRequested = false;
+    try {
+      return await run();
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      // Bad slice data (a malformed line, events out of order) stops the replay where it is.
+      await this.realign();
+      const line = e.where.line ?? this.position.event;
+      this.triggers.sync();
+      return { ...this.stop('exception', 'exception', e.describe()), fault: { kind: 'slice_error', message: e.describe(), lane: this.l.primary, event: line, stagesDone: this.position.stagesDone } };
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private stop(reason: Stop['reason'], description: string, text?: string): Stop {
+    return { reason, lane: this.l.primary, description, ...(text ? { text } : {}) };
+  }
+
+  /**
+   * One stage on every lane (advancing to the next event first when the current one is
+   * complete); 0 at the end of the slice. Synchronous unless a ranker is asynchronous.
+   */
+  private stepLanes(): number | Promise<number> {
+    const lanes = this.l.lanes;
+    for (const lane of lanes) {
+      const r = lane.replayer;
+      const cur = r.current;
+      if ((cur === undefined || cur.stagesDone === 6) && !r.advance()) return 0;
+    }
+    let pending: Promise<void>[] | undefined;
+    for (const lane of lanes) {
+      const p = lane.replayer.step();
+      if (p) (pending ??= []).push(p);
+    }
+    return pending ? Promise.all(pending).then(() => 1) : 1;
+  }
+
+  /**
+   * The engine's tight loop: stages until `done(n, s)`, a trigger (when `evaluate`), the end of
+   * the slice, pause or cancel. With `onTrigger`, triggers are reported and the loop goes on.
+   * Resolves to undefined when `done` said so.
+   */
+  private async forward(done: (n: number, s: number) => boolean, evaluate: boolean, onTrigger?: (stop: Stop, at: Position) => void, scanning = false): Promise<RunResult | undefined> {
+    const triggers = this.triggers;
+    const primary = this.l.primary;
+    let lastYield = performance.now();
+    let lastProgress = lastYield;
+    for (let i = 1; ; i++) {
+      let moved = this.stepLanes();
+      if (typeof moved !== 'number') moved = await moved;
+      if (moved === 0) return this.stop('end', 'end of slice', `all ${this.eventCount} events replayed: step back, reverse continue or goto to look around`);
+      const ex = primary.exec;
+      const s = ex.stagesDone;
+      if (evaluate && triggers.isActive(s, ex.n)) {
+        const stop = triggers.check(s, onTrigger === undefined);
+        if (stop) {
+          if (!onTrigger) return stop;
+          onTrigger(stop, { event: ex.n, stagesDone: s });
+        }
+      }
+      if (done(ex.n, s)) return undefined;
+      if ((i & 255) === 0) {
+        const t = performance.now();
+        if (t - lastProgress >= PROGRESS_MS) {
+          lastProgress = t;
+          this.progress(scanning);
+        }
+        if (t - lastYield >= YIELD_MS) {
+          await yieldToLoop();
+          lastYield = performance.now();
+          if (this.cancelled) return CANCELLED;
+          if (this.pauseRequested) return this.stop('pause', 'pause', `paused at event ${primary.exec.n}`);
+        }
+      }
+    }
+  }
+
+  private async seekAll(p: Position): Promise<void> {
+    for (const lane of this.l.lanes) await lane.replayer.seek(p.event, p.stagesDone);
+  }
+
+  /** Brings every lane to the earliest position among them (after an error left them apart). */
+  private async realign(): Promise<void> {
+    const positions = this.l.lanes.map((l: Lane) => ({ event: l.replayer.current?.n ?? 1, stagesDone: l.replayer.current?.stagesDone ?? 0 }));
+    const min = positions.reduce((a, b) => (before(b, a) ? b : a));
+    if (positions.some((p) => p.event !== min.event || p.stagesDone !== min.stagesDone)) await this.seekAll(min);
+  }
+
+  /**
+   * Moves to a position without evaluating triggers. Backward and short hops restore a checkpoint
+   * (bounded by the checkpoint interval); past the furthest event replayed it runs forward
+   * interruptibly. Data breakpoints get their value at the event before as the baseline.
+   */
+  private async positionAt(p: Position): Promise<RunResult | undefined> {
+    const withData = this.triggers.data.length > 0 && p.event > 1;
+    if (withData) {
+      const r = await this.moveTo({ event: p.event - 1, stagesDone: 6 });
+      if (r !== undefined) return r;
+      this.triggers.resampleData();
+    }
+    const r = await this.moveTo(p);
+    if (r !== undefined) return r;
+    if (withData && p.stagesDone === 6) this.triggers.advanceData();
+    else if (!withData) this.triggers.resampleData();
+    this.triggers.syncFaults();
+    return undefined;
+  }
+
+  private async moveTo(p: Position): Promise<RunResult | undefined> {
+    const here = this.position;
+    if (here.event === p.event && here.stagesDone === p.stagesDone) return undefined;
+    if (p.stagesDone === 0) {
+      // A stage never ends at 0 done: stop at the end of the event before, then load this one.
+      if (p.event === 1) return this.seekAll(p).then(() => undefined);
+      const r = await this.moveTo({ event: p.event - 1, stagesDone: 6 });
+      if (r !== undefined) return r;
+      for (const lane of this.l.lanes) lane.replayer.advance();
+      return undefined;
+    }
+    const highWater = this.l.primary.highWater;
+    const every = this.l.primary.replayer.checkpointEvery;
+    if (!before(p, here) && (p.event > highWater || p.event - here.event <= every)) {
+      // Past what was replayed, the only way is forward; do it interruptibly from the furthest point.
+      if (p.event > highWater && highWater - here.event > every) await this.seekAll({ event: highWater, stagesDone: 6 });
+      return this.forward((n, s) => n === p.event && s === p.stagesDone, false);
+    }
+    await this.seekAll(p);
+    return undefined;
+  }
+}

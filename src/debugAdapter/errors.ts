@@ -1,0 +1,49 @@
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { UserError } from '../core/errors';
+import { ExprError } from '../core/expr';
+
+/** Error ids in DAP error responses; stable so clients and tests can tell them apart. */
+export const ERROR_IDS = {
+  launch: 2001,
+  notLaunched: 2002,
+  running: 2003,
+  expression: 2004,
+  unknownReference: 2005,
+  badArguments: 2006,
+  unsupported: 2007,
+  slice: 2008,
+  internal: 2099,
+} as const;
+
+/**
+ * A request the adapter refuses with a sentence a user can act on. `showUser` decides whether
+ * VS Code pops it up (launch errors) or only reports it where it was asked (watch, hover).
+ */
+export class AdapterError extends Error {
+  constructor(
+    message: string,
+    readonly id: number = ERROR_IDS.badArguments,
+    readonly showUser = true,
+  ) {
+    super(message);
+  }
+}
+
+/** The DAP error message for anything a handler threw, and whether it was expected. */
+export function toDapMessage(e: unknown, command: string): { message: DebugProtocol.Message; expected: boolean } {
+  if (e instanceof AdapterError) return { message: { id: e.id, format: e.message, showUser: e.showUser }, expected: true };
+  if (e instanceof ExprError) return { message: { id: ERROR_IDS.expression, format: e.describe(), showUser: true }, expected: true };
+  if (e instanceof UserError) {
+    const id = command === 'launch' ? ERROR_IDS.launch : ERROR_IDS.slice;
+    return { message: { id, format: e.describe(), showUser: true }, expected: true };
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ENOENT' || err?.code === 'EACCES' || err?.code === 'ENOTDIR') {
+    return { message: { id: ERROR_IDS.slice, format: err.message, showUser: true }, expected: true };
+  }
+  const text = e instanceof Error ? e.message : String(e);
+  return {
+    message: { id: ERROR_IDS.internal, format: `internal error in the RecReplay adapter while handling '${command}': ${text} (the stack trace is in the adapter log)`, showUser: true },
+    expected: false,
+  };
+}

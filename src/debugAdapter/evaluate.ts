@@ -1,0 +1,115 @@
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { exprScope } from '../core/engine/exprScope';
+import { compileExpr, completions, ExprError, formatValue, type CheckEnv, type CompletionKind } from '../core/expr';
+import { AdapterError, ERROR_IDS } from './errors';
+import type { Lane } from './lanes';
+import { orderedRows, rowLabel } from './ranking';
+import { preview, valueSpec, type VariableRegistry } from './variables';
+
+/** Compiled expressions per slice environment: a watch is evaluated at every stop, and compiling is the costly part. */
+const caches = new WeakMap<CheckEnv, Map<string, ReturnType<typeof compileExpr>>>();
+
+function compiled(text: string, env: CheckEnv): ReturnType<typeof compileExpr> {
+  let cache = caches.get(env);
+  if (cache === undefined) caches.set(env, (cache = new Map()));
+  let c = cache.get(text);
+  if (c === undefined) {
+    c = compileExpr(text, env);
+    if (cache.size > 500) cache.clear();
+    cache.set(text, c);
+  }
+  return c;
+}
+
+/** Hovering an item id in events.jsonl shows that item's row of the current ranking. */
+function hoverItem(text: string, lane: Lane, vars: VariableRegistry): DebugProtocol.EvaluateResponse['body'] | undefined {
+  const id = text.replace(/^["']|["']$/g, '');
+  const ex = lane.exec;
+  const row = orderedRows(ex).find((r) => r.item === id);
+  if (row === undefined) return undefined;
+  const { name, value } = rowLabel(row, ex.stagesDone);
+  const spec = valueSpec(id, { score: row.score, rank: ex.stagesDone >= 4 ? row.rank : null, recordedRank: row.recordedRank, prevRank: row.prevRank }, undefined);
+  return { result: `${name} ${value}`, variablesReference: spec.child ? vars.add(spec.child) : 0 };
+}
+
+/**
+ * Evaluates an expression of the expression language at the lane's current stop. Errors name
+ * the column; hovers fail quietly (a hover over text that is not an expression is normal).
+ */
+export function evaluate(args: DebugProtocol.EvaluateArguments, lane: Lane, env: CheckEnv, vars: VariableRegistry): DebugProtocol.EvaluateResponse['body'] {
+  const text = args.expression.trim();
+  if (args.context === 'hover') {
+    const item = hoverItem(text, lane, vars);
+    if (item) return item;
+  }
+  let value: unknown;
+  try {
+    value = compiled(text, env).evaluate(exprScope(lane.exec, lane.replayer));
+  } catch (e) {
+    // The console, watch and hover show the message where it was asked; a pop-up would be noise.
+    if (e instanceof ExprError) throw new AdapterError(`${text}: ${e.message}`, ERROR_IDS.expression, false);
+    throw e;
+  }
+  const spec = valueSpec('result', value);
+  const body: DebugProtocol.EvaluateResponse['body'] = {
+    result: args.context === 'clipboard' ? formatValue(value, Infinity) : preview(value),
+    variablesReference: spec.child ? vars.add(spec.child) : 0,
+  };
+  if (spec.type) body.type = spec.type;
+  if (spec.child?.indexed !== undefined) body.indexedVariables = spec.child.indexed;
+  return body;
+}
+
+const TYPES: Record<CompletionKind, DebugProtocol.CompletionItemType> = {
+  binding: 'variable',
+  variable: 'variable',
+  helper: 'function',
+  field: 'property',
+  feature: 'field',
+  metric: 'value',
+  method: 'method',
+  macro: 'snippet',
+  keyword: 'keyword',
+  item: 'value',
+};
+
+/** Completions for the debug console and watch input, from the expression language. */
+export function complete(args: DebugProtocol.CompletionsArguments, env: CheckEnv, columnsStartAt1: boolean): DebugProtocol.CompletionItem[] {
+  // Only the line the cursor is on matters: expressions are one line.
+  const lines = args.text.split('\n');
+  const lineIndex = Math.min(lines.length, Math.max(1, args.line ?? lines.length)) - 1;
+  const text = lines[lineIndex] ?? '';
+  const offset = Math.min(text.length, Math.max(0, args.column - (columnsStartAt1 ? 1 : 0)));
+  const c = completions(text, offset, env);
+  return c.items.map((it) => {
+    const from = it.from ?? c.from;
+    const item: DebugProtocol.CompletionItem = {
+      label: it.label,
+      type: TYPES[it.kind],
+      detail: it.detail,
+      start: from + (columnsStartAt1 ? 1 : 0),
+      length: c.to - from,
+    };
+    if (it.insertText !== undefined) item.text = it.insertText;
+    return item;
+  });
+}
+
+const HELPER_FORMS: [RegExp, (m: RegExpExecArray) => string][] = [
+  [/^score\(\s*["']([^"']+)["']\s*\)$/, (m) => `score:${m[1]}`],
+  [/^rank\(\s*["']([^"']+)["']\s*\)$/, (m) => `rank:${m[1]}`],
+  [/^feature\(\s*["']([^"']+)["']\s*,\s*["']([^"']+)["']\s*\)$/, (m) => `feature:${m[1]}.${m[2]}`],
+  [/^metrics\[\s*["']([^"']+)["']\s*\]$/, (m) => `metric:${m[1]}`],
+  [/^metrics\.([A-Za-z_][A-Za-z0-9_]*)$/, (m) => `metric:${m[1]}`],
+];
+
+/** A data breakpoint id for an expression typed by the user: `score("i_42")`, `metrics.ctr` or an id itself. */
+export function dataIdForExpression(text: string): string | undefined {
+  const t = text.trim();
+  if (/^(score|rank|feature|metric):./.test(t)) return t;
+  for (const [re, make] of HELPER_FORMS) {
+    const m = re.exec(t);
+    if (m) return make(m);
+  }
+  return undefined;
+}

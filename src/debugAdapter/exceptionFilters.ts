@@ -1,0 +1,192 @@
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { FAULT_KINDS, FAULT_LABELS, type FaultKind } from '../core/engine/faults';
+import type { EventExec } from '../core/engine/replay';
+import { STAGES, type StageName } from '../core/slice/types';
+import { METRIC_SERIES } from '../shared/dap';
+import type { Lane } from './lanes';
+import { MetricDropDetector, parseMetricDrop } from './metricDrop';
+
+/** A fault that stops the replay: which detector, where, and what it found. */
+export interface FaultHit {
+  kind: FaultKind | 'slice_error';
+  message: string;
+  lane: Lane;
+  event: number;
+  /** Stages done when it was found. */
+  stagesDone: number;
+  value?: number;
+  item?: string;
+}
+
+/** Conditions of the detectors that take a threshold, as shown by the editor. */
+const CONDITIONS: Partial<Record<FaultKind, string>> = {
+  empty_slate: 'Break when fewer than N items are served (default 1)',
+  over_budget: 'Break when the pipeline takes more than N ms (default: the slice budget, when the fallback is served)',
+  stage_over_budget: 'N ms for every stage, or per stage: "score:40 features:30" (default: the slice stage budgets)',
+  stale_feature: 'Break when a feature is older than N seconds (default: the slice staleAfterSec)',
+  divergence: 'Break when the top-k overlap with the recorded ranking is below N (0..1, default 0.5)',
+  metric_drop: `"SERIES DROP [window N]", e.g. "ndcg 20% window 200": the mean of the last N events falls DROP below the N before (default "hit 25% window 200"; series: ${METRIC_SERIES.join(', ')})`,
+};
+
+/** Filters on by default: faults that are bugs wherever they appear, like uncaught exceptions. */
+const DEFAULT_ON = new Set<FaultKind>(['nan_score', 'ranker_error', 'empty_slate']);
+
+/** The exception breakpoint filters offered in `initialize`: one per fault detector. */
+export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = FAULT_KINDS.map((kind) => ({
+  filter: kind,
+  label: FAULT_LABELS[kind],
+  description: `Stop when the ${FAULT_LABELS[kind].toLowerCase()} detector fires`,
+  default: DEFAULT_ON.has(kind),
+  supportsCondition: CONDITIONS[kind] !== undefined,
+  ...(CONDITIONS[kind] ? { conditionDescription: CONDITIONS[kind] } : {}),
+}));
+
+/** Stage (stages done) after which each detector looks. */
+const STAGE_OF: Record<Exclude<FaultKind, 'stage_over_budget'>, number> = {
+  stale_feature: 2,
+  nan_score: 3,
+  ranker_error: 3,
+  empty_slate: 5,
+  over_budget: 5,
+  divergence: 6,
+  metric_drop: 6,
+};
+
+type Check = (lane: Lane, ex: EventExec, stagesDone: number, firstNewFault: number) => Omit<FaultHit, 'lane' | 'event' | 'stagesDone' | 'kind'> | undefined;
+
+/** An enabled filter: checked after the stages it watches. */
+export interface ActiveFilter {
+  kind: FaultKind;
+  /** Stages-done values after which it is checked (stage_over_budget: all of them). */
+  stages: readonly number[];
+  check: Check;
+}
+
+function num(text: string, what: string): number {
+  const v = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new Error(`${what} must be a number >= 0, got "${text}"`);
+  return v;
+}
+
+/** The engine's own faults of a kind raised in the stage that just ran. */
+function engineFault(kind: FaultKind): Check {
+  return (_lane, ex, _s, first) => {
+    for (let i = first; i < ex.faults.length; i++) {
+      const f = ex.faults[i];
+      if (f?.kind === kind) return { message: f.message, ...(f.value !== undefined ? { value: f.value } : {}), ...(f.item !== undefined ? { item: f.item } : {}) };
+    }
+    return undefined;
+  };
+}
+
+function thresholdCheck(kind: FaultKind, cond: string): Check {
+  switch (kind) {
+    case 'empty_slate': {
+      const n = num(cond, 'the minimum slate size');
+      return (_l, ex) => (ex.served.length < n ? { message: `${ex.served.length} item(s) served, fewer than ${n}`, value: ex.served.length } : undefined);
+    }
+    case 'over_budget': {
+      const ms = num(cond, 'the latency limit (ms)');
+      return (_l, ex) => {
+        const L = ex.latencyMs;
+        const total = L.retrieve + L.features + L.score + L.rerank + L.serve;
+        return total > ms ? { message: `pipeline took ${total} ms, over ${ms} ms`, value: total } : undefined;
+      };
+    }
+    case 'stage_over_budget': {
+      const limits = parseStageLimits(cond);
+      return (_l, ex, s) => {
+        const stage = STAGES[s - 1] as StageName;
+        const limit = limits[stage];
+        const took = ex.latencyMs[stage];
+        return limit !== undefined && took > limit ? { message: `${stage} took ${took} ms, over ${limit} ms`, value: took } : undefined;
+      };
+    }
+    case 'stale_feature': {
+      const sec = num(cond, 'the age limit (seconds)');
+      return (_l, ex) => {
+        let worst: { name: string; age: number } | undefined;
+        for (const [name, at] of Object.entries(ex.event.featureTimes ?? {})) {
+          const age = (ex.tMs - Date.parse(at)) / 1000;
+          if (age > sec && (worst === undefined || age > worst.age)) worst = { name, age };
+        }
+        return worst ? { message: `feature ${worst.name} is ${Math.round(worst.age)} s old, older than ${sec} s`, value: worst.age } : undefined;
+      };
+    }
+    case 'divergence': {
+      const thr = num(cond, 'the overlap threshold');
+      if (thr > 1) throw new Error(`the overlap threshold is between 0 and 1, got ${thr}`);
+      return (_l, ex) => {
+        const o = ex.metrics?.overlap;
+        return o !== undefined && o < thr && ex.served.length > 0 ? { message: `top-k overlap with the recorded ranking is ${o.toFixed(2)}, below ${thr}`, value: o } : undefined;
+      };
+    }
+    default:
+      throw new Error(`${FAULT_LABELS[kind]} takes no condition`);
+  }
+}
+
+function parseStageLimits(cond: string): Partial<Record<StageName, number>> {
+  const text = cond.trim();
+  if (/^[\d.]+$/.test(text)) {
+    const ms = num(text, 'the stage limit (ms)');
+    return Object.fromEntries(STAGES.map((s) => [s, ms]));
+  }
+  const out: Partial<Record<StageName, number>> = {};
+  for (const part of text.split(/[\s,]+/)) {
+    const [stage, ms] = part.split(':');
+    if (!(STAGES as readonly string[]).includes(stage ?? '') || ms === undefined) throw new Error(`"${part}" is not STAGE:MS (stages: ${STAGES.join(', ')})`);
+    out[stage as StageName] = num(ms, `the limit of ${stage}`);
+  }
+  return out;
+}
+
+/** Builds the enabled filters; a bad condition comes back as an unverified breakpoint with the reason. */
+export function buildFilters(args: DebugProtocol.SetExceptionBreakpointsArguments): { filters: ActiveFilter[]; results: DebugProtocol.Breakpoint[] } {
+  const wanted: { filterId: string; condition?: string }[] = [...(args.filters ?? []).map((f) => ({ filterId: f })), ...(args.filterOptions ?? [])];
+  const filters: ActiveFilter[] = [];
+  const results = wanted.map(({ filterId, condition }): DebugProtocol.Breakpoint => {
+    const kind = filterId as FaultKind;
+    if (!(FAULT_KINDS as readonly string[]).includes(filterId)) return { verified: false, message: `unknown exception filter "${filterId}": the filters are ${FAULT_KINDS.join(', ')}` };
+    const cond = condition?.trim() ? condition.trim() : undefined;
+    try {
+      const stages = kind === 'stage_over_budget' ? [1, 2, 3, 4, 5, 6] : [STAGE_OF[kind]];
+      let check: Check;
+      if (kind === 'metric_drop') {
+        const spec = parseMetricDrop(cond ?? '');
+        // One detector per lane: each slides its own windows.
+        const detectors = new Map<Lane, MetricDropDetector>();
+        check = (lane, ex) => {
+          let d = detectors.get(lane);
+          if (d === undefined) detectors.set(lane, (d = new MetricDropDetector(spec)));
+          return d.check(lane.store, ex.n);
+        };
+      } else {
+        check = cond === undefined ? engineFault(kind) : thresholdCheck(kind, cond);
+      }
+      filters.push({ kind, stages, check });
+      return { verified: true };
+    } catch (e) {
+      return { verified: false, message: `${FAULT_LABELS[kind]}: ${(e as Error).message}` };
+    }
+  });
+  return { filters, results };
+}
+
+/** exceptionInfo for a fault stop. */
+export function exceptionInfo(hit: FaultHit, eventId: string): DebugProtocol.ExceptionInfoResponse['body'] {
+  const label = hit.kind === 'slice_error' ? 'Slice error' : FAULT_LABELS[hit.kind];
+  const stage = STAGES[Math.max(0, hit.stagesDone - 1)];
+  return {
+    exceptionId: hit.kind,
+    description: hit.message,
+    breakMode: 'always',
+    details: {
+      message: hit.message,
+      typeName: label,
+      fullTypeName: `recreplay.fault.${hit.kind}`,
+      stackTrace: `at ${stage} (event ${hit.event}, ${eventId}, line ${hit.event} of events.jsonl) on thread ${hit.lane.name}` + (hit.item ? `\n  item ${hit.item}` : '') + (hit.value !== undefined ? `\n  value ${hit.value}` : ''),
+      ...(hit.item ? { evaluateName: `score("${hit.item}")` } : {}),
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { checkEnvFor } from '../core/engine/exprScope';
+import { Replayer, type EventExec } from '../core/engine/replay';
+import { TRACE_FORMAT, TraceWriter, writeRunRecord } from '../core/engine/trace';
+import type { CheckEnv } from '../core/expr';
+import { loadRanker, type Ranker } from '../core/rankers';
+import { Slice } from '../core/slice/reader';
+import { TOOL_NAME, TOOL_VERSION } from '../core/version';
+import { THREAD_IDS, type LaneName } from '../shared/dap';
+import type { LaunchConfig } from './launchConfig';
+import type { AdapterLogger } from './logger';
+import { MetricStore } from './metricStore';
+
+/**
+ * One replay thread: a replayer with its ranker, the per-event metric series it produced and,
+ * when asked for, the trace of the events it completed. In compare mode two lanes share a slice.
+ */
+export class Lane {
+  readonly threadId: number;
+  readonly store = new MetricStore();
+  /** Faults seen per kind over first completions, for the session summary and run record. */
+  readonly faultCounts = new Map<string, number>();
+  /** Highest event whose points went out in a metrics event. */
+  pushedThrough = 0;
+  trace: TraceWriter | undefined;
+  replayer!: Replayer;
+
+  constructor(
+    readonly name: LaneName,
+    readonly rankerSpec: string,
+  ) {
+    this.threadId = THREAD_IDS[name];
+  }
+
+  /** Highest event completed so far (the replayer reports each first completion, in order). */
+  get highWater(): number {
+    return this.store.through;
+  }
+
+  /** The current event; lanes always have one once the session has started. */
+  get exec(): EventExec {
+    const c = this.replayer.current;
+    if (c === undefined) throw new Error(`lane ${this.name} has no current event`);
+    return c;
+  }
+
+  onComplete(ex: EventExec): void {
+    if (ex.metrics) this.store.record(ex.metrics);
+    for (const f of ex.faults) this.faultCounts.set(f.kind, (this.faultCounts.get(f.kind) ?? 0) + 1);
+    this.trace?.write(ex, this.replayer.state);
+  }
+}
+
+/** The lanes of a session over one opened slice, and what the expression checker knows about it. */
+export interface Lanes {
+  slice: Slice;
+  lanes: Lane[];
+  /** The lane breakpoints are evaluated on: `replay`, or `candidate` in compare mode. */
+  primary: Lane;
+  env: CheckEnv;
+}
+
+/** How a ranker spec becomes a ranker; the host may add kinds (the extension: process and HTTP rankers). */
+export type RankerLoader = (spec: string, ctx: { cwd: string; slice: Slice }) => Ranker;
+
+/** Opens the slice, loads the ranker(s) and builds the lanes; user errors come out as UserError. */
+export function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoader = loadRanker): Lanes {
+  const slice = Slice.open(cfg.slice, { force: cfg.force });
+  if (slice.modified.size) log.warn(`replaying a modified slice (force): ${[...slice.modified].join(', ')}`);
+  const lanes = cfg.baseline === undefined ? [new Lane('replay', cfg.ranker)] : [new Lane('baseline', cfg.baseline), new Lane('candidate', cfg.ranker)];
+  try {
+    for (const lane of lanes) {
+      const ranker = load(lane.rankerSpec, { cwd: cfg.cwd, slice });
+      lane.replayer = new Replayer(slice, {
+        ranker,
+        ...(cfg.seed !== undefined ? { seed: cfg.seed } : {}),
+        ...(cfg.checkpointEvery !== undefined ? { checkpointEvery: cfg.checkpointEvery } : {}),
+        onEventComplete: (ex) => lane.onComplete(ex),
+      });
+      if (cfg.trace !== undefined) {
+        const r = lane.replayer;
+        lane.trace = new TraceWriter(lanes.length > 1 ? join(cfg.trace, lane.name) : cfg.trace, {
+          format: TRACE_FORMAT,
+          slice: slice.manifest.name,
+          sliceManifestSha256: slice.manifestSha256,
+          ranker: { kind: ranker.info.kind, ...(ranker.info.artifactSha256 ? { artifactSha256: ranker.info.artifactSha256 } : {}) },
+          seed: r.seed,
+          k: r.pipeline.k,
+          budgetMs: r.pipeline.budgetMs,
+          events: slice.eventCount,
+        }, r.state);
+      }
+    }
+  } catch (e) {
+    for (const lane of lanes) void lane.trace?.abort();
+    slice.close();
+    throw e;
+  }
+  const primary = lanes[lanes.length - 1] as Lane;
+  return { slice, lanes, primary, env: checkEnvFor(primary.replayer) };
+}
+
+/** Releases lanes that never ran (a failed launch): traces are dropped, not written. */
+export function discardLanes(l: Lanes): void {
+  for (const lane of l.lanes) {
+    void lane.trace?.abort();
+    void lane.replayer.ranker.dispose?.();
+    lane.replayer.dispose();
+  }
+}
+
+/** Finishes the traces (with a run record of the events replayed) and releases rankers and files. */
+export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string, log: AdapterLogger): Promise<void> {
+  for (const lane of l.lanes) {
+    const r = lane.replayer;
+    try {
+      if (lane.trace && cfg.trace !== undefined) {
+        const t = await lane.trace.close(r.state);
+        lane.trace = undefined;
+        const dir = l.lanes.length > 1 ? join(cfg.trace, lane.name) : cfg.trace;
+        // The run record's metrics must describe the traced events, wherever the session stopped.
+        if (lane.highWater > 0 && (r.current?.n !== lane.highWater || r.current.stagesDone < 6)) await r.seek(lane.highWater, 6);
+        let user = 'unknown';
+        try {
+          user = userInfo().username;
+        } catch {
+          // Containers without a passwd entry still write a record.
+        }
+        writeRunRecord(dir, {
+          format: 'recreplay.run/1',
+          tool: { name: TOOL_NAME, version: TOOL_VERSION },
+          slice: { path: l.slice.dir, name: l.slice.manifest.name, manifestSha256: l.slice.manifestSha256, versions: l.slice.manifest.versions, modified: [...l.slice.modified] },
+          config: { ranker: r.ranker.info, seed: r.seed, pipeline: r.pipeline, checkpointEvery: r.checkpointEvery, forced: cfg.force },
+          seed: r.seed,
+          startedAt,
+          endedAt: new Date().toISOString(),
+          user,
+          host: hostname(),
+          trace: t,
+          events: lane.highWater,
+          metrics: r.metrics.snapshot(),
+          faults: Object.fromEntries(lane.faultCounts),
+        });
+        log.info(`trace of ${lane.highWater} events written to ${t.path}`);
+      }
+    } catch (e) {
+      log.error(`could not finish the trace of lane ${lane.name}`, e);
+      await lane.trace?.abort();
+    }
+    try {
+      await r.ranker.dispose?.();
+    } catch (e) {
+      log.error(`ranker of lane ${lane.name} failed to shut down`, e);
+    }
+    r.dispose();
+  }
+}

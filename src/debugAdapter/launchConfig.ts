@@ -1,0 +1,84 @@
+import { isAbsolute, resolve } from 'node:path';
+import { AdapterError, ERROR_IDS } from './errors';
+
+/** Launch arguments of a `recreplay` debug configuration (package.json `configurationAttributes`). */
+export interface ReplayLaunchArguments {
+  /** The NAME.slice folder to replay. */
+  slice: string;
+  /** Ranker spec: recorded | popularity | linear:PATH | embedding:PATH (default recorded). */
+  ranker?: string;
+  /** A second ranker spec: compare mode, with threads `baseline` (this one) and `candidate` (`ranker`). */
+  baseline?: string;
+  /** Seed of every random stream (default: the slice's seed). */
+  seed?: number;
+  /** Stop at event 1 before any stage runs. */
+  stopOnEntry?: boolean;
+  /** Checkpoint interval in events (default: the engine's): smaller makes step back faster, continue slower. */
+  checkpointEvery?: number;
+  /** Folder to write trace.jsonl and run.json of the events replayed in this session. */
+  trace?: string;
+  /** Replay even when the slice's files do not match its manifest. */
+  force?: boolean;
+  /** Folder relative paths are resolved against (default: the adapter's working folder). */
+  cwd?: string;
+}
+
+/** Validated launch settings with paths resolved. */
+export interface LaunchConfig {
+  slice: string;
+  ranker: string;
+  baseline: string | undefined;
+  seed: number | undefined;
+  stopOnEntry: boolean;
+  checkpointEvery: number | undefined;
+  trace: string | undefined;
+  force: boolean;
+  cwd: string;
+}
+
+const EXAMPLE = '{ "type": "recreplay", "request": "launch", "name": "Debug slice", "slice": "${workspaceFolder}/slices/home.slice", "ranker": "linear:rankers/model.json" }';
+
+function fail(message: string): never {
+  throw new AdapterError(`${message}\nA working launch configuration looks like: ${EXAMPLE}`, ERROR_IDS.launch);
+}
+
+function optional<T>(args: Record<string, unknown>, key: string, kind: 'string' | 'boolean' | 'number', what: string): T | undefined {
+  const v = args[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== kind || (kind === 'string' && (v as string).trim() === '')) {
+    fail(`launch argument "${key}" must be ${what}, but it is ${JSON.stringify(v)}.`);
+  }
+  return v as T;
+}
+
+/** Checks raw launch arguments; every problem names the argument and what to write instead. */
+export function parseLaunchArguments(raw: unknown, defaultCwd: string): LaunchConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('the launch arguments must be an object.');
+  const args = raw as Record<string, unknown>;
+  if (args['scenario'] !== undefined) {
+    fail('launch argument "scenario" is not supported by this adapter yet: give "slice" and "ranker" (and "seed") instead.');
+  }
+  const cwdArg = optional<string>(args, 'cwd', 'string', 'a folder path');
+  const cwd = cwdArg ? resolve(defaultCwd, cwdArg) : defaultCwd;
+  const slice = optional<string>(args, 'slice', 'string', 'the path of a NAME.slice folder');
+  if (slice === undefined) fail('launch argument "slice" is missing: set it to the NAME.slice folder to debug.');
+  const ranker = optional<string>(args, 'ranker', 'string', 'a ranker spec such as "recorded" or "linear:rankers/model.json"') ?? 'recorded';
+  const baseline = optional<string>(args, 'baseline', 'string', 'a second ranker spec, e.g. "recorded"');
+  const seed = optional<number>(args, 'seed', 'number', 'a whole number');
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) fail(`launch argument "seed" must be a whole number >= 0, but it is ${seed}.`);
+  const every = optional<number>(args, 'checkpointEvery', 'number', 'a whole number of events');
+  if (every !== undefined && (!Number.isInteger(every) || every < 1)) fail(`launch argument "checkpointEvery" must be a whole number >= 1, but it is ${every}.`);
+  const trace = optional<string>(args, 'trace', 'string', 'a folder path for trace.jsonl and run.json');
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  return {
+    slice: abs(slice),
+    ranker,
+    baseline,
+    seed,
+    stopOnEntry: optional<boolean>(args, 'stopOnEntry', 'boolean', 'true or false') ?? false,
+    checkpointEvery: every,
+    trace: trace === undefined ? undefined : abs(trace),
+    force: optional<boolean>(args, 'force', 'boolean', 'true or false') ?? false,
+    cwd,
+  };
+}

@@ -1,0 +1,103 @@
+import type { EventMetrics } from '../core/metrics';
+import { METRIC_SERIES, type MetricBucket, type MetricPoint, type MetricSeriesName } from '../shared/dap';
+
+const CHUNK = 1 << 16;
+
+/**
+ * Per-event metric series of one lane, for the timeline and the metric-drop detector. Values are
+ * Float32 in 64k-event chunks (NaN = undefined for that event), so a million events cost
+ * ~44 MB and memory grows only with what was replayed. Filled once per event, in order, from the
+ * replayer's first completion of each event (the engine is deterministic, so re-executions after
+ * a step back would store the same values).
+ */
+export class MetricStore {
+  private readonly chunks = new Map<MetricSeriesName, Float32Array[]>(METRIC_SERIES.map((s) => [s, []]));
+  /** Events 1..through are stored. */
+  through = 0;
+
+  /** Stores the values of the next event (events arrive in order; others are ignored). */
+  record(m: EventMetrics): void {
+    if (m.index !== this.through + 1) return;
+    const c = Math.floor((m.index - 1) / CHUNK);
+    const at = (m.index - 1) % CHUNK;
+    for (const s of METRIC_SERIES) {
+      const list = this.chunks.get(s) as Float32Array[];
+      const arr = (list[c] ??= new Float32Array(CHUNK));
+      const v = m[s];
+      arr[at] = v === null ? Number.NaN : v;
+    }
+    this.through = m.index;
+  }
+
+  /** The value of a series at event n, or null when undefined there or not replayed yet. */
+  value(series: MetricSeriesName, n: number): number | null {
+    if (n < 1 || n > this.through) return null;
+    const v = (this.chunks.get(series) as Float32Array[])[Math.floor((n - 1) / CHUNK)]?.[(n - 1) % CHUNK];
+    return v === undefined || Number.isNaN(v) ? null : v;
+  }
+
+  /** Every series at event n. */
+  point(n: number): MetricPoint {
+    const values = {} as MetricPoint['values'];
+    for (const s of METRIC_SERIES) values[s] = this.value(s, n);
+    return { event: n, values };
+  }
+
+  /** Mean of the defined values over events [from, to] and how many there were. */
+  mean(series: MetricSeriesName, from: number, to: number): { mean: number | null; count: number } {
+    let sum = 0;
+    let count = 0;
+    for (let n = Math.max(1, from); n <= Math.min(to, this.through); n++) {
+      const v = this.value(series, n);
+      if (v !== null) {
+        sum += v;
+        count++;
+      }
+    }
+    return { mean: count ? sum / count : null, count };
+  }
+
+  /** Buckets of events [from, to], at most maxPoints of them; `cumulative` gives running means from event 1. */
+  buckets(series: MetricSeriesName, from: number, to: number, maxPoints: number, cumulative: boolean): { bucketSize: number; buckets: MetricBucket[] } {
+    const lo = Math.max(1, from);
+    const hi = Math.min(to, this.through);
+    if (hi < lo) return { bucketSize: 1, buckets: [] };
+    const bucketSize = Math.max(1, Math.ceil((hi - lo + 1) / Math.max(1, maxPoints)));
+    let runSum = 0;
+    let runCount = 0;
+    if (cumulative) {
+      for (let n = 1; n < lo; n++) {
+        const v = this.value(series, n);
+        if (v !== null) {
+          runSum += v;
+          runCount++;
+        }
+      }
+    }
+    const buckets: MetricBucket[] = [];
+    for (let start = lo; start <= hi; start += bucketSize) {
+      const end = Math.min(hi, start + bucketSize - 1);
+      let sum = 0;
+      let count = 0;
+      let min = Infinity;
+      let max = -Infinity;
+      for (let n = start; n <= end; n++) {
+        let v = this.value(series, n);
+        if (cumulative) {
+          if (v !== null) {
+            runSum += v;
+            runCount++;
+          }
+          v = runCount ? runSum / runCount : null;
+        }
+        if (v === null) continue;
+        sum += v;
+        count++;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      buckets.push(count ? { from: start, to: end, mean: sum / count, min, max } : { from: start, to: end, mean: null, min: null, max: null });
+    }
+    return { bucketSize, buckets };
+  }
+}

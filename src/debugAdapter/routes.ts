@@ -1,0 +1,241 @@
+import { fileURLToPath } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { currentStage } from '../core/engine/exprScope';
+import { METRIC_SERIES, METRIC_SERIES_REQUEST, THREAD_IDS, type LaneName, type MetricSeriesArguments, type MetricSeriesResponseBody } from '../shared/dap';
+import { buildDataBreakpoints, describeTarget, parseDataId } from './dataBreakpoints';
+import { AdapterError, ERROR_IDS } from './errors';
+import { complete, dataIdForExpression, evaluate } from './evaluate';
+import { buildFilters, EXCEPTION_FILTERS, exceptionInfo } from './exceptionFilters';
+import type { Lane } from './lanes';
+import { FRAME_LEVELS, scopesFor } from './scopes';
+import type { ReplayDebugSession } from './session';
+
+/** A request handler: returns the response body (or a promise of it) or throws. */
+// Arguments arrive as untyped JSON; each handler states the DAP type it expects.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Handler = (args: any, request: DebugProtocol.Request) => unknown;
+
+/** What the adapter can do; every flag here is implemented and tested (test/dap). */
+export function capabilities(): DebugProtocol.Capabilities {
+  return {
+    supportsConfigurationDoneRequest: true,
+    supportsStepBack: true,
+    supportsConditionalBreakpoints: true,
+    supportsHitConditionalBreakpoints: true,
+    supportsLogPoints: true,
+    supportsFunctionBreakpoints: true,
+    supportsDataBreakpoints: true,
+    exceptionBreakpointFilters: EXCEPTION_FILTERS,
+    supportsExceptionFilterOptions: true,
+    supportsExceptionInfoRequest: true,
+    supportsGotoTargetsRequest: true,
+    supportsRestartFrame: true,
+    supportsEvaluateForHovers: true,
+    supportsCompletionsRequest: true,
+    completionTriggerCharacters: ['.', '(', '"', '['],
+    supportsBreakpointLocationsRequest: true,
+    supportsSteppingGranularity: true,
+    supportsTerminateRequest: true,
+    supportsCancelRequest: true,
+    supportsDelayedStackTraceLoading: true,
+    supportsClipboardContext: true,
+  };
+}
+
+const FRAMES_PER_THREAD = 10;
+
+/** The one routing table of the adapter: DAP command → handler. */
+export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
+  const lineOut = (n: number) => (s.clientCaps.linesStartAt1 === false ? n - 1 : n);
+  const lineIn = (n: number) => (s.clientCaps.linesStartAt1 === false ? n + 1 : n);
+
+  const laneOfThread = (threadId: number | undefined): Lane => {
+    const l = s.launched().lanes;
+    if (threadId === undefined) return l.primary;
+    const lane = l.lanes.find((x) => x.threadId === threadId);
+    if (!lane) throw new AdapterError(`there is no thread ${threadId}: the threads are ${l.lanes.map((x) => `${x.threadId} (${x.name})`).join(', ')}`, ERROR_IDS.badArguments, false);
+    return lane;
+  };
+  const frame = (frameId: number | undefined) => {
+    if (frameId === undefined) return { lane: s.launched().lanes.primary, level: FRAME_LEVELS[0] };
+    const level = FRAME_LEVELS[frameId % FRAMES_PER_THREAD];
+    if (level === undefined) throw new AdapterError(`unknown frame ${frameId}`, ERROR_IDS.unknownReference, false);
+    return { lane: laneOfThread(Math.floor(frameId / FRAMES_PER_THREAD)), level };
+  };
+  const eventsSource = (): DebugProtocol.Source => ({ name: 'events.jsonl', path: s.launched().lanes.slice.eventsPath });
+  const real = (raw: string) => {
+    const p = sourceFilePath(raw);
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const isEvents = (src: DebugProtocol.Source | undefined): boolean => src?.path !== undefined && real(src.path) === real(s.launched().lanes.slice.eventsPath);
+  const checkLine = (line: number) => {
+    const count = s.launched().lanes.slice.eventCount;
+    if (!Number.isInteger(line) || line < 1 || line > count) throw new AdapterError(`line ${line} is not an event: events.jsonl has events on lines 1 to ${count}`, ERROR_IDS.badArguments);
+  };
+  const afterSetting = () => s.launched().triggers.refresh();
+  const byStage = (g: DebugProtocol.SteppingGranularity | undefined) => g === 'instruction';
+
+  return {
+    initialize: (args: DebugProtocol.InitializeRequestArguments) => {
+      s.clientCaps = args;
+      return capabilities();
+    },
+    launch: (args: unknown) => s.launch(args),
+    attach: () => {
+      throw new AdapterError('RecReplay replays a slice, it cannot attach to a process: use "request": "launch"', ERROR_IDS.unsupported);
+    },
+    configurationDone: () => s.configurationDone(),
+    disconnect: () => s.disconnect(),
+    terminate: () => s.terminate(),
+    threads: () => ({ threads: s.launched().lanes.lanes.map((l) => ({ id: l.threadId, name: l.name })) }),
+
+    setBreakpoints: (a: DebugProtocol.SetBreakpointsArguments) => {
+      const { lanes, triggers } = s.launched();
+      const bps = a.breakpoints ?? (a.lines ?? []).map((line) => ({ line }));
+      const wanted = bps.map((b) => ({ ...b, line: lineIn(b.line) }));
+      if (!isEvents(a.source)) {
+        triggers.bps.setLines([], lanes.slice.eventCount, lanes.env, a.source);
+        afterSetting();
+        return { breakpoints: bps.map((b) => ({ verified: false, line: b.line, message: `breakpoints go on lines of ${lanes.slice.eventsPath} (line N = event N), not in ${a.source.path ?? a.source.name}` })) };
+      }
+      const out = triggers.bps.setLines(wanted, lanes.slice.eventCount, lanes.env, eventsSource());
+      afterSetting();
+      return { breakpoints: out.map((b) => (b.line !== undefined ? { ...b, line: lineOut(b.line) } : b)) };
+    },
+    setFunctionBreakpoints: (a: DebugProtocol.SetFunctionBreakpointsArguments) => {
+      const { lanes, triggers } = s.launched();
+      const breakpoints = triggers.bps.setFunctions(a.breakpoints, lanes.env);
+      afterSetting();
+      return { breakpoints };
+    },
+    setExceptionBreakpoints: (a: DebugProtocol.SetExceptionBreakpointsArguments) => {
+      const { filters, results } = buildFilters(a);
+      s.launched().triggers.filters = filters;
+      afterSetting();
+      return { breakpoints: results };
+    },
+    dataBreakpointInfo: (a: DebugProtocol.DataBreakpointInfoArguments) => {
+      const { lanes } = s.launched();
+      const known = a.variablesReference !== undefined ? s.vars.dataIdOf(a.variablesReference, a.name) : undefined;
+      const id = known?.dataId ?? dataIdForExpression(a.name);
+      if (id === undefined) return { dataId: null, description: `no data breakpoint on "${a.name}": break on scores, ranks, features (Ranking scope) or metrics` };
+      const parsed = parseDataId(id, lanes.env, lanes.lanes.map((l) => l.name));
+      if (typeof parsed === 'string') return { dataId: null, description: parsed };
+      return { dataId: id, description: `${describeTarget(parsed.target)}${parsed.lane ? ` (${parsed.lane})` : ''}`, accessTypes: ['write'], canPersist: true };
+    },
+    setDataBreakpoints: (a: DebugProtocol.SetDataBreakpointsArguments) => {
+      const { lanes, triggers } = s.launched();
+      const { bps, results } = buildDataBreakpoints(a.breakpoints, lanes.env, lanes.lanes, lanes.primary, () => triggers.bps.newId());
+      triggers.data = bps;
+      if (lanes.primary.replayer.current) triggers.resampleData();
+      afterSetting();
+      return { breakpoints: results };
+    },
+    breakpointLocations: (a: DebugProtocol.BreakpointLocationsArguments) => {
+      if (!isEvents(a.source)) return { breakpoints: [] };
+      const count = s.launched().lanes.slice.eventCount;
+      const from = Math.max(1, lineIn(a.line));
+      const to = Math.min(count, lineIn(a.endLine ?? a.line));
+      const breakpoints: DebugProtocol.BreakpointLocation[] = [];
+      for (let n = from; n <= to; n++) breakpoints.push({ line: lineOut(n) });
+      return { breakpoints };
+    },
+
+    continue: (_a: DebugProtocol.ContinueArguments, req) => {
+      s.move(req.seq, (c) => c.continue());
+      return { allThreadsContinued: true };
+    },
+    next: (a: DebugProtocol.NextArguments, req) => s.move(req.seq, (c) => (byStage(a.granularity) ? c.stepIn() : c.next())),
+    stepIn: (_a: DebugProtocol.StepInArguments, req) => s.move(req.seq, (c) => c.stepIn()),
+    stepOut: (_a: DebugProtocol.StepOutArguments, req) => s.move(req.seq, (c) => c.stepOut()),
+    stepBack: (a: DebugProtocol.StepBackArguments, req) => s.move(req.seq, (c) => c.stepBack(byStage(a.granularity))),
+    reverseContinue: (_a: DebugProtocol.ReverseContinueArguments, req) => s.move(req.seq, (c) => c.reverseContinue()),
+    gotoTargets: (a: DebugProtocol.GotoTargetsArguments) => {
+      if (!isEvents(a.source)) return { targets: [] };
+      const line = lineIn(a.line);
+      checkLine(line);
+      const id = s.launched().lanes.slice.readEvent(line).id;
+      return { targets: [{ id: line, label: `event ${line} (${id})`, line: lineOut(line) }] };
+    },
+    goto: (a: DebugProtocol.GotoArguments, req) => {
+      checkLine(a.targetId);
+      s.move(req.seq, (c) => c.goto(a.targetId));
+    },
+    restartFrame: (a: DebugProtocol.RestartFrameArguments, req) => {
+      const { level } = frame(a.frameId);
+      s.move(req.seq, (c) => c.restart(level === 'session'));
+    },
+    pause: () => s.pause(),
+    cancel: (a: DebugProtocol.CancelArguments) => s.cancel(a),
+
+    stackTrace: (a: DebugProtocol.StackTraceArguments) => {
+      const { lanes } = s.stopped();
+      const lane = laneOfThread(a.threadId);
+      const ex = lane.exec;
+      const src = eventsSource();
+      const line = lineOut(ex.n);
+      const base = lane.threadId * FRAMES_PER_THREAD;
+      const stage = ex.stagesDone === 0 ? 'before retrieve' : currentStage(ex.stagesDone);
+      const frames: DebugProtocol.StackFrame[] = [
+        { id: base, name: stage, source: src, line, column: 1, canRestart: true },
+        { id: base + 1, name: `event ${ex.n} · ${ex.event.id} · ${ex.event.t}`, source: src, line, column: 1, canRestart: true },
+        { id: base + 2, name: `${lanes.slice.manifest.name} · ${lane.rankerSpec} · seed ${lane.replayer.seed}`, source: src, line, column: 1, canRestart: true, presentationHint: 'subtle' },
+      ];
+      const start = a.startFrame ?? 0;
+      const stackFrames = frames.slice(start, a.levels ? start + a.levels : undefined);
+      return { stackFrames, totalFrames: frames.length };
+    },
+    scopes: (a: DebugProtocol.ScopesArguments) => {
+      const { lanes } = s.stopped();
+      const { lane, level } = frame(a.frameId);
+      return { scopes: scopesFor(lanes, lane, level, s.vars) };
+    },
+    variables: (a: DebugProtocol.VariablesArguments) => {
+      s.stopped();
+      const variables = s.vars.variables(a.variablesReference, a);
+      if (variables === undefined) throw new AdapterError(`variable reference ${a.variablesReference} belongs to an earlier stop: ask for the scopes again`, ERROR_IDS.unknownReference, false);
+      return { variables };
+    },
+    evaluate: (a: DebugProtocol.EvaluateArguments) => {
+      const { lanes } = s.stopped();
+      return evaluate(a, frame(a.frameId).lane, lanes.env, s.vars);
+    },
+    completions: (a: DebugProtocol.CompletionsArguments) => ({ targets: complete(a, s.launched().lanes.env, s.clientCaps.columnsStartAt1 !== false) }),
+    exceptionInfo: (a: DebugProtocol.ExceptionInfoArguments) => {
+      s.stopped();
+      laneOfThread(a.threadId);
+      const fault = s.lastStop?.fault;
+      if (!fault) throw new AdapterError('the replay did not stop on a fault', ERROR_IDS.badArguments, false);
+      return exceptionInfo(fault, fault.lane.replayer.current?.event.id ?? '?');
+    },
+
+    [METRIC_SERIES_REQUEST]: (a: MetricSeriesArguments): MetricSeriesResponseBody => {
+      const { lanes } = s.launched();
+      if (!(METRIC_SERIES as readonly string[]).includes(a.metric)) throw new AdapterError(`unknown metric series "${a.metric}": the series are ${METRIC_SERIES.join(', ')}`, ERROR_IDS.badArguments, false);
+      const name: LaneName = a.lane ?? lanes.primary.name;
+      const lane = lanes.lanes.find((l) => l.threadId === THREAD_IDS[name]);
+      if (!lane) throw new AdapterError(`no lane "${name}" in this session: the lanes are ${lanes.lanes.map((l) => l.name).join(', ')}`, ERROR_IDS.badArguments, false);
+      const from = Math.max(1, a.from ?? 1);
+      const to = Math.min(lane.highWater, a.to ?? lane.highWater);
+      const { bucketSize, buckets } = lane.store.buckets(a.metric, from, to, a.maxPoints ?? 1000, a.cumulative ?? false);
+      return { metric: a.metric, lane: lane.name, from, to, bucketSize, buckets };
+    },
+  };
+}
+
+/**
+ * A source path as a file path. Clients usually send plain paths, but a remote VS Code (code-server,
+ * VS Code for the Web) passes the paths of custom requests as URIs such as
+ * `vscode-local:/home/me/x.slice/events.jsonl` or `file:///…`. Windows drive paths stay as they are.
+ */
+export function sourceFilePath(raw: string): string {
+  if (raw.startsWith('file://')) return fileURLToPath(raw);
+  const m = /^([a-zA-Z][\w+.-]+):(\/.*)$/.exec(raw);
+  return m && (m[1] as string).length > 1 ? decodeURIComponent(m[2] as string) : raw;
+}

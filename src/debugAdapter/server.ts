@@ -1,0 +1,71 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { parseArgs } from 'node:util';
+import { fileLogger, lineLogger, teeLogger, type AdapterLogger } from './logger';
+import { ReplayDebugSession } from './session';
+
+export interface StandaloneOptions {
+  /** Listen on this TCP port (0 = any free one) instead of speaking over stdio. */
+  port?: number;
+  host?: string;
+  /** Also append the log to this file (or set RECREPLAY_DAP_LOG). */
+  logFile?: string;
+  /** Log informational lines too, not only warnings and errors. */
+  verbose?: boolean;
+}
+
+/** Warnings and errors to stderr (never stdout: over stdio that is the protocol), plus an optional file. */
+export function standaloneLogger(opts: StandaloneOptions): AdapterLogger {
+  const stderr = lineLogger((t) => process.stderr.write(t), opts.verbose ?? false);
+  const file = opts.logFile ?? process.env['RECREPLAY_DAP_LOG'];
+  return file ? teeLogger(stderr, fileLogger(file)) : stderr;
+}
+
+function keepAlive(log: AdapterLogger): void {
+  // A bug in one request must not end a debugging session the user is in the middle of.
+  process.on('uncaughtException', (e) => log.error('uncaught exception in the adapter', e));
+  process.on('unhandledRejection', (e) => log.error('unhandled promise rejection in the adapter', e));
+}
+
+/** Serves one debug session over stdin/stdout; the process exits when the client disconnects. */
+export function runStdio(opts: StandaloneOptions = {}): ReplayDebugSession {
+  const log = standaloneLogger(opts);
+  keepAlive(log);
+  const session = new ReplayDebugSession({ logger: log });
+  session.start(process.stdin, process.stdout);
+  return session;
+}
+
+/** Serves a debug session per TCP connection until the process is stopped; resolves once listening. */
+export function runServer(opts: StandaloneOptions & { port: number }): Promise<Server> {
+  const log = standaloneLogger(opts);
+  keepAlive(log);
+  const server = createServer((socket) => {
+    const session = new ReplayDebugSession({ logger: log });
+    session.setRunAsServer(true);
+    session.start(socket, socket);
+    socket.on('close', () => void session.dispose());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      const addr = server.address() as AddressInfo;
+      // The port goes to stderr so a wrapper script can read it when 0 was asked for.
+      process.stderr.write(`recreplay debug adapter listening on ${addr.address}:${addr.port}\n`);
+      resolve(server);
+    });
+  });
+}
+
+/** Parses `[--port N] [--host H] [--log FILE] [--verbose]`. */
+export function parseStandaloneArgs(argv: string[]): StandaloneOptions {
+  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, log: { type: 'string' }, verbose: { type: 'boolean' } }, allowPositionals: false });
+  const opts: StandaloneOptions = {};
+  if (values.port !== undefined) {
+    if (!/^\d+$/.test(values.port) || Number(values.port) > 65535) throw new Error(`--port must be a TCP port number (0-65535), got "${values.port}"`);
+    opts.port = Number(values.port);
+  }
+  if (values.host !== undefined) opts.host = values.host;
+  if (values.log !== undefined) opts.logFile = values.log;
+  if (values.verbose) opts.verbose = true;
+  return opts;
+}

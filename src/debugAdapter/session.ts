@@ -1,0 +1,299 @@
+import { DebugSession, Event, InitializedEvent, OutputEvent, Response, StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { currentStage } from '../core/engine/exprScope';
+import { MAX_PUSHED_POINTS, METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../shared/dap';
+import { CANCELLED, Controller, type RunResult } from './controller';
+import { AdapterError, ERROR_IDS, toDapMessage } from './errors';
+import { closeLanes, discardLanes, openLanes, type Lane, type Lanes, type RankerLoader } from './lanes';
+import { parseLaunchArguments, type LaunchConfig } from './launchConfig';
+import type { AdapterLogger } from './logger';
+import { buildRoutes, type Handler } from './routes';
+import { Triggers, type Stop } from './triggers';
+import { VariableRegistry } from './variables';
+
+export interface SessionOptions {
+  logger: AdapterLogger;
+  /** Folder relative launch paths resolve against when the config gives no `cwd`. */
+  cwd?: string;
+  /** Turns ranker specs into rankers (default: the core's built-in kinds). */
+  loadRanker?: RankerLoader;
+}
+
+/** What exists once `launch` succeeded. */
+export interface Launched {
+  lanes: Lanes;
+  controller: Controller;
+  triggers: Triggers;
+  config: LaunchConfig;
+}
+
+/** Progress notifications start once a run has lasted this long (short runs would only flash). */
+const PROGRESS_AFTER_MS = 500;
+
+/** A stop for an unexpected failure during a movement: the session stays usable where the lanes are. */
+function internalStop(l: Launched, e: unknown): Stop {
+  const message = `internal error in the adapter: ${e instanceof Error ? e.message : String(e)} (the stack is in the adapter log)`;
+  const { event, stagesDone } = l.controller.position;
+  return { reason: 'exception', lane: l.lanes.primary, description: 'internal error', text: message, fault: { kind: 'slice_error', message, lane: l.lanes.primary, event, stagesDone } };
+}
+
+/**
+ * The RecReplay debug session. Transport-agnostic: the standalone adapter runs it over stdio or a
+ * socket, the extension in-process (DebugAdapterInlineImplementation). Every request goes
+ * through one routing table (routes.ts); a handler returns a body or throws, and the session
+ * turns user errors into error responses a person can act on and anything else into an error
+ * response with the stack in the log, never a dead adapter.
+ */
+export class ReplayDebugSession extends DebugSession {
+  readonly log: AdapterLogger;
+  readonly vars = new VariableRegistry();
+  private readonly routes: Record<string, Handler>;
+  private launchedState: Launched | undefined;
+  private configured = false;
+  private started = false;
+  private disposed = false;
+  private stopInfo: Stop | undefined;
+  private entry: Stop | undefined;
+  private runSeq = 0;
+  private progressId: string | undefined;
+  private runStartedAt = 0;
+  private readonly startedAt = new Date().toISOString();
+  clientCaps: DebugProtocol.InitializeRequestArguments = { adapterID: 'recreplay' };
+
+  constructor(private readonly options: SessionOptions) {
+    super();
+    this.log = options.logger;
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    this.routes = buildRoutes(this);
+  }
+
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    const response = new Response(request);
+    const handler = this.routes[request.command];
+    if (handler === undefined) {
+      this.fail(response, new AdapterError(`the RecReplay adapter does not support the '${request.command}' request`, ERROR_IDS.unsupported, false));
+      return;
+    }
+    let result: unknown;
+    try {
+      result = handler(request.arguments ?? {}, request);
+    } catch (e) {
+      this.fail(response, e);
+      return;
+    }
+    if (result instanceof Promise) result.then((body) => this.succeed(response, body), (e: unknown) => this.fail(response, e));
+    else this.succeed(response, result);
+  }
+
+  private succeed(response: DebugProtocol.Response, body: unknown): void {
+    if (body !== undefined) response.body = body;
+    this.sendResponse(response);
+  }
+
+  private fail(response: DebugProtocol.Response, e: unknown): void {
+    const { message, expected } = toDapMessage(e, response.command);
+    if (!expected) this.log.error(`request '${response.command}' failed`, e);
+    this.sendErrorResponse(response, message);
+  }
+
+  /** The launched session, or a user-facing error for requests that need one. */
+  launched(): Launched {
+    if (this.disposed) throw new AdapterError('the debug session has ended', ERROR_IDS.notLaunched, false);
+    if (this.launchedState === undefined) throw new AdapterError('no slice is being debugged yet: launch a recreplay configuration first', ERROR_IDS.notLaunched);
+    return this.launchedState;
+  }
+
+  /** The launched session, refusing while a run is going on (nothing stands still to inspect). */
+  stopped(): Launched {
+    const l = this.launched();
+    if (!this.started) throw new AdapterError('the replay has not started: send configurationDone first', ERROR_IDS.notLaunched, false);
+    if (l.controller.running) throw new AdapterError('the replay is running: pause it first', ERROR_IDS.running, false);
+    return l;
+  }
+
+  get lastStop(): Stop | undefined {
+    return this.stopInfo;
+  }
+
+  /** Opens the slice and rankers; `initialized` follows, so breakpoints can be checked against the slice. */
+  launch(raw: unknown): void {
+    if (this.launchedState) throw new AdapterError('this session already debugs a slice: start a new session for another one', ERROR_IDS.launch);
+    const config = parseLaunchArguments(raw, this.options.cwd ?? process.cwd());
+    const lanes = openLanes(config, this.log, this.options.loadRanker);
+    const triggers = new Triggers(lanes.lanes, lanes.primary, (text) => this.output(text, 'console'));
+    const controller = new Controller(lanes, triggers, (scanning) => this.runProgress(scanning));
+    let entry: Stop;
+    try {
+      // Loading event 1 now turns a malformed first line into a launch error, not a silent session.
+      entry = controller.start();
+    } catch (e) {
+      discardLanes(lanes);
+      throw e;
+    }
+    this.entry = entry;
+    this.launchedState = { lanes, controller, triggers, config };
+    this.log.info(`launched ${lanes.slice.dir} (${lanes.slice.eventCount} events) with ${lanes.lanes.map((l) => `${l.name}=${l.rankerSpec}`).join(', ')}`);
+    setImmediate(() => this.sendEvent(new InitializedEvent()));
+  }
+
+  /** The client has set its breakpoints: the replay starts (entry stop, or a continue). */
+  configurationDone(): void {
+    this.configured = true;
+    setImmediate(() => this.startIfReady());
+  }
+
+  private startIfReady(): void {
+    const l = this.launchedState;
+    if (!l || !this.configured || this.started || this.disposed) return;
+    this.started = true;
+    if (l.config.stopOnEntry && this.entry) this.report(this.entry);
+    else this.move(0, (c) => c.continue());
+  }
+
+  /** Runs a movement after its response went out; reports the stop it ends at. */
+  move(requestSeq: number, run: (c: Controller) => Promise<RunResult>): void {
+    const l = this.stopped();
+    this.vars.reset();
+    this.runSeq = requestSeq;
+    this.runStartedAt = performance.now();
+    setImmediate(() => {
+      run(l.controller).then(
+        (r) => this.finishRun(r),
+        (e: unknown) => {
+          this.log.error('a replay movement failed', e);
+          this.finishRun(internalStop(l, e));
+        },
+      );
+    });
+  }
+
+  private finishRun(r: RunResult): void {
+    this.endProgress();
+    if (r === CANCELLED || this.disposed) return;
+    this.report(r);
+  }
+
+  /** Pause: the running movement stops at its next stage boundary. */
+  pause(): void {
+    this.launched().controller.requestPause();
+  }
+
+  /** Cancel of a running movement's request or of its progress: the same as pause. */
+  cancel(args: DebugProtocol.CancelArguments): void {
+    const l = this.launchedState;
+    if (!l?.controller.running) return;
+    if ((args.progressId !== undefined && args.progressId === this.progressId) || (args.requestId !== undefined && args.requestId === this.runSeq)) l.controller.requestPause();
+  }
+
+  private report(stop: Stop): void {
+    this.stopInfo = stop;
+    this.vars.reset();
+    const l = this.launched();
+    const e = new StoppedEvent(stop.reason, stop.lane.threadId) as DebugProtocol.StoppedEvent;
+    e.body.allThreadsStopped = true;
+    e.body.preserveFocusHint = false;
+    if (stop.description) e.body.description = stop.description;
+    if (stop.text) e.body.text = stop.text;
+    if (stop.hitBreakpointIds?.length) e.body.hitBreakpointIds = stop.hitBreakpointIds;
+    this.sendEvent(e);
+    if (stop.reason === 'end' || stop.reason === 'exception') this.output(`${stop.description ?? stop.reason}: ${stop.text ?? ''}\n`, stop.reason === 'exception' ? 'stderr' : 'console');
+    this.sendTimeline('stopped', l, stop);
+  }
+
+  private runProgress(scanning: boolean): void {
+    const l = this.launchedState;
+    if (!l || this.disposed) return;
+    this.sendTimeline('running', l);
+    if (this.clientCaps.supportsProgressReporting && performance.now() - this.runStartedAt > PROGRESS_AFTER_MS) {
+      const { event } = l.controller.position;
+      const percentage = Math.floor((event / l.lanes.slice.eventCount) * 100);
+      const message = `${scanning ? 'searching back' : 'replaying'}: event ${event} of ${l.lanes.slice.eventCount}`;
+      if (this.progressId === undefined) {
+        this.progressId = `recreplay-run-${this.runSeq}-${Math.round(this.runStartedAt)}`;
+        this.sendEvent(new Event('progressStart', { progressId: this.progressId, title: scanning ? 'Reverse continue' : 'Replaying', cancellable: true, message, percentage }));
+      } else {
+        this.sendEvent(new Event('progressUpdate', { progressId: this.progressId, message, percentage }));
+      }
+    }
+  }
+
+  private endProgress(): void {
+    if (this.progressId === undefined) return;
+    this.sendEvent(new Event('progressEnd', { progressId: this.progressId }));
+    this.progressId = undefined;
+  }
+
+  /** recreplay/position and recreplay/metrics for the timeline. */
+  private sendTimeline(state: PositionEventBody['state'], l: Launched, stop?: Stop): void {
+    const ex = l.lanes.primary.exec;
+    const body: PositionEventBody = {
+      state,
+      event: ex.n,
+      eventId: ex.event.id,
+      t: ex.event.t,
+      stagesDone: ex.stagesDone,
+      stage: currentStage(ex.stagesDone),
+      eventCount: l.lanes.slice.eventCount,
+      eventsPath: l.lanes.slice.eventsPath,
+      highWater: l.lanes.primary.highWater,
+    };
+    if (stop) {
+      body.reason = stop.reason;
+      if (stop.hitBreakpointIds?.length) body.hitBreakpointIds = stop.hitBreakpointIds;
+      if (stop.fault) body.fault = stop.fault.kind;
+    }
+    this.sendEvent(new Event(POSITION_EVENT, body));
+    for (const lane of l.lanes.lanes) this.sendMetrics(lane, state === 'stopped');
+  }
+
+  private sendMetrics(lane: Lane, always: boolean): void {
+    const through = lane.highWater;
+    if (!always && through === lane.pushedThrough) return;
+    const from = Math.max(lane.pushedThrough + 1, through - MAX_PUSHED_POINTS + 1);
+    const points = [];
+    for (let n = from; n <= through; n++) points.push(lane.store.point(n));
+    const body: MetricsEventBody = { lane: lane.name, through, points, skipped: Math.max(0, from - lane.pushedThrough - 1), cumulative: lane.replayer.metrics.snapshot() };
+    lane.pushedThrough = through;
+    this.sendEvent(new Event(METRICS_EVENT, body));
+  }
+
+  /** Debug console output (log points, end-of-slice notes). */
+  output(text: string, category: 'console' | 'stdout' | 'stderr' = 'console'): void {
+    const e = new OutputEvent(text, category) as DebugProtocol.OutputEvent;
+    const l = this.launchedState;
+    if (l && category === 'console' && l.lanes.primary.replayer.current) {
+      e.body.source = { name: 'events.jsonl', path: l.lanes.slice.eventsPath };
+      e.body.line = l.lanes.primary.exec.n;
+    }
+    this.sendEvent(e);
+  }
+
+  /** Ends the session (also what VS Code calls on an inline adapter): stops any run, finishes traces, releases the slice. Idempotent. */
+  override async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const l = this.launchedState;
+    if (!l) return;
+    l.controller.cancel();
+    // A run notices the cancel at its next yield (every 25 ms); wait for it before closing files.
+    for (let i = 0; i < 400 && l.controller.running; i++) await new Promise((r) => setTimeout(r, 5));
+    await closeLanes(l.lanes, l.config, this.startedAt, this.log);
+  }
+
+  /** Terminate: the replay ends, the client then disconnects. */
+  terminate(): void {
+    void this.dispose().then(() => this.sendEvent(new TerminatedEvent()));
+  }
+
+  /** Disconnect: everything is released before the response; standalone over stdio the process then exits. */
+  async disconnect(): Promise<void> {
+    await this.dispose();
+    setImmediate(() => this.shutdown());
+  }
+
+  /** The transport closed (or the client went away): release everything before the base class exits. */
+  override shutdown(): void {
+    void this.dispose().finally(() => super.shutdown());
+  }
+}

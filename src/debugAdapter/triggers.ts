@@ -1,0 +1,174 @@
+import { exprScope, exprTerms } from '../core/engine/exprScope';
+import { compileExpr, ExprError, formatValue, type ExprScope } from '../core/expr';
+import { STAGES } from '../core/slice/types';
+import type { HitKind } from '../shared/dap';
+import { BreakpointStore, evaluateGuard, type Guard } from './breakpoints';
+import { describeTarget, sampleData, type DataBreakpoint } from './dataBreakpoints';
+import type { ActiveFilter, FaultHit } from './exceptionFilters';
+import type { Lane } from './lanes';
+
+/** Why and where the replay stopped, as the stopped event and exceptionInfo report it. */
+export interface Stop {
+  reason: HitKind;
+  lane: Lane;
+  description?: string;
+  text?: string;
+  hitBreakpointIds?: number[];
+  fault?: FaultHit;
+}
+
+/** `rank("i_42") = 2, user.segment = "new"`: the values a condition read, for the stop message. */
+export function explain(condition: string, scope: ExprScope): string {
+  let terms: string[];
+  try {
+    terms = exprTerms(condition);
+  } catch {
+    return '';
+  }
+  return terms
+    .map((t) => {
+      try {
+        return `${t} = ${formatValue(compileExpr(t).evaluate(scope), 80)}`;
+      } catch (e) {
+        return `${t} = <error: ${e instanceof ExprError ? e.reason : String(e)}>`;
+      }
+    })
+    .join(', ');
+}
+
+/**
+ * Every stop condition of a session — line, function and data breakpoints and exception filters —
+ * checked after each stage. `active` is a per-stage table so the continue loop pays one array
+ * read per stage when nothing can fire there.
+ */
+export class Triggers {
+  readonly bps = new BreakpointStore();
+  data: DataBreakpoint[] = [];
+  filters: ActiveFilter[] = [];
+  /** Per lane: faults of its current event already looked at. */
+  private readonly faultsSeen = new Map<Lane, { n: number; count: number }>();
+  private readonly active = new Array<boolean>(7).fill(false);
+
+  constructor(
+    private readonly lanes: readonly Lane[],
+    private readonly primary: Lane,
+    private readonly output: (text: string) => void,
+  ) {}
+
+  /** Rebuilds the per-stage table; call after any breakpoint or filter change. */
+  refresh(): void {
+    for (let s = 1; s <= 6; s++) {
+      this.active[s] = this.bps.hasFunctionsAt(s) || this.filters.some((f) => f.stages.includes(s)) || (s === 6 && this.data.length > 0);
+    }
+  }
+
+  /** Whether anything can fire after s stages of event n. */
+  isActive(s: number, n: number): boolean {
+    return this.active[s] === true || (s === 6 && this.bps.lines.has(n));
+  }
+
+  /** After a jump: faults already in the lanes' current events are not new. */
+  syncFaults(): void {
+    for (const lane of this.lanes) {
+      const ex = lane.replayer.current;
+      if (ex) this.faultsSeen.set(lane, { n: ex.n, count: ex.faults.length });
+    }
+  }
+
+  /** After a jump: data breakpoints forget their last value and take the current one if the event is complete. */
+  resampleData(): void {
+    for (const d of this.data) {
+      d.lastEvent = -1;
+      d.lastValue = undefined;
+      const ex = d.lane.replayer.current;
+      if (ex && ex.stagesDone === 6) sampleData(d, ex);
+    }
+  }
+
+  /** Data breakpoints take the value of the event that just completed, without firing. */
+  advanceData(): void {
+    for (const d of this.data) {
+      const ex = d.lane.replayer.current;
+      if (ex && ex.stagesDone === 6) sampleData(d, ex);
+    }
+  }
+
+  /** Both of the above, for a fresh position. */
+  sync(): void {
+    this.syncFaults();
+    this.resampleData();
+  }
+
+  /**
+   * Checks what fires after `s` stages of the lanes' current event. `count` is false in a
+   * reverse-continue scan: hits are not counted and log points stay silent.
+   */
+  check(s: number, count: boolean): Stop | undefined {
+    const primary = this.primary;
+    const ex = primary.exec;
+    let scope: ExprScope | undefined;
+    const getScope = () => (scope ??= exprScope(ex, primary.replayer));
+    const ids: number[] = [];
+    const notes: string[] = [];
+    let fault: FaultHit | undefined;
+    let reason: HitKind | undefined;
+    const fire = (r: HitKind, id: number | undefined, note: string) => {
+      if (reason === undefined || rank(r) < rank(reason)) reason = r;
+      if (id !== undefined) ids.push(id);
+      if (note) notes.push(note);
+    };
+    const guard = (g: Guard, what: string, r: HitKind): void => {
+      const res = evaluateGuard(g, getScope, count);
+      if (res.kind === 'stop') fire(r, g.id, g.condition ? `${what}: ${explain(g.condition.source, getScope())}` : what);
+      else if (res.kind === 'error') fire(r, g.id, res.message);
+    };
+
+    for (const f of this.filters) {
+      if (!f.stages.includes(s)) continue;
+      for (const lane of this.lanes) {
+        const lx = lane.exec;
+        const seen = this.faultsSeen.get(lane);
+        const first = seen && seen.n === lx.n ? seen.count : 0;
+        const hit = f.check(lane, lx, s, first);
+        if (hit === undefined) continue;
+        // Both lanes may fault at once: the stop reports the first, the text names every one.
+        fault ??= { ...hit, kind: f.kind, lane, event: lx.n, stagesDone: s };
+        fire('exception', undefined, this.lanes.length > 1 ? `${lane.name}: ${hit.message}` : hit.message);
+      }
+    }
+    for (const lane of this.lanes) this.faultsSeen.set(lane, { n: lane.exec.n, count: lane.exec.faults.length });
+
+    for (const fb of this.bps.functions[s] ?? []) guard(fb, `after stage ${STAGES[s - 1]}`, 'function breakpoint');
+
+    if (s === 6) {
+      for (const lb of this.bps.lines.get(ex.n) ?? []) {
+        if (lb.log) {
+          const res = evaluateGuard(lb, getScope, count, lb.log);
+          if (res.kind === 'log') this.output(`${res.text}\n`);
+          else if (res.kind === 'error') fire('breakpoint', lb.id, res.message);
+        } else guard(lb, `event ${ex.n}`, 'breakpoint');
+      }
+      for (const d of this.data) {
+        const change = sampleData(d, d.lane.exec);
+        if (change === undefined) continue;
+        const what = `${describeTarget(d.target)} changed from ${formatValue(change.from)} to ${formatValue(change.to)}`;
+        const res = evaluateGuard(d, getScope, count);
+        if (res.kind === 'stop') fire('data breakpoint', d.id, what);
+        else if (res.kind === 'error') fire('data breakpoint', d.id, `${what}; ${res.message}`);
+      }
+    }
+    if (reason === undefined) return undefined;
+    const stop: Stop = { reason, lane: fault && reason === 'exception' ? fault.lane : primary, description: notes[0] ?? reason, text: notes.join('\n') };
+    if (ids.length) stop.hitBreakpointIds = ids;
+    if (fault && reason === 'exception') stop.fault = fault;
+    return stop;
+  }
+}
+
+const ORDER: HitKind[] = ['exception', 'breakpoint', 'function breakpoint', 'data breakpoint'];
+
+/** Several triggers at one moment: the stop reports the most specific first. */
+function rank(r: HitKind): number {
+  const i = ORDER.indexOf(r);
+  return i < 0 ? ORDER.length : i;
+}

@@ -1,0 +1,112 @@
+/**
+ * Custom Debug Adapter Protocol messages of the RecReplay adapter, shared by the adapter, the
+ * extension and the timeline webview. Documented in docs/protocol.md; every name is namespaced
+ * `recreplay/…` so generic DAP clients ignore them.
+ */
+
+/** The debug type the extension registers and launch configurations name. */
+export const DEBUG_TYPE = 'recreplay';
+
+/** Event: where the replay is, sent at every stop and at most every 100 ms while it runs. */
+export const POSITION_EVENT = 'recreplay/position';
+/** Event: per-event metric points of events that completed since the previous one. */
+export const METRICS_EVENT = 'recreplay/metrics';
+/** Request: a stored per-event metric series, downsampled to at most `maxPoints` buckets. */
+export const METRIC_SERIES_REQUEST = 'recreplay/metricSeries';
+
+/** The replay threads: `replay` alone, or `baseline` and `candidate` in compare mode. */
+export type LaneName = 'replay' | 'baseline' | 'candidate';
+
+/** Thread ids are fixed so a client can keep them across sessions. */
+export const THREAD_IDS: Record<LaneName, number> = { replay: 1, baseline: 2, candidate: 3 };
+
+/** What kind of stop trigger fired, for timeline markers. */
+export type HitKind = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto' | 'restart' | 'end';
+
+export interface PositionEventBody {
+  /** `stopped` at a stop; `running` for progress during continue / reverse continue. */
+  state: 'stopped' | 'running';
+  /** 1-based event number, which is also the line in events.jsonl. */
+  event: number;
+  /** Id of that event (`e000532`). */
+  eventId: string;
+  /** Event timestamp (ISO-8601). */
+  t: string;
+  /** Stages of the event done, 0..6. */
+  stagesDone: number;
+  /** Name of the current stage (the last that ran, `retrieve` before any). */
+  stage: string;
+  /** Events in the slice. */
+  eventCount: number;
+  /** Absolute path of the slice's events.jsonl as the adapter opened it: the source for gotoTargets. */
+  eventsPath: string;
+  /** Highest event replayed so far in this session. */
+  highWater: number;
+  /** Set at stops: why the replay stopped. */
+  reason?: HitKind;
+  /** Set at stops caused by breakpoints: the ids of the breakpoints that fired. */
+  hitBreakpointIds?: number[];
+  /** Set at exception stops: the fault kind (`nan_score`, `over_budget`, …). */
+  fault?: string;
+}
+
+/** Names of the per-event series the adapter stores for every replayed event. */
+export const METRIC_SERIES = ['hit', 'rr', 'ndcg', 'ild', 'novelty', 'overlap', 'kendallTau', 'fallback', 'clicks', 'impressions', 'latencyTotalMs'] as const;
+export type MetricSeriesName = (typeof METRIC_SERIES)[number];
+
+/** One event's values; `null` where the metric is undefined for that event (a gap, not a zero). */
+export interface MetricPoint {
+  event: number;
+  values: Record<MetricSeriesName, number | null>;
+}
+
+export interface MetricsEventBody {
+  lane: LaneName;
+  /** Every event in 1..through has a stored point (fetch older ones with recreplay/metricSeries). */
+  through: number;
+  /**
+   * The newest points since the previous metrics event of this lane, oldest first; at most
+   * MAX_PUSHED_POINTS. When more events completed, `skipped` says how many older ones were left out.
+   */
+  points: MetricPoint[];
+  skipped: number;
+  /** Cumulative metrics (MetricsAccumulator snapshot keys) after the current event. */
+  cumulative: Record<string, number>;
+}
+
+/** Upper bound on points in one metrics event: a long continue never floods the client. */
+export const MAX_PUSHED_POINTS = 200;
+
+export interface MetricSeriesArguments {
+  /** Which series; see METRIC_SERIES. */
+  metric: MetricSeriesName;
+  /** Lane (thread) name; default `replay`, or `candidate` in compare mode. */
+  lane?: LaneName;
+  /** First and last event (1-based, inclusive); default the whole replayed range. */
+  from?: number;
+  to?: number;
+  /** At most this many buckets (default 1000); each bucket gives mean, min and max. */
+  maxPoints?: number;
+  /** Running mean from event 1 instead of per-event values (e.g. hit rate over time). */
+  cumulative?: boolean;
+}
+
+/** One bucket of a series: events [from, to], with statistics over the defined values in it. */
+export interface MetricBucket {
+  from: number;
+  to: number;
+  /** null when no event in the bucket had a defined value. */
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+export interface MetricSeriesResponseBody {
+  metric: MetricSeriesName;
+  lane: LaneName;
+  from: number;
+  to: number;
+  /** Events per bucket (1 when not downsampled). */
+  bucketSize: number;
+  buckets: MetricBucket[];
+}

@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { exprScope } from '../../src/core/engine/exprScope';
+import { compileExpr } from '../../src/core/expr';
+import { replayEach } from '../dap/slices';
+
+const ROOT = resolve(__dirname, '../..');
+const CLI = join(ROOT, 'dist/cli.js');
+const SLICE = join(ROOT, 'examples/slices/cold-start.slice');
+const RANKER = `linear:${join(ROOT, 'examples/rankers/cold-start-linear.json')}`;
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+async function firstHit(condition: string): Promise<number | undefined> {
+  const c = compileExpr(condition);
+  let hit: number | undefined;
+  await replayEach(SLICE, RANKER, (ex, r) => {
+    if (c.evaluate(exprScope(ex, r)) !== true) return;
+    hit = ex.n;
+    return true;
+  });
+  return hit;
+}
+
+test('run --break stops at the first event where the expression holds and prints the stop report; exit 0', async () => {
+  const expr = 'rank("i_120") <= 20 && user.segment == "new"';
+  const n = await firstHit(expr);
+  assert.ok(n !== undefined && n > 1);
+  const r = cli('run', SLICE, '--ranker', RANKER, '--break', expr);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`^hit: ${expr.replace(/[()"]/g, '\\$&')}$`, 'm'));
+  assert.match(r.out, new RegExp(`at event ${n} \\(e${String(n).padStart(5, '0')}\\), line ${n} of .*events\\.jsonl`));
+  assert.match(r.out, /rank\("i_120"\)\s+=\s+\d+/, 'the values the expression used');
+  assert.match(r.out, /user\.segment\s+=\s+"new"/);
+  assert.match(r.out, /rank\s+item\s+score\s+recorded\s+delta\s+served\s+clicked/, 'the ranking table has recorded ranks and deltas');
+  assert.match(r.out, /#1\s+i_\d+\s+[\d.]+\s+#\d+\s+(=|[+-]\d+)\s+yes/);
+  assert.match(r.out, /i_120/);
+});
+
+test('run --break --json prints one object with the event, the values and the ranking', async () => {
+  const expr = 'score("i_119") > 0.6';
+  const n = await firstHit(expr);
+  const r = cli('run', SLICE, '--ranker', RANKER, '--break', expr, '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.hit, true);
+  assert.equal(j.event, n);
+  assert.equal(j.line, n);
+  assert.ok(j.values['score("i_119")'] > 0.6);
+  assert.equal(j.ranking[0].rank, 1);
+  assert.equal(typeof j.ranking[0].recordedRank, 'number');
+  assert.equal(j.ranking[0].delta, j.ranking[0].recordedRank - 1);
+});
+
+test('run --break that never holds exits 1 and says so', () => {
+  const r = cli('run', SLICE, '--ranker', RANKER, '--break', 'rank("i_120") < 0');
+  assert.equal(r.code, 1);
+  assert.match(r.out, /not hit: rank\("i_120"\) < 0 never held in 650 events/);
+});
+
+test('run --break with a bad expression exits 3 naming the column, before or after the slice opens', () => {
+  const syntax = cli('run', SLICE, '--break', 'rank("i_120" < 0');
+  assert.equal(syntax.code, 3);
+  assert.match(syntax.err, /--break: column \d+: expected '\)' to close the call opened at column 5/);
+  assert.match(syntax.err, /\n {2}rank\("i_120" < 0\n\s+\^/, 'the expression with a caret under the column');
+  const unknown = cli('run', SLICE, '--break', 'candidates.exists(c, c.features.ctr_7 > 0.1)');
+  assert.equal(unknown.code, 3);
+  assert.match(unknown.err, /column 33: unknown feature 'ctr_7'; did you mean 'ctr_7d'\?/);
+  const runtime = cli('run', SLICE, '--break', '1 / (event.index - 5) > 10');
+  assert.equal(runtime.code, 3);
+  assert.match(runtime.err, /--break failed at event 5 \(e00005, line 5 of .*events\.jsonl\): column \d+: division by zero/);
+  assert.doesNotMatch(runtime.err, /at .*\.js:\d+/, 'no stack trace');
+});

@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { client, COLD, evalAt, launch, moveAndStop, scopeVars, where } from './helpers';
+import { replayEach } from './slices';
+
+const BASELINE = 2;
+const CANDIDATE = 3;
+
+/** The replayed orders of events 1..n under a ranker (index 0 = event 1), from a straight in-process replay. */
+async function ordersTo(n: number, ranker: string): Promise<string[][]> {
+  const out: string[][] = [];
+  await replayEach(COLD.slice, ranker, (ex) => {
+    out.push(ex.ranked.slice());
+    return ex.n >= n;
+  });
+  return out;
+}
+
+async function orderAt(n: number, ranker: string): Promise<string[]> {
+  return (await ordersTo(n, ranker))[n - 1] as string[];
+}
+
+test('compare mode: threads baseline and candidate step in lockstep, each with its own ranker', async () => {
+  const dc = await client();
+  try {
+    const stop = await launch(dc, { slice: COLD.slice, ranker: COLD.ranker, baseline: 'recorded', stopOnEntry: true });
+    assert.equal(stop.body.threadId, CANDIDATE);
+    assert.equal(stop.body.allThreadsStopped, true);
+    assert.deepEqual((await dc.threadsRequest()).body.threads, [{ id: BASELINE, name: 'baseline' }, { id: CANDIDATE, name: 'candidate' }]);
+    await moveAndStop(dc, () => dc.gotoRequest({ threadId: CANDIDATE, targetId: 40 }));
+    await moveAndStop(dc, () => dc.stepInRequest({ threadId: BASELINE }));
+    await moveAndStop(dc, () => dc.stepInRequest({ threadId: CANDIDATE }));
+    const [b, c] = [await where(dc, BASELINE), await where(dc, CANDIDATE)];
+    assert.deepEqual([b.line, b.stage], [41, 'features']);
+    assert.deepEqual([c.line, c.stage], [41, 'features'], 'a step on either thread moves both');
+    assert.match(b.frames[2]?.name ?? '', /· recorded · seed 42$/);
+    assert.match(c.frames[2]?.name ?? '', /· linear:.*cold-start-linear\.json · seed 42$/);
+    await moveAndStop(dc, () => dc.stepBackRequest({ threadId: CANDIDATE }));
+    assert.equal((await where(dc, BASELINE)).stage, 'retrieve', 'step back is lockstep too');
+    await moveAndStop(dc, () => dc.nextRequest({ threadId: CANDIDATE }));
+    const [top3b, top3c] = [(await evalAt(dc, 'topk(3)', BASELINE, 'clipboard')).body.result, (await evalAt(dc, 'topk(3)', CANDIDATE, 'clipboard')).body.result];
+    assert.equal(top3b, JSON.stringify((await orderAt(41, 'recorded')).slice(0, 3)).replace(/,/g, ', '));
+    assert.equal(top3c, JSON.stringify((await orderAt(41, COLD.ranker)).slice(0, 3)).replace(/,/g, ', '));
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('compare mode: Diff vs baseline shows where the two rankings part', async () => {
+  let n = 0;
+  let first = 0;
+  let cand: string[] = [];
+  let base: string[] = [];
+  // Find an event where the rankers disagree inside the top 10.
+  const [cands, bases] = [await ordersTo(60, COLD.ranker), await ordersTo(60, 'recorded')];
+  for (let e = 1; e <= 60 && first === 0; e++) {
+    cand = cands[e - 1] as string[];
+    base = bases[e - 1] as string[];
+    const i = cand.slice(0, 10).findIndex((x, j) => x !== base[j]);
+    if (i >= 0) {
+      n = e;
+      first = i + 1;
+    }
+  }
+  assert.ok(n > 0, 'the two rankers disagree somewhere early');
+  const dc = await client();
+  try {
+    await launch(dc, { slice: COLD.slice, ranker: COLD.ranker, baseline: 'recorded', stopOnEntry: true });
+    await moveAndStop(dc, () => dc.gotoRequest({ threadId: CANDIDATE, targetId: n }));
+    const diff = await scopeVars(dc, 'Diff vs baseline', CANDIDATE);
+    const firstDiff = diff.find((v) => v.name === 'first difference') as DebugProtocol.Variable;
+    assert.equal(firstDiff.value, `#${first}: candidate ${cand[first - 1]}, baseline ${base[first - 1]}`);
+    const fromBaseline = await scopeVars(dc, 'Diff vs candidate', BASELINE);
+    assert.equal(fromBaseline.find((v) => v.name === 'first difference')?.value, firstDiff.value, 'the same diff from either thread');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('compare mode: breakpoint conditions read the candidate; data breakpoints can watch the baseline lane', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { slice: COLD.slice, ranker: COLD.ranker, baseline: 'recorded', stopOnEntry: true });
+    await moveAndStop(dc, () => dc.nextRequest({ threadId: CANDIDATE }));
+    const st = await dc.stackTraceRequest({ threadId: BASELINE });
+    const scopes = await dc.scopesRequest({ frameId: st.body.stackFrames[0]?.id as number });
+    const ranking = scopes.body.scopes.find((s) => s.name === 'Ranking') as DebugProtocol.Scope;
+    const row = (await dc.variablesRequest({ variablesReference: ranking.variablesReference })).body.variables[0] as DebugProtocol.Variable;
+    const info = await dc.dataBreakpointInfoRequest({ variablesReference: ranking.variablesReference, name: row.name });
+    assert.match(info.body.dataId ?? '', /^rank:i_\d+@baseline$/);
+    assert.match(info.body.description, /\(baseline\)$/);
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'outcome', condition: 'score("i_119") > 0.6' }] });
+    const stop = await moveAndStop(dc, () => dc.continueRequest({ threadId: CANDIDATE }));
+    assert.equal(stop.body.threadId, CANDIDATE);
+    assert.equal((await where(dc, CANDIDATE)).line, 97, 'the linear ranker (candidate) first scores i_119 over 0.6 at event 97');
+  } finally {
+    await dc.stop();
+  }
+});

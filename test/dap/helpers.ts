@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import '../helpers';
+
+export const ROOT = resolve(__dirname, '../..');
+export const ADAPTER = join(ROOT, 'dist/debugAdapter.js');
+export const EX = join(ROOT, 'examples');
+export const COLD = {
+  slice: join(EX, 'slices/cold-start.slice'),
+  ranker: `linear:${join(EX, 'rankers/cold-start-linear.json')}`,
+};
+export const LATENCY = {
+  slice: join(EX, 'slices/latency-cascade.slice'),
+  ranker: `linear:${join(EX, 'rankers/search-linear.json')}`,
+};
+
+/** A DebugClient talking to the built adapter as a separate process. */
+export async function client(): Promise<DebugClient> {
+  assert.ok(existsSync(ADAPTER), 'run `npm run build` first (npm test does)');
+  const dc = new DebugClient(process.execPath, ADAPTER, 'recreplay', { env: { ...process.env } });
+  dc.defaultTimeout = 15_000;
+  await dc.start();
+  return dc;
+}
+
+/**
+ * initialize → launch → (setup: breakpoints) → configurationDone, resolving to the first stop.
+ * Waiters are registered before the request that causes the event.
+ */
+export async function launch(dc: DebugClient, args: Record<string, unknown>, setup: () => Promise<unknown> = async () => {}, init: Partial<DebugProtocol.InitializeRequestArguments> = {}): Promise<DebugProtocol.StoppedEvent> {
+  await dc.initializeRequest({ adapterID: 'recreplay', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', ...init });
+  const initialized = dc.waitForEvent('initialized');
+  await dc.launchRequest(args as DebugProtocol.LaunchRequestArguments);
+  await initialized;
+  await setup();
+  const stopped = dc.waitForEvent('stopped');
+  await dc.configurationDoneRequest();
+  return (await stopped) as DebugProtocol.StoppedEvent;
+}
+
+/** Sends a movement request and waits for the stop it causes. */
+export async function moveAndStop(dc: DebugClient, send: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+  const stopped = dc.waitForEvent('stopped');
+  await send();
+  return (await stopped) as DebugProtocol.StoppedEvent;
+}
+
+/** Where the replay stands: the top frame's name and the line (= event) of the given thread. */
+export async function where(dc: DebugClient, threadId = 1): Promise<{ stage: string; line: number; frames: DebugProtocol.StackFrame[] }> {
+  const st = await dc.stackTraceRequest({ threadId });
+  const top = st.body.stackFrames[0] as DebugProtocol.StackFrame;
+  return { stage: top.name, line: top.line, frames: st.body.stackFrames };
+}
+
+/** The variables of a named scope of the top frame of a thread. */
+export async function scopeVars(dc: DebugClient, scope: string, threadId = 1, frameIndex = 0): Promise<DebugProtocol.Variable[]> {
+  const st = await dc.stackTraceRequest({ threadId });
+  const frameId = (st.body.stackFrames[frameIndex] as DebugProtocol.StackFrame).id;
+  const scopes = await dc.scopesRequest({ frameId });
+  const s = scopes.body.scopes.find((x) => x.name === scope);
+  assert.ok(s, `scope ${scope} in ${scopes.body.scopes.map((x) => x.name).join(', ')}`);
+  return (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
+}
+
+/** Evaluates at the top frame of a thread. */
+export async function evalAt(dc: DebugClient, expression: string, threadId = 1, context: DebugProtocol.EvaluateArguments['context'] = 'watch'): Promise<DebugProtocol.EvaluateResponse> {
+  const st = await dc.stackTraceRequest({ threadId });
+  return dc.evaluateRequest({ expression, frameId: (st.body.stackFrames[0] as DebugProtocol.StackFrame).id, context });
+}
+
+/** The error message of a request that must fail. */
+export async function failure(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  assert.fail('the request should have failed');
+}
+
+/** The next event of a type that satisfies `pred` (events that do not are skipped). */
+export function waitFor(dc: DebugClient, type: string, pred: (e: DebugProtocol.Event) => boolean, timeoutMs = 15_000): Promise<DebugProtocol.Event> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      dc.removeListener(type, on);
+      reject(new Error(`no ${type} event matching within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const on = (e: DebugProtocol.Event) => {
+      if (!pred(e)) return;
+      clearTimeout(timer);
+      dc.removeListener(type, on);
+      resolve(e);
+    };
+    dc.on(type, on);
+  });
+}

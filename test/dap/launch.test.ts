@@ -1,0 +1,190 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { FAULT_KINDS } from '../../src/core/engine/faults';
+import { makeSlice, tmp } from '../helpers';
+import { client, COLD, failure, launch, LATENCY, waitFor, where } from './helpers';
+
+test('initialize announces every capability the adapter implements, with one exception filter per fault detector', async () => {
+  const dc = await client();
+  try {
+    const caps = (await dc.initializeRequest({ adapterID: 'recreplay', pathFormat: 'path' })).body as DebugProtocol.Capabilities;
+    for (const flag of ['supportsConfigurationDoneRequest', 'supportsStepBack', 'supportsConditionalBreakpoints', 'supportsHitConditionalBreakpoints', 'supportsLogPoints', 'supportsFunctionBreakpoints', 'supportsDataBreakpoints', 'supportsExceptionInfoRequest', 'supportsExceptionFilterOptions', 'supportsGotoTargetsRequest', 'supportsRestartFrame', 'supportsEvaluateForHovers', 'supportsCompletionsRequest', 'supportsBreakpointLocationsRequest', 'supportsSteppingGranularity', 'supportsTerminateRequest', 'supportsCancelRequest'] as const) {
+      assert.equal(caps[flag], true, flag);
+    }
+    assert.deepEqual(caps.exceptionBreakpointFilters?.map((f) => f.filter), [...FAULT_KINDS]);
+    const withCondition = caps.exceptionBreakpointFilters?.filter((f) => f.supportsCondition).map((f) => f.filter);
+    assert.deepEqual(withCondition, ['empty_slate', 'over_budget', 'stage_over_budget', 'stale_feature', 'divergence', 'metric_drop']);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('launch with stopOnEntry stops at event 1 before any stage, on thread "replay", framed on line 1 of events.jsonl', async () => {
+  const dc = await client();
+  try {
+    const stop = await launch(dc, { ...COLD, stopOnEntry: true });
+    assert.equal(stop.body.reason, 'entry');
+    assert.equal(stop.body.threadId, 1);
+    const threads = await dc.threadsRequest();
+    assert.deepEqual(threads.body.threads, [{ id: 1, name: 'replay' }]);
+    const w = await where(dc);
+    assert.equal(w.line, 1);
+    assert.equal(w.stage, 'before retrieve');
+    assert.equal(w.frames.length, 3);
+    for (const f of w.frames) {
+      assert.equal(f.source?.path, join(COLD.slice, 'events.jsonl'));
+      assert.equal(f.line, 1);
+    }
+    assert.match(w.frames[1]?.name ?? '', /^event 1 · e00001/);
+    assert.match(w.frames[2]?.name ?? '', /^cold-start · linear:.*cold-start-linear\.json · seed 42$/);
+    const page = await dc.stackTraceRequest({ threadId: 1, startFrame: 1, levels: 1 });
+    assert.deepEqual([page.body.stackFrames.map((f) => f.id), page.body.totalFrames], [[w.frames[1]?.id], 3], 'frames load in pages');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('without stopOnEntry and without breakpoints the replay runs to the end of the slice and stays there', async () => {
+  const dc = await client();
+  try {
+    const stop = await launch(dc, { ...LATENCY });
+    assert.equal(stop.body.reason, 'end');
+    assert.equal((await where(dc)).line, 900);
+  } finally {
+    await dc.stop();
+  }
+});
+
+async function launchError(args: unknown): Promise<DebugProtocol.Response> {
+  const dc = await client();
+  try {
+    await dc.initializeRequest({ adapterID: 'recreplay', pathFormat: 'path' });
+    const res = await dc.send('launch', args).then(
+      (r) => r,
+      (e: Error) => ({ success: false, message: e.message }) as DebugProtocol.Response,
+    );
+    // The adapter must still answer after refusing the launch.
+    const threads = await dc.threadsRequest().then(
+      () => 'ok',
+      (e: Error) => e.message,
+    );
+    assert.match(threads, /no slice is being debugged yet|ok/);
+    return res;
+  } finally {
+    await dc.stop();
+  }
+}
+
+test('malformed launch arguments come back as error messages a user can act on, not a dead adapter', async () => {
+  const cases: [unknown, RegExp][] = [
+    [{}, /"slice" is missing: set it to the NAME\.slice folder/],
+    [{ slice: 42 }, /"slice" must be the path of a NAME\.slice folder, but it is 42/],
+    [{ slice: COLD.slice, seed: -1 }, /"seed" must be a whole number >= 0/],
+    [{ slice: COLD.slice, seed: 'x' }, /"seed" must be a whole number, but it is "x"/],
+    [{ slice: COLD.slice, checkpointEvery: 0 }, /"checkpointEvery" must be a whole number >= 1/],
+    [{ slice: COLD.slice, stopOnEntry: 'yes' }, /"stopOnEntry" must be true or false/],
+    [{ slice: '/nowhere/x.slice' }, /no slice\.json in \/nowhere\/x\.slice/],
+    [{ slice: COLD.slice, ranker: 'xgboost' }, /unknown ranker "xgboost"/],
+    [{ slice: COLD.slice, ranker: 'linear:missing.json' }, /linear artifact not found/],
+    [{ slice: COLD.slice, baseline: 'nope' }, /unknown ranker "nope"/],
+    [{ slice: COLD.slice, scenario: 'a.replay' }, /"scenario" is not supported/],
+  ];
+  for (const [args, re] of cases) {
+    const res = await launchError(args);
+    assert.equal(res.success, false, JSON.stringify(args));
+    assert.match(res.message ?? '', re, JSON.stringify(args));
+    assert.doesNotMatch(res.message ?? '', /at .*\.js:\d+/, 'no stack trace in a user-facing message');
+  }
+});
+
+test('a modified slice is refused with the file named, and replayed with force: true', async () => {
+  const dir = makeSlice(10);
+  const p = join(dir, 'users.jsonl');
+  writeFileSync(p, readFileSync(p, 'utf8').replace('"u1"', '"u9"'));
+  const res = await launchError({ slice: dir });
+  assert.match(res.message ?? '', /users\.jsonl/);
+  assert.match(res.message ?? '', /force/);
+  const dc = await client();
+  try {
+    const stop = await launch(dc, { slice: dir, force: true, stopOnEntry: true });
+    assert.equal(stop.body.reason, 'entry');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('requests before launch get a clear error, unknown requests are refused, and the session still launches', async () => {
+  const dc = await client();
+  try {
+    assert.match(await failure(dc.stackTraceRequest({ threadId: 1 })), /no slice is being debugged yet: launch a recreplay configuration first/);
+    assert.match(await failure(dc.send('readMemory', { memoryReference: '0', count: 1 })), /does not support the 'readMemory' request/);
+    assert.match(await failure(dc.attachRequest({} as DebugProtocol.AttachRequestArguments)), /cannot attach/);
+    const stop = await launch(dc, { ...COLD, stopOnEntry: true });
+    assert.equal(stop.body.reason, 'entry');
+    assert.match(await failure(dc.launchRequest({ ...COLD } as DebugProtocol.LaunchRequestArguments)), /already debugs a slice/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('disconnect in the middle of a long continue ends the run and the adapter process', async () => {
+  const dir = makeSlice(30_000);
+  const dc = await client();
+  try {
+    await launch(dc, { slice: dir, stopOnEntry: true });
+    const running = waitFor(dc, 'recreplay/position', (e) => e.body.state === 'running');
+    await dc.continueRequest({ threadId: 1 });
+    const pos = await running;
+    assert.ok(pos.body.event > 1 && pos.body.event < 30_000, 'the run reports progress while it goes');
+    // DebugClient keeps its child private; the test needs it to see the process end.
+    const proc = (dc as unknown as { _adapterProcess: ChildProcess })._adapterProcess;
+    // The timeout also keeps the test's event loop alive while the child winds down.
+    const exited = new Promise<number | null | 'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), 3000);
+      proc.once('exit', (code) => (clearTimeout(timer), resolve(code)));
+    });
+    const t0 = Date.now();
+    await dc.disconnectRequest({});
+    assert.ok(Date.now() - t0 < 2000, 'disconnect is answered promptly');
+    assert.equal(await exited, 0, 'the standalone adapter exits cleanly after the disconnect');
+  } catch (e) {
+    await dc.stop();
+    throw e;
+  }
+});
+
+test('trace: the events replayed in the session are written as trace.jsonl and run.json when it ends', async () => {
+  const out = join(tmp(), 'trace');
+  const dir = join(tmp(), 'copy.slice');
+  cpSync(COLD.slice, dir, { recursive: true });
+  const dc = await client();
+  try {
+    await launch(dc, { slice: dir, ranker: COLD.ranker, trace: out });
+  } catch (e) {
+    await dc.stop();
+    throw e;
+  }
+  // After this disconnect the adapter exits: a second one (dc.stop) would wait for an answer forever.
+  await dc.disconnectRequest({});
+  assert.ok(existsSync(join(out, 'trace.jsonl')));
+  const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  assert.equal(run.events, 650);
+  assert.equal(readFileSync(join(out, 'trace.jsonl'), 'utf8').trim().split('\n').length, 651, 'header + one line per event');
+});
+
+test('terminate ends the replay with a terminated event; later requests say the session has ended', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    const terminated = dc.waitForEvent('terminated');
+    await dc.terminateRequest({});
+    await terminated;
+    assert.match(await failure(dc.stackTraceRequest({ threadId: 1 })), /the debug session has ended/);
+  } finally {
+    await dc.stop();
+  }
+});

@@ -1,0 +1,79 @@
+// The expression scope the debugger and `run --break` evaluate against, built from engine stops.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkEnvFor, currentStage, exprScope, exprTerms } from '../../src/core/engine/exprScope';
+import { Replayer, type EventExec } from '../../src/core/engine/replay';
+import { compileExpr } from '../../src/core/expr';
+import { loadRanker } from '../../src/core/rankers';
+import { Slice } from '../../src/core/slice/reader';
+import { COLD } from './helpers';
+
+function replayer(): Replayer {
+  const slice = Slice.open(COLD.slice);
+  return new Replayer(slice, { ranker: loadRanker(COLD.ranker, { slice }) });
+}
+
+test('bindings follow the stages: unscored candidates before retrieve, nothing served before serve, replayed clicks after outcome', async () => {
+  const r = replayer();
+  try {
+    r.advance();
+    const ex = r.current as EventExec;
+    const before = exprScope(ex, r);
+    assert.equal(before.stage, 'retrieve');
+    assert.equal(before.candidates.length, ex.event.candidates.length);
+    assert.ok(before.candidates.every((c) => Number.isNaN(c.score) && c.rank === 0 && c.recordedRank > 0));
+    assert.deepEqual(before.served, []);
+    for (let s = 1; s <= 4; s++) r.step();
+    const ranked = exprScope(ex, r);
+    assert.equal(ranked.stage, 'rerank');
+    assert.deepEqual(ranked.candidates.map((c) => c.rank).sort((a, b) => a - b), ex.rows.map((_, i) => i + 1));
+    assert.deepEqual(ranked.served, []);
+    assert.deepEqual(ranked.outcome['clicks'], []);
+    r.step();
+    r.step();
+    const done = exprScope(ex, r);
+    assert.equal(done.stage, 'outcome');
+    assert.deepEqual(done.served, ex.served);
+    assert.deepEqual(done.outcome['clicks'], ex.clicks);
+    assert.deepEqual(done.outcome['recordedClicks'], ex.event.outcome?.clicks ?? []);
+    assert.equal((done.system['latencyMs'] as Record<string, number>)['score'], ex.latencyMs.score);
+    assert.equal(done.event['index'], 1);
+    assert.equal(done.event['line'], 1);
+    assert.equal(done.event['id'], 'e00001');
+  } finally {
+    r.dispose();
+  }
+});
+
+test('candidates join candidate and catalogue features (the candidate wins), metrics are live, helpers agree with rows', async () => {
+  const r = replayer();
+  try {
+    r.advance();
+    await r.finishEvent();
+    const ex = r.current as EventExec;
+    const s = exprScope(ex, r);
+    const row = ex.rankedRows[0];
+    assert.ok(row?.itemRec?.features);
+    const c = s.candidates.find((x) => x.item === row.item);
+    assert.equal(c?.features['age_days'], row.itemRec.features['age_days'], 'catalogue feature');
+    assert.equal(c?.features['ctr_7d'], row.rec.features?.['ctr_7d'], 'candidate feature');
+    assert.equal(c?.meta['category'], row.itemRec.category);
+    const env = checkEnvFor(r);
+    assert.equal(compileExpr(`rank("${row.item}") == 1 && score("${row.item}") == candidates.filter(x, x.rank == 1)[0].score`, env).evaluate(s), true);
+    assert.equal(s.metrics['events'], 1);
+    await r.seek(5, 6);
+    assert.equal(exprScope(r.current as EventExec, r).metrics['events'], 5, 'the metrics view reads the accumulator the replayer has now');
+    assert.equal(typeof s.featureAge('ctr_7d'), 'number');
+    assert.equal(s.featureAge('no_such_feature'), null);
+  } finally {
+    r.dispose();
+  }
+});
+
+test('currentStage and exprTerms', () => {
+  assert.deepEqual([0, 1, 3, 6].map(currentStage), ['retrieve', 'retrieve', 'score', 'outcome']);
+  assert.deepEqual(exprTerms('rank("i_42") <= 3 && user.segment == "new"'), ['rank("i_42")', 'user.segment']);
+  assert.deepEqual(exprTerms('candidates.exists(c, c.score > 0.9) || size(served) > 2'), ['candidates.exists(c, c.score > 0.9)', 'size(served)']);
+  assert.deepEqual(exprTerms('metrics["hit_rate@10"] < 0.2 ? stage == "serve" : 1 + 2 > 3'), ['metrics["hit_rate@10"]', 'stage']);
+  assert.deepEqual(exprTerms('size([1, 2]) > 1'), [], 'constant parts read nothing at the stop');
+});

@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import { makeSlice } from '../helpers';
+import { client, COLD, evalAt, failure, launch, moveAndStop, where } from './helpers';
+import { replayEach } from './slices';
+
+const T = { threadId: 1 };
+const EVENTS = join(COLD.slice, 'events.jsonl');
+
+async function at(dc: DebugClient): Promise<string> {
+  const w = await where(dc);
+  return `${w.line}:${w.stage}`;
+}
+
+async function step(dc: DebugClient, send: () => Promise<unknown>): Promise<{ reason: string; at: string }> {
+  const stop = await moveAndStop(dc, send);
+  return { reason: stop.body.reason, at: await at(dc) };
+}
+
+test('next finishes the event (or the next one), stepIn runs one stage, stepOut finishes the event', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    assert.equal(await at(dc), '1:before retrieve');
+    assert.deepEqual(await step(dc, () => dc.nextRequest(T)), { reason: 'step', at: '1:outcome' });
+    assert.deepEqual(await step(dc, () => dc.nextRequest(T)), { reason: 'step', at: '2:outcome' });
+    assert.deepEqual(await step(dc, () => dc.stepInRequest(T)), { reason: 'step', at: '3:retrieve' }, 'from a completed event into the next one');
+    assert.deepEqual(await step(dc, () => dc.stepInRequest(T)), { reason: 'step', at: '3:features' });
+    assert.deepEqual(await step(dc, () => dc.nextRequest({ ...T, granularity: 'instruction' })), { reason: 'step', at: '3:score' }, 'instruction granularity is one stage');
+    assert.deepEqual(await step(dc, () => dc.nextRequest(T)), { reason: 'step', at: '3:outcome' }, 'next mid-event finishes it');
+    assert.deepEqual(await step(dc, () => dc.stepInRequest(T)), { reason: 'step', at: '4:retrieve' });
+    assert.deepEqual(await step(dc, () => dc.stepOutRequest(T)), { reason: 'step', at: '4:outcome' });
+    assert.deepEqual(await step(dc, () => dc.stepOutRequest(T)), { reason: 'step', at: '5:outcome' }, 'stepOut of a completed event finishes the next');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('stepBack: previous stage when mid-event, previous completed event otherwise; instruction granularity always one stage', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true, checkpointEvery: 7 });
+    const first = await step(dc, () => dc.stepBackRequest(T));
+    assert.equal(first.at, '1:before retrieve', 'nothing before the first event');
+    for (let i = 0; i < 20; i++) await moveAndStop(dc, () => dc.nextRequest(T));
+    assert.equal(await at(dc), '20:outcome');
+    assert.deepEqual(await step(dc, () => dc.stepBackRequest(T)), { reason: 'step', at: '19:outcome' });
+    assert.deepEqual(await step(dc, () => dc.stepBackRequest({ ...T, granularity: 'instruction' })), { reason: 'step', at: '19:serve' });
+    assert.deepEqual(await step(dc, () => dc.stepBackRequest(T)), { reason: 'step', at: '19:rerank' });
+    assert.deepEqual(await step(dc, () => dc.stepBackRequest(T)), { reason: 'step', at: '19:score' });
+    assert.deepEqual(await step(dc, () => dc.stepBackRequest(T)), { reason: 'step', at: '19:features' });
+    assert.deepEqual(await step(dc, () => dc.stepBackRequest(T)), { reason: 'step', at: '19:retrieve' });
+    assert.deepEqual(await step(dc, () => dc.stepBackRequest(T)), { reason: 'step', at: '19:before retrieve' });
+    assert.deepEqual(await step(dc, () => dc.stepBackRequest(T)), { reason: 'step', at: '18:outcome' });
+    // Forward again from a restored checkpoint gives the same replay as the first time.
+    assert.deepEqual(await step(dc, () => dc.nextRequest(T)), { reason: 'step', at: '19:outcome' });
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('goto lands on the end of any event line, forward and back, with exactly the state of a straight replay', async () => {
+  const reference = new Map<number, { ctr: number; ranked: string }>();
+  await replayEach(COLD.slice, COLD.ranker, (ex, r) => {
+    if (ex.n === 300 || ex.n === 20 || ex.n === 600) reference.set(ex.n, { ctr: r.metrics.value('ctr') as number, ranked: ex.ranked.slice(0, 5).join(',') });
+  });
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true, checkpointEvery: 50 });
+    const targets = await dc.gotoTargetsRequest({ source: { path: EVENTS }, line: 300 });
+    assert.deepEqual(targets.body.targets, [{ id: 300, label: 'event 300 (e00300)', line: 300 }]);
+    assert.deepEqual((await dc.gotoTargetsRequest({ source: { path: '/elsewhere/x.ts' }, line: 3 })).body.targets, []);
+    for (const n of [300, 600, 20, 300]) {
+      const stop = await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: n }));
+      assert.equal(stop.body.reason, 'goto');
+      assert.equal(await at(dc), `${n}:outcome`);
+      const ref = reference.get(n);
+      assert.equal((await evalAt(dc, 'metrics.ctr')).body.result, String(Number((ref?.ctr as number).toFixed(4))), `ctr at ${n}`);
+      assert.equal((await evalAt(dc, 'topk(5)', 1, 'clipboard')).body.result, JSON.stringify(ref?.ranked.split(',')).replace(/,/g, ', '), `top 5 at ${n}`);
+    }
+    assert.match(await failure(dc.gotoRequest({ ...T, targetId: 651 })), /line 651 is not an event: events.jsonl has events on lines 1 to 650/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('restartFrame re-runs the current event from its start (event frame) or the session from event 1 (session frame)', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: 40 }));
+    const frames = (await where(dc)).frames;
+    const r1 = await moveAndStop(dc, () => dc.restartFrameRequest({ frameId: frames[1]?.id as number }));
+    assert.equal(r1.body.reason, 'restart');
+    assert.equal(await at(dc), '40:before retrieve');
+    assert.deepEqual(await step(dc, () => dc.nextRequest(T)), { reason: 'step', at: '40:outcome' });
+    const r2 = await moveAndStop(dc, () => dc.restartFrameRequest({ frameId: frames[2]?.id as number }));
+    assert.equal(r2.body.reason, 'restart');
+    assert.equal(await at(dc), '1:before retrieve');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('at the end of the slice continue and next stop again with reason "end" and the session stays usable', async () => {
+  const dc = await client();
+  try {
+    const stop = await launch(dc, { ...COLD });
+    assert.equal(stop.body.reason, 'end');
+    assert.match(stop.body.text ?? '', /all 650 events replayed/);
+    assert.deepEqual(await step(dc, () => dc.nextRequest(T)), { reason: 'end', at: '650:outcome' });
+    assert.deepEqual(await step(dc, () => dc.continueRequest(T)), { reason: 'end', at: '650:outcome' });
+    assert.deepEqual(await step(dc, () => dc.stepBackRequest(T)), { reason: 'step', at: '649:outcome' });
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('pause stops a long continue where it is, and inspection is refused while the replay runs', async () => {
+  const dir = makeSlice(30_000);
+  const dc = await client();
+  try {
+    await launch(dc, { slice: dir, stopOnEntry: true });
+    await dc.continueRequest(T);
+    assert.match(await failure(dc.stackTraceRequest(T)), /the replay is running: pause it first/);
+    const stop = await moveAndStop(dc, () => dc.pauseRequest(T));
+    assert.equal(stop.body.reason, 'pause');
+    const w = await where(dc);
+    assert.ok(w.line > 1 && w.line < 30_000, `paused mid-way, at ${w.line}`);
+  } finally {
+    await dc.stop();
+  }
+});

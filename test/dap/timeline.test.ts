@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { MAX_PUSHED_POINTS, METRIC_SERIES_REQUEST, METRICS_EVENT, POSITION_EVENT, type MetricSeriesResponseBody, type MetricsEventBody, type PositionEventBody } from '../../src/shared/dap';
+import { makeSlice } from '../helpers';
+import { client, COLD, failure, launch, moveAndStop, waitFor } from './helpers';
+import { replayEach } from './slices';
+
+test('recreplay/position reports every stop (with breakpoint ids) and recreplay/metrics the new per-event points', async () => {
+  const dc = await client();
+  try {
+    const entryPos = waitFor(dc, POSITION_EVENT, () => true);
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    const p0 = (await entryPos).body as PositionEventBody;
+    assert.deepEqual({ ...p0, eventsPath: basename(dirname(p0.eventsPath)) + '/' + basename(p0.eventsPath) }, { state: 'stopped', event: 1, eventId: 'e00001', t: '2025-07-21T08:00:31.922Z', stagesDone: 0, stage: 'retrieve', eventCount: 650, eventsPath: 'cold-start.slice/events.jsonl', highWater: 0, reason: 'entry' });
+    assert.ok(isAbsolute(p0.eventsPath), 'the adapter reports the absolute events path it opened');
+
+    const metrics1 = waitFor(dc, METRICS_EVENT, (e) => e.body.through === 1);
+    await moveAndStop(dc, () => dc.nextRequest({ threadId: 1 }));
+    const m1 = (await metrics1).body as MetricsEventBody;
+    assert.equal(m1.lane, 'replay');
+    assert.deepEqual(m1.points.map((p) => p.event), [1]);
+    assert.equal(m1.cumulative['events'], 1);
+    assert.equal(typeof m1.points[0]?.values.overlap, 'number');
+
+    const bp = await dc.setBreakpointsRequest({ source: { path: join(COLD.slice, 'events.jsonl') }, breakpoints: [{ line: 500 }] });
+    const atBp = waitFor(dc, POSITION_EVENT, (e) => e.body.state === 'stopped');
+    const seen: MetricsEventBody[] = [];
+    const collect = (e: DebugProtocol.Event) => seen.push(e.body as MetricsEventBody);
+    dc.on(METRICS_EVENT, collect);
+    const bigBatch = waitFor(dc, METRICS_EVENT, (e) => e.body.through === 500);
+    await moveAndStop(dc, () => dc.continueRequest({ threadId: 1 }));
+    const p1 = (await atBp).body as PositionEventBody;
+    assert.deepEqual([p1.event, p1.stagesDone, p1.reason, p1.hitBreakpointIds], [500, 6, 'breakpoint', [bp.body.breakpoints[0]?.id]]);
+    const m2 = (await bigBatch).body as MetricsEventBody;
+    dc.removeListener(METRICS_EVENT, collect);
+    assert.equal(m2.points.at(-1)?.event, 500);
+    let through = m1.through;
+    for (const m of seen) {
+      assert.ok(m.points.length <= MAX_PUSHED_POINTS, 'a long run never floods the client');
+      if (m.points.length === 0) continue;
+      assert.equal((m.points[0]?.event as number) - 1 - m.skipped, through, 'skipped counts the points left out since the previous metrics event');
+      through = m.through;
+    }
+    assert.equal(through, 500);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('recreplay/metricSeries returns stored per-event series, downsampled into buckets, or as running means', async () => {
+  const hits: (number | null)[] = [];
+  let hitRate = 0;
+  await replayEach(COLD.slice, COLD.ranker, (ex, r) => {
+    hits.push(ex.metrics?.hit ?? null);
+    hitRate = r.metrics.value('hit_rate@10') as number;
+  });
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD });
+    const res = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', maxPoints: 10 })).body as MetricSeriesResponseBody;
+    assert.equal(res.bucketSize, 65);
+    assert.equal(res.buckets.length, 10);
+    const first = hits.slice(0, 65).filter((h): h is number => h !== null);
+    assert.ok(Math.abs((res.buckets[0]?.mean as number) - first.reduce((a, b) => a + b, 0) / first.length) < 1e-9);
+    assert.deepEqual([res.buckets[0]?.min, res.buckets[0]?.max], [Math.min(...first), Math.max(...first)]);
+    const run = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', from: 600, to: 650, cumulative: true })).body as MetricSeriesResponseBody;
+    assert.equal(run.bucketSize, 1);
+    assert.ok(Math.abs((run.buckets.at(-1)?.mean as number) - hitRate) < 1e-9, 'the running mean of hit at the last event is hit_rate@10');
+    assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'ndgc' })), /unknown metric series "ndgc": the series are hit, rr, ndcg/);
+    assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', lane: 'baseline' })), /no lane "baseline" in this session/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('long runs report progress the client can cancel, which pauses the run', async () => {
+  const dir = makeSlice(40_000);
+  const dc = await client();
+  try {
+    await launch(dc, { slice: dir, stopOnEntry: true }, undefined, { supportsProgressReporting: true });
+    const started = waitFor(dc, 'progressStart', () => true);
+    await dc.continueRequest({ threadId: 1 });
+    const progress = (await started) as DebugProtocol.ProgressStartEvent;
+    assert.equal(progress.body.cancellable, true);
+    const ended = waitFor(dc, 'progressEnd', (e) => e.body.progressId === progress.body.progressId);
+    const stop = await moveAndStop(dc, () => dc.send('cancel', { progressId: progress.body.progressId }));
+    assert.equal(stop.body.reason, 'pause');
+    await ended;
+  } finally {
+    await dc.stop();
+  }
+});

@@ -1,0 +1,104 @@
+/**
+ * Pure data shaping of the timeline webview (no DOM): aligning lanes and the live tail on one x
+ * axis, and the CSV export. Unit-tested from test/extension.
+ */
+import { SERIES_BY_ID, type LaneData, type SeriesData, type TimelineMode } from '../src/shared/webview';
+
+/** Points pushed while a run goes on, after the lane's last bucket. */
+export interface Tail {
+  x: number[];
+  series: Map<string, (number | null)[]>;
+}
+
+/** Every x of every lane and tail, ascending, without duplicates. */
+export function unionX(lanes: readonly LaneData[], tails: ReadonlyMap<string, Tail>): number[] {
+  // The common case (one lane, or lanes bucketed alike, and no tail) needs no merging: a million
+  // events must not go through a Set and a sort.
+  const first = lanes[0];
+  if (first && [...tails.values()].every((t) => t.x.length === 0) && lanes.every((l) => sameX(l.x, first.x))) return first.x;
+  const set = new Set<number>();
+  for (const l of lanes) for (const x of l.x) set.add(x);
+  for (const t of tails.values()) for (const x of t.x) set.add(x);
+  return [...set].sort((a, b) => a - b);
+}
+
+/** A lane (plus its tail) re-indexed onto `xs`: null where the lane has no bucket at that x. */
+function sameX(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function mergeTail(lane: LaneData | undefined, tail: Tail | undefined, xs: readonly number[], id = lane?.id ?? 'lane'): LaneData {
+  if (lane && (!tail || tail.x.length === 0) && sameX(lane.x, xs)) return lane;
+  const pos = new Map<number, number>();
+  xs.forEach((x, i) => pos.set(x, i));
+  const series: Record<string, SeriesData> = {};
+  const get = (sid: string): SeriesData => (series[sid] ??= { v: new Array(xs.length).fill(null), lo: new Array(xs.length).fill(null), hi: new Array(xs.length).fill(null) });
+  if (lane) {
+    for (const [sid, s] of Object.entries(lane.series)) {
+      const out = get(sid);
+      lane.x.forEach((x, i) => {
+        const j = pos.get(x);
+        if (j === undefined) return;
+        out.v[j] = s.v[i] ?? null;
+        out.lo[j] = s.lo[i] ?? null;
+        out.hi[j] = s.hi[i] ?? null;
+      });
+    }
+  }
+  if (tail) {
+    for (const [sid, vals] of tail.series) {
+      const out = get(sid);
+      tail.x.forEach((x, i) => {
+        const j = pos.get(x);
+        if (j === undefined) return;
+        const v = vals[i] ?? null;
+        out.v[j] = v;
+        out.lo[j] = v;
+        out.hi[j] = v;
+      });
+    }
+  }
+  const faultMask = new Array<number>(xs.length).fill(0);
+  lane?.x.forEach((x, i) => {
+    const j = pos.get(x);
+    if (j !== undefined) faultMask[j] = lane.faultMask[i] ?? 0;
+  });
+  return { id, label: lane?.label ?? id, dashed: lane?.dashed ?? false, x: [...xs], bucketSize: lane?.bucketSize ?? 1, series, faultMask };
+}
+
+function cell(v: number | null | undefined): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '' : String(v);
+}
+
+function quote(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * CSV of the visible series within the zoomed range: one row per bucket (its last event), one
+ * column per lane and series; per-event mode adds each bucket's min and max.
+ */
+export function buildCsv(lanes: readonly LaneData[], xs: readonly number[], visible: readonly string[], zoom: [number, number] | null, mode: TimelineMode): string {
+  const cols: { lane: LaneData; id: string; part: keyof SeriesData }[] = [];
+  for (const lane of lanes) {
+    for (const id of visible) {
+      if (!lane.series[id]) continue;
+      cols.push({ lane, id, part: 'v' });
+      if (mode === 'event') cols.push({ lane, id, part: 'lo' }, { lane, id, part: 'hi' });
+    }
+  }
+  const name = (c: (typeof cols)[number]) => {
+    const label = SERIES_BY_ID.get(c.id)?.label ?? c.id;
+    const suffix = c.part === 'lo' ? ' (min)' : c.part === 'hi' ? ' (max)' : '';
+    return quote(`${lanes.length > 1 ? `${c.lane.label}: ` : ''}${label}${suffix}`);
+  };
+  const rows = [['event', ...cols.map(name)].join(',')];
+  xs.forEach((x, i) => {
+    if (zoom && (x < zoom[0] || x > zoom[1])) return;
+    rows.push([String(x), ...cols.map((c) => cell(c.lane.series[c.id]?.[c.part][i]))].join(','));
+  });
+  return rows.join('\n') + '\n';
+}

@@ -1,0 +1,195 @@
+import * as vscode from 'vscode';
+import { cpSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
+import { registerCommand, type EventTarget } from '../commandIds';
+import { configForSlice } from '../debug/configProvider';
+import { pickRanker } from '../debug/pickers';
+import type { ReplaySessions } from '../debug/sessions';
+import type { DisposableStore } from '../disposables';
+import { runReplayWorker } from '../headless/runner';
+import { errorText } from '../log';
+import { readSettings } from '../settings';
+import { verifyAsync } from '../slices/sliceStore';
+import type { WorkspaceSlices } from '../slices/workspaceSlices';
+import type { TimelineManager } from '../timeline/manager';
+import { trustProblem } from '../trust';
+import type { SlicesTreeProvider } from '../views/slicesTree';
+import { infoMarkdown, runFolderName, runSummary } from './reports';
+import { resolveSlice } from './targets';
+
+export interface CommandContext {
+  extensionUri: vscode.Uri;
+  log: vscode.LogOutputChannel;
+  slices: WorkspaceSlices;
+  tree: SlicesTreeProvider;
+  sessions: ReplaySessions;
+  timelines: TimelineManager;
+}
+
+/** Commands on slices: debug, replay headless, verify, info, reveal and go to an event, examples. */
+export function registerSliceCommands(ctx: CommandContext, scope: DisposableStore): void {
+  const { log, slices, tree } = ctx;
+
+  scope.add(
+    registerCommand('recreplay.debugSlice', async (target) => {
+      const dir = await resolveSlice(target, slices);
+      if (!dir) return;
+      const entry = await slices.get(dir);
+      const uri = vscode.Uri.file(dir);
+      const folder = vscode.workspace.getWorkspaceFolder(uri);
+      const config = configForSlice(dir, entry.name, folder?.uri.fsPath, readSettings(folder).defaultRanker);
+      await vscode.debug.startDebugging(folder, config);
+    }),
+  );
+
+  scope.add(
+    registerCommand('recreplay.replayHeadless', async (target) => {
+      const dir = await resolveSlice(target, slices);
+      if (!dir) return;
+      const entry = await slices.get(dir);
+      const settings = readSettings(vscode.Uri.file(dir));
+      const ranker = await pickRanker(settings.defaultRanker);
+      if (!ranker) return;
+      const problem = trustProblem([ranker], vscode.workspace.isTrusted);
+      if (problem) return void vscode.window.showErrorMessage(problem);
+      const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dir))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+      const base = folder ? join(folder, settings.runsFolder) : join(dir, '..', '.recreplay-runs');
+      const traceDir = join(base, runFolderName(entry.name, ranker, new Date()));
+      log.info(`replaying ${dir} with ${ranker} into ${traceDir}`);
+      const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Replaying ${entry.name} with ${ranker}`, cancellable: true }, (progress, token) => {
+        let last = 0;
+        return runReplayWorker(
+          vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'replayWorker.js').fsPath,
+          { slice: dir, ranker, traceDir, checkpointEvery: settings.checkpointEvery, force: false, cwd: folder ?? dir },
+          {
+            onProgress: (done, total) => {
+              const pct = Math.floor((100 * done) / Math.max(1, total));
+              if (pct > last) progress.report({ increment: pct - last, message: `${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} events` });
+              last = Math.max(last, pct);
+            },
+            onCancel: (cancel) => token.onCancellationRequested(cancel),
+          },
+        );
+      });
+      if (outcome.type === 'cancelled') return void vscode.window.showInformationMessage(`Replay of ${entry.name} cancelled: no trace was written.`);
+      if (outcome.type === 'error') {
+        log.error(`headless replay failed: ${outcome.message}`);
+        return void vscode.window.showErrorMessage(outcome.user ? outcome.message : `The replay failed unexpectedly (details in the RecReplay log): ${outcome.message.split('\n')[0]}`, ...(outcome.user ? [] : ['Show Log'])).then((b) => b && log.show());
+      }
+      log.info(`replay done: ${outcome.events} events, trace ${outcome.trace} (sha256 ${outcome.traceSha256})`);
+      if (outcome.trace) ctx.timelines.showTraces([outcome.trace]);
+      const pick = await vscode.window.showInformationMessage(runSummary(entry.name, outcome), 'Open run.json', 'Open Timeline');
+      if (pick === 'Open run.json' && outcome.runRecord) await vscode.window.showTextDocument(vscode.Uri.file(outcome.runRecord));
+      if (pick === 'Open Timeline' && outcome.trace) ctx.timelines.showTraces([outcome.trace]);
+    }),
+  );
+
+  scope.add(
+    registerCommand('recreplay.verifySlice', async (target) => {
+      const dir = await resolveSlice(target, slices);
+      if (!dir) return;
+      const entry = await slices.get(dir);
+      if (!entry.manifest) return void vscode.window.showErrorMessage(entry.manifestError ?? `${dir}: slice.json cannot be read.`);
+      const manifest = entry.manifest;
+      const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying ${entry.name}`, cancellable: true }, (progress, token) => {
+        let last = 0;
+        return verifyAsync(dir, manifest, token, (f, file) => {
+          const pct = Math.floor(f * 100);
+          if (pct > last) progress.report({ increment: pct - last, message: file });
+          last = Math.max(last, pct);
+        });
+      });
+      if (!report) return;
+      entry.setVerified(report);
+      tree.refreshSlice(dir);
+      log.info(`verify ${dir}: ${JSON.stringify(report)}`);
+      if (report.ok) void vscode.window.showInformationMessage(`${entry.name}: every file matches its sha256 in the manifest.`);
+      else void vscode.window.showWarningMessage(`${entry.name} was modified since it was frozen: ${[...report.modified, ...report.missing.map((m) => `${m} (missing)`)].join(', ')}. Re-freeze it, restore the files, or replay with "force": true.`, { modal: false });
+    }),
+  );
+
+  scope.add(
+    registerCommand('recreplay.sliceInfo', async (target) => {
+      const dir = await resolveSlice(target, slices);
+      if (!dir) return;
+      const entry = await slices.get(dir);
+      try {
+        const slice = await entry.open();
+        tree.refreshSlice(dir);
+        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: infoMarkdown(slice, entry.status) });
+        await vscode.window.showTextDocument(doc, { preview: true });
+      } catch (e) {
+        void vscode.window.showErrorMessage(errorText(e));
+      }
+    }),
+  );
+
+  scope.add(registerCommand('recreplay.revealEvent', (target) => revealEvent(target, slices)));
+
+  scope.add(
+    registerCommand('recreplay.gotoEvent', async (target) => {
+      const rs = (target && ctx.sessions.all().find((s) => s.sliceDir === target.sliceDir)) || ctx.sessions.active;
+      if (!rs) return void vscode.window.showInformationMessage('Go to Event needs a RecReplay debug session: start one with F5 (or Debug Slice).');
+      let event = target?.event;
+      if (event === undefined) {
+        const max = rs.position?.eventCount;
+        const text = await vscode.window.showInputBox({ title: 'Go to event', prompt: `Event number (line of events.jsonl)${max ? `, 1–${max}` : ''}`, validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 && (!max || Number(v) <= max) ? undefined : `Type a whole number${max ? ` from 1 to ${max}` : ''}.`) });
+        if (!text) return;
+        event = Number(text.trim());
+      }
+      try {
+        await rs.goto(event);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Could not go to event ${event}: ${errorText(e)}`);
+      }
+    }),
+  );
+
+  scope.add(
+    registerCommand('recreplay.openExamples', async () => {
+      const src = vscode.Uri.joinPath(ctx.extensionUri, 'examples').fsPath;
+      if (!existsSync(join(src, 'slices'))) return void vscode.window.showErrorMessage('This build of RecReplay ships without the example workspace. Clone the RecReplay repository and open its examples/ folder.');
+      const suggested = join(homedir(), 'recreplay-examples');
+      const choice = await vscode.window.showInformationMessage(`Copy the example workspace (two slices with a reproduced fault each, their rankers) to ${suggested} and open it?`, { modal: true }, 'Copy and Open', 'Choose Folder…');
+      let dest = suggested;
+      if (choice === 'Choose Folder…') {
+        const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Copy the examples here' });
+        if (!picked?.[0]) return;
+        dest = join(picked[0].fsPath, 'recreplay-examples');
+      } else if (choice !== 'Copy and Open') return;
+      try {
+        if (!existsSync(dest)) cpSync(src, dest, { recursive: true, filter: (p) => !basename(p).startsWith('.') && !p.endsWith('generate.ts') });
+        await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(dest), { forceNewWindow: false });
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Could not copy the examples to ${dest}: ${errorText(e)}`);
+      }
+    }),
+  );
+
+  scope.add(registerCommand('recreplay.refreshSlices', () => slices.refresh()));
+  scope.add(
+    registerCommand('recreplay.toggleEventGrouping', async () => {
+      const cur = readSettings().groupEventsBy;
+      await vscode.workspace.getConfiguration('recreplay').update('slices.groupEventsBy', cur === 'time' ? 'session' : 'time', vscode.ConfigurationTarget.Global);
+      tree.refresh();
+    }),
+  );
+}
+
+/** Opens events.jsonl of a slice at event `n` with the line selected. */
+async function revealEvent(target: EventTarget | undefined, slices: WorkspaceSlices): Promise<void> {
+  let t = target;
+  if (!t) {
+    const dir = await resolveSlice(undefined, slices);
+    if (!dir) return;
+    const text = await vscode.window.showInputBox({ title: 'Reveal event', prompt: 'Event number (line of events.jsonl)', validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : 'Type a whole number >= 1.') });
+    if (!text) return;
+    t = { sliceDir: dir, event: Number(text.trim()) };
+  }
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(t.sliceDir, 'events.jsonl')));
+  const line = Math.min(doc.lineCount, Math.max(1, t.event)) - 1;
+  const range = doc.lineAt(line).range;
+  const editor = await vscode.window.showTextDocument(doc, { preview: true, selection: new vscode.Selection(range.start, range.start) });
+  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+}

@@ -1,0 +1,54 @@
+import * as vscode from 'vscode';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { SliceTarget } from '../commandIds';
+import { sliceDirOf } from '../slices/sliceStore';
+import type { WorkspaceSlices } from '../slices/workspaceSlices';
+import { pickSlice } from '../debug/pickers';
+
+/** The slice folder a command was invoked for: its argument, the active editor's slice, or a pick. */
+export async function resolveSlice(target: SliceTarget | undefined, slices: WorkspaceSlices): Promise<string | undefined> {
+  if (target !== undefined) {
+    const path = typeof target === 'string' ? target : target instanceof vscode.Uri ? target.fsPath : target.sliceDir;
+    const dir = sliceDirOf(path);
+    if (dir) return dir;
+    void vscode.window.showErrorMessage(`${path} is not a slice: pick a NAME.slice folder (it holds slice.json and events.jsonl).`);
+    return undefined;
+  }
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const fromEditor = active?.scheme === 'file' ? sliceDirOf(active.fsPath) : undefined;
+  if (fromEditor) return fromEditor;
+  const list = await slices.list();
+  if (list.length === 1) return list[0]?.dir;
+  return pickSlice(list.map((e) => ({ dir: e.dir, name: e.name, description: e.manifest?.description ?? e.manifestError ?? '', events: e.eventCount })));
+}
+
+/** trace.jsonl of an argument (the file, its folder, or run.json beside it), or undefined. */
+export function traceOf(target: vscode.Uri | string): string | undefined {
+  const p = typeof target === 'string' ? target : target.fsPath;
+  if (!existsSync(p)) return undefined;
+  if (statSync(p).isDirectory()) return existsSync(join(p, 'trace.jsonl')) ? join(p, 'trace.jsonl') : undefined;
+  if (p.endsWith('run.json')) return existsSync(join(dirname(p), 'trace.jsonl')) ? join(dirname(p), 'trace.jsonl') : undefined;
+  return p;
+}
+
+/** A quick pick of the workspace's traces (newest first) plus "Browse…". */
+export async function pickTrace(title: string, exclude?: string): Promise<string | undefined> {
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const found = await vscode.workspace.findFiles('**/trace.jsonl', '{**/node_modules/**,**/.git/**}', 500);
+  const items: (vscode.QuickPickItem & { path?: string })[] = found
+    .map((u) => ({ u, t: statSync(u.fsPath).mtimeMs }))
+    .sort((a, b) => b.t - a.t)
+    .filter((x) => x.u.fsPath !== exclude)
+    .map(({ u, t }) => ({ label: `$(graph-line) ${relative(root ?? dirname(u.fsPath), dirname(u.fsPath)) || dirname(u.fsPath)}`, description: new Date(t).toLocaleString(), path: u.fsPath }));
+  items.push({ label: '$(folder-opened) Browse…', description: 'a trace.jsonl or the folder holding it' });
+  const pick = await vscode.window.showQuickPick(items, { title, placeHolder: items.length > 1 ? 'Pick a trace' : 'No traces in this workspace yet: browse, or run Replay Slice Headless' });
+  if (!pick) return undefined;
+  if (pick.path) return pick.path;
+  const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: true, canSelectMany: false, filters: { 'RecReplay trace': ['jsonl'] }, title, openLabel: 'Open' });
+  const u = uris?.[0];
+  if (!u) return undefined;
+  const t = traceOf(u);
+  if (!t) void vscode.window.showErrorMessage(`No trace.jsonl in ${u.fsPath}.`);
+  return t;
+}

@@ -1,0 +1,94 @@
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { DEBUG_TYPE } from '../../shared/dap';
+import { readSettings, type Settings } from '../settings';
+import { sliceDirOf } from '../slices/sliceStore';
+import { trustProblem } from '../trust';
+
+/** A `recreplay` launch configuration as it travels through VS Code. */
+export interface ReplayConfig extends vscode.DebugConfiguration {
+  slice?: string;
+  ranker?: string;
+  baseline?: string;
+  seed?: number;
+  stopOnEntry?: boolean;
+  checkpointEvery?: number;
+  trace?: string;
+  force?: boolean;
+  cwd?: string;
+}
+
+/** The configuration that replays one slice folder: `slice` relative to the workspace folder when inside it. */
+export function configForSlice(sliceDir: string, name: string, folder: string | undefined, ranker: string): ReplayConfig {
+  const rel = folder && !relative(folder, sliceDir).startsWith('..') && !isAbsolute(relative(folder, sliceDir)) ? `\${workspaceFolder}/${relative(folder, sliceDir).split('\\').join('/')}` : sliceDir;
+  return { type: DEBUG_TYPE, request: 'launch', name: `Replay ${name}`, slice: rel, ranker, stopOnEntry: true };
+}
+
+/**
+ * Fills what a configuration leaves out: the ranker and checkpoint interval from the settings,
+ * `cwd` from the workspace folder. F5 with no launch.json arrives with no type at all: then the
+ * slice of the active editor (its events.jsonl or slice.json) is replayed.
+ */
+export function fillDefaults(config: ReplayConfig, settings: Settings, folder: string | undefined, activeFile: string | undefined): ReplayConfig | { problem: string } {
+  let c = { ...config };
+  if (!c.type && !c.request && !c.name) {
+    const dir = activeFile ? sliceDirOf(activeFile) : undefined;
+    if (!dir) return { problem: 'Open the events.jsonl or slice.json of a slice (a NAME.slice folder) and press F5 again, or add a "recreplay" configuration to launch.json ("Add Configuration…").' };
+    c = { ...configForSlice(dir, dir.split(/[\\/]/).pop()?.replace(/\.slice$/, '') ?? 'slice', folder, settings.defaultRanker), slice: dir };
+  }
+  c.type ??= DEBUG_TYPE;
+  c.request ??= 'launch';
+  c.name ??= 'Replay slice';
+  c.ranker ??= settings.defaultRanker;
+  c.checkpointEvery ??= settings.checkpointEvery;
+  if (c.cwd === undefined && folder) c.cwd = folder;
+  return c;
+}
+
+/** What is wrong with a configuration after variables were substituted, in a sentence naming the attribute. */
+export function checkConfig(c: ReplayConfig, trusted: boolean): string | undefined {
+  if (c.request !== 'launch') return `RecReplay configurations use "request": "launch" (this one says ${JSON.stringify(c.request)}).`;
+  if (typeof c.slice !== 'string' || c.slice.trim() === '') return 'The launch configuration has no "slice": set it to a NAME.slice folder, e.g. "${workspaceFolder}/slices/home.slice".';
+  const dir = isAbsolute(c.slice) ? c.slice : resolve(c.cwd ?? process.cwd(), c.slice);
+  if (!existsSync(join(dir, 'slice.json'))) return `"slice" is ${JSON.stringify(c.slice)}, which is not a slice folder (no slice.json in ${dir}). Point it at a NAME.slice folder.`;
+  return trustProblem([c.ranker, c.baseline], trusted);
+}
+
+/**
+ * Resolves configurations (F5 without launch.json, defaults, checks) and offers "Replay <slice>"
+ * for every slice of the workspace as dynamic configurations.
+ */
+export class ReplayConfigurationProvider implements vscode.DebugConfigurationProvider {
+  constructor(
+    private readonly slices: () => Promise<{ dir: string; name: string }[]>,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  async provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): Promise<vscode.DebugConfiguration[]> {
+    const settings = readSettings(folder);
+    const list = await this.slices();
+    const inFolder = folder ? list.filter((s) => !relative(folder.uri.fsPath, s.dir).startsWith('..')) : list;
+    return inFolder.map((s) => configForSlice(s.dir, s.name, folder?.uri.fsPath, settings.defaultRanker));
+  }
+
+  resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {
+    const active = vscode.window.activeTextEditor?.document.uri;
+    const folderPath = folder?.uri.fsPath ?? (active ? vscode.workspace.getWorkspaceFolder(active)?.uri.fsPath : undefined);
+    const r = fillDefaults(config as ReplayConfig, readSettings(folder), folderPath, active?.scheme === 'file' ? active.fsPath : undefined);
+    if ('problem' in r) {
+      void vscode.window.showInformationMessage(r.problem);
+      return undefined;
+    }
+    return r;
+  }
+
+  resolveDebugConfigurationWithSubstitutedVariables(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | null | undefined {
+    const problem = checkConfig(config as ReplayConfig, vscode.workspace.isTrusted);
+    if (!problem) return config;
+    this.log.warn(`launch refused: ${problem}`);
+    // null opens launch.json so the attribute can be fixed; undefined would abort silently.
+    void vscode.window.showErrorMessage(problem);
+    return null;
+  }
+}

@@ -1,0 +1,80 @@
+import * as vscode from 'vscode';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { rankerAllowedUntrusted } from '../trust';
+
+interface SlicePick extends vscode.QuickPickItem {
+  dir?: string;
+}
+
+/**
+ * `${command:PickSlice}`: a quick pick of the workspace's slices (and "Browse…"). Resolves to the
+ * folder path, or undefined, which cancels the launch.
+ */
+export async function pickSlice(slices: { dir: string; name: string; description: string; events: number | undefined }[]): Promise<string | undefined> {
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const items: SlicePick[] = slices.map((s) => ({
+    label: `$(database) ${s.name}`,
+    description: `${s.events === undefined ? '' : `${s.events.toLocaleString('en-US')} events · `}${root ? relative(root, s.dir) : s.dir}`,
+    detail: s.description,
+    dir: s.dir,
+  }));
+  items.push({ label: '$(folder-opened) Browse…', description: 'a NAME.slice folder anywhere' });
+  const pick = await vscode.window.showQuickPick(items, { title: 'RecReplay: slice to replay', placeHolder: 'Pick a slice', matchOnDescription: true, matchOnDetail: true });
+  if (!pick) return undefined;
+  if (pick.dir) return pick.dir;
+  const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Replay this slice', title: 'Pick a NAME.slice folder' });
+  return uris?.[0]?.fsPath;
+}
+
+/** What kind of ranker artifact a JSON file is, from its top-level keys; undefined for neither. */
+export function artifactKind(text: string): 'linear' | 'embedding' | undefined {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    if (typeof v !== 'object' || v === null) return undefined;
+    if (typeof v['weights'] === 'object' && v['weights'] !== null) return 'linear';
+    if (typeof v['dim'] === 'number' || (typeof v['items'] === 'object' && v['items'] !== null)) return 'embedding';
+  } catch {
+    // Not JSON: not an artifact.
+  }
+  return undefined;
+}
+
+interface RankerPick extends vscode.QuickPickItem {
+  spec?: string;
+}
+
+/**
+ * `${command:PickRanker}`: the built-in rankers plus every linear / embedding artifact found in
+ * the workspace (JSON files under a `rankers` folder). Resolves to a ranker spec.
+ */
+export async function pickRanker(defaultRanker: string): Promise<string | undefined> {
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const items: RankerPick[] = [
+    { label: 'recorded', description: 'the scores production logged', spec: 'recorded' },
+    { label: 'popularity', description: 'clicks in replay state', spec: 'popularity' },
+  ];
+  const files = await vscode.workspace.findFiles('**/rankers/**/*.json', '{**/node_modules/**,**/.git/**}', 200);
+  for (const f of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
+    let kind: 'linear' | 'embedding' | undefined;
+    try {
+      kind = artifactKind(readFileSync(f.fsPath, 'utf8'));
+    } catch {
+      kind = undefined;
+    }
+    if (!kind) continue;
+    const rel = root ? relative(root, f.fsPath).split('\\').join('/') : f.fsPath;
+    items.push({ label: `${kind}:${rel}`, description: `${kind} artifact`, spec: `${kind}:${rel}` });
+  }
+  items.push({ label: '$(edit) Other…', description: 'type a ranker spec' });
+  for (const i of items) if (i.spec === defaultRanker) i.description = `${i.description ?? ''} (default)`;
+  const pick = await vscode.window.showQuickPick(items, { title: 'RecReplay: ranker', placeHolder: `Pick a ranker (default ${defaultRanker})`, matchOnDescription: true });
+  if (!pick) return undefined;
+  if (pick.spec) return pick.spec;
+  return vscode.window.showInputBox({
+    title: 'Ranker spec',
+    value: defaultRanker,
+    prompt: 'recorded | popularity | linear:PATH | embedding:PATH (paths relative to the workspace folder)',
+    validateInput: (v) => (v.trim() === '' ? 'Give a ranker spec, e.g. linear:rankers/model.json' : !vscode.workspace.isTrusted && !rankerAllowedUntrusted(v) ? 'This workspace is not trusted: only the built-in rankers can run.' : undefined),
+  });
+}

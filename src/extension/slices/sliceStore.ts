@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from '../../core/errors';
+import { validateManifest } from '../../core/slice/manifest';
+import { OffsetCollector, loadCachedIndex, storeIndex } from '../../core/slice/offsetIndex';
+import { Slice, type VerifyReport } from '../../core/slice/reader';
+import type { SliceManifest } from '../../core/slice/types';
+
+/** What is known about a slice's integrity. */
+export type SliceStatus =
+  | { kind: 'unchecked' }
+  /** Small files match; events.jsonl is checked chunk by chunk as it is read. */
+  | { kind: 'ok' }
+  /** A full Verify Slice found every file intact. */
+  | { kind: 'verified' }
+  | { kind: 'modified'; files: string[]; missing: string[] }
+  | { kind: 'error'; message: string };
+
+export interface Cancellation {
+  readonly isCancellationRequested: boolean;
+}
+
+/** One `NAME.slice` folder of the workspace. */
+export class SliceEntry {
+  private opened: Slice | undefined;
+  private opening: Promise<Slice> | undefined;
+  status: SliceStatus = { kind: 'unchecked' };
+
+  constructor(
+    readonly dir: string,
+    /** The manifest as read at discovery; undefined with `manifestError` when it is broken. */
+    readonly manifest: SliceManifest | undefined,
+    readonly manifestError: string | undefined,
+  ) {}
+
+  get name(): string {
+    return this.manifest?.name ?? basename(this.dir, '.slice');
+  }
+
+  /** Event count from the manifest (known before the slice is opened). */
+  get eventCount(): number | undefined {
+    return this.manifest?.files.find((f) => f.path === 'events.jsonl')?.records;
+  }
+
+  get eventsPath(): string {
+    return join(this.dir, 'events.jsonl');
+  }
+
+  /** The opened slice, if it was opened. */
+  get slice(): Slice | undefined {
+    return this.opened;
+  }
+
+  /**
+   * Opens the slice for browsing: the offset index is built off the main thread the first time
+   * (streamed, cancellable) so even a million-event slice never blocks the editor; later opens
+   * load the cached index. A modified slice still opens (`force`) and says so in `status`.
+   */
+  open(token?: Cancellation, onProgress?: (fraction: number) => void): Promise<Slice> {
+    if (this.opened) return Promise.resolve(this.opened);
+    this.opening ??= (async () => {
+      try {
+        if (this.manifestError) throw new UserError(this.manifestError, { file: join(this.dir, 'slice.json') });
+        await warmIndex(this.dir, token, onProgress);
+        const s = Slice.open(this.dir, { force: true });
+        this.opened = s;
+        if (s.modified.size) this.status = { kind: 'modified', files: [...s.modified], missing: [] };
+        else if (this.status.kind === 'unchecked' || this.status.kind === 'error') this.status = { kind: 'ok' };
+        return s;
+      } catch (e) {
+        this.status = { kind: 'error', message: e instanceof UserError ? e.describe() : String(e instanceof Error ? e.message : e) };
+        throw e;
+      } finally {
+        this.opening = undefined;
+      }
+    })();
+    return this.opening;
+  }
+
+  /** Records the result of a full verification. */
+  setVerified(report: VerifyReport): void {
+    this.status = report.ok ? { kind: 'verified' } : { kind: 'modified', files: report.modified, missing: report.missing };
+  }
+
+  close(): void {
+    this.opened?.close();
+    this.opened = undefined;
+  }
+}
+
+/** Reads slice.json of a folder into an entry; a broken manifest gives an entry that says why. */
+export function readEntry(dir: string): SliceEntry {
+  const file = join(dir, 'slice.json');
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return new SliceEntry(dir, validateManifest(raw, file), undefined);
+  } catch (e) {
+    return new SliceEntry(dir, undefined, e instanceof UserError ? e.describe() : `${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The slice folder of a path inside it (`…/x.slice/events.jsonl` → `…/x.slice`), or undefined. */
+export function sliceDirOf(path: string): string | undefined {
+  let p = path;
+  for (let i = 0; i < 3; i++) {
+    if (p.endsWith('.slice') && existsSync(join(p, 'slice.json'))) return p;
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  return undefined;
+}
+
+/**
+ * Builds and caches the offset index of events.jsonl by streaming it (the core's Slice.open would
+ * read it synchronously), verifying the whole-file hash on the way as the core does before it
+ * caches an index. No-op when the index is cached already.
+ */
+export async function warmIndex(dir: string, token?: Cancellation, onProgress?: (fraction: number) => void): Promise<void> {
+  const manifestPath = join(dir, 'slice.json');
+  if (!existsSync(manifestPath)) return;
+  const bytes = readFileSync(manifestPath);
+  let manifest: SliceManifest;
+  try {
+    manifest = JSON.parse(bytes.toString('utf8')) as SliceManifest;
+  } catch {
+    return; // Slice.open reports the broken manifest with its position.
+  }
+  const entry = manifest.files?.find((f) => f.path === 'events.jsonl');
+  if (!entry) return;
+  const manifestSha = createHash('sha256').update(bytes).digest('hex');
+  if (loadCachedIndex(manifestSha, entry.records ?? -1)) return;
+  const path = join(dir, 'events.jsonl');
+  if (!existsSync(path)) return;
+  const collector = new OffsetCollector();
+  const hash = createHash('sha256');
+  let offset = 0;
+  const stream = createReadStream(path, { highWaterMark: 4 << 20 });
+  try {
+    for await (const chunk of stream) {
+      const buf = chunk as Buffer;
+      collector.feed(buf, offset);
+      hash.update(buf);
+      offset += buf.length;
+      onProgress?.(entry.bytes ? Math.min(1, offset / entry.bytes) : 0);
+      if (token?.isCancellationRequested) return;
+    }
+  } finally {
+    stream.destroy();
+  }
+  const index = collector.finish();
+  // Only an index of the exact bytes the manifest describes is cached; Slice.open handles the rest.
+  if (hash.digest('hex') === entry.sha256 && (entry.records === undefined || index.count === entry.records)) storeIndex(manifestSha, index);
+}
+
+/**
+ * Full integrity check, streamed and cancellable (the core's verify() reads synchronously): every
+ * file's sha256 against the manifest. Undefined when cancelled.
+ */
+export async function verifyAsync(dir: string, manifest: SliceManifest, token?: Cancellation, onProgress?: (fraction: number, file: string) => void): Promise<VerifyReport | undefined> {
+  const modified: string[] = [];
+  const missing: string[] = [];
+  const total = manifest.files.reduce((s, f) => s + (f.bytes || 0), 0) || 1;
+  let done = 0;
+  for (const f of manifest.files) {
+    const p = join(dir, f.path);
+    if (!existsSync(p)) {
+      missing.push(f.path);
+      continue;
+    }
+    const hash = createHash('sha256');
+    const stream = createReadStream(p, { highWaterMark: 4 << 20 });
+    try {
+      for await (const chunk of stream) {
+        hash.update(chunk as Buffer);
+        done += (chunk as Buffer).length;
+        onProgress?.(Math.min(1, done / total), f.path);
+        if (token?.isCancellationRequested) return undefined;
+      }
+    } finally {
+      stream.destroy();
+    }
+    if (hash.digest('hex') !== f.sha256) modified.push(f.path);
+  }
+  return { ok: modified.length === 0 && missing.length === 0, modified, missing };
+}

@@ -1,0 +1,135 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { FeatureMap, FeatureType } from '../../core/slice/types';
+import type { Cancellation } from './sliceStore';
+
+/** [from, to] (1-based, inclusive) ranges that split `from..to` into at most `pageSize` children. */
+export function pageRanges(from: number, to: number, pageSize: number): [number, number][] {
+  const n = to - from + 1;
+  if (n <= 0) return [];
+  let span = 1;
+  // Children of a range are single events, or ranges of pageSize^j events: a tree of pages.
+  while (Math.ceil(n / span) > pageSize) span *= pageSize;
+  const out: [number, number][] = [];
+  for (let a = from; a <= to; a += span) out.push([a, Math.min(to, a + span - 1)]);
+  return out;
+}
+
+/** One line per feature: numbers as min / mean / max, strings as their most common values, booleans as share true. */
+export function featureSummary(records: readonly { features?: FeatureMap }[], schema: Record<string, FeatureType> = {}): { name: string; text: string }[] {
+  const names = new Set(Object.keys(schema));
+  for (const r of records.slice(0, 1000)) for (const k of Object.keys(r.features ?? {})) names.add(k);
+  const out: { name: string; text: string }[] = [];
+  for (const name of [...names].sort()) {
+    let n = 0;
+    let missing = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    let sum = 0;
+    let trues = 0;
+    let bools = 0;
+    const counts = new Map<string, number>();
+    for (const r of records) {
+      const v = r.features?.[name];
+      if (v === undefined || v === null) {
+        missing++;
+        continue;
+      }
+      if (typeof v === 'number') {
+        n++;
+        sum += v;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      } else if (typeof v === 'boolean') {
+        bools++;
+        if (v) trues++;
+      } else counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    const parts: string[] = [];
+    if (n) parts.push(`min ${fmt(min)} · mean ${fmt(sum / n)} · max ${fmt(max)}`);
+    if (bools) parts.push(`${fmt((100 * trues) / bools)}% true`);
+    if (counts.size) {
+      const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
+      parts.push(`${counts.size} values: ${top.map(([k, c]) => `${k} (${c})`).join(', ')}${counts.size > 3 ? ', …' : ''}`);
+    }
+    if (missing) parts.push(`${missing} missing`);
+    out.push({ name, text: parts.join(' · ') || 'no values' });
+  }
+  return out;
+}
+
+/** Counts of a string field (segment, category), most common first. */
+export function countBy<T>(records: readonly T[], key: (r: T) => string | undefined): [string, number][] {
+  const m = new Map<string, number>();
+  for (const r of records) {
+    const k = key(r) ?? '(none)';
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
+  return [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+}
+
+export function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(4)));
+}
+
+/** "08:00:31" from an ISO timestamp (UTC; the slice's clock says which zone the data is in). */
+export function clockTime(iso: string | undefined): string {
+  if (!iso) return '?';
+  const m = /T(\d\d:\d\d:\d\d)/.exec(iso);
+  return m ? (m[1] as string) : iso;
+}
+
+/** A time window label: "2025-07-21 08:00:31 – 08:05:10", the date repeated only when it changes. */
+export function windowLabel(a: string | undefined, b: string | undefined): string {
+  if (!a || !b) return '';
+  const da = a.slice(0, 10);
+  const db = b.slice(0, 10);
+  return `${da} ${clockTime(a)} – ${db === da ? '' : db + ' '}${clockTime(b)}`;
+}
+
+/** Events of each session, in order of the session's first event. */
+export interface SessionIndex {
+  order: string[];
+  events: Map<string, number[]>;
+}
+
+/**
+ * Reads events.jsonl once, line by line (never whole), and groups event numbers by session.
+ * Events without a session go under "(no session)". Undefined when cancelled.
+ */
+export async function scanSessions(eventsPath: string, totalBytes: number, token?: Cancellation, onProgress?: (fraction: number) => void): Promise<SessionIndex | undefined> {
+  const stream = createReadStream(eventsPath, { highWaterMark: 1 << 20 });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const order: string[] = [];
+  const events = new Map<string, number[]>();
+  let n = 0;
+  try {
+    for await (const text of lines) {
+      if (text === '') continue;
+      n++;
+      let session = '(no session)';
+      try {
+        const s = (JSON.parse(text) as { session?: unknown }).session;
+        if (typeof s === 'string' && s !== '') session = s;
+      } catch {
+        // A malformed line is reported where it matters (reading or replaying it); here it has no session.
+      }
+      let list = events.get(session);
+      if (!list) {
+        events.set(session, (list = []));
+        order.push(session);
+      }
+      list.push(n);
+      if ((n & 1023) === 0) {
+        if (token?.isCancellationRequested) return undefined;
+        onProgress?.(totalBytes ? Math.min(1, stream.bytesRead / totalBytes) : 0);
+      }
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+  return { order, events };
+}

@@ -1,0 +1,89 @@
+import * as vscode from 'vscode';
+import { dirname } from 'node:path';
+import { DisposableStore } from '../disposables';
+import { readEntry, type SliceEntry } from './sliceStore';
+
+export const SLICE_GLOB = '**/*.slice/slice.json';
+const EXCLUDE = '{**/node_modules/**,**/.git/**}';
+
+/**
+ * The slices of the workspace: found by their slice.json, kept current by a file watcher. A
+ * change inside a slice (an edited events.jsonl) drops what was opened so its status is checked again.
+ */
+export class WorkspaceSlices implements vscode.Disposable {
+  private readonly entries = new Map<string, SliceEntry>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly scope = new DisposableStore();
+  private scan: Promise<void> | undefined;
+  /** Fires when slices came, went or changed on disk. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {
+    this.scope.add(this.changed);
+    const watcher = this.scope.add(vscode.workspace.createFileSystemWatcher('**/*.slice/*'));
+    const touched = (uri: vscode.Uri) => this.touched(uri);
+    this.scope.add(watcher.onDidCreate(touched));
+    this.scope.add(watcher.onDidChange(touched));
+    this.scope.add(watcher.onDidDelete(touched));
+    this.scope.add(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
+  }
+
+  /** Every slice, by name. Scans the workspace the first time. */
+  async list(): Promise<SliceEntry[]> {
+    await (this.scan ??= this.find());
+    return [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name) || a.dir.localeCompare(b.dir));
+  }
+
+  /** The entry of a slice folder, creating one for a folder outside the workspace. */
+  async get(dir: string): Promise<SliceEntry> {
+    await (this.scan ??= this.find());
+    let e = this.entries.get(dir);
+    if (!e) {
+      e = readEntry(dir);
+      this.entries.set(dir, e);
+    }
+    return e;
+  }
+
+  /** Forgets everything and scans again. */
+  refresh(): Promise<void> {
+    for (const e of this.entries.values()) e.close();
+    this.entries.clear();
+    this.scan = this.find();
+    return this.scan.then(() => this.changed.fire());
+  }
+
+  private async find(): Promise<void> {
+    const files = await vscode.workspace.findFiles(SLICE_GLOB, EXCLUDE);
+    for (const f of files) {
+      const dir = dirname(f.fsPath);
+      if (!this.entries.has(dir)) this.entries.set(dir, readEntry(dir));
+    }
+    this.log.info(`found ${this.entries.size} slice${this.entries.size === 1 ? '' : 's'} in the workspace`);
+    await vscode.commands.executeCommand('setContext', 'recreplay.hasSlices', this.entries.size > 0);
+    await vscode.commands.executeCommand('setContext', 'recreplay.slicesScanned', true);
+  }
+
+  private touched(uri: vscode.Uri): void {
+    const dir = dirname(uri.fsPath);
+    if (!dir.endsWith('.slice')) return;
+    this.entries.get(dir)?.close();
+    // The manifest may have come, gone or changed: read it again (lazily re-opened on expand).
+    this.entries.delete(dir);
+    void (async () => {
+      try {
+        await vscode.workspace.fs.stat(vscode.Uri.file(`${dir}/slice.json`));
+        this.entries.set(dir, readEntry(dir));
+      } catch {
+        // The slice folder or its manifest is gone.
+      }
+      await vscode.commands.executeCommand('setContext', 'recreplay.hasSlices', this.entries.size > 0);
+      this.changed.fire();
+    })();
+  }
+
+  dispose(): void {
+    for (const e of this.entries.values()) e.close();
+    this.scope.dispose();
+  }
+}

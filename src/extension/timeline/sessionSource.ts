@@ -1,0 +1,248 @@
+import type { LaneName, MetricBucket, MetricPoint, MetricSeriesName, MetricsEventBody } from '../../shared/dap';
+import type { HostMessage, LaneData, SeriesData, TimelineMode, WebviewMessage } from '../../shared/webview';
+import type { ReplaySession, ReplaySessions } from '../debug/sessions';
+import { errorText } from '../log';
+import type { TimelineSource } from './panel';
+import { FAULT_MASK_KINDS } from './traceMetrics';
+
+/** Timeline series drawn from the adapter's per-event series (recreplay/metricSeries). */
+export const FROM_DAP: Partial<Record<string, MetricSeriesName>> = {
+  hit_rate: 'hit',
+  mrr: 'rr',
+  ndcg: 'ndcg',
+  diversity: 'ild',
+  novelty: 'novelty',
+  overlap: 'overlap',
+  kendall_tau: 'kendallTau',
+  fallback_rate: 'fallback',
+};
+
+/** Timeline series as MetricsAccumulator snapshot keys (`@k` keys matched by prefix). */
+export const SNAPSHOT_KEYS: Record<string, string> = {
+  hit_rate: 'hit_rate@',
+  mrr: 'mrr@',
+  ndcg: 'ndcg@',
+  ctr: 'ctr',
+  diversity: 'diversity@',
+  novelty: 'novelty@',
+  coverage: 'coverage@',
+  gini_exposure: 'gini_exposure',
+  overlap: 'overlap@',
+  kendall_tau: 'kendall_tau',
+  'latency.total': 'latency.total.p99',
+  'latency.retrieve': 'latency.retrieve.p99',
+  'latency.features': 'latency.features.p99',
+  'latency.score': 'latency.score.p99',
+  'latency.rerank': 'latency.rerank.p99',
+  'latency.serve': 'latency.serve.p99',
+  'latency.outcome': 'latency.outcome.p99',
+  fallback_rate: 'fallback_rate',
+  cache_hit_rate: 'cache_hit_rate',
+  queue_depth: 'queue_depth',
+};
+/** Series only known from snapshots (sampled at each metrics event), in either mode. */
+const SAMPLED_ALWAYS = ['queue_depth', 'cache_hit_rate'];
+const SAMPLED_CUMULATIVE = ['coverage', 'gini_exposure', 'latency.total', 'latency.retrieve', 'latency.features', 'latency.score', 'latency.rerank', 'latency.serve', 'latency.outcome'];
+
+/** A snapshot value of a timeline series, or null. */
+export function snapshotValue(snap: Record<string, number>, series: string): number | null {
+  const key = SNAPSHOT_KEYS[series];
+  if (key === undefined) return null;
+  const v = key.endsWith('@') ? Object.entries(snap).find(([k]) => k.startsWith(key) && !k.includes('.'))?.[1] : snap[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Per-event values of a metric point as timeline series (the tail drawn while a run goes on). */
+export function pointValues(p: MetricPoint): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [id, name] of Object.entries(FROM_DAP)) out[id] = p.values[name as MetricSeriesName];
+  const c = p.values.clicks;
+  const i = p.values.impressions;
+  out['ctr'] = c !== null && i ? c / i : null;
+  out['latency.total'] = p.values.latencyTotalMs;
+  return out;
+}
+
+const stat = (buckets: MetricBucket[]): SeriesData => ({ v: buckets.map((b) => b.mean), lo: buckets.map((b) => b.min), hi: buckets.map((b) => b.max) });
+
+/** Snapshot samples placed on a bucket grid: the last sample of each bucket, with the samples' range. */
+export function sampleOnGrid(samples: ReadonlyMap<number, Record<string, number>>, grid: { from: number; to: number }[], series: string): SeriesData | undefined {
+  const events = [...samples.keys()].sort((a, b) => a - b);
+  const out: SeriesData = { v: [], lo: [], hi: [] };
+  let j = 0;
+  let any = false;
+  for (const g of grid) {
+    while (j < events.length && (events[j] as number) < g.from) j++;
+    let last: number | null = null;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let k = j;
+    for (; k < events.length && (events[k] as number) <= g.to; k++) {
+      const v = snapshotValue(samples.get(events[k] as number) ?? {}, series);
+      if (v === null) continue;
+      last = v;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    j = k;
+    out.v.push(last);
+    out.lo.push(last === null ? null : lo);
+    out.hi.push(last === null ? null : hi);
+    if (last !== null) any = true;
+  }
+  return any ? out : undefined;
+}
+
+/**
+ * A live debug session on the timeline: the per-event series come from the adapter's store
+ * (recreplay/metricSeries, bucketed by the adapter) at every stop; while a run goes on the points
+ * pushed in recreplay/metrics are drawn as a tail; the cursor follows recreplay/position.
+ */
+export class SessionTimelineSource implements TimelineSource {
+  private mode: TimelineMode;
+  private refreshedThrough = -1;
+  private refreshedMode: TimelineMode | undefined;
+  private refreshing: Promise<void> | undefined;
+  private post: ((m: HostMessage) => void) | undefined;
+  private readonly subs: { dispose(): void }[] = [];
+
+  constructor(
+    readonly rs: ReplaySession,
+    sessions: ReplaySessions,
+    private readonly capacity: number,
+    mode: TimelineMode,
+  ) {
+    this.mode = mode;
+    this.subs.push(sessions.onPosition((s) => s === rs && this.position()));
+    this.subs.push(sessions.onMetrics(({ s, body }) => s === rs && this.metrics(body)));
+    this.subs.push(sessions.onEnd((s) => s === rs && this.post?.({ type: 'live', live: false })));
+  }
+
+  get title(): string {
+    return `Timeline: ${this.rs.session.name}`;
+  }
+
+  async replay(post: (m: HostMessage) => void): Promise<void> {
+    this.post = post;
+    const p = this.rs.position;
+    post({ type: 'init', title: this.title, source: 'session', eventCount: p?.eventCount ?? 0, live: true, faultKinds: [...FAULT_MASK_KINDS], mode: this.mode, restore: null });
+    this.refreshedThrough = -1;
+    await this.refresh();
+    if (p) post({ type: 'position', event: p.event, state: p.state, eventCount: p.eventCount });
+    post({ type: 'markers', markers: [...this.rs.markers] });
+  }
+
+  private position(): void {
+    const p = this.rs.position;
+    if (!p || !this.post) return;
+    this.post({ type: 'position', event: p.event, state: p.state, eventCount: p.eventCount });
+    if (p.state === 'stopped') {
+      this.post({ type: 'markers', markers: [...this.rs.markers] });
+      void this.refresh();
+    }
+  }
+
+  private metrics(body: MetricsEventBody): void {
+    if (!this.post || this.rs.position?.state !== 'running') return;
+    if (this.mode === 'event') {
+      this.post({ type: 'tail', lane: body.lane, points: body.points.map((p) => ({ event: p.event, values: pointValues(p) })) });
+    } else {
+      const values: Record<string, number | null> = {};
+      for (const id of Object.keys(SNAPSHOT_KEYS)) values[id] = snapshotValue(body.cumulative, id);
+      this.post({ type: 'tail', lane: body.lane, points: [{ event: body.through, values }] });
+    }
+  }
+
+  /** Fetches every lane's series again when replay went further or the mode changed. */
+  private refresh(): Promise<void> {
+    const through = Math.max(0, ...this.rs.through.values());
+    if (through === this.refreshedThrough && this.mode === this.refreshedMode) return Promise.resolve();
+    this.refreshing ??= (async () => {
+      try {
+        const mode = this.mode;
+        const lanes: LaneData[] = [];
+        for (const lane of this.rs.lanes) lanes.push(await this.laneData(lane, mode));
+        this.refreshedThrough = through;
+        this.refreshedMode = mode;
+        this.post?.({ type: 'data', mode, lanes, eventCount: this.rs.position?.eventCount ?? through });
+      } catch (e) {
+        this.post?.({ type: 'status', text: `Could not fetch the metric series: ${errorText(e)}`, busy: false });
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private async laneData(lane: LaneName, mode: TimelineMode): Promise<LaneData> {
+    const cumulative = mode === 'cumulative';
+    const fetch = (metric: MetricSeriesName) => this.rs.metricSeries({ metric, lane, maxPoints: this.capacity, cumulative });
+    const names = [...new Set([...Object.values(FROM_DAP), 'clicks', 'impressions', 'latencyTotalMs'])] as MetricSeriesName[];
+    const bodies = new Map<MetricSeriesName, MetricBucket[]>();
+    let grid: MetricBucket[] = [];
+    let bucketSize = 1;
+    for (const name of names) {
+      const b = await fetch(name);
+      bodies.set(name, b.buckets);
+      if (b.buckets.length > grid.length) {
+        grid = b.buckets;
+        bucketSize = b.bucketSize;
+      }
+    }
+    const series: Record<string, SeriesData> = {};
+    for (const [id, name] of Object.entries(FROM_DAP)) {
+      const b = bodies.get(name as MetricSeriesName);
+      if (b && b.length === grid.length && b.some((x) => x.mean !== null)) series[id] = stat(b);
+    }
+    const clicks = bodies.get('clicks') ?? [];
+    const impressions = bodies.get('impressions') ?? [];
+    if (clicks.length === grid.length && impressions.length === grid.length) {
+      // Means over the same events: their ratio is total clicks over total impressions.
+      const v = clicks.map((c, i) => (c.mean !== null && impressions[i]?.mean ? c.mean / (impressions[i]?.mean as number) : null));
+      series['ctr'] = { v, lo: v, hi: v };
+    }
+    const samples = this.rs.snapshots.get(lane) ?? new Map<number, Record<string, number>>();
+    const sampled = cumulative ? [...SAMPLED_ALWAYS, ...SAMPLED_CUMULATIVE] : SAMPLED_ALWAYS;
+    if (!cumulative) {
+      const lat = bodies.get('latencyTotalMs');
+      if (lat && lat.length === grid.length) series['latency.total'] = stat(lat);
+    }
+    for (const id of sampled) {
+      const s = sampleOnGrid(samples, grid, id);
+      if (s) series[id] = s;
+    }
+    const ranker = lane === 'baseline' ? this.rs.config['baseline'] : this.rs.config['ranker'];
+    return {
+      id: lane,
+      label: `${lane} (${String(ranker ?? 'recorded')})`,
+      dashed: lane === 'baseline',
+      x: grid.map((b) => b.to),
+      bucketSize,
+      series,
+      faultMask: grid.map(() => 0),
+    };
+  }
+
+  async handle(m: WebviewMessage, post: (m: HostMessage) => void): Promise<void> {
+    if (m.type === 'setMode') {
+      this.mode = m.mode;
+      await this.refresh();
+    } else if (m.type === 'goto') {
+      if (this.rs.scope.isDisposed) {
+        post({ type: 'status', text: 'The debug session has ended: start it again to go to an event.', busy: false });
+        return;
+      }
+      try {
+        await this.rs.goto(m.event);
+      } catch (e) {
+        post({ type: 'status', text: `Could not go to event ${m.event}: ${errorText(e)}`, busy: false });
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+    this.subs.length = 0;
+    this.post = undefined;
+  }
+}

@@ -1,0 +1,196 @@
+import { FAULT_KINDS } from '../../core/engine/faults';
+import { ExposureCounts, LatencyHistogram } from '../../core/metrics';
+import type { EventRecord } from '../../core/slice/types';
+import { SERIES } from '../../shared/webview';
+
+/** The per-event part of a trace line that the timeline reads (docs/engine.md, "Trace"). */
+export interface TraceLine {
+  n: number;
+  id: string;
+  stages: Record<string, { ms?: number | string; served?: string[]; fallback?: boolean } | undefined>;
+  metrics: Record<string, number | null> | null;
+  faults: string[];
+}
+
+export const SERIES_IDS: readonly string[] = SERIES.map((s) => s.id);
+const STAGES = ['retrieve', 'features', 'score', 'rerank', 'serve', 'outcome'] as const;
+const LATENCY_STAGE_INDEX = STAGES.map((s) => SERIES_IDS.indexOf(`latency.${s}`));
+const at = (id: string) => {
+  const i = SERIES_IDS.indexOf(id);
+  if (i < 0) throw new Error(`unknown series ${id}`);
+  return i;
+};
+const I = {
+  hit: at('hit_rate'),
+  mrr: at('mrr'),
+  ndcg: at('ndcg'),
+  ctr: at('ctr'),
+  diversity: at('diversity'),
+  novelty: at('novelty'),
+  coverage: at('coverage'),
+  gini: at('gini_exposure'),
+  overlap: at('overlap'),
+  tau: at('kendall_tau'),
+  total: at('latency.total'),
+  fallback: at('fallback_rate'),
+  cache: at('cache_hit_rate'),
+  queue: at('queue_depth'),
+};
+
+/** Bit of each fault kind in a bucket's fault mask (unknown kinds share the last bit). */
+export function faultBit(kind: string): number {
+  const i = (FAULT_KINDS as readonly string[]).indexOf(kind);
+  return 1 << (i < 0 ? FAULT_KINDS.length : i);
+}
+export const FAULT_MASK_KINDS: readonly string[] = [...FAULT_KINDS, 'other'];
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+class Mean {
+  sum = 0;
+  n = 0;
+  add(v: number | null, w = 1): void {
+    if (v === null) return;
+    this.sum += v * w;
+    this.n += w;
+  }
+  get value(): number | null {
+    return this.n > 0 ? this.sum / this.n : null;
+  }
+}
+
+/**
+ * Rebuilds the timeline's per-event and running values from trace lines, with the definitions of
+ * the engine's MetricsAccumulator (docs/metrics.md): running means over events where a metric is
+ * defined, CTR as clicks over impressions, coverage and Gini of exposure over the catalogue, stage
+ * latency p99 by the same quantised histogram. Cache hit rate and queue depth are not in the trace;
+ * they come from the slice's event records when the slice is at hand.
+ */
+export class TraceMetrics {
+  readonly perEvent = new Array<number | null>(SERIES_IDS.length).fill(null);
+  readonly running = new Array<number | null>(SERIES_IDS.length).fill(null);
+  private readonly means = { hit: new Mean(), mrr: new Mean(), ndcg: new Mean(), diversity: new Mean(), novelty: new Mean(), overlap: new Mean(), tau: new Mean(), fallback: new Mean() };
+  private clicks = 0;
+  private impressions = 0;
+  private cacheHits = 0;
+  private cacheLookups = 0;
+  private readonly latency = [...STAGES, 'total'].map(() => new LatencyHistogram());
+  private readonly exposure: ExposureCounts | undefined;
+  private covered = 0;
+
+  /**
+   * `catalog` maps item ids to dense slots (first entry wins); without it coverage and Gini stay
+   * undefined. `k` is the slate size from the trace header.
+   */
+  constructor(
+    private readonly k: number,
+    private readonly catalog?: ReadonlyMap<string, number>,
+  ) {
+    if (catalog) this.exposure = new ExposureCounts(catalog.size);
+  }
+
+  /** Folds in one trace line (and the slice's record of the same event, when there is one). */
+  update(line: TraceLine, event?: EventRecord): void {
+    const pe = this.perEvent;
+    const rn = this.running;
+    pe.fill(null);
+    const m = line.metrics ?? {};
+    const hit = num(m['hit']);
+    const rr = num(m['rr']);
+    const ndcg = num(m['ndcg']);
+    const ild = num(m['ild']);
+    const novelty = num(m['novelty']);
+    const overlap = num(m['overlap']);
+    const tau = num(m['kendallTau']);
+    const fallback = num(m['fallback']);
+    const clicks = num(m['clicks']);
+    const impressions = num(m['impressions']);
+    pe[I.hit] = hit;
+    pe[I.mrr] = rr;
+    pe[I.ndcg] = ndcg;
+    pe[I.diversity] = ild;
+    pe[I.novelty] = novelty;
+    pe[I.overlap] = overlap;
+    pe[I.tau] = tau;
+    pe[I.fallback] = fallback;
+    pe[I.ctr] = clicks !== null && impressions ? clicks / impressions : null;
+    const served = line.stages['serve']?.served ?? [];
+    const means = this.means;
+    means.hit.add(hit);
+    means.mrr.add(rr);
+    means.ndcg.add(ndcg);
+    means.diversity.add(ild);
+    // Novelty is a mean over the served items of an event; the running value weighs events by them.
+    means.novelty.add(novelty, Math.min(this.k, served.length));
+    means.overlap.add(overlap);
+    means.tau.add(tau);
+    means.fallback.add(fallback);
+    this.clicks += clicks ?? 0;
+    this.impressions += impressions ?? 0;
+
+    let total = 0;
+    STAGES.forEach((s, i) => {
+      const ms = num(line.stages[s]?.ms);
+      pe[LATENCY_STAGE_INDEX[i]!] = ms;
+      if (ms !== null) {
+        total += ms;
+        this.latency[i]!.record(ms);
+        rn[LATENCY_STAGE_INDEX[i]!] = this.latency[i]!.quantile(99);
+      }
+    });
+    const totalMs = num(m['latencyTotalMs']) ?? total;
+    pe[I.total] = totalMs;
+    this.latency[STAGES.length]!.record(totalMs);
+    rn[I.total] = this.latency[STAGES.length]!.quantile(99);
+
+    if (this.exposure && this.catalog) {
+      const m2 = Math.min(this.k, served.length);
+      for (let i = 0; i < m2; i++) {
+        const slot = this.catalog.get(served[i]!);
+        if (slot === undefined) continue;
+        if (this.exposure.increment(slot) === 0) this.covered++;
+      }
+      rn[I.coverage] = this.catalog.size ? this.covered / this.catalog.size : 0;
+      rn[I.gini] = this.exposure.gini();
+    }
+
+    const sys = event?.system;
+    if (sys) {
+      const cache = sys.cache;
+      if (cache && typeof cache.hits === 'number' && typeof cache.misses === 'number') {
+        const lookups = cache.hits + cache.misses;
+        pe[I.cache] = lookups ? cache.hits / lookups : null;
+        this.cacheHits += cache.hits;
+        this.cacheLookups += lookups;
+      }
+      const q = num(sys.queueDepth);
+      pe[I.queue] = q;
+      rn[I.queue] = q;
+      rn[I.cache] = this.cacheLookups ? this.cacheHits / this.cacheLookups : null;
+    }
+
+    rn[I.hit] = means.hit.value;
+    rn[I.mrr] = means.mrr.value;
+    rn[I.ndcg] = means.ndcg.value;
+    rn[I.diversity] = means.diversity.value;
+    rn[I.novelty] = means.novelty.value;
+    rn[I.overlap] = means.overlap.value;
+    rn[I.tau] = means.tau.value;
+    rn[I.fallback] = means.fallback.value;
+    rn[I.ctr] = this.impressions ? this.clicks / this.impressions : null;
+  }
+
+  /** The fault mask of a trace line. */
+  static faultMask(line: TraceLine): number {
+    let mask = 0;
+    for (const f of line.faults ?? []) mask |= faultBit(f);
+    return mask;
+  }
+}
+
+/** Dense catalogue slots of item ids, first entry winning, as the engine numbers them. */
+export function catalogSlots(items: readonly { id: string }[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const it of items) if (!m.has(it.id)) m.set(it.id, m.size);
+  return m;
+}

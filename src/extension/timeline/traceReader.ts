@@ -1,0 +1,164 @@
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { UserError } from '../../core/errors';
+import { TRACE_FORMAT, type RunRecord, type TraceHeader } from '../../core/engine/trace';
+import { Slice } from '../../core/slice/reader';
+import type { EventRecord } from '../../core/slice/types';
+import { StreamBuckets } from './buckets';
+import { SERIES_IDS, TraceMetrics, catalogSlots, type TraceLine } from './traceMetrics';
+
+export interface TraceReadOptions {
+  /** Buckets kept per lane (the timeline's resolution). */
+  capacity: number;
+  /** Start with this bucket size (to align the lanes of a comparison). */
+  initialBucketSize?: number;
+  /** Called with the share of bytes read, 0..1, at most every 64 lines. */
+  onProgress?: (fraction: number) => void;
+  isCancelled?: () => boolean;
+}
+
+export interface TraceTimeline {
+  path: string;
+  header: TraceHeader;
+  run: RunRecord | undefined;
+  buckets: StreamBuckets;
+  events: number;
+  /** Why slice-only series (cache hit rate, queue depth, coverage, Gini) are missing, if they are. */
+  sliceNote: string | undefined;
+  /** Per fault kind: count and first event. */
+  faults: Map<string, { count: number; first: number }>;
+}
+
+export class TraceCancelled extends Error {
+  constructor() {
+    super('reading the trace was cancelled');
+  }
+}
+
+/** trace.jsonl of a trace folder or a trace file itself. */
+export function traceFileOf(path: string): string {
+  return existsSync(path) && statSync(path).isDirectory() ? join(path, 'trace.jsonl') : path;
+}
+
+function readRunRecord(traceFile: string): RunRecord | undefined {
+  const p = join(dirname(traceFile), 'run.json');
+  if (!existsSync(p)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
+    return r.format === 'recreplay.run/1' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHeader(text: string, file: string): TraceHeader {
+  let h: unknown;
+  try {
+    h = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`the first line is not JSON: ${(e as Error).message}`, { file, line: 1 }, 'Open the trace.jsonl that `recreplay run --trace DIR` or a debug session with "trace" wrote.', 'E_TRACE');
+  }
+  const header = h as TraceHeader;
+  if (typeof h !== 'object' || h === null || header.format !== TRACE_FORMAT) {
+    throw new UserError(`not a RecReplay trace (the header's format is not "${TRACE_FORMAT}")`, { file, line: 1 }, 'Open the trace.jsonl that `recreplay run --trace DIR` or a debug session with "trace" wrote.', 'E_TRACE');
+  }
+  return header;
+}
+
+/**
+ * Opens the slice the trace was replayed from, when run.json names it and its manifest hash is
+ * the one in the trace header; otherwise says why not (the chart then lacks the slice-only series).
+ */
+function openSliceFor(header: TraceHeader, run: RunRecord | undefined): { slice?: Slice; note?: string } {
+  if (!run) return { note: 'no run.json beside the trace: cache hit rate, queue depth, coverage and Gini need the slice it names' };
+  if (!existsSync(join(run.slice.path, 'slice.json'))) return { note: `the slice ${run.slice.path} is not there any more: cache hit rate, queue depth, coverage and Gini need it` };
+  try {
+    const slice = Slice.open(run.slice.path, { force: true });
+    if (slice.manifestSha256 !== header.sliceManifestSha256) {
+      slice.close();
+      return { note: `the slice at ${run.slice.path} is not the one this trace replayed (manifest hash differs)` };
+    }
+    return { slice };
+  } catch (e) {
+    return { note: `the slice could not be opened: ${e instanceof UserError ? e.describe() : String(e)}` };
+  }
+}
+
+/**
+ * Streams a trace line by line into fixed-size buckets — a 1 GB trace is never held in memory —
+ * reading the slice's events alongside (sequentially, through its reader) for the series the
+ * trace does not carry.
+ */
+export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions): Promise<TraceTimeline> {
+  const path = traceFileOf(pathArg);
+  if (!existsSync(path)) throw new UserError('no trace here', { file: path }, 'Pick a trace.jsonl, or a folder holding one (`recreplay run --trace DIR`).', 'E_TRACE');
+  const total = Math.max(1, statSync(path).size);
+  const run = readRunRecord(path);
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let header: TraceHeader | undefined;
+  let metrics: TraceMetrics | undefined;
+  let buckets: StreamBuckets | undefined;
+  let slice: Slice | undefined;
+  let sliceEvents: Generator<EventRecord> | undefined;
+  let sliceNote: string | undefined;
+  const faults = new Map<string, { count: number; first: number }>();
+  let lineNo = 0;
+  let events = 0;
+  try {
+    for await (const text of lines) {
+      lineNo++;
+      if (header === undefined) {
+        header = parseHeader(text, path);
+        const opened = openSliceFor(header, run);
+        slice = opened.slice;
+        sliceNote = opened.note;
+        metrics = new TraceMetrics(header.k, slice ? catalogSlots(slice.items) : undefined);
+        buckets = new StreamBuckets(SERIES_IDS, opts.capacity, opts.initialBucketSize ?? StreamBuckets.sizeFor(header.events, opts.capacity));
+        continue;
+      }
+      if (text.trim() === '') continue;
+      let line: TraceLine;
+      try {
+        line = JSON.parse(text) as TraceLine;
+      } catch (e) {
+        throw new UserError(`malformed trace line: ${(e as Error).message}`, { file: path, line: lineNo }, 'The trace was cut or edited; write it again with `recreplay run --trace DIR`.', 'E_TRACE');
+      }
+      if (typeof line.n !== 'number' || line.n <= (buckets as StreamBuckets).through) {
+        throw new UserError(`trace line has event number ${String(line.n)}, expected more than ${(buckets as StreamBuckets).through}`, { file: path, line: lineNo }, 'Trace lines are written in event order; write the trace again.', 'E_TRACE');
+      }
+      let event: EventRecord | undefined;
+      if (slice) {
+        if (sliceEvents === undefined) sliceEvents = slice.events(line.n);
+        let next = sliceEvents.next();
+        if (!next.done && next.value.id !== line.id && line.n <= slice.eventCount) {
+          // A trace that skips events (a debug session's goto) re-aligns through the offset index.
+          sliceEvents = slice.events(line.n);
+          next = sliceEvents.next();
+        }
+        event = next.done ? undefined : next.value;
+      }
+      (metrics as TraceMetrics).update(line, event);
+      const mask = TraceMetrics.faultMask(line);
+      for (const f of line.faults ?? []) {
+        const s = faults.get(f);
+        if (s) s.count++;
+        else faults.set(f, { count: 1, first: line.n });
+      }
+      (buckets as StreamBuckets).add(line.n, (metrics as TraceMetrics).perEvent, (metrics as TraceMetrics).running, mask);
+      events++;
+      if ((lineNo & 63) === 0) {
+        if (opts.isCancelled?.()) throw new TraceCancelled();
+        opts.onProgress?.(Math.min(1, stream.bytesRead / total));
+      }
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+    slice?.close();
+  }
+  if (header === undefined || buckets === undefined) throw new UserError('the trace is empty', { file: path }, 'Write it again with `recreplay run --trace DIR`.', 'E_TRACE');
+  opts.onProgress?.(1);
+  return { path, header, run, buckets, events, sliceNote, faults };
+}

@@ -1,0 +1,127 @@
+import * as vscode from 'vscode';
+import { basename, dirname } from 'node:path';
+import { SERIES_BY_ID, type HostMessage, type LaneData, type SummaryRow, type TimelineMode, type WebviewMessage } from '../../shared/webview';
+import type { TimelineSource } from './panel';
+import { StreamBuckets } from './buckets';
+import { FAULT_MASK_KINDS } from './traceMetrics';
+import { readTraceTimeline, traceFileOf, type TraceTimeline } from './traceReader';
+
+const CUMULATIVE_ONLY = new Set([...SERIES_BY_ID.values()].filter((s) => s.cumulativeOnly).map((s) => s.id));
+
+/** Final metrics of two runs side by side (from run.json, else from the timeline's last values). */
+export function summaryRows(runs: TraceTimeline[]): SummaryRow[] {
+  const keys = new Set<string>();
+  for (const r of runs) for (const k of Object.keys(r.run?.metrics ?? {})) keys.add(k);
+  const rows: SummaryRow[] = [...keys].map((k) => ({ metric: k, values: runs.map((r) => r.run?.metrics[k] ?? null) }));
+  const faults = new Set<string>();
+  for (const r of runs) for (const k of r.faults.keys()) faults.add(k);
+  for (const f of [...faults].sort()) rows.push({ metric: `faults: ${f}`, values: runs.map((r) => r.faults.get(f)?.count ?? 0) });
+  rows.push({ metric: 'events replayed', values: runs.map((r) => r.events) });
+  return rows;
+}
+
+/** A short name for a trace: its folder, which is what `--trace DIR` named. */
+export function traceName(path: string): string {
+  const file = traceFileOf(path);
+  return basename(dirname(file));
+}
+
+/**
+ * Finished runs on the timeline: one trace, or two overlaid (Compare Runs). Traces are streamed
+ * with progress and cancellation; each lane keeps only its buckets.
+ */
+export class TraceTimelineSource implements TimelineSource {
+  private runs: TraceTimeline[] | undefined;
+  private loading: Promise<TraceTimeline[] | undefined> | undefined;
+  private mode: TimelineMode;
+  private readonly cts = new vscode.CancellationTokenSource();
+
+  constructor(
+    readonly paths: string[],
+    private readonly capacity: number,
+    mode: TimelineMode,
+  ) {
+    this.mode = mode;
+  }
+
+  get title(): string {
+    return this.paths.length === 1 ? `Timeline: ${traceName(this.paths[0] as string)}` : `Compare: ${this.paths.map(traceName).join(' vs ')}`;
+  }
+
+  private load(post: (m: HostMessage) => void): Promise<TraceTimeline[] | undefined> {
+    this.loading ??= (async () => {
+      const out: TraceTimeline[] = [];
+      // Both lanes of a comparison start with one bucket size so their buckets line up.
+      let size: number | undefined;
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RecReplay: reading trace', cancellable: true }, async (progress, token) => {
+        token.onCancellationRequested(() => this.cts.cancel());
+        for (const [i, p] of this.paths.entries()) {
+          let last = 0;
+          const t = await readTraceTimeline(p, {
+            capacity: this.capacity,
+            ...(size !== undefined ? { initialBucketSize: size } : {}),
+            isCancelled: () => this.cts.token.isCancellationRequested,
+            onProgress: (f) => {
+              const pct = Math.floor(f * 100);
+              if (pct === last) return;
+              progress.report({ increment: (pct - last) / this.paths.length, message: `${traceName(p)} ${pct}%` });
+              post({ type: 'status', text: `Reading ${traceName(p)}: ${pct}%`, busy: true });
+              last = pct;
+            },
+          });
+          size ??= StreamBuckets.sizeFor(Math.max(t.header.events, t.events), this.capacity);
+          out.push(t);
+          if (i === 0 && this.paths.length > 1) post({ type: 'status', text: `Read ${traceName(p)}; reading the second trace…`, busy: true });
+        }
+      });
+      return out;
+    })();
+    return this.loading;
+  }
+
+  async replay(post: (m: HostMessage) => void): Promise<void> {
+    const compare = this.paths.length > 1;
+    post({ type: 'init', title: this.title, source: compare ? 'compare' : 'trace', eventCount: 0, live: false, faultKinds: [...FAULT_MASK_KINDS], mode: this.mode, restore: this.paths });
+    post({ type: 'status', text: 'Reading the trace…', busy: true });
+    try {
+      this.runs ??= await this.load(post);
+    } catch (e) {
+      this.loading = undefined;
+      throw e;
+    }
+    if (!this.runs) return;
+    this.sendData(post);
+    const notes = this.runs.map((r) => r.sliceNote).filter((n): n is string => n !== undefined);
+    post({ type: 'status', text: notes.length ? `Some series are missing: ${[...new Set(notes)].join('; ')}` : '', busy: false });
+    if (compare) post({ type: 'summary', columns: this.paths.map(traceName), rows: summaryRows(this.runs) });
+    const markers = this.runs.flatMap((r) => [...r.faults].map(([kind, f]) => ({ event: f.first, kind: 'fault' as const, label: `first ${kind} (${f.count}×) in ${traceName(r.path)}` })));
+    post({ type: 'markers', markers });
+  }
+
+  private sendData(post: (m: HostMessage) => void): void {
+    const runs = this.runs ?? [];
+    const lanes: LaneData[] = runs.map((r, i) =>
+      r.buckets.toLane(
+        this.mode,
+        { id: runs.length > 1 ? (i === 0 ? 'a' : 'b') : 'run', label: runs.length > 1 ? `${i === 0 ? 'A' : 'B'}: ${traceName(r.path)} (${r.header.ranker.kind})` : `${traceName(r.path)} (${r.header.ranker.kind})`, dashed: runs.length > 1 && i === 0 },
+        this.mode === 'event' ? CUMULATIVE_ONLY : new Set(),
+      ),
+    );
+    const eventCount = Math.max(0, ...runs.map((r) => Math.max(r.header.events, r.events)));
+    post({ type: 'data', mode: this.mode, lanes, eventCount });
+  }
+
+  handle(m: WebviewMessage, post: (m: HostMessage) => void): void {
+    if (m.type === 'setMode') {
+      this.mode = m.mode;
+      if (this.runs) this.sendData(post);
+    } else if (m.type === 'goto') {
+      post({ type: 'status', text: `This timeline shows a finished run: start a debug session of the slice to go to event ${m.event}.`, busy: false });
+    }
+  }
+
+  dispose(): void {
+    this.cts.cancel();
+    this.cts.dispose();
+  }
+}

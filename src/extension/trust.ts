@@ -1,0 +1,25 @@
+/**
+ * Workspace trust for rankers. The built-in rankers only read data (logged scores, replay state,
+ * JSON artifacts); rankers that start a process or call an HTTP endpoint run code or reach the
+ * network on the workspace's say-so, so they need a trusted workspace.
+ */
+export const BUILT_IN_RANKER_KINDS = ['recorded', 'popularity', 'linear', 'embedding'] as const;
+
+/** The kind of a ranker spec: `linear:rankers/m.json` → `linear`. */
+export function rankerKind(spec: string): string {
+  const colon = spec.indexOf(':');
+  return (colon < 0 ? spec : spec.slice(0, colon)).trim();
+}
+
+/** Whether a ranker spec may run in an untrusted workspace. */
+export function rankerAllowedUntrusted(spec: string): boolean {
+  return (BUILT_IN_RANKER_KINDS as readonly string[]).includes(rankerKind(spec));
+}
+
+/** Why a configuration cannot run in this workspace, or undefined when it can. */
+export function trustProblem(specs: readonly (string | undefined)[], trusted: boolean): string | undefined {
+  if (trusted) return undefined;
+  const bad = specs.filter((s): s is string => s !== undefined && !rankerAllowedUntrusted(s));
+  if (bad.length === 0) return undefined;
+  return `The ranker ${bad.map((b) => `"${b}"`).join(' and ')} runs outside the editor (a process or an HTTP endpoint), which this untrusted workspace does not allow. Trust the workspace (Manage Workspace Trust), or use a built-in ranker: ${BUILT_IN_RANKER_KINDS.join(', ')}.`;
+}

@@ -1,0 +1,262 @@
+import * as vscode from 'vscode';
+import type { Slice } from '../../core/slice/reader';
+import { errorText } from '../log';
+import type { SliceEntry } from '../slices/sliceStore';
+import { countBy, featureSummary, fmt, pageRanges, scanSessions, windowLabel, type SessionIndex } from '../slices/summaries';
+import { treeItemOf, type Paged, type SliceNode } from './sliceNodes';
+
+/** Where the tree gets its slices and settings: the workspace in the extension, a list in tests. */
+export interface SliceSource {
+  list(): Promise<SliceEntry[]>;
+  readonly onDidChange: vscode.Event<void>;
+}
+
+export interface TreeOptions {
+  pageSize(): number;
+  groupEventsBy(): 'time' | 'session';
+  /** Runs a long task with progress shown on the view. */
+  withProgress<T>(title: string, task: (report: (fraction: number) => void, token: vscode.CancellationToken) => Promise<T>): Thenable<T>;
+  log: Pick<vscode.LogOutputChannel, 'warn' | 'error' | 'info'>;
+}
+
+/**
+ * The Slices view. Every level is computed when expanded and events are listed a page at a time
+ * through the offset index (two reads per page label, one per event shown), so a slice of a
+ * million events opens as fast as one of ten.
+ */
+export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<SliceNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly sessions = new Map<string, SessionIndex>();
+  private readonly roots = new Map<string, SliceNode & { kind: 'slice' }>();
+  private readonly sub: vscode.Disposable;
+
+  constructor(
+    private readonly source: SliceSource,
+    private readonly opts: TreeOptions,
+  ) {
+    this.sub = source.onDidChange(() => this.refresh());
+  }
+
+  refresh(): void {
+    this.sessions.clear();
+    this.roots.clear();
+    this.changed.fire(undefined);
+  }
+
+  /** Redraws one slice's node (its status changed after open or verify). */
+  refreshSlice(dir: string): void {
+    const node = this.roots.get(dir);
+    this.changed.fire(node);
+  }
+
+  getTreeItem(n: SliceNode): vscode.TreeItem {
+    return treeItemOf(n);
+  }
+
+  getParent(): undefined {
+    return undefined;
+  }
+
+  async getChildren(n?: SliceNode): Promise<SliceNode[]> {
+    try {
+      return await this.children(n);
+    } catch (e) {
+      this.opts.log.warn(`Slices view: ${errorText(e)}`);
+      return [{ kind: 'message', label: errorText(e).split('\n')[0] ?? 'error', icon: 'error', tooltip: errorText(e) }];
+    }
+  }
+
+  private async children(n?: SliceNode): Promise<SliceNode[]> {
+    if (n === undefined) {
+      const list = await this.source.list();
+      return list.map((entry) => {
+        const node = { kind: 'slice' as const, entry };
+        this.roots.set(entry.dir, node);
+        return node;
+      });
+    }
+    switch (n.kind) {
+      case 'slice':
+        return this.sliceChildren(n.entry);
+      case 'section':
+        return this.sectionChildren(n);
+      case 'range':
+        return this.rangeChildren(n);
+      case 'session': {
+        const idx = this.sessions.get(n.entry.dir);
+        const list = idx?.events.get(n.session) ?? [];
+        return this.pagedOf(n.entry, 'events', 1, list.length, n.session);
+      }
+      default:
+        return [];
+    }
+  }
+
+  private async sliceChildren(entry: SliceEntry): Promise<SliceNode[]> {
+    const before = entry.status.kind;
+    let slice: Slice;
+    try {
+      slice = entry.slice ?? (await this.opts.withProgress(`Indexing ${entry.name}`, (report, token) => entry.open(token, report)));
+    } finally {
+      if (entry.status.kind !== before) this.refreshSlice(entry.dir);
+    }
+    const m = slice.manifest;
+    const byTime = this.opts.groupEventsBy() === 'time';
+    return [
+      { kind: 'section', entry, section: 'manifest', label: 'Manifest' },
+      { kind: 'section', entry, section: 'versions', label: 'Versions', count: Object.values(m.versions).filter(Boolean).length },
+      { kind: 'section', entry, section: 'integrity', label: 'Integrity' },
+      { kind: 'section', entry, section: 'users', label: 'Users', count: slice.users.length },
+      { kind: 'section', entry, section: 'items', label: 'Items', count: slice.items.length },
+      byTime ? { kind: 'section', entry, section: 'events', label: 'Events (by time)', count: slice.eventCount } : { kind: 'section', entry, section: 'sessions', label: 'Events (by session)', count: slice.eventCount },
+    ];
+  }
+
+  private sectionChildren(n: SliceNode & { kind: 'section' }): SliceNode[] | Promise<SliceNode[]> {
+    const entry = n.entry;
+    const s = entry.slice;
+    if (!s) return [];
+    const m = s.manifest;
+    const field = (label: string, description: string, extra: Partial<SliceNode & { kind: 'field' }> = {}): SliceNode => ({ kind: 'field', label, description, ...extra });
+    switch (n.section) {
+      case 'manifest': {
+        const src = m.source;
+        const out: SliceNode[] = [
+          field('name', m.name),
+          field('description', m.description),
+          field('source', [src.kind, src.query, src.window ? `${src.window.from} – ${src.window.to}` : undefined, src.generator, src.fittedFrom ? `fitted from ${src.fittedFrom}` : undefined].filter(Boolean).join(' · ')),
+          field('frozen at', m.frozenAt),
+          field('clock', `${m.clock.start} (${m.clock.timezone})`),
+          field('seed', String(m.seed)),
+        ];
+        if (m.pipeline) out.push(field('pipeline', Object.entries(m.pipeline).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' · ')));
+        out.push(field('redaction', `${m.redaction.identifiers}${m.redaction.dropped.length ? ` · dropped ${m.redaction.dropped.join(', ')}` : ''}`));
+        out.push(field('manifest', 'slice.json', { open: `${entry.dir}/slice.json`, icon: 'go-to-file' }));
+        if (m.faults.length) out.push({ kind: 'section', entry, section: 'knownFaults', label: 'Known faults', count: m.faults.length });
+        return out;
+      }
+      case 'knownFaults':
+        return m.faults.map((f) => field(f.kind, `${f.event}${f.note ? ` — ${f.note}` : ''}`, { icon: 'bug' }));
+      case 'versions':
+        return Object.entries(m.versions)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => field(k, `${v?.name} ${v?.version}`, { tooltip: `${k}: ${v?.name} ${v?.version}${v?.sha256 ? `\nsha256 ${v.sha256}` : ''}`, icon: 'tag' }));
+      case 'integrity': {
+        const st = entry.status;
+        const out: SliceNode[] = m.files.map((f) => {
+          const bad = st.kind === 'modified' && (st.files.includes(f.path) || st.missing.includes(f.path));
+          return field(f.path, `${bad ? (st.kind === 'modified' && st.missing.includes(f.path) ? 'MISSING · ' : 'MODIFIED · ') : ''}${f.records !== undefined ? `${f.records.toLocaleString('en-US')} records · ` : ''}${fmtBytes(f.bytes)}`, {
+            tooltip: `${f.path}\nsha256 ${f.sha256}${f.chunks ? `\n${f.chunks.sha256.length} chunks of ${fmtBytes(f.chunks.size)}, each checked when first read` : ''}`,
+            icon: bad ? 'warning' : 'file',
+            open: `${entry.dir}/${f.path}`,
+          });
+        });
+        if (st.kind === 'error') out.unshift({ kind: 'message', label: st.message.split('\n')[0] ?? '', icon: 'error', tooltip: st.message });
+        return out;
+      }
+      case 'users':
+        return [
+          { kind: 'section', entry, section: 'segments', label: 'Segments' },
+          { kind: 'section', entry, section: 'userFeatures', label: 'Feature summary', count: Object.keys(m.schema.user).length },
+          ...this.pagedOf(entry, 'users', 1, s.users.length),
+        ];
+      case 'items':
+        return [
+          { kind: 'section', entry, section: 'categories', label: 'Categories' },
+          { kind: 'section', entry, section: 'itemFeatures', label: 'Feature summary', count: Object.keys(m.schema.item).length },
+          ...this.pagedOf(entry, 'items', 1, s.items.length),
+        ];
+      case 'segments':
+        return countBy(s.users, (u) => u.segment).map(([k, c]) => field(k, `${c} users`, { icon: 'symbol-enum' }));
+      case 'categories':
+        return countBy(s.items, (i) => i.category).map(([k, c]) => field(k, `${c} items`, { icon: 'symbol-enum' }));
+      case 'userFeatures':
+        return featureSummary(s.users, m.schema.user).map((f) => field(f.name, f.text, { icon: 'symbol-field' }));
+      case 'itemFeatures':
+        return featureSummary(s.items, m.schema.item).map((f) => field(f.name, f.text, { icon: 'symbol-field' }));
+      case 'events':
+        return this.pagedOf(entry, 'events', 1, s.eventCount);
+      case 'sessions':
+        return this.sessionRoots(entry);
+    }
+  }
+
+  private async sessionRoots(entry: SliceEntry): Promise<SliceNode[]> {
+    let idx = this.sessions.get(entry.dir);
+    if (!idx) {
+      const s = entry.slice as Slice;
+      const bytes = s.manifest.files.find((f) => f.path === 'events.jsonl')?.bytes ?? 0;
+      idx = await this.opts.withProgress(`Grouping ${entry.name} by session`, (report, token) => scanSessions(s.eventsPath, bytes, token, report));
+      if (!idx) return [{ kind: 'message', label: 'Grouping by session was cancelled: collapse and expand to try again', icon: 'circle-slash' }];
+      this.sessions.set(entry.dir, idx);
+    }
+    return this.pagedOf(entry, 'sessions', 1, idx.order.length);
+  }
+
+  /** Children of a paged list: the items themselves, or ranges of them when there are too many. */
+  private pagedOf(entry: SliceEntry, what: Paged, from: number, to: number, session?: string): SliceNode[] {
+    const size = this.opts.pageSize();
+    if (to - from + 1 <= size) return this.leaves(entry, what, from, to, session);
+    return pageRanges(from, to, size).map(([a, b]) => ({ kind: 'range', entry, what, from: a, to: b, session, label: `${a.toLocaleString('en-US')}–${b.toLocaleString('en-US')}`, description: this.rangeDescription(entry, what, a, b, session) }) as SliceNode);
+  }
+
+  private rangeChildren(n: SliceNode & { kind: 'range' }): SliceNode[] {
+    return this.pagedOf(n.entry, n.what, n.from, n.to, n.session);
+  }
+
+  private eventNumber(entry: SliceEntry, i: number, session?: string): number {
+    if (session === undefined) return i;
+    return this.sessions.get(entry.dir)?.events.get(session)?.[i - 1] ?? i;
+  }
+
+  private rangeDescription(entry: SliceEntry, what: Paged, a: number, b: number, session?: string): string {
+    const s = entry.slice;
+    if (!s || what !== 'events') return '';
+    try {
+      return windowLabel(s.readEvent(this.eventNumber(entry, a, session)).t, s.readEvent(this.eventNumber(entry, b, session)).t);
+    } catch {
+      return '';
+    }
+  }
+
+  private leaves(entry: SliceEntry, what: Paged, from: number, to: number, session?: string): SliceNode[] {
+    const s = entry.slice as Slice;
+    const out: SliceNode[] = [];
+    if (what === 'users' || what === 'items') {
+      for (let i = from; i <= to; i++) out.push({ kind: 'record', entry, what: what === 'users' ? 'user' : 'item', index: i - 1 });
+      return out;
+    }
+    if (what === 'sessions') {
+      const idx = this.sessions.get(entry.dir);
+      for (let i = from; i <= to; i++) {
+        const name = idx?.order[i - 1];
+        const list = name === undefined ? undefined : idx?.events.get(name);
+        if (name !== undefined && list) out.push({ kind: 'session', entry, session: name, count: list.length, first: list[0] ?? 0 });
+      }
+      return out;
+    }
+    for (let i = from; i <= to; i++) {
+      const n = this.eventNumber(entry, i, session);
+      try {
+        const e = s.readEvent(n);
+        out.push({ kind: 'event', entry, n, id: e.id, t: e.t, user: e.user, session: e.session, served: e.served, clicks: e.outcome?.clicks ?? [], candidates: e.candidates.length });
+      } catch (err) {
+        out.push({ kind: 'event', entry, n, id: '?', t: '', user: '', session: undefined, served: [], clicks: [], candidates: 0, error: errorText(err).split('\n')[0] ?? 'unreadable' });
+      }
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.changed.dispose();
+  }
+}
+
+function fmtBytes(b: number): string {
+  if (b < 1024) return `${b} B`;
+  if (b < 1 << 20) return `${fmt(b / 1024)} KB`;
+  if (b < 1 << 30) return `${fmt(b / (1 << 20))} MB`;
+  return `${fmt(b / (1 << 30))} GB`;
+}

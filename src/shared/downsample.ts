@@ -1,0 +1,113 @@
+/**
+ * Min/max downsampling for the timeline: a series of any length becomes at most two points per
+ * bucket of the x range — the lowest and the highest value in the order they occur — so a chart
+ * `width` pixels wide draws ~2×width points and never loses a spike or a dip. One pass, no
+ * allocation per point. Used by the webview (to fit the canvas) and by tests; pure.
+ */
+
+/** Values of one series at the shared x positions; `lo`/`hi` are the same array for raw data. */
+export interface RangeSeries {
+  lo: ArrayLike<number | null>;
+  hi: ArrayLike<number | null>;
+}
+
+export interface Downsampled {
+  x: number[];
+  /** One array per input series, aligned with x. */
+  y: (number | null)[][];
+}
+
+/**
+ * Downsamples series that share one ascending x array into `buckets` equal x ranges. Each bucket
+ * gives two x slots (its first and last x); each series puts its earlier extreme in the first slot
+ * and its later extreme in the second, so extremes keep their order. A bucket with one point
+ * gives one slot. Input no longer than 2×buckets is returned as is (lo/hi averaged to one value
+ * per point when they differ — callers that draw ranges pass them separately).
+ */
+export function downsampleMinMax(x: ArrayLike<number>, series: readonly RangeSeries[], buckets: number): Downsampled {
+  const n = x.length;
+  const nb = Math.max(1, Math.floor(buckets));
+  if (n <= 2 * nb) {
+    return { x: Array.from(x), y: series.map((s) => Array.from({ length: n }, (_, i) => mid(s.lo[i] ?? null, s.hi[i] ?? null))) };
+  }
+  const x0 = x[0] as number;
+  const span = (x[n - 1] as number) - x0;
+  const width = span > 0 ? span / nb : 1;
+  const outX: number[] = [];
+  const outY: (number | null)[][] = series.map(() => []);
+  const m = series.length;
+  // Per series: index and value of the min and max in the current bucket.
+  const minV = new Float64Array(m);
+  const maxV = new Float64Array(m);
+  const minI = new Int32Array(m);
+  const maxI = new Int32Array(m);
+  let start = 0;
+  while (start < n) {
+    const b = Math.min(nb - 1, Math.floor(((x[start] as number) - x0) / width));
+    const limit = x0 + (b + 1) * width;
+    let end = start + 1;
+    while (end < n && (b === nb - 1 || (x[end] as number) < limit)) end++;
+    minV.fill(Infinity);
+    maxV.fill(-Infinity);
+    minI.fill(-1);
+    maxI.fill(-1);
+    for (let k = 0; k < m; k++) {
+      const s = series[k] as RangeSeries;
+      const lo = s.lo;
+      const hi = s.hi;
+      for (let i = start; i < end; i++) {
+        const a = lo[i];
+        if (a !== null && a !== undefined && a < (minV[k] as number)) {
+          minV[k] = a;
+          minI[k] = i;
+        }
+        const c = hi[i];
+        if (c !== null && c !== undefined && c > (maxV[k] as number)) {
+          maxV[k] = c;
+          maxI[k] = i;
+        }
+      }
+    }
+    if (end - start === 1) {
+      outX.push(x[start] as number);
+      for (let k = 0; k < m; k++) (outY[k] as (number | null)[]).push(minI[k] === -1 ? null : mid(minV[k] as number, maxV[k] as number));
+    } else {
+      outX.push(x[start] as number, x[end - 1] as number);
+      for (let k = 0; k < m; k++) {
+        const ys = outY[k] as (number | null)[];
+        if (minI[k] === -1 && maxI[k] === -1) ys.push(null, null);
+        else if (minI[k] === -1) ys.push(maxV[k] as number, maxV[k] as number);
+        else if (maxI[k] === -1) ys.push(minV[k] as number, minV[k] as number);
+        else if ((minI[k] as number) <= (maxI[k] as number)) ys.push(minV[k] as number, maxV[k] as number);
+        else ys.push(maxV[k] as number, minV[k] as number);
+      }
+    }
+    start = end;
+  }
+  return { x: outX, y: outY };
+}
+
+function mid(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a === b ? a : (a + b) / 2;
+}
+
+/** One raw series (x, y) downsampled to ≤ 2×buckets points that keep every bucket's extremes. */
+export function minMaxDownsample(x: ArrayLike<number>, y: ArrayLike<number | null>, buckets: number): { x: number[]; y: (number | null)[] } {
+  const d = downsampleMinMax(x, [{ lo: y, hi: y }], buckets);
+  return { x: d.x, y: d.y[0] as (number | null)[] };
+}
+
+/** The lowest and highest finite values of a series, or undefined when it has none (for the y axis). */
+export function extent(values: ArrayLike<number | null>): [number, number] | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined || !Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : undefined;
+}

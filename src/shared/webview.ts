@@ -1,0 +1,200 @@
+/**
+ * The typed message protocol between the extension host and the timeline webview. One union per
+ * direction; the receiving side checks every message with the parse functions below, because a
+ * webview message is untyped data at runtime. Documented in docs/editor.md ("Timeline").
+ */
+
+/** How values are aggregated over replay time. */
+export type TimelineMode = 'cumulative' | 'event';
+export const TIMELINE_MODES: readonly TimelineMode[] = ['cumulative', 'event'];
+
+/** Groups of the timeline, one chart each, in display order. */
+export const SERIES_GROUPS = [
+  { id: 'relevance', label: 'Relevance' },
+  { id: 'engagement', label: 'Engagement' },
+  { id: 'diversity', label: 'Diversity & exposure' },
+  { id: 'divergence', label: 'Divergence from recorded' },
+  { id: 'latency', label: 'Latency (ms)' },
+  { id: 'system', label: 'System' },
+] as const;
+export type SeriesGroup = (typeof SERIES_GROUPS)[number]['id'];
+
+export interface SeriesInfo {
+  id: string;
+  label: string;
+  group: SeriesGroup;
+  /** Shown on first open; the others start hidden. */
+  visible: boolean;
+  /** What a point means, for the legend tooltip. */
+  doc: string;
+  /** Only defined cumulatively (coverage, Gini): absent in per-event mode. */
+  cumulativeOnly?: boolean;
+  /** Drawn against a second y axis on the right: its unit differs from the group's rates. */
+  rightAxis?: boolean;
+}
+
+const STAGE_NAMES = ['retrieve', 'features', 'score', 'rerank', 'serve', 'outcome'] as const;
+
+/** Every series the timeline knows, keyed like the MetricsAccumulator snapshot where one exists. */
+export const SERIES: readonly SeriesInfo[] = [
+  { id: 'hit_rate', label: 'Hit rate@k', group: 'relevance', visible: true, doc: 'share of events with a recorded click whose clicked item was served in the top k' },
+  { id: 'mrr', label: 'MRR@k', group: 'relevance', visible: false, doc: 'reciprocal rank of the first clicked item in the served slate' },
+  { id: 'ndcg', label: 'NDCG@k', group: 'relevance', visible: true, doc: 'binary-gain NDCG of the served slate' },
+  { id: 'ctr', label: 'CTR', group: 'engagement', visible: true, doc: 'replay clicks / served slots' },
+  { id: 'diversity', label: 'Diversity@k (ILD)', group: 'diversity', visible: true, doc: 'intra-list diversity of the served slate (share of category-distinct pairs)' },
+  { id: 'novelty', label: 'Novelty@k', group: 'diversity', visible: false, doc: '−log2 exposure share of served items (bits, right axis)', rightAxis: true },
+  { id: 'coverage', label: 'Coverage@k', group: 'diversity', visible: true, doc: 'distinct catalogue items served so far / catalogue size', cumulativeOnly: true },
+  { id: 'gini_exposure', label: 'Gini of exposure', group: 'diversity', visible: true, doc: 'inequality of exposure over the whole catalogue (0 = even)', cumulativeOnly: true },
+  { id: 'overlap', label: 'Top-k overlap', group: 'divergence', visible: true, doc: '|served ∩ recorded top k| / k' },
+  { id: 'kendall_tau', label: 'Kendall tau', group: 'divergence', visible: false, doc: 'rank correlation of the replayed and recorded orders' },
+  { id: 'latency.total', label: 'total', group: 'latency', visible: true, doc: 'simulated latency of the event (sum of stages); p99 when cumulative' },
+  ...STAGE_NAMES.map((s) => ({ id: `latency.${s}`, label: s, group: 'latency' as const, visible: s === 'score', doc: `simulated latency of the ${s} stage; p99 when cumulative` })),
+  { id: 'fallback_rate', label: 'Fallback rate', group: 'system', visible: true, doc: 'share of events where the fallback ranking was served' },
+  { id: 'cache_hit_rate', label: 'Cache hit rate', group: 'system', visible: false, doc: 'recorded cache hits / lookups' },
+  { id: 'queue_depth', label: 'Queue depth', group: 'system', visible: false, doc: 'recorded queue depth at the event (not averaged when cumulative; right axis)', rightAxis: true },
+];
+export type SeriesId = string;
+
+export const SERIES_BY_ID: ReadonlyMap<string, SeriesInfo> = new Map(SERIES.map((s) => [s.id, s]));
+
+/** Values of one series per bucket: the value drawn (mean or running value), and its range in the bucket. */
+export interface SeriesData {
+  v: (number | null)[];
+  lo: (number | null)[];
+  hi: (number | null)[];
+}
+
+/** One line of the chart: a replay lane of a session, or one trace of a comparison. */
+export interface LaneData {
+  /** `replay`, `baseline`, `candidate` (sessions), `run` / `a` / `b` (traces). */
+  id: string;
+  label: string;
+  /** Drawn dashed: the baseline of a comparison. */
+  dashed: boolean;
+  /** Last event of each bucket (1-based event numbers, ascending). */
+  x: number[];
+  /** Events per bucket when the lane was bucketed. */
+  bucketSize: number;
+  series: Record<SeriesId, SeriesData>;
+  /** Per bucket: bit i set when fault kind `faultKinds[i]` occurred in it (traces only). */
+  faultMask: number[];
+}
+
+export type MarkerKind = 'breakpoint' | 'exception' | 'data breakpoint' | 'function breakpoint' | 'fault';
+
+/** A vertical marker: a breakpoint hit or a detected fault at an event. */
+export interface Marker {
+  event: number;
+  kind: MarkerKind;
+  label: string;
+}
+
+export interface SummaryRow {
+  metric: string;
+  values: (number | null)[];
+}
+
+export type HostMessage =
+  | { type: 'init'; title: string; source: 'session' | 'trace' | 'compare'; eventCount: number; live: boolean; faultKinds: string[]; mode: TimelineMode; restore: string[] | null }
+  | { type: 'data'; mode: TimelineMode; lanes: LaneData[]; eventCount: number }
+  | { type: 'tail'; lane: string; points: { event: number; values: Record<SeriesId, number | null> }[] }
+  | { type: 'position'; event: number; state: 'stopped' | 'running'; eventCount: number }
+  | { type: 'markers'; markers: Marker[] }
+  | { type: 'status'; text: string; busy: boolean }
+  | { type: 'summary'; columns: string[]; rows: SummaryRow[] }
+  | { type: 'live'; live: boolean }
+  | { type: 'exported'; format: 'csv' | 'png'; path: string };
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'goto'; event: number }
+  | { type: 'setMode'; mode: TimelineMode }
+  | { type: 'export'; format: 'csv'; text: string; name: string }
+  | { type: 'export'; format: 'png'; dataUrl: string; name: string }
+  | { type: 'error'; message: string };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+const isStr = (v: unknown, max = 1 << 26): v is string => typeof v === 'string' && v.length <= max;
+const isName = (v: unknown): v is string => isStr(v, 200) && /^[\w .@()-]+$/.test(v);
+
+/** Checks a message from the webview; undefined for anything malformed (it is logged, never trusted). */
+export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
+  if (!isObj(raw)) return undefined;
+  switch (raw['type']) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'goto':
+      return isPosInt(raw['event']) ? { type: 'goto', event: raw['event'] } : undefined;
+    case 'setMode':
+      return TIMELINE_MODES.includes(raw['mode'] as TimelineMode) ? { type: 'setMode', mode: raw['mode'] as TimelineMode } : undefined;
+    case 'export': {
+      const name = raw['name'];
+      if (!isName(name)) return undefined;
+      if (raw['format'] === 'csv' && isStr(raw['text'])) return { type: 'export', format: 'csv', text: raw['text'], name };
+      if (raw['format'] === 'png' && isStr(raw['dataUrl']) && raw['dataUrl'].startsWith('data:image/png;base64,')) return { type: 'export', format: 'png', dataUrl: raw['dataUrl'], name };
+      return undefined;
+    }
+    case 'error':
+      return isStr(raw['message'], 10_000) ? { type: 'error', message: raw['message'] } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+// Plain loops: a lane can hold a million values per array, and this runs on every data message.
+function numArray(v: unknown): v is number[] {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'number') return false;
+  return true;
+}
+function numOrNullArray(v: unknown, checked?: WeakSet<object>): v is (number | null)[] {
+  if (!Array.isArray(v)) return false;
+  // Structured clone keeps shared arrays shared (a raw series sends one array as v, lo and hi).
+  if (checked?.has(v)) return true;
+  for (let i = 0; i < v.length; i++) {
+    const x: unknown = v[i];
+    if (x !== null && typeof x !== 'number') return false;
+  }
+  checked?.add(v);
+  return true;
+}
+
+function isLane(v: unknown): v is LaneData {
+  if (!isObj(v) || !isStr(v['id'], 100) || !isStr(v['label'], 500) || typeof v['dashed'] !== 'boolean') return false;
+  if (!numArray(v['x']) || typeof v['bucketSize'] !== 'number' || !numArray(v['faultMask']) || !isObj(v['series'])) return false;
+  const n = v['x'].length;
+  const checked = new WeakSet<object>();
+  return Object.values(v['series']).every((s) => isObj(s) && numOrNullArray(s['v'], checked) && numOrNullArray(s['lo'], checked) && numOrNullArray(s['hi'], checked) && s['v'].length === n && s['lo'].length === n && s['hi'].length === n);
+}
+
+/** Checks a message from the host (the webview side); undefined for anything it does not understand. */
+export function parseHostMessage(raw: unknown): HostMessage | undefined {
+  if (!isObj(raw)) return undefined;
+  const m = raw;
+  switch (m['type']) {
+    case 'init':
+      return isStr(m['title'], 500) && ['session', 'trace', 'compare'].includes(m['source'] as string) && typeof m['eventCount'] === 'number' && typeof m['live'] === 'boolean' && Array.isArray(m['faultKinds']) && TIMELINE_MODES.includes(m['mode'] as TimelineMode) && (m['restore'] === null || (Array.isArray(m['restore']) && m['restore'].every((p) => isStr(p, 4096))))
+        ? (m as HostMessage)
+        : undefined;
+    case 'data':
+      return TIMELINE_MODES.includes(m['mode'] as TimelineMode) && Array.isArray(m['lanes']) && m['lanes'].every(isLane) && typeof m['eventCount'] === 'number' ? (m as HostMessage) : undefined;
+    case 'tail':
+      return isStr(m['lane'], 100) && Array.isArray(m['points']) && m['points'].every((p) => isObj(p) && isPosInt(p['event']) && isObj(p['values'])) ? (m as HostMessage) : undefined;
+    case 'position':
+      return isPosInt(m['event']) && (m['state'] === 'stopped' || m['state'] === 'running') && typeof m['eventCount'] === 'number' ? (m as HostMessage) : undefined;
+    case 'markers':
+      return Array.isArray(m['markers']) && m['markers'].every((x) => isObj(x) && isPosInt(x['event']) && isStr(x['kind'], 50) && isStr(x['label'], 500)) ? (m as HostMessage) : undefined;
+    case 'status':
+      return isStr(m['text'], 2000) && typeof m['busy'] === 'boolean' ? (m as HostMessage) : undefined;
+    case 'summary':
+      return Array.isArray(m['columns']) && Array.isArray(m['rows']) && m['rows'].every((r) => isObj(r) && isStr(r['metric'], 200) && numOrNullArray(r['values'])) ? (m as HostMessage) : undefined;
+    case 'live':
+      return typeof m['live'] === 'boolean' ? (m as HostMessage) : undefined;
+    case 'exported':
+      return (m['format'] === 'csv' || m['format'] === 'png') && isStr(m['path'], 4096) ? (m as HostMessage) : undefined;
+    default:
+      return undefined;
+  }
+}

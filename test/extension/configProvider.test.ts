@@ -1,0 +1,85 @@
+import './setup';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { checkConfig, configForSlice, fillDefaults } from '../../src/extension/debug/configProvider';
+import { trustedLoader } from '../../src/extension/debug/adapterFactory';
+import { Slice } from '../../src/core/slice/reader';
+import { artifactKind } from '../../src/extension/debug/pickers';
+import { rankerAllowedUntrusted, trustProblem } from '../../src/extension/trust';
+import { readSettings } from '../../src/extension/settings';
+import { settings } from './vscodeFake';
+import { makeSlice } from '../helpers';
+
+test('F5 on an open events.jsonl (no launch.json) replays that slice with the settings\' defaults', () => {
+  const dir = makeSlice(5);
+  settings.set('recreplay.defaultRanker', 'popularity');
+  settings.set('recreplay.checkpointEvery', 250);
+  try {
+    const c = fillDefaults({ type: '', request: '', name: '' }, readSettings(), join(dir, '..'), join(dir, 'events.jsonl'));
+    assert.ok(!('problem' in c));
+    assert.equal(c.type, 'recreplay');
+    assert.equal(c.request, 'launch');
+    assert.equal(c.slice, dir);
+    assert.equal(c.ranker, 'popularity');
+    assert.equal(c.checkpointEvery, 250);
+    assert.equal(c.stopOnEntry, true);
+    assert.equal(c.cwd, join(dir, '..'));
+  } finally {
+    settings.clear();
+  }
+});
+
+test('F5 with no slice in the active editor says what to do instead of failing', () => {
+  const r = fillDefaults({ type: '', request: '', name: '' }, readSettings(), '/w', '/w/readme.md');
+  assert.ok('problem' in r && /events\.jsonl or slice\.json/.test(r.problem));
+});
+
+test('a configuration keeps what it sets and gains only what it leaves out', () => {
+  const c = fillDefaults({ type: 'recreplay', request: 'launch', name: 'x', slice: 's', ranker: 'linear:r.json', checkpointEvery: 7, cwd: '/c' }, readSettings(), '/w', undefined);
+  assert.ok(!('problem' in c));
+  assert.equal(c.ranker, 'linear:r.json');
+  assert.equal(c.checkpointEvery, 7);
+  assert.equal(c.cwd, '/c');
+});
+
+test('dynamic configurations name slices relative to the workspace folder', () => {
+  assert.deepEqual(configForSlice('/w/slices/a.slice', 'a', '/w', 'recorded'), { type: 'recreplay', request: 'launch', name: 'Replay a', slice: '${workspaceFolder}/slices/a.slice', ranker: 'recorded', stopOnEntry: true });
+  assert.equal(configForSlice('/elsewhere/a.slice', 'a', '/w', 'recorded').slice, '/elsewhere/a.slice');
+});
+
+test('configuration problems name the attribute and what to write', () => {
+  const dir = makeSlice(3);
+  assert.equal(checkConfig({ type: 'recreplay', request: 'launch', name: 'x', slice: dir, ranker: 'recorded' }, false), undefined);
+  assert.match(checkConfig({ type: 'recreplay', request: 'launch', name: 'x' }, true) ?? '', /no "slice"/);
+  assert.match(checkConfig({ type: 'recreplay', request: 'launch', name: 'x', slice: '/nope' }, true) ?? '', /not a slice folder \(no slice\.json in \/nope\)/);
+  assert.match(checkConfig({ type: 'recreplay', request: 'attach', name: 'x', slice: dir }, true) ?? '', /"request": "launch"/);
+});
+
+test('workspace trust: built-in rankers run anywhere, process and HTTP rankers only when trusted', () => {
+  for (const ok of ['recorded', 'popularity', 'linear:r.json', 'embedding:e.json']) assert.ok(rankerAllowedUntrusted(ok), ok);
+  for (const bad of ['process:python model.py', 'http://localhost:8080/v2/models/m', 'http:x']) assert.equal(rankerAllowedUntrusted(bad), false, bad);
+  assert.equal(trustProblem(['process:x'], true), undefined);
+  assert.match(trustProblem(['recorded', 'process:x'], false) ?? '', /"process:x" runs outside the editor.*Trust the workspace/);
+  const dir = makeSlice(3);
+  assert.match(checkConfig({ type: 'recreplay', request: 'launch', name: 'x', slice: dir, ranker: 'recorded', baseline: 'http:m' }, false) ?? '', /"http:m"/);
+});
+
+test('ranker artifacts are told apart by their keys', () => {
+  assert.equal(artifactKind('{"weights": {"a": 1}, "bias": 0}'), 'linear');
+  assert.equal(artifactKind('{"dim": 4, "items": {}}'), 'embedding');
+  assert.equal(artifactKind('{"name": "package"}'), undefined);
+  assert.equal(artifactKind('not json'), undefined);
+});
+
+test('the in-process adapter refuses an outside ranker in an untrusted workspace, whatever started the session', () => {
+  const slice = Slice.open(makeSlice(3));
+  let trusted = false;
+  const load = trustedLoader(() => trusted);
+  assert.equal(load('recorded', { cwd: '/', slice }).info.kind, 'recorded');
+  assert.throws(() => load('process:python m.py', { cwd: '/', slice }), /untrusted workspace/);
+  trusted = true;
+  // Trusted, the spec reaches the core's loader (which knows no process rankers yet).
+  assert.throws(() => load('process:python m.py', { cwd: '/', slice }), /unknown ranker/);
+  slice.close();
+});

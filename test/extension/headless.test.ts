@@ -1,0 +1,46 @@
+import './setup';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
+import { runReplayWorker } from '../../src/extension/headless/runner';
+import { makeSlice, tmp } from '../helpers';
+
+const ROOT = resolve(__dirname, '../..');
+// The worker runs as a bundle, as in the extension: build it from source for this test.
+const worker = join(tmp(), 'replayWorker.js');
+buildSync({ entryPoints: [join(ROOT, 'src/extension/headless/replayWorker.ts')], outfile: worker, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
+
+test('a headless replay runs off the main thread, reports progress and writes trace and run record', async () => {
+  const slice = makeSlice(2500);
+  const out = join(tmp(), 'run');
+  const progress: number[] = [];
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const r = await runReplayWorker(worker, { slice, ranker: 'popularity', traceDir: out, force: false, cwd: ROOT }, { onProgress: (d) => progress.push(d) });
+  clearInterval(timer);
+  assert.equal(r.type, 'done', JSON.stringify(r));
+  if (r.type !== 'done') return;
+  assert.equal(r.events, 2500);
+  assert.deepEqual(progress, [1000, 2000]);
+  assert.ok(existsSync(join(out, 'trace.jsonl')) && existsSync(join(out, 'run.json')));
+  assert.ok(ticks > 0, 'the main thread kept running while the replay ran');
+  assert.ok(typeof r.metrics['ctr'] === 'number');
+});
+
+test('cancelling a headless replay stops it and writes no trace', async () => {
+  const slice = makeSlice(3000);
+  const out = join(tmp(), 'run');
+  const r = await runReplayWorker(worker, { slice, ranker: 'recorded', traceDir: out, force: false, cwd: ROOT }, { onCancel: (cancel) => cancel() });
+  assert.equal(r.type, 'cancelled');
+  assert.ok(!existsSync(join(out, 'trace.jsonl')));
+  assert.deepEqual(existsSync(out) ? readdirSync(out).filter((f) => f.includes('trace')) : [], []);
+});
+
+test('a bad ranker comes back as a user error with a sentence to show', async () => {
+  const slice = makeSlice(10);
+  const r = await runReplayWorker(worker, { slice, ranker: 'linear:missing.json', traceDir: join(tmp(), 'run'), force: false, cwd: ROOT });
+  assert.equal(r.type, 'error');
+  assert.ok(r.type === 'error' && r.user && /missing\.json/.test(r.message), JSON.stringify(r));
+});

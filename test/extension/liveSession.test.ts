@@ -1,0 +1,126 @@
+import './setup';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import { METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../../src/shared/dap';
+import type { HostMessage } from '../../src/shared/webview';
+import { ReplaySession, type ReplaySessions } from '../../src/extension/debug/sessions';
+import { RankingTreeProvider } from '../../src/extension/views/rankingTree';
+import { SessionTimelineSource } from '../../src/extension/timeline/sessionSource';
+import { EventEmitter, FakeLog } from './vscodeFake';
+import { InlineDap } from './inlineDap';
+
+const ROOT = resolve(__dirname, '../..');
+const CONFIG = { type: 'recreplay', request: 'launch', name: 'cold start', slice: join(ROOT, 'examples/slices/cold-start.slice'), ranker: 'linear:examples/rankers/cold-start-linear.json', stopOnEntry: true, cwd: ROOT };
+
+/** The extension's session tracking, fed from the in-process adapter's custom events. */
+function track(dap: InlineDap) {
+  const rs = new ReplaySession(dap.session(CONFIG));
+  const position = new EventEmitter<ReplaySession>();
+  const metrics = new EventEmitter<{ s: ReplaySession; body: MetricsEventBody }>();
+  const end = new EventEmitter<ReplaySession>();
+  dap.listeners.push((e) => {
+    if (e.event === POSITION_EVENT) {
+      rs.onPosition(e.body as PositionEventBody);
+      position.fire(rs);
+    } else if (e.event === METRICS_EVENT) {
+      rs.onMetrics(e.body as MetricsEventBody);
+      metrics.fire({ s: rs, body: e.body as MetricsEventBody });
+    }
+  });
+  const sessions = { onPosition: position.event, onMetrics: metrics.event, onEnd: end.event, onStart: new EventEmitter<ReplaySession>().event, get: () => rs, all: () => [rs], active: rs } as unknown as ReplaySessions;
+  return { rs, sessions };
+}
+
+async function start(dap: InlineDap): Promise<void> {
+  await dap.request('initialize', { adapterID: 'recreplay', linesStartAt1: true, columnsStartAt1: true, supportsProgressReporting: false });
+  const initialized = dap.next('initialized');
+  await dap.request('launch', CONFIG);
+  await initialized;
+  await dap.request('setBreakpoints', { source: { path: join(CONFIG.slice, 'events.jsonl') }, breakpoints: [{ line: 60 }] });
+  const stopped = dap.next('stopped');
+  await dap.request('configurationDone');
+  await stopped;
+}
+
+test('the Ranking view reads the current event from the adapter: replayed order, recorded ranks, served and clicked', async () => {
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions } = track(dap);
+  const ranking = new RankingTreeProvider(sessions, new FakeLog() as never);
+  try {
+    await start(dap);
+    const stopped = dap.next('stopped');
+    await dap.request('next', { threadId: 1 });
+    await stopped;
+    assert.equal(rs.position?.event, 1);
+    assert.equal(rs.position?.stagesDone, 6);
+    await ranking.load(rs);
+    const c = ranking.candidates;
+    assert.ok(c.length >= 10, `candidates: ${c.length}`);
+    assert.deepEqual(c.map((x) => x.rank), c.map((_x, i) => i + 1), 'replayed order');
+    for (const x of c) {
+      assert.equal(x.delta, (x.recordedRank as number) - (x.rank as number));
+      assert.ok(x.featuresRef > 0);
+    }
+    const scores = c.map((x) => x.score as number);
+    assert.deepEqual([...scores].sort((a, b) => b - a), scores, 'scores descend (no category rule in this slice)');
+    const served = c.filter((x) => typeof x.served === 'number').map((x) => x.served);
+    assert.deepEqual([...served].sort((a, b) => (a as number) - (b as number)), Array.from({ length: served.length }, (_, i) => i + 1));
+    assert.ok(c.every((x) => typeof x.clicked === 'boolean'));
+    const [first] = await ranking.getChildren();
+    const features = await ranking.getChildren(first);
+    assert.ok(features.some((f) => f.kind === 'feature' && f.name === 'pop_30d'), 'expanding a candidate shows its features');
+  } finally {
+    ranking.dispose();
+    await dap.dispose();
+  }
+});
+
+test('the timeline of a session: series from recreplay/metricSeries, cursor from recreplay/position, goto and breakpoint markers', async () => {
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions } = track(dap);
+  const source = new SessionTimelineSource(rs, sessions, 4000, 'cumulative');
+  const posted: HostMessage[] = [];
+  try {
+    await start(dap);
+    // Continue to the breakpoint on event 60.
+    let stopped = dap.next('stopped');
+    await dap.request('continue', { threadId: 1 });
+    const stop = await stopped;
+    assert.equal(stop.body.reason, 'breakpoint');
+    assert.equal(rs.markers.length, 1);
+    assert.equal(rs.markers[0]?.event, 60);
+    assert.equal(rs.markers[0]?.kind, 'breakpoint');
+    await source.replay((m) => posted.push(m));
+    const data = posted.find((m): m is HostMessage & { type: 'data' } => m.type === 'data');
+    assert.ok(data, 'data posted');
+    const lane = data.lanes[0];
+    assert.ok(lane);
+    assert.equal(lane.id, 'replay');
+    assert.equal(lane.x.at(-1), 60);
+    assert.equal(lane.x.length, 60, 'one bucket per event below the capacity');
+    // The running hit rate at event 60 is the accumulator's own value, which the metrics event carried.
+    const snap = [...(rs.snapshots.get('replay')?.values() ?? [])].at(-1) ?? {};
+    const hitKey = Object.keys(snap).find((k) => k.startsWith('hit_rate@')) as string;
+    assert.ok(Math.abs((lane.series['hit_rate']?.v.at(-1) as number) - (snap[hitKey] as number)) < 1e-6);
+    assert.ok(lane.series['coverage'], 'coverage is sampled from the cumulative snapshots');
+    assert.deepEqual(posted.find((m) => m.type === 'position'), { type: 'position', event: 60, state: 'stopped', eventCount: 650 });
+    // Clicking the chart at event 25 moves the debugger there.
+    stopped = dap.next('stopped');
+    await source.handle({ type: 'goto', event: 25 }, (m) => posted.push(m));
+    await stopped;
+    assert.equal(rs.position?.event, 25);
+    assert.ok(posted.some((m) => m.type === 'position' && m.event === 25), 'the cursor follows');
+    // Going back does not refetch (nothing new was replayed); a per-event refresh gives ranges.
+    const before = posted.filter((m) => m.type === 'data').length;
+    await source.handle({ type: 'setMode', mode: 'event' }, (m) => posted.push(m));
+    const ev = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data');
+    assert.equal(ev.length, before + 1);
+    const hit = ev.at(-1)?.lanes[0]?.series['hit_rate'];
+    assert.ok(hit && hit.v.every((v, i) => v === null || ((hit.lo[i] as number) <= v && v <= (hit.hi[i] as number))));
+    assert.equal(ev.at(-1)?.lanes[0]?.series['coverage'], undefined, 'coverage is cumulative only');
+  } finally {
+    source.dispose();
+    await dap.dispose();
+  }
+});

@@ -1,0 +1,141 @@
+import './setup';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Slice } from '../../src/core/slice/reader';
+import { readEntry, type SliceEntry } from '../../src/extension/slices/sliceStore';
+import { SlicesTreeProvider, type TreeOptions } from '../../src/extension/views/slicesTree';
+import type { SliceNode } from '../../src/extension/views/sliceNodes';
+import { EventEmitter, FakeLog, TreeItemCollapsibleState, CancellationTokenSource } from './vscodeFake';
+import { makeSlice } from '../helpers';
+
+function tree(entries: SliceEntry[], opts: Partial<TreeOptions> = {}): SlicesTreeProvider {
+  const emitter = new EventEmitter<void>();
+  return new SlicesTreeProvider(
+    { list: async () => entries, onDidChange: emitter.event },
+    {
+      pageSize: () => 100,
+      groupEventsBy: () => 'time',
+      withProgress: (_title, task) => {
+        const cts = new CancellationTokenSource();
+        return task(() => {}, cts.token);
+      },
+      log: new FakeLog(),
+      ...opts,
+    },
+  );
+}
+
+const find = async (t: SlicesTreeProvider, parent: SliceNode | undefined, label: RegExp) => {
+  const kids = await t.getChildren(parent);
+  const hit = kids.find((k) => label.test(String(t.getTreeItem(k).label)));
+  assert.ok(hit, `no child matching ${label} among ${kids.map((k) => t.getTreeItem(k).label).join(', ')}`);
+  return hit;
+};
+
+test('a large slice opens through its index: pages of pages, and only the shown events are read', async () => {
+  const dir = makeSlice(12_000);
+  const t = tree([readEntry(dir)]);
+  const reads = { n: 0 };
+  const orig = Slice.prototype.readEventText;
+  Slice.prototype.readEventText = function (this: Slice, n: number) {
+    reads.n++;
+    return orig.call(this, n);
+  };
+  try {
+    const [root] = await t.getChildren();
+    assert.ok(root);
+    const item = t.getTreeItem(root);
+    assert.equal(item.label, 'test');
+    assert.match(String(item.description), /12,000 events/);
+    const sections = await t.getChildren(root);
+    assert.deepEqual(sections.map((s) => t.getTreeItem(s).label), ['Manifest', 'Versions', 'Integrity', 'Users', 'Items', 'Events (by time)']);
+    assert.match(String(t.getTreeItem(root).description), /intact/, 'status is known once opened');
+    const events = await find(t, root, /^Events/);
+    reads.n = 0;
+    const top = await t.getChildren(events);
+    // 12,000 events in pages of 100: 120 pages do not fit in one level of 100, so ranges of 10,000.
+    assert.deepEqual(top.map((r) => t.getTreeItem(r).label), ['1–10,000', '10,001–12,000']);
+    assert.equal(reads.n, 4, 'two reads per range label (its time window)');
+    assert.match(String(t.getTreeItem(top[0] as SliceNode).description), /2025-01-01 00:00:01 – 02:46:40/);
+    reads.n = 0;
+    const pages = await t.getChildren(top[1]);
+    assert.equal(pages.length, 20);
+    const last = pages.at(-1) as SliceNode;
+    assert.equal(t.getTreeItem(last).label, '11,901–12,000');
+    reads.n = 0;
+    const leaves = await t.getChildren(last);
+    assert.equal(leaves.length, 100);
+    assert.equal(reads.n, 100, 'a page reads its own events and nothing else');
+    const ev = t.getTreeItem(leaves[0] as SliceNode);
+    assert.equal(ev.label, '#11901  e11901');
+    assert.equal(ev.collapsibleState, TreeItemCollapsibleState.None);
+    assert.deepEqual(ev.command?.arguments, [{ sliceDir: dir, event: 11901 }]);
+    assert.equal(ev.command?.command, 'recreplay.revealEvent');
+  } finally {
+    Slice.prototype.readEventText = orig;
+  }
+});
+
+test('manifest, versions, users and items are summarised', async () => {
+  const dir = makeSlice(30);
+  const t = tree([readEntry(dir)]);
+  const [root] = await t.getChildren();
+  const manifest = await find(t, root, /^Manifest$/);
+  const fields = (await t.getChildren(manifest)).map((n) => `${t.getTreeItem(n).label}=${t.getTreeItem(n).description}`);
+  assert.ok(fields.includes('seed=7'));
+  assert.ok(fields.some((f) => f.startsWith('pipeline=k 4')));
+  const users = await find(t, root, /^Users$/);
+  assert.equal(t.getTreeItem(users).description, '5');
+  const features = await find(t, users, /Feature summary/);
+  const age = (await t.getChildren(features)).map((n) => t.getTreeItem(n)).find((i) => i.label === 'age');
+  assert.equal(age?.description, 'min 20 · mean 22 · max 24');
+  const segments = await find(t, users, /Segments/);
+  assert.deepEqual((await t.getChildren(segments)).map((n) => `${t.getTreeItem(n).label} ${t.getTreeItem(n).description}`), ['returning 3 users', 'new 2 users']);
+  const items = await find(t, root, /^Items$/);
+  const kids = await t.getChildren(items);
+  assert.equal(kids.length, 2 + 30, 'summaries then the 30 items (one page)');
+});
+
+test('a modified slice is shown as modified, naming the file, and still browsable', async () => {
+  const dir = makeSlice(20);
+  const p = join(dir, 'users.jsonl');
+  writeFileSync(p, readFileSync(p, 'utf8').replace('"u1"', '"u9"'));
+  const t = tree([readEntry(dir)]);
+  const [root] = await t.getChildren();
+  await t.getChildren(root);
+  const item = t.getTreeItem(root as SliceNode);
+  assert.match(String(item.description), /modified: users\.jsonl/);
+  assert.equal(item.contextValue, 'slice.modified');
+  const integrity = await find(t, root, /^Integrity$/);
+  const files = (await t.getChildren(integrity)).map((n) => `${t.getTreeItem(n).label} ${t.getTreeItem(n).description}`);
+  assert.ok(files.some((f) => /^users\.jsonl MODIFIED/.test(f)), files.join('\n'));
+});
+
+test('a broken manifest gives one node that says what is wrong', async () => {
+  const dir = makeSlice(5);
+  writeFileSync(join(dir, 'slice.json'), '{"format": "recreplay.slice/1"}');
+  const t = tree([readEntry(dir)]);
+  const [root] = await t.getChildren();
+  const kids = await t.getChildren(root);
+  assert.equal(kids.length, 1);
+  const msg = t.getTreeItem(kids[0] as SliceNode);
+  assert.match(String(msg.label), /manifest is invalid/);
+  assert.match(String(t.getTreeItem(root as SliceNode).description), /cannot be read/);
+});
+
+test('grouping by session lists sessions in order of first appearance, each paging its events', async () => {
+  const dir = makeSlice(10);
+  // The fixture has no sessions: give events 1, 4, 7, 10 session "a" and the rest "b".
+  const ev = join(dir, 'events.jsonl');
+  const lines = readFileSync(ev, 'utf8').trimEnd().split('\n').map((l, i) => JSON.stringify({ ...JSON.parse(l), session: i % 3 === 0 ? 'a' : 'b' }));
+  writeFileSync(ev, lines.join('\n') + '\n');
+  const t = tree([readEntry(dir)], { groupEventsBy: () => 'session' });
+  const [root] = await t.getChildren();
+  const sessions = await find(t, root, /by session/);
+  const list = await t.getChildren(sessions);
+  assert.deepEqual(list.map((s) => `${t.getTreeItem(s).label}: ${t.getTreeItem(s).description}`), ['a: 4 events · from #1', 'b: 6 events · from #2']);
+  const a = await t.getChildren(list[0]);
+  assert.deepEqual(a.map((e) => (e as { n: number }).n), [1, 4, 7, 10]);
+});

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runHeadless } from '../../src/core/engine/run';
+import { readTraceTimeline, TraceCancelled } from '../../src/extension/timeline/traceReader';
+import { makeSlice, tmp } from '../helpers';
+
+const host = { now: () => '2025-01-01T00:00:00.000Z', user: 'test', host: 'test', cwd: process.cwd() };
+
+test('the timeline rebuilt from a trace ends at the engine\'s own cumulative metrics', async () => {
+  const slice = makeSlice(300);
+  const dir = tmp();
+  const r = await runHeadless({ slice, ranker: 'popularity', traceDir: dir }, host);
+  const t = await readTraceTimeline(dir, { capacity: 64 });
+  assert.equal(t.events, 300);
+  assert.equal(t.sliceNote, undefined);
+  const lane = t.buckets.toLane('cumulative', { id: 'run', label: 'run', dashed: false });
+  const last = (id: string) => lane.series[id]?.v.at(-1);
+  const k = 4;
+  const close = (a: number | null | undefined, b: number | undefined, what: string) => assert.ok(a !== null && a !== undefined && b !== undefined && Math.abs(a - b) < 1e-9, `${what}: timeline ${a} vs engine ${b}`);
+  close(last('hit_rate'), r.metrics[`hit_rate@${k}`], 'hit rate');
+  close(last('mrr'), r.metrics[`mrr@${k}`], 'mrr');
+  close(last('ndcg'), r.metrics[`ndcg@${k}`], 'ndcg');
+  close(last('ctr'), r.metrics['ctr'], 'ctr');
+  close(last('diversity'), r.metrics[`diversity@${k}`], 'diversity');
+  close(last('novelty'), r.metrics[`novelty@${k}`], 'novelty');
+  close(last('coverage'), r.metrics[`coverage@${k}`], 'coverage');
+  close(last('gini_exposure'), r.metrics['gini_exposure'], 'gini');
+  close(last('fallback_rate'), r.metrics['fallback_rate'], 'fallback');
+  close(last('overlap'), r.metrics[`overlap@${k}`], 'overlap');
+  close(last('kendall_tau'), r.metrics['kendall_tau'], 'kendall');
+  close(last('latency.score'), r.metrics['latency.score.p99'], 'score p99');
+  close(last('latency.total'), r.metrics['latency.total.p99'], 'total p99');
+  close(last('cache_hit_rate'), r.metrics['cache_hit_rate'], 'cache');
+  close(last('queue_depth'), r.metrics['queue_depth'], 'queue');
+  assert.equal(lane.x.at(-1), 300);
+  assert.ok(lane.x.length <= 64);
+});
+
+test('per-event mode keeps every bucket\'s range: the mean lies between min and max', async () => {
+  const slice = makeSlice(200);
+  const dir = tmp();
+  await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
+  const t = await readTraceTimeline(join(dir, 'trace.jsonl'), { capacity: 16 });
+  const lane = t.buckets.toLane('event', { id: 'run', label: 'run', dashed: false });
+  const s = lane.series['latency.score'];
+  assert.ok(s);
+  for (let i = 0; i < s.v.length; i++) assert.ok((s.lo[i] as number) <= (s.v[i] as number) && (s.v[i] as number) <= (s.hi[i] as number));
+  // The fixture's score latency is 10 + e % 10 ms: every bucket of >= 10 events spans 10..19.
+  assert.equal(Math.min(...(s.lo as number[])), 10);
+  assert.equal(Math.max(...(s.hi as number[])), 19);
+  assert.equal(lane.series['coverage'], undefined, 'coverage is cumulative only');
+});
+
+test('without run.json the slice-only series are missing and the reason is given', async () => {
+  const slice = makeSlice(40);
+  const dir = tmp();
+  await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
+  const copy = tmp();
+  writeFileSync(join(copy, 'trace.jsonl'), readFileSync(join(dir, 'trace.jsonl')));
+  const t = await readTraceTimeline(copy, { capacity: 16 });
+  assert.match(t.sliceNote ?? '', /no run\.json/);
+  const lane = t.buckets.toLane('cumulative', { id: 'run', label: 'run', dashed: false });
+  assert.equal(lane.series['queue_depth'], undefined);
+  assert.ok(lane.series['hit_rate']);
+});
+
+test('a file that is not a trace is refused with the file and line', async () => {
+  const d = tmp();
+  writeFileSync(join(d, 'trace.jsonl'), '{"format":"something else"}\n');
+  await assert.rejects(readTraceTimeline(d, { capacity: 8 }), /line|trace/);
+  writeFileSync(join(d, 'trace.jsonl'), '');
+  await assert.rejects(readTraceTimeline(d, { capacity: 8 }), /empty/);
+});
+
+test('reading can be cancelled', async () => {
+  const slice = makeSlice(400);
+  const dir = tmp();
+  await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
+  await assert.rejects(readTraceTimeline(dir, { capacity: 8, isCancelled: () => true }), TraceCancelled);
+});

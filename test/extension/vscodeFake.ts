@@ -1,0 +1,194 @@
+/**
+ * A small typed fake of the parts of the `vscode` module the extension's units use. Classes
+ * implement the real interfaces from @types/vscode, so a drift in the API shows up as a type
+ * error here. `installVscodeFake()` (see setup.ts) makes `require('vscode')` return this module.
+ */
+import type * as vscode from 'vscode';
+
+export enum TreeItemCollapsibleState {
+  None = 0,
+  Collapsed = 1,
+  Expanded = 2,
+}
+
+export class ThemeColor implements vscode.ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+export class ThemeIcon implements vscode.ThemeIcon {
+  static readonly File = new ThemeIcon('file');
+  static readonly Folder = new ThemeIcon('folder');
+  constructor(
+    readonly id: string,
+    readonly color?: vscode.ThemeColor,
+  ) {}
+}
+
+export class MarkdownString implements vscode.MarkdownString {
+  value = '';
+  isTrusted?: boolean;
+  supportThemeIcons?: boolean;
+  supportHtml?: boolean;
+  constructor(value = '') {
+    this.value = value;
+  }
+  appendText(value: string): MarkdownString {
+    this.value += value.replace(/[\\`*_{}[\]()#+\-.!]/g, '\\$&');
+    return this;
+  }
+  appendMarkdown(value: string): MarkdownString {
+    this.value += value;
+    return this;
+  }
+  appendCodeblock(value: string, language = ''): MarkdownString {
+    this.value += `\n\`\`\`${language}\n${value}\n\`\`\`\n`;
+    return this;
+  }
+}
+
+export class Uri {
+  private constructor(
+    readonly scheme: string,
+    readonly fsPath: string,
+  ) {}
+  static file(path: string): Uri {
+    return new Uri('file', path);
+  }
+  static joinPath(base: Uri, ...parts: string[]): Uri {
+    return new Uri(base.scheme, [base.fsPath, ...parts].join('/'));
+  }
+  get path(): string {
+    return this.fsPath;
+  }
+  toString(): string {
+    return `${this.scheme}://${this.fsPath}`;
+  }
+}
+
+export class Disposable implements vscode.Disposable {
+  constructor(private readonly fn: () => void) {}
+  static from(...ds: { dispose(): unknown }[]): Disposable {
+    return new Disposable(() => ds.forEach((d) => d.dispose()));
+  }
+  dispose(): void {
+    this.fn();
+  }
+}
+
+export class EventEmitter<T> implements vscode.EventEmitter<T> {
+  private listeners: ((e: T) => unknown)[] = [];
+  readonly event: vscode.Event<T> = (listener: (e: T) => unknown) => {
+    this.listeners.push(listener);
+    return new Disposable(() => (this.listeners = this.listeners.filter((l) => l !== listener)));
+  };
+  fire(data: T): void {
+    for (const l of [...this.listeners]) l(data);
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+export class TreeItem implements vscode.TreeItem {
+  id?: string;
+  description?: string | boolean;
+  tooltip?: string | vscode.MarkdownString;
+  iconPath?: vscode.ThemeIcon;
+  contextValue?: string;
+  command?: vscode.Command;
+  resourceUri?: vscode.Uri;
+  constructor(
+    public label: string | vscode.TreeItemLabel,
+    public collapsibleState: vscode.TreeItemCollapsibleState = TreeItemCollapsibleState.None,
+  ) {}
+}
+
+export class CancellationTokenSource {
+  private readonly emitter = new EventEmitter<void>();
+  readonly token: vscode.CancellationToken = { isCancellationRequested: false, onCancellationRequested: this.emitter.event };
+  cancel(): void {
+    (this.token as { isCancellationRequested: boolean }).isCancellationRequested = true;
+    this.emitter.fire();
+  }
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
+
+/** Settings the fake's getConfiguration serves, keyed `recreplay.x.y`; tests set them. */
+export const settings = new Map<string, unknown>();
+/** Commands executed (id and args), for assertions. */
+export const executed: { id: string; args: unknown[] }[] = [];
+const registered = new Map<string, (...args: unknown[]) => unknown>();
+
+export const workspace = {
+  isTrusted: true,
+  workspaceFolders: undefined as vscode.WorkspaceFolder[] | undefined,
+  getConfiguration(section?: string): Pick<vscode.WorkspaceConfiguration, 'get'> {
+    return {
+      get: <T>(key: string, fallback?: T): T | undefined => {
+        const v = settings.get(section ? `${section}.${key}` : key);
+        return (v === undefined ? fallback : v) as T | undefined;
+      },
+    };
+  },
+  getWorkspaceFolder(_uri: Uri): vscode.WorkspaceFolder | undefined {
+    return workspace.workspaceFolders?.[0];
+  },
+};
+
+export const commands = {
+  registerCommand(id: string, fn: (...args: unknown[]) => unknown): Disposable {
+    registered.set(id, fn);
+    return new Disposable(() => registered.delete(id));
+  },
+  async executeCommand(id: string, ...args: unknown[]): Promise<unknown> {
+    executed.push({ id, args });
+    return registered.get(id)?.(...args);
+  },
+};
+
+export const window = {
+  activeTextEditor: undefined as vscode.TextEditor | undefined,
+};
+
+export enum ConfigurationTarget {
+  Global = 1,
+  Workspace = 2,
+  WorkspaceFolder = 3,
+}
+
+/** A log channel that keeps its lines, for assertions. */
+export class FakeLog {
+  readonly lines: string[] = [];
+  info(m: string): void {
+    this.lines.push(`info ${m}`);
+  }
+  warn(m: string): void {
+    this.lines.push(`warn ${m}`);
+  }
+  error(m: string | Error): void {
+    this.lines.push(`error ${String(m)}`);
+  }
+  debug(m: string): void {
+    this.lines.push(`debug ${m}`);
+  }
+  trace(m: string): void {
+    this.lines.push(`trace ${m}`);
+  }
+}
+
+export class DebugStackFrame {
+  constructor(
+    readonly session: vscode.DebugSession,
+    readonly threadId: number,
+    readonly frameId: number,
+  ) {}
+}
+
+const stackItemChanged = new EventEmitter<unknown>();
+export const debug = {
+  activeStackItem: undefined as DebugStackFrame | undefined,
+  activeDebugSession: undefined as vscode.DebugSession | undefined,
+  onDidChangeActiveStackItem: stackItemChanged.event,
+};

@@ -1,0 +1,58 @@
+/**
+ * The timeline webview bundle in a real headless Chromium (Debian's `chromium`), fed host
+ * messages by test/webview/harness.html the way the extension host would. Skips, saying so,
+ * where no chromium is installed (`apt-get install chromium`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { buildSync } from 'esbuild';
+import { tmp } from '../helpers';
+
+const ROOT = resolve(__dirname, '../..');
+const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
+
+interface Result {
+  posted: { type: string; event?: number; format?: string; text?: string }[];
+  timings: { data?: number };
+  dom?: { ready: string; cursor: string; markers: string; points: string; charts: string[]; canvases: number; toggles: number; afterToggle: string[] };
+  state?: { mode: string; hidden: string[] };
+}
+
+test('the timeline draws a million events, follows the cursor, marks hits, sends goto on click and exports CSV', { skip, timeout: 120_000 }, () => {
+  const dir = tmp('recreplay-webview-');
+  buildSync({ entryPoints: [join(ROOT, 'media/timeline.ts')], outfile: join(dir, 'timeline.js'), bundle: true, platform: 'browser', format: 'iife', target: 'chrome120', logLevel: 'error' });
+  copyFileSync(join(__dirname, 'harness.html'), join(dir, 'harness.html'));
+  const r = spawnSync(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--window-size=1200,900', '--dump-dom', `file://${join(dir, 'harness.html')}`], { encoding: 'utf8', timeout: 100_000, maxBuffer: 64 << 20 });
+  const json = /<pre id="result">([\s\S]*?)<\/pre>/.exec(r.stdout)?.[1];
+  assert.ok(json, `no result in the page (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+  const res = JSON.parse(json.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Result;
+  assert.equal(res.posted[0]?.type, 'ready', 'the webview announces itself first');
+  assert.ok(!res.posted.some((m) => m.type === 'error'), JSON.stringify(res.posted.filter((m) => m.type === 'error')));
+  const dom = res.dom;
+  assert.ok(dom, 'the harness got to the end');
+  assert.equal(dom.ready, 'drawn');
+  assert.equal(dom.points, '1000000');
+  assert.deepEqual(dom.charts, ['chart-relevance', 'chart-engagement', 'chart-divergence', 'chart-latency', 'chart-system']);
+  assert.equal(dom.canvases, 5);
+  assert.equal(dom.cursor, '250000');
+  assert.equal(dom.markers, '1');
+  assert.ok(dom.toggles >= 15);
+  const ms = res.timings.data as number;
+  console.log(`# 1,000,000 events: checked, downsampled and drawn in ${ms.toFixed(0)} ms (best of 3)`);
+  // The issue's budget is 200 ms; the bound here leaves room for a loaded CI machine.
+  assert.ok(ms < 400, `drawing a million events took ${ms.toFixed(0)} ms`);
+  const goto = res.posted.find((m) => m.type === 'goto');
+  assert.ok(goto && (goto.event as number) > 400_000 && (goto.event as number) < 600_000, `a click in the middle goes to an event near the middle: ${JSON.stringify(goto)}`);
+  assert.deepEqual(dom.afterToggle, dom.charts.filter((c) => c !== 'chart-engagement'), 'hiding CTR empties its chart');
+  const csv = res.posted.find((m) => m.type === 'export' && m.format === 'csv');
+  const rows = csv?.text?.trimEnd().split('\n') ?? [];
+  assert.equal(rows[0], 'event,Hit rate@k,Top-k overlap,total,Fallback rate', 'visible series only');
+  assert.equal(rows.length, 1001);
+  assert.ok(res.posted.some((m) => m.type === 'setMode'), 'switching to per event asks the host');
+  assert.equal(res.state?.mode, 'event', 'the UI state is saved with setState');
+  assert.deepEqual(res.state?.hidden, ['ctr']);
+});

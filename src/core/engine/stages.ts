@@ -1,4 +1,5 @@
 import type { CandidateRecord, StageName } from '../slice/types';
+import type { EventSlots } from '../metrics';
 import type { EventExec, Replayer } from './replay';
 import type { CandidateRow } from './rows';
 
@@ -207,6 +208,8 @@ function outcome(r: Replayer, ex: EventExec): void {
     latencyMs: ex.latencyMs,
     ...(typeof ex.event.system?.queueDepth === 'number' ? { queueDepth: ex.event.system.queueDepth } : {}),
     ...(ex.event.system?.cache ? { cache: ex.event.system.cache } : {}),
+    // Items are already resolved to slots here; handing them over spares the metrics their own lookups.
+    slots: observationSlots(r, ex, clicked),
   });
   const overlap = ex.metrics.overlap;
   if (typeof overlap === 'number' && overlap < 0.5 && ex.served.length > 0) {
@@ -214,4 +217,24 @@ function outcome(r: Replayer, ex: EventExec): void {
   }
   for (let i = 0; i < ex.servedRows.length; i++) st.impress((ex.servedRows[i] as CandidateRow).slot, clicked[i] as boolean, ex.tMs);
   st.recordRanks(ex.n, ex.rankedRows.map((row) => row.slot));
+}
+
+/** The observation's id lists as state slots (recorded order from the rows' recorded ranks). */
+function observationSlots(r: Replayer, ex: EventExec, clicked: readonly boolean[]): EventSlots {
+  const st = r.state;
+  const recorded = new Int32Array(ex.recorded.length).fill(-1);
+  for (const row of ex.rows) recorded[row.recordedRank - 1] = row.slot;
+  for (let i = 0; i < recorded.length; i++) if (recorded[i] === -1) recorded[i] = st.slot(ex.recorded[i] as string);
+  const served = new Int32Array(ex.servedRows.length);
+  const clicks: number[] = [];
+  for (let i = 0; i < ex.servedRows.length; i++) {
+    served[i] = (ex.servedRows[i] as CandidateRow).slot;
+    if (clicked[i]) clicks.push(served[i] as number);
+  }
+  const ranked = new Int32Array(ex.rankedRows.length);
+  for (let i = 0; i < ranked.length; i++) ranked[i] = (ex.rankedRows[i] as CandidateRow).slot;
+  const relevantIds = ex.event.outcome?.clicks ?? [];
+  const relevant = new Int32Array(relevantIds.length);
+  for (let i = 0; i < relevantIds.length; i++) relevant[i] = st.slot(relevantIds[i] as string);
+  return { ranked, served, recorded, relevant, clicks };
 }

@@ -2,7 +2,8 @@
  * One measurement in its own process, so peak RSS belongs to that measurement alone.
  * Usage: node --import tsx bench/child.ts floor|replay|firststop|seek SLICE RANKER
  */
-import { closeSync, openSync, readSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { jsonParseFloor } from './floor';
 import { join } from 'node:path';
 import { CACHE } from './slices';
 import { Slice } from '../src/core/slice/reader';
@@ -15,35 +16,10 @@ const [mode, slicePath, rankerSpec] = process.argv.slice(2) as [string, string, 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
-/** The floor: read the file in blocks, split lines, JSON.parse each — nothing else. */
+/** The floor (bench/floor.ts) over the whole file. */
 function floor(): Record<string, number> {
-  const path = join(slicePath, 'events.jsonl');
-  const fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-  let pos = 0;
-  let tail: Buffer | undefined;
-  let n = 0;
-  const t0 = now();
-  for (;;) {
-    const got = readSync(fd, buf, 0, buf.length, pos);
-    if (got === 0) break;
-    pos += got;
-    const b = buf.subarray(0, got);
-    let s = 0;
-    let nl = b.indexOf(10);
-    while (nl !== -1) {
-      const text = tail ? Buffer.concat([tail, b.subarray(0, nl)]).toString('utf8') : b.toString('utf8', s, nl);
-      tail = undefined;
-      JSON.parse(text);
-      n++;
-      s = nl + 1;
-      nl = b.indexOf(10, s);
-    }
-    tail = Buffer.from(b.subarray(s));
-  }
-  closeSync(fd);
-  const ms = now() - t0;
-  return { events: n, ms, eventsPerSec: (n / ms) * 1000, peakRssMB: rssMB() };
+  const f = jsonParseFloor(join(slicePath, 'events.jsonl'));
+  return { events: f.events, ms: f.ms, eventsPerSec: f.eventsPerSec, peakRssMB: rssMB() };
 }
 
 async function replay(): Promise<Record<string, number>> {

@@ -6,7 +6,8 @@
  * writes it to bench/results/dap.json. Figures are reported against a floor measured in the same
  * run: JSON.parse of every line of the same events.jsonl.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { jsonParseFloor } from './floor';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -30,32 +31,10 @@ function quantile(xs: number[], q: number): number {
 }
 const round = (x: number, d = 2) => Number(x.toFixed(d));
 
-/** The floor: read the file in blocks, split lines, JSON.parse each — nothing else. */
+/** The floor over the first `limit` events (bench/floor.ts). */
 function floor(path: string, limit: number): { events: number; eventsPerSec: number } {
-  const fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-  let pos = 0;
-  let tail: Buffer | undefined;
-  let n = 0;
-  const t0 = performance.now();
-  outer: for (;;) {
-    const got = readSync(fd, buf, 0, buf.length, pos);
-    if (got === 0) break;
-    pos += got;
-    const b = buf.subarray(0, got);
-    let s = 0;
-    let nl = b.indexOf(10);
-    while (nl !== -1) {
-      JSON.parse(tail ? Buffer.concat([tail, b.subarray(0, nl)]).toString('utf8') : b.toString('utf8', s, nl));
-      tail = undefined;
-      if (++n >= limit) break outer;
-      s = nl + 1;
-      nl = b.indexOf(10, s);
-    }
-    tail = Buffer.from(b.subarray(s));
-  }
-  closeSync(fd);
-  return { events: n, eventsPerSec: (n / (performance.now() - t0)) * 1000 };
+  const f = jsonParseFloor(path, limit);
+  return { events: f.events, eventsPerSec: f.eventsPerSec };
 }
 
 /** The engine's own tight loop (runToEnd) over the first `limit` events: what continue cannot beat. */

@@ -2,22 +2,13 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { DEBUG_TYPE } from '../../shared/dap';
+import type { ReplayLaunchArguments } from '../../debugAdapter/launchConfig';
 import { readSettings, type Settings } from '../settings';
 import { sliceDirOf } from '../slices/sliceStore';
 import { trustProblem } from '../trust';
 
 /** A `recreplay` launch configuration as it travels through VS Code. */
-export interface ReplayConfig extends vscode.DebugConfiguration {
-  slice?: string;
-  ranker?: string;
-  baseline?: string;
-  seed?: number;
-  stopOnEntry?: boolean;
-  checkpointEvery?: number;
-  trace?: string;
-  force?: boolean;
-  cwd?: string;
-}
+export interface ReplayConfig extends vscode.DebugConfiguration, Partial<ReplayLaunchArguments> {}
 
 /** The configuration that replays one slice folder: `slice` relative to the workspace folder when inside it. */
 export function configForSlice(sliceDir: string, name: string, folder: string | undefined, ranker: string): ReplayConfig {

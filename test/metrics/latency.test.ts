@@ -69,6 +69,29 @@ test('histogram quantiles equal sorting the quantised values', () => {
   );
 });
 
+test('quantiles asked between records, over runs of repeated values, match sorting the prefix', () => {
+  // Runs of one value exercise the deferred tree updates; a query may fall inside a run.
+  const run = fc.tuple(fc.oneof(fc.integer({ min: 0, max: 60 }), fc.double({ min: 0, max: 100, noNaN: true })), fc.integer({ min: 1, max: 6 }));
+  fc.assert(
+    fc.property(fc.array(run, { minLength: 1, maxLength: 40 }), fc.array(fc.boolean(), { minLength: 240, maxLength: 240 }), (runs, ask) => {
+      const h = new LatencyHistogram();
+      const seen: number[] = [];
+      for (const [v, times] of runs) {
+        for (let i = 0; i < times; i++) {
+          h.record(v);
+          seen.push(v);
+          if (!ask[seen.length - 1]) continue;
+          const sorted = [...seen].sort((a, b) => a - b);
+          for (const p of [1, 50, 99, 100]) assert.equal(h.quantile(p), quantise(sorted[nearestRank(p, seen.length) - 1]!));
+        }
+      }
+      assert.equal(h.count, seen.length);
+      assert.deepEqual(LatencyHistogram.restore(h.save()).quantile(50), h.quantile(50));
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test('buckets are ordered like the values they hold', () => {
   fc.assert(
     fc.property(fc.double({ min: 0, max: 1e10, noNaN: true }), fc.double({ min: 0, max: 1e10, noNaN: true }), (a, b) => {

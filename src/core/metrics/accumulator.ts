@@ -13,7 +13,7 @@ import {
 import { ExposureTracker } from './exposure.js';
 import { LatencyHistogram } from './latency.js';
 import { DiscountTable, intraListDiversity, kendallTauA, overlapAtK, relevanceScores, type RelevanceScores } from './ranking.js';
-import { EventItems, RELEVANT, SEEN_BY_KENDALL } from './scratch.js';
+import { EventItems } from './scratch.js';
 import type { CatalogEntry, EventMetrics, EventObservation, EventSlots, MetricsSnapshot } from './types.js';
 
 /**
@@ -76,6 +76,8 @@ export class MetricsAccumulator {
   private readonly servedSlots: Int32Array;
   /** Item entries of served[0..m). */
   private readonly servedEntries: Int32Array;
+  /** Exposure counts of served[0..m) (scratch for novelty). */
+  private readonly servedCounts: Int32Array;
   private readonly categories: Int32Array;
   private readonly scores: RelevanceScores = { hit: 0, rr: 0, ndcg: 0 };
   /** Item entries of `ranked`. */
@@ -102,6 +104,7 @@ export class MetricsAccumulator {
     this.catalogSize = this.index.size;
     this.servedSlots = new Int32Array(k);
     this.servedEntries = new Int32Array(k);
+    this.servedCounts = new Int32Array(k);
     this.categories = new Int32Array(k);
   }
 
@@ -143,7 +146,7 @@ export class MetricsAccumulator {
 
     // Novelty reads the counts from before this event's own exposures (pinned definition).
     const exposure = this.exposure;
-    const novelty = exposure.noveltySum(served, m);
+    const novelty = exposure.noveltySum(served, m, this.servedCounts);
     t.overflowExposures += exposure.exposeAll(served, m);
     t.noveltyItems += m;
     t.novelty += novelty;
@@ -274,18 +277,12 @@ export class MetricsAccumulator {
         servedEntries[i] = items.entry(slot);
       }
     }
-    const { flags, recordedPos } = items;
     const relevant = obs.relevant;
     let nRelevant = 0;
-    for (let i = 0; i < relevant.length; i++) {
-      const e = items.entry(index.slot(relevant[i]!));
-      if (!(flags[e]! & RELEVANT)) {
-        flags[e]! |= RELEVANT;
-        nRelevant++;
-      }
-    }
+    for (let i = 0; i < relevant.length; i++) if (items.markRelevant(items.entry(index.slot(relevant[i]!)))) nRelevant++;
     this.nRelevant = nRelevant;
     const recorded = obs.recorded;
+    const recordedPos = items.recordedPos;
     for (let j = 0; j < recorded.length; j++) {
       const id = recorded[j]!;
       const e = j < nRanked && id === ranked[j] ? rankedEntries[j]! : items.entry(index.slot(id));
@@ -310,18 +307,12 @@ export class MetricsAccumulator {
       servedSlots[i] = slot;
       servedEntries[i] = items.entry(slot);
     }
-    const { flags, recordedPos } = items;
     const relevant = slots.relevant;
     let nRelevant = 0;
-    for (let i = 0; i < relevant.length; i++) {
-      const e = items.entry(checked(relevant[i]!));
-      if (!(flags[e]! & RELEVANT)) {
-        flags[e]! |= RELEVANT;
-        nRelevant++;
-      }
-    }
+    for (let i = 0; i < relevant.length; i++) if (items.markRelevant(items.entry(checked(relevant[i]!)))) nRelevant++;
     this.nRelevant = nRelevant;
     const recorded = slots.recorded;
+    const recordedPos = items.recordedPos;
     for (let j = 0; j < recorded.length; j++) {
       const e = items.entry(checked(recorded[j]!));
       if (recordedPos[e]! < 0) recordedPos[e] = j;
@@ -330,18 +321,14 @@ export class MetricsAccumulator {
 
   /** Kendall tau-a of rankedEntries[0..n) against the first recorded positions in the item table. */
   private kendall(n: number): number {
-    const { rankedEntries, seq } = this;
-    const { flags, recordedPos } = this.items;
+    const { items, rankedEntries, seq } = this;
+    const recordedPos = items.recordedPos;
     let common = 0;
     for (let i = 0; i < n; i++) {
       const e = rankedEntries[i]!;
       const p = recordedPos[e]!;
-      if (p < 0) continue;
       // An item repeated in `ranked` counts once, at its first position.
-      const f = flags[e]!;
-      if (f & SEEN_BY_KENDALL) continue;
-      flags[e] = f | SEEN_BY_KENDALL;
-      seq[common++] = p;
+      if (p >= 0 && items.firstForKendall(e)) seq[common++] = p;
     }
     return kendallTauA(seq, common, this.buf);
   }

@@ -56,19 +56,21 @@ export class ExposureTracker {
   /**
    * Novelty summed over `slots[0..m)`: per slot −log2 of the Laplace-smoothed exposure share
    * (x + 1)/(X + N) with the counts as they are now; slots outside the catalogue have x = 0.
-   * 0 for an empty catalogue with no exposures.
+   * 0 for an empty catalogue with no exposures. `scratch` holds m counts.
    */
-  noveltySum(slots: Int32Array, m: number): number {
+  noveltySum(slots: Int32Array, m: number, scratch: Int32Array): number {
     const size = this.size;
     const denominator = this.giniState.total + size;
     if (denominator === 0) return 0;
+    // Loads first, logarithms after: the slate's cache misses then overlap instead of queueing
+    // behind each call.
     const cells = this.cells;
-    let sum = 0;
     for (let i = 0; i < m; i++) {
       const slot = slots[i]!;
-      const x = slot < size ? cells[slot * STRIDE]! : 0;
-      sum += -Math.log2((x + 1) / denominator);
+      scratch[i] = slot < size ? cells[slot * STRIDE]! : 0;
     }
+    let sum = 0;
+    for (let i = 0; i < m; i++) sum += -Math.log2((scratch[i]! + 1) / denominator);
     return sum;
   }
 

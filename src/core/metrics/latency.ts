@@ -74,6 +74,12 @@ export class LatencyHistogram {
   /** The last value recorded and its bucket: stage latencies repeat, and bucketOf takes a log. */
   private lastValue = Number.NaN;
   private lastBucket = 0;
+  /**
+   * Records of `lastBucket` not yet in the tree. A run of equal buckets (a stage with a fixed
+   * latency records the same one every event) costs one tree update when the run ends or a
+   * quantile is asked, instead of one per record.
+   */
+  private pending = 0;
 
   /** Number of recorded values. */
   get count(): number {
@@ -83,15 +89,22 @@ export class LatencyHistogram {
   /** Records one value (ms). */
   record(v: number): void {
     if (v !== this.lastValue) {
+      const b = bucketOf(v);
       this.lastValue = v;
-      this.lastBucket = bucketOf(v);
+      if (b !== this.lastBucket) {
+        this.flush();
+        this.lastBucket = b;
+      }
     }
-    this.add(this.lastBucket, 1);
+    this.counts[this.lastBucket]!++;
+    this.n++;
+    this.pending++;
   }
 
   /** Nearest-rank quantile: the ceil(p/100·N)-th smallest value, quantised; 0 when empty. */
   quantile(percent: number): number {
     if (this.n === 0) return 0;
+    this.flush();
     const rank = Math.min(this.n, nearestRank(percent, this.n));
     // Largest 1-based prefix whose total is < rank; the bucket after it holds the rank-th value.
     let i = 0;
@@ -123,6 +136,17 @@ export class LatencyHistogram {
   private add(bucket: number, c: number): void {
     this.counts[bucket]! += c;
     this.n += c;
+    this.addToTree(bucket, c);
+  }
+
+  /** Puts the pending records of lastBucket into the tree. */
+  private flush(): void {
+    if (this.pending === 0) return;
+    this.addToTree(this.lastBucket, this.pending);
+    this.pending = 0;
+  }
+
+  private addToTree(bucket: number, c: number): void {
     for (let i = bucket + 1; i <= BUCKETS; i += i & -i) this.tree[i]! += c;
   }
 }

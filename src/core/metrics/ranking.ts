@@ -4,7 +4,7 @@
  * `cats[0..m)` and reusable scratch, and allocates nothing per call.
  */
 
-import { RELEVANT, SEEN_BY_OVERLAP, SEEN_BY_RELEVANCE, type EventItems } from './scratch.js';
+import type { EventItems } from './scratch.js';
 
 /** Binary-gain discounts 1/log2(i+1) and ideal DCG prefix sums for positions 1..k. */
 export class DiscountTable {
@@ -43,15 +43,11 @@ export function relevanceScores(
   table: DiscountTable,
   out: RelevanceScores,
 ): void {
-  const flags = items.flags;
   let rr = 0;
   let dcg = 0;
   for (let i = 0; i < m; i++) {
     const e = servedEntries[i]!;
-    const f = flags[e]!;
-    if (f & SEEN_BY_RELEVANCE) continue;
-    flags[e] = f | SEEN_BY_RELEVANCE;
-    if (!(f & RELEVANT)) continue;
+    if (!items.firstForRelevance(e) || !items.isRelevant(e)) continue;
     if (rr === 0) rr = 1 / (i + 1);
     dcg += table.discount[i]!;
   }
@@ -75,13 +71,11 @@ export function intraListDiversity(cats: Int32Array, m: number): number | null {
 
 /** |served[0..m) ∩ recorded[0..k)| / k, from the first recorded position of each served entry. */
 export function overlapAtK(servedEntries: Int32Array, m: number, k: number, items: EventItems): number {
-  const { flags, recordedPos } = items;
+  const recordedPos = items.recordedPos;
   let common = 0;
   for (let i = 0; i < m; i++) {
     const e = servedEntries[i]!;
-    const f = flags[e]!;
-    if (f & SEEN_BY_OVERLAP) continue;
-    flags[e] = f | SEEN_BY_OVERLAP;
+    if (!items.firstForOverlap(e)) continue;
     const p = recordedPos[e]!;
     if (p >= 0 && p < k) common++;
   }

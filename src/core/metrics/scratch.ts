@@ -8,14 +8,16 @@
 /** Stamp value reached before the stamps are wiped; keeps stamps inside Int32 range. */
 const EPOCH_LIMIT = 0x7fff_fff0;
 
-/** EventItems flag: the item is relevant (a recorded click). */
-export const RELEVANT = 1;
-/** EventItems flag: the item was met in served[0..k) by the relevance scan. */
-export const SEEN_BY_RELEVANCE = 2;
-/** EventItems flag: the item was met in served[0..k) by the overlap scan. */
-export const SEEN_BY_OVERLAP = 4;
-/** EventItems flag: the item's recorded position went into the Kendall sequence. */
-export const SEEN_BY_KENDALL = 8;
+// Entry flags. Only this module reads them: an imported constant in a loop is a getter call per
+// iteration when modules are compiled one by one (tsx), as the tests and benchmarks run.
+/** The item is relevant (a recorded click). */
+const RELEVANT = 1;
+/** The item was met in served[0..k) by the relevance scan. */
+const SEEN_BY_RELEVANCE = 2;
+/** The item was met in served[0..k) by the overlap scan. */
+const SEEN_BY_OVERLAP = 4;
+/** The item's recorded position went into the Kendall sequence. */
+const SEEN_BY_KENDALL = 8;
 
 /**
  * The distinct items of one event: an open-addressing table from an item slot (any non-negative
@@ -30,7 +32,7 @@ export class EventItems {
   /** First recorded position of each entry's item, or -1. */
   recordedPos = new Int32Array(64);
   /** Flags of each entry (RELEVANT, SEEN_BY_*). */
-  flags = new Int32Array(64);
+  private flags = new Int32Array(64);
   private epoch = 1;
   /** 32 − log2(table size), for Fibonacci hashing. */
   private shift = 26;
@@ -74,5 +76,38 @@ export class EventItems {
     this.recordedPos[h] = -1;
     this.flags[h] = 0;
     return h;
+  }
+
+  /** Marks an entry relevant; false if it already was. */
+  markRelevant(e: number): boolean {
+    return this.firstTime(e, RELEVANT);
+  }
+
+  /** Whether an entry is relevant. */
+  isRelevant(e: number): boolean {
+    return (this.flags[e]! & RELEVANT) !== 0;
+  }
+
+  /** True the first time the relevance scan meets an entry in this event. */
+  firstForRelevance(e: number): boolean {
+    return this.firstTime(e, SEEN_BY_RELEVANCE);
+  }
+
+  /** True the first time the overlap scan meets an entry in this event. */
+  firstForOverlap(e: number): boolean {
+    return this.firstTime(e, SEEN_BY_OVERLAP);
+  }
+
+  /** True the first time the Kendall scan meets an entry in this event. */
+  firstForKendall(e: number): boolean {
+    return this.firstTime(e, SEEN_BY_KENDALL);
+  }
+
+  /** Sets `flag` on an entry; false if it was set already. */
+  private firstTime(e: number, flag: number): boolean {
+    const f = this.flags[e]!;
+    if (f & flag) return false;
+    this.flags[e] = f | flag;
+    return true;
   }
 }

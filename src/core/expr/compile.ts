@@ -129,8 +129,14 @@ class Compiler {
           case '||':
             return fold([l, r], logical(e, l.fn, r.fn));
           case '==':
-          case '!=':
-            return fold([l, r], equality(e, l.fn, r.fn));
+          case '!=': {
+            const generic = fold([l, r], equality(e, l.fn, r.fn));
+            // Against a string, number, bool or null constant, deep equality is plain ===.
+            const k = r.constant?.value;
+            if (generic.constant || !r.constant || (k !== null && typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') || Number.isNaN(k)) return generic;
+            const lf = l.fn;
+            return { ...generic, fn: e.op === '==' ? (c) => lf(c) === k : (c) => lf(c) !== k };
+          }
           case 'in':
             return fold([l, r], membership(e, l.fn, r.fn));
           case '<':
@@ -186,7 +192,38 @@ class Compiler {
     const slot = t.type === 'ident' ? this.local(t.name) : undefined;
     if (slot !== undefined) return { fn: selectSlotFn(e, slot), dynamic: false, locals: new Set([slot]) };
     const target = this.node(t);
-    return fold([target], selectFn(e, target.fn));
+    const generic = fold([target], selectFn(e, target.fn));
+    return this.fusedChain(e, generic) ?? generic;
+  }
+
+  /**
+   * `system.latencyMs.score`: a chain of fields on a binding, read in one closure instead of one
+   * per step. Anything unusual (a missing field, a non-map) takes `generic`, the nested closures,
+   * which say exactly what went wrong.
+   */
+  private fusedChain(e: Select, generic: Part): Part | undefined {
+    const fields: string[] = [];
+    let t: Expr = e;
+    while (t.type === 'select') {
+      if (t.field in Object.prototype) return undefined;
+      fields.unshift(t.field);
+      t = t.target;
+    }
+    if (t.type !== 'ident' || fields.length < 2 || this.local(t.name) !== undefined || !Object.hasOwn(BINDING_FNS, t.name) || this.isUserRoot(t)) return undefined;
+    const root = BINDING_FNS[t.name as BindingName];
+    const slow = generic.fn;
+    const n = fields.length;
+    const fn: Fn = (c) => {
+      let o: unknown = root(c);
+      for (let i = 0; i < n; i++) {
+        if (typeof o !== 'object' || o === null || Array.isArray(o)) return slow(c);
+        const v = (o as Record<string, unknown>)[fields[i] as string];
+        if (v === undefined || typeof v === 'function') return slow(c);
+        o = v;
+      }
+      return o;
+    };
+    return { ...generic, fn };
   }
 
   private index(e: Index): Part {

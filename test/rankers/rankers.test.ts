@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRanker } from '../../src/core/rankers';
 import { ReplayState } from '../../src/core/engine/state';
-import type { CandidateRow } from '../../src/core/engine/rows';
+import { featureValue, type CandidateRow } from '../../src/core/engine/rows';
 import type { EventRecord } from '../../src/core/slice/types';
 import { UserError } from '../../src/core/errors';
 import { sha256 } from '../../src/core/slice/hashing';
@@ -82,4 +82,13 @@ test('recorded uses logged scores, popularity uses replay clicks', () => {
   state.applyOutcome(['a', 'b'], ['b'], 0);
   const s = Array.from(pop.score({ event, user: undefined, state, rows }) as Float64Array);
   assert.ok((s[1] as number) > (s[0] as number));
+});
+
+test('the linear ranker and the debugger read features the same way: a recorded null wins over the item value', () => {
+  const r = row('a', { price: null });
+  const ctx = { event, user: undefined, state: new ReplayState([]) };
+  assert.equal(featureValue(r, 'price', ctx), null);
+  assert.equal(featureValue(row('b', {}), 'price', ctx), 2, 'absent on the candidate: the item value');
+  const lin = loadRanker(`linear:${artifact({ weights: { price: 1 } })}`);
+  assert.deepEqual(Array.from(lin.score({ ...ctx, rows: [r, row('b', {})] }) as Float64Array), [0, 2]);
 });

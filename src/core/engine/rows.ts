@@ -25,21 +25,31 @@ export interface FeatureContext {
   state: ReplayState;
 }
 
+/** Reads one feature of a candidate at an event. */
+export type FeatureReader = (row: CandidateRow, ctx: FeatureContext) => FeatureValue | undefined;
+
 /**
- * Resolves a feature name for a candidate. Names are looked up as: `user.NAME` (user
- * features), `context.NAME` (request context), `online.NAME` (the replay's online store:
- * impressions, clicks, ctr), otherwise the candidate's recorded features, then the item's.
+ * The reader of a feature name, resolved once: `user.NAME` (user features, then user fields),
+ * `context.NAME` (request context), `online.NAME` (the replay's online store: impressions, clicks,
+ * ctr), otherwise the candidate's recorded features, then the item's (a value the candidate
+ * records, even null, wins). Rankers build these once per weight; the debugger per lookup.
  */
-export function featureValue(row: CandidateRow, name: string, ctx: FeatureContext): FeatureValue | undefined {
+export function featureReader(name: string): FeatureReader {
   const dot = name.indexOf('.');
-  if (dot > 0) {
-    const scope = name.slice(0, dot);
-    const key = name.slice(dot + 1);
-    if (scope === 'user') return ctx.user?.features?.[key] ?? (ctx.user?.[key] as FeatureValue | undefined);
-    if (scope === 'context') return ctx.event.context?.[key];
-    if (scope === 'online') return ctx.state.online(row.item, key);
-  }
-  return row.rec.features?.[name] ?? row.itemRec?.features?.[name];
+  const scope = dot > 0 ? name.slice(0, dot) : '';
+  const key = name.slice(dot + 1);
+  if (scope === 'user') return (_r, c) => c.user?.features?.[key] ?? (c.user?.[key] as FeatureValue | undefined);
+  if (scope === 'context') return (_r, c) => c.event.context?.[key];
+  if (scope === 'online') return (r, c) => c.state.online(r.item, key);
+  return (r) => {
+    const v = r.rec.features?.[name];
+    return v !== undefined ? v : r.itemRec?.features?.[name];
+  };
+}
+
+/** A feature of a candidate by name (see featureReader). */
+export function featureValue(row: CandidateRow, name: string, ctx: FeatureContext): FeatureValue | undefined {
+  return featureReader(name)(row, ctx);
 }
 
 /** Every feature of a candidate, resolved, for display (stops, stop reports); not for the hot path. */

@@ -1,27 +1,13 @@
-import type { FeatureValue } from '../slice/types';
-import type { CandidateRow, FeatureContext } from '../engine/rows';
+import { featureReader, type CandidateRow, type FeatureReader } from '../engine/rows';
 import { readArtifact, shapeError } from './artifacts';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
 
 /** Where a weight's feature comes from, resolved once when the artifact loads. */
 interface Term {
   weight: number;
-  read: (row: CandidateRow, ctx: FeatureContext) => FeatureValue | undefined;
+  read: FeatureReader;
   /** For one-hot weights written `name=value`. */
   equals?: string;
-}
-
-function reader(name: string): Term['read'] {
-  const dot = name.indexOf('.');
-  const scope = dot > 0 ? name.slice(0, dot) : '';
-  const key = name.slice(dot + 1);
-  if (scope === 'user') return (_r, c) => c.user?.features?.[key] ?? (c.user?.[key] as FeatureValue | undefined);
-  if (scope === 'context') return (_r, c) => c.event.context?.[key];
-  if (scope === 'online') return (r, c) => c.state.online(r.item, key);
-  return (r) => {
-    const v = r.rec.features?.[name];
-    return v !== undefined ? v : r.itemRec?.features?.[name];
-  };
 }
 
 /**
@@ -44,7 +30,7 @@ export class LinearRanker implements Ranker {
     this.terms = Object.entries(weights as Record<string, unknown>).map(([name, w]) => {
       if (typeof w !== 'number' || !Number.isFinite(w)) throw shapeError(path, `weights.${name}`, `weight must be a finite number, got ${JSON.stringify(w)}`);
       const eq = name.indexOf('=');
-      return eq > 0 ? { weight: w, read: reader(name.slice(0, eq)), equals: name.slice(eq + 1) } : { weight: w, read: reader(name) };
+      return eq > 0 ? { weight: w, read: featureReader(name.slice(0, eq)), equals: name.slice(eq + 1) } : { weight: w, read: featureReader(name) };
     });
     const bias = a['bias'] ?? 0;
     if (typeof bias !== 'number' || !Number.isFinite(bias)) throw shapeError(path, 'bias', `bias must be a finite number, got ${JSON.stringify(bias)}`);

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { IntegrityError, UserError } from '../errors';
 import { validateManifest } from './manifest';
-import { checkEvent, parseEventLine, parseRecords } from './events';
+import { parseEventLine, parseRecords } from './events';
 import { digestFile, readFull, sha256 } from './hashing';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
@@ -231,4 +231,3 @@ export class Slice {
   }
 }
 
-export { checkEvent };

@@ -7,7 +7,7 @@ import type { Slice } from '../slice/reader';
 import { DEFAULT_PIPELINE, STAGES, type EventRecord, type ItemRecord, type PipelineSettings, type StageName, type UserRecord } from '../slice/types';
 import { CheckpointStore } from './checkpoints';
 import type { Fault } from './faults';
-import { recordedRanking, type CandidateRow } from './rows';
+import { RankScratch, recordedRanking, type CandidateRow } from './rows';
 import { runStage } from './stages';
 import { ReplayState, type SavedState } from './state';
 
@@ -38,8 +38,12 @@ export interface EventExec {
   dropped: string[];
   /** The recorded ranking (served first, then by recorded score). */
   recorded: string[];
-  /** Item → 1-based place in the recorded ranking. */
-  recordedRanks: Map<string, number>;
+  /** The recorded ranking as state slots. */
+  recordedSlots: Int32Array;
+  /** State slot of each candidate, in candidate order (resolved when the event loads). */
+  candidateSlots: Int32Array;
+  /** 1-based recorded rank of each candidate, in candidate order. */
+  candidateRanks: Int32Array;
   /** Whether an item appears twice among the candidates (retrieve then keeps the first). */
   hasDuplicates: boolean;
   stale: { name: string; ageSec: number }[];
@@ -71,6 +75,7 @@ export class Replayer {
   /** The current event, or undefined before the first one is loaded. */
   current: EventExec | undefined;
   private readonly checkpoints: CheckpointStore;
+  private readonly rankScratch = new RankScratch();
   /** Highest event number that completed; events past it are reported as new. */
   private highWater = 0;
   private seq: Generator<EventRecord> | undefined;
@@ -116,7 +121,9 @@ export class Replayer {
         return r.value;
       }
     }
-    // Sequential reads are the fast path; a jump starts a new sequential reader at n.
+    // Sequential reads are the fast path; a jump starts a new sequential reader at n (and stops
+    // the old one's reader thread, if it had started one).
+    this.seq?.return(undefined);
     this.seq = this.slice.events(n);
     this.seqNext = n;
     return this.readEvent(n);
@@ -132,7 +139,7 @@ export class Replayer {
     }
     const user = this.slice.userById.get(event.user);
     const latencyMs = { retrieve: 0, features: 0, score: 0, rerank: 0, serve: 0, outcome: 0 };
-    const recorded = recordedRanking(event);
+    const recorded = recordedRanking(event, this.state, this.rankScratch);
     this.current = {
       n,
       event,
@@ -142,7 +149,9 @@ export class Replayer {
       rows: [],
       dropped: [],
       recorded: recorded.order,
-      recordedRanks: recorded.rankOf,
+      recordedSlots: recorded.orderSlots,
+      candidateSlots: recorded.candidateSlots,
+      candidateRanks: recorded.candidateRanks,
       hasDuplicates: recorded.duplicates,
       stale: [],
       scores: undefined,
@@ -266,6 +275,8 @@ export class Replayer {
 
   /** Releases the spill file of the checkpoints and the slice's file handle. */
   dispose(): void {
+    this.seq?.return(undefined);
+    this.seq = undefined;
     this.checkpoints.dispose();
     this.slice.close();
   }

@@ -5,8 +5,12 @@ import { IntegrityError, UserError } from '../errors';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
 import { digestFile, readFull, sha256 } from './hashing';
+import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
+
+/** Blocks larger than this are read on the engine thread (the ring holds three). */
+const MAX_PREFETCH_BLOCK = 64 * 1024 * 1024;
 
 export interface OpenOptions {
   /** Replay even when files do not match the manifest (reported, not silent). */
@@ -32,6 +36,11 @@ export class Slice {
   private fd: number | undefined;
   /** Files found modified so far (with force, replay goes on and reports them). */
   readonly modified = new Set<string>();
+  /** Sequential reads move to a reader thread after this many blocks (tests lower it). */
+  static prefetchAfterBlocks = 2;
+  /** Reader threads started so far, in this process (diagnostics). */
+  static prefetchesStarted = 0;
+  private readonly prefetchers = new Set<BlockPrefetcher>();
 
   private constructor(
     readonly dir: string,
@@ -129,8 +138,10 @@ export class Slice {
     return this.fd;
   }
 
-  /** Closes the events file. */
+  /** Closes the events file and stops any reader thread still reading ahead. */
   close(): void {
+    for (const p of this.prefetchers) p.close();
+    this.prefetchers.clear();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -152,7 +163,12 @@ export class Slice {
   private checkChunk(c: number, data: Buffer): void {
     const expected = this.eventsEntry.chunks?.sha256[c];
     if (expected === undefined) return;
-    if (createHash('sha256').update(data).digest('hex') !== expected) {
+    this.chunkChecked(c, createHash('sha256').update(data).digest('hex') === expected);
+  }
+
+  /** Records the result of checking chunk c; a mismatch stops the read unless forced. */
+  private chunkChecked(c: number, ok: boolean): void {
+    if (!ok) {
       this.modified.add(this.eventsEntry.path);
       if (!this.force) throw new IntegrityError([this.eventsEntry.path], this.dir);
     }
@@ -175,46 +191,80 @@ export class Slice {
 
   /**
    * Events from..to (1-based, inclusive) read sequentially in chunk-aligned blocks, each block
-   * verified as it is first read. The fast path for replay.
+   * verified as it is first read. The fast path for replay: after `Slice.prefetchAfterBlocks`
+   * blocks, a long read moves reading and hashing to a worker thread (BlockPrefetcher), so short
+   * reads (a seek re-executing a few hundred events) never pay for starting it. Call `return()`
+   * on a generator you abandon, so its reader thread stops at once.
    */
   *events(from = 1, to = this.eventCount): Generator<EventRecord> {
     if (from > to) return;
-    const chunkSize = this.eventsEntry.chunks?.size ?? 8 * 1024 * 1024;
+    const chunks = this.eventsEntry.chunks;
+    const blockSize = chunks?.size ?? 8 * 1024 * 1024;
     const startByte = this.index.offsets[from - 1] ?? 0;
     const endByte = Math.min(this.index.offsets[to] ?? 0, fstatSync(this.handle()).size);
-    let pos = Math.floor(startByte / chunkSize) * chunkSize;
-    const buf = Buffer.allocUnsafe(chunkSize);
+    let pos = Math.floor(startByte / blockSize) * blockSize;
+    let buf: Buffer | undefined;
+    let prefetch: BlockPrefetcher | undefined;
+    let blocks = 0;
     let tail: Buffer | undefined;
     let line = from;
     let skip = startByte - pos;
     const file = this.eventsPath;
-    while (pos < endByte && line <= to) {
-      const n = readFull(this.handle(), buf, pos);
-      if (n === 0) break;
-      const block = buf.subarray(0, n);
-      const c = pos / chunkSize;
-      if (this.eventsEntry.chunks && !this.verifiedChunks[c]) this.checkChunk(c, block);
-      let s = skip;
-      skip = 0;
-      let nl = block.indexOf(10, s);
-      while (nl !== -1 && line <= to) {
-        let text: string;
-        if (tail) {
-          text = Buffer.concat([tail, block.subarray(0, nl)]).toString('utf8');
-          tail = undefined;
-        } else {
-          text = block.toString('utf8', s, nl);
+    try {
+      while (pos < endByte && line <= to) {
+        if (!prefetch && blocks >= Slice.prefetchAfterBlocks && endByte - pos > 2 * blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
+          const hashes: (string | null)[] = [];
+          for (let p = pos; p < endByte; p += blockSize) {
+            const c = p / blockSize;
+            hashes.push(chunks && !this.verifiedChunks[c] ? (chunks.sha256[c] ?? null) : null);
+          }
+          prefetch = new BlockPrefetcher(file, { blockSize, from: pos, end: endByte, hashes });
+          this.prefetchers.add(prefetch);
+          Slice.prefetchesStarted++;
         }
-        yield parseEventLine(text, file, line++);
-        s = nl + 1;
-        nl = block.indexOf(10, s);
+        let block: Buffer;
+        const c = pos / blockSize;
+        if (prefetch) {
+          const b = prefetch.next();
+          if (!b) break;
+          block = b.data;
+          if (b.verdict !== 3) this.chunkChecked(c, b.verdict === 1);
+        } else {
+          buf ??= Buffer.allocUnsafe(blockSize);
+          const n = readFull(this.handle(), buf, pos);
+          if (n === 0) break;
+          block = buf.subarray(0, n);
+          if (chunks && !this.verifiedChunks[c]) this.checkChunk(c, block);
+        }
+        blocks++;
+        let s = skip;
+        skip = 0;
+        let nl = block.indexOf(10, s);
+        while (nl !== -1 && line <= to) {
+          let text: string;
+          if (tail) {
+            text = Buffer.concat([tail, block.subarray(0, nl)]).toString('utf8');
+            tail = undefined;
+          } else {
+            text = block.toString('utf8', s, nl);
+          }
+          yield parseEventLine(text, file, line++);
+          s = nl + 1;
+          nl = block.indexOf(10, s);
+        }
+        if (line > to) return;
+        // The block goes back to the ring after this; the unfinished line is copied out of it.
+        const rest = block.subarray(s);
+        tail = tail ? Buffer.concat([tail, rest]) : Buffer.from(rest);
+        pos += block.length;
       }
-      if (line > to) return;
-      const rest = block.subarray(s);
-      tail = tail ? Buffer.concat([tail, rest]) : Buffer.from(rest);
-      pos += n;
+      if (tail && tail.length && line <= to) yield parseEventLine(tail.toString('utf8'), file, line);
+    } finally {
+      if (prefetch) {
+        prefetch.close();
+        this.prefetchers.delete(prefetch);
+      }
     }
-    if (tail && tail.length && line <= to) yield parseEventLine(tail.toString('utf8'), file, line);
   }
 
   /** Full integrity check of every file in the manifest (reads everything once). */

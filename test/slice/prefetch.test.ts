@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Slice } from '../../src/core/slice/reader';
+import { BlockPrefetcher } from '../../src/core/slice/prefetch';
+import { IntegrityError } from '../../src/core/errors';
+import { makeSlice, tmp } from '../helpers';
+
+/** Runs `fn` with long reads moving to the reader thread after `after` blocks. */
+function withPrefetchAfter<T>(after: number, fn: () => T): T {
+  const was = Slice.prefetchAfterBlocks;
+  Slice.prefetchAfterBlocks = after;
+  try {
+    return fn();
+  } finally {
+    Slice.prefetchAfterBlocks = was;
+  }
+}
+
+test('reads through the reader thread equal reads on the engine thread, from any start, across many chunks', () => {
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  const plain = withPrefetchAfter(Infinity, () => {
+    const s = Slice.open(dir);
+    const all = [...s.events()];
+    s.close();
+    return all;
+  });
+  assert.equal(plain.length, 120);
+  for (const after of [0, 1, 2]) {
+    withPrefetchAfter(after, () => {
+      const started = Slice.prefetchesStarted;
+      const s = Slice.open(dir);
+      assert.deepEqual([...s.events()], plain, `prefetch after ${after} blocks`);
+      for (const from of [1, 2, 37, 119]) assert.deepEqual([...s.events(from)], plain.slice(from - 1), `from ${from}`);
+      assert.deepEqual([...s.events(10, 90)], plain.slice(9, 90));
+      assert.ok(Slice.prefetchesStarted - started >= 5, 'the long reads went through the reader thread');
+      s.close();
+    });
+  }
+});
+
+test('a chunk changed on disk is caught by the reader thread and not replayed unless forced', () => {
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  const p = join(dir, 'events.jsonl');
+  const text = readFileSync(p, 'utf8');
+  // Same length, one digit changed in the middle of the file.
+  const at = text.indexOf('"ctr":0.', text.length >> 1);
+  writeFileSync(p, text.slice(0, at + 8) + (text[at + 8] === '1' ? '2' : '1') + text.slice(at + 9));
+  withPrefetchAfter(0, () => {
+    const s = Slice.open(dir);
+    let read = 0;
+    assert.throws(
+      () => {
+        for (const _ of s.events()) read++;
+      },
+      (e: unknown) => e instanceof IntegrityError && e.modified.includes('events.jsonl'),
+    );
+    assert.ok(read > 0 && read < 120, `events before the changed chunk are read (${read})`);
+    s.close();
+    const forced = Slice.open(dir, { force: true });
+    assert.equal([...forced.events()].length, 120);
+    assert.ok(forced.modified.has('events.jsonl'));
+    forced.close();
+  });
+});
+
+test('an abandoned read stops its reader thread; the slice reads on afterwards', () => {
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  withPrefetchAfter(0, () => {
+    const s = Slice.open(dir);
+    const it = s.events(3);
+    assert.equal(it.next().value?.id, 'e3');
+    assert.equal(it.next().value?.id, 'e4');
+    it.return(undefined);
+    assert.equal(it.next().done, true);
+    // A second read and a close with a read still open: neither hangs.
+    const again = s.events(100);
+    assert.equal(again.next().value?.id, 'e100');
+    s.close();
+  });
+});
+
+test('the reader thread reports a file it cannot read, naming it', () => {
+  const missing = join(tmp(), 'gone.jsonl');
+  const p = new BlockPrefetcher(missing, { blockSize: 1024, from: 0, end: 4096, hashes: [null, null, null, null] });
+  assert.throws(() => p.next(), (e: unknown) => e instanceof Error && e.message.includes(missing) && /ENOENT|no such file/.test(e.message));
+  p.close();
+});
+
+test('blocks come in file order with their hash verdicts, and the ring is reused', () => {
+  const p0 = join(tmp(), 'blocks.bin');
+  const data = Buffer.alloc(10 * 100);
+  for (let i = 0; i < data.length; i++) data[i] = i % 251;
+  writeFileSync(p0, data);
+  const hashes = Array.from({ length: 10 }, (_, b) => (b === 4 ? '0'.repeat(64) : b % 2 ? null : createHash('sha256').update(data.subarray(b * 100, b * 100 + 100)).digest('hex')));
+  const p = new BlockPrefetcher(p0, { blockSize: 100, from: 0, end: data.length, hashes, slots: 2 });
+  const seen: Buffer[] = [];
+  const verdicts: number[] = [];
+  for (let b = p.next(); b; b = p.next()) {
+    seen.push(Buffer.from(b.data));
+    verdicts.push(b.verdict);
+  }
+  assert.deepEqual(Buffer.concat(seen), data);
+  assert.deepEqual(verdicts, [1, 3, 1, 3, 2, 3, 1, 3, 1, 3]);
+  p.close();
+});

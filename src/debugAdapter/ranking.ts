@@ -1,5 +1,5 @@
 import type { EventExec } from '../core/engine/replay';
-import { allFeatures, type CandidateRow } from '../core/engine/rows';
+import { allFeatures, recordedRankOf, type CandidateRow } from '../core/engine/rows';
 import { dataIdOf, describeTarget, type DataTarget } from './dataBreakpoints';
 import type { Lane } from './lanes';
 import { fmtNum, lazyContainer, valueSpec, type Container, type VarSpec } from './variables';
@@ -61,7 +61,7 @@ export function rankingContainer(lane: Lane, laneTag: string | undefined): Conta
     return {
       indexed: cands.length,
       list: (start, count) =>
-        cands.slice(start, start + count).map((c): VarSpec => ({ name: `rec #${ex.recordedRanks.get(c.item) ?? '?'}`, value: `${c.item} (not retrieved yet)`, type: 'candidate' })),
+        cands.slice(start, start + count).map((c): VarSpec => ({ name: `rec #${recordedRankOf(ex.recorded, c.item) ?? '?'}`, value: `${c.item} (not retrieved yet)`, type: 'candidate' })),
     };
   }
   const rows = orderedRows(ex);

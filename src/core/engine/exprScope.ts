@@ -3,7 +3,7 @@ import { children } from '../expr/ast';
 import { MetricsAccumulator } from '../metrics';
 import { STAGES, type FeatureValue, type StageName } from '../slice/types';
 import type { EventExec, Replayer } from './replay';
-import type { CandidateRow } from './rows';
+import { recordedRankOf, type CandidateRow } from './rows';
 
 /** The stage a stop at `stagesDone` is "in": the last one that ran, or `retrieve` before any ran. */
 export function currentStage(stagesDone: number): StageName {
@@ -169,7 +169,7 @@ class StopScope implements ExprScope {
       return ex.event.candidates.map((rec) => {
         const row = { rec, itemRec: items.get(rec.item) };
         const slot = st.peek(rec.item);
-        return { item: rec.item, score: Number.NaN, rank: 0, recordedRank: ex.recordedRanks.get(rec.item) ?? 0, prevRank: slot < 0 ? null : st.previousRank(slot), features: joinedFeatures(row), meta: candidateMeta(row) };
+        return { item: rec.item, score: Number.NaN, rank: 0, recordedRank: recordedRankOf(ex.recorded, rec.item) ?? 0, prevRank: slot < 0 ? null : st.previousRank(slot), features: joinedFeatures(row), meta: candidateMeta(row) };
       });
     }
     const rows = ex.rows;

@@ -64,49 +64,133 @@ export function allFeatures(row: CandidateRow, ctx: FeatureContext): Record<stri
   return out;
 }
 
-/** The recorded ranking and each item's 1-based place in it. */
+/** The recorded ranking of an event, resolved to state slots. */
 export interface RecordedRanking {
+  /** Item ids in recorded order. */
   order: string[];
-  rankOf: Map<string, number>;
+  /** The same, as state slots. */
+  orderSlots: Int32Array;
+  /** State slot of each candidate, in candidate order. */
+  candidateSlots: Int32Array;
+  /** 1-based recorded rank of each candidate (a duplicate gets its first occurrence's). */
+  candidateRanks: Int32Array;
   /** Whether an item appears more than once among the candidates. */
   duplicates: boolean;
+}
+
+/** Per-slot marks reused from event to event, so ranking an event allocates no map. */
+export class RankScratch {
+  private mark = new Int32Array(1024);
+  private val = new Int32Array(1024);
+  private gen = 0;
+
+  /** Starts an event whose slots are all below `slots`. */
+  begin(slots: number): void {
+    if (slots > this.mark.length) {
+      const n = Math.max(slots, this.mark.length * 2);
+      this.mark = new Int32Array(n);
+      this.val = new Int32Array(n);
+      this.gen = 0;
+    }
+    if (++this.gen === 0x3fffffff) {
+      this.mark.fill(0);
+      this.gen = 1;
+    }
+  }
+
+  has(slot: number): boolean {
+    return this.mark[slot] === this.gen;
+  }
+
+  get(slot: number): number {
+    return this.val[slot] as number;
+  }
+
+  set(slot: number, v: number): void {
+    this.mark[slot] = this.gen;
+    this.val[slot] = v;
+  }
 }
 
 function recordedScore(c: CandidateRecord): number {
   return typeof c.score === 'number' ? c.score : -Infinity;
 }
 
+/** Where recordedRanking resolves ids (the replay state: unknown ids get a slot on first sight). */
+export interface SlotResolver {
+  slot(id: string): number;
+  readonly ids: readonly string[];
+}
+
 /**
  * Recorded ranking: what was served, in served order, then the other candidates by recorded
- * score (highest first), then in candidate order (Array#sort is stable).
+ * score (highest first), then in candidate order (a stable sort). Served ids are resolved to
+ * slots first, then candidates.
  */
-export function recordedRanking(event: EventRecord): RecordedRanking {
-  const rankOf = new Map<string, number>();
+export function recordedRanking(event: EventRecord, slots: SlotResolver, scratch: RankScratch): RecordedRanking {
+  const served = event.served;
+  const cands = event.candidates;
+  const servedSlots = new Int32Array(served.length);
+  for (let i = 0; i < served.length; i++) servedSlots[i] = slots.slot(served[i] as string);
+  const candidateSlots = new Int32Array(cands.length);
+  for (let i = 0; i < cands.length; i++) candidateSlots[i] = slots.slot((cands[i] as CandidateRecord).item);
+  scratch.begin(slots.ids.length);
   const order: string[] = [];
-  for (const id of event.served) {
-    if (rankOf.has(id)) continue;
-    order.push(id);
-    rankOf.set(id, order.length);
+  const orderList: number[] = [];
+  for (let i = 0; i < served.length; i++) {
+    const s = servedSlots[i] as number;
+    if (scratch.has(s)) continue;
+    order.push(served[i] as string);
+    orderList.push(s);
+    scratch.set(s, order.length);
   }
-  const rest: CandidateRecord[] = [];
-  let duplicates = false;
   // Marks while scanning: > 0 served and not yet seen as a candidate, < 0 served and seen, 0 candidate only.
-  for (const c of event.candidates) {
-    const v = rankOf.get(c.item);
-    if (v === undefined) {
-      rankOf.set(c.item, 0);
-      rest.push(c);
-    } else if (v > 0) rankOf.set(c.item, -v);
-    else duplicates = true;
+  let duplicates = false;
+  const rest: number[] = [];
+  for (let i = 0; i < cands.length; i++) {
+    const s = candidateSlots[i] as number;
+    if (!scratch.has(s)) {
+      scratch.set(s, 0);
+      rest.push(i);
+    } else {
+      const v = scratch.get(s);
+      if (v > 0) scratch.set(s, -v);
+      else duplicates = true;
+    }
   }
-  for (const id of order) {
-    const v = rankOf.get(id) as number;
-    if (v < 0) rankOf.set(id, -v);
+  for (let i = 0; i < orderList.length; i++) {
+    const s = orderList[i] as number;
+    const v = scratch.get(s);
+    if (v < 0) scratch.set(s, -v);
   }
-  rest.sort((a, b) => recordedScore(b) - recordedScore(a));
-  for (const c of rest) {
-    order.push(c.item);
-    rankOf.set(c.item, order.length);
+  // Insertion sort by recorded score, highest first: stable, and fast for the dozens a slate holds.
+  const key = rest.map((i) => recordedScore(cands[i] as CandidateRecord));
+  for (let a = 1; a < rest.length; a++) {
+    const ri = rest[a] as number;
+    const k = key[a] as number;
+    let b = a - 1;
+    while (b >= 0 && (key[b] as number) < k) {
+      rest[b + 1] = rest[b] as number;
+      key[b + 1] = key[b] as number;
+      b--;
+    }
+    rest[b + 1] = ri;
+    key[b + 1] = k;
   }
-  return { order, rankOf, duplicates };
+  for (let a = 0; a < rest.length; a++) {
+    const i = rest[a] as number;
+    const s = candidateSlots[i] as number;
+    order.push((cands[i] as CandidateRecord).item);
+    orderList.push(s);
+    scratch.set(s, order.length);
+  }
+  const candidateRanks = new Int32Array(cands.length);
+  for (let i = 0; i < cands.length; i++) candidateRanks[i] = scratch.get(candidateSlots[i] as number);
+  return { order, orderSlots: Int32Array.from(orderList), candidateSlots, candidateRanks, duplicates };
+}
+
+/** 1-based place of an item in an event's recorded ranking, or undefined (for display). */
+export function recordedRankOf(recorded: readonly string[], item: string): number | undefined {
+  const i = recorded.indexOf(item);
+  return i < 0 ? undefined : i + 1;
 }

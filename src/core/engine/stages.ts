@@ -1,5 +1,5 @@
 import type { CandidateRecord, StageName } from '../slice/types';
-import type { EventSlots } from '../metrics';
+import type { EventObservation, EventSlots } from '../metrics';
 import type { EventExec, Replayer } from './replay';
 import type { CandidateRow } from './rows';
 
@@ -42,7 +42,8 @@ export function runStage(r: Replayer, ex: EventExec, stage: StageName): void | P
 }
 
 function retrieve(r: Replayer, ex: EventExec): void {
-  const rankOf = ex.recordedRanks;
+  const ranks = ex.candidateRanks;
+  const slots = ex.candidateSlots;
   const st = r.state;
   const items = r.itemBySlot;
   const cands = ex.event.candidates;
@@ -54,13 +55,13 @@ function retrieve(r: Replayer, ex: EventExec): void {
       if (seen.has(c.item)) continue;
       seen.add(c.item);
     }
-    const slot = st.slot(c.item);
+    const slot = slots[i] as number;
     const itemRec = slot < items.length ? items[slot] : undefined;
     if (itemRec?.available && !isAvailable(itemRec.available, ex.tMs)) {
       ex.dropped.push(c.item);
       continue;
     }
-    ex.rows.push({ item: c.item, slot, rec: c, itemRec, recordedRank: rankOf.get(c.item) as number, score: Number.NaN, rank: 0, prevRank: st.previousRank(slot) });
+    ex.rows.push({ item: c.item, slot, rec: c, itemRec, recordedRank: ranks[i] as number, score: Number.NaN, rank: 0, prevRank: st.previousRank(slot) });
   }
 }
 
@@ -197,34 +198,37 @@ function outcome(r: Replayer, ex: EventExec): void {
     if (click) ex.clicks.push(row.item);
   }
   ex.outcomeSource = fromModel === 0 ? 'recorded' : fromRecord === 0 ? 'model' : 'mixed';
-  ex.metrics = r.metrics.update({
+  const sys = ex.event.system;
+  const slots = observationSlots(r, ex, clicked);
+  const obs: EventObservation = {
     index: ex.n,
     ranked: ex.ranked,
     served: ex.served,
     recorded: ex.recorded,
-    relevant: ex.event.outcome?.clicks ?? [],
+    relevant: recordedClicks,
     clicks: ex.clicks,
     fallback: ex.fallback,
     latencyMs: ex.latencyMs,
-    ...(typeof ex.event.system?.queueDepth === 'number' ? { queueDepth: ex.event.system.queueDepth } : {}),
-    ...(ex.event.system?.cache ? { cache: ex.event.system.cache } : {}),
     // Items are already resolved to slots here; handing them over spares the metrics their own lookups.
-    slots: observationSlots(r, ex, clicked),
-  });
+    slots,
+  };
+  if (sys !== undefined) {
+    if (typeof sys.queueDepth === 'number') obs.queueDepth = sys.queueDepth;
+    if (sys.cache) obs.cache = sys.cache;
+  }
+  ex.metrics = r.metrics.update(obs);
   const overlap = ex.metrics.overlap;
   if (typeof overlap === 'number' && overlap < 0.5 && ex.served.length > 0) {
     ex.faults.push({ kind: 'divergence', stage: 'outcome', message: `top-${r.pipeline.k} overlap with the recorded ranking is ${overlap.toFixed(2)}`, value: overlap });
   }
   for (let i = 0; i < ex.servedRows.length; i++) st.impress((ex.servedRows[i] as CandidateRow).slot, clicked[i] as boolean, ex.tMs);
-  st.recordRanks(ex.n, ex.rankedRows.map((row) => row.slot));
+  st.recordRanks(ex.n, slots.ranked);
 }
 
 /** The observation's id lists as state slots (recorded order from the rows' recorded ranks). */
 function observationSlots(r: Replayer, ex: EventExec, clicked: readonly boolean[]): EventSlots {
   const st = r.state;
-  const recorded = new Int32Array(ex.recorded.length).fill(-1);
-  for (const row of ex.rows) recorded[row.recordedRank - 1] = row.slot;
-  for (let i = 0; i < recorded.length; i++) if (recorded[i] === -1) recorded[i] = st.slot(ex.recorded[i] as string);
+  const recorded = ex.recordedSlots;
   const served = new Int32Array(ex.servedRows.length);
   const clicks: number[] = [];
   for (let i = 0; i < ex.servedRows.length; i++) {

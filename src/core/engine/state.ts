@@ -129,7 +129,7 @@ export class ReplayState {
   }
 
   /** Records the ranks of event n, read back as prevRank by event n+1. */
-  recordRanks(n: number, slots: readonly number[]): void {
+  recordRanks(n: number, slots: ArrayLike<number>): void {
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i] as number;
       this.prevRank[s] = i + 1;

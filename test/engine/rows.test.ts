@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { RankScratch, recordedRanking, recordedRankOf } from '../../src/core/engine/rows';
+import { ReplayState } from '../../src/core/engine/state';
+import type { CandidateRecord, EventRecord } from '../../src/core/slice/types';
+
+/** The definition, written the plain way: served order (first occurrence), then the rest by recorded score, stable. */
+function reference(event: EventRecord): { order: string[]; rank: Map<string, number>; duplicates: boolean } {
+  const order: string[] = [];
+  for (const id of event.served) if (!order.includes(id)) order.push(id);
+  const seen = new Set<string>();
+  let duplicates = false;
+  const rest: CandidateRecord[] = [];
+  for (const c of event.candidates) {
+    if (seen.has(c.item)) duplicates = true;
+    seen.add(c.item);
+    if (!order.includes(c.item) && !rest.some((r) => r.item === c.item)) rest.push(c);
+  }
+  const sc = (c: CandidateRecord) => (typeof c.score === 'number' ? c.score : -Infinity);
+  rest.sort((a, b) => sc(b) - sc(a));
+  for (const c of rest) order.push(c.item);
+  return { order, rank: new Map(order.map((id, i) => [id, i + 1])), duplicates };
+}
+
+const ids = fc.constantFrom('i0', 'i1', 'i2', 'i3', 'i4', 'i5', 'x1', 'x2');
+const candidate = fc.record({ item: ids, score: fc.option(fc.constantFrom(0.1, 0.5, 0.5, 0.9, -2), { nil: undefined }) });
+const event = fc.record({ candidates: fc.array(candidate, { maxLength: 12 }), served: fc.array(ids, { maxLength: 6 }) }).map(
+  (e): EventRecord => ({ id: 'e', t: '2025-01-01T00:00:00Z', user: 'u', ...e, candidates: e.candidates.map((c) => (c.score === undefined ? { item: c.item } : c)) }),
+);
+
+test('property: the slot-based recorded ranking equals the plain definition, over many events on one scratch', () => {
+  const items = ['i0', 'i1', 'i2', 'i3', 'i4', 'i5'].map((id) => ({ id }));
+  const state = new ReplayState(items);
+  const scratch = new RankScratch();
+  fc.assert(
+    fc.property(fc.array(event, { minLength: 1, maxLength: 5 }), (events) => {
+      for (const e of events) {
+        const got = recordedRanking(e, state, scratch);
+        const want = reference(e);
+        assert.deepEqual(got.order, want.order);
+        assert.deepEqual([...got.orderSlots], want.order.map((id) => state.slot(id)));
+        assert.deepEqual([...got.candidateSlots], e.candidates.map((c) => state.slot(c.item)));
+        assert.deepEqual([...got.candidateRanks], e.candidates.map((c) => want.rank.get(c.item)));
+        assert.equal(got.duplicates, want.duplicates);
+        for (const id of want.order) assert.equal(recordedRankOf(got.order, id), want.rank.get(id));
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('the scratch grows with the state: items outside the catalogue get slots beyond its first size', () => {
+  const state = new ReplayState([{ id: 'a' }]);
+  const scratch = new RankScratch();
+  const candidates = Array.from({ length: 3000 }, (_, i) => ({ item: `new${i}`, score: i % 7 }));
+  const r = recordedRanking({ id: 'e', t: '2025-01-01T00:00:00Z', user: 'u', candidates, served: ['new5', 'a'] }, state, scratch);
+  assert.equal(r.order.length, 3001);
+  assert.deepEqual(r.order.slice(0, 3), ['new5', 'a', 'new6']);
+  assert.equal(r.candidateRanks[5], 1);
+  assert.equal(recordedRankOf(r.order, 'missing'), undefined);
+});

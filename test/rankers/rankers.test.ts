@@ -92,3 +92,31 @@ test('the linear ranker and the debugger read features the same way: a recorded 
   const lin = loadRanker(`linear:${artifact({ weights: { price: 1 } })}`);
   assert.deepEqual(Array.from(lin.score({ ...ctx, rows: [r, row('b', {})] }) as Float64Array), [0, 2]);
 });
+
+test('property: the linear ranker scores as Σ weight·featureValue for every kind of value and scope', async () => {
+  const fc = (await import('fast-check')).default;
+  const value = fc.oneof(fc.constant(undefined), fc.constant(null), fc.double({ min: -5, max: 5, noNaN: true }), fc.boolean(), fc.constantFrom('a', 'b'));
+  const names = ['user.tenure', 'f1', 'context.device', 'f2', 'f1=a', 'price', 'x.y'];
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.dictionary(fc.constantFrom('f1', 'f2', 'price', 'x.y'), value), fc.dictionary(fc.constantFrom('f1', 'price'), value)), { minLength: 1, maxLength: 5 }), fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: names.length, maxLength: names.length }), (cands, ws) => {
+      const clean = (d: Record<string, unknown>) => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined)) as Record<string, number | string | null>;
+      const rows = cands.map(([own, item], i) => ({ ...row(`c${i}`, clean(own)), itemRec: { id: `c${i}`, features: clean(item) } }));
+      const weights = Object.fromEntries(names.map((n, i) => [n, ws[i] as number]));
+      const ctx = { event, user: { id: 'u1', features: { tenure: 3 } }, state: new ReplayState([]) };
+      const got = Array.from(loadRanker(`linear:${artifact({ weights, bias: 0.5 })}`).score({ ...ctx, rows }) as Float64Array);
+      const want = rows.map((r) => {
+        let s = 0.5;
+        for (const n of names) {
+          const eq = n.indexOf('=');
+          const v = featureValue(r, eq > 0 ? n.slice(0, eq) : n, ctx);
+          if (eq > 0) s += v !== undefined && v !== null && String(v) === n.slice(eq + 1) ? (weights[n] as number) : 0;
+          else if (typeof v === 'number') s += (weights[n] as number) * v;
+          else if (v === true) s += weights[n] as number;
+        }
+        return s;
+      });
+      assert.deepEqual(got, want);
+    }),
+    { numRuns: 200 },
+  );
+});

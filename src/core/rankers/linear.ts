@@ -8,7 +8,14 @@ interface Term {
   read: FeatureReader;
   /** For one-hot weights written `name=value`. */
   equals?: string;
+  /**
+   * Set for the common case, read inline in the scoring loop: a numeric weight on a candidate
+   * feature (the candidate's recorded value, else the item's), with no closure call per value.
+   */
+  plain?: string;
 }
+
+
 
 /**
  * Linear model: score = bias + Σ weight·feature, optionally through a sigmoid. Missing
@@ -30,7 +37,8 @@ export class LinearRanker implements Ranker {
     this.terms = Object.entries(weights as Record<string, unknown>).map(([name, w]) => {
       if (typeof w !== 'number' || !Number.isFinite(w)) throw shapeError(path, `weights.${name}`, `weight must be a finite number, got ${JSON.stringify(w)}`);
       const eq = name.indexOf('=');
-      return eq > 0 ? { weight: w, read: featureReader(name.slice(0, eq)), equals: name.slice(eq + 1) } : { weight: w, read: featureReader(name) };
+      if (eq > 0) return { weight: w, read: featureReader(name.slice(0, eq)), equals: name.slice(eq + 1) };
+      return name.includes('.') ? { weight: w, read: featureReader(name) } : { weight: w, read: featureReader(name), plain: name };
     });
     const bias = a['bias'] ?? 0;
     if (typeof bias !== 'number' || !Number.isFinite(bias)) throw shapeError(path, 'bias', `bias must be a finite number, got ${JSON.stringify(bias)}`);
@@ -49,12 +57,24 @@ export class LinearRanker implements Ranker {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as CandidateRow;
       let s = this.bias;
+      const own = row.rec.features;
+      const item = row.itemRec?.features;
+      // Terms in artifact order, so the sum is the same double whichever path reads a value.
       for (let j = 0; j < terms.length; j++) {
         const t = terms[j] as Term;
-        const v = t.read(row, req);
-        if (t.equals !== undefined) {
-          if (v !== undefined && v !== null && String(v) === t.equals) s += t.weight;
-        } else if (typeof v === 'number') s += t.weight * v;
+        let v;
+        if (t.plain !== undefined) {
+          // Same resolution as featureReader: a value the candidate records (even null) wins.
+          v = own !== undefined ? own[t.plain] : undefined;
+          if (v === undefined && item !== undefined) v = item[t.plain];
+        } else {
+          v = t.read(row, req);
+          if (t.equals !== undefined) {
+            if (v !== undefined && v !== null && String(v) === t.equals) s += t.weight;
+            continue;
+          }
+        }
+        if (typeof v === 'number') s += t.weight * v;
         else if (v === true) s += t.weight;
       }
       out[i] = this.sigmoid ? 1 / (1 + Math.exp(-s)) : s;

@@ -32,8 +32,11 @@ const fs = require('node:fs');
 const { createHash } = require('node:crypto');
 const formatEvents = ${formatEvents.toString()};
 const hash = createHash('sha256');
-const fd = workerData.tmp ? fs.openSync(workerData.tmp, 'w') : undefined;
+const acks = new Int32Array(workerData.acks);
+let fd;
+try { fd = workerData.tmp ? fs.openSync(workerData.tmp, 'w') : undefined; } catch (e) { Atomics.store(acks, 1, 1); Atomics.notify(acks, 0); throw e; }
 const ids = workerData.ids.slice();
+const quoted = [];
 let bytes = 0, pending = [], len = 0;
 function flush() {
   if (!pending.length) return;
@@ -45,19 +48,31 @@ function flush() {
 }
 function push(s) { pending.push(s); len += s.length; if (len >= 1 << 20) flush(); }
 parentPort.on('message', (m) => {
+  try { handle(m); } catch (e) {
+    // The engine may be waiting for an ack: tell it to stop waiting, then fail as usual.
+    Atomics.store(acks, 1, 1);
+    Atomics.notify(acks, 0);
+    throw e;
+  }
+});
+function handle(m) {
   if (m.type === 'batch') {
     for (const id of m.newIds) ids.push(id);
-    push(formatEvents(m.nums, 0, m.strs.split('\\0'), 0, ids, workerData.faultKinds, workerData.metricFields, m.count)[0]);
+    push(formatEvents(m.nums, 0, m.strs.split('\\0'), 0, ids, workerData.faultKinds, workerData.metricFields, m.count, quoted)[0]);
+    Atomics.add(acks, 0, 1);
+    Atomics.notify(acks, 0);
   } else if (m.type === 'text') push(m.text);
   else if (m.type === 'close') {
     flush();
     if (fd !== undefined) { fs.fsyncSync(fd); fs.closeSync(fd); fs.renameSync(workerData.tmp, workerData.path); }
     parentPort.postMessage({ sha256: hash.digest('hex'), bytes });
   }
-});
+}
 `;
 
-const BATCH = 4096;
+const BATCH = 1024;
+/** Batches the engine may run ahead of the trace thread before it waits: bounds the memory a slow disk can take. */
+const MAX_IN_FLIGHT = 16;
 
 /** Where the trace writer reads item ids: the replay state's slot table. */
 export interface SlotTable {
@@ -77,6 +92,8 @@ export class TraceWriter {
   private strs: string[] = [];
   private count = 0;
   private sentIds: number;
+  private readonly acks = new Int32Array(new SharedArrayBuffer(8));
+  private sentBatches = 0;
   events = 0;
   private readonly tmp: string | undefined;
   readonly path: string | undefined;
@@ -94,7 +111,7 @@ export class TraceWriter {
     this.sentIds = table.ids.length;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { tmp: this.tmp, path: this.path, ids: table.ids, faultKinds: FAULT_KINDS, metricFields: METRIC_FIELDS },
+      workerData: { tmp: this.tmp, path: this.path, ids: table.ids, faultKinds: FAULT_KINDS, metricFields: METRIC_FIELDS, acks: this.acks.buffer },
     });
     this.worker.on('error', (e) => (this.failure = e));
     this.worker.postMessage({ type: 'text', text: JSON.stringify(header) + '\n' });
@@ -118,6 +135,13 @@ export class TraceWriter {
     this.worker.postMessage({ type: 'batch', nums, strs: this.strs.join('\0'), count: this.count, newIds }, [nums.buffer as ArrayBuffer]);
     this.strs = [];
     this.count = 0;
+    this.sentBatches++;
+    // Backpressure: the engine never gets more than MAX_IN_FLIGHT batches ahead of the trace thread.
+    for (;;) {
+      const done = Atomics.load(this.acks, 0);
+      if (this.sentBatches - done <= MAX_IN_FLIGHT || this.failure || Atomics.load(this.acks, 1)) break;
+      Atomics.wait(this.acks, 0, done, 100);
+    }
   }
 
   /** Finishes the trace and renames it into place; resolves to its sha256 and size. */

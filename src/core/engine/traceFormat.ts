@@ -72,7 +72,9 @@ export function encodeEvent(ex: EventExec, slotOf: (id: string) => number, out: 
  * no helpers outside it): the trace thread runs this very function, from its source text.
  * Returns the text and the read positions after the last event.
  */
-export function formatEvents(nums: Float64Array, pos: number, strs: readonly string[], spos: number, ids: readonly string[], faultKinds: readonly string[], metricFields: readonly string[], count: number): [string, number, number] {
+export function formatEvents(nums: Float64Array, pos: number, strs: readonly string[], spos: number, ids: readonly string[], faultKinds: readonly string[], metricFields: readonly string[], count: number, quoted: string[] = []): [string, number, number] {
+  // Item ids as JSON strings, quoted once per slot and kept by the caller between batches.
+  const q = (slot: number): string => quoted[slot] ?? (quoted[slot] = JSON.stringify(ids[slot]));
   let text = '';
   let o = pos;
   let si = spos;
@@ -89,7 +91,7 @@ export function formatEvents(nums: Float64Array, pos: number, strs: readonly str
     const id = JSON.stringify(strs[si++]);
     let list = '[';
     let c = nums[o++] as number;
-    for (let i = 0; i < c; i++) list += (i ? ',' : '') + JSON.stringify(ids[nums[o++] as number]);
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + q(nums[o++] as number);
     const dropped = list + ']';
     list = '[';
     c = nums[o++] as number;
@@ -104,15 +106,15 @@ export function formatEvents(nums: Float64Array, pos: number, strs: readonly str
     const scores = list + ']';
     list = '[';
     c = nums[o++] as number;
-    for (let i = 0; i < c; i++) list += (i ? ',' : '') + JSON.stringify(ids[nums[o++] as number]);
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + q(nums[o++] as number);
     const top = fallback ? ',"top":' + list + ']' : '';
     list = '[';
     c = nums[o++] as number;
-    for (let i = 0; i < c; i++) list += (i ? ',' : '') + JSON.stringify(ids[nums[o++] as number]);
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + q(nums[o++] as number);
     const served = list + ']';
     list = '[';
     c = nums[o++] as number;
-    for (let i = 0; i < c; i++) list += (i ? ',' : '') + JSON.stringify(ids[nums[o++] as number]);
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + q(nums[o++] as number);
     const clicks = list + ']';
     let metrics = 'null';
     if (nums[o++] === 1) {

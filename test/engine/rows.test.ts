@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { RankScratch, recordedRanking, recordedRankOf } from '../../src/core/engine/rows';
 import { ReplayState } from '../../src/core/engine/state';
+import { byScore, sortByScore } from '../../src/core/engine/stages';
 import type { CandidateRecord, EventRecord } from '../../src/core/slice/types';
 
 /** The definition, written the plain way: served order (first occurrence), then the rest by recorded score, stable. */
@@ -59,4 +60,17 @@ test('the scratch grows with the state: items outside the catalogue get slots be
   assert.deepEqual(r.order.slice(0, 3), ['new5', 'a', 'new6']);
   assert.equal(r.candidateRanks[5], 1);
   assert.equal(recordedRankOf(r.order, 'missing'), undefined);
+});
+
+test('property: the slate sort gives the comparator order (NaN and ±Infinity scores, ties broken by recorded rank)', () => {
+  const score = fc.oneof(fc.constantFrom(Number.NaN, Infinity, -Infinity, 0, 0.5, 0.5, 1), fc.double({ min: -1, max: 1, noNaN: true }));
+  fc.assert(
+    fc.property(fc.array(score, { maxLength: 80 }), (scores) => {
+      // Recorded ranks are a permutation, as they are for the rows of one event.
+      const ranks = scores.map((_, i) => i + 1).sort((a, b) => ((a * 7919) % 97) - ((b * 7919) % 97) || a - b);
+      const rows = scores.map((s, i) => ({ item: `i${i}`, slot: i, rec: { item: `i${i}` }, itemRec: undefined, recordedRank: ranks[i] as number, score: s, rank: 0, prevRank: null }));
+      assert.deepEqual(sortByScore(rows).map((r) => r.item), rows.slice().sort(byScore).map((r) => r.item));
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -39,11 +39,11 @@ export interface EventExec {
   /** The recorded ranking (served first, then by recorded score). */
   recorded: string[];
   /** The recorded ranking as state slots. */
-  recordedSlots: Int32Array;
+  recordedSlots: number[];
   /** State slot of each candidate, in candidate order (resolved when the event loads). */
-  candidateSlots: Int32Array;
+  candidateSlots: number[];
   /** 1-based recorded rank of each candidate, in candidate order. */
-  candidateRanks: Int32Array;
+  candidateRanks: number[];
   /** Whether an item appears twice among the candidates (retrieve then keeps the first). */
   hasDuplicates: boolean;
   stale: { name: string; ageSec: number }[];
@@ -70,6 +70,8 @@ export class Replayer {
   readonly catalog: CatalogEntry[];
   /** Item records by state slot (catalogue order), so retrieve needs one lookup per candidate. */
   readonly itemBySlot: ItemRecord[];
+  /** 1 where the item has availability windows: retrieve reads the record only for those. */
+  readonly windowed: Uint8Array;
   state: ReplayState;
   metrics: MetricsAccumulator;
   /** The current event, or undefined before the first one is loaded. */
@@ -91,6 +93,7 @@ export class Replayer {
     this.catalog = slice.items.map((i) => ({ id: i.id, ...(i.category ? { category: i.category } : {}), ...(i.group ? { group: i.group } : {}) }));
     this.state = new ReplayState(slice.items);
     this.itemBySlot = this.state.ids.map((id) => slice.itemById.get(id) as ItemRecord);
+    this.windowed = Uint8Array.from(this.itemBySlot, (it) => (it.available && it.available.length > 0 ? 1 : 0));
     this.metrics = new MetricsAccumulator(this.catalog, this.pipeline.k);
     this.checkpoints = new CheckpointStore(4, options.spillDir);
   }
@@ -217,7 +220,7 @@ export class Replayer {
 
   // Structured-clone serialisation: several times faster than JSON for the flat arrays of state.
   private saveState(): Buffer {
-    return serialize({ state: this.state.save(), metrics: this.metrics.save() });
+    return serialize({ state: this.state.save(), metrics: this.metrics.save(true) });
   }
 
   private restore(data: Buffer): void {

@@ -69,11 +69,11 @@ export interface RecordedRanking {
   /** Item ids in recorded order. */
   order: string[];
   /** The same, as state slots. */
-  orderSlots: Int32Array;
+  orderSlots: number[];
   /** State slot of each candidate, in candidate order. */
-  candidateSlots: Int32Array;
+  candidateSlots: number[];
   /** 1-based recorded rank of each candidate (a duplicate gets its first occurrence's). */
-  candidateRanks: Int32Array;
+  candidateRanks: number[];
   /** Whether an item appears more than once among the candidates. */
   duplicates: boolean;
 }
@@ -130,10 +130,11 @@ export interface SlotResolver {
 export function recordedRanking(event: EventRecord, slots: SlotResolver, scratch: RankScratch): RecordedRanking {
   const served = event.served;
   const cands = event.candidates;
-  const servedSlots = new Int32Array(served.length);
-  for (let i = 0; i < served.length; i++) servedSlots[i] = slots.slot(served[i] as string);
-  const candidateSlots = new Int32Array(cands.length);
-  for (let i = 0; i < cands.length; i++) candidateSlots[i] = slots.slot((cands[i] as CandidateRecord).item);
+  // Plain arrays: for the few dozen ids of an event they allocate faster than typed ones.
+  const servedSlots: number[] = [];
+  for (let i = 0; i < served.length; i++) servedSlots.push(slots.slot(served[i] as string));
+  const candidateSlots: number[] = [];
+  for (let i = 0; i < cands.length; i++) candidateSlots.push(slots.slot((cands[i] as CandidateRecord).item));
   scratch.begin(slots.ids.length);
   const order: string[] = [];
   const orderList: number[] = [];
@@ -164,7 +165,8 @@ export function recordedRanking(event: EventRecord, slots: SlotResolver, scratch
     if (v < 0) scratch.set(s, -v);
   }
   // Insertion sort by recorded score, highest first: stable, and fast for the dozens a slate holds.
-  const key = rest.map((i) => recordedScore(cands[i] as CandidateRecord));
+  const key: number[] = [];
+  for (let a = 0; a < rest.length; a++) key.push(recordedScore(cands[rest[a] as number] as CandidateRecord));
   for (let a = 1; a < rest.length; a++) {
     const ri = rest[a] as number;
     const k = key[a] as number;
@@ -184,9 +186,9 @@ export function recordedRanking(event: EventRecord, slots: SlotResolver, scratch
     orderList.push(s);
     scratch.set(s, order.length);
   }
-  const candidateRanks = new Int32Array(cands.length);
-  for (let i = 0; i < cands.length; i++) candidateRanks[i] = scratch.get(candidateSlots[i] as number);
-  return { order, orderSlots: Int32Array.from(orderList), candidateSlots, candidateRanks, duplicates };
+  const candidateRanks: number[] = [];
+  for (let i = 0; i < cands.length; i++) candidateRanks.push(scratch.get(candidateSlots[i] as number));
+  return { order, orderSlots: orderList, candidateSlots, candidateRanks, duplicates };
 }
 
 /** 1-based place of an item in an event's recorded ranking, or undefined (for display). */

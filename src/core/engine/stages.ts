@@ -1,4 +1,4 @@
-import type { CandidateRecord, StageName } from '../slice/types';
+import type { CandidateRecord, ItemRecord, StageName } from '../slice/types';
 import type { EventObservation, EventSlots } from '../metrics';
 import type { EventExec, Replayer } from './replay';
 import type { CandidateRow } from './rows';
@@ -46,6 +46,7 @@ function retrieve(r: Replayer, ex: EventExec): void {
   const slots = ex.candidateSlots;
   const st = r.state;
   const items = r.itemBySlot;
+  const windowed = r.windowed;
   const cands = ex.event.candidates;
   // Duplicated candidates keep their first occurrence; only look for them when there are some.
   const seen = ex.hasDuplicates ? new Set<string>() : undefined;
@@ -57,7 +58,8 @@ function retrieve(r: Replayer, ex: EventExec): void {
     }
     const slot = slots[i] as number;
     const itemRec = slot < items.length ? items[slot] : undefined;
-    if (itemRec?.available && !isAvailable(itemRec.available, ex.tMs)) {
+    // Only items with availability windows are looked at here (the flag array avoids touching every record).
+    if (windowed[slot] === 1 && !isAvailable((itemRec as ItemRecord).available, ex.tMs)) {
       ex.dropped.push(c.item);
       continue;
     }
@@ -119,14 +121,36 @@ function score(r: Replayer, ex: EventExec): void | Promise<void> {
 }
 
 /** Non-finite scores sort last; ties keep the recorded order, so the result is total and stable. */
-function byScore(a: CandidateRow, b: CandidateRow): number {
+export function byScore(a: CandidateRow, b: CandidateRow): number {
   const sa = Number.isFinite(a.score) ? a.score : -Infinity;
   const sb = Number.isFinite(b.score) ? b.score : -Infinity;
   return sb - sa || a.recordedRank - b.recordedRank;
 }
 
+/** Rows in replayed order: byScore, by insertion for the few dozen rows of a slate (no comparator calls). */
+export function sortByScore(rows: readonly CandidateRow[]): CandidateRow[] {
+  const n = rows.length;
+  if (n > 64) return rows.slice().sort(byScore);
+  const out = new Array<CandidateRow>(n);
+  const key = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as CandidateRow;
+    const k = Number.isFinite(row.score) ? row.score : -Infinity;
+    let j = i - 1;
+    // Move down past rows that sort after this one: lower score, or the same score and a later recorded rank.
+    while (j >= 0 && ((key[j] as number) < k || ((key[j] as number) === k && (out[j] as CandidateRow).recordedRank > row.recordedRank))) {
+      out[j + 1] = out[j] as CandidateRow;
+      key[j + 1] = key[j] as number;
+      j--;
+    }
+    out[j + 1] = row;
+    key[j + 1] = k;
+  }
+  return out;
+}
+
 function rerank(r: Replayer, ex: EventExec): void {
-  let order = ex.rows.slice().sort(byScore);
+  let order = sortByScore(ex.rows);
   const cap = r.pipeline.maxPerCategory ?? 0;
   if (cap > 0) {
     // Business rule: at most `cap` items of a category; the rest move below, in order.
@@ -141,9 +165,14 @@ function rerank(r: Replayer, ex: EventExec): void {
     }
     order = head.concat(tail);
   }
-  order.forEach((row, i) => (row.rank = i + 1));
+  const ranked = new Array<string>(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const row = order[i] as CandidateRow;
+    row.rank = i + 1;
+    ranked[i] = row.item;
+  }
   ex.rankedRows = order;
-  ex.ranked = order.map((row) => row.item);
+  ex.ranked = ranked;
 }
 
 /** Fallback ranking: replay-state popularity (clicks, then impressions), then the recorded order. */

@@ -58,7 +58,6 @@ export class LinearRanker implements Ranker {
       const row = rows[i] as CandidateRow;
       let s = this.bias;
       const own = row.rec.features;
-      const item = row.itemRec?.features;
       // Terms in artifact order, so the sum is the same double whichever path reads a value.
       for (let j = 0; j < terms.length; j++) {
         const t = terms[j] as Term;
@@ -66,7 +65,8 @@ export class LinearRanker implements Ranker {
         if (t.plain !== undefined) {
           // Same resolution as featureReader: a value the candidate records (even null) wins.
           v = own !== undefined ? own[t.plain] : undefined;
-          if (v === undefined && item !== undefined) v = item[t.plain];
+          // The item record is read only when the candidate lacks the value (it is a cache miss away).
+          if (v === undefined) v = row.itemRec?.features?.[t.plain];
         } else {
           v = t.read(row, req);
           if (t.equals !== undefined) {

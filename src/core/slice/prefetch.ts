@@ -76,7 +76,7 @@ export interface PrefetchOptions {
   end: number;
   /** Expected sha256 per block from `from` on; null where the block needs no check. */
   hashes: (string | null)[];
-  /** Blocks in the ring (default 3: one being parsed, two read ahead). */
+  /** Blocks in the ring (default 2: one being parsed, one read ahead — reading and hashing a block is far quicker than parsing it). */
   slots?: number;
 }
 
@@ -94,7 +94,7 @@ export class BlockPrefetcher {
     readonly path: string,
     private readonly opts: PrefetchOptions,
   ) {
-    this.slots = opts.slots ?? 3;
+    this.slots = opts.slots ?? 2;
     this.ring = new SharedArrayBuffer(this.slots * opts.blockSize);
     const ctrl = new SharedArrayBuffer(4 * (3 * this.slots + 2));
     this.st = new Int32Array(ctrl);
@@ -104,6 +104,8 @@ export class BlockPrefetcher {
       eval: true,
       workerData: { path, ring: this.ring, ctrl, blockSize: opts.blockSize, slots: this.slots, from: opts.from, end: opts.end, hashes: opts.hashes, port: port2 },
       transferList: [port2],
+      // It allocates almost nothing (the blocks live in the shared ring): a small heap keeps RSS down.
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
     });
     // A reader that is not waited for must not keep the process alive.
     this.worker.unref();

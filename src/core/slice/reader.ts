@@ -9,7 +9,7 @@ import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
-/** Blocks larger than this are read on the engine thread (the ring holds three). */
+/** Blocks larger than this are read on the engine thread (the ring holds two). */
 const MAX_PREFETCH_BLOCK = 64 * 1024 * 1024;
 
 export interface OpenOptions {
@@ -219,6 +219,7 @@ export class Slice {
             hashes.push(chunks && !this.verifiedChunks[c] ? (chunks.sha256[c] ?? null) : null);
           }
           prefetch = new BlockPrefetcher(file, { blockSize, from: pos, end: endByte, hashes });
+          buf = undefined;
           this.prefetchers.add(prefetch);
           Slice.prefetchesStarted++;
         }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { deserialize, serialize } from 'node:v8';
 import { MetricsAccumulator, type CatalogEntry, type EventObservation } from '../../src/core/metrics/index.js';
 import { STAGES } from '../../src/core/slice/types.js';
 import { latency, near, obs } from './helpers.js';
@@ -103,6 +104,10 @@ test('restoring a checkpoint and replaying the rest gives an identical snapshot'
       const saved: unknown = JSON.parse(JSON.stringify(head.save()));
       const resumed = MetricsAccumulator.restore(catalog, 10, saved);
       assert.deepEqual(resumed.snapshot(), head.snapshot());
+      // The engine's typed form, through structured clone, restores the same state.
+      const typed = MetricsAccumulator.restore(catalog, 10, deserialize(serialize(head.save(true))));
+      assert.deepEqual(typed.snapshot(), head.snapshot());
+      assert.deepEqual(events.slice(at).map((e) => typed.update(e)), straightPoints.slice(at));
       const tailPoints = events.slice(at).map((e) => resumed.update(e));
       assert.deepEqual(resumed.snapshot(), straight.snapshot());
       assert.deepEqual(tailPoints, straightPoints.slice(at));

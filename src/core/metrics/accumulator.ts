@@ -223,8 +223,12 @@ export class MetricsAccumulator {
     return MetricsAccumulator.readers(k).map(([name]) => name);
   }
 
-  /** The state as plain JSON, for a checkpoint. */
-  save(): unknown {
+  /**
+   * The state as plain JSON, for a checkpoint. `typed` keeps the exposure list an Int32Array
+   * instead: a structured-clone checkpoint (the engine's, every K events) then copies it as memory
+   * and leaves no catalogue-sized array of garbage on the JS heap. restore() takes either.
+   */
+  save(typed = false): unknown {
     const latency = {} as SavedMetrics['latency'];
     LATENCY_SERIES.forEach((series, i) => (latency[series] = this.latency[i]!.save()));
     const saved: SavedMetrics = {
@@ -232,7 +236,7 @@ export class MetricsAccumulator {
       k: this.k,
       catalog: this.index.fingerprint,
       totals: { ...this.t },
-      exposures: this.exposure.save(),
+      exposures: typed ? this.exposure.saveTyped() : this.exposure.save(),
       latency,
     };
     return saved;

@@ -42,7 +42,8 @@ export interface SavedMetrics {
   /** Fingerprint of the catalogue the state was built against. */
   catalog: string;
   totals: Totals;
-  exposures: number[];
+  /** [slot, count, ...]: a plain list, or an Int32Array in the engine's own checkpoints. */
+  exposures: number[] | Int32Array;
   latency: Record<(typeof LATENCY_SERIES)[number], number[]>;
 }
 
@@ -75,8 +76,8 @@ export function parseSaved(saved: unknown, k: number, catalog: string, catalogSi
 
 /** A flat [index, count, ...] list: increasing integer indices below `limit`, integer counts in [1, maxCount]. */
 function checkPairs(list: unknown, limit: number, maxCount: number, what: string, fail: (why: string) => never): void {
-  if (!Array.isArray(list) || list.length % 2 !== 0) fail(`${what} is not a list of index/count pairs`);
-  const a = list as unknown[];
+  if (!(Array.isArray(list) || list instanceof Int32Array) || list.length % 2 !== 0) fail(`${what} is not a list of index/count pairs`);
+  const a = list as ArrayLike<unknown>;
   let previous = -1;
   for (let i = 0; i < a.length; i += 2) {
     const index = a[i];

@@ -26,7 +26,7 @@ export class ExposureTracker {
   /** Starts empty, or from the flat [slot, count, ...] list of a checkpoint. */
   constructor(
     private readonly index: ItemIndex,
-    sparse?: readonly number[],
+    sparse?: ArrayLike<number>,
   ) {
     const size = index.size;
     this.size = size;
@@ -127,6 +127,20 @@ export class ExposureTracker {
       if (mean > max) max = mean;
     }
     return min / max;
+  }
+
+  /** save() as an Int32Array (see MetricsAccumulator.save). */
+  saveTyped(): Int32Array {
+    const out = new Int32Array(2 * this.covered);
+    let o = 0;
+    for (let slot = 0; slot < this.size; slot++) {
+      const x = this.cells[slot * STRIDE]!;
+      if (x !== 0) {
+        out[o++] = slot;
+        out[o++] = x;
+      }
+    }
+    return out;
   }
 
   /** Non-zero exposure counts as a flat [slot, count, ...] list. */

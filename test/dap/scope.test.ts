@@ -77,3 +77,26 @@ test('currentStage and exprTerms', () => {
   assert.deepEqual(exprTerms('metrics["hit_rate@10"] < 0.2 ? stage == "serve" : 1 + 2 > 3'), ['metrics["hit_rate@10"]', 'stage']);
   assert.deepEqual(exprTerms('size([1, 2]) > 1'), [], 'constant parts read nothing at the stop');
 });
+
+test('features and meta are computed on first read, once, and read like any map (has, keys in errors, equality)', async () => {
+  const r = replayer();
+  try {
+    r.advance();
+    await r.finishEvent();
+    const ex = r.current as EventExec;
+    const s = exprScope(ex, r);
+    const c = s.candidates[0];
+    assert.ok(c);
+    assert.equal(c.features, c.features, 'the same map on every read');
+    assert.ok(Object.keys(c).includes('features') && Object.hasOwn(c, 'meta'));
+    const row = ex.rows.find((x) => x.item === c.item);
+    const cat = row?.itemRec?.category;
+    assert.ok(cat);
+    const ev = (text: string) => compileExpr(text).evaluate(s);
+    assert.equal(ev(`candidates.exists(c, c.item == "${c.item}" && has(c.features.ctr_7d) && c.meta.category == "${cat}")`), true);
+    assert.equal(ev('candidates.all(c, !has(c.features.no_such_feature))'), true);
+    assert.throws(() => ev('candidates.exists(c, c.features.ctr_7 > 0)'), /ctr_7d/);
+  } finally {
+    r.dispose();
+  }
+});

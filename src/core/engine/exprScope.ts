@@ -70,6 +70,29 @@ function candidateMeta(row: Pick<CandidateRow, 'itemRec'>): Record<string, unkno
 }
 
 /**
+ * A candidate as expressions see it. `features` and `meta` are own properties computed on first
+ * read: `candidates.exists(c, c.rank == 1 && c.score > 0.9)`, run at every event of a continue,
+ * never pays for merging twenty feature maps it does not look at.
+ */
+function candidate(row: Pick<CandidateRow, 'rec' | 'itemRec'>, item: string, score: number, rank: number, recordedRank: number, prevRank: number | null): ExprCandidate {
+  let features: Record<string, FeatureValue> | undefined;
+  let meta: Record<string, unknown> | undefined;
+  return {
+    item,
+    score,
+    rank,
+    recordedRank,
+    prevRank,
+    get features() {
+      return (features ??= joinedFeatures(row));
+    },
+    get meta() {
+      return (meta ??= candidateMeta(row));
+    },
+  };
+}
+
+/**
  * The bindings of one stop, built on first use: a breakpoint condition that reads only
  * `score("i_42")` never pays for `event`, `user` or `metrics`. A scope describes one moment;
  * build a new one after the replay moves (helper caches are keyed on the candidates array).
@@ -169,14 +192,14 @@ class StopScope implements ExprScope {
       return ex.event.candidates.map((rec) => {
         const row = { rec, itemRec: items.get(rec.item) };
         const slot = st.peek(rec.item);
-        return { item: rec.item, score: Number.NaN, rank: 0, recordedRank: recordedRankOf(ex.recorded, rec.item) ?? 0, prevRank: slot < 0 ? null : st.previousRank(slot), features: joinedFeatures(row), meta: candidateMeta(row) };
+        return candidate(row, rec.item, Number.NaN, 0, recordedRankOf(ex.recorded, rec.item) ?? 0, slot < 0 ? null : st.previousRank(slot));
       });
     }
     const rows = ex.rows;
     const out = new Array<ExprCandidate>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as CandidateRow;
-      out[i] = { item: row.item, score: row.score, rank: row.rank, recordedRank: row.recordedRank, prevRank: row.prevRank, features: joinedFeatures(row), meta: candidateMeta(row) };
+      out[i] = candidate(row, row.item, row.score, row.rank, row.recordedRank, row.prevRank);
     }
     return out;
   }

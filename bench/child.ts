@@ -1,6 +1,6 @@
 /**
  * One measurement in its own process, so peak RSS belongs to that measurement alone.
- * Usage: node --import tsx bench/child.ts floor|replay|firststop|seek SLICE RANKER
+ * Usage: node --import tsx bench/child.ts floor|replay|firststop SLICE RANKER (bench/run.ts runs it bundled).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { jsonParseFloor } from './floor';

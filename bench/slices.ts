@@ -5,7 +5,8 @@ import { streamFor } from '../src/core/random';
 import { writeSlice } from '../src/core/slice/writer';
 import type { EventRecord, ItemRecord, UserRecord } from '../src/core/slice/types';
 
-export const CACHE = join(__dirname, '.cache');
+/** Where bench slices and results of children live; bundled children are told through BENCH_CACHE. */
+export const CACHE = process.env['BENCH_CACHE'] ?? join(__dirname, '.cache');
 process.env['RECREPLAY_CACHE_DIR'] = join(CACHE, 'index');
 
 const N_ITEMS = 20_000;

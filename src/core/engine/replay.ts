@@ -5,6 +5,7 @@ import { streamFor } from '../random';
 import type { Ranker } from '../rankers/types';
 import type { Slice } from '../slice/reader';
 import { DEFAULT_PIPELINE, STAGES, type EventRecord, type ItemRecord, type PipelineSettings, type StageName, type UserRecord } from '../slice/types';
+import { timeOf } from '../slice/events';
 import { CheckpointStore } from './checkpoints';
 import type { Fault } from './faults';
 import { RankScratch, recordedRanking, type CandidateRow } from './rows';
@@ -136,7 +137,7 @@ export class Replayer {
   private load(n: number): EventExec {
     if ((n - 1) % this.checkpointEvery === 0 && !this.checkpoints.has(n)) this.checkpoints.put(n, this.saveState());
     const event = this.readEvent(n);
-    const tMs = Date.parse(event.t);
+    const tMs = timeOf(event.t);
     if (tMs < this.state.lastEventT) {
       throw new UserError(`event ${event.id} is out of time order: ${event.t} is earlier than the event before it`, { file: this.slice.eventsPath, line: n, field: 't' }, 'Events must be sorted by "t"; re-freeze the slice sorted.', 'E_ORDER');
     }

@@ -1,6 +1,21 @@
 import { UserError } from '../errors';
 import type { EventRecord, FeatureMap } from './types';
 
+let lastStamp: string | undefined;
+let lastMs = Number.NaN;
+
+/**
+ * Date.parse of an event's "t", remembering the last one: the reader checks it and the engine
+ * needs it as a number right after, so each event's timestamp is parsed once.
+ */
+export function timeOf(t: string): number {
+  if (t !== lastStamp) {
+    lastMs = Date.parse(t);
+    lastStamp = t;
+  }
+  return lastMs;
+}
+
 /** Parses and checks one line of events.jsonl; errors name file:line and the field. */
 export function parseEventLine(text: string, file: string, line: number): EventRecord {
   let value: unknown;
@@ -26,7 +41,7 @@ export function checkEvent(value: unknown, file: string, line: number): EventRec
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, line, '(line)', 'an event must be a JSON object');
   const e = value as Record<string, unknown>;
   if (typeof e['id'] !== 'string' || e['id'] === '') fail(file, line, 'id', 'missing or non-string "id"');
-  if (typeof e['t'] !== 'string' || Number.isNaN(Date.parse(e['t']))) fail(file, line, 't', `"t" must be an ISO-8601 timestamp, got ${JSON.stringify(e['t'])}`);
+  if (typeof e['t'] !== 'string' || Number.isNaN(timeOf(e['t']))) fail(file, line, 't', `"t" must be an ISO-8601 timestamp, got ${JSON.stringify(e['t'])}`);
   if (typeof e['user'] !== 'string') fail(file, line, 'user', 'missing or non-string "user"');
   const cands = e['candidates'];
   if (!Array.isArray(cands)) fail(file, line, 'candidates', '"candidates" must be an array');

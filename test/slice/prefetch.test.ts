@@ -106,3 +106,19 @@ test('blocks come in file order with their hash verdicts, and the ring is reused
   assert.deepEqual(verdicts, [1, 3, 1, 3, 2, 3, 1, 3, 1, 3]);
   p.close();
 });
+
+test('a read whose slice was closed under it fails clearly instead of yielding a cut line', () => {
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  withPrefetchAfter(0, () => {
+    const s = Slice.open(dir);
+    const it = s.events();
+    assert.equal(it.next().value?.id, 'e1');
+    s.close();
+    assert.throws(
+      () => {
+        for (let r = it.next(); !r.done; r = it.next());
+      },
+      /stopped: the slice was closed/,
+    );
+  });
+});

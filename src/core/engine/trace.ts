@@ -70,9 +70,9 @@ function handle(m) {
 }
 `;
 
-const BATCH = 1024;
+const BATCH = 2048;
 /** Batches the engine may run ahead of the trace thread before it waits: bounds the memory a slow disk can take. */
-const MAX_IN_FLIGHT = 16;
+const MAX_IN_FLIGHT = 8;
 
 /** Where the trace writer reads item ids: the replay state's slot table. */
 export interface SlotTable {

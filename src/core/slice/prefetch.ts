@@ -89,6 +89,7 @@ export class BlockPrefetcher {
   private i = 0;
   private held = -1;
   private done = false;
+  private closed = false;
 
   constructor(
     readonly path: string,
@@ -114,6 +115,7 @@ export class BlockPrefetcher {
 
   /** The next block in file order (blocking until the reader thread has it), or undefined at the end. */
   next(): PrefetchedBlock | undefined {
+    if (this.closed) throw new Error(`reading ${this.path} stopped: the slice was closed`);
     this.release();
     if (this.done) return undefined;
     const pos = this.opts.from + this.i * this.opts.blockSize;
@@ -146,11 +148,13 @@ export class BlockPrefetcher {
 
   private finish(): undefined {
     this.close();
+    this.closed = false;
     return undefined;
   }
 
   /** Stops the reader thread (it exits at its next block) and frees the ring. */
   close(): void {
+    this.closed = true;
     if (this.done && this.held < 0 && Atomics.load(this.st, 3 * this.slots)) return;
     this.done = true;
     this.held = -1;

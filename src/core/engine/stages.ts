@@ -85,7 +85,8 @@ function features(r: Replayer, ex: EventExec): void {
 
 function applyScores(ex: EventExec, scores: ArrayLike<number>): void {
   if (scores.length !== ex.rows.length) throw new Error(`ranker returned ${scores.length} scores for ${ex.rows.length} candidates`);
-  const out = new Float64Array(ex.rows.length);
+  // A Float64Array is the engine's to keep (Ranker.score hands over a fresh array); anything else is copied.
+  const out = scores instanceof Float64Array ? scores : new Float64Array(ex.rows.length);
   for (let i = 0; i < ex.rows.length; i++) {
     const s = Number(scores[i]);
     out[i] = s;

@@ -20,6 +20,7 @@ export interface ScoreRequest extends FeatureContext {
  */
 export interface Ranker {
   readonly info: RankerInfo;
+  /** Scores in row order. The engine keeps the array it gets: return a new one on every call. */
   score(req: ScoreRequest): ArrayLike<number> | Promise<ArrayLike<number>>;
   /** Optional: simulated latency of the score stage for n candidates, when not recorded. */
   latencyMs?(n: number): number;

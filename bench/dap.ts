@@ -4,7 +4,8 @@
  * Defaults to the 1M-event bench slice and its linear ranker (cached offset index in
  * bench/.cache/index). Needs `npm run build` (dist/debugAdapter.js). Prints one JSON object and
  * writes it to bench/results/dap.json. Figures are reported against a floor measured in the same
- * run: JSON.parse of every line of the same events.jsonl.
+ * run: JSON.parse of every line of the same events.jsonl. The condition cost comes from
+ * bench/condition.ts, which also runs alone.
  */
 import { jsonParseFloor } from './floor';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -12,10 +13,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { conditionCost, conditionFor, quantile } from './condition';
 import { CACHE } from './slices';
-import { exprScope } from '../src/core/engine/exprScope';
 import { Replayer } from '../src/core/engine/replay';
-import { compileExpr, type ExprScope } from '../src/core/expr';
 import { loadRanker } from '../src/core/rankers';
 import { streamFor } from '../src/core/random';
 import { Slice } from '../src/core/slice/reader';
@@ -25,10 +25,6 @@ const ADAPTER = join(ROOT, 'dist/debugAdapter.js');
 const [slicePath = join(CACHE, 'bench-1000000.slice'), rankerSpec = `linear:${join(CACHE, 'ranker.json')}`] = process.argv.slice(2);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number;
-}
 const round = (x: number, d = 2) => Number(x.toFixed(d));
 
 /** The floor over the first `limit` events (bench/floor.ts). */
@@ -47,73 +43,6 @@ async function engineRate(limit: number): Promise<number> {
   const done = r.current?.n ?? 0;
   r.dispose();
   return (done / ms) * 1000;
-}
-
-/** The breakpoint condition of the continue measurement, from event `from` on. */
-const conditionFor = (from: number) => `candidates.exists(c, c.rank == 1 && c.score > 0.9) && event.index >= ${from}`;
-
-/** Conditions timed compiled and hand-written in JS over the same stops; the first is the continue's. */
-function conditionCases(item: string): { name: string; text: string; hand: (s: ExprScope) => unknown }[] {
-  return [
-    {
-      name: 'continue condition (exists macro)',
-      text: conditionFor(1),
-      hand: (s) => {
-        for (const c of s.candidates) if (c.rank === 1 && c.score > 0.9) return (s.event['index'] as number) >= 1;
-        return false;
-      },
-    },
-    {
-      name: 'item score (helper)',
-      text: `score("${item}") > 0.5`,
-      hand: (s) => {
-        const c = s.candidates.find((x) => x.item === item);
-        return c === undefined ? false : c.score > 0.5;
-      },
-    },
-    {
-      name: 'fields',
-      text: 'system.latencyMs.score > 40 && user.id != "x"',
-      hand: (s) => ((s.system['latencyMs'] as Record<string, number>)['score'] as number) > 40 && s.user['id'] !== 'x',
-    },
-  ];
-}
-
-/**
- * Compiled conditions vs the same tests hand-written in JS, over the same stops (scopes built and
- * warmed before timing). Alternating runs, median per side: JIT state makes single runs noisy.
- */
-async function conditionCost(events: number): Promise<{ stops: number; cases: { name: string; compiledNs: number; handNs: number; ratio: number }[] }> {
-  const slice = Slice.open(slicePath);
-  const r = new Replayer(slice, { ranker: loadRanker(rankerSpec, { slice }) });
-  const scopes: ExprScope[] = [];
-  while (scopes.length < events && r.advance()) {
-    await r.finishEvent();
-    const s = exprScope(r.current as NonNullable<typeof r.current>, r);
-    void [s.candidates, s.event, s.user, s.system];
-    scopes.push(s);
-  }
-  r.dispose();
-  const once = (f: (s: ExprScope) => unknown): number => {
-    const t0 = performance.now();
-    for (let k = 0; k < 10; k++) for (const s of scopes) f(s);
-    return ((performance.now() - t0) / (10 * scopes.length)) * 1e6;
-  };
-  const cases = conditionCases(scopes[0]?.candidates[3]?.item ?? 'i0').map(({ name, text, hand }) => {
-    const compiled = compileExpr(text);
-    const comp = (s: ExprScope) => compiled.evaluate(s);
-    for (const s of scopes) if (comp(s) !== hand(s)) throw new Error(`compiled and hand-written disagree on ${text}`);
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let rep = 0; rep < 9; rep++) {
-      a.push(once(comp));
-      b.push(once(hand));
-    }
-    const compiledNs = quantile(a, 0.5);
-    const handNs = quantile(b, 0.5);
-    return { name, compiledNs: round(compiledNs, 1), handNs: round(handNs, 1), ratio: round(compiledNs / handNs) };
-  });
-  return { stops: scopes.length, cases };
 }
 
 async function stopAfter(dc: DebugClient, send: () => Promise<unknown>, timeout = 30_000): Promise<DebugProtocol.StoppedEvent> {
@@ -193,7 +122,7 @@ async function main(): Promise<void> {
   await dc.stop().catch(() => undefined);
 
   log('condition cost and engine loop in-process…');
-  const cond = await conditionCost(Math.min(5000, eventCount));
+  const cond = await conditionCost(Math.min(5000, eventCount), slicePath, rankerSpec);
   const engineEps = await engineRate(sampleTo);
   const continueHeadEps = sampled ? (sampled.event / sampled.ms) * 1000 : continueEps;
 

@@ -94,15 +94,24 @@ function typed(depth: number, locals: readonly string[]): { num: fc.Arbitrary<Ex
     // the error absorption of exists/all beyond the first error.
     field('features').map((target) => node({ type: 'select', target, field: 'ctr', fieldStart: 0 })),
     fc.constantFrom('metrics', 'user').map((b) => node({ type: 'select', target: node({ type: 'ident', name: b }), field: b === 'user' ? 'age' : 'ctr', fieldStart: 0 })),
+    // Paths the compiler reads in one closure (paths.ts): two fields on a binding, a field that
+    // may be null, and strings where numbers are expected, so that comparisons also err.
+    fc.constantFrom('system.latencyMs.score', 'event.index', 'event.id', 'system.fallback').map(parseExpr),
+    field('prevRank'),
+    field('item'),
   );
+  // Equality against a constant of any type, on paths whose values vary with the stop.
+  const strLeaf = fc.oneof(fc.constantFrom('user.segment', 'event.id', 'stage', 'user.id', 'event.missing').map(parseExpr), field('item'), field('features').map((target) => node({ type: 'select', target, field: 'cat', fieldStart: 0 })));
+  const eqConst = fc.tuple(fc.constantFrom<BinaryOp>('==', '!='), strLeaf, fc.constantFrom<unknown>('new', 'old', 'e1', 'u1', 'a', 'i1', null, 3, true).map(lit)).map(([op, left, right]) => node({ type: 'binary', op, left, right }));
   const cmp = (n: fc.Arbitrary<Expr>): fc.Arbitrary<Expr> =>
     fc.tuple(fc.constantFrom<BinaryOp>('<', '<=', '>', '>=', '==', '!='), n, n).map(([op, left, right]) => node({ type: 'binary', op, left, right }));
-  if (depth === 0) return { num: numLeaf, bool: cmp(numLeaf) };
+  if (depth === 0) return { num: numLeaf, bool: fc.oneof(cmp(numLeaf), eqConst) };
   const inner = typed(depth - 1, locals);
   const num = fc.oneof(numLeaf, fc.tuple(fc.constantFrom<BinaryOp>('+', '-', '*', '/'), inner.num, inner.num).map(([op, left, right]) => node({ type: 'binary', op, left, right })));
   const withX = typed(depth - 1, [...new Set([...locals, 'x'])].sort());
   const bool = fc.oneof(
     cmp(num),
+    eqConst,
     fc.tuple(fc.constantFrom<BinaryOp>('&&', '||'), inner.bool, inner.bool).map(([op, left, right]) => node({ type: 'binary', op, left, right })),
     inner.bool.map((operand) => node({ type: 'unary', op: '!', operand })),
     item.map((left) => node({ type: 'binary', op: 'in', left, right: node({ type: 'ident', name: 'served' }) })),

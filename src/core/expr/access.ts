@@ -17,9 +17,9 @@ function missing(e: Select, o: unknown): never {
 /** `target.field` where the target is computed by `tf`. */
 export function selectFn(e: Select, tf: Fn): Fn {
   const field = e.field;
-  if (field in Object.prototype) return (c) => ownOrMissing(e, tf(c));
-  return (c) => {
-    const o = tf(c);
+  if (field in Object.prototype) return (s, l) => ownOrMissing(e, tf(s, l));
+  return (s, l) => {
+    const o = tf(s, l);
     if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
       const v = (o as Record<string, unknown>)[field];
       if (v !== undefined && typeof v !== 'function') return v;
@@ -31,9 +31,9 @@ export function selectFn(e: Select, tf: Fn): Fn {
 /** `x.field` where `x` is a macro variable: `c.score` inside `candidates.exists(c, …)`. */
 export function selectSlotFn(e: Select, slot: number): Fn {
   const field = e.field;
-  if (field in Object.prototype) return (c) => ownOrMissing(e, c.locals[slot]);
-  return (c) => {
-    const o = c.locals[slot];
+  if (field in Object.prototype) return (_s, l) => ownOrMissing(e, l[slot]);
+  return (_s, l) => {
+    const o = l[slot];
     if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
       const v = (o as Record<string, unknown>)[field];
       if (v !== undefined && typeof v !== 'function') return v;
@@ -58,18 +58,26 @@ export function userField(user: Record<string, unknown>, field: string): unknown
 
 /** `user.field` with the feature shorthand. */
 export function userSelectFn(e: Select): Fn {
-  return (c) => {
-    const v = userField(c.scope.user, e.field);
-    return v !== undefined ? v : fail(e, `no field or feature '${e.field}' in user`);
+  const field = e.field;
+  const slow = (u: Record<string, unknown>): unknown => {
+    const v = userField(u, field);
+    return v !== undefined ? v : fail(e, `no field or feature '${field}' in user`);
+  };
+  if (field in Object.prototype) return (s) => slow(s.user);
+  // A plain read finds the user's own field, as in selectFn; the features fallback is the slow path.
+  return (s) => {
+    const u = s.user;
+    const v = u[field];
+    return v !== undefined && typeof v !== 'function' ? v : slow(u);
   };
 }
 
 /** `list[i]` and `map[key]`. */
 export function indexFn(e: Index, tf: Fn, kf: Fn): Fn {
   const desc = clip(printExpr(e.target));
-  return (c) => {
-    const o = tf(c);
-    const k = kf(c);
+  return (s, l) => {
+    const o = tf(s, l);
+    const k = kf(s, l);
     if (Array.isArray(o)) {
       if (typeof k !== 'number' || !Number.isInteger(k)) return fail(e.index, `a list index must be a whole number, got ${typeName(k)} ${String(k)}`);
       if (k < 0 || k >= o.length) return fail(e, `index ${k} is out of range for ${desc} (size ${o.length})`);
@@ -87,8 +95,8 @@ export function indexFn(e: Index, tf: Fn, kf: Fn): Fn {
 export function hasFn(e: Has, tf: Fn): Fn {
   const field = e.target.field;
   const desc = clip(printExpr(e.target.target));
-  return (c) => {
-    const o = tf(c);
+  return (s, l) => {
+    const o = tf(s, l);
     if (!isMap(o)) return fail(e.target.target, `has() needs a map, but ${desc} is ${typeName(o)}`);
     const v = ownField(o, field);
     return v !== undefined && typeof v !== 'function';
@@ -97,15 +105,15 @@ export function hasFn(e: Has, tf: Fn): Fn {
 
 /** A map literal; keys are strings and unique. */
 export function mapLiteralFn(e: MapLit, kf: readonly Fn[], vf: readonly Fn[]): Fn {
-  return (c) => {
+  return (s, l) => {
     const out: Record<string, unknown> = {};
     for (let i = 0; i < kf.length; i++) {
-      const k = (kf[i] as Fn)(c);
+      const k = (kf[i] as Fn)(s, l);
       const at = e.entries[i]?.key ?? e;
       if (typeof k !== 'string') fail(at, `map keys must be strings, got ${typeName(k)}`);
       if (Object.hasOwn(out, k)) fail(at, `duplicate key ${JSON.stringify(k)} in a map`);
       // defineProperty so that a "__proto__" key stays data instead of replacing the prototype.
-      Object.defineProperty(out, k, { value: (vf[i] as Fn)(c), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, { value: (vf[i] as Fn)(s, l), enumerable: true, writable: true, configurable: true });
     }
     return out;
   };

@@ -5,7 +5,9 @@ import type { CheckEnv } from './env';
 import { ExprError } from './errors';
 import { RUNTIME_HELPERS, RUNTIME_METHODS } from './helpers';
 import { compileMacro } from './macros';
-import { arithmetic, equality, logical, membership, notBool, ordering, orderingOnSlotField, type Ctx, type Fn, type Order } from './operators';
+import { equalityOnPath, equalityOnValue, orderingOnPath, orderingOnValue, type Link } from './links';
+import { bindingRoot, pathFn, type PathRoot } from './paths';
+import { arithmetic, equality, logical, membership, notBool, ordering, type Fn, type Order } from './operators';
 import { printExpr } from './print';
 import { BINDINGS, type BindingName, type ExprScope, type Value } from './scope';
 import { lookup } from './signatures';
@@ -36,9 +38,9 @@ const NO_LOCALS: ReadonlySet<number> = new Set();
 const NO_SLOTS: unknown[] = [];
 
 const BINDING_FNS: Record<BindingName, Fn> = {
-  event: (c) => c.scope.event, user: (c) => c.scope.user, context: (c) => c.scope.context,
-  candidates: (c) => c.scope.candidates, served: (c) => c.scope.served, outcome: (c) => c.scope.outcome,
-  system: (c) => c.scope.system, stage: (c) => c.scope.stage, metrics: (c) => c.scope.metrics,
+  event: (s) => s.event, user: (s) => s.user, context: (s) => s.context,
+  candidates: (s) => s.candidates, served: (s) => s.served, outcome: (s) => s.outcome,
+  system: (s) => s.system, stage: (s) => s.stage, metrics: (s) => s.metrics,
 };
 
 /**
@@ -54,7 +56,9 @@ export function compile(ast: Expr, env?: CheckEnv, source: string = printExpr(as
   return {
     source,
     identifiers: [...compiler.identifiers],
-    evaluate: (scope) => fn({ scope, locals: slots === 0 ? NO_SLOTS : new Array<unknown>(slots) }) as Value,
+    // One function literal for every expression, so that a caller's call site stays monomorphic.
+    // Fresh slots per evaluation keep it re-entrant; without macros there are none to allocate.
+    evaluate: (scope) => fn(scope, slots === 0 ? NO_SLOTS : new Array<unknown>(slots)) as Value,
   };
 }
 
@@ -62,14 +66,24 @@ class Compiler {
   slots = 0;
   readonly identifiers = new Set<string>();
   private readonly scopes: { name: string; slot: number }[] = [];
+  /** Compiled nodes, for the last operand of a chain of `&&` or `||`. */
+  private readonly parts = new Map<Expr, Part>();
+  /** Comparisons against a constant, which can also be built as links of such a chain. */
+  private readonly tests = new Map<Expr, (link: Link) => Fn>();
 
   node(e: Expr): Part {
+    const p = this.compileNode(e);
+    this.parts.set(e, p);
+    return p;
+  }
+
+  private compileNode(e: Expr): Part {
     switch (e.type) {
       case 'literal':
         return constant(e.value);
       case 'ident': {
         const slot = this.local(e.name);
-        if (slot !== undefined) return { fn: (c) => c.locals[slot], dynamic: false, locals: new Set([slot]) };
+        if (slot !== undefined) return { fn: (_s, l) => l[slot], dynamic: false, locals: new Set([slot]) };
         if (!(BINDINGS as readonly string[]).includes(e.name)) {
           const known = [...BINDINGS, ...this.scopes.map((s) => s.name)];
           throw new ExprError('check', `unknown name '${e.name}'${didYouMean(suggest(e.name, known))}`, e.start, e.end);
@@ -80,7 +94,7 @@ class Compiler {
       case 'list': {
         const items = e.items.map((x) => this.node(x));
         const fns = items.map((p) => p.fn);
-        return fold(items, (c) => fns.map((f) => f(c)));
+        return fold(items, (s, l) => fns.map((f) => f(s, l)));
       }
       case 'map':
         return this.map(e);
@@ -110,14 +124,14 @@ class Compiler {
         const operand = this.node(e.operand);
         const f = operand.fn;
         if (e.op === '!') {
-          return fold([operand], (c) => {
-            const v = f(c);
+          return fold([operand], (s, l) => {
+            const v = f(s, l);
             if (typeof v === 'boolean') return !v;
             throw notBool(e.operand, v, "the operand of '!'");
           });
         }
-        return fold([operand], (c) => {
-          const v = f(c);
+        return fold([operand], (s, l) => {
+          const v = f(s, l);
           return typeof v === 'number' ? -v : v === null ? null : fail(e, `unary '-' needs a number, got ${typeName(v)}`);
         });
       }
@@ -127,16 +141,10 @@ class Compiler {
         switch (e.op) {
           case '&&':
           case '||':
-            return fold([l, r], logical(e, l.fn, r.fn));
+            return this.chain(e, fold([l, r], logical(e, l.fn, r.fn)));
           case '==':
-          case '!=': {
-            const generic = fold([l, r], equality(e, l.fn, r.fn));
-            // Against a string, number, bool or null constant, deep equality is plain ===.
-            const k = r.constant?.value;
-            if (generic.constant || !r.constant || (k !== null && typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') || Number.isNaN(k)) return generic;
-            const lf = l.fn;
-            return { ...generic, fn: e.op === '==' ? (c) => lf(c) === k : (c) => lf(c) !== k };
-          }
+          case '!=':
+            return this.equality(e, l, r);
           case 'in':
             return fold([l, r], membership(e, l.fn, r.fn));
           case '<':
@@ -154,23 +162,78 @@ class Compiler {
         if (t.constant?.value === true) return a;
         if (t.constant?.value === false) return b;
         const [tf, af, bf] = [t.fn, a.fn, b.fn];
-        return fold([t, a, b], (c) => {
-          const v = tf(c);
-          if (v === true) return af(c);
-          if (v === false) return bf(c);
+        return fold([t, a, b], (s, l) => {
+          const v = tf(s, l);
+          if (v === true) return af(s, l);
+          if (v === false) return bf(s, l);
           throw notBool(e.test, v, 'the condition of ?:');
         });
       }
     }
   }
 
+  /**
+   * `a && b && c` (or `||`) where every operand but the last is a comparison against a constant:
+   * each comparison calls the next one itself (links.ts). `generic`, the nested closures of the
+   * whole chain, decides whatever the links cannot.
+   */
+  private chain(e: Binary, generic: Part): Part {
+    if (generic.constant) return generic;
+    const operands = (x: Expr): Expr[] => (x.type === 'binary' && x.op === e.op ? [...operands(x.left), ...operands(x.right)] : [x]);
+    const xs = operands(e);
+    const last = this.parts.get(xs[xs.length - 1] as Expr);
+    if (last === undefined) return generic;
+    let fn = last.fn;
+    for (let i = xs.length - 2; i >= 0; i--) {
+      const test = this.tests.get(xs[i] as Expr);
+      if (test === undefined) return generic;
+      fn = test({ next: fn, decisive: e.op === '||', slow: generic.fn });
+    }
+    return { ...generic, fn };
+  }
+
+  private equality(e: Binary, l: Part, r: Part): Part {
+    const generic = fold([l, r], equality(e, l.fn, r.fn));
+    // Against a string, number, bool or null constant, deep equality is plain ===.
+    const k = r.constant?.value;
+    if (generic.constant || !r.constant || (k !== null && typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') || Number.isNaN(k)) return generic;
+    const negate = e.op === '!=';
+    const path = this.path(e.left);
+    const lf = l.fn;
+    const test = (link: Link): Fn => (path && equalityOnPath(negate, path.root, path.fields, k, link)) || equalityOnValue(negate, lf, k, link);
+    this.tests.set(e, test);
+    return { ...generic, fn: test({ next: null, decisive: false, slow: generic.fn }) };
+  }
+
   private ordering(e: Binary, l: Part, r: Part): Part {
     const generic = fold([l, r], ordering(e, l.fn, r.fn, r.constant ?? null));
     const k = r.constant?.value;
-    const left = e.left;
-    const slot = left.type === 'select' && left.target.type === 'ident' ? this.local(left.target.name) : undefined;
-    if (slot === undefined || typeof k !== 'number' || left.type !== 'select' || left.field in Object.prototype) return generic;
-    return { ...generic, fn: orderingOnSlotField(e.op as Order, slot, left.field, k, generic.fn) };
+    if (generic.constant || typeof k !== 'number') return generic;
+    const op = e.op as Order;
+    const path = this.path(e.left);
+    const lf = l.fn;
+    const test = (link: Link): Fn => (path && orderingOnPath(op, path.root, path.fields, k, link)) || orderingOnValue(op, lf, k, link);
+    this.tests.set(e, test);
+    return { ...generic, fn: test({ next: null, decisive: false, slow: generic.fn }) };
+  }
+
+  /**
+   * `c.features.ctr`, `system.latencyMs.score`: a chain of plain fields on a macro variable or a
+   * binding, which the closures of paths.ts and links.ts read directly. `user` counts: its feature shorthand
+   * is the slow path.
+   */
+  private path(e: Expr): { root: PathRoot; fields: string[] } | undefined {
+    const fields: string[] = [];
+    let t: Expr = e;
+    while (t.type === 'select') {
+      if (!plainField(t.field)) return undefined;
+      fields.unshift(t.field);
+      t = t.target;
+    }
+    if (t.type !== 'ident' || fields.length === 0) return undefined;
+    const slot = this.local(t.name);
+    if (slot !== undefined) return { root: { slot }, fields };
+    return Object.hasOwn(BINDING_FNS, t.name) ? { root: bindingRoot(t.name as BindingName), fields } : undefined;
   }
 
   private local(name: string): number | undefined {
@@ -193,37 +256,10 @@ class Compiler {
     if (slot !== undefined) return { fn: selectSlotFn(e, slot), dynamic: false, locals: new Set([slot]) };
     const target = this.node(t);
     const generic = fold([target], selectFn(e, target.fn));
-    return this.fusedChain(e, generic) ?? generic;
-  }
-
-  /**
-   * `system.latencyMs.score`: a chain of fields on a binding, read in one closure instead of one
-   * per step. Anything unusual (a missing field, a non-map) takes `generic`, the nested closures,
-   * which say exactly what went wrong.
-   */
-  private fusedChain(e: Select, generic: Part): Part | undefined {
-    const fields: string[] = [];
-    let t: Expr = e;
-    while (t.type === 'select') {
-      if (t.field in Object.prototype) return undefined;
-      fields.unshift(t.field);
-      t = t.target;
-    }
-    if (t.type !== 'ident' || fields.length < 2 || this.local(t.name) !== undefined || !Object.hasOwn(BINDING_FNS, t.name) || this.isUserRoot(t)) return undefined;
-    const root = BINDING_FNS[t.name as BindingName];
-    const slow = generic.fn;
-    const n = fields.length;
-    const fn: Fn = (c) => {
-      let o: unknown = root(c);
-      for (let i = 0; i < n; i++) {
-        if (typeof o !== 'object' || o === null || Array.isArray(o)) return slow(c);
-        const v = (o as Record<string, unknown>)[fields[i] as string];
-        if (v === undefined || typeof v === 'function') return slow(c);
-        o = v;
-      }
-      return o;
-    };
-    return { ...generic, fn };
+    // A chain of fields in one closure instead of one per step; anything unusual (a missing
+    // field, a non-map) takes `generic`, the nested closures, which say exactly what went wrong.
+    const path = this.path(e);
+    return path ? { ...generic, fn: pathFn(path.root, path.fields, generic.fn) } : generic;
   }
 
   private index(e: Index): Part {
@@ -236,7 +272,7 @@ class Compiler {
     const field = e.target.field;
     if (this.isUserRoot(e.target.target)) {
       this.identifiers.add('user');
-      return { fn: (c) => userField(c.scope.user, field) !== undefined, dynamic: true, locals: NO_LOCALS };
+      return { fn: (s) => userField(s.user, field) !== undefined, dynamic: true, locals: NO_LOCALS };
     }
     const target = this.node(e.target.target);
     return fold([target], hasFn(e, target.fn));
@@ -257,9 +293,9 @@ class Compiler {
     const fns = args.map((p) => p.fn);
     const [a0, a1] = fns;
     const fn: Fn =
-      fns.length === 1 && a0 ? (c) => h.call(c.scope, [a0(c)], e)
-      : fns.length === 2 && a0 && a1 ? (c) => h.call(c.scope, [a0(c), a1(c)], e)
-      : (c) => h.call(c.scope, fns.map((f) => f(c)), e);
+      fns.length === 1 && a0 ? (s, l) => h.call(s, [a0(s, l)], e)
+      : fns.length === 2 && a0 && a1 ? (s, l) => h.call(s, [a0(s, l), a1(s, l)], e)
+      : (s, l) => h.call(s, fns.map((f) => f(s, l)), e);
     return h.pure ? fold(args, fn) : foldWith(true, union(args), fn);
   }
 
@@ -275,7 +311,7 @@ class Compiler {
     const target = this.node(e.target);
     const args = e.args.map((a) => this.node(a));
     const [tf, fns] = [target.fn, args.map((p) => p.fn)];
-    return fold([target, ...args], (c) => m.call(tf(c), fns.map((f) => f(c)), e));
+    return fold([target, ...args], (s, l) => m.call(tf(s, l), fns.map((f) => f(s, l)), e));
   }
 
   private map(e: MapLit): Part {
@@ -283,6 +319,11 @@ class Compiler {
     const values = e.entries.map((en) => this.node(en.value));
     return fold([...keys, ...values], mapLiteralFn(e, keys.map((p) => p.fn), values.map((p) => p.fn)));
   }
+}
+
+/** A field name that a plain property read cannot confuse with JavaScript internals of a map or a list. */
+function plainField(name: string): boolean {
+  return !(name in Object.prototype) && !(name in Array.prototype);
 }
 
 function constant(value: unknown): Part {
@@ -301,8 +342,7 @@ function fold(parts: readonly Part[], fn: Fn): Part {
 function foldWith(dynamic: boolean, locals: ReadonlySet<number>, fn: Fn): Part {
   if (dynamic || locals.size > 0) return { fn, dynamic, locals };
   try {
-    const ctx: Ctx = { scope: undefined as unknown as ExprScope, locals: [] };
-    return constant(deepFreeze(fn(ctx)));
+    return constant(deepFreeze(fn(undefined as unknown as ExprScope, [])));
   } catch (x) {
     if (!(x instanceof ExprError)) throw x;
     // `1 / 0` stays an error at evaluation time, where the stop report can show it.

@@ -21,16 +21,15 @@ export function compileMacro(e: Macro, target: Fn, slot: number, filter: Fn | nu
     case 'exists':
     case 'all': {
       const decisive = e.macro === 'exists';
-      return (c) => {
-        const items = range(e, target(c));
-        const locals = c.locals;
+      return (s, locals) => {
+        const items = range(e, target(s, locals));
         let i = 0;
         let err: ExprError | undefined;
         // Fast path without a try per element; the first error moves to the absorbing loop below.
         try {
           for (; i < items.length; i++) {
             locals[slot] = items[i];
-            const v = body(c);
+            const v = body(s, locals);
             if (v === decisive) return decisive;
             if (v !== !decisive) {
               err = notBool(e.body, v, pred);
@@ -45,7 +44,7 @@ export function compileMacro(e: Macro, target: Fn, slot: number, filter: Fn | nu
           locals[slot] = items[i];
           let v: unknown;
           try {
-            v = body(c);
+            v = body(s, locals);
           } catch (x) {
             absorb(x);
             continue;
@@ -56,41 +55,41 @@ export function compileMacro(e: Macro, target: Fn, slot: number, filter: Fn | nu
       };
     }
     case 'exists_one':
-      return (c) => {
-        const items = range(e, target(c));
+      return (s, locals) => {
+        const items = range(e, target(s, locals));
         let n = 0;
         for (let i = 0; i < items.length; i++) {
-          c.locals[slot] = items[i];
-          const v = body(c);
+          locals[slot] = items[i];
+          const v = body(s, locals);
           if (v === true) n++;
           else if (v !== false) throw notBool(e.body, v, pred);
         }
         return n === 1;
       };
     case 'filter':
-      return (c) => {
-        const items = range(e, target(c));
+      return (s, locals) => {
+        const items = range(e, target(s, locals));
         const out: unknown[] = [];
         for (let i = 0; i < items.length; i++) {
-          c.locals[slot] = items[i];
-          const v = body(c);
+          locals[slot] = items[i];
+          const v = body(s, locals);
           if (v === true) out.push(items[i]);
           else if (v !== false) throw notBool(e.body, v, pred);
         }
         return out;
       };
     case 'map':
-      return (c) => {
-        const items = range(e, target(c));
+      return (s, locals) => {
+        const items = range(e, target(s, locals));
         const out: unknown[] = [];
         for (let i = 0; i < items.length; i++) {
-          c.locals[slot] = items[i];
+          locals[slot] = items[i];
           if (filter !== null) {
-            const keep = filter(c);
+            const keep = filter(s, locals);
             if (keep === false) continue;
             if (keep !== true) throw notBool(e.filter ?? e.body, keep, 'the filter of map()');
           }
-          out.push(body(c));
+          out.push(body(s, locals));
         }
         return out;
       };

@@ -71,7 +71,7 @@ export function breakOption(text: string): { stopWhen: (ex: EventExec, r: Replay
     }
     let v: unknown;
     try {
-      v = compiled.evaluate(exprScope(ex, r));
+      v = compiled.evaluate(exprScope(ex, r, { candidateMaps: compiled.readsCandidateMaps }));
     } catch (e) {
       if (e instanceof ExprError) throw exprUserError(text, e, ` failed at event ${ex.n} (${ex.event.id}, line ${ex.n} of ${r.slice.eventsPath})`);
       throw e;

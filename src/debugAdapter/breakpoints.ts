@@ -56,11 +56,12 @@ const STOP: GuardResult = { kind: 'stop' };
  * Evaluates a guard. Going forward (`count`) a true condition counts a hit and the hit condition
  * decides; a reverse-continue scan does not count hits, so hit conditions are not applied there.
  */
-export function evaluateGuard(g: Guard, scope: () => ExprScope, count: boolean, log?: CompiledTemplate): GuardResult {
+/** `scope(maps)`: the stop's scope; `maps` false when the expression reads no candidate feature or meta map. */
+export function evaluateGuard(g: Guard, scope: (maps: boolean) => ExprScope, count: boolean, log?: CompiledTemplate): GuardResult {
   if (g.condition) {
     let v: unknown;
     try {
-      v = g.condition.evaluate(scope());
+      v = g.condition.evaluate(scope(g.condition.readsCandidateMaps));
     } catch (e) {
       if (!(e instanceof ExprError)) throw e;
       return { kind: 'error', message: `condition "${g.condition.source}" failed: ${e.message}` };
@@ -72,7 +73,7 @@ export function evaluateGuard(g: Guard, scope: () => ExprScope, count: boolean, 
     g.hits++;
     if (g.hit && !g.hit.test(g.hits)) return NONE;
   }
-  if (log) return count ? { kind: 'log', text: log.evaluate(scope()) } : NONE;
+  if (log) return count ? { kind: 'log', text: log.evaluate(scope(log.readsCandidateMaps)) } : NONE;
   return STOP;
 }
 

@@ -107,7 +107,15 @@ export class Triggers {
     const primary = this.primary;
     const ex = primary.exec;
     let scope: ExprScope | undefined;
-    const getScope = () => (scope ??= exprScope(ex, primary.replayer));
+    let withMaps = false;
+    // Built once per stop; without candidate maps until an expression that reads them asks.
+    const getScope = (maps = true): ExprScope => {
+      if (scope === undefined || (maps && !withMaps)) {
+        scope = exprScope(ex, primary.replayer, { candidateMaps: maps });
+        withMaps = maps;
+      }
+      return scope;
+    };
     const ids: number[] = [];
     const notes: string[] = [];
     let fault: FaultHit | undefined;

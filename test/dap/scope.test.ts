@@ -78,7 +78,7 @@ test('currentStage and exprTerms', () => {
   assert.deepEqual(exprTerms('size([1, 2]) > 1'), [], 'constant parts read nothing at the stop');
 });
 
-test('features and meta are computed on first read, once, and read like any map (has, keys in errors, equality)', async () => {
+test('candidates carry features and meta as plain maps (has, keys in errors); a light scope leaves them empty', async () => {
   const r = replayer();
   try {
     r.advance();
@@ -96,6 +96,12 @@ test('features and meta are computed on first read, once, and read like any map 
     assert.equal(ev(`candidates.exists(c, c.item == "${c.item}" && has(c.features.ctr_7d) && c.meta.category == "${cat}")`), true);
     assert.equal(ev('candidates.all(c, !has(c.features.no_such_feature))'), true);
     assert.throws(() => ev('candidates.exists(c, c.features.ctr_7 > 0)'), /ctr_7d/);
+    const light = exprScope(ex, r, { candidateMaps: false });
+    assert.deepEqual(light.candidates.map((x) => [x.item, x.rank, x.score]), s.candidates.map((x) => [x.item, x.rank, x.score]));
+    assert.deepEqual(light.candidates[0]?.features, {});
+    const cond = compileExpr('candidates.exists(c, c.rank == 1 && c.score > 0)');
+    assert.equal(cond.readsCandidateMaps, false);
+    assert.equal(cond.evaluate(light), cond.evaluate(s));
   } finally {
     r.dispose();
   }

@@ -5,6 +5,7 @@ import { MACROS, type BinaryOp, type Expr, type MacroName, type Select } from '.
 import { checkExpr, completions, compileExpr, ExprError, parseExpr, printExpr } from '../../src/core/expr/index';
 import { compile } from '../../src/core/expr/compile';
 import type { ExprCandidate, ExprScope } from '../../src/core/expr/scope';
+import { readsCandidateMaps } from '../../src/core/expr/reads';
 import { env } from './fixtures';
 import { refEval } from './reference';
 
@@ -230,6 +231,34 @@ test('compiled evaluation agrees with the reference interpreter on generated exp
   );
   // A generator that only produced errors (or never did) would make this test unable to fail.
   assert.ok(values > 1800 && errors > 600, `values ${values}, errors ${errors}`);
+});
+
+test('an expression said not to read candidate maps gives the same result without them', () => {
+  let light = 0;
+  let full = 0;
+  fc.assert(
+    fc.property(gen(4, []), scopeArb, (e, scope) => {
+      if (readsCandidateMaps(e)) {
+        full++;
+        return;
+      }
+      light++;
+      const bare: ExprScope = { ...scope, candidates: scope.candidates.map((c) => ({ ...c, features: {}, meta: {} })) };
+      assert.deepEqual(run(() => compile(e).evaluate(bare)), run(() => compile(e).evaluate(scope)), printExpr(e));
+    }),
+    { numRuns: 3000 },
+  );
+  assert.ok(light > 300 && full > 300, `light ${light}, full ${full}`);
+});
+
+test('candidate maps: field reads of scalars are light; maps, whole candidates, filters and indexing are not', () => {
+  const reads = (t: string) => readsCandidateMaps(parseExpr(t));
+  for (const t of ['candidates.exists(c, c.rank == 1 && c.score > 0.9)', 'size(candidates.filter(c, c.score > 0).map(d, d.item)) > 0', 'candidates.filter(c, c.rank < 3).exists(d, d.prevRank == null)', 'served.exists(c, c == "i1")', 'user.features.ctr > 0', 'score("i1") > 0.5', 'age("ctr", "i1") > 1']) {
+    assert.equal(reads(t), false, t);
+  }
+  for (const t of ['candidates.exists(c, c.features.ctr > 0.1)', 'candidates.exists(c, has(c.meta.cat))', 'candidates', 'candidates.filter(c, c.score > 0)', 'candidates.map(c, c)', 'candidates[0].score > 0', 'size(candidates) > 0', 'candidates.exists(c, c == c)', 'candidates.exists(c, c.nope == 1)', 'feature("i1", "ctr") > 0']) {
+    assert.equal(reads(t), true, t);
+  }
 });
 
 test('the checker and completions never throw, whatever the text', () => {

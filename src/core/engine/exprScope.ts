@@ -70,26 +70,13 @@ function candidateMeta(row: Pick<CandidateRow, 'itemRec'>): Record<string, unkno
 }
 
 /**
- * A candidate as expressions see it. `features` and `meta` are own properties computed on first
- * read: `candidates.exists(c, c.rank == 1 && c.score > 0.9)`, run at every event of a continue,
- * never pays for merging twenty feature maps it does not look at.
+ * A candidate as expressions see it: a plain object (fast to build and to read). Without
+ * `maps` its `features` and `meta` are left empty — for expressions that never read them
+ * (CompiledExpr.readsCandidateMaps), such as a continue's `candidates.exists(c, c.rank == 1 &&
+ * c.score > 0.9)`, which then builds no merged feature map at any event.
  */
-function candidate(row: Pick<CandidateRow, 'rec' | 'itemRec'>, item: string, score: number, rank: number, recordedRank: number, prevRank: number | null): ExprCandidate {
-  let features: Record<string, FeatureValue> | undefined;
-  let meta: Record<string, unknown> | undefined;
-  return {
-    item,
-    score,
-    rank,
-    recordedRank,
-    prevRank,
-    get features() {
-      return (features ??= joinedFeatures(row));
-    },
-    get meta() {
-      return (meta ??= candidateMeta(row));
-    },
-  };
+function candidate(row: Pick<CandidateRow, 'rec' | 'itemRec'>, item: string, score: number, rank: number, recordedRank: number, prevRank: number | null, maps: boolean): ExprCandidate {
+  return { item, score, rank, recordedRank, prevRank, features: maps ? joinedFeatures(row) : EMPTY, meta: maps ? candidateMeta(row) : EMPTY };
 }
 
 /**
@@ -106,6 +93,7 @@ class StopScope implements ExprScope {
   constructor(
     private readonly ex: EventExec,
     private readonly r: Replayer,
+    private readonly maps: boolean,
   ) {}
 
   get event(): Record<string, unknown> {
@@ -192,22 +180,26 @@ class StopScope implements ExprScope {
       return ex.event.candidates.map((rec) => {
         const row = { rec, itemRec: items.get(rec.item) };
         const slot = st.peek(rec.item);
-        return candidate(row, rec.item, Number.NaN, 0, recordedRankOf(ex.recorded, rec.item) ?? 0, slot < 0 ? null : st.previousRank(slot));
+        return candidate(row, rec.item, Number.NaN, 0, recordedRankOf(ex.recorded, rec.item) ?? 0, slot < 0 ? null : st.previousRank(slot), this.maps);
       });
     }
     const rows = ex.rows;
     const out = new Array<ExprCandidate>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as CandidateRow;
-      out[i] = candidate(row, row.item, row.score, row.rank, row.recordedRank, row.prevRank);
+      out[i] = candidate(row, row.item, row.score, row.rank, row.recordedRank, row.prevRank, this.maps);
     }
     return out;
   }
 }
 
-/** The expression scope of the replayer's current position (its current event, stages done so far). */
-export function exprScope(exec: EventExec, replayer: Replayer): ExprScope {
-  return new StopScope(exec, replayer);
+/**
+ * The expression scope of the replayer's current position (its current event, stages done so
+ * far). `candidateMaps: false` leaves candidates' features and meta empty: only for expressions
+ * whose CompiledExpr.readsCandidateMaps is false.
+ */
+export function exprScope(exec: EventExec, replayer: Replayer, opts: { candidateMaps?: boolean } = {}): ExprScope {
+  return new StopScope(exec, replayer, opts.candidateMaps ?? true);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { hasFn, indexFn, mapLiteralFn, selectFn, selectSlotFn, userField, userSelectFn } from './access';
 import type { Binary, Call, Expr, Has, Index, MapLit, Method, Select } from './ast';
+import { readsCandidateMaps } from './reads';
 import { check, throwOnError } from './checker';
 import type { CheckEnv } from './env';
 import { ExprError } from './errors';
@@ -22,6 +23,8 @@ export interface CompiledExpr {
   readonly source: string;
   /** Bindings and scope-reading helpers it uses, in order of appearance, for stop reports. */
   readonly identifiers: readonly string[];
+  /** Whether it may read candidates' feature or meta maps (see readsCandidateMaps); a scope may skip them when not. */
+  readonly readsCandidateMaps: boolean;
 }
 
 /** A compiled node and what it depends on: constant nodes are evaluated once, at compile time. */
@@ -56,6 +59,7 @@ export function compile(ast: Expr, env?: CheckEnv, source: string = printExpr(as
   return {
     source,
     identifiers: [...compiler.identifiers],
+    readsCandidateMaps: readsCandidateMaps(ast),
     // One function literal for every expression, so that a caller's call site stays monomorphic.
     // Fresh slots per evaluation keep it re-entrant; without macros there are none to allocate.
     evaluate: (scope) => fn(scope, slots === 0 ? NO_SLOTS : new Array<unknown>(slots)) as Value,

@@ -22,6 +22,7 @@ export { printExpr } from './print';
 export { interpolate } from './interpolate';
 export { completions } from './completions';
 export { formatValue } from './values';
+export { readsCandidateMaps } from './reads';
 export { BINDINGS } from './scope';
 export { HELPER_SIGS } from './signatures';
 

@@ -12,6 +12,8 @@ export interface CompiledTemplate {
   readonly source: string;
   /** Bindings and helpers used by all holes, for stop reports. */
   readonly identifiers: readonly string[];
+  /** Whether a hole may read candidates' feature or meta maps. */
+  readonly readsCandidateMaps: boolean;
 }
 
 type Piece = string | { start: number; end: number };
@@ -79,6 +81,7 @@ export function interpolate(template: string, env?: CheckEnv): CompiledTemplate 
   return {
     source: template,
     identifiers: [...identifiers],
+    readsCandidateMaps: parts.some((p) => typeof p !== 'string' && p.readsCandidateMaps),
     evaluate(scope) {
       let out = '';
       for (const p of parts) {

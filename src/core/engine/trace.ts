@@ -71,6 +71,7 @@ function handle(m) {
 `;
 
 const BATCH = 2048;
+const TAIL_BATCH = 128;
 /** Batches the engine may run ahead of the trace thread before it waits: bounds the memory a slow disk can take. */
 const MAX_IN_FLIGHT = 8;
 
@@ -94,6 +95,8 @@ export class TraceWriter {
   private sentIds: number;
   private readonly acks = new Int32Array(new SharedArrayBuffer(8));
   private sentBatches = 0;
+  /** Events the header announces: near the end batches shrink, so close() waits for little. */
+  private readonly expected: number;
   events = 0;
   private readonly tmp: string | undefined;
   readonly path: string | undefined;
@@ -109,6 +112,7 @@ export class TraceWriter {
       this.tmp = join(dir, `.trace.jsonl.${process.pid}.tmp`);
     }
     this.sentIds = table.ids.length;
+    this.expected = header.events;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { tmp: this.tmp, path: this.path, ids: table.ids, faultKinds: FAULT_KINDS, metricFields: METRIC_FIELDS, acks: this.acks.buffer },
@@ -124,7 +128,9 @@ export class TraceWriter {
     encodeEvent(ex, (id) => table.slot(id), this.nums, this.strs);
     this.count++;
     this.events++;
-    if (this.count >= BATCH) this.send(table);
+    // The last two batches' worth goes in small batches: the trace thread formats them while the
+    // engine still replays, instead of one big batch after the last event.
+    if (this.count >= BATCH || (this.count >= TAIL_BATCH && this.expected - this.events < 2 * BATCH)) this.send(table);
   }
 
   private send(table: SlotTable): void {

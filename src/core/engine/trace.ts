@@ -36,7 +36,8 @@ const acks = new Int32Array(workerData.acks);
 let fd;
 try { fd = workerData.tmp ? fs.openSync(workerData.tmp, 'w') : undefined; } catch (e) { Atomics.store(acks, 1, 1); Atomics.notify(acks, 0); throw e; }
 const ids = workerData.ids.slice();
-const quoted = [];
+// Every id quoted up front: a dense array (filling a sparse one as slots appear made formatEvents deoptimise).
+const quoted = ids.map((id) => JSON.stringify(id));
 let bytes = 0, pending = [], len = 0;
 function flush() {
   if (!pending.length) return;
@@ -57,8 +58,8 @@ parentPort.on('message', (m) => {
 });
 function handle(m) {
   if (m.type === 'batch') {
-    for (const id of m.newIds) ids.push(id);
-    push(formatEvents(m.nums, 0, m.strs.split('\\0'), 0, ids, workerData.faultKinds, workerData.metricFields, m.count, quoted)[0]);
+    for (const id of m.newIds) { ids.push(id); quoted.push(JSON.stringify(id)); }
+    push(formatEvents(m.nums, 0, m.strs.split('\\0'), 0, ids, workerData.faultKinds, workerData.metricFields, m.count, quoted));
     Atomics.add(acks, 0, 1);
     Atomics.notify(acks, 0);
   } else if (m.type === 'text') push(m.text);

@@ -41,6 +41,21 @@ test('reads through the reader thread equal reads on the engine thread, from any
   }
 });
 
+test('a run to the end reads ahead from its second block; a read that stays in its first block starts no reader thread', () => {
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  const s = Slice.open(dir);
+  const plain = withPrefetchAfter(Infinity, () => [...s.events()]);
+  const before = Slice.prefetchesStarted;
+  assert.deepEqual([...s.events(1, undefined, { readAhead: 'eager' })], plain);
+  assert.equal(Slice.prefetchesStarted, before + 1);
+  // A short read (one block) in the default mode starts no reader thread.
+  const short = s.events(1);
+  short.next();
+  short.return(undefined);
+  assert.equal(Slice.prefetchesStarted, before + 1);
+  s.close();
+});
+
 test('a chunk changed on disk is caught by the reader thread and not replayed unless forced', () => {
   const dir = makeSlice(120, { chunkSize: 1024 });
   const p = join(dir, 'events.jsonl');

@@ -82,6 +82,8 @@ export class Replayer {
   /** Highest event number that completed; events past it are reported as new. */
   private highWater = 0;
   private seq: Generator<EventRecord> | undefined;
+  /** 'eager' while runToEnd runs: a read started then will go far, so the reader thread starts at once. */
+  private readAhead: 'eager' | 'auto' = 'auto';
   private seqNext = 0;
 
   constructor(
@@ -128,7 +130,7 @@ export class Replayer {
     // Sequential reads are the fast path; a jump starts a new sequential reader at n (and stops
     // the old one's reader thread, if it had started one).
     this.seq?.return(undefined);
-    this.seq = this.slice.events(n);
+    this.seq = this.slice.events(n, undefined, { readAhead: this.readAhead });
     this.seqNext = n;
     return this.readEvent(n);
   }
@@ -264,6 +266,15 @@ export class Replayer {
 
   /** Replays every remaining event; `onProgress` is called every 1,000 events. */
   async runToEnd(onProgress?: (n: number) => void, shouldStop?: (exec: EventExec) => boolean): Promise<void> {
+    this.readAhead = 'eager';
+    try {
+      await this.runLoop(onProgress, shouldStop);
+    } finally {
+      this.readAhead = 'auto';
+    }
+  }
+
+  private async runLoop(onProgress?: (n: number) => void, shouldStop?: (exec: EventExec) => boolean): Promise<void> {
     for (;;) {
       const cur = this.current;
       if (cur && cur.stagesDone < STAGES.length) {

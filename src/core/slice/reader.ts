@@ -36,7 +36,7 @@ export class Slice {
   private fd: number | undefined;
   /** Files found modified so far (with force, replay goes on and reports them). */
   readonly modified = new Set<string>();
-  /** Sequential reads move to a reader thread after this many blocks (tests lower it). */
+  /** Sequential reads move to a reader thread after this many blocks (tests lower it; a run to the end uses 1). */
   static prefetchAfterBlocks = 2;
   /** Reader threads started so far, in this process (diagnostics). */
   static prefetchesStarted = 0;
@@ -196,12 +196,15 @@ export class Slice {
    * reads (a seek re-executing a few hundred events) never pay for starting it. Call `return()`
    * on a generator you abandon, so its reader thread stops at once.
    */
-  *events(from = 1, to = this.eventCount): Generator<EventRecord> {
+  *events(from = 1, to = this.eventCount, opts: { readAhead?: 'eager' | 'auto' } = {}): Generator<EventRecord> {
     if (from > to) return;
     const chunks = this.eventsEntry.chunks;
     const blockSize = chunks?.size ?? 8 * 1024 * 1024;
     const startByte = this.index.offsets[from - 1] ?? 0;
     const endByte = Math.min(this.index.offsets[to] ?? 0, fstatSync(this.handle()).size);
+    // The reader thread starts as the block before its first one is read here, so it has booted
+    // by the time that block is parsed; 'eager' (a run to the end) starts it at the first block.
+    const startAfter = Math.max(1, opts.readAhead === 'eager' ? 1 : Slice.prefetchAfterBlocks);
     let pos = Math.floor(startByte / blockSize) * blockSize;
     let buf: Buffer | undefined;
     let prefetch: BlockPrefetcher | undefined;
@@ -212,20 +215,10 @@ export class Slice {
     const file = this.eventsPath;
     try {
       while (pos < endByte && line <= to) {
-        if (!prefetch && blocks >= Slice.prefetchAfterBlocks && endByte - pos > 2 * blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
-          const hashes: (string | null)[] = [];
-          for (let p = pos; p < endByte; p += blockSize) {
-            const c = p / blockSize;
-            hashes.push(chunks && !this.verifiedChunks[c] ? (chunks.sha256[c] ?? null) : null);
-          }
-          prefetch = new BlockPrefetcher(file, { blockSize, from: pos, end: endByte, hashes });
-          buf = undefined;
-          this.prefetchers.add(prefetch);
-          Slice.prefetchesStarted++;
-        }
         let block: Buffer;
         const c = pos / blockSize;
         if (prefetch) {
+          buf = undefined;
           const b = prefetch.next();
           if (!b) break;
           block = b.data;
@@ -236,6 +229,17 @@ export class Slice {
           if (n === 0) break;
           block = buf.subarray(0, n);
           if (chunks && !this.verifiedChunks[c]) this.checkChunk(c, block);
+          const next = pos + blockSize;
+          if (blocks + 1 >= startAfter && n === blockSize && endByte - next > blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
+            const hashes: (string | null)[] = [];
+            for (let p = next; p < endByte; p += blockSize) {
+              const k = p / blockSize;
+              hashes.push(chunks && !this.verifiedChunks[k] ? (chunks.sha256[k] ?? null) : null);
+            }
+            prefetch = new BlockPrefetcher(file, { blockSize, from: next, end: endByte, hashes });
+            this.prefetchers.add(prefetch);
+            Slice.prefetchesStarted++;
+          }
         }
         blocks++;
         let s = skip;

@@ -74,7 +74,7 @@ function handle(m) {
 const BATCH = 2048;
 const TAIL_BATCH = 128;
 /** Batches the engine may run ahead of the trace thread before it waits: bounds the memory a slow disk can take. */
-const MAX_IN_FLIGHT = 8;
+const MAX_IN_FLIGHT = 4;
 
 /** Where the trace writer reads item ids: the replay state's slot table. */
 export interface SlotTable {

@@ -36,8 +36,12 @@ export class Slice {
   private fd: number | undefined;
   /** Files found modified so far (with force, replay goes on and reports them). */
   readonly modified = new Set<string>();
-  /** Sequential reads move to a reader thread after this many blocks (tests lower it; a run to the end uses 1). */
-  static prefetchAfterBlocks = 2;
+  /**
+   * A sequential read starts its reader thread once it has read this many blocks (tests lower
+   * it; a run to the end uses 1). Three blocks are ~7,000 bench events: far more than a seek
+   * re-executes (at most one checkpoint interval), so seeks never start one.
+   */
+  static prefetchAfterBlocks = 3;
   /** Reader threads started so far, in this process (diagnostics). */
   static prefetchesStarted = 0;
   private readonly prefetchers = new Set<BlockPrefetcher>();

@@ -118,7 +118,7 @@ export class TraceWriter {
       eval: true,
       workerData: { tmp: this.tmp, path: this.path, ids: table.ids, faultKinds: FAULT_KINDS, metricFields: METRIC_FIELDS, acks: this.acks.buffer },
       // Its garbage is short-lived strings: a small young generation keeps the process's RSS down.
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.worker.on('error', (e) => (this.failure = e));
     this.worker.postMessage({ type: 'text', text: JSON.stringify(header) + '\n' });

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { traceLine } from '../../src/core/engine/trace';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TRACE_FORMAT, TraceWriter, traceLine } from '../../src/core/engine/trace';
 import { METRIC_FIELDS } from '../../src/core/engine/traceFormat';
 import type { EventExec } from '../../src/core/engine/replay';
 import type { CandidateRow } from '../../src/core/engine/rows';
@@ -78,4 +81,21 @@ test('the trace carries every per-event metric the accumulator produces', async 
   await r.finishEvent();
   assert.deepEqual(Object.keys(r.current?.metrics ?? {}), [...METRIC_FIELDS]);
   r.dispose();
+});
+
+test('a trace thread that dies is an error for the engine, not a hang', async () => {
+  const table = { ids, slot: slotOf };
+  const dir = mkdtempSync(join(tmpdir(), 'recreplay-trace-'));
+  const w = new TraceWriter(dir, { format: TRACE_FORMAT, slice: 's', sliceManifestSha256: '', ranker: { kind: 'test' }, seed: 1, k: 2, budgetMs: 100, events: 1e6 }, table);
+  await (w as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  const was = TraceWriter.stallWaits;
+  TraceWriter.stallWaits = 3;
+  try {
+    assert.throws(() => {
+      for (let i = 0; i < 20 * 2048; i++) w.write(exec(), table);
+    }, /trace thread stopped writing/);
+  } finally {
+    TraceWriter.stallWaits = was;
+    await w.abort();
+  }
 });

@@ -76,6 +76,7 @@ const TAIL_BATCH = 128;
 /** Batches the engine may run ahead of the trace thread before it waits: bounds the memory a slow disk can take. */
 const MAX_IN_FLIGHT = 4;
 
+
 /** Where the trace writer reads item ids: the replay state's slot table. */
 export interface SlotTable {
   readonly ids: readonly string[];
@@ -88,6 +89,8 @@ export interface SlotTable {
  * place. Without a folder it only hashes, so a run can report its trace's sha256 cheaply.
  */
 export class TraceWriter {
+  /** 100 ms waits without an ack before the trace thread counts as dead (30 s; tests lower it). */
+  static stallWaits = 300;
   private readonly worker: Worker;
   private failure: Error | undefined;
   private readonly nums = new NumBuffer();
@@ -146,10 +149,14 @@ export class TraceWriter {
     this.count = 0;
     this.sentBatches++;
     // Backpressure: the engine never gets more than MAX_IN_FLIGHT batches ahead of the trace thread.
+    // A thread that makes no progress for stallWaits waits (e.g. killed for memory) is an error, not a hang.
+    let idle = 0;
     for (;;) {
       const done = Atomics.load(this.acks, 0);
       if (this.sentBatches - done <= MAX_IN_FLIGHT || this.failure || Atomics.load(this.acks, 1)) break;
-      Atomics.wait(this.acks, 0, done, 100);
+      if (Atomics.wait(this.acks, 0, done, 100) === 'timed-out' && ++idle >= TraceWriter.stallWaits) {
+        throw new Error(`the trace thread stopped writing ${this.tmp ?? 'the trace'} (no progress in ${(TraceWriter.stallWaits / 10).toFixed(1)} s)`);
+      } else if (Atomics.load(this.acks, 0) !== done) idle = 0;
     }
   }
 

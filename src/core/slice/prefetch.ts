@@ -121,13 +121,18 @@ export class BlockPrefetcher {
     const pos = this.opts.from + this.i * this.opts.blockSize;
     if (pos >= this.opts.end) return this.finish();
     const s = this.i % this.slots;
+    let idle = 0;
     while (Atomics.load(this.st, s) !== 1) {
       if (Atomics.load(this.st, 3 * this.slots + 1)) {
         const msg = receiveMessageOnPort(this.port)?.message as string | undefined;
         this.close();
         throw new Error(`reading ${this.path} failed: ${msg ?? 'the reader thread stopped'}`);
       }
-      Atomics.wait(this.st, s, 0, 250);
+      // A reader that hands over nothing for 30 s (killed, say) is an error, not a hang.
+      if (Atomics.wait(this.st, s, 0, 250) === 'timed-out' && ++idle >= 120) {
+        this.close();
+        throw new Error(`reading ${this.path} failed: the reader thread stopped responding`);
+      }
     }
     const len = this.st[this.slots + s] as number;
     const verdict = this.st[2 * this.slots + s] as 1 | 2 | 3;

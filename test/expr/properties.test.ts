@@ -248,7 +248,8 @@ test('an expression said not to read candidate maps gives the same result withou
     }),
     { numRuns: 3000 },
   );
-  assert.ok(light > 300 && full > 300, `light ${light}, full ${full}`);
+  // About nine in ten generated expressions are light; both kinds must be well represented.
+  assert.ok(light > 1500 && full > 150, `light ${light}, full ${full}`);
 });
 
 test('candidate maps: field reads of scalars are light; maps, whole candidates, filters and indexing are not', () => {

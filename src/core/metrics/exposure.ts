@@ -145,11 +145,6 @@ export class ExposureTracker {
 
   /** Non-zero exposure counts as a flat [slot, count, ...] list. */
   save(): number[] {
-    const out: number[] = [];
-    for (let slot = 0; slot < this.size; slot++) {
-      const x = this.cells[slot * STRIDE]!;
-      if (x !== 0) out.push(slot, x);
-    }
-    return out;
+    return Array.from(this.saveTyped());
   }
 }

@@ -5,7 +5,8 @@ import type { Ranker, RankerInfo, ScoreRequest } from './types';
 /** Where a weight's feature comes from, resolved once when the artifact loads. */
 interface Term {
   weight: number;
-  read: FeatureReader;
+  /** The reader for every term but plain ones. */
+  read?: FeatureReader;
   /** For one-hot weights written `name=value`. */
   equals?: string;
   /**
@@ -14,8 +15,6 @@ interface Term {
    */
   plain?: string;
 }
-
-
 
 /**
  * Linear model: score = bias + Σ weight·feature, optionally through a sigmoid. Missing
@@ -38,7 +37,7 @@ export class LinearRanker implements Ranker {
       if (typeof w !== 'number' || !Number.isFinite(w)) throw shapeError(path, `weights.${name}`, `weight must be a finite number, got ${JSON.stringify(w)}`);
       const eq = name.indexOf('=');
       if (eq > 0) return { weight: w, read: featureReader(name.slice(0, eq)), equals: name.slice(eq + 1) };
-      return name.includes('.') ? { weight: w, read: featureReader(name) } : { weight: w, read: featureReader(name), plain: name };
+      return name.includes('.') ? { weight: w, read: featureReader(name) } : { weight: w, plain: name };
     });
     const bias = a['bias'] ?? 0;
     if (typeof bias !== 'number' || !Number.isFinite(bias)) throw shapeError(path, 'bias', `bias must be a finite number, got ${JSON.stringify(bias)}`);
@@ -68,7 +67,7 @@ export class LinearRanker implements Ranker {
           // The item record is read only when the candidate lacks the value (it is a cache miss away).
           if (v === undefined) v = row.itemRec?.features?.[t.plain];
         } else {
-          v = t.read(row, req);
+          v = (t.read as FeatureReader)(row, req);
           if (t.equals !== undefined) {
             if (v !== undefined && v !== null && String(v) === t.equals) s += t.weight;
             continue;

@@ -38,16 +38,26 @@ try { fd = workerData.tmp ? fs.openSync(workerData.tmp, 'w') : undefined; } catc
 const ids = workerData.ids.slice();
 // Every id quoted up front: a dense array (filling a sparse one as slots appear made formatEvents deoptimise).
 const quoted = ids.map((id) => JSON.stringify(id));
-let bytes = 0, pending = [], len = 0;
+// Text is written as it is formatted into one reused buffer, hashed and written out when full:
+// no long-lived strings, so the young generation stays small and garbage collection cheap.
+const OUT = 1 << 20;
+let out = Buffer.allocUnsafe(OUT), len = 0, bytes = 0;
 function flush() {
-  if (!pending.length) return;
-  const b = Buffer.from(pending.join(''), 'utf8');
-  pending = []; len = 0;
+  if (!len) return;
+  const b = out.subarray(0, len);
   if (fd !== undefined) fs.writeSync(fd, b);
   hash.update(b);
-  bytes += b.length;
+  bytes += len;
+  len = 0;
 }
-function push(s) { pending.push(s); len += s.length; if (len >= 1 << 20) flush(); }
+function push(s) {
+  // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
+  if (len + 3 * s.length > out.length) {
+    flush();
+    if (3 * s.length > out.length) out = Buffer.allocUnsafe(3 * s.length);
+  }
+  len += out.write(s, len, 'utf8');
+}
 parentPort.on('message', (m) => {
   try { handle(m); } catch (e) {
     // The engine may be waiting for an ack: tell it to stop waiting, then fail as usual.
@@ -59,7 +69,7 @@ parentPort.on('message', (m) => {
 function handle(m) {
   if (m.type === 'batch') {
     for (const id of m.newIds) { ids.push(id); quoted.push(JSON.stringify(id)); }
-    push(formatEvents(m.nums, 0, m.strs.split('\\0'), 0, ids, workerData.faultKinds, workerData.metricFields, m.count, quoted));
+    push(formatEvents(m.nums, 0, m.strs.split('\\0'), 0, ids, workerData.faultKinds, workerData.metricFields, m.count, quoted, push));
     Atomics.add(acks, 0, 1);
     Atomics.notify(acks, 0);
   } else if (m.type === 'text') push(m.text);

@@ -70,9 +70,12 @@ export function encodeEvent(ex: EventExec, slotOf: (id: string) => number, out: 
 /**
  * Formats encoded events [from `pos`] into trace lines. Self-contained on purpose (no imports,
  * no helpers outside it): the trace thread runs this very function, from its source text.
- * Returns the text. (Returning the read positions too, as an array, made V8 deoptimise it on every batch.)
+ * Returns the text; with `sink`, the text goes to it every 32 events and what is left is returned
+ * (the trace thread writes each piece into a reused byte buffer, so no batch-long string builds up
+ * and outlives its young generation). (Returning the read positions too, as an array, made V8
+ * deoptimise it on every batch.)
  */
-export function formatEvents(nums: Float64Array, pos: number, strs: readonly string[], spos: number, ids: readonly string[], faultKinds: readonly string[], metricFields: readonly string[], count: number, quoted: string[] = []): string {
+export function formatEvents(nums: Float64Array, pos: number, strs: readonly string[], spos: number, ids: readonly string[], faultKinds: readonly string[], metricFields: readonly string[], count: number, quoted: string[] = [], sink?: (text: string) => void): string {
   // Item ids as JSON strings, quoted once per slot and kept by the caller between batches.
   const q = (slot: number): string => quoted[slot] ?? (quoted[slot] = JSON.stringify(ids[slot]));
   let text = '';
@@ -139,6 +142,10 @@ export function formatEvents(nums: Float64Array, pos: number, strs: readonly str
       '"serve":{"ms":' + ms[4] + ',"served":' + served + ',"fallback":' + fallback + '},' +
       '"outcome":{"ms":' + ms[5] + ',"clicks":' + clicks + ',"source":"' + source + '"}},' +
       '"metrics":' + metrics + ',"faults":' + faults + '}\n';
+    if (sink !== undefined && (e & 31) === 31) {
+      sink(text);
+      text = '';
+    }
   }
   return text;
 }

@@ -36,8 +36,11 @@ function fail(file: string, line: number, field: string, message: string, hint?:
   throw new UserError(message, { file, line, field }, hint);
 }
 
-/** Checks the shape of an event record; the cheap checks run on every replayed event. */
-export function checkEvent(value: unknown, file: string, line: number): EventRecord {
+/**
+ * Checks the shape of an event record; the cheap checks run on every replayed event.
+ * `candidatesChecked`: the reader thread has already checked the candidates (see digest.ts).
+ */
+export function checkEvent(value: unknown, file: string, line: number, candidatesChecked = false): EventRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, line, '(line)', 'an event must be a JSON object');
   const e = value as Record<string, unknown>;
   if (typeof e['id'] !== 'string' || e['id'] === '') fail(file, line, 'id', 'missing or non-string "id"');
@@ -45,7 +48,7 @@ export function checkEvent(value: unknown, file: string, line: number): EventRec
   if (typeof e['user'] !== 'string') fail(file, line, 'user', 'missing or non-string "user"');
   const cands = e['candidates'];
   if (!Array.isArray(cands)) fail(file, line, 'candidates', '"candidates" must be an array');
-  for (let i = 0; i < cands.length; i++) {
+  for (let i = candidatesChecked ? cands.length : 0; i < cands.length; i++) {
     const c = cands[i] as Record<string, unknown> | null;
     if (typeof c !== 'object' || c === null || typeof c['item'] !== 'string') fail(file, line, `candidates[${i}].item`, 'each candidate needs a string "item"');
     const s = c['score'];

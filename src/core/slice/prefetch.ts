@@ -1,4 +1,5 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MAX_INTERNED, digestLines, pieceStart, piecesOf, type DigestMessage, type DigestTables } from './digest';
 
 /**
  * Reads events.jsonl ahead of the engine on a worker thread: the worker reads chunk-aligned
@@ -14,42 +15,93 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 // Our own code, passed as source text so every bundle (CLI, debug adapter, extension host) can
 // start it without shipping a second file. It never sees user input as code.
 const WORKER_SOURCE = `
+var __name = (f) => f;
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { createHash } = require('node:crypto');
-const { path, ring, ctrl, blockSize, slots, from, end, hashes, port } = workerData;
+const digestLines = ${digestLines.toString()};
+const piecesOf = ${piecesOf.toString()};
+const pieceStart = ${pieceStart.toString()};
+const { path, ring, ctrl, out, blockSize, slots, from, end, hashes, port, digest, pieceSize, maxInterned } = workerData;
+// Digests go into shared memory, per slot: numbers, then text. Passing them in messages made
+// malloc's per-thread arenas grow (allocated on this thread, freed on the engine's).
+const numsCap = blockSize >> 4, textCap = blockSize >> 2;
+const outNums = out ? new Float64Array(out, 0, slots * numsCap) : undefined;
+const outText = out ? Buffer.from(out, slots * numsCap * 8, slots * textCap) : undefined;
+const usedN = [], usedT = [];
 const st = new Int32Array(ctrl);
-const STOP = 3 * slots, FAILED = 3 * slots + 1;
+const STOP = 3 * slots, FAILED = 3 * slots + 1, POSTED = 3 * slots + 2, FLAGS = 3 * slots + 3;
+const maxPieces = Math.ceil(blockSize / pieceSize);
 const buf = Buffer.from(ring);
+const nBlocks = Math.ceil((end - from) / blockSize);
+const strIndex = new Map(), keyIndex = new Map(), scratch = { nums: new Float64Array(1 << 16) };
 function run() {
 let fd;
 try {
   fd = fs.openSync(path, 'r');
-  for (let pos = from, i = 0; pos < end; pos += blockSize, i++) {
-    const s = i % slots;
-    while (Atomics.load(st, s) !== 0) {
-      if (Atomics.load(st, STOP)) return;
-      Atomics.wait(st, s, 1, 250);
+  // digestAt: the oldest block this thread may still take pieces of; back: its next piece, from the end.
+  let nextRead = 0, digestAt = 0, back = -1, readDone = false;
+  for (;;) {
+    if (Atomics.load(st, STOP)) return;
+    // Reading ahead comes first: it is quick, and the engine must never wait for a block.
+    if (!readDone && nextRead < nBlocks && Atomics.load(st, nextRead % slots) === 0) {
+      const s = nextRead % slots;
+      // The block this slot held was released, so every piece of it was taken.
+      if (digestAt < nextRead - slots + 1) { digestAt = nextRead - slots + 1; back = -1; }
+      const view = buf.subarray(s * blockSize, (s + 1) * blockSize);
+      const pos = from + nextRead * blockSize;
+      let got = 0;
+      while (got < blockSize) {
+        const n = fs.readSync(fd, view, got, blockSize - got, pos + got);
+        if (n === 0) break;
+        got += n;
+      }
+      const h = hashes[nextRead];
+      st[slots + s] = got;
+      st[2 * slots + s] = h == null ? 3 : createHash('sha256').update(view.subarray(0, got)).digest('hex') === h ? 1 : 2;
+      st.fill(0, FLAGS + s * maxPieces, FLAGS + (s + 1) * maxPieces);
+      usedN[s] = 0;
+      usedT[s] = 0;
+      Atomics.store(st, s, 1);
+      Atomics.notify(st, s);
+      nextRead++;
+      if (got < blockSize) readDone = true;
+      continue;
     }
-    if (Atomics.load(st, STOP)) break;
-    const view = buf.subarray(s * blockSize, (s + 1) * blockSize);
-    let got = 0;
-    while (got < blockSize) {
-      const n = fs.readSync(fd, view, got, blockSize - got, pos + got);
-      if (n === 0) break;
-      got += n;
+    // Then pieces of the oldest block still held, from its end: the engine thread takes them from
+    // the start, so by the time it gets to this thread's pieces they are ready. Where the two meet,
+    // a piece the engine took first ends this thread's part of the block.
+    if (digest && digestAt < nextRead) {
+      const s = digestAt % slots;
+      const view = buf.subarray(s * blockSize, s * blockSize + st[slots + s]);
+      if (back < 0) back = piecesOf(view, pieceSize) - 1;
+      const p = back--;
+      if (p < 0 || Atomics.compareExchange(st, FLAGS + s * maxPieces + p, 0, 2) !== 0) { digestAt++; back = -1; continue; }
+      const d = digestLines(view, pieceStart(view, p, pieceSize), pieceStart(view, p + 1, pieceSize), strIndex, keyIndex, maxInterned, scratch);
+      const tLen = Buffer.byteLength(d.text);
+      const m = { b: digestAt, p, nOff: -1, nLen: 0, tOff: 0, tLen: 0, newStrs: d.newStrs, newKeys: d.newKeys };
+      if (usedN[s] + d.nums.length <= numsCap && usedT[s] + tLen <= textCap) {
+        m.nOff = s * numsCap + usedN[s];
+        m.nLen = d.nums.length;
+        outNums.set(d.nums, m.nOff);
+        usedN[s] += d.nums.length;
+        m.tOff = s * textCap + usedT[s];
+        m.tLen = outText.write(d.text, m.tOff, 'utf8');
+        usedT[s] += m.tLen;
+      }
+      port.postMessage(m);
+      Atomics.add(st, POSTED, 1);
+      Atomics.notify(st, POSTED);
+      continue;
     }
-    const h = hashes[i];
-    st[slots + s] = got;
-    st[2 * slots + s] = h == null ? 3 : createHash('sha256').update(view.subarray(0, got)).digest('hex') === h ? 1 : 2;
-    Atomics.store(st, s, 1);
-    Atomics.notify(st, s);
-    if (got < blockSize) break;
+    if (readDone || nextRead >= nBlocks) return;
+    Atomics.wait(st, nextRead % slots, 1, 250);
   }
 } catch (e) {
   port.postMessage(String(e && e.message || e));
   Atomics.store(st, FAILED, 1);
   for (let s = 0; s < slots; s++) Atomics.notify(st, s);
+  Atomics.notify(st, POSTED);
 } finally {
   if (fd !== undefined) fs.closeSync(fd);
 }
@@ -78,6 +130,13 @@ export interface PrefetchOptions {
   hashes: (string | null)[];
   /** Blocks in the ring (default 2: one being parsed, one read ahead — reading and hashing a block is far quicker than parsing it). */
   slots?: number;
+  /**
+   * Whether the reader thread also parses lines (see digest.ts): it takes pieces of the held
+   * block as the engine thread does, whichever comes first; piece() says who has which.
+   */
+  digest?: boolean;
+  /** Bytes per piece (default 256 KiB). */
+  pieceSize?: number;
 }
 
 export class BlockPrefetcher {
@@ -85,6 +144,14 @@ export class BlockPrefetcher {
   private readonly st: Int32Array;
   private readonly ring: SharedArrayBuffer;
   private readonly slots: number;
+  readonly pieceSize: number;
+  private readonly maxPieces: number;
+  /** Strings the reader thread interned, in the order it sent them. */
+  readonly tables: DigestTables = { strs: [], keys: [] };
+  private readonly outNums: Float64Array;
+  private readonly outText: Buffer;
+  /** Digests received and not yet used, by block and piece. */
+  private readonly stash = new Map<number, DigestMessage>();
   private readonly port: MessagePort;
   private i = 0;
   private held = -1;
@@ -96,17 +163,40 @@ export class BlockPrefetcher {
     private readonly opts: PrefetchOptions,
   ) {
     this.slots = opts.slots ?? 2;
+    this.pieceSize = opts.pieceSize ?? 256 * 1024;
     this.ring = new SharedArrayBuffer(this.slots * opts.blockSize);
-    const ctrl = new SharedArrayBuffer(4 * (3 * this.slots + 2));
+    // Digest output per slot (see the worker): numbers in half a block's bytes, text in a quarter.
+    const numsCap = opts.blockSize >> 4;
+    const textCap = opts.blockSize >> 2;
+    const out = opts.digest ? new SharedArrayBuffer(this.slots * (numsCap * 8 + textCap)) : undefined;
+    this.outNums = out ? new Float64Array(out, 0, this.slots * numsCap) : new Float64Array(0);
+    this.outText = out ? Buffer.from(out, this.slots * numsCap * 8, this.slots * textCap) : Buffer.alloc(0);
+    // Per slot: state, length, verdict; then stop, failed, pieces posted; then per slot and piece who took it (0 nobody, 1 this thread, 2 the reader).
+    this.maxPieces = Math.ceil(opts.blockSize / this.pieceSize);
+    const ctrl = new SharedArrayBuffer(4 * (3 * this.slots + 3 + this.slots * this.maxPieces));
     this.st = new Int32Array(ctrl);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { path, ring: this.ring, ctrl, blockSize: opts.blockSize, slots: this.slots, from: opts.from, end: opts.end, hashes: opts.hashes, port: port2 },
+      workerData: {
+        path,
+        ring: this.ring,
+        out,
+        ctrl,
+        blockSize: opts.blockSize,
+        slots: this.slots,
+        from: opts.from,
+        end: opts.end,
+        hashes: opts.hashes,
+        port: port2,
+        digest: opts.digest ?? false,
+        pieceSize: this.pieceSize,
+        maxInterned: MAX_INTERNED,
+      },
       transferList: [port2],
-      // It allocates almost nothing (the blocks live in the shared ring): a small heap keeps RSS down.
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
+      // The blocks live in the shared ring and a piece's objects die young: a small heap keeps RSS down.
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
     });
     // A reader that is not waited for must not keep the process alive.
     this.worker.unref();
@@ -123,11 +213,7 @@ export class BlockPrefetcher {
     const s = this.i % this.slots;
     let idle = 0;
     while (Atomics.load(this.st, s) !== 1) {
-      if (Atomics.load(this.st, 3 * this.slots + 1)) {
-        const msg = receiveMessageOnPort(this.port)?.message as string | undefined;
-        this.close();
-        throw new Error(`reading ${this.path} failed: ${msg ?? 'the reader thread stopped'}`);
-      }
+      if (Atomics.load(this.st, 3 * this.slots + 1)) this.fail();
       // A reader that hands over nothing for 30 s (killed, say) is an error, not a hang.
       if (Atomics.wait(this.st, s, 0, 250) === 'timed-out' && ++idle >= 120) {
         this.close();
@@ -141,6 +227,60 @@ export class BlockPrefetcher {
     if (len === 0) return this.finish();
     if (len < this.opts.blockSize) this.done = true;
     return { data: Buffer.from(this.ring, s * this.opts.blockSize, len), pos, verdict };
+  }
+
+  /**
+   * Piece k of the block last returned by next(), pieces taken in order: its digest when the
+   * reader thread took it (waiting for it if need be), or undefined when this thread just took it
+   * and parses its lines itself.
+   */
+  piece(k: number): DigestMessage | undefined {
+    if (Atomics.compareExchange(this.st, 3 * this.slots + 3 + this.held * this.maxPieces + k, 0, 1) === 0) return undefined;
+    const key = (this.i - 1) * this.maxPieces + k;
+    const posted = 3 * this.slots + 2;
+    let idle = 0;
+    for (;;) {
+      const seen = Atomics.load(this.st, posted);
+      this.receive();
+      const m = this.stash.get(key);
+      if (m) {
+        this.stash.delete(key);
+        return m;
+      }
+      if (Atomics.load(this.st, 3 * this.slots + 1)) this.fail();
+      if (Atomics.wait(this.st, posted, seen, 250) === 'timed-out' && ++idle >= 120) {
+        this.close();
+        throw new Error(`reading ${this.path} failed: the reader thread stopped responding`);
+      }
+    }
+  }
+
+  /** The numbers and text of a digest (valid while its block is held), or undefined when it did not fit and this thread must parse the piece. */
+  digestOf(m: DigestMessage): { nums: Float64Array; text: string } | undefined {
+    if (m.nOff < 0) return undefined;
+    return { nums: this.outNums.subarray(m.nOff, m.nOff + m.nLen), text: this.outText.toString('utf8', m.tOff, m.tOff + m.tLen) };
+  }
+
+  /** Takes every digest that has arrived: its new strings go into the tables at once, in the order sent. */
+  private receive(): void {
+    for (let r = receiveMessageOnPort(this.port); r; r = receiveMessageOnPort(this.port)) {
+      const m = r.message as DigestMessage | string;
+      if (typeof m === 'string') this.fail(m);
+      for (const x of m.newStrs) this.tables.strs.push(x);
+      for (const x of m.newKeys) this.tables.keys.push(x);
+      this.stash.set(m.b * this.maxPieces + m.p, m);
+    }
+  }
+
+  /** The reader thread failed: its message (if not read yet) becomes this thread's error. */
+  private fail(msg?: string): never {
+    while (msg === undefined) {
+      const r = receiveMessageOnPort(this.port);
+      if (!r) break;
+      if (typeof r.message === 'string') msg = r.message;
+    }
+    this.close();
+    throw new Error(`reading ${this.path} failed: ${msg ?? 'the reader thread stopped'}`);
   }
 
   /** Gives the block returned by the last next() back to the reader thread. */

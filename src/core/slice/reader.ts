@@ -4,13 +4,12 @@ import { createHash } from 'node:crypto';
 import { IntegrityError, UserError } from '../errors';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
+import { EventCursor, type CursorHost } from './cursor';
 import { digestFile, readFull, sha256 } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
-/** Blocks larger than this are read on the engine thread (the ring holds two). */
-const MAX_PREFETCH_BLOCK = 64 * 1024 * 1024;
 
 export interface OpenOptions {
   /** Replay even when files do not match the manifest (reported, not silent). */
@@ -45,6 +44,7 @@ export class Slice {
   /** Reader threads started so far, in this process (diagnostics). */
   static prefetchesStarted = 0;
   private readonly prefetchers = new Set<BlockPrefetcher>();
+  private host: CursorHost | undefined;
 
   private constructor(
     readonly dir: string,
@@ -202,78 +202,36 @@ export class Slice {
    */
   *events(from = 1, to = this.eventCount, opts: { readAhead?: 'eager' | 'auto' } = {}): Generator<EventRecord> {
     if (from > to) return;
-    const chunks = this.eventsEntry.chunks;
-    const blockSize = chunks?.size ?? 8 * 1024 * 1024;
     const startByte = this.index.offsets[from - 1] ?? 0;
     const endByte = Math.min(this.index.offsets[to] ?? 0, fstatSync(this.handle()).size);
     // The reader thread starts as the block before its first one is read here, so it has booted
     // by the time that block is parsed; 'eager' (a run to the end) starts it at the first block.
     const startAfter = Math.max(1, opts.readAhead === 'eager' ? 1 : Slice.prefetchAfterBlocks);
-    let pos = Math.floor(startByte / blockSize) * blockSize;
-    let buf: Buffer | undefined;
-    let prefetch: BlockPrefetcher | undefined;
-    let blocks = 0;
-    let tail: Buffer | undefined;
-    let line = from;
-    let skip = startByte - pos;
-    const file = this.eventsPath;
+    const cursor = new EventCursor(this.cursorHost, { from, to, startByte, endByte, startAfter });
     try {
-      while (pos < endByte && line <= to) {
-        let block: Buffer;
-        const c = pos / blockSize;
-        if (prefetch) {
-          buf = undefined;
-          const b = prefetch.next();
-          if (!b) break;
-          block = b.data;
-          if (b.verdict !== 3) this.chunkChecked(c, b.verdict === 1);
-        } else {
-          buf ??= Buffer.allocUnsafe(blockSize);
-          const n = readFull(this.handle(), buf, pos);
-          if (n === 0) break;
-          block = buf.subarray(0, n);
-          if (chunks && !this.verifiedChunks[c]) this.checkChunk(c, block);
-          const next = pos + blockSize;
-          if (blocks + 1 >= startAfter && n === blockSize && endByte - next > blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
-            const hashes: (string | null)[] = [];
-            for (let p = next; p < endByte; p += blockSize) {
-              const k = p / blockSize;
-              hashes.push(chunks && !this.verifiedChunks[k] ? (chunks.sha256[k] ?? null) : null);
-            }
-            prefetch = new BlockPrefetcher(file, { blockSize, from: next, end: endByte, hashes });
-            this.prefetchers.add(prefetch);
-            Slice.prefetchesStarted++;
-          }
-        }
-        blocks++;
-        let s = skip;
-        skip = 0;
-        let nl = block.indexOf(10, s);
-        while (nl !== -1 && line <= to) {
-          let text: string;
-          if (tail) {
-            text = Buffer.concat([tail, block.subarray(0, nl)]).toString('utf8');
-            tail = undefined;
-          } else {
-            text = block.toString('utf8', s, nl);
-          }
-          yield parseEventLine(text, file, line++);
-          s = nl + 1;
-          nl = block.indexOf(10, s);
-        }
-        if (line > to) return;
-        // The block goes back to the ring after this; the unfinished line is copied out of it.
-        const rest = block.subarray(s);
-        tail = tail ? Buffer.concat([tail, rest]) : Buffer.from(rest);
-        pos += block.length;
-      }
-      if (tail && tail.length && line <= to) yield parseEventLine(tail.toString('utf8'), file, line);
+      for (let e = cursor.next(); e !== undefined; e = cursor.next()) yield e;
     } finally {
-      if (prefetch) {
-        prefetch.close();
-        this.prefetchers.delete(prefetch);
-      }
+      cursor.close();
     }
+  }
+
+  private get cursorHost(): CursorHost {
+    const chunks = this.eventsEntry.chunks;
+    return (this.host ??= {
+      eventsPath: this.eventsPath,
+      blockSize: chunks?.size ?? 8 * 1024 * 1024,
+      handle: () => this.handle(),
+      verifyBlock: (c, data) => {
+        if (chunks && !this.verifiedChunks[c]) this.checkChunk(c, data);
+      },
+      chunkChecked: (c, ok) => this.chunkChecked(c, ok),
+      pendingHash: (c) => (chunks && !this.verifiedChunks[c] ? (chunks.sha256[c] ?? null) : null),
+      started: (p) => {
+        this.prefetchers.add(p);
+        Slice.prefetchesStarted++;
+      },
+      stopped: (p) => this.prefetchers.delete(p),
+    });
   }
 
   /** Full integrity check of every file in the manifest (reads everything once). */

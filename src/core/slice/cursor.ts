@@ -1,0 +1,211 @@
+import { DigestReader, pieceStart, piecesOf } from './digest';
+import { checkEvent, parseEventLine } from './events';
+import { readFull } from './hashing';
+import { BlockPrefetcher } from './prefetch';
+import type { EventRecord } from './types';
+
+/** Blocks larger than this are read on the engine thread (the ring holds two). */
+const MAX_PREFETCH_BLOCK = 64 * 1024 * 1024;
+
+/** What a cursor needs from its slice. */
+export interface CursorHost {
+  readonly eventsPath: string;
+  /** The events file, open for reading. */
+  handle(): number;
+  /** Bytes per block: the manifest's chunk size, so each block is one hashed chunk. */
+  readonly blockSize: number;
+  /** Checks block c read on this thread, the first time (throws on a mismatch unless forced). */
+  verifyBlock(c: number, data: Buffer): void;
+  /** Records the reader thread's verdict on block c (throws on a mismatch unless forced). */
+  chunkChecked(c: number, ok: boolean): void;
+  /** The sha256 block c must have, or null when it needs no check (verified already, or no chunk hashes). */
+  pendingHash(c: number): string | null;
+  /** A reader thread started or stopped (so closing the slice stops it). */
+  started(p: BlockPrefetcher): void;
+  stopped(p: BlockPrefetcher): void;
+}
+
+export interface CursorRange {
+  /** First and last event (1-based, inclusive). */
+  from: number;
+  to: number;
+  /** Byte offset of event `from`, and the byte reading stops at. */
+  startByte: number;
+  endByte: number;
+  /** Blocks read on this thread before the reader thread starts (≥ 1). */
+  startAfter: number;
+}
+
+/**
+ * Reads events sequentially in chunk-aligned blocks, each verified as it is first read. After
+ * `startAfter` blocks a long read moves to the reader thread (BlockPrefetcher), which reads and
+ * checks blocks ahead and parses pieces of them (digest.ts) while this thread parses the pieces it
+ * gets to first. A plain object with a small next(), not a generator with the whole loop inside: V8
+ * keeps this optimised where a large generator deoptimised on each new path through it.
+ */
+export class EventCursor {
+  /** Bytes per piece of a block (tests lower it to make the threads share small blocks). */
+  static pieceSize = 256 * 1024;
+  private readonly file: string;
+  private readonly digests = new DigestReader();
+  private buf: Buffer | undefined;
+  private prefetch: BlockPrefetcher | undefined;
+  /** The block being read: valid until the next block is taken. */
+  private block: Buffer = Buffer.alloc(0);
+  /** File offset of the next block to read. */
+  private pos: number;
+  private blocks = 0;
+  /** Bytes to skip in the first block (up to event `from`). */
+  private skip: number;
+  /** The unfinished line at the end of the blocks read so far (a copy). */
+  private tail: Buffer | undefined;
+  /** A line put together across blocks, to be parsed next. */
+  private pending: string | undefined;
+  private line: number;
+  /** Lines [s, end) of the block are this thread's to parse. */
+  private s = 0;
+  private end = 0;
+  /** Pieces of a prefetched block, and the one being read. */
+  private pieces = 0;
+  private piece = 0;
+  private digesting = false;
+  private done = false;
+
+  constructor(
+    private readonly host: CursorHost,
+    private readonly range: CursorRange,
+  ) {
+    this.file = host.eventsPath;
+    this.pos = Math.floor(range.startByte / host.blockSize) * host.blockSize;
+    this.skip = range.startByte - this.pos;
+    this.line = range.from;
+  }
+
+  /** The next event, or undefined after the last one. */
+  next(): EventRecord | undefined {
+    for (;;) {
+      if (this.line > this.range.to || this.done) return this.close();
+      if (this.pending !== undefined) {
+        const text = this.pending;
+        this.pending = undefined;
+        return parseEventLine(text, this.file, this.line++);
+      }
+      if (this.digesting) {
+        const e = this.digests.next();
+        if (e === 'raw') return parseEventLine(this.block.toString('utf8', this.digests.rawStart, this.digests.rawEnd), this.file, this.line++);
+        if (e !== undefined) return checkEvent(e, this.file, this.line++, true);
+        this.digesting = false;
+      } else if (this.s < this.end) {
+        const nl = this.block.indexOf(10, this.s);
+        const text = this.block.toString('utf8', this.s, nl);
+        this.s = nl + 1;
+        return parseEventLine(text, this.file, this.line++);
+      }
+      if (!this.advance()) return this.close();
+    }
+  }
+
+  /** Moves to the next piece of a prefetched block, or the next block; false at the end. */
+  private advance(): boolean {
+    const p = this.prefetch;
+    if (p && this.piece < this.pieces) {
+      const k = this.piece++;
+      const m = p.piece(k);
+      const d = m && p.digestOf(m);
+      if (d) {
+        this.digests.load(d.nums, d.text, p.tables);
+        this.digesting = true;
+      } else {
+        this.s = pieceStart(this.block, k, p.pieceSize);
+        this.end = pieceStart(this.block, k + 1, p.pieceSize);
+      }
+      return true;
+    }
+    return this.nextBlock();
+  }
+
+  private nextBlock(): boolean {
+    const { blockSize } = this.host;
+    if (this.pos >= this.range.endByte) return this.lastLine();
+    const c = this.pos / blockSize;
+    let block: Buffer;
+    const fromReader = this.prefetch !== undefined;
+    if (this.prefetch) {
+      const b = this.prefetch.next();
+      if (!b) return this.lastLine();
+      block = b.data;
+      if (b.verdict !== 3) this.host.chunkChecked(c, b.verdict === 1);
+    } else {
+      this.buf ??= Buffer.allocUnsafe(blockSize);
+      const n = readFull(this.host.handle(), this.buf, this.pos);
+      if (n === 0) return this.lastLine();
+      block = this.buf.subarray(0, n);
+      this.host.verifyBlock(c, block);
+      this.maybeStartReader(n);
+    }
+    this.blocks++;
+    this.pos += block.length;
+    this.block = block;
+    const skip = this.skip;
+    this.skip = 0;
+    const first = block.indexOf(10, skip);
+    if (first === -1) {
+      // No line ends in this block: all of it belongs to the unfinished line.
+      this.tail = this.tail ? Buffer.concat([this.tail, block.subarray(skip)]) : Buffer.from(block.subarray(skip));
+      this.s = this.end = 0;
+      this.pieces = this.piece = 0;
+      return true;
+    }
+    this.pending = this.tail ? Buffer.concat([this.tail, block.subarray(0, first)]).toString('utf8') : block.toString('utf8', skip, first);
+    const last = block.lastIndexOf(10);
+    this.tail = Buffer.from(block.subarray(last + 1));
+    if (fromReader && this.prefetch) {
+      // The lines after the first newline come in pieces, each parsed by whichever thread takes it first.
+      this.pieces = piecesOf(block, this.prefetch.pieceSize);
+      this.piece = 0;
+      this.s = this.end = 0;
+    } else {
+      this.pieces = this.piece = 0;
+      this.s = first + 1;
+      this.end = last + 1;
+    }
+    return true;
+  }
+
+  /** At the end of the data: the unfinished line, if any, is the last event. */
+  private lastLine(): boolean {
+    this.done = true;
+    if (!this.tail || this.tail.length === 0) return false;
+    this.pending = this.tail.toString('utf8');
+    this.tail = undefined;
+    this.done = false;
+    this.pos = this.range.endByte;
+    return true;
+  }
+
+  private maybeStartReader(n: number): void {
+    const { blockSize } = this.host;
+    const next = this.pos + blockSize;
+    const endByte = this.range.endByte;
+    if (this.blocks + 1 < this.range.startAfter || n !== blockSize || endByte - next <= blockSize || blockSize > MAX_PREFETCH_BLOCK) return;
+    const hashes: (string | null)[] = [];
+    for (let p = next; p < endByte; p += blockSize) hashes.push(this.host.pendingHash(p / blockSize));
+    this.prefetch = new BlockPrefetcher(this.file, { blockSize, from: next, end: endByte, hashes, digest: true, pieceSize: EventCursor.pieceSize });
+    this.host.started(this.prefetch);
+  }
+
+  /** Stops the reader thread, if one started; later calls to next() return undefined. */
+  close(): undefined {
+    this.done = true;
+    this.pending = undefined;
+    this.digesting = false;
+    this.s = this.end = 0;
+    this.pieces = this.piece = 0;
+    if (this.prefetch) {
+      this.prefetch.close();
+      this.host.stopped(this.prefetch);
+      this.prefetch = undefined;
+    }
+    return undefined;
+  }
+}

@@ -44,8 +44,11 @@ export interface DigestMessage {
   newKeys: string[][];
 }
 
-/** At most this many interned item ids; past it, events with new ids go over raw. */
-export const MAX_INTERNED = 1 << 20;
+/**
+ * At most this many interned item ids; past it, events with new ids go over raw. Bounds the reader
+ * thread's heap (32 MB) and the engine thread's copy of the table (~10 MB at the limit).
+ */
+export const MAX_INTERNED = 1 << 17;
 
 /** Working memory a reader thread keeps between calls. */
 export interface DigestScratch {

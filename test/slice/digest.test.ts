@@ -190,3 +190,16 @@ test('reads shared between the threads give the events a read on one thread give
     });
   }
 });
+
+test('past the cap on interned ids, an event with a new id goes over raw (and known ids still digest)', () => {
+  const strIndex = new Map<string, number>();
+  const keyIndex = new Map<string, number>();
+  const lines = ['{"id":"e1","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a"}],"served":["a"]}', '{"id":"e2","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a"},{"item":"b"}],"served":[]}', '{"id":"e3","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a"}],"served":[]}'];
+  const block = Buffer.from(lines.join('\n') + '\n');
+  const m = digestLines(block, 0, block.length, strIndex, keyIndex, 1, { nums: new Float64Array(2) });
+  assert.deepEqual(m.newStrs, ['a']);
+  const r = new DigestReader();
+  r.load(m.nums, m.text, { strs: m.newStrs, keys: m.newKeys });
+  const kinds = [r.next(), r.next(), r.next()].map((e) => (e === 'raw' ? 'raw' : (e as EventRecord).id));
+  assert.deepEqual(kinds, ['e1', 'raw', 'e3']);
+});

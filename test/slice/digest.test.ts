@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { DigestReader, digestLines, pieceStart, piecesOf, type DigestTables } from '../../src/core/slice/digest';
+import { DigestReader, digestLines, type DigestTables } from '../../src/core/slice/digest';
+import { pieceStart, piecesOf } from '../../src/core/slice/pieces';
 import { EventCursor } from '../../src/core/slice/cursor';
 import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
@@ -202,4 +203,21 @@ test('past the cap on interned ids, an event with a new id goes over raw (and kn
   r.load(m.nums, m.text, { strs: m.newStrs, keys: m.newKeys });
   const kinds = [r.next(), r.next(), r.next()].map((e) => (e === 'raw' ? 'raw' : (e as EventRecord).id));
   assert.deepEqual(kinds, ['e1', 'raw', 'e3']);
+});
+
+test('past 4,096 distinct lists of feature names, a new list goes over raw', () => {
+  const keyIndex = new Map<string, number>();
+  for (let i = 0; i < 4096; i++) keyIndex.set(`k${i}`, i);
+  const line = '{"id":"e1","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"brand-new":1}}],"served":[]}';
+  const block = Buffer.from(line + '\n');
+  const m = digestLines(block, 0, block.length, new Map(), keyIndex, 1 << 17, { nums: new Float64Array(8) });
+  assert.deepEqual(Array.from(m.nums), [0, 0, line.length]);
+});
+
+test('feature-name lists that would join to the same text stay apart ([] and [""], ["a\\u0000", "b"] and ["a", "\\u0000b"])', () => {
+  const cands = [{ item: 'a', features: {} }, { item: 'b', features: { '': 1 } }, { item: 'c', features: { 'a\u0000': 2, b: 3 } }, { item: 'd', features: { a: 4, '\u0000b': 5 } }];
+  const line = JSON.stringify({ id: 'e1', t: '2025-01-01T00:00:00Z', user: 'u', candidates: cands, served: [] });
+  const { out, m } = roundTrip([line]);
+  assert.equal(m.newKeys.length, 4);
+  sameValue(out[0], JSON.parse(line));
 });

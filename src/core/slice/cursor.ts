@@ -1,4 +1,5 @@
-import { DigestReader, pieceStart, piecesOf } from './digest';
+import { DigestReader } from './digest';
+import { pieceStart, piecesOf } from './pieces';
 import { checkEvent, parseEventLine } from './events';
 import { readFull } from './hashing';
 import { BlockPrefetcher } from './prefetch';

@@ -177,11 +177,12 @@ export function digestLines(block: Buffer, from: number, to: number, strIndex: M
           }
           if (lastKeyIdx < 0 || !same || j !== lastKeys.length) {
             const fk = Object.keys(f);
-            const name = fk.join('\u0000');
+            const name = JSON.stringify(fk);
             const known = keyIndex.get(name);
             if (known === undefined) {
-              // Assigning "__proto__" would set the prototype, where JSON.parse makes a property.
-              if (fk.includes('__proto__')) {
+              // Assigning "__proto__" would set the prototype, where JSON.parse makes a property;
+              // past 4,096 distinct lists of feature names, new ones go over raw (bounds the tables).
+              if (fk.includes('__proto__') || keyIndex.size >= 4096) {
                 ok = false;
                 break;
               }
@@ -294,24 +295,4 @@ export class DigestReader {
     this.pos = o;
     return e;
   }
-}
-
-/**
- * Pieces of a block: the reader thread and the engine thread split the lines between a block's
- * first and last newline into pieces of about `pieceSize` bytes and take them one at a time, so
- * whichever thread is free parses the next piece. Both threads compute the same boundaries.
- * Self-contained (the reader thread runs it from its source text).
- */
-export function piecesOf(block: Buffer, pieceSize: number): number {
-  return block.indexOf(10) === -1 ? 0 : Math.ceil(block.length / pieceSize);
-}
-
-/** Byte where piece k's first line starts (a piece holds the lines that start in it; k = piecesOf gives the end). Self-contained. */
-export function pieceStart(block: Buffer, k: number, pieceSize: number): number {
-  const first = block.indexOf(10) + 1;
-  const last = block.lastIndexOf(10);
-  const a = k * pieceSize;
-  if (a <= first) return first;
-  if (a > last) return last + 1;
-  return block.indexOf(10, a - 1) + 1;
 }

@@ -40,7 +40,12 @@ export interface DigestMessage {
   nLen: number;
   tOff: number;
   tLen: number;
-  newStrs: string[];
+  /**
+   * The ids interned in this piece, as a JSON array: JSON.parse on the engine thread gives strings
+   * of the very representation JSON.parse gives in a parsed line (short ones internalised), so an
+   * object's fields keep one hidden class whichever thread parsed its line.
+   */
+  newStrs: string;
   newKeys: string[][];
 }
 
@@ -204,10 +209,11 @@ export function digestLines(block: Buffer, from: number, to: number, strIndex: M
           }
         }
         if (ok) {
-          // Empty arrays hold the places: the keys keep their positions and the fields stay arrays,
-          // so rebuilt events have the same hidden class as parsed ones.
-          e['candidates'] = [];
-          if (encoded) e['served'] = [];
+          // Arrays of one string hold the places: the keys keep their positions and the fields hold
+          // arrays of the same kind as the real ones (an empty array is another kind, and meeting it
+          // would make V8 generalise the field and throw away the code that relied on it).
+          e['candidates'] = [''];
+          if (encoded) e['served'] = [''];
           if (negZero(e)) ok = false;
           else {
             const t = JSON.stringify(e);

@@ -173,7 +173,7 @@ export class BlockPrefetcher {
     for (let r = receiveMessageOnPort(this.port); r; r = receiveMessageOnPort(this.port)) {
       const m = r.message as DigestMessage | string;
       if (typeof m === 'string') this.fail(m);
-      for (const x of m.newStrs) this.tables.strs.push(x);
+      for (const x of JSON.parse(m.newStrs) as string[]) this.tables.strs.push(x);
       for (const x of m.newKeys) this.tables.keys.push(x);
       this.stash.set(m.b * this.maxPieces + m.p, m);
     }

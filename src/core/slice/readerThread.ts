@@ -73,7 +73,7 @@ try {
       if (p < 0 || Atomics.compareExchange(st, FLAGS + s * maxPieces + p, 0, 2) !== 0) { digestAt++; back = -1; continue; }
       const d = digestLines(view, pieceStart(view, p, pieceSize), pieceStart(view, p + 1, pieceSize), strIndex, keyIndex, maxInterned, scratch);
       const tLen = Buffer.byteLength(d.text);
-      const m = { b: digestAt, p, nOff: -1, nLen: 0, tOff: 0, tLen: 0, newStrs: d.newStrs, newKeys: d.newKeys };
+      const m = { b: digestAt, p, nOff: -1, nLen: 0, tOff: 0, tLen: 0, newStrs: JSON.stringify(d.newStrs), newKeys: d.newKeys };
       if (usedN[s] + d.nums.length <= numsCap && usedT[s] + tLen <= textCap) {
         m.nOff = s * numsCap + usedN[s];
         m.nLen = d.nums.length;

@@ -138,3 +138,27 @@ test('a read whose slice was closed under it fails clearly instead of yielding a
     );
   });
 });
+
+test('a reader thread that dies while it holds a piece is an error after the stall limit, never a hang', async () => {
+  const dir = makeSlice(60, { chunkSize: 1024 });
+  const file = join(dir, 'events.jsonl');
+  const was = BlockPrefetcher.stallWaits;
+  BlockPrefetcher.stallWaits = 2;
+  const p = new BlockPrefetcher(file, { blockSize: 1024, from: 0, end: 4096, hashes: [null, null, null, null], digest: true, pieceSize: 128 });
+  try {
+    const b = p.next();
+    assert.ok(b);
+    // The reader thread is killed; a piece it had claimed (flag 2) never arrives.
+    const internals = p as unknown as { worker: { terminate(): Promise<number> }; st: Int32Array; slots: number; maxPieces: number; held: number };
+    await internals.worker.terminate();
+    const flags = 3 * internals.slots + 3 + internals.held * internals.maxPieces;
+    const k = Array.from({ length: internals.maxPieces }, (_, i) => i).find((i) => Atomics.load(internals.st, flags + i) === 0) ?? 0;
+    Atomics.store(internals.st, flags + k, 2);
+    const t0 = Date.now();
+    assert.throws(() => p.piece(k), /stopped responding/);
+    assert.ok(Date.now() - t0 < 5000);
+  } finally {
+    BlockPrefetcher.stallWaits = was;
+    p.close();
+  }
+});

@@ -47,6 +47,8 @@ export interface PrefetchOptions {
 }
 
 export class BlockPrefetcher {
+  /** 250 ms waits without progress before the reader thread counts as dead (30 s; tests lower it). */
+  static stallWaits = 120;
   private readonly worker: Worker;
   private readonly st: Int32Array;
   private readonly ring: SharedArrayBuffer;
@@ -122,7 +124,7 @@ export class BlockPrefetcher {
     while (Atomics.load(this.st, s) !== 1) {
       if (Atomics.load(this.st, 3 * this.slots + 1)) this.fail();
       // A reader that hands over nothing for 30 s (killed, say) is an error, not a hang.
-      if (Atomics.wait(this.st, s, 0, 250) === 'timed-out' && ++idle >= 120) {
+      if (Atomics.wait(this.st, s, 0, 250) === 'timed-out' && ++idle >= BlockPrefetcher.stallWaits) {
         this.close();
         throw new Error(`reading ${this.path} failed: the reader thread stopped responding`);
       }
@@ -155,7 +157,7 @@ export class BlockPrefetcher {
         return m;
       }
       if (Atomics.load(this.st, 3 * this.slots + 1)) this.fail();
-      if (Atomics.wait(this.st, posted, seen, 250) === 'timed-out' && ++idle >= 120) {
+      if (Atomics.wait(this.st, posted, seen, 250) === 'timed-out' && ++idle >= BlockPrefetcher.stallWaits) {
         this.close();
         throw new Error(`reading ${this.path} failed: the reader thread stopped responding`);
       }

@@ -2,65 +2,131 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+const TYPED = { Int32Array, Float64Array, Uint32Array, Uint8Array, Float32Array, Int8Array, Int16Array, Uint16Array } as const;
+type TypedName = keyof typeof TYPED;
+type Typed = InstanceType<(typeof TYPED)[TypedName]>;
+
 /**
- * Checkpoints keyed by event number. The newest few stay in memory; the rest are spilled to
- * one append-only file, so memory does not grow with the slice (1M events / every 1000 = 1000
- * checkpoints of catalogue-sized state).
+ * A checkpoint as bytes without building it in memory first: a JSON header in which every typed
+ * array is replaced by its type, length and byte offset (numbers JSON cannot hold — ±Infinity,
+ * NaN, -0 — are written as strings), then the raw bytes of the arrays. Objects with a "$ta" or
+ * "$num" key of their own are not supported (the engine's state has none).
+ */
+export function packCheckpoint(value: unknown): { header: Buffer; arrays: Typed[]; bytes: number } {
+  const arrays: Typed[] = [];
+  let at = 0;
+  const text = JSON.stringify(value, (_key, v: unknown) => {
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+      const name = v.constructor.name as TypedName;
+      if (!(name in TYPED)) throw new Error(`a checkpoint cannot hold a ${name}`);
+      const t = v as Typed;
+      arrays.push(t);
+      const d = { $ta: name, n: t.length, at };
+      at += t.byteLength;
+      return d;
+    }
+    if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) return { $num: Object.is(v, -0) ? '-0' : String(v) };
+    return v;
+  });
+  const json = Buffer.from(text, 'utf8');
+  const header = Buffer.allocUnsafe(4 + json.length);
+  header.writeUInt32LE(json.length, 0);
+  json.copy(header, 4);
+  return { header, arrays, bytes: header.length + at };
+}
+
+/** The value packCheckpoint wrote (typed arrays as fresh copies). */
+export function unpackCheckpoint(buf: Buffer): unknown {
+  const len = buf.readUInt32LE(0);
+  const base = 4 + len;
+  return JSON.parse(buf.toString('utf8', 4, base), (_key, v: unknown) => {
+    if (typeof v !== 'object' || v === null) return v;
+    const d = v as { $ta?: TypedName; n?: number; at?: number; $num?: string };
+    if (typeof d.$ta === 'string' && typeof d.n === 'number' && typeof d.at === 'number') {
+      const Ctor = TYPED[d.$ta];
+      const out = new Ctor(d.n);
+      new Uint8Array(out.buffer).set(buf.subarray(base + d.at, base + d.at + out.byteLength));
+      return out;
+    }
+    if (typeof d.$num === 'string') return d.$num === '-0' ? -0 : Number(d.$num);
+    return v;
+  });
+}
+
+/**
+ * Checkpoints keyed by event number, written straight from the live state into one append-only
+ * file, so memory does not grow with the slice (1M events / every 500 = 2,000 checkpoints of
+ * catalogue-sized state) and taking one allocates next to nothing: serialising each into a
+ * buffer first churned megabyte-sized allocations that fragmented the heap and grew RSS over a
+ * long replay. If the file cannot be written (no space, no permission), checkpoints stay in memory.
  */
 export class CheckpointStore {
   private readonly where = new Map<number, { offset: number; length: number }>();
-  private readonly hot = new Map<number, Buffer>();
+  private readonly inMemory = new Map<number, Buffer>();
   private fd: number | undefined;
   private dir: string | undefined;
+  private spillFailed = false;
   private end = 0;
 
-  constructor(
-    private readonly hotLimit = 4,
-    private readonly spillRoot = tmpdir(),
-  ) {}
+  constructor(private readonly spillRoot = tmpdir()) {}
 
   has(n: number): boolean {
-    return this.hot.has(n) || this.where.has(n);
+    return this.where.has(n) || this.inMemory.has(n);
   }
 
-  /** Stores the serialised state taken before event n ran. */
-  put(n: number, data: Buffer): void {
+  /** Stores the state taken before event n ran (typed arrays may be live views: they are copied out now). */
+  put(n: number, value: unknown): void {
     if (this.has(n)) return;
-    this.hot.set(n, data);
-    if (this.hot.size > this.hotLimit) {
-      const [oldest, bytes] = this.hot.entries().next().value as [number, Buffer];
-      this.hot.delete(oldest);
-      this.spill(oldest, bytes);
+    const { header, arrays, bytes } = packCheckpoint(value);
+    if (!this.spillFailed) {
+      try {
+        this.write(header, arrays);
+        this.where.set(n, { offset: this.end, length: bytes });
+        this.end += bytes;
+        return;
+      } catch {
+        this.spillFailed = true;
+      }
     }
+    this.inMemory.set(n, Buffer.concat([header, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]));
   }
 
-  private spill(n: number, buf: Buffer): void {
+  private write(header: Buffer, arrays: Typed[]): void {
     if (this.fd === undefined) {
       this.dir = mkdtempSync(join(this.spillRoot, 'recreplay-ckpt-'));
       this.fd = openSync(join(this.dir, 'checkpoints.bin'), 'w+');
     }
-    writeSync(this.fd, buf, 0, buf.length, this.end);
-    this.where.set(n, { offset: this.end, length: buf.length });
-    this.end += buf.length;
+    let pos = this.end;
+    for (const a of [header, ...arrays]) {
+      const part = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      let done = 0;
+      while (done < part.length) done += writeSync(this.fd, part, done, part.length - done, pos + done);
+      pos += part.length;
+    }
   }
 
   /** The nearest checkpoint at or before event n. */
-  nearest(n: number): { n: number; data: Buffer } | undefined {
+  nearest(n: number): { n: number; data: unknown } | undefined {
     let best = -1;
-    for (const k of this.hot.keys()) if (k <= n && k > best) best = k;
     for (const k of this.where.keys()) if (k <= n && k > best) best = k;
+    for (const k of this.inMemory.keys()) if (k <= n && k > best) best = k;
     if (best < 0) return undefined;
-    const hot = this.hot.get(best);
-    if (hot !== undefined) return { n: best, data: hot };
+    const mem = this.inMemory.get(best);
+    if (mem) return { n: best, data: unpackCheckpoint(mem) };
     const loc = this.where.get(best);
     if (!loc || this.fd === undefined) return undefined;
     const buf = Buffer.allocUnsafe(loc.length);
-    readSync(this.fd, buf, 0, loc.length, loc.offset);
-    return { n: best, data: buf };
+    let got = 0;
+    while (got < loc.length) {
+      const r = readSync(this.fd, buf, got, loc.length - got, loc.offset + got);
+      if (r === 0) throw new Error(`checkpoint before event ${best} is cut short in ${this.dir ?? 'the spill file'}`);
+      got += r;
+    }
+    return { n: best, data: unpackCheckpoint(buf) };
   }
 
   get size(): number {
-    return this.hot.size + this.where.size;
+    return this.where.size + this.inMemory.size;
   }
 
   /** Deletes the spill file. */
@@ -70,6 +136,7 @@ export class CheckpointStore {
     this.fd = undefined;
     this.dir = undefined;
     this.where.clear();
-    this.hot.clear();
+    this.inMemory.clear();
+    this.end = 0;
   }
 }

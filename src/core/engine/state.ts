@@ -137,16 +137,17 @@ export class ReplayState {
     }
   }
 
-  /** A copy for checkpoints (structured-clone friendly: typed arrays copy as memory). */
-  save(): SavedState {
+  /** The state for a checkpoint; `views`: the columns as views of the live arrays (to be copied out at once), not copies. */
+  save(views = false): SavedState {
     const n = this.ids.length;
+    const col = <T extends Int32Array | Float64Array>(a: T): T => (views ? a.subarray(0, n) : a.slice(0, n)) as T;
     return {
       extraIds: this.ids.slice(this.catalogSize),
-      impressions: this.impressions.slice(0, n),
-      clicks: this.clicks.slice(0, n),
-      updatedAt: this.updatedAt.slice(0, n),
-      prevRank: this.prevRank.slice(0, n),
-      prevStamp: this.prevStamp.slice(0, n),
+      impressions: col(this.impressions),
+      clicks: col(this.clicks),
+      updatedAt: col(this.updatedAt),
+      prevRank: col(this.prevRank),
+      prevStamp: col(this.prevStamp),
       lastEventT: this.lastEventT,
       eventsDone: this.eventsDone,
     };

@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { CheckpointStore, packCheckpoint, unpackCheckpoint } from '../../src/core/engine/checkpoints';
+import { tmp } from '../helpers';
+
+const bytesOf = (v: unknown) => {
+  const { header, arrays } = packCheckpoint(v);
+  return Buffer.concat([header, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]);
+};
+
+test('property: a packed checkpoint unpacks to the same value — typed arrays, ±Infinity, NaN and -0 included', () => {
+  const num = fc.oneof(fc.double(), fc.constantFrom(-0, Infinity, -Infinity, Number.NaN), fc.integer());
+  const typed = fc.oneof(
+    fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })).map((a) => Int32Array.from(a)),
+    fc.array(fc.double()).map((a) => Float64Array.from(a)),
+    fc.uint8Array(),
+  );
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: 'small' }, num, fc.string(), fc.boolean(), fc.constant(null), typed, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 4 }), tie('node'), { maxKeys: 3 }).map((d) => Object.fromEntries(Object.entries(d)))),
+  })).node;
+  fc.assert(
+    fc.property(value, (v) => {
+      const back = unpackCheckpoint(bytesOf(v));
+      // deepStrictEqual tells -0 from 0, NaN equals NaN, and typed arrays must match in type and contents.
+      assert.deepStrictEqual(back, v);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('typed arrays given as views of larger arrays are written as just the view, and later changes to the live array do not reach a checkpoint', () => {
+  const live = new Int32Array([1, 2, 3, 4, 5, 6]);
+  const store = new CheckpointStore(tmp());
+  store.put(1, { cols: live.subarray(0, 3), t: -Infinity });
+  live[0] = 99;
+  const got = store.nearest(5);
+  assert.equal(got?.n, 1);
+  assert.deepStrictEqual(got?.data, { cols: new Int32Array([1, 2, 3]), t: -Infinity });
+  store.dispose();
+});
+
+test('nearest() finds the latest checkpoint at or before n; dispose removes the spill folder', () => {
+  const root = tmp();
+  const store = new CheckpointStore(root);
+  for (const n of [1, 501, 1001, 1501]) store.put(n, { n, a: Float64Array.of(n, n / 3) });
+  store.put(501, { n: -1 });
+  assert.equal(store.size, 4);
+  assert.equal(store.nearest(0), undefined);
+  assert.deepStrictEqual(store.nearest(1000)?.data, { n: 501, a: Float64Array.of(501, 501 / 3) });
+  assert.equal(store.nearest(1501)?.n, 1501);
+  assert.equal(store.nearest(10 ** 9)?.n, 1501);
+  assert.equal(readdirSync(root).length, 1);
+  store.dispose();
+  assert.equal(readdirSync(root).length, 0);
+});
+
+test('a spill folder that cannot be written keeps checkpoints in memory instead of failing the replay', { skip: process.getuid?.() === 0 ? 'root can write anywhere' : false }, () => {
+  const root = join(tmp(), 'ro');
+  mkdirSync(root);
+  chmodSync(root, 0o500);
+  const store = new CheckpointStore(root);
+  store.put(1, { a: Int32Array.of(7) });
+  assert.deepStrictEqual(store.nearest(3)?.data, { a: Int32Array.of(7) });
+  assert.ok(!existsSync(join(root, 'x')));
+  store.dispose();
+});
+
+test('a missing spill root keeps checkpoints in memory instead of failing the replay', () => {
+  const store = new CheckpointStore(join(tmp(), 'does', 'not', 'exist'));
+  store.put(1, { a: Int32Array.of(7), b: [1, 2] });
+  store.put(11, { a: Int32Array.of(8), b: [3] });
+  assert.deepStrictEqual(store.nearest(10)?.data, { a: Int32Array.of(7), b: [1, 2] });
+  assert.deepStrictEqual(store.nearest(11)?.data, { a: Int32Array.of(8), b: [3] });
+  store.dispose();
+});

@@ -1,4 +1,4 @@
-import { DigestReader } from './digest';
+import { DigestReader } from './digestReader';
 import { pieceStart, piecesOf } from './pieces';
 import { checkEvent, parseEventLine } from './events';
 import { readFull } from './hashing';

@@ -1,5 +1,3 @@
-import type { CandidateRecord, EventRecord, FeatureMap } from './types';
-
 /**
  * Event digests: the reader thread parses lines of events.jsonl and hands the engine thread each
  * event's candidates as numbers (item ids and feature-name lists as indexes into tables both
@@ -236,69 +234,4 @@ export function digestLines(block: Buffer, from: number, to: number, strIndex: M
     s = nl + 1;
   }
   return { nums: nums.slice(0, len), text: parts.join(''), newStrs, newKeys };
-}
-
-/** Rebuilds events from one digest message on the engine thread; raw lines come back as their byte range. */
-export class DigestReader {
-  private nums: Float64Array = new Float64Array(0);
-  private text = '';
-  private pos = 0;
-  /** Byte range of the line when next() returned 'raw'. */
-  rawStart = 0;
-  rawEnd = 0;
-
-  private tables: DigestTables = { strs: [], keys: [] };
-
-  /** Starts reading a piece's digest (the strings it names are in the tables already: see BlockPrefetcher). */
-  load(nums: Float64Array, text: string, tables: DigestTables): void {
-    this.tables = tables;
-    this.nums = nums;
-    this.text = text;
-    this.pos = 0;
-  }
-
-  /** The next event, 'raw' for a line the engine thread must parse (see rawStart/rawEnd), or undefined at the end. */
-  next(): EventRecord | 'raw' | undefined {
-    const nums = this.nums;
-    let o = this.pos;
-    if (o >= nums.length) return undefined;
-    if (nums[o] === 0) {
-      this.rawStart = nums[o + 1] as number;
-      this.rawEnd = nums[o + 2] as number;
-      this.pos = o + 3;
-      return 'raw';
-    }
-    const e = JSON.parse(this.text.slice(nums[o + 1], nums[o + 2])) as EventRecord;
-    const strs = this.tables.strs;
-    const keys = this.tables.keys;
-    const ns = nums[o + 3] as number;
-    o += 4;
-    if (ns >= 0) {
-      // Pushed, not preallocated: a packed array, as JSON.parse makes (a holey one would be another hidden class).
-      const served: string[] = [];
-      for (let i = 0; i < ns; i++) served.push(strs[nums[o + i] as number] as string);
-      e.served = served;
-      o += ns;
-    }
-    const n = nums[o++] as number;
-    const cands: CandidateRecord[] = [];
-    for (let i = 0; i < n; i++) {
-      const item = strs[nums[o] as number] as string;
-      const ki = nums[o + 1] as number;
-      const score = nums[o + 2] as number;
-      o += 3;
-      if (ki < 0) {
-        cands.push(score === score ? { item, score } : { item });
-        continue;
-      }
-      const names = keys[ki] as string[];
-      const features: FeatureMap = {};
-      for (let j = 0; j < names.length; j++) features[names[j] as string] = nums[o + j] as number;
-      o += names.length;
-      cands.push(score === score ? { item, features, score } : { item, features });
-    }
-    e.candidates = cands;
-    this.pos = o;
-    return e;
-  }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Slice } from '../../src/core/slice/reader';
 import { BlockPrefetcher } from '../../src/core/slice/prefetch';
+import { EventCursor } from '../../src/core/slice/cursor';
 import { IntegrityError } from '../../src/core/errors';
 import { makeSlice, tmp } from '../helpers';
 
@@ -137,6 +138,31 @@ test('a read whose slice was closed under it fails clearly instead of yielding a
       /stopped: the slice was closed/,
     );
   });
+});
+
+test('closed in the middle of a block shared with the reader thread, a read fails at the next piece', () => {
+  const dir = makeSlice(200, { chunkSize: 4096 });
+  const was = EventCursor.pieceSize;
+  EventCursor.pieceSize = 256;
+  try {
+    withPrefetchAfter(1, () => {
+      const s = Slice.open(dir);
+      const started = Slice.prefetchesStarted;
+      const it = s.events();
+      // Past the first blocks: these come from the reader thread, in pieces of a few events.
+      for (let i = 0; i < 40; i++) assert.equal(it.next().done, false);
+      assert.equal(Slice.prefetchesStarted, started + 1);
+      s.close();
+      assert.throws(
+        () => {
+          for (let r = it.next(); !r.done; r = it.next());
+        },
+        /stopped: the slice was closed/,
+      );
+    });
+  } finally {
+    EventCursor.pieceSize = was;
+  }
 });
 
 test('a reader thread that dies while it holds a piece is an error after the stall limit, never a hang', async () => {

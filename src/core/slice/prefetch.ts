@@ -144,6 +144,7 @@ export class BlockPrefetcher {
    * and parses its lines itself.
    */
   piece(k: number): DigestMessage | undefined {
+    if (this.closed || this.held < 0) throw new Error(`reading ${this.path} stopped: the slice was closed`);
     if (Atomics.compareExchange(this.st, 3 * this.slots + 3 + this.held * this.maxPieces + k, 0, 1) === 0) return undefined;
     const key = (this.i - 1) * this.maxPieces + k;
     const posted = 3 * this.slots + 2;

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
 import { Replayer, type EventExec } from '../../src/core/engine/replay';
 import { runHeadless, CancelledError } from '../../src/core/engine/run';
+import { TRACE_FORMAT, TraceWriter } from '../../src/core/engine/trace';
+import { loadRanker } from '../../src/core/rankers';
+import { EventCursor } from '../../src/core/slice/cursor';
 import { PopularityRanker, RecordedRanker } from '../../src/core/rankers/builtin';
 import type { Ranker } from '../../src/core/rankers/types';
 import { UserError } from '../../src/core/errors';
@@ -184,4 +187,37 @@ test('popularity state feeds back: clicked items rise in the popularity ranking'
   const total = st.clicks.reduce((a, b) => a + b, 0);
   assert.ok(total > 0);
   assert.equal(st.impressions.reduce((a, b) => a + b, 0), 300 * 4);
+});
+
+test('determinism across threads: events parsed partly by the reader thread give the trace of events parsed on the engine thread alone', async () => {
+  const dir = makeSlice(300, { chunkSize: 2048 });
+  // A ranker that reads the candidates' features, so a feature rebuilt wrong changes the scores.
+  const artifact = join(tmp(), 'linear.json');
+  writeFileSync(artifact, JSON.stringify({ weights: { ctr: 2, fresh: 0.5 }, bias: -0.25 }));
+  const spec = `linear:${artifact}`;
+  const [wasPiece, wasAfter] = [EventCursor.pieceSize, Slice.prefetchAfterBlocks];
+  try {
+    // A run to the end: the reader thread reads ahead from the second block and digests pieces.
+    EventCursor.pieceSize = 256;
+    const started = Slice.prefetchesStarted;
+    const shared = await runHeadless({ slice: dir, ranker: spec, traceDir: tmp() }, host);
+    shared.replayer.dispose();
+    assert.ok(Slice.prefetchesStarted > started, 'the reader thread took part');
+    // Stepping event by event with read-ahead off: every line parsed on this thread.
+    Slice.prefetchAfterBlocks = Infinity;
+    const slice = Slice.open(dir);
+    const sink: { trace?: TraceWriter } = {};
+    const ranker = loadRanker(spec, { slice });
+    const r = new Replayer(slice, { ranker, onEventComplete: (ex) => sink.trace?.write(ex, r.state) });
+    const trace = new TraceWriter(tmp(), { format: TRACE_FORMAT, slice: slice.manifest.name, sliceManifestSha256: slice.manifestSha256, ranker: { kind: ranker.info.kind, artifactSha256: ranker.info.artifactSha256 as string }, seed: r.seed, k: r.pipeline.k, budgetMs: r.pipeline.budgetMs, events: slice.eventCount }, r.state);
+    sink.trace = trace;
+    while (r.advance()) await r.finishEvent();
+    const alone = await trace.close(r.state);
+    r.dispose();
+    assert.equal(alone.events, 300);
+    assert.equal(alone.sha256, shared.traceSha256);
+  } finally {
+    EventCursor.pieceSize = wasPiece;
+    Slice.prefetchAfterBlocks = wasAfter;
+  }
 });

@@ -5,6 +5,7 @@ import { IntegrityError, UserError } from '../errors';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
 import { EventCursor, type CursorHost } from './cursor';
+import { UserTable } from './users';
 import { digestFile, readFull, sha256 } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
@@ -30,7 +31,8 @@ export interface VerifyReport {
 export class Slice {
   readonly eventsPath: string;
   readonly itemById: Map<string, ItemRecord>;
-  readonly userById: Map<string, UserRecord>;
+  /** Users by id, each parsed the first time it is asked for (see UserTable). */
+  readonly userById: { get(id: string): UserRecord | undefined };
   private verifiedChunks: Uint8Array;
   private fd: number | undefined;
   /** Files found modified so far (with force, replay goes on and reports them). */
@@ -51,14 +53,14 @@ export class Slice {
     readonly manifest: SliceManifest,
     readonly manifestSha256: string,
     readonly items: ItemRecord[],
-    readonly users: UserRecord[],
+    private readonly userTable: UserTable,
     readonly index: OffsetIndex,
     private readonly eventsEntry: FileEntry,
     private readonly force: boolean,
   ) {
     this.eventsPath = join(dir, eventsEntry.path);
     this.itemById = new Map(items.map((i) => [i.id, i]));
-    this.userById = new Map(users.map((u) => [u.id, u]));
+    this.userById = userTable;
     this.verifiedChunks = new Uint8Array(eventsEntry.chunks?.sha256.length ?? 0);
   }
 
@@ -84,7 +86,9 @@ export class Slice {
     const force = opts.force ?? false;
     const modified: string[] = [];
     const missing: string[] = [];
-    // Small files are checked whole now; events.jsonl is checked chunk by chunk as it is read.
+    // Small files are checked whole now (items and users kept, to be parsed without a second read);
+    // events.jsonl is checked chunk by chunk as it is read.
+    const bytes = new Map<string, Buffer>();
     for (const f of manifest.files) {
       const p = join(dir, f.path);
       if (!existsSync(p)) {
@@ -97,18 +101,17 @@ export class Slice {
         }
         continue;
       }
-      if (sha256(readFileSync(p)) !== f.sha256) modified.push(f.path);
+      const b = readFileSync(p);
+      if (f.path === 'items.jsonl' || f.path === 'users.jsonl') bytes.set(f.path, b);
+      if (sha256(b) !== f.sha256) modified.push(f.path);
     }
     if (missing.length) {
       throw new UserError(`files listed in the manifest are missing: ${missing.join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
     }
     if (modified.length && !force) throw new IntegrityError(modified, dir);
-    const readRecords = <T extends { id: string }>(name: string, kind: string): T[] => {
-      const f = entry(name);
-      return f ? parseRecords<T>(readFileSync(join(dir, f.path), 'utf8'), join(dir, f.path), kind) : [];
-    };
-    const items = readRecords<ItemRecord>('items.jsonl', 'item');
-    const users = readRecords<UserRecord>('users.jsonl', 'user');
+    const textOf = (name: string) => bytes.get(name)?.toString('utf8') ?? '';
+    const items = parseRecords<ItemRecord>(textOf('items.jsonl'), join(dir, 'items.jsonl'), 'item');
+    const users = new UserTable(textOf('users.jsonl'), join(dir, 'users.jsonl'));
     const eventsPath = join(dir, eventsEntry.path);
     const dirCache = opts.cacheDir ?? cacheDir();
     const expected = eventsEntry.records ?? -1;
@@ -131,6 +134,11 @@ export class Slice {
     for (const m of modified) slice.modified.add(m);
     if (verifiedAll) slice.verifiedChunks.fill(1);
     return slice;
+  }
+
+  /** Every user record, in file order (parses and checks all of users.jsonl the first time). */
+  get users(): UserRecord[] {
+    return this.userTable.all();
   }
 
   get eventCount(): number {

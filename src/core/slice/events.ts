@@ -85,23 +85,18 @@ export function parseRecords<T extends { id: string }>(text: string, file: strin
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? '';
     if (raw.trim() === '') continue;
-    out.push(parseRecordLine<T>(raw, file, i + 1, kind));
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch (e) {
+      throw new UserError(`malformed JSON: ${(e as Error).message}`, { file, line: i + 1 }, `Each line must be one ${kind} object.`);
+    }
+    if (typeof v !== 'object' || v === null || typeof (v as { id?: unknown }).id !== 'string') {
+      throw new UserError(`each ${kind} needs a string "id"`, { file, line: i + 1, field: 'id' });
+    }
+    const rec = v as Record<string, unknown>;
+    if (rec['features'] !== undefined) checkFeatures(rec['features'], file, i + 1, 'features');
+    out.push(v as T);
   }
   return out;
-}
-
-/** Parses and checks one record line (1-based `line`); errors name file:line. */
-export function parseRecordLine<T extends { id: string }>(raw: string, file: string, line: number, kind: string): T {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch (e) {
-    throw new UserError(`malformed JSON: ${(e as Error).message}`, { file, line }, `Each line must be one ${kind} object.`);
-  }
-  if (typeof v !== 'object' || v === null || typeof (v as { id?: unknown }).id !== 'string') {
-    throw new UserError(`each ${kind} needs a string "id"`, { file, line, field: 'id' });
-  }
-  const rec = v as Record<string, unknown>;
-  if (rec['features'] !== undefined) checkFeatures(rec['features'], file, line, 'features');
-  return v as T;
 }

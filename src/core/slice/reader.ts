@@ -5,7 +5,6 @@ import { IntegrityError, UserError } from '../errors';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
 import { EventCursor, type CursorHost } from './cursor';
-import { UserTable } from './users';
 import { digestFile, readFull, sha256 } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
@@ -31,8 +30,7 @@ export interface VerifyReport {
 export class Slice {
   readonly eventsPath: string;
   readonly itemById: Map<string, ItemRecord>;
-  /** Users by id, each parsed the first time it is asked for (see UserTable). */
-  readonly userById: { get(id: string): UserRecord | undefined };
+  readonly userById: Map<string, UserRecord>;
   private verifiedChunks: Uint8Array;
   private fd: number | undefined;
   /** Files found modified so far (with force, replay goes on and reports them). */
@@ -53,14 +51,14 @@ export class Slice {
     readonly manifest: SliceManifest,
     readonly manifestSha256: string,
     readonly items: ItemRecord[],
-    private readonly userTable: UserTable,
+    readonly users: UserRecord[],
     readonly index: OffsetIndex,
     private readonly eventsEntry: FileEntry,
     private readonly force: boolean,
   ) {
     this.eventsPath = join(dir, eventsEntry.path);
     this.itemById = new Map(items.map((i) => [i.id, i]));
-    this.userById = userTable;
+    this.userById = new Map(users.map((u) => [u.id, u]));
     this.verifiedChunks = new Uint8Array(eventsEntry.chunks?.sha256.length ?? 0);
   }
 
@@ -109,9 +107,12 @@ export class Slice {
       throw new UserError(`files listed in the manifest are missing: ${missing.join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
     }
     if (modified.length && !force) throw new IntegrityError(modified, dir);
-    const textOf = (name: string) => bytes.get(name)?.toString('utf8') ?? '';
-    const items = parseRecords<ItemRecord>(textOf('items.jsonl'), join(dir, 'items.jsonl'), 'item');
-    const users = new UserTable(textOf('users.jsonl'), join(dir, 'users.jsonl'));
+    const readRecords = <T extends { id: string }>(name: string, kind: string): T[] => {
+      const b = bytes.get(name);
+      return b ? parseRecords<T>(b.toString('utf8'), join(dir, name), kind) : [];
+    };
+    const items = readRecords<ItemRecord>('items.jsonl', 'item');
+    const users = readRecords<UserRecord>('users.jsonl', 'user');
     const eventsPath = join(dir, eventsEntry.path);
     const dirCache = opts.cacheDir ?? cacheDir();
     const expected = eventsEntry.records ?? -1;
@@ -134,11 +135,6 @@ export class Slice {
     for (const m of modified) slice.modified.add(m);
     if (verifiedAll) slice.verifiedChunks.fill(1);
     return slice;
-  }
-
-  /** Every user record, in file order (parses and checks all of users.jsonl the first time). */
-  get users(): UserRecord[] {
-    return this.userTable.all();
   }
 
   get eventCount(): number {

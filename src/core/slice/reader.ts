@@ -10,7 +10,6 @@ import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
-
 export interface OpenOptions {
   /** Replay even when files do not match the manifest (reported, not silent). */
   force?: boolean;
@@ -200,9 +199,10 @@ export class Slice {
   /**
    * Events from..to (1-based, inclusive) read sequentially in chunk-aligned blocks, each block
    * verified as it is first read. The fast path for replay: after `Slice.prefetchAfterBlocks`
-   * blocks, a long read moves reading and hashing to a worker thread (BlockPrefetcher), so short
-   * reads (a seek re-executing a few hundred events) never pay for starting it. Call `return()`
-   * on a generator you abandon, so its reader thread stops at once.
+   * blocks, a long read moves reading and hashing to a worker thread that also parses part of each
+   * block (EventCursor, BlockPrefetcher), so short reads (a seek re-executing a few hundred events)
+   * never pay for starting it. Call `return()` on a generator you abandon, so its reader thread
+   * stops at once.
    */
   *events(from = 1, to = this.eventCount, opts: { readAhead?: 'eager' | 'auto' } = {}): Generator<EventRecord> {
     if (from > to) return;

@@ -175,12 +175,10 @@ export class EventCursor {
 
   /** At the end of the data: the unfinished line, if any, is the last event. */
   private lastLine(): boolean {
-    this.done = true;
+    this.pos = this.range.endByte;
     if (!this.tail || this.tail.length === 0) return false;
     this.pending = this.tail.toString('utf8');
     this.tail = undefined;
-    this.done = false;
-    this.pos = this.range.endByte;
     return true;
   }
 

@@ -233,5 +233,6 @@ export function digestLines(block: Buffer, from: number, to: number, strIndex: M
     }
     s = nl + 1;
   }
-  return { nums: nums.slice(0, len), text: parts.join(''), newStrs, newKeys };
+  // A view of the scratch memory: the caller copies it out before the next call.
+  return { nums: nums.subarray(0, len), text: parts.join(''), newStrs, newKeys };
 }

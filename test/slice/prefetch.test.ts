@@ -58,6 +58,52 @@ test('a run to the end reads ahead from its second block; a read that stays in i
   s.close();
 });
 
+test('opened with readAhead, the reader thread starts at once and the first whole read takes it over from the first block', () => {
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  const plain = withPrefetchAfter(Infinity, () => {
+    const s = Slice.open(dir);
+    const all = [...s.events()];
+    s.close();
+    return all;
+  });
+  const before = Slice.prefetchesStarted;
+  const s = Slice.open(dir, { readAhead: true });
+  assert.equal(Slice.prefetchesStarted, before + 1, 'started while the slice opened');
+  // The whole read (what a run to the end asks for) uses it: no second reader thread.
+  assert.deepEqual([...s.events(1, undefined, { readAhead: 'eager' })], plain);
+  assert.equal(Slice.prefetchesStarted, before + 1);
+  s.close();
+  // Any other first read stops it and reads as usual; so does closing the slice unread.
+  const other = Slice.open(dir, { readAhead: true });
+  assert.deepEqual([...other.events(40, 60)], plain.slice(39, 60));
+  assert.deepEqual([...other.events()], plain);
+  other.close();
+  Slice.open(dir, { readAhead: true }).close();
+  // A slice of two blocks or fewer starts none.
+  const small = makeSlice(5, { chunkSize: 1 << 20 });
+  const was = Slice.prefetchesStarted;
+  const t = Slice.open(small, { readAhead: true });
+  assert.equal([...t.events()].length, 5);
+  assert.equal(Slice.prefetchesStarted, was);
+  t.close();
+});
+
+test('opened with readAhead, a changed first chunk is still caught (and replayed when forced)', () => {
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  const p = join(dir, 'events.jsonl');
+  const text = readFileSync(p, 'utf8');
+  const at = text.indexOf('"ctr":0.');
+  assert.ok(at > 0 && at < 1024);
+  writeFileSync(p, text.slice(0, at + 8) + (text[at + 8] === '1' ? '2' : '1') + text.slice(at + 9));
+  const s = Slice.open(dir, { readAhead: true });
+  assert.throws(() => [...s.events()], (e: unknown) => e instanceof IntegrityError && e.modified.includes('events.jsonl'));
+  s.close();
+  const forced = Slice.open(dir, { readAhead: true, force: true });
+  assert.equal([...forced.events()].length, 120);
+  assert.ok(forced.modified.has('events.jsonl'));
+  forced.close();
+});
+
 test('a chunk changed on disk is caught by the reader thread and not replayed unless forced', () => {
   const dir = makeSlice(120, { chunkSize: 1024 });
   const p = join(dir, 'events.jsonl');

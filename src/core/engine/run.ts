@@ -62,7 +62,7 @@ export class CancelledError extends Error {
 /** Opens a slice, replays it with a ranker, writes the trace and run record. Shared by the CLI and the editor. */
 export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise<HeadlessResult> {
   const startedAt = host.now();
-  const slice = Slice.open(opts.slice, { force: opts.force ?? false });
+  const slice = Slice.open(opts.slice, { force: opts.force ?? false, readAhead: true });
   const ranker = loadRanker(opts.ranker, { cwd: host.cwd, slice });
   const faults: Partial<Record<FaultKind, FaultSummary>> = {};
   // The trace header needs the replayer's resolved seed and pipeline, so it is opened just after.

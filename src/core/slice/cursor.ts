@@ -6,7 +6,17 @@ import { BlockPrefetcher } from './prefetch';
 import type { EventRecord } from './types';
 
 /** Blocks larger than this are read on the engine thread (the ring holds two). */
-const MAX_PREFETCH_BLOCK = 64 * 1024 * 1024;
+export const MAX_PREFETCH_BLOCK = 64 * 1024 * 1024;
+
+/** Starts a reader thread on [from, end) of the events file (`from` a multiple of the block size). */
+export function startReader(host: CursorHost, from: number, end: number): BlockPrefetcher {
+  const { blockSize } = host;
+  const hashes: (string | null)[] = [];
+  for (let p = from; p < end; p += blockSize) hashes.push(host.pendingHash(p / blockSize));
+  const p = new BlockPrefetcher(host.eventsPath, { blockSize, from, end, hashes, digest: true, pieceSize: EventCursor.pieceSize });
+  host.started(p);
+  return p;
+}
 
 /** What a cursor needs from its slice. */
 export interface CursorHost {
@@ -75,11 +85,14 @@ export class EventCursor {
   constructor(
     private readonly host: CursorHost,
     private readonly range: CursorRange,
+    early?: BlockPrefetcher,
   ) {
     this.file = host.eventsPath;
     this.pos = Math.floor(range.startByte / host.blockSize) * host.blockSize;
     this.skip = range.startByte - this.pos;
     this.line = range.from;
+    // A reader thread started as the slice opened (Slice.open readAhead), reading from this first block.
+    if (early) this.prefetch = early;
   }
 
   /** The next event, or undefined after the last one. */
@@ -187,10 +200,7 @@ export class EventCursor {
     const next = this.pos + blockSize;
     const endByte = this.range.endByte;
     if (this.blocks + 1 < this.range.startAfter || n !== blockSize || endByte - next <= blockSize || blockSize > MAX_PREFETCH_BLOCK) return;
-    const hashes: (string | null)[] = [];
-    for (let p = next; p < endByte; p += blockSize) hashes.push(this.host.pendingHash(p / blockSize));
-    this.prefetch = new BlockPrefetcher(this.file, { blockSize, from: next, end: endByte, hashes, digest: true, pieceSize: EventCursor.pieceSize });
-    this.host.started(this.prefetch);
+    this.prefetch = startReader(this.host, next, endByte);
   }
 
   /** Stops the reader thread, if one started; later calls to next() return undefined. */

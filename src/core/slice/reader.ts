@@ -4,17 +4,26 @@ import { createHash } from 'node:crypto';
 import { IntegrityError, UserError } from '../errors';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
-import { EventCursor, type CursorHost } from './cursor';
+import { EventCursor, MAX_PREFETCH_BLOCK, type CursorHost } from './cursor';
 import { digestFile, readFull, sha256 } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
+
+/** Block size for reading events.jsonl when the manifest has no chunk hashes. */
+const DEFAULT_BLOCK = 8 * 1024 * 1024;
 
 export interface OpenOptions {
   /** Replay even when files do not match the manifest (reported, not silent). */
   force?: boolean;
   /** Where the offset index is cached (default: cacheDir()). */
   cacheDir?: string;
+  /**
+   * A replay of the whole slice follows: start the reader thread now, so it reads, checks and
+   * parses the first block while items and users are parsed here. events(1, eventCount) takes it
+   * over; any other read stops it.
+   */
+  readAhead?: boolean;
 }
 
 export interface VerifyReport {
@@ -44,6 +53,8 @@ export class Slice {
   static prefetchesStarted = 0;
   private readonly prefetchers = new Set<BlockPrefetcher>();
   private host: CursorHost | undefined;
+  /** The reader thread Slice.open started (readAhead), until a read takes it over or another read stops it. */
+  private early: { prefetcher: BlockPrefetcher; endByte: number } | undefined;
 
   private constructor(
     readonly dir: string,
@@ -106,12 +117,6 @@ export class Slice {
       throw new UserError(`files listed in the manifest are missing: ${missing.join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
     }
     if (modified.length && !force) throw new IntegrityError(modified, dir);
-    const readRecords = <T extends { id: string }>(name: string, kind: string): T[] => {
-      const b = bytes.get(name);
-      return b ? parseRecords<T>(b.toString('utf8'), join(dir, name), kind) : [];
-    };
-    const items = readRecords<ItemRecord>('items.jsonl', 'item');
-    const users = readRecords<UserRecord>('users.jsonl', 'user');
     const eventsPath = join(dir, eventsEntry.path);
     const dirCache = opts.cacheDir ?? cacheDir();
     const expected = eventsEntry.records ?? -1;
@@ -130,7 +135,29 @@ export class Slice {
       if (verifiedAll) storeIndex(manifestSha, index, dirCache);
     }
     if (index.count === 0) throw new UserError('the slice has no events', { file: eventsPath }, 'Freeze a window that holds at least one request.', 'E_EMPTY');
+    let early: BlockPrefetcher | undefined;
+    const blockSize = eventsEntry.chunks?.size ?? DEFAULT_BLOCK;
+    const endByte = Math.min(index.offsets[index.count] ?? 0, statSync(eventsPath).size);
+    if (opts.readAhead && endByte > 2 * blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
+      const hashes: (string | null)[] = [];
+      for (let p = 0; p < endByte; p += blockSize) hashes.push(verifiedAll ? null : (eventsEntry.chunks?.sha256[p / blockSize] ?? null));
+      early = new BlockPrefetcher(eventsPath, { blockSize, from: 0, end: endByte, hashes, digest: true, pieceSize: EventCursor.pieceSize });
+    }
+    let items: ItemRecord[];
+    let users: UserRecord[];
+    try {
+      const readRecords = <T extends { id: string }>(name: string, kind: string): T[] => {
+        const b = bytes.get(name);
+        return b ? parseRecords<T>(b.toString('utf8'), join(dir, name), kind) : [];
+      };
+      items = readRecords<ItemRecord>('items.jsonl', 'item');
+      users = readRecords<UserRecord>('users.jsonl', 'user');
+    } catch (e) {
+      early?.close();
+      throw e;
+    }
     const slice = new Slice(dir, manifest, manifestSha, items, users, index, eventsEntry, force);
+    if (early) slice.adoptEarly(early, endByte);
     for (const m of modified) slice.modified.add(m);
     if (verifiedAll) slice.verifiedChunks.fill(1);
     return slice;
@@ -138,6 +165,23 @@ export class Slice {
 
   get eventCount(): number {
     return this.index.count;
+  }
+
+  private adoptEarly(p: BlockPrefetcher, endByte: number): void {
+    this.early = { prefetcher: p, endByte };
+    this.prefetchers.add(p);
+    Slice.prefetchesStarted++;
+  }
+
+  /** The early reader thread when it reads exactly [startByte, endByte); otherwise it is stopped. */
+  private takeEarly(startByte: number, endByte: number): BlockPrefetcher | undefined {
+    const e = this.early;
+    if (!e) return undefined;
+    this.early = undefined;
+    if (startByte === 0 && endByte === e.endByte) return e.prefetcher;
+    e.prefetcher.close();
+    this.prefetchers.delete(e.prefetcher);
+    return undefined;
   }
 
   private handle(): number {
@@ -211,7 +255,7 @@ export class Slice {
     // The reader thread starts as the block before its first one is read here, so it has booted
     // by the time that block is parsed; 'eager' (a run to the end) starts it at the first block.
     const startAfter = Math.max(1, opts.readAhead === 'eager' ? 1 : Slice.prefetchAfterBlocks);
-    const cursor = new EventCursor(this.cursorHost, { from, to, startByte, endByte, startAfter });
+    const cursor = new EventCursor(this.cursorHost, { from, to, startByte, endByte, startAfter }, this.takeEarly(startByte, endByte));
     try {
       for (let e = cursor.next(); e !== undefined; e = cursor.next()) yield e;
     } finally {
@@ -223,7 +267,7 @@ export class Slice {
     const chunks = this.eventsEntry.chunks;
     return (this.host ??= {
       eventsPath: this.eventsPath,
-      blockSize: chunks?.size ?? 8 * 1024 * 1024,
+      blockSize: chunks?.size ?? DEFAULT_BLOCK,
       handle: () => this.handle(),
       verifyBlock: (c, data) => {
         if (chunks && !this.verifiedChunks[c]) this.checkChunk(c, data);

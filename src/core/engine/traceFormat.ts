@@ -76,8 +76,10 @@ export function encodeEvent(ex: EventExec, slotOf: (id: string) => number, out: 
  * deoptimise it on every batch.)
  */
 export function formatEvents(nums: Float64Array, pos: number, strs: readonly string[], spos: number, ids: readonly string[], faultKinds: readonly string[], metricFields: readonly string[], count: number, quoted: string[] = [], sink?: (text: string) => void): string {
-  // Item ids as JSON strings, quoted once per slot and kept by the caller between batches.
-  const q = (slot: number): string => quoted[slot] ?? (quoted[slot] = JSON.stringify(ids[slot]));
+  // Item ids as JSON strings, quoted once per slot and kept by the caller between batches. (Filled
+  // here and read inline below: a closure made per call was a new call target on every batch,
+  // which made V8 throw the optimised code away.)
+  for (let i = quoted.length; i < ids.length; i++) quoted.push(JSON.stringify(ids[i]));
   let text = '';
   let o = pos;
   let si = spos;
@@ -94,7 +96,7 @@ export function formatEvents(nums: Float64Array, pos: number, strs: readonly str
     const id = JSON.stringify(strs[si++]);
     let list = '[';
     let c = nums[o++] as number;
-    for (let i = 0; i < c; i++) list += (i ? ',' : '') + q(nums[o++] as number);
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + quoted[nums[o++] as number];
     const dropped = list + ']';
     list = '[';
     c = nums[o++] as number;
@@ -109,15 +111,15 @@ export function formatEvents(nums: Float64Array, pos: number, strs: readonly str
     const scores = list + ']';
     list = '[';
     c = nums[o++] as number;
-    for (let i = 0; i < c; i++) list += (i ? ',' : '') + q(nums[o++] as number);
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + quoted[nums[o++] as number];
     const top = fallback ? ',"top":' + list + ']' : '';
     list = '[';
     c = nums[o++] as number;
-    for (let i = 0; i < c; i++) list += (i ? ',' : '') + q(nums[o++] as number);
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + quoted[nums[o++] as number];
     const served = list + ']';
     list = '[';
     c = nums[o++] as number;
-    for (let i = 0; i < c; i++) list += (i ? ',' : '') + q(nums[o++] as number);
+    for (let i = 0; i < c; i++) list += (i ? ',' : '') + quoted[nums[o++] as number];
     const clicks = list + ']';
     let metrics = 'null';
     if (nums[o++] === 1) {

@@ -67,6 +67,8 @@ test('what does not fit the regular shape goes over raw, and is then parsed like
     '{"id":"e3","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"x":"s"}}],"served":[]}', // string feature
     '{"id":"e4","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","pos":1}],"served":[]}', // extra key
     '{"id":"e5","t":"2025-01-01T00:00:00Z","user":"u","context":{"z":-0},"candidates":[],"served":[]}', // -0 outside the candidates
+    '{"id":"e9","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"x":1e999}}],"served":[]}', // parses as Infinity
+    '{"id":"e10","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","score":-1e999}],"served":[]}',
     '{"id":"e6","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"__proto__":1}}],"served":[]}',
     '{"id":"e7", broken',
     '[1,2]',

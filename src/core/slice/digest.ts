@@ -148,7 +148,7 @@ export function digestLines(block: Buffer, from: number, to: number, strIndex: M
             n++;
           }
           const item = c['item'];
-          if (!ok || n === 0 || typeof item !== 'string' || (hasS && typeof c['score'] !== 'number')) {
+          if (!ok || n === 0 || typeof item !== 'string' || (hasS && !Number.isFinite(c['score']))) {
             ok = false;
             break;
           }
@@ -199,7 +199,8 @@ export function digestLines(block: Buffer, from: number, to: number, strIndex: M
           put(hasS ? (c['score'] as number) : Number.NaN);
           for (let m = 0; m < lastKeys.length; m++) {
             const v = f[lastKeys[m] as string];
-            if (typeof v !== 'number') {
+            // A non-finite value (1e999 parses as Infinity) goes raw, for the engine thread to reject.
+            if (typeof v !== 'number' || !Number.isFinite(v)) {
               ok = false;
               break;
             }

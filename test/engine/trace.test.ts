@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TRACE_FORMAT, TraceWriter, traceLine } from '../../src/core/engine/trace';
-import { METRIC_FIELDS } from '../../src/core/engine/traceFormat';
+import { METRIC_FIELDS, StrBuffer } from '../../src/core/engine/traceFormat';
 import type { EventExec } from '../../src/core/engine/replay';
 import type { CandidateRow } from '../../src/core/engine/rows';
 import { Replayer } from '../../src/core/engine/replay';
@@ -98,4 +98,14 @@ test('a trace thread that dies is an error for the engine, not a hang', async ()
     TraceWriter.stallWaits = was;
     await w.abort();
   }
+});
+
+test('a batch keeps its strings as one text: any id comes back as it went in, lone surrogates and all', () => {
+  const b = new StrBuffer();
+  const ids = ['e1', 'é-ü', '\ud800x', 'x\udc00', '', '日本', 'a'.repeat(20000)];
+  for (const id of ids) b.push(id);
+  assert.deepEqual(b.take().split('\0').slice(0, -1), ids);
+  // Taken means empty: the next batch starts afresh.
+  b.push('e2');
+  assert.equal(b.take(), 'e2\0');
 });

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { EventExec } from './replay';
 import { FAULT_KINDS } from './faults';
-import { METRIC_FIELDS, NumBuffer, encodeEvent, formatEvents } from './traceFormat';
+import { METRIC_FIELDS, NumBuffer, StrBuffer, encodeEvent, formatEvents } from './traceFormat';
 
 export { traceLine } from './traceFormat';
 
@@ -104,7 +104,7 @@ export class TraceWriter {
   private readonly worker: Worker;
   private failure: Error | undefined;
   private readonly nums = new NumBuffer();
-  private strs: string[] = [];
+  private readonly strs = new StrBuffer();
   private count = 0;
   private sentIds: number;
   private readonly acks = new Int32Array(new SharedArrayBuffer(8));
@@ -160,9 +160,8 @@ export class TraceWriter {
     // Item ids the trace thread has not seen yet (items missing from the catalogue).
     const newIds = table.ids.slice(this.sentIds);
     this.sentIds = table.ids.length;
-    // One long string clones as a copy of memory; JSON text never holds a raw NUL.
-    this.worker.postMessage({ type: 'batch', nums, strs: this.strs.join('\0'), count: this.count, newIds }, [nums.buffer as ArrayBuffer]);
-    this.strs = [];
+    // The strings go as one text (NUL after each; JSON text never holds a raw NUL): it clones as one copy of memory.
+    this.worker.postMessage({ type: 'batch', nums, strs: this.strs.take(), count: this.count, newIds }, [nums.buffer as ArrayBuffer]);
     this.count = 0;
     this.sentBatches++;
     // Backpressure: the engine never gets more than MAX_IN_FLIGHT batches ahead of the trace thread.

@@ -28,11 +28,42 @@ export class NumBuffer {
 }
 
 /**
+ * The strings of a batch (event ids, stale feature names), each followed by a NUL, kept as UTF-16
+ * code units in one growable buffer: no string of an event outlives it. (Kept in an array until the
+ * batch went out, 2,048 events later, the ids lived through two young-generation collections and
+ * were promoted: ~32 MB of old-generation garbage over a million events.) UTF-16, not UTF-8, so
+ * that an id with a lone surrogate comes out as it went in.
+ */
+export class StrBuffer {
+  private buf = Buffer.allocUnsafe(1 << 14);
+  private len = 0;
+
+  push(s: string): void {
+    const need = this.len + 2 * s.length + 2;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.buf.length));
+      this.buf.copy(grown, 0, 0, this.len);
+      this.buf = grown;
+    }
+    this.len += this.buf.write(s, this.len, 'utf16le');
+    this.buf[this.len++] = 0;
+    this.buf[this.len++] = 0;
+  }
+
+  /** Everything pushed since the last take, NUL after each string; empties the buffer. */
+  take(): string {
+    const text = this.buf.toString('utf16le', 0, this.len);
+    this.len = 0;
+    return text;
+  }
+}
+
+/**
  * Encodes what the trace line of an event needs as numbers (items as state slots, null as NaN)
  * plus a few strings. This runs on the engine thread and is cheap; turning it into text — the
  * costly part, twenty doubles to format per event — happens on the trace thread.
  */
-export function encodeEvent(ex: EventExec, slotOf: (id: string) => number, out: NumBuffer, strs: string[]): void {
+export function encodeEvent(ex: EventExec, slotOf: (id: string) => number, out: NumBuffer, strs: { push(s: string): void }): void {
   const L = ex.latencyMs;
   strs.push(ex.event.id);
   out.push(ex.n);

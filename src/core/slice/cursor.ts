@@ -9,7 +9,7 @@ import type { EventRecord } from './types';
 export const MAX_PREFETCH_BLOCK = 64 * 1024 * 1024;
 
 /** Starts a reader thread on [from, end) of the events file (`from` a multiple of the block size). */
-export function startReader(host: CursorHost, from: number, end: number): BlockPrefetcher {
+function startReader(host: CursorHost, from: number, end: number): BlockPrefetcher {
   const { blockSize } = host;
   const hashes: (string | null)[] = [];
   for (let p = from; p < end; p += blockSize) hashes.push(host.pendingHash(p / blockSize));

@@ -6,9 +6,10 @@
  * numbers are already parsed and the strings already exist.
  *
  * Anything that does not fit the regular shape — a candidate with other keys or in another key
- * order, a feature that is not a number, a -0 outside the candidates (JSON text loses its sign),
- * a line that does not parse — is handed over as its byte range, and the engine thread parses
- * that line itself exactly as it would without a reader thread: same value, same errors.
+ * order, a feature or score that is not a finite number, a -0 outside the candidates (JSON text
+ * loses its sign), a line that does not parse — is handed over as its byte range, and the engine
+ * thread parses that line itself exactly as it would without a reader thread: same value, same
+ * errors.
  *
  * Layout of `nums`, per event in line order:
  *   raw:    0, byte start, byte end          (relative to the block)

@@ -12,7 +12,7 @@ import { PopularityRanker, RecordedRanker } from '../../src/core/rankers/builtin
 import type { Ranker } from '../../src/core/rankers/types';
 import { UserError } from '../../src/core/errors';
 import { STAGES } from '../../src/core/slice/types';
-import { Row } from '../../src/core/engine/rows';
+import { CandidateRow } from '../../src/core/engine/rows';
 import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
 
 const host = { now: () => '2025-01-01T00:00:00.000Z', user: 'tester', host: 'ci', cwd: process.cwd() };
@@ -126,14 +126,14 @@ test('retrieve drops unavailable items; the fallback is served when the latency 
   assert.equal(r.metrics.snapshot()['fallback_rate'], 0.5);
 });
 
-test('candidate rows come from the Row constructor, fields in their documented order', () => {
+test('candidate rows come from the CandidateRow constructor, fields in their documented order', () => {
   // Not object literals: V8 may pretenure a literal whose first objects survive a collection, and
   // then every later event's rows go straight to the old generation (see rows.ts).
   const r = new Replayer(Slice.open(makeSlice(3)), { ranker: new RecordedRanker() });
   r.advance();
   r.finishEvent();
   const ex = r.current as EventExec;
-  assert.ok(ex.rows.length > 0 && ex.rows.every((row) => row instanceof Row));
+  assert.ok(ex.rows.length > 0 && ex.rows.every((row) => row instanceof CandidateRow));
   assert.deepEqual(Object.keys(ex.rows[0] as object), ['item', 'slot', 'rec', 'itemRec', 'recordedRank', 'score', 'rank', 'prevRank']);
   r.dispose();
 });

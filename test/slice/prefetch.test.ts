@@ -20,14 +20,19 @@ function withPrefetchAfter<T>(after: number, fn: () => T): T {
   }
 }
 
-test('reads through the reader thread equal reads on the engine thread, from any start, across many chunks', () => {
-  const dir = makeSlice(120, { chunkSize: 1024 });
-  const plain = withPrefetchAfter(Infinity, () => {
+/** Every event of the slice, read on the engine thread alone. */
+function readPlain(dir: string) {
+  return withPrefetchAfter(Infinity, () => {
     const s = Slice.open(dir);
     const all = [...s.events()];
     s.close();
     return all;
   });
+}
+
+test('reads through the reader thread equal reads on the engine thread, from any start, across many chunks', () => {
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  const plain = readPlain(dir);
   assert.equal(plain.length, 120);
   for (const after of [0, 1, 2]) {
     withPrefetchAfter(after, () => {
@@ -60,12 +65,7 @@ test('a run to the end reads ahead from its second block; a read that stays in i
 
 test('opened with readAhead, the reader thread starts at once and the first whole read takes it over from the first block', () => {
   const dir = makeSlice(120, { chunkSize: 1024 });
-  const plain = withPrefetchAfter(Infinity, () => {
-    const s = Slice.open(dir);
-    const all = [...s.events()];
-    s.close();
-    return all;
-  });
+  const plain = readPlain(dir);
   const before = Slice.prefetchesStarted;
   const s = Slice.open(dir, { readAhead: true });
   assert.equal(Slice.prefetchesStarted, before + 1, 'started while the slice opened');

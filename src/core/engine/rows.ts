@@ -1,8 +1,17 @@
 import type { CandidateRecord, EventRecord, FeatureValue, ItemRecord, UserRecord } from '../slice/types';
 import type { ReplayState } from './state';
 
-/** One candidate as it moves through the stages of an event. */
-export interface CandidateRow {
+/**
+ * One candidate as it moves through the stages of an event.
+ *
+ * Made by its constructor, never written as an object literal: V8 tracks how many objects of each
+ * literal survive a garbage collection ("allocation-site pretenuring"), and when the rows of the
+ * first events happened to be alive at an early collection — in about half the runs — it made that
+ * literal allocate every later row straight into the old generation, where the rows of all events
+ * piled up between full collections (peak RSS ~70 MB higher). Objects made by `new` have no
+ * allocation site. (Rankers and tests may still pass plain objects of this shape.)
+ */
+export class CandidateRow {
   item: string;
   /** Dense index of the item in replay state (catalogue order, then unknown items). */
   slot: number;
@@ -15,25 +24,6 @@ export interface CandidateRow {
   /** 1-based replayed rank (0 until the rerank stage ran). */
   rank: number;
   /** Replayed rank of the item at the previous event, or null. */
-  prevRank: number | null;
-}
-
-/**
- * Rows are made by a constructor, not written as an object literal. V8 tracks how many objects
- * of each literal survive a garbage collection ("allocation-site pretenuring"), and when the rows
- * of the first events happened to be alive at an early collection — in about half the runs — it
- * made that literal allocate every later row straight into the old generation, where the rows of
- * all events then piled up between full collections (the 1M bench's peak RSS went from ~270 MB to
- * 300 MB and more). Objects made by `new` have no allocation site, so that cannot happen.
- */
-export class Row implements CandidateRow {
-  item: string;
-  slot: number;
-  rec: CandidateRecord;
-  itemRec: ItemRecord | undefined;
-  recordedRank: number;
-  score: number;
-  rank: number;
   prevRank: number | null;
 
   constructor(item: string, slot: number, rec: CandidateRecord, itemRec: ItemRecord | undefined, recordedRank: number, prevRank: number | null) {

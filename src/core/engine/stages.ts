@@ -1,7 +1,7 @@
 import type { CandidateRecord, ItemRecord, StageName } from '../slice/types';
 import type { EventObservation, EventSlots } from '../metrics';
 import type { EventExec, Replayer } from './replay';
-import { Row, type CandidateRow } from './rows';
+import { CandidateRow } from './rows';
 
 /** Simulated cost of a stage when the slice did not record one (ms). */
 const DEFAULT_LATENCY: Record<StageName, number> = { retrieve: 5, features: 10, score: 10, rerank: 1, serve: 0.5, outcome: 0 };
@@ -63,7 +63,7 @@ function retrieve(r: Replayer, ex: EventExec): void {
       ex.dropped.push(c.item);
       continue;
     }
-    ex.rows.push(new Row(c.item, slot, c, itemRec, ranks[i] as number, st.previousRank(slot)));
+    ex.rows.push(new CandidateRow(c.item, slot, c, itemRec, ranks[i] as number, st.previousRank(slot)));
   }
 }
 

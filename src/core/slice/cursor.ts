@@ -8,14 +8,14 @@ import type { EventRecord } from './types';
 /** Blocks larger than this are read on the engine thread (the ring holds two). */
 export const MAX_PREFETCH_BLOCK = 64 * 1024 * 1024;
 
-/** Starts a reader thread on [from, end) of the events file (`from` a multiple of the block size). */
-function startReader(host: CursorHost, from: number, end: number): BlockPrefetcher {
-  const { blockSize } = host;
+/**
+ * Starts a reader thread on [from, end) of the events file (`from` a multiple of the block size);
+ * `hashOf(c)` is the sha256 block c must have, or null when it needs no check.
+ */
+export function startReader(path: string, blockSize: number, from: number, end: number, hashOf: (c: number) => string | null): BlockPrefetcher {
   const hashes: (string | null)[] = [];
-  for (let p = from; p < end; p += blockSize) hashes.push(host.pendingHash(p / blockSize));
-  const p = new BlockPrefetcher(host.eventsPath, { blockSize, from, end, hashes, digest: true, pieceSize: EventCursor.pieceSize });
-  host.started(p);
-  return p;
+  for (let p = from; p < end; p += blockSize) hashes.push(hashOf(p / blockSize));
+  return new BlockPrefetcher(path, { blockSize, from, end, hashes, digest: true, pieceSize: EventCursor.pieceSize });
 }
 
 /** What a cursor needs from its slice. */
@@ -200,7 +200,8 @@ export class EventCursor {
     const next = this.pos + blockSize;
     const endByte = this.range.endByte;
     if (this.blocks + 1 < this.range.startAfter || n !== blockSize || endByte - next <= blockSize || blockSize > MAX_PREFETCH_BLOCK) return;
-    this.prefetch = startReader(this.host, next, endByte);
+    this.prefetch = startReader(this.file, blockSize, next, endByte, (c) => this.host.pendingHash(c));
+    this.host.started(this.prefetch);
   }
 
   /** Stops the reader thread, if one started; later calls to next() return undefined. */

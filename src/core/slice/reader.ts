@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { IntegrityError, UserError } from '../errors';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
-import { EventCursor, MAX_PREFETCH_BLOCK, type CursorHost } from './cursor';
+import { EventCursor, MAX_PREFETCH_BLOCK, startReader, type CursorHost } from './cursor';
 import { digestFile, readFull, sha256 } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
@@ -139,9 +139,7 @@ export class Slice {
     const blockSize = eventsEntry.chunks?.size ?? DEFAULT_BLOCK;
     const endByte = Math.min(index.offsets[index.count] ?? 0, statSync(eventsPath).size);
     if (opts.readAhead && endByte > 2 * blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
-      const hashes: (string | null)[] = [];
-      for (let p = 0; p < endByte; p += blockSize) hashes.push(verifiedAll ? null : (eventsEntry.chunks?.sha256[p / blockSize] ?? null));
-      early = new BlockPrefetcher(eventsPath, { blockSize, from: 0, end: endByte, hashes, digest: true, pieceSize: EventCursor.pieceSize });
+      early = startReader(eventsPath, blockSize, 0, endByte, (c) => (verifiedAll ? null : (eventsEntry.chunks?.sha256[c] ?? null)));
     }
     let items: ItemRecord[];
     let users: UserRecord[];

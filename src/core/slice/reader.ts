@@ -136,10 +136,13 @@ export class Slice {
     }
     if (index.count === 0) throw new UserError('the slice has no events', { file: eventsPath }, 'Freeze a window that holds at least one request.', 'E_EMPTY');
     let early: BlockPrefetcher | undefined;
-    const blockSize = eventsEntry.chunks?.size ?? DEFAULT_BLOCK;
-    const endByte = Math.min(index.offsets[index.count] ?? 0, statSync(eventsPath).size);
-    if (opts.readAhead && endByte > 2 * blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
-      early = startReader(eventsPath, blockSize, 0, endByte, (c) => (verifiedAll ? null : (eventsEntry.chunks?.sha256[c] ?? null)));
+    let endByte = 0;
+    if (opts.readAhead) {
+      const blockSize = eventsEntry.chunks?.size ?? DEFAULT_BLOCK;
+      endByte = Math.min(index.offsets[index.count] ?? 0, statSync(eventsPath).size);
+      if (endByte > 2 * blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
+        early = startReader(eventsPath, blockSize, 0, endByte, (c) => (verifiedAll ? null : (eventsEntry.chunks?.sha256[c] ?? null)));
+      }
     }
     let items: ItemRecord[];
     let users: UserRecord[];

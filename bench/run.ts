@@ -72,12 +72,28 @@ for (const n of sizes) {
   });
 }
 
+// Cost model over the sizes measured: replay time ≈ fixed + marginal × events (least squares on the
+// medians). The marginal cost per event against the floor's is the "cost linear in events" part of
+// the target; the fixed part (opening 20k items and 50k users, starting the reader and trace threads,
+// compiling the engine) is what a small slice pays on top.
+let costModel: Record<string, number> | undefined;
+if (results.length >= 2) {
+  const pts = results.map((r) => ({ n: r['events'] as number, ms: (1000 * (r['events'] as number)) / ((r['replay'] as Record<string, number>)['eventsPerSec'] as number), floorUs: 1e6 / ((r['floor'] as Record<string, number>)['eventsPerSec'] as number) }));
+  const mn = pts.reduce((a, p) => a + p.n, 0) / pts.length;
+  const mt = pts.reduce((a, p) => a + p.ms, 0) / pts.length;
+  const slope = pts.reduce((a, p) => a + (p.n - mn) * (p.ms - mt), 0) / pts.reduce((a, p) => a + (p.n - mn) ** 2, 0);
+  const floorUs = median(pts.map((p) => p.floorUs));
+  costModel = { fixedMs: mt - slope * mn, marginalUsPerEvent: slope * 1000, floorUsPerEvent: floorUs, marginalVsFloor: floorUs / (slope * 1000) };
+  log(`cost model: replay ≈ ${costModel['fixedMs']?.toFixed(0)} ms + ${costModel['marginalUsPerEvent']?.toFixed(1)} µs/event; floor ${floorUs.toFixed(1)} µs/event: marginal ${costModel['marginalVsFloor']?.toFixed(2)}× floor`);
+}
+
 const out = {
   bench: 'foundation',
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memGB: Math.round(totalmem() / 2 ** 30), node: process.version },
   slice: '20 candidates × 8 features per event, 20k items, 50k users (bench/slices.ts)',
   targets,
   results,
+  costModel,
 };
 mkdirSync(join(__dirname, 'results'), { recursive: true });
 const file = join(__dirname, 'results', 'foundation.json');

@@ -1,6 +1,7 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
+import { ensureDir, removeCreatedDirs } from '../dirs';
 import type { EventExec } from './replay';
 import { FAULT_KINDS } from './faults';
 import { METRIC_FIELDS, NumBuffer, StrBuffer, encodeEvent, formatEvents } from './traceFormat';
@@ -114,6 +115,8 @@ export class TraceWriter {
   events = 0;
   private readonly tmp: string | undefined;
   readonly path: string | undefined;
+  /** Folders the constructor made for the trace: an aborted run takes them away again (when empty). */
+  private createdDirs: string[] = [];
 
   constructor(
     readonly dir: string | undefined,
@@ -121,7 +124,7 @@ export class TraceWriter {
     table: SlotTable,
   ) {
     if (dir !== undefined) {
-      mkdirSync(dir, { recursive: true });
+      this.createdDirs = ensureDir(dir, 'trace folder');
       this.path = join(dir, 'trace.jsonl');
       this.tmp = join(dir, `.trace.jsonl.${process.pid}.tmp`);
     }
@@ -197,6 +200,7 @@ export class TraceWriter {
   async abort(): Promise<void> {
     await this.worker.terminate();
     if (this.tmp) rmSync(this.tmp, { force: true });
+    removeCreatedDirs(this.createdDirs);
   }
 }
 
@@ -219,7 +223,7 @@ export interface RunRecord {
 
 /** Writes run.json atomically. */
 export function writeRunRecord(dir: string, record: RunRecord): string {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, 'trace folder');
   const p = join(dir, 'run.json');
   const tmp = `${p}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');

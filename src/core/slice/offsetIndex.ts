@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDir } from '../dirs';
 
 /**
  * Byte offsets of the lines of events.jsonl: offsets[n-1] is where event n starts and
@@ -83,7 +84,7 @@ export function loadCachedIndex(manifestSha: string, expectedCount: number, dir 
 /** Stores an index atomically (temp file + rename); a cache that cannot be written is not an error. */
 export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheDir()): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir, 'index cache');
     const p = indexPath(manifestSha, dir);
     const tmp = `${p}.${process.pid}.tmp`;
     writeFileSync(tmp, Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength));

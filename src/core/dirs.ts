@@ -1,0 +1,64 @@
+import { mkdirSync, rmdirSync, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UserError } from './errors';
+
+/**
+ * Creates a folder and its missing parents, one level at a time, and returns the folders it
+ * created (outermost first), so a failed run can take them away again.
+ *
+ * Not `mkdirSync(dir, { recursive: true })`: under a file system that answers ENOENT for a child of
+ * a folder that exists (Linux procfs: `--trace /proc/x`), Node's recursive mkdir retries forever
+ * at 100% CPU. Here every error is final and says which folder could not be made.
+ */
+export function ensureDir(dirArg: string, what = 'folder'): string[] {
+  const dir = resolve(dirArg);
+  const missing: string[] = [];
+  for (let p = dir; ; ) {
+    const st = statOrNothing(p);
+    if (st) {
+      if (!st.isDirectory()) {
+        throw new UserError(`cannot create the ${what} ${dir}: ${p} is ${st.isFile() ? 'a file' : 'not a folder'}`, { file: p }, 'Choose a path whose parents are folders.', 'E_PATH');
+      }
+      break;
+    }
+    missing.push(p);
+    const parent = dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  const created: string[] = [];
+  for (const p of missing.reverse()) {
+    try {
+      mkdirSync(p);
+      created.push(p);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      // Made meanwhile by someone else: fine, when it is a folder.
+      if (err.code === 'EEXIST' && statSync(p, { throwIfNoEntry: false })?.isDirectory()) continue;
+      throw new UserError(`cannot create the ${what} ${p}: ${err.code ?? err.message}`, { file: p }, 'Choose a folder you can write to.', 'E_PATH');
+    }
+  }
+  return created;
+}
+
+/** stat, or undefined when nothing is there (also when a parent is a file: ENOTDIR, said above). */
+function statOrNothing(p: string): Stats | undefined {
+  try {
+    return statSync(p, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
+/** Removes folders ensureDir created, innermost first, as long as they are empty. */
+export function removeCreatedDirs(created: readonly string[]): void {
+  for (let i = created.length - 1; i >= 0; i--) {
+    try {
+      rmdirSync(created[i] as string);
+    } catch {
+      // Not empty (someone put something there) or already gone: leave it.
+      return;
+    }
+  }
+}

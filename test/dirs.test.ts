@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDir, removeCreatedDirs } from '../src/core/dirs';
+import { UserError } from '../src/core/errors';
+import { tmp } from './helpers';
+
+test('ensureDir makes the missing folders, outermost first, and removeCreatedDirs takes them away again', () => {
+  const root = tmp();
+  const created = ensureDir(join(root, 'a', 'b', 'c'));
+  assert.deepEqual(created, [join(root, 'a'), join(root, 'a', 'b'), join(root, 'a', 'b', 'c')]);
+  assert.deepEqual(ensureDir(join(root, 'a', 'b')), [], 'nothing to make');
+  removeCreatedDirs(created);
+  assert.deepEqual(readdirSync(root), []);
+});
+
+test('removeCreatedDirs leaves a folder someone put a file in', () => {
+  const root = tmp();
+  const created = ensureDir(join(root, 'a', 'b'));
+  writeFileSync(join(root, 'a', 'keep.txt'), 'x');
+  removeCreatedDirs(created);
+  assert.deepEqual(readdirSync(join(root, 'a')), ['keep.txt']);
+});
+
+test('ensureDir: a file on the way, or a folder that cannot be made, is a UserError naming the path', () => {
+  const root = tmp();
+  writeFileSync(join(root, 'f'), 'x');
+  assert.throws(() => ensureDir(join(root, 'f', 'sub'), 'trace folder'), (e: unknown) => e instanceof UserError && e.where.file === join(root, 'f') && /cannot create the trace folder .*f is a file/.test(e.message));
+  assert.throws(() => ensureDir(join(root, 'f')), (e: unknown) => e instanceof UserError && /is a file/.test(e.message));
+  mkdirSync(join(root, 'd'));
+  assert.deepEqual(ensureDir(join(root, 'd')), []);
+  // procfs answers ENOENT for a new child of /proc, where Node's recursive mkdir loops forever.
+  if (existsSync('/proc/self')) {
+    assert.throws(() => ensureDir('/proc/recreplay-test/x'), (e: unknown) => e instanceof UserError && e.where.file === '/proc/recreplay-test' && /ENOENT/.test(e.message));
+  }
+});

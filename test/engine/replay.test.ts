@@ -192,14 +192,45 @@ test('a cancelled run writes no trace', async () => {
   assert.deepEqual(readdirSync(out), []);
 });
 
-test('popularity state feeds back: clicked items rise in the popularity ranking', async () => {
+test('a cancellation that arrives while a synchronous ranker replays is seen within 1,000 events', async () => {
+  // The flag is set from the event loop (as a Ctrl-C handler or a cancellation token would be):
+  // the replay must yield to it, not only check a flag nobody can set until it ends.
+  const dir = makeSlice(6000);
+  const out = tmp();
+  let cancel = false;
+  let last = 0;
+  setImmediate(() => (cancel = true));
+  await assert.rejects(
+    () => runHeadless({ slice: dir, ranker: 'recorded', traceDir: out, isCancelled: () => cancel, onProgress: (n) => (last = n) }, host),
+    CancelledError,
+  );
+  assert.ok(last <= 2000, `cancelled at event ${last}, not within 1,000 events of the first yield`);
+  assert.deepEqual(readdirSync(out), []);
+});
+
+test('popularity state feeds back: every event is ranked by the clicks of the events before it', async () => {
   const dir = makeSlice(300);
-  const r = new Replayer(Slice.open(dir), { ranker: new PopularityRanker() });
+  // Clicks counted here, independently of the replay state, from what each replayed event credited.
+  const clicks = new Map<string, number>();
+  let reordered = 0;
+  let checked = 0;
+  const r = new Replayer(Slice.open(dir), {
+    ranker: new PopularityRanker(),
+    onEventComplete: (ex) => {
+      const counts = ex.ranked.map((id) => clicks.get(id) ?? 0);
+      for (let i = 1; i < counts.length; i++) assert.ok((counts[i - 1] as number) >= (counts[i] as number), `event ${ex.n}: ${ex.ranked.join(',')} is not in order of past clicks ${counts.join(',')}`);
+      checked++;
+      if (ex.ranked[0] !== ex.event.candidates[0]?.item) reordered++;
+      for (const id of ex.clicks) clicks.set(id, (clicks.get(id) ?? 0) + 1);
+    },
+  });
   await r.runToEnd();
-  const st = r.state;
-  const total = st.clicks.reduce((a, b) => a + b, 0);
-  assert.ok(total > 0);
-  assert.equal(st.impressions.reduce((a, b) => a + b, 0), 300 * 4);
+  assert.equal(checked, 300);
+  assert.ok([...clicks.values()].reduce((a, b) => a + b, 0) > 20, 'the fixture has clicks');
+  assert.ok(reordered > 100, `past clicks reorder the candidates (${reordered} of 300 events)`);
+  // The replay state holds the same counts.
+  for (const [id, n] of clicks) assert.equal(r.state.clicks[r.state.slot(id)], n, id);
+  assert.equal(r.state.impressions.reduce((a, b) => a + b, 0), 300 * 4);
 });
 
 test('determinism across threads: events parsed partly by the reader thread give the trace of events parsed on the engine thread alone', async () => {

@@ -263,7 +263,11 @@ export class Replayer {
     }
   }
 
-  /** Replays every remaining event; `onProgress` is called every 1,000 events. */
+  /**
+   * Replays every remaining event; `onProgress` is called every 1,000 events, after which the loop
+   * yields to the event loop once, so a host stays responsive and its cancellation (a signal
+   * handler, a cancellation token) is seen while a synchronous ranker replays.
+   */
   async runToEnd(onProgress?: (n: number) => void, shouldStop?: (exec: EventExec) => boolean): Promise<void> {
     this.readAhead = 'eager';
     try {
@@ -283,7 +287,10 @@ export class Replayer {
       }
       if (!this.advance()) return;
       const n = (this.current as EventExec).n;
-      if (onProgress && n % 1000 === 0) onProgress(n);
+      if (n % 1000 === 0) {
+        onProgress?.(n);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
   }
 

@@ -29,6 +29,8 @@ Run options:
 
 Exit codes: 0 ok · 2 usage · 3 bad input · 4 slice modified · 70 internal error (see docs/cli.md)`;
 
+const FS_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EEXIST', 'EROFS', 'ENOSPC', 'ELOOP', 'ENAMETOOLONG', 'EMFILE']);
+
 function host() {
   let user = 'unknown';
   try {
@@ -43,9 +45,16 @@ function usage(msg: string): never {
   throw new UserError(msg, {}, 'Run `recreplay --help` for usage.', 'E_USAGE');
 }
 
+/** The one slice folder a command takes; anything more is a mistake worth saying. */
+function sliceArg(cmd: string, positionals: string[]): string {
+  if (positionals.length === 0) usage(`${cmd} needs a slice folder`);
+  if (positionals.length > 1) usage(`${cmd} takes one slice folder, got also ${positionals.slice(1).map((p) => `"${p}"`).join(', ')} (quote an expression that has spaces)`);
+  return positionals[0] as string;
+}
+
 async function info(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
-  const dir = positionals[0] ?? usage('info needs a slice folder');
+  const dir = sliceArg('info', positionals);
   const slice = Slice.open(dir, { force: true });
   const m = slice.manifest;
   const status = slice.modified.size ? `modified (${[...slice.modified].join(', ')})` : 'intact (small files verified; events.jsonl checked per chunk as read — `recreplay verify` reads it all)';
@@ -79,12 +88,11 @@ async function info(args: string[]): Promise<number> {
 
 async function verify(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
-  const dir = positionals[0] ?? usage('verify needs a slice folder');
-  const slice = Slice.open(dir, { force: true });
-  const report = slice.verify();
-  slice.close();
+  const dir = sliceArg('verify', positionals);
+  // Not Slice.open: a missing file is a finding to report here, not an error that stops the check.
+  const report = Slice.verifyFolder(dir);
   if (values.json) console.log(JSON.stringify(report));
-  else if (report.ok) console.log(`intact: ${slice.manifest.files.length} files match the manifest`);
+  else if (report.ok) console.log('intact: every file matches the manifest');
   else console.log(`modified: ${[...report.modified, ...report.missing.map((m) => `${m} (missing)`)].join(', ')}`);
   return report.ok ? EXIT.OK : EXIT.MODIFIED;
 }
@@ -103,19 +111,26 @@ async function run(args: string[]): Promise<number> {
     },
     allowPositionals: true,
   });
-  const dir = positionals[0] ?? usage('run needs a slice folder');
+  const dir = sliceArg('run', positionals);
   const brk = values.break !== undefined ? breakOption(values.break) : undefined;
-  const int = (name: string, v: string | undefined) => {
+  const int = (name: string, v: string | undefined, min: number, max: number) => {
     if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v)) usage(`--${name} must be a non-negative integer, got "${v}"`);
-    return Number(v);
+    const n = /^\d+$/.test(v) ? Number(v) : Number.NaN;
+    if (!(n >= min && n <= max)) usage(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+    return n;
   };
-  const seed = int('seed', values.seed);
-  const checkpointEvery = int('checkpoint-every', values['checkpoint-every']);
+  // Seeds are unsigned 32-bit, as in slice.json; a checkpoint every 0 events means nothing.
+  const seed = int('seed', values.seed, 0, 0xffffffff);
+  const checkpointEvery = int('checkpoint-every', values['checkpoint-every'], 1, 1_000_000_000);
   const tty = process.stderr.isTTY && !values.json;
   const t0 = process.hrtime.bigint();
   let cancelled = false;
-  const onSigint = () => (cancelled = true);
+  // Ctrl-C cancels at the next 1,000-event mark (no trace is written); a second one, for a
+  // ranker that does not answer, stops at once.
+  const onSigint = () => {
+    if (cancelled) process.exit(EXIT.CANCELLED);
+    cancelled = true;
+  };
   process.on('SIGINT', onSigint);
   const res = await runHeadless(
     {
@@ -123,7 +138,7 @@ async function run(args: string[]): Promise<number> {
       ranker: values.ranker,
       ...(seed !== undefined ? { seed } : {}),
       ...(values.trace ? { traceDir: values.trace } : {}),
-      ...(checkpointEvery ? { checkpointEvery } : {}),
+      ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
       force: values.force ?? false,
       onProgress: tty ? (d, total) => process.stderr.write(`\r${progressBar(d, total)}`) : undefined,
       isCancelled: () => cancelled,
@@ -219,7 +234,9 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.USAGE;
     }
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'ENOTDIR') {
+    // The file system said no (a path that is missing, a folder, not writable, a full disk): the
+    // message names the path; no stack trace.
+    if (err.code && FS_ERRORS.has(err.code)) {
       console.error(`recreplay: ${err.message}`);
       return EXIT.INPUT;
     }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeSlice, tmp } from '../helpers';
 
@@ -9,14 +9,11 @@ const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
 const EX = join(ROOT, 'examples');
 
+// scripts/test.mjs builds dist/ first when it is older than the sources. A hang fails, not blocks.
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env } });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env }, timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
-
-test('the CLI is built (npm test builds before it runs the tests)', () => {
-  assert.ok(existsSync(CLI), 'run `npm run build` first');
-});
 
 test('info prints the manifest, counts, versions and hash status', () => {
   const r = cli('info', join(EX, 'slices/cold-start.slice'));
@@ -44,6 +41,19 @@ test('verify: exit 0 when intact, 4 and the modified file when not', () => {
   assert.equal(cli('run', dir, '--force').code, 0);
 });
 
+test('verify reports a missing file (or a folder in its place) as not intact, with the JSON report', () => {
+  const dir = makeSlice(20);
+  rmSync(join(dir, 'users.jsonl'));
+  const r = cli('verify', dir, '--json');
+  assert.equal(r.code, 4, r.err);
+  assert.deepEqual(JSON.parse(r.out), { ok: false, modified: [], missing: ['users.jsonl'] });
+  mkdirSync(join(dir, 'users.jsonl'));
+  assert.match(cli('verify', dir).out, /modified: users\.jsonl \(missing\)/);
+  const run = cli('run', dir);
+  assert.equal(run.code, 3);
+  assert.match(run.err, /missing or not files: users\.jsonl \(a folder, not a file\)/);
+});
+
 test('run --json prints one object with events, metrics and traceSha256, equal across runs', () => {
   const a = JSON.parse(cli('run', join(EX, 'slices/latency-cascade.slice'), '--ranker', 'linear:examples/rankers/search-linear.json', '--json').out);
   const b = JSON.parse(cli('run', join(EX, 'slices/latency-cascade.slice'), '--ranker', 'linear:examples/rankers/search-linear.json', '--json').out);
@@ -54,13 +64,28 @@ test('run --json prints one object with events, metrics and traceSha256, equal a
 });
 
 test('bad input: clear messages and exit codes, never a stack trace', () => {
+  const aFile = join(tmp(), 'a-file');
+  writeFileSync(aFile, 'x');
+  const folderManifest = join(tmp(), 'f.slice');
+  mkdirSync(join(folderManifest, 'slice.json'), { recursive: true });
   const cases: [string[], number, RegExp][] = [
     [['run', 'nowhere.slice'], 3, /no slice\.json/],
     [['run', join(EX, 'slices/cold-start.slice'), '--ranker', 'xgboost'], 3, /unknown ranker "xgboost"/],
     [['run', join(EX, 'slices/cold-start.slice'), '--ranker', 'linear:missing.json'], 3, /linear artifact not found/],
-    [['run', join(EX, 'slices/cold-start.slice'), '--seed', '-1'], 2, /--seed/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--seed=-1'], 2, /--seed must be a whole number from 0 to 4294967295, got "-1"/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--seed', '1.5'], 2, /--seed must be a whole number/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--seed', '4294967296'], 2, /--seed must be a whole number from 0 to 4294967295/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--checkpoint-every', '0'], 2, /--checkpoint-every must be a whole number from 1/],
+    [['run', join(EX, 'slices/cold-start.slice'), 'c.features.fresh == 1'], 2, /run takes one slice folder, got also "c\.features\.fresh == 1"/],
+    [['verify'], 2, /verify needs a slice folder/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--ranker', `linear:${tmp()}`], 3, /linear artifact is a folder/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--trace', aFile], 3, /cannot create the trace folder .*: .* is a file/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--trace', join(aFile, 'sub')], 3, /is a file/],
+    [['run', folderManifest], 3, /slice\.json is a folder, not a file/],
     [['frobnicate'], 2, /unknown command/],
   ];
+  // procfs answers ENOENT for a child of /proc: Node's recursive mkdir spins on it forever.
+  if (existsSync('/proc/self')) cases.push([['run', join(EX, 'slices/cold-start.slice'), '--trace', '/proc/recreplay-test/out'], 3, /cannot create the trace folder/]);
   for (const [args, code, re] of cases) {
     const r = cli(...args);
     assert.equal(r.code, code, `${args.join(' ')}: ${r.err}`);
@@ -84,7 +109,31 @@ test('a trace folder receives trace.jsonl and run.json, and a failed run leaves 
   const out2 = tmp();
   const bad = cli('run', copy, '--trace', out2);
   assert.equal(bad.code, 4, bad.err);
-  assert.equal(existsSync(join(out2, 'trace.jsonl')), false);
+  assert.deepEqual(readdirSync(out2), [], 'no trace, no temp file, no run record');
+  // Folders the run made for the trace go again when it fails.
+  const parent = tmp();
+  assert.equal(cli('run', copy, '--trace', join(parent, 'a', 'b')).code, 4);
+  assert.deepEqual(readdirSync(parent), []);
+});
+
+test('Ctrl-C cancels a running replay: exit 130, no trace, nothing left in the trace folder', async () => {
+  const dir = makeSlice(100_000);
+  const out = tmp();
+  const child = spawn(process.execPath, [CLI, 'run', dir, '--trace', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // The trace's temp file appears when the replay starts; interrupt it then.
+  const started = Date.now();
+  while (!readdirSync(out).some((f) => f.endsWith('.tmp'))) {
+    if (Date.now() - started > 30_000) throw new Error(`the run never started: ${err}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 130, err);
+  assert.match(err, /cancelled; no trace was written/);
+  assert.deepEqual(readdirSync(out), []);
 });
 
 function trace(dir: string) {

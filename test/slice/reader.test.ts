@@ -89,7 +89,7 @@ test('a modified items.jsonl or a changed file size is caught at open', () => {
 test('a missing file is named', () => {
   const dir = makeSlice(5);
   rmSync(join(dir, 'users.jsonl'));
-  assert.throws(() => Slice.open(dir), /missing: users\.jsonl/);
+  assert.throws(() => Slice.open(dir), /missing or not files: users\.jsonl/);
 });
 
 test('manifest: a missing field or a wrong type names the field', () => {

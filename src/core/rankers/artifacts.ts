@@ -1,11 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { UserError } from '../errors';
 import { sha256 } from '../slice/hashing';
 
 /** Reads a JSON artifact; errors name the file and what to fix. */
 export function readArtifact(path: string, kind: string): { value: Record<string, unknown>; sha256: string } {
-  if (!existsSync(path)) {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) {
     throw new UserError(`${kind} artifact not found`, { file: path }, `Check the path after "${kind}:" (relative to the current folder).`, 'E_ARTIFACT');
+  }
+  if (!st.isFile()) {
+    throw new UserError(`${kind} artifact is ${st.isDirectory() ? 'a folder' : 'not a regular file'}`, { file: path }, `Give the path of the JSON file after "${kind}:".`, 'E_ARTIFACT');
   }
   const bytes = readFileSync(path);
   let value: unknown;

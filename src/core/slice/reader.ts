@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { IntegrityError, UserError } from '../errors';
@@ -9,6 +9,12 @@ import { digestFile, readFull, sha256 } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
+
+/** What is at a path: a regular file (links followed), nothing, or something else. */
+function fileKind(p: string): 'file' | 'missing' | 'a folder' | 'not a regular file' {
+  const st = statSync(p, { throwIfNoEntry: false });
+  return !st ? 'missing' : st.isFile() ? 'file' : st.isDirectory() ? 'a folder' : 'not a regular file';
+}
 
 /** Block size for reading events.jsonl when the manifest has no chunk hashes. */
 const DEFAULT_BLOCK = 8 * 1024 * 1024;
@@ -72,12 +78,14 @@ export class Slice {
     this.verifiedChunks = new Uint8Array(eventsEntry.chunks?.sha256.length ?? 0);
   }
 
-  /** Opens `NAME.slice/`: validates the manifest, checks small files, loads or builds the offset index. */
-  static open(dirArg: string, opts: OpenOptions = {}): Slice {
+  /** Reads and validates `DIR/slice.json` (the manifest and the sha256 of its bytes). */
+  private static readManifest(dirArg: string): { dir: string; manifestPath: string; manifest: SliceManifest; manifestSha: string; eventsEntry: FileEntry } {
     const dir = resolve(dirArg);
     const manifestPath = join(dir, 'slice.json');
-    if (!existsSync(manifestPath)) {
-      throw new UserError(`no slice.json in ${dir}`, { file: dirArg }, 'Point at a NAME.slice folder (it holds slice.json and events.jsonl).', 'E_NOT_A_SLICE');
+    const kind = fileKind(manifestPath);
+    if (kind !== 'file') {
+      const what = kind === 'missing' ? `no slice.json in ${dir}` : `${manifestPath} is ${kind}, not a file`;
+      throw new UserError(what, { file: dirArg }, 'Point at a NAME.slice folder (it holds slice.json and events.jsonl).', 'E_NOT_A_SLICE');
     }
     const manifestBytes = readFileSync(manifestPath);
     let raw: unknown;
@@ -87,10 +95,31 @@ export class Slice {
       throw new UserError(`malformed JSON: ${(e as Error).message}`, { file: manifestPath }, 'slice.json must be one JSON object.');
     }
     const manifest = validateManifest(raw, manifestPath);
-    const manifestSha = sha256(manifestBytes);
-    const entry = (p: string) => manifest.files.find((f) => f.path === p);
-    const eventsEntry = entry('events.jsonl');
+    const eventsEntry = manifest.files.find((f) => f.path === 'events.jsonl');
     if (!eventsEntry) throw new UserError('manifest lists no events.jsonl', { file: manifestPath, field: 'files' }, 'Add events.jsonl to "files" or re-freeze the slice.');
+    return { dir, manifestPath, manifest, manifestSha: sha256(manifestBytes), eventsEntry };
+  }
+
+  /**
+   * Full integrity check of a slice folder without opening it: every file the manifest lists is
+   * hashed whole. Missing files (or folders where files should be) are reported, not thrown, so
+   * `recreplay verify` can say everything that differs.
+   */
+  static verifyFolder(dirArg: string): VerifyReport {
+    const { dir, manifest } = Slice.readManifest(dirArg);
+    const modified: string[] = [];
+    const missing: string[] = [];
+    for (const f of manifest.files) {
+      const p = join(dir, f.path);
+      if (fileKind(p) !== 'file') missing.push(f.path);
+      else if (digestFile(p).sha256 !== f.sha256) modified.push(f.path);
+    }
+    return { ok: modified.length === 0 && missing.length === 0, modified, missing };
+  }
+
+  /** Opens `NAME.slice/`: validates the manifest, checks small files, loads or builds the offset index. */
+  static open(dirArg: string, opts: OpenOptions = {}): Slice {
+    const { dir, manifest, manifestSha, eventsEntry } = Slice.readManifest(dirArg);
     const force = opts.force ?? false;
     const modified: string[] = [];
     const missing: string[] = [];
@@ -99,8 +128,9 @@ export class Slice {
     const bytes = new Map<string, Buffer>();
     for (const f of manifest.files) {
       const p = join(dir, f.path);
-      if (!existsSync(p)) {
-        missing.push(f.path);
+      const kind = fileKind(p);
+      if (kind !== 'file') {
+        missing.push(kind === 'missing' ? f.path : `${f.path} (${kind}, not a file)`);
         continue;
       }
       if (f === eventsEntry) {
@@ -114,7 +144,7 @@ export class Slice {
       if (sha256(b) !== f.sha256) modified.push(f.path);
     }
     if (missing.length) {
-      throw new UserError(`files listed in the manifest are missing: ${missing.join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
+      throw new UserError(`files listed in the manifest are missing or not files: ${missing.join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
     }
     if (modified.length && !force) throw new IntegrityError(modified, dir);
     const eventsPath = join(dir, eventsEntry.path);
@@ -289,7 +319,7 @@ export class Slice {
     const missing: string[] = [];
     for (const f of this.manifest.files) {
       const p = join(this.dir, f.path);
-      if (!existsSync(p)) missing.push(f.path);
+      if (fileKind(p) !== 'file') missing.push(f.path);
       else if (digestFile(p).sha256 !== f.sha256) modified.push(f.path);
     }
     if (!modified.includes(this.eventsEntry.path) && !missing.includes(this.eventsEntry.path)) this.verifiedChunks.fill(1);

@@ -2,6 +2,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { FAULT_KINDS, FAULT_LABELS, type FaultKind } from '../core/engine/faults';
 import type { EventExec } from '../core/engine/replay';
 import { STAGES, type StageName } from '../core/slice/types';
+import { parseInstant } from '../core/time';
 import { METRIC_SERIES } from '../shared/dap';
 import type { Lane } from './lanes';
 import { MetricDropDetector, parseMetricDrop } from './metricDrop';
@@ -107,7 +108,7 @@ function thresholdCheck(kind: FaultKind, cond: string): Check {
       return (_l, ex) => {
         let worst: { name: string; age: number } | undefined;
         for (const [name, at] of Object.entries(ex.event.featureTimes ?? {})) {
-          const age = (ex.tMs - Date.parse(at)) / 1000;
+          const age = (ex.tMs - parseInstant(at)) / 1000;
           if (age > sec && (worst === undefined || age > worst.age)) worst = { name, age };
         }
         return worst ? { message: `feature ${worst.name} is ${Math.round(worst.age)} s old, older than ${sec} s`, value: worst.age } : undefined;

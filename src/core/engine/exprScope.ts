@@ -4,6 +4,7 @@ import { MetricsAccumulator } from '../metrics';
 import { STAGES, type FeatureValue, type StageName } from '../slice/types';
 import type { EventExec, Replayer } from './replay';
 import { recordedRankOf, type CandidateRow } from './rows';
+import { parseInstant } from '../time';
 
 /** The stage a stop at `stagesDone` is "in": the last one that ran, or `retrieve` before any ran. */
 export function currentStage(stagesDone: number): StageName {
@@ -167,7 +168,7 @@ class StopScope implements ExprScope {
     }
     const stamp = ex.event.featureTimes?.[name];
     if (stamp === undefined) return null;
-    const at = Date.parse(stamp);
+    const at = parseInstant(stamp);
     return Number.isNaN(at) ? null : (ex.tMs - at) / 1000;
   }
 

@@ -2,6 +2,7 @@ import type { CandidateRecord, ItemRecord, StageName } from '../slice/types';
 import type { EventObservation, EventSlots } from '../metrics';
 import type { EventExec, Replayer } from './replay';
 import { CandidateRow } from './rows';
+import { parseInstant } from '../time';
 
 /** Simulated cost of a stage when the slice did not record one (ms). */
 const DEFAULT_LATENCY: Record<StageName, number> = { retrieve: 5, features: 10, score: 10, rerank: 1, serve: 0.5, outcome: 0 };
@@ -15,7 +16,7 @@ function latency(r: Replayer, ex: EventExec, stage: StageName): number {
 
 function isAvailable(windows: { from?: string; to?: string }[] | undefined, t: number): boolean {
   if (!windows || windows.length === 0) return true;
-  return windows.some((w) => (w.from === undefined || Date.parse(w.from) <= t) && (w.to === undefined || t < Date.parse(w.to)));
+  return windows.some((w) => (w.from === undefined || parseInstant(w.from) <= t) && (w.to === undefined || t < parseInstant(w.to)));
 }
 
 /** Runs one stage of an event, mutating the execution record and (at outcome) the replay state. */
@@ -72,7 +73,7 @@ function features(r: Replayer, ex: EventExec): void {
   if (!times) return;
   const limit = r.pipeline.staleAfterSec ?? Infinity;
   for (const name in times) {
-    const at = Date.parse(times[name] as string);
+    const at = parseInstant(times[name] as string);
     if (Number.isNaN(at)) continue;
     const ageSec = (ex.tMs - at) / 1000;
     if (ageSec > limit) ex.stale.push({ name, ageSec });

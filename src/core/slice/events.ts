@@ -1,16 +1,18 @@
 import { UserError } from '../errors';
+import { instantHint, parseInstant } from '../time';
 import type { EventRecord, FeatureMap } from './types';
 
 let lastStamp: string | undefined;
 let lastMs = Number.NaN;
 
 /**
- * Date.parse of an event's "t", remembering the last one: the reader checks it and the engine
- * needs it as a number right after, so each event's timestamp is parsed once.
+ * parseInstant of an event's "t" (NaN unless it carries a timezone), remembering the last one:
+ * the reader checks it and the engine needs it as a number right after, so each event's
+ * timestamp is parsed once.
  */
 export function timeOf(t: string): number {
   if (t !== lastStamp) {
-    lastMs = Date.parse(t);
+    lastMs = parseInstant(t);
     lastStamp = t;
   }
   return lastMs;
@@ -44,7 +46,9 @@ export function checkEvent(value: unknown, file: string, line: number, candidate
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, line, '(line)', 'an event must be a JSON object');
   const e = value as Record<string, unknown>;
   if (typeof e['id'] !== 'string' || e['id'] === '') fail(file, line, 'id', 'missing or non-string "id"');
-  if (typeof e['t'] !== 'string' || Number.isNaN(timeOf(e['t']))) fail(file, line, 't', `"t" must be an ISO-8601 timestamp, got ${JSON.stringify(e['t'])}`);
+  if (typeof e['t'] !== 'string' || Number.isNaN(timeOf(e['t']))) {
+    fail(file, line, 't', `"t" must be an RFC 3339 timestamp with a timezone (Z or ±HH:MM), got ${JSON.stringify(e['t'])}`, instantHint(e['t']));
+  }
   if (typeof e['user'] !== 'string') fail(file, line, 'user', 'missing or non-string "user"');
   const cands = e['candidates'];
   if (!Array.isArray(cands)) fail(file, line, 'candidates', '"candidates" must be an array');
@@ -62,7 +66,20 @@ export function checkEvent(value: unknown, file: string, line: number, candidate
   if (outcome !== undefined && (typeof outcome !== 'object' || outcome === null || (outcome['clicks'] !== undefined && !Array.isArray(outcome['clicks'])))) {
     fail(file, line, 'outcome.clicks', '"outcome.clicks" must be an array of item ids');
   }
+  const times = e['featureTimes'];
+  if (times !== undefined && times !== null) checkFeatureTimes(times, file, line);
   return e as unknown as EventRecord;
+}
+
+/** Every featureTimes value is a timestamp with a timezone (the engine turns it into a feature age). */
+function checkFeatureTimes(value: unknown, file: string, line: number): void {
+  if (typeof value !== 'object' || Array.isArray(value)) fail(file, line, 'featureTimes', '"featureTimes" must be an object of feature name → timestamp');
+  for (const key in value as Record<string, unknown>) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v !== 'string' || Number.isNaN(parseInstant(v))) {
+      fail(file, line, `featureTimes.${key}`, `feature time must be an RFC 3339 timestamp with a timezone, got ${JSON.stringify(v)}`, instantHint(v));
+    }
+  }
 }
 
 /** Feature values are numbers (finite), strings, booleans or null. */
@@ -78,8 +95,44 @@ export function checkFeatures(value: unknown, file: string, line: number, field:
   }
 }
 
+/** Line of items.jsonl / users.jsonl each parsed record came from, for errors found later (rankers). */
+const recordLines = new WeakMap<object, number>();
+
+/** The line a record was read from by parseRecords, if it was read from a file. */
+export function recordLine(rec: object): number | undefined {
+  return recordLines.get(rec);
+}
+
+/**
+ * Checks one item or user record (`kind`): a string "id", finite feature values and, for items,
+ * availability windows whose bounds are timestamps with a timezone. The reader and the writer
+ * both use it, so a slice the writer accepts is one the reader opens.
+ */
+export function checkRecord(value: unknown, file: string, line: number, kind: 'item' | 'user'): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { id?: unknown }).id !== 'string') {
+    throw new UserError(`each ${kind} needs a string "id"`, { file, line, field: 'id' }, `Give every ${kind} a string "id", e.g. {"id":"${kind === 'item' ? 'i_42' : 'u_9f3a'}"}.`);
+  }
+  const rec = value as Record<string, unknown>;
+  if (rec['features'] !== undefined) checkFeatures(rec['features'], file, line, 'features');
+  if (kind === 'item' && rec['available'] !== undefined) checkWindows(rec['available'], file, line);
+}
+
+function checkWindows(value: unknown, file: string, line: number): void {
+  if (!Array.isArray(value)) fail(file, line, 'available', '"available" must be an array of windows {"from", "to"}');
+  for (let i = 0; i < value.length; i++) {
+    const w = value[i] as Record<string, unknown> | null;
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) fail(file, line, `available[${i}]`, 'an availability window must be an object {"from", "to"} (either may be left out)');
+    for (const bound of ['from', 'to'] as const) {
+      const b = w[bound];
+      if (b !== undefined && (typeof b !== 'string' || Number.isNaN(parseInstant(b)))) {
+        fail(file, line, `available[${i}].${bound}`, `window bound must be an RFC 3339 timestamp with a timezone, got ${JSON.stringify(b)}`, instantHint(b));
+      }
+    }
+  }
+}
+
 /** Reads a small JSONL file of records with a string `id` (items, users). */
-export function parseRecords<T extends { id: string }>(text: string, file: string, kind: string): T[] {
+export function parseRecords<T extends { id: string }>(text: string, file: string, kind: 'item' | 'user'): T[] {
   const out: T[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -91,11 +144,8 @@ export function parseRecords<T extends { id: string }>(text: string, file: strin
     } catch (e) {
       throw new UserError(`malformed JSON: ${(e as Error).message}`, { file, line: i + 1 }, `Each line must be one ${kind} object.`);
     }
-    if (typeof v !== 'object' || v === null || typeof (v as { id?: unknown }).id !== 'string') {
-      throw new UserError(`each ${kind} needs a string "id"`, { file, line: i + 1, field: 'id' });
-    }
-    const rec = v as Record<string, unknown>;
-    if (rec['features'] !== undefined) checkFeatures(rec['features'], file, i + 1, 'features');
+    checkRecord(v, file, i + 1, kind);
+    recordLines.set(v as object, i + 1);
     out.push(v as T);
   }
   return out;

@@ -1,5 +1,6 @@
 import Ajv from 'ajv';
 import { UserError } from '../errors';
+import { instantHint, parseInstant } from '../time';
 import { MANIFEST_SCHEMA } from './manifestSchema';
 import { isAbsolute, normalize, resolve, relative, sep } from 'node:path';
 import type { SliceManifest } from './types';
@@ -18,6 +19,16 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
   }
   const m = value as unknown as SliceManifest;
   for (const f of m.files) checkInside(f.path, file);
+  // The schema checks the form of timestamps; a real date (no Feb 30) is checked here.
+  const times: [string, string | undefined][] = [
+    ['frozenAt', m.frozenAt],
+    ['clock.start', m.clock.start],
+    ['source.window.from', m.source.window?.from],
+    ['source.window.to', m.source.window?.to],
+  ];
+  for (const [field, t] of times) {
+    if (t !== undefined && Number.isNaN(parseInstant(t))) throw new UserError(`manifest is invalid — ${field}: ${JSON.stringify(t)} is not a valid date and time`, { file, field }, instantHint(t));
+  }
   return m;
 }
 

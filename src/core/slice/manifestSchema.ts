@@ -18,7 +18,8 @@ const featureTypes = {
   additionalProperties: { enum: ['number', 'string', 'boolean'] },
 } as const;
 
-const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$' } as const;
+// RFC 3339 with a timezone, the form src/core/time.ts parseInstant reads (seconds optional).
+const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$' } as const;
 
 export const MANIFEST_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -30,7 +31,7 @@ export const MANIFEST_SCHEMA = {
     format: { const: 'recreplay.slice/1', description: 'Slice format identifier.' },
     name: { type: 'string', minLength: 1, description: 'Short name of the slice.' },
     description: { type: 'string', description: 'What fault or window the slice holds.' },
-    frozenAt: { ...isoTime, description: 'When the slice was frozen (ISO-8601).' },
+    frozenAt: { ...isoTime, description: 'When the slice was frozen (RFC 3339 with a timezone, e.g. 2025-07-21T09:12:03Z).' },
     source: {
       type: 'object',
       required: ['kind'],

@@ -177,7 +177,7 @@ export class Slice {
     let items: ItemRecord[];
     let users: UserRecord[];
     try {
-      const readRecords = <T extends { id: string }>(name: string, kind: string): T[] => {
+      const readRecords = <T extends { id: string }>(name: string, kind: 'item' | 'user'): T[] => {
         const b = bytes.get(name);
         return b ? parseRecords<T>(b.toString('utf8'), join(dir, name), kind) : [];
       };

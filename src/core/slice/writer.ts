@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFi
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
-import { checkEvent } from './events';
+import { checkEvent, timeOf } from './events';
 import { DEFAULT_CHUNK_SIZE, sha256 } from './hashing';
 import { checkInside, validateManifest } from './manifest';
 import { OffsetIndex, storeIndex } from './offsetIndex';
@@ -126,7 +126,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     for (const ev of input.events) {
       count++;
       checkEvent(ev, 'events', count);
-      const t = Date.parse(ev.t);
+      const t = timeOf(ev.t);
       if (t < lastT) throw new UserError(`event ${ev.id} is out of time order (${ev.t} is before the previous event)`, { file: 'events', line: count, field: 't' }, 'Sort events by "t" before freezing.');
       lastT = t;
       firstT ??= ev.t;

@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
-import { checkEvent, timeOf } from './events';
+import { checkEvent, checkRecord, timeOf } from './events';
 import { DEFAULT_CHUNK_SIZE, sha256 } from './hashing';
 import { checkInside, validateManifest } from './manifest';
 import { OffsetIndex, storeIndex } from './offsetIndex';
@@ -99,21 +99,70 @@ function note(schema: Record<string, FeatureType>, features: Record<string, unkn
   }
 }
 
+/** Keys from the record down to the value hasNonFinite found (reused: no allocation while all is well). */
+const pathKeys: (string | number)[] = [];
+
+function hasNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      pathKeys.push(i);
+      if (hasNonFinite(v[i])) return true;
+      pathKeys.pop();
+    }
+    return false;
+  }
+  for (const k in v) {
+    pathKeys.push(k);
+    if (hasNonFinite((v as Record<string, unknown>)[k])) return true;
+    pathKeys.pop();
+  }
+  return false;
+}
+
+/**
+ * JSON.stringify writes NaN and ±Infinity as null, silently changing the record: any such number,
+ * however deep, is refused with its path (e.g. `system.latencyMs.score`).
+ */
+function checkFinite(value: unknown, file: string, record: number): void {
+  pathKeys.length = 0;
+  if (!hasNonFinite(value)) return;
+  const field = pathKeys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+  let v: unknown = value;
+  for (const k of pathKeys) v = (v as Record<string | number, unknown>)[k];
+  throw new UserError(`${field} is ${String(v)}, which JSON cannot hold (it would be written as null)`, { file, line: record, field }, 'Write null for a missing value, or fix the producer of the record.');
+}
+
+/** Items and users get the reader's checks (so the slice opens) and the finite-number check. */
+function checkRecords(records: { id: unknown }[], file: 'items' | 'users'): void {
+  const kind = file === 'items' ? 'item' : 'user';
+  for (let i = 0; i < records.length; i++) {
+    checkRecord(records[i], file, i + 1, kind);
+    checkFinite(records[i], file, i + 1);
+  }
+}
+
 /**
  * Writes a slice folder atomically: everything goes to a temp folder beside the target, which
- * is renamed into place only when complete. Events are validated (shape, finite features,
- * time order) as they stream through. Returns the path and the manifest written.
+ * is renamed into place only when complete. Items and users are checked as the reader checks
+ * them, events (shape, finite numbers, time order) as they stream through; an error names the
+ * file (events, items, users), the record number and the field. Returns the path and the manifest written.
  */
 export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions): { dir: string; manifest: SliceManifest } {
   const dir = resolve(outDir);
   if (existsSync(dir) && !opts.overwrite) {
     throw new UserError(`${dir} already exists`, { file: dir }, 'Choose another name or pass overwrite (--force) to replace it.', 'E_EXISTS');
   }
-  mkdirSync(dirname(dir), { recursive: true });
+  const createdParent = mkdirSync(dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
+    const items = input.items ?? [];
+    const users = input.users ?? [];
+    checkRecords(items, 'items');
+    checkRecords(users, 'users');
     const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     const inferred = { user: {}, item: {}, context: {}, candidate: {} } as SliceManifest['schema'];
     const files: FileEntry[] = [];
@@ -126,6 +175,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     for (const ev of input.events) {
       count++;
       checkEvent(ev, 'events', count);
+      checkFinite(ev, 'events', count);
       const t = timeOf(ev.t);
       if (t < lastT) throw new UserError(`event ${ev.id} is out of time order (${ev.t} is before the previous event)`, { file: 'events', line: count, field: 't' }, 'Sort events by "t" before freezing.');
       lastT = t;
@@ -149,9 +199,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
       files.push({ path: name, sha256: sha256(content), bytes, ...(records !== undefined ? { records } : {}) });
     };
     const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
-    const items = input.items ?? [];
     for (const it of items) note(inferred.item, it.features);
-    const users = input.users ?? [];
     for (const u of users) note(inferred.user, u.features);
     small('items.jsonl', jsonl(items), items.length);
     small('users.jsonl', jsonl(users), users.length);
@@ -178,6 +226,19 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     return { dir, manifest };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
+    if (createdParent !== undefined) removeEmptyDirs(dirname(dir), createdParent);
     throw e;
+  }
+}
+
+/** Removes the folders made for a failed write, from `from` up to `upTo`, stopping at one that is not empty. */
+function removeEmptyDirs(from: string, upTo: string): void {
+  for (let d = from; ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === upTo || dirname(d) === d) return;
   }
 }

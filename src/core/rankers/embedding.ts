@@ -1,4 +1,8 @@
+import { join } from 'node:path';
+import { UserError } from '../errors';
+import { recordLine } from '../slice/events';
 import type { Slice } from '../slice/reader';
+import type { ItemRecord, UserRecord } from '../slice/types';
 import { readArtifact, shapeError } from './artifacts';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
 
@@ -16,10 +20,39 @@ function vectors(path: string, field: string, raw: unknown, dim: number): Map<st
 }
 
 /**
+ * The `embedding` of a slice record as a vector of `dim`; undefined when it has none (null or
+ * absent: the cold-start case). Anything else that is not `dim` finite numbers is an error naming
+ * the file, line, id and the expected dimension, rather than NaN scores or a silently unused vector.
+ */
+function sliceVector(slice: Slice, file: 'items.jsonl' | 'users.jsonl', rec: ItemRecord | UserRecord, dim: number): Float64Array | undefined {
+  const v: unknown = rec.embedding;
+  if (v === undefined || v === null) return undefined;
+  const kind = file === 'items.jsonl' ? 'item' : 'user';
+  const fail = (field: string, problem: string): never => {
+    const line = recordLine(rec);
+    throw new UserError(
+      `embedding of ${kind} ${JSON.stringify(rec.id)} ${problem}; the embedding ranker's dim is ${dim}`,
+      { file: join(slice.dir, file), ...(line !== undefined ? { line } : {}), field },
+      `Every ${kind} embedding used must hold ${dim} finite numbers: fix it, give the ${kind}'s vector in the artifact's "${kind}s" (the artifact's vector is used first), or use an artifact whose "dim" matches the slice.`,
+    );
+  };
+  if (!Array.isArray(v)) fail('embedding', `must be an array of numbers, got ${JSON.stringify(v)}`);
+  const arr = v as unknown[];
+  if (arr.length !== dim) fail('embedding', `has ${arr.length} values`);
+  const out = new Float64Array(dim);
+  for (let d = 0; d < dim; d++) {
+    const x = arr[d];
+    if (typeof x !== 'number' || !Number.isFinite(x)) fail(`embedding[${d}]`, `holds ${JSON.stringify(x)} at [${d}], not a finite number`);
+    out[d] = x as number;
+  }
+  return out;
+}
+
+/**
  * Dot product of user and item vectors. Vectors come from the artifact
  * ({"dim", "users": {id: [...]}, "items": {id: [...]}}), else from the slice's users.jsonl /
- * items.jsonl `embedding` fields. A candidate without a vector scores 0 — the cold-start
- * symptom the debugger shows.
+ * items.jsonl `embedding` fields (checked against "dim" when taken). A candidate without a
+ * vector scores 0 — the cold-start symptom the debugger shows.
  */
 export class EmbeddingRanker implements Ranker {
   readonly info: RankerInfo;
@@ -34,8 +67,18 @@ export class EmbeddingRanker implements Ranker {
     this.dim = dim;
     this.users = vectors(path, 'users', a['users'], dim);
     this.items = vectors(path, 'items', a['items'], dim);
-    for (const u of slice?.users ?? []) if (!this.users.has(u.id) && u.embedding?.length === dim) this.users.set(u.id, Float64Array.from(u.embedding));
-    for (const it of slice?.items ?? []) if (!this.items.has(it.id) && it.embedding?.length === dim) this.items.set(it.id, Float64Array.from(it.embedding));
+    if (slice) {
+      // Only vectors the artifact lacks are read: a slice is immutable, so its embeddings of another
+      // model (another dim) must not stop a replay with an artifact that covers every id.
+      for (const u of slice.users) {
+        const v = this.users.has(u.id) ? undefined : sliceVector(slice, 'users.jsonl', u, dim);
+        if (v) this.users.set(u.id, v);
+      }
+      for (const it of slice.items) {
+        const v = this.items.has(it.id) ? undefined : sliceVector(slice, 'items.jsonl', it, dim);
+        if (v) this.items.set(it.id, v);
+      }
+    }
     this.info = { kind: 'embedding', artifact: path, artifactSha256: sha256 };
   }
 

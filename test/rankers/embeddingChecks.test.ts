@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRanker } from '../../src/core/rankers';
+import { Slice } from '../../src/core/slice/reader';
+import { UserError } from '../../src/core/errors';
+import type { ScoreRequest } from '../../src/core/rankers/types';
+import { eventLine, rawSlice, tmp } from '../helpers';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** A slice (written by hand, past the writer) with the given items.jsonl and users.jsonl. */
+function sliceWith(itemsText: string, usersText: string): Slice {
+  const entry = (path: string, text: string) => ({ path, sha256: sha(text), bytes: Buffer.byteLength(text), records: text.split('\n').filter((l) => l !== '').length });
+  const dir = rawSlice(eventLine('e1', '2025-01-01T00:00:00Z') + '\n', (m) => {
+    m.files = [m.files[0] as (typeof m.files)[number], entry('items.jsonl', itemsText), entry('users.jsonl', usersText)];
+  });
+  writeFileSync(join(dir, 'items.jsonl'), itemsText);
+  writeFileSync(join(dir, 'users.jsonl'), usersText);
+  return Slice.open(dir);
+}
+
+function artifact(content: unknown): string {
+  const p = join(tmp(), 'emb.json');
+  writeFileSync(p, JSON.stringify(content));
+  return p;
+}
+
+function refused(slice: Slice, art: string, where: { file: string; line: number; field: string }, message: RegExp): void {
+  assert.throws(
+    () => loadRanker(`embedding:${art}`, { slice }),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError, String(e));
+      assert.ok(e.where.file?.endsWith(where.file), e.where.file);
+      assert.equal(e.where.line, where.line);
+      assert.equal(e.where.field, where.field);
+      assert.match(e.message, message);
+      assert.ok(e.hint);
+      return true;
+    },
+  );
+}
+
+const USERS = '{"id":"u1","embedding":[1,2]}\n';
+
+test('an item embedding that is not numbers is an error naming items.jsonl:line, the item and the dim', () => {
+  const s = sliceWith('{"id":"a","embedding":[1,1]}\n\n{"id":"b","embedding":["a","b"]}\n', USERS);
+  refused(s, artifact({ dim: 2 }), { file: 'items.jsonl', line: 3, field: 'embedding[0]' }, /item "b".*"a".*dim is 2/);
+  s.close();
+  const notArray = sliceWith('{"id":"a","embedding":"0.1,0.2"}\n', USERS);
+  refused(notArray, artifact({ dim: 2 }), { file: 'items.jsonl', line: 1, field: 'embedding' }, /item "a" must be an array/);
+  notArray.close();
+});
+
+test('a slice embedding of the wrong length is an error, unless the artifact holds that id', () => {
+  const s = sliceWith('{"id":"a","embedding":[1,1]}\n{"id":"b","embedding":[1,1,1]}\n{"id":"c","embedding":null}\n', USERS);
+  refused(s, artifact({ dim: 2 }), { file: 'items.jsonl', line: 2, field: 'embedding' }, /item "b" has 3 values; .*dim is 2/);
+  // The artifact's vector comes first: b's slice vector is then never read, and c (null) scores 0.
+  const r = loadRanker(`embedding:${artifact({ dim: 2, items: { b: [0, 1] } })}`, { slice: s });
+  const scores = r.score({ event: { user: 'u1' }, rows: [{ item: 'a' }, { item: 'b' }, { item: 'c' }] } as unknown as ScoreRequest);
+  assert.deepEqual(Array.from(scores as Float64Array), [3, 2, 0]);
+  s.close();
+});
+
+test('a user embedding of the wrong dimension is an error naming users.jsonl:line and the user', () => {
+  const s = sliceWith('{"id":"a","embedding":[1,1]}\n', '{"id":"u0"}\n{"id":"u1","embedding":[1,2,3,4]}\n');
+  refused(s, artifact({ dim: 2 }), { file: 'users.jsonl', line: 2, field: 'embedding' }, /user "u1" has 4 values; .*dim is 2/);
+  s.close();
+});

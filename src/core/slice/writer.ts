@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { ensureDir, removeCreatedDirs } from '../dirs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
@@ -154,10 +155,10 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
   if (existsSync(dir) && !opts.overwrite) {
     throw new UserError(`${dir} already exists`, { file: dir }, 'Choose another name or pass overwrite (--force) to replace it.', 'E_EXISTS');
   }
-  const createdParent = mkdirSync(dirname(dir), { recursive: true });
+  const createdParents = ensureDir(dirname(dir), 'slice\'s parent folder');
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  mkdirSync(tmp);
   try {
     const items = input.items ?? [];
     const users = input.users ?? [];
@@ -193,7 +194,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     const small = (name: string, content: string | Buffer, records?: number) => {
       checkInside(name, join(dir, 'slice.json'));
       const p = join(tmp, name);
-      mkdirSync(dirname(p), { recursive: true });
+      ensureDir(dirname(p));
       writeFileSync(p, content);
       const bytes = typeof content === 'string' ? Buffer.byteLength(content) : content.length;
       files.push({ path: name, sha256: sha256(content), bytes, ...(records !== undefined ? { records } : {}) });
@@ -226,19 +227,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     return { dir, manifest };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    if (createdParent !== undefined) removeEmptyDirs(dirname(dir), createdParent);
+    removeCreatedDirs(createdParents);
     throw e;
-  }
-}
-
-/** Removes the folders made for a failed write, from `from` up to `upTo`, stopping at one that is not empty. */
-function removeEmptyDirs(from: string, upTo: string): void {
-  for (let d = from; ; d = dirname(d)) {
-    try {
-      rmdirSync(d);
-    } catch {
-      return;
-    }
-    if (d === upTo || dirname(d) === d) return;
   }
 }

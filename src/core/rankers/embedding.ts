@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { UserError } from '../errors';
-import { recordLine } from '../slice/events';
+import { readFileSync } from 'node:fs';
+import { recordLineOf } from '../slice/events';
 import type { Slice } from '../slice/reader';
 import type { ItemRecord, UserRecord } from '../slice/types';
 import { readArtifact, shapeError } from './artifacts';
@@ -29,7 +30,12 @@ function sliceVector(slice: Slice, file: 'items.jsonl' | 'users.jsonl', rec: Ite
   if (v === undefined || v === null) return undefined;
   const kind = file === 'items.jsonl' ? 'item' : 'user';
   const fail = (field: string, problem: string): never => {
-    const line = recordLine(rec);
+    let line: number | undefined;
+    try {
+      line = recordLineOf(readFileSync(join(slice.dir, file), 'utf8'), rec.id);
+    } catch {
+      // The file went away meanwhile: the error still names it and the id.
+    }
     throw new UserError(
       `embedding of ${kind} ${JSON.stringify(rec.id)} ${problem}; the embedding ranker's dim is ${dim}`,
       { file: join(slice.dir, file), ...(line !== undefined ? { line } : {}), field },

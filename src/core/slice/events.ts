@@ -95,12 +95,23 @@ export function checkFeatures(value: unknown, file: string, line: number, field:
   }
 }
 
-/** Line of items.jsonl / users.jsonl each parsed record came from, for errors found later (rankers). */
-const recordLines = new WeakMap<object, number>();
-
-/** The line a record was read from by parseRecords, if it was read from a file. */
-export function recordLine(rec: object): number | undefined {
-  return recordLines.get(rec);
+/**
+ * The line of a JSONL text of records (items, users) that holds the record with this id, for an
+ * error found after parsing (a ranker's check). Error path only: it parses the text again rather
+ * than keeping a line number for every record of every open slice.
+ */
+export function recordLineOf(text: string, id: string): number | undefined {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] as string;
+    if (raw.trim() === '') continue;
+    try {
+      if ((JSON.parse(raw) as { id?: unknown } | null)?.id === id) return i + 1;
+    } catch {
+      // parseRecords accepted the file; a line that does not parse now is not the one.
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -145,7 +156,6 @@ export function parseRecords<T extends { id: string }>(text: string, file: strin
       throw new UserError(`malformed JSON: ${(e as Error).message}`, { file, line: i + 1 }, `Each line must be one ${kind} object.`);
     }
     checkRecord(v, file, i + 1, kind);
-    recordLines.set(v as object, i + 1);
     out.push(v as T);
   }
   return out;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { CheckpointStore, packCheckpoint, unpackCheckpoint } from '../../src/core/engine/checkpoints';
@@ -66,6 +66,18 @@ test('a spill folder that cannot be written keeps checkpoints in memory instead 
   assert.deepStrictEqual(store.nearest(3)?.data, { a: Int32Array.of(7) });
   assert.deepEqual(readdirSync(root), [], 'no spill folder was made');
   store.dispose();
+});
+
+test('a spill root that is a file (unwritable for root too) keeps checkpoints in memory', () => {
+  const file = join(tmp(), 'a-file');
+  writeFileSync(file, 'x');
+  const store = new CheckpointStore(file);
+  store.put(1, { a: Int32Array.of(7) });
+  store.put(11, { a: Int32Array.of(8) });
+  assert.deepStrictEqual(store.nearest(10)?.data, { a: Int32Array.of(7) });
+  assert.deepStrictEqual(store.nearest(12)?.data, { a: Int32Array.of(8) });
+  store.dispose();
+  assert.equal(readFileSync(file, 'utf8'), 'x');
 });
 
 test('a missing spill root keeps checkpoints in memory instead of failing the replay', () => {

@@ -82,6 +82,7 @@ test('bad input: clear messages and exit codes, never a stack trace', () => {
     [['run', join(EX, 'slices/cold-start.slice'), '--trace', aFile], 3, /cannot create the trace folder .*: .* is a file/],
     [['run', join(EX, 'slices/cold-start.slice'), '--trace', join(aFile, 'sub')], 3, /is a file/],
     [['run', folderManifest], 3, /slice\.json is a folder, not a file/],
+    [['verify', aFile], 3, /no slice\.json in .*a-file/],
     [['frobnicate'], 2, /unknown command/],
   ];
   // procfs answers ENOENT for a child of /proc: Node's recursive mkdir spins on it forever.
@@ -116,24 +117,35 @@ test('a trace folder receives trace.jsonl and run.json, and a failed run leaves 
   assert.deepEqual(readdirSync(parent), []);
 });
 
+/** Starts `recreplay run` on a long slice and resolves once its replay runs (the trace's temp file exists). */
+async function startLongRun(dir: string, out: string) {
+  const child = spawn(process.execPath, [CLI, 'run', dir, '--trace', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const io = { err: '' };
+  child.stderr.on('data', (d) => (io.err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const started = Date.now();
+  while (!existsSync(out) || !readdirSync(out).some((f) => f.endsWith('.tmp'))) {
+    if (Date.now() - started > 30_000) throw new Error(`the run never started: ${io.err}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { child, io, exited };
+}
+
 test('Ctrl-C cancels a running replay: exit 130, no trace, nothing left in the trace folder', async () => {
   const dir = makeSlice(100_000);
   const out = tmp();
-  const child = spawn(process.execPath, [CLI, 'run', dir, '--trace', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  // The trace's temp file appears when the replay starts; interrupt it then.
-  const started = Date.now();
-  while (!readdirSync(out).some((f) => f.endsWith('.tmp'))) {
-    if (Date.now() - started > 30_000) throw new Error(`the run never started: ${err}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  const { child, io, exited } = await startLongRun(dir, out);
   child.kill('SIGINT');
-  const code = await exited;
-  assert.equal(code, 130, err);
-  assert.match(err, /cancelled; no trace was written/);
+  assert.equal(await exited, 130, io.err);
+  assert.match(io.err, /cancelled; no trace was written/);
   assert.deepEqual(readdirSync(out), []);
+  // A second Ctrl-C stops at once: still no temp file, and the folder the run made is gone.
+  const parent = tmp();
+  const run2 = await startLongRun(dir, join(parent, 'made'));
+  run2.child.kill('SIGINT');
+  run2.child.kill('SIGINT');
+  assert.equal(await run2.exited, 130, run2.io.err);
+  assert.deepEqual(readdirSync(parent), []);
 });
 
 function trace(dir: string) {

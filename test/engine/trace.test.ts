@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TRACE_FORMAT, TraceWriter, traceLine } from '../../src/core/engine/trace';
@@ -108,4 +109,29 @@ test('a batch keeps its strings as one text: any id comes back as it went in, lo
   // Taken means empty: the next batch starts afresh.
   b.push('e2');
   assert.equal(b.take(), 'e2\0');
+});
+
+test('a process that exits with its trace unfinished leaves no temp file and no folder it made', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'recreplay-trace-exit-'));
+  const out = join(parent, 'made', 'here');
+  const script = join(parent, 'child.ts');
+  // The child opens a trace, waits until the trace thread has made its temp file, then exits hard.
+  writeFileSync(
+    script,
+    `import { existsSync, readdirSync } from 'node:fs';
+import { TRACE_FORMAT, TraceWriter } from ${JSON.stringify(join(__dirname, '../../src/core/engine/trace'))};
+const out = ${JSON.stringify(out)};
+new TraceWriter(out, { format: TRACE_FORMAT, slice: 's', sliceManifestSha256: '0', ranker: { kind: 'recorded' }, seed: 1, k: 10, budgetMs: 100, events: 5 }, { ids: [], slot: () => 0 });
+const t0 = Date.now();
+const wait = () => {
+  if (existsSync(out) && readdirSync(out).some((f) => f.endsWith('.tmp'))) process.exit(7);
+  if (Date.now() - t0 > 20000) process.exit(9);
+  setTimeout(wait, 5);
+};
+wait();
+`,
+  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 7, `the temp file never appeared: ${r.stderr}`);
+  assert.deepEqual(readdirSync(parent), ['child.ts']);
 });

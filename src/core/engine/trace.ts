@@ -117,6 +117,14 @@ export class TraceWriter {
   readonly path: string | undefined;
   /** Folders the constructor made for the trace: an aborted run takes them away again (when empty). */
   private createdDirs: string[] = [];
+  /**
+   * Takes the temp file (and the folders made for it) away if the process exits with the trace
+   * unfinished — process.exit on a second Ctrl-C, say — so no half trace stays behind.
+   */
+  private readonly onExit = (): void => {
+    if (this.tmp) rmSync(this.tmp, { force: true });
+    removeCreatedDirs(this.createdDirs);
+  };
 
   constructor(
     readonly dir: string | undefined,
@@ -127,6 +135,7 @@ export class TraceWriter {
       this.createdDirs = ensureDir(dir, 'trace folder');
       this.path = join(dir, 'trace.jsonl');
       this.tmp = join(dir, `.trace.jsonl.${process.pid}.tmp`);
+      process.on('exit', this.onExit);
     }
     this.sentIds = table.ids.length;
     this.expected = header.events;
@@ -190,6 +199,8 @@ export class TraceWriter {
     this.worker.postMessage({ type: 'close' });
     try {
       const r = await done;
+      // Renamed into place by the trace thread: nothing to take away at exit any more.
+      process.off('exit', this.onExit);
       return { path: this.path ?? null, sha256: r.sha256, bytes: r.bytes, events: this.events };
     } finally {
       await this.worker.terminate();
@@ -199,8 +210,8 @@ export class TraceWriter {
   /** Drops an unfinished trace: nothing half-written stays behind. */
   async abort(): Promise<void> {
     await this.worker.terminate();
-    if (this.tmp) rmSync(this.tmp, { force: true });
-    removeCreatedDirs(this.createdDirs);
+    process.off('exit', this.onExit);
+    this.onExit();
   }
 }
 

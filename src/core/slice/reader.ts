@@ -10,10 +10,28 @@ import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
-/** What is at a path: a regular file (links followed), nothing, or something else. */
+/** What is at a path: a regular file (links followed), nothing (also when a parent is a file), or something else. */
 function fileKind(p: string): 'file' | 'missing' | 'a folder' | 'not a regular file' {
-  const st = statSync(p, { throwIfNoEntry: false });
+  let st;
+  try {
+    st = statSync(p, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return 'missing';
+    throw e;
+  }
   return !st ? 'missing' : st.isFile() ? 'file' : st.isDirectory() ? 'a folder' : 'not a regular file';
+}
+
+/** Hashes every file the manifest lists, whole: the ones that differ and the ones that are not there. */
+function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
+  const modified: string[] = [];
+  const missing: string[] = [];
+  for (const f of manifest.files) {
+    const p = join(dir, f.path);
+    if (fileKind(p) !== 'file') missing.push(f.path);
+    else if (digestFile(p).sha256 !== f.sha256) modified.push(f.path);
+  }
+  return { ok: modified.length === 0 && missing.length === 0, modified, missing };
 }
 
 /** Block size for reading events.jsonl when the manifest has no chunk hashes. */
@@ -79,7 +97,7 @@ export class Slice {
   }
 
   /** Reads and validates `DIR/slice.json` (the manifest and the sha256 of its bytes). */
-  private static readManifest(dirArg: string): { dir: string; manifestPath: string; manifest: SliceManifest; manifestSha: string; eventsEntry: FileEntry } {
+  private static readManifest(dirArg: string): { dir: string; manifest: SliceManifest; manifestSha: string; eventsEntry: FileEntry } {
     const dir = resolve(dirArg);
     const manifestPath = join(dir, 'slice.json');
     const kind = fileKind(manifestPath);
@@ -97,7 +115,7 @@ export class Slice {
     const manifest = validateManifest(raw, manifestPath);
     const eventsEntry = manifest.files.find((f) => f.path === 'events.jsonl');
     if (!eventsEntry) throw new UserError('manifest lists no events.jsonl', { file: manifestPath, field: 'files' }, 'Add events.jsonl to "files" or re-freeze the slice.');
-    return { dir, manifestPath, manifest, manifestSha: sha256(manifestBytes), eventsEntry };
+    return { dir, manifest, manifestSha: sha256(manifestBytes), eventsEntry };
   }
 
   /**
@@ -107,14 +125,7 @@ export class Slice {
    */
   static verifyFolder(dirArg: string): VerifyReport {
     const { dir, manifest } = Slice.readManifest(dirArg);
-    const modified: string[] = [];
-    const missing: string[] = [];
-    for (const f of manifest.files) {
-      const p = join(dir, f.path);
-      if (fileKind(p) !== 'file') missing.push(f.path);
-      else if (digestFile(p).sha256 !== f.sha256) modified.push(f.path);
-    }
-    return { ok: modified.length === 0 && missing.length === 0, modified, missing };
+    return checkFiles(dir, manifest);
   }
 
   /** Opens `NAME.slice/`: validates the manifest, checks small files, loads or builds the offset index. */
@@ -315,15 +326,9 @@ export class Slice {
 
   /** Full integrity check of every file in the manifest (reads everything once). */
   verify(): VerifyReport {
-    const modified: string[] = [];
-    const missing: string[] = [];
-    for (const f of this.manifest.files) {
-      const p = join(this.dir, f.path);
-      if (fileKind(p) !== 'file') missing.push(f.path);
-      else if (digestFile(p).sha256 !== f.sha256) modified.push(f.path);
-    }
-    if (!modified.includes(this.eventsEntry.path) && !missing.includes(this.eventsEntry.path)) this.verifiedChunks.fill(1);
-    return { ok: modified.length === 0 && missing.length === 0, modified, missing };
+    const report = checkFiles(this.dir, this.manifest);
+    if (!report.modified.includes(this.eventsEntry.path) && !report.missing.includes(this.eventsEntry.path)) this.verifiedChunks.fill(1);
+    return report;
   }
 }
 

@@ -99,9 +99,9 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
       const { lanes, triggers } = s.launched();
       const bps = a.breakpoints ?? (a.lines ?? []).map((line) => ({ line }));
       const wanted = bps.map((b) => ({ ...b, line: lineIn(b.line) }));
+      // VS Code sends each file's breakpoints on their own: another file's (items.jsonl, another
+      // slice's events.jsonl) are refused and leave this slice's line breakpoints as they are.
       if (!isEvents(a.source)) {
-        triggers.bps.setLines([], lanes.slice.eventCount, lanes.env, a.source);
-        afterSetting();
         return { breakpoints: bps.map((b) => ({ verified: false, line: b.line, message: `breakpoints go on lines of ${lanes.slice.eventsPath} (line N = event N), not in ${a.source.path ?? a.source.name}` })) };
       }
       const out = triggers.bps.setLines(wanted, lanes.slice.eventCount, lanes.env, eventsSource());

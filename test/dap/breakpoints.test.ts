@@ -140,15 +140,23 @@ test('function breakpoints take stage names; bad names and bad conditions are re
   }
 });
 
-test('breakpoints outside events.jsonl are unverified; breakpointLocations lists event lines', async () => {
+test('breakpoints outside events.jsonl are unverified and leave those in events.jsonl alone; breakpointLocations lists event lines', async () => {
   const dc = await client();
   try {
     await launch(dc, { ...COLD, stopOnEntry: true });
+    const mine = await dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 5 }] });
+    assert.equal(mine.body.breakpoints[0]?.verified, true);
+    // VS Code then sends another file's breakpoints in a request of their own.
     const r = await dc.setBreakpointsRequest({ source: { path: join(COLD.slice, 'items.jsonl') }, breakpoints: [{ line: 3 }] });
     assert.equal(r.body.breakpoints[0]?.verified, false);
     assert.match(r.body.breakpoints[0]?.message ?? '', /breakpoints go on lines of .*events\.jsonl/);
     const locs = await dc.send('breakpointLocations', { source: { path: EVENTS }, line: 648, endLine: 700 });
     assert.deepEqual(locs.body.breakpoints, [{ line: 648 }, { line: 649 }, { line: 650 }]);
+    // The breakpoint on event 5 still holds.
+    const stopped = dc.waitForEvent('stopped');
+    await dc.continueRequest(T);
+    assert.equal((await stopped).body.reason, 'breakpoint');
+    assert.equal((await where(dc)).line, 5);
   } finally {
     await dc.stop();
   }

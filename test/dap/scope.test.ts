@@ -108,3 +108,24 @@ test('candidates carry features and meta as plain maps (has, keys in errors); a 
     r.dispose();
   }
 });
+
+test('online.* features, which the Ranking scope shows, check and evaluate in expressions from the replay state', async () => {
+  const r = replayer();
+  try {
+    await r.seek(40, 6);
+    const ex = r.current as EventExec;
+    const s = exprScope(ex, r);
+    const env = checkEnvFor(r);
+    // An item the online store has seen (impressions before this event).
+    const row = ex.rows.find((x) => r.state.online(x.item, 'impressions') !== undefined);
+    assert.ok(row, 'some candidate was shown before event 40');
+    for (const k of ['impressions', 'clicks', 'ctr']) {
+      const value = compileExpr(`feature("${row.item}", "online.${k}")`, env).evaluate(s);
+      assert.equal(value, r.state.online(row.item, k), k);
+    }
+    assert.equal(compileExpr(`age("${row.item}", "online.ctr") >= 0`, env).evaluate(s), true);
+    assert.throws(() => compileExpr(`feature("${row.item}", "online.ctrr")`, env), /unknown feature 'online\.ctrr'/);
+  } finally {
+    r.dispose();
+  }
+});

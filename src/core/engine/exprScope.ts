@@ -3,7 +3,7 @@ import { children } from '../expr/ast';
 import { MetricsAccumulator } from '../metrics';
 import { STAGES, type FeatureValue, type StageName } from '../slice/types';
 import type { EventExec, Replayer } from './replay';
-import { recordedRankOf, type CandidateRow } from './rows';
+import { ONLINE_FEATURES, recordedRankOf, type CandidateRow } from './rows';
 import { parseInstant } from '../time';
 
 /** The stage a stop at `stagesDone` is "in": the last one that ran, or `retrieve` before any ran. */
@@ -18,6 +18,8 @@ export function checkEnvFor(replayer: Replayer): CheckEnv {
     schema: m.schema,
     metrics: MetricsAccumulator.names(replayer.pipeline.k),
     itemIds: new Set(replayer.slice.itemById.keys()),
+    // The Ranking scope shows these; feature() and age() must accept what it shows.
+    extraFeatures: ONLINE_FEATURES.map((k) => `online.${k}`),
   };
 }
 
@@ -156,6 +158,10 @@ class StopScope implements ExprScope {
 
   get metrics(): Record<string, number> {
     return metricsView(this.r.metrics);
+  }
+
+  onlineFeature(name: string, item: string): number | null {
+    return this.r.state.online(item, name.slice('online.'.length)) ?? null;
   }
 
   featureAge(name: string, item?: string): number | null {

@@ -72,12 +72,15 @@ export function featureValue(row: CandidateRow, name: string, ctx: FeatureContex
   return featureReader(name)(row, ctx);
 }
 
+/** The online store's per-item features, read as `online.NAME`. */
+export const ONLINE_FEATURES = ['impressions', 'clicks', 'ctr'] as const;
+
 /** Every feature of a candidate, resolved, for display (stops, stop reports); not for the hot path. */
 export function allFeatures(row: CandidateRow, ctx: FeatureContext): Record<string, FeatureValue> {
   const out: Record<string, FeatureValue> = {};
   for (const [k, v] of Object.entries(row.itemRec?.features ?? {})) out[k] = v;
   for (const [k, v] of Object.entries(row.rec.features ?? {})) out[k] = v;
-  for (const k of ['impressions', 'clicks', 'ctr']) {
+  for (const k of ONLINE_FEATURES) {
     const v = ctx.state.online(row.item, k);
     if (v !== undefined) out[`online.${k}`] = v;
   }

@@ -97,7 +97,10 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
     call: (s, [id, name], at) => {
       const c = candidate(s, id, 'feature', at);
       const f = featureName(name, 'feature', at);
-      return c === undefined ? null : (ownField(c.features, f) ?? null);
+      if (c === undefined) return null;
+      // online.NAME comes from the replay's online store, as rankers read it (featureReader).
+      if (s.onlineFeature !== undefined && f.startsWith('online.')) return s.onlineFeature(f, c.item) ?? null;
+      return ownField(c.features, f) ?? null;
     },
   },
   age: {

@@ -31,6 +31,11 @@ export interface ExprScope {
   metrics: Record<string, number>;
   /** Age in seconds of a feature value at this event, or null when unknown. */
   featureAge(name: string, item?: string): number | null;
+  /**
+   * An `online.NAME` feature of an item (the engine's online store: impressions, clicks, ctr), or
+   * null when the item has none yet. Engines without an online store leave it out.
+   */
+  onlineFeature?(name: string, item: string): number | null;
 }
 
 /** A value an expression can produce: JSON-like data. Maps are plain objects with string keys. */

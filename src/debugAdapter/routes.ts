@@ -58,6 +58,12 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
     if (!lane) throw new AdapterError(`there is no thread ${threadId}: the threads are ${l.lanes.map((x) => `${x.threadId} (${x.name})`).join(', ')}`, ERROR_IDS.badArguments, false);
     return lane;
   };
+  // Lanes move together, but a request for a thread that does not exist is refused (as stackTrace
+  // refuses it) rather than moving every lane.
+  const move: (threadId: number, seq: number, how: Parameters<ReplayDebugSession['move']>[1]) => ReturnType<ReplayDebugSession['move']> = (threadId, seq, how) => {
+    laneOfThread(threadId);
+    return s.move(seq, how);
+  };
   const frame = (frameId: number | undefined) => {
     if (frameId === undefined) return { lane: s.launched().lanes.primary, level: FRAME_LEVELS[0] };
     const level = FRAME_LEVELS[frameId % FRAMES_PER_THREAD];
@@ -147,15 +153,15 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
       return { breakpoints };
     },
 
-    continue: (_a: DebugProtocol.ContinueArguments, req) => {
-      s.move(req.seq, (c) => c.continue());
+    continue: (a: DebugProtocol.ContinueArguments, req) => {
+      move(a.threadId, req.seq, (c) => c.continue());
       return { allThreadsContinued: true };
     },
-    next: (a: DebugProtocol.NextArguments, req) => s.move(req.seq, (c) => (byStage(a.granularity) ? c.stepIn() : c.next())),
-    stepIn: (_a: DebugProtocol.StepInArguments, req) => s.move(req.seq, (c) => c.stepIn()),
-    stepOut: (_a: DebugProtocol.StepOutArguments, req) => s.move(req.seq, (c) => c.stepOut()),
-    stepBack: (a: DebugProtocol.StepBackArguments, req) => s.move(req.seq, (c) => c.stepBack(byStage(a.granularity))),
-    reverseContinue: (_a: DebugProtocol.ReverseContinueArguments, req) => s.move(req.seq, (c) => c.reverseContinue()),
+    next: (a: DebugProtocol.NextArguments, req) => move(a.threadId, req.seq, (c) => (byStage(a.granularity) ? c.stepIn() : c.next())),
+    stepIn: (a: DebugProtocol.StepInArguments, req) => move(a.threadId, req.seq, (c) => c.stepIn()),
+    stepOut: (a: DebugProtocol.StepOutArguments, req) => move(a.threadId, req.seq, (c) => c.stepOut()),
+    stepBack: (a: DebugProtocol.StepBackArguments, req) => move(a.threadId, req.seq, (c) => c.stepBack(byStage(a.granularity))),
+    reverseContinue: (a: DebugProtocol.ReverseContinueArguments, req) => move(a.threadId, req.seq, (c) => c.reverseContinue()),
     gotoTargets: (a: DebugProtocol.GotoTargetsArguments) => {
       if (!isEvents(a.source)) return { targets: [] };
       const line = lineIn(a.line);
@@ -165,7 +171,7 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
     },
     goto: (a: DebugProtocol.GotoArguments, req) => {
       checkLine(a.targetId);
-      s.move(req.seq, (c) => c.goto(a.targetId));
+      move(a.threadId, req.seq, (c) => c.goto(a.targetId));
     },
     restartFrame: (a: DebugProtocol.RestartFrameArguments, req) => {
       const { level } = frame(a.frameId);

@@ -38,6 +38,27 @@ test('next finishes the event (or the next one), stepIn runs one stage, stepOut 
   }
 });
 
+test('a movement request for a thread that does not exist is refused and moves nothing', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    const bad = { threadId: 99 };
+    const requests: [string, () => Promise<unknown>][] = [
+      ['next', () => dc.nextRequest(bad)],
+      ['stepIn', () => dc.stepInRequest(bad)],
+      ['stepOut', () => dc.stepOutRequest(bad)],
+      ['continue', () => dc.continueRequest(bad)],
+      ['stepBack', () => dc.stepBackRequest(bad)],
+      ['reverseContinue', () => dc.reverseContinueRequest(bad)],
+      ['goto', () => dc.gotoRequest({ threadId: 99, targetId: 5 })],
+    ];
+    for (const [name, send] of requests) assert.match(await failure(send()), /there is no thread 99: the threads are 1 \(/, name);
+    assert.equal(await at(dc), '1:before retrieve', 'still where it stopped');
+  } finally {
+    await dc.stop();
+  }
+});
+
 test('stepBack: previous stage when mid-event, previous completed event otherwise; instruction granularity always one stage', async () => {
   const dc = await client();
   try {

@@ -1,3 +1,5 @@
+import { RANKER_KINDS } from '../core/rankers';
+
 /**
  * Workspace trust for rankers. The built-in rankers only read data (logged scores, replay state,
  * JSON artifacts); rankers that start a process or call an HTTP endpoint run code or reach the
@@ -16,10 +18,16 @@ export function rankerAllowedUntrusted(spec: string): boolean {
   return (BUILT_IN_RANKER_KINDS as readonly string[]).includes(rankerKind(spec));
 }
 
+/** Kinds of rankers that run outside the editor: a process, an HTTP endpoint. */
+const OUTSIDE_RANKER_KINDS = ['process', 'http', 'https'];
+
 /** Why a configuration cannot run in this workspace, or undefined when it can. */
 export function trustProblem(specs: readonly (string | undefined)[], trusted: boolean): string | undefined {
   if (trusted) return undefined;
   const bad = specs.filter((s): s is string => s !== undefined && !rankerAllowedUntrusted(s));
   if (bad.length === 0) return undefined;
+  // A misspelt kind (`linaer:m.json`) is no ranker at all: say so, not that trust would help.
+  const unknown = bad.filter((b) => !OUTSIDE_RANKER_KINDS.includes(rankerKind(b)));
+  if (unknown.length) return `Unknown ranker ${unknown.map((b) => `"${b}"`).join(' and ')}: use one of ${RANKER_KINDS.join(', ')}.`;
   return `The ranker ${bad.map((b) => `"${b}"`).join(' and ')} runs outside the editor (a process or an HTTP endpoint), which this untrusted workspace does not allow. Trust the workspace (Manage Workspace Trust), or use a built-in ranker: ${BUILT_IN_RANKER_KINDS.join(', ')}.`;
 }

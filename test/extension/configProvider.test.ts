@@ -61,6 +61,10 @@ test('workspace trust: built-in rankers run anywhere, process and HTTP rankers o
   for (const bad of ['process:python model.py', 'http://localhost:8080/v2/models/m', 'http:x']) assert.equal(rankerAllowedUntrusted(bad), false, bad);
   assert.equal(trustProblem(['process:x'], true), undefined);
   assert.match(trustProblem(['recorded', 'process:x'], false) ?? '', /"process:x" runs outside the editor.*Trust the workspace/);
+  // A misspelt built-in is no ranker at all: no talk of trust.
+  const typo = trustProblem(['linaer:m.json'], false) ?? '';
+  assert.match(typo, /^Unknown ranker "linaer:m\.json": use one of recorded, popularity, linear:PATH, embedding:PATH\.$/);
+  assert.doesNotMatch(typo, /[Tt]rust/);
   const dir = makeSlice(3);
   assert.match(checkConfig({ type: 'recreplay', request: 'launch', name: 'x', slice: dir, ranker: 'recorded', baseline: 'http:m' }, false) ?? '', /"http:m"/);
 });

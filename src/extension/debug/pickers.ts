@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { rankerAllowedUntrusted } from '../trust';
+import { trustProblem } from '../trust';
 
 interface SlicePick extends vscode.QuickPickItem {
   dir?: string;
@@ -75,6 +75,6 @@ export async function pickRanker(defaultRanker: string): Promise<string | undefi
     title: 'Ranker spec',
     value: defaultRanker,
     prompt: 'recorded | popularity | linear:PATH | embedding:PATH (paths relative to the workspace folder)',
-    validateInput: (v) => (v.trim() === '' ? 'Give a ranker spec, e.g. linear:rankers/model.json' : !vscode.workspace.isTrusted && !rankerAllowedUntrusted(v) ? 'This workspace is not trusted: only the built-in rankers can run.' : undefined),
+    validateInput: (v) => (v.trim() === '' ? 'Give a ranker spec, e.g. linear:rankers/model.json' : trustProblem([v.trim()], vscode.workspace.isTrusted)),
   });
 }

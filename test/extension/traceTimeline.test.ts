@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHeadless } from '../../src/core/engine/run';
+import { UserError } from '../../src/core/errors';
 import { readTraceTimeline, TraceCancelled } from '../../src/extension/timeline/traceReader';
 import { makeSlice, tmp } from '../helpers';
 
@@ -67,10 +68,19 @@ test('without run.json the slice-only series are missing and the reason is given
 });
 
 test('a file that is not a trace is refused with the file and line', async () => {
+  const slice = makeSlice(5);
+  const traced = tmp();
+  await runHeadless({ slice, ranker: 'recorded', traceDir: traced }, host);
   const d = tmp();
-  writeFileSync(join(d, 'trace.jsonl'), '{"format":"something else"}\n');
-  await assert.rejects(readTraceTimeline(d, { capacity: 8 }), /line|trace/);
-  writeFileSync(join(d, 'trace.jsonl'), '');
+  const file = join(d, 'trace.jsonl');
+  const at = (line: number) => (e: unknown) => e instanceof UserError && e.where.file === file && e.where.line === line;
+  writeFileSync(file, '{"format":"something else"}\n');
+  await assert.rejects(readTraceTimeline(d, { capacity: 8 }), (e: unknown) => at(1)(e) && /not a RecReplay trace/.test((e as UserError).message));
+  // A good header, then a cut line: the error names line 3.
+  const good = readFileSync(join(traced, 'trace.jsonl'), 'utf8').split('\n');
+  writeFileSync(file, `${good[0]}\n${good[1]}\n${(good[2] as string).slice(0, 20)}\n`);
+  await assert.rejects(readTraceTimeline(d, { capacity: 8 }), (e: unknown) => at(3)(e) && /malformed trace line/.test((e as UserError).message));
+  writeFileSync(file, '');
   await assert.rejects(readTraceTimeline(d, { capacity: 8 }), /empty/);
 });
 

@@ -29,12 +29,26 @@ test('bindings follow the stages: unscored candidates before retrieve, nothing s
     const before = exprScope(ex, r);
     assert.equal(before.stage, 'retrieve');
     assert.equal(before.candidates.length, ex.event.candidates.length);
-    assert.ok(before.candidates.every((c) => Number.isNaN(c.score) && c.rank === 0 && c.recordedRank > 0));
+    assert.ok(before.candidates.every((c) => Number.isNaN(c.score) && c.rank === null && c.recordedRank > 0));
+    // Through the score stage there is no replayed order yet: no rank, so `rank(id) <= 3` holds for none.
+    for (let s = 1; s <= 3; s++) r.step();
+    const scored = exprScope(ex, r);
+    assert.equal(scored.stage, 'score');
+    assert.ok(scored.candidates.every((c) => !Number.isNaN(c.score) && c.rank === null));
+    const env = checkEnvFor(r);
+    const some = scored.candidates.map((c) => c.item);
+    for (const id of some) {
+      assert.equal(compileExpr(`rank("${id}") <= 3`, env).evaluate(scored), false, id);
+      assert.equal(compileExpr(`rankDelta("${id}") == null`, env).evaluate(scored), true, id);
+    }
+    assert.deepEqual(compileExpr('topk(3)', env).evaluate(scored), []);
+    assert.equal(compileExpr('candidates.exists(c, c.rank <= 3)', env).evaluate(scored), false);
+    r.step();
     assert.deepEqual(before.served, []);
-    for (let s = 1; s <= 4; s++) r.step();
     const ranked = exprScope(ex, r);
     assert.equal(ranked.stage, 'rerank');
-    assert.deepEqual(ranked.candidates.map((c) => c.rank).sort((a, b) => a - b), ex.rows.map((_, i) => i + 1));
+    assert.deepEqual(ranked.candidates.map((c) => c.rank as number).sort((a, b) => a - b), ex.rows.map((_, i) => i + 1));
+    assert.deepEqual(compileExpr('topk(3)', env).evaluate(ranked), ex.rankedRows.slice(0, 3).map((row) => row.item));
     assert.deepEqual(ranked.served, []);
     assert.deepEqual(ranked.outcome['clicks'], []);
     r.step();

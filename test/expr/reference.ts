@@ -180,11 +180,12 @@ function call(name: string, args: unknown[], s: ExprScope): unknown {
       return find(a)?.recordedRank ?? null;
     case 'rankDelta': {
       const c = find(a);
-      return c ? c.recordedRank - c.rank : null;
+      return c && c.rank !== null ? c.recordedRank - c.rank : null;
     }
     case 'topk':
       if (typeof a !== 'number' || !Number.isInteger(a) || a < 0) return bad('k');
-      return [...s.candidates].sort((x, y) => x.rank - y.rank).slice(0, a).map((c) => c.item);
+      // Before rerank no candidate has a rank: there is no top k yet.
+      return s.candidates.filter((c) => c.rank !== null).sort((x, y) => (x.rank as number) - (y.rank as number)).slice(0, a).map((c) => c.item);
     case 'feature': {
       const c = find(a);
       if (typeof b !== 'string') return bad('name');

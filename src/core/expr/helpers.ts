@@ -21,15 +21,24 @@ export interface RuntimeMethod {
 const byItem = new WeakMap<readonly ExprCandidate[], Map<string, ExprCandidate>>();
 const byRank = new WeakMap<readonly ExprCandidate[], ExprCandidate[]>();
 
-/** Candidates in replayed order. Ranks may change in place between stages, so the cached order is re-checked (O(n)) before use. */
+/**
+ * Candidates in replayed order; none before the rerank stage has run (their rank is null then).
+ * Ranks may change in place between stages, so the cached order is re-checked (O(n)) before use.
+ */
 function ranked(list: readonly ExprCandidate[]): ExprCandidate[] {
   const cached = byRank.get(list);
-  if (cached !== undefined && cached.length === list.length && cached.every((c, i) => i === 0 || (cached[i - 1] as ExprCandidate).rank <= c.rank)) {
+  if (cached !== undefined && cached.length === countRanked(list) && cached.every((c, i) => c.rank !== null && (i === 0 || ((cached[i - 1] as ExprCandidate).rank as number) <= c.rank))) {
     return cached;
   }
-  const order = [...list].sort((a, b) => a.rank - b.rank);
+  const order = list.filter((c) => c.rank !== null).sort((a, b) => (a.rank as number) - (b.rank as number));
   byRank.set(list, order);
   return order;
+}
+
+function countRanked(list: readonly ExprCandidate[]): number {
+  let n = 0;
+  for (const c of list) if (c.rank !== null) n++;
+  return n;
 }
 
 function candidate(scope: ExprScope, id: unknown, fn: string, at: At): ExprCandidate | undefined {
@@ -82,7 +91,7 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
     pure: false, minArgs: 1, maxArgs: 1,
     call: (s, [id], at) => {
       const c = candidate(s, id, 'rankDelta', at);
-      return c === undefined ? null : c.recordedRank - c.rank;
+      return c === undefined || c.rank === null ? null : c.recordedRank - c.rank;
     },
   },
   topk: {

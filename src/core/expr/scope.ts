@@ -4,8 +4,11 @@ import type { FeatureValue } from '../slice/types';
 export interface ExprCandidate {
   item: string;
   score: number;
-  /** 1-based position in the replayed order. */
-  rank: number;
+  /**
+   * 1-based position in the replayed order, null until the rerank stage has run (a 0 would make
+   * `rank(id) <= 3` hold for every candidate before the ranking exists).
+   */
+  rank: number | null;
   /** 1-based position in the recorded (production) order. */
   recordedRank: number;
   /** Rank at the previous stage, or null before the first ranking. */

@@ -1,14 +1,19 @@
 import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkConfig, configForSlice, fillDefaults } from '../../src/extension/debug/configProvider';
+import type * as vscode from 'vscode';
+import { ReplayConfigurationProvider, checkConfig, configForSlice, fillDefaults } from '../../src/extension/debug/configProvider';
+import { cacheDir } from '../../src/core/slice/offsetIndex';
+import { needsIndex } from '../../src/extension/slices/sliceStore';
 import { trustedLoader } from '../../src/extension/debug/adapterFactory';
 import { Slice } from '../../src/core/slice/reader';
 import { artifactKind } from '../../src/extension/debug/pickers';
 import { rankerAllowedUntrusted, trustProblem } from '../../src/extension/trust';
 import { readSettings } from '../../src/extension/settings';
-import { settings } from './vscodeFake';
+import { FakeLog, progressControl, progressShown, settings } from './vscodeFake';
 import { makeSlice } from '../helpers';
 
 test('F5 on an open events.jsonl (no launch.json) replays that slice with the settings\' defaults', () => {
@@ -86,4 +91,25 @@ test('the in-process adapter refuses an outside ranker in an untrusted workspace
   // Trusted, the spec reaches the core's loader (which knows no process rankers yet).
   assert.throws(() => load('process:python m.py', { cwd: '/', slice }), /unknown ranker/);
   slice.close();
+});
+
+test('a launch of a slice with no cached index builds the index first, streamed and cancellable, never in the adapter', async () => {
+  const dir = makeSlice(200);
+  const sha = createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex');
+  const drop = () => rmSync(join(cacheDir(), `index-${sha}.f64`), { force: true });
+  const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
+  const config = { type: 'recreplay', request: 'launch', name: 'x', slice: dir, ranker: 'recorded' };
+  drop();
+  progressShown.length = 0;
+  // Cancelled by the user: no launch, and nothing cached.
+  progressControl.cancelNext = true;
+  assert.equal(await provider.resolveDebugConfigurationWithSubstitutedVariables(undefined, config), undefined);
+  assert.equal(needsIndex(dir), true);
+  // Then let through: the index is cached before the adapter opens the slice.
+  assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(undefined, config), config);
+  assert.equal(needsIndex(dir), false);
+  assert.deepEqual(progressShown.map((p) => p.title), ['RecReplay: indexing test.slice', 'RecReplay: indexing test.slice']);
+  // Indexed already: no progress at all.
+  assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(undefined, config), config);
+  assert.equal(progressShown.length, 2);
 });

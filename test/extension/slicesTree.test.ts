@@ -1,10 +1,12 @@
 import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
-import { readEntry, type SliceEntry } from '../../src/extension/slices/sliceStore';
+import { needsIndex, readEntry, type SliceEntry } from '../../src/extension/slices/sliceStore';
+import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { SlicesTreeProvider, type TreeOptions } from '../../src/extension/views/slicesTree';
 import type { SliceNode } from '../../src/extension/views/sliceNodes';
 import { EventEmitter, FakeLog, TreeItemCollapsibleState, CancellationTokenSource } from './vscodeFake';
@@ -138,4 +140,46 @@ test('grouping by session lists sessions in order of first appearance, each pagi
   assert.deepEqual(list.map((s) => `${t.getTreeItem(s).label}: ${t.getTreeItem(s).description}`), ['a: 4 events · from #1', 'b: 6 events · from #2']);
   const a = await t.getChildren(list[0]);
   assert.deepEqual(a.map((e) => (e as { n: number }).n), [1, 4, 7, 10]);
+});
+
+/** Forgets the cached offset index of a slice (the writer caches one at freeze). */
+function dropCachedIndex(dir: string): void {
+  const sha = createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex');
+  rmSync(join(cacheDir(), `index-${sha}.f64`), { force: true });
+}
+
+test('indexing cancelled while a slice opens: no synchronous open afterwards, no error, expanding again opens it', async () => {
+  const dir = makeSlice(300);
+  dropCachedIndex(dir);
+  assert.equal(needsIndex(dir), true);
+  const entry = readEntry(dir);
+  const opened = Slice.open;
+  let opens = 0;
+  Slice.open = (...args: Parameters<typeof Slice.open>) => {
+    opens++;
+    return opened.apply(Slice, args);
+  };
+  try {
+    const cancelling = tree([entry], {
+      withProgress: (_title, task) => {
+        const cts = new CancellationTokenSource();
+        cts.cancel();
+        return task(() => {}, cts.token);
+      },
+    });
+    const [root] = await cancelling.getChildren();
+    assert.ok(root);
+    assert.deepEqual(await cancelling.getChildren(root), []);
+    assert.equal(opens, 0, 'Slice.open (a synchronous read of events.jsonl) never ran');
+    assert.notEqual(entry.status.kind, 'error');
+    assert.equal(needsIndex(dir), true);
+    const t = tree([entry]);
+    const [again] = await t.getChildren();
+    assert.ok(again);
+    assert.equal((await t.getChildren(again)).length, 6);
+    assert.equal(opens, 1);
+    assert.equal(needsIndex(dir), false, 'the streamed index is cached');
+  } finally {
+    Slice.open = opened;
+  }
 });

@@ -1,9 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHeadless } from '../../src/core/engine/run';
 import { UserError } from '../../src/core/errors';
+import { cacheDir } from '../../src/core/slice/offsetIndex';
+import { Slice } from '../../src/core/slice/reader';
+import { needsIndex } from '../../src/extension/slices/sliceStore';
 import { readTraceTimeline, TraceCancelled } from '../../src/extension/timeline/traceReader';
 import { makeSlice, tmp } from '../helpers';
 
@@ -89,4 +93,27 @@ test('reading can be cancelled', async () => {
   const dir = tmp();
   await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
   await assert.rejects(readTraceTimeline(dir, { capacity: 8, isCancelled: () => true }), TraceCancelled);
+});
+
+test('a trace whose slice has no cached index: the index is built streamed before the slice is opened', async () => {
+  const slice = makeSlice(300);
+  const dir = tmp();
+  await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
+  const sha = createHash('sha256').update(readFileSync(join(slice, 'slice.json'))).digest('hex');
+  rmSync(join(cacheDir(), `index-${sha}.f64`), { force: true });
+  assert.equal(needsIndex(slice), true);
+  const opened = Slice.open;
+  const indexedWhenOpened: boolean[] = [];
+  Slice.open = (...args: Parameters<typeof Slice.open>) => {
+    indexedWhenOpened.push(!needsIndex(args[0]));
+    return opened.apply(Slice, args);
+  };
+  try {
+    const t = await readTraceTimeline(dir, { capacity: 16 });
+    assert.equal(t.sliceNote, undefined);
+    assert.ok(t.buckets.toLane('cumulative', { id: 'run', label: 'run', dashed: false }).series['queue_depth'], 'slice-only series are there');
+  } finally {
+    Slice.open = opened;
+  }
+  assert.deepEqual(indexedWhenOpened, [true]);
 });

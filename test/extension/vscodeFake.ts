@@ -148,9 +148,34 @@ export const commands = {
   },
 };
 
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+
+/** Progress notifications shown (title, and whether the test cancelled it), for assertions. */
+export const progressShown: { title: string; cancelled: boolean }[] = [];
+/** Set by a test: the next progress notification is cancelled by the "user" before its task runs. */
+export const progressControl = { cancelNext: false };
+
 export const window = {
   activeTextEditor: undefined as vscode.TextEditor | undefined,
+  async withProgress<T>(opts: { title?: string }, task: (progress: { report(v: { increment?: number; message?: string }): void }, token: vscode.CancellationToken) => Thenable<T>): Promise<T> {
+    const cts = new CancellationTokenSource();
+    const cancelled = progressControl.cancelNext;
+    progressControl.cancelNext = false;
+    if (cancelled) cts.cancel();
+    progressShown.push({ title: opts.title ?? '', cancelled });
+    return task({ report: () => {} }, cts.token);
+  },
+  async showErrorMessage(message: string): Promise<undefined> {
+    messagesShown.push(message);
+    return undefined;
+  },
 };
+/** Error messages shown, for assertions. */
+export const messagesShown: string[] = [];
 
 export enum ConfigurationTarget {
   Global = 1,

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { DEBUG_TYPE } from '../../shared/dap';
 import type { ReplayLaunchArguments } from '../../debugAdapter/launchConfig';
 import { readSettings, type Settings } from '../settings';
-import { sliceDirOf } from '../slices/sliceStore';
+import { needsIndex, sliceDirOf, warmIndex } from '../slices/sliceStore';
 import { trustProblem } from '../trust';
 
 /** A `recreplay` launch configuration as it travels through VS Code. */
@@ -37,11 +37,17 @@ export function fillDefaults(config: ReplayConfig, settings: Settings, folder: s
   return c;
 }
 
+/** The slice folder a configuration names, absolute (relative to its `cwd`, as the adapter resolves it). */
+function sliceFolderOf(c: ReplayConfig): string {
+  const slice = c.slice as string;
+  return isAbsolute(slice) ? slice : resolve(c.cwd ?? process.cwd(), slice);
+}
+
 /** What is wrong with a configuration after variables were substituted, in a sentence naming the attribute. */
 export function checkConfig(c: ReplayConfig, trusted: boolean): string | undefined {
   if (c.request !== 'launch') return `RecReplay configurations use "request": "launch" (this one says ${JSON.stringify(c.request)}).`;
   if (typeof c.slice !== 'string' || c.slice.trim() === '') return 'The launch configuration has no "slice": set it to a NAME.slice folder, e.g. "${workspaceFolder}/slices/home.slice".';
-  const dir = isAbsolute(c.slice) ? c.slice : resolve(c.cwd ?? process.cwd(), c.slice);
+  const dir = sliceFolderOf(c);
   if (!existsSync(join(dir, 'slice.json'))) return `"slice" is ${JSON.stringify(c.slice)}, which is not a slice folder (no slice.json in ${dir}). Point it at a NAME.slice folder.`;
   return trustProblem([c.ranker, c.baseline], trusted);
 }
@@ -74,12 +80,34 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
     return r;
   }
 
-  resolveDebugConfigurationWithSubstitutedVariables(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | null | undefined {
+  async resolveDebugConfigurationWithSubstitutedVariables(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | null | undefined> {
     const problem = checkConfig(config as ReplayConfig, vscode.workspace.isTrusted);
-    if (!problem) return config;
-    this.log.warn(`launch refused: ${problem}`);
-    // null opens launch.json so the attribute can be fixed; undefined would abort silently.
-    void vscode.window.showErrorMessage(problem);
-    return null;
+    if (problem) {
+      this.log.warn(`launch refused: ${problem}`);
+      // null opens launch.json so the attribute can be fixed; undefined would abort silently.
+      void vscode.window.showErrorMessage(problem);
+      return null;
+    }
+    // The adapter runs in the extension host and opens the slice synchronously: a slice never
+    // opened before would have its offset index built there by one read of all of events.jsonl
+    // (seconds at a million events, the editor frozen). Build it now, streamed and cancellable.
+    const c = config as ReplayConfig;
+    const slice = sliceFolderOf(c);
+    if (needsIndex(slice)) {
+      const cancelled = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `RecReplay: indexing ${basename(slice)}`, cancellable: true }, async (progress, token) => {
+        let last = 0;
+        await warmIndex(slice, token, (f) => {
+          const pct = Math.floor(f * 100);
+          if (pct > last) progress.report({ increment: pct - last });
+          last = Math.max(last, pct);
+        });
+        return token.isCancellationRequested;
+      });
+      if (cancelled) {
+        this.log.info(`launch of ${slice} cancelled while indexing`);
+        return undefined;
+      }
+    }
+    return config;
   }
 }

@@ -5,7 +5,7 @@ import { UserError } from '../../core/errors';
 import { validateManifest } from '../../core/slice/manifest';
 import { OffsetCollector, loadCachedIndex, storeIndex } from '../../core/slice/offsetIndex';
 import { Slice, type VerifyReport } from '../../core/slice/reader';
-import type { SliceManifest } from '../../core/slice/types';
+import type { FileEntry, SliceManifest } from '../../core/slice/types';
 
 /** What is known about a slice's integrity. */
 export type SliceStatus =
@@ -63,13 +63,15 @@ export class SliceEntry {
       try {
         if (this.manifestError) throw new UserError(this.manifestError, { file: join(this.dir, 'slice.json') });
         await warmIndex(this.dir, token, onProgress);
+        // Cancelled while indexing: opening now would read events.jsonl synchronously on the editor's thread.
+        if (token?.isCancellationRequested) throw new IndexingCancelled(this.dir);
         const s = Slice.open(this.dir, { force: true });
         this.opened = s;
         if (s.modified.size) this.status = { kind: 'modified', files: [...s.modified], missing: [] };
         else if (this.status.kind === 'unchecked' || this.status.kind === 'error') this.status = { kind: 'ok' };
         return s;
       } catch (e) {
-        this.status = { kind: 'error', message: e instanceof UserError ? e.describe() : String(e instanceof Error ? e.message : e) };
+        if (!(e instanceof IndexingCancelled)) this.status = { kind: 'error', message: e instanceof UserError ? e.describe() : String(e instanceof Error ? e.message : e) };
         throw e;
       } finally {
         this.opening = undefined;
@@ -112,24 +114,47 @@ export function sliceDirOf(path: string): string | undefined {
   return undefined;
 }
 
+/** The user cancelled the indexing of a slice being opened: not an error of the slice. */
+export class IndexingCancelled extends Error {
+  constructor(readonly dir: string) {
+    super(`indexing ${dir} was cancelled`);
+  }
+}
+
+/** What warmIndex needs from slice.json, or undefined when it has nothing to do (the core reports a broken manifest). */
+function indexTarget(dir: string): { manifestSha: string; entry: FileEntry } | undefined {
+  const manifestPath = join(dir, 'slice.json');
+  if (!existsSync(manifestPath)) return undefined;
+  const bytes = readFileSync(manifestPath);
+  let manifest: SliceManifest;
+  try {
+    manifest = JSON.parse(bytes.toString('utf8')) as SliceManifest;
+  } catch {
+    return undefined;
+  }
+  const entry = manifest.files?.find((f) => f.path === 'events.jsonl');
+  if (!entry) return undefined;
+  return { manifestSha: createHash('sha256').update(bytes).digest('hex'), entry };
+}
+
+/**
+ * Whether opening the slice would build its offset index (a synchronous read of all of
+ * events.jsonl) because none is cached: then warmIndex first, off the editor's thread.
+ */
+export function needsIndex(dir: string): boolean {
+  const t = indexTarget(dir);
+  return t !== undefined && !loadCachedIndex(t.manifestSha, t.entry.records ?? -1) && existsSync(join(dir, 'events.jsonl'));
+}
+
 /**
  * Builds and caches the offset index of events.jsonl by streaming it (the core's Slice.open would
  * read it synchronously), verifying the whole-file hash on the way as the core does before it
  * caches an index. No-op when the index is cached already.
  */
 export async function warmIndex(dir: string, token?: Cancellation, onProgress?: (fraction: number) => void): Promise<void> {
-  const manifestPath = join(dir, 'slice.json');
-  if (!existsSync(manifestPath)) return;
-  const bytes = readFileSync(manifestPath);
-  let manifest: SliceManifest;
-  try {
-    manifest = JSON.parse(bytes.toString('utf8')) as SliceManifest;
-  } catch {
-    return; // Slice.open reports the broken manifest with its position.
-  }
-  const entry = manifest.files?.find((f) => f.path === 'events.jsonl');
-  if (!entry) return;
-  const manifestSha = createHash('sha256').update(bytes).digest('hex');
+  const target = indexTarget(dir);
+  if (!target) return;
+  const { manifestSha, entry } = target;
   if (loadCachedIndex(manifestSha, entry.records ?? -1)) return;
   const path = join(dir, 'events.jsonl');
   if (!existsSync(path)) return;

@@ -5,6 +5,7 @@ import { UserError } from '../../core/errors';
 import { TRACE_FORMAT, type RunRecord, type TraceHeader } from '../../core/engine/trace';
 import { Slice } from '../../core/slice/reader';
 import type { EventRecord } from '../../core/slice/types';
+import { needsIndex, warmIndex } from '../slices/sliceStore';
 import { StreamBuckets } from './buckets';
 import { SERIES_IDS, TraceMetrics, catalogSlots, type TraceLine } from './traceMetrics';
 
@@ -95,6 +96,12 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   if (!existsSync(path)) throw new UserError('no trace here', { file: path }, 'Pick a trace.jsonl, or a folder holding one (`recreplay run --trace DIR`).', 'E_TRACE');
   const total = Math.max(1, statSync(path).size);
   const run = readRunRecord(path);
+  // Opening the slice below would build a missing offset index by reading all of events.jsonl on
+  // this (the editor's) thread: build it streamed first.
+  if (run && existsSync(join(run.slice.path, 'slice.json')) && needsIndex(run.slice.path)) {
+    await warmIndex(run.slice.path, { get isCancellationRequested() { return opts.isCancelled?.() ?? false; } });
+    if (opts.isCancelled?.()) throw new TraceCancelled();
+  }
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let header: TraceHeader | undefined;

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Slice } from '../../core/slice/reader';
 import { errorText } from '../log';
-import type { SliceEntry } from '../slices/sliceStore';
+import { IndexingCancelled, type SliceEntry } from '../slices/sliceStore';
 import { countBy, featureSummary, fmt, pageRanges, scanSessions, windowLabel, type SessionIndex } from '../slices/summaries';
 import { treeItemOf, type Paged, type SliceNode } from './sliceNodes';
 
@@ -98,6 +98,10 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
     let slice: Slice;
     try {
       slice = entry.slice ?? (await this.opts.withProgress(`Indexing ${entry.name}`, (report, token) => entry.open(token, report)));
+    } catch (e) {
+      // Cancelled: nothing to show yet; expanding the slice again starts over.
+      if (e instanceof IndexingCancelled) return [];
+      throw e;
     } finally {
       if (entry.status.kind !== before) this.refreshSlice(entry.dir);
     }

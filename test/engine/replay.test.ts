@@ -265,3 +265,39 @@ test('determinism across threads: events parsed partly by the reader thread give
     Slice.prefetchAfterBlocks = wasAfter;
   }
 });
+
+test('a system.cache with one figure is not counted (it made the totals NaN and every later checkpoint unrestorable)', async () => {
+  const lines: string[] = [];
+  for (let i = 1; i <= 40; i++) {
+    const cache = i === 7 ? { hits: 9 } : { hits: 3, misses: 1 };
+    lines.push(eventLine(`e${i}`, `2025-01-01T00:00:${String(i).padStart(2, '0')}Z`, { system: { queueDepth: i % 5, cache } }));
+  }
+  const dir = rawSlice(lines.join('\n') + '\n');
+  const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker(), checkpointEvery: 10 });
+  try {
+    await r.runToEnd();
+    assert.equal(r.metrics.snapshot()['cache_hit_rate'], 0.75, '39 events of 3 hits in 4 lookups');
+    for (const n of [12, 35, 40, 3]) {
+      await r.seek(n, STAGES.length);
+      assert.equal((r.current as EventExec).n, n);
+    }
+  } finally {
+    r.dispose();
+  }
+});
+
+test('a non-finite system figure (1e999 parses as Infinity) is refused with file, line and field', async () => {
+  for (const [system, field] of [
+    [{ queueDepth: 'INF' }, 'system.queueDepth'],
+    [{ latencyMs: { score: 'INF' } }, 'system.latencyMs.score'],
+    [{ cache: { hits: 1, misses: 'INF' } }, 'system.cache.misses'],
+  ] as const) {
+    const text = [eventLine('e1', '2025-01-01T00:00:01Z'), eventLine('e2', '2025-01-01T00:00:02Z', { system }).replace('"INF"', '1e999')].join('\n') + '\n';
+    const r = new Replayer(Slice.open(rawSlice(text)), { ranker: new RecordedRanker() });
+    try {
+      await assert.rejects(() => r.runToEnd(), (e: unknown) => e instanceof UserError && e.where.line === 2 && e.where.field === field && /is Infinity/.test(e.message));
+    } finally {
+      r.dispose();
+    }
+  }
+});

@@ -69,6 +69,10 @@ test('what does not fit the regular shape goes over raw, and is then parsed like
     '{"id":"e5","t":"2025-01-01T00:00:00Z","user":"u","context":{"z":-0},"candidates":[],"served":[]}', // -0 outside the candidates
     '{"id":"e9","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"x":1e999}}],"served":[]}', // parses as Infinity
     '{"id":"e10","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","score":-1e999}],"served":[]}',
+    // Outside the candidates too: the rest goes over as JSON text, which would write Infinity as null.
+    '{"id":"e11","t":"2025-01-01T00:00:00Z","user":"u","context":{"x":1e999},"candidates":[],"served":[]}',
+    '{"id":"e12","t":"2025-01-01T00:00:00Z","user":"u","candidates":[],"served":[],"system":{"queueDepth":-1e999}}',
+    '{"id":"e13","t":"2025-01-01T00:00:00Z","user":"u","candidates":[],"served":[],"extra":[1,{"deep":1e999}]}',
     '{"id":"e6","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"__proto__":1}}],"served":[]}',
     '{"id":"e7", broken',
     '[1,2]',

@@ -245,7 +245,10 @@ function outcome(r: Replayer, ex: EventExec): void {
   };
   if (sys !== undefined) {
     if (typeof sys.queueDepth === 'number') obs.queueDepth = sys.queueDepth;
-    if (sys.cache) obs.cache = sys.cache;
+    // Counted only when both figures were recorded as numbers ({"hits": 9} alone would make the
+    // running totals NaN, and every later checkpoint unrestorable).
+    const cache = sys.cache;
+    if (cache && typeof cache.hits === 'number' && typeof cache.misses === 'number') obs.cache = cache;
   }
   ex.metrics = r.metrics.update(obs);
   const overlap = ex.metrics.overlap;

@@ -6,8 +6,9 @@
  * numbers are already parsed and the strings already exist.
  *
  * Anything that does not fit the regular shape — a candidate with other keys or in another key
- * order, a feature or score that is not a finite number, a -0 outside the candidates (JSON text
- * loses its sign), a line that does not parse — is handed over as its byte range, and the engine
+ * order, a feature or score that is not a finite number, a -0 or a non-finite number outside the
+ * candidates (JSON text loses the sign of -0 and writes 1e999, which parses as Infinity, as null),
+ * a line that does not parse — is handed over as its byte range, and the engine
  * thread parses that line itself exactly as it would without a reader thread: same value, same
  * errors.
  *
@@ -89,14 +90,15 @@ export function digestLines(block: Buffer, from: number, to: number, strIndex: M
     }
     return idx;
   };
-  const negZero = (v: unknown): boolean => {
-    if (typeof v === 'number') return v === 0 && 1 / v < 0;
+  // A number the JSON text of the rest would not carry over as it is: -0 (written 0) or ±Infinity (written null).
+  const lossy = (v: unknown): boolean => {
+    if (typeof v === 'number') return (v === 0 && 1 / v < 0) || !Number.isFinite(v);
     if (typeof v !== 'object' || v === null) return false;
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) if (negZero(v[i])) return true;
+      for (let i = 0; i < v.length; i++) if (lossy(v[i])) return true;
       return false;
     }
-    for (const k in v as Record<string, unknown>) if (negZero((v as Record<string, unknown>)[k])) return true;
+    for (const k in v as Record<string, unknown>) if (lossy((v as Record<string, unknown>)[k])) return true;
     return false;
   };
   let lastKeys: string[] = [];
@@ -214,7 +216,7 @@ export function digestLines(block: Buffer, from: number, to: number, strIndex: M
           // would make V8 generalise the field and throw away the code that relied on it).
           e['candidates'] = [''];
           if (encoded) e['served'] = [''];
-          if (negZero(e)) ok = false;
+          if (lossy(e)) ok = false;
           else {
             const t = JSON.stringify(e);
             nums[mark + 1] = textLen;

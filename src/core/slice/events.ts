@@ -68,7 +68,24 @@ export function checkEvent(value: unknown, file: string, line: number, candidate
   }
   const times = e['featureTimes'];
   if (times !== undefined && times !== null) checkFeatureTimes(times, file, line);
+  const sys = e['system'];
+  if (typeof sys === 'object' && sys !== null) checkSystem(sys as Record<string, unknown>, file, line);
   return e as unknown as EventRecord;
+}
+
+/** The numbers of `system` the engine computes with are finite (1e999 parses as Infinity). */
+function checkSystem(sys: Record<string, unknown>, file: string, line: number): void {
+  const finite = (v: unknown, field: string) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) fail(file, line, field, `${field} is ${v}`, 'System figures must be finite numbers; leave the field out when it was not recorded.');
+  };
+  finite(sys['queueDepth'], 'system.queueDepth');
+  const lat = sys['latencyMs'];
+  if (typeof lat === 'object' && lat !== null) for (const k in lat) finite((lat as Record<string, unknown>)[k], `system.latencyMs.${k}`);
+  const cache = sys['cache'];
+  if (typeof cache === 'object' && cache !== null) {
+    finite((cache as Record<string, unknown>)['hits'], 'system.cache.hits');
+    finite((cache as Record<string, unknown>)['misses'], 'system.cache.misses');
+  }
 }
 
 /** Every featureTimes value is a timestamp with a timezone (the engine turns it into a feature age). */

@@ -1,18 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TRACE_FORMAT, TraceWriter, traceLine } from '../../src/core/engine/trace';
-import { METRIC_FIELDS, StrBuffer } from '../../src/core/engine/traceFormat';
+import { METRIC_FIELDS, StrBuffer, splitStrs } from '../../src/core/engine/traceFormat';
+import { runHeadless } from '../../src/core/engine/run';
 import type { EventExec } from '../../src/core/engine/replay';
 import type { CandidateRow } from '../../src/core/engine/rows';
 import { Replayer } from '../../src/core/engine/replay';
 import { PopularityRanker } from '../../src/core/rankers/builtin';
 import { Slice } from '../../src/core/slice/reader';
-import { makeSlice } from '../helpers';
+import { makeSlice, rawSlice, tmp } from '../helpers';
 
 const ids = ['a', 'b', 'c', 'x'];
 const slotOf = (id: string) => ids.indexOf(id);
@@ -101,14 +102,23 @@ test('a trace thread that dies is an error for the engine, not a hang', async ()
   }
 });
 
-test('a batch keeps its strings as one text: any id comes back as it went in, lone surrogates and all', () => {
+test('a batch keeps its strings as one text: any id comes back as it went in, lone surrogates, NUL and all', () => {
   const b = new StrBuffer();
-  const ids = ['e1', 'é-ü', '\ud800x', 'x\udc00', '', '日本', 'a'.repeat(20000)];
+  const ids = ['e1', 'é-ü', '\ud800x', 'x\udc00', '', '日本', 'a\u0000b', '\u0000', 'a'.repeat(70000)];
   for (const id of ids) b.push(id);
-  assert.deepEqual(b.take().split('\0').slice(0, -1), ids);
+  assert.deepEqual(splitStrs(b.take()), ids);
   // Taken means empty: the next batch starts afresh.
   b.push('e2');
-  assert.equal(b.take(), 'e2\0');
+  assert.deepEqual(splitStrs(b.take()), ['e2']);
+});
+
+test('an event id holding U+0000 keeps every id of the trace in place', async () => {
+  const lines = ['e1', 'e2\u0000x', 'e3', 'e4'].map((id, i) => JSON.stringify({ id, t: `2025-01-01T00:00:0${i + 1}Z`, user: 'u1', candidates: [{ item: 'a' }], served: ['a'] }));
+  const dir = rawSlice(lines.join('\n') + '\n');
+  const out = tmp();
+  await runHeadless({ slice: dir, ranker: 'recorded', traceDir: out }, { now: () => '', user: 'u', host: 'h', cwd: process.cwd() });
+  const ids = readFileSync(join(out, 'trace.jsonl'), 'utf8').trim().split('\n').slice(1).map((l) => (JSON.parse(l) as { id: string }).id);
+  assert.deepEqual(ids, ['e1', 'e2\u0000x', 'e3', 'e4']);
 });
 
 test('a process that exits with its trace unfinished leaves no temp file and no folder it made', () => {

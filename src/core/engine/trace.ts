@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ensureDir, removeCreatedDirs } from '../dirs';
 import type { EventExec } from './replay';
 import { FAULT_KINDS } from './faults';
-import { METRIC_FIELDS, NumBuffer, StrBuffer, encodeEvent, formatEvents } from './traceFormat';
+import { METRIC_FIELDS, NumBuffer, StrBuffer, encodeEvent, formatEvents, splitStrs } from './traceFormat';
 
 export { traceLine } from './traceFormat';
 
@@ -32,6 +32,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { createHash } = require('node:crypto');
 const formatEvents = ${formatEvents.toString()};
+const splitStrs = ${splitStrs.toString()};
 const hash = createHash('sha256');
 const acks = new Int32Array(workerData.acks);
 let fd;
@@ -70,7 +71,7 @@ parentPort.on('message', (m) => {
 function handle(m) {
   if (m.type === 'batch') {
     for (const id of m.newIds) { ids.push(id); quoted.push(JSON.stringify(id)); }
-    push(formatEvents(m.nums, 0, m.strs.split('\\0'), 0, ids, workerData.faultKinds, workerData.metricFields, m.count, quoted, push));
+    push(formatEvents(m.nums, 0, splitStrs(m.strs), 0, ids, workerData.faultKinds, workerData.metricFields, m.count, quoted, push));
     Atomics.add(acks, 0, 1);
     Atomics.notify(acks, 0);
   } else if (m.type === 'text') push(m.text);
@@ -172,7 +173,7 @@ export class TraceWriter {
     // Item ids the trace thread has not seen yet (items missing from the catalogue).
     const newIds = table.ids.slice(this.sentIds);
     this.sentIds = table.ids.length;
-    // The strings go as one text (NUL after each; JSON text never holds a raw NUL): it clones as one copy of memory.
+    // The strings go as one text (each after its length): it clones as one copy of memory.
     this.worker.postMessage({ type: 'batch', nums, strs: this.strs.take(), count: this.count, newIds }, [nums.buffer as ArrayBuffer]);
     this.count = 0;
     this.sentBatches++;

@@ -28,8 +28,9 @@ export class NumBuffer {
 }
 
 /**
- * The strings of a batch (event ids, stale feature names), each followed by a NUL, kept as UTF-16
- * code units in one growable buffer: no string of an event outlives it. (Kept in an array until the
+ * The strings of a batch (event ids, stale feature names), each after its length (two UTF-16 code
+ * units: low, high), kept as UTF-16 code units in one growable buffer: no string of an event
+ * outlives it. A length, not a separator: an id may hold any character, U+0000 included. (Kept in an array until the
  * batch went out, 2,048 events later, the ids lived through two young-generation collections and
  * were promoted: ~32 MB of old-generation garbage over a million events.) UTF-16, not UTF-8, so
  * that an id with a lone surrogate comes out as it went in.
@@ -39,23 +40,39 @@ export class StrBuffer {
   private len = 0;
 
   push(s: string): void {
-    const need = this.len + 2 * s.length + 2;
+    const need = this.len + 2 * s.length + 4;
     if (need > this.buf.length) {
       const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.buf.length));
       this.buf.copy(grown, 0, 0, this.len);
       this.buf = grown;
     }
+    this.buf.writeUInt16LE(s.length & 0xffff, this.len);
+    this.buf.writeUInt16LE(s.length >>> 16, this.len + 2);
+    this.len += 4;
     this.len += this.buf.write(s, this.len, 'utf16le');
-    this.buf[this.len++] = 0;
-    this.buf[this.len++] = 0;
   }
 
-  /** Everything pushed since the last take, NUL after each string; empties the buffer. */
+  /** Everything pushed since the last take, each string after its length (see splitStrs); empties the buffer. */
   take(): string {
     const text = this.buf.toString('utf16le', 0, this.len);
     this.len = 0;
     return text;
   }
+}
+
+/**
+ * The strings of a StrBuffer text, in order. Self-contained: the trace thread runs it from its
+ * source text.
+ */
+export function splitStrs(text: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; ) {
+    const n = text.charCodeAt(i) + text.charCodeAt(i + 1) * 0x10000;
+    i += 2;
+    out.push(text.slice(i, i + n));
+    i += n;
+  }
+  return out;
 }
 
 /**

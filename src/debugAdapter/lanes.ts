@@ -46,7 +46,7 @@ export class Lane {
   }
 
   onComplete(ex: EventExec): void {
-    if (ex.metrics) this.store.record(ex.metrics);
+    if (ex.metrics) this.store.record(ex.metrics, this.replayer.pipeline.k);
     for (const f of ex.faults) this.faultCounts.set(f.kind, (this.faultCounts.get(f.kind) ?? 0) + 1);
     this.trace?.write(ex, this.replayer.state);
   }

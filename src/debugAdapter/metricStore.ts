@@ -6,17 +6,22 @@ const CHUNK = 1 << 16;
 /**
  * Per-event metric series of one lane, for the timeline and the metric-drop detector. Values are
  * Float32 in 64k-event chunks (NaN = undefined for that event), so a million events cost
- * ~44 MB and memory grows only with what was replayed. Filled once per event, in order, from the
+ * ~46 MB (with novelty's weights) and memory grows only with what was replayed. Filled once per event, in order, from the
  * replayer's first completion of each event (the engine is deterministic, so re-executions after
  * a step back would store the same values).
  */
 export class MetricStore {
   private readonly chunks = new Map<MetricSeriesName, Float32Array[]>(METRIC_SERIES.map((s) => [s, []]));
+  /**
+   * Items each event's novelty is a mean over: novelty@k is the mean over served items, not over
+   * events, so running and window means of novelty weigh each event by these (as the engine does).
+   */
+  private readonly noveltyItems: Uint16Array[] = [];
   /** Events 1..through are stored. */
   through = 0;
 
-  /** Stores the values of the next event (events arrive in order; others are ignored). */
-  record(m: EventMetrics): void {
+  /** Stores the values of the next event (events arrive in order; others are ignored); `k` is the pipeline's. */
+  record(m: EventMetrics, k: number): void {
     if (m.index !== this.through + 1) return;
     const c = Math.floor((m.index - 1) / CHUNK);
     const at = (m.index - 1) % CHUNK;
@@ -26,6 +31,8 @@ export class MetricStore {
       const v = m[s];
       arr[at] = v === null ? Number.NaN : v;
     }
+    // The engine's novelty is a mean over served[0..k).
+    (this.noveltyItems[c] ??= new Uint16Array(CHUNK))[at] = Math.min(0xffff, k, m.impressions);
     this.through = m.index;
   }
 
@@ -43,18 +50,26 @@ export class MetricStore {
     return { event: n, values };
   }
 
-  /** Mean of the defined values over events [from, to] and how many there were. */
+  /** How much event n counts in a mean of the series: its served items for novelty, else 1. */
+  private weight(series: MetricSeriesName, n: number): number {
+    return series === 'novelty' ? (this.noveltyItems[Math.floor((n - 1) / CHUNK)]?.[(n - 1) % CHUNK] ?? 0) : 1;
+  }
+
+  /** Mean of the defined values over events [from, to] (weighted as the engine's metric is) and how many events there were. */
   mean(series: MetricSeriesName, from: number, to: number): { mean: number | null; count: number } {
     let sum = 0;
+    let weights = 0;
     let count = 0;
     for (let n = Math.max(1, from); n <= Math.min(to, this.through); n++) {
       const v = this.value(series, n);
       if (v !== null) {
-        sum += v;
+        const w = this.weight(series, n);
+        sum += w * v;
+        weights += w;
         count++;
       }
     }
-    return { mean: count ? sum / count : null, count };
+    return { mean: weights ? sum / weights : null, count };
   }
 
   /** Buckets of events [from, to], at most maxPoints of them; `cumulative` gives running means from event 1. */
@@ -63,14 +78,16 @@ export class MetricStore {
     const hi = Math.min(to, this.through);
     if (hi < lo) return { bucketSize: 1, buckets: [] };
     const bucketSize = Math.max(1, Math.ceil((hi - lo + 1) / Math.max(1, maxPoints)));
+    // Running means weigh events as the engine's cumulative metric does (see weight()).
     let runSum = 0;
     let runCount = 0;
     if (cumulative) {
       for (let n = 1; n < lo; n++) {
         const v = this.value(series, n);
         if (v !== null) {
-          runSum += v;
-          runCount++;
+          const w = this.weight(series, n);
+          runSum += w * v;
+          runCount += w;
         }
       }
     }
@@ -85,8 +102,9 @@ export class MetricStore {
         let v = this.value(series, n);
         if (cumulative) {
           if (v !== null) {
-            runSum += v;
-            runCount++;
+            const w = this.weight(series, n);
+            runSum += w * v;
+            runCount += w;
           }
           v = runCount ? runSum / runCount : null;
         }

@@ -1,0 +1,46 @@
+// The adapter's per-event metric series (timeline, metric-drop detector) against the engine's own cumulative metrics.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MetricStore } from '../../src/debugAdapter/metricStore';
+import { Replayer } from '../../src/core/engine/replay';
+import { PopularityRanker } from '../../src/core/rankers/builtin';
+import { Slice } from '../../src/core/slice/reader';
+import type { MetricSeriesName } from '../../src/shared/dap';
+import { join } from 'node:path';
+import { writeSlice } from '../../src/core/slice/writer';
+import type { EventRecord } from '../../src/core/slice/types';
+import { BASE_MANIFEST, tmp } from '../helpers';
+
+test('running means of the stored series end at the engine\'s cumulative metrics, novelty weighted by served items', async () => {
+  // Every third event has two candidates, the others six: novelty@k is a mean over served items,
+  // so an unweighted mean of per-event novelty would differ.
+  const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  const events: EventRecord[] = [];
+  for (let i = 1; i <= 90; i++) {
+    const n = i % 3 === 0 ? 2 : 6;
+    const candidates = Array.from({ length: n }, (_, j) => ({ item: ids[(i + j * 3) % ids.length] as string, features: { x: j } }));
+    events.push({ id: `e${i}`, t: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(), user: 'u1', candidates, served: candidates.map((c) => c.item), outcome: { clicks: i % 2 ? [candidates[1]?.item as string] : [] } });
+  }
+  const dir = join(tmp(), 'nov.slice');
+  const items = ids.map((id, i) => ({ id, category: `c${i % 3}` }));
+  writeSlice(dir, { manifest: { ...BASE_MANIFEST, pipeline: { k: 4, budgetMs: 100 } }, events, items, users: [{ id: 'u1' }] }, { frozenAt: '2025-01-02T00:00:00Z' });
+  const store = new MetricStore();
+  const r = new Replayer(Slice.open(dir), { ranker: new PopularityRanker(), pipeline: { k: 4 }, onEventComplete: (ex) => ex.metrics && store.record(ex.metrics, 4) });
+  try {
+    await r.runToEnd();
+    const snap = r.metrics.snapshot();
+    const last = (s: MetricSeriesName) => store.buckets(s, 1, 90, 1000, true).buckets.at(-1)?.mean;
+    const pairs: [MetricSeriesName, string][] = [['novelty', 'novelty@4'], ['hit', 'hit_rate@4'], ['rr', 'mrr@4'], ['ndcg', 'ndcg@4'], ['ild', 'diversity@4'], ['overlap', 'overlap@4'], ['kendallTau', 'kendall_tau'], ['fallback', 'fallback_rate']];
+    for (const [series, key] of pairs) {
+      const want = snap[key] as number;
+      const got = last(series) as number;
+      // Stored as Float32: equal to ~1e-7 relative.
+      assert.ok(Math.abs(got - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${series}: ${got} vs ${key} ${want}`);
+    }
+    // The window mean weighs novelty the same way.
+    assert.ok(Math.abs((store.mean('novelty', 1, 90).mean as number) - (snap['novelty@4'] as number)) < 1e-6);
+    assert.ok((snap['novelty@4'] as number) > 0, 'a novelty to weigh');
+  } finally {
+    r.dispose();
+  }
+});

@@ -160,7 +160,8 @@ export class Triggers {
         const change = sampleData(d, d.lane.exec);
         if (change === undefined) continue;
         const what = `${describeTarget(d.target)} changed from ${formatValue(change.from)} to ${formatValue(change.to)}`;
-        const res = evaluateGuard(d, getScope, count);
+        // The condition reads the lane whose value it watches (`…@baseline`: the baseline's scope).
+        const res = evaluateGuard(d, d.lane === primary ? getScope : (maps) => exprScope(d.lane.exec, d.lane.replayer, { candidateMaps: maps }), count);
         if (res.kind === 'stop') fire('data breakpoint', d.id, what);
         else if (res.kind === 'error') fire('data breakpoint', d.id, `${what}; ${res.message}`);
       }

@@ -98,3 +98,21 @@ test('compare mode: breakpoint conditions read the candidate; data breakpoints c
     await dc.stop();
   }
 });
+
+test('compare mode: a data breakpoint on a baseline value reads the baseline in its condition', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { slice: COLD.slice, ranker: COLD.ranker, baseline: 'popularity', stopOnEntry: true });
+    // The popularity ranker parts from the recorded order (kendall_tau ~0.8 after 20 events); the
+    // linear ranker (candidate) stays near it (~0.99). The condition holds only when read on the baseline.
+    const set = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'metric:ctr@baseline', accessType: 'write', condition: 'metrics.kendall_tau < 0.9 && metrics.events > 20' }] });
+    assert.equal(set.body.breakpoints[0]?.verified, true, set.body.breakpoints[0]?.message);
+    const stop = await moveAndStop(dc, () => dc.continueRequest({ threadId: CANDIDATE }));
+    assert.equal(stop.body.reason, 'data breakpoint');
+    assert.ok((await where(dc, CANDIDATE)).line > 20);
+    assert.equal((await evalAt(dc, 'metrics.kendall_tau < 0.9', BASELINE)).body.result, 'true');
+    assert.equal((await evalAt(dc, 'metrics.kendall_tau < 0.9', CANDIDATE)).body.result, 'false');
+  } finally {
+    await dc.stop();
+  }
+});

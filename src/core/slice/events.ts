@@ -73,19 +73,31 @@ export function checkEvent(value: unknown, file: string, line: number, candidate
   return e as unknown as EventRecord;
 }
 
-/** The numbers of `system` the engine computes with are finite (1e999 parses as Infinity). */
+/**
+ * The numbers of `system` the engine computes with are finite (1e999 parses as Infinity). Per
+ * replayed event: no closure, and a field name is only built for the error.
+ */
 function checkSystem(sys: Record<string, unknown>, file: string, line: number): void {
-  const finite = (v: unknown, field: string) => {
-    if (typeof v === 'number' && !Number.isFinite(v)) fail(file, line, field, `${field} is ${v}`, 'System figures must be finite numbers; leave the field out when it was not recorded.');
-  };
-  finite(sys['queueDepth'], 'system.queueDepth');
+  const q = sys['queueDepth'];
+  if (typeof q === 'number' && !Number.isFinite(q)) nonFinite(file, line, 'system.queueDepth', q);
   const lat = sys['latencyMs'];
-  if (typeof lat === 'object' && lat !== null) for (const k in lat) finite((lat as Record<string, unknown>)[k], `system.latencyMs.${k}`);
+  if (typeof lat === 'object' && lat !== null) {
+    for (const k in lat) {
+      const v = (lat as Record<string, unknown>)[k];
+      if (typeof v === 'number' && !Number.isFinite(v)) nonFinite(file, line, `system.latencyMs.${k}`, v);
+    }
+  }
   const cache = sys['cache'];
   if (typeof cache === 'object' && cache !== null) {
-    finite((cache as Record<string, unknown>)['hits'], 'system.cache.hits');
-    finite((cache as Record<string, unknown>)['misses'], 'system.cache.misses');
+    const h = (cache as Record<string, unknown>)['hits'];
+    const m = (cache as Record<string, unknown>)['misses'];
+    if (typeof h === 'number' && !Number.isFinite(h)) nonFinite(file, line, 'system.cache.hits', h);
+    if (typeof m === 'number' && !Number.isFinite(m)) nonFinite(file, line, 'system.cache.misses', m);
   }
+}
+
+function nonFinite(file: string, line: number, field: string, v: number): never {
+  fail(file, line, field, `${field} is ${v}`, 'System figures must be finite numbers; leave the field out when it was not recorded.');
 }
 
 /** Every featureTimes value is a timestamp with a timezone (the engine turns it into a feature age). */

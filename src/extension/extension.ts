@@ -15,6 +15,7 @@ import { WorkspaceSlices } from './slices/workspaceSlices';
 import { TimelineManager } from './timeline/manager';
 import { RankingTreeProvider } from './views/rankingTree';
 import { SlicesTreeProvider } from './views/slicesTree';
+import { percentReporter } from './progress';
 
 /** What activate() returns: for the integration tests, which drive the views as a user would. */
 export interface RecReplayApi {
@@ -50,14 +51,7 @@ async function start(context: vscode.ExtensionContext, log: vscode.LogOutputChan
     new SlicesTreeProvider(slices, {
       pageSize: () => readSettings().pageSize,
       groupEventsBy: () => readSettings().groupEventsBy,
-      withProgress: (title, task) => vscode.window.withProgress({ location: { viewId: 'recreplay.slices' }, title, cancellable: true }, (p, token) => {
-        let last = 0;
-        return task((f) => {
-          const pct = Math.floor(f * 100);
-          if (pct > last) p.report({ increment: pct - last });
-          last = Math.max(last, pct);
-        }, token);
-      }),
+      withProgress: (title, task) => vscode.window.withProgress({ location: { viewId: 'recreplay.slices' }, title, cancellable: true }, (p, token) => task(percentReporter(p), token)),
       log,
     }),
   );

@@ -17,6 +17,7 @@ import { trustProblem } from '../trust';
 import type { SlicesTreeProvider } from '../views/slicesTree';
 import { infoMarkdown, runFolderName, runSummary } from './reports';
 import { resolveSlice } from './targets';
+import { percentReporter } from '../progress';
 
 export interface CommandContext {
   extensionUri: vscode.Uri;
@@ -92,14 +93,9 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       const entry = await slices.get(dir);
       if (!entry.manifest) return void vscode.window.showErrorMessage(entry.manifestError ?? `${dir}: slice.json cannot be read.`);
       const manifest = entry.manifest;
-      const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying ${entry.name}`, cancellable: true }, (progress, token) => {
-        let last = 0;
-        return verifyAsync(dir, manifest, token, (f, file) => {
-          const pct = Math.floor(f * 100);
-          if (pct > last) progress.report({ increment: pct - last, message: file });
-          last = Math.max(last, pct);
-        });
-      });
+      const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying ${entry.name}`, cancellable: true }, (progress, token) =>
+        verifyAsync(dir, manifest, token, percentReporter(progress)),
+      );
       if (!report) return;
       entry.setVerified(report);
       tree.refreshSlice(dir);

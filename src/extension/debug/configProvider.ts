@@ -6,6 +6,7 @@ import type { ReplayLaunchArguments } from '../../debugAdapter/launchConfig';
 import { readSettings, type Settings } from '../settings';
 import { needsIndex, sliceDirOf, warmIndex } from '../slices/sliceStore';
 import { trustProblem } from '../trust';
+import { percentReporter } from '../progress';
 
 /** A `recreplay` launch configuration as it travels through VS Code. */
 export interface ReplayConfig extends vscode.DebugConfiguration, Partial<ReplayLaunchArguments> {}
@@ -95,12 +96,7 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
     const slice = sliceFolderOf(c);
     if (needsIndex(slice)) {
       const cancelled = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `RecReplay: indexing ${basename(slice)}`, cancellable: true }, async (progress, token) => {
-        let last = 0;
-        await warmIndex(slice, token, (f) => {
-          const pct = Math.floor(f * 100);
-          if (pct > last) progress.report({ increment: pct - last });
-          last = Math.max(last, pct);
-        });
+        await warmIndex(slice, token, percentReporter(progress));
         return token.isCancellationRequested;
       });
       if (cancelled) {

@@ -183,3 +183,31 @@ test('indexing cancelled while a slice opens: no synchronous open afterwards, no
     Slice.open = opened;
   }
 });
+
+test('page labels and a page of events read chunks the tree checked asynchronously first, never hashing on the spot', async () => {
+  const dir = makeSlice(3000, { chunkSize: 4096 });
+  const t = tree([readEntry(dir)], { pageSize: () => 10 } as Partial<TreeOptions>);
+  type Internals = { verifiedChunks: Uint8Array; eventsEntry: { chunks: { size: number } }; ensureVerified(start: number, end: number): void };
+  const proto = Slice.prototype as unknown as Internals;
+  const orig = proto.ensureVerified;
+  let hashedOnTheSpot = 0;
+  proto.ensureVerified = function (this: Internals, start: number, end: number) {
+    const size = this.eventsEntry.chunks.size;
+    for (let c = Math.floor(start / size); c <= Math.floor(Math.max(start, end - 1) / size); c++) if (!this.verifiedChunks[c]) hashedOnTheSpot++;
+    orig.call(this, start, end);
+  };
+  try {
+    const [root] = await t.getChildren();
+    assert.ok(root);
+    const events = await find(t, root, /^Events/);
+    const top = await t.getChildren(events);
+    assert.equal(top.length, 3, '3,000 events in pages of 10: ranges of 1,000');
+    assert.ok(top.every((r) => /\d/.test(String(t.getTreeItem(r).description))), 'every range has its time window');
+    const second = await t.getChildren(top[1]);
+    const page = await t.getChildren(second[4]);
+    assert.equal(page.length, 10);
+    assert.equal(hashedOnTheSpot, 0);
+  } finally {
+    proto.ensureVerified = orig;
+  }
+});

@@ -77,6 +77,23 @@ test('a modified events.jsonl is reported with its name and not replayed unless 
   assert.ok(forced.modified.has('events.jsonl'));
 });
 
+test('verifyEventsAsync checks the chunks of the events named: a changed one is an IntegrityError, or recorded when forced', async () => {
+  const dir = makeSlice(30, { chunkSize: 2048 });
+  const p = join(dir, 'events.jsonl');
+  const text = readFileSync(p, 'utf8');
+  const at = text.lastIndexOf('"ctr":0.');
+  writeFileSync(p, text.slice(0, at + 8) + (text[at + 8] === '1' ? '2' : '1') + text.slice(at + 9));
+  const s = Slice.open(dir);
+  await s.verifyEventsAsync([1]);
+  assert.equal(s.modified.size, 0, 'the first chunk is intact');
+  await assert.rejects(s.verifyEventsAsync([1, 30]), (e: unknown) => e instanceof IntegrityError && e.modified.includes('events.jsonl'));
+  const forced = Slice.open(dir, { force: true });
+  await forced.verifyEventsAsync([30, 0, 31, 1.5]);
+  assert.ok(forced.modified.has('events.jsonl'));
+  // Checked once: reading the event now does not hash its chunk again.
+  assert.equal(forced.readEvent(30).id, 'e30');
+});
+
 test('a modified items.jsonl or a changed file size is caught at open', () => {
   const dir = makeSlice(10);
   writeFileSync(join(dir, 'items.jsonl'), readFileSync(join(dir, 'items.jsonl'), 'utf8').replace('"i1"', '"i9"'));

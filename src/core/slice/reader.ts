@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { IntegrityError, UserError } from '../errors';
@@ -266,6 +267,40 @@ export class Slice {
       if (!this.force) throw new IntegrityError([this.eventsEntry.path], this.dir);
     }
     this.verifiedChunks[c] = 1;
+  }
+
+  /**
+   * Checks, without blocking the thread for more than one chunk's hash at a time, the chunks that
+   * hold these events (1-based), so that reading them afterwards finds them checked: for a host
+   * that must stay responsive (the editor labelling pages of a million events with their times).
+   * A mismatch is handled as in a synchronous read (recorded; an error unless forced).
+   */
+  async verifyEventsAsync(events: Iterable<number>): Promise<void> {
+    const chunks = this.eventsEntry.chunks;
+    if (!chunks) return;
+    const wanted = new Set<number>();
+    for (const n of events) {
+      if (!Number.isInteger(n) || n < 1 || n > this.eventCount) continue;
+      const [start, end] = this.index.range(n);
+      for (let c = Math.floor(start / chunks.size); c <= Math.floor(Math.max(start, end - 1) / chunks.size); c++) if (!this.verifiedChunks[c]) wanted.add(c);
+    }
+    if (wanted.size === 0) return;
+    const fh = await open(this.eventsPath, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(chunks.size);
+      for (const c of [...wanted].sort((a, b) => a - b)) {
+        if (this.verifiedChunks[c]) continue;
+        let n = 0;
+        while (n < chunks.size) {
+          const { bytesRead } = await fh.read(buf, n, chunks.size - n, c * chunks.size + n);
+          if (bytesRead === 0) break;
+          n += bytesRead;
+        }
+        this.checkChunk(c, buf.subarray(0, n));
+      }
+    } finally {
+      await fh.close();
+    }
   }
 
   /** The raw text of event n (1-based) — what the editor shows on line n. */

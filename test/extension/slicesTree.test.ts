@@ -211,3 +211,16 @@ test('page labels and a page of events read chunks the tree checked asynchronous
     proto.ensureVerified = orig;
   }
 });
+
+test('a modified slice is indexed once, streamed: opening it (forced) afterwards reads nothing more', async () => {
+  const dir = makeSlice(300);
+  const p = join(dir, 'events.jsonl');
+  writeFileSync(p, readFileSync(p, 'utf8').replace('"user":"u1"', '"user":"u1","note":"longer"'));
+  // The frozen file's index is cached (from the freeze), but it does not describe this file.
+  assert.equal(needsIndex(dir), true);
+  const entry = readEntry(dir);
+  const s = await entry.open();
+  assert.ok(s.modified.has('events.jsonl'));
+  assert.equal(s.readEvent(300).id, 'e300');
+  assert.equal(needsIndex(dir), false, "the modified file's index is cached: F5 (force) will not index it again");
+});

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDir } from '../dirs';
@@ -71,14 +71,27 @@ function indexPath(manifestSha: string, dir: string): string {
   return join(dir, `index-${manifestSha}.f64`);
 }
 
-/** Loads a cached index for this manifest hash, or undefined. */
+/**
+ * Loads a cached index for this key (a manifest hash, or a modifiedIndexKey), or undefined.
+ * `expectedCount` -1: any number of events (a modified file's count is its own).
+ */
 export function loadCachedIndex(manifestSha: string, expectedCount: number, dir = cacheDir()): OffsetIndex | undefined {
   const p = indexPath(manifestSha, dir);
   if (!existsSync(p)) return undefined;
   const buf = readFileSync(p);
-  if (buf.length % 8 !== 0) return undefined;
+  if (buf.length % 8 !== 0 || buf.length === 0) return undefined;
   const arr = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
-  return arr.length === expectedCount + 1 ? new OffsetIndex(arr) : undefined;
+  return expectedCount < 0 || arr.length === expectedCount + 1 ? new OffsetIndex(arr) : undefined;
+}
+
+/**
+ * The cache key of the index of an events.jsonl that does not match its manifest (a slice replayed
+ * with force): its size and modification time name that very state of the file, so an index built
+ * once is found again, and a file changed since (or restored) is indexed anew.
+ */
+export function modifiedIndexKey(manifestSha: string, eventsPath: string): string | undefined {
+  const st = statSync(eventsPath, { throwIfNoEntry: false });
+  return st ? `${manifestSha}-modified-${st.size}-${Math.round(st.mtimeMs * 1000)}` : undefined;
 }
 
 /** Stores an index atomically (temp file + rename); a cache that cannot be written is not an error. */

@@ -8,7 +8,7 @@ import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, startReader, type CursorHost } from './cursor';
 import { digestFile, readFull, sha256 } from './hashing';
 import { BlockPrefetcher } from './prefetch';
-import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, storeIndex } from './offsetIndex';
+import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
 /** What is at a path: a regular file (links followed), nothing (also when a parent is a file), or something else. */
@@ -162,13 +162,25 @@ export class Slice {
     const eventsPath = join(dir, eventsEntry.path);
     const dirCache = opts.cacheDir ?? cacheDir();
     const expected = eventsEntry.records ?? -1;
-    let index = loadCachedIndex(manifestSha, expected, dirCache);
+    // The index cached for the manifest describes the frozen file: never for one of another size.
+    let index = modified.includes(eventsEntry.path) ? undefined : loadCachedIndex(manifestSha, expected, dirCache);
     let verifiedAll = false;
+    // A file found modified before (and not touched since) has its own cached index.
+    const modifiedKey = index ? undefined : modifiedIndexKey(manifestSha, eventsPath);
+    if (!index && modifiedKey) {
+      index = loadCachedIndex(modifiedKey, -1, dirCache);
+      if (index) {
+        if (!modified.includes(eventsEntry.path)) modified.push(eventsEntry.path);
+        if (!force) throw new IntegrityError(modified, dir);
+      }
+    }
     if (!index) {
       const collector = new OffsetCollector();
       const digest = digestFile(eventsPath, eventsEntry.chunks?.size, (buf, off) => collector.feed(buf, off));
       index = collector.finish();
       verifiedAll = digest.sha256 === eventsEntry.sha256;
+      // Kept for the next open (with force, or to refuse at once without reading it all again).
+      if (!verifiedAll && modifiedKey) storeIndex(modifiedKey, index, dirCache);
       if (!verifiedAll && !modified.includes(eventsEntry.path)) modified.push(eventsEntry.path);
       if (modified.length && !force) throw new IntegrityError(modified, dir);
       if (eventsEntry.records !== undefined && index.count !== eventsEntry.records && !force) {

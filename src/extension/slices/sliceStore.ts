@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { validateManifest } from '../../core/slice/manifest';
-import { OffsetCollector, loadCachedIndex, storeIndex } from '../../core/slice/offsetIndex';
+import { OffsetCollector, loadCachedIndex, modifiedIndexKey, storeIndex } from '../../core/slice/offsetIndex';
 import { Slice, type VerifyReport } from '../../core/slice/reader';
 import type { FileEntry, SliceManifest } from '../../core/slice/types';
 
@@ -143,7 +143,13 @@ function indexTarget(dir: string): { manifestSha: string; entry: FileEntry } | u
  */
 export function needsIndex(dir: string): boolean {
   const t = indexTarget(dir);
-  return t !== undefined && !loadCachedIndex(t.manifestSha, t.entry.records ?? -1) && existsSync(join(dir, 'events.jsonl'));
+  const path = join(dir, 'events.jsonl');
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (t === undefined || !st) return false;
+  // As Slice.open decides: the frozen file's index serves a file of the frozen size only.
+  if (st.size === t.entry.bytes && loadCachedIndex(t.manifestSha, t.entry.records ?? -1)) return false;
+  const modified = modifiedIndexKey(t.manifestSha, path);
+  return modified !== undefined && !loadCachedIndex(modified, -1);
 }
 
 /**
@@ -155,7 +161,7 @@ export async function warmIndex(dir: string, token?: Cancellation, onProgress?: 
   const target = indexTarget(dir);
   if (!target) return;
   const { manifestSha, entry } = target;
-  if (loadCachedIndex(manifestSha, entry.records ?? -1)) return;
+  if (!needsIndex(dir)) return;
   const path = join(dir, 'events.jsonl');
   if (!existsSync(path)) return;
   const collector = new OffsetCollector();
@@ -175,8 +181,14 @@ export async function warmIndex(dir: string, token?: Cancellation, onProgress?: 
     stream.destroy();
   }
   const index = collector.finish();
-  // Only an index of the exact bytes the manifest describes is cached; Slice.open handles the rest.
-  if (hash.digest('hex') === entry.sha256 && (entry.records === undefined || index.count === entry.records)) storeIndex(manifestSha, index);
+  // An index of the exact bytes the manifest describes is cached for the manifest; one of a
+  // modified file under that file's own key (Slice.open finds it, and reports the file modified).
+  const intact = hash.digest('hex') === entry.sha256;
+  if (intact && (entry.records === undefined || index.count === entry.records)) storeIndex(manifestSha, index);
+  else if (!intact) {
+    const key = modifiedIndexKey(manifestSha, path);
+    if (key) storeIndex(key, index);
+  }
 }
 
 /**

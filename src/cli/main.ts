@@ -15,7 +15,8 @@ Usage:
   recreplay info <slice> [--json]           manifest, counts, versions, hash status
   recreplay verify <slice> [--json]         exit 0 when intact, 4 and the modified file when not
   recreplay run <slice> [options]           replay a slice and print a summary
-  recreplay dap [--port N]                  the debug adapter over stdio (or TCP) for any DAP client
+  recreplay dap [--port N] [--host H] [--log FILE] [--verbose]
+                                            the debug adapter over stdio (or TCP) for any DAP client
 
 Run options:
   --ranker SPEC     recorded | popularity | linear:PATH | embedding:PATH   (default: recorded)

@@ -156,7 +156,7 @@ export enum ProgressLocation {
 
 /** Progress notifications shown (title, and whether the test cancelled it), for assertions. */
 export const progressShown: { title: string; cancelled: boolean }[] = [];
-/** Set by a test: the next progress notification is cancelled by the "user" before its task runs. */
+/** Set by a test: the next progress notification is cancelled by the "user" as soon as its task has started. */
 export const progressControl = { cancelNext: false };
 
 export const window = {
@@ -165,9 +165,10 @@ export const window = {
     const cts = new CancellationTokenSource();
     const cancelled = progressControl.cancelNext;
     progressControl.cancelNext = false;
-    if (cancelled) cts.cancel();
     progressShown.push({ title: opts.title ?? '', cancelled });
-    return task({ report: () => {} }, cts.token);
+    const running = task({ report: () => {} }, cts.token);
+    if (cancelled) cts.cancel();
+    return running;
   },
   async showErrorMessage(message: string): Promise<undefined> {
     messagesShown.push(message);

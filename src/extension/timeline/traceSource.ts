@@ -4,7 +4,7 @@ import { SERIES_BY_ID, type HostMessage, type LaneData, type SummaryRow, type Ti
 import type { TimelineSource } from './panel';
 import { StreamBuckets } from './buckets';
 import { FAULT_MASK_KINDS } from './traceMetrics';
-import { readTraceTimeline, traceFileOf, type TraceTimeline } from './traceReader';
+import { TraceCancelled, readTraceTimeline, traceFileOf, type TraceTimeline } from './traceReader';
 
 const CUMULATIVE_ONLY = new Set([...SERIES_BY_ID.values()].filter((s) => s.cumulativeOnly).map((s) => s.id));
 
@@ -34,7 +34,8 @@ export class TraceTimelineSource implements TimelineSource {
   private runs: TraceTimeline[] | undefined;
   private loading: Promise<TraceTimeline[] | undefined> | undefined;
   private mode: TimelineMode;
-  private readonly cts = new vscode.CancellationTokenSource();
+  /** The read in progress, if any: one per load, so a cancelled read does not cancel the next. */
+  private cts: vscode.CancellationTokenSource | undefined;
 
   constructor(
     readonly paths: string[],
@@ -50,17 +51,19 @@ export class TraceTimelineSource implements TimelineSource {
 
   private load(post: (m: HostMessage) => void): Promise<TraceTimeline[] | undefined> {
     this.loading ??= (async () => {
+      this.cts?.dispose();
+      const cts = (this.cts = new vscode.CancellationTokenSource());
       const out: TraceTimeline[] = [];
       // Both lanes of a comparison start with one bucket size so their buckets line up.
       let size: number | undefined;
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RecReplay: reading trace', cancellable: true }, async (progress, token) => {
-        token.onCancellationRequested(() => this.cts.cancel());
+        token.onCancellationRequested(() => cts.cancel());
         for (const [i, p] of this.paths.entries()) {
           let last = 0;
           const t = await readTraceTimeline(p, {
             capacity: this.capacity,
             ...(size !== undefined ? { initialBucketSize: size } : {}),
-            isCancelled: () => this.cts.token.isCancellationRequested,
+            isCancelled: () => cts.token.isCancellationRequested,
             onProgress: (f) => {
               const pct = Math.floor(f * 100);
               if (pct === last) return;
@@ -87,6 +90,8 @@ export class TraceTimelineSource implements TimelineSource {
       this.runs ??= await this.load(post);
     } catch (e) {
       this.loading = undefined;
+      // Cancelled by the user: say so in the panel; showing it again (or reopening) reads anew.
+      if (e instanceof TraceCancelled) return void post({ type: 'status', text: 'Reading the trace was cancelled: reopen the timeline to read it again.', busy: false });
       throw e;
     }
     if (!this.runs) return;
@@ -121,7 +126,7 @@ export class TraceTimelineSource implements TimelineSource {
   }
 
   dispose(): void {
-    this.cts.cancel();
-    this.cts.dispose();
+    this.cts?.cancel();
+    this.cts?.dispose();
   }
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDir, removeCreatedDirs } from '../src/core/dirs';
+import { ensureDir, newFolder, removeCreatedDirs } from '../src/core/dirs';
 import { UserError } from '../src/core/errors';
 import { tmp } from './helpers';
 
@@ -34,4 +34,18 @@ test('ensureDir: a file on the way, or a folder that cannot be made, is a UserEr
   if (existsSync('/proc/self')) {
     assert.throws(() => ensureDir('/proc/recreplay-test/x'), (e: unknown) => e instanceof UserError && e.where.file === '/proc/recreplay-test' && /ENOENT/.test(e.message));
   }
+});
+
+test('newFolder reserves a new folder: the same name twice gives name and name-2, each made by its mkdir', () => {
+  const root = tmp();
+  const base = join(root, 'runs', 'deep');
+  const a = newFolder(base, 'cold-start-linear-20250721-091203', 'run folder');
+  const b = newFolder(base, 'cold-start-linear-20250721-091203', 'run folder');
+  assert.equal(a.path, join(base, 'cold-start-linear-20250721-091203'));
+  assert.equal(b.path, join(base, 'cold-start-linear-20250721-091203-2'));
+  assert.deepEqual(a.created, [join(root, 'runs'), base, a.path]);
+  assert.deepEqual(b.created, [b.path]);
+  removeCreatedDirs(b.created);
+  removeCreatedDirs(a.created);
+  assert.deepEqual(readdirSync(root), []);
 });

@@ -1,5 +1,5 @@
 import { mkdirSync, rmdirSync, statSync, type Stats } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors';
 
 /**
@@ -48,6 +48,26 @@ function statOrNothing(p: string): Stats | undefined {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw e;
+  }
+}
+
+/**
+ * Makes a new, empty folder `base/name` — or `name-2`, `name-3`, … when that is taken — and
+ * returns it with every folder made for it (for removeCreatedDirs). The name is reserved by the
+ * mkdir itself, so two runs started in the same second never share a folder.
+ */
+export function newFolder(base: string, name: string, what = 'folder'): { path: string; created: string[] } {
+  const created = ensureDir(base, what);
+  for (let i = 1; ; i++) {
+    const p = join(resolve(base), i === 1 ? name : `${name}-${i}`);
+    try {
+      mkdirSync(p);
+      created.push(p);
+      return { path: p, created };
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code !== 'EEXIST' || i >= 1000) throw new UserError(`cannot create the ${what} ${p}: ${err.code ?? err.message}`, { file: p }, 'Choose a folder you can write to.', 'E_PATH');
+    }
   }
 }
 

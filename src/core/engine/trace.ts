@@ -1,5 +1,5 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { Worker, threadId } from 'node:worker_threads';
 import { join } from 'node:path';
 import { ensureDir, removeCreatedDirs } from '../dirs';
 import type { EventExec } from './replay';
@@ -83,6 +83,12 @@ function handle(m) {
 }
 `;
 
+let tmpCount = 0;
+/** pid, thread and a count: a temp file name no other writer in any thread of this machine uses. */
+function tmpTag(): string {
+  return `${process.pid}-${threadId}-${++tmpCount}`;
+}
+
 const BATCH = 2048;
 const TAIL_BATCH = 128;
 /** Batches the engine may run ahead of the trace thread before it waits: bounds the memory a slow disk can take. */
@@ -135,7 +141,8 @@ export class TraceWriter {
     if (dir !== undefined) {
       this.createdDirs = ensureDir(dir, 'trace folder');
       this.path = join(dir, 'trace.jsonl');
-      this.tmp = join(dir, `.trace.jsonl.${process.pid}.tmp`);
+      // Unique per writer, not only per process: runs on worker threads share the pid.
+      this.tmp = join(dir, `.trace.jsonl.${tmpTag()}.tmp`);
       process.on('exit', this.onExit);
     }
     this.sentIds = table.ids.length;
@@ -237,7 +244,7 @@ export interface RunRecord {
 export function writeRunRecord(dir: string, record: RunRecord): string {
   ensureDir(dir, 'trace folder');
   const p = join(dir, 'run.json');
-  const tmp = `${p}.${process.pid}.tmp`;
+  const tmp = `${p}.${tmpTag()}.tmp`;
   writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
   renameSync(tmp, p);
   return p;

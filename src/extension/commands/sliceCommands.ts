@@ -18,6 +18,7 @@ import type { SlicesTreeProvider } from '../views/slicesTree';
 import { infoMarkdown, runFolderName, runSummary } from './reports';
 import { resolveSlice } from './targets';
 import { percentReporter } from '../progress';
+import { newFolder, removeCreatedDirs } from '../../core/dirs';
 
 export interface CommandContext {
   extensionUri: vscode.Uri;
@@ -56,7 +57,13 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       if (problem) return void vscode.window.showErrorMessage(problem);
       const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dir))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
       const base = folder ? join(folder, settings.runsFolder) : join(dir, '..', '.recreplay-runs');
-      const traceDir = join(base, runFolderName(entry.name, ranker, new Date()));
+      let run: { path: string; created: string[] };
+      try {
+        run = newFolder(base, runFolderName(entry.name, ranker, new Date()), 'run folder');
+      } catch (e) {
+        return void vscode.window.showErrorMessage(errorText(e));
+      }
+      const traceDir = run.path;
       log.info(`replaying ${dir} with ${ranker} into ${traceDir}`);
       const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Replaying ${entry.name} with ${ranker}`, cancellable: true }, (progress, token) => {
         let last = 0;
@@ -73,6 +80,8 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
           },
         );
       });
+      // A run that wrote nothing leaves no folder behind.
+      if (outcome.type !== 'done') removeCreatedDirs(run.created);
       if (outcome.type === 'cancelled') return void vscode.window.showInformationMessage(`Replay of ${entry.name} cancelled: no trace was written.`);
       if (outcome.type === 'error') {
         log.error(`headless replay failed: ${outcome.message}`);

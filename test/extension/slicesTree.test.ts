@@ -2,10 +2,11 @@ import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
-import { needsIndex, readEntry, type SliceEntry } from '../../src/extension/slices/sliceStore';
+import { needsIndex, readEntry, verifyAsync, type SliceEntry } from '../../src/extension/slices/sliceStore';
+import { UserError } from '../../src/core/errors';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { SlicesTreeProvider, type TreeOptions } from '../../src/extension/views/slicesTree';
 import type { SliceNode } from '../../src/extension/views/sliceNodes';
@@ -223,4 +224,18 @@ test('a modified slice is indexed once, streamed: opening it (forced) afterwards
   assert.ok(s.modified.has('events.jsonl'));
   assert.equal(s.readEvent(300).id, 'e300');
   assert.equal(needsIndex(dir), false, "the modified file's index is cached: F5 (force) will not index it again");
+});
+
+test('verifyAsync reports a folder where a file should be as missing, like recreplay verify, and names a file it cannot read', async () => {
+  const dir = makeSlice(20);
+  rmSync(join(dir, 'users.jsonl'));
+  mkdirSync(join(dir, 'users.jsonl'));
+  const entry = readEntry(dir);
+  const manifest = entry.manifest as NonNullable<typeof entry.manifest>;
+  assert.deepEqual(await verifyAsync(dir, manifest), { ok: false, modified: [], missing: ['users.jsonl'] });
+  assert.deepEqual(Slice.verifyFolder(dir), { ok: false, modified: [], missing: ['users.jsonl'] }, 'the CLI says the same');
+  if (process.getuid?.() !== 0) {
+    chmodSync(join(dir, 'items.jsonl'), 0);
+    await assert.rejects(verifyAsync(dir, manifest), (e: unknown) => e instanceof UserError && e.where.file === join(dir, 'items.jsonl') && /cannot read items\.jsonl: EACCES/.test(e.message));
+  }
 });

@@ -102,9 +102,14 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       const entry = await slices.get(dir);
       if (!entry.manifest) return void vscode.window.showErrorMessage(entry.manifestError ?? `${dir}: slice.json cannot be read.`);
       const manifest = entry.manifest;
-      const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying ${entry.name}`, cancellable: true }, (progress, token) =>
-        verifyAsync(dir, manifest, token, percentReporter(progress)),
-      );
+      let report;
+      try {
+        report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying ${entry.name}`, cancellable: true }, (progress, token) =>
+          verifyAsync(dir, manifest, token, percentReporter(progress)),
+        );
+      } catch (e) {
+        return void vscode.window.showErrorMessage(`Verifying ${entry.name}: ${errorText(e)}`);
+      }
       if (!report) return;
       entry.setVerified(report);
       tree.refreshSlice(dir);

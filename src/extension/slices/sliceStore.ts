@@ -202,7 +202,8 @@ export async function verifyAsync(dir: string, manifest: SliceManifest, token?: 
   let done = 0;
   for (const f of manifest.files) {
     const p = join(dir, f.path);
-    if (!existsSync(p)) {
+    // A folder where a file should be is as good as missing (as `recreplay verify` reports it).
+    if (!statSync(p, { throwIfNoEntry: false })?.isFile()) {
       missing.push(f.path);
       continue;
     }
@@ -215,6 +216,8 @@ export async function verifyAsync(dir: string, manifest: SliceManifest, token?: 
         onProgress?.(Math.min(1, done / total), f.path);
         if (token?.isCancellationRequested) return undefined;
       }
+    } catch (e) {
+      throw new UserError(`cannot read ${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: p }, 'Check the file\'s permissions, or restore it from the original slice.');
     } finally {
       stream.destroy();
     }

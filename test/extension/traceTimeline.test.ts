@@ -84,6 +84,12 @@ test('a file that is not a trace is refused with the file and line', async () =>
   const good = readFileSync(join(traced, 'trace.jsonl'), 'utf8').split('\n');
   writeFileSync(file, `${good[0]}\n${good[1]}\n${(good[2] as string).slice(0, 20)}\n`);
   await assert.rejects(readTraceTimeline(d, { capacity: 8 }), (e: unknown) => at(3)(e) && /malformed trace line/.test((e as UserError).message));
+  // A header without its event count or k: refused, rather than every point dropped or NaN.
+  const header = JSON.parse(good[0] as string) as Record<string, unknown>;
+  for (const field of ['events', 'k']) {
+    writeFileSync(file, `${JSON.stringify({ ...header, [field]: undefined })}\n${good[1]}\n`);
+    await assert.rejects(readTraceTimeline(d, { capacity: 8 }), (e: unknown) => at(1)(e) && (e as UserError).where.field === field);
+  }
   writeFileSync(file, '');
   await assert.rejects(readTraceTimeline(d, { capacity: 8 }), /empty/);
 });

@@ -64,6 +64,14 @@ function parseHeader(text: string, file: string): TraceHeader {
   if (typeof h !== 'object' || h === null || header.format !== TRACE_FORMAT) {
     throw new UserError(`not a RecReplay trace (the header's format is not "${TRACE_FORMAT}")`, { file, line: 1 }, 'Open the trace.jsonl that `recreplay run --trace DIR` or a debug session with "trace" wrote.', 'E_TRACE');
   }
+  // The chart's buckets are sized from "events" and novelty is a mean over the top "k": without
+  // them every point would be dropped or NaN, silently.
+  for (const field of ['events', 'k'] as const) {
+    const v = header[field];
+    if (!Number.isInteger(v) || (v as number) < (field === 'k' ? 1 : 0)) {
+      throw new UserError(`the trace header's "${field}" is ${JSON.stringify(v)}, not a whole number${field === 'k' ? ' ≥ 1' : ''}`, { file, line: 1, field }, 'The trace was cut or edited; write it again with `recreplay run --trace DIR`.', 'E_TRACE');
+    }
+  }
   return header;
 }
 

@@ -1,7 +1,7 @@
 import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { runReplayWorker } from '../../src/extension/headless/runner';
@@ -43,4 +43,25 @@ test('a bad ranker comes back as a user error with a sentence to show', async ()
   const r = await runReplayWorker(worker, { slice, ranker: 'linear:missing.json', traceDir: join(tmp(), 'run'), force: false, cwd: ROOT });
   assert.equal(r.type, 'error');
   assert.ok(r.type === 'error' && r.user && /missing\.json/.test(r.message), JSON.stringify(r));
+});
+
+test('a worker too busy to see the cancel flag is stopped after the grace period, and its temp files go with it', async () => {
+  // Stands in for a worker that opens a slice with no index yet or loads a large artifact: it has
+  // begun a trace and does not look at the flag for a long time.
+  const busy = join(tmp(), 'busy.js');
+  writeFileSync(busy, `
+const { workerData } = require('node:worker_threads');
+const { mkdirSync, writeFileSync } = require('node:fs');
+mkdirSync(workerData.traceDir, { recursive: true });
+writeFileSync(require('node:path').join(workerData.traceDir, '.trace.jsonl.1-2-3.tmp'), 'half');
+const until = Date.now() + 20000;
+while (Date.now() < until) {}
+`);
+  const out = join(tmp(), 'run');
+  let cancel: (() => void) | undefined;
+  const running = runReplayWorker(busy, { slice: 'unused', ranker: 'recorded', traceDir: out, force: false, cwd: ROOT }, { onCancel: (c) => (cancel = c), graceMs: 200 });
+  while (!existsSync(join(out, '.trace.jsonl.1-2-3.tmp'))) await new Promise((r) => setTimeout(r, 5));
+  cancel?.();
+  assert.equal((await running).type, 'cancelled');
+  assert.deepEqual(readdirSync(out), []);
 });

@@ -1,3 +1,5 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ReplayJob, ReplayOutcome, WorkerReply } from './protocol';
 
@@ -5,7 +7,16 @@ export interface RunOptions {
   onProgress?: (done: number, total: number) => void;
   /** Registers a callback run when the user cancels. */
   onCancel?: (cancel: () => void) => void;
+  /**
+   * How long a cancelled worker may take to notice (the engine looks every 1,000 events; opening a
+   * slice that has no index yet, or loading a large artifact, does not look at all) before it is
+   * stopped outright. Default 2 s.
+   */
+  graceMs?: number;
 }
+
+/** Temp files of an unfinished trace and run record (`.trace.jsonl.<tag>.tmp`, `run.json.<tag>.tmp`). */
+const TEMP = /^(\.trace\.jsonl|run\.json)\..+\.tmp$/;
 
 /**
  * Runs one headless replay on a worker thread (`workerFile` is dist/replayWorker.js). Resolves to
@@ -24,7 +35,15 @@ export function runReplayWorker(workerFile: string, job: Omit<ReplayJob, 'cancel
       resolve(r);
       void worker.terminate();
     };
-    opts.onCancel?.(() => Atomics.store(flag, 0, 1));
+    opts.onCancel?.(() => {
+      Atomics.store(flag, 0, 1);
+      // A worker too busy to look at the flag is stopped; what it had begun to write goes with it.
+      setTimeout(() => {
+        if (settled) return;
+        finish({ type: 'cancelled' });
+        removeTemps(job.traceDir);
+      }, opts.graceMs ?? 2000).unref();
+    });
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'progress') opts.onProgress?.(m.done, m.total);
       else finish(m);
@@ -32,4 +51,13 @@ export function runReplayWorker(workerFile: string, job: Omit<ReplayJob, 'cancel
     worker.on('error', (e) => finish({ type: 'error', message: e.stack ?? e.message, user: false }));
     worker.on('exit', (code) => finish(Atomics.load(flag, 0) === 1 ? { type: 'cancelled' } : { type: 'error', message: `the replay worker stopped unexpectedly (exit code ${code})`, user: false }));
   });
+}
+
+function removeTemps(dir: string | undefined): void {
+  if (!dir) return;
+  try {
+    for (const f of readdirSync(dir)) if (TEMP.test(f)) rmSync(join(dir, f), { force: true });
+  } catch {
+    // No folder yet: nothing was written.
+  }
 }

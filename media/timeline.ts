@@ -12,7 +12,7 @@ import { SERIES, SERIES_GROUPS, parseHostMessage, type HostMessage, type LaneDat
 import { faultNames, findFaults, overlayPlugin, type FaultSpan } from './overlay';
 import { chartsPng, renderSummary } from './report';
 import { colorOf, css, fmt, withAlpha } from './theme';
-import { buildCsv, mergeTail, unionX, type Tail } from './timelineData';
+import { buildCsv, capTail, mergeTail, unionX, type Tail } from './timelineData';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -359,6 +359,7 @@ function handle(m: HostMessage): void {
         }
         for (const arr of t.series.values()) while (arr.length < t.x.length) arr.push(null);
       }
+      capTail(t);
       scheduleRender();
       break;
     }

@@ -1,7 +1,7 @@
 import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildCsv, mergeTail, unionX, type Tail } from '../../media/timelineData';
+import { MAX_TAIL_POINTS, buildCsv, capTail, mergeTail, unionX, type Tail } from '../../media/timelineData';
 import type { LaneData } from '../../src/shared/webview';
 import { sampleOnGrid, snapshotValue, pointValues } from '../../src/extension/timeline/sessionSource';
 import { eventSummary, visibleLines, MAX_DECORATED_LINES } from '../../src/extension/debug/eventDecorations';
@@ -121,4 +121,21 @@ test('ranking rows: DAP values read back, arrows for moves', () => {
   assert.equal(deltaArrow(3), '▲3');
   assert.equal(deltaArrow(-1), '▼1');
   assert.equal(deltaArrow(0), '=');
+});
+
+test('a live tail keeps at most MAX_TAIL_POINTS, dropping the oldest, every series alike', () => {
+  const t: Tail = { x: [], series: new Map([['hit', []], ['ctr', []]]) };
+  for (let n = 1; n <= 100; n++) {
+    t.x.push(n);
+    t.series.get('hit')?.push(n % 2);
+    t.series.get('ctr')?.push(n % 3 ? n / 100 : null);
+    capTail(t, 40);
+  }
+  assert.ok(t.x.length <= 40 && t.x.length >= 30, String(t.x.length));
+  assert.equal(t.x.at(-1), 100, 'the newest point is kept');
+  for (const arr of t.series.values()) assert.equal(arr.length, t.x.length);
+  const first = t.x[0] as number;
+  assert.equal(t.series.get('hit')?.[0], first % 2, 'values stay with their x');
+  assert.equal(t.series.get('ctr')?.[0], first % 3 ? first / 100 : null);
+  assert.equal(MAX_TAIL_POINTS, 20_000);
 });

@@ -5,7 +5,9 @@ import { MAX_TAIL_POINTS, buildCsv, capTail, mergeTail, unionX, type Tail } from
 import type { LaneData } from '../../src/shared/webview';
 import { sampleOnGrid, snapshotValue, pointValues } from '../../src/extension/timeline/sessionSource';
 import { eventSummary, visibleLines, MAX_DECORATED_LINES } from '../../src/extension/debug/eventDecorations';
-import { markerOf } from '../../src/extension/debug/sessions';
+import { MAX_SNAPSHOTS, ReplaySession, markerOf, thinned } from '../../src/extension/debug/sessions';
+import type * as vscode from 'vscode';
+import type { MetricsEventBody } from '../../src/shared/dap';
 import { runFolderName, runSummary } from '../../src/extension/commands/reports';
 import { pageRanges, featureSummary, windowLabel } from '../../src/extension/slices/summaries';
 import { DisposableStore } from '../../src/extension/disposables';
@@ -138,4 +140,24 @@ test('a live tail keeps at most MAX_TAIL_POINTS, dropping the oldest, every seri
   assert.equal(t.series.get('hit')?.[0], first % 2, 'values stay with their x');
   assert.equal(t.series.get('ctr')?.[0], first % 3 ? first / 100 : null);
   assert.equal(MAX_TAIL_POINTS, 20_000);
+});
+
+test('a session keeps a bounded number of metric snapshots per lane: thinning keeps the first, the latest and every other one', () => {
+  const m = new Map<number, Record<string, number>>();
+  for (let e = 1; e <= 9; e++) m.set(e, { events: e });
+  const t = thinned(m);
+  assert.deepEqual([...t.keys()], [1, 3, 5, 7, 9]);
+  m.set(10, { events: 10 });
+  assert.deepEqual([...thinned(m).keys()], [1, 3, 5, 7, 9, 10], 'the latest stays');
+  assert.equal(t.get(5)?.['events'], 5);
+  assert.ok(MAX_SNAPSHOTS >= 4000, 'more than the timeline has buckets');
+});
+
+test('a session that runs long keeps at most MAX_SNAPSHOTS snapshots per lane, the latest among them', () => {
+  const rs = new ReplaySession({ configuration: {} } as unknown as vscode.DebugSession);
+  for (let n = 1; n <= MAX_SNAPSHOTS * 2 + 5; n++) rs.onMetrics({ lane: 'replay', through: n, points: [], cumulative: { events: n } } as unknown as MetricsEventBody);
+  const kept = rs.snapshots.get('replay');
+  assert.ok(kept && kept.size <= MAX_SNAPSHOTS, String(kept?.size));
+  assert.equal(kept?.get(MAX_SNAPSHOTS * 2 + 5)?.['events'], MAX_SNAPSHOTS * 2 + 5);
+  assert.ok(kept.has(1));
 });

@@ -21,6 +21,23 @@ export function markerOf(p: PositionEventBody): Marker | undefined {
   return { event: p.event, kind, label: `${what} at event ${p.event} (${p.eventId})` };
 }
 
+/**
+ * Snapshots kept per lane. One arrives every 100 ms while a session runs (~4 KB each): an hour of
+ * running would keep 36,000. The timeline samples them onto at most a few thousand buckets, so
+ * past this many every other one is dropped — the resolution halves, the memory stays bounded.
+ */
+export const MAX_SNAPSHOTS = 8192;
+
+/** Every other snapshot in event order, always keeping the first and the latest. */
+export function thinned(m: ReadonlyMap<number, Record<string, number>>): Map<number, Record<string, number>> {
+  const events = [...m.keys()].sort((a, b) => a - b);
+  const out = new Map<number, Record<string, number>>();
+  events.forEach((e, i) => {
+    if (i % 2 === 0 || i === events.length - 1) out.set(e, m.get(e) as Record<string, number>);
+  });
+  return out;
+}
+
 /** One live RecReplay debug session, with its own disposal scope. */
 export class ReplaySession {
   readonly scope = new DisposableStore();
@@ -93,7 +110,10 @@ export class ReplaySession {
     if (at < 1) return;
     let m = this.snapshots.get(b.lane);
     if (!m) this.snapshots.set(b.lane, (m = new Map()));
-    if (Object.keys(b.cumulative).length) m.set(at, b.cumulative);
+    if (Object.keys(b.cumulative).length) {
+      m.set(at, b.cumulative);
+      if (m.size > MAX_SNAPSHOTS) this.snapshots.set(b.lane, thinned(m));
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import { ReplayConfigurationProvider, checkConfig, configForSlice, fillDefaults } from '../../src/extension/debug/configProvider';
@@ -10,11 +10,11 @@ import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { needsIndex } from '../../src/extension/slices/sliceStore';
 import { trustedLoader } from '../../src/extension/debug/adapterFactory';
 import { Slice } from '../../src/core/slice/reader';
-import { artifactKind } from '../../src/extension/debug/pickers';
+import { artifactKind, pickRanker } from '../../src/extension/debug/pickers';
 import { rankerAllowedUntrusted, trustProblem } from '../../src/extension/trust';
 import { readSettings } from '../../src/extension/settings';
-import { FakeLog, progressControl, progressShown, settings } from './vscodeFake';
-import { makeSlice } from '../helpers';
+import { FakeLog, progressControl, progressShown, settings, window, workspace } from './vscodeFake';
+import { makeSlice, tmp } from '../helpers';
 
 test('F5 on an open events.jsonl (no launch.json) replays that slice with the settings\' defaults', () => {
   const dir = makeSlice(5);
@@ -112,4 +112,25 @@ test('a launch of a slice with no cached index builds the index first, streamed 
   // Indexed already: no progress at all.
   assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(undefined, config), config);
   assert.equal(progressShown.length, 2);
+});
+
+test('the ranker picker writes artifact paths relative to the folder the run resolves them from, absolute outside it', async () => {
+  const a = tmp();
+  const b = tmp();
+  const inB = join(b, 'rankers', 'model.json');
+  const inA = join(a, 'rankers', 'other.json');
+  for (const f of [inA, inB]) {
+    mkdirSync(join(f, '..'), { recursive: true });
+    writeFileSync(f, JSON.stringify({ weights: { x: 1 }, bias: 0 }));
+  }
+  workspace.files = [inA, inB];
+  window.quickPickChoice = (items) => items.find((i) => i.spec?.includes('model.json'));
+  try {
+    assert.equal(await pickRanker('recorded', b), 'linear:rankers/model.json');
+    const specs = window.lastQuickPick.map((i) => i.spec).filter(Boolean);
+    assert.ok(specs.includes(`linear:${inA}`), `an artifact outside the folder is given whole: ${specs.join(', ')}`);
+  } finally {
+    workspace.files = [];
+    window.quickPickChoice = undefined;
+  }
 });

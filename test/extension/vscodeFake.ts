@@ -135,6 +135,11 @@ export const workspace = {
   getWorkspaceFolder(_uri: Uri): vscode.WorkspaceFolder | undefined {
     return workspace.workspaceFolders?.[0];
   },
+  /** Files findFiles answers with, set by a test. */
+  files: [] as string[],
+  async findFiles(): Promise<Uri[]> {
+    return workspace.files.map((f) => Uri.file(f));
+  },
 };
 
 export const commands = {
@@ -169,6 +174,13 @@ export const window = {
     const running = task({ report: () => {} }, cts.token);
     if (cancelled) cts.cancel();
     return running;
+  },
+  /** Items the last quick pick offered; the test's `quickPickChoice` picks one of them. */
+  lastQuickPick: [] as { label: string; spec?: string }[],
+  quickPickChoice: undefined as ((items: { label: string; spec?: string }[]) => { label: string; spec?: string } | undefined) | undefined,
+  async showQuickPick<T extends { label: string; spec?: string }>(items: T[]): Promise<T | undefined> {
+    window.lastQuickPick = items;
+    return window.quickPickChoice?.(items) as T | undefined;
   },
   async showErrorMessage(message: string): Promise<undefined> {
     messagesShown.push(message);

@@ -51,11 +51,12 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       if (!dir) return;
       const entry = await slices.get(dir);
       const settings = readSettings(vscode.Uri.file(dir));
-      const ranker = await pickRanker(settings.defaultRanker);
+      // The run resolves artifact paths from the slice's workspace folder: the picker writes them so.
+      const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dir))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+      const ranker = await pickRanker(settings.defaultRanker, folder ?? dir);
       if (!ranker) return;
       const problem = trustProblem([ranker], vscode.workspace.isTrusted);
       if (problem) return void vscode.window.showErrorMessage(problem);
-      const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dir))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
       const base = folder ? join(folder, settings.runsFolder) : join(dir, '..', '.recreplay-runs');
       let run: { path: string; created: string[] };
       try {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { trustProblem } from '../trust';
 
 interface SlicePick extends vscode.QuickPickItem {
@@ -46,10 +46,12 @@ interface RankerPick extends vscode.QuickPickItem {
 
 /**
  * `${command:PickRanker}`: the built-in rankers plus every linear / embedding artifact found in
- * the workspace (JSON files under a `rankers` folder). Resolves to a ranker spec.
+ * the workspace (JSON files under a `rankers` folder). Resolves to a ranker spec whose path is
+ * relative to `base` — the folder the run will resolve it from (default: the first workspace
+ * folder) — or absolute when the artifact lies outside it.
  */
-export async function pickRanker(defaultRanker: string): Promise<string | undefined> {
-  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+export async function pickRanker(defaultRanker: string, base?: string): Promise<string | undefined> {
+  const root = base ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const items: RankerPick[] = [
     { label: 'recorded', description: 'the scores production logged', spec: 'recorded' },
     { label: 'popularity', description: 'clicks in replay state', spec: 'popularity' },
@@ -63,7 +65,8 @@ export async function pickRanker(defaultRanker: string): Promise<string | undefi
       kind = undefined;
     }
     if (!kind) continue;
-    const rel = root ? relative(root, f.fsPath).split('\\').join('/') : f.fsPath;
+    const inside = root ? relative(root, f.fsPath) : '';
+    const rel = root && !inside.startsWith('..') && !isAbsolute(inside) ? inside.split('\\').join('/') : f.fsPath;
     items.push({ label: `${kind}:${rel}`, description: `${kind} artifact`, spec: `${kind}:${rel}` });
   }
   items.push({ label: '$(edit) Other…', description: 'type a ranker spec' });

@@ -5,9 +5,9 @@ const CHUNK = 1 << 16;
 
 /**
  * Per-event metric series of one lane, for the timeline and the metric-drop detector. Values are
- * Float32 in 64k-event chunks (NaN = undefined for that event), so a million events cost
- * ~46 MB (with novelty's weights) and memory grows only with what was replayed. Filled once per event, in order, from the
- * replayer's first completion of each event (the engine is deterministic, so re-executions after
+ * Float32 in 64k-event chunks (NaN = undefined for that event), so a million events cost ~46 MB
+ * (with novelty's weights) and memory grows only with what was replayed. Filled once per event, in
+ * order, from the replayer's first completion of each event (the engine is deterministic, so re-executions after
  * a step back would store the same values).
  */
 export class MetricStore {

@@ -30,10 +30,10 @@ export class NumBuffer {
 /**
  * The strings of a batch (event ids, stale feature names), each after its length (two UTF-16 code
  * units: low, high), kept as UTF-16 code units in one growable buffer: no string of an event
- * outlives it. A length, not a separator: an id may hold any character, U+0000 included. (Kept in an array until the
- * batch went out, 2,048 events later, the ids lived through two young-generation collections and
- * were promoted: ~32 MB of old-generation garbage over a million events.) UTF-16, not UTF-8, so
- * that an id with a lone surrogate comes out as it went in.
+ * outlives it. A length, not a separator: an id may hold any character, U+0000 included. (Kept in
+ * an array until the batch went out, 2,048 events later, the ids lived through two young-generation
+ * collections and were promoted: ~32 MB of old-generation garbage over a million events.)
+ * UTF-16, not UTF-8, so that an id with a lone surrogate comes out as it went in.
  */
 export class StrBuffer {
   private buf = Buffer.allocUnsafe(1 << 14);

@@ -129,6 +129,20 @@ test('a modified events.jsonl of another size replayed with force gets its own i
   restored.close();
 });
 
+test('a same-size change that moved line breaks, replayed with force, is named as such when an event is read alone', () => {
+  const dir = makeSlice(30, { chunkSize: 2048 });
+  const p = join(dir, 'events.jsonl');
+  const text = readFileSync(p, 'utf8');
+  // Line 2's closing brace moves after the line break: same size, line 2 and 3 cut elsewhere.
+  const nl = text.indexOf('\n', text.indexOf('\n') + 1);
+  writeFileSync(p, text.slice(0, nl - 1) + '\n}' + text.slice(nl + 1));
+  const s = Slice.open(dir, { force: true });
+  assert.equal(s.readEvent(1).id, 'e1', 'a line in place still reads');
+  assert.throws(() => s.readEvent(2), (e: unknown) => e instanceof UserError && e.where.line === 2 && /lines moved/.test(e.message));
+  assert.equal(s.readEvent(30).id, 'e30');
+  s.close();
+});
+
 test('a modified items.jsonl or a changed file size is caught at open', () => {
   const dir = makeSlice(10);
   writeFileSync(join(dir, 'items.jsonl'), readFileSync(join(dir, 'items.jsonl'), 'utf8').replace('"i1"', '"i9"'));

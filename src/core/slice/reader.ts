@@ -321,7 +321,29 @@ export class Slice {
     this.ensureVerified(start, end);
     const buf = Buffer.allocUnsafe(end - start);
     readFull(this.handle(), buf, start);
+    if (this.modified.has(this.eventsEntry.path)) this.checkLineInPlace(n, start, end, buf);
     return buf.toString('utf8');
+  }
+
+  /**
+   * A changed events.jsonl replayed with force keeps the frozen file's index when its size did not
+   * change: where the change moved line breaks, the offsets no longer cut whole lines. Say so,
+   * rather than "malformed JSON" at a line the user never edited.
+   */
+  private checkLineInPlace(n: number, start: number, end: number, buf: Buffer): void {
+    // The range holds the line without its newline: a newline must sit just before and just after.
+    const probe = Buffer.alloc(1, 10);
+    if (start > 0) readFull(this.handle(), probe, start - 1);
+    const before = probe[0];
+    probe[0] = 10;
+    readFull(this.handle(), probe, end);
+    if (before !== 10 || probe[0] !== 10 || buf.includes(10)) {
+      throw new UserError(
+        'events.jsonl was changed since the slice was frozen and its lines moved: this event cannot be found by its offset',
+        { file: this.eventsPath, line: n },
+        'Restore events.jsonl or re-freeze the slice; --force replays a changed file only where its lines stayed in place.',
+      );
+    }
   }
 
   /** Event n (1-based), read alone through the offset index. */

@@ -42,7 +42,7 @@ export function ensureDir(dirArg: string, what = 'folder'): string[] {
 }
 
 /** stat, or undefined when nothing is there (also when a parent is a file: ENOTDIR, said above). */
-function statOrNothing(p: string): Stats | undefined {
+export function statOrNothing(p: string): Stats | undefined {
   try {
     return statSync(p, { throwIfNoEntry: false });
   } catch (e) {

@@ -83,6 +83,9 @@ function handle(m) {
 }
 `;
 
+/** Names of the temp files of an unfinished trace and run record (`.trace.jsonl.<tag>.tmp`, `run.json.<tag>.tmp`). */
+export const TRACE_TEMP_FILE = /^(\.trace\.jsonl|run\.json)\..+\.tmp$/;
+
 let tmpCount = 0;
 /** pid, thread and a count: a temp file name no other writer in any thread of this machine uses. */
 function tmpTag(): string {

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { IntegrityError, UserError } from '../errors';
+import { statOrNothing } from '../dirs';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, startReader, type CursorHost } from './cursor';
@@ -13,13 +14,7 @@ import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } fr
 
 /** What is at a path: a regular file (links followed), nothing (also when a parent is a file), or something else. */
 function fileKind(p: string): 'file' | 'missing' | 'a folder' | 'not a regular file' {
-  let st;
-  try {
-    st = statSync(p, { throwIfNoEntry: false });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return 'missing';
-    throw e;
-  }
+  const st = statOrNothing(p);
   return !st ? 'missing' : st.isFile() ? 'file' : st.isDirectory() ? 'a folder' : 'not a regular file';
 }
 

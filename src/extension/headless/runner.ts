@@ -1,6 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { TRACE_TEMP_FILE } from '../../core/engine/trace';
 import type { ReplayJob, ReplayOutcome, WorkerReply } from './protocol';
 
 export interface RunOptions {
@@ -15,8 +16,6 @@ export interface RunOptions {
   graceMs?: number;
 }
 
-/** Temp files of an unfinished trace and run record (`.trace.jsonl.<tag>.tmp`, `run.json.<tag>.tmp`). */
-const TEMP = /^(\.trace\.jsonl|run\.json)\..+\.tmp$/;
 
 /**
  * Runs one headless replay on a worker thread (`workerFile` is dist/replayWorker.js). Resolves to
@@ -56,7 +55,7 @@ export function runReplayWorker(workerFile: string, job: Omit<ReplayJob, 'cancel
 function removeTemps(dir: string | undefined): void {
   if (!dir) return;
   try {
-    for (const f of readdirSync(dir)) if (TEMP.test(f)) rmSync(join(dir, f), { force: true });
+    for (const f of readdirSync(dir)) if (TRACE_TEMP_FILE.test(f)) rmSync(join(dir, f), { force: true });
   } catch {
     // No folder yet: nothing was written.
   }

@@ -142,7 +142,10 @@ function indexTarget(dir: string): { manifestSha: string; entry: FileEntry } | u
  * events.jsonl) because none is cached: then warmIndex first, off the editor's thread.
  */
 export function needsIndex(dir: string): boolean {
-  const t = indexTarget(dir);
+  return needsIndexOf(dir, indexTarget(dir));
+}
+
+function needsIndexOf(dir: string, t: { manifestSha: string; entry: FileEntry } | undefined): boolean {
   const path = join(dir, 'events.jsonl');
   const st = statSync(path, { throwIfNoEntry: false });
   if (t === undefined || !st) return false;
@@ -160,10 +163,9 @@ export function needsIndex(dir: string): boolean {
 export async function warmIndex(dir: string, token?: Cancellation, onProgress?: (fraction: number) => void): Promise<void> {
   const target = indexTarget(dir);
   if (!target) return;
+  if (!needsIndexOf(dir, target)) return;
   const { manifestSha, entry } = target;
-  if (!needsIndex(dir)) return;
   const path = join(dir, 'events.jsonl');
-  if (!existsSync(path)) return;
   const collector = new OffsetCollector();
   const hash = createHash('sha256');
   let offset = 0;

@@ -66,20 +66,98 @@ test('what does not fit the regular shape goes over raw, and is then parsed like
     '{"id":"e2","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"features":{"x":1},"item":"a"}],"served":[]}', // key order
     '{"id":"e3","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"x":"s"}}],"served":[]}', // string feature
     '{"id":"e4","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","pos":1}],"served":[]}', // extra key
-    '{"id":"e5","t":"2025-01-01T00:00:00Z","user":"u","context":{"z":-0},"candidates":[],"served":[]}', // -0 outside the candidates
     '{"id":"e9","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"x":1e999}}],"served":[]}', // parses as Infinity
     '{"id":"e10","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","score":-1e999}],"served":[]}',
-    // Outside the candidates too: the rest goes over as JSON text, which would write Infinity as null.
-    '{"id":"e11","t":"2025-01-01T00:00:00Z","user":"u","context":{"x":1e999},"candidates":[],"served":[]}',
-    '{"id":"e12","t":"2025-01-01T00:00:00Z","user":"u","candidates":[],"served":[],"system":{"queueDepth":-1e999}}',
-    '{"id":"e13","t":"2025-01-01T00:00:00Z","user":"u","candidates":[],"served":[],"extra":[1,{"deep":1e999}]}',
     '{"id":"e6","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"__proto__":1}}],"served":[]}',
     '{"id":"e7", broken',
     '[1,2]',
     '{"id":"e8","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","score":"high"}],"served":[]}',
+    // Strings with an escape where the scan reads them: the value is not the text.
+    '{"id":"e14","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a\\u0062"}],"served":[]}',
+    '{"id":"e15","t":"2025-01-01T00:00:00Z","user":"u","candid\\u0061tes":[],"candidates":[{"item":"a"}],"served":[]}',
+    '{"id":"e16","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"x\\n":1}}],"served":[]}',
+    // JSON.parse keeps the last of repeated keys.
+    '{"id":"e17","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a"}],"served":["a"],"candidates":[]}',
+    '{"id":"e18","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a"}],"served":["a"],"served":7}',
+    '{"id":"e19","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{"x":1,"x":2}}],"served":[]}',
+    // Numbers JSON does not allow, and a control character in a string.
+    ...['01', '1.', '.5', '+1', '1e', '-', '1e+', '0x1', 'NaN'].map((x, i) => `{"id":"n${i}","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","score":${x}}],"served":[]}`),
+    '{"id":"e20","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a\tb"}],"served":[]}',
+    // Not one JSON object: trailing text, a missing brace, a trailing comma.
+    '{"id":"e21","t":"2025-01-01T00:00:00Z","user":"u","candidates":[],"served":[]} x',
+    '{"id":"e22","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a"}],"served":[]',
+    '{"id":"e23","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a"},],"served":[]}',
+    '{"id":"e24","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a",}],"served":[]}',
+    '{"id":"e25","t":"2025-01-01T00:00:00Z","user":"u","candidates":[],"served":[],}',
+    // No candidates at all.
+    '{"id":"e26","t":"2025-01-01T00:00:00Z","user":"u","served":[]}',
   ];
   const { out } = roundTrip(irregular);
   assert.deepEqual(out, irregular, 'each line handed over as its own bytes');
+});
+
+test('values outside the candidates reach the engine thread as written: -0, 1e999, repeated keys, odd whitespace', () => {
+  const lines = [
+    '{"id":"e5","t":"2025-01-01T00:00:00Z","user":"u","context":{"z":-0},"candidates":[],"served":[]}',
+    '{"id":"e11","t":"2025-01-01T00:00:00Z","user":"u","context":{"x":1e999},"candidates":[],"served":[]}',
+    '{"id":"e12","t":"2025-01-01T00:00:00Z","user":"u","candidates":[],"served":[],"system":{"queueDepth":-1e999}}',
+    '{"id":"e13","t":"2025-01-01T00:00:00Z","user":"u","candidates":[],"served":[],"extra":[1,{"deep":1e999,"s":"]}\\"{["}]}',
+    '{"id":"e14","id":"e14b","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a"}],"served":["a"],"outcome":{"clicks":["a"],"clicks":[]}}',
+    ' \t{ "id" : "e15" ,"t":"2025-01-01T00:00:00Z","user":"u", "served" : [ "b" , "a" ] , "candidates" : [ { "item" : "a" , "features" : { "x" : -0.0e0 , "y" : 12.5E-3 } , "score" : -7 } , {"item":"b","score":1.7976931348623157e308} ] } \r',
+    '{"id":"e16","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"é☃𝄞","features":{"ü":0.1}}],"served":{"not":"a list"}}',
+  ];
+  const { out } = roundTrip(lines);
+  out.forEach((o, i) => {
+    assert.equal(typeof o, 'object', `line ${i + 1} digested`);
+    sameValue(o, JSON.parse(lines[i] as string), `line ${i + 1}`);
+  });
+  assert.ok(Object.is((out[0] as EventRecord).context?.['z'], -0));
+  assert.equal((out[1] as EventRecord).context?.['x'], Infinity);
+});
+
+test('property: numbers read by the scan are the doubles JSON.parse gives, digit for digit', () => {
+  const text = fc.oneof(
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => String(x)),
+    fc.tuple(fc.boolean(), fc.stringMatching(/^(0|[1-9][0-9]{0,24})$/), fc.option(fc.stringMatching(/^[0-9]{1,24}$/)), fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), fc.integer({ min: 0, max: 340 })))).map(
+      ([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac === null ? '' : '.' + frac}${exp === null ? '' : exp[0] + exp[1] + exp[2]}`,
+    ),
+  );
+  fc.assert(
+    fc.property(fc.array(text, { minLength: 1, maxLength: 6 }), (xs) => {
+      const line = `{"id":"e","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","features":{${xs.map((x, i) => `"f${i}":${x}`).join(',')}},"score":${xs[0]}}],"served":[]}`;
+      const { out } = roundTrip([line]);
+      const expected = JSON.parse(line) as EventRecord;
+      // Only a value that is not finite (1e400) goes raw.
+      if (typeof out[0] === 'string') assert.ok(xs.some((x) => !Number.isFinite(Number(x))), `raw: ${line}`);
+      else sameValue(out[0], expected);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('property: a line cut or mangled anywhere comes back as JSON.parse gives it, or raw when JSON.parse refuses it', () => {
+  const base = JSON.stringify({ id: 'e1', t: '2025-01-01T00:00:00Z', user: 'u', context: { a: [1, { b: 'x"y' }] }, candidates: [{ item: 'i1', features: { x: 0.5, y: 2 }, score: 0.25 }, { item: 'i2' }], served: ['i1'], outcome: { clicks: [] } });
+  fc.assert(
+    fc.property(fc.nat(base.length - 1), fc.nat(3), fc.constantFrom('', ' ', ',', '"', '{', '}', '[', ']', ':', '\\', '-', '0', 'e', 'x'), (at, cut, ins) => {
+      const line = base.slice(0, at) + ins + base.slice(at + cut);
+      let expected: unknown;
+      try {
+        expected = JSON.parse(line);
+      } catch {
+        expected = undefined;
+      }
+      // The line after it must come back whole too (a rest that fails is skipped past exactly).
+      const { out } = roundTrip([line, base]);
+      if (typeof out[0] === 'string') assert.equal(out[0], line);
+      else {
+        assert.notEqual(expected, undefined, `digested a line JSON.parse refuses: ${line}`);
+        sameValue(out[0], expected);
+      }
+      assert.equal(out.length, 2);
+      sameValue(out[1], JSON.parse(base));
+    }),
+    { numRuns: 3000 },
+  );
 });
 
 test('served ids and item ids are interned across pieces: a known id is not sent again', () => {
@@ -221,8 +299,8 @@ test('past 4,096 distinct lists of feature names, a new list goes over raw', () 
   assert.deepEqual(Array.from(m.nums), [0, 0, line.length]);
 });
 
-test('feature-name lists that would join to the same text stay apart ([] and [""], ["a\\u0000", "b"] and ["a", "\\u0000b"])', () => {
-  const cands = [{ item: 'a', features: {} }, { item: 'b', features: { '': 1 } }, { item: 'c', features: { 'a\u0000': 2, b: 3 } }, { item: 'd', features: { a: 4, '\u0000b': 5 } }];
+test('feature-name lists that would join to the same text stay apart ([] and [""], ["a,b"] and ["a", "b"])', () => {
+  const cands = [{ item: 'a', features: {} }, { item: 'b', features: { '': 1 } }, { item: 'c', features: { 'a,b': 2 } }, { item: 'd', features: { a: 4, b: 5 } }];
   const line = JSON.stringify({ id: 'e1', t: '2025-01-01T00:00:00Z', user: 'u', candidates: cands, served: [] });
   const { out, m } = roundTrip([line]);
   assert.equal(m.newKeys.length, 4);

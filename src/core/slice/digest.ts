@@ -1,22 +1,21 @@
 /**
- * Event digests: the reader thread parses lines of events.jsonl and hands the engine thread each
+ * Event digests: the reader thread scans lines of events.jsonl and hands the engine thread each
  * event's candidates as numbers (item ids and feature-name lists as indexes into tables both
- * threads grow, features and scores as doubles) plus the rest of the event as a short JSON text.
+ * threads grow, features and scores as doubles) plus the rest of the event as its own JSON text.
  * Rebuilding the event from that costs the engine thread a fraction of parsing the line: the
- * numbers are already parsed and the strings already exist.
+ * numbers are already read and the strings already exist.
  *
  * Anything that does not fit the regular shape — a candidate with other keys or in another key
- * order, a feature or score that is not a finite number, a -0 or a non-finite number outside the
- * candidates (JSON text loses the sign of -0 and writes 1e999, which parses as Infinity, as null),
- * a line that does not parse — is handed over as its byte range, and the engine
- * thread parses that line itself exactly as it would without a reader thread: same value, same
- * errors.
+ * order, a feature or score that is not a finite number, a string with an escape where the scan
+ * reads it, a repeated "candidates" or "served", a line that does not parse — is handed over as
+ * its byte range, and the engine thread parses that line itself exactly as it would without a
+ * reader thread: same value, same errors.
  *
- * Layout of `nums`, per event in line order:
- *   raw:    0, byte start, byte end          (relative to the block)
- *   digest: 1, text start, text end, served count (-1: "served" left in the text), served item
- *           indexes…, candidate count, then per candidate: item index, feature-list index
- *           (-1: no "features"), score (NaN: no "score"), features…
+ * Layout of `nums`, per event in line order (byte offsets relative to the block):
+ *   raw:    0, line start, line end
+ *   digest: 1, text start, text end, line start, line end, candidate count, then per candidate:
+ *           item index, feature-list index (-1: no "features"), score (NaN: no "score"),
+ *           features…; then served count (-1: "served" left in the text), served item indexes…
  */
 
 /** Tables of strings the reader thread has sent so far (it sends each new one once). */
@@ -58,29 +57,180 @@ export const MAX_INTERNED = 1 << 17;
 /** Working memory a reader thread keeps between calls. */
 export interface DigestScratch {
   nums: Float64Array;
+  /**
+   * A hash table in front of the interning map, filled as ids are met: an id read from a line is
+   * found by its characters where it stands, with no string made for it (made and hashed, the ids
+   * of a line cost more than the rest of its scan).
+   */
+  idTable?: Int32Array;
+  idStrs?: string[];
+  /** The interning map the table stands in front of. */
+  idMap?: Map<string, number>;
 }
 
+/** The signature of digestLines (see makeDigester). */
+export type DigestLines = (block: Buffer, from: number, to: number, strIndex: Map<string, number>, keyIndex: Map<string, number>, maxInterned: number, scratch: DigestScratch) => { nums: Float64Array; text: string; newStrs: string[]; newKeys: string[][] };
+
 /**
- * Digests the lines in block[from, to) (`to` just past a newline). Self-contained on purpose (no
- * imports, no helpers outside it): the reader thread runs this very function from its source text.
+ * Makes digestLines, which digests the lines in block[from, to) (`to` just past a newline).
  * `strIndex`/`keyIndex` are the thread's interning maps; new entries are appended to the message.
+ * Self-contained on purpose (no imports, nothing from outside it): the reader thread makes its own
+ * from this very source text. Small functions, not one large one: V8 optimises each alone, quickly,
+ * where one large function took it ~90 ms a time, several times over, on the reader's core.
+ *
+ * A line is not JSON.parse'd: its text is scanned once, the candidates' numbers are read where
+ * they stand, and the rest of the event is handed over as the line's own text with the candidates
+ * (and served ids) cut out and `[""]` in their place. So a value outside the candidates — -0,
+ * 1e999, a repeated key — reaches the engine thread's JSON.parse exactly as written. What the scan
+ * reads it checks as strictly as JSON.parse (grammar of numbers and strings, whitespace); what it
+ * skips it only delimits, and a line whose rest then does not parse on the engine thread is parsed
+ * there whole, for JSON.parse's own error (see DigestReader). Numbers are exact: a decimal mantissa
+ * below 2^53 scaled by a power of ten up to 10^22 is one correctly rounded IEEE operation
+ * (Clinger's fast path); anything else goes through Number(), which rounds as JSON.parse does.
  */
-export function digestLines(block: Buffer, from: number, to: number, strIndex: Map<string, number>, keyIndex: Map<string, number>, maxInterned: number, scratch: DigestScratch): { nums: Float64Array; text: string; newStrs: string[]; newKeys: string[][] } {
-  let nums = scratch.nums;
+export function makeDigester(): DigestLines {
+  // Exact powers of ten (every one up to 10^22 is a double).
+  const P10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+  // The state of one call.
+  let nums: Float64Array = new Float64Array(0);
   let len = 0;
-  const put = (x: number): void => {
+  let scratch: DigestScratch = { nums };
+  let strIndex = new Map<string, number>();
+  let keyIndex = new Map<string, number>();
+  let maxInterned = 0;
+  let newStrs: string[] = [];
+  let newKeys: string[][] = [];
+  let table: Int32Array = new Int32Array(0);
+  let tableStrs: string[] = [];
+  let lastKeys: string[] = [];
+  let lastKeyIdx = -1;
+  // Just past the last number read (-1: none there).
+  let numEnd = -1;
+  const fail = (): number => {
+    numEnd = -1;
+    return Number.NaN;
+  };
+  const served: number[] = [];
+
+  function put(x: number): void {
     if (len === nums.length) {
       const grown = new Float64Array(nums.length * 2);
       grown.set(nums);
       nums = scratch.nums = grown;
     }
     nums[len++] = x;
-  };
-  const parts: string[] = [];
-  const newStrs: string[] = [];
-  const newKeys: string[][] = [];
-  let textLen = 0;
-  const intern = (id: string): number => {
+  }
+
+  // Whether t holds s at i (startsWith, which V8 does not inline, was a call per feature name).
+  function at(t: string, i: number, s: string): boolean {
+    for (let q = 0; q < s.length; q++) if (t.charCodeAt(i + q) !== s.charCodeAt(q)) return false;
+    return true;
+  }
+
+  // JSON whitespace: space, tab, CR (a line holds no LF).
+  function ws(t: string, i: number): number {
+    for (let c = t.charCodeAt(i); c === 32 || c === 9 || c === 13; c = t.charCodeAt(++i));
+    return i;
+  }
+
+  // End (the closing quote) of the plain string opening at i: no escape and no control character,
+  // so its text is its value; -1 otherwise.
+  function plainEnd(t: string, i: number): number {
+    for (let j = i + 1; j < t.length; j++) {
+      const c = t.charCodeAt(j);
+      if (c === 34) return j;
+      if (c === 92 || c < 32) return -1;
+    }
+    return -1;
+  }
+
+  // Just past the value starting at i, delimited only (its validity is JSON.parse's to judge); -1 if it does not end.
+  function skip(t: string, i: number): number {
+    let depth = 0;
+    for (;;) {
+      const c = t.charCodeAt(i);
+      if (c !== c) return -1;
+      if (c === 34) {
+        for (i++; ; i++) {
+          const d = t.charCodeAt(i);
+          if (d !== d) return -1;
+          if (d === 92) i++;
+          else if (d === 34) break;
+        }
+        i++;
+        if (depth === 0) return i;
+      } else if (c === 123 || c === 91) {
+        depth++;
+        i++;
+      } else if (c === 125 || c === 93) {
+        if (depth === 0) return i;
+        i++;
+        if (--depth === 0) return i;
+      } else if (depth === 0 && (c === 44 || c === 32 || c === 9 || c === 13)) return i;
+      else i++;
+    }
+  }
+
+  // The JSON number at i, with numEnd just past it; NaN (numEnd -1) when JSON's grammar has no number there.
+  // (Returned, not kept in a variable of this closure: a double stored there is a new heap number each time.)
+  function number(t: string, i: number): number {
+    const start = i;
+    let c = t.charCodeAt(i);
+    const neg = c === 45;
+    if (neg) c = t.charCodeAt(++i);
+    let m = 0;
+    let exact = true;
+    if (c === 48) c = t.charCodeAt(++i);
+    else if (c >= 49 && c <= 57) {
+      do {
+        if (m >= 900719925474099) exact = false;
+        m = m * 10 + (c - 48);
+        c = t.charCodeAt(++i);
+      } while (c >= 48 && c <= 57);
+    } else return fail();
+    let e = 0;
+    if (c === 46) {
+      c = t.charCodeAt(++i);
+      if (!(c >= 48 && c <= 57)) return fail();
+      do {
+        if (m >= 900719925474099) exact = false;
+        m = m * 10 + (c - 48);
+        e--;
+        c = t.charCodeAt(++i);
+      } while (c >= 48 && c <= 57);
+    }
+    if (c === 101 || c === 69) {
+      c = t.charCodeAt(++i);
+      const eneg = c === 45;
+      if (eneg || c === 43) c = t.charCodeAt(++i);
+      if (!(c >= 48 && c <= 57)) return fail();
+      let x = 0;
+      do {
+        if (x < 100000) x = x * 10 + (c - 48);
+        c = t.charCodeAt(++i);
+      } while (c >= 48 && c <= 57);
+      e += eneg ? -x : x;
+    }
+    numEnd = i;
+    if (exact && e >= -22 && e <= 22) {
+      const v = e < 0 ? m / (P10[-e] as number) : m * (P10[e] as number);
+      return neg ? -v : v;
+    }
+    return Number(t.slice(start, i));
+  }
+
+  // Index of the id t[a, b) in the tables (interned now if new), or -1 past maxInterned.
+  function intern(t: string, a: number, b: number): number {
+    let h = 0x811c9dc5;
+    for (let j = a; j < b; j++) h = Math.imul(h ^ t.charCodeAt(j), 16777619);
+    const mask = table.length - 1;
+    let slot = h & mask;
+    for (let e = table[slot] as number; e !== 0; e = table[slot] as number) {
+      const s = tableStrs[e - 1] as string;
+      if (s.length === b - a && at(t, a, s)) return e - 1;
+      slot = (slot + 1) & mask;
+    }
+    const id = t.slice(a, b);
     let idx = strIndex.get(id);
     if (idx === undefined) {
       if (strIndex.size >= maxInterned) return -1;
@@ -88,155 +238,265 @@ export function digestLines(block: Buffer, from: number, to: number, strIndex: M
       strIndex.set(id, idx);
       newStrs.push(id);
     }
+    // Half full at most: past that, ids are still interned but found through the map.
+    if (idx < table.length >> 1) {
+      table[slot] = idx + 1;
+      tableStrs[idx] = id;
+    }
     return idx;
-  };
-  // A number the JSON text of the rest would not carry over as it is: -0 (written 0) or ±Infinity (written null).
-  const lossy = (v: unknown): boolean => {
-    if (typeof v === 'number') return (v === 0 && 1 / v < 0) || !Number.isFinite(v);
-    if (typeof v !== 'object' || v === null) return false;
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) if (lossy(v[i])) return true;
-      return false;
-    }
-    for (const k in v as Record<string, unknown>) if (lossy((v as Record<string, unknown>)[k])) return true;
-    return false;
-  };
-  let lastKeys: string[] = [];
-  let lastKeyIdx = -1;
-  let s = from;
-  while (s < to) {
-    let nl = block.indexOf(10, s);
-    if (nl === -1 || nl >= to) nl = to;
-    const mark = len;
-    let ok = false;
-    try {
-      const e = JSON.parse(block.toString('utf8', s, nl)) as Record<string, unknown>;
-      const cands = typeof e === 'object' && e !== null && !Array.isArray(e) ? e['candidates'] : undefined;
-      if (Array.isArray(cands)) {
-        ok = true;
-        put(1);
-        put(0);
-        put(0);
-        // "served" as item indexes when it is a list of strings.
-        const served = e['served'];
-        let encoded = Array.isArray(served);
-        for (let i = 0; encoded && i < (served as unknown[]).length; i++) encoded = typeof (served as unknown[])[i] === 'string';
-        if (encoded) {
-          const list = served as string[];
-          put(list.length);
-          for (let i = 0; i < list.length && ok; i++) {
-            const idx = intern(list[i] as string);
-            if (idx < 0) ok = false;
-            put(idx);
-          }
-        } else put(-1);
-        put(cands.length);
-        for (let i = 0; i < cands.length && ok; i++) {
-          const c = cands[i] as Record<string, unknown>;
-          if (typeof c !== 'object' || c === null || Array.isArray(c)) {
-            ok = false;
-            break;
-          }
-          // Keys in this order only: item, then optionally features, then optionally score.
-          let n = 0;
-          let hasF = false;
-          let hasS = false;
-          for (const k in c) {
-            if (n === 0 ? k !== 'item' : k === 'features' ? n !== 1 : k === 'score' ? hasS : true) {
-              ok = false;
-              break;
-            }
-            if (k === 'features') hasF = true;
-            else if (k === 'score') hasS = true;
-            n++;
-          }
-          const item = c['item'];
-          if (!ok || n === 0 || typeof item !== 'string' || (hasS && !Number.isFinite(c['score']))) {
-            ok = false;
-            break;
-          }
-          const idx = intern(item);
-          if (idx < 0) {
-            ok = false;
-            break;
-          }
-          put(idx);
-          if (!hasF) {
-            put(-1);
-            put(hasS ? (c['score'] as number) : Number.NaN);
-            continue;
-          }
-          const f = c['features'] as Record<string, unknown>;
-          if (typeof f !== 'object' || f === null || Array.isArray(f)) {
-            ok = false;
-            break;
-          }
-          // The feature names usually repeat from one candidate to the next: compare, do not collect.
-          let j = 0;
-          let same = true;
-          for (const k in f) {
-            if (k !== lastKeys[j]) {
-              same = false;
-              break;
-            }
-            j++;
-          }
-          if (lastKeyIdx < 0 || !same || j !== lastKeys.length) {
-            const fk = Object.keys(f);
-            const name = JSON.stringify(fk);
-            const known = keyIndex.get(name);
-            if (known === undefined) {
-              // Assigning "__proto__" would set the prototype, where JSON.parse makes a property;
-              // past 4,096 distinct lists of feature names, new ones go over raw (bounds the tables).
-              if (fk.includes('__proto__') || keyIndex.size >= 4096) {
-                ok = false;
-                break;
-              }
-              lastKeyIdx = keyIndex.size;
-              keyIndex.set(name, lastKeyIdx);
-              newKeys.push(fk);
-            } else lastKeyIdx = known;
-            lastKeys = fk;
-          }
-          put(lastKeyIdx);
-          put(hasS ? (c['score'] as number) : Number.NaN);
-          for (let m = 0; m < lastKeys.length; m++) {
-            const v = f[lastKeys[m] as string];
-            // A non-finite value (1e999 parses as Infinity) goes raw, for the engine thread to reject.
-            if (typeof v !== 'number' || !Number.isFinite(v)) {
-              ok = false;
-              break;
-            }
-            put(v);
-          }
-        }
-        if (ok) {
-          // Arrays of one string hold the places: the keys keep their positions and the fields hold
-          // arrays of the same kind as the real ones (an empty array is another kind, and meeting it
-          // would make V8 generalise the field and throw away the code that relied on it).
-          e['candidates'] = [''];
-          if (encoded) e['served'] = [''];
-          if (lossy(e)) ok = false;
-          else {
-            const t = JSON.stringify(e);
-            nums[mark + 1] = textLen;
-            textLen += t.length;
-            nums[mark + 2] = textLen;
-            parts.push(t);
-          }
-        }
-      }
-    } catch {
-      ok = false;
-    }
-    if (!ok) {
-      len = mark;
-      put(0);
-      put(s);
-      put(nl);
-    }
-    s = nl + 1;
   }
-  // A view of the scratch memory: the caller copies it out before the next call.
-  return { nums: nums.subarray(0, len), text: parts.join(''), newStrs, newKeys };
+
+  // A candidate's features object at i ("{"): its values go to nums, its list of names to nums[kiAt].
+  // Returns the index past it, or -1 to hand the line over raw.
+  function features(t: string, i: number, kiAt: number): number {
+    i = ws(t, i + 1);
+    // The names usually repeat from one candidate to the next: compared where they stand, not collected.
+    let j = 0;
+    let same = lastKeyIdx >= 0;
+    let names: string[] | undefined;
+    if (t.charCodeAt(i) === 125) i++;
+    else
+      for (;;) {
+        if (t.charCodeAt(i) !== 34) return -1;
+        const k = same && j < lastKeys.length ? (lastKeys[j] as string) : undefined;
+        let kEnd: number;
+        if (k !== undefined && t.charCodeAt(i + 1 + k.length) === 34 && at(t, i + 1, k)) kEnd = i + 1 + k.length;
+        else {
+          kEnd = plainEnd(t, i);
+          if (kEnd < 0) return -1;
+          if (same) {
+            same = false;
+            names = lastKeys.slice(0, j);
+          }
+          (names ??= []).push(t.slice(i + 1, kEnd));
+        }
+        i = ws(t, kEnd + 1);
+        if (t.charCodeAt(i) !== 58) return -1;
+        const v = number(t, ws(t, i + 1));
+        // Not a number, or not finite (1e999 reads as Infinity): raw, for the engine thread to judge.
+        if (!Number.isFinite(v)) return -1;
+        i = numEnd;
+        put(v);
+        j++;
+        i = ws(t, i);
+        const c = t.charCodeAt(i);
+        i++;
+        if (c === 125) break;
+        if (c !== 44) return -1;
+        i = ws(t, i);
+      }
+    if (!same || j !== lastKeys.length) {
+      const fk = names ?? lastKeys.slice(0, j);
+      const name = JSON.stringify(fk);
+      const known = keyIndex.get(name);
+      if (known === undefined) {
+        // A repeated name (JSON.parse keeps the last value, in the first place) and "__proto__"
+        // (assigning it would set the prototype) go raw; so do new lists past 4,096 (bounds the tables).
+        if (new Set(fk).size !== fk.length || fk.includes('__proto__') || keyIndex.size >= 4096) return -1;
+        lastKeyIdx = keyIndex.size;
+        keyIndex.set(name, lastKeyIdx);
+        newKeys.push(fk);
+      } else lastKeyIdx = known;
+      lastKeys = fk;
+    }
+    nums[kiAt] = lastKeyIdx;
+    return i;
+  }
+
+  // One candidate at i ("{"): {"item": "…", "features": {…}, "score": x}, keys in this order,
+  // features and score optional. Returns the index past it, or -1.
+  function candidate(t: string, i: number): number {
+    i = ws(t, i + 1);
+    if (!t.startsWith('"item"', i)) return -1;
+    i = ws(t, i + 6);
+    if (t.charCodeAt(i) !== 58) return -1;
+    i = ws(t, i + 1);
+    const idEnd = t.charCodeAt(i) === 34 ? plainEnd(t, i) : -1;
+    if (idEnd < 0) return -1;
+    const idx = intern(t, i + 1, idEnd);
+    if (idx < 0) return -1;
+    put(idx);
+    const kiAt = len;
+    put(-1);
+    put(Number.NaN);
+    i = ws(t, idEnd + 1);
+    let more = t.charCodeAt(i) === 44;
+    if (more) i = ws(t, i + 1);
+    if (more && t.startsWith('"features"', i)) {
+      i = ws(t, i + 10);
+      if (t.charCodeAt(i) !== 58) return -1;
+      i = ws(t, i + 1);
+      if (t.charCodeAt(i) !== 123) return -1;
+      i = features(t, i, kiAt);
+      if (i < 0) return -1;
+      i = ws(t, i);
+      more = t.charCodeAt(i) === 44;
+      if (more) i = ws(t, i + 1);
+    }
+    if (more) {
+      if (!t.startsWith('"score"', i)) return -1;
+      i = ws(t, i + 7);
+      if (t.charCodeAt(i) !== 58) return -1;
+      const v = number(t, ws(t, i + 1));
+      if (!Number.isFinite(v)) return -1;
+      i = numEnd;
+      nums[kiAt + 1] = v;
+      i = ws(t, i);
+    }
+    return t.charCodeAt(i) === 125 ? i + 1 : -1;
+  }
+
+  // The candidates array at i ("["): its count, then each candidate. Returns the index past it, or -1.
+  function candidates(t: string, i: number): number {
+    const countAt = len;
+    put(0);
+    i = ws(t, i + 1);
+    if (t.charCodeAt(i) === 93) return i + 1;
+    for (let n = 1; ; n++) {
+      if (t.charCodeAt(i) !== 123) return -1;
+      i = candidate(t, i);
+      if (i < 0) return -1;
+      i = ws(t, i);
+      const c = t.charCodeAt(i);
+      if (c === 93) {
+        nums[countAt] = n;
+        return i + 1;
+      }
+      if (c !== 44) return -1;
+      i = ws(t, i + 1);
+    }
+  }
+
+  // "served" at i ("["): a list of plain strings into `served`, returning the index past it; -2 when
+  // it is another list (it stays in the text); -1 past maxInterned.
+  function servedList(t: string, i: number): number {
+    served.length = 0;
+    i = ws(t, i + 1);
+    if (t.charCodeAt(i) === 93) return i + 1;
+    for (;;) {
+      const e = t.charCodeAt(i) === 34 ? plainEnd(t, i) : -1;
+      if (e < 0) return -2;
+      const idx = intern(t, i + 1, e);
+      if (idx < 0) return -1;
+      served.push(idx);
+      i = ws(t, e + 1);
+      const c = t.charCodeAt(i);
+      if (c === 93) return i + 1;
+      if (c !== 44) return -2;
+      i = ws(t, i + 1);
+    }
+  }
+
+  // One line: its digest into nums and its rest into the result, or false to hand it over raw.
+  function line(t: string, s: number, nl: number, parts: string[]): boolean {
+    // Kind, text range (filled in below), line range (for the engine thread to parse it whole if the rest fails).
+    put(1);
+    put(0);
+    put(0);
+    put(s);
+    put(nl);
+    let candA = -1;
+    let candB = -1;
+    let servA = -1;
+    let servB = -1;
+    let servSeen = false;
+    let i = ws(t, 0);
+    if (t.charCodeAt(i) !== 123) return false;
+    i = ws(t, i + 1);
+    for (;;) {
+      // A member: "key" : value. A key with an escape might spell "candidates": the line goes raw.
+      if (t.charCodeAt(i) !== 34) return false;
+      const kEnd = plainEnd(t, i);
+      if (kEnd < 0) return false;
+      const isCands = kEnd - i === 11 && t.startsWith('candidates', i + 1);
+      const isServed = kEnd - i === 7 && t.startsWith('served', i + 1);
+      i = ws(t, kEnd + 1);
+      if (t.charCodeAt(i) !== 58) return false;
+      i = ws(t, i + 1);
+      if (isCands) {
+        // JSON.parse keeps the last of repeated keys: a second one goes raw.
+        if (candA >= 0 || t.charCodeAt(i) !== 91) return false;
+        candA = i;
+        i = candidates(t, i);
+        candB = i;
+      } else if (isServed) {
+        if (servSeen) return false;
+        servSeen = true;
+        const at = i;
+        i = t.charCodeAt(i) === 91 ? servedList(t, i) : -2;
+        if (i === -1) return false;
+        if (i === -2) {
+          served.length = 0;
+          i = skip(t, at);
+        } else {
+          servA = at;
+          servB = i;
+        }
+      } else i = skip(t, i);
+      if (i < 0) return false;
+      i = ws(t, i);
+      const c = t.charCodeAt(i);
+      i = ws(t, i + 1);
+      if (c === 125) break;
+      if (c !== 44) return false;
+    }
+    if (candB < 0 || i !== t.length) return false;
+    put(servA >= 0 ? served.length : -1);
+    if (servA >= 0) for (let k = 0; k < served.length; k++) put(served[k] as number);
+    // The rest: the line with [""] where the candidates and served ids were (the keys keep their
+    // places, and the fields hold arrays of the kind the real ones are: an empty array is another
+    // kind, and meeting it would make V8 generalise the field and throw away the code relying on it).
+    let rest: string;
+    if (servA < 0) rest = t.slice(0, candA) + '[""]' + t.slice(candB);
+    else if (servA < candA) rest = t.slice(0, servA) + '[""]' + t.slice(servB, candA) + '[""]' + t.slice(candB);
+    else rest = t.slice(0, candA) + '[""]' + t.slice(candB, servA) + '[""]' + t.slice(servB);
+    parts.push(rest);
+    return true;
+  }
+
+  return (block, from, to, strIndexArg, keyIndexArg, maxInternedArg, scratchArg) => {
+    scratch = scratchArg;
+    nums = scratch.nums;
+    len = 0;
+    strIndex = strIndexArg;
+    keyIndex = keyIndexArg;
+    maxInterned = maxInternedArg;
+    newStrs = [];
+    newKeys = [];
+    lastKeys = [];
+    lastKeyIdx = -1;
+    // The table keeps ids across calls for one interning map (a reader thread has one).
+    if (!scratch.idTable || scratch.idMap !== strIndex) {
+      scratch.idTable = new Int32Array(1 << 18);
+      scratch.idStrs = [];
+      scratch.idMap = strIndex;
+    }
+    table = scratch.idTable;
+    tableStrs = scratch.idStrs as string[];
+    const parts: string[] = [];
+    let textLen = 0;
+    let s = from;
+    while (s < to) {
+      let nl = block.indexOf(10, s);
+      if (nl === -1 || nl >= to) nl = to;
+      const mark = len;
+      const t = block.toString('utf8', s, nl);
+      if (line(t, s, nl, parts)) {
+        nums[mark + 1] = textLen;
+        textLen += (parts[parts.length - 1] as string).length;
+        nums[mark + 2] = textLen;
+      } else {
+        len = mark;
+        put(0);
+        put(s);
+        put(nl);
+      }
+      s = nl + 1;
+    }
+    // A view of the scratch memory: the caller copies it out before the next call.
+    return { nums: nums.subarray(0, len), text: parts.join(''), newStrs, newKeys };
+  };
 }
+
+/** Digests the lines in block[from, to) on this thread (see makeDigester). */
+export const digestLines: DigestLines = makeDigester();

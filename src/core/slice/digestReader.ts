@@ -31,19 +31,24 @@ export class DigestReader {
       this.pos = o + 3;
       return 'raw';
     }
-    const e = JSON.parse(this.text.slice(nums[o + 1], nums[o + 2])) as EventRecord;
     const strs = this.tables.strs;
     const keys = this.tables.keys;
-    const ns = nums[o + 3] as number;
-    o += 4;
-    if (ns >= 0) {
-      // Pushed, not preallocated: a packed array, as JSON.parse makes (a holey one would be another hidden class).
-      const served: string[] = [];
-      for (let i = 0; i < ns; i++) served.push(strs[nums[o + i] as number] as string);
-      e.served = served;
-      o += ns;
+    const n = nums[o + 5] as number;
+    let e: EventRecord;
+    try {
+      e = JSON.parse(this.text.slice(nums[o + 1], nums[o + 2])) as EventRecord;
+    } catch {
+      // The reader thread only delimits what it does not read: a rest that does not parse is a line
+      // that does not, and parsing it whole gives JSON.parse's own error for it.
+      this.rawStart = nums[o + 3] as number;
+      this.rawEnd = nums[o + 4] as number;
+      o += 6;
+      for (let i = 0; i < n; i++) o += nums[o + 1] as number < 0 ? 3 : 3 + (keys[nums[o + 1] as number] as string[]).length;
+      const ns = nums[o++] as number;
+      this.pos = o + Math.max(0, ns);
+      return 'raw';
     }
-    const n = nums[o++] as number;
+    o += 6;
     const cands: CandidateRecord[] = [];
     for (let i = 0; i < n; i++) {
       const item = strs[nums[o] as number] as string;
@@ -61,6 +66,14 @@ export class DigestReader {
       cands.push(score === score ? { item, features, score } : { item, features });
     }
     e.candidates = cands;
+    const ns = nums[o++] as number;
+    if (ns >= 0) {
+      // Pushed, not preallocated: a packed array, as JSON.parse makes (a holey one would be another hidden class).
+      const served: string[] = [];
+      for (let i = 0; i < ns; i++) served.push(strs[nums[o + i] as number] as string);
+      e.served = served;
+      o += ns;
+    }
     this.pos = o;
     return e;
   }

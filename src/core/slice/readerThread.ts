@@ -1,4 +1,4 @@
-import { digestLines } from './digest';
+import { makeDigester } from './digest';
 import { pieceStart, piecesOf } from './pieces';
 
 /**
@@ -13,7 +13,7 @@ var __name = (f) => f;
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { createHash } = require('node:crypto');
-const digestLines = ${digestLines.toString()};
+const digestLines = (${makeDigester.toString()})();
 const piecesOf = ${piecesOf.toString()};
 const pieceStart = ${pieceStart.toString()};
 const { path, ring, ctrl, out, blockSize, slots, from, end, hashes, port, digest, pieceSize, maxInterned } = workerData;

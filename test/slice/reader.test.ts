@@ -140,6 +140,11 @@ test('a same-size change that moved line breaks, replayed with force, is named a
   assert.equal(s.readEvent(1).id, 'e1', 'a line in place still reads');
   assert.throws(() => s.readEvent(2), (e: unknown) => e instanceof UserError && e.where.line === 2 && /lines moved/.test(e.message));
   assert.equal(s.readEvent(30).id, 'e30');
+  // So is a sequential read (a seek) that would start where no line starts any more.
+  const nl3 = text.indexOf('\n', nl + 1);
+  writeFileSync(p, text.slice(0, nl + 1) + text.slice(nl + 2, nl3) + '\n ' + text.slice(nl3 + 1));
+  assert.throws(() => [...s.events(4, 6)], (e: unknown) => e instanceof UserError && e.where.line === 4 && /lines moved/.test(e.message));
+  assert.equal([...s.events(5, 6)][0]?.id, 'e5', 'a read from a line in place still reads');
   s.close();
 });
 

@@ -325,14 +325,14 @@ export class Slice {
    * change: where the change moved line breaks, the offsets no longer cut whole lines. Say so,
    * rather than "malformed JSON" at a line the user never edited.
    */
-  private checkLineInPlace(n: number, start: number, end: number, buf: Buffer): void {
+  private checkLineInPlace(n: number, start: number, end: number, buf?: Buffer): void {
     // The range holds the line without its newline: a newline must sit just before and just after.
     const probe = Buffer.alloc(1, 10);
     if (start > 0) readFull(this.handle(), probe, start - 1);
     const before = probe[0];
     probe[0] = 10;
     readFull(this.handle(), probe, end);
-    if (before !== 10 || probe[0] !== 10 || buf.includes(10)) {
+    if (before !== 10 || probe[0] !== 10 || buf?.includes(10)) {
       throw new UserError(
         'events.jsonl was changed since the slice was frozen and its lines moved: this event cannot be found by its offset',
         { file: this.eventsPath, line: n },
@@ -358,6 +358,12 @@ export class Slice {
     if (from > to) return;
     const startByte = this.index.offsets[from - 1] ?? 0;
     const endByte = Math.min(this.index.offsets[to] ?? 0, fstatSync(this.handle()).size);
+    // A read that starts inside a changed file (a seek, with force) must start where a line does:
+    // else its first event would be the tail of another line, reported as malformed JSON.
+    if (from > 1 && this.force) {
+      const [start, end] = this.index.range(from);
+      this.checkLineInPlace(from, start, end);
+    }
     // The reader thread starts as the block before its first one is read here, so it has booted
     // by the time that block is parsed; 'eager' (a run to the end) starts it at the first block.
     const startAfter = Math.max(1, opts.readAhead === 'eager' ? 1 : Slice.prefetchAfterBlocks);

@@ -135,6 +135,19 @@ test('property: numbers read by the scan are the doubles JSON.parse gives, digit
   );
 });
 
+test('a long exponent with a long fraction is read as JSON.parse reads it (Infinity goes raw), and an empty scratch still grows', () => {
+  const line = (x: string) => `{"id":"e","t":"2025-01-01T00:00:00Z","user":"u","candidates":[{"item":"a","score":${x}}],"served":[]}`;
+  // 0.000…01e1000000: the fraction's 100,000 places and a cut-short exponent would sum to 0.
+  const inf = line(`0.${'0'.repeat(99999)}1e1000000`);
+  const fine = line(`0.${'0'.repeat(99999)}1e100005`);
+  const { out } = roundTrip([inf, fine]);
+  assert.equal(out[0], inf, 'Infinity goes raw');
+  sameValue(out[1], JSON.parse(fine));
+  const block = Buffer.from(line('1') + '\n');
+  const m = digestLines(block, 0, block.length, new Map(), new Map(), 1 << 17, { nums: new Float64Array(0) });
+  assert.equal(m.nums[0], 1, 'digested into a scratch that started empty');
+});
+
 test('property: a line cut or mangled anywhere comes back as JSON.parse gives it, or raw when JSON.parse refuses it', () => {
   const base = JSON.stringify({ id: 'e1', t: '2025-01-01T00:00:00Z', user: 'u', context: { a: [1, { b: 'x"y' }] }, candidates: [{ item: 'i1', features: { x: 0.5, y: 2 }, score: 0.25 }, { item: 'i2' }], served: ['i1'], outcome: { clicks: [] } });
   fc.assert(

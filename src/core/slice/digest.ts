@@ -114,7 +114,7 @@ export function makeDigester(): DigestLines {
 
   function put(x: number): void {
     if (len === nums.length) {
-      const grown = new Float64Array(nums.length * 2);
+      const grown = new Float64Array(Math.max(64, nums.length * 2));
       grown.set(nums);
       nums = scratch.nums = grown;
     }
@@ -206,7 +206,9 @@ export function makeDigester(): DigestLines {
       if (!(c >= 48 && c <= 57)) return fail();
       let x = 0;
       do {
+        // Past six digits the exponent is not kept (it could add up with a long fraction to look small): Number() reads it.
         if (x < 100000) x = x * 10 + (c - 48);
+        else exact = false;
         c = t.charCodeAt(++i);
       } while (c >= 48 && c <= 57);
       e += eneg ? -x : x;

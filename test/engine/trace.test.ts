@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TRACE_FORMAT, TraceWriter, traceLine } from '../../src/core/engine/trace';
-import { METRIC_FIELDS, StrBuffer, splitStrs } from '../../src/core/engine/traceFormat';
+import { METRIC_FIELDS, NumBuffer, StrBuffer, encodeEvent, formatEvents, splitStrs } from '../../src/core/engine/traceFormat';
+import { FAULT_KINDS } from '../../src/core/engine/faults';
 import { runHeadless } from '../../src/core/engine/run';
 import type { EventExec } from '../../src/core/engine/replay';
 import type { CandidateRow } from '../../src/core/engine/rows';
@@ -74,6 +75,82 @@ test('property: the encoded trace line equals plain JSON of the same values', ()
       assert.deepEqual(j.metrics, JSON.parse(JSON.stringify(expected)), 'finite values as numbers, null as null, ±Infinity as strings');
       assert.deepEqual(j.stages.score.scores, scores.map((s) => (Number.isFinite(s) ? (Object.is(s, -0) ? 0 : s) : String(s))));
     }),
+  );
+});
+
+/** What a trace line must be, byte for byte: JSON.stringify of its object (numbers that are not finite as strings, null metrics as null). */
+function expectedLine(ex: EventExec): string {
+  const v = (x: number) => (Number.isFinite(x) ? x : String(x));
+  const L = ex.latencyMs;
+  const top = ex.fallback ? { top: ex.rankedRows.slice(0, ex.servedRows.length || ex.rankedRows.length).map((r) => r.item) } : {};
+  const m = ex.metrics as unknown as Record<string, number | null> | undefined;
+  return (
+    JSON.stringify({
+      n: ex.n,
+      id: ex.event.id,
+      stages: {
+        retrieve: { ms: v(L.retrieve), kept: ex.rows.length, dropped: ex.dropped },
+        features: { ms: v(L.features), stale: ex.stale.map((x) => x.name) },
+        score: { ms: v(L.score), scores: Array.from(ex.scores ?? [], v) },
+        rerank: { ms: v(L.rerank), ...top },
+        serve: { ms: v(L.serve), served: ex.servedRows.map((r) => r.item), fallback: ex.fallback },
+        outcome: { ms: v(L.outcome), clicks: ex.clicks, source: ex.outcomeSource },
+      },
+      metrics: m ? Object.fromEntries(METRIC_FIELDS.map((f) => [f, m[f] === null || m[f] === undefined || Number.isNaN(m[f]) ? null : v(m[f] as number)])) : null,
+      faults: ex.faults.map((f) => f.kind),
+    }) + '\n'
+  );
+}
+
+test('property: a batch of trace lines is the bytes of JSON.stringify of each line, whatever the numbers and ids', () => {
+  const anyNum = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, 1e15, -1e15, 2 ** 53, 1e21, 5e-324, 0.1), fc.integer({ min: -1e9, max: 1e9 }).map((x) => x / 7));
+  const idArb = fc.oneof(fc.constantFrom('a', 'b', 'c', 'x'), fc.string({ maxLength: 6 }), fc.constantFrom('é"\\', '☃\n\u0000', '\ud83d\ude00'));
+  const event = fc.record({
+    id: idArb,
+    n: fc.integer({ min: 1, max: 2 ** 31 }),
+    lat: fc.array(anyNum, { minLength: 6, maxLength: 6 }),
+    scores: fc.option(fc.array(anyNum, { maxLength: 12 }), { nil: undefined }),
+    fallback: fc.boolean(),
+    stale: fc.array(idArb, { maxLength: 3 }),
+    metrics: fc.option(fc.array(fc.option(anyNum, { nil: null }), { minLength: METRIC_FIELDS.length, maxLength: METRIC_FIELDS.length }), { nil: undefined }),
+    faults: fc.array(fc.constantFrom(...FAULT_KINDS), { maxLength: 3 }),
+    served: fc.array(fc.constantFrom('a', 'b', 'c', 'x', 'new', 'ü"'), { maxLength: 4 }),
+  });
+  fc.assert(
+    fc.property(fc.array(event, { minLength: 1, maxLength: 70, size: 'max' }), (events) => {
+      const table = [...ids];
+      const slot = (id: string) => {
+        const i = table.indexOf(id);
+        return i >= 0 ? i : table.push(id) - 1;
+      };
+      const nums = new NumBuffer();
+      const strs = new StrBuffer();
+      const expected: string[] = [];
+      for (const e of events) {
+        const rowOf = (item: string): CandidateRow => ({ ...row(item), slot: slot(item) });
+        const ex = exec({
+          n: e.n,
+          event: { id: e.id, t: '', user: '', candidates: [], served: [] },
+          latencyMs: { retrieve: e.lat[0]!, features: e.lat[1]!, score: e.lat[2]!, rerank: e.lat[3]!, serve: e.lat[4]!, outcome: e.lat[5]! },
+          scores: e.scores && Float64Array.from(e.scores),
+          fallback: e.fallback,
+          stale: e.stale.map((name) => ({ name, ageSec: 1 })),
+          metrics: e.metrics && (Object.fromEntries(METRIC_FIELDS.map((f, i) => [f, e.metrics![i]])) as unknown as EventExec['metrics']),
+          faults: e.faults.map((kind) => ({ kind, stage: 'score', message: '' })),
+          rankedRows: [...e.served, 'c'].map(rowOf),
+          servedRows: e.served.map(rowOf),
+          clicks: e.served.slice(0, 1),
+        });
+        encodeEvent(ex, slot, nums, strs);
+        expected.push(expectedLine(ex));
+      }
+      // As the trace thread calls it: text to a sink every 32 events, the rest returned.
+      const parts: string[] = [];
+      const rest = formatEvents(nums.data, 0, splitStrs(strs.take()), 0, table, FAULT_KINDS, METRIC_FIELDS, events.length, [], (t) => parts.push(t));
+      assert.equal(parts.length, Math.floor(events.length / 32));
+      assert.equal(parts.join('') + rest, expected.join(''));
+    }),
+    { numRuns: 200 },
   );
 });
 

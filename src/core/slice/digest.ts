@@ -57,15 +57,6 @@ export const MAX_INTERNED = 1 << 17;
 /** Working memory a reader thread keeps between calls. */
 export interface DigestScratch {
   nums: Float64Array;
-  /**
-   * A hash table in front of the interning map, filled as ids are met: an id read from a line is
-   * found by its characters where it stands, with no string made for it (made and hashed, the ids
-   * of a line cost more than the rest of its scan).
-   */
-  idTable?: Int32Array;
-  idStrs?: string[];
-  /** The interning map the table stands in front of. */
-  idMap?: Map<string, number>;
 }
 
 /** The signature of digestLines (see makeDigester). */
@@ -100,8 +91,6 @@ export function makeDigester(): DigestLines {
   let maxInterned = 0;
   let newStrs: string[] = [];
   let newKeys: string[][] = [];
-  let table: Int32Array = new Int32Array(0);
-  let tableStrs: string[] = [];
   let lastKeys: string[] = [];
   let lastKeyIdx = -1;
   // Just past the last number read (-1: none there).
@@ -119,12 +108,6 @@ export function makeDigester(): DigestLines {
       nums = scratch.nums = grown;
     }
     nums[len++] = x;
-  }
-
-  // Whether t holds s at i (startsWith, which V8 does not inline, was a call per feature name).
-  function at(t: string, i: number, s: string): boolean {
-    for (let q = 0; q < s.length; q++) if (t.charCodeAt(i + q) !== s.charCodeAt(q)) return false;
-    return true;
   }
 
   // JSON whitespace: space, tab, CR (a line holds no LF).
@@ -223,15 +206,6 @@ export function makeDigester(): DigestLines {
 
   // Index of the id t[a, b) in the tables (interned now if new), or -1 past maxInterned.
   function intern(t: string, a: number, b: number): number {
-    let h = 0x811c9dc5;
-    for (let j = a; j < b; j++) h = Math.imul(h ^ t.charCodeAt(j), 16777619);
-    const mask = table.length - 1;
-    let slot = h & mask;
-    for (let e = table[slot] as number; e !== 0; e = table[slot] as number) {
-      const s = tableStrs[e - 1] as string;
-      if (s.length === b - a && at(t, a, s)) return e - 1;
-      slot = (slot + 1) & mask;
-    }
     const id = t.slice(a, b);
     let idx = strIndex.get(id);
     if (idx === undefined) {
@@ -239,11 +213,6 @@ export function makeDigester(): DigestLines {
       idx = strIndex.size;
       strIndex.set(id, idx);
       newStrs.push(id);
-    }
-    // Half full at most: past that, ids are still interned but found through the map.
-    if (idx < table.length >> 1) {
-      table[slot] = idx + 1;
-      tableStrs[idx] = id;
     }
     return idx;
   }
@@ -262,7 +231,7 @@ export function makeDigester(): DigestLines {
         if (t.charCodeAt(i) !== 34) return -1;
         const k = same && j < lastKeys.length ? (lastKeys[j] as string) : undefined;
         let kEnd: number;
-        if (k !== undefined && t.charCodeAt(i + 1 + k.length) === 34 && at(t, i + 1, k)) kEnd = i + 1 + k.length;
+        if (k !== undefined && t.charCodeAt(i + 1 + k.length) === 34 && t.startsWith(k, i + 1)) kEnd = i + 1 + k.length;
         else {
           kEnd = plainEnd(t, i);
           if (kEnd < 0) return -1;
@@ -467,14 +436,6 @@ export function makeDigester(): DigestLines {
     newKeys = [];
     lastKeys = [];
     lastKeyIdx = -1;
-    // The table keeps ids across calls for one interning map (a reader thread has one).
-    if (!scratch.idTable || scratch.idMap !== strIndex) {
-      scratch.idTable = new Int32Array(1 << 18);
-      scratch.idStrs = [];
-      scratch.idMap = strIndex;
-    }
-    table = scratch.idTable;
-    tableStrs = scratch.idStrs as string[];
     const parts: string[] = [];
     let textLen = 0;
     let s = from;

@@ -155,7 +155,6 @@ export function makeDigester(): DigestLines {
   }
 
   // The JSON number at i, with numEnd just past it; NaN (numEnd -1) when JSON's grammar has no number there.
-  // (Returned, not kept in a variable of this closure: a double stored there is a new heap number each time.)
   function number(t: string, i: number): number {
     const start = i;
     let c = t.charCodeAt(i);

@@ -58,9 +58,15 @@ async function info(args: string[]): Promise<number> {
   const dir = sliceArg('info', positionals);
   const slice = Slice.open(dir, { force: true });
   const m = slice.manifest;
-  const status = slice.modified.size ? `modified (${[...slice.modified].join(', ')})` : 'intact (small files verified; events.jsonl checked per chunk as read — `recreplay verify` reads it all)';
+  // Only what was checked is called intact: events.jsonl is checked whole when its index is built,
+  // else chunk by chunk as a replay reads it (`recreplay verify` reads it all).
+  const status = slice.modified.size
+    ? `modified (${[...slice.modified].join(', ')})`
+    : slice.eventsVerified
+      ? 'intact (every file verified)'
+      : 'small files intact; events.jsonl not checked by info (a replay checks each chunk as it reads it — `recreplay verify` reads it all)';
   if (values.json) {
-    console.log(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.users.length, modified: [...slice.modified] }, null, 2));
+    console.log(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.users.length, modified: [...slice.modified], eventsVerified: slice.eventsVerified }, null, 2));
     return EXIT.OK;
   }
   const versions = Object.entries(m.versions).map(([k, v]) => `${k}=${v?.name}@${v?.version}`).join(', ');
@@ -94,7 +100,7 @@ async function verify(args: string[]): Promise<number> {
   const report = Slice.verifyFolder(dir);
   if (values.json) console.log(JSON.stringify(report));
   else if (report.ok) console.log('intact: every file matches the manifest');
-  else console.log(`modified: ${[...report.modified, ...report.missing.map((m) => `${m} (missing)`)].join(', ')}`);
+  else console.log(`modified: ${[...report.modified, ...report.missing].map((f) => `${f} (${report.reasons[f] ?? 'missing'})`).join(', ')}`);
   return report.ok ? EXIT.OK : EXIT.MODIFIED;
 }
 

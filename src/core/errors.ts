@@ -24,9 +24,11 @@ export class IntegrityError extends UserError {
   constructor(
     readonly modified: string[],
     sliceDir: string,
+    /** Why each file differs ("its size differs", …), when known. */
+    reasons: Record<string, string> = {},
   ) {
     super(
-      `slice was modified since it was frozen: ${modified.join(', ')} ${modified.length === 1 ? 'does' : 'do'} not match the manifest's sha256`,
+      `slice was modified since it was frozen: ${modified.map((f) => (reasons[f] ? `${f} (${reasons[f]})` : f)).join(', ')} ${modified.length === 1 ? 'does' : 'do'} not match the manifest`,
       { file: sliceDir },
       'Re-freeze the slice, restore the original file, or pass --force to replay it anyway.',
       'E_MODIFIED',

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import { makeSlice, tmp } from '../helpers';
 
 const ROOT = resolve(__dirname, '../..');
@@ -20,9 +21,28 @@ test('info prints the manifest, counts, versions and hash status', () => {
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /events\s+650/);
   assert.match(r.out, /model=home-linear@12/);
-  assert.match(r.out, /hash status\s+intact/);
+  assert.match(r.out, /hash status\s+(intact \(every file verified\)|small files intact; events\.jsonl not checked)/);
   const j = JSON.parse(cli('info', join(EX, 'slices/cold-start.slice'), '--json').out);
   assert.equal(j.events, 650);
+});
+
+test('info never calls an events.jsonl it did not check intact (its index cached, a digit changed since)', () => {
+  const dir = makeSlice(40, { chunkSize: 2048 });
+  // The writer cached the index; info reads no event, so it checks none.
+  assert.match(cli('info', dir).out, /hash status\s+small files intact; events\.jsonl not checked by info/);
+  // With no cached index, info builds it, reading every byte: then it is verified.
+  rmSync(join(process.env['RECREPLAY_CACHE_DIR'] as string, `index-${createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex')}.f64`));
+  assert.match(cli('info', dir).out, /hash status\s+intact \(every file verified\)/);
+  const p = join(dir, 'events.jsonl');
+  const text = readFileSync(p, 'utf8');
+  const at = text.lastIndexOf('"e40"');
+  writeFileSync(p, text.slice(0, at) + '"e41"' + text.slice(at + 5));
+  const r = cli('info', dir);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /hash status\s+small files intact; events\.jsonl not checked by info/);
+  assert.equal(JSON.parse(cli('info', dir, '--json').out).eventsVerified, false);
+  // verify reads it all and finds it.
+  assert.match(cli('verify', dir).out, /modified: events\.jsonl \(its sha256 differs\)/);
 });
 
 test('verify: exit 0 when intact, 4 and the modified file when not', () => {
@@ -46,9 +66,9 @@ test('verify reports a missing file (or a folder in its place) as not intact, wi
   rmSync(join(dir, 'users.jsonl'));
   const r = cli('verify', dir, '--json');
   assert.equal(r.code, 4, r.err);
-  assert.deepEqual(JSON.parse(r.out), { ok: false, modified: [], missing: ['users.jsonl'] });
+  assert.deepEqual(JSON.parse(r.out), { ok: false, modified: [], missing: ['users.jsonl'], reasons: { 'users.jsonl': 'missing' } });
   mkdirSync(join(dir, 'users.jsonl'));
-  assert.match(cli('verify', dir).out, /modified: users\.jsonl \(missing\)/);
+  assert.match(cli('verify', dir).out, /modified: users\.jsonl \(a folder\)/);
   const run = cli('run', dir);
   assert.equal(run.code, 3);
   assert.match(run.err, /missing or not files: users\.jsonl \(a folder, not a file\)/);

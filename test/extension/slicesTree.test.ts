@@ -232,8 +232,8 @@ test('verifyAsync reports a folder where a file should be as missing, like recre
   mkdirSync(join(dir, 'users.jsonl'));
   const entry = readEntry(dir);
   const manifest = entry.manifest as NonNullable<typeof entry.manifest>;
-  assert.deepEqual(await verifyAsync(dir, manifest), { ok: false, modified: [], missing: ['users.jsonl'] });
-  assert.deepEqual(Slice.verifyFolder(dir), { ok: false, modified: [], missing: ['users.jsonl'] }, 'the CLI says the same');
+  assert.deepEqual(await verifyAsync(dir, manifest), { ok: false, modified: [], missing: ['users.jsonl'], reasons: { 'users.jsonl': 'a folder' } });
+  assert.deepEqual(Slice.verifyFolder(dir), { ok: false, modified: [], missing: ['users.jsonl'], reasons: { 'users.jsonl': 'a folder' } }, 'the CLI says the same');
   if (process.getuid?.() !== 0) {
     chmodSync(join(dir, 'items.jsonl'), 0);
     await assert.rejects(verifyAsync(dir, manifest), (e: unknown) => e instanceof UserError && e.where.file === join(dir, 'items.jsonl') && /cannot read items\.jsonl: EACCES/.test(e.message));

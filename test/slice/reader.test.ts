@@ -10,6 +10,9 @@ import { writeSlice } from '../../src/core/slice/writer';
 import { IntegrityError, UserError } from '../../src/core/errors';
 import { BASE_MANIFEST, eventLine, fixture, makeSlice, rawSlice, tmp } from '../helpers';
 
+/** The doubles of a file read whole (its Buffer may be a view into a shared pool). */
+const f64 = (b: Buffer) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+
 test('round trip: every event read back through the index equals what was written', () => {
   const f = fixture(40);
   const dir = join(tmp(), 'rt.slice');
@@ -110,13 +113,14 @@ test('a modified events.jsonl of another size replayed with force gets its own i
   first.close();
   const cached = readdirSync(cacheDir()).filter((f) => f.includes('-modified-'));
   assert.equal(cached.length > 0, true, 'the modified file\'s index is cached');
-  // The next open uses it without reading the file again: a cached index shortened by hand shows through.
+  // The next open uses it without reading the file again: a cached index edited by hand (one line
+  // break dropped, still a well-formed index of the file) shows through.
   const sha = createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex');
   const mine = cached.find((f) => f.startsWith(`index-${sha}-modified-`)) as string;
-  const offsets = new Float64Array(readFileSync(join(cacheDir(), mine)).buffer.slice(0));
-  writeFileSync(join(cacheDir(), mine), Buffer.from(offsets.slice(0, 6).buffer));
+  const offsets = f64(readFileSync(join(cacheDir(), mine)));
+  writeFileSync(join(cacheDir(), mine), Buffer.from(offsets.filter((_, i) => i !== 2).buffer));
   const second = Slice.open(dir, { force: true });
-  assert.equal(second.eventCount, 5);
+  assert.equal(second.eventCount, 29);
   assert.ok(second.modified.has('events.jsonl'));
   second.close();
   // Without force it is refused at once; restored, the slice is intact again.

@@ -130,8 +130,10 @@ export class Replayer {
     // the old one's reader thread, if it had started one).
     this.seq?.return(undefined);
     this.seq = this.slice.events(n, undefined, { readAhead: this.readAhead });
-    this.seqNext = n;
-    return this.readEvent(n);
+    const r = this.seq.next();
+    if (r.done) throw new UserError(`events.jsonl ended before event ${n}`, { file: this.slice.eventsPath, line: n }, 'The file is shorter than its index says: restore it or re-freeze the slice.');
+    this.seqNext = n + 1;
+    return r.value;
   }
 
   /** Loads event n (which must follow the state's last event) with no stage run. */

@@ -50,3 +50,78 @@ export function readFull(fd: number, buf: Buffer, position: number): number {
 export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
+
+/** How a file differs from its manifest entry (none: it matches). */
+export type FileMismatch = 'size' | 'sha256' | 'chunk sha256';
+
+/**
+ * Checks a file's bytes, fed in order in pieces of any size, against its manifest entry: its size,
+ * its sha256 and, when the entry has them, the sha256 of every chunk. The three must agree for the
+ * file to count as intact, so a whole-file check (`recreplay verify`, the first open) and a check
+ * chunk by chunk as events are read can never disagree about the same bytes.
+ */
+export class FileChecker {
+  private readonly whole = createHash('sha256');
+  private chunk: ReturnType<typeof createHash> | undefined;
+  private chunkFill = 0;
+  private readonly chunkHashes: string[] = [];
+  private bytes = 0;
+
+  constructor(private readonly entry: { sha256: string; bytes: number; chunks?: { size: number; sha256: string[] } }) {}
+
+  update(buf: Buffer): void {
+    this.whole.update(buf);
+    this.bytes += buf.length;
+    const size = this.entry.chunks?.size;
+    // (A manifest not yet validated may hold anything: only a positive whole size cuts chunks.)
+    if (size === undefined || !Number.isInteger(size) || size < 1) return;
+    let o = 0;
+    while (o < buf.length) {
+      this.chunk ??= createHash('sha256');
+      const take = Math.min(size - this.chunkFill, buf.length - o);
+      this.chunk.update(buf.subarray(o, o + take));
+      this.chunkFill += take;
+      o += take;
+      if (this.chunkFill === size) this.closeChunk();
+    }
+  }
+
+  private closeChunk(): void {
+    if (this.chunk) this.chunkHashes.push(this.chunk.digest('hex'));
+    this.chunk = undefined;
+    this.chunkFill = 0;
+  }
+
+  /** What differs, the first of size, sha256, chunk sha256; undefined when the file matches. */
+  finish(): FileMismatch | undefined {
+    if (this.chunkFill > 0) this.closeChunk();
+    if (this.bytes !== this.entry.bytes) return 'size';
+    if (this.whole.digest('hex') !== this.entry.sha256) return 'sha256';
+    const want = this.entry.chunks?.sha256;
+    if (want && (want.length !== this.chunkHashes.length || want.some((h, i) => h !== this.chunkHashes[i]))) return 'chunk sha256';
+    return undefined;
+  }
+}
+
+/** Checks a whole file against its manifest entry (see FileChecker), reading it in blocks. */
+export function checkFile(path: string, entry: { sha256: string; bytes: number; chunks?: { size: number; sha256: string[] } }, onBlock?: (buf: Buffer, offset: number) => void): FileMismatch | undefined {
+  const checker = new FileChecker(entry);
+  const size = entry.chunks?.size ?? DEFAULT_CHUNK_SIZE;
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(path, 'r');
+  let off = 0;
+  try {
+    for (;;) {
+      const n = readFull(fd, buf, off);
+      if (n === 0) break;
+      const view = buf.subarray(0, n);
+      checker.update(view);
+      onBlock?.(view, off);
+      off += n;
+      if (n < size) break;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return checker.finish();
+}

@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import { UserError } from '../errors';
 import { instantHint, parseInstant } from '../time';
 import { MANIFEST_SCHEMA } from './manifestSchema';
-import { isAbsolute, normalize, resolve, relative, sep } from 'node:path';
+import { isAbsolute, normalize, posix, resolve, relative, sep } from 'node:path';
 import type { SliceManifest } from './types';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -18,7 +18,29 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
     throw new UserError(`manifest is invalid — ${lines.join('; ')}`, { file, field }, 'Fix the field in slice.json (see docs/slice-format.md), or re-freeze the slice.');
   }
   const m = value as unknown as SliceManifest;
-  for (const f of m.files) checkInside(f.path, file);
+  const seen = new Map<string, number>();
+  m.files.forEach((f, i) => {
+    checkInside(f.path, file);
+    // "./items.jsonl" is items.jsonl: the reader finds files by their plain name.
+    const path = posix.normalize(f.path);
+    const before = seen.get(path);
+    if (before !== undefined) {
+      throw new UserError(`manifest is invalid — files[${i}].path "${f.path}" names the same file as files[${before}].path "${m.files[before]?.path}"`, { file, field: `files[${i}].path` }, 'List each file once; re-freeze the slice.');
+    }
+    seen.set(path, i);
+    f.path = path;
+    // One hash per chunk, the last one short: fewer would leave bytes no chunk hash covers.
+    if (f.chunks) {
+      const want = Math.ceil(f.bytes / f.chunks.size);
+      if (f.chunks.sha256.length !== want) {
+        throw new UserError(
+          `manifest is invalid — files[${i}].chunks.sha256 has ${f.chunks.sha256.length} hashes, but ${f.bytes} bytes in chunks of ${f.chunks.size} need ${want}`,
+          { file, field: `files[${i}].chunks.sha256` },
+          'Re-freeze the slice: its writer computes one hash per chunk.',
+        );
+      }
+    }
+  });
   // The schema checks the form of timestamps; a real date (no Feb 30) is checked here.
   const times: [string, string | undefined][] = [
     ['frozenAt', m.frozenAt],

@@ -75,13 +75,29 @@ function indexPath(manifestSha: string, dir: string): string {
  * Loads a cached index for this key (a manifest hash, or a modifiedIndexKey), or undefined.
  * `expectedCount` -1: any number of events (a modified file's count is its own).
  */
-export function loadCachedIndex(manifestSha: string, expectedCount: number, dir = cacheDir()): OffsetIndex | undefined {
+export function loadCachedIndex(manifestSha: string, expectedCount: number, fileBytes: number, dir = cacheDir()): OffsetIndex | undefined {
   const p = indexPath(manifestSha, dir);
   if (!existsSync(p)) return undefined;
   const buf = readFileSync(p);
   if (buf.length % 8 !== 0 || buf.length === 0) return undefined;
   const arr = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
-  return expectedCount < 0 || arr.length === expectedCount + 1 ? new OffsetIndex(arr) : undefined;
+  if (expectedCount >= 0 && arr.length !== expectedCount + 1) return undefined;
+  // A damaged or foreign cache file is rebuilt, never trusted: offsets start at 0, rise, and end
+  // where the file does (one past it when the last line has no newline).
+  return isIndexOf(arr, fileBytes) ? new OffsetIndex(arr) : undefined;
+}
+
+/** Whether `offsets` can be the line index of a file of `fileBytes` bytes. */
+export function isIndexOf(offsets: Float64Array, fileBytes: number): boolean {
+  if (offsets[0] !== 0) return false;
+  const last = offsets[offsets.length - 1] as number;
+  if (last !== fileBytes && last !== fileBytes + 1) return false;
+  for (let i = 1; i < offsets.length; i++) {
+    const o = offsets[i] as number;
+    // Every line holds at least its newline; (a NaN fails this too).
+    if (!(o > (offsets[i - 1] as number)) || !Number.isInteger(o)) return false;
+  }
+  return true;
 }
 
 /**

@@ -1,33 +1,56 @@
-import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createHash } from 'node:crypto';
 import { IntegrityError, UserError } from '../errors';
 import { statOrNothing } from '../dirs';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, startReader, type CursorHost } from './cursor';
-import { digestFile, readFull, sha256 } from './hashing';
+import { FileChecker, checkFile, readFull, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
-/** What is at a path: a regular file (links followed), nothing (also when a parent is a file), or something else. */
-function fileKind(p: string): 'file' | 'missing' | 'a folder' | 'not a regular file' {
+export type FileKind = 'file' | 'missing' | 'a folder' | 'not a regular file' | 'a link to outside the slice folder';
+
+/**
+ * What is at a path inside the slice folder `dir`: a regular file, nothing (also when a parent is a
+ * file), or something else. Links are followed only while they stay inside the folder: a file that
+ * resolves outside it (a symlink to /etc/…, a linked subfolder) is never read, so a manifest's paths
+ * cannot reach out of the slice by way of the file system either.
+ */
+export function fileKind(dir: string, p: string): FileKind {
   const st = statOrNothing(p);
-  return !st ? 'missing' : st.isFile() ? 'file' : st.isDirectory() ? 'a folder' : 'not a regular file';
+  if (!st) return 'missing';
+  const rel = relative(realpathSync(dir), realpathSync(p));
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return 'a link to outside the slice folder';
+  return st.isFile() ? 'file' : st.isDirectory() ? 'a folder' : 'not a regular file';
 }
+
+/** How a mismatch is said to a user. */
+export const MISMATCH: Record<FileMismatch, string> = { size: 'its size differs', sha256: 'its sha256 differs', 'chunk sha256': 'the sha256 of a chunk differs' };
 
 /** Hashes every file the manifest lists, whole: the ones that differ and the ones that are not there. */
 function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
   const modified: string[] = [];
   const missing: string[] = [];
+  const reasons: Record<string, string> = {};
   for (const f of manifest.files) {
     const p = join(dir, f.path);
-    if (fileKind(p) !== 'file') missing.push(f.path);
-    else if (digestFile(p).sha256 !== f.sha256) modified.push(f.path);
+    const kind = fileKind(dir, p);
+    if (kind !== 'file') {
+      missing.push(f.path);
+      reasons[f.path] = kind;
+      continue;
+    }
+    const why = checkFile(p, f);
+    if (why) {
+      modified.push(f.path);
+      reasons[f.path] = MISMATCH[why];
+    }
   }
-  return { ok: modified.length === 0 && missing.length === 0, modified, missing };
+  return { ok: modified.length === 0 && missing.length === 0, modified, missing, reasons };
 }
 
 /** Block size for reading events.jsonl when the manifest has no chunk hashes. */
@@ -50,8 +73,10 @@ export interface VerifyReport {
   ok: boolean;
   /** Files whose bytes differ from the manifest, relative to the slice folder. */
   modified: string[];
-  /** Files listed in the manifest but absent. */
+  /** Files listed in the manifest but absent (or not regular files inside the folder). */
   missing: string[];
+  /** Why each file is listed above: "its size differs", "missing", "a link to outside the slice folder", … */
+  reasons: Record<string, string>;
 }
 
 /** An opened slice: manifest, catalogue, users, and event access through the offset index. */
@@ -87,8 +112,9 @@ export class Slice {
     private readonly force: boolean,
   ) {
     this.eventsPath = join(dir, eventsEntry.path);
-    this.itemById = new Map(items.map((i) => [i.id, i]));
-    this.userById = new Map(users.map((u) => [u.id, u]));
+    // A repeated id keeps its first record, as the metrics' catalogue and the replay state do.
+    this.itemById = firstById(items);
+    this.userById = firstById(users);
     this.verifiedChunks = new Uint8Array(eventsEntry.chunks?.sha256.length ?? 0);
   }
 
@@ -96,7 +122,7 @@ export class Slice {
   private static readManifest(dirArg: string): { dir: string; manifest: SliceManifest; manifestSha: string; eventsEntry: FileEntry } {
     const dir = resolve(dirArg);
     const manifestPath = join(dir, 'slice.json');
-    const kind = fileKind(manifestPath);
+    const kind = statOrNothing(dir)?.isDirectory() ? fileKind(dir, manifestPath) : 'missing';
     if (kind !== 'file') {
       const what = kind === 'missing' ? `no slice.json in ${dir}` : `${manifestPath} is ${kind}, not a file`;
       throw new UserError(what, { file: dirArg }, 'Point at a NAME.slice folder (it holds slice.json and events.jsonl).', 'E_NOT_A_SLICE');
@@ -130,54 +156,75 @@ export class Slice {
     const force = opts.force ?? false;
     const modified: string[] = [];
     const missing: string[] = [];
+    const reasons: Record<string, string> = {};
     // Small files are checked whole now (items and users kept, to be parsed without a second read);
     // events.jsonl is checked chunk by chunk as it is read.
     const bytes = new Map<string, Buffer>();
     for (const f of manifest.files) {
       const p = join(dir, f.path);
-      const kind = fileKind(p);
+      const kind = fileKind(dir, p);
       if (kind !== 'file') {
         missing.push(kind === 'missing' ? f.path : `${f.path} (${kind}, not a file)`);
         continue;
       }
       if (f === eventsEntry) {
-        if (statSync(p).size !== f.bytes || !f.chunks) {
-          if (!f.chunks ? digestFile(p).sha256 !== f.sha256 : true) modified.push(f.path);
+        // Its size is checked now; its bytes chunk by chunk as they are read (or whole, below, when
+        // the index is built), or now, whole, when the manifest has no chunk hashes.
+        const why = statSync(p).size !== f.bytes ? 'size' : f.chunks ? undefined : checkFile(p, f);
+        if (why) {
+          modified.push(f.path);
+          reasons[f.path] = MISMATCH[why];
         }
         continue;
       }
       const b = readFileSync(p);
       if (f.path === 'items.jsonl' || f.path === 'users.jsonl') bytes.set(f.path, b);
-      if (sha256(b) !== f.sha256) modified.push(f.path);
+      const checker = new FileChecker(f);
+      checker.update(b);
+      const why = checker.finish();
+      if (why) {
+        modified.push(f.path);
+        reasons[f.path] = MISMATCH[why];
+      }
     }
     if (missing.length) {
       throw new UserError(`files listed in the manifest are missing or not files: ${missing.join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
     }
-    if (modified.length && !force) throw new IntegrityError(modified, dir);
+    // A catalogue or user file the manifest does not list would be silently left out of the replay.
+    for (const name of ['items.jsonl', 'users.jsonl']) {
+      if (!manifest.files.some((f) => f.path === name) && statOrNothing(join(dir, name))) {
+        throw new UserError(`${name} is in the slice folder but not in the manifest's "files", so it is not hashed and would not be read`, { file: join(dir, 'slice.json'), field: 'files' }, `Re-freeze the slice, or remove ${name} if the slice has none.`, 'E_UNLISTED');
+      }
+    }
+    if (modified.length && !force) throw new IntegrityError(modified, dir, reasons);
     const eventsPath = join(dir, eventsEntry.path);
     const dirCache = opts.cacheDir ?? cacheDir();
     const expected = eventsEntry.records ?? -1;
     // The index cached for the manifest describes the frozen file: never for one of another size.
-    let index = modified.includes(eventsEntry.path) ? undefined : loadCachedIndex(manifestSha, expected, dirCache);
+    const eventsBytes = statSync(eventsPath).size;
+    let index = modified.includes(eventsEntry.path) ? undefined : loadCachedIndex(manifestSha, expected, eventsBytes, dirCache);
     let verifiedAll = false;
     // A file found modified before (and not touched since) has its own cached index.
     const modifiedKey = index ? undefined : modifiedIndexKey(manifestSha, eventsPath);
     if (!index && modifiedKey) {
-      index = loadCachedIndex(modifiedKey, -1, dirCache);
+      index = loadCachedIndex(modifiedKey, -1, eventsBytes, dirCache);
       if (index) {
         if (!modified.includes(eventsEntry.path)) modified.push(eventsEntry.path);
-        if (!force) throw new IntegrityError(modified, dir);
+        if (!force) throw new IntegrityError(modified, dir, reasons);
       }
     }
     if (!index) {
       const collector = new OffsetCollector();
-      const digest = digestFile(eventsPath, eventsEntry.chunks?.size, (buf, off) => collector.feed(buf, off));
+      const why = checkFile(eventsPath, eventsEntry, (buf, off) => collector.feed(buf, off));
       index = collector.finish();
-      verifiedAll = digest.sha256 === eventsEntry.sha256;
+      verifiedAll = why === undefined;
       // Kept for the next open (with force, or to refuse at once without reading it all again).
       if (!verifiedAll && modifiedKey) storeIndex(modifiedKey, index, dirCache);
-      if (!verifiedAll && !modified.includes(eventsEntry.path)) modified.push(eventsEntry.path);
-      if (modified.length && !force) throw new IntegrityError(modified, dir);
+      if (why && !modified.includes(eventsEntry.path)) {
+        modified.push(eventsEntry.path);
+        reasons[eventsEntry.path] = MISMATCH[why];
+      }
+      if (modified.length && !force) throw new IntegrityError(modified, dir, reasons);
       if (eventsEntry.records !== undefined && index.count !== eventsEntry.records && !force) {
         throw new UserError(`events.jsonl has ${index.count} lines but the manifest says ${eventsEntry.records}`, { file: eventsPath }, 'Re-freeze the slice.');
       }
@@ -215,6 +262,11 @@ export class Slice {
 
   get eventCount(): number {
     return this.index.count;
+  }
+
+  /** Whether every byte of events.jsonl has been checked against the manifest (whole, or every chunk). */
+  get eventsVerified(): boolean {
+    return this.eventsEntry.chunks ? this.verifiedChunks.every((v) => v === 1) : !this.modified.has(this.eventsEntry.path);
   }
 
   private adoptEarly(p: BlockPrefetcher, endByte: number): void {
@@ -262,16 +314,16 @@ export class Slice {
   }
 
   private checkChunk(c: number, data: Buffer): void {
+    // The manifest has one hash per chunk (validateManifest); a chunk past them is not the frozen file.
     const expected = this.eventsEntry.chunks?.sha256[c];
-    if (expected === undefined) return;
-    this.chunkChecked(c, createHash('sha256').update(data).digest('hex') === expected);
+    this.chunkChecked(c, expected !== undefined && createHash('sha256').update(data).digest('hex') === expected);
   }
 
   /** Records the result of checking chunk c; a mismatch stops the read unless forced. */
   private chunkChecked(c: number, ok: boolean): void {
     if (!ok) {
       this.modified.add(this.eventsEntry.path);
-      if (!this.force) throw new IntegrityError([this.eventsEntry.path], this.dir);
+      if (!this.force) throw new IntegrityError([this.eventsEntry.path], this.dir, { [this.eventsEntry.path]: MISMATCH['chunk sha256'] });
     }
     this.verifiedChunks[c] = 1;
   }
@@ -402,3 +454,9 @@ export class Slice {
   }
 }
 
+/** Records by id; a repeated id keeps its first record. */
+function firstById<T extends { id: string }>(records: T[]): Map<string, T> {
+  const m = new Map<string, T>();
+  for (const r of records) if (!m.has(r.id)) m.set(r.id, r);
+  return m;
+}

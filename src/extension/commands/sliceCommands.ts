@@ -116,7 +116,7 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       tree.refreshSlice(dir);
       log.info(`verify ${dir}: ${JSON.stringify(report)}`);
       if (report.ok) void vscode.window.showInformationMessage(`${entry.name}: every file matches its sha256 in the manifest.`);
-      else void vscode.window.showWarningMessage(`${entry.name} was modified since it was frozen: ${[...report.modified, ...report.missing.map((m) => `${m} (missing)`)].join(', ')}. Re-freeze it, restore the files, or replay with "force": true.`, { modal: false });
+      else void vscode.window.showWarningMessage(`${entry.name} was modified since it was frozen: ${[...report.modified, ...report.missing].map((f) => `${f} (${report.reasons[f] ?? 'missing'})`).join(', ')}. Re-freeze it, restore the files, or replay with "force": true.`, { modal: false });
     }),
   );
 

@@ -4,7 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { validateManifest } from '../../core/slice/manifest';
 import { OffsetCollector, loadCachedIndex, modifiedIndexKey, storeIndex } from '../../core/slice/offsetIndex';
-import { Slice, type VerifyReport } from '../../core/slice/reader';
+import { MISMATCH, Slice, fileKind, type VerifyReport } from '../../core/slice/reader';
+import { FileChecker } from '../../core/slice/hashing';
 import type { FileEntry, SliceManifest } from '../../core/slice/types';
 
 /** What is known about a slice's integrity. */
@@ -150,9 +151,9 @@ function needsIndexOf(dir: string, t: { manifestSha: string; entry: FileEntry } 
   const st = statSync(path, { throwIfNoEntry: false });
   if (t === undefined || !st) return false;
   // As Slice.open decides: the frozen file's index serves a file of the frozen size only.
-  if (st.size === t.entry.bytes && loadCachedIndex(t.manifestSha, t.entry.records ?? -1)) return false;
+  if (st.size === t.entry.bytes && loadCachedIndex(t.manifestSha, t.entry.records ?? -1, st.size)) return false;
   const modified = modifiedIndexKey(t.manifestSha, path);
-  return modified !== undefined && !loadCachedIndex(modified, -1);
+  return modified !== undefined && !loadCachedIndex(modified, -1, st.size);
 }
 
 /**
@@ -166,15 +167,17 @@ export async function warmIndex(dir: string, token?: Cancellation, onProgress?: 
   if (!needsIndexOf(dir, target)) return;
   const { manifestSha, entry } = target;
   const path = join(dir, 'events.jsonl');
+  // Not a regular file inside the folder: Slice.open says what is wrong; nothing to read here.
+  if (fileKind(dir, path) !== 'file') return;
   const collector = new OffsetCollector();
-  const hash = createHash('sha256');
+  const checker = new FileChecker(entry);
   let offset = 0;
   const stream = createReadStream(path, { highWaterMark: 4 << 20 });
   try {
     for await (const chunk of stream) {
       const buf = chunk as Buffer;
       collector.feed(buf, offset);
-      hash.update(buf);
+      checker.update(buf);
       offset += buf.length;
       onProgress?.(entry.bytes ? Math.min(1, offset / entry.bytes) : 0);
       if (token?.isCancellationRequested) return;
@@ -185,7 +188,7 @@ export async function warmIndex(dir: string, token?: Cancellation, onProgress?: 
   const index = collector.finish();
   // An index of the exact bytes the manifest describes is cached for the manifest; one of a
   // modified file under that file's own key (Slice.open finds it, and reports the file modified).
-  const intact = hash.digest('hex') === entry.sha256;
+  const intact = checker.finish() === undefined;
   if (intact && (entry.records === undefined || index.count === entry.records)) storeIndex(manifestSha, index);
   else if (!intact) {
     const key = modifiedIndexKey(manifestSha, path);
@@ -200,20 +203,23 @@ export async function warmIndex(dir: string, token?: Cancellation, onProgress?: 
 export async function verifyAsync(dir: string, manifest: SliceManifest, token?: Cancellation, onProgress?: (fraction: number, file: string) => void): Promise<VerifyReport | undefined> {
   const modified: string[] = [];
   const missing: string[] = [];
+  const reasons: Record<string, string> = {};
   const total = manifest.files.reduce((s, f) => s + (f.bytes || 0), 0) || 1;
   let done = 0;
   for (const f of manifest.files) {
     const p = join(dir, f.path);
     // A folder where a file should be is as good as missing (as `recreplay verify` reports it).
-    if (!statSync(p, { throwIfNoEntry: false })?.isFile()) {
+    const kind = fileKind(dir, p);
+    if (kind !== 'file') {
       missing.push(f.path);
+      reasons[f.path] = kind;
       continue;
     }
-    const hash = createHash('sha256');
+    const checker = new FileChecker(f);
     const stream = createReadStream(p, { highWaterMark: 4 << 20 });
     try {
       for await (const chunk of stream) {
-        hash.update(chunk as Buffer);
+        checker.update(chunk as Buffer);
         done += (chunk as Buffer).length;
         onProgress?.(Math.min(1, done / total), f.path);
         if (token?.isCancellationRequested) return undefined;
@@ -223,7 +229,11 @@ export async function verifyAsync(dir: string, manifest: SliceManifest, token?: 
     } finally {
       stream.destroy();
     }
-    if (hash.digest('hex') !== f.sha256) modified.push(f.path);
+    const why = checker.finish();
+    if (why) {
+      modified.push(f.path);
+      reasons[f.path] = MISMATCH[why];
+    }
   }
-  return { ok: modified.length === 0 && missing.length === 0, modified, missing };
+  return { ok: modified.length === 0 && missing.length === 0, modified, missing, reasons };
 }

@@ -52,7 +52,7 @@ export function rankingTable(ex: EventExec, rows: readonly CandidateRow[]): stri
  * `recreplay run --break EXPR`: a stop condition for runHeadless and the report printed after it.
  * Syntax is checked now, before the slice opens; names against the slice's schema at the first event.
  */
-export function breakOption(text: string): { stopWhen: (ex: EventExec, r: Replayer) => boolean; report: (res: HeadlessResult, json: boolean) => number } {
+export function breakOption(text: string): { stopWhen: (ex: EventExec, r: Replayer) => boolean; report: (res: HeadlessResult, json: Record<string, unknown> | undefined) => number } {
   try {
     parseExpr(text);
   } catch (e) {
@@ -78,11 +78,12 @@ export function breakOption(text: string): { stopWhen: (ex: EventExec, r: Replay
     }
     return v === true;
   };
-  const report = (res: HeadlessResult, json: boolean): number => {
+  /** Prints the stop (or that there was none); `json`: the run's --json summary, which the report extends. */
+  const report = (res: HeadlessResult, json: Record<string, unknown> | undefined): number => {
     const ex = res.stoppedAt;
     const r = res.replayer;
     if (ex === undefined) {
-      if (json) console.log(JSON.stringify({ hit: false, expression: text, events: res.events }));
+      if (json) console.log(JSON.stringify({ ...json, hit: false, expression: text, events: res.events }));
       else console.log(`not hit: ${text} never held in ${res.events} events of ${res.slice}`);
       return EXIT.NOT_HIT;
     }
@@ -90,7 +91,7 @@ export function breakOption(text: string): { stopWhen: (ex: EventExec, r: Replay
     const { rows, hidden } = shownRows(ex, text, Math.max(20, 2 * r.pipeline.k));
     if (json) {
       const ranking = rows.map((row) => ({ rank: row.rank, item: row.item, score: row.score, recordedRank: row.recordedRank, delta: row.recordedRank - row.rank, served: ex.served.includes(row.item), clicked: ex.clicks.includes(row.item) }));
-      console.log(JSON.stringify({ hit: true, expression: text, event: ex.n, id: ex.event.id, line: ex.n, file: r.slice.eventsPath, t: ex.event.t, values: Object.fromEntries(values), ranking, faults: ex.faults }));
+      console.log(JSON.stringify({ ...json, hit: true, expression: text, event: ex.n, id: ex.event.id, line: ex.n, file: r.slice.eventsPath, t: ex.event.t, values: Object.fromEntries(values), ranking, faults: ex.faults }));
       return EXIT.OK;
     }
     console.log(`hit: ${text}`);

@@ -9,5 +9,10 @@ export const EXIT = {
   /** The slice's files do not match its manifest. */
   MODIFIED: 4,
   INTERNAL: 70,
+  /** Cancelled by Ctrl-C (SIGINT). */
   CANCELLED: 130,
+  /** Cancelled by SIGTERM (a CI timeout, `docker stop`). */
+  TERMINATED: 143,
+  /** Cancelled by SIGHUP (the terminal closed). */
+  HANGUP: 129,
 } as const;

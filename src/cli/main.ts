@@ -42,6 +42,13 @@ function host() {
   return { now: () => new Date().toISOString(), user, host: hostname(), cwd: process.cwd() };
 }
 
+/** Signals that cancel a run, and the exit code of each (128 + its number, as a shell reports it). */
+const CANCEL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+let cancelSignal: NodeJS.Signals | undefined;
+function exitCodeOf(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? EXIT.TERMINATED : signal === 'SIGHUP' ? EXIT.HANGUP : EXIT.CANCELLED;
+}
+
 function usage(msg: string): never {
   throw new UserError(msg, {}, 'Run `recreplay --help` for usage.', 'E_USAGE');
 }
@@ -129,22 +136,26 @@ async function run(args: string[]): Promise<number> {
   // Seeds are unsigned 32-bit, as in slice.json; a checkpoint every 0 events means nothing.
   const seed = int('seed', values.seed, 0, 0xffffffff);
   const checkpointEvery = int('checkpoint-every', values['checkpoint-every'], 1, 1_000_000_000);
+  // An empty --trace (an unset variable in `--trace "$OUT"`) would silently write nothing.
+  if (values.trace !== undefined && values.trace.trim() === '') usage('--trace needs a folder, got an empty value');
   const tty = process.stderr.isTTY && !values.json;
   const t0 = process.hrtime.bigint();
   let cancelled = false;
-  // Ctrl-C cancels at the next 1,000-event mark (no trace is written); a second one, for a
-  // ranker that does not answer, stops at once.
-  const onSigint = () => {
-    if (cancelled) process.exit(EXIT.CANCELLED);
+  // Ctrl-C — or SIGTERM (a CI timeout, `docker stop`) or SIGHUP (the terminal closed) — cancels at
+  // the next 1,000-event mark (no trace is written); a second one, for a ranker that does not
+  // answer, stops at once. Either way no half-written file stays behind.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (cancelled) process.exit(exitCodeOf(signal));
     cancelled = true;
+    cancelSignal = signal;
   };
-  process.on('SIGINT', onSigint);
+  for (const sig of CANCEL_SIGNALS) process.on(sig, onSignal);
   const res = await runHeadless(
     {
       slice: dir,
       ranker: values.ranker,
       ...(seed !== undefined ? { seed } : {}),
-      ...(values.trace ? { traceDir: values.trace } : {}),
+      ...(values.trace !== undefined ? { traceDir: values.trace } : {}),
       ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
       force: values.force ?? false,
       onProgress: tty ? (d, total) => process.stderr.write(`\r${progressBar(d, total)}`) : undefined,
@@ -152,17 +163,21 @@ async function run(args: string[]): Promise<number> {
       ...(brk ? { stopWhen: brk.stopWhen } : {}),
     },
     host(),
-  ).finally(() => process.off('SIGINT', onSigint));
+  ).finally(() => {
+    for (const sig of CANCEL_SIGNALS) process.off(sig, onSignal);
+  });
   if (tty) process.stderr.write('\r\x1b[K');
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  // What --json prints for every run (with --break, the break report adds to it).
+  const summary = { slice: res.slice, ranker: res.ranker, seed: res.seed, events: res.events, metrics: res.metrics, faults: res.faults, traceSha256: res.traceSha256, traceBytes: res.traceBytes, trace: res.trace, runRecord: res.runRecord, modified: res.modified, seconds };
   if (brk) {
-    const code = brk.report(res, values.json ?? false);
+    const code = brk.report(res, values.json ? summary : undefined);
     res.replayer.dispose();
     return code;
   }
   res.replayer.dispose();
   if (values.json) {
-    console.log(JSON.stringify({ slice: res.slice, ranker: res.ranker, seed: res.seed, events: res.events, metrics: res.metrics, faults: res.faults, traceSha256: res.traceSha256, traceBytes: res.traceBytes, trace: res.trace, runRecord: res.runRecord, modified: res.modified, seconds }));
+    console.log(JSON.stringify(summary));
     return EXIT.OK;
   }
   const m = res.metrics;
@@ -233,8 +248,8 @@ export async function main(argv: string[]): Promise<number> {
       return e.code === 'E_USAGE' ? EXIT.USAGE : EXIT.INPUT;
     }
     if (e instanceof CancelledError) {
-      console.error('recreplay: cancelled; no trace was written');
-      return EXIT.CANCELLED;
+      console.error(`recreplay: cancelled${cancelSignal && cancelSignal !== 'SIGINT' ? ` (${cancelSignal})` : ''}; no trace was written`);
+      return exitCodeOf(cancelSignal ?? 'SIGINT');
     }
     if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`recreplay: ${e.message}\n  Run \`recreplay --help\` for usage.`);

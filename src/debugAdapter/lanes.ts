@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { checkEnvFor } from '../core/engine/exprScope';
 import { Replayer, type EventExec } from '../core/engine/replay';
-import { TRACE_FORMAT, TraceWriter, writeRunRecord } from '../core/engine/trace';
+import { TRACE_FORMAT, TraceWriter } from '../core/engine/trace';
 import type { CheckEnv } from '../core/expr';
 import { loadRanker, type Ranker } from '../core/rankers';
 import { Slice } from '../core/slice/reader';
@@ -116,31 +116,34 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
     const r = lane.replayer;
     try {
       if (lane.trace && cfg.trace !== undefined) {
-        const t = await lane.trace.close(r.state);
+        const trace = lane.trace;
+        // close() cleans up after itself when it fails.
         lane.trace = undefined;
-        const dir = l.lanes.length > 1 ? join(cfg.trace, lane.name) : cfg.trace;
-        // The run record's metrics must describe the traced events, wherever the session stopped.
-        if (lane.highWater > 0 && (r.current?.n !== lane.highWater || r.current.stagesDone < 6)) await r.seek(lane.highWater, 6);
         let user = 'unknown';
         try {
           user = userInfo().username;
         } catch {
           // Containers without a passwd entry still write a record.
         }
-        writeRunRecord(dir, {
-          format: 'recreplay.run/1',
-          tool: { name: TOOL_NAME, version: TOOL_VERSION },
-          slice: { path: l.slice.dir, name: l.slice.manifest.name, manifestSha256: l.slice.manifestSha256, versions: l.slice.manifest.versions, modified: [...l.slice.modified] },
-          config: { ranker: r.ranker.info, seed: r.seed, pipeline: r.pipeline, checkpointEvery: r.checkpointEvery, forced: cfg.force },
-          seed: r.seed,
-          startedAt,
-          endedAt: new Date().toISOString(),
-          user,
-          host: hostname(),
-          trace: t,
-          events: lane.highWater,
-          metrics: r.metrics.snapshot(),
-          faults: Object.fromEntries(lane.faultCounts),
+        // The trace's last events are sent with the state that ran them; then the run record.
+        const t = await trace.close(r.state, async (info) => {
+          // The run record's metrics must describe the traced events, wherever the session stopped.
+          if (lane.highWater > 0 && (r.current?.n !== lane.highWater || r.current.stagesDone < 6)) await r.seek(lane.highWater, 6);
+          return {
+            format: 'recreplay.run/1',
+            tool: { name: TOOL_NAME, version: TOOL_VERSION },
+            slice: { path: l.slice.dir, name: l.slice.manifest.name, manifestSha256: l.slice.manifestSha256, versions: l.slice.manifest.versions, modified: [...l.slice.modified] },
+            config: { ranker: r.ranker.info, seed: r.seed, pipeline: r.pipeline, checkpointEvery: r.checkpointEvery, forced: cfg.force },
+            seed: r.seed,
+            startedAt,
+            endedAt: new Date().toISOString(),
+            user,
+            host: hostname(),
+            trace: info,
+            events: lane.highWater,
+            metrics: r.metrics.snapshot(),
+            faults: Object.fromEntries(lane.faultCounts),
+          };
         });
         log.info(`trace of ${lane.highWater} events written to ${t.path}`);
       }

@@ -2,9 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { exprScope } from '../../src/core/engine/exprScope';
 import { compileExpr } from '../../src/core/expr';
 import { replayEach } from '../dap/slices';
+import { tmp } from '../helpers';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -45,11 +48,17 @@ test('run --break stops at the first event where the expression holds and prints
 test('run --break --json prints one object with the event, the values and the ranking', async () => {
   const expr = 'score("i_119") > 0.6';
   const n = await firstHit(expr);
-  const r = cli('run', SLICE, '--ranker', RANKER, '--break', expr, '--json');
+  const out = tmp();
+  const r = cli('run', SLICE, '--ranker', RANKER, '--break', expr, '--json', '--trace', out);
   assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out);
   assert.equal(j.hit, true);
   assert.equal(j.event, n);
+  // The run's own summary, as `run --json` prints it, for the events replayed up to the stop.
+  assert.equal(j.events, n);
+  assert.equal(typeof j.metrics['hit_rate@10'], 'number');
+  assert.equal(j.traceSha256, createHash('sha256').update(readFileSync(join(out, 'trace.jsonl'))).digest('hex'));
+  assert.equal(j.runRecord, join(out, 'run.json'));
   assert.equal(j.line, n);
   assert.ok(j.values['score("i_119")'] > 0.6);
   assert.equal(j.ranking[0].rank, 1);
@@ -61,6 +70,11 @@ test('run --break that never holds exits 1 and says so', () => {
   const r = cli('run', SLICE, '--ranker', RANKER, '--break', 'rank("i_120") < 0');
   assert.equal(r.code, 1);
   assert.match(r.out, /not hit: rank\("i_120"\) < 0 never held in 650 events/);
+  const j = JSON.parse(cli('run', SLICE, '--ranker', RANKER, '--break', 'rank("i_120") < 0', '--json').out);
+  assert.equal(j.hit, false);
+  assert.equal(j.events, 650);
+  assert.equal(typeof j.metrics['ndcg@10'], 'number');
+  assert.match(j.traceSha256, /^[0-9a-f]{64}$/);
 });
 
 test('run --break with a bad expression exits 3 naming the column, before or after the slice opens', () => {

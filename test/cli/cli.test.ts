@@ -168,6 +168,40 @@ test('Ctrl-C cancels a running replay: exit 130, no trace, nothing left in the t
   assert.deepEqual(readdirSync(parent), []);
 });
 
+test('SIGTERM (a CI timeout, docker stop) cancels like Ctrl-C: exit 143, no trace, no temp file; SIGHUP exits 129', async () => {
+  const dir = makeSlice(100_000);
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    const parent = tmp();
+    const out = join(parent, 'made');
+    const { child, io, exited } = await startLongRun(dir, out);
+    child.kill(sig);
+    assert.equal(await exited, code, io.err);
+    assert.match(io.err, new RegExp(`cancelled \\(${sig}\\); no trace was written`));
+    assert.deepEqual(readdirSync(parent), [], 'the folder the run made is gone with its temp file');
+  }
+});
+
+test('a trace folder that cannot take the trace or run record fails the run before it replays, and leaves what was there', () => {
+  const src = join(EX, 'slices/cold-start.slice');
+  for (const blocker of ['trace.jsonl', 'run.json']) {
+    const out = tmp();
+    writeFileSync(join(out, blocker === 'run.json' ? 'trace.jsonl' : 'run.json'), 'old\n');
+    mkdirSync(join(out, blocker));
+    const r = cli('run', src, '--trace', out);
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.err, new RegExp(`cannot write .*${blocker.replace('.', '\\.')}: a folder is in its place`));
+    assert.doesNotMatch(r.out, /replayed/, 'nothing was replayed');
+    assert.deepEqual(readdirSync(out).sort(), ['run.json', 'trace.jsonl'], 'no temp file left');
+    assert.equal(readFileSync(join(out, blocker === 'run.json' ? 'trace.jsonl' : 'run.json'), 'utf8'), 'old\n', 'the old file is untouched');
+  }
+});
+
+test('an empty --trace (an unset variable) is a usage error, not a run that writes nothing', () => {
+  const r = cli('run', join(EX, 'slices/cold-start.slice'), '--trace', '');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--trace needs a folder, got an empty value/);
+});
+
 function trace(dir: string) {
   return readFileSync(join(dir, 'trace.jsonl'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
 }

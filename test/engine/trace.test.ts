@@ -179,6 +179,33 @@ test('a trace thread that dies is an error for the engine, not a hang', async ()
   }
 });
 
+test('trace and run record go into place together: a run record that cannot be made leaves the old trace, the old record and no temp file', async () => {
+  const table = { ids, slot: slotOf };
+  const dir = mkdtempSync(join(tmpdir(), 'recreplay-trace-'));
+  writeFileSync(join(dir, 'trace.jsonl'), 'old trace\n');
+  writeFileSync(join(dir, 'run.json'), 'old record\n');
+  const header = { format: TRACE_FORMAT, slice: 's', sliceManifestSha256: '', ranker: { kind: 'test' }, seed: 1, k: 2, budgetMs: 100, events: 3 } as const;
+  const w = new TraceWriter(dir, header, table);
+  for (let i = 0; i < 3; i++) w.write(exec(), table);
+  await assert.rejects(
+    w.close(table, () => {
+      throw new Error('metrics unavailable');
+    }),
+    /metrics unavailable/,
+  );
+  assert.deepEqual(readdirSync(dir).sort(), ['run.json', 'trace.jsonl']);
+  assert.equal(readFileSync(join(dir, 'trace.jsonl'), 'utf8'), 'old trace\n');
+  assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), 'old record\n');
+  // When both can be made, both are replaced, and the record names the trace's hash.
+  const w2 = new TraceWriter(dir, header, table);
+  for (let i = 0; i < 3; i++) w2.write(exec(), table);
+  const t = await w2.close(table, (info) => ({ format: 'recreplay.run/1', tool: { name: 't', version: '0' }, slice: { path: '', name: 's', manifestSha256: '', versions: {}, modified: [] }, config: { ranker: {}, seed: 1, pipeline: {}, checkpointEvery: 1, forced: false }, seed: 1, startedAt: '', endedAt: '', user: 'u', host: 'h', trace: info, events: 3, metrics: {}, faults: {} }));
+  assert.deepEqual(readdirSync(dir).sort(), ['run.json', 'trace.jsonl']);
+  assert.equal(t.runRecord, join(dir, 'run.json'));
+  assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).trace.sha256, t.sha256);
+  assert.equal(readFileSync(join(dir, 'trace.jsonl'), 'utf8').split('\n').length, 5);
+});
+
 test('a batch keeps its strings as one text: any id comes back as it went in, lone surrogates, NUL and all', () => {
   const b = new StrBuffer();
   const ids = ['e1', 'é-ü', '\ud800x', 'x\udc00', '', '日本', 'a\u0000b', '\u0000', 'a'.repeat(70000)];

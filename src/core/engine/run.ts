@@ -5,7 +5,7 @@ import type { PipelineSettings } from '../slice/types';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { FAULT_KINDS, type FaultKind } from './faults';
 import { Replayer, type EventExec } from './replay';
-import { TRACE_FORMAT, TraceWriter, writeRunRecord, type RunRecord } from './trace';
+import { TRACE_FORMAT, TraceWriter, type RunRecord } from './trace';
 
 /** What the core needs from its host for a headless run: time and identity are not the engine's to read. */
 export interface RunHost {
@@ -81,16 +81,24 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
       }
     },
   });
-  const trace = new TraceWriter(opts.traceDir, {
-    format: TRACE_FORMAT,
-    slice: slice.manifest.name,
-    sliceManifestSha256: slice.manifestSha256,
-    ranker: { kind: ranker.info.kind, ...(ranker.info.artifactSha256 ? { artifactSha256: ranker.info.artifactSha256 } : {}) },
-    seed: replayer.seed,
-    k: replayer.pipeline.k,
-    budgetMs: replayer.pipeline.budgetMs,
-    events: slice.eventCount,
-  }, replayer.state);
+  let trace: TraceWriter;
+  try {
+    trace = new TraceWriter(opts.traceDir, {
+      format: TRACE_FORMAT,
+      slice: slice.manifest.name,
+      sliceManifestSha256: slice.manifestSha256,
+      ranker: { kind: ranker.info.kind, ...(ranker.info.artifactSha256 ? { artifactSha256: ranker.info.artifactSha256 } : {}) },
+      seed: replayer.seed,
+      k: replayer.pipeline.k,
+      budgetMs: replayer.pipeline.budgetMs,
+      events: slice.eventCount,
+    }, replayer.state);
+  } catch (e) {
+    // A trace folder that cannot be written stops the run before it starts.
+    replayer.dispose();
+    await ranker.dispose?.();
+    throw e;
+  }
   sink.trace = trace;
   let stoppedAt: EventExec | undefined;
   try {
@@ -111,14 +119,14 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     replayer.dispose();
     throw e;
   }
-  const t = await trace.close(replayer.state);
   const metrics = replayer.metrics.snapshot();
   const events = replayer.state.eventsDone;
-  let runRecord: string | null = null;
-  if (opts.traceDir) {
-    const sortedFaults: Record<string, number> = {};
-    for (const k of FAULT_KINDS) if (faults[k]) sortedFaults[k] = faults[k].count;
-    const record: RunRecord = {
+  const sortedFaults: Record<string, number> = {};
+  for (const k of FAULT_KINDS) if (faults[k]) sortedFaults[k] = faults[k].count;
+  let t: Awaited<ReturnType<TraceWriter['close']>>;
+  try {
+    // The run record goes in with the trace (both or neither).
+    t = await trace.close(replayer.state, (info): RunRecord => ({
       format: 'recreplay.run/1',
       tool: { name: TOOL_NAME, version: TOOL_VERSION },
       slice: { path: slice.dir, name: slice.manifest.name, manifestSha256: slice.manifestSha256, versions: slice.manifest.versions, modified: [...slice.modified] },
@@ -128,13 +136,17 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
       endedAt: host.now(),
       user: host.user,
       host: host.host,
-      trace: t,
+      trace: info,
       events,
       metrics,
       faults: sortedFaults,
-    };
-    runRecord = writeRunRecord(opts.traceDir, record);
+    }));
+  } catch (e) {
+    replayer.dispose();
+    await ranker.dispose?.();
+    throw e;
   }
+  const runRecord = t.runRecord;
   await ranker.dispose?.();
   return {
     slice: slice.dir,

@@ -1,7 +1,8 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Worker, threadId } from 'node:worker_threads';
 import { join } from 'node:path';
-import { ensureDir, removeCreatedDirs } from '../dirs';
+import { ensureDir, removeCreatedDirs, statOrNothing } from '../dirs';
+import { UserError } from '../errors';
 import type { EventExec } from './replay';
 import { FAULT_KINDS } from './faults';
 import { METRIC_FIELDS, NumBuffer, StrBuffer, encodeEvent, formatEvents, splitStrs } from './traceFormat';
@@ -35,8 +36,8 @@ const formatEvents = ${formatEvents.toString()};
 const splitStrs = ${splitStrs.toString()};
 const hash = createHash('sha256');
 const acks = new Int32Array(workerData.acks);
-let fd;
-try { fd = workerData.tmp ? fs.openSync(workerData.tmp, 'w') : undefined; } catch (e) { Atomics.store(acks, 1, 1); Atomics.notify(acks, 0); throw e; }
+// The temp file was opened by the engine thread (so a folder it cannot write fails the run at once).
+const fd = workerData.fd;
 const ids = workerData.ids.slice();
 // Every id quoted up front: a dense array (filling a sparse one as slots appear made formatEvents deoptimise).
 const quoted = ids.map((id) => JSON.stringify(id));
@@ -77,7 +78,7 @@ function handle(m) {
   } else if (m.type === 'text') push(m.text);
   else if (m.type === 'close') {
     flush();
-    if (fd !== undefined) { fs.fsyncSync(fd); fs.closeSync(fd); fs.renameSync(workerData.tmp, workerData.path); }
+    if (fd !== undefined) { fs.fsyncSync(fd); fs.closeSync(fd); }
     parentPort.postMessage({ sha256: hash.digest('hex'), bytes });
   }
 }
@@ -104,10 +105,19 @@ export interface SlotTable {
   slot(id: string): number;
 }
 
+/** A finished trace: where it is (null: only hashed), its sha256, size and events. */
+export interface TraceInfo {
+  path: string | null;
+  sha256: string;
+  bytes: number;
+  events: number;
+}
+
 /**
  * Streams a trace to DIR/trace.jsonl through a temp file on a worker thread (the second core
  * formats, hashes and writes while the engine replays); only a finished trace is renamed into
- * place. Without a folder it only hashes, so a run can report its trace's sha256 cheaply.
+ * place, together with its run record (DIR/run.json). Without a folder it only hashes, so a run
+ * can report its trace's sha256 cheaply.
  */
 export class TraceWriter {
   /** 100 ms waits without an ack before the trace thread counts as dead (30 s; tests lower it). */
@@ -124,6 +134,7 @@ export class TraceWriter {
   private readonly expected: number;
   events = 0;
   private readonly tmp: string | undefined;
+  private fd: number | undefined;
   readonly path: string | undefined;
   /** Folders the constructor made for the trace: an aborted run takes them away again (when empty). */
   private createdDirs: string[] = [];
@@ -132,6 +143,14 @@ export class TraceWriter {
    * unfinished — process.exit on a second Ctrl-C, say — so no half trace stays behind.
    */
   private readonly onExit = (): void => {
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Closed by the trace thread already.
+      }
+      this.fd = undefined;
+    }
     if (this.tmp) rmSync(this.tmp, { force: true });
     removeCreatedDirs(this.createdDirs);
   };
@@ -146,13 +165,28 @@ export class TraceWriter {
       this.path = join(dir, 'trace.jsonl');
       // Unique per writer, not only per process: runs on worker threads share the pid.
       this.tmp = join(dir, `.trace.jsonl.${tmpTag()}.tmp`);
+      // Whatever would stop the trace from being written stops the run now, not after the replay.
+      try {
+        for (const target of [this.path, join(dir, 'run.json')]) {
+          if (statOrNothing(target)?.isDirectory()) throw new UserError(`cannot write ${target}: a folder is in its place`, { file: target }, 'Remove it, or choose another --trace folder.', 'E_PATH');
+        }
+        try {
+          this.fd = openSync(this.tmp, 'w');
+        } catch (e) {
+          const err = e as NodeJS.ErrnoException;
+          throw new UserError(`cannot write the trace in ${dir}: ${err.code ?? err.message}`, { file: dir }, 'Choose a --trace folder you can write to.', 'E_PATH');
+        }
+      } catch (e) {
+        removeCreatedDirs(this.createdDirs);
+        throw e;
+      }
       process.on('exit', this.onExit);
     }
     this.sentIds = table.ids.length;
     this.expected = header.events;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { tmp: this.tmp, path: this.path, ids: table.ids, faultKinds: FAULT_KINDS, metricFields: METRIC_FIELDS, acks: this.acks.buffer },
+      workerData: { fd: this.fd, ids: table.ids, faultKinds: FAULT_KINDS, metricFields: METRIC_FIELDS, acks: this.acks.buffer },
       // Its garbage is short-lived strings: a small young generation keeps the process's RSS down.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
@@ -199,22 +233,52 @@ export class TraceWriter {
     }
   }
 
-  /** Finishes the trace and renames it into place; resolves to its sha256 and size. */
-  async close(table: SlotTable): Promise<{ path: string | null; sha256: string; bytes: number; events: number }> {
-    this.send(table);
-    const done = new Promise<{ sha256: string; bytes: number }>((resolve, reject) => {
-      this.worker.once('message', resolve);
-      this.worker.once('error', reject);
-      if (this.failure) reject(this.failure);
-    });
-    this.worker.postMessage({ type: 'close' });
+  /**
+   * Finishes the trace and, with `record`, its run record; renames both into place only when both
+   * are complete, so a failure leaves the folder as it was (no temp file, no new trace beside an
+   * old run record). Resolves to the trace's sha256 and size and the run record's path.
+   */
+  async close(table: SlotTable, record?: (t: TraceInfo) => RunRecord | Promise<RunRecord>): Promise<TraceInfo & { runRecord: string | null }> {
+    let recordTmp: string | undefined;
     try {
-      const r = await done;
-      // Renamed into place by the trace thread: nothing to take away at exit any more.
+      this.send(table);
+      const done = new Promise<{ sha256: string; bytes: number }>((resolve, reject) => {
+        this.worker.once('message', resolve);
+        this.worker.once('error', reject);
+        if (this.failure) reject(this.failure);
+      });
+      this.worker.postMessage({ type: 'close' });
+      let r: { sha256: string; bytes: number };
+      try {
+        r = await done;
+        // The trace thread closed the file.
+        this.fd = undefined;
+      } finally {
+        await this.worker.terminate();
+      }
+      const info: TraceInfo = { path: this.path ?? null, sha256: r.sha256, bytes: r.bytes, events: this.events };
+      let runRecord: string | null = null;
+      if (this.dir !== undefined && this.tmp && this.path) {
+        const rec = record ? await record(info) : undefined;
+        const recordPath = join(this.dir, 'run.json');
+        if (rec) {
+          recordTmp = `${recordPath}.${tmpTag()}.tmp`;
+          writeFileSync(recordTmp, JSON.stringify(rec, null, 2) + '\n');
+        }
+        renameSync(this.tmp, this.path);
+        if (recordTmp) {
+          renameSync(recordTmp, recordPath);
+          recordTmp = undefined;
+          runRecord = recordPath;
+        }
+      }
       process.off('exit', this.onExit);
-      return { path: this.path ?? null, sha256: r.sha256, bytes: r.bytes, events: this.events };
-    } finally {
-      await this.worker.terminate();
+      return { ...info, runRecord };
+    } catch (e) {
+      if (recordTmp) rmSync(recordTmp, { force: true });
+      process.off('exit', this.onExit);
+      this.onExit();
+      throw e;
     }
   }
 
@@ -243,12 +307,4 @@ export interface RunRecord {
   faults: Record<string, number>;
 }
 
-/** Writes run.json atomically. */
-export function writeRunRecord(dir: string, record: RunRecord): string {
-  ensureDir(dir, 'trace folder');
-  const p = join(dir, 'run.json');
-  const tmp = `${p}.${tmpTag()}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
-  renameSync(tmp, p);
-  return p;
-}
+

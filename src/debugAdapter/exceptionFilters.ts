@@ -1,6 +1,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { FAULT_KINDS, FAULT_LABELS, type FaultKind } from '../core/engine/faults';
 import type { EventExec } from '../core/engine/replay';
+import { divergence } from '../core/engine/stages';
 import { STAGES, type StageName } from '../core/slice/types';
 import { parseInstant } from '../core/time';
 import { METRIC_SERIES } from '../shared/dap';
@@ -25,7 +26,7 @@ const CONDITIONS: Partial<Record<FaultKind, string>> = {
   over_budget: 'Break when the pipeline takes more than N ms (default: the slice budget, when the fallback is served)',
   stage_over_budget: 'N ms for every stage, or per stage: "score:40 features:30" (default: the slice stage budgets)',
   stale_feature: 'Break when a feature is older than N seconds (default: the slice staleAfterSec)',
-  divergence: 'Break when the top-k overlap with the recorded ranking is below N (0..1, default 0.5)',
+  divergence: 'Break when the overlap with the recorded ranking (items in common / the most the two slates could share) is below N (0..1, default 0.5)',
   metric_drop: `"SERIES DROP [window N]", e.g. "ndcg 20% window 200": the mean of the last N events falls DROP below the N before (default "hit 25% window 200"; series: ${METRIC_SERIES.join(', ')})`,
 };
 
@@ -117,9 +118,12 @@ function thresholdCheck(kind: FaultKind, cond: string): Check {
     case 'divergence': {
       const thr = num(cond, 'the overlap threshold');
       if (thr > 1) throw new Error(`the overlap threshold is between 0 and 1, got ${thr}`);
-      return (_l, ex) => {
-        const o = ex.metrics?.overlap;
-        return o !== undefined && o < thr && ex.served.length > 0 ? { message: `top-k overlap with the recorded ranking is ${o.toFixed(2)}, below ${thr}`, value: o } : undefined;
+      // The detector's measure (see divergence in stages.ts): a short slate identical to the recording is no divergence.
+      return (l, ex) => {
+        const d = divergence(ex, l.replayer.pipeline.k);
+        return d !== undefined && d.ratio < thr
+          ? { message: `overlap with the recorded ranking is ${d.ratio.toFixed(2)}, below ${thr}: ${d.common} of ${d.compared} in common between the ${ex.served.length} served and the recorded top ${d.recordedTop}`, value: d.ratio }
+          : undefined;
       };
     }
     default:

@@ -111,6 +111,19 @@ test('thresholds: conditions move where the detectors fire; bad conditions are r
   }
 });
 
+test('divergence with a condition compares what the two slates could share: short slates identical to the recording never stop', async () => {
+  // k = 10 but every event serves 2 items, exactly as recorded: overlap@10 is 0.2, yet nothing diverged.
+  const lines = Array.from({ length: 5 }, (_, i) => eventLine(`e${i + 1}`, `2025-01-01T00:00:0${i + 1}Z`, { candidates: [{ item: 'a', score: 2 }, { item: 'b', score: 1 }], served: ['a', 'b'] }));
+  const dir = rawSlice(lines.join('\n') + '\n', (m) => (m.pipeline = { k: 10, budgetMs: 1000 }));
+  const dc = await client();
+  try {
+    const stop = await firstFault(dc, 'divergence', { slice: dir, ranker: 'recorded' }, '0.9');
+    assert.equal(stop.body.reason, 'end', 'no divergence stop on identical short slates');
+  } finally {
+    await dc.stop();
+  }
+});
+
 test('exception filters watch both lanes in compare mode and stop on the lane that faulted', async () => {
   const c = faultSlice('nan_score');
   const dc = await client();

@@ -159,6 +159,56 @@ test('faults: NaN score, ranker error and empty slate are detected, not crashes'
   assert.ok((r3.current as EventExec).faults.some((f) => f.kind === 'empty_slate'));
 });
 
+test('divergence compares the served slate with what the recorded top k could share: a recorded short slate served as recorded does not fire', async () => {
+  const t = (s: number) => `2025-01-01T00:00:0${s}Z`;
+  const cands = (ids: string) => ids.split(' ').map((item, i) => ({ item, score: 0.9 - i / 10 }));
+  const lines = [
+    // Served exactly as recorded: 4 of 4 (overlap@10 is 0.4, since the metric divides by k).
+    eventLine('e1', t(1), { candidates: cands('a b c d'), served: ['a', 'b', 'c', 'd'] }),
+    // Only 2 of the 4 recorded items can be served: 2 of 4 = 0.5, not below the threshold.
+    eventLine('e2', t(2), { candidates: cands('a b'), served: ['a', 'b', 'c', 'd'] }),
+    // Production served 8 other items: 2 of the recorded top 10 (p..w, a, b) = 0.2.
+    eventLine('e3', t(3), { candidates: cands('a b c d'), served: ['p', 'q', 'r', 's', 't', 'u', 'v', 'w'] }),
+  ];
+  const dir = rawSlice(lines.join('\n') + '\n', (m) => {
+    m.pipeline = { k: 10, budgetMs: 1000 };
+  });
+  const seen: { served: string[]; overlap: number | undefined; divergence: EventExec['faults'] }[] = [];
+  const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker(), onEventComplete: (ex) => seen.push({ served: ex.served, overlap: ex.metrics?.overlap, divergence: ex.faults.filter((f) => f.kind === 'divergence') }) });
+  try {
+    await r.runToEnd();
+  } finally {
+    r.dispose();
+  }
+  const [e1, e2, e3] = seen;
+  assert.deepEqual(e1?.served, ['a', 'b', 'c', 'd']);
+  assert.equal(e1?.overlap, 0.4, 'the overlap@k metric stays as pinned');
+  assert.deepEqual(e1?.divergence, [], 'a replay identical to the recording is no divergence');
+  assert.deepEqual(e2?.served, ['a', 'b']);
+  assert.deepEqual(e2?.divergence, []);
+  assert.equal(e3?.divergence.length, 1);
+  assert.equal(e3?.divergence[0]?.value, 0.2);
+  assert.match(e3?.divergence[0]?.message ?? '', /is 0\.20: 2 of 10 in common between the 4 served and the recorded top 10/);
+});
+
+test('an asynchronous ranker that returns the wrong number of scores is a ranker_error with the fallback served, as a synchronous one is', async () => {
+  const dir = makeSlice(3);
+  const run = async (ranker: Ranker) => {
+    const r = new Replayer(Slice.open(dir), { ranker });
+    try {
+      await r.runToEnd();
+      return essence(r.current as EventExec);
+    } finally {
+      r.dispose();
+    }
+  };
+  const sync = await run({ info: { kind: 'short' }, score: () => new Float64Array([1]) });
+  const async = await run({ info: { kind: 'short' }, score: async () => new Float64Array([1]) });
+  assert.equal(async.fallback, true);
+  assert.ok(async.faults.some((f) => f.kind === 'ranker_error' && /ranker returned 1 scores for 8 candidates/.test(f.message)));
+  assert.deepEqual(async, sync);
+});
+
 test('an asynchronous ranker is awaited (the seam for process and HTTP rankers)', async () => {
   const dir = makeSlice(10);
   const slow: Ranker = { info: { kind: 'async' }, score: async (req) => req.rows.map((r) => r.rec.score ?? 0) };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadRanker } from '../../src/core/rankers';
 import { ReplayState } from '../../src/core/engine/state';
 import { featureValue, type CandidateRow } from '../../src/core/engine/rows';
+import { sortByScore } from '../../src/core/engine/stages';
 import type { EventRecord } from '../../src/core/slice/types';
 import { UserError } from '../../src/core/errors';
 import { sha256 } from '../../src/core/slice/hashing';
@@ -82,6 +83,23 @@ test('recorded uses logged scores, popularity uses replay clicks', () => {
   state.applyOutcome(['a', 'b'], ['b'], 0);
   const s = Array.from(pop.score({ event, user: undefined, state, rows }) as Float64Array);
   assert.ok((s[1] as number) > (s[0] as number));
+});
+
+test('recorded: when a candidate has no logged score, every candidate is scored from its recorded rank, so the replayed order is the recorded one', () => {
+  const rec = loadRanker('recorded');
+  const ctx = { event, user: undefined, state: new ReplayState([]) };
+  const scored = (item: string, recordedRank: number, score?: number) => row(item, {}, { rec: score === undefined ? { item } : { item, score }, recordedRank });
+  const order = (rows: CandidateRow[]) => {
+    const s = rec.score({ ...ctx, rows }) as Float64Array;
+    rows.forEach((r, i) => (r.score = s[i] as number));
+    return sortByScore(rows).map((r) => r.item);
+  };
+  // d was not logged: a stand-in on another scale than 0.9/0.5/0.1 put it above c.
+  assert.deepEqual(order([scored('a', 1, 0.9), scored('b', 2, 0.5), scored('c', 3, 0.1), scored('d', 4)]), ['a', 'b', 'c', 'd']);
+  // The recorded order (served a, then c by its score, then b unscored) stands, whatever the logged values.
+  assert.deepEqual(order([scored('a', 1, 0.05), scored('b', 3), scored('c', 2, 0.01)]), ['a', 'c', 'b']);
+  // Every score logged: the logged scores are used as they are.
+  assert.deepEqual(Array.from(rec.score({ ...ctx, rows: [scored('a', 1, 0.1), scored('b', 2, 0.7)] }) as Float64Array), [0.1, 0.7]);
 });
 
 test('the linear ranker and the debugger read features the same way: a recorded null wins over the item value', () => {

@@ -110,8 +110,15 @@ function score(r: Replayer, ex: EventExec): void | Promise<void> {
     return rankerFailed(ex, e);
   }
   if (result instanceof Promise) {
+    // Scores of the wrong length are a ranker error here too, not a rejection of the replay.
     return result.then(
-      (s) => applyScores(ex, s),
+      (s) => {
+        try {
+          applyScores(ex, s);
+        } catch (e) {
+          rankerFailed(ex, e);
+        }
+      },
       (e) => rankerFailed(ex, e),
     );
   }
@@ -251,12 +258,44 @@ function outcome(r: Replayer, ex: EventExec): void {
     if (cache && typeof cache.hits === 'number' && typeof cache.misses === 'number') obs.cache = cache;
   }
   ex.metrics = r.metrics.update(obs);
-  const overlap = ex.metrics.overlap;
-  if (typeof overlap === 'number' && overlap < 0.5 && ex.served.length > 0) {
-    ex.faults.push({ kind: 'divergence', stage: 'outcome', message: `top-${r.pipeline.k} overlap with the recorded ranking is ${overlap.toFixed(2)}`, value: overlap });
+  const div = divergence(ex, r.pipeline.k);
+  if (div !== undefined && div.ratio < DIVERGENCE_BELOW) {
+    const message = `top-${r.pipeline.k} overlap with the recorded ranking is ${div.ratio.toFixed(2)}: ${div.common} of ${div.compared} in common between the ${ex.served.length} served and the recorded top ${div.recordedTop}`;
+    ex.faults.push({ kind: 'divergence', stage: 'outcome', message, value: div.ratio });
   }
   for (let i = 0; i < ex.servedRows.length; i++) st.impress((ex.servedRows[i] as CandidateRow).slot, clicked[i] as boolean, ex.tMs);
   st.recordRanks(ex.n, slots.ranked);
+}
+
+/** The divergence detector fires below this share of the items the slates could have in common. */
+const DIVERGENCE_BELOW = 0.5;
+
+/** What the divergence detector compared at one event. */
+export interface Divergence {
+  /** Served items that are in the recorded top k. */
+  common: number;
+  /** How many the two could share: min(k, max(|served|, |recorded top k|)). */
+  compared: number;
+  /** Size of the recorded top k. */
+  recordedTop: number;
+  /** common / compared: 1 when the replay served the recorded slate. */
+  ratio: number;
+}
+
+/**
+ * The divergence detector's measure at an event whose outcome stage ran: the served slate's items
+ * in the recorded top k over min(k, max(|served|, |recorded top k|)), so a replay that serves what
+ * was recorded reads 1 even when fewer than k items were served (the overlap@k metric divides by k
+ * and would read 4/10 there). Undefined before the metrics or when nothing was served.
+ */
+export function divergence(ex: EventExec, k: number): Divergence | undefined {
+  const overlap = ex.metrics?.overlap;
+  if (typeof overlap !== 'number' || ex.served.length === 0 || k <= 0) return undefined;
+  // overlap@k is pinned as |served ∩ recorded top k| / k, so the count comes back without a second scan.
+  const common = Math.round(overlap * k);
+  const recordedTop = Math.min(k, ex.recorded.length);
+  const compared = Math.min(k, Math.max(ex.served.length, recordedTop));
+  return { common, compared, recordedTop, ratio: common / compared };
 }
 
 /** The observation's id lists as state slots (recorded order from the rows' recorded ranks). */

@@ -1,15 +1,28 @@
+import type { CandidateRow } from '../engine/rows';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
 
-/** Scores as logged in production; when a score was not logged, the recorded order stands in. */
+/**
+ * Scores as logged in production. When any candidate it scores has no logged (numeric) score,
+ * every candidate is scored from its recorded rank instead, (m − rank + 1)/(m + 1) with m the
+ * largest recorded rank among them: a stand-in beside logged scores would sit on another scale and
+ * reorder the recording, while rank-derived scores replay the recorded order exactly.
+ */
 export class RecordedRanker implements Ranker {
   readonly info: RankerInfo = { kind: 'recorded' };
   score(req: ScoreRequest): Float64Array {
-    const out = new Float64Array(req.rows.length);
-    const n = req.rows.length;
-    req.rows.forEach((r, i) => {
+    const rows = req.rows;
+    const n = rows.length;
+    const out = new Float64Array(n);
+    let logged = true;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const r = rows[i] as CandidateRow;
       const s = r.rec.score;
-      out[i] = typeof s === 'number' ? s : (n - r.recordedRank + 1) / (n + 1);
-    });
+      if (typeof s === 'number') out[i] = s;
+      else logged = false;
+      if (r.recordedRank > m) m = r.recordedRank;
+    }
+    if (!logged) for (let i = 0; i < n; i++) out[i] = (m - (rows[i] as CandidateRow).recordedRank + 1) / (m + 1);
     return out;
   }
 }

@@ -62,3 +62,31 @@ test('a failed overwrite leaves the existing slice as it was', () => {
   assert.deepEqual(readdirSync(join(dir, '..')), ['test.slice']);
   Slice.open(dir).close();
 });
+
+test('an artifact name that is not a plain path inside artifacts/ is refused before anything is written', () => {
+  for (const name of ['../events.jsonl', '../../x', '/etc/x', 'a/../../b', './a', '', 'a//b']) {
+    const parent = tmp();
+    const dir = join(parent, 'art.slice');
+    assert.throws(
+      () => writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(4), artifacts: { [name]: 'x' } }, OPTS),
+      (e: unknown) => e instanceof UserError && /is not a plain relative path inside artifacts\//.test(e.message) && e.where.field === `artifacts.${name}`,
+      name,
+    );
+    assert.deepEqual(readdirSync(parent), [], `${JSON.stringify(name)}: nothing left behind`);
+  }
+  // Subfolders are fine.
+  const dir = join(tmp(), 'ok.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(4), artifacts: { 'v2/model.json': '{}' } }, OPTS);
+  assert.equal(readFileSync(join(dir, 'artifacts/v2/model.json'), 'utf8'), '{}');
+  Slice.open(dir).close();
+});
+
+test('an overwrite replaces the slice whole and leaves no old copy beside it', () => {
+  const dir = makeSlice(5);
+  writeSlice(dir, { manifest: { ...BASE_MANIFEST, name: 'second' }, ...fixture(7) }, { ...OPTS, overwrite: true });
+  assert.deepEqual(readdirSync(join(dir, '..')), ['test.slice']);
+  const s = Slice.open(dir);
+  assert.equal(s.manifest.name, 'second');
+  assert.equal(s.eventCount, 7);
+  s.close();
+});

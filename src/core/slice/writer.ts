@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { ensureDir, removeCreatedDirs } from '../dirs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { checkEvent, checkRecord, timeOf } from './events';
@@ -204,7 +204,14 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     for (const u of users) note(inferred.user, u.features);
     small('items.jsonl', jsonl(items), items.length);
     small('users.jsonl', jsonl(users), users.length);
-    for (const [name, content] of Object.entries(input.artifacts ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) small(`artifacts/${name}`, content);
+    for (const [name, content] of Object.entries(input.artifacts ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      // A plain relative name under artifacts/: "../events.jsonl" would overwrite a file already hashed.
+      const parts = name.split(/[\\/]/);
+      if (name === '' || isAbsolute(name) || parts.some((p) => p === '' || p === '.' || p === '..')) {
+        throw new UserError(`artifact name "${name}" is not a plain relative path inside artifacts/`, { field: `artifacts.${name}` }, 'Name artifacts like "model.json" or "v2/weights.json" (no "..", ".", empty or absolute parts).');
+      }
+      small(`artifacts/${name}`, content);
+    }
     const m = input.manifest;
     const manifest: SliceManifest = {
       format: SLICE_FORMAT,
@@ -220,8 +227,20 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     validateManifest(manifest, join(dir, 'slice.json'));
     const manifestText = JSON.stringify(manifest, null, 2) + '\n';
     writeFileSync(join(tmp, 'slice.json'), manifestText);
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    if (existsSync(dir)) {
+      // The old slice is moved aside, not deleted, until the new one is in place: a failure (or a
+      // crash) in between never loses both.
+      const aside = `${dir}.old-${process.pid}`;
+      rmSync(aside, { recursive: true, force: true });
+      renameSync(dir, aside);
+      try {
+        renameSync(tmp, dir);
+      } catch (e) {
+        renameSync(aside, dir);
+        throw e;
+      }
+      rmSync(aside, { recursive: true, force: true });
+    } else renameSync(tmp, dir);
     // The offset index is built at freeze and cached so the first open never scans the file.
     storeIndex(sha256(manifestText), new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
     return { dir, manifest };

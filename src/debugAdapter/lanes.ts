@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { checkEnvFor } from '../core/engine/exprScope';
 import { Replayer, type EventExec } from '../core/engine/replay';
 import { TRACE_FORMAT, TraceWriter } from '../core/engine/trace';
+import { checkTraceOutside } from '../core/engine/run';
 import type { CheckEnv } from '../core/expr';
 import { loadRanker, type Ranker } from '../core/rankers';
 import { Slice } from '../core/slice/reader';
@@ -79,6 +80,7 @@ export function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoa
         onEventComplete: (ex) => lane.onComplete(ex),
       });
       if (cfg.trace !== undefined) {
+        checkTraceOutside(slice.dir, cfg.trace);
         const r = lane.replayer;
         lane.trace = new TraceWriter(lanes.length > 1 ? join(cfg.trace, lane.name) : cfg.trace, {
           format: TRACE_FORMAT,

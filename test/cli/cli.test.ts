@@ -196,6 +196,25 @@ test('a trace folder that cannot take the trace or run record fails the run befo
   }
 });
 
+test('a trace folder inside the slice is refused: a slice folder is never written to', () => {
+  const dir = makeSlice(10);
+  for (const out of [dir, join(dir, 'traces')]) {
+    const r = cli('run', dir, '--trace', out);
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.err, /is inside the slice/);
+  }
+  assert.deepEqual(readdirSync(dir).sort(), ['events.jsonl', 'items.jsonl', 'slice.json', 'users.jsonl']);
+});
+
+test('a slice.json saved with a UTF-8 byte-order mark opens', () => {
+  const dir = makeSlice(10);
+  const p = join(dir, 'slice.json');
+  writeFileSync(p, '\uFEFF' + readFileSync(p, 'utf8'));
+  const r = cli('run', dir, '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(JSON.parse(r.out).events, 10);
+});
+
 test('an empty --trace (an unset variable) is a usage error, not a run that writes nothing', () => {
   const r = cli('run', join(EX, 'slices/cold-start.slice'), '--trace', '');
   assert.equal(r.code, 2);

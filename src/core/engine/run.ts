@@ -1,3 +1,5 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { UserError } from '../errors';
 import { loadRanker } from '../rankers';
 import type { Ranker } from '../rankers/types';
 import { Slice } from '../slice/reader';
@@ -59,10 +61,26 @@ export class CancelledError extends Error {
   }
 }
 
+/** A slice folder is never written to (its manifest lists every file it holds): a trace folder inside it is refused. */
+export function checkTraceOutside(sliceDir: string, traceDir: string): void {
+  const rel = relative(sliceDir, resolve(traceDir));
+  if (rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))) {
+    throw new UserError(`the trace folder ${traceDir} is inside the slice ${sliceDir}`, { file: traceDir }, 'A slice folder is never written to: choose a trace folder outside it.', 'E_PATH');
+  }
+}
+
 /** Opens a slice, replays it with a ranker, writes the trace and run record. Shared by the CLI and the editor. */
 export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise<HeadlessResult> {
   const startedAt = host.now();
   const slice = Slice.open(opts.slice, { force: opts.force ?? false, readAhead: true });
+  if (opts.traceDir !== undefined) {
+    try {
+      checkTraceOutside(slice.dir, opts.traceDir);
+    } catch (e) {
+      slice.close();
+      throw e;
+    }
+  }
   const ranker = loadRanker(opts.ranker, { cwd: host.cwd, slice });
   const faults: Partial<Record<FaultKind, FaultSummary>> = {};
   // The trace header needs the replayer's resolved seed and pipeline, so it is opened just after.

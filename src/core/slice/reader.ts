@@ -130,7 +130,8 @@ export class Slice {
     const manifestBytes = readFileSync(manifestPath);
     let raw: unknown;
     try {
-      raw = JSON.parse(manifestBytes.toString('utf8'));
+      // A UTF-8 byte-order mark (Windows editors and PowerShell write one) is not part of the JSON.
+      raw = JSON.parse(manifestBytes.toString('utf8').replace(/^\uFEFF/, ''));
     } catch (e) {
       throw new UserError(`malformed JSON: ${(e as Error).message}`, { file: manifestPath }, 'slice.json must be one JSON object.');
     }

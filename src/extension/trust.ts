@@ -2,8 +2,9 @@ import { RANKER_KINDS } from '../core/rankers';
 
 /**
  * Workspace trust for rankers. The built-in rankers only read data (logged scores, replay state,
- * JSON artifacts); rankers that start a process or call an HTTP endpoint run code or reach the
- * network on the workspace's say-so, so they need a trusted workspace.
+ * JSON artifacts) and run anywhere; a ranker of any other kind the core can load (one that would
+ * start a process or call an endpoint) runs code on the workspace's say-so, so it needs a trusted
+ * workspace. Today the core loads only the built-in kinds.
  */
 export const BUILT_IN_RANKER_KINDS = ['recorded', 'popularity', 'linear', 'embedding'] as const;
 
@@ -18,16 +19,17 @@ export function rankerAllowedUntrusted(spec: string): boolean {
   return (BUILT_IN_RANKER_KINDS as readonly string[]).includes(rankerKind(spec));
 }
 
-/** Kinds of rankers that run outside the editor: a process, an HTTP endpoint. */
-const OUTSIDE_RANKER_KINDS = ['process', 'http', 'https'];
+/** The kinds the core's loadRanker knows (`linear:PATH` → `linear`). */
+const LOADABLE_KINDS: readonly string[] = RANKER_KINDS.map((k) => rankerKind(k));
 
 /** Why a configuration cannot run in this workspace, or undefined when it can. */
 export function trustProblem(specs: readonly (string | undefined)[], trusted: boolean): string | undefined {
   if (trusted) return undefined;
   const bad = specs.filter((s): s is string => s !== undefined && !rankerAllowedUntrusted(s));
   if (bad.length === 0) return undefined;
-  // A misspelt kind (`linaer:m.json`) is no ranker at all: say so, not that trust would help.
-  const unknown = bad.filter((b) => !OUTSIDE_RANKER_KINDS.includes(rankerKind(b)));
+  // A kind the core cannot load (`linaer:m.json`, or one this version does not have) is no ranker
+  // at all: say so, not that trusting the workspace would help.
+  const unknown = bad.filter((b) => !LOADABLE_KINDS.includes(rankerKind(b)));
   if (unknown.length) return `Unknown ranker ${unknown.map((b) => `"${b}"`).join(' and ')}: use one of ${RANKER_KINDS.join(', ')}.`;
-  return `The ranker ${bad.map((b) => `"${b}"`).join(' and ')} runs outside the editor (a process or an HTTP endpoint), which this untrusted workspace does not allow. Trust the workspace (Manage Workspace Trust), or use a built-in ranker: ${BUILT_IN_RANKER_KINDS.join(', ')}.`;
+  return `The ranker ${bad.map((b) => `"${b}"`).join(' and ')} runs code outside the editor, which this untrusted workspace does not allow. Trust the workspace (Manage Workspace Trust), or use a built-in ranker: ${BUILT_IN_RANKER_KINDS.join(', ')}.`;
 }

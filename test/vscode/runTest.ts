@@ -38,6 +38,8 @@ async function main(): Promise<void> {
   if (!found.path) {
     console.log(`test:vscode SKIPPED — no VS Code build available (looked at: ${found.looked.join(', ')}).`);
     console.log('Set VSCODE_EXECUTABLE to a VS Code >= 1.100 binary, or place a build in .vscode-test/. Nothing is downloaded.');
+    // A suite that ran nothing has not passed: exit 77 ("skipped"), unless a skip is asked for.
+    if (process.env['RECREPLAY_ALLOW_SKIP'] !== '1') process.exitCode = 77;
     return;
   }
   console.log(`test:vscode: using ${found.path}`);

@@ -78,8 +78,10 @@ export const ONLINE_FEATURES = ['impressions', 'clicks', 'ctr'] as const;
 /** Every feature of a candidate, resolved, for display (stops, stop reports); not for the hot path. */
 export function allFeatures(row: CandidateRow, ctx: FeatureContext): Record<string, FeatureValue> {
   const out: Record<string, FeatureValue> = {};
-  for (const [k, v] of Object.entries(row.itemRec?.features ?? {})) out[k] = v;
-  for (const [k, v] of Object.entries(row.rec.features ?? {})) out[k] = v;
+  // defineProperty: a feature named "__proto__" (an own field after JSON.parse) stays a field.
+  const put = (k: string, v: FeatureValue) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(row.itemRec?.features ?? {})) put(k, v);
+  for (const [k, v] of Object.entries(row.rec.features ?? {})) put(k, v);
   for (const k of ONLINE_FEATURES) {
     const v = ctx.state.online(row.item, k);
     if (v !== undefined) out[`online.${k}`] = v;

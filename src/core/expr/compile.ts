@@ -5,7 +5,7 @@ import { check, throwOnError } from './checker';
 import type { CheckEnv } from './env';
 import { ExprError } from './errors';
 import { RUNTIME_HELPERS, RUNTIME_METHODS } from './helpers';
-import { compileMacro } from './macros';
+import { MAX_MACRO_STEPS, compileMacro, work } from './macros';
 import { equalityOnPath, equalityOnValue, orderingOnPath, orderingOnValue, type Link } from './links';
 import { bindingRoot, pathFn, type PathRoot } from './paths';
 import { arithmetic, equality, logical, membership, notBool, ordering, type Fn, type Order } from './operators';
@@ -62,7 +62,10 @@ export function compile(ast: Expr, env?: CheckEnv, source: string = printExpr(as
     readsCandidateMaps: readsCandidateMaps(ast),
     // One function literal for every expression, so that a caller's call site stays monomorphic.
     // Fresh slots per evaluation keep it re-entrant; without macros there are none to allocate.
-    evaluate: (scope) => fn(scope, slots === 0 ? NO_SLOTS : new Array<unknown>(slots)) as Value,
+    evaluate: (scope) => {
+      work.left = MAX_MACRO_STEPS;
+      return fn(scope, slots === 0 ? NO_SLOTS : new Array<unknown>(slots)) as Value;
+    },
   };
 }
 

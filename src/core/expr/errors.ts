@@ -57,3 +57,6 @@ export function diagnostic(
   if (suggestion !== undefined) d.suggestion = suggestion;
   return d;
 }
+
+/** An evaluation that ran out of steps (see MAX_MACRO_STEPS): never absorbed by exists()/all()/||/&&, it ends the evaluation. */
+export class WorkLimitError extends ExprError {}

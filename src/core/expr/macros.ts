@@ -1,13 +1,23 @@
 import type { Macro } from './ast';
 import { absorb, notBool, type Fn } from './operators';
 import { fail, isMap, mapKeys, typeName } from './values';
-import type { ExprError } from './errors';
+import { ExprError, WorkLimitError } from './errors';
 
 /** The elements a macro ranges over: a list's items or a map's keys (as in CEL). */
 function range(e: Macro, v: unknown): readonly unknown[] {
   if (Array.isArray(v)) return v;
   if (isMap(v)) return mapKeys(v);
   return fail(e.target, `${e.macro}() needs a list or a map, got ${typeName(v)}`);
+}
+
+/** Elements macros may visit in one evaluation: nested macros multiply, and 24 nested maps over a slate would never finish. */
+export const MAX_MACRO_STEPS = 1_000_000;
+
+/** Steps left in the evaluation under way (reset by each evaluate; evaluation is synchronous). */
+export const work = { left: MAX_MACRO_STEPS };
+
+function step(e: Macro): void {
+  if (--work.left < 0) throw new WorkLimitError('runtime', `${e.macro}() and the macros around it visit more than ${MAX_MACRO_STEPS.toLocaleString('en-US')} elements in one evaluation: nest fewer macros, or filter first`, e.start, e.end);
 }
 
 /**
@@ -29,6 +39,7 @@ export function compileMacro(e: Macro, target: Fn, slot: number, filter: Fn | nu
         try {
           for (; i < items.length; i++) {
             locals[slot] = items[i];
+            step(e);
             const v = body(s, locals);
             if (v === decisive) return decisive;
             if (v !== !decisive) {
@@ -42,6 +53,7 @@ export function compileMacro(e: Macro, target: Fn, slot: number, filter: Fn | nu
         if (err === undefined) return !decisive;
         for (i++; i < items.length; i++) {
           locals[slot] = items[i];
+          step(e);
           let v: unknown;
           try {
             v = body(s, locals);
@@ -60,6 +72,7 @@ export function compileMacro(e: Macro, target: Fn, slot: number, filter: Fn | nu
         let n = 0;
         for (let i = 0; i < items.length; i++) {
           locals[slot] = items[i];
+          step(e);
           const v = body(s, locals);
           if (v === true) n++;
           else if (v !== false) throw notBool(e.body, v, pred);
@@ -72,6 +85,7 @@ export function compileMacro(e: Macro, target: Fn, slot: number, filter: Fn | nu
         const out: unknown[] = [];
         for (let i = 0; i < items.length; i++) {
           locals[slot] = items[i];
+          step(e);
           const v = body(s, locals);
           if (v === true) out.push(items[i]);
           else if (v !== false) throw notBool(e.body, v, pred);
@@ -84,6 +98,7 @@ export function compileMacro(e: Macro, target: Fn, slot: number, filter: Fn | nu
         const out: unknown[] = [];
         for (let i = 0; i < items.length; i++) {
           locals[slot] = items[i];
+          step(e);
           if (filter !== null) {
             const keep = filter(s, locals);
             if (keep === false) continue;

@@ -1,5 +1,5 @@
 import type { Binary, Expr } from './ast';
-import { ExprError } from './errors';
+import { ExprError, WorkLimitError } from './errors';
 import { clip, deepEqual, fail, isMap, ownField, typeName } from './values';
 import { printExpr } from './print';
 import type { ExprScope } from './scope';
@@ -96,7 +96,7 @@ export function notBool(at: Expr, v: unknown, what: string): ExprError {
 
 /** Re-throws anything that is not an expression error: a bug must not pass for a false condition. */
 export function absorb(err: unknown): ExprError {
-  if (err instanceof ExprError) return err;
+  if (err instanceof ExprError && !(err instanceof WorkLimitError)) return err;
   throw err;
 }
 

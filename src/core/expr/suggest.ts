@@ -10,7 +10,8 @@ export function editDistance(a: string, b: string): number {
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (prev2[j - 2] ?? 0) + 1);
       cur.push(d);
     }
-    prev2.splice(0, prev2.length, ...prev);
+    // Copied element by element: spreading a long name's row into splice() overflows the stack.
+    for (let j = 0; j < prev.length; j++) prev2[j] = prev[j] as number;
     prev = cur;
   }
   return prev[b.length] ?? 0;

@@ -32,22 +32,38 @@ export function ownField(o: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(o, key) ? o[key] : undefined;
 }
 
-/** CEL equality: deep on lists and maps, false across types, NaN unequal to itself. */
+/**
+ * CEL equality: deep on lists and maps, false across types, NaN unequal to itself. Iterative (an
+ * explicit stack), so data nested thousands deep in a slice compares instead of overflowing the
+ * call stack.
+ */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return typeof a !== 'number' || !Number.isNaN(a);
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
+  const stack: unknown[] = [a, b];
+  while (stack.length) {
+    const y = stack.pop();
+    const x = stack.pop();
+    if (x === y) {
+      if (typeof x === 'number' && Number.isNaN(x)) return false;
+      continue;
+    }
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = x.length - 1; i >= 0; i--) stack.push(x[i], y[i]);
+      continue;
+    }
+    if (Array.isArray(y)) return false;
+    const rx = x as Record<string, unknown>;
+    const ry = y as Record<string, unknown>;
+    const kx = mapKeys(rx);
+    if (kx.length !== mapKeys(ry).length) return false;
+    for (let i = kx.length - 1; i >= 0; i--) {
+      const k = kx[i] as string;
+      if (!Object.hasOwn(ry, k) || ry[k] === undefined) return false;
+      stack.push(rx[k], ry[k]);
+    }
   }
-  if (Array.isArray(b)) return false;
-  const ka = mapKeys(a as Record<string, unknown>);
-  const kb = mapKeys(b as Record<string, unknown>);
-  if (ka.length !== kb.length) return false;
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  return ka.every((k) => Object.hasOwn(rb, k) && rb[k] !== undefined && deepEqual(ra[k], rb[k]));
+  return true;
 }
 
 /** Keys of a map, skipping fields that hold `undefined` (absent in JSON terms). */

@@ -52,6 +52,22 @@ function statusOf(entry: SliceEntry): { text: string; icon: vscode.ThemeIcon; de
   }
 }
 
+/**
+ * Text from a slice (an event id, a folder name) as a Markdown code span: fenced with more backticks
+ * than it holds, its content is literal — a crafted id cannot close the span and add links or
+ * remote images to a tooltip.
+ */
+export function codeSpan(text: string): string {
+  const t = text.replace(/\r?\n/g, ' ');
+  let longest = 0;
+  for (const run of t.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  const fence = '`'.repeat(longest + 1);
+  // A space inside the fence keeps a backtick at either end from joining it, and keeps spaces at
+  // both ends: CommonMark strips one from each side when both are there.
+  const pad = t.startsWith('`') || t.endsWith('`') || (t.startsWith(' ') && t.endsWith(' ') && t.trim() !== '') ? ' ' : '';
+  return `${fence}${pad}${t}${pad}${fence}`;
+}
+
 function sliceItem(entry: SliceEntry): vscode.TreeItem {
   const item = new vscode.TreeItem(entry.name, vscode.TreeItemCollapsibleState.Collapsed);
   const st = statusOf(entry);
@@ -59,9 +75,9 @@ function sliceItem(entry: SliceEntry): vscode.TreeItem {
   item.description = `${count === undefined ? '' : `${count.toLocaleString('en-US')} events · `}${st.text}`;
   item.iconPath = st.icon;
   const md = new vscode.MarkdownString();
-  md.appendMarkdown(`**${entry.name}**  \n`);
+  md.appendMarkdown('**').appendText(entry.name).appendMarkdown('**  \n');
   if (entry.manifest) md.appendText(`${entry.manifest.description}\n\n`);
-  md.appendMarkdown(`\`${entry.dir}\`\n\n`);
+  md.appendMarkdown(`${codeSpan(entry.dir)}\n\n`);
   md.appendText(st.detail);
   item.tooltip = md;
   item.contextValue = entry.status.kind === 'modified' ? 'slice.modified' : entry.status.kind === 'error' ? 'slice.error' : 'slice';
@@ -120,7 +136,7 @@ export function treeItemOf(n: SliceNode): vscode.TreeItem {
         item.description = `${clockTime(n.t)} · ${n.user} · ${n.clicks.length} click${n.clicks.length === 1 ? '' : 's'}`;
         item.iconPath = new vscode.ThemeIcon(n.clicks.length ? 'pass' : 'circle-outline');
         const md = new vscode.MarkdownString();
-        md.appendMarkdown(`**Event ${n.n}** \`${n.id}\`  \n`);
+        md.appendMarkdown(`**Event ${n.n}** ${codeSpan(n.id)}  \n`);
         md.appendText(`${n.t} · user ${n.user}${n.session ? ` · session ${n.session}` : ''}\n`);
         md.appendText(`${n.candidates} candidates · served ${n.served.slice(0, 5).join(', ')}${n.served.length > 5 ? ', …' : ''}\n`);
         md.appendText(`clicks: ${n.clicks.join(', ') || 'none'}`);

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkExpr, compileExpr, ExprError } from '../../src/core/expr/index';
+import { MAX_MACRO_STEPS } from '../../src/core/expr/macros';
+import { editDistance, suggest } from '../../src/core/expr/suggest';
+import { env, makeScope } from './fixtures';
+
+/** A list nested `depth` deep: [[[…[1]…]]]. */
+function nested(depth: number, leaf: unknown = 1): unknown {
+  let v: unknown = [leaf];
+  for (let i = 1; i < depth; i++) v = [v];
+  return v;
+}
+
+test('== and in compare data nested thousands deep without overflowing the stack', () => {
+  const scope = makeScope({ event: { ...makeScope().event, a: nested(20_000), b: nested(20_000), c: nested(20_000, 2), list: [nested(20_000)] } });
+  assert.equal(compileExpr('event.a == event.b').evaluate(scope), true);
+  assert.equal(compileExpr('event.a == event.c').evaluate(scope), false);
+  assert.equal(compileExpr('event.a != event.c').evaluate(scope), true);
+  assert.equal(compileExpr('event.b in event.list').evaluate(scope), true);
+  // Maps too, and NaN stays unequal to itself at any depth.
+  const deepMap = (leaf: number) => {
+    let m: unknown = { x: leaf };
+    for (let i = 0; i < 20_000; i++) m = { m };
+    return m;
+  };
+  const s2 = makeScope({ event: { ...makeScope().event, m: deepMap(Number.NaN), n: deepMap(Number.NaN), o: deepMap(1), p: deepMap(1) } });
+  assert.equal(compileExpr('event.m == event.n').evaluate(s2), false);
+  assert.equal(compileExpr('event.o == event.p').evaluate(s2), true);
+});
+
+test('a name of 200,000 characters in the slice does not break "did you mean" suggestions', () => {
+  const long = 'k'.repeat(200_000);
+  assert.equal(editDistance('nope', long), 200_000);
+  assert.equal(editDistance('ab', 'ba'), 1);
+  assert.equal(suggest('nope', [long, 'nop']), 'nop');
+  const scope = makeScope({ event: { ...makeScope().event, [long]: 1 } });
+  assert.throws(
+    () => compileExpr('event.nope').evaluate(scope),
+    (e: unknown) => e instanceof ExprError && e.kind === 'runtime',
+  );
+  // checkExpr never throws: its problems come back as diagnostics.
+  const withLong = { ...env, schema: { ...env.schema, candidate: { ...env.schema.candidate, [long]: 'number' as const } } };
+  assert.doesNotThrow(() => checkExpr('features.nope > 1', withLong));
+});
+
+test('nested macros have a step budget: a runaway expression ends with an error at the macro, not a hung or crashed host', () => {
+  const served = Array.from({ length: 10 }, (_, i) => `i_${i}`);
+  const scope = makeScope({ served });
+  // 10^24 elements for map, 10^40 for exists: both stop after MAX_MACRO_STEPS steps.
+  let map = '1';
+  for (let i = 0; i < 24; i++) map = `served.map(a${i}, ${map})`;
+  let exists = 'false';
+  for (let i = 0; i < 40; i++) exists = `served.exists(a${i}, ${exists})`;
+  // (|| would absorb an ordinary error when the other side is true: not this one.)
+  for (const text of [`size(${map})`, exists, `${exists} || true`]) {
+    assert.throws(
+      () => compileExpr(text).evaluate(scope),
+      (e: unknown) => e instanceof ExprError && e.kind === 'runtime' && /visit more than 1,000,000 elements in one evaluation/.test(e.reason) && e.column >= 1,
+      text.slice(0, 60),
+    );
+  }
+  // The budget is per evaluation: a legitimate nested macro runs every time.
+  const pairs = compileExpr('size(served.map(a, served.filter(b, b != a)))');
+  for (let i = 0; i < 3 * (MAX_MACRO_STEPS / 100); i++) assert.equal(pairs.evaluate(scope), 10);
+});

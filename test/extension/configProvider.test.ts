@@ -78,6 +78,18 @@ test('workspace trust: built-in rankers run anywhere, any other kind only when t
   assert.match(checkConfig({ type: 'recreplay', request: 'launch', name: 'x', slice: dir, ranker: 'recorded', baseline: 'http:m' }, false) ?? '', /"http:m"/);
 });
 
+test('untrusted, a launch configuration may not write its trace outside the workspace', () => {
+  const dir = makeSlice(3);
+  const ws = join(dir, '..');
+  const base = { type: 'recreplay', request: 'launch', name: 'x', slice: dir, ranker: 'recorded', cwd: ws };
+  assert.match(checkConfig({ ...base, trace: '/tmp/elsewhere' }, false, [ws]) ?? '', /"trace" is "\/tmp\/elsewhere", outside the workspace: an untrusted workspace may not write there/);
+  assert.match(checkConfig({ ...base, trace: '../../out' }, false, [ws]) ?? '', /outside the workspace/);
+  assert.equal(checkConfig({ ...base, trace: 'runs/today' }, false, [ws]), undefined);
+  assert.equal(checkConfig({ ...base, trace: join(ws, 'runs') }, false, [ws]), undefined);
+  // Trusted, anywhere.
+  assert.equal(checkConfig({ ...base, trace: '/tmp/elsewhere' }, true, [ws]), undefined);
+});
+
 test('ranker artifacts are told apart by their keys', () => {
   assert.equal(artifactKind('{"weights": {"a": 1}, "bias": 0}'), 'linear');
   assert.equal(artifactKind('{"dim": 4, "items": {}}'), 'embedding');

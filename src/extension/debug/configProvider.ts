@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DEBUG_TYPE } from '../../shared/dap';
 import type { ReplayLaunchArguments } from '../../debugAdapter/launchConfig';
 import { readSettings, type Settings } from '../settings';
@@ -45,11 +45,21 @@ function sliceFolderOf(c: ReplayConfig): string {
 }
 
 /** What is wrong with a configuration after variables were substituted, in a sentence naming the attribute. */
-export function checkConfig(c: ReplayConfig, trusted: boolean): string | undefined {
+export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders: readonly string[] = []): string | undefined {
   if (c.request !== 'launch') return `RecReplay configurations use "request": "launch" (this one says ${JSON.stringify(c.request)}).`;
   if (typeof c.slice !== 'string' || c.slice.trim() === '') return 'The launch configuration has no "slice": set it to a NAME.slice folder, e.g. "${workspaceFolder}/slices/home.slice".';
   const dir = sliceFolderOf(c);
   if (!existsSync(join(dir, 'slice.json'))) return `"slice" is ${JSON.stringify(c.slice)}, which is not a slice folder (no slice.json in ${dir}). Point it at a NAME.slice folder.`;
+  // Untrusted, a launch configuration may not write outside the workspace (as recreplay.runs.folder may not).
+  if (!trusted && typeof c['trace'] === 'string') {
+    const t = c['trace'];
+    const out = isAbsolute(t) ? t : resolve(c.cwd ?? process.cwd(), t);
+    const inside = workspaceFolders.some((f) => {
+      const rel = relative(f, out);
+      return rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
+    });
+    if (!inside) return `"trace" is ${JSON.stringify(t)}, outside the workspace: an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or point "trace" at a folder inside it.`;
+  }
   return trustProblem([c.ranker, c.baseline], trusted);
 }
 
@@ -82,7 +92,7 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
   }
 
   async resolveDebugConfigurationWithSubstitutedVariables(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | null | undefined> {
-    const problem = checkConfig(config as ReplayConfig, vscode.workspace.isTrusted);
+    const problem = checkConfig(config as ReplayConfig, vscode.workspace.isTrusted, (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath));
     if (problem) {
       this.log.warn(`launch refused: ${problem}`);
       // null opens launch.json so the attribute can be fixed; undefined would abort silently.

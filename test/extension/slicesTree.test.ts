@@ -1,8 +1,8 @@
 import './setup';
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
 import { needsIndex, readEntry, verifyAsync, type SliceEntry } from '../../src/extension/slices/sliceStore';
@@ -234,8 +234,20 @@ test('verifyAsync reports a folder where a file should be as missing, like recre
   const manifest = entry.manifest as NonNullable<typeof entry.manifest>;
   assert.deepEqual(await verifyAsync(dir, manifest), { ok: false, modified: [], missing: ['users.jsonl'], reasons: { 'users.jsonl': 'a folder' } });
   assert.deepEqual(Slice.verifyFolder(dir), { ok: false, modified: [], missing: ['users.jsonl'], reasons: { 'users.jsonl': 'a folder' } }, 'the CLI says the same');
+  // A file that fails while it is read (as root too, who reads any file whatever its mode): the
+  // stream of items.jsonl reads a folder instead, which fails with EISDIR once it has opened.
+  const items = join(dir, 'items.jsonl');
+  const realStream = fs.createReadStream;
+  const reading = mock.method(fs, 'createReadStream', (path: fs.PathLike, options?: Parameters<typeof fs.createReadStream>[1]) => realStream(path === items ? dir : path, options));
+  try {
+    await assert.rejects(verifyAsync(dir, manifest), (e: unknown) => e instanceof UserError && e.where.file === items && /cannot read items\.jsonl: EISDIR/.test(e.message));
+    assert.ok(reading.mock.calls.some((c) => c.arguments[0] === items), 'verifyAsync streamed items.jsonl');
+  } finally {
+    reading.mock.restore();
+  }
+  // A file without read permission, for real, where the permission bits apply (not to root).
   if (process.getuid?.() !== 0) {
-    chmodSync(join(dir, 'items.jsonl'), 0);
-    await assert.rejects(verifyAsync(dir, manifest), (e: unknown) => e instanceof UserError && e.where.file === join(dir, 'items.jsonl') && /cannot read items\.jsonl: EACCES/.test(e.message));
+    chmodSync(items, 0);
+    await assert.rejects(verifyAsync(dir, manifest), (e: unknown) => e instanceof UserError && e.where.file === items && /cannot read items\.jsonl: EACCES/.test(e.message));
   }
 });

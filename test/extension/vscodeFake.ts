@@ -186,9 +186,23 @@ export const window = {
     messagesShown.push(message);
     return undefined;
   },
+  /** Information messages shown; the "user" dismisses them (picks no button). */
+  async showInformationMessage(message: string, ..._items: unknown[]): Promise<undefined> {
+    infoShown.push(message);
+    return undefined;
+  },
+  /** Warning messages shown; the "user" dismisses them (picks no button). */
+  async showWarningMessage(message: string, ..._items: unknown[]): Promise<undefined> {
+    warningsShown.push(message);
+    return undefined;
+  },
 };
 /** Error messages shown, for assertions. */
 export const messagesShown: string[] = [];
+/** Information messages shown, for assertions. */
+export const infoShown: string[] = [];
+/** Warning messages shown, for assertions. */
+export const warningsShown: string[] = [];
 
 export enum ConfigurationTarget {
   Global = 1,

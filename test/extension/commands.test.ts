@@ -1,0 +1,153 @@
+import './setup';
+import { afterEach, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
+import type * as vscode from 'vscode';
+import { registerSliceCommands, type CommandContext } from '../../src/extension/commands/sliceCommands';
+import { DisposableStore } from '../../src/extension/disposables';
+import { readEntry, type SliceEntry } from '../../src/extension/slices/sliceStore';
+import type { WorkspaceSlices } from '../../src/extension/slices/workspaceSlices';
+import type { TimelineManager } from '../../src/extension/timeline/manager';
+import type { SlicesTreeProvider } from '../../src/extension/views/slicesTree';
+import * as fake from './vscodeFake';
+import { makeSlice, tmp } from '../helpers';
+
+const ROOT = resolve(__dirname, '../..');
+
+/** The extension folder the commands run from: only dist/replayWorker.js, built from source here. */
+const extensionDir = tmp('recreplay-ext-');
+buildSync({ entryPoints: [join(ROOT, 'src/extension/headless/replayWorker.ts')], outfile: join(extensionDir, 'dist', 'replayWorker.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
+
+interface Harness {
+  entries: Map<string, SliceEntry>;
+  refreshed: string[];
+  traces: string[][];
+  log: fake.FakeLog;
+}
+
+let scope: DisposableStore;
+let h: Harness;
+
+/** Registers the slice commands against the fake vscode, with small stand-ins for the views. */
+function register(): Harness {
+  const entries = new Map<string, SliceEntry>();
+  const refreshed: string[] = [];
+  const traces: string[][] = [];
+  const log = new fake.FakeLog();
+  const slices = {
+    get: async (dir: string) => {
+      let e = entries.get(dir);
+      if (!e) entries.set(dir, (e = readEntry(dir)));
+      return e;
+    },
+    list: async () => [...entries.values()],
+  } as unknown as WorkspaceSlices;
+  const tree = { refreshSlice: (dir: string) => refreshed.push(dir), refresh: () => {} } as unknown as SlicesTreeProvider;
+  const timelines = { showTraces: (t: string[]) => traces.push(t) } as unknown as TimelineManager;
+  const ctx = {
+    extensionUri: fake.Uri.file(extensionDir),
+    log,
+    slices,
+    tree,
+    sessions: { all: () => [], active: undefined },
+    timelines,
+  } as unknown as CommandContext;
+  registerSliceCommands(ctx, scope);
+  return { entries, refreshed, traces, log };
+}
+
+function resetFake(): void {
+  fake.settings.clear();
+  fake.messagesShown.length = 0;
+  fake.infoShown.length = 0;
+  fake.warningsShown.length = 0;
+  fake.progressShown.length = 0;
+  fake.window.quickPickChoice = undefined;
+  fake.workspace.workspaceFolders = undefined;
+  fake.workspace.files = [];
+}
+
+beforeEach(() => {
+  resetFake();
+  scope = new DisposableStore();
+  h = register();
+});
+
+afterEach(() => {
+  scope.dispose();
+  resetFake();
+});
+
+test('Verify Slice on an intact slice says every file matches, and records the slice as verified', async () => {
+  const dir = makeSlice(30);
+  await fake.commands.executeCommand('recreplay.verifySlice', dir);
+  assert.deepEqual(fake.progressShown.map((p) => p.title), ['Verifying test']);
+  assert.deepEqual(fake.warningsShown, []);
+  assert.deepEqual(fake.messagesShown, []);
+  assert.deepEqual(fake.infoShown, ['test: every file matches its sha256 in the manifest.']);
+  assert.deepEqual(h.entries.get(dir)?.status, { kind: 'verified' });
+  assert.deepEqual(h.refreshed, [dir], 'the tree shows the new status');
+});
+
+test('Verify Slice on a modified slice warns, naming the file and what differs, and never says it is intact', async () => {
+  const dir = makeSlice(30);
+  const ev = join(dir, 'events.jsonl');
+  const bytes = readFileSync(ev);
+  // One byte changed, the size unchanged: only the hash can tell.
+  const at = bytes.indexOf('"u1"') + 2;
+  bytes[at] = '9'.charCodeAt(0);
+  writeFileSync(ev, bytes);
+  await fake.commands.executeCommand('recreplay.verifySlice', dir);
+  assert.deepEqual(fake.infoShown, [], 'no "every file matches" for a modified slice');
+  assert.deepEqual(fake.messagesShown, []);
+  assert.equal(fake.warningsShown.length, 1, fake.warningsShown.join('\n'));
+  const [warning] = fake.warningsShown as [string];
+  assert.match(warning, /^test was modified since it was frozen: events\.jsonl \(its sha256 differs\)\./);
+  assert.doesNotMatch(warning, /users\.jsonl|items\.jsonl/, 'only the changed file is named');
+  assert.deepEqual(h.entries.get(dir)?.status, { kind: 'modified', files: ['events.jsonl'], missing: [] });
+  assert.deepEqual(h.refreshed, [dir]);
+});
+
+/** Opens `path` as the only workspace folder (the fake Uri has what the commands use of vscode.Uri). */
+function openWorkspace(path: string): void {
+  fake.workspace.workspaceFolders = [{ uri: fake.Uri.file(path) as unknown as vscode.Uri, name: basename(path), index: 0 }];
+}
+
+/** Picks the built-in "recorded" ranker in the ranker quick pick. */
+const pickRecorded = (items: { label: string; spec?: string }[]) => items.find((i) => i.spec === 'recorded');
+
+test('Replay Headless writes its run folder under the recreplay.runs.folder setting', async () => {
+  const dir = makeSlice(40);
+  const workspace = dirname(dir);
+  openWorkspace(workspace);
+  fake.settings.set('recreplay.runs.folder', ' out/my-runs ');
+  fake.window.quickPickChoice = pickRecorded;
+  await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  assert.deepEqual(fake.messagesShown, [], h.log.lines.join('\n'));
+  assert.deepEqual(fake.progressShown.map((p) => p.title), ['Replaying test with recorded']);
+  const runs = join(workspace, 'out', 'my-runs');
+  assert.ok(existsSync(runs), `no ${runs}; workspace holds ${readdirSync(workspace).join(', ')}`);
+  const made = readdirSync(runs);
+  assert.equal(made.length, 1, made.join(', '));
+  const [run] = made as [string];
+  assert.match(run, /^test-recorded-\d{8}-\d{6}$/);
+  assert.ok(existsSync(join(runs, run, 'trace.jsonl')) && existsSync(join(runs, run, 'run.json')), 'the trace and run record are in the run folder');
+  assert.ok(!existsSync(join(workspace, '.recreplay')), 'nothing under the default runs folder');
+  assert.deepEqual(h.traces, [[join(runs, run, 'trace.jsonl')]], 'the timeline shows the new trace');
+  assert.match(fake.infoShown.join('\n'), /^test: replayed 40 events/);
+});
+
+test('Replay Headless without the setting uses .recreplay/runs of the workspace folder', async () => {
+  const dir = makeSlice(10);
+  const workspace = dirname(dir);
+  openWorkspace(workspace);
+  fake.window.quickPickChoice = pickRecorded;
+  await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  assert.deepEqual(fake.messagesShown, [], h.log.lines.join('\n'));
+  const runs = join(workspace, '.recreplay', 'runs');
+  const made = existsSync(runs) ? readdirSync(runs) : [];
+  assert.equal(made.length, 1, `run folders under ${runs}: ${made.join(', ')}`);
+  assert.ok(existsSync(join(runs, made[0] as string, 'trace.jsonl')));
+});

@@ -7,6 +7,7 @@ import { exprScope } from '../../src/core/engine/exprScope';
 import { compileExpr } from '../../src/core/expr';
 import { client, COLD, evalAt, launch, moveAndStop, waitFor, where } from './helpers';
 import { replayEach } from './slices';
+import { makeSlice } from '../helpers';
 
 const T = { threadId: 1 };
 const EVENTS = join(COLD.slice, 'events.jsonl');
@@ -200,6 +201,34 @@ test('reverse continue goes back to the previous breakpoint hit across checkpoin
     await moveAndStop(dc, () => dc.reverseContinueRequest(T));
     assert.equal((await where(dc)).line, lastTwo[0]);
     assert.equal((await evalAt(dc, condition)).body.result, 'true');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('hit conditions >=N, >N, <N, <=N: each breakpoint stops on the hits its operator admits, and only on those', async () => {
+  // A function breakpoint on a stage is hit once per event, so hit h is event h. One operator per stage.
+  const dir = makeSlice(7);
+  const ops: Record<string, string> = { retrieve: '>=3', features: '>3', score: '<3', rerank: '<=3' };
+  const dc = await client();
+  try {
+    const stops: [number, string][] = [];
+    let stop = await launch(dc, { slice: dir, ranker: 'recorded' }, async () => {
+      const r = await dc.setFunctionBreakpointsRequest({ breakpoints: Object.entries(ops).map(([name, hitCondition]) => ({ name, hitCondition })) });
+      assert.deepEqual(r.body.breakpoints.map((b) => b.verified), [true, true, true, true]);
+    });
+    while (stop.body.reason === 'function breakpoint') {
+      const w = await where(dc);
+      stops.push([w.line, w.stage]);
+      stop = await moveAndStop(dc, () => dc.continueRequest(T));
+    }
+    assert.equal(stop.body.reason, 'end');
+    const linesOf = (stage: string) => stops.filter(([, s]) => s === stage).map(([line]) => line);
+    assert.deepEqual(linesOf('retrieve'), [3, 4, 5, 6, 7], '>=3: from the 3rd hit on');
+    assert.deepEqual(linesOf('features'), [4, 5, 6, 7], '>3: from the 4th hit on');
+    assert.deepEqual(linesOf('score'), [1, 2], '<3: the 1st and 2nd hits');
+    assert.deepEqual(linesOf('rerank'), [1, 2, 3], '<=3: the first three hits');
+    assert.equal(stops.length, 14);
   } finally {
     await dc.stop();
   }

@@ -200,3 +200,61 @@ test('bad slice data stops the replay at the last good event with exception slic
     await dc2.stop();
   }
 });
+
+/** Launches `slice` with only `kind` enabled (with `condition`) and continues to the end: the events it stopped at, with the description of each stop. */
+async function faultStops(kind: FaultKind, slice: string, condition: string): Promise<{ line: number; stage: string; description: string }[]> {
+  const dc = await client();
+  try {
+    const out: { line: number; stage: string; description: string }[] = [];
+    let stop = await firstFault(dc, kind, { slice, ranker: 'recorded' }, condition);
+    while (stop.body.reason === 'exception') {
+      const w = await where(dc);
+      out.push({ line: w.line, stage: w.stage, description: (await dc.exceptionInfoRequest({ threadId: 1 })).body.description ?? '' });
+      stop = await moveAndStop(dc, () => dc.continueRequest({ threadId: 1 }));
+    }
+    assert.equal(stop.body.reason, 'end');
+    return out;
+  } finally {
+    await dc.stop();
+  }
+}
+
+const at = (s: number, ms = 0) => new Date(Date.parse('2025-01-01T10:00:00Z') + s * 1000 + ms).toISOString();
+
+test('stale_feature with a condition of N seconds fires where a feature is older than N, not where it is N or younger', async () => {
+  // Feature ages 100, 200 (exactly N), 300 and 50 seconds; the slice's own staleAfterSec would flag none of them.
+  const ages = [100, 200, 300, 50];
+  const lines = ages.map((age, i) => eventLine(`e${i + 1}`, at(1000 + i), { featureTimes: { x: at(1000 + i - age) } }));
+  const dir = rawSlice(lines.join('\n') + '\n', (m) => (m.pipeline = { k: 2, budgetMs: 1000, staleAfterSec: 86_400 }));
+  const stops = await faultStops('stale_feature', dir, '200');
+  assert.deepEqual(stops.map((s) => [s.line, s.stage]), [[3, 'features']]);
+  assert.match(stops[0]?.description ?? '', /feature x is 300 s old, older than 200 s/);
+  // A limit just under an age fires there too: the seconds are seconds, not milliseconds.
+  assert.deepEqual((await faultStops('stale_feature', dir, '99.5')).map((s) => s.line), [1, 2, 3]);
+});
+
+test('empty_slate with a condition of N fires where fewer than N items are served: N = 3 stops at a 2-item slate, not at a 3-item one', async () => {
+  const cands = (ids: string) => ids.split(' ').map((item, i) => ({ item, score: 1 - i / 10 }));
+  const slates = ['a b c d', 'a b c', 'a b', 'a b c d'];
+  const lines = slates.map((ids, i) => eventLine(`e${i + 1}`, at(i + 1), { candidates: cands(ids), served: ids.split(' '), outcome: { clicks: [] } }));
+  const dir = rawSlice(lines.join('\n') + '\n', (m) => (m.pipeline = { k: 4, budgetMs: 1000 }));
+  const stops = await faultStops('empty_slate', dir, '3');
+  assert.deepEqual(stops.map((s) => [s.line, s.stage]), [[3, 'serve']]);
+  assert.match(stops[0]?.description ?? '', /2 item\(s\) served, fewer than 3/);
+  assert.deepEqual((await faultStops('empty_slate', dir, '4')).map((s) => s.line), [2, 3]);
+});
+
+test('divergence with a threshold fires where the overlap with the recorded ranking is below it, not where it is at or above', async () => {
+  // The replay serves a b c d (recorded scores) every time; production served slates sharing 4, 3, 2 and 1 of them.
+  const candidates = 'a b c d e f g h'.split(' ').map((item, i) => ({ item, score: 1 - i / 10 }));
+  const recorded = [['a', 'b', 'c', 'd'], ['a', 'b', 'c', 'h'], ['a', 'b', 'g', 'h'], ['a', 'f', 'g', 'h']];
+  const lines = recorded.map((served, i) => eventLine(`e${i + 1}`, at(i + 1), { candidates, served, outcome: { clicks: [] } }));
+  const dir = rawSlice(lines.join('\n') + '\n', (m) => (m.pipeline = { k: 4, budgetMs: 1000 }));
+  // Overlaps 1, 0.75, 0.5, 0.25.
+  const below8 = await faultStops('divergence', dir, '0.8');
+  assert.deepEqual(below8.map((s) => [s.line, s.stage]), [[2, 'outcome'], [3, 'outcome'], [4, 'outcome']]);
+  assert.match(below8[0]?.description ?? '', /overlap with the recorded ranking is 0\.75, below 0\.8: 3 of 4 in common/);
+  assert.deepEqual((await faultStops('divergence', dir, '0.5')).map((s) => s.line), [4], 'an overlap equal to the threshold is not below it');
+  assert.deepEqual((await faultStops('divergence', dir, '0.3')).map((s) => s.line), [4]);
+  assert.deepEqual(await faultStops('divergence', dir, '0.2'), []);
+});

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { FAULT_KINDS } from '../../src/core/engine/faults';
 import { makeSlice, tmp } from '../helpers';
-import { client, COLD, failure, launch, LATENCY, waitFor, where } from './helpers';
+import { Replayer } from '../../src/core/engine/replay';
+import { loadRanker } from '../../src/core/rankers';
+import { Slice } from '../../src/core/slice/reader';
+import { client, COLD, evalAt, failure, launch, LATENCY, moveAndStop, scopeVars, waitFor, where } from './helpers';
 
 test('initialize announces every capability the adapter implements, with one exception filter per fault detector', async () => {
   const dc = await client();
@@ -184,6 +187,34 @@ test('terminate ends the replay with a terminated event; later requests say the 
     await dc.terminateRequest({});
     await terminated;
     assert.match(await failure(dc.stackTraceRequest({ threadId: 1 })), /the debug session has ended/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('launch seed: the session frame names the seed given, and the simulated clicks draw from it, as an in-process replay with that seed', async () => {
+  // Clicks of the cold-start slice from straight in-process replays: seed 7 and the slice's own (42) differ.
+  const clicksWith = async (seed?: number) => {
+    const slice = Slice.open(COLD.slice);
+    const r = new Replayer(slice, { ranker: loadRanker(COLD.ranker, { slice }), ...(seed !== undefined ? { seed } : {}) });
+    try {
+      await r.runToEnd();
+      return r.metrics.snapshot()['clicks'];
+    } finally {
+      r.dispose();
+    }
+  };
+  const [seven, own] = [await clicksWith(7), await clicksWith()];
+  assert.notEqual(seven, own, 'the cold-start slice has clicks the seed decides');
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, seed: 7, stopOnEntry: true });
+    const w = await where(dc);
+    assert.match(w.frames[2]?.name ?? '', /^cold-start · linear:.*cold-start-linear\.json · seed 7$/);
+    assert.equal((await scopeVars(dc, 'Session', 1, 2)).find((v) => v.name === 'seed')?.value, '7');
+    const end = await moveAndStop(dc, () => dc.continueRequest({ threadId: 1 }));
+    assert.equal(end.body.reason, 'end');
+    assert.equal((await evalAt(dc, 'metrics["clicks"]')).body.result, String(seven));
   } finally {
     await dc.stop();
   }

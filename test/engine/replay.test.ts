@@ -11,7 +11,8 @@ import { EventCursor } from '../../src/core/slice/cursor';
 import { PopularityRanker, RecordedRanker } from '../../src/core/rankers/builtin';
 import type { Ranker } from '../../src/core/rankers/types';
 import { UserError } from '../../src/core/errors';
-import { STAGES } from '../../src/core/slice/types';
+import { STAGES, type EventRecord, type ItemRecord, type PipelineSettings } from '../../src/core/slice/types';
+import { writeSlice } from '../../src/core/slice/writer';
 import { CandidateRow } from '../../src/core/engine/rows';
 import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
 
@@ -350,4 +351,85 @@ test('a non-finite system figure (1e999 parses as Infinity) is refused with file
       r.dispose();
     }
   }
+});
+
+/** Writes a slice of the given events and items (manifest pipeline as given) and replays it with the recorded ranker, keeping every completed event. */
+async function replayWritten(events: EventRecord[], items: ItemRecord[], pipeline: PipelineSettings): Promise<EventExec[]> {
+  const dir = join(tmp(), 'case.slice');
+  writeSlice(dir, { manifest: { name: 'case', description: 'a hand-built case', source: { kind: 'synthetic', generator: 'test/engine/replay.test.ts' }, seed: 1, pipeline }, events, items, users: [{ id: 'u1' }] }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const seen: EventExec[] = [];
+  const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker(), onEventComplete: (ex) => seen.push(ex) });
+  try {
+    await r.runToEnd();
+  } finally {
+    r.dispose();
+  }
+  return seen;
+}
+
+test('rerank: pipeline.maxPerCategory keeps at most that many items of a category ahead, the rest move below in score order', async () => {
+  // Scores fall from a to e; a, b, c are category x, d is y, e is z.
+  const items: ItemRecord[] = [
+    { id: 'a', category: 'x' },
+    { id: 'b', category: 'x' },
+    { id: 'c', category: 'x' },
+    { id: 'd', category: 'y' },
+    { id: 'e', category: 'z' },
+  ];
+  const candidates = ['a', 'b', 'c', 'd', 'e'].map((item, i) => ({ item, score: 0.9 - i / 10 }));
+  const event = (id: string, s: number): EventRecord => ({ id, t: `2025-01-01T00:00:0${s}Z`, user: 'u1', candidates, served: ['a', 'b', 'c'], outcome: { clicks: [] } });
+  const run = async (maxPerCategory: number) => (await replayWritten([event('e1', 1)], items, { k: 3, budgetMs: 1000, maxPerCategory }))[0] as EventExec;
+  // No rule: plain score order.
+  const none = await run(0);
+  assert.deepEqual(none.ranked, ['a', 'b', 'c', 'd', 'e']);
+  assert.deepEqual(none.served, ['a', 'b', 'c']);
+  // One per category: the second and third x skip below d and e, keeping their own order.
+  const one = await run(1);
+  assert.deepEqual(one.ranked, ['a', 'd', 'e', 'b', 'c']);
+  assert.deepEqual(one.served, ['a', 'd', 'e'], 'the served slate skips the second item of category x');
+  assert.deepEqual(one.rankedRows.map((row) => row.rank), [1, 2, 3, 4, 5]);
+  // Two per category: only the third x moves down.
+  const two = await run(2);
+  assert.deepEqual(two.ranked, ['a', 'b', 'd', 'e', 'c']);
+  assert.deepEqual(two.served, ['a', 'b', 'd']);
+});
+
+test('retrieve: an availability window includes its from and excludes its to (an event exactly at to drops the item, 1 ms before keeps it)', async () => {
+  const at = '2025-01-01T00:00:10.000Z';
+  const items: ItemRecord[] = [
+    { id: 'until', available: [{ to: at }] },
+    { id: 'since', available: [{ from: at }] },
+    { id: 'always' },
+  ];
+  const candidates = [{ item: 'until', score: 0.9 }, { item: 'since', score: 0.8 }, { item: 'always', score: 0.7 }];
+  const event = (id: string, t: string): EventRecord => ({ id, t, user: 'u1', candidates, served: ['until', 'since', 'always'], outcome: { clicks: [] } });
+  const [before, exactly] = await replayWritten([event('e1', '2025-01-01T00:00:09.999Z'), event('e2', at)], items, { k: 3, budgetMs: 1000 });
+  assert.deepEqual(before?.rows.map((r) => r.item), ['until', 'always'], '1 ms before the bounds: "until" is still available, "since" not yet');
+  assert.deepEqual(before?.dropped, ['since']);
+  assert.deepEqual(exactly?.rows.map((r) => r.item), ['since', 'always'], 'exactly at the bounds: "to" is exclusive, "from" inclusive');
+  assert.deepEqual(exactly?.dropped, ['until']);
+  assert.deepEqual(exactly?.served, ['since', 'always']);
+});
+
+test('features: a feature exactly staleAfterSec old is not stale; one a millisecond older is', async () => {
+  const t = '2025-01-01T10:00:00.000Z';
+  const candidates = [{ item: 'a', score: 0.9 }, { item: 'b', score: 0.8 }];
+  const event = (id: string, at: string, featureTimes: Record<string, string>): EventRecord => ({ id, t: at, user: 'u1', candidates, served: ['a', 'b'], outcome: { clicks: [] }, featureTimes });
+  const [edge, over] = await replayWritten(
+    [
+      // 3600 s old exactly, and younger.
+      event('e1', t, { exact: '2025-01-01T09:00:00.000Z', young: '2025-01-01T09:30:00.000Z' }),
+      // 3600.001 s old.
+      event('e2', '2025-01-01T10:00:01.000Z', { over: '2025-01-01T09:00:00.999Z' }),
+    ],
+    [{ id: 'a' }, { id: 'b' }],
+    { k: 2, budgetMs: 1000, staleAfterSec: 3600 },
+  );
+  assert.deepEqual(edge?.stale, [], 'exactly staleAfterSec old is not older than it');
+  assert.equal(edge?.faults.some((f) => f.kind === 'stale_feature'), false);
+  assert.deepEqual(over?.stale, [{ name: 'over', ageSec: 3600.001 }]);
+  const fault = over?.faults.find((f) => f.kind === 'stale_feature');
+  assert.equal(fault?.stage, 'features');
+  assert.equal(fault?.value, 3600.001);
+  assert.match(fault?.message ?? '', /over older than 3600 s/);
 });

@@ -165,3 +165,11 @@ test('a repeated item or user id keeps its first record (as the metrics\' catalo
   assert.equal(s.userById.get('u1')?.features?.['a'], 1);
   s.close();
 });
+
+test('a slice file that is a link to itself is reported as not a regular file, by open and by verify', () => {
+  const dir = makeSlice(10);
+  rmSync(join(dir, 'users.jsonl'));
+  symlinkSync('users.jsonl', join(dir, 'users.jsonl'));
+  assert.throws(() => Slice.open(dir, { force: true }), userError(/users\.jsonl \(not a regular file\)/));
+  assert.equal(Slice.verifyFolder(dir).reasons['users.jsonl'], 'not a regular file');
+});

@@ -247,5 +247,5 @@ test('artifacts are written under artifacts/ and hashed', () => {
   const { manifest } = writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(3), artifacts: { 'model.json': '{"weights":{}}' } }, { frozenAt: '2025-01-02T00:00:00.000Z' });
   assert.ok(manifest.files.some((f) => f.path === 'artifacts/model.json'));
   assert.equal(Slice.open(dir).verify().ok, true);
-  assert.throws(() => writeSlice(join(tmp(), 'b.slice'), { manifest: BASE_MANIFEST, ...fixture(3), artifacts: { '../../evil': 'x' } }, { frozenAt: '2025-01-02T00:00:00.000Z' }), /escapes the slice folder/);
+  assert.throws(() => writeSlice(join(tmp(), 'b.slice'), { manifest: BASE_MANIFEST, ...fixture(3), artifacts: { '../../evil': 'x' } }, { frozenAt: '2025-01-02T00:00:00.000Z' }), /artifact name "\.\.\/\.\.\/evil" is not a plain relative path inside artifacts\//);
 });

@@ -21,9 +21,17 @@ export type FileKind = 'file' | 'missing' | 'a folder' | 'not a regular file' | 
  * cannot reach out of the slice by way of the file system either.
  */
 export function fileKind(dir: string, p: string): FileKind {
-  const st = statOrNothing(p);
-  if (!st) return 'missing';
-  const rel = relative(realpathSync(dir), realpathSync(p));
+  let st: ReturnType<typeof statOrNothing>;
+  let rel: string;
+  try {
+    st = statOrNothing(p);
+    if (!st) return 'missing';
+    rel = relative(realpathSync(dir), realpathSync(p));
+  } catch (e) {
+    // A link that points at itself (ELOOP), a name too long: not a file this slice can hold.
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP' || (e as NodeJS.ErrnoException).code === 'ENAMETOOLONG') return 'not a regular file';
+    throw e;
+  }
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return 'a link to outside the slice folder';
   return st.isFile() ? 'file' : st.isDirectory() ? 'a folder' : 'not a regular file';
 }
@@ -165,7 +173,7 @@ export class Slice {
       const p = join(dir, f.path);
       const kind = fileKind(dir, p);
       if (kind !== 'file') {
-        missing.push(kind === 'missing' ? f.path : `${f.path} (${kind}, not a file)`);
+        missing.push(kind === 'missing' ? f.path : `${f.path} (${kind === 'a folder' ? 'a folder, not a file' : kind})`);
         continue;
       }
       if (f === eventsEntry) {

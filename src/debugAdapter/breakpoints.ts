@@ -105,6 +105,36 @@ export function compileGuard(
   return { guard: { id, condition: compiled, hit, hits: 0 }, ...(warning ? { warning } : {}) };
 }
 
+/** What makes a breakpoint the same one when the client sends it again: its place, condition and hit condition (blank = none). */
+function guardKey(place: string, condition: string | undefined, hitCondition: string | undefined): string {
+  return JSON.stringify([place, condition?.trim() ?? '', hitCondition?.trim() ?? '']);
+}
+
+/**
+ * Hit counts of the breakpoints a client replaces. Clients resend every breakpoint of a kind (VS
+ * Code: all of a file, all function or data breakpoints) when one changes; as in a code debugger,
+ * a breakpoint sent again with the same place, condition and hit condition keeps its count, and a
+ * changed one starts from 0. Each old breakpoint passes its count on once.
+ */
+export class HitCarry {
+  private readonly counts = new Map<string, number[]>();
+
+  /** `place`: what the breakpoint is on (an event line, a stage, a data breakpoint id). */
+  constructor(old: Iterable<{ place: string; guard: Guard }>) {
+    for (const { place, guard } of old) {
+      const key = guardKey(place, guard.condition?.source, guard.hit?.source);
+      const list = this.counts.get(key) ?? [];
+      list.push(guard.hits);
+      this.counts.set(key, list);
+    }
+  }
+
+  /** The count a breakpoint sent now starts from: an unchanged old one's, else 0. */
+  take(place: string, condition: string | undefined, hitCondition: string | undefined): number {
+    return this.counts.get(guardKey(place, condition, hitCondition))?.shift() ?? 0;
+  }
+}
+
 /** Line (event) and function (stage) breakpoints of a session, as set by the client. */
 export class BreakpointStore {
   private nextId = 1;
@@ -120,6 +150,7 @@ export class BreakpointStore {
 
   /** Replaces the line breakpoints of events.jsonl; lines outside the slice are reported unverified. */
   setLines(bps: readonly DebugProtocol.SourceBreakpoint[], eventCount: number, env: CheckEnv, source: DebugProtocol.Source): DebugProtocol.Breakpoint[] {
+    const carry = new HitCarry([...this.lines.values()].flat().map((b) => ({ place: String(b.line), guard: b })));
     this.lines.clear();
     return bps.map((bp) => {
       const id = this.newId();
@@ -140,7 +171,7 @@ export class BreakpointStore {
         }
       }
       const list = this.lines.get(bp.line) ?? [];
-      list.push({ ...g.guard, line: bp.line, log });
+      list.push({ ...g.guard, hits: carry.take(String(bp.line), bp.condition, bp.hitCondition), line: bp.line, log });
       this.lines.set(bp.line, list);
       return { ...out, verified: true, ...(g.warning ? { message: g.warning } : {}) };
     });
@@ -148,6 +179,7 @@ export class BreakpointStore {
 
   /** Replaces the function breakpoints; a name must be a stage (`score`), optionally `stage:score`. */
   setFunctions(bps: readonly DebugProtocol.FunctionBreakpoint[], env: CheckEnv): DebugProtocol.Breakpoint[] {
+    const carry = new HitCarry(this.functions.flat().map((b) => ({ place: String(b.stage), guard: b })));
     for (const list of this.functions) list.length = 0;
     return bps.map((bp) => {
       const id = this.newId();
@@ -156,7 +188,7 @@ export class BreakpointStore {
       if (stage === 0) return { id, verified: false, message: `"${bp.name}" is not a stage: function breakpoints take a stage name, one of ${STAGES.join(', ')}` };
       const g = compileGuard(id, bp.condition, bp.hitCondition, env);
       if ('error' in g) return { id, verified: false, message: g.error };
-      (this.functions[stage] as FunctionBreakpoint[]).push({ ...g.guard, stage });
+      (this.functions[stage] as FunctionBreakpoint[]).push({ ...g.guard, hits: carry.take(String(stage), bp.condition, bp.hitCondition), stage });
       return { id, verified: true, ...(g.warning ? { message: g.warning } : {}) };
     });
   }

@@ -33,13 +33,20 @@ export class Controller {
   private pauseRequested = false;
   private cancelled = false;
   running = false;
+  /** The lane (thread) the running movement was asked for: its stops are reported there. */
+  private lane: Lane;
+  /** When the running movement last gave the event loop a turn and last reported progress (kept across its segments). */
+  private lastYield = 0;
+  private lastProgress = 0;
 
   constructor(
     private readonly l: Lanes,
     private readonly triggers: Triggers,
     /** Called at most every 100 ms while a run goes on; `scanning` during reverse continue. */
     private readonly progress: (scanning: boolean) => void,
-  ) {}
+  ) {
+    this.lane = l.primary;
+  }
 
   get position(): Position {
     const ex = this.l.primary.exec;
@@ -62,90 +69,120 @@ export class Controller {
 
   /** Loads event 1 with no stage run. */
   start(): Stop {
+    this.lane = this.l.primary;
     for (const lane of this.l.lanes) lane.replayer.advance();
     this.triggers.sync();
     return this.stop('entry', 'entry', `event 1 of ${this.eventCount}, before retrieve`);
   }
 
+  // Every movement takes the lane (thread) the request named, primary when none: lanes move in
+  // lockstep, and the stop is reported on that lane unless a trigger that belongs to one lane
+  // fired (a fault: the lane that faulted; a data breakpoint: the lane it watches).
+
   /** F5: runs until a trigger fires or the slice ends. */
-  continue(): Promise<RunResult> {
-    return this.guarded(async () => (await this.forward(() => false, true)) ?? this.stop('step', 'step'));
+  continue(lane?: Lane): Promise<RunResult> {
+    return this.guarded(lane, async () => (await this.forward(() => false, true)) ?? this.stop('step', 'step'));
   }
 
   /** F10: to the end of the current event if it is mid-way, else to the end of the next one. */
-  next(): Promise<RunResult> {
+  next(lane?: Lane): Promise<RunResult> {
     const { event, stagesDone } = this.position;
     const target = stagesDone < 6 ? event : event + 1;
-    return this.guarded(async () => (await this.forward((n, s) => n === target && s === 6, true)) ?? this.stop('step', 'step'));
+    return this.guarded(lane, async () => (await this.forward((n, s) => n === target && s === 6, true)) ?? this.stop('step', 'step'));
   }
 
   /** F11: one stage (from a completed event, the next event's first stage). */
-  stepIn(): Promise<RunResult> {
-    return this.guarded(async () => (await this.forward(() => true, true)) ?? this.stop('step', 'step'));
+  stepIn(lane?: Lane): Promise<RunResult> {
+    return this.guarded(lane, async () => (await this.forward(() => true, true)) ?? this.stop('step', 'step'));
   }
 
   /** Shift+F11: finish the current event (from a completed event, the next one). */
-  stepOut(): Promise<RunResult> {
-    return this.next();
+  stepOut(lane?: Lane): Promise<RunResult> {
+    return this.next(lane);
   }
 
   /** Previous stage when mid-event (or always, at instruction granularity), else the previous completed event. */
-  stepBack(byStage: boolean): Promise<RunResult> {
+  stepBack(byStage: boolean, lane?: Lane): Promise<RunResult> {
     const { event: n, stagesDone: s } = this.position;
-    if (n === 1 && s === 0) return Promise.resolve(this.stop('step', 'step', 'already at the start of the slice'));
     let target: Position;
     if (s > 0 && (byStage || s < 6)) target = { event: n, stagesDone: s - 1 };
     else target = n > 1 ? { event: n - 1, stagesDone: 6 } : { event: 1, stagesDone: 0 };
-    return this.guarded(async () => (await this.positionAt(target)) ?? this.stop('step', 'step'));
+    return this.guarded(lane, async () => {
+      if (n === 1 && s === 0) return this.stop('step', 'step', 'already at the start of the slice');
+      return (await this.positionAt(target)) ?? this.stop('step', 'step');
+    });
   }
 
   /** Jumps to the end of event `line`. */
-  goto(line: number): Promise<RunResult> {
-    return this.guarded(async () => (await this.positionAt({ event: line, stagesDone: 6 })) ?? this.stop('goto', 'goto', `event ${line}`));
+  goto(line: number, lane?: Lane): Promise<RunResult> {
+    return this.guarded(lane, async () => (await this.positionAt({ event: line, stagesDone: 6 })) ?? this.stop('goto', 'goto', `event ${line}`));
   }
 
   /** Re-runs the current event from its start, or the whole session from event 1. */
-  restart(wholeSession: boolean): Promise<RunResult> {
+  restart(wholeSession: boolean, lane?: Lane): Promise<RunResult> {
     const target = { event: wholeSession ? 1 : this.position.event, stagesDone: 0 };
-    return this.guarded(async () => (await this.positionAt(target)) ?? this.stop('restart', 'restart', `event ${target.event}, before retrieve`));
+    return this.guarded(lane, async () => (await this.positionAt(target)) ?? this.stop('restart', 'restart', `event ${target.event}, before retrieve`));
   }
 
   /**
    * Back to the latest moment before this one where a trigger fires. Scans checkpoint segments
    * backwards (each replayed forward, silently: no hit counts, no log points) and lands on the
    * last hit of the nearest segment that has one; at the start of the slice when none does.
+   * Nothing at or after the position it started from is scanned. Pause and cancel are heard, and
+   * progress reported, between segments as well as within them.
    */
-  reverseContinue(): Promise<RunResult> {
-    return this.guarded(async () => {
+  reverseContinue(lane?: Lane): Promise<RunResult> {
+    return this.guarded(lane, async () => {
       const here = this.position;
       const every = this.l.primary.replayer.checkpointEvery;
       const checkpointAtOrBefore = (n: number) => 1 + Math.floor((n - 1) / every) * every;
-      let end: Position = here.stagesDone > 1 ? { event: here.event, stagesDone: here.stagesDone - 1 } : { event: here.event - 1, stagesDone: 6 };
+      // The last moment a trigger can fire before here (none fire after 0 stages).
+      const limit: Position = here.stagesDone > 1 ? { event: here.event, stagesDone: here.stagesDone - 1 } : { event: here.event - 1, stagesDone: 6 };
+      let end = limit;
       let start = checkpointAtOrBefore(end.event);
+      // A scan from a checkpoint has no value of event start - 1 to compare with, so a data breakpoint
+      // at event `start` is only seen by the scan of the segment before, which goes on through event
+      // `start`: with data breakpoints, hits at a segment's first event are left to that scan.
+      const withData = this.triggers.data.length > 0;
       while (end.event >= 1) {
+        const interrupted = await this.tick(true);
+        if (interrupted !== undefined) return interrupted;
         await this.seekAll({ event: start, stagesDone: 0 });
         this.triggers.sync();
         let found: { stop: Stop; at: Position } | undefined;
         const last = end;
-        const r = await this.forward((n, s) => n === last.event && s === last.stagesDone, true, (stop, at) => (found = { stop, at }), true);
+        const from = start;
+        const complete = (n: number) => !withData || from === 1 || n > from;
+        const r = await this.forward(
+          (n, s) => n === last.event && s === last.stagesDone,
+          true,
+          (stop, at) => {
+            if (complete(at.event)) found = { stop, at };
+          },
+          true,
+        );
         if (r !== undefined) return r;
         if (found !== undefined) {
           const { stop, at } = found;
           return (await this.positionAt(at)) ?? stop;
         }
         if (start === 1) break;
-        // The segment before ends at this one's first event again: data breakpoints there need event start - 1.
-        end = { event: start, stagesDone: 6 };
+        // The segment before goes on through this one's first event (for its data breakpoints),
+        // but never as far as the position the search started from.
+        const through: Position = { event: start, stagesDone: 6 };
+        end = before(through, limit) ? through : limit;
         start = checkpointAtOrBefore(start - 1);
       }
       return (await this.positionAt({ event: 1, stagesDone: 0 })) ?? this.stop('entry', 'entry', 'no earlier breakpoint hit: at the start of the slice');
     });
   }
 
-  private async guarded(run: () => Promise<RunResult>): Promise<RunResult> {
+  private async guarded(lane: Lane | undefined, run: () => Promise<RunResult>): Promise<RunResult> {
     if (this.cancelled) return CANCELLED;
     this.running = true;
     this.pauseRequested = false;
+    this.lane = lane ?? this.l.primary;
+    this.lastYield = this.lastProgress = performance.now();
     try {
       return await run();
     } catch (e) {
@@ -154,14 +191,14 @@ export class Controller {
       await this.realign();
       const line = e.where.line ?? this.position.event;
       this.triggers.sync();
-      return { ...this.stop('exception', 'exception', e.describe()), fault: { kind: 'slice_error', message: e.describe(), lane: this.l.primary, event: line, stagesDone: this.position.stagesDone } };
+      return { ...this.stop('exception', 'exception', e.describe()), fault: { kind: 'slice_error', message: e.describe(), lane: this.lane, event: line, stagesDone: this.position.stagesDone } };
     } finally {
       this.running = false;
     }
   }
 
   private stop(reason: Stop['reason'], description: string, text?: string): Stop {
-    return { reason, lane: this.l.primary, description, ...(text ? { text } : {}) };
+    return { reason, lane: this.lane, description, ...(text ? { text } : {}) };
   }
 
   /**
@@ -191,8 +228,6 @@ export class Controller {
   private async forward(done: (n: number, s: number) => boolean, evaluate: boolean, onTrigger?: (stop: Stop, at: Position) => void, scanning = false): Promise<RunResult | undefined> {
     const triggers = this.triggers;
     const primary = this.l.primary;
-    let lastYield = performance.now();
-    let lastProgress = lastYield;
     for (let i = 1; ; i++) {
       let moved = this.stepLanes();
       if (typeof moved !== 'number') moved = await moved;
@@ -200,7 +235,7 @@ export class Controller {
       const ex = primary.exec;
       const s = ex.stagesDone;
       if (evaluate && triggers.isActive(s, ex.n)) {
-        const stop = triggers.check(s, onTrigger === undefined);
+        const stop = triggers.check(s, onTrigger === undefined, this.lane);
         if (stop) {
           if (!onTrigger) return stop;
           onTrigger(stop, { event: ex.n, stagesDone: s });
@@ -208,19 +243,29 @@ export class Controller {
       }
       if (done(ex.n, s)) return undefined;
       if ((i & 255) === 0) {
-        const t = performance.now();
-        if (t - lastProgress >= PROGRESS_MS) {
-          lastProgress = t;
-          this.progress(scanning);
-        }
-        if (t - lastYield >= YIELD_MS) {
-          await yieldToLoop();
-          lastYield = performance.now();
-          if (this.cancelled) return CANCELLED;
-          if (this.pauseRequested) return this.stop('pause', 'pause', `paused at event ${primary.exec.n}`);
-        }
+        const r = await this.tick(scanning);
+        if (r !== undefined) return r;
       }
     }
+  }
+
+  /**
+   * Progress at most every 100 ms and, every 25 ms, a turn of the event loop after which pause
+   * and cancel are heard. The clocks run for the whole movement (guarded starts them), so a run
+   * made of many short pieces (reverse continue's segments) is interruptible like one long one.
+   */
+  private async tick(scanning: boolean): Promise<RunResult | undefined> {
+    const t = performance.now();
+    if (t - this.lastProgress >= PROGRESS_MS) {
+      this.lastProgress = t;
+      this.progress(scanning);
+    }
+    if (t - this.lastYield < YIELD_MS) return undefined;
+    await yieldToLoop();
+    this.lastYield = performance.now();
+    if (this.cancelled) return CANCELLED;
+    if (this.pauseRequested) return this.stop('pause', 'pause', `paused at event ${this.l.primary.exec.n}`);
+    return undefined;
   }
 
   private async seekAll(p: Position): Promise<void> {

@@ -2,7 +2,9 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { EventExec } from '../core/engine/replay';
 import { featureValue } from '../core/engine/rows';
 import type { CheckEnv } from '../core/expr';
-import { compileGuard, type Guard } from './breakpoints';
+import { candidateFeatureNames } from '../core/expr/env';
+import { suggest } from '../core/expr/suggest';
+import { compileGuard, HitCarry, type Guard } from './breakpoints';
 import type { Lane } from './lanes';
 
 /** What a data breakpoint watches. Its id is `score:<item>`, `rank:<item>`, `feature:<item>.<name>` or `metric:<name>`. */
@@ -42,13 +44,27 @@ export function parseDataId(id: string, env: CheckEnv, laneNames: readonly strin
   }
   if (kind === 'score' || kind === 'rank') return { target: { kind, item: rest }, lane };
   if (kind === 'feature') {
-    // Item ids and feature names may both hold dots (`online.ctr`): prefer a split at a known item.
+    // Item ids and feature names may both hold dots (`online.ctr`): prefer a split at a known
+    // item, then one before a known feature.
+    const features = candidateFeatureNames(env);
     const dots = [...rest.matchAll(/\./g)].map((m) => m.index);
-    const split = dots.find((d) => env.itemIds?.has(rest.slice(0, d))) ?? dots[0];
+    const split = dots.find((d) => env.itemIds?.has(rest.slice(0, d))) ?? dots.find((d) => features.includes(rest.slice(d + 1))) ?? dots[0];
     if (split === undefined || split === rest.length - 1) return `"${id}" needs a feature name: feature:<item>.<name>`;
-    return { target: { kind: 'feature', item: rest.slice(0, split), name: rest.slice(split + 1) }, lane };
+    const name = rest.slice(split + 1);
+    // As in a condition (`feature(id, name)`): a name the slice's schema does not have would never change.
+    if (!features.includes(name)) return unknownFeature(name, features);
+    return { target: { kind: 'feature', item: rest.slice(0, split), name }, lane };
   }
   return `"${kind}" is not a kind of data breakpoint: use score, rank, feature or metric`;
+}
+
+/** "unknown feature "ctr_7"; did you mean "ctr_7d"?", or the names there are when none is close. */
+function unknownFeature(name: string, known: readonly string[]): string {
+  const close = suggest(name, known);
+  if (close !== undefined) return `unknown feature "${name}"; did you mean "${close}"?`;
+  const MAX = 30;
+  const list = known.slice(0, MAX).join(', ') + (known.length > MAX ? `, … (${known.length - MAX} more)` : '');
+  return `unknown feature "${name}": a candidate's features are ${list}`;
 }
 
 /** The watched value at a completed event, or undefined when it does not exist there (item not a candidate). */
@@ -96,14 +112,20 @@ export function sampleData(bp: DataBreakpoint, ex: EventExec): DataChange | unde
   return { bp, from: prev, to: v };
 }
 
-/** Builds data breakpoints from a setDataBreakpoints request; problems come back as unverified breakpoints. */
+/**
+ * Builds data breakpoints from a setDataBreakpoints request; problems come back as unverified
+ * breakpoints. `old` are the ones it replaces: an unchanged one (same target, thread, condition
+ * and hit condition) keeps its hit count.
+ */
 export function buildDataBreakpoints(
   req: readonly DebugProtocol.DataBreakpoint[],
   env: CheckEnv,
   lanes: readonly Lane[],
   primary: Lane,
   newId: () => number,
+  old: readonly DataBreakpoint[] = [],
 ): { bps: DataBreakpoint[]; results: DebugProtocol.Breakpoint[] } {
+  const carry = new HitCarry(old.map((b) => ({ place: dataIdOf(b.target, b.lane.name), guard: b })));
   const bps: DataBreakpoint[] = [];
   const results = req.map((d): DebugProtocol.Breakpoint => {
     const id = newId();
@@ -112,7 +134,8 @@ export function buildDataBreakpoints(
     const g = compileGuard(id, d.condition, d.hitCondition, env);
     if ('error' in g) return { id, verified: false, message: g.error };
     const lane = lanes.find((l) => l.name === parsed.lane) ?? primary;
-    bps.push({ ...g.guard, target: parsed.target, lane, lastEvent: -1, lastValue: undefined });
+    const hits = carry.take(dataIdOf(parsed.target, lane.name), d.condition, d.hitCondition);
+    bps.push({ ...g.guard, hits, target: parsed.target, lane, lastEvent: -1, lastValue: undefined });
     const t = parsed.target;
     const warn = t.kind !== 'metric' && env.itemIds && !env.itemIds.has(t.item) ? `item ${t.item} is not in the slice's catalogue` : g.warning;
     return { id, verified: true, ...(warn ? { message: warn } : {}) };

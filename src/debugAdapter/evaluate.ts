@@ -32,19 +32,36 @@ function hoverItem(text: string, lane: Lane, vars: VariableRegistry): DebugProto
   return { result: `${name} ${value}`, variablesReference: spec.child ? vars.add(spec.child) : 0 };
 }
 
+/** The last quoted token of hovered text: `i_42` of `"item":"i_42`, `"i_42"` or `i_42"`. */
+function lastQuoted(text: string): string {
+  const parts = text.split(/["']/).filter((p) => p !== '');
+  return parts[parts.length - 1] ?? '';
+}
+
 /**
  * Evaluates an expression of the expression language at the lane's current stop. Errors name
  * the column; hovers fail quietly (a hover over text that is not an expression is normal).
  */
 export function evaluate(args: DebugProtocol.EvaluateArguments, lane: Lane, env: CheckEnv, vars: VariableRegistry): DebugProtocol.EvaluateResponse['body'] {
   const text = args.expression.trim();
-  if (args.context === 'hover') {
+  const hover = args.context === 'hover';
+  if (hover) {
     const item = hoverItem(text, lane, vars);
     if (item) return item;
   }
   let value: unknown;
   try {
-    value = compiled(text, env).evaluate(exprScope(lane.exec, lane.replayer));
+    let expr: ReturnType<typeof compileExpr>;
+    try {
+      expr = compiled(text, env);
+    } catch (e) {
+      // Not an expression. Without an evaluatable-expression provider VS Code hovers the word with
+      // what precedes it up to a bracket, comma or space: `"item":"i_42` in a candidate entry.
+      const item = hover && e instanceof ExprError ? hoverItem(lastQuoted(text), lane, vars) : undefined;
+      if (item) return item;
+      throw e;
+    }
+    value = expr.evaluate(exprScope(lane.exec, lane.replayer));
   } catch (e) {
     // The console, watch and hover show the message where it was asked; a pop-up would be noise.
     if (e instanceof ExprError) throw new AdapterError(`${text}: ${e.message}`, ERROR_IDS.expression, false);

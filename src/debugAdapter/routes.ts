@@ -8,6 +8,7 @@ import { buildDataBreakpoints, describeTarget, parseDataId } from './dataBreakpo
 import { AdapterError, ERROR_IDS } from './errors';
 import { complete, dataIdForExpression, evaluate } from './evaluate';
 import { buildFilters, EXCEPTION_FILTERS, exceptionInfo } from './exceptionFilters';
+import type { Controller, RunResult } from './controller';
 import type { Lane } from './lanes';
 import { FRAME_LEVELS, scopesFor } from './scopes';
 import type { ReplayDebugSession } from './session';
@@ -60,9 +61,9 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
   };
   // Lanes move together, but a request for a thread that does not exist is refused (as stackTrace
   // refuses it) rather than moving every lane.
-  const move: (threadId: number, seq: number, how: Parameters<ReplayDebugSession['move']>[1]) => ReturnType<ReplayDebugSession['move']> = (threadId, seq, how) => {
-    laneOfThread(threadId);
-    return s.move(seq, how);
+  const move = (threadId: number, seq: number, how: (c: Controller, lane: Lane) => Promise<RunResult>): void => {
+    const lane = laneOfThread(threadId);
+    s.move(seq, (c) => how(c, lane));
   };
   const frame = (frameId: number | undefined) => {
     if (frameId === undefined) return { lane: s.launched().lanes.primary, level: FRAME_LEVELS[0] };
@@ -137,7 +138,7 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
     },
     setDataBreakpoints: (a: DebugProtocol.SetDataBreakpointsArguments) => {
       const { lanes, triggers } = s.launched();
-      const { bps, results } = buildDataBreakpoints(a.breakpoints, lanes.env, lanes.lanes, lanes.primary, () => triggers.bps.newId());
+      const { bps, results } = buildDataBreakpoints(a.breakpoints, lanes.env, lanes.lanes, lanes.primary, () => triggers.bps.newId(), triggers.data);
       triggers.data = bps;
       if (lanes.primary.replayer.current) triggers.resampleData();
       afterSetting();
@@ -154,14 +155,14 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
     },
 
     continue: (a: DebugProtocol.ContinueArguments, req) => {
-      move(a.threadId, req.seq, (c) => c.continue());
+      move(a.threadId, req.seq, (c, lane) => c.continue(lane));
       return { allThreadsContinued: true };
     },
-    next: (a: DebugProtocol.NextArguments, req) => move(a.threadId, req.seq, (c) => (byStage(a.granularity) ? c.stepIn() : c.next())),
-    stepIn: (a: DebugProtocol.StepInArguments, req) => move(a.threadId, req.seq, (c) => c.stepIn()),
-    stepOut: (a: DebugProtocol.StepOutArguments, req) => move(a.threadId, req.seq, (c) => c.stepOut()),
-    stepBack: (a: DebugProtocol.StepBackArguments, req) => move(a.threadId, req.seq, (c) => c.stepBack(byStage(a.granularity))),
-    reverseContinue: (a: DebugProtocol.ReverseContinueArguments, req) => move(a.threadId, req.seq, (c) => c.reverseContinue()),
+    next: (a: DebugProtocol.NextArguments, req) => move(a.threadId, req.seq, (c, lane) => (byStage(a.granularity) ? c.stepIn(lane) : c.next(lane))),
+    stepIn: (a: DebugProtocol.StepInArguments, req) => move(a.threadId, req.seq, (c, lane) => c.stepIn(lane)),
+    stepOut: (a: DebugProtocol.StepOutArguments, req) => move(a.threadId, req.seq, (c, lane) => c.stepOut(lane)),
+    stepBack: (a: DebugProtocol.StepBackArguments, req) => move(a.threadId, req.seq, (c, lane) => c.stepBack(byStage(a.granularity), lane)),
+    reverseContinue: (a: DebugProtocol.ReverseContinueArguments, req) => move(a.threadId, req.seq, (c, lane) => c.reverseContinue(lane)),
     gotoTargets: (a: DebugProtocol.GotoTargetsArguments) => {
       if (!isEvents(a.source)) return { targets: [] };
       const line = lineIn(a.line);
@@ -171,11 +172,11 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
     },
     goto: (a: DebugProtocol.GotoArguments, req) => {
       checkLine(a.targetId);
-      move(a.threadId, req.seq, (c) => c.goto(a.targetId));
+      move(a.threadId, req.seq, (c, lane) => c.goto(a.targetId, lane));
     },
     restartFrame: (a: DebugProtocol.RestartFrameArguments, req) => {
-      const { level } = frame(a.frameId);
-      s.move(req.seq, (c) => c.restart(level === 'session'));
+      const { lane, level } = frame(a.frameId);
+      s.move(req.seq, (c) => c.restart(level === 'session', lane));
     },
     pause: () => s.pause(),
     cancel: (a: DebugProtocol.CancelArguments) => s.cancel(a),

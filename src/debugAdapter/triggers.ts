@@ -101,9 +101,11 @@ export class Triggers {
 
   /**
    * Checks what fires after `s` stages of the lanes' current event. `count` is false in a
-   * reverse-continue scan: hits are not counted and log points stay silent.
+   * reverse-continue scan: hits are not counted and log points stay silent. The stop is on
+   * `lane` (the thread the movement was asked for) unless it belongs to one lane: a fault is on
+   * the lane that faulted, a data breakpoint on the lane whose value changed.
    */
-  check(s: number, count: boolean): Stop | undefined {
+  check(s: number, count: boolean, lane: Lane = this.primary): Stop | undefined {
     const primary = this.primary;
     const ex = primary.exec;
     let scope: ExprScope | undefined;
@@ -119,6 +121,7 @@ export class Triggers {
     const ids: number[] = [];
     const notes: string[] = [];
     let fault: FaultHit | undefined;
+    let changedLane: Lane | undefined;
     let reason: HitKind | undefined;
     const fire = (r: HitKind, id: number | undefined, note: string) => {
       if (reason === undefined || rank(r) < rank(reason)) reason = r;
@@ -133,18 +136,18 @@ export class Triggers {
 
     for (const f of this.filters) {
       if (!f.stages.includes(s)) continue;
-      for (const lane of this.lanes) {
-        const lx = lane.exec;
-        const seen = this.faultsSeen.get(lane);
+      for (const fl of this.lanes) {
+        const lx = fl.exec;
+        const seen = this.faultsSeen.get(fl);
         const first = seen && seen.n === lx.n ? seen.count : 0;
-        const hit = f.check(lane, lx, s, first);
+        const hit = f.check(fl, lx, s, first);
         if (hit === undefined) continue;
         // Both lanes may fault at once: the stop reports the first, the text names every one.
-        fault ??= { ...hit, kind: f.kind, lane, event: lx.n, stagesDone: s };
-        fire('exception', undefined, this.lanes.length > 1 ? `${lane.name}: ${hit.message}` : hit.message);
+        fault ??= { ...hit, kind: f.kind, lane: fl, event: lx.n, stagesDone: s };
+        fire('exception', undefined, this.lanes.length > 1 ? `${fl.name}: ${hit.message}` : hit.message);
       }
     }
-    for (const lane of this.lanes) this.faultsSeen.set(lane, { n: lane.exec.n, count: lane.exec.faults.length });
+    for (const l of this.lanes) this.faultsSeen.set(l, { n: l.exec.n, count: l.exec.faults.length });
 
     for (const fb of this.bps.functions[s] ?? []) guard(fb, `after stage ${STAGES[s - 1]}`, 'function breakpoint');
 
@@ -162,12 +165,16 @@ export class Triggers {
         const what = `${describeTarget(d.target)} changed from ${formatValue(change.from)} to ${formatValue(change.to)}`;
         // The condition reads the lane whose value it watches (`…@baseline`: the baseline's scope).
         const res = evaluateGuard(d, d.lane === primary ? getScope : (maps) => exprScope(d.lane.exec, d.lane.replayer, { candidateMaps: maps }), count);
-        if (res.kind === 'stop') fire('data breakpoint', d.id, what);
-        else if (res.kind === 'error') fire('data breakpoint', d.id, `${what}; ${res.message}`);
+        if (res.kind === 'stop' || res.kind === 'error') {
+          fire('data breakpoint', d.id, res.kind === 'stop' ? what : `${what}; ${res.message}`);
+          // Breakpoints on both lanes may fire at once: the asked-for lane if it is one of them.
+          if (changedLane === undefined || d.lane === lane) changedLane = d.lane;
+        }
       }
     }
     if (reason === undefined) return undefined;
-    const stop: Stop = { reason, lane: fault && reason === 'exception' ? fault.lane : primary, description: notes[0] ?? reason, text: notes.join('\n') };
+    const on = reason === 'exception' && fault ? fault.lane : reason === 'data breakpoint' && changedLane ? changedLane : lane;
+    const stop: Stop = { reason, lane: on, description: notes[0] ?? reason, text: notes.join('\n') };
     if (ids.length) stop.hitBreakpointIds = ids;
     if (fault && reason === 'exception') stop.fault = fault;
     return stop;

@@ -233,3 +233,31 @@ test('hit conditions >=N, >N, <N, <=N: each breakpoint stops on the hits its ope
     await dc.stop();
   }
 });
+
+test('hit counts survive the client resending its breakpoints: unchanged ones keep counting, changed ones start again', async () => {
+  // VS Code resends every breakpoint of a file (and all function breakpoints) whenever one changes.
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true }, () => dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 5, hitCondition: '2' }, { line: 300 }] }));
+    assert.deepEqual(await cont(dc).then((s) => [s.reason, s.line]), ['breakpoint', 300], 'event 5 completed once: hit 1, no stop');
+    // The user adds a breakpoint on line 600; line 5 comes again, unchanged.
+    const r = await dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 5, hitCondition: '2' }, { line: 300 }, { line: 600 }] });
+    assert.deepEqual(r.body.breakpoints.map((b) => b.verified), [true, true, true]);
+    await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: 4 }));
+    assert.deepEqual(await cont(dc).then((s) => [s.reason, s.line]), ['breakpoint', 5], 'the second completion of event 5 is hit 2');
+
+    // A changed hit condition is a new breakpoint: its count starts from 0.
+    await dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 5, hitCondition: '>=2' }, { line: 300 }] });
+    await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: 4 }));
+    assert.deepEqual(await cont(dc).then((s) => [s.reason, s.line]), ['breakpoint', 300], 'hit 1 of the changed breakpoint: no stop at 5');
+
+    // Function breakpoints: VS Code resends all of them.
+    await dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 302 }] });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'rerank', hitCondition: '3' }] });
+    assert.deepEqual(await cont(dc).then((s) => [s.reason, s.line, s.stage]), ['breakpoint', 302, 'outcome'], 'events 301 and 302: hits 1 and 2');
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'rerank', hitCondition: '3' }, { name: 'serve', condition: 'false' }] });
+    assert.deepEqual(await cont(dc).then((s) => [s.reason, s.line, s.stage]), ['function breakpoint', 303, 'rerank'], 'event 303 is hit 3');
+  } finally {
+    await dc.stop();
+  }
+});

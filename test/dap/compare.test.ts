@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { Controller, type RunResult } from '../../src/debugAdapter/controller';
+import { openLanes, discardLanes } from '../../src/debugAdapter/lanes';
+import { parseLaunchArguments } from '../../src/debugAdapter/launchConfig';
+import { lineLogger } from '../../src/debugAdapter/logger';
+import { Triggers } from '../../src/debugAdapter/triggers';
 import { client, COLD, evalAt, launch, moveAndStop, scopeVars, where } from './helpers';
 import { replayEach } from './slices';
 
@@ -112,6 +118,86 @@ test('compare mode: a data breakpoint on a baseline value reads the baseline in 
     assert.ok((await where(dc, CANDIDATE)).line > 20);
     assert.equal((await evalAt(dc, 'metrics.kendall_tau < 0.9', BASELINE)).body.result, 'true');
     assert.equal((await evalAt(dc, 'metrics.kendall_tau < 0.9', CANDIDATE)).body.result, 'false');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('compare mode: a data breakpoint stops on the thread whose value changed, whichever thread continued', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { slice: COLD.slice, ranker: COLD.ranker, baseline: 'recorded', stopOnEntry: true });
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'rank:i_054@baseline' }] });
+    const onBaseline = await moveAndStop(dc, () => dc.continueRequest({ threadId: CANDIDATE }));
+    assert.equal(onBaseline.body.reason, 'data breakpoint');
+    assert.match(onBaseline.body.description ?? '', /^rank of i_054 changed from \d+ to \d+$/);
+    assert.equal(onBaseline.body.threadId, BASELINE, 'the baseline value changed');
+    const back = await moveAndStop(dc, () => dc.reverseContinueRequest({ threadId: CANDIDATE }));
+    assert.equal(back.body.threadId, back.body.reason === 'data breakpoint' ? BASELINE : CANDIDATE, 'reverse continue too');
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'rank:i_054' }] });
+    const onCandidate = await moveAndStop(dc, () => dc.continueRequest({ threadId: BASELINE }));
+    assert.equal(onCandidate.body.reason, 'data breakpoint');
+    assert.equal(onCandidate.body.threadId, CANDIDATE, 'the candidate value changed');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('compare mode (controller): a movement reports its stop on the lane it was asked for, triggers on the lane they belong to', async () => {
+  const config = parseLaunchArguments({ slice: COLD.slice, ranker: COLD.ranker, baseline: 'recorded', checkpointEvery: 16 }, process.cwd());
+  const lanes = openLanes(config, lineLogger(() => {}));
+  try {
+    const triggers = new Triggers(lanes.lanes, lanes.primary, () => {});
+    const c = new Controller(lanes, triggers, () => {});
+    const [baseline, candidate] = lanes.lanes as [NonNullable<(typeof lanes.lanes)[0]>, NonNullable<(typeof lanes.lanes)[1]>];
+    const on = (r: RunResult) => (typeof r === 'symbol' ? 'cancelled' : `${r.reason}@${r.lane.name} ${c.position.event}:${c.position.stagesDone}`);
+    assert.equal(on(c.start()), 'entry@candidate 1:0');
+    for (const lane of [baseline, candidate]) {
+      assert.equal(on(await c.next(lane)), `step@${lane.name} 1:6`);
+      assert.equal(on(await c.stepIn(lane)), `step@${lane.name} 2:1`);
+      assert.equal(on(await c.stepOut(lane)), `step@${lane.name} 2:6`);
+      assert.equal(on(await c.stepBack(false, lane)), `step@${lane.name} 1:6`);
+      assert.equal(on(await c.goto(40, lane)), `goto@${lane.name} 40:6`);
+      assert.equal(on(await c.restart(false, lane)), `restart@${lane.name} 40:0`);
+      triggers.bps.setFunctions([{ name: 'rerank', condition: 'event.index == 45' }], lanes.env);
+      triggers.refresh();
+      assert.equal(on(await c.continue(lane)), `function breakpoint@${lane.name} 45:4`);
+      assert.equal(on(await c.reverseContinue(lane)), `entry@${lane.name} 1:0`);
+      triggers.bps.setFunctions([], lanes.env);
+      triggers.refresh();
+      assert.equal(on(await c.restart(true, lane)), `restart@${lane.name} 1:0`);
+    }
+    assert.equal(on(await c.next()), 'step@candidate 1:6', 'no lane named: the candidate');
+  } finally {
+    discardLanes(lanes);
+  }
+});
+
+test('compare mode: a step, goto or restart on the baseline thread stops on the baseline thread', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { slice: COLD.slice, ranker: COLD.ranker, baseline: 'recorded', stopOnEntry: true }, () =>
+      dc.setBreakpointsRequest({ source: { path: join(COLD.slice, 'events.jsonl') }, breakpoints: [{ line: 45 }] }),
+    );
+    for (const threadId of [BASELINE, CANDIDATE, BASELINE]) {
+      const stops = [
+        await moveAndStop(dc, () => dc.nextRequest({ threadId })),
+        await moveAndStop(dc, () => dc.stepInRequest({ threadId })),
+        await moveAndStop(dc, () => dc.stepOutRequest({ threadId })),
+        await moveAndStop(dc, () => dc.stepBackRequest({ threadId })),
+        await moveAndStop(dc, () => dc.gotoRequest({ threadId, targetId: 30 })),
+      ];
+      const frames = (await where(dc, threadId)).frames;
+      stops.push(await moveAndStop(dc, () => dc.restartFrameRequest({ frameId: frames[1]?.id as number })));
+      stops.push(await moveAndStop(dc, () => dc.continueRequest({ threadId })));
+      assert.equal((await where(dc, threadId)).line, 45);
+      stops.push(await moveAndStop(dc, () => dc.reverseContinueRequest({ threadId })));
+      stops.push(await moveAndStop(dc, () => dc.restartFrameRequest({ frameId: frames[2]?.id as number })));
+      assert.deepEqual(
+        stops.map((s) => `${s.body.reason}@${s.body.threadId}`),
+        ['step', 'step', 'step', 'step', 'goto', 'restart', 'breakpoint', 'entry', 'restart'].map((r) => `${r}@${threadId}`),
+      );
+    }
   } finally {
     await dc.stop();
   }

@@ -109,3 +109,54 @@ test('a data breakpoint on a metric honours its hit condition and its condition'
     await dc.stop();
   }
 });
+
+test('a data breakpoint keeps its hit count when the client resends the data breakpoints', async () => {
+  const ctrChanges: number[] = [];
+  let prev: number | undefined;
+  await replayEach(COLD.slice, COLD.ranker, (ex, r) => {
+    const v = r.metrics.value('ctr') as number;
+    if (prev !== undefined && v !== prev) ctrChanges.push(ex.n);
+    prev = v;
+  });
+  assert.ok(ctrChanges.length >= 3);
+  const dc = await client();
+  try {
+    const stop = await launch(dc, { ...COLD }, async () => {
+      await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'metric:ctr', hitCondition: '2' }] });
+      await dc.setBreakpointsRequest({ source: { path: `${COLD.slice}/events.jsonl` }, breakpoints: [{ line: ctrChanges[0] as number }] });
+    });
+    assert.equal(stop.body.reason, 'breakpoint', 'the first change of ctr is hit 1 of the data breakpoint: the line breakpoint stops');
+    assert.equal((await where(dc)).line, ctrChanges[0]);
+    // VS Code resends every data breakpoint when one is added.
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'metric:ctr', hitCondition: '2' }, { dataId: 'rank:i_054', condition: 'false' }] });
+    const next = await moveAndStop(dc, () => dc.continueRequest(T));
+    assert.equal(next.body.reason, 'data breakpoint');
+    assert.equal((await where(dc)).line, ctrChanges[1], 'the second change of ctr is hit 2');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a data breakpoint on a feature the slice does not have is refused with a suggestion, as in a condition', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    const r = await dc.setDataBreakpointsRequest({
+      breakpoints: [{ dataId: 'feature:i_054.ctr_7' }, { dataId: 'feature:i_054.pop30d' }, { dataId: 'feature:i_054.ctr_7d' }, { dataId: 'feature:i_054.online.ctr' }, { dataId: 'feature:i_054.zzzzzz' }],
+    });
+    assert.deepEqual(r.body.breakpoints.map((b) => b.verified), [false, false, true, true, false]);
+    assert.match(r.body.breakpoints[0]?.message ?? '', /unknown feature "ctr_7".*did you mean "ctr_7d"\?/);
+    assert.match(r.body.breakpoints[1]?.message ?? '', /unknown feature "pop30d".*did you mean "pop_30d"\?/);
+    assert.equal(r.body.breakpoints[2]?.message, undefined);
+    assert.match(r.body.breakpoints[4]?.message ?? '', /unknown feature "zzzzzz".*ctr_7d.*online\.ctr/);
+    const info = await dc.dataBreakpointInfoRequest({ name: 'feature("i_054", "ctr_7")' });
+    assert.equal(info.body.dataId, null);
+    assert.match(info.body.description, /unknown feature "ctr_7".*did you mean "ctr_7d"\?/);
+    // The refused ones never fire; the good one does.
+    const stop = await moveAndStop(dc, () => dc.continueRequest(T));
+    assert.equal(stop.body.reason, 'data breakpoint');
+    assert.match(stop.body.description ?? '', /^feature (ctr_7d|online\.ctr) of i_054 changed/);
+  } finally {
+    await dc.stop();
+  }
+});

@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { POSITION_EVENT, type PositionEventBody } from '../../src/shared/dap';
 import { makeSlice } from '../helpers';
-import { client, COLD, evalAt, failure, launch, moveAndStop, where } from './helpers';
+import { client, COLD, evalAt, failure, launch, moveAndStop, waitFor, where } from './helpers';
 import { replayEach } from './slices';
 
 const T = { threadId: 1 };
@@ -150,6 +152,93 @@ test('pause stops a long continue where it is, and inspection is refused while t
     assert.equal(stop.body.reason, 'pause');
     const w = await where(dc);
     assert.ok(w.line > 1 && w.line < 30_000, `paused mid-way, at ${w.line}`);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('reverse continue from an event that starts a checkpoint interval goes back, never forward or nowhere', async () => {
+  const dc = await client();
+  try {
+    // Default interval (500): event 501 starts a segment.
+    await launch(dc, { ...COLD, stopOnEntry: true }, () => dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 400 }, { line: 501 }] }));
+    assert.deepEqual(await step(dc, () => dc.continueRequest(T)), { reason: 'breakpoint', at: '400:outcome' });
+    assert.deepEqual(await step(dc, () => dc.continueRequest(T)), { reason: 'breakpoint', at: '501:outcome' });
+    assert.deepEqual(await step(dc, () => dc.reverseContinueRequest(T)), { reason: 'breakpoint', at: '400:outcome' }, 'not the breakpoint it started from');
+    // Mid-way through a segment's first event: the hit before is in the previous event, not later in this one.
+    await dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [] });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'rerank' }] });
+    await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: 500 }));
+    await moveAndStop(dc, () => dc.stepInRequest(T));
+    assert.deepEqual(await step(dc, () => dc.stepInRequest(T)), { reason: 'step', at: '501:features' });
+    assert.deepEqual(await step(dc, () => dc.reverseContinueRequest(T)), { reason: 'function breakpoint', at: '500:rerank' }, 'behind where it started');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('repeated reverse continue walks back hit by hit across segment starts (checkpointEvery 7)', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true, checkpointEvery: 7 });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'score' }] });
+    await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: 626 }));
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) seen.push((await step(dc, () => dc.reverseContinueRequest(T))).at);
+    // 624 = 1 + 89 × 7 starts a segment.
+    assert.deepEqual(seen, ['626:score', '625:score', '624:score', '623:score', '622:score']);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('reverse continue: a data breakpoint at the first event of a segment is the latest hit there', async () => {
+  // With checkpointEvery 64, event 449 = 1 + 7 × 64 starts a segment, and rank of i_054 changes
+  // there (from its rank at 448): the scan of that segment alone has no value at 448 to compare with.
+  let changed: { from: number; to: number } | undefined;
+  let prev: number | undefined;
+  await replayEach(COLD.slice, COLD.ranker, (ex) => {
+    const rank = ex.ranked.indexOf('i_054') + 1;
+    if (ex.n === 449) changed = { from: prev as number, to: rank };
+    prev = rank;
+    return ex.n >= 449;
+  });
+  assert.ok(changed && changed.from > 0 && changed.to > 0 && changed.from !== changed.to, 'rank of i_054 changes at 449');
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true, checkpointEvery: 64 });
+    await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: 451 }));
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'rank:i_054' }] });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'score', condition: 'event.index == 449' }] });
+    const stop = await moveAndStop(dc, () => dc.reverseContinueRequest(T));
+    assert.equal(stop.body.reason, 'data breakpoint', stop.body.description);
+    assert.equal(stop.body.description, `rank of i_054 changed from ${changed.from} to ${changed.to}`);
+    assert.equal(await at(dc), '449:outcome', 'after the function breakpoint at 449:score');
+    assert.deepEqual(await step(dc, () => dc.reverseContinueRequest(T)), { reason: 'function breakpoint', at: '449:score' });
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('pause stops a long reverse continue over many small checkpoint segments, which reports progress as it goes', async () => {
+  const dir = makeSlice(20_000);
+  const dc = await client();
+  try {
+    const end = await launch(dc, { slice: dir, checkpointEvery: 5 });
+    assert.equal(end.body.reason, 'end');
+    // Never fires: the scan goes through every segment back to event 1 unless paused.
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'score', condition: 'event.index < 0' }] });
+    const stopped = dc.waitForEvent('stopped', 60_000);
+    // Position events with state "running" are the progress a run sends (at most every 100 ms).
+    const running = waitFor(dc, POSITION_EVENT, (e) => (e.body as PositionEventBody).state === 'running', 10_000);
+    await dc.reverseContinueRequest(T);
+    const progress = (await running).body as PositionEventBody;
+    assert.ok(progress.event < 20_000, `scanning back, at ${progress.event}`);
+    await dc.pauseRequest(T);
+    const stop = (await stopped) as DebugProtocol.StoppedEvent;
+    assert.equal(stop.body.reason, 'pause', `${stop.body.reason}: ${stop.body.text ?? ''}`);
+    const w = await where(dc);
+    assert.ok(w.line > 1 && w.line < 20_000, `paused mid-way, at ${w.line}`);
   } finally {
     await dc.stop();
   }

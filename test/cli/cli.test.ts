@@ -235,7 +235,10 @@ test('example cold start: new items get no exposure with the production ranker, 
 
 test('example latency cascade: queue grows, score breaks its budget, fallback takes over, hit rate drops', () => {
   const out = tmp();
-  const r = JSON.parse(cli('run', join(EX, 'slices/latency-cascade.slice'), '--ranker', 'linear:examples/rankers/search-linear.json', '--trace', out, '--json').out);
+  const run = cli('run', join(EX, 'slices/latency-cascade.slice'), '--ranker', 'linear:examples/rankers/search-linear.json', '--trace', out, '--json');
+  // Nothing on stderr: no warning from Node (e.g. about the trace file's descriptor) either.
+  assert.equal(run.err, '');
+  const r = JSON.parse(run.out);
   assert.ok(r.faults.over_budget.count > 100);
   assert.ok(r.faults.stage_over_budget.firstEvent < r.faults.over_budget.firstEvent, 'score breaks its own budget before the pipeline does');
   assert.ok(r.metrics['fallback_rate'] > 0.2);

@@ -206,6 +206,23 @@ test('trace and run record go into place together: a run record that cannot be m
   assert.equal(readFileSync(join(dir, 'trace.jsonl'), 'utf8').split('\n').length, 5);
 });
 
+test('writing and closing a trace draws no warning from Node (its file is opened and closed on the engine thread)', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'recreplay-trace-warn-'));
+  const script = join(parent, 'child.ts');
+  // A child process: the trace thread's warnings reach the process's stderr, not 'warning' events here.
+  writeFileSync(
+    script,
+    `import { TRACE_FORMAT, TraceWriter } from ${JSON.stringify(join(__dirname, '../../src/core/engine/trace'))};
+const w = new TraceWriter(${JSON.stringify(join(parent, 'out'))}, { format: TRACE_FORMAT, slice: 's', sliceManifestSha256: '0', ranker: { kind: 'recorded' }, seed: 1, k: 10, budgetMs: 100, events: 0 }, { ids: [], slot: () => 0 });
+w.close({ ids: [], slot: () => 0 }).then(() => setTimeout(() => process.exit(0), 200));
+`,
+  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.deepEqual(readdirSync(join(parent, 'out')), ['trace.jsonl']);
+});
+
 test('a batch keeps its strings as one text: any id comes back as it went in, lone surrogates, NUL and all', () => {
   const b = new StrBuffer();
   const ids = ['e1', 'é-ü', '\ud800x', 'x\udc00', '', '日本', 'a\u0000b', '\u0000', 'a'.repeat(70000)];

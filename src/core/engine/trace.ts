@@ -78,7 +78,9 @@ function handle(m) {
   } else if (m.type === 'text') push(m.text);
   else if (m.type === 'close') {
     flush();
-    if (fd !== undefined) { fs.fsyncSync(fd); fs.closeSync(fd); }
+    // The engine thread opened the file and closes it (a descriptor closed on another thread than
+    // the one that opened it draws a warning from Node).
+    if (fd !== undefined) fs.fsyncSync(fd);
     parentPort.postMessage({ sha256: hash.digest('hex'), bytes });
   }
 }
@@ -147,7 +149,7 @@ export class TraceWriter {
       try {
         closeSync(this.fd);
       } catch {
-        // Closed by the trace thread already.
+        // Closed already.
       }
       this.fd = undefined;
     }
@@ -251,10 +253,12 @@ export class TraceWriter {
       let r: { sha256: string; bytes: number };
       try {
         r = await done;
-        // The trace thread closed the file.
-        this.fd = undefined;
       } finally {
         await this.worker.terminate();
+      }
+      if (this.fd !== undefined) {
+        closeSync(this.fd);
+        this.fd = undefined;
       }
       const info: TraceInfo = { path: this.path ?? null, sha256: r.sha256, bytes: r.bytes, events: this.events };
       let runRecord: string | null = null;

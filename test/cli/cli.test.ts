@@ -215,6 +215,16 @@ test('a slice.json saved with a UTF-8 byte-order mark opens', () => {
   assert.equal(JSON.parse(r.out).events, 10);
 });
 
+test('the run record names the trace by its absolute path, whatever folder --trace was relative to', () => {
+  const cwd = tmp();
+  const r = spawnSync(process.execPath, [CLI, 'run', join(EX, 'slices/cold-start.slice'), '--trace', 'out', '--json'], { cwd, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.trace, join(cwd, 'out', 'trace.jsonl'));
+  assert.equal(j.runRecord, join(cwd, 'out', 'run.json'));
+  assert.equal(JSON.parse(readFileSync(join(cwd, 'out', 'run.json'), 'utf8')).trace.path, join(cwd, 'out', 'trace.jsonl'));
+});
+
 test('an empty --trace (an unset variable) is a usage error, not a run that writes nothing', () => {
   const r = cli('run', join(EX, 'slices/cold-start.slice'), '--trace', '');
   assert.equal(r.code, 2);

@@ -42,6 +42,20 @@ test('linear: bias + Σ w·x through a sigmoid, item features, user/context scop
   assert.equal(r.info.version, '3');
 });
 
+test('linear: a feature named like what every object inherits (constructor, toString) reads the candidate\'s or item\'s own value, never Object\'s', () => {
+  const p = artifact({ weights: { constructor: 2, toString: 1, 'user.valueOf': 4, 'context.constructor=x': 8 }, bias: 0 });
+  const r = loadRanker(`linear:${p}`);
+  const state = new ReplayState([]);
+  const a = row('a', {}, { itemRec: { id: 'a', features: { constructor: 3, toString: 5 } } });
+  const b = row('b', { constructor: 1 }, { itemRec: { id: 'b', features: {} } });
+  const user = { id: 'u1', features: { valueOf: 0.5 } };
+  const s = r.score({ event: { ...event, context: { constructor: 'x' } }, user, state, rows: [a, b] }) as Float64Array;
+  // a: 2*3 (item) + 1*5 (item) + 4*0.5 + 8 = 21 ; b: 2*1 (candidate) + 0 + 2 + 8 = 12
+  assert.deepEqual([...s], [21, 12]);
+  assert.equal(featureValue(a, 'constructor', { event, user, state }), 3);
+  assert.equal(featureValue(b, 'toString', { event, user, state }), undefined);
+});
+
 test('linear: online features read the replay state', () => {
   const p = artifact({ weights: { 'online.clicks': 1 } });
   const r = loadRanker(`linear:${p}`);

@@ -58,12 +58,31 @@ export function featureReader(name: string): FeatureReader {
   const dot = name.indexOf('.');
   const scope = dot > 0 ? name.slice(0, dot) : '';
   const key = name.slice(dot + 1);
+  // A name every object inherits (constructor, toString, __proto__): read own fields only, else
+  // `features.constructor` is Object and hides the item's value. Other names take the fast path.
+  if (key in Object.prototype || name in Object.prototype) return protoSafeReader(scope, key, name);
   if (scope === 'user') return (_r, c) => c.user?.features?.[key] ?? (c.user?.[key] as FeatureValue | undefined);
   if (scope === 'context') return (_r, c) => c.event.context?.[key];
   if (scope === 'online') return (r, c) => c.state.online(r.item, key);
   return (r) => {
     const v = r.rec.features?.[name];
     return v !== undefined ? v : r.itemRec?.features?.[name];
+  };
+}
+
+/** An own field of a record, or undefined (never an inherited one). */
+function own<T>(o: Record<string, T> | undefined, k: string): T | undefined {
+  return o !== undefined && o !== null && Object.hasOwn(o, k) ? o[k] : undefined;
+}
+
+/** featureReader for names that objects inherit: the same resolution, reading own fields only. */
+function protoSafeReader(scope: string, key: string, name: string): FeatureReader {
+  if (scope === 'user') return (_r, c) => own(c.user?.features, key) ?? (own(c.user as Record<string, unknown> | undefined, key) as FeatureValue | undefined);
+  if (scope === 'context') return (_r, c) => own(c.event.context, key);
+  if (scope === 'online') return (r, c) => c.state.online(r.item, key);
+  return (r) => {
+    const v = own(r.rec.features, name);
+    return v !== undefined ? v : own(r.itemRec?.features, name);
   };
 }
 

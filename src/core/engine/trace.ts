@@ -1,6 +1,6 @@
 import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Worker, threadId } from 'node:worker_threads';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ensureDir, removeCreatedDirs, statOrNothing } from '../dirs';
 import { UserError } from '../errors';
 import type { EventExec } from './replay';
@@ -164,7 +164,8 @@ export class TraceWriter {
   ) {
     if (dir !== undefined) {
       this.createdDirs = ensureDir(dir, 'trace folder');
-      this.path = join(dir, 'trace.jsonl');
+      // Absolute: the run record names its trace wherever it is read from later.
+      this.path = join(resolve(dir), 'trace.jsonl');
       // Unique per writer, not only per process: runs on worker threads share the pid.
       this.tmp = join(dir, `.trace.jsonl.${tmpTag()}.tmp`);
       // Whatever would stop the trace from being written stops the run now, not after the replay.
@@ -264,7 +265,7 @@ export class TraceWriter {
       let runRecord: string | null = null;
       if (this.dir !== undefined && this.tmp && this.path) {
         const rec = record ? await record(info) : undefined;
-        const recordPath = join(this.dir, 'run.json');
+        const recordPath = join(resolve(this.dir), 'run.json');
         if (rec) {
           recordTmp = `${recordPath}.${tmpTag()}.tmp`;
           writeFileSync(recordTmp, JSON.stringify(rec, null, 2) + '\n');

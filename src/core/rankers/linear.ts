@@ -37,7 +37,8 @@ export class LinearRanker implements Ranker {
       if (typeof w !== 'number' || !Number.isFinite(w)) throw shapeError(path, `weights.${name}`, `weight must be a finite number, got ${JSON.stringify(w)}`);
       const eq = name.indexOf('=');
       if (eq > 0) return { weight: w, read: featureReader(name.slice(0, eq)), equals: name.slice(eq + 1) };
-      return name.includes('.') ? { weight: w, read: featureReader(name) } : { weight: w, plain: name };
+      // The fast path reads `features[name]`: a name objects inherit (constructor, toString) goes through featureReader, which reads own fields only.
+      return name.includes('.') || name in Object.prototype ? { weight: w, read: featureReader(name) } : { weight: w, plain: name };
     });
     const bias = a['bias'] ?? 0;
     if (typeof bias !== 'number' || !Number.isFinite(bias)) throw shapeError(path, 'bias', `bias must be a finite number, got ${JSON.stringify(bias)}`);

@@ -2,7 +2,7 @@
  * One measurement in its own process, so peak RSS belongs to that measurement alone.
  * Usage: node --import tsx bench/child.ts floor|replay|firststop SLICE RANKER (bench/run.ts runs it bundled).
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { jsonParseFloor } from './floor';
 import { join } from 'node:path';
 import { CACHE } from './slices';
@@ -38,6 +38,8 @@ async function replay(): Promise<Record<string, number>> {
   }
   times.sort((a, b) => a - b);
   r.replayer.dispose();
+  // A 1M-event trace is ~1 GB: measured, it goes (every bench run left ~3 GB behind).
+  rmSync(traceDir, { recursive: true, force: true });
   return {
     events: r.events,
     ms,
@@ -63,7 +65,6 @@ async function firstStop(): Promise<Record<string, number>> {
 
 const run = mode === 'floor' ? async () => floor() : mode === 'replay' ? replay : firstStop;
 run().then((res) => {
-  mkdirSync(CACHE, { recursive: true });
-  writeFileSync(join(CACHE, `child-${process.pid}.json`), JSON.stringify(res));
+  // bench/run.ts reads the result from the last line of stdout.
   process.stdout.write(JSON.stringify(res) + '\n');
 });

@@ -36,6 +36,7 @@ function child(mode: string, slice: string): Record<string, number> {
 
 const targets = { replayVsFloor: 0.5, firstStopMs1M: 1000, peakRssMB1M: 300, seekMedianMs: 50 };
 const results: Record<string, unknown>[] = [];
+const verdicts: string[] = [];
 // The machine is shared and noisy: floor and replay run alternately REPEAT times (each in a fresh
 // process) and the ratio is taken between their medians.
 const repeat = Math.max(1, Number(process.env['BENCH_REPEAT'] ?? 3));
@@ -62,7 +63,18 @@ for (const n of sizes) {
   log(`  seek: median ${replay['seekMedianMs']?.toFixed(1)} ms, p99 ${replay['seekP99Ms']?.toFixed(1)} ms (target median ≤ ${targets.seekMedianMs})`);
   const first = child('firststop', slice);
   log(`  first stop: ${first['firstStopMs']?.toFixed(0)} ms, peak RSS ${first['peakRssMB']?.toFixed(0)} MB`);
+  const peakRss = Math.max(...replays.map((r) => r['peakRssMB'] as number));
+  // Each target, met or not, in the output and the results file: a miss is reported, never hidden.
+  const met: Record<string, boolean> = {
+    replayVsFloor: ratio >= targets.replayVsFloor,
+    seekMedianMs: (replay['seekMedianMs'] as number) <= targets.seekMedianMs,
+    ...(n >= 1_000_000 ? { firstStopMs1M: (first['firstStopMs'] as number) <= targets.firstStopMs1M, peakRssMB1M: peakRss <= targets.peakRssMB1M } : {}),
+  };
+  const missed = Object.entries(met).filter(([, ok]) => !ok).map(([k]) => k);
+  verdicts.push(`${n} events: ${missed.length ? `MISSED ${missed.join(', ')}` : 'all targets met'}`);
+  log(`  targets: ${Object.entries(met).map(([k, ok]) => `${k} ${ok ? 'met' : 'MISSED'}`).join(', ')}`);
   results.push({
+    met,
     events: n,
     floor,
     replay: { ...replay, peakRssMB: Math.max(...replays.map((r) => r['peakRssMB'] as number)) },
@@ -86,6 +98,8 @@ if (results.length >= 2) {
   costModel = { fixedMs: mt - slope * mn, marginalUsPerEvent: slope * 1000, floorUsPerEvent: floorUs, marginalVsFloor: floorUs / (slope * 1000) };
   log(`cost model: replay ≈ ${costModel['fixedMs']?.toFixed(0)} ms + ${costModel['marginalUsPerEvent']?.toFixed(1)} µs/event; floor ${floorUs.toFixed(1)} µs/event: marginal ${costModel['marginalVsFloor']?.toFixed(2)}× floor`);
 }
+
+for (const v of verdicts) log(`targets — ${v}`);
 
 const out = {
   bench: 'foundation',

@@ -10,7 +10,7 @@
  */
 import { buildSync } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_RANKER, CACHE, benchSlice } from './slices';
 
@@ -59,8 +59,10 @@ mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'threads-entry.js'), CHILD);
 const bundle = join(dir, 'threads.cjs');
 buildSync({ entryPoints: [join(dir, 'threads-entry.js')], outfile: bundle, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
-const r = spawnSync(process.execPath, [bundle, slice, `linear:${rankerPath}`, join(CACHE, `trace-threads-${process.pid}`), String(n)], {
+const traceDir = join(CACHE, `trace-threads-${process.pid}`);
+const r = spawnSync(process.execPath, [bundle, slice, `linear:${rankerPath}`, traceDir, String(n)], {
   stdio: 'inherit',
   env: { ...process.env, RECREPLAY_CACHE_DIR: join(CACHE, 'index') },
 });
+rmSync(traceDir, { recursive: true, force: true });
 process.exitCode = r.status ?? 1;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { CheckpointStore, packCheckpoint, unpackCheckpoint } from '../../src/core/engine/checkpoints';
+import { CheckpointStore, packCheckpoint, sweepStaleSpills, unpackCheckpoint } from '../../src/core/engine/checkpoints';
+import { spawnSync } from 'node:child_process';
 import { tmp } from '../helpers';
 
 const bytesOf = (v: unknown) => {
@@ -87,4 +88,30 @@ test('a missing spill root keeps checkpoints in memory instead of failing the re
   assert.deepStrictEqual(store.nearest(10)?.data, { a: Int32Array.of(7), b: [1, 2] });
   assert.deepStrictEqual(store.nearest(11)?.data, { a: Int32Array.of(8), b: [3] });
   store.dispose();
+});
+
+test('spill folders of processes that no longer run are swept when a store starts spilling; a live process\'s stay', () => {
+  const root = tmp();
+  // A pid that ran and has exited.
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  mkdirSync(join(root, `recreplay-ckpt-${dead}-abc123`));
+  writeFileSync(join(root, `recreplay-ckpt-${dead}-abc123`, 'checkpoints.bin'), 'x');
+  mkdirSync(join(root, `recreplay-ckpt-${process.ppid}-def456`));
+  mkdirSync(join(root, 'unrelated'));
+  const store = new CheckpointStore(root);
+  store.put(1, { n: 1 });
+  const names = readdirSync(root).sort();
+  assert.ok(!names.includes(`recreplay-ckpt-${dead}-abc123`), 'the dead process\'s folder is gone');
+  assert.ok(names.includes(`recreplay-ckpt-${process.ppid}-def456`), 'a live process\'s folder stays');
+  assert.ok(names.includes('unrelated'));
+  assert.ok(names.some((n) => n.startsWith(`recreplay-ckpt-${process.pid}-`)), 'this store\'s folder is named by its pid');
+  store.dispose();
+  assert.equal(sweepStaleSpills(join(root, 'missing')), 0, 'a missing root is no error');
+});
+
+test('a process that exits without disposing its store leaves no spill folder', () => {
+  const root = tmp();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', `const { CheckpointStore } = require(${JSON.stringify(join(__dirname, '../../src/core/engine/checkpoints'))}); const s = new CheckpointStore(${JSON.stringify(root)}); s.put(1, { n: 1 }); s.put(2, { a: new Float64Array(8) }); process.exit(3);`], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 3, r.stderr);
+  assert.deepEqual(readdirSync(root), []);
 });

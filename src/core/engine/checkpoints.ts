@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -53,6 +53,55 @@ export function unpackCheckpoint(buf: Buffer): unknown {
   });
 }
 
+/** Spill folders are named `recreplay-ckpt-<pid>-XXXXXX`: the pid tells a live run's from a dead one's. */
+const SPILL_PREFIX = 'recreplay-ckpt-';
+
+/** Spill folders of this process not yet disposed: taken away when the process exits without disposing them. */
+const liveSpills = new Set<string>();
+let exitHookSet = false;
+
+function removeLiveSpills(): void {
+  for (const d of liveSpills) rmSync(d, { recursive: true, force: true });
+  liveSpills.clear();
+}
+
+/** Whether a process with this pid runs (one we may not signal still runs). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes spill folders in `root` left by processes that no longer run (killed, so they never
+ * disposed them). Best effort: a folder it cannot read or remove stays.
+ */
+export function sweepStaleSpills(root: string): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const m = /^recreplay-ckpt-(\d+)-/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    try {
+      rmSync(join(root, name), { recursive: true, force: true });
+      removed++;
+    } catch {
+      // Not ours to remove after all (permissions): leave it.
+    }
+  }
+  return removed;
+}
+
 /**
  * Checkpoints keyed by event number, written straight from the live state into one append-only
  * file, so memory does not grow with the slice (1M events / every 500 = 2,000 checkpoints of
@@ -93,7 +142,13 @@ export class CheckpointStore {
 
   private write(header: Buffer, arrays: Typed[]): void {
     if (this.fd === undefined) {
-      this.dir = mkdtempSync(join(this.spillRoot, 'recreplay-ckpt-'));
+      sweepStaleSpills(this.spillRoot);
+      this.dir = mkdtempSync(join(this.spillRoot, `${SPILL_PREFIX}${process.pid}-`));
+      liveSpills.add(this.dir);
+      if (!exitHookSet) {
+        exitHookSet = true;
+        process.on('exit', removeLiveSpills);
+      }
       this.fd = openSync(join(this.dir, 'checkpoints.bin'), 'w+');
     }
     let pos = this.end;
@@ -132,7 +187,10 @@ export class CheckpointStore {
   /** Deletes the spill file. */
   dispose(): void {
     if (this.fd !== undefined) closeSync(this.fd);
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) {
+      rmSync(this.dir, { recursive: true, force: true });
+      liveSpills.delete(this.dir);
+    }
     this.fd = undefined;
     this.dir = undefined;
     this.where.clear();

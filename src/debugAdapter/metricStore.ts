@@ -72,7 +72,12 @@ export class MetricStore {
     return { mean: weights ? sum / weights : null, count };
   }
 
-  /** Buckets of events [from, to], at most maxPoints of them; `cumulative` gives running means from event 1. */
+  /**
+   * Buckets of events [from, to], at most maxPoints of them. Per event, a bucket's `mean` is the mean
+   * of its events' values; `cumulative` gives running means from event 1 instead: a bucket's `mean`
+   * is then the running value at its last event (so the last bucket ends at the engine's cumulative
+   * metric), and min/max the range of the running value within the bucket.
+   */
   buckets(series: MetricSeriesName, from: number, to: number, maxPoints: number, cumulative: boolean): { bucketSize: number; buckets: MetricBucket[] } {
     const lo = Math.max(1, from);
     const hi = Math.min(to, this.through);
@@ -96,6 +101,7 @@ export class MetricStore {
       const end = Math.min(hi, start + bucketSize - 1);
       let sum = 0;
       let count = 0;
+      let last: number | null = null;
       let min = Infinity;
       let max = -Infinity;
       for (let n = start; n <= end; n++) {
@@ -111,10 +117,13 @@ export class MetricStore {
         if (v === null) continue;
         sum += v;
         count++;
+        last = v;
         if (v < min) min = v;
         if (v > max) max = v;
       }
-      buckets.push(count ? { from: start, to: end, mean: sum / count, min, max } : { from: start, to: end, mean: null, min: null, max: null });
+      // Once defined, a running value stays defined: `last` is the running value at `end`.
+      const mean = cumulative ? last : count ? sum / count : null;
+      buckets.push(count ? { from: start, to: end, mean, min, max } : { from: start, to: end, mean: null, min: null, max: null });
     }
     return { bucketSize, buckets };
   }

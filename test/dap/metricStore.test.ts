@@ -11,7 +11,7 @@ import { writeSlice } from '../../src/core/slice/writer';
 import type { EventRecord } from '../../src/core/slice/types';
 import { BASE_MANIFEST, tmp } from '../helpers';
 
-test('running means of the stored series end at the engine\'s cumulative metrics, novelty weighted by served items', async () => {
+test('running means of the stored series end at the engine\'s cumulative metrics, at any bucket size, novelty weighted by served items', async () => {
   // Every third event has two candidates, the others six: novelty@k is a mean over served items,
   // so an unweighted mean of per-event novelty would differ.
   const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
@@ -36,6 +36,20 @@ test('running means of the stored series end at the engine\'s cumulative metrics
       const got = last(series) as number;
       // Stored as Float32: equal to ~1e-7 relative.
       assert.ok(Math.abs(got - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${series}: ${got} vs ${key} ${want}`);
+    }
+    // Buckets of several events: the point is the running value at the bucket's last event (so the
+    // last one is still the engine's number), the range that of the running value inside the bucket.
+    for (const [series, key] of pairs) {
+      const perEvent = store.buckets(series, 1, 90, 1000, true).buckets;
+      const { bucketSize, buckets } = store.buckets(series, 1, 90, 7, true);
+      assert.equal(bucketSize, 13);
+      for (const b of buckets) {
+        const inside = perEvent.slice(b.from - 1, b.to).map((x) => x.mean).filter((v): v is number => v !== null);
+        assert.equal(b.mean, perEvent[b.to - 1]?.mean, `${series}: bucket ${b.from}..${b.to} ends at the running value of event ${b.to}`);
+        assert.deepEqual([b.min, b.max], inside.length ? [Math.min(...inside), Math.max(...inside)] : [null, null]);
+      }
+      const want = snap[key] as number;
+      assert.ok(Math.abs((buckets.at(-1)?.mean as number) - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${series} with buckets of 13`);
     }
     // The window mean weighs novelty the same way.
     assert.ok(Math.abs((store.mean('novelty', 1, 90).mean as number) - (snap['novelty@4'] as number)) < 1e-6);

@@ -63,6 +63,7 @@ export function pointValues(p: MetricPoint): Record<string, number | null> {
   return out;
 }
 
+/** A series from the adapter's buckets: per event the bucket mean, cumulatively the running value at the bucket's last event (see MetricStore.buckets). */
 const stat = (buckets: MetricBucket[]): SeriesData => ({ v: buckets.map((b) => b.mean), lo: buckets.map((b) => b.min), hi: buckets.map((b) => b.max) });
 
 /** Snapshot samples placed on a bucket grid: the last sample of each bucket, with the samples' range. */
@@ -103,6 +104,8 @@ export class SessionTimelineSource implements TimelineSource {
   private refreshedThrough = -1;
   private refreshedMode: TimelineMode | undefined;
   private refreshing: Promise<void> | undefined;
+  /** A refresh was asked for since the in-flight one read the mode and position. */
+  private refreshWanted = false;
   private post: ((m: HostMessage) => void) | undefined;
   private readonly subs: { dispose(): void }[] = [];
 
@@ -153,25 +156,36 @@ export class SessionTimelineSource implements TimelineSource {
     }
   }
 
-  /** Fetches every lane's series again when replay went further or the mode changed. */
+  /**
+   * Fetches every lane's series again when replay went further or the mode changed. A call while a
+   * fetch is in flight returns that fetch, which then runs once more if the mode or the position
+   * changed meanwhile: what is posted last is always the current mode's data.
+   */
   private refresh(): Promise<void> {
-    const through = Math.max(0, ...this.rs.through.values());
-    if (through === this.refreshedThrough && this.mode === this.refreshedMode) return Promise.resolve();
-    this.refreshing ??= (async () => {
-      try {
+    this.refreshWanted = true;
+    return (this.refreshing ??= this.fetchUntilCurrent());
+  }
+
+  private async fetchUntilCurrent(): Promise<void> {
+    // Yield first, so `refreshing` is set before the finally below can clear it.
+    await Promise.resolve();
+    try {
+      while (this.refreshWanted) {
+        this.refreshWanted = false;
+        const through = Math.max(0, ...this.rs.through.values());
         const mode = this.mode;
+        if (through === this.refreshedThrough && mode === this.refreshedMode) continue;
         const lanes: LaneData[] = [];
         for (const lane of this.rs.lanes) lanes.push(await this.laneData(lane, mode));
         this.refreshedThrough = through;
         this.refreshedMode = mode;
         this.post?.({ type: 'data', mode, lanes, eventCount: this.rs.position?.eventCount ?? through });
-      } catch (e) {
-        this.post?.({ type: 'status', text: `Could not fetch the metric series: ${errorText(e)}`, busy: false });
-      } finally {
-        this.refreshing = undefined;
       }
-    })();
-    return this.refreshing;
+    } catch (e) {
+      this.post?.({ type: 'status', text: `Could not fetch the metric series: ${errorText(e)}`, busy: false });
+    } finally {
+      this.refreshing = undefined;
+    }
   }
 
   private async laneData(lane: LaneName, mode: TimelineMode): Promise<LaneData> {

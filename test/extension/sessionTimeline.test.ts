@@ -1,0 +1,144 @@
+// The session timeline (series from the adapter's metric store) against the engine's final metrics
+// and the trace timeline of the same run; and mode switches while a refresh is in flight.
+import './setup';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import { METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../../src/shared/dap';
+import type { HostMessage, LaneData, TimelineMode } from '../../src/shared/webview';
+import { ReplaySession, type ReplaySessions } from '../../src/extension/debug/sessions';
+import { SessionTimelineSource, snapshotValue } from '../../src/extension/timeline/sessionSource';
+import { TraceTimelineSource } from '../../src/extension/timeline/traceSource';
+import { tmp } from '../helpers';
+import { EventEmitter } from './vscodeFake';
+import { InlineDap } from './inlineDap';
+
+const ROOT = resolve(__dirname, '../..');
+const COLD = { type: 'recreplay', request: 'launch', name: 'cold start', slice: join(ROOT, 'examples/slices/cold-start.slice'), ranker: 'linear:examples/rankers/cold-start-linear.json', stopOnEntry: true, cwd: ROOT };
+
+/** The extension's session tracking, fed from the in-process adapter's custom events. */
+function track(dap: InlineDap, config: Record<string, unknown>) {
+  const rs = new ReplaySession(dap.session(config as never));
+  const position = new EventEmitter<ReplaySession>();
+  const metrics = new EventEmitter<{ s: ReplaySession; body: MetricsEventBody }>();
+  dap.listeners.push((e) => {
+    if (e.event === POSITION_EVENT) {
+      rs.onPosition(e.body as PositionEventBody);
+      position.fire(rs);
+    } else if (e.event === METRICS_EVENT) {
+      rs.onMetrics(e.body as MetricsEventBody);
+      metrics.fire({ s: rs, body: e.body as MetricsEventBody });
+    }
+  });
+  const sessions = { onPosition: position.event, onMetrics: metrics.event, onEnd: new EventEmitter<ReplaySession>().event, onStart: new EventEmitter<ReplaySession>().event, get: () => rs, all: () => [rs], active: rs } as unknown as ReplaySessions;
+  return { rs, sessions };
+}
+
+/** initialize → launch → (breakpoint) → configurationDone → continue, resolving at the second stop. */
+async function runTo(dap: InlineDap, config: Record<string, unknown>, line?: number): Promise<void> {
+  await dap.request('initialize', { adapterID: 'recreplay', linesStartAt1: true, columnsStartAt1: true, supportsProgressReporting: false });
+  const initialized = dap.next('initialized');
+  await dap.request('launch', config);
+  await initialized;
+  if (line !== undefined) await dap.request('setBreakpoints', { source: { path: join(config['slice'] as string, 'events.jsonl') }, breakpoints: [{ line }] });
+  let stopped = dap.next('stopped');
+  await dap.request('configurationDone');
+  await stopped;
+  stopped = dap.next('stopped');
+  await dap.request('continue', { threadId: 1 });
+  await stopped;
+}
+
+async function laneOf(src: { replay(post: (m: HostMessage) => void): Promise<void>; dispose(): void }): Promise<LaneData> {
+  const posted: HostMessage[] = [];
+  await src.replay((m) => posted.push(m));
+  src.dispose();
+  const data = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1);
+  assert.ok(data, 'data posted');
+  assert.equal(data.lanes.length, 1);
+  return data.lanes[0] as LaneData;
+}
+
+// Drawn from the adapter's per-event store (the others are sampled from snapshots in both timelines).
+const STORED = ['hit_rate', 'mrr', 'ndcg', 'ctr', 'diversity', 'novelty', 'overlap', 'kendall_tau', 'fallback_rate'];
+// Per-event values of these are exact in the store's Float32 (0/1, counts); the others are rounded to ~1e-7.
+const EXACT = new Set(['hit_rate', 'ctr', 'fallback_rate']);
+const close = (id: string, got: number | null | undefined, want: number | null | undefined, what: string) => {
+  assert.ok(typeof got === 'number' && typeof want === 'number', `${id} ${what}: ${got} vs ${want}`);
+  const tol = EXACT.has(id) ? 1e-12 : 1e-6 * Math.max(1, Math.abs(want));
+  assert.ok(Math.abs(got - want) <= tol, `${id} ${what}: session ${got} vs ${want}`);
+};
+
+test('cumulative session timeline: each point is the running value at its bucket\'s end, ending at the final metrics and matching the trace timeline', async () => {
+  const traceDir = tmp();
+  const config = { ...COLD, trace: traceDir };
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions } = track(dap, config);
+  const session: Partial<Record<TimelineMode, LaneData>> = {};
+  let final: Record<string, number> = {};
+  try {
+    await runTo(dap, config);
+    assert.equal(rs.position?.event, 650, 'ran to the end');
+    for (const mode of ['cumulative', 'event'] as const) session[mode] = await laneOf(new SessionTimelineSource(rs, sessions, 100, mode));
+    final = [...(rs.snapshots.get('replay')?.values() ?? [])].at(-1) ?? {};
+    assert.equal(final['events'], 650);
+    await dap.request('disconnect', {});
+  } finally {
+    await dap.dispose();
+  }
+  const s = session.cumulative as LaneData;
+  assert.ok(s.bucketSize > 1, 'buckets of several events');
+  for (const id of STORED) close(id, s.series[id]?.v.at(-1), snapshotValue(final, id), 'last point vs final metric');
+
+  for (const mode of ['cumulative', 'event'] as const) {
+    const t = await laneOf(new TraceTimelineSource([traceDir], 100, mode));
+    const own = session[mode] as LaneData;
+    assert.deepEqual(own.x, t.x, `${mode}: same bucket ends`);
+    for (const id of STORED) {
+      const sv = own.series[id]?.v ?? [];
+      const tv = t.series[id]?.v ?? [];
+      assert.equal(sv.length, tv.length, `${mode} ${id}`);
+      for (let i = 0; i < tv.length; i++) {
+        if (tv[i] === null) assert.equal(sv[i], null, `${mode} ${id} at ${t.x[i]}`);
+        else close(id, sv[i], tv[i], `${mode} at event ${t.x[i]} vs trace`);
+        if (mode === 'cumulative' && sv[i] !== null) {
+          const lo = own.series[id]?.lo[i] as number;
+          const hi = own.series[id]?.hi[i] as number;
+          assert.ok(lo <= (sv[i] as number) && (sv[i] as number) <= hi, `${id}: the point lies in the bucket's range`);
+        }
+      }
+    }
+  }
+});
+
+test('switching mode while a refresh is in flight posts the new mode\'s data', async () => {
+  const config = { ...COLD, ranker: 'recorded' };
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions } = track(dap, config);
+  try {
+    await runTo(dap, config, 300);
+    assert.equal(rs.position?.event, 300);
+    const src = new SessionTimelineSource(rs, sessions, 4000, 'cumulative');
+    const posted: HostMessage[] = [];
+    const post = (m: HostMessage) => posted.push(m);
+    // The webview is ready (a refresh in cumulative mode starts), then restores its saved mode.
+    const ready = src.replay(post);
+    const switched = src.handle({ type: 'setMode', mode: 'event' }, post);
+    await switched;
+    const data = () => posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data');
+    assert.equal(data().at(-1)?.mode, 'event', `data posted by mode: ${data().map((m) => m.mode).join(', ')}`);
+    await ready;
+    assert.equal(data().at(-1)?.mode, 'event', 'the last data is the current mode\'s');
+    assert.ok(data().at(-1)?.lanes[0]?.series['hit_rate'], 'with its series');
+    // Back and forth while in flight: the last data is the last mode chosen.
+    const a = src.handle({ type: 'setMode', mode: 'cumulative' }, post);
+    const b = src.handle({ type: 'setMode', mode: 'event' }, post);
+    const c = src.handle({ type: 'setMode', mode: 'cumulative' }, post);
+    await Promise.all([a, b, c]);
+    assert.equal(data().at(-1)?.mode, 'cumulative');
+    src.dispose();
+    await dap.request('disconnect', {});
+  } finally {
+    await dap.dispose();
+  }
+});

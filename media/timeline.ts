@@ -2,12 +2,13 @@
  * The timeline webview (browser only). It talks to the extension host only through the typed
  * messages of src/shared/webview.ts, keeps its UI state with getState/setState so a hidden and
  * re-shown panel comes back as it was, and draws with uPlot: one chart per series group, cursors
- * and zoom synced, every series min/max-downsampled to the canvas width.
+ * and zoom synced, every series min/max-downsampled to the canvas width over the visible x range
+ * (re-downsampled at every zoom, so a zoomed chart draws all the detail the host sent).
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './timeline.css';
-import { downsampleMinMax } from '../src/shared/downsample';
+import { downsampleMinMax, type Downsampled, type RangeSeries } from '../src/shared/downsample';
 import { SERIES, SERIES_GROUPS, parseHostMessage, type HostMessage, type LaneData, type Marker, type SeriesInfo, type SummaryRow, type TimelineMode } from '../src/shared/webview';
 import { faultNames, findFaults, overlayPlugin, type FaultSpan } from './overlay';
 import { chartsPng, renderSummary } from './report';
@@ -150,7 +151,61 @@ interface Line {
   info: SeriesInfo;
 }
 
+/** First index of ascending `xs` whose value is ≥ v (`strict`: > v). */
+function lowerBound(xs: readonly number[], v: number, strict = false): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if ((xs[m] as number) < v || (strict && (xs[m] as number) === v)) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+/**
+ * The points a chart draws for the x window [min, max]: inside it min/max-downsampled to
+ * `buckets` (two points per pixel column, every bucket's extremes kept), the nearest point on
+ * each side as is (so the lines run on to the edges), and the rest of the run coarsely (so the
+ * data still spans the whole run: uPlot's reset to the data range shows everything).
+ */
+function fitWindow(xs: readonly number[], series: readonly RangeSeries[], min: number, max: number, buckets: number): Downsampled {
+  const n = xs.length;
+  const a = lowerBound(xs, min);
+  const b = lowerBound(xs, max, true);
+  if (a === 0 && b === n) return downsampleMinMax(xs, series, buckets);
+  const coarse = Math.max(1, Math.ceil(buckets / 8));
+  const pieces: [number, number, number][] = [
+    [0, Math.max(0, a - 1), coarse],
+    [Math.max(0, a - 1), a, 1],
+    [a, b, buckets],
+    [b, Math.min(n, b + 1), 1],
+    [Math.min(n, b + 1), n, coarse],
+  ];
+  const out: Downsampled = { x: [], y: series.map(() => []) };
+  for (const [from, to, nb] of pieces) {
+    if (to <= from) continue;
+    const part = downsampleMinMax(
+      xs.slice(from, to),
+      series.map((s) => {
+        const lo = Array.prototype.slice.call(s.lo, from, to) as (number | null)[];
+        return { lo, hi: s.hi === s.lo ? lo : (Array.prototype.slice.call(s.hi, from, to) as (number | null)[]) };
+      }),
+      nb,
+    );
+    for (const x of part.x) out.x.push(x);
+    part.y.forEach((ys, k) => {
+      const o = out.y[k] as (number | null)[];
+      for (const y of ys) o.push(y);
+    });
+  }
+  return out;
+}
+
+/** Per chart: draws its series for an x window (downsampled anew), keeping that window. */
+const refits = new Map<uPlot, (min: number, max: number) => void>();
 let syncingScale = false;
+let pendingZoom: [number, number] | undefined;
 function onScale(u: uPlot, key: string): void {
   if (key !== 'x' || syncingScale) return;
   const { min, max } = u.scales['x'] ?? {};
@@ -158,9 +213,22 @@ function onScale(u: uPlot, key: string): void {
   const full = fullRange();
   ui.zoom = full && min <= full[0] && max >= full[1] ? null : [min, max];
   save();
+  // Every chart (this one too) is re-downsampled over the new window once uPlot has finished
+  // this scale change: its data cannot be replaced from inside its own setScale hook.
+  if (!pendingZoom) queueMicrotask(applyZoom);
+  pendingZoom = [min, max];
+}
+
+function applyZoom(): void {
+  const z = pendingZoom;
+  pendingZoom = undefined;
+  if (!z) return;
   syncingScale = true;
-  for (const c of charts) if (c !== u) c.setScale('x', { min, max });
-  syncingScale = false;
+  try {
+    for (const c of charts) refits.get(c)?.(z[0], z[1]);
+  } finally {
+    syncingScale = false;
+  }
 }
 
 function fullRange(): [number, number] | undefined {
@@ -184,6 +252,8 @@ function gotoAt(u: uPlot, e: MouseEvent): void {
 function renderCharts(): void {
   for (const c of charts) c.destroy();
   charts = [];
+  refits.clear();
+  pendingZoom = undefined;
   chartsEl.replaceChildren();
   renderSeriesList();
   const have = present();
@@ -211,7 +281,9 @@ function renderCharts(): void {
       return { lo: s.v, hi: s.v };
     });
     const bandRanges = showBands ? lines.flatMap((ln) => [{ lo: (ln.lane.series[ln.info.id] as LaneData['series'][string]).lo, hi: (ln.lane.series[ln.info.id] as LaneData['series'][string]).lo }, { lo: (ln.lane.series[ln.info.id] as LaneData['series'][string]).hi, hi: (ln.lane.series[ln.info.id] as LaneData['series'][string]).hi }]) : [];
-    const d = downsampleMinMax(xs, [...ranges, ...bandRanges], buckets);
+    const all = [...ranges, ...bandRanges];
+    const view = ui.zoom ?? range ?? [xs[0] as number, xs[xs.length - 1] as number];
+    let d = fitWindow(xs, all, view[0], view[1], buckets);
     const fg = css('--vscode-foreground', '#ccc');
     const grid = css('--vscode-editorWidget-border', '#454545');
     const series: uPlot.Series[] = [{ label: 'event' }];
@@ -289,6 +361,13 @@ function renderCharts(): void {
       downX = undefined;
     });
     u.over.dataset['testid'] = `plot-${g.id}`;
+    refits.set(u, (min, max) => {
+      d = fitWindow(xs, all, min, max, buckets);
+      u.batch(() => {
+        u.setData([d.x, ...d.y] as uPlot.AlignedData, false);
+        u.setScale('x', { min, max });
+      });
+    });
     charts.push(u);
   }
   app.dataset['ready'] = charts.length ? 'drawn' : 'empty';

@@ -76,6 +76,46 @@ test('the Ranking view reads the current event from the adapter: replayed order,
   }
 });
 
+test('the Ranking view at the entry stop (event 1, before any stage) lists each candidate by item, with distinct tree ids', async () => {
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions } = track(dap);
+  const ranking = new RankingTreeProvider(sessions, new FakeLog() as never);
+  try {
+    await start(dap);
+    assert.equal(rs.position?.event, 1);
+    assert.equal(rs.position?.stagesDone, 0, 'stopped on entry, before the retrieve stage');
+    await ranking.load(rs);
+    const c = ranking.candidates;
+    assert.ok(c.length >= 10, `candidates: ${c.length}`);
+    // The adapter's rows at this stop: `rec #N` = `ITEM (not retrieved yet)`, without children.
+    const stack = await dap.request<{ stackFrames: { id: number }[] }>('stackTrace', { threadId: 1, startFrame: 0, levels: 1 });
+    const scopes = await dap.request<{ scopes: { name: string; variablesReference: number }[] }>('scopes', { frameId: stack.stackFrames[0]?.id });
+    const rows = await dap.request<{ variables: { name: string; value: string; variablesReference: number }[] }>('variables', { variablesReference: scopes.scopes.find((x) => x.name === 'Ranking')?.variablesReference, start: 0, count: c.length });
+    assert.deepEqual(c.map((x) => x.item), rows.variables.map((v) => v.value.replace(/ \(not retrieved yet\)$/, '')), 'each candidate shows its item');
+    assert.ok(c.every((x) => x.item !== '?'));
+    assert.equal(new Set(c.map((x) => x.item)).size, c.length);
+    assert.deepEqual(c.map((x) => (x.recordedRank === null ? '?' : String(x.recordedRank))), rows.variables.map((v) => v.name.replace(/^rec #/, '')), 'the recorded rank from the row name');
+    const items = (await ranking.getChildren()).filter((n) => n.kind === 'candidate').map((n) => ranking.getTreeItem(n));
+    assert.equal(items.length, c.length);
+    const ids = items.map((it) => it.id);
+    assert.ok(ids.every((id) => typeof id === 'string'));
+    assert.equal(new Set(ids).size, ids.length, `tree ids must be unique (VS Code refuses duplicates): ${ids.slice(0, 3).join(', ')}`);
+    assert.equal(items[0]?.label, `#1  ${c[0]?.item}`);
+    // After the retrieve stage the rows have children: still one distinct id per candidate.
+    const stopped = dap.next('stopped');
+    await dap.request('stepIn', { threadId: 1 });
+    await stopped;
+    await ranking.load(rs);
+    const after = (await ranking.getChildren()).filter((n) => n.kind === 'candidate').map((n) => ranking.getTreeItem(n));
+    assert.ok(after.length >= 10);
+    assert.equal(new Set(after.map((it) => it.id)).size, after.length);
+    assert.ok(ranking.candidates.every((x) => x.item !== '?' && x.featuresRef > 0));
+  } finally {
+    ranking.dispose();
+    await dap.dispose();
+  }
+});
+
 test('the timeline of a session: series from recreplay/metricSeries, cursor from recreplay/position, goto and breakpoint markers', async () => {
   const dap = new InlineDap(ROOT);
   const { rs, sessions } = track(dap);

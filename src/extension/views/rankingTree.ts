@@ -31,8 +31,31 @@ export function parseValue(v: string | undefined): number | boolean | null | str
   return v.trim() !== '' && !Number.isNaN(n) ? n : v.replace(/^"(.*)"$/, '$1');
 }
 
-/** A candidate from the children of one Ranking row. */
-export function candidateOf(place: number, kids: readonly DebugProtocol.Variable[]): Candidate {
+/**
+ * The item of a Ranking row read from the row itself, for rows without children (at the entry
+ * stop, before the retrieve stage, the adapter lists each candidate as `rec #3` = `i_42 (not
+ * retrieved yet)`): its evaluateName `rank("i_42")` when it has one, else the value's first word.
+ */
+export function rowItem(row: DebugProtocol.Variable | undefined): string | undefined {
+  if (!row) return undefined;
+  const m = /^rank\((".*")\)$/.exec(row.evaluateName ?? '');
+  if (m) {
+    try {
+      const item: unknown = JSON.parse(m[1] as string);
+      if (typeof item === 'string' && item !== '') return item;
+    } catch {
+      // not a JSON string: fall back to the value
+    }
+  }
+  const word = /^\s*(\S+)/.exec(row.value)?.[1];
+  return word === undefined ? undefined : word.replace(/^"(.*)"$/, '$1');
+}
+
+/**
+ * A candidate from the children of one Ranking row; the row itself gives the item (and the
+ * recorded rank, from its `rec #N` name) when it has no children.
+ */
+export function candidateOf(place: number, kids: readonly DebugProtocol.Variable[], row?: DebugProtocol.Variable): Candidate {
   const get = (name: string) => parseValue(kids.find((k) => k.name === name)?.value);
   const num = (name: string) => {
     const v = get(name);
@@ -42,15 +65,21 @@ export function candidateOf(place: number, kids: readonly DebugProtocol.Variable
   const clicked = get('clicked');
   return {
     place,
-    item: String(get('item') ?? '?'),
+    item: String(get('item') ?? rowItem(row) ?? '?'),
     score: num('score'),
     rank: num('rank'),
-    recordedRank: num('recordedRank'),
+    recordedRank: num('recordedRank') ?? recordedRankOfRow(row),
     delta: num('rankDelta'),
     served: typeof served === 'number' ? served : served === false ? false : null,
     clicked: typeof clicked === 'boolean' ? clicked : null,
     featuresRef: kids.find((k) => k.name === 'features')?.variablesReference ?? 0,
   };
+}
+
+/** The recorded rank a row without children names (`rec #3`), else null. */
+function recordedRankOfRow(row: DebugProtocol.Variable | undefined): number | null {
+  const m = /^rec #(\d+)$/.exec(row?.name ?? '');
+  return m ? Number(m[1]) : null;
 }
 
 /** "▲2" moved up two places from the recorded ranking, "▼1" down one, "=" unchanged. */
@@ -70,7 +99,9 @@ export function candidateItem(c: Candidate): vscode.TreeItem {
   const color = c.delta === null || c.delta === 0 ? undefined : new vscode.ThemeColor(c.delta > 0 ? 'charts.green' : 'charts.red');
   item.iconPath = c.clicked ? new vscode.ThemeIcon('star-full', new vscode.ThemeColor('charts.yellow')) : typeof c.served === 'number' ? new vscode.ThemeIcon('eye', color) : new vscode.ThemeIcon(c.delta === null || c.delta === 0 ? 'dash' : c.delta > 0 ? 'arrow-up' : 'arrow-down', color);
   item.tooltip = `${c.item}\nscore ${c.score ?? '—'}\nreplayed rank ${c.rank ?? '(not ranked yet)'} · recorded rank ${c.recordedRank ?? '—'}${c.delta !== null ? ` (${deltaArrow(c.delta)})` : ''}\n${typeof c.served === 'number' ? `served at #${c.served}` : c.served === false ? 'not served' : 'not served yet'}${c.clicked ? ' · clicked' : ''}\nExpand for its features (the same values as Variables ▸ Ranking).`;
-  item.id = `candidate:${c.item}`;
+  // The place makes the id unique even when the item is unknown or listed twice (VS Code refuses
+  // a tree whose ids repeat).
+  item.id = `candidate:${c.place}:${c.item}`;
   item.contextValue = 'candidate';
   return item;
 }
@@ -145,7 +176,7 @@ export class RankingTreeProvider implements vscode.TreeDataProvider<RankingNode>
       const rows = ((await s.customRequest('variables', { variablesReference: ranking.variablesReference, start: 0, count: SHOWN })) as DebugProtocol.VariablesResponse['body']).variables;
       const kids = await Promise.all(rows.map((r) => (r.variablesReference ? (s.customRequest('variables', { variablesReference: r.variablesReference }) as Thenable<DebugProtocol.VariablesResponse['body']>) : Promise.resolve({ variables: [] as DebugProtocol.Variable[] }))));
       if (mine !== this.seq) return;
-      const cands = rows.map((_r, i) => candidateOf(i + 1, kids[i]?.variables ?? []));
+      const cands = rows.map((r, i) => candidateOf(i + 1, kids[i]?.variables ?? [], r));
       const nodes: RankingNode[] = cands.map((c) => ({ kind: 'candidate', c }));
       const total = ranking.indexedVariables ?? rows.length;
       if (total > rows.length) nodes.push({ kind: 'note', text: `${total - rows.length} more candidates: see Variables ▸ Ranking` });

@@ -58,10 +58,16 @@ export function rankingContainer(lane: Lane, laneTag: string | undefined): Conta
   const ex = lane.exec;
   if (ex.stagesDone === 0) {
     const cands = ex.event.candidates;
+    // Before retrieve there is no replayed order yet: the candidates in recorded order (a stable
+    // sort by recorded rank; a repeated item keeps its first occurrence's rank).
+    const order = cands.map((_, i) => i).sort((a, b) => (ex.candidateRanks[a] ?? Infinity) - (ex.candidateRanks[b] ?? Infinity) || a - b);
     return {
       indexed: cands.length,
       list: (start, count) =>
-        cands.slice(start, start + count).map((c): VarSpec => ({ name: `rec #${recordedRankOf(ex.recorded, c.item) ?? '?'}`, value: `${c.item} (not retrieved yet)`, type: 'candidate' })),
+        order.slice(start, start + count).map((i): VarSpec => {
+          const c = cands[i] as (typeof cands)[number];
+          return { name: `rec #${recordedRankOf(ex.recorded, c.item) ?? '?'}`, value: `${c.item} (not retrieved yet)`, type: 'candidate' };
+        }),
     };
   }
   const rows = orderedRows(ex);

@@ -72,6 +72,19 @@ test('the Ranking scope lists the replayed order as "#1 i_42 0.82 (recorded #3, 
   }
 });
 
+test('at the entry stop (no stage run yet) the Ranking scope lists the candidates in recorded order', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    const rows = await scopeVars(dc, 'Ranking');
+    assert.ok(rows.length > 5);
+    assert.deepEqual(rows.map((r) => r.name), rows.map((_, i) => `rec #${i + 1}`));
+    assert.ok(rows.every((r) => / \(not retrieved yet\)$/.test(r.value)));
+  } finally {
+    await dc.stop();
+  }
+});
+
 test('Stage shows the inputs and outputs of the stage that just ran; Diff vs recorded shows where the orders part', async () => {
   const dc = await client();
   try {

@@ -1,13 +1,16 @@
 import './setup';
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type * as vscode from 'vscode';
 import { registerSliceCommands, type CommandContext } from '../../src/extension/commands/sliceCommands';
 import { DisposableStore } from '../../src/extension/disposables';
-import { readEntry, type SliceEntry } from '../../src/extension/slices/sliceStore';
+import { needsIndex, readEntry, type SliceEntry } from '../../src/extension/slices/sliceStore';
+import { cacheDir } from '../../src/core/slice/offsetIndex';
+import { Slice } from '../../src/core/slice/reader';
 import type { WorkspaceSlices } from '../../src/extension/slices/workspaceSlices';
 import type { TimelineManager } from '../../src/extension/timeline/manager';
 import type { SlicesTreeProvider } from '../../src/extension/views/slicesTree';
@@ -64,6 +67,7 @@ function resetFake(): void {
   fake.infoShown.length = 0;
   fake.warningsShown.length = 0;
   fake.progressShown.length = 0;
+  fake.progressControl.cancelNext = false;
   fake.window.quickPickChoice = undefined;
   fake.workspace.workspaceFolders = undefined;
   fake.workspace.files = [];
@@ -150,4 +154,80 @@ test('Replay Headless without the setting uses .recreplay/runs of the workspace 
   const made = existsSync(runs) ? readdirSync(runs) : [];
   assert.equal(made.length, 1, `run folders under ${runs}: ${made.join(', ')}`);
   assert.ok(existsSync(join(runs, made[0] as string, 'trace.jsonl')));
+});
+
+/** Forgets the cached offset index of a slice (the writer caches one at freeze). */
+function dropCachedIndex(dir: string): void {
+  const sha = createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex');
+  rmSync(join(cacheDir(), `index-${sha}.f64`), { force: true });
+}
+
+/** Runs Slice Info, catching the Markdown document it opens (the fake has no editors); counts Slice.open calls. */
+async function sliceInfo(dir: string): Promise<{ documents: string[]; opens: number }> {
+  const documents: string[] = [];
+  const w = fake.workspace as Record<string, unknown>;
+  const win = fake.window as Record<string, unknown>;
+  const open = Slice.open;
+  let opens = 0;
+  Slice.open = (...args: Parameters<typeof Slice.open>) => {
+    opens++;
+    return open.apply(Slice, args);
+  };
+  w['openTextDocument'] = async (o: { content: string }) => (documents.push(o.content), {});
+  win['showTextDocument'] = async () => ({});
+  try {
+    await fake.commands.executeCommand('recreplay.sliceInfo', dir);
+  } finally {
+    Slice.open = open;
+    delete w['openTextDocument'];
+    delete win['showTextDocument'];
+  }
+  return { documents, opens };
+}
+
+test('Slice Info on a slice never opened builds its index first with a cancellable progress notification', async () => {
+  const dir = makeSlice(300);
+  dropCachedIndex(dir);
+  assert.equal(needsIndex(dir), true);
+  const { documents, opens } = await sliceInfo(dir);
+  assert.deepEqual(fake.messagesShown, []);
+  assert.deepEqual(fake.progressShown.map((p) => p.title), ['Indexing test']);
+  assert.equal(opens, 1);
+  assert.equal(needsIndex(dir), false, 'the streamed index is cached');
+  assert.equal(documents.length, 1);
+  assert.match(documents[0] as string, /test/);
+  assert.deepEqual(h.refreshed, [dir]);
+});
+
+test('Slice Info cancelled while indexing shows nothing, no error, and never reads events.jsonl synchronously', async () => {
+  const dir = makeSlice(300);
+  dropCachedIndex(dir);
+  fake.progressControl.cancelNext = true;
+  const { documents, opens } = await sliceInfo(dir);
+  assert.deepEqual(fake.progressShown, [{ title: 'Indexing test', cancelled: true }]);
+  assert.deepEqual(documents, []);
+  assert.deepEqual(fake.messagesShown, []);
+  assert.equal(opens, 0, 'Slice.open never ran');
+  assert.notEqual(h.entries.get(dir)?.status.kind, 'error');
+  assert.equal(needsIndex(dir), true);
+});
+
+test('Slice Info on a slice already indexed opens it without a progress notification', async () => {
+  const dir = makeSlice(30);
+  assert.equal(needsIndex(dir), false);
+  const { documents } = await sliceInfo(dir);
+  assert.deepEqual(fake.progressShown, []);
+  assert.equal(documents.length, 1);
+  assert.deepEqual(fake.messagesShown, []);
+});
+
+test('Slice Info on a slice whose manifest has an invalid field names slice.json once', async () => {
+  const dir = makeSlice(5);
+  const file = join(dir, 'slice.json');
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), seed: 'x' }));
+  const { documents } = await sliceInfo(dir);
+  assert.deepEqual(documents, []);
+  assert.equal(fake.messagesShown.length, 1);
+  assert.ok((fake.messagesShown[0] as string).startsWith(`${file}: manifest is invalid — seed: must be integer (field seed)`), fake.messagesShown[0]);
+  assert.equal((fake.messagesShown[0] as string).split(file).length - 1, 1, fake.messagesShown[0]);
 });

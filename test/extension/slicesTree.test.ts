@@ -251,3 +251,55 @@ test('verifyAsync reports a folder where a file should be as missing, like recre
     await assert.rejects(verifyAsync(dir, manifest), (e: unknown) => e instanceof UserError && e.where.file === items && /cannot read items\.jsonl: EACCES/.test(e.message));
   }
 });
+
+test('events.jsonl edited in place after the slice was indexed: reading a page finds it modified and the slice says so', async () => {
+  const dir = makeSlice(60, { chunkSize: 1024 });
+  // Index it once (the cached index keeps serving a file of the same size).
+  const first = readEntry(dir);
+  await first.open();
+  first.close();
+  // Change one character of event 3, keeping every byte count: only the chunk hashes can tell.
+  const p = join(dir, 'events.jsonl');
+  const lines = readFileSync(p, 'utf8').split('\n');
+  const edited = (lines[2] as string).replace('"id":"e3"', '"id":"e9"');
+  assert.notEqual(edited, lines[2]);
+  lines[2] = edited;
+  writeFileSync(p, lines.join('\n'));
+  const entry = readEntry(dir);
+  const t = tree([entry]);
+  const fired: (SliceNode | undefined)[] = [];
+  t.onDidChangeTreeData((n) => fired.push(n));
+  const [root] = await t.getChildren();
+  assert.ok(root);
+  await t.getChildren(root);
+  assert.match(String(t.getTreeItem(root).description), /intact/, 'nothing read yet of events.jsonl: intact so far');
+  fired.length = 0;
+  const events = await find(t, root, /^Events/);
+  const leaves = await t.getChildren(events);
+  assert.equal(leaves.length, 60);
+  assert.deepEqual([...(entry.slice?.modified ?? [])], ['events.jsonl'], 'the core saw the chunk mismatch');
+  assert.deepEqual(entry.status, { kind: 'modified', files: ['events.jsonl'], missing: [] });
+  assert.ok(fired.includes(root), "the slice's node is redrawn");
+  assert.match(String(t.getTreeItem(root).description), /^60 events · modified: events\.jsonl/);
+  assert.equal(t.getTreeItem(root).contextValue, 'slice.modified');
+  const integrity = await find(t, root, /^Integrity$/);
+  const files = (await t.getChildren(integrity)).map((n) => `${t.getTreeItem(n).label} ${t.getTreeItem(n).description}`);
+  assert.ok(files.some((f) => /^events\.jsonl MODIFIED/.test(f)), files.join('\n'));
+});
+
+test('a manifest with an invalid field: the message names slice.json once, with the field', async () => {
+  const dir = makeSlice(5);
+  const file = join(dir, 'slice.json');
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), seed: 'x' }));
+  const entry = readEntry(dir);
+  const t = tree([entry]);
+  const [root] = await t.getChildren();
+  const kids = await t.getChildren(root);
+  assert.equal(kids.length, 1);
+  const label = String(t.getTreeItem(kids[0] as SliceNode).label);
+  assert.equal(label, `${file}: manifest is invalid — seed: must be integer (field seed)`);
+  assert.equal(entry.status.kind, 'error');
+  const message = entry.status.kind === 'error' ? entry.status.message : '';
+  assert.equal(message.split(file).length - 1, 1, `the file is named once: ${message}`);
+  assert.match(message, /\n {2}Fix the field in slice\.json/, 'with the hint');
+});

@@ -10,7 +10,7 @@ import type { DisposableStore } from '../disposables';
 import { runReplayWorker } from '../headless/runner';
 import { errorText } from '../log';
 import { readSettings } from '../settings';
-import { verifyAsync } from '../slices/sliceStore';
+import { IndexingCancelled, needsIndex, verifyAsync } from '../slices/sliceStore';
 import type { WorkspaceSlices } from '../slices/workspaceSlices';
 import type { TimelineManager } from '../timeline/manager';
 import { trustProblem } from '../trust';
@@ -126,11 +126,19 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       if (!dir) return;
       const entry = await slices.get(dir);
       try {
-        const slice = await entry.open();
+        // A slice never opened would have its offset index built by one synchronous read of all of
+        // events.jsonl: build it first, streamed, with a progress notification that can cancel it.
+        const slice =
+          entry.slice ??
+          (entry.manifest && needsIndex(dir)
+            ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Indexing ${entry.name}`, cancellable: true }, (progress, token) => entry.open(token, percentReporter(progress)))
+            : await entry.open());
         tree.refreshSlice(dir);
         const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: infoMarkdown(slice, entry.status) });
         await vscode.window.showTextDocument(doc, { preview: true });
       } catch (e) {
+        // Cancelled while indexing: the user changed their mind, not an error.
+        if (e instanceof IndexingCancelled) return void log.info(`Slice Info of ${dir} cancelled while indexing`);
         void vscode.window.showErrorMessage(errorText(e));
       }
     }),

@@ -33,6 +33,8 @@ export class SliceEntry {
     /** The manifest as read at discovery; undefined with `manifestError` when it is broken. */
     readonly manifest: SliceManifest | undefined,
     readonly manifestError: string | undefined,
+    /** The error that `manifestError` describes: opening throws it as it is (it names the file already). */
+    private readonly manifestFailure?: UserError,
   ) {}
 
   get name(): string {
@@ -62,7 +64,8 @@ export class SliceEntry {
     if (this.opened) return Promise.resolve(this.opened);
     this.opening ??= (async () => {
       try {
-        if (this.manifestError) throw new UserError(this.manifestError, { file: join(this.dir, 'slice.json') });
+        // The description names slice.json (and the field) already: never add the file again.
+        if (this.manifestError) throw this.manifestFailure ?? new UserError(this.manifestError);
         await warmIndex(this.dir, token, onProgress);
         // Cancelled while indexing: opening now would read events.jsonl synchronously on the editor's thread.
         if (token?.isCancellationRequested) throw new IndexingCancelled(this.dir);
@@ -79,6 +82,21 @@ export class SliceEntry {
       }
     })();
     return this.opening;
+  }
+
+  /**
+   * Takes in what reading the opened slice found since: events.jsonl is checked chunk by chunk as
+   * it is read, so a chunk that does not match its hash shows up only then (in `slice.modified`).
+   * True when the status changed (the slice's node must be redrawn).
+   */
+  noteReads(): boolean {
+    const found = [...(this.opened?.modified ?? [])];
+    const st = this.status;
+    const known = st.kind === 'modified' ? st.files : [];
+    const files = [...known, ...found.filter((f) => !known.includes(f))];
+    if (files.length === known.length) return false;
+    this.status = { kind: 'modified', files, missing: st.kind === 'modified' ? st.missing : [] };
+    return true;
   }
 
   /** Records the result of a full verification. */
@@ -99,7 +117,8 @@ export function readEntry(dir: string): SliceEntry {
     const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
     return new SliceEntry(dir, validateManifest(raw, file), undefined);
   } catch (e) {
-    return new SliceEntry(dir, undefined, e instanceof UserError ? e.describe() : `${file}: ${(e as Error).message}`);
+    const failure = e instanceof UserError ? e : new UserError((e as Error).message, { file });
+    return new SliceEntry(dir, undefined, failure.describe(), failure);
   }
 }
 

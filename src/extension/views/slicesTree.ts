@@ -201,15 +201,20 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
   /** Children of a paged list: the items themselves, or ranges of them when there are too many. */
   private async pagedOf(entry: SliceEntry, what: Paged, from: number, to: number, session?: string): Promise<SliceNode[]> {
     const size = this.opts.pageSize();
-    if (to - from + 1 <= size) {
-      if (what === 'events') await this.verifyAhead(entry, from, to, session, 1);
-      return this.leaves(entry, what, from, to, session);
+    try {
+      if (to - from + 1 <= size) {
+        if (what === 'events') await this.verifyAhead(entry, from, to, session, 1);
+        return this.leaves(entry, what, from, to, session);
+      }
+      const ranges = pageRanges(from, to, size);
+      // Each range's label reads its first and last event: their chunks are checked first, off the
+      // editor's thread as far as it goes (a million events: ~200 chunks of 8 MB per level).
+      if (what === 'events') await this.verifyAhead(entry, from, to, session, 0, ranges);
+      return ranges.map(([a, b]) => ({ kind: 'range', entry, what, from: a, to: b, session, label: `${a.toLocaleString('en-US')}–${b.toLocaleString('en-US')}`, description: this.rangeDescription(entry, what, a, b, session) }) as SliceNode);
+    } finally {
+      // The chunks checked and the events read may have found events.jsonl modified: say so on the slice.
+      if (what === 'events' && entry.noteReads()) this.refreshSlice(entry.dir);
     }
-    const ranges = pageRanges(from, to, size);
-    // Each range's label reads its first and last event: their chunks are checked first, off the
-    // editor's thread as far as it goes (a million events: ~200 chunks of 8 MB per level).
-    if (what === 'events') await this.verifyAhead(entry, from, to, session, 0, ranges);
-    return ranges.map(([a, b]) => ({ kind: 'range', entry, what, from: a, to: b, session, label: `${a.toLocaleString('en-US')}–${b.toLocaleString('en-US')}`, description: this.rangeDescription(entry, what, a, b, session) }) as SliceNode);
   }
 
   /** Checks the chunks of the events a page shows (all of from..to) or of its ranges' ends, asynchronously. */

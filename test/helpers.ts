@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -6,12 +6,23 @@ import { streamFor } from '../src/core/random';
 import type { EventRecord, ItemRecord, SliceManifest, UserRecord } from '../src/core/slice/types';
 import { writeSlice, type SliceInput } from '../src/core/slice/writer';
 
-// Tests never touch the user's cache.
-process.env['RECREPLAY_CACHE_DIR'] ??= mkdtempSync(join(tmpdir(), 'recreplay-test-cache-'));
+/** Temp folders this test process made: removed when it exits (43,000 had piled up in /tmp). */
+const made: string[] = [];
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
-/** A fresh temp folder. */
+// Tests never touch the user's cache.
+if (process.env['RECREPLAY_CACHE_DIR'] === undefined) {
+  process.env['RECREPLAY_CACHE_DIR'] = mkdtempSync(join(tmpdir(), 'recreplay-test-cache-'));
+  made.push(process.env['RECREPLAY_CACHE_DIR']);
+}
+
+/** A fresh temp folder, removed when the test process exits. */
 export function tmp(prefix = 'recreplay-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 /** A small deterministic catalogue, users and events. */

@@ -92,19 +92,21 @@ test('a missing spill root keeps checkpoints in memory instead of failing the re
 
 test('spill folders of processes that no longer run are swept when a store starts spilling; a live process\'s stay', () => {
   const root = tmp();
+  const parent = join(root, 'recreplay-checkpoints');
+  mkdirSync(parent);
   // A pid that ran and has exited.
   const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
-  mkdirSync(join(root, `recreplay-ckpt-${dead}-abc123`));
-  writeFileSync(join(root, `recreplay-ckpt-${dead}-abc123`, 'checkpoints.bin'), 'x');
-  mkdirSync(join(root, `recreplay-ckpt-${process.ppid}-def456`));
-  mkdirSync(join(root, 'unrelated'));
+  mkdirSync(join(parent, `${dead}-abc123`));
+  writeFileSync(join(parent, `${dead}-abc123`, 'checkpoints.bin'), 'x');
+  mkdirSync(join(parent, `${process.ppid}-def456`));
+  mkdirSync(join(parent, 'unrelated'));
   const store = new CheckpointStore(root);
   store.put(1, { n: 1 });
-  const names = readdirSync(root).sort();
-  assert.ok(!names.includes(`recreplay-ckpt-${dead}-abc123`), 'the dead process\'s folder is gone');
-  assert.ok(names.includes(`recreplay-ckpt-${process.ppid}-def456`), 'a live process\'s folder stays');
+  const names = readdirSync(parent).sort();
+  assert.ok(!names.includes(`${dead}-abc123`), 'the dead process\'s folder is gone');
+  assert.ok(names.includes(`${process.ppid}-def456`), 'a live process\'s folder stays');
   assert.ok(names.includes('unrelated'));
-  assert.ok(names.some((n) => n.startsWith(`recreplay-ckpt-${process.pid}-`)), 'this store\'s folder is named by its pid');
+  assert.ok(names.some((n) => n.startsWith(`${process.pid}-`)), 'this store\'s folder is named by its pid');
   store.dispose();
   assert.equal(sweepStaleSpills(join(root, 'missing')), 0, 'a missing root is no error');
 });

@@ -106,12 +106,14 @@ test('checkpoints spill to disk instead of growing memory', async () => {
   const spill = tmp();
   const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker(), checkpointEvery: 5, spillDir: spill });
   await r.runToEnd();
-  const ckDir = readdirSync(spill).find((d) => d.startsWith('recreplay-ckpt-'));
+  const parent = join(spill, 'recreplay-checkpoints');
+  const ckDir = readdirSync(parent).find((d) => d.startsWith(`${process.pid}-`));
   assert.ok(ckDir, 'a spill file exists');
   await r.seek(3, 6);
   assert.equal(r.position.event, 3);
   r.dispose();
-  assert.equal(existsSync(join(spill, ckDir as string)), false, 'dispose removes the spill');
+  assert.equal(existsSync(join(parent, ckDir as string)), false, 'dispose removes the spill');
+  assert.deepEqual(readdirSync(spill), [], 'and the spill parent it no longer needs');
 });
 
 test('retrieve drops unavailable items; the fallback is served when the latency budget breaks', async () => {

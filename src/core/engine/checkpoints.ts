@@ -1,6 +1,6 @@
-import { closeSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const TYPED = { Int32Array, Float64Array, Uint32Array, Uint8Array, Float32Array, Int8Array, Int16Array, Uint16Array } as const;
 type TypedName = keyof typeof TYPED;
@@ -53,15 +53,29 @@ export function unpackCheckpoint(buf: Buffer): unknown {
   });
 }
 
-/** Spill folders are named `recreplay-ckpt-<pid>-XXXXXX`: the pid tells a live run's from a dead one's. */
-const SPILL_PREFIX = 'recreplay-ckpt-';
+/**
+ * Spill folders live in one folder of their own under the spill root (reading the whole temp folder,
+ * which can hold tens of thousands of entries, took 36 ms), named `<pid>-XXXXXX`: the pid tells a
+ * live run's from a dead one's.
+ */
+const SPILL_PARENT = 'recreplay-checkpoints';
+
+/** Spill parents swept in this process: once each is enough. */
+const swept = new Set<string>();
 
 /** Spill folders of this process not yet disposed: taken away when the process exits without disposing them. */
 const liveSpills = new Set<string>();
 let exitHookSet = false;
 
 function removeLiveSpills(): void {
-  for (const d of liveSpills) rmSync(d, { recursive: true, force: true });
+  for (const d of liveSpills) {
+    rmSync(d, { recursive: true, force: true });
+    try {
+      rmdirSync(dirname(d));
+    } catch {
+      // Another run's folder is in it, or it is gone.
+    }
+  }
   liveSpills.clear();
 }
 
@@ -76,7 +90,7 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Removes spill folders in `root` left by processes that no longer run (killed, so they never
+ * Removes spill folders in `root` (the spill parent) left by processes that no longer run (killed, so they never
  * disposed them). Best effort: a folder it cannot read or remove stays.
  */
 export function sweepStaleSpills(root: string): number {
@@ -88,7 +102,7 @@ export function sweepStaleSpills(root: string): number {
     return 0;
   }
   for (const name of names) {
-    const m = /^recreplay-ckpt-(\d+)-/.exec(name);
+    const m = /^(\d+)-/.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
     if (pid === process.pid || alive(pid)) continue;
@@ -142,8 +156,18 @@ export class CheckpointStore {
 
   private write(header: Buffer, arrays: Typed[]): void {
     if (this.fd === undefined) {
-      sweepStaleSpills(this.spillRoot);
-      this.dir = mkdtempSync(join(this.spillRoot, `${SPILL_PREFIX}${process.pid}-`));
+      const parent = join(this.spillRoot, SPILL_PARENT);
+      if (!swept.has(parent)) {
+        swept.add(parent);
+        sweepStaleSpills(parent);
+      }
+      // Not recursive: a spill root that does not exist is a reason to keep checkpoints in memory.
+      try {
+        mkdirSync(parent);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      this.dir = mkdtempSync(join(parent, `${process.pid}-`));
       liveSpills.add(this.dir);
       if (!exitHookSet) {
         exitHookSet = true;
@@ -190,6 +214,12 @@ export class CheckpointStore {
     if (this.dir) {
       rmSync(this.dir, { recursive: true, force: true });
       liveSpills.delete(this.dir);
+      // The shared parent goes too when no other run uses it.
+      try {
+        rmdirSync(dirname(this.dir));
+      } catch {
+        // Not empty (another run spills there) or gone: leave it.
+      }
     }
     this.fd = undefined;
     this.dir = undefined;

@@ -33,6 +33,8 @@ export class Controller {
   private pauseRequested = false;
   private cancelled = false;
   running = false;
+  /** A movement was accepted and starts on the next turn of the event loop (see expectRun). */
+  private pending = false;
   /** The lane (thread) the running movement was asked for: its stops are reported there. */
   private lane: Lane;
   /** When the running movement last gave the event loop a turn and last reported progress (kept across its segments). */
@@ -57,9 +59,23 @@ export class Controller {
     return this.l.slice.eventCount;
   }
 
-  /** Asks a running movement to stop at the next stage boundary it reaches (reason `pause`). */
+  /** Whether a movement is running or accepted and about to start. */
+  get busy(): boolean {
+    return this.running || this.pending;
+  }
+
+  /**
+   * A movement was accepted and will start shortly (the session answers the request first): a
+   * pause requested from now on is for that movement, not dropped because nothing runs yet.
+   */
+  expectRun(): void {
+    this.pending = true;
+    this.pauseRequested = false;
+  }
+
+  /** Asks a running (or about to start) movement to stop at the next stage boundary it reaches (reason `pause`). */
   requestPause(): void {
-    if (this.running) this.pauseRequested = true;
+    if (this.running || this.pending) this.pauseRequested = true;
   }
 
   /** Ends any running movement without a stop: the session is going away. */
@@ -178,9 +194,12 @@ export class Controller {
   }
 
   private async guarded(lane: Lane | undefined, run: () => Promise<RunResult>): Promise<RunResult> {
+    // A movement announced by expectRun keeps a pause requested since; any other starts afresh.
+    const expected = this.pending;
+    this.pending = false;
     if (this.cancelled) return CANCELLED;
     this.running = true;
-    this.pauseRequested = false;
+    if (!expected) this.pauseRequested = false;
     this.lane = lane ?? this.l.primary;
     this.lastYield = this.lastProgress = performance.now();
     try {

@@ -49,7 +49,7 @@ const FRAMES_PER_THREAD = 10;
 
 /** The one routing table of the adapter: DAP command → handler. */
 export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
-  const lineOut = (n: number) => (s.clientCaps.linesStartAt1 === false ? n - 1 : n);
+  const lineOut = (n: number) => s.clientLine(n);
   const lineIn = (n: number) => (s.clientCaps.linesStartAt1 === false ? n + 1 : n);
 
   const laneOfThread = (threadId: number | undefined): Lane => {

@@ -157,6 +157,8 @@ export class ReplayDebugSession extends DebugSession {
     this.vars.reset();
     this.runSeq = requestSeq;
     this.runStartedAt = performance.now();
+    // The run starts on the next turn of the event loop; a pause (or cancel) heard before then is for it.
+    l.controller.expectRun();
     setImmediate(() => {
       run(l.controller).then(
         (r) => this.finishRun(r),
@@ -182,7 +184,7 @@ export class ReplayDebugSession extends DebugSession {
   /** Cancel of a running movement's request or of its progress: the same as pause. */
   cancel(args: DebugProtocol.CancelArguments): void {
     const l = this.launchedState;
-    if (!l?.controller.running) return;
+    if (!l?.controller.busy) return;
     if ((args.progressId !== undefined && args.progressId === this.progressId) || (args.requestId !== undefined && args.requestId === this.runSeq)) l.controller.requestPause();
   }
 
@@ -258,13 +260,18 @@ export class ReplayDebugSession extends DebugSession {
     this.sendEvent(new Event(METRICS_EVENT, body));
   }
 
+  /** An event number (1-based line of events.jsonl) as a line in the client's convention (`linesStartAt1`). */
+  clientLine(n: number): number {
+    return this.clientCaps.linesStartAt1 === false ? n - 1 : n;
+  }
+
   /** Debug console output (log points, end-of-slice notes). */
   output(text: string, category: 'console' | 'stdout' | 'stderr' = 'console'): void {
     const e = new OutputEvent(text, category) as DebugProtocol.OutputEvent;
     const l = this.launchedState;
     if (l && category === 'console' && l.lanes.primary.replayer.current) {
       e.body.source = { name: 'events.jsonl', path: l.lanes.slice.eventsPath };
-      e.body.line = l.lanes.primary.exec.n;
+      e.body.line = this.clientLine(l.lanes.primary.exec.n);
     }
     this.sendEvent(e);
   }

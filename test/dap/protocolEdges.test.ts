@@ -1,0 +1,81 @@
+// Protocol edges: a client that counts lines from 0, and a pause sent right behind a movement.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { makeSlice } from '../helpers';
+import { client, COLD, launch, waitFor, where } from './helpers';
+
+const T = { threadId: 1 };
+const EVENTS = join(COLD.slice, 'events.jsonl');
+const ZERO_BASED = { linesStartAt1: false };
+
+test('a client with linesStartAt1 false gets the line of log point output in its own convention', async () => {
+  const dc = await client();
+  try {
+    // Client line 11 is event 12 (e00012).
+    const out = waitFor(dc, 'output', (e) => /log at e00012/.test((e as DebugProtocol.OutputEvent).body.output));
+    const stop = await launch(dc, { ...COLD }, () => dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 11, logMessage: 'log at {event.id}' }] }), ZERO_BASED);
+    assert.equal(stop.body.reason, 'end', 'a log point never stops');
+    const e = (await out) as DebugProtocol.OutputEvent;
+    assert.equal(e.body.line, 11, 'output line in the client convention (0-based)');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a client with linesStartAt1 false gets the end-of-slice note on the last line in its own convention', async () => {
+  const dc = await client();
+  try {
+    const out = waitFor(dc, 'output', (e) => /end of slice/.test((e as DebugProtocol.OutputEvent).body.output));
+    const stop = await launch(dc, { ...COLD }, async () => {}, ZERO_BASED);
+    assert.equal(stop.body.reason, 'end');
+    const e = (await out) as DebugProtocol.OutputEvent;
+    const w = await where(dc);
+    assert.equal(e.body.line, w.line, 'the output line is the stack frame line (both client convention)');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a client with linesStartAt1 false gets breakpoint lines back as it sent them, verified or not', async () => {
+  const dc = await client();
+  try {
+    await launch(
+      dc,
+      { ...COLD, stopOnEntry: true },
+      async () => {
+        const r = await dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 0 }, { line: 9999 }, { line: -1 }] });
+        const [first, far, before] = r.body.breakpoints;
+        assert.equal(first?.verified, true);
+        assert.equal(first?.line, 0);
+        assert.equal(far?.verified, false);
+        assert.equal(far?.line, 9999);
+        assert.match(far?.message ?? '', /is not an event/);
+        assert.equal(before?.verified, false);
+        assert.equal(before?.line, -1);
+      },
+      ZERO_BASED,
+    );
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a pause sent right behind a continue (before its run starts) is not lost', async () => {
+  const dir = makeSlice(20_000);
+  const dc = await client();
+  try {
+    await launch(dc, { slice: dir, stopOnEntry: true });
+    const stopped = dc.waitForEvent('stopped', 30_000);
+    // Back to back: the pause reaches the adapter before the continue's run has begun.
+    const sent = Promise.all([dc.continueRequest(T), dc.pauseRequest(T)]);
+    await sent;
+    const stop = (await stopped) as DebugProtocol.StoppedEvent;
+    assert.equal(stop.body.reason, 'pause', `stopped for ${stop.body.reason}: ${stop.body.text ?? ''}`);
+    const w = await where(dc);
+    assert.ok(w.line >= 1 && w.line < 20_000, `paused mid-way, at ${w.line}`);
+  } finally {
+    await dc.stop();
+  }
+});

@@ -108,7 +108,7 @@ export class ReplayDebugSession extends DebugSession {
   stopped(): Launched {
     const l = this.launched();
     if (!this.started) throw new AdapterError('the replay has not started: send configurationDone first', ERROR_IDS.notLaunched, false);
-    if (l.controller.running) throw new AdapterError('the replay is running: pause it first', ERROR_IDS.running, false);
+    if (l.controller.busy) throw new AdapterError('the replay is running: pause it first', ERROR_IDS.running, false);
     return l;
   }
 

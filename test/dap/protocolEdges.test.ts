@@ -1,4 +1,4 @@
-// Protocol edges: a client that counts lines from 0, and a pause sent right behind a movement.
+// Protocol edges: a client that counts lines from 0, and a pause or a movement sent right behind a movement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -75,6 +75,24 @@ test('a pause sent right behind a continue (before its run starts) is not lost',
     assert.equal(stop.body.reason, 'pause', `stopped for ${stop.body.reason}: ${stop.body.text ?? ''}`);
     const w = await where(dc);
     assert.ok(w.line >= 1 && w.line < 20_000, `paused mid-way, at ${w.line}`);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a second movement sent right behind the first (before its run starts) is refused as running, not run alongside it', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    const stopped = dc.waitForEvent('stopped', 30_000);
+    const results = await Promise.allSettled([dc.nextRequest(T), dc.nextRequest(T)]);
+    assert.equal(results[0].status, 'fulfilled');
+    assert.equal(results[1].status, 'rejected', 'the second movement is refused');
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /running/);
+    await stopped;
+    // One step over event 1 from the entry stop (two would have reached event 2).
+    const w = await where(dc);
+    assert.deepEqual([w.line, w.stage], [1, 'outcome']);
   } finally {
     await dc.stop();
   }

@@ -7,6 +7,9 @@ import type * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ReplayDebugSession } from '../../src/debugAdapter/session';
 import { lineLogger } from '../../src/debugAdapter/logger';
+import { METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../../src/shared/dap';
+import { ReplaySession, type ReplaySessions } from '../../src/extension/debug/sessions';
+import { EventEmitter } from './vscodeFake';
 
 export class InlineDap {
   readonly adapter: ReplayDebugSession;
@@ -70,4 +73,22 @@ export class InlineDap {
   async dispose(): Promise<void> {
     await this.adapter.dispose();
   }
+}
+
+/** The extension's session tracking of one session of `dap`, fed from the adapter's custom events. */
+export function track(dap: InlineDap, config: Record<string, unknown>): { rs: ReplaySession; sessions: ReplaySessions } {
+  const rs = new ReplaySession(dap.session(config as never));
+  const position = new EventEmitter<ReplaySession>();
+  const metrics = new EventEmitter<{ s: ReplaySession; body: MetricsEventBody }>();
+  dap.listeners.push((e) => {
+    if (e.event === POSITION_EVENT) {
+      rs.onPosition(e.body as PositionEventBody);
+      position.fire(rs);
+    } else if (e.event === METRICS_EVENT) {
+      rs.onMetrics(e.body as MetricsEventBody);
+      metrics.fire({ s: rs, body: e.body as MetricsEventBody });
+    }
+  });
+  const sessions = { onPosition: position.event, onMetrics: metrics.event, onEnd: new EventEmitter<ReplaySession>().event, onStart: new EventEmitter<ReplaySession>().event, get: () => rs, all: () => [rs], active: rs } as unknown as ReplaySessions;
+  return { rs, sessions };
 }

@@ -2,35 +2,14 @@ import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
-import { METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../../src/shared/dap';
 import type { HostMessage } from '../../src/shared/webview';
-import { ReplaySession, type ReplaySessions } from '../../src/extension/debug/sessions';
 import { RankingTreeProvider } from '../../src/extension/views/rankingTree';
 import { SessionTimelineSource } from '../../src/extension/timeline/sessionSource';
-import { EventEmitter, FakeLog } from './vscodeFake';
-import { InlineDap } from './inlineDap';
+import { FakeLog } from './vscodeFake';
+import { InlineDap, track } from './inlineDap';
 
 const ROOT = resolve(__dirname, '../..');
 const CONFIG = { type: 'recreplay', request: 'launch', name: 'cold start', slice: join(ROOT, 'examples/slices/cold-start.slice'), ranker: 'linear:examples/rankers/cold-start-linear.json', stopOnEntry: true, cwd: ROOT };
-
-/** The extension's session tracking, fed from the in-process adapter's custom events. */
-function track(dap: InlineDap) {
-  const rs = new ReplaySession(dap.session(CONFIG));
-  const position = new EventEmitter<ReplaySession>();
-  const metrics = new EventEmitter<{ s: ReplaySession; body: MetricsEventBody }>();
-  const end = new EventEmitter<ReplaySession>();
-  dap.listeners.push((e) => {
-    if (e.event === POSITION_EVENT) {
-      rs.onPosition(e.body as PositionEventBody);
-      position.fire(rs);
-    } else if (e.event === METRICS_EVENT) {
-      rs.onMetrics(e.body as MetricsEventBody);
-      metrics.fire({ s: rs, body: e.body as MetricsEventBody });
-    }
-  });
-  const sessions = { onPosition: position.event, onMetrics: metrics.event, onEnd: end.event, onStart: new EventEmitter<ReplaySession>().event, get: () => rs, all: () => [rs], active: rs } as unknown as ReplaySessions;
-  return { rs, sessions };
-}
 
 async function start(dap: InlineDap): Promise<void> {
   await dap.request('initialize', { adapterID: 'recreplay', linesStartAt1: true, columnsStartAt1: true, supportsProgressReporting: false });
@@ -45,7 +24,7 @@ async function start(dap: InlineDap): Promise<void> {
 
 test('the Ranking view reads the current event from the adapter: replayed order, recorded ranks, served and clicked', async () => {
   const dap = new InlineDap(ROOT);
-  const { rs, sessions } = track(dap);
+  const { rs, sessions } = track(dap, CONFIG);
   const ranking = new RankingTreeProvider(sessions, new FakeLog() as never);
   try {
     await start(dap);
@@ -78,7 +57,7 @@ test('the Ranking view reads the current event from the adapter: replayed order,
 
 test('the Ranking view at the entry stop (event 1, before any stage) lists each candidate by item, with distinct tree ids', async () => {
   const dap = new InlineDap(ROOT);
-  const { rs, sessions } = track(dap);
+  const { rs, sessions } = track(dap, CONFIG);
   const ranking = new RankingTreeProvider(sessions, new FakeLog() as never);
   try {
     await start(dap);
@@ -118,7 +97,7 @@ test('the Ranking view at the entry stop (event 1, before any stage) lists each 
 
 test('the timeline of a session: series from recreplay/metricSeries, cursor from recreplay/position, goto and breakpoint markers', async () => {
   const dap = new InlineDap(ROOT);
-  const { rs, sessions } = track(dap);
+  const { rs, sessions } = track(dap, CONFIG);
   const source = new SessionTimelineSource(rs, sessions, 4000, 'cumulative');
   const posted: HostMessage[] = [];
   try {

@@ -4,35 +4,14 @@ import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
-import { METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../../src/shared/dap';
 import type { HostMessage, LaneData, TimelineMode } from '../../src/shared/webview';
-import { ReplaySession, type ReplaySessions } from '../../src/extension/debug/sessions';
 import { SessionTimelineSource, snapshotValue } from '../../src/extension/timeline/sessionSource';
 import { TraceTimelineSource } from '../../src/extension/timeline/traceSource';
 import { tmp } from '../helpers';
-import { EventEmitter } from './vscodeFake';
-import { InlineDap } from './inlineDap';
+import { InlineDap, track } from './inlineDap';
 
 const ROOT = resolve(__dirname, '../..');
 const COLD = { type: 'recreplay', request: 'launch', name: 'cold start', slice: join(ROOT, 'examples/slices/cold-start.slice'), ranker: 'linear:examples/rankers/cold-start-linear.json', stopOnEntry: true, cwd: ROOT };
-
-/** The extension's session tracking, fed from the in-process adapter's custom events. */
-function track(dap: InlineDap, config: Record<string, unknown>) {
-  const rs = new ReplaySession(dap.session(config as never));
-  const position = new EventEmitter<ReplaySession>();
-  const metrics = new EventEmitter<{ s: ReplaySession; body: MetricsEventBody }>();
-  dap.listeners.push((e) => {
-    if (e.event === POSITION_EVENT) {
-      rs.onPosition(e.body as PositionEventBody);
-      position.fire(rs);
-    } else if (e.event === METRICS_EVENT) {
-      rs.onMetrics(e.body as MetricsEventBody);
-      metrics.fire({ s: rs, body: e.body as MetricsEventBody });
-    }
-  });
-  const sessions = { onPosition: position.event, onMetrics: metrics.event, onEnd: new EventEmitter<ReplaySession>().event, onStart: new EventEmitter<ReplaySession>().event, get: () => rs, all: () => [rs], active: rs } as unknown as ReplaySessions;
-  return { rs, sessions };
-}
 
 /** initialize → launch → (breakpoint) → configurationDone → continue, resolving at the second stop. */
 async function runTo(dap: InlineDap, config: Record<string, unknown>, line?: number): Promise<void> {

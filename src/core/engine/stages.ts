@@ -258,18 +258,10 @@ function outcome(r: Replayer, ex: EventExec): void {
     if (cache && typeof cache.hits === 'number' && typeof cache.misses === 'number') obs.cache = cache;
   }
   ex.metrics = r.metrics.update(obs);
-  // The divergence measure (see divergence()), checked without allocating: it runs at every event.
-  const overlap = ex.metrics.overlap;
-  const k = r.pipeline.k;
-  if (typeof overlap === 'number' && ex.served.length > 0 && k > 0) {
-    const common = Math.round(overlap * k);
-    const recordedTop = Math.min(k, ex.recorded.length);
-    const compared = Math.min(k, Math.max(ex.served.length, recordedTop));
-    if (common / compared < DIVERGENCE_BELOW) {
-      const ratio = common / compared;
-      const message = `top-${k} overlap with the recorded ranking is ${ratio.toFixed(2)}: ${common} of ${compared} in common between the ${ex.served.length} served and the recorded top ${recordedTop}`;
-      ex.faults.push({ kind: 'divergence', stage: 'outcome', message, value: ratio });
-    }
+  const div = divergence(ex, r.pipeline.k);
+  if (div !== undefined && div.ratio < DIVERGENCE_BELOW) {
+    const message = `top-${r.pipeline.k} overlap with the recorded ranking is ${div.ratio.toFixed(2)}: ${div.common} of ${div.compared} in common between the ${ex.served.length} served and the recorded top ${div.recordedTop}`;
+    ex.faults.push({ kind: 'divergence', stage: 'outcome', message, value: div.ratio });
   }
   for (let i = 0; i < ex.servedRows.length; i++) st.impress((ex.servedRows[i] as CandidateRow).slot, clicked[i] as boolean, ex.tMs);
   st.recordRanks(ex.n, slots.ranked);

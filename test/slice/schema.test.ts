@@ -4,11 +4,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_SCHEMA } from '../../src/core/slice/manifestSchema';
 import { validateManifest } from '../../src/core/slice/manifest';
+import { manifestValidatorSource } from '../../scripts/manifestValidatorSource';
 
 const ROOT = join(__dirname, '..', '..');
 
 test('the shipped schemas/slice.schema.json is the core schema (run `npm run schema` after changing it)', () => {
   assert.deepEqual(JSON.parse(readFileSync(join(ROOT, 'schemas/slice.schema.json'), 'utf8')), MANIFEST_SCHEMA);
+});
+
+test('the compiled validator src/core/slice/manifestValidator.js is the core schema\'s (run `npm run schema` after changing it)', () => {
+  assert.equal(readFileSync(join(ROOT, 'src/core/slice/manifestValidator.js'), 'utf8'), manifestValidatorSource());
 });
 
 test('package.json validates slice.json files with the shipped schema', () => {

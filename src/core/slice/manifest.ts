@@ -1,12 +1,9 @@
-import Ajv from 'ajv';
 import { UserError } from '../errors';
 import { instantHint, parseInstant } from '../time';
-import { MANIFEST_SCHEMA } from './manifestSchema';
+// The schema's validator, compiled ahead of time from manifestSchema.ts (`npm run schema`).
+import validateSchema from './manifestValidator';
 import { isAbsolute, normalize, posix, resolve, relative, sep } from 'node:path';
 import type { SliceManifest } from './types';
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateSchema = ajv.compile(MANIFEST_SCHEMA);
 
 /** Validates a parsed manifest; the error names the field and what was expected. */
 export function validateManifest(value: unknown, file: string): SliceManifest {

@@ -176,7 +176,7 @@ function latencyCascade(): void {
         seed: 42,
         versions: { model: { name: 'search-linear', version: '7' }, code: { name: 'ranking-service', version: '4.2.0' } },
         redaction: { identifiers: 'user ids hashed', dropped: ['query text'] },
-        faults: [{ kind: 'latency_cascade', event: 'e00301', note: 'surge starts; fallback from about event 380' }],
+        faults: [{ kind: 'latency_cascade', event: 'e00301', note: 'surge starts; the score stage breaks its budget from event 313 and the fallback ranking is served from event 363' }],
         pipeline: { k: 10, budgetMs: 120, stageBudgetMs: { score: 60 }, staleAfterSec: 86_400 },
       },
       events,

@@ -3,7 +3,7 @@
  * each in its own process: (a) the floor — JSON.parse of every line; (b) a full replay with the
  * linear ranker, all stages, all metrics and the trace, then seeks to random events; (c) open →
  * first stop. It prints ratios against the floor and writes bench/results/foundation.json.
- * Sizes: BENCH_SIZES=10000,100000 to skip the 1M slice (3.9 GB, generated once and cached);
+ * Sizes: BENCH_SIZES=10000,100000 to skip the 1M slice (3.25 GB, generated once and cached);
  * BENCH_REPEAT=N floor/replay pairs per size (default 3), compared by their medians.
  */
 import { spawnSync } from 'node:child_process';

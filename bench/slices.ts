@@ -1,4 +1,8 @@
-/** The bench slices: N events × 20 candidates × 8 features, generated once and cached in bench/.cache. */
+/**
+ * The bench slices: N events × 20 candidates × 8 features, ~3.2 KB a line as the issue sizes them
+ * (1M events ≈ 3.2 GB), generated once and cached in bench/.cache (the folder name carries the
+ * layout version: a change here makes new ones).
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { streamFor } from '../src/core/random';
@@ -11,7 +15,11 @@ process.env['RECREPLAY_CACHE_DIR'] = join(CACHE, 'index');
 
 const N_ITEMS = 20_000;
 const N_USERS = 50_000;
-const FEATURES = ['ctr_7d', 'ctr_30d', 'pop_30d', 'age_days', 'price_z', 'cat_match', 'dwell_avg', 'margin'];
+// Short names, as anonymised production features often are (Criteo's I1…, Open Bandit's user_feature_0…):
+// with descriptive ones (ctr_30d, dwell_avg, …) a line was 4.1 KB, and the floor's JSON.parse paid for the extra bytes.
+const FEATURES = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
+/** Bumped whenever the generator changes what it writes. */
+const LAYOUT = 2;
 
 function* events(n: number): Generator<EventRecord> {
   const rng = streamFor(1, 'bench', n);
@@ -35,14 +43,14 @@ function* events(n: number): Generator<EventRecord> {
       served,
       outcome: { clicks: rng.next() < 0.3 ? [served[rng.int(10)] as string] : [] },
       system: { latencyMs: { retrieve: 8, features: 20 + rng.int(10), score: 15 + rng.int(40), rerank: 2 }, queueDepth: rng.int(30), cache: { hits: 20, misses: rng.int(4) }, fallback: false },
-      featureTimes: { ctr_7d: new Date(t0 + e * 50 - 3_600_000).toISOString() },
+      featureTimes: { f0: new Date(t0 + e * 50 - 3_600_000).toISOString() },
     };
   }
 }
 
 /** Path of the cached N-event bench slice, generating it on first use. */
 export function benchSlice(n: number, log: (s: string) => void): string {
-  const dir = join(CACHE, `bench-${n}.slice`);
+  const dir = join(CACHE, `bench-${n}-v${LAYOUT}.slice`);
   if (existsSync(join(dir, 'slice.json'))) return dir;
   log(`generating ${dir} (once; cached)…`);
   const items: ItemRecord[] = Array.from({ length: N_ITEMS }, (_, i) => ({ id: `i${i}`, category: `c${i % 40}`, features: { price: i % 100 } }));

@@ -75,6 +75,18 @@ test('linear: a wrong-shape artifact names the file and field', () => {
   assert.throws(() => loadRanker('linear'), (e: unknown) => e instanceof UserError && /needs an artifact path/.test(e.message));
 });
 
+test('an infinite weight, bias or vector value is shown as Infinity, not as null', () => {
+  // 1e999 is valid JSON that reads as Infinity; JSON.stringify would have printed it as null.
+  assert.throws(() => loadRanker(`linear:${artifact('{"weights": {"ctr": 1e999}}')}`), (e: unknown) => e instanceof UserError && /got Infinity$/.test(e.message) && e.where.field === 'weights.ctr');
+  assert.throws(() => loadRanker(`linear:${artifact('{"weights": {}, "bias": -1e999}')}`), (e: unknown) => e instanceof UserError && /got -Infinity$/.test(e.message));
+});
+
+test('recorded and popularity take no argument: popularity:x is refused, not run as popularity', () => {
+  for (const spec of ['popularity:foo', 'recorded:foo', 'recorded:']) {
+    assert.throws(() => loadRanker(spec), (e: unknown) => e instanceof UserError && e.message.includes(`takes no argument, got "${spec}"`) && /linear:PATH and embedding:PATH take a path/.test(e.hint ?? ''), spec);
+  }
+});
+
 test('unknown ranker lists the choices', () => {
   assert.throws(() => loadRanker('xgboost:m.json'), (e: unknown) => e instanceof UserError && /unknown ranker/.test(e.message) && /linear:PATH/.test(e.hint ?? ''));
 });

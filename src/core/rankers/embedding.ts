@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { recordLineOf } from '../slice/events';
 import type { Slice } from '../slice/reader';
 import type { ItemRecord, UserRecord } from '../slice/types';
-import { readArtifact, shapeError } from './artifacts';
+import { readArtifact, shapeError, shown } from './artifacts';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
 
 function vectors(path: string, field: string, raw: unknown, dim: number): Map<string, Float64Array> {
@@ -42,13 +42,13 @@ function sliceVector(slice: Slice, file: 'items.jsonl' | 'users.jsonl', rec: Ite
       `Every ${kind} embedding used must hold ${dim} finite numbers: fix it, give the ${kind}'s vector in the artifact's "${kind}s" (the artifact's vector is used first), or use an artifact whose "dim" matches the slice.`,
     );
   };
-  if (!Array.isArray(v)) fail('embedding', `must be an array of numbers, got ${JSON.stringify(v)}`);
+  if (!Array.isArray(v)) fail('embedding', `must be an array of numbers, got ${shown(v)}`);
   const arr = v as unknown[];
   if (arr.length !== dim) fail('embedding', `has ${arr.length} values`);
   const out = new Float64Array(dim);
   for (let d = 0; d < dim; d++) {
     const x = arr[d];
-    if (typeof x !== 'number' || !Number.isFinite(x)) fail(`embedding[${d}]`, `holds ${JSON.stringify(x)} at [${d}], not a finite number`);
+    if (typeof x !== 'number' || !Number.isFinite(x)) fail(`embedding[${d}]`, `holds ${shown(x)} at [${d}], not a finite number`);
     out[d] = x as number;
   }
   return out;

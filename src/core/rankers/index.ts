@@ -20,9 +20,10 @@ export function loadRanker(spec: string, opts: { cwd?: string; slice?: Slice } =
   };
   switch (kind) {
     case 'recorded':
-      return new RecordedRanker();
     case 'popularity':
-      return new PopularityRanker();
+      // `popularity:x` is not a popularity ranker with a setting: there is none to set.
+      if (colon >= 0) throw new UserError(`ranker "${kind}" takes no argument, got "${spec}"`, { field: 'ranker' }, `Write ${kind}; only ${RANKER_KINDS.filter((k) => k.includes(':')).join(' and ')} take a path.`, 'E_RANKER');
+      return kind === 'recorded' ? new RecordedRanker() : new PopularityRanker();
     case 'linear':
       return new LinearRanker(path());
     case 'embedding':

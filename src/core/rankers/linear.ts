@@ -1,5 +1,5 @@
 import { featureReader, type CandidateRow, type FeatureReader } from '../engine/rows';
-import { readArtifact, shapeError } from './artifacts';
+import { readArtifact, shapeError, shown } from './artifacts';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
 
 /** Where a weight's feature comes from, resolved once when the artifact loads. */
@@ -34,14 +34,14 @@ export class LinearRanker implements Ranker {
       throw shapeError(path, 'weights', 'linear artifact needs "weights": an object of feature name → number', 'Example: {"weights": {"ctr_7d": 4.0}, "bias": -1}');
     }
     this.terms = Object.entries(weights as Record<string, unknown>).map(([name, w]) => {
-      if (typeof w !== 'number' || !Number.isFinite(w)) throw shapeError(path, `weights.${name}`, `weight must be a finite number, got ${JSON.stringify(w)}`);
+      if (typeof w !== 'number' || !Number.isFinite(w)) throw shapeError(path, `weights.${name}`, `weight must be a finite number, got ${shown(w)}`);
       const eq = name.indexOf('=');
       if (eq > 0) return { weight: w, read: featureReader(name.slice(0, eq)), equals: name.slice(eq + 1) };
       // The fast path reads `features[name]`: a name objects inherit (constructor, toString) goes through featureReader, which reads own fields only.
       return name.includes('.') || name in Object.prototype ? { weight: w, read: featureReader(name) } : { weight: w, plain: name };
     });
     const bias = a['bias'] ?? 0;
-    if (typeof bias !== 'number' || !Number.isFinite(bias)) throw shapeError(path, 'bias', `bias must be a finite number, got ${JSON.stringify(bias)}`);
+    if (typeof bias !== 'number' || !Number.isFinite(bias)) throw shapeError(path, 'bias', `bias must be a finite number, got ${shown(bias)}`);
     const sig = a['sigmoid'] ?? false;
     if (typeof sig !== 'boolean') throw shapeError(path, 'sigmoid', '"sigmoid" must be true or false');
     this.bias = bias;

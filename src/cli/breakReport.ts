@@ -91,7 +91,8 @@ export function breakOption(text: string): { stopWhen: (ex: EventExec, r: Replay
     const { rows, hidden } = shownRows(ex, text, Math.max(20, 2 * r.pipeline.k));
     if (json) {
       const ranking = rows.map((row) => ({ rank: row.rank, item: row.item, score: row.score, recordedRank: row.recordedRank, delta: row.recordedRank - row.rank, served: ex.served.includes(row.item), clicked: ex.clicks.includes(row.item) }));
-      console.log(JSON.stringify({ ...json, hit: true, expression: text, event: ex.n, id: ex.event.id, line: ex.n, file: r.slice.eventsPath, t: ex.event.t, values: Object.fromEntries(values), ranking, faults: ex.faults }));
+      // `faults` stays the run's counts by kind (as without --break); the stopped event's own are `eventFaults`.
+      console.log(JSON.stringify({ ...json, hit: true, expression: text, event: ex.n, id: ex.event.id, line: ex.n, file: r.slice.eventsPath, t: ex.event.t, values: Object.fromEntries(values), ranking, eventFaults: ex.faults }));
       return EXIT.OK;
     }
     console.log(`hit: ${text}`);

@@ -49,6 +49,13 @@ function exitCodeOf(signal: NodeJS.Signals): number {
   return signal === 'SIGTERM' ? EXIT.TERMINATED : signal === 'SIGHUP' ? EXIT.HANGUP : EXIT.CANCELLED;
 }
 
+/** `recreplay CMD --help` (or -h): the usage, exit 0 — not an unknown option. */
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+function help(): number {
+  console.log(USAGE);
+  return EXIT.OK;
+}
+
 function usage(msg: string): never {
   throw new UserError(msg, {}, 'Run `recreplay --help` for usage.', 'E_USAGE');
 }
@@ -56,12 +63,13 @@ function usage(msg: string): never {
 /** The one slice folder a command takes; anything more is a mistake worth saying. */
 function sliceArg(cmd: string, positionals: string[]): string {
   if (positionals.length === 0) usage(`${cmd} needs a slice folder`);
-  if (positionals.length > 1) usage(`${cmd} takes one slice folder, got also ${positionals.slice(1).map((p) => `"${p}"`).join(', ')} (quote an expression that has spaces)`);
+  if (positionals.length > 1) usage(`${cmd} takes one slice folder, got also ${positionals.slice(1).map((p) => `"${p}"`).join(', ')}${cmd === 'run' ? ' (quote a --break expression that has spaces)' : ''}`);
   return positionals[0] as string;
 }
 
 async function info(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, ...HELP }, allowPositionals: true });
+  if (values.help) return help();
   const dir = sliceArg('info', positionals);
   const slice = Slice.open(dir, { force: true });
   const m = slice.manifest;
@@ -101,13 +109,19 @@ async function info(args: string[]): Promise<number> {
 }
 
 async function verify(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, ...HELP }, allowPositionals: true });
+  if (values.help) return help();
   const dir = sliceArg('verify', positionals);
   // Not Slice.open: a missing file is a finding to report here, not an error that stops the check.
   const report = Slice.verifyFolder(dir);
   if (values.json) console.log(JSON.stringify(report));
   else if (report.ok) console.log('intact: every file matches the manifest');
-  else console.log(`modified: ${[...report.modified, ...report.missing].map((f) => `${f} (${report.reasons[f] ?? 'missing'})`).join(', ')}`);
+  else {
+    // As --json has them: changed files, then files that are not there (or not files).
+    const list = (files: string[], why: string) => files.map((f) => `${f} (${report.reasons[f] ?? why})`).join(', ');
+    if (report.modified.length) console.log(`modified: ${list(report.modified, 'changed')}`);
+    if (report.missing.length) console.log(`missing: ${list(report.missing, 'missing')}`);
+  }
   return report.ok ? EXIT.OK : EXIT.MODIFIED;
 }
 
@@ -122,9 +136,11 @@ async function run(args: string[]): Promise<number> {
       force: { type: 'boolean' },
       json: { type: 'boolean' },
       break: { type: 'string' },
+      ...HELP,
     },
     allowPositionals: true,
   });
+  if (values.help) return help();
   const dir = sliceArg('run', positionals);
   const brk = values.break !== undefined ? breakOption(values.break) : undefined;
   const int = (name: string, v: string | undefined, min: number, max: number) => {
@@ -160,7 +176,7 @@ async function run(args: string[]): Promise<number> {
       force: values.force ?? false,
       onProgress: tty ? (d, total) => process.stderr.write(`\r${progressBar(d, total)}`) : undefined,
       isCancelled: () => cancelled,
-      ...(brk ? { stopWhen: brk.stopWhen } : {}),
+      ...(brk ? { stopWhen: brk.stopWhen, stopCondition: values.break } : {}),
     },
     host(),
   ).finally(() => {
@@ -252,7 +268,10 @@ export async function main(argv: string[]): Promise<number> {
       return exitCodeOf(cancelSignal ?? 'SIGINT');
     }
     if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`recreplay: ${e.message}\n  Run \`recreplay --help\` for usage.`);
+      // Node's own text for an unknown option is long and quotes unevenly: say it plainly.
+      const unknown = /^Unknown option '([^']+)'/.exec(e.message);
+      const what = unknown ? `unknown option ${unknown[1]} for ${cmd} (a value that starts with "-" goes after "--", e.g. recreplay ${cmd} -- -my.slice)` : e.message;
+      console.error(`recreplay: ${what}\n  Run \`recreplay --help\` for usage.`);
       return EXIT.USAGE;
     }
     const err = e as NodeJS.ErrnoException;

@@ -64,6 +64,14 @@ test('run --break --json prints one object with the event, the values and the ra
   assert.equal(j.ranking[0].rank, 1);
   assert.equal(typeof j.ranking[0].recordedRank, 'number');
   assert.equal(j.ranking[0].delta, j.ranking[0].recordedRank - 1);
+  // `faults` is the run's counts by kind, as `run --json` has it; the stopped event's own list is `eventFaults`.
+  assert.ok(j.faults !== null && typeof j.faults === 'object' && !Array.isArray(j.faults), JSON.stringify(j.faults));
+  assert.ok(Array.isArray(j.eventFaults));
+  // The run record says the run stopped early, where and why (the trace holds events 1..n).
+  const record = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  assert.deepEqual(record.stoppedAt, { event: n, id: j.id, condition: expr });
+  assert.equal(record.events, n);
+  assert.equal(readFileSync(join(out, 'trace.jsonl'), 'utf8').trimEnd().split('\n').length, 1 + (n as number));
 });
 
 test('run --break that never holds exits 1 and says so', () => {

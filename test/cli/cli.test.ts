@@ -68,10 +68,23 @@ test('verify reports a missing file (or a folder in its place) as not intact, wi
   assert.equal(r.code, 4, r.err);
   assert.deepEqual(JSON.parse(r.out), { ok: false, modified: [], missing: ['users.jsonl'], reasons: { 'users.jsonl': 'missing' } });
   mkdirSync(join(dir, 'users.jsonl'));
-  assert.match(cli('verify', dir).out, /modified: users\.jsonl \(a folder\)/);
+  // Listed as --json lists it: missing (not "modified").
+  assert.equal(cli('verify', dir).out.trim(), 'missing: users.jsonl (a folder)');
   const run = cli('run', dir);
   assert.equal(run.code, 3);
   assert.match(run.err, /missing or not files: users\.jsonl \(a folder, not a file\)/);
+});
+
+test('--help after a command prints the usage and exits 0 (it is not an unknown option)', () => {
+  for (const args of [['run', '--help'], ['info', '-h'], ['verify', '--help'], ['run', join(EX, 'slices/cold-start.slice'), '--help']]) {
+    const r = cli(...args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.out, /^recreplay .* replay recommender slices deterministically\n\nUsage:/, args.join(' '));
+    assert.equal(r.err, '');
+  }
+  const d = cli('dap', '--help');
+  assert.equal(d.code, 0, d.err);
+  assert.match(d.out, /^Usage: recreplay dap \[--port N\]/);
 });
 
 test('run --json prints one object with events, metrics and traceSha256, equal across runs', () => {
@@ -104,6 +117,9 @@ test('bad input: clear messages and exit codes, never a stack trace', () => {
     [['run', folderManifest], 3, /slice\.json is a folder, not a file/],
     [['verify', aFile], 3, /no slice\.json in .*a-file/],
     [['frobnicate'], 2, /unknown command/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--ranker', 'popularity:foo'], 3, /ranker "popularity" takes no argument, got "popularity:foo"/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--bogus'], 2, /^recreplay: unknown option --bogus for run \(a value that starts with "-" goes after "--"/],
+    [['verify', 'a.slice', 'b.slice'], 2, /^recreplay: verify takes one slice folder, got also "b\.slice"\n/],
   ];
   // procfs answers ENOENT for a child of /proc: Node's recursive mkdir spins on it forever.
   if (existsSync('/proc/self')) cases.push([['run', join(EX, 'slices/cold-start.slice'), '--trace', '/proc/recreplay-test/out'], 3, /cannot create the trace folder/]);

@@ -28,6 +28,8 @@ export interface HeadlessOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops after the first event for which this returns true. */
   stopWhen?: (exec: EventExec, replayer: Replayer) => boolean;
+  /** What stopWhen tests, as the run record names it (e.g. the --break expression). */
+  stopCondition?: string;
   /** Checked every 1,000 events; a cancelled run writes no trace. */
   isCancelled?: () => boolean;
 }
@@ -156,6 +158,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
       host: host.host,
       trace: info,
       events,
+      ...(stoppedAt ? { stoppedAt: { event: stoppedAt.n, id: stoppedAt.event.id, condition: opts.stopCondition ?? '(a stop condition)' } } : {}),
       metrics,
       faults: sortedFaults,
     }));

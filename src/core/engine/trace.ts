@@ -308,6 +308,8 @@ export interface RunRecord {
   host: string;
   trace: { path: string | null; sha256: string; bytes: number; events: number } | null;
   events: number;
+  /** Where a stop condition ended the run early (`recreplay run --break`): the trace holds events 1..event. */
+  stoppedAt?: { event: number; id: string; condition: string };
   metrics: Record<string, number>;
   faults: Record<string, number>;
 }

@@ -137,3 +137,20 @@ test('value(name) reads one cumulative metric like the snapshot does', () => {
   for (const name of MetricsAccumulator.names(10)) assert.equal(acc.value(name), s[name], name);
   assert.equal(acc.value('no_such_metric'), undefined);
 });
+
+test('a slate size k far above any slate (2^40) costs nothing up front, and slates up to ~200 items score as with a k that fits them', () => {
+  // Tables and buffers of k entries made k = 10^9 in a manifest take gigabytes and most of a minute (2^40: no such array at all).
+  const huge = new MetricsAccumulator(catalog, 2 ** 40);
+  const fits = new MetricsAccumulator(catalog, 1000);
+  const ids = catalog.map((c) => c.id);
+  // Slates of growing length (the buffers and discount table grow past their first 64 entries), relevant items past them too.
+  for (const n of [3, 10, 50, 65, 130, 200]) {
+    const served = Array.from({ length: n }, (_, i) => ids[(i * 7 + n) % ids.length] as string);
+    const relevant = Array.from({ length: Math.min(n + 5, 150) }, (_, i) => ids[(i * 3) % ids.length] as string);
+    const a = huge.update(obs({ served, relevant, clicks: served.slice(0, 2) }));
+    const b = fits.update(obs({ served, relevant, clicks: served.slice(0, 2) }));
+    for (const key of ['hit', 'rr', 'ndcg', 'ild', 'novelty', 'kendallTau'] as const) assert.equal(a[key], b[key], `${key} at n=${n}`);
+    // overlap@k divides by k (pinned definition): with k = 2^40 it is as small as it should be.
+    assert.equal(a.overlap * 2 ** 40, Math.round(b.overlap * 1000), `overlap at n=${n}`);
+  }
+});

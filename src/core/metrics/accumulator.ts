@@ -73,12 +73,12 @@ export class MetricsAccumulator {
   /** The event's distinct items, with their first recorded position and flags. */
   private readonly items = new EventItems();
   /** Slots of served[0..m) (>= catalogSize outside the catalogue). */
-  private readonly servedSlots: Int32Array;
+  private servedSlots: Int32Array;
   /** Item entries of served[0..m). */
-  private readonly servedEntries: Int32Array;
+  private servedEntries: Int32Array;
   /** Exposure counts of served[0..m) (scratch for novelty). */
-  private readonly servedCounts: Int32Array;
-  private readonly categories: Int32Array;
+  private servedCounts: Int32Array;
+  private categories: Int32Array;
   private readonly scores: RelevanceScores = { hit: 0, rr: 0, ndcg: 0 };
   /** Item entries of `ranked`. */
   private rankedEntries = new Int32Array(64);
@@ -102,10 +102,12 @@ export class MetricsAccumulator {
     this.exposure = new ExposureTracker(this.index);
     this.latency = LATENCY_SERIES.map(() => new LatencyHistogram());
     this.catalogSize = this.index.size;
-    this.servedSlots = new Int32Array(k);
-    this.servedEntries = new Int32Array(k);
-    this.servedCounts = new Int32Array(k);
-    this.categories = new Int32Array(k);
+    // Slate buffers grow to the longest slate served (at most k): k itself may be far larger.
+    const n = Math.min(k, 64);
+    this.servedSlots = new Int32Array(n);
+    this.servedEntries = new Int32Array(n);
+    this.servedCounts = new Int32Array(n);
+    this.categories = new Int32Array(n);
   }
 
   /**
@@ -115,6 +117,13 @@ export class MetricsAccumulator {
   update(obs: EventObservation): EventMetrics {
     const { k, t } = this;
     const m = Math.min(k, obs.served.length);
+    if (m > this.servedSlots.length) {
+      const n = Math.min(k, Math.max(m, 2 * this.servedSlots.length));
+      this.servedSlots = new Int32Array(n);
+      this.servedEntries = new Int32Array(n);
+      this.servedCounts = new Int32Array(n);
+      this.categories = new Int32Array(n);
+    }
     const nRanked = obs.ranked.length;
     if (nRanked > this.rankedEntries.length) {
       this.rankedEntries = new Int32Array(nRanked * 2);

@@ -6,20 +6,36 @@
 
 import type { EventItems } from './scratch.js';
 
-/** Binary-gain discounts 1/log2(i+1) and ideal DCG prefix sums for positions 1..k. */
+/**
+ * Binary-gain discounts 1/log2(i+1) and ideal DCG prefix sums for positions 1..k, computed as far as
+ * slates have needed (ensure): a k far above any slate's length (k = 10^9 in a manifest) costs
+ * nothing, where tables of k entries took gigabytes and most of a minute.
+ */
 export class DiscountTable {
-  /** discount[i] for 0-based position i = 1/log2(i + 2). */
-  readonly discount: Float64Array;
+  /** discount[i] for 0-based position i = 1/log2(i + 2), for i below the length ensured so far. */
+  discount = new Float64Array(0);
   /** ideal[m] = Σ_{i=1..m} 1/log2(i+1): the IDCG of m relevant items. */
-  readonly ideal: Float64Array;
+  ideal = new Float64Array(1);
 
-  constructor(k: number) {
-    this.discount = new Float64Array(k);
-    this.ideal = new Float64Array(k + 1);
-    for (let i = 0; i < k; i++) {
-      this.discount[i] = 1 / Math.log2(i + 2);
-      this.ideal[i + 1] = this.ideal[i]! + this.discount[i]!;
+  constructor(readonly k: number) {
+    this.ensure(Math.min(k, 64));
+  }
+
+  /** Makes positions 1..n available (n ≤ k); each entry is computed once, in order, so values never depend on growth. */
+  ensure(n: number): void {
+    const have = this.discount.length;
+    if (n <= have) return;
+    const size = Math.min(this.k, Math.max(n, 2 * have));
+    const discount = new Float64Array(size);
+    const ideal = new Float64Array(size + 1);
+    discount.set(this.discount);
+    ideal.set(this.ideal);
+    for (let i = have; i < size; i++) {
+      discount[i] = 1 / Math.log2(i + 2);
+      ideal[i + 1] = ideal[i]! + discount[i]!;
     }
+    this.discount = discount;
+    this.ideal = ideal;
   }
 }
 
@@ -43,15 +59,18 @@ export function relevanceScores(
   table: DiscountTable,
   out: RelevanceScores,
 ): void {
+  const ideal = Math.min(nRelevant, table.k);
+  table.ensure(Math.max(m, ideal));
+  const discount = table.discount;
   let rr = 0;
   let dcg = 0;
   for (let i = 0; i < m; i++) {
     const e = servedEntries[i]!;
     if (!items.firstForRelevance(e) || !items.isRelevant(e)) continue;
     if (rr === 0) rr = 1 / (i + 1);
-    dcg += table.discount[i]!;
+    dcg += discount[i]!;
   }
-  const idcg = table.ideal[Math.min(nRelevant, table.discount.length)]!;
+  const idcg = table.ideal[ideal]!;
   out.hit = rr > 0 ? 1 : 0;
   out.rr = rr;
   out.ndcg = dcg / idcg;

@@ -171,7 +171,7 @@ function latencyCascade(): void {
     {
       manifest: {
         name: 'latency-cascade',
-        description: 'Search, 2025-07-22 13:30–14:30: a traffic surge grows the queue, the score stage breaks the 120 ms budget of release 4.2, the fallback ranking is served and hit rate drops.',
+        description: 'Search, 2025-07-22 13:30–14:30: a traffic surge grows the queue, the score stage slows past its 60 ms budget and the pipeline past its 120 ms one (release 4.2), the fallback ranking is served and hit rate drops.',
         source: { kind: 'synthetic', generator: 'examples/generate.ts latencyCascade (seed 11)', query: 'search results, 13:30–14:30 UTC' },
         seed: 42,
         versions: { model: { name: 'search-linear', version: '7' }, code: { name: 'ranking-service', version: '4.2.0' } },

@@ -32,7 +32,7 @@ test('the README\'s sample run prints what the README shows (every line of the s
   const actual = r.stdout.split('\n');
   for (const line of (block[2] as string).split('\n')) {
     if (line.trim() === '' || line.trim() === '…' || line.startsWith('replayed ')) continue;
-    // "trace sha256 2e93550cf46e0b93… (941.4 bytes/event)": the shown prefix and the size.
+    // "trace sha256 dd358e6a4468f1ea… (941.4 bytes/event)": the shown prefix and the size.
     const sha = /^trace sha256 ([0-9a-f]+)… (\(.*\))$/.exec(line);
     if (sha) assert.ok(actual.some((l) => l.startsWith(`trace sha256 ${sha[1]}`) && l.endsWith(sha[2] as string)), `README: ${line}`);
     else assert.ok(actual.includes(line), `README: "${line}" is not in the output:\n${r.stdout}`);

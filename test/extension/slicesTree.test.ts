@@ -226,6 +226,19 @@ test('a modified slice is indexed once, streamed: opening it (forced) afterwards
   assert.equal(needsIndex(dir), false, "the modified file's index is cached: F5 (force) will not index it again");
 });
 
+test('verifyAsync reports a users.jsonl the manifest does not list, as recreplay verify does and as opening refuses it', async () => {
+  const dir = makeSlice(20);
+  const mPath = join(dir, 'slice.json');
+  const m = JSON.parse(readFileSync(mPath, 'utf8'));
+  m.files = m.files.filter((f: { path: string }) => f.path !== 'users.jsonl');
+  writeFileSync(mPath, JSON.stringify(m, null, 2));
+  const entry = readEntry(dir);
+  const expected = { ok: false, modified: ['users.jsonl'], missing: [], reasons: { 'users.jsonl': 'not listed in the manifest' } };
+  assert.deepEqual(await verifyAsync(dir, entry.manifest as NonNullable<typeof entry.manifest>), expected);
+  assert.deepEqual(Slice.verifyFolder(dir), expected, 'the CLI says the same');
+  assert.throws(() => Slice.open(dir), (e: unknown) => e instanceof UserError && /users\.jsonl is in the slice folder but not in the manifest/.test(e.message));
+});
+
 test('verifyAsync reports a folder where a file should be as missing, like recreplay verify, and names a file it cannot read', async () => {
   const dir = makeSlice(20);
   rmSync(join(dir, 'users.jsonl'));

@@ -45,13 +45,12 @@ function refused(slice: Slice, art: string, where: { file: string; line: number;
 
 const USERS = '{"id":"u1","embedding":[1,2]}\n';
 
-test('an item embedding that is not numbers is an error naming items.jsonl:line, the item and the dim', () => {
-  const s = sliceWith('{"id":"a","embedding":[1,1]}\n\n{"id":"b","embedding":["a","b"]}\n', USERS);
-  refused(s, artifact({ dim: 2 }), { file: 'items.jsonl', line: 3, field: 'embedding[0]' }, /item "b".*"a".*dim is 2/);
-  s.close();
-  const notArray = sliceWith('{"id":"a","embedding":"0.1,0.2"}\n', USERS);
-  refused(notArray, artifact({ dim: 2 }), { file: 'items.jsonl', line: 1, field: 'embedding' }, /item "a" must be an array/);
-  notArray.close();
+test('an item embedding that is not numbers stops the slice from opening, naming items.jsonl:line and the field', () => {
+  // Opening checks it (the reader refuses what no ranker could read), before any ranker loads.
+  const opened = (items: string) => () => sliceWith(items, USERS);
+  const at = (line: number, field: string, message: RegExp) => (e: unknown) => e instanceof UserError && e.where.file?.endsWith('items.jsonl') === true && e.where.line === line && e.where.field === field && message.test(e.message) && e.hint !== undefined;
+  assert.throws(opened('{"id":"a","embedding":[1,1]}\n\n{"id":"b","embedding":["a","b"]}\n'), at(3, 'embedding[0]', /embedding value must be a finite number, got "a"/));
+  assert.throws(opened('{"id":"a","embedding":"0.1,0.2"}\n'), at(1, 'embedding', /"embedding" must be an array of numbers/));
 });
 
 test('a slice embedding of the wrong length is an error, unless the artifact holds that id', () => {

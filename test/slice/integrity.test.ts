@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { Slice } from '../../src/core/slice/reader';
+import { Slice, UNLISTED } from '../../src/core/slice/reader';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { IntegrityError, UserError } from '../../src/core/errors';
 import type { SliceManifest } from '../../src/core/slice/types';
@@ -172,4 +172,47 @@ test('a slice file that is a link to itself is reported as not a regular file, b
   symlinkSync('users.jsonl', join(dir, 'users.jsonl'));
   assert.throws(() => Slice.open(dir, { force: true }), userError(/users\.jsonl \(not a regular file\)/));
   assert.equal(Slice.verifyFolder(dir).reasons['users.jsonl'], 'not a regular file');
+});
+
+test('verify reports an items.jsonl or users.jsonl that open refuses as unlisted: the two never disagree', () => {
+  for (const name of ['items.jsonl', 'users.jsonl']) {
+    const dir = makeSlice(20);
+    const m = manifestOf(dir);
+    m.files = m.files.filter((f) => f.path !== name);
+    writeManifest(dir, m);
+    assert.throws(() => Slice.open(dir), (e: unknown) => e instanceof UserError && e.code === 'E_UNLISTED');
+    const report = Slice.verifyFolder(dir);
+    assert.equal(report.ok, false, `${name}: verify must not say the slice is intact`);
+    assert.deepEqual(report.modified, [name]);
+    assert.deepEqual(report.missing, []);
+    assert.equal(report.reasons[name], UNLISTED);
+    rmSync(join(dir, name));
+    assert.equal(Slice.verifyFolder(dir).ok, true);
+    Slice.open(dir).close();
+  }
+});
+
+test('a slice path that does not exist is said not to exist; a file is said to be a file', () => {
+  const nowhere = join(tmp(), 'nowhere', 'x.slice');
+  for (const fn of [() => Slice.open(nowhere), () => Slice.verifyFolder(nowhere)]) {
+    assert.throws(fn, (e: unknown) => e instanceof UserError && e.code === 'E_NOT_A_SLICE' && e.message.includes(nowhere) && /the folder does not exist/.test(e.message));
+  }
+  const file = join(tmp(), 'a-file');
+  writeFileSync(file, 'x');
+  assert.throws(() => Slice.open(file), userError(/no slice\.json in .*a-file: it is a file/));
+});
+
+test('a slice file that cannot be read is a UserError naming it, from open and from verify', { skip: process.getuid?.() === 0 ? 'root can read anything' : false }, () => {
+  const unreadable = (name: string) => (e: unknown) => e instanceof UserError && e.code === 'E_UNREADABLE' && (e.where.file ?? '').endsWith(name) && /cannot be read/.test(e.message) && /permissions/.test(e.hint ?? '');
+  for (const name of ['slice.json', 'items.jsonl', 'events.jsonl']) {
+    const dir = makeSlice(20);
+    // events.jsonl is not read at open (its index was cached at freeze): open says so all the same.
+    chmodSync(join(dir, name), 0o000);
+    try {
+      assert.throws(() => Slice.open(dir), unreadable(name), `open, ${name}`);
+      assert.throws(() => Slice.verifyFolder(dir), unreadable(name), `verify, ${name}`);
+    } finally {
+      chmodSync(join(dir, name), 0o644);
+    }
+  }
 });

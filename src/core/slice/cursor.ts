@@ -3,7 +3,7 @@ import { pieceStart, piecesOf } from './pieces';
 import { checkEvent, parseEventLine } from './events';
 import { readFull } from './hashing';
 import { BlockPrefetcher } from './prefetch';
-import type { EventRecord } from './types';
+import type { EventRecord, FeatureType } from './types';
 
 /** Blocks larger than this are read on the engine thread (the ring holds two). */
 export const MAX_PREFETCH_BLOCK = 64 * 1024 * 1024;
@@ -21,6 +21,8 @@ export function startReader(path: string, blockSize: number, from: number, end: 
 /** What a cursor needs from its slice. */
 export interface CursorHost {
   readonly eventsPath: string;
+  /** The manifest's schema.candidate: what a line parsed here is checked against (see checkEvent). */
+  readonly candidateTypes: Readonly<Record<string, FeatureType>>;
   /** The events file, open for reading. */
   handle(): number;
   /** Bytes per block: the manifest's chunk size, so each block is one hashed chunk. */
@@ -58,6 +60,7 @@ export class EventCursor {
   /** Bytes per piece of a block (tests lower it to make the threads share small blocks). */
   static pieceSize = 256 * 1024;
   private readonly file: string;
+  private readonly types: Readonly<Record<string, FeatureType>>;
   private readonly digests = new DigestReader();
   private buf: Buffer | undefined;
   private prefetch: BlockPrefetcher | undefined;
@@ -88,6 +91,7 @@ export class EventCursor {
     early?: BlockPrefetcher,
   ) {
     this.file = host.eventsPath;
+    this.types = host.candidateTypes;
     this.pos = Math.floor(range.startByte / host.blockSize) * host.blockSize;
     this.skip = range.startByte - this.pos;
     this.line = range.from;
@@ -102,18 +106,18 @@ export class EventCursor {
       if (this.pending !== undefined) {
         const text = this.pending;
         this.pending = undefined;
-        return parseEventLine(text, this.file, this.line++);
+        return parseEventLine(text, this.file, this.line++, this.types);
       }
       if (this.digesting) {
         const e = this.digests.next();
-        if (e === 'raw') return parseEventLine(this.block.toString('utf8', this.digests.rawStart, this.digests.rawEnd), this.file, this.line++);
+        if (e === 'raw') return parseEventLine(this.block.toString('utf8', this.digests.rawStart, this.digests.rawEnd), this.file, this.line++, this.types);
         if (e !== undefined) return checkEvent(e, this.file, this.line++, true);
         this.digesting = false;
       } else if (this.s < this.end) {
         const nl = this.block.indexOf(10, this.s);
         const text = this.block.toString('utf8', this.s, nl);
         this.s = nl + 1;
-        return parseEventLine(text, this.file, this.line++);
+        return parseEventLine(text, this.file, this.line++, this.types);
       }
       if (!this.advance()) return this.close();
     }

@@ -1,6 +1,6 @@
 import { UserError } from '../errors';
 import { instantHint, parseInstant } from '../time';
-import type { EventRecord, FeatureMap } from './types';
+import type { EventRecord, FeatureMap, FeatureType } from './types';
 
 let lastStamp: string | undefined;
 let lastMs = Number.NaN;
@@ -18,8 +18,11 @@ export function timeOf(t: string): number {
   return lastMs;
 }
 
-/** Parses and checks one line of events.jsonl; errors name file:line and the field. */
-export function parseEventLine(text: string, file: string, line: number): EventRecord {
+/**
+ * Parses and checks one line of events.jsonl; errors name file:line and the field.
+ * `candidateTypes`: the manifest's schema.candidate (see checkEvent).
+ */
+export function parseEventLine(text: string, file: string, line: number, candidateTypes?: Readonly<Record<string, FeatureType>>): EventRecord {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -31,7 +34,7 @@ export function parseEventLine(text: string, file: string, line: number): EventR
       : 'Each line must be one complete JSON object.';
     throw new UserError(`malformed JSON: ${reason}`, { file, line }, hint);
   }
-  return checkEvent(value, file, line);
+  return checkEvent(value, file, line, false, candidateTypes);
 }
 
 function fail(file: string, line: number, field: string, message: string, hint?: string): never {
@@ -41,8 +44,11 @@ function fail(file: string, line: number, field: string, message: string, hint?:
 /**
  * Checks the shape of an event record; the cheap checks run on every replayed event.
  * `candidatesChecked`: the reader thread has already checked the candidates (see digest.ts).
+ * `candidateTypes`: a candidate feature typed "number" there must not hold a string or boolean
+ * (a ranker would read it as 0). Only non-numbers are looked up, so a line of numbers costs nothing
+ * more, and the reader thread's digests, which hold finite numbers only, need no lookup at all.
  */
-export function checkEvent(value: unknown, file: string, line: number, candidatesChecked = false): EventRecord {
+export function checkEvent(value: unknown, file: string, line: number, candidatesChecked = false, candidateTypes?: Readonly<Record<string, FeatureType>>): EventRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, line, '(line)', 'an event must be a JSON object');
   const e = value as Record<string, unknown>;
   if (typeof e['id'] !== 'string' || e['id'] === '') fail(file, line, 'id', 'missing or non-string "id"');
@@ -57,14 +63,18 @@ export function checkEvent(value: unknown, file: string, line: number, candidate
     if (typeof c !== 'object' || c === null || typeof c['item'] !== 'string') fail(file, line, `candidates[${i}].item`, 'each candidate needs a string "item"');
     const s = c['score'];
     if (s !== undefined && s !== null && (typeof s !== 'number' || !Number.isFinite(s))) fail(file, line, `candidates[${i}].score`, `score must be a finite number, got ${String(s)}`);
-    if (c['features'] !== undefined) checkFeatures(c['features'], file, line, `candidates[${i}].features`);
+    if (c['features'] !== undefined) checkFeatures(c['features'], file, line, `candidates[${i}].features`, candidateTypes);
   }
   const served = e['served'];
-  if (!Array.isArray(served) || served.some((x) => typeof x !== 'string')) fail(file, line, 'served', '"served" must be an array of item ids');
+  if (!Array.isArray(served) || !allStrings(served)) fail(file, line, 'served', '"served" must be an array of item ids');
   if (e['context'] !== undefined) checkFeatures(e['context'], file, line, 'context');
   const outcome = e['outcome'] as Record<string, unknown> | undefined;
-  if (outcome !== undefined && (typeof outcome !== 'object' || outcome === null || (outcome['clicks'] !== undefined && !Array.isArray(outcome['clicks'])))) {
-    fail(file, line, 'outcome.clicks', '"outcome.clicks" must be an array of item ids');
+  if (outcome !== undefined) {
+    if (typeof outcome !== 'object' || outcome === null) fail(file, line, 'outcome', `"outcome" must be an object {"clicks": [...], ...}, got ${shown(outcome)}`);
+    const clicks = outcome['clicks'];
+    if (clicks !== undefined && !(Array.isArray(clicks) && allStrings(clicks))) {
+      fail(file, line, 'outcome.clicks', `"outcome.clicks" must be an array of item ids (strings), got ${shown(clicks)}`, 'Write the ids of the clicked items as strings, as in "served", e.g. ["i_42"].');
+    }
   }
   const times = e['featureTimes'];
   if (times !== undefined && times !== null) checkFeatureTimes(times, file, line);
@@ -73,31 +83,49 @@ export function checkEvent(value: unknown, file: string, line: number, candidate
   return e as unknown as EventRecord;
 }
 
+/** Whether every element is a string (a loop, not some() with a closure: this runs per event). */
+function allStrings(a: unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'string') return false;
+  return true;
+}
+
+/** A value for a message, cut short. */
+function shown(v: unknown): string {
+  const s = typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
+
 /**
- * The numbers of `system` the engine computes with are finite (1e999 parses as Infinity). Per
- * replayed event: no closure, and a field name is only built for the error.
+ * The figures of `system` the engine computes with are finite numbers (1e999 parses as Infinity);
+ * null counts as not recorded. Anything else would be silently left out ("7" from queue_depth.mean)
+ * or replaced by a default latency. Per replayed event: no closure, and a field name is only built
+ * for the error.
  */
 function checkSystem(sys: Record<string, unknown>, file: string, line: number): void {
   const q = sys['queueDepth'];
-  if (typeof q === 'number' && !Number.isFinite(q)) nonFinite(file, line, 'system.queueDepth', q);
+  if (badFigure(q)) notFigure(file, line, 'system.queueDepth', q);
   const lat = sys['latencyMs'];
   if (typeof lat === 'object' && lat !== null) {
     for (const k in lat) {
       const v = (lat as Record<string, unknown>)[k];
-      if (typeof v === 'number' && !Number.isFinite(v)) nonFinite(file, line, `system.latencyMs.${k}`, v);
+      if (badFigure(v)) notFigure(file, line, `system.latencyMs.${k}`, v);
     }
   }
   const cache = sys['cache'];
   if (typeof cache === 'object' && cache !== null) {
     const h = (cache as Record<string, unknown>)['hits'];
     const m = (cache as Record<string, unknown>)['misses'];
-    if (typeof h === 'number' && !Number.isFinite(h)) nonFinite(file, line, 'system.cache.hits', h);
-    if (typeof m === 'number' && !Number.isFinite(m)) nonFinite(file, line, 'system.cache.misses', m);
+    if (badFigure(h)) notFigure(file, line, 'system.cache.hits', h);
+    if (badFigure(m)) notFigure(file, line, 'system.cache.misses', m);
   }
 }
 
-function nonFinite(file: string, line: number, field: string, v: number): never {
-  fail(file, line, field, `${field} is ${v}`, 'System figures must be finite numbers; leave the field out when it was not recorded.');
+function badFigure(v: unknown): boolean {
+  return typeof v === 'number' ? !Number.isFinite(v) : v !== undefined && v !== null;
+}
+
+function notFigure(file: string, line: number, field: string, v: unknown): never {
+  fail(file, line, field, typeof v === 'number' ? `${field} is ${v}` : `${field} must be a number, got ${shown(v)}`, 'System figures must be finite numbers; leave the field out when it was not recorded.');
 }
 
 /** Every featureTimes value is a timestamp with a timezone (the engine turns it into a feature age). */
@@ -111,8 +139,11 @@ function checkFeatureTimes(value: unknown, file: string, line: number): void {
   }
 }
 
-/** Feature values are numbers (finite), strings, booleans or null. */
-export function checkFeatures(value: unknown, file: string, line: number, field: string): asserts value is FeatureMap {
+/**
+ * Feature values are numbers (finite), strings, booleans or null; with `types` (the manifest's
+ * schema for these features), a feature typed "number" holds a number or null.
+ */
+export function checkFeatures(value: unknown, file: string, line: number, field: string, types?: Readonly<Record<string, FeatureType>>): asserts value is FeatureMap {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, line, field, `"${field}" must be an object of feature values`);
   for (const key in value as Record<string, unknown>) {
     const v = (value as Record<string, unknown>)[key];
@@ -120,6 +151,14 @@ export function checkFeatures(value: unknown, file: string, line: number, field:
       if (!Number.isFinite(v)) fail(file, line, `${field}.${key}`, `feature value is ${v}`, 'Features must be finite numbers; write null for a missing value.');
     } else if (v !== null && typeof v !== 'string' && typeof v !== 'boolean') {
       fail(file, line, `${field}.${key}`, `feature value must be a number, string, boolean or null, got ${JSON.stringify(v)}`);
+    } else if (v !== null && types !== undefined && types[key] === 'number') {
+      fail(
+        file,
+        line,
+        `${field}.${key}`,
+        `feature "${key}" must be a number (the manifest's schema types it "number"), got ${shown(v)}`,
+        'Write the value as a JSON number, or null when it is missing; if the feature really holds text, the manifest\'s "schema" is wrong: re-freeze the slice.',
+      );
     }
   }
 }
@@ -144,9 +183,10 @@ export function recordLineOf(text: string, id: string): number | undefined {
 }
 
 /**
- * Checks one item or user record (`kind`): a string "id", finite feature values and, for items,
- * availability windows whose bounds are timestamps with a timezone. The reader and the writer
- * both use it, so a slice the writer accepts is one the reader opens.
+ * Checks one item or user record (`kind`): a string "id", finite feature values, string labels
+ * (`category`, `group`; `segment`), an `embedding` of finite numbers and, for items, availability
+ * windows whose bounds are timestamps with a timezone. null is a label or embedding left out. The
+ * reader and the writer both use it, so a slice the writer accepts is one the reader opens.
  */
 export function checkRecord(value: unknown, file: string, line: number, kind: 'item' | 'user'): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { id?: unknown }).id !== 'string') {
@@ -154,7 +194,26 @@ export function checkRecord(value: unknown, file: string, line: number, kind: 'i
   }
   const rec = value as Record<string, unknown>;
   if (rec['features'] !== undefined) checkFeatures(rec['features'], file, line, 'features');
+  for (const label of kind === 'item' ? ITEM_LABELS : USER_LABELS) {
+    const v = rec[label];
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      fail(file, line, label, `"${label}" must be a string, got ${shown(v)}`, `Write the ${kind}'s ${label} as a string, or leave it out.`);
+    }
+  }
+  if (rec['embedding'] !== undefined && rec['embedding'] !== null) checkEmbedding(rec['embedding'], file, line);
   if (kind === 'item' && rec['available'] !== undefined) checkWindows(rec['available'], file, line);
+}
+
+const ITEM_LABELS = ['category', 'group'] as const;
+const USER_LABELS = ['segment'] as const;
+
+function checkEmbedding(value: unknown, file: string, line: number): void {
+  const hint = 'An embedding is an array of finite numbers, e.g. [0.12, -0.4]; leave it out (or write null) when there is none.';
+  if (!Array.isArray(value)) fail(file, line, 'embedding', `"embedding" must be an array of numbers, got ${shown(value)}`, hint);
+  for (let i = 0; i < value.length; i++) {
+    const x: unknown = value[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) fail(file, line, `embedding[${i}]`, `embedding value must be a finite number, got ${shown(x)}`, hint);
+  }
 }
 
 function checkWindows(value: unknown, file: string, line: number): void {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
+import { UserError } from '../errors';
 
 /** Chunk size for per-chunk hashes: large enough to hash fast, small enough to verify on first read. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
@@ -13,6 +15,39 @@ export function readFull(fd: number, buf: Buffer, position: number): number {
     got += n;
   }
   return got;
+}
+
+/**
+ * A file the system will not let this process read (EACCES, EPERM) is for the user to fix, not a
+ * crash: the UserError names it. Any other error is returned as it is.
+ */
+export function cannotRead(e: unknown, path: string): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'EACCES' && code !== 'EPERM') return e;
+  return new UserError(
+    `${basename(path)} cannot be read: permission denied (${code})`,
+    { file: path },
+    'Check the permissions of the file and of its folders: the user running recreplay must be able to read them.',
+    'E_UNREADABLE',
+  );
+}
+
+/** readFileSync, with a file that may not be read reported as such (cannotRead). */
+export function readWhole(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw cannotRead(e, path);
+  }
+}
+
+/** Opens a file for reading, with a file that may not be read reported as such (cannotRead). */
+export function openForReading(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    throw cannotRead(e, path);
+  }
 }
 
 /** sha256 of a string or buffer, hex. */
@@ -77,7 +112,7 @@ export function checkFile(path: string, entry: { sha256: string; bytes: number; 
   const checker = new FileChecker(entry);
   const size = entry.chunks?.size ?? DEFAULT_CHUNK_SIZE;
   const buf = Buffer.allocUnsafe(size);
-  const fd = openSync(path, 'r');
+  const fd = openForReading(path);
   let off = 0;
   try {
     for (;;) {

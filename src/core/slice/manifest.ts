@@ -2,7 +2,9 @@ import { UserError } from '../errors';
 import { instantHint, parseInstant } from '../time';
 // The schema's validator, compiled ahead of time from manifestSchema.ts (`npm run schema`).
 import validateSchema from './manifestValidator';
+import { MANIFEST_SCHEMA, SHA256_PATTERN, TIMESTAMP_PATTERN } from './manifestSchema';
 import { isAbsolute, normalize, posix, resolve, relative, sep } from 'node:path';
+import type { ErrorObject } from 'ajv';
 import type { SliceManifest } from './types';
 
 /** Validates a parsed manifest; the error names the field and what was expected. */
@@ -11,8 +13,10 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
     const errs = validateSchema.errors ?? [];
     const first = errs[0];
     const field = first ? describePath(first.instancePath, first.params) : '(root)';
-    const lines = errs.slice(0, 5).map((e) => `${describePath(e.instancePath, e.params)}: ${e.message ?? 'invalid'}`);
-    throw new UserError(`manifest is invalid — ${lines.join('; ')}`, { file, field }, 'Fix the field in slice.json (see docs/slice-format.md), or re-freeze the slice.');
+    const lines = errs.slice(0, 5).map((e) => `${describePath(e.instancePath, e.params)}: ${explain(e, value)}`);
+    // A timestamp gets the hint an event's "t" gets (a missing timezone is the usual mistake).
+    const hint = first?.keyword === 'pattern' && first.params['pattern'] === TIMESTAMP_PATTERN ? instantHint(valueAt(value, first.instancePath)) : 'Fix the field in slice.json (see docs/slice-format.md), or re-freeze the slice.';
+    throw new UserError(`manifest is invalid — ${lines.join('; ')}`, { file, field }, hint);
   }
   const m = value as unknown as SliceManifest;
   const seen = new Map<string, number>();
@@ -51,10 +55,53 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
   return m;
 }
 
+/** The segments of a JSON pointer (Ajv's instancePath), unescaped. */
+function segments(pointer: string): string[] {
+  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** A field as the other manifest errors and the events' errors write it: `files[1].chunks.sha256`. */
 function describePath(instancePath: string, params: Record<string, unknown>): string {
-  const base = instancePath.replace(/^\//, '').replace(/\//g, '.') || '(root)';
-  const missing = params['missingProperty'];
-  return typeof missing === 'string' ? (base === '(root)' ? missing : `${base}.${missing}`) : base;
+  const child = params['missingProperty'] ?? params['additionalProperty'];
+  const parts = typeof child === 'string' ? [...segments(instancePath), child] : segments(instancePath);
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(root)';
+}
+
+function valueAt(root: unknown, instancePath: string): unknown {
+  let v = root;
+  for (const s of segments(instancePath)) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[s] : undefined;
+  return v;
+}
+
+/** A value for a message, cut short. */
+function shown(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
+
+/** What an Ajv error means, in the manifest's terms: the expected value, not the schema's regex. */
+function explain(e: ErrorObject, root: unknown): string {
+  const got = () => shown(valueAt(root, e.instancePath));
+  switch (e.keyword) {
+    case 'required':
+      return 'is missing';
+    case 'const':
+      return `must be ${shown(e.params['allowedValue'])}, got ${got()}`;
+    case 'enum':
+      return `must be one of ${(e.params['allowedValues'] as unknown[]).map(shown).join(', ')}, got ${got()}`;
+    case 'pattern':
+      if (e.params['pattern'] === TIMESTAMP_PATTERN) return `must be an RFC 3339 timestamp with a timezone (Z or ±HH:MM), got ${got()}`;
+      if (e.params['pattern'] === SHA256_PATTERN) return `must be a sha256 (64 lowercase hex digits), got ${got()}`;
+      break;
+    case 'additionalProperties': {
+      // The object's schema (schemaPath ends in /additionalProperties) says which fields it allows.
+      let schema: unknown = MANIFEST_SCHEMA;
+      for (const s of segments(e.schemaPath.replace(/^#/, '')).slice(0, -1)) schema = (schema as Record<string, unknown> | undefined)?.[s];
+      const allowed = Object.keys((schema as { properties?: object } | undefined)?.properties ?? {});
+      return `is not a field here${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`;
+    }
+  }
+  return e.message ?? 'invalid';
 }
 
 /** A manifest path must stay inside the slice folder: relative, no `..` escape. */

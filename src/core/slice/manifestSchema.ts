@@ -2,13 +2,17 @@
  * JSON Schema of `slice.json`. This object is the source of truth; the build writes it to
  * `schemas/slice.schema.json`, which VS Code uses through `contributes.jsonValidation`.
  */
+import { STAGES } from './types';
+
+export const SHA256_PATTERN = '^[0-9a-f]{64}$';
+
 const versionRef = {
   type: 'object',
   required: ['name', 'version'],
   properties: {
     name: { type: 'string', minLength: 1 },
     version: { type: 'string', minLength: 1 },
-    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    sha256: { type: 'string', pattern: SHA256_PATTERN },
   },
   additionalProperties: false,
 } as const;
@@ -19,7 +23,16 @@ const featureTypes = {
 } as const;
 
 // RFC 3339 with a timezone, the form src/core/time.ts parseInstant reads (seconds optional).
-const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$' } as const;
+export const TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$';
+const isoTime = { type: 'string', pattern: TIMESTAMP_PATTERN } as const;
+
+// Only the six stages: a misspelt one would silently never be over budget.
+const stageBudgets = {
+  type: 'object',
+  description: `Budget in ms of each stage (${STAGES.join(', ')}); a stage over its own is flagged stage_over_budget.`,
+  properties: Object.fromEntries(STAGES.map((s) => [s, { type: 'number', minimum: 0 }])),
+  additionalProperties: false,
+} as const;
 
 export const MANIFEST_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -67,7 +80,7 @@ export const MANIFEST_SCHEMA = {
         required: ['path', 'sha256', 'bytes'],
         properties: {
           path: { type: 'string', minLength: 1, description: 'Relative path inside the slice folder.' },
-          sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+          sha256: { type: 'string', pattern: SHA256_PATTERN },
           bytes: { type: 'integer', minimum: 0 },
           records: { type: 'integer', minimum: 0 },
           chunks: {
@@ -75,7 +88,7 @@ export const MANIFEST_SCHEMA = {
             required: ['size', 'sha256'],
             properties: {
               size: { type: 'integer', minimum: 1024 },
-              sha256: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+              sha256: { type: 'array', items: { type: 'string', pattern: SHA256_PATTERN } },
             },
           },
         },
@@ -100,7 +113,7 @@ export const MANIFEST_SCHEMA = {
       properties: {
         k: { type: 'integer', minimum: 1 },
         budgetMs: { type: 'number', exclusiveMinimum: 0 },
-        stageBudgetMs: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
+        stageBudgetMs: stageBudgets,
         staleAfterSec: { type: 'number', minimum: 0 },
         maxPerCategory: { type: 'integer', minimum: 0 },
       },

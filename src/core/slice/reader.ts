@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, realpathSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import { statOrNothing } from '../dirs';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, startReader, type CursorHost } from './cursor';
-import { FileChecker, checkFile, readFull, sha256, type FileMismatch } from './hashing';
+import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
@@ -39,7 +39,22 @@ export function fileKind(dir: string, p: string): FileKind {
 /** How a mismatch is said to a user. */
 export const MISMATCH: Record<FileMismatch, string> = { size: 'its size differs', sha256: 'its sha256 differs', 'chunk sha256': 'the sha256 of a chunk differs' };
 
-/** Hashes every file the manifest lists, whole: the ones that differ and the ones that are not there. */
+/** Why an unlisted file is in VerifyReport.modified. */
+export const UNLISTED = 'not listed in the manifest';
+
+/**
+ * The catalogue and user files that lie in the slice folder but are not in the manifest's "files":
+ * neither hashed nor read, they would be silently left out of a replay, so open refuses the slice
+ * and verify reports them.
+ */
+export function unlistedFiles(dir: string, manifest: SliceManifest): string[] {
+  return ['items.jsonl', 'users.jsonl'].filter((name) => !manifest.files.some((f) => f.path === name) && statOrNothing(join(dir, name)) !== undefined);
+}
+
+/**
+ * Hashes every file the manifest lists, whole: the ones that differ and the ones that are not there;
+ * an unlisted catalogue or user file counts as modified (the slice's files are not the frozen ones).
+ */
 function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
   const modified: string[] = [];
   const missing: string[] = [];
@@ -57,6 +72,10 @@ function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
       modified.push(f.path);
       reasons[f.path] = MISMATCH[why];
     }
+  }
+  for (const name of unlistedFiles(dir, manifest)) {
+    modified.push(name);
+    reasons[name] = UNLISTED;
   }
   return { ok: modified.length === 0 && missing.length === 0, modified, missing, reasons };
 }
@@ -79,7 +98,7 @@ export interface OpenOptions {
 
 export interface VerifyReport {
   ok: boolean;
-  /** Files whose bytes differ from the manifest, relative to the slice folder. */
+  /** Files whose bytes differ from the manifest, or items.jsonl / users.jsonl in the folder but not listed in it (UNLISTED). */
   modified: string[];
   /** Files listed in the manifest but absent (or not regular files inside the folder). */
   missing: string[];
@@ -130,12 +149,20 @@ export class Slice {
   private static readManifest(dirArg: string): { dir: string; manifest: SliceManifest; manifestSha: string; eventsEntry: FileEntry } {
     const dir = resolve(dirArg);
     const manifestPath = join(dir, 'slice.json');
-    const kind = statOrNothing(dir)?.isDirectory() ? fileKind(dir, manifestPath) : 'missing';
-    if (kind !== 'file') {
-      const what = kind === 'missing' ? `no slice.json in ${dir}` : `${manifestPath} is ${kind}, not a file`;
-      throw new UserError(what, { file: dirArg }, 'Point at a NAME.slice folder (it holds slice.json and events.jsonl).', 'E_NOT_A_SLICE');
+    let manifestBytes: Buffer;
+    try {
+      const st = statOrNothing(dir);
+      const kind = st?.isDirectory() ? fileKind(dir, manifestPath) : 'missing';
+      if (kind !== 'file') {
+        // "No slice.json" alone, for a path that is not there at all, sends the user looking for the file.
+        const why = !st ? ': the folder does not exist' : !st.isDirectory() ? `: ${st.isFile() ? 'it is a file' : 'it is not a folder'}` : '';
+        const what = kind === 'missing' ? `no slice.json in ${dir}${why}` : `${manifestPath} is ${kind}, not a file`;
+        throw new UserError(what, { file: dirArg }, 'Point at a NAME.slice folder (it holds slice.json and events.jsonl).', 'E_NOT_A_SLICE');
+      }
+      manifestBytes = readWhole(manifestPath);
+    } catch (e) {
+      throw cannotRead(e, manifestPath);
     }
-    const manifestBytes = readFileSync(manifestPath);
     let raw: unknown;
     try {
       // A UTF-8 byte-order mark (Windows editors and PowerShell write one) is not part of the JSON.
@@ -178,7 +205,13 @@ export class Slice {
       }
       if (f === eventsEntry) {
         // Its size is checked now; its bytes chunk by chunk as they are read (or whole, below, when
-        // the index is built), or now, whole, when the manifest has no chunk hashes.
+        // the index is built), or now, whole, when the manifest has no chunk hashes. A file the user
+        // may not read is said now all the same, not at the first event.
+        try {
+          accessSync(p, constants.R_OK);
+        } catch (e) {
+          throw cannotRead(e, p);
+        }
         const why = statSync(p).size !== f.bytes ? 'size' : f.chunks ? undefined : checkFile(p, f);
         if (why) {
           modified.push(f.path);
@@ -186,7 +219,7 @@ export class Slice {
         }
         continue;
       }
-      const b = readFileSync(p);
+      const b = readWhole(p);
       if (f.path === 'items.jsonl' || f.path === 'users.jsonl') bytes.set(f.path, b);
       const checker = new FileChecker(f);
       checker.update(b);
@@ -199,11 +232,9 @@ export class Slice {
     if (missing.length) {
       throw new UserError(`files listed in the manifest are missing or not files: ${missing.join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
     }
-    // A catalogue or user file the manifest does not list would be silently left out of the replay.
-    for (const name of ['items.jsonl', 'users.jsonl']) {
-      if (!manifest.files.some((f) => f.path === name) && statOrNothing(join(dir, name))) {
-        throw new UserError(`${name} is in the slice folder but not in the manifest's "files", so it is not hashed and would not be read`, { file: join(dir, 'slice.json'), field: 'files' }, `Re-freeze the slice, or remove ${name} if the slice has none.`, 'E_UNLISTED');
-      }
+    const [unlisted] = unlistedFiles(dir, manifest);
+    if (unlisted) {
+      throw new UserError(`${unlisted} is in the slice folder but not in the manifest's "files", so it is not hashed and would not be read`, { file: join(dir, 'slice.json'), field: 'files' }, `Re-freeze the slice, or remove ${unlisted} if the slice has none.`, 'E_UNLISTED');
     }
     if (modified.length && !force) throw new IntegrityError(modified, dir, reasons);
     const eventsPath = join(dir, eventsEntry.path);
@@ -296,7 +327,7 @@ export class Slice {
   }
 
   private handle(): number {
-    this.fd ??= openSync(this.eventsPath, 'r');
+    this.fd ??= openForReading(this.eventsPath);
     return this.fd;
   }
 
@@ -404,7 +435,7 @@ export class Slice {
 
   /** Event n (1-based), read alone through the offset index. */
   readEvent(n: number): EventRecord {
-    return parseEventLine(this.readEventText(n), this.eventsPath, n);
+    return parseEventLine(this.readEventText(n), this.eventsPath, n, this.manifest.schema.candidate);
   }
 
   /**
@@ -440,6 +471,7 @@ export class Slice {
     const chunks = this.eventsEntry.chunks;
     return (this.host ??= {
       eventsPath: this.eventsPath,
+      candidateTypes: this.manifest.schema.candidate,
       blockSize: chunks?.size ?? DEFAULT_BLOCK,
       handle: () => this.handle(),
       verifyBlock: (c, data) => {

@@ -93,7 +93,10 @@ function inferType(v: unknown): FeatureType | undefined {
 function note(schema: Record<string, FeatureType>, features: Record<string, unknown> | undefined): void {
   if (!features) return;
   for (const k in features) {
-    if (schema[k] === undefined) {
+    // A feature that is not always a number is not typed one: the reader refuses a string where the
+    // schema says "number", so typing it by its first value could write a slice that does not open.
+    const was = schema[k];
+    if (was === undefined || was === 'number') {
       const t = inferType(features[k]);
       if (t) schema[k] = t;
     }
@@ -175,7 +178,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     let byteLen = 0;
     for (const ev of input.events) {
       count++;
-      checkEvent(ev, 'events', count);
+      checkEvent(ev, 'events', count, false, input.manifest.schema?.candidate);
       checkFinite(ev, 'events', count);
       const t = timeOf(ev.t);
       if (t < lastT) throw new UserError(`event ${ev.id} is out of time order (${ev.t} is before the previous event)`, { file: 'events', line: count, field: 't' }, 'Sort events by "t" before freezing.');

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { validateManifest } from '../../core/slice/manifest';
 import { OffsetCollector, loadCachedIndex, modifiedIndexKey, storeIndex } from '../../core/slice/offsetIndex';
-import { MISMATCH, Slice, fileKind, type VerifyReport } from '../../core/slice/reader';
+import { MISMATCH, Slice, UNLISTED, fileKind, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
 import { FileChecker } from '../../core/slice/hashing';
 import type { FileEntry, SliceManifest } from '../../core/slice/types';
 
@@ -253,6 +253,11 @@ export async function verifyAsync(dir: string, manifest: SliceManifest, token?: 
       modified.push(f.path);
       reasons[f.path] = MISMATCH[why];
     }
+  }
+  // As `recreplay verify` and opening the slice see it: a catalogue or user file the manifest does not list.
+  for (const name of unlistedFiles(dir, manifest)) {
+    modified.push(name);
+    reasons[name] = UNLISTED;
   }
   return { ok: modified.length === 0 && missing.length === 0, modified, missing, reasons };
 }

@@ -1,0 +1,152 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Slice } from '../../src/core/slice/reader';
+import { EventCursor } from '../../src/core/slice/cursor';
+import { writeSlice } from '../../src/core/slice/writer';
+import { UserError } from '../../src/core/errors';
+import type { CandidateRecord, EventRecord, SliceManifest } from '../../src/core/slice/types';
+import { BASE_MANIFEST, eventLine, fixture, rawSlice, tmp } from '../helpers';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** A raw slice (no writer checks) of these event lines, items.jsonl and users.jsonl. */
+function sliceWith(events: string[], records: { items?: string; users?: string } = {}, patch: (m: SliceManifest) => void = () => {}): string {
+  const entry = (path: string, text: string) => ({ path, sha256: sha(text), bytes: Buffer.byteLength(text), records: text.split('\n').filter((l) => l !== '').length });
+  const dir = rawSlice(events.map((l) => l + '\n').join(''), (m) => {
+    m.files = [m.files[0] as SliceManifest['files'][number], entry('items.jsonl', records.items ?? ''), ...(records.users !== undefined ? [entry('users.jsonl', records.users)] : [])];
+    patch(m);
+  });
+  writeFileSync(join(dir, 'items.jsonl'), records.items ?? '');
+  if (records.users !== undefined) writeFileSync(join(dir, 'users.jsonl'), records.users);
+  return dir;
+}
+
+/** fn throws a UserError at file:line and field, whose message matches and that says what to do. */
+function rejects(fn: () => unknown, where: { file: string; line: number; field: string }, message: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof UserError, String(e));
+    assert.ok(e.where.file?.endsWith(where.file), e.where.file);
+    assert.equal(e.where.line, where.line);
+    assert.equal(e.where.field, where.field);
+    assert.match(e.message, message);
+    assert.ok(e.hint, 'the error says what to do');
+    return true;
+  });
+}
+
+const ev = (id: string, extra: Record<string, unknown> = {}) => eventLine(id, `2025-01-01T00:00:0${id.slice(1)}Z`, extra);
+
+test('an item whose category or group is not a string, or whose embedding is not finite numbers, is refused at open with items.jsonl:line and the field', () => {
+  const cases: [string, string, RegExp][] = [
+    ['{"id":"a","category":5}', 'category', /"category" must be a string, got 5/],
+    ['{"id":"a","category":"x","group":5}', 'group', /"group" must be a string, got 5/],
+    ['{"id":"a","embedding":"oops"}', 'embedding', /must be an array of numbers, got "oops"/],
+    ['{"id":"a","embedding":[0.1,"x"]}', 'embedding[1]', /must be a finite number, got "x"/],
+    ['{"id":"a","embedding":[1e999]}', 'embedding[0]', /got Infinity/],
+  ];
+  for (const [line, field, message] of cases) {
+    const dir = sliceWith([ev('e1')], { items: `{"id":"ok","category":"c","embedding":[1,2]}\n${line}\n` });
+    rejects(() => Slice.open(dir), { file: 'items.jsonl', line: 2, field }, message);
+  }
+  // null is a label or vector left out (the embedding ranker's cold-start case).
+  const s = Slice.open(sliceWith([ev('e1')], { items: '{"id":"a","category":null,"group":null,"embedding":null}\n' }));
+  assert.equal(s.items.length, 1);
+  s.close();
+});
+
+test('a user whose segment is not a string or whose embedding is not numbers is refused at open with users.jsonl:line', () => {
+  rejects(() => Slice.open(sliceWith([ev('e1')], { users: '{"id":"u1","segment":3}\n' })), { file: 'users.jsonl', line: 1, field: 'segment' }, /"segment" must be a string/);
+  rejects(() => Slice.open(sliceWith([ev('e1')], { users: '{"id":"u0"}\n{"id":"u1","embedding":{"0":1}}\n' })), { file: 'users.jsonl', line: 2, field: 'embedding' }, /must be an array of numbers/);
+});
+
+test('the writer refuses an item the reader would refuse: a numeric category', () => {
+  const f = fixture(3);
+  (f.items[1] as { category: unknown }).category = 5;
+  const out = join(tmp(), 'x.slice');
+  assert.throws(() => writeSlice(out, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' }), (e: unknown) => e instanceof UserError && e.where.file === 'items' && e.where.line === 2 && e.where.field === 'category');
+});
+
+test('system figures must be numbers: queueDepth "7", a string latency or cache count is refused with the line and field', () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ queueDepth: '7' }, 'system.queueDepth'],
+    [{ latencyMs: { score: '20' } }, 'system.latencyMs.score'],
+    [{ cache: { hits: '9', misses: 1 } }, 'system.cache.hits'],
+  ];
+  for (const [system, field] of cases) {
+    const s = Slice.open(sliceWith([ev('e1'), ev('e2', { system })]));
+    rejects(() => [...s.events()], { file: 'events.jsonl', line: 2, field }, /must be a number, got "\d+"/);
+    rejects(() => s.readEvent(2), { file: 'events.jsonl', line: 2, field }, /must be a number/);
+    s.close();
+  }
+  // null is a figure not recorded, as leaving it out.
+  const s = Slice.open(sliceWith([ev('e1', { system: { queueDepth: null, latencyMs: { score: null } } })]));
+  assert.equal(s.readEvent(1).system?.queueDepth, null);
+  s.close();
+});
+
+test('outcome.clicks must hold item ids: [5] is refused with the line and field', () => {
+  const s = Slice.open(sliceWith([ev('e1'), ev('e2', { outcome: { clicks: [5] } })]));
+  rejects(() => [...s.events()], { file: 'events.jsonl', line: 2, field: 'outcome.clicks' }, /must be an array of item ids \(strings\), got \[5\]/);
+  assert.deepEqual(s.readEvent(1).outcome?.clicks, ['a']);
+  s.close();
+});
+
+test('a string in a candidate feature the manifest types "number" is refused with the line and candidates[i].features.NAME', () => {
+  const typed = (m: SliceManifest) => (m.schema.candidate = { x: 'number', tag: 'string' });
+  const bad = ev('e2', { candidates: [{ item: 'a', features: { x: 1 } }, { item: 'b', features: { x: '2' } }] });
+  const s = Slice.open(sliceWith([ev('e1'), bad], {}, typed));
+  rejects(() => [...s.events()], { file: 'events.jsonl', line: 2, field: 'candidates[1].features.x' }, /feature "x" must be a number \(the manifest's schema types it "number"\), got "2"/);
+  rejects(() => s.readEvent(2), { file: 'events.jsonl', line: 2, field: 'candidates[1].features.x' }, /must be a number/);
+  s.close();
+  // null (missing), a feature the schema does not type, and text where the schema says "string" are fine.
+  const fine = ev('e1', { candidates: [{ item: 'a', features: { x: null, other: 'y', tag: 'z' } }] });
+  const ok = Slice.open(sliceWith([fine], {}, typed));
+  assert.deepEqual(ok.readEvent(1).candidates[0]?.features, { x: null, other: 'y', tag: 'z' });
+  ok.close();
+});
+
+test('a string where the schema says "number" is refused on a replay the reader thread shares too', () => {
+  const f = fixture(300, { seed: 3 });
+  const e = f.events[199] as EventRecord;
+  (e.candidates[2] as CandidateRecord).features = { ctr: 'high', fresh: 0 };
+  const dir = join(tmp(), 'typed.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z', chunkSize: 4096 });
+  // The writer typed ctr "string" (it is not always a number); a manifest that says "number" is refused on replay.
+  const m = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as SliceManifest;
+  assert.equal(m.schema.candidate['ctr'], 'string');
+  m.schema.candidate['ctr'] = 'number';
+  writeFileSync(join(dir, 'slice.json'), JSON.stringify(m));
+  const [piece, after] = [EventCursor.pieceSize, Slice.prefetchAfterBlocks];
+  EventCursor.pieceSize = 700;
+  Slice.prefetchAfterBlocks = 1;
+  try {
+    const s = Slice.open(dir);
+    const started = Slice.prefetchesStarted;
+    rejects(() => [...s.events()], { file: 'events.jsonl', line: 200, field: 'candidates[2].features.ctr' }, /got "high"/);
+    assert.ok(Slice.prefetchesStarted > started, 'the reader thread ran');
+    s.close();
+  } finally {
+    EventCursor.pieceSize = piece;
+    Slice.prefetchAfterBlocks = after;
+  }
+});
+
+test('the writer types a feature "number" only when it always holds numbers (so what it writes opens), and checks a given schema', () => {
+  const f = fixture(4);
+  ((f.events[2] as EventRecord).candidates[0] as CandidateRecord).features = { ctr: 'n/a', fresh: 1 };
+  const dir = join(tmp(), 'mixed.slice');
+  const { manifest } = writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  assert.deepEqual(manifest.schema.candidate, { ctr: 'string', fresh: 'number' });
+  const s = Slice.open(dir);
+  assert.equal([...s.events()].length, 4);
+  s.close();
+  const schema = { user: {}, item: {}, context: {}, candidate: { ctr: 'number', fresh: 'number' } } as const;
+  const out = join(tmp(), 'typed.slice');
+  assert.throws(
+    () => writeSlice(out, { manifest: { ...BASE_MANIFEST, schema }, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' }),
+    (e: unknown) => e instanceof UserError && e.where.file === 'events' && e.where.line === 3 && e.where.field === 'candidates[0].features.ctr',
+  );
+});

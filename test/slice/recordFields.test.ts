@@ -7,6 +7,7 @@ import { Slice } from '../../src/core/slice/reader';
 import { EventCursor } from '../../src/core/slice/cursor';
 import { writeSlice } from '../../src/core/slice/writer';
 import { UserError } from '../../src/core/errors';
+import { parseEventLine, parseRecords } from '../../src/core/slice/events';
 import type { CandidateRecord, EventRecord, SliceManifest } from '../../src/core/slice/types';
 import { BASE_MANIFEST, eventLine, fixture, rawSlice, tmp } from '../helpers';
 
@@ -149,4 +150,10 @@ test('the writer types a feature "number" only when it always holds numbers (so 
     () => writeSlice(out, { manifest: { ...BASE_MANIFEST, schema }, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' }),
     (e: unknown) => e instanceof UserError && e.where.file === 'events' && e.where.line === 3 && e.where.field === 'candidates[0].features.ctr',
   );
+});
+
+test('a line that starts with a UTF-8 byte-order mark is said to, in events, items and users (not an invisible "unexpected token")', () => {
+  const bom = (e: unknown, line: number) => e instanceof UserError && e.where.line === line && /starts with a UTF-8 byte-order mark \(U\+FEFF\)/.test(e.message) && /without a byte-order mark/.test(e.hint ?? '');
+  assert.throws(() => parseEventLine('\uFEFF{"id":"e1"}', 'events.jsonl', 1), (e: unknown) => bom(e, 1));
+  assert.throws(() => parseRecords('\uFEFF{"id":"i1"}\n{"id":"i2"}\n', 'items.jsonl', 'item'), (e: unknown) => bom(e, 1));
 });

@@ -28,6 +28,7 @@ export function parseEventLine(text: string, file: string, line: number, candida
     value = JSON.parse(text);
   } catch (e) {
     if (text.trim() === '') throw new UserError('blank line', { file, line }, 'Every line of events.jsonl must hold one event; remove the blank line.');
+    if (text.charCodeAt(0) === 0xfeff) throw bomError(file, line);
     const reason = (e as Error).message;
     const hint = /\bNaN\b|Infinity/.test(text)
       ? 'NaN and Infinity are not valid JSON numbers: write null for a missing value, or fix the producer.'
@@ -35,6 +36,11 @@ export function parseEventLine(text: string, file: string, line: number, candida
     throw new UserError(`malformed JSON: ${reason}`, { file, line }, hint);
   }
   return checkEvent(value, file, line, false, candidateTypes);
+}
+
+/** A UTF-8 byte-order mark before the first line: JSON.parse's own message would show an invisible character. */
+function bomError(file: string, line: number): UserError {
+  return new UserError('the line starts with a UTF-8 byte-order mark (U+FEFF), which is not JSON', { file, line }, 'Save the file as UTF-8 without a byte-order mark (an editor\'s "UTF-8" rather than "UTF-8 with BOM"), then re-freeze the slice.');
 }
 
 function fail(file: string, line: number, field: string, message: string, hint?: string): never {
@@ -241,6 +247,7 @@ export function parseRecords<T extends { id: string }>(text: string, file: strin
     try {
       v = JSON.parse(raw);
     } catch (e) {
+      if (raw.charCodeAt(0) === 0xfeff) throw bomError(file, i + 1);
       throw new UserError(`malformed JSON: ${(e as Error).message}`, { file, line: i + 1 }, `Each line must be one ${kind} object.`);
     }
     checkRecord(v, file, i + 1, kind);

@@ -226,6 +226,21 @@ test('a modified slice is indexed once, streamed: opening it (forced) afterwards
   assert.equal(needsIndex(dir), false, "the modified file's index is cached: F5 (force) will not index it again");
 });
 
+test('the slice list reads a manifest as opening does: a byte-order mark is fine, a manifest without events.jsonl is not', () => {
+  const dir = makeSlice(20);
+  const mPath = join(dir, 'slice.json');
+  const text = readFileSync(mPath, 'utf8');
+  writeFileSync(mPath, `\uFEFF${text}`);
+  const entry = readEntry(dir);
+  assert.equal(entry.manifestError, undefined, entry.manifestError);
+  assert.equal(entry.manifest?.name, JSON.parse(text).name);
+  assert.equal(Slice.open(dir).eventCount, 20, 'and it opens');
+  const m = JSON.parse(text);
+  m.files = m.files.filter((f: { path: string }) => f.path !== 'events.jsonl');
+  writeFileSync(mPath, JSON.stringify(m));
+  assert.match(readEntry(dir).manifestError ?? '', /manifest lists no events\.jsonl/);
+});
+
 test('verifyAsync reports a users.jsonl the manifest does not list, as recreplay verify does and as opening refuses it', async () => {
   const dir = makeSlice(20);
   const mPath = join(dir, 'slice.json');

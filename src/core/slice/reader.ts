@@ -80,6 +80,23 @@ function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
   return { ok: modified.length === 0 && missing.length === 0, modified, missing, reasons };
 }
 
+/**
+ * The manifest in the bytes of a slice.json at `manifestPath`, validated, with events.jsonl listed.
+ * Opening a slice and the editor's slice list both read manifests through it, so they never disagree.
+ */
+export function parseManifest(bytes: Buffer, manifestPath: string): SliceManifest {
+  let raw: unknown;
+  try {
+    // A UTF-8 byte-order mark (Windows editors and PowerShell write one) is not part of the JSON.
+    raw = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new UserError(`malformed JSON: ${(e as Error).message}`, { file: manifestPath }, 'slice.json must be one JSON object.');
+  }
+  const manifest = validateManifest(raw, manifestPath);
+  if (!manifest.files.some((f) => f.path === 'events.jsonl')) throw new UserError('manifest lists no events.jsonl', { file: manifestPath, field: 'files' }, 'Add events.jsonl to "files" or re-freeze the slice.');
+  return manifest;
+}
+
 /** Block size for reading events.jsonl when the manifest has no chunk hashes. */
 const DEFAULT_BLOCK = 8 * 1024 * 1024;
 
@@ -163,16 +180,8 @@ export class Slice {
     } catch (e) {
       throw cannotRead(e, manifestPath);
     }
-    let raw: unknown;
-    try {
-      // A UTF-8 byte-order mark (Windows editors and PowerShell write one) is not part of the JSON.
-      raw = JSON.parse(manifestBytes.toString('utf8').replace(/^\uFEFF/, ''));
-    } catch (e) {
-      throw new UserError(`malformed JSON: ${(e as Error).message}`, { file: manifestPath }, 'slice.json must be one JSON object.');
-    }
-    const manifest = validateManifest(raw, manifestPath);
-    const eventsEntry = manifest.files.find((f) => f.path === 'events.jsonl');
-    if (!eventsEntry) throw new UserError('manifest lists no events.jsonl', { file: manifestPath, field: 'files' }, 'Add events.jsonl to "files" or re-freeze the slice.');
+    const manifest = parseManifest(manifestBytes, manifestPath);
+    const eventsEntry = manifest.files.find((f) => f.path === 'events.jsonl') as FileEntry;
     return { dir, manifest, manifestSha: sha256(manifestBytes), eventsEntry };
   }
 

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../core/errors';
-import { validateManifest } from '../../core/slice/manifest';
 import { OffsetCollector, loadCachedIndex, modifiedIndexKey, storeIndex } from '../../core/slice/offsetIndex';
-import { MISMATCH, Slice, UNLISTED, fileKind, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
-import { FileChecker } from '../../core/slice/hashing';
+import { MISMATCH, Slice, UNLISTED, fileKind, parseManifest, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
+import { FileChecker, readWhole } from '../../core/slice/hashing';
 import type { FileEntry, SliceManifest } from '../../core/slice/types';
 
 /** What is known about a slice's integrity. */
@@ -114,8 +113,8 @@ export class SliceEntry {
 export function readEntry(dir: string): SliceEntry {
   const file = join(dir, 'slice.json');
   try {
-    const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return new SliceEntry(dir, validateManifest(raw, file), undefined);
+    // As opening the slice reads it (a byte-order mark, a file it may not read, no events.jsonl listed).
+    return new SliceEntry(dir, parseManifest(readWhole(file), file), undefined);
   } catch (e) {
     const failure = e instanceof UserError ? e : new UserError((e as Error).message, { file });
     return new SliceEntry(dir, undefined, failure.describe(), failure);

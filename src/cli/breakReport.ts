@@ -3,7 +3,7 @@ import type { EventExec, Replayer } from '../core/engine/replay';
 import type { HeadlessResult } from '../core/engine/run';
 import type { CandidateRow } from '../core/engine/rows';
 import { UserError } from '../core/errors';
-import { compileExpr, ExprError, formatValue, parseExpr, type CompiledExpr, type ExprScope } from '../core/expr';
+import { checkExpr, compileExpr, ExprError, formatValue, parseExpr, type CompiledExpr, type ExprScope } from '../core/expr';
 import { EXIT } from './exitCodes';
 import { fmt } from './format';
 
@@ -52,7 +52,7 @@ export function rankingTable(ex: EventExec, rows: readonly CandidateRow[]): stri
  * `recreplay run --break EXPR`: a stop condition for runHeadless and the report printed after it.
  * Syntax is checked now, before the slice opens; names against the slice's schema at the first event.
  */
-export function breakOption(text: string): { stopWhen: (ex: EventExec, r: Replayer) => boolean; report: (res: HeadlessResult, json: Record<string, unknown> | undefined) => number } {
+export function breakOption(text: string, warn: (message: string) => void = (m) => console.error(m)): { stopWhen: (ex: EventExec, r: Replayer) => boolean; report: (res: HeadlessResult, json: Record<string, unknown> | undefined) => number } {
   try {
     parseExpr(text);
   } catch (e) {
@@ -62,11 +62,17 @@ export function breakOption(text: string): { stopWhen: (ex: EventExec, r: Replay
   let compiled: CompiledExpr | undefined;
   const stopWhen = (ex: EventExec, r: Replayer): boolean => {
     if (compiled === undefined) {
+      const env = checkEnvFor(r);
       try {
-        compiled = compileExpr(text, checkEnvFor(r), { expect: 'bool' });
+        compiled = compileExpr(text, env, { expect: 'bool' });
       } catch (e) {
         if (e instanceof ExprError) throw exprUserError(text, e);
         throw e;
+      }
+      // What the debugger shows beside a breakpoint (an item id not in the slice, a number compared
+      // with a string) is said here too, before a run that may never stop because of it.
+      for (const d of checkExpr(text, env, { expect: 'bool' })) {
+        if (d.severity === 'warning') warn(`recreplay: warning: --break, column ${d.column}: ${d.message}\n  ${text}\n  ${' '.repeat(d.start)}^`);
       }
     }
     let v: unknown;
@@ -76,7 +82,11 @@ export function breakOption(text: string): { stopWhen: (ex: EventExec, r: Replay
       if (e instanceof ExprError) throw exprUserError(text, e, ` failed at event ${ex.n} (${ex.event.id}, line ${ex.n} of ${r.slice.eventsPath})`);
       throw e;
     }
-    return v === true;
+    // A condition that is not true or false is a mistake to say, not a silent "never held" (as in the debugger).
+    if (v !== true && v !== false) {
+      throw new UserError(`--break failed at event ${ex.n} (${ex.event.id}, line ${ex.n} of ${r.slice.eventsPath}): the expression gave ${formatValue(v, 80)}, not true or false`, {}, `${text}\n  Compare it with something, e.g. … == "x" or … > 0.`, 'E_EXPR');
+    }
+    return v;
   };
   /** Prints the stop (or that there was none); `json`: the run's --json summary, which the report extends. */
   const report = (res: HeadlessResult, json: Record<string, unknown> | undefined): number => {

@@ -98,3 +98,18 @@ test('run --break with a bad expression exits 3 naming the column, before or aft
   assert.match(runtime.err, /--break failed at event 5 \(e00005, line 5 of .*events\.jsonl\): column \d+: division by zero/);
   assert.doesNotMatch(runtime.err, /at .*\.js:\d+/, 'no stack trace');
 });
+
+test('run --break whose expression gives something other than true or false is an error at that event, not a silent "never held"', () => {
+  const r = cli('run', SLICE, '--ranker', RANKER, '--break', 'candidates[0].meta.category');
+  assert.equal(r.code, 3, r.err);
+  assert.match(r.err, /--break failed at event 1 \(e00001, line 1 of .*events\.jsonl\): the expression gave "\w+", not true or false/);
+  assert.doesNotMatch(r.out, /not hit/);
+});
+
+test('run --break says the checker warnings the debugger shows (an unknown item id, a number compared with a string) before replaying', () => {
+  const r = cli('run', SLICE, '--ranker', RANKER, '--break', 'rank("i_42") <= 3');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /warning: --break, column 6: unknown item 'i_42'.*did you mean 'i_042'\?\n {2}rank\("i_42"\) <= 3\n {7}\^/);
+  const s = cli('run', SLICE, '--ranker', RANKER, '--break', 'user.tenure_days == "30"');
+  assert.match(s.err, /warning: --break, column 1: comparing number with string using '==' is always false/);
+});

@@ -39,7 +39,7 @@ export function conditionCases(item: string): { name: string; text: string; hand
       name: 'continue condition (exists macro)',
       text: conditionFor(1),
       hand: (s) => {
-        for (const c of s.candidates) if (c.rank === 1 && c.score > 0.9) return (s.event['index'] as number) >= 1;
+        for (const c of s.candidates) if (c.rank === 1 && c.score !== null && c.score > 0.9) return (s.event['index'] as number) >= 1;
         return false;
       },
     },
@@ -48,7 +48,7 @@ export function conditionCases(item: string): { name: string; text: string; hand
       text: `score("${item}") > 0.5`,
       hand: (s) => {
         const c = s.candidates.find((x) => x.item === item);
-        return c === undefined ? false : c.score > 0.5;
+        return c === undefined || c.score === null ? false : c.score > 0.5;
       },
     },
     {

@@ -59,3 +59,24 @@ test('allFeatures (what a stop shows) keeps a feature named "__proto__" as a fea
     r.dispose();
   }
 });
+
+test('score is null until the score stage has run, as the docs say (NaN compared false with everything, even itself)', async () => {
+  const base = { id: 'e1', t: '2025-01-01T00:00:10Z', user: 'u1', candidates: [{ item: 'a', features: { x: 1 }, score: 0.7 }, { item: 'b', features: { x: 2 }, score: 0.2 }], served: ['a', 'b'] };
+  const slice = Slice.open(rawSlice(JSON.stringify(base) + '\n'));
+  const r = new Replayer(slice, { ranker: loadRanker('recorded', { slice }) });
+  try {
+    r.advance();
+    const ev = (text: string) => compileExpr(text).evaluate(exprScope(r.current as NonNullable<typeof r.current>, r));
+    // Before retrieve, after retrieve, after features: not scored yet.
+    for (let stage = 0; stage < 3; stage++) {
+      assert.equal(ev('score("a")'), null, `after ${stage} stages`);
+      assert.equal(ev('score("a") == null'), true);
+      assert.equal(ev('candidates.all(c, c.score == null)'), true);
+      await r.step();
+    }
+    assert.equal(ev('score("a")'), 0.7, 'after the score stage');
+    assert.equal(ev('candidates.all(c, c.score >= 0)'), true);
+  } finally {
+    r.dispose();
+  }
+});

@@ -26,6 +26,8 @@ export function checkEnvFor(replayer: Replayer): CheckEnv {
 const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
 /** Stages done after which candidates have replayed ranks: retrieve, features, score, rerank. */
 const RANKED_AFTER = STAGES.indexOf('rerank') + 1;
+/** Stages done after which candidates have replayed scores: retrieve, features, score. */
+const SCORED_AFTER = STAGES.indexOf('score') + 1;
 const NO_IDS: readonly string[] = Object.freeze([]);
 
 // One live metrics view per accumulator instance: getters read the running value, so a condition
@@ -84,7 +86,7 @@ function candidateMeta(row: Pick<CandidateRow, 'itemRec'>): Record<string, unkno
  * (CompiledExpr.readsCandidateMaps), such as a continue's `candidates.exists(c, c.rank == 1 &&
  * c.score > 0.9)`, which then builds no merged feature map at any event.
  */
-function candidate(row: Pick<CandidateRow, 'rec' | 'itemRec'>, item: string, score: number, rank: number | null, recordedRank: number, prevRank: number | null, maps: boolean): ExprCandidate {
+function candidate(row: Pick<CandidateRow, 'rec' | 'itemRec'>, item: string, score: number | null, rank: number | null, recordedRank: number, prevRank: number | null, maps: boolean): ExprCandidate {
   return { item, score, rank, recordedRank, prevRank, features: maps ? joinedFeatures(row) : EMPTY, meta: maps ? candidateMeta(row) : EMPTY };
 }
 
@@ -195,16 +197,18 @@ class StopScope implements ExprScope {
       return ex.event.candidates.map((rec) => {
         const row = { rec, itemRec: items.get(rec.item) };
         const slot = st.peek(rec.item);
-        return candidate(row, rec.item, Number.NaN, null, recordedRankOf(ex.recorded, rec.item) ?? 0, slot < 0 ? null : st.previousRank(slot), this.maps);
+        return candidate(row, rec.item, null, null, recordedRankOf(ex.recorded, rec.item) ?? 0, slot < 0 ? null : st.previousRank(slot), this.maps);
       });
     }
     const rows = ex.rows;
     const out = new Array<ExprCandidate>(rows.length);
     // Ranks exist once rerank (the fourth stage) has run, as the Variables view shows them.
     const ranked = ex.stagesDone >= RANKED_AFTER;
+    // Scores exist once the score stage has run; a NaN after it is the ranker's (a nan_score fault), shown as it is.
+    const scored = ex.stagesDone >= SCORED_AFTER;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as CandidateRow;
-      out[i] = candidate(row, row.item, row.score, ranked ? row.rank : null, row.recordedRank, row.prevRank, this.maps);
+      out[i] = candidate(row, row.item, scored ? row.score : null, ranked ? row.rank : null, row.recordedRank, row.prevRank, this.maps);
     }
     return out;
   }

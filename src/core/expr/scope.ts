@@ -3,7 +3,8 @@ import type { FeatureValue } from '../slice/types';
 /** One candidate of the current event as expressions see it. */
 export interface ExprCandidate {
   item: string;
-  score: number;
+  /** The replayed score, null until the score stage has run (NaN would compare false with everything, even itself). */
+  score: number | null;
   /**
    * 1-based position in the replayed order, null until the rerank stage has run (a 0 would make
    * `rank(id) <= 3` hold for every candidate before the ranking exists).

@@ -64,3 +64,17 @@ test('nested macros have a step budget: a runaway expression ends with an error 
   const pairs = compileExpr('size(served.map(a, served.filter(b, b != a)))');
   for (let i = 0; i < 3 * (MAX_MACRO_STEPS / 100); i++) assert.equal(pairs.evaluate(scope), 10);
 });
+
+test('an operand that fails in a long ||/&& chain of comparisons is evaluated again once, not once per link (the step budget is not spent n times over)', () => {
+  const served = Array.from({ length: 10 }, (_, i) => `i_${i}`);
+  const scope = makeScope({ served });
+  // 111,110 macro steps, then a division by zero.
+  let macro = '1';
+  for (let i = 0; i < 5; i++) macro = `served.map(a${i}, ${macro})`;
+  const failing = `size(${macro}) / 0 > 1`;
+  const links = Array.from({ length: 12 }, (_, i) => `size(served) > ${100 + i}`);
+  // `<error> || true` is true (docs/expressions.md): within the budget, however long the chain.
+  assert.equal(compileExpr([failing, ...links, 'true'].join(' || ')).evaluate(scope), true);
+  assert.equal(compileExpr([failing, ...links.map((l) => l.replace('>', '<')), 'false'].join(' && ')).evaluate(scope), false);
+  assert.throws(() => compileExpr([failing, ...links, 'false'].join(' || ')).evaluate(scope), (e: unknown) => e instanceof ExprError && /division by zero/.test(e.reason));
+});

@@ -35,6 +35,13 @@ interface Part {
   /** Macro variable slots it reads. */
   locals: ReadonlySet<number>;
   constant?: { value: unknown };
+  /**
+   * For a node with fast paths (links.ts): the same node made of ordinary closures only, down to
+   * its first operand that has none. A link falls back to it for the unusual case, so an operand
+   * that fails is evaluated once more — not once more per enclosing `||`/`&&` of a long chain,
+   * as it was when the fallback was built from the operands' fast paths.
+   */
+  slow?: Fn;
 }
 
 const NO_LOCALS: ReadonlySet<number> = new Set();
@@ -148,7 +155,7 @@ class Compiler {
         switch (e.op) {
           case '&&':
           case '||':
-            return this.chain(e, fold([l, r], logical(e, l.fn, r.fn)));
+            return this.chain(e, fold([l, r], logical(e, l.fn, r.fn)), logical(e, l.slow ?? l.fn, r.slow ?? r.fn));
           case '==':
           case '!=':
             return this.equality(e, l, r);
@@ -184,19 +191,19 @@ class Compiler {
    * each comparison calls the next one itself (links.ts). `generic`, the nested closures of the
    * whole chain, decides whatever the links cannot.
    */
-  private chain(e: Binary, generic: Part): Part {
+  private chain(e: Binary, generic: Part, slow: Fn): Part {
     if (generic.constant) return generic;
     const operands = (x: Expr): Expr[] => (x.type === 'binary' && x.op === e.op ? [...operands(x.left), ...operands(x.right)] : [x]);
     const xs = operands(e);
     const last = this.parts.get(xs[xs.length - 1] as Expr);
-    if (last === undefined) return generic;
+    if (last === undefined) return { ...generic, slow };
     let fn = last.fn;
     for (let i = xs.length - 2; i >= 0; i--) {
       const test = this.tests.get(xs[i] as Expr);
-      if (test === undefined) return generic;
-      fn = test({ next: fn, decisive: e.op === '||', slow: generic.fn });
+      if (test === undefined) return { ...generic, slow };
+      fn = test({ next: fn, decisive: e.op === '||', slow });
     }
-    return { ...generic, fn };
+    return { ...generic, fn, slow };
   }
 
   private equality(e: Binary, l: Part, r: Part): Part {
@@ -209,7 +216,7 @@ class Compiler {
     const lf = l.fn;
     const test = (link: Link): Fn => (path && equalityOnPath(negate, path.root, path.fields, k, link)) || equalityOnValue(negate, lf, k, link);
     this.tests.set(e, test);
-    return { ...generic, fn: test({ next: null, decisive: false, slow: generic.fn }) };
+    return { ...generic, fn: test({ next: null, decisive: false, slow: generic.fn }), slow: generic.fn };
   }
 
   private ordering(e: Binary, l: Part, r: Part): Part {
@@ -221,7 +228,7 @@ class Compiler {
     const lf = l.fn;
     const test = (link: Link): Fn => (path && orderingOnPath(op, path.root, path.fields, k, link)) || orderingOnValue(op, lf, k, link);
     this.tests.set(e, test);
-    return { ...generic, fn: test({ next: null, decisive: false, slow: generic.fn }) };
+    return { ...generic, fn: test({ next: null, decisive: false, slow: generic.fn }), slow: generic.fn };
   }
 
   /**

@@ -78,3 +78,24 @@ test('an operand that fails in a long ||/&& chain of comparisons is evaluated ag
   assert.equal(compileExpr([failing, ...links.map((l) => l.replace('>', '<')), 'false'].join(' && ')).evaluate(scope), false);
   assert.throws(() => compileExpr([failing, ...links, 'false'].join(' || ')).evaluate(scope), (e: unknown) => e instanceof ExprError && /division by zero/.test(e.reason));
 });
+
+test('the step budget counts the elements that + on lists copies, == and in compare and string() writes: list-heavy expressions end with an error, not an exhausted heap', () => {
+  const scope = makeScope({ served: Array.from({ length: 10 }, (_, i) => `i_${i}`) });
+  const L = `[${Array.from({ length: 500 }, (_, i) => i).join(', ')}]`;
+  const M = `[${Array.from({ length: 300 }, (_, i) => i).join(', ')}]`;
+  const cases: [string, RegExp][] = [
+    // 250,000 inner lists of 501 elements each (125 million copies) used to exhaust the heap.
+    [`${L}.map(a, ${L}.map(b, ${L} + [a]))`, /'\+' on lists and the macros around it visit more than 1,000,000 elements/],
+    [`${L}.all(a, ${L}.all(b, string(${L} + [a]) != ""))`, /visit more than 1,000,000 elements/],
+    // (Operands that read a macro variable: a constant comparison is folded once, when compiled.)
+    [`${L}.all(a, ${L}.all(b, [${L}, a] == [${L}, a]))`, /'==' and the macros around it visit more than 1,000,000 elements/],
+    [`${L}.exists(a, ${L}.exists(b, -1 - a in ${M}))`, /'in' and the macros around it visit more than 1,000,000 elements/],
+    [`${L}.all(a, ${L}.all(b, string([${L}, a]) != ""))`, /string\(\) and the macros around it visit more than 1,000,000 elements/],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(() => compileExpr(text).evaluate(scope), (e: unknown) => e instanceof ExprError && e.kind === 'runtime' && message.test(e.reason), text.slice(-40));
+  }
+  // What stays within it runs, every time (the budget is per evaluation).
+  const ok = compileExpr(`size(${L} + ${L}) == 1000 && ${L} == ${L} && 499 in ${L} && size(string(${L})) > 0`);
+  for (let i = 0; i < 5; i++) assert.equal(ok.evaluate(scope), true);
+});

@@ -356,6 +356,8 @@ function fold(parts: readonly Part[], fn: Fn): Part {
 function foldWith(dynamic: boolean, locals: ReadonlySet<number>, fn: Fn): Part {
   if (dynamic || locals.size > 0) return { fn, dynamic, locals };
   try {
+    // A fresh budget, as an evaluation has: folding must not depend on what ran before it.
+    work.left = MAX_MACRO_STEPS;
     return constant(deepFreeze(fn(undefined as unknown as ExprScope, [])));
   } catch (x) {
     if (!(x instanceof ExprError)) throw x;

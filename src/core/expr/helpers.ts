@@ -1,5 +1,6 @@
 import type { ExprCandidate, ExprScope } from './scope';
-import { codePointLength, fail, formatValue, isMap, mapKeys, ownField, typeName } from './values';
+import { codePointLength, fail, formatValue, formatted, isMap, mapKeys, ownField, typeName } from './values';
+import { charge } from './budget';
 
 type At = { start: number; end: number };
 
@@ -141,7 +142,13 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
   },
   string: {
     pure: true, minArgs: 1, maxArgs: 1,
-    call: (_s, [v]) => (typeof v === 'string' ? v : formatValue(v, Infinity)),
+    call: (_s, [v], at) => {
+      if (typeof v === 'string') return v;
+      const text = formatValue(v, Infinity);
+      // Writing a list or map visits its elements (string(L + [a]) in a nested macro adds up).
+      if (formatted.values > 1) charge(formatted.values - 1, at, 'string()');
+      return text;
+    },
   },
   abs: { pure: true, minArgs: 1, maxArgs: 1, call: (_s, [v], at) => { const n = num(v, 'abs', at); return n === null ? null : Math.abs(n); } },
   min: { pure: true, minArgs: 1, maxArgs: Infinity, call: (_s, args, at) => extreme(args, 'min', at) },

@@ -2,6 +2,11 @@ import type { Macro } from './ast';
 import { absorb, notBool, type Fn } from './operators';
 import { fail, isMap, mapKeys, typeName } from './values';
 import { ExprError, WorkLimitError } from './errors';
+import { MAX_MACRO_STEPS, work as budget } from './budget';
+
+// A module-local alias: under a CommonJS transform an import is a property read at every use (see links.ts).
+const work = budget;
+export { MAX_MACRO_STEPS, work };
 
 /** The elements a macro ranges over: a list's items or a map's keys (as in CEL). */
 function range(e: Macro, v: unknown): readonly unknown[] {
@@ -9,12 +14,6 @@ function range(e: Macro, v: unknown): readonly unknown[] {
   if (isMap(v)) return mapKeys(v);
   return fail(e.target, `${e.macro}() needs a list or a map, got ${typeName(v)}`);
 }
-
-/** Elements macros may visit in one evaluation: nested macros multiply, and 24 nested maps over a slate would never finish. */
-export const MAX_MACRO_STEPS = 1_000_000;
-
-/** Steps left in the evaluation under way (reset by each evaluate; evaluation is synchronous). */
-export const work = { left: MAX_MACRO_STEPS };
 
 function step(e: Macro): void {
   if (--work.left < 0) throw new WorkLimitError('runtime', `${e.macro}() and the macros around it visit more than ${MAX_MACRO_STEPS.toLocaleString('en-US')} elements in one evaluation: nest fewer macros, or filter first`, e.start, e.end);

@@ -1,6 +1,7 @@
 import type { Binary, Expr } from './ast';
 import { ExprError, WorkLimitError } from './errors';
-import { clip, deepEqual, fail, isMap, ownField, typeName } from './values';
+import { clip, compared, deepEqual, fail, isMap, ownField, typeName } from './values';
+import { charge } from './budget';
 import { printExpr } from './print';
 import type { ExprScope } from './scope';
 
@@ -19,7 +20,10 @@ export function arithmetic(e: Binary, l: Fn, r: Fn): Fn {
   const slow = (a: unknown, b: unknown): unknown => {
     if (a === null || b === null) return null;
     if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
-    if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...(a as unknown[]), ...(b as unknown[])];
+    if (op === '+' && Array.isArray(a) && Array.isArray(b)) {
+      charge(a.length + b.length, e, "'+' on lists");
+      return [...(a as unknown[]), ...(b as unknown[])];
+    }
     if (typeof a === 'number' && typeof b === 'number') return fail(e, op === '/' ? 'division by zero' : 'modulo by zero');
     return fail(e, `operator '${op}' cannot combine ${typeName(a)} and ${typeName(b)}`);
   };
@@ -72,8 +76,14 @@ function cmp<T extends number | string>(op: Order, a: T, b: T): boolean {
 
 /** `==` and `!=`: deep on lists and maps, never an error. */
 export function equality(e: Binary, l: Fn, r: Fn): Fn {
-  if (e.op === '==') return (s, x) => { const a = l(s, x), b = r(s, x); return a === b || deepEqual(a, b); };
-  return (s, x) => { const a = l(s, x), b = r(s, x); return a !== b && !deepEqual(a, b); };
+  // Comparing two lists or maps visits their elements: charged (beyond the first pair, which any == costs).
+  const equal = (a: unknown, b: unknown): boolean => {
+    const same = deepEqual(a, b);
+    if (compared.pairs > 1) charge(compared.pairs - 1, e, `'${e.op}'`);
+    return same;
+  };
+  if (e.op === '==') return (s, x) => { const a = l(s, x), b = r(s, x); return a === b || equal(a, b); };
+  return (s, x) => { const a = l(s, x), b = r(s, x); return a !== b && !equal(a, b); };
 }
 
 /** `x in list` (deep membership) and `key in map` (key presence). */
@@ -81,7 +91,13 @@ export function membership(e: Binary, l: Fn, r: Fn): Fn {
   return (s, x) => {
     const a = l(s, x), b = r(s, x);
     if (Array.isArray(b)) {
-      for (const item of b as unknown[]) if (item === a || deepEqual(item, a)) return true;
+      charge(b.length, e, "'in'");
+      for (const item of b as unknown[]) {
+        if (item === a) return true;
+        const same = deepEqual(item, a);
+        if (compared.pairs > 1) charge(compared.pairs - 1, e, "'in'");
+        if (same) return true;
+      }
       return false;
     }
     if (isMap(b)) return typeof a === 'string' && ownField(b, a) !== undefined;

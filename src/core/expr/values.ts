@@ -38,8 +38,10 @@ export function ownField(o: Record<string, unknown>, key: string): unknown {
  * call stack.
  */
 export function deepEqual(a: unknown, b: unknown): boolean {
+  compared.pairs = 0;
   const stack: unknown[] = [a, b];
   while (stack.length) {
+    compared.pairs++;
     const y = stack.pop();
     const x = stack.pop();
     if (x === y) {
@@ -66,6 +68,9 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** Pairs of values the last deepEqual call compared: what `==` and `in` charge to an evaluation's step budget. */
+export const compared = { pairs: 0 };
+
 /** Keys of a map, skipping fields that hold `undefined` (absent in JSON terms). */
 export function mapKeys(o: Record<string, unknown>): string[] {
   return Object.keys(o).filter((k) => o[k] !== undefined);
@@ -73,11 +78,16 @@ export function mapKeys(o: Record<string, unknown>): string[] {
 
 /** A value as CEL-like source text, for log points and messages: `["i_7", 0.5]`, `{"a": 1}`. */
 export function formatValue(v: unknown, maxLength = 200): string {
+  formatted.values = 0;
   const s = format(v, 0);
   return s.length > maxLength ? `${s.slice(0, maxLength - 1)}…` : s;
 }
 
+/** Values the last formatValue call wrote: what string() charges to an evaluation's step budget. */
+export const formatted = { values: 0 };
+
 function format(v: unknown, depth: number): string {
+  formatted.values++;
   if (depth > 20) return '…';
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map((x) => format(x, depth + 1)).join(', ')}]`;

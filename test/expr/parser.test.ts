@@ -154,7 +154,10 @@ for (const [text, column, message] of ERRORS) {
 test('nesting deeper than 200 levels is an error, not a stack overflow', () => {
   assert.throws(() => parseExpr('('.repeat(5000) + '1' + ')'.repeat(5000)), /nested too deeply/);
   assert.throws(() => parseExpr('-'.repeat(5000) + '1'), /nested too deeply/);
-  assert.throws(() => parseExpr(Array.from({ length: 5000 }, () => 'a').join(' + ')), /nested too deeply/);
+  // A flat chain nests one level per operand: said as a chain too long, with the shorter form for alternatives.
+  assert.throws(() => parseExpr(Array.from({ length: 5000 }, () => 'a').join(' + ')), /chains more than 200 operands with one operator/);
+  assert.throws(() => parseExpr(Array.from({ length: 201 }, (_, i) => `"i_${i}" in served`).join(' || ')), /chains more than 200 operands .*write x in \["a", "b", …\]/);
+  assert.doesNotThrow(() => parseExpr(Array.from({ length: 150 }, (_, i) => `"i_${i}" in served`).join(' || ')));
   assert.throws(() => parseExpr('a' + '.b'.repeat(5000)), /nested too deeply/);
   assert.doesNotThrow(() => parseExpr(Array.from({ length: 150 }, () => 'a').join(' + ')));
 });

@@ -15,10 +15,18 @@ export function parse(text: string, from = 0, to = text.length): Expr {
   return e;
 }
 
-// Long operator chains ("a + b + … ") nest in the AST without nesting in the parser's recursion.
-function checkDepth(e: Expr, depth: number): void {
-  if (depth > MAX_DEPTH) throw new ExprError('syntax', TOO_DEEP, e.start, e.end);
-  for (const c of children(e)) checkDepth(c, depth + 1);
+// Long operator chains ("a + b + … ") nest in the AST without nesting in the parser's recursion:
+// each operand sits a level deeper than the next. A flat chain past the limit is said as such,
+// with the shorter way to write the usual one (many alternatives).
+const TOO_LONG = `the expression chains more than ${MAX_DEPTH} operands with one operator, and each one nests a level deeper: for many alternatives, write x in ["a", "b", …]`;
+
+/** `links`: how many of the levels above `e` are a chain's (a binary node's left operand with the same operator). */
+function checkDepth(e: Expr, depth: number, links = 0): void {
+  if (depth > MAX_DEPTH) throw new ExprError('syntax', 2 * links > depth ? TOO_LONG : TOO_DEEP, e.start, e.end);
+  for (const c of children(e)) {
+    const chained = e.type === 'binary' && c.type === 'binary' && c === e.left && c.op === e.op;
+    checkDepth(c, depth + 1, chained ? links + 1 : links);
+  }
 }
 
 class Parser {

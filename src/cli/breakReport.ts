@@ -7,9 +7,25 @@ import { checkExpr, compileExpr, ExprError, formatValue, parseExpr, type Compile
 import { EXIT } from './exitCodes';
 import { fmt } from './format';
 
-/** An expression error as the CLI shows it: the column, the reason, the text with a caret under it. */
+/** An expression error as the CLI shows it: the place, the reason, the text with a caret under it. */
 function exprUserError(text: string, e: ExprError, where = ''): UserError {
-  return new UserError(`--break${where}: ${e.message}`, {}, `${text}\n  ${' '.repeat(e.start)}^`, 'E_EXPR');
+  const at = placeOf(text, e.start);
+  return new UserError(`--break${where}: ${at.label}: ${e.reason}`, {}, at.excerpt, 'E_EXPR');
+}
+
+/**
+ * Where offset `start` of `text` is, as a terminal shows it: "column 12", or "line 2, column 5" in
+ * an expression written over several lines (// comments make that natural), and the line itself
+ * with a caret under the place (tabs kept, so the caret lines up).
+ */
+export function placeOf(text: string, start: number): { label: string; excerpt: string } {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const nl = text.indexOf('\n', start);
+  const line = text.slice(lineStart, nl === -1 ? text.length : nl);
+  const before = text.slice(lineStart, start);
+  const lineNo = text.slice(0, lineStart).split('\n').length;
+  const label = text.includes('\n') ? `line ${lineNo}, column ${before.length + 1}` : `column ${start + 1}`;
+  return { label, excerpt: `${line}\n  ${before.replace(/[^\t]/g, ' ')}^` };
 }
 
 /** The values of the parts of `text` that read the stop, e.g. `rank("i_42") = 2`. */
@@ -72,7 +88,10 @@ export function breakOption(text: string, warn: (message: string) => void = (m) 
       // What the debugger shows beside a breakpoint (an item id not in the slice, a number compared
       // with a string) is said here too, before a run that may never stop because of it.
       for (const d of checkExpr(text, env, { expect: 'bool' })) {
-        if (d.severity === 'warning') warn(`recreplay: warning: --break, column ${d.column}: ${d.message}\n  ${text}\n  ${' '.repeat(d.start)}^`);
+        if (d.severity === 'warning') {
+          const at = placeOf(text, d.start);
+          warn(`recreplay: warning: --break, ${at.label}: ${d.message}\n  ${at.excerpt}`);
+        }
       }
     }
     let v: unknown;

@@ -168,3 +168,21 @@ test('the tolerant lexer used by completions keeps an unterminated string as a t
   assert.deepEqual({ value: s?.value, unterminated: s?.unterminated }, { value: 'i_4', unterminated: true });
   assert.deepEqual(lex('a # b', 0, 5, true).map((t) => t.kind), ['ident', 'error', 'ident', 'eof']);
 });
+
+test('words and arrows from other languages say which operator to write', () => {
+  const reason = (text: string) => {
+    try {
+      parseExpr(text);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'parsed';
+  };
+  assert.equal(reason('a and b'), "column 3: 'and' is not an operator here; use '&&'");
+  assert.equal(reason('a or b'), "column 3: 'or' is not an operator here; use '||'");
+  assert.equal(reason('not x'), "column 1: 'not' is not an operator here; use '!' to negate");
+  assert.equal(reason('x => 3'), "column 3: '=>' is not an operator; use '>=' for 'at least'");
+  assert.equal(reason('x = 3'), "column 3: '=' is not an operator here; use '==' to compare");
+  // A word that objects inherit is just an unexpected name.
+  assert.match(reason('a constructor'), /unexpected .*constructor.* is an operator missing\?/);
+});

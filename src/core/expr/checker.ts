@@ -173,7 +173,8 @@ class Checker {
       return DYN;
     }
     if (args.length < sig.min || args.length > sig.max) {
-      this.report('error', 'arity', `${e.callee}() takes ${sig.min === sig.max ? sig.min : `${sig.min} to ${sig.max}`} argument(s), got ${args.length}: ${sig.signature}`, e);
+      const n = sig.min === sig.max ? `${sig.min}` : sig.max === Infinity ? `at least ${sig.min}` : `${sig.min} to ${sig.max}`;
+      this.report('error', 'arity', `${e.callee}() takes ${n} argument${/(^| )1$/.test(n) ? '' : 's'}, got ${args.length}: ${sig.signature}`, e);
       return sig.result;
     }
     args.forEach((t, i) => {
@@ -211,7 +212,7 @@ class Checker {
     const args = e.args.map((a) => this.infer(a));
     if (!fits(t, sig.on) || t.kind === 'null') this.report('error', 'type-mismatch', `${e.method}() needs ${describeKind(sig.on)}, not ${tyName(t)}`, name);
     if (args.length !== sig.args.length) {
-      this.report('error', 'arity', `${e.method}() takes ${sig.args.length} argument(s), got ${args.length}: ${sig.signature}`, e);
+      this.report('error', 'arity', `${e.method}() takes ${sig.args.length} argument${sig.args.length === 1 ? '' : 's'}, got ${args.length}: ${sig.signature}`, e);
     }
     args.forEach((a, i) => {
       const want = sig.args[i] ?? 'any';

@@ -300,7 +300,7 @@ class Compiler {
     }
     if (e.args.length < h.minArgs || e.args.length > h.maxArgs) {
       const n = h.minArgs === h.maxArgs ? `${h.minArgs}` : h.maxArgs === Infinity ? `at least ${h.minArgs}` : `${h.minArgs} or ${h.maxArgs}`;
-      throw new ExprError('check', `${e.callee}() takes ${n} argument${n === '1' ? '' : 's'}, got ${e.args.length}`, e.start, e.end);
+      throw new ExprError('check', `${e.callee}() takes ${n} argument${/(^| )1$/.test(n) ? '' : 's'}, got ${e.args.length}`, e.start, e.end);
     }
     if (!h.pure) this.identifiers.add(e.callee);
     const args = e.args.map((a) => this.node(a));

@@ -93,7 +93,9 @@ export function lex(text: string, from = 0, to = text.length, tolerant = false):
         i += p.length;
       } else {
         const ch = String.fromCodePoint(text.codePointAt(i) ?? 0);
-        fail(HINTS[ch] ?? `unexpected character '${ch}'`, i, i + ch.length);
+        // `x => 3` is `x >= 3` written the other way round far more often than a mistyped `==`.
+        const hint = ch === '=' && text[i + 1] === '>' ? "'=>' is not an operator; use '>=' for 'at least'" : HINTS[ch];
+        fail(hint ?? `unexpected character '${ch}'`, i, i + ch.length);
         i += ch.length;
       }
     }

@@ -7,6 +7,7 @@ const MAX_DEPTH = 200;
 
 const TOO_DEEP = `the expression is nested too deeply (more than ${MAX_DEPTH} levels)`;
 const RELATIONS: ReadonlySet<string> = new Set(['<', '<=', '>', '>=', '==', '!=', 'in']);
+const WORD_OPERATORS: ReadonlyMap<string, string> = new Map([['and', '&&'], ['or', '||']]);
 
 /** Parses `text[from, to)` into an AST; throws `ExprError` (kind `syntax`) naming the column. */
 export function parse(text: string, from = 0, to = text.length): Expr {
@@ -40,6 +41,11 @@ class Parser {
     const e = this.expr();
     const t = this.peek();
     if (t.kind !== 'eof') {
+      // Words other languages use for the operators: say which operator to write.
+      const word = t.kind === 'ident' ? WORD_OPERATORS.get(t.text) : undefined;
+      const prev = this.toks[this.pos - 1];
+      if (word !== undefined) this.fail(`'${t.text}' is not an operator here; use '${word}'`, t);
+      if (prev?.kind === 'ident' && prev.text === 'not') this.fail("'not' is not an operator here; use '!' to negate", prev);
       this.fail(`unexpected ${describe(t)} after the end of the expression; is an operator missing?`, t);
     }
     return e;

@@ -186,3 +186,11 @@ test('words and arrows from other languages say which operator to write', () => 
   // A word that objects inherit is just an unexpected name.
   assert.match(reason('a constructor'), /unexpected .*constructor.* is an operator missing\?/);
 });
+
+test('number literals a double cannot hold are errors, not silently another number', () => {
+  assert.throws(() => parseExpr('x > 1e400'), /column 5: number literal '1e400' is out of range/);
+  assert.throws(() => parseExpr('9007199254740993 == 9007199254740992'), /column 1: whole number literal '9007199254740993' cannot be held exactly: .* it would read as 9007199254740992/);
+  assert.throws(() => parseExpr('0xFFFFFFFFFFFFFFFFFFFF'), /cannot be held exactly/);
+  // Exact doubles past 2^53, and the way a double is written, stay numbers.
+  assert.doesNotThrow(() => parseExpr('9007199254740991 + 9007199254740994 + 12345678901234567000 + 1e308 + 0x1F + 2.5e-300 + 007'));
+});

@@ -26,6 +26,16 @@ const HINTS: Record<string, string> = {
   '|': "use '||' for 'or'",
 };
 
+/**
+ * Whether a whole-number literal past 2^53 reads as another number. Not when the double holds it
+ * exactly (2^53 + 2), nor when it is how that double is written (12345678901234567000, as the
+ * printer writes it back), only when digits would be lost (9007199254740993 reads as …992).
+ */
+function inexact(raw: string, v: number, hex: boolean): boolean {
+  if (BigInt(raw) === BigInt(v)) return false;
+  return hex || String(v) !== raw.replace(/^0+(?=\d)/, '');
+}
+
 const SIMPLE_ESCAPES: Record<string, string> = {
   n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', a: '\x07',
   '\\': '\\', "'": "'", '"': '"', '`': '`', '?': '?',
@@ -72,7 +82,12 @@ export function lex(text: string, from = 0, to = text.length, tolerant = false):
         end += tail.length;
         fail(`invalid number literal '${text.slice(i, end)}'`, i, end);
       } else {
-        tok('number', i, end, raw.startsWith('0x') || raw.startsWith('0X') ? parseInt(raw, 16) : Number(raw));
+        const hex = raw.startsWith('0x') || raw.startsWith('0X');
+        const v = hex ? parseInt(raw, 16) : Number(raw);
+        // Numbers are doubles: a literal they cannot hold would silently be another number.
+        if (!Number.isFinite(v)) fail(`number literal '${raw}' is out of range (numbers are doubles, up to about 1.8e308)`, i, end);
+        else if (!Number.isSafeInteger(v) && (hex || /^\d+$/.test(raw)) && inexact(raw, v, hex)) fail(`whole number literal '${raw}' cannot be held exactly: numbers are doubles, exact up to 2^53 (9007199254740992); it would read as ${String(v)}`, i, end);
+        else tok('number', i, end, v);
       }
       i = end;
     } else if (c === '"' || c === "'" || ((c === 'r' || c === 'R') && (text[i + 1] === '"' || text[i + 1] === "'"))) {

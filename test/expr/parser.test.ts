@@ -194,3 +194,8 @@ test('number literals a double cannot hold are errors, not silently another numb
   // Exact doubles past 2^53, and the way a double is written, stay numbers.
   assert.doesNotThrow(() => parseExpr('9007199254740991 + 9007199254740994 + 12345678901234567000 + 1e308 + 0x1F + 2.5e-300 + 007'));
 });
+
+test('a map literal that repeats a literal key is a syntax error when the expression is parsed, not at its first evaluation', () => {
+  assert.throws(() => parseExpr('{"a": 1, "b": 2, "a": 3}'), (e: unknown) => e instanceof Error && e.message === 'column 18: duplicate key "a" in a map');
+  assert.doesNotThrow(() => parseExpr('{"a": 1, "A": 2, "b": {"a": 3}}'));
+});

@@ -184,8 +184,14 @@ class Parser {
     const open = this.next();
     const entries: MapEntry[] = [];
     const closing = `expected '}' to close the map opened at column ${open.start + 1}`;
+    const literalKeys = new Set<string>();
     while (!this.isPunct('}')) {
       const key = this.expr();
+      // A repeated literal key is a mistake in the text: said now, not at the first event evaluated.
+      if (key.type === 'literal' && typeof key.value === 'string') {
+        if (literalKeys.has(key.value)) throw new ExprError('syntax', `duplicate key ${JSON.stringify(key.value)} in a map`, key.start, key.end);
+        literalKeys.add(key.value);
+      }
       this.expect(':', `expected ':' after the map key`);
       const value = this.expr();
       entries.push({ key, value, start: key.start, end: value.end });

@@ -41,7 +41,14 @@ const { expr: anyExpr } = fc.letrec<{ expr: Expr; select: Select }>((tie) => {
       literal,
       ident,
       fc.array(sub, { maxLength: 3 }).map((items): Expr => ({ type: 'list', items, ...at })),
-      fc.array(fc.tuple(sub, sub), { maxLength: 3 }).map((es): Expr => ({ type: 'map', entries: es.map(([key, value]) => ({ key, value, ...at })), ...at })),
+      // (A literal key written twice does not parse: it is a syntax error.)
+      fc
+        .array(fc.tuple(sub, sub), { maxLength: 3 })
+        .filter((es) => {
+          const keys = es.flatMap(([k]) => (k.type === 'literal' && typeof k.value === 'string' ? [k.value] : []));
+          return new Set(keys).size === keys.length;
+        })
+        .map((es): Expr => ({ type: 'map', entries: es.map(([key, value]) => ({ key, value, ...at })), ...at })),
       tie('select'),
       fc.tuple(sub, sub).map(([target, index]): Expr => ({ type: 'index', target, index, ...at })),
       fc.tuple(name, args).map(([callee, a]): Expr => ({ type: 'call', callee, args: a, ...at })),

@@ -148,15 +148,18 @@ export class BreakpointStore {
     return this.nextId++;
   }
 
-  /** Replaces the line breakpoints of events.jsonl; lines outside the slice are reported unverified. */
-  setLines(bps: readonly DebugProtocol.SourceBreakpoint[], eventCount: number, env: CheckEnv, source: DebugProtocol.Source): DebugProtocol.Breakpoint[] {
+  /**
+   * Replaces the line breakpoints of events.jsonl (lines 1-based); lines outside the slice are
+   * reported unverified, quoted as the client counts them (`lineOut`).
+   */
+  setLines(bps: readonly DebugProtocol.SourceBreakpoint[], eventCount: number, env: CheckEnv, source: DebugProtocol.Source, lineOut: (n: number) => number = (n) => n): DebugProtocol.Breakpoint[] {
     const carry = new HitCarry([...this.lines.values()].flat().map((b) => ({ place: String(b.line), guard: b })));
     this.lines.clear();
     return bps.map((bp) => {
       const id = this.newId();
       const out: DebugProtocol.Breakpoint = { id, verified: false, line: bp.line, source };
       if (!Number.isInteger(bp.line) || bp.line < 1 || bp.line > eventCount) {
-        out.message = `line ${bp.line} is not an event: events.jsonl has events on lines 1 to ${eventCount}`;
+        out.message = `line ${lineOut(bp.line)} is not an event: events.jsonl has events on lines ${lineOut(1)} to ${lineOut(eventCount)}`;
         return out;
       }
       const g = compileGuard(id, bp.condition, bp.hitCondition, env);

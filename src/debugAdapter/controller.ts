@@ -41,13 +41,18 @@ export class Controller {
   private lastYield = 0;
   private lastProgress = 0;
 
+  private readonly yieldMs: number;
+
   constructor(
     private readonly l: Lanes,
     private readonly triggers: Triggers,
     /** Called at most every 100 ms while a run goes on; `scanning` during reverse continue. */
     private readonly progress: (scanning: boolean) => void,
+    /** `yieldMs`: how often a long run gives the event loop a turn (tests use 0: every 256 stages, independent of speed). */
+    opts: { yieldMs?: number } = {},
   ) {
     this.lane = l.primary;
+    this.yieldMs = opts.yieldMs ?? YIELD_MS;
   }
 
   get position(): Position {
@@ -145,7 +150,10 @@ export class Controller {
    * backwards (each replayed forward, silently: no hit counts, no log points) and lands on the
    * last hit of the nearest segment that has one; at the start of the slice when none does.
    * Nothing at or after the position it started from is scanned. Pause and cancel are heard, and
-   * progress reported, between segments as well as within them.
+   * progress reported, between segments as well as within them. A pause lands where every later
+   * moment (up to where the search started) has been checked, never at the forward scan's
+   * position inside a segment: a reverse continue from there still finds the hits the pause
+   * cut short.
    */
   reverseContinue(lane?: Lane): Promise<RunResult> {
     return this.guarded(lane, async () => {
@@ -160,9 +168,18 @@ export class Controller {
       // at event `start` is only seen by the scan of the segment before, which goes on through event
       // `start`: with data breakpoints, hits at a segment's first event are left to that scan.
       const withData = this.triggers.data.length > 0;
+      // The earliest moment from which on everything up to `here` has been searched.
+      let checkedFrom = here;
+      const paused = async (r: RunResult): Promise<RunResult> => {
+        if (r === CANCELLED || r.reason !== 'pause') return r;
+        // The pause was heard: landing is a short hop (within one segment) that must not be paused again.
+        this.pauseRequested = false;
+        const at = checkedFrom;
+        return (await this.positionAt(at)) ?? this.stop('pause', 'pause', `paused at event ${at.event}: reverse continue searched every event after it`);
+      };
       while (end.event >= 1) {
         const interrupted = await this.tick(true);
-        if (interrupted !== undefined) return interrupted;
+        if (interrupted !== undefined) return paused(interrupted);
         await this.seekAll({ event: start, stagesDone: 0 });
         this.triggers.sync();
         let found: { stop: Stop; at: Position } | undefined;
@@ -177,12 +194,15 @@ export class Controller {
           },
           true,
         );
-        if (r !== undefined) return r;
+        if (r !== undefined) return paused(r);
         if (found !== undefined) {
           const { stop, at } = found;
           return (await this.positionAt(at)) ?? stop;
         }
         if (start === 1) break;
+        // Hits at this segment's first event are left to the next scan when there are data breakpoints.
+        const scanned: Position = withData ? { event: start + 1, stagesDone: 0 } : { event: start, stagesDone: 0 };
+        if (before(scanned, checkedFrom)) checkedFrom = scanned;
         // The segment before goes on through this one's first event (for its data breakpoints),
         // but never as far as the position the search started from.
         const through: Position = { event: start, stagesDone: 6 };
@@ -279,7 +299,7 @@ export class Controller {
       this.lastProgress = t;
       this.progress(scanning);
     }
-    if (t - this.lastYield < YIELD_MS) return undefined;
+    if (t - this.lastYield < this.yieldMs) return undefined;
     await yieldToLoop();
     this.lastYield = performance.now();
     if (this.cancelled) return CANCELLED;

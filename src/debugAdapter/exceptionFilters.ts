@@ -178,10 +178,15 @@ export function buildFilters(args: DebugProtocol.SetExceptionBreakpointsArgument
   return { filters, results };
 }
 
-/** exceptionInfo for a fault stop. */
-export function exceptionInfo(hit: FaultHit, eventId: string): DebugProtocol.ExceptionInfoResponse['body'] {
+/**
+ * exceptionInfo for a fault stop, where the lane stands at event `at.n` (id `at.id`). A slice error
+ * is found on a line the replay could not load: the lane stands at the last good event before it.
+ */
+export function exceptionInfo(hit: FaultHit, at: { n: number; id: string }): DebugProtocol.ExceptionInfoResponse['body'] {
   const label = hit.kind === 'slice_error' ? 'Slice error' : FAULT_LABELS[hit.kind];
   const stage = STAGES[Math.max(0, hit.stagesDone - 1)];
+  const place = `at ${stage} (event ${at.n}, ${at.id}, line ${at.n} of events.jsonl) on thread ${hit.lane.name}`;
+  const problem = hit.event !== at.n ? `\n  the problem is on line ${hit.event} of events.jsonl, after event ${at.n}` : '';
   return {
     exceptionId: hit.kind,
     description: hit.message,
@@ -190,7 +195,7 @@ export function exceptionInfo(hit: FaultHit, eventId: string): DebugProtocol.Exc
       message: hit.message,
       typeName: label,
       fullTypeName: `recreplay.fault.${hit.kind}`,
-      stackTrace: `at ${stage} (event ${hit.event}, ${eventId}, line ${hit.event} of events.jsonl) on thread ${hit.lane.name}` + (hit.item ? `\n  item ${hit.item}` : '') + (hit.value !== undefined ? `\n  value ${hit.value}` : ''),
+      stackTrace: place + problem + (hit.item ? `\n  item ${hit.item}` : '') + (hit.value !== undefined ? `\n  value ${hit.value}` : ''),
       ...(hit.item ? { evaluateName: `score("${hit.item}")` } : {}),
     },
   };

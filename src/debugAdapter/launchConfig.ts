@@ -82,3 +82,38 @@ export function parseLaunchArguments(raw: unknown, defaultCwd: string): LaunchCo
     cwd,
   };
 }
+
+/** The launch arguments the adapter reads (package.json `configurationAttributes.launch`). */
+const KNOWN_KEYS = ['slice', 'ranker', 'baseline', 'seed', 'stopOnEntry', 'checkpointEvery', 'trace', 'force', 'cwd'] as const;
+/** Keys editors add to every configuration (VS Code's launch.json attributes and its internal `__…` ones). */
+const CLIENT_KEYS = new Set(['type', 'request', 'name', 'noDebug', 'preLaunchTask', 'postDebugTask', 'presentation', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning', 'serverReadyAction', 'scenario']);
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+/**
+ * Warnings for launch arguments the adapter does not know (they would be ignored without a word),
+ * each naming the argument and, when it is close to a known one, what to write instead.
+ */
+export function unknownLaunchArguments(raw: unknown): string[] {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return [];
+  const out: string[] = [];
+  for (const key of Object.keys(raw)) {
+    if ((KNOWN_KEYS as readonly string[]).includes(key) || CLIENT_KEYS.has(key) || key.startsWith('__')) continue;
+    const lower = key.toLowerCase();
+    const near = KNOWN_KEYS.find((k) => k.toLowerCase() === lower) ?? KNOWN_KEYS.find((k) => editDistance(k.toLowerCase(), lower) <= Math.min(2, Math.floor(k.length / 3)));
+    out.push(
+      near !== undefined
+        ? `launch argument "${key}" is not one RecReplay knows and is ignored: did you mean "${near}"?`
+        : `launch argument "${key}" is not one RecReplay knows and is ignored: the arguments are ${KNOWN_KEYS.join(', ')}.`,
+    );
+  }
+  return out;
+}

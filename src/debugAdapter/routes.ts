@@ -83,7 +83,7 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
   const isEvents = (src: DebugProtocol.Source | undefined): boolean => src?.path !== undefined && real(src.path) === real(s.launched().lanes.slice.eventsPath);
   const checkLine = (line: number) => {
     const count = s.launched().lanes.slice.eventCount;
-    if (!Number.isInteger(line) || line < 1 || line > count) throw new AdapterError(`line ${line} is not an event: events.jsonl has events on lines 1 to ${count}`, ERROR_IDS.badArguments);
+    if (!Number.isInteger(line) || line < 1 || line > count) throw new AdapterError(`line ${lineOut(line)} is not an event: events.jsonl has events on lines ${lineOut(1)} to ${lineOut(count)}`, ERROR_IDS.badArguments);
   };
   const afterSetting = () => s.launched().triggers.refresh();
   const byStage = (g: DebugProtocol.SteppingGranularity | undefined) => g === 'instruction';
@@ -111,7 +111,7 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
       if (!isEvents(a.source)) {
         return { breakpoints: bps.map((b) => ({ verified: false, line: b.line, message: `breakpoints go on lines of ${lanes.slice.eventsPath} (line N = event N), not in ${a.source.path ?? a.source.name}` })) };
       }
-      const out = triggers.bps.setLines(wanted, lanes.slice.eventCount, lanes.env, eventsSource());
+      const out = triggers.bps.setLines(wanted, lanes.slice.eventCount, lanes.env, eventsSource(), lineOut);
       afterSetting();
       return { breakpoints: out.map((b) => (b.line !== undefined ? { ...b, line: lineOut(b.line) } : b)) };
     },
@@ -219,7 +219,8 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
       laneOfThread(a.threadId);
       const fault = s.lastStop?.fault;
       if (!fault) throw new AdapterError('the replay did not stop on a fault', ERROR_IDS.badArguments, false);
-      return exceptionInfo(fault, fault.lane.replayer.current?.event.id ?? '?');
+      const cur = fault.lane.replayer.current;
+      return exceptionInfo(fault, { n: cur?.n ?? fault.event, id: cur?.event.id ?? '?' });
     },
 
     [METRIC_SERIES_REQUEST]: (a: MetricSeriesArguments): MetricSeriesResponseBody => {

@@ -3,9 +3,10 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { currentStage } from '../core/engine/exprScope';
 import { MAX_PUSHED_POINTS, METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../shared/dap';
 import { CANCELLED, Controller, type RunResult } from './controller';
+import { checkArguments } from './args';
 import { AdapterError, ERROR_IDS, toDapMessage } from './errors';
 import { closeLanes, discardLanes, openLanes, type Lane, type Lanes, type RankerLoader } from './lanes';
-import { parseLaunchArguments, type LaunchConfig } from './launchConfig';
+import { parseLaunchArguments, unknownLaunchArguments, type LaunchConfig } from './launchConfig';
 import type { AdapterLogger } from './logger';
 import { buildRoutes, type Handler } from './routes';
 import { Triggers, type Stop } from './triggers';
@@ -66,6 +67,22 @@ export class ReplayDebugSession extends DebugSession {
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.routes = buildRoutes(this);
+    // The base class shuts the session down on any protocol 'error', including a frame whose body
+    // is not JSON: one bad message from a client would end the session without a word.
+    this.removeAllListeners('error');
+    this.on('error', (e: DebugProtocol.Event) => this.protocolError(e));
+  }
+
+  /** A malformed frame is reported and skipped; a broken stream still ends the session. */
+  private protocolError(e: DebugProtocol.Event): void {
+    const text = String(e.body ?? 'unknown protocol error');
+    if (!text.startsWith('Error handling data')) {
+      this.log.error(`debug adapter protocol stream failed: ${text}`);
+      this.shutdown();
+      return;
+    }
+    this.log.warn(`ignored a malformed message from the client: ${text}`);
+    this.output(`RecReplay ignored a message from the debug client that is not a valid DAP message (${text.replace(/^Error handling data: /, '')}); the session goes on.\n`, 'important');
   }
 
   protected override dispatchRequest(request: DebugProtocol.Request): void {
@@ -77,6 +94,7 @@ export class ReplayDebugSession extends DebugSession {
     }
     let result: unknown;
     try {
+      checkArguments(request.command, request.arguments ?? {});
       result = handler(request.arguments ?? {}, request);
     } catch (e) {
       this.fail(response, e);
@@ -120,6 +138,10 @@ export class ReplayDebugSession extends DebugSession {
   launch(raw: unknown): void {
     if (this.launchedState) throw new AdapterError('this session already debugs a slice: start a new session for another one', ERROR_IDS.launch);
     const config = parseLaunchArguments(raw, this.options.cwd ?? process.cwd());
+    for (const warning of unknownLaunchArguments(raw)) {
+      this.log.warn(warning);
+      this.output(`${warning}\n`, 'important');
+    }
     const lanes = openLanes(config, this.log, this.options.loadRanker);
     const triggers = new Triggers(lanes.lanes, lanes.primary, (text) => this.output(text, 'console'));
     const controller = new Controller(lanes, triggers, (scanning) => this.runProgress(scanning));
@@ -140,15 +162,23 @@ export class ReplayDebugSession extends DebugSession {
   /** The client has set its breakpoints: the replay starts (entry stop, or a continue). */
   configurationDone(): void {
     this.configured = true;
-    setImmediate(() => this.startIfReady());
+    this.startIfReady();
   }
 
+  /**
+   * Starts at once, so a request the client sends right behind configurationDone (a `next` in the
+   * same batch) is taken as a request on a started replay; the stop goes out after the response.
+   */
   private startIfReady(): void {
     const l = this.launchedState;
     if (!l || !this.configured || this.started || this.disposed) return;
     this.started = true;
-    if (l.config.stopOnEntry && this.entry) this.report(this.entry);
-    else this.move(0, (c) => c.continue());
+    const entry = this.entry;
+    if (l.config.stopOnEntry && entry) {
+      setImmediate(() => {
+        if (!this.disposed) this.report(entry);
+      });
+    } else this.move(0, (c) => c.continue());
   }
 
   /** Runs a movement after its response went out; reports the stop it ends at. */
@@ -199,7 +229,12 @@ export class ReplayDebugSession extends DebugSession {
     if (stop.text) e.body.text = stop.text;
     if (stop.hitBreakpointIds?.length) e.body.hitBreakpointIds = stop.hitBreakpointIds;
     this.sendEvent(e);
-    if (stop.reason === 'end' || stop.reason === 'exception') this.output(`${stop.description ?? stop.reason}: ${stop.text ?? ''}\n`, stop.reason === 'exception' ? 'stderr' : 'console');
+    if (stop.reason === 'end' || stop.reason === 'exception') {
+      const head = stop.description ?? stop.reason;
+      // A slice error's description is its whole message: say it once.
+      const line = stop.text && stop.text !== head ? `${head}: ${stop.text}` : head;
+      this.output(`${line}\n`, stop.reason === 'exception' ? 'stderr' : 'console');
+    }
     this.sendTimeline('stopped', l, stop);
   }
 
@@ -266,7 +301,7 @@ export class ReplayDebugSession extends DebugSession {
   }
 
   /** Debug console output (log points, end-of-slice notes). */
-  output(text: string, category: 'console' | 'stdout' | 'stderr' = 'console'): void {
+  output(text: string, category: 'console' | 'important' | 'stdout' | 'stderr' = 'console'): void {
     const e = new OutputEvent(text, category) as DebugProtocol.OutputEvent;
     const l = this.launchedState;
     if (l && category === 'console' && l.lanes.primary.replayer.current) {

@@ -162,7 +162,8 @@ export class Triggers {
       for (const d of this.data) {
         const change = sampleData(d, d.lane.exec);
         if (change === undefined) continue;
-        const what = `${describeTarget(d.target)} changed from ${formatValue(change.from)} to ${formatValue(change.to)}`;
+        // In compare mode the note names the lane, as a fault's does: both lanes may watch the same value.
+        const what = `${this.lanes.length > 1 ? `${d.lane.name}: ` : ''}${describeTarget(d.target)} changed from ${formatValue(change.from)} to ${formatValue(change.to)}`;
         // The condition reads the lane whose value it watches (`…@baseline`: the baseline's scope).
         const res = evaluateGuard(d, d.lane === primary ? getScope : (maps) => exprScope(d.lane.exec, d.lane.replayer, { candidateMaps: maps }), count);
         if (res.kind === 'stop' || res.kind === 'error') {

@@ -130,7 +130,7 @@ test('compare mode: a data breakpoint stops on the thread whose value changed, w
     await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'rank:i_054@baseline' }] });
     const onBaseline = await moveAndStop(dc, () => dc.continueRequest({ threadId: CANDIDATE }));
     assert.equal(onBaseline.body.reason, 'data breakpoint');
-    assert.match(onBaseline.body.description ?? '', /^rank of i_054 changed from \d+ to \d+$/);
+    assert.match(onBaseline.body.description ?? '', /^baseline: rank of i_054 changed from \d+ to \d+$/);
     assert.equal(onBaseline.body.threadId, BASELINE, 'the baseline value changed');
     const back = await moveAndStop(dc, () => dc.reverseContinueRequest({ threadId: CANDIDATE }));
     assert.equal(back.body.threadId, back.body.reason === 'data breakpoint' ? BASELINE : CANDIDATE, 'reverse continue too');
@@ -138,6 +138,7 @@ test('compare mode: a data breakpoint stops on the thread whose value changed, w
     const onCandidate = await moveAndStop(dc, () => dc.continueRequest({ threadId: BASELINE }));
     assert.equal(onCandidate.body.reason, 'data breakpoint');
     assert.equal(onCandidate.body.threadId, CANDIDATE, 'the candidate value changed');
+    assert.match(onCandidate.body.description ?? '', /^candidate: rank of i_054 changed from \d+ to \d+$/);
   } finally {
     await dc.stop();
   }
@@ -198,6 +199,23 @@ test('compare mode: a step, goto or restart on the baseline thread stops on the 
         ['step', 'step', 'step', 'step', 'goto', 'restart', 'breakpoint', 'entry', 'restart'].map((r) => `${r}@${threadId}`),
       );
     }
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('compare mode: data breakpoints on the same value of both lanes name the lane in each note', async () => {
+  const dc = await client();
+  try {
+    // The same ranker on both lanes: the two values change at the same event, to the same value.
+    await launch(dc, { slice: COLD.slice, ranker: COLD.ranker, baseline: COLD.ranker, stopOnEntry: true });
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'rank:i_054@baseline' }, { dataId: 'rank:i_054@candidate' }] });
+    const stop = await moveAndStop(dc, () => dc.continueRequest({ threadId: CANDIDATE }));
+    assert.equal(stop.body.reason, 'data breakpoint');
+    const [first, second, ...rest] = (stop.body.text ?? '').split('\n');
+    assert.match(first ?? '', /^baseline: rank of i_054 changed from \d+ to \d+$/);
+    assert.equal(second, (first ?? '').replace(/^baseline/, 'candidate'));
+    assert.deepEqual(rest, []);
   } finally {
     await dc.stop();
   }

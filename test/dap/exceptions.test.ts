@@ -8,7 +8,7 @@ import { loadRanker, type Ranker } from '../../src/core/rankers';
 import { lineLogger } from '../../src/debugAdapter/logger';
 import { ReplayDebugSession } from '../../src/debugAdapter/session';
 import { eventLine, rawSlice } from '../helpers';
-import { client, launch, moveAndStop, scopeVars, where } from './helpers';
+import { client, launch, moveAndStop, scopeVars, waitFor, where } from './helpers';
 import { FAULT_EVENT, faultSlice } from './slices';
 
 /** Launches the fault slice with only `filter` enabled and returns the first stop. */
@@ -46,8 +46,11 @@ for (const kind of FAULT_KINDS.filter((k) => k !== 'ranker_error')) {
     const c = faultSlice(kind);
     const dc = await client();
     try {
+      // The console line follows the stopped event.
+      const said = waitFor(dc, 'output', (e) => (e as DebugProtocol.OutputEvent).body.category === 'stderr');
       const stop = await firstFault(dc, kind, c, c.condition);
       assert.equal(stop.body.reason, 'exception');
+      assert.equal(((await said) as DebugProtocol.OutputEvent).body.output, `${stop.body.description ?? ''}\n`, 'the fault message once in the console, not "X: X"');
       const w = await where(dc);
       assert.deepEqual([w.line, w.stage], [c.event, STAGE_OF[kind]]);
       const info = await dc.exceptionInfoRequest({ threadId: 1 });
@@ -178,12 +181,16 @@ test('bad slice data stops the replay at the last good event with exception slic
   const malformed = rawSlice([...lines, '{"id":"e5", "t": ', eventLine('e6', '2025-01-01T00:00:06Z')].join('\n') + '\n');
   const dc = await client();
   try {
+    const said = waitFor(dc, 'output', (e) => (e as DebugProtocol.OutputEvent).body.category === 'stderr');
     const stop = await launch(dc, { slice: malformed });
     assert.equal(stop.body.reason, 'exception');
     assert.deepEqual(await where(dc).then((w) => [w.line, w.stage]), [4, 'outcome']);
     const info = await dc.exceptionInfoRequest({ threadId: 1 });
     assert.equal(info.body.exceptionId, 'slice_error');
     assert.match(info.body.description ?? '', /events\.jsonl:5: malformed JSON/);
+    // Where the lane stands (event 4, e4) and the line it could not read (5), never one's number with the other's id.
+    assert.match(info.body.details?.stackTrace ?? '', /^at outcome \(event 4, e4, line 4 of events\.jsonl\) on thread replay\n {2}the problem is on line 5 of events\.jsonl, after event 4$/);
+    assert.equal(((await said) as DebugProtocol.OutputEvent).body.output, `exception: ${info.body.description ?? ''}\n`, 'the message once in the console');
     assert.equal((await moveAndStop(dc, () => dc.stepBackRequest({ threadId: 1 }))).body.reason, 'step');
     assert.equal((await where(dc)).line, 3);
   } finally {

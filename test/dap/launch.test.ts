@@ -219,3 +219,22 @@ test('launch seed: the session frame names the seed given, and the simulated cli
     await dc.stop();
   }
 });
+
+test('misspelt launch arguments are named in a warning with the argument meant; keys editors add are not', async () => {
+  const dc = await client();
+  try {
+    const warnings: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => {
+      if (e.body.category === 'important') warnings.push(e.body.output);
+    });
+    const stop = await launch(dc, { ...COLD, type: 'recreplay', request: 'launch', name: 'x', __sessionId: 'abc', stopOnentry: true, checkpointevery: 5, rnaker: 'recorded', colour: 'red' });
+    assert.equal(stop.body.reason, 'end', 'the misspelt stopOnentry does not stop on entry');
+    assert.equal(warnings.length, 4, warnings.join(''));
+    assert.match(warnings[0] ?? '', /launch argument "stopOnentry" is not one RecReplay knows and is ignored: did you mean "stopOnEntry"\?/);
+    assert.match(warnings[1] ?? '', /"checkpointevery" .* did you mean "checkpointEvery"\?/);
+    assert.match(warnings[2] ?? '', /"rnaker" .* did you mean "ranker"\?/);
+    assert.match(warnings[3] ?? '', /"colour" is not one RecReplay knows and is ignored: the arguments are slice, ranker, /);
+  } finally {
+    await dc.stop();
+  }
+});

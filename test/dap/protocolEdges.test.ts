@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { makeSlice } from '../helpers';
-import { client, COLD, launch, waitFor, where } from './helpers';
+import { client, COLD, failure, launch, waitFor, where } from './helpers';
 
 const T = { threadId: 1 };
 const EVENTS = join(COLD.slice, 'events.jsonl');
@@ -91,6 +91,72 @@ test('a second movement sent right behind the first (before its run starts) is r
     assert.match(String((results[1] as PromiseRejectedResult).reason), /running/);
     await stopped;
     // One step over event 1 from the entry stop (two would have reached event 2).
+    const w = await where(dc);
+    assert.deepEqual([w.line, w.stage], [1, 'outcome']);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a malformed frame from the client is reported as output and skipped: the session goes on', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    const said = waitFor(dc, 'output', (e) => /not a valid DAP message/.test((e as DebugProtocol.OutputEvent).body.output));
+    const body = '{bad}';
+    // A raw frame whose body is not JSON, written to the adapter the way DebugClient writes its own.
+    (dc as unknown as { outputStream: NodeJS.WritableStream }).outputStream.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const out = (await said) as DebugProtocol.OutputEvent;
+    assert.equal(out.body.category, 'important');
+    const threads = await dc.threadsRequest();
+    assert.equal(threads.body.threads.length, 1, 'requests after the bad frame are answered');
+    const w = await where(dc);
+    assert.deepEqual([w.line, w.stage], [1, 'before retrieve']);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a client with linesStartAt1 false reads lines in its own convention in error messages', async () => {
+  const dc = await client();
+  try {
+    // cold-start has 650 events: 0-based lines 0 to 649.
+    await launch(
+      dc,
+      { ...COLD, stopOnEntry: true },
+      async () => {
+        const r = await dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 650 }] });
+        assert.equal(r.body.breakpoints[0]?.message, 'line 650 is not an event: events.jsonl has events on lines 0 to 649');
+      },
+      ZERO_BASED,
+    );
+    assert.match(await failure(dc.gotoTargetsRequest({ source: { path: EVENTS }, line: 650 })), /^line 650 is not an event: events\.jsonl has events on lines 0 to 649$/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a step sent in the same batch as configurationDone runs after the entry stop, not refused', async () => {
+  const dc = await client();
+  try {
+    await dc.initializeRequest({ adapterID: 'recreplay', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ ...COLD, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+    const reasons: string[] = [];
+    const stepped = new Promise<void>((resolve) => {
+      dc.on('stopped', (e: DebugProtocol.StoppedEvent) => {
+        reasons.push(e.body.reason);
+        if (reasons.length === 2) resolve();
+      });
+    });
+    const results = await Promise.allSettled([dc.configurationDoneRequest(), dc.nextRequest(T)]);
+    assert.deepEqual(
+      results.map((r) => (r.status === 'fulfilled' ? 'ok' : String(r.reason))),
+      ['ok', 'ok'],
+    );
+    await stepped;
+    assert.deepEqual(reasons, ['entry', 'step']);
     const w = await where(dc);
     assert.deepEqual([w.line, w.stage], [1, 'outcome']);
   } finally {

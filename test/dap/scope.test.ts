@@ -29,12 +29,12 @@ test('bindings follow the stages: unscored candidates before retrieve, nothing s
     const before = exprScope(ex, r);
     assert.equal(before.stage, 'retrieve');
     assert.equal(before.candidates.length, ex.event.candidates.length);
-    assert.ok(before.candidates.every((c) => Number.isNaN(c.score) && c.rank === null && c.recordedRank > 0));
+    assert.ok(before.candidates.every((c) => c.score === null && c.rank === null && c.recordedRank > 0));
     // Through the score stage there is no replayed order yet: no rank, so `rank(id) <= 3` holds for none.
     for (let s = 1; s <= 3; s++) r.step();
     const scored = exprScope(ex, r);
     assert.equal(scored.stage, 'score');
-    assert.ok(scored.candidates.every((c) => !Number.isNaN(c.score) && c.rank === null));
+    assert.ok(scored.candidates.every((c) => typeof c.score === 'number' && !Number.isNaN(c.score) && c.rank === null));
     const env = checkEnvFor(r);
     const some = scored.candidates.map((c) => c.item);
     for (const id of some) {

@@ -58,6 +58,8 @@ test('feature and age read feature values and their staleness', () => {
   assert.equal(ev('age("i_7", "ctr_7d")'), 7200);
   assert.equal(ev('age("price")'), null);
   assert.equal(ev('age("ctr_7d") > 1800'), true);
+  // An item that is not a candidate has no age for a logged feature (not the event's).
+  assert.equal(ev('age("zzz", "ctr_7d")'), null);
 });
 
 test('size, int, double, string, abs, min and max', () => {

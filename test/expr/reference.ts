@@ -193,7 +193,9 @@ function call(name: string, args: unknown[], s: ExprScope): unknown {
     }
     case 'age':
       if (args.length === 1) return typeof a === 'string' ? s.featureAge(a) : bad('name');
-      return typeof a === 'string' && typeof b === 'string' ? s.featureAge(b, a) : bad('age args');
+      if (typeof a !== 'string' || typeof b !== 'string') return bad('age args');
+      // A logged feature's age is the event's: for an item that is not a candidate it is unknown.
+      return b.startsWith('online.') || find(a) !== undefined ? s.featureAge(b, a) : null;
     case 'size':
       return size(a);
     case 'int':

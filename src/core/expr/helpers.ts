@@ -120,7 +120,11 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
       if (args.length === 1) return s.featureAge(featureName(args[0], 'age', at)) ?? null;
       const [id, name] = args;
       if (typeof id !== 'string') fail(at, `age() expects an item id (a string) first, got ${typeName(id)}`);
-      return s.featureAge(featureName(name, 'age', at), id) ?? null;
+      const feature = featureName(name, 'age', at);
+      // A logged feature's time is the event's (featureTimes), the same for every candidate: for an
+      // item that is not one, the age is unknown, not the event's.
+      if (!feature.startsWith('online.') && candidate(s, id, 'age', at) === undefined) return null;
+      return s.featureAge(feature, id) ?? null;
     },
   },
   size: { pure: true, minArgs: 1, maxArgs: 1, call: (_s, [v], at) => size(v, at) },

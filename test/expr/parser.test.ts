@@ -123,6 +123,8 @@ const ERRORS: [string, number, string][] = [
   ['a # b', 3, "unexpected character '#'"],
   ['"abc', 1, 'unterminated string: close it with the quote it was opened with'],
   [String.raw`"a\qb"`, 3, String.raw`invalid escape sequence '\q' in a string`],
+  [String.raw`"\x4"`, 2, String.raw`invalid escape sequence '\x4' in a string: \x takes 2 hex digits`],
+  [String.raw`"\u12g4"`, 2, String.raw`invalid escape sequence '\u12' in a string: \u takes 4 hex digits`],
   ['1e', 1, "invalid number literal '1e'"],
   ['12abc', 1, "invalid number literal '12abc'"],
   ['1.2.3', 1, "invalid number literal '1.2.3'"],

@@ -156,8 +156,11 @@ function lexString(text: string, start: number, to: number, tolerant: boolean): 
     } else if (tolerant) {
       i += 2;
     } else {
-      const bad = text.slice(i, Math.min(i + 2 + width, to));
-      throw new ExprError('syntax', `invalid escape sequence '${bad}' in a string`, i, i + bad.length);
+      // Only the escape's own characters: in "\x4" the closing quote is not part of it.
+      const digits = /^[0-9a-fA-F]*/.exec(hex)?.[0] ?? '';
+      const bad = text.slice(i, Math.min(i + 2 + digits.length, to));
+      const need = width > 0 ? `: \\${e} takes ${width} hex digits` : '';
+      throw new ExprError('syntax', `invalid escape sequence '${bad}' in a string${need}`, i, i + bad.length);
     }
   }
   if (i >= to || text[i] !== quote) {

@@ -125,6 +125,8 @@ const ERRORS: [string, number, string][] = [
   [String.raw`"a\qb"`, 3, String.raw`invalid escape sequence '\q' in a string`],
   [String.raw`"\x4"`, 2, String.raw`invalid escape sequence '\x4' in a string: \x takes 2 hex digits`],
   [String.raw`"\u12g4"`, 2, String.raw`invalid escape sequence '\u12' in a string: \u takes 4 hex digits`],
+  ['"""triple"""', 1, 'triple-quoted strings are not supported: write "…" and \\n for a line break'],
+  ['b"bytes"', 1, 'bytes literals are not supported: write a string'],
   ['1e', 1, "invalid number literal '1e'"],
   ['12abc', 1, "invalid number literal '12abc'"],
   ['1.2.3', 1, "invalid number literal '1.2.3'"],
@@ -200,4 +202,9 @@ test('number literals a double cannot hold are errors, not silently another numb
 test('a map literal that repeats a literal key is a syntax error when the expression is parsed, not at its first evaluation', () => {
   assert.throws(() => parseExpr('{"a": 1, "b": 2, "a": 3}'), (e: unknown) => e instanceof Error && e.message === 'column 18: duplicate key "a" in a map');
   assert.doesNotThrow(() => parseExpr('{"a": 1, "A": 2, "b": {"a": 3}}'));
+});
+
+test('a name b or rb next to something else is a name, not a bytes literal', () => {
+  assert.doesNotThrow(() => parseExpr('b + rb == br'));
+  assert.doesNotThrow(() => parseExpr('"" + ""'));
 });

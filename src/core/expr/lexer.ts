@@ -91,6 +91,9 @@ export function lex(text: string, from = 0, to = text.length, tolerant = false):
       }
       i = end;
     } else if (c === '"' || c === "'" || ((c === 'r' || c === 'R') && (text[i + 1] === '"' || text[i + 1] === "'"))) {
+      // CEL's triple-quoted strings are not supported here: say so, rather than "" followed by a stray string.
+      const q = c === 'r' || c === 'R' ? i + 1 : i;
+      if (text.startsWith((text[q] ?? '').repeat(3), q)) fail(`triple-quoted strings are not supported: write "…" and \\n for a line break`, i, q + 3);
       const t = lexString(text, i, to, tolerant);
       out.push(t);
       i = t.end;
@@ -99,6 +102,7 @@ export function lex(text: string, from = 0, to = text.length, tolerant = false):
       IDENT.exec(text);
       const end = Math.min(IDENT.lastIndex, to);
       const name = text.slice(i, end);
+      if (/^(?:[bB]|[rR][bB]|[bB][rR])$/.test(name) && (text[end] === '"' || text[end] === "'")) fail('bytes literals are not supported: write a string', i, end + 1);
       tok(KEYWORDS.has(name) ? 'keyword' : 'ident', i, end);
       i = end;
     } else {

@@ -51,7 +51,7 @@ async function start(context: vscode.ExtensionContext, log: vscode.LogOutputChan
     new SlicesTreeProvider(slices, {
       pageSize: () => readSettings().pageSize,
       groupEventsBy: () => readSettings().groupEventsBy,
-      withProgress: (title, task) => vscode.window.withProgress({ location: { viewId: 'recreplay.slices' }, title, cancellable: true }, (p, token) => task(percentReporter(p), token)),
+      withProgress: (title, task) => vscode.window.withProgress(sliceWorkProgress(title), (p, token) => task(percentReporter(p), token)),
       log,
     }),
   );
@@ -94,4 +94,13 @@ async function start(context: vscode.ExtensionContext, log: vscode.LogOutputChan
 export function deactivate(): void {
   extensionScope?.dispose();
   extensionScope = undefined;
+}
+
+/**
+ * Where the Slices view's long work (indexing a slice, grouping by session) shows its progress: a
+ * notification, the only place VS Code gives a Cancel button (ProgressOptions.cancellable) — in the
+ * view itself the work could not be cancelled, as docs/editor.md promises it can.
+ */
+export function sliceWorkProgress(title: string): vscode.ProgressOptions {
+  return { location: vscode.ProgressLocation.Notification, title, cancellable: true };
 }

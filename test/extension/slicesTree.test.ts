@@ -5,10 +5,11 @@ import { createHash } from 'node:crypto';
 import fs, { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
-import { needsIndex, readEntry, verifyAsync, type SliceEntry } from '../../src/extension/slices/sliceStore';
+import { IndexingCancelled, needsIndex, readEntry, verifyAsync, type SliceEntry } from '../../src/extension/slices/sliceStore';
 import { UserError } from '../../src/core/errors';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { SlicesTreeProvider, type TreeOptions } from '../../src/extension/views/slicesTree';
+import { changedSliceDir } from '../../src/extension/slices/workspaceSlices';
 import type { SliceNode } from '../../src/extension/views/sliceNodes';
 import { EventEmitter, FakeLog, TreeItemCollapsibleState, CancellationTokenSource } from './vscodeFake';
 import { makeSlice } from '../helpers';
@@ -330,4 +331,65 @@ test('a manifest with an invalid field: the message names slice.json once, with 
   const message = entry.status.kind === 'error' ? entry.status.message : '';
   assert.equal(message.split(file).length - 1, 1, `the file is named once: ${message}`);
   assert.match(message, /\n {2}Fix the field in slice\.json/, 'with the hint');
+});
+
+test('a slice.json with a byte-order mark still gets its index warmed off the editor thread (needsIndex reads it as opening does)', () => {
+  const dir = makeSlice(50);
+  const mPath = join(dir, 'slice.json');
+  writeFileSync(mPath, `\uFEFF${readFileSync(mPath, 'utf8')}`);
+  dropCachedIndex(dir);
+  assert.equal(needsIndex(dir), true, 'no index cached for this manifest: warm it first, not in Slice.open');
+});
+
+test('a broken manifest is an error from the start, not "not checked yet"', () => {
+  const dir = makeSlice(5);
+  writeFileSync(join(dir, 'slice.json'), '{"format": "recreplay.slice/1"');
+  const entry = readEntry(dir);
+  assert.equal(entry.status.kind, 'error');
+  assert.match(entry.status.kind === 'error' ? entry.status.message : '', /malformed JSON/);
+});
+
+test('an entry dropped (closed) while it is still indexing closes the slice it opens instead of keeping it open', async () => {
+  const dir = makeSlice(300);
+  dropCachedIndex(dir);
+  const entry = readEntry(dir);
+  const opened = Slice.open;
+  const closes: number[] = [];
+  Slice.open = (...args: Parameters<typeof Slice.open>) => {
+    const s = opened.apply(Slice, args);
+    const i = closes.push(0) - 1;
+    const close = s.close.bind(s);
+    s.close = () => {
+      closes[i] = (closes[i] ?? 0) + 1;
+      close();
+    };
+    return s;
+  };
+  try {
+    const opening = entry.open();
+    entry.close();
+    await assert.rejects(opening, (e: unknown) => e instanceof IndexingCancelled);
+    assert.equal(entry.slice, undefined);
+    assert.deepEqual(closes, [1], 'the slice opened after the entry was dropped is closed at once');
+    // Opening the entry again later works (and keeps that one open).
+    const again = await entry.open();
+    assert.equal(again.eventCount, 300);
+    assert.deepEqual(closes, [1, 0]);
+  } finally {
+    Slice.open = opened;
+    entry.close();
+  }
+});
+
+test('a watcher event names the slice folder it is about: a file in it, or the folder itself (deleted or renamed)', () => {
+  assert.equal(changedSliceDir('/w/a.slice/events.jsonl'), '/w/a.slice');
+  assert.equal(changedSliceDir('/w/a.slice'), '/w/a.slice');
+  assert.equal(changedSliceDir('/w/a.slice/'), '/w/a.slice');
+  assert.equal(changedSliceDir('/w/notes/readme.md'), undefined);
+});
+
+test('indexing and grouping in the Slices view show their progress where VS Code gives a Cancel button (a notification)', async () => {
+  const { sliceWorkProgress } = await import('../../src/extension/extension');
+  const { ProgressLocation } = await import('./vscodeFake');
+  assert.deepEqual(sliceWorkProgress('Indexing x'), { location: ProgressLocation.Notification, title: 'Indexing x', cancellable: true });
 });

@@ -6,7 +6,7 @@ import { codeSpan } from '../../src/extension/views/sliceNodes';
 
 // markdown-it is the CommonMark renderer VS Code itself uses for hovers and tooltips.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const MarkdownIt = require('markdown-it') as new (opts?: { html?: boolean }) => { renderInline(src: string): string };
+const MarkdownIt = require('markdown-it') as new (opts?: { html?: boolean }) => { renderInline(src: string): string; render(src: string): string };
 const md = new MarkdownIt({ html: false });
 const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 
@@ -29,4 +29,13 @@ test('any text becomes one code span holding exactly that text (newlines as spac
     }),
     { numRuns: 3000 },
   );
+});
+
+test('lone carriage returns cannot end the span either: a tooltip is rendered as a block, where a blank line ends a paragraph', () => {
+  // An id the core accepts (a JSON string may hold \r), as a whole tooltip renders it (block, not inline).
+  for (const id of ['e1\r\r![](https://attacker.example/p.png)', 'e1\u2028\u2028[x](https://attacker.example)', 'e1\r\n\r\n![](https://attacker.example/p.png)']) {
+    const html = md.render(`**Event** ${codeSpan(id)}`);
+    assert.doesNotMatch(html, /<a |<img /, JSON.stringify(id));
+    assert.match(html, /^<p><strong>Event<\/strong> <code>[^<]*<\/code><\/p>\n$/, JSON.stringify(id));
+  }
 });

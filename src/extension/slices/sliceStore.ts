@@ -25,7 +25,9 @@ export interface Cancellation {
 export class SliceEntry {
   private opened: Slice | undefined;
   private opening: Promise<Slice> | undefined;
-  status: SliceStatus = { kind: 'unchecked' };
+  /** Set by close(): an open still indexing when the entry was dropped (a refresh) closes what it opened. */
+  private closedWhileOpening = false;
+  status: SliceStatus;
 
   constructor(
     readonly dir: string,
@@ -34,7 +36,10 @@ export class SliceEntry {
     readonly manifestError: string | undefined,
     /** The error that `manifestError` describes: opening throws it as it is (it names the file already). */
     private readonly manifestFailure?: UserError,
-  ) {}
+  ) {
+    // A manifest that cannot be read is known from the start: not "not checked yet".
+    this.status = manifestError !== undefined ? { kind: 'error', message: manifestError } : { kind: 'unchecked' };
+  }
 
   get name(): string {
     return this.manifest?.name ?? basename(this.dir, '.slice');
@@ -61,6 +66,7 @@ export class SliceEntry {
    */
   open(token?: Cancellation, onProgress?: (fraction: number) => void): Promise<Slice> {
     if (this.opened) return Promise.resolve(this.opened);
+    if (!this.opening) this.closedWhileOpening = false;
     this.opening ??= (async () => {
       try {
         // The description names slice.json (and the field) already: never add the file again.
@@ -69,6 +75,11 @@ export class SliceEntry {
         // Cancelled while indexing: opening now would read events.jsonl synchronously on the editor's thread.
         if (token?.isCancellationRequested) throw new IndexingCancelled(this.dir);
         const s = Slice.open(this.dir, { force: true });
+        if (this.closedWhileOpening) {
+          // Dropped meanwhile (the list was refreshed): nothing would ever close this one.
+          s.close();
+          throw new IndexingCancelled(this.dir);
+        }
         this.opened = s;
         if (s.modified.size) this.status = { kind: 'modified', files: [...s.modified], missing: [] };
         else if (this.status.kind === 'unchecked' || this.status.kind === 'error') this.status = { kind: 'ok' };
@@ -106,6 +117,7 @@ export class SliceEntry {
   close(): void {
     this.opened?.close();
     this.opened = undefined;
+    if (this.opening) this.closedWhileOpening = true;
   }
 }
 
@@ -144,14 +156,17 @@ export class IndexingCancelled extends Error {
 function indexTarget(dir: string): { manifestSha: string; entry: FileEntry } | undefined {
   const manifestPath = join(dir, 'slice.json');
   if (!existsSync(manifestPath)) return undefined;
-  const bytes = readFileSync(manifestPath);
+  let bytes: Buffer;
   let manifest: SliceManifest;
   try {
-    manifest = JSON.parse(bytes.toString('utf8')) as SliceManifest;
+    // As opening reads it (a byte-order mark is fine): a manifest read differently here would skip
+    // warming the index, and opening would then build it synchronously on the editor's thread.
+    bytes = readFileSync(manifestPath);
+    manifest = parseManifest(bytes, manifestPath);
   } catch {
     return undefined;
   }
-  const entry = manifest.files?.find((f) => f.path === 'events.jsonl');
+  const entry = manifest.files.find((f) => f.path === 'events.jsonl');
   if (!entry) return undefined;
   return { manifestSha: createHash('sha256').update(bytes).digest('hex'), entry };
 }

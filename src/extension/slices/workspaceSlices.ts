@@ -20,11 +20,15 @@ export class WorkspaceSlices implements vscode.Disposable {
 
   constructor(private readonly log: vscode.LogOutputChannel) {
     this.scope.add(this.changed);
-    const watcher = this.scope.add(vscode.workspace.createFileSystemWatcher('**/*.slice/*'));
+    // A file in a slice folder, and the folder itself: deleting or renaming a folder is reported
+    // for the folder alone, not for the files it held.
     const touched = (uri: vscode.Uri) => this.touched(uri);
-    this.scope.add(watcher.onDidCreate(touched));
-    this.scope.add(watcher.onDidChange(touched));
-    this.scope.add(watcher.onDidDelete(touched));
+    for (const glob of ['**/*.slice/*', '**/*.slice']) {
+      const watcher = this.scope.add(vscode.workspace.createFileSystemWatcher(glob));
+      this.scope.add(watcher.onDidCreate(touched));
+      this.scope.add(watcher.onDidChange(touched));
+      this.scope.add(watcher.onDidDelete(touched));
+    }
     this.scope.add(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
   }
 
@@ -65,8 +69,8 @@ export class WorkspaceSlices implements vscode.Disposable {
   }
 
   private touched(uri: vscode.Uri): void {
-    const dir = dirname(uri.fsPath);
-    if (!dir.endsWith('.slice')) return;
+    const dir = changedSliceDir(uri.fsPath);
+    if (dir === undefined) return;
     this.entries.get(dir)?.close();
     // The manifest may have come, gone or changed: read it again (lazily re-opened on expand).
     this.entries.delete(dir);
@@ -86,4 +90,12 @@ export class WorkspaceSlices implements vscode.Disposable {
     for (const e of this.entries.values()) e.close();
     this.scope.dispose();
   }
+}
+
+/** The slice folder a watcher event is about: the folder itself (created, deleted, renamed) or the one holding the file; undefined otherwise. */
+export function changedSliceDir(path: string): string | undefined {
+  const p = path.replace(/[\\/]+$/, '');
+  if (p.endsWith('.slice')) return p;
+  const dir = dirname(p);
+  return dir.endsWith('.slice') ? dir : undefined;
 }

@@ -58,7 +58,8 @@ function statusOf(entry: SliceEntry): { text: string; icon: vscode.ThemeIcon; de
  * remote images to a tooltip.
  */
 export function codeSpan(text: string): string {
-  const t = text.replace(/\r?\n/g, ' ');
+  // Every line break CommonMark knows (a lone CR too): two of them would end the span with a blank line.
+  const t = text.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
   let longest = 0;
   for (const run of t.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
   const fence = '`'.repeat(longest + 1);

@@ -2,11 +2,12 @@ import './setup';
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type * as vscode from 'vscode';
 import { registerSliceCommands, type CommandContext } from '../../src/extension/commands/sliceCommands';
+import { resolveSlice } from '../../src/extension/commands/targets';
 import { DisposableStore } from '../../src/extension/disposables';
 import { needsIndex, readEntry, type SliceEntry } from '../../src/extension/slices/sliceStore';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
@@ -71,6 +72,7 @@ function resetFake(): void {
   fake.window.quickPickChoice = undefined;
   fake.workspace.workspaceFolders = undefined;
   fake.workspace.files = [];
+  fake.workspace.isTrusted = true;
 }
 
 beforeEach(() => {
@@ -156,6 +158,31 @@ test('Replay Headless without the setting uses .recreplay/runs of the workspace 
   assert.ok(existsSync(join(runs, made[0] as string, 'trace.jsonl')));
 });
 
+test('Replay Headless in an untrusted workspace refuses a runs folder that a symbolic link of the workspace takes outside it, and writes nothing', async () => {
+  const dir = makeSlice(10);
+  const workspace = dirname(dir);
+  const outside = tmp('outside-');
+  symlinkSync(outside, join(workspace, '.recreplay'));
+  openWorkspace(workspace);
+  fake.workspace.isTrusted = false;
+  fake.window.quickPickChoice = pickRecorded;
+  await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  assert.deepEqual(readdirSync(outside), [], 'nothing written through the link');
+  assert.deepEqual(fake.progressShown, [], 'no replay started');
+  assert.deepEqual(fake.messagesShown, [`The runs folder ${join(workspace, '.recreplay', 'runs')} leads outside the workspace through a symbolic link (to ${join(outside, 'runs')}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or set recreplay.runs.folder in your user settings to a folder without links.`]);
+});
+
+test('Replay Headless in an untrusted workspace still writes under its own .recreplay/runs', async () => {
+  const dir = makeSlice(10);
+  const workspace = dirname(dir);
+  openWorkspace(workspace);
+  fake.workspace.isTrusted = false;
+  fake.window.quickPickChoice = pickRecorded;
+  await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  assert.deepEqual(fake.messagesShown, [], h.log.lines.join('\n'));
+  assert.equal(readdirSync(join(workspace, '.recreplay', 'runs')).length, 1);
+});
+
 /** Forgets the cached offset index of a slice (the writer caches one at freeze). */
 function dropCachedIndex(dir: string): void {
   const sha = createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex');
@@ -230,4 +257,17 @@ test('Slice Info on a slice whose manifest has an invalid field names slice.json
   assert.equal(fake.messagesShown.length, 1);
   assert.ok((fake.messagesShown[0] as string).startsWith(`${file}: manifest is invalid — seed: must be integer (field seed)`), fake.messagesShown[0]);
   assert.equal((fake.messagesShown[0] as string).split(file).length - 1, 1, fake.messagesShown[0]);
+});
+
+test('a command from the palette takes the slice of the active tab even when VS Code gives no editor for it (an events.jsonl over 50 MB)', async () => {
+  const a = makeSlice(5);
+  const b = makeSlice(5);
+  const slices = { list: async () => [readEntry(a), readEntry(b)] } as unknown as WorkspaceSlices;
+  fake.window.activeTextEditor = undefined;
+  fake.window.tabGroups.activeTabGroup.activeTab = { input: new fake.TabInputText(fake.Uri.file(join(b, 'events.jsonl'))) };
+  try {
+    assert.equal(await resolveSlice(undefined, slices), b);
+  } finally {
+    fake.window.tabGroups.activeTabGroup.activeTab = undefined;
+  }
 });

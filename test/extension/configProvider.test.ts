@@ -3,7 +3,7 @@ import { UserError } from '../../src/core/errors';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import { ReplayConfigurationProvider, checkConfig, configForSlice, fillDefaults } from '../../src/extension/debug/configProvider';
@@ -14,7 +14,7 @@ import { Slice } from '../../src/core/slice/reader';
 import { artifactKind, pickRanker } from '../../src/extension/debug/pickers';
 import { rankerAllowedUntrusted, trustProblem } from '../../src/extension/trust';
 import { readSettings } from '../../src/extension/settings';
-import { FakeLog, progressControl, progressShown, settings, window, workspace } from './vscodeFake';
+import { FakeLog, TabInputText, Uri, infoShown, progressControl, progressShown, settings, window, workspace } from './vscodeFake';
 import { makeSlice, tmp } from '../helpers';
 
 test('F5 on an open events.jsonl (no launch.json) replays that slice with the settings\' defaults', () => {
@@ -88,6 +88,52 @@ test('untrusted, a launch configuration may not write its trace outside the work
   assert.equal(checkConfig({ ...base, trace: join(ws, 'runs') }, false, [ws]), undefined);
   // Trusted, anywhere.
   assert.equal(checkConfig({ ...base, trace: '/tmp/elsewhere' }, true, [ws]), undefined);
+});
+
+test('untrusted, a "trace" inside the workspace as written but through a symbolic link to elsewhere is refused', () => {
+  const ws = tmp('ws-');
+  const outside = tmp('outside-');
+  symlinkSync(outside, join(ws, 'runs'));
+  symlinkSync(join(outside, 'nowhere'), join(ws, 'dangling'));
+  mkdirSync(join(ws, 'own'));
+  const base = { type: 'recreplay', request: 'launch', name: 'x', slice: makeSlice(3), ranker: 'recorded', cwd: ws };
+  assert.equal(checkConfig({ ...base, trace: join(ws, 'runs', 'x') }, false, [ws]), `"trace" is ${JSON.stringify(join(ws, 'runs', 'x'))}, outside the workspace (through a symbolic link, to ${join(outside, 'x')}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or point "trace" at a folder inside it.`);
+  assert.match(checkConfig({ ...base, trace: 'runs' }, false, [ws]) ?? '', /outside the workspace/);
+  assert.match(checkConfig({ ...base, trace: 'dangling/x' }, false, [ws]) ?? '', /outside the workspace \(through a symbolic link, to a link that leads nowhere\)/);
+  assert.equal(checkConfig({ ...base, trace: 'own/x/y' }, false, [ws]), undefined, 'a real folder inside, with parts still to create');
+  // A workspace opened through a link of its own is still itself.
+  const wsLink = join(tmp('via-'), 'ws');
+  symlinkSync(ws, wsLink);
+  assert.equal(checkConfig({ ...base, cwd: wsLink, trace: 'own/x' }, false, [wsLink]), undefined);
+  assert.equal(checkConfig({ ...base, trace: join(ws, 'runs', 'x') }, true, [ws]), undefined, 'trusted: anywhere');
+});
+
+test('F5 with an events.jsonl over 50 MB active (VS Code gives extensions no TextEditor for it) replays the slice of the active tab', () => {
+  const dir = makeSlice(5);
+  const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
+  window.activeTextEditor = undefined;
+  window.tabGroups.activeTabGroup.activeTab = { input: new TabInputText(Uri.file(join(dir, 'events.jsonl'))) };
+  infoShown.length = 0;
+  try {
+    const c = provider.resolveDebugConfiguration(undefined, { type: '', request: '', name: '' }) as { slice?: string; type?: string } | undefined;
+    assert.deepEqual(infoShown, []);
+    assert.equal(c?.type, 'recreplay');
+    assert.equal(c?.slice, dir);
+  } finally {
+    window.tabGroups.activeTabGroup.activeTab = undefined;
+  }
+});
+
+test('F5 with no editor and no text tab active says what to open', () => {
+  const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
+  window.tabGroups.activeTabGroup.activeTab = { input: undefined };
+  infoShown.length = 0;
+  try {
+    assert.equal(provider.resolveDebugConfiguration(undefined, { type: '', request: '', name: '' }), undefined);
+    assert.match(infoShown.join('\n'), /^Open the events\.jsonl or slice\.json of a slice/);
+  } finally {
+    window.tabGroups.activeTabGroup.activeTab = undefined;
+  }
 });
 
 test('ranker artifacts are told apart by their keys', () => {

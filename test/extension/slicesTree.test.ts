@@ -10,8 +10,9 @@ import { UserError } from '../../src/core/errors';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { SlicesTreeProvider, type TreeOptions } from '../../src/extension/views/slicesTree';
 import { changedSliceDir } from '../../src/extension/slices/workspaceSlices';
+import { sliceWorkProgress } from '../../src/extension/extension';
 import type { SliceNode } from '../../src/extension/views/sliceNodes';
-import { EventEmitter, FakeLog, TreeItemCollapsibleState, CancellationTokenSource } from './vscodeFake';
+import { EventEmitter, FakeLog, TreeItemCollapsibleState, CancellationTokenSource, ProgressLocation } from './vscodeFake';
 import { makeSlice } from '../helpers';
 
 function tree(entries: SliceEntry[], opts: Partial<TreeOptions> = {}): SlicesTreeProvider {
@@ -388,8 +389,6 @@ test('a watcher event names the slice folder it is about: a file in it, or the f
   assert.equal(changedSliceDir('/w/notes/readme.md'), undefined);
 });
 
-test('indexing and grouping in the Slices view show their progress where VS Code gives a Cancel button (a notification)', async () => {
-  const { sliceWorkProgress } = await import('../../src/extension/extension');
-  const { ProgressLocation } = await import('./vscodeFake');
+test('indexing and grouping in the Slices view show their progress where VS Code gives a Cancel button (a notification)', () => {
   assert.deepEqual(sliceWorkProgress('Indexing x'), { location: ProgressLocation.Notification, title: 'Indexing x', cancellable: true });
 });

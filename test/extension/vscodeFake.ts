@@ -65,6 +65,31 @@ export class Uri {
   }
 }
 
+/** Position and Range hold what the extension reads of them (no arithmetic), like Uri above. */
+export class Position {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+
+export class Range {
+  readonly start: Position;
+  readonly end: Position;
+  constructor(startLine: number, startCharacter: number, endLine: number, endCharacter: number) {
+    this.start = new Position(startLine, startCharacter);
+    this.end = new Position(endLine, endCharacter);
+  }
+  get isEmpty(): boolean {
+    return this.start.line === this.end.line && this.start.character === this.end.character;
+  }
+}
+
+/** The input of a text editor tab: a file VS Code does not sync to extensions still has one. */
+export class TabInputText {
+  constructor(readonly uri: Uri) {}
+}
+
 export class Disposable implements vscode.Disposable {
   constructor(private readonly fn: () => void) {}
   static from(...ds: { dispose(): unknown }[]): Disposable {
@@ -117,6 +142,23 @@ export class CancellationTokenSource {
 
 /** Settings the fake's getConfiguration serves, keyed `recreplay.x.y`; tests set them. */
 export const settings = new Map<string, unknown>();
+
+type Levels = { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown };
+/** Values per level (what `inspect` shows), keyed like `settings`; set them with setSettingAt. */
+export const settingLevels = new Map<string, Levels>();
+/** Every `update` of a setting (key, value, target), for assertions. */
+export const settingUpdates: { key: string; value: unknown; target: unknown }[] = [];
+// As in VS Code: `true` is the user level, `false`, undefined and null the workspace (the fake has no resource scope).
+const levelOf = (target: unknown): keyof Levels => (target === ConfigurationTarget.WorkspaceFolder ? 'workspaceFolderValue' : target === ConfigurationTarget.Global || target === true ? 'globalValue' : 'workspaceValue');
+
+/** Sets a setting at one level; `settings` gets the value that wins (folder > workspace > user). */
+export function setSettingAt(key: string, target: ConfigurationTarget | boolean | null | undefined, value: unknown): void {
+  const l = { ...settingLevels.get(key), [levelOf(target)]: value };
+  settingLevels.set(key, l);
+  const effective = l.workspaceFolderValue ?? l.workspaceValue ?? l.globalValue;
+  if (effective === undefined) settings.delete(key);
+  else settings.set(key, effective);
+}
 /** Commands executed (id and args), for assertions. */
 export const executed: { id: string; args: unknown[] }[] = [];
 const registered = new Map<string, (...args: unknown[]) => unknown>();
@@ -124,17 +166,24 @@ const registered = new Map<string, (...args: unknown[]) => unknown>();
 export const workspace = {
   isTrusted: true,
   workspaceFolders: undefined as vscode.WorkspaceFolder[] | undefined,
-  getConfiguration(section?: string): Pick<vscode.WorkspaceConfiguration, 'get'> {
+  getConfiguration(section?: string): Pick<vscode.WorkspaceConfiguration, 'get' | 'inspect' | 'update'> {
+    const full = (key: string) => (section ? `${section}.${key}` : key);
     return {
       get: <T>(key: string, fallback?: T): T | undefined => {
-        const v = settings.get(section ? `${section}.${key}` : key);
+        const v = settings.get(full(key));
         return (v === undefined ? fallback : v) as T | undefined;
+      },
+      inspect: <T>(key: string) => ({ key: full(key), ...(settingLevels.get(full(key)) as { globalValue?: T; workspaceValue?: T; workspaceFolderValue?: T } | undefined) }),
+      update: async (key: string, value: unknown, target?: vscode.ConfigurationTarget | boolean | null) => {
+        settingUpdates.push({ key: full(key), value, target });
+        setSettingAt(full(key), target as ConfigurationTarget | boolean | null | undefined, value);
       },
     };
   },
   getWorkspaceFolder(_uri: Uri): vscode.WorkspaceFolder | undefined {
     return workspace.workspaceFolders?.[0];
   },
+  onDidChangeConfiguration: new EventEmitter<vscode.ConfigurationChangeEvent>().event,
   /** Files findFiles answers with, set by a test. */
   files: [] as string[],
   async findFiles(): Promise<Uri[]> {
@@ -153,6 +202,20 @@ export const commands = {
   },
 };
 
+export enum DecorationRangeBehavior {
+  OpenOpen = 0,
+  ClosedClosed = 1,
+  OpenClosed = 2,
+  ClosedOpen = 3,
+}
+
+export enum OverviewRulerLane {
+  Left = 1,
+  Center = 2,
+  Right = 4,
+  Full = 7,
+}
+
 export enum ProgressLocation {
   SourceControl = 1,
   Window = 10,
@@ -166,6 +229,15 @@ export const progressControl = { cancelNext: false };
 
 export const window = {
   activeTextEditor: undefined as vscode.TextEditor | undefined,
+  /** Editors extensions are given: a file above 50 MB never has one (microsoft/vscode#111849). */
+  visibleTextEditors: [] as vscode.TextEditor[],
+  onDidChangeVisibleTextEditors: new EventEmitter<readonly vscode.TextEditor[]>().event,
+  onDidChangeTextEditorVisibleRanges: new EventEmitter<vscode.TextEditorVisibleRangesChangeEvent>().event,
+  createTextEditorDecorationType(_options: vscode.DecorationRenderOptions): Disposable {
+    return new Disposable(() => {});
+  },
+  /** The active tab: tests set its input (a TabInputText for a file too large to reach extensions). */
+  tabGroups: { activeTabGroup: { activeTab: undefined as { input: unknown } | undefined } },
   async withProgress<T>(opts: { title?: string }, task: (progress: { report(v: { increment?: number; message?: string }): void }, token: vscode.CancellationToken) => Thenable<T>): Promise<T> {
     const cts = new CancellationTokenSource();
     const cancelled = progressControl.cancelNext;

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { cpSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { registerCommand, type EventTarget } from '../commandIds';
-import { configForSlice } from '../debug/configProvider';
+import { configForSlice, insideFolders, realPathNearest } from '../debug/configProvider';
 import { pickRanker } from '../debug/pickers';
-import type { ReplaySessions } from '../debug/sessions';
+import type { ReplaySession, ReplaySessions } from '../debug/sessions';
 import type { DisposableStore } from '../disposables';
 import { runReplayWorker } from '../headless/runner';
 import { errorText } from '../log';
@@ -58,6 +58,12 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       const problem = trustProblem([ranker], vscode.workspace.isTrusted);
       if (problem) return void vscode.window.showErrorMessage(problem);
       const base = folder ? join(folder, settings.runsFolder) : join(dir, '..', '.recreplay-runs');
+      // recreplay.runs.folder is restricted: untrusted, only the user's own value counts, and it may
+      // lead anywhere. But a folder inside the workspace may be a symbolic link the workspace
+      // brought along (.recreplay -> /elsewhere): then the run would be written outside it.
+      if (folder && !vscode.workspace.isTrusted && lexicallyInside(folder, base) && !insideFolders(base, [folder])) {
+        return void vscode.window.showErrorMessage(`The runs folder ${base} leads outside the workspace through a symbolic link (to ${realPathNearest(base) ?? 'a link that leads nowhere'}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or set recreplay.runs.folder in your user settings to a folder without links.`);
+      }
       let run: { path: string; created: string[] };
       try {
         run = newFolder(base, runFolderName(entry.name, ranker, new Date()), 'run folder');
@@ -144,11 +150,18 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
     }),
   );
 
-  scope.add(registerCommand('recreplay.revealEvent', (target) => revealEvent(target, slices)));
+  scope.add(registerCommand('recreplay.revealEvent', (target) => revealEvent(target, slices, log)));
 
   scope.add(
     registerCommand('recreplay.gotoEvent', async (target) => {
-      const rs = (target && ctx.sessions.all().find((s) => s.sliceDir === target.sliceDir)) || ctx.sessions.active;
+      // An event of the Slices view belongs to one slice: only a session replaying that slice may move.
+      const rs = target ? sessionOfSlice(ctx.sessions, target.sliceDir) : ctx.sessions.active;
+      if (!rs && target) {
+        const name = basename(target.sliceDir).replace(/\.slice$/, '');
+        return void vscode.window
+          .showInformationMessage(`No RecReplay debug session replays ${name}, so Go to Event has nothing to move: start one with Debug Slice, then go to event ${target.event}.`, 'Debug Slice')
+          .then((pick) => pick === 'Debug Slice' && vscode.commands.executeCommand('recreplay.debugSlice', target.sliceDir));
+      }
       if (!rs) return void vscode.window.showInformationMessage('Go to Event needs a RecReplay debug session: start one with F5 (or Debug Slice).');
       let event = target?.event;
       if (event === undefined) {
@@ -190,14 +203,33 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
   scope.add(
     registerCommand('recreplay.toggleEventGrouping', async () => {
       const cur = readSettings().groupEventsBy;
-      await vscode.workspace.getConfiguration('recreplay').update('slices.groupEventsBy', cur === 'time' ? 'session' : 'time', vscode.ConfigurationTarget.Global);
+      // Written where the value in force comes from: a user-level value under a workspace one would never show.
+      const config = vscode.workspace.getConfiguration('recreplay');
+      const set = config.inspect<string>('slices.groupEventsBy');
+      const level =
+        set?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder : set?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+      await config.update('slices.groupEventsBy', cur === 'time' ? 'session' : 'time', level);
       tree.refresh();
     }),
   );
 }
 
-/** Opens events.jsonl of a slice at event `n` with the line selected. */
-async function revealEvent(target: EventTarget | undefined, slices: WorkspaceSlices): Promise<void> {
+/** Whether `path` lies in `folder` as written (`..` resolved, links not followed). */
+function lexicallyInside(folder: string, path: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
+}
+
+/** The session replaying the slice in `dir` (paths compared with symbolic links resolved), the focused one first. */
+function sessionOfSlice(sessions: ReplaySessions, dir: string): ReplaySession | undefined {
+  const want = realPathNearest(dir) ?? dir;
+  const same = (s: ReplaySession) => s.sliceDir !== undefined && (realPathNearest(s.sliceDir) ?? s.sliceDir) === want;
+  const active = sessions.active;
+  return active && same(active) ? active : sessions.all().find(same);
+}
+
+/** Opens events.jsonl of a slice with the cursor at the start of event `n` (line n). */
+async function revealEvent(target: EventTarget | undefined, slices: WorkspaceSlices, log: vscode.LogOutputChannel): Promise<void> {
   let t = target;
   if (!t) {
     const dir = await resolveSlice(undefined, slices);
@@ -206,9 +238,16 @@ async function revealEvent(target: EventTarget | undefined, slices: WorkspaceSli
     if (!text) return;
     t = { sliceDir: dir, event: Number(text.trim()) };
   }
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(t.sliceDir, 'events.jsonl')));
-  const line = Math.min(doc.lineCount, Math.max(1, t.event)) - 1;
-  const range = doc.lineAt(line).range;
-  const editor = await vscode.window.showTextDocument(doc, { preview: true, selection: new vscode.Selection(range.start, range.start) });
-  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  // Not openTextDocument + showTextDocument: VS Code hands no document above 50 MB to extensions
+  // (microsoft/vscode#111849), and a million-event events.jsonl is bigger. The editor itself opens
+  // it; the selection puts the cursor on the event's line (the editor clamps it to the file).
+  const uri = vscode.Uri.file(join(t.sliceDir, 'events.jsonl'));
+  const line = Math.max(1, Math.floor(t.event)) - 1;
+  const options: vscode.TextDocumentShowOptions = { preview: true, selection: new vscode.Range(line, 0, line, 0) };
+  try {
+    await vscode.commands.executeCommand('vscode.open', uri, options);
+  } catch (e) {
+    log.warn(`reveal event ${t.event} of ${uri.fsPath}: ${errorText(e)}`);
+    void vscode.window.showErrorMessage(`Could not open ${uri.fsPath} at event ${t.event}: ${errorText(e)}`);
+  }
 }

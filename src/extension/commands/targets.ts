@@ -1,3 +1,4 @@
+import { activeFileUri } from '../activeFile';
 import * as vscode from 'vscode';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -15,7 +16,8 @@ export async function resolveSlice(target: SliceTarget | undefined, slices: Work
     void vscode.window.showErrorMessage(`${path} is not a slice: pick a NAME.slice folder (it holds slice.json and events.jsonl).`);
     return undefined;
   }
-  const active = vscode.window.activeTextEditor?.document.uri;
+  // The active tab's file, also one too large for VS Code to give extensions an editor of.
+  const active = activeFileUri();
   const fromEditor = active?.scheme === 'file' ? sliceDirOf(active.fsPath) : undefined;
   if (fromEditor) return fromEditor;
   const list = await slices.list();

@@ -1,6 +1,7 @@
+import { activeFileUri } from '../activeFile';
 import * as vscode from 'vscode';
-import { existsSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DEBUG_TYPE } from '../../shared/dap';
 import type { ReplayLaunchArguments } from '../../debugAdapter/launchConfig';
 import { readSettings, type Settings } from '../settings';
@@ -44,6 +45,49 @@ function sliceFolderOf(c: ReplayConfig): string {
   return isAbsolute(slice) ? slice : resolve(c.cwd ?? process.cwd(), slice);
 }
 
+/**
+ * The real path of `p` (symbolic links resolved) for a path that may not exist yet: the longest
+ * part that exists is resolved and the rest appended. Undefined when a part exists but cannot be
+ * resolved (a dangling link: where a write through it lands is unknown).
+ */
+export function realPathNearest(p: string): string | undefined {
+  const rest: string[] = [];
+  for (let cur = resolve(p); ; ) {
+    try {
+      return join(realpathSync.native(cur), ...rest.reverse());
+    } catch {
+      if (isLink(cur)) return undefined;
+    }
+    const parent = dirname(cur);
+    if (parent === cur) return undefined;
+    rest.push(basename(cur));
+    cur = parent;
+  }
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a folder that may not exist yet lies inside one of `folders` once symbolic links are
+ * followed: a link committed in the workspace (`runs -> /elsewhere`) would take a write out of it.
+ */
+export function insideFolders(path: string, folders: readonly string[]): boolean {
+  const real = realPathNearest(path);
+  if (real === undefined) return false;
+  return folders.some((f) => {
+    const root = realPathNearest(f);
+    if (root === undefined) return false;
+    const rel = relative(root, real);
+    return rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
+  });
+}
+
 /** What is wrong with a configuration after variables were substituted, in a sentence naming the attribute. */
 export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders: readonly string[] = []): string | undefined {
   if (c.request !== 'launch') return `RecReplay configurations use "request": "launch" (this one says ${JSON.stringify(c.request)}).`;
@@ -54,11 +98,8 @@ export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders:
   if (!trusted && typeof c['trace'] === 'string') {
     const t = c['trace'];
     const out = isAbsolute(t) ? t : resolve(c.cwd ?? process.cwd(), t);
-    const inside = workspaceFolders.some((f) => {
-      const rel = relative(f, out);
-      return rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
-    });
-    if (!inside) return `"trace" is ${JSON.stringify(t)}, outside the workspace: an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or point "trace" at a folder inside it.`;
+    const real = realPathNearest(out);
+    if (!insideFolders(out, workspaceFolders)) return `"trace" is ${JSON.stringify(t)}, outside the workspace${real !== resolve(out) ? ` (through a symbolic link, to ${real ?? 'a link that leads nowhere'})` : ''}: an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or point "trace" at a folder inside it.`;
   }
   return trustProblem([c.ranker, c.baseline], trusted);
 }
@@ -81,7 +122,7 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
   }
 
   resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {
-    const active = vscode.window.activeTextEditor?.document.uri;
+    const active = activeFileUri();
     const folderPath = folder?.uri.fsPath ?? (active ? vscode.workspace.getWorkspaceFolder(active)?.uri.fsPath : undefined);
     const r = fillDefaults(config as ReplayConfig, readSettings(folder), folderPath, active?.scheme === 'file' ? active.fsPath : undefined);
     if ('problem' in r) {

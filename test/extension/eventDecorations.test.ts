@@ -1,0 +1,40 @@
+import './setup';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type * as vscode from 'vscode';
+import { EventDecorations } from '../../src/extension/debug/eventDecorations';
+import type { ReplaySessions } from '../../src/extension/debug/sessions';
+import type { RankingTreeProvider } from '../../src/extension/views/rankingTree';
+import * as fake from './vscodeFake';
+
+const none = () => new fake.Disposable(() => {});
+
+/** An editor of `path` whose lines are `lines`, recording what it is decorated with. */
+function editor(path: string, lines: string[]): { editor: vscode.TextEditor; set: unknown[][] } {
+  const set: unknown[][] = [];
+  const range = (l: number) => new fake.Range(l, 0, l, (lines[l] ?? '').length);
+  const doc = { uri: fake.Uri.file(path), lineCount: lines.length, lineAt: (l: number) => ({ text: lines[l] ?? '', range: range(l) }) };
+  const e = { document: doc, visibleRanges: [new fake.Range(0, 0, lines.length - 1, 0)], setDecorations: (_t: unknown, d: unknown[]) => void set.push(d) };
+  return { editor: e as unknown as vscode.TextEditor, set };
+}
+
+test('a session whose events.jsonl is over 50 MB (no editor reaches the extension) is quietly left undecorated; other slices still are', () => {
+  const big = '/ws/big.slice';
+  const small = '/ws/small.slice';
+  const mk = (dir: string) => ({ sliceDir: dir, eventsPath: join(dir, 'events.jsonl'), position: { event: 1, stage: 'retrieve', stagesDone: 0, eventCount: 2 } });
+  const sessions = { all: () => [mk(big), mk(small)], onPosition: none, onStart: none, onEnd: none } as unknown as ReplaySessions;
+  const ranking = { candidates: [], onDidUpdate: none } as unknown as RankingTreeProvider;
+  const other = editor(join(small, 'events.jsonl'), ['{"served":["a","b"],"outcome":{"clicks":["a"]}}', '{"served":["c"],"outcome":{"clicks":[]}}']);
+  // VS Code lists no editor for the big file: only the small slice's events.jsonl is visible.
+  fake.window.visibleTextEditors = [other.editor];
+  const d = new EventDecorations(sessions, ranking);
+  try {
+    assert.doesNotThrow(() => (d as unknown as { update(): void }).update());
+    const texts = other.set.flat().map((o) => (o as { renderOptions: { after: { contentText: string } } }).renderOptions.after.contentText);
+    assert.deepEqual(texts, ['  served c · no click', '  ◀ event 1 at retrieve (0/6 stages) | recorded: served a b · clicked a']);
+  } finally {
+    d.dispose();
+    fake.window.visibleTextEditors = [];
+  }
+});

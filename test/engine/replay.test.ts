@@ -435,3 +435,52 @@ test('features: a feature exactly staleAfterSec old is not stale; one a millisec
   assert.equal(fault?.value, 3600.001);
   assert.match(fault?.message ?? '', /over older than 3600 s/);
 });
+
+test('a pipeline exactly at its budget is not over it, though its stages add up to 150.00000000000003 in doubles', async () => {
+  const candidates = [{ item: 'a', score: 0.9 }, { item: 'b', score: 0.8 }];
+  const event = (id: string, t: string, score: number): EventRecord => ({ id, t, user: 'u1', candidates, served: ['a', 'b'], outcome: { clicks: [] }, system: { latencyMs: { retrieve: 12.1, features: 48.7, score, rerank: 3.3 } } });
+  // serve defaults to 0.5 ms: 12.1 + 48.7 + 85.4 + 3.3 + 0.5 = 150 (150.00000000000003 as doubles).
+  const [exact, over] = await replayWritten([event('e1', '2025-01-01T10:00:00.000Z', 85.4), event('e2', '2025-01-01T10:00:01.000Z', 85.5)], [{ id: 'a' }, { id: 'b' }], { k: 2, budgetMs: 150 });
+  assert.equal(exact?.fallback, false);
+  assert.equal(exact?.faults.some((f) => f.kind === 'over_budget'), false);
+  assert.equal(over?.fallback, true);
+  // The message shows the sum without its binary tail.
+  assert.match(over?.faults.find((f) => f.kind === 'over_budget')?.message ?? '', /^pipeline took 150\.1 ms, over the 150 ms budget/);
+});
+
+test('a ranker that throws null or undefined (or rejects with it) is a ranker_error, not a crash', async () => {
+  const dir = makeSlice(2);
+  for (const thrown of [null, undefined]) {
+    for (const ranker of [
+      { info: { kind: 'test' }, score: () => { throw thrown; } },
+      { info: { kind: 'test' }, score: () => Promise.reject(thrown) },
+    ] as Ranker[]) {
+      const r = new Replayer(Slice.open(dir), { ranker });
+      try {
+        r.advance();
+        await r.finishEvent();
+        const ex = r.current as EventExec;
+        assert.ok(ex.faults.some((f) => f.kind === 'ranker_error' && f.message === `ranker failed: ${String(thrown)}`), JSON.stringify(ex.faults));
+        assert.equal(ex.fallback, true);
+      } finally {
+        r.dispose();
+      }
+    }
+  }
+});
+
+test('a stale feature just over the limit is not shown as exactly the limit old', async () => {
+  const candidates = [{ item: 'a', score: 0.9 }];
+  const [ex] = await replayWritten([{ id: 'e1', t: '2025-01-01T10:00:00.400Z', user: 'u1', candidates, served: ['a'], outcome: { clicks: [] }, featureTimes: { f: '2025-01-01T00:00:00.000Z' } }], [{ id: 'a' }], { k: 1, budgetMs: 1000, staleAfterSec: 36000 });
+  assert.match(ex?.faults.find((f) => f.kind === 'stale_feature')?.message ?? '', /f older than 36000 s \(worst f: 36000\.4 s\)/);
+});
+
+test('the popularity ranker orders by clicks, then impressions, as the fallback ranking does, however many impressions', () => {
+  const pop = new PopularityRanker();
+  const state = { clicks: Int32Array.from([3, 2]), impressions: Int32Array.from([10, 1_500_000]) };
+  const rows = [{ slot: 0 }, { slot: 1 }] as unknown as CandidateRow[];
+  const s = pop.score({ rows, state } as unknown as Parameters<PopularityRanker['score']>[0]) as Float64Array;
+  assert.ok((s[0] as number) > (s[1] as number), `3 clicks rank above 2 clicks: ${Array.from(s)}`);
+  const tie = pop.score({ rows, state: { clicks: Int32Array.from([2, 2]), impressions: Int32Array.from([10, 20]) } } as unknown as Parameters<PopularityRanker['score']>[0]) as Float64Array;
+  assert.ok((tie[1] as number) > (tie[0] as number), 'equal clicks: more impressions first');
+});

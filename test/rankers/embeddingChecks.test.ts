@@ -68,3 +68,15 @@ test('a user embedding of the wrong dimension is an error naming users.jsonl:lin
   refused(s, artifact({ dim: 2 }), { file: 'users.jsonl', line: 2, field: 'embedding' }, /user "u1" has 4 values; .*dim is 2/);
   s.close();
 });
+
+test('a repeated item or user id keeps its first record for the embedding ranker too: a later record\'s vector is never read', () => {
+  const s = sliceWith('{"id":"a"}\n{"id":"a","embedding":[1,1]}\n{"id":"b","embedding":[1,0]}\n{"id":"b","embedding":[5,5]}\n', '{"id":"u1","embedding":[1,2]}\n{"id":"u1","embedding":[9,9]}\n');
+  try {
+    const r = loadRanker(`embedding:${artifact({ dim: 2 })}`, { slice: s });
+    const scores = r.score({ event: { user: 'u1' }, rows: [{ item: 'a' }, { item: 'b' }] } as unknown as ScoreRequest);
+    // a's first record has no vector (cold start: 0); b's first is [1, 0] with u1's first, [1, 2].
+    assert.deepEqual(Array.from(scores as Float64Array), [0, 1]);
+  } finally {
+    s.close();
+  }
+});

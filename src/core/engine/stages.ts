@@ -80,7 +80,9 @@ function features(r: Replayer, ex: EventExec): void {
   }
   if (ex.stale.length) {
     const worst = ex.stale.reduce((a, b) => (b.ageSec > a.ageSec ? b : a));
-    ex.faults.push({ kind: 'stale_feature', stage: 'features', message: `${ex.stale.map((s) => s.name).join(', ')} older than ${limit} s (worst ${worst.name}: ${Math.round(worst.ageSec)} s)`, value: worst.ageSec });
+    // Whole seconds, unless rounding would show an age that is not over the limit (36000.4 s as "36000 s").
+    const age = Math.round(worst.ageSec) > limit ? Math.round(worst.ageSec) : Math.ceil(worst.ageSec * 10) / 10;
+    ex.faults.push({ kind: 'stale_feature', stage: 'features', message: `${ex.stale.map((s) => s.name).join(', ')} older than ${limit} s (worst ${worst.name}: ${age} s)`, value: worst.ageSec });
   }
 }
 
@@ -98,7 +100,8 @@ function applyScores(ex: EventExec, scores: ArrayLike<number>): void {
 }
 
 function rankerFailed(ex: EventExec, e: unknown): void {
-  ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: ${(e as Error).message ?? String(e)}` });
+  // A ranker may throw anything, null and undefined included: the fault says what it threw.
+  ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: ${e instanceof Error ? e.message : String(e)}` });
   ex.scores = new Float64Array(ex.rows.length).fill(Number.NaN);
 }
 
@@ -190,14 +193,27 @@ function fallbackRanking(r: Replayer, ex: EventExec): CandidateRow[] {
   return ex.rows.slice().sort((a, b) => (clicks[b.slot] as number) - (clicks[a.slot] as number) || (impressions[b.slot] as number) - (impressions[a.slot] as number) || a.recordedRank - b.recordedRank);
 }
 
+/**
+ * Whether a sum of stage latencies exceeds the budget. The stages are added as doubles: 12.1 +
+ * 48.7 + 85.4 + 3.3 + 0.5 is 150.00000000000003, which must not count as over a 150 ms budget.
+ */
+export function overBudget(totalMs: number, budgetMs: number): boolean {
+  return totalMs - budgetMs > 1e-9 * Math.max(1, Math.abs(budgetMs));
+}
+
+/** A latency sum as a message shows it: no binary-fraction tail (150.00000000000003 → 150). */
+function roundMs(ms: number): number {
+  return Math.round(ms * 1e6) / 1e6;
+}
+
 function serve(r: Replayer, ex: EventExec): void {
   const k = r.pipeline.k;
   const total = ex.latencyMs.retrieve + ex.latencyMs.features + ex.latencyMs.score + ex.latencyMs.rerank + ex.latencyMs.serve;
   const rankerError = ex.faults.some((f) => f.kind === 'ranker_error');
-  if (total > r.pipeline.budgetMs || rankerError) {
+  if (overBudget(total, r.pipeline.budgetMs) || rankerError) {
     ex.fallback = true;
     ex.servedRows = fallbackRanking(r, ex).slice(0, k);
-    if (!rankerError) ex.faults.push({ kind: 'over_budget', stage: 'serve', message: `pipeline took ${total} ms, over the ${r.pipeline.budgetMs} ms budget: fallback ranking served`, value: total });
+    if (!rankerError) ex.faults.push({ kind: 'over_budget', stage: 'serve', message: `pipeline took ${roundMs(total)} ms, over the ${r.pipeline.budgetMs} ms budget: fallback ranking served`, value: total });
   } else {
     ex.servedRows = ex.rankedRows.slice(0, k);
   }

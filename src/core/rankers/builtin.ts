@@ -28,7 +28,7 @@ export class RecordedRanker implements Ranker {
 }
 
 /**
- * Popularity from replay state: smoothed click count, so feedback loops show. Ties keep the
+ * Popularity from replay state: clicks, then impressions, so feedback loops show. Ties keep the
  * recorded order (the engine breaks ties by recorded rank).
  */
 export class PopularityRanker implements Ranker {
@@ -36,8 +36,12 @@ export class PopularityRanker implements Ranker {
   score(req: ScoreRequest): Float64Array {
     const out = new Float64Array(req.rows.length);
     const st = req.state;
+    // Clicks first, impressions only between equal clicks (as the fallback ranking orders): the
+    // impressions term stays below 1. A fixed 1e-6 weight let 1.5M impressions outweigh a click.
+    let most = 0;
+    for (const r of req.rows) most = Math.max(most, st.impressions[r.slot] ?? 0);
     req.rows.forEach((r, i) => {
-      out[i] = (st.clicks[r.slot] ?? 0) + 1e-6 * (st.impressions[r.slot] ?? 0);
+      out[i] = (st.clicks[r.slot] ?? 0) + (st.impressions[r.slot] ?? 0) / (most + 1);
     });
     return out;
   }

@@ -76,11 +76,13 @@ export class EmbeddingRanker implements Ranker {
     if (slice) {
       // Only vectors the artifact lacks are read: a slice is immutable, so its embeddings of another
       // model (another dim) must not stop a replay with an artifact that covers every id.
-      for (const u of slice.users) {
+      // The records the replay uses: a repeated id keeps its first record (docs/slice-format.md), so a
+      // later one's vector is never read — as it is never read anywhere else.
+      for (const u of slice.userById.values()) {
         const v = this.users.has(u.id) ? undefined : sliceVector(slice, 'users.jsonl', u, dim);
         if (v) this.users.set(u.id, v);
       }
-      for (const it of slice.items) {
+      for (const it of slice.itemById.values()) {
         const v = this.items.has(it.id) ? undefined : sliceVector(slice, 'items.jsonl', it, dim);
         if (v) this.items.set(it.id, v);
       }

@@ -1,8 +1,9 @@
 /**
  * Min/max downsampling for the timeline: a series of any length becomes at most two points per
  * bucket of the x range — the lowest and the highest value in the order they occur — so a chart
- * `width` pixels wide draws ~2×width points and never loses a spike or a dip. One pass, no
- * allocation per point. Used by the webview (to fit the canvas) and by tests; pure.
+ * `width` pixels wide draws ~2×width points and never loses a spike or a dip; the last bucket adds
+ * the series' last value, so a line ends where the data does. One pass, no allocation per point.
+ * Used by the webview (to fit the canvas) and by tests; pure.
  */
 
 /** Values of one series at the shared x positions; `lo`/`hi` are the same array for raw data. */
@@ -71,6 +72,20 @@ export function downsampleMinMax(x: ArrayLike<number>, series: readonly RangeSer
     if (end - start === 1) {
       outX.push(x[start] as number);
       for (let k = 0; k < m; k++) (outY[k] as (number | null)[]).push(minI[k] === -1 ? null : mid(minV[k] as number, maxV[k] as number));
+    } else if (end === n && end - start >= 3) {
+      // The last bucket: its extremes, then the series' own last value at its own x, so a line
+      // ends where the data does (a running metric at the run's final value), not at an extreme.
+      outX.push(x[start] as number, x[end - 2] as number, x[end - 1] as number);
+      for (let k = 0; k < m; k++) {
+        const ys = outY[k] as (number | null)[];
+        const s = series[k] as RangeSeries;
+        const last = mid(s.lo[end - 1] ?? null, s.hi[end - 1] ?? null);
+        if (minI[k] === -1 && maxI[k] === -1) ys.push(null, null, last);
+        else if (minI[k] === -1) ys.push(maxV[k] as number, maxV[k] as number, last);
+        else if (maxI[k] === -1) ys.push(minV[k] as number, minV[k] as number, last);
+        else if ((minI[k] as number) <= (maxI[k] as number)) ys.push(minV[k] as number, maxV[k] as number, last);
+        else ys.push(maxV[k] as number, minV[k] as number, last);
+      }
     } else {
       outX.push(x[start] as number, x[end - 1] as number);
       for (let k = 0; k < m; k++) {

@@ -15,10 +15,9 @@ test('1,000,000 points become about 2×width points and keep the extremes', () =
   y[123_457] = 50;
   y[876_543] = -40;
   const width = 800;
-  const t0 = performance.now();
   const d = minMaxDownsample(x, y, width);
-  const ms = performance.now() - t0;
-  assert.ok(d.x.length <= 2 * width && d.x.length >= 2 * width - 2, `got ${d.x.length} points`);
+  // Two per bucket, and the last bucket's last value.
+  assert.ok(d.x.length <= 2 * width + 1 && d.x.length >= 2 * width - 2, `got ${d.x.length} points`);
   assert.ok(d.y.includes(50) && d.y.includes(-40), 'spike and dip survive');
   assert.deepEqual(extent(d.y), [-40, 50]);
   for (let i = 1; i < d.x.length; i++) assert.ok((d.x[i] as number) >= (d.x[i - 1] as number), 'x stays ascending');
@@ -35,17 +34,30 @@ test('1,000,000 points become about 2×width points and keep the extremes', () =
     }
     assert.ok(d.y.includes(lo) && d.y.includes(hi), `bucket ${b} keeps ${lo}..${hi}`);
   }
-  // A loose bound that catches a quadratic regression without timing the machine (bench/ measures).
-  assert.ok(ms < 1000, `downsampling 1M points took ${ms.toFixed(1)} ms`);
+  assert.equal(d.y.at(-1), y[n - 1], 'the line ends at the last value');
+  assert.equal(d.x.at(-1), n);
 });
 
 test('extremes keep their order within a bucket, and gaps stay gaps', () => {
   const x = [1, 2, 3, 4, 5, 6, 7, 8];
   const y = [5, 9, 1, 3, null, null, null, null];
   const d = downsampleMinMax(x, [{ lo: y, hi: y }], 2);
-  assert.deepEqual(d.x, [1, 4, 5, 8]);
-  // Bucket 1: max 9 (at 2) comes before min 1 (at 3).
-  assert.deepEqual(d.y[0], [9, 1, null, null]);
+  assert.deepEqual(d.x, [1, 4, 5, 7, 8]);
+  // Bucket 1: max 9 (at 2) comes before min 1 (at 3); the last bucket is a gap, to its last point.
+  assert.deepEqual(d.y[0], [9, 1, null, null, null]);
+});
+
+test('a running metric drawn at any width ends at its final value, not at the last bucket\'s extreme', () => {
+  // A cumulative series that rises, then settles lower in the last events (queue depth 5 → 3).
+  const n = 650;
+  const x = Array.from({ length: n }, (_, i) => i + 1);
+  const y = x.map((i) => (i < 640 ? 1 + i / 640 : i < 645 ? 5 : 3));
+  for (const width of [200, 300, 324]) {
+    const d = downsampleMinMax(x, [{ lo: y, hi: y }], width);
+    assert.equal(d.x.at(-1), n, `width ${width}`);
+    assert.equal(d.y[0]?.at(-1), 3, `width ${width}: the line ends at the final value`);
+    assert.ok(d.y[0]?.includes(5), `width ${width}: the last bucket's peak is kept`);
+  }
 });
 
 test('short input is returned as it is; lo/hi ranges collapse to their middle', () => {

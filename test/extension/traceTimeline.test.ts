@@ -123,3 +123,17 @@ test('a trace whose slice has no cached index: the index is built streamed befor
   }
   assert.deepEqual(indexedWhenOpened, [true]);
 });
+
+test('a trace stopped early gets buckets sized for the events it holds, not for the whole slice (a comparison keeps one size for both lanes)', async () => {
+  const slice = makeSlice(1000);
+  const dir = tmp();
+  const r = await runHeadless({ slice, ranker: 'popularity', traceDir: dir, stopWhen: (ex) => ex.n === 100, stopCondition: 'event.index == 100' }, host);
+  assert.equal(r.events, 100);
+  const t = await readTraceTimeline(dir, { capacity: 64 });
+  assert.equal(t.events, 100);
+  // 100 events in at most 64 buckets: size 2 (sized for the slice's 1,000 it was 16: 7 points).
+  assert.equal(t.buckets.bucketSize, 2);
+  assert.ok(t.buckets.toLane('event', { id: 'run', label: 'run', dashed: false }).x.length >= 50);
+  const lane = await readTraceTimeline(dir, { capacity: 64, sizeForSlice: true });
+  assert.equal(lane.buckets.bucketSize, 16);
+});

@@ -14,6 +14,11 @@ export interface TraceReadOptions {
   capacity: number;
   /** Start with this bucket size (to align the lanes of a comparison). */
   initialBucketSize?: number;
+  /**
+   * Size the buckets for the slice's events (the header's count) rather than for the events this
+   * trace holds (run.json's): the lanes of a comparison, which must share a bucket size.
+   */
+  sizeForSlice?: boolean;
   /** Called with the share of bytes read, 0..1, at most every 64 lines. */
   onProgress?: (fraction: number) => void;
   isCancelled?: () => boolean;
@@ -130,7 +135,12 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
         slice = opened.slice;
         sliceNote = opened.note;
         metrics = new TraceMetrics(header.k, slice ? catalogSlots(slice.items) : undefined);
-        buckets = new StreamBuckets(SERIES_IDS, opts.capacity, opts.initialBucketSize ?? StreamBuckets.sizeFor(header.events, opts.capacity));
+        // A run stopped early (--break, a debug session ended midway) holds fewer events than the
+        // slice: buckets sized for those, not for the slice, or a 5,000-event trace of a million-event
+        // slice would get 20 points.
+        const held = run?.trace?.events;
+        const expected = !opts.sizeForSlice && held !== undefined && held > 0 && held < header.events ? held : header.events;
+        buckets = new StreamBuckets(SERIES_IDS, opts.capacity, opts.initialBucketSize ?? StreamBuckets.sizeFor(expected, opts.capacity));
         continue;
       }
       if (text.trim() === '') continue;

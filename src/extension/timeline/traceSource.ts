@@ -63,6 +63,8 @@ export class TraceTimelineSource implements TimelineSource {
           const t = await readTraceTimeline(p, {
             capacity: this.capacity,
             ...(size !== undefined ? { initialBucketSize: size } : {}),
+            // Lanes of a comparison share one bucket size: sized for the slice, as both are.
+            ...(this.paths.length > 1 ? { sizeForSlice: true } : {}),
             isCancelled: () => cts.token.isCancellationRequested,
             onProgress: (f) => {
               const pct = Math.floor(f * 100);

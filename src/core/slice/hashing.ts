@@ -5,6 +5,9 @@ import { UserError } from '../errors';
 
 /** Chunk size for per-chunk hashes: large enough to hash fast, small enough to verify on first read. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+/** Bounds of a chunk size (manifestSchema.ts says the same): a chunk is read into one buffer, and Node's are below 2 GiB. */
+export const MIN_CHUNK_SIZE = 1024;
+export const MAX_CHUNK_SIZE = 1024 * 1024 * 1024;
 
 /** Reads until the buffer is full or the file ends. */
 export function readFull(fd: number, buf: Buffer, position: number): number {

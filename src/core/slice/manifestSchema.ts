@@ -87,7 +87,8 @@ export const MANIFEST_SCHEMA = {
             type: 'object',
             required: ['size', 'sha256'],
             properties: {
-              size: { type: 'integer', minimum: 1024 },
+              // 1 KiB to 1 GiB (hashing.ts): a chunk is read into one buffer.
+              size: { type: 'integer', minimum: 1024, maximum: 1073741824 },
               sha256: { type: 'array', items: { type: 'string', pattern: SHA256_PATTERN } },
             },
           },

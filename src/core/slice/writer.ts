@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { checkEvent, checkRecord, timeOf } from './events';
-import { DEFAULT_CHUNK_SIZE, sha256 } from './hashing';
+import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, sha256 } from './hashing';
 import { checkInside, validateManifest } from './manifest';
 import { OffsetIndex, storeIndex } from './offsetIndex';
 import { SLICE_FORMAT, type EventRecord, type FeatureType, type FileEntry, type ItemRecord, type SliceManifest, type UserRecord } from './types';
@@ -78,8 +78,15 @@ class HashingFileWriter {
   close(): { sha256: string; bytes: number; chunks: string[] } {
     this.flush();
     if (this.inChunk > 0) this.chunks.push(this.chunk.digest('hex'));
-    closeSync(this.fd);
+    this.release();
     return { sha256: this.whole.digest('hex'), bytes: this.bytes, chunks: this.chunks };
+  }
+
+  /** Closes the file once (a failed write closes it too: one descriptor per failure leaked before). */
+  release(): void {
+    if (this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
   }
 }
 
@@ -95,7 +102,8 @@ function note(schema: Record<string, FeatureType>, features: Record<string, unkn
   for (const k in features) {
     // A feature that is not always a number is not typed one: the reader refuses a string where the
     // schema says "number", so typing it by its first value could write a slice that does not open.
-    const was = schema[k];
+    // Own entries only: a feature named "constructor" or "toString" is a feature like any other.
+    const was = Object.hasOwn(schema, k) ? schema[k] : undefined;
     if (was === undefined || was === 'number') {
       const t = inferType(features[k]);
       if (t) schema[k] = t;
@@ -162,15 +170,20 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
+  let w: HashingFileWriter | undefined;
   try {
     const items = input.items ?? [];
     const users = input.users ?? [];
     checkRecords(items, 'items');
     checkRecords(users, 'users');
     const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    const inferred = { user: {}, item: {}, context: {}, candidate: {} } as SliceManifest['schema'];
+    if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
+      throw new UserError(`chunk size ${chunkSize} is not a whole number of bytes from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} (1 GiB)`, { field: 'chunkSize' }, `Leave it out for the default (${DEFAULT_CHUNK_SIZE} bytes).`);
+    }
+    // Null-prototype maps: "__proto__" is a feature name like any other.
+    const inferred = { user: Object.create(null), item: Object.create(null), context: Object.create(null), candidate: Object.create(null) } as SliceManifest['schema'];
     const files: FileEntry[] = [];
-    const w = new HashingFileWriter(join(tmp, 'events.jsonl'), chunkSize);
+    w = new HashingFileWriter(join(tmp, 'events.jsonl'), chunkSize);
     const offsets: number[] = [0];
     let count = 0;
     let lastT = -Infinity;
@@ -248,6 +261,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     storeIndex(sha256(manifestText), new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
     return { dir, manifest };
   } catch (e) {
+    w?.release();
     rmSync(tmp, { recursive: true, force: true });
     removeCreatedDirs(createdParents);
     throw e;

@@ -106,7 +106,9 @@ export function buildCsv(lanes: readonly LaneData[], xs: readonly number[], visi
     }
   }
   const name = (c: (typeof cols)[number]) => {
-    const label = SERIES_BY_ID.get(c.id)?.label ?? c.id;
+    const info = SERIES_BY_ID.get(c.id);
+    // A latency column says so, its unit, and that running values are p99 (its legend shows only "score").
+    const label = info?.group === 'latency' ? `latency ${info.label}${mode === 'cumulative' ? ' p99' : ''} (ms)` : (info?.label ?? c.id);
     const suffix = c.part === 'lo' ? ' (min)' : c.part === 'hi' ? ' (max)' : '';
     return quote(`${lanes.length > 1 ? `${c.lane.label}: ` : ''}${label}${suffix}`);
   };

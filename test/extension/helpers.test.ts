@@ -31,6 +31,12 @@ test('CSV export: visible series of every lane within the zoom, with ranges per 
   assert.equal(buildCsv([A], [2, 4], ['ctr'], null, 'cumulative'), 'event,CTR\n2,0.1\n4,0.2\n');
 });
 
+test('CSV latency columns say what they are: the stage, the unit, and p99 for running values', () => {
+  const L = { ...A, series: { 'latency.score': { v: [40, 50], lo: [30, 45], hi: [60, 55] }, 'latency.total': { v: [90, 100], lo: [80, 95], hi: [120, 105] } } } as typeof A;
+  assert.equal(buildCsv([L], [2, 4], ['latency.total', 'latency.score'], null, 'cumulative'), 'event,latency total p99 (ms),latency score p99 (ms)\n2,90,40\n4,100,50\n');
+  assert.match(buildCsv([L], [2, 4], ['latency.score'], null, 'event').split('\n')[0] ?? '', /^event,latency score \(ms\),latency score \(ms\) \(min\),latency score \(ms\) \(max\)$/);
+});
+
 test('snapshot keys map to series (with @k), sampled onto the adapter\'s bucket grid', () => {
   const snap = { 'hit_rate@10': 0.5, 'coverage@10': 0.2, 'latency.score.p99': 40, 'latency.score.p50': 10, ctr: 0.1 };
   assert.equal(snapshotValue(snap, 'hit_rate'), 0.5);

@@ -137,3 +137,18 @@ test('a trace stopped early gets buckets sized for the events it holds, not for 
   const lane = await readTraceTimeline(dir, { capacity: 64, sizeForSlice: true });
   assert.equal(lane.buckets.bucketSize, 16);
 });
+
+test('a trace or run record of another format version says which format it found and which this version reads', async () => {
+  const slice = makeSlice(20);
+  const dir = tmp();
+  await runHeadless({ slice, ranker: 'popularity', traceDir: dir }, host);
+  const runPath = join(dir, 'run.json');
+  const run = JSON.parse(readFileSync(runPath, 'utf8'));
+  writeFileSync(runPath, JSON.stringify({ ...run, format: 'recreplay.run/2' }));
+  const t = await readTraceTimeline(dir, { capacity: 16 });
+  assert.match(t.sliceNote ?? '', /^run\.json beside the trace is of format "recreplay\.run\/2", not "recreplay\.run\/1": /);
+  const tracePath = join(dir, 'trace.jsonl');
+  const [head, ...rest] = readFileSync(tracePath, 'utf8').split('\n');
+  writeFileSync(tracePath, [JSON.stringify({ ...JSON.parse(head as string), format: 'recreplay.trace/2' }), ...rest].join('\n'));
+  await assert.rejects(readTraceTimeline(dir, { capacity: 16 }), (e: unknown) => e instanceof UserError && /a trace of format "recreplay\.trace\/2", which this version of RecReplay does not read \(it reads "recreplay\.trace\/1"\)/.test(e.message));
+});

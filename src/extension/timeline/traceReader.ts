@@ -47,14 +47,16 @@ export function traceFileOf(path: string): string {
   return existsSync(path) && statSync(path).isDirectory() ? join(path, 'trace.jsonl') : path;
 }
 
-function readRunRecord(traceFile: string): RunRecord | undefined {
+/** run.json beside a trace, or why there is none to use (there is none; it is another format; it does not parse). */
+function readRunRecordOrWhy(traceFile: string): { run?: RunRecord; why: string } {
   const p = join(dirname(traceFile), 'run.json');
-  if (!existsSync(p)) return undefined;
+  if (!existsSync(p)) return { why: 'no run.json beside the trace' };
   try {
     const r = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
-    return r.format === 'recreplay.run/1' ? r : undefined;
+    if (r.format === 'recreplay.run/1') return { run: r, why: '' };
+    return { why: `run.json beside the trace is of format ${JSON.stringify(r.format)}, not "recreplay.run/1"` };
   } catch {
-    return undefined;
+    return { why: 'run.json beside the trace is not valid JSON' };
   }
 }
 
@@ -66,6 +68,11 @@ function parseHeader(text: string, file: string): TraceHeader {
     throw new UserError(`the first line is not JSON: ${(e as Error).message}`, { file, line: 1 }, 'Open the trace.jsonl that `recreplay run --trace DIR` or a debug session with "trace" wrote.', 'E_TRACE');
   }
   const header = h as TraceHeader;
+  const format = typeof h === 'object' && h !== null ? (h as { format?: unknown }).format : undefined;
+  if (typeof format === 'string' && format.startsWith('recreplay.trace/') && format !== TRACE_FORMAT) {
+    // Another version of our own format: say which, and which this one reads.
+    throw new UserError(`a trace of format "${format}", which this version of RecReplay does not read (it reads "${TRACE_FORMAT}")`, { file, line: 1 }, 'Open it with the RecReplay version that wrote it, or replay the slice again to write a trace of this version.', 'E_TRACE');
+  }
   if (typeof h !== 'object' || h === null || header.format !== TRACE_FORMAT) {
     throw new UserError(`not a RecReplay trace (the header's format is not "${TRACE_FORMAT}")`, { file, line: 1 }, 'Open the trace.jsonl that `recreplay run --trace DIR` or a debug session with "trace" wrote.', 'E_TRACE');
   }
@@ -84,8 +91,8 @@ function parseHeader(text: string, file: string): TraceHeader {
  * Opens the slice the trace was replayed from, when run.json names it and its manifest hash is
  * the one in the trace header; otherwise says why not (the chart then lacks the slice-only series).
  */
-function openSliceFor(header: TraceHeader, run: RunRecord | undefined): { slice?: Slice; note?: string } {
-  if (!run) return { note: 'no run.json beside the trace: cache hit rate, queue depth, coverage and Gini need the slice it names' };
+function openSliceFor(header: TraceHeader, run: RunRecord | undefined, noRun = 'no run.json beside the trace'): { slice?: Slice; note?: string } {
+  if (!run) return { note: `${noRun}: cache hit rate, queue depth, coverage and Gini need the slice it names` };
   if (!existsSync(join(run.slice.path, 'slice.json'))) return { note: `the slice ${run.slice.path} is not there any more: cache hit rate, queue depth, coverage and Gini need it` };
   try {
     const slice = Slice.open(run.slice.path, { force: true });
@@ -108,7 +115,8 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   const path = traceFileOf(pathArg);
   if (!existsSync(path)) throw new UserError('no trace here', { file: path }, 'Pick a trace.jsonl, or a folder holding one (`recreplay run --trace DIR`).', 'E_TRACE');
   const total = Math.max(1, statSync(path).size);
-  const run = readRunRecord(path);
+  const found = readRunRecordOrWhy(path);
+  const run = found.run;
   // Opening the slice below would build a missing offset index by reading all of events.jsonl on
   // this (the editor's) thread: build it streamed first.
   if (run && existsSync(join(run.slice.path, 'slice.json')) && needsIndex(run.slice.path)) {
@@ -131,7 +139,7 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
       lineNo++;
       if (header === undefined) {
         header = parseHeader(text, path);
-        const opened = openSliceFor(header, run);
+        const opened = openSliceFor(header, run, found.why);
         slice = opened.slice;
         sliceNote = opened.note;
         metrics = new TraceMetrics(header.k, slice ? catalogSlots(slice.items) : undefined);

@@ -50,7 +50,7 @@ test('the timeline draws a million events, follows the cursor, marks hits, sends
   assert.deepEqual(dom.afterToggle, dom.charts.filter((c) => c !== 'chart-engagement'), 'hiding CTR empties its chart');
   const csv = res.posted.find((m) => m.type === 'export' && m.format === 'csv');
   const rows = csv?.text?.trimEnd().split('\n') ?? [];
-  assert.equal(rows[0], 'event,Hit rate@k,Top-k overlap,total,Fallback rate', 'visible series only');
+  assert.equal(rows[0], 'event,Hit rate@k,Top-k overlap,latency total p99 (ms),Fallback rate', 'visible series only');
   assert.equal(rows.length, 1001);
   assert.ok(res.posted.some((m) => m.type === 'setMode'), 'switching to per event asks the host');
   assert.equal(res.state?.mode, 'event', 'the UI state is saved with setState');

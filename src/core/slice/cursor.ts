@@ -33,6 +33,15 @@ export interface CursorHost {
   chunkChecked(c: number, ok: boolean): void;
   /** The sha256 block c must have, or null when it needs no check (verified already, or no chunk hashes). */
   pendingHash(c: number): string | null;
+  /** After a block was read (here or by the reader thread): throws if the file changed since the slice was opened (one fstat; with force, records it). */
+  unchanged(): void;
+  /**
+   * Block data at byte `pos`, checked, before it is used: in a file replayed changed (force), its
+   * line breaks in [startByte, endByte) must be where the index has them (throws otherwise); else nothing.
+   */
+  linesInPlace(pos: number, data: Buffer, startByte: number, endByte: number): void;
+  /** The error for a read that ran out of data before event `line` (the file shrank since it was opened). */
+  endedEarly(line: number): Error;
   /** A reader thread started or stopped (so closing the slice stops it). */
   started(p: BlockPrefetcher): void;
   stopped(p: BlockPrefetcher): void;
@@ -119,7 +128,12 @@ export class EventCursor {
         this.s = nl + 1;
         return parseEventLine(text, this.file, this.line++, this.types);
       }
-      if (!this.advance()) return this.close();
+      if (!this.advance()) {
+        this.close();
+        // Fewer events than the index holds: never a silent early end.
+        if (this.line <= this.range.to) throw this.host.endedEarly(this.line);
+        return undefined;
+      }
     }
   }
 
@@ -152,15 +166,19 @@ export class EventCursor {
       const b = this.prefetch.next();
       if (!b) return this.lastLine();
       block = b.data;
+      this.host.unchanged();
       if (b.verdict !== 3) this.host.chunkChecked(c, b.verdict === 1);
     } else {
       this.buf ??= Buffer.allocUnsafe(blockSize);
       const n = readFull(this.host.handle(), this.buf, this.pos);
       if (n === 0) return this.lastLine();
       block = this.buf.subarray(0, n);
+      this.host.unchanged();
       this.host.verifyBlock(c, block);
       this.maybeStartReader(n);
     }
+    // (Only after the chunk check: a mismatch found there is what makes the file modified.)
+    this.host.linesInPlace(this.pos, block, this.range.startByte, this.range.endByte);
     this.blocks++;
     this.pos += block.length;
     this.block = block;

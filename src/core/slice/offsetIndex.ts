@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDir } from '../dirs';
@@ -78,7 +78,13 @@ function indexPath(manifestSha: string, dir: string): string {
 export function loadCachedIndex(manifestSha: string, expectedCount: number, fileBytes: number, dir = cacheDir()): OffsetIndex | undefined {
   const p = indexPath(manifestSha, dir);
   if (!existsSync(p)) return undefined;
-  const buf = readFileSync(p);
+  let buf: Buffer;
+  try {
+    buf = readFileSync(p);
+  } catch {
+    // An index file that cannot be read (EACCES, a folder in its place) is rebuilt like a damaged one.
+    return undefined;
+  }
   if (buf.length % 8 !== 0 || buf.length === 0) return undefined;
   const arr = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
   if (expectedCount >= 0 && arr.length !== expectedCount + 1) return undefined;
@@ -108,6 +114,15 @@ export function isIndexOf(offsets: Float64Array, fileBytes: number): boolean {
 export function modifiedIndexKey(manifestSha: string, eventsPath: string): string | undefined {
   const st = statSync(eventsPath, { throwIfNoEntry: false });
   return st ? `${manifestSha}-modified-${st.size}-${Math.round(st.mtimeMs * 1000)}` : undefined;
+}
+
+/** Removes a cached index found stale, so the next open rebuilds it; a cache that cannot be written is not an error. */
+export function dropIndex(key: string, dir = cacheDir()): void {
+  try {
+    rmSync(indexPath(key, dir), { force: true });
+  } catch {
+    // (A folder in its place, a read-only cache: loadCachedIndex's checks still stand guard.)
+  }
 }
 
 /** Stores an index atomically (temp file + rename); a cache that cannot be written is not an error. */

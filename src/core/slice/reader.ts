@@ -9,7 +9,7 @@ import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, startReader, type CursorHost } from './cursor';
 import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
-import { OffsetCollector, OffsetIndex, cacheDir, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
+import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
 export type FileKind = 'file' | 'missing' | 'a folder' | 'not a regular file' | 'a link to outside the slice folder';
@@ -97,6 +97,24 @@ export function parseManifest(bytes: Buffer, manifestPath: string): SliceManifes
   return manifest;
 }
 
+/**
+ * events.jsonl changed (size or modification time) while the slice was open: what was verified or
+ * indexed at open no longer describes the bytes read now, so reads stop rather than replay other data.
+ */
+export class ChangedWhileOpenError extends IntegrityError {
+  override readonly hint = 'Reopen the slice (the editor: restart the debug session); it is checked again as it opens.';
+  constructor(path: string, sliceDir: string, why: string) {
+    super([path], sliceDir, { [path]: why });
+    this.message = `${path} changed since it was opened: ${why}; reopen the slice`;
+  }
+}
+
+/** The size and modification time of events.jsonl as the slice was opened. */
+interface FileState {
+  size: number;
+  mtimeMs: number;
+}
+
 /** Block size for reading events.jsonl when the manifest has no chunk hashes. */
 const DEFAULT_BLOCK = 8 * 1024 * 1024;
 
@@ -154,6 +172,10 @@ export class Slice {
     readonly index: OffsetIndex,
     private readonly eventsEntry: FileEntry,
     private readonly force: boolean,
+    /** events.jsonl as it was when opened: every block read is checked against it (checkUnchanged). */
+    private readonly opened: FileState,
+    /** Where the index came from (cache key and folder), to drop it when it proves stale. */
+    private readonly indexCache: { key: string; dir: string },
   ) {
     this.eventsPath = join(dir, eventsEntry.path);
     // A repeated id keeps its first record, as the metrics' catalogue and the replay state do.
@@ -250,14 +272,17 @@ export class Slice {
     const dirCache = opts.cacheDir ?? cacheDir();
     const expected = eventsEntry.records ?? -1;
     // The index cached for the manifest describes the frozen file: never for one of another size.
-    const eventsBytes = statSync(eventsPath).size;
+    // Taken before the index is built or the file verified: a change after this is seen at the next read.
+    const { size: eventsBytes, mtimeMs } = statSync(eventsPath);
     let index = modified.includes(eventsEntry.path) ? undefined : loadCachedIndex(manifestSha, expected, eventsBytes, dirCache);
+    let indexKey = manifestSha;
     let verifiedAll = false;
     // A file found modified before (and not touched since) has its own cached index.
     const modifiedKey = index ? undefined : modifiedIndexKey(manifestSha, eventsPath);
     if (!index && modifiedKey) {
       index = loadCachedIndex(modifiedKey, -1, eventsBytes, dirCache);
       if (index) {
+        indexKey = modifiedKey;
         if (!modified.includes(eventsEntry.path)) modified.push(eventsEntry.path);
         if (!force) throw new IntegrityError(modified, dir, reasons);
       }
@@ -268,7 +293,10 @@ export class Slice {
       index = collector.finish();
       verifiedAll = why === undefined;
       // Kept for the next open (with force, or to refuse at once without reading it all again).
-      if (!verifiedAll && modifiedKey) storeIndex(modifiedKey, index, dirCache);
+      if (!verifiedAll && modifiedKey) {
+        storeIndex(modifiedKey, index, dirCache);
+        indexKey = modifiedKey;
+      }
       if (why && !modified.includes(eventsEntry.path)) {
         modified.push(eventsEntry.path);
         reasons[eventsEntry.path] = MISMATCH[why];
@@ -284,7 +312,7 @@ export class Slice {
     let endByte = 0;
     if (opts.readAhead) {
       const blockSize = eventsEntry.chunks?.size ?? DEFAULT_BLOCK;
-      endByte = Math.min(index.offsets[index.count] ?? 0, statSync(eventsPath).size);
+      endByte = Math.min(index.offsets[index.count] ?? 0, eventsBytes);
       if (endByte > 2 * blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
         early = startReader(eventsPath, blockSize, 0, endByte, (c) => (verifiedAll ? null : (eventsEntry.chunks?.sha256[c] ?? null)));
       }
@@ -302,7 +330,7 @@ export class Slice {
       early?.close();
       throw e;
     }
-    const slice = new Slice(dir, manifest, manifestSha, items, users, index, eventsEntry, force);
+    const slice = new Slice(dir, manifest, manifestSha, items, users, index, eventsEntry, force, { size: eventsBytes, mtimeMs }, { key: indexKey, dir: dirCache });
     if (early) slice.adoptEarly(early, endByte);
     for (const m of modified) slice.modified.add(m);
     if (verifiedAll) slice.verifiedChunks.fill(1);
@@ -340,6 +368,27 @@ export class Slice {
     return this.fd;
   }
 
+  /**
+   * After each block read (so a change that touched the bytes just read is seen): whether
+   * events.jsonl still has the size and modification time it had when the slice was opened. One
+   * fstat per block. A change stops the read (ChangedWhileOpenError); with force it is recorded as a
+   * modification, and the line-in-place checks apply from then on.
+   */
+  private checkUnchanged(st: FileState = fstatSync(this.handle())): void {
+    const o = this.opened;
+    if (st.size === o.size && st.mtimeMs === o.mtimeMs) return;
+    this.modified.add(this.eventsEntry.path);
+    if (!this.force) throw this.changedError(st);
+  }
+
+  private changedError(st?: FileState): ChangedWhileOpenError {
+    const o = this.opened;
+    st ??= fstatSync(this.handle());
+    const why =
+      st.size !== o.size ? `its size went from ${o.size} to ${st.size} bytes` : st.mtimeMs !== o.mtimeMs ? 'it was written to (its modification time changed)' : 'it holds fewer bytes than when it was opened';
+    return new ChangedWhileOpenError(this.eventsEntry.path, this.dir, why);
+  }
+
   /** Closes the events file and stops any reader thread still reading ahead. */
   close(): void {
     for (const p of this.prefetchers) p.close();
@@ -358,6 +407,7 @@ export class Slice {
       if (this.verifiedChunks[c]) continue;
       const buf = Buffer.allocUnsafe(chunks.size);
       const n = readFull(this.handle(), buf, c * chunks.size);
+      this.checkUnchanged();
       this.checkChunk(c, buf.subarray(0, n));
     }
   }
@@ -404,6 +454,7 @@ export class Slice {
           if (bytesRead === 0) break;
           n += bytesRead;
         }
+        this.checkUnchanged(await fh.stat());
         this.checkChunk(c, buf.subarray(0, n));
       }
     } finally {
@@ -415,10 +466,41 @@ export class Slice {
   readEventText(n: number): string {
     const [start, end] = this.index.range(n);
     this.ensureVerified(start, end);
-    const buf = Buffer.allocUnsafe(end - start);
-    readFull(this.handle(), buf, start);
-    if (this.modified.has(this.eventsEntry.path)) this.checkLineInPlace(n, start, end, buf);
-    return buf.toString('utf8');
+    // The newline before the line and the one after it come in the same read: an offset that does
+    // not fall on a line boundary is caught here, not reported as malformed JSON.
+    const lo = start > 0 ? start - 1 : 0;
+    const hi = Math.min(end + 1, this.opened.size);
+    const buf = Buffer.allocUnsafe(Math.max(hi - lo, end - lo));
+    const got = readFull(this.handle(), buf, lo);
+    this.checkUnchanged();
+    // A short read (the file shrank under an fd whose fstat looks unchanged) never yields stale memory.
+    if (got < hi - lo || got < end - lo) throw this.changedError();
+    const text = buf.subarray(start - lo, end - lo);
+    if ((start > 0 && buf[0] !== 10) || (hi > end && buf[end - lo] !== 10) || text.includes(10)) this.offsetsMissed(n);
+    return text.toString('utf8');
+  }
+
+  /**
+   * Event n's offsets do not cut a whole line. In a file changed with force, its lines moved; in
+   * an intact file, the index is wrong: the cached one is dropped so the next open rebuilds it.
+   */
+  private offsetsMissed(n: number): never {
+    if (this.modified.has(this.eventsEntry.path)) throw this.linesMoved(n);
+    dropIndex(this.indexCache.key, this.indexCache.dir);
+    throw new UserError(
+      'the cached offset index of events.jsonl does not match the file (event offsets fall inside lines): it was stale and has been removed',
+      { file: this.eventsPath, line: n },
+      'Reopen the slice: the index is rebuilt from events.jsonl as it opens.',
+      'E_STALE_INDEX',
+    );
+  }
+
+  private linesMoved(n: number): UserError {
+    return new UserError(
+      'events.jsonl was changed since the slice was frozen and its lines moved: this event cannot be found by its offset',
+      { file: this.eventsPath, line: n },
+      'Restore events.jsonl or re-freeze the slice; --force replays a changed file only where its lines stayed in place.',
+    );
   }
 
   /**
@@ -426,20 +508,40 @@ export class Slice {
    * change: where the change moved line breaks, the offsets no longer cut whole lines. Say so,
    * rather than "malformed JSON" at a line the user never edited.
    */
-  private checkLineInPlace(n: number, start: number, end: number, buf?: Buffer): void {
+  private checkLineInPlace(n: number, start: number, end: number): void {
     // The range holds the line without its newline: a newline must sit just before and just after.
     const probe = Buffer.alloc(1, 10);
     if (start > 0) readFull(this.handle(), probe, start - 1);
     const before = probe[0];
     probe[0] = 10;
     readFull(this.handle(), probe, end);
-    if (before !== 10 || probe[0] !== 10 || buf?.includes(10)) {
-      throw new UserError(
-        'events.jsonl was changed since the slice was frozen and its lines moved: this event cannot be found by its offset',
-        { file: this.eventsPath, line: n },
-        'Restore events.jsonl or re-freeze the slice; --force replays a changed file only where its lines stayed in place.',
-      );
+    if (before !== 10 || probe[0] !== 10) throw this.linesMoved(n);
+  }
+
+  /**
+   * In a changed file replayed with force: the newlines of a block read at `pos` (those in
+   * [startByte, endByte), the lines being read) must be exactly where the index puts line ends,
+   * else the cursor's event N is not readEvent(N). Per line, but paid only by a modified file; the
+   * read stops at the block that holds a moved line.
+   */
+  private checkLinesOfBlock(pos: number, data: Buffer, startByte: number, endByte: number): void {
+    const offs = this.index.offsets;
+    const stop = Math.min(pos + data.length, endByte);
+    const from = Math.max(pos, startByte);
+    // i: the first line start after `from` (offs[0] is 0, so i >= 1).
+    let lo = 0;
+    let hi = offs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((offs[mid] as number) <= from) lo = mid + 1;
+      else hi = mid;
     }
+    let i = lo;
+    for (let nl = data.indexOf(10, from - pos); nl !== -1 && pos + nl < stop; nl = data.indexOf(10, nl + 1), i++) {
+      if (offs[i] !== pos + nl + 1) throw this.linesMoved(Math.min(i, this.eventCount));
+    }
+    // A line end the index has in this range, with no newline there.
+    if ((offs[i] ?? Infinity) <= stop) throw this.linesMoved(Math.min(i, this.eventCount));
   }
 
   /** Event n (1-based), read alone through the offset index. */
@@ -487,6 +589,11 @@ export class Slice {
         if (chunks && !this.verifiedChunks[c]) this.checkChunk(c, data);
       },
       chunkChecked: (c, ok) => this.chunkChecked(c, ok),
+      unchanged: () => this.checkUnchanged(),
+      linesInPlace: (pos, data, startByte, endByte) => {
+        if (this.force && this.modified.has(this.eventsEntry.path)) this.checkLinesOfBlock(pos, data, startByte, endByte);
+      },
+      endedEarly: () => this.changedError(),
       pendingHash: (c) => (chunks && !this.verifiedChunks[c] ? (chunks.sha256[c] ?? null) : null),
       started: (p) => {
         this.prefetchers.add(p);

@@ -106,7 +106,8 @@ function note(schema: Record<string, FeatureType>, features: Record<string, unkn
     const was = Object.hasOwn(schema, k) ? schema[k] : undefined;
     if (was === undefined || was === 'number') {
       const t = inferType(features[k]);
-      if (t) schema[k] = t;
+      // defineProperty: "__proto__" is a feature name like any other, not the object's prototype.
+      if (t) Object.defineProperty(schema, k, { value: t, enumerable: true, writable: true, configurable: true });
     }
   }
 }
@@ -180,8 +181,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
       throw new UserError(`chunk size ${chunkSize} is not a whole number of bytes from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} (1 GiB)`, { field: 'chunkSize' }, `Leave it out for the default (${DEFAULT_CHUNK_SIZE} bytes).`);
     }
-    // Null-prototype maps: "__proto__" is a feature name like any other.
-    const inferred = { user: Object.create(null), item: Object.create(null), context: Object.create(null), candidate: Object.create(null) } as SliceManifest['schema'];
+    const inferred = { user: {}, item: {}, context: {}, candidate: {} } as SliceManifest['schema'];
     const files: FileEntry[] = [];
     w = new HashingFileWriter(join(tmp, 'events.jsonl'), chunkSize);
     const offsets: number[] = [0];

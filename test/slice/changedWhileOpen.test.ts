@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Slice } from '../../src/core/slice/reader';
+import { IntegrityError, UserError } from '../../src/core/errors';
+import { makeSlice, tmp } from '../helpers';
+
+const indexFile = (dir: string, cache: string) => join(cache, `index-${createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex')}.f64`);
+const changed = (e: unknown) => e instanceof IntegrityError && /events\.jsonl changed since it was opened: .*; reopen the slice/.test(e.message);
+const linesMoved = (line: number) => (e: unknown) => e instanceof UserError && /its lines moved/.test(e.message) && e.where.line === line;
+
+/** A slice of 200 events in 4 KiB chunks, with its own index cache; `cached`: opened once before, so the index comes from the cache. */
+function slice200(cached: boolean): { dir: string; cache: string; events: string; text: string } {
+  const dir = makeSlice(200, { chunkSize: 4096 });
+  const cache = tmp();
+  if (cached) Slice.open(dir, { cacheDir: cache }).close();
+  const events = join(dir, 'events.jsonl');
+  return { dir, cache, events, text: readFileSync(events, 'utf8') };
+}
+
+test('events.jsonl truncated while the slice is open: reads say it changed since it was opened, and events() never ends early', () => {
+  for (const cached of [false, true]) {
+    const { dir, cache, events, text } = slice200(cached);
+    const s = Slice.open(dir, { cacheDir: cache });
+    try {
+      assert.equal(s.readEvent(5).id, JSON.parse(text.split('\n')[4] as string).id);
+      truncateSync(events, text.split('\n').slice(0, 100).join('\n').length + 1);
+      assert.throws(() => s.readEvent(150), changed);
+      assert.throws(() => s.readEvent(3), changed);
+      assert.throws(() => [...s.events()], changed, `cached=${cached}`);
+    } finally {
+      s.close();
+    }
+  }
+});
+
+test('with force, a file truncated while open still fails a read past its end and a sequential read that runs short, and never returns uninitialised memory', () => {
+  const { dir, cache, events, text } = slice200(false);
+  const s = Slice.open(dir, { cacheDir: cache, force: true });
+  try {
+    s.readEvent(5);
+    truncateSync(events, text.split('\n').slice(0, 100).join('\n').length + 1);
+    assert.throws(() => s.readEventText(150), changed);
+    assert.throws(() => [...s.events()], changed);
+    assert.ok(s.modified.has('events.jsonl'));
+  } finally {
+    s.close();
+  }
+});
+
+test('a same-size edit while the slice is open is refused at the next read, whether the index was built at this open or cached', () => {
+  for (const cached of [false, true]) {
+    const { dir, cache, events, text } = slice200(cached);
+    const s = Slice.open(dir, { cacheDir: cache });
+    try {
+      s.readEvent(5);
+      const lines = text.split('\n');
+      lines[149] = (lines[149] as string).replace(/"id":"([^"]*)"/, (_m, id: string) => `"id":"${'Z'.repeat(id.length)}"`);
+      writeFileSync(events, lines.join('\n'));
+      assert.throws(() => s.readEvent(150), changed, `cached=${cached}`);
+      assert.throws(() => [...s.events()], changed, `cached=${cached}`);
+      assert.throws(() => [...s.events(140, 160)], changed, `cached=${cached}`);
+    } finally {
+      s.close();
+    }
+  }
+});
+
+test('a cached index that cannot be read (a folder in its place) is rebuilt, not a crash', () => {
+  const dir = makeSlice(50, { chunkSize: 4096 });
+  const cache = tmp();
+  mkdirSync(indexFile(dir, cache), { recursive: true });
+  const s = Slice.open(dir, { cacheDir: cache });
+  try {
+    assert.equal(s.eventCount, 50);
+    assert.ok(s.readEvent(10).id);
+  } finally {
+    s.close();
+  }
+});
+
+test('a cached index with a plausible but wrong offset is found stale at the first read it misleads, removed, and rebuilt at the next open', () => {
+  const dir = makeSlice(50, { chunkSize: 4096 });
+  const cache = tmp();
+  Slice.open(dir, { cacheDir: cache }).close();
+  const p = indexFile(dir, cache);
+  const good = readFileSync(p);
+  const offsets = new Float64Array(good.buffer.slice(good.byteOffset, good.byteOffset + good.length));
+  offsets[10] = (offsets[10] as number) + 5;
+  writeFileSync(p, Buffer.from(offsets.buffer));
+  const s = Slice.open(dir, { cacheDir: cache });
+  try {
+    assert.equal(s.readEvent(5).id, s.readEventText(5).match(/"id":"([^"]*)"/)?.[1]);
+    assert.throws(() => s.readEvent(10), (e: unknown) => e instanceof UserError && e.code === 'E_STALE_INDEX' && /stale/.test(e.message));
+  } finally {
+    s.close();
+  }
+  assert.equal(existsSync(p), false);
+  const again = Slice.open(dir, { cacheDir: cache });
+  try {
+    const text = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n');
+    assert.equal(again.readEventText(10), text[9]);
+    assert.equal(again.readEventText(11), text[10]);
+  } finally {
+    again.close();
+  }
+});
+
+test('with force, a same-size edit that moved line breaks stops the sequential read at the moved line, as readEvent does', () => {
+  const { dir, cache, events, text } = slice200(true);
+  const lines = text.split('\n');
+  const l100 = lines[99] as string;
+  const { t } = JSON.parse(l100) as { t: string };
+  const a = JSON.stringify({ id: 'a100', t, user: 'u1', candidates: [], served: [] });
+  const head = JSON.stringify({ id: 'b100', t, user: 'u1', candidates: [], served: [], p: '' });
+  const pad = l100.length - a.length - 1 - head.length;
+  assert.ok(pad >= 0, 'line 100 is long enough to hold two events');
+  lines.splice(99, 1, a, head.replace('"p":""', `"p":"${'y'.repeat(pad)}"`));
+  const mod = lines.join('\n');
+  assert.equal(mod.length, text.length);
+  writeFileSync(events, mod);
+  const s = Slice.open(dir, { cacheDir: cache, force: true });
+  try {
+    assert.throws(() => s.readEvent(100), linesMoved(100));
+    assert.throws(() => [...s.events()], linesMoved(100));
+    // Lines before the change and after it (back in place) still read alike both ways.
+    assert.deepEqual([...s.events(150, 152)].map((e) => e.id), [150, 151, 152].map((n) => s.readEvent(n).id));
+  } finally {
+    s.close();
+  }
+});

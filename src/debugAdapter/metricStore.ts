@@ -28,7 +28,9 @@ export class MetricStore {
     for (const s of METRIC_SERIES) {
       const list = this.chunks.get(s) as Float32Array[];
       const arr = (list[c] ??= new Float32Array(CHUNK));
-      const v = m[s];
+      // The event's own CTR, so a bucket's per-event CTR is a mean of events' CTRs with their range
+      // (as the trace timeline has it), not a ratio of the bucket's means.
+      const v = s === 'ctr' ? (m.impressions > 0 ? m.clicks / m.impressions : null) : m[s];
       arr[at] = v === null ? Number.NaN : v;
     }
     // The engine's novelty is a mean over served[0..k).

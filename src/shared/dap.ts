@@ -51,7 +51,8 @@ export interface PositionEventBody {
 }
 
 /** Names of the per-event series the adapter stores for every replayed event. */
-export const METRIC_SERIES = ['hit', 'rr', 'ndcg', 'ild', 'novelty', 'overlap', 'kendallTau', 'fallback', 'clicks', 'impressions', 'latencyTotalMs'] as const;
+/** Per-event series the adapter keeps; `ctr` is the event's clicks / impressions (null when nothing was served). */
+export const METRIC_SERIES = ['hit', 'rr', 'ndcg', 'ild', 'novelty', 'overlap', 'kendallTau', 'fallback', 'clicks', 'impressions', 'ctr', 'latencyTotalMs'] as const;
 export type MetricSeriesName = (typeof METRIC_SERIES)[number];
 
 /** One event's values; `null` where the metric is undefined for that event (a gap, not a zero). */

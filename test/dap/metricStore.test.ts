@@ -58,3 +58,18 @@ test('running means of the stored series end at the engine\'s cumulative metrics
     r.dispose();
   }
 });
+
+test('per-event CTR is each event\'s own clicks / impressions: a bucket averages the events\' CTRs, with their range (not a ratio of the bucket\'s means)', () => {
+  const store = new MetricStore();
+  const base = { hit: null, rr: null, ndcg: null, ild: null, novelty: null, overlap: 0, kendallTau: 1, fallback: 0, latencyTotalMs: 10 };
+  store.record({ ...base, index: 1, clicks: 1, impressions: 2 }, 10);
+  store.record({ ...base, index: 2, clicks: 0, impressions: 8 }, 10);
+  store.record({ ...base, index: 3, clicks: 0, impressions: 0 }, 10);
+  const { buckets } = store.buckets('ctr', 1, 3, 1, false);
+  assert.equal(buckets.length, 1);
+  // (0.5 + 0) / 2 — the event with nothing served has no CTR and is skipped; the ratio of means would read 1/10.
+  assert.equal(buckets[0]?.mean, 0.25);
+  assert.equal(buckets[0]?.min, 0);
+  assert.equal(buckets[0]?.max, 0.5);
+  assert.equal(store.value('ctr', 3), null);
+});

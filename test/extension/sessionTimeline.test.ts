@@ -41,7 +41,8 @@ async function laneOf(src: { replay(post: (m: HostMessage) => void): Promise<voi
 // Drawn from the adapter's per-event store (the others are sampled from snapshots in both timelines).
 const STORED = ['hit_rate', 'mrr', 'ndcg', 'ctr', 'diversity', 'novelty', 'overlap', 'kendall_tau', 'fallback_rate'];
 // Per-event values of these are exact in the store's Float32 (0/1, counts); the others are rounded to ~1e-7.
-const EXACT = new Set(['hit_rate', 'ctr', 'fallback_rate']);
+// (Per-event CTR is stored as the event's own Float32 ratio: not exact.)
+const EXACT = new Set(['hit_rate', 'fallback_rate']);
 const close = (id: string, got: number | null | undefined, want: number | null | undefined, what: string) => {
   assert.ok(typeof got === 'number' && typeof want === 'number', `${id} ${what}: ${got} vs ${want}`);
   const tol = EXACT.has(id) ? 1e-12 : 1e-6 * Math.max(1, Math.abs(want));

@@ -191,7 +191,7 @@ export class SessionTimelineSource implements TimelineSource {
   private async laneData(lane: LaneName, mode: TimelineMode): Promise<LaneData> {
     const cumulative = mode === 'cumulative';
     const fetch = (metric: MetricSeriesName) => this.rs.metricSeries({ metric, lane, maxPoints: this.capacity, cumulative });
-    const names = [...new Set([...Object.values(FROM_DAP), 'clicks', 'impressions', 'latencyTotalMs'])] as MetricSeriesName[];
+    const names = [...new Set([...Object.values(FROM_DAP), 'clicks', 'impressions', 'ctr', 'latencyTotalMs'])] as MetricSeriesName[];
     const bodies = new Map<MetricSeriesName, MetricBucket[]>();
     let grid: MetricBucket[] = [];
     let bucketSize = 1;
@@ -210,7 +210,11 @@ export class SessionTimelineSource implements TimelineSource {
     }
     const clicks = bodies.get('clicks') ?? [];
     const impressions = bodies.get('impressions') ?? [];
-    if (clicks.length === grid.length && impressions.length === grid.length) {
+    const perEventCtr = bodies.get('ctr');
+    if (!cumulative && perEventCtr && perEventCtr.length === grid.length) {
+      // Per event: the mean of the events' own CTRs, with their min–max range, as the trace timeline shows it.
+      series['ctr'] = stat(perEventCtr);
+    } else if (clicks.length === grid.length && impressions.length === grid.length) {
       // Means over the same events: their ratio is total clicks over total impressions.
       const v = clicks.map((c, i) => (c.mean !== null && impressions[i]?.mean ? c.mean / (impressions[i]?.mean as number) : null));
       series['ctr'] = { v, lo: v, hi: v };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDir, newFolder, removeCreatedDirs } from '../src/core/dirs';
+import { ensureDir, isWithin, newFolder, removeCreatedDirs } from '../src/core/dirs';
 import { UserError } from '../src/core/errors';
 import { tmp } from './helpers';
 
@@ -48,4 +48,13 @@ test('newFolder reserves a new folder: the same name twice gives name and name-2
   removeCreatedDirs(b.created);
   removeCreatedDirs(a.created);
   assert.deepEqual(readdirSync(root), []);
+});
+
+test('isWithin: the folder itself and what lies under it, by name; a sibling that shares a prefix or a ".." escape is outside', () => {
+  assert.equal(isWithin('/w/a', '/w/a'), true);
+  assert.equal(isWithin('/w/a', '/w/a/b/c'), true);
+  assert.equal(isWithin('/w/a', '/w/a/..b'), true, 'a name that starts with ".." is a name');
+  assert.equal(isWithin('/w/a', '/w/ab'), false);
+  assert.equal(isWithin('/w/a', '/w/a/../b'), false);
+  assert.equal(isWithin('/w/a', '/w'), false);
 });

@@ -1,5 +1,5 @@
 import { mkdirSync, rmdirSync, statSync, type Stats } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from './errors';
 
 /**
@@ -81,4 +81,10 @@ export function removeCreatedDirs(created: readonly string[]): void {
       return;
     }
   }
+}
+
+/** Whether `path` is `folder` or lies inside it, by their names (no links followed: callers resolve them first when they matter). */
+export function isWithin(folder: string, path: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
 }

@@ -1,4 +1,5 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
+import { isWithin } from '../dirs';
 import { UserError } from '../errors';
 import { loadRanker } from '../rankers';
 import type { Ranker } from '../rankers/types';
@@ -65,8 +66,7 @@ export class CancelledError extends Error {
 
 /** A slice folder is never written to (its manifest lists every file it holds): a trace folder inside it is refused. */
 export function checkTraceOutside(sliceDir: string, traceDir: string): void {
-  const rel = relative(sliceDir, resolve(traceDir));
-  if (rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))) {
+  if (isWithin(sliceDir, resolve(traceDir))) {
     throw new UserError(`the trace folder ${traceDir} is inside the slice ${sliceDir}`, { file: traceDir }, 'A slice folder is never written to: choose a trace folder outside it.', 'E_PATH');
   }
 }

@@ -1,9 +1,9 @@
 import { accessSync, closeSync, constants, fstatSync, realpathSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { IntegrityError, UserError } from '../errors';
-import { statOrNothing } from '../dirs';
+import { isWithin, statOrNothing } from '../dirs';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, startReader, type CursorHost } from './cursor';
@@ -22,17 +22,19 @@ export type FileKind = 'file' | 'missing' | 'a folder' | 'not a regular file' | 
  */
 export function fileKind(dir: string, p: string): FileKind {
   let st: ReturnType<typeof statOrNothing>;
-  let rel: string;
+  let root: string;
+  let real: string;
   try {
     st = statOrNothing(p);
     if (!st) return 'missing';
-    rel = relative(realpathSync(dir), realpathSync(p));
+    root = realpathSync(dir);
+    real = realpathSync(p);
   } catch (e) {
     // A link that points at itself (ELOOP), a name too long: not a file this slice can hold.
     if ((e as NodeJS.ErrnoException).code === 'ELOOP' || (e as NodeJS.ErrnoException).code === 'ENAMETOOLONG') return 'not a regular file';
     throw e;
   }
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return 'a link to outside the slice folder';
+  if (real === root || !isWithin(root, real)) return 'a link to outside the slice folder';
   return st.isFile() ? 'file' : st.isDirectory() ? 'a folder' : 'not a regular file';
 }
 

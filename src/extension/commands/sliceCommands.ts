@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { cpSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, join } from 'node:path';
 import { registerCommand, type EventTarget } from '../commandIds';
 import { configForSlice, insideFolders, realPathNearest } from '../debug/configProvider';
 import { pickRanker } from '../debug/pickers';
@@ -18,7 +18,7 @@ import type { SlicesTreeProvider } from '../views/slicesTree';
 import { infoMarkdown, runFolderName, runSummary } from './reports';
 import { resolveSlice } from './targets';
 import { percentReporter } from '../progress';
-import { newFolder, removeCreatedDirs } from '../../core/dirs';
+import { isWithin, newFolder, removeCreatedDirs } from '../../core/dirs';
 
 export interface CommandContext {
   extensionUri: vscode.Uri;
@@ -61,7 +61,7 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       // recreplay.runs.folder is restricted: untrusted, only the user's own value counts, and it may
       // lead anywhere. But a folder inside the workspace may be a symbolic link the workspace
       // brought along (.recreplay -> /elsewhere): then the run would be written outside it.
-      if (folder && !vscode.workspace.isTrusted && lexicallyInside(folder, base) && !insideFolders(base, [folder])) {
+      if (folder && !vscode.workspace.isTrusted && isWithin(folder, base) && !insideFolders(base, [folder])) {
         return void vscode.window.showErrorMessage(`The runs folder ${base} leads outside the workspace through a symbolic link (to ${realPathNearest(base) ?? 'a link that leads nowhere'}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or set recreplay.runs.folder in your user settings to a folder without links.`);
       }
       let run: { path: string; created: string[] };
@@ -215,11 +215,6 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
 }
 
 /** Whether `path` lies in `folder` as written (`..` resolved, links not followed). */
-function lexicallyInside(folder: string, path: string): boolean {
-  const rel = relative(folder, path);
-  return rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
-}
-
 /** The session replaying the slice in `dir` (paths compared with symbolic links resolved), the focused one first. */
 function sessionOfSlice(sessions: ReplaySessions, dir: string): ReplaySession | undefined {
   const want = realPathNearest(dir) ?? dir;

@@ -1,7 +1,8 @@
 import { activeFileUri } from '../activeFile';
 import * as vscode from 'vscode';
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isWithin } from '../../core/dirs';
 import { DEBUG_TYPE } from '../../shared/dap';
 import type { ReplayLaunchArguments } from '../../debugAdapter/launchConfig';
 import { readSettings, type Settings } from '../settings';
@@ -14,7 +15,7 @@ export interface ReplayConfig extends vscode.DebugConfiguration, Partial<ReplayL
 
 /** The configuration that replays one slice folder: `slice` relative to the workspace folder when inside it. */
 export function configForSlice(sliceDir: string, name: string, folder: string | undefined, ranker: string): ReplayConfig {
-  const rel = folder && !relative(folder, sliceDir).startsWith('..') && !isAbsolute(relative(folder, sliceDir)) ? `\${workspaceFolder}/${relative(folder, sliceDir).split('\\').join('/')}` : sliceDir;
+  const rel = folder && isWithin(folder, sliceDir) ? `\${workspaceFolder}/${relative(folder, sliceDir).split('\\').join('/')}` : sliceDir;
   return { type: DEBUG_TYPE, request: 'launch', name: `Replay ${name}`, slice: rel, ranker, stopOnEntry: true };
 }
 
@@ -83,8 +84,7 @@ export function insideFolders(path: string, folders: readonly string[]): boolean
   return folders.some((f) => {
     const root = realPathNearest(f);
     if (root === undefined) return false;
-    const rel = relative(root, real);
-    return rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
+    return isWithin(root, real);
   });
 }
 
@@ -117,7 +117,7 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
   async provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): Promise<vscode.DebugConfiguration[]> {
     const settings = readSettings(folder);
     const list = await this.slices();
-    const inFolder = folder ? list.filter((s) => !relative(folder.uri.fsPath, s.dir).startsWith('..')) : list;
+    const inFolder = folder ? list.filter((s) => isWithin(folder.uri.fsPath, s.dir)) : list;
     return inFolder.map((s) => configForSlice(s.dir, s.name, folder?.uri.fsPath, settings.defaultRanker));
   }
 

@@ -35,3 +35,12 @@ export class IntegrityError extends UserError {
     );
   }
 }
+
+/**
+ * A value as an error message quotes it: JSON, except numbers JSON cannot write (1e999 reads as
+ * Infinity, which JSON.stringify would print as null), cut short at 60 characters.
+ */
+export function shown(v: unknown): string {
+  const s = typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}

@@ -1,4 +1,5 @@
 import { METRIC_SERIES_REQUEST } from '../shared/dap';
+import { shown } from '../core/errors';
 import { AdapterError, ERROR_IDS } from './errors';
 
 type Kind = 'string' | 'number' | 'integer' | 'boolean';
@@ -49,11 +50,6 @@ const REQUEST_ARGS: Readonly<Record<string, Fields>> = {
 };
 
 const WHAT: Record<Kind, string> = { string: 'a string', number: 'a number', integer: 'a whole number', boolean: 'true or false' };
-
-function shown(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
 
 /** The first type mismatch of `v` against `spec`, as a sentence naming the argument; undefined when it fits. */
 function mismatch(v: unknown, spec: Spec, path: string): string | undefined {

@@ -24,11 +24,6 @@ export function readArtifact(path: string, kind: string): { value: Record<string
   return { value: value as Record<string, unknown>, sha256: sha256(bytes) };
 }
 
-/** A value as an error message shows it: JSON, except numbers JSON cannot write (1e999 reads as Infinity; JSON.stringify would say null). */
-export function shown(v: unknown): string {
-  return typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
-}
-
 /** A wrong-shape error for one artifact field. */
 export function shapeError(path: string, field: string, message: string, hint?: string): UserError {
   return new UserError(message, { file: path, field }, hint, 'E_ARTIFACT');

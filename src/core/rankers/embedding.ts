@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { UserError } from '../errors';
+import { UserError, shown } from '../errors';
 import { readFileSync } from 'node:fs';
 import { recordLineOf } from '../slice/events';
 import type { Slice } from '../slice/reader';
 import type { ItemRecord, UserRecord } from '../slice/types';
-import { readArtifact, shapeError, shown } from './artifacts';
+import { readArtifact, shapeError } from './artifacts';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
 
 function vectors(path: string, field: string, raw: unknown, dim: number): Map<string, Float64Array> {

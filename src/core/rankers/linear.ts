@@ -1,5 +1,6 @@
 import { featureReader, type CandidateRow, type FeatureReader } from '../engine/rows';
-import { readArtifact, shapeError, shown } from './artifacts';
+import { shown } from '../errors';
+import { readArtifact, shapeError } from './artifacts';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
 
 /** Where a weight's feature comes from, resolved once when the artifact loads. */

@@ -1,4 +1,4 @@
-import { UserError } from '../errors';
+import { UserError, shown } from '../errors';
 import { instantHint, parseInstant } from '../time';
 import type { EventRecord, FeatureMap, FeatureType } from './types';
 
@@ -93,12 +93,6 @@ export function checkEvent(value: unknown, file: string, line: number, candidate
 function allStrings(a: unknown[]): boolean {
   for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'string') return false;
   return true;
-}
-
-/** A value for a message, cut short. */
-function shown(v: unknown): string {
-  const s = typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
-  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { UserError } from '../errors';
+import { UserError, shown } from '../errors';
 import { instantHint, parseInstant } from '../time';
 // The schema's validator, compiled ahead of time from manifestSchema.ts (`npm run schema`).
 import validateSchema from './manifestValidator';
@@ -71,12 +71,6 @@ function valueAt(root: unknown, instancePath: string): unknown {
   let v = root;
   for (const s of segments(instancePath)) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[s] : undefined;
   return v;
-}
-
-/** A value for a message, cut short. */
-function shown(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
 }
 
 /** What an Ajv error means, in the manifest's terms: the expected value, not the schema's regex. */

@@ -1,6 +1,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { currentStage } from '../core/engine/exprScope';
 import type { EventExec } from '../core/engine/replay';
+import { pipelineMs } from '../core/engine/stages';
 import { STAGES } from '../core/slice/types';
 import { dataIdOf, describeTarget } from './dataBreakpoints';
 import type { Lane, Lanes } from './lanes';
@@ -53,7 +54,7 @@ function stageScope(lane: Lane): Container {
         break;
       case 'serve': {
         const L = ex.latencyMs;
-        Object.assign(io, { served: ex.served, fallback: ex.fallback, 'total latencyMs': L.retrieve + L.features + L.score + L.rerank + L.serve, budgetMs: r.pipeline.budgetMs, k: r.pipeline.k });
+        Object.assign(io, { served: ex.served, fallback: ex.fallback, 'total latencyMs': pipelineMs(L), budgetMs: r.pipeline.budgetMs, k: r.pipeline.k });
         break;
       }
       case 'outcome':
@@ -74,7 +75,7 @@ function systemScope(lane: Lane): Container {
     const sys = ex.event.system ?? {};
     return [
       valueSpec('replayed latencyMs', L, 'system.latencyMs'),
-      valueSpec('total latencyMs', L.retrieve + L.features + L.score + L.rerank + L.serve),
+      valueSpec('total latencyMs', pipelineMs(L)),
       valueSpec('budgetMs', p.budgetMs),
       valueSpec('stage budgets', p.stageBudgetMs ?? {}),
       valueSpec('fallback', ex.stagesDone >= 5 ? ex.fallback : null, 'system.fallback'),

@@ -7,6 +7,7 @@ import { FAULT_KINDS, type FaultKind } from '../../src/core/engine/faults';
 import { loadRanker, type Ranker } from '../../src/core/rankers';
 import { lineLogger } from '../../src/debugAdapter/logger';
 import { ReplayDebugSession } from '../../src/debugAdapter/session';
+import { buildFilters } from '../../src/debugAdapter/exceptionFilters';
 import { eventLine, rawSlice } from '../helpers';
 import { client, launch, moveAndStop, scopeVars, waitFor, where } from './helpers';
 import { FAULT_EVENT, faultSlice } from './slices';
@@ -264,4 +265,14 @@ test('divergence with a threshold fires where the overlap with the recorded rank
   assert.deepEqual((await faultStops('divergence', dir, '0.5')).map((s) => s.line), [4], 'an overlap equal to the threshold is not below it');
   assert.deepEqual((await faultStops('divergence', dir, '0.3')).map((s) => s.line), [4]);
   assert.deepEqual(await faultStops('divergence', dir, '0.2'), []);
+});
+
+test('the over_budget filter with a limit judges a pipeline as the engine does: exactly at the limit (150.00000000000003 as a double sum) is not over it', () => {
+  const { filters } = buildFilters({ filters: [], filterOptions: [{ filterId: 'over_budget', condition: '150' }] });
+  const check = filters[0]?.check;
+  assert.ok(check);
+  const at = (score: number) => ({ latencyMs: { retrieve: 12.1, features: 48.7, score, rerank: 3.3, serve: 0.5, outcome: 0 } }) as unknown as Parameters<typeof check>[1];
+  const lane = undefined as unknown as Parameters<typeof check>[0];
+  assert.equal(check(lane, at(85.4), 5, 0), undefined);
+  assert.deepEqual(check(lane, at(85.5), 5, 0)?.message, 'pipeline took 150.1 ms, over 150 ms');
 });

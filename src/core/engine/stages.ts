@@ -202,13 +202,18 @@ export function overBudget(totalMs: number, budgetMs: number): boolean {
 }
 
 /** A latency sum as a message shows it: no binary-fraction tail (150.00000000000003 → 150). */
-function roundMs(ms: number): number {
+export function roundMs(ms: number): number {
   return Math.round(ms * 1e6) / 1e6;
+}
+
+/** The latency of the pipeline up to serving (the budget's scope: outcome is after the response). */
+export function pipelineMs(L: Record<StageName, number>): number {
+  return L.retrieve + L.features + L.score + L.rerank + L.serve;
 }
 
 function serve(r: Replayer, ex: EventExec): void {
   const k = r.pipeline.k;
-  const total = ex.latencyMs.retrieve + ex.latencyMs.features + ex.latencyMs.score + ex.latencyMs.rerank + ex.latencyMs.serve;
+  const total = pipelineMs(ex.latencyMs);
   const rankerError = ex.faults.some((f) => f.kind === 'ranker_error');
   if (overBudget(total, r.pipeline.budgetMs) || rankerError) {
     ex.fallback = true;

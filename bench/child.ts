@@ -1,6 +1,6 @@
 /**
  * One measurement in its own process, so peak RSS belongs to that measurement alone.
- * Usage: node --import tsx bench/child.ts floor|replay|firststop SLICE RANKER (bench/run.ts runs it bundled).
+ * Usage: node --import tsx bench/child.ts floor|replay|firststop|phases SLICE RANKER (bench/run.ts runs it bundled).
  */
 import { rmSync } from 'node:fs';
 import { jsonParseFloor } from './floor';
@@ -63,7 +63,32 @@ async function firstStop(): Promise<Record<string, number>> {
   return { firstStopMs: ms, peakRssMB: rssMB() };
 }
 
-const run = mode === 'floor' ? async () => floor() : mode === 'replay' ? replay : firstStop;
+/**
+ * Where a replay's time goes, for the cost model's fixed part: opening the slice alone, then a full
+ * replay (the engine compiled cold), then the same replay again in this process (compiled warm),
+ * each with the process's CPU time (all threads) beside its wall time.
+ */
+async function phases(): Promise<Record<string, number>> {
+  const traceDir = join(CACHE, `trace-${process.pid}`);
+  const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+  let t0 = now();
+  Slice.open(slicePath, { readAhead: true }).close();
+  const openMs = now() - t0;
+  const runs: { ms: number; cpuMs: number; first1000Ms: number }[] = [];
+  for (let pass = 0; pass < 2; pass++) {
+    const c0 = process.cpuUsage();
+    let first1000Ms = Number.NaN;
+    t0 = now();
+    const r = await runHeadless({ slice: slicePath, ranker: rankerSpec, traceDir, onProgress: (n) => void (n === 1000 && (first1000Ms = now() - t0)) }, { now: () => new Date().toISOString(), user: 'bench', host: 'bench', cwd: process.cwd() });
+    runs.push({ ms: now() - t0, cpuMs: cpuMs(process.cpuUsage(c0)), first1000Ms });
+    r.replayer.dispose();
+    rmSync(traceDir, { recursive: true, force: true });
+  }
+  const [cold, warm] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  return { openMs, coldMs: cold.ms, coldCpuMs: cold.cpuMs, coldFirst1000Ms: cold.first1000Ms, warmMs: warm.ms, warmCpuMs: warm.cpuMs, warmFirst1000Ms: warm.first1000Ms };
+}
+
+const run = mode === 'floor' ? async () => floor() : mode === 'replay' ? replay : mode === 'phases' ? phases : firstStop;
 run().then((res) => {
   // bench/run.ts reads the result from the last line of stdout.
   process.stdout.write(JSON.stringify(res) + '\n');

@@ -2,7 +2,8 @@
  * `npm run bench`: the foundation benchmark. For each slice size it measures, in one run and
  * each in its own process: (a) the floor — JSON.parse of every line; (b) a full replay with the
  * linear ranker, all stages, all metrics and the trace, then seeks to random events; (c) open →
- * first stop. It prints ratios against the floor and writes bench/results/foundation.json.
+ * first stop; then, for the smallest size, where the time of a replay goes (open, cold and warm
+ * runs, CPU time). It prints ratios against the floor and writes bench/results/foundation.json.
  * Sizes: BENCH_SIZES=10000,100000 to skip the 1M slice (3.25 GB, generated once and cached);
  * BENCH_REPEAT=N floor/replay pairs per size (default 3), compared by their medians.
  */
@@ -114,6 +115,18 @@ if (results.length >= 2) {
   log(`cost model: replay ≈ ${costModel['fixedMs']?.toFixed(0)} ms + ${costModel['marginalUsPerEvent']?.toFixed(1)} µs/event; floor ${floorUs.toFixed(1)} µs/event: marginal ${costModel['marginalVsFloor']?.toFixed(2)}× floor`);
 }
 
+// The smallest size, taken apart: what the fixed part is made of, and what the same replay costs
+// once the engine is compiled (a second run in one process). CPU time counts every thread: on a
+// machine with few cores, a CPU time near cores × wall means the threads were queueing for them.
+let phases: Record<string, number> | undefined;
+if (sizes.length) {
+  const n = Math.min(...sizes);
+  const p = child('phases', benchSlice(n, log));
+  const floorMs = (1000 * n) / ((results.find((r) => r['events'] === n)?.['floor'] as Record<string, number>)['eventsPerSec'] as number);
+  phases = { events: n, floorMs, ...p };
+  log(`phases at ${n} events: open alone ${p['openMs']?.toFixed(0)} ms; replay cold ${p['coldMs']?.toFixed(0)} ms (first 1,000 events at ${p['coldFirst1000Ms']?.toFixed(0)} ms; CPU ${p['coldCpuMs']?.toFixed(0)} ms on ${cpus().length} cores), warm ${p['warmMs']?.toFixed(0)} ms (CPU ${p['warmCpuMs']?.toFixed(0)} ms); floor ${floorMs.toFixed(0)} ms, so 0.5× is ${(2 * floorMs).toFixed(0)} ms`);
+}
+
 for (const v of verdicts) log(`targets — ${v}`);
 
 const out = {
@@ -123,6 +136,7 @@ const out = {
   targets,
   results,
   costModel,
+  phases,
 };
 mkdirSync(join(__dirname, 'results'), { recursive: true });
 const file = join(__dirname, 'results', 'foundation.json');

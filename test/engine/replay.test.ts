@@ -221,6 +221,52 @@ test('an asynchronous ranker is awaited (the seam for process and HTTP rankers)'
   assert.deepEqual(r.metrics.snapshot(), a.replayer.metrics.snapshot());
 });
 
+test('a Ranker object of your own runs headless with a trace and run record, and stays undisposed (it is the caller\'s)', async () => {
+  const dir = makeSlice(30);
+  const out = tmp();
+  let disposed = 0;
+  const mine: Ranker = { info: { kind: 'mine', version: '3' }, score: (req) => Float64Array.from(req.rows, (r) => -(r.rec.score ?? 0)), dispose: () => void disposed++ };
+  const r = await runHeadless({ slice: dir, ranker: mine, traceDir: out }, host);
+  r.replayer.dispose();
+  assert.equal(r.events, 30);
+  assert.equal(disposed, 0);
+  const rec = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  assert.deepEqual(rec.config.ranker, { kind: 'mine', version: '3' });
+  assert.equal(JSON.parse(readFileSync(join(out, 'trace.jsonl'), 'utf8').split('\n')[0] as string).ranker.kind, 'mine');
+  // The same scores as a spec would give the same replay: here, the recorded order reversed.
+  const recorded = await runHeadless({ slice: dir, ranker: 'recorded' }, host);
+  recorded.replayer.dispose();
+  assert.notDeepEqual(r.metrics, recorded.metrics);
+});
+
+test('a ranker that cannot be loaded leaves no open slice and no reader thread behind', async () => {
+  // Three chunks or more: Slice.open starts its reader thread at once for a headless run.
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  const opened: Slice[] = [];
+  const closed = new Set<Slice>();
+  const open = Slice.open.bind(Slice);
+  const close = Slice.prototype.close;
+  Slice.open = (...a: Parameters<typeof Slice.open>) => {
+    const s = open(...a);
+    opened.push(s);
+    return s;
+  };
+  Slice.prototype.close = function (this: Slice) {
+    closed.add(this);
+    close.call(this);
+  };
+  try {
+    const started = Slice.prefetchesStarted;
+    await assert.rejects(runHeadless({ slice: dir, ranker: 'linear:/no/such/model.json' }, host), /linear artifact not found/);
+    assert.equal(Slice.prefetchesStarted, started + 1, 'the open started a reader thread');
+    assert.equal(opened.length, 1);
+    assert.ok(closed.has(opened[0] as Slice), 'the slice was closed, and with it its reader thread');
+  } finally {
+    Slice.open = open;
+    Slice.prototype.close = close;
+  }
+});
+
 test('events out of time order stop the replay with file:line', async () => {
   const dir = rawSlice([eventLine('e1', '2025-01-01T00:00:05Z'), eventLine('e2', '2025-01-01T00:00:01Z')].join('\n') + '\n');
   const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker() });

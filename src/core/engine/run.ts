@@ -20,7 +20,11 @@ export interface RunHost {
 
 export interface HeadlessOptions {
   slice: string;
-  ranker: string;
+  /**
+   * A ranker spec (`recorded`, `popularity`, `linear:PATH`, `embedding:PATH`), loaded and disposed
+   * here; or a Ranker of your own (see examples/custom-ranker.ts), which stays yours to dispose.
+   */
+  ranker: string | Ranker;
   seed?: number;
   traceDir?: string;
   force?: boolean;
@@ -83,7 +87,18 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
       throw e;
     }
   }
-  const ranker = loadRanker(opts.ranker, { cwd: host.cwd, slice });
+  let ranker: Ranker;
+  try {
+    ranker = typeof opts.ranker === 'string' ? loadRanker(opts.ranker, { cwd: host.cwd, slice }) : opts.ranker;
+  } catch (e) {
+    // A ranker that cannot be loaded (artifact missing, wrong shape) leaves no open slice behind.
+    slice.close();
+    throw e;
+  }
+  const ownRanker = typeof opts.ranker === 'string';
+  const disposeRanker = async () => {
+    if (ownRanker) await ranker.dispose?.();
+  };
   const faults: Partial<Record<FaultKind, FaultSummary>> = {};
   // The trace header needs the replayer's resolved seed and pipeline, so it is opened just after.
   const sink: { trace?: TraceWriter } = {};
@@ -116,7 +131,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
   } catch (e) {
     // A trace folder that cannot be written stops the run before it starts.
     replayer.dispose();
-    await ranker.dispose?.();
+    await disposeRanker();
     throw e;
   }
   sink.trace = trace;
@@ -137,6 +152,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
   } catch (e) {
     await trace.abort();
     replayer.dispose();
+    await disposeRanker();
     throw e;
   }
   const metrics = replayer.metrics.snapshot();
@@ -164,11 +180,11 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     }));
   } catch (e) {
     replayer.dispose();
-    await ranker.dispose?.();
+    await disposeRanker();
     throw e;
   }
   const runRecord = t.runRecord;
-  await ranker.dispose?.();
+  await disposeRanker();
   return {
     slice: slice.dir,
     ranker: ranker.info,

@@ -17,6 +17,7 @@ Usage:
   recreplay run <slice> [options]           replay a slice and print a summary
   recreplay dap [--port N] [--host H] [--log FILE] [--verbose]
                                             the debug adapter over stdio (or TCP) for any DAP client
+  recreplay --version                       print the version
 
 Run options:
   --ranker SPEC     recorded | popularity | linear:PATH | embedding:PATH   (default: recorded)
@@ -28,7 +29,9 @@ Run options:
   --break EXPR      stop at the first event where EXPR holds and print a stop report
                     (exit 0 when hit, 1 when never hit; see docs/expressions.md)
 
-Exit codes: 0 ok · 2 usage · 3 bad input · 4 slice modified · 70 internal error (see docs/cli.md)`;
+Exit codes (see docs/cli.md):
+  0 ok · 1 --break never held · 2 usage (also: no arguments) · 3 bad input · 4 slice modified
+  70 internal error · 130 Ctrl-C (SIGINT) · 143 SIGTERM · 129 SIGHUP`;
 
 const FS_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EEXIST', 'EROFS', 'ENOSPC', 'ELOOP', 'ENAMETOOLONG', 'EMFILE']);
 

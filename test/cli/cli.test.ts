@@ -5,6 +5,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, write
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { makeSlice, tmp } from '../helpers';
+import { EXIT } from '../../src/cli/exitCodes';
+import { TOOL_VERSION } from '../../src/core/version';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -85,6 +87,20 @@ test('--help after a command prints the usage and exits 0 (it is not an unknown 
   const d = cli('dap', '--help');
   assert.equal(d.code, 0, d.err);
   assert.match(d.out, /^Usage: recreplay dap \[--port N\]/);
+});
+
+test('--help lists every exit code (as docs/cli.md does); no arguments prints the usage and exits 2; --version', () => {
+  const h = cli('--help');
+  assert.equal(h.code, 0, h.err);
+  const codes = h.out.slice(h.out.indexOf('Exit codes'));
+  for (const [name, code] of Object.entries(EXIT)) assert.match(codes, new RegExp(`(^|\\D)${code}(\\D|$)`), `exit code ${code} (${name}) in --help`);
+  const docs = readFileSync(join(ROOT, 'docs/cli.md'), 'utf8');
+  for (const code of Object.values(EXIT)) assert.match(docs, new RegExp(`^\\| (\\d+, )*${code}(, \\d+)* \\|`, 'm'), `exit code ${code} in docs/cli.md`);
+  const none = cli();
+  assert.equal(none.code, 2);
+  assert.equal(none.out, h.out);
+  const v = cli('--version');
+  assert.deepEqual([v.code, v.out], [0, `${TOOL_VERSION}\n`]);
 });
 
 test('run --json prints one object with events, metrics and traceSha256, equal across runs', () => {

@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileLogger, lineLogger, teeLogger, type AdapterLogger } from './logger';
 import { ReplayDebugSession } from './session';
@@ -35,19 +35,55 @@ export function runStdio(opts: StandaloneOptions = {}): ReplayDebugSession {
   return session;
 }
 
+/** What every DAP message starts with (the header is matched case-insensitively, as clients write it). */
+const DAP_HEADER = 'content-length:';
+
+/**
+ * Hands the socket to `serve` once its first bytes are a DAP header, else closes it. A web page can
+ * make the browser send a request to 127.0.0.1 (a form post, a no-cors fetch), whose Content-Length
+ * header the DAP parser would take as its own and then run the body as a launch request: an HTTP
+ * request starts with its method, a DAP client with "Content-Length:".
+ */
+function acceptDap(socket: Socket, log: AdapterLogger, serve: () => void): void {
+  let seen = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    seen = Buffer.concat([seen, chunk]);
+    const head = seen.toString('latin1', 0, DAP_HEADER.length).toLowerCase();
+    if (!DAP_HEADER.startsWith(head)) {
+      socket.off('data', onData);
+      log.warn(`closed a connection from ${socket.remoteAddress ?? '?'} that does not speak DAP (it began "${JSON.stringify(seen.toString('latin1', 0, 16)).slice(1, -1)}")`);
+      socket.destroy();
+      return;
+    }
+    if (head.length < DAP_HEADER.length) return;
+    socket.off('data', onData);
+    socket.pause();
+    socket.unshift(seen);
+    serve();
+    socket.resume();
+  };
+  socket.on('data', onData);
+}
+
 /** Serves a debug session per TCP connection until the process is stopped; resolves once listening. */
 export function runServer(opts: StandaloneOptions & { port: number }): Promise<Server> {
   const log = standaloneLogger(opts);
   keepAlive(log);
   const server = createServer((socket) => {
-    const session = new ReplayDebugSession({ logger: log });
-    session.setRunAsServer(true);
-    session.start(socket, socket);
-    socket.on('close', () => void session.dispose());
+    acceptDap(socket, log, () => {
+      const session = new ReplayDebugSession({ logger: log });
+      session.setRunAsServer(true);
+      session.start(socket, socket);
+      socket.on('close', () => void session.dispose());
+    });
   });
+  const host = opts.host ?? '127.0.0.1';
+  if (!['127.0.0.1', '::1', 'localhost'].includes(host)) {
+    log.warn(`listening on ${host}: any machine that can reach it can start replays that read and write files as you (the adapter has no authentication); keep it on 127.0.0.1 unless the network is yours`);
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+    server.listen(opts.port, host, () => {
       const addr = server.address() as AddressInfo;
       // The port goes to stderr so a wrapper script can read it when 0 was asked for.
       process.stderr.write(`recreplay debug adapter listening on ${addr.address}:${addr.port}\n`);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { tmp } from '../helpers';
@@ -33,6 +34,69 @@ test('debugAdapter.js --port serves one session per connection over TCP', async 
         await dc.stop();
       }
     }
+  } finally {
+    proc.kill();
+  }
+});
+
+/** Starts debugAdapter.js --port 0; resolves with the port and what it printed so far. */
+function serve(): { proc: ReturnType<typeof spawn>; port: Promise<number>; stderr: () => string } {
+  const proc = spawn(process.execPath, [ADAPTER, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const port = new Promise<number>((resolve, reject) => {
+    proc.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on [\d.]+:(\d+)/.exec(err);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (code) => reject(new Error(`adapter exited with ${code}: ${err}`)));
+  });
+  return { proc, port, stderr: () => err };
+}
+
+test('the TCP adapter closes a connection that speaks HTTP (a web page posting to 127.0.0.1) without running its body, and still serves DAP', async () => {
+  const { proc, port: portP, stderr } = serve();
+  try {
+    const port = await portP;
+    const traceDir = join(tmp(), 'pwned');
+    const body = JSON.stringify({ seq: 1, type: 'request', command: 'launch', arguments: { ...COLD, trace: traceDir, stopOnEntry: false } });
+    // What a browser sends for a no-cors fetch: the DAP parser would read its Content-Length.
+    const reply = await new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => s.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`));
+      let got = '';
+      s.on('data', (d) => (got += d.toString()));
+      s.on('close', () => resolve(got));
+      s.on('error', () => resolve(got));
+      // An adapter that took the request keeps the connection open: fail, do not hang.
+      setTimeout(() => {
+        s.destroy();
+        resolve(`${got}(the connection was still open after 5 s)`);
+      }, 5000).unref();
+    });
+    assert.equal(reply, '', 'nothing answered');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!existsSync(traceDir), 'the launch in the body never ran');
+    assert.match(stderr(), /closed a connection from .* that does not speak DAP \(it began "POST \/ HTTP\/1.1/);
+    // A real client, its header arriving in pieces, is served as before.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const msg = JSON.stringify({ seq: 1, type: 'request', command: 'initialize', arguments: { adapterID: 'recreplay' } });
+      const raw = `Content-Length: ${Buffer.byteLength(msg)}\r\n\r\n${msg}`;
+      const s = connect(port, '127.0.0.1', () => {
+        s.write(raw.slice(0, 3));
+        setTimeout(() => s.write(raw.slice(3, 20)), 50);
+        setTimeout(() => s.write(raw.slice(20)), 100);
+      });
+      let got = '';
+      s.on('data', (d) => {
+        got += d.toString();
+        if (got.includes('"command":"initialize"')) {
+          s.destroy();
+          resolve(got);
+        }
+      });
+      s.on('error', reject);
+    });
+    assert.match(answer, /"success":true/);
   } finally {
     proc.kill();
   }

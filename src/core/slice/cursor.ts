@@ -3,10 +3,34 @@ import { pieceStart, piecesOf } from './pieces';
 import { checkEvent, parseEventLine } from './events';
 import { readFull } from './hashing';
 import { BlockPrefetcher } from './prefetch';
+import { UserError } from '../errors';
 import type { EventRecord, FeatureType } from './types';
 
 /** Blocks larger than this are read on the engine thread (the ring holds two). */
 export const MAX_PREFETCH_BLOCK = 64 * 1024 * 1024;
+
+/**
+ * The longest line of events.jsonl read, in bytes (256 MiB). A line is parsed as one string, and
+ * V8's strings stop at ~512 M characters: a longer line would end in "Cannot create a string
+ * longer than…" after gigabytes of copying. A line is refused as soon as its bytes so far pass
+ * this, before the next block is joined to them, so memory stays within the limit and a block.
+ * (Lines the reader thread parses lie within one block of at most MAX_PREFETCH_BLOCK, below it.)
+ */
+export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+
+/** The error for event `line` of `file`, longer than `limit` bytes (at least `bytes`). */
+export function lineTooLong(file: string, line: number, bytes: number, limit = MAX_LINE_BYTES): UserError {
+  return new UserError(
+    `the line is longer than recreplay reads: at least ${bytes} bytes, over the limit of ${sizeText(limit)} per event`,
+    { file, line },
+    `One line of events.jsonl holds one event, of at most ${sizeText(limit)}. A longer line is usually a missing line break or a producer that wrote a whole table into one event: split or trim it, then re-freeze the slice.`,
+    'E_LINE_TOO_LONG',
+  );
+}
+
+function sizeText(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
+}
 
 /**
  * Starts a reader thread on [from, end) of the events file (`from` a multiple of the block size);
@@ -68,6 +92,8 @@ export interface CursorRange {
 export class EventCursor {
   /** Bytes per piece of a block (tests lower it to make the threads share small blocks). */
   static pieceSize = 256 * 1024;
+  /** The longest line read, in bytes (tests lower it; see MAX_LINE_BYTES). */
+  static maxLineBytes = MAX_LINE_BYTES;
   private readonly file: string;
   private readonly types: Readonly<Record<string, FeatureType>>;
   private readonly digests = new DigestReader();
@@ -80,8 +106,12 @@ export class EventCursor {
   private blocks = 0;
   /** Bytes to skip in the first block (up to event `from`). */
   private skip: number;
-  /** The unfinished line at the end of the blocks read so far (a copy). */
-  private tail: Buffer | undefined;
+  /**
+   * The unfinished line at the end of the blocks read so far: copies of the parts of it each block
+   * holds, joined once the line ends (a line over many blocks is copied once, not once per block).
+   */
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
   /** A line put together across blocks, to be parsed next. */
   private pending: string | undefined;
   private line: number;
@@ -119,11 +149,16 @@ export class EventCursor {
       }
       if (this.digesting) {
         const e = this.digests.next();
-        if (e === 'raw') return parseEventLine(this.block.toString('utf8', this.digests.rawStart, this.digests.rawEnd), this.file, this.line++, this.types);
+        if (e === 'raw') {
+          const { rawStart, rawEnd } = this.digests;
+          if (rawEnd - rawStart > EventCursor.maxLineBytes) throw this.tooLong(rawEnd - rawStart);
+          return parseEventLine(this.block.toString('utf8', rawStart, rawEnd), this.file, this.line++, this.types);
+        }
         if (e !== undefined) return checkEvent(e, this.file, this.line++, true);
         this.digesting = false;
       } else if (this.s < this.end) {
         const nl = this.block.indexOf(10, this.s);
+        if (nl - this.s > EventCursor.maxLineBytes) throw this.tooLong(nl - this.s);
         const text = this.block.toString('utf8', this.s, nl);
         this.s = nl + 1;
         return parseEventLine(text, this.file, this.line++, this.types);
@@ -185,16 +220,23 @@ export class EventCursor {
     const skip = this.skip;
     this.skip = 0;
     const first = block.indexOf(10, skip);
+    // The bytes of the unfinished line before this block's (skip is only ever set with no tail).
+    // Every line before it has been parsed: it is event this.line.
+    const before = this.tailBytes - skip;
     if (first === -1) {
       // No line ends in this block: all of it belongs to the unfinished line.
-      this.tail = this.tail ? Buffer.concat([this.tail, block.subarray(skip)]) : Buffer.from(block.subarray(skip));
+      if (before + block.length > EventCursor.maxLineBytes) throw this.tooLong(before + block.length);
+      this.tail.push(Buffer.from(block.subarray(skip)));
+      this.tailBytes += block.length - skip;
       this.s = this.end = 0;
       this.pieces = this.piece = 0;
       return true;
     }
-    this.pending = this.tail ? Buffer.concat([this.tail, block.subarray(0, first)]).toString('utf8') : block.toString('utf8', skip, first);
+    if (before + first > EventCursor.maxLineBytes) throw this.tooLong(before + first);
+    this.pending = this.tail.length ? Buffer.concat([...this.tail, block.subarray(0, first)]).toString('utf8') : block.toString('utf8', skip, first);
     const last = block.lastIndexOf(10);
-    this.tail = Buffer.from(block.subarray(last + 1));
+    this.tail = last + 1 < block.length ? [Buffer.from(block.subarray(last + 1))] : [];
+    this.tailBytes = block.length - last - 1;
     if (fromReader && this.prefetch) {
       // The lines after the first newline come in pieces, each parsed by whichever thread takes it first.
       this.pieces = piecesOf(block, this.prefetch.pieceSize);
@@ -211,9 +253,14 @@ export class EventCursor {
   /** At the end of the data: the unfinished line, if any, is the last event. */
   private lastLine(): boolean {
     this.pos = this.range.endByte;
-    if (!this.tail || this.tail.length === 0) return false;
-    this.pending = this.tail.toString('utf8');
-    this.tail = undefined;
+    const bytes = this.tailBytes;
+    const parts = this.tail;
+    this.tail = [];
+    this.tailBytes = 0;
+    // Past the last event of the range (a block reaches beyond it), the tail is no event of ours.
+    if (bytes === 0 || this.line > this.range.to) return false;
+    if (bytes > EventCursor.maxLineBytes) throw this.tooLong(bytes);
+    this.pending = (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes)).toString('utf8');
     return true;
   }
 
@@ -224,6 +271,14 @@ export class EventCursor {
     if (this.blocks + 1 < this.range.startAfter || n !== blockSize || endByte - next <= blockSize || blockSize > MAX_PREFETCH_BLOCK) return;
     this.prefetch = startReader(this.file, blockSize, next, endByte, (c) => this.host.pendingHash(c));
     this.host.started(this.prefetch);
+  }
+
+  /** The error for event this.line, of at least `bytes` bytes; the cursor stops (its reader thread too). */
+  private tooLong(bytes: number): UserError {
+    this.tail = [];
+    this.tailBytes = 0;
+    this.close();
+    return lineTooLong(this.file, this.line, bytes, EventCursor.maxLineBytes);
   }
 
   /** Stops the reader thread, if one started; later calls to next() return undefined. */

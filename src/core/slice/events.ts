@@ -59,7 +59,7 @@ export function checkEvent(value: unknown, file: string, line: number, candidate
   const e = value as Record<string, unknown>;
   if (typeof e['id'] !== 'string' || e['id'] === '') fail(file, line, 'id', 'missing or non-string "id"');
   if (typeof e['t'] !== 'string' || Number.isNaN(timeOf(e['t']))) {
-    fail(file, line, 't', `"t" must be an RFC 3339 timestamp with a timezone (Z or ±HH:MM), got ${JSON.stringify(e['t'])}`, instantHint(e['t']));
+    fail(file, line, 't', `"t" must be an RFC 3339 timestamp with a timezone (Z or ±HH:MM), got ${shown(e['t'])}`, instantHint(e['t']));
   }
   if (typeof e['user'] !== 'string') fail(file, line, 'user', 'missing or non-string "user"');
   const cands = e['candidates'];
@@ -134,7 +134,7 @@ function checkFeatureTimes(value: unknown, file: string, line: number): void {
   for (const key in value as Record<string, unknown>) {
     const v = (value as Record<string, unknown>)[key];
     if (typeof v !== 'string' || Number.isNaN(parseInstant(v))) {
-      fail(file, line, `featureTimes.${key}`, `feature time must be an RFC 3339 timestamp with a timezone, got ${JSON.stringify(v)}`, instantHint(v));
+      fail(file, line, `featureTimes.${key}`, `feature time must be an RFC 3339 timestamp with a timezone, got ${shown(v)}`, instantHint(v));
     }
   }
 }
@@ -150,7 +150,13 @@ export function checkFeatures(value: unknown, file: string, line: number, field:
     if (typeof v === 'number') {
       if (!Number.isFinite(v)) fail(file, line, `${field}.${key}`, `feature value is ${v}`, 'Features must be finite numbers; write null for a missing value.');
     } else if (v !== null && typeof v !== 'string' && typeof v !== 'boolean') {
-      fail(file, line, `${field}.${key}`, `feature value must be a number, string, boolean or null, got ${JSON.stringify(v)}`);
+      fail(
+        file,
+        line,
+        `${field}.${key}`,
+        `feature value must be a number, string, boolean or null, got ${shown(v)}`,
+        'Features are flat values: write a list or an object as separate features (e.g. "x_0", "x_1") or as a string.',
+      );
     } else if (v !== null && types !== undefined && types[key] === 'number') {
       fail(
         file,
@@ -224,7 +230,7 @@ function checkWindows(value: unknown, file: string, line: number): void {
     for (const bound of ['from', 'to'] as const) {
       const b = w[bound];
       if (b !== undefined && (typeof b !== 'string' || Number.isNaN(parseInstant(b)))) {
-        fail(file, line, `available[${i}].${bound}`, `window bound must be an RFC 3339 timestamp with a timezone, got ${JSON.stringify(b)}`, instantHint(b));
+        fail(file, line, `available[${i}].${bound}`, `window bound must be an RFC 3339 timestamp with a timezone, got ${shown(b)}`, instantHint(b));
       }
     }
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../errors';
 
@@ -35,13 +35,43 @@ export function cannotRead(e: unknown, path: string): unknown {
   );
 }
 
-/** readFileSync, with a file that may not be read reported as such (cannotRead). */
+/**
+ * The largest file read whole into memory (readWhole: slice.json, items.jsonl, users.jsonl and, when
+ * a slice is opened, the other files its manifest lists): 2 GiB - 1 byte, the most readFileSync
+ * reads (beyond it Node fails with ERR_FS_FILE_TOO_LARGE). events.jsonl is read in blocks
+ * (checkFile, EventCursor), whatever its size.
+ */
+export const MAX_WHOLE_FILE = 2 ** 31 - 1;
+
+/**
+ * readFileSync, with a file that may not be read reported as such (cannotRead), and one larger than
+ * MAX_WHOLE_FILE as a UserError naming it (found from its size, before anything is read).
+ */
 export function readWhole(path: string): Buffer {
+  let fd: number | undefined;
   try {
-    return readFileSync(path);
+    fd = openSync(path, 'r');
+    const { size } = fstatSync(fd);
+    if (size > MAX_WHOLE_FILE) throw tooLarge(path, size);
+    return readFileSync(fd);
   } catch (e) {
+    // (Node's own limit, should the file grow between the fstat and the read.)
+    if ((e as NodeJS.ErrnoException | undefined)?.code === 'ERR_FS_FILE_TOO_LARGE') throw tooLarge(path);
     throw cannotRead(e, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** The error for a file over MAX_WHOLE_FILE (`size`, when known). */
+function tooLarge(path: string, size?: number): UserError {
+  const held = size === undefined ? '' : ` (${(size / 2 ** 30).toFixed(1)} GiB)`;
+  return new UserError(
+    `${basename(path)} is too large to read${held}: recreplay reads this file whole, which it can for files under 2 GiB`,
+    { file: path },
+    'Check that it is the file the slice should hold: a slice\'s files other than events.jsonl (slice.json, items.jsonl, users.jsonl, artifacts) must be under 2 GiB. Make it smaller, then re-freeze the slice.',
+    'E_TOO_LARGE',
+  );
 }
 
 /** Opens a file for reading, with a file that may not be read reported as such (cannotRead). */

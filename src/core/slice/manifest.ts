@@ -50,7 +50,7 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
     ['source.window.to', m.source.window?.to],
   ];
   for (const [field, t] of times) {
-    if (t !== undefined && Number.isNaN(parseInstant(t))) throw new UserError(`manifest is invalid — ${field}: ${JSON.stringify(t)} is not a valid date and time`, { file, field }, instantHint(t));
+    if (t !== undefined && Number.isNaN(parseInstant(t))) throw new UserError(`manifest is invalid — ${field}: ${shown(t)} is not a valid date and time`, { file, field }, instantHint(t));
   }
   return m;
 }

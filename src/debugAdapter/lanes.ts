@@ -153,6 +153,11 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
       log.error(`could not finish the trace of lane ${lane.name}`, e);
       await lane.trace?.abort();
     }
+  }
+  // Only once every trace is finished: the lanes share the slice, which disposing a replayer closes
+  // (a later lane's seek back to its last traced event would read from a closed slice).
+  for (const lane of l.lanes) {
+    const r = lane.replayer;
     try {
       await r.ranker.dispose?.();
     } catch (e) {

@@ -129,7 +129,13 @@ export class TraceWriter {
   private readonly nums = new NumBuffer();
   private readonly strs = new StrBuffer();
   private count = 0;
-  private sentIds: number;
+  /**
+   * Ids of the state's table the writer has taken so far (sent, or in newIds to go with the next
+   * batch). Taken as each event is written: the table close() gets may be a restored, shorter one
+   * (a debugger stopped after a step back), which must not lose ids the trace's events use.
+   */
+  private seenIds: number;
+  private newIds: string[] = [];
   private readonly acks = new Int32Array(new SharedArrayBuffer(8));
   private sentBatches = 0;
   /** Events the header announces: near the end batches shrink, so close() waits for little. */
@@ -185,7 +191,7 @@ export class TraceWriter {
       }
       process.on('exit', this.onExit);
     }
-    this.sentIds = table.ids.length;
+    this.seenIds = table.ids.length;
     this.expected = header.events;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -207,19 +213,28 @@ export class TraceWriter {
   /** Appends one completed event; `table` is the replay state it ran against. */
   write(ex: EventExec, table: SlotTable): void {
     encodeEvent(ex, (id) => table.slot(id), this.nums, this.strs);
+    this.takeIds(table);
     this.count++;
     this.events++;
     // The last two batches' worth goes in small batches: the trace thread formats them while the
     // engine still replays, instead of one big batch after the last event.
-    if (this.count >= BATCH || (this.count >= TAIL_BATCH && this.expected - this.events < 2 * BATCH)) this.send(table);
+    if (this.count >= BATCH || (this.count >= TAIL_BATCH && this.expected - this.events < 2 * BATCH)) this.send();
   }
 
-  private send(table: SlotTable): void {
+  /** Item ids the table gained since the last look (items missing from the catalogue), for the trace thread. */
+  private takeIds(table: SlotTable): void {
+    const ids = table.ids;
+    if (ids.length <= this.seenIds) return;
+    for (let i = this.seenIds; i < ids.length; i++) this.newIds.push(ids[i] as string);
+    this.seenIds = ids.length;
+  }
+
+  private send(): void {
     if (!this.count) return;
     const nums = this.nums.take();
     // Item ids the trace thread has not seen yet (items missing from the catalogue).
-    const newIds = table.ids.slice(this.sentIds);
-    this.sentIds = table.ids.length;
+    const newIds = this.newIds;
+    this.newIds = [];
     // The strings go as one text (each after its length): it clones as one copy of memory.
     this.worker.postMessage({ type: 'batch', nums, strs: this.strs.take(), count: this.count, newIds }, [nums.buffer as ArrayBuffer]);
     this.count = 0;
@@ -244,7 +259,8 @@ export class TraceWriter {
   async close(table: SlotTable, record?: (t: TraceInfo) => RunRecord | Promise<RunRecord>): Promise<TraceInfo & { runRecord: string | null }> {
     let recordTmp: string | undefined;
     try {
-      this.send(table);
+      this.takeIds(table);
+      this.send();
       const done = new Promise<{ sha256: string; bytes: number }>((resolve, reject) => {
         this.worker.once('message', resolve);
         this.worker.once('error', reject);

@@ -1,5 +1,5 @@
-import { mkdirSync, rmdirSync, statSync, type Stats } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { lstatSync, mkdirSync, realpathSync, rmdirSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from './errors';
 
 /**
@@ -87,4 +87,32 @@ export function removeCreatedDirs(created: readonly string[]): void {
 export function isWithin(folder: string, path: string): boolean {
   const rel = relative(folder, path);
   return rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
+}
+
+/**
+ * The real path of `p` (symbolic links resolved) for a path that may not exist yet: the longest
+ * part that exists is resolved and the rest appended. Undefined when a part exists but cannot be
+ * resolved (a dangling link: where a write through it lands is unknown).
+ */
+export function realPathNearest(p: string): string | undefined {
+  const rest: string[] = [];
+  for (let cur = resolve(p); ; ) {
+    try {
+      return join(realpathSync.native(cur), ...rest.reverse());
+    } catch {
+      if (isLink(cur)) return undefined;
+    }
+    const parent = dirname(cur);
+    if (parent === cur) return undefined;
+    rest.push(basename(cur));
+    cur = parent;
+  }
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }

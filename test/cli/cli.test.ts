@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { makeSlice, tmp } from '../helpers';
@@ -234,6 +234,22 @@ test('a trace folder inside the slice is refused: a slice folder is never writte
     const r = cli('run', dir, '--trace', out);
     assert.equal(r.code, 3, r.err);
     assert.match(r.err, /is inside the slice/);
+  }
+  assert.deepEqual(readdirSync(dir).sort(), ['events.jsonl', 'items.jsonl', 'slice.json', 'users.jsonl']);
+});
+
+test('a trace folder that reaches the slice through a symbolic link is refused too, both ways round', () => {
+  const dir = makeSlice(10);
+  const base = tmp();
+  const linkToSlice = join(base, 'link-to-slice');
+  symlinkSync(dir, linkToSlice);
+  // --trace through a link to the slice; the slice through a link, --trace its real path; a dangling link.
+  const dangling = join(base, 'dangling');
+  symlinkSync(join(base, 'nowhere', 'x'), dangling);
+  for (const [slice, out, why] of [[dir, linkToSlice, /is inside the slice/], [linkToSlice, join(dir, 'x'), /is inside the slice/], [dir, join(dangling, 'out'), /symbolic link that leads nowhere/]] as const) {
+    const r = cli('run', slice, '--trace', out);
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.err, why);
   }
   assert.deepEqual(readdirSync(dir).sort(), ['events.jsonl', 'items.jsonl', 'slice.json', 'users.jsonl']);
 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { isWithin } from '../dirs';
+import { isWithin, realPathNearest } from '../dirs';
 import { UserError } from '../errors';
 import { loadRanker } from '../rankers';
 import type { Ranker } from '../rankers/types';
@@ -70,7 +70,14 @@ export class CancelledError extends Error {
 
 /** A slice folder is never written to (its manifest lists every file it holds): a trace folder inside it is refused. */
 export function checkTraceOutside(sliceDir: string, traceDir: string): void {
-  if (isWithin(sliceDir, resolve(traceDir))) {
+  // Compared as written and with symbolic links followed (a link to the slice, or a link inside the
+  // trace path, would otherwise take the write into it); a path whose links lead nowhere is refused too.
+  const realSlice = realPathNearest(sliceDir) ?? resolve(sliceDir);
+  const realTrace = realPathNearest(traceDir);
+  if (realTrace === undefined) {
+    throw new UserError(`the trace folder ${traceDir} goes through a symbolic link that leads nowhere`, { file: traceDir }, 'Choose a trace folder whose links resolve (or none).', 'E_PATH');
+  }
+  if (isWithin(sliceDir, resolve(traceDir)) || isWithin(realSlice, realTrace)) {
     throw new UserError(`the trace folder ${traceDir} is inside the slice ${sliceDir}`, { file: traceDir }, 'A slice folder is never written to: choose a trace folder outside it.', 'E_PATH');
   }
 }

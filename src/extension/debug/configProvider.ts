@@ -1,8 +1,8 @@
 import { activeFileUri } from '../activeFile';
 import * as vscode from 'vscode';
-import { existsSync, lstatSync, realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { isWithin } from '../../core/dirs';
+import { existsSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { isWithin, realPathNearest } from '../../core/dirs';
 import { DEBUG_TYPE } from '../../shared/dap';
 import type { ReplayLaunchArguments } from '../../debugAdapter/launchConfig';
 import { readSettings, type Settings } from '../settings';
@@ -44,34 +44,6 @@ export function fillDefaults(config: ReplayConfig, settings: Settings, folder: s
 function sliceFolderOf(c: ReplayConfig): string {
   const slice = c.slice as string;
   return isAbsolute(slice) ? slice : resolve(c.cwd ?? process.cwd(), slice);
-}
-
-/**
- * The real path of `p` (symbolic links resolved) for a path that may not exist yet: the longest
- * part that exists is resolved and the rest appended. Undefined when a part exists but cannot be
- * resolved (a dangling link: where a write through it lands is unknown).
- */
-export function realPathNearest(p: string): string | undefined {
-  const rest: string[] = [];
-  for (let cur = resolve(p); ; ) {
-    try {
-      return join(realpathSync.native(cur), ...rest.reverse());
-    } catch {
-      if (isLink(cur)) return undefined;
-    }
-    const parent = dirname(cur);
-    if (parent === cur) return undefined;
-    rest.push(basename(cur));
-    cur = parent;
-  }
-}
-
-function isLink(p: string): boolean {
-  try {
-    return lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, realpathSync, rmdirSync, statSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from './errors';
 
@@ -114,5 +114,30 @@ function isLink(p: string): boolean {
     return lstatSync(p).isSymbolicLink();
   } catch {
     return false;
+  }
+}
+
+/**
+ * Opens a temp file for writing, creating it: never through a file or symbolic link already at that
+ * name (one planted in a shared folder would take the write elsewhere). A leftover at the name is
+ * removed first — the link itself, not what it points at — and the create is exclusive again.
+ */
+export function createExclusive(path: string): number {
+  try {
+    return openSync(path, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    rmSync(path, { force: true });
+    return openSync(path, 'wx');
+  }
+}
+
+/** writeFileSync to a temp file through createExclusive. */
+export function writeExclusive(path: string, data: string | Uint8Array): void {
+  const fd = createExclusive(path);
+  try {
+    writeFileSync(fd, data);
+  } finally {
+    closeSync(fd);
   }
 }

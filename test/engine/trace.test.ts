@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -265,4 +266,20 @@ wait();
   const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 7, `the temp file never appeared: ${r.stderr}`);
   assert.deepEqual(readdirSync(parent), ['child.ts']);
+});
+
+test('temp files are created, never opened through a file or symbolic link planted at their name (the trace, its run record)', async () => {
+  const out = tmp();
+  const victim = join(tmp(), 'victim.txt');
+  writeFileSync(victim, 'precious\n');
+  // The names are predictable (pid, thread, a count): plant links at the next few of them.
+  for (let n = 1; n <= 200; n++) {
+    for (const name of [`.trace.jsonl.${process.pid}-${threadId}-${n}.tmp`, `run.json.${process.pid}-${threadId}-${n}.tmp`]) symlinkSync(victim, join(out, name));
+  }
+  const r = await runHeadless({ slice: makeSlice(20), ranker: 'recorded', traceDir: out }, { now: () => '', user: 'u', host: 'h', cwd: process.cwd() });
+  r.replayer.dispose();
+  assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
+  assert.ok(lstatSync(join(out, 'trace.jsonl')).isFile() && !lstatSync(join(out, 'trace.jsonl')).isSymbolicLink());
+  assert.ok(lstatSync(join(out, 'run.json')).isFile() && !lstatSync(join(out, 'run.json')).isSymbolicLink());
+  assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).events, 20);
 });

@@ -1,7 +1,7 @@
-import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, renameSync, rmSync } from 'node:fs';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import { ensureDir, removeCreatedDirs, statOrNothing } from '../dirs';
+import { createExclusive, ensureDir, removeCreatedDirs, statOrNothing, writeExclusive } from '../dirs';
 import { UserError } from '../errors';
 import type { EventExec } from './replay';
 import { FAULT_KINDS } from './faults';
@@ -180,7 +180,7 @@ export class TraceWriter {
           if (statOrNothing(target)?.isDirectory()) throw new UserError(`cannot write ${target}: a folder is in its place`, { file: target }, 'Remove it, or choose another --trace folder.', 'E_PATH');
         }
         try {
-          this.fd = openSync(this.tmp, 'w');
+          this.fd = createExclusive(this.tmp);
         } catch (e) {
           const err = e as NodeJS.ErrnoException;
           throw new UserError(`cannot write the trace in ${dir}: ${err.code ?? err.message}`, { file: dir }, 'Choose a --trace folder you can write to.', 'E_PATH');
@@ -284,7 +284,7 @@ export class TraceWriter {
         const recordPath = join(resolve(this.dir), 'run.json');
         if (rec) {
           recordTmp = `${recordPath}.${tmpTag()}.tmp`;
-          writeFileSync(recordTmp, JSON.stringify(rec, null, 2) + '\n');
+          writeExclusive(recordTmp, JSON.stringify(rec, null, 2) + '\n');
         }
         renameSync(this.tmp, this.path);
         if (recordTmp) {

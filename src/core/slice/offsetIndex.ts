@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDir } from '../dirs';
+import { ensureDir, writeExclusive } from '../dirs';
 
 /**
  * Byte offsets of the lines of events.jsonl: offsets[n-1] is where event n starts and
@@ -131,7 +131,7 @@ export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheD
     ensureDir(dir, 'index cache');
     const p = indexPath(manifestSha, dir);
     const tmp = `${p}.${process.pid}.tmp`;
-    writeFileSync(tmp, Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength));
+    writeExclusive(tmp, Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength));
     renameSync(tmp, p);
   } catch {
     // A read-only home or full disk only costs a rebuild next time.

@@ -84,6 +84,8 @@ export class Replayer {
   /** 'eager' while runToEnd runs: a read started then will go far, so the reader thread starts at once. */
   private readAhead: 'eager' | 'auto' = 'auto';
   private seqNext = 0;
+  /** Set by dispose(): a disposed replayer refuses to move (it would reopen the events file and spill folder). */
+  private disposed = false;
 
   constructor(
     readonly slice: Slice,
@@ -176,8 +178,14 @@ export class Replayer {
     return this.current;
   }
 
+  /** Throws once dispose() ran: moving would reopen the slice's events file and a new spill folder. */
+  private checkLive(what: string): void {
+    if (this.disposed) throw new Error(`Cannot ${what}: the replayer was disposed`);
+  }
+
   /** Moves to the next event (the current one must be complete); false at the end of the slice. */
   advance(): boolean {
+    this.checkLive('advance');
     const cur = this.current;
     if (cur && cur.stagesDone < STAGES.length) throw new Error('advance() before the current event completed');
     const n = (cur?.n ?? 0) + 1;
@@ -188,6 +196,7 @@ export class Replayer {
 
   /** Runs the next stage of the current event; returns a promise only when the ranker is asynchronous. */
   step(): void | Promise<void> {
+    this.checkLive('step');
     const cur = this.current;
     if (!cur || cur.stagesDone >= STAGES.length) throw new Error('step() with no stage left: call advance()');
     const stage = STAGES[cur.stagesDone] as StageName;
@@ -210,6 +219,7 @@ export class Replayer {
 
   /** Runs the remaining stages of the current event. */
   finishEvent(): void | Promise<void> {
+    this.checkLive('finish the event');
     const cur = this.current;
     while (cur && cur.stagesDone < STAGES.length) {
       const r = this.step();
@@ -239,7 +249,10 @@ export class Replayer {
    * step back, reverse continue, goto and restart frame.
    */
   async seek(n: number, stage = 0): Promise<void> {
+    this.checkLive('seek');
     if (!Number.isInteger(n) || n < 1 || n > this.eventCount) throw new RangeError(`event ${n} is outside 1..${this.eventCount}`);
+    // Checked before moving: a stage past the last failed only after the seek had moved, and 2.5, -1 or NaN went unnoticed.
+    if (!Number.isInteger(stage) || stage < 0 || stage > STAGES.length) throw new RangeError(`stage ${stage} is outside 0..${STAGES.length}`);
     const cur = this.current;
     const resumeFrom = cur && (cur.n < n || (cur.n === n && cur.stagesDone <= stage)) ? cur.n : 0;
     const ck = this.checkpoints.nearest(n);
@@ -271,6 +284,7 @@ export class Replayer {
    * handler, a cancellation token) is seen while a synchronous ranker replays.
    */
   async runToEnd(onProgress?: (n: number) => void, shouldStop?: (exec: EventExec) => boolean): Promise<void> {
+    this.checkLive('run to the end');
     this.readAhead = 'eager';
     try {
       await this.runLoop(onProgress, shouldStop);
@@ -296,8 +310,9 @@ export class Replayer {
     }
   }
 
-  /** Releases the spill file of the checkpoints and the slice's file handle. */
+  /** Releases the spill file of the checkpoints and the slice's file handle; the replayer cannot move after it. Idempotent. */
   dispose(): void {
+    this.disposed = true;
     this.seq?.return(undefined);
     this.seq = undefined;
     this.checkpoints.dispose();

@@ -184,6 +184,8 @@ export class MetricsAccumulator {
     const latencyTotalMs = 0 + retrieve + features + score + rerank + serve + outcome;
     latency[6]!.record(latencyTotalMs);
 
+    // Sums of recorded figures: finite figures can still add up to ±Infinity (and the lookups to
+    // NaN); a checkpoint restores that as it is (UNBOUNDED_TOTALS in checkpoint.ts).
     if (obs.cache) {
       t.cacheHits += obs.cache.hits;
       t.cacheLookups += obs.cache.hits + obs.cache.misses;

@@ -32,6 +32,20 @@ export const TOTAL_KEYS = [
 ] as const;
 export type Totals = Record<(typeof TOTAL_KEYS)[number], number>;
 
+/**
+ * Totals that add up recorded system figures. Each figure is finite (the slice reader checks), but
+ * their sum is not bounded: 1e308 twice is Infinity, and the straight run reports that, so a
+ * checkpoint restores ±Infinity for these (the engine's checkpoint format keeps it). The lookups
+ * add hits + misses, which can itself overflow: a +Infinity total plus a −Infinity event makes
+ * NaN, which only this one can legitimately hold. Every other total is a count or a sum of bounded
+ * per-event values, and stays finite.
+ */
+const UNBOUNDED_TOTALS: ReadonlyMap<(typeof TOTAL_KEYS)[number], { nan: boolean }> = new Map([
+  ['queueSum', { nan: false }],
+  ['cacheHits', { nan: false }],
+  ['cacheLookups', { nan: true }],
+]);
+
 /** Histogram names: one per stage, then the total. */
 export const LATENCY_SERIES = [...STAGES, 'total'] as const;
 
@@ -66,7 +80,11 @@ export function parseSaved(saved: unknown, k: number, catalog: string, catalogSi
   if (s.catalog !== catalog) fail('it was saved against a different catalogue');
   const totals = s.totals ?? fail('totals are missing');
   for (const key of TOTAL_KEYS) {
-    if (!Number.isFinite(totals[key])) fail(`totals.${key} is not a finite number`);
+    const v: unknown = totals[key];
+    if (Number.isFinite(v)) continue;
+    const unbounded = UNBOUNDED_TOTALS.get(key);
+    if (!unbounded) fail(`totals.${key} is not a finite number`);
+    else if (typeof v !== 'number' || (Number.isNaN(v) && !unbounded.nan)) fail(`totals.${key} is neither a finite number nor ±Infinity`);
   }
   checkPairs(s.exposures, catalogSize, MAX_ITEM_EXPOSURES, 'exposures', fail);
   const latency = s.latency ?? fail('latency is missing');

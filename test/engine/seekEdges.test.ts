@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Replayer } from '../../src/core/engine/replay';
+import { RecordedRanker } from '../../src/core/rankers/builtin';
+import { Slice } from '../../src/core/slice/reader';
+import type { EventRecord } from '../../src/core/slice/types';
+import { writeSlice } from '../../src/core/slice/writer';
+import { BASE_MANIFEST, makeSlice, tmp } from '../helpers';
+
+/** A slice whose system figures are each finite but whose running sums overflow. */
+function overflowSlice(systems: EventRecord['system'][]): string {
+  const dir = join(tmp(), 'overflow.slice');
+  const events: EventRecord[] = systems.map((system, i) => ({
+    id: `e${i + 1}`,
+    t: new Date(Date.parse('2025-01-01T00:00:00Z') + (i + 1) * 1000).toISOString(),
+    user: 'u1',
+    candidates: [{ item: 'a', score: 0.9 }, { item: 'b', score: 0.5 }],
+    served: ['a', 'b'],
+    outcome: { clicks: ['a'] },
+    ...(system ? { system } : {}),
+  }));
+  writeSlice(dir, { manifest: BASE_MANIFEST, events, items: [{ id: 'a' }, { id: 'b' }], users: [{ id: 'u1' }] }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  return dir;
+}
+
+/** Straight-run snapshots after each event, then every seek(n, 6) in both directions must match them. */
+async function assertSeeksMatchStraightRun(dir: string): Promise<Record<string, number>[]> {
+  const straight: Record<string, number>[] = [];
+  const r = new Replayer(Slice.open(dir), {
+    ranker: new RecordedRanker(),
+    checkpointEvery: 2,
+    spillDir: tmp(),
+    onEventComplete: (ex) => void (straight[ex.n] = { ...r.metrics.snapshot() }),
+  });
+  try {
+    await r.runToEnd();
+    const count = r.eventCount;
+    const order = [...Array.from({ length: count }, (_, i) => count - i), ...Array.from({ length: count }, (_, i) => i + 1)];
+    for (const n of order) {
+      await r.seek(n, 6);
+      // deepStrictEqual compares with Object.is: Infinity and NaN must come back as they were.
+      assert.deepStrictEqual(r.metrics.snapshot(), straight[n], `seek(${n}, 6)`);
+    }
+  } finally {
+    r.dispose();
+  }
+  return straight;
+}
+
+test('seek reproduces a straight run whose queue-depth sum overflows to Infinity (finite figures, checkpointEvery 2)', async () => {
+  const straight = await assertSeeksMatchStraightRun(overflowSlice(Array.from({ length: 6 }, () => ({ queueDepth: 1e308 }))));
+  assert.equal(straight[6]?.['queue_depth.mean'], Infinity);
+  assert.equal(straight[6]?.['queue_depth'], 1e308);
+});
+
+test('seek reproduces a straight run whose cache sums overflow both ways (−Infinity, NaN lookups)', async () => {
+  const straight = await assertSeeksMatchStraightRun(
+    overflowSlice([
+      { cache: { hits: 1e308, misses: 1e308 }, queueDepth: -1e308 },
+      { cache: { hits: 1e308, misses: 0 }, queueDepth: -1e308 },
+      { cache: { hits: -1e308, misses: -1e308 } },
+      { cache: { hits: 1, misses: 1 }, latencyMs: { retrieve: 1e308, score: 1e308 } },
+      undefined,
+      { queueDepth: 2 },
+    ]),
+  );
+  assert.ok(Number.isNaN(straight[3]?.['cache_hit_rate']));
+  assert.equal(straight[5]?.['queue_depth.mean'], -Infinity);
+});
+
+test('seek(n, stage) refuses a stage that is not an integer 0..6 before moving', async () => {
+  const r = new Replayer(Slice.open(makeSlice(20)), { ranker: new RecordedRanker(), checkpointEvery: 4, spillDir: tmp() });
+  try {
+    await r.seek(9, 2);
+    for (const bad of [2.5, -1, Number.NaN, 7, Infinity, -Infinity, 1e9]) {
+      await assert.rejects(r.seek(5, bad), (e: unknown) => e instanceof RangeError && e.message === `stage ${bad} is outside 0..6`, `stage ${bad}`);
+      assert.deepEqual(r.position, { event: 9, stage: 2 }, `seek(5, ${bad}) did not move`);
+    }
+    // The event is still checked, and first.
+    await assert.rejects(r.seek(21, 7), /event 21 is outside 1..20/);
+    for (const stage of [0, 6, 3]) {
+      await r.seek(5, stage);
+      assert.deepEqual(r.position, { event: 5, stage });
+    }
+  } finally {
+    r.dispose();
+  }
+});
+
+test('a disposed replayer refuses to move and reopens nothing; dispose() is idempotent', async () => {
+  const spill = tmp();
+  const slice = Slice.open(makeSlice(30));
+  const r = new Replayer(slice, { ranker: new RecordedRanker(), checkpointEvery: 5, spillDir: spill });
+  await r.seek(12, 3);
+  assert.ok(existsSync(join(spill, 'recreplay-checkpoints')), 'checkpoints spilled while live');
+  r.dispose();
+  assert.deepEqual(readdirSync(spill), []);
+  let reads = 0;
+  const events = slice.events.bind(slice);
+  slice.events = (...args: Parameters<Slice['events']>) => {
+    reads++;
+    return events(...args);
+  };
+  const disposed = /the replayer was disposed/;
+  await assert.rejects(r.seek(20, 6), disposed);
+  await assert.rejects(r.seek(1), disposed);
+  await assert.rejects(r.runToEnd(), disposed);
+  assert.throws(() => r.advance(), disposed);
+  assert.throws(() => r.step(), disposed);
+  assert.throws(() => r.finishEvent(), disposed);
+  assert.equal(reads, 0, 'the events file was not read again');
+  assert.deepEqual(readdirSync(spill), [], 'no spill folder was created');
+  assert.deepEqual(r.position, { event: 12, stage: 3 });
+  r.dispose();
+  r.dispose();
+  assert.deepEqual(readdirSync(spill), []);
+});

@@ -96,7 +96,8 @@ function allStrings(a: unknown[]): boolean {
 }
 
 /**
- * The figures of `system` the engine computes with are finite numbers (1e999 parses as Infinity);
+ * The figures of `system` the engine computes with are finite numbers of 0 or more (1e999 parses as
+ * Infinity; a negative latency or count is a broken log, and would pull sums and means below zero);
  * null counts as not recorded. Anything else would be silently left out ("7" from queue_depth.mean)
  * or replaced by a default latency. Per replayed event: no closure, and a field name is only built
  * for the error.
@@ -120,12 +121,14 @@ function checkSystem(sys: Record<string, unknown>, file: string, line: number): 
   }
 }
 
+/** A latency, a queue depth or a cache count is a finite number of 0 or more. */
 function badFigure(v: unknown): boolean {
-  return typeof v === 'number' ? !Number.isFinite(v) : v !== undefined && v !== null;
+  return typeof v === 'number' ? !(v >= 0 && v < Infinity) : v !== undefined && v !== null;
 }
 
 function notFigure(file: string, line: number, field: string, v: unknown): never {
-  fail(file, line, field, typeof v === 'number' ? `${field} is ${v}` : `${field} must be a number, got ${shown(v)}`, 'System figures must be finite numbers; leave the field out when it was not recorded.');
+  const what = typeof v !== 'number' ? `${field} must be a number, got ${shown(v)}` : v < 0 ? `${field} is ${v}: it counts or times something, so it cannot be below 0` : `${field} is ${v}`;
+  fail(file, line, field, what, 'System figures must be finite numbers of 0 or more; leave the field out when it was not recorded.');
 }
 
 /** Every featureTimes value is a timestamp with a timezone (the engine turns it into a feature age). */

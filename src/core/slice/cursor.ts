@@ -2,7 +2,7 @@ import { DigestReader } from './digestReader';
 import { pieceStart, piecesOf } from './pieces';
 import { checkEvent, parseEventLine } from './events';
 import { readFull } from './hashing';
-import { BlockPrefetcher } from './prefetch';
+import { BlockPrefetcher, FileReplacedError, type PrefetchedBlock } from './prefetch';
 import { UserError } from '../errors';
 import type { EventRecord, FeatureType } from './types';
 
@@ -34,12 +34,20 @@ function sizeText(bytes: number): string {
 
 /**
  * Starts a reader thread on [from, end) of the events file (`from` a multiple of the block size);
- * `hashOf(c)` is the sha256 block c must have, or null when it needs no check.
+ * `hashOf(c)` is the sha256 block c must have, or null when it needs no check. The thread opens
+ * the path itself: `file` is the file the slice opened there, and a thread that finds another one
+ * reads nothing (FileReplacedError).
  */
-export function startReader(path: string, blockSize: number, from: number, end: number, hashOf: (c: number) => string | null): BlockPrefetcher {
+export function startReader(path: string, blockSize: number, from: number, end: number, hashOf: (c: number) => string | null, file: FileId): BlockPrefetcher {
   const hashes: (string | null)[] = [];
   for (let p = from; p < end; p += blockSize) hashes.push(hashOf(p / blockSize));
-  return new BlockPrefetcher(path, { blockSize, from, end, hashes, digest: true, pieceSize: EventCursor.pieceSize });
+  return new BlockPrefetcher(path, { blockSize, from, end, hashes, digest: true, pieceSize: EventCursor.pieceSize, file: { dev: file.dev, ino: file.ino } });
+}
+
+/** Which file: its device and inode, as fstat gives them (an inode of 0: not known). */
+export interface FileId {
+  readonly dev: number;
+  readonly ino: number;
 }
 
 /** What a cursor needs from its slice. */
@@ -49,6 +57,10 @@ export interface CursorHost {
   readonly candidateTypes: Readonly<Record<string, FeatureType>>;
   /** The events file, open for reading. */
   handle(): number;
+  /** The events file the slice opened (a reader thread, which opens the path anew, checks it reads the same). */
+  readonly file: FileId;
+  /** A reader thread found another file at the path: throws (the file changed while open) unless forced; with force, records it, and the cursor reads on its own thread. */
+  replaced(): void;
   /** Bytes per block: the manifest's chunk size, so each block is one hashed chunk. */
   readonly blockSize: number;
   /** Checks block c read on this thread, the first time (throws on a mismatch unless forced). */
@@ -60,8 +72,9 @@ export interface CursorHost {
   /** After a block was read (here or by the reader thread): throws if the file changed since the slice was opened (one fstat; with force, records it). */
   unchanged(): void;
   /**
-   * Block data at byte `pos`, checked, before it is used: in a file replayed changed (force), its
-   * line breaks in [startByte, endByte) must be where the index has them (throws otherwise); else nothing.
+   * Block data at byte `pos`, checked, before it is used: its line breaks that bound the lines in
+   * [startByte, endByte) must be where the index has them (throws otherwise: a stale index, or with
+   * force a changed file whose lines moved).
    */
   linesInPlace(pos: number, data: Buffer, startByte: number, endByte: number): void;
   /** The error for a read that ran out of data before event `line` (the file shrank since it was opened). */
@@ -123,6 +136,8 @@ export class EventCursor {
   private piece = 0;
   private digesting = false;
   private done = false;
+  /** A reader thread found another file at the path (with force): no reader thread again. */
+  private ownThread = false;
 
   constructor(
     private readonly host: CursorHost,
@@ -196,10 +211,10 @@ export class EventCursor {
     if (this.pos >= this.range.endByte) return this.lastLine();
     const c = this.pos / blockSize;
     let block: Buffer;
-    const fromReader = this.prefetch !== undefined;
-    if (this.prefetch) {
-      const b = this.prefetch.next();
-      if (!b) return this.lastLine();
+    // (null: this thread reads the block.)
+    const b = this.prefetch ? this.fromReader() : null;
+    if (b === undefined) return this.lastLine();
+    if (b) {
       block = b.data;
       this.host.unchanged();
       if (b.verdict !== 3) this.host.chunkChecked(c, b.verdict === 1);
@@ -237,7 +252,7 @@ export class EventCursor {
     const last = block.lastIndexOf(10);
     this.tail = last + 1 < block.length ? [Buffer.from(block.subarray(last + 1))] : [];
     this.tailBytes = block.length - last - 1;
-    if (fromReader && this.prefetch) {
+    if (b && this.prefetch) {
       // The lines after the first newline come in pieces, each parsed by whichever thread takes it first.
       this.pieces = piecesOf(block, this.prefetch.pieceSize);
       this.piece = 0;
@@ -264,12 +279,30 @@ export class EventCursor {
     return true;
   }
 
+  /**
+   * The reader thread's next block; undefined at the end; null when it found another file at the
+   * path (with force: the read goes on here, through the slice's descriptor; else host.replaced throws).
+   */
+  private fromReader(): PrefetchedBlock | undefined | null {
+    const p = this.prefetch as BlockPrefetcher;
+    try {
+      return p.next();
+    } catch (e) {
+      if (!(e instanceof FileReplacedError)) throw e;
+      this.prefetch = undefined;
+      this.host.stopped(p);
+      this.ownThread = true;
+      this.host.replaced();
+      return null;
+    }
+  }
+
   private maybeStartReader(n: number): void {
     const { blockSize } = this.host;
     const next = this.pos + blockSize;
     const endByte = this.range.endByte;
-    if (this.blocks + 1 < this.range.startAfter || n !== blockSize || endByte - next <= blockSize || blockSize > MAX_PREFETCH_BLOCK) return;
-    this.prefetch = startReader(this.file, blockSize, next, endByte, (c) => this.host.pendingHash(c));
+    if (this.ownThread || this.blocks + 1 < this.range.startAfter || n !== blockSize || endByte - next <= blockSize || blockSize > MAX_PREFETCH_BLOCK) return;
+    this.prefetch = startReader(this.file, blockSize, next, endByte, (c) => this.host.pendingHash(c), this.host.file);
     this.host.started(this.prefetch);
   }
 

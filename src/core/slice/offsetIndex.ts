@@ -111,8 +111,9 @@ export function isIndexOf(offsets: Float64Array, fileBytes: number): boolean {
  * with force): its size and modification time name that very state of the file, so an index built
  * once is found again, and a file changed since (or restored) is indexed anew.
  */
-export function modifiedIndexKey(manifestSha: string, eventsPath: string): string | undefined {
-  const st = statSync(eventsPath, { throwIfNoEntry: false });
+export function modifiedIndexKey(manifestSha: string, eventsPath: string | { size: number; mtimeMs: number }): string | undefined {
+  // (A state: the file as an open slice's descriptor sees it, rather than whatever the path holds now.)
+  const st = typeof eventsPath === 'string' ? statSync(eventsPath, { throwIfNoEntry: false }) : eventsPath;
   return st ? `${manifestSha}-modified-${st.size}-${Math.round(st.mtimeMs * 1000)}` : undefined;
 }
 

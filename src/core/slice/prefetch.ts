@@ -1,6 +1,6 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { MAX_INTERNED, type DigestMessage, type DigestTables } from './digest';
-import { READER_SOURCE } from './readerThread';
+import { READER_SOURCE, REPLACED } from './readerThread';
 
 /**
  * Reads events.jsonl ahead of the engine on a worker thread (readerThread.ts): the worker reads
@@ -44,6 +44,19 @@ export interface PrefetchOptions {
   digest?: boolean;
   /** Bytes per piece (default 256 KiB). */
   pieceSize?: number;
+  /**
+   * The file the slice opened at `path` (fstat's device and inode): the reader thread checks that
+   * the file it opens there is that one, and reads nothing otherwise (FileReplacedError). An inode
+   * of 0 (not known, on some Windows file systems) is not checked.
+   */
+  file?: { dev: number; ino: number };
+}
+
+/** The reader thread found another file at the path than the one the slice opened (see PrefetchOptions.file). */
+export class FileReplacedError extends Error {
+  constructor(readonly path: string) {
+    super(`reading ${path} failed: another file is at its path now than the one that was opened`);
+  }
 }
 
 export class BlockPrefetcher {
@@ -102,6 +115,7 @@ export class BlockPrefetcher {
         digest: opts.digest ?? false,
         pieceSize: this.pieceSize,
         maxInterned: MAX_INTERNED,
+        file: opts.file ?? null,
       },
       transferList: [port2],
       // The blocks live in the shared ring and a piece's objects die young: a small heap keeps RSS down.
@@ -190,6 +204,7 @@ export class BlockPrefetcher {
       if (typeof r.message === 'string') msg = r.message;
     }
     this.close();
+    if (msg === REPLACED) throw new FileReplacedError(this.path);
     throw new Error(`reading ${this.path} failed: ${msg ?? 'the reader thread stopped'}`);
   }
 

@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, fstatSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import { isWithin, statOrNothing } from '../dirs';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, startReader, type CursorHost } from './cursor';
-import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
+import { DEFAULT_CHUNK_SIZE, FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
@@ -111,10 +111,43 @@ export class ChangedWhileOpenError extends IntegrityError {
   }
 }
 
-/** The size and modification time of events.jsonl as the slice was opened. */
+/** events.jsonl as the slice was opened: its size, modification time, and which file it is (device and inode). */
 interface FileState {
   size: number;
   mtimeMs: number;
+  dev: number;
+  ino: number;
+}
+
+/**
+ * Whether two states are of the same file. A system that reports no inode (0: some Windows file
+ * systems) cannot tell, and the file counts as the same: size and modification time still stand guard.
+ */
+function sameFile(a: FileState, b: FileState): boolean {
+  return a.ino === 0 || b.ino === 0 || (a.ino === b.ino && a.dev === b.dev);
+}
+
+/** Why events.jsonl counts as changed when another file took its place (a rename, a symbolic link). */
+const REPLACED_WHY = 'another file is at its path now (it was replaced)';
+
+/**
+ * checkFile, through the descriptor the slice reads: the bytes checked (and indexed, by `onBlock`)
+ * are those of the file every later read gets, whatever the path holds meanwhile.
+ */
+function checkThrough(fd: number, entry: FileEntry, onBlock?: (buf: Buffer, offset: number) => void): FileMismatch | undefined {
+  const checker = new FileChecker(entry);
+  const size = entry.chunks?.size ?? DEFAULT_CHUNK_SIZE;
+  const buf = Buffer.allocUnsafe(size);
+  for (let off = 0; ; ) {
+    const n = readFull(fd, buf, off);
+    if (n === 0) break;
+    const view = buf.subarray(0, n);
+    checker.update(view);
+    onBlock?.(view, off);
+    off += n;
+    if (n < size) break;
+  }
+  return checker.finish();
 }
 
 /** Block size for reading events.jsonl when the manifest has no chunk hashes. */
@@ -149,7 +182,6 @@ export class Slice {
   readonly itemById: Map<string, ItemRecord>;
   readonly userById: Map<string, UserRecord>;
   private verifiedChunks: Uint8Array;
-  private fd: number | undefined;
   /** Files found modified so far (with force, replay goes on and reports them). */
   readonly modified = new Set<string>();
   /**
@@ -178,6 +210,8 @@ export class Slice {
     private readonly opened: FileState,
     /** Where the index came from (cache key and folder), to drop it when it proves stale. */
     private readonly indexCache: { key: string; dir: string },
+    /** events.jsonl, opened as the slice was checked: every read goes through it (until close()). */
+    private fd: number | undefined,
   ) {
     this.eventsPath = join(dir, eventsEntry.path);
     // A repeated id keeps its first record, as the metrics' catalogue and the replay state do.
@@ -221,6 +255,18 @@ export class Slice {
 
   /** Opens `NAME.slice/`: validates the manifest, checks small files, loads or builds the offset index. */
   static open(dirArg: string, opts: OpenOptions = {}): Slice {
+    const events: { fd?: number } = {};
+    try {
+      return Slice.openWith(dirArg, opts, events);
+    } catch (e) {
+      // A slice that does not open keeps no file open.
+      if (events.fd !== undefined) closeSync(events.fd);
+      throw e;
+    }
+  }
+
+  /** Slice.open, with events.jsonl's descriptor put in `events` as soon as it is opened (closed by open on an error). */
+  private static openWith(dirArg: string, opts: OpenOptions, events: { fd?: number }): Slice {
     const { dir, manifest, manifestSha, eventsEntry } = Slice.readManifest(dirArg);
     const force = opts.force ?? false;
     const modified: string[] = [];
@@ -229,6 +275,7 @@ export class Slice {
     // Small files are checked whole now (items and users kept, to be parsed without a second read);
     // events.jsonl is checked chunk by chunk as it is read.
     const bytes = new Map<string, Buffer>();
+    let eventsState: FileState | undefined;
     for (const f of manifest.files) {
       const p = join(dir, f.path);
       const kind = fileKind(dir, p);
@@ -237,15 +284,15 @@ export class Slice {
         continue;
       }
       if (f === eventsEntry) {
+        // Opened now, and every check and read from here on goes through this descriptor: a file put
+        // at the path later (renamed over it, a symbolic link) is never read as the one checked.
         // Its size is checked now; its bytes chunk by chunk as they are read (or whole, below, when
         // the index is built), or now, whole, when the manifest has no chunk hashes. A file the user
-        // may not read is said now all the same, not at the first event.
-        try {
-          accessSync(p, constants.R_OK);
-        } catch (e) {
-          throw cannotRead(e, p);
-        }
-        const why = statSync(p).size !== f.bytes ? 'size' : f.chunks ? undefined : checkFile(p, f);
+        // may not read is said now all the same (openForReading), not at the first event.
+        events.fd = openForReading(p);
+        const st = fstatSync(events.fd);
+        eventsState = { size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino };
+        const why = st.size !== f.bytes ? 'size' : f.chunks ? undefined : checkThrough(events.fd, f);
         if (why) {
           modified.push(f.path);
           reasons[f.path] = MISMATCH[why];
@@ -271,16 +318,20 @@ export class Slice {
     }
     if (modified.length && !force) throw new IntegrityError(modified, dir, reasons);
     const eventsPath = join(dir, eventsEntry.path);
+    const fd = events.fd;
+    // (events.jsonl is listed, and was found a file: it is open.)
+    if (fd === undefined || eventsState === undefined) throw new Error(`${eventsPath} was not opened`);
+    const opened: FileState = eventsState;
     const dirCache = opts.cacheDir ?? cacheDir();
     const expected = eventsEntry.records ?? -1;
     // The index cached for the manifest describes the frozen file: never for one of another size.
-    // Taken before the index is built or the file verified: a change after this is seen at the next read.
-    const { size: eventsBytes, mtimeMs } = statSync(eventsPath);
+    // Taken as it was opened, before the index is built or the file verified: a change after this is seen at the next read.
+    const eventsBytes = opened.size;
     let index = modified.includes(eventsEntry.path) ? undefined : loadCachedIndex(manifestSha, expected, eventsBytes, dirCache);
     let indexKey = manifestSha;
     let verifiedAll = false;
     // A file found modified before (and not touched since) has its own cached index.
-    const modifiedKey = index ? undefined : modifiedIndexKey(manifestSha, eventsPath);
+    const modifiedKey = index ? undefined : modifiedIndexKey(manifestSha, opened);
     if (!index && modifiedKey) {
       index = loadCachedIndex(modifiedKey, -1, eventsBytes, dirCache);
       if (index) {
@@ -291,7 +342,7 @@ export class Slice {
     }
     if (!index) {
       const collector = new OffsetCollector();
-      const why = checkFile(eventsPath, eventsEntry, (buf, off) => collector.feed(buf, off));
+      const why = checkThrough(fd, eventsEntry, (buf, off) => collector.feed(buf, off));
       index = collector.finish();
       verifiedAll = why === undefined;
       // Kept for the next open (with force, or to refuse at once without reading it all again).
@@ -316,7 +367,7 @@ export class Slice {
       const blockSize = eventsEntry.chunks?.size ?? DEFAULT_BLOCK;
       endByte = Math.min(index.offsets[index.count] ?? 0, eventsBytes);
       if (endByte > 2 * blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
-        early = startReader(eventsPath, blockSize, 0, endByte, (c) => (verifiedAll ? null : (eventsEntry.chunks?.sha256[c] ?? null)));
+        early = startReader(eventsPath, blockSize, 0, endByte, (c) => (verifiedAll ? null : (eventsEntry.chunks?.sha256[c] ?? null)), opened);
       }
     }
     let items: ItemRecord[];
@@ -332,7 +383,7 @@ export class Slice {
       early?.close();
       throw e;
     }
-    const slice = new Slice(dir, manifest, manifestSha, items, users, index, eventsEntry, force, { size: eventsBytes, mtimeMs }, { key: indexKey, dir: dirCache });
+    const slice = new Slice(dir, manifest, manifestSha, items, users, index, eventsEntry, force, opened, { key: indexKey, dir: dirCache }, fd);
     if (early) slice.adoptEarly(early, endByte);
     for (const m of modified) slice.modified.add(m);
     if (verifiedAll) slice.verifiedChunks.fill(1);
@@ -365,6 +416,7 @@ export class Slice {
     return undefined;
   }
 
+  /** The descriptor opened with the slice; after close(), the path again (checkUnchanged then tells whether it is the same file). */
   private handle(): number {
     this.fd ??= openForReading(this.eventsPath);
     return this.fd;
@@ -372,22 +424,37 @@ export class Slice {
 
   /**
    * After each block read (so a change that touched the bytes just read is seen): whether
-   * events.jsonl still has the size and modification time it had when the slice was opened. One
-   * fstat per block. A change stops the read (ChangedWhileOpenError); with force it is recorded as a
-   * modification, and the line-in-place checks apply from then on.
+   * events.jsonl is still the file it was when the slice was opened, with the same size and
+   * modification time. One fstat per block. A change stops the read (ChangedWhileOpenError); with
+   * force it is recorded as a modification, and the line-in-place checks apply from then on.
    */
   private checkUnchanged(st: FileState = fstatSync(this.handle())): void {
     const o = this.opened;
-    if (st.size === o.size && st.mtimeMs === o.mtimeMs) return;
+    if (st.size === o.size && st.mtimeMs === o.mtimeMs && sameFile(st, o)) return;
     this.modified.add(this.eventsEntry.path);
     if (!this.force) throw this.changedError(st);
+  }
+
+  /**
+   * The reader thread found another file at the path than the one this slice opened: a change, as
+   * checkUnchanged says (an error unless forced; with force it is recorded, and the read goes on
+   * here, through the slice's own descriptor).
+   */
+  private replacedAtPath(): void {
+    this.modified.add(this.eventsEntry.path);
+    if (!this.force) throw new ChangedWhileOpenError(this.eventsEntry.path, this.dir, REPLACED_WHY);
   }
 
   private changedError(st?: FileState): ChangedWhileOpenError {
     const o = this.opened;
     st ??= fstatSync(this.handle());
-    const why =
-      st.size !== o.size ? `its size went from ${o.size} to ${st.size} bytes` : st.mtimeMs !== o.mtimeMs ? 'it was written to (its modification time changed)' : 'it holds fewer bytes than when it was opened';
+    const why = !sameFile(st, o)
+      ? REPLACED_WHY
+      : st.size !== o.size
+        ? `its size went from ${o.size} to ${st.size} bytes`
+        : st.mtimeMs !== o.mtimeMs
+          ? 'it was written to (its modification time changed)'
+          : 'it holds fewer bytes than when it was opened';
     return new ChangedWhileOpenError(this.eventsEntry.path, this.dir, why);
   }
 
@@ -447,6 +514,9 @@ export class Slice {
     if (wanted.size === 0) return;
     const fh = await open(this.eventsPath, 'r');
     try {
+      // The path, opened anew, must lead to the file this slice opened: another one there is a change
+      // (as checkUnchanged says), never chunks to hash in its stead; with force, the reads check them.
+      if (!sameFile(await fh.stat(), this.opened)) return this.replacedAtPath();
       const buf = Buffer.allocUnsafe(chunks.size);
       for (const c of [...wanted].sort((a, b) => a - b)) {
         if (this.verifiedChunks[c]) continue;
@@ -490,9 +560,9 @@ export class Slice {
     if (this.modified.has(this.eventsEntry.path)) throw this.linesMoved(n);
     dropIndex(this.indexCache.key, this.indexCache.dir);
     throw new UserError(
-      'the cached offset index of events.jsonl does not match the file (event offsets fall inside lines): it was stale and has been removed',
+      'the cached offset index of events.jsonl does not match the file (its line offsets are not where the lines of events.jsonl begin and end): it was stale and has been removed',
       { file: this.eventsPath, line: n },
-      'Reopen the slice: the index is rebuilt from events.jsonl as it opens.',
+      'Run again (reopen the slice): the index is rebuilt from events.jsonl as it opens.',
       'E_STALE_INDEX',
     );
   }
@@ -506,30 +576,21 @@ export class Slice {
   }
 
   /**
-   * A changed events.jsonl replayed with force keeps the frozen file's index when its size did not
-   * change: where the change moved line breaks, the offsets no longer cut whole lines. Say so,
-   * rather than "malformed JSON" at a line the user never edited.
-   */
-  private checkLineInPlace(n: number, start: number, end: number): void {
-    // The range holds the line without its newline: a newline must sit just before and just after.
-    const probe = Buffer.alloc(1, 10);
-    if (start > 0) readFull(this.handle(), probe, start - 1);
-    const before = probe[0];
-    probe[0] = 10;
-    readFull(this.handle(), probe, end);
-    if (before !== 10 || probe[0] !== 10) throw this.linesMoved(n);
-  }
-
-  /**
-   * In a changed file replayed with force: the newlines of a block read at `pos` (those in
-   * [startByte, endByte), the lines being read) must be exactly where the index puts line ends,
-   * else the cursor's event N is not readEvent(N). Per line, but paid only by a modified file; the
-   * read stops at the block that holds a moved line.
+   * Before the cursor uses a block read at `pos`: the newlines in it that bound the lines being read
+   * (those in [startByte - 1, endByte): the one before the first line, and the end of every line)
+   * must be exactly where the index puts line starts, else the cursor's event N is not
+   * readEvent(N) — and a read would go on with the wrong events, or end after fewer, without a word.
+   * That catches a cached index that passed loadCachedIndex's checks but is wrong (stale, or
+   * written by hand: offsets shifted, or fewer lines than the file holds), dropped as readEvent
+   * drops it, and, with force, a changed file whose lines moved. Per block: one indexOf per line
+   * (no allocation, no system call), and one byte read alone when a read starts at a block's first
+   * byte; the read stops at the block that holds the first wrong offset.
    */
   private checkLinesOfBlock(pos: number, data: Buffer, startByte: number, endByte: number): void {
     const offs = this.index.offsets;
     const stop = Math.min(pos + data.length, endByte);
-    const from = Math.max(pos, startByte);
+    // From the newline that ends the line before the range, when this block holds it.
+    const from = Math.max(pos, startByte - 1);
     // i: the first line start after `from` (offs[0] is 0, so i >= 1).
     let lo = 0;
     let hi = offs.length;
@@ -539,11 +600,21 @@ export class Slice {
       else hi = mid;
     }
     let i = lo;
+    if (startByte > 0 && startByte === pos) {
+      // That newline ends the block before: the read's first event (i) starts where a line does, or the index is wrong.
+      const probe = Buffer.alloc(1);
+      if (readFull(this.handle(), probe, pos - 1) !== 1 || probe[0] !== 10) this.offsetsMissed(Math.min(i, this.eventCount));
+    }
     for (let nl = data.indexOf(10, from - pos); nl !== -1 && pos + nl < stop; nl = data.indexOf(10, nl + 1), i++) {
-      if (offs[i] !== pos + nl + 1) throw this.linesMoved(Math.min(i, this.eventCount));
+      if (offs[i] !== pos + nl + 1) this.offsetsMissed(this.lineAt(i, startByte));
     }
     // A line end the index has in this range, with no newline there.
-    if ((offs[i] ?? Infinity) <= stop) throw this.linesMoved(Math.min(i, this.eventCount));
+    if ((offs[i] ?? Infinity) <= stop) this.offsetsMissed(this.lineAt(i, startByte));
+  }
+
+  /** The event a wrong offsets[i] misplaces: the one it ends, or the first one read when it is where the read starts. */
+  private lineAt(i: number, startByte: number): number {
+    return Math.max(1, Math.min(this.index.offsets[i] === startByte ? i + 1 : i, this.eventCount));
   }
 
   /** Event n (1-based), read alone through the offset index. */
@@ -563,12 +634,8 @@ export class Slice {
     if (from > to) return;
     const startByte = this.index.offsets[from - 1] ?? 0;
     const endByte = Math.min(this.index.offsets[to] ?? 0, fstatSync(this.handle()).size);
-    // A read that starts inside a changed file (a seek, with force) must start where a line does:
-    // else its first event would be the tail of another line, reported as malformed JSON.
-    if (from > 1 && this.force) {
-      const [start, end] = this.index.range(from);
-      this.checkLineInPlace(from, start, end);
-    }
+    // (That the read starts where a line does, and that each line ends where the index says, is
+    // checked block by block: checkLinesOfBlock.)
     // The reader thread starts as the block before its first one is read here, so it has booted
     // by the time that block is parsed; 'eager' (a run to the end) starts it at the first block.
     const startAfter = Math.max(1, opts.readAhead === 'eager' ? 1 : Slice.prefetchAfterBlocks);
@@ -587,14 +654,14 @@ export class Slice {
       candidateTypes: this.manifest.schema.candidate,
       blockSize: chunks?.size ?? DEFAULT_BLOCK,
       handle: () => this.handle(),
+      file: this.opened,
+      replaced: () => this.replacedAtPath(),
       verifyBlock: (c, data) => {
         if (chunks && !this.verifiedChunks[c]) this.checkChunk(c, data);
       },
       chunkChecked: (c, ok) => this.chunkChecked(c, ok),
       unchanged: () => this.checkUnchanged(),
-      linesInPlace: (pos, data, startByte, endByte) => {
-        if (this.force && this.modified.has(this.eventsEntry.path)) this.checkLinesOfBlock(pos, data, startByte, endByte);
-      },
+      linesInPlace: (pos, data, startByte, endByte) => this.checkLinesOfBlock(pos, data, startByte, endByte),
       endedEarly: () => this.changedError(),
       pendingHash: (c) => (chunks && !this.verifiedChunks[c] ? (chunks.sha256[c] ?? null) : null),
       started: (p) => {

@@ -1,6 +1,9 @@
 import { makeDigester } from './digest';
 import { pieceStart, piecesOf } from './pieces';
 
+/** What the reader thread says when the file at its path is not the one the slice opened (PrefetchOptions.file). */
+export const REPLACED = 'another file is at the path than the one that was opened';
+
 /**
  * The reader thread of BlockPrefetcher (see prefetch.ts for the protocol): reads blocks ahead into
  * the shared ring, checks their sha256, then digests pieces of the oldest block still held, from
@@ -16,7 +19,7 @@ const { createHash } = require('node:crypto');
 const digestLines = (${makeDigester.toString()})();
 const piecesOf = ${piecesOf.toString()};
 const pieceStart = ${pieceStart.toString()};
-const { path, ring, ctrl, out, blockSize, slots, from, end, hashes, port, digest, pieceSize, maxInterned } = workerData;
+const { path, ring, ctrl, out, blockSize, slots, from, end, hashes, port, digest, pieceSize, maxInterned, file } = workerData;
 // Digests go into shared memory, per slot: numbers, then text. Passing them in messages made
 // malloc's per-thread arenas grow (allocated on this thread, freed on the engine's).
 const numsCap = blockSize >> 4, textCap = blockSize >> 2;
@@ -33,6 +36,12 @@ function run() {
 let fd;
 try {
   fd = fs.openSync(path, 'r');
+  // The path is opened anew here: it must still lead to the file the slice opened and checked (one
+  // fstat per thread). An inode of 0 is not known (some Windows file systems): not checked.
+  if (file && file.ino !== 0) {
+    const st = fs.fstatSync(fd);
+    if (st.ino !== 0 && (st.ino !== file.ino || st.dev !== file.dev)) throw new Error(${JSON.stringify(REPLACED)});
+  }
   // digestAt: the oldest block this thread may still take pieces of; back: its next piece, from the end.
   let nextRead = 0, digestAt = 0, back = -1, readDone = false;
   for (;;) {

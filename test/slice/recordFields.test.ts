@@ -109,6 +109,55 @@ test('a string in a candidate feature the manifest types "number" is refused wit
   ok.close();
 });
 
+test('item, user and context features are held to the manifest schema too: a string where it says "number" is refused with file, line and field', () => {
+  const typed = (m: SliceManifest) => {
+    m.schema.item = { price: 'number', tag: 'string' };
+    m.schema.user = { tenure: 'number' };
+    m.schema.context = { hour: 'number', device: 'string' };
+  };
+  const items = '{"id":"a","features":{"price":3,"tag":"x"}}\n{"id":"b","features":{"price":"cheap"}}\n';
+  rejects(() => Slice.open(sliceWith([ev('e1')], { items }, typed)), { file: 'items.jsonl', line: 2, field: 'features.price' }, /feature "price" must be a number \(the manifest's schema types it "number"\), got "cheap"/);
+  const users = '{"id":"u1","features":{"tenure":"long"}}\n';
+  rejects(() => Slice.open(sliceWith([ev('e1')], { items: '{"id":"a"}\n', users }, typed)), { file: 'users.jsonl', line: 1, field: 'features.tenure' }, /feature "tenure" must be a number/);
+  const s = Slice.open(sliceWith([ev('e1', { context: { hour: 9, device: 'ios' } }), ev('e2', { context: { hour: 'nine', device: 'ios' } })], { items: '{"id":"a","features":{"price":null}}\n' }, typed));
+  rejects(() => [...s.events()], { file: 'events.jsonl', line: 2, field: 'context.hour' }, /feature "hour" must be a number/);
+  rejects(() => s.readEvent(2), { file: 'events.jsonl', line: 2, field: 'context.hour' }, /must be a number/);
+  assert.deepEqual(s.readEvent(1).context, { hour: 9, device: 'ios' });
+  s.close();
+  // The writer checks a given schema the same way (and infers one that fits when none is given).
+  const f = fixture(3);
+  f.items[0] = { id: 'i0', features: { pop: 'lots' } } as never;
+  assert.throws(
+    () => writeSlice(join(tmp(), 'w.slice'), { manifest: { ...BASE_MANIFEST, schema: { user: {}, item: { pop: 'number' }, context: {}, candidate: {} } }, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' }),
+    (e: unknown) => e instanceof UserError && e.where.file === 'items' && e.where.field === 'features.pop',
+  );
+});
+
+test('a context feature typed "number" holding a string is refused on a replay the reader thread digests', () => {
+  const f = fixture(300, { seed: 5 });
+  for (const e of f.events) e.context = { hour: 9 };
+  (f.events[199] as EventRecord).context = { hour: 'nine' };
+  const dir = join(tmp(), 'ctx.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z', chunkSize: 4096 });
+  const m = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as SliceManifest;
+  assert.equal(m.schema.context['hour'], 'string', 'the writer typed it by what it holds');
+  m.schema.context['hour'] = 'number';
+  writeFileSync(join(dir, 'slice.json'), JSON.stringify(m));
+  const [piece, after] = [EventCursor.pieceSize, Slice.prefetchAfterBlocks];
+  EventCursor.pieceSize = 700;
+  Slice.prefetchAfterBlocks = 1;
+  try {
+    const s = Slice.open(dir);
+    const started = Slice.prefetchesStarted;
+    rejects(() => [...s.events()], { file: 'events.jsonl', line: 200, field: 'context.hour' }, /got "nine"/);
+    assert.ok(Slice.prefetchesStarted > started, 'the reader thread ran');
+    s.close();
+  } finally {
+    EventCursor.pieceSize = piece;
+    Slice.prefetchAfterBlocks = after;
+  }
+});
+
 test('a string where the schema says "number" is refused on a replay the reader thread shares too', () => {
   const f = fixture(300, { seed: 3 });
   const e = f.events[199] as EventRecord;

@@ -55,6 +55,8 @@ export interface CursorHost {
   readonly eventsPath: string;
   /** The manifest's schema.candidate: what a line parsed here is checked against (see checkEvent). */
   readonly candidateTypes: Readonly<Record<string, FeatureType>>;
+  /** The manifest's schema.context: the request context a line holds is checked against it too. */
+  readonly contextTypes: Readonly<Record<string, FeatureType>> | undefined;
   /** The events file, open for reading. */
   handle(): number;
   /** The events file the slice opened (a reader thread, which opens the path anew, checks it reads the same). */
@@ -109,6 +111,7 @@ export class EventCursor {
   static maxLineBytes = MAX_LINE_BYTES;
   private readonly file: string;
   private readonly types: Readonly<Record<string, FeatureType>>;
+  private readonly contextTypes: Readonly<Record<string, FeatureType>> | undefined;
   private readonly digests = new DigestReader();
   private buf: Buffer | undefined;
   private prefetch: BlockPrefetcher | undefined;
@@ -146,6 +149,7 @@ export class EventCursor {
   ) {
     this.file = host.eventsPath;
     this.types = host.candidateTypes;
+    this.contextTypes = host.contextTypes;
     this.pos = Math.floor(range.startByte / host.blockSize) * host.blockSize;
     this.skip = range.startByte - this.pos;
     this.line = range.from;
@@ -160,23 +164,23 @@ export class EventCursor {
       if (this.pending !== undefined) {
         const text = this.pending;
         this.pending = undefined;
-        return parseEventLine(text, this.file, this.line++, this.types);
+        return parseEventLine(text, this.file, this.line++, this.types, this.contextTypes);
       }
       if (this.digesting) {
         const e = this.digests.next();
         if (e === 'raw') {
           const { rawStart, rawEnd } = this.digests;
           if (rawEnd - rawStart > EventCursor.maxLineBytes) throw this.tooLong(rawEnd - rawStart);
-          return parseEventLine(this.block.toString('utf8', rawStart, rawEnd), this.file, this.line++, this.types);
+          return parseEventLine(this.block.toString('utf8', rawStart, rawEnd), this.file, this.line++, this.types, this.contextTypes);
         }
-        if (e !== undefined) return checkEvent(e, this.file, this.line++, true);
+        if (e !== undefined) return checkEvent(e, this.file, this.line++, true, undefined, this.contextTypes);
         this.digesting = false;
       } else if (this.s < this.end) {
         const nl = this.block.indexOf(10, this.s);
         if (nl - this.s > EventCursor.maxLineBytes) throw this.tooLong(nl - this.s);
         const text = this.block.toString('utf8', this.s, nl);
         this.s = nl + 1;
-        return parseEventLine(text, this.file, this.line++, this.types);
+        return parseEventLine(text, this.file, this.line++, this.types, this.contextTypes);
       }
       if (!this.advance()) {
         this.close();

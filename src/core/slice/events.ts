@@ -22,7 +22,7 @@ export function timeOf(t: string): number {
  * Parses and checks one line of events.jsonl; errors name file:line and the field.
  * `candidateTypes`: the manifest's schema.candidate (see checkEvent).
  */
-export function parseEventLine(text: string, file: string, line: number, candidateTypes?: Readonly<Record<string, FeatureType>>): EventRecord {
+export function parseEventLine(text: string, file: string, line: number, candidateTypes?: Readonly<Record<string, FeatureType>>, contextTypes?: Readonly<Record<string, FeatureType>>): EventRecord {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -35,7 +35,7 @@ export function parseEventLine(text: string, file: string, line: number, candida
       : 'Each line must be one complete JSON object.';
     throw new UserError(`malformed JSON: ${reason}`, { file, line }, hint);
   }
-  return checkEvent(value, file, line, false, candidateTypes);
+  return checkEvent(value, file, line, false, candidateTypes, contextTypes);
 }
 
 /** A UTF-8 byte-order mark before the first line: JSON.parse's own message would show an invisible character. */
@@ -53,8 +53,9 @@ function fail(file: string, line: number, field: string, message: string, hint?:
  * `candidateTypes`: a candidate feature typed "number" there must not hold a string or boolean
  * (a ranker would read it as 0). Only non-numbers are looked up, so a line of numbers costs nothing
  * more, and the reader thread's digests, which hold finite numbers only, need no lookup at all.
+ * `contextTypes`: the same for the request context (the manifest's schema.context).
  */
-export function checkEvent(value: unknown, file: string, line: number, candidatesChecked = false, candidateTypes?: Readonly<Record<string, FeatureType>>): EventRecord {
+export function checkEvent(value: unknown, file: string, line: number, candidatesChecked = false, candidateTypes?: Readonly<Record<string, FeatureType>>, contextTypes?: Readonly<Record<string, FeatureType>>): EventRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, line, '(line)', 'an event must be a JSON object');
   const e = value as Record<string, unknown>;
   if (typeof e['id'] !== 'string' || e['id'] === '') fail(file, line, 'id', 'missing or non-string "id"');
@@ -73,7 +74,7 @@ export function checkEvent(value: unknown, file: string, line: number, candidate
   }
   const served = e['served'];
   if (!Array.isArray(served) || !allStrings(served)) fail(file, line, 'served', '"served" must be an array of item ids');
-  if (e['context'] !== undefined) checkFeatures(e['context'], file, line, 'context');
+  if (e['context'] !== undefined) checkFeatures(e['context'], file, line, 'context', contextTypes);
   const outcome = e['outcome'] as Record<string, unknown> | undefined;
   if (outcome !== undefined) {
     if (typeof outcome !== 'object' || outcome === null) fail(file, line, 'outcome', `"outcome" must be an object {"clicks": [...], ...}, got ${shown(outcome)}`);
@@ -197,12 +198,12 @@ export function recordLineOf(text: string, id: string): number | undefined {
  * windows whose bounds are timestamps with a timezone. null is a label or embedding left out. The
  * reader and the writer both use it, so a slice the writer accepts is one the reader opens.
  */
-export function checkRecord(value: unknown, file: string, line: number, kind: 'item' | 'user'): void {
+export function checkRecord(value: unknown, file: string, line: number, kind: 'item' | 'user', types?: Readonly<Record<string, FeatureType>>): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { id?: unknown }).id !== 'string') {
     throw new UserError(`each ${kind} needs a string "id"`, { file, line, field: 'id' }, `Give every ${kind} a string "id", e.g. {"id":"${kind === 'item' ? 'i_42' : 'u_9f3a'}"}.`);
   }
   const rec = value as Record<string, unknown>;
-  if (rec['features'] !== undefined) checkFeatures(rec['features'], file, line, 'features');
+  if (rec['features'] !== undefined) checkFeatures(rec['features'], file, line, 'features', types);
   for (const label of kind === 'item' ? ITEM_LABELS : USER_LABELS) {
     const v = rec[label];
     if (v !== undefined && v !== null && typeof v !== 'string') {
@@ -240,7 +241,7 @@ function checkWindows(value: unknown, file: string, line: number): void {
 }
 
 /** Reads a small JSONL file of records with a string `id` (items, users). */
-export function parseRecords<T extends { id: string }>(text: string, file: string, kind: 'item' | 'user'): T[] {
+export function parseRecords<T extends { id: string }>(text: string, file: string, kind: 'item' | 'user', types?: Readonly<Record<string, FeatureType>>): T[] {
   const out: T[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -253,7 +254,7 @@ export function parseRecords<T extends { id: string }>(text: string, file: strin
       if (raw.charCodeAt(0) === 0xfeff) throw bomError(file, i + 1);
       throw new UserError(`malformed JSON: ${(e as Error).message}`, { file, line: i + 1 }, `Each line must be one ${kind} object.`);
     }
-    checkRecord(v, file, i + 1, kind);
+    checkRecord(v, file, i + 1, kind, types);
     out.push(v as T);
   }
   return out;

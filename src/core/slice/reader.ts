@@ -375,7 +375,7 @@ export class Slice {
     try {
       const readRecords = <T extends { id: string }>(name: string, kind: 'item' | 'user'): T[] => {
         const b = bytes.get(name);
-        return b ? parseRecords<T>(b.toString('utf8'), join(dir, name), kind) : [];
+        return b ? parseRecords<T>(b.toString('utf8'), join(dir, name), kind, manifest.schema[kind]) : [];
       };
       items = readRecords<ItemRecord>('items.jsonl', 'item');
       users = readRecords<UserRecord>('users.jsonl', 'user');
@@ -619,7 +619,7 @@ export class Slice {
 
   /** Event n (1-based), read alone through the offset index. */
   readEvent(n: number): EventRecord {
-    return parseEventLine(this.readEventText(n), this.eventsPath, n, this.manifest.schema.candidate);
+    return parseEventLine(this.readEventText(n), this.eventsPath, n, this.manifest.schema.candidate, this.manifest.schema.context);
   }
 
   /**
@@ -652,6 +652,7 @@ export class Slice {
     return (this.host ??= {
       eventsPath: this.eventsPath,
       candidateTypes: this.manifest.schema.candidate,
+      contextTypes: this.manifest.schema.context,
       blockSize: chunks?.size ?? DEFAULT_BLOCK,
       handle: () => this.handle(),
       file: this.opened,

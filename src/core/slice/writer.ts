@@ -148,10 +148,10 @@ function checkFinite(value: unknown, file: string, record: number): void {
 }
 
 /** Items and users get the reader's checks (so the slice opens) and the finite-number check. */
-function checkRecords(records: { id: unknown }[], file: 'items' | 'users'): void {
+function checkRecords(records: { id: unknown }[], file: 'items' | 'users', types?: Readonly<Record<string, FeatureType>>): void {
   const kind = file === 'items' ? 'item' : 'user';
   for (let i = 0; i < records.length; i++) {
-    checkRecord(records[i], file, i + 1, kind);
+    checkRecord(records[i], file, i + 1, kind, types);
     checkFinite(records[i], file, i + 1);
   }
 }
@@ -175,8 +175,8 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
   try {
     const items = input.items ?? [];
     const users = input.users ?? [];
-    checkRecords(items, 'items');
-    checkRecords(users, 'users');
+    checkRecords(items, 'items', input.manifest.schema?.item);
+    checkRecords(users, 'users', input.manifest.schema?.user);
     const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
       throw new UserError(`chunk size ${chunkSize} is not a whole number of bytes from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} (1 GiB)`, { field: 'chunkSize' }, `Leave it out for the default (${DEFAULT_CHUNK_SIZE} bytes).`);
@@ -191,7 +191,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     let byteLen = 0;
     for (const ev of input.events) {
       count++;
-      checkEvent(ev, 'events', count, false, input.manifest.schema?.candidate);
+      checkEvent(ev, 'events', count, false, input.manifest.schema?.candidate, input.manifest.schema?.context);
       checkFinite(ev, 'events', count);
       const t = timeOf(ev.t);
       if (t < lastT) throw new UserError(`event ${ev.id} is out of time order (${ev.t} is before the previous event)`, { file: 'events', line: count, field: 't' }, 'Sort events by "t" before freezing.');

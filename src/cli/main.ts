@@ -85,6 +85,7 @@ async function info(args: string[]): Promise<number> {
       : 'small files intact; events.jsonl not checked by info (a replay checks each chunk as it reads it — `recreplay verify` reads it all)';
   if (values.json) {
     console.log(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.users.length, modified: [...slice.modified], eventsVerified: slice.eventsVerified }, null, 2));
+    slice.close();
     return EXIT.OK;
   }
   const versions = Object.entries(m.versions).map(([k, v]) => `${k}=${v?.name}@${v?.version}`).join(', ');

@@ -46,6 +46,9 @@ const DAP_HEADER = 'content-length:';
  */
 function acceptDap(socket: Socket, log: AdapterLogger, serve: () => void): void {
   let seen = Buffer.alloc(0);
+  // Until the session takes the socket (and handles its errors), a reset is logged here, not left uncaught.
+  const onError = (e: Error) => log.warn(`a connection from ${socket.remoteAddress ?? '?'} failed before it spoke DAP: ${e.message}`);
+  socket.on('error', onError);
   const onData = (chunk: Buffer) => {
     seen = Buffer.concat([seen, chunk]);
     const head = seen.toString('latin1', 0, DAP_HEADER.length).toLowerCase();
@@ -57,6 +60,7 @@ function acceptDap(socket: Socket, log: AdapterLogger, serve: () => void): void 
     }
     if (head.length < DAP_HEADER.length) return;
     socket.off('data', onData);
+    socket.off('error', onError);
     socket.pause();
     socket.unshift(seen);
     serve();

@@ -102,6 +102,29 @@ test('the TCP adapter closes a connection that speaks HTTP (a web page posting t
   }
 });
 
+test('a connection reset before it sends a DAP header is logged as such, not as an uncaught exception', async () => {
+  const { proc, port: portP, stderr } = serve();
+  try {
+    const port = await portP;
+    for (const first of ['', 'Con']) {
+      await new Promise<void>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          if (first) s.write(first);
+          setTimeout(() => {
+            s.resetAndDestroy();
+            resolve();
+          }, 100);
+        });
+      });
+    }
+    for (let i = 0; i < 40 && (stderr().match(/failed before it spoke DAP/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((stderr().match(/failed before it spoke DAP: read ECONNRESET/g) ?? []).length, 2, stderr());
+    assert.doesNotMatch(stderr(), /uncaught exception/);
+  } finally {
+    proc.kill();
+  }
+});
+
 test('recreplay dap runs the same adapter over stdio', async () => {
   // DebugClient runs `node FILE`; this file starts the CLI's `dap` command.
   const shim = join(tmp(), 'dap-shim.js');

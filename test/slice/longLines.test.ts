@@ -109,3 +109,22 @@ test('a long first, middle or last line within one block is refused at its line'
     s.close();
   }
 });
+
+test('reading one event (readEvent, the editor and debugger path) refuses a too-long line as a replay does, before reading it', () => {
+  const f = fixture(40);
+  ((f.events[19] as { candidates: { features?: Record<string, unknown> }[] }).candidates[0] as { features: Record<string, unknown> }).features['blob'] = 'x'.repeat(20_000);
+  const dir = join(tmp(), 'one.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z', chunkSize: 1024 });
+  const s = Slice.open(dir);
+  try {
+    withLimit(4000, () => {
+      for (const read of [() => s.readEvent(20), () => s.readEventText(20)]) {
+        assert.throws(read, (e: unknown) => e instanceof UserError && e.code === 'E_LINE_TOO_LONG' && e.where.line === 20 && /at least 2\d{4} bytes/.test(e.message));
+      }
+      assert.equal(s.readEvent(19).id, 'e19', 'the lines around it read as usual');
+    });
+    assert.equal(s.readEvent(20).id, 'e20');
+  } finally {
+    s.close();
+  }
+});

@@ -6,7 +6,7 @@ import { IntegrityError, UserError } from '../errors';
 import { isWithin, statOrNothing } from '../dirs';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
-import { EventCursor, MAX_PREFETCH_BLOCK, startReader, type CursorHost } from './cursor';
+import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
 import { DEFAULT_CHUNK_SIZE, FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
@@ -537,6 +537,8 @@ export class Slice {
   /** The raw text of event n (1-based) — what the editor shows on line n. */
   readEventText(n: number): string {
     const [start, end] = this.index.range(n);
+    // A line too long to become a string is refused as a replay refuses it, before any of it is read.
+    if (end - start > EventCursor.maxLineBytes) throw lineTooLong(this.eventsPath, n, end - start, EventCursor.maxLineBytes);
     this.ensureVerified(start, end);
     // The newline before the line and the one after it come in the same read: an offset that does
     // not fall on a line boundary is caught here, not reported as malformed JSON.

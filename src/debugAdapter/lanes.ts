@@ -47,7 +47,7 @@ export class Lane {
   }
 
   onComplete(ex: EventExec): void {
-    if (ex.metrics) this.store.record(ex.metrics, this.replayer.pipeline.k);
+    if (ex.metrics) this.store.record(ex.metrics, this.replayer.pipeline.k, ex.event.system);
     for (const f of ex.faults) this.faultCounts.set(f.kind, (this.faultCounts.get(f.kind) ?? 0) + 1);
     this.trace?.write(ex, this.replayer.state);
   }

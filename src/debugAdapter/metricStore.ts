@@ -1,7 +1,22 @@
 import type { EventMetrics } from '../core/metrics';
+import type { EventRecord } from '../core/slice/types';
 import { METRIC_SERIES, type MetricBucket, type MetricPoint, type MetricSeriesName } from '../shared/dap';
 
 const CHUNK = 1 << 16;
+
+/** The queue depth an event recorded, or null. */
+function queueDepthOf(sys: EventRecord['system']): number | null {
+  const q = sys?.queueDepth;
+  return typeof q === 'number' ? q : null;
+}
+
+/** An event's own cache hit rate (hits / lookups), when it recorded both figures and looked something up. */
+function cacheHitRateOf(sys: EventRecord['system']): number | null {
+  const c = sys?.cache;
+  if (!c || typeof c.hits !== 'number' || typeof c.misses !== 'number') return null;
+  const lookups = c.hits + c.misses;
+  return lookups > 0 ? c.hits / lookups : null;
+}
 
 /**
  * Per-event metric series of one lane, for the timeline and the metric-drop detector. Values are
@@ -20,17 +35,20 @@ export class MetricStore {
   /** Events 1..through are stored. */
   through = 0;
 
-  /** Stores the values of the next event (events arrive in order; others are ignored); `k` is the pipeline's. */
-  record(m: EventMetrics, k: number): void {
+  /**
+   * Stores the values of the next event (events arrive in order; others are ignored); `k` is the
+   * pipeline's, `system` what the event recorded (its queue depth and cache figures).
+   */
+  record(m: EventMetrics, k: number, system?: EventRecord['system']): void {
     if (m.index !== this.through + 1) return;
     const c = Math.floor((m.index - 1) / CHUNK);
     const at = (m.index - 1) % CHUNK;
     for (const s of METRIC_SERIES) {
       const list = this.chunks.get(s) as Float32Array[];
       const arr = (list[c] ??= new Float32Array(CHUNK));
-      // The event's own CTR, so a bucket's per-event CTR is a mean of events' CTRs with their range
-      // (as the trace timeline has it), not a ratio of the bucket's means.
-      const v = s === 'ctr' ? (m.impressions > 0 ? m.clicks / m.impressions : null) : m[s];
+      // The event's own CTR, cache hit rate and queue depth, so a bucket's per-event value is a mean
+      // of events' values with their range (as the trace timeline has it), not a ratio of means or a running value.
+      const v = s === 'ctr' ? (m.impressions > 0 ? m.clicks / m.impressions : null) : s === 'queueDepth' ? queueDepthOf(system) : s === 'cacheHitRate' ? cacheHitRateOf(system) : m[s];
       arr[at] = v === null ? Number.NaN : v;
     }
     // The engine's novelty is a mean over served[0..k).

@@ -50,9 +50,12 @@ export interface PositionEventBody {
   fault?: string;
 }
 
-/** Names of the per-event series the adapter stores for every replayed event. */
-/** Per-event series the adapter keeps; `ctr` is the event's clicks / impressions (null when nothing was served). */
-export const METRIC_SERIES = ['hit', 'rr', 'ndcg', 'ild', 'novelty', 'overlap', 'kendallTau', 'fallback', 'clicks', 'impressions', 'ctr', 'latencyTotalMs'] as const;
+/**
+ * Per-event series the adapter keeps for every replayed event: `ctr` is the event's clicks /
+ * impressions (null when nothing was served); `queueDepth` and `cacheHitRate` (hits / lookups) are
+ * what the event recorded in `system` (null when it recorded none).
+ */
+export const METRIC_SERIES = ['hit', 'rr', 'ndcg', 'ild', 'novelty', 'overlap', 'kendallTau', 'fallback', 'clicks', 'impressions', 'ctr', 'latencyTotalMs', 'queueDepth', 'cacheHitRate'] as const;
 export type MetricSeriesName = (typeof METRIC_SERIES)[number];
 
 /** One event's values; `null` where the metric is undefined for that event (a gap, not a zero). */

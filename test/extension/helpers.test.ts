@@ -49,8 +49,11 @@ test('snapshot keys map to series (with @k), sampled onto the adapter\'s bucket 
   ]);
   const s = sampleOnGrid(samples, [{ from: 1, to: 6 }, { from: 7, to: 10 }, { from: 11, to: 14 }], 'coverage');
   assert.deepEqual(s, { v: [0.3, null, 0.4], lo: [0.1, null, 0.4], hi: [0.3, null, 0.4] });
-  const pv = pointValues({ event: 1, values: { hit: 1, rr: 0.5, ndcg: 0.6, ild: null, novelty: 3, overlap: 0.8, kendallTau: 0.2, fallback: 0, clicks: 1, impressions: 10, ctr: 0.1, latencyTotalMs: 50 } });
+  const pv = pointValues({ event: 1, values: { hit: 1, rr: 0.5, ndcg: 0.6, ild: null, novelty: 3, overlap: 0.8, kendallTau: 0.2, fallback: 0, clicks: 1, impressions: 10, ctr: 0.1, latencyTotalMs: 50, queueDepth: 7, cacheHitRate: null } });
   assert.equal(pv['ctr'], 0.1);
+  // The event's own queue depth and cache hit rate (null: it recorded no cache figures).
+  assert.equal(pv['queue_depth'], 7);
+  assert.equal(pv['cache_hit_rate'], null);
   assert.equal(pv['diversity'], null);
   assert.equal(pv['latency.total'], 50);
 });

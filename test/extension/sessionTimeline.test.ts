@@ -91,6 +91,36 @@ test('cumulative session timeline: each point is the running value at its bucket
   }
 });
 
+test('per event, the session timeline\'s queue depth and cache hit rate are each event\'s own, as the trace timeline has them (not running values sampled at stops)', async () => {
+  const traceDir = tmp();
+  const config = { ...COLD, name: 'latency cascade', slice: join(ROOT, 'examples/slices/latency-cascade.slice'), ranker: 'linear:examples/rankers/search-linear.json', trace: traceDir };
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions } = track(dap, config);
+  let own: LaneData;
+  try {
+    await runTo(dap, config);
+    own = await laneOf(new SessionTimelineSource(rs, sessions, 100, 'event'));
+    await dap.request('disconnect', {});
+  } finally {
+    await dap.dispose();
+  }
+  const t = await laneOf(new TraceTimelineSource([traceDir], 100, 'event'));
+  assert.deepEqual(own.x, t.x);
+  for (const id of ['queue_depth', 'cache_hit_rate']) {
+    const sv = own.series[id];
+    const tv = t.series[id];
+    assert.ok(sv && tv, `${id} drawn in both`);
+    for (let i = 0; i < tv.v.length; i++) {
+      for (const k of ['v', 'lo', 'hi'] as const) {
+        if (tv[k][i] === null) assert.equal(sv[k][i], null);
+        else close(id, sv[k][i], tv[k][i], `${k} at event ${t.x[i]} vs trace`);
+      }
+    }
+    // A bucket of several events has a range: per-event values, not one sampled running value.
+    assert.ok(sv.v.some((_, i) => (sv.hi[i] as number) > (sv.lo[i] as number)), `${id} varies within buckets`);
+  }
+});
+
 test('switching mode while a refresh is in flight posts the new mode\'s data', async () => {
   const config = { ...COLD, ranker: 'recorded' };
   const dap = new InlineDap(ROOT);

@@ -40,9 +40,10 @@ export const SNAPSHOT_KEYS: Record<string, string> = {
   cache_hit_rate: 'cache_hit_rate',
   queue_depth: 'queue_depth',
 };
-/** Series only known from snapshots (sampled at each metrics event), in either mode. */
-const SAMPLED_ALWAYS = ['queue_depth', 'cache_hit_rate'];
-const SAMPLED_CUMULATIVE = ['coverage', 'gini_exposure', 'latency.total', 'latency.retrieve', 'latency.features', 'latency.score', 'latency.rerank', 'latency.serve', 'latency.outcome'];
+/** Series that per event come from the adapter's per-event store, cumulatively from snapshots (the latest queue depth, the running hit rate). */
+const PER_EVENT_SYSTEM: Record<string, MetricSeriesName> = { queue_depth: 'queueDepth', cache_hit_rate: 'cacheHitRate' };
+/** Series only known from snapshots (sampled at each metrics event) when cumulative. */
+const SAMPLED_CUMULATIVE = ['queue_depth', 'cache_hit_rate', 'coverage', 'gini_exposure', 'latency.total', 'latency.retrieve', 'latency.features', 'latency.score', 'latency.rerank', 'latency.serve', 'latency.outcome'];
 
 /** A snapshot value of a timeline series, or null. */
 export function snapshotValue(snap: Record<string, number>, series: string): number | null {
@@ -60,6 +61,7 @@ export function pointValues(p: MetricPoint): Record<string, number | null> {
   const i = p.values.impressions;
   out['ctr'] = c !== null && i ? c / i : null;
   out['latency.total'] = p.values.latencyTotalMs;
+  for (const [id, name] of Object.entries(PER_EVENT_SYSTEM)) out[id] = p.values[name];
   return out;
 }
 
@@ -191,7 +193,7 @@ export class SessionTimelineSource implements TimelineSource {
   private async laneData(lane: LaneName, mode: TimelineMode): Promise<LaneData> {
     const cumulative = mode === 'cumulative';
     const fetch = (metric: MetricSeriesName) => this.rs.metricSeries({ metric, lane, maxPoints: this.capacity, cumulative });
-    const names = [...new Set([...Object.values(FROM_DAP), 'clicks', 'impressions', 'ctr', 'latencyTotalMs'])] as MetricSeriesName[];
+    const names = [...new Set([...Object.values(FROM_DAP), 'clicks', 'impressions', 'ctr', 'latencyTotalMs', ...(cumulative ? [] : Object.values(PER_EVENT_SYSTEM))])] as MetricSeriesName[];
     const bodies = new Map<MetricSeriesName, MetricBucket[]>();
     let grid: MetricBucket[] = [];
     let bucketSize = 1;
@@ -220,10 +222,14 @@ export class SessionTimelineSource implements TimelineSource {
       series['ctr'] = { v, lo: v, hi: v };
     }
     const samples = this.rs.snapshots.get(lane) ?? new Map<number, Record<string, number>>();
-    const sampled = cumulative ? [...SAMPLED_ALWAYS, ...SAMPLED_CUMULATIVE] : SAMPLED_ALWAYS;
+    const sampled = cumulative ? SAMPLED_CUMULATIVE : [];
     if (!cumulative) {
       const lat = bodies.get('latencyTotalMs');
       if (lat && lat.length === grid.length) series['latency.total'] = stat(lat);
+      for (const [id, name] of Object.entries(PER_EVENT_SYSTEM)) {
+        const b = bodies.get(name);
+        if (b && b.length === grid.length && b.some((x) => x.mean !== null)) series[id] = stat(b);
+      }
     }
     for (const id of sampled) {
       const s = sampleOnGrid(samples, grid, id);

@@ -70,9 +70,12 @@ export function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoa
   const slice = Slice.open(cfg.slice, { force: cfg.force });
   if (slice.modified.size) log.warn(`replaying a modified slice (force): ${[...slice.modified].join(', ')}`);
   const lanes = cfg.baseline === undefined ? [new Lane('replay', cfg.ranker)] : [new Lane('baseline', cfg.baseline), new Lane('candidate', cfg.ranker)];
+  // Rankers loaded so far: a launch that fails later (the candidate's artifact missing, say) shuts them down again.
+  const loaded: Ranker[] = [];
   try {
     for (const lane of lanes) {
       const ranker = load(lane.rankerSpec, { cwd: cfg.cwd, slice });
+      loaded.push(ranker);
       lane.replayer = new Replayer(slice, {
         ranker,
         ...(cfg.seed !== undefined ? { seed: cfg.seed } : {}),
@@ -96,6 +99,7 @@ export function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoa
     }
   } catch (e) {
     for (const lane of lanes) void lane.trace?.abort();
+    for (const r of loaded) void Promise.resolve(r.dispose?.()).catch((err: unknown) => log.error('a ranker failed to shut down', err));
     slice.close();
     throw e;
   }

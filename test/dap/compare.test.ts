@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Controller, type RunResult } from '../../src/debugAdapter/controller';
-import { openLanes, discardLanes } from '../../src/debugAdapter/lanes';
+import { openLanes, discardLanes, type RankerLoader } from '../../src/debugAdapter/lanes';
+import { loadRanker } from '../../src/core/rankers';
 import { parseLaunchArguments } from '../../src/debugAdapter/launchConfig';
 import { lineLogger } from '../../src/debugAdapter/logger';
 import { Triggers } from '../../src/debugAdapter/triggers';
@@ -219,4 +220,18 @@ test('compare mode: data breakpoints on the same value of both lanes name the la
   } finally {
     await dc.stop();
   }
+});
+
+test('compare mode: a launch whose candidate ranker cannot be loaded shuts down the baseline ranker it already loaded', async () => {
+  const config = parseLaunchArguments({ slice: COLD.slice, ranker: 'linear:/no/such/model.json', baseline: 'recorded', checkpointEvery: 16 }, process.cwd());
+  let disposed = 0;
+  const load: RankerLoader = (spec, ctx) => {
+    const r = loadRanker(spec, ctx);
+    return { info: r.info, score: (req) => r.score(req), dispose: () => void disposed++ };
+  };
+  const errors: string[] = [];
+  assert.throws(() => openLanes(config, lineLogger((t) => errors.push(t)), load), /linear artifact not found/);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(disposed, 1, 'the baseline ranker was disposed');
+  assert.deepEqual(errors, []);
 });

@@ -36,6 +36,21 @@ interface CatalogRow {
   listed: string;
 }
 
+/** Checks what toEvent reads, so a log line of another shape is named (file:line) instead of crashing the mapping. */
+function checkRequest(r: LoggedRequest, file: string, line: number): void {
+  const bad = (field: string, what: string) => {
+    throw new UserError(`${field} ${what}`, { file, line, field }, 'Fix the line, or change checkRequest/toEvent in your copy of this script to your log\'s fields.');
+  };
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) bad('(line)', 'must be a JSON object');
+  if (typeof r.request_id !== 'string') bad('request_id', 'must be a string');
+  if (typeof r.ts_ms !== 'number' || !Number.isFinite(new Date(r.ts_ms).getTime())) bad('ts_ms', 'must be a time in epoch milliseconds');
+  if (typeof r.customer !== 'string') bad('customer', 'must be a string');
+  if (!Array.isArray(r.shown)) bad('shown', 'must be an array of shown items');
+  r.shown.forEach((s, i) => typeof s?.sku !== 'string' && bad(`shown[${i}].sku`, 'must be a string'));
+  if (!Array.isArray(r.served) || !Array.isArray(r.clicked)) bad(Array.isArray(r.served) ? 'clicked' : 'served', 'must be an array of skus');
+  if (typeof r.latency_ms !== 'object' || r.latency_ms === null) bad('latency_ms', 'must be an object of stage latencies');
+}
+
 /** A request as a RecReplay event: the candidates keep the logged score, so the `recorded` ranker replays production. */
 function toEvent(r: LoggedRequest): EventRecord {
   return {
@@ -54,8 +69,8 @@ function toItem(c: CatalogRow): ItemRecord {
   return { id: c.sku, category: c.department, features: { price_eur: c.price_eur }, available: [{ from: c.listed }] };
 }
 
-/** The lines of a JSONL file with their numbers, read in 1 MiB blocks (a log of any size is never held whole). */
-function* jsonLines<T>(path: string): Generator<T> {
+/** The records of a JSONL file with their line numbers, read in 1 MiB blocks (a log of any size is never held whole). */
+function* jsonLines<T>(path: string): Generator<{ value: T; line: number }> {
   const fd = openSync(path, 'r');
   const buf = Buffer.alloc(1 << 20);
   let rest = '';
@@ -68,7 +83,7 @@ function* jsonLines<T>(path: string): Generator<T> {
         line++;
         if (text.trim() === '') continue;
         try {
-          yield JSON.parse(text) as T;
+          yield { value: JSON.parse(text) as T, line };
         } catch (e) {
           if (!(e instanceof SyntaxError)) throw e;
           throw new UserError(`malformed JSON: ${e.message}`, { file: path, line }, 'Each line of the log must be one JSON object.');
@@ -86,11 +101,16 @@ if (!out) {
   console.error('usage: node --import tsx examples/freeze.ts OUT.slice [REQUESTS.jsonl] [CATALOG.jsonl]');
   process.exit(2);
 }
+// The writer names an event by its number; the log line it came from is the last one read.
+let lastLine = 0;
 try {
-  const items = [...jsonLines<CatalogRow>(catalog)].map(toItem);
+  const items = [...jsonLines<CatalogRow>(catalog)].map((r) => toItem(r.value));
   // Users are the customers seen in the log (add segments or features from your user table here).
   const users = new Map<string, UserRecord>();
-  for (const r of jsonLines<LoggedRequest>(requests)) users.set(r.customer, { id: r.customer });
+  for (const { value, line } of jsonLines<LoggedRequest>(requests)) {
+    checkRequest(value, requests, line);
+    users.set(value.customer, { id: value.customer });
+  }
   const { manifest } = writeSlice(
     out,
     {
@@ -103,7 +123,10 @@ try {
       },
       // A generator: events are streamed into the slice as they are read and mapped.
       events: (function* () {
-        for (const r of jsonLines<LoggedRequest>(requests)) yield toEvent(r);
+        for (const { value, line } of jsonLines<LoggedRequest>(requests)) {
+          lastLine = line;
+          yield toEvent(value);
+        }
       })(),
       items,
       users: [...users.values()],
@@ -115,6 +138,8 @@ try {
   console.log(`froze ${events?.records} events, ${items.length} items and ${users.size} users into ${out}`);
 } catch (e) {
   if (!(e instanceof UserError)) throw e;
-  console.error(`freeze failed: ${e.describe()}`);
+  // An event the writer refused is said as the log line it came from.
+  const err = e.where.file === 'events' ? new UserError(e.message, { file: requests, line: lastLine, ...(e.where.field ? { field: e.where.field } : {}) }, e.hint) : e;
+  console.error(`freeze failed: ${err.describe()}`);
   process.exit(3);
 }

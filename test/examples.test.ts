@@ -68,6 +68,21 @@ test('examples/freeze.ts freezes the bundled request log into a slice that verif
   assert.match(bad.stderr, /requests\.jsonl:3.*malformed JSON/);
   assert.doesNotMatch(bad.stderr, /\n\s+at /);
   assert.ok(!existsSync(join(dir, 'bad.slice')));
+  // A line of another shape, and an event the writer refuses, are named by their line in the log (a blank line counted).
+  const lines = readFileSync(join(ROOT, 'examples/logs/requests.jsonl'), 'utf8').split('\n');
+  const noShown = JSON.parse(lines[1] as string);
+  delete noShown.shown;
+  writeFileSync(join(dir, 'shape.jsonl'), [lines[0], JSON.stringify(noShown)].join('\n') + '\n');
+  const shape = tsx('freeze.ts', [join(dir, 'shape.slice'), join(dir, 'shape.jsonl')]);
+  assert.equal(shape.status, 3);
+  assert.match(shape.stderr, /shape\.jsonl:2: shown must be an array/);
+  const early = JSON.parse(lines[2] as string);
+  early.ts_ms -= 3_600_000;
+  writeFileSync(join(dir, 'order.jsonl'), [lines[0], '', lines[1], JSON.stringify(early)].join('\n') + '\n');
+  const order = tsx('freeze.ts', [join(dir, 'order.slice'), join(dir, 'order.jsonl')]);
+  assert.equal(order.status, 3);
+  assert.match(order.stderr, /order\.jsonl:4: event req-0003 is out of time order/);
+  assert.doesNotMatch(shape.stderr + order.stderr, /\n\s+at /);
 });
 
 test('examples/custom-ranker.ts replays cold start with a model written in code: new items reach the top 10, trace and run record written', () => {

@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { ensureDir, removeCreatedDirs } from '../dirs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { UserError } from '../errors';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { ensureDir, removeCreatedDirs, statOrNothing } from '../dirs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { UserError, shown } from '../errors';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { checkEvent, checkRecord, timeOf } from './events';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, sha256 } from './hashing';
@@ -13,7 +13,10 @@ import { SLICE_FORMAT, type EventRecord, type FeatureType, type FileEntry, type 
 /** What a caller supplies; the writer fills format, files, hashes, counts, clock and defaults. */
 export interface SliceInput {
   manifest: Omit<SliceManifest, 'format' | 'files' | 'frozenAt' | 'clock' | 'schema' | 'redaction' | 'faults' | 'versions'> &
-    Partial<Pick<SliceManifest, 'clock' | 'schema' | 'redaction' | 'faults' | 'versions'>>;
+    Partial<Pick<SliceManifest, 'schema' | 'redaction' | 'faults' | 'versions'>> & {
+      /** Default: the first event's time, in UTC; either part may be given alone. */
+      clock?: Partial<SliceManifest['clock']>;
+    };
   events: Iterable<EventRecord>;
   items?: ItemRecord[];
   users?: UserRecord[];
@@ -147,12 +150,85 @@ function checkFinite(value: unknown, file: string, record: number): void {
   throw new UserError(`${field} is ${String(v)}, which JSON cannot hold (it would be written as null)`, { file, line: record, field }, 'Write null for a missing value, or fix the producer of the record.');
 }
 
-/** Items and users get the reader's checks (so the slice opens) and the finite-number check. */
-function checkRecords(records: { id: unknown }[], file: 'items' | 'users', types?: Readonly<Record<string, FeatureType>>): void {
+/**
+ * A record as the line it will be written as. What is checked is that line read back, not the
+ * object: a getter, a toJSON or a class instance writes something else than it shows.
+ */
+function lineOf(value: unknown, file: string, record: number): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    // A BigInt, a cycle: JSON cannot hold it.
+    throw new UserError(`${file} record ${record} cannot be written as JSON: ${(e as Error).message}`, { file, line: record }, 'Records hold JSON values only: numbers, strings, booleans, null, arrays and plain objects.');
+  }
+  if (typeof text !== 'string') throw new UserError(`${file} record ${record} is ${String(value)}, not a JSON object`, { file, line: record }, 'Pass one plain object per record.');
+  checkFinite(value, file, record);
+  return text;
+}
+
+/** Items and users, as written: each line gets the reader's checks (so the slice opens) and the finite-number check. */
+function recordLines(records: unknown, file: 'items' | 'users', types?: Readonly<Record<string, FeatureType>>): { text: string; rows: (ItemRecord | UserRecord)[] } {
+  if (!Array.isArray(records)) throw new UserError(`${file} must be an array of records, got ${shown(records)}`, { field: file }, `Pass the ${file} as an array (e.g. [...set]).`);
   const kind = file === 'items' ? 'item' : 'user';
+  const lines: string[] = [];
+  const rows: (ItemRecord | UserRecord)[] = [];
   for (let i = 0; i < records.length; i++) {
-    checkRecord(records[i], file, i + 1, kind, types);
-    checkFinite(records[i], file, i + 1);
+    const line = lineOf(records[i], file, i + 1);
+    const row: unknown = JSON.parse(line);
+    checkRecord(row, file, i + 1, kind, types);
+    lines.push(line + '\n');
+    rows.push(row as ItemRecord | UserRecord);
+  }
+  return { text: lines.join(''), rows };
+}
+
+function isIterable(v: unknown): v is Iterable<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+}
+
+/** Whether a folder is a slice (or empty): the only thing overwrite replaces. */
+function replaceable(dir: string): boolean {
+  const st = statOrNothing(dir);
+  if (!st?.isDirectory()) return false;
+  return existsSync(join(dir, 'slice.json')) || readdirSync(dir).length === 0;
+}
+
+/** The slice folder that holds `dir`, if any (a slice folder is never written into). */
+function enclosingSlice(dir: string): string | undefined {
+  for (let p = dirname(dir); ; p = dirname(p)) {
+    if (existsSync(join(p, 'slice.json'))) return p;
+    if (dirname(p) === p) return undefined;
+  }
+}
+
+/**
+ * Removes what a freeze killed before it could clean up left beside `dir` (its temp folder, or the
+ * old slice moved aside), when the process that made it is gone.
+ */
+function removeStaleLeftovers(dir: string): void {
+  const base = basename(dir);
+  let names: string[];
+  try {
+    names = readdirSync(dirname(dir));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^(.*)\.(tmp|old)-(\d+)$/.exec(name);
+    if (!m || m[1] !== base) continue;
+    const pid = Number(m[3]);
+    if (pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue;
+    } catch (e) {
+      // EPERM: it runs, as another user. ESRCH: gone.
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    // An old slice moved aside whose replacement never arrived is put back, not removed.
+    if (m[2] === 'old' && !existsSync(dir)) renameSync(join(dirname(dir), name), dir);
+    else rmSync(join(dirname(dir), name), { recursive: true, force: true });
   }
 }
 
@@ -164,19 +240,25 @@ function checkRecords(records: { id: unknown }[], file: 'items' | 'users', types
  */
 export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions): { dir: string; manifest: SliceManifest } {
   const dir = resolve(outDir);
-  if (existsSync(dir) && !opts.overwrite) {
-    throw new UserError(`${dir} already exists`, { file: dir }, 'Choose another name or pass overwrite (--force) to replace it.', 'E_EXISTS');
+  const inside = enclosingSlice(dir);
+  if (inside !== undefined) {
+    throw new UserError(`${dir} is inside the slice ${inside}`, { file: dir }, 'A slice folder is never written into: write the new slice beside it.', 'E_PATH');
   }
+  removeStaleLeftovers(dir);
+  if (statOrNothing(dir) !== undefined) {
+    if (!opts.overwrite) throw new UserError(`${dir} already exists`, { file: dir }, 'Choose another name, or ask for it to be replaced (the writer\'s overwrite option).', 'E_EXISTS');
+    // Overwrite replaces an old slice, never a folder of something else (or a file).
+    if (!replaceable(dir)) throw new UserError(`${dir} exists and is not a slice folder: overwrite replaces only a slice (a folder with slice.json) or an empty folder`, { file: dir }, 'Choose another name; nothing was changed.', 'E_EXISTS');
+  }
+  if (!isIterable(input.events)) throw new UserError(`events must be an iterable of event records (an array or a generator), got ${shown(input.events)}`, { field: 'events' }, 'Pass an array or a generator function\'s result; an async iterable must be collected first.');
   const createdParents = ensureDir(dirname(dir), 'slice\'s parent folder');
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
   let w: HashingFileWriter | undefined;
   try {
-    const items = input.items ?? [];
-    const users = input.users ?? [];
-    checkRecords(items, 'items', input.manifest.schema?.item);
-    checkRecords(users, 'users', input.manifest.schema?.user);
+    const itemLines = recordLines(input.items ?? [], 'items', input.manifest.schema?.item);
+    const userLines = recordLines(input.users ?? [], 'users', input.manifest.schema?.user);
     const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
       throw new UserError(`chunk size ${chunkSize} is not a whole number of bytes from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} (1 GiB)`, { field: 'chunkSize' }, `Leave it out for the default (${DEFAULT_CHUNK_SIZE} bytes).`);
@@ -189,17 +271,17 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     let lastT = -Infinity;
     let firstT: string | undefined;
     let byteLen = 0;
-    for (const ev of input.events) {
+    for (const given of input.events) {
       count++;
-      checkEvent(ev, 'events', count, false, input.manifest.schema?.candidate, input.manifest.schema?.context);
-      checkFinite(ev, 'events', count);
+      const text = lineOf(given, 'events', count);
+      const ev = checkEvent(JSON.parse(text), 'events', count, false, input.manifest.schema?.candidate, input.manifest.schema?.context);
       const t = timeOf(ev.t);
       if (t < lastT) throw new UserError(`event ${ev.id} is out of time order (${ev.t} is before the previous event)`, { file: 'events', line: count, field: 't' }, 'Sort events by "t" before freezing.');
       lastT = t;
       firstT ??= ev.t;
       note(inferred.context, ev.context);
       for (const c of ev.candidates) note(inferred.candidate, c.features);
-      const line = JSON.stringify(ev) + '\n';
+      const line = text + '\n';
       w.write(line);
       byteLen += Buffer.byteLength(line);
       offsets.push(byteLen);
@@ -215,11 +297,10 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
       const bytes = typeof content === 'string' ? Buffer.byteLength(content) : content.length;
       files.push({ path: name, sha256: sha256(content), bytes, ...(records !== undefined ? { records } : {}) });
     };
-    const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
-    for (const it of items) note(inferred.item, it.features);
-    for (const u of users) note(inferred.user, u.features);
-    small('items.jsonl', jsonl(items), items.length);
-    small('users.jsonl', jsonl(users), users.length);
+    for (const it of itemLines.rows) note(inferred.item, it.features);
+    for (const u of userLines.rows) note(inferred.user, u.features);
+    small('items.jsonl', itemLines.text, itemLines.rows.length);
+    small('users.jsonl', userLines.text, userLines.rows.length);
     for (const [name, content] of Object.entries(input.artifacts ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       // A plain relative name under artifacts/: "../events.jsonl" would overwrite a file already hashed.
       const parts = name.split(/[\\/]/);
@@ -229,11 +310,16 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
       small(`artifacts/${name}`, content);
     }
     const m = input.manifest;
+    const start = m.clock?.start;
+    if (start !== undefined && firstT !== undefined && timeOf(start) > timeOf(firstT)) {
+      throw new UserError(`clock.start ${start} is after the first event (${firstT})`, { field: 'clock.start' }, 'Leave clock.start out (it is then the first event\'s time), or give the start of the window the events were taken from.');
+    }
     const manifest: SliceManifest = {
       format: SLICE_FORMAT,
       ...m,
       frozenAt: opts.frozenAt,
-      clock: m.clock ?? { start: firstT ?? opts.frozenAt, timezone: 'UTC' },
+      // The first event's time unless given (a window may start earlier, never later).
+      clock: { start: m.clock?.start ?? firstT ?? opts.frozenAt, timezone: m.clock?.timezone ?? 'UTC' },
       versions: { code: { name: TOOL_NAME, version: TOOL_VERSION }, ...(m.versions ?? {}) },
       schema: m.schema ?? inferred,
       files,

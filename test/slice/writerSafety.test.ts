@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../src/core/errors';
+import { Slice } from '../../src/core/slice/reader';
+import { writeSlice } from '../../src/core/slice/writer';
+import type { EventRecord } from '../../src/core/slice/types';
+import { BASE_MANIFEST, fixture, tmp } from '../helpers';
+
+const AT = { frozenAt: '2025-01-02T00:00:00.000Z' };
+const write = (dir: string, extra: Partial<Parameters<typeof writeSlice>[1]> = {}, opts: Partial<Parameters<typeof writeSlice>[2]> = {}) => writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(5), ...extra }, { ...AT, ...opts });
+const refused = (fn: () => unknown, message: RegExp, field?: string) =>
+  assert.throws(fn, (e: unknown) => e instanceof UserError && message.test(e.message) && (field === undefined || e.where.field === field || e.where.file === field));
+
+test('overwrite replaces an old slice or an empty folder, never a folder of something else, nor a file', () => {
+  const base = tmp();
+  const thesis = join(base, 'thesis');
+  mkdirSync(thesis);
+  writeFileSync(join(thesis, 'thesis.tex'), 'years of work');
+  refused(() => write(thesis, {}, { overwrite: true }), /is not a slice folder: overwrite replaces only a slice/);
+  assert.equal(readFileSync(join(thesis, 'thesis.tex'), 'utf8'), 'years of work');
+  writeFileSync(join(base, 'notes.txt'), 'keep');
+  refused(() => write(join(base, 'notes.txt'), {}, { overwrite: true }), /is not a slice folder/);
+  assert.equal(readFileSync(join(base, 'notes.txt'), 'utf8'), 'keep');
+  // An old slice and an empty folder are replaced.
+  const old = join(base, 'old.slice');
+  write(old);
+  write(old, { events: fixture(7).events }, { overwrite: true });
+  assert.equal(Slice.open(old).eventCount, 7);
+  mkdirSync(join(base, 'empty'));
+  write(join(base, 'empty'), {}, { overwrite: true });
+  assert.ok(existsSync(join(base, 'empty', 'slice.json')));
+});
+
+test('a slice is never written inside another slice', () => {
+  const old = join(tmp(), 'old.slice');
+  write(old);
+  refused(() => write(join(old, 'inner.slice')), /is inside the slice/);
+  refused(() => write(join(old, 'items.jsonl'), {}, { overwrite: true }), /is inside the slice/);
+  assert.deepEqual(readdirSync(old).sort(), ['events.jsonl', 'items.jsonl', 'slice.json', 'users.jsonl']);
+  assert.equal(Slice.verifyFolder(old).ok, true);
+});
+
+test('what is checked is what is written: a getter or toJSON that writes something else is refused, not written into a slice that will not open', () => {
+  const f = fixture(3);
+  class Ev {
+    constructor(private readonly e: EventRecord) {}
+    get t() {
+      return this.e.t;
+    }
+    toJSON() {
+      const { t, ...rest } = this.e;
+      return { ...rest, tsMs: Date.parse(t) };
+    }
+  }
+  const events = f.events.map((e) => new Ev(e)) as unknown as EventRecord[];
+  refused(() => writeSlice(join(tmp(), 'a.slice'), { manifest: BASE_MANIFEST, ...f, events }, AT), /"t" must be an RFC 3339 timestamp/);
+  // BigInt, a cycle, an async iterable, items that are not an array: a message naming the record, no stack.
+  const big = fixture(2);
+  (big.events[1] as unknown as Record<string, unknown>)['extra'] = 10n;
+  refused(() => writeSlice(join(tmp(), 'b.slice'), { manifest: BASE_MANIFEST, ...big }, AT), /events record 2 cannot be written as JSON/);
+  const cyc = fixture(2);
+  const loop: Record<string, unknown> = {};
+  loop['self'] = loop;
+  (cyc.events[0] as unknown as Record<string, unknown>)['extra'] = loop;
+  refused(() => writeSlice(join(tmp(), 'c.slice'), { manifest: BASE_MANIFEST, ...cyc }, AT), /events record 1 cannot be written as JSON/);
+  async function* later() {
+    yield* fixture(2).events;
+  }
+  refused(() => writeSlice(join(tmp(), 'd.slice'), { manifest: BASE_MANIFEST, ...fixture(2), events: later() as unknown as Iterable<EventRecord> }, AT), /events must be an iterable of event records/);
+  refused(() => writeSlice(join(tmp(), 'e.slice'), { manifest: BASE_MANIFEST, ...fixture(2), items: new Set(fixture(2).items) as unknown as [] }, AT), /items must be an array of records/);
+});
+
+test('clock: the start defaults to the first event even when only the timezone is given; a start after the first event is refused', () => {
+  const dir = join(tmp(), 'tz.slice');
+  const { manifest } = writeSlice(dir, { manifest: { ...BASE_MANIFEST, clock: { timezone: 'Europe/Paris' } }, ...fixture(3) }, AT);
+  assert.deepEqual(manifest.clock, { start: fixture(3).events[0]?.t, timezone: 'Europe/Paris' });
+  refused(() => writeSlice(join(tmp(), 'late.slice'), { manifest: { ...BASE_MANIFEST, clock: { start: '2030-01-01T00:00:00Z', timezone: 'UTC' } }, ...fixture(3) }, AT), /clock.start 2030-01-01T00:00:00Z is after the first event/);
+});
+
+test('a freeze killed midway leaves a temp folder that the next freeze to the same place removes', () => {
+  const base = tmp();
+  const dir = join(base, 'mine.slice');
+  // A process that has exited: its pid is free (or reused by something unrelated, which is never touched: it is alive).
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const pid = Number(gone.stdout);
+  mkdirSync(join(base, `mine.slice.tmp-${pid}`));
+  writeFileSync(join(base, `mine.slice.tmp-${pid}`, 'events.jsonl'), 'half');
+  // Another process's temp folder that is still running (this one's parent) stays.
+  mkdirSync(join(base, `mine.slice.tmp-${process.ppid}`));
+  write(dir);
+  assert.deepEqual(readdirSync(base).sort(), ['mine.slice', `mine.slice.tmp-${process.ppid}`].sort());
+});

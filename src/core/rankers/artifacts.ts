@@ -2,6 +2,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { UserError } from '../errors';
 import { sha256 } from '../slice/hashing';
 
+/**
+ * The largest ranker artifact read (256 MiB): it is parsed as one JSON text, and V8's strings stop
+ * at ~512 M characters, past which JSON.parse can only fail with a message about string length.
+ */
+export const MAX_ARTIFACT_BYTES = 256 * 1024 * 1024;
+
 /** Reads a JSON artifact; errors name the file and what to fix. */
 export function readArtifact(path: string, kind: string): { value: Record<string, unknown>; sha256: string } {
   const st = statSync(path, { throwIfNoEntry: false });
@@ -11,10 +17,20 @@ export function readArtifact(path: string, kind: string): { value: Record<string
   if (!st.isFile()) {
     throw new UserError(`${kind} artifact is ${st.isDirectory() ? 'a folder' : 'not a regular file'}`, { file: path }, `Give the path of the JSON file after "${kind}:".`, 'E_ARTIFACT');
   }
+  if (st.size > MAX_ARTIFACT_BYTES) {
+    throw new UserError(
+      `${kind} artifact is ${(st.size / 2 ** 20).toFixed(0)} MiB, over the ${MAX_ARTIFACT_BYTES / 2 ** 20} MiB an artifact may have`,
+      { file: path },
+      kind === 'embedding' ? 'Keep only the vectors of the users and items the slice holds (the ranker reads no others).' : 'An artifact is read whole as one JSON text: make it smaller.',
+      'E_ARTIFACT',
+    );
+  }
   const bytes = readFileSync(path);
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    // A byte-order mark (an editor's "UTF-8 with BOM") is not JSON, but says nothing: it is skipped, as in slice.json.
+    const text = bytes.toString('utf8');
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     throw new UserError(`${kind} artifact is not valid JSON: ${(e as Error).message}`, { file: path }, undefined, 'E_ARTIFACT');
   }

@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRanker } from '../../src/core/rankers';
+import { MAX_ARTIFACT_BYTES } from '../../src/core/rankers/artifacts';
+import { UserError } from '../../src/core/errors';
+import { Slice } from '../../src/core/slice/reader';
+import { makeSlice, tmp } from '../helpers';
+
+test('an artifact over the size limit is refused by its size before it is read (was: "not valid JSON: Cannot create a string longer than…")', () => {
+  const slice = Slice.open(makeSlice(5));
+  const path = join(tmp(), 'huge.json');
+  writeFileSync(path, '{}');
+  // Sparse: no disk is used and nothing is read.
+  truncateSync(path, MAX_ARTIFACT_BYTES + 1);
+  try {
+    for (const kind of ['linear', 'embedding']) {
+      assert.throws(
+        () => loadRanker(`${kind}:${path}`, { slice, cwd: '/' }),
+        (e: unknown) => e instanceof UserError && e.code === 'E_ARTIFACT' && e.message === `${kind} artifact is 256 MiB, over the 256 MiB an artifact may have` && e.where.file === path && !!e.hint,
+      );
+    }
+  } finally {
+    rmSync(path, { force: true });
+    slice.close();
+  }
+});
+
+test('an artifact saved with a UTF-8 byte-order mark is read (as slice.json is); its sha256 is of the bytes as they are', () => {
+  const slice = Slice.open(makeSlice(5));
+  const path = join(tmp(), 'bom.json');
+  writeFileSync(path, '\uFEFF' + JSON.stringify({ weights: { ctr: 2 }, bias: 0.5 }));
+  const r = loadRanker(`linear:${path}`, { slice, cwd: '/' });
+  assert.equal(r.info.kind, 'linear');
+  assert.match(r.info.artifactSha256 ?? '', /^[0-9a-f]{64}$/);
+  slice.close();
+});

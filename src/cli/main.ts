@@ -180,6 +180,7 @@ async function run(args: string[]): Promise<number> {
       force: values.force ?? false,
       onProgress: tty ? (d, total) => process.stderr.write(`\r${progressBar(d, total)}`) : undefined,
       isCancelled: () => cancelled,
+      onWarning: (m) => process.stderr.write(`recreplay: warning: ${m}\n`),
       ...(brk ? { stopWhen: brk.stopWhen, stopCondition: values.break } : {}),
     },
     host(),

@@ -143,6 +143,12 @@ export class ReplayDebugSession extends DebugSession {
       this.output(`${warning}\n`, 'important');
     }
     const lanes = openLanes(config, this.log, this.options.loadRanker);
+    for (const lane of lanes.lanes) {
+      for (const warning of lane.replayer.ranker.warnings ?? []) {
+        this.log.warn(warning);
+        this.output(`${lanes.lanes.length > 1 ? `${lane.name}: ` : ''}${warning}\n`, 'important');
+      }
+    }
     const triggers = new Triggers(lanes.lanes, lanes.primary, (text) => this.output(text, 'console'));
     const controller = new Controller(lanes, triggers, (scanning) => this.runProgress(scanning));
     let entry: Stop;

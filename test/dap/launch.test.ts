@@ -238,3 +238,21 @@ test('misspelt launch arguments are named in a warning with the argument meant; 
     await dc.stop();
   }
 });
+
+test('a linear ranker whose weights name features the slice lacks is warned about in the Debug Console, per lane in compare mode', async () => {
+  const dir = tmp();
+  const weights = join(dir, 'typo.json');
+  writeFileSync(weights, JSON.stringify({ weights: { pop_30d: 0.9, ctr_7: 20 }, bias: -4, sigmoid: true }));
+  const dc = await client();
+  try {
+    const warnings: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => {
+      if (e.body.category === 'important') warnings.push(e.body.output);
+    });
+    await launch(dc, { slice: COLD.slice, ranker: `linear:${weights}`, baseline: COLD.ranker, stopOnEntry: true });
+    assert.equal(warnings.length, 1, warnings.join(''));
+    assert.match(warnings[0] ?? '', /^candidate: linear ranker .*typo\.json: weight "ctr_7": the slice has no feature "ctr_7" .* adds 0 to every score; did you mean "ctr_7d"\?/);
+  } finally {
+    await dc.stop();
+  }
+});

@@ -37,6 +37,8 @@ export interface HeadlessOptions {
   stopCondition?: string;
   /** Checked every 1,000 events; a cancelled run writes no trace. */
   isCancelled?: () => boolean;
+  /** Receives what the ranker warns about (see Ranker.warnings), before the replay starts. */
+  onWarning?: (message: string) => void;
 }
 
 export interface FaultSummary {
@@ -103,6 +105,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     throw e;
   }
   const ownRanker = typeof opts.ranker === 'string';
+  for (const w of ranker.warnings ?? []) opts.onWarning?.(w);
   const disposeRanker = async () => {
     if (ownRanker) await ranker.dispose?.();
   };

@@ -25,7 +25,7 @@ export function loadRanker(spec: string, opts: { cwd?: string; slice?: Slice } =
       if (colon >= 0) throw new UserError(`ranker "${kind}" takes no argument, got "${spec}"`, { field: 'ranker' }, `Write ${kind}; only ${RANKER_KINDS.filter((k) => k.includes(':')).join(' and ')} take a path.`, 'E_RANKER');
       return kind === 'recorded' ? new RecordedRanker() : new PopularityRanker();
     case 'linear':
-      return new LinearRanker(path());
+      return new LinearRanker(path(), opts.slice);
     case 'embedding':
       return new EmbeddingRanker(path(), opts.slice);
     default:

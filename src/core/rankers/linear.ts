@@ -1,7 +1,62 @@
 import { featureReader, type CandidateRow, type FeatureReader } from '../engine/rows';
 import { shown } from '../errors';
 import { readArtifact, shapeError } from './artifacts';
+import { suggest } from '../expr/suggest';
+import type { Slice } from '../slice/reader';
+import type { FeatureType } from '../slice/types';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
+
+/** The keys a linear artifact may have; any other is reported (a misspelt "bais" was silently a bias of 0). */
+const ARTIFACT_KEYS = ['format', 'name', 'version', 'weights', 'bias', 'sigmoid'];
+/** What `online.NAME` can read (ReplayState.online). */
+const ONLINE = ['impressions', 'clicks', 'ctr'];
+/** User fields featureReader reads after the user's features. */
+const USER_FIELDS = ['id', 'segment'];
+
+/**
+ * What is odd about these weights for this slice: a weight whose feature the slice's schema does
+ * not have (it adds 0 to every score — a typo, usually), and a plain weight on a string feature
+ * (it adds nothing: a one-hot "name=value" term weighs a string). Unknown top-level keys too.
+ */
+function linearWarnings(a: Record<string, unknown>, names: string[], schema: Readonly<Record<'user' | 'item' | 'context' | 'candidate', Readonly<Record<string, FeatureType>>>>): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(a)) {
+    if (!ARTIFACT_KEYS.includes(k)) out.push(`the artifact's key "${k}" is not one the linear ranker reads, and is ignored${hint(suggest(k, ARTIFACT_KEYS))}`);
+  }
+  for (const name of names) {
+    const eq = name.indexOf('=');
+    const base = eq > 0 ? name.slice(0, eq) : name;
+    const dot = base.indexOf('.');
+    const scope = dot > 0 ? base.slice(0, dot) : '';
+    const key = base.slice(dot + 1);
+    let known: string[];
+    let type: FeatureType | undefined;
+    if (scope === 'user') {
+      known = [...Object.keys(schema.user), ...USER_FIELDS];
+      type = USER_FIELDS.includes(key) ? 'string' : schema.user[key];
+    } else if (scope === 'context') {
+      known = Object.keys(schema.context);
+      type = schema.context[key];
+    } else if (scope === 'online') {
+      known = ONLINE;
+      type = ONLINE.includes(key) ? 'number' : undefined;
+    } else {
+      known = [...new Set([...Object.keys(schema.candidate), ...Object.keys(schema.item)])];
+      // A candidate's value wins over the item's (featureReader): its type is the one read first.
+      type = Object.hasOwn(schema.candidate, base) ? schema.candidate[base] : Object.hasOwn(schema.item, base) ? schema.item[base] : undefined;
+    }
+    const has = scope === '' ? known.includes(base) : known.includes(key);
+    if (!has) {
+      const near = suggest(scope === '' ? base : key, known);
+      out.push(`weight "${name}": the slice has no feature "${base}" (none in its manifest's schema), so it adds 0 to every score${hint(near === undefined ? undefined : scope === '' ? near : `${scope}.${near}`)}`);
+    } else if (eq < 0 && type === 'string') {
+      out.push(`weight "${name}" is on a string feature, which a weight cannot multiply: it adds 0 to every score; weigh one value with a one-hot term, e.g. "${base}=VALUE"`);
+    }
+  }
+  return out;
+}
+
+const hint = (s: string | undefined) => (s === undefined ? '' : `; did you mean "${s}"?`);
 
 /** Where a weight's feature comes from, resolved once when the artifact loads. */
 interface Term {
@@ -24,11 +79,13 @@ interface Term {
  */
 export class LinearRanker implements Ranker {
   readonly info: RankerInfo;
+  readonly warnings: readonly string[];
   private readonly terms: Term[];
   private readonly bias: number;
   private readonly sigmoid: boolean;
 
-  constructor(path: string) {
+  /** `slice`, when given, is what the weights are checked against (see warnings). */
+  constructor(path: string, slice?: Slice) {
     const { value: a, sha256 } = readArtifact(path, 'linear');
     const weights = a['weights'];
     if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) {
@@ -49,6 +106,7 @@ export class LinearRanker implements Ranker {
     this.sigmoid = sig;
     const version = typeof a['version'] === 'string' ? a['version'] : undefined;
     this.info = { kind: 'linear', artifact: path, artifactSha256: sha256, ...(version ? { version } : {}) };
+    this.warnings = slice ? linearWarnings(a, Object.keys(weights as object), slice.manifest.schema).map((w) => `linear ranker ${path}: ${w}`) : [];
   }
 
   score(req: ScoreRequest): Float64Array {

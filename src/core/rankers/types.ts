@@ -22,6 +22,11 @@ export interface Ranker {
   readonly info: RankerInfo;
   /** Scores in row order. The engine keeps the array it gets: return a new one on every call. */
   score(req: ScoreRequest): ArrayLike<number> | Promise<ArrayLike<number>>;
+  /**
+   * What the user should know about the ranker as loaded for this slice (a weight on a feature the
+   * slice does not have, say): shown before a run, in the terminal or the Debug Console.
+   */
+  readonly warnings?: readonly string[];
   /** Optional: simulated latency of the score stage for n candidates, when not recorded. */
   latencyMs?(n: number): number;
   dispose?(): void | Promise<void>;

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadRanker } from '../../src/core/rankers';
+import { Slice } from '../../src/core/slice/reader';
+import { tmp } from '../helpers';
+
+const ROOT = resolve(__dirname, '../..');
+const COLD = join(ROOT, 'examples/slices/cold-start.slice');
+
+function artifact(a: unknown): string {
+  const p = join(tmp(), 'w.json');
+  writeFileSync(p, JSON.stringify(a));
+  return p;
+}
+
+test('linear weights are checked against the slice: a feature it lacks (with the near name), a plain weight on a string feature, an unknown key', () => {
+  const slice = Slice.open(COLD);
+  try {
+    const p = artifact({ weights: { pop_30d: 0.9, ctr_7: 20, 'user.fav': 1, 'user.fav=denim': 0.5, 'context.device=ios': 0.2, 'online.ctrr': 1, 'online.ctr': 2, 'user.segment=new': 1 }, bais: -4, sigmoid: true });
+    const w = loadRanker(`linear:${p}`, { slice }).warnings ?? [];
+    assert.deepEqual(
+      w.map((x) => x.replace(`linear ranker ${p}: `, '')),
+      [
+        'the artifact\'s key "bais" is not one the linear ranker reads, and is ignored; did you mean "bias"?',
+        'weight "ctr_7": the slice has no feature "ctr_7" (none in its manifest\'s schema), so it adds 0 to every score; did you mean "ctr_7d"?',
+        'weight "user.fav" is on a string feature, which a weight cannot multiply: it adds 0 to every score; weigh one value with a one-hot term, e.g. "user.fav=VALUE"',
+        'weight "online.ctrr": the slice has no feature "online.ctrr" (none in its manifest\'s schema), so it adds 0 to every score; did you mean "online.ctr"?',
+      ],
+    );
+    // The example rankers on their own slice: nothing to say.
+    for (const r of ['cold-start-linear', 'cold-start-fresh']) assert.deepEqual(loadRanker(`linear:${join(ROOT, 'examples/rankers', `${r}.json`)}`, { slice }).warnings, []);
+    // Without a slice there is nothing to check against.
+    assert.deepEqual(loadRanker(`linear:${p}`).warnings, []);
+  } finally {
+    slice.close();
+  }
+});
+
+test('recreplay run prints the ranker\'s warnings on stderr before replaying (stdout, and the exit code, as without them)', () => {
+  const p = artifact({ weights: { pop_30d: 0.9, ctr_7: 20 }, bias: -4 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli.js'), 'run', COLD, '--ranker', `linear:${p}`, '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^recreplay: warning: linear ranker .*: weight "ctr_7": the slice has no feature "ctr_7" .*did you mean "ctr_7d"\?\n$/);
+  assert.equal(JSON.parse(r.stdout).events, 650);
+});

@@ -65,3 +65,13 @@ while (Date.now() < until) {}
   assert.equal((await running).type, 'cancelled');
   assert.deepEqual(readdirSync(out), []);
 });
+
+test('the ranker\'s warnings come back from the worker before the replay\'s outcome', async () => {
+  const weights = join(tmp(), 'typo.json');
+  writeFileSync(weights, JSON.stringify({ weights: { ctrr: 1 }, bias: 0 }));
+  const warnings: string[] = [];
+  const r = await runReplayWorker(worker, { slice: makeSlice(20), ranker: `linear:${weights}`, traceDir: join(tmp(), 'run'), force: false, cwd: ROOT }, { onWarning: (m) => warnings.push(m) });
+  assert.equal(r.type, 'done');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0] ?? '', /weight "ctrr": the slice has no feature "ctrr" .*did you mean "ctr"\?/);
+});

@@ -85,6 +85,10 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
               last = Math.max(last, pct);
             },
             onCancel: (cancel) => token.onCancellationRequested(cancel),
+            onWarning: (message) => {
+              log.warn(message);
+              void vscode.window.showWarningMessage(`RecReplay: ${message}`);
+            },
           },
         );
       });

@@ -13,8 +13,9 @@ export interface ReplayJob {
 
 export type WorkerReply =
   | { type: 'progress'; done: number; total: number }
+  | { type: 'warning'; message: string }
   | { type: 'done'; events: number; metrics: Record<string, number>; faults: Record<string, number>; trace: string | null; runRecord: string | null; modified: string[]; traceSha256: string }
   | { type: 'cancelled' }
   | { type: 'error'; message: string; user: boolean };
 
-export type ReplayOutcome = Exclude<WorkerReply, { type: 'progress' }>;
+export type ReplayOutcome = Exclude<WorkerReply, { type: 'progress' } | { type: 'warning' }>;

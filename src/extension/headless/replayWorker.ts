@@ -33,6 +33,7 @@ void (async () => {
         ...(job.checkpointEvery !== undefined ? { checkpointEvery: job.checkpointEvery } : {}),
         force: job.force,
         onProgress: (done, total) => send({ type: 'progress', done, total }),
+        onWarning: (message) => send({ type: 'warning', message }),
         isCancelled: () => Atomics.load(cancel, 0) === 1,
       },
       { now: () => new Date().toISOString(), user: user(), host: hostname(), cwd: job.cwd },

@@ -6,6 +6,8 @@ import type { ReplayJob, ReplayOutcome, WorkerReply } from './protocol';
 
 export interface RunOptions {
   onProgress?: (done: number, total: number) => void;
+  /** What the ranker warns about (see Ranker.warnings), before the replay starts. */
+  onWarning?: (message: string) => void;
   /** Registers a callback run when the user cancels. */
   onCancel?: (cancel: () => void) => void;
   /**
@@ -45,6 +47,7 @@ export function runReplayWorker(workerFile: string, job: Omit<ReplayJob, 'cancel
     });
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'progress') opts.onProgress?.(m.done, m.total);
+      else if (m.type === 'warning') opts.onWarning?.(m.message);
       else finish(m);
     });
     worker.on('error', (e) => finish({ type: 'error', message: e.stack ?? e.message, user: false }));

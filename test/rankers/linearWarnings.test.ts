@@ -46,3 +46,9 @@ test('recreplay run prints the ranker\'s warnings on stderr before replaying (st
   assert.match(r.stderr, /^recreplay: warning: linear ranker .*: weight "ctr_7": the slice has no feature "ctr_7" .*did you mean "ctr_7d"\?\n$/);
   assert.equal(JSON.parse(r.stdout).events, 650);
 });
+
+test('a numeric artifact "version" goes into the ranker info (and so the run record) as text', () => {
+  const p = artifact({ weights: { pop_30d: 1 }, version: 12 });
+  assert.equal(loadRanker(`linear:${p}`).info.version, '12');
+  assert.equal(loadRanker(`linear:${artifact({ weights: {}, version: 'v3' })}`).info.version, 'v3');
+});

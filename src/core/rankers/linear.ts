@@ -104,7 +104,9 @@ export class LinearRanker implements Ranker {
     if (typeof sig !== 'boolean') throw shapeError(path, 'sigmoid', '"sigmoid" must be true or false');
     this.bias = bias;
     this.sigmoid = sig;
-    const version = typeof a['version'] === 'string' ? a['version'] : undefined;
+    // "version": 12 is as much a version as "12" (it was left out of the run record).
+    const v = a['version'];
+    const version = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
     this.info = { kind: 'linear', artifact: path, artifactSha256: sha256, ...(version ? { version } : {}) };
     this.warnings = slice ? linearWarnings(a, Object.keys(weights as object), slice.manifest.schema).map((w) => `linear ranker ${path}: ${w}`) : [];
   }

@@ -3,7 +3,7 @@ import type { CandidateRow, FeatureContext } from '../engine/rows';
 /** What a ranker says about itself; goes into the run record. */
 export interface RankerInfo {
   kind: string;
-  /** Artifact path as given by the user, if any. */
+  /** Artifact path, resolved (absolute), if any: the run record names the file wherever it is read from. */
   artifact?: string;
   /** sha256 of the artifact bytes. */
   artifactSha256?: string;

@@ -8,6 +8,7 @@ import { runHeadless, CancelledError } from '../../src/core/engine/run';
 import { TRACE_FORMAT, TraceWriter } from '../../src/core/engine/trace';
 import { loadRanker } from '../../src/core/rankers';
 import { EventCursor } from '../../src/core/slice/cursor';
+import { BlockPrefetcher } from '../../src/core/slice/prefetch';
 import { PopularityRanker, RecordedRanker } from '../../src/core/rankers/builtin';
 import type { Ranker } from '../../src/core/rankers/types';
 import { UserError } from '../../src/core/errors';
@@ -529,4 +530,27 @@ test('the popularity ranker orders by clicks, then impressions, as the fallback 
   assert.ok((s[0] as number) > (s[1] as number), `3 clicks rank above 2 clicks: ${Array.from(s)}`);
   const tie = pop.score({ rows, state: { clicks: Int32Array.from([2, 2]), impressions: Int32Array.from([10, 20]) } } as unknown as Parameters<PopularityRanker['score']>[0]) as Float64Array;
   assert.ok((tie[1] as number) > (tie[0] as number), 'equal clicks: more impressions first');
+});
+
+test('a run stopped early (stopWhen) keeps no reader thread reading ahead for the replayer it hands back; stepping on reads again', async () => {
+  const dir = makeSlice(2000, { chunkSize: 4096 });
+  const close = BlockPrefetcher.prototype.close;
+  let closed = 0;
+  BlockPrefetcher.prototype.close = function (this: InstanceType<typeof BlockPrefetcher>) {
+    closed++;
+    close.call(this);
+  };
+  try {
+    const started = Slice.prefetchesStarted;
+    const r = await runHeadless({ slice: dir, ranker: 'recorded', stopWhen: (ex) => ex.n === 300 }, host);
+    assert.equal(r.stoppedAt?.n, 300);
+    assert.ok(Slice.prefetchesStarted > started, 'the run read through a reader thread');
+    assert.ok(closed >= Slice.prefetchesStarted - started, 'every reader thread it started was stopped before the result came back');
+    r.replayer.advance();
+    await r.replayer.finishEvent();
+    assert.equal(r.replayer.position.event, 301);
+    r.replayer.dispose();
+  } finally {
+    BlockPrefetcher.prototype.close = close;
+  }
 });

@@ -152,3 +152,36 @@ test('a trace or run record of another format version says which format it found
   writeFileSync(tracePath, [JSON.stringify({ ...JSON.parse(head as string), format: 'recreplay.trace/2' }), ...rest].join('\n'));
   await assert.rejects(readTraceTimeline(dir, { capacity: 16 }), (e: unknown) => e instanceof UserError && /a trace of format "recreplay\.trace\/2", which this version of RecReplay does not read \(it reads "recreplay\.trace\/1"\)/.test(e.message));
 });
+
+test('a trace with gaps (a debug session\'s gotos) re-aligns with the slice without leaving a reader (and its thread) open per gap', async () => {
+  // Small chunks: a sequential read starts a reader thread after a few blocks.
+  const slice = makeSlice(3000, { chunkSize: 4096 });
+  const dir = tmp();
+  await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
+  const trace = join(dir, 'trace.jsonl');
+  // Every 100th event left out, as a session that went to another event leaves a gap.
+  const lines = readFileSync(trace, 'utf8').split('\n');
+  writeFileSync(trace, lines.filter((_, i) => i === 0 || i % 100 !== 0).join('\n'));
+  const events = Slice.prototype.events;
+  let open = 0;
+  let most = 0;
+  Slice.prototype.events = function (this: Slice, ...a: Parameters<typeof events>) {
+    const g = events.apply(this, a);
+    open++;
+    most = Math.max(most, open);
+    const ret = g.return.bind(g);
+    g.return = (v) => {
+      open--;
+      return ret(v);
+    };
+    return g;
+  };
+  try {
+    const t = await readTraceTimeline(trace, { capacity: 64 });
+    assert.equal(t.events, 2970);
+    assert.equal(t.sliceNote, undefined, 'the slice was read beside the trace');
+  } finally {
+    Slice.prototype.events = events;
+  }
+  assert.ok(most <= 2, `${most} sequential readers were open at once`);
+});

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { OffsetCollector } from '../../src/core/slice/offsetIndex';
+import { Slice } from '../../src/core/slice/reader';
+import { makeSlice, tmp } from '../helpers';
 
 /** Reference: byte offsets of line starts computed the obvious way. */
 function reference(lines: string[], trailingNewline: boolean): number[] {
@@ -53,4 +57,24 @@ test('range() outside the index is a RangeError', () => {
   assert.equal(idx.count, 2);
   assert.throws(() => idx.range(3), RangeError);
   assert.throws(() => idx.range(0), RangeError);
+});
+
+test('a slice replayed modified (force) keeps one cached index of its file: an edit replaces it instead of adding one', () => {
+  const dir = makeSlice(40);
+  const cache = tmp();
+  const events = join(dir, 'events.jsonl');
+  const lines = readFileSync(events, 'utf8').split('\n').filter((l) => l !== '');
+  const modifiedIndexes = () => readdirSync(cache).filter((f) => f.includes('-modified-'));
+  for (let n = 30; n < 36; n++) {
+    // Each edit leaves another size: another state of the file, another index key.
+    writeFileSync(events, lines.slice(0, n).join('\n') + '\n');
+    const s = Slice.open(dir, { force: true, cacheDir: cache });
+    assert.equal(s.eventCount, n);
+    s.close();
+    assert.equal(modifiedIndexes().length, 1, modifiedIndexes().join(', '));
+  }
+  // The index of the frozen manifest itself is not touched by them.
+  writeFileSync(events, lines.join('\n') + '\n');
+  Slice.open(dir, { cacheDir: cache }).close();
+  assert.equal(readdirSync(cache).filter((f) => !f.includes('-modified-')).length, 1);
 });

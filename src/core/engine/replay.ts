@@ -290,6 +290,12 @@ export class Replayer {
       await this.runLoop(onProgress, shouldStop);
     } finally {
       this.readAhead = 'auto';
+      // A run that stopped early (shouldStop, an error) keeps no reader thread reading ahead for a
+      // replayer that may only be looked at now; a later step starts a sequential read again.
+      if (this.current && this.current.n < this.eventCount) {
+        this.seq?.return(undefined);
+        this.seq = undefined;
+      }
     }
   }
 

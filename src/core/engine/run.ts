@@ -61,6 +61,7 @@ export interface HeadlessResult {
   runRecord: string | null;
   modified: string[];
   stoppedAt: EventExec | undefined;
+  /** The replayer as the run left it (stopped at stoppedAt, or after the last event): the caller's to dispose(). */
   replayer: Replayer;
 }
 

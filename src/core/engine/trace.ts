@@ -119,7 +119,8 @@ export interface TraceInfo {
  * Streams a trace to DIR/trace.jsonl through a temp file on a worker thread (the second core
  * formats, hashes and writes while the engine replays); only a finished trace is renamed into
  * place, together with its run record (DIR/run.json). Without a folder it only hashes, so a run
- * can report its trace's sha256 cheaply.
+ * can report its trace's sha256 cheaply. Every writer must end in close() or abort(): its thread
+ * keeps the process alive until then (close() awaits it), and its temp file stays until then.
  */
 export class TraceWriter {
   /** 100 ms waits without an ack before the trace thread counts as dead (30 s; tests lower it). */

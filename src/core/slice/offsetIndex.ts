@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ensureDir, writeExclusive } from '../dirs';
 
 /**
@@ -134,6 +134,15 @@ export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheD
     const tmp = `${p}.${process.pid}.tmp`;
     writeExclusive(tmp, Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength));
     renameSync(tmp, p);
+    // One index per manifest for a modified file: the one of an earlier state of it (another size or
+    // modification time) is of no use any more, and would pile up with every edit.
+    const m = /^(.*)-modified-/.exec(manifestSha);
+    if (m) {
+      const mine = basename(p);
+      for (const f of readdirSync(dir)) {
+        if (f !== mine && f.startsWith(`index-${m[1]}-modified-`) && f.endsWith('.f64')) rmSync(join(dir, f), { force: true });
+      }
+    }
   } catch {
     // A read-only home or full disk only costs a rebuild next time.
   }

@@ -166,7 +166,9 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
         if (sliceEvents === undefined) sliceEvents = slice.events(line.n);
         let next = sliceEvents.next();
         if (!next.done && next.value.id !== line.id && line.n <= slice.eventCount) {
-          // A trace that skips events (a debug session's goto) re-aligns through the offset index.
+          // A trace that skips events (a debug session's goto) re-aligns through the offset index; the
+          // old reader is stopped first (it may have started a reader thread, kept until the slice closes).
+          sliceEvents.return(undefined);
           sliceEvents = slice.events(line.n);
           next = sliceEvents.next();
         }

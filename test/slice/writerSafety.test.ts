@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { UserError } from '../../src/core/errors';
 import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
@@ -80,16 +81,54 @@ test('clock: the start defaults to the first event even when only the timezone i
   refused(() => writeSlice(join(tmp(), 'late.slice'), { manifest: { ...BASE_MANIFEST, clock: { start: '2030-01-01T00:00:00Z', timezone: 'UTC' } }, ...fixture(3) }, AT), /clock.start 2030-01-01T00:00:00Z is after the first event/);
 });
 
-test('a freeze killed midway leaves a temp folder that the next freeze to the same place removes', () => {
+test('a freeze killed midway leaves its marked temp folder, which the next freeze to the same place removes; nothing unmarked, live or another user\'s is touched', () => {
   const base = tmp();
   const dir = join(base, 'mine.slice');
-  // A process that has exited: its pid is free (or reused by something unrelated, which is never touched: it is alive).
-  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  const pid = Number(gone.stdout);
-  mkdirSync(join(base, `mine.slice.tmp-${pid}`));
-  writeFileSync(join(base, `mine.slice.tmp-${pid}`, 'events.jsonl'), 'half');
-  // Another process's temp folder that is still running (this one's parent) stays.
-  mkdirSync(join(base, `mine.slice.tmp-${process.ppid}`));
+  // A process that has exited: its pid is free.
+  const gone = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+  const mark = (name: string, owner: Record<string, unknown>) => {
+    mkdirSync(join(base, name));
+    writeFileSync(join(base, name, 'events.jsonl'), 'half');
+    writeFileSync(join(base, name, '.recreplay-freeze'), JSON.stringify(owner));
+  };
+  const me = { host: hostname(), uid: process.getuid?.() ?? -1 };
+  mark('mine.slice.tmp-dead', { ...me, pid: gone });
+  mark('mine.slice.tmp-live', { ...me, pid: process.ppid });
+  mark('mine.slice.tmp-elsewhere', { ...me, host: 'another-host', pid: gone });
+  mark('mine.slice.tmp-otheruser', { ...me, uid: me.uid + 1, pid: gone });
+  // Folders of the same shape that are not a freeze's: no owner file.
+  mkdirSync(join(base, 'mine.slice.tmp-2023'));
+  writeFileSync(join(base, 'mine.slice.tmp-2023', 'thesis.tex'), 'years of work');
+  mkdirSync(join(base, 'mine.slice.old-99999'));
   write(dir);
-  assert.deepEqual(readdirSync(base).sort(), ['mine.slice', `mine.slice.tmp-${process.ppid}`].sort());
+  assert.deepEqual(readdirSync(base).sort(), ['mine.slice', 'mine.slice.old-99999', 'mine.slice.tmp-2023', 'mine.slice.tmp-elsewhere', 'mine.slice.tmp-live', 'mine.slice.tmp-otheruser']);
+  assert.equal(readFileSync(join(base, 'mine.slice.tmp-2023', 'thesis.tex'), 'utf8'), 'years of work');
+  // The owner file never ends up in the slice (which lists every file it holds).
+  assert.deepEqual(readdirSync(dir).sort(), ['events.jsonl', 'items.jsonl', 'slice.json', 'users.jsonl']);
+  assert.equal(Slice.verifyFolder(dir).ok, true);
+});
+
+test('only a RecReplay slice counts as one: another tool\'s slice.json neither blocks a freeze below it nor lets overwrite replace its folder', () => {
+  const proj = tmp();
+  writeFileSync(join(proj, 'slice.json'), '{"tool":"something else"}');
+  writeFileSync(join(proj, 'notes.md'), 'keep');
+  write(join(proj, 'week1.slice'));
+  assert.ok(existsSync(join(proj, 'week1.slice', 'slice.json')));
+  const other = join(tmp(), 'other');
+  mkdirSync(other);
+  writeFileSync(join(other, 'slice.json'), '{}');
+  writeFileSync(join(other, 'thesis.tex'), 'years of work');
+  refused(() => write(other, {}, { overwrite: true }), /is not a slice folder/);
+  // A slice with a file its manifest does not list is not replaced either.
+  const old = join(tmp(), 'old.slice');
+  write(old);
+  writeFileSync(join(old, 'my-notes.txt'), 'keep');
+  refused(() => write(old, {}, { overwrite: true }), /is not a slice folder/);
+  assert.equal(readFileSync(join(old, 'my-notes.txt'), 'utf8'), 'keep');
+});
+
+test('a NaN that a toJSON writes is refused, as one in the record itself is', () => {
+  const f = fixture(2);
+  (f.events[1] as unknown as Record<string, unknown>)['extra'] = { toJSON: () => ({ ctr: Number.NaN }) };
+  refused(() => writeSlice(join(tmp(), 'nan.slice'), { manifest: BASE_MANIFEST, ...f }, AT), /ctr is not finite in events record 2 as its toJSON writes it/);
 });

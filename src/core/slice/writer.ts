@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { ensureDir, removeCreatedDirs, statOrNothing } from '../dirs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError, shown } from '../errors';
@@ -118,9 +119,13 @@ function note(schema: Record<string, FeatureType>, features: Record<string, unkn
 /** Keys from the record down to the value hasNonFinite found (reused: no allocation while all is well). */
 const pathKeys: (string | number)[] = [];
 
+/** Whether hasNonFinite met an object with a toJSON (what is written is then not what it walked). */
+let sawToJSON = false;
+
 function hasNonFinite(v: unknown): boolean {
   if (typeof v === 'number') return !Number.isFinite(v);
   if (typeof v !== 'object' || v === null) return false;
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') sawToJSON = true;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       pathKeys.push(i);
@@ -163,7 +168,17 @@ function lineOf(value: unknown, file: string, record: number): string {
     throw new UserError(`${file} record ${record} cannot be written as JSON: ${(e as Error).message}`, { file, line: record }, 'Records hold JSON values only: numbers, strings, booleans, null, arrays and plain objects.');
   }
   if (typeof text !== 'string') throw new UserError(`${file} record ${record} is ${String(value)}, not a JSON object`, { file, line: record }, 'Pass one plain object per record.');
+  sawToJSON = false;
   checkFinite(value, file, record);
+  if (sawToJSON) {
+    // A toJSON may return what the walk above never saw: the values as written are checked too.
+    let bad: string | undefined;
+    JSON.stringify(value, (k, v: unknown) => {
+      if (bad === undefined && typeof v === 'number' && !Number.isFinite(v)) bad = k;
+      return v;
+    });
+    if (bad !== undefined) throw new UserError(`${bad} is not finite in ${file} record ${record} as its toJSON writes it (it would be written as null)`, { file, line: record, field: bad }, 'Write null for a missing value, or fix the producer of the record.');
+  }
   return text;
 }
 
@@ -187,48 +202,78 @@ function isIterable(v: unknown): v is Iterable<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
 }
 
-/** Whether a folder is a slice (or empty): the only thing overwrite replaces. */
-function replaceable(dir: string): boolean {
-  const st = statOrNothing(dir);
-  if (!st?.isDirectory()) return false;
-  return existsSync(join(dir, 'slice.json')) || readdirSync(dir).length === 0;
-}
-
-/** The slice folder that holds `dir`, if any (a slice folder is never written into). */
-function enclosingSlice(dir: string): string | undefined {
-  for (let p = dirname(dir); ; p = dirname(p)) {
-    if (existsSync(join(p, 'slice.json'))) return p;
-    if (dirname(p) === p) return undefined;
+/** The manifest of a RecReplay slice at `dir`, or undefined (none there, another tool's slice.json, unreadable). */
+function sliceManifestAt(dir: string): { files?: { path?: unknown }[] } | undefined {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8').replace(/^\uFEFF/, '')) as { format?: unknown; files?: { path?: unknown }[] };
+    return typeof m === 'object' && m !== null && typeof m.format === 'string' && m.format.startsWith('recreplay.slice/') ? m : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /**
- * Removes what a freeze killed before it could clean up left beside `dir` (its temp folder, or the
- * old slice moved aside), when the process that made it is gone.
+ * Whether overwrite may replace `dir`: an empty folder, or a RecReplay slice holding nothing but
+ * the files its manifest lists — never a folder of something else that merely has a slice.json.
  */
-function removeStaleLeftovers(dir: string): void {
-  const base = basename(dir);
+function replaceable(dir: string): boolean {
+  const st = statOrNothing(dir);
+  if (!st?.isDirectory()) return false;
+  const names = readdirSync(dir);
+  if (names.length === 0) return true;
+  const m = sliceManifestAt(dir);
+  if (!m) return false;
+  const listed = new Set(['slice.json', ...(Array.isArray(m.files) ? m.files : []).map((f) => String(f?.path ?? '').split(/[\\/]/)[0])]);
+  return names.every((n) => listed.has(n));
+}
+
+/** The RecReplay slice folder that holds `dir`, if any (a slice folder is never written into). */
+function enclosingSlice(dir: string): string | undefined {
+  for (let p = dirname(dir); ; p = dirname(p)) {
+    if (existsSync(join(p, 'slice.json')) && sliceManifestAt(p)) return p;
+    if (dirname(p) === p) return undefined;
+  }
+}
+
+/** Marks a freeze's temp folder as this process's (removed before the folder becomes the slice). */
+const OWNER_FILE = '.recreplay-freeze';
+
+function owner(): { host: string; uid: number; pid: number } {
+  return { host: hostname(), uid: process.getuid?.() ?? -1, pid: process.pid };
+}
+
+/**
+ * Removes the temp folders beside `dir` that a freeze killed midway (Ctrl-C) left: only folders
+ * that carry this tool's owner file, written on this host by this user, by a process that is gone —
+ * never anything else, and never an error (it is tidying, not the job).
+ */
+function removeStaleTemps(dir: string): void {
+  const parent = dirname(dir);
+  const prefix = `${basename(dir)}.tmp-`;
+  const me = owner();
   let names: string[];
   try {
-    names = readdirSync(dirname(dir));
+    names = readdirSync(parent);
   } catch {
     return;
   }
   for (const name of names) {
-    const m = /^(.*)\.(tmp|old)-(\d+)$/.exec(name);
-    if (!m || m[1] !== base) continue;
-    const pid = Number(m[3]);
-    if (pid === process.pid) continue;
+    if (!name.startsWith(prefix)) continue;
+    const p = join(parent, name);
     try {
-      process.kill(pid, 0);
-      continue;
-    } catch (e) {
-      // EPERM: it runs, as another user. ESRCH: gone.
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+      const o = JSON.parse(readFileSync(join(p, OWNER_FILE), 'utf8')) as { host?: unknown; uid?: unknown; pid?: unknown };
+      if (o.host !== me.host || o.uid !== me.uid || typeof o.pid !== 'number' || o.pid === me.pid) continue;
+      try {
+        process.kill(o.pid, 0);
+        continue;
+      } catch (e) {
+        // EPERM: it runs (as another user). ESRCH: gone.
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+      }
+      rmSync(p, { recursive: true, force: true });
+    } catch {
+      // No owner file (not ours), unreadable, or removed meanwhile: left as it is.
     }
-    // An old slice moved aside whose replacement never arrived is put back, not removed.
-    if (m[2] === 'old' && !existsSync(dir)) renameSync(join(dirname(dir), name), dir);
-    else rmSync(join(dirname(dir), name), { recursive: true, force: true });
   }
 }
 
@@ -244,7 +289,6 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
   if (inside !== undefined) {
     throw new UserError(`${dir} is inside the slice ${inside}`, { file: dir }, 'A slice folder is never written into: write the new slice beside it.', 'E_PATH');
   }
-  removeStaleLeftovers(dir);
   if (statOrNothing(dir) !== undefined) {
     if (!opts.overwrite) throw new UserError(`${dir} already exists`, { file: dir }, 'Choose another name, or ask for it to be replaced (the writer\'s overwrite option).', 'E_EXISTS');
     // Overwrite replaces an old slice, never a folder of something else (or a file).
@@ -252,9 +296,10 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
   }
   if (!isIterable(input.events)) throw new UserError(`events must be an iterable of event records (an array or a generator), got ${shown(input.events)}`, { field: 'events' }, 'Pass an array or a generator function\'s result; an async iterable must be collected first.');
   const createdParents = ensureDir(dirname(dir), 'slice\'s parent folder');
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
+  removeStaleTemps(dir);
+  // A name no other writer has (mkdtemp adds random characters), marked as this process's.
+  const tmp = mkdtempSync(`${dir}.tmp-`);
+  writeFileSync(join(tmp, OWNER_FILE), JSON.stringify(owner()));
   let w: HashingFileWriter | undefined;
   try {
     const itemLines = recordLines(input.items ?? [], 'items', input.manifest.schema?.item);
@@ -327,12 +372,14 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
       faults: m.faults ?? [],
     };
     validateManifest(manifest, join(dir, 'slice.json'));
+    // The owner mark goes before the folder becomes the slice (a file it does not list would be refused).
+    rmSync(join(tmp, OWNER_FILE), { force: true });
     const manifestText = JSON.stringify(manifest, null, 2) + '\n';
     writeFileSync(join(tmp, 'slice.json'), manifestText);
     if (existsSync(dir)) {
       // The old slice is moved aside, not deleted, until the new one is in place: a failure (or a
       // crash) in between never loses both.
-      const aside = `${dir}.old-${process.pid}`;
+      const aside = `${tmp}-old`;
       rmSync(aside, { recursive: true, force: true });
       renameSync(dir, aside);
       try {

@@ -20,7 +20,7 @@ function cacheHitRateOf(sys: EventRecord['system']): number | null {
 
 /**
  * Per-event metric series of one lane, for the timeline and the metric-drop detector. Values are
- * Float32 in 64k-event chunks (NaN = undefined for that event), so a million events cost ~46 MB
+ * Float32 in 64k-event chunks (NaN = undefined for that event), so a million events cost ~58 MB
  * (with novelty's weights) and memory grows only with what was replayed. Filled once per event, in
  * order, from the replayer's first completion of each event (the engine is deterministic, so re-executions after
  * a step back would store the same values).

@@ -251,7 +251,7 @@ test('a linear ranker whose weights name features the slice lacks is warned abou
     });
     await launch(dc, { slice: COLD.slice, ranker: `linear:${weights}`, baseline: COLD.ranker, stopOnEntry: true });
     assert.equal(warnings.length, 1, warnings.join(''));
-    assert.match(warnings[0] ?? '', /^candidate: linear ranker .*typo\.json: weight "ctr_7": the slice has no feature "ctr_7" .* adds 0 to every score; did you mean "ctr_7d"\?/);
+    assert.match(warnings[0] ?? '', /^candidate: linear ranker .*typo\.json: weight "ctr_7": the manifest's schema lists no feature "ctr_7" .* adds 0 to every score; did you mean "ctr_7d"\?/);
   } finally {
     await dc.stop();
   }

@@ -73,5 +73,5 @@ test('the ranker\'s warnings come back from the worker before the replay\'s outc
   const r = await runReplayWorker(worker, { slice: makeSlice(20), ranker: `linear:${weights}`, traceDir: join(tmp(), 'run'), force: false, cwd: ROOT }, { onWarning: (m) => warnings.push(m) });
   assert.equal(r.type, 'done');
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0] ?? '', /weight "ctrr": the slice has no feature "ctrr" .*did you mean "ctr"\?/);
+  assert.match(warnings[0] ?? '', /weight "ctrr": the manifest's schema lists no feature "ctrr" .*did you mean "ctr"\?/);
 });

@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadRanker } from '../../src/core/rankers';
 import { Slice } from '../../src/core/slice/reader';
-import { tmp } from '../helpers';
+import { writeSlice } from '../../src/core/slice/writer';
+import { BASE_MANIFEST, fixture, tmp } from '../helpers';
 
 const ROOT = resolve(__dirname, '../..');
 const COLD = join(ROOT, 'examples/slices/cold-start.slice');
@@ -25,9 +26,9 @@ test('linear weights are checked against the slice: a feature it lacks (with the
       w.map((x) => x.replace(`linear ranker ${p}: `, '')),
       [
         'the artifact\'s key "bais" is not one the linear ranker reads, and is ignored; did you mean "bias"?',
-        'weight "ctr_7": the slice has no feature "ctr_7" (none in its manifest\'s schema), so it adds 0 to every score; did you mean "ctr_7d"?',
-        'weight "user.fav" is on a string feature, which a weight cannot multiply: it adds 0 to every score; weigh one value with a one-hot term, e.g. "user.fav=VALUE"',
-        'weight "online.ctrr": the slice has no feature "online.ctrr" (none in its manifest\'s schema), so it adds 0 to every score; did you mean "online.ctr"?',
+        'weight "ctr_7": the manifest\'s schema lists no feature "ctr_7" — if the records lack it too, it adds 0 to every score; did you mean "ctr_7d"?',
+        'weight "user.fav" is on a feature the manifest types "string": a weight multiplies numbers only, so its other values add 0; weigh one value with a one-hot term, e.g. "user.fav=VALUE"',
+        'weight "online.ctrr": the manifest\'s schema lists no feature "online.ctrr" — if the records lack it too, it adds 0 to every score; did you mean "online.ctr"?',
       ],
     );
     // The example rankers on their own slice: nothing to say.
@@ -43,7 +44,7 @@ test('recreplay run prints the ranker\'s warnings on stderr before replaying (st
   const p = artifact({ weights: { pop_30d: 0.9, ctr_7: 20 }, bias: -4 });
   const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli.js'), 'run', COLD, '--ranker', `linear:${p}`, '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /^recreplay: warning: linear ranker .*: weight "ctr_7": the slice has no feature "ctr_7" .*did you mean "ctr_7d"\?\n$/);
+  assert.match(r.stderr, /^recreplay: warning: linear ranker .*: weight "ctr_7": the manifest's schema lists no feature "ctr_7" .*did you mean "ctr_7d"\?\n$/);
   assert.equal(JSON.parse(r.stdout).events, 650);
 });
 
@@ -51,4 +52,17 @@ test('a numeric artifact "version" goes into the ranker info (and so the run rec
   const p = artifact({ weights: { pop_30d: 1 }, version: 12 });
   assert.equal(loadRanker(`linear:${p}`).info.version, '12');
   assert.equal(loadRanker(`linear:${artifact({ weights: {}, version: 'v3' })}`).info.version, 'v3');
+});
+
+test('a feature name with a dot that is not a scope (user., context., online.) is a feature like any other: no false warning', () => {
+  const dir = join(tmp(), 'dots.slice');
+  const f = fixture(4);
+  for (const e of f.events) for (const c of e.candidates) (c.features as Record<string, unknown>)['price.eur'] = 3;
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const slice = Slice.open(dir);
+  try {
+    assert.deepEqual(loadRanker(`linear:${artifact({ weights: { 'price.eur': 1, 'price.eur=3': 1, ctr: 1 } })}`, { slice }).warnings, []);
+  } finally {
+    slice.close();
+  }
 });

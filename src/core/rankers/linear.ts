@@ -26,9 +26,11 @@ function linearWarnings(a: Record<string, unknown>, names: string[], schema: Rea
   for (const name of names) {
     const eq = name.indexOf('=');
     const base = eq > 0 ? name.slice(0, eq) : name;
+    // As featureReader reads names: only user., context. and online. are scopes; "price.eur" is a feature.
     const dot = base.indexOf('.');
-    const scope = dot > 0 ? base.slice(0, dot) : '';
-    const key = base.slice(dot + 1);
+    const head = dot > 0 ? base.slice(0, dot) : '';
+    const scope = head === 'user' || head === 'context' || head === 'online' ? head : '';
+    const key = scope ? base.slice(dot + 1) : base;
     let known: string[];
     let type: FeatureType | undefined;
     if (scope === 'user') {
@@ -48,9 +50,9 @@ function linearWarnings(a: Record<string, unknown>, names: string[], schema: Rea
     const has = scope === '' ? known.includes(base) : known.includes(key);
     if (!has) {
       const near = suggest(scope === '' ? base : key, known);
-      out.push(`weight "${name}": the slice has no feature "${base}" (none in its manifest's schema), so it adds 0 to every score${hint(near === undefined ? undefined : scope === '' ? near : `${scope}.${near}`)}`);
+      out.push(`weight "${name}": the manifest's schema lists no feature "${base}" — if the records lack it too, it adds 0 to every score${hint(near === undefined ? undefined : scope === '' ? near : `${scope}.${near}`)}`);
     } else if (eq < 0 && type === 'string') {
-      out.push(`weight "${name}" is on a string feature, which a weight cannot multiply: it adds 0 to every score; weigh one value with a one-hot term, e.g. "${base}=VALUE"`);
+      out.push(`weight "${name}" is on a feature the manifest types "string": a weight multiplies numbers only, so its other values add 0; weigh one value with a one-hot term, e.g. "${base}=VALUE"`);
     }
   }
   return out;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OffsetCollector } from '../../src/core/slice/offsetIndex';
 import { Slice } from '../../src/core/slice/reader';
@@ -77,4 +77,19 @@ test('a slice replayed modified (force) keeps one cached index of its file: an e
   writeFileSync(events, lines.join('\n') + '\n');
   Slice.open(dir, { cacheDir: cache }).close();
   assert.equal(readdirSync(cache).filter((f) => !f.includes('-modified-')).length, 1);
+});
+
+test('two copies of a slice, both modified, keep an index each: opening one does not evict the other\'s', () => {
+  const a = makeSlice(40);
+  const b = join(tmp(), 'copy.slice');
+  cpSync(a, b, { recursive: true });
+  const cache = tmp();
+  for (const [dir, n] of [[a, 30], [b, 33]] as const) {
+    const events = join(dir, 'events.jsonl');
+    writeFileSync(events, readFileSync(events, 'utf8').split('\n').slice(0, n).join('\n') + '\n');
+  }
+  for (let round = 0; round < 3; round++) {
+    for (const dir of [a, b]) Slice.open(dir, { force: true, cacheDir: cache }).close();
+    assert.equal(readdirSync(cache).filter((f) => f.includes('-modified-')).length, 2);
+  }
 });

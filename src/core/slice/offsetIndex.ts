@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, join, resolve } from 'node:path';
 import { ensureDir, writeExclusive } from '../dirs';
 
 /**
@@ -111,10 +112,12 @@ export function isIndexOf(offsets: Float64Array, fileBytes: number): boolean {
  * with force): its size and modification time name that very state of the file, so an index built
  * once is found again, and a file changed since (or restored) is indexed anew.
  */
-export function modifiedIndexKey(manifestSha: string, eventsPath: string | { size: number; mtimeMs: number }): string | undefined {
-  // (A state: the file as an open slice's descriptor sees it, rather than whatever the path holds now.)
-  const st = typeof eventsPath === 'string' ? statSync(eventsPath, { throwIfNoEntry: false }) : eventsPath;
-  return st ? `${manifestSha}-modified-${st.size}-${Math.round(st.mtimeMs * 1000)}` : undefined;
+export function modifiedIndexKey(manifestSha: string, eventsPath: string, state?: { size: number; mtimeMs: number }): string | undefined {
+  // (`state`: the file as an open slice's descriptor sees it, rather than whatever the path holds now.)
+  const st = state ?? statSync(eventsPath, { throwIfNoEntry: false });
+  // Which copy of the slice (copies share the manifest): each keeps its own index, not the other's.
+  const where = createHash('sha256').update(resolve(eventsPath)).digest('hex').slice(0, 16);
+  return st ? `${manifestSha}-modified-${where}-${st.size}-${Math.round(st.mtimeMs * 1000)}` : undefined;
 }
 
 /** Removes a cached index found stale, so the next open rebuilds it; a cache that cannot be written is not an error. */
@@ -136,11 +139,11 @@ export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheD
     renameSync(tmp, p);
     // One index per manifest for a modified file: the one of an earlier state of it (another size or
     // modification time) is of no use any more, and would pile up with every edit.
-    const m = /^(.*)-modified-/.exec(manifestSha);
+    const m = /^(.*-modified-[0-9a-f]{16})-/.exec(manifestSha);
     if (m) {
       const mine = basename(p);
       for (const f of readdirSync(dir)) {
-        if (f !== mine && f.startsWith(`index-${m[1]}-modified-`) && f.endsWith('.f64')) rmSync(join(dir, f), { force: true });
+        if (f !== mine && f.startsWith(`index-${m[1]}-`) && f.endsWith('.f64')) rmSync(join(dir, f), { force: true });
       }
     }
   } catch {

@@ -331,7 +331,7 @@ export class Slice {
     let indexKey = manifestSha;
     let verifiedAll = false;
     // A file found modified before (and not touched since) has its own cached index.
-    const modifiedKey = index ? undefined : modifiedIndexKey(manifestSha, opened);
+    const modifiedKey = index ? undefined : modifiedIndexKey(manifestSha, eventsPath, opened);
     if (!index && modifiedKey) {
       index = loadCachedIndex(modifiedKey, -1, eventsBytes, dirCache);
       if (index) {

@@ -38,6 +38,23 @@ function rejects(fn: () => unknown, where: { file: string; line: number; field: 
   });
 }
 
+/** Reading all of `dir` (small pieces, the reader thread started at once) is refused at event 200's `field`. */
+function refusedThroughReaderThread(dir: string, field: string, message: RegExp): void {
+  const [piece, after] = [EventCursor.pieceSize, Slice.prefetchAfterBlocks];
+  EventCursor.pieceSize = 700;
+  Slice.prefetchAfterBlocks = 1;
+  const s = Slice.open(dir);
+  try {
+    const started = Slice.prefetchesStarted;
+    rejects(() => [...s.events()], { file: 'events.jsonl', line: 200, field }, message);
+    assert.ok(Slice.prefetchesStarted > started, 'the reader thread ran');
+  } finally {
+    s.close();
+    EventCursor.pieceSize = piece;
+    Slice.prefetchAfterBlocks = after;
+  }
+}
+
 const ev = (id: string, extra: Record<string, unknown> = {}) => eventLine(id, `2025-01-01T00:00:0${id.slice(1)}Z`, extra);
 
 test('an item whose category or group is not a string, or whose embedding is not finite numbers, is refused at open with items.jsonl:line and the field', () => {
@@ -143,19 +160,7 @@ test('a context feature typed "number" holding a string is refused on a replay t
   assert.equal(m.schema.context['hour'], 'string', 'the writer typed it by what it holds');
   m.schema.context['hour'] = 'number';
   writeFileSync(join(dir, 'slice.json'), JSON.stringify(m));
-  const [piece, after] = [EventCursor.pieceSize, Slice.prefetchAfterBlocks];
-  EventCursor.pieceSize = 700;
-  Slice.prefetchAfterBlocks = 1;
-  try {
-    const s = Slice.open(dir);
-    const started = Slice.prefetchesStarted;
-    rejects(() => [...s.events()], { file: 'events.jsonl', line: 200, field: 'context.hour' }, /got "nine"/);
-    assert.ok(Slice.prefetchesStarted > started, 'the reader thread ran');
-    s.close();
-  } finally {
-    EventCursor.pieceSize = piece;
-    Slice.prefetchAfterBlocks = after;
-  }
+  refusedThroughReaderThread(dir, 'context.hour', /got "nine"/);
 });
 
 test('a string where the schema says "number" is refused on a replay the reader thread shares too', () => {
@@ -169,19 +174,7 @@ test('a string where the schema says "number" is refused on a replay the reader 
   assert.equal(m.schema.candidate['ctr'], 'string');
   m.schema.candidate['ctr'] = 'number';
   writeFileSync(join(dir, 'slice.json'), JSON.stringify(m));
-  const [piece, after] = [EventCursor.pieceSize, Slice.prefetchAfterBlocks];
-  EventCursor.pieceSize = 700;
-  Slice.prefetchAfterBlocks = 1;
-  try {
-    const s = Slice.open(dir);
-    const started = Slice.prefetchesStarted;
-    rejects(() => [...s.events()], { file: 'events.jsonl', line: 200, field: 'candidates[2].features.ctr' }, /got "high"/);
-    assert.ok(Slice.prefetchesStarted > started, 'the reader thread ran');
-    s.close();
-  } finally {
-    EventCursor.pieceSize = piece;
-    Slice.prefetchAfterBlocks = after;
-  }
+  refusedThroughReaderThread(dir, 'candidates[2].features.ctr', /got "high"/);
 });
 
 test('the writer types a feature "number" only when it always holds numbers (so what it writes opens), and checks a given schema', () => {

@@ -140,12 +140,16 @@ export class FileChecker {
   }
 }
 
-/** Checks a whole file against its manifest entry (see FileChecker), reading it in blocks. */
-export function checkFile(path: string, entry: { sha256: string; bytes: number; chunks?: { size: number; sha256: string[] } }, onBlock?: (buf: Buffer, offset: number) => void): FileMismatch | undefined {
+/**
+ * Checks a whole file against its manifest entry (see FileChecker), reading it in blocks: by path,
+ * or through a descriptor already open (then the bytes checked are those of the file every later
+ * read through it gets, whatever the path holds meanwhile; the descriptor stays open).
+ */
+export function checkFile(file: string | number, entry: { sha256: string; bytes: number; chunks?: { size: number; sha256: string[] } }, onBlock?: (buf: Buffer, offset: number) => void): FileMismatch | undefined {
   const checker = new FileChecker(entry);
   const size = entry.chunks?.size ?? DEFAULT_CHUNK_SIZE;
   const buf = Buffer.allocUnsafe(size);
-  const fd = openForReading(path);
+  const fd = typeof file === 'number' ? file : openForReading(file);
   let off = 0;
   try {
     for (;;) {
@@ -158,7 +162,7 @@ export function checkFile(path: string, entry: { sha256: string; bytes: number; 
       if (n < size) break;
     }
   } finally {
-    closeSync(fd);
+    if (typeof file !== 'number') closeSync(fd);
   }
   return checker.finish();
 }

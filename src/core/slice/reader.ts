@@ -7,7 +7,7 @@ import { isWithin, statOrNothing } from '../dirs';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
-import { DEFAULT_CHUNK_SIZE, FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
+import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
@@ -129,26 +129,6 @@ function sameFile(a: FileState, b: FileState): boolean {
 
 /** Why events.jsonl counts as changed when another file took its place (a rename, a symbolic link). */
 const REPLACED_WHY = 'another file is at its path now (it was replaced)';
-
-/**
- * checkFile, through the descriptor the slice reads: the bytes checked (and indexed, by `onBlock`)
- * are those of the file every later read gets, whatever the path holds meanwhile.
- */
-function checkThrough(fd: number, entry: FileEntry, onBlock?: (buf: Buffer, offset: number) => void): FileMismatch | undefined {
-  const checker = new FileChecker(entry);
-  const size = entry.chunks?.size ?? DEFAULT_CHUNK_SIZE;
-  const buf = Buffer.allocUnsafe(size);
-  for (let off = 0; ; ) {
-    const n = readFull(fd, buf, off);
-    if (n === 0) break;
-    const view = buf.subarray(0, n);
-    checker.update(view);
-    onBlock?.(view, off);
-    off += n;
-    if (n < size) break;
-  }
-  return checker.finish();
-}
 
 /** Block size for reading events.jsonl when the manifest has no chunk hashes. */
 const DEFAULT_BLOCK = 8 * 1024 * 1024;
@@ -292,7 +272,7 @@ export class Slice {
         events.fd = openForReading(p);
         const st = fstatSync(events.fd);
         eventsState = { size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino };
-        const why = st.size !== f.bytes ? 'size' : f.chunks ? undefined : checkThrough(events.fd, f);
+        const why = st.size !== f.bytes ? 'size' : f.chunks ? undefined : checkFile(events.fd, f);
         if (why) {
           modified.push(f.path);
           reasons[f.path] = MISMATCH[why];
@@ -342,7 +322,7 @@ export class Slice {
     }
     if (!index) {
       const collector = new OffsetCollector();
-      const why = checkThrough(fd, eventsEntry, (buf, off) => collector.feed(buf, off));
+      const why = checkFile(fd, eventsEntry, (buf, off) => collector.feed(buf, off));
       index = collector.finish();
       verifiedAll = why === undefined;
       // Kept for the next open (with force, or to refuse at once without reading it all again).

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { streamFor } from '../src/core/random';
 import type { EventRecord, ItemRecord, SliceManifest, UserRecord } from '../src/core/slice/types';
 import { writeSlice, type SliceInput } from '../src/core/slice/writer';
+import { Slice } from '../src/core/slice/reader';
 
 /** Temp folders this test process made: removed when it exits (43,000 had piled up in /tmp). */
 const made: string[] = [];
@@ -101,4 +102,15 @@ export function rawSlice(eventsText: string, patch: (m: SliceManifest) => void =
 /** One event line, for raw slices. */
 export function eventLine(id: string, t: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ id, t, user: 'u1', candidates: [{ item: 'a', features: { x: 1 } }, { item: 'b', features: { x: 2 } }], served: ['a', 'b'], outcome: { clicks: ['a'] }, ...extra });
+}
+
+/** Runs `fn` with long reads moving to the reader thread after `after` blocks. */
+export function withPrefetchAfter<T>(after: number, fn: () => T): T {
+  const was = Slice.prefetchAfterBlocks;
+  Slice.prefetchAfterBlocks = after;
+  try {
+    return fn();
+  } finally {
+    Slice.prefetchAfterBlocks = was;
+  }
 }

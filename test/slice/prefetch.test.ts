@@ -7,18 +7,7 @@ import { Slice } from '../../src/core/slice/reader';
 import { BlockPrefetcher } from '../../src/core/slice/prefetch';
 import { EventCursor } from '../../src/core/slice/cursor';
 import { IntegrityError } from '../../src/core/errors';
-import { makeSlice, tmp } from '../helpers';
-
-/** Runs `fn` with long reads moving to the reader thread after `after` blocks. */
-function withPrefetchAfter<T>(after: number, fn: () => T): T {
-  const was = Slice.prefetchAfterBlocks;
-  Slice.prefetchAfterBlocks = after;
-  try {
-    return fn();
-  } finally {
-    Slice.prefetchAfterBlocks = was;
-  }
-}
+import { makeSlice, tmp, withPrefetchAfter } from '../helpers';
 
 /** Every event of the slice, read on the engine thread alone. */
 function readPlain(dir: string) {

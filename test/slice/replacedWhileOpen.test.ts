@@ -4,7 +4,7 @@ import { readFileSync, renameSync, symlinkSync, utimesSync, writeFileSync } from
 import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
 import { IntegrityError } from '../../src/core/errors';
-import { makeSlice, tmp } from '../helpers';
+import { makeSlice, tmp, withPrefetchAfter } from '../helpers';
 
 /**
  * events.jsonl replaced after the slice opened, by a file of the same size and modification time
@@ -17,17 +17,6 @@ import { makeSlice, tmp } from '../helpers';
 const skip = process.platform === 'win32' ? 'symbolic links and inodes' : false;
 
 const replaced = (e: unknown) => e instanceof IntegrityError && /events\.jsonl changed since it was opened: another file is at its path now \(it was replaced\); reopen the slice/.test(e.message);
-
-/** Runs `fn` with long reads moving to the reader thread after `after` blocks. */
-function withPrefetchAfter<T>(after: number, fn: () => T): T {
-  const was = Slice.prefetchAfterBlocks;
-  Slice.prefetchAfterBlocks = after;
-  try {
-    return fn();
-  } finally {
-    Slice.prefetchAfterBlocks = was;
-  }
-}
 
 /** A second-resolution time both files get, so their modification times are equal to the nanosecond. */
 const T = 1_700_000_000;

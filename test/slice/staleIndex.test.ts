@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Slice } from '../../src/core/slice/reader';
 import { UserError } from '../../src/core/errors';
 import { EXIT } from '../../src/cli/exitCodes';
-import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
+import { eventLine, makeSlice, rawSlice, tmp, withPrefetchAfter } from '../helpers';
 
 /**
  * A cached offset index passes loadCachedIndex's checks (starts at 0, rises, ends at the file's
@@ -27,17 +27,6 @@ const writeIndex = (p: string, offsets: Float64Array | number[]) => writeFileSyn
 /** The error a stale index gives: E_STALE_INDEX, naming events.jsonl and the line. */
 const stale = (line: number) => (e: unknown) =>
   e instanceof UserError && e.code === 'E_STALE_INDEX' && /stale and has been removed/.test(e.message) && e.where.file?.endsWith('events.jsonl') === true && e.where.line === line;
-
-/** Runs `fn` with long reads moving to the reader thread after `after` blocks. */
-function withPrefetchAfter<T>(after: number, fn: () => T): T {
-  const was = Slice.prefetchAfterBlocks;
-  Slice.prefetchAfterBlocks = after;
-  try {
-    return fn();
-  } finally {
-    Slice.prefetchAfterBlocks = was;
-  }
-}
 
 /** A slice of `n` events whose manifest does not say how many lines events.jsonl holds. */
 function sliceWithoutRecords(n: number): string {

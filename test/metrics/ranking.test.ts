@@ -75,11 +75,14 @@ test('Kendall tau-a compares ranked and recorded over their common items', () =>
   // e1: ranked [a,b,c,d], recorded [b,a,c,e]; common a,b,c with recorded positions [1,0,2] in
   //     replayed order: (a,b) discordant, (a,c) and (b,c) concordant → (2 − 1)/3 = 1/3.
   const e1 = acc.update(obs({ ranked: ['a', 'b', 'c', 'd'], recorded: ['b', 'a', 'c', 'e'] }));
-  // e2: one common item → 1.
+  // e2: one common item: no pair to compare → null, left out of the mean.
   const e2 = acc.update(obs({ ranked: ['x'], recorded: ['x', 'y'] }));
-  near(e1.kendallTau, 1 / 3, 'tau e1');
-  assert.equal(e2.kendallTau, 1);
-  near(acc.snapshot()['kendall_tau'], 2 / 3, 'kendall_tau');
+  // e3: an empty slate (every candidate dropped) → null too; it read 1, as if it agreed.
+  const e3 = acc.update(obs({ ranked: [], served: [], recorded: ['a', 'b', 'c'] }));
+  near(e1.kendallTau as number, 1 / 3, 'tau e1');
+  assert.equal(e2.kendallTau, null);
+  assert.equal(e3.kendallTau, null);
+  near(acc.snapshot()['kendall_tau'], 1 / 3, 'kendall_tau');
 });
 
 test('Kendall tau-a is −1 for a full reversal and matches the O(n²) definition on a longer list', () => {
@@ -136,9 +139,10 @@ test('Kendall tau-a equals pair counting on random permutations with partial ove
           }
         }
         const n = common.length;
-        const expected = n < 2 ? 1 : score / ((n * (n - 1)) / 2);
         const acc = new MetricsAccumulator([], 10);
-        near(acc.update(obs({ ranked, recorded })).kendallTau, expected, 'tau');
+        const tau = acc.update(obs({ ranked, recorded })).kendallTau;
+        if (n < 2) assert.equal(tau, null);
+        else near(tau as number, score / ((n * (n - 1)) / 2), 'tau');
       },
     ),
     { numRuns: 300 },

@@ -170,7 +170,10 @@ export class MetricsAccumulator {
     const overlap = overlapAtK(this.servedEntries, m, k, this.items);
     t.overlap += overlap;
     const kendallTau = this.kendall(nRanked);
-    t.kendallTau += kendallTau;
+    if (kendallTau !== null) {
+      t.tauEvents++;
+      t.kendallTau += kendallTau;
+    }
 
     // Histograms in STAGE_ORDER (= LATENCY_SERIES), then the total, summed in that order from 0.
     const { retrieve, features, score, rerank, serve, outcome } = obs.latencyMs;
@@ -334,8 +337,11 @@ export class MetricsAccumulator {
     }
   }
 
-  /** Kendall tau-a of rankedEntries[0..n) against the first recorded positions in the item table. */
-  private kendall(n: number): number {
+  /**
+   * Kendall tau-a of rankedEntries[0..n) against the first recorded positions in the item table;
+   * null with fewer than two common items (an empty slate read 1, as if it agreed with the recording).
+   */
+  private kendall(n: number): number | null {
     const { items, rankedEntries, seq } = this;
     const recordedPos = items.recordedPos;
     let common = 0;
@@ -345,7 +351,7 @@ export class MetricsAccumulator {
       // An item repeated in `ranked` counts once, at its first position.
       if (p >= 0 && items.firstForKendall(e)) seq[common++] = p;
     }
-    return kendallTauA(seq, common, this.buf);
+    return common < 2 ? null : kendallTauA(seq, common, this.buf);
   }
 
   /** Snapshot keys with how to read each; one list so names() and snapshot() cannot drift. */
@@ -374,7 +380,7 @@ export class MetricsAccumulator {
       ['queue_depth', (a) => a.t.queueCurrent],
       ['queue_depth.mean', (a) => ratio(a.t.queueSum, a.t.queueEvents)],
       [`overlap@${k}`, (a) => ratio(a.t.overlap, a.t.events)],
-      ['kendall_tau', (a) => ratio(a.t.kendallTau, a.t.events)],
+      ['kendall_tau', (a) => ratio(a.t.kendallTau, a.t.tauEvents)],
     );
     return list;
   }

@@ -5,7 +5,7 @@ import { MAX_ITEM_EXPOSURES } from './exposure.js';
 import { BUCKETS } from './latency.js';
 
 /** Format tag of a saved state; bump it when the shape changes. */
-export const METRICS_STATE_FORMAT = 'recreplay.metrics/1';
+export const METRICS_STATE_FORMAT = 'recreplay.metrics/2';
 
 /** Running sums and counts behind every cumulative metric. */
 export const TOTAL_KEYS = [
@@ -29,6 +29,7 @@ export const TOTAL_KEYS = [
   'queueCurrent',
   'overlap',
   'kendallTau',
+  'tauEvents',
 ] as const;
 export type Totals = Record<(typeof TOTAL_KEYS)[number], number>;
 

@@ -74,8 +74,8 @@ export interface EventMetrics {
   novelty: number | null;
   /** |served[0..k) ∩ recorded[0..k)| / k. */
   overlap: number;
-  /** Kendall tau-a of ranked vs recorded over their common items. */
-  kendallTau: number;
+  /** Kendall tau-a of ranked vs recorded over their common items; null with fewer than two in common. */
+  kendallTau: number | null;
   /** 1 when the fallback ranking was served, else 0. */
   fallback: number;
   /** Replay clicks of this event. */

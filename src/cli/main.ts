@@ -8,6 +8,7 @@ import { faultLines, fmt, progressBar, table } from './format';
 import { TOOL_VERSION } from '../core/version';
 import { breakOption } from './breakReport';
 import { dap } from './dap';
+import { suggest } from '../core/expr/suggest';
 
 const USAGE = `recreplay ${TOOL_VERSION} — replay recommender slices deterministically
 
@@ -52,6 +53,46 @@ function exitCodeOf(signal: NodeJS.Signals): number {
   return signal === 'SIGTERM' ? EXIT.TERMINATED : signal === 'SIGHUP' ? EXIT.HANGUP : EXIT.CANCELLED;
 }
 
+/**
+ * Output that could not be written. stderr's errors are dropped (a closed or full stderr loses its
+ * messages; the run goes on: a warning written to it ended the run with exit 1, "--break never
+ * held"). stdout's are kept: a result that did not reach a full disk is an error (exit 3), not a
+ * silent success; one that a reader stopped reading (EPIPE: `| head -1`) is the reader's choice.
+ */
+let outputError: NodeJS.ErrnoException | undefined;
+let watchingOutput = false;
+function watchOutput(): void {
+  if (watchingOutput) return;
+  watchingOutput = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => (outputError ??= e));
+  process.stderr.on('error', () => {});
+}
+
+/** Whether the progress bar is on stderr's last line: an error or a cancel clears it first, so its message starts a line. */
+let progressShown = false;
+function clearProgress(): void {
+  if (!progressShown) return;
+  progressShown = false;
+  process.stderr.write('\r\x1b[K');
+}
+
+/** The options of each command, for a "did you mean" on a misspelt one. */
+const OPTION_NAMES: Record<string, readonly string[]> = {
+  info: ['json', 'help'],
+  verify: ['json', 'help'],
+  run: ['ranker', 'seed', 'trace', 'checkpoint-every', 'force', 'json', 'break', 'help'],
+};
+
+/** An option given twice kept its last value without a word (`--ranker popularity --ranker recorded` replayed recorded). */
+function onlyOnce(tokens: readonly { kind: string; name?: string; rawName?: string }[] | undefined): void {
+  const seen = new Set<string>();
+  for (const t of tokens ?? []) {
+    if (t.kind !== 'option' || t.name === undefined) continue;
+    if (seen.has(t.name)) usage(`--${t.name} is given more than once; give it once`);
+    seen.add(t.name);
+  }
+}
+
 /** `recreplay CMD --help` (or -h): the usage, exit 0 — not an unknown option. */
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 function help(): number {
@@ -71,7 +112,8 @@ function sliceArg(cmd: string, positionals: string[]): string {
 }
 
 async function info(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, ...HELP }, allowPositionals: true });
+  const { values, positionals, tokens } = parseArgs({ args, options: { json: { type: 'boolean' }, ...HELP }, allowPositionals: true, tokens: true });
+  onlyOnce(tokens);
   if (values.help) return help();
   const dir = sliceArg('info', positionals);
   const slice = Slice.open(dir, { force: true });
@@ -113,7 +155,8 @@ async function info(args: string[]): Promise<number> {
 }
 
 async function verify(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, ...HELP }, allowPositionals: true });
+  const { values, positionals, tokens } = parseArgs({ args, options: { json: { type: 'boolean' }, ...HELP }, allowPositionals: true, tokens: true });
+  onlyOnce(tokens);
   if (values.help) return help();
   const dir = sliceArg('verify', positionals);
   // Not Slice.open: a missing file is a finding to report here, not an error that stops the check.
@@ -130,8 +173,9 @@ async function verify(args: string[]): Promise<number> {
 }
 
 async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals, tokens } = parseArgs({
     args,
+    tokens: true,
     options: {
       ranker: { type: 'string', default: 'recorded' },
       seed: { type: 'string' },
@@ -144,6 +188,7 @@ async function run(args: string[]): Promise<number> {
     },
     allowPositionals: true,
   });
+  onlyOnce(tokens);
   if (values.help) return help();
   const dir = sliceArg('run', positionals);
   const brk = values.break !== undefined ? breakOption(values.break) : undefined;
@@ -165,7 +210,11 @@ async function run(args: string[]): Promise<number> {
   // the next 1,000-event mark (no trace is written); a second one, for a ranker that does not
   // answer, stops at once. Either way no half-written file stays behind.
   const onSignal = (signal: NodeJS.Signals) => {
-    if (cancelled) process.exit(exitCodeOf(signal));
+    if (cancelled) {
+      clearProgress();
+      process.stderr.write(`recreplay: stopped at once (a second ${signal}); no trace was written\n`);
+      process.exit(exitCodeOf(signal));
+    }
     cancelled = true;
     cancelSignal = signal;
   };
@@ -178,7 +227,12 @@ async function run(args: string[]): Promise<number> {
       ...(values.trace !== undefined ? { traceDir: values.trace } : {}),
       ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
       force: values.force ?? false,
-      onProgress: tty ? (d, total) => process.stderr.write(`\r${progressBar(d, total)}`) : undefined,
+      onProgress: tty
+        ? (d, total) => {
+            progressShown = true;
+            process.stderr.write(`\r${progressBar(d, total)}`);
+          }
+        : undefined,
       isCancelled: () => cancelled,
       onWarning: (m) => process.stderr.write(`recreplay: warning: ${m}\n`),
       ...(brk ? { stopWhen: brk.stopWhen, stopCondition: values.break } : {}),
@@ -187,7 +241,7 @@ async function run(args: string[]): Promise<number> {
   ).finally(() => {
     for (const sig of CANCEL_SIGNALS) process.off(sig, onSignal);
   });
-  if (tty) process.stderr.write('\r\x1b[K');
+  clearProgress();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   // What --json prints for every run (with --break, the break report adds to it).
   const summary = { slice: res.slice, ranker: res.ranker, seed: res.seed, events: res.events, metrics: res.metrics, faults: res.faults, traceSha256: res.traceSha256, traceBytes: res.traceBytes, trace: res.trace, runRecord: res.runRecord, modified: res.modified, seconds };
@@ -236,6 +290,19 @@ async function run(args: string[]): Promise<number> {
 
 /** Entry point: returns the exit code; user errors print one clear message, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
+  watchOutput();
+  const code = await command(argv);
+  // Errors of a write to stdout arrive after it (a file's on the next tick, a pipe's later still).
+  await new Promise((r) => setImmediate(r));
+  const e = outputError;
+  if (e && e.code !== 'EPIPE') {
+    console.error(`recreplay: cannot write the output to standard output: ${e.code === 'ENOSPC' ? 'the disk is full' : e.message}`);
+    return EXIT.INPUT;
+  }
+  return code;
+}
+
+async function command(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -260,6 +327,7 @@ export async function main(argv: string[]): Promise<number> {
         usage(`unknown command "${cmd}"`);
     }
   } catch (e) {
+    clearProgress();
     if (e instanceof IntegrityError) {
       console.error(`recreplay: ${e.describe()}`);
       return EXIT.MODIFIED;
@@ -273,9 +341,17 @@ export async function main(argv: string[]): Promise<number> {
       return exitCodeOf(cancelSignal ?? 'SIGINT');
     }
     if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      // Node's own text for an unknown option is long and quotes unevenly: say it plainly.
+      // Node's own texts are long and quote unevenly: say it plainly.
       const unknown = /^Unknown option '([^']+)'/.exec(e.message);
-      const what = unknown ? `unknown option ${unknown[1]} for ${cmd} (a value that starts with "-" goes after "--", e.g. recreplay ${cmd} -- -my.slice)` : e.message;
+      const ambiguous = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument is ambiguous/.exec(e.message);
+      let what = e.message;
+      if (unknown) {
+        const name = (unknown[1] as string).replace(/^-+/, '');
+        const near = suggest(name, OPTION_NAMES[cmd ?? ''] ?? []);
+        what = near !== undefined ? `unknown option ${unknown[1]} for ${cmd}; did you mean --${near}?` : `unknown option ${unknown[1]} for ${cmd} (a slice folder whose name starts with "-" goes after "--", e.g. recreplay ${cmd} -- -my.slice)`;
+      } else if (ambiguous) {
+        what = `${ambiguous[1]} needs a value, and what follows it starts with "-": write a value that starts with "-" as ${ambiguous[1]}=VALUE`;
+      }
       console.error(`recreplay: ${what}\n  Run \`recreplay --help\` for usage.`);
       return EXIT.USAGE;
     }

@@ -141,3 +141,13 @@ export function writeExclusive(path: string, data: string | Uint8Array): void {
     closeSync(fd);
   }
 }
+
+/** Whether a process with this pid runs on this machine (one this user may not signal still runs). */
+export function pidRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}

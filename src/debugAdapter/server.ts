@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileLogger, lineLogger, teeLogger, type AdapterLogger } from './logger';
@@ -17,7 +18,16 @@ export interface StandaloneOptions {
 export function standaloneLogger(opts: StandaloneOptions): AdapterLogger {
   const stderr = lineLogger((t) => process.stderr.write(t), opts.verbose ?? false);
   const file = opts.logFile ?? process.env['RECREPLAY_DAP_LOG'];
-  return file ? teeLogger(stderr, fileLogger(file)) : stderr;
+  if (!file) return stderr;
+  // Logging is best effort once running, but a log file that cannot be written is said once, at the start
+  // (it was silent: a user waiting for its lines never learnt why none came).
+  try {
+    appendFileSync(file, '');
+  } catch (e) {
+    stderr.warn(`cannot write the log file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the adapter runs, logging to stderr only`);
+    return stderr;
+  }
+  return teeLogger(stderr, fileLogger(file));
 }
 
 function keepAlive(log: AdapterLogger): void {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { makeSlice, tmp } from '../helpers';
@@ -134,7 +134,7 @@ test('bad input: clear messages and exit codes, never a stack trace', () => {
     [['verify', aFile], 3, /no slice\.json in .*a-file/],
     [['frobnicate'], 2, /unknown command/],
     [['run', join(EX, 'slices/cold-start.slice'), '--ranker', 'popularity:foo'], 3, /ranker "popularity" takes no argument, got "popularity:foo"/],
-    [['run', join(EX, 'slices/cold-start.slice'), '--bogus'], 2, /^recreplay: unknown option --bogus for run \(a value that starts with "-" goes after "--"/],
+    [['run', join(EX, 'slices/cold-start.slice'), '--bogus'], 2, /^recreplay: unknown option --bogus for run \(a slice folder whose name starts with "-" goes after "--"/],
     [['verify', 'a.slice', 'b.slice'], 2, /^recreplay: verify takes one slice folder, got also "b\.slice"\n/],
   ];
   // procfs answers ENOENT for a child of /proc: Node's recursive mkdir spins on it forever.
@@ -197,6 +197,8 @@ test('Ctrl-C cancels a running replay: exit 130, no trace, nothing left in the t
   run2.child.kill('SIGINT');
   run2.child.kill('SIGINT');
   assert.equal(await run2.exited, 130, run2.io.err);
+  // (Two signals sent at once may arrive as one: then it is the first's message.)
+  assert.match(run2.io.err, /stopped at once \(a second SIGINT\); no trace was written|cancelled; no trace was written/);
   assert.deepEqual(readdirSync(parent), []);
 });
 
@@ -336,4 +338,42 @@ test('run --seed N replays with seed N: another trace than the slice seed, the s
   assert.equal(ck.record.config.checkpointEvery, 37);
   assert.equal(byDefault.record.config.checkpointEvery, 500, 'the default interval');
   assert.equal(ck.sha, byDefault.sha, 'the checkpoint interval does not change the replay');
+});
+
+test('output that cannot be written: a full stderr loses its warnings and the run goes on; a full stdout is an error (exit 3), not a silent success', { skip: !existsSync('/dev/full') && 'no /dev/full here' }, () => {
+  const weights = join(tmp(), 'typo.json');
+  // Two warnings: the second write to a failed stderr ended the run with exit 1 ("--break never held").
+  writeFileSync(weights, JSON.stringify({ weights: { pop_30: 1, fresh: 2 }, bais: 0 }));
+  const out = tmp();
+  const full = openSync('/dev/full', 'w');
+  try {
+    const run = (stdio: ('ignore' | 'pipe' | number)[], ...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, stdio, timeout: 60_000 });
+    const warned = run(['ignore', 'pipe', full], 'run', join(EX, 'slices/cold-start.slice'), '--ranker', `linear:${weights}`, '--break', 'true', '--trace', out);
+    assert.equal(warned.status, EXIT.OK);
+    assert.match(warned.stdout, /^hit: true/m);
+    assert.deepEqual(readdirSync(out).sort(), ['run.json', 'trace.jsonl']);
+    for (const args of [['run', join(EX, 'slices/cold-start.slice'), '--json'], ['info', join(EX, 'slices/cold-start.slice')], ['verify', join(EX, 'slices/cold-start.slice'), '--json']]) {
+      const lost = run(['ignore', full, 'pipe'], ...args);
+      assert.equal(lost.status, EXIT.INPUT, `${args[0]}: ${lost.stderr}`);
+      assert.match(lost.stderr, /cannot write the output to standard output: the disk is full/);
+    }
+  } finally {
+    closeSync(full);
+  }
+});
+
+test('an option given twice, a misspelt option and a value that starts with "-" are usage errors that say what to write', () => {
+  const slice = join(EX, 'slices/cold-start.slice');
+  const twice = cli('run', slice, '--ranker', 'popularity', '--ranker', 'recorded');
+  assert.equal(twice.code, EXIT.USAGE);
+  assert.match(twice.err, /--ranker is given more than once; give it once/);
+  assert.equal(cli('info', slice, '--json', '--json').code, EXIT.USAGE);
+  const typo = cli('run', slice, '--seeed', '3');
+  assert.equal(typo.code, EXIT.USAGE);
+  assert.match(typo.err, /unknown option --seeed for run; did you mean --seed\?/);
+  const dash = cli('run', slice, '--seed', '-1');
+  assert.equal(dash.code, EXIT.USAGE);
+  assert.match(dash.err, /--seed needs a value, and what follows it starts with "-": write a value that starts with "-" as --seed=VALUE/);
+  assert.doesNotMatch(dash.err, /Did you forget/);
+  assert.match(cli('run', slice, '--seed=-1').err, /--seed must be a whole number from 0/);
 });

@@ -149,3 +149,22 @@ test('bad options of the standalone adapter exit 2 with a usage line', () => {
   assert.match(b.stderr, /Unknown option '--prot'/);
   assert.match(b.stderr, /recreplay dap \[--port N\]/);
 });
+
+test('a --log file the adapter cannot write is said once on stderr, and the adapter still serves', async () => {
+  // A folder where the file should be: refused for root too.
+  const log = tmp();
+  const proc = spawn(process.execPath, [ADAPTER, '--port', '0', '--log', log], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    let err = '';
+    await new Promise<void>((resolve, reject) => {
+      proc.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/listening on/.test(err)) resolve();
+      });
+      proc.once('exit', (code) => reject(new Error(`adapter exited with ${code}: ${err}`)));
+    });
+    assert.match(err, new RegExp(`cannot write the log file ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(EISDIR\\): the adapter runs, logging to stderr only`));
+  } finally {
+    proc.kill();
+  }
+});

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { lstatSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TRACE_FORMAT, TraceWriter, traceLine } from '../../src/core/engine/trace';
+import { TRACE_FORMAT, TraceWriter, traceLine, writeFailed } from '../../src/core/engine/trace';
+import { UserError } from '../../src/core/errors';
 import { METRIC_FIELDS, NumBuffer, StrBuffer, encodeEvent, formatEvents, splitStrs } from '../../src/core/engine/traceFormat';
 import { FAULT_KINDS } from '../../src/core/engine/faults';
 import { runHeadless } from '../../src/core/engine/run';
@@ -274,7 +275,7 @@ test('temp files are created, never opened through a file or symbolic link plant
   writeFileSync(victim, 'precious\n');
   // The names are predictable (pid, thread, a count): plant links at the next few of them.
   for (let n = 1; n <= 200; n++) {
-    for (const name of [`.trace.jsonl.${process.pid}-${threadId}-${n}.tmp`, `run.json.${process.pid}-${threadId}-${n}.tmp`]) symlinkSync(victim, join(out, name));
+    for (const name of [`.trace.jsonl.${hostname()}.${process.pid}-${threadId}-${n}.tmp`, `.run.json.${hostname()}.${process.pid}-${threadId}-${n}.tmp`, `.trace.jsonl.${hostname()}.${process.pid}-${threadId}-${n}.old`]) symlinkSync(victim, join(out, name));
   }
   const r = await runHeadless({ slice: makeSlice(20), ranker: 'recorded', traceDir: out }, { now: () => '', user: 'u', host: 'h', cwd: process.cwd() });
   r.replayer.dispose();
@@ -282,4 +283,55 @@ test('temp files are created, never opened through a file or symbolic link plant
   assert.ok(lstatSync(join(out, 'trace.jsonl')).isFile() && !lstatSync(join(out, 'trace.jsonl')).isSymbolicLink());
   assert.ok(lstatSync(join(out, 'run.json')).isFile() && !lstatSync(join(out, 'run.json')).isSymbolicLink());
   assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).events, 20);
+});
+
+test('a run removes the temp files a killed run on this machine left in its trace folder, and no one else\'s', async () => {
+  const out = tmp();
+  // A pid that ran and is gone (a run killed by SIGKILL or the out-of-memory killer never cleans up).
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+  const host = hostname();
+  const gone = [`.trace.jsonl.${host}.${dead}-0-1.tmp`, `.run.json.${host}.${dead}-0-2.tmp`, `.trace.jsonl.${host}.${dead}-0-3.old`];
+  // Another machine's (a shared folder), a live process's, and files that are not temp files.
+  const kept = [`.trace.jsonl.other-host.${dead}-0-1.tmp`, `.trace.jsonl.${host}.${process.ppid}-0-1.tmp`, 'notes.txt', `.trace.jsonl.${dead}-0-1.tmp`];
+  for (const f of [...gone, ...kept]) writeFileSync(join(out, f), 'x');
+  const r = await runHeadless({ slice: makeSlice(10), ranker: 'recorded', traceDir: out }, { now: () => '', user: 'u', host: 'h', cwd: process.cwd() });
+  r.replayer.dispose();
+  assert.deepEqual(readdirSync(out).sort(), [...kept, 'run.json', 'trace.jsonl'].sort());
+});
+
+test('the trace and its run record go in as a pair: when the record cannot be renamed into place, the old trace is put back (or the new one taken away)', async () => {
+  const host = { now: () => '', user: 'u', host: 'h', cwd: process.cwd() };
+  const slice = makeSlice(30);
+  // Between the start of the run and its end, a folder takes run.json's place (another run, a user).
+  const blockRecord = (out: string) => (ex: EventExec) => {
+    if (ex.n === 5) {
+      rmSync(join(out, 'run.json'), { force: true });
+      mkdirSync(join(out, 'run.json', 'x'), { recursive: true });
+    }
+    return false;
+  };
+  const withOld = tmp();
+  const first = await runHeadless({ slice, ranker: 'recorded', traceDir: withOld }, host);
+  first.replayer.dispose();
+  const oldTrace = readFileSync(join(withOld, 'trace.jsonl'));
+  await assert.rejects(runHeadless({ slice, ranker: 'popularity', traceDir: withOld, stopWhen: blockRecord(withOld) }, host));
+  assert.ok(readFileSync(join(withOld, 'trace.jsonl')).equals(oldTrace), 'the old trace is back');
+  assert.deepEqual(readdirSync(withOld).sort(), ['run.json', 'trace.jsonl']);
+
+  const fresh = tmp();
+  await assert.rejects(runHeadless({ slice, ranker: 'popularity', traceDir: fresh, stopWhen: blockRecord(fresh) }, host));
+  assert.deepEqual(readdirSync(fresh), ['run.json'], 'no trace without its record');
+});
+
+test('a write error of the trace thread names the trace (a full disk said only "no space left on device, write")', () => {
+  const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  const e = writeFailed(full, '/data/run/trace.jsonl');
+  assert.ok(e instanceof UserError);
+  assert.match(e.message, /cannot write the trace \/data\/run\/trace\.jsonl: the disk is full/);
+  assert.match(e.describe(), /Free space on that disk/);
+  const denied = writeFailed(Object.assign(new Error('EACCES: permission denied, write'), { code: 'EACCES' }), '/data/t.jsonl');
+  assert.match(denied.message, /cannot write the trace \/data\/t\.jsonl: EACCES: permission denied/);
+  // Not a file system error (a bug in the thread): passed on as it is, for the internal-error report.
+  const bug = new TypeError('x is not a function');
+  assert.equal(writeFailed(bug, '/data/t.jsonl'), bug);
 });

@@ -1,7 +1,8 @@
 import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { runReplayWorker } from '../../src/extension/headless/runner';
@@ -53,17 +54,21 @@ test('a worker too busy to see the cancel flag is stopped after the grace period
 const { workerData } = require('node:worker_threads');
 const { mkdirSync, writeFileSync } = require('node:fs');
 mkdirSync(workerData.traceDir, { recursive: true });
-writeFileSync(require('node:path').join(workerData.traceDir, '.trace.jsonl.1-2-3.tmp'), 'half');
+writeFileSync(require('node:path').join(workerData.traceDir, '.trace.jsonl.' + require('node:os').hostname() + '.' + process.pid + '-2-3.tmp'), 'half');
 const until = Date.now() + 20000;
 while (Date.now() < until) {}
 `);
   const out = join(tmp(), 'run');
   let cancel: (() => void) | undefined;
   const running = runReplayWorker(busy, { slice: 'unused', ranker: 'recorded', traceDir: out, force: false, cwd: ROOT }, { onCancel: (c) => (cancel = c), graceMs: 200 });
-  while (!existsSync(join(out, '.trace.jsonl.1-2-3.tmp'))) await new Promise((r) => setTimeout(r, 5));
+  // Another run's temp file in the same folder (another process) is not this worker's to remove.
+  mkdirSync(out, { recursive: true });
+  const other = `.trace.jsonl.${hostname()}.${process.ppid}-0-1.tmp`;
+  writeFileSync(join(out, other), 'theirs');
+  while (!existsSync(join(out, `.trace.jsonl.${hostname()}.${process.pid}-2-3.tmp`))) await new Promise((r) => setTimeout(r, 5));
   cancel?.();
   assert.equal((await running).type, 'cancelled');
-  assert.deepEqual(readdirSync(out), []);
+  assert.deepEqual(readdirSync(out), [other]);
 });
 
 test('the ranker\'s warnings come back from the worker before the replay\'s outcome', async () => {

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pidRuns } from '../dirs';
 
 const TYPED = { Int32Array, Float64Array, Uint32Array, Uint8Array, Float32Array, Int8Array, Int16Array, Uint16Array } as const;
 type TypedName = keyof typeof TYPED;
@@ -79,16 +80,6 @@ function removeLiveSpills(): void {
   liveSpills.clear();
 }
 
-/** Whether a process with this pid runs (one we may not signal still runs). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes spill folders in `root` (the spill parent) left by processes that no longer run (killed, so they never
  * disposed them). Best effort: a folder it cannot read or remove stays.
@@ -105,7 +96,7 @@ export function sweepStaleSpills(root: string): number {
     const m = /^(\d+)-/.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
-    if (pid === process.pid || alive(pid)) continue;
+    if (pid === process.pid || pidRuns(pid)) continue;
     try {
       rmSync(join(root, name), { recursive: true, force: true });
       removed++;

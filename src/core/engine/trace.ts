@@ -1,7 +1,8 @@
-import { closeSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, linkSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import { createExclusive, ensureDir, removeCreatedDirs, statOrNothing, writeExclusive } from '../dirs';
+import { createExclusive, ensureDir, pidRuns, removeCreatedDirs, statOrNothing, writeExclusive } from '../dirs';
 import { UserError } from '../errors';
 import type { EventExec } from './replay';
 import { FAULT_KINDS } from './faults';
@@ -86,13 +87,52 @@ function handle(m) {
 }
 `;
 
-/** Names of the temp files of an unfinished trace and run record (`.trace.jsonl.<tag>.tmp`, `run.json.<tag>.tmp`). */
-export const TRACE_TEMP_FILE = /^(\.trace\.jsonl|run\.json)\..+\.tmp$/;
+/**
+ * Names of the temp files of an unfinished trace and run record (`.trace.jsonl.<tag>.tmp`,
+ * `.run.json.<tag>.tmp`) and of the old trace kept while the two are renamed into place
+ * (`.trace.jsonl.<tag>.old`); the tag is host.pid-thread-count (groups 2 and 3: host, pid).
+ */
+export const TRACE_TEMP_FILE = /^\.(trace\.jsonl|run\.json)\.(.+)\.(\d+)-\d+-\d+\.(tmp|old)$/;
 
+const HOST = hostname();
 let tmpCount = 0;
-/** pid, thread and a count: a temp file name no other writer in any thread of this machine uses. */
+/** Host, pid, thread and a count: a temp file name no other writer on any machine that shares the folder uses. */
 function tmpTag(): string {
-  return `${process.pid}-${threadId}-${++tmpCount}`;
+  return `${HOST}.${process.pid}-${threadId}-${++tmpCount}`;
+}
+
+/**
+ * Removes the temp files in `dir` that a run on this machine left when it was killed where it could
+ * not clean up (SIGKILL, the out-of-memory killer): only files named as this writer names them, made
+ * on this host by a process that no longer runs. Tidying, not the job: nothing here is an error.
+ */
+function removeDeadTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = TRACE_TEMP_FILE.exec(name);
+    if (!m || m[2] !== HOST) continue;
+    const pid = Number(m[3]);
+    if (pid === process.pid || pidRuns(pid)) continue;
+    rmSync(join(dir, name), { force: true });
+  }
+}
+
+/** A write error of the trace thread as a user error that names the trace (ENOSPC said only "no space left on device, write"). */
+export function writeFailed(e: Error, path: string | undefined): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (path === undefined || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
+  const full = code === 'ENOSPC' || code === 'EDQUOT';
+  return new UserError(
+    `cannot write the trace ${path}: ${full ? 'the disk is full' : e.message}`,
+    { file: path },
+    full ? 'Free space on that disk, or write the trace to a folder on another one.' : 'Write the trace to a folder you can write to.',
+    'E_PATH',
+  );
 }
 
 const BATCH = 2048;
@@ -171,6 +211,7 @@ export class TraceWriter {
   ) {
     if (dir !== undefined) {
       this.createdDirs = ensureDir(dir, 'trace folder');
+      removeDeadTemps(dir);
       // Absolute: the run record names its trace wherever it is read from later.
       this.path = join(resolve(dir), 'trace.jsonl');
       // Unique per writer, not only per process: runs on worker threads share the pid.
@@ -200,7 +241,7 @@ export class TraceWriter {
       // Its garbage is short-lived strings: a small young generation keeps the process's RSS down.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
-    this.worker.on('error', (e) => (this.failure = e));
+    this.worker.on('error', (e) => (this.failure = writeFailed(e, this.path)));
     // Batches go to the trace thread by transfer, which detaches their buffers. The first detach in
     // a process makes V8 throw away every optimised function that reads a typed array (it guards
     // them with one global "nothing detached yet" assumption): ~40 recompilations in the middle of
@@ -284,12 +325,11 @@ export class TraceWriter {
         const rec = record ? await record(info) : undefined;
         const recordPath = join(resolve(this.dir), 'run.json');
         if (rec) {
-          recordTmp = `${recordPath}.${tmpTag()}.tmp`;
+          recordTmp = join(this.dir, `.run.json.${tmpTag()}.tmp`);
           writeExclusive(recordTmp, JSON.stringify(rec, null, 2) + '\n');
         }
-        renameSync(this.tmp, this.path);
+        this.swapIn(this.tmp, recordTmp, recordPath);
         if (recordTmp) {
-          renameSync(recordTmp, recordPath);
           recordTmp = undefined;
           runRecord = recordPath;
         }
@@ -301,6 +341,40 @@ export class TraceWriter {
       process.off('exit', this.onExit);
       this.onExit();
       throw e;
+    }
+  }
+
+  /**
+   * Renames the finished trace, then its run record, into place, as a pair: when the second rename
+   * fails (a folder put at run.json meanwhile, another run's rename between the two), the old trace
+   * is put back from a hard link made before — or the new one removed when there was none — so the
+   * folder never holds a trace beside another run's record. (A file system without hard links keeps
+   * the plain order: trace, then record.)
+   */
+  private swapIn(traceTmp: string, recordTmp: string | undefined, recordPath: string): void {
+    const path = this.path as string;
+    const hadTrace = recordTmp !== undefined && statOrNothing(path) !== undefined;
+    let old: string | undefined;
+    if (hadTrace) {
+      old = join(this.dir as string, `.trace.jsonl.${tmpTag()}.old`);
+      try {
+        linkSync(path, old);
+      } catch {
+        old = undefined;
+      }
+    }
+    try {
+      renameSync(traceTmp, path);
+      if (!recordTmp) return;
+      try {
+        renameSync(recordTmp, recordPath);
+      } catch (e) {
+        if (old) renameSync(old, path);
+        else if (!hadTrace) rmSync(path, { force: true });
+        throw e;
+      }
+    } finally {
+      if (old) rmSync(old, { force: true });
     }
   }
 

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { ensureDir, removeCreatedDirs, statOrNothing } from '../dirs';
+import { ensureDir, pidRuns, removeCreatedDirs, statOrNothing } from '../dirs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError, shown } from '../errors';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
@@ -263,13 +263,7 @@ function removeStaleTemps(dir: string): void {
     try {
       const o = JSON.parse(readFileSync(join(p, OWNER_FILE), 'utf8')) as { host?: unknown; uid?: unknown; pid?: unknown };
       if (o.host !== me.host || o.uid !== me.uid || typeof o.pid !== 'number' || o.pid === me.pid) continue;
-      try {
-        process.kill(o.pid, 0);
-        continue;
-      } catch (e) {
-        // EPERM: it runs (as another user). ESRCH: gone.
-        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-      }
+      if (pidRuns(o.pid)) continue;
       rmSync(p, { recursive: true, force: true });
     } catch {
       // No owner file (not ours), unreadable, or removed meanwhile: left as it is.

@@ -1,4 +1,5 @@
 import { readdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TRACE_TEMP_FILE } from '../../core/engine/trace';
@@ -55,10 +56,15 @@ export function runReplayWorker(workerFile: string, job: Omit<ReplayJob, 'cancel
   });
 }
 
+/** The temp files a stopped replay worker of this process left (its thread shares the pid); another run's in the same folder stay. */
 function removeTemps(dir: string | undefined): void {
   if (!dir) return;
+  const host = hostname();
   try {
-    for (const f of readdirSync(dir)) if (TRACE_TEMP_FILE.test(f)) rmSync(join(dir, f), { force: true });
+    for (const f of readdirSync(dir)) {
+      const m = TRACE_TEMP_FILE.exec(f);
+      if (m && m[2] === host && Number(m[3]) === process.pid) rmSync(join(dir, f), { force: true });
+    }
   } catch {
     // No folder yet: nothing was written.
   }

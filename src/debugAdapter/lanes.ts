@@ -4,6 +4,7 @@ import { checkEnvFor } from '../core/engine/exprScope';
 import { Replayer, type EventExec } from '../core/engine/replay';
 import { TRACE_FORMAT, TraceWriter } from '../core/engine/trace';
 import { checkTraceOutside } from '../core/engine/run';
+import { countsByKind } from '../core/engine/faults';
 import type { CheckEnv } from '../core/expr';
 import { loadRanker, type Ranker } from '../core/rankers';
 import { Slice } from '../core/slice/reader';
@@ -148,7 +149,7 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
             trace: info,
             events: lane.highWater,
             metrics: r.metrics.snapshot(),
-            faults: Object.fromEntries(lane.faultCounts),
+            faults: countsByKind((k) => lane.faultCounts.get(k)),
           };
         });
         log.info(`trace of ${lane.highWater} events written to ${t.path}`);

@@ -2,6 +2,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { currentStage } from '../core/engine/exprScope';
 import type { EventExec } from '../core/engine/replay';
 import { pipelineMs } from '../core/engine/stages';
+import { countsByKind } from '../core/engine/faults';
 import { STAGES } from '../core/slice/types';
 import { dataIdOf, describeTarget } from './dataBreakpoints';
 import type { Lane, Lanes } from './lanes';
@@ -114,7 +115,7 @@ function sessionScope(l: Lanes, lane: Lane): Container {
       valueSpec('seed', r.seed),
       valueSpec('pipeline', r.pipeline),
       valueSpec('checkpointEvery', r.checkpointEvery),
-      valueSpec('faults seen', Object.fromEntries(lane.faultCounts)),
+      valueSpec('faults seen', countsByKind((k) => lane.faultCounts.get(k))),
       valueSpec('marked faults', m.faults),
       valueSpec('versions', m.versions),
       valueSpec('modified files', [...l.slice.modified]),

@@ -9,6 +9,7 @@ import { makeSlice, tmp } from '../helpers';
 import { Replayer } from '../../src/core/engine/replay';
 import { loadRanker } from '../../src/core/rankers';
 import { Slice } from '../../src/core/slice/reader';
+import { runHeadless } from '../../src/core/engine/run';
 import { client, COLD, evalAt, failure, launch, LATENCY, moveAndStop, scopeVars, waitFor, where } from './helpers';
 
 test('initialize announces every capability the adapter implements, with one exception filter per fault detector', async () => {
@@ -177,6 +178,24 @@ test('trace: the events replayed in the session are written as trace.jsonl and r
   const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.equal(run.events, 650);
   assert.equal(readFileSync(join(out, 'trace.jsonl'), 'utf8').trim().split('\n').length, 651, 'header + one line per event');
+});
+
+test("the session's run record counts faults as the CLI's does, key for key in the same order (it listed them as first seen)", async () => {
+  const out = join(tmp(), 'trace');
+  const dc = await client();
+  try {
+    await launch(dc, { ...LATENCY, trace: out });
+  } catch (e) {
+    await dc.stop();
+    throw e;
+  }
+  await dc.disconnectRequest({});
+  const fromSession = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).faults as Record<string, number>;
+  const headless = await runHeadless({ ...LATENCY }, { now: () => '', user: 'u', host: 'h', cwd: process.cwd() });
+  headless.replayer.dispose();
+  const fromCli = Object.fromEntries(Object.entries(headless.faults).map(([k, v]) => [k, v?.count]));
+  assert.ok(Object.keys(fromSession).length >= 2, JSON.stringify(fromSession));
+  assert.equal(JSON.stringify(fromSession), JSON.stringify(Object.fromEntries(FAULT_KINDS.filter((k) => k in fromCli).map((k) => [k, fromCli[k]]))));
 });
 
 test('terminate ends the replay with a terminated event; later requests say the session has ended', async () => {

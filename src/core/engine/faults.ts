@@ -22,3 +22,17 @@ export const FAULT_LABELS: Record<FaultKind, string> = {
   metric_drop: 'Metric drop',
   ranker_error: 'Ranker error',
 };
+
+/**
+ * Fault counts keyed in FAULT_KINDS order, kinds never seen left out: a run record's bytes do not
+ * depend on which fault came first (the debugger's run.json listed them as first seen, the CLI's
+ * in this order).
+ */
+export function countsByKind(count: (kind: FaultKind) => number | undefined): Partial<Record<FaultKind, number>> {
+  const out: Partial<Record<FaultKind, number>> = {};
+  for (const k of FAULT_KINDS) {
+    const n = count(k);
+    if (n) out[k] = n;
+  }
+  return out;
+}

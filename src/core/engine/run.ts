@@ -6,7 +6,7 @@ import type { Ranker } from '../rankers/types';
 import { Slice } from '../slice/reader';
 import type { PipelineSettings } from '../slice/types';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
-import { FAULT_KINDS, type FaultKind } from './faults';
+import { countsByKind, type FaultKind } from './faults';
 import { Replayer, type EventExec } from './replay';
 import { TRACE_FORMAT, TraceWriter, type RunRecord } from './trace';
 
@@ -168,8 +168,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
   }
   const metrics = replayer.metrics.snapshot();
   const events = replayer.state.eventsDone;
-  const sortedFaults: Record<string, number> = {};
-  for (const k of FAULT_KINDS) if (faults[k]) sortedFaults[k] = faults[k].count;
+  const sortedFaults = countsByKind((k) => faults[k]?.count);
   let t: Awaited<ReturnType<TraceWriter['close']>>;
   try {
     // The run record goes in with the trace (both or neither).

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { hostname, userInfo } from 'node:os';
 import { CancelledError, runHeadless } from '../../core/engine/run';
+import { countsByKind } from '../../core/engine/faults';
 import { UserError } from '../../core/errors';
 import type { ReplayJob, WorkerReply } from './protocol';
 
@@ -39,7 +40,7 @@ void (async () => {
       { now: () => new Date().toISOString(), user: user(), host: hostname(), cwd: job.cwd },
     );
     r.replayer.dispose();
-    send({ type: 'done', events: r.events, metrics: r.metrics, faults: Object.fromEntries(Object.entries(r.faults).map(([k, v]) => [k, v?.count ?? 0])), trace: r.trace, runRecord: r.runRecord, modified: r.modified, traceSha256: r.traceSha256 });
+    send({ type: 'done', events: r.events, metrics: r.metrics, faults: countsByKind((k) => r.faults[k]?.count), trace: r.trace, runRecord: r.runRecord, modified: r.modified, traceSha256: r.traceSha256 });
   } catch (e) {
     if (e instanceof CancelledError) send({ type: 'cancelled' });
     else if (e instanceof UserError) send({ type: 'error', message: e.describe(), user: true });

@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { checkEnvFor } from '../core/engine/exprScope';
 import { Replayer, type EventExec } from '../core/engine/replay';
-import { TRACE_FORMAT, TraceWriter } from '../core/engine/trace';
+import { TRACE_FORMAT, TraceWriter, modifiedField } from '../core/engine/trace';
 import { checkTraceOutside } from '../core/engine/run';
 import { countsByKind } from '../core/engine/faults';
 import type { CheckEnv } from '../core/expr';
@@ -67,8 +67,8 @@ export interface Lanes {
 export type RankerLoader = (spec: string, ctx: { cwd: string; slice: Slice }) => Ranker;
 
 /** Opens the slice, loads the ranker(s) and builds the lanes; user errors come out as UserError. */
-export function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoader = loadRanker): Lanes {
-  const slice = Slice.open(cfg.slice, { force: cfg.force });
+export function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoader = loadRanker, trustCachedIndex = false): Lanes {
+  const slice = Slice.open(cfg.slice, { force: cfg.force, trustCachedIndex });
   if (slice.modified.size) log.warn(`replaying a modified slice (force): ${[...slice.modified].join(', ')}`);
   const lanes = cfg.baseline === undefined ? [new Lane('replay', cfg.ranker)] : [new Lane('baseline', cfg.baseline), new Lane('candidate', cfg.ranker)];
   // Rankers loaded so far: a launch that fails later (the candidate's artifact missing, say) shuts them down again.
@@ -95,6 +95,7 @@ export function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoa
           k: r.pipeline.k,
           budgetMs: r.pipeline.budgetMs,
           events: slice.eventCount,
+          ...modifiedField(slice.modified),
         }, r.state);
       }
     }

@@ -18,6 +18,12 @@ export interface SessionOptions {
   cwd?: string;
   /** Turns ranker specs into rankers (default: the core's built-in kinds). */
   loadRanker?: RankerLoader;
+  /**
+   * A forced launch opens the slice through its cached indexes (Slice.open trustCachedIndex) instead of
+   * reading events.jsonl whole on this thread: for a host that streamed the file before the launch
+   * (the extension's warm-up), so a modified file has an index of its own. A standalone adapter reads it whole.
+   */
+  trustCachedIndex?: boolean;
 }
 
 /** What exists once `launch` succeeded. */
@@ -142,7 +148,7 @@ export class ReplayDebugSession extends DebugSession {
       this.log.warn(warning);
       this.output(`${warning}\n`, 'important');
     }
-    const lanes = openLanes(config, this.log, this.options.loadRanker);
+    const lanes = openLanes(config, this.log, this.options.loadRanker, this.options.trustCachedIndex ?? false);
     for (const lane of lanes.lanes) {
       for (const warning of lane.replayer.ranker.warnings ?? []) {
         this.log.warn(warning);

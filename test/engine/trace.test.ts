@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
@@ -334,4 +334,27 @@ test('a write error of the trace thread names the trace (a full disk said only "
   // Not a file system error (a bug in the thread): passed on as it is, for the internal-error report.
   const bug = new TypeError('x is not a function');
   assert.equal(writeFailed(bug, '/data/t.jsonl'), bug);
+});
+
+test('the trace of a forced replay of a modified slice says so in its header (it was byte for byte the trace of the intact slice)', async () => {
+  const host = { now: () => '', user: 'u', host: 'h', cwd: process.cwd() };
+  const intact = makeSlice(15);
+  const changed = join(tmp(), 'changed.slice');
+  cpSync(intact, changed, { recursive: true });
+  // A user's feature the recorded ranker never reads: the replay's events come out the same.
+  const users = join(changed, 'users.jsonl');
+  writeFileSync(users, readFileSync(users, 'utf8').replace('"age":20', '"age":21'));
+  const header = async (slice: string, force: boolean) => {
+    const out = tmp();
+    const r = await runHeadless({ slice, ranker: 'recorded', traceDir: out, force }, host);
+    r.replayer.dispose();
+    const lines = readFileSync(join(out, 'trace.jsonl'), 'utf8').split('\n');
+    return { head: JSON.parse(lines[0] as string) as Record<string, unknown>, body: lines.slice(1).join('\n'), sha: r.traceSha256 };
+  };
+  const a = await header(intact, false);
+  const b = await header(changed, true);
+  assert.equal(a.head['modified'], undefined);
+  assert.deepEqual(b.head['modified'], ['users.jsonl']);
+  assert.equal(b.body, a.body);
+  assert.notEqual(b.sha, a.sha);
 });

@@ -177,6 +177,33 @@ test('a launch of a slice with no cached index builds the index first, streamed 
   assert.equal(progressShown.length, 2);
 });
 
+test('a forced launch of a slice edited since it was frozen reads the file first, streamed, so the adapter reads it as it stands (not through the frozen file\'s offsets)', async () => {
+  const dir = makeSlice(60, { chunkSize: 2048 });
+  // The same size, and line 2 starts a byte earlier: the frozen file's index (cached by the writer) would cut it wrongly.
+  const p = join(dir, 'events.jsonl');
+  const lines = readFileSync(p, 'utf8').split('\n');
+  lines[0] = (lines[0] as string).replace(/"score":(\d\.\d\d+)/, (_m, x: string) => `"score":${x.slice(0, -1)}`);
+  lines[1] = (lines[1] as string).replace(/"score":(\d\.\d+)/, (_m, x: string) => `"score":${x}1`);
+  writeFileSync(p, lines.join('\n'));
+  const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
+  const config = { type: 'recreplay', request: 'launch', name: 'x', slice: dir, ranker: 'recorded', force: true };
+  assert.equal(needsIndex(dir), false, 'an unforced launch would use the frozen file\'s index');
+  assert.equal(needsIndex(dir, true), true);
+  progressShown.length = 0;
+  assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(undefined, config), config);
+  assert.deepEqual(progressShown.map((x) => x.title), ['RecReplay: checking test.slice']);
+  // Found modified: it has an index of its own now, which the in-process adapter's open takes first.
+  assert.equal(needsIndex(dir, true), false);
+  const s = Slice.open(dir, { force: true, trustCachedIndex: true });
+  try {
+    assert.ok(s.modified.has('events.jsonl'));
+    assert.deepEqual([...s.events(1, 3)].map((e) => e.id), ['e1', 'e2', 'e3']);
+    assert.equal(s.readEvent(2).id, 'e2');
+  } finally {
+    s.close();
+  }
+});
+
 test('the ranker picker writes artifact paths relative to the folder the run resolves them from, absolute outside it', async () => {
   const a = tmp();
   const b = tmp();

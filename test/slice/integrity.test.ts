@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Slice, UNLISTED } from '../../src/core/slice/reader';
+import { runHeadless } from '../../src/core/engine/run';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { IntegrityError, UserError } from '../../src/core/errors';
 import type { SliceManifest } from '../../src/core/slice/types';
@@ -214,5 +215,38 @@ test('a slice file that cannot be read is a UserError naming it, from open and f
     } finally {
       chmodSync(join(dir, name), 0o644);
     }
+  }
+});
+
+test('a forced replay of a modified events.jsonl of the same size is the same on every machine, whatever indexes it has cached', async () => {
+  const host = { now: () => '', user: 'u', host: 'h', cwd: process.cwd() };
+  const intact = makeSlice(40, { chunkSize: 2048 });
+  const modified = join(tmp(), 'modified.slice');
+  cpSync(intact, modified, { recursive: true });
+  // One digit less in line 1, one more in line 2: the same size, and line 2 starts a byte earlier.
+  const p = join(modified, 'events.jsonl');
+  const lines = readFileSync(p, 'utf8').split('\n');
+  lines[0] = (lines[0] as string).replace(/"score":(\d\.\d\d+)/, (_m, x: string) => `"score":${x.slice(0, -1)}`);
+  lines[1] = (lines[1] as string).replace(/"score":(\d\.\d+)/, (_m, x: string) => `"score":${x}1`);
+  writeFileSync(p, lines.join('\n'));
+  assert.equal(readFileSync(p).length, readFileSync(join(intact, 'events.jsonl')).length);
+  const run = async (cache: string) => {
+    process.env['RECREPLAY_CACHE_DIR'] = cache;
+    const r = await runHeadless({ slice: modified, ranker: 'recorded', force: true }, host);
+    r.replayer.dispose();
+    return { sha: r.traceSha256, events: r.events, modified: r.modified };
+  };
+  const saved = process.env['RECREPLAY_CACHE_DIR'];
+  try {
+    const fresh = await run(tmp());
+    // A machine that replayed the intact slice before has its index cached (the same manifest).
+    const warm = tmp();
+    process.env['RECREPLAY_CACHE_DIR'] = warm;
+    Slice.open(intact).close();
+    assert.deepEqual(await run(warm), fresh);
+    assert.equal(fresh.events, 40);
+    assert.deepEqual(fresh.modified, ['events.jsonl']);
+  } finally {
+    process.env['RECREPLAY_CACHE_DIR'] = saved;
   }
 });

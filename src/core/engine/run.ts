@@ -8,7 +8,7 @@ import type { PipelineSettings } from '../slice/types';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { countsByKind, type FaultKind } from './faults';
 import { Replayer, type EventExec } from './replay';
-import { TRACE_FORMAT, TraceWriter, type RunRecord } from './trace';
+import { TRACE_FORMAT, TraceWriter, modifiedField, type RunRecord } from './trace';
 
 /** What the core needs from its host for a headless run: time and identity are not the engine's to read. */
 export interface RunHost {
@@ -138,6 +138,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
       k: replayer.pipeline.k,
       budgetMs: replayer.pipeline.budgetMs,
       events: slice.eventCount,
+      ...modifiedField(slice.modified),
     }, replayer.state);
   } catch (e) {
     // A trace folder that cannot be written stops the run before it starts.

@@ -22,6 +22,17 @@ export interface TraceHeader {
   k: number;
   budgetMs: number;
   events: number;
+  /**
+   * The slice's files that did not match its manifest when the replay began (a forced replay),
+   * sorted; absent when all did. A forced replay of a modified slice wrote the very header of an
+   * intact one, so the trace alone did not say it was not the frozen data.
+   */
+  modified?: string[];
+}
+
+/** The header's `modified`, for a slice that was opened with files that do not match its manifest. */
+export function modifiedField(modified: ReadonlySet<string>): { modified?: string[] } {
+  return modified.size ? { modified: [...modified].sort() } : {};
 }
 
 // The trace thread: formats, hashes and writes. Its formatter is formatEvents itself, passed as

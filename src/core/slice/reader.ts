@@ -136,6 +136,14 @@ const DEFAULT_BLOCK = 8 * 1024 * 1024;
 export interface OpenOptions {
   /** Replay even when files do not match the manifest (reported, not silent). */
   force?: boolean;
+  /**
+   * With force, use the index cached for the frozen file all the same (its chunks checked as they
+   * are read), instead of reading events.jsonl whole at open (see openWith): for callers that
+   * describe a slice (`recreplay info`, the editor's views), which must not read a large file whole,
+   * and for the editor's forced debug launch, whose warm-up streamed the file just before (so a
+   * modified one has an index of its own, which open takes first).
+   */
+  trustCachedIndex?: boolean;
   /** Where the offset index is cached (default: cacheDir()). */
   cacheDir?: string;
   /**
@@ -307,18 +315,22 @@ export class Slice {
     // The index cached for the manifest describes the frozen file: never for one of another size.
     // Taken as it was opened, before the index is built or the file verified: a change after this is seen at the next read.
     const eventsBytes = opened.size;
-    let index = modified.includes(eventsEntry.path) ? undefined : loadCachedIndex(manifestSha, expected, eventsBytes, dirCache);
     let indexKey = manifestSha;
     let verifiedAll = false;
-    // A file found modified before (and not touched since) has its own cached index.
-    const modifiedKey = index ? undefined : modifiedIndexKey(manifestSha, eventsPath, opened);
-    if (!index && modifiedKey) {
-      index = loadCachedIndex(modifiedKey, -1, eventsBytes, dirCache);
-      if (index) {
-        indexKey = modifiedKey;
-        if (!modified.includes(eventsEntry.path)) modified.push(eventsEntry.path);
-        if (!force) throw new IntegrityError(modified, dir, reasons);
-      }
+    // A file found modified before (and not touched since) has its own cached index: looked for
+    // first, so once a file is known to differ it is never read through the frozen file's offsets.
+    const modifiedKey = modifiedIndexKey(manifestSha, eventsPath, opened);
+    let index = modifiedKey ? loadCachedIndex(modifiedKey, -1, eventsBytes, dirCache) : undefined;
+    if (index) {
+      indexKey = modifiedKey as string;
+      if (!modified.includes(eventsEntry.path)) modified.push(eventsEntry.path);
+      if (!force) throw new IntegrityError(modified, dir, reasons);
+    } else if (!modified.includes(eventsEntry.path) && !(force && !opts.trustCachedIndex)) {
+      // With force the frozen file's index is not taken on trust: a modified file of the same size
+      // (a digit changed) would be read through the intact file's offsets and stop where a line
+      // moved — or not, on a machine that had never opened the intact slice. It is read whole
+      // instead (indexed and checked as it is read), once: a modified file's index is kept (above).
+      index = loadCachedIndex(manifestSha, expected, eventsBytes, dirCache);
     }
     if (!index) {
       const collector = new OffsetCollector();

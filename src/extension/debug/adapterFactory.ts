@@ -31,6 +31,8 @@ export class InlineAdapterFactory implements vscode.DebugAdapterDescriptorFactor
       logger: adapterLogger(this.log, session.name),
       cwd: session.workspaceFolder?.uri.fsPath ?? process.cwd(),
       loadRanker: trustedLoader(() => vscode.workspace.isTrusted),
+      // The launch's warm-up (configProvider) streamed events.jsonl off this thread.
+      trustCachedIndex: true,
     });
     this.log.info(`starting the in-process adapter for "${session.name}"`);
     return new vscode.DebugAdapterInlineImplementation(adapter);

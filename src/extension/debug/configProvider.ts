@@ -117,9 +117,13 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
     // (seconds at a million events, the editor frozen). Build it now, streamed and cancellable.
     const c = config as ReplayConfig;
     const slice = sliceFolderOf(c);
-    if (needsIndex(slice)) {
-      const cancelled = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `RecReplay: indexing ${basename(slice)}`, cancellable: true }, async (progress, token) => {
-        await warmIndex(slice, token, percentReporter(progress));
+    // A forced launch reads the file whole (a modified one gets an index of its own, which the
+    // adapter's open takes first): without it, the frozen file's offsets would be used for a file
+    // whose lines may have moved.
+    const whole = c.force === true;
+    if (needsIndex(slice, whole)) {
+      const cancelled = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `RecReplay: ${whole ? 'checking' : 'indexing'} ${basename(slice)}`, cancellable: true }, async (progress, token) => {
+        await warmIndex(slice, token, percentReporter(progress), whole);
         return token.isCancellationRequested;
       });
       if (cancelled) {

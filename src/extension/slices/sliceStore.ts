@@ -74,7 +74,7 @@ export class SliceEntry {
         await warmIndex(this.dir, token, onProgress);
         // Cancelled while indexing: opening now would read events.jsonl synchronously on the editor's thread.
         if (token?.isCancellationRequested) throw new IndexingCancelled(this.dir);
-        const s = Slice.open(this.dir, { force: true });
+        const s = Slice.open(this.dir, { force: true, trustCachedIndex: true });
         if (this.closedWhileOpening) {
           // Dropped meanwhile (the list was refreshed): nothing would ever close this one.
           s.close();
@@ -175,29 +175,33 @@ function indexTarget(dir: string): { manifestSha: string; entry: FileEntry } | u
  * Whether opening the slice would build its offset index (a synchronous read of all of
  * events.jsonl) because none is cached: then warmIndex first, off the editor's thread.
  */
-export function needsIndex(dir: string): boolean {
-  return needsIndexOf(dir, indexTarget(dir));
+export function needsIndex(dir: string, whole = false): boolean {
+  return needsIndexOf(dir, indexTarget(dir), whole);
 }
 
-function needsIndexOf(dir: string, t: { manifestSha: string; entry: FileEntry } | undefined): boolean {
+/** `whole`: for a forced launch, which needs the file read once unless it is known modified (see warmIndex). */
+function needsIndexOf(dir: string, t: { manifestSha: string; entry: FileEntry } | undefined, whole = false): boolean {
   const path = join(dir, 'events.jsonl');
   const st = statSync(path, { throwIfNoEntry: false });
   if (t === undefined || !st) return false;
-  // As Slice.open decides: the frozen file's index serves a file of the frozen size only.
-  if (st.size === t.entry.bytes && loadCachedIndex(t.manifestSha, t.entry.records ?? -1, st.size)) return false;
+  // As Slice.open decides: a modified file's own index first, then the frozen file's, for a file of the frozen size only.
   const modified = modifiedIndexKey(t.manifestSha, path);
-  return modified !== undefined && !loadCachedIndex(modified, -1, st.size);
+  if (modified !== undefined && loadCachedIndex(modified, -1, st.size)) return false;
+  if (whole) return true;
+  return !(st.size === t.entry.bytes && loadCachedIndex(t.manifestSha, t.entry.records ?? -1, st.size));
 }
 
 /**
  * Builds and caches the offset index of events.jsonl by streaming it (the core's Slice.open would
  * read it synchronously), verifying the whole-file hash on the way as the core does before it
- * caches an index. No-op when the index is cached already.
+ * caches an index. No-op when the index is cached already. With `whole` (a forced launch) it reads
+ * the file even when the frozen file's index is cached, so that a modified file gets an index of its
+ * own (Slice.open takes it first); no-op once it has one.
  */
-export async function warmIndex(dir: string, token?: Cancellation, onProgress?: (fraction: number) => void): Promise<void> {
+export async function warmIndex(dir: string, token?: Cancellation, onProgress?: (fraction: number) => void, whole = false): Promise<void> {
   const target = indexTarget(dir);
   if (!target) return;
-  if (!needsIndexOf(dir, target)) return;
+  if (!needsIndexOf(dir, target, whole)) return;
   const { manifestSha, entry } = target;
   const path = join(dir, 'events.jsonl');
   // Not a regular file inside the folder: Slice.open says what is wrong; nothing to read here.

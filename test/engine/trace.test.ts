@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TRACE_FORMAT, TraceWriter, traceLine, writeFailed } from '../../src/core/engine/trace';
+import { TRACE_FORMAT, TRACE_LOCK, TraceWriter, lockWaits, traceLine, writeFailed } from '../../src/core/engine/trace';
 import { UserError } from '../../src/core/errors';
 import { METRIC_FIELDS, NumBuffer, StrBuffer, encodeEvent, formatEvents, splitStrs } from '../../src/core/engine/traceFormat';
 import { FAULT_KINDS } from '../../src/core/engine/faults';
@@ -357,4 +357,35 @@ test('the trace of a forced replay of a modified slice says so in its header (it
   assert.deepEqual(b.head['modified'], ['users.jsonl']);
   assert.equal(b.body, a.body);
   assert.notEqual(b.sha, a.sha);
+});
+
+test('a run renames its trace and run record into place holding the folder\'s lock: it waits for another run\'s renames, takes over a dead run\'s lock, and names a lock held too long', async () => {
+  const host = { now: () => '', user: 'u', host: 'h', cwd: process.cwd() };
+  const slice = makeSlice(10);
+  const out = tmp();
+  const lock = join(out, TRACE_LOCK);
+  const saved = lockWaits.max;
+  try {
+    lockWaits.max = 5;
+    // Held by a live process (this one's parent): the run waits, then says who holds it; nothing is renamed.
+    writeFileSync(lock, `${hostname()} ${process.ppid} 0\n`);
+    await assert.rejects(runHeadless({ slice, ranker: 'recorded', traceDir: out }, host), (e: unknown) => e instanceof UserError && /another run is renaming its trace there/.test(e.message) && e.where.file === lock);
+    assert.deepEqual(readdirSync(out), [TRACE_LOCK]);
+    // Left by a process of this machine that is gone: taken over, and released after.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(lock, `${hostname()} ${dead} 0\n`);
+    const r = await runHeadless({ slice, ranker: 'recorded', traceDir: out }, host);
+    r.replayer.dispose();
+    assert.deepEqual(readdirSync(out).sort(), ['run.json', 'trace.jsonl']);
+    // Released by its holder (another process) while the run waits: the run goes on.
+    lockWaits.max = 3000;
+    writeFileSync(lock, `${hostname()} ${process.ppid} 0\n`);
+    const holder = spawn(process.execPath, ['-e', `setTimeout(() => require('node:fs').rmSync(${JSON.stringify(lock)}), 300)`]);
+    const done = await runHeadless({ slice, ranker: 'popularity', traceDir: out }, host);
+    await new Promise((r) => holder.once('exit', r));
+    done.replayer.dispose();
+    assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).config.ranker.kind, 'popularity');
+  } finally {
+    lockWaits.max = saved;
+  }
 });

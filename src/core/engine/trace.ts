@@ -1,4 +1,4 @@
-import { closeSync, linkSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
@@ -130,6 +130,62 @@ function removeDeadTemps(dir: string): void {
     const pid = Number(m[3]);
     if (pid === process.pid || pidRuns(pid)) continue;
     rmSync(join(dir, name), { force: true });
+  }
+}
+
+/** The lock a run holds in its trace folder while it renames its trace and run record into place. */
+export const TRACE_LOCK = '.recreplay-trace.lock';
+
+/** How long a run waits for another one's renames into the same folder, in 10 ms waits (30 s; tests lower it). */
+export const lockWaits = { max: 3000 };
+
+/**
+ * Runs `fn` (the renames of a trace and its run record) holding the trace folder's lock, so two runs
+ * writing into one folder at once never leave a trace beside the other's run record: each pair goes
+ * in whole. A lock left by a process of this machine that no longer runs is taken over; one held
+ * longer than the wait is an error naming it.
+ */
+function withFolderLock<T>(dir: string, fn: () => T): T {
+  const lock = join(dir, TRACE_LOCK);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let fd: number | undefined;
+  for (let waits = 0; fd === undefined; waits++) {
+    try {
+      fd = openSync(lock, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let holder = '';
+      try {
+        holder = readFileSync(lock, 'utf8');
+      } catch {
+        // Released meanwhile: try again at once.
+        continue;
+      }
+      const [host, pid] = holder.split(' ');
+      if (host === HOST && pid !== undefined && /^\d+$/.test(pid) && !pidRuns(Number(pid))) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (waits >= lockWaits.max) {
+        throw new UserError(
+          `cannot put the trace into ${dir}: another run is renaming its trace there (${holder.trim() ? `process ${holder.trim()}` : 'a process'} holds ${lock})`,
+          { file: lock },
+          'Wait for that run to end, or write this trace to another folder; remove the lock file if no run uses the folder.',
+          'E_PATH',
+        );
+      }
+      Atomics.wait(sleeper, 0, 0, 10);
+    }
+  }
+  try {
+    try {
+      writeSync(fd, `${HOST} ${process.pid} ${threadId}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
   }
 }
 
@@ -339,7 +395,8 @@ export class TraceWriter {
           recordTmp = join(this.dir, `.run.json.${tmpTag()}.tmp`);
           writeExclusive(recordTmp, JSON.stringify(rec, null, 2) + '\n');
         }
-        this.swapIn(this.tmp, recordTmp, recordPath);
+        const [traceTmp, recTmp] = [this.tmp, recordTmp];
+        withFolderLock(this.dir, () => this.swapIn(traceTmp, recTmp, recordPath));
         if (recordTmp) {
           recordTmp = undefined;
           runRecord = recordPath;

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkExpr } from '../../src/core/expr/index';
+import { checkExpr, parseExpr } from '../../src/core/expr/index';
+import { typeOf } from '../../src/core/expr/checker';
+import { tyName } from '../../src/core/expr/env';
 import type { Diagnostic } from '../../src/core/expr/index';
 import { env } from './fixtures';
 
@@ -111,4 +113,39 @@ test('feature names the engine adds beyond the schema are accepted when the envi
   assert.deepEqual(diags('age("i_42", "online.ctr") > 60'), ["error unknown-feature col 13: unknown feature 'online.ctr'"]);
   const withOnline = { ...env, extraFeatures: ['online.ctr', 'online.clicks'] };
   assert.deepEqual(checkExpr('age("i_42", "online.ctr") > 60 && feature("i_7", "online.clicks") > 2', withOnline), []);
+});
+
+test('branches and elements of different types unify to a dynamic type, not to the first one', () => {
+  const type = (text: string): string => tyName(typeOf(parseExpr(text), env, new Map()));
+  // Two records (user and context) were "the first one": its fields only, so .device was an error.
+  assert.deepEqual(diags('(stage == "x" ? user : context).device == "ios"'), []);
+  assert.deepEqual(diags('[context, user][1].segment == "new"'), []);
+  // A list of numbers and a list of strings were a list of numbers: the checker let `> 0` through and the run failed.
+  assert.equal(type('(false ? [1] : ["a"])[0]'), 'any');
+  assert.equal(type('[[1], ["a"]]'), 'list of list');
+  assert.deepEqual(diags('(false ? [1] : ["a"])[0].size()'), []);
+  // What is the same on both sides keeps its type.
+  assert.equal(type('stage == "x" ? [[1]] : [[2, 3]]'), 'list of list of number');
+  assert.equal(type('true ? user : user'), 'user');
+  assert.deepEqual(diags('(true ? [1] : [2])[0] > "a"'), ["error type-mismatch col 2: cannot compare number with string using '>'"]);
+});
+
+test('event.candidates and event.system are typed as the slice records them, not as the replay shows them', () => {
+  // The recorded candidates have no ranks, meta or item features: these passed the check and always failed.
+  const hint = 'event.candidates are the records of the slice (item, features, score); the replayed candidates, with ranks and item features, are `candidates`';
+  assert.deepEqual(diags('event.candidates[0].rank <= 3'), [`error unknown-field col 21: unknown recorded candidate field 'rank': ${hint}`]);
+  assert.deepEqual(diags('event.candidates.exists(c, c.meta.source == "ann")'), [`error unknown-field col 30: unknown recorded candidate field 'meta': ${hint}`]);
+  assert.deepEqual(diags('event.candidates[0].features.category == "books"'), ["error unknown-feature col 30: unknown candidate feature 'category'"]);
+  assert.deepEqual(diags('event.candidates.exists(c, c.item == "i_7" && c.score > 0.5 && c.features.ctr_7d > 0.1)'), []);
+  assert.deepEqual(diags('candidates[0].rank <= 3 && candidates[0].features.category == "books"'), []);
+  assert.deepEqual(diags('event.system.latencyMs.score > 10 && event.system.cache.hits > 0'), []);
+  assert.deepEqual(diags('event.system.latencyMs.scor > 10'), ["error unknown-field col 24: unknown stage 'scor'; did you mean 'score'?"]);
+});
+
+test("age() of an online feature needs an item: age(name) reads the event's featureTimes, which never hold one", () => {
+  const withOnline = { ...env, extraFeatures: ['online.ctr'] };
+  assert.deepEqual(checkExpr('age("online.ctr") > 60', withOnline).map(show), [
+    'error online-age-needs-item col 1: an online feature\'s age is per item: write age(id, "online.ctr") with an item id (age("online.ctr") is always null)',
+  ]);
+  assert.deepEqual(checkExpr('age("i_42", "online.ctr") > 60 && candidates.exists(c, age(c.item, "online.ctr") > 60)', withOnline), []);
 });

@@ -62,6 +62,15 @@ test('feature and age read feature values and their staleness', () => {
   assert.equal(ev('age("zzz", "ctr_7d")'), null);
 });
 
+test('an item that is not a candidate has no age for an online feature either, as feature() has no value for it', () => {
+  // The online store keeps items that are not candidates at this event: age() passed their age on.
+  const online = makeScope({ featureAge: (name, item) => (name.startsWith('online.') && item !== undefined ? 90 : null), onlineFeature: () => 0.25 });
+  assert.equal(ev('age("i_7", "online.ctr")', online), 90);
+  assert.equal(ev('feature("i_7", "online.ctr")', online), 0.25);
+  assert.equal(ev('age("i_100", "online.ctr")', online), null);
+  assert.equal(ev('feature("i_100", "online.ctr")', online), null);
+});
+
 test('size, int, double, string, abs, min and max', () => {
   assert.equal(ev('size(candidates)'), 3);
   assert.equal(ev('served.size()'), 2);
@@ -75,6 +84,11 @@ test('size, int, double, string, abs, min and max', () => {
   assert.equal(ev('min(3, 1, 2) + max([4, 9, 2])'), 10);
   assert.equal(ev('min(1, rank("nope"))'), null);
   throwsAt('int("abc")', 1, 'int() cannot convert "abc" to a whole number');
+  // Text is held to the rule for literals: no silently other number past 2^53.
+  assert.equal(ev('int("9007199254740992") + int(" -12345678901234567000 ")'), 9007199254740992 - 12345678901234567000);
+  throwsAt('int("99999999999999999999")', 1, 'int() cannot convert "99999999999999999999" exactly: numbers are doubles, exact up to 2^53 (9007199254740992); it would read as 100000000000000000000');
+  throwsAt('int("-9007199254740993")', 1, /^int\(\) cannot convert "-9007199254740993" exactly: .* it would read as -9007199254740992$/);
+  throwsAt(`int("1${'0'.repeat(400)}")`, 1, /^int\(\) cannot convert "10+…: it is out of range/);
   throwsAt('max([])', 1, 'max() of an empty list');
   throwsAt('size(1)', 1, 'size() needs a string, list or map, got number');
 });
@@ -152,6 +166,14 @@ test('string methods, concatenation and ordering', () => {
   throwsAt('served.startsWith("i")', 1, 'startsWith() is a string method, but it was called on a list');
   throwsAt('"a" + 1', 1, "operator '+' cannot combine string and number");
   throwsAt('score("i_42") > "a"', 1, "cannot compare number with string using '>'");
+});
+
+test('strings order by code point, as in CEL: a character past U+FFFF sorts after every one below it', () => {
+  // UTF-16 units put 😀 (U+1F600, the surrogates D83D DE00) before U+FFFF.
+  assert.equal(ev('"😀" > "\\uFFFF" && "\\uE000" < "😀" && "a😀" < "a\\uFFFF" == false'), true);
+  assert.equal(ev('"\\U0001F600" < "\\U0001F601" && "😀" <= "😀" && "😀" < "😀a" && "" < "😀"'), true);
+  assert.equal(ev('candidates.filter(c, c.item + "\\uFFFF" > c.item + "😀").size()'), 0, 'the same when computed at each stop');
+  assert.equal(ev('"apple" < "banana" && "B" < "a" && "ab" > "a"'), true);
 });
 
 test('numbers are doubles; == is deep on lists and maps', () => {

@@ -22,6 +22,11 @@ test('a hole that fails at a stop renders the reason instead of throwing', () =>
   assert.equal(interpolate('x={event.nope} y={1 + 1}').evaluate(scope), "x=<error: no field 'nope' in event> y=2");
 });
 
+test('a hole whose text would outgrow the budget renders that reason too, instead of a RangeError from the log point', () => {
+  const hole = `${'string(['.repeat(30)}stage${'])'.repeat(30)}.size()`;
+  assert.match(interpolate(`a {${hole}} b`, env).evaluate(scope), /^a <error: string\(\) and the macros around it handle more than 1,000,000 elements and characters of text in one evaluation: [^>]*> b$/);
+});
+
 test('errors in a template name the column in the whole template', () => {
   const at = (template: string, column: number, reason: string): void => {
     assert.throws(

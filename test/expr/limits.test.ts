@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkExpr, compileExpr, ExprError } from '../../src/core/expr/index';
-import { MAX_MACRO_STEPS } from '../../src/core/expr/macros';
+import { MAX_MACRO_STEPS, work } from '../../src/core/expr/macros';
 import { editDistance, suggest } from '../../src/core/expr/suggest';
 import { env, makeScope } from './fixtures';
 
@@ -65,7 +65,7 @@ test('nested macros have a step budget: a runaway expression ends with an error 
   for (let i = 0; i < 3 * (MAX_MACRO_STEPS / 100); i++) assert.equal(pairs.evaluate(scope), 10);
 });
 
-test('an operand that fails in a long ||/&& chain of comparisons is evaluated again once, not once per link (the step budget is not spent n times over)', () => {
+test('an operand that fails in a long ||/&& chain of comparisons is not evaluated again, let alone once per link (the step budget is not spent n times over)', () => {
   const served = Array.from({ length: 10 }, (_, i) => `i_${i}`);
   const scope = makeScope({ served });
   // 111,110 macro steps, then a division by zero.
@@ -79,18 +79,18 @@ test('an operand that fails in a long ||/&& chain of comparisons is evaluated ag
   assert.throws(() => compileExpr([failing, ...links, 'false'].join(' || ')).evaluate(scope), (e: unknown) => e instanceof ExprError && /division by zero/.test(e.reason));
 });
 
-test('the step budget counts the elements that + on lists copies, == and in compare and string() writes: list-heavy expressions end with an error, not an exhausted heap', () => {
+test('the step budget counts the elements that + on lists copies, == and in compare, and the characters string() writes: list-heavy expressions end with an error, not an exhausted heap', () => {
   const scope = makeScope({ served: Array.from({ length: 10 }, (_, i) => `i_${i}`) });
   const L = `[${Array.from({ length: 500 }, (_, i) => i).join(', ')}]`;
   const M = `[${Array.from({ length: 300 }, (_, i) => i).join(', ')}]`;
   const cases: [string, RegExp][] = [
     // 250,000 inner lists of 501 elements each (125 million copies) used to exhaust the heap.
     [`${L}.map(a, ${L}.map(b, ${L} + [a]))`, /'\+' on lists and the macros around it visit more than 1,000,000 elements/],
-    [`${L}.all(a, ${L}.all(b, string(${L} + [a]) != ""))`, /visit more than 1,000,000 elements/],
+    [`${L}.all(a, ${L}.all(b, string(${L} + [a]) != ""))`, /more than 1,000,000 elements/],
     // (Operands that read a macro variable: a constant comparison is folded once, when compiled.)
     [`${L}.all(a, ${L}.all(b, [${L}, a] == [${L}, a]))`, /'==' and the macros around it visit more than 1,000,000 elements/],
     [`${L}.exists(a, ${L}.exists(b, -1 - a in ${M}))`, /'in' and the macros around it visit more than 1,000,000 elements/],
-    [`${L}.all(a, ${L}.all(b, string([${L}, a]) != ""))`, /string\(\) and the macros around it visit more than 1,000,000 elements/],
+    [`${L}.all(a, ${L}.all(b, string([${L}, a]) != ""))`, /string\(\) and the macros around it handle more than 1,000,000 elements and characters of text/],
   ];
   for (const [text, message] of cases) {
     assert.throws(() => compileExpr(text).evaluate(scope), (e: unknown) => e instanceof ExprError && e.kind === 'runtime' && message.test(e.reason), text.slice(-40));
@@ -98,4 +98,69 @@ test('the step budget counts the elements that + on lists copies, == and in comp
   // What stays within it runs, every time (the budget is per evaluation).
   const ok = compileExpr(`size(${L} + ${L}) == 1000 && ${L} == ${L} && 499 in ${L} && size(string(${L})) > 0`);
   for (let i = 0; i < 5; i++) assert.equal(ok.evaluate(scope), true);
+});
+
+/** Asserts that evaluating `text` ends with the budget's error, at an operation whose text matches `at`. */
+function overBudget(text: string, message: RegExp, at: RegExp, scope = makeScope()): void {
+  assert.throws(
+    () => compileExpr(text).evaluate(scope),
+    (e: unknown) => e instanceof ExprError && e.kind === 'runtime' && message.test(e.reason) && at.test(text.slice(e.start, e.end)),
+    text.slice(0, 60),
+  );
+}
+
+test('string() and + on strings are charged by the characters they write: text that doubles at each level stops at the budget, with the column, not a RangeError', () => {
+  // Quoting escapes the quotes and backslashes of the level below: the text doubled per level, and
+  // 30 levels passed JavaScript's longest string (an internal error; 22 levels took 27 s).
+  const text = /^string\(\) and the macros around it handle more than 1,000,000 elements and characters of text/;
+  for (const inner of ['"x"', 'stage']) overBudget(`${'string(['.repeat(30)}${inner}${'])'.repeat(30)}`, text, /^string\(/);
+  // 30 doublings of a stage name: 6 billion characters, not charged at all before.
+  let doubling = 'true';
+  for (let i = 29; i >= 0; i--) {
+    const x = i === 0 ? 'stage' : `a${i - 1}`;
+    doubling = `[${x} + ${x}].all(a${i}, ${doubling})`;
+  }
+  overBudget(doubling, /^'\+' on strings and the macros around it handle more than 1,000,000/, /^a\d+ \+ a\d+$/);
+  // Text within the budget is written in full.
+  let expected = 'x';
+  for (let i = 0; i < 12; i++) expected = `[${JSON.stringify(expected)}]`;
+  assert.equal(compileExpr(`${'string(['.repeat(12)}"x"${'])'.repeat(12)}`).evaluate(makeScope()), expected);
+});
+
+test('== and in charge the budget as they compare: lists that share their sub-lists stop at the budget, not after comparing every pair', () => {
+  // [[a, a]] nested k deep holds 2^k leaves in k lists; == compared them all (5.7 s at 28 levels)
+  // before charging them.
+  const shared = (k: number, v: string): { open: string; close: string; name: string } => {
+    let open = `[[stage]].map(${v}0, `;
+    for (let i = 1; i <= k; i++) open += `[[${v}${i - 1}, ${v}${i - 1}]].map(${v}${i}, `;
+    return { open, close: ')'.repeat(k + 1), name: `${v}${k}` };
+  };
+  const [a, b] = [shared(24, 'a'), shared(24, 'b')];
+  for (const [compare, what] of [[`${a.name} == ${b.name}`, "'=='"], [`${a.name} in [${b.name}]`, "'in'"]] as const) {
+    overBudget(`${a.open}${b.open}${compare}${b.close}${a.close}`, new RegExp(`^${what} and the macros around it visit more than 1,000,000 elements`), new RegExp(`^${a.name} (==|in) `));
+    assert.ok(work.left >= -1, `${what} stopped when the budget ran out, not ${-work.left} elements later`);
+  }
+  // 10^8 elements in constant lists (shared again): the same when the comparison is folded at compile time.
+  const L = `[${Array.from({ length: 100 }, () => 0).join(', ')}]`;
+  const X3 = `${L}.map(a, ${L}.map(b, ${L}.map(c, ${L})))`;
+  const folded = compileExpr(`${X3} == ${X3}`);
+  assert.ok(work.left >= -1, `folding stopped when the budget ran out, not ${-work.left} elements later`);
+  assert.throws(() => folded.evaluate(makeScope()), (e: unknown) => e instanceof ExprError && /^'==' and the macros/.test(e.reason));
+  assert.ok(work.left >= -1);
+  // string() of them stops as early.
+  overBudget(`size(string([stage, ${L}.map(a, ${L}.map(b, ${L}))]))`, /^string\(\) and the macros around it handle/, /^string\(/);
+  assert.ok(work.left >= -20, `string() stopped when the budget ran out, not ${-work.left} characters later`);
+});
+
+test('"did you mean" is not worked out for long names: a missing key an expression built, thousands of characters long, fails at once and quotes its start', () => {
+  // Edit distance costs the product of the two lengths: 12 s for such a key, even under an exists() that absorbs the error.
+  assert.equal(suggest('a'.repeat(64), ['a'.repeat(63) + 'b']), 'a'.repeat(63) + 'b');
+  assert.equal(suggest('a'.repeat(65), ['a'.repeat(64) + 'b']), undefined);
+  const long = 'k'.repeat(5_000);
+  const scope = makeScope({ event: { ...makeScope().event, m: { [`${long}x`]: 1 }, k: long } });
+  assert.throws(
+    () => compileExpr('event.m[event.k + "y"]').evaluate(scope),
+    (e: unknown) => e instanceof ExprError && e.reason.startsWith('no key "kkkk') && e.reason.length < 120,
+  );
+  assert.equal(compileExpr('[event.k].exists(k, event.m[k + "y"] == 1) || true').evaluate(scope), true);
 });

@@ -125,6 +125,8 @@ const ERRORS: [string, number, string][] = [
   [String.raw`"a\qb"`, 3, String.raw`invalid escape sequence '\q' in a string`],
   [String.raw`"\x4"`, 2, String.raw`invalid escape sequence '\x4' in a string: \x takes 2 hex digits`],
   [String.raw`"\u12g4"`, 2, String.raw`invalid escape sequence '\u12' in a string: \u takes 4 hex digits`],
+  [String.raw`"\U00110000"`, 2, String.raw`invalid escape sequence '\U00110000' in a string: it is above U+10FFFF, the last code point`],
+  [String.raw`"\U0011000"`, 2, String.raw`invalid escape sequence '\U0011000' in a string: \U takes 8 hex digits`],
   ['"""triple"""', 1, 'triple-quoted strings are not supported: write "…" and \\n for a line break'],
   ['b"bytes"', 1, 'bytes literals are not supported: write a string'],
   ['1e', 1, "invalid number literal '1e'"],

@@ -146,7 +146,8 @@ function binary(op: string, l: Expr, r: Expr, ev: (x: Expr) => unknown): unknown
     case '>':
     case '>=': {
       if (a === null || b === null) return false;
-      if (!((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string'))) return bad('order');
+      if (typeof a === 'string' && typeof b === 'string') return order(op, codePoints(a), codePoints(b));
+      if (typeof a !== 'number' || typeof b !== 'number') return bad('order');
       return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
     }
     default: {
@@ -158,6 +159,25 @@ function binary(op: string, l: Expr, r: Expr, ev: (x: Expr) => unknown): unknown
       return op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : op === '/' ? a / b : a % b;
     }
   }
+}
+
+/** CEL orders strings by code point (a lone surrogate counts as its own unit). */
+const codePoints = (s: string): number[] => [...s].map((c) => c.codePointAt(0) ?? 0);
+
+function order(op: string, a: readonly number[], b: readonly number[]): boolean {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const d = i < a.length && i < b.length ? (a[i] as number) - (b[i] as number) : a.length - b.length;
+  return op === '<' ? d < 0 : op === '<=' ? d <= 0 : op === '>' ? d > 0 : d >= 0;
+}
+
+/** int() of digits: refused, as the literal would be, when a double does not hold them exactly. */
+function whole(t: string): number {
+  const n = Number(t);
+  if (Number.isSafeInteger(n)) return n;
+  const digits = t.replace(/^[+-]/, '');
+  const exact = Number.isFinite(n) && (BigInt(digits) === BigInt(Math.abs(n)) || String(Math.abs(n)) === digits.replace(/^0+(?=\d)/, ''));
+  return exact ? n : bad('inexact');
 }
 
 function size(v: unknown): number {
@@ -194,13 +214,13 @@ function call(name: string, args: unknown[], s: ExprScope): unknown {
     case 'age':
       if (args.length === 1) return typeof a === 'string' ? s.featureAge(a) : bad('name');
       if (typeof a !== 'string' || typeof b !== 'string') return bad('age args');
-      // A logged feature's age is the event's: for an item that is not a candidate it is unknown.
-      return b.startsWith('online.') || find(a) !== undefined ? s.featureAge(b, a) : null;
+      // For an item that is not a candidate the age is unknown, online features included.
+      return find(a) !== undefined ? s.featureAge(b, a) : null;
     case 'size':
       return size(a);
     case 'int':
       if (typeof a === 'number' && Number.isFinite(a)) return Math.trunc(a);
-      return typeof a === 'string' && /^[+-]?\d+$/.test(a.trim()) ? Number(a.trim()) : bad('int');
+      return typeof a === 'string' && /^[+-]?\d+$/.test(a.trim()) ? whole(a.trim()) : bad('int');
     case 'double':
       if (typeof a === 'number') return a;
       return typeof a === 'string' && /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?Infinity$|^NaN$/.test(a.trim()) ? Number(a.trim()) : bad('double');

@@ -8,10 +8,14 @@ import { clip, fail, isMap, mapKeys, ownField, typeName } from './values';
 // typeof test, one property read. Names that Object.prototype also has ("constructor") take the
 // own-property path so that no expression can reach JavaScript internals.
 
+// A key can be text an expression built, of any length: messages quote its start.
+const KEY_SHOWN = 60;
+
 function missing(e: Select, o: unknown): never {
   const desc = clip(printExpr(e.target));
-  if (!isMap(o)) return fail(e, `cannot read field '${e.field}' of ${typeName(o)} (${desc} is ${typeName(o)})`);
-  return fail(e, `no field '${e.field}' in ${desc}${didYouMean(suggest(e.field, mapKeys(o)))}`);
+  const field = clip(e.field, KEY_SHOWN);
+  if (!isMap(o)) return fail(e, `cannot read field '${field}' of ${typeName(o)} (${desc} is ${typeName(o)})`);
+  return fail(e, `no field '${field}' in ${desc}${didYouMean(suggest(e.field, mapKeys(o)))}`);
 }
 
 /** `target.field` where the target is computed by `tf`. */
@@ -87,7 +91,7 @@ export function indexFn(e: Index, tf: Fn, kf: Fn): Fn {
     if (typeof k !== 'string') return fail(e.index, `a map key must be a string, got ${typeName(k)}`);
     const v = ownField(o, k);
     if (v !== undefined && typeof v !== 'function') return v;
-    return fail(e, `no key ${JSON.stringify(k)} in ${desc}${didYouMean(suggest(k, mapKeys(o)))}`);
+    return fail(e, `no key ${JSON.stringify(clip(k, KEY_SHOWN))} in ${desc}${didYouMean(suggest(k, mapKeys(o)))}`);
   };
 }
 

@@ -2,17 +2,33 @@ import { WorkLimitError } from './errors';
 
 /**
  * Elements one evaluation may visit: each element a macro visits, and each element that `+` on
- * lists copies, `==`/`in` compare or string() writes. Nested macros multiply, and 24 nested maps
- * over a slate would never finish; `L.map(a, L.map(b, L + [a]))` over a list of 500 would build
- * 125 million elements and exhaust the heap.
+ * lists copies and `==`/`in` compare, and each character that string() writes and `+` on strings
+ * joins. Nested macros multiply, and 24 nested maps over a slate would never finish;
+ * `L.map(a, L.map(b, L + [a]))` over a list of 500 would build 125 million elements and exhaust
+ * the heap, and string() nested 30 deep over a string whose quotes it escapes, a text of 2^30.
  */
 export const MAX_MACRO_STEPS = 1_000_000;
 
 /** Steps left in the evaluation under way (reset by each evaluate; evaluation is synchronous). */
 export const work = { left: MAX_MACRO_STEPS };
 
+type At = { start: number; end: number };
+
+const LIMIT = MAX_MACRO_STEPS.toLocaleString('en-US');
+
 /** Charges `n` elements handled by an operation (`what`, e.g. "'+' on lists") at node `at` to the evaluation's budget. */
-export function charge(n: number, at: { start: number; end: number }, what: string): void {
+export function charge(n: number, at: At, what: string): void {
   work.left -= n;
-  if (work.left < 0) throw new WorkLimitError('runtime', `${what} and the macros around it visit more than ${MAX_MACRO_STEPS.toLocaleString('en-US')} elements in one evaluation: nest fewer macros, or filter first`, at.start, at.end);
+  if (work.left < 0) throw overBudget(at, what);
+}
+
+/** Charges `n` characters of text an operation (`what`, e.g. "string()") builds at node `at`. */
+export function chargeText(n: number, at: At, what: string): void {
+  work.left -= n;
+  if (work.left < 0) throw new WorkLimitError('runtime', `${what} and the macros around it handle more than ${LIMIT} elements and characters of text in one evaluation: build less text, nest fewer macros, or filter first`, at.start, at.end);
+}
+
+/** The error of an evaluation that ran out of budget at `what`, an operation on elements at `at`. */
+export function overBudget(at: At, what: string): WorkLimitError {
+  return new WorkLimitError('runtime', `${what} and the macros around it visit more than ${LIMIT} elements in one evaluation: nest fewer macros, or filter first`, at.start, at.end);
 }

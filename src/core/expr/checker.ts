@@ -41,11 +41,31 @@ function fieldType(t: Ty, field: string): Ty | undefined {
 const literalTy = (v: unknown): Ty => (v === null ? NULL : typeof v === 'number' ? NUM : typeof v === 'string' ? STR : BOOL);
 const isStringLit = (e: Expr | undefined): e is Expr & { type: 'literal'; value: string } => e?.type === 'literal' && typeof e.value === 'string';
 
-/** The common type of several, or `dyn` when they differ. */
+/**
+ * The common type of several: lists of lists of numbers stay that, lists whose elements differ are
+ * lists of `dyn`, and anything else that differs (a number and a string, two different records
+ * such as user and context) is `dyn`. Never one side's type: `(c ? [1] : ["a"])[0]` is not a number.
+ */
 function unify(ts: readonly Ty[]): Ty {
   const [first, ...rest] = ts;
   if (first === undefined) return DYN;
-  return rest.every((t) => kindOf(t) === kindOf(first)) ? first : DYN;
+  return rest.reduce(unify2, first);
+}
+
+function unify2(a: Ty, b: Ty): Ty {
+  if (sameTy(a, b)) return a;
+  if (a.kind === 'list' && b.kind === 'list') return listOf(unify2(a.elem, b.elem));
+  if (a.kind === 'map' && b.kind === 'map') return mapOf(unify2(a.value, b.value));
+  return DYN;
+}
+
+function sameTy(a: Ty, b: Ty): boolean {
+  if (a === b) return true;
+  if (a.kind === 'list' && b.kind === 'list') return sameTy(a.elem, b.elem);
+  if (a.kind === 'map' && b.kind === 'map') return sameTy(a.value, b.value);
+  // Records come from one table per check: the same record is the same object.
+  if (a.kind === 'object' || b.kind === 'object') return false;
+  return a.kind === b.kind;
 }
 
 const orderable = (k: string): boolean => k === 'number' || k === 'string' || k === 'dyn';
@@ -135,7 +155,9 @@ class Checker {
     const at = { start: e.fieldStart, end: e.end };
     if (t.kind === 'object') {
       const code = t.noun.includes('feature') ? 'unknown-feature' : t.noun === 'metric' ? 'unknown-metric' : 'unknown-field';
-      this.report(presence ? 'warning' : 'error', code, `unknown ${t.noun} '${e.field}'`, at, suggest(e.field, t.fields.keys()));
+      const suggestion = suggest(e.field, t.fields.keys());
+      const hint = suggestion === undefined && t.hint !== undefined ? `: ${t.hint}` : '';
+      this.report(presence ? 'warning' : 'error', code, `unknown ${t.noun} '${e.field}'${hint}`, at, suggestion);
     } else {
       const hint = t.kind === 'list' ? '; use [index] or a macro such as exists(x, x.' + e.field + ' …)' : '';
       this.report('error', 'type-mismatch', `cannot read field '${e.field}' of ${tyName(t)}${hint}`, at);
@@ -188,7 +210,11 @@ class Checker {
       this.report('warning', 'unknown-item', `unknown item '${item.value}': it is not in the slice's catalogue`, item, suggest(item.value, this.env.itemIds));
     }
     const featureArg = e.callee === 'feature' || e.callee === 'age' ? e.args[e.args.length - 1] : undefined;
-    if (isStringLit(featureArg)) {
+    if (e.callee === 'age' && e.args.length === 1 && isStringLit(featureArg) && featureArg.value.startsWith('online.')) {
+      // age(name) reads the event's featureTimes, which never hold an online feature: always null.
+      const name = JSON.stringify(featureArg.value);
+      this.report('error', 'online-age-needs-item', `an online feature's age is per item: write age(id, ${name}) with an item id (age(${name}) is always null)`, e);
+    } else if (isStringLit(featureArg)) {
       const known = e.callee === 'age' && e.args.length === 1 ? allFeatureNames(this.env) : candidateFeatureNames(this.env);
       if (!known.includes(featureArg.value)) {
         this.report('error', 'unknown-feature', `unknown feature '${featureArg.value}'`, featureArg, suggest(featureArg.value, known));

@@ -6,9 +6,9 @@ import type { CheckEnv } from './env';
 import { ExprError } from './errors';
 import { RUNTIME_HELPERS, RUNTIME_METHODS } from './helpers';
 import { MAX_MACRO_STEPS, compileMacro, work } from './macros';
-import { equalityOnPath, equalityOnValue, orderingOnPath, orderingOnValue, type Link } from './links';
+import { equalityOnPath, equalityOnValue, orderingOnPath, orderingOnValue, type Place } from './links';
 import { bindingRoot, pathFn, type PathRoot } from './paths';
-import { arithmetic, equality, logical, membership, notBool, ordering, type Fn, type Order } from './operators';
+import { arithmetic, equality, logical, membership, notBool, orderOthers, ordering, type Fn, type Order } from './operators';
 import { printExpr } from './print';
 import { BINDINGS, type BindingName, type ExprScope, type Value } from './scope';
 import { lookup } from './signatures';
@@ -35,13 +35,6 @@ interface Part {
   /** Macro variable slots it reads. */
   locals: ReadonlySet<number>;
   constant?: { value: unknown };
-  /**
-   * For a node with fast paths (links.ts): the same node made of ordinary closures only, down to
-   * its first operand that has none. A link falls back to it for the unusual case, so an operand
-   * that fails is evaluated once more — not once more per enclosing `||`/`&&` of a long chain,
-   * as it was when the fallback was built from the operands' fast paths.
-   */
-  slow?: Fn;
 }
 
 const NO_LOCALS: ReadonlySet<number> = new Set();
@@ -83,7 +76,7 @@ class Compiler {
   /** Compiled nodes, for the last operand of a chain of `&&` or `||`. */
   private readonly parts = new Map<Expr, Part>();
   /** Comparisons against a constant, which can also be built as links of such a chain. */
-  private readonly tests = new Map<Expr, (link: Link) => Fn>();
+  private readonly tests = new Map<Expr, (place: Place) => Fn>();
 
   node(e: Expr): Part {
     const p = this.compileNode(e);
@@ -155,7 +148,7 @@ class Compiler {
         switch (e.op) {
           case '&&':
           case '||':
-            return this.chain(e, fold([l, r], logical(e, l.fn, r.fn)), logical(e, l.slow ?? l.fn, r.slow ?? r.fn));
+            return this.chain(e, fold([l, r], logical(e, l.fn, r.fn)));
           case '==':
           case '!=':
             return this.equality(e, l, r);
@@ -189,21 +182,22 @@ class Compiler {
   /**
    * `a && b && c` (or `||`) where every operand but the last is a comparison against a constant:
    * each comparison calls the next one itself (links.ts). `generic`, the nested closures of the
-   * whole chain, decides whatever the links cannot.
+   * whole chain, is the chain otherwise.
    */
-  private chain(e: Binary, generic: Part, slow: Fn): Part {
+  private chain(e: Binary, generic: Part): Part {
     if (generic.constant) return generic;
     const operands = (x: Expr): Expr[] => (x.type === 'binary' && x.op === e.op ? [...operands(x.left), ...operands(x.right)] : [x]);
     const xs = operands(e);
-    const last = this.parts.get(xs[xs.length - 1] as Expr);
-    if (last === undefined) return { ...generic, slow };
+    const lastExpr = xs[xs.length - 1] as Expr;
+    const last = this.parts.get(lastExpr);
+    if (last === undefined) return generic;
     let fn = last.fn;
     for (let i = xs.length - 2; i >= 0; i--) {
       const test = this.tests.get(xs[i] as Expr);
-      if (test === undefined) return { ...generic, slow };
-      fn = test({ next: fn, decisive: e.op === '||', slow });
+      if (test === undefined) return generic;
+      fn = test({ next: fn, decisive: e.op === '||', last: lastExpr });
     }
-    return { ...generic, fn, slow };
+    return { ...generic, fn };
   }
 
   private equality(e: Binary, l: Part, r: Part): Part {
@@ -213,10 +207,13 @@ class Compiler {
     if (generic.constant || !r.constant || (k !== null && typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') || Number.isNaN(k)) return generic;
     const negate = e.op === '!=';
     const path = this.path(e.left);
-    const lf = l.fn;
-    const test = (link: Link): Fn => (path && equalityOnPath(negate, path.root, path.fields, k, link)) || equalityOnValue(negate, lf, k, link);
+    const [lf, own] = [l.fn, generic.fn];
+    const test = (place: Place): Fn => {
+      const link = { ...place, own };
+      return (path && equalityOnPath(negate, path.root, path.fields, k, link)) || equalityOnValue(negate, lf, k, link);
+    };
     this.tests.set(e, test);
-    return { ...generic, fn: test({ next: null, decisive: false, slow: generic.fn }), slow: generic.fn };
+    return { ...generic, fn: test({ next: null, decisive: false, last: e }) };
   }
 
   private ordering(e: Binary, l: Part, r: Part): Part {
@@ -225,10 +222,14 @@ class Compiler {
     if (generic.constant || typeof k !== 'number') return generic;
     const op = e.op as Order;
     const path = this.path(e.left);
-    const lf = l.fn;
-    const test = (link: Link): Fn => (path && orderingOnPath(op, path.root, path.fields, k, link)) || orderingOnValue(op, lf, k, link);
+    const [lf, own, others] = [l.fn, generic.fn, orderOthers(e)];
+    const unordered = (v: unknown): boolean => others(v, k);
+    const test = (place: Place): Fn => {
+      const link = { ...place, own };
+      return (path && orderingOnPath(op, path.root, path.fields, k, link)) || orderingOnValue(op, lf, k, link, unordered);
+    };
     this.tests.set(e, test);
-    return { ...generic, fn: test({ next: null, decisive: false, slow: generic.fn }), slow: generic.fn };
+    return { ...generic, fn: test({ next: null, decisive: false, last: e }) };
   }
 
   /**

@@ -34,6 +34,8 @@ export interface ObjTy {
   noun: string;
   fields: ReadonlyMap<string, Ty>;
   open: boolean;
+  /** Said after "unknown <noun> 'x'" when no known name is close: where such a field is found instead. */
+  hint?: string;
 }
 
 export const DYN: Ty = { kind: 'dyn' };
@@ -44,8 +46,10 @@ export const STR: Ty = { kind: 'string' };
 export const listOf = (elem: Ty): ListTy => ({ kind: 'list', elem });
 export const mapOf = (value: Ty): MapTy => ({ kind: 'map', value });
 
-function obj(name: string, noun: string, fields: Iterable<[string, Ty]>, open = false): ObjTy {
-  return { kind: 'object', name, noun, fields: new Map(fields), open };
+function obj(name: string, noun: string, fields: Iterable<[string, Ty]>, open = false, hint?: string): ObjTy {
+  const t: ObjTy = { kind: 'object', name, noun, fields: new Map(fields), open };
+  if (hint !== undefined) t.hint = hint;
+  return t;
 }
 
 /** The checker type of a feature declared in the slice schema. */
@@ -84,17 +88,24 @@ export function bindingTypes(env: CheckEnv): Map<string, Ty> {
   const userShorthand = Object.entries(s.user).map(([k, t]): [string, Ty] => [k, featureTy(t)]);
   const user = obj('user', 'user field or feature', [...userShorthand, ...userBase]);
   const outcome = obj('outcome', 'outcome field', [['clicks', listOf(STR)], ['dwellMs', mapOf(NUM)]], true);
-  const system = obj('system', 'system field', [
-    ['latencyMs', obj('system.latencyMs', 'stage', STAGES.map((st) => [st, NUM]))],
+  const systemOf = (name: string): ObjTy => obj(name, 'system field', [
+    ['latencyMs', obj(`${name}.latencyMs`, 'stage', STAGES.map((st) => [st, NUM]))],
     ['queueDepth', NUM],
-    ['cache', obj('system.cache', 'cache field', [['hits', NUM], ['misses', NUM]])],
+    ['cache', obj(`${name}.cache`, 'cache field', [['hits', NUM], ['misses', NUM]])],
     ['fallback', BOOL],
   ], true);
+  // `event` is the record as the slice holds it, not the replay's view of it: its candidates are
+  // the recorded ones (the item, the candidate's own features, the logged score: no ranks, no
+  // item features), and its latencies are the stages the slice recorded, where `system` has all six.
+  const recordedCandidate = obj('recorded candidate', 'recorded candidate field', [
+    ['item', STR], ['score', NUM], ['features', features('recorded candidate features', 'candidate feature', s.candidate)],
+  ], false, 'event.candidates are the records of the slice (item, features, score); the replayed candidates, with ranks and item features, are `candidates`');
   const event = obj('event', 'event field', [
-    ['id', STR], ['t', STR], ['user', STR], ['session', STR], ['context', context], ['candidates', listOf(candidate)],
-    ['served', listOf(STR)], ['outcome', outcome], ['system', system], ['index', NUM], ['line', NUM],
+    ['id', STR], ['t', STR], ['user', STR], ['session', STR], ['context', context], ['candidates', listOf(recordedCandidate)],
+    ['served', listOf(STR)], ['outcome', outcome], ['system', systemOf('event.system')], ['index', NUM], ['line', NUM],
     ['featureTimes', mapOf(STR)],
   ], true);
+  const system = systemOf('system');
   return new Map<string, Ty>([
     ['event', event], ['user', user], ['context', context], ['candidates', listOf(candidate)], ['served', listOf(STR)],
     ['outcome', outcome], ['system', system], ['stage', STR], ['metrics', obj('metrics', 'metric', env.metrics.map((m) => [m, NUM]))],

@@ -1,6 +1,6 @@
+import { inexact } from './lexer';
 import type { ExprCandidate, ExprScope } from './scope';
-import { codePointLength, fail, formatValue, formatted, isMap, mapKeys, ownField, typeName } from './values';
-import { charge } from './budget';
+import { codePointLength, fail, formatCharged, formatValue, isMap, mapKeys, ownField, typeName } from './values';
 
 type At = { start: number; end: number };
 
@@ -80,6 +80,18 @@ function extreme(args: readonly unknown[], fn: 'min' | 'max', at: At): number | 
 const INT = /^[+-]?\d+$/;
 const DOUBLE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?Infinity$|^NaN$/;
 
+/** Digits as a number, refused as a literal is when a double cannot hold it exactly (lexer.ts). */
+function wholeNumber(text: string, at: At): number {
+  const n = Number(text);
+  if (Number.isSafeInteger(n)) return n;
+  const quoted = formatValue(text, 60);
+  if (!Number.isFinite(n)) return fail(at, `int() cannot convert ${quoted}: it is out of range (numbers are doubles, up to about 1.8e308)`);
+  if (inexact(text.replace(/^[+-]/, ''), Math.abs(n), false)) {
+    return fail(at, `int() cannot convert ${quoted} exactly: numbers are doubles, exact up to 2^53 (9007199254740992); it would read as ${String(n)}`);
+  }
+  return n;
+}
+
 /** Every global function. Unknown items give null rather than an error: see docs/expressions.md. */
 export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
   score: { pure: false, minArgs: 1, maxArgs: 1, call: (s, [id], at) => candidate(s, id, 'score', at)?.score ?? null },
@@ -121,9 +133,10 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
       const [id, name] = args;
       if (typeof id !== 'string') fail(at, `age() expects an item id (a string) first, got ${typeName(id)}`);
       const feature = featureName(name, 'age', at);
-      // A logged feature's time is the event's (featureTimes), the same for every candidate: for an
-      // item that is not one, the age is unknown, not the event's.
-      if (!feature.startsWith('online.') && candidate(s, id, 'age', at) === undefined) return null;
+      // Null for an item that is not a candidate, as feature(): a logged feature's time is the
+      // event's (featureTimes), the same for every candidate, and the online store keeps ages of
+      // items that are not candidates at this event.
+      if (candidate(s, id, 'age', at) === undefined) return null;
       return s.featureAge(feature, id) ?? null;
     },
   },
@@ -132,7 +145,7 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
     pure: true, minArgs: 1, maxArgs: 1,
     call: (_s, [v], at) => {
       if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
-      if (typeof v === 'string' && INT.test(v.trim())) return Number(v.trim());
+      if (typeof v === 'string' && INT.test(v.trim())) return wholeNumber(v.trim(), at);
       return fail(at, `int() cannot convert ${formatValue(v)} to a whole number`);
     },
   },
@@ -146,13 +159,8 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
   },
   string: {
     pure: true, minArgs: 1, maxArgs: 1,
-    call: (_s, [v], at) => {
-      if (typeof v === 'string') return v;
-      const text = formatValue(v, Infinity);
-      // Writing a list or map visits its elements (string(L + [a]) in a nested macro adds up).
-      if (formatted.values > 1) charge(formatted.values - 1, at, 'string()');
-      return text;
-    },
+    // Charged by the characters written (string(L + [a]) in a nested macro adds up).
+    call: (_s, [v], at) => (typeof v === 'string' ? v : formatCharged(v, at)),
   },
   abs: { pure: true, minArgs: 1, maxArgs: 1, call: (_s, [v], at) => { const n = num(v, 'abs', at); return n === null ? null : Math.abs(n); } },
   min: { pure: true, minArgs: 1, maxArgs: Infinity, call: (_s, args, at) => extreme(args, 'min', at) },

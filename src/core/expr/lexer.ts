@@ -30,8 +30,9 @@ const HINTS: Record<string, string> = {
  * Whether a whole-number literal past 2^53 reads as another number. Not when the double holds it
  * exactly (2^53 + 2), nor when it is how that double is written (12345678901234567000, as the
  * printer writes it back), only when digits would be lost (9007199254740993 reads as …992).
+ * `raw` is unsigned digits and `v` finite; int() applies the same rule to text.
  */
-function inexact(raw: string, v: number, hex: boolean): boolean {
+export function inexact(raw: string, v: number, hex: boolean): boolean {
   if (BigInt(raw) === BigInt(v)) return false;
   return hex || String(v) !== raw.replace(/^0+(?=\d)/, '');
 }
@@ -163,7 +164,8 @@ function lexString(text: string, start: number, to: number, tolerant: boolean): 
       // Only the escape's own characters: in "\x4" the closing quote is not part of it.
       const digits = /^[0-9a-fA-F]*/.exec(hex)?.[0] ?? '';
       const bad = text.slice(i, Math.min(i + 2 + digits.length, to));
-      const need = width > 0 ? `: \\${e} takes ${width} hex digits` : '';
+      // Eight hex digits that were refused name a code point past Unicode's last.
+      const need = width === 8 && digits.length === 8 ? ': it is above U+10FFFF, the last code point' : width > 0 ? `: \\${e} takes ${width} hex digits` : '';
       throw new ExprError('syntax', `invalid escape sequence '${bad}' in a string${need}`, i, i + bad.length);
     }
   }

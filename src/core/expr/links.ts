@@ -1,4 +1,6 @@
-import type { Fn, Order } from './operators';
+import type { Expr } from './ast';
+import { absorb, notBool, type Fn, type Order } from './operators';
+import type { ExprScope } from './scope';
 import { scopeBinding as bindingOf, type PathRoot, type Rec } from './paths';
 
 // Under a CommonJS transform (tsx, the tests and benches) every use of an import is a read of
@@ -13,30 +15,86 @@ const scopeBinding = bindingOf;
 // each shape has its own literals, with its property reads written out (an inlined helper would
 // bring its own shared load feedback), and a comparison followed by `&&` or `||` calls the rest
 // of the chain itself, so that no shared `&&` closure sits between `c.rank == 1` and
-// `c.score > 0.9`. Every fast path falls back to `slow`, the ordinary closures, as soon as
-// anything is unusual (a missing field, a non-map, a non-number, a non-bool, an error), so
-// results, errors and their messages come from one place. Path reads are exact as explained in
+// `c.score > 0.9`. Anything unusual leaves the fast path without evaluating an operand again: a
+// path read that is not a plain value re-reads the path through the comparison's ordinary
+// closure (`own`, which says exactly what is wrong), and an operand that failed or gave an odd
+// value is settled from that error or value. An operand evaluated twice on failure would double
+// the work at each level of `((x == 1) == true) == true`. Path reads are exact as explained in
 // paths.ts.
 
 /**
  * A comparison's place in a chain `t && next` (`decisive` false) or `t || next` (`decisive`
- * true): when `t` does not decide, the chain's value is `next`'s, which must be a bool. `next`
- * null: a comparison on its own. `slow` is then the comparison's ordinary closure, and in a
- * chain the whole chain's, which evaluates everything again and decides every unusual case.
+ * true): when `t` does not decide, the chain's value is `next`'s, which must be a bool (`last`
+ * is the chain's last operand, which gives it). `next` null: a comparison on its own (`last` is
+ * then unused). `own` is the comparison alone, made of ordinary closures.
  */
-export interface Link {
+export interface Place {
   next: Fn | null;
   decisive: boolean;
+  last: Expr;
+}
+
+/** A comparison in its place, with `own`. */
+export interface Link extends Place {
+  own: Fn;
+}
+
+/** A link's ways off the fast path, made once per link when the expression is compiled. */
+interface Wired {
+  next: Fn | null;
+  decisive: boolean;
+  /** The comparison by `own`, then the rest of the chain: for a path read that is not plain. */
   slow: Fn;
+  /** The rest of the chain after the comparison failed with `x`. */
+  failed: (s: ExprScope, l: unknown[], x: unknown) => boolean;
+  /** The error when `next`, the rest of the chain, gave something other than true or false. */
+  odd: (r: unknown) => never;
+}
+
+function wire({ next, decisive, last, own }: Link): Wired {
+  const what = `each side of '${decisive ? '||' : '&&'}'`;
+  // CEL's commutative `&&`/`||`: the rest of the chain may still decide; if it does not, the
+  // first error is the result (as logical() in operators.ts).
+  const failed = (s: ExprScope, l: unknown[], x: unknown): boolean => {
+    const err = absorb(x);
+    if (next === null) throw err;
+    let r: unknown;
+    try {
+      r = next(s, l);
+    } catch (y) {
+      absorb(y);
+      throw err;
+    }
+    if (r === decisive) return decisive;
+    throw err;
+  };
+  // A non-bool can only come from the last operand: every other one is a comparison.
+  const odd = (r: unknown): never => {
+    throw notBool(last, r, what);
+  };
+  if (next === null) return { next, decisive, slow: own, failed, odd };
+  const slow: Fn = (s, l) => {
+    let t: unknown;
+    try {
+      t = own(s, l);
+    } catch (x) {
+      return failed(s, l, x);
+    }
+    if (t === decisive) return t;
+    const r = next(s, l);
+    return typeof r === 'boolean' ? r : odd(r);
+  };
+  return { next, decisive, slow, failed, odd };
 }
 
 // Reading a field of a (strict) function throws for these; ordering reads a middle value unchecked.
 const THROWING = new Set(['caller', 'callee', 'arguments']);
 
 /** `path == k` or `path != k` for a path of one or two fields, `k` a string, number, bool or null (not NaN). */
-export function equalityOnPath(negate: boolean, root: PathRoot, fields: readonly string[], k: unknown, { next, decisive, slow }: Link): Fn | undefined {
+export function equalityOnPath(negate: boolean, root: PathRoot, fields: readonly string[], k: unknown, link: Link): Fn | undefined {
   const [f0 = '', f1 = ''] = fields;
   if (fields.length > 2) return undefined;
+  const { next, decisive, slow, odd } = wire(link);
   if ('slot' in root) {
     const slot = root.slot;
     if (fields.length === 1) {
@@ -47,7 +105,7 @@ export function equalityOnPath(negate: boolean, root: PathRoot, fields: readonly
         const t = (v === k) !== negate;
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     }
     return (s, l) => {
@@ -58,7 +116,7 @@ export function equalityOnPath(negate: boolean, root: PathRoot, fields: readonly
       const t = (v === k) !== negate;
       if (next === null || t === decisive) return t;
       const r = next(s, l);
-      return typeof r === 'boolean' ? r : slow(s, l);
+      return typeof r === 'boolean' ? r : odd(r);
     };
   }
   const b = root.binding;
@@ -70,7 +128,7 @@ export function equalityOnPath(negate: boolean, root: PathRoot, fields: readonly
       const t = (v === k) !== negate;
       if (next === null || t === decisive) return t;
       const r = next(s, l);
-      return typeof r === 'boolean' ? r : slow(s, l);
+      return typeof r === 'boolean' ? r : odd(r);
     };
   }
   return (s, l) => {
@@ -81,23 +139,24 @@ export function equalityOnPath(negate: boolean, root: PathRoot, fields: readonly
     const t = (v === k) !== negate;
     if (next === null || t === decisive) return t;
     const r = next(s, l);
-    return typeof r === 'boolean' ? r : slow(s, l);
+    return typeof r === 'boolean' ? r : odd(r);
   };
 }
 
-/** `value == k` or `value != k` where `value` is any other node (`lf`), `k` as for equalityOnPath. */
-export function equalityOnValue(negate: boolean, lf: Fn, k: unknown, { next, decisive, slow }: Link): Fn {
+/** `value == k` or `value != k` where `value` is any other node (`lf`), `k` as for equalityOnPath: `===` is exact. */
+export function equalityOnValue(negate: boolean, lf: Fn, k: unknown, link: Link): Fn {
+  const { next, decisive, failed, odd } = wire(link);
   return (s, l) => {
     let v: unknown;
     try {
       v = lf(s, l);
-    } catch {
-      return slow(s, l);
+    } catch (x) {
+      return failed(s, l, x);
     }
     const t = (v === k) !== negate;
     if (next === null || t === decisive) return t;
     const r = next(s, l);
-    return typeof r === 'boolean' ? r : slow(s, l);
+    return typeof r === 'boolean' ? r : odd(r);
   };
 }
 
@@ -112,11 +171,12 @@ export function equalityOnValue(negate: boolean, lf: Fn, k: unknown, { next, dec
 export function orderingOnPath(op: Order, root: PathRoot, fields: readonly string[], k: number, link: Link): Fn | undefined {
   const [f0 = '', f1 = ''] = fields;
   if (fields.length > 2 || THROWING.has(f1)) return undefined;
-  if ('slot' in root) return fields.length === 1 ? slotField(op, root.slot, f0, k, link) : slotPath(op, root.slot, f0, f1, k, link);
-  return fields.length === 1 ? bindingField(op, root.binding, f0, k, link) : bindingPath(op, root.binding, f0, f1, k, link);
+  const w = wire(link);
+  if ('slot' in root) return fields.length === 1 ? slotField(op, root.slot, f0, k, w) : slotPath(op, root.slot, f0, f1, k, w);
+  return fields.length === 1 ? bindingField(op, root.binding, f0, k, w) : bindingPath(op, root.binding, f0, f1, k, w);
 }
 
-function slotField(op: Order, slot: number, f0: string, k: number, { next, decisive, slow }: Link): Fn {
+function slotField(op: Order, slot: number, f0: string, k: number, { next, decisive, slow, odd }: Wired): Fn {
   switch (op) {
     case '<':
       return (s, l) => {
@@ -126,7 +186,7 @@ function slotField(op: Order, slot: number, f0: string, k: number, { next, decis
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '<=':
       return (s, l) => {
@@ -136,7 +196,7 @@ function slotField(op: Order, slot: number, f0: string, k: number, { next, decis
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '>':
       return (s, l) => {
@@ -146,7 +206,7 @@ function slotField(op: Order, slot: number, f0: string, k: number, { next, decis
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '>=':
       return (s, l) => {
@@ -156,12 +216,12 @@ function slotField(op: Order, slot: number, f0: string, k: number, { next, decis
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
   }
 }
 
-function slotPath(op: Order, slot: number, f0: string, f1: string, k: number, { next, decisive, slow }: Link): Fn {
+function slotPath(op: Order, slot: number, f0: string, f1: string, k: number, { next, decisive, slow, odd }: Wired): Fn {
   switch (op) {
     case '<':
       return (s, l) => {
@@ -172,7 +232,7 @@ function slotPath(op: Order, slot: number, f0: string, f1: string, k: number, { 
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '<=':
       return (s, l) => {
@@ -183,7 +243,7 @@ function slotPath(op: Order, slot: number, f0: string, f1: string, k: number, { 
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '>':
       return (s, l) => {
@@ -194,7 +254,7 @@ function slotPath(op: Order, slot: number, f0: string, f1: string, k: number, { 
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '>=':
       return (s, l) => {
@@ -205,12 +265,12 @@ function slotPath(op: Order, slot: number, f0: string, f1: string, k: number, { 
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
   }
 }
 
-function bindingField(op: Order, b: number, f0: string, k: number, { next, decisive, slow }: Link): Fn {
+function bindingField(op: Order, b: number, f0: string, k: number, { next, decisive, slow, odd }: Wired): Fn {
   switch (op) {
     case '<':
       return (s, l) => {
@@ -220,7 +280,7 @@ function bindingField(op: Order, b: number, f0: string, k: number, { next, decis
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '<=':
       return (s, l) => {
@@ -230,7 +290,7 @@ function bindingField(op: Order, b: number, f0: string, k: number, { next, decis
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '>':
       return (s, l) => {
@@ -240,7 +300,7 @@ function bindingField(op: Order, b: number, f0: string, k: number, { next, decis
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '>=':
       return (s, l) => {
@@ -250,12 +310,12 @@ function bindingField(op: Order, b: number, f0: string, k: number, { next, decis
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
   }
 }
 
-function bindingPath(op: Order, b: number, f0: string, f1: string, k: number, { next, decisive, slow }: Link): Fn {
+function bindingPath(op: Order, b: number, f0: string, f1: string, k: number, { next, decisive, slow, odd }: Wired): Fn {
   switch (op) {
     case '<':
       return (s, l) => {
@@ -266,7 +326,7 @@ function bindingPath(op: Order, b: number, f0: string, f1: string, k: number, { 
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '<=':
       return (s, l) => {
@@ -277,7 +337,7 @@ function bindingPath(op: Order, b: number, f0: string, f1: string, k: number, { 
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '>':
       return (s, l) => {
@@ -288,7 +348,7 @@ function bindingPath(op: Order, b: number, f0: string, f1: string, k: number, { 
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '>=':
       return (s, l) => {
@@ -299,69 +359,84 @@ function bindingPath(op: Order, b: number, f0: string, f1: string, k: number, { 
         if (t === undefined) return slow(s, l);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
   }
 }
 
-/** `value < k` (and <=, >, >=) where `value` is any other node (`lf`): `rank("i_42") <= 3`. */
-export function orderingOnValue(op: Order, lf: Fn, k: number, { next, decisive, slow }: Link): Fn {
+/**
+ * `value < k` (and <=, >, >=) where `value` is any other node (`lf`): `rank("i_42") <= 3`.
+ * `unordered` is the comparison of a value that is neither a number nor null (it says why not).
+ */
+export function orderingOnValue(op: Order, lf: Fn, k: number, link: Link, unordered: (v: unknown) => boolean): Fn {
+  const { next, decisive, failed, odd } = wire(link);
+  const other = (s: ExprScope, l: unknown[], v: unknown): unknown => {
+    let t: boolean;
+    try {
+      t = unordered(v);
+    } catch (x) {
+      return failed(s, l, x);
+    }
+    if (next === null || t === decisive) return t;
+    const r = next(s, l);
+    return typeof r === 'boolean' ? r : odd(r);
+  };
   switch (op) {
     case '<':
       return (s, l) => {
         let v: unknown;
         try {
           v = lf(s, l);
-        } catch {
-          return slow(s, l);
+        } catch (x) {
+          return failed(s, l, x);
         }
         const t = typeof v === 'number' ? v < k : v === null ? false : undefined;
-        if (t === undefined) return slow(s, l);
+        if (t === undefined) return other(s, l, v);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '<=':
       return (s, l) => {
         let v: unknown;
         try {
           v = lf(s, l);
-        } catch {
-          return slow(s, l);
+        } catch (x) {
+          return failed(s, l, x);
         }
         const t = typeof v === 'number' ? v <= k : v === null ? false : undefined;
-        if (t === undefined) return slow(s, l);
+        if (t === undefined) return other(s, l, v);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '>':
       return (s, l) => {
         let v: unknown;
         try {
           v = lf(s, l);
-        } catch {
-          return slow(s, l);
+        } catch (x) {
+          return failed(s, l, x);
         }
         const t = typeof v === 'number' ? v > k : v === null ? false : undefined;
-        if (t === undefined) return slow(s, l);
+        if (t === undefined) return other(s, l, v);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
     case '>=':
       return (s, l) => {
         let v: unknown;
         try {
           v = lf(s, l);
-        } catch {
-          return slow(s, l);
+        } catch (x) {
+          return failed(s, l, x);
         }
         const t = typeof v === 'number' ? v >= k : v === null ? false : undefined;
-        if (t === undefined) return slow(s, l);
+        if (t === undefined) return other(s, l, v);
         if (next === null || t === decisive) return t;
         const r = next(s, l);
-        return typeof r === 'boolean' ? r : slow(s, l);
+        return typeof r === 'boolean' ? r : odd(r);
       };
   }
 }

@@ -1,7 +1,7 @@
 import type { Binary, Expr } from './ast';
 import { ExprError, WorkLimitError } from './errors';
-import { clip, compared, deepEqual, fail, isMap, ownField, typeName } from './values';
-import { charge } from './budget';
+import { clip, deepEqual, fail, isMap, ownField, typeName } from './values';
+import { charge, chargeText } from './budget';
 import { printExpr } from './print';
 import type { ExprScope } from './scope';
 
@@ -19,7 +19,11 @@ export function arithmetic(e: Binary, l: Fn, r: Fn): Fn {
   const op = e.op as Arith;
   const slow = (a: unknown, b: unknown): unknown => {
     if (a === null || b === null) return null;
-    if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
+    if (op === '+' && typeof a === 'string' && typeof b === 'string') {
+      // Text that doubles in a nested macro would reach JavaScript's longest string.
+      chargeText(a.length + b.length, e, "'+' on strings");
+      return a + b;
+    }
     if (op === '+' && Array.isArray(a) && Array.isArray(b)) {
       charge(a.length + b.length, e, "'+' on lists");
       return [...(a as unknown[]), ...(b as unknown[])];
@@ -42,14 +46,24 @@ export function arithmetic(e: Binary, l: Fn, r: Fn): Fn {
   }
 }
 
+/**
+ * Ordering of two values that are not both numbers: strings by code point (as CEL; JavaScript's
+ * `<` compares UTF-16 units, which puts U+10000 and above before U+E000), false with null, and
+ * otherwise an error.
+ */
+export function orderOthers(e: Binary): (a: unknown, b: unknown) => boolean {
+  const op = e.op as Order;
+  return (a, b) => {
+    if (a === null || b === null) return false;
+    if (typeof a === 'string' && typeof b === 'string') return cmp(op, compareCodePoints(a, b), 0);
+    return fail(e, `cannot compare ${typeName(a)} with ${typeName(b)} using '${op}'`);
+  };
+}
+
 /** Ordering on numbers or on strings; anything compared with null is false. */
 export function ordering(e: Binary, l: Fn, r: Fn, constRight: { value: unknown } | null): Fn {
   const op = e.op as Order;
-  const slow = (a: unknown, b: unknown): boolean => {
-    if (a === null || b === null) return false;
-    if (typeof a === 'string' && typeof b === 'string') return cmp(op, a, b);
-    return fail(e, `cannot compare ${typeName(a)} with ${typeName(b)} using '${op}'`);
-  };
+  const slow = orderOthers(e);
   const k = constRight?.value;
   if (typeof k === 'number') {
     // The usual breakpoint shape, `rank("i_42") <= 3`: skip the right closure entirely.
@@ -70,18 +84,33 @@ export function ordering(e: Binary, l: Fn, r: Fn, constRight: { value: unknown }
   };
 }
 
-function cmp<T extends number | string>(op: Order, a: T, b: T): boolean {
+function cmp(op: Order, a: number, b: number): boolean {
   return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
+}
+
+const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+
+/** Negative, zero or positive as `a` sorts before, with or after `b` by code point. */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i), y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    // A surrogate pair is one code point, above every unit: compare the code points that differ,
+    // from the high half when the difference is in the low one.
+    const j = i > 0 && isHigh(a.charCodeAt(i - 1)) && (isLow(x) || isLow(y)) ? i - 1 : i;
+    return (a.codePointAt(j) ?? 0) - (b.codePointAt(j) ?? 0);
+  }
+  return a.length - b.length;
 }
 
 /** `==` and `!=`: deep on lists and maps, never an error. */
 export function equality(e: Binary, l: Fn, r: Fn): Fn {
   // Comparing two lists or maps visits their elements: charged (beyond the first pair, which any == costs).
-  const equal = (a: unknown, b: unknown): boolean => {
-    const same = deepEqual(a, b);
-    if (compared.pairs > 1) charge(compared.pairs - 1, e, `'${e.op}'`);
-    return same;
-  };
+  const what = `'${e.op}'`;
+  const equal = (a: unknown, b: unknown): boolean => deepEqual(a, b, e, what);
   if (e.op === '==') return (s, x) => { const a = l(s, x), b = r(s, x); return a === b || equal(a, b); };
   return (s, x) => { const a = l(s, x), b = r(s, x); return a !== b && !equal(a, b); };
 }
@@ -94,9 +123,7 @@ export function membership(e: Binary, l: Fn, r: Fn): Fn {
       charge(b.length, e, "'in'");
       for (const item of b as unknown[]) {
         if (item === a) return true;
-        const same = deepEqual(item, a);
-        if (compared.pairs > 1) charge(compared.pairs - 1, e, "'in'");
-        if (same) return true;
+        if (deepEqual(item, a, e, "'in'")) return true;
       }
       return false;
     }

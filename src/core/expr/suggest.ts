@@ -18,19 +18,30 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
+ * Names longer than this get no suggestion. A key can be text an expression built at run time,
+ * and comparing two long names costs the product of their lengths (12 s for a key of a few
+ * thousand characters, once per element of an `exists` that absorbs the error anyway).
+ */
+export const MAX_SUGGESTED_NAME = 64;
+
+/**
  * The known name closest to `name`, if it is close enough to be a typo: a case-insensitive
  * match first, then a known name the given one is a prefix of, then the smallest edit distance
- * within a third of the name's length (at least 2).
+ * within a third of the name's length (at least 2). Work per known name is bounded: a name
+ * longer than MAX_SUGGESTED_NAME gets no suggestion, and only the start of a long known name is read.
  */
 export function suggest(name: string, known: Iterable<string>): string | undefined {
+  if (name.length > MAX_SUGGESTED_NAME) return undefined;
   const lower = name.toLowerCase();
   let best: string | undefined;
   let bestD = Math.max(2, Math.floor(name.length / 3)) + 1;
   for (const k of known) {
     if (k === name) continue;
-    const kl = k.toLowerCase();
+    // Cut past any distance that could count: the rest of a long name can only be a prefix's tail.
+    const kl = (k.length > 2 * MAX_SUGGESTED_NAME ? k.slice(0, 2 * MAX_SUGGESTED_NAME) : k).toLowerCase();
     // A name cut short ("hit_rate" for "hit_rate@10") is as likely a slip as a one-letter typo.
-    const d = kl === lower ? 0 : lower.length >= 3 && kl.startsWith(lower) ? 0.5 : editDistance(lower, kl);
+    // The edit distance is at least the difference in length: no need to compute it past that.
+    const d = kl === lower ? 0 : lower.length >= 3 && kl.startsWith(lower) ? 0.5 : Math.abs(kl.length - lower.length) >= bestD ? Infinity : editDistance(lower, kl);
     // Ties go to the shorter name, then the alphabetically first, so the hint is stable.
     if (d < bestD || (d === bestD && best !== undefined && (k.length < best.length || (k.length === best.length && k < best)))) {
       best = k;
@@ -40,7 +51,8 @@ export function suggest(name: string, known: Iterable<string>): string | undefin
   return best;
 }
 
-/** "; did you mean 'x'?" or nothing. */
+/** "; did you mean 'x'?" or nothing. A long name (one the given name is a prefix of) is cut short. */
 export function didYouMean(suggestion: string | undefined): string {
-  return suggestion === undefined ? '' : `; did you mean '${suggestion}'?`;
+  if (suggestion === undefined) return '';
+  return `; did you mean '${suggestion.length > 80 ? `${suggestion.slice(0, 79)}…` : suggestion}'?`;
 }

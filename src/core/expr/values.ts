@@ -1,4 +1,7 @@
+import { chargeText, overBudget, work } from './budget';
 import { ExprError } from './errors';
+
+type At = { start: number; end: number };
 
 /** Runtime type names as they appear in error messages. */
 export type TypeName = 'null' | 'bool' | 'number' | 'string' | 'list' | 'map' | 'unsupported';
@@ -35,13 +38,16 @@ export function ownField(o: Record<string, unknown>, key: string): unknown {
 /**
  * CEL equality: deep on lists and maps, false across types, NaN unequal to itself. Iterative (an
  * explicit stack), so data nested thousands deep in a slice compares instead of overflowing the
- * call stack.
+ * call stack. Each pair compared beyond the first is charged to the evaluation's budget as it is
+ * compared (`what` at `at` crossed it): lists that share their sub-lists can hold far more pairs
+ * than memory does.
  */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  compared.pairs = 0;
+export function deepEqual(a: unknown, b: unknown, at: At, what: string): boolean {
   const stack: unknown[] = [a, b];
+  let first = true;
   while (stack.length) {
-    compared.pairs++;
+    if (first) first = false;
+    else if (--work.left < 0) throw overBudget(at, what);
     const y = stack.pop();
     const x = stack.pop();
     if (x === y) {
@@ -68,32 +74,81 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** Pairs of values the last deepEqual call compared: what `==` and `in` charge to an evaluation's step budget. */
-export const compared = { pairs: 0 };
-
 /** Keys of a map, skipping fields that hold `undefined` (absent in JSON terms). */
 export function mapKeys(o: Record<string, unknown>): string[] {
   return Object.keys(o).filter((k) => o[k] !== undefined);
 }
 
-/** A value as CEL-like source text, for log points and messages: `["i_7", 0.5]`, `{"a": 1}`. */
+/** A value as CEL-like source text, for log points and messages: `["i_7", 0.5]`, `{"a": 1}`. Cut at `maxLength` characters (with …). */
 export function formatValue(v: unknown, maxLength = 200): string {
-  formatted.values = 0;
-  const s = format(v, 0);
-  return s.length > maxLength ? `${s.slice(0, maxLength - 1)}…` : s;
+  const out = new Text(maxLength);
+  write(v, 0, out);
+  return out.text.length > maxLength ? `${out.text.slice(0, maxLength - 1)}…` : out.text;
 }
 
-/** Values the last formatValue call wrote: what string() charges to an evaluation's step budget. */
-export const formatted = { values: 0 };
+/**
+ * string(): a value's text in full, each piece charged to the evaluation's budget (`at`) before
+ * it is added, so that text that doubles at each level of nesting stops at the budget instead of
+ * at JavaScript's longest string (a RangeError).
+ */
+export function formatCharged(v: unknown, at: At): string {
+  const out = new Text(Infinity, at);
+  write(v, 0, out);
+  return out.text;
+}
 
-function format(v: unknown, depth: number): string {
-  formatted.values++;
-  if (depth > 20) return '…';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map((x) => format(x, depth + 1)).join(', ')}]`;
-  if (isMap(v)) return `{${mapKeys(v).map((k) => `${JSON.stringify(k)}: ${format(v[k], depth + 1)}`).join(', ')}}`;
-  if (v === undefined) return 'null';
-  return String(v);
+/** Text being written, which stops taking pieces once it is longer than `max`. */
+class Text {
+  text = '';
+  constructor(
+    private readonly max: number,
+    /** Where to charge the characters written, if they are charged. */
+    private readonly at?: At,
+  ) {}
+
+  /** Charges `n` characters about to be written. */
+  pay(n: number): void {
+    if (this.at !== undefined) chargeText(n, this.at, 'string()');
+  }
+
+  /** Appends `s`, of which `paid` characters were charged already; false once the text is longer than `max`. */
+  put(s: string, paid = 0): boolean {
+    this.pay(s.length - paid);
+    this.text += s;
+    return this.text.length <= this.max;
+  }
+
+  /** Room left before `max`. */
+  get room(): number {
+    return this.max - this.text.length;
+  }
+}
+
+/** A string in quotes: only as far as it will show, and paid for before quoting, which can make it six times longer. */
+function quote(v: string, out: Text): boolean {
+  const shown = v.length > out.room + 1 ? v.slice(0, out.room + 1) : v;
+  out.pay(shown.length + 2);
+  return out.put(JSON.stringify(shown), shown.length + 2);
+}
+
+function write(v: unknown, depth: number, out: Text): boolean {
+  if (depth > 20) return out.put('…');
+  if (typeof v === 'string') return quote(v, out);
+  if (Array.isArray(v)) {
+    if (!out.put('[')) return false;
+    for (let i = 0; i < v.length; i++) if ((i > 0 && !out.put(', ')) || !write(v[i], depth + 1, out)) return false;
+    return out.put(']');
+  }
+  if (isMap(v)) {
+    if (!out.put('{')) return false;
+    const keys = mapKeys(v);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      if ((i > 0 && !out.put(', ')) || !quote(k, out) || !out.put(': ') || !write(v[k], depth + 1, out)) return false;
+    }
+    return out.put('}');
+  }
+  return out.put(v === undefined ? 'null' : String(v));
 }
 
 /** Short source text of a node for messages ("no field 'x' in event.system"). */

@@ -2,7 +2,8 @@ import { METRIC_SERIES_REQUEST } from '../shared/dap';
 import { shown } from '../core/errors';
 import { AdapterError, ERROR_IDS } from './errors';
 
-type Kind = 'string' | 'number' | 'integer' | 'boolean';
+/** `count`: a whole number, 0 or more (a frame index, a number of frames). */
+type Kind = 'string' | 'number' | 'integer' | 'count' | 'boolean';
 /** The JSON type a request argument must have: `'string?'` is optional (absent or null). */
 export type Spec = Kind | `${Kind}?` | { readonly each: Spec; readonly optional?: true } | { readonly fields: Fields; readonly optional?: true };
 type Fields = Readonly<Record<string, Spec>>;
@@ -40,7 +41,7 @@ const REQUEST_ARGS: Readonly<Record<string, Fields>> = {
   gotoTargets: { source: SOURCE, line: 'integer', column: 'integer?' },
   goto: { threadId: 'integer', targetId: 'integer' },
   restartFrame: { frameId: 'integer' },
-  stackTrace: { threadId: 'integer', startFrame: 'integer?', levels: 'integer?' },
+  stackTrace: { threadId: 'integer', startFrame: 'count?', levels: 'count?' },
   scopes: { frameId: 'integer' },
   variables: { variablesReference: 'integer', start: 'integer?', count: 'integer?', filter: 'string?' },
   evaluate: { expression: 'string', frameId: 'integer?', context: 'string?' },
@@ -49,7 +50,7 @@ const REQUEST_ARGS: Readonly<Record<string, Fields>> = {
   [METRIC_SERIES_REQUEST]: { metric: 'string', lane: 'string?', from: 'integer?', to: 'integer?', maxPoints: 'integer?', cumulative: 'boolean?' },
 };
 
-const WHAT: Record<Kind, string> = { string: 'a string', number: 'a number', integer: 'a whole number', boolean: 'true or false' };
+const WHAT: Record<Kind, string> = { string: 'a string', number: 'a number', integer: 'a whole number', count: 'a whole number, 0 or more', boolean: 'true or false' };
 
 /** The first type mismatch of `v` against `spec`, as a sentence naming the argument; undefined when it fits. */
 function mismatch(v: unknown, spec: Spec, path: string): string | undefined {
@@ -57,7 +58,8 @@ function mismatch(v: unknown, spec: Spec, path: string): string | undefined {
   if (v === undefined || v === null) return optional ? undefined : `"${path}" is missing`;
   if (typeof spec === 'string') {
     const kind = spec.replace('?', '') as Kind;
-    const ok = kind === 'integer' ? Number.isInteger(v) : kind === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === kind;
+    const ok =
+      kind === 'integer' ? Number.isInteger(v) : kind === 'count' ? Number.isInteger(v) && (v as number) >= 0 : kind === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === kind;
     return ok ? undefined : `"${path}" must be ${WHAT[kind]}, but it is ${shown(v)}`;
   }
   if ('each' in spec) {
@@ -82,8 +84,9 @@ function fieldsMismatch(v: Record<string, unknown>, fields: Fields, prefix: stri
 
 /** Refuses (error 2006) arguments of the wrong JSON type before a handler sees them. */
 export function checkArguments(command: string, args: unknown): void {
-  const fields = REQUEST_ARGS[command];
-  if (fields === undefined) return;
+  // Own entries only: a command named 'constructor' or '__proto__' has no argument types.
+  if (!Object.hasOwn(REQUEST_ARGS, command)) return;
+  const fields = REQUEST_ARGS[command] as Fields;
   if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new AdapterError(`bad arguments for '${command}': the arguments must be an object, but they are ${shown(args)}`, ERROR_IDS.badArguments, false);
   const m = fieldsMismatch(args as Record<string, unknown>, fields, '');
   if (m) throw new AdapterError(`bad arguments for '${command}': ${m}`, ERROR_IDS.badArguments, false);

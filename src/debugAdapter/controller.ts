@@ -122,12 +122,18 @@ export class Controller {
     return this.next(lane);
   }
 
-  /** Previous stage when mid-event (or always, at instruction granularity), else the previous completed event. */
+  /**
+   * Previous stage when mid-event (or always, at instruction granularity), else the previous completed
+   * event. It stops only where stepping forward does: "before retrieve" is event 1's alone (a step
+   * forward from the end of an event runs the next one's retrieve at once), so from the first stage of
+   * a later event the step goes to the end of the event before, and step back N, step in N is a round trip.
+   */
   stepBack(byStage: boolean, lane?: Lane): Promise<RunResult> {
     const { event: n, stagesDone: s } = this.position;
     let target: Position;
-    if (s > 0 && (byStage || s < 6)) target = { event: n, stagesDone: s - 1 };
-    else target = n > 1 ? { event: n - 1, stagesDone: 6 } : { event: 1, stagesDone: 0 };
+    if (s > 1 && (byStage || s < 6)) target = { event: n, stagesDone: s - 1 };
+    else if (n > 1) target = { event: n - 1, stagesDone: 6 };
+    else target = { event: 1, stagesDone: 0 };
     return this.guarded(lane, async () => {
       if (n === 1 && s === 0) return this.stop('step', 'step', 'already at the start of the slice');
       return (await this.positionAt(target)) ?? this.stop('step', 'step');

@@ -139,8 +139,10 @@ function parseStageLimits(cond: string): Partial<Record<StageName, number>> {
   }
   const out: Partial<Record<StageName, number>> = {};
   for (const part of text.split(/[\s,]+/)) {
-    const [stage, ms] = part.split(':');
-    if (!(STAGES as readonly string[]).includes(stage ?? '') || ms === undefined) throw new Error(`"${part}" is not STAGE:MS (stages: ${STAGES.join(', ')})`);
+    const fields = part.split(':');
+    const [stage, ms] = fields;
+    // Exactly STAGE:MS: "score:5:6" must not pass as score:5.
+    if (!(STAGES as readonly string[]).includes(stage ?? '') || ms === undefined || fields.length !== 2) throw new Error(`"${part}" is not STAGE:MS (stages: ${STAGES.join(', ')})`);
     out[stage as StageName] = num(ms, `the limit of ${stage}`);
   }
   return out;

@@ -48,7 +48,7 @@ export function capabilities(): DebugProtocol.Capabilities {
 const FRAMES_PER_THREAD = 10;
 
 /** The one routing table of the adapter: DAP command → handler. */
-export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
+export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler> {
   const lineOut = (n: number) => s.clientLine(n);
   const lineIn = (n: number) => (s.clientCaps.linesStartAt1 === false ? n + 1 : n);
 
@@ -72,15 +72,18 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
     return { lane: laneOfThread(Math.floor(frameId / FRAMES_PER_THREAD)), level };
   };
   const eventsSource = (): DebugProtocol.Source => ({ name: 'events.jsonl', path: s.launched().lanes.slice.eventsPath });
-  const real = (raw: string) => {
-    const p = sourceFilePath(raw);
+  const real = (p: string) => {
     try {
       return realpathSync(p);
     } catch {
       return resolve(p);
     }
   };
-  const isEvents = (src: DebugProtocol.Source | undefined): boolean => src?.path !== undefined && real(src.path) === real(s.launched().lanes.slice.eventsPath);
+  const isEvents = (src: DebugProtocol.Source | undefined): boolean => {
+    // `path` may come as null (the argument check lets an optional argument be null).
+    const p = typeof src?.path === 'string' ? sourceFilePath(src.path) : undefined;
+    return p !== undefined && real(p) === real(s.launched().lanes.slice.eventsPath);
+  };
   const checkLine = (line: number) => {
     const count = s.launched().lanes.slice.eventCount;
     if (!Number.isInteger(line) || line < 1 || line > count) throw new AdapterError(`line ${lineOut(line)} is not an event: events.jsonl has events on lines ${lineOut(1)} to ${lineOut(count)}`, ERROR_IDS.badArguments);
@@ -88,11 +91,8 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
   const afterSetting = () => s.launched().triggers.refresh();
   const byStage = (g: DebugProtocol.SteppingGranularity | undefined) => g === 'instruction';
 
-  return {
-    initialize: (args: DebugProtocol.InitializeRequestArguments) => {
-      s.clientCaps = args;
-      return capabilities();
-    },
+  const routes: Record<string, Handler> = {
+    initialize: (args: DebugProtocol.InitializeRequestArguments) => s.initialize(args),
     launch: (args: unknown) => s.launch(args),
     attach: () => {
       throw new AdapterError('RecReplay replays a slice, it cannot attach to a process: use "request": "launch"', ERROR_IDS.unsupported);
@@ -178,7 +178,10 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
       const { lane, level } = frame(a.frameId);
       s.move(req.seq, (c) => c.restart(level === 'session', lane));
     },
-    pause: () => s.pause(),
+    pause: (a: DebugProtocol.PauseArguments) => {
+      laneOfThread(a.threadId);
+      s.pause();
+    },
     cancel: (a: DebugProtocol.CancelArguments) => s.cancel(a),
 
     stackTrace: (a: DebugProtocol.StackTraceArguments) => {
@@ -235,15 +238,22 @@ export function buildRoutes(s: ReplayDebugSession): Record<string, Handler> {
       return { metric: a.metric, lane: lane.name, from, to, bucketSize, buckets };
     },
   };
+  return new Map(Object.entries(routes));
 }
 
 /**
  * A source path as a file path. Clients usually send plain paths, but a remote VS Code (code-server,
  * VS Code for the Web) passes the paths of custom requests as URIs such as
  * `vscode-local:/home/me/x.slice/events.jsonl` or `file:///…`. Windows drive paths stay as they are.
+ * Undefined for a URI that names no file here (`file://%%%`, `file://otherhost/x`, a broken %-escape):
+ * whatever it names, it is not the slice's events file.
  */
-export function sourceFilePath(raw: string): string {
-  if (raw.startsWith('file://')) return fileURLToPath(raw);
-  const m = /^([a-zA-Z][\w+.-]+):(\/.*)$/.exec(raw);
-  return m && (m[1] as string).length > 1 ? decodeURIComponent(m[2] as string) : raw;
+export function sourceFilePath(raw: string): string | undefined {
+  try {
+    if (raw.startsWith('file://')) return fileURLToPath(raw);
+    const m = /^([a-zA-Z][\w+.-]+):(\/.*)$/.exec(raw);
+    return m && (m[1] as string).length > 1 ? decodeURIComponent(m[2] as string) : raw;
+  } catch {
+    return undefined;
+  }
 }

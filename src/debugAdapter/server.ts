@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileLogger, lineLogger, teeLogger, type AdapterLogger } from './logger';
 import { ReplayDebugSession } from './session';
@@ -34,6 +35,28 @@ function keepAlive(log: AdapterLogger): void {
   // A bug in one request must not end a debugging session the user is in the middle of.
   process.on('uncaughtException', (e) => log.error('uncaught exception in the adapter', e));
   process.on('unhandledRejection', (e) => log.error('unhandled promise rejection in the adapter', e));
+  exitOnSignals(log);
+}
+
+/** Signals that stop the standalone adapter. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+let signalsHandled = false;
+
+/**
+ * A signal ends the process through process.exit, with 128 + the signal's number as a shell reports
+ * it: Node's default for these signals ends it without running 'exit' handlers, which remove an
+ * unfinished trace's temp file and the checkpoint spill folder (both stayed behind). Unfinished
+ * traces are dropped, not written: a stopped adapter is not waited for.
+ */
+function exitOnSignals(log: AdapterLogger): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  for (const signal of STOP_SIGNALS) {
+    process.on(signal, () => {
+      log.warn(`stopped by ${signal}: any unfinished trace is dropped`);
+      process.exit(128 + (constants.signals[signal] ?? 0));
+    });
+  }
 }
 
 /** Serves one debug session over stdin/stdout; the process exits when the client disconnects. */

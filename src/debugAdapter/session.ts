@@ -1,6 +1,7 @@
 import { DebugSession, Event, InitializedEvent, OutputEvent, Response, StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { currentStage } from '../core/engine/exprScope';
+import { shown } from '../core/errors';
 import { MAX_PUSHED_POINTS, METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../shared/dap';
 import { CANCELLED, Controller, type RunResult } from './controller';
 import { checkArguments } from './args';
@@ -8,7 +9,7 @@ import { AdapterError, ERROR_IDS, toDapMessage } from './errors';
 import { closeLanes, discardLanes, openLanes, type Lane, type Lanes, type RankerLoader } from './lanes';
 import { parseLaunchArguments, unknownLaunchArguments, type LaunchConfig } from './launchConfig';
 import type { AdapterLogger } from './logger';
-import { buildRoutes, type Handler } from './routes';
+import { buildRoutes, capabilities, type Handler } from './routes';
 import { Triggers, type Stop } from './triggers';
 import { VariableRegistry } from './variables';
 
@@ -37,6 +38,11 @@ export interface Launched {
 /** Progress notifications start once a run has lasted this long (short runs would only flash). */
 const PROGRESS_AFTER_MS = 500;
 
+/** The refusal of a request that needs a session after terminate or disconnect. */
+function ended(): AdapterError {
+  return new AdapterError('the debug session has ended: start a new one to debug a slice', ERROR_IDS.notLaunched, false);
+}
+
 /** A stop for an unexpected failure during a movement: the session stays usable where the lanes are. */
 function internalStop(l: Launched, e: unknown): Stop {
   const message = `internal error in the adapter: ${e instanceof Error ? e.message : String(e)} (the stack is in the adapter log)`;
@@ -54,11 +60,15 @@ function internalStop(l: Launched, e: unknown): Stop {
 export class ReplayDebugSession extends DebugSession {
   readonly log: AdapterLogger;
   readonly vars = new VariableRegistry();
-  private readonly routes: Record<string, Handler>;
+  private readonly routes: ReadonlyMap<string, Handler>;
   private launchedState: Launched | undefined;
+  private initialized = false;
   private configured = false;
   private started = false;
   private disposed = false;
+  /** The one disposal, which every later dispose() waits for too (a disconnect behind a terminate). */
+  private disposing: Promise<void> | undefined;
+  private terminating = false;
   private stopInfo: Stop | undefined;
   private entry: Stop | undefined;
   private runSeq = 0;
@@ -87,15 +97,45 @@ export class ReplayDebugSession extends DebugSession {
       this.shutdown();
       return;
     }
-    this.log.warn(`ignored a malformed message from the client: ${text}`);
-    this.output(`RecReplay ignored a message from the debug client that is not a valid DAP message (${text.replace(/^Error handling data: /, '')}); the session goes on.\n`, 'important');
+    this.skipMessage(text.replace(/^Error handling data: /, ''));
+  }
+
+  /** Tells the client (and the log) that a message was skipped, and why; the session goes on. */
+  private skipMessage(why: string): void {
+    this.log.warn(`ignored a malformed message from the client: ${why}`);
+    this.output(`RecReplay ignored a message from the debug client that is not a valid DAP message (${why}); the session goes on.\n`, 'important');
+  }
+
+  /**
+   * A frame whose JSON is not an object (`null`, `5`, `[]`) or names no message type is skipped with
+   * a word: the base class reads `msg.type` of whatever arrived (a TypeError for null, silence for the rest).
+   */
+  override handleMessage(msg: DebugProtocol.ProtocolMessage): void {
+    const m: unknown = msg;
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+      this.skipMessage(`its body is ${shown(m)}, not a JSON object`);
+      return;
+    }
+    const type = (m as { type?: unknown }).type;
+    if (type !== 'request' && type !== 'response' && type !== 'event') {
+      this.skipMessage(`its "type" is ${shown(type)}: a client sends "request" or "response"`);
+      return;
+    }
+    super.handleMessage(msg);
   }
 
   protected override dispatchRequest(request: DebugProtocol.Request): void {
     const response = new Response(request);
-    const handler = this.routes[request.command];
+    const command: unknown = request.command;
+    if (typeof command !== 'string') {
+      const why = command === undefined || command === null ? 'has no "command"' : `has a "command" that is not a string (${shown(command)})`;
+      this.fail(response, new AdapterError(`the request ${why}: a DAP request names what it asks for, e.g. "command": "threads"`, ERROR_IDS.badArguments, false));
+      return;
+    }
+    // A Map, not an object: a command named after an Object.prototype member ('toString', '__proto__') is unknown too.
+    const handler = this.routes.get(command);
     if (handler === undefined) {
-      this.fail(response, new AdapterError(`the RecReplay adapter does not support the '${request.command}' request`, ERROR_IDS.unsupported, false));
+      this.fail(response, new AdapterError(`the RecReplay adapter does not support the '${command}' request`, ERROR_IDS.unsupported, false));
       return;
     }
     let result: unknown;
@@ -123,7 +163,7 @@ export class ReplayDebugSession extends DebugSession {
 
   /** The launched session, or a user-facing error for requests that need one. */
   launched(): Launched {
-    if (this.disposed) throw new AdapterError('the debug session has ended', ERROR_IDS.notLaunched, false);
+    if (this.disposed) throw ended();
     if (this.launchedState === undefined) throw new AdapterError('no slice is being debugged yet: launch a recreplay configuration first', ERROR_IDS.notLaunched);
     return this.launchedState;
   }
@@ -140,8 +180,18 @@ export class ReplayDebugSession extends DebugSession {
     return this.stopInfo;
   }
 
+  /** Records the client's capabilities; a session is initialized once (a second initialize would switch its line base mid-way). */
+  initialize(args: DebugProtocol.InitializeRequestArguments): DebugProtocol.Capabilities {
+    if (this.initialized) throw new AdapterError("the session is already initialized: a client sends 'initialize' once, as its first request", ERROR_IDS.notLaunched, false);
+    this.initialized = true;
+    this.clientCaps = args;
+    return capabilities();
+  }
+
   /** Opens the slice and rankers; `initialized` follows, so breakpoints can be checked against the slice. */
   launch(raw: unknown): void {
+    // After terminate or disconnect nothing would ever release what a launch opens (slice, trace thread, checkpoint spill).
+    if (this.disposed) throw ended();
     if (this.launchedState) throw new AdapterError('this session already debugs a slice: start a new session for another one', ERROR_IDS.launch);
     const config = parseLaunchArguments(raw, this.options.cwd ?? process.cwd());
     for (const warning of unknownLaunchArguments(raw)) {
@@ -173,6 +223,7 @@ export class ReplayDebugSession extends DebugSession {
 
   /** The client has set its breakpoints: the replay starts (entry stop, or a continue). */
   configurationDone(): void {
+    if (this.disposed) throw ended();
     this.configured = true;
     this.startIfReady();
   }
@@ -323,10 +374,14 @@ export class ReplayDebugSession extends DebugSession {
     this.sendEvent(e);
   }
 
-  /** Ends the session (also what VS Code calls on an inline adapter): stops any run, finishes traces, releases the slice. Idempotent. */
-  override async dispose(): Promise<void> {
-    if (this.disposed) return;
+  /** Ends the session (also what VS Code calls on an inline adapter): stops any run, finishes traces, releases the slice. Idempotent: a second call waits for the first. */
+  override dispose(): Promise<void> {
     this.disposed = true;
+    this.disposing ??= this.release();
+    return this.disposing;
+  }
+
+  private async release(): Promise<void> {
     const l = this.launchedState;
     if (!l) return;
     l.controller.cancel();
@@ -335,8 +390,10 @@ export class ReplayDebugSession extends DebugSession {
     await closeLanes(l.lanes, l.config, this.startedAt, this.log);
   }
 
-  /** Terminate: the replay ends, the client then disconnects. */
+  /** Terminate: the replay ends, the client then disconnects. `terminated` is sent once, however often it is asked. */
   terminate(): void {
+    if (this.terminating) return;
+    this.terminating = true;
     void this.dispose().then(() => this.sendEvent(new TerminatedEvent()));
   }
 

@@ -29,6 +29,9 @@ test('arguments of the wrong type are refused as bad arguments naming the argume
       ['completions', { column: 1 }, /"text" is missing/],
       ['setExceptionBreakpoints', { filters: [], filterOptions: [{ filterId: 'nan_score', condition: 3 }] }, /"filterOptions\[0\]\.condition" must be a string, but it is 3/],
       ['goto', { threadId: 1, targetId: '5' }, /"targetId" must be a whole number, but it is "5"/],
+      ['stackTrace', { threadId: 1, startFrame: -1 }, /"startFrame" must be a whole number, 0 or more, but it is -1$/],
+      ['stackTrace', { threadId: 1, levels: -1 }, /"levels" must be a whole number, 0 or more, but it is -1$/],
+      ['stackTrace', { threadId: 1, startFrame: 1.5 }, /"startFrame" must be a whole number, 0 or more, but it is 1.5$/],
     ];
     for (const [command, args, message] of cases) {
       const r = await raw(dc, command, args);
@@ -41,6 +44,8 @@ test('arguments of the wrong type are refused as bad arguments naming the argume
     }
     const w = await where(dc);
     assert.deepEqual([w.line, w.stage], [1, 'before retrieve'], 'nothing moved');
+    // levels 0 is every frame, as the DAP specification has it.
+    assert.deepEqual((await dc.stackTraceRequest({ threadId: 1, startFrame: 1, levels: 0 })).body.stackFrames.map((f) => f.id), [11, 12]);
   } finally {
     await dc.stop();
   }

@@ -96,15 +96,18 @@ test('thresholds: conditions move where the detectors fire; bad conditions are r
         { filterId: 'metric_drop', condition: 'ndcg 20% window 1' },
         { filterId: 'nan_score', condition: '3' },
         { filterId: 'not_a_fault' },
+        { filterId: 'stage_over_budget', condition: 'score:5:6' },
         { filterId: 'stage_over_budget', condition: 'features:50 score:5' },
       ],
     });
-    const [div, stage, drop, nan, unknown, ok] = r.body?.breakpoints ?? [];
+    const [div, stage, drop, nan, unknown, twoLimits, ok] = r.body?.breakpoints ?? [];
     assert.match(div?.message ?? '', /the overlap threshold is between 0 and 1, got 1\.5/);
     assert.match(stage?.message ?? '', /"scoring:3" is not STAGE:MS/);
     assert.match(drop?.message ?? '', /window must be a whole number of events >= 2/);
     assert.match(nan?.message ?? '', /NaN\/Inf score takes no condition/);
     assert.match(unknown?.message ?? '', /unknown exception filter "not_a_fault"/);
+    assert.equal(twoLimits?.verified, false, 'score:5:6 is not score:5');
+    assert.match(twoLimits?.message ?? '', /"score:5:6" is not STAGE:MS/);
     assert.equal(ok?.verified, true);
     const next = await moveAndStop(dc, () => dc.continueRequest({ threadId: 1 }));
     assert.equal(next.body.reason, 'exception');

@@ -46,6 +46,8 @@ test('a short session produces exactly the recorded DAP transcript', async () =>
     const rows = await dc.variablesRequest({ variablesReference: ranking.variablesReference, filter: 'indexed', start: 0, count: 3 });
     await dc.variablesRequest({ variablesReference: rows.body.variables[0]?.variablesReference as number });
     await dc.evaluateRequest({ expression: 'rankDelta("i_120")', frameId: st.body.stackFrames[0]?.id as number, context: 'watch' });
+    // Into event 14 two stages and one back (to 14:retrieve): reverse continue then finds event 13's breakpoint.
+    await moveAndStop(dc, () => dc.stepInRequest({ threadId: 1 }));
     await moveAndStop(dc, () => dc.stepInRequest({ threadId: 1 }));
     await moveAndStop(dc, () => dc.stepBackRequest({ threadId: 1 }));
     await dc.stackTraceRequest({ threadId: 1, levels: 1 });

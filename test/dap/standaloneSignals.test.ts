@@ -1,0 +1,68 @@
+// The standalone adapter stopped by a signal in the middle of a traced replay exits with 128 + the
+// signal's number and leaves neither the unfinished trace's temp file nor its checkpoint spill folder.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { join } from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { makeSlice, tmp } from '../helpers';
+import { ADAPTER, launch, waitFor } from './helpers';
+
+/** Starts debugAdapter.js (over stdio, or --port 0) with its own temp folder; resolves to a client talking to it. */
+async function start(mode: 'stdio' | 'port', temp: string): Promise<{ proc: ChildProcessWithoutNullStreams; dc: DebugClient }> {
+  const proc = spawn(process.execPath, [ADAPTER, ...(mode === 'port' ? ['--port', '0'] : [])], { env: { ...process.env, TMPDIR: temp, TMP: temp, TEMP: temp } });
+  const dc = new DebugClient('node', '', 'recreplay');
+  dc.defaultTimeout = 15_000;
+  if (mode === 'port') {
+    const port = await new Promise<number>((resolve, reject) => {
+      let err = '';
+      proc.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /listening on [\d.]+:(\d+)/.exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+      proc.once('exit', (code) => reject(new Error(`adapter exited with ${code}: ${err}`)));
+    });
+    await dc.start(port);
+  } else {
+    // DebugClient spawns its own adapter without a way to set its environment: hand it this one's pipes.
+    (dc as unknown as { connect(r: Readable, w: Writable): void }).connect(proc.stdout, proc.stdin);
+  }
+  return { proc, dc };
+}
+
+for (const [mode, signal, code] of [
+  ['stdio', 'SIGTERM', 143],
+  ['port', 'SIGINT', 130],
+  ['port', 'SIGTERM', 143],
+] as const) {
+  test(`${signal} to the standalone adapter (${mode}) mid-continue exits ${code} and removes the trace temp file and the checkpoint spill folder`, async () => {
+    const temp = tmp();
+    const slice = makeSlice(30_000);
+    const trace = join(tmp(), 'trace');
+    const { proc, dc } = await start(mode, temp);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (c, s) => resolve({ code: c, signal: s })));
+    try {
+      await launch(dc, { slice, stopOnEntry: true, trace });
+      const running = waitFor(dc, 'recreplay/position', (e) => e.body.state === 'running');
+      await dc.continueRequest({ threadId: 1 });
+      await running;
+      const spills = () => {
+        const parent = join(temp, 'recreplay-checkpoints');
+        return existsSync(parent) ? readdirSync(parent).filter((d) => d.startsWith(`${proc.pid}-`)) : [];
+      };
+      const temps = () => (existsSync(trace) ? readdirSync(trace).filter((f) => f.endsWith('.tmp')) : []);
+      assert.equal(spills().length, 1, 'the replay spills checkpoints while it runs');
+      assert.equal(temps().length, 1, 'the trace is being written');
+      proc.kill(signal);
+      assert.deepEqual(await exited, { code, signal: null }, 'exits through process.exit, 128 + the signal');
+      assert.deepEqual(temps(), [], 'no trace temp file left');
+      assert.deepEqual(spills(), [], 'no spill folder left');
+    } finally {
+      // The client's pipes or socket close with the process.
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    }
+  });
+}

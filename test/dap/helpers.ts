@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -96,4 +97,22 @@ export function waitFor(dc: DebugClient, type: string, pred: (e: DebugProtocol.E
     };
     dc.on(type, on);
   });
+}
+
+/**
+ * Starts the built adapter with --port 0 (and `args`, in `env` added to this process's); `port`
+ * resolves once it says where it listens, or rejects if it exits first; `stderr` is what it printed so far.
+ */
+export function serveTcp(args: string[] = [], env: Record<string, string> = {}): { proc: ChildProcessWithoutNullStreams; port: Promise<number>; stderr: () => string } {
+  const proc = spawn(process.execPath, [ADAPTER, '--port', '0', ...args], { env: { ...process.env, ...env } });
+  let err = '';
+  const port = new Promise<number>((resolve, reject) => {
+    proc.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on [\d.]+:(\d+)/.exec(err);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (code) => reject(new Error(`adapter exited with ${code}: ${err}`)));
+  });
+  return { proc, port, stderr: () => err };
 }

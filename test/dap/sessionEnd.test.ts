@@ -2,28 +2,19 @@
 // release what a launch opens) and says it ended once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { tmp } from '../helpers';
-import { ADAPTER, client, COLD, failure, launch } from './helpers';
+import { client, COLD, failure, launch, serveTcp } from './helpers';
 
 test('launch after terminate or disconnect (before any launch) is refused as the session has ended, and opens nothing', async () => {
   // Its own temp folder, so the checkpoint spill folders seen are this adapter's.
   const temp = tmp();
-  const proc = spawn(process.execPath, [ADAPTER, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: temp, TMP: temp, TEMP: temp } });
+  const { proc, port: listening } = serveTcp([], { TMPDIR: temp, TMP: temp, TEMP: temp });
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let err = '';
-      proc.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /listening on [\d.]+:(\d+)/.exec(err);
-        if (m) resolve(Number(m[1]));
-      });
-      proc.once('exit', (code) => reject(new Error(`adapter exited with ${code}: ${err}`)));
-    });
+    const port = await listening;
     const spills = () => {
       const parent = join(temp, 'recreplay-checkpoints');
       return existsSync(parent) ? readdirSync(parent).filter((d) => d.startsWith(`${proc.pid}-`)) : [];

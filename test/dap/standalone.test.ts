@@ -1,27 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { tmp } from '../helpers';
-import { ADAPTER, COLD, launch, moveAndStop, ROOT, where } from './helpers';
+import { ADAPTER, COLD, launch, moveAndStop, ROOT, serveTcp, where } from './helpers';
 
 const CLI = join(ROOT, 'dist/cli.js');
 
 test('debugAdapter.js --port serves one session per connection over TCP', async () => {
-  const proc = spawn(process.execPath, [ADAPTER, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const { proc, port: listening } = serveTcp();
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let err = '';
-      proc.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /listening on [\d.]+:(\d+)/.exec(err);
-        if (m) resolve(Number(m[1]));
-      });
-      proc.once('exit', (code) => reject(new Error(`adapter exited with ${code}: ${err}`)));
-    });
+    const port = await listening;
     for (let session = 0; session < 2; session++) {
       const dc = new DebugClient('node', '', 'recreplay');
       await dc.start(port);
@@ -39,23 +31,8 @@ test('debugAdapter.js --port serves one session per connection over TCP', async 
   }
 });
 
-/** Starts debugAdapter.js --port 0; resolves with the port and what it printed so far. */
-function serve(): { proc: ReturnType<typeof spawn>; port: Promise<number>; stderr: () => string } {
-  const proc = spawn(process.execPath, [ADAPTER, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const port = new Promise<number>((resolve, reject) => {
-    proc.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on [\d.]+:(\d+)/.exec(err);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (code) => reject(new Error(`adapter exited with ${code}: ${err}`)));
-  });
-  return { proc, port, stderr: () => err };
-}
-
 test('the TCP adapter closes a connection that speaks HTTP (a web page posting to 127.0.0.1) without running its body, and still serves DAP', async () => {
-  const { proc, port: portP, stderr } = serve();
+  const { proc, port: portP, stderr } = serveTcp();
   try {
     const port = await portP;
     const traceDir = join(tmp(), 'pwned');
@@ -103,7 +80,7 @@ test('the TCP adapter closes a connection that speaks HTTP (a web page posting t
 });
 
 test('a connection reset before it sends a DAP header is logged as such, not as an uncaught exception', async () => {
-  const { proc, port: portP, stderr } = serve();
+  const { proc, port: portP, stderr } = serveTcp();
   try {
     const port = await portP;
     for (const first of ['', 'Con']) {
@@ -153,17 +130,10 @@ test('bad options of the standalone adapter exit 2 with a usage line', () => {
 test('a --log file the adapter cannot write is said once on stderr, and the adapter still serves', async () => {
   // A folder where the file should be: refused for root too.
   const log = tmp();
-  const proc = spawn(process.execPath, [ADAPTER, '--port', '0', '--log', log], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const { proc, port, stderr } = serveTcp(['--log', log]);
   try {
-    let err = '';
-    await new Promise<void>((resolve, reject) => {
-      proc.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        if (/listening on/.test(err)) resolve();
-      });
-      proc.once('exit', (code) => reject(new Error(`adapter exited with ${code}: ${err}`)));
-    });
-    assert.match(err, new RegExp(`cannot write the log file ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(EISDIR\\): the adapter runs, logging to stderr only`));
+    await port;
+    assert.match(stderr(), new RegExp(`cannot write the log file ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(EISDIR\\): the adapter runs, logging to stderr only`));
   } finally {
     proc.kill();
   }

@@ -8,25 +8,20 @@ import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { makeSlice, tmp } from '../helpers';
-import { ADAPTER, launch, waitFor } from './helpers';
+import { ADAPTER, launch, serveTcp, waitFor } from './helpers';
 
 /** Starts debugAdapter.js (over stdio, or --port 0) with its own temp folder; resolves to a client talking to it. */
 async function start(mode: 'stdio' | 'port', temp: string): Promise<{ proc: ChildProcessWithoutNullStreams; dc: DebugClient }> {
-  const proc = spawn(process.execPath, [ADAPTER, ...(mode === 'port' ? ['--port', '0'] : [])], { env: { ...process.env, TMPDIR: temp, TMP: temp, TEMP: temp } });
+  const env = { TMPDIR: temp, TMP: temp, TEMP: temp };
   const dc = new DebugClient('node', '', 'recreplay');
   dc.defaultTimeout = 15_000;
+  let proc: ChildProcessWithoutNullStreams;
   if (mode === 'port') {
-    const port = await new Promise<number>((resolve, reject) => {
-      let err = '';
-      proc.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /listening on [\d.]+:(\d+)/.exec(err);
-        if (m) resolve(Number(m[1]));
-      });
-      proc.once('exit', (code) => reject(new Error(`adapter exited with ${code}: ${err}`)));
-    });
-    await dc.start(port);
+    const served = serveTcp([], env);
+    proc = served.proc;
+    await dc.start(await served.port);
   } else {
+    proc = spawn(process.execPath, [ADAPTER], { env: { ...process.env, ...env } });
     // DebugClient spawns its own adapter without a way to set its environment: hand it this one's pipes.
     (dc as unknown as { connect(r: Readable, w: Writable): void }).connect(proc.stdout, proc.stdin);
   }

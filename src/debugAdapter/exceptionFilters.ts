@@ -92,7 +92,7 @@ function thresholdCheck(kind: FaultKind, cond: string): Check {
       return (_l, ex) => {
         // As the engine's own over_budget: a sum of doubles at exactly the limit is not over it.
         const total = pipelineMs(ex.latencyMs);
-        return overBudget(total, ms) ? { message: `pipeline took ${roundMs(total)} ms, over ${ms} ms`, value: total } : undefined;
+        return overBudget(total, ms) ? { message: `pipeline took ${roundMs(total, ms)} ms, over ${ms} ms`, value: total } : undefined;
       };
     }
     case 'stage_over_budget': {

@@ -443,6 +443,17 @@ test('rerank: pipeline.maxPerCategory keeps at most that many items of a categor
   assert.deepEqual(two.served, ['a', 'b', 'd']);
 });
 
+test('rerank: items without a category (or outside the catalogue) are capped by no category, and a real category "?" is a category like any other', async () => {
+  // Scores fall from a to g: a, b are category x; n1, n2 have none; zz is not in the catalogue; q1, q2 are category "?".
+  const items: ItemRecord[] = [{ id: 'a', category: 'x' }, { id: 'b', category: 'x' }, { id: 'n1' }, { id: 'n2' }, { id: 'q1', category: '?' }, { id: 'q2', category: '?' }];
+  const ids = ['a', 'n1', 'b', 'n2', 'zz', 'q1', 'q2'];
+  const candidates = ids.map((item, i) => ({ item, score: 0.9 - i / 10 }));
+  const e: EventRecord = { id: 'e1', t: '2025-01-01T00:00:01Z', user: 'u1', candidates, served: ['a'], outcome: { clicks: [] } };
+  const [ex] = await replayWritten([e], items, { k: 5, budgetMs: 1000, maxPerCategory: 1 });
+  // They were all one category "?": n2, zz and the real "?" items went below as if one.
+  assert.deepEqual(ex?.ranked, ['a', 'n1', 'n2', 'zz', 'q1', 'b', 'q2']);
+});
+
 test('retrieve: an availability window includes its from and excludes its to (an event exactly at to drops the item, 1 ms before keeps it)', async () => {
   const at = '2025-01-01T00:00:10.000Z';
   const items: ItemRecord[] = [
@@ -493,6 +504,34 @@ test('a pipeline exactly at its budget is not over it, though its stages add up 
   assert.equal(over?.fallback, true);
   // The message shows the sum without its binary tail.
   assert.match(over?.faults.find((f) => f.kind === 'over_budget')?.message ?? '', /^pipeline took 150\.1 ms, over the 150 ms budget/);
+});
+
+test('a pipeline over its budget by 1e-7 ms is over it (only the rounding of the sum is forgiven), and its message does not read as the budget itself', async () => {
+  const candidates = [{ item: 'a', score: 0.9 }, { item: 'b', score: 0.8 }];
+  const e: EventRecord = { id: 'e1', t: '2025-01-01T10:00:00.000Z', user: 'u1', candidates, served: ['a', 'b'], outcome: { clicks: [] }, system: { latencyMs: { retrieve: 12.1, features: 48.7, score: 85.4, rerank: 3.3, serve: 0.5000001 } } };
+  const [ex] = await replayWritten([e], [{ id: 'a' }, { id: 'b' }], { k: 2, budgetMs: 150, stageBudgetMs: { serve: 0.5 } });
+  // The serve stage alone was over its budget; the pipeline's sum, 150.0000001, was not counted over 150.
+  assert.ok(ex?.faults.some((f) => f.kind === 'stage_over_budget'));
+  assert.equal(ex?.fallback, true);
+  assert.match(ex?.faults.find((f) => f.kind === 'over_budget')?.message ?? '', /^pipeline took 150\.0000001\d* ms, over the 150 ms budget/);
+});
+
+test('a score that is not a number (null, as JSON writes NaN; "", a boolean, missing) is a nan_score fault, not a silent 0 or 1', async () => {
+  const dir = makeSlice(1);
+  const given = [null, '', true, undefined];
+  const ranker = { info: { kind: 'test' }, score: (req: { rows: unknown[] }) => req.rows.map((_, i) => (i < given.length ? given[i] : 0.5)) } as unknown as Ranker;
+  const r = new Replayer(Slice.open(dir), { ranker });
+  try {
+    r.advance();
+    await r.finishEvent();
+    const ex = r.current as EventExec;
+    assert.ok(ex.rows.length >= given.length);
+    const nan = ex.faults.filter((f) => f.kind === 'nan_score');
+    assert.deepEqual(nan.map((f) => f.message.replace(/^score of \S+ is /, '')), ['null, not a number', '"", not a number', 'true, not a number', 'missing, not a number']);
+    assert.ok([...(ex.scores ?? [])].slice(0, given.length).every((s) => Number.isNaN(s)));
+  } finally {
+    r.dispose();
+  }
 });
 
 test('a ranker that throws null or undefined (or rejects with it) is a ranker_error, not a crash', async () => {

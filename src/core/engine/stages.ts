@@ -91,10 +91,15 @@ function applyScores(ex: EventExec, scores: ArrayLike<number>): void {
   // A Float64Array is the engine's to keep (Ranker.score hands over a fresh array); anything else is copied.
   const out = scores instanceof Float64Array ? scores : new Float64Array(ex.rows.length);
   for (let i = 0; i < ex.rows.length; i++) {
-    const s = Number(scores[i]);
+    const given: unknown = scores[i];
+    // Only a number is a score: null (how JSON writes NaN), "" or a boolean counted as 0 or 1 without a word.
+    const s = typeof given === 'number' ? given : Number.NaN;
     out[i] = s;
     (ex.rows[i] as CandidateRow).score = s;
-    if (!Number.isFinite(s)) ex.faults.push({ kind: 'nan_score', stage: 'score', message: `score of ${ex.rows[i]?.item} is ${s}`, item: ex.rows[i]?.item as string, value: s });
+    if (!Number.isFinite(s)) {
+      const what = typeof given === 'number' ? String(s) : `${given === null ? 'null' : given === undefined ? 'missing' : typeof given === 'string' ? JSON.stringify(given) : String(given)}, not a number`;
+      ex.faults.push({ kind: 'nan_score', stage: 'score', message: `score of ${ex.rows[i]?.item} is ${what}`, item: ex.rows[i]?.item as string, value: s });
+    }
   }
   ex.scores = out;
 }
@@ -165,12 +170,18 @@ function rerank(r: Replayer, ex: EventExec): void {
   let order = sortByScore(ex.rows);
   const cap = r.pipeline.maxPerCategory ?? 0;
   if (cap > 0) {
-    // Business rule: at most `cap` items of a category; the rest move below, in order.
+    // Business rule: at most `cap` items of a category; the rest move below, in order. An item with
+    // no category (or not in the catalogue) is capped by none: all of them counted as one category
+    // "?" pushed every uncategorised item but the first below, with a real category "?".
     const per = new Map<string, number>();
     const head: CandidateRow[] = [];
     const tail: CandidateRow[] = [];
     for (const row of order) {
-      const cat = row.itemRec?.category ?? '?';
+      const cat = row.itemRec?.category;
+      if (cat === undefined) {
+        head.push(row);
+        continue;
+      }
       const c = per.get(cat) ?? 0;
       (c < cap ? head : tail).push(row);
       per.set(cat, c + 1);
@@ -196,14 +207,22 @@ function fallbackRanking(r: Replayer, ex: EventExec): CandidateRow[] {
 /**
  * Whether a sum of stage latencies exceeds the budget. The stages are added as doubles: 12.1 +
  * 48.7 + 85.4 + 3.3 + 0.5 is 150.00000000000003, which must not count as over a 150 ms budget.
+ * The tolerance is that of the sum's rounding — a few units in the last place of its magnitude,
+ * ~1e-13 ms at 150 ms — so a real overrun of 1e-7 ms counts (1e-9 of the budget ignored it, while
+ * the per-stage check, a single value, counted it).
  */
 export function overBudget(totalMs: number, budgetMs: number): boolean {
-  return totalMs - budgetMs > 1e-9 * Math.max(1, Math.abs(budgetMs));
+  return totalMs - budgetMs > 16 * Number.EPSILON * Math.max(1, Math.abs(budgetMs), Math.abs(totalMs));
 }
 
-/** A latency sum as a message shows it: no binary-fraction tail (150.00000000000003 → 150). */
-export function roundMs(ms: number): number {
-  return Math.round(ms * 1e6) / 1e6;
+/**
+ * A latency sum as a message shows it beside the budget it is over: no binary-fraction tail
+ * (150.00000000000003 → 150), unless rounding would make it read as the budget itself (150.0000001
+ * over 150 stays 150.0000001, not "150 ms, over the 150 ms budget").
+ */
+export function roundMs(ms: number, over?: number): number {
+  const r = Math.round(ms * 1e6) / 1e6;
+  return over !== undefined && !(r > over) ? ms : r;
 }
 
 /** The latency of the pipeline up to serving (the budget's scope: outcome is after the response). */
@@ -218,7 +237,7 @@ function serve(r: Replayer, ex: EventExec): void {
   if (overBudget(total, r.pipeline.budgetMs) || rankerError) {
     ex.fallback = true;
     ex.servedRows = fallbackRanking(r, ex).slice(0, k);
-    if (!rankerError) ex.faults.push({ kind: 'over_budget', stage: 'serve', message: `pipeline took ${roundMs(total)} ms, over the ${r.pipeline.budgetMs} ms budget: fallback ranking served`, value: total });
+    if (!rankerError) ex.faults.push({ kind: 'over_budget', stage: 'serve', message: `pipeline took ${roundMs(total, r.pipeline.budgetMs)} ms, over the ${r.pipeline.budgetMs} ms budget: fallback ranking served`, value: total });
   } else {
     ex.servedRows = ex.rankedRows.slice(0, k);
   }

@@ -38,7 +38,9 @@ function digits(s: string, i: number, n: number): number {
 
 /**
  * Milliseconds since the epoch of an RFC 3339 instant `YYYY-MM-DDTHH:MM[:SS[.fraction]]` followed
- * by `Z` or `±HH:MM`; NaN for anything else (no zone, free text, month 13, Feb 30, 24:00, leap
+ * by `Z` or `±HH:MM`. As RFC 3339 allows, `T` and `Z` may be lower case and the date and time may be
+ * separated by a space (`2019-11-24 00:03:13.442536+00:00`, as Python and databases print them);
+ * NaN for anything else (no zone, free text, month 13, Feb 30, 24:00, leap
  * second). Fraction digits past the millisecond are truncated: V8's Date.parse does the same for
  * up to 9 fraction digits, so those stamps give the same number as before; past 9 digits V8 reads
  * leading zeros wrongly (".0001000000" gives 1 ms), which is not copied. No allocation: it runs per
@@ -46,7 +48,8 @@ function digits(s: string, i: number, n: number): number {
  */
 export function parseInstant(s: string): number {
   const n = s.length;
-  if (n < 17 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58) return Number.NaN;
+  const sep = s.charCodeAt(10);
+  if (n < 17 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || (sep !== 84 && sep !== 116 && sep !== 32) || s.charCodeAt(13) !== 58) return Number.NaN;
   const y = digits(s, 0, 4);
   const mo = digits(s, 5, 2);
   const d = digits(s, 8, 2);
@@ -74,7 +77,7 @@ export function parseInstant(s: string): number {
   }
   let offsetMin = 0;
   const z = s.charCodeAt(i);
-  if (z === 90) {
+  if (z === 90 || z === 122) {
     if (i + 1 !== n) return Number.NaN;
   } else if (z === 43 || z === 45) {
     if (i + 6 !== n || s.charCodeAt(i + 3) !== 58) return Number.NaN;
@@ -90,7 +93,7 @@ export function parseInstant(s: string): number {
 
 /** A hint for a timestamp parseInstant refused: what to change, with an example. */
 export function instantHint(value: unknown): string {
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) {
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) {
     return `The timestamp has no timezone, so it would be read in the local time zone of whichever machine replays it: add "Z" (UTC) or the offset ±HH:MM, e.g. ${INSTANT_EXAMPLE}.`;
   }
   return `Write an RFC 3339 timestamp with a timezone (Z or ±HH:MM) and a real calendar date, e.g. ${INSTANT_EXAMPLE}.`;

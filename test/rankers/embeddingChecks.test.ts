@@ -80,3 +80,18 @@ test('a repeated item or user id keeps its first record for the embedding ranker
     s.close();
   }
 });
+
+test('an embedding ranker with no user vectors (or no item vectors) at all warns that every score is 0, instead of replaying the recorded order as if it were a model', () => {
+  const slice = sliceWith('{"id":"a","embedding":[1,0]}\n', '{"id":"u1"}\n');
+  try {
+    const noUsers = loadRanker(`embedding:${artifact({ dim: 2 })}`, { slice });
+    assert.equal(noUsers.warnings?.length, 1);
+    assert.match(noUsers.warnings?.[0] ?? '', /no user vectors — neither in the artifact's "users" nor as "embedding" in the slice's users\.jsonl — so every score is 0/);
+    const none = loadRanker(`embedding:${artifact({ dim: 2, users: {}, items: {} })}`, { slice: sliceWith('{"id":"a"}\n', '{"id":"u1"}\n') });
+    assert.match(none.warnings?.[0] ?? '', /no user and no item vectors/);
+    // With vectors on both sides: no warning.
+    assert.deepEqual(loadRanker(`embedding:${artifact({ dim: 2, users: { u1: [1, 1] } })}`, { slice }).warnings, []);
+  } finally {
+    slice.close();
+  }
+});

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { parseInstant } from '../../src/core/time';
+import { instantHint, parseInstant } from '../../src/core/time';
 import { Slice } from '../../src/core/slice/reader';
 import { UserError } from '../../src/core/errors';
 import { eventLine, rawSlice } from '../helpers';
@@ -61,6 +61,14 @@ test('parseInstant: RFC 3339 instants with Z or an offset give what Date.parse g
   );
 });
 
+test('parseInstant: a space between date and time, and a lower-case t or z, are the same instant (RFC 3339 allows them; Python and databases print the space)', () => {
+  const at = Date.UTC(2019, 10, 24, 0, 3, 13, 442);
+  for (const s of ['2019-11-24T00:03:13.442536+00:00', '2019-11-24 00:03:13.442536+00:00', '2019-11-24t00:03:13.442536z', '2019-11-24 00:03:13.442536Z']) assert.equal(parseInstant(s), at, s);
+  // Without a zone it is still refused, and the hint says to add one.
+  assert.ok(Number.isNaN(parseInstant('2019-11-24 00:03:13')));
+  assert.match(instantHint('2019-11-24 00:03:13'), /has no timezone/);
+});
+
 test('parseInstant: zone-less, free text, rolled-over and malformed stamps are NaN', () => {
   for (const s of [
     '2025-07-21T09:12:03',
@@ -80,7 +88,8 @@ test('parseInstant: zone-less, free text, rolled-over and malformed stamps are N
     '2025-07-21T09:12:03+24:00',
     '2025-07-21T09:12:03+09:60',
     '2025-07-21T09:12:03Zjunk',
-    '2025-07-21 09:12:03Z',
+    '2025-07-21 09:12:03',
+    '2025-07-21_09:12:03Z',
     '+002025-07-21T00:00:00Z',
     '2025-07-21T09:12:',
     '',

@@ -62,6 +62,7 @@ function sliceVector(slice: Slice, file: 'items.jsonl' | 'users.jsonl', rec: Ite
  */
 export class EmbeddingRanker implements Ranker {
   readonly info: RankerInfo;
+  readonly warnings: readonly string[];
   private readonly dim: number;
   private readonly users: Map<string, Float64Array>;
   private readonly items: Map<string, Float64Array>;
@@ -88,6 +89,12 @@ export class EmbeddingRanker implements Ranker {
       }
     }
     this.info = { kind: 'embedding', artifact: path, artifactSha256: sha256 };
+    // No user (or no item) vector at all: every score is 0 and the replay serves the recorded order,
+    // which reads as a working model (the same result as the recorded ranker) rather than as none.
+    const missing = [this.users.size === 0 ? 'user' : '', this.items.size === 0 ? 'item' : ''].filter(Boolean);
+    this.warnings = slice && missing.length
+      ? [`embedding ranker ${path}: no ${missing.join(' and no ')} vectors — neither in the artifact's "${missing.map((m) => `${m}s`).join('"/"')}" nor as "embedding" in the slice's ${missing.map((m) => `${m}s.jsonl`).join('/')} — so every score is 0 and the recorded order is served`]
+      : [];
   }
 
   score(req: ScoreRequest): Float64Array {

@@ -1,20 +1,38 @@
 /**
  * Freezing a slice from your own logs: a worked example.
  *
- *   node --import tsx examples/freeze.ts OUT.slice [REQUESTS.jsonl] [CATALOG.jsonl]
+ *   node --import tsx examples/freeze.ts OUT.slice [REQUESTS.jsonl] [CATALOG.jsonl] [--frozen-at TIME]
  *
  * Reads a request log (one JSON object per served request: what was shown with the model's score
  * and features, what was served, what was clicked, stage latencies) and a product catalogue — by
  * default the small ones in examples/logs/ — maps each record to RecReplay's shapes, and writes
  * OUT.slice with writeSlice: hashes, counts, offset index and feature schema are filled in, and
- * the folder appears only when complete. Copy this file and change toEvent/toItem to your log's
- * fields; the rest stays as it is. Then: `npx recreplay verify OUT.slice`, `npx recreplay run OUT.slice`.
+ * the folder appears only when complete. Copy this file and change checkRequest/toEvent and
+ * checkRow/toItem to your log's fields; the rest stays as it is. Then: `npx recreplay verify
+ * OUT.slice`, `npx recreplay run OUT.slice`.
+ *
+ * --frozen-at TIME   the freeze time slice.json records (RFC 3339 with a timezone, e.g.
+ *                    2025-07-21T09:15:00Z; default: now). The inputs are recorded by file name and
+ *                    sha256, not by the path typed, so with --frozen-at the same log and catalogue
+ *                    give a byte-identical slice, from any folder.
+ *
+ * Exit codes: 0 written · 2 usage (no OUT, an unknown option, a --frozen-at that is not a time) ·
+ * 3 bad input: a log or catalogue line (named FILE:LINE), a path that cannot be read or written,
+ * OUT already exists · 70 a bug in the script (the stack says where). Ctrl-C stops it at once:
+ * nothing appears at OUT, and the next freeze to OUT removes the temp folder it left.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { join } from 'node:path';
-import { UserError } from '../src/core/errors';
+import { basename, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { parseArgs } from 'node:util';
+import { UserError, shown } from '../src/core/errors';
+import { parseEventLine } from '../src/core/slice/events';
 import { writeSlice } from '../src/core/slice/writer';
-import type { EventRecord, ItemRecord, UserRecord } from '../src/core/slice/types';
+import { instantHint, parseInstant } from '../src/core/time';
+import type { EventRecord, FeatureValue, ItemRecord, UserRecord } from '../src/core/slice/types';
+
+// ─── Your log's shapes and how they map to RecReplay's: the part you change ───────────────────
 
 /** One line of the request log (your system's shape, not RecReplay's). */
 interface LoggedRequest {
@@ -34,6 +52,11 @@ interface CatalogRow {
   department: string;
   price_eur: number;
   listed: string;
+}
+
+/** "got 12" for a value, "it is missing" for none: the end of a message about a field. */
+function got(v: unknown): string {
+  return v === undefined ? 'it is missing' : `got ${shown(v)}`;
 }
 
 /** Checks what toEvent reads, so a log line of another shape is named (file:line) instead of crashing the mapping. */
@@ -65,29 +88,116 @@ function toEvent(r: LoggedRequest): EventRecord {
   };
 }
 
+/**
+ * Checks what toItem reads. The writer would accept most mistakes silently: a row without
+ * "listed" becomes an item that is always available.
+ */
+function checkRow(c: CatalogRow, file: string, line: number): void {
+  const bad = (field: string, what: string, hint: string) => {
+    throw new UserError(`${field} ${what}`, { file, line, field }, hint);
+  };
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) {
+    bad('(line)', 'must be a JSON object', 'Each line of the catalogue is one product: {"sku": "sku_00", "department": "shoes", "price_eur": 19.0, "listed": "2025-06-01T00:00:00Z"}.');
+  }
+  if (typeof c.sku !== 'string' || c.sku === '') bad('sku', `must be the product's id, a string: ${got(c.sku)}`, 'Write it as a string, e.g. "sku": "sku_00".');
+  if (typeof c.department !== 'string') bad('department', `must be a string: ${got(c.department)}`, 'Write it as a string, e.g. "department": "shoes".');
+  const price: unknown = c.price_eur;
+  if (typeof price !== 'number' || !Number.isFinite(price)) {
+    // "34.00" in quotes is a string: the slice would type price_eur as one, and rankers would read 0.
+    const quoted = typeof price === 'string' && price.trim() !== '' && Number.isFinite(Number(price));
+    bad('price_eur', `must be a number: ${got(price)}`, quoted ? `Write the number without quotes: "price_eur": ${price}.` : 'Write the price in euros as a number, e.g. "price_eur": 19.0.');
+  }
+  // Only that it is there: the writer checks the timestamp itself, by the rules the slice reader uses.
+  if (typeof c.listed !== 'string') {
+    bad('listed', `must be the time the product was listed: ${got(c.listed)}`, 'Write it as a timestamp with a timezone, e.g. "listed": "2025-06-01T00:00:00Z" (without one the item would count as always available).');
+  }
+}
+
 function toItem(c: CatalogRow): ItemRecord {
   return { id: c.sku, category: c.department, features: { price_eur: c.price_eur }, available: [{ from: c.listed }] };
 }
 
-/** The records of a JSONL file with their line numbers, read in 1 MiB blocks (a log of any size is never held whole). */
-function* jsonLines<T>(path: string): Generator<{ value: T; line: number }> {
-  const fd = openSync(path, 'r');
-  const buf = Buffer.alloc(1 << 20);
+// ─── Reading the files, and what the writer cannot see ──────────────────────────────────────────
+
+/** Where each feature was first seen and as what type (see sameTypes). */
+type FirstSeen = Map<string, { type: string; line: number }>;
+
+/**
+ * The writer types each feature from its values: one price written "34.00" would make price_eur a
+ * string for the whole slice, silently. So a feature must keep the type it had where it was first seen.
+ */
+function sameTypes(first: FirstSeen, features: Record<string, FeatureValue> | undefined, file: string, line: number): void {
+  for (const [name, value] of Object.entries(features ?? {})) {
+    // null or left out is a missing value, of no type.
+    if (value === null || value === undefined) continue;
+    const type = typeof value;
+    const seen = first.get(name);
+    if (seen === undefined) first.set(name, { type, line });
+    else if (seen.type !== type) {
+      const unquote = seen.type === 'number' && type === 'string' ? ' (no quotes)' : '';
+      throw new UserError(
+        `feature ${name} is a ${type} here (${shown(value)}) but a ${seen.type} on line ${seen.line}`,
+        { file, line, field: name },
+        `A feature has one type in every line: write it as a ${seen.type}${unquote}, or convert it in your copy of toEvent/toItem.`,
+      );
+    }
+  }
+}
+
+/** The log is read in blocks of this many bytes: a log of any size is never held whole. */
+const BLOCK_BYTES = 1 << 20;
+
+/** A file that cannot be opened or read is the user's to fix: said in one line, never a stack trace. */
+function cannotRead(e: unknown, path: string, what: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') return e;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
+  return new UserError(`cannot read the ${what} (${why}): give the path of a file you can read; a relative path starts from ${process.cwd()}`, { file: path });
+}
+
+/**
+ * The records of a JSONL file with their line numbers (a blank line is counted and skipped).
+ * `hash` is given each block as it is read, so the file's sha256 costs no second reading.
+ */
+function* jsonLines<T>(path: string, what: string, hash?: Hash): Generator<{ value: T; line: number }> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw cannotRead(e, path, what);
+  }
+  const buf = Buffer.alloc(BLOCK_BYTES);
+  // A block may end inside a character (Cyrillic, Greek, CJK, emoji take 2 to 4 bytes in UTF-8):
+  // the decoder keeps its first bytes until the next block brings the rest. Decoding each block
+  // on its own would turn that character into U+FFFD and silently change an item id.
+  const decoder = new StringDecoder('utf8');
   let rest = '';
   let line = 0;
   try {
-    for (let n = readSync(fd, buf); ; n = readSync(fd, buf)) {
-      const parts = (rest + buf.toString('utf8', 0, n)).split('\n');
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf);
+      } catch (e) {
+        throw cannotRead(e, path, what);
+      }
+      hash?.update(buf.subarray(0, n));
+      const parts = (rest + (n > 0 ? decoder.write(buf.subarray(0, n)) : decoder.end())).split('\n');
       rest = n === 0 ? '' : (parts.pop() as string);
       for (const text of parts) {
         line++;
         if (text.trim() === '') continue;
+        let value: T;
         try {
-          yield { value: JSON.parse(text) as T, line };
+          value = JSON.parse(text) as T;
         } catch (e) {
           if (!(e instanceof SyntaxError)) throw e;
-          throw new UserError(`malformed JSON: ${e.message}`, { file: path, line }, 'Each line of the log must be one JSON object.');
+          // The slice reader's parser explains what JSON.parse's message hides (a byte-order mark,
+          // NaN or Infinity): for a line that is not JSON it throws that error, which is ours.
+          parseEventLine(text, path, line);
+          throw e;
         }
+        yield { value, line };
       }
       if (n === 0) return;
     }
@@ -96,50 +206,130 @@ function* jsonLines<T>(path: string): Generator<{ value: T; line: number }> {
   }
 }
 
-const [out, requests = join(__dirname, 'logs/requests.jsonl'), catalog = join(__dirname, 'logs/catalog.jsonl')] = process.argv.slice(2);
-if (!out) {
-  console.error('usage: node --import tsx examples/freeze.ts OUT.slice [REQUESTS.jsonl] [CATALOG.jsonl]');
-  process.exit(2);
+// ─── The freeze ──────────────────────────────────────────────────────────────────────────────────
+
+/** What the command line asks for. */
+interface FreezeJob {
+  out: string;
+  requests: string;
+  catalog: string;
+  frozenAt: string;
 }
-// The writer names an event by its number; the log line it came from is the last one read.
-let lastLine = 0;
-try {
-  const items = [...jsonLines<CatalogRow>(catalog)].map((r) => toItem(r.value));
-  // Users are the customers seen in the log (add segments or features from your user table here).
-  const users = new Map<string, UserRecord>();
-  for (const { value, line } of jsonLines<LoggedRequest>(requests)) {
-    checkRequest(value, requests, line);
-    users.set(value.customer, { id: value.customer });
-  }
-  const { manifest } = writeSlice(
-    out,
-    {
-      manifest: {
-        name: 'my-first-slice',
-        description: 'Requests 09:00-09:15 on 2025-07-21, frozen from the request log',
-        source: { kind: 'logs', query: `${requests} + ${catalog}` },
-        seed: 1,
-        pipeline: { k: 5, budgetMs: 80 },
+
+/** What to print, and the exit code. */
+interface FreezeResult {
+  code: number;
+  stdout: string[];
+  stderr: string[];
+}
+
+/**
+ * What writeSlice returns, as this script reads it. `warnings` (what a replay accepts but reads in
+ * a way worth knowing) is read only when there, so the script also runs with a writer that has none.
+ */
+interface WriteResult {
+  manifest: { files: { path: string; records?: number }[] };
+  warnings?: unknown;
+}
+
+function freeze({ out, requests, catalog, frozenAt }: FreezeJob): FreezeResult {
+  // The writer names an event or item by its number; these say which line of the file it came from.
+  let lastLine = 0;
+  const catalogLines: number[] = [];
+  try {
+    const catalogHash = createHash('sha256');
+    const items: ItemRecord[] = [];
+    const itemTypes: FirstSeen = new Map();
+    for (const { value, line } of jsonLines<CatalogRow>(catalog, 'catalogue', catalogHash)) {
+      checkRow(value, catalog, line);
+      const item = toItem(value);
+      sameTypes(itemTypes, item.features, catalog, line);
+      items.push(item);
+      catalogLines.push(line);
+    }
+    // A first pass checks every line of the log before anything is written, and collects the users:
+    // the customers seen in the log (add segments or features from your user table here).
+    const requestsHash = createHash('sha256');
+    const users = new Map<string, UserRecord>();
+    const candidateTypes: FirstSeen = new Map();
+    for (const { value, line } of jsonLines<LoggedRequest>(requests, 'request log', requestsHash)) {
+      checkRequest(value, requests, line);
+      for (const c of toEvent(value).candidates) sameTypes(candidateTypes, c.features, requests, line);
+      users.set(value.customer, { id: value.customer });
+    }
+    const result: WriteResult = writeSlice(
+      out,
+      {
+        manifest: {
+          name: 'my-first-slice',
+          description: 'Requests 09:00-09:15 on 2025-07-21, frozen from the request log',
+          // The inputs by name and content, not by the path typed: the same files give the same
+          // manifest from any folder, and the hashes say which files they were.
+          source: { kind: 'logs', query: `${basename(requests)} sha256:${requestsHash.digest('hex')} + ${basename(catalog)} sha256:${catalogHash.digest('hex')}` },
+          seed: 1,
+          pipeline: { k: 5, budgetMs: 80 },
+        },
+        // A generator: events are streamed into the slice as they are read and mapped.
+        events: (function* () {
+          for (const { value, line } of jsonLines<LoggedRequest>(requests, 'request log')) {
+            lastLine = line;
+            yield toEvent(value);
+          }
+        })(),
+        items,
+        users: [...users.values()],
       },
-      // A generator: events are streamed into the slice as they are read and mapped.
-      events: (function* () {
-        for (const { value, line } of jsonLines<LoggedRequest>(requests)) {
-          lastLine = line;
-          yield toEvent(value);
-        }
-      })(),
-      items,
-      users: [...users.values()],
-    },
-    // The freeze time comes from the caller (the engine never reads the clock).
-    { frozenAt: new Date().toISOString() },
-  );
-  const events = manifest.files.find((f) => f.path === 'events.jsonl');
-  console.log(`froze ${events?.records} events, ${items.length} items and ${users.size} users into ${out}`);
-} catch (e) {
-  if (!(e instanceof UserError)) throw e;
-  // An event the writer refused is said as the log line it came from.
-  const err = e.where.file === 'events' ? new UserError(e.message, { file: requests, line: lastLine, ...(e.where.field ? { field: e.where.field } : {}) }, e.hint) : e;
-  console.error(`freeze failed: ${err.describe()}`);
-  process.exit(3);
+      // The freeze time comes from the caller (the engine never reads the clock).
+      { frozenAt },
+    );
+    const warnings = Array.isArray(result.warnings) ? result.warnings.map((w) => `warning: ${String(w)}`) : [];
+    const events = result.manifest.files.find((f) => f.path === 'events.jsonl');
+    return { code: 0, stdout: [`froze ${events?.records} events, ${items.length} items and ${users.size} users into ${out}`], stderr: warnings };
+  } catch (e) {
+    if (e instanceof UserError) {
+      // A record the writer refused is said as the line of the log or catalogue it came from.
+      const at = (file: string, line: number | undefined) => new UserError(e.message, { file, ...(line !== undefined ? { line } : {}), ...(e.where.field ? { field: e.where.field } : {}) }, e.hint);
+      const err = e.where.file === 'events' ? at(requests, lastLine) : e.where.file === 'items' && e.where.line !== undefined ? at(catalog, catalogLines[e.where.line - 1]) : e;
+      return { code: 3, stdout: [], stderr: [`freeze failed: ${err.describe()}`] };
+    }
+    // A path the system refused (OUT in a folder that cannot be written, a full disk): the message names it.
+    if (typeof (e as NodeJS.ErrnoException).syscall === 'string') return { code: 3, stdout: [], stderr: [`freeze failed: cannot write ${out}: ${(e as Error).message}`] };
+    throw e;
+  }
 }
+
+// ─── The command line ───────────────────────────────────────────────────────────────────────────
+
+const USAGE = `usage: node --import tsx examples/freeze.ts OUT.slice [REQUESTS.jsonl] [CATALOG.jsonl] [--frozen-at TIME]
+  --frozen-at TIME   the freeze time to record, e.g. 2025-07-21T09:15:00Z (default: now): the same inputs then give the same slice`;
+
+function usage(problem: string): void {
+  console.error(`${problem}\n${USAGE}`);
+  process.exitCode = 2;
+}
+
+// Ctrl-C stops the freeze at once. Nothing appears at OUT: the writer builds the slice in a temp
+// folder beside it (OUT.tmp-…), renamed into place only when complete, and the next freeze to OUT
+// removes a temp folder that a stopped freeze left.
+function main(): void {
+  let args;
+  try {
+    args = parseArgs({ allowPositionals: true, options: { 'frozen-at': { type: 'string' } } });
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+  const [out, requests = join(__dirname, 'logs/requests.jsonl'), catalog = join(__dirname, 'logs/catalog.jsonl'), extra] = args.positionals;
+  if (!out) return usage('OUT.slice is missing.');
+  if (extra !== undefined) return usage(`one argument too many: ${extra}`);
+  const at = args.values['frozen-at'];
+  const ms = at === undefined ? Date.now() : parseInstant(at);
+  if (Number.isNaN(ms)) return usage(`--frozen-at ${shown(at)} is not a time. ${instantHint(at)}`);
+  // Written in UTC, so one instant is always written the same way.
+  const frozenAt = new Date(ms).toISOString();
+  const result = freeze({ out, requests, catalog, frozenAt });
+  for (const line of result.stderr) console.error(line);
+  for (const line of result.stdout) console.log(line);
+  process.exitCode = result.code;
+}
+
+main();

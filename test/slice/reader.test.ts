@@ -245,7 +245,7 @@ test('writer refuses to overwrite unless asked, and replaces atomically when ask
 test('writer rejects an invalid manifest before anything lands', () => {
   const parent = tmp();
   const out = join(parent, 'x.slice');
-  assert.throws(() => writeSlice(out, { manifest: { ...BASE_MANIFEST, seed: -1 }, ...fixture(3) }, { frozenAt: '2025-01-02T00:00:00.000Z' }), (e: unknown) => e instanceof UserError && e.where.field === 'seed');
+  assert.throws(() => writeSlice(out, { manifest: { ...BASE_MANIFEST, seed: -1 }, ...fixture(3) }, { frozenAt: '2025-01-02T00:00:00.000Z' }), (e: unknown) => e instanceof UserError && e.where.field === 'manifest.seed');
   assert.deepEqual(readdirSync(parent), []);
 });
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeSlice } from '../../src/core/slice/writer';
+import { writeSlice, type SliceInput } from '../../src/core/slice/writer';
 import { validateManifest } from '../../src/core/slice/manifest';
 import { UserError } from '../../src/core/errors';
 import type { EventRecord, SliceManifest } from '../../src/core/slice/types';
@@ -48,4 +48,73 @@ test('a write that fails midway closes its events file (no descriptor left open 
     assert.throws(() => writeSlice(join(tmp(), `fail${i}.slice`), { manifest: BASE_MANIFEST, events: failing(), items, users }, FROZEN), /the source went away/);
   }
   assert.equal(open(), before);
+});
+
+test('the manifest and the frozenAt option are checked before a single event is read, and errors speak of them, not of a slice.json not yet written', () => {
+  const cases: [Partial<SliceInput['manifest']>, string, string, RegExp][] = [
+    [{ seed: 1.5 }, FROZEN.frozenAt, 'manifest.seed', /^the manifest given to writeSlice is invalid — seed: must be integer/],
+    [{ name: '' }, FROZEN.frozenAt, 'manifest.name', /^the manifest given to writeSlice is invalid — name: /],
+    [{ clock: { start: '2025-01-01T00:00:00' } }, FROZEN.frozenAt, 'manifest.clock.start', /^the manifest given to writeSlice is invalid — clock\.start: must be an RFC 3339 timestamp with a timezone/],
+    [{}, 'yesterday', 'frozenAt', /^the frozenAt option must be an RFC 3339 timestamp with a timezone \(Z or ±HH:MM\), got "yesterday"$/],
+    [{}, '2025-02-30T00:00:00Z', 'frozenAt', /^the frozenAt option "2025-02-30T00:00:00Z" is not a valid date and time$/],
+  ];
+  for (const [change, frozenAt, field, message] of cases) {
+    const parent = tmp();
+    let read = 0;
+    function* events(): Generator<EventRecord> {
+      for (const e of fixture(50).events) {
+        read++;
+        yield e;
+      }
+    }
+    assert.throws(
+      () => writeSlice(join(parent, 'x.slice'), { manifest: { ...BASE_MANIFEST, ...change }, events: events() }, { frozenAt }),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError, String(e));
+        assert.equal(e.where.field, field);
+        assert.equal(e.where.file, undefined, 'no file is named: none was written');
+        assert.match(e.message, message);
+        assert.ok(e.hint && !/slice\.json/.test(e.hint) && !/slice\.json/.test(e.message), e.hint);
+        return true;
+      },
+      field,
+    );
+    assert.equal(read, 0, `${field}: no event was read`);
+    assert.deepEqual(readdirSync(parent), [], `${field}: nothing was written`);
+  }
+});
+
+test('a slice folder and its files get the permissions the umask gives, so other users can read a shared slice', { skip: process.platform === 'win32' && 'POSIX modes' }, () => {
+  const was = process.umask(0o022);
+  try {
+    const { dir } = writeSlice(join(tmp(), 'shared.slice'), { manifest: BASE_MANIFEST, ...fixture(3), artifacts: { 'v2/model.json': '{}' } }, FROZEN);
+    for (const p of [dir, join(dir, 'artifacts'), join(dir, 'artifacts', 'v2')]) assert.equal(statSync(p).mode & 0o777, 0o755, p);
+    for (const p of ['slice.json', 'events.jsonl', 'items.jsonl', 'users.jsonl', 'artifacts/v2/model.json']) assert.equal(statSync(join(dir, p)).mode & 0o777, 0o644, p);
+    process.umask(0o077);
+    const { dir: own } = writeSlice(join(tmp(), 'private.slice'), { manifest: BASE_MANIFEST, ...fixture(3) }, FROZEN);
+    assert.equal(statSync(own).mode & 0o777, 0o700);
+    assert.equal(statSync(join(own, 'events.jsonl')).mode & 0o777, 0o600);
+  } finally {
+    process.umask(was);
+  }
+});
+
+test('a first event whose t the manifest cannot hold as clock.start (a space for the T) is refused at that event, naming it', () => {
+  const f = fixture(40);
+  (f.events[0] as EventRecord).t = '2025-01-01 00:00:01Z';
+  let read = 0;
+  const events = (function* () {
+    for (const e of f.events) {
+      read++;
+      yield e;
+    }
+  })();
+  assert.throws(
+    () => writeSlice(join(tmp(), 'sp.slice'), { manifest: BASE_MANIFEST, ...f, events }, FROZEN),
+    (e: unknown) => e instanceof UserError && e.where.file === 'events' && e.where.line === 1 && e.where.field === 't' && /would be the slice's clock\.start/.test(e.message),
+  );
+  assert.equal(read, 1);
+  // Given a clock.start, such a t is fine (the reader reads it).
+  const { dir } = writeSlice(join(tmp(), 'sp2.slice'), { manifest: { ...BASE_MANIFEST, clock: { start: '2025-01-01T00:00:00Z' } }, ...f }, FROZEN);
+  assert.equal(existsSync(dir), true);
 });

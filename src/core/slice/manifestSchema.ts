@@ -23,7 +23,8 @@ const featureTypes = {
 } as const;
 
 // RFC 3339 with a timezone, the form src/core/time.ts parseInstant reads (seconds optional).
-export const TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$';
+// The shape parseInstant reads (src/core/time.ts): RFC 3339's T or t or a space between date and time, Z or z.
+export const TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?([Zz]|[+-]\\d{2}:\\d{2})$';
 const isoTime = { type: 'string', pattern: TIMESTAMP_PATTERN } as const;
 
 // Only the six stages: a misspelt one would silently never be over budget.

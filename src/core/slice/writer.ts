@@ -8,7 +8,6 @@ import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { checkEvent, checkRecord, timeOf } from './events';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, sha256 } from './hashing';
 import { checkInside, validateManifest } from './manifest';
-import { TIMESTAMP_PATTERN } from './manifestSchema';
 import { OffsetIndex, storeIndex } from './offsetIndex';
 import { SLICE_FORMAT, type CandidateRecord, type EventRecord, type FeatureType, type FileEntry, type ItemRecord, type SliceManifest, type UserRecord } from './types';
 
@@ -682,9 +681,6 @@ class EventChecks {
   }
 }
 
-/** The form of a timestamp in the manifest (an event's t may also be lower case, or have a space for the T). */
-const STRICT_TIME = new RegExp(TIMESTAMP_PATTERN);
-
 /** A valid freeze time and clock start, standing in for what is checked separately or known only later. */
 const SOME_TIME = '1970-01-01T00:00:00Z';
 
@@ -817,10 +813,6 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
       lastT = t;
       if (firstT === undefined) {
         firstT = ev.t;
-        if (input.manifest.clock?.start === undefined && !STRICT_TIME.test(firstT)) {
-          // An event's t may be "2019-11-24 00:03:13Z" or lower case; the manifest's clock.start may not.
-          throw new UserError(`the first event's t ${shown(firstT)} would be the slice's clock.start, which the manifest holds only as YYYY-MM-DDTHH:MM[:SS[.fraction]] with an upper-case T and Z or ±HH:MM`, { file: 'events', line: n, field: 't' }, 'Give manifest.clock.start in that form (the start of the window the events were taken from), or write the events\' t so.');
-        }
       }
       note(inferred.context, ev.context);
       for (const c of ev.candidates) note(inferred.candidate, c.features);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, watch, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -183,12 +183,17 @@ test('freeze.ts: Ctrl-C while the slice is being written leaves nothing at OUT, 
   const child = spawn(process.execPath, ['--import', TSX, SCRIPT, join(out, 'mine.slice'), join(logs, 'requests.jsonl')], { cwd: ROOT });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  // Ctrl-C as soon as the writer has made its temp folder.
+  // Ctrl-C as soon as the writer has made its temp folder and marked it as this freeze's (the next
+  // freeze removes only a marked one: a Ctrl-C in the instant between the two leaves an empty folder).
   const watcher = watch(out, (_event, name) => {
-    if (String(name).startsWith('mine.slice.tmp-')) {
-      watcher.close();
-      child.kill('SIGINT');
-    }
+    if (!String(name).startsWith('mine.slice.tmp-')) return;
+    watcher.close();
+    const mark = join(out, String(name), '.recreplay-freeze');
+    const poll = (): void => {
+      if (existsSync(mark)) child.kill('SIGINT');
+      else setTimeout(poll, 1);
+    };
+    poll();
   });
   const [, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('close', (c, s) => done([c, s])));
   watcher.close();

@@ -1,0 +1,138 @@
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { pidRuns } from '../dirs';
+import { sha256 } from './hashing';
+import { freeForRestore, placeNew, replaceable, sliceManifestAt } from './targetFolder';
+
+// The owner marks a freeze leaves on its folders, and the tidying of what a freeze killed midway
+// left beside its target.
+
+/**
+ * Marks a freeze's temp folder as this process's (removed just before the folder becomes the
+ * slice), and an old slice it moved aside while replacing it (see install and tidyDeadFreezes).
+ */
+export const OWNER_FILE = '.recreplay-freeze';
+
+/** Who this freeze is: the host, user and process an owner file names. */
+export function owner(): { host: string; uid: number; pid: number } {
+  return { host: hostname(), uid: process.getuid?.() ?? -1, pid: process.pid };
+}
+
+/** Marks `folder` (a freeze's temp folder) as this process's. */
+export function markMine(folder: string): void {
+  writeFileSync(join(folder, OWNER_FILE), JSON.stringify(owner()));
+}
+
+/**
+ * The owner file in `folder`: whether its process is gone (written on this host, by this user, by
+ * another process that no longer runs) and, for an old slice moved aside, the sha256 of the
+ * slice.json that was to replace it. Undefined when there is no owner file (not a freeze's).
+ */
+export function markOf(folder: string): { dead: boolean; pid: unknown; installed: string | undefined; text: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(folder, OWNER_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let o: Record<string, unknown> = {};
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null) o = v as Record<string, unknown>;
+  } catch {
+    // Unreadable: nobody's that is known to be gone.
+  }
+  const me = owner();
+  const pid = o['pid'];
+  const dead = o['host'] === me.host && o['uid'] === me.uid && typeof pid === 'number' && pid !== me.pid && !pidRuns(pid);
+  const installed = o['installed'];
+  return { dead, pid, installed: typeof installed === 'string' ? installed : undefined, text };
+}
+
+function sha256Of(file: string): string | undefined {
+  try {
+    return sha256(readFileSync(file));
+  } catch {
+    return undefined;
+  }
+}
+
+/** What is done with an old slice a dead freeze moved aside (see tidyDeadFreezes); returns what to tell. */
+function settleAside(aside: string, sibling: string, dir: string, mark: { pid: unknown; installed: string | undefined; text: string }): string[] {
+  // Its new slice got in place: the old one was only waiting to be removed.
+  if (mark.installed !== undefined && sha256Of(join(dir, 'slice.json')) === mark.installed) {
+    rmSync(aside, { recursive: true, force: true });
+    return [];
+  }
+  const who = `a freeze (process ${String(mark.pid)}) that died while replacing it`;
+  if (freeForRestore(dir)) {
+    rmSync(join(aside, OWNER_FILE), { force: true });
+    if (placeNew(aside, dir)) {
+      // That freeze's new slice, complete but never put in place: marked as a dead freeze's, or
+      // (killed between unmarking it and the rename) named by the old slice's mark.
+      if (markOf(sibling)?.dead || replaceable(sibling)) rmSync(sibling, { recursive: true, force: true });
+      return [`${dir} was put back from ${aside}, where ${who} had moved it`];
+    }
+  }
+  // Marked (again, or for the first time when its freeze died before marking it), so a later
+  // freeze still knows it and puts it back once the path is free.
+  if (!existsSync(join(aside, OWNER_FILE))) writeFileSync(join(aside, OWNER_FILE), mark.text);
+  return [`${aside} holds the slice that was at ${dir} before ${who}; ${dir} now holds something else, so it was left where it is: move it back or remove it`];
+}
+
+/** An old slice moved aside during an overwrite: NAME.tmp-XXXX-old (-old2, … when another appeared meanwhile). */
+const ASIDE = /-old\d*$/;
+
+/**
+ * Tidies what freezes to `dir` that were killed midway (Ctrl-C, kill -9) left beside it, and says
+ * what the caller should know. Only folders carrying this tool's owner file, written on this host by
+ * this user, by a process that is gone, are touched: a temp folder is removed; an old slice that an
+ * overwrite had moved aside is put back when nothing is at `dir` (or an empty folder), removed when
+ * its replacement is in place, and otherwise left and reported. An unmarked old slice moved aside by
+ * an older version is reported, never touched. Never an error (it is tidying, not the job).
+ */
+export function tidyDeadFreezes(dir: string): string[] {
+  const parent = dirname(dir);
+  const prefix = `${basename(dir)}.tmp-`;
+  const notes: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(parent)
+      .filter((n) => n.startsWith(prefix))
+      .sort();
+  } catch {
+    return notes;
+  }
+  // Old slices first: one may need its freeze's temp folder to say whose it is.
+  for (const name of names) {
+    if (!ASIDE.test(name)) continue;
+    const aside = join(parent, name);
+    const sibling = join(parent, name.replace(ASIDE, ''));
+    try {
+      const mark = markOf(aside);
+      if (mark) {
+        if (mark.dead) notes.push(...settleAside(aside, sibling, dir, mark));
+        continue;
+      }
+      // Killed between moving it aside and marking it: its freeze's temp folder is marked.
+      const tmpMark = markOf(sibling);
+      if (tmpMark?.dead) notes.push(...settleAside(aside, sibling, dir, { pid: tmpMark.pid, installed: undefined, text: tmpMark.text }));
+      else if (tmpMark === undefined && sliceManifestAt(aside)) {
+        notes.push(`${aside} looks like the slice that was at ${dir}, moved aside by an interrupted freeze; it carries no freeze's mark, so it was left as it is: move it back or remove it`);
+      }
+    } catch {
+      // Unreadable, or changed meanwhile: left as it is.
+    }
+  }
+  for (const name of names) {
+    if (ASIDE.test(name)) continue;
+    const p = join(parent, name);
+    try {
+      if (markOf(p)?.dead) rmSync(p, { recursive: true, force: true });
+    } catch {
+      // Removed meanwhile, or not removable: left as it is.
+    }
+  }
+  return notes;
+}

@@ -1,0 +1,102 @@
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { statOrNothing } from '../dirs';
+import { UserError } from '../errors';
+
+// What is at a slice's target path, and taking that name atomically.
+
+/** The manifest of a RecReplay slice at `dir`, or undefined (none there, another tool's slice.json, unreadable). */
+export function sliceManifestAt(dir: string): { files?: { path?: unknown }[] } | undefined {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8').replace(/^\uFEFF/, '')) as { format?: unknown; files?: { path?: unknown }[] };
+    return typeof m === 'object' && m !== null && typeof m.format === 'string' && m.format.startsWith('recreplay.slice/') ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether overwrite may replace `dir`: an empty folder, or a RecReplay slice holding nothing but
+ * the files its manifest lists — never a folder of something else that merely has a slice.json.
+ */
+export function replaceable(dir: string): boolean {
+  const st = statOrNothing(dir);
+  if (!st?.isDirectory()) return false;
+  const names = readdirSync(dir);
+  if (names.length === 0) return true;
+  const m = sliceManifestAt(dir);
+  if (!m) return false;
+  const listed = new Set(['slice.json', ...(Array.isArray(m.files) ? m.files : []).map((f) => String(f?.path ?? '').split(/[\\/]/)[0])]);
+  return names.every((n) => listed.has(n));
+}
+
+/** The RecReplay slice folder that holds `dir`, if any (a slice folder is never written into). */
+export function enclosingSlice(dir: string): string | undefined {
+  for (let p = dirname(dir); ; p = dirname(p)) {
+    if (existsSync(join(p, 'slice.json')) && sliceManifestAt(p)) return p;
+    if (dirname(p) === p) return undefined;
+  }
+}
+
+/** Whether anything (a folder, a file, a link, even a dangling one) is at `p`. */
+export function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw e;
+  }
+}
+
+/**
+ * Renames the folder `from` to `to` only when nothing is at `to`; false, with nothing changed, when
+ * something is. A POSIX rename silently replaces an empty folder, so the name is first taken with an
+ * exclusive mkdir (it fails if anything is there); the rename then replaces only that folder, and
+ * fails if something was put into it meanwhile. On Windows a rename never replaces a folder.
+ */
+export function placeNew(from: string, to: string): boolean {
+  if (process.platform === 'win32') {
+    try {
+      renameSync(from, to);
+      return true;
+    } catch (e) {
+      if (lexists(to)) return false;
+      throw e;
+    }
+  }
+  try {
+    mkdirSync(to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    renameSync(from, to);
+    return true;
+  } catch (e) {
+    try {
+      rmdirSync(to);
+    } catch {
+      // Something was put into it meanwhile: not ours to remove.
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') return false;
+    throw e;
+  }
+}
+
+/** Whether `p` is free for a slice: nothing there, or an empty folder (removed, so placeNew can take the name). */
+export function freeForRestore(p: string): boolean {
+  if (!lexists(p)) return true;
+  const st = statOrNothing(p);
+  if (!st?.isDirectory() || readdirSync(p).length > 0) return false;
+  rmdirSync(p);
+  return true;
+}
+
+/** The error for a target overwrite may not replace (`why` says when it was found). */
+export function notReplaceable(dir: string, why = ''): UserError {
+  return new UserError(`${dir} exists and is not a slice folder${why}: overwrite replaces only a slice (a folder with slice.json) or an empty folder`, { file: dir }, 'Choose another name; nothing was changed.', 'E_EXISTS');
+}

@@ -1,0 +1,171 @@
+import { shown } from '../errors';
+import type { CandidateRecord, EventRecord } from './types';
+
+// The warnings writeSlice returns: what a slice holds that a replay accepts but reads in a way worth
+// knowing, one sentence per kind, counting the records and naming the first.
+
+/**
+ * The ids of the events seen so far, to tell a repeated one: a 32-bit hash and the record number
+ * per id in typed arrays (8 bytes a slot, at most half full), not a Set of the strings (some 60
+ * bytes an id: 600 MB for ten million events). An equal hash is confirmed by `same`, which reads
+ * the earlier event back: a repeat is never reported on a hash alone.
+ */
+class EventIds {
+  private cap = 1024;
+  private size = 0;
+  private hashes = new Int32Array(this.cap);
+  private rec = new Uint32Array(this.cap);
+
+  /** The record number of an earlier event with this id (confirmed by `same`), or 0 after adding it as `record`'s. */
+  seen(id: string, record: number, same: (earlier: number) => boolean): number {
+    // FNV-1a, then a murmur3 finaliser so that the low bits (the slot) depend on every character.
+    let h = 0x811c9dc5 | 0;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    const mask = this.cap - 1;
+    let i = h & mask;
+    for (let r = this.rec[i] as number; r !== 0; i = (i + 1) & mask, r = this.rec[i] as number) {
+      if (this.hashes[i] === h && same(r)) return r;
+    }
+    this.hashes[i] = h;
+    this.rec[i] = record;
+    if (++this.size * 2 > this.cap) this.grow();
+    return 0;
+  }
+
+  private grow(): void {
+    const { hashes, rec } = this;
+    this.cap *= 2;
+    this.hashes = new Int32Array(this.cap);
+    this.rec = new Uint32Array(this.cap);
+    const mask = this.cap - 1;
+    for (let j = 0; j < rec.length; j++) {
+      if (rec[j] === 0) continue;
+      let i = (hashes[j] as number) & mask;
+      while (this.rec[i] !== 0) i = (i + 1) & mask;
+      this.hashes[i] = hashes[j] as number;
+      this.rec[i] = rec[j] as number;
+    }
+  }
+}
+
+/** How many records have one inconsistency, and where the first is (`events:17 served[2] "i9"`). */
+interface Tally {
+  count: number;
+  first: string;
+}
+
+const tally = (): Tally => ({ count: 0, first: '' });
+
+/** Counts a record; `first` is only built for the first. */
+function count(t: Tally, first: () => string): void {
+  if (t.count++ === 0) t.first = first();
+}
+
+/** Items or users whose id an earlier record has (the replay keeps the first record of an id). */
+export function repeatedIds(rows: readonly { id: string }[], file: 'items' | 'users'): string | undefined {
+  const firstAt = new Map<string, number>();
+  const t = tally();
+  rows.forEach((r, i) => {
+    const was = firstAt.get(r.id);
+    if (was === undefined) firstAt.set(r.id, i + 1);
+    else count(t, () => `${file}:${i + 1} repeats ${shown(r.id)} of ${file}:${was}`);
+  });
+  if (t.count === 0) return undefined;
+  const kind = file === 'items' ? 'item' : 'user';
+  const users = file === 'items' ? 'a replay and its metrics use' : 'a replay uses';
+  return `${t.count} ${kind} ${t.count === 1 ? 'record repeats' : 'records repeat'} the id of an earlier one; first: ${t.first} — ${users} the first record of an id and ignore${file === 'items' ? '' : 's'} the later ones`;
+}
+
+/** Index in `served` of the first item that is not a candidate, or -1. */
+function servedOutside(ev: EventRecord, scratch: Set<string>): number {
+  const cands = ev.candidates;
+  const served = ev.served;
+  if (cands.length * served.length <= 64) {
+    outer: for (let i = 0; i < served.length; i++) {
+      for (let j = 0; j < cands.length; j++) if ((cands[j] as CandidateRecord).item === served[i]) continue outer;
+      return i;
+    }
+    return -1;
+  }
+  scratch.clear();
+  for (let j = 0; j < cands.length; j++) scratch.add((cands[j] as CandidateRecord).item);
+  for (let i = 0; i < served.length; i++) if (!scratch.has(served[i] as string)) return i;
+  return -1;
+}
+
+/** Whether an event names an item (candidate, served or clicked) that is not in the catalogue. */
+function outsideCatalogue(ev: EventRecord, catalogue: ReadonlySet<string>): boolean {
+  if (catalogue.size === 0) return ev.candidates.length > 0 || ev.served.length > 0 || (ev.outcome?.clicks?.length ?? 0) > 0;
+  const cands = ev.candidates;
+  for (let i = 0; i < cands.length; i++) if (!catalogue.has((cands[i] as CandidateRecord).item)) return true;
+  const served = ev.served;
+  for (let i = 0; i < served.length; i++) if (!catalogue.has(served[i] as string)) return true;
+  const clicks = ev.outcome?.clicks ?? [];
+  for (let i = 0; i < clicks.length; i++) if (!catalogue.has(clicks[i] as string)) return true;
+  return false;
+}
+
+/** Where the first item outside the catalogue is in an event (`candidates[3].item "i9"`), for the warning. */
+function firstOutside(ev: EventRecord, catalogue: ReadonlySet<string>): string {
+  const fields: [string, readonly string[]][] = [
+    ['candidates', ev.candidates.map((c) => c.item)],
+    ['served', ev.served],
+    ['outcome.clicks', ev.outcome?.clicks ?? []],
+  ];
+  for (const [field, ids] of fields) {
+    const i = ids.findIndex((id) => !catalogue.has(id));
+    if (i >= 0) return `${field}[${i}]${field === 'candidates' ? '.item' : ''} ${shown(ids[i])}`;
+  }
+  return '';
+}
+
+/**
+ * What a log may hold that a replay accepts but reads in a way worth knowing: repeated event ids,
+ * served items that are not candidates, clicks on items not served, items outside the catalogue.
+ * One warning per kind, counting the events, with the first.
+ */
+export class EventChecks {
+  readonly ids = new EventIds();
+  readonly repeated = tally();
+  readonly notCandidates = tally();
+  readonly notServed = tally();
+  readonly outside = tally();
+  private readonly scratch = new Set<string>();
+
+  constructor(private readonly catalogue: ReadonlySet<string>) {}
+
+  check(ev: EventRecord, n: number, earlier: (id: string) => number): void {
+    const was = earlier(ev.id);
+    if (was !== 0) count(this.repeated, () => `events:${n} repeats ${shown(ev.id)} of events:${was}`);
+    const s = servedOutside(ev, this.scratch);
+    if (s >= 0) count(this.notCandidates, () => `events:${n} served[${s}] ${shown(ev.served[s])}`);
+    const clicks = ev.outcome?.clicks;
+    if (clicks !== undefined) {
+      for (let i = 0; i < clicks.length; i++) {
+        if (!ev.served.includes(clicks[i] as string)) {
+          count(this.notServed, () => `events:${n} outcome.clicks[${i}] ${shown(clicks[i])}`);
+          break;
+        }
+      }
+    }
+    if (outsideCatalogue(ev, this.catalogue)) count(this.outside, () => `events:${n} ${firstOutside(ev, this.catalogue)}`);
+  }
+
+  warnings(): string[] {
+    const out: string[] = [];
+    const events = (t: Tally, one: string, many: string) => `${t.count} ${t.count === 1 ? `event ${one}` : `events ${many}`}; first: ${t.first}`;
+    if (this.repeated.count) out.push(`${events(this.repeated, 'repeats the id of an earlier event', 'repeat the id of an earlier event')} — a replay draws the model clicks of events with one id from one random stream (it is keyed by the id), so they are not independent, and the id no longer names one event`);
+    if (this.notCandidates.count) out.push(`${events(this.notCandidates, 'serves an item that is not among its candidates', 'serve items that are not among their candidates')} — a replay serves only candidates, so it can never serve these items, and the recorded ranking starts with items no ranker can rank`);
+    if (this.notServed.count) out.push(`${events(this.notServed, 'records a click on an item it did not serve', 'record clicks on items they did not serve')} — such a click counts as a relevant item in the ranking metrics, and a replay that serves the item gives it a clicked item's attractiveness (0.9) in the click model`);
+    if (this.outside.count) {
+      const lead = this.catalogue.size === 0 ? 'no items were given (the catalogue is empty): ' : '';
+      out.push(`${lead}${events(this.outside, 'names items that are not in the catalogue (items)', 'name items that are not in the catalogue (items)')} — a replay knows no category, item features or availability windows for them (always available, capped by no maxPerCategory), and they count towards no catalogue metric (coverage, Gini, parity)`);
+    }
+    return out;
+  }
+}

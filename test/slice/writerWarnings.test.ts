@@ -35,6 +35,8 @@ test('inconsistent logs are accepted, and each kind of inconsistency is one retu
     `2 events serve items that are not among their candidates; first: events:7 served[4] "i_gone" — a replay serves only candidates, so it can never serve these items, and the recorded ranking starts with items no ranker can rank`,
     '1 event records a click on an item it did not serve; first: events:3 outcome.clicks[1] "i_elsewhere" — such a click counts as a relevant item in the ranking metrics, and a replay that serves the item gives it a clicked item\'s attractiveness (0.9) in the click model',
     '2 events name items that are not in the catalogue (items); first: events:3 outcome.clicks[1] "i_elsewhere" — a replay knows no category, item features or availability windows for them (always available, capped by no maxPerCategory), and they count towards no catalogue metric (coverage, Gini, parity)',
+    // (Event 20 now serves one item of eight, where the slice's k is 4.)
+    '1 event served fewer items than the slate size k = 4; first: events:20 served 1 of its 8 candidates — a replay serves up to k items, and the slots the recording did not show get clicks from the click model, so CTR and the relevance metrics describe a longer slate than the one logged; give pipeline.k the slate size the system served',
   ]);
   // Written as given: the slice opens with every event.
   const s = Slice.open(dir);
@@ -67,4 +69,16 @@ test('without a catalogue, the warning says so once rather than listing every ev
   const { warnings } = writeSlice(join(tmp(), 'w.slice'), { manifest: BASE_MANIFEST, events: f.events }, AT);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0] as string, /^no items were given \(the catalogue is empty\): 12 events name items that are not in the catalogue \(items\); first: events:1 candidates\[0\]\.item "i\d+" — /);
+});
+
+test('a slate size k larger than what the system served is warned about (Open Bandit serves 3 of 80 items: k = 10 would replay seven slots the log never showed)', () => {
+  const f = fixture(6);
+  for (const e of f.events) {
+    e.served = e.served.slice(0, 1);
+    e.outcome = { clicks: [] };
+  }
+  const small = writeSlice(join(tmp(), 'one.slice'), { manifest: { ...BASE_MANIFEST, pipeline: { k: 1, budgetMs: 100 } }, ...f }, AT);
+  assert.deepEqual(small.warnings, [], 'k = 1, as served: nothing to say');
+  const { warnings } = writeSlice(join(tmp(), 'ten.slice'), { manifest: { ...BASE_MANIFEST, pipeline: { k: 10, budgetMs: 100 } }, ...f }, AT);
+  assert.deepEqual(warnings.map((w) => w.replace(/ — .*/, '')), ['6 events served fewer items than the slate size k = 10; first: events:1 served 1 of its 8 candidates']);
 });

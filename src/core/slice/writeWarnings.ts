@@ -135,9 +135,14 @@ export class EventChecks {
   readonly notCandidates = tally();
   readonly notServed = tally();
   readonly outside = tally();
+  readonly shortSlates = tally();
   private readonly scratch = new Set<string>();
 
-  constructor(private readonly catalogue: ReadonlySet<string>) {}
+  /** `k`: the slate size the slice's pipeline replays with. */
+  constructor(
+    private readonly catalogue: ReadonlySet<string>,
+    private readonly k: number,
+  ) {}
 
   check(ev: EventRecord, n: number, earlier: (id: string) => number): void {
     const was = earlier(ev.id);
@@ -154,6 +159,8 @@ export class EventChecks {
       }
     }
     if (outsideCatalogue(ev, this.catalogue)) count(this.outside, () => `events:${n} ${firstOutside(ev, this.catalogue)}`);
+    // A recording that showed fewer items than k, with more candidates to show: the replay fills the slate.
+    if (ev.served.length < this.k && ev.candidates.length > ev.served.length) count(this.shortSlates, () => `events:${n} served ${ev.served.length} of its ${ev.candidates.length} candidates`);
   }
 
   warnings(): string[] {
@@ -165,6 +172,9 @@ export class EventChecks {
     if (this.outside.count) {
       const lead = this.catalogue.size === 0 ? 'no items were given (the catalogue is empty): ' : '';
       out.push(`${lead}${events(this.outside, 'names items that are not in the catalogue (items)', 'name items that are not in the catalogue (items)')} — a replay knows no category, item features or availability windows for them (always available, capped by no maxPerCategory), and they count towards no catalogue metric (coverage, Gini, parity)`);
+    }
+    if (this.shortSlates.count) {
+      out.push(`${events(this.shortSlates, `served fewer items than the slate size k = ${this.k}`, `served fewer items than the slate size k = ${this.k}`)} — a replay serves up to k items, and the slots the recording did not show get clicks from the click model, so CTR and the relevance metrics describe a longer slate than the one logged; give pipeline.k the slate size the system served`);
     }
     return out;
   }

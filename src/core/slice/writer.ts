@@ -12,6 +12,7 @@ import { OffsetIndex, storeIndex } from './offsetIndex';
 import { lineOf, recordLines } from './recordLines';
 import { install, makeTemp, prepareTarget, refuseInsideSlice } from './sliceInstall';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
+import { DEFAULT_PIPELINE } from './types';
 import { EventChecks, repeatedIds } from './writeWarnings';
 
 /** What a caller supplies; the writer fills format, files, hashes, counts, clock and defaults. */
@@ -83,7 +84,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     const events = new HashingFileWriter(join(tmp, 'events.jsonl'), chunkSize);
     w = events;
     const offsets: number[] = [0];
-    const checks = new EventChecks(new Set(itemLines.rows.map((r) => r.id)));
+    const checks = new EventChecks(new Set(itemLines.rows.map((r) => r.id)), input.manifest.pipeline?.k ?? DEFAULT_PIPELINE.k);
     let id = '';
     // A hash match is confirmed against the earlier line as written.
     const sameId = (earlier: number) => (JSON.parse(events.readBack(offsets[earlier - 1] as number, offsets[earlier] as number)) as { id?: unknown }).id === id;

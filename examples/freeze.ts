@@ -236,6 +236,7 @@ function freeze({ out, requests, catalog, frozenAt }: FreezeJob): FreezeResult {
   // The writer names an event or item by its number; these say which line of the file it came from.
   let lastLine = 0;
   const catalogLines: number[] = [];
+  const requestLines: number[] = [];
   try {
     const catalogHash = createHash('sha256');
     const items: ItemRecord[] = [];
@@ -254,6 +255,7 @@ function freeze({ out, requests, catalog, frozenAt }: FreezeJob): FreezeResult {
     const candidateTypes: FirstSeen = new Map();
     for (const { value, line } of jsonLines<LoggedRequest>(requests, 'request log', requestsHash)) {
       checkRequest(value, requests, line);
+      requestLines.push(line);
       for (const c of toEvent(value).candidates) sameTypes(candidateTypes, c.features, requests, line);
       users.set(value.customer, { id: value.customer });
     }
@@ -282,7 +284,13 @@ function freeze({ out, requests, catalog, frozenAt }: FreezeJob): FreezeResult {
       // The freeze time comes from the caller (the engine never reads the clock).
       { frozenAt },
     );
-    const warnings = Array.isArray(result.warnings) ? result.warnings.map((w) => `warning: ${String(w)}`) : [];
+    // The writer's warnings name records by number too (events:17, items:4): said as file:line here.
+    const atLine = (w: string) =>
+      w.replace(/\b(events|items):(\d+)/g, (whole, file: string, n: string) => {
+        const line = (file === 'events' ? requestLines : catalogLines)[Number(n) - 1];
+        return line === undefined ? whole : `${file === 'events' ? requests : catalog}:${line}`;
+      });
+    const warnings = Array.isArray(result.warnings) ? result.warnings.map((w) => `warning: ${atLine(String(w))}`) : [];
     const events = result.manifest.files.find((f) => f.path === 'events.jsonl');
     return { code: 0, stdout: [`froze ${events?.records} events, ${items.length} items and ${users.size} users into ${out}`], stderr: warnings };
   } catch (e) {

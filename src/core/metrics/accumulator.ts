@@ -89,8 +89,11 @@ export class MetricsAccumulator {
   /** Distinct relevant items of the event being updated. */
   private nRelevant = 0;
 
-  /** An empty accumulator over `catalog` with slate size `k` (a positive integer). */
-  constructor(catalog: readonly CatalogEntry[], k: number) {
+  /**
+   * An empty accumulator over `catalog` with slate size `k` (a positive integer); `exposures`
+   * (restore's, checked) starts the exposure state from a checkpoint instead of empty.
+   */
+  constructor(catalog: readonly CatalogEntry[], k: number, exposures?: ArrayLike<number>) {
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`Metrics need k to be a positive integer, got ${k}.`);
     if (STAGES.some((stage, i) => stage !== STAGE_ORDER[i])) throw new Error('Metrics read stage latencies in an order that is not STAGES.');
     this.k = k;
@@ -99,7 +102,7 @@ export class MetricsAccumulator {
     this.readers = MetricsAccumulator.readers(k);
     this.byName = new Map(this.readers);
     this.template = Object.fromEntries(this.readers.map(([name]) => [name, 0]));
-    this.exposure = new ExposureTracker(this.index);
+    this.exposure = new ExposureTracker(this.index, exposures);
     this.latency = LATENCY_SERIES.map(() => new LatencyHistogram());
     this.catalogSize = this.index.size;
     // Slate buffers grow to the longest slate served (at most k): k itself may be far larger.
@@ -258,10 +261,12 @@ export class MetricsAccumulator {
 
   /** An accumulator in the state `saved` from one over the same catalogue and k; throws if it does not fit. */
   static restore(catalog: readonly CatalogEntry[], k: number, saved: unknown): MetricsAccumulator {
-    const acc = new MetricsAccumulator(catalog, k);
-    const s = parseSaved(saved, k, acc.index.fingerprint, acc.index.size);
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`Metrics need k to be a positive integer, got ${k}.`);
+    // The index is shared per catalogue (ItemIndex), so checking against it first costs nothing.
+    const index = new ItemIndex(catalog);
+    const s = parseSaved(saved, k, index.fingerprint, index.size);
+    const acc = new MetricsAccumulator(catalog, k, s.exposures);
     acc.t = { ...s.totals };
-    acc.exposure = new ExposureTracker(acc.index, s.exposures);
     acc.latency = LATENCY_SERIES.map((series) => LatencyHistogram.restore(s.latency[series]));
     return acc;
   }

@@ -71,7 +71,11 @@ export interface CursorHost {
   chunkChecked(c: number, ok: boolean): void;
   /** The sha256 block c must have, or null when it needs no check (verified already, or no chunk hashes). */
   pendingHash(c: number): string | null;
-  /** After a block was read (here or by the reader thread): throws if the file changed since the slice was opened (one fstat; with force, records it). */
+  /**
+   * After a block was read (here or by the reader thread): throws if the file changed since the
+   * slice was opened (one fstat; with force, records it). When only its status changed, its chunks
+   * count as unchecked again (verifyBlock then checks the block in hand).
+   */
   unchanged(): void;
   /**
    * Block data at byte `pos`, checked, before it is used: its line breaks that bound the lines in
@@ -220,8 +224,11 @@ export class EventCursor {
     if (b === undefined) return this.lastLine();
     if (b) {
       block = b.data;
+      // A block the reader thread was not asked to check is checked here when the file's status
+      // changed since (see Slice.checkUnchanged): verifyBlock does nothing for a checked chunk.
       this.host.unchanged();
       if (b.verdict !== 3) this.host.chunkChecked(c, b.verdict === 1);
+      else this.host.verifyBlock(c, block);
     } else {
       this.buf ??= Buffer.allocUnsafe(blockSize);
       const n = readFull(this.host.handle(), this.buf, this.pos);

@@ -112,12 +112,13 @@ export function isIndexOf(offsets: Float64Array, fileBytes: number): boolean {
  * with force): its size and modification time name that very state of the file, so an index built
  * once is found again, and a file changed since (or restored) is indexed anew.
  */
-export function modifiedIndexKey(manifestSha: string, eventsPath: string, state?: { size: number; mtimeMs: number }): string | undefined {
+export function modifiedIndexKey(manifestSha: string, eventsPath: string, state?: { size: number; mtimeMs: number; ctimeMs: number }): string | undefined {
   // (`state`: the file as an open slice's descriptor sees it, rather than whatever the path holds now.)
   const st = state ?? statSync(eventsPath, { throwIfNoEntry: false });
   // Which copy of the slice (copies share the manifest): each keeps its own index, not the other's.
   const where = createHash('sha256').update(resolve(eventsPath)).digest('hex').slice(0, 16);
-  return st ? `${manifestSha}-modified-${where}-${st.size}-${Math.round(st.mtimeMs * 1000)}` : undefined;
+    // The ctime too: an edit whose modification time was set back afterwards is another file.
+  return st ? `${manifestSha}-modified-${where}-${st.size}-${Math.round(st.mtimeMs * 1000)}-${Math.round(st.ctimeMs * 1000)}` : undefined;
 }
 
 /** Removes a cached index found stale, so the next open rebuilds it; a cache that cannot be written is not an error. */

@@ -41,6 +41,9 @@ export function fileKind(dir: string, p: string): FileKind {
 /** How a mismatch is said to a user. */
 export const MISMATCH: Record<FileMismatch, string> = { size: 'its size differs', sha256: 'its sha256 differs', 'chunk sha256': 'the sha256 of a chunk differs' };
 
+/** The files whose records the manifest counts and a slice reads line by line. */
+const JSONL_FILES = ['events.jsonl', 'items.jsonl', 'users.jsonl'];
+
 /** Why an unlisted file is in VerifyReport.modified. */
 export const UNLISTED = 'not listed in the manifest';
 
@@ -54,8 +57,52 @@ export function unlistedFiles(dir: string, manifest: SliceManifest): string[] {
 }
 
 /**
+ * Counts the records of a JSONL file fed block by block, as opening the slice counts them: every
+ * line of events.jsonl (a last one without a newline too), the lines of items.jsonl and users.jsonl
+ * that hold more than whitespace (parseRecords skips the others).
+ */
+class RecordCounter {
+  count = 0;
+  /** The line being read holds something (events: any byte; records: more than whitespace). */
+  private open = false;
+
+  constructor(private readonly skipBlank: boolean) {}
+
+  feed(buf: Buffer): void {
+    if (!this.skipBlank) {
+      let last = -1;
+      for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) {
+        this.count++;
+        last = i;
+      }
+      if (last < buf.length - 1) this.open = true;
+      else if (last !== -1) this.open = false;
+      return;
+    }
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i] as number;
+      if (c === 10) {
+        if (this.open) this.count++;
+        this.open = false;
+      } else if (c !== 32 && c !== 9 && c !== 13) this.open = true;
+    }
+  }
+
+  finish(): number {
+    return this.count + (this.open ? 1 : 0);
+  }
+}
+
+/** Why a file whose bytes match its entry still does not match the manifest: its record count. */
+function recordsWhy(entry: FileEntry, found: number): string | undefined {
+  return entry.records !== undefined && entry.records !== found ? `the manifest says ${entry.records} records, the file holds ${found}` : undefined;
+}
+
+/**
  * Hashes every file the manifest lists, whole: the ones that differ and the ones that are not there;
  * an unlisted catalogue or user file counts as modified (the slice's files are not the frozen ones).
+ * A file whose bytes match but whose record count is not the manifest's counts as modified too: a
+ * replay refuses it (events.jsonl), or would read other records than the manifest describes.
  */
 function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
   const modified: string[] = [];
@@ -69,10 +116,12 @@ function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
       reasons[f.path] = kind;
       continue;
     }
-    const why = checkFile(p, f);
-    if (why) {
+    const counter = f.records !== undefined && JSONL_FILES.includes(f.path) ? new RecordCounter(f.path !== 'events.jsonl') : undefined;
+    const why = checkFile(p, f, counter && ((buf) => counter.feed(buf)));
+    const whyCount = !why && counter ? recordsWhy(f, counter.finish()) : undefined;
+    if (why || whyCount) {
       modified.push(f.path);
-      reasons[f.path] = MISMATCH[why];
+      reasons[f.path] = why ? MISMATCH[why] : (whyCount as string);
     }
   }
   for (const name of unlistedFiles(dir, manifest)) {
@@ -111,10 +160,15 @@ export class ChangedWhileOpenError extends IntegrityError {
   }
 }
 
-/** events.jsonl as the slice was opened: its size, modification time, and which file it is (device and inode). */
+/**
+ * events.jsonl as the slice was opened: its size, modification and status-change times, and which
+ * file it is (device and inode). The status-change time (ctime) is the one a tool cannot set back:
+ * `touch -r`, `cp -p`, `rsync -t` and `tar x` restore a modification time after writing.
+ */
 interface FileState {
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
   dev: number;
   ino: number;
 }
@@ -194,8 +248,8 @@ export class Slice {
     readonly index: OffsetIndex,
     private readonly eventsEntry: FileEntry,
     private readonly force: boolean,
-    /** events.jsonl as it was when opened: every block read is checked against it (checkUnchanged). */
-    private readonly opened: FileState,
+    /** events.jsonl as it was when opened: every block read is checked against it (checkUnchanged; its ctime moves on, see there). */
+    private opened: FileState,
     /** Where the index came from (cache key and folder), to drop it when it proves stale. */
     private readonly indexCache: { key: string; dir: string },
     /** events.jsonl, opened as the slice was checked: every read goes through it (until close()). */
@@ -279,7 +333,7 @@ export class Slice {
         // may not read is said now all the same (openForReading), not at the first event.
         events.fd = openForReading(p);
         const st = fstatSync(events.fd);
-        eventsState = { size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino };
+        eventsState = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, dev: st.dev, ino: st.ino };
         const why = st.size !== f.bytes ? 'size' : f.chunks ? undefined : checkFile(events.fd, f);
         if (why) {
           modified.push(f.path);
@@ -324,6 +378,8 @@ export class Slice {
     if (index) {
       indexKey = modifiedKey as string;
       if (!modified.includes(eventsEntry.path)) modified.push(eventsEntry.path);
+      // Its size matched (else it is known from that): its bytes were found to differ when this index was kept.
+      reasons[eventsEntry.path] ??= MISMATCH.sha256;
       if (!force) throw new IntegrityError(modified, dir, reasons);
     } else if (!modified.includes(eventsEntry.path) && !(force && !opts.trustCachedIndex)) {
       // With force the frozen file's index is not taken on trust: a modified file of the same size
@@ -371,6 +427,12 @@ export class Slice {
       };
       items = readRecords<ItemRecord>('items.jsonl', 'item');
       users = readRecords<UserRecord>('users.jsonl', 'user');
+      // As for events.jsonl: a file that holds other records than the manifest counts is not replayed unforced.
+      for (const [name, list] of [['items.jsonl', items], ['users.jsonl', users]] as const) {
+        const entry = manifest.files.find((f) => f.path === name);
+        const why = entry && !force ? recordsWhy(entry, list.length) : undefined;
+        if (why) throw new UserError(`${name} does not match the manifest: ${why}`, { file: join(dir, name) }, 'Re-freeze the slice (or restore the manifest).');
+      }
     } catch (e) {
       early?.close();
       throw e;
@@ -419,12 +481,27 @@ export class Slice {
    * events.jsonl is still the file it was when the slice was opened, with the same size and
    * modification time. One fstat per block. A change stops the read (ChangedWhileOpenError); with
    * force it is recorded as a modification, and the line-in-place checks apply from then on.
+   *
+   * Its status-change time (ctime) moving alone is no proof of a change — a rename or a new link
+   * moves it too — but a write whose modification time was set back after it (touch -r, cp -p,
+   * rsync -t) looks like that, and went unseen on a file checked whole at open. So then every chunk
+   * counts as unchecked again and is hashed as it is read: true is returned, and the bytes just
+   * read must be checked (or read again, checked) before they are used. Without chunk hashes there
+   * is nothing to check them by: that is a change.
    */
-  private checkUnchanged(st: FileState = fstatSync(this.handle())): void {
+  private checkUnchanged(st: FileState = fstatSync(this.handle())): boolean {
     const o = this.opened;
-    if (st.size === o.size && st.mtimeMs === o.mtimeMs && sameFile(st, o)) return;
+    if (st.size === o.size && st.mtimeMs === o.mtimeMs && sameFile(st, o)) {
+      if (st.ctimeMs === o.ctimeMs) return false;
+      if (this.eventsEntry.chunks) {
+        this.opened = { ...o, ctimeMs: st.ctimeMs };
+        this.verifiedChunks.fill(0);
+        return true;
+      }
+    }
     this.modified.add(this.eventsEntry.path);
     if (!this.force) throw this.changedError(st);
+    return false;
   }
 
   /**
@@ -446,7 +523,9 @@ export class Slice {
         ? `its size went from ${o.size} to ${st.size} bytes`
         : st.mtimeMs !== o.mtimeMs
           ? 'it was written to (its modification time changed)'
-          : 'it holds fewer bytes than when it was opened';
+          : st.ctimeMs !== o.ctimeMs
+            ? 'it was written to (its status-change time moved, and the manifest has no chunk hashes to check it by)'
+            : 'it holds fewer bytes than when it was opened';
     return new ChangedWhileOpenError(this.eventsEntry.path, this.dir, why);
   }
 
@@ -458,19 +537,25 @@ export class Slice {
     this.fd = undefined;
   }
 
-  /** Checks the chunks that cover [start, end) against the manifest the first time they are read. */
-  private ensureVerified(start: number, end: number): void {
+  /**
+   * Checks the chunks that cover [start, end) against the manifest the first time they are read;
+   * false when the file's status changed meanwhile (checkUnchanged), so a chunk checked before it
+   * counts as unchecked again: the caller starts over.
+   */
+  private ensureVerified(start: number, end: number): boolean {
     const chunks = this.eventsEntry.chunks;
-    if (!chunks) return;
+    if (!chunks) return true;
     const first = Math.floor(start / chunks.size);
     const last = Math.floor(Math.max(start, end - 1) / chunks.size);
+    let fresh = true;
     for (let c = first; c <= last; c++) {
       if (this.verifiedChunks[c]) continue;
       const buf = Buffer.allocUnsafe(chunks.size);
       const n = readFull(this.handle(), buf, c * chunks.size);
-      this.checkUnchanged();
+      if (this.checkUnchanged()) fresh = false;
       this.checkChunk(c, buf.subarray(0, n));
     }
+    return fresh;
   }
 
   private checkChunk(c: number, data: Buffer): void {
@@ -528,17 +613,29 @@ export class Slice {
 
   /** The raw text of event n (1-based) — what the editor shows on line n. */
   readEventText(n: number): string {
+    // A ctime that moves under every read (a file being chmod-ed in a loop) cannot keep this going.
+    for (let tries = 0; tries < 3; tries++) {
+      const text = this.readEventTextOnce(n);
+      if (text !== undefined) return text;
+    }
+    throw this.changedError();
+  }
+
+  /** readEventText, or undefined when the file's status changed during the read (checkUnchanged): its chunks are then checked again by the next try. */
+  private readEventTextOnce(n: number): string | undefined {
     const [start, end] = this.index.range(n);
     // A line too long to become a string is refused as a replay refuses it, before any of it is read.
     if (end - start > EventCursor.maxLineBytes) throw lineTooLong(this.eventsPath, n, end - start, EventCursor.maxLineBytes);
-    this.ensureVerified(start, end);
     // The newline before the line and the one after it come in the same read: an offset that does
-    // not fall on a line boundary is caught here, not reported as malformed JSON.
+    // not fall on a line boundary is caught here, not reported as malformed JSON. Those two bytes are
+    // checked with the line: where they lie in a chunk of their own, a changed byte there was taken
+    // for a stale index (and the right one thrown away) instead of a modified file.
     const lo = start > 0 ? start - 1 : 0;
     const hi = Math.min(end + 1, this.opened.size);
+    if (!this.ensureVerified(lo, Math.max(hi, end))) return undefined;
     const buf = Buffer.allocUnsafe(Math.max(hi - lo, end - lo));
     const got = readFull(this.handle(), buf, lo);
-    this.checkUnchanged();
+    if (this.checkUnchanged()) return undefined;
     // A short read (the file shrank under an fd whose fstat looks unchanged) never yields stale memory.
     if (got < hi - lo || got < end - lo) throw this.changedError();
     const text = buf.subarray(start - lo, end - lo);
@@ -595,7 +692,10 @@ export class Slice {
     }
     let i = lo;
     if (startByte > 0 && startByte === pos) {
-      // That newline ends the block before: the read's first event (i) starts where a line does, or the index is wrong.
+      // That newline ends the block before: the read's first event (i) starts where a line does, or the
+      // index is wrong — once that block is known to be the frozen one (a changed byte there is a
+      // modified file, not a stale index).
+      this.ensureVerified(pos - 1, pos);
       const probe = Buffer.alloc(1);
       if (readFull(this.handle(), probe, pos - 1) !== 1 || probe[0] !== 10) this.offsetsMissed(Math.min(i, this.eventCount));
     }

@@ -207,8 +207,10 @@ async function run(args: string[]): Promise<number> {
   const t0 = process.hrtime.bigint();
   let cancelled = false;
   // Ctrl-C — or SIGTERM (a CI timeout, `docker stop`) or SIGHUP (the terminal closed) — cancels at
-  // the next 1,000-event mark (no trace is written); a second one, for a ranker that does not
-  // answer, stops at once. Either way no half-written file stays behind.
+  // the next 1,000-event mark, or at the end of the replay before the trace goes into place (no
+  // trace is written); a second one, for a ranker that does not answer, stops at once. Either way no
+  // half-written file stays behind. Installed here, not sooner: before this point nothing has been
+  // written, and Node's default for a signal (exit at once, the same code) is right.
   const onSignal = (signal: NodeJS.Signals) => {
     if (cancelled) {
       clearProgress();

@@ -310,8 +310,10 @@ export class Replayer {
       if (!this.advance()) return;
       const n = (this.current as EventExec).n;
       if (n % 1000 === 0) {
-        onProgress?.(n);
+        // Yield first: a signal that came during the last 1,000 events reaches its handler before
+        // onProgress asks whether the run is cancelled (after, it waited another 1,000 events).
         await new Promise<void>((resolve) => setImmediate(resolve));
+        onProgress?.(n);
       }
     }
   }

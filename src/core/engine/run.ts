@@ -35,7 +35,7 @@ export interface HeadlessOptions {
   stopWhen?: (exec: EventExec, replayer: Replayer) => boolean;
   /** What stopWhen tests, as the run record names it (e.g. the --break expression). */
   stopCondition?: string;
-  /** Checked every 1,000 events; a cancelled run writes no trace. */
+  /** Checked every 1,000 events and once more before the trace goes into place; a cancelled run writes no trace. */
   isCancelled?: () => boolean;
   /** Receives what the ranker warns about (see Ranker.warnings), before the replay starts. */
   onWarning?: (message: string) => void;
@@ -161,6 +161,11 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
           }
         : undefined,
     );
+    // A cancel in the last stretch of a run (under 1,000 events: all of a small slice) reached no
+    // progress mark and was swallowed: exit 0 and a trace. Let a signal that arrived during the
+    // loop's last synchronous stretch reach its handler first, then look once more.
+    await new Promise<void>((r) => setImmediate(r));
+    if (opts.isCancelled?.()) throw new CancelledError();
   } catch (e) {
     await trace.abort();
     replayer.dispose();
@@ -173,22 +178,27 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
   let t: Awaited<ReturnType<TraceWriter['close']>>;
   try {
     // The run record goes in with the trace (both or neither).
-    t = await trace.close(replayer.state, (info): RunRecord => ({
-      format: 'recreplay.run/1',
-      tool: { name: TOOL_NAME, version: TOOL_VERSION },
-      slice: { path: slice.dir, name: slice.manifest.name, manifestSha256: slice.manifestSha256, versions: slice.manifest.versions, modified: [...slice.modified] },
-      config: { ranker: ranker.info, seed: replayer.seed, pipeline: replayer.pipeline, checkpointEvery: replayer.checkpointEvery, forced: opts.force ?? false },
-      seed: replayer.seed,
-      startedAt,
-      endedAt: host.now(),
-      user: host.user,
-      host: host.host,
-      trace: info,
-      events,
-      ...(stoppedAt ? { stoppedAt: { event: stoppedAt.n, id: stoppedAt.event.id, condition: opts.stopCondition ?? '(a stop condition)' } } : {}),
-      metrics,
-      faults: sortedFaults,
-    }));
+    t = await trace.close(replayer.state, (info): RunRecord => {
+      // The last moment a cancel can still keep the trace out: a signal may have come while the
+      // trace was being finished, and from here to the renames nothing yields to a signal handler.
+      if (opts.isCancelled?.()) throw new CancelledError();
+      return {
+        format: 'recreplay.run/1',
+        tool: { name: TOOL_NAME, version: TOOL_VERSION },
+        slice: { path: slice.dir, name: slice.manifest.name, manifestSha256: slice.manifestSha256, versions: slice.manifest.versions, modified: [...slice.modified] },
+        config: { ranker: ranker.info, seed: replayer.seed, pipeline: replayer.pipeline, checkpointEvery: replayer.checkpointEvery, forced: opts.force ?? false },
+        seed: replayer.seed,
+        startedAt,
+        endedAt: host.now(),
+        user: host.user,
+        host: host.host,
+        trace: info,
+        events,
+        ...(stoppedAt ? { stoppedAt: { event: stoppedAt.n, id: stoppedAt.event.id, condition: opts.stopCondition ?? '(a stop condition)' } } : {}),
+        metrics,
+        faults: sortedFaults,
+      };
+    });
   } catch (e) {
     replayer.dispose();
     await disposeRanker();

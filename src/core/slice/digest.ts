@@ -80,6 +80,8 @@ export type DigestLines = (block: Buffer, from: number, to: number, strIndex: Ma
  * (Clinger's fast path); anything else goes through Number(), which rounds as JSON.parse does.
  */
 export function makeDigester(): DigestLines {
+  // Longest line digested (bytes); longer ones the engine thread parses. (Inside: the reader thread runs this source alone.)
+  const MAX_DIGEST_LINE = 1 << 20;
   // Exact powers of ten (every one up to 10^22 is a double).
   const P10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
   // The state of one call.
@@ -210,8 +212,13 @@ export function makeDigester(): DigestLines {
     if (idx === undefined) {
       if (strIndex.size >= maxInterned) return -1;
       idx = strIndex.size;
-      strIndex.set(id, idx);
-      newStrs.push(id);
+      // Kept as a string of its own: a slice of 13 characters or more is a view of its line in V8,
+      // and the table kept every line that brought a new id alive — with ids like item_00000000123
+      // the thread ran out of its heap after ~47,000 events. (The id has no escape, so quoted it is
+      // its own JSON text.)
+      const own = id.length < 13 ? id : (JSON.parse('"' + id + '"') as string);
+      strIndex.set(own, idx);
+      newStrs.push(own);
     }
     return idx;
   }
@@ -442,8 +449,10 @@ export function makeDigester(): DigestLines {
       let nl = block.indexOf(10, s);
       if (nl === -1 || nl >= to) nl = to;
       const mark = len;
-      const t = block.toString('utf8', s, nl);
-      if (line(t, s, nl, parts)) {
+      // A line this long goes raw without being decoded here: as a string (twice its bytes with one
+      // character past Latin-1), with the copies that cut it, it did not fit the thread's heap.
+      const t = nl - s <= MAX_DIGEST_LINE ? block.toString('utf8', s, nl) : undefined;
+      if (t !== undefined && line(t, s, nl, parts)) {
         nums[mark + 1] = textLen;
         textLen += (parts[parts.length - 1] as string).length;
         nums[mark + 2] = textLen;

@@ -16,6 +16,11 @@ import { READER_SOURCE, REPLACED } from './readerThread';
  * long sequential reads (see Slice.events), so seeks and single steps never pay its start-up.
  */
 
+/** Digest output per ring slot: doubles for the numbers, bytes for the text (see BlockPrefetcher). */
+export function outputCaps(blockSize: number): { numsCap: number; textCap: number } {
+  return { numsCap: blockSize >> 3, textCap: blockSize >> 1 };
+}
+
 /** One block handed over by the reader thread. */
 export interface PrefetchedBlock {
   /** A view into the shared ring: valid until release(). */
@@ -87,9 +92,11 @@ export class BlockPrefetcher {
     this.slots = opts.slots ?? 2;
     this.pieceSize = opts.pieceSize ?? 256 * 1024;
     this.ring = new SharedArrayBuffer(this.slots * opts.blockSize);
-    // Digest output per slot (see the worker): numbers in half a block's bytes, text in a quarter.
-    const numsCap = opts.blockSize >> 4;
-    const textCap = opts.blockSize >> 2;
+    // Digest output per slot (see the worker): numbers in as many bytes as the block has, text in
+    // half as many. (Half and a quarter were too few for 20 candidates × 8 features: one piece in
+    // eight did not fit, and this thread parsed again what the reader thread had parsed.) Pages
+    // never written take no memory.
+    const { numsCap, textCap } = outputCaps(opts.blockSize);
     const out = opts.digest ? new SharedArrayBuffer(this.slots * (numsCap * 8 + textCap)) : undefined;
     this.outNums = out ? new Float64Array(out, 0, this.slots * numsCap) : new Float64Array(0);
     this.outText = out ? Buffer.from(out, this.slots * numsCap * 8, this.slots * textCap) : Buffer.alloc(0);
@@ -116,11 +123,17 @@ export class BlockPrefetcher {
         pieceSize: this.pieceSize,
         maxInterned: MAX_INTERNED,
         file: opts.file ?? null,
+        numsCap,
+        textCap,
       },
       transferList: [port2],
       // The blocks live in the shared ring and a piece's objects die young: a small heap keeps RSS down.
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
     });
+    // A thread that dies (out of its heap, say) ends in an 'error' event, which comes only once
+    // this thread is back in its event loop: the read has by then failed as stalled (below). Left
+    // unhandled, the event would take the process down — in the editor, the extension host.
+    this.worker.on('error', () => {});
     // A reader that is not waited for must not keep the process alive.
     this.worker.unref();
     this.port.unref();

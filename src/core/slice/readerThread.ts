@@ -19,10 +19,10 @@ const { createHash } = require('node:crypto');
 const digestLines = (${makeDigester.toString()})();
 const piecesOf = ${piecesOf.toString()};
 const pieceStart = ${pieceStart.toString()};
-const { path, ring, ctrl, out, blockSize, slots, from, end, hashes, port, digest, pieceSize, maxInterned, file } = workerData;
-// Digests go into shared memory, per slot: numbers, then text. Passing them in messages made
-// malloc's per-thread arenas grow (allocated on this thread, freed on the engine's).
-const numsCap = blockSize >> 4, textCap = blockSize >> 2;
+const { path, ring, ctrl, out, blockSize, slots, from, end, hashes, port, digest, pieceSize, maxInterned, file, numsCap, textCap } = workerData;
+// Digests go into shared memory, per slot: numbers, then text (sizes: outputCaps in prefetch.ts).
+// Passing them in messages made malloc's per-thread arenas grow (allocated on this thread, freed
+// on the engine's).
 const outNums = out ? new Float64Array(out, 0, slots * numsCap) : undefined;
 const outText = out ? Buffer.from(out, slots * numsCap * 8, slots * textCap) : undefined;
 const usedN = [], usedT = [];

@@ -140,7 +140,7 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
           return {
             format: 'recreplay.run/1',
             tool: { name: TOOL_NAME, version: TOOL_VERSION },
-            slice: { path: l.slice.dir, name: l.slice.manifest.name, manifestSha256: l.slice.manifestSha256, versions: l.slice.manifest.versions, modified: [...l.slice.modified] },
+            slice: { path: l.slice.dir, name: l.slice.manifest.name, manifestSha256: l.slice.manifestSha256, versions: l.slice.manifest.versions, modified: [...l.slice.modified], eventsVerified: l.slice.eventsVerified },
             config: { ranker: r.ranker.info, seed: r.seed, pipeline: r.pipeline, checkpointEvery: r.checkpointEvery, forced: cfg.force },
             seed: r.seed,
             startedAt,

@@ -185,7 +185,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
       return {
         format: 'recreplay.run/1',
         tool: { name: TOOL_NAME, version: TOOL_VERSION },
-        slice: { path: slice.dir, name: slice.manifest.name, manifestSha256: slice.manifestSha256, versions: slice.manifest.versions, modified: [...slice.modified] },
+        slice: { path: slice.dir, name: slice.manifest.name, manifestSha256: slice.manifestSha256, versions: slice.manifest.versions, modified: [...slice.modified], eventsVerified: slice.eventsVerified },
         config: { ranker: ranker.info, seed: replayer.seed, pipeline: replayer.pipeline, checkpointEvery: replayer.checkpointEvery, forced: opts.force ?? false },
         seed: replayer.seed,
         startedAt,

@@ -458,7 +458,12 @@ export class TraceWriter {
 export interface RunRecord {
   format: 'recreplay.run/1';
   tool: { name: string; version: string };
-  slice: { path: string; name: string; manifestSha256: string; versions: unknown; modified: string[] };
+  /**
+   * `eventsVerified`: whether every byte of events.jsonl was checked against the manifest by the
+   * end of the run. A run stopped early (--break, a debug session) checks only the chunks it read:
+   * `modified: []` then speaks for those alone.
+   */
+  slice: { path: string; name: string; manifestSha256: string; versions: unknown; modified: string[]; eventsVerified: boolean };
   config: { ranker: unknown; seed: number; pipeline: unknown; checkpointEvery: number; forced: boolean };
   seed: number;
   startedAt: string;

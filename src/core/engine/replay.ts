@@ -17,7 +17,7 @@ export interface ReplayOptions {
   seed?: number;
   /** Overrides of the slice's pipeline settings. */
   pipeline?: Partial<PipelineSettings>;
-  /** Take a checkpoint every K events (default 500). */
+  /** Take a checkpoint every K events (default 500; a finite number >= 1, fractions rounded down). */
   checkpointEvery?: number;
   /** Receives each event the first time it completes, in order. */
   onEventComplete?: (exec: EventExec) => void;
@@ -86,6 +86,11 @@ export class Replayer {
   private seqNext = 0;
   /** Set by dispose(): a disposed replayer refuses to move (it would reopen the events file and spill folder). */
   private disposed = false;
+  /**
+   * The asynchronous move under way ("a seek", "a step", …), if any: another move started meanwhile
+   * would run on the state it is changing, and a second seek's target was silently dropped.
+   */
+  private moving: string | undefined;
 
   constructor(
     readonly slice: Slice,
@@ -93,7 +98,10 @@ export class Replayer {
   ) {
     this.pipeline = { ...DEFAULT_PIPELINE, ...(slice.manifest.pipeline ?? {}), ...(options.pipeline ?? {}) };
     this.seed = options.seed ?? slice.manifest.seed;
-    this.checkpointEvery = Math.max(1, Math.floor(options.checkpointEvery ?? 500));
+    const every = options.checkpointEvery ?? 500;
+    // The CLI and launch configs check theirs; from the API a NaN took no checkpoint at all (every seek replayed from event 1).
+    if (typeof every !== 'number' || !Number.isFinite(every) || every < 1) throw new RangeError(`checkpointEvery must be a finite number of events >= 1, but it is ${String(every)}`);
+    this.checkpointEvery = Math.floor(every);
     this.catalog = slice.items.map((i) => ({ id: i.id, ...(i.category ? { category: i.category } : {}), ...(i.group ? { group: i.group } : {}) }));
     this.state = new ReplayState(slice.items);
     this.itemBySlot = this.state.ids.map((id) => slice.itemById.get(id) as ItemRecord);
@@ -178,14 +186,31 @@ export class Replayer {
     return this.current;
   }
 
-  /** Throws once dispose() ran: moving would reopen the slice's events file and a new spill folder. */
+  /**
+   * Throws once dispose() ran (moving would reopen the slice's events file and a new spill folder)
+   * and while an asynchronous move is under way (see moving).
+   */
   private checkLive(what: string): void {
     if (this.disposed) throw new Error(`Cannot ${what}: the replayer was disposed`);
+    if (this.moving) throw new Error(`Cannot ${what}: ${this.moving} is already in progress (await it first)`);
+  }
+
+  /** Marks `what` as in progress until the promise a move returned settles; a synchronous move needs no mark. */
+  private track(what: string, r: void | Promise<void>): void | Promise<void> {
+    if (!r) return;
+    this.moving = what;
+    return r.finally(() => {
+      this.moving = undefined;
+    });
   }
 
   /** Moves to the next event (the current one must be complete); false at the end of the slice. */
   advance(): boolean {
     this.checkLive('advance');
+    return this.advanceNow();
+  }
+
+  private advanceNow(): boolean {
     const cur = this.current;
     if (cur && cur.stagesDone < STAGES.length) throw new Error('advance() before the current event completed');
     const n = (cur?.n ?? 0) + 1;
@@ -197,6 +222,10 @@ export class Replayer {
   /** Runs the next stage of the current event; returns a promise only when the ranker is asynchronous. */
   step(): void | Promise<void> {
     this.checkLive('step');
+    return this.track('a step', this.stepNow());
+  }
+
+  private stepNow(): void | Promise<void> {
     const cur = this.current;
     if (!cur || cur.stagesDone >= STAGES.length) throw new Error('step() with no stage left: call advance()');
     const stage = STAGES[cur.stagesDone] as StageName;
@@ -220,10 +249,14 @@ export class Replayer {
   /** Runs the remaining stages of the current event. */
   finishEvent(): void | Promise<void> {
     this.checkLive('finish the event');
+    return this.track('finishing an event', this.finishNow());
+  }
+
+  private finishNow(): void | Promise<void> {
     const cur = this.current;
     while (cur && cur.stagesDone < STAGES.length) {
-      const r = this.step();
-      if (r) return r.then(() => this.finishEvent());
+      const r = this.stepNow();
+      if (r) return r.then(() => this.finishNow());
     }
   }
 
@@ -237,44 +270,77 @@ export class Replayer {
     return { state: this.state.save(true), metrics: this.metrics.save(true) };
   }
 
-  private restore(data: unknown): void {
-    const saved = data as { state: SavedState; metrics: unknown };
-    this.state = ReplayState.restore(this.slice.items, saved.state);
-    this.metrics = MetricsAccumulator.restore(this.catalog, this.pipeline.k, saved.metrics);
+  /**
+   * The state and metrics of the checkpoint before event n, both built before either is used: a
+   * restore that failed halfway left the checkpoint's state under the old current event.
+   */
+  private restored(n: number): { state: ReplayState; metrics: MetricsAccumulator } {
+    const saved = this.checkpoints.read(n) as { state: SavedState; metrics: unknown };
+    try {
+      return {
+        state: ReplayState.restore(this.slice.items, saved.state),
+        metrics: MetricsAccumulator.restore(this.catalog, this.pipeline.k, saved.metrics),
+      };
+    } catch (e) {
+      const where = this.checkpoints.file ?? 'memory';
+      throw new Error(`the checkpoint before event ${n} (in ${where}) cannot be restored: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /**
    * Goes to event n with `stage` stages done: restores the nearest checkpoint at or before n
    * (or continues from where it is, if that is closer) and re-executes up to it. The base of
-   * step back, reverse continue, goto and restart frame.
+   * step back, reverse continue, goto and restart frame. A seek that fails after taking a
+   * checkpoint (a damaged spill file, an events file that cannot be read) leaves the replayer
+   * where it was; one that continued from the current event stops at the event that failed.
    */
   async seek(n: number, stage = 0): Promise<void> {
     this.checkLive('seek');
     if (!Number.isInteger(n) || n < 1 || n > this.eventCount) throw new RangeError(`event ${n} is outside 1..${this.eventCount}`);
     // Checked before moving: a stage past the last failed only after the seek had moved, and 2.5, -1 or NaN went unnoticed.
     if (!Number.isInteger(stage) || stage < 0 || stage > STAGES.length) throw new RangeError(`stage ${stage} is outside 0..${STAGES.length}`);
-    const cur = this.current;
-    const resumeFrom = cur && (cur.n < n || (cur.n === n && cur.stagesDone <= stage)) ? cur.n : 0;
-    const ck = this.checkpoints.nearest(n);
-    if (ck && ck.n > resumeFrom) {
-      this.restore(ck.data);
-      this.load(ck.n);
-    } else if (!cur || resumeFrom === 0) {
-      // No checkpoint before n and nothing to resume: start over from the first event.
-      this.state = new ReplayState(this.slice.items);
-      this.metrics = new MetricsAccumulator(this.catalog, this.pipeline.k);
-      this.load(1);
-    }
-    for (;;) {
-      const c = this.current as EventExec;
-      if (c.n === n) break;
-      const r = this.finishEvent();
-      if (r) await r;
-      this.advance();
-    }
-    while ((this.current as EventExec).stagesDone < stage) {
-      const r = this.step();
-      if (r) await r;
+    this.moving = 'a seek';
+    const before = { state: this.state, metrics: this.metrics, current: this.current };
+    let replaced = false;
+    try {
+      const cur = this.current;
+      const resumeFrom = cur && (cur.n < n || (cur.n === n && cur.stagesDone <= stage)) ? cur.n : 0;
+      // Only the event number first: a checkpoint is as large as the catalogue, and one the seek does not restore need not be read.
+      const at = this.checkpoints.nearestAt(n);
+      if (at !== undefined && at > resumeFrom) {
+        const { state, metrics } = this.restored(at);
+        replaced = true;
+        this.state = state;
+        this.metrics = metrics;
+        this.load(at);
+      } else if (!cur || resumeFrom === 0) {
+        // No checkpoint before n and nothing to resume: start over from the first event.
+        replaced = true;
+        this.state = new ReplayState(this.slice.items);
+        this.metrics = new MetricsAccumulator(this.catalog, this.pipeline.k);
+        this.load(1);
+      }
+      for (;;) {
+        const c = this.current as EventExec;
+        if (c.n === n) break;
+        const r = this.finishNow();
+        if (r) await r;
+        this.advanceNow();
+      }
+      while ((this.current as EventExec).stagesDone < stage) {
+        const r = this.stepNow();
+        if (r) await r;
+      }
+    } catch (e) {
+      // The old objects were not touched once new ones replaced them: putting them back is the whole rollback.
+      if (replaced) {
+        this.state = before.state;
+        this.metrics = before.metrics;
+        this.current = before.current;
+      }
+      throw e;
+    } finally {
+      this.moving = undefined;
     }
   }
 
@@ -286,9 +352,11 @@ export class Replayer {
   async runToEnd(onProgress?: (n: number) => void, shouldStop?: (exec: EventExec) => boolean): Promise<void> {
     this.checkLive('run to the end');
     this.readAhead = 'eager';
+    this.moving = 'a run to the end';
     try {
       await this.runLoop(onProgress, shouldStop);
     } finally {
+      this.moving = undefined;
       this.readAhead = 'auto';
       // A run that stopped early (shouldStop, an error) keeps no reader thread reading ahead for a
       // replayer that may only be looked at now; a later step starts a sequential read again.
@@ -303,11 +371,11 @@ export class Replayer {
     for (;;) {
       const cur = this.current;
       if (cur && cur.stagesDone < STAGES.length) {
-        const r = this.finishEvent();
+        const r = this.finishNow();
         if (r) await r;
         if (shouldStop?.(cur)) return;
       }
-      if (!this.advance()) return;
+      if (!this.advanceNow()) return;
       const n = (this.current as EventExec).n;
       if (n % 1000 === 0) {
         // Yield first: a signal that came during the last 1,000 events reaches its handler before

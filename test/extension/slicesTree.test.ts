@@ -190,14 +190,14 @@ test('indexing cancelled while a slice opens: no synchronous open afterwards, no
 test('page labels and a page of events read chunks the tree checked asynchronously first, never hashing on the spot', async () => {
   const dir = makeSlice(3000, { chunkSize: 4096 });
   const t = tree([readEntry(dir)], { pageSize: () => 10 } as Partial<TreeOptions>);
-  type Internals = { verifiedChunks: Uint8Array; eventsEntry: { chunks: { size: number } }; ensureVerified(start: number, end: number): void };
+  type Internals = { verifiedChunks: Uint8Array; eventsEntry: { chunks: { size: number } }; ensureVerified(start: number, end: number): boolean };
   const proto = Slice.prototype as unknown as Internals;
   const orig = proto.ensureVerified;
   let hashedOnTheSpot = 0;
   proto.ensureVerified = function (this: Internals, start: number, end: number) {
     const size = this.eventsEntry.chunks.size;
     for (let c = Math.floor(start / size); c <= Math.floor(Math.max(start, end - 1) / size); c++) if (!this.verifiedChunks[c]) hashedOnTheSpot++;
-    orig.call(this, start, end);
+    return orig.call(this, start, end);
   };
   try {
     const [root] = await t.getChildren();

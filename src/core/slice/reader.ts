@@ -586,7 +586,10 @@ export class Slice {
     for (const n of events) {
       if (!Number.isInteger(n) || n < 1 || n > this.eventCount) continue;
       const [start, end] = this.index.range(n);
-      for (let c = Math.floor(start / chunks.size); c <= Math.floor(Math.max(start, end - 1) / chunks.size); c++) if (!this.verifiedChunks[c]) wanted.add(c);
+      // With the newlines on either side, as readEventText checks them.
+      const lo = Math.max(0, start - 1);
+      const hi = Math.min(end + 1, this.opened.size);
+      for (let c = Math.floor(lo / chunks.size); c <= Math.floor(Math.max(lo, hi - 1) / chunks.size); c++) if (!this.verifiedChunks[c]) wanted.add(c);
     }
     if (wanted.size === 0) return;
     const fh = await open(this.eventsPath, 'r');

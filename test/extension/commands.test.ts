@@ -145,6 +145,23 @@ test('Replay Headless writes its run folder under the recreplay.runs.folder sett
   assert.match(fake.infoShown.join('\n'), /^test: replayed 40 events/);
 });
 
+test('Replay Headless takes no checkpoint interval from the settings (a workspace set to 1 made it spill the state at every event)', async () => {
+  const dir = makeSlice(20);
+  const workspace = dirname(dir);
+  openWorkspace(workspace);
+  fake.settings.set('recreplay.checkpointEvery', 1);
+  fake.window.quickPickChoice = pickRecorded;
+  try {
+    await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  } finally {
+    fake.settings.delete('recreplay.checkpointEvery');
+  }
+  const runs = join(workspace, '.recreplay', 'runs');
+  const [run] = readdirSync(runs) as [string];
+  const record = JSON.parse(readFileSync(join(runs, run, 'run.json'), 'utf8')) as { config: { checkpointEvery: number } };
+  assert.equal(record.config.checkpointEvery, 500);
+});
+
 test('Replay Headless without the setting uses .recreplay/runs of the workspace folder', async () => {
   const dir = makeSlice(10);
   const workspace = dirname(dir);

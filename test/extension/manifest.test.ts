@@ -64,5 +64,5 @@ test('every setting the extension reads is declared with a description; untruste
     assert.ok((p.markdownDescription ?? p.description ?? '').length > 30, `${key} is documented`);
   }
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
-  assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['recreplay.defaultRanker', 'recreplay.runs.folder']);
+  assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['recreplay.defaultRanker', 'recreplay.runs.folder', 'recreplay.checkpointEvery']);
 });

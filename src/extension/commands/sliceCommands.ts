@@ -77,7 +77,9 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
         let last = 0;
         return runReplayWorker(
           vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'replayWorker.js').fsPath,
-          { slice: dir, ranker, traceDir, checkpointEvery: settings.checkpointEvery, force: false, cwd: folder ?? dir },
+          // No checkpoint interval from the settings: a headless run is never stepped back through, and a
+          // workspace's own settings.json (trusted or not) set to 1 made it spill the state at every event.
+          { slice: dir, ranker, traceDir, force: false, cwd: folder ?? dir },
           {
             onProgress: (done, total) => {
               const pct = Math.floor((100 * done) / Math.max(1, total));

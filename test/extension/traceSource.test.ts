@@ -2,7 +2,9 @@ import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runHeadless } from '../../src/core/engine/run';
-import { TraceTimelineSource } from '../../src/extension/timeline/traceSource';
+import { TraceTimelineSource, sliceAllowed } from '../../src/extension/timeline/traceSource';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import type { HostMessage } from '../../src/shared/webview';
 import { progressControl } from './vscodeFake';
 import { makeSlice, tmp } from '../helpers';
@@ -25,4 +27,20 @@ test('a cancelled trace read says so in the panel, and showing the panel again r
   } finally {
     source.dispose();
   }
+});
+
+test('the timeline follows a run record\'s slice path anywhere in a trusted workspace, and only inside an untrusted one', () => {
+  const ws = tmp();
+  const inside = join(ws, 'slices', 'a.slice');
+  mkdirSync(inside, { recursive: true });
+  const outside = join(tmp(), 'b.slice');
+  mkdirSync(outside, { recursive: true });
+  assert.equal(sliceAllowed(outside, true, [ws]), undefined);
+  assert.equal(sliceAllowed(inside, false, [ws]), undefined);
+  assert.match(sliceAllowed(outside, false, [ws]) ?? '', /outside this workspace, which is not trusted/);
+  // A link inside the workspace that leads out of it, and a path that climbs out, are outside.
+  symlinkSync(outside, join(ws, 'link.slice'));
+  assert.ok(sliceAllowed(join(ws, 'link.slice'), false, [ws]));
+  assert.ok(sliceAllowed(join(ws, '..', 'x.slice'), false, [ws]));
+  assert.ok(sliceAllowed('relative/c.slice', false, [ws]));
 });

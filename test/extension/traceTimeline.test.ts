@@ -185,3 +185,36 @@ test('a trace with gaps (a debug session\'s gotos) re-aligns with the slice with
   }
   assert.ok(most <= 2, `${most} sequential readers were open at once`);
 });
+
+test('a run record naming a slice the timeline may not read, or another slice than the trace\'s, reads none of its events and builds no index for it', async () => {
+  const slice = makeSlice(300);
+  const dir = tmp();
+  await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
+  const sha = createHash('sha256').update(readFileSync(join(slice, 'slice.json'))).digest('hex');
+  const opened = Slice.open;
+  const opens: string[] = [];
+  Slice.open = (...args: Parameters<typeof Slice.open>) => {
+    opens.push(args[0]);
+    return opened.apply(Slice, args);
+  };
+  try {
+    // Refused (an untrusted workspace, the slice outside it): not read at all, and said why.
+    rmSync(join(cacheDir(), `index-${sha}.f64`), { force: true });
+    let t = await readTraceTimeline(dir, { capacity: 16, sliceAllowed: () => 'it lies outside this workspace' });
+    assert.match(t.sliceNote ?? '', /is not read: it lies outside this workspace/);
+    assert.equal(needsIndex(slice), true, 'no index was built for it');
+    // Another slice at the path (its manifest differs from the run record's): nothing read past slice.json.
+    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { slice: { manifestSha256: string } };
+    run.slice.manifestSha256 = '0'.repeat(64);
+    writeFileSync(join(dir, 'run.json'), JSON.stringify(run));
+    const header = readFileSync(join(dir, 'trace.jsonl'), 'utf8').split('\n');
+    header[0] = JSON.stringify({ ...(JSON.parse(header[0] as string) as object), sliceManifestSha256: '0'.repeat(64) });
+    writeFileSync(join(dir, 'trace.jsonl'), header.join('\n'));
+    t = await readTraceTimeline(dir, { capacity: 16 });
+    assert.match(t.sliceNote ?? '', /is not the one this trace replayed/);
+    assert.equal(needsIndex(slice), true, 'no index was built for it');
+  } finally {
+    Slice.open = opened;
+  }
+  assert.deepEqual(opens, []);
+});

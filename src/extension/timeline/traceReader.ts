@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,6 +23,11 @@ export interface TraceReadOptions {
   /** Called with the share of bytes read, 0..1, at most every 64 lines. */
   onProgress?: (fraction: number) => void;
   isCancelled?: () => boolean;
+  /**
+   * Whether the slice run.json names may be read, or why not (a received trace names any path it
+   * likes: the editor follows one outside an untrusted workspace no further). Default: any.
+   */
+  sliceAllowed?: (path: string) => string | undefined;
 }
 
 export interface TraceTimeline {
@@ -87,13 +93,25 @@ function parseHeader(text: string, file: string): TraceHeader {
   return header;
 }
 
+/** Whether DIR/slice.json is there and hashes to `sha256` (the run record's): a small read before any large one. */
+function manifestIs(dir: string, sha256: string): boolean {
+  try {
+    return createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex') === sha256;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Opens the slice the trace was replayed from, when run.json names it and its manifest hash is
  * the one in the trace header; otherwise says why not (the chart then lacks the slice-only series).
  */
-function openSliceFor(header: TraceHeader, run: RunRecord | undefined, noRun = 'no run.json beside the trace'): { slice?: Slice; note?: string } {
+function openSliceFor(header: TraceHeader, run: RunRecord | undefined, noRun = 'no run.json beside the trace', refused?: string): { slice?: Slice; note?: string } {
   if (!run) return { note: `${noRun}: cache hit rate, queue depth, coverage and Gini need the slice it names` };
+  if (refused) return { note: `the slice ${run.slice.path} is not read: ${refused}` };
   if (!existsSync(join(run.slice.path, 'slice.json'))) return { note: `the slice ${run.slice.path} is not there any more: cache hit rate, queue depth, coverage and Gini need it` };
+  // Its manifest first: another slice is not opened (nor its events read) to be found another.
+  if (!manifestIs(run.slice.path, header.sliceManifestSha256)) return { note: `the slice at ${run.slice.path} is not the one this trace replayed (manifest hash differs)` };
   try {
     const slice = Slice.open(run.slice.path, { force: true, trustCachedIndex: true });
     if (slice.manifestSha256 !== header.sliceManifestSha256) {
@@ -117,9 +135,11 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   const total = Math.max(1, statSync(path).size);
   const found = readRunRecordOrWhy(path);
   const run = found.run;
+  const refused = run ? opts.sliceAllowed?.(run.slice.path) : undefined;
   // Opening the slice below would build a missing offset index by reading all of events.jsonl on
-  // this (the editor's) thread: build it streamed first.
-  if (run && existsSync(join(run.slice.path, 'slice.json')) && needsIndex(run.slice.path)) {
+  // this (the editor's) thread: build it streamed first — for the slice the run record names by
+  // its manifest's hash only (any other would be refused as the trace's after a whole read).
+  if (run && !refused && manifestIs(run.slice.path, run.slice.manifestSha256) && needsIndex(run.slice.path)) {
     await warmIndex(run.slice.path, { get isCancellationRequested() { return opts.isCancelled?.() ?? false; } });
     if (opts.isCancelled?.()) throw new TraceCancelled();
   }
@@ -139,7 +159,7 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
       lineNo++;
       if (header === undefined) {
         header = parseHeader(text, path);
-        const opened = openSliceFor(header, run, found.why);
+        const opened = openSliceFor(header, run, found.why, refused);
         slice = opened.slice;
         sliceNote = opened.note;
         metrics = new TraceMetrics(header.k, slice ? catalogSlots(slice.items) : undefined);

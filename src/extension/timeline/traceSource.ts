@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { isWithin } from '../../core/dirs';
+import { insideFolders } from '../debug/configProvider';
 import { SERIES_BY_ID, type HostMessage, type LaneData, type SummaryRow, type TimelineMode, type WebviewMessage } from '../../shared/webview';
 import type { TimelineSource } from './panel';
 import { StreamBuckets } from './buckets';
@@ -7,6 +9,18 @@ import { FAULT_MASK_KINDS } from './traceMetrics';
 import { TraceCancelled, readTraceTimeline, traceFileOf, type TraceTimeline } from './traceReader';
 
 const CUMULATIVE_ONLY = new Set([...SERIES_BY_ID.values()].filter((s) => s.cumulativeOnly).map((s) => s.id));
+
+/**
+ * Whether the timeline may read the slice a trace's run.json names: anywhere in a trusted
+ * workspace; in an untrusted one only inside its folders (checked as written before the path is
+ * touched — a network path is not even looked up — then with links followed).
+ */
+export function sliceAllowed(path: string, trusted = vscode.workspace.isTrusted, folders: readonly string[] = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)): string | undefined {
+  if (trusted) return undefined;
+  const inside = isAbsolute(path) && folders.some((f) => isWithin(resolve(f), resolve(path)));
+  if (inside && insideFolders(path, folders)) return undefined;
+  return 'it lies outside this workspace, which is not trusted (trust the workspace, or open the trace in the slice\'s own)';
+}
 
 /** Final metrics of two runs side by side (from run.json, else from the timeline's last values). */
 export function summaryRows(runs: TraceTimeline[]): SummaryRow[] {
@@ -66,6 +80,7 @@ export class TraceTimelineSource implements TimelineSource {
             // Lanes of a comparison share one bucket size: sized for the slice, as both are.
             ...(this.paths.length > 1 ? { sizeForSlice: true } : {}),
             isCancelled: () => cts.token.isCancellationRequested,
+            sliceAllowed: (p) => sliceAllowed(p),
             onProgress: (f) => {
               const pct = Math.floor(f * 100);
               if (pct === last) return;

@@ -8,6 +8,7 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { tmp } from '../helpers';
 import { client, COLD, failure, launch, serveTcp } from './helpers';
+import { spillParentName } from '../../src/core/engine/checkpoints';
 
 test('launch after terminate or disconnect (before any launch) is refused as the session has ended, and opens nothing', async () => {
   // Its own temp folder, so the checkpoint spill folders seen are this adapter's.
@@ -16,7 +17,7 @@ test('launch after terminate or disconnect (before any launch) is refused as the
   try {
     const port = await listening;
     const spills = () => {
-      const parent = join(temp, 'recreplay-checkpoints');
+      const parent = join(temp, spillParentName());
       return existsSync(parent) ? readdirSync(parent).filter((d) => d.startsWith(`${proc.pid}-`)) : [];
     };
     for (const end of ['terminate', 'disconnect'] as const) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { makeSlice, tmp } from '../helpers';
 import { ADAPTER, launch, serveTcp, waitFor } from './helpers';
+import { spillParentName } from '../../src/core/engine/checkpoints';
 
 /** Starts debugAdapter.js (over stdio, or --port 0) with its own temp folder; resolves to a client talking to it. */
 async function start(mode: 'stdio' | 'port', temp: string): Promise<{ proc: ChildProcessWithoutNullStreams; dc: DebugClient }> {
@@ -45,7 +46,7 @@ for (const [mode, signal, code] of [
       await dc.continueRequest({ threadId: 1 });
       await running;
       const spills = () => {
-        const parent = join(temp, 'recreplay-checkpoints');
+        const parent = join(temp, spillParentName());
         return existsSync(parent) ? readdirSync(parent).filter((d) => d.startsWith(`${proc.pid}-`)) : [];
       };
       const temps = () => (existsSync(trace) ? readdirSync(trace).filter((f) => f.endsWith('.tmp')) : []);

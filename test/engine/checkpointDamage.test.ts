@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, readdirSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointStore } from '../../src/core/engine/checkpoints';
+import { CheckpointStore, spillParentName } from '../../src/core/engine/checkpoints';
 import { Replayer } from '../../src/core/engine/replay';
 import { UserError } from '../../src/core/errors';
 import { MetricsAccumulator } from '../../src/core/metrics';
@@ -30,7 +30,7 @@ async function straightRun(dir: string, ranker: Ranker): Promise<string[]> {
 }
 
 function spillFileOf(spill: string): string {
-  const parent = join(spill, 'recreplay-checkpoints');
+  const parent = join(spill, spillParentName());
   const d = readdirSync(parent).find((x) => x.startsWith(`${process.pid}-`));
   assert.ok(d, 'a spill folder exists');
   return join(parent, d, 'checkpoints.bin');

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { CheckpointStore, packCheckpoint, sweepStaleSpills, unpackCheckpoint } from '../../src/core/engine/checkpoints';
+import { CheckpointStore, packCheckpoint, sweepStaleSpills, unpackCheckpoint, spillParentName } from '../../src/core/engine/checkpoints';
 import { spawnSync } from 'node:child_process';
 import { tmp } from '../helpers';
 
@@ -92,8 +92,9 @@ test('a missing spill root keeps checkpoints in memory instead of failing the re
 
 test('spill folders of processes that no longer run are swept when a store starts spilling; a live process\'s stay', () => {
   const root = tmp();
-  const parent = join(root, 'recreplay-checkpoints');
-  mkdirSync(parent);
+  const parent = join(root, spillParentName());
+  // This user's own private spill parent (see spillParent).
+  mkdirSync(parent, { mode: 0o700 });
   // A pid that ran and has exited.
   const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
   mkdirSync(join(parent, `${dead}-abc123`));
@@ -116,4 +117,32 @@ test('a process that exits without disposing its store leaves no spill folder', 
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', `const { CheckpointStore } = require(${JSON.stringify(join(__dirname, '../../src/core/engine/checkpoints'))}); const s = new CheckpointStore(${JSON.stringify(root)}); s.put(1, { n: 1 }); s.put(2, { a: new Float64Array(8) }); process.exit(3);`], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 3, r.stderr);
   assert.deepEqual(readdirSync(root), []);
+});
+
+test('the spill parent is this user\'s own and private: one another user made (or left open to others) is not used', { skip: process.getuid === undefined }, () => {
+  const root = tmp();
+  const shared = join(root, spillParentName());
+  // Made first by someone else, open to all (as another user's would be to this one).
+  mkdirSync(shared, { mode: 0o777 });
+  chmodSync(shared, 0o777);
+  const store = new CheckpointStore(root);
+  try {
+    store.put(1, { state: { a: new Int32Array([1, 2, 3]) } });
+    assert.deepEqual(readdirSync(shared), [], 'nothing was put in the open folder');
+    const own = readdirSync(root).filter((n) => n !== spillParentName());
+    assert.equal(own.length, 1, own.join(', '));
+    assert.equal(statSync(join(root, own[0] as string)).mode & 0o077, 0, 'the folder used is private');
+  } finally {
+    store.dispose();
+  }
+  // Its own private parent is made 0700 and used.
+  const root2 = tmp();
+  const store2 = new CheckpointStore(root2);
+  try {
+    store2.put(1, { state: { a: new Int32Array([1]) } });
+    assert.equal(statSync(join(root2, spillParentName())).mode & 0o777, 0o700);
+    assert.equal(readdirSync(join(root2, spillParentName())).length, 1);
+  } finally {
+    store2.dispose();
+  }
 });

@@ -16,6 +16,7 @@ import { STAGES, type EventRecord, type ItemRecord, type PipelineSettings } from
 import { writeSlice } from '../../src/core/slice/writer';
 import { CandidateRow } from '../../src/core/engine/rows';
 import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
+import { spillParentName } from '../../src/core/engine/checkpoints';
 
 const host = { now: () => '2025-01-01T00:00:00.000Z', user: 'tester', host: 'ci', cwd: process.cwd() };
 
@@ -107,7 +108,7 @@ test('checkpoints spill to disk instead of growing memory', async () => {
   const spill = tmp();
   const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker(), checkpointEvery: 5, spillDir: spill });
   await r.runToEnd();
-  const parent = join(spill, 'recreplay-checkpoints');
+  const parent = join(spill, spillParentName());
   const ckDir = readdirSync(parent).find((d) => d.startsWith(`${process.pid}-`));
   assert.ok(ckDir, 'a spill file exists');
   await r.seek(3, 6);

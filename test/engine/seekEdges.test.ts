@@ -8,6 +8,7 @@ import { Slice } from '../../src/core/slice/reader';
 import type { EventRecord } from '../../src/core/slice/types';
 import { writeSlice } from '../../src/core/slice/writer';
 import { BASE_MANIFEST, makeSlice, tmp } from '../helpers';
+import { spillParentName } from '../../src/core/engine/checkpoints';
 
 /** A slice whose system figures are each finite but whose running sums overflow. */
 function overflowSlice(systems: EventRecord['system'][]): string {
@@ -98,7 +99,7 @@ test('a disposed replayer refuses to move and reopens nothing; dispose() is idem
   const slice = Slice.open(makeSlice(30));
   const r = new Replayer(slice, { ranker: new RecordedRanker(), checkpointEvery: 5, spillDir: spill });
   await r.seek(12, 3);
-  assert.ok(existsSync(join(spill, 'recreplay-checkpoints')), 'checkpoints spilled while live');
+  assert.ok(existsSync(join(spill, spillParentName())), 'checkpoints spilled while live');
   r.dispose();
   assert.deepEqual(readdirSync(spill), []);
   let reads = 0;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, rmdirSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pidRuns } from '../dirs';
@@ -63,6 +63,33 @@ export function unpackCheckpoint(buf: Buffer): unknown {
  */
 const SPILL_PARENT = 'recreplay-checkpoints';
 const SPILL_FILE = 'checkpoints.bin';
+
+/**
+ * The spill parent under `root`: one per user (`recreplay-checkpoints-UID`), made private (0700). One
+ * found there that is not this user's own private folder — another user made it first, to watch or
+ * swap the spill folders in it, or it is a link — is not used: a private folder of this run's own
+ * takes its place (not swept after a crash, but never shared).
+ */
+function spillParent(root: string): string {
+  const uid = process.getuid?.();
+  const parent = join(root, spillParentName());
+  // Not recursive: a spill root that does not exist is a reason to keep checkpoints in memory.
+  try {
+    mkdirSync(parent, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  if (uid === undefined) return parent;
+  const st = lstatSync(parent);
+  if (st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0) return parent;
+  return mkdtempSync(join(root, `${SPILL_PARENT}-${uid}-`));
+}
+
+/** The name of this user's spill parent under a spill root (see spillParent). */
+export function spillParentName(): string {
+  const uid = process.getuid?.();
+  return uid === undefined ? SPILL_PARENT : `${SPILL_PARENT}-${uid}`;
+}
 
 /** Spill parents swept in this process: once each is enough. */
 const swept = new Set<string>();
@@ -175,16 +202,10 @@ export class CheckpointStore {
   /** Appends the parts at the end and returns their digest. */
   private write(header: Buffer, arrays: Typed[]): Buffer {
     if (this.fd === undefined) {
-      const parent = join(this.spillRoot, SPILL_PARENT);
+      const parent = spillParent(this.spillRoot);
       if (!swept.has(parent)) {
         swept.add(parent);
         sweepStaleSpills(parent);
-      }
-      // Not recursive: a spill root that does not exist is a reason to keep checkpoints in memory.
-      try {
-        mkdirSync(parent);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       this.dir = mkdtempSync(join(parent, `${process.pid}-`));
       liveSpills.add(this.dir);
@@ -192,7 +213,8 @@ export class CheckpointStore {
         exitHookSet = true;
         process.on('exit', removeLiveSpills);
       }
-      this.fd = openSync(join(this.dir, SPILL_FILE), 'w+');
+      // Made here, never opened through a link: the folder is new and private, and 'wx+' fails on anything there.
+      this.fd = openSync(join(this.dir, SPILL_FILE), 'wx+', 0o600);
     }
     let pos = this.end;
     const parts = [header, ...arrays].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));

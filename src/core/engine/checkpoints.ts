@@ -175,6 +175,9 @@ export class CheckpointStore {
   private dir: string | undefined;
   private spillFailed = false;
   private end = 0;
+  private inMemoryBytes = 0;
+  /** Bytes of checkpoints kept in memory (when the spill file cannot be written) before they are thinned (256 MiB; tests lower it). */
+  static memoryBudget = 256 * 1024 ** 2;
 
   constructor(private readonly spillRoot = tmpdir()) {}
 
@@ -196,7 +199,19 @@ export class CheckpointStore {
         this.spillFailed = true;
       }
     }
-    this.inMemory.set(n, Buffer.concat([header, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]));
+    const data = Buffer.concat([header, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]);
+    this.inMemory.set(n, data);
+    this.inMemoryBytes += data.length;
+    // Over the budget, every other checkpoint goes (the first stays): seeks re-execute further from
+    // the one before, but memory stops growing with the slice, as the spill file would have.
+    if (this.inMemoryBytes > CheckpointStore.memoryBudget) {
+      const keys = [...this.inMemory.keys()].sort((a, b) => a - b);
+      for (let i = 1; i < keys.length; i += 2) {
+        const k = keys[i] as number;
+        this.inMemoryBytes -= (this.inMemory.get(k) as Buffer).length;
+        this.inMemory.delete(k);
+      }
+    }
   }
 
   /** Appends the parts at the end and returns their digest. */
@@ -298,6 +313,7 @@ export class CheckpointStore {
     this.dir = undefined;
     this.where.clear();
     this.inMemory.clear();
+    this.inMemoryBytes = 0;
     this.end = 0;
   }
 }

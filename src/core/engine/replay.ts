@@ -62,10 +62,24 @@ export interface EventExec {
   metrics: EventMetrics | undefined;
 }
 
+/** About the bytes of one checkpoint over a catalogue of `items`: the state's five columns per item, and the metrics. */
+export function checkpointBytesOf(items: number): number {
+  return 24 * Math.max(16, items) + 32 * 1024;
+}
+
 /** Stage results and faults are deterministic functions of (state, event, seed); the engine keeps that true. */
 export class Replayer {
+  /**
+   * Bytes the checkpoints of one replay of a whole slice may take (2 GiB): the checkpoint interval
+   * is widened to fit (see checkpointEvery). Tests lower it.
+   */
+  static spillBudget = 2 * 1024 ** 3;
   readonly pipeline: PipelineSettings;
   readonly seed: number;
+  /**
+   * Events between checkpoints: the interval asked for (default 500), or more where the slice's
+   * checkpoints would not fit Replayer.spillBudget (a catalogue of millions of items).
+   */
   readonly checkpointEvery: number;
   readonly catalog: CatalogEntry[];
   /** Item records by state slot (catalogue order), so retrieve needs one lookup per candidate. */
@@ -101,7 +115,10 @@ export class Replayer {
     const every = options.checkpointEvery ?? 500;
     // The CLI and launch configs check theirs; from the API a NaN took no checkpoint at all (every seek replayed from event 1).
     if (typeof every !== 'number' || !Number.isFinite(every) || every < 1) throw new RangeError(`checkpointEvery must be a finite number of events >= 1, but it is ${String(every)}`);
-    this.checkpointEvery = Math.floor(every);
+    // The interval asked for, widened where the slice's checkpoints would not fit the spill budget:
+    // each holds the state of every item (24 bytes an item), so a million-item catalogue over 100k
+    // events at 500 took 4.9 GB of the temp folder (and with the folder full, as much memory).
+    this.checkpointEvery = Math.max(Math.floor(every), Math.ceil((slice.eventCount * checkpointBytesOf(slice.items.length)) / Replayer.spillBudget));
     this.catalog = slice.items.map((i) => ({ id: i.id, ...(i.category ? { category: i.category } : {}), ...(i.group ? { group: i.group } : {}) }));
     this.state = new ReplayState(slice.items);
     this.itemBySlot = this.state.ids.map((id) => slice.itemById.get(id) as ItemRecord);

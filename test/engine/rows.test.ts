@@ -51,6 +51,27 @@ test('property: the slot-based recorded ranking equals the plain definition, ove
   );
 });
 
+test('property: past 64 candidates (sorted, not insertion-sorted) the recorded ranking is the plain definition too', () => {
+  const pool = Array.from({ length: 120 }, (_, i) => `i${i}`);
+  const state = new ReplayState(pool.slice(0, 100).map((id) => ({ id })));
+  const scratch = new RankScratch();
+  const many = fc
+    .record({
+      candidates: fc.array(fc.record({ item: fc.constantFrom(...pool), score: fc.option(fc.constantFrom(0.1, 0.5, 0.5, 0.9, -2, 3), { nil: undefined }) }), { minLength: 65, maxLength: 160 }),
+      served: fc.array(fc.constantFrom(...pool), { maxLength: 10 }),
+    })
+    .map((e): EventRecord => ({ id: 'e', t: '2025-01-01T00:00:00Z', user: 'u', ...e, candidates: e.candidates.map((c) => (c.score === undefined ? { item: c.item } : c)) }));
+  fc.assert(
+    fc.property(many, (e) => {
+      const got = recordedRanking(e, state, scratch);
+      const want = reference(e);
+      assert.deepEqual(got.order, want.order);
+      assert.deepEqual([...got.candidateRanks], e.candidates.map((c) => want.rank.get(c.item)));
+    }),
+    { numRuns: 200 },
+  );
+});
+
 test('the scratch grows with the state: items outside the catalogue get slots beyond its first size', () => {
   const state = new ReplayState([{ id: 'a' }]);
   const scratch = new RankScratch();

@@ -3,7 +3,7 @@ import { children } from '../expr/ast';
 import { MetricsAccumulator } from '../metrics';
 import { STAGES, type FeatureValue, type StageName } from '../slice/types';
 import type { EventExec, Replayer } from './replay';
-import { ONLINE_FEATURES, recordedRankOf, type CandidateRow } from './rows';
+import { ONLINE_FEATURES, type CandidateRow } from './rows';
 import { parseInstant } from '../time';
 
 /** The stage a stop at `stagesDone` is "in": the last one that ran, or `retrieve` before any ran. */
@@ -194,10 +194,11 @@ class StopScope implements ExprScope {
       // Before retrieve there are no rows yet: show the recorded candidates, unscored and unranked.
       const items = this.r.slice.itemById;
       const st = this.r.state;
-      return ex.event.candidates.map((rec) => {
+      // Recorded ranks as the event resolved them when it loaded (a search of the ranking per candidate was quadratic).
+      return ex.event.candidates.map((rec, i) => {
         const row = { rec, itemRec: items.get(rec.item) };
         const slot = st.peek(rec.item);
-        return candidate(row, rec.item, null, null, recordedRankOf(ex.recorded, rec.item) ?? 0, slot < 0 ? null : st.previousRank(slot), this.maps);
+        return candidate(row, rec.item, null, null, ex.candidateRanks[i] ?? 0, slot < 0 ? null : st.previousRank(slot), this.maps);
       });
     }
     const rows = ex.rows;

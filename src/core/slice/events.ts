@@ -192,6 +192,18 @@ export function recordLineOf(text: string, id: string): number | undefined {
   return undefined;
 }
 
+/** The lines of `buf` (split at LF, as String.split would split its text), each decoded alone. */
+function bufferLines(buf: Buffer): string[] {
+  const lines: string[] = [];
+  let s = 0;
+  for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, s)) {
+    lines.push(buf.toString('utf8', s, nl));
+    s = nl + 1;
+  }
+  lines.push(buf.toString('utf8', s));
+  return lines;
+}
+
 /**
  * Checks one item or user record (`kind`): a string "id", finite feature values, string labels
  * (`category`, `group`; `segment`), an `embedding` of finite numbers and, for items, availability
@@ -240,10 +252,14 @@ function checkWindows(value: unknown, file: string, line: number): void {
   }
 }
 
-/** Reads a small JSONL file of records with a string `id` (items, users). */
-export function parseRecords<T extends { id: string }>(text: string, file: string, kind: 'item' | 'user', types?: Readonly<Record<string, FeatureType>>): T[] {
+/**
+ * Reads a JSONL file of records with a string `id` (items, users), given as its text or its bytes:
+ * bytes are decoded a line at a time, so a catalogue larger than a string can hold (~512 MiB) still
+ * reads (as one string it failed with a bare "Invalid string length").
+ */
+export function parseRecords<T extends { id: string }>(content: string | Buffer, file: string, kind: 'item' | 'user', types?: Readonly<Record<string, FeatureType>>): T[] {
   const out: T[] = [];
-  const lines = text.split('\n');
+  const lines = typeof content === 'string' ? content.split('\n') : bufferLines(content);
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? '';
     if (raw.trim() === '') continue;

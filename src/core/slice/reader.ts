@@ -423,7 +423,7 @@ export class Slice {
     try {
       const readRecords = <T extends { id: string }>(name: string, kind: 'item' | 'user'): T[] => {
         const b = bytes.get(name);
-        return b ? parseRecords<T>(b.toString('utf8'), join(dir, name), kind, manifest.schema[kind]) : [];
+        return b ? parseRecords<T>(b, join(dir, name), kind, manifest.schema[kind]) : [];
       };
       items = readRecords<ItemRecord>('items.jsonl', 'item');
       users = readRecords<UserRecord>('users.jsonl', 'user');

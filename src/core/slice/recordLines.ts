@@ -73,18 +73,31 @@ export function lineOf(value: unknown, file: string, record: number): string {
   return text;
 }
 
-/** Items and users, as written: each line gets the reader's checks (so the slice opens) and the finite-number check. */
-export function recordLines(records: unknown, file: 'items' | 'users', types?: Readonly<Record<string, FeatureType>>): { text: string; rows: (ItemRecord | UserRecord)[] } {
+/**
+ * Items and users, as written: each line gets the reader's checks (so the slice opens) and the
+ * finite-number check. The bytes are gathered in parts of at most 32 MiB of text: a catalogue
+ * joined into one string failed past ~512 MiB with a bare "Invalid string length".
+ */
+export function recordLines(records: unknown, file: 'items' | 'users', types?: Readonly<Record<string, FeatureType>>): { text: Buffer; rows: (ItemRecord | UserRecord)[] } {
   if (!Array.isArray(records)) throw new UserError(`${file} must be an array of records, got ${shown(records)}`, { field: file }, `Pass the ${file} as an array (e.g. [...set]).`);
   const kind = file === 'items' ? 'item' : 'user';
-  const lines: string[] = [];
+  const parts: Buffer[] = [];
+  let lines: string[] = [];
+  let pending = 0;
   const rows: (ItemRecord | UserRecord)[] = [];
   for (let i = 0; i < records.length; i++) {
     const line = lineOf(records[i], file, i + 1);
     const row: unknown = JSON.parse(line);
     checkRecord(row, file, i + 1, kind, types);
     lines.push(line + '\n');
+    pending += line.length + 1;
+    if (pending >= 32 * 1024 * 1024) {
+      parts.push(Buffer.from(lines.join('')));
+      lines = [];
+      pending = 0;
+    }
     rows.push(row as ItemRecord | UserRecord);
   }
-  return { text: lines.join(''), rows };
+  parts.push(Buffer.from(lines.join('')));
+  return { text: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), rows };
 }

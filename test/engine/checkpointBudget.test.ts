@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Replayer, checkpointBytesOf } from '../../src/core/engine/replay';
+import { Replayer, checkpointBytesOf, defaultCheckpointEvery } from '../../src/core/engine/replay';
 import { CheckpointStore } from '../../src/core/engine/checkpoints';
 import { Slice } from '../../src/core/slice/reader';
 import { loadRanker } from '../../src/core/rankers';
@@ -48,5 +48,21 @@ test('checkpoints kept in memory (no spill folder) are thinned past their budget
   } finally {
     CheckpointStore.memoryBudget = was;
     store.dispose();
+  }
+});
+
+test('without an interval asked for, large events get checkpoints more often (a step back re-executes ~1.6 MB of events at most)', () => {
+  const small = Slice.open(makeSlice(50));
+  const index = (bytesPerEvent: number) => ({ eventCount: 100, index: { offsets: Float64Array.from({ length: 101 }, (_, i) => i * bytesPerEvent) } }) as unknown as Slice;
+  try {
+    assert.equal(defaultCheckpointEvery(small), 500);
+    assert.equal(defaultCheckpointEvery(index(3200)), 500);
+    assert.equal(defaultCheckpointEvery(index(20_000)), 80);
+    assert.equal(defaultCheckpointEvery(index(5_000_000)), 1);
+    const r = new Replayer(small, { ranker: loadRanker('recorded', { slice: small }), spillDir: tmp() });
+    assert.equal(r.checkpointEvery, 500);
+    r.dispose();
+  } finally {
+    small.close();
   }
 });

@@ -24,7 +24,7 @@ Run options:
   --ranker SPEC     recorded | popularity | linear:PATH | embedding:PATH   (default: recorded)
   --seed N          seed of every random stream (default: the slice's seed)
   --trace DIR       write trace.jsonl and run.json to DIR
-  --checkpoint-every K   checkpoint interval in events (default 500)
+  --checkpoint-every K   checkpoint interval in events (default 500, fewer for large events)
   --force           replay even if the slice's files do not match its manifest
   --json            print one JSON object instead of the summary
   --break EXPR      stop at the first event where EXPR holds and print a stop report

@@ -146,3 +146,30 @@ test('duplicate catalogue ids count once and awkward ids are ordinary keys', () 
   assert.equal(s['coverage@3'], 2 / 3);
   assert.equal(s['overflow_exposures'], 1);
 });
+
+test('property: exposure parity kept as exposures come equals min/max of the group means computed afresh, before and after a restore', async () => {
+  const { ExposureTracker } = await import('../../src/core/metrics/exposure.js');
+  const { ItemIndex } = await import('../../src/core/metrics/catalog.js');
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 5 }), fc.array(fc.array(fc.nat(15), { maxLength: 6 }), { maxLength: 40 }), (n, groups, events) => {
+      const catalog: CatalogEntry[] = Array.from({ length: n }, (_, i) => ({ id: `i${i}`, group: `g${i % groups}` }));
+      const index = new ItemIndex(catalog);
+      let t = new ExposureTracker(index);
+      const counts = new Array<number>(n).fill(0);
+      const afresh = () => {
+        if (counts.every((c) => c === 0)) return 1;
+        const means = [...Array(index.groupSizes.length).keys()].map((g) => counts.reduce((s, c, i) => s + (index.group[i] === g ? c : 0), 0) / (index.groupSizes[g] as number));
+        return Math.min(...means) / Math.max(...means);
+      };
+      for (const [e, slots] of events.entries()) {
+        const s = Int32Array.from(slots);
+        t.exposeAll(s, s.length);
+        for (const x of slots) if (x < n) counts[x]!++;
+        assert.equal(t.parity(), afresh());
+        if (e % 7 === 3) t = new ExposureTracker(index, t.save());
+        assert.equal(t.parity(), afresh());
+      }
+    }),
+    { numRuns: 300 },
+  );
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Slice } from '../../src/core/slice/reader';
@@ -153,4 +153,41 @@ test('a file known modified from a forced run is refused with its reason, as the
   s.close();
   assert.ok(existsSync(cache));
   assert.equal(reasonOf(), first);
+});
+
+test('a file whose status keeps changing (chmod in a loop) still reads, checked, and stays counted as verified', () => {
+  const dir = makeSlice(300, { chunkSize: 1024 });
+  const events = join(dir, 'events.jsonl');
+  const proto = Slice.prototype as unknown as { checkUnchanged: (...a: unknown[]) => boolean };
+  const orig = proto.checkUnchanged;
+  let bump = false;
+  let mode = 0o644;
+  proto.checkUnchanged = function (this: unknown, ...a: unknown[]) {
+    if (bump) {
+      sleep(10);
+      mode = mode === 0o644 ? 0o664 : 0o644;
+      chmodSync(events, mode);
+    }
+    return orig.apply(this, a);
+  };
+  try {
+    for (const force of [false, true]) {
+      const s = Slice.open(dir, { cacheDir: tmp(), force });
+      try {
+        assert.equal(s.eventsVerified, true);
+        bump = true;
+        assert.equal(s.readEvent(150).id, 'e150', `force=${force}`);
+        assert.equal(s.readEvent(299).id, 'e299');
+        bump = false;
+        assert.deepEqual([...s.modified], []);
+        assert.equal(s.eventsVerified, true, 'checks made before the status moved still count');
+      } finally {
+        bump = false;
+        s.close();
+      }
+    }
+  } finally {
+    proto.checkUnchanged = orig;
+    chmodSync(events, 0o644);
+  }
 });

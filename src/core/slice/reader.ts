@@ -223,7 +223,10 @@ export class Slice {
   readonly eventsPath: string;
   readonly itemById: Map<string, ItemRecord>;
   readonly userById: Map<string, UserRecord>;
+  /** Chunks checked and trusted since the file's status last changed (checkUnchanged clears it): reads skip their check. */
   private verifiedChunks: Uint8Array;
+  /** Chunks ever found to match the manifest (eventsVerified): a moved ctime does not undo a check made. */
+  private checkedChunks: Uint8Array;
   /** Files found modified so far (with force, replay goes on and reports them). */
   readonly modified = new Set<string>();
   /**
@@ -260,6 +263,7 @@ export class Slice {
     this.itemById = firstById(items);
     this.userById = firstById(users);
     this.verifiedChunks = new Uint8Array(eventsEntry.chunks?.sha256.length ?? 0);
+    this.checkedChunks = new Uint8Array(this.verifiedChunks.length);
   }
 
   /** Reads and validates `DIR/slice.json` (the manifest and the sha256 of its bytes). */
@@ -440,7 +444,10 @@ export class Slice {
     const slice = new Slice(dir, manifest, manifestSha, items, users, index, eventsEntry, force, opened, { key: indexKey, dir: dirCache }, fd);
     if (early) slice.adoptEarly(early, endByte);
     for (const m of modified) slice.modified.add(m);
-    if (verifiedAll) slice.verifiedChunks.fill(1);
+    if (verifiedAll) {
+      slice.verifiedChunks.fill(1);
+      slice.checkedChunks.fill(1);
+    }
     return slice;
   }
 
@@ -450,7 +457,7 @@ export class Slice {
 
   /** Whether every byte of events.jsonl has been checked against the manifest (whole, or every chunk). */
   get eventsVerified(): boolean {
-    return this.eventsEntry.chunks ? this.verifiedChunks.every((v) => v === 1) : !this.modified.has(this.eventsEntry.path);
+    return this.eventsEntry.chunks ? this.checkedChunks.every((v) => v === 1) : !this.modified.has(this.eventsEntry.path);
   }
 
   private adoptEarly(p: BlockPrefetcher, endByte: number): void {
@@ -571,6 +578,7 @@ export class Slice {
       if (!this.force) throw new IntegrityError([this.eventsEntry.path], this.dir, { [this.eventsEntry.path]: MISMATCH['chunk sha256'] });
     }
     this.verifiedChunks[c] = 1;
+    this.checkedChunks[c] = 1;
   }
 
   /**
@@ -616,12 +624,34 @@ export class Slice {
 
   /** The raw text of event n (1-based) — what the editor shows on line n. */
   readEventText(n: number): string {
-    // A ctime that moves under every read (a file being chmod-ed in a loop) cannot keep this going.
-    for (let tries = 0; tries < 3; tries++) {
-      const text = this.readEventTextOnce(n);
-      if (text !== undefined) return text;
+    const text = this.readEventTextOnce(n) ?? this.readEventTextOnce(n);
+    // A status that changes under every read (a file chmod-ed in a loop, a backup tool adding links):
+    // the chunks that hold the line are read whole, and the very bytes checked are the ones used.
+    return text ?? this.readEventTextChecked(n);
+  }
+
+  /** readEventText from the chunks that hold the line, read whole and checked against the manifest (see readEventText). */
+  private readEventTextChecked(n: number): string {
+    const chunks = this.eventsEntry.chunks as { size: number; sha256: string[] };
+    const [start, end] = this.index.range(n);
+    const lo = start > 0 ? start - 1 : 0;
+    const hi = Math.min(end + 1, this.opened.size);
+    const first = Math.floor(lo / chunks.size);
+    const last = Math.floor(Math.max(lo, Math.max(hi, end) - 1) / chunks.size);
+    const buf = Buffer.allocUnsafe((last - first + 1) * chunks.size);
+    let got = 0;
+    for (let c = first; c <= last; c++) {
+      const part = buf.subarray((c - first) * chunks.size, (c - first + 1) * chunks.size);
+      const k = readFull(this.handle(), part, c * chunks.size);
+      this.checkChunk(c, part.subarray(0, k));
+      got = (c - first) * chunks.size + k;
     }
-    throw this.changedError();
+    this.checkUnchanged();
+    const base = first * chunks.size;
+    if (got < hi - base || got < end - base) throw this.changedError();
+    const text = buf.subarray(start - base, end - base);
+    if ((start > 0 && buf[lo - base] !== 10) || (hi > end && buf[end - base] !== 10) || text.includes(10)) this.offsetsMissed(n);
+    return text.toString('utf8');
   }
 
   /** readEventText, or undefined when the file's status changed during the read (checkUnchanged): its chunks are then checked again by the next try. */
@@ -698,7 +728,8 @@ export class Slice {
       // That newline ends the block before: the read's first event (i) starts where a line does, or the
       // index is wrong — once that block is known to be the frozen one (a changed byte there is a
       // modified file, not a stale index).
-      this.ensureVerified(pos - 1, pos);
+      // (Once more when the file's status moved meanwhile: the chunk is then checked again.)
+      if (!this.ensureVerified(pos - 1, pos)) this.ensureVerified(pos - 1, pos);
       const probe = Buffer.alloc(1);
       if (readFull(this.handle(), probe, pos - 1) !== 1 || probe[0] !== 10) this.offsetsMissed(Math.min(i, this.eventCount));
     }
@@ -773,7 +804,10 @@ export class Slice {
   /** Full integrity check of every file in the manifest (reads everything once). */
   verify(): VerifyReport {
     const report = checkFiles(this.dir, this.manifest);
-    if (!report.modified.includes(this.eventsEntry.path) && !report.missing.includes(this.eventsEntry.path)) this.verifiedChunks.fill(1);
+    if (!report.modified.includes(this.eventsEntry.path) && !report.missing.includes(this.eventsEntry.path)) {
+      this.verifiedChunks.fill(1);
+      this.checkedChunks.fill(1);
+    }
     return report;
   }
 }

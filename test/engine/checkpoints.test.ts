@@ -146,3 +146,22 @@ test('the spill parent is this user\'s own and private: one another user made (o
     store2.dispose();
   }
 });
+
+test('private parents of runs that fell back (the shared one was planted) are swept of what killed runs left', { skip: process.getuid === undefined }, () => {
+  const root = tmp();
+  mkdirSync(join(root, spillParentName()), { mode: 0o777 });
+  chmodSync(join(root, spillParentName()), 0o777);
+  // A fallback parent of an earlier run, holding a killed run's spill folder.
+  const earlier = join(root, `${spillParentName()}-abc123`);
+  mkdirSync(earlier, { mode: 0o700 });
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  mkdirSync(join(earlier, `${dead}-xyz`));
+  writeFileSync(join(earlier, `${dead}-xyz`, 'checkpoints.bin'), 'x'.repeat(1000));
+  const store = new CheckpointStore(root);
+  try {
+    store.put(1, { a: new Int32Array([1]) });
+    assert.ok(!readdirSync(root).includes(`${spillParentName()}-abc123`), 'the earlier fallback parent and the dead run\'s spill are gone');
+  } finally {
+    store.dispose();
+  }
+});

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runHeadless } from '../../src/core/engine/run';
 import { UserError } from '../../src/core/errors';
@@ -217,4 +218,19 @@ test('a run record naming a slice the timeline may not read, or another slice th
     Slice.open = opened;
   }
   assert.deepEqual(opens, []);
+});
+
+test('a run record naming a folder whose slice.json is a named pipe gets a note, not a read that never returns', { timeout: 20_000, skip: process.platform === 'win32' }, async () => {
+  const slice = makeSlice(50);
+  const dir = tmp();
+  await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
+  const fake = join(tmp(), 'fake.slice');
+  mkdirSync(fake);
+  execFileSync('mkfifo', [join(fake, 'slice.json')]);
+  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { slice: { path: string } };
+  run.slice.path = fake;
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(run));
+  const t = await readTraceTimeline(dir, { capacity: 16 });
+  assert.match(t.sliceNote ?? '', /not the one this trace replayed|could not be opened/);
+  assert.equal(needsIndex(fake), false, 'the index warm-up takes no slice.json that is not a file');
 });

@@ -82,7 +82,22 @@ function spillParent(root: string): string {
   if (uid === undefined) return parent;
   const st = lstatSync(parent);
   if (st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0) return parent;
-  return mkdtempSync(join(root, `${SPILL_PARENT}-${uid}-`));
+  // Private parents of earlier runs that fell back too: what killed runs left in them is swept (a
+  // folder someone else planted would otherwise leave every crashed session's spill file behind).
+  const prefix = `${SPILL_PARENT}-${uid}-`;
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(prefix)) continue;
+    const p = join(root, name);
+    const s = lstatSync(p, { throwIfNoEntry: false });
+    if (!s?.isDirectory() || s.uid !== uid || (s.mode & 0o077) !== 0) continue;
+    sweepStaleSpills(p);
+    try {
+      rmdirSync(p);
+    } catch {
+      // A live run's folder is in it.
+    }
+  }
+  return mkdtempSync(join(root, prefix));
 }
 
 /** The name of this user's spill parent under a spill root (see spillParent). */

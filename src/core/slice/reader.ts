@@ -12,6 +12,9 @@ import { BlockPrefetcher } from './prefetch';
 import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
+/** Larger than any manifest (~90 bytes per chunk hash: 16 MiB holds a 64 GiB events file in 1 MiB chunks); what reads one unchecked stops there. */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
 export type FileKind = 'file' | 'missing' | 'a folder' | 'not a regular file' | 'a link to outside the slice folder';
 
 /**

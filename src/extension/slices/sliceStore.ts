@@ -3,7 +3,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { OffsetCollector, loadCachedIndex, modifiedIndexKey, storeIndex } from '../../core/slice/offsetIndex';
-import { MISMATCH, Slice, UNLISTED, fileKind, parseManifest, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
+import { MAX_MANIFEST_BYTES, MISMATCH, Slice, UNLISTED, fileKind, parseManifest, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
 import { FileChecker, readWhole } from '../../core/slice/hashing';
 import type { FileEntry, SliceManifest } from '../../core/slice/types';
 
@@ -155,7 +155,8 @@ export class IndexingCancelled extends Error {
 /** What warmIndex needs from slice.json, or undefined when it has nothing to do (the core reports a broken manifest). */
 function indexTarget(dir: string): { manifestSha: string; entry: FileEntry } | undefined {
   const manifestPath = join(dir, 'slice.json');
-  if (!existsSync(manifestPath)) return undefined;
+  // A regular file inside the folder, of a manifest's size (a named pipe blocked the editor for good).
+  if (fileKind(dir, manifestPath) !== 'file' || statSync(manifestPath).size > MAX_MANIFEST_BYTES) return undefined;
   let bytes: Buffer;
   let manifest: SliceManifest;
   try {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UserError } from '../../core/errors';
 import { TRACE_FORMAT, type RunRecord, type TraceHeader } from '../../core/engine/trace';
-import { Slice } from '../../core/slice/reader';
+import { MAX_MANIFEST_BYTES, Slice, fileKind } from '../../core/slice/reader';
 import type { EventRecord } from '../../core/slice/types';
 import { needsIndex, warmIndex } from '../slices/sliceStore';
 import { StreamBuckets } from './buckets';
@@ -96,7 +96,10 @@ function parseHeader(text: string, file: string): TraceHeader {
 /** Whether DIR/slice.json is there and hashes to `sha256` (the run record's): a small read before any large one. */
 function manifestIs(dir: string, sha256: string): boolean {
   try {
-    return createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex') === sha256;
+    // A regular file inside the folder, of a manifest's size: a named pipe there blocked the editor for good.
+    const p = join(dir, 'slice.json');
+    if (fileKind(dir, p) !== 'file' || statSync(p).size > MAX_MANIFEST_BYTES) return false;
+    return createHash('sha256').update(readFileSync(p)).digest('hex') === sha256;
   } catch {
     return false;
   }

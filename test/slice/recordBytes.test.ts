@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRecords } from '../../src/core/slice/events';
+import { parseRecords, recordDecoding } from '../../src/core/slice/events';
 import { recordLines } from '../../src/core/slice/recordLines';
 
 /** What parseRecords gives (or throws) for some content. */
@@ -22,7 +22,16 @@ test('records read from bytes, a line at a time, are what their text gives: valu
     '',
     '\n\n',
   ];
-  for (const t of texts) assert.deepEqual(outcome(Buffer.from(t)), outcome(t), JSON.stringify(t));
+  const was = recordDecoding.wholeBelow;
+  try {
+    for (const wholeBelow of [was, 0]) {
+      // (0: every file a line at a time, as one larger than a string can hold is read.)
+      recordDecoding.wholeBelow = wholeBelow;
+      for (const t of texts) assert.deepEqual(outcome(Buffer.from(t)), outcome(t), JSON.stringify(t));
+    }
+  } finally {
+    recordDecoding.wholeBelow = was;
+  }
 });
 
 test('the writer gathers records as bytes, in parts, that read back as the records', () => {

@@ -192,6 +192,9 @@ export function recordLineOf(text: string, id: string): number | undefined {
   return undefined;
 }
 
+/** Record files of fewer bytes than this are decoded whole, larger ones a line at a time (tests lower it). */
+export const recordDecoding = { wholeBelow: 256 * 1024 * 1024 };
+
 /** The lines of `buf` (split at LF, as String.split would split its text), each decoded alone. */
 function bufferLines(buf: Buffer): string[] {
   const lines: string[] = [];
@@ -259,7 +262,8 @@ function checkWindows(value: unknown, file: string, line: number): void {
  */
 export function parseRecords<T extends { id: string }>(content: string | Buffer, file: string, kind: 'item' | 'user', types?: Readonly<Record<string, FeatureType>>): T[] {
   const out: T[] = [];
-  const lines = typeof content === 'string' ? content.split('\n') : bufferLines(content);
+  // (Bytes that fit a string are decoded at once: a line at a time is three times slower on 50k lines.)
+  const lines = typeof content === 'string' ? content.split('\n') : content.length < recordDecoding.wholeBelow ? content.toString('utf8').split('\n') : bufferLines(content);
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? '';
     if (raw.trim() === '') continue;

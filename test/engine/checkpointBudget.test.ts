@@ -5,6 +5,7 @@ import { CheckpointStore } from '../../src/core/engine/checkpoints';
 import { Slice } from '../../src/core/slice/reader';
 import { loadRanker } from '../../src/core/rankers';
 import { makeSlice, tmp } from '../helpers';
+import { writeSlice } from '../../src/core/slice/writer';
 import { join } from 'node:path';
 
 test('the checkpoint interval widens where a slice\'s checkpoints would not fit the spill budget, and seeks stay exact', async () => {
@@ -64,5 +65,41 @@ test('without an interval asked for, large events get checkpoints more often (a 
     r.dispose();
   } finally {
     small.close();
+  }
+});
+
+test('items outside the catalogue piling up widen the interval as checkpoints grow (the grid only gets coarser), and seeks stay exact', async () => {
+  const dir = join(tmp(), 'nocat.slice');
+  const t0 = Date.parse('2025-01-01T00:00:00Z');
+  const events = Array.from({ length: 400 }, (_, e) => {
+    const candidates = Array.from({ length: 8 }, (_, c) => ({ item: `e${e}_c${c}`, features: { x: c }, score: (8 - c) / 8 }));
+    return { id: `e${e + 1}`, t: new Date(t0 + e * 1000).toISOString(), user: 'u', candidates, served: candidates.slice(0, 3).map((c) => c.item), outcome: { clicks: [] } };
+  });
+  writeSlice(dir, { manifest: { name: 'nocat', description: 'no catalogue', source: { kind: 'synthetic' }, seed: 1, pipeline: { k: 3, budgetMs: 100 } }, events, items: [], users: [] }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const was = Replayer.spillBudget;
+  // (All checkpoints at every 5 events: ~4.3 MB.)
+  Replayer.spillBudget = 2_000_000;
+  const slice = Slice.open(dir);
+  const widened = new Replayer(slice, { ranker: loadRanker('popularity', { slice }), checkpointEvery: 5, spillDir: tmp() });
+  Replayer.spillBudget = was;
+  const straight = new Replayer(Slice.open(dir), { ranker: loadRanker('popularity', { slice }), checkpointEvery: 5, spillDir: tmp() });
+  try {
+    const first = widened.checkpointEvery;
+    await widened.runToEnd();
+    await straight.runToEnd();
+    assert.ok(widened.checkpointEvery > first && Number.isInteger(Math.log2(widened.checkpointEvery / first)), `widened by doubling from ${first} to ${widened.checkpointEvery}`);
+    const spilled = (r: Replayer) => (r as unknown as { spilled: number }).spilled;
+    assert.ok(spilled(widened) < 2 * 2_000_000 && spilled(widened) < spilled(straight) / 1.5, `${spilled(widened)} bytes against ${spilled(straight)}`);
+    assert.equal(straight.checkpointEvery, 5);
+    for (const n of [397, 12, 206, 1, 350, 51]) {
+      await widened.seek(n, 4);
+      await straight.seek(n, 4);
+      assert.deepEqual(widened.metrics.snapshot(), straight.metrics.snapshot(), `metrics at event ${n}`);
+      assert.deepEqual(widened.current?.ranked, straight.current?.ranked, `ranking at event ${n}`);
+      assert.deepEqual([...widened.state.impressions.subarray(0, widened.state.ids.length)], [...straight.state.impressions.subarray(0, straight.state.ids.length)]);
+    }
+  } finally {
+    widened.dispose();
+    straight.dispose();
   }
 });

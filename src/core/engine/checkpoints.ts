@@ -201,15 +201,16 @@ export class CheckpointStore {
   }
 
   /** Stores the state taken before event n ran (typed arrays may be live views: they are copied out now). */
-  put(n: number, value: unknown): void {
-    if (this.has(n)) return;
+  /** (Returns the checkpoint's bytes; 0 when one was there already.) */
+  put(n: number, value: unknown): number {
+    if (this.has(n)) return 0;
     const { header, arrays, bytes } = packCheckpoint(value);
     if (!this.spillFailed) {
       try {
         const digest = this.write(header, arrays);
         this.where.set(n, { offset: this.end, length: bytes, digest });
         this.end += bytes;
-        return;
+        return bytes;
       } catch {
         this.spillFailed = true;
       }
@@ -227,6 +228,7 @@ export class CheckpointStore {
         this.inMemory.delete(k);
       }
     }
+    return bytes;
   }
 
   /** Appends the parts at the end and returns their digest. */

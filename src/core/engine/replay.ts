@@ -89,9 +89,18 @@ export class Replayer {
   readonly seed: number;
   /**
    * Events between checkpoints: the interval asked for (default: defaultCheckpointEvery), or more
-   * where the slice's checkpoints would not fit Replayer.spillBudget (a catalogue of millions of items).
+   * where the slice's checkpoints would not fit Replayer.spillBudget — a catalogue of millions of
+   * items, or items outside the catalogue piling up (each checkpoint holds every item met so far):
+   * doubled as checkpoints turn out larger than foreseen, so the grid only ever gets coarser and
+   * the checkpoints taken stay on it.
    */
-  readonly checkpointEvery: number;
+  get checkpointEvery(): number {
+    return this.ckEvery;
+  }
+  private ckEvery: number;
+  /** Bytes of the checkpoints taken so far (each event's once), and what they may take (Replayer.spillBudget when made). */
+  private spilled = 0;
+  private readonly budget = Replayer.spillBudget;
   readonly catalog: CatalogEntry[];
   /** Item records by state slot (catalogue order), so retrieve needs one lookup per candidate. */
   readonly itemBySlot: ItemRecord[];
@@ -129,7 +138,7 @@ export class Replayer {
     // The interval asked for, widened where the slice's checkpoints would not fit the spill budget:
     // each holds the state of every item (24 bytes an item), so a million-item catalogue over 100k
     // events at 500 took 4.9 GB of the temp folder (and with the folder full, as much memory).
-    this.checkpointEvery = Math.max(Math.floor(every), Math.ceil((slice.eventCount * checkpointBytesOf(slice.items.length)) / Replayer.spillBudget));
+    this.ckEvery = Math.max(Math.floor(every), Math.ceil((slice.eventCount * checkpointBytesOf(slice.items.length)) / this.budget));
     this.catalog = slice.items.map((i) => ({ id: i.id, ...(i.category ? { category: i.category } : {}), ...(i.group ? { group: i.group } : {}) }));
     this.state = new ReplayState(slice.items);
     this.itemBySlot = this.state.ids.map((id) => slice.itemById.get(id) as ItemRecord);
@@ -176,7 +185,7 @@ export class Replayer {
 
   /** Loads event n (which must follow the state's last event) with no stage run. */
   private load(n: number): EventExec {
-    if ((n - 1) % this.checkpointEvery === 0 && !this.checkpoints.has(n)) this.checkpoints.put(n, this.saveState());
+    if ((n - 1) % this.ckEvery === 0 && !this.checkpoints.has(n)) this.widenFor(n, this.checkpoints.put(n, this.saveState()));
     const event = this.readEvent(n);
     const tMs = timeOf(event.t);
     if (tMs < this.state.lastEventT) {
@@ -212,6 +221,13 @@ export class Replayer {
       metrics: undefined,
     };
     return this.current;
+  }
+
+  /** After a checkpoint of `bytes` before event n: doubles the interval while the rest of the slice's checkpoints, that large, would pass the budget. */
+  private widenFor(n: number, bytes: number): void {
+    this.spilled += bytes;
+    const left = this.eventCount - n;
+    while (this.ckEvery < this.eventCount && this.spilled + bytes * Math.ceil(left / this.ckEvery) > this.budget) this.ckEvery *= 2;
   }
 
   /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
-import { IntegrityError, UserError } from '../../src/core/errors';
+import { IntegrityError } from '../../src/core/errors';
 import { BASE_MANIFEST, fixture, makeSlice, tmp } from '../helpers';
 
 /** Overwrites one byte of `file` in place (same size). */
@@ -85,6 +85,7 @@ test('verify and open count records: a manifest whose records do not match the f
     writeFileSync(manifestPath, JSON.stringify(m));
   };
   edit('events.jsonl', 29);
+  assert.throws(() => Slice.open(dir, { cacheDir: tmp() }), (e: unknown) => e instanceof IntegrityError && e.message.includes('events.jsonl (the manifest says 29 records, the file holds 30)'));
   let r = Slice.verifyFolder(dir);
   assert.equal(r.ok, false);
   assert.deepEqual(r.modified, ['events.jsonl']);
@@ -94,9 +95,11 @@ test('verify and open count records: a manifest whose records do not match the f
     r = Slice.verifyFolder(dir);
     assert.deepEqual(r.modified, [name]);
     assert.match(r.reasons[name] as string, new RegExp(`the manifest says ${n} records, the file holds \\d+`));
-    assert.throws(() => Slice.open(dir, { cacheDir: tmp() }), (e: unknown) => e instanceof UserError && e.message.startsWith(`${name} does not match the manifest: the manifest says ${n} records`));
-    // With force it is replayed as it stands.
-    Slice.open(dir, { cacheDir: tmp(), force: true }).close();
+    // Modified, as verify says (exit 4, and --force replays it), naming the file and why.
+    assert.throws(() => Slice.open(dir, { cacheDir: tmp() }), (e: unknown) => e instanceof IntegrityError && e.modified.includes(name) && e.message.includes(`${name} (the manifest says ${n} records`));
+    const forced = Slice.open(dir, { cacheDir: tmp(), force: true });
+    assert.deepEqual([...forced.modified], [name], 'with force it is replayed as it stands, reported modified');
+    forced.close();
   }
   writeFileSync(manifestPath, original);
   assert.equal(Slice.verifyFolder(dir).ok, true);

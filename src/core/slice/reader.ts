@@ -409,10 +409,13 @@ export class Slice {
         modified.push(eventsEntry.path);
         reasons[eventsEntry.path] = MISMATCH[why];
       }
-      if (modified.length && !force) throw new IntegrityError(modified, dir, reasons);
-      if (eventsEntry.records !== undefined && index.count !== eventsEntry.records && !force) {
-        throw new UserError(`events.jsonl has ${index.count} lines but the manifest says ${eventsEntry.records}`, { file: eventsPath }, 'Re-freeze the slice.');
+      // A count that is not the manifest's makes the file not the frozen one, as `verify` says (exit 4; --force replays it).
+      const countWhy = recordsWhy(eventsEntry, index.count);
+      if (countWhy && !modified.includes(eventsEntry.path)) {
+        modified.push(eventsEntry.path);
+        reasons[eventsEntry.path] = countWhy;
       }
+      if (modified.length && !force) throw new IntegrityError(modified, dir, reasons);
       if (verifiedAll) storeIndex(manifestSha, index, dirCache);
     }
     if (index.count === 0) throw new UserError('the slice has no events', { file: eventsPath }, 'Freeze a window that holds at least one request.', 'E_EMPTY');
@@ -434,11 +437,14 @@ export class Slice {
       };
       items = readRecords<ItemRecord>('items.jsonl', 'item');
       users = readRecords<UserRecord>('users.jsonl', 'user');
-      // As for events.jsonl: a file that holds other records than the manifest counts is not replayed unforced.
+      // As for events.jsonl: a file that holds other records than the manifest counts is not the frozen one.
       for (const [name, list] of [['items.jsonl', items], ['users.jsonl', users]] as const) {
         const entry = manifest.files.find((f) => f.path === name);
-        const why = entry && !force ? recordsWhy(entry, list.length) : undefined;
-        if (why) throw new UserError(`${name} does not match the manifest: ${why}`, { file: join(dir, name) }, 'Re-freeze the slice (or restore the manifest).');
+        const why = entry ? recordsWhy(entry, list.length) : undefined;
+        if (!why) continue;
+        modified.push(name);
+        reasons[name] = why;
+        if (!force) throw new IntegrityError([name], dir, { [name]: why });
       }
     } catch (e) {
       early?.close();

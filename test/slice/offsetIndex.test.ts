@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OffsetCollector } from '../../src/core/slice/offsetIndex';
+import { OffsetCollector, OffsetIndex, storeIndex } from '../../src/core/slice/offsetIndex';
 import { Slice } from '../../src/core/slice/reader';
 import { makeSlice, tmp } from '../helpers';
 
@@ -92,4 +92,13 @@ test('two copies of a slice, both modified, keep an index each: opening one does
     for (const dir of [a, b]) Slice.open(dir, { force: true, cacheDir: cache }).close();
     assert.equal(readdirSync(cache).filter((f) => f.includes('-modified-')).length, 2);
   }
+});
+
+test('an index that cannot be stored leaves no part-written temp file in the cache', () => {
+  const dir = tmp();
+  const key = 'a'.repeat(64);
+  // A folder where the index should go: the rename fails after the temp file was written.
+  mkdirSync(join(dir, `index-${key}.f64`));
+  storeIndex(key, new OffsetIndex(Float64Array.of(0, 10, 20)), dir);
+  assert.deepEqual(readdirSync(dir).sort(), [`index-${key}.f64`]);
 });

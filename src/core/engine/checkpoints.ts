@@ -234,12 +234,20 @@ export class CheckpointStore {
   /** Appends the parts at the end and returns their digest. */
   private write(header: Buffer, arrays: Typed[]): Buffer {
     if (this.fd === undefined) {
-      const parent = spillParent(this.spillRoot);
-      if (!swept.has(parent)) {
-        swept.add(parent);
-        sweepStaleSpills(parent);
+      // Another run disposing its store takes the shared parent away when it is empty: made again
+      // when it went between its making and this folder's (runs in parallel lost their spill file).
+      for (let tries = 0; this.dir === undefined; tries++) {
+        const parent = spillParent(this.spillRoot);
+        if (!swept.has(parent)) {
+          swept.add(parent);
+          sweepStaleSpills(parent);
+        }
+        try {
+          this.dir = mkdtempSync(join(parent, `${process.pid}-`));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || tries >= 4) throw e;
+        }
       }
-      this.dir = mkdtempSync(join(parent, `${process.pid}-`));
       liveSpills.add(this.dir);
       if (!exitHookSet) {
         exitHookSet = true;

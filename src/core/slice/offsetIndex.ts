@@ -132,10 +132,11 @@ export function dropIndex(key: string, dir = cacheDir()): void {
 
 /** Stores an index atomically (temp file + rename); a cache that cannot be written is not an error. */
 export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheDir()): void {
+  let tmp: string | undefined;
   try {
     ensureDir(dir, 'index cache');
     const p = indexPath(manifestSha, dir);
-    const tmp = `${p}.${process.pid}.tmp`;
+    tmp = `${p}.${process.pid}.tmp`;
     writeExclusive(tmp, Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength));
     renameSync(tmp, p);
     // One index per manifest for a modified file: the one of an earlier state of it (another size or
@@ -147,7 +148,9 @@ export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheD
         if (f !== mine && f.startsWith(`index-${m[1]}-`) && f.endsWith('.f64')) rmSync(join(dir, f), { force: true });
       }
     }
-  } catch {
-    // A read-only home or full disk only costs a rebuild next time.
+  } catch (e) {
+    // A read-only home or full disk only costs a rebuild next time — and leaves no part-written
+    // temp file behind (they piled up on a full disk, taking the little room left).
+    if (tmp !== undefined && (e as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(tmp, { force: true });
   }
 }

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { IntegrityError, UserError } from '../errors';
+import { IntegrityError, UserError, jsonSyntaxError } from '../errors';
 import { isWithin, statOrNothing } from '../dirs';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
@@ -140,11 +140,14 @@ function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
  */
 export function parseManifest(bytes: Buffer, manifestPath: string): SliceManifest {
   let raw: unknown;
+  // A UTF-8 byte-order mark (Windows editors and PowerShell write one) is not part of the JSON.
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   try {
-    // A UTF-8 byte-order mark (Windows editors and PowerShell write one) is not part of the JSON.
-    raw = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+    raw = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`malformed JSON: ${(e as Error).message}`, { file: manifestPath }, 'slice.json must be one JSON object.');
+    // V8 says "at position 47": a person editing the file needs its line and column.
+    const { reason, line, column } = jsonSyntaxError(text, e);
+    throw new UserError(`malformed JSON: ${reason}`, { file: manifestPath, line, column }, 'slice.json must be one JSON object: fix the JSON at that line and column (see docs/slice-format.md), or re-freeze the slice.');
   }
   const manifest = validateManifest(raw, manifestPath);
   if (!manifest.files.some((f) => f.path === 'events.jsonl')) throw new UserError('manifest lists no events.jsonl', { file: manifestPath, field: 'files' }, 'Add events.jsonl to "files" or re-freeze the slice.');
@@ -690,7 +693,9 @@ export class Slice {
    * an intact file, the index is wrong: the cached one is dropped so the next open rebuilds it.
    */
   private offsetsMissed(n: number): never {
-    if (this.modified.has(this.eventsEntry.path)) throw this.linesMoved(n);
+    // The frozen file's index read over a changed file: its lines moved. An index of the changed
+    // file itself that misses is stale (kept from an earlier state of it): it goes, as below.
+    if (this.modified.has(this.eventsEntry.path) && this.indexCache.key === this.manifestSha256) throw this.linesMoved(n);
     dropIndex(this.indexCache.key, this.indexCache.dir);
     throw new UserError(
       'the cached offset index of events.jsonl does not match the file (its line offsets are not where the lines of events.jsonl begin and end): it was stale and has been removed',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { OffsetCollector, loadCachedIndex, modifiedIndexKey, storeIndex } from '../../core/slice/offsetIndex';
@@ -210,27 +211,36 @@ export async function warmIndex(dir: string, token?: Cancellation, onProgress?: 
   const collector = new OffsetCollector();
   const checker = new FileChecker(entry);
   let offset = 0;
-  const stream = createReadStream(path, { highWaterMark: 4 << 20 });
+  // Read through one open file, whose state is taken before and after: a file saved meanwhile (by
+  // another process) gets no index from bytes of two states — stored under the new state's key, a
+  // wrong one refused every forced open of it, for good.
+  const fh = await open(path, 'r');
   try {
-    for await (const chunk of stream) {
-      const buf = chunk as Buffer;
-      collector.feed(buf, offset);
-      checker.update(buf);
-      offset += buf.length;
+    const before = await fh.stat();
+    const buf = Buffer.allocUnsafe(4 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+      if (bytesRead === 0) break;
+      const part = buf.subarray(0, bytesRead);
+      collector.feed(part, offset);
+      checker.update(part);
+      offset += bytesRead;
       onProgress?.(entry.bytes ? Math.min(1, offset / entry.bytes) : 0);
       if (token?.isCancellationRequested) return;
     }
+    const after = await fh.stat();
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs || offset !== after.size) return;
+    const index = collector.finish();
+    // An index of the exact bytes the manifest describes is cached for the manifest; one of a
+    // modified file under that file's own key (Slice.open finds it, and reports the file modified).
+    const intact = checker.finish() === undefined;
+    if (intact && (entry.records === undefined || index.count === entry.records)) storeIndex(manifestSha, index);
+    else if (!intact) {
+      const key = modifiedIndexKey(manifestSha, path, after);
+      if (key) storeIndex(key, index);
+    }
   } finally {
-    stream.destroy();
-  }
-  const index = collector.finish();
-  // An index of the exact bytes the manifest describes is cached for the manifest; one of a
-  // modified file under that file's own key (Slice.open finds it, and reports the file modified).
-  const intact = checker.finish() === undefined;
-  if (intact && (entry.records === undefined || index.count === entry.records)) storeIndex(manifestSha, index);
-  else if (!intact) {
-    const key = modifiedIndexKey(manifestSha, path);
-    if (key) storeIndex(key, index);
+    await fh.close();
   }
 }
 

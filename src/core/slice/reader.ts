@@ -693,9 +693,10 @@ export class Slice {
    * an intact file, the index is wrong: the cached one is dropped so the next open rebuilds it.
    */
   private offsetsMissed(n: number): never {
-    // The frozen file's index read over a changed file: its lines moved. An index of the changed
-    // file itself that misses is stale (kept from an earlier state of it): it goes, as below.
-    if (this.modified.has(this.eventsEntry.path) && this.indexCache.key === this.manifestSha256) throw this.linesMoved(n);
+    // The frozen file's index read over a changed file, or a file changed since it was opened: its
+    // lines moved. An index of the changed file itself that misses while the file is as it was
+    // opened is stale (kept from an earlier state of it): it goes, as below.
+    if (this.modified.has(this.eventsEntry.path) && (this.indexCache.key === this.manifestSha256 || this.changedSinceOpen())) throw this.linesMoved(n);
     dropIndex(this.indexCache.key, this.indexCache.dir);
     throw new UserError(
       'the cached offset index of events.jsonl does not match the file (its line offsets are not where the lines of events.jsonl begin and end): it was stale and has been removed',
@@ -703,6 +704,13 @@ export class Slice {
       'Run again (reopen the slice): the index is rebuilt from events.jsonl as it opens.',
       'E_STALE_INDEX',
     );
+  }
+
+  /** Whether events.jsonl is no longer as it was opened (size, modification or status-change time, identity). */
+  private changedSinceOpen(): boolean {
+    const st = fstatSync(this.handle());
+    const o = this.opened;
+    return st.size !== o.size || st.mtimeMs !== o.mtimeMs || st.ctimeMs !== o.ctimeMs || !sameFile(st, o);
   }
 
   private linesMoved(n: number): UserError {

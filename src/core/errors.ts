@@ -13,7 +13,8 @@ export class UserError extends Error {
   /** "file:line: message (field) — hint" as a person reads it. */
   describe(): string {
     const loc = [this.where.file, this.where.line, this.where.column].filter((x) => x !== undefined).join(':');
-    const field = this.where.field ? ` (field ${this.where.field})` : '';
+    // A field holds keys from the input (a feature name, a weight's name), which can be megabytes long.
+    const field = this.where.field ? ` (field ${shownName(this.where.field, FIELD_MAX)})` : '';
     const hint = this.hint ? `\n  ${this.hint}` : '';
     return `${loc ? loc + ': ' : ''}${this.message}${field}${hint}`;
   }
@@ -46,6 +47,136 @@ export const SHOWN_MAX = 60;
  */
 export function shown(v: unknown): string {
   return preview(v, SHOWN_MAX);
+}
+
+/**
+ * How many characters of a field path describe() prints: a path is a prefix of the error's own
+ * (`candidates[12].features.`) and a key the messages cut to SHOWN_MAX already (see shownName).
+ */
+const FIELD_MAX = 2 * SHOWN_MAX;
+
+/**
+ * A name from the input (a key, a field path, a file path) as an error message writes it: as it is
+ * (no quotes), cut to `max` characters with "…" like shown, a surrogate pair never split.
+ */
+export function shownName(s: string, max = SHOWN_MAX): string {
+  if (s.length <= max) return s;
+  let n = max - 1;
+  const c = s.charCodeAt(n - 1);
+  if (c >= 0xd800 && c <= 0xdbff) n--;
+  return `${s.slice(0, n)}…`;
+}
+
+/**
+ * Where JSON.parse stopped in `text`, as a line and column (1-based) and a reason without V8's
+ * "at position N" or its quote of the text (which spans lines in a pretty-printed file). Where V8
+ * gives no position (an unexpected token), a scan of the text's syntax finds it.
+ */
+export function jsonSyntaxError(text: string, e: unknown): { reason: string; line: number; column: number } {
+  const message = e instanceof Error ? e.message : String(e);
+  const reason = message
+    .replace(/^(Unexpected token '[\s\S]*?'), [\s\S]*is not valid JSON$/, '$1')
+    .replace(/ in JSON at position \d+(?: \(line \d+ column \d+\))?$/, '')
+    .replace(/ at position \d+(?: \(line \d+ column \d+\))?$/, '')
+    .replace(/\n/g, '\\n');
+  const given = / at position (\d+)/.exec(message);
+  const at = Math.max(0, Math.min(given ? Number(given[1]) : jsonErrorOffset(text), text.length));
+  const nl = text.lastIndexOf('\n', at - 1);
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) line++;
+  return { reason, line, column: at - nl };
+}
+
+/** The offset of the first character that makes `s` not JSON (s.length when it ends too soon; -1 when it is JSON). */
+function jsonErrorOffset(s: string): number {
+  const stack: ('{' | '[')[] = [];
+  let i = 0;
+  let state: 'value' | 'key' | 'after' = 'value';
+  const skip = () => {
+    while (i < s.length && (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r')) i++;
+  };
+  for (;;) {
+    skip();
+    const c = s[i];
+    if (state === 'after') {
+      const top = stack[stack.length - 1];
+      if (top === undefined) return i < s.length ? i : -1;
+      if (c === ',') {
+        i++;
+        state = top === '{' ? 'key' : 'value';
+      } else if ((top === '{' && c === '}') || (top === '[' && c === ']')) {
+        i++;
+        stack.pop();
+      } else return i;
+    } else if (state === 'key') {
+      if (c !== '"') return i;
+      const end = stringEnd(s, i);
+      if (end < 0) return -end - 1;
+      i = end;
+      skip();
+      if (s[i] !== ':') return i;
+      i++;
+      state = 'value';
+    } else if (c === '{' || c === '[') {
+      i++;
+      skip();
+      if (s[i] === (c === '{' ? '}' : ']')) {
+        i++;
+        state = 'after';
+      } else {
+        stack.push(c);
+        state = c === '{' ? 'key' : 'value';
+      }
+    } else if (c === '"') {
+      const end = stringEnd(s, i);
+      if (end < 0) return -end - 1;
+      i = end;
+      state = 'after';
+    } else if (c === 't' || c === 'f' || c === 'n') {
+      const word = c === 't' ? 'true' : c === 'f' ? 'false' : 'null';
+      for (let k = 0; k < word.length; k++, i++) if (s[i] !== word[k]) return i;
+      state = 'after';
+    } else {
+      // A number: where one part lacks its digits ("-", "1.", "1e+"), the error is where they should be.
+      if (s[i] === '-') i++;
+      if (!isDigit(s, i)) return i;
+      if (s[i] === '0') i++;
+      else while (isDigit(s, i)) i++;
+      if (s[i] === '.') {
+        if (!isDigit(s, ++i)) return i;
+        while (isDigit(s, i)) i++;
+      }
+      if (s[i] === 'e' || s[i] === 'E') {
+        if (s[++i] === '+' || s[i] === '-') i++;
+        if (!isDigit(s, i)) return i;
+        while (isDigit(s, i)) i++;
+      }
+      state = 'after';
+    }
+  }
+}
+
+function isDigit(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** The offset after the string that starts at `i`, or -(offset of its error) - 1. */
+function stringEnd(s: string, i: number): number {
+  for (i++; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    if (c < 0x20) return -i - 1;
+    if (c === 0x5c) {
+      const n = s[i + 1];
+      if (n === 'u') {
+        for (let k = i + 2; k < i + 6; k++) if (!/[0-9a-fA-F]/.test(s[k] ?? '')) return -k - 1;
+        i += 5;
+      } else if (n !== undefined && '"\\/bfnrt'.includes(n)) i++;
+      else return -(i + 1) - 1;
+    }
+  }
+  return -s.length - 1;
 }
 
 /**

@@ -181,7 +181,7 @@ test('manifest: a missing field or a wrong type names the field', () => {
   assert.throws(() => Slice.open(badSeed), (e: unknown) => e instanceof UserError && e.where.field === 'seed' && /must be integer/.test(e.message));
   const notJson = rawSlice('x\n');
   writeFileSync(join(notJson, 'slice.json'), '{"format": ');
-  assert.throws(() => Slice.open(notJson), (e: unknown) => e instanceof UserError && /slice\.json: malformed JSON/.test(e.describe()));
+  assert.throws(() => Slice.open(notJson), (e: unknown) => e instanceof UserError && /slice\.json:1:12: malformed JSON/.test(e.describe()));
 });
 
 test('manifest paths never escape the slice folder', () => {

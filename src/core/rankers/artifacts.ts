@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { UserError } from '../errors';
+import { UserError, jsonSyntaxError, shown } from '../errors';
 import { sha256 } from '../slice/hashing';
 
 /**
@@ -27,15 +27,19 @@ export function readArtifact(path: string, kind: string): { value: Record<string
   }
   const bytes = readFileSync(path);
   let value: unknown;
+  // A byte-order mark (an editor's "UTF-8 with BOM") is not JSON, but says nothing: it is skipped, as in slice.json.
+  const whole = bytes.toString('utf8');
+  const text = whole.charCodeAt(0) === 0xfeff ? whole.slice(1) : whole;
+  const example = kind === 'linear' ? '{"weights": {"ctr_7d": 4.0}, "bias": -1}' : kind === 'embedding' ? '{"dim": 16, "users": {"u1": [...]}, "items": {"i1": [...]}}' : 'an object';
   try {
-    // A byte-order mark (an editor's "UTF-8 with BOM") is not JSON, but says nothing: it is skipped, as in slice.json.
-    const text = bytes.toString('utf8');
-    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    value = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${kind} artifact is not valid JSON: ${(e as Error).message}`, { file: path }, undefined, 'E_ARTIFACT');
+    const { reason, line, column } = jsonSyntaxError(text, e);
+    const nan = /\bNaN\b|Infinity/.test(text) ? ' NaN and Infinity are not JSON numbers: write a number (or leave the entry out).' : '';
+    throw new UserError(`${kind} artifact is not valid JSON: ${reason}`, { file: path, line, column }, `Fix the JSON at that line and column (the artifact is one JSON object, e.g. ${example}).${nan}`, 'E_ARTIFACT');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UserError(`${kind} artifact must be a JSON object`, { file: path }, undefined, 'E_ARTIFACT');
+    throw new UserError(`${kind} artifact must be a JSON object, got ${shown(value)}`, { file: path }, `Write the artifact as one JSON object, e.g. ${example}.`, 'E_ARTIFACT');
   }
   return { value: value as Record<string, unknown>, sha256: sha256(bytes) };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { UserError, shown } from '../errors';
+import { UserError, shown, shownName } from '../errors';
+import { suggest } from '../expr/suggest';
 import { readFileSync } from 'node:fs';
 import { recordLineOf } from '../slice/events';
 import type { Slice } from '../slice/reader';
@@ -7,13 +8,26 @@ import type { ItemRecord, UserRecord } from '../slice/types';
 import { readArtifact, shapeError } from './artifacts';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
 
+/** The keys an embedding artifact may have; any other is reported (a misspelt "itms" left every item without a vector). */
+const ARTIFACT_KEYS = ['format', 'name', 'version', 'dim', 'users', 'items'];
+
+/** The artifact's top-level keys the ranker does not read, as warnings (as the linear ranker's). */
+function unknownKeys(a: Record<string, unknown>): string[] {
+  return Object.keys(a)
+    .filter((k) => !ARTIFACT_KEYS.includes(k))
+    .map((k) => {
+      const near = suggest(k, ARTIFACT_KEYS);
+      return `the artifact's key "${shownName(k)}" is not one the embedding ranker reads, and is ignored${near === undefined ? '' : `; did you mean "${near}"?`}`;
+    });
+}
+
 function vectors(path: string, field: string, raw: unknown, dim: number): Map<string, Float64Array> {
   const out = new Map<string, Float64Array>();
   if (raw === undefined) return out;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw shapeError(path, field, `"${field}" must be an object of id → vector`);
   for (const [id, v] of Object.entries(raw as Record<string, unknown>)) {
     if (!Array.isArray(v) || v.length !== dim || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-      throw shapeError(path, `${field}.${id}`, `vector must hold ${dim} finite numbers`, `Every vector has length "dim" (${dim}).`);
+      throw shapeError(path, `${field}.${shownName(id)}`, `vector must hold ${dim} finite numbers`, `Every vector has length "dim" (${dim}).`);
     }
     out.set(id, Float64Array.from(v as number[]));
   }
@@ -92,9 +106,12 @@ export class EmbeddingRanker implements Ranker {
     // No user (or no item) vector at all: every score is 0 and the replay serves the recorded order,
     // which reads as a working model (the same result as the recorded ranker) rather than as none.
     const missing = [this.users.size === 0 ? 'user' : '', this.items.size === 0 ? 'item' : ''].filter(Boolean);
-    this.warnings = slice && missing.length
-      ? [`embedding ranker ${path}: no ${missing.join(' and no ')} vectors — neither in the artifact's "${missing.map((m) => `${m}s`).join('"/"')}" nor as "embedding" in the slice's ${missing.map((m) => `${m}s.jsonl`).join('/')} — so every score is 0 and the recorded order is served`]
-      : [];
+    this.warnings = [
+      ...unknownKeys(a),
+      ...(slice && missing.length
+        ? [`no ${missing.join(' and no ')} vectors — neither in the artifact's "${missing.map((m) => `${m}s`).join('"/"')}" nor as "embedding" in the slice's ${missing.map((m) => `${m}s.jsonl`).join('/')} — so every score is 0 and the recorded order is served`]
+        : []),
+    ].map((w) => `embedding ranker ${path}: ${w}`);
   }
 
   score(req: ScoreRequest): Float64Array {

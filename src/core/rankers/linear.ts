@@ -1,5 +1,5 @@
 import { featureReader, type CandidateRow, type FeatureReader } from '../engine/rows';
-import { shown } from '../errors';
+import { shown, shownName } from '../errors';
 import { readArtifact, shapeError } from './artifacts';
 import { suggest } from '../expr/suggest';
 import type { Slice } from '../slice/reader';
@@ -21,7 +21,7 @@ const USER_FIELDS = ['id', 'segment'];
 function linearWarnings(a: Record<string, unknown>, names: string[], schema: Readonly<Record<'user' | 'item' | 'context' | 'candidate', Readonly<Record<string, FeatureType>>>>): string[] {
   const out: string[] = [];
   for (const k of Object.keys(a)) {
-    if (!ARTIFACT_KEYS.includes(k)) out.push(`the artifact's key "${k}" is not one the linear ranker reads, and is ignored${hint(suggest(k, ARTIFACT_KEYS))}`);
+    if (!ARTIFACT_KEYS.includes(k)) out.push(`the artifact's key "${shownName(k)}" is not one the linear ranker reads, and is ignored${hint(suggest(k, ARTIFACT_KEYS))}`);
   }
   for (const name of names) {
     const eq = name.indexOf('=');
@@ -50,9 +50,9 @@ function linearWarnings(a: Record<string, unknown>, names: string[], schema: Rea
     const has = scope === '' ? known.includes(base) : known.includes(key);
     if (!has) {
       const near = suggest(scope === '' ? base : key, known);
-      out.push(`weight "${name}": the manifest's schema lists no feature "${base}" — if the records lack it too, it adds 0 to every score${hint(near === undefined ? undefined : scope === '' ? near : `${scope}.${near}`)}`);
+      out.push(`weight "${shownName(name)}": the manifest's schema lists no feature "${shownName(base)}" — if the records lack it too, it adds 0 to every score${hint(near === undefined ? undefined : scope === '' ? near : `${scope}.${near}`)}`);
     } else if (eq < 0 && type === 'string') {
-      out.push(`weight "${name}" is on a feature the manifest types "string": a weight multiplies numbers only, so its other values add 0; weigh one value with a one-hot term, e.g. "${base}=VALUE"`);
+      out.push(`weight "${shownName(name)}" is on a feature the manifest types "string": a weight multiplies numbers only, so its other values add 0; weigh one value with a one-hot term, e.g. "${shownName(base)}=VALUE"`);
     }
   }
   return out;
@@ -94,7 +94,9 @@ export class LinearRanker implements Ranker {
       throw shapeError(path, 'weights', 'linear artifact needs "weights": an object of feature name → number', 'Example: {"weights": {"ctr_7d": 4.0}, "bias": -1}');
     }
     this.terms = Object.entries(weights as Record<string, unknown>).map(([name, w]) => {
-      if (typeof w !== 'number' || !Number.isFinite(w)) throw shapeError(path, `weights.${name}`, `weight must be a finite number, got ${shown(w)}`);
+      if (typeof w !== 'number' || !Number.isFinite(w)) {
+        throw shapeError(path, `weights.${shownName(name)}`, `weight must be a finite number, got ${shown(w)}`, 'Write every weight as a JSON number, e.g. {"weights": {"ctr_7d": 4.0}}, or leave the feature out.');
+      }
       const eq = name.indexOf('=');
       if (eq > 0) return { weight: w, read: featureReader(name.slice(0, eq)), equals: name.slice(eq + 1) };
       // The fast path reads `features[name]`: a name objects inherit (constructor, toString) goes through featureReader, which reads own fields only.

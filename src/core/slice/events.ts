@@ -1,6 +1,7 @@
-import { UserError, shown } from '../errors';
+import { UserError, shown, shownName } from '../errors';
+import { suggest } from '../expr/suggest';
 import { instantHint, parseInstant } from '../time';
-import type { EventRecord, FeatureMap, FeatureType } from './types';
+import { STAGES, type EventRecord, type FeatureMap, type FeatureType } from './types';
 
 let lastStamp: string | undefined;
 let lastMs = Number.NaN;
@@ -30,13 +31,15 @@ export function parseEventLine(text: string, file: string, line: number, candida
     if (text.trim() === '') throw new UserError('blank line', { file, line }, 'Every line of events.jsonl must hold one event; remove the blank line.');
     if (text.charCodeAt(0) === 0xfeff) throw bomError(file, line);
     const reason = (e as Error).message;
-    const hint = /\bNaN\b|Infinity/.test(text)
-      ? 'NaN and Infinity are not valid JSON numbers: write null for a missing value, or fix the producer.'
-      : 'Each line must be one complete JSON object.';
+    const hint = NAN.test(text) ? NAN_HINT : 'Each line must be one complete JSON object.';
     throw new UserError(`malformed JSON: ${reason}`, { file, line }, hint);
   }
   return checkEvent(value, file, line, false, candidateTypes, contextTypes);
 }
+
+/** A line that JSON.parse refused and that holds one of these was written by a producer that writes NaN or Infinity. */
+const NAN = /\bNaN\b|Infinity/;
+const NAN_HINT = 'NaN and Infinity are not valid JSON numbers: write null for a missing value, or fix the producer.';
 
 /** A UTF-8 byte-order mark before the first line: JSON.parse's own message would show an invisible character. */
 function bomError(file: string, line: number): UserError {
@@ -56,38 +59,76 @@ function fail(file: string, line: number, field: string, message: string, hint?:
  * `contextTypes`: the same for the request context (the manifest's schema.context).
  */
 export function checkEvent(value: unknown, file: string, line: number, candidatesChecked = false, candidateTypes?: Readonly<Record<string, FeatureType>>, contextTypes?: Readonly<Record<string, FeatureType>>): EventRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, line, '(line)', 'an event must be a JSON object');
-  const e = value as Record<string, unknown>;
-  if (typeof e['id'] !== 'string' || e['id'] === '') fail(file, line, 'id', 'missing or non-string "id"');
-  if (typeof e['t'] !== 'string' || Number.isNaN(timeOf(e['t']))) {
-    fail(file, line, 't', `"t" must be an RFC 3339 timestamp with a timezone (Z or ±HH:MM), got ${shown(e['t'])}`, instantHint(e['t']));
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(file, line, '(line)', `an event must be a JSON object, got ${shown(value)}`, 'Each line of events.jsonl is one event object, e.g. {"id":"e1","t":"2025-07-21T09:12:03Z","user":"u_9f3a","candidates":[{"item":"i_42"}],"served":["i_42"]}.');
   }
-  if (typeof e['user'] !== 'string') fail(file, line, 'user', 'missing or non-string "user"');
+  const e = value as Record<string, unknown>;
+  if (typeof e['id'] !== 'string' || e['id'] === '') {
+    fail(file, line, 'id', e['id'] === undefined ? '"id" is missing' : `"id" must be a non-empty string, got ${shown(e['id'])}`, 'Give every event a non-empty string "id", e.g. "id":"e000532".');
+  }
+  if (typeof e['t'] !== 'string' || Number.isNaN(timeOf(e['t']))) {
+    const what = '"t" must be an RFC 3339 timestamp with a timezone (Z or ±HH:MM)';
+    fail(file, line, 't', e['t'] === undefined ? `"t" is missing: ${what}` : `${what}, got ${shown(e['t'])}`, instantHint(e['t']));
+  }
+  if (typeof e['user'] !== 'string') {
+    fail(file, line, 'user', e['user'] === undefined ? '"user" is missing' : `"user" must be a string, got ${shown(e['user'])}`, 'Give every event the (pseudonymous) id of its user as a string, e.g. "user":"u_9f3a".');
+  }
   const cands = e['candidates'];
-  if (!Array.isArray(cands)) fail(file, line, 'candidates', '"candidates" must be an array');
+  if (!Array.isArray(cands)) fail(file, line, 'candidates', `"candidates" must be an array, got ${shown(cands)}`, 'Write the ranked candidates as an array of objects, e.g. "candidates":[{"item":"i_42","score":0.8}] ([] when there were none).');
   for (let i = candidatesChecked ? cands.length : 0; i < cands.length; i++) {
     const c = cands[i] as Record<string, unknown> | null;
-    if (typeof c !== 'object' || c === null || typeof c['item'] !== 'string') fail(file, line, `candidates[${i}].item`, 'each candidate needs a string "item"');
+    if (typeof c !== 'object' || c === null || typeof c['item'] !== 'string') {
+      fail(file, line, `candidates[${i}].item`, `each candidate needs a string "item", got ${shown(c)}`, 'Write each candidate as an object with its item id as a string, e.g. {"item":"i_42","score":0.8}.');
+    }
     const s = c['score'];
-    if (s !== undefined && s !== null && (typeof s !== 'number' || !Number.isFinite(s))) fail(file, line, `candidates[${i}].score`, `score must be a finite number, got ${String(s)}`);
+    if (s !== undefined && s !== null && (typeof s !== 'number' || !Number.isFinite(s))) {
+      fail(file, line, `candidates[${i}].score`, `score must be a finite number, got ${shown(s)}`, 'Write the recorded score as a JSON number, e.g. {"item":"i_42","score":0.8}, or leave it out (or null) when none was recorded.');
+    }
     if (c['features'] !== undefined) checkFeatures(c['features'], file, line, `candidates[${i}].features`, candidateTypes);
   }
   const served = e['served'];
-  if (!Array.isArray(served) || !allStrings(served)) fail(file, line, 'served', '"served" must be an array of item ids');
-  if (e['context'] !== undefined) checkFeatures(e['context'], file, line, 'context', contextTypes);
-  const outcome = e['outcome'] as Record<string, unknown> | undefined;
-  if (outcome !== undefined) {
-    if (typeof outcome !== 'object' || outcome === null) fail(file, line, 'outcome', `"outcome" must be an object {"clicks": [...], ...}, got ${shown(outcome)}`);
-    const clicks = outcome['clicks'];
-    if (clicks !== undefined && !(Array.isArray(clicks) && allStrings(clicks))) {
-      fail(file, line, 'outcome.clicks', `"outcome.clicks" must be an array of item ids (strings), got ${shown(clicks)}`, 'Write the ids of the clicked items as strings, as in "served", e.g. ["i_42"].');
-    }
+  if (!Array.isArray(served) || !allStrings(served)) {
+    fail(file, line, 'served', `"served" must be an array of item ids, got ${shown(served)}`, 'Write the ids of the items shown, in the order shown, as strings, e.g. "served":["i_7","i_42"] ([] when nothing was served).');
   }
+  if (e['context'] !== undefined) checkFeatures(e['context'], file, line, 'context', contextTypes);
+  const outcome = e['outcome'];
+  if (outcome !== undefined) checkOutcome(outcome, file, line);
   const times = e['featureTimes'];
   if (times !== undefined && times !== null) checkFeatureTimes(times, file, line);
   const sys = e['system'];
-  if (typeof sys === 'object' && sys !== null) checkSystem(sys as Record<string, unknown>, file, line);
+  if (sys !== undefined && sys !== null) checkSystem(sys, file, line);
   return e as unknown as EventRecord;
+}
+
+/** Whether `v` is a JSON object (not null, not an array). */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * `outcome`: `clicks`, an array of item ids, and `dwellMs`, an object of item id → milliseconds
+ * (0 or more); null for `dwellMs` is one not recorded. An expression reads both, and would
+ * otherwise fail on a bad value with an error that blames the expression.
+ */
+function checkOutcome(outcome: unknown, file: string, line: number): void {
+  if (!isObject(outcome)) {
+    fail(file, line, 'outcome', `"outcome" must be an object {"clicks": [...], ...}, got ${shown(outcome)}`, 'Write the outcome as an object, e.g. "outcome":{"clicks":["i_7"],"dwellMs":{"i_7":31000}}, or leave it out.');
+  }
+  const clicks = outcome['clicks'];
+  if (clicks !== undefined && !(Array.isArray(clicks) && allStrings(clicks))) {
+    fail(file, line, 'outcome.clicks', `"outcome.clicks" must be an array of item ids (strings), got ${shown(clicks)}`, 'Write the ids of the clicked items as strings, as in "served", e.g. ["i_42"].');
+  }
+  const dwell = outcome['dwellMs'];
+  if (dwell === undefined || dwell === null) return;
+  const hint = 'Write "dwellMs" as an object of item id → milliseconds (a number of 0 or more), e.g. "dwellMs":{"i_7":31000}, or leave it out.';
+  if (!isObject(dwell)) fail(file, line, 'outcome.dwellMs', `"outcome.dwellMs" must be an object of item id → milliseconds, got ${shown(dwell)}`, hint);
+  for (const id in dwell) {
+    const v = dwell[id];
+    if (typeof v !== 'number' || !(v >= 0 && v < Infinity)) {
+      const field = `outcome.dwellMs.${shownName(id)}`;
+      fail(file, line, field, typeof v === 'number' ? `${field} is ${v}: a dwell time is a finite number of 0 or more` : `${field} must be a number of milliseconds, got ${shown(v)}`, hint);
+    }
+  }
 }
 
 /** Whether every element is a string (a loop, not some() with a closure: this runs per event). */
@@ -103,23 +144,45 @@ function allStrings(a: unknown[]): boolean {
  * or replaced by a default latency. Per replayed event: no closure, and a field name is only built
  * for the error.
  */
-function checkSystem(sys: Record<string, unknown>, file: string, line: number): void {
+function checkSystem(sys: unknown, file: string, line: number): void {
+  // A "system" the engine cannot read would have its recorded latencies replaced by defaults, silently.
+  if (!isObject(sys)) notObject(file, line, 'system', sys, '"system":{"latencyMs":{"retrieve":12,"score":20},"queueDepth":17,"cache":{"hits":40,"misses":3}}');
   const q = sys['queueDepth'];
   if (badFigure(q)) notFigure(file, line, 'system.queueDepth', q);
   const lat = sys['latencyMs'];
-  if (typeof lat === 'object' && lat !== null) {
+  if (lat !== undefined && lat !== null) {
+    if (!isObject(lat)) notObject(file, line, 'system.latencyMs', lat, '"latencyMs":{"retrieve":12,"features":48,"score":20}');
     for (const k in lat) {
-      const v = (lat as Record<string, unknown>)[k];
+      // A misspelt stage ("scor") would leave the stage its default latency.
+      if (!(STAGES as readonly string[]).includes(k)) unknownStage(file, line, k);
+      const v = lat[k];
       if (badFigure(v)) notFigure(file, line, `system.latencyMs.${k}`, v);
     }
   }
   const cache = sys['cache'];
-  if (typeof cache === 'object' && cache !== null) {
-    const h = (cache as Record<string, unknown>)['hits'];
-    const m = (cache as Record<string, unknown>)['misses'];
+  if (cache !== undefined && cache !== null) {
+    if (!isObject(cache)) notObject(file, line, 'system.cache', cache, '"cache":{"hits":40,"misses":3}');
+    const h = cache['hits'];
+    const m = cache['misses'];
     if (badFigure(h)) notFigure(file, line, 'system.cache.hits', h);
     if (badFigure(m)) notFigure(file, line, 'system.cache.misses', m);
   }
+}
+
+function notObject(file: string, line: number, field: string, v: unknown, example: string): never {
+  fail(file, line, field, `"${field}" must be an object, got ${shown(v)}`, `Write it as an object, e.g. ${example}, or leave it out when it was not recorded.`);
+}
+
+function unknownStage(file: string, line: number, key: string): never {
+  const near = suggest(key, STAGES);
+  const field = `system.latencyMs.${shownName(key)}`;
+  fail(
+    file,
+    line,
+    field,
+    `${field} is not a stage${near === undefined ? '' : `; did you mean "${near}"?`}`,
+    `The keys of "latencyMs" are the stages ${STAGES.join(', ')}; a stage left out takes its default latency.`,
+  );
 }
 
 /** A latency, a queue depth or a cache count is a finite number of 0 or more. */
@@ -134,11 +197,11 @@ function notFigure(file: string, line: number, field: string, v: unknown): never
 
 /** Every featureTimes value is a timestamp with a timezone (the engine turns it into a feature age). */
 function checkFeatureTimes(value: unknown, file: string, line: number): void {
-  if (typeof value !== 'object' || Array.isArray(value)) fail(file, line, 'featureTimes', '"featureTimes" must be an object of feature name → timestamp');
+  if (typeof value !== 'object' || Array.isArray(value)) fail(file, line, 'featureTimes', '"featureTimes" must be an object of feature name → timestamp', 'e.g. "featureTimes":{"ctr_7d":"2025-07-21T08:00:00Z"}');
   for (const key in value as Record<string, unknown>) {
     const v = (value as Record<string, unknown>)[key];
     if (typeof v !== 'string' || Number.isNaN(parseInstant(v))) {
-      fail(file, line, `featureTimes.${key}`, `feature time must be an RFC 3339 timestamp with a timezone, got ${shown(v)}`, instantHint(v));
+      fail(file, line, `featureTimes.${shownName(key)}`, `feature time must be an RFC 3339 timestamp with a timezone, got ${shown(v)}`, instantHint(v));
     }
   }
 }
@@ -148,16 +211,18 @@ function checkFeatureTimes(value: unknown, file: string, line: number): void {
  * schema for these features), a feature typed "number" holds a number or null.
  */
 export function checkFeatures(value: unknown, file: string, line: number, field: string, types?: Readonly<Record<string, FeatureType>>): asserts value is FeatureMap {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, line, field, `"${field}" must be an object of feature values`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(file, line, field, `"${field}" must be an object of feature values, got ${shown(value)}`, 'Write features as an object of name → value, e.g. {"ctr_7d":0.054,"device":"ios"}, or leave the field out.');
+  }
   for (const key in value as Record<string, unknown>) {
     const v = (value as Record<string, unknown>)[key];
     if (typeof v === 'number') {
-      if (!Number.isFinite(v)) fail(file, line, `${field}.${key}`, `feature value is ${v}`, 'Features must be finite numbers; write null for a missing value.');
+      if (!Number.isFinite(v)) fail(file, line, `${field}.${shownName(key)}`, `feature value is ${v}`, 'Features must be finite numbers; write null for a missing value.');
     } else if (v !== null && typeof v !== 'string' && typeof v !== 'boolean') {
       fail(
         file,
         line,
-        `${field}.${key}`,
+        `${field}.${shownName(key)}`,
         `feature value must be a number, string, boolean or null, got ${shown(v)}`,
         'Features are flat values: write a list or an object as separate features (e.g. "x_0", "x_1") or as a string.',
       );
@@ -165,8 +230,8 @@ export function checkFeatures(value: unknown, file: string, line: number, field:
       fail(
         file,
         line,
-        `${field}.${key}`,
-        `feature "${key}" must be a number (the manifest's schema types it "number"), got ${shown(v)}`,
+        `${field}.${shownName(key)}`,
+        `feature "${shownName(key)}" must be a number (the manifest's schema types it "number"), got ${shown(v)}`,
         'Write the value as a JSON number, or null when it is missing; if the feature really holds text, the manifest\'s "schema" is wrong: re-freeze the slice.',
       );
     }
@@ -242,10 +307,18 @@ function checkEmbedding(value: unknown, file: string, line: number): void {
 }
 
 function checkWindows(value: unknown, file: string, line: number): void {
-  if (!Array.isArray(value)) fail(file, line, 'available', '"available" must be an array of windows {"from", "to"}');
+  const hint = 'Write availability as windows {"from": TIMESTAMP, "to": TIMESTAMP}, e.g. "available":[{"from":"2025-07-01T00:00:00Z"}]; either bound may be left out.';
+  if (!Array.isArray(value)) fail(file, line, 'available', `"available" must be an array of windows {"from", "to"}, got ${shown(value)}`, hint);
   for (let i = 0; i < value.length; i++) {
     const w = value[i] as Record<string, unknown> | null;
-    if (typeof w !== 'object' || w === null || Array.isArray(w)) fail(file, line, `available[${i}]`, 'an availability window must be an object {"from", "to"} (either may be left out)');
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) fail(file, line, `available[${i}]`, 'an availability window must be an object {"from", "to"} (either may be left out)', hint);
+    // A misspelt bound ("form") left the window without it: the item was always available.
+    for (const k in w) {
+      if (k !== 'from' && k !== 'to') {
+        const near = suggest(k, ['from', 'to']);
+        fail(file, line, `available[${i}].${shownName(k)}`, `an availability window has only "from" and "to", not ${shown(k)}${near === undefined ? '' : `; did you mean "${near}"?`}`, hint);
+      }
+    }
     for (const bound of ['from', 'to'] as const) {
       const b = w[bound];
       if (b !== undefined && (typeof b !== 'string' || Number.isNaN(parseInstant(b)))) {
@@ -272,7 +345,7 @@ export function parseRecords<T extends { id: string }>(content: string | Buffer,
       v = JSON.parse(raw);
     } catch (e) {
       if (raw.charCodeAt(0) === 0xfeff) throw bomError(file, i + 1);
-      throw new UserError(`malformed JSON: ${(e as Error).message}`, { file, line: i + 1 }, `Each line must be one ${kind} object.`);
+      throw new UserError(`malformed JSON: ${(e as Error).message}`, { file, line: i + 1 }, NAN.test(raw) ? NAN_HINT : `Each line must be one ${kind} object.`);
     }
     checkRecord(v, file, i + 1, kind, types);
     out.push(v as T);

@@ -1,5 +1,6 @@
-import { UserError, shown } from '../errors';
+import { UserError, shown, shownName } from '../errors';
 import { instantHint, parseInstant } from '../time';
+import { suggest } from '../expr/suggest';
 // The schema's validator, compiled ahead of time from manifestSchema.ts (`npm run schema`).
 import validateSchema from './manifestValidator';
 import { MANIFEST_SCHEMA, SHA256_PATTERN, TIMESTAMP_PATTERN } from './manifestSchema';
@@ -26,7 +27,7 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
     const path = posix.normalize(f.path);
     const before = seen.get(path);
     if (before !== undefined) {
-      throw new UserError(`manifest is invalid — files[${i}].path "${f.path}" names the same file as files[${before}].path "${m.files[before]?.path}"`, { file, field: `files[${i}].path` }, 'List each file once; re-freeze the slice.');
+      throw new UserError(`manifest is invalid — files[${i}].path ${shown(f.path)} names the same file as files[${before}].path ${shown(m.files[before]?.path)}`, { file, field: `files[${i}].path` }, 'List each file once; re-freeze the slice.');
     }
     seen.set(path, i);
     f.path = path;
@@ -64,7 +65,8 @@ function segments(pointer: string): string[] {
 function describePath(instancePath: string, params: Record<string, unknown>): string {
   const child = params['missingProperty'] ?? params['additionalProperty'];
   const parts = typeof child === 'string' ? [...segments(instancePath), child] : segments(instancePath);
-  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(root)';
+  // A key of the input can be megabytes long: each is cut as shown cuts a value.
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? shownName(p) : `.${shownName(p)}`)).join('') || '(root)';
 }
 
 function valueAt(root: unknown, instancePath: string): unknown {
@@ -92,7 +94,9 @@ function explain(e: ErrorObject, root: unknown): string {
       let schema: unknown = MANIFEST_SCHEMA;
       for (const s of segments(e.schemaPath.replace(/^#/, '')).slice(0, -1)) schema = (schema as Record<string, unknown> | undefined)?.[s];
       const allowed = Object.keys((schema as { properties?: object } | undefined)?.properties ?? {});
-      return `is not a field here${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`;
+      const key = e.params['additionalProperty'];
+      const near = typeof key === 'string' ? suggest(key, allowed) : undefined;
+      return `is not a field here${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}${near === undefined ? '' : `; did you mean "${near}"?`}`;
     }
   }
   return e.message ?? 'invalid';
@@ -104,6 +108,6 @@ export function checkInside(path: string, manifestFile: string): void {
   const root = resolve('/slice');
   const rel = relative(root, resolve(root, path));
   if (bad || rel.startsWith('..') || rel.split(sep).includes('..')) {
-    throw new UserError(`path "${path}" escapes the slice folder`, { file: manifestFile, field: 'files' }, 'Manifest paths must be relative to the slice folder, e.g. "events.jsonl".');
+    throw new UserError(`path ${shown(path)} escapes the slice folder`, { file: manifestFile, field: 'files' }, 'Manifest paths must be relative to the slice folder, e.g. "events.jsonl".');
   }
 }

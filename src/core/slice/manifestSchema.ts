@@ -119,6 +119,8 @@ export const MANIFEST_SCHEMA = {
         staleAfterSec: { type: 'number', minimum: 0 },
         maxPerCategory: { type: 'integer', minimum: 0 },
       },
+      // A misspelt key ("staleAfterSecs") would leave its field at the default, silently.
+      additionalProperties: false,
     },
   },
 } as const;

@@ -1,4 +1,4 @@
-import { closeSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
@@ -145,7 +145,7 @@ export const lockWaits = { max: 3000 };
  * in whole. A lock left by a process of this machine that no longer runs is taken over; one held
  * longer than the wait is an error naming it.
  */
-function withFolderLock<T>(dir: string, fn: () => T): T {
+export function withFolderLock<T>(dir: string, fn: () => T): T {
   const lock = join(dir, TRACE_LOCK);
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   let fd: number | undefined;
@@ -155,15 +155,24 @@ function withFolderLock<T>(dir: string, fn: () => T): T {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       let holder = '';
+      let ino = 0;
       try {
-        holder = readFileSync(lock, 'utf8');
+        const lfd = openSync(lock, 'r');
+        try {
+          ino = fstatSync(lfd).ino;
+          holder = readFileSync(lfd, 'utf8');
+        } finally {
+          closeSync(lfd);
+        }
       } catch {
         // Released meanwhile: try again at once.
         continue;
       }
       const [host, pid] = holder.split(' ');
       if (host === HOST && pid !== undefined && /^\d+$/.test(pid) && !pidRuns(Number(pid))) {
-        rmSync(lock, { force: true });
+        // Only that stale file goes: another waiter may have taken it over and made its own since
+        // it was read (removing whatever was there let three or four runs hold the lock at once).
+        removeLockIfSame(lock, ino, holder);
         continue;
       }
       if (waits >= lockWaits.max) {
@@ -177,16 +186,51 @@ function withFolderLock<T>(dir: string, fn: () => T): T {
       Atomics.wait(sleeper, 0, 0, 10);
     }
   }
+  const mine = `${HOST} ${process.pid} ${threadId}\n`;
+  let myIno = 0;
   try {
     try {
-      writeSync(fd, `${HOST} ${process.pid} ${threadId}\n`);
+      writeSync(fd, mine);
+      myIno = fstatSync(fd).ino;
     } finally {
       closeSync(fd);
     }
     return fn();
   } finally {
-    rmSync(lock, { force: true });
+    // Our own lock only: one taken over as stale meanwhile is another run's now.
+    removeLockIfSame(lock, myIno, mine);
   }
+}
+
+/**
+ * Removes the lock file at `lock` if it is the one known by its inode and text (the holder it
+ * names): moved aside under a name of this run's own first — atomic — and put back when it proves
+ * to be another's.
+ */
+export function removeLockIfSame(lock: string, ino: number, text: string): void {
+  const aside = `${lock}.${tmpTag()}.aside`;
+  try {
+    renameSync(lock, aside);
+  } catch {
+    // Gone already.
+    return;
+  }
+  let same: boolean;
+  try {
+    // The text too: a file system reuses a freed inode at once (a stale lock removed, a new one made).
+    same = (ino === 0 || statSync(aside).ino === ino) && readFileSync(aside, 'utf8') === text;
+  } catch {
+    same = true;
+  }
+  if (!same) {
+    try {
+      // Another run's lock: back in place (unless a third made one meanwhile).
+      linkSync(aside, lock);
+    } catch {
+      // Taken again already.
+    }
+  }
+  rmSync(aside, { force: true });
 }
 
 /** A write error of the trace thread as a user error that names the trace (ENOSPC said only "no space left on device, write"). */

@@ -184,3 +184,14 @@ test('a malformed pretty-printed slice.json is named with its line and column', 
   const trailing = caught(() => Slice.open(dir));
   assert.match(trailing.describe(), /slice\.json:4:1: malformed JSON: Expected double-quoted property name\n/);
 });
+
+test('a missing file with a 2 MB path is named in a short message', () => {
+  const long = 'y'.repeat(2_000_000);
+  const dir = rawSlice(`${JSON.stringify({ id: 'e1', t: '2025-01-01T00:00:00Z', user: 'u', candidates: [{ item: 'i1' }] })}\n`, (m) => {
+    m.files.push({ path: long, sha256: '0'.repeat(64), bytes: 1 });
+  });
+  assert.throws(
+    () => Slice.open(dir),
+    (e: unknown) => e instanceof UserError && e.message.length < 300 && e.message.includes('y'.repeat(50)),
+  );
+});

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { IntegrityError, UserError, jsonSyntaxError } from '../errors';
+import { IntegrityError, UserError, jsonSyntaxError, shownName } from '../errors';
 import { isWithin, statOrNothing } from '../dirs';
 import { validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
@@ -362,7 +362,7 @@ export class Slice {
       }
     }
     if (missing.length) {
-      throw new UserError(`files listed in the manifest are missing or not files: ${missing.join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
+      throw new UserError(`files listed in the manifest are missing or not files: ${missing.map((p) => shownName(p)).join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
     }
     const [unlisted] = unlistedFiles(dir, manifest);
     if (unlisted) {

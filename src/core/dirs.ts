@@ -1,4 +1,5 @@
-import { closeSync, lstatSync, mkdirSync, openSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from './errors';
 
@@ -139,6 +140,23 @@ export function writeExclusive(path: string, data: string | Uint8Array): void {
     writeFileSync(fd, data);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Which machine's processes a pid names, as temp files, locks and freeze marks record it: the host
+ * name, and on Linux the pid namespace too (`host~4026531836`). Containers that share a host name
+ * and a folder (CI jobs with the host's network) have pids of their own: another one's live run
+ * looked dead, and lost its temp files and its lock.
+ */
+export const MACHINE = machineId();
+
+function machineId(): string {
+  try {
+    const ns = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
+    return ns ? `${hostname()}~${ns}` : hostname();
+  } catch {
+    return hostname();
   }
 }
 

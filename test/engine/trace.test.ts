@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { spawn, spawnSync } from 'node:child_process';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
+import { MACHINE } from '../../src/core/dirs';
 import { join } from 'node:path';
 import { TRACE_FORMAT, TRACE_LOCK, TraceWriter, lockWaits, traceLine, writeFailed } from '../../src/core/engine/trace';
 import { UserError } from '../../src/core/errors';
@@ -275,7 +276,7 @@ test('temp files are created, never opened through a file or symbolic link plant
   writeFileSync(victim, 'precious\n');
   // The names are predictable (pid, thread, a count): plant links at the next few of them.
   for (let n = 1; n <= 200; n++) {
-    for (const name of [`.trace.jsonl.${hostname()}.${process.pid}-${threadId}-${n}.tmp`, `.run.json.${hostname()}.${process.pid}-${threadId}-${n}.tmp`, `.trace.jsonl.${hostname()}.${process.pid}-${threadId}-${n}.old`]) symlinkSync(victim, join(out, name));
+    for (const name of [`.trace.jsonl.${MACHINE}.${process.pid}-${threadId}-${n}.tmp`, `.run.json.${MACHINE}.${process.pid}-${threadId}-${n}.tmp`, `.trace.jsonl.${MACHINE}.${process.pid}-${threadId}-${n}.old`]) symlinkSync(victim, join(out, name));
   }
   const r = await runHeadless({ slice: makeSlice(20), ranker: 'recorded', traceDir: out }, { now: () => '', user: 'u', host: 'h', cwd: process.cwd() });
   r.replayer.dispose();
@@ -289,7 +290,7 @@ test('a run removes the temp files a killed run on this machine left in its trac
   const out = tmp();
   // A pid that ran and is gone (a run killed by SIGKILL or the out-of-memory killer never cleans up).
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
-  const host = hostname();
+  const host = MACHINE;
   const gone = [`.trace.jsonl.${host}.${dead}-0-1.tmp`, `.run.json.${host}.${dead}-0-2.tmp`, `.trace.jsonl.${host}.${dead}-0-3.old`];
   // Another machine's (a shared folder), a live process's, and files that are not temp files.
   const kept = [`.trace.jsonl.other-host.${dead}-0-1.tmp`, `.trace.jsonl.${host}.${process.ppid}-0-1.tmp`, 'notes.txt', `.trace.jsonl.${dead}-0-1.tmp`];
@@ -368,18 +369,18 @@ test('a run renames its trace and run record into place holding the folder\'s lo
   try {
     lockWaits.max = 5;
     // Held by a live process (this one's parent): the run waits, then says who holds it; nothing is renamed.
-    writeFileSync(lock, `${hostname()} ${process.ppid} 0\n`);
+    writeFileSync(lock, `${MACHINE} ${process.ppid} 0\n`);
     await assert.rejects(runHeadless({ slice, ranker: 'recorded', traceDir: out }, host), (e: unknown) => e instanceof UserError && /another run is renaming its trace there/.test(e.message) && e.where.file === lock);
     assert.deepEqual(readdirSync(out), [TRACE_LOCK]);
     // Left by a process of this machine that is gone: taken over, and released after.
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
-    writeFileSync(lock, `${hostname()} ${dead} 0\n`);
+    writeFileSync(lock, `${MACHINE} ${dead} 0\n`);
     const r = await runHeadless({ slice, ranker: 'recorded', traceDir: out }, host);
     r.replayer.dispose();
     assert.deepEqual(readdirSync(out).sort(), ['run.json', 'trace.jsonl']);
     // Released by its holder (another process) while the run waits: the run goes on.
     lockWaits.max = 3000;
-    writeFileSync(lock, `${hostname()} ${process.ppid} 0\n`);
+    writeFileSync(lock, `${MACHINE} ${process.ppid} 0\n`);
     const holder = spawn(process.execPath, ['-e', `setTimeout(() => require('node:fs').rmSync(${JSON.stringify(lock)}), 300)`]);
     const done = await runHeadless({ slice, ranker: 'popularity', traceDir: out }, host);
     await new Promise((r) => holder.once('exit', r));

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { hostname } from 'node:os';
-import { TRACE_LOCK, removeLockIfSame, withFolderLock } from '../../src/core/engine/trace';
+import { MACHINE } from '../../src/core/dirs';
+import { TRACE_LOCK, lockWaits, removeLockIfSame, withFolderLock } from '../../src/core/engine/trace';
 import { tmp } from '../helpers';
 
 test('a run releases only its own folder lock: one another run took over meanwhile (as stale) stays', () => {
@@ -13,9 +13,9 @@ test('a run releases only its own folder lock: one another run took over meanwhi
   withFolderLock(dir, () => {
     // Another run judged this one's lock stale and took the folder: its lock is there now.
     rmSync(lock);
-    writeFileSync(lock, `${hostname()} 999999 0\n`);
+    writeFileSync(lock, `${MACHINE} 999999 0\n`);
   });
-  assert.equal(readFileSync(lock, 'utf8'), `${hostname()} 999999 0\n`, 'the other run\'s lock was left alone');
+  assert.equal(readFileSync(lock, 'utf8'), `${MACHINE} 999999 0\n`, 'the other run\'s lock was left alone');
   assert.deepEqual(readdirSync(dir), [TRACE_LOCK], 'and nothing else was left');
 });
 
@@ -23,15 +23,33 @@ test('a stale lock is taken away only if it is still the file that was read: a l
   const dir = tmp();
   const lock = join(dir, TRACE_LOCK);
   const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
-  writeFileSync(lock, `${hostname()} ${dead} 0\n`);
+  writeFileSync(lock, `${MACHINE} ${dead} 0\n`);
   const staleIno = statSync(lock).ino;
   // Another waiter took it over first and made its own…
   rmSync(lock);
-  writeFileSync(lock, `${hostname()} ${process.pid} 7\n`);
+  writeFileSync(lock, `${MACHINE} ${process.pid} 7\n`);
   // …and this one, still acting on what it read, must not remove that.
-  removeLockIfSame(lock, staleIno, `${hostname()} ${dead} 0\n`);
-  assert.equal(readFileSync(lock, 'utf8'), `${hostname()} ${process.pid} 7\n`);
-  removeLockIfSame(lock, statSync(lock).ino, `${hostname()} ${process.pid} 7\n`);
+  removeLockIfSame(lock, staleIno, `${MACHINE} ${dead} 0\n`);
+  assert.equal(readFileSync(lock, 'utf8'), `${MACHINE} ${process.pid} 7\n`);
+  removeLockIfSame(lock, statSync(lock).ino, `${MACHINE} ${process.pid} 7\n`);
   assert.ok(!existsSync(lock));
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('the machine a pid is judged on includes the pid namespace: another container\'s run (same host name) is never taken for dead', { skip: process.platform !== 'linux' }, async () => {
+  const { readlinkSync } = await import('node:fs');
+  const ns = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] as string;
+  assert.ok(MACHINE.endsWith(`~${ns}`), MACHINE);
+  const dir = tmp();
+  const lock = join(dir, TRACE_LOCK);
+  // A lock a process of another pid namespace holds (its pid means nothing here): waited for, not taken over.
+  writeFileSync(lock, `${MACHINE.replace(/~\d+$/, '~1')} 999999 0\n`);
+  const was = lockWaits.max;
+  lockWaits.max = 3;
+  try {
+    assert.throws(() => withFolderLock(dir, () => undefined), /another run is renaming its trace there/);
+  } finally {
+    lockWaits.max = was;
+  }
+  assert.ok(existsSync(lock));
 });

@@ -2,7 +2,7 @@ import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { MACHINE } from '../../src/core/dirs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { runReplayWorker } from '../../src/extension/headless/runner';
@@ -54,7 +54,7 @@ test('a worker too busy to see the cancel flag is stopped after the grace period
 const { workerData } = require('node:worker_threads');
 const { mkdirSync, writeFileSync } = require('node:fs');
 mkdirSync(workerData.traceDir, { recursive: true });
-writeFileSync(require('node:path').join(workerData.traceDir, '.trace.jsonl.' + require('node:os').hostname() + '.' + process.pid + '-2-3.tmp'), 'half');
+writeFileSync(require('node:path').join(workerData.traceDir, '.trace.jsonl.' + ${JSON.stringify(MACHINE)} + '.' + process.pid + '-2-3.tmp'), 'half');
 const until = Date.now() + 20000;
 while (Date.now() < until) {}
 `);
@@ -63,9 +63,9 @@ while (Date.now() < until) {}
   const running = runReplayWorker(busy, { slice: 'unused', ranker: 'recorded', traceDir: out, force: false, cwd: ROOT }, { onCancel: (c) => (cancel = c), graceMs: 200 });
   // Another run's temp file in the same folder (another process) is not this worker's to remove.
   mkdirSync(out, { recursive: true });
-  const other = `.trace.jsonl.${hostname()}.${process.ppid}-0-1.tmp`;
+  const other = `.trace.jsonl.${MACHINE}.${process.ppid}-0-1.tmp`;
   writeFileSync(join(out, other), 'theirs');
-  while (!existsSync(join(out, `.trace.jsonl.${hostname()}.${process.pid}-2-3.tmp`))) await new Promise((r) => setTimeout(r, 5));
+  while (!existsSync(join(out, `.trace.jsonl.${MACHINE}.${process.pid}-2-3.tmp`))) await new Promise((r) => setTimeout(r, 5));
   cancel?.();
   assert.equal((await running).type, 'cancelled');
   assert.deepEqual(readdirSync(out), [other]);

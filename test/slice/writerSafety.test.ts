@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hostname } from 'node:os';
+import { MACHINE } from '../../src/core/dirs';
 import { UserError } from '../../src/core/errors';
 import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
@@ -91,7 +91,7 @@ test('a freeze killed midway leaves its marked temp folder, which the next freez
     writeFileSync(join(base, name, 'events.jsonl'), 'half');
     writeFileSync(join(base, name, '.recreplay-freeze'), JSON.stringify(owner));
   };
-  const me = { host: hostname(), uid: process.getuid?.() ?? -1 };
+  const me = { host: MACHINE, uid: process.getuid?.() ?? -1 };
   mark('mine.slice.tmp-dead', { ...me, pid: gone });
   mark('mine.slice.tmp-live', { ...me, pid: process.ppid });
   mark('mine.slice.tmp-elsewhere', { ...me, host: 'another-host', pid: gone });

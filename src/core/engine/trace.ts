@@ -1,8 +1,7 @@
 import { closeSync, fstatSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import { createExclusive, ensureDir, pidRuns, removeCreatedDirs, statOrNothing, writeExclusive } from '../dirs';
+import { MACHINE, createExclusive, ensureDir, pidRuns, removeCreatedDirs, statOrNothing, writeExclusive } from '../dirs';
 import { UserError } from '../errors';
 import type { EventExec } from './replay';
 import { FAULT_KINDS } from './faults';
@@ -105,7 +104,8 @@ function handle(m) {
  */
 export const TRACE_TEMP_FILE = /^\.(trace\.jsonl|run\.json)\.(.+)\.(\d+)-\d+-\d+\.(tmp|old)$/;
 
-const HOST = hostname();
+// (With the pid namespace: see MACHINE.)
+const HOST = MACHINE;
 let tmpCount = 0;
 /** Host, pid, thread and a count: a temp file name no other writer on any machine that shares the folder uses. */
 function tmpTag(): string {

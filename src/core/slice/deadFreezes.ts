@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { pidRuns } from '../dirs';
+import { MACHINE, pidRuns } from '../dirs';
 import { sha256 } from './hashing';
 import { freeForRestore, placeNew, replaceable, sliceManifestAt } from './targetFolder';
 
@@ -16,7 +15,7 @@ export const OWNER_FILE = '.recreplay-freeze';
 
 /** Who this freeze is: the host, user and process an owner file names. */
 export function owner(): { host: string; uid: number; pid: number } {
-  return { host: hostname(), uid: process.getuid?.() ?? -1, pid: process.pid };
+  return { host: MACHINE, uid: process.getuid?.() ?? -1, pid: process.pid };
 }
 
 /** Marks `folder` (a freeze's temp folder) as this process's. */

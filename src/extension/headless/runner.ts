@@ -1,8 +1,8 @@
 import { readdirSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TRACE_TEMP_FILE } from '../../core/engine/trace';
+import { MACHINE } from '../../core/dirs';
 import type { ReplayJob, ReplayOutcome, WorkerReply } from './protocol';
 
 export interface RunOptions {
@@ -59,7 +59,7 @@ export function runReplayWorker(workerFile: string, job: Omit<ReplayJob, 'cancel
 /** The temp files a stopped replay worker of this process left (its thread shares the pid); another run's in the same folder stay. */
 function removeTemps(dir: string | undefined): void {
   if (!dir) return;
-  const host = hostname();
+  const host = MACHINE;
   try {
     for (const f of readdirSync(dir)) {
       const m = TRACE_TEMP_FILE.exec(f);

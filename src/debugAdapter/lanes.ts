@@ -136,7 +136,11 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
         // The trace's last events are sent with the state that ran them; then the run record.
         const t = await trace.close(r.state, async (info) => {
           // The run record's metrics must describe the traced events, wherever the session stopped.
-          if (lane.highWater > 0 && (r.current?.n !== lane.highWater || r.current.stagesDone < 6)) await r.seek(lane.highWater, 6);
+          if (lane.highWater > 0 && (r.current?.n !== lane.highWater || r.current.stagesDone < 6)) {
+            // A step still awaiting a slow ranker must settle first (a seek now would be refused).
+            await r.whenIdle(5_000);
+            await r.seek(lane.highWater, 6);
+          }
           return {
             format: 'recreplay.run/1',
             tool: { name: TOOL_NAME, version: TOOL_VERSION },

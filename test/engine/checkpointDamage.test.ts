@@ -235,3 +235,27 @@ test('checkpointEvery must be a finite number >= 1: NaN took no checkpoints at a
   assert.equal(r.checkpointEvery, 2);
   r.dispose();
 });
+
+test('whenIdle waits for an asynchronous step to settle, after which a seek is taken', async () => {
+  const slice = Slice.open(makeSlice(20));
+  let release: (() => void) | undefined;
+  const ranker = {
+    info: { kind: 'slow' },
+    score: (req: { rows: unknown[] }) => new Promise<Float64Array>((resolve) => (release = () => resolve(new Float64Array(req.rows.length)))),
+  };
+  const r = new Replayer(slice, { ranker: ranker as never, spillDir: tmp() });
+  try {
+    r.advance();
+    const pending = r.finishEvent() as Promise<void>;
+    assert.ok(pending instanceof Promise);
+    await assert.rejects(r.seek(1, 0), /already in progress/);
+    assert.equal(await r.whenIdle(20), false, 'still awaiting the ranker');
+    setTimeout(() => release?.(), 30);
+    assert.equal(await r.whenIdle(5_000), true);
+    await pending;
+    await r.seek(1, 0);
+    assert.deepEqual(r.position, { event: 1, stage: 0 });
+  } finally {
+    r.dispose();
+  }
+});

@@ -239,6 +239,15 @@ export class Replayer {
     if (this.moving) throw new Error(`Cannot ${what}: ${this.moving} is already in progress (await it first)`);
   }
 
+  /**
+   * Waits (up to `timeoutMs`) for an asynchronous move under way to settle — a step awaiting a slow
+   * ranker — so that another move may start; true when none is left.
+   */
+  async whenIdle(timeoutMs: number): Promise<boolean> {
+    for (let waited = 0; this.moving !== undefined && waited < timeoutMs; waited += 5) await new Promise((r) => setTimeout(r, 5));
+    return this.moving === undefined;
+  }
+
   /** Marks `what` as in progress until the promise a move returned settles; a synchronous move needs no mark. */
   private track(what: string, r: void | Promise<void>): void | Promise<void> {
     if (!r) return;

@@ -6,6 +6,8 @@ import { streamFor } from '../src/core/random';
 import type { EventRecord, ItemRecord, SliceManifest, UserRecord } from '../src/core/slice/types';
 import { writeSlice, type SliceInput } from '../src/core/slice/writer';
 import { Slice } from '../src/core/slice/reader';
+import assert from 'node:assert/strict';
+import { UserError } from '../src/core/errors';
 
 /** Temp folders this test process made: removed when it exits (43,000 had piled up in /tmp). */
 const made: string[] = [];
@@ -113,4 +115,15 @@ export function withPrefetchAfter<T>(after: number, fn: () => T): T {
   } finally {
     Slice.prefetchAfterBlocks = was;
   }
+}
+
+/** The UserError `fn` throws (a test fails when it throws something else, or nothing). */
+export function caught(fn: () => unknown): UserError {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof UserError, String(e));
+    return e;
+  }
+  assert.fail('no error');
 }

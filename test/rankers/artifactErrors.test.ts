@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../../src/core/errors';
 import { loadRanker } from '../../src/core/rankers';
 import { Slice } from '../../src/core/slice/reader';
-import { tmp } from '../helpers';
+import { caught, tmp } from '../helpers';
 
 const COLD = join(resolve(__dirname, '../..'), 'examples/slices/cold-start.slice');
 const HUGE = 'w'.repeat(2_000_000);
@@ -14,16 +13,6 @@ function file(text: string): string {
   const p = join(tmp(), 'a.json');
   writeFileSync(p, text);
   return p;
-}
-
-function caught(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof UserError, String(e));
-    return e;
-  }
-  assert.fail('no error');
 }
 
 test('a malformed pretty-printed artifact is named with its line and column, and says what to do', () => {

@@ -8,7 +8,7 @@ import { parseEventLine } from '../../src/core/slice/events';
 import { validateManifest } from '../../src/core/slice/manifest';
 import { Slice } from '../../src/core/slice/reader';
 import type { SliceManifest } from '../../src/core/slice/types';
-import { eventLine, rawSlice } from '../helpers';
+import { caught, eventLine, rawSlice } from '../helpers';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 /** A key of 2 MB: an error must not print it whole. */
@@ -22,17 +22,6 @@ function line(extra: Record<string, unknown>): string {
     else e[k] = v;
   }
   return JSON.stringify(e);
-}
-
-/** The UserError `fn` throws. */
-function caught(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof UserError, String(e));
-    return e;
-  }
-  assert.fail('no error');
 }
 
 /** Parsing this event line is refused at events.jsonl:2 and `field`, with a message matching `message` and a hint. */

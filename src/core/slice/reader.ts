@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, realpathSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -14,6 +14,21 @@ import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } fr
 
 /** Larger than any manifest (~90 bytes per chunk hash: 16 MiB holds a 64 GiB events file in 1 MiB chunks); what reads one unchecked stops there. */
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The bytes of DIR/slice.json when it is a regular file inside the folder, of a manifest's size;
+ * undefined otherwise. For callers that look before they open (the editor's index warm-up, the
+ * timeline): a named pipe there blocked the editor for good. Slice.open says what is wrong.
+ */
+export function manifestBytesAt(dir: string): Buffer | undefined {
+  const p = join(dir, 'slice.json');
+  try {
+    if (fileKind(dir, p) !== 'file' || statSync(p).size > MAX_MANIFEST_BYTES) return undefined;
+    return readWhole(p);
+  } catch {
+    return undefined;
+  }
+}
 
 export type FileKind = 'file' | 'missing' | 'a folder' | 'not a regular file' | 'a link to outside the slice folder';
 
@@ -659,10 +674,21 @@ export class Slice {
       got = (c - first) * chunks.size + k;
     }
     this.checkUnchanged();
-    const base = first * chunks.size;
+    return this.lineIn(n, buf, first * chunks.size, got);
+  }
+
+  /**
+   * Event n's text in `buf` (`got` bytes of the file from byte `base`, from the newline before it to
+   * the one after): a short read (the file shrank under an fd whose fstat looks unchanged) never
+   * yields stale memory, and offsets that do not cut a whole line are said as such (offsetsMissed),
+   * not as malformed JSON.
+   */
+  private lineIn(n: number, buf: Buffer, base: number, got: number): string {
+    const [start, end] = this.index.range(n);
+    const hi = Math.min(end + 1, this.opened.size);
     if (got < hi - base || got < end - base) throw this.changedError();
     const text = buf.subarray(start - base, end - base);
-    if ((start > 0 && buf[lo - base] !== 10) || (hi > end && buf[end - base] !== 10) || text.includes(10)) this.offsetsMissed(n);
+    if ((start > 0 && buf[start - 1 - base] !== 10) || (hi > end && buf[end - base] !== 10) || text.includes(10)) this.offsetsMissed(n);
     return text.toString('utf8');
   }
 
@@ -681,11 +707,7 @@ export class Slice {
     const buf = Buffer.allocUnsafe(Math.max(hi - lo, end - lo));
     const got = readFull(this.handle(), buf, lo);
     if (this.checkUnchanged()) return undefined;
-    // A short read (the file shrank under an fd whose fstat looks unchanged) never yields stale memory.
-    if (got < hi - lo || got < end - lo) throw this.changedError();
-    const text = buf.subarray(start - lo, end - lo);
-    if ((start > 0 && buf[0] !== 10) || (hi > end && buf[end - lo] !== 10) || text.includes(10)) this.offsetsMissed(n);
-    return text.toString('utf8');
+    return this.lineIn(n, buf, lo, got);
   }
 
   /**

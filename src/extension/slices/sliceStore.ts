@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { OffsetCollector, loadCachedIndex, modifiedIndexKey, storeIndex } from '../../core/slice/offsetIndex';
-import { MAX_MANIFEST_BYTES, MISMATCH, Slice, UNLISTED, fileKind, parseManifest, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
-import { FileChecker, readWhole } from '../../core/slice/hashing';
+import { MISMATCH, Slice, UNLISTED, fileKind, manifestBytesAt, parseManifest, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
+import { FileChecker, readWhole, sha256 } from '../../core/slice/hashing';
 import type { FileEntry, SliceManifest } from '../../core/slice/types';
 
 /** What is known about a slice's integrity. */
@@ -155,22 +154,19 @@ export class IndexingCancelled extends Error {
 
 /** What warmIndex needs from slice.json, or undefined when it has nothing to do (the core reports a broken manifest). */
 function indexTarget(dir: string): { manifestSha: string; entry: FileEntry } | undefined {
-  const manifestPath = join(dir, 'slice.json');
-  // A regular file inside the folder, of a manifest's size (a named pipe blocked the editor for good).
-  if (fileKind(dir, manifestPath) !== 'file' || statSync(manifestPath).size > MAX_MANIFEST_BYTES) return undefined;
-  let bytes: Buffer;
+  const bytes = manifestBytesAt(dir);
+  if (!bytes) return undefined;
   let manifest: SliceManifest;
   try {
     // As opening reads it (a byte-order mark is fine): a manifest read differently here would skip
     // warming the index, and opening would then build it synchronously on the editor's thread.
-    bytes = readFileSync(manifestPath);
-    manifest = parseManifest(bytes, manifestPath);
+    manifest = parseManifest(bytes, join(dir, 'slice.json'));
   } catch {
     return undefined;
   }
   const entry = manifest.files.find((f) => f.path === 'events.jsonl');
   if (!entry) return undefined;
-  return { manifestSha: createHash('sha256').update(bytes).digest('hex'), entry };
+  return { manifestSha: sha256(bytes), entry };
 }
 
 /**

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UserError } from '../../core/errors';
 import { TRACE_FORMAT, type RunRecord, type TraceHeader } from '../../core/engine/trace';
-import { MAX_MANIFEST_BYTES, Slice, fileKind } from '../../core/slice/reader';
+import { Slice, manifestBytesAt } from '../../core/slice/reader';
+import { sha256 } from '../../core/slice/hashing';
 import type { EventRecord } from '../../core/slice/types';
 import { needsIndex, warmIndex } from '../slices/sliceStore';
 import { StreamBuckets } from './buckets';
@@ -94,15 +94,9 @@ function parseHeader(text: string, file: string): TraceHeader {
 }
 
 /** Whether DIR/slice.json is there and hashes to `sha256` (the run record's): a small read before any large one. */
-function manifestIs(dir: string, sha256: string): boolean {
-  try {
-    // A regular file inside the folder, of a manifest's size: a named pipe there blocked the editor for good.
-    const p = join(dir, 'slice.json');
-    if (fileKind(dir, p) !== 'file' || statSync(p).size > MAX_MANIFEST_BYTES) return false;
-    return createHash('sha256').update(readFileSync(p)).digest('hex') === sha256;
-  } catch {
-    return false;
-  }
+function manifestIs(dir: string, sha: string): boolean {
+  const bytes = manifestBytesAt(dir);
+  return bytes !== undefined && sha256(bytes) === sha;
 }
 
 /**

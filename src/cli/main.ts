@@ -117,6 +117,7 @@ async function info(args: string[]): Promise<number> {
   if (values.help) return help();
   const dir = sliceArg('info', positionals);
   const slice = Slice.open(dir, { force: true, trustCachedIndex: true });
+  for (const w of slice.warnings) process.stderr.write(`recreplay: warning: ${w}\n`);
   const m = slice.manifest;
   // Only what was checked is called intact: events.jsonl is checked whole when its index is built,
   // else chunk by chunk as a replay reads it (`recreplay verify` reads it all).
@@ -161,7 +162,8 @@ async function verify(args: string[]): Promise<number> {
   const dir = sliceArg('verify', positionals);
   // Not Slice.open: a missing file is a finding to report here, not an error that stops the check.
   const report = Slice.verifyFolder(dir);
-  if (values.json) console.log(JSON.stringify(report));
+  for (const w of report.warnings ?? []) process.stderr.write(`recreplay: warning: ${w}\n`);
+  if (values.json) console.log(JSON.stringify({ ...report, warnings: report.warnings ?? [] }));
   else if (report.ok) console.log('intact: every file matches the manifest');
   else {
     // As --json has them: changed files, then files that are not there (or not files).

@@ -199,6 +199,10 @@ export class ReplayDebugSession extends DebugSession {
       this.output(`${warning}\n`, 'important');
     }
     const lanes = openLanes(config, this.log, this.options.loadRanker, this.options.trustCachedIndex ?? false);
+    for (const warning of lanes.slice.warnings) {
+      this.log.warn(warning);
+      this.output(`${warning}\n`, 'important');
+    }
     for (const lane of lanes.lanes) {
       for (const warning of lane.replayer.ranker.warnings ?? []) {
         this.log.warn(warning);

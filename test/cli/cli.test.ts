@@ -68,7 +68,7 @@ test('verify reports a missing file (or a folder in its place) as not intact, wi
   rmSync(join(dir, 'users.jsonl'));
   const r = cli('verify', dir, '--json');
   assert.equal(r.code, 4, r.err);
-  assert.deepEqual(JSON.parse(r.out), { ok: false, modified: [], missing: ['users.jsonl'], reasons: { 'users.jsonl': 'missing' } });
+  assert.deepEqual(JSON.parse(r.out), { ok: false, modified: [], missing: ['users.jsonl'], reasons: { 'users.jsonl': 'missing' }, warnings: [] });
   mkdirSync(join(dir, 'users.jsonl'));
   // Listed as --json lists it: missing (not "modified").
   assert.equal(cli('verify', dir).out.trim(), 'missing: users.jsonl (a folder)');
@@ -376,4 +376,27 @@ test('an option given twice, a misspelt option and a value that starts with "-" 
   assert.match(dash.err, /--seed needs a value, and what follows it starts with "-": write a value that starts with "-" as --seed=VALUE/);
   assert.doesNotMatch(dash.err, /Did you forget/);
   assert.match(cli('run', slice, '--seed=-1').err, /--seed must be a whole number from 0/);
+});
+
+test('info, verify and run say on stderr which fields of slice.json the format does not know; verify --json lists them', () => {
+  const dir = join(tmp(), 'typo.slice');
+  cpSync(join(EX, 'slices/cold-start.slice'), dir, { recursive: true });
+  const m = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as Record<string, unknown>;
+  m['pipline'] = m['pipeline'];
+  delete m['pipeline'];
+  writeFileSync(join(dir, 'slice.json'), JSON.stringify(m, null, 2));
+  const warning = /^recreplay: warning: slice\.json: "pipline" is not a field of the manifest, so it is ignored; did you mean "pipeline"\?$/m;
+  const info = cli('info', dir);
+  assert.equal(info.code, EXIT.OK, info.err);
+  assert.match(info.err, warning);
+  assert.match(info.out, /pipeline\s+defaults/);
+  const verify = cli('verify', dir, '--json');
+  assert.equal(verify.code, EXIT.OK, verify.err);
+  assert.match(verify.err, warning);
+  assert.deepEqual(JSON.parse(verify.out).warnings, ['slice.json: "pipline" is not a field of the manifest, so it is ignored; did you mean "pipeline"?']);
+  const run = cli('run', dir, '--json');
+  assert.equal(run.code, EXIT.OK, run.err);
+  assert.match(run.err, warning);
+  // The original, untouched: no warning.
+  assert.equal(cli('info', join(EX, 'slices/cold-start.slice')).err, '');
 });

@@ -275,3 +275,23 @@ test('a linear ranker whose weights name features the slice lacks is warned abou
     await dc.stop();
   }
 });
+
+test('fields of slice.json the format does not know are named in a warning in the Debug Console', async () => {
+  const dir = join(tmp(), 'typo.slice');
+  cpSync(COLD.slice, dir, { recursive: true });
+  const m = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as Record<string, unknown>;
+  m['pipline'] = m['pipeline'];
+  delete m['pipeline'];
+  writeFileSync(join(dir, 'slice.json'), JSON.stringify(m));
+  const dc = await client();
+  try {
+    const warnings: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => {
+      if (e.body.category === 'important') warnings.push(e.body.output);
+    });
+    await launch(dc, { slice: dir, ranker: 'recorded', stopOnEntry: true });
+    assert.deepEqual(warnings, ['slice.json: "pipline" is not a field of the manifest, so it is ignored; did you mean "pipeline"?\n']);
+  } finally {
+    await dc.stop();
+  }
+});

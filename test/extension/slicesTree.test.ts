@@ -392,3 +392,16 @@ test('a watcher event names the slice folder it is about: a file in it, or the f
 test('indexing and grouping in the Slices view show their progress where VS Code gives a Cancel button (a notification)', () => {
   assert.deepEqual(sliceWorkProgress('Indexing x'), { location: ProgressLocation.Notification, title: 'Indexing x', cancellable: true });
 });
+
+test('the Manifest section shows fields of slice.json the format does not know as warnings', async () => {
+  const dir = makeSlice(10);
+  const mPath = join(dir, 'slice.json');
+  const m = JSON.parse(readFileSync(mPath, 'utf8'));
+  m.source.windw = { from: '2025-01-01T00:00:00Z', to: '2025-01-02T00:00:00Z' };
+  writeFileSync(mPath, JSON.stringify(m, null, 2));
+  const t = tree([readEntry(dir)]);
+  const [root] = await t.getChildren();
+  const manifest = await find(t, root, /^Manifest$/);
+  const warnings = (await t.getChildren(manifest)).filter((n) => n.kind === 'message');
+  assert.deepEqual(warnings.map((n) => t.getTreeItem(n).label), ['"source.windw" is not a field of "source", so it is ignored; did you mean "window"?']);
+});

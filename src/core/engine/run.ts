@@ -37,7 +37,7 @@ export interface HeadlessOptions {
   stopCondition?: string;
   /** Checked every 1,000 events and once more before the trace goes into place; a cancelled run writes no trace. */
   isCancelled?: () => boolean;
-  /** Receives what the ranker warns about (see Ranker.warnings), before the replay starts. */
+  /** Receives what the slice and the ranker warn about (see Slice.warnings, Ranker.warnings), before the replay starts. */
   onWarning?: (message: string) => void;
 }
 
@@ -106,7 +106,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     throw e;
   }
   const ownRanker = typeof opts.ranker === 'string';
-  for (const w of ranker.warnings ?? []) opts.onWarning?.(w);
+  for (const w of [...slice.warnings, ...(ranker.warnings ?? [])]) opts.onWarning?.(w);
   const disposeRanker = async () => {
     if (ownRanker) await ranker.dispose?.();
   };

@@ -56,6 +56,49 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
   return m;
 }
 
+/** At most this many unknown fields are named one by one (a manifest could repeat one in every fault). */
+const MAX_FIELD_WARNINGS = 10;
+
+/**
+ * The fields of a manifest that the format does not define, as warnings: they are not refused (a
+ * newer writer may add fields), but they are ignored, so a misspelt optional one — "pipline",
+ * "stageBudgetMS" is refused by the schema, "source.windw" is not — would otherwise change the
+ * replay silently. Objects whose keys are names (versions, the feature schemas) are left alone.
+ */
+export function manifestWarnings(value: unknown): string[] {
+  const found: string[] = [];
+  unknownFields(value, MANIFEST_SCHEMA, [], found);
+  const out = found.slice(0, MAX_FIELD_WARNINGS);
+  if (found.length > MAX_FIELD_WARNINGS) out.push(`and ${found.length - MAX_FIELD_WARNINGS} more fields the format does not know`);
+  return out;
+}
+
+interface SchemaNode {
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+  readonly additionalProperties?: unknown;
+  readonly items?: SchemaNode;
+  readonly [keyword: string]: unknown;
+}
+
+function unknownFields(v: unknown, schema: SchemaNode, path: string[], out: string[]): void {
+  if (Array.isArray(v)) {
+    if (schema.items) v.forEach((x, i) => unknownFields(x, schema.items as SchemaNode, [...path, `[${i}]`], out));
+    return;
+  }
+  if (typeof v !== 'object' || v === null || !schema.properties) return;
+  const props = schema.properties;
+  const known = Object.keys(props);
+  const where = path.length ? path.join('').replace(/^\./, '') : '';
+  for (const k of Object.keys(v)) {
+    if (Object.hasOwn(props, k)) unknownFields((v as Record<string, unknown>)[k], props[k] as SchemaNode, [...path, `.${shownName(k)}`], out);
+    else if (schema.additionalProperties === undefined) {
+      const near = suggest(k, known);
+      const field = where ? `${where}.${shownName(k)}` : shownName(k);
+      out.push(`slice.json: "${field}" is not a field of ${where ? `"${where}"` : 'the manifest'}, so it is ignored${near === undefined ? '' : `; did you mean "${near}"?`}`);
+    }
+  }
+}
+
 /** The segments of a JSON pointer (Ajv's instancePath), unescaped. */
 function segments(pointer: string): string[] {
   return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { IntegrityError, UserError, jsonSyntaxError, shownName } from '../errors';
 import { isWithin, statOrNothing } from '../dirs';
-import { validateManifest } from './manifest';
+import { manifestWarnings, validateManifest } from './manifest';
 import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
 import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
@@ -153,7 +153,7 @@ function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
  * The manifest in the bytes of a slice.json at `manifestPath`, validated, with events.jsonl listed.
  * Opening a slice and the editor's slice list both read manifests through it, so they never disagree.
  */
-export function parseManifest(bytes: Buffer, manifestPath: string): SliceManifest {
+export function parseManifest(bytes: Buffer, manifestPath: string, warnings?: string[]): SliceManifest {
   let raw: unknown;
   // A UTF-8 byte-order mark (Windows editors and PowerShell write one) is not part of the JSON.
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
@@ -165,6 +165,7 @@ export function parseManifest(bytes: Buffer, manifestPath: string): SliceManifes
     throw new UserError(`malformed JSON: ${reason}`, { file: manifestPath, line, column }, 'slice.json must be one JSON object: fix the JSON at that line and column (see docs/slice-format.md), or re-freeze the slice.');
   }
   const manifest = validateManifest(raw, manifestPath);
+  warnings?.push(...manifestWarnings(raw));
   if (!manifest.files.some((f) => f.path === 'events.jsonl')) throw new UserError('manifest lists no events.jsonl', { file: manifestPath, field: 'files' }, 'Add events.jsonl to "files" or re-freeze the slice.');
   return manifest;
 }
@@ -237,6 +238,8 @@ export interface VerifyReport {
   missing: string[];
   /** Why each file is listed above: "its size differs", "missing", "a link to outside the slice folder", … */
   reasons: Record<string, string>;
+  /** What slice.json holds that is ignored (see Slice.warnings), when there is any; not a reason to fail. */
+  warnings?: string[];
 }
 
 /** An opened slice: manifest, catalogue, users, and event access through the offset index. */
@@ -250,6 +253,8 @@ export class Slice {
   private checkedChunks: Uint8Array;
   /** Files found modified so far (with force, replay goes on and reports them). */
   readonly modified = new Set<string>();
+  /** What the slice holds that opens but is worth saying (fields of slice.json the format does not know, see manifestWarnings). */
+  readonly warnings: string[] = [];
   /**
    * A sequential read starts its reader thread once it has read this many blocks (tests lower
    * it; a run to the end uses 1). Three blocks are ~7,000 bench events: far more than a seek
@@ -288,7 +293,7 @@ export class Slice {
   }
 
   /** Reads and validates `DIR/slice.json` (the manifest and the sha256 of its bytes). */
-  private static readManifest(dirArg: string): { dir: string; manifest: SliceManifest; manifestSha: string; eventsEntry: FileEntry } {
+  private static readManifest(dirArg: string): { dir: string; manifest: SliceManifest; manifestSha: string; eventsEntry: FileEntry; warnings: string[] } {
     const dir = resolve(dirArg);
     const manifestPath = join(dir, 'slice.json');
     let manifestBytes: Buffer;
@@ -305,9 +310,10 @@ export class Slice {
     } catch (e) {
       throw cannotRead(e, manifestPath);
     }
-    const manifest = parseManifest(manifestBytes, manifestPath);
+    const warnings: string[] = [];
+    const manifest = parseManifest(manifestBytes, manifestPath, warnings);
     const eventsEntry = manifest.files.find((f) => f.path === 'events.jsonl') as FileEntry;
-    return { dir, manifest, manifestSha: sha256(manifestBytes), eventsEntry };
+    return { dir, manifest, manifestSha: sha256(manifestBytes), eventsEntry, warnings };
   }
 
   /**
@@ -316,8 +322,9 @@ export class Slice {
    * `recreplay verify` can say everything that differs.
    */
   static verifyFolder(dirArg: string): VerifyReport {
-    const { dir, manifest } = Slice.readManifest(dirArg);
-    return checkFiles(dir, manifest);
+    const { dir, manifest, warnings } = Slice.readManifest(dirArg);
+    const report = checkFiles(dir, manifest);
+    return warnings.length ? { ...report, warnings } : report;
   }
 
   /** Opens `NAME.slice/`: validates the manifest, checks small files, loads or builds the offset index. */
@@ -334,7 +341,7 @@ export class Slice {
 
   /** Slice.open, with events.jsonl's descriptor put in `events` as soon as it is opened (closed by open on an error). */
   private static openWith(dirArg: string, opts: OpenOptions, events: { fd?: number }): Slice {
-    const { dir, manifest, manifestSha, eventsEntry } = Slice.readManifest(dirArg);
+    const { dir, manifest, manifestSha, eventsEntry, warnings } = Slice.readManifest(dirArg);
     const force = opts.force ?? false;
     const modified: string[] = [];
     const missing: string[] = [];
@@ -470,6 +477,7 @@ export class Slice {
     }
     const slice = new Slice(dir, manifest, manifestSha, items, users, index, eventsEntry, force, opened, { key: indexKey, dir: dirCache }, fd);
     if (early) slice.adoptEarly(early, endByte);
+    slice.warnings.push(...warnings);
     for (const m of modified) slice.modified.add(m);
     if (verifiedAll) {
       slice.verifiedChunks.fill(1);

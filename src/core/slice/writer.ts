@@ -6,7 +6,7 @@ import { markMine } from './deadFreezes';
 import { checkEvent, timeOf } from './events';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, sha256 } from './hashing';
 import { HashingFileWriter } from './hashingFileWriter';
-import { checkInside } from './manifest';
+import { checkInside, manifestWarnings } from './manifest';
 import { assemble, checkManifestInput, emptySchema, noteFeatureTypes, validateInput, type ManifestInput } from './manifestInput';
 import { OffsetIndex, storeIndex } from './offsetIndex';
 import { lineOf, recordLines } from './recordLines';
@@ -150,7 +150,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     install(tmp, dir, opts.overwrite === true, manifestHash);
     // The offset index is built at freeze and cached so the first open never scans the file.
     storeIndex(manifestHash, new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
-    warnings.push(...checks.warnings());
+    warnings.push(...checks.warnings(), ...manifestWarnings(manifest));
     return { dir, manifest, warnings };
   } catch (e) {
     w?.release();

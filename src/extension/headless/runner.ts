@@ -7,7 +7,7 @@ import type { ReplayJob, ReplayOutcome, WorkerReply } from './protocol';
 
 export interface RunOptions {
   onProgress?: (done: number, total: number) => void;
-  /** What the ranker warns about (see Ranker.warnings), before the replay starts. */
+  /** What the slice and the ranker warn about (see Slice.warnings, Ranker.warnings), before the replay starts. */
   onWarning?: (message: string) => void;
   /** Registers a callback run when the user cancels. */
   onCancel?: (cancel: () => void) => void;

@@ -137,6 +137,8 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
         if (m.pipeline) out.push(field('pipeline', Object.entries(m.pipeline).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' · ')));
         out.push(field('redaction', `${m.redaction.identifiers}${m.redaction.dropped.length ? ` · dropped ${m.redaction.dropped.join(', ')}` : ''}`));
         out.push(field('manifest', 'slice.json', { open: `${entry.dir}/slice.json`, icon: 'go-to-file' }));
+        // Fields the format does not know are ignored: said here, as the CLI and the Debug Console say them.
+        for (const w of s.warnings) out.push({ kind: 'message', label: w.replace(/^slice\.json: /, ''), icon: 'warning', tooltip: w });
         if (m.faults.length) out.push({ kind: 'section', entry, section: 'knownFaults', label: 'Known faults', count: m.faults.length });
         return out;
       }

@@ -71,3 +71,14 @@ test('the headless run passes the slice\'s warnings on before the replay starts;
   assert.equal(reopened.warnings.length, 1);
   reopened.close();
 });
+
+test('a clock.timezone this machine does not know is said (it is only shown); IANA names, UTC and offsets are not', () => {
+  for (const tz of ['UTC', 'Europe/Berlin', 'Z', '+02:00', '-11:30']) {
+    const s = Slice.open(rawSlice(LINE, (m) => (m.clock.timezone = tz)));
+    assert.deepEqual(s.warnings, [], tz);
+    s.close();
+  }
+  const s = Slice.open(rawSlice(LINE, (m) => (m.clock.timezone = 'Europe/Berln')));
+  assert.deepEqual(s.warnings, ['slice.json: clock.timezone "Europe/Berln" is not a time zone this machine knows (an IANA name such as "Europe/Berlin", "UTC", or an offset such as "+02:00"); it is shown as written, and a replay does not use it']);
+  s.close();
+});

@@ -199,3 +199,28 @@ test('a line that starts with a UTF-8 byte-order mark is said to, in events, ite
   assert.throws(() => parseEventLine('\uFEFF{"id":"e1"}', 'events.jsonl', 1), (e: unknown) => bom(e, 1));
   assert.throws(() => parseRecords('\uFEFF{"id":"i1"}\n{"id":"i2"}\n', 'items.jsonl', 'item'), (e: unknown) => bom(e, 1));
 });
+
+test('an item or user with an empty id is refused at open (no event could name it), and by the writer', () => {
+  rejects(() => Slice.open(sliceWith([ev('e1')], { items: '{"id":"a"}\n{"id":""}\n' })), { file: 'items.jsonl', line: 2, field: 'id' }, /"id" must be a non-empty string, got ""/);
+  rejects(() => Slice.open(sliceWith([ev('e1')], { users: '{"id":""}\n' })), { file: 'users.jsonl', line: 1, field: 'id' }, /"id" must be a non-empty string/);
+  const f = fixture(3);
+  (f.users[0] as { id: string }).id = '';
+  assert.throws(() => writeSlice(join(tmp(), 'x.slice'), { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' }), (e: unknown) => e instanceof UserError && e.where.file === 'users' && e.where.line === 1 && e.where.field === 'id');
+});
+
+test('an availability window that ends before it starts is refused with the window; bounds that meet are an empty window', () => {
+  const items = '{"id":"a","available":[{"from":"2025-01-01T00:00:00Z"},{"from":"2025-03-01T00:00:00Z","to":"2025-02-01T00:00:00+01:00"}]}\n';
+  rejects(() => Slice.open(sliceWith([ev('e1')], { items })), { file: 'items.jsonl', line: 1, field: 'available[1]' }, /availability window ends before it starts: "from" "2025-03-01T00:00:00Z" is after "to" "2025-02-01T00:00:00\+01:00"/);
+  // Compared as instants, not as text: 10:00+02:00 is 08:00Z, after 09:00Z.
+  rejects(() => Slice.open(sliceWith([ev('e1')], { items: '{"id":"a","available":[{"from":"2025-01-01T09:00:00Z","to":"2025-01-01T10:00:00+02:00"}]}\n' })), { file: 'items.jsonl', line: 1, field: 'available[0]' }, /ends before it starts/);
+  const s = Slice.open(sliceWith([ev('e1')], { items: '{"id":"a","available":[{"from":"2025-01-01T09:00:00Z","to":"2025-01-01T09:00:00Z"}]}\n' }));
+  assert.equal(s.items.length, 1);
+  s.close();
+});
+
+test('system.fallback must be a boolean: the string "false" is refused with the line and field', () => {
+  const s = Slice.open(sliceWith([ev('e1', { system: { fallback: true } }), ev('e2', { system: { fallback: 'false' } }), ev('e3', { system: { fallback: null } })]));
+  rejects(() => [...s.events()], { file: 'events.jsonl', line: 2, field: 'system.fallback' }, /"system\.fallback" must be true or false, got "false"/);
+  assert.equal(s.readEvent(3).system?.fallback, null);
+  s.close();
+});

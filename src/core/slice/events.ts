@@ -149,6 +149,11 @@ function checkSystem(sys: unknown, file: string, line: number): void {
   if (!isObject(sys)) notObject(file, line, 'system', sys, '"system":{"latencyMs":{"retrieve":12,"score":20},"queueDepth":17,"cache":{"hits":40,"misses":3}}');
   const q = sys['queueDepth'];
   if (badFigure(q)) notFigure(file, line, 'system.queueDepth', q);
+  // An expression reads it ("event.system.fallback"): the string "false" would test true.
+  const fb = sys['fallback'];
+  if (fb !== undefined && fb !== null && typeof fb !== 'boolean') {
+    fail(file, line, 'system.fallback', `"system.fallback" must be true or false, got ${shown(fb)}`, 'Write whether the system served its fallback ranking as a JSON boolean, e.g. "fallback":true, or leave it out.');
+  }
   const lat = sys['latencyMs'];
   if (lat !== undefined && lat !== null) {
     if (!isObject(lat)) notObject(file, line, 'system.latencyMs', lat, '"latencyMs":{"retrieve":12,"features":48,"score":20}');
@@ -282,6 +287,10 @@ export function checkRecord(value: unknown, file: string, line: number, kind: 'i
   if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { id?: unknown }).id !== 'string') {
     throw new UserError(`each ${kind} needs a string "id"`, { file, line, field: 'id' }, `Give every ${kind} a string "id", e.g. {"id":"${kind === 'item' ? 'i_42' : 'u_9f3a'}"}.`);
   }
+  // An empty id names nothing an event could name (events refuse one): the record would be unreachable.
+  if ((value as { id: string }).id === '') {
+    throw new UserError(`"id" must be a non-empty string, got ""`, { file, line, field: 'id' }, `Give every ${kind} the id events name it by, e.g. {"id":"${kind === 'item' ? 'i_42' : 'u_9f3a'}"}.`);
+  }
   const rec = value as Record<string, unknown>;
   if (rec['features'] !== undefined) checkFeatures(rec['features'], file, line, 'features', types);
   for (const label of kind === 'item' ? ITEM_LABELS : USER_LABELS) {
@@ -324,6 +333,10 @@ function checkWindows(value: unknown, file: string, line: number): void {
       if (b !== undefined && (typeof b !== 'string' || Number.isNaN(parseInstant(b)))) {
         fail(file, line, `available[${i}].${bound}`, `window bound must be an RFC 3339 timestamp with a timezone, got ${shown(b)}`, instantHint(b));
       }
+    }
+    // Bounds the wrong way round make a window no time is in: the item would never be available in it.
+    if (typeof w['from'] === 'string' && typeof w['to'] === 'string' && parseInstant(w['from']) > parseInstant(w['to'])) {
+      fail(file, line, `available[${i}]`, `availability window ends before it starts: "from" ${shown(w['from'])} is after "to" ${shown(w['to'])}`, 'Swap the bounds (a window is from → to); leave a bound out for a window open on that side.');
     }
   }
 }

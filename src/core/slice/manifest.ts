@@ -68,9 +68,24 @@ const MAX_FIELD_WARNINGS = 10;
 export function manifestWarnings(value: unknown): string[] {
   const found: string[] = [];
   unknownFields(value, MANIFEST_SCHEMA, [], found);
+  const tz = (value as { clock?: { timezone?: unknown } } | null)?.clock?.timezone;
+  if (typeof tz === 'string' && !knownTimeZone(tz)) {
+    found.push(`slice.json: clock.timezone ${shown(tz)} is not a time zone this machine knows (an IANA name such as "Europe/Berlin", "UTC", or an offset such as "+02:00"); it is shown as written, and a replay does not use it`);
+  }
   const out = found.slice(0, MAX_FIELD_WARNINGS);
   if (found.length > MAX_FIELD_WARNINGS) out.push(`and ${found.length - MAX_FIELD_WARNINGS} more fields the format does not know`);
   return out;
+}
+
+/** Whether the zone is an offset (Z, ±HH:MM) or one Intl knows (IANA names and their aliases, "UTC"). */
+function knownTimeZone(tz: string): boolean {
+  if (/^(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/.test(tz)) return true;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface SchemaNode {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { writeFileSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import { makeDigester } from '../../src/core/slice/digest';
 import { BlockPrefetcher } from '../../src/core/slice/prefetch';
@@ -16,7 +17,7 @@ test('interned ids do not keep their lines alive: a small-heap thread digests 24
   const source = `
     var __name = (f) => f;
     const { parentPort } = require('node:worker_threads');
-    const digest = (${makeDigester.toString()})();
+    const digest = (${makeDigester.toString()})(require('node:buffer').isUtf8);
     const strIndex = new Map(), keyIndex = new Map(), scratch = { nums: new Float64Array(1 << 16) };
     const pad = 'x'.repeat(1900);
     let digested = 0;
@@ -42,7 +43,7 @@ test('interned ids do not keep their lines alive: a small-heap thread digests 24
 });
 
 test('a line over 1 MiB is handed over raw, undecoded (as a string it did not fit the reader thread\'s heap)', () => {
-  const digest = makeDigester();
+  const digest = makeDigester(isUtf8);
   const small = JSON.stringify({ id: 'e1', t: '2025-01-01T00:00:00Z', user: 'u', candidates: [{ item: 'i1', features: { f: 1 }, score: 0.5 }] });
   const big = JSON.stringify({ id: 'e2', t: '2025-01-01T00:00:00Z', user: 'ü'.repeat(600_000), candidates: [{ item: 'i1', features: { f: 1 }, score: 0.5 }] });
   const block = Buffer.from(`${small}\n${big}\n`);

@@ -1,6 +1,7 @@
 import { DigestReader } from './digestReader';
 import { pieceStart, piecesOf } from './pieces';
 import { checkEvent, parseEventLine } from './events';
+import { lineText } from './utf8';
 import { readFull } from './hashing';
 import { BlockPrefetcher, FileReplacedError, type PrefetchedBlock } from './prefetch';
 import { UserError } from '../errors';
@@ -175,14 +176,15 @@ export class EventCursor {
         if (e === 'raw') {
           const { rawStart, rawEnd } = this.digests;
           if (rawEnd - rawStart > EventCursor.maxLineBytes) throw this.tooLong(rawEnd - rawStart);
-          return parseEventLine(this.block.toString('utf8', rawStart, rawEnd), this.file, this.line++, this.types, this.contextTypes);
+          const n = this.line++;
+          return parseEventLine(lineText(this.block, rawStart, rawEnd, this.file, n), this.file, n, this.types, this.contextTypes);
         }
         if (e !== undefined) return checkEvent(e, this.file, this.line++, true, undefined, this.contextTypes);
         this.digesting = false;
       } else if (this.s < this.end) {
         const nl = this.block.indexOf(10, this.s);
         if (nl - this.s > EventCursor.maxLineBytes) throw this.tooLong(nl - this.s);
-        const text = this.block.toString('utf8', this.s, nl);
+        const text = lineText(this.block, this.s, nl, this.file, this.line);
         this.s = nl + 1;
         return parseEventLine(text, this.file, this.line++, this.types, this.contextTypes);
       }
@@ -259,7 +261,8 @@ export class EventCursor {
       return true;
     }
     if (before + first > EventCursor.maxLineBytes) throw this.tooLong(before + first);
-    this.pending = this.tail.length ? Buffer.concat([...this.tail, block.subarray(0, first)]).toString('utf8') : block.toString('utf8', skip, first);
+    const head = this.tail.length ? Buffer.concat([...this.tail, block.subarray(0, first)]) : block.subarray(skip, first);
+    this.pending = lineText(head, 0, head.length, this.file, this.line);
     const last = block.lastIndexOf(10);
     this.tail = last + 1 < block.length ? [Buffer.from(block.subarray(last + 1))] : [];
     this.tailBytes = block.length - last - 1;
@@ -286,7 +289,8 @@ export class EventCursor {
     // Past the last event of the range (a block reaches beyond it), the tail is no event of ours.
     if (bytes === 0 || this.line > this.range.to) return false;
     if (bytes > EventCursor.maxLineBytes) throw this.tooLong(bytes);
-    this.pending = (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes)).toString('utf8');
+    const last = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes);
+    this.pending = lineText(last, 0, last.length, this.file, this.line);
     return true;
   }
 

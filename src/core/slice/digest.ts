@@ -17,6 +17,7 @@
  *           item index, feature-list index (-1: no "features"), score (NaN: no "score"),
  *           features…; then served count (-1: "served" left in the text), served item indexes…
  */
+import { isUtf8 } from 'node:buffer';
 
 /** Tables of strings the reader thread has sent so far (it sends each new one once). */
 export interface DigestTables {
@@ -79,7 +80,7 @@ export type DigestLines = (block: Buffer, from: number, to: number, strIndex: Ma
  * below 2^53 scaled by a power of ten up to 10^22 is one correctly rounded IEEE operation
  * (Clinger's fast path); anything else goes through Number(), which rounds as JSON.parse does.
  */
-export function makeDigester(): DigestLines {
+export function makeDigester(isUtf8: (bytes: Uint8Array) => boolean): DigestLines {
   // Longest line digested (bytes); longer ones the engine thread parses. (Inside: the reader thread runs this source alone.)
   const MAX_DIGEST_LINE = 1 << 20;
   // Exact powers of ten (every one up to 10^22 is a double).
@@ -445,13 +446,16 @@ export function makeDigester(): DigestLines {
     const parts: string[] = [];
     let textLen = 0;
     let s = from;
+    // Bytes that are not UTF-8 would decode to U+FFFD, silently: a piece that has any is checked a
+    // line at a time, and a line that fails goes raw (the engine thread refuses it with its line).
+    const utf8 = isUtf8(block.subarray(from, to));
     while (s < to) {
       let nl = block.indexOf(10, s);
       if (nl === -1 || nl >= to) nl = to;
       const mark = len;
       // A line this long goes raw without being decoded here: as a string (twice its bytes with one
       // character past Latin-1), with the copies that cut it, it did not fit the thread's heap.
-      const t = nl - s <= MAX_DIGEST_LINE ? block.toString('utf8', s, nl) : undefined;
+      const t = nl - s <= MAX_DIGEST_LINE && (utf8 || isUtf8(block.subarray(s, nl))) ? block.toString('utf8', s, nl) : undefined;
       if (t !== undefined && line(t, s, nl, parts)) {
         nums[mark + 1] = textLen;
         textLen += (parts[parts.length - 1] as string).length;
@@ -470,4 +474,4 @@ export function makeDigester(): DigestLines {
 }
 
 /** Digests the lines in block[from, to) on this thread (see makeDigester). */
-export const digestLines: DigestLines = makeDigester();
+export const digestLines: DigestLines = makeDigester(isUtf8);

@@ -1,6 +1,7 @@
 import { UserError, shown, shownName } from '../errors';
 import { suggest } from '../expr/suggest';
 import { instantHint, parseInstant } from '../time';
+import { isUtf8, notUtf8 } from './utf8';
 import { STAGES, type EventRecord, type FeatureMap, type FeatureType } from './types';
 
 let lastStamp: string | undefined;
@@ -349,6 +350,7 @@ function checkWindows(value: unknown, file: string, line: number): void {
 export function parseRecords<T extends { id: string }>(content: string | Buffer, file: string, kind: 'item' | 'user', types?: Readonly<Record<string, FeatureType>>): T[] {
   const out: T[] = [];
   // (Bytes that fit a string are decoded at once: a line at a time is three times slower on 50k lines.)
+  if (typeof content !== 'string' && !isUtf8(content)) throw notUtf8(content, file);
   const lines = typeof content === 'string' ? content.split('\n') : content.length < recordDecoding.wholeBelow ? content.toString('utf8').split('\n') : bufferLines(content);
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? '';

@@ -9,6 +9,7 @@ import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
 import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
+import { fileText, lineText } from './utf8';
 import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
@@ -156,7 +157,7 @@ function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
 export function parseManifest(bytes: Buffer, manifestPath: string, warnings?: string[]): SliceManifest {
   let raw: unknown;
   // A UTF-8 byte-order mark (Windows editors and PowerShell write one) is not part of the JSON.
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  const text = fileText(bytes, manifestPath).replace(/^\uFEFF/, '');
   try {
     raw = JSON.parse(text);
   } catch (e) {
@@ -697,7 +698,7 @@ export class Slice {
     if (got < hi - base || got < end - base) throw this.changedError();
     const text = buf.subarray(start - base, end - base);
     if ((start > 0 && buf[start - 1 - base] !== 10) || (hi > end && buf[end - base] !== 10) || text.includes(10)) this.offsetsMissed(n);
-    return text.toString('utf8');
+    return lineText(text, 0, text.length, this.eventsPath, n);
   }
 
   /** readEventText, or undefined when the file's status changed during the read (checkUnchanged): its chunks are then checked again by the next try. */

@@ -16,7 +16,7 @@ var __name = (f) => f;
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { createHash } = require('node:crypto');
-const digestLines = (${makeDigester.toString()})();
+const digestLines = (${makeDigester.toString()})(require('node:buffer').isUtf8);
 const piecesOf = ${piecesOf.toString()};
 const pieceStart = ${pieceStart.toString()};
 const { path, ring, ctrl, out, blockSize, slots, from, end, hashes, port, digest, pieceSize, maxInterned, file, numsCap, textCap } = workerData;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -24,7 +24,33 @@ export async function client(): Promise<DebugClient> {
   const dc = new DebugClient(process.execPath, ADAPTER, 'recreplay', { env: { ...process.env } });
   dc.defaultTimeout = 15_000;
   await dc.start();
+  const adapter = (dc as unknown as { _adapterProcess?: ChildProcess })._adapterProcess;
+  const stop = dc.stop.bind(dc);
+  dc.stop = async () => {
+    await stop();
+    if (adapter) await exitOrKill(adapter, 10_000);
+  };
   return dc;
+}
+
+/**
+ * Waits for a stopped adapter process to exit; one that has not after `ms` is killed (SIGKILL) and
+ * said on stderr. Once, under a full test run, an adapter that had ended its session stayed in
+ * Node's own exit — every thread in a futex wait, as in nodejs/node#54918 — and its test file never
+ * ended, so neither did `npm test`.
+ */
+async function exitOrKill(p: ChildProcess, ms: number): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    p.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  if (await exited) return;
+  process.stderr.write(`debug adapter pid ${p.pid} had not exited ${ms / 1000} s after it was stopped: killed\n`);
+  p.kill('SIGKILL');
 }
 
 /**

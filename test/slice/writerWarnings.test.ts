@@ -82,3 +82,16 @@ test('a slate size k larger than what the system served is warned about (Open Ba
   const { warnings } = writeSlice(join(tmp(), 'ten.slice'), { manifest: { ...BASE_MANIFEST, pipeline: { k: 10, budgetMs: 100 } }, ...f }, AT);
   assert.deepEqual(warnings.map((w) => w.replace(/ — .*/, '')), ['6 events served fewer items than the slate size k = 10; first: events:1 served 1 of its 8 candidates']);
 });
+
+test('a known fault that names no event of the slice is a warning naming the fault; one that names an event is not', () => {
+  const f = fixture(12);
+  const faults = [
+    { kind: 'cold_start', event: 'e7', note: 'new items never shown' },
+    { kind: 'latency', event: 'e700' },
+  ];
+  const out = writeSlice(join(tmp(), 'w.slice'), { manifest: { ...BASE_MANIFEST, faults }, ...f }, AT);
+  assert.deepEqual(out.warnings, ['faults[1].event "e700" is not the id of an event in the slice — the "latency" fault is listed, but no event has that id; give the id of the event where it shows']);
+  const s = Slice.open(out.dir);
+  assert.deepEqual(s.manifest.faults, faults, 'written as given');
+  s.close();
+});

@@ -96,6 +96,9 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     let lastT = -Infinity;
     let firstT: string | undefined;
     let byteLen = 0;
+    // The events the manifest's known faults name, to say a fault that names none (a typo, another slice's id).
+    const faultIds = new Set((input.manifest.faults ?? []).map((f) => f.event));
+    const faultSeen = new Set<string>();
     for (const given of input.events) {
       n++;
       const text = lineOf(given, 'events', n);
@@ -113,6 +116,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
       byteLen += Buffer.byteLength(line);
       offsets.push(byteLen);
       checks.check(ev, n, earlier);
+      if (faultIds.has(ev.id)) faultSeen.add(ev.id);
     }
     if (n === 0) throw new UserError('no events to freeze', { field: 'events' }, 'A slice needs at least one event.', 'E_EMPTY');
     const ev = events.close();
@@ -151,6 +155,9 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     // The offset index is built at freeze and cached so the first open never scans the file.
     storeIndex(manifestHash, new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
     warnings.push(...checks.warnings(), ...manifestWarnings(manifest));
+    manifest.faults.forEach((f, i) => {
+      if (!faultSeen.has(f.event)) warnings.push(`faults[${i}].event ${shown(f.event)} is not the id of an event in the slice — the ${shown(f.kind)} fault is listed, but no event has that id; give the id of the event where it shows`);
+    });
     return { dir, manifest, warnings };
   } catch (e) {
     w?.release();

@@ -127,7 +127,7 @@ async function info(args: string[]): Promise<number> {
       ? 'intact (every file verified)'
       : 'small files intact; events.jsonl not checked by info (a replay checks each chunk as it reads it — `recreplay verify` reads it all)';
   if (values.json) {
-    console.log(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.users.length, modified: [...slice.modified], eventsVerified: slice.eventsVerified }, null, 2));
+    console.log(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.userCount, modified: [...slice.modified], eventsVerified: slice.eventsVerified }, null, 2));
     slice.close();
     return EXIT.OK;
   }
@@ -143,7 +143,7 @@ async function info(args: string[]): Promise<number> {
       ['seed', String(m.seed)],
       ['events', String(slice.eventCount)],
       ['items', String(slice.items.length)],
-      ['users', String(slice.users.length)],
+      ['users', String(slice.userCount)],
       ['versions', versions || '—'],
       ['pipeline', m.pipeline ? `k=${m.pipeline.k}, budget ${m.pipeline.budgetMs} ms` : 'defaults'],
       ['faults marked', m.faults.map((f) => `${f.kind}@${f.event}`).join(', ') || '—'],

@@ -9,7 +9,8 @@ import { parseEventLine, parseRecords } from './events';
 import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
 import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
-import { fileText, lineText } from './utf8';
+import { fileText, isUtf8, lineText, notUtf8 } from './utf8';
+import { UserTable, checkedBefore, markChecked } from './userTable';
 import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
@@ -247,7 +248,6 @@ export interface VerifyReport {
 export class Slice {
   readonly eventsPath: string;
   readonly itemById: Map<string, ItemRecord>;
-  readonly userById: Map<string, UserRecord>;
   /** Chunks checked and trusted since the file's status last changed (checkUnchanged clears it): reads skip their check. */
   private verifiedChunks: Uint8Array;
   /** Chunks ever found to match the manifest (eventsVerified): a moved ctime does not undo a check made. */
@@ -274,7 +274,8 @@ export class Slice {
     readonly manifest: SliceManifest,
     readonly manifestSha256: string,
     readonly items: ItemRecord[],
-    readonly users: UserRecord[],
+    /** Users by id: the first record of an id (a repeated id keeps its first record, as for items). */
+    readonly userById: UserTable,
     readonly index: OffsetIndex,
     private readonly eventsEntry: FileEntry,
     private readonly force: boolean,
@@ -288,7 +289,6 @@ export class Slice {
     this.eventsPath = join(dir, eventsEntry.path);
     // A repeated id keeps its first record, as the metrics' catalogue and the replay state do.
     this.itemById = firstById(items);
-    this.userById = firstById(users);
     this.verifiedChunks = new Uint8Array(eventsEntry.chunks?.sha256.length ?? 0);
     this.checkedChunks = new Uint8Array(this.verifiedChunks.length);
   }
@@ -455,18 +455,15 @@ export class Slice {
       }
     }
     let items: ItemRecord[];
-    let users: UserRecord[];
+    let users: UserTable;
     try {
-      const readRecords = <T extends { id: string }>(name: string, kind: 'item' | 'user'): T[] => {
-        const b = bytes.get(name);
-        return b ? parseRecords<T>(b, join(dir, name), kind, manifest.schema[kind]) : [];
-      };
-      items = readRecords<ItemRecord>('items.jsonl', 'item');
-      users = readRecords<UserRecord>('users.jsonl', 'user');
+      const b = bytes.get('items.jsonl');
+      items = b ? parseRecords<ItemRecord>(b, join(dir, 'items.jsonl'), 'item', manifest.schema.item) : [];
+      users = readUsers(dir, manifest, bytes.get('users.jsonl'), modified, dirCache);
       // As for events.jsonl: a file that holds other records than the manifest counts is not the frozen one.
-      for (const [name, list] of [['items.jsonl', items], ['users.jsonl', users]] as const) {
+      for (const [name, found] of [['items.jsonl', items.length], ['users.jsonl', users.count]] as const) {
         const entry = manifest.files.find((f) => f.path === name);
-        const why = entry ? recordsWhy(entry, list.length) : undefined;
+        const why = entry ? recordsWhy(entry, found) : undefined;
         if (!why) continue;
         modified.push(name);
         reasons[name] = why;
@@ -485,6 +482,16 @@ export class Slice {
       slice.checkedChunks.fill(1);
     }
     return slice;
+  }
+
+  /** Every user record, in the order of users.jsonl (all parsed: for views that list or summarise them). */
+  get users(): UserRecord[] {
+    return this.userById.all();
+  }
+
+  /** Number of user records (without parsing them). */
+  get userCount(): number {
+    return this.userById.count;
   }
 
   get eventCount(): number {
@@ -866,6 +873,28 @@ export class Slice {
 }
 
 /** Records by id; a repeated id keeps its first record. */
+/**
+ * users.jsonl as a table: parsed whole (and checked), or — when this very file (its sha256, intact)
+ * was parsed whole and found valid before, against the same feature types — indexed by id only and
+ * parsed a record at a time as the replay meets its users (see UserTable).
+ */
+function readUsers(dir: string, manifest: SliceManifest, b: Buffer | undefined, modified: readonly string[], cache: string): UserTable {
+  const file = join(dir, 'users.jsonl');
+  if (!b) return UserTable.of([], file);
+  const types = manifest.schema.user;
+  const entry = manifest.files.find((f) => f.path === 'users.jsonl');
+  const intact = entry !== undefined && !modified.includes('users.jsonl');
+  if (intact && checkedBefore(cache, entry.sha256, types)) {
+    // (A whole-file check, natively: cheap, and a mark is a hint, never proof.)
+    if (!isUtf8(b)) throw notUtf8(b, file);
+    const lazy = UserTable.lazy(b, file, types);
+    if (lazy) return lazy;
+  }
+  const records = parseRecords<UserRecord>(b, file, 'user', types);
+  if (intact && UserTable.lazyReads(b, records)) markChecked(cache, entry.sha256, types);
+  return UserTable.of(records, file);
+}
+
 function firstById<T extends { id: string }>(records: T[]): Map<string, T> {
   const m = new Map<string, T>();
   for (const r of records) if (!m.has(r.id)) m.set(r.id, r);

@@ -3,17 +3,18 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ensureDir, removeCreatedDirs } from '../dirs';
 import { UserError, shown } from '../errors';
 import { markMine } from './deadFreezes';
-import { checkEvent, timeOf } from './events';
+import { checkEvent, parseRecords, timeOf } from './events';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, sha256 } from './hashing';
 import { HashingFileWriter } from './hashingFileWriter';
 import { checkInside, manifestWarnings } from './manifest';
 import { assemble, checkManifestInput, emptySchema, noteFeatureTypes, validateInput, type ManifestInput } from './manifestInput';
-import { OffsetIndex, storeIndex } from './offsetIndex';
+import { OffsetIndex, cacheDir, storeIndex } from './offsetIndex';
 import { lineOf, recordLines } from './recordLines';
 import { install, makeTemp, prepareTarget, refuseInsideSlice } from './sliceInstall';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 import { DEFAULT_PIPELINE } from './types';
 import { EventChecks, repeatedIds } from './writeWarnings';
+import { UserTable, markChecked } from './userTable';
 
 /** What a caller supplies; the writer fills format, files, hashes, counts, clock and defaults. */
 export interface SliceInput {
@@ -154,6 +155,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     install(tmp, dir, opts.overwrite === true, manifestHash);
     // The offset index is built at freeze and cached so the first open never scans the file.
     storeIndex(manifestHash, new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
+    markUsers(userLines.text, manifest, opts.cacheDir);
     warnings.push(...checks.warnings(), ...manifestWarnings(manifest));
     manifest.faults.forEach((f, i) => {
       if (!faultSeen.has(f.event)) warnings.push(`faults[${i}].event ${shown(f.event)} is not the id of an event in the slice — the ${shown(f.kind)} fault is listed, but no event has that id; give the id of the event where it shows`);
@@ -165,4 +167,21 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     removeCreatedDirs(createdParents);
     throw e;
   }
+}
+
+/**
+ * Marks the users.jsonl just written as checked whole, so its first open reads it by id (see
+ * UserTable): it is parsed here as the reader parses it, against the manifest's feature types.
+ */
+function markUsers(buf: Buffer, manifest: SliceManifest, cache = cacheDir()): void {
+  const entry = manifest.files.find((f) => f.path === 'users.jsonl');
+  if (!entry || buf.length === 0) return;
+  let records: UserRecord[];
+  try {
+    records = parseRecords<UserRecord>(buf, 'users.jsonl', 'user', manifest.schema.user);
+  } catch {
+    // Not marked: the reader parses it whole, and says what is wrong.
+    return;
+  }
+  if (UserTable.lazyReads(buf, records)) markChecked(cache, entry.sha256, manifest.schema.user);
 }

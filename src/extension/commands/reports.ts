@@ -32,7 +32,7 @@ export function infoMarkdown(slice: Slice, status: SliceStatus): string {
   const row = (k: string, v: string) => lines.push(`| ${k} | ${esc(v)} |`);
   row('folder', slice.dir);
   row('events', slice.eventCount.toLocaleString('en-US'));
-  row('users', String(slice.users.length));
+  row('users', String(slice.userCount));
   row('items', String(slice.items.length));
   row('source', [m.source.kind, m.source.query, m.source.generator].filter(Boolean).join(' · '));
   row('frozen at', m.frozenAt);

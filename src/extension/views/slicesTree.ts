@@ -111,7 +111,7 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
       { kind: 'section', entry, section: 'manifest', label: 'Manifest' },
       { kind: 'section', entry, section: 'versions', label: 'Versions', count: Object.values(m.versions).filter(Boolean).length },
       { kind: 'section', entry, section: 'integrity', label: 'Integrity' },
-      { kind: 'section', entry, section: 'users', label: 'Users', count: slice.users.length },
+      { kind: 'section', entry, section: 'users', label: 'Users', count: slice.userCount },
       { kind: 'section', entry, section: 'items', label: 'Items', count: slice.items.length },
       byTime ? { kind: 'section', entry, section: 'events', label: 'Events (by time)', count: slice.eventCount } : { kind: 'section', entry, section: 'sessions', label: 'Events (by session)', count: slice.eventCount },
     ];
@@ -165,7 +165,7 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
         return [
           { kind: 'section', entry, section: 'segments', label: 'Segments' },
           { kind: 'section', entry, section: 'userFeatures', label: 'Feature summary', count: Object.keys(m.schema.user).length },
-          ...(await this.pagedOf(entry, 'users', 1, s.users.length)),
+          ...(await this.pagedOf(entry, 'users', 1, s.userCount)),
         ];
       case 'items':
         return [

@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Slice } from '../../src/core/slice/reader';
+import { runHeadless } from '../../src/core/engine/run';
+import { cacheDir } from '../../src/core/slice/offsetIndex';
+import type { SliceManifest } from '../../src/core/slice/types';
+import { caught, makeSlice, tmp } from '../helpers';
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const marks = () => readdirSync(cacheDir()).filter((f) => f.startsWith('users-') && f.endsWith('.ok'));
+const HOST = { now: () => '2025-01-01T00:00:00Z', user: 'u', host: 'h', cwd: process.cwd() };
+
+/** Rewrites users.jsonl and seals the manifest again (its hash and count), as a producer would. */
+function withUsers(dir: string, text: string): string {
+  writeFileSync(join(dir, 'users.jsonl'), text);
+  const mPath = join(dir, 'slice.json');
+  const m = JSON.parse(readFileSync(mPath, 'utf8')) as SliceManifest;
+  const f = m.files.find((x) => x.path === 'users.jsonl') as SliceManifest['files'][number];
+  f.sha256 = sha(text);
+  f.bytes = Buffer.byteLength(text);
+  f.records = text.split('\n').filter((l) => l !== '').length;
+  writeFileSync(mPath, JSON.stringify(m, null, 2));
+  return f.sha256;
+}
+
+/** Marks users.jsonl (this sha256) as checked before, as an earlier open of a valid file would have. */
+function markAs(fileSha: string): void {
+  const any = marks()[0];
+  assert.ok(any, 'a mark to copy the name of');
+  const name = any.replace(/^users-[0-9a-f]{64}-/, `users-${fileSha}-`);
+  writeFileSync(join(cacheDir(), name), '');
+}
+
+test('users checked whole once are read by id after: a record is parsed (and checked) when first asked for', () => {
+  const dir = makeSlice(20);
+  // The writer checked the users it wrote: their file is marked, so the first open reads by id.
+  const before = marks().length;
+  assert.ok(before >= 1);
+  // A record damaged under a mark (a hand edit, the mark planted) shows that nothing was parsed at open:
+  // the bad line is refused only when reached, with its line and field.
+  const text = readFileSync(join(dir, 'users.jsonl'), 'utf8').replace('{"id":"u3","segment":"new"', '{"id":"u3","segment":3');
+  markAs(withUsers(dir, text));
+  const s = Slice.open(dir);
+  try {
+    assert.equal(s.userCount, 5);
+    assert.equal(s.userById.get('u1')?.segment, 'new');
+    assert.equal(s.userById.get('nobody'), undefined);
+    const e = caught(() => s.userById.get('u3'));
+    assert.ok(e.where.file?.endsWith('users.jsonl'));
+    assert.equal(e.where.line, 4);
+    assert.equal(e.where.field, 'segment');
+  } finally {
+    s.close();
+  }
+});
+
+test('a users.jsonl opened the first time is parsed whole (a bad record refused at open) and, valid, marked for the next open', () => {
+  const dir = makeSlice(20);
+  const good = readFileSync(join(dir, 'users.jsonl'), 'utf8');
+  // No mark for this text: parsed whole, and a bad record stops the open.
+  // (Another damage than the test above plants a mark for.)
+  withUsers(dir, good.replace('{"id":"u3","segment":"new"', '{"id":"u3","segment":4'));
+  const e = caught(() => Slice.open(dir));
+  assert.equal(e.where.line, 4);
+  // Valid, and new to the cache: parsed whole, then marked.
+  const fresh = good.replace('"age":21', '"age":99');
+  const fileSha = withUsers(dir, fresh);
+  assert.ok(!marks().some((m) => m.includes(fileSha)));
+  const s = Slice.open(dir);
+  assert.equal(s.userById.get('u1')?.features?.['age'], 99);
+  s.close();
+  assert.ok(marks().some((m) => m.includes(fileSha)), 'marked after a whole check');
+});
+
+test('lines the index cannot read by their first key — another key first, a repeated "id" key — are parsed whole every time, never marked', () => {
+  const dir = makeSlice(20);
+  for (const text of ['{"features":{"age":1},"id":"u1"}\n{"id":"u2"}\n', '{"id":"u1","features":{"age":1},"id":"u9"}\n{"id":"u2"}\n']) {
+    const fileSha = withUsers(dir, text);
+    for (let i = 0; i < 2; i++) {
+      const s = Slice.open(dir);
+      assert.deepEqual([...s.userById.values()].map((u) => u.id), [text.includes('u9') ? 'u9' : 'u1', 'u2']);
+      s.close();
+    }
+    assert.ok(!marks().some((m) => m.includes(fileSha)));
+  }
+  // A mark planted for a line with a repeated "id" key: the record is refused when reached, not read as another user.
+  const fileSha = withUsers(dir, '{"id":"u1","features":{"age":1},"id":"u9"}\n{"id":"u2"}\n');
+  markAs(fileSha);
+  const s = Slice.open(dir);
+  const e = caught(() => s.userById.get('u1'));
+  assert.match(e.message, /first "id" \("u1"\) is not the one it holds \("u9"\): a repeated "id" key/);
+  s.close();
+});
+
+test('read by id or parsed whole, a repeated id keeps its first record, the count keeps every record, and the views list them all', () => {
+  const dir = makeSlice(20);
+  const text = '{"id":"u1","segment":"first"}\n{"id":"u2"}\n{"id":"u1","segment":"second"}\n';
+  const fileSha = withUsers(dir, text);
+  for (const lazy of [false, true]) {
+    const s = Slice.open(dir);
+    assert.equal(s.userById.get('u1')?.segment, 'first');
+    assert.equal(s.userCount, 3);
+    assert.equal(s.userById.size, 2);
+    assert.deepEqual([...s.userById.values()].map((u) => u.segment ?? '-'), ['first', '-']);
+    assert.deepEqual(s.users.map((u) => u.segment ?? '-'), ['first', '-', 'second']);
+    s.close();
+    assert.equal(marks().some((m) => m.includes(fileSha)), true, `marked after open ${lazy ? 2 : 1}`);
+  }
+});
+
+test('bytes that are not UTF-8 under a mark are refused at open all the same', () => {
+  const dir = makeSlice(20);
+  const b = Buffer.from(readFileSync(join(dir, 'users.jsonl'), 'utf8'));
+  b[b.indexOf('"u2"') + 1] = 0xe9;
+  writeFileSync(join(dir, 'users.jsonl'), b);
+  const mPath = join(dir, 'slice.json');
+  const m = JSON.parse(readFileSync(mPath, 'utf8')) as SliceManifest;
+  const f = m.files.find((x) => x.path === 'users.jsonl') as SliceManifest['files'][number];
+  f.sha256 = sha(b);
+  writeFileSync(mPath, JSON.stringify(m, null, 2));
+  markAs(f.sha256);
+  const e = caught(() => Slice.open(dir));
+  assert.equal(e.where.line, 3);
+  assert.match(e.message, /not valid UTF-8/);
+});
+
+test('a replay reading users by id writes the trace a replay parsing them whole writes', async () => {
+  const dir = makeSlice(300);
+  const fileSha = sha(readFileSync(join(dir, 'users.jsonl')));
+  const traced = async (name: string) => {
+    const out = join(tmp(), name);
+    const r = await runHeadless({ slice: dir, ranker: 'popularity', traceDir: out }, HOST);
+    r.replayer.dispose();
+    return r.traceSha256;
+  };
+  const lazy = await traced('lazy');
+  // Without its mark, the file is parsed whole.
+  const mark = marks().find((m) => m.includes(fileSha)) as string;
+  renameSync(join(cacheDir(), mark), join(cacheDir(), `${mark}.away`));
+  try {
+    const parsed = await traced('parsed');
+    assert.equal(parsed, lazy);
+  } finally {
+    rmSync(join(cacheDir(), `${mark}.away`), { force: true });
+  }
+});

@@ -455,6 +455,18 @@ test('rerank: items without a category (or outside the catalogue) are capped by 
   assert.deepEqual(ex?.ranked, ['a', 'n1', 'n2', 'zz', 'q1', 'b', 'q2']);
 });
 
+test('rerank: a category of null or "" is no category (as the format and the metrics read it), capped by none', async () => {
+  // a > b > c > d by score; a, b, c have no category, written three ways; d is category x.
+  const candidates = ['a', 'b', 'c', 'd'].map((item, i) => ({ item, score: 0.9 - i / 10 }));
+  const e: EventRecord = { id: 'e1', t: '2025-01-01T00:00:01Z', user: 'u1', candidates, served: ['a', 'b', 'c'], outcome: { clicks: [] } };
+  for (const none of [{}, { category: null as unknown as string }, { category: '' }]) {
+    const items: ItemRecord[] = [{ id: 'a', ...none }, { id: 'b', ...none }, { id: 'c', ...none }, { id: 'd', category: 'x' }];
+    const [ex] = await replayWritten([e], items, { k: 3, budgetMs: 1000, maxPerCategory: 1 });
+    assert.deepEqual(ex?.ranked, ['a', 'b', 'c', 'd'], JSON.stringify(none));
+    assert.deepEqual(ex?.served, ['a', 'b', 'c']);
+  }
+});
+
 test('retrieve: an availability window includes its from and excludes its to (an event exactly at to drops the item, 1 ms before keeps it)', async () => {
   const at = '2025-01-01T00:00:10.000Z';
   const items: ItemRecord[] = [

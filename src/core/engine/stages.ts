@@ -172,13 +172,15 @@ function rerank(r: Replayer, ex: EventExec): void {
   if (cap > 0) {
     // Business rule: at most `cap` items of a category; the rest move below, in order. An item with
     // no category (or not in the catalogue) is capped by none: all of them counted as one category
-    // "?" pushed every uncategorised item but the first below, with a real category "?".
+    // "?" pushed every uncategorised item but the first below, with a real category "?". No
+    // category is what the metrics read as none too: left out, null (as the format says) or "".
+    // (Capped together, nulls had moved every uncategorised item but `cap` below.)
     const per = new Map<string, number>();
     const head: CandidateRow[] = [];
     const tail: CandidateRow[] = [];
     for (const row of order) {
       const cat = row.itemRec?.category;
-      if (cat === undefined) {
+      if (cat === undefined || cat === null || cat === '') {
         head.push(row);
         continue;
       }

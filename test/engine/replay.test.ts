@@ -143,6 +143,27 @@ test('candidate rows come from the CandidateRow constructor, fields in their doc
   r.dispose();
 });
 
+test('kendall tau leaves out events no candidate of which got a finite score (the ranker failed, or gave NaN for all): their order is the recording\'s, no model\'s', async () => {
+  const dir = makeSlice(6);
+  const tau = async (ranker: Ranker) => {
+    const r = new Replayer(Slice.open(dir), { ranker });
+    try {
+      await r.runToEnd();
+      return { tau: r.metrics.value('kendall_tau'), events: r.metrics.value('events') };
+    } finally {
+      r.dispose();
+    }
+  };
+  const failing: Ranker = { info: { kind: 'test' }, score: () => { throw new Error('model server down'); } };
+  const allNaN: Ranker = { info: { kind: 'test' }, score: (req) => req.rows.map(() => Number.NaN) };
+  // Down for the whole run: no event with a tau (0 by the metrics' rule for a mean of nothing), not 1.
+  assert.deepEqual(await tau(failing), { tau: 0, events: 6 });
+  assert.deepEqual(await tau(allNaN), { tau: 0, events: 6 });
+  // One finite score is a model's order again (NaNs sort last): tau is taken.
+  const oneFinite: Ranker = { info: { kind: 'test' }, score: (req) => req.rows.map((_, i) => (i === req.rows.length - 1 ? 1 : Number.NaN)) };
+  assert.notEqual((await tau(oneFinite)).tau, 0);
+});
+
 test('faults: NaN score, ranker error and empty slate are detected, not crashes', async () => {
   const dir = makeSlice(3);
   const nan: Ranker = { info: { kind: 'test' }, score: (req) => req.rows.map((_, i) => (i === 0 ? Number.NaN : i)) };

@@ -104,6 +104,12 @@ function applyScores(ex: EventExec, scores: ArrayLike<number>): void {
   ex.scores = out;
 }
 
+/** Whether any score is a finite number. */
+function anyFinite(scores: ArrayLike<number>): boolean {
+  for (let i = 0; i < scores.length; i++) if (Number.isFinite(scores[i])) return true;
+  return false;
+}
+
 function rankerFailed(ex: EventExec, e: unknown): void {
   // A ranker may throw anything, null and undefined included: the fault says what it threw.
   ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: ${e instanceof Error ? e.message : String(e)}` });
@@ -292,6 +298,7 @@ function outcome(r: Replayer, ex: EventExec): void {
     // Items are already resolved to slots here; handing them over spares the metrics their own lookups.
     slots,
   };
+  if (ex.scores !== undefined && ex.rows.length > 0 && !anyFinite(ex.scores)) obs.unscored = true;
   if (sys !== undefined) {
     if (typeof sys.queueDepth === 'number') obs.queueDepth = sys.queueDepth;
     // Counted only when both figures were recorded as numbers ({"hits": 9} alone would make the

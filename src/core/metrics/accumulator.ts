@@ -172,7 +172,7 @@ export class MetricsAccumulator {
 
     const overlap = overlapAtK(this.servedEntries, m, k, this.items);
     t.overlap += overlap;
-    const kendallTau = this.kendall(nRanked);
+    const kendallTau = obs.unscored === true ? null : this.kendall(nRanked);
     if (kendallTau !== null) {
       t.tauEvents++;
       t.kendallTau += kendallTau;

@@ -44,6 +44,12 @@ export interface EventObservation {
   /** Clicks in the replay (recorded, or simulated by the click model). */
   clicks: readonly string[];
   fallback: boolean;
+  /**
+   * No candidate got a finite score (the ranker failed, or gave NaN for every one): `ranked` is then
+   * the recorded order by the tie rule, no model's, and Kendall tau is null (a ranker down for the
+   * whole run read as perfect agreement with the recording).
+   */
+  unscored?: boolean;
   /** Simulated per-stage latency in ms. */
   latencyMs: Readonly<Record<StageName, number>>;
   queueDepth?: number;

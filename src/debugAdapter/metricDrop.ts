@@ -30,17 +30,28 @@ export function parseMetricDrop(text: string): DropSpec {
   return spec;
 }
 
+/** A window's weighted sum of values, their total weight, and how many events had a value. */
+interface WindowSums {
+  sum: number;
+  weight: number;
+  count: number;
+}
+
+const empty = (): WindowSums => ({ sum: 0, weight: 0, count: 0 });
+
 /**
  * Fires when the mean of a series over the last `window` events falls `drop` below its mean over
  * the `window` events before, on the first event where that becomes true (it re-arms once the
- * drop is over). Windows need half their events defined (hit is undefined without clicks).
- * Sums slide in O(1) while events come in order and are rebuilt after a jump.
+ * drop is over). Means weigh events as the engine's metric does (MetricStore.weight: CTR is total
+ * clicks over total impressions, novelty a mean over served items). Windows need half their events
+ * defined (hit is undefined without clicks). Sums slide in O(1) while events come in order and
+ * are rebuilt after a jump.
  */
 export class MetricDropDetector {
   private lastN = -1;
   private lastFiring = false;
-  private recent = { sum: 0, count: 0 };
-  private before = { sum: 0, count: 0 };
+  private recent = empty();
+  private before = empty();
 
   constructor(readonly spec: DropSpec) {}
 
@@ -56,40 +67,42 @@ export class MetricDropDetector {
     this.lastFiring = this.firing(n);
     if (!this.lastFiring || was) return undefined;
     const { series, window } = this.spec;
-    const r = this.recent.sum / this.recent.count;
-    const b = this.before.sum / this.before.count;
+    const r = this.recent.sum / this.recent.weight;
+    const b = this.before.sum / this.before.weight;
     const pct = Math.round((1 - r / b) * 100);
     return { message: `mean ${series} of the last ${window} events fell to ${r.toFixed(3)}, ${pct}% below the ${window} events before (${b.toFixed(3)})`, value: r };
   }
 
-  private add(acc: { sum: number; count: number }, v: number | null, sign: 1 | -1): void {
+  private add(acc: WindowSums, store: MetricStore, n: number, sign: 1 | -1): void {
+    const v = store.value(this.spec.series, n);
     if (v === null) return;
-    acc.sum += sign * v;
+    const w = store.weight(this.spec.series, n);
+    acc.sum += sign * w * v;
+    acc.weight += sign * w;
     acc.count += sign;
   }
 
   private slide(store: MetricStore, n: number): void {
-    const { series, window: w } = this.spec;
-    this.add(this.recent, store.value(series, n), 1);
-    this.add(this.recent, store.value(series, n - w), -1);
-    this.add(this.before, store.value(series, n - w), 1);
-    this.add(this.before, store.value(series, n - 2 * w), -1);
+    const w = this.spec.window;
+    this.add(this.recent, store, n, 1);
+    this.add(this.recent, store, n - w, -1);
+    this.add(this.before, store, n - w, 1);
+    this.add(this.before, store, n - 2 * w, -1);
   }
 
   /** Sums for the windows ending at event n, from scratch. */
   private rebuild(store: MetricStore, n: number): void {
     const { series, window: w } = this.spec;
-    const r = store.mean(series, n - w + 1, n);
-    const b = store.mean(series, n - 2 * w + 1, n - w);
-    this.recent = { sum: (r.mean ?? 0) * r.count, count: r.count };
-    this.before = { sum: (b.mean ?? 0) * b.count, count: b.count };
+    const sums = (m: { mean: number | null; count: number; weight: number }): WindowSums => ({ sum: (m.mean ?? 0) * m.weight, weight: m.weight, count: m.count });
+    this.recent = sums(store.mean(series, n - w + 1, n));
+    this.before = sums(store.mean(series, n - 2 * w + 1, n - w));
   }
 
   private firing(n: number): boolean {
     const { window: w, drop } = this.spec;
     const half = Math.ceil(w / 2);
-    if (n < 2 * w || this.recent.count < half || this.before.count < half) return false;
-    const before = this.before.sum / this.before.count;
-    return before > 0 && this.recent.sum / this.recent.count < (1 - drop) * before;
+    if (n < 2 * w || this.recent.count < half || this.before.count < half || !(this.recent.weight > 0) || !(this.before.weight > 0)) return false;
+    const before = this.before.sum / this.before.weight;
+    return before > 0 && this.recent.sum / this.recent.weight < (1 - drop) * before;
   }
 }

@@ -32,6 +32,12 @@ export class MetricStore {
    * events, so running and window means of novelty weigh each event by these (as the engine does).
    */
   private readonly noveltyItems: Uint16Array[] = [];
+  /**
+   * Cache lookups (hits + misses) each event recorded: the engine's cache hit rate is total hits over
+   * total lookups, so running and window means of the events' own rates weigh each by these (as
+   * CTR's weigh each by its impressions).
+   */
+  private readonly cacheLookups: Float32Array[] = [];
   /** Events 1..through are stored. */
   through = 0;
 
@@ -53,6 +59,8 @@ export class MetricStore {
     }
     // The engine's novelty is a mean over served[0..k).
     (this.noveltyItems[c] ??= new Uint16Array(CHUNK))[at] = Math.min(0xffff, k, m.impressions);
+    const cache = system?.cache;
+    (this.cacheLookups[c] ??= new Float32Array(CHUNK))[at] = cache && typeof cache.hits === 'number' && typeof cache.misses === 'number' ? cache.hits + cache.misses : 0;
     this.through = m.index;
   }
 
@@ -70,13 +78,23 @@ export class MetricStore {
     return { event: n, values };
   }
 
-  /** How much event n counts in a mean of the series: its served items for novelty, else 1. */
-  private weight(series: MetricSeriesName, n: number): number {
-    return series === 'novelty' ? (this.noveltyItems[Math.floor((n - 1) / CHUNK)]?.[(n - 1) % CHUNK] ?? 0) : 1;
+  /**
+   * How much event n counts in a mean of the series, as in the engine's metric: its served items for
+   * novelty (a mean over items), its impressions for CTR and its cache lookups for the cache hit rate
+   * (ratios of totals: a mean of the events' own ratios weighed so reads total clicks over total
+   * impressions), else 1.
+   */
+  weight(series: MetricSeriesName, n: number): number {
+    const c = Math.floor((n - 1) / CHUNK);
+    const at = (n - 1) % CHUNK;
+    if (series === 'novelty') return this.noveltyItems[c]?.[at] ?? 0;
+    if (series === 'ctr') return this.value('impressions', n) ?? 0;
+    if (series === 'cacheHitRate') return this.cacheLookups[c]?.[at] ?? 0;
+    return 1;
   }
 
-  /** Mean of the defined values over events [from, to] (weighted as the engine's metric is) and how many events there were. */
-  mean(series: MetricSeriesName, from: number, to: number): { mean: number | null; count: number } {
+  /** Mean of the defined values over events [from, to] (weighted as the engine's metric is), how many events there were, and their total weight. */
+  mean(series: MetricSeriesName, from: number, to: number): { mean: number | null; count: number; weight: number } {
     let sum = 0;
     let weights = 0;
     let count = 0;
@@ -89,14 +107,15 @@ export class MetricStore {
         count++;
       }
     }
-    return { mean: weights ? sum / weights : null, count };
+    return { mean: weights ? sum / weights : null, count, weight: weights };
   }
 
   /**
    * Buckets of events [from, to], at most maxPoints of them. Per event, a bucket's `mean` is the mean
-   * of its events' values; `cumulative` gives running means from event 1 instead: a bucket's `mean`
-   * is then the running value at its last event (so the last bucket ends at the engine's cumulative
-   * metric), and min/max the range of the running value within the bucket.
+   * of its events' values; `cumulative` gives running means from event 1 instead (weighted: see
+   * weight()): a bucket's `mean` is then the running value at its last event (so the last bucket
+   * ends at the engine's cumulative metric, for the series the engine reports as a mean or a
+   * ratio), and min/max the range of the running value within the bucket.
    */
   buckets(series: MetricSeriesName, from: number, to: number, maxPoints: number, cumulative: boolean): { bucketSize: number; buckets: MetricBucket[] } {
     const lo = Math.max(1, from);

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricStore } from '../../src/debugAdapter/metricStore';
+import { MetricDropDetector, parseMetricDrop } from '../../src/debugAdapter/metricDrop';
 import { Replayer } from '../../src/core/engine/replay';
 import { PopularityRanker } from '../../src/core/rankers/builtin';
 import { Slice } from '../../src/core/slice/reader';
@@ -19,18 +20,19 @@ test('running means of the stored series end at the engine\'s cumulative metrics
   for (let i = 1; i <= 90; i++) {
     const n = i % 3 === 0 ? 2 : 6;
     const candidates = Array.from({ length: n }, (_, j) => ({ item: ids[(i + j * 3) % ids.length] as string, features: { x: j } }));
-    events.push({ id: `e${i}`, t: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(), user: 'u1', candidates, served: candidates.map((c) => c.item), outcome: { clicks: i % 2 ? [candidates[1]?.item as string] : [] } });
+    // Cache figures of varying size: the engine's hit rate is total hits over total lookups.
+    events.push({ id: `e${i}`, t: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(), user: 'u1', candidates, served: candidates.map((c) => c.item), outcome: { clicks: i % 2 ? [candidates[1]?.item as string] : [] }, system: { cache: { hits: i % 5, misses: (i % 3) * 7 } } });
   }
   const dir = join(tmp(), 'nov.slice');
   const items = ids.map((id, i) => ({ id, category: `c${i % 3}` }));
   writeSlice(dir, { manifest: { ...BASE_MANIFEST, pipeline: { k: 4, budgetMs: 100 } }, events, items, users: [{ id: 'u1' }] }, { frozenAt: '2025-01-02T00:00:00Z' });
   const store = new MetricStore();
-  const r = new Replayer(Slice.open(dir), { ranker: new PopularityRanker(), pipeline: { k: 4 }, onEventComplete: (ex) => ex.metrics && store.record(ex.metrics, 4) });
+  const r = new Replayer(Slice.open(dir), { ranker: new PopularityRanker(), pipeline: { k: 4 }, onEventComplete: (ex) => ex.metrics && store.record(ex.metrics, 4, ex.event.system) });
   try {
     await r.runToEnd();
     const snap = r.metrics.snapshot();
     const last = (s: MetricSeriesName) => store.buckets(s, 1, 90, 1000, true).buckets.at(-1)?.mean;
-    const pairs: [MetricSeriesName, string][] = [['novelty', 'novelty@4'], ['hit', 'hit_rate@4'], ['rr', 'mrr@4'], ['ndcg', 'ndcg@4'], ['ild', 'diversity@4'], ['overlap', 'overlap@4'], ['kendallTau', 'kendall_tau'], ['fallback', 'fallback_rate']];
+    const pairs: [MetricSeriesName, string][] = [['novelty', 'novelty@4'], ['hit', 'hit_rate@4'], ['rr', 'mrr@4'], ['ndcg', 'ndcg@4'], ['ild', 'diversity@4'], ['overlap', 'overlap@4'], ['kendallTau', 'kendall_tau'], ['fallback', 'fallback_rate'], ['ctr', 'ctr'], ['cacheHitRate', 'cache_hit_rate']];
     for (const [series, key] of pairs) {
       const want = snap[key] as number;
       const got = last(series) as number;
@@ -51,8 +53,16 @@ test('running means of the stored series end at the engine\'s cumulative metrics
       const want = snap[key] as number;
       assert.ok(Math.abs((buckets.at(-1)?.mean as number) - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${series} with buckets of 13`);
     }
-    // The window mean weighs novelty the same way.
+    // The window mean weighs novelty, CTR and the cache hit rate the same way.
     assert.ok(Math.abs((store.mean('novelty', 1, 90).mean as number) - (snap['novelty@4'] as number)) < 1e-6);
+    assert.ok(Math.abs((store.mean('ctr', 1, 90).mean as number) - (snap['ctr'] as number)) < 1e-6);
+    assert.ok(Math.abs((store.mean('cacheHitRate', 1, 90).mean as number) - (snap['cache_hit_rate'] as number)) < 1e-6);
+    // …which a plain mean of the events' own ratios would not be (the case has to tell them apart).
+    const plain = (s: MetricSeriesName) => {
+      const v = Array.from({ length: 90 }, (_, i) => store.value(s, i + 1)).filter((x): x is number => x !== null);
+      return v.reduce((a, b) => a + b, 0) / v.length;
+    };
+    assert.ok(Math.abs(plain('ctr') - (snap['ctr'] as number)) > 1e-3 && Math.abs(plain('cacheHitRate') - (snap['cache_hit_rate'] as number)) > 1e-3);
     assert.ok((snap['novelty@4'] as number) > 0, 'a novelty to weigh');
   } finally {
     r.dispose();
@@ -72,4 +82,28 @@ test('per-event CTR is each event\'s own clicks / impressions: a bucket averages
   assert.equal(buckets[0]?.min, 0);
   assert.equal(buckets[0]?.max, 0.5);
   assert.equal(store.value('ctr', 3), null);
+});
+
+test('the metric-drop detector weighs events as the engine does (CTR: clicks over impressions), sliding in order as after a jump', () => {
+  const base = { hit: null, rr: null, ndcg: null, ild: null, novelty: null, overlap: 0, kendallTau: 1, fallback: 0, latencyTotalMs: 10 };
+  const store = new MetricStore();
+  // Events 1..40: 10 impressions, 5 clicks (CTR 0.5). Then pairs of 1 impression 1 click (CTR 1) and
+  // 10 impressions no click (CTR 0): the events' own CTRs still average 0.5, but 1 click in 11
+  // impressions is an 82% drop.
+  for (let n = 1; n <= 80; n++) {
+    const late = n > 40;
+    const [clicks, impressions] = !late ? [5, 10] : n % 2 ? [1, 1] : [0, 10];
+    store.record({ ...base, index: n, clicks, impressions }, 10);
+  }
+  const spec = parseMetricDrop('ctr 50% window 20');
+  const inOrder = new MetricDropDetector(spec);
+  const fired: number[] = [];
+  for (let n = 1; n <= 80; n++) if (inOrder.check(store, n)) fired.push(n);
+  assert.ok(fired.length > 0 && (fired[0] as number) > 40 && (fired[0] as number) <= 60, `fired at ${fired.join(', ')}`);
+  // A detector that meets event n after a jump (its sums rebuilt from the store) fires exactly where the sliding one did.
+  for (let n = 1; n <= 80; n++) assert.equal(new MetricDropDetector(spec).check(store, n) !== undefined, fired.includes(n), `event ${n}`);
+  const msg = new MetricDropDetector(spec);
+  let first: { message: string; value: number } | undefined;
+  for (let n = 1; n <= 80 && !first; n++) first = msg.check(store, n);
+  assert.match(first?.message ?? '', /^mean ctr of the last 20 events fell to 0\.\d+, \d+% below the 20 events before \(0\.500\)$/);
 });

@@ -65,7 +65,8 @@ export function parseLaunchArguments(raw: unknown, defaultCwd: string): LaunchCo
   const ranker = optional<string>(args, 'ranker', 'string', 'a ranker spec such as "recorded" or "linear:rankers/model.json"') ?? 'recorded';
   const baseline = optional<string>(args, 'baseline', 'string', 'a second ranker spec, e.g. "recorded"');
   const seed = optional<number>(args, 'seed', 'number', 'a whole number');
-  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) fail(`launch argument "seed" must be a whole number >= 0, but it is ${seed}.`);
+  // Seeds are unsigned 32-bit, as in slice.json and `recreplay run --seed`: a session's seed can be replayed from the CLI.
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) fail(`launch argument "seed" must be a whole number from 0 to 4294967295, but it is ${seed}.`);
   const every = optional<number>(args, 'checkpointEvery', 'number', 'a whole number of events');
   if (every !== undefined && (!Number.isInteger(every) || every < 1)) fail(`launch argument "checkpointEvery" must be a whole number >= 1, but it is ${every}.`);
   const trace = optional<string>(args, 'trace', 'string', 'a folder path for trace.jsonl and run.json');

@@ -87,7 +87,9 @@ test('malformed launch arguments come back as error messages a user can act on, 
   const cases: [unknown, RegExp][] = [
     [{}, /"slice" is missing: set it to the NAME\.slice folder/],
     [{ slice: 42 }, /"slice" must be the path of a NAME\.slice folder, but it is 42/],
-    [{ slice: COLD.slice, seed: -1 }, /"seed" must be a whole number >= 0/],
+    [{ slice: COLD.slice, seed: -1 }, /"seed" must be a whole number from 0 to 4294967295, but it is -1/],
+    // Above 32 bits: no `recreplay run --seed` could repeat the session.
+    [{ slice: COLD.slice, seed: 2 ** 32 }, /"seed" must be a whole number from 0 to 4294967295, but it is 4294967296/],
     [{ slice: COLD.slice, seed: 'x' }, /"seed" must be a whole number, but it is "x"/],
     [{ slice: COLD.slice, checkpointEvery: 0 }, /"checkpointEvery" must be a whole number >= 1/],
     [{ slice: COLD.slice, stopOnEntry: 'yes' }, /"stopOnEntry" must be true or false/],

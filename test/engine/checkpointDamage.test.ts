@@ -236,26 +236,14 @@ test('checkpointEvery must be a finite number >= 1: NaN took no checkpoints at a
   r.dispose();
 });
 
-test('whenIdle waits for an asynchronous step to settle, after which a seek is taken', async () => {
-  const slice = Slice.open(makeSlice(20));
-  let release: (() => void) | undefined;
-  const ranker = {
-    info: { kind: 'slow' },
-    score: (req: { rows: unknown[] }) => new Promise<Float64Array>((resolve) => (release = () => resolve(new Float64Array(req.rows.length)))),
-  };
-  const r = new Replayer(slice, { ranker: ranker as never, spillDir: tmp() });
+test('a seed from the API is a whole number from 0 to 4294967295, as in slice.json and the CLI', () => {
+  const slice = Slice.open(makeSlice(5));
   try {
-    r.advance();
-    const pending = r.finishEvent() as Promise<void>;
-    assert.ok(pending instanceof Promise);
-    await assert.rejects(r.seek(1, 0), /already in progress/);
-    assert.equal(await r.whenIdle(20), false, 'still awaiting the ranker');
-    setTimeout(() => release?.(), 30);
-    assert.equal(await r.whenIdle(5_000), true);
-    await pending;
-    await r.seek(1, 0);
-    assert.deepEqual(r.position, { event: 1, stage: 0 });
+    for (const bad of [-1, 1.5, 2 ** 32, Number.NaN]) {
+      assert.throws(() => new Replayer(slice, { ranker: new RecordedRanker(), seed: bad }), (e: unknown) => e instanceof RangeError && /seed must be a whole number from 0 to 4294967295, but it is/.test(e.message), String(bad));
+    }
+    new Replayer(slice, { ranker: new RecordedRanker(), seed: 0xffffffff }).dispose();
   } finally {
-    r.dispose();
+    slice.close();
   }
 });

@@ -132,6 +132,8 @@ export class Replayer {
   ) {
     this.pipeline = { ...DEFAULT_PIPELINE, ...(slice.manifest.pipeline ?? {}), ...(options.pipeline ?? {}) };
     this.seed = options.seed ?? slice.manifest.seed;
+    // Unsigned 32-bit, as slice.json and the CLI have it (from the API, 2^40 made a run no CLI could repeat).
+    if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) throw new RangeError(`seed must be a whole number from 0 to 4294967295, but it is ${String(this.seed)}`);
     const every = options.checkpointEvery ?? defaultCheckpointEvery(slice);
     // The CLI and launch configs check theirs; from the API a NaN took no checkpoint at all (every seek replayed from event 1).
     if (typeof every !== 'number' || !Number.isFinite(every) || every < 1) throw new RangeError(`checkpointEvery must be a finite number of events >= 1, but it is ${String(every)}`);

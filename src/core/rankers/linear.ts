@@ -123,7 +123,8 @@ export class LinearRanker implements Ranker {
       const row = rows[i] as CandidateRow;
       let s = this.bias;
       const own = row.rec.features;
-      // Terms in artifact order, so the sum is the same double whichever path reads a value.
+      // Terms in the weights object's key order (integer-like names first, then as written: what
+      // JSON.parse keeps), the same on every path, so the sum is the same double whichever path reads a value.
       for (let j = 0; j < terms.length; j++) {
         const t = terms[j] as Term;
         let v;

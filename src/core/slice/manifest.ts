@@ -79,7 +79,8 @@ export function manifestWarnings(value: unknown): string[] {
 
 /** Whether the zone is an offset (Z, ±HH:MM) or one Intl knows (IANA names and their aliases, "UTC"). */
 function knownTimeZone(tz: string): boolean {
-  if (/^(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/.test(tz)) return true;
+  // The usual ones without Intl: its first time zone lookup loads ICU's zone data (~16 ms of every open).
+  if (/^(?:[Zz]|UTC|GMT|Etc\/UTC|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/.test(tz)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;

@@ -13,41 +13,45 @@ import type { FeatureType, UserRecord } from './types';
 // index of ids only, and a record is parsed (and checked again) when first asked for.
 
 /** The start of every line the writer writes: the id first (JSON.stringify of a record built id-first). */
-const HEAD = Buffer.from('{"id":"');
+const HEAD = '{"id":"';
 
-/** Line starts of a users.jsonl in the writer's shape, with each line's id; undefined when a line is not in it. */
-function scan(buf: Buffer): { starts: Float64Array; ids: string[] } | undefined {
+/**
+ * Line starts of a users.jsonl in the writer's shape, with each line's id; undefined when a line is
+ * not in it. On the file's text (one decode, then string search: a native call per line cost more
+ * than the scan).
+ */
+function scan(text: string): { starts: Float64Array; ids: string[] } | undefined {
   const ids: string[] = [];
   const starts: number[] = [];
   let s = 0;
-  while (s < buf.length) {
-    const nl = buf.indexOf(10, s);
+  while (s < text.length) {
+    const nl = text.indexOf('\n', s);
     // Every line ends with a newline and starts {"id":" (no blank line, no other first key).
-    if (nl < 0 || buf.compare(HEAD, 0, HEAD.length, s, s + HEAD.length) !== 0) return undefined;
+    if (nl < 0 || !text.startsWith(HEAD, s)) return undefined;
     let q = s + HEAD.length;
     for (; q < nl; q++) {
-      const c = buf[q] as number;
+      const c = text.charCodeAt(q);
       if (c === 0x22) break;
       // An escape or a control character: the id's text is not its value.
       if (c === 0x5c || c < 0x20) return undefined;
     }
     if (q >= nl) return undefined;
     starts.push(s);
-    ids.push(buf.toString('utf8', s + HEAD.length, q));
+    ids.push(text.slice(s + HEAD.length, q));
     s = nl + 1;
   }
-  starts.push(buf.length);
+  starts.push(text.length);
   return { starts: Float64Array.from(starts), ids };
 }
 
 /** The user records of a slice by id: the first record of an id (as the replay and metrics read it). */
 export class UserTable {
   private constructor(
-    /** users.jsonl, when records are parsed on demand. */
-    private readonly buf: Buffer | undefined,
+    /** users.jsonl's text, when records are parsed on demand. */
+    private readonly text: string | undefined,
     private readonly file: string,
     private readonly types: Readonly<Record<string, FeatureType>> | undefined,
-    /** Line i is buf[starts[i], starts[i + 1] - 1), with the id its first key names (lazy tables). */
+    /** Line i is text[starts[i], starts[i + 1] - 1), with the id its first key names (lazy tables). */
     private readonly starts: Float64Array,
     private readonly ids: readonly string[],
     private readonly records: (UserRecord | undefined)[],
@@ -69,18 +73,19 @@ export class UserTable {
    * writer's shape (then parse it whole: parseRecords). Only for a file known to hold valid records.
    */
   static lazy(buf: Buffer, file: string, types?: Readonly<Record<string, FeatureType>>): UserTable | undefined {
-    const lines = scan(buf);
+    const text = buf.toString('utf8');
+    const lines = scan(text);
     if (!lines) return undefined;
     const byId = new Map<string, number>();
     lines.ids.forEach((id, i) => {
       if (!byId.has(id)) byId.set(id, i);
     });
-    return new UserTable(buf, file, types, lines.starts, lines.ids, new Array<UserRecord | undefined>(lines.ids.length), byId);
+    return new UserTable(text, file, types, lines.starts, lines.ids, new Array<UserRecord | undefined>(lines.ids.length), byId);
   }
 
   /** Whether `lazy` on these bytes indexes exactly these records (parsed from them), so a later open may use it. */
   static lazyReads(buf: Buffer, records: readonly UserRecord[]): boolean {
-    const lines = scan(buf);
+    const lines = scan(buf.toString('utf8'));
     return lines !== undefined && lines.ids.length === records.length && lines.ids.every((id, i) => id === records[i]?.id);
   }
 
@@ -118,11 +123,10 @@ export class UserTable {
   private at(i: number): UserRecord {
     const known = this.records[i];
     if (known !== undefined) return known;
-    const buf = this.buf as Buffer;
     const line = i + 1;
     let v: unknown;
     try {
-      v = JSON.parse(buf.toString('utf8', this.starts[i] as number, (this.starts[i + 1] as number) - 1));
+      v = JSON.parse((this.text as string).slice(this.starts[i] as number, (this.starts[i + 1] as number) - 1));
     } catch (e) {
       // Checked whole when it was first opened: another file now, under the same hash only by a damaged cache.
       throw new UserError(`malformed JSON: ${(e as Error).message}`, { file: this.file, line }, 'Each line must be one user object; run `recreplay verify` on the slice.');

@@ -127,7 +127,7 @@ async function info(args: string[]): Promise<number> {
       ? 'intact (every file verified)'
       : 'small files intact; events.jsonl not checked by info (a replay checks each chunk as it reads it — `recreplay verify` reads it all)';
   if (values.json) {
-    console.log(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.userCount, modified: [...slice.modified], eventsVerified: slice.eventsVerified }, null, 2));
+    console.log(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.userCount, modified: [...slice.modified], eventsVerified: slice.eventsVerified, warnings: slice.warnings }, null, 2));
     slice.close();
     return EXIT.OK;
   }

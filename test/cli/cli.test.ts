@@ -390,6 +390,7 @@ test('info, verify and run say on stderr which fields of slice.json the format d
   assert.equal(info.code, EXIT.OK, info.err);
   assert.match(info.err, warning);
   assert.match(info.out, /pipeline\s+defaults/);
+  assert.deepEqual(JSON.parse(cli('info', dir, '--json').out).warnings, ['slice.json: "pipline" is not a field of the manifest, so it is ignored; did you mean "pipeline"?']);
   const verify = cli('verify', dir, '--json');
   assert.equal(verify.code, EXIT.OK, verify.err);
   assert.match(verify.err, warning);

@@ -21,6 +21,8 @@ export interface ReplayLaunchArguments {
   force?: boolean;
   /** Folder relative paths are resolved against (default: the adapter's working folder). */
   cwd?: string;
+  /** Run Without Debugging (VS Code sets it for Ctrl+F5): replay to the end, stopping nowhere, then end the session. */
+  noDebug?: boolean;
 }
 
 /** Validated launch settings with paths resolved. */
@@ -34,6 +36,7 @@ export interface LaunchConfig {
   trace: string | undefined;
   force: boolean;
   cwd: string;
+  noDebug: boolean;
 }
 
 const EXAMPLE = '{ "type": "recreplay", "request": "launch", "name": "Debug slice", "slice": "${workspaceFolder}/slices/home.slice", "ranker": "linear:rankers/model.json" }';
@@ -81,6 +84,7 @@ export function parseLaunchArguments(raw: unknown, defaultCwd: string): LaunchCo
     trace: trace === undefined ? undefined : abs(trace),
     force: optional<boolean>(args, 'force', 'boolean', 'true or false') ?? false,
     cwd,
+    noDebug: optional<boolean>(args, 'noDebug', 'boolean', 'true or false') ?? false,
   };
 }
 

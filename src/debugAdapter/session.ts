@@ -210,6 +210,7 @@ export class ReplayDebugSession extends DebugSession {
       }
     }
     const triggers = new Triggers(lanes.lanes, lanes.primary, (text) => this.output(text, 'console'));
+    triggers.off = config.noDebug;
     const controller = new Controller(lanes, triggers, (scanning) => this.runProgress(scanning));
     let entry: Stop;
     try {
@@ -228,6 +229,8 @@ export class ReplayDebugSession extends DebugSession {
   /** The client has set its breakpoints: the replay starts (entry stop, or a continue). */
   configurationDone(): void {
     if (this.disposed) throw ended();
+    // Before launch it would be taken and then forgotten: launch never started the replay, and the client waited for a stop.
+    if (!this.launchedState) throw new AdapterError("configurationDone came before launch: send 'launch', then set breakpoints, then 'configurationDone'", ERROR_IDS.notLaunched, false);
     this.configured = true;
     this.startIfReady();
   }
@@ -241,7 +244,7 @@ export class ReplayDebugSession extends DebugSession {
     if (!l || !this.configured || this.started || this.disposed) return;
     this.started = true;
     const entry = this.entry;
-    if (l.config.stopOnEntry && entry) {
+    if (l.config.stopOnEntry && entry && !l.config.noDebug) {
       setImmediate(() => {
         if (!this.disposed) this.report(entry);
       });
@@ -289,6 +292,15 @@ export class ReplayDebugSession extends DebugSession {
     this.stopInfo = stop;
     this.vars.reset();
     const l = this.launched();
+    // Run Without Debugging: the replay ran to its end (or to a slice error) without stopping; the
+    // session ends there — the client's disconnect writes the trace and run record.
+    if (l.config.noDebug && (stop.reason === 'end' || stop.reason === 'exception')) {
+      const head = stop.description ?? stop.reason;
+      const line = stop.reason === 'end' ? `end of slice: all ${l.lanes.slice.eventCount} events replayed (run without debugging)` : stop.text && stop.text !== head ? `${head}: ${stop.text}` : head;
+      this.output(`${line}\n`, stop.reason === 'exception' ? 'stderr' : 'console');
+      this.sendEvent(new TerminatedEvent());
+      return;
+    }
     const e = new StoppedEvent(stop.reason, stop.lane.threadId) as DebugProtocol.StoppedEvent;
     e.body.allThreadsStopped = true;
     e.body.preserveFocusHint = false;

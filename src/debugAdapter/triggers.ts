@@ -62,8 +62,12 @@ export class Triggers {
     }
   }
 
+  /** Run Without Debugging (launch `noDebug`): nothing fires, breakpoints and filters alike. */
+  off = false;
+
   /** Whether anything can fire after s stages of event n. */
   isActive(s: number, n: number): boolean {
+    if (this.off) return false;
     return this.active[s] === true || (s === 6 && this.bps.lines.has(n));
   }
 
@@ -106,6 +110,7 @@ export class Triggers {
    * the lane that faulted, a data breakpoint on the lane whose value changed.
    */
   check(s: number, count: boolean, lane: Lane = this.primary): Stop | undefined {
+    if (this.off) return undefined;
     const primary = this.primary;
     const ex = primary.exec;
     let scope: ExprScope | undefined;

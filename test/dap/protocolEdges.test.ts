@@ -1,9 +1,10 @@
 // Protocol edges: a client that counts lines from 0, and a pause or a movement sent right behind a movement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { makeSlice } from '../helpers';
+import { makeSlice, tmp } from '../helpers';
 import { client, COLD, failure, launch, waitFor, where } from './helpers';
 
 const T = { threadId: 1 };
@@ -159,6 +160,53 @@ test('a step sent in the same batch as configurationDone runs after the entry st
     assert.deepEqual(reasons, ['entry', 'step']);
     const w = await where(dc);
     assert.deepEqual([w.line, w.stage], [1, 'outcome']);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('configurationDone before launch is refused as out of order, and the session then starts normally', async () => {
+  const dc = await client();
+  try {
+    await dc.initializeRequest({ adapterID: 'recreplay', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const early = await failure(dc.configurationDoneRequest());
+    assert.match(early, /configurationDone came before launch: send 'launch', then set breakpoints, then 'configurationDone'/);
+    // It was taken and forgotten before: the launch below never got its stop.
+    const initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ ...COLD, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    assert.equal(((await stopped) as DebugProtocol.StoppedEvent).body.reason, 'entry');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('Run Without Debugging (noDebug) replays to the end past stopOnEntry, breakpoints and fault filters, then ends the session with its trace', async () => {
+  const dc = await client();
+  const trace = join(tmp(), 'nodebug-trace');
+  try {
+    const stops: string[] = [];
+    dc.on('stopped', (e: DebugProtocol.StoppedEvent) => stops.push(e.body.reason));
+    const out: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(e.body.output));
+    await dc.initializeRequest({ adapterID: 'recreplay', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ ...COLD, stopOnEntry: true, noDebug: true, trace } as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+    await dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 5 }] });
+    await dc.setExceptionBreakpointsRequest({ filters: ['ranker_error', 'empty_slate', 'over_budget'] });
+    const terminated = dc.waitForEvent('terminated');
+    await dc.configurationDoneRequest();
+    await terminated;
+    assert.deepEqual(stops, [], 'nothing stopped the replay');
+    assert.ok(out.some((o) => /^end of slice: all 650 events replayed \(run without debugging\)/.test(o)), out.join(''));
+    await dc.disconnectRequest({});
+    // The client's disconnect closes the session: the trace of all 650 events is in place.
+    const lines = readFileSync(join(trace, 'trace.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(lines.length, 651, 'a header and one line per event');
+    assert.ok(existsSync(join(trace, 'run.json')));
   } finally {
     await dc.stop();
   }

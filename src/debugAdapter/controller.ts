@@ -285,6 +285,10 @@ export class Controller {
           if (!onTrigger) return stop;
           onTrigger(stop, { event: ex.n, stagesDone: s });
         }
+      } else if (!evaluate && s === 6 && triggers.data.length > 0) {
+        // A hop (goto, a restart) fires nothing, but data breakpoints follow it: a pause may end
+        // it anywhere, and the next event's change is measured from the last one completed.
+        triggers.advanceData();
       }
       if (done(ex.n, s)) return undefined;
       if ((i & 255) === 0) {
@@ -331,13 +335,19 @@ export class Controller {
    */
   private async positionAt(p: Position): Promise<RunResult | undefined> {
     const withData = this.triggers.data.length > 0 && p.event > 1;
+    // Cut short (a pause): the faults already in the events where it stopped are not new, as after
+    // any jump; data breakpoints followed the hop (forward).
+    const cut = (r: RunResult): RunResult => {
+      this.triggers.syncFaults();
+      return r;
+    };
     if (withData) {
       const r = await this.moveTo({ event: p.event - 1, stagesDone: 6 });
-      if (r !== undefined) return r;
+      if (r !== undefined) return cut(r);
       this.triggers.resampleData();
     }
     const r = await this.moveTo(p);
-    if (r !== undefined) return r;
+    if (r !== undefined) return cut(r);
     if (withData && p.stagesDone === 6) this.triggers.advanceData();
     else if (!withData) this.triggers.resampleData();
     this.triggers.syncFaults();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { client, COLD, launch, moveAndStop, scopeVars, where } from './helpers';
 import { replayEach } from './slices';
+import { makeSlice } from '../helpers';
 
 const T = { threadId: 1 };
 
@@ -156,6 +157,28 @@ test('a data breakpoint on a feature the slice does not have is refused with a s
     const stop = await moveAndStop(dc, () => dc.continueRequest(T));
     assert.equal(stop.body.reason, 'data breakpoint');
     assert.match(stop.body.description ?? '', /^feature (ctr_7d|online\.ctr) of i_054 changed/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a pause that cuts a long goto short keeps data breakpoints measuring: the next change is reported', async () => {
+  const slice = makeSlice(40_000);
+  const dc = await client();
+  try {
+    await launch(dc, { slice, stopOnEntry: true });
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'metric:ctr' }] });
+    // The goto runs past every event replayed so far; a pause heard at once cuts it short.
+    await dc.gotoRequest({ ...T, targetId: 39_000 });
+    const paused = await moveAndStop(dc, () => dc.pauseRequest(T));
+    assert.equal(paused.body.reason, 'pause');
+    const at = await where(dc);
+    assert.ok(at.line < 39_000, `paused on the way, at ${at.line}`);
+    // The running CTR changes with every event of this slice: the first event completed after the pause is a change.
+    const next = await moveAndStop(dc, () => dc.nextRequest(T));
+    assert.equal(next.body.reason, 'data breakpoint', `${next.body.reason}: ${next.body.description ?? ''}`);
+    const w = await where(dc);
+    assert.equal(w.line, at.stage === 'outcome' ? at.line + 1 : at.line);
   } finally {
     await dc.stop();
   }

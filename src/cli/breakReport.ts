@@ -5,7 +5,7 @@ import type { CandidateRow } from '../core/engine/rows';
 import { UserError } from '../core/errors';
 import { checkExpr, compileExpr, ExprError, formatValue, parseExpr, type CompiledExpr, type ExprScope } from '../core/expr';
 import { EXIT } from './exitCodes';
-import { fmt } from './format';
+import { fmt, say, shout } from './format';
 
 /** An expression error as the CLI shows it: the place, the reason, the text with a caret under it. */
 function exprUserError(text: string, e: ExprError, where = ''): UserError {
@@ -68,7 +68,7 @@ export function rankingTable(ex: EventExec, rows: readonly CandidateRow[]): stri
  * `recreplay run --break EXPR`: a stop condition for runHeadless and the report printed after it.
  * Syntax is checked now, before the slice opens; names against the slice's schema at the first event.
  */
-export function breakOption(text: string, warn: (message: string) => void = (m) => console.error(m)): { stopWhen: (ex: EventExec, r: Replayer) => boolean; report: (res: HeadlessResult, json: Record<string, unknown> | undefined) => number } {
+export function breakOption(text: string, warn: (message: string) => void = (m) => shout(m)): { stopWhen: (ex: EventExec, r: Replayer) => boolean; report: (res: HeadlessResult, json: Record<string, unknown> | undefined) => number } {
   try {
     parseExpr(text);
   } catch (e) {
@@ -112,8 +112,8 @@ export function breakOption(text: string, warn: (message: string) => void = (m) 
     const ex = res.stoppedAt;
     const r = res.replayer;
     if (ex === undefined) {
-      if (json) console.log(JSON.stringify({ ...json, hit: false, expression: text, events: res.events }));
-      else console.log(`not hit: ${text} never held in ${res.events} events of ${res.slice}`);
+      if (json) say(JSON.stringify({ ...json, hit: false, expression: text, events: res.events }));
+      else say(`not hit: ${text} never held in ${res.events} events of ${res.slice}`);
       return EXIT.NOT_HIT;
     }
     const values = termValues(text, exprScope(ex, r));
@@ -121,20 +121,20 @@ export function breakOption(text: string, warn: (message: string) => void = (m) 
     if (json) {
       const ranking = rows.map((row) => ({ rank: row.rank, item: row.item, score: row.score, recordedRank: row.recordedRank, delta: row.recordedRank - row.rank, served: ex.served.includes(row.item), clicked: ex.clicks.includes(row.item) }));
       // `faults` stays the run's counts by kind (as without --break); the stopped event's own are `eventFaults`.
-      console.log(JSON.stringify({ ...json, hit: true, expression: text, event: ex.n, id: ex.event.id, line: ex.n, file: r.slice.eventsPath, t: ex.event.t, values: Object.fromEntries(values), ranking, eventFaults: ex.faults }));
+      say(JSON.stringify({ ...json, hit: true, expression: text, event: ex.n, id: ex.event.id, line: ex.n, file: r.slice.eventsPath, t: ex.event.t, values: Object.fromEntries(values), ranking, eventFaults: ex.faults }));
       return EXIT.OK;
     }
-    console.log(`hit: ${text}`);
-    console.log(`at event ${ex.n} (${ex.event.id}), line ${ex.n} of ${r.slice.eventsPath}`);
-    console.log(`  t ${ex.event.t}, user ${ex.event.user}${ex.fallback ? ', fallback served' : ''}\n`);
+    say(`hit: ${text}`);
+    say(`at event ${ex.n} (${ex.event.id}), line ${ex.n} of ${r.slice.eventsPath}`);
+    say(`  t ${ex.event.t}, user ${ex.event.user}${ex.fallback ? ', fallback served' : ''}\n`);
     if (values.length) {
-      console.log('values');
-      console.log(pad(values.map(([t, v]) => [t, '=', v])));
-      console.log('');
+      say('values');
+      say(pad(values.map(([t, v]) => [t, '=', v])));
+      say('');
     }
-    console.log(`ranking (replayed, ${ex.rows.length} candidates${hidden ? `, ${hidden} not shown` : ''})`);
-    console.log(rankingTable(ex, rows));
-    if (ex.faults.length) console.log(`\nfaults at this event\n${ex.faults.map((f) => `  ${f.kind} (${f.stage}): ${f.message}`).join('\n')}`);
+    say(`ranking (replayed, ${ex.rows.length} candidates${hidden ? `, ${hidden} not shown` : ''})`);
+    say(rankingTable(ex, rows));
+    if (ex.faults.length) say(`\nfaults at this event\n${ex.faults.map((f) => `  ${f.kind} (${f.stage}): ${f.message}`).join('\n')}`);
     return EXIT.OK;
   };
   return { stopWhen, report };

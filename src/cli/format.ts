@@ -26,3 +26,29 @@ export function faultLines(faults: Record<string, FaultSummary | undefined>): st
     .filter((e): e is [string, FaultSummary] => e[1] !== undefined)
     .map(([k, s]) => `  ${k} × ${s.count} (first at event ${s.firstEvent}, ${s.firstId}): ${s.example}`);
 }
+
+// Control characters, and the bidirectional overrides that reorder what a terminal shows.
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text for a terminal: a slice's names, ids and messages can hold escape sequences (clear the
+ * screen, retitle the window, write the clipboard) that `info` would otherwise send as they are.
+ * Each control character is shown as an escape (\x1b); tabs and newlines stay.
+ */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** A line on stdout, printable. */
+export function say(s: string): void {
+  console.log(printable(s));
+}
+
+/** A line on stderr, printable. */
+export function shout(s: string): void {
+  console.error(printable(s));
+}

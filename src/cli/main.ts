@@ -4,7 +4,7 @@ import { UserError, IntegrityError } from '../core/errors';
 import { CancelledError, runHeadless } from '../core/engine/run';
 import { Slice } from '../core/slice/reader';
 import { EXIT } from './exitCodes';
-import { faultLines, fmt, progressBar, table } from './format';
+import { faultLines, fmt, progressBar, say, shout, table } from './format';
 import { TOOL_VERSION } from '../core/version';
 import { breakOption } from './breakReport';
 import { dap } from './dap';
@@ -96,7 +96,7 @@ function onlyOnce(tokens: readonly { kind: string; name?: string; rawName?: stri
 /** `recreplay CMD --help` (or -h): the usage, exit 0 — not an unknown option. */
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 function help(): number {
-  console.log(USAGE);
+  say(USAGE);
   return EXIT.OK;
 }
 
@@ -117,7 +117,7 @@ async function info(args: string[]): Promise<number> {
   if (values.help) return help();
   const dir = sliceArg('info', positionals);
   const slice = Slice.open(dir, { force: true, trustCachedIndex: true });
-  for (const w of slice.warnings) process.stderr.write(`recreplay: warning: ${w}\n`);
+  for (const w of slice.warnings) shout(`recreplay: warning: ${w}`);
   const m = slice.manifest;
   // Only what was checked is called intact: events.jsonl is checked whole when its index is built,
   // else chunk by chunk as a replay reads it (`recreplay verify` reads it all).
@@ -127,13 +127,13 @@ async function info(args: string[]): Promise<number> {
       ? 'intact (every file verified)'
       : 'small files intact; events.jsonl not checked by info (a replay checks each chunk as it reads it — `recreplay verify` reads it all)';
   if (values.json) {
-    console.log(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.userCount, modified: [...slice.modified], eventsVerified: slice.eventsVerified, warnings: slice.warnings }, null, 2));
+    say(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.userCount, modified: [...slice.modified], eventsVerified: slice.eventsVerified, warnings: slice.warnings }, null, 2));
     slice.close();
     return EXIT.OK;
   }
   const versions = Object.entries(m.versions).map(([k, v]) => `${k}=${v?.name}@${v?.version}`).join(', ');
-  console.log(`${m.name} — ${m.description}\n`);
-  console.log(
+  say(`${m.name} — ${m.description}\n`);
+  say(
     table([
       ['folder', slice.dir],
       ['format', m.format],
@@ -162,14 +162,14 @@ async function verify(args: string[]): Promise<number> {
   const dir = sliceArg('verify', positionals);
   // Not Slice.open: a missing file is a finding to report here, not an error that stops the check.
   const report = Slice.verifyFolder(dir);
-  for (const w of report.warnings ?? []) process.stderr.write(`recreplay: warning: ${w}\n`);
-  if (values.json) console.log(JSON.stringify({ ...report, warnings: report.warnings ?? [] }));
-  else if (report.ok) console.log('intact: every file matches the manifest');
+  for (const w of report.warnings ?? []) shout(`recreplay: warning: ${w}`);
+  if (values.json) say(JSON.stringify({ ...report, warnings: report.warnings ?? [] }));
+  else if (report.ok) say('intact: every file matches the manifest');
   else {
     // As --json has them: changed files, then files that are not there (or not files).
     const list = (files: string[], why: string) => files.map((f) => `${f} (${report.reasons[f] ?? why})`).join(', ');
-    if (report.modified.length) console.log(`modified: ${list(report.modified, 'changed')}`);
-    if (report.missing.length) console.log(`missing: ${list(report.missing, 'missing')}`);
+    if (report.modified.length) say(`modified: ${list(report.modified, 'changed')}`);
+    if (report.missing.length) say(`missing: ${list(report.missing, 'missing')}`);
   }
   return report.ok ? EXIT.OK : EXIT.MODIFIED;
 }
@@ -216,7 +216,7 @@ async function run(args: string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (cancelled) {
       clearProgress();
-      process.stderr.write(`recreplay: stopped at once (a second ${signal}); no trace was written\n`);
+      shout(`recreplay: stopped at once (a second ${signal}); no trace was written`);
       process.exit(exitCodeOf(signal));
     }
     cancelled = true;
@@ -238,7 +238,7 @@ async function run(args: string[]): Promise<number> {
           }
         : undefined,
       isCancelled: () => cancelled,
-      onWarning: (m) => process.stderr.write(`recreplay: warning: ${m}\n`),
+      onWarning: (m) => shout(`recreplay: warning: ${m}`),
       ...(brk ? { stopWhen: brk.stopWhen, stopCondition: values.break } : {}),
     },
     host(),
@@ -256,15 +256,15 @@ async function run(args: string[]): Promise<number> {
   }
   res.replayer.dispose();
   if (values.json) {
-    console.log(JSON.stringify(summary));
+    say(JSON.stringify(summary));
     return EXIT.OK;
   }
   const m = res.metrics;
   const k = res.replayer.pipeline.k;
-  console.log(`replayed ${res.events} events of ${res.slice} with ranker ${res.ranker.kind}${res.ranker.artifact ? ` (${res.ranker.artifact})` : ''}, seed ${res.seed}, in ${seconds.toFixed(2)} s (${fmt(res.events / seconds)} events/s)`);
-  if (res.modified.length) console.log(`WARNING: replayed a modified slice (--force): ${res.modified.join(', ')}`);
-  console.log('\nmetrics');
-  console.log(
+  say(`replayed ${res.events} events of ${res.slice} with ranker ${res.ranker.kind}${res.ranker.artifact ? ` (${res.ranker.artifact})` : ''}, seed ${res.seed}, in ${seconds.toFixed(2)} s (${fmt(res.events / seconds)} events/s)`);
+  if (res.modified.length) say(`WARNING: replayed a modified slice (--force): ${res.modified.join(', ')}`);
+  say('\nmetrics');
+  say(
     table([
       [`hit_rate@${k}`, fmt(m[`hit_rate@${k}`])],
       [`mrr@${k}`, fmt(m[`mrr@${k}`])],
@@ -285,10 +285,10 @@ async function run(args: string[]): Promise<number> {
     ]),
   );
   const lines = faultLines(res.faults);
-  console.log(`\nfaults seen${lines.length ? '' : ': none'}`);
-  for (const l of lines) console.log(l);
-  console.log(`\ntrace sha256 ${res.traceSha256} (${fmt(res.traceBytes / Math.max(1, res.events))} bytes/event)`);
-  if (res.trace) console.log(`trace ${res.trace}\nrun record ${res.runRecord}`);
+  say(`\nfaults seen${lines.length ? '' : ': none'}`);
+  for (const l of lines) say(l);
+  say(`\ntrace sha256 ${res.traceSha256} (${fmt(res.traceBytes / Math.max(1, res.events))} bytes/event)`);
+  if (res.trace) say(`trace ${res.trace}\nrun record ${res.runRecord}`);
   return EXIT.OK;
 }
 
@@ -300,7 +300,7 @@ export async function main(argv: string[]): Promise<number> {
   await new Promise((r) => setImmediate(r));
   const e = outputError;
   if (e && e.code !== 'EPIPE') {
-    console.error(`recreplay: cannot write the output to standard output: ${e.code === 'ENOSPC' ? 'the disk is full' : e.message}`);
+    shout(`recreplay: cannot write the output to standard output: ${e.code === 'ENOSPC' ? 'the disk is full' : e.message}`);
     return EXIT.INPUT;
   }
   return code;
@@ -322,10 +322,10 @@ async function command(argv: string[]): Promise<number> {
       case '-h':
       case '--help':
       case 'help':
-        console.log(USAGE);
+        say(USAGE);
         return cmd === undefined ? EXIT.USAGE : EXIT.OK;
       case '--version':
-        console.log(TOOL_VERSION);
+        say(TOOL_VERSION);
         return EXIT.OK;
       default:
         usage(`unknown command "${cmd}"`);
@@ -333,15 +333,15 @@ async function command(argv: string[]): Promise<number> {
   } catch (e) {
     clearProgress();
     if (e instanceof IntegrityError) {
-      console.error(`recreplay: ${e.describe()}`);
+      shout(`recreplay: ${e.describe()}`);
       return EXIT.MODIFIED;
     }
     if (e instanceof UserError) {
-      console.error(`recreplay: ${e.describe()}`);
+      shout(`recreplay: ${e.describe()}`);
       return e.code === 'E_USAGE' ? EXIT.USAGE : EXIT.INPUT;
     }
     if (e instanceof CancelledError) {
-      console.error(`recreplay: cancelled${cancelSignal && cancelSignal !== 'SIGINT' ? ` (${cancelSignal})` : ''}; no trace was written`);
+      shout(`recreplay: cancelled${cancelSignal && cancelSignal !== 'SIGINT' ? ` (${cancelSignal})` : ''}; no trace was written`);
       return exitCodeOf(cancelSignal ?? 'SIGINT');
     }
     if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -356,17 +356,17 @@ async function command(argv: string[]): Promise<number> {
       } else if (ambiguous) {
         what = `${ambiguous[1]} needs a value, and what follows it starts with "-": write a value that starts with "-" as ${ambiguous[1]}=VALUE`;
       }
-      console.error(`recreplay: ${what}\n  Run \`recreplay --help\` for usage.`);
+      shout(`recreplay: ${what}\n  Run \`recreplay --help\` for usage.`);
       return EXIT.USAGE;
     }
     const err = e as NodeJS.ErrnoException;
     // The file system said no (a path that is missing, a folder, not writable, a full disk): the
     // message names the path; no stack trace.
     if (err.code && FS_ERRORS.has(err.code)) {
-      console.error(`recreplay: ${err.message}`);
+      shout(`recreplay: ${err.message}`);
       return EXIT.INPUT;
     }
-    console.error(`recreplay: internal error — please report it with this trace:\n${err.stack ?? String(e)}`);
+    shout(`recreplay: internal error — please report it with this trace:\n${err.stack ?? String(e)}`);
     return EXIT.INTERNAL;
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from './errors';
@@ -133,11 +133,12 @@ export function createExclusive(path: string): number {
   }
 }
 
-/** writeFileSync to a temp file through createExclusive. */
-export function writeExclusive(path: string, data: string | Uint8Array): void {
+/** writeFileSync to a temp file through createExclusive; with `sync`, flushed to disk before it is closed (it is renamed into place next). */
+export function writeExclusive(path: string, data: string | Uint8Array, opts: { sync?: boolean } = {}): void {
   const fd = createExclusive(path);
   try {
     writeFileSync(fd, data);
+    if (opts.sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

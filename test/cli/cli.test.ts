@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { makeSlice, tmp } from '../helpers';
 import { EXIT } from '../../src/cli/exitCodes';
 import { TOOL_VERSION } from '../../src/core/version';
+import { MACHINE } from '../../src/core/dirs';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -419,4 +420,26 @@ test('terminal escape sequences a slice holds are shown as escapes, never sent t
   // An error that quotes the slice: a --break on an event id written with an escape.
   const run = cli('run', dir, '--break', 'event.id == "\u001b[2J"');
   assert.doesNotMatch(run.out + run.err, raw);
+});
+
+test('SIGTERM is heard while a finished run waits for another run\'s lock on the trace folder: exit 143 at once, not exit 3 after 30 s', async () => {
+  const out = tmp();
+  // A live holder (this test process) renaming into the folder.
+  writeFileSync(join(out, '.recreplay-trace.lock'), `${MACHINE} ${process.pid} 0\n`);
+  const child = spawn(process.execPath, [CLI, 'run', join(EX, 'slices/cold-start.slice'), '--trace', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const io = { err: '' };
+  child.stderr.on('data', (d) => (io.err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // The replay is done once the run record's temp file waits in the folder.
+  const started = Date.now();
+  while (!readdirSync(out).some((f) => f.startsWith('.run.json.'))) {
+    if (Date.now() - started > 30_000) throw new Error(`the run never reached the lock: ${io.err}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const sent = Date.now();
+  child.kill('SIGTERM');
+  assert.equal(await exited, 143, io.err);
+  assert.ok(Date.now() - sent < 5000, `exited ${Date.now() - sent} ms after the signal`);
+  assert.match(io.err, /cancelled \(SIGTERM\); no trace was written/);
+  assert.deepEqual(readdirSync(out), ['.recreplay-trace.lock'], 'no trace, no run record, no temp file; the other run\'s lock stays');
 });

@@ -7,10 +7,10 @@ import { MACHINE } from '../../src/core/dirs';
 import { TRACE_LOCK, lockWaits, removeLockIfSame, withFolderLock } from '../../src/core/engine/trace';
 import { tmp } from '../helpers';
 
-test('a run releases only its own folder lock: one another run took over meanwhile (as stale) stays', () => {
+test('a run releases only its own folder lock: one another run took over meanwhile (as stale) stays', async () => {
   const dir = tmp();
   const lock = join(dir, TRACE_LOCK);
-  withFolderLock(dir, () => {
+  await withFolderLock(dir, () => {
     // Another run judged this one's lock stale and took the folder: its lock is there now.
     rmSync(lock);
     writeFileSync(lock, `${MACHINE} 999999 0\n`);
@@ -47,9 +47,42 @@ test('the machine a pid is judged on includes the pid namespace: another contain
   const was = lockWaits.max;
   lockWaits.max = 3;
   try {
-    assert.throws(() => withFolderLock(dir, () => undefined), /another run is renaming its trace there/);
+    await assert.rejects(withFolderLock(dir, () => undefined), /another run is renaming its trace there/);
   } finally {
     lockWaits.max = was;
   }
   assert.ok(existsSync(lock));
+});
+
+test('a lock that stays empty (its run stopped, or its disk filled, before it wrote its name) is taken over after about a second', async () => {
+  const dir = tmp();
+  const lock = join(dir, TRACE_LOCK);
+  writeFileSync(lock, '');
+  let ran = false;
+  await withFolderLock(dir, () => {
+    ran = true;
+    assert.match(readFileSync(lock, 'utf8'), new RegExp(`^${MACHINE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ${process.pid} `));
+  });
+  assert.ok(ran);
+  assert.deepEqual(readdirSync(dir), [], 'the lock is released, nothing left');
+});
+
+test('a cancel is heard while a run waits for another run\'s lock: checkCancel throws out of the wait at once', async () => {
+  const dir = tmp();
+  // A live holder: this process.
+  writeFileSync(join(dir, TRACE_LOCK), `${MACHINE} ${process.pid} 99\n`);
+  let calls = 0;
+  let ticked = false;
+  setImmediate(() => (ticked = true));
+  const t0 = Date.now();
+  await assert.rejects(
+    withFolderLock(dir, () => assert.fail('never got the lock'), () => {
+      if (++calls === 5) throw new Error('cancelled');
+    }),
+    /cancelled/,
+  );
+  assert.ok(Date.now() - t0 < 5000, 'not the 30 s wait');
+  // The waits yielded to the event loop (a signal handler runs there): what was queued before ran meanwhile.
+  assert.equal(calls, 5);
+  assert.ok(ticked);
 });

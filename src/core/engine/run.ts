@@ -198,6 +198,9 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
         metrics,
         faults: sortedFaults,
       };
+      // Waiting for another run's renames into the folder, a cancel is still heard.
+    }, () => {
+      if (opts.isCancelled?.()) throw new CancelledError();
     });
   } catch (e) {
     replayer.dispose();

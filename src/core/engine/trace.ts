@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { MACHINE, createExclusive, ensureDir, pidRuns, removeCreatedDirs, statOrNothing, writeExclusive } from '../dirs';
@@ -139,21 +139,27 @@ export const TRACE_LOCK = '.recreplay-trace.lock';
 /** How long a run waits for another one's renames into the same folder, in 10 ms waits (30 s; tests lower it). */
 export const lockWaits = { max: 3000 };
 
+/** Waits on a lock that stay empty (a run stopped between creating it and writing its name) before it is taken as stale: ~1 s. */
+const EMPTY_LOCK_WAITS = 100;
+
 /**
  * Runs `fn` (the renames of a trace and its run record) holding the trace folder's lock, so two runs
  * writing into one folder at once never leave a trace beside the other's run record: each pair goes
- * in whole. A lock left by a process of this machine that no longer runs is taken over; one held
- * longer than the wait is an error naming it.
+ * in whole. A lock left by a process of this machine that no longer runs is taken over, and so is
+ * one that stays empty (its run stopped, or its disk filled, before it wrote its name); one held
+ * longer than the wait is an error naming it. The waits yield to the event loop, and `checkCancel`
+ * (which throws to cancel) is called before each: a Ctrl-C or SIGTERM is heard while it waits.
  */
-export function withFolderLock<T>(dir: string, fn: () => T): T {
+export async function withFolderLock<T>(dir: string, fn: () => T, checkCancel?: () => void): Promise<T> {
   const lock = join(dir, TRACE_LOCK);
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
   let fd: number | undefined;
+  let empty = { ino: -1, waits: 0 };
   for (let waits = 0; fd === undefined; waits++) {
+    checkCancel?.();
     try {
       fd = openSync(lock, 'wx');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw lockFailed(e, lock);
       let holder = '';
       let ino = 0;
       try {
@@ -175,6 +181,14 @@ export function withFolderLock<T>(dir: string, fn: () => T): T {
         removeLockIfSame(lock, ino, holder);
         continue;
       }
+      // A live run writes its name just after making the file: the same lock empty for a second was left so.
+      if (holder === '') {
+        empty = empty.ino === ino ? { ino, waits: empty.waits + 1 } : { ino, waits: 0 };
+        if (empty.waits >= EMPTY_LOCK_WAITS) {
+          removeLockIfSame(lock, ino, '');
+          continue;
+        }
+      }
       if (waits >= lockWaits.max) {
         throw new UserError(
           `cannot put the trace into ${dir}: another run is renaming its trace there (${holder.trim() ? `process ${holder.trim()}` : 'a process'} holds ${lock})`,
@@ -183,23 +197,59 @@ export function withFolderLock<T>(dir: string, fn: () => T): T {
           'E_PATH',
         );
       }
-      Atomics.wait(sleeper, 0, 0, 10);
+      await new Promise<void>((r) => setTimeout(r, 10));
     }
   }
   const mine = `${HOST} ${process.pid} ${threadId}\n`;
   let myIno = 0;
   try {
     try {
-      writeSync(fd, mine);
       myIno = fstatSync(fd).ino;
-    } finally {
+      writeSync(fd, mine);
+    } catch (e) {
+      // The file is ours (made with wx): a failed write (a full disk) must not leave it empty.
       closeSync(fd);
+      fd = undefined;
+      removeLockIfSame(lock, myIno, readText(lock));
+      throw lockFailed(e, lock);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
     return fn();
   } finally {
     // Our own lock only: one taken over as stale meanwhile is another run's now.
     removeLockIfSame(lock, myIno, mine);
   }
+}
+
+/** Flushes a folder's entries (the renames just made) to disk; where a folder cannot be opened to sync (Windows), nothing. */
+function syncFolder(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not supported here: the renames stand as the system keeps them.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** A file's text, or '' when it cannot be read. */
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** A failure to make or write the folder's lock, as a user error naming it (a full disk said only "no space left on device, write"). */
+function lockFailed(e: unknown, lock: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
+  const full = code === 'ENOSPC' || code === 'EDQUOT';
+  return new UserError(`cannot write ${lock}: ${full ? 'the disk is full' : (e as Error).message}`, { file: lock }, full ? 'Free space on that disk, or write the trace to a folder on another one.' : 'Write the trace to a folder you can write to.', 'E_PATH');
 }
 
 /**
@@ -234,12 +284,12 @@ export function removeLockIfSame(lock: string, ino: number, text: string): void 
 }
 
 /** A write error of the trace thread as a user error that names the trace (ENOSPC said only "no space left on device, write"). */
-export function writeFailed(e: Error, path: string | undefined): Error {
+export function writeFailed(e: Error, path: string | undefined, what = 'trace'): Error {
   const code = (e as NodeJS.ErrnoException).code;
   if (path === undefined || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
   const full = code === 'ENOSPC' || code === 'EDQUOT';
   return new UserError(
-    `cannot write the trace ${path}: ${full ? 'the disk is full' : e.message}`,
+    `cannot write the ${what} ${path}: ${full ? 'the disk is full' : e.message}`,
     { file: path },
     full ? 'Free space on that disk, or write the trace to a folder on another one.' : 'Write the trace to a folder you can write to.',
     'E_PATH',
@@ -409,14 +459,15 @@ export class TraceWriter {
    * are complete, so a failure leaves the folder as it was (no temp file, no new trace beside an
    * old run record). Resolves to the trace's sha256 and size and the run record's path.
    */
-  async close(table: SlotTable, record?: (t: TraceInfo) => RunRecord | Promise<RunRecord>): Promise<TraceInfo & { runRecord: string | null }> {
+  async close(table: SlotTable, record?: (t: TraceInfo) => RunRecord | Promise<RunRecord>, checkCancel?: () => void): Promise<TraceInfo & { runRecord: string | null }> {
     let recordTmp: string | undefined;
     try {
       this.takeIds(table);
       this.send();
       const done = new Promise<{ sha256: string; bytes: number }>((resolve, reject) => {
         this.worker.once('message', resolve);
-        this.worker.once('error', reject);
+        // (Named: a full disk said only "no space left on device, write" when the trace fit the thread's buffer.)
+        this.worker.once('error', (e) => reject(writeFailed(e, this.path)));
         if (this.failure) reject(this.failure);
       });
       this.worker.postMessage({ type: 'close' });
@@ -437,10 +488,16 @@ export class TraceWriter {
         const recordPath = join(resolve(this.dir), 'run.json');
         if (rec) {
           recordTmp = join(this.dir, `.run.json.${tmpTag()}.tmp`);
-          writeExclusive(recordTmp, JSON.stringify(rec, null, 2) + '\n');
+          try {
+            // On disk before it is renamed into place: after a crash, no complete trace beside an empty run record.
+            writeExclusive(recordTmp, JSON.stringify(rec, null, 2) + '\n', { sync: true });
+          } catch (e) {
+            throw writeFailed(e as Error, recordPath, 'run record');
+          }
         }
         const [traceTmp, recTmp] = [this.tmp, recordTmp];
-        withFolderLock(this.dir, () => this.swapIn(traceTmp, recTmp, recordPath));
+        await withFolderLock(this.dir, () => this.swapIn(traceTmp, recTmp, recordPath), checkCancel);
+        syncFolder(this.dir);
         if (recordTmp) {
           recordTmp = undefined;
           runRecord = recordPath;

@@ -239,6 +239,14 @@ test('a trace folder inside the slice is refused: a slice folder is never writte
     assert.match(r.err, /is inside the slice/);
   }
   assert.deepEqual(readdirSync(dir).sort(), ['events.jsonl', 'items.jsonl', 'slice.json', 'users.jsonl']);
+  // Nor is another slice's folder, or a folder inside one: its verify would still say intact.
+  const other = makeSlice(5);
+  for (const [out, why] of [[other, /is a slice folder/], [join(other, 'traces'), /is inside the slice /]] as const) {
+    const r = cli('run', dir, '--trace', out);
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.err, why);
+  }
+  assert.deepEqual(readdirSync(other).sort(), ['events.jsonl', 'items.jsonl', 'slice.json', 'users.jsonl']);
 });
 
 test('a trace folder that reaches the slice through a symbolic link is refused too, both ways round', () => {

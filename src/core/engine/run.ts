@@ -4,6 +4,7 @@ import { UserError } from '../errors';
 import { loadRanker } from '../rankers';
 import type { Ranker } from '../rankers/types';
 import { Slice } from '../slice/reader';
+import { enclosingSlice, sliceManifestAt } from '../slice/targetFolder';
 import type { PipelineSettings } from '../slice/types';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { countsByKind, type FaultKind } from './faults';
@@ -82,6 +83,13 @@ export function checkTraceOutside(sliceDir: string, traceDir: string): void {
   }
   if (isWithin(sliceDir, resolve(traceDir)) || isWithin(realSlice, realTrace)) {
     throw new UserError(`the trace folder ${traceDir} is inside the slice ${sliceDir}`, { file: traceDir }, 'A slice folder is never written to: choose a trace folder outside it.', 'E_PATH');
+  }
+  // Nor is any other slice's (its verify would still say intact, and the files would travel with it).
+  for (const p of new Set([resolve(traceDir), realTrace])) {
+    const other = sliceManifestAt(p) ? p : enclosingSlice(p);
+    if (other !== undefined) {
+      throw new UserError(`the trace folder ${traceDir} is ${other === p ? 'a slice folder' : `inside the slice ${other}`}`, { file: traceDir }, 'A slice folder is never written to: choose a trace folder outside it.', 'E_PATH');
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { makeSlice, tmp } from '../helpers';
@@ -450,4 +450,22 @@ test('SIGTERM is heard while a finished run waits for another run\'s lock on the
   assert.ok(Date.now() - sent < 5000, `exited ${Date.now() - sent} ms after the signal`);
   assert.match(io.err, /cancelled \(SIGTERM\); no trace was written/);
   assert.deepEqual(readdirSync(out), ['.recreplay-trace.lock'], 'no trace, no run record, no temp file; the other run\'s lock stays');
+});
+
+test('a trace folder whose old files another user owns, in a shared folder with the sticky bit, fails before the replay with what to do', { skip: process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0 ? 'needs root to run the CLI as another user (setpriv)' : false }, () => {
+  const base = tmp();
+  chmodSync(base, 0o755);
+  const shared = join(base, 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  writeFileSync(join(shared, 'trace.jsonl'), 'old trace\n');
+  writeFileSync(join(shared, 'run.json'), 'old record\n');
+  const slice = join(shared, 'cold.slice');
+  cpSync(join(EX, 'slices/cold-start.slice'), slice, { recursive: true });
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'run', slice, '--trace', shared], { encoding: 'utf8', env: { ...process.env, RECREPLAY_CACHE_DIR: join(shared, 'cache') }, timeout: 60_000 });
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stderr, /cannot replace .*shared\/trace\.jsonl: it belongs to another user, and in this shared folder \(sticky bit\) only its owner may replace it/);
+  assert.equal(readFileSync(join(shared, 'trace.jsonl'), 'utf8'), 'old trace\n');
+  assert.equal(readFileSync(join(shared, 'run.json'), 'utf8'), 'old record\n');
+  assert.deepEqual(readdirSync(shared).filter((f) => f.startsWith('.')), [], 'no temp file left');
 });

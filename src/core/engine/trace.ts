@@ -222,6 +222,13 @@ export async function withFolderLock<T>(dir: string, fn: () => T, checkCancel?: 
   }
 }
 
+/** A rename of the finished trace or run record refused by the file system, as a user error naming the files (it named the hidden temp file). */
+function replaceFailed(e: unknown, tracePath: string, recordPath: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY' && code !== 'EXDEV') return e;
+  return new UserError(`cannot put ${tracePath} and ${recordPath} in place: ${(e as Error).message.replace(/, rename .*$/, '')}; what was there is kept`, { file: tracePath }, 'Write the trace to a folder of your own (in a shared folder only a file\'s owner may replace it).', 'E_PATH');
+}
+
 /** Flushes a folder's entries (the renames just made) to disk; where a folder cannot be opened to sync (Windows), nothing. */
 function syncFolder(dir: string): void {
   let fd: number | undefined;
@@ -379,8 +386,16 @@ export class TraceWriter {
       this.tmp = join(dir, `.trace.jsonl.${tmpTag()}.tmp`);
       // Whatever would stop the trace from being written stops the run now, not after the replay.
       try {
+        const folder = statOrNothing(dir);
+        const uid = process.getuid?.();
         for (const target of [this.path, join(dir, 'run.json')]) {
-          if (statOrNothing(target)?.isDirectory()) throw new UserError(`cannot write ${target}: a folder is in its place`, { file: target }, 'Remove it, or choose another --trace folder.', 'E_PATH');
+          const st = statOrNothing(target);
+          if (st?.isDirectory()) throw new UserError(`cannot write ${target}: a folder is in its place`, { file: target }, 'Remove it, or choose another --trace folder.', 'E_PATH');
+          // In a shared folder with the sticky bit (/tmp), only a file's owner (or the folder's) may
+          // replace it: the rename at the end failed, after the whole replay.
+          if (st && folder && uid !== undefined && uid !== 0 && (folder.mode & 0o1000) !== 0 && st.uid !== uid && folder.uid !== uid) {
+            throw new UserError(`cannot replace ${target}: it belongs to another user, and in this shared folder (sticky bit) only its owner may replace it`, { file: target }, 'Write the trace to a folder of your own, or ask its owner to remove the old files.', 'E_PATH');
+          }
         }
         try {
           this.fd = createExclusive(this.tmp);
@@ -496,7 +511,11 @@ export class TraceWriter {
           }
         }
         const [traceTmp, recTmp] = [this.tmp, recordTmp];
-        await withFolderLock(this.dir, () => this.swapIn(traceTmp, recTmp, recordPath), checkCancel);
+        try {
+          await withFolderLock(this.dir, () => this.swapIn(traceTmp, recTmp, recordPath), checkCancel);
+        } catch (e) {
+          throw replaceFailed(e, this.path, recordPath);
+        }
         syncFolder(this.dir);
         if (recordTmp) {
           recordTmp = undefined;

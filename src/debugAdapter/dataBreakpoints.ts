@@ -129,6 +129,8 @@ export function buildDataBreakpoints(
   const bps: DataBreakpoint[] = [];
   const results = req.map((d): DebugProtocol.Breakpoint => {
     const id = newId();
+    // Only "write" is offered (dataBreakpointInfo): a break on read would be taken and fire on changes.
+    if (d.accessType !== undefined && d.accessType !== 'write') return { id, verified: false, message: `only "write" data breakpoints (break when the value changes) are supported, not "${d.accessType}"` };
     const parsed = parseDataId(d.dataId, env, lanes.map((l) => l.name));
     if (typeof parsed === 'string') return { id, verified: false, message: parsed };
     const g = compileGuard(id, d.condition, d.hitCondition, env);

@@ -72,7 +72,7 @@ export function evaluate(args: DebugProtocol.EvaluateArguments, lane: Lane, env:
     result: args.context === 'clipboard' ? formatValue(value, Infinity) : preview(value),
     variablesReference: spec.child ? vars.add(spec.child) : 0,
   };
-  if (spec.type) body.type = spec.type;
+  if (spec.type && vars.withTypes) body.type = spec.type;
   if (spec.child?.indexed !== undefined) body.indexedVariables = spec.child.indexed;
   return body;
 }

@@ -130,9 +130,16 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
     dataBreakpointInfo: (a: DebugProtocol.DataBreakpointInfoArguments) => {
       const { lanes } = s.launched();
       const known = a.variablesReference !== undefined ? s.vars.dataIdOf(a.variablesReference, a.name) : undefined;
-      const id = known?.dataId ?? dataIdForExpression(a.name);
+      let id = known?.dataId ?? dataIdForExpression(a.name);
       if (id === undefined) return { dataId: null, description: `no data breakpoint on "${a.name}": break on scores, ranks, features (Ranking scope) or metrics` };
-      const parsed = parseDataId(id, lanes.env, lanes.lanes.map((l) => l.name));
+      const laneNames: string[] = lanes.lanes.map((l) => l.name);
+      // An expression is read in the frame it is asked about (as evaluate reads it): the baseline's frame watches the baseline.
+      if (!known && a.frameId !== undefined) {
+        const lane = frame(a.frameId).lane;
+        const at = id.lastIndexOf('@');
+        if (lane !== lanes.primary && !(at > 0 && laneNames.includes(id.slice(at + 1)))) id = `${id}@${lane.name}`;
+      }
+      const parsed = parseDataId(id, lanes.env, laneNames);
       if (typeof parsed === 'string') return { dataId: null, description: parsed };
       return { dataId: id, description: `${describeTarget(parsed.target)}${parsed.lane ? ` (${parsed.lane})` : ''}`, accessTypes: ['write'], canPersist: true };
     },
@@ -191,11 +198,13 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
       const src = eventsSource();
       const line = lineOut(ex.n);
       const base = lane.threadId * FRAMES_PER_THREAD;
+      // The line's first column, in the client's convention (0 for a client that counts from 0).
+      const column = s.clientCaps.columnsStartAt1 === false ? 0 : 1;
       const stage = ex.stagesDone === 0 ? 'before retrieve' : currentStage(ex.stagesDone);
       const frames: DebugProtocol.StackFrame[] = [
-        { id: base, name: stage, source: src, line, column: 1, canRestart: true },
-        { id: base + 1, name: `event ${ex.n} · ${ex.event.id} · ${ex.event.t}`, source: src, line, column: 1, canRestart: true },
-        { id: base + 2, name: `${lanes.slice.manifest.name} · ${lane.rankerSpec} · seed ${lane.replayer.seed}`, source: src, line, column: 1, canRestart: true, presentationHint: 'subtle' },
+        { id: base, name: stage, source: src, line, column, canRestart: true },
+        { id: base + 1, name: `event ${ex.n} · ${ex.event.id} · ${ex.event.t}`, source: src, line, column, canRestart: true },
+        { id: base + 2, name: `${lanes.slice.manifest.name} · ${lane.rankerSpec} · seed ${lane.replayer.seed}`, source: src, line, column, canRestart: true, presentationHint: 'subtle' },
       ];
       const start = a.startFrame ?? 0;
       const stackFrames = frames.slice(start, a.levels ? start + a.levels : undefined);
@@ -219,9 +228,11 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
     completions: (a: DebugProtocol.CompletionsArguments) => ({ targets: complete(a, s.launched().lanes.env, s.clientCaps.columnsStartAt1 !== false) }),
     exceptionInfo: (a: DebugProtocol.ExceptionInfoArguments) => {
       s.stopped();
-      laneOfThread(a.threadId);
+      const lane = laneOfThread(a.threadId);
       const fault = s.lastStop?.fault;
       if (!fault) throw new AdapterError('the replay did not stop on a fault', ERROR_IDS.badArguments, false);
+      // In compare mode the other thread did not fault: its exception is not this one's.
+      if (fault.lane !== lane) throw new AdapterError(`thread ${lane.name} did not stop on a fault (thread ${fault.lane.name} did)`, ERROR_IDS.badArguments, false);
       const cur = fault.lane.replayer.current;
       return exceptionInfo(fault, { n: cur?.n ?? fault.event, id: cur?.event.id ?? '?' });
     },

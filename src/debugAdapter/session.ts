@@ -158,6 +158,15 @@ export class ReplayDebugSession extends DebugSession {
   private fail(response: DebugProtocol.Response, e: unknown): void {
     const { message, expected } = toDapMessage(e, response.command);
     if (!expected) this.log.error(`request '${response.command}' failed`, e);
+    if (message.id === ERROR_IDS.running) {
+      // The spec's short form for "retry once stopped" goes in `message` (a client may act on it);
+      // the sentence stays in body.error, as in every other error response.
+      response.success = false;
+      response.message = 'notStopped';
+      response.body = { error: message };
+      this.sendResponse(response);
+      return;
+    }
     this.sendErrorResponse(response, message);
   }
 
@@ -185,6 +194,7 @@ export class ReplayDebugSession extends DebugSession {
     if (this.initialized) throw new AdapterError("the session is already initialized: a client sends 'initialize' once, as its first request", ERROR_IDS.notLaunched, false);
     this.initialized = true;
     this.clientCaps = args;
+    this.vars.withTypes = args.supportsVariableType === true;
     return capabilities();
   }
 

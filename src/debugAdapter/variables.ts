@@ -109,6 +109,8 @@ export function lazyContainer(make: () => VarSpec[]): Container {
  * (the client asks again after every stopped event), so `reset` drops them all.
  */
 export class VariableRegistry {
+  /** The client asked for types (initialize supportsVariableType): the spec says to send them only then. */
+  withTypes = false;
   private containers = new Map<number, Container>();
   private dataIds = new Map<number, Map<string, { dataId: string; description: string }>>();
   private next = 1;
@@ -157,7 +159,7 @@ export class VariableRegistry {
 
   private toVariable(parent: number, s: VarSpec): DebugProtocol.Variable {
     const v: DebugProtocol.Variable = { name: s.name, value: s.value, variablesReference: 0 };
-    if (s.type) v.type = s.type;
+    if (s.type && this.withTypes) v.type = s.type;
     if (s.evaluateName) v.evaluateName = s.evaluateName;
     if (s.child) {
       v.variablesReference = this.add(s.child);

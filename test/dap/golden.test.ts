@@ -38,7 +38,8 @@ test('a short session produces exactly the recorded DAP transcript', async () =>
     await launch(dc, { ...COLD, stopOnEntry: true }, async () => {
       await dc.setBreakpointsRequest({ source: { path: events }, breakpoints: [{ line: 13, condition: 'rank("i_120") <= 20' }, { line: 20, logMessage: 'top is {topk(1)}' }] });
       await dc.setExceptionBreakpointsRequest({ filters: ['nan_score', 'empty_slate'] });
-    });
+      // As VS Code initializes: it asks for variable types.
+    }, { supportsVariableType: true });
     await moveAndStop(dc, () => dc.continueRequest({ threadId: 1 }));
     const st = await dc.stackTraceRequest({ threadId: 1 });
     const scopes = await dc.scopesRequest({ frameId: st.body.stackFrames[0]?.id as number });

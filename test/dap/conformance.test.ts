@@ -1,0 +1,72 @@
+// Where the Debug Adapter Protocol's own words decide: client conventions and capabilities, compare-mode threads.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { client, COLD, failure, launch } from './helpers';
+import { faultSlice } from './slices';
+
+const T = { threadId: 1 };
+
+test('stack frames give the line\'s first column in the client\'s convention (0 for columnsStartAt1 false)', async () => {
+  for (const [columnsStartAt1, want] of [[true, 1], [false, 0]] as const) {
+    const dc = await client();
+    try {
+      await launch(dc, { ...COLD, stopOnEntry: true }, async () => {}, { columnsStartAt1 });
+      const frames = (await dc.stackTraceRequest(T)).body.stackFrames;
+      assert.deepEqual(frames.map((f) => f.column), [want, want, want]);
+    } finally {
+      await dc.stop();
+    }
+  }
+});
+
+test('variables and evaluate results carry a type only for a client that asked for types (supportsVariableType)', async () => {
+  for (const supportsVariableType of [true, false]) {
+    const dc = await client();
+    try {
+      await launch(dc, { ...COLD, stopOnEntry: true }, async () => {}, { supportsVariableType });
+      const scopes = (await dc.scopesRequest({ frameId: 10 })).body.scopes;
+      const vars = (await dc.variablesRequest({ variablesReference: (scopes[0] as DebugProtocol.Scope).variablesReference })).body.variables;
+      const evaluated = (await dc.evaluateRequest({ expression: 'event.id', frameId: 10, context: 'watch' })).body;
+      assert.equal(vars.some((v) => v.type !== undefined), supportsVariableType, JSON.stringify(vars.slice(0, 3)));
+      assert.equal(evaluated.type !== undefined, supportsVariableType);
+    } finally {
+      await dc.stop();
+    }
+  }
+});
+
+test('a data breakpoint on read or readWrite access is refused: only "write" (break on change) is offered', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    const info = (await dc.dataBreakpointInfoRequest({ name: 'metrics["ctr"]' })).body;
+    assert.deepEqual(info.accessTypes, ['write']);
+    const r = (await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'metric:ctr', accessType: 'read' }, { dataId: 'metric:ctr', accessType: 'write' }, { dataId: 'metric:ctr' }] })).body.breakpoints;
+    assert.deepEqual(r.map((b) => b.verified), [false, true, true]);
+    assert.match(r[0]?.message ?? '', /only "write" data breakpoints \(break when the value changes\) are supported, not "read"/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('compare mode: exceptionInfo answers for the thread that faulted and refuses the other; a data breakpoint asked about in the baseline\'s frame watches the baseline', async () => {
+  const c = faultSlice('nan_score');
+  const dc = await client();
+  try {
+    const stop = await launch(dc, { slice: c.slice, ranker: 'recorded', baseline: c.ranker }, () => dc.setExceptionBreakpointsRequest({ filters: ['nan_score'] }));
+    assert.equal(stop.body.reason, 'exception');
+    const faulted = stop.body.threadId as number;
+    const other = faulted === 2 ? 3 : 2;
+    assert.equal((await dc.exceptionInfoRequest({ threadId: faulted })).body.exceptionId, 'nan_score');
+    assert.match(await failure(dc.exceptionInfoRequest({ threadId: other })), /did not stop on a fault \(thread \w+ did\)/);
+    // Frame ids are thread × 10 + level: 20 is the baseline's top frame.
+    const info = (await dc.dataBreakpointInfoRequest({ name: 'metrics["ctr"]', frameId: 20 })).body;
+    assert.equal(info.dataId, 'metric:ctr@baseline');
+    assert.match(info.description, /\(baseline\)$/);
+    const candidate = (await dc.dataBreakpointInfoRequest({ name: 'metrics["ctr"]', frameId: 30 })).body;
+    assert.equal(candidate.dataId, 'metric:ctr');
+  } finally {
+    await dc.stop();
+  }
+});

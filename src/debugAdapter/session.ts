@@ -195,6 +195,7 @@ export class ReplayDebugSession extends DebugSession {
     this.initialized = true;
     this.clientCaps = args;
     this.vars.withTypes = args.supportsVariableType === true;
+    this.vars.paging = args.supportsVariablePaging === true;
     return capabilities();
   }
 

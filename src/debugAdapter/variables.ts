@@ -111,6 +111,8 @@ export function lazyContainer(make: () => VarSpec[]): Container {
 export class VariableRegistry {
   /** The client asked for types (initialize supportsVariableType): the spec says to send them only then. */
   withTypes = false;
+  /** The client pages through lists (initialize supportsVariablePaging). */
+  paging = false;
   private containers = new Map<number, Container>();
   private dataIds = new Map<number, Map<string, { dataId: string; description: string }>>();
   private next = 1;
@@ -139,7 +141,9 @@ export class VariableRegistry {
     if (args.filter === 'indexed' && c.indexed === undefined) return [];
     const start = Math.max(0, args.start ?? 0);
     const paged = args.count !== undefined && args.count > 0;
-    const count = paged ? (args.count as number) : UNPAGED_LIMIT;
+    // Without a count the spec says all: a client that cannot page gets them all; one that can
+    // (VS Code) gets a first page and a row that says how to get the rest.
+    const count = paged ? (args.count as number) : this.paging ? UNPAGED_LIMIT : Number.MAX_SAFE_INTEGER;
     const specs = c.list(start, count);
     const out = specs.map((s) => this.toVariable(ref, s));
     if (!paged && c.indexed !== undefined && c.indexed > start + count) {

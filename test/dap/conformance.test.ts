@@ -1,7 +1,10 @@
 // Where the Debug Adapter Protocol's own words decide: client conventions and capabilities, compare-mode threads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { writeSlice } from '../../src/core/slice/writer';
+import { BASE_MANIFEST, fixture, tmp } from '../helpers';
 import { client, COLD, failure, launch } from './helpers';
 import { faultSlice } from './slices';
 
@@ -68,5 +71,30 @@ test('compare mode: exceptionInfo answers for the thread that faulted and refuse
     assert.equal(candidate.dataId, 'metric:ctr');
   } finally {
     await dc.stop();
+  }
+});
+
+test('variables without a count are all the children for a client that cannot page; a paging client gets a first page and how to get the rest', async () => {
+  const dir = join(tmp(), 'wide.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(3, { cands: 700, items: 800 }) }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  for (const supportsVariablePaging of [false, true]) {
+    const dc = await client();
+    try {
+      await launch(dc, { slice: dir, stopOnEntry: true }, async () => {}, { supportsVariablePaging });
+      await dc.nextRequest(T).then(() => dc.waitForEvent('stopped'));
+      const scopes = (await dc.scopesRequest({ frameId: 10 })).body.scopes;
+      const ranking = scopes.find((s) => s.name === 'Ranking') as DebugProtocol.Scope;
+      assert.equal(ranking.indexedVariables, 700);
+      const all = (await dc.variablesRequest({ variablesReference: ranking.variablesReference })).body.variables;
+      if (supportsVariablePaging) {
+        assert.equal(all.length, 501);
+        assert.match(all[500]?.value ?? '', /^200 more: page with start\/count$/);
+      } else {
+        assert.equal(all.length, 700, 'every candidate, no extra row');
+        assert.equal((await dc.variablesRequest({ variablesReference: ranking.variablesReference, count: 0 })).body.variables.length, 700);
+      }
+    } finally {
+      await dc.stop();
+    }
   }
 });

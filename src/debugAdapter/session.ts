@@ -1,4 +1,4 @@
-import { DebugSession, Event, InitializedEvent, OutputEvent, Response, StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
+import { ContinuedEvent, DebugSession, Event, InitializedEvent, OutputEvent, Response, StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { currentStage } from '../core/engine/exprScope';
 import { shown } from '../core/errors';
@@ -270,6 +270,9 @@ export class ReplayDebugSession extends DebugSession {
     this.runStartedAt = performance.now();
     // The run starts on the next turn of the event loop; a pause (or cancel) heard before then is for it.
     l.controller.expectRun();
+    // In compare mode both threads move whichever one was asked (a step or goto names one): the
+    // client is told, or it shows the other as paused and its requests are refused meanwhile.
+    if (l.lanes.lanes.length > 1 && requestSeq !== 0) this.sendEvent(new ContinuedEvent(l.lanes.primary.threadId, true));
     setImmediate(() => {
       run(l.controller).then(
         (r) => this.finishRun(r),

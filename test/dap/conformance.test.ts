@@ -98,3 +98,30 @@ test('variables without a count are all the children for a client that cannot pa
     }
   }
 });
+
+test('compare mode: a step or goto on one thread announces that both threads run (continued, allThreadsContinued)', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { slice: COLD.slice, ranker: COLD.ranker, baseline: 'recorded', stopOnEntry: true });
+    const continued = dc.waitForEvent('continued') as Promise<DebugProtocol.ContinuedEvent>;
+    const stopped = dc.waitForEvent('stopped');
+    await dc.gotoRequest({ threadId: 2, targetId: 40 });
+    const c = await continued;
+    assert.equal(c.body.allThreadsContinued, true);
+    await stopped;
+  } finally {
+    await dc.stop();
+  }
+  // One lane: nothing to announce beyond the request itself.
+  const single = await client();
+  try {
+    await launch(single, { ...COLD, stopOnEntry: true });
+    let seen = false;
+    single.on('continued', () => (seen = true));
+    await single.nextRequest(T);
+    await single.waitForEvent('stopped');
+    assert.equal(seen, false);
+  } finally {
+    await single.stop();
+  }
+});

@@ -469,3 +469,14 @@ test('a trace folder whose old files another user owns, in a shared folder with 
   assert.equal(readFileSync(join(shared, 'run.json'), 'utf8'), 'old record\n');
   assert.deepEqual(readdirSync(shared).filter((f) => f.startsWith('.')), [], 'no temp file left');
 });
+
+test('dap takes each option once and names an unknown one with the one meant, as the other commands do', () => {
+  const twice = cli('dap', '--port', '0', '--port', '1');
+  assert.equal(twice.code, EXIT.USAGE, twice.err);
+  assert.match(twice.err, /--port is given more than once; give it once/);
+  const typo = cli('dap', '--prot', '0');
+  assert.equal(typo.code, EXIT.USAGE, typo.err);
+  assert.match(typo.err, /unknown option --prot for dap; did you mean --port\?/);
+  const other = cli('dap', '--bogus');
+  assert.match(other.err, /unknown option --bogus for dap \(the options are --port, --host, --log, --verbose\)/);
+});

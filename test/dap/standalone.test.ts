@@ -123,7 +123,7 @@ test('bad options of the standalone adapter exit 2 with a usage line', () => {
   assert.match(a.stderr, /--port must be a TCP port number \(0-65535\), got "abc"/);
   const b = spawnSync(process.execPath, [CLI, 'dap', '--prot', '3'], { encoding: 'utf8' });
   assert.equal(b.status, 2);
-  assert.match(b.stderr, /Unknown option '--prot'/);
+  assert.match(b.stderr, /unknown option --prot for dap; did you mean --port\?/);
   assert.match(b.stderr, /recreplay dap \[--port N\]/);
 });
 

@@ -107,7 +107,11 @@ function usage(msg: string): never {
 /** The one slice folder a command takes; anything more is a mistake worth saying. */
 function sliceArg(cmd: string, positionals: string[]): string {
   if (positionals.length === 0) usage(`${cmd} needs a slice folder`);
-  if (positionals.length > 1) usage(`${cmd} takes one slice folder, got also ${positionals.slice(1).map((p) => `"${p}"`).join(', ')}${cmd === 'run' ? ' (quote a --break expression that has spaces)' : ''}`);
+  const extra = positionals.slice(1);
+  // After "--" every word is a folder: an option there was meant before it.
+  const option = extra.find((p) => p.startsWith('--'));
+  if (option !== undefined) usage(`${cmd} takes one slice folder, got also "${option}": options go before "--" (after it every word is a folder)`);
+  if (positionals.length > 1) usage(`${cmd} takes one slice folder, got also ${extra.map((p) => `"${p}"`).join(', ')}${cmd === 'run' ? ' (quote a --break expression that has spaces)' : ''}`);
   return positionals[0] as string;
 }
 
@@ -327,8 +331,10 @@ async function command(argv: string[]): Promise<number> {
       case '--version':
         say(TOOL_VERSION);
         return EXIT.OK;
-      default:
-        usage(`unknown command "${cmd}"`);
+      default: {
+        const near = suggest(cmd, ['info', 'verify', 'run', 'dap', 'help']);
+        usage(`unknown command "${cmd}"${near === undefined ? ': the commands are info, verify, run and dap' : `; did you mean "${near}"?`}`);
+      }
     }
   } catch (e) {
     clearProgress();
@@ -352,7 +358,14 @@ async function command(argv: string[]): Promise<number> {
       if (unknown) {
         const name = (unknown[1] as string).replace(/^-+/, '');
         const near = suggest(name, OPTION_NAMES[cmd ?? ''] ?? []);
-        what = near !== undefined ? `unknown option ${unknown[1]} for ${cmd}; did you mean --${near}?` : `unknown option ${unknown[1]} for ${cmd} (a slice folder whose name starts with "-" goes after "--", e.g. recreplay ${cmd} -- -my.slice)`;
+        // An option of another command (--trace to info): say whose it is.
+        const owner = Object.keys(OPTION_NAMES).find((c) => c !== cmd && (OPTION_NAMES[c] as readonly string[]).includes(name));
+        what =
+          near !== undefined
+            ? `unknown option ${unknown[1]} for ${cmd}; did you mean --${near}?`
+            : owner !== undefined
+              ? `${unknown[1]} is an option of ${owner}, not of ${cmd}`
+              : `unknown option ${unknown[1]} for ${cmd} (a slice folder whose name starts with "-" goes after "--", e.g. recreplay ${cmd} -- -my.slice)`;
       } else if (ambiguous) {
         what = `${ambiguous[1]} needs a value, and what follows it starts with "-": write a value that starts with "-" as ${ambiguous[1]}=VALUE`;
       }

@@ -480,3 +480,17 @@ test('dap takes each option once and names an unknown one with the one meant, as
   const other = cli('dap', '--bogus');
   assert.match(other.err, /unknown option --bogus for dap \(the options are --port, --host, --log, --verbose\)/);
 });
+
+test('usage mistakes are said as what they are: another command\'s option, an option after "--", a misspelt command', () => {
+  const slice = join(EX, 'slices/cold-start.slice');
+  const trace = cli('info', slice, '--trace', 'x');
+  assert.equal(trace.code, EXIT.USAGE);
+  assert.match(trace.err, /--trace is an option of run, not of info/);
+  const after = cli('run', '--', slice, '--json');
+  assert.equal(after.code, EXIT.USAGE);
+  assert.match(after.err, /run takes one slice folder, got also "--json": options go before "--"/);
+  const runn = cli('runn', slice);
+  assert.equal(runn.code, EXIT.USAGE);
+  assert.match(runn.err, /unknown command "runn"; did you mean "run"\?/);
+  assert.match(cli('frobnicate').err, /unknown command "frobnicate": the commands are info, verify, run and dap/);
+});

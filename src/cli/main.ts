@@ -120,7 +120,14 @@ async function info(args: string[]): Promise<number> {
   onlyOnce(tokens);
   if (values.help) return help();
   const dir = sliceArg('info', positionals);
-  const slice = Slice.open(dir, { force: true, trustCachedIndex: true });
+  let slice: Slice;
+  try {
+    slice = Slice.open(dir, { force: true, trustCachedIndex: true });
+  } catch (e) {
+    // Files missing: it does not open, but its manifest still says what it is (info describes, verify checks).
+    if (e instanceof UserError && e.code === 'E_MISSING') return describeMissing(dir, values.json === true);
+    throw e;
+  }
   for (const w of slice.warnings) shout(`recreplay: warning: ${w}`);
   const m = slice.manifest;
   // Only what was checked is called intact: events.jsonl is checked whole when its index is built,
@@ -156,6 +163,37 @@ async function info(args: string[]): Promise<number> {
     ]),
   );
   slice.close();
+  return EXIT.OK;
+}
+
+/** `info` on a slice whose listed files are not all there: the manifest, counts as it records them, and what is missing. */
+function describeMissing(dir: string, json: boolean): number {
+  const d = Slice.describeMissing(dir);
+  for (const w of d.warnings) shout(`recreplay: warning: ${w}`);
+  const m = d.manifest;
+  const records = (path: string) => m.files.find((f) => f.path === path)?.records ?? null;
+  if (json) {
+    say(JSON.stringify({ dir: d.dir, manifest: m, manifestSha256: d.manifestSha256, events: records('events.jsonl'), items: records('items.jsonl'), users: records('users.jsonl'), modified: [], missing: d.missing, eventsVerified: false, warnings: d.warnings }, null, 2));
+    return EXIT.OK;
+  }
+  const count = (path: string) => {
+    const n = records(path);
+    return n === null ? '?' : `${n} (as the manifest says${d.missing.includes(path) ? '; the file is missing' : ''})`;
+  };
+  say(`${m.name} — ${m.description}\n`);
+  say(
+    table([
+      ['folder', d.dir],
+      ['format', m.format],
+      ['frozen at', m.frozenAt],
+      ['seed', String(m.seed)],
+      ['events', count('events.jsonl')],
+      ['items', count('items.jsonl')],
+      ['users', count('users.jsonl')],
+      ['manifest sha256', d.manifestSha256],
+      ['hash status', `missing (${d.missing.join(', ')}): restore them from the original slice or re-freeze it`],
+    ]),
+  );
   return EXIT.OK;
 }
 

@@ -494,3 +494,16 @@ test('usage mistakes are said as what they are: another command\'s option, an op
   assert.match(runn.err, /unknown command "runn"; did you mean "run"\?/);
   assert.match(cli('frobnicate').err, /unknown command "frobnicate": the commands are info, verify, run and dap/);
 });
+
+test('info describes a slice with a missing file from its manifest (exit 0, missing in the hash status and in --json); run refuses it', () => {
+  const dir = join(tmp(), 'nousers.slice');
+  cpSync(join(EX, 'slices/cold-start.slice'), dir, { recursive: true });
+  rmSync(join(dir, 'users.jsonl'));
+  const text = cli('info', dir);
+  assert.equal(text.code, EXIT.OK, text.err);
+  assert.match(text.out, /users\s+200 \(as the manifest says; the file is missing\)/);
+  assert.match(text.out, /hash status\s+missing \(users\.jsonl\): restore them from the original slice or re-freeze it/);
+  const j = JSON.parse(cli('info', dir, '--json').out);
+  assert.deepEqual([j.events, j.users, j.missing], [650, 200, ['users.jsonl']]);
+  assert.equal(cli('run', dir).code, 3);
+});

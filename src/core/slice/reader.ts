@@ -328,6 +328,16 @@ export class Slice {
     return warnings.length ? { ...report, warnings } : report;
   }
 
+  /**
+   * What can be said of a slice that does not open because files are missing: its manifest, and the
+   * files it lists that are not there (or not files). Reads no data file.
+   */
+  static describeMissing(dirArg: string): { dir: string; manifest: SliceManifest; manifestSha256: string; warnings: string[]; missing: string[] } {
+    const { dir, manifest, manifestSha, warnings } = Slice.readManifest(dirArg);
+    const missing = manifest.files.filter((f) => fileKind(dir, join(dir, f.path)) !== 'file').map((f) => f.path);
+    return { dir, manifest, manifestSha256: manifestSha, warnings, missing };
+  }
+
   /** Opens `NAME.slice/`: validates the manifest, checks small files, loads or builds the offset index. */
   static open(dirArg: string, opts: OpenOptions = {}): Slice {
     const events: { fd?: number } = {};

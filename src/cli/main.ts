@@ -76,6 +76,9 @@ function clearProgress(): void {
   process.stderr.write('\r\x1b[K');
 }
 
+/** The ranges of the number options (as run checks them), for the message when a "-" follows one. */
+const NUMBER_RANGES: Record<string, string> = { '--seed': '0 to 4294967295', '--checkpoint-every': '1 to 1000000000' };
+
 /** The options of each command, for a "did you mean" on a misspelt one. */
 const OPTION_NAMES: Record<string, readonly string[]> = {
   info: ['json', 'help'],
@@ -405,7 +408,9 @@ async function command(argv: string[]): Promise<number> {
               ? `${unknown[1]} is an option of ${owner}, not of ${cmd}`
               : `unknown option ${unknown[1]} for ${cmd} (a slice folder whose name starts with "-" goes after "--", e.g. recreplay ${cmd} -- -my.slice)`;
       } else if (ambiguous) {
-        what = `${ambiguous[1]} needs a value, and what follows it starts with "-": write a value that starts with "-" as ${ambiguous[1]}=VALUE`;
+        // A number option takes no negative value: the "=" form would only be refused next.
+        const range = NUMBER_RANGES[ambiguous[1] as string];
+        what = range ? `${ambiguous[1]} needs a whole number from ${range}, got what looks like an option or a negative number` : `${ambiguous[1]} needs a value, and what follows it starts with "-": write a value that starts with "-" as ${ambiguous[1]}=VALUE`;
       }
       shout(`recreplay: ${what}\n  Run \`recreplay --help\` for usage.`);
       return EXIT.USAGE;

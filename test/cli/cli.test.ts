@@ -380,9 +380,10 @@ test('an option given twice, a misspelt option and a value that starts with "-" 
   const typo = cli('run', slice, '--seeed', '3');
   assert.equal(typo.code, EXIT.USAGE);
   assert.match(typo.err, /unknown option --seeed for run; did you mean --seed\?/);
-  const dash = cli('run', slice, '--seed', '-1');
+  // A text value that starts with "-" goes in the = form; a number option says its range (no negative one exists).
+  const dash = cli('run', slice, '--trace', '-out');
   assert.equal(dash.code, EXIT.USAGE);
-  assert.match(dash.err, /--seed needs a value, and what follows it starts with "-": write a value that starts with "-" as --seed=VALUE/);
+  assert.match(dash.err, /--trace needs a value, and what follows it starts with "-": write a value that starts with "-" as --trace=VALUE/);
   assert.doesNotMatch(dash.err, /Did you forget/);
   assert.match(cli('run', slice, '--seed=-1').err, /--seed must be a whole number from 0/);
 });
@@ -493,6 +494,10 @@ test('usage mistakes are said as what they are: another command\'s option, an op
   assert.equal(runn.code, EXIT.USAGE);
   assert.match(runn.err, /unknown command "runn"; did you mean "run"\?/);
   assert.match(cli('frobnicate').err, /unknown command "frobnicate": the commands are info, verify, run and dap/);
+  // A negative number: the range, not the "=" form (which would only be refused next).
+  const negative = cli('run', slice, '--seed', '-1');
+  assert.equal(negative.code, EXIT.USAGE);
+  assert.match(negative.err, /--seed needs a whole number from 0 to 4294967295, got what looks like an option or a negative number/);
 });
 
 test('info describes a slice with a missing file from its manifest (exit 0, missing in the hash status and in --json); run refuses it', () => {

@@ -42,9 +42,12 @@ export const COMMAND_IDS: readonly CommandId[] = [
 ];
 
 /** A slice as commands receive it: a tree node, an explorer Uri, a path, or nothing (then they ask). */
-export type SliceTarget = vscode.Uri | string | { sliceDir: string };
+export type SliceTarget = vscode.Uri | string | { sliceDir: string } | TreeNodeArg;
 /** An event as commands receive it: a tree node or (slice folder, event number). */
-export type EventTarget = { sliceDir: string; event: number };
+export type EventTarget = { sliceDir: string; event: number } | TreeNodeArg;
+
+/** What VS Code passes a view/item command of the Slices view: the tree element (a slice or an event node). */
+export type TreeNodeArg = { kind: string; entry: { dir: string }; n?: number };
 
 /** Registers a command with its typed arguments. */
 export function registerCommand<K extends CommandId>(id: K, run: (...args: CommandArgs[K]) => unknown): vscode.Disposable {

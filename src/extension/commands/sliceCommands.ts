@@ -17,7 +17,7 @@ import type { TimelineManager } from '../timeline/manager';
 import { trustProblem } from '../trust';
 import type { SlicesTreeProvider } from '../views/slicesTree';
 import { infoMarkdown, runFolderName, runSummary } from './reports';
-import { resolveSlice } from './targets';
+import { eventTargetOf, resolveSlice } from './targets';
 import { percentReporter } from '../progress';
 import { isWithin, newFolder, removeCreatedDirs } from '../../core/dirs';
 
@@ -160,7 +160,8 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
   scope.add(registerCommand('recreplay.revealEvent', (target) => revealEvent(target, slices, log)));
 
   scope.add(
-    registerCommand('recreplay.gotoEvent', async (target) => {
+    registerCommand('recreplay.gotoEvent', async (arg) => {
+      const target = eventTargetOf(arg);
       // An event of the Slices view belongs to one slice: only a session replaying that slice may move.
       const rs = target ? sessionOfSlice(ctx.sessions, target.sliceDir) : ctx.sessions.active;
       if (!rs && target) {
@@ -232,7 +233,7 @@ function sessionOfSlice(sessions: ReplaySessions, dir: string): ReplaySession | 
 
 /** Opens events.jsonl of a slice with the cursor at the start of event `n` (line n). */
 async function revealEvent(target: EventTarget | undefined, slices: WorkspaceSlices, log: vscode.LogOutputChannel): Promise<void> {
-  let t = target;
+  let t = eventTargetOf(target);
   if (!t) {
     const dir = await resolveSlice(undefined, slices);
     if (!dir) return;

@@ -2,15 +2,30 @@ import { activeFileUri } from '../activeFile';
 import * as vscode from 'vscode';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { SliceTarget } from '../commandIds';
+import type { EventTarget, SliceTarget, TreeNodeArg } from '../commandIds';
 import { sliceDirOf } from '../slices/sliceStore';
 import type { WorkspaceSlices } from '../slices/workspaceSlices';
 import { pickSlice } from '../debug/pickers';
 
+/** Whether a command's argument is a Slices view node (VS Code passes the tree element to view/item commands). */
+function isTreeNode(arg: unknown): arg is TreeNodeArg {
+  if (typeof arg !== 'object' || arg === null || arg instanceof vscode.Uri) return false;
+  const entry = (arg as { entry?: unknown }).entry;
+  return typeof (arg as { kind?: unknown }).kind === 'string' && typeof entry === 'object' && entry !== null && typeof (entry as { dir?: unknown }).dir === 'string';
+}
+
+/** An event command's argument as a slice folder and event: a Slices view event node becomes its slice's folder and number. */
+export function eventTargetOf(arg: EventTarget | undefined): { sliceDir: string; event: number } | undefined {
+  if (arg === undefined) return undefined;
+  if (isTreeNode(arg)) return typeof arg.n === 'number' ? { sliceDir: arg.entry.dir, event: arg.n } : undefined;
+  return arg;
+}
+
 /** The slice folder a command was invoked for: its argument, the active editor's slice, or a pick. */
 export async function resolveSlice(target: SliceTarget | undefined, slices: WorkspaceSlices): Promise<string | undefined> {
   if (target !== undefined) {
-    const path = typeof target === 'string' ? target : target instanceof vscode.Uri ? target.fsPath : target.sliceDir;
+    // A node of the Slices view (its inline and context actions): the slice it belongs to.
+    const path = typeof target === 'string' ? target : target instanceof vscode.Uri ? target.fsPath : isTreeNode(target) ? target.entry.dir : target.sliceDir;
     const dir = sliceDirOf(path);
     if (dir) return dir;
     void vscode.window.showErrorMessage(`${path} is not a slice: pick a NAME.slice folder (it holds slice.json and events.jsonl).`);

@@ -5,7 +5,7 @@ import type { CandidateRow } from '../core/engine/rows';
 import { UserError } from '../core/errors';
 import { checkExpr, compileExpr, ExprError, formatValue, parseExpr, type CompiledExpr, type ExprScope } from '../core/expr';
 import { EXIT } from './exitCodes';
-import { fmt, say, shout } from './format';
+import { fmt, say, sayJson, shout } from './format';
 
 /** An expression error as the CLI shows it: the place, the reason, the text with a caret under it. */
 function exprUserError(text: string, e: ExprError, where = ''): UserError {
@@ -112,7 +112,7 @@ export function breakOption(text: string, warn: (message: string) => void = (m) 
     const ex = res.stoppedAt;
     const r = res.replayer;
     if (ex === undefined) {
-      if (json) say(JSON.stringify({ ...json, hit: false, expression: text, events: res.events }));
+      if (json) sayJson({ ...json, hit: false, expression: text, events: res.events });
       else say(`not hit: ${text} never held in ${res.events} events of ${res.slice}`);
       return EXIT.NOT_HIT;
     }
@@ -121,7 +121,7 @@ export function breakOption(text: string, warn: (message: string) => void = (m) 
     if (json) {
       const ranking = rows.map((row) => ({ rank: row.rank, item: row.item, score: row.score, recordedRank: row.recordedRank, delta: row.recordedRank - row.rank, served: ex.served.includes(row.item), clicked: ex.clicks.includes(row.item) }));
       // `faults` stays the run's counts by kind (as without --break); the stopped event's own are `eventFaults`.
-      say(JSON.stringify({ ...json, hit: true, expression: text, event: ex.n, id: ex.event.id, line: ex.n, file: r.slice.eventsPath, t: ex.event.t, values: Object.fromEntries(values), ranking, eventFaults: ex.faults }));
+      sayJson({ ...json, hit: true, expression: text, event: ex.n, id: ex.event.id, line: ex.n, file: r.slice.eventsPath, t: ex.event.t, values: Object.fromEntries(values), ranking, eventFaults: ex.faults });
       return EXIT.OK;
     }
     say(`hit: ${text}`);

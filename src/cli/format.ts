@@ -52,3 +52,15 @@ export function say(s: string): void {
 export function shout(s: string): void {
   console.error(printable(s));
 }
+
+// What JSON.stringify leaves as it is but a terminal acts on: DEL, the C1 controls, bidi overrides.
+const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A JSON value on stdout, one line or pretty: JSON.stringify escapes the C0 controls itself, and
+ * the rest that a terminal would act on are written as \uXXXX — valid JSON for the same value
+ * (printable()'s \x7f is not JSON).
+ */
+export function sayJson(value: unknown, space?: number): void {
+  console.log(JSON.stringify(value, null, space).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}

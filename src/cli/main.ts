@@ -4,7 +4,7 @@ import { UserError, IntegrityError } from '../core/errors';
 import { CancelledError, runHeadless } from '../core/engine/run';
 import { Slice } from '../core/slice/reader';
 import { EXIT } from './exitCodes';
-import { faultLines, fmt, progressBar, say, shout, table } from './format';
+import { faultLines, fmt, progressBar, say, sayJson, shout, table } from './format';
 import { TOOL_VERSION } from '../core/version';
 import { breakOption } from './breakReport';
 import { dap } from './dap';
@@ -141,7 +141,7 @@ async function info(args: string[]): Promise<number> {
       ? 'intact (every file verified)'
       : 'small files intact; events.jsonl not checked by info (a replay checks each chunk as it reads it — `recreplay verify` reads it all)';
   if (values.json) {
-    say(JSON.stringify({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.userCount, modified: [...slice.modified], eventsVerified: slice.eventsVerified, warnings: slice.warnings }, null, 2));
+    sayJson({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, items: slice.items.length, users: slice.userCount, modified: [...slice.modified], eventsVerified: slice.eventsVerified, warnings: slice.warnings }, 2);
     slice.close();
     return EXIT.OK;
   }
@@ -176,7 +176,7 @@ function describeMissing(dir: string, json: boolean): number {
   const m = d.manifest;
   const records = (path: string) => m.files.find((f) => f.path === path)?.records ?? null;
   if (json) {
-    say(JSON.stringify({ dir: d.dir, manifest: m, manifestSha256: d.manifestSha256, events: records('events.jsonl'), items: records('items.jsonl'), users: records('users.jsonl'), modified: [], missing: d.missing, eventsVerified: false, warnings: d.warnings }, null, 2));
+    sayJson({ dir: d.dir, manifest: m, manifestSha256: d.manifestSha256, events: records('events.jsonl'), items: records('items.jsonl'), users: records('users.jsonl'), modified: [], missing: d.missing, eventsVerified: false, warnings: d.warnings }, 2);
     return EXIT.OK;
   }
   const count = (path: string) => {
@@ -208,7 +208,7 @@ async function verify(args: string[]): Promise<number> {
   // Not Slice.open: a missing file is a finding to report here, not an error that stops the check.
   const report = Slice.verifyFolder(dir);
   for (const w of report.warnings ?? []) shout(`recreplay: warning: ${w}`);
-  if (values.json) say(JSON.stringify({ ...report, warnings: report.warnings ?? [] }));
+  if (values.json) sayJson({ ...report, warnings: report.warnings ?? [] });
   else if (report.ok) say('intact: every file matches the manifest');
   else {
     // As --json has them: changed files, then files that are not there (or not files).
@@ -301,7 +301,7 @@ async function run(args: string[]): Promise<number> {
   }
   res.replayer.dispose();
   if (values.json) {
-    say(JSON.stringify(summary));
+    sayJson(summary);
     return EXIT.OK;
   }
   const m = res.metrics;

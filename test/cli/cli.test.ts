@@ -417,15 +417,18 @@ test('terminal escape sequences a slice holds are shown as escapes, never sent t
   cpSync(join(EX, 'slices/cold-start.slice'), dir, { recursive: true });
   const m = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as Record<string, unknown>;
   m['name'] = 'cold\u001b[8mhidden\u001b[0m-start';
-  m['description'] = 'Home feed\u001b[2J\u001b]0;PWNED\u0007 \u202eevil';
+  m['description'] = 'Home feed\u001b[2J\u001b]0;PWNED\u0007 \u202eevil \u009b31m\u007f';
   writeFileSync(join(dir, 'slice.json'), JSON.stringify(m, null, 2));
   // eslint-disable-next-line no-control-regex -- what must not reach the terminal
   const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
   const info = cli('info', dir);
   assert.equal(info.code, EXIT.OK, info.err);
   assert.doesNotMatch(info.out, raw);
-  assert.match(info.out, /^cold\\x1b\[8mhidden\\x1b\[0m-start — Home feed\\x1b\[2J\\x1b\]0;PWNED\\x07 \\u202eevil$/m);
-  assert.equal(JSON.parse(cli('info', dir, '--json').out).manifest.name, m['name'], 'JSON escapes them itself');
+  assert.match(info.out, /^cold\\x1b\[8mhidden\\x1b\[0m-start — Home feed\\x1b\[2J\\x1b\]0;PWNED\\x07 \\u202eevil \\x9b31m\\x7f$/m);
+  // --json: the same values, as valid JSON escapes (DEL and C1, which JSON.stringify leaves raw, too).
+  const json = cli('info', dir, '--json').out;
+  assert.doesNotMatch(json, raw);
+  assert.deepEqual([JSON.parse(json).manifest.name, JSON.parse(json).manifest.description], [m['name'], m['description']]);
   // An error that quotes the slice: a --break on an event id written with an escape.
   const run = cli('run', dir, '--break', 'event.id == "\u001b[2J"');
   assert.doesNotMatch(run.out + run.err, raw);

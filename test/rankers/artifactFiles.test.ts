@@ -36,3 +36,13 @@ test('an artifact saved with a UTF-8 byte-order mark is read (as slice.json is);
   assert.match(r.info.artifactSha256 ?? '', /^[0-9a-f]{64}$/);
   slice.close();
 });
+
+test('an artifact that is not UTF-8 is refused with its line and column (two Latin-1 weight names had become one)', () => {
+  const path = join(tmp(), 'latin1.json');
+  // {"weights": {"caf\xE9": 1, "caf\xE8": 2}} in Latin-1.
+  writeFileSync(path, Buffer.concat([Buffer.from('{"weights": {\n  "caf'), Buffer.from([0xe9]), Buffer.from('": 1, "caf'), Buffer.from([0xe8]), Buffer.from('": 2}}\n')]));
+  assert.throws(
+    () => loadRanker(`linear:${path}`),
+    (e: unknown) => e instanceof UserError && e.where.file === path && e.where.line === 2 && e.where.column === 7 && /not valid UTF-8: byte 0xE9/.test(e.message),
+  );
+});

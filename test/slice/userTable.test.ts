@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
 import { runHeadless } from '../../src/core/engine/run';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
+import { lazyUsers } from '../../src/core/slice/userTable';
 import type { SliceManifest } from '../../src/core/slice/types';
-import { caught, makeSlice, tmp } from '../helpers';
+import { BASE_MANIFEST, caught, fixture, makeSlice, tmp } from '../helpers';
+import { writeSlice } from '../../src/core/slice/writer';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const marks = () => readdirSync(cacheDir()).filter((f) => f.startsWith('users-') && f.endsWith('.ok'));
@@ -146,4 +148,29 @@ test('a replay reading users by id writes the trace a replay parsing them whole 
   } finally {
     rmSync(join(cacheDir(), `${mark}.away`), { force: true });
   }
+});
+
+test('a users.jsonl past the lazy limit (one string holds ~512 MiB) is parsed a line at a time and never marked, by the reader or the writer', () => {
+  const f = fixture(20);
+  // Users of their own (a file no earlier test marked).
+  const users = [{ id: 'u1', segment: `big-${process.pid}-${Math.random()}` }, { id: 'u2' }];
+  const dir = join(tmp(), 'big.slice');
+  const was = lazyUsers.below;
+  lazyUsers.below = 16;
+  let fileSha: string;
+  try {
+    writeSlice(dir, { manifest: BASE_MANIFEST, ...f, users }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+    fileSha = sha(readFileSync(join(dir, 'users.jsonl')));
+    assert.ok(!marks().some((m) => m.includes(fileSha)), 'the writer marked nothing');
+    const s = Slice.open(dir);
+    assert.equal(s.userById.get('u1')?.segment, users[0]?.segment);
+    assert.equal(s.userCount, 2);
+    s.close();
+    assert.ok(!marks().some((m) => m.includes(fileSha)), 'nor did the first open');
+  } finally {
+    lazyUsers.below = was;
+  }
+  // Under the limit, the same file is marked at its first open.
+  Slice.open(dir).close();
+  assert.ok(marks().some((m) => m.includes(fileSha)));
 });

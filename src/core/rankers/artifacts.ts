@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { UserError, jsonSyntaxError, shown } from '../errors';
 import { sha256 } from '../slice/hashing';
+import { fileText } from '../slice/utf8';
 
 /**
  * The largest ranker artifact read (256 MiB): it is parsed as one JSON text, and V8's strings stop
@@ -28,7 +29,8 @@ export function readArtifact(path: string, kind: string): { value: Record<string
   const bytes = readFileSync(path);
   let value: unknown;
   // A byte-order mark (an editor's "UTF-8 with BOM") is not JSON, but says nothing: it is skipped, as in slice.json.
-  const whole = bytes.toString('utf8');
+  // Not UTF-8 (a Latin-1 "é"): refused with the line and column, as slice files are; decoded to U+FFFD, "café" and "cafè" became one weight.
+  const whole = fileText(bytes, path);
   const text = whole.charCodeAt(0) === 0xfeff ? whole.slice(1) : whole;
   const example = kind === 'linear' ? '{"weights": {"ctr_7d": 4.0}, "bias": -1}' : kind === 'embedding' ? '{"dim": 16, "users": {"u1": [...]}, "items": {"i1": [...]}}' : 'an object';
   try {

@@ -12,6 +12,9 @@ import type { FeatureType, UserRecord } from './types';
 // already checked whole once — every record valid, every line the writer's shape — is opened by an
 // index of ids only, and a record is parsed (and checked again) when first asked for.
 
+/** users.jsonl files this large or larger are never read lazily: the index is built on the file as one string (tests lower it). */
+export const lazyUsers = { below: 256 * 1024 * 1024 };
+
 /** The start of every line the writer writes: the id first (JSON.stringify of a record built id-first). */
 const HEAD = '{"id":"';
 
@@ -73,6 +76,8 @@ export class UserTable {
    * writer's shape (then parse it whole: parseRecords). Only for a file known to hold valid records.
    */
   static lazy(buf: Buffer, file: string, types?: Readonly<Record<string, FeatureType>>): UserTable | undefined {
+    // Read as one string: a file past what a string holds (~512 MiB) is parsed a line at a time instead.
+    if (buf.length >= lazyUsers.below) return undefined;
     const text = buf.toString('utf8');
     const lines = scan(text);
     if (!lines) return undefined;
@@ -85,6 +90,7 @@ export class UserTable {
 
   /** Whether `lazy` on these bytes indexes exactly these records (parsed from them), so a later open may use it. */
   static lazyReads(buf: Buffer, records: readonly UserRecord[]): boolean {
+    if (buf.length >= lazyUsers.below) return false;
     const lines = scan(buf.toString('utf8'));
     return lines !== undefined && lines.ids.length === records.length && lines.ids.every((id, i) => id === records[i]?.id);
   }

@@ -14,7 +14,7 @@ import { install, makeTemp, prepareTarget, refuseInsideSlice } from './sliceInst
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 import { DEFAULT_PIPELINE } from './types';
 import { EventChecks, repeatedIds } from './writeWarnings';
-import { UserTable, markChecked } from './userTable';
+import { UserTable, lazyUsers, markChecked } from './userTable';
 
 /** What a caller supplies; the writer fills format, files, hashes, counts, clock and defaults. */
 export interface SliceInput {
@@ -175,13 +175,13 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
  */
 function markUsers(buf: Buffer, manifest: SliceManifest, cache = cacheDir()): void {
   const entry = manifest.files.find((f) => f.path === 'users.jsonl');
-  if (!entry || buf.length === 0) return;
-  let records: UserRecord[];
+  // (Past lazyUsers.below a file is never read lazily: nothing to mark, and no second parse.)
+  if (!entry || buf.length === 0 || buf.length >= lazyUsers.below) return;
   try {
-    records = parseRecords<UserRecord>(buf, 'users.jsonl', 'user', manifest.schema.user);
+    const records = parseRecords<UserRecord>(buf, 'users.jsonl', 'user', manifest.schema.user);
+    if (UserTable.lazyReads(buf, records)) markChecked(cache, entry.sha256, manifest.schema.user);
   } catch {
-    // Not marked: the reader parses it whole, and says what is wrong.
-    return;
+    // Not marked: the reader parses it whole, and says what is wrong. The slice is in place already:
+    // nothing here may fail the freeze.
   }
-  if (UserTable.lazyReads(buf, records)) markChecked(cache, entry.sha256, manifest.schema.user);
 }

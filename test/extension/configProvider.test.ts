@@ -3,7 +3,7 @@ import { UserError } from '../../src/core/errors';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import { ReplayConfigurationProvider, checkConfig, configForSlice, fillDefaults } from '../../src/extension/debug/configProvider';
@@ -222,5 +222,26 @@ test('the ranker picker writes artifact paths relative to the folder the run res
   } finally {
     workspace.files = [];
     window.quickPickChoice = undefined;
+  }
+});
+
+test('a relative "cwd" is the workspace folder\'s, as the adapter reads it: an untrusted "trace" cannot leave the workspace through it, and a slice under it is found', () => {
+  const ws = tmp();
+  const sub = join(ws, 'sub');
+  mkdirSync(sub);
+  const slice = makeSlice(3);
+  cpSync(slice, join(sub, 'x.slice'), { recursive: true });
+  // The extension host's working folder inside the workspace, below its root (code started from there).
+  const was = process.cwd();
+  process.chdir(sub);
+  try {
+    const c = fillDefaults({ type: 'recreplay', request: 'launch', name: 'x', slice: 'sub/x.slice', cwd: '.', trace: '../escaped' }, readSettings(), ws, undefined) as Record<string, unknown>;
+    assert.equal(c['cwd'], ws, 'resolved against the folder, not the host\'s working folder');
+    // ws/../escaped is outside the workspace (from the host's folder, sub/../escaped was inside).
+    assert.match(checkConfig(c as never, false, [ws]) ?? '', /"trace" is "\.\.\/escaped", outside the workspace/);
+    const ok = fillDefaults({ type: 'recreplay', request: 'launch', name: 'x', slice: 'x.slice', cwd: 'sub' }, readSettings(), ws, undefined) as Record<string, unknown>;
+    assert.equal(checkConfig(ok as never, true, [ws]), undefined, 'sub/x.slice under the folder is found');
+  } finally {
+    process.chdir(was);
   }
 });

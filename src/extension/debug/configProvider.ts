@@ -37,6 +37,9 @@ export function fillDefaults(config: ReplayConfig, settings: Settings, folder: s
   c.ranker ??= settings.defaultRanker;
   c.checkpointEvery ??= settings.checkpointEvery;
   if (c.cwd === undefined && folder) c.cwd = folder;
+  // Absolute, against the folder, as the adapter resolves it: checked against the extension host's
+  // own working folder, "cwd": "." let an untrusted "trace": "../.." write outside the workspace.
+  else if (typeof c.cwd === 'string' && !isAbsolute(c.cwd)) c.cwd = resolve(folder ?? process.cwd(), c.cwd);
   return c;
 }
 

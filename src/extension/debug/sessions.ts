@@ -71,7 +71,9 @@ export class ReplaySession {
   get sliceDir(): string | undefined {
     const s = this.config['slice'];
     if (typeof s !== 'string') return undefined;
-    const cwd = typeof this.config['cwd'] === 'string' ? (this.config['cwd'] as string) : (this.session.workspaceFolder?.uri.fsPath ?? process.cwd());
+    // A relative cwd is the workspace folder's, as the adapter reads it.
+    const base = this.session.workspaceFolder?.uri.fsPath ?? process.cwd();
+    const cwd = typeof this.config['cwd'] === 'string' ? resolve(base, this.config['cwd'] as string) : base;
     return isAbsolute(s) ? s : resolve(cwd, s);
   }
 

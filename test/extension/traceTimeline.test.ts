@@ -234,3 +234,23 @@ test('a run record naming a folder whose slice.json is a named pipe gets a note,
   assert.match(t.sliceNote ?? '', /not the one this trace replayed|could not be opened/);
   assert.equal(needsIndex(fake), false, 'the index warm-up takes no slice.json that is not a file');
 });
+
+test('a run.json of the right format but the wrong shape is said, field by field, and the timeline opens from the trace alone', async () => {
+  const slice = makeSlice(40);
+  const dir = tmp();
+  (await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host)).replayer.dispose();
+  const good = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ format: 'recreplay.run/1' }, /run\.json beside the trace: "slice" is missing/],
+    [{ ...good, slice: { path: 42 } }, /"slice\.path" must be a string/],
+    [{ ...good, metrics: undefined }, /"metrics" must be an object of numbers/],
+    [{ ...good, metrics: { ctr: 'high' } }, /"metrics\.ctr" must be a number/],
+  ];
+  for (const [rec, why] of cases) {
+    writeFileSync(join(dir, 'run.json'), JSON.stringify(rec));
+    const t = await readTraceTimeline(dir, { capacity: 16 });
+    assert.match(t.sliceNote ?? '', why);
+    assert.equal(t.run, undefined);
+    assert.ok(t.buckets.toLane('cumulative', { id: 'run', label: 'run', dashed: false }).series['hit_rate']);
+  }
+});

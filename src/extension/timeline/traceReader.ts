@@ -57,13 +57,32 @@ export function traceFileOf(path: string): string {
 function readRunRecordOrWhy(traceFile: string): { run?: RunRecord; why: string } {
   const p = join(dirname(traceFile), 'run.json');
   if (!existsSync(p)) return { why: 'no run.json beside the trace' };
+  let r: RunRecord;
   try {
-    const r = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
-    if (r.format === 'recreplay.run/1') return { run: r, why: '' };
-    return { why: `run.json beside the trace is of format ${JSON.stringify(r.format)}, not "recreplay.run/1"` };
+    r = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
   } catch {
     return { why: 'run.json beside the trace is not valid JSON' };
   }
+  if (typeof r !== 'object' || r === null || r.format !== 'recreplay.run/1') return { why: `run.json beside the trace is of format ${JSON.stringify((r as { format?: unknown } | null)?.format)}, not "recreplay.run/1"` };
+  // A run record sent with a trace may hold anything: what the timeline reads is checked, and a
+  // field of the wrong shape is said (it crashed Open Timeline with "reading 'path'").
+  const bad = runRecordProblem(r);
+  return bad ? { why: `run.json beside the trace: ${bad}` } : { run: r, why: '' };
+}
+
+/** The first field of a run record the timeline reads that is missing or of the wrong type, or undefined. */
+function runRecordProblem(r: RunRecord): string | undefined {
+  const rec = r as unknown as Record<string, unknown>;
+  const slice = rec['slice'] as Record<string, unknown> | undefined;
+  if (typeof slice !== 'object' || slice === null) return '"slice" is missing';
+  if (typeof slice['path'] !== 'string') return '"slice.path" must be a string';
+  if (typeof slice['manifestSha256'] !== 'string') return '"slice.manifestSha256" must be a string';
+  const metrics = rec['metrics'];
+  if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return '"metrics" must be an object of numbers';
+  for (const [k, v] of Object.entries(metrics)) if (v !== null && typeof v !== 'number') return `"metrics.${k}" must be a number`;
+  const trace = rec['trace'] as Record<string, unknown> | undefined;
+  if (trace !== undefined && (typeof trace !== 'object' || trace === null || (trace['events'] !== undefined && typeof trace['events'] !== 'number'))) return '"trace.events" must be a number';
+  return undefined;
 }
 
 function parseHeader(text: string, file: string): TraceHeader {

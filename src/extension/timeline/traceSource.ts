@@ -26,7 +26,7 @@ export function sliceAllowed(path: string, trusted = vscode.workspace.isTrusted,
 export function summaryRows(runs: TraceTimeline[]): SummaryRow[] {
   const keys = new Set<string>();
   for (const r of runs) for (const k of Object.keys(r.run?.metrics ?? {})) keys.add(k);
-  const rows: SummaryRow[] = [...keys].map((k) => ({ metric: k, values: runs.map((r) => r.run?.metrics[k] ?? null) }));
+  const rows: SummaryRow[] = [...keys].map((k) => ({ metric: k, values: runs.map((r) => r.run?.metrics?.[k] ?? null) }));
   const faults = new Set<string>();
   for (const r of runs) for (const k of r.faults.keys()) faults.add(k);
   for (const f of [...faults].sort()) rows.push({ metric: `faults: ${f}`, values: runs.map((r) => r.faults.get(f)?.count ?? 0) });

@@ -225,6 +225,28 @@ test('the ranker picker writes artifact paths relative to the folder the run res
   }
 });
 
+test('the ranker picker tells a large artifact\'s kind from its first bytes, without reading it whole', async () => {
+  const b = tmp();
+  const big = join(b, 'rankers', 'big-embedding.json');
+  const notOne = join(b, 'rankers', 'big-data.json');
+  mkdirSync(join(big, '..'), { recursive: true });
+  // 3 MiB each, past what is parsed whole.
+  const pad = ' '.repeat(3 * 1024 * 1024);
+  writeFileSync(big, `{"dim": 2, "items": {"i1": [1, 2]}${pad}}`);
+  writeFileSync(notOne, `{"rows": [1, 2, 3]${pad}}`);
+  workspace.files = [big, notOne];
+  window.quickPickChoice = () => undefined;
+  try {
+    await pickRanker('recorded', b);
+    const specs = window.lastQuickPick.map((i) => i.spec).filter(Boolean);
+    assert.ok(specs.includes('embedding:rankers/big-embedding.json'), specs.join(', '));
+    assert.ok(!specs.some((sp) => sp?.includes('big-data')), 'a large file that is no artifact is not offered');
+  } finally {
+    workspace.files = [];
+    window.quickPickChoice = undefined;
+  }
+});
+
 test('a relative "cwd" is the workspace folder\'s, as the adapter reads it: an untrusted "trace" cannot leave the workspace through it, and a slice under it is found', () => {
   const ws = tmp();
   const sub = join(ws, 'sub');

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { readFileSync } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 import { trustProblem } from '../trust';
 
@@ -40,6 +40,33 @@ export function artifactKind(text: string): 'linear' | 'embedding' | undefined {
   return undefined;
 }
 
+/** Artifacts up to this size are parsed to tell their kind; larger ones (embeddings reach 256 MiB) by their first bytes. */
+const PARSE_BELOW = 1024 * 1024;
+const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * The kind of the artifact at `path`, read off the extension host's thread: whole below 1 MiB,
+ * else only its first 64 KiB — the picker read every file whole and synchronously, and a workspace
+ * of large embeddings froze the editor each time it opened.
+ */
+async function artifactKindOf(path: string): Promise<'linear' | 'embedding' | undefined> {
+  const st = await stat(path);
+  if (!st.isFile()) return undefined;
+  if (st.size < PARSE_BELOW) return artifactKind(await readFile(path, 'utf8'));
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+    const head = buf.toString('utf8', 0, bytesRead);
+    if (!/^\s*(\uFEFF)?\{/.test(head)) return undefined;
+    if (/"weights"\s*:\s*\{/.test(head)) return 'linear';
+    if (/"dim"\s*:\s*\d|"items"\s*:\s*\{|"users"\s*:\s*\{/.test(head)) return 'embedding';
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
 interface RankerPick extends vscode.QuickPickItem {
   spec?: string;
 }
@@ -60,7 +87,7 @@ export async function pickRanker(defaultRanker: string, base?: string): Promise<
   for (const f of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
     let kind: 'linear' | 'embedding' | undefined;
     try {
-      kind = artifactKind(readFileSync(f.fsPath, 'utf8'));
+      kind = await artifactKindOf(f.fsPath);
     } catch {
       kind = undefined;
     }

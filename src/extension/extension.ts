@@ -73,7 +73,9 @@ async function start(context: vscode.ExtensionContext, log: vscode.LogOutputChan
   scope.add(vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new InlineAdapterFactory(log)));
   const configs = new ReplayConfigurationProvider(async () => (await slices.list()).map((e) => ({ dir: e.dir, name: e.name })), log);
   scope.add(vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, configs, vscode.DebugConfigurationProviderTriggerKind.Initial));
-  scope.add(vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, configs, vscode.DebugConfigurationProviderTriggerKind.Dynamic));
+  // The dynamic list alone: VS Code calls every registered provider's resolve hooks, so `configs`
+  // registered twice checked (and indexed) every launch twice.
+  scope.add(vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, { provideDebugConfigurations: (folder) => configs.provideDebugConfigurations(folder) }, vscode.DebugConfigurationProviderTriggerKind.Dynamic));
 
   const ctx: CommandContext = { extensionUri: context.extensionUri, log, slices, tree: slicesTree, sessions, timelines };
   registerSliceCommands(ctx, scope);

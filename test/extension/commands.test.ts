@@ -288,3 +288,18 @@ test('a command from the palette takes the slice of the active tab even when VS 
     fake.window.tabGroups.activeTabGroup.activeTab = undefined;
   }
 });
+
+test('Slice Info shows a slice\'s text as text: an image, a link or HTML in its description is not rendered, and a line break does not break the table', async () => {
+  const dir = makeSlice(5);
+  const file = join(dir, 'slice.json');
+  const m = JSON.parse(readFileSync(file, 'utf8'));
+  m.description = 'home feed\n\n![x](https://tracker.example/p.png) <img src=https://tracker.example/i> [link](https://x.example)';
+  writeFileSync(file, JSON.stringify(m));
+  const { documents } = await sliceInfo(dir);
+  const doc = documents[0] as string;
+  // (Escaped with a backslash, each shows as the character itself.)
+  assert.doesNotMatch(doc, /(?<!\\)!(?<!\\)\[x/);
+  assert.doesNotMatch(doc, /(?<!\\)<img/);
+  assert.doesNotMatch(doc, /(?<!\\)\[link(?<!\\)\]/);
+  assert.match(doc, /home feed \\!\\\[x\\\]\\\(https:\/\/tracker/);
+});

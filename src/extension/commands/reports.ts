@@ -23,7 +23,9 @@ export function runSummary(name: string, r: ReplayOutcome & { type: 'done' }): s
   return `${name}: replayed ${r.events.toLocaleString('en-US')} events — ${parts.join(', ')}${faults.length ? `; faults: ${faults.map(([k, c]) => `${k} ×${c}`).join(', ')}` : '; no faults'}${r.modified.length ? ` (modified files: ${r.modified.join(', ')})` : ''}.`;
 }
 
-const esc = (s: string) => s.replace(/[|\\`*_]/g, '\\$&');
+// Markdown's metacharacters (not . and -: a value never starts a line), and line breaks as spaces: a slice's text is shown, never read as
+// Markdown (an image or raw HTML in a description loaded a remote URL when the preview opened).
+const esc = (s: string) => s.replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]()#+!|<>~]/g, '\\$&');
 
 /** Slice Info as a Markdown document: what `recreplay info` prints, for reading and copying. */
 export function infoMarkdown(slice: Slice, status: SliceStatus): string {
@@ -44,7 +46,7 @@ export function infoMarkdown(slice: Slice, status: SliceStatus): string {
   lines.push('', '## Versions', '');
   for (const [k, v] of Object.entries(m.versions)) if (v) lines.push(`- **${k}**: ${esc(v.name)} ${esc(v.version)}${v.sha256 ? ` (\`${v.sha256}\`)` : ''}`);
   lines.push('', '## Files', '');
-  for (const f of m.files) lines.push(`- \`${f.path}\`: ${f.records !== undefined ? `${f.records} records, ` : ''}${f.bytes} bytes, sha256 \`${f.sha256}\``);
+  for (const f of m.files) lines.push(`- ${esc(f.path)}: ${f.records !== undefined ? `${f.records} records, ` : ''}${f.bytes} bytes, sha256 \`${f.sha256}\``);
   if (m.faults.length) {
     lines.push('', '## Known faults', '');
     for (const f of m.faults) lines.push(`- **${esc(f.kind)}** at ${esc(f.event)}${f.note ? `: ${esc(f.note)}` : ''}`);

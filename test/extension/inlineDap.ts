@@ -89,6 +89,9 @@ export function track(dap: InlineDap, config: Record<string, unknown>): { rs: Re
       metrics.fire({ s: rs, body: e.body as MetricsEventBody });
     }
   });
-  const sessions = { onPosition: position.event, onMetrics: metrics.event, onEnd: new EventEmitter<ReplaySession>().event, onStart: new EventEmitter<ReplaySession>().event, get: () => rs, all: () => [rs], active: rs } as unknown as ReplaySessions;
-  return { rs, sessions };
+  const ended = new EventEmitter<ReplaySession>();
+  const sessions = { onPosition: position.event, onMetrics: metrics.event, onEnd: ended.event, onStart: new EventEmitter<ReplaySession>().event, get: () => rs, all: () => [rs], active: rs } as unknown as ReplaySessions;
+  /** Says the session ended, as VS Code does when it terminates. */
+  const end = () => ended.fire(rs);
+  return { rs, sessions, end };
 }

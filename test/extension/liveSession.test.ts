@@ -143,3 +143,20 @@ test('the timeline of a session: series from recreplay/metricSeries, cursor from
     await dap.dispose();
   }
 });
+
+test('a ranking still loading when its session ends leaves the Ranking view empty (its welcome), not a stale ranking or an error', async () => {
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions, end } = track(dap, CONFIG);
+  const ranking = new RankingTreeProvider(sessions, new FakeLog() as never);
+  try {
+    await start(dap);
+    const loading = ranking.load(rs);
+    end();
+    await loading;
+    assert.deepEqual(await ranking.getChildren(), []);
+    assert.deepEqual(ranking.candidates, []);
+  } finally {
+    ranking.dispose();
+    await dap.dispose();
+  }
+});

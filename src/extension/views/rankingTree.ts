@@ -134,6 +134,8 @@ export class RankingTreeProvider implements vscode.TreeDataProvider<RankingNode>
     this.subs.push(
       sessions.onEnd((s) => {
         if (s !== this.session) return;
+        // A load still waiting on the ended session is stale: its error would fill the emptied view.
+        this.seq++;
         this.session = undefined;
         this.set([], []);
       }),

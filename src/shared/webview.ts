@@ -169,6 +169,33 @@ function isLane(v: unknown): v is LaneData {
   return Object.values(v['series']).every((s) => isObj(s) && numOrNullArray(s['v'], checked) && numOrNullArray(s['lo'], checked) && numOrNullArray(s['hi'], checked) && s['v'].length === n && s['lo'].length === n && s['hi'].length === n);
 }
 
+/** A text cut to `max` characters (an ellipsis last), as the webview's checks below allow it. */
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/**
+ * A host message cut to what parseHostMessage accepts: the title, lane labels, marker labels,
+ * metric names and status text come from slices and paths of any length, and a message over a
+ * limit was dropped whole by the webview (a panel left without its title, data or status).
+ */
+export function fitHostMessage(m: HostMessage): HostMessage {
+  switch (m.type) {
+    case 'init':
+      return { ...m, title: cut(m.title, 500) };
+    case 'data':
+      return { ...m, lanes: m.lanes.map((l) => ({ ...l, label: cut(l.label, 500) })) };
+    case 'markers':
+      return { ...m, markers: m.markers.map((x) => ({ ...x, label: cut(x.label, 500) })) };
+    case 'status':
+      return { ...m, text: cut(m.text, 2000) };
+    case 'summary':
+      return { ...m, rows: m.rows.map((r) => ({ ...r, metric: cut(r.metric, 200) })) };
+    default:
+      return m;
+  }
+}
+
 /** Checks a message from the host (the webview side); undefined for anything it does not understand. */
 export function parseHostMessage(raw: unknown): HostMessage | undefined {
   if (!isObj(raw)) return undefined;

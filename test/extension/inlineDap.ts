@@ -76,7 +76,7 @@ export class InlineDap {
 }
 
 /** The extension's session tracking of one session of `dap`, fed from the adapter's custom events. */
-export function track(dap: InlineDap, config: Record<string, unknown>): { rs: ReplaySession; sessions: ReplaySessions } {
+export function track(dap: InlineDap, config: Record<string, unknown>): { rs: ReplaySession; sessions: ReplaySessions; end: () => void } {
   const rs = new ReplaySession(dap.session(config as never));
   const position = new EventEmitter<ReplaySession>();
   const metrics = new EventEmitter<{ s: ReplaySession; body: MetricsEventBody }>();

@@ -1,7 +1,7 @@
 import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseHostMessage, parseWebviewMessage, SERIES, SERIES_GROUPS, type HostMessage, type LaneData } from '../../src/shared/webview';
+import { fitHostMessage, parseHostMessage, parseWebviewMessage, SERIES, SERIES_GROUPS, type HostMessage, type LaneData } from '../../src/shared/webview';
 import { timelineHtml, webviewOptions } from '../../src/extension/timeline/panel';
 import { Uri } from './vscodeFake';
 
@@ -62,4 +62,20 @@ test('the webview page has a strict CSP with a nonce and loads only bundle resou
   const opts = webviewOptions(ext);
   assert.deepEqual((opts.localResourceRoots ?? []).map((u) => (u as unknown as Uri).fsPath), ['/ext/dist/webview']);
   assert.equal(opts.enableScripts, true);
+});
+
+test('host messages are cut to what the webview accepts: a long slice name, ranker path or status no longer gets a message dropped whole', () => {
+  const long = 'x'.repeat(3000);
+  const lane: LaneData = { id: 'run', label: `replay (linear:${long})`, dashed: false, x: [1], bucketSize: 1, faultMask: [0], series: {} };
+  const messages: HostMessage[] = [
+    { type: 'init', title: `Replay ${long}`, source: 'session', eventCount: 10, live: true, faultKinds: [], mode: 'cumulative', restore: null },
+    { type: 'data', mode: 'cumulative', lanes: [lane], eventCount: 10 },
+    { type: 'status', text: `Reading ${long}`, busy: true },
+  ];
+  for (const m of messages) {
+    assert.equal(parseHostMessage(m), undefined, `${m.type} as it was: dropped`);
+    const fitted = fitHostMessage(m);
+    assert.ok(parseHostMessage(fitted), `${m.type} fitted: accepted`);
+    assert.match(JSON.stringify(fitted), /x…/, 'cut with an ellipsis');
+  }
 });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../../shared/webview';
+import { fitHostMessage, parseWebviewMessage, type HostMessage, type WebviewMessage } from '../../shared/webview';
 import { DisposableStore } from '../disposables';
 import { errorText } from '../log';
 
@@ -72,7 +72,7 @@ export class TimelinePanel implements vscode.Disposable {
   /** Posts a host message; a panel that is hidden just drops it (it replays on ready). */
   post = (m: HostMessage): void => {
     if (this.scope.isDisposed) return;
-    void this.panel.webview.postMessage(m);
+    void this.panel.webview.postMessage(fitHostMessage(m));
   };
 
   /** Shows another source in the same panel (the session panel is reused). */

@@ -56,7 +56,7 @@ test('dynamic configurations name slices relative to the workspace folder', () =
 
 test('configuration problems name the attribute and what to write', () => {
   const dir = makeSlice(3);
-  assert.equal(checkConfig({ type: 'recreplay', request: 'launch', name: 'x', slice: dir, ranker: 'recorded' }, false), undefined);
+  assert.equal(checkConfig({ type: 'recreplay', request: 'launch', name: 'x', slice: dir, ranker: 'recorded' }, false, [join(dir, '..')]), undefined);
   assert.match(checkConfig({ type: 'recreplay', request: 'launch', name: 'x' }, true) ?? '', /no "slice"/);
   assert.match(checkConfig({ type: 'recreplay', request: 'launch', name: 'x', slice: '/nope' }, true) ?? '', /not a slice folder \(no slice\.json in \/nope\)/);
   assert.match(checkConfig({ type: 'recreplay', request: 'attach', name: 'x', slice: dir }, true) ?? '', /"request": "launch"/);
@@ -96,7 +96,9 @@ test('untrusted, a "trace" inside the workspace as written but through a symboli
   symlinkSync(outside, join(ws, 'runs'));
   symlinkSync(join(outside, 'nowhere'), join(ws, 'dangling'));
   mkdirSync(join(ws, 'own'));
-  const base = { type: 'recreplay', request: 'launch', name: 'x', slice: makeSlice(3), ranker: 'recorded', cwd: ws };
+  const slice = join(ws, 'own.slice');
+  cpSync(makeSlice(3), slice, { recursive: true });
+  const base = { type: 'recreplay', request: 'launch', name: 'x', slice, ranker: 'recorded', cwd: ws };
   assert.equal(checkConfig({ ...base, trace: join(ws, 'runs', 'x') }, false, [ws]), `"trace" is ${JSON.stringify(join(ws, 'runs', 'x'))}, outside the workspace (through a symbolic link, to ${join(outside, 'x')}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or point "trace" at a folder inside it.`);
   assert.match(checkConfig({ ...base, trace: 'runs' }, false, [ws]) ?? '', /outside the workspace/);
   assert.match(checkConfig({ ...base, trace: 'dangling/x' }, false, [ws]) ?? '', /outside the workspace \(through a symbolic link, to a link that leads nowhere\)/);
@@ -266,4 +268,21 @@ test('a relative "cwd" is the workspace folder\'s, as the adapter reads it: an u
   } finally {
     process.chdir(was);
   }
+});
+
+test('untrusted, a launch configuration reads only inside the workspace: a slice or an artifact outside it is refused, as the timeline refuses a trace\'s slice', () => {
+  const ws = tmp('ws-');
+  const slice = join(ws, 'home.slice');
+  cpSync(makeSlice(3), slice, { recursive: true });
+  mkdirSync(join(ws, 'rankers'));
+  writeFileSync(join(ws, 'rankers', 'm.json'), JSON.stringify({ weights: { x: 1 } }));
+  const elsewhere = tmp('elsewhere-');
+  writeFileSync(join(elsewhere, 'm.json'), JSON.stringify({ weights: { x: 1 } }));
+  const base = { type: 'recreplay', request: 'launch', name: 'x', slice, ranker: 'linear:rankers/m.json', cwd: ws };
+  assert.equal(checkConfig(base, false, [ws]), undefined);
+  assert.match(checkConfig({ ...base, slice: makeSlice(3) }, false, [ws]) ?? '', /"slice" is ".*", outside the workspace: an untrusted workspace reads only its own files/);
+  assert.match(checkConfig({ ...base, ranker: `linear:${join(elsewhere, 'm.json')}` }, false, [ws]) ?? '', /"ranker" is "linear:.*m\.json", whose artifact lies outside the workspace/);
+  assert.match(checkConfig({ ...base, baseline: 'embedding:../x.json' }, false, [ws]) ?? '', /"baseline" is "embedding:\.\.\/x\.json", whose artifact lies outside the workspace/);
+  // Trusted: anywhere.
+  assert.equal(checkConfig({ ...base, slice: makeSlice(3), ranker: `linear:${join(elsewhere, 'm.json')}` }, true, [ws]), undefined);
 });

@@ -76,7 +76,26 @@ export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders:
     const real = realPathNearest(out);
     if (!insideFolders(out, workspaceFolders)) return `"trace" is ${JSON.stringify(t)}, outside the workspace${real !== resolve(out) ? ` (through a symbolic link, to ${real ?? 'a link that leads nowhere'})` : ''}: an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or point "trace" at a folder inside it.`;
   }
-  return trustProblem([c.ranker, c.baseline], trusted);
+  return trustProblem([c.ranker, c.baseline], trusted) ?? (trusted ? undefined : outsideProblem(c, dir, workspaceFolders));
+}
+
+/**
+ * Untrusted, a launch configuration reads only inside the workspace — its slice and its rankers'
+ * artifacts — as the timeline reads a trace's slice (a launch.json could name any slice or
+ * artifact on the disk, shown in Variables, and a 256 MB artifact parsed on the editor's thread).
+ */
+function outsideProblem(c: ReplayConfig, sliceDir: string, folders: readonly string[]): string | undefined {
+  // With links followed (a workspace opened through a link is still itself; a link inside it that leads out is out).
+  const inside = (p: string) => insideFolders(p, folders);
+  const advice = 'an untrusted workspace reads only its own files. Trust the workspace (Manage Workspace Trust), or copy it into the workspace.';
+  if (!inside(sliceDir)) return `"slice" is ${JSON.stringify(c.slice)}, outside the workspace: ${advice}`;
+  for (const [key, spec] of [['ranker', c.ranker], ['baseline', c.baseline]] as const) {
+    const m = typeof spec === 'string' ? /^(linear|embedding):(.+)$/.exec(spec) : null;
+    if (!m) continue;
+    const path = isAbsolute(m[2] as string) ? (m[2] as string) : resolve(c.cwd ?? process.cwd(), m[2] as string);
+    if (!inside(path)) return `"${key}" is ${JSON.stringify(spec)}, whose artifact lies outside the workspace: ${advice}`;
+  }
+  return undefined;
 }
 
 /**

@@ -189,6 +189,19 @@ test('Replay Headless in an untrusted workspace refuses a runs folder that a sym
   assert.deepEqual(fake.messagesShown, [`The runs folder ${join(workspace, '.recreplay', 'runs')} leads outside the workspace through a symbolic link (to ${join(outside, 'runs')}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or set recreplay.runs.folder in your user settings to a folder without links.`]);
 });
 
+test('Replay Headless in an untrusted window with no folder refuses a .recreplay-runs link beside the slice that leads elsewhere', async () => {
+  const dir = makeSlice(10);
+  const outside = tmp('outside-');
+  symlinkSync(outside, join(dirname(dir), '.recreplay-runs'));
+  fake.workspace.workspaceFolders = undefined;
+  fake.workspace.isTrusted = false;
+  fake.window.quickPickChoice = pickRecorded;
+  await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  assert.deepEqual(readdirSync(outside), [], 'nothing written through the link');
+  assert.deepEqual(fake.progressShown, [], 'no replay started');
+  assert.match(fake.messagesShown.join('\n'), /leads outside the slice's folder through a symbolic link/);
+});
+
 test('Replay Headless in an untrusted workspace still writes under its own .recreplay/runs', async () => {
   const dir = makeSlice(10);
   const workspace = dirname(dir);

@@ -62,8 +62,10 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       // recreplay.runs.folder is restricted: untrusted, only the user's own value counts, and it may
       // lead anywhere. But a folder inside the workspace may be a symbolic link the workspace
       // brought along (.recreplay -> /elsewhere): then the run would be written outside it.
-      if (folder && !vscode.workspace.isTrusted && isWithin(folder, base) && !insideFolders(base, [folder])) {
-        return void vscode.window.showErrorMessage(`The runs folder ${base} leads outside the workspace through a symbolic link (to ${realPathNearest(base) ?? 'a link that leads nowhere'}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or set recreplay.runs.folder in your user settings to a folder without links.`);
+      // With no folder open, the runs go beside the slice: a .recreplay-runs link shipped there must not lead out either.
+      const within = folder ?? join(dir, '..');
+      if (!vscode.workspace.isTrusted && isWithin(within, base) && !insideFolders(base, [within])) {
+        return void vscode.window.showErrorMessage(`The runs folder ${base} leads outside ${folder ? 'the workspace' : 'the slice\'s folder'} through a symbolic link (to ${realPathNearest(base) ?? 'a link that leads nowhere'}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or set recreplay.runs.folder in your user settings to a folder without links.`);
       }
       let run: { path: string; created: string[] };
       try {

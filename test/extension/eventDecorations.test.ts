@@ -38,3 +38,29 @@ test('a session whose events.jsonl is over 50 MB (no editor reaches the extensio
     fake.window.visibleTextEditors = [];
   }
 });
+
+test('two sessions at once: each current line says what its own session replayed, never the Ranking view\'s candidates of the other', () => {
+  const a = '/ws/a.slice';
+  const b = '/ws/b.slice';
+  const mk = (dir: string) => ({ sliceDir: dir, eventsPath: join(dir, 'events.jsonl'), position: { event: 1, stage: 'outcome', stagesDone: 6, eventCount: 2 } });
+  const sa = mk(a);
+  const sb = mk(b);
+  const sessions = { all: () => [sa, sb], onPosition: none, onStart: none, onEnd: none } as unknown as ReplaySessions;
+  // The Ranking view read session a (the focused one).
+  const ranking = { candidates: [{ item: 'from-a', served: 1, clicked: false }], candidatesOf: sa, onDidUpdate: none } as unknown as RankingTreeProvider;
+  const line = '{"served":["x"],"outcome":{"clicks":[]}}';
+  const ea = editor(join(a, 'events.jsonl'), [line, line]);
+  const eb = editor(join(b, 'events.jsonl'), [line, line]);
+  fake.window.visibleTextEditors = [ea.editor, eb.editor];
+  const d = new EventDecorations(sessions, ranking);
+  try {
+    (d as unknown as { update(): void }).update();
+    const current = (set: unknown[][]) => set.flat().map((o) => (o as { renderOptions: { after: { contentText: string } } }).renderOptions.after.contentText).find((t) => t.includes('◀'));
+    assert.match(current(ea.set) ?? '', /◀ replayed: served from-a/);
+    assert.doesNotMatch(current(eb.set) ?? '', /from-a/);
+    assert.match(current(eb.set) ?? '', /◀ event 1 at outcome \(6\/6 stages\)/);
+  } finally {
+    d.dispose();
+    fake.window.visibleTextEditors = [];
+  }
+});

@@ -92,7 +92,8 @@ export class EventDecorations implements vscode.Disposable {
       editor.setDecorations(this.recorded, recorded);
       const cur: vscode.DecorationOptions[] = [];
       if (currentLine >= 0 && currentLine < doc.lineCount) {
-        const c = this.ranking.candidates;
+        // The Ranking view's candidates are the focused session's: another session's line says only where it stands.
+        const c = this.ranking.candidatesOf === rs ? this.ranking.candidates : [];
         const served = c.filter((x) => typeof x.served === 'number').sort((a, b) => (a.served as number) - (b.served as number));
         const p = rs.position;
         const replayed =

@@ -120,6 +120,11 @@ export class RankingTreeProvider implements vscode.TreeDataProvider<RankingNode>
   private nodes: RankingNode[] = [];
   private seq = 0;
   private session: ReplaySession | undefined;
+
+  /** The session `candidates` were read from (undefined: none). */
+  get candidatesOf(): ReplaySession | undefined {
+    return this.session;
+  }
   private readonly subs: vscode.Disposable[] = [];
   /** Current candidates, for the editor decorations of the current event. */
   candidates: Candidate[] = [];

@@ -14,7 +14,7 @@ export type SliceNode =
   | { kind: 'record'; entry: SliceEntry; what: 'user' | 'item'; index: number }
   | { kind: 'session'; entry: SliceEntry; session: string; count: number; first: number }
   | { kind: 'field'; label: string; description: string; tooltip?: string; icon?: string; open?: string }
-  | { kind: 'message'; label: string; icon: string; tooltip?: string };
+  | { kind: 'message'; label: string; icon: string; tooltip?: string; retry?: boolean };
 
 /** Sliced ids keep the tree's expansion state across refreshes. */
 export function nodeId(n: SliceNode): string | undefined {
@@ -177,6 +177,9 @@ export function treeItemOf(n: SliceNode): vscode.TreeItem {
       item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.None);
       item.iconPath = new vscode.ThemeIcon(n.icon);
       if (n.tooltip) item.tooltip = n.tooltip;
+      // VS Code keeps the children it fetched: collapsing and expanding again asks for none, so a
+      // retry goes through a refresh, on a click.
+      if (n.retry) item.command = { command: 'recreplay.refreshSlices', title: 'Try again' };
       item.contextValue = 'message';
       break;
   }

@@ -99,8 +99,8 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
     try {
       slice = entry.slice ?? (await this.opts.withProgress(`Indexing ${entry.name}`, (report, token) => entry.open(token, report)));
     } catch (e) {
-      // Cancelled: nothing to show yet; expanding the slice again starts over.
-      if (e instanceof IndexingCancelled) return [];
+      // Cancelled: a node that starts over when clicked (VS Code asks for these children only once).
+      if (e instanceof IndexingCancelled) return [{ kind: 'message', label: 'Indexing was cancelled: click to try again', icon: 'debug-restart', retry: true }];
       throw e;
     } finally {
       if (entry.status.kind !== before) this.refreshSlice(entry.dir);
@@ -194,7 +194,7 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
       const s = entry.slice as Slice;
       const bytes = s.manifest.files.find((f) => f.path === 'events.jsonl')?.bytes ?? 0;
       idx = await this.opts.withProgress(`Grouping ${entry.name} by session`, (report, token) => scanSessions(s.eventsPath, bytes, token, report));
-      if (!idx) return [{ kind: 'message', label: 'Grouping by session was cancelled: collapse and expand to try again', icon: 'circle-slash' }];
+      if (!idx) return [{ kind: 'message', label: 'Grouping by session was cancelled: click to try again', icon: 'debug-restart', retry: true }];
       this.sessions.set(entry.dir, idx);
     }
     return this.pagedOf(entry, 'sessions', 1, idx.order.length);

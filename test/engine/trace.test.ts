@@ -382,8 +382,10 @@ test('a run renames its trace and run record into place holding the folder\'s lo
     lockWaits.max = 3000;
     writeFileSync(lock, `${MACHINE} ${process.ppid} 0\n`);
     const holder = spawn(process.execPath, ['-e', `setTimeout(() => require('node:fs').rmSync(${JSON.stringify(lock)}), 300)`]);
+    // Listened for at once: the wait yields to the event loop, so the holder's exit may come before the run ends.
+    const holderExited = new Promise((r) => holder.once('exit', r));
     const done = await runHeadless({ slice, ranker: 'popularity', traceDir: out }, host);
-    await new Promise((r) => holder.once('exit', r));
+    await holderExited;
     done.replayer.dispose();
     assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).config.ranker.kind, 'popularity');
   } finally {

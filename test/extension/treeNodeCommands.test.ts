@@ -1,14 +1,16 @@
 import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerSliceCommands, type CommandContext } from '../../src/extension/commands/sliceCommands';
+import { pickTrace } from '../../src/extension/commands/targets';
 import { DisposableStore } from '../../src/extension/disposables';
 import { readEntry } from '../../src/extension/slices/sliceStore';
 import { SlicesTreeProvider } from '../../src/extension/views/slicesTree';
 import type { WorkspaceSlices } from '../../src/extension/slices/workspaceSlices';
 import * as fake from './vscodeFake';
-import { makeSlice } from '../helpers';
+import { makeSlice, tmp } from '../helpers';
 
 // VS Code passes the tree element to a view/item/context command (package.json menus): the Slices
 // view's inline and context actions get a slice or event node, not a path.
@@ -46,5 +48,24 @@ test('the Slices view\'s inline and context actions work on the node VS Code pas
     assert.deepEqual(fake.messagesShown, []);
   } finally {
     scope.dispose();
+  }
+});
+
+test('the trace picker browses for a file or for a run folder, each in a dialog that can pick it (a dialog for both shows folders only on Windows and Linux)', async () => {
+  const run = tmp();
+  writeFileSync(join(run, 'trace.jsonl'), '{}\n');
+  fake.workspace.files = [];
+  try {
+    fake.window.quickPickChoice = (items) => items.find((i) => i.label.includes('Browse for a run folder'));
+    fake.window.openDialogChoice = [fake.Uri.file(run) as never];
+    assert.equal(await pickTrace('Open Timeline'), join(run, 'trace.jsonl'));
+    assert.deepEqual([fake.window.lastOpenDialog?.['canSelectFiles'], fake.window.lastOpenDialog?.['canSelectFolders']], [false, true]);
+    fake.window.quickPickChoice = (items) => items.find((i) => i.label.includes('Browse for a trace file'));
+    fake.window.openDialogChoice = [fake.Uri.file(join(run, 'trace.jsonl')) as never];
+    assert.equal(await pickTrace('Open Timeline'), join(run, 'trace.jsonl'));
+    assert.deepEqual([fake.window.lastOpenDialog?.['canSelectFiles'], fake.window.lastOpenDialog?.['canSelectFolders']], [true, false]);
+  } finally {
+    fake.window.quickPickChoice = undefined;
+    fake.window.openDialogChoice = undefined;
   }
 });

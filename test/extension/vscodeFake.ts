@@ -258,6 +258,13 @@ export const window = {
     messagesShown.push(message);
     return undefined;
   },
+  /** Options of the last open dialog; the test's `openDialogChoice` is what the "user" picks. */
+  lastOpenDialog: undefined as Record<string, unknown> | undefined,
+  openDialogChoice: undefined as Uri[] | undefined,
+  async showOpenDialog(opts: Record<string, unknown>): Promise<Uri[] | undefined> {
+    window.lastOpenDialog = opts;
+    return window.openDialogChoice;
+  },
   /** Information messages shown; the "user" dismisses them (picks no button). */
   async showInformationMessage(message: string, ..._items: unknown[]): Promise<undefined> {
     infoShown.push(message);

@@ -58,11 +58,15 @@ export async function pickTrace(title: string, exclude?: string): Promise<string
     .sort((a, b) => b.t - a.t)
     .filter((x) => x.u.fsPath !== exclude)
     .map(({ u, t }) => ({ label: `$(graph-line) ${relative(root ?? dirname(u.fsPath), dirname(u.fsPath)) || dirname(u.fsPath)}`, description: new Date(t).toLocaleString(), path: u.fsPath }));
-  items.push({ label: '$(folder-opened) Browse…', description: 'a trace.jsonl or the folder holding it' });
-  const pick = await vscode.window.showQuickPick(items, { title, placeHolder: items.length > 1 ? 'Pick a trace' : 'No traces in this workspace yet: browse, or run Replay Slice Headless' });
+  // Two entries: on Windows and Linux a dialog for files and folders at once shows folders only.
+  const browseFile = { label: '$(file) Browse for a trace file…', description: 'a trace .jsonl file' };
+  const browseFolder = { label: '$(folder-opened) Browse for a run folder…', description: 'the folder holding trace.jsonl' };
+  items.push(browseFile, browseFolder);
+  const pick = await vscode.window.showQuickPick(items, { title, placeHolder: items.length > 2 ? 'Pick a trace' : 'No traces in this workspace yet: browse, or run Replay Slice Headless' });
   if (!pick) return undefined;
   if (pick.path) return pick.path;
-  const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: true, canSelectMany: false, filters: { 'RecReplay trace': ['jsonl'] }, title, openLabel: 'Open' });
+  const file = pick === browseFile;
+  const uris = await vscode.window.showOpenDialog({ canSelectFiles: file, canSelectFolders: !file, canSelectMany: false, ...(file ? { filters: { 'RecReplay trace': ['jsonl'] } } : {}), title, openLabel: 'Open' });
   const u = uris?.[0];
   if (!u) return undefined;
   const t = traceOf(u);

@@ -306,28 +306,26 @@ export class ReplayDebugSession extends DebugSession {
     this.stopInfo = stop;
     this.vars.reset();
     const l = this.launched();
+    const ends = stop.reason === 'end' || stop.reason === 'exception';
     // Run Without Debugging: the replay ran to its end (or to a slice error) without stopping; the
-    // session ends there — the client's disconnect writes the trace and run record.
-    if (l.config.noDebug && (stop.reason === 'end' || stop.reason === 'exception')) {
-      const head = stop.description ?? stop.reason;
-      const line = stop.reason === 'end' ? `end of slice: all ${l.lanes.slice.eventCount} events replayed (run without debugging)` : stop.text && stop.text !== head ? `${head}: ${stop.text}` : head;
-      this.output(`${line}\n`, stop.reason === 'exception' ? 'stderr' : 'console');
-      this.sendEvent(new TerminatedEvent());
-      return;
+    // session ends there instead of stopping — the client's disconnect writes the trace and run record.
+    const endsSession = ends && l.config.noDebug;
+    if (!endsSession) {
+      const e = new StoppedEvent(stop.reason, stop.lane.threadId) as DebugProtocol.StoppedEvent;
+      e.body.allThreadsStopped = true;
+      e.body.preserveFocusHint = false;
+      if (stop.description) e.body.description = stop.description;
+      if (stop.text) e.body.text = stop.text;
+      if (stop.hitBreakpointIds?.length) e.body.hitBreakpointIds = stop.hitBreakpointIds;
+      this.sendEvent(e);
     }
-    const e = new StoppedEvent(stop.reason, stop.lane.threadId) as DebugProtocol.StoppedEvent;
-    e.body.allThreadsStopped = true;
-    e.body.preserveFocusHint = false;
-    if (stop.description) e.body.description = stop.description;
-    if (stop.text) e.body.text = stop.text;
-    if (stop.hitBreakpointIds?.length) e.body.hitBreakpointIds = stop.hitBreakpointIds;
-    this.sendEvent(e);
-    if (stop.reason === 'end' || stop.reason === 'exception') {
+    if (ends) {
       const head = stop.description ?? stop.reason;
       // A slice error's description is its whole message: say it once.
-      const line = stop.text && stop.text !== head ? `${head}: ${stop.text}` : head;
+      const line = endsSession && stop.reason === 'end' ? `end of slice: all ${l.lanes.slice.eventCount} events replayed (run without debugging)` : stop.text && stop.text !== head ? `${head}: ${stop.text}` : head;
       this.output(`${line}\n`, stop.reason === 'exception' ? 'stderr' : 'console');
     }
+    if (endsSession) return void this.sendEvent(new TerminatedEvent());
     this.sendTimeline('stopped', l, stop);
   }
 

@@ -159,7 +159,7 @@ export async function withFolderLock<T>(dir: string, fn: () => T, checkCancel?: 
     try {
       fd = openSync(lock, 'wx');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw lockFailed(e, lock);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailed(e as Error, lock, 'folder lock');
       let holder = '';
       let ino = 0;
       try {
@@ -211,7 +211,7 @@ export async function withFolderLock<T>(dir: string, fn: () => T, checkCancel?: 
       closeSync(fd);
       fd = undefined;
       removeLockIfSame(lock, myIno, readText(lock));
-      throw lockFailed(e, lock);
+      throw writeFailed(e as Error, lock, 'folder lock');
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
@@ -249,14 +249,6 @@ function readText(path: string): string {
   } catch {
     return '';
   }
-}
-
-/** A failure to make or write the folder's lock, as a user error naming it (a full disk said only "no space left on device, write"). */
-function lockFailed(e: unknown, lock: string): unknown {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
-  const full = code === 'ENOSPC' || code === 'EDQUOT';
-  return new UserError(`cannot write ${lock}: ${full ? 'the disk is full' : (e as Error).message}`, { file: lock }, full ? 'Free space on that disk, or write the trace to a folder on another one.' : 'Write the trace to a folder you can write to.', 'E_PATH');
 }
 
 /**

@@ -882,7 +882,6 @@ export class Slice {
   }
 }
 
-/** Records by id; a repeated id keeps its first record. */
 /**
  * users.jsonl as a table: parsed whole (and checked), or — when this very file (its sha256, intact)
  * was parsed whole and found valid before, against the same feature types — indexed by id only and
@@ -905,6 +904,7 @@ function readUsers(dir: string, manifest: SliceManifest, b: Buffer | undefined, 
   return UserTable.of(records, file);
 }
 
+/** Records by id; a repeated id keeps its first record. */
 function firstById<T extends { id: string }>(records: T[]): Map<string, T> {
   const m = new Map<string, T>();
   for (const r of records) if (!m.has(r.id)) m.set(r.id, r);

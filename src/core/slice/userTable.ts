@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, writeExclusive } from '../dirs';
 import { UserError, shown } from '../errors';
 import { checkRecord } from './events';
+import { sha256 } from './hashing';
 import type { FeatureType, UserRecord } from './types';
 
 // users.jsonl of a slice, by id. A slice holds every user of its window (the bench's 10k events
@@ -105,10 +105,6 @@ export class UserTable {
     return this.byId.size;
   }
 
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
-
   get(id: string): UserRecord | undefined {
     const i = this.byId.get(id);
     return i === undefined ? undefined : this.at(i);
@@ -153,7 +149,7 @@ export class UserTable {
  * feature types and reads lazily (UserTable.lazyReads): the file's hash, the types' hash.
  */
 function markName(fileSha256: string, types: Readonly<Record<string, FeatureType>> | undefined): string {
-  const t = createHash('sha256').update(JSON.stringify(types ?? {})).digest('hex').slice(0, 16);
+  const t = sha256(JSON.stringify(types ?? {})).slice(0, 16);
   return `users-${fileSha256}-${t}.ok`;
 }
 

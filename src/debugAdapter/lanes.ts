@@ -8,6 +8,7 @@ import { countsByKind } from '../core/engine/faults';
 import type { CheckEnv } from '../core/expr';
 import { loadRanker, type Ranker } from '../core/rankers';
 import { Slice } from '../core/slice/reader';
+import { runStepsAsync, type StepRunner } from '../core/steps';
 import { TOOL_NAME, TOOL_VERSION } from '../core/version';
 import { THREAD_IDS, type LaneName } from '../shared/dap';
 import type { LaunchConfig } from './launchConfig';
@@ -66,9 +67,20 @@ export interface Lanes {
 /** How a ranker spec becomes a ranker; the host may add kinds (the extension: process and HTTP rankers). */
 export type RankerLoader = (spec: string, ctx: { cwd: string; slice: Slice }) => Ranker;
 
-/** Opens the slice, loads the ranker(s) and builds the lanes; user errors come out as UserError. */
-export function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoader = loadRanker, trustCachedIndex = false): Lanes {
-  const slice = Slice.open(cfg.slice, { force: cfg.force, trustCachedIndex });
+/**
+ * Opens the slice, loads the ranker(s) and builds the lanes; user errors come out as UserError.
+ * The slice's files are hashed and parsed, and its catalogue indexed, a slice of work per turn of
+ * the event loop (`runner`, see steps.ts): in the editor the adapter shares the extension host's
+ * thread, which a million-item catalogue held for seconds.
+ */
+export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoader = loadRanker, trustCachedIndex = false, runner?: StepRunner): Promise<Lanes> {
+  const slice = await Slice.openAsync(cfg.slice, { force: cfg.force, trustCachedIndex }, runner);
+  try {
+    await runStepsAsync(Replayer.prepareSteps(slice), runner);
+  } catch (e) {
+    slice.close();
+    throw e;
+  }
   if (slice.modified.size) log.warn(`replaying a modified slice (force): ${[...slice.modified].join(', ')}`);
   const lanes = cfg.baseline === undefined ? [new Lane('replay', cfg.ranker)] : [new Lane('baseline', cfg.baseline), new Lane('candidate', cfg.ranker)];
   // Rankers loaded so far: a launch that fails later (the candidate's artifact missing, say) shuts them down again.

@@ -2,6 +2,7 @@ import { ContinuedEvent, DebugSession, Event, InitializedEvent, OutputEvent, Res
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { currentStage } from '../core/engine/exprScope';
 import { shown } from '../core/errors';
+import { StepsCancelled } from '../core/steps';
 import { MAX_PUSHED_POINTS, METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../shared/dap';
 import { CANCELLED, Controller, type RunResult } from './controller';
 import { checkArguments } from './args';
@@ -66,6 +67,8 @@ export class ReplayDebugSession extends DebugSession {
   private configured = false;
   private started = false;
   private disposed = false;
+  /** The launch's opening of the slice, while it runs. */
+  private launching: Promise<Lanes> | undefined;
   /** The one disposal, which every later dispose() waits for too (a disconnect behind a terminate). */
   private disposing: Promise<void> | undefined;
   private terminating = false;
@@ -199,17 +202,34 @@ export class ReplayDebugSession extends DebugSession {
     return capabilities();
   }
 
-  /** Opens the slice and rankers; `initialized` follows, so breakpoints can be checked against the slice. */
-  launch(raw: unknown): void {
+  /**
+   * Opens the slice and rankers; `initialized` follows, so breakpoints can be checked against the
+   * slice. The opening yields to the event loop between slices of its work (openLanes): a session
+   * ended meanwhile stops it, and it keeps nothing open.
+   */
+  async launch(raw: unknown): Promise<void> {
     // After terminate or disconnect nothing would ever release what a launch opens (slice, trace thread, checkpoint spill).
     if (this.disposed) throw ended();
-    if (this.launchedState) throw new AdapterError('this session already debugs a slice: start a new session for another one', ERROR_IDS.launch);
+    if (this.launchedState || this.launching) throw new AdapterError('this session already debugs a slice: start a new session for another one', ERROR_IDS.launch);
     const config = parseLaunchArguments(raw, this.options.cwd ?? process.cwd());
     for (const warning of unknownLaunchArguments(raw)) {
       this.log.warn(warning);
       this.output(`${warning}\n`, 'important');
     }
-    const lanes = openLanes(config, this.log, this.options.loadRanker, this.options.trustCachedIndex ?? false);
+    this.launching = openLanes(config, this.log, this.options.loadRanker, this.options.trustCachedIndex ?? false, { cancelled: () => this.disposed });
+    let lanes: Lanes;
+    try {
+      lanes = await this.launching;
+    } catch (e) {
+      throw e instanceof StepsCancelled ? ended() : e;
+    } finally {
+      this.launching = undefined;
+    }
+    if (this.disposed) {
+      // Ended while its last step ran: what it opened goes (release() waited for this).
+      discardLanes(lanes);
+      throw ended();
+    }
     for (const warning of lanes.slice.warnings) {
       this.log.warn(warning);
       this.output(`${warning}\n`, 'important');
@@ -410,6 +430,8 @@ export class ReplayDebugSession extends DebugSession {
   }
 
   private async release(): Promise<void> {
+    // A launch still opening stops at its next step (it sees `disposed`) and releases what it opened.
+    await this.launching?.catch(() => undefined);
     const l = this.launchedState;
     if (!l) return;
     l.controller.cancel();

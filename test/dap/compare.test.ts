@@ -147,7 +147,7 @@ test('compare mode: a data breakpoint stops on the thread whose value changed, w
 
 test('compare mode (controller): a movement reports its stop on the lane it was asked for, triggers on the lane they belong to', async () => {
   const config = parseLaunchArguments({ slice: COLD.slice, ranker: COLD.ranker, baseline: 'recorded', checkpointEvery: 16 }, process.cwd());
-  const lanes = openLanes(config, lineLogger(() => {}));
+  const lanes = await openLanes(config, lineLogger(() => {}));
   try {
     const triggers = new Triggers(lanes.lanes, lanes.primary, () => {});
     const c = new Controller(lanes, triggers, () => {});
@@ -230,7 +230,7 @@ test('compare mode: a launch whose candidate ranker cannot be loaded shuts down 
     return { info: r.info, score: (req) => r.score(req), dispose: () => void disposed++ };
   };
   const errors: string[] = [];
-  assert.throws(() => openLanes(config, lineLogger((t) => errors.push(t)), load), /linear artifact not found/);
+  await assert.rejects(openLanes(config, lineLogger((t) => errors.push(t)), load), /linear artifact not found/);
   await new Promise((r) => setImmediate(r));
   assert.equal(disposed, 1, 'the baseline ranker was disposed');
   assert.deepEqual(errors, []);

@@ -81,7 +81,7 @@ test('variables without a count are all the children for a client that cannot pa
     const dc = await client();
     try {
       await launch(dc, { slice: dir, stopOnEntry: true }, async () => {}, { supportsVariablePaging });
-      await dc.nextRequest(T).then(() => dc.waitForEvent('stopped'));
+      await Promise.all([dc.waitForEvent('stopped'), dc.nextRequest(T)]);
       const scopes = (await dc.scopesRequest({ frameId: 10 })).body.scopes;
       const ranking = scopes.find((s) => s.name === 'Ranking') as DebugProtocol.Scope;
       assert.equal(ranking.indexedVariables, 700);
@@ -118,8 +118,10 @@ test('compare mode: a step or goto on one thread announces that both threads run
     await launch(single, { ...COLD, stopOnEntry: true });
     let seen = false;
     single.on('continued', () => (seen = true));
+    // Listened for before the request: the stop may come before its response.
+    const stopped = single.waitForEvent('stopped');
     await single.nextRequest(T);
-    await single.waitForEvent('stopped');
+    await stopped;
     assert.equal(seen, false);
   } finally {
     await single.stop();

@@ -16,7 +16,7 @@ import { LATENCY } from './helpers';
  * while armed. With yieldMs 0 the controller hears a pause within 256 stages (about 43 events),
  * whatever the speed of the machine: the pause is heard inside the segment being scanned.
  */
-function session(checkpointEvery: number, pauseAt: number) {
+async function session(checkpointEvery: number, pauseAt: number) {
   let armed = false;
   const cfg = parseLaunchArguments({ ...LATENCY, checkpointEvery }, process.cwd());
   const load: RankerLoader = (spec, ctx) => {
@@ -32,7 +32,7 @@ function session(checkpointEvery: number, pauseAt: number) {
       },
     };
   };
-  const lanes = openLanes(cfg, lineLogger(() => {}), load);
+  const lanes = await openLanes(cfg, lineLogger(() => {}), load);
   const triggers = new Triggers(lanes.lanes, lanes.primary, () => {});
   // The ranker above reads `c` only when it scores, after this line has run.
   const c = new Controller(lanes, triggers, () => {}, { yieldMs: 0 });
@@ -45,7 +45,7 @@ function session(checkpointEvery: number, pauseAt: number) {
 }
 
 test('a pause during reverse continue (one segment) lands where everything after was searched: the next reverse continue finds the breakpoint', async () => {
-  const s = session(1000, 500);
+  const s = await session(1000, 500);
   try {
     s.c.start();
     assert.equal(s.on(await s.c.goto(900)), 'goto 900:6');
@@ -63,7 +63,7 @@ test('a pause during reverse continue (one segment) lands where everything after
 
 test('a pause during reverse continue (many segments) lands at the start of the segments fully searched', async () => {
   // checkpointEvery 100: the scan goes 801–900, 701–801, 601–701; paused while scanning 620–663.
-  const s = session(100, 620);
+  const s = await session(100, 620);
   try {
     s.c.start();
     await s.c.goto(900);

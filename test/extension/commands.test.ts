@@ -219,14 +219,14 @@ function dropCachedIndex(dir: string): void {
   rmSync(join(cacheDir(), `index-${sha}.f64`), { force: true });
 }
 
-/** Runs Slice Info, catching the Markdown document it opens (the fake has no editors); counts Slice.open calls. */
+/** Runs Slice Info, catching the Markdown document it opens (the fake has no editors); counts Slice.openAsync calls. */
 async function sliceInfo(dir: string): Promise<{ documents: string[]; opens: number }> {
   const documents: string[] = [];
   const w = fake.workspace as Record<string, unknown>;
   const win = fake.window as Record<string, unknown>;
-  const open = Slice.open;
+  const open = Slice.openAsync;
   let opens = 0;
-  Slice.open = (...args: Parameters<typeof Slice.open>) => {
+  Slice.openAsync = (...args: Parameters<typeof Slice.openAsync>) => {
     opens++;
     return open.apply(Slice, args);
   };
@@ -235,7 +235,7 @@ async function sliceInfo(dir: string): Promise<{ documents: string[]; opens: num
   try {
     await fake.commands.executeCommand('recreplay.sliceInfo', dir);
   } finally {
-    Slice.open = open;
+    Slice.openAsync = open;
     delete w['openTextDocument'];
     delete win['showTextDocument'];
   }
@@ -264,7 +264,7 @@ test('Slice Info cancelled while indexing shows nothing, no error, and never rea
   assert.deepEqual(fake.progressShown, [{ title: 'Indexing test', cancelled: true }]);
   assert.deepEqual(documents, []);
   assert.deepEqual(fake.messagesShown, []);
-  assert.equal(opens, 0, 'Slice.open never ran');
+  assert.equal(opens, 0, 'the slice was never opened');
   assert.notEqual(h.entries.get(dir)?.status.kind, 'error');
   assert.equal(needsIndex(dir), true);
 });

@@ -156,9 +156,9 @@ test('indexing cancelled while a slice opens: no synchronous open afterwards, no
   dropCachedIndex(dir);
   assert.equal(needsIndex(dir), true);
   const entry = readEntry(dir);
-  const opened = Slice.open;
+  const opened = Slice.openAsync;
   let opens = 0;
-  Slice.open = (...args: Parameters<typeof Slice.open>) => {
+  Slice.openAsync = (...args: Parameters<typeof Slice.openAsync>) => {
     opens++;
     return opened.apply(Slice, args);
   };
@@ -177,7 +177,7 @@ test('indexing cancelled while a slice opens: no synchronous open afterwards, no
     const item = cancelling.getTreeItem(retry as SliceNode);
     assert.equal(item.label, 'Indexing was cancelled: click to try again');
     assert.equal(item.command?.command, 'recreplay.refreshSlices');
-    assert.equal(opens, 0, 'Slice.open (a synchronous read of events.jsonl) never ran');
+    assert.equal(opens, 0, 'the slice was not opened (unindexed, that would read events.jsonl whole on the editor thread)');
     assert.notEqual(entry.status.kind, 'error');
     assert.equal(needsIndex(dir), true);
     const t = tree([entry]);
@@ -187,7 +187,7 @@ test('indexing cancelled while a slice opens: no synchronous open afterwards, no
     assert.equal(opens, 1);
     assert.equal(needsIndex(dir), false, 'the streamed index is cached');
   } finally {
-    Slice.open = opened;
+    Slice.openAsync = opened;
   }
 });
 
@@ -358,10 +358,10 @@ test('an entry dropped (closed) while it is still indexing closes the slice it o
   const dir = makeSlice(300);
   dropCachedIndex(dir);
   const entry = readEntry(dir);
-  const opened = Slice.open;
+  const opened = Slice.openAsync;
   const closes: number[] = [];
-  Slice.open = (...args: Parameters<typeof Slice.open>) => {
-    const s = opened.apply(Slice, args);
+  Slice.openAsync = async (...args: Parameters<typeof Slice.openAsync>) => {
+    const s = await opened.apply(Slice, args);
     const i = closes.push(0) - 1;
     const close = s.close.bind(s);
     s.close = () => {
@@ -381,7 +381,7 @@ test('an entry dropped (closed) while it is still indexing closes the slice it o
     assert.equal(again.eventCount, 300);
     assert.deepEqual(closes, [1, 0]);
   } finally {
-    Slice.open = opened;
+    Slice.openAsync = opened;
     entry.close();
   }
 });

@@ -109,9 +109,9 @@ test('a trace whose slice has no cached index: the index is built streamed befor
   const sha = createHash('sha256').update(readFileSync(join(slice, 'slice.json'))).digest('hex');
   rmSync(join(cacheDir(), `index-${sha}.f64`), { force: true });
   assert.equal(needsIndex(slice), true);
-  const opened = Slice.open;
+  const opened = Slice.openAsync;
   const indexedWhenOpened: boolean[] = [];
-  Slice.open = (...args: Parameters<typeof Slice.open>) => {
+  Slice.openAsync = (...args: Parameters<typeof Slice.openAsync>) => {
     indexedWhenOpened.push(!needsIndex(args[0]));
     return opened.apply(Slice, args);
   };
@@ -120,7 +120,7 @@ test('a trace whose slice has no cached index: the index is built streamed befor
     assert.equal(t.sliceNote, undefined);
     assert.ok(t.buckets.toLane('cumulative', { id: 'run', label: 'run', dashed: false }).series['queue_depth'], 'slice-only series are there');
   } finally {
-    Slice.open = opened;
+    Slice.openAsync = opened;
   }
   assert.deepEqual(indexedWhenOpened, [true]);
 });
@@ -192,9 +192,9 @@ test('a run record naming a slice the timeline may not read, or another slice th
   const dir = tmp();
   await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
   const sha = createHash('sha256').update(readFileSync(join(slice, 'slice.json'))).digest('hex');
-  const opened = Slice.open;
+  const opened = Slice.openAsync;
   const opens: string[] = [];
-  Slice.open = (...args: Parameters<typeof Slice.open>) => {
+  Slice.openAsync = (...args: Parameters<typeof Slice.openAsync>) => {
     opens.push(args[0]);
     return opened.apply(Slice, args);
   };
@@ -215,7 +215,7 @@ test('a run record naming a slice the timeline may not read, or another slice th
     assert.match(t.sliceNote ?? '', /is not the one this trace replayed/);
     assert.equal(needsIndex(slice), true, 'no index was built for it');
   } finally {
-    Slice.open = opened;
+    Slice.openAsync = opened;
   }
   assert.deepEqual(opens, []);
 });

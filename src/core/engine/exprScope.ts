@@ -17,7 +17,7 @@ export function checkEnvFor(replayer: Replayer): CheckEnv {
   return {
     schema: m.schema,
     metrics: MetricsAccumulator.names(replayer.pipeline.k),
-    itemIds: new Set(replayer.slice.itemById.keys()),
+    itemIds: replayer.slice.itemById.ids,
     // The Ranking scope shows these; feature() and age() must accept what it shows.
     extraFeatures: ONLINE_FEATURES.map((k) => `online.${k}`),
   };

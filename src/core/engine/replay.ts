@@ -9,7 +9,17 @@ import { CheckpointStore } from './checkpoints';
 import type { Fault } from './faults';
 import { RankScratch, recordedRanking, type CandidateRow } from './rows';
 import { runStage } from './stages';
-import { ReplayState, type SavedState } from './state';
+import { ReplayState, adoptCatalogIndex, type SavedState } from './state';
+import { ItemIndex } from '../metrics/catalog';
+import { RECORDS_PER_STEP, runSteps, type Steps } from '../steps';
+
+/** What every replayer of one slice shares (see Replayer.prepareSteps). */
+interface SharedCatalog {
+  catalog: readonly CatalogEntry[];
+  itemBySlot: readonly ItemRecord[];
+  windowed: Uint8Array;
+}
+const sharedCatalogs = new WeakMap<readonly ItemRecord[], SharedCatalog>();
 
 export interface ReplayOptions {
   ranker: Ranker;
@@ -101,9 +111,9 @@ export class Replayer {
   /** Bytes of the checkpoints taken so far (each event's once), and what they may take (Replayer.spillBudget when made). */
   private spilled = 0;
   private readonly budget = Replayer.spillBudget;
-  readonly catalog: CatalogEntry[];
+  readonly catalog: readonly CatalogEntry[];
   /** Item records by state slot (catalogue order), so retrieve needs one lookup per candidate. */
-  readonly itemBySlot: ItemRecord[];
+  readonly itemBySlot: readonly ItemRecord[];
   /** 1 where the item has availability windows: retrieve reads the record only for those. */
   readonly windowed: Uint8Array;
   state: ReplayState;
@@ -141,12 +151,39 @@ export class Replayer {
     // each holds the state of every item (24 bytes an item), so a million-item catalogue over 100k
     // events at 500 took 4.9 GB of the temp folder (and with the folder full, as much memory).
     this.ckEvery = Math.max(Math.floor(every), Math.ceil((slice.eventCount * checkpointBytesOf(slice.items.length)) / this.budget));
-    this.catalog = slice.items.map((i) => ({ id: i.id, ...(i.category ? { category: i.category } : {}), ...(i.group ? { group: i.group } : {}) }));
+    const shared = runSteps(Replayer.prepareSteps(slice));
+    this.catalog = shared.catalog;
+    this.itemBySlot = shared.itemBySlot;
+    this.windowed = shared.windowed;
     this.state = new ReplayState(slice.items);
-    this.itemBySlot = this.state.ids.map((id) => slice.itemById.get(id) as ItemRecord);
-    this.windowed = Uint8Array.from(this.itemBySlot, (it) => (it.available && it.available.length > 0 ? 1 : 0));
     this.metrics = new MetricsAccumulator(this.catalog, this.pipeline.k);
     this.checkpoints = new CheckpointStore(options.spillDir);
+  }
+
+  /**
+   * Builds (once per slice) what replayers of the slice share: the catalogue as the metrics read
+   * it, and the indexes over it. A replayer made after these steps ran finds them built, so the
+   * editor runs them a slice per turn of its event loop first (runStepsAsync): over a million items
+   * they take seconds. Compare mode's two lanes share them too.
+   */
+  static *prepareSteps(slice: Slice): Steps<SharedCatalog> {
+    const items = slice.items;
+    const known = sharedCatalogs.get(items);
+    if (known) return known;
+    const catalog: CatalogEntry[] = [];
+    for (let i = 0; i < items.length; i++) {
+      if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+      const it = items[i] as ItemRecord;
+      catalog.push({ id: it.id, ...(it.category ? { category: it.category } : {}), ...(it.group ? { group: it.group } : {}) });
+    }
+    const index = adoptCatalogIndex(items, slice.itemById);
+    const itemBySlot = index.records;
+    const windowed = Uint8Array.from(itemBySlot, (it) => (it.available && it.available.length > 0 ? 1 : 0));
+    yield;
+    yield* ItemIndex.sharedSteps(catalog, index.slots);
+    const shared = { catalog, itemBySlot, windowed };
+    sharedCatalogs.set(items, shared);
+    return shared;
   }
 
   get ranker(): Ranker {

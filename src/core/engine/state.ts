@@ -1,4 +1,6 @@
+import type { ItemCatalog } from '../slice/itemCatalog';
 import type { ItemRecord } from '../slice/types';
+import { RECORDS_PER_STEP, runSteps, type Steps } from '../steps';
 
 /**
  * Growable per-item columns; typed so checkpoints copy memory instead of walking values. Counts,
@@ -17,34 +19,54 @@ const column = (c: Column, n: number) => (INT_COLUMNS.includes(c) ? new Int32Arr
  * slot so state is a few flat typed arrays: cheap to update, cheap to checkpoint.
  */
 /** The catalogue's id → slot index, built once per item list and shared by every restored state. */
-interface CatalogIndex {
+export interface CatalogIndex {
   ids: readonly string[];
   // A prototype-less object beats Map for string keys here (measured ~2× on 20k-item catalogues).
-  slots: Record<string, number>;
+  slots: Readonly<Record<string, number>>;
+  /** The record of each slot: an id's first record, as Slice.itemById holds it. */
+  records: readonly ItemRecord[];
 }
 const catalogIndexes = new WeakMap<readonly ItemRecord[], CatalogIndex>();
 
-function catalogIndex(items: readonly ItemRecord[]): CatalogIndex {
-  let c = catalogIndexes.get(items);
-  if (!c) {
-    const ids: string[] = [];
-    const slots = Object.create(null) as Record<string, number>;
-    for (const it of items) {
-      if (slots[it.id] === undefined) {
-        slots[it.id] = ids.length;
-        ids.push(it.id);
-      }
+/** The catalogue index of an item list, built on first use (catalogIndexSteps builds it in slices). */
+export function catalogIndex(items: readonly ItemRecord[]): CatalogIndex {
+  return catalogIndexes.get(items) ?? runSteps(catalogIndexSteps(items));
+}
+
+/** Makes an opened slice's catalogue (see ItemCatalog) the index of its item list: one index, not two. */
+export function adoptCatalogIndex(items: readonly ItemRecord[], catalog: ItemCatalog): CatalogIndex {
+  const known = catalogIndexes.get(items);
+  if (known) return known;
+  const c = { ids: catalog.records.map((r) => r.id), slots: catalog.slots, records: catalog.records };
+  catalogIndexes.set(items, c);
+  return c;
+}
+
+/** Builds (once) and caches the catalogue index of an item list, in slices (see steps.ts). */
+export function* catalogIndexSteps(items: readonly ItemRecord[]): Steps<CatalogIndex> {
+  const known = catalogIndexes.get(items);
+  if (known) return known;
+  const ids: string[] = [];
+  const records: ItemRecord[] = [];
+  const slots = Object.create(null) as Record<string, number>;
+  for (let i = 0; i < items.length; i++) {
+    if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+    const it = items[i] as ItemRecord;
+    if (slots[it.id] === undefined) {
+      slots[it.id] = ids.length;
+      ids.push(it.id);
+      records.push(it);
     }
-    c = { ids, slots };
-    catalogIndexes.set(items, c);
   }
+  const c = { ids, slots, records };
+  catalogIndexes.set(items, c);
   return c;
 }
 
 export class ReplayState {
   readonly ids: string[];
   private readonly catalogSize: number;
-  private readonly catalogSlots: Record<string, number>;
+  private readonly catalogSlots: Readonly<Record<string, number>>;
   /** Slots of items met in events but missing from the catalogue. */
   private readonly extraSlots: Record<string, number> = Object.create(null) as Record<string, number>;
   impressions: Int32Array;

@@ -1,5 +1,6 @@
 /** The catalogue as dense integer slots, built once so per-event work is array indexing. */
 
+import { RECORDS_PER_STEP, runSteps, type Steps } from '../steps.js';
 import type { CatalogEntry } from './types.js';
 
 /** Category (and group) name used for items that have none. */
@@ -27,7 +28,7 @@ export class ItemIndex {
    * id → slot. A prototype-less object rather than a Map: V8 compares internalized string keys
    * (as ids parsed from JSON usually are) by pointer, which measured about twice as fast on 10k items.
    */
-  private readonly ids: Record<string, number>;
+  private readonly ids: Readonly<Record<string, number>>;
   private readonly extra = new Map<string, number>();
 
   constructor(catalog: readonly CatalogEntry[]) {
@@ -49,17 +50,29 @@ export class ItemIndex {
   private static readonly shared = new WeakMap<readonly CatalogEntry[], SharedIndex>();
 
   private static sharedOf(catalog: readonly CatalogEntry[]): SharedIndex {
+    return runSteps(ItemIndex.sharedSteps(catalog));
+  }
+
+  /**
+   * Builds (once) what every index over this catalogue array shares, in slices (see steps.ts): new
+   * ItemIndex(catalog) then finds it built. `slots`, when given, is the id → slot index of exactly
+   * these entries (first occurrence, in order), made already: it is taken instead of another.
+   */
+  static *sharedSteps(catalog: readonly CatalogEntry[], slots?: Readonly<Record<string, number>>): Steps<SharedIndex> {
     const known = ItemIndex.shared.get(catalog);
     if (known && known.length === catalog.length) return known;
-    const ids = Object.create(null) as Record<string, number>;
+    const ids = (slots ?? Object.create(null)) as Record<string, number>;
     const categories = new Map<string, number>([[UNKNOWN_CATEGORY, 0]]);
     const groups = new Map<string, number>();
     const cat: number[] = [];
     const grp: number[] = [];
     let hash = 0x811c9dc5;
-    for (const entry of catalog) {
-      if (ids[entry.id] !== undefined) continue;
-      ids[entry.id] = cat.length;
+    for (let i = 0; i < catalog.length; i++) {
+      if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+      const entry = catalog[i] as CatalogEntry;
+      // Given slots, an entry is an id's first when its slot is the next one; a repeat has an earlier one.
+      if (slots ? ids[entry.id] !== cat.length : ids[entry.id] !== undefined) continue;
+      if (!slots) ids[entry.id] = cat.length;
       cat.push(intern(categories, entry.category ?? UNKNOWN_CATEGORY));
       grp.push(intern(groups, entry.group ?? entry.category ?? UNKNOWN_CATEGORY));
       hash = fnv1a(fnv1a(fnv1a(hash, entry.id), entry.category ?? ''), entry.group ?? '');
@@ -98,10 +111,10 @@ export class ItemIndex {
 }
 
 /** The read-only part of an ItemIndex, shared by every index over one catalogue array (see ItemIndex.sharedOf). */
-interface SharedIndex {
+export interface SharedIndex {
   /** The catalogue's length when it was built: a longer or shorter array is indexed again. */
   length: number;
-  ids: Record<string, number>;
+  ids: Readonly<Record<string, number>>;
   size: number;
   category: Int32Array;
   group: Int32Array;

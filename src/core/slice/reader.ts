@@ -5,12 +5,14 @@ import { createHash } from 'node:crypto';
 import { IntegrityError, UserError, jsonSyntaxError, shownName } from '../errors';
 import { isWithin, statOrNothing } from '../dirs';
 import { manifestWarnings, validateManifest } from './manifest';
-import { parseEventLine, parseRecords } from './events';
+import { parseEventLine, parseRecordsSteps } from './events';
+import { runSteps, runStepsAsync, type StepRunner, type Steps } from '../steps';
 import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
 import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { fileText, isUtf8, lineText, notUtf8 } from './utf8';
 import { UserTable, checkedBefore, markChecked } from './userTable';
+import { ItemCatalog } from './itemCatalog';
 import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
@@ -210,6 +212,8 @@ const REPLACED_WHY = 'another file is at its path now (it was replaced)';
 
 /** Block size for reading events.jsonl when the manifest has no chunk hashes. */
 const DEFAULT_BLOCK = 8 * 1024 * 1024;
+/** Bytes of a catalogue or user file hashed between two yields of an opening (~10 ms at sha256's speed). */
+const HASH_STEP = 16 * 1024 * 1024;
 
 export interface OpenOptions {
   /** Replay even when files do not match the manifest (reported, not silent). */
@@ -247,7 +251,6 @@ export interface VerifyReport {
 /** An opened slice: manifest, catalogue, users, and event access through the offset index. */
 export class Slice {
   readonly eventsPath: string;
-  readonly itemById: Map<string, ItemRecord>;
   /** Chunks checked and trusted since the file's status last changed (checkUnchanged clears it): reads skip their check. */
   private verifiedChunks: Uint8Array;
   /** Chunks ever found to match the manifest (eventsVerified): a moved ctime does not undo a check made. */
@@ -274,6 +277,8 @@ export class Slice {
     readonly manifest: SliceManifest,
     readonly manifestSha256: string,
     readonly items: ItemRecord[],
+    /** Catalogue items by id, with their slots: the first record of an id (a repeated id keeps its first record). */
+    readonly itemById: ItemCatalog,
     /** Users by id: the first record of an id (a repeated id keeps its first record, as for items). */
     readonly userById: UserTable,
     readonly index: OffsetIndex,
@@ -287,8 +292,6 @@ export class Slice {
     private fd: number | undefined,
   ) {
     this.eventsPath = join(dir, eventsEntry.path);
-    // A repeated id keeps its first record, as the metrics' catalogue and the replay state do.
-    this.itemById = firstById(items);
     this.verifiedChunks = new Uint8Array(eventsEntry.chunks?.sha256.length ?? 0);
     this.checkedChunks = new Uint8Array(this.verifiedChunks.length);
   }
@@ -340,9 +343,22 @@ export class Slice {
 
   /** Opens `NAME.slice/`: validates the manifest, checks small files, loads or builds the offset index. */
   static open(dirArg: string, opts: OpenOptions = {}): Slice {
+    return runSteps(Slice.openSteps(dirArg, opts));
+  }
+
+  /**
+   * Slice.open a slice of work per pause (see steps.ts): hashing and parsing a large catalogue or
+   * user file takes seconds, which the editor's extension host must not spend frozen. Cancelled
+   * (the runner says so), it rejects with StepsCancelled and keeps no file or thread open.
+   */
+  static openAsync(dirArg: string, opts: OpenOptions = {}, runner?: StepRunner): Promise<Slice> {
+    return runStepsAsync(Slice.openSteps(dirArg, opts), runner);
+  }
+
+  private static *openSteps(dirArg: string, opts: OpenOptions): Steps<Slice> {
     const events: { fd?: number } = {};
     try {
-      return Slice.openWith(dirArg, opts, events);
+      return yield* Slice.openWith(dirArg, opts, events);
     } catch (e) {
       // A slice that does not open keeps no file open.
       if (events.fd !== undefined) closeSync(events.fd);
@@ -351,7 +367,7 @@ export class Slice {
   }
 
   /** Slice.open, with events.jsonl's descriptor put in `events` as soon as it is opened (closed by open on an error). */
-  private static openWith(dirArg: string, opts: OpenOptions, events: { fd?: number }): Slice {
+  private static *openWith(dirArg: string, opts: OpenOptions, events: { fd?: number }): Steps<Slice> {
     const { dir, manifest, manifestSha, eventsEntry, warnings } = Slice.readManifest(dirArg);
     const force = opts.force ?? false;
     const modified: string[] = [];
@@ -387,7 +403,10 @@ export class Slice {
       const b = readWhole(p);
       if (f.path === 'items.jsonl' || f.path === 'users.jsonl') bytes.set(f.path, b);
       const checker = new FileChecker(f);
-      checker.update(b);
+      for (let at = 0; at < b.length; at += HASH_STEP) {
+        if (at > 0) yield;
+        checker.update(b.subarray(at, at + HASH_STEP));
+      }
       const why = checker.finish();
       if (why) {
         modified.push(f.path);
@@ -465,11 +484,13 @@ export class Slice {
       }
     }
     let items: ItemRecord[];
+    let itemById: ItemCatalog;
     let users: UserTable;
     try {
       const b = bytes.get('items.jsonl');
-      items = b ? parseRecords<ItemRecord>(b, join(dir, 'items.jsonl'), 'item', manifest.schema.item) : [];
-      users = readUsers(dir, manifest, bytes.get('users.jsonl'), modified, dirCache);
+      items = b ? yield* parseRecordsSteps<ItemRecord>(b, join(dir, 'items.jsonl'), 'item', manifest.schema.item) : [];
+      itemById = yield* ItemCatalog.build(items);
+      users = yield* readUsers(dir, manifest, bytes.get('users.jsonl'), modified, dirCache);
       // As for events.jsonl: a file that holds other records than the manifest counts is not the frozen one.
       for (const [name, found] of [['items.jsonl', items.length], ['users.jsonl', users.count]] as const) {
         const entry = manifest.files.find((f) => f.path === name);
@@ -483,7 +504,7 @@ export class Slice {
       early?.close();
       throw e;
     }
-    const slice = new Slice(dir, manifest, manifestSha, items, users, index, eventsEntry, force, opened, { key: indexKey, dir: dirCache }, fd);
+    const slice = new Slice(dir, manifest, manifestSha, items, itemById, users, index, eventsEntry, force, opened, { key: indexKey, dir: dirCache }, fd);
     if (early) slice.adoptEarly(early, endByte);
     slice.warnings.push(...warnings);
     for (const m of modified) slice.modified.add(m);
@@ -887,7 +908,7 @@ export class Slice {
  * was parsed whole and found valid before, against the same feature types — indexed by id only and
  * parsed a record at a time as the replay meets its users (see UserTable).
  */
-function readUsers(dir: string, manifest: SliceManifest, b: Buffer | undefined, modified: readonly string[], cache: string): UserTable {
+function* readUsers(dir: string, manifest: SliceManifest, b: Buffer | undefined, modified: readonly string[], cache: string): Steps<UserTable> {
   const file = join(dir, 'users.jsonl');
   if (!b) return UserTable.of([], file);
   const types = manifest.schema.user;
@@ -899,14 +920,8 @@ function readUsers(dir: string, manifest: SliceManifest, b: Buffer | undefined, 
     const lazy = UserTable.lazy(b, file, types);
     if (lazy) return lazy;
   }
-  const records = parseRecords<UserRecord>(b, file, 'user', types);
+  const records = yield* parseRecordsSteps<UserRecord>(b, file, 'user', types);
   if (intact && UserTable.lazyReads(b, records)) markChecked(cache, entry.sha256, types);
   return UserTable.of(records, file);
 }
 
-/** Records by id; a repeated id keeps its first record. */
-function firstById<T extends { id: string }>(records: T[]): Map<string, T> {
-  const m = new Map<string, T>();
-  for (const r of records) if (!m.has(r.id)) m.set(r.id, r);
-  return m;
-}

@@ -6,6 +6,7 @@ import { OffsetCollector, loadCachedIndex, modifiedIndexKey, storeIndex } from '
 import { MISMATCH, Slice, UNLISTED, fileKind, manifestBytesAt, parseManifest, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
 import { FileChecker, readWhole, sha256 } from '../../core/slice/hashing';
 import type { FileEntry, SliceManifest } from '../../core/slice/types';
+import { StepsCancelled } from '../../core/steps';
 
 /** What is known about a slice's integrity. */
 export type SliceStatus =
@@ -74,7 +75,14 @@ export class SliceEntry {
         await warmIndex(this.dir, token, onProgress);
         // Cancelled while indexing: opening now would read events.jsonl synchronously on the editor's thread.
         if (token?.isCancellationRequested) throw new IndexingCancelled(this.dir);
-        const s = Slice.open(this.dir, { force: true, trustCachedIndex: true });
+        // Its catalogue and users hashed and parsed a slice of work per turn of the event loop:
+        // a million items took seconds of the editor's thread.
+        let s: Slice;
+        try {
+          s = await Slice.openAsync(this.dir, { force: true, trustCachedIndex: true }, { cancelled: () => token?.isCancellationRequested ?? false });
+        } catch (e) {
+          throw e instanceof StepsCancelled ? new IndexingCancelled(this.dir) : e;
+        }
         if (this.closedWhileOpening) {
           // Dropped meanwhile (the list was refreshed): nothing would ever close this one.
           s.close();

@@ -84,7 +84,7 @@ export class TraceMetrics {
    */
   constructor(
     private readonly k: number,
-    private readonly catalog?: ReadonlyMap<string, number>,
+    private readonly catalog?: CatalogSlots,
   ) {
     if (catalog) this.exposure = new ExposureCounts(catalog.size);
   }
@@ -188,9 +188,8 @@ export class TraceMetrics {
   }
 }
 
-/** Dense catalogue slots of item ids, first entry winning, as the engine numbers them. */
-export function catalogSlots(items: readonly { id: string }[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const it of items) if (!m.has(it.id)) m.set(it.id, m.size);
-  return m;
+/** Dense catalogue slots of item ids, first entry winning, as the engine numbers them (an opened slice's itemById.slotOf). */
+export interface CatalogSlots {
+  get(id: string): number | undefined;
+  readonly size: number;
 }

@@ -6,9 +6,10 @@ import { TRACE_FORMAT, type RunRecord, type TraceHeader } from '../../core/engin
 import { Slice, manifestBytesAt } from '../../core/slice/reader';
 import { sha256 } from '../../core/slice/hashing';
 import type { EventRecord } from '../../core/slice/types';
+import { StepsCancelled } from '../../core/steps';
 import { needsIndex, warmIndex } from '../slices/sliceStore';
 import { StreamBuckets } from './buckets';
-import { SERIES_IDS, TraceMetrics, catalogSlots, type TraceLine } from './traceMetrics';
+import { SERIES_IDS, TraceMetrics, type TraceLine } from './traceMetrics';
 
 export interface TraceReadOptions {
   /** Buckets kept per lane (the timeline's resolution). */
@@ -122,20 +123,22 @@ function manifestIs(dir: string, sha: string): boolean {
  * Opens the slice the trace was replayed from, when run.json names it and its manifest hash is
  * the one in the trace header; otherwise says why not (the chart then lacks the slice-only series).
  */
-function openSliceFor(header: TraceHeader, run: RunRecord | undefined, noRun = 'no run.json beside the trace', refused?: string): { slice?: Slice; note?: string } {
+async function openSliceFor(header: TraceHeader, run: RunRecord | undefined, noRun = 'no run.json beside the trace', refused?: string, isCancelled?: () => boolean): Promise<{ slice?: Slice; note?: string }> {
   if (!run) return { note: `${noRun}: cache hit rate, queue depth, coverage and Gini need the slice it names` };
   if (refused) return { note: `the slice ${run.slice.path} is not read: ${refused}` };
   if (!existsSync(join(run.slice.path, 'slice.json'))) return { note: `the slice ${run.slice.path} is not there any more: cache hit rate, queue depth, coverage and Gini need it` };
   // Its manifest first: another slice is not opened (nor its events read) to be found another.
   if (!manifestIs(run.slice.path, header.sliceManifestSha256)) return { note: `the slice at ${run.slice.path} is not the one this trace replayed (manifest hash differs)` };
   try {
-    const slice = Slice.open(run.slice.path, { force: true, trustCachedIndex: true });
+    // A slice of work per turn of the event loop: a million-item catalogue took seconds of the editor's thread.
+    const slice = await Slice.openAsync(run.slice.path, { force: true, trustCachedIndex: true }, { cancelled: () => isCancelled?.() ?? false });
     if (slice.manifestSha256 !== header.sliceManifestSha256) {
       slice.close();
       return { note: `the slice at ${run.slice.path} is not the one this trace replayed (manifest hash differs)` };
     }
     return { slice };
   } catch (e) {
+    if (e instanceof StepsCancelled) throw new TraceCancelled();
     return { note: `the slice could not be opened: ${e instanceof UserError ? e.describe() : String(e)}` };
   }
 }
@@ -175,10 +178,11 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
       lineNo++;
       if (header === undefined) {
         header = parseHeader(text, path);
-        const opened = openSliceFor(header, run, found.why, refused);
+        const opened = await openSliceFor(header, run, found.why, refused, opts.isCancelled);
         slice = opened.slice;
         sliceNote = opened.note;
-        metrics = new TraceMetrics(header.k, slice ? catalogSlots(slice.items) : undefined);
+        const catalog = slice?.itemById;
+        metrics = new TraceMetrics(header.k, catalog ? { get: (id) => catalog.slotOf(id), size: catalog.size } : undefined);
         // A run stopped early (--break, a debug session ended midway) holds fewer events than the
         // slice: buckets sized for those, not for the slice, or a 5,000-event trace of a million-event
         // slice would get 20 points.

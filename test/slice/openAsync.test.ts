@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { Slice } from '../../src/core/slice/reader';
+import { ItemCatalog } from '../../src/core/slice/itemCatalog';
+import { writeSlice } from '../../src/core/slice/writer';
+import { ItemIndex } from '../../src/core/metrics/catalog';
+import { Replayer } from '../../src/core/engine/replay';
+import { loadRanker } from '../../src/core/rankers';
+import { RECORDS_PER_STEP, StepsCancelled, runSteps } from '../../src/core/steps';
+import { UserError } from '../../src/core/errors';
+import { BASE_MANIFEST, fixture, tmp } from '../helpers';
+import type { ItemRecord } from '../../src/core/slice/types';
+
+const ITEMS = 3 * RECORDS_PER_STEP + 100;
+
+/** A slice whose catalogue takes several slices of work to parse and index. */
+function bigCatalogue(): string {
+  const dir = join(tmp(), 'big.slice');
+  const f = fixture(20, { items: ITEMS });
+  // A repeated id: the first record stays the item's (as Slice.open has always kept it).
+  f.items.push({ id: 'i7', category: 'late', features: { pop: 99 } });
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  return dir;
+}
+
+/** Descriptors of this process open on `path` (Linux); undefined where /proc is not there. */
+function openOn(path: string): number | undefined {
+  try {
+    return readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    }).length;
+  } catch {
+    return undefined;
+  }
+}
+
+test('openAsync opens the same slice as open, pausing between slices of its work (parsing and indexing the catalogue)', async () => {
+  const dir = bigCatalogue();
+  let pauses = 0;
+  const a = await Slice.openAsync(dir, {}, { pause: async () => void pauses++ });
+  const b = Slice.open(dir);
+  try {
+    assert.ok(pauses >= 6, `${pauses} pauses: the catalogue is parsed and indexed ${RECORDS_PER_STEP} records at a time`);
+    assert.deepEqual(a.items, b.items);
+    assert.equal(a.items.length, ITEMS + 1);
+    assert.equal(a.itemById.size, ITEMS);
+    assert.equal(a.itemById.get('i7')?.category, b.itemById.get('i7')?.category);
+    assert.notEqual(a.itemById.get('i7')?.category, 'late', 'a repeated id keeps its first record');
+    assert.deepEqual(a.users, b.users);
+    assert.equal(a.eventCount, b.eventCount);
+    assert.deepEqual(a.readEvent(20), b.readEvent(20));
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('openAsync refuses bad input as open does: the file, the line and the reason', async () => {
+  const dir = bigCatalogue();
+  const file = join(dir, 'items.jsonl');
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines[RECORDS_PER_STEP + 5] = '{"id": "i5000", "features": {"pop": NaN}}';
+  writeFileSync(file, lines.join('\n'));
+  const sync = (() => {
+    try {
+      Slice.open(dir, { force: true });
+    } catch (e) {
+      return e as UserError;
+    }
+    throw new Error('open accepted a malformed item');
+  })();
+  await assert.rejects(Slice.openAsync(dir, { force: true }), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.equal(e.describe(), sync.describe());
+    assert.equal(e.where.line, RECORDS_PER_STEP + 6);
+    assert.match(e.where.file ?? '', /items\.jsonl$/);
+    return true;
+  });
+});
+
+test('a cancelled openAsync rejects with StepsCancelled and keeps events.jsonl open nowhere', async () => {
+  const dir = bigCatalogue();
+  const events = join(dir, 'events.jsonl');
+  const before = openOn(events);
+  let pauses = 0;
+  await assert.rejects(Slice.openAsync(dir, {}, { pause: async () => void pauses++, cancelled: () => pauses >= 3 }), StepsCancelled);
+  if (before !== undefined) assert.equal(openOn(events), before, 'the descriptor opened for events.jsonl was closed');
+});
+
+test('ItemCatalog: dense slots in catalogue order, a repeated id keeping its first record; reads as a map and its ids as a set', () => {
+  const items: ItemRecord[] = [{ id: 'b' }, { id: '__proto__', category: 'x' }, { id: 'a', category: 'first' }, { id: 'a', category: 'second' }, { id: 'constructor' }];
+  const c = runSteps(ItemCatalog.build(items));
+  assert.equal(c.size, 4);
+  assert.deepEqual([...c.keys()], ['b', '__proto__', 'a', 'constructor']);
+  assert.deepEqual([c.slotOf('b'), c.slotOf('__proto__'), c.slotOf('a'), c.slotOf('constructor'), c.slotOf('toString')], [0, 1, 2, 3, undefined]);
+  assert.equal(c.get('a')?.category, 'first');
+  assert.equal(c.get('__proto__')?.category, 'x');
+  assert.equal(c.has('hasOwnProperty'), false);
+  assert.deepEqual([...c.values()].map((r) => r.id), ['b', '__proto__', 'a', 'constructor']);
+  assert.deepEqual(new Map(c), new Map([['b', items[0]], ['__proto__', items[1]], ['a', items[2]], ['constructor', items[4]]]));
+  assert.equal(c.ids.size, 4);
+  assert.ok(c.ids.has('constructor') && !c.ids.has('valueOf'));
+  assert.deepEqual([...c.ids], ['b', '__proto__', 'a', 'constructor']);
+});
+
+test('the metrics index over a slice catalogue is the one it builds alone (property: ids with repeats, categories, groups)', () => {
+  const entry = fc.record({ id: fc.constantFrom('a', 'b', 'c', 'd', 'e', '__proto__', 'x1', 'x2'), category: fc.option(fc.constantFrom('k', 'l', ''), { nil: undefined }), group: fc.option(fc.constantFrom('g', 'h'), { nil: undefined }) });
+  fc.assert(
+    fc.property(fc.array(entry, { maxLength: 30 }), (raw) => {
+      const catalog = raw.map((e) => ({ id: e.id, ...(e.category ? { category: e.category } : {}), ...(e.group ? { group: e.group } : {}) }));
+      const slots = runSteps(ItemCatalog.build(raw.map((e) => ({ id: e.id })))).slots;
+      const given = runSteps(ItemIndex.sharedSteps(catalog, slots));
+      const alone = runSteps(ItemIndex.sharedSteps(catalog.map((e) => ({ ...e }))));
+      assert.deepEqual({ ...given, ids: { ...given.ids } }, { ...alone, ids: { ...alone.ids } });
+    }),
+  );
+});
+
+test('replayers of one slice share its catalogue and indexes; a replay after prepareSteps ran in slices is the replay without', async () => {
+  const dir = bigCatalogue();
+  const s = await Slice.openAsync(dir);
+  try {
+    const prepared = [...Replayer.prepareSteps(s)].length;
+    assert.ok(prepared >= 3, `${prepared} slices of catalogue indexing`);
+    const one = new Replayer(s, { ranker: loadRanker('popularity', { slice: s }) });
+    const two = new Replayer(s, { ranker: loadRanker('popularity', { slice: s }) });
+    assert.equal(one.catalog, two.catalog);
+    assert.equal(one.itemBySlot, two.itemBySlot);
+    assert.equal(one.itemBySlot[7], s.itemById.get('i7'));
+    const fresh = Slice.open(dir);
+    const three = new Replayer(fresh, { ranker: loadRanker('popularity', { slice: fresh }) });
+    const run = async (r: Replayer) => {
+      const out: unknown[] = [];
+      while (r.advance()) {
+        await r.finishEvent();
+        out.push(r.current?.metrics, r.current?.rows.map((x) => [x.item, x.rank]));
+      }
+      return out;
+    };
+    assert.deepEqual(await run(one), await run(three));
+    for (const r of [one, two, three]) r.dispose();
+    fresh.close();
+  } finally {
+    s.close();
+  }
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { completions } from '../../src/core/expr/index';
+import { MAX_ITEM_COMPLETIONS } from '../../src/core/expr/completions';
 import { env } from './fixtures';
 
 /** Labels offered with the cursor at `|`, plus the replaced range. */
@@ -67,4 +68,16 @@ test('never throws on broken input', () => {
   for (const text of ['(((', 'a..b', ')])}', '"\\', 'x.exists(', 'f(,', '#', '1e', 'candidates.exists(c, c.features.ctr_7d > 0.1 && c.']) {
     for (let i = 0; i <= text.length; i++) assert.doesNotThrow(() => completions(text, i, env), `${text} @ ${i}`);
   }
+});
+
+test('item ids offered inside a string are those starting with what is typed, at most MAX_ITEM_COMPLETIONS of a huge catalogue', () => {
+  const itemIds = new Set(Array.from({ length: 50_000 }, (_, i) => `item${i}`));
+  const big = { ...env, itemIds };
+  const all = completions('score("', 7, big).items;
+  assert.equal(all.length, MAX_ITEM_COMPLETIONS);
+  assert.deepEqual(all.slice(0, 3).map((i) => i.label), ['item0', 'item1', 'item2'], 'in catalogue order');
+  assert.deepEqual(
+    completions('rank("ITEM4999', 14, big).items.map((i) => i.label),
+    ['item4999', 'item49990', 'item49991', 'item49992', 'item49993', 'item49994', 'item49995', 'item49996', 'item49997', 'item49998', 'item49999'],
+  );
 });

@@ -34,7 +34,8 @@ export function completions(text: string, offset: number, env: CheckEnv): Comple
   const last = toks.at(-1);
   if (last?.kind === 'string' && last.unterminated) {
     const from = last.start + (/^[rR]/.test(last.text) ? 2 : 1);
-    return { from, to: offset, items: filter(stringItems(toks, toks.length - 1, text, env), String(last.value)) };
+    const typed = String(last.value);
+    return { from, to: offset, items: filter(stringItems(toks, toks.length - 1, text, env, typed), typed) };
   }
   let from = offset;
   let prefix = '';
@@ -92,7 +93,7 @@ function memberItems(t: Ty, dotAt: number): CompletionItem[] {
 }
 
 /** Inside a string literal: item ids for `score("…`, feature names for `feature(id, "…`, keys for `metrics["…`. */
-function stringItems(toks: Token[], at: number, text: string, env: CheckEnv): CompletionItem[] {
+function stringItems(toks: Token[], at: number, text: string, env: CheckEnv, typed: string): CompletionItem[] {
   const before = toks[at - 1];
   if (isPunct(before, '[')) {
     const t = receiverType(toks, at - 2, text, env, macroLocals(toks.slice(0, at), text, env));
@@ -100,12 +101,30 @@ function stringItems(toks: Token[], at: number, text: string, env: CheckEnv): Co
   }
   const call = enclosingCall(toks, at);
   if (call === undefined || !ITEM_HELPERS.has(call.name)) return [];
-  const items = (): CompletionItem[] => [...(env.itemIds ?? [])].map((id) => ({ label: id, kind: 'item', detail: 'item' }));
+  const items = (): CompletionItem[] => itemCompletions(env.itemIds, typed);
   const features = (names: string[]): CompletionItem[] => names.map((n) => ({ label: n, kind: 'feature', detail: 'feature' }));
   if (call.name === 'age') return call.arg === 0 ? [...features(allFeatureNames(env)), ...items()] : features(candidateFeatureNames(env));
   if (call.name === 'feature' && call.arg === 1) return features(candidateFeatureNames(env));
   return call.arg === 0 ? items() : [];
 }
+
+/**
+ * Item ids that start with what is typed (case aside), at most MAX_ITEM_COMPLETIONS of them in
+ * catalogue order: a million-item catalogue made a 40 MB answer to every keystroke.
+ */
+function itemCompletions(ids: Iterable<string> | undefined, typed: string): CompletionItem[] {
+  const p = typed.toLowerCase();
+  const out: CompletionItem[] = [];
+  for (const id of ids ?? []) {
+    if (!id.toLowerCase().startsWith(p)) continue;
+    out.push({ label: id, kind: 'item', detail: 'item' });
+    if (out.length === MAX_ITEM_COMPLETIONS) break;
+  }
+  return out;
+}
+
+/** The most item ids offered at once; typing more of an id narrows them. */
+export const MAX_ITEM_COMPLETIONS = 1000;
 
 /** The global call whose argument list contains token `at`, and which argument it is. */
 function enclosingCall(toks: Token[], at: number): { name: string; arg: number } | undefined {

@@ -17,6 +17,56 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
+// Rows of editDistanceWithin, kept between calls: suggest() compares a name with every known one.
+let rowA = new Int32Array(0);
+let rowB = new Int32Array(0);
+let rowC = new Int32Array(0);
+
+/**
+ * editDistance(a, b) when it is at most `max`; otherwise max + 1, found as soon as it is certain.
+ * Only the band of cells within `max` of the diagonal is computed, and a row with no cell within
+ * `max` ends it: over a million-item catalogue, suggest() took 2 s with the full distance.
+ */
+export function editDistanceWithin(a: string, b: string, max: number): number {
+  const n = a.length;
+  const m = b.length;
+  const big = max + 1;
+  if (Math.abs(n - m) > max) return big;
+  if (rowA.length < m + 1) {
+    rowA = new Int32Array(m + 1);
+    rowB = new Int32Array(m + 1);
+    rowC = new Int32Array(m + 1);
+  }
+  let prev2 = rowA;
+  let prev = rowB;
+  let cur = rowC;
+  for (let j = 0; j <= m; j++) prev[j] = j <= max ? j : big;
+  for (let i = 1; i <= n; i++) {
+    const lo = Math.max(1, i - max);
+    const hi = Math.min(m, i + max);
+    cur[0] = i <= max ? i : big;
+    if (lo > 1) cur[lo - 1] = big;
+    let rowMin = cur[0] as number;
+    const ai = a.charCodeAt(i - 1);
+    for (let j = lo; j <= hi; j++) {
+      const bj = b.charCodeAt(j - 1);
+      let d = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (ai === bj ? 0 : 1));
+      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === bj) d = Math.min(d, (prev2[j - 2] as number) + 1);
+      if (d > big) d = big;
+      cur[j] = d;
+      if (d < rowMin) rowMin = d;
+    }
+    // The next row reads one cell past this row's band.
+    if (hi < m) cur[hi + 1] = big;
+    if (rowMin > max) return big;
+    const spare = prev2;
+    prev2 = prev;
+    prev = cur;
+    cur = spare;
+  }
+  return Math.min(prev[m] as number, big);
+}
+
 /**
  * Names longer than this get no suggestion. A key can be text an expression built at run time,
  * and comparing two long names costs the product of their lengths (12 s for a key of a few
@@ -41,7 +91,7 @@ export function suggest(name: string, known: Iterable<string>): string | undefin
     const kl = (k.length > 2 * MAX_SUGGESTED_NAME ? k.slice(0, 2 * MAX_SUGGESTED_NAME) : k).toLowerCase();
     // A name cut short ("hit_rate" for "hit_rate@10") is as likely a slip as a one-letter typo.
     // The edit distance is at least the difference in length: no need to compute it past that.
-    const d = kl === lower ? 0 : lower.length >= 3 && kl.startsWith(lower) ? 0.5 : Math.abs(kl.length - lower.length) >= bestD ? Infinity : editDistance(lower, kl);
+    const d = kl === lower ? 0 : lower.length >= 3 && kl.startsWith(lower) ? 0.5 : Math.abs(kl.length - lower.length) >= bestD ? Infinity : editDistanceWithin(lower, kl, bestD);
     // Ties go to the shorter name, then the alphabetically first, so the hint is stable.
     if (d < bestD || (d === bestD && best !== undefined && (k.length < best.length || (k.length === best.length && k < best)))) {
       best = k;

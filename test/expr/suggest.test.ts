@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { editDistance, editDistanceWithin, suggest } from '../../src/core/expr/suggest';
+
+test('editDistanceWithin is the edit distance where it is at most the bound, and bound + 1 past it (property)', () => {
+  const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é', '_'), maxLength: 12 });
+  fc.assert(
+    fc.property(word, word, fc.integer({ min: 0, max: 6 }), (a, b, max) => {
+      const full = editDistance(a, b);
+      assert.equal(editDistanceWithin(a, b, max), full <= max ? full : max + 1, `${a} / ${b} within ${max}`);
+    }),
+    { numRuns: 3000 },
+  );
+  // Rows kept between calls: a long comparison first must not leave cells a short one reads.
+  assert.equal(editDistanceWithin('abcdefghijklmnop', 'abcdefghijklmnoq', 3), 1);
+  assert.equal(editDistanceWithin('ab', 'ba', 3), 1);
+  assert.equal(editDistanceWithin('socre', 'score', 1), 1);
+});
+
+test('suggest over a catalogue of 100,000 ids gives what the full edit distance gives', () => {
+  const ids = Array.from({ length: 100_000 }, (_, i) => `item${i}`);
+  assert.equal(suggest('item12345x', ids), 'item12345');
+  assert.equal(suggest('itme55', ids), 'item55');
+  assert.equal(suggest('ITEM7', ids), 'item7');
+  assert.equal(suggest('zzzzzzzz', ids), undefined);
+});

@@ -9,6 +9,7 @@ import { TOOL_VERSION } from '../core/version';
 import { breakOption } from './breakReport';
 import { dap } from './dap';
 import { suggest } from '../core/expr/suggest';
+import { repeatedOption, unknownOption } from '../shared/args';
 
 const USAGE = `recreplay ${TOOL_VERSION} — replay recommender slices deterministically
 
@@ -87,13 +88,9 @@ const OPTION_NAMES: Record<string, readonly string[]> = {
 };
 
 /** An option given twice kept its last value without a word (`--ranker popularity --ranker recorded` replayed recorded). */
-function onlyOnce(tokens: readonly { kind: string; name?: string; rawName?: string }[] | undefined): void {
-  const seen = new Set<string>();
-  for (const t of tokens ?? []) {
-    if (t.kind !== 'option' || t.name === undefined) continue;
-    if (seen.has(t.name)) usage(`--${t.name} is given more than once; give it once`);
-    seen.add(t.name);
-  }
+function onlyOnce(tokens: readonly { kind: string; name?: string }[] | undefined): void {
+  const twice = repeatedOption(tokens);
+  if (twice !== undefined) usage(`--${twice} is given more than once; give it once`);
 }
 
 /** `recreplay CMD --help` (or -h): the usage, exit 0 — not an unknown option. */
@@ -393,20 +390,20 @@ async function command(argv: string[]): Promise<number> {
     }
     if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       // Node's own texts are long and quote unevenly: say it plainly.
-      const unknown = /^Unknown option '([^']+)'/.exec(e.message);
+      const unknown = unknownOption(e.message);
       const ambiguous = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument is ambiguous/.exec(e.message);
       let what = e.message;
-      if (unknown) {
-        const name = (unknown[1] as string).replace(/^-+/, '');
+      if (unknown !== undefined) {
+        const name = unknown.replace(/^-+/, '');
         const near = suggest(name, OPTION_NAMES[cmd ?? ''] ?? []);
         // An option of another command (--trace to info): say whose it is.
         const owner = Object.keys(OPTION_NAMES).find((c) => c !== cmd && (OPTION_NAMES[c] as readonly string[]).includes(name));
         what =
           near !== undefined
-            ? `unknown option ${unknown[1]} for ${cmd}; did you mean --${near}?`
+            ? `unknown option ${unknown} for ${cmd}; did you mean --${near}?`
             : owner !== undefined
-              ? `${unknown[1]} is an option of ${owner}, not of ${cmd}`
-              : `unknown option ${unknown[1]} for ${cmd} (a slice folder whose name starts with "-" goes after "--", e.g. recreplay ${cmd} -- -my.slice)`;
+              ? `${unknown} is an option of ${owner}, not of ${cmd}`
+              : `unknown option ${unknown} for ${cmd} (a slice folder whose name starts with "-" goes after "--", e.g. recreplay ${cmd} -- -my.slice)`;
       } else if (ambiguous) {
         // A number option takes no negative value: the "=" form would only be refused next.
         const range = NUMBER_RANGES[ambiguous[1] as string];

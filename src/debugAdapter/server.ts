@@ -3,6 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { suggest } from '../core/expr/suggest';
+import { repeatedOption, unknownOption } from '../shared/args';
 import { fileLogger, lineLogger, teeLogger, type AdapterLogger } from './logger';
 import { ReplayDebugSession } from './session';
 
@@ -138,18 +139,14 @@ export function parseStandaloneArgs(argv: string[]): StandaloneOptions {
     parsed = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, log: { type: 'string' }, verbose: { type: 'boolean' } }, allowPositionals: false, tokens: true });
   } catch (e) {
     // Node's text, then the option meant: as the other commands say it.
-    const unknown = /^Unknown option '--?([^']+)'/.exec((e as Error).message);
-    const near = unknown ? suggest(unknown[1] as string, names) : undefined;
-    throw new Error(unknown ? `unknown option --${unknown[1]} for dap${near === undefined ? ` (the options are ${names.map((n) => `--${n}`).join(', ')})` : `; did you mean --${near}?`}` : (e as Error).message);
+    const unknown = unknownOption((e as Error).message)?.replace(/^-+/, '');
+    const near = unknown !== undefined ? suggest(unknown, names) : undefined;
+    throw new Error(unknown !== undefined ? `unknown option --${unknown} for dap${near === undefined ? ` (the options are ${names.map((n) => `--${n}`).join(', ')})` : `; did you mean --${near}?`}` : (e as Error).message);
   }
   const { values, tokens } = parsed;
   // Each at most once, as for the other commands: a second --port was a silent override.
-  const seen = new Set<string>();
-  for (const t of tokens) {
-    if (t.kind !== 'option') continue;
-    if (seen.has(t.name)) throw new Error(`--${t.name} is given more than once; give it once`);
-    seen.add(t.name);
-  }
+  const twice = repeatedOption(tokens);
+  if (twice !== undefined) throw new Error(`--${twice} is given more than once; give it once`);
   const opts: StandaloneOptions = {};
   if (values.port !== undefined) {
     if (!/^\d+$/.test(values.port) || Number(values.port) > 65535) throw new Error(`--port must be a TCP port number (0-65535), got "${values.port}"`);

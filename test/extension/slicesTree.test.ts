@@ -13,7 +13,9 @@ import { changedSliceDir } from '../../src/extension/slices/workspaceSlices';
 import { sliceWorkProgress } from '../../src/extension/extension';
 import type { SliceNode } from '../../src/extension/views/sliceNodes';
 import { EventEmitter, FakeLog, TreeItemCollapsibleState, CancellationTokenSource, ProgressLocation } from './vscodeFake';
-import { makeSlice } from '../helpers';
+import { BASE_MANIFEST, fixture, makeSlice, tmp } from '../helpers';
+import { writeSlice } from '../../src/core/slice/writer';
+import { RECORDS_PER_STEP } from '../../src/core/steps';
 
 function tree(entries: SliceEntry[], opts: Partial<TreeOptions> = {}): SlicesTreeProvider {
   const emitter = new EventEmitter<void>();
@@ -408,4 +410,28 @@ test('the Manifest section shows fields of slice.json the format does not know a
   const manifest = await find(t, root, /^Manifest$/);
   const warnings = (await t.getChildren(manifest)).filter((n) => n.kind === 'message');
   assert.deepEqual(warnings.map((n) => t.getTreeItem(n).label), ['"source.windw" is not a field of "source", so it is ignored; did you mean "window"?']);
+});
+
+test('an entry dropped while its large catalogue is being parsed stops parsing at the next slice of work: no slice is ever made', async () => {
+  const dir = join(tmp(), 'catalogue.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(10, { items: 3 * RECORDS_PER_STEP }) }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  // Indexed already: the opening goes straight to the catalogue.
+  await readEntry(dir).open().then((s) => s.close());
+  const entry = readEntry(dir);
+  const opened = Slice.openAsync;
+  let made = 0;
+  Slice.openAsync = async (...args: Parameters<typeof Slice.openAsync>) => {
+    const s = await opened.apply(Slice, args);
+    made++;
+    return s;
+  };
+  try {
+    const opening = entry.open();
+    entry.close();
+    await assert.rejects(opening, (e: unknown) => e instanceof IndexingCancelled);
+    assert.equal(made, 0, 'the opening stopped before the slice was made');
+    assert.equal(entry.slice, undefined);
+  } finally {
+    Slice.openAsync = opened;
+  }
 });

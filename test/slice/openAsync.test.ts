@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readlinkSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Slice } from '../../src/core/slice/reader';
@@ -9,7 +9,9 @@ import { writeSlice } from '../../src/core/slice/writer';
 import { ItemIndex } from '../../src/core/metrics/catalog';
 import { Replayer } from '../../src/core/engine/replay';
 import { loadRanker } from '../../src/core/rankers';
-import { RECORDS_PER_STEP, StepsCancelled, runSteps } from '../../src/core/steps';
+import { CHARS_PER_STEP, RECORDS_PER_STEP, StepsCancelled, runSteps } from '../../src/core/steps';
+import { readWholeSteps } from '../../src/core/slice/hashing';
+import { parseRecordsSteps } from '../../src/core/slice/events';
 import { UserError } from '../../src/core/errors';
 import { BASE_MANIFEST, fixture, tmp } from '../helpers';
 import type { ItemRecord } from '../../src/core/slice/types';
@@ -47,7 +49,7 @@ test('openAsync opens the same slice as open, pausing between slices of its work
   const a = await Slice.openAsync(dir, {}, { pause: async () => void pauses++ });
   const b = Slice.open(dir);
   try {
-    assert.ok(pauses >= 6, `${pauses} pauses: the catalogue is parsed and indexed ${RECORDS_PER_STEP} records at a time`);
+    assert.ok(pauses >= 4, `${pauses} pauses: the catalogue is parsed ~1 MB of text and indexed ${RECORDS_PER_STEP} records at a time`);
     assert.deepEqual(a.items, b.items);
     assert.equal(a.items.length, ITEMS + 1);
     assert.equal(a.itemById.size, ITEMS);
@@ -150,4 +152,41 @@ test('replayers of one slice share its catalogue and indexes; a replay after pre
   } finally {
     s.close();
   }
+});
+
+test('readWholeSteps reads a file a slice at a time, handing each slice on as read; a file that shrinks or grows meanwhile is read as it is', () => {
+  const file = join(tmp(), 'data.bin');
+  const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 251));
+  writeFileSync(file, bytes);
+  const chunks: Buffer[] = [];
+  const steps = readWholeSteps(file, (c) => chunks.push(Buffer.from(c)), 4096);
+  let pauses = 0;
+  let r = steps.next();
+  for (; !r.done; r = steps.next()) pauses++;
+  assert.deepEqual(r.value, bytes);
+  assert.equal(pauses, 2);
+  assert.deepEqual(chunks.map((c) => c.length), [4096, 4096, 1808]);
+  assert.deepEqual(Buffer.concat(chunks), bytes);
+  // Cut short after the first slice: what is there is the file.
+  const shrunk = runSteps(readWholeSteps(file, (c) => c.length === 4096 && c[0] === 0 && truncateSync(file, 5000), 4096));
+  assert.deepEqual(shrunk, bytes.subarray(0, 5000));
+  // Grown after its size was read: the rest is read too.
+  writeFileSync(file, bytes);
+  let grew = false;
+  const seen: number[] = [];
+  const grown = runSteps(readWholeSteps(file, (c) => (seen.push(c.length), grew || ((grew = true), appendFileSync(file, 'tail'))), 4096));
+  assert.deepEqual(grown, Buffer.concat([bytes, Buffer.from('tail')]));
+  assert.equal(seen.reduce((a, b) => a + b, 0), 10_004, 'every byte handed on (hashed) once');
+});
+
+test('records with long lines yield more often: a slice of work is about CHARS_PER_STEP characters, not 4,096 records', () => {
+  const line = JSON.stringify({ id: 'x', embedding: Array.from({ length: 2000 }, (_, i) => i / 7) });
+  const text = Array.from({ length: 400 }, (_, i) => line.replace('"x"', `"i${i}"`)).join('\n');
+  let pauses = 0;
+  const steps = parseRecordsSteps(text, 'items.jsonl', 'item');
+  let r = steps.next();
+  for (; !r.done; r = steps.next()) pauses++;
+  assert.equal(r.value.length, 400);
+  assert.ok(pauses >= Math.floor(text.length / CHARS_PER_STEP), `${pauses} pauses over ${text.length} characters`);
+  assert.ok(pauses >= 5);
 });

@@ -1,7 +1,7 @@
 import { UserError, shown, shownName } from '../errors';
 import { suggest } from '../expr/suggest';
 import { instantHint, parseInstant } from '../time';
-import { RECORDS_PER_STEP, runSteps, type Steps } from '../steps';
+import { CHARS_PER_STEP, runSteps, type Steps } from '../steps';
 import { isUtf8, notUtf8 } from './utf8';
 import { STAGES, type EventRecord, type FeatureMap, type FeatureType } from './types';
 
@@ -340,7 +340,7 @@ export function parseRecords<T extends { id: string }>(content: string | Buffer,
   return runSteps(parseRecordsSteps<T>(content, file, kind, types));
 }
 
-/** parseRecords in slices of RECORDS_PER_STEP lines (see steps.ts). */
+/** parseRecords in slices of about CHARS_PER_STEP characters of text (see steps.ts). */
 export function* parseRecordsSteps<T extends { id: string }>(content: string | Buffer, file: string, kind: 'item' | 'user', types?: Readonly<Record<string, FeatureType>>): Steps<T[]> {
   const out: T[] = [];
   // (Bytes that fit a string are decoded at once: a line at a time is three times slower on 50k lines.)
@@ -349,8 +349,12 @@ export function* parseRecordsSteps<T extends { id: string }>(content: string | B
   const bytes = content as Buffer;
   // Lines are cut as they are reached (not split up front: over a million lines that was one ~0.25 s step).
   let at = 0;
+  let budget = CHARS_PER_STEP;
   for (let i = 0; at >= 0; i++) {
-    if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+    if (budget <= 0) {
+      budget = CHARS_PER_STEP;
+      yield;
+    }
     let raw: string;
     if (text !== undefined) {
       const nl = text.indexOf('\n', at);
@@ -361,6 +365,7 @@ export function* parseRecordsSteps<T extends { id: string }>(content: string | B
       raw = bytes.toString('utf8', at, nl === -1 ? bytes.length : nl);
       at = nl === -1 ? -1 : nl + 1;
     }
+    budget -= raw.length + 64;
     if (raw.trim() === '') continue;
     let v: unknown;
     try {

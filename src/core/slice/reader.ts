@@ -8,7 +8,7 @@ import { manifestWarnings, validateManifest } from './manifest';
 import { parseEventLine, parseRecordsSteps } from './events';
 import { runSteps, runStepsAsync, type StepRunner, type Steps } from '../steps';
 import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
-import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, sha256, type FileMismatch } from './hashing';
+import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, readWholeSteps, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { fileText, isUtf8, lineText, notUtf8 } from './utf8';
 import { UserTable, checkedBefore, markChecked } from './userTable';
@@ -212,8 +212,6 @@ const REPLACED_WHY = 'another file is at its path now (it was replaced)';
 
 /** Block size for reading events.jsonl when the manifest has no chunk hashes. */
 const DEFAULT_BLOCK = 8 * 1024 * 1024;
-/** Bytes of a catalogue or user file hashed between two yields of an opening (~10 ms at sha256's speed). */
-const HASH_STEP = 16 * 1024 * 1024;
 
 export interface OpenOptions {
   /** Replay even when files do not match the manifest (reported, not silent). */
@@ -400,13 +398,9 @@ export class Slice {
         }
         continue;
       }
-      const b = readWhole(p);
-      if (f.path === 'items.jsonl' || f.path === 'users.jsonl') bytes.set(f.path, b);
       const checker = new FileChecker(f);
-      for (let at = 0; at < b.length; at += HASH_STEP) {
-        if (at > 0) yield;
-        checker.update(b.subarray(at, at + HASH_STEP));
-      }
+      const b = yield* readWholeSteps(p, (chunk) => checker.update(chunk));
+      if (f.path === 'items.jsonl' || f.path === 'users.jsonl') bytes.set(f.path, b);
       const why = checker.finish();
       if (why) {
         modified.push(f.path);

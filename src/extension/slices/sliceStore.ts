@@ -79,7 +79,8 @@ export class SliceEntry {
         // a million items took seconds of the editor's thread.
         let s: Slice;
         try {
-          s = await Slice.openAsync(this.dir, { force: true, trustCachedIndex: true }, { cancelled: () => token?.isCancellationRequested ?? false });
+          // Dropped meanwhile (the list was refreshed) stops it too: nothing would ever use it.
+          s = await Slice.openAsync(this.dir, { force: true, trustCachedIndex: true }, { cancelled: () => (token?.isCancellationRequested ?? false) || this.closedWhileOpening });
         } catch (e) {
           throw e instanceof StepsCancelled ? new IndexingCancelled(this.dir) : e;
         }

@@ -48,7 +48,7 @@ export class Controller {
     private readonly triggers: Triggers,
     /** Called at most every 100 ms while a run goes on; `scanning` during reverse continue. */
     private readonly progress: (scanning: boolean) => void,
-    /** `yieldMs`: how often a long run gives the event loop a turn (tests use 0: every 256 stages, independent of speed). */
+    /** `yieldMs`: how often a long run gives the event loop a turn (tests use 0: every 16 stages, independent of speed). */
     opts: { yieldMs?: number } = {},
   ) {
     this.lane = l.primary;
@@ -291,7 +291,8 @@ export class Controller {
         triggers.advanceData();
       }
       if (done(ex.n, s)) return undefined;
-      if ((i & 255) === 0) {
+      // The clock is read every 16 stages: every 256 let 1,000-candidate events hold the thread for 250 ms.
+      if ((i & 15) === 0) {
         const r = await this.tick(scanning);
         if (r !== undefined) return r;
       }

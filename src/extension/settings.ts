@@ -4,7 +4,8 @@ import type { TimelineMode } from '../shared/webview';
 /** The extension's settings, read fresh each time (package.json `contributes.configuration` documents them). */
 export interface Settings {
   defaultRanker: string;
-  checkpointEvery: number;
+  /** Unset (null, the default): the engine picks the interval for each slice (at most 500, fewer for large events). */
+  checkpointEvery: number | undefined;
   pageSize: number;
   groupEventsBy: 'time' | 'session';
   timelineMaxPoints: number;
@@ -21,7 +22,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
   const mode = c.get<string>('timeline.mode');
   return {
     defaultRanker: c.get<string>('defaultRanker')?.trim() || 'recorded',
-    checkpointEvery: clamp(c.get<number>('checkpointEvery') ?? 1000, 1, 1_000_000),
+    checkpointEvery: typeof c.get<unknown>('checkpointEvery') === 'number' ? clamp(c.get<number>('checkpointEvery') as number, 1, 1_000_000) : undefined,
     pageSize: clamp(c.get<number>('slices.pageSize') ?? 200, 10, 5000),
     groupEventsBy: c.get<string>('slices.groupEventsBy') === 'session' ? 'session' : 'time',
     timelineMaxPoints: clamp(c.get<number>('timeline.maxPoints') ?? 4000, 100, 100_000),

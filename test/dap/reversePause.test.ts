@@ -13,7 +13,7 @@ import { LATENCY } from './helpers';
 
 /**
  * An in-process session whose ranker asks for a pause when the replay scores event `pauseAt`
- * while armed. With yieldMs 0 the controller hears a pause within 256 stages (about 43 events),
+ * while armed. With yieldMs 0 the controller hears a pause within 16 stages (about 3 events),
  * whatever the speed of the machine: the pause is heard inside the segment being scanned.
  */
 async function session(checkpointEvery: number, pauseAt: number) {

@@ -17,6 +17,14 @@ import { readSettings } from '../../src/extension/settings';
 import { FakeLog, TabInputText, Uri, infoShown, progressControl, progressShown, settings, window, workspace } from './vscodeFake';
 import { makeSlice, tmp } from '../helpers';
 
+test('with recreplay.checkpointEvery unset (its default) a configuration gets no interval: the engine picks one for the slice', () => {
+  settings.clear();
+  const c = fillDefaults({ type: 'recreplay', request: 'launch', name: 'x', slice: 's' }, readSettings(), '/w', undefined);
+  assert.ok(!('problem' in c));
+  assert.equal(c.checkpointEvery, undefined);
+  assert.equal(readSettings().checkpointEvery, undefined);
+});
+
 test('F5 on an open events.jsonl (no launch.json) replays that slice with the settings\' defaults', () => {
   const dir = makeSlice(5);
   settings.set('recreplay.defaultRanker', 'popularity');

@@ -35,7 +35,9 @@ export function fillDefaults(config: ReplayConfig, settings: Settings, folder: s
   c.request ??= 'launch';
   c.name ??= 'Replay slice';
   c.ranker ??= settings.defaultRanker;
-  c.checkpointEvery ??= settings.checkpointEvery;
+  // Unset, the adapter's engine picks it from the slice (a fixed 1,000 made a step back over
+  // 1,000-candidate events re-run for seconds).
+  if (settings.checkpointEvery !== undefined) c.checkpointEvery ??= settings.checkpointEvery;
   if (c.cwd === undefined && folder) c.cwd = folder;
   // Absolute, against the folder, as the adapter resolves it: checked against the extension host's
   // own working folder, "cwd": "." let an untrusted "trace": "../.." write outside the workspace.

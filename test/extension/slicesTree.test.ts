@@ -11,7 +11,8 @@ import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { SlicesTreeProvider, type TreeOptions } from '../../src/extension/views/slicesTree';
 import { changedSliceDir } from '../../src/extension/slices/workspaceSlices';
 import { sliceWorkProgress } from '../../src/extension/extension';
-import type { SliceNode } from '../../src/extension/views/sliceNodes';
+import { treeItemOf, type SliceNode } from '../../src/extension/views/sliceNodes';
+import { UserTable } from '../../src/core/slice/userTable';
 import { EventEmitter, FakeLog, TreeItemCollapsibleState, CancellationTokenSource, ProgressLocation } from './vscodeFake';
 import { BASE_MANIFEST, fixture, makeSlice, tmp } from '../helpers';
 import { writeSlice } from '../../src/core/slice/writer';
@@ -433,5 +434,23 @@ test('an entry dropped while its large catalogue is being parsed stops parsing a
     assert.equal(entry.slice, undefined);
   } finally {
     Slice.openAsync = opened;
+  }
+});
+
+test('a page of users in the Slices view parses the users it shows, not every user of the slice', async () => {
+  const dir = join(tmp(), 'users.slice');
+  const users = Array.from({ length: 5000 }, (_, i) => ({ id: `u${i}`, segment: i % 2 ? 'new' : 'returning', features: { age: i % 90 } }));
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(10), users }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const entry = readEntry(dir);
+  await entry.open();
+  const parsedAll = mock.method(UserTable.prototype, 'allSteps');
+  try {
+    const item = treeItemOf({ kind: 'record', entry, what: 'user', index: 4321 });
+    assert.equal(item.label, 'u4321');
+    assert.match(String(item.description), /^new · age=/);
+    assert.equal(parsedAll.mock.callCount(), 0);
+  } finally {
+    parsedAll.mock.restore();
+    entry.close();
   }
 });

@@ -190,3 +190,25 @@ test('records with long lines yield more often: a slice of work is about CHARS_P
   assert.ok(pauses >= Math.floor(text.length / CHARS_PER_STEP), `${pauses} pauses over ${text.length} characters`);
   assert.ok(pauses >= 5);
 });
+
+test('a million users do not make one long step: users.jsonl is scanned and indexed a slice at a time, at the first open (parsed) and later ones (read by id)', async () => {
+  const dir = join(tmp(), 'users.slice');
+  const f = fixture(10);
+  const users = Array.from({ length: 3 * RECORDS_PER_STEP + 7 }, (_, i) => ({ id: `u${i}`, features: { age: i % 90 } }));
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f, users }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  // A cache of its own: the first open parses every user (and marks the file), later ones read them by id.
+  const cacheDir = tmp();
+  for (const pass of ['first', 'later']) {
+    let pauses = 0;
+    const s = await Slice.openAsync(dir, { cacheDir }, { pause: async () => void pauses++ });
+    try {
+      assert.ok(pauses >= 3, `${pass} open: ${pauses} pauses`);
+      assert.equal(s.userCount, users.length);
+      assert.deepEqual(s.userById.at(12_000), users[12_000]);
+      assert.deepEqual(s.userById.get('u4'), users[4]);
+      assert.deepEqual(runSteps(s.userById.allSteps()), users);
+    } finally {
+      s.close();
+    }
+  }
+});

@@ -911,11 +911,11 @@ function* readUsers(dir: string, manifest: SliceManifest, b: Buffer | undefined,
   if (intact && checkedBefore(cache, entry.sha256, types)) {
     // (A whole-file check, natively: cheap, and a mark is a hint, never proof.)
     if (!isUtf8(b)) throw notUtf8(b, file);
-    const lazy = UserTable.lazy(b, file, types);
+    const lazy = yield* UserTable.lazySteps(b, file, types);
     if (lazy) return lazy;
   }
   const records = yield* parseRecordsSteps<UserRecord>(b, file, 'user', types);
-  if (intact && UserTable.lazyReads(b, records)) markChecked(cache, entry.sha256, types);
-  return UserTable.of(records, file);
+  if (intact && (yield* UserTable.lazyReadsSteps(b, records))) markChecked(cache, entry.sha256, types);
+  return yield* UserTable.ofSteps(records, file);
 }
 

@@ -5,6 +5,7 @@ import { UserError, shown } from '../errors';
 import { checkRecord } from './events';
 import { sha256 } from './hashing';
 import type { FeatureType, UserRecord } from './types';
+import { RECORDS_PER_STEP, runSteps, type Steps } from '../steps';
 
 // users.jsonl of a slice, by id. A slice holds every user of its window (the bench's 10k events
 // bring 50,000), and a replay meets few of them early: parsed whole at open they cost more than the
@@ -23,11 +24,12 @@ const HEAD = '{"id":"';
  * not in it. On the file's text (one decode, then string search: a native call per line cost more
  * than the scan).
  */
-function scan(text: string): { starts: Float64Array; ids: string[] } | undefined {
+function* scan(text: string): Steps<{ starts: Float64Array; ids: string[] } | undefined> {
   const ids: string[] = [];
   const starts: number[] = [];
   let s = 0;
   while (s < text.length) {
+    if (ids.length % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
     const nl = text.indexOf('\n', s);
     // Every line ends with a newline and starts {"id":" (no blank line, no other first key).
     if (nl < 0 || !text.startsWith(HEAD, s)) return undefined;
@@ -64,10 +66,12 @@ export class UserTable {
 
   /** A table of records parsed already. */
   static of(records: UserRecord[], file = 'users.jsonl'): UserTable {
-    const byId = new Map<string, number>();
-    records.forEach((r, i) => {
-      if (!byId.has(r.id)) byId.set(r.id, i);
-    });
+    return runSteps(UserTable.ofSteps(records, file));
+  }
+
+  /** UserTable.of in slices of work (see steps.ts). */
+  static *ofSteps(records: UserRecord[], file = 'users.jsonl'): Steps<UserTable> {
+    const byId = yield* firstIndexes(records.map((r) => r.id));
     return new UserTable(undefined, file, undefined, new Float64Array(0), [], records, byId);
   }
 
@@ -76,22 +80,29 @@ export class UserTable {
    * writer's shape (then parse it whole: parseRecords). Only for a file known to hold valid records.
    */
   static lazy(buf: Buffer, file: string, types?: Readonly<Record<string, FeatureType>>): UserTable | undefined {
+    return runSteps(UserTable.lazySteps(buf, file, types));
+  }
+
+  /** UserTable.lazy in slices of work (see steps.ts): a million users took 0.65 s in one piece. */
+  static *lazySteps(buf: Buffer, file: string, types?: Readonly<Record<string, FeatureType>>): Steps<UserTable | undefined> {
     // Read as one string: a file past what a string holds (~512 MiB) is parsed a line at a time instead.
     if (buf.length >= lazyUsers.below) return undefined;
     const text = buf.toString('utf8');
-    const lines = scan(text);
+    const lines = yield* scan(text);
     if (!lines) return undefined;
-    const byId = new Map<string, number>();
-    lines.ids.forEach((id, i) => {
-      if (!byId.has(id)) byId.set(id, i);
-    });
+    const byId = yield* firstIndexes(lines.ids);
     return new UserTable(text, file, types, lines.starts, lines.ids, new Array<UserRecord | undefined>(lines.ids.length), byId);
   }
 
   /** Whether `lazy` on these bytes indexes exactly these records (parsed from them), so a later open may use it. */
   static lazyReads(buf: Buffer, records: readonly UserRecord[]): boolean {
+    return runSteps(UserTable.lazyReadsSteps(buf, records));
+  }
+
+  /** UserTable.lazyReads in slices of work (see steps.ts). */
+  static *lazyReadsSteps(buf: Buffer, records: readonly UserRecord[]): Steps<boolean> {
     if (buf.length >= lazyUsers.below) return false;
-    const lines = scan(buf.toString('utf8'));
+    const lines = yield* scan(buf.toString('utf8'));
     return lines !== undefined && lines.ids.length === records.length && lines.ids.every((id, i) => id === records[i]?.id);
   }
 
@@ -117,12 +128,20 @@ export class UserTable {
 
   /** Every record, in the order of the file (all parsed). */
   all(): UserRecord[] {
-    for (let i = 0; i < this.records.length; i++) this.at(i);
+    return runSteps(this.allSteps());
+  }
+
+  /** UserTable.all in slices of work (see steps.ts): parsing a million users takes seconds. */
+  *allSteps(): Steps<UserRecord[]> {
+    for (let i = 0; i < this.records.length; i++) {
+      if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+      this.at(i);
+    }
     return this.records as UserRecord[];
   }
 
-  /** Record i (0-based), parsed and checked on first use. */
-  private at(i: number): UserRecord {
+  /** Record i (0-based, in the order of the file, a repeated id counted each time), parsed and checked on first use. */
+  at(i: number): UserRecord {
     const known = this.records[i];
     if (known !== undefined) return known;
     const line = i + 1;
@@ -142,6 +161,17 @@ export class UserTable {
     this.records[i] = rec;
     return rec;
   }
+}
+
+/** Each id's first index in `ids`, in slices of work. */
+function* firstIndexes(ids: readonly string[]): Steps<Map<string, number>> {
+  const byId = new Map<string, number>();
+  for (let i = 0; i < ids.length; i++) {
+    if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+    const id = ids[i] as string;
+    if (!byId.has(id)) byId.set(id, i);
+  }
+  return byId;
 }
 
 /**

@@ -149,7 +149,8 @@ export function treeItemOf(n: SliceNode): vscode.TreeItem {
     }
     case 'record': {
       const s = n.entry.slice;
-      const rec = n.what === 'user' ? s?.users[n.index] : s?.items[n.index];
+      // One user parsed, not all of them (a million took 1.5 s to show a page).
+      const rec = n.what === 'user' ? (s && n.index < s.userCount ? s.userById.at(n.index) : undefined) : s?.items[n.index];
       item = new vscode.TreeItem(rec?.id ?? '?', vscode.TreeItemCollapsibleState.None);
       const features = Object.entries(rec?.features ?? {});
       const lead = n.what === 'user' ? (rec as { segment?: string } | undefined)?.segment : (rec as { category?: string } | undefined)?.category;

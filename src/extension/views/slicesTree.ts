@@ -4,6 +4,7 @@ import { errorText } from '../log';
 import { IndexingCancelled, type SliceEntry } from '../slices/sliceStore';
 import { countBy, featureSummary, fmt, pageRanges, scanSessions, windowLabel, type SessionIndex } from '../slices/summaries';
 import { treeItemOf, type Paged, type SliceNode } from './sliceNodes';
+import { runStepsAsync } from '../../core/steps';
 
 /** Where the tree gets its slices and settings: the workspace in the extension, a list in tests. */
 export interface SliceSource {
@@ -174,11 +175,12 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
           ...(await this.pagedOf(entry, 'items', 1, s.items.length)),
         ];
       case 'segments':
-        return countBy(s.users, (u) => u.segment).map(([k, c]) => field(k, `${c} users`, { icon: 'symbol-enum' }));
+        // Every user parsed a slice of work per turn of the event loop (a million take seconds).
+        return countBy(await runStepsAsync(s.userById.allSteps()), (u) => u.segment).map(([k, c]) => field(k, `${c} users`, { icon: 'symbol-enum' }));
       case 'categories':
         return countBy(s.items, (i) => i.category).map(([k, c]) => field(k, `${c} items`, { icon: 'symbol-enum' }));
       case 'userFeatures':
-        return featureSummary(s.users, m.schema.user).map((f) => field(f.name, f.text, { icon: 'symbol-field' }));
+        return featureSummary(await runStepsAsync(s.userById.allSteps()), m.schema.user).map((f) => field(f.name, f.text, { icon: 'symbol-field' }));
       case 'itemFeatures':
         return featureSummary(s.items, m.schema.item).map((f) => field(f.name, f.text, { icon: 'symbol-field' }));
       case 'events':

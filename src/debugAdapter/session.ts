@@ -2,7 +2,7 @@ import { ContinuedEvent, DebugSession, Event, InitializedEvent, OutputEvent, Res
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { currentStage } from '../core/engine/exprScope';
 import { shown } from '../core/errors';
-import { StepsCancelled } from '../core/steps';
+import { StepsCancelled, nextTurn } from '../core/steps';
 import { MAX_PUSHED_POINTS, METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../shared/dap';
 import { CANCELLED, Controller, type RunResult } from './controller';
 import { checkArguments } from './args';
@@ -67,8 +67,8 @@ export class ReplayDebugSession extends DebugSession {
   private configured = false;
   private started = false;
   private disposed = false;
-  /** The launch's opening of the slice, while it runs. */
-  private launching: Promise<Lanes> | undefined;
+  /** The launch, while it runs (it opens the slice a slice of work per turn of the event loop). */
+  private launching: Promise<void> | undefined;
   /** The one disposal, which every later dispose() waits for too (a disconnect behind a terminate). */
   private disposing: Promise<void> | undefined;
   private terminating = false;
@@ -207,26 +207,32 @@ export class ReplayDebugSession extends DebugSession {
    * slice. The opening yields to the event loop between slices of its work (openLanes): a session
    * ended meanwhile stops it, and it keeps nothing open.
    */
-  async launch(raw: unknown): Promise<void> {
+  launch(raw: unknown): Promise<void> {
     // After terminate or disconnect nothing would ever release what a launch opens (slice, trace thread, checkpoint spill).
     if (this.disposed) throw ended();
     if (this.launchedState || this.launching) throw new AdapterError('this session already debugs a slice: start a new session for another one', ERROR_IDS.launch);
+    // Held until the launch has ended either way: a second launch is refused meanwhile, and release() waits for it.
+    const launching = this.launchNow(raw).finally(() => {
+      if (this.launching === launching) this.launching = undefined;
+    });
+    this.launching = launching;
+    return launching;
+  }
+
+  private async launchNow(raw: unknown): Promise<void> {
     const config = parseLaunchArguments(raw, this.options.cwd ?? process.cwd());
     for (const warning of unknownLaunchArguments(raw)) {
       this.log.warn(warning);
       this.output(`${warning}\n`, 'important');
     }
-    this.launching = openLanes(config, this.log, this.options.loadRanker, this.options.trustCachedIndex ?? false, { cancelled: () => this.disposed });
     let lanes: Lanes;
     try {
-      lanes = await this.launching;
+      lanes = await openLanes(config, this.log, this.options.loadRanker, this.options.trustCachedIndex ?? false, { cancelled: () => this.disposed });
     } catch (e) {
       throw e instanceof StepsCancelled ? ended() : e;
-    } finally {
-      this.launching = undefined;
     }
     if (this.disposed) {
-      // Ended while its last step ran: what it opened goes (release() waited for this).
+      // Ended while its last step ran: what it opened goes (release() waits for this launch).
       discardLanes(lanes);
       throw ended();
     }
@@ -245,6 +251,9 @@ export class ReplayDebugSession extends DebugSession {
     const controller = new Controller(lanes, triggers, (scanning) => this.runProgress(scanning));
     let entry: Stop;
     try {
+      // (Its first checkpoint and block read are a piece of their own: a turn of the event loop first.)
+      await nextTurn();
+      if (this.disposed) throw ended();
       // Loading event 1 now turns a malformed first line into a launch error, not a silent session.
       entry = controller.start();
     } catch (e) {

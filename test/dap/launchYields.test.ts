@@ -84,3 +84,13 @@ test('a session ended while its launch is still opening the slice: the launch fa
   await disposing;
   if (before !== undefined) assert.equal(openOn(events), before, 'events.jsonl was closed');
 });
+
+test('a second launch while the first is still opening the slice is refused, and the first goes on', async () => {
+  const slice = bigCatalogue();
+  const session = new ReplayDebugSession({ logger: lineLogger(() => {}) });
+  const first = session.launch({ slice, ranker: 'popularity', baseline: 'recorded', trace: join(tmp(), 'trace') });
+  assert.throws(() => session.launch({ slice, ranker: 'recorded' }), /already debugs a slice/);
+  await first;
+  assert.equal(session.launched().lanes.lanes.length, 2);
+  await session.dispose();
+});

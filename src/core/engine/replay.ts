@@ -11,7 +11,12 @@ import { RankScratch, recordedRanking, type CandidateRow } from './rows';
 import { runStage } from './stages';
 import { ReplayState, adoptCatalogIndex, type SavedState } from './state';
 import { ItemIndex } from '../metrics/catalog';
-import { RECORDS_PER_STEP, runSteps, type Steps } from '../steps';
+import { RECORDS_PER_STEP, nextTurn, runSteps, type Steps } from '../steps';
+
+/** Candidates a seek re-executes between two turns of the event loop (~10–30 ms of work). */
+const SEEK_TURN_WORK = 16_384;
+/** Catalogues this large get turns of the event loop between the pieces of a checkpoint restore. */
+const LARGE_CATALOGUE = 1 << 16;
 
 /** What every replayer of one slice shares (see Replayer.prepareSteps). */
 interface SharedCatalog {
@@ -366,13 +371,16 @@ export class Replayer {
    * The state and metrics of the checkpoint before event n, both built before either is used: a
    * restore that failed halfway left the checkpoint's state under the old current event.
    */
-  private restored(n: number): { state: ReplayState; metrics: MetricsAccumulator } {
+  private async restored(n: number): Promise<{ state: ReplayState; metrics: MetricsAccumulator }> {
+    // Over a large catalogue each piece (read, state, metrics) takes tens of milliseconds: a turn of
+    // the event loop between them (a step back over a million items held the thread 0.4 s).
+    const turn = this.itemBySlot.length >= LARGE_CATALOGUE ? nextTurn : async () => {};
     const saved = this.checkpoints.read(n) as { state: SavedState; metrics: unknown };
     try {
-      return {
-        state: ReplayState.restore(this.slice.items, saved.state),
-        metrics: MetricsAccumulator.restore(this.catalog, this.pipeline.k, saved.metrics),
-      };
+      await turn();
+      const state = ReplayState.restore(this.slice.items, saved.state);
+      await turn();
+      return { state, metrics: MetricsAccumulator.restore(this.catalog, this.pipeline.k, saved.metrics) };
     } catch (e) {
       const where = this.checkpoints.file ?? 'memory';
       throw new Error(`the checkpoint before event ${n} (in ${where}) cannot be restored: ${(e as Error).message}`, { cause: e });
@@ -400,7 +408,7 @@ export class Replayer {
       // Only the event number first: a checkpoint is as large as the catalogue, and one the seek does not restore need not be read.
       const at = this.checkpoints.nearestAt(n);
       if (at !== undefined && at > resumeFrom) {
-        const { state, metrics } = this.restored(at);
+        const { state, metrics } = await this.restored(at);
         replaced = true;
         this.state = state;
         this.metrics = metrics;
@@ -412,11 +420,19 @@ export class Replayer {
         this.metrics = new MetricsAccumulator(this.catalog, this.pipeline.k);
         this.load(1);
       }
+      // A turn of the event loop every SEEK_TURN_WORK candidates re-executed: one checkpoint
+      // interval of 1,000-candidate events took seconds in one piece.
+      let work = 0;
       for (;;) {
         const c = this.current as EventExec;
         if (c.n === n) break;
         const r = this.finishNow();
         if (r) await r;
+        work += c.event.candidates.length + 8;
+        if (work >= SEEK_TURN_WORK) {
+          work = 0;
+          await nextTurn();
+        }
         this.advanceNow();
       }
       while ((this.current as EventExec).stagesDone < stage) {

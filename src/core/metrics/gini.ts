@@ -32,35 +32,45 @@ export class CountGini {
   private numerator = 0;
   private sum = 0;
 
-  /** All counts zero, or `initial` (a checkpoint: non-negative safe integers) in O(n log n). */
+  /**
+   * All counts zero, or `initial` (a checkpoint: non-negative safe integers) in O(n + largest count)
+   * by a histogram of the counts, not a sort: over a million items a step back sorted them (~0.1 s).
+   * A block of m items with count c at sorted positions p+1..p+m adds c·m·(2p + m − n).
+   */
   constructor(n: number, initial?: ArrayLike<number>) {
     this.n = n;
     if (!initial) return;
-    const sorted = Float64Array.from(initial).sort();
-    for (let p = 0; p < n; p++) {
-      const x = sorted[p]!;
+    let top = 0;
+    for (let i = 0; i < n; i++) {
+      const x = initial[i]!;
       if (!(x >= 0 && Number.isSafeInteger(x))) throw new RangeError(`Exposure count ${x} is not a non-negative integer.`);
-      this.numerator += (2 * (p + 1) - n - 1) * x;
       this.sum += x;
+      if (x > top) top = x;
     }
-    // above[c] = n − #{counts <= c}, by one sweep of the sorted counts; runs of equal large
-    // counts become Map entries.
-    const top = n > 0 ? sorted[n - 1]! : 0;
     const denseTop = Math.min(top, DENSE_COUNTS - 1);
-    this.above = new Int32Array(Math.max(64, denseTop + 1));
-    let q = 0;
-    for (let c = 0; c <= denseTop; ) {
-      while (q < n && sorted[q]! <= c) q++;
-      // No count lies in (c, next), so above[] is flat up to the next one.
-      const next = q < n ? Math.min(sorted[q]!, denseTop + 1) : denseTop + 1;
-      this.above.fill(n - q, c, next);
-      c = next;
+    const hist = new Int32Array(denseTop + 1);
+    const big = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const x = initial[i]!;
+      if (x <= denseTop) hist[x]!++;
+      else big.set(x, (big.get(x) ?? 0) + 1);
     }
-    while (q < n) {
-      const x = sorted[q]!;
-      const start = q;
-      while (q < n && sorted[q] === x) q++;
-      if (x >= DENSE_COUNTS) this.large.set(x, { above: n - q, items: q - start });
+    this.above = new Int32Array(Math.max(64, denseTop + 1));
+    // p: items with a smaller count so far; above[c] = n − #{counts <= c}.
+    let p = 0;
+    for (let c = 0; c <= denseTop; c++) {
+      const m = hist[c]!;
+      if (m > 0) {
+        this.numerator += c * m * (2 * p + m - n);
+        p += m;
+      }
+      this.above[c] = n - p;
+    }
+    for (const x of [...big.keys()].sort((a, b) => a - b)) {
+      const m = big.get(x)!;
+      this.numerator += x * m * (2 * p + m - n);
+      p += m;
+      this.large.set(x, { above: n - p, items: m });
     }
   }
 

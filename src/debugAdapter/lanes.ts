@@ -6,9 +6,9 @@ import { TRACE_FORMAT, TraceWriter, modifiedField } from '../core/engine/trace';
 import { checkTraceOutside } from '../core/engine/run';
 import { countsByKind } from '../core/engine/faults';
 import type { CheckEnv } from '../core/expr';
-import { loadRanker, type Ranker } from '../core/rankers';
+import { loadRankerSteps, type Ranker } from '../core/rankers';
 import { Slice } from '../core/slice/reader';
-import { StepsCancelled, nextTurn, runStepsAsync, type StepRunner } from '../core/steps';
+import { StepsCancelled, nextTurn, runStepsAsync, type StepRunner, type Steps } from '../core/steps';
 import { TOOL_NAME, TOOL_VERSION } from '../core/version';
 import { THREAD_IDS, type LaneName } from '../shared/dap';
 import type { LaunchConfig } from './launchConfig';
@@ -65,7 +65,12 @@ export interface Lanes {
 }
 
 /** How a ranker spec becomes a ranker; the host may add kinds (the extension: process and HTTP rankers). */
-export type RankerLoader = (spec: string, ctx: { cwd: string; slice: Slice }) => Ranker;
+export type RankerLoader = (spec: string, ctx: { cwd: string; slice: Slice }) => Ranker | Steps<Ranker>;
+
+/** A loader's answer: a ranker, or the steps that load one (run a slice per turn, see steps.ts). */
+function isSteps(x: Ranker | Steps<Ranker>): x is Steps<Ranker> {
+  return typeof (x as Partial<Steps<Ranker>>).next === 'function' && typeof (x as Partial<Ranker>).score !== 'function';
+}
 
 /**
  * Opens the slice, loads the ranker(s) and builds the lanes; user errors come out as UserError.
@@ -73,7 +78,7 @@ export type RankerLoader = (spec: string, ctx: { cwd: string; slice: Slice }) =>
  * the event loop (`runner`, see steps.ts): in the editor the adapter shares the extension host's
  * thread, which a million-item catalogue held for seconds.
  */
-export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoader = loadRanker, trustCachedIndex = false, runner?: StepRunner): Promise<Lanes> {
+export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoader = loadRankerSteps, trustCachedIndex = false, runner?: StepRunner): Promise<Lanes> {
   const slice = await Slice.openAsync(cfg.slice, { force: cfg.force, trustCachedIndex }, runner);
   try {
     await runStepsAsync(Replayer.prepareSteps(slice), runner);
@@ -95,7 +100,8 @@ export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: Ran
   try {
     for (const lane of lanes) {
       await turn();
-      const ranker = load(lane.rankerSpec, { cwd: cfg.cwd, slice });
+      const got = load(lane.rankerSpec, { cwd: cfg.cwd, slice });
+      const ranker = isSteps(got) ? await runStepsAsync(got, runner) : got;
       loaded.push(ranker);
       await turn();
       lane.replayer = new Replayer(slice, {

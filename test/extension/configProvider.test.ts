@@ -11,6 +11,8 @@ import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { needsIndex } from '../../src/extension/slices/sliceStore';
 import { trustedLoader } from '../../src/extension/debug/adapterFactory';
 import { Slice } from '../../src/core/slice/reader';
+import { runSteps } from '../../src/core/steps';
+import type { Ranker } from '../../src/core/rankers';
 import { artifactKind, pickRanker } from '../../src/extension/debug/pickers';
 import { rankerAllowedUntrusted, trustProblem } from '../../src/extension/trust';
 import { readSettings } from '../../src/extension/settings';
@@ -156,10 +158,15 @@ test('ranker artifacts are told apart by their keys', () => {
 test('the in-process adapter refuses an outside ranker in an untrusted workspace, whatever started the session', () => {
   const slice = Slice.open(makeSlice(3));
   let trusted = false;
-  const load = trustedLoader(() => trusted);
+  const trustedLoad = trustedLoader(() => trusted);
+  // The loader gives the steps that load a ranker (run a slice per turn by the adapter): run whole here.
+  const load = (spec: string, ctx: { cwd: string; slice: Slice }): Ranker => {
+    const got = trustedLoad(spec, ctx);
+    return 'score' in got ? got : runSteps(got);
+  };
   assert.equal(load('recorded', { cwd: '/', slice }).info.kind, 'recorded');
   // Refused by the trust check itself (E_UNTRUSTED), before the core's loader sees the spec.
-  assert.throws(() => load('process:python m.py', { cwd: '/', slice }), (e: unknown) => e instanceof UserError && e.code === 'E_UNTRUSTED');
+  assert.throws(() => trustedLoad('process:python m.py', { cwd: '/', slice }), (e: unknown) => e instanceof UserError && e.code === 'E_UNTRUSTED');
   trusted = true;
   // Trusted, the spec reaches the core's loader (which knows no process rankers yet).
   assert.throws(() => load('process:python m.py', { cwd: '/', slice }), /unknown ranker/);

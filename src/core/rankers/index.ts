@@ -5,12 +5,18 @@ import { PopularityRanker, RecordedRanker } from './builtin';
 import { EmbeddingRanker } from './embedding';
 import { LinearRanker } from './linear';
 import type { Ranker } from './types';
+import { runSteps, type Steps } from '../steps';
 
 export type { Ranker, RankerInfo, ScoreRequest } from './types';
 export const RANKER_KINDS = ['recorded', 'popularity', 'linear:PATH', 'embedding:PATH'] as const;
 
 /** Builds a ranker from a spec such as `recorded`, `popularity`, `linear:model.json`, `embedding:vec.json`. */
 export function loadRanker(spec: string, opts: { cwd?: string; slice?: Slice } = {}): Ranker {
+  return runSteps(loadRankerSteps(spec, opts));
+}
+
+/** loadRanker in slices of work (see steps.ts): an embedding ranker over a million items takes seconds. */
+export function* loadRankerSteps(spec: string, opts: { cwd?: string; slice?: Slice } = {}): Steps<Ranker> {
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const arg = colon < 0 ? '' : spec.slice(colon + 1);
@@ -27,7 +33,7 @@ export function loadRanker(spec: string, opts: { cwd?: string; slice?: Slice } =
     case 'linear':
       return new LinearRanker(path(), opts.slice);
     case 'embedding':
-      return new EmbeddingRanker(path(), opts.slice);
+      return yield* EmbeddingRanker.loadSteps(path(), opts.slice);
     default:
       throw new UserError(`unknown ranker "${spec}"`, { field: 'ranker' }, `Use one of: ${RANKER_KINDS.join(', ')}.`, 'E_RANKER');
   }

@@ -11,12 +11,19 @@ import * as fake from './vscodeFake';
 const none = () => new fake.Disposable(() => {});
 
 /** An editor of `path` whose lines are `lines`, recording what it is decorated with. */
-function editor(path: string, lines: string[]): { editor: vscode.TextEditor; set: unknown[][] } {
+function editor(path: string, lines: string[], reads: number[] = []): { editor: vscode.TextEditor; set: unknown[][]; doc: { version: number } } {
   const set: unknown[][] = [];
   const range = (l: number) => new fake.Range(l, 0, l, (lines[l] ?? '').length);
-  const doc = { uri: fake.Uri.file(path), lineCount: lines.length, lineAt: (l: number) => ({ text: lines[l] ?? '', range: range(l) }) };
+  const doc = { uri: fake.Uri.file(path), version: 1, lineCount: lines.length, lineAt: (l: number) => ({
+      get text() {
+        reads.push(l);
+        return lines[l] ?? '';
+      },
+      range: range(l),
+    }),
+  };
   const e = { document: doc, visibleRanges: [new fake.Range(0, 0, lines.length - 1, 0)], setDecorations: (_t: unknown, d: unknown[]) => void set.push(d) };
-  return { editor: e as unknown as vscode.TextEditor, set };
+  return { editor: e as unknown as vscode.TextEditor, set, doc };
 }
 
 test('a session whose events.jsonl is over 50 MB (no editor reaches the extension) is quietly left undecorated; other slices still are', () => {
@@ -59,6 +66,33 @@ test('two sessions at once: each current line says what its own session replayed
     assert.match(current(ea.set) ?? '', /◀ replayed: served from-a/);
     assert.doesNotMatch(current(eb.set) ?? '', /from-a/);
     assert.match(current(eb.set) ?? '', /◀ event 1 at outcome \(6\/6 stages\)/);
+  } finally {
+    d.dispose();
+    fake.window.visibleTextEditors = [];
+  }
+});
+
+test('a line is parsed for its decoration once per version of the document, however often decorations are redrawn', () => {
+  const dir = '/ws/c.slice';
+  const s = { sliceDir: dir, eventsPath: join(dir, 'events.jsonl'), position: { event: 1, stage: 'retrieve', stagesDone: 0, eventCount: 3 } };
+  const sessions = { all: () => [s], onPosition: none, onStart: none, onEnd: none } as unknown as ReplaySessions;
+  const ranking = { candidates: [], onDidUpdate: none } as unknown as RankingTreeProvider;
+  const line = '{"served":["x"],"outcome":{"clicks":[]}}';
+  const reads: number[] = [];
+  const e = editor(join(dir, 'events.jsonl'), [line, line, line], reads);
+  fake.window.visibleTextEditors = [e.editor];
+  const d = new EventDecorations(sessions, ranking);
+  const update = () => (d as unknown as { update(): void }).update();
+  try {
+    update();
+    assert.deepEqual(reads.sort(), [0, 1, 2], 'each line\'s text read (and parsed) once');
+    update();
+    update();
+    assert.equal(reads.length, 3, 'redrawn without reading a line\'s text again');
+    assert.deepEqual(e.set.at(-2), e.set.at(0), 'the same decorations');
+    e.doc.version = 2;
+    update();
+    assert.equal(reads.length, 6, 'a new version of the document is read again');
   } finally {
     d.dispose();
     fake.window.visibleTextEditors = [];

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -29,12 +29,26 @@ async function start(mode: 'stdio' | 'port', temp: string): Promise<{ proc: Chil
   return { proc, dc };
 }
 
+/**
+ * Whether process `pid` sits in Node's own exit: every thread waiting on a futex (the main one
+ * joining a V8 compiler thread that waits for a GC only the main thread would run:
+ * nodejs/node#54918). Linux only; false elsewhere.
+ */
+function stuckInNodeExit(pid: number): boolean {
+  try {
+    const tasks = readdirSync(`/proc/${pid}/task`);
+    return tasks.length > 0 && tasks.every((t) => readFileSync(`/proc/${pid}/task/${t}/wchan`, 'utf8').startsWith('futex'));
+  } catch {
+    return false;
+  }
+}
+
 for (const [mode, signal, code] of [
   ['stdio', 'SIGTERM', 143],
   ['port', 'SIGINT', 130],
   ['port', 'SIGTERM', 143],
 ] as const) {
-  test(`${signal} to the standalone adapter (${mode}) mid-continue exits ${code} and removes the trace temp file and the checkpoint spill folder`, async () => {
+  test(`${signal} to the standalone adapter (${mode}) mid-continue exits ${code} and removes the trace temp file and the checkpoint spill folder`, async (t) => {
     const temp = tmp();
     const slice = makeSlice(30_000);
     const trace = join(tmp(), 'trace');
@@ -53,7 +67,17 @@ for (const [mode, signal, code] of [
       assert.equal(spills().length, 1, 'the replay spills checkpoints while it runs');
       assert.equal(temps().length, 1, 'the trace is being written');
       proc.kill(signal);
-      assert.deepEqual(await exited, { code, signal: null }, 'exits through process.exit, 128 + the signal');
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 20_000)));
+      const ended = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      if (ended === undefined) {
+        // Once in many runs Node itself deadlocks in process.exit, after the exit handlers ran:
+        // that is said, the process killed, and the cleanup below checked all the same.
+        assert.ok(proc.pid !== undefined && stuckInNodeExit(proc.pid), 'the adapter has not exited 20 s after the signal, and is not stuck in Node\'s own exit');
+        t.diagnostic('the adapter sat in Node\'s own exit (nodejs/node#54918) and was killed; its exit handlers had run');
+        proc.kill('SIGKILL');
+      } else assert.deepEqual(ended, { code, signal: null }, 'exits through process.exit, 128 + the signal');
       assert.deepEqual(temps(), [], 'no trace temp file left');
       assert.deepEqual(spills(), [], 'no spill folder left');
     } finally {

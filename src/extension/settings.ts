@@ -17,12 +17,18 @@ export interface Settings {
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.floor(v)));
 
+/** recreplay.checkpointEvery as a number of events (a number written as a string too), or undefined when unset. */
+function intervalOf(raw: unknown): number | undefined {
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  return typeof n === 'number' && Number.isFinite(n) ? clamp(n, 1, 1_000_000) : undefined;
+}
+
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
   const c = vscode.workspace.getConfiguration('recreplay', scope);
   const mode = c.get<string>('timeline.mode');
   return {
     defaultRanker: c.get<string>('defaultRanker')?.trim() || 'recorded',
-    checkpointEvery: typeof c.get<unknown>('checkpointEvery') === 'number' ? clamp(c.get<number>('checkpointEvery') as number, 1, 1_000_000) : undefined,
+    checkpointEvery: intervalOf(c.get<unknown>('checkpointEvery')),
     pageSize: clamp(c.get<number>('slices.pageSize') ?? 200, 10, 5000),
     groupEventsBy: c.get<string>('slices.groupEventsBy') === 'session' ? 'session' : 'time',
     timelineMaxPoints: clamp(c.get<number>('timeline.maxPoints') ?? 4000, 100, 100_000),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Replayer } from '../../src/core/engine/replay';
 import { RecordedRanker } from '../../src/core/rankers/builtin';
@@ -151,4 +151,32 @@ test('a seek over large events and a large catalogue gives the event loop turns 
     r.dispose();
     s.close();
   }
+});
+
+test('a replayer disposed while a seek waits for its turn: the seek stops there, calls no ranker and reopens no file', async () => {
+  const dir = join(tmp(), 'long.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(600, { items: 300, cands: 200 }) }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const s = Slice.open(dir);
+  let scoredAfter = 0;
+  let disposed = false;
+  const inner = new RecordedRanker();
+  const ranker = { info: inner.info, score: (req: Parameters<RecordedRanker['score']>[0]) => ((scoredAfter += disposed ? 1 : 0), inner.score(req)) };
+  const r = new Replayer(s, { ranker, checkpointEvery: 1000 });
+  while (r.advance()) await r.finishEvent();
+  const seeking = r.seek(590, 6);
+  await new Promise((resolve) => setImmediate(resolve));
+  r.dispose();
+  disposed = true;
+  s.close();
+  await assert.rejects(seeking, /the replayer was disposed/);
+  assert.equal(scoredAfter, 0, 'no ranker call after dispose');
+  // (Linux: the process's open files are listed under /proc.)
+  const fds = (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd') : []).filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === join(dir, 'events.jsonl');
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(fds, [], 'events.jsonl is not open');
 });

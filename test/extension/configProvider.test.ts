@@ -25,6 +25,12 @@ test('with recreplay.checkpointEvery unset (its default) a configuration gets no
   assert.ok(!('problem' in c));
   assert.equal(c.checkpointEvery, undefined);
   assert.equal(readSettings().checkpointEvery, undefined);
+  // Written as a string in settings.json, a number is still taken; anything else is no interval.
+  settings.set('recreplay.checkpointEvery', '200');
+  assert.equal(readSettings().checkpointEvery, 200);
+  settings.set('recreplay.checkpointEvery', 'often');
+  assert.equal(readSettings().checkpointEvery, undefined);
+  settings.clear();
 });
 
 test('F5 on an open events.jsonl (no launch.json) replays that slice with the settings\' defaults', () => {

@@ -98,3 +98,27 @@ test('a line is parsed for its decoration once per version of the document, howe
     fake.window.visibleTextEditors = [];
   }
 });
+
+test('events.jsonl closed, changed and opened again (version 1 anew) is decorated from its new text', () => {
+  const dir = '/ws/d.slice';
+  const s = { sliceDir: dir, eventsPath: join(dir, 'events.jsonl'), position: { event: 1, stage: 'retrieve', stagesDone: 0, eventCount: 2 } };
+  const sessions = { all: () => [s], onPosition: none, onStart: none, onEnd: none } as unknown as ReplaySessions;
+  const ranking = { candidates: [], onDidUpdate: none } as unknown as RankingTreeProvider;
+  const first = '{"served":["a"],"outcome":{"clicks":[]}}';
+  const old = editor(join(dir, 'events.jsonl'), [first, '{"served":["old"],"outcome":{"clicks":["old"]}}']);
+  const d = new EventDecorations(sessions, ranking);
+  const update = () => (d as unknown as { update(): void }).update();
+  const texts = (set: unknown[][]) => set.at(-2)?.map((o) => (o as { renderOptions: { after: { contentText: string } } }).renderOptions.after.contentText);
+  try {
+    fake.window.visibleTextEditors = [old.editor];
+    update();
+    assert.deepEqual(texts(old.set), ['  served old · clicked old']);
+    const reopened = editor(join(dir, 'events.jsonl'), [first, '{"served":["new"],"outcome":{"clicks":[]}}']);
+    fake.window.visibleTextEditors = [reopened.editor];
+    update();
+    assert.deepEqual(texts(reopened.set), ['  served new · no click']);
+  } finally {
+    d.dispose();
+    fake.window.visibleTextEditors = [];
+  }
+});

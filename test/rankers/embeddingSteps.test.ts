@@ -6,6 +6,7 @@ import { loadRanker, loadRankerSteps } from '../../src/core/rankers';
 import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP } from '../../src/core/steps';
+import { UserError } from '../../src/core/errors';
 import { BASE_MANIFEST, fixture, tmp } from '../helpers';
 
 test('an embedding ranker over a large catalogue loads a slice of work at a time, and scores as the dot products of its vectors', () => {
@@ -41,4 +42,10 @@ test('an embedding ranker over a large catalogue loads a slice of work at a time
   } finally {
     slice.close();
   }
+});
+
+test('an embedding artifact whose "dim" no vector has is refused naming the vector, whatever its size', () => {
+  const artifact = join(tmp(), 'huge.json');
+  writeFileSync(artifact, JSON.stringify({ dim: 100_000_000, users: { u1: [1, 2, 3] }, items: {} }));
+  assert.throws(() => loadRanker(`embedding:${artifact}`), (e: unknown) => e instanceof UserError && /vector must hold 100000000 finite numbers/.test(e.message) && e.where.field === 'users.u1');
 });

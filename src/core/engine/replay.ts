@@ -278,8 +278,12 @@ export class Replayer {
    * Throws once dispose() ran (moving would reopen the slice's events file and a new spill folder)
    * and while an asynchronous move is under way (see moving).
    */
-  private checkLive(what: string): void {
+  private checkNotDisposed(what: string): void {
     if (this.disposed) throw new Error(`Cannot ${what}: the replayer was disposed`);
+  }
+
+  private checkLive(what: string): void {
+    this.checkNotDisposed(what);
     if (this.moving) throw new Error(`Cannot ${what}: ${this.moving} is already in progress (await it first)`);
   }
 
@@ -378,8 +382,10 @@ export class Replayer {
     const saved = this.checkpoints.read(n) as { state: SavedState; metrics: unknown };
     try {
       await turn();
+      this.checkNotDisposed('seek');
       const state = ReplayState.restore(this.slice.items, saved.state);
       await turn();
+      this.checkNotDisposed('seek');
       return { state, metrics: MetricsAccumulator.restore(this.catalog, this.pipeline.k, saved.metrics) };
     } catch (e) {
       const where = this.checkpoints.file ?? 'memory';
@@ -433,11 +439,14 @@ export class Replayer {
           work = 0;
           await nextTurn();
         }
+        // Disposed while it waited (a session ending): it goes no further, touching nothing released.
+        this.checkNotDisposed('seek');
         this.advanceNow();
       }
       while ((this.current as EventExec).stagesDone < stage) {
         const r = this.stepNow();
         if (r) await r;
+        this.checkNotDisposed('seek');
       }
     } catch (e) {
       // The old objects were not touched once new ones replaced them: putting them back is the whole rollback.

@@ -130,7 +130,7 @@ export class ExposureCounts {
   private readonly counts: Float64Array;
   private readonly state: CountGini;
 
-  /** Starts from all-zero counts, or from `initial` (a checkpoint: non-negative integer counts) in O(n log n). */
+  /** Starts from all-zero counts, or from `initial` (a checkpoint: non-negative integer counts) in O(n + largest count), see CountGini. */
   constructor(n: number, initial?: ArrayLike<number>) {
     this.n = n;
     this.counts = new Float64Array(n);

@@ -31,7 +31,8 @@ class VectorTable {
   private data: Float64Array;
 
   constructor(readonly dim: number) {
-    this.data = new Float64Array(dim * 64);
+    // Grown as vectors come: a huge "dim" is found wrong by its first vector, not by a failed allocation.
+    this.data = new Float64Array(0);
   }
 
   get size(): number {
@@ -56,7 +57,7 @@ class VectorTable {
   add(id: string, v: ArrayLike<number>): void {
     const at = this.index.size * this.dim;
     if (at + this.dim > this.data.length) {
-      const grown = new Float64Array(Math.max(this.data.length * 2, at + this.dim));
+      const grown = new Float64Array(Math.max(this.data.length * 2, at + this.dim, 64 * Math.min(this.dim, 64)));
       grown.set(this.data);
       this.data = grown;
     }

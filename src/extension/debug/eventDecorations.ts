@@ -70,13 +70,14 @@ export class EventDecorations implements vscode.Disposable {
   /**
    * Summaries of lines already parsed, per document and its version: decorations are redrawn at
    * every stop, and 300 visible lines of 1,000-candidate events took 0.25 s to parse each time.
+   * Keyed by the document itself, not its URI: a file closed and opened again starts at version 1
+   * anew (its text may have changed meanwhile), as another document.
    */
-  private readonly summaries = new Map<string, { version: number; lines: Map<number, string | undefined> }>();
+  private summaries = new WeakMap<vscode.TextDocument, { version: number; lines: Map<number, string | undefined> }>();
 
   private summaryOf(doc: vscode.TextDocument, line: number): string | undefined {
-    const key = doc.uri.toString();
-    let known = this.summaries.get(key);
-    if (!known || known.version !== doc.version) this.summaries.set(key, (known = { version: doc.version, lines: new Map() }));
+    let known = this.summaries.get(doc);
+    if (!known || known.version !== doc.version) this.summaries.set(doc, (known = { version: doc.version, lines: new Map() }));
     if (known.lines.has(line)) return known.lines.get(line);
     const text = eventSummary(doc.lineAt(line).text);
     if (known.lines.size >= 4 * MAX_DECORATED_LINES) known.lines.clear();
@@ -126,7 +127,7 @@ export class EventDecorations implements vscode.Disposable {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.summaries.clear();
+    this.summaries = new WeakMap();
     for (const s of this.subs) s.dispose();
     this.recorded.dispose();
     this.current.dispose();

@@ -6,7 +6,7 @@ import { TRACE_FORMAT, TraceWriter, modifiedField } from '../core/engine/trace';
 import { checkTraceOutside } from '../core/engine/run';
 import { countsByKind } from '../core/engine/faults';
 import type { CheckEnv } from '../core/expr';
-import { loadRankerSteps, type Ranker } from '../core/rankers';
+import { loadRankerAsync, type Ranker } from '../core/rankers';
 import { Slice } from '../core/slice/reader';
 import { StepsCancelled, nextTurn, runStepsAsync, type StepRunner, type Steps } from '../core/steps';
 import { TOOL_NAME, TOOL_VERSION } from '../core/version';
@@ -65,10 +65,14 @@ export interface Lanes {
 }
 
 /** How a ranker spec becomes a ranker; the host may add kinds (the extension: process and HTTP rankers). */
-export type RankerLoader = (spec: string, ctx: { cwd: string; slice: Slice }) => Ranker | Steps<Ranker>;
+/**
+ * How a ranker spec becomes a ranker: at once, as the steps that load one, or as a promise (see
+ * loadRankerAsync); `runner` paces the steps of a loader that runs its own.
+ */
+export type RankerLoader = (spec: string, ctx: { cwd: string; slice: Slice; runner?: StepRunner }) => Ranker | Steps<Ranker> | Promise<Ranker>;
 
 /** A loader's answer: a ranker, or the steps that load one (run a slice per turn, see steps.ts). */
-function isSteps(x: Ranker | Steps<Ranker>): x is Steps<Ranker> {
+function isSteps(x: Ranker | Steps<Ranker> | Promise<Ranker>): x is Steps<Ranker> {
   return typeof (x as Partial<Steps<Ranker>>).next === 'function' && typeof (x as Partial<Ranker>).score !== 'function';
 }
 
@@ -78,7 +82,7 @@ function isSteps(x: Ranker | Steps<Ranker>): x is Steps<Ranker> {
  * the event loop (`runner`, see steps.ts): in the editor the adapter shares the extension host's
  * thread, which a million-item catalogue held for seconds.
  */
-export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoader = loadRankerSteps, trustCachedIndex = false, runner?: StepRunner): Promise<Lanes> {
+export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: RankerLoader = (spec, ctx) => loadRankerAsync(spec, ctx, ctx.runner), trustCachedIndex = false, runner?: StepRunner): Promise<Lanes> {
   const slice = await Slice.openAsync(cfg.slice, { force: cfg.force, trustCachedIndex }, runner);
   try {
     await runStepsAsync(Replayer.prepareSteps(slice), runner);
@@ -100,8 +104,8 @@ export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: Ran
   try {
     for (const lane of lanes) {
       await turn();
-      const got = load(lane.rankerSpec, { cwd: cfg.cwd, slice });
-      const ranker = isSteps(got) ? await runStepsAsync(got, runner) : got;
+      const got = load(lane.rankerSpec, { cwd: cfg.cwd, slice, ...(runner ? { runner } : {}) });
+      const ranker = isSteps(got) ? await runStepsAsync(got, runner) : await got;
       loaded.push(ranker);
       await turn();
       lane.replayer = new Replayer(slice, {

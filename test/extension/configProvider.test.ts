@@ -161,21 +161,21 @@ test('ranker artifacts are told apart by their keys', () => {
   assert.equal(artifactKind('not json'), undefined);
 });
 
-test('the in-process adapter refuses an outside ranker in an untrusted workspace, whatever started the session', () => {
+test('the in-process adapter refuses an outside ranker in an untrusted workspace, whatever started the session', async () => {
   const slice = Slice.open(makeSlice(3));
   let trusted = false;
   const trustedLoad = trustedLoader(() => trusted);
-  // The loader gives the steps that load a ranker (run a slice per turn by the adapter): run whole here.
-  const load = (spec: string, ctx: { cwd: string; slice: Slice }): Ranker => {
+  // The loader's answer may be a ranker, the steps that load one, or a promise of one.
+  const load = async (spec: string, ctx: { cwd: string; slice: Slice }): Promise<Ranker> => {
     const got = trustedLoad(spec, ctx);
-    return 'score' in got ? got : runSteps(got);
+    return 'score' in got ? got : 'next' in got ? runSteps(got) : got;
   };
-  assert.equal(load('recorded', { cwd: '/', slice }).info.kind, 'recorded');
-  // Refused by the trust check itself (E_UNTRUSTED), before the core's loader sees the spec.
+  assert.equal((await load('recorded', { cwd: '/', slice })).info.kind, 'recorded');
+  // Refused by the trust check itself (E_UNTRUSTED), at once, before the core's loader sees the spec.
   assert.throws(() => trustedLoad('process:python m.py', { cwd: '/', slice }), (e: unknown) => e instanceof UserError && e.code === 'E_UNTRUSTED');
   trusted = true;
   // Trusted, the spec reaches the core's loader (which knows no process rankers yet).
-  assert.throws(() => load('process:python m.py', { cwd: '/', slice }), /unknown ranker/);
+  await assert.rejects(load('process:python m.py', { cwd: '/', slice }), /unknown ranker/);
   slice.close();
 });
 

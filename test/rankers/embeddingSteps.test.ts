@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRanker, loadRankerSteps } from '../../src/core/rankers';
+import { loadRanker, loadRankerAsync, loadRankerSteps } from '../../src/core/rankers';
 import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP } from '../../src/core/steps';
@@ -48,4 +48,65 @@ test('an embedding artifact whose "dim" no vector has is refused naming the vect
   const artifact = join(tmp(), 'huge.json');
   writeFileSync(artifact, JSON.stringify({ dim: 100_000_000, users: { u1: [1, 2, 3] }, items: {} }));
   assert.throws(() => loadRanker(`embedding:${artifact}`), (e: unknown) => e instanceof UserError && /vector must hold 100000000 finite numbers/.test(e.message) && e.where.field === 'users.u1');
+});
+
+test('loadRankerAsync reads an embedding artifact on a thread of its own: the caller\'s event loop turns meanwhile, and the ranker is the one loadRanker makes', async () => {
+  const n = 20_000;
+  const f = fixture(5, { items: n });
+  f.users.forEach((u, i) => (u.embedding = [i, 1, -1, 0.25]));
+  f.items.forEach((it, i) => i % 3 === 0 && (it.embedding = [1, 2, 3, i % 5]));
+  const dir = join(tmp(), 'emb.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const artifact = join(tmp(), 'emb.json');
+  const items = Object.fromEntries(f.items.flatMap((it, i) => (i % 3 === 0 ? [] : [[it.id, [Math.sin(i), Math.cos(i), i % 7, -0.5]]])));
+  writeFileSync(artifact, JSON.stringify({ dim: 4, users: { __proto__x: [1, 1, 1, 1] }, items, model: 'two-tower' }));
+  const slice = Slice.open(dir);
+  try {
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const ranker = await loadRankerAsync(`embedding:${artifact}`, { slice });
+    ticking = false;
+    assert.ok(turns >= 3, `the event loop turned ${turns} times while the artifact loaded`);
+    const sync = loadRanker(`embedding:${artifact}`, { slice });
+    assert.deepEqual(ranker.info, sync.info);
+    assert.deepEqual(ranker.warnings, sync.warnings);
+    assert.match((ranker.warnings ?? []).join(' '), /"model" is not one the embedding ranker reads/);
+    for (const event of f.events) {
+      const rows = event.candidates.map((c) => ({ item: c.item }));
+      assert.deepEqual(ranker.score({ event, rows } as never), sync.score({ event, rows } as never));
+    }
+  } finally {
+    slice.close();
+  }
+});
+
+test('loadRankerAsync says what is wrong with an artifact exactly as loadRanker does (it reads a bad one itself)', async () => {
+  const dir = tmp();
+  const cases: Record<string, string | Buffer> = {
+    'short vector': JSON.stringify({ dim: 3, items: { a: [1, 2] } }),
+    'NaN in JSON': '{"dim": 2, "items": {"a": [1, NaN]}}',
+    'not an object': '[1, 2]',
+    'bad dim': JSON.stringify({ dim: 0 }),
+    'users not an object': JSON.stringify({ dim: 2, users: [1] }),
+    'Latin-1': Buffer.from('{"dim": 1, "items": {"caf\xe9": [1]}}', 'latin1'),
+  };
+  for (const [name, content] of Object.entries(cases)) {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, content);
+    const sync = (() => {
+      try {
+        loadRanker(`embedding:${file}`);
+      } catch (e) {
+        return e as UserError;
+      }
+      throw new Error(`${name}: loadRanker accepted it`);
+    })();
+    await assert.rejects(loadRankerAsync(`embedding:${file}`), (e: unknown) => e instanceof UserError && e.describe() === sync.describe(), name);
+  }
+  await assert.rejects(loadRankerAsync(`embedding:${join(dir, 'missing.json')}`), /embedding artifact not found/);
 });

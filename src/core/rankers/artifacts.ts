@@ -11,6 +11,13 @@ export const MAX_ARTIFACT_BYTES = 256 * 1024 * 1024;
 
 /** Reads a JSON artifact; errors name the file and what to fix. */
 export function readArtifact(path: string, kind: string): { value: Record<string, unknown>; sha256: string } {
+  checkArtifactFile(path, kind);
+  const bytes = readFileSync(path);
+  return parseArtifact(bytes, path, kind);
+}
+
+/** That the artifact is there, a file, and not too large to read whole (readArtifact's first checks). */
+export function checkArtifactFile(path: string, kind: string): void {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st) {
     throw new UserError(`${kind} artifact not found`, { file: path }, `Check the path after "${kind}:" (relative to the current folder).`, 'E_ARTIFACT');
@@ -26,7 +33,10 @@ export function readArtifact(path: string, kind: string): { value: Record<string
       'E_ARTIFACT',
     );
   }
-  const bytes = readFileSync(path);
+}
+
+/** An artifact's bytes as its JSON object, with its sha256; errors name the file, line and column. */
+function parseArtifact(bytes: Buffer, path: string, kind: string): { value: Record<string, unknown>; sha256: string } {
   let value: unknown;
   // A byte-order mark (an editor's "UTF-8 with BOM") is not JSON, but says nothing: it is skipped, as in slice.json.
   // Not UTF-8 (a Latin-1 "é"): refused with the line and column, as slice files are; decoded to U+FFFD, "café" and "cafè" became one weight.

@@ -5,16 +5,17 @@ import { readFileSync } from 'node:fs';
 import { recordLineOf } from '../slice/events';
 import type { Slice } from '../slice/reader';
 import type { ItemRecord, UserRecord } from '../slice/types';
-import { readArtifact, shapeError } from './artifacts';
+import { checkArtifactFile, readArtifact, shapeError } from './artifacts';
+import { packArtifact } from './embeddingThread';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
-import { RECORDS_PER_STEP, runSteps, type Steps } from '../steps';
+import { RECORDS_PER_STEP, StepsCancelled, runSteps, runStepsAsync, type StepRunner, type Steps } from '../steps';
 
 /** The keys an embedding artifact may have; any other is reported (a misspelt "itms" left every item without a vector). */
 const ARTIFACT_KEYS = ['format', 'name', 'version', 'dim', 'users', 'items'];
 
 /** The artifact's top-level keys the ranker does not read, as warnings (as the linear ranker's). */
-function unknownKeys(a: Record<string, unknown>): string[] {
-  return Object.keys(a)
+function unknownKeys(keys: readonly string[]): string[] {
+  return keys
     .filter((k) => !ARTIFACT_KEYS.includes(k))
     .map((k) => {
       const near = suggest(k, ARTIFACT_KEYS);
@@ -33,6 +34,17 @@ class VectorTable {
   constructor(readonly dim: number) {
     // Grown as vectors come: a huge "dim" is found wrong by its first vector, not by a failed allocation.
     this.data = new Float64Array(0);
+  }
+
+  /** A table of vectors packed already (ids in order, `dim` numbers each), indexed in slices of work. */
+  static *packed(dim: number, ids: readonly string[], data: Float64Array): Steps<VectorTable> {
+    const t = new VectorTable(dim);
+    t.data = data;
+    for (let i = 0; i < ids.length; i++) {
+      if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+      t.index.set(ids[i] as string, i);
+    }
+    return t;
   }
 
   get size(): number {
@@ -156,6 +168,32 @@ export class EmbeddingRanker implements Ranker {
     const items = new VectorTable(dim);
     yield* vectors(path, 'users', a['users'], users);
     yield* vectors(path, 'items', a['items'], items);
+    return yield* EmbeddingRanker.finish(path, sha256, Object.keys(a), users, items, slice);
+  }
+
+  /**
+   * Loads with the artifact read, hashed, parsed and packed on a thread of its own (embeddingThread.ts),
+   * the rest a slice of work per pause of `runner`; an artifact the thread does not take (anything
+   * but a well-formed one) is loaded as loadSteps does, for its very error.
+   */
+  static async loadAsync(path: string, slice: Slice | undefined, runner?: StepRunner): Promise<EmbeddingRanker> {
+    checkArtifactFile(path, 'embedding');
+    const p = await packArtifact(path);
+    if (runner?.cancelled?.()) throw new StepsCancelled();
+    if (!p) return runStepsAsync(EmbeddingRanker.loadSteps(path, slice), runner);
+    return runStepsAsync(
+      (function* () {
+        const users = yield* VectorTable.packed(p.dim, p.users.ids, p.users.data);
+        const items = yield* VectorTable.packed(p.dim, p.items.ids, p.items.data);
+        return yield* EmbeddingRanker.finish(path, p.sha256, p.keys, users, items, slice);
+      })(),
+      runner,
+    );
+  }
+
+  /** The slice's vectors the artifact lacks, the warnings, the ranker. */
+  private static *finish(path: string, sha256: string, keys: readonly string[], users: VectorTable, items: VectorTable, slice?: Slice): Steps<EmbeddingRanker> {
+    const dim = users.dim;
     if (slice) {
       // Only vectors the artifact lacks are read: a slice is immutable, so its embeddings of another
       // model (another dim) must not stop a replay with an artifact that covers every id.
@@ -177,7 +215,7 @@ export class EmbeddingRanker implements Ranker {
     // which reads as a working model (the same result as the recorded ranker) rather than as none.
     const missing = [users.size === 0 ? 'user' : '', items.size === 0 ? 'item' : ''].filter(Boolean);
     const warnings = [
-      ...unknownKeys(a),
+      ...unknownKeys(keys),
       ...(slice && missing.length
         ? [`no ${missing.join(' and no ')} vectors — neither in the artifact's "${missing.map((m) => `${m}s`).join('"/"')}" nor as "embedding" in the slice's ${missing.map((m) => `${m}s.jsonl`).join('/')} — so every score is 0 and the recorded order is served`]
         : []),

@@ -5,7 +5,7 @@ import { PopularityRanker, RecordedRanker } from './builtin';
 import { EmbeddingRanker } from './embedding';
 import { LinearRanker } from './linear';
 import type { Ranker } from './types';
-import { runSteps, type Steps } from '../steps';
+import { runSteps, type StepRunner, type Steps } from '../steps';
 
 export type { Ranker, RankerInfo, ScoreRequest } from './types';
 export const RANKER_KINDS = ['recorded', 'popularity', 'linear:PATH', 'embedding:PATH'] as const;
@@ -17,6 +17,27 @@ export function loadRanker(spec: string, opts: { cwd?: string; slice?: Slice } =
 
 /** loadRanker in slices of work (see steps.ts): an embedding ranker over a million items takes seconds. */
 export function* loadRankerSteps(spec: string, opts: { cwd?: string; slice?: Slice } = {}): Steps<Ranker> {
+  return (yield* loadWith(spec, opts, (path) => EmbeddingRanker.loadSteps(path, opts.slice))) as Ranker;
+}
+
+/**
+ * loadRanker for a thread that must stay responsive (the editor's extension host): the slices of
+ * work run a pause of `runner` apart, and an embedding artifact is read and parsed on a thread of
+ * its own (~2 s for a 150 MB artifact, which no slicing splits).
+ */
+export async function loadRankerAsync(spec: string, opts: { cwd?: string; slice?: Slice } = {}, runner?: StepRunner): Promise<Ranker> {
+  let embedding: string | undefined;
+  const ranker = runSteps(
+    loadWith(spec, opts, (path) => {
+      embedding = path;
+      return undefined;
+    }),
+  );
+  return ranker ?? EmbeddingRanker.loadAsync(embedding as string, opts.slice, runner);
+}
+
+/** The ranker a spec names; `embedding` gives the steps that load that kind (undefined: the caller loads it, and so gets undefined). */
+function* loadWith(spec: string, opts: { cwd?: string; slice?: Slice }, embedding: (path: string) => Steps<Ranker> | undefined): Steps<Ranker | undefined> {
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const arg = colon < 0 ? '' : spec.slice(colon + 1);
@@ -32,8 +53,10 @@ export function* loadRankerSteps(spec: string, opts: { cwd?: string; slice?: Sli
       return kind === 'recorded' ? new RecordedRanker() : new PopularityRanker();
     case 'linear':
       return new LinearRanker(path(), opts.slice);
-    case 'embedding':
-      return yield* EmbeddingRanker.loadSteps(path(), opts.slice);
+    case 'embedding': {
+      const steps = embedding(path());
+      return steps ? yield* steps : undefined;
+    }
     default:
       throw new UserError(`unknown ranker "${spec}"`, { field: 'ranker' }, `Use one of: ${RANKER_KINDS.join(', ')}.`, 'E_RANKER');
   }

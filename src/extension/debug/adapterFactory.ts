@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors';
-import { loadRankerSteps } from '../../core/rankers';
+import { loadRankerAsync } from '../../core/rankers';
 import type { RankerLoader } from '../../debugAdapter/lanes';
 import { ReplayDebugSession } from '../../debugAdapter/session';
 import { adapterLogger } from '../log';
@@ -14,8 +14,8 @@ export function trustedLoader(isTrusted: () => boolean): RankerLoader {
   return (spec, ctx) => {
     const problem = trustProblem([spec], isTrusted());
     if (problem) throw new UserError(problem, { field: 'ranker' }, undefined, 'E_UNTRUSTED');
-    // Loaded a slice of work per turn of the extension host's event loop (see openLanes).
-    return loadRankerSteps(spec, ctx);
+    // A slice of work per turn of the extension host's event loop, an embedding artifact parsed on a thread of its own.
+    return loadRankerAsync(spec, ctx, ctx.runner);
   };
 }
 

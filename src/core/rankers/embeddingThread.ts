@@ -1,0 +1,89 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * An embedding artifact read on a thread of its own: reading, hashing and JSON.parse of a 150 MB
+ * artifact took ~2 s of the thread that asked, and in the editor that is the extension host's.
+ * The thread packs every vector into one Float64Array per side (handed over, not copied) with its
+ * ids in order. Only a well-formed artifact comes back packed: for anything else (not UTF-8, not
+ * JSON, a vector of the wrong length…) it says "fallback" and the caller reads the file itself,
+ * for the very error the synchronous loader gives — the thread never words an error of its own.
+ */
+export interface PackedArtifact {
+  sha256: string;
+  dim: number;
+  /** The artifact's top-level keys, in order (for the unknown-key warnings). */
+  keys: string[];
+  users: { ids: string[]; data: Float64Array };
+  items: { ids: string[]; data: Float64Array };
+}
+
+// Our own code, passed as source text so every bundle (CLI, adapter, extension host) can start it
+// without shipping a second file. It never sees user input as code.
+const SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const { isUtf8 } = require('node:buffer');
+function run() {
+  const bytes = readFileSync(workerData.path);
+  if (!isUtf8(bytes)) return undefined;
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let a;
+  try { a = JSON.parse(text); } catch { return undefined; }
+  text = undefined;
+  if (typeof a !== 'object' || a === null || Array.isArray(a)) return undefined;
+  const dim = a.dim;
+  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) return undefined;
+  const side = (raw) => {
+    if (raw === undefined) return { ids: [], data: new Float64Array(0) };
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+    const ids = Object.keys(raw);
+    const data = new Float64Array(ids.length * dim);
+    for (let i = 0; i < ids.length; i++) {
+      const v = raw[ids[i]];
+      if (!Array.isArray(v) || v.length !== dim) return undefined;
+      for (let d = 0; d < dim; d++) {
+        const x = v[d];
+        if (typeof x !== 'number' || !Number.isFinite(x)) return undefined;
+        data[i * dim + d] = x;
+      }
+    }
+    return { ids, data };
+  };
+  const users = side(a.users);
+  const items = users && side(a.items);
+  if (!items) return undefined;
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), dim, keys: Object.keys(a), users, items };
+}
+let out;
+try { out = run(); } catch { out = undefined; }
+if (out) parentPort.postMessage(out, [out.users.data.buffer, out.items.data.buffer]);
+else parentPort.postMessage('fallback');
+`;
+
+/** The artifact at `path`, packed on a thread of its own; undefined when the caller must read it itself (see above). */
+export function packArtifact(path: string): Promise<PackedArtifact | undefined> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (v: PackedArtifact | undefined) => {
+      if (settled) return;
+      settled = true;
+      resolve(v);
+    };
+    let worker: Worker;
+    try {
+      worker = new Worker(SOURCE, { eval: true, workerData: { path } });
+    } catch {
+      settle(undefined);
+      return;
+    }
+    worker.once('message', (m: PackedArtifact | 'fallback') => {
+      settle(m === 'fallback' ? undefined : m);
+      void worker.terminate();
+    });
+    // Out of memory, or gone: the caller reads it itself, and says what is wrong if anything is.
+    worker.once('error', () => settle(undefined));
+    worker.once('exit', () => settle(undefined));
+  });
+}

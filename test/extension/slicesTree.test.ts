@@ -454,3 +454,34 @@ test('a page of users in the Slices view parses the users it shows, not every us
     entry.close();
   }
 });
+
+test('a page of large events is read with turns of the event loop between its parts, and lists every event', async () => {
+  const dir = join(tmp(), 'wide.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(60, { items: 700, cands: 600 }) }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const t = tree([readEntry(dir)]);
+  const [root] = await t.getChildren();
+  const events = await find(t, root, /^Events/);
+  let turn = 0;
+  let ticking = true;
+  const tick = () => {
+    turn++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  // Which turn of the event loop each event was read in.
+  const readIn = new Map<number, number>();
+  const original = Slice.prototype.readEvent;
+  const read = mock.method(Slice.prototype, 'readEvent', function (this: Slice, n: number) {
+    readIn.set(turn, (readIn.get(turn) ?? 0) + 1);
+    return original.call(this, n);
+  });
+  try {
+    const page = await t.getChildren(events);
+    assert.deepEqual(page.map((n) => (n as { n?: number }).n), Array.from({ length: 60 }, (_, i) => i + 1));
+  } finally {
+    ticking = false;
+    read.mock.restore();
+  }
+  const most = Math.max(...readIn.values());
+  assert.ok(most <= 30, `${most} of 60 events of 600 candidates read in one turn`);
+});

@@ -2,7 +2,7 @@ import './setup';
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import fs, { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
 import { IndexingCancelled, needsIndex, readEntry, verifyAsync, type SliceEntry } from '../../src/extension/slices/sliceStore';
@@ -484,4 +484,38 @@ test('a page of large events is read with turns of the event loop between its pa
   }
   const most = Math.max(...readIn.values());
   assert.ok(most <= 30, `${most} of 60 events of 600 candidates read in one turn`);
+});
+
+test('an entry dropped while a page of its large events is read: the page stops there and events.jsonl is not opened again', async () => {
+  const dir = join(tmp(), 'wide.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(60, { items: 700, cands: 600 }) }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const entry = readEntry(dir);
+  const t = tree([entry]);
+  const [root] = await t.getChildren();
+  const events = await find(t, root, /^Events/);
+  const original = Slice.prototype.readEvent;
+  let reads = 0;
+  const read = mock.method(Slice.prototype, 'readEvent', function (this: Slice, n: number) {
+    const e = original.call(this, n);
+    // The list is refreshed (the entry closed) while the page is being read.
+    if (++reads === 10) entry.close();
+    return e;
+  });
+  try {
+    const page = await t.getChildren(events);
+    assert.ok(page.length < 60, `${page.length} events listed after the entry was dropped`);
+  } finally {
+    read.mock.restore();
+  }
+  const events_ = join(dir, 'events.jsonl');
+  const open = existsSync('/proc/self/fd')
+    ? readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === events_;
+        } catch {
+          return false;
+        }
+      })
+    : [];
+  assert.deepEqual(open, [], 'events.jsonl is not open');
 });

@@ -277,6 +277,8 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
     // candidates each took 165 ms of the editor's thread in one piece.
     let work = 0;
     for (let i = from; i <= to; i++) {
+      // Dropped meanwhile (the list was refreshed): a closed slice is not read again (it would reopen events.jsonl).
+      if (entry.slice !== s) return out;
       const n = this.eventNumber(entry, i, session);
       try {
         const e = s.readEvent(n);

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -126,4 +126,36 @@ export function caught(fn: () => unknown): UserError {
     return e;
   }
   assert.fail('no error');
+}
+
+/** How many descriptors of this process are open on `path` (Linux, through /proc); 0 where /proc is not there. */
+export function openOn(path: string): number {
+  if (!existsSync('/proc/self/fd')) return 0;
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+/**
+ * Counts turns of the event loop from now until stop(), with a self-rescheduling immediate: work
+ * that never hands the thread back runs within one turn, however long it takes.
+ */
+export function turnCounter(): { readonly turns: number; stop(): void } {
+  let turns = 0;
+  let ticking = true;
+  const tick = () => {
+    turns++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    get turns() {
+      return turns;
+    },
+    stop: () => void (ticking = false),
+  };
 }

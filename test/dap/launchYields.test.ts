@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -8,7 +7,7 @@ import { lineLogger } from '../../src/debugAdapter/logger';
 import { ReplayDebugSession } from '../../src/debugAdapter/session';
 import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP } from '../../src/core/steps';
-import { BASE_MANIFEST, fixture, tmp } from '../helpers';
+import { BASE_MANIFEST, fixture, openOn, tmp, turnCounter } from '../helpers';
 
 /** A slice whose catalogue takes many slices of work to hash, parse and index. */
 function bigCatalogue(): string {
@@ -31,42 +30,20 @@ async function inProcess(): Promise<{ dc: DebugClient; server: Server }> {
   return { dc, server };
 }
 
-/** Descriptors of this process open on `path` (Linux); undefined where /proc is not there. */
-function openOn(path: string): number | undefined {
-  try {
-    return readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === path;
-      } catch {
-        return false;
-      }
-    }).length;
-  } catch {
-    return undefined;
-  }
-}
-
 test('a launch hands the thread back between slices of opening the slice: the event loop of the host (the extension host, inline) keeps turning', async () => {
   const slice = bigCatalogue();
   const { dc, server } = await inProcess();
-  let turns = 0;
-  let ticking = true;
-  const tick = () => {
-    turns++;
-    if (ticking) setImmediate(tick);
-  };
+  const counter = turnCounter();
   try {
     const initialized = dc.waitForEvent('initialized');
-    setImmediate(tick);
-    const before = turns;
     await dc.launchRequest({ slice, ranker: 'popularity' } as never);
-    const during = turns - before;
-    ticking = false;
+    const during = counter.turns;
+    counter.stop();
     await initialized;
     // Opened in one piece, the launch would have held the thread from the request to the response.
     assert.ok(during >= 10, `the event loop turned ${during} times while the launch opened a ${5 * RECORDS_PER_STEP}-item catalogue`);
   } finally {
-    ticking = false;
+    counter.stop();
     await dc.stop();
     server.close();
   }
@@ -82,7 +59,7 @@ test('a session ended while its launch is still opening the slice: the launch fa
   const disposing = session.dispose();
   await assert.rejects(launching, /the debug session has ended/);
   await disposing;
-  if (before !== undefined) assert.equal(openOn(events), before, 'events.jsonl was closed');
+  assert.equal(openOn(events), before, 'events.jsonl was closed');
 });
 
 test('a second launch while the first is still opening the slice is refused, and the first goes on', async () => {

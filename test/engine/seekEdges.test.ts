@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Replayer } from '../../src/core/engine/replay';
 import { RecordedRanker } from '../../src/core/rankers/builtin';
 import { Slice } from '../../src/core/slice/reader';
 import type { EventRecord } from '../../src/core/slice/types';
 import { writeSlice } from '../../src/core/slice/writer';
-import { BASE_MANIFEST, fixture, makeSlice, tmp } from '../helpers';
+import { BASE_MANIFEST, fixture, makeSlice, openOn, tmp, turnCounter } from '../helpers';
 import { spillParentName } from '../../src/core/engine/checkpoints';
 
 /** A slice whose system figures are each finite but whose running sums overflow. */
@@ -134,18 +134,11 @@ test('a seek over large events and a large catalogue gives the event loop turns 
       await r.finishEvent();
       at.push(r.current?.metrics);
     }
-    let turns = 0;
-    let ticking = true;
-    const tick = () => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const before = turns;
+    const counter = turnCounter();
     // From the checkpoint before event 101 (taken at 101 − 50 = 51): restored, then 49 events of 400 candidates re-executed.
     await r.seek(100, 6);
-    ticking = false;
-    assert.ok(turns - before >= 3, `${turns - before} turns during the seek`);
+    counter.stop();
+    assert.ok(counter.turns >= 3, `${counter.turns} turns during the seek`);
     assert.deepEqual(r.current?.metrics, at[99]);
   } finally {
     r.dispose();
@@ -170,13 +163,5 @@ test('a replayer disposed while a seek waits for its turn: the seek stops there,
   s.close();
   await assert.rejects(seeking, /the replayer was disposed/);
   assert.equal(scoredAfter, 0, 'no ranker call after dispose');
-  // (Linux: the process's open files are listed under /proc.)
-  const fds = (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd') : []).filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === join(dir, 'events.jsonl');
-    } catch {
-      return false;
-    }
-  });
-  assert.deepEqual(fds, [], 'events.jsonl is not open');
+  assert.equal(openOn(join(dir, 'events.jsonl')), 0, 'events.jsonl is not open');
 });

@@ -2,7 +2,7 @@ import './setup';
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import fs, { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
 import { IndexingCancelled, needsIndex, readEntry, verifyAsync, type SliceEntry } from '../../src/extension/slices/sliceStore';
@@ -14,7 +14,7 @@ import { sliceWorkProgress } from '../../src/extension/extension';
 import { treeItemOf, type SliceNode } from '../../src/extension/views/sliceNodes';
 import { UserTable } from '../../src/core/slice/userTable';
 import { EventEmitter, FakeLog, TreeItemCollapsibleState, CancellationTokenSource, ProgressLocation } from './vscodeFake';
-import { BASE_MANIFEST, fixture, makeSlice, tmp } from '../helpers';
+import { BASE_MANIFEST, fixture, makeSlice, openOn, tmp } from '../helpers';
 import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP } from '../../src/core/steps';
 
@@ -507,15 +507,5 @@ test('an entry dropped while a page of its large events is read: the page stops 
   } finally {
     read.mock.restore();
   }
-  const events_ = join(dir, 'events.jsonl');
-  const open = existsSync('/proc/self/fd')
-    ? readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`) === events_;
-        } catch {
-          return false;
-        }
-      })
-    : [];
-  assert.deepEqual(open, [], 'events.jsonl is not open');
+  assert.equal(openOn(join(dir, 'events.jsonl')), 0, 'events.jsonl is not open');
 });

@@ -7,7 +7,7 @@ import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP } from '../../src/core/steps';
 import { UserError } from '../../src/core/errors';
-import { BASE_MANIFEST, fixture, tmp } from '../helpers';
+import { BASE_MANIFEST, fixture, tmp, turnCounter } from '../helpers';
 
 test('an embedding ranker over a large catalogue loads a slice of work at a time, and scores as the dot products of its vectors', () => {
   const n = 3 * RECORDS_PER_STEP;
@@ -62,16 +62,10 @@ test('loadRankerAsync reads an embedding artifact on a thread of its own: the ca
   writeFileSync(artifact, JSON.stringify({ dim: 4, users: { __proto__x: [1, 1, 1, 1] }, items, model: 'two-tower' }));
   const slice = Slice.open(dir);
   try {
-    let turns = 0;
-    let ticking = true;
-    const tick = () => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const counter = turnCounter();
     const ranker = await loadRankerAsync(`embedding:${artifact}`, { slice });
-    ticking = false;
-    assert.ok(turns >= 3, `the event loop turned ${turns} times while the artifact loaded`);
+    counter.stop();
+    assert.ok(counter.turns >= 3, `the event loop turned ${counter.turns} times while the artifact loaded`);
     const sync = loadRanker(`embedding:${artifact}`, { slice });
     assert.deepEqual(ranker.info, sync.info);
     assert.deepEqual(ranker.warnings, sync.warnings);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync, readlinkSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Slice } from '../../src/core/slice/reader';
@@ -13,7 +13,7 @@ import { CHARS_PER_STEP, RECORDS_PER_STEP, StepsCancelled, runSteps } from '../.
 import { readWholeSteps } from '../../src/core/slice/hashing';
 import { parseRecordsSteps } from '../../src/core/slice/events';
 import { UserError } from '../../src/core/errors';
-import { BASE_MANIFEST, fixture, tmp } from '../helpers';
+import { BASE_MANIFEST, fixture, openOn, tmp } from '../helpers';
 import type { ItemRecord } from '../../src/core/slice/types';
 
 const ITEMS = 3 * RECORDS_PER_STEP + 100;
@@ -26,21 +26,6 @@ function bigCatalogue(): string {
   f.items.push({ id: 'i7', category: 'late', features: { pop: 99 } });
   writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
   return dir;
-}
-
-/** Descriptors of this process open on `path` (Linux); undefined where /proc is not there. */
-function openOn(path: string): number | undefined {
-  try {
-    return readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === path;
-      } catch {
-        return false;
-      }
-    }).length;
-  } catch {
-    return undefined;
-  }
 }
 
 test('openAsync opens the same slice as open, pausing between slices of its work (parsing and indexing the catalogue)', async () => {
@@ -93,7 +78,7 @@ test('a cancelled openAsync rejects with StepsCancelled and keeps events.jsonl o
   const before = openOn(events);
   let pauses = 0;
   await assert.rejects(Slice.openAsync(dir, {}, { pause: async () => void pauses++, cancelled: () => pauses >= 3 }), StepsCancelled);
-  if (before !== undefined) assert.equal(openOn(events), before, 'the descriptor opened for events.jsonl was closed');
+  assert.equal(openOn(events), before, 'the descriptor opened for events.jsonl was closed');
 });
 
 test('ItemCatalog: dense slots in catalogue order, a repeated id keeping its first record; reads as a map and its ids as a set', () => {

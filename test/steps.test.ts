@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StepsCancelled, runSteps, runStepsAsync, type Steps } from '../src/core/steps';
+import { StepsCancelled, pacer, runSteps, runStepsAsync, type Steps } from '../src/core/steps';
 
 /** Three slices of work; `log` records what ran, and whether its cleanup ran. */
 function* work(log: string[]): Steps<number> {
@@ -45,4 +45,18 @@ test('a cancelled run throws StepsCancelled into the work, whose catch and final
   let pauses = 0;
   await assert.rejects(runStepsAsync(work(log), { pause: async () => void pauses++, cancelled: () => pauses >= 2 }), StepsCancelled);
   assert.deepEqual(log, ['a', 'b', 'caught StepsCancelled', 'cleanup']);
+});
+
+test('a pacer gives a turn of the event loop each time its limit of work has added up, and nothing to await in between', async () => {
+  const pace = pacer(10);
+  assert.equal(pace.add(4), undefined);
+  assert.equal(pace.add(5), undefined);
+  let other = false;
+  setImmediate(() => (other = true));
+  const turn = pace.add(1);
+  assert.ok(turn instanceof Promise, 'the limit is reached: a turn');
+  await turn;
+  assert.equal(other, true, 'the turn let an immediate queued before it run');
+  assert.equal(pace.add(9), undefined, 'counted afresh after a turn');
+  assert.ok(pace.add(25) instanceof Promise);
 });

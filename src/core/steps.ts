@@ -46,6 +46,25 @@ export class StepsCancelled extends Error {
 /** The next turn of the event loop, after pending I/O and timers. */
 export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Candidates re-executed or read between two turns of the event loop (~10–30 ms of work). */
+export const CANDIDATES_PER_TURN = 16_384;
+
+/**
+ * Paces async work that is not a Steps generator: add(n) counts n units of work done and gives a
+ * turn of the event loop each time `limit` of them have added up (undefined otherwise: no await).
+ */
+export function pacer(limit: number): { add(n: number): Promise<void> | undefined } {
+  let work = 0;
+  return {
+    add(n) {
+      work += n;
+      if (work < limit) return undefined;
+      work = 0;
+      return nextTurn();
+    },
+  };
+}
+
 /**
  * Runs the steps a slice per pause. On cancellation StepsCancelled is thrown *into* the generator,
  * so its catch and finally blocks release what it holds (an open file, a reader thread) as they

@@ -11,10 +11,7 @@ import { RankScratch, recordedRanking, type CandidateRow } from './rows';
 import { runStage } from './stages';
 import { ReplayState, adoptCatalogIndex, type SavedState } from './state';
 import { ItemIndex } from '../metrics/catalog';
-import { RECORDS_PER_STEP, nextTurn, runSteps, type Steps } from '../steps';
-
-/** Candidates a seek re-executes between two turns of the event loop (~10–30 ms of work). */
-const SEEK_TURN_WORK = 16_384;
+import { CANDIDATES_PER_TURN, RECORDS_PER_STEP, nextTurn, pacer, runSteps, type Steps } from '../steps';
 /** Catalogues this large get turns of the event loop between the pieces of a checkpoint restore. */
 const LARGE_CATALOGUE = 1 << 16;
 
@@ -426,19 +423,16 @@ export class Replayer {
         this.metrics = new MetricsAccumulator(this.catalog, this.pipeline.k);
         this.load(1);
       }
-      // A turn of the event loop every SEEK_TURN_WORK candidates re-executed: one checkpoint
+      // A turn of the event loop every CANDIDATES_PER_TURN candidates re-executed: one checkpoint
       // interval of 1,000-candidate events took seconds in one piece.
-      let work = 0;
+      const pace = pacer(CANDIDATES_PER_TURN);
       for (;;) {
         const c = this.current as EventExec;
         if (c.n === n) break;
         const r = this.finishNow();
         if (r) await r;
-        work += c.event.candidates.length + 8;
-        if (work >= SEEK_TURN_WORK) {
-          work = 0;
-          await nextTurn();
-        }
+        const turn = pace.add(c.event.candidates.length + 8);
+        if (turn) await turn;
         // Disposed while it waited (a session ending): it goes no further, touching nothing released.
         this.checkNotDisposed('seek');
         this.advanceNow();

@@ -4,10 +4,7 @@ import { errorText } from '../log';
 import { IndexingCancelled, type SliceEntry } from '../slices/sliceStore';
 import { countBy, featureSummary, fmt, pageRanges, scanSessions, windowLabel, type SessionIndex } from '../slices/summaries';
 import { treeItemOf, type Paged, type SliceNode } from './sliceNodes';
-import { nextTurn, runStepsAsync } from '../../core/steps';
-
-/** Candidates a page of events reads between two turns of the event loop. */
-const PAGE_TURN_WORK = 16_384;
+import { CANDIDATES_PER_TURN, pacer, runStepsAsync } from '../../core/steps';
 
 /** Where the tree gets its slices and settings: the workspace in the extension, a list in tests. */
 export interface SliceSource {
@@ -275,7 +272,7 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
     }
     // A turn of the event loop every ~16k candidates read: a page of 200 events with 1,000
     // candidates each took 165 ms of the editor's thread in one piece.
-    let work = 0;
+    const pace = pacer(CANDIDATES_PER_TURN);
     for (let i = from; i <= to; i++) {
       // Dropped meanwhile (the list was refreshed): a closed slice is not read again (it would reopen events.jsonl).
       if (entry.slice !== s) return out;
@@ -283,11 +280,8 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
       try {
         const e = s.readEvent(n);
         out.push({ kind: 'event', entry, n, id: e.id, t: e.t, user: e.user, session: e.session, served: e.served, clicks: e.outcome?.clicks ?? [], candidates: e.candidates.length });
-        work += e.candidates.length + 8;
-        if (work >= PAGE_TURN_WORK && i < to) {
-          work = 0;
-          await nextTurn();
-        }
+        const turn = pace.add(e.candidates.length + 8);
+        if (turn) await turn;
       } catch (err) {
         out.push({ kind: 'event', entry, n, id: '?', t: '', user: '', session: undefined, served: [], clicks: [], candidates: 0, error: errorText(err).split('\n')[0] ?? 'unreadable' });
       }

@@ -333,8 +333,8 @@ function checkWindows(value: unknown, file: string, line: number): void {
 
 /**
  * Reads a JSONL file of records with a string `id` (items, users), given as its text or its bytes:
- * bytes are decoded a line at a time, so a catalogue larger than a string can hold (~512 MiB) still
- * reads (as one string it failed with a bare "Invalid string length").
+ * bytes are decoded 8 MiB windows at a time, so a catalogue larger than a string can hold (~512 MiB)
+ * still reads (as one string it failed with a bare "Invalid string length").
  */
 export function parseRecords<T extends { id: string }>(content: string | Buffer, file: string, kind: 'item' | 'user', types?: Readonly<Record<string, FeatureType>>): T[] {
   return runSteps(parseRecordsSteps<T>(content, file, kind, types));

@@ -5,9 +5,8 @@
  * EVENTS (stops timed) defaults to 5000, SLICE to the 10k-event bench slice (bench/slices.ts).
  * Prints the table as JSON.
  */
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CACHE, benchSlice } from './slices';
+import { benchRankerSpec, benchSlice } from './slices';
 import { exprScope } from '../src/core/engine/exprScope';
 import { Replayer } from '../src/core/engine/replay';
 import { compileExpr, type ExprScope } from '../src/core/expr';
@@ -98,7 +97,7 @@ export async function conditionCost(events: number, slicePath: string, rankerSpe
 
 // Run alone, not when imported (bench/dap.ts), even from a bundle where `module` is the bundle's.
 if (require.main === module && /condition\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
-  const [events = '5000', slicePath = benchSlice(10000, (s) => process.stderr.write(`${s}\n`)), rankerSpec = `linear:${join(CACHE, 'ranker.json')}`] = process.argv.slice(2);
+  const [events = '5000', slicePath = benchSlice(10000, (s) => process.stderr.write(`${s}\n`)), rankerSpec = benchRankerSpec()] = process.argv.slice(2);
   conditionCost(Number(events), slicePath, rankerSpec).then(
     (r) => process.stdout.write(`${JSON.stringify({ bench: 'condition', slice: slicePath, ranker: rankerSpec, ...r, target: 2 }, null, 2)}\n`),
     (e: unknown) => {

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { conditionCost, conditionFor, quantile } from './condition';
-import { CACHE, benchSlice } from './slices';
+import { benchRankerSpec, benchSlice } from './slices';
 import { Replayer } from '../src/core/engine/replay';
 import { loadRanker } from '../src/core/rankers';
 import { streamFor } from '../src/core/random';
@@ -23,7 +23,7 @@ import { Slice } from '../src/core/slice/reader';
 const ROOT = join(__dirname, '..');
 const ADAPTER = join(ROOT, 'dist/debugAdapter.js');
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const [slicePath = benchSlice(1_000_000, log), rankerSpec = `linear:${join(CACHE, 'ranker.json')}`] = process.argv.slice(2);
+const [slicePath = benchSlice(1_000_000, log), rankerSpec = benchRankerSpec()] = process.argv.slice(2);
 
 const round = (x: number, d = 2) => Number(x.toFixed(d));
 

@@ -4,14 +4,14 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CACHE, benchSlice } from './slices';
+import { CACHE, benchRankerSpec, benchSlice } from './slices';
 import { runHeadless } from '../src/core/engine/run';
 
 const n = Number(process.argv[2] ?? 100000);
 const slice = benchSlice(n, (s) => process.stderr.write(s + '\n'));
 const t0 = performance.now();
 const traceDir = join(CACHE, `trace-profile-${process.pid}`);
-runHeadless({ slice, ranker: `linear:${join(CACHE, 'ranker.json')}`, traceDir }, { now: () => '', user: 'bench', host: 'bench', cwd: process.cwd() }).then((r) => {
+runHeadless({ slice, ranker: benchRankerSpec(), traceDir }, { now: () => '', user: 'bench', host: 'bench', cwd: process.cwd() }).then((r) => {
   const ms = performance.now() - t0;
   r.replayer.dispose();
   rmSync(traceDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * (1M events ≈ 3.2 GB), generated once and cached in bench/.cache (the folder name carries the
  * layout version: a change here makes new ones).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { streamFor } from '../src/core/random';
 import { writeSlice } from '../src/core/slice/writer';
@@ -61,3 +61,11 @@ export function benchSlice(n: number, log: (s: string) => void): string {
 
 /** The linear ranker artifact used by the bench. */
 export const BENCH_RANKER = { weights: Object.fromEntries(FEATURES.map((f, i) => [f, (i % 3) - 0.7])), bias: 0.1, sigmoid: true };
+
+/** The bench ranker's artifact in the cache (written on every call: a change above reaches every script), as a ranker spec. */
+export function benchRankerSpec(): string {
+  const path = join(CACHE, 'ranker.json');
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(path, JSON.stringify(BENCH_RANKER));
+  return `linear:${path}`;
+}

@@ -340,4 +340,10 @@ function main(): void {
   process.exitCode = result.code;
 }
 
-main();
+try {
+  main();
+} catch (e) {
+  // Anything else is a bug in this script: its stack says where, and the exit code says which kind of failure (sysexits' EX_SOFTWARE).
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.exitCode = 70;
+}

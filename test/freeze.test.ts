@@ -217,3 +217,14 @@ test('freeze.ts: the writer\'s warnings are printed on stderr as "warning: …",
   for (const line of r.stderr.trimEnd().split('\n')) assert.match(line, /^warning: /);
   assert.match(r.stdout, /^froze 24 events, 6 items and 5 users into /);
 });
+
+test('freeze.ts: a bug in the script (an exception it does not expect) exits 70 with its stack', () => {
+  const dir = tmp();
+  // Preloaded: moving the finished slice into place throws a TypeError, as a bug in the script would.
+  const boom = join(dir, 'boom.cjs');
+  writeFileSync(boom, "const fs = require('node:fs'); fs.renameSync = () => { throw new TypeError('boom in renameSync'); };\n");
+  const r = spawnSync(process.execPath, ['--require', boom, '--import', TSX, SCRIPT, join(dir, 'out.slice')], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(r.status, 70, r.stderr);
+  assert.match(r.stderr, /TypeError: boom in renameSync\n\s+at /);
+  assert.equal(existsSync(join(dir, 'out.slice')), false, 'nothing at OUT');
+});

@@ -8,7 +8,7 @@ import { countsByKind } from '../core/engine/faults';
 import type { CheckEnv } from '../core/expr';
 import { loadRankerAsync, type Ranker } from '../core/rankers';
 import { Slice } from '../core/slice/reader';
-import { StepsCancelled, nextTurn, runStepsAsync, type StepRunner, type Steps } from '../core/steps';
+import { StepsCancelled, nextTurn, runStepsAsync, type StepRunner } from '../core/steps';
 import { TOOL_NAME, TOOL_VERSION } from '../core/version';
 import { THREAD_IDS, type LaneName } from '../shared/dap';
 import type { LaunchConfig } from './launchConfig';
@@ -64,17 +64,11 @@ export interface Lanes {
   env: CheckEnv;
 }
 
-/** How a ranker spec becomes a ranker; the host may add kinds (the extension: process and HTTP rankers). */
 /**
- * How a ranker spec becomes a ranker: at once, as the steps that load one, or as a promise (see
- * loadRankerAsync); `runner` paces the steps of a loader that runs its own.
+ * How a ranker spec becomes a ranker, at once or as a promise (loadRankerAsync: the slices of its
+ * work `runner` apart); the host may add kinds (the extension: process and HTTP rankers).
  */
-export type RankerLoader = (spec: string, ctx: { cwd: string; slice: Slice; runner?: StepRunner }) => Ranker | Steps<Ranker> | Promise<Ranker>;
-
-/** A loader's answer: a ranker, or the steps that load one (run a slice per turn, see steps.ts). */
-function isSteps(x: Ranker | Steps<Ranker> | Promise<Ranker>): x is Steps<Ranker> {
-  return typeof (x as Partial<Steps<Ranker>>).next === 'function' && typeof (x as Partial<Ranker>).score !== 'function';
-}
+export type RankerLoader = (spec: string, ctx: { cwd: string; slice: Slice; runner?: StepRunner }) => Ranker | Promise<Ranker>;
 
 /**
  * Opens the slice, loads the ranker(s) and builds the lanes; user errors come out as UserError.
@@ -104,8 +98,7 @@ export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: Ran
   try {
     for (const lane of lanes) {
       await turn();
-      const got = load(lane.rankerSpec, { cwd: cfg.cwd, slice, ...(runner ? { runner } : {}) });
-      const ranker = isSteps(got) ? await runStepsAsync(got, runner) : await got;
+      const ranker = await load(lane.rankerSpec, { cwd: cfg.cwd, slice, ...(runner ? { runner } : {}) });
       loaded.push(ranker);
       await turn();
       lane.replayer = new Replayer(slice, {

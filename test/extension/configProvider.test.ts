@@ -11,7 +11,6 @@ import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { needsIndex } from '../../src/extension/slices/sliceStore';
 import { trustedLoader } from '../../src/extension/debug/adapterFactory';
 import { Slice } from '../../src/core/slice/reader';
-import { runSteps } from '../../src/core/steps';
 import type { Ranker } from '../../src/core/rankers';
 import { artifactKind, pickRanker } from '../../src/extension/debug/pickers';
 import { rankerAllowedUntrusted, trustProblem } from '../../src/extension/trust';
@@ -165,11 +164,8 @@ test('the in-process adapter refuses an outside ranker in an untrusted workspace
   const slice = Slice.open(makeSlice(3));
   let trusted = false;
   const trustedLoad = trustedLoader(() => trusted);
-  // The loader's answer may be a ranker, the steps that load one, or a promise of one.
-  const load = async (spec: string, ctx: { cwd: string; slice: Slice }): Promise<Ranker> => {
-    const got = trustedLoad(spec, ctx);
-    return 'score' in got ? got : 'next' in got ? runSteps(got) : got;
-  };
+  // The loader's answer may be a ranker or a promise of one.
+  const load = async (spec: string, ctx: { cwd: string; slice: Slice }): Promise<Ranker> => trustedLoad(spec, ctx);
   assert.equal((await load('recorded', { cwd: '/', slice })).info.kind, 'recorded');
   // Refused by the trust check itself (E_UNTRUSTED), at once, before the core's loader sees the spec.
   assert.throws(() => trustedLoad('process:python m.py', { cwd: '/', slice }), (e: unknown) => e instanceof UserError && e.code === 'E_UNTRUSTED');

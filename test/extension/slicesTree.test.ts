@@ -14,7 +14,7 @@ import { sliceWorkProgress } from '../../src/extension/extension';
 import { treeItemOf, type SliceNode } from '../../src/extension/views/sliceNodes';
 import { UserTable } from '../../src/core/slice/userTable';
 import { EventEmitter, FakeLog, TreeItemCollapsibleState, CancellationTokenSource, ProgressLocation } from './vscodeFake';
-import { BASE_MANIFEST, fixture, makeSlice, openOn, tmp } from '../helpers';
+import { BASE_MANIFEST, fixture, makeSlice, openOn, tmp, turnCounter } from '../helpers';
 import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP } from '../../src/core/steps';
 
@@ -461,25 +461,19 @@ test('a page of large events is read with turns of the event loop between its pa
   const t = tree([readEntry(dir)]);
   const [root] = await t.getChildren();
   const events = await find(t, root, /^Events/);
-  let turn = 0;
-  let ticking = true;
-  const tick = () => {
-    turn++;
-    if (ticking) setImmediate(tick);
-  };
-  setImmediate(tick);
-  // Which turn of the event loop each event was read in.
+  const counter = turnCounter();
+  // How many events were read in each turn of the event loop.
   const readIn = new Map<number, number>();
   const original = Slice.prototype.readEvent;
   const read = mock.method(Slice.prototype, 'readEvent', function (this: Slice, n: number) {
-    readIn.set(turn, (readIn.get(turn) ?? 0) + 1);
+    readIn.set(counter.turns, (readIn.get(counter.turns) ?? 0) + 1);
     return original.call(this, n);
   });
   try {
     const page = await t.getChildren(events);
     assert.deepEqual(page.map((n) => (n as { n?: number }).n), Array.from({ length: 60 }, (_, i) => i + 1));
   } finally {
-    ticking = false;
+    counter.stop();
     read.mock.restore();
   }
   const most = Math.max(...readIn.values());

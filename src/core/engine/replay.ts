@@ -12,6 +12,7 @@ import { runStage } from './stages';
 import { ReplayState, adoptCatalogIndex, type SavedState } from './state';
 import { ItemIndex } from '../metrics/catalog';
 import { CANDIDATES_PER_TURN, RECORDS_PER_STEP, nextTurn, pacer, runSteps, type Steps } from '../steps';
+
 /** Catalogues this large get turns of the event loop between the pieces of a checkpoint restore. */
 const LARGE_CATALOGUE = 1 << 16;
 

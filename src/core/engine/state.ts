@@ -1,6 +1,6 @@
-import type { ItemCatalog } from '../slice/itemCatalog';
+import { ItemCatalog } from '../slice/itemCatalog';
 import type { ItemRecord } from '../slice/types';
-import { RECORDS_PER_STEP, runSteps, type Steps } from '../steps';
+import { runSteps } from '../steps';
 
 /**
  * Growable per-item columns; typed so checkpoints copy memory instead of walking values. Counts,
@@ -28,37 +28,16 @@ export interface CatalogIndex {
 }
 const catalogIndexes = new WeakMap<readonly ItemRecord[], CatalogIndex>();
 
-/** The catalogue index of an item list, built on first use (catalogIndexSteps builds it in slices). */
+/** The catalogue index of an item list, built on first use (an opened slice's is adopted: see Replayer.prepareSteps). */
 export function catalogIndex(items: readonly ItemRecord[]): CatalogIndex {
-  return catalogIndexes.get(items) ?? runSteps(catalogIndexSteps(items));
+  return catalogIndexes.get(items) ?? adoptCatalogIndex(items, runSteps(ItemCatalog.build(items)));
 }
 
-/** Makes an opened slice's catalogue (see ItemCatalog) the index of its item list: one index, not two. */
+/** Makes a catalogue (see ItemCatalog) the index of its item list: one index, not two. */
 export function adoptCatalogIndex(items: readonly ItemRecord[], catalog: ItemCatalog): CatalogIndex {
   const known = catalogIndexes.get(items);
   if (known) return known;
   const c = { ids: catalog.records.map((r) => r.id), slots: catalog.slots, records: catalog.records };
-  catalogIndexes.set(items, c);
-  return c;
-}
-
-/** Builds (once) and caches the catalogue index of an item list, in slices (see steps.ts). */
-export function* catalogIndexSteps(items: readonly ItemRecord[]): Steps<CatalogIndex> {
-  const known = catalogIndexes.get(items);
-  if (known) return known;
-  const ids: string[] = [];
-  const records: ItemRecord[] = [];
-  const slots = Object.create(null) as Record<string, number>;
-  for (let i = 0; i < items.length; i++) {
-    if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
-    const it = items[i] as ItemRecord;
-    if (slots[it.id] === undefined) {
-      slots[it.id] = ids.length;
-      ids.push(it.id);
-      records.push(it);
-    }
-  }
-  const c = { ids, slots, records };
   catalogIndexes.set(items, c);
   return c;
 }

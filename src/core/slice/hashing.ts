@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../errors';
-import { BYTES_PER_STEP, type Steps } from '../steps';
+import { BYTES_PER_STEP, runSteps, type Steps } from '../steps';
 
 /** Chunk size for per-chunk hashes: large enough to hash fast, small enough to verify on first read. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
@@ -49,19 +49,7 @@ export const MAX_WHOLE_FILE = 2 ** 31 - 1;
  * MAX_WHOLE_FILE as a UserError naming it (found from its size, before anything is read).
  */
 export function readWhole(path: string): Buffer {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const { size } = fstatSync(fd);
-    if (size > MAX_WHOLE_FILE) throw tooLarge(path, size);
-    return readFileSync(fd);
-  } catch (e) {
-    // (Node's own limit, should the file grow between the fstat and the read.)
-    if ((e as NodeJS.ErrnoException | undefined)?.code === 'ERR_FS_FILE_TOO_LARGE') throw tooLarge(path);
-    throw cannotRead(e, path);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return runSteps(readWholeSteps(path, () => {}));
 }
 
 /**

@@ -6,6 +6,7 @@ import { TRACE_FORMAT, TraceWriter, modifiedField } from '../core/engine/trace';
 import { checkTraceOutside } from '../core/engine/run';
 import { countsByKind } from '../core/engine/faults';
 import type { CheckEnv } from '../core/expr';
+import { STAGES } from '../core/slice/types';
 import { loadRankerAsync, type Ranker } from '../core/rankers';
 import { Slice } from '../core/slice/reader';
 import { StepsCancelled, nextTurn, runStepsAsync, type StepRunner } from '../core/steps';
@@ -146,8 +147,33 @@ export function discardLanes(l: Lanes): void {
   }
 }
 
+/** How long a session's end waits for a ranker still scoring before its trace goes without final metrics. */
+export const SETTLE_MS = 5_000;
+
+/**
+ * The cumulative metrics over events 1..through (the traced ones), for the run record, wherever the
+ * session stopped. Without moving when the replayer's are those: at event `through` complete, or
+ * anywhere in the next event before its outcome (the one stage that updates metrics), which is
+ * where a session ended during a slow ranker's answer stands. Otherwise (the user had stepped back)
+ * it seeks to `through` once a move under way has settled; when that move does not settle within
+ * SETTLE_MS (a ranker that stopped answering), the metrics are left out and `missing` says why:
+ * the trace is kept either way.
+ */
+export async function metricsThrough(r: Replayer, through: number, settleMs = SETTLE_MS): Promise<{ metrics: Record<string, number>; missing?: string }> {
+  const cur = r.current;
+  const at = (n: number, stagesDone: number) => cur !== undefined && cur.n === n && cur.stagesDone === stagesDone;
+  const beforeOutcome = cur !== undefined && cur.n === through + 1 && cur.stagesDone < STAGES.length;
+  if (through === 0 || at(through, STAGES.length) || beforeOutcome) return { metrics: r.metrics.snapshot() };
+  // A step still awaiting a slow ranker must settle first (a seek now would be refused).
+  if (!(await r.whenIdle(settleMs))) {
+    return { metrics: {}, missing: `the session ended at event ${cur?.n ?? 0}, stage ${STAGES[cur?.stagesDone ?? 0] ?? 'outcome'}, while the ranker had not answered for ${settleMs / 1000} s: the metrics through event ${through} could not be recomputed` };
+  }
+  await r.seek(through, STAGES.length);
+  return { metrics: r.metrics.snapshot() };
+}
+
 /** Finishes the traces (with a run record of the events replayed) and releases rankers and files. */
-export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string, log: AdapterLogger): Promise<void> {
+export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string, log: AdapterLogger, settleMs = SETTLE_MS): Promise<void> {
   for (const lane of l.lanes) {
     const r = lane.replayer;
     try {
@@ -163,12 +189,8 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
         }
         // The trace's last events are sent with the state that ran them; then the run record.
         const t = await trace.close(r.state, async (info) => {
-          // The run record's metrics must describe the traced events, wherever the session stopped.
-          if (lane.highWater > 0 && (r.current?.n !== lane.highWater || r.current.stagesDone < 6)) {
-            // A step still awaiting a slow ranker must settle first (a seek now would be refused).
-            await r.whenIdle(5_000);
-            await r.seek(lane.highWater, 6);
-          }
+          const { metrics, missing } = await metricsThrough(r, lane.highWater, settleMs);
+          if (missing !== undefined) log.warn(`trace of lane ${lane.name}: ${missing}`);
           return {
             format: 'recreplay.run/1',
             tool: { name: TOOL_NAME, version: TOOL_VERSION },
@@ -181,7 +203,8 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
             host: hostname(),
             trace: info,
             events: lane.highWater,
-            metrics: r.metrics.snapshot(),
+            metrics,
+            ...(missing !== undefined ? { metricsMissing: missing } : {}),
             faults: countsByKind((k) => lane.faultCounts.get(k)),
           };
         });

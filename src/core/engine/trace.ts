@@ -586,7 +586,10 @@ export interface RunRecord {
   events: number;
   /** Where a stop condition ended the run early (`recreplay run --break`): the trace holds events 1..event. */
   stoppedAt?: { event: number; id: string; condition: string };
+  /** Cumulative metrics over the traced events; empty when they could not be computed (see metricsMissing). */
   metrics: Record<string, number>;
+  /** Why `metrics` is empty: a debug session ended while its ranker had stopped answering (the trace is complete). */
+  metricsMissing?: string;
   faults: Record<string, number>;
 }
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
 import { runHeadless } from '../../src/core/engine/run';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
-import { lazyUsers } from '../../src/core/slice/userTable';
+import { UserTable, lazyUsers } from '../../src/core/slice/userTable';
+import { recordDecoding } from '../../src/core/slice/events';
 import type { SliceManifest } from '../../src/core/slice/types';
 import { BASE_MANIFEST, caught, fixture, makeSlice, tmp } from '../helpers';
 import { writeSlice } from '../../src/core/slice/writer';
@@ -173,4 +174,32 @@ test('a users.jsonl past the lazy limit (one string holds ~512 MiB) is parsed a 
   // Under the limit, the same file is marked at its first open.
   Slice.open(dir).close();
   assert.ok(marks().some((m) => m.includes(fileSha)));
+});
+
+test('users read by id are decoded a window at a time, a step each: the same records across window edges, multi-byte text included', () => {
+  const users = Array.from({ length: 60 }, (_, i) => ({ id: `u${i}-ü€😀`, segment: `ség-${'ß'.repeat(i % 7)}`, features: { n: i } }));
+  const buf = Buffer.from(users.map((u) => JSON.stringify(u) + '\n').join(''));
+  const whole = UserTable.lazy(buf, 'users.jsonl') as UserTable;
+  const was = recordDecoding.window;
+  try {
+    for (const window of [1, 7, 40, 1000]) {
+      recordDecoding.window = window;
+      const steps = UserTable.lazySteps(buf, 'users.jsonl');
+      let yields = 0;
+      let r = steps.next();
+      for (; !r.done; r = steps.next()) yields++;
+      const t = r.value as UserTable;
+      assert.deepEqual(t.all(), users, `window ${window}`);
+      assert.deepEqual(t.all(), whole.all());
+      assert.equal(t.get('u59-ü€😀')?.features?.['n'], 59);
+      // Each window after the first is a step of its own.
+      const windows = Math.ceil(buf.length / (window + 1));
+      assert.ok(window >= buf.length || yields >= Math.min(windows, users.length) - 1, `window ${window}: ${yields} steps`);
+    }
+    // A last line without its newline is not the writer's shape, in any window.
+    recordDecoding.window = 7;
+    assert.equal(UserTable.lazy(buf.subarray(0, buf.length - 1), 'users.jsonl'), undefined);
+  } finally {
+    recordDecoding.window = was;
+  }
 });

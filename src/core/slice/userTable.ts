@@ -2,7 +2,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, writeExclusive } from '../dirs';
 import { UserError, shown } from '../errors';
-import { checkRecord } from './events';
+import { checkRecord, recordDecoding } from './events';
 import { sha256 } from './hashing';
 import type { FeatureType, UserRecord } from './types';
 import { RECORDS_PER_STEP, runSteps, type Steps } from '../steps';
@@ -19,46 +19,67 @@ export const lazyUsers = { below: 256 * 1024 * 1024 };
 /** The start of every line the writer writes: the id first (JSON.stringify of a record built id-first). */
 const HEAD = '{"id":"';
 
+/** Where the lines of a users.jsonl in the writer's shape are: line i is windows[win[i]].slice(starts[i], ends[i]). */
+interface UserLines {
+  /** The file's text, decoded a window at a time (each window ends just past a newline). */
+  windows: string[];
+  win: Uint32Array;
+  starts: Uint32Array;
+  ends: Uint32Array;
+  ids: string[];
+}
+
 /**
- * Line starts of a users.jsonl in the writer's shape, with each line's id; undefined when a line is
- * not in it. On the file's text (one decode, then string search: a native call per line cost more
- * than the scan).
+ * The lines of a users.jsonl in the writer's shape, with each line's id; undefined when a line is
+ * not in it. The bytes are decoded a window at a time (recordDecoding.window, a step each: decoding
+ * 200 MB whole held the thread ~0.2 s), then searched as strings (a native call per line cost more
+ * than the scan). A line never spans two windows.
  */
-function* scan(text: string): Steps<{ starts: Float64Array; ids: string[] } | undefined> {
-  const ids: string[] = [];
+function* scan(buf: Buffer): Steps<UserLines | undefined> {
+  const windows: string[] = [];
+  const win: number[] = [];
   const starts: number[] = [];
-  let s = 0;
-  while (s < text.length) {
-    if (ids.length % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
-    const nl = text.indexOf('\n', s);
-    // Every line ends with a newline and starts {"id":" (no blank line, no other first key).
-    if (nl < 0 || !text.startsWith(HEAD, s)) return undefined;
-    let q = s + HEAD.length;
-    for (; q < nl; q++) {
-      const c = text.charCodeAt(q);
-      if (c === 0x22) break;
-      // An escape or a control character: the id's text is not its value.
-      if (c === 0x5c || c < 0x20) return undefined;
+  const ends: number[] = [];
+  const ids: string[] = [];
+  for (let from = 0; from < buf.length; ) {
+    // (Every line ends with a newline: a window without one is the file's unfinished last line.)
+    const cut = from + recordDecoding.window >= buf.length ? buf.length - 1 : buf.indexOf(10, from + recordDecoding.window);
+    const to = cut < 0 ? buf.length : cut + 1;
+    if (from > 0) yield;
+    const text = buf.toString('utf8', from, to);
+    from = to;
+    const w = windows.push(text) - 1;
+    let s = 0;
+    while (s < text.length) {
+      if (ids.length % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+      const nl = text.indexOf('\n', s);
+      // Every line ends with a newline and starts {"id":" (no blank line, no other first key).
+      if (nl < 0 || !text.startsWith(HEAD, s)) return undefined;
+      let q = s + HEAD.length;
+      for (; q < nl; q++) {
+        const c = text.charCodeAt(q);
+        if (c === 0x22) break;
+        // An escape or a control character: the id's text is not its value.
+        if (c === 0x5c || c < 0x20) return undefined;
+      }
+      if (q >= nl) return undefined;
+      win.push(w);
+      starts.push(s);
+      ends.push(nl);
+      ids.push(text.slice(s + HEAD.length, q));
+      s = nl + 1;
     }
-    if (q >= nl) return undefined;
-    starts.push(s);
-    ids.push(text.slice(s + HEAD.length, q));
-    s = nl + 1;
   }
-  starts.push(text.length);
-  return { starts: Float64Array.from(starts), ids };
+  return { windows, win: Uint32Array.from(win), starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), ids };
 }
 
 /** The user records of a slice by id: the first record of an id (as the replay and metrics read it). */
 export class UserTable {
   private constructor(
-    /** users.jsonl's text, when records are parsed on demand. */
-    private readonly text: string | undefined,
+    /** Where users.jsonl's lines are, with the id each one's first key names, when records are parsed on demand. */
+    private readonly lines: UserLines | undefined,
     private readonly file: string,
     private readonly types: Readonly<Record<string, FeatureType>> | undefined,
-    /** Line i is text[starts[i], starts[i + 1] - 1), with the id its first key names (lazy tables). */
-    private readonly starts: Float64Array,
-    private readonly ids: readonly string[],
     private readonly records: (UserRecord | undefined)[],
     /** Id → index of its first record. */
     private readonly byId: Map<string, number>,
@@ -72,7 +93,7 @@ export class UserTable {
   /** UserTable.of in slices of work (see steps.ts). */
   static *ofSteps(records: UserRecord[], file = 'users.jsonl'): Steps<UserTable> {
     const byId = yield* firstIndexes(records.map((r) => r.id));
-    return new UserTable(undefined, file, undefined, new Float64Array(0), [], records, byId);
+    return new UserTable(undefined, file, undefined, records, byId);
   }
 
   /**
@@ -85,13 +106,12 @@ export class UserTable {
 
   /** UserTable.lazy in slices of work (see steps.ts): a million users took 0.65 s in one piece. */
   static *lazySteps(buf: Buffer, file: string, types?: Readonly<Record<string, FeatureType>>): Steps<UserTable | undefined> {
-    // Read as one string (one step: ~0.1 s per 100 MB); a file of 256 MiB or more is parsed whole instead, in windows (parseRecordsSteps).
+    // A file of 256 MiB or more is parsed whole instead, in windows (parseRecordsSteps).
     if (buf.length >= lazyUsers.below) return undefined;
-    const text = buf.toString('utf8');
-    const lines = yield* scan(text);
+    const lines = yield* scan(buf);
     if (!lines) return undefined;
     const byId = yield* firstIndexes(lines.ids);
-    return new UserTable(text, file, types, lines.starts, lines.ids, new Array<UserRecord | undefined>(lines.ids.length), byId);
+    return new UserTable(lines, file, types, new Array<UserRecord | undefined>(lines.ids.length), byId);
   }
 
   /** Whether `lazy` on these bytes indexes exactly these records (parsed from them), so a later open may use it. */
@@ -102,7 +122,7 @@ export class UserTable {
   /** UserTable.lazyReads in slices of work (see steps.ts). */
   static *lazyReadsSteps(buf: Buffer, records: readonly UserRecord[]): Steps<boolean> {
     if (buf.length >= lazyUsers.below) return false;
-    const lines = yield* scan(buf.toString('utf8'));
+    const lines = yield* scan(buf);
     return lines !== undefined && lines.ids.length === records.length && lines.ids.every((id, i) => id === records[i]?.id);
   }
 
@@ -145,9 +165,10 @@ export class UserTable {
     const known = this.records[i];
     if (known !== undefined) return known;
     const line = i + 1;
+    const lines = this.lines as UserLines;
     let v: unknown;
     try {
-      v = JSON.parse((this.text as string).slice(this.starts[i] as number, (this.starts[i + 1] as number) - 1));
+      v = JSON.parse((lines.windows[lines.win[i] as number] as string).slice(lines.starts[i], lines.ends[i]));
     } catch (e) {
       // Checked whole when it was first opened: another file now, under the same hash only by a damaged cache.
       throw new UserError(`malformed JSON: ${(e as Error).message}`, { file: this.file, line }, 'Each line must be one user object; run `recreplay verify` on the slice.');
@@ -155,8 +176,8 @@ export class UserTable {
     checkRecord(v, this.file, line, 'user', this.types);
     const rec = v as UserRecord;
     // A repeated "id" key later in the line is the one JSON.parse keeps: the index would name another record.
-    if (rec.id !== this.ids[i]) {
-      throw new UserError(`the line's first "id" (${shown(this.ids[i])}) is not the one it holds (${shown(rec.id)}): a repeated "id" key`, { file: this.file, line, field: 'id' }, 'Write each user\'s "id" once.');
+    if (rec.id !== lines.ids[i]) {
+      throw new UserError(`the line's first "id" (${shown(lines.ids[i])}) is not the one it holds (${shown(rec.id)}): a repeated "id" key`, { file: this.file, line, field: 'id' }, 'Write each user\'s "id" once.');
     }
     this.records[i] = rec;
     return rec;

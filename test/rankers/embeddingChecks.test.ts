@@ -13,7 +13,7 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** A slice (written by hand, past the writer) with the given items.jsonl and users.jsonl. */
 function sliceWith(itemsText: string, usersText: string): Slice {
-  const entry = (path: string, text: string) => ({ path, sha256: sha(text), bytes: Buffer.byteLength(text), records: text.split('\n').filter((l) => l !== '').length });
+  const entry = (path: string, text: string) => ({ path, sha256: sha(text), bytes: Buffer.byteLength(text), records: text.split('\n').filter((l) => l.trim() !== '').length });
   const dir = rawSlice(eventLine('e1', '2025-01-01T00:00:00Z') + '\n', (m) => {
     m.files = [m.files[0] as (typeof m.files)[number], entry('items.jsonl', itemsText), entry('users.jsonl', usersText)];
   });
@@ -93,5 +93,16 @@ test('an embedding ranker with no user vectors (or no item vectors) at all warns
     assert.deepEqual(loadRanker(`embedding:${artifact({ dim: 2, users: { u1: [1, 1] } })}`, { slice }).warnings, []);
   } finally {
     slice.close();
+  }
+});
+
+test('the line named is the record\'s own, past blank and whitespace-only lines, and a repeated id names its first record (the one read)', () => {
+  const items = '\n{"id":"a","embedding":[1,1]}\n  \t\r\n\n {"id":"b","embedding":[1,1,1]}\n{"id":"b","embedding":[1,1]}\n';
+  const s = sliceWith(items, '\n\n{"id":"u0"}\n \n{"id":"u1","embedding":[1,2,3]}\n{"id":"u1","embedding":[1,2]}\n');
+  try {
+    refused(s, artifact({ dim: 2, items: { a: [1, 1], b: [1, 1] } }), { file: 'users.jsonl', line: 5, field: 'embedding' }, /user "u1" has 3 values/);
+    refused(s, artifact({ dim: 2, users: { u1: [1, 1] } }), { file: 'items.jsonl', line: 5, field: 'embedding' }, /item "b" has 3 values/);
+  } finally {
+    s.close();
   }
 });

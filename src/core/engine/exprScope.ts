@@ -177,8 +177,9 @@ class StopScope implements ExprScope {
     const online = name.startsWith('online.');
     if (item !== undefined && online) {
       const slot = this.r.state.peek(item);
-      const at = slot < 0 ? -1 : (this.r.state.updatedAt[slot] ?? -1);
-      return at < 0 ? null : (ex.tMs - at) / 1000;
+      // (NaN: never updated. A time before 1970 is negative, and real.)
+      const at = slot < 0 ? Number.NaN : (this.r.state.updatedAt[slot] ?? Number.NaN);
+      return Number.isNaN(at) ? null : (ex.tMs - at) / 1000;
     }
     // Own fields only: age("constructor") must not read Object.prototype.constructor.
     const times = ex.event.featureTimes;

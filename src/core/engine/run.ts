@@ -125,7 +125,8 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     ranker,
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
-    ...(opts.checkpointEvery ? { checkpointEvery: opts.checkpointEvery } : {}),
+    // (Passed on whatever it is: the replayer refuses 0 or NaN, which a truthiness test dropped for the default.)
+    ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery } : {}),
     onEventComplete: (ex) => {
       sink.trace?.write(ex, replayer.state);
       for (const f of ex.faults) {

@@ -10,7 +10,20 @@ const DEFAULT_LATENCY: Record<StageName, number> = { retrieve: 5, features: 10, 
 function latency(r: Replayer, ex: EventExec, stage: StageName): number {
   const recorded = ex.event.system?.latencyMs?.[stage];
   if (typeof recorded === 'number' && Number.isFinite(recorded)) return recorded;
-  if (stage === 'score' && r.ranker.latencyMs) return r.ranker.latencyMs(ex.rows.length);
+  if (stage === 'score' && r.ranker.latencyMs) {
+    // A ranker's own code: an estimate that is no number of ms (NaN made every budget check pass)
+    // or that throws is the ranker failing, as a score that throws is; the default stands in.
+    let ms: unknown;
+    try {
+      ms = r.ranker.latencyMs(ex.rows.length);
+    } catch (e) {
+      ms = e;
+      ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: its latencyMs(${ex.rows.length}) threw ${e instanceof Error ? e.message : String(e)}; ${DEFAULT_LATENCY.score} ms assumed` });
+      return DEFAULT_LATENCY.score;
+    }
+    if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) return ms;
+    ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: its latencyMs(${ex.rows.length}) returned ${typeof ms === 'number' ? String(ms) : JSON.stringify(ms) ?? String(ms)}, not a number of ms ≥ 0; ${DEFAULT_LATENCY.score} ms assumed` });
+  }
   return DEFAULT_LATENCY[stage];
 }
 
@@ -220,6 +233,8 @@ function fallbackRanking(r: Replayer, ex: EventExec): CandidateRow[] {
  * the per-stage check, a single value, counted it).
  */
 export function overBudget(totalMs: number, budgetMs: number): boolean {
+  // Finite latencies can add up to Infinity (1e308 twice), where the tolerance below is Infinity too.
+  if (totalMs === Infinity) return budgetMs !== Infinity;
   return totalMs - budgetMs > 16 * Number.EPSILON * Math.max(1, Math.abs(budgetMs), Math.abs(totalMs));
 }
 

@@ -68,7 +68,8 @@ export class ReplayState {
     const cap = Math.max(16, this.ids.length * 2);
     this.impressions = new Int32Array(cap);
     this.clicks = new Int32Array(cap);
-    this.updatedAt = new Float64Array(cap).fill(-1);
+    // NaN: never updated (-1 was a real time too: an event at 1969-12-31T23:59:59.999Z).
+    this.updatedAt = new Float64Array(cap).fill(Number.NaN);
     this.prevRank = new Int32Array(cap);
     this.prevStamp = new Int32Array(cap);
   }
@@ -86,7 +87,7 @@ export class ReplayState {
     if (i >= this.impressions.length) {
       for (const c of COLUMNS) {
         const grown = column(c, this.impressions.length * 2);
-        if (c === 'updatedAt') grown.fill(-1);
+        if (c === 'updatedAt') grown.fill(Number.NaN);
         grown.set(this[c]);
         (this as Record<Column, Int32Array | Float64Array>)[c] = grown;
       }
@@ -102,7 +103,7 @@ export class ReplayState {
   /** Value of an online feature for an item (undefined when the store has none). */
   online(id: string, name: string): number | undefined {
     const i = this.peek(id);
-    if (i < 0 || this.updatedAt[i] === -1) return undefined;
+    if (i < 0 || Number.isNaN(this.updatedAt[i])) return undefined;
     const imp = this.impressions[i] as number;
     const clk = this.clicks[i] as number;
     if (name === 'impressions') return imp;

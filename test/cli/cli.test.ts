@@ -474,6 +474,34 @@ test('a trace folder whose old files another user owns, in a shared folder with 
   assert.deepEqual(readdirSync(shared).filter((f) => f.startsWith('.')), [], 'no temp file left');
 });
 
+test('a ranker artifact this user may not read, or whose folder it may not enter, is said as the artifact\'s, with what to do (it was Node\'s own EACCES line)', { skip: process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0 ? 'needs root to run the CLI as another user (setpriv)' : false }, () => {
+  const base = tmp();
+  chmodSync(base, 0o755);
+  const slice = join(base, 'cold.slice');
+  cpSync(join(EX, 'slices/cold-start.slice'), slice, { recursive: true });
+  const file = join(base, 'lin.json');
+  cpSync(join(EX, 'rankers/cold-start-linear.json'), file);
+  chmodSync(file, 0o600);
+  const closed = join(base, 'closed');
+  mkdirSync(closed);
+  cpSync(join(EX, 'rankers/cold-start-linear.json'), join(closed, 'lin.json'));
+  chmodSync(closed, 0o700);
+  const asNobody = (spec: string) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'run', slice, '--ranker', spec], { encoding: 'utf8', env: { ...process.env, RECREPLAY_CACHE_DIR: join(base, 'cache') }, timeout: 60_000 });
+  for (const [spec, path] of [[`linear:${file}`, file], [`embedding:${file}`, file], [`linear:${join(closed, 'lin.json')}`, join(closed, 'lin.json')]]) {
+    const r = asNobody(spec as string);
+    assert.equal(r.status, 3, r.stderr);
+    assert.ok(r.stderr.includes(path as string), r.stderr);
+    assert.match(r.stderr, /(linear|embedding) artifact cannot be read: permission denied \(EACCES\)/);
+    assert.match(r.stderr, /Check the permissions of the file and of its folders/);
+  }
+});
+
+test('a ranker artifact path through a file ("ranker.json/x") is not found, said as the artifact\'s', () => {
+  const r = cli('run', join(EX, 'slices/cold-start.slice'), '--ranker', `linear:${join(EX, 'rankers/cold-start-linear.json')}/x`);
+  assert.equal(r.code, EXIT.INPUT, r.err);
+  assert.match(r.err, /linear artifact not found: a part of its path is a file, not a folder/);
+});
+
 test('dap takes each option once and names an unknown one with the one meant, as the other commands do', () => {
   const twice = cli('dap', '--port', '0', '--port', '1');
   assert.equal(twice.code, EXIT.USAGE, twice.err);

@@ -12,13 +12,35 @@ export const MAX_ARTIFACT_BYTES = 256 * 1024 * 1024;
 /** Reads a JSON artifact; errors name the file and what to fix. */
 export function readArtifact(path: string, kind: string): { value: Record<string, unknown>; sha256: string } {
   checkArtifactFile(path, kind);
-  const bytes = readFileSync(path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw unreadable(e, path, kind);
+  }
   return parseArtifact(bytes, path, kind);
+}
+
+/** A file system error reading an artifact, said as the artifact's (EACCES printed Node's own words, with no hint). */
+function unreadable(e: unknown, path: string, kind: string): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new UserError(`${kind} artifact cannot be read: permission denied (${code})`, { file: path }, 'Check the permissions of the file and of its folders: the user running recreplay must be able to read them.', 'E_UNREADABLE');
+  }
+  if (code === 'ENOENT') return new UserError(`${kind} artifact not found`, { file: path }, `Check the path after "${kind}:" (relative to the current folder).`, 'E_ARTIFACT');
+  if (code === 'ENOTDIR') return new UserError(`${kind} artifact not found: a part of its path is a file, not a folder`, { file: path }, `Check the path after "${kind}:".`, 'E_ARTIFACT');
+  if (code === 'EISDIR') return new UserError(`${kind} artifact is a folder`, { file: path }, `Give the path of the JSON file after "${kind}:".`, 'E_ARTIFACT');
+  return e;
 }
 
 /** That the artifact is there, a file, and not too large to read whole (readArtifact's first checks). */
 export function checkArtifactFile(path: string, kind: string): void {
-  const st = statSync(path, { throwIfNoEntry: false });
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    throw unreadable(e, path, kind);
+  }
   if (!st) {
     throw new UserError(`${kind} artifact not found`, { file: path }, `Check the path after "${kind}:" (relative to the current folder).`, 'E_ARTIFACT');
   }

@@ -2,7 +2,7 @@ import { userInfo, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UserError, IntegrityError } from '../core/errors';
 import { CancelledError, runHeadless } from '../core/engine/run';
-import { Slice } from '../core/slice/reader';
+import { Slice, type VerifyReport } from '../core/slice/reader';
 import { EXIT } from './exitCodes';
 import { faultLines, fmt, progressBar, say, sayJson, shout, table } from './format';
 import { TOOL_VERSION } from '../core/version';
@@ -126,6 +126,17 @@ async function info(args: string[]): Promise<number> {
   } catch (e) {
     // Files missing: it does not open, but its manifest still says what it is (info describes, verify checks).
     if (e instanceof UserError && e.code === 'E_MISSING') return describeMissing(dir, values.json === true);
+    // A file that no longer reads (a parse error, no events left): when it no longer matches the
+    // manifest either, that is what to say (info describes a modified slice), with why it does not open.
+    if (e instanceof UserError && e.code !== 'E_USAGE') {
+      let report: VerifyReport | undefined;
+      try {
+        report = Slice.verifyFolder(dir);
+      } catch {
+        // The manifest itself is what is wrong: the error from the open says so.
+      }
+      if (report && report.modified.length > 0) return describeMissing(dir, values.json === true, { report, error: e });
+    }
     throw e;
   }
   for (const w of slice.warnings) shout(`recreplay: warning: ${w}`);
@@ -166,20 +177,31 @@ async function info(args: string[]): Promise<number> {
   return EXIT.OK;
 }
 
-/** `info` on a slice whose listed files are not all there: the manifest, counts as it records them, and what is missing. */
-function describeMissing(dir: string, json: boolean): number {
+/**
+ * `info` on a slice that does not open: files listed are not there, or (`damaged`) files changed
+ * since it was frozen no longer read. The manifest, counts as it records them, and what is wrong.
+ */
+function describeMissing(dir: string, json: boolean, damaged?: { report: VerifyReport; error: UserError }): number {
   const d = Slice.describeMissing(dir);
   for (const w of d.warnings) shout(`recreplay: warning: ${w}`);
   const m = d.manifest;
+  const missing = damaged ? damaged.report.missing : d.missing;
+  const modified = damaged?.report.modified ?? [];
   const records = (path: string) => m.files.find((f) => f.path === path)?.records ?? null;
   if (json) {
-    sayJson({ dir: d.dir, manifest: m, manifestSha256: d.manifestSha256, events: records('events.jsonl'), items: records('items.jsonl'), users: records('users.jsonl'), modified: [], missing: d.missing, eventsVerified: false, warnings: d.warnings }, 2);
+    sayJson({ dir: d.dir, manifest: m, manifestSha256: d.manifestSha256, events: records('events.jsonl'), items: records('items.jsonl'), users: records('users.jsonl'), modified, missing, eventsVerified: damaged !== undefined, ...(damaged ? { reasons: damaged.report.reasons, openError: damaged.error.describe() } : {}), warnings: d.warnings }, 2);
     return EXIT.OK;
   }
   const count = (path: string) => {
     const n = records(path);
-    return n === null ? '?' : `${n} (as the manifest says${d.missing.includes(path) ? '; the file is missing' : ''})`;
+    const note = missing.includes(path) ? '; the file is missing' : modified.includes(path) ? '; the file was modified' : '';
+    return n === null ? '?' : `${n} (as the manifest says${note})`;
   };
+  const list = (files: string[]) => files.map((f) => (damaged?.report.reasons[f] ? `${f}: ${damaged.report.reasons[f]}` : f)).join(', ');
+  const status = [
+    modified.length ? `modified (${list(modified)})` : '',
+    missing.length ? `missing (${list(missing)})` : '',
+  ].filter(Boolean).join('; ');
   say(`${m.name} — ${m.description}\n`);
   say(
     table([
@@ -191,7 +213,8 @@ function describeMissing(dir: string, json: boolean): number {
       ['items', count('items.jsonl')],
       ['users', count('users.jsonl')],
       ['manifest sha256', d.manifestSha256],
-      ['hash status', `missing (${d.missing.join(', ')}): restore them from the original slice or re-freeze it`],
+      ['hash status', `${status}: restore ${modified.length + missing.length === 1 ? 'it' : 'them'} from the original slice or re-freeze it`],
+      ...(damaged ? [['opens', `no — ${damaged.error.describe().split('\n')[0]}`] as [string, string]] : []),
     ]),
   );
   return EXIT.OK;

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { makeSlice, tmp } from '../helpers';
+import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
 import { EXIT } from '../../src/cli/exitCodes';
 import { TOOL_VERSION } from '../../src/core/version';
 import { MACHINE } from '../../src/core/dirs';
@@ -538,8 +538,45 @@ test('info describes a slice with a missing file from its manifest (exit 0, miss
   const text = cli('info', dir);
   assert.equal(text.code, EXIT.OK, text.err);
   assert.match(text.out, /users\s+200 \(as the manifest says; the file is missing\)/);
-  assert.match(text.out, /hash status\s+missing \(users\.jsonl\): restore them from the original slice or re-freeze it/);
+  assert.match(text.out, /hash status\s+missing \(users\.jsonl\): restore it from the original slice or re-freeze it/);
   const j = JSON.parse(cli('info', dir, '--json').out);
   assert.deepEqual([j.events, j.users, j.missing], [650, 200, ['users.jsonl']]);
   assert.equal(cli('run', dir).code, 3);
+});
+
+test('info describes a slice whose changed files no longer read (exit 0: modified, with why it does not open); run and verify say modified', () => {
+  const dir = join(tmp(), 'changed.slice');
+  cpSync(join(EX, 'slices/cold-start.slice'), dir, { recursive: true });
+  // A byte of the last item's line changed: the line no longer parses.
+  const items = readFileSync(join(dir, 'items.jsonl'));
+  items[items.length - 2] = 0x78;
+  writeFileSync(join(dir, 'items.jsonl'), items);
+  const text = cli('info', dir);
+  assert.equal(text.code, EXIT.OK, text.err);
+  assert.match(text.out, /items\s+160 \(as the manifest says; the file was modified\)/);
+  assert.match(text.out, /hash status\s+modified \(items\.jsonl: its sha256 differs\): restore it from the original slice or re-freeze it/);
+  assert.match(text.out, /opens\s+no — .*items\.jsonl:160: malformed JSON/);
+  const j = JSON.parse(cli('info', dir, '--json').out);
+  assert.deepEqual([j.items, j.modified, j.missing, j.reasons], [160, ['items.jsonl'], [], { 'items.jsonl': 'its sha256 differs' }]);
+  assert.match(j.openError, /items\.jsonl:160: malformed JSON/);
+  assert.equal(cli('verify', dir).code, EXIT.MODIFIED);
+  assert.equal(cli('run', dir).code, EXIT.MODIFIED);
+  // events.jsonl emptied: no events to describe, and modified.
+  writeFileSync(join(dir, 'items.jsonl'), readFileSync(join(EX, 'slices/cold-start.slice/items.jsonl')));
+  writeFileSync(join(dir, 'events.jsonl'), '');
+  const empty = cli('info', dir);
+  assert.equal(empty.code, EXIT.OK, empty.err);
+  assert.match(empty.out, /hash status\s+modified \(events\.jsonl: [^)]*\)/);
+  assert.match(empty.out, /opens\s+no — /);
+});
+
+test('info on a slice whose files match its manifest but do not read still fails (exit 3): the slice was written wrong, not changed', () => {
+  const items = '{"id":"a"}\n{"id": broken\n';
+  const dir = rawSlice(eventLine('e1', '2025-01-01T00:00:00Z') + '\n', (m) => {
+    m.files = [m.files[0] as (typeof m.files)[number], { path: 'items.jsonl', sha256: createHash('sha256').update(items).digest('hex'), bytes: items.length, records: 2 }];
+  });
+  writeFileSync(join(dir, 'items.jsonl'), items);
+  const r = cli('info', dir);
+  assert.equal(r.code, EXIT.INPUT, r.out);
+  assert.match(r.err, /items\.jsonl:2: malformed JSON/);
 });

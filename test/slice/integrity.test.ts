@@ -76,6 +76,16 @@ test('a manifest naming one file twice (after normalising) is refused with the f
   assert.throws(() => Slice.open(dir), userError(/names the same file as/, `files[${m.files.length - 1}].path`));
 });
 
+test('chunk hashes on a file other than events.jsonl are a manifest error naming the field (they were checked as if the file had changed: exit 4)', () => {
+  const dir = makeSlice(20);
+  const m = manifestOf(dir);
+  const i = m.files.findIndex((f) => f.path === 'items.jsonl');
+  (m.files[i] as SliceManifest['files'][number]).chunks = { size: 8388608, sha256: ['0'.repeat(64)] };
+  writeManifest(dir, m);
+  assert.throws(() => Slice.open(dir), userError(/files\[\d\]\.chunks: only events\.jsonl is hashed in chunks, not "items\.jsonl"/, `files[${i}].chunks`));
+  assert.throws(() => Slice.verifyFolder(dir), userError(/only events\.jsonl is hashed in chunks/, `files[${i}].chunks`));
+});
+
 test('items.jsonl present but not listed in the manifest is refused, not left out of the replay', () => {
   const dir = makeSlice(20);
   const m = manifestOf(dir);

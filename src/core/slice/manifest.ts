@@ -31,6 +31,11 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
     }
     seen.set(path, i);
     f.path = path;
+    // Only events.jsonl is read (and checked) in chunks; chunk hashes on another file were checked
+    // as if its bytes had changed: the manifest is what is wrong.
+    if (f.chunks && path !== 'events.jsonl') {
+      throw new UserError(`manifest is invalid — files[${i}].chunks: only events.jsonl is hashed in chunks, not ${shown(f.path)}`, { file, field: `files[${i}].chunks` }, `Remove "chunks" from the entry of ${shown(f.path)} (its "sha256" covers it whole), or re-freeze the slice.`);
+    }
     // One hash per chunk, the last one short: fewer would leave bytes no chunk hash covers.
     if (f.chunks) {
       const want = Math.ceil(f.bytes / f.chunks.size);

@@ -181,6 +181,8 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
         const trace = lane.trace;
         // close() cleans up after itself when it fails.
         lane.trace = undefined;
+        // The events the trace holds: a step that settles meanwhile completes one more, untraced.
+        const through = lane.highWater;
         let user = 'unknown';
         try {
           user = userInfo().username;
@@ -189,7 +191,7 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
         }
         // The trace's last events are sent with the state that ran them; then the run record.
         const t = await trace.close(r.state, async (info) => {
-          const { metrics, missing } = await metricsThrough(r, lane.highWater, settleMs);
+          const { metrics, missing } = await metricsThrough(r, through, settleMs);
           if (missing !== undefined) log.warn(`trace of lane ${lane.name}: ${missing}`);
           return {
             format: 'recreplay.run/1',
@@ -202,13 +204,13 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
             user,
             host: hostname(),
             trace: info,
-            events: lane.highWater,
+            events: through,
             metrics,
             ...(missing !== undefined ? { metricsMissing: missing } : {}),
             faults: countsByKind((k) => lane.faultCounts.get(k)),
           };
         });
-        log.info(`trace of ${lane.highWater} events written to ${t.path}`);
+        log.info(`trace of ${through} events written to ${t.path}`);
       }
     } catch (e) {
       log.error(`could not finish the trace of lane ${lane.name}`, e);

@@ -14,13 +14,23 @@ import { LATENCY } from './helpers';
 
 const host = { now: () => '', user: 'u', host: 'h', cwd: process.cwd() };
 
-/** Lanes over the latency example whose ranker never answers once `hang.at` is the event being scored. */
+/**
+ * Lanes over the latency example whose ranker never answers once `hang.at` is the event being
+ * scored (or answers after `hang.ms`, when set).
+ */
 async function hangingSession(trace?: string) {
-  const hang = { at: 0 };
+  const hang = { at: 0, ms: undefined as number | undefined };
   const cfg = parseLaunchArguments({ ...LATENCY, checkpointEvery: 10, ...(trace ? { trace } : {}) }, process.cwd());
   const load: RankerLoader = (spec, ctx) => {
     const inner = loadRanker(spec, ctx);
-    return { info: inner.info, score: (req) => (lanes.primary.replayer.current?.n === hang.at ? new Promise<never>(() => {}) : inner.score(req)) };
+    return {
+      info: inner.info,
+      score: (req) => {
+        if (lanes.primary.replayer.current?.n !== hang.at) return inner.score(req);
+        const ms = hang.ms;
+        return ms === undefined ? new Promise<never>(() => {}) : new Promise((resolve) => setTimeout(() => resolve(inner.score(req)), ms));
+      },
+    };
   };
   const warnings: string[] = [];
   const lanes = await openLanes(cfg, lineLogger((t) => warnings.push(t)), load);
@@ -85,4 +95,19 @@ test('a session ended after stepping back, while its ranker no longer answers, k
   assert.match(record.metricsMissing, /event 13, stage score, while the ranker had not answered for 0\.1 s: the metrics through event 40 could not be recomputed/);
   assert.match(log.join(''), /could not be recomputed/);
   assert.equal(readFileSync(join(out, 'trace.jsonl'), 'utf8').trimEnd().split('\n').length, 1 + 40);
+});
+
+test('a slow answer that completes the next event while the trace is being finished adds nothing to it: the record counts the traced events and their metrics', async () => {
+  const out = tmp();
+  const s = await hangingSession(out);
+  await s.run(40);
+  Object.assign(s.hang, { at: 41, ms: 0 });
+  s.r.advance();
+  const settled = s.r.finishEvent();
+  await closeLanes(s.lanes, s.cfg, '', lineLogger(() => {}), 60_000);
+  await settled;
+  const record = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  assert.equal(record.trace.events, 40);
+  assert.equal(record.events, 40);
+  assert.deepEqual(record.metrics, await straight(40));
 });

@@ -6,6 +6,10 @@ import { candidateFeatureNames } from '../core/expr/env';
 import { suggest } from '../core/expr/suggest';
 import { compileGuard, HitCarry, type Guard } from './breakpoints';
 import type { Lane } from './lanes';
+import { THREAD_IDS } from '../shared/dap';
+
+/** Every thread name a session may have; an id tagged with one this session lacks is refused. */
+const LANE_TAGS: readonly string[] = Object.keys(THREAD_IDS);
 
 /** What a data breakpoint watches. Its id is `score:<item>`, `rank:<item>`, `feature:<item>.<name>` or `metric:<name>`. */
 export type DataTarget = { kind: 'score' | 'rank'; item: string } | { kind: 'feature'; item: string; name: string } | { kind: 'metric'; name: string };
@@ -33,6 +37,10 @@ export function parseDataId(id: string, env: CheckEnv, laneNames: readonly strin
   if (at > 0 && laneNames.includes(body.slice(at + 1))) {
     lane = body.slice(at + 1);
     body = body.slice(0, at);
+  } else if (at > 0 && LANE_TAGS.includes(body.slice(at + 1)) && !env.itemIds?.has(body.slice(body.indexOf(':') + 1))) {
+    // A compare session's id (VS Code keeps data breakpoints between sessions): its thread is not
+    // in this one, and read as part of an item id it could never fire (unless an item has that id).
+    return `"${id}" watches thread ${body.slice(at + 1)}, which this session does not have (its threads: ${laneNames.join(', ')}): remove it, or launch with a baseline to compare`;
   }
   const colon = body.indexOf(':');
   const kind = colon < 0 ? '' : body.slice(0, colon);
@@ -47,8 +55,7 @@ export function parseDataId(id: string, env: CheckEnv, laneNames: readonly strin
     // Item ids and feature names may both hold dots (`online.ctr`): prefer a split at a known
     // item, then one before a known feature.
     const features = candidateFeatureNames(env);
-    const dots = [...rest.matchAll(/\./g)].map((m) => m.index);
-    const split = dots.find((d) => env.itemIds?.has(rest.slice(0, d))) ?? dots.find((d) => features.includes(rest.slice(d + 1))) ?? dots[0];
+    const split = featureSplit(rest, env.itemIds, new Set(features));
     if (split === undefined || split === rest.length - 1) return `"${id}" needs a feature name: feature:<item>.<name>`;
     const name = rest.slice(split + 1);
     // As in a condition (`feature(id, name)`): a name the slice's schema does not have would never change.
@@ -143,4 +150,36 @@ export function buildDataBreakpoints(
     return { id, verified: true, ...(warn ? { message: warn } : {}) };
   });
   return { bps, results };
+}
+
+/**
+ * Where `item.name` splits: at the first dot before which is a known item, else the first after
+ * which is a known feature, else the first dot; undefined without one. Linear in the id's length:
+ * only prefixes as long as some item id, and suffixes as long as some feature name, are looked up
+ * (slicing at every dot of a 100 kB id took seconds of the extension host's thread).
+ */
+export function featureSplit(rest: string, itemIds: ReadonlySet<string> | undefined, features: ReadonlySet<string>): number | undefined {
+  const longestFeature = longest(features);
+  const longestItem = itemIds ? longest(itemIds) : 0;
+  let first: number | undefined;
+  let byFeature: number | undefined;
+  for (let d = rest.indexOf('.'); d >= 0; d = rest.indexOf('.', d + 1)) {
+    first ??= d;
+    if (d <= longestItem && itemIds?.has(rest.slice(0, d))) return d;
+    if (byFeature === undefined && rest.length - d - 1 <= longestFeature && features.has(rest.slice(d + 1))) byFeature = d;
+  }
+  return byFeature ?? first;
+}
+
+const longestOf = new WeakMap<ReadonlySet<string>, number>();
+
+/** The length of the longest string of a set (kept per set: a catalogue's ids are a million). */
+function longest(set: ReadonlySet<string>): number {
+  let n = longestOf.get(set);
+  if (n === undefined) {
+    n = 0;
+    for (const s of set) if (s.length > n) n = s.length;
+    longestOf.set(set, n);
+  }
+  return n;
 }

@@ -38,7 +38,8 @@ function rowContainer(row: CandidateRow, lane: Lane, ex: EventExec, laneTag: str
     );
     const specs: VarSpec[] = [
       valueSpec('item', item),
-      dataSpec(valueSpec('score', row.score, `score(${id})`), { kind: 'score', item }, laneTag),
+      // null until the score stage has run, as score(id) says (NaN would read as a nan_score fault).
+      dataSpec(valueSpec('score', ex.stagesDone >= 3 ? row.score : null, `score(${id})`), { kind: 'score', item }, laneTag),
       dataSpec(valueSpec('rank', ex.stagesDone >= 4 ? row.rank : null, `rank(${id})`), { kind: 'rank', item }, laneTag),
       valueSpec('recordedRank', row.recordedRank, `recordedRank(${id})`),
       valueSpec('rankDelta', ex.stagesDone >= 4 ? row.recordedRank - row.rank : null, `rankDelta(${id})`),

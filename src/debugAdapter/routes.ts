@@ -109,7 +109,7 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
       // VS Code sends each file's breakpoints on their own: another file's (items.jsonl, another
       // slice's events.jsonl) are refused and leave this slice's line breakpoints as they are.
       if (!isEvents(a.source)) {
-        return { breakpoints: bps.map((b) => ({ verified: false, line: b.line, message: `breakpoints go on lines of ${lanes.slice.eventsPath} (line N = event N), not in ${a.source.path ?? a.source.name}` })) };
+        return { breakpoints: bps.map((b) => ({ verified: false, line: b.line, message: `breakpoints go on lines of ${lanes.slice.eventsPath} (line N = event N), not in ${a.source.path ?? a.source.name ?? 'a source without a path'}` })) };
       }
       const out = triggers.bps.setLines(wanted, lanes.slice.eventCount, lanes.env, eventsSource(), lineOut);
       afterSetting();

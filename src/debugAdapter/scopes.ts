@@ -80,8 +80,9 @@ function systemScope(lane: Lane): Container {
       valueSpec('budgetMs', p.budgetMs),
       valueSpec('stage budgets', p.stageBudgetMs ?? {}),
       valueSpec('fallback', ex.stagesDone >= 5 ? ex.fallback : null, 'system.fallback'),
-      valueSpec('queueDepth', sys.queueDepth ?? null, 'system.queueDepth'),
-      valueSpec('cache', sys.cache ?? null, 'system.cache'),
+      // An evaluateName only for what the event recorded: system.queueDepth of an event without one is an error.
+      valueSpec('queueDepth', sys.queueDepth ?? null, sys.queueDepth !== undefined ? 'system.queueDepth' : undefined),
+      valueSpec('cache', sys.cache ?? null, sys.cache !== undefined ? 'system.cache' : undefined),
       valueSpec('recorded', sys),
     ];
   });

@@ -210,21 +210,28 @@ export class ReplayDebugSession extends DebugSession {
   launch(raw: unknown): Promise<void> {
     // After terminate or disconnect nothing would ever release what a launch opens (slice, trace thread, checkpoint spill).
     if (this.disposed) throw ended();
+    // The line base and the client's capabilities come with 'initialize': a launch before it would
+    // answer in one base, then switch when initialize came.
+    if (!this.initialized) throw new AdapterError("'launch' before 'initialize': a client sends 'initialize' first, then 'launch'", ERROR_IDS.launch);
     if (this.launchedState || this.launching) throw new AdapterError('this session already debugs a slice: start a new session for another one', ERROR_IDS.launch);
+    // Arguments the adapter does not know are named first, with the one meant: when the launch then
+    // fails on a required one ("Slice" for "slice"), that is what tells why.
+    for (const warning of unknownLaunchArguments(raw)) {
+      this.log.warn(warning);
+      this.output(`${warning}\n`, 'important');
+    }
+    // Checked before the launch counts as under way: a launch refused for its arguments leaves the
+    // session free for the next one (which was refused as a second launch).
+    const config = parseLaunchArguments(raw, this.options.cwd ?? process.cwd());
     // Held until the launch has ended either way: a second launch is refused meanwhile, and release() waits for it.
-    const launching = this.launchNow(raw).finally(() => {
+    const launching = this.launchNow(config).finally(() => {
       if (this.launching === launching) this.launching = undefined;
     });
     this.launching = launching;
     return launching;
   }
 
-  private async launchNow(raw: unknown): Promise<void> {
-    const config = parseLaunchArguments(raw, this.options.cwd ?? process.cwd());
-    for (const warning of unknownLaunchArguments(raw)) {
-      this.log.warn(warning);
-      this.output(`${warning}\n`, 'important');
-    }
+  private async launchNow(config: LaunchConfig): Promise<void> {
     let lanes: Lanes;
     try {
       lanes = await openLanes(config, this.log, this.options.loadRanker, this.options.trustCachedIndex ?? false, { cancelled: () => this.disposed });

@@ -16,6 +16,8 @@ export interface VarSpec {
 export interface Container {
   /** Set for lists: the client pages through them with start/count. */
   readonly indexed?: number;
+  /** Set for maps whose keys are data (a score per candidate): as many are served as for a list. */
+  readonly named?: number;
   list(start: number, count: number): VarSpec[];
 }
 
@@ -74,12 +76,20 @@ export function valueSpec(name: string, v: unknown, evaluateName?: string): VarS
   return spec;
 }
 
-/** Named children of an object. */
+/**
+ * Named children of an object, `start`/`count` of them: a map keyed by data (the scores of 30,000
+ * candidates) is served a page at a time as lists are, not as one 1.7 MB answer.
+ */
 export function objectContainer(o: Record<string, unknown>, prefix?: string, extra?: (key: string, spec: VarSpec) => VarSpec): Container {
+  let keys: string[] | undefined;
+  const keysOf = () => (keys ??= Object.keys(o).filter((k) => o[k] !== undefined));
   return {
-    list: () =>
-      Object.keys(o)
-        .filter((k) => o[k] !== undefined)
+    get named() {
+      return keysOf().length;
+    },
+    list: (start, count) =>
+      keysOf()
+        .slice(start, start + count)
         .map((k) => {
           const spec = valueSpec(k, o[k], member(prefix, k));
           return extra ? extra(k, spec) : spec;
@@ -146,8 +156,9 @@ export class VariableRegistry {
     const count = paged ? (args.count as number) : this.paging ? UNPAGED_LIMIT : Number.MAX_SAFE_INTEGER;
     const specs = c.list(start, count);
     const out = specs.map((s) => this.toVariable(ref, s));
-    if (!paged && c.indexed !== undefined && c.indexed > start + count) {
-      out.push({ name: '…', value: `${c.indexed - start - count} more: page with start/count`, variablesReference: 0 });
+    const total = c.indexed ?? c.named;
+    if (!paged && total !== undefined && total > start + count) {
+      out.push({ name: '…', value: `${total - start - count} more: page with start/count`, variablesReference: 0 });
     }
     return out;
   }

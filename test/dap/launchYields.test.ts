@@ -55,6 +55,7 @@ test('a session ended while its launch is still opening the slice: the launch fa
   const before = openOn(events);
   // Called directly (no socket between): the launch has run its first slice of work when dispose() comes.
   const session = new ReplayDebugSession({ logger: lineLogger(() => {}) });
+  session.initialize({ adapterID: 'recreplay' });
   const launching = session.launch({ slice, ranker: 'popularity' });
   const disposing = session.dispose();
   await assert.rejects(launching, /the debug session has ended/);
@@ -65,6 +66,7 @@ test('a session ended while its launch is still opening the slice: the launch fa
 test('a second launch while the first is still opening the slice is refused, and the first goes on', async () => {
   const slice = bigCatalogue();
   const session = new ReplayDebugSession({ logger: lineLogger(() => {}) });
+  session.initialize({ adapterID: 'recreplay' });
   const first = session.launch({ slice, ranker: 'popularity', baseline: 'recorded', trace: join(tmp(), 'trace') });
   assert.throws(() => session.launch({ slice, ranker: 'recorded' }), /already debugs a slice/);
   await first;

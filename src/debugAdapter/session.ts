@@ -212,7 +212,7 @@ export class ReplayDebugSession extends DebugSession {
     if (this.disposed) throw ended();
     // The line base and the client's capabilities come with 'initialize': a launch before it would
     // answer in one base, then switch when initialize came.
-    if (!this.initialized) throw new AdapterError("'launch' before 'initialize': a client sends 'initialize' first, then 'launch'", ERROR_IDS.launch);
+    if (!this.initialized) throw new AdapterError("'launch' before 'initialize': a client sends 'initialize' first, then 'launch'", ERROR_IDS.notLaunched);
     if (this.launchedState || this.launching) throw new AdapterError('this session already debugs a slice: start a new session for another one', ERROR_IDS.launch);
     // Arguments the adapter does not know are named first, with the one meant: when the launch then
     // fails on a required one ("Slice" for "slice"), that is what tells why.

@@ -164,3 +164,30 @@ test('"did you mean" is not worked out for long names: a missing key an expressi
   );
   assert.equal(compileExpr('[event.k].exists(k, event.m[k + "y"] == 1) || true').evaluate(scope), true);
 });
+
+test('what is folded at compile time shares one budget, as an evaluation does: constants cannot build more than it allows (a fresh budget per part let one condition exhaust memory)', () => {
+  const L = '[1, 2, 3, 4, 5, 6, 7, 8, 9]';
+  // 9^6 = 531,441 elements: one copy fits the budget, two do not.
+  const X = `${L}.map(a, ${L}.map(b, ${L}.map(c, ${L}.map(d, ${L}.map(e, ${L}.map(f, a + b + c + d + e + f))))))`;
+  assert.equal(compileExpr(`size(${X}) > 0`).evaluate(makeScope()), true);
+  const over = (text: string) =>
+    assert.throws(
+      () => compileExpr(text).evaluate(makeScope()),
+      (e: unknown) => e instanceof ExprError && e.kind === 'runtime' && /more than 1,000,000 elements/.test(e.reason),
+      text.slice(0, 40),
+    );
+  // All constants, and the same with an element read from the stop: the same verdict.
+  over(`size([${X}, ${X}]) > 0`);
+  over(`size([${X}, ${X}, stage]) > 0`);
+});
+
+test('an error that exists() or || absorbs is not worded ("did you mean" over every key of a map, for nobody): worded when it surfaces, it reads the same', () => {
+  const keys = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`key_number_${i}`, i]));
+  const scope = makeScope({ outcome: { ...makeScope().outcome, dwell: keys } });
+  // 200 absorbed misses, each on a map of 5,000 keys.
+  const L = Array.from({ length: 10 }, (_, i) => i).join(', ');
+  assert.equal(compileExpr(`[${L}].all(a, [${L}].all(b, [0, 1].all(c, outcome.dwell.key_numbr_17 > 1 || true)))`).evaluate(scope), true);
+  // Surfaced, the message has its suggestion as before.
+  assert.throws(() => compileExpr('outcome.dwell.key_numbr_17 > 1').evaluate(scope), (e: unknown) => e instanceof ExprError && /^column \d+: no field 'key_numbr_17' in outcome\.dwell; did you mean 'key_number_17'\?/.test(e.message) && /^no field/.test(e.reason));
+  assert.throws(() => compileExpr('outcome.dwell["key_numbr_17"] > 1').evaluate(scope), (e: unknown) => e instanceof ExprError && /no key "key_numbr_17" in outcome\.dwell; did you mean/.test(e.reason));
+});

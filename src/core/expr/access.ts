@@ -2,7 +2,7 @@ import type { Has, Index, MapLit, Select } from './ast';
 import type { Fn } from './operators';
 import { printExpr } from './print';
 import { didYouMean, suggest } from './suggest';
-import { clip, fail, isMap, mapKeys, ownField, typeName } from './values';
+import { clip, fail, failLazy, isMap, mapKeys, ownField, typeName } from './values';
 
 // Field reads are the hot path of every condition, so each shape gets its own closure: one
 // typeof test, one property read. Names that Object.prototype also has ("constructor") take the
@@ -12,10 +12,10 @@ import { clip, fail, isMap, mapKeys, ownField, typeName } from './values';
 const KEY_SHOWN = 60;
 
 function missing(e: Select, o: unknown): never {
-  const desc = clip(printExpr(e.target));
-  const field = clip(e.field, KEY_SHOWN);
-  if (!isMap(o)) return fail(e, `cannot read field '${field}' of ${typeName(o)} (${desc} is ${typeName(o)})`);
-  return fail(e, `no field '${field}' in ${desc}${didYouMean(suggest(e.field, mapKeys(o)))}`);
+  const field = () => clip(e.field, KEY_SHOWN);
+  const desc = () => clip(printExpr(e.target));
+  if (!isMap(o)) return failLazy(e, () => `cannot read field '${field()}' of ${typeName(o)} (${desc()} is ${typeName(o)})`);
+  return failLazy(e, () => `no field '${field()}' in ${desc()}${didYouMean(suggest(e.field, mapKeys(o)))}`);
 }
 
 /** `target.field` where the target is computed by `tf`. */
@@ -91,7 +91,7 @@ export function indexFn(e: Index, tf: Fn, kf: Fn): Fn {
     if (typeof k !== 'string') return fail(e.index, `a map key must be a string, got ${typeName(k)}`);
     const v = ownField(o, k);
     if (v !== undefined && typeof v !== 'function') return v;
-    return fail(e, `no key ${JSON.stringify(clip(k, KEY_SHOWN))} in ${desc}${didYouMean(suggest(k, mapKeys(o)))}`);
+    return failLazy(e, () => `no key ${JSON.stringify(clip(k, KEY_SHOWN))} in ${desc}${didYouMean(suggest(k, mapKeys(o)))}`);
   };
 }
 

@@ -3,7 +3,7 @@ import type { Binary, Call, Expr, Has, Index, MapLit, Method, Select } from './a
 import { readsCandidateMaps } from './reads';
 import { check, throwOnError } from './checker';
 import type { CheckEnv } from './env';
-import { ExprError } from './errors';
+import { ExprError, WorkLimitError } from './errors';
 import { RUNTIME_HELPERS, RUNTIME_METHODS } from './helpers';
 import { MAX_MACRO_STEPS, compileMacro, work } from './macros';
 import { equalityOnPath, equalityOnValue, orderingOnPath, orderingOnValue, type Place } from './links';
@@ -53,8 +53,16 @@ const BINDING_FNS: Record<BindingName, Fn> = {
  */
 export function compile(ast: Expr, env?: CheckEnv, source: string = printExpr(ast)): CompiledExpr {
   if (env !== undefined) throwOnError(check(ast, env));
+  // Folding spends the expression's budget, as evaluating would: what the folded parts cost is
+  // taken from every evaluation's budget (see foldWith), so folding changes no verdict, and a
+  // condition of constants cannot build more at compile time than an evaluation may (a fresh
+  // budget per folded part let one exhaust the process's memory).
+  work.left = MAX_MACRO_STEPS;
+  folding.exhausted = false;
+  folding.spent = 0;
   const compiler = new Compiler();
   const fn = compiler.node(ast).fn;
+  const budget = MAX_MACRO_STEPS - folding.spent;
   const slots = compiler.slots;
   return {
     source,
@@ -63,7 +71,7 @@ export function compile(ast: Expr, env?: CheckEnv, source: string = printExpr(as
     // One function literal for every expression, so that a caller's call site stays monomorphic.
     // Fresh slots per evaluation keep it re-entrant; without macros there are none to allocate.
     evaluate: (scope) => {
-      work.left = MAX_MACRO_STEPS;
+      work.left = budget;
       return fn(scope, slots === 0 ? NO_SLOTS : new Array<unknown>(slots)) as Value;
     },
   };
@@ -353,15 +361,29 @@ function fold(parts: readonly Part[], fn: Fn): Part {
   return foldWith(parts.some((p) => p.dynamic), union(parts), fn);
 }
 
+/**
+ * Folding in the expression being compiled (see compile): whether it ran out of the budget, and
+ * what the parts it folded spent (what a part that failed spent is spent again when it is evaluated).
+ */
+const folding = { exhausted: false, spent: 0 };
+
 /** Evaluates a node now when it reads neither the stop nor a macro variable. */
 function foldWith(dynamic: boolean, locals: ReadonlySet<number>, fn: Fn): Part {
   if (dynamic || locals.size > 0) return { fn, dynamic, locals };
+  // Out of budget: nothing more is folded (each try would spend what is left again); evaluation,
+  // whose budget is then spent too, stops with the budget's error.
+  if (folding.exhausted) return { fn, dynamic: true, locals };
+  const before = work.left;
   try {
-    // A fresh budget, as an evaluation has: folding must not depend on what ran before it.
-    work.left = MAX_MACRO_STEPS;
-    return constant(deepFreeze(fn(undefined as unknown as ExprScope, [])));
+    // From the expression's one budget (see compile).
+    const value = deepFreeze(fn(undefined as unknown as ExprScope, []));
+    folding.spent += before - work.left;
+    return constant(value);
   } catch (x) {
     if (!(x instanceof ExprError)) throw x;
+    if (x instanceof WorkLimitError) folding.exhausted = true;
+    // What a part that failed (`1 / 0`) spent is not given back to folding (many such parts could
+    // each spend the rest again), but neither is it taken from evaluation, which redoes it.
     // `1 / 0` stays an error at evaluation time, where the stop report can show it.
     return { fn, dynamic: true, locals };
   }

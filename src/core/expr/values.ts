@@ -161,6 +161,20 @@ export function fail(at: { start: number; end: number }, reason: string): never 
   throw new ExprError('runtime', reason, at.start, at.end);
 }
 
+/**
+ * fail() with the reason worded only when it is read. exists(), all(), || and && absorb errors by
+ * the million within one evaluation's budget, and a "did you mean" over every key of a map, for an
+ * error nobody reads, is work the budget does not count (one condition ran for minutes).
+ */
+export function failLazy(at: { start: number; end: number }, reason: () => string): never {
+  const err = new ExprError('runtime', '', at.start, at.end);
+  let text: string | undefined;
+  const get = () => (text ??= reason());
+  Object.defineProperty(err, 'reason', { get, enumerable: true, configurable: true });
+  Object.defineProperty(err, 'message', { get: () => `column ${at.start + 1}: ${get()}`, enumerable: false, configurable: true });
+  throw err;
+}
+
 /** Number of Unicode code points, which is what CEL's size() counts for strings. */
 export function codePointLength(s: string): number {
   let n = 0;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileExpr, ExprError } from '../../src/core/expr/index';
+import { checkExpr, compileExpr, ExprError } from '../../src/core/expr/index';
 import type { ExprCandidate, Value } from '../../src/core/expr/index';
 import { env, makeScope } from './fixtures';
 
@@ -259,4 +259,14 @@ test('topk and score follow ranks and scores changed in place on the same candid
   if (a === undefined || b === undefined) throw new Error('fixture changed');
   [a.rank, b.rank, b.score] = [3, 1, 0.9];
   assert.equal(c.evaluate(s), 'i_99:0.9');
+});
+
+test('user["name"] and "name" in user read the feature shorthand as user.name does (the checker accepted them; evaluation said no key)', () => {
+  const s = makeScope();
+  assert.equal(compileExpr('user["age"]').evaluate(s), 31);
+  assert.equal(compileExpr('user["segment"]').evaluate(s), 'new');
+  assert.equal(compileExpr('"age" in user && "segment" in user && !("nope" in user)').evaluate(s), true);
+  assert.equal(compileExpr('[user].exists(u, "age" in u.features)').evaluate(s), true);
+  assert.deepEqual(checkExpr('user["age"] >= 30 && "age" in user', env), []);
+  assert.throws(() => compileExpr('user["nope"]').evaluate(s), /column 1: no field or feature "nope" in user/);
 });

@@ -47,3 +47,10 @@ test('the template lists the identifiers of all its holes', () => {
   assert.deepEqual(t.identifiers, ['rank', 'user']);
   assert.equal(t.source, '{rank("i_42")} {user.segment} {rank("i_7")}');
 });
+
+test('a hole ends where the lexer says: a raw string keeps its backslash, a comment runs to the end of its line, braces and quotes in either are text', () => {
+  const s = makeScope();
+  assert.equal(interpolate('path {r"C:\\"} rank {rank("i_42")}').evaluate(s), 'path C:\\ rank 1');
+  assert.equal(interpolate("c {R'\\'} d").evaluate(s), 'c \\ d');
+  assert.equal(interpolate('x {rank("i_42") // it\'s the rank {\n} y').evaluate(s), 'x 1 y');
+});

@@ -13,7 +13,7 @@ import { printExpr } from './print';
 import { BINDINGS, type BindingName, type ExprScope, type Value } from './scope';
 import { lookup } from './signatures';
 import { didYouMean, suggest } from './suggest';
-import { fail, typeName } from './values';
+import { clip, fail, typeName } from './values';
 
 /** An expression ready to run at every stop. */
 export interface CompiledExpr {
@@ -160,8 +160,13 @@ class Compiler {
           case '==':
           case '!=':
             return this.equality(e, l, r);
-          case 'in':
-            return fold([l, r], membership(e, l.fn, r.fn));
+          case 'in': {
+            const generic = fold([l, r], membership(e, l.fn, r.fn));
+            if (!this.isUserRoot(e.right)) return generic;
+            // `"age" in user` as `user.age` reads it: a user field, or a user feature.
+            const lf = l.fn;
+            return { ...generic, fn: (sc, loc) => { const k = lf(sc, loc); return typeof k === 'string' ? userField(sc.user, k) !== undefined : generic.fn(sc, loc); } };
+          }
           case '<':
           case '<=':
           case '>':
@@ -288,7 +293,19 @@ class Compiler {
   private index(e: Index): Part {
     const target = this.node(e.target);
     const key = this.node(e.index);
-    return fold([target, key], indexFn(e, target.fn, key.fn));
+    const generic = fold([target, key], indexFn(e, target.fn, key.fn));
+    if (!this.isUserRoot(e.target)) return generic;
+    // `user["age"]` as `user.age` reads it (the checker accepted it, and evaluation said no key).
+    const kf = key.fn;
+    return {
+      ...generic,
+      fn: (sc, loc) => {
+        const k = kf(sc, loc);
+        if (typeof k !== 'string') return generic.fn(sc, loc);
+        const v = userField(sc.user, k);
+        return v !== undefined ? v : fail(e, `no field or feature ${JSON.stringify(clip(k, 60))} in user`);
+      },
+    };
   }
 
   private has(e: Has): Part {

@@ -53,9 +53,16 @@ function holeEnd(t: string, open: number): number {
   let depth = 0;
   for (let i = open + 1; i < t.length; i++) {
     const c = t[i];
-    if (c === '"' || c === "'") {
-      // Skip the string, escapes included; an unterminated one is reported by the parser.
-      for (i++; i < t.length && t[i] !== c; i++) if (t[i] === '\\') i++;
+    // As the lexer reads a hole: a raw string (r"C:\") keeps its backslashes, a comment runs to the
+    // end of its line (braces and quotes in either are text); an identifier ending in r is no raw string.
+    const raw = (c === 'r' || c === 'R') && (t[i + 1] === '"' || t[i + 1] === "'") && !/[A-Za-z0-9_]/.test(t[i - 1] ?? '');
+    if (c === '"' || c === "'" || raw) {
+      if (raw) i++;
+      const q = t[i];
+      // Skip the string, escapes included (none in a raw one); an unterminated one is reported by the parser.
+      for (i++; i < t.length && t[i] !== q; i++) if (t[i] === '\\' && !raw) i++;
+    } else if (c === '/' && t[i + 1] === '/') {
+      while (i < t.length && t[i] !== '\n') i++;
     } else if (c === '{') {
       depth++;
     } else if (c === '}') {

@@ -17,6 +17,13 @@ import { EventItems } from './scratch.js';
 import type { CatalogEntry, EventMetrics, EventObservation, EventSlots, MetricsSnapshot } from './types.js';
 
 /**
+ * Recorded cache and queue figures are summed times 2^-64: a power of two, so every sum, rate and
+ * mean rounds exactly as unscaled ones would, while figures near 1e308 (which the reader accepts)
+ * no longer add up to Infinity (cache_hit_rate read 0, then NaN; queue_depth.mean Infinity).
+ */
+const FIGURE_SCALE = 2 ** -64;
+
+/**
  * update() reads the stage latencies by name, in this order (one histogram each, then the total):
  * a fixed property read is several times cheaper than `latencyMs[STAGES[s]]`. Typed as STAGES, so
  * this stops compiling if the stages change; the constructor checks it at run time too.
@@ -190,15 +197,15 @@ export class MetricsAccumulator {
     const latencyTotalMs = 0 + retrieve + features + score + rerank + serve + outcome;
     latency[6]!.record(latencyTotalMs);
 
-    // Sums of recorded figures: finite figures can still add up to ±Infinity (and the lookups to
-    // NaN); a checkpoint restores that as it is (UNBOUNDED_TOTALS in checkpoint.ts).
+    // Sums of recorded figures, scaled by FIGURE_SCALE: finite figures (up to ~1e308 each) then
+    // never add up to ±Infinity, and the rates and means read the same bits as unscaled sums would.
     if (obs.cache) {
-      t.cacheHits += obs.cache.hits;
-      t.cacheLookups += obs.cache.hits + obs.cache.misses;
+      t.cacheHits += obs.cache.hits * FIGURE_SCALE;
+      t.cacheLookups += obs.cache.hits * FIGURE_SCALE + obs.cache.misses * FIGURE_SCALE;
     }
     if (obs.queueDepth !== undefined) {
       t.queueEvents++;
-      t.queueSum += obs.queueDepth;
+      t.queueSum += obs.queueDepth * FIGURE_SCALE;
       t.queueCurrent = obs.queueDepth;
     }
     const fallback = obs.fallback ? 1 : 0;
@@ -383,7 +390,7 @@ export class MetricsAccumulator {
     list.push(
       ['cache_hit_rate', (a) => ratio(a.t.cacheHits, a.t.cacheLookups)],
       ['queue_depth', (a) => a.t.queueCurrent],
-      ['queue_depth.mean', (a) => ratio(a.t.queueSum, a.t.queueEvents)],
+      ['queue_depth.mean', (a) => ratio(a.t.queueSum, a.t.queueEvents) / FIGURE_SCALE],
       [`overlap@${k}`, (a) => ratio(a.t.overlap, a.t.events)],
       ['kendall_tau', (a) => ratio(a.t.kendallTau, a.t.tauEvents)],
     );

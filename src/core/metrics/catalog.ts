@@ -73,8 +73,10 @@ export class ItemIndex {
       // Given slots, an entry is an id's first when its slot is the next one; a repeat has an earlier one.
       if (slots ? ids[entry.id] !== cat.length : ids[entry.id] !== undefined) continue;
       if (!slots) ids[entry.id] = cat.length;
-      cat.push(intern(categories, entry.category ?? UNKNOWN_CATEGORY));
-      grp.push(intern(groups, entry.group ?? entry.category ?? UNKNOWN_CATEGORY));
+      // No category — left out, null or "" (docs/metrics.md) — is "?"; a group falls back to it.
+      const category = entry.category === undefined || entry.category === null || entry.category === '' ? UNKNOWN_CATEGORY : entry.category;
+      cat.push(intern(categories, category));
+      grp.push(intern(groups, entry.group === undefined || entry.group === null || entry.group === '' ? category : entry.group));
       hash = fnv1a(fnv1a(fnv1a(hash, entry.id), entry.category ?? ''), entry.group ?? '');
     }
     const groupSizes = new Int32Array(groups.size);

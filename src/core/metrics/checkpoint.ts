@@ -34,12 +34,11 @@ export const TOTAL_KEYS = [
 export type Totals = Record<(typeof TOTAL_KEYS)[number], number>;
 
 /**
- * Totals that add up recorded system figures. Each figure is finite (the slice reader checks), but
- * their sum is not bounded: 1e308 twice is Infinity, and the straight run reports that, so a
- * checkpoint restores ±Infinity for these (the engine's checkpoint format keeps it). The lookups
- * add hits + misses, which can itself overflow: a +Infinity total plus a −Infinity event makes
- * NaN, which only this one can legitimately hold. Every other total is a count or a sum of bounded
- * per-event values, and stays finite.
+ * Totals that add up recorded system figures. They are summed scaled by 2^-64 (FIGURE_SCALE in
+ * accumulator.ts), so the figures of any real run keep them finite; a caller of the accumulator
+ * may still pass ±Infinity or ±1e308 by the 2^64, and a checkpoint restores whatever the straight
+ * run holds: ±Infinity for these, and NaN for the lookups (hits + misses of opposite infinities).
+ * Every other total is a count or a sum of bounded per-event values, and stays finite.
  */
 const UNBOUNDED_TOTALS: ReadonlyMap<(typeof TOTAL_KEYS)[number], { nan: boolean }> = new Map([
   ['queueSum', { nan: false }],

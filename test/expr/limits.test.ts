@@ -191,3 +191,11 @@ test('an error that exists() or || absorbs is not worded ("did you mean" over ev
   assert.throws(() => compileExpr('outcome.dwell.key_numbr_17 > 1').evaluate(scope), (e: unknown) => e instanceof ExprError && /^column \d+: no field 'key_numbr_17' in outcome\.dwell; did you mean 'key_number_17'\?/.test(e.message) && /^no field/.test(e.reason));
   assert.throws(() => compileExpr('outcome.dwell["key_numbr_17"] > 1').evaluate(scope), (e: unknown) => e instanceof ExprError && /no key "key_numbr_17" in outcome\.dwell; did you mean/.test(e.reason));
 });
+
+test('string() writes a value in full at any depth it allows, and refuses deeper ones (it wrote "…" past 20 levels: two values, one text)', () => {
+  const deep = (n: number, leaf: number) => `${'['.repeat(n)}${leaf}${']'.repeat(n)}`;
+  assert.equal(compileExpr(`string(${deep(22, 1)}) == string(${deep(22, 2)})`).evaluate(makeScope()), false);
+  assert.equal(compileExpr(`string(${deep(22, 1)})`).evaluate(makeScope()), deep(22, 1));
+  const scope = makeScope({ event: { ...makeScope().event, a: nested(5000) } });
+  assert.throws(() => compileExpr('string(event.a)').evaluate(scope), (e: unknown) => e instanceof ExprError && e.kind === 'runtime' && /string\(\) writes values nested at most 1000 deep/.test(e.reason) && e.column === 1);
+});

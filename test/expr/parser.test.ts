@@ -197,8 +197,11 @@ test('number literals a double cannot hold are errors, not silently another numb
   assert.throws(() => parseExpr('x > 1e400'), /column 5: number literal '1e400' is out of range/);
   assert.throws(() => parseExpr('9007199254740993 == 9007199254740992'), /column 1: whole number literal '9007199254740993' cannot be held exactly: .* it would read as 9007199254740992/);
   assert.throws(() => parseExpr('0xFFFFFFFFFFFFFFFFFFFF'), /cannot be held exactly/);
-  // Exact doubles past 2^53, and the way a double is written, stay numbers.
-  assert.doesNotThrow(() => parseExpr('9007199254740991 + 9007199254740994 + 12345678901234567000 + 1e308 + 0x1F + 2.5e-300 + 007'));
+  // Too small: it would read as 0.
+  assert.throws(() => parseExpr('x == 1e-400'), /column 6: number literal '1e-400' is too small for a double .* it would read as 0/);
+  assert.throws(() => parseExpr('2e-324'), /too small for a double/);
+  // Exact doubles past 2^53, and the way a double is written, stay numbers; so do zeros and the smallest subnormal.
+  assert.doesNotThrow(() => parseExpr('9007199254740991 + 9007199254740994 + 12345678901234567000 + 1e308 + 0x1F + 2.5e-300 + 007 + 5e-324 + 0e-400 + 0.0e5 + 0x0'));
 });
 
 test('a map literal that repeats a literal key is a syntax error when the expression is parsed, not at its first evaluation', () => {

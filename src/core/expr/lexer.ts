@@ -87,6 +87,8 @@ export function lex(text: string, from = 0, to = text.length, tolerant = false):
         const v = hex ? parseInt(raw, 16) : Number(raw);
         // Numbers are doubles: a literal they cannot hold would silently be another number.
         if (!Number.isFinite(v)) fail(`number literal '${raw}' is out of range (numbers are doubles, up to about 1.8e308)`, i, end);
+        // The other end: a nonzero literal too small for a double (below ~4.9e-324) would read as 0.
+        else if (v === 0 && !hex && /[1-9]/.test(raw.split(/[eE]/)[0] ?? '')) fail(`number literal '${raw}' is too small for a double (the smallest is about 4.9e-324): it would read as 0; write 0 if that is meant`, i, end);
         else if (!Number.isSafeInteger(v) && (hex || /^\d+$/.test(raw)) && inexact(raw, v, hex)) fail(`whole number literal '${raw}' cannot be held exactly: numbers are doubles, exact up to 2^53 (9007199254740992); it would read as ${String(v)}`, i, end);
         else tok('number', i, end, v);
       }

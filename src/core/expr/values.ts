@@ -92,10 +92,16 @@ export function formatValue(v: unknown, maxLength = 200): string {
  * at JavaScript's longest string (a RangeError).
  */
 export function formatCharged(v: unknown, at: At): string {
-  const out = new Text(Infinity, at);
+  const out = new Text(Infinity, at, MAX_STRING_DEPTH);
   write(v, 0, out);
   return out.text;
 }
+
+/**
+ * How deep string() writes: in full, or not at all (it wrote "…" past 20 levels, so two different
+ * values could give the same text). Deeper data is an error: the writer recurses once per level.
+ */
+export const MAX_STRING_DEPTH = 1000;
 
 /** Text being written, which stops taking pieces once it is longer than `max`. */
 class Text {
@@ -103,7 +109,9 @@ class Text {
   constructor(
     private readonly max: number,
     /** Where to charge the characters written, if they are charged. */
-    private readonly at?: At,
+    readonly at?: At,
+    /** Past this depth: an error at `at` (string(), which writes in full); else "…" (a preview). */
+    readonly maxDepth?: number,
   ) {}
 
   /** Charges `n` characters about to be written. */
@@ -132,7 +140,10 @@ function quote(v: string, out: Text): boolean {
 }
 
 function write(v: unknown, depth: number, out: Text): boolean {
-  if (depth > 20) return out.put('…');
+  if (out.maxDepth !== undefined && depth > out.maxDepth && (Array.isArray(v) || isMap(v))) {
+    return fail(out.at ?? { start: 0, end: 0 }, `string() writes values nested at most ${out.maxDepth} deep; this one is deeper`);
+  }
+  if (out.maxDepth === undefined && depth > 20) return out.put('…');
   if (typeof v === 'string') return quote(v, out);
   if (Array.isArray(v)) {
     if (!out.put('[')) return false;

@@ -103,7 +103,7 @@ export function breakOption(text: string, warn: (message: string) => void = (m) 
     }
     // A condition that is not true or false is a mistake to say, not a silent "never held" (as in the debugger).
     if (v !== true && v !== false) {
-      throw new UserError(`--break failed at event ${ex.n} (${ex.event.id}, line ${ex.n} of ${r.slice.eventsPath}): the expression gave ${formatValue(v, 80)}, not true or false`, {}, `${text}\n  Compare it with something, e.g. … == "x" or … > 0.`, 'E_EXPR');
+      throw new UserError(`--break failed at event ${ex.n} (${ex.event.id}, line ${ex.n} of ${r.slice.eventsPath}): column 1: the expression (all of it) gave ${formatValue(v, 80)}, not true or false`, {}, `${text}\n  Compare it with something, e.g. … == "x" or … > 0.`, 'E_EXPR');
     }
     return v;
   };

@@ -102,7 +102,7 @@ test('run --break with a bad expression exits 3 naming the column, before or aft
 test('run --break whose expression gives something other than true or false is an error at that event, not a silent "never held"', () => {
   const r = cli('run', SLICE, '--ranker', RANKER, '--break', 'candidates[0].meta.category');
   assert.equal(r.code, 3, r.err);
-  assert.match(r.err, /--break failed at event 1 \(e00001, line 1 of .*events\.jsonl\): the expression gave "\w+", not true or false/);
+  assert.match(r.err, /--break failed at event 1 \(e00001, line 1 of .*events\.jsonl\): column 1: the expression \(all of it\) gave "\w+", not true or false/);
   assert.doesNotMatch(r.out, /not hit/);
 });
 

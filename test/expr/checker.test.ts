@@ -149,3 +149,11 @@ test("age() of an online feature needs an item: age(name) reads the event's feat
   ]);
   assert.deepEqual(checkExpr('age("i_42", "online.ctr") > 60 && candidates.exists(c, age(c.item, "online.ctr") > 60)', withOnline), []);
 });
+
+test('min() and max() take one list or several numbers: a list among several arguments is refused when checked, as evaluation refuses it', () => {
+  for (const text of ['min([1, 2], [3]) > 0', 'max([], 1) > 0']) {
+    const d = checkExpr(text, env).find((x) => x.code === 'type-mismatch');
+    assert.match(d?.message ?? '', /argument \d of m(in|ax)\(\) must be a number, not list/, text);
+  }
+  assert.deepEqual(checkExpr('min([1, 2]) < max(1, 2, 3)', env), []);
+});

@@ -270,3 +270,19 @@ test('user["name"] and "name" in user read the feature shorthand as user.name do
   assert.deepEqual(checkExpr('user["age"] >= 30 && "age" in user', env), []);
   assert.throws(() => compileExpr('user["nope"]').evaluate(s), /column 1: no field or feature "nope" in user/);
 });
+
+test('a list or map holding a NaN is not equal to itself, the same one included (as [NaN] == [NaN] is false), and is not in a list by identity', () => {
+  const nanScore = { ...makeScope().event, xs: [1, Number.NaN], m: { a: Number.NaN }, ok: [1, 2] };
+  const s = makeScope({ event: nanScore });
+  assert.equal(ev('event.xs == event.xs', s), false);
+  assert.equal(ev('event.xs != event.xs', s), true);
+  assert.equal(ev('event.m == event.m', s), false);
+  assert.equal(ev('event.xs in [event.xs]', s), false);
+  // Without a NaN, the same value equals itself.
+  assert.equal(ev('event.ok == event.ok && event.ok in [event.ok] && !(event.ok != event.ok)', s), true);
+});
+
+test('age() of an online feature without an item is an error however its name is written (a computed name read null, silently)', () => {
+  assert.throws(() => ev('age("online." + "ctr")'), (e: unknown) => e instanceof ExprError && /an online feature's age is per item: write age\(id, "online\.ctr"\)/.test(e.reason) && e.column === 1);
+  assert.ok(checkExpr('age("online.ctr")', env).some((d) => d.code === 'online-age-needs-item'));
+});

@@ -200,7 +200,9 @@ class Checker {
       return sig.result;
     }
     args.forEach((t, i) => {
-      const want = sig.args[Math.min(i, sig.args.length - 1)] ?? 'any';
+      let want = sig.args[Math.min(i, sig.args.length - 1)] ?? 'any';
+      // min(list) takes one list; with more arguments each is a number (min([1, 2], [3]) failed when evaluated).
+      if (want === 'numbers' && args.length > 1) want = 'number';
       if (!fits(t, want)) this.report('error', 'type-mismatch', `argument ${i + 1} of ${e.callee}() must be ${describeKind(want)}, not ${tyName(t)}`, e.args[i] ?? e);
     });
     // age(name) names a feature; age(id, name) and feature(id, name) name an item and a feature.

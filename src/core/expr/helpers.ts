@@ -129,7 +129,13 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
     pure: false, minArgs: 1, maxArgs: 2,
     call: (s, args, at) => {
       // `?? null`: an engine that answers undefined must not leak a non-value into the expression.
-      if (args.length === 1) return s.featureAge(featureName(args[0], 'age', at)) ?? null;
+      if (args.length === 1) {
+        const name = featureName(args[0], 'age', at);
+        // As the checker says of a literal name: age(name) reads the event's featureTimes, which
+        // never hold an online feature (a computed "online." + "ctr" read null, silently).
+        if (name.startsWith('online.')) fail(at, `an online feature's age is per item: write age(id, ${JSON.stringify(name)}) with an item id (age(${JSON.stringify(name)}) is always null)`);
+        return s.featureAge(name) ?? null;
+      }
       const [id, name] = args;
       if (typeof id !== 'string') fail(at, `age() expects an item id (a string) first, got ${typeName(id)}`);
       const feature = featureName(name, 'age', at);

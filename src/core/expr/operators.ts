@@ -111,9 +111,14 @@ export function equality(e: Binary, l: Fn, r: Fn): Fn {
   // Comparing two lists or maps visits their elements: charged (beyond the first pair, which any == costs).
   const what = `'${e.op}'`;
   const equal = (a: unknown, b: unknown): boolean => deepEqual(a, b, e, what);
-  if (e.op === '==') return (s, x) => { const a = l(s, x), b = r(s, x); return a === b || equal(a, b); };
-  return (s, x) => { const a = l(s, x), b = r(s, x); return a !== b && !equal(a, b); };
+  // The same list or map is not equal to itself when a NaN is in it (as [NaN] == [NaN] is false):
+  // only a primitive is settled by ===.
+  if (e.op === '==') return (s, x) => { const a = l(s, x), b = r(s, x); return (a === b && !isObject(a)) || equal(a, b); };
+  return (s, x) => { const a = l(s, x), b = r(s, x); return !(a === b && !isObject(a)) && !equal(a, b); };
 }
+
+/** A list or map (compared by what it holds, not by identity). */
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
 
 /** `x in list` (deep membership) and `key in map` (key presence). */
 export function membership(e: Binary, l: Fn, r: Fn): Fn {
@@ -122,7 +127,7 @@ export function membership(e: Binary, l: Fn, r: Fn): Fn {
     if (Array.isArray(b)) {
       charge(b.length, e, "'in'");
       for (const item of b as unknown[]) {
-        if (item === a) return true;
+        if (item === a && !isObject(a)) return true;
         if (deepEqual(item, a, e, "'in'")) return true;
       }
       return false;

@@ -52,7 +52,8 @@ export function deepEqual(a: unknown, b: unknown, at: At, what: string): boolean
     const x = stack.pop();
     if (x === y) {
       if (typeof x === 'number' && Number.isNaN(x)) return false;
-      continue;
+      // The same list or map holds the same NaN, if any: compared element by element, not settled here.
+      if (typeof x !== 'object' || x === null) continue;
     }
     if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
     if (Array.isArray(x)) {

@@ -157,3 +157,11 @@ test('min() and max() take one list or several numbers: a list among several arg
   }
   assert.deepEqual(checkExpr('min([1, 2]) < max(1, 2, 3)', env), []);
 });
+
+test('a literal null where a helper wants an item id or a number is refused when checked (rank(null) and topk(null) failed when evaluated)', () => {
+  for (const text of ['rank(null) > 0', 'size(topk(null)) > 0']) {
+    assert.ok(checkExpr(text, env).some((d) => d.code === 'type-mismatch' && /must be a (string|number), not null/.test(d.message)), text);
+  }
+  // Data that may be null is left to evaluation.
+  assert.ok(!checkExpr('rank(user.segment) > 0', env).some((d) => d.code === 'type-mismatch'));
+});

@@ -203,7 +203,9 @@ class Checker {
       let want = sig.args[Math.min(i, sig.args.length - 1)] ?? 'any';
       // min(list) takes one list; with more arguments each is a number (min([1, 2], [3]) failed when evaluated).
       if (want === 'numbers' && args.length > 1) want = 'number';
-      if (!fits(t, want)) this.report('error', 'type-mismatch', `argument ${i + 1} of ${e.callee}() must be ${describeKind(want)}, not ${tyName(t)}`, e.args[i] ?? e);
+      // A value read from data may be null where a string is wanted (it fails when it is); the literal null always would.
+      const literalNull = e.args[i]?.type === 'literal' && (e.args[i] as { value: unknown }).value === null && (want === 'string' || want === 'number');
+      if (!fits(t, want) || literalNull) this.report('error', 'type-mismatch', `argument ${i + 1} of ${e.callee}() must be ${describeKind(want)}, not ${tyName(t)}`, e.args[i] ?? e);
     });
     // age(name) names a feature; age(id, name) and feature(id, name) name an item and a feature.
     const itemArg = e.callee === 'age' ? (e.args.length === 2 ? 0 : undefined) : sig.itemArg;

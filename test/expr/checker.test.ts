@@ -165,3 +165,10 @@ test('a literal null where a helper wants an item id or a number is refused when
   // Data that may be null is left to evaluation.
   assert.ok(!checkExpr('rank(user.segment) > 0', env).some((d) => d.code === 'type-mismatch'));
 });
+
+test('arithmetic with null (or an unknown) on one side still needs an operand the operator takes on the other', () => {
+  for (const text of ['!(null % true)', '{"a": 1} * null > 0']) {
+    assert.ok(checkExpr(text, env).some((d) => d.code === 'type-mismatch' && /operator '[%*]' cannot take (bool|map)/.test(d.message)), text);
+  }
+  assert.deepEqual(checkExpr('null + 1 > 0 && "a" + null == "a" && size([1] + null) > 0', env).filter((d) => d.severity === 'error'), []);
+});

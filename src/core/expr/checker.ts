@@ -312,9 +312,20 @@ class Checker {
     if (e.right.type === 'literal' && e.right.value === 0 && (e.op === '/' || e.op === '%')) {
       this.report('warning', 'division-by-zero', `${e.op === '/' ? 'division' : 'modulo'} by zero always fails`, e.right);
     }
-    if (lk === 'dyn' || rk === 'dyn' || lk === 'null' || rk === 'null') return lk === 'dyn' || lk === 'null' ? (rk === 'null' ? DYN : r) : l;
-    if (lk === rk && (lk === 'number' || (e.op === '+' && (lk === 'string' || lk === 'list')))) return l;
     const allowed = e.op === '+' ? 'numbers, strings or lists' : 'numbers';
+    const operand = (k: string) => k === 'number' || (e.op === '+' && (k === 'string' || k === 'list'));
+    if (lk === 'dyn' || rk === 'dyn' || lk === 'null' || rk === 'null') {
+      // One side unknown (or null, which data may hold): the other must still be one the operator
+      // takes (null + true was typed bool, and !(null % true) passed, to fail when evaluated).
+      const other = lk === 'dyn' || lk === 'null' ? r : l;
+      const ok = kindOf(other);
+      if (ok !== 'dyn' && ok !== 'null' && !operand(ok)) {
+        this.report('error', 'type-mismatch', `operator '${e.op}' cannot take ${tyName(other)} (it works on ${allowed})`, e);
+        return e.op === '+' ? DYN : NUM;
+      }
+      return lk === 'dyn' || lk === 'null' ? (rk === 'null' ? DYN : r) : l;
+    }
+    if (lk === rk && operand(lk)) return l;
     this.report('error', 'type-mismatch', `operator '${e.op}' cannot combine ${tyName(l)} and ${tyName(r)} (it works on ${allowed})`, e);
     return e.op === '+' ? DYN : NUM;
   }

@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { checkEnvFor } from '../core/engine/exprScope';
 import { Replayer, type EventExec } from '../core/engine/replay';
-import { TRACE_FORMAT, TraceWriter, modifiedField } from '../core/engine/trace';
+import { TRACE_FORMAT, TraceWriter, modifiedField, traceRanker } from '../core/engine/trace';
 import { checkTraceOutside } from '../core/engine/run';
 import { countsByKind } from '../core/engine/faults';
 import type { CheckEnv } from '../core/expr';
@@ -117,7 +117,7 @@ export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: Ran
           format: TRACE_FORMAT,
           slice: slice.manifest.name,
           sliceManifestSha256: slice.manifestSha256,
-          ranker: { kind: ranker.info.kind, ...(ranker.info.artifactSha256 ? { artifactSha256: ranker.info.artifactSha256 } : {}) },
+          ranker: traceRanker(ranker.info),
           seed: r.seed,
           k: r.pipeline.k,
           budgetMs: r.pipeline.budgetMs,

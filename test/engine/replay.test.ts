@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import vm from 'node:vm';
 import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
 import { Replayer, type EventExec } from '../../src/core/engine/replay';
@@ -583,13 +584,13 @@ test('stage latencies that add up to Infinity (each finite) are over the budget:
   assert.match(ex?.faults.find((f) => f.kind === 'over_budget')?.message ?? '', /^pipeline took Infinity ms, over the 150 ms budget/);
 });
 
-test('a ranker\'s latency estimate that is no number of ms (NaN, negative, a string) or that throws is a ranker_error, and the default 10 ms stands in', async () => {
+test('a ranker\'s latency estimate that is no number of ms (NaN, negative, a string, a BigInt, a cycle, a promise) or that throws is a ranker_error, and the default 10 ms stands in; its scores still count', async () => {
   // No score latency recorded: the estimate is asked for.
   const dir = join(tmp(), 'estimate.slice');
   const candidates = [{ item: 'a', score: 0.9 }, { item: 'b', score: 0.8 }];
   writeSlice(dir, { manifest: { name: 'estimate', description: 'd', source: { kind: 'synthetic' }, seed: 1, pipeline: { k: 2, budgetMs: 150 } }, events: [{ id: 'e1', t: '2025-01-01T10:00:00.000Z', user: 'u1', candidates, served: ['a', 'b'], outcome: { clicks: [] } }], items: [{ id: 'a' }, { id: 'b' }], users: [{ id: 'u1' }] }, { frozenAt: '2025-01-02T00:00:00.000Z' });
   const inner = new RecordedRanker();
-  for (const [estimate, said] of [[() => Number.NaN, /returned NaN, not a number of ms ≥ 0; 10 ms assumed/], [() => -1, /returned -1,/], [() => '5', /returned "5",/], [() => { throw new Error('no model'); }, /latencyMs\(\d+\) threw no model; 10 ms assumed/]] as const) {
+  for (const [estimate, said] of [[() => Number.NaN, /returned NaN, not a number of ms ≥ 0; 10 ms assumed/], [() => -1, /returned -1,/], [() => '5', /returned "5",/], [() => { throw new Error('no model'); }, /latencyMs\(\d+\) threw no model; 10 ms assumed/], [() => 5n, /returned 5n, not a number/], [() => { const c: Record<string, unknown> = {}; c['self'] = c; return c; }, /returned \[object Object\], not a number/], [async () => 5, /returned a promise \(the estimate is asked for at once, not awaited\)/], [() => { throw Object.create(null); }, /threw \[object Object\]; 10 ms assumed/]] as const) {
     const ranker = { info: inner.info, score: (req: never) => inner.score(req), latencyMs: estimate as unknown as (n: number) => number };
     const r = new Replayer(Slice.open(dir), { ranker });
     try {
@@ -598,11 +599,65 @@ test('a ranker\'s latency estimate that is no number of ms (NaN, negative, a str
       const ex = r.current as EventExec;
       assert.equal(ex.latencyMs.score, 10);
       assert.match(ex.faults.find((f) => f.kind === 'ranker_error')?.message ?? '', said);
-      assert.equal(ex.fallback, true);
+      // Its scores count: no fallback (26.5 ms of 150), the ranked slate is served.
+      assert.equal(ex.fallback, false);
+      assert.deepEqual(ex.served, ['a', 'b']);
     } finally {
       r.dispose();
     }
   }
+});
+
+test('a ranker that throws or rejects with anything, an object String() refuses included, raises ranker_error and the fallback is served (it ended the run with a TypeError)', async () => {
+  const dir = makeSlice(3);
+  for (const score of [() => { throw Object.create(null); }, () => Promise.reject(Object.create(null)), () => { throw null; }]) {
+    const seen: EventExec[] = [];
+    const r = new Replayer(Slice.open(dir), { ranker: { info: { kind: 'test' }, score: score as never }, onEventComplete: (ex) => seen.push(ex) });
+    try {
+      await r.runToEnd();
+    } finally {
+      r.dispose();
+    }
+    assert.equal(seen.length, 3);
+    for (const ex of seen) {
+      assert.match(ex.faults.find((f) => f.kind === 'ranker_error')?.message ?? '', /^ranker failed: (\[object Object\]|null)$/);
+      assert.equal(ex.fallback, true);
+      assert.ok(ex.rows.every((row) => Number.isNaN(row.score)));
+    }
+  }
+});
+
+test('a score that is an object without a prototype is a nan_score (not a number), not a ranker_error', async () => {
+  const dir = makeSlice(1);
+  const r = new Replayer(Slice.open(dir), { ranker: { info: { kind: 'test' }, score: (req) => req.rows.map((_, i) => (i === 0 ? (Object.create(null) as number) : 0.5)) } });
+  try {
+    r.advance();
+    await r.finishEvent();
+    const ex = r.current as EventExec;
+    assert.equal(ex.faults.some((f) => f.kind === 'ranker_error'), false);
+    assert.match(ex.faults.find((f) => f.kind === 'nan_score')?.message ?? '', /is \{\}, not a number$/);
+  } finally {
+    r.dispose();
+  }
+});
+
+test('a ranker\'s promise from another realm (a vm context), or any thenable, is awaited as a promise is', async () => {
+  const dir = makeSlice(2);
+  const otherRealm = vm.runInNewContext('(v) => Promise.resolve(v)') as (v: unknown) => Promise<number[]>;
+  const traces: string[] = [];
+  for (const score of [(req: { rows: unknown[] }) => otherRealm(req.rows.map((_, i) => i)), (req: { rows: unknown[] }) => ({ then: (ok: (v: number[]) => void) => ok(req.rows.map((_, i) => i)) }), (req: { rows: unknown[] }) => req.rows.map((_, i) => i)]) {
+    const seen: EventExec[] = [];
+    const r = new Replayer(Slice.open(dir), { ranker: { info: { kind: 'test' }, score: score as never }, onEventComplete: (ex) => seen.push(ex) });
+    try {
+      await r.runToEnd();
+    } finally {
+      r.dispose();
+    }
+    assert.ok(seen.every((ex) => !ex.faults.some((f) => f.kind === 'ranker_error')));
+    traces.push(JSON.stringify(seen.map((ex) => ex.ranked)));
+  }
+  assert.equal(traces[0], traces[2]);
+  assert.equal(traces[1], traces[2]);
 });
 
 test('runHeadless refuses a checkpoint interval of 0 or NaN as the replayer does (it replaced them with the default)', async () => {

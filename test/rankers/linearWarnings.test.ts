@@ -66,3 +66,16 @@ test('a feature name with a dot that is not a scope (user., context., online.) i
     slice.close();
   }
 });
+
+test('a user feature named like a user field (segment, id) is the one a weight reads: typed number, a plain weight on it is not warned about', () => {
+  const dir = join(tmp(), 'segment.slice');
+  const f = fixture(4);
+  f.users = f.users.map((u) => ({ ...u, segment: 'label', features: { ...(u.features ?? {}), segment: 4 } }));
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const slice = Slice.open(dir);
+  try {
+    assert.deepEqual(loadRanker(`linear:${artifact({ weights: { 'user.segment': 100 } })}`, { slice }).warnings, []);
+  } finally {
+    slice.close();
+  }
+});

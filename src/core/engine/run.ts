@@ -9,7 +9,7 @@ import type { PipelineSettings } from '../slice/types';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { countsByKind, type FaultKind } from './faults';
 import { Replayer, type EventExec } from './replay';
-import { TRACE_FORMAT, TraceWriter, modifiedField, type RunRecord } from './trace';
+import { TRACE_FORMAT, TraceWriter, modifiedField, traceRanker, type RunRecord } from './trace';
 
 /** What the core needs from its host for a headless run: time and identity are not the engine's to read. */
 export interface RunHost {
@@ -142,7 +142,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
       format: TRACE_FORMAT,
       slice: slice.manifest.name,
       sliceManifestSha256: slice.manifestSha256,
-      ranker: { kind: ranker.info.kind, ...(ranker.info.artifactSha256 ? { artifactSha256: ranker.info.artifactSha256 } : {}) },
+      ranker: traceRanker(ranker.info),
       seed: replayer.seed,
       k: replayer.pipeline.k,
       budgetMs: replayer.pipeline.budgetMs,

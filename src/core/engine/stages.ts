@@ -13,19 +13,50 @@ function latency(r: Replayer, ex: EventExec, stage: StageName): number {
   if (stage === 'score' && r.ranker.latencyMs) {
     // A ranker's own code: an estimate that is no number of ms (NaN made every budget check pass)
     // or that throws is the ranker failing, as a score that throws is; the default stands in.
+    // (Its scores still count: the fallback is forced only by a ranker that gave no scores.)
     let ms: unknown;
     try {
       ms = r.ranker.latencyMs(ex.rows.length);
     } catch (e) {
-      ms = e;
-      ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: its latencyMs(${ex.rows.length}) threw ${e instanceof Error ? e.message : String(e)}; ${DEFAULT_LATENCY.score} ms assumed` });
+      ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: its latencyMs(${ex.rows.length}) threw ${textOf(e)}; ${DEFAULT_LATENCY.score} ms assumed` });
       return DEFAULT_LATENCY.score;
     }
     if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) return ms;
-    ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: its latencyMs(${ex.rows.length}) returned ${typeof ms === 'number' ? String(ms) : JSON.stringify(ms) ?? String(ms)}, not a number of ms ≥ 0; ${DEFAULT_LATENCY.score} ms assumed` });
+    const what = isThenable(ms) ? 'a promise (the estimate is asked for at once, not awaited)' : `${shownValue(ms)}, not a number of ms ≥ 0`;
+    ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: its latencyMs(${ex.rows.length}) returned ${what}; ${DEFAULT_LATENCY.score} ms assumed` });
   }
   return DEFAULT_LATENCY[stage];
 }
+
+/** What a ranker threw, as text, whatever it threw (String() of an object without a prototype throws). */
+function textOf(v: unknown): string {
+  try {
+    return v instanceof Error ? v.message : String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
+/** A value a ranker gave, as a message shows it: never a second failure (a BigInt, a cycle). */
+function shownValue(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  try {
+    const j = JSON.stringify(v);
+    if (j !== undefined) return j.length > 60 ? `${j.slice(0, 59)}…` : j;
+  } catch {
+    // A cycle, a BigInt inside: said as its kind.
+  }
+  return textOf(v);
+}
+
+/** A promise of any realm, or any object with a then(): what `await` would wait for. */
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Events whose ranker gave no scores (it threw, rejected, or gave the wrong count): serve falls back. */
+const scoreless = new WeakSet<EventExec>();
 
 function isAvailable(windows: { from?: string; to?: string }[] | undefined, t: number): boolean {
   if (!windows || windows.length === 0) return true;
@@ -110,7 +141,7 @@ function applyScores(ex: EventExec, scores: ArrayLike<number>): void {
     out[i] = s;
     (ex.rows[i] as CandidateRow).score = s;
     if (!Number.isFinite(s)) {
-      const what = typeof given === 'number' ? String(s) : `${given === null ? 'null' : given === undefined ? 'missing' : typeof given === 'string' ? JSON.stringify(given) : String(given)}, not a number`;
+      const what = typeof given === 'number' ? String(s) : `${given === null ? 'null' : given === undefined ? 'missing' : shownValue(given)}, not a number`;
       ex.faults.push({ kind: 'nan_score', stage: 'score', message: `score of ${ex.rows[i]?.item} is ${what}`, item: ex.rows[i]?.item as string, value: s });
     }
   }
@@ -124,9 +155,11 @@ function anyFinite(scores: ArrayLike<number>): boolean {
 }
 
 function rankerFailed(ex: EventExec, e: unknown): void {
-  // A ranker may throw anything, null and undefined included: the fault says what it threw.
-  ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: ${e instanceof Error ? e.message : String(e)}` });
+  // A ranker may throw anything, null, undefined and objects String() refuses included: the fault says what it threw.
+  ex.faults.push({ kind: 'ranker_error', stage: 'score', message: `ranker failed: ${textOf(e)}` });
   ex.scores = new Float64Array(ex.rows.length).fill(Number.NaN);
+  for (const row of ex.rows) row.score = Number.NaN;
+  scoreless.add(ex);
 }
 
 function score(r: Replayer, ex: EventExec): void | Promise<void> {
@@ -136,9 +169,10 @@ function score(r: Replayer, ex: EventExec): void | Promise<void> {
   } catch (e) {
     return rankerFailed(ex, e);
   }
-  if (result instanceof Promise) {
+  if (isThenable(result)) {
+    // Any promise — another realm's (a vm context), a thenable — is awaited, as `await` would.
     // Scores of the wrong length are a ranker error here too, not a rejection of the replay.
-    return result.then(
+    return Promise.resolve(result).then(
       (s) => {
         try {
           applyScores(ex, s);
@@ -256,7 +290,7 @@ export function pipelineMs(L: Record<StageName, number>): number {
 function serve(r: Replayer, ex: EventExec): void {
   const k = r.pipeline.k;
   const total = pipelineMs(ex.latencyMs);
-  const rankerError = ex.faults.some((f) => f.kind === 'ranker_error');
+  const rankerError = scoreless.has(ex);
   if (overBudget(total, r.pipeline.budgetMs) || rankerError) {
     ex.fallback = true;
     ex.servedRows = fallbackRanking(r, ex).slice(0, k);

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { MACHINE, createExclusive, ensureDir, pidRuns, removeCreatedDirs, statOrNothing, writeExclusive } from '../dirs';
 import { UserError } from '../errors';
 import type { EventExec } from './replay';
+import type { RankerInfo } from '../rankers/types';
 import { FAULT_KINDS } from './faults';
 import { METRIC_FIELDS, NumBuffer, StrBuffer, encodeEvent, formatEvents, splitStrs } from './traceFormat';
 
@@ -16,7 +17,8 @@ export interface TraceHeader {
   format: typeof TRACE_FORMAT;
   slice: string;
   sliceManifestSha256: string;
-  ranker: { kind: string; artifactSha256?: string };
+  /** What identifies the ranker wherever the trace goes: its kind, version and artifact's sha256 (the artifact's path is the run record's). */
+  ranker: { kind: string; version?: string; artifactSha256?: string };
   seed: number;
   k: number;
   budgetMs: number;
@@ -593,4 +595,7 @@ export interface RunRecord {
   faults: Record<string, number>;
 }
 
-
+/** A ranker as a trace header names it (see TraceHeader.ranker): a code ranker's version too, so two versions' traces differ. */
+export function traceRanker(info: RankerInfo): TraceHeader['ranker'] {
+  return { kind: info.kind, ...(info.version !== undefined ? { version: info.version } : {}), ...(info.artifactSha256 ? { artifactSha256: info.artifactSha256 } : {}) };
+}

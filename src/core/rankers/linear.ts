@@ -35,7 +35,8 @@ function linearWarnings(a: Record<string, unknown>, names: string[], schema: Rea
     let type: FeatureType | undefined;
     if (scope === 'user') {
       known = [...Object.keys(schema.user), ...USER_FIELDS];
-      type = USER_FIELDS.includes(key) ? 'string' : schema.user[key];
+      // The user's features are read first (featureReader): a feature named like a field is the one scored.
+      type = schema.user[key] ?? (USER_FIELDS.includes(key) ? 'string' : undefined);
     } else if (scope === 'context') {
       known = Object.keys(schema.context);
       type = schema.context[key];

@@ -86,6 +86,8 @@ export function refEval(e: Expr, s: ExprScope, locals: ReadonlyMap<string, unkno
     case 'index': {
       const o = ev(e.target);
       const k = ev(e.index);
+      // user["name"] is user.name: a user field, else a user feature.
+      if (isUser(e.target) && typeof k === 'string') return present(userField(k), 'no such user field');
       if (Array.isArray(o)) return typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < o.length ? o[k] : bad('index');
       if (isMap(o) && typeof k === 'string') return present(own(o, k), 'no key');
       return bad('cannot index');
@@ -98,6 +100,11 @@ export function refEval(e: Expr, s: ExprScope, locals: ReadonlyMap<string, unkno
     case 'conditional':
       return asBool(ev(e.test)) ? ev(e.consequent) : ev(e.alternate);
     case 'binary':
+      // "name" in user as user.name reads it.
+      if (e.op === 'in' && isUser(e.right)) {
+        const a = ev(e.left);
+        if (typeof a === 'string') return userField(a) !== undefined;
+      }
       return binary(e.op, e.left, e.right, ev);
     case 'call':
       return call(e.callee, e.args.map((a) => ev(a)), s);

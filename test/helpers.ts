@@ -1,11 +1,12 @@
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { streamFor } from '../src/core/random';
 import type { EventRecord, ItemRecord, SliceManifest, UserRecord } from '../src/core/slice/types';
 import { writeSlice, type SliceInput } from '../src/core/slice/writer';
 import { Slice } from '../src/core/slice/reader';
+import { OffsetIndex, storeIndex } from '../src/core/slice/offsetIndex';
 import assert from 'node:assert/strict';
 import { UserError } from '../src/core/errors';
 
@@ -158,4 +159,21 @@ export function turnCounter(): { readonly turns: number; stop(): void } {
     },
     stop: () => void (ticking = false),
   };
+}
+
+/** The offsets a cached index file holds (its seal, the last 32 bytes, left out). */
+export function readIndexFile(p: string): Float64Array {
+  const b = readFileSync(p);
+  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length - 32));
+}
+
+/**
+ * Writes `offsets` as the cached index file `p` (…/index-KEY.f64), sealed as a run would seal it:
+ * tests of what a wrong but well-sealed index does (a bug, not an edit) get past the seal.
+ */
+export function writeIndexFile(p: string, offsets: Float64Array | number[]): void {
+  const key = /^index-(.*)\.f64$/.exec(basename(p))?.[1];
+  if (key === undefined) throw new Error(`${p} is not a cached index`);
+  rmSync(p, { force: true });
+  storeIndex(key, new OffsetIndex(Float64Array.from(offsets)), dirname(p));
 }

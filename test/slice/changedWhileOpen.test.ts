@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Slice } from '../../src/core/slice/reader';
 import { IntegrityError, UserError } from '../../src/core/errors';
-import { makeSlice, tmp } from '../helpers';
+import { makeSlice, readIndexFile, tmp, writeIndexFile } from '../helpers';
 
 const indexFile = (dir: string, cache: string) => join(cache, `index-${createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex')}.f64`);
 const changed = (e: unknown) => e instanceof IntegrityError && /events\.jsonl changed since it was opened: .*; reopen the slice/.test(e.message);
@@ -86,10 +86,9 @@ test('a cached index with a plausible but wrong offset is found stale at the fir
   const cache = tmp();
   Slice.open(dir, { cacheDir: cache }).close();
   const p = indexFile(dir, cache);
-  const good = readFileSync(p);
-  const offsets = new Float64Array(good.buffer.slice(good.byteOffset, good.byteOffset + good.length));
+  const offsets = readIndexFile(p);
   offsets[10] = (offsets[10] as number) + 5;
-  writeFileSync(p, Buffer.from(offsets.buffer));
+  writeIndexFile(p, offsets);
   const s = Slice.open(dir, { cacheDir: cache });
   try {
     assert.equal(s.readEvent(5).id, s.readEventText(5).match(/"id":"([^"]*)"/)?.[1]);

@@ -8,7 +8,7 @@ import { runHeadless } from '../../src/core/engine/run';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { IntegrityError, UserError } from '../../src/core/errors';
 import type { SliceManifest } from '../../src/core/slice/types';
-import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
+import { eventLine, makeSlice, rawSlice, readIndexFile, tmp } from '../helpers';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const manifestOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as SliceManifest;
@@ -24,7 +24,6 @@ function linkOut(dir: string, name: string): string {
 }
 
 /** The doubles of a file read whole (its Buffer may be a view into a shared pool). */
-const f64 = (b: Buffer) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 
 test('a slice file that is a symlink to outside the folder is never read: open refuses it, verify reports it', () => {
   for (const name of ['events.jsonl', 'items.jsonl', 'users.jsonl']) {
@@ -149,14 +148,14 @@ test('a damaged cached index is rebuilt, not trusted: zeros, cut short, or not e
     const want = [...first.events()].map((e) => e.id);
     first.close();
     const p = join(cacheDir(), `index-${sha(readFileSync(join(dir, 'slice.json')))}.f64`);
-    const offsets = f64(readFileSync(p));
-    writeFileSync(p, Buffer.from(hurt(offsets).buffer));
+    const offsets = readIndexFile(p);
+    writeFileSync(p, Buffer.concat([Buffer.from(hurt(offsets).buffer), readFileSync(p).subarray(-32)]));
     const again = Slice.open(dir);
     assert.deepEqual([...again.events()].map((e) => e.id), want);
     assert.equal(again.readEvent(6).id, want[5]);
     again.close();
     // Rebuilt and stored again.
-    assert.deepEqual(f64(readFileSync(p)), offsets);
+    assert.deepEqual(readIndexFile(p), offsets);
   }
 });
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Slice } from '../../src/core/slice/reader';
 import { UserError } from '../../src/core/errors';
 import { EXIT } from '../../src/cli/exitCodes';
-import { eventLine, makeSlice, rawSlice, tmp, withPrefetchAfter } from '../helpers';
+import { eventLine, makeSlice, rawSlice, readIndexFile, tmp, withPrefetchAfter, writeIndexFile } from '../helpers';
 
 /**
  * A cached offset index passes loadCachedIndex's checks (starts at 0, rises, ends at the file's
@@ -17,12 +17,8 @@ import { eventLine, makeSlice, rawSlice, tmp, withPrefetchAfter } from '../helpe
 
 const indexFile = (dir: string, cache: string) => join(cache, `index-${createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex')}.f64`);
 
-function readIndex(p: string): Float64Array {
-  const b = readFileSync(p);
-  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-}
-
-const writeIndex = (p: string, offsets: Float64Array | number[]) => writeFileSync(p, Buffer.from(Float64Array.from(offsets).buffer));
+const readIndex = readIndexFile;
+const writeIndex = writeIndexFile;
 
 /** The error a stale index gives: E_STALE_INDEX, naming events.jsonl and the line. */
 const stale = (line: number) => (e: unknown) =>
@@ -202,4 +198,25 @@ test('a right index never trips the checks: every range read equals the events r
       }
     });
   }
+});
+
+test('a cached index edited by hand — a fake offset early, a real one dropped later, so count, order and end still fit — is not trusted: a seek reads the right event', () => {
+  const dir = makeSlice(10);
+  const cache = tmp();
+  Slice.open(dir, { cacheDir: cache }).close();
+  const p = indexFile(dir, cache);
+  const real = readIndexFile(p);
+  const seal = readFileSync(p).subarray(-32);
+  const forged = Float64Array.from([0, 5, ...real.slice(1, 7), ...real.slice(8)]);
+  // Written as an editor would: the offsets changed, the seal as it was.
+  writeFileSync(p, Buffer.concat([Buffer.from(forged.buffer), seal]));
+  const s = Slice.open(dir, { cacheDir: cache });
+  try {
+    assert.equal(s.readEvent(3).id, 'e3');
+    assert.deepEqual([...s.events(3, 6)].map((e) => e.id), ['e3', 'e4', 'e5', 'e6']);
+  } finally {
+    s.close();
+  }
+  // Rebuilt and sealed again.
+  assert.deepEqual(readIndexFile(p), real);
 });

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import { ensureDir, writeExclusive } from '../dirs';
 
@@ -86,8 +86,13 @@ export function loadCachedIndex(manifestSha: string, expectedCount: number, file
     // An index file that cannot be read (EACCES, a folder in its place) is rebuilt like a damaged one.
     return undefined;
   }
-  if (buf.length % 8 !== 0 || buf.length === 0) return undefined;
-  const arr = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+  // The offsets, then their seal (see sealOf): a file this user's runs did not write for this key
+  // — damaged, edited, copied from elsewhere, of another version — is rebuilt, never trusted.
+  if (buf.length % 8 !== 0 || buf.length < SEAL_BYTES + 8) return undefined;
+  const body = buf.subarray(0, buf.length - SEAL_BYTES);
+  const seal = sealOf(manifestSha, body, dir);
+  if (seal === undefined || !seal.equals(buf.subarray(buf.length - SEAL_BYTES))) return undefined;
+  const arr = new Float64Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.length));
   if (expectedCount >= 0 && arr.length !== expectedCount + 1) return undefined;
   // A damaged or foreign cache file is rebuilt, never trusted: offsets start at 0, rise, and end
   // where the file does (one past it when the last line has no newline).
@@ -137,7 +142,11 @@ export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheD
     ensureDir(dir, 'index cache');
     const p = indexPath(manifestSha, dir);
     tmp = `${p}.${process.pid}.tmp`;
-    writeExclusive(tmp, Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength));
+    const body = Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength);
+    const seal = sealOf(manifestSha, body, dir, true);
+    // No key to seal with (a cache folder that cannot hold one): nothing is cached.
+    if (seal === undefined) return;
+    writeExclusive(tmp, Buffer.concat([body, seal]));
     renameSync(tmp, p);
     // One index per manifest for a modified file: the one of an earlier state of it (another size or
     // modification time) is of no use any more, and would pile up with every edit.
@@ -153,4 +162,55 @@ export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheD
     // temp file behind (they piled up on a full disk, taking the little room left).
     if (tmp !== undefined && (e as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(tmp, { force: true });
   }
+}
+
+const SEAL_BYTES = 32;
+
+/**
+ * The seal of a cached index: an HMAC-SHA256 of its key (the manifest's hash) and offsets, under a
+ * random key kept in the cache folder, readable by this user only. Shape checks alone (rising
+ * offsets, the right count, ending at the file's size) let an edited index through, and a seek then
+ * read event 2 as event 3; a sealed one is exactly what a run of this user wrote for this manifest.
+ * Undefined without a key (none, and `create` false or impossible).
+ */
+function sealOf(manifestSha: string, body: Uint8Array, dir: string, create = false): Buffer | undefined {
+  const key = cacheKey(dir, create);
+  return key && createHmac('sha256', key).update(manifestSha).update('\n').update(body).digest();
+}
+
+const keys = new Map<string, Buffer>();
+
+/** The cache folder's sealing key (made once, 0600), or undefined when there is none to read or make. */
+function cacheKey(dir: string, create: boolean): Buffer | undefined {
+  const p = join(dir, 'index.key');
+  const known = keys.get(p);
+  if (known) return known;
+  let key: Buffer | undefined;
+  try {
+    key = readFileSync(p);
+  } catch {
+    if (create) {
+      try {
+        ensureDir(dir, 'index cache');
+        // Exclusive ('wx'): two runs making it at once agree on the first one's. A key cut short by
+        // a crash has the wrong length and is never used (nor replaced: its indexes stay unsealed).
+        const fd = openSync(p, 'wx', 0o600);
+        try {
+          writeSync(fd, randomBytes(32));
+        } finally {
+          closeSync(fd);
+        }
+      } catch {
+        // Made by another run meanwhile (read below), or a cache that cannot be written.
+      }
+      try {
+        key = readFileSync(p);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  if (key === undefined || key.length !== 32) return undefined;
+  keys.set(p, key);
+  return key;
 }

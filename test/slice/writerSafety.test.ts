@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MACHINE } from '../../src/core/dirs';
 import { UserError } from '../../src/core/errors';
@@ -131,4 +131,49 @@ test('a NaN that a toJSON writes is refused, as one in the record itself is', ()
   const f = fixture(2);
   (f.events[1] as unknown as Record<string, unknown>)['extra'] = { toJSON: () => ({ ctr: Number.NaN }) };
   refused(() => writeSlice(join(tmp(), 'nan.slice'), { manifest: BASE_MANIFEST, ...f }, AT), /ctr is not finite in events record 2 as its toJSON writes it/);
+});
+
+test('overwrite refuses a slice whose subfolder holds a file the manifest does not list (artifacts/notes.docx went with the old slice)', () => {
+  const base = tmp();
+  const dir = join(base, 'a.slice');
+  write(dir, { artifacts: { 'model.json': '{}' } });
+  mkdirSync(join(dir, 'artifacts', 'my-notebooks'));
+  writeFileSync(join(dir, 'artifacts', 'my-notebooks', 'important.ipynb'), 'x');
+  writeFileSync(join(dir, 'artifacts', 'thesis.docx'), 'x');
+  refused(() => write(dir, {}, { overwrite: true }), /exists and is not a slice folder/);
+  assert.equal(readFileSync(join(dir, 'artifacts', 'thesis.docx'), 'utf8'), 'x');
+  assert.ok(existsSync(join(dir, 'artifacts', 'my-notebooks', 'important.ipynb')));
+  // Holding only what it lists, it is replaced, subfolders included.
+  const clean = join(base, 'b.slice');
+  write(clean, { artifacts: { 'model.json': '{}' } });
+  write(clean, {}, { overwrite: true });
+  assert.ok(!existsSync(join(clean, 'artifacts')));
+});
+
+test('overwrite refuses a symbolic link to a slice, and writes nothing into the slice it links to', () => {
+  const base = tmp();
+  const v3 = join(base, 'v3.slice');
+  write(v3);
+  const before = readdirSync(v3).sort();
+  const link = join(base, 'current.slice');
+  symlinkSync(v3, link);
+  refused(() => write(link, {}, { overwrite: true }), /current\.slice is a symbolic link: overwrite replaces a slice folder, not a link to one/);
+  assert.deepEqual(readdirSync(v3).sort(), before);
+  assert.ok(lstatSync(link).isSymbolicLink());
+  // The slice it links to is still one overwrite replaces.
+  write(v3, {}, { overwrite: true });
+});
+
+test('the tidying before a freeze leaves alone what a dead freeze to a longer name that starts the same left (a.slice.tmp-backup.slice.tmp-…-old is not a.slice\'s)', () => {
+  const base = tmp();
+  const other = join(base, 'a.slice.tmp-backup.slice');
+  write(other, { events: fixture(3).events.map((e) => ({ ...e, id: `other-${e.id}` })) });
+  const aside = join(base, 'a.slice.tmp-backup.slice.tmp-0123456789ab-old');
+  renameSync(other, aside);
+  const gone = spawnSync('true').pid as number;
+  writeFileSync(join(aside, '.recreplay-freeze'), JSON.stringify({ host: MACHINE, uid: process.getuid?.() ?? -1, pid: gone, target: 'a.slice.tmp-backup.slice', installed: '0'.repeat(64) }));
+  const mine = join(base, 'a.slice');
+  write(mine);
+  assert.ok(!readFileSync(join(mine, 'events.jsonl'), 'utf8').includes('other-'));
+  assert.ok(existsSync(aside), 'the other freeze\'s old slice is left for a freeze to its own name');
 });

@@ -28,7 +28,7 @@ export function markMine(folder: string): void {
  * another process that no longer runs) and, for an old slice moved aside, the sha256 of the
  * slice.json that was to replace it. Undefined when there is no owner file (not a freeze's).
  */
-export function markOf(folder: string): { dead: boolean; pid: unknown; installed: string | undefined; text: string } | undefined {
+export function markOf(folder: string): { dead: boolean; pid: unknown; installed: string | undefined; target: string | undefined; text: string } | undefined {
   let text: string;
   try {
     text = readFileSync(join(folder, OWNER_FILE), 'utf8');
@@ -46,7 +46,8 @@ export function markOf(folder: string): { dead: boolean; pid: unknown; installed
   const pid = o['pid'];
   const dead = o['host'] === me.host && o['uid'] === me.uid && typeof pid === 'number' && pid !== me.pid && !pidRuns(pid);
   const installed = o['installed'];
-  return { dead, pid, installed: typeof installed === 'string' ? installed : undefined, text };
+  const target = o['target'];
+  return { dead, pid, installed: typeof installed === 'string' ? installed : undefined, target: typeof target === 'string' ? target : undefined, text };
 }
 
 function sha256Of(file: string): string | undefined {
@@ -98,7 +99,9 @@ export function tidyDeadFreezes(dir: string): string[] {
   let names: string[];
   try {
     names = readdirSync(parent)
-      .filter((n) => n.startsWith(prefix))
+      // NAME.tmp-…, but not the leftovers of a freeze to a longer name that starts so
+      // (a.slice.tmp-backup.slice.tmp-…-old is that freeze's old slice, not a.slice's).
+      .filter((n) => n.startsWith(prefix) && !n.slice(prefix.length).includes('.tmp-'))
       .sort();
   } catch {
     return notes;
@@ -111,7 +114,8 @@ export function tidyDeadFreezes(dir: string): string[] {
     try {
       const mark = markOf(aside);
       if (mark) {
-        if (mark.dead) notes.push(...settleAside(aside, sibling, dir, mark));
+        // (A mark that names another target is that freeze's, whatever the folder is called.)
+        if (mark.dead && (mark.target === undefined || mark.target === basename(dir))) notes.push(...settleAside(aside, sibling, dir, mark));
         continue;
       }
       // Killed between moving it aside and marking it: its freeze's temp folder is marked.

@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { statOrNothing } from '../dirs';
 import { UserError } from '../errors';
 
@@ -20,15 +20,34 @@ export function sliceManifestAt(dir: string): { files?: { path?: unknown }[] } |
  * the files its manifest lists — never a folder of something else that merely has a slice.json.
  */
 export function replaceable(dir: string): boolean {
+  // A link to a slice is not a slice folder: replacing it would mark (and move) what it links to.
+  if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) return false;
   const st = statOrNothing(dir);
   if (!st?.isDirectory()) return false;
   const names = readdirSync(dir);
   if (names.length === 0) return true;
   const m = sliceManifestAt(dir);
   if (!m) return false;
-  const listed = new Set(['slice.json', ...(Array.isArray(m.files) ? m.files : []).map((f) => String(f?.path ?? '').split(/[\\/]/)[0])]);
-  return names.every((n) => listed.has(n));
+  // Every file of the folder, in its subfolders too (artifacts/), must be one the manifest lists:
+  // the user's own file beside a listed one (artifacts/notes.docx) would be deleted with the slice.
+  const listed = new Set(['slice.json', ...(Array.isArray(m.files) ? m.files : []).map((f) => posix.normalize(String(f?.path ?? '').replace(/\\/g, '/')))]);
+  let seen = 0;
+  const onlyListed = (rel: string): boolean => {
+    for (const d of readdirSync(rel === '' ? dir : join(dir, rel), { withFileTypes: true })) {
+      // (A slice holds a few files; a tree this large is something else.)
+      if (++seen > MAX_ENTRIES) return false;
+      const path = rel === '' ? d.name : `${rel}/${d.name}`;
+      if (d.isDirectory()) {
+        if (!onlyListed(path)) return false;
+      } else if (!listed.has(path)) return false;
+    }
+    return true;
+  };
+  return onlyListed('');
 }
+
+/** The most entries a folder overwrite replaces may hold. */
+const MAX_ENTRIES = 10_000;
 
 /** The RecReplay slice folder that holds `dir`, if any (a slice folder is never written into). */
 export function enclosingSlice(dir: string): string | undefined {
@@ -98,5 +117,8 @@ export function freeForRestore(p: string): boolean {
 
 /** The error for a target overwrite may not replace (`why` says when it was found). */
 export function notReplaceable(dir: string, why = ''): UserError {
+  if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    return new UserError(`${dir} is a symbolic link${why}: overwrite replaces a slice folder, not a link to one`, { file: dir }, 'Write to the folder the link points to, or remove the link first; nothing was changed.', 'E_EXISTS');
+  }
   return new UserError(`${dir} exists and is not a slice folder${why}: overwrite replaces only a slice (a folder with slice.json) or an empty folder`, { file: dir }, 'Choose another name; nothing was changed.', 'E_EXISTS');
 }

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OffsetCollector, OffsetIndex, storeIndex } from '../../src/core/slice/offsetIndex';
+import { OffsetCollector, OffsetIndex, loadCachedIndex, storeIndex } from '../../src/core/slice/offsetIndex';
 import { Slice } from '../../src/core/slice/reader';
 import { makeSlice, tmp } from '../helpers';
 
@@ -101,4 +101,18 @@ test('an index that cannot be stored leaves no part-written temp file in the cac
   mkdirSync(join(dir, `index-${key}.f64`));
   storeIndex(key, new OffsetIndex(Float64Array.of(0, 10, 20)), dir);
   assert.deepEqual(readdirSync(dir).sort(), [`index-${key}.f64`, 'index.key'], 'the sealing key stays; no temp file');
+});
+
+test('a sealing key cut short (a crash) is replaced when an index is stored, so the cache works again; an index sealed under another key is rebuilt', () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'index.key'), 'short');
+  const key = 'b'.repeat(64);
+  storeIndex(key, new OffsetIndex(Float64Array.of(0, 10, 20)), dir);
+  assert.equal(readFileSync(join(dir, 'index.key')).length, 32);
+  assert.deepEqual([...(loadCachedIndex(key, 2, 20, dir)?.offsets ?? [])], [0, 10, 20]);
+  // Copied to a cache with a key of its own: not trusted there.
+  const other = tmp();
+  storeIndex('c'.repeat(64), new OffsetIndex(Float64Array.of(0, 5)), other);
+  copyFileSync(join(dir, `index-${key}.f64`), join(other, `index-${key}.f64`));
+  assert.equal(loadCachedIndex(key, 2, 20, other), undefined);
 });

@@ -192,8 +192,7 @@ function cacheKey(dir: string, create: boolean): Buffer | undefined {
     if (create) {
       try {
         ensureDir(dir, 'index cache');
-        // Exclusive ('wx'): two runs making it at once agree on the first one's. A key cut short by
-        // a crash has the wrong length and is never used (nor replaced: its indexes stay unsealed).
+        // Exclusive ('wx'): two runs making it at once agree on the first one's.
         const fd = openSync(p, 'wx', 0o600);
         try {
           writeSync(fd, randomBytes(32));
@@ -208,6 +207,26 @@ function cacheKey(dir: string, create: boolean): Buffer | undefined {
       } catch {
         return undefined;
       }
+    }
+  }
+  if (key !== undefined && key.length !== 32 && create) {
+    // Cut short by a crash (or written by something else): replaced, or no index here would ever
+    // be trusted again and every open would read the whole file. A run racing this one may seal
+    // with the key it read; its indexes are then rebuilt once.
+    const fresh = randomBytes(32);
+    const tmp = `${p}.${process.pid}.tmp`;
+    try {
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        writeSync(fd, fresh);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, p);
+      key = fresh;
+    } catch {
+      rmSync(tmp, { force: true });
+      return undefined;
     }
   }
   if (key === undefined || key.length !== 32) return undefined;

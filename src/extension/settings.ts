@@ -23,18 +23,29 @@ function intervalOf(raw: unknown): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) ? clamp(n, 1, 1_000_000) : undefined;
 }
 
+/** A whole-number setting within [min, max]: a number, or a numeric string; anything else is the default ("lots" made NaN). */
+function countOf(raw: unknown, fallback: number, min: number, max: number): number {
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  return typeof n === 'number' && Number.isFinite(n) ? clamp(n, min, max) : fallback;
+}
+
+/** A string setting, trimmed; anything else (a number, an object) is unset. */
+function textOf(raw: unknown): string | undefined {
+  return typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
+}
+
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
   const c = vscode.workspace.getConfiguration('recreplay', scope);
   const mode = c.get<string>('timeline.mode');
   return {
-    defaultRanker: c.get<string>('defaultRanker')?.trim() || 'recorded',
+    defaultRanker: textOf(c.get<unknown>('defaultRanker')) ?? 'recorded',
     checkpointEvery: intervalOf(c.get<unknown>('checkpointEvery')),
-    pageSize: clamp(c.get<number>('slices.pageSize') ?? 200, 10, 5000),
+    pageSize: countOf(c.get<unknown>('slices.pageSize'), 200, 10, 5000),
     groupEventsBy: c.get<string>('slices.groupEventsBy') === 'session' ? 'session' : 'time',
-    timelineMaxPoints: clamp(c.get<number>('timeline.maxPoints') ?? 4000, 100, 100_000),
+    timelineMaxPoints: countOf(c.get<unknown>('timeline.maxPoints'), 4000, 100, 100_000),
     timelineMode: mode === 'event' ? 'event' : 'cumulative',
-    timelineOpenOnDebug: c.get<boolean>('timeline.openOnDebug') ?? false,
-    eventDecorations: c.get<boolean>('editor.eventDecorations') ?? true,
-    runsFolder: c.get<string>('runs.folder')?.trim() || '.recreplay/runs',
+    timelineOpenOnDebug: c.get<unknown>('timeline.openOnDebug') === true,
+    eventDecorations: c.get<unknown>('editor.eventDecorations') !== false,
+    runsFolder: textOf(c.get<unknown>('runs.folder')) ?? '.recreplay/runs',
   };
 }

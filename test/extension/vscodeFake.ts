@@ -184,6 +184,12 @@ export const workspace = {
     return workspace.workspaceFolders?.[0];
   },
   onDidChangeConfiguration: new EventEmitter<vscode.ConfigurationChangeEvent>().event,
+  /** A watcher that never fires (tests call what it would trigger themselves). */
+  createFileSystemWatcher(): { onDidCreate: () => Disposable; onDidChange: () => Disposable; onDidDelete: () => Disposable; dispose(): void } {
+    const none = () => new Disposable(() => {});
+    return { onDidCreate: none, onDidChange: none, onDidDelete: none, dispose() {} };
+  },
+  onDidChangeWorkspaceFolders: new EventEmitter<unknown>().event,
   /** Files findFiles answers with, set by a test. */
   files: [] as string[],
   async findFiles(): Promise<Uri[]> {

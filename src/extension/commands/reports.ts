@@ -44,9 +44,11 @@ export function infoMarkdown(slice: Slice, status: SliceStatus): string {
   row('integrity', status.kind === 'modified' ? `MODIFIED: ${[...status.files, ...status.missing].join(', ')}` : status.kind === 'error' ? `cannot be read: ${status.message}` : status.kind === 'verified' ? 'verified: every file matches' : 'small files match; events are checked chunk by chunk as read (run Verify Slice for a full check)');
   row('manifest sha256', slice.manifestSha256);
   lines.push('', '## Versions', '');
-  for (const [k, v] of Object.entries(m.versions)) if (v) lines.push(`- **${k}**: ${esc(v.name)} ${esc(v.version)}${v.sha256 ? ` (\`${v.sha256}\`)` : ''}`);
+  // Every piece from the manifest escaped, keys and hashes too: a version key the format does not
+  // know is kept (only warned about), and an image in it loaded a remote URL in the preview.
+  for (const [k, v] of Object.entries(m.versions)) if (v) lines.push(`- **${esc(k)}**: ${esc(String(v.name))} ${esc(String(v.version))}${v.sha256 ? ` (${esc(String(v.sha256))})` : ''}`);
   lines.push('', '## Files', '');
-  for (const f of m.files) lines.push(`- ${esc(f.path)}: ${f.records !== undefined ? `${f.records} records, ` : ''}${f.bytes} bytes, sha256 \`${f.sha256}\``);
+  for (const f of m.files) lines.push(`- ${esc(f.path)}: ${f.records !== undefined ? `${esc(String(f.records))} records, ` : ''}${esc(String(f.bytes))} bytes, sha256 ${esc(String(f.sha256))}`);
   if (m.faults.length) {
     lines.push('', '## Known faults', '');
     for (const f of m.faults) lines.push(`- **${esc(f.kind)}** at ${esc(f.event)}${f.note ? `: ${esc(f.note)}` : ''}`);

@@ -18,14 +18,33 @@ function isTreeNode(arg: unknown): arg is TreeNodeArg {
 export function eventTargetOf(arg: EventTarget | undefined): { sliceDir: string; event: number } | undefined {
   if (arg === undefined) return undefined;
   if (isTreeNode(arg)) return typeof arg.n === 'number' ? { sliceDir: arg.entry.dir, event: arg.n } : undefined;
-  return arg;
+  // From a keybinding's or another extension's "args", anything may come: only { sliceDir, event } is one.
+  const a = arg as unknown as { sliceDir?: unknown; event?: unknown } | null;
+  if (typeof a === 'object' && a !== null && typeof a.sliceDir === 'string' && Number.isInteger(a.event) && (a.event as number) >= 1) return { sliceDir: a.sliceDir, event: a.event as number };
+  void vscode.window.showErrorMessage(`This command takes an event: { "sliceDir": "…/NAME.slice", "event": N } (N from 1), a node of the Slices view, or nothing; it was given ${shownArg(arg)}.`);
+  return undefined;
+}
+
+/** An argument as an error message shows it (short; never a second failure). */
+function shownArg(v: unknown): string {
+  try {
+    const s = JSON.stringify(v) ?? String(v);
+    return s.length > 80 ? `${s.slice(0, 79)}…` : s;
+  } catch {
+    return typeof v;
+  }
 }
 
 /** The slice folder a command was invoked for: its argument, the active editor's slice, or a pick. */
 export async function resolveSlice(target: SliceTarget | undefined, slices: WorkspaceSlices): Promise<string | undefined> {
   if (target !== undefined) {
     // A node of the Slices view (its inline and context actions): the slice it belongs to.
-    const path = typeof target === 'string' ? target : target instanceof vscode.Uri ? target.fsPath : isTreeNode(target) ? target.entry.dir : target.sliceDir;
+    const t = target as unknown;
+    const path = typeof t === 'string' ? t : t instanceof vscode.Uri ? t.fsPath : isTreeNode(t) ? t.entry.dir : typeof t === 'object' && t !== null && typeof (t as { sliceDir?: unknown }).sliceDir === 'string' ? (t as { sliceDir: string }).sliceDir : undefined;
+    if (path === undefined) {
+      void vscode.window.showErrorMessage(`This command takes a slice: a NAME.slice folder path, a file in one, { "sliceDir": "…" }, a node of the Slices view, or nothing; it was given ${shownArg(target)}.`);
+      return undefined;
+    }
     const dir = sliceDirOf(path);
     if (dir) return dir;
     void vscode.window.showErrorMessage(`${path} is not a slice: pick a NAME.slice folder (it holds slice.json and events.jsonl).`);

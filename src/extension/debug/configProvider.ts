@@ -38,7 +38,9 @@ export function fillDefaults(config: ReplayConfig, settings: Settings, folder: s
   // Unset, the adapter's engine picks it from the slice (a fixed 1,000 made a step back over
   // 1,000-candidate events re-run for seconds).
   if (settings.checkpointEvery !== undefined) c.checkpointEvery ??= settings.checkpointEvery;
-  if (c.cwd === undefined && folder) c.cwd = folder;
+  // (null is unset too, as the adapter reads it: left null, the checks below resolved against the
+  // extension host's own folder what the adapter resolves against the workspace folder.)
+  if ((c.cwd === undefined || c.cwd === null) && folder) c.cwd = folder;
   // Absolute, against the folder, as the adapter resolves it: checked against the extension host's
   // own working folder, "cwd": "." let an untrusted "trace": "../.." write outside the workspace.
   else if (typeof c.cwd === 'string' && !isAbsolute(c.cwd)) c.cwd = resolve(folder ?? process.cwd(), c.cwd);
@@ -92,7 +94,8 @@ function outsideProblem(c: ReplayConfig, sliceDir: string, folders: readonly str
   const advice = 'an untrusted workspace reads only its own files. Trust the workspace (Manage Workspace Trust), or copy it into the workspace.';
   if (!inside(sliceDir)) return `"slice" is ${JSON.stringify(c.slice)}, outside the workspace: ${advice}`;
   for (const [key, spec] of [['ranker', c.ranker], ['baseline', c.baseline]] as const) {
-    const m = typeof spec === 'string' ? /^(linear|embedding):(.+)$/.exec(spec) : null;
+    // [\s\S], not '.': a newline in the path ('x\n/../secret.json') made the pattern miss and skipped the check.
+    const m = typeof spec === 'string' ? /^(linear|embedding):([\s\S]+)$/.exec(spec) : null;
     if (!m) continue;
     const path = isAbsolute(m[2] as string) ? (m[2] as string) : resolve(c.cwd ?? process.cwd(), m[2] as string);
     if (!inside(path)) return `"${key}" is ${JSON.stringify(spec)}, whose artifact lies outside the workspace: ${advice}`;

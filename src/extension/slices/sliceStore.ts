@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { OffsetCollector, loadCachedIndex, modifiedIndexKey, storeIndex } from '../../core/slice/offsetIndex';
-import { MISMATCH, Slice, UNLISTED, fileKind, manifestBytesAt, parseManifest, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
+import { MAX_MANIFEST_BYTES, MISMATCH, Slice, UNLISTED, fileKind, manifestBytesAt, parseManifest, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
 import { FileChecker, readWhole, sha256 } from '../../core/slice/hashing';
 import type { FileEntry, SliceManifest } from '../../core/slice/types';
 import { StepsCancelled } from '../../core/steps';
@@ -134,6 +134,12 @@ export class SliceEntry {
 export function readEntry(dir: string): SliceEntry {
   const file = join(dir, 'slice.json');
   try {
+    // As opening the slice checks it first: a regular file inside the folder, of a manifest's size
+    // (a link to /dev/zero held the extension host for seconds and GBs; a named pipe, forever).
+    const kind = fileKind(dir, file);
+    if (kind !== 'file') throw new UserError(`slice.json is ${kind}`, { file }, 'A slice folder holds its manifest as a regular file: re-freeze the slice.');
+    const size = statSync(file).size;
+    if (size > MAX_MANIFEST_BYTES) throw new UserError(`slice.json is ${(size / 2 ** 20).toFixed(0)} MiB, more than a manifest holds (${MAX_MANIFEST_BYTES / 2 ** 20} MiB at most)`, { file }, 'Re-freeze the slice.');
     // As opening the slice reads it (a byte-order mark, a file it may not read, no events.jsonl listed).
     return new SliceEntry(dir, parseManifest(readWhole(file), file), undefined);
   } catch (e) {

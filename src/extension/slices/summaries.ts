@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { FeatureMap, FeatureType } from '../../core/slice/types';
 import type { Cancellation } from './sliceStore';
 
@@ -101,13 +100,14 @@ export interface SessionIndex {
  */
 export async function scanSessions(eventsPath: string, totalBytes: number, token?: Cancellation, onProgress?: (fraction: number) => void): Promise<SessionIndex | undefined> {
   const stream = createReadStream(eventsPath, { highWaterMark: 1 << 20 });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
   const order: string[] = [];
   const events = new Map<string, number[]>();
   let n = 0;
   try {
-    for await (const text of lines) {
-      if (text === '') continue;
+    // Lines as the slice numbers them: split at "\n" only, a blank line counted (it is an event,
+    // that does not read); readline skipped nothing but split at a lone "\r", and the blank lines
+    // skipped here shifted every later event's number.
+    for await (const text of linesOf(stream)) {
       n++;
       let session = '(no session)';
       try {
@@ -128,8 +128,23 @@ export async function scanSessions(eventsPath: string, totalBytes: number, token
       }
     }
   } finally {
-    lines.close();
     stream.destroy();
   }
   return { order, events };
+}
+
+/** The lines of a stream split at "\n" (a last line without one included), decoded as UTF-8. */
+async function* linesOf(stream: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  let tail: Buffer[] = [];
+  for await (const chunk of stream) {
+    let s = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, s)) {
+      const part = chunk.subarray(s, nl);
+      yield (tail.length ? Buffer.concat([...tail, part]) : part).toString('utf8');
+      tail = [];
+      s = nl + 1;
+    }
+    if (s < chunk.length) tail.push(chunk.subarray(s));
+  }
+  if (tail.length) yield Buffer.concat(tail).toString('utf8');
 }

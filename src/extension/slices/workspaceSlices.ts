@@ -12,6 +12,11 @@ const EXCLUDE = '{**/node_modules/**,**/.git/**}';
  */
 export class WorkspaceSlices implements vscode.Disposable {
   private readonly entries = new Map<string, SliceEntry>();
+  /**
+   * Entries of slices outside the workspace (Debug Slice ▸ Browse…): kept apart, so they are not
+   * listed as the workspace's (in the view, the picker, "the only slice"), and closed with the rest.
+   */
+  private readonly outside = new Map<string, SliceEntry>();
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly scope = new DisposableStore();
   private scan: Promise<void> | undefined;
@@ -41,18 +46,19 @@ export class WorkspaceSlices implements vscode.Disposable {
   /** The entry of a slice folder, creating one for a folder outside the workspace. */
   async get(dir: string): Promise<SliceEntry> {
     await (this.scan ??= this.find());
-    let e = this.entries.get(dir);
+    let e = this.entries.get(dir) ?? this.outside.get(dir);
     if (!e) {
       e = readEntry(dir);
-      this.entries.set(dir, e);
+      this.outside.set(dir, e);
     }
     return e;
   }
 
   /** Forgets everything and scans again. */
   refresh(): Promise<void> {
-    for (const e of this.entries.values()) e.close();
+    for (const e of [...this.entries.values(), ...this.outside.values()]) e.close();
     this.entries.clear();
+    this.outside.clear();
     this.scan = this.find();
     return this.scan.then(() => this.changed.fire());
   }
@@ -87,7 +93,7 @@ export class WorkspaceSlices implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const e of this.entries.values()) e.close();
+    for (const e of [...this.entries.values(), ...this.outside.values()]) e.close();
     this.scope.dispose();
   }
 }

@@ -54,10 +54,18 @@ export function traceFileOf(path: string): string {
   return existsSync(path) && statSync(path).isDirectory() ? join(path, 'trace.jsonl') : path;
 }
 
+/** The largest run.json read (a run record is a few kB; its metrics and config, no per-event data). */
+const MAX_RUN_RECORD_BYTES = 16 * 1024 * 1024;
+
 /** run.json beside a trace, or why there is none to use (there is none; it is another format; it does not parse). */
 function readRunRecordOrWhy(traceFile: string): { run?: RunRecord; why: string } {
   const p = join(dirname(traceFile), 'run.json');
   if (!existsSync(p)) return { why: 'no run.json beside the trace' };
+  // A regular file of a run record's size, before it is read: a link to /dev/zero or a named pipe
+  // beside a received trace took the extension host down (or hung it).
+  const st = statSync(p, { throwIfNoEntry: false });
+  if (!st?.isFile()) return { why: 'run.json beside the trace is not a regular file' };
+  if (st.size > MAX_RUN_RECORD_BYTES) return { why: `run.json beside the trace is ${(st.size / 2 ** 20).toFixed(0)} MiB, more than a run record holds` };
   let r: RunRecord;
   try {
     r = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
@@ -109,6 +117,11 @@ function parseHeader(text: string, file: string): TraceHeader {
     if (!Number.isInteger(v) || (v as number) < (field === 'k' ? 1 : 0)) {
       throw new UserError(`the trace header's "${field}" is ${JSON.stringify(v)}, not a whole number${field === 'k' ? ' ≥ 1' : ''}`, { file, line: 1, field }, 'The trace was cut or edited; write it again with `recreplay run --trace DIR`.', 'E_TRACE');
     }
+  }
+  // What the timeline names its lanes by (it crashed with "reading 'kind'" without one).
+  const ranker = header.ranker as unknown;
+  if (typeof ranker !== 'object' || ranker === null || typeof (ranker as { kind?: unknown }).kind !== 'string') {
+    throw new UserError(`the trace header's "ranker" is ${JSON.stringify(ranker) ?? 'missing'}, not an object with a "kind"`, { file, line: 1, field: 'ranker' }, 'The trace was cut or edited; write it again with `recreplay run --trace DIR`.', 'E_TRACE');
   }
   return header;
 }

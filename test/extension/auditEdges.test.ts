@@ -1,0 +1,138 @@
+// The extension host's edges an audit found: what a workspace (trusted or not) can make it read,
+// settings of the wrong type, arguments of the wrong shape, and numbering that must match the slice's.
+import './setup';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkConfig, fillDefaults } from '../../src/extension/debug/configProvider';
+import { readSettings } from '../../src/extension/settings';
+import { readEntry } from '../../src/extension/slices/sliceStore';
+import { scanSessions } from '../../src/extension/slices/summaries';
+import { readTraceTimeline } from '../../src/extension/timeline/traceReader';
+import { infoMarkdown } from '../../src/extension/commands/reports';
+import { eventTargetOf, resolveSlice } from '../../src/extension/commands/targets';
+import { WorkspaceSlices } from '../../src/extension/slices/workspaceSlices';
+import { runHeadless } from '../../src/core/engine/run';
+import { Slice } from '../../src/core/slice/reader';
+import type { WorkspaceSlices as Slices } from '../../src/extension/slices/workspaceSlices';
+import { FakeLog, messagesShown, settings, workspace } from './vscodeFake';
+import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
+
+const host = { now: () => '', user: 'u', host: 'h', cwd: process.cwd() };
+const base = { type: 'recreplay', request: 'launch', name: 'x' };
+
+test('untrusted, a ranker artifact path with a line break in it is checked like any other (it skipped the check, and the loader read outside the workspace)', () => {
+  const ws = tmp();
+  const slice = join(ws, 'x.slice');
+  cpSync(makeSlice(5), slice, { recursive: true });
+  const elsewhere = tmp();
+  writeFileSync(join(elsewhere, 'secret.json'), '{"weights":{}}');
+  for (const spec of [`linear:${elsewhere}/secret.json`, `linear:${elsewhere}/x\n/../secret.json`, `embedding:${elsewhere}/x\r\n/../secret.json`]) {
+    assert.match(checkConfig({ ...base, slice, ranker: spec }, false, [ws]) ?? '', /whose artifact lies outside the workspace/, JSON.stringify(spec));
+  }
+});
+
+test('"cwd": null is the workspace folder, as the adapter reads it (the checks resolved against the extension host\'s own folder)', () => {
+  settings.clear();
+  const ws = tmp();
+  cpSync(makeSlice(5), join(ws, 'home.slice'), { recursive: true });
+  const c = fillDefaults({ ...base, slice: 'home.slice', cwd: null, trace: '../out' } as never, readSettings(), ws, undefined) as Record<string, unknown>;
+  assert.equal(c['cwd'], ws);
+  assert.equal(checkConfig({ ...(c as typeof base), slice: 'home.slice', cwd: ws }, true, [ws]), undefined);
+  assert.match(checkConfig(c as never, false, [ws]) ?? '', /"trace" is "\.\.\/out", outside the workspace/);
+});
+
+test('settings of the wrong type fall back to their defaults (a page size of "lots" made one tree node per event; "many" points drew nothing)', () => {
+  settings.clear();
+  settings.set('recreplay.slices.pageSize', 'lots');
+  settings.set('recreplay.timeline.maxPoints', 'many');
+  settings.set('recreplay.defaultRanker', 42);
+  settings.set('recreplay.runs.folder', { x: 1 });
+  settings.set('recreplay.timeline.openOnDebug', 'yes');
+  const s = readSettings();
+  assert.deepEqual([s.pageSize, s.timelineMaxPoints, s.defaultRanker, s.runsFolder, s.timelineOpenOnDebug], [200, 4000, 'recorded', '.recreplay/runs', false]);
+  settings.set('recreplay.slices.pageSize', '300');
+  assert.equal(readSettings().pageSize, 300);
+  settings.clear();
+});
+
+test('a slice.json that is no regular file, or too large for a manifest, is an entry that says so, not a read that holds the extension host (a link to /dev/zero took seconds and GBs)', () => {
+  const dir = join(tmp(), 'zero.slice');
+  mkdirSync(dir);
+  symlinkSync('/dev/zero', join(dir, 'slice.json'));
+  const e = readEntry(dir);
+  assert.equal(e.manifest, undefined);
+  assert.match(e.manifestError ?? '', /slice\.json is (not a regular file|a link to outside the slice folder)/);
+});
+
+test('a run.json beside a trace that is no regular file (a link to /dev/zero) is a note, not a read that takes the extension host down', async () => {
+  const dir = tmp();
+  await runHeadless({ slice: makeSlice(20), ranker: 'popularity', traceDir: dir }, host).then((r) => r.replayer.dispose());
+  rmSync(join(dir, 'run.json'));
+  symlinkSync('/dev/zero', join(dir, 'run.json'));
+  const t = await readTraceTimeline(dir, { capacity: 100 });
+  assert.ok(JSON.stringify(t).includes('run.json beside the trace is not a regular file'));
+});
+
+test('a trace header without a ranker is refused naming the line and field (the timeline crashed with "reading \'kind\'")', async () => {
+  const dir = tmp();
+  await runHeadless({ slice: makeSlice(5), ranker: 'popularity', traceDir: dir }, host).then((r) => r.replayer.dispose());
+  const p = join(dir, 'trace.jsonl');
+  const lines = readFileSync(p, 'utf8').split('\n');
+  const header = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  delete header['ranker'];
+  lines[0] = JSON.stringify(header);
+  writeFileSync(p, lines.join('\n'));
+  await assert.rejects(readTraceTimeline(dir, { capacity: 100 }), (e: unknown) => e instanceof Error && /trace header's "ranker" is missing/.test(e.message));
+});
+
+test('events by session are numbered as the slice numbers them: a blank line is an event, and only "\\n" ends a line', async () => {
+  const text = [eventLine('e1', '2025-01-01T00:00:01Z', { session: 's1' }), '', eventLine('e3', '2025-01-01T00:00:03Z', { session: 's2' }), eventLine('e4', '2025-01-01T00:00:04Z', { session: 's2' })].join('\n') + '\n';
+  const dir = rawSlice(text);
+  const idx = await scanSessions(join(dir, 'events.jsonl'), Buffer.byteLength(text));
+  assert.deepEqual(idx?.events.get('s2'), [3, 4]);
+  assert.deepEqual(idx?.events.get('(no session)'), [2]);
+});
+
+test('Slice Info escapes every piece of the manifest, version keys and hashes included (an image in a key loaded a remote URL in the preview)', () => {
+  const dir = makeSlice(5);
+  const s = Slice.open(dir);
+  try {
+    const evil = '![x](https://attacker.example/p.png) <img src=x>';
+    (s.manifest.versions as Record<string, unknown>)[evil] = { name: 'n', version: '1', sha256: '`<b>`' };
+    const md = infoMarkdown(s, { kind: 'checked' } as never);
+    // Every metacharacter of them escaped (a backslash before it): shown as text, never read as Markdown.
+    assert.ok(!/(^|[^\\])!\[/.test(md) && !/(^|[^\\])<img/.test(md) && !/(^|[^\\])`/.test(md.split('## Versions')[1] ?? ''), md);
+    assert.ok(md.includes('\\!\\[x\\]\\(https://attacker.example/p.png\\) \\<img src=x\\>'), md);
+  } finally {
+    s.close();
+  }
+});
+
+test('a slice opened from outside the workspace (Browse…) is not listed as one of its slices', async () => {
+  const ws = tmp();
+  const inside = join(ws, 'in.slice');
+  cpSync(makeSlice(5), inside, { recursive: true });
+  const outside = makeSlice(6);
+  workspace.files = [join(inside, 'slice.json')];
+  const slices = new WorkspaceSlices(new FakeLog() as never);
+  try {
+    assert.equal((await slices.get(outside)).dir, outside);
+    assert.deepEqual((await slices.list()).map((e) => e.dir), [inside]);
+    assert.equal(await resolveSlice(undefined, slices as Slices), inside);
+  } finally {
+    slices.dispose();
+    workspace.files = [];
+  }
+});
+
+test('commands given an argument of the wrong shape say what they take, instead of a TypeError', async () => {
+  messagesShown.length = 0;
+  const slices = { list: async () => [] } as unknown as Slices;
+  for (const bad of [{}, { sliceDir: 42 }, 42]) assert.equal(await resolveSlice(bad as never, slices), undefined);
+  assert.equal(messagesShown.filter((m) => /This command takes a slice/.test(m)).length, 3);
+  for (const bad of [42, { sliceDir: '/x.slice' }, { sliceDir: '/x.slice', event: 0 }, { sliceDir: '/x.slice', event: 2.5 }]) assert.equal(eventTargetOf(bad as never), undefined);
+  assert.deepEqual(eventTargetOf({ sliceDir: '/x.slice', event: 3 }), { sliceDir: '/x.slice', event: 3 });
+  assert.ok(messagesShown.some((m) => /This command takes an event/.test(m)));
+});

@@ -9,7 +9,8 @@ import { MAX_SNAPSHOTS, ReplaySession, markerOf, thinned } from '../../src/exten
 import type * as vscode from 'vscode';
 import type { MetricsEventBody } from '../../src/shared/dap';
 import { runFolderName, runSummary } from '../../src/extension/commands/reports';
-import { pageRanges, featureSummary, windowLabel } from '../../src/extension/slices/summaries';
+import { pageRanges, featureSummary, featureSummarySteps, windowLabel } from '../../src/extension/slices/summaries';
+import { RECORDS_PER_STEP } from '../../src/core/steps';
 import { DisposableStore } from '../../src/extension/disposables';
 import { candidateOf, deltaArrow, parseValue } from '../../src/extension/views/rankingTree';
 
@@ -169,4 +170,14 @@ test('a session that runs long keeps at most MAX_SNAPSHOTS snapshots per lane, t
   assert.ok(kept && kept.size <= MAX_SNAPSHOTS, String(kept?.size));
   assert.equal(kept?.get(MAX_SNAPSHOTS * 2 + 5)?.['events'], MAX_SNAPSHOTS * 2 + 5);
   assert.ok(kept.has(1));
+});
+
+test('the feature summary of a large catalogue is worked out a slice at a time (a turn of the event loop between slices), and says what it says at once', () => {
+  const records = Array.from({ length: 3 * RECORDS_PER_STEP }, (_, i) => ({ features: { price: i % 100, label: `l${i % 3}`, fresh: i % 2 === 0 } }));
+  const steps = featureSummarySteps(records, { price: 'number', label: 'string', fresh: 'boolean' });
+  let pauses = 0;
+  let r = steps.next();
+  for (; !r.done; r = steps.next()) pauses++;
+  assert.ok(pauses >= 3 * 3, `${pauses} pauses`);
+  assert.deepEqual(r.value, featureSummary(records, { price: 'number', label: 'string', fresh: 'boolean' }));
 });

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { FeatureMap, FeatureType } from '../../core/slice/types';
 import type { Cancellation } from './sliceStore';
+import { RECORDS_PER_STEP, runSteps, type Steps } from '../../core/steps';
 
 /** [from, to] (1-based, inclusive) ranges that split `from..to` into at most `pageSize` children. */
 export function pageRanges(from: number, to: number, pageSize: number): [number, number][] {
@@ -16,6 +17,14 @@ export function pageRanges(from: number, to: number, pageSize: number): [number,
 
 /** One line per feature: numbers as min / mean / max, strings as their most common values, booleans as share true. */
 export function featureSummary(records: readonly { features?: FeatureMap }[], schema: Record<string, FeatureType> = {}): { name: string; text: string }[] {
+  return runSteps(featureSummarySteps(records, schema));
+}
+
+/**
+ * featureSummary in slices of work (see steps.ts), for the extension host: a million items of 8
+ * features held it 415 ms in one piece.
+ */
+export function* featureSummarySteps(records: readonly { features?: FeatureMap }[], schema: Record<string, FeatureType> = {}): Steps<{ name: string; text: string }[]> {
   const names = new Set(Object.keys(schema));
   for (const r of records.slice(0, 1000)) for (const k of Object.keys(r.features ?? {})) names.add(k);
   const out: { name: string; text: string }[] = [];
@@ -28,7 +37,9 @@ export function featureSummary(records: readonly { features?: FeatureMap }[], sc
     let trues = 0;
     let bools = 0;
     const counts = new Map<string, number>();
-    for (const r of records) {
+    for (let i = 0; i < records.length; i++) {
+      if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+      const r = records[i] as { features?: FeatureMap };
       const v = r.features?.[name];
       if (v === undefined || v === null) {
         missing++;

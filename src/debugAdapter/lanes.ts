@@ -1,6 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { checkEnvFor } from '../core/engine/exprScope';
+import { UserError } from '../core/errors';
 import { Replayer, type EventExec } from '../core/engine/replay';
 import { TRACE_FORMAT, TraceWriter, modifiedField, traceRanker } from '../core/engine/trace';
 import { checkTraceOutside } from '../core/engine/run';
@@ -99,7 +100,16 @@ export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: Ran
   try {
     for (const lane of lanes) {
       await turn();
-      const ranker = await load(lane.rankerSpec, { cwd: cfg.cwd, slice, ...(runner ? { runner } : {}) });
+      let ranker: Ranker;
+      try {
+        ranker = await load(lane.rankerSpec, { cwd: cfg.cwd, slice, ...(runner ? { runner } : {}) });
+      } catch (e) {
+        // The spec is the launch argument of this lane: a bad "baseline" was said as "ranker".
+        if (e instanceof UserError && lane.name === 'baseline' && e.where.field === 'ranker') {
+          throw new UserError(`baseline: ${e.message}`, { ...e.where, field: 'baseline' }, e.hint, e.code);
+        }
+        throw e;
+      }
       loaded.push(ranker);
       await turn();
       lane.replayer = new Replayer(slice, {

@@ -229,10 +229,11 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
     exceptionInfo: (a: DebugProtocol.ExceptionInfoArguments) => {
       s.stopped();
       const lane = laneOfThread(a.threadId);
-      const fault = s.lastStop?.fault;
-      if (!fault) throw new AdapterError('the replay did not stop on a fault', ERROR_IDS.badArguments, false);
-      // In compare mode the other thread did not fault: its exception is not this one's.
-      if (fault.lane !== lane) throw new AdapterError(`thread ${lane.name} did not stop on a fault (thread ${fault.lane.name} did)`, ERROR_IDS.badArguments, false);
+      const stopFault = s.lastStop?.fault;
+      if (!stopFault) throw new AdapterError('the replay did not stop on a fault', ERROR_IDS.badArguments, false);
+      // In compare mode each lane that faulted at this stop answers for its own fault; the other did not fault.
+      const fault = (s.lastStop?.faults ?? [stopFault]).find((f) => f.lane === lane);
+      if (!fault) throw new AdapterError(`thread ${lane.name} did not stop on a fault (thread ${stopFault.lane.name} did)`, ERROR_IDS.badArguments, false);
       const cur = fault.lane.replayer.current;
       return exceptionInfo(fault, { n: cur?.n ?? fault.event, id: cur?.event.id ?? '?' });
     },

@@ -14,7 +14,10 @@ export interface Stop {
   description?: string;
   text?: string;
   hitBreakpointIds?: number[];
+  /** The fault the stop reports (on its lane). */
   fault?: FaultHit;
+  /** Every lane's fault at this stop, in compare mode both when both lanes faulted (exceptionInfo answers for each). */
+  faults?: FaultHit[];
 }
 
 /** `rank("i_42") = 2, user.segment = "new"`: the values a condition read, for the stop message. */
@@ -126,6 +129,7 @@ export class Triggers {
     const ids: number[] = [];
     const notes: string[] = [];
     let fault: FaultHit | undefined;
+    const faults: FaultHit[] = [];
     let changedLane: Lane | undefined;
     let reason: HitKind | undefined;
     const fire = (r: HitKind, id: number | undefined, note: string) => {
@@ -147,8 +151,11 @@ export class Triggers {
         const first = seen && seen.n === lx.n ? seen.count : 0;
         const hit = f.check(fl, lx, s, first);
         if (hit === undefined) continue;
-        // Both lanes may fault at once: the stop reports the first, the text names every one.
-        fault ??= { ...hit, kind: f.kind, lane: fl, event: lx.n, stagesDone: s };
+        // Both lanes may fault at once: the stop is on the asked-for lane if it is one of them (else
+        // the first), the text names every one, and exceptionInfo answers for each.
+        const h: FaultHit = { ...hit, kind: f.kind, lane: fl, event: lx.n, stagesDone: s };
+        if (!faults.some((x) => x.lane === fl)) faults.push(h);
+        if (fault === undefined || (fl === lane && fault.lane !== lane)) fault = h;
         fire('exception', undefined, this.lanes.length > 1 ? `${fl.name}: ${hit.message}` : hit.message);
       }
     }
@@ -182,7 +189,10 @@ export class Triggers {
     const on = reason === 'exception' && fault ? fault.lane : reason === 'data breakpoint' && changedLane ? changedLane : lane;
     const stop: Stop = { reason, lane: on, description: notes[0] ?? reason, text: notes.join('\n') };
     if (ids.length) stop.hitBreakpointIds = ids;
-    if (fault && reason === 'exception') stop.fault = fault;
+    if (fault && reason === 'exception') {
+      stop.fault = fault;
+      stop.faults = faults;
+    }
     return stop;
   }
 }

@@ -9,7 +9,8 @@ import { parseLaunchArguments } from '../../src/debugAdapter/launchConfig';
 import { lineLogger } from '../../src/debugAdapter/logger';
 import { Triggers } from '../../src/debugAdapter/triggers';
 import { client, COLD, evalAt, launch, moveAndStop, scopeVars, where } from './helpers';
-import { replayEach } from './slices';
+import { faultSlice, replayEach } from './slices';
+import { UserError } from '../../src/core/errors';
 
 const BASELINE = 2;
 const CANDIDATE = 3;
@@ -234,4 +235,24 @@ test('compare mode: a launch whose candidate ranker cannot be loaded shuts down 
   await new Promise((r) => setImmediate(r));
   assert.equal(disposed, 1, 'the baseline ranker was disposed');
   assert.deepEqual(errors, []);
+});
+
+test('compare mode: a fault both lanes hit stops on the thread asked for, and exceptionInfo answers on either thread', async () => {
+  const c = faultSlice('stale_feature');
+  const dc = await client();
+  try {
+    await launch(dc, { slice: c.slice, ranker: c.ranker, baseline: c.ranker, stopOnEntry: true }, () => dc.setExceptionBreakpointsRequest({ filters: ['stale_feature'] }));
+    const stop = await moveAndStop(dc, () => dc.continueRequest({ threadId: 3 }));
+    assert.equal(stop.body.reason, 'exception');
+    assert.equal(stop.body.threadId, 3, 'the candidate was asked for, and faulted too');
+    assert.match(stop.body.text ?? '', /baseline: .*\ncandidate: /);
+    for (const threadId of [2, 3]) assert.equal((await dc.exceptionInfoRequest({ threadId })).body.exceptionId, 'stale_feature');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('compare mode: a bad baseline spec is said as the baseline\'s, not the ranker\'s', async () => {
+  const config = parseLaunchArguments({ ...COLD, baseline: 'bogus:x' }, process.cwd());
+  await assert.rejects(openLanes(config, lineLogger(() => {})), (e: unknown) => e instanceof UserError && /^baseline: unknown ranker "bogus:x"/.test(e.message) && e.where.field === 'baseline');
 });

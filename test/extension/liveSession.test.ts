@@ -160,3 +160,31 @@ test('a ranking still loading when its session ends leaves the Ranking view empt
     await dap.dispose();
   }
 });
+
+test('the timeline of a session draws a stop after a step back (a snapshot below the furthest event), not only stops further on', async () => {
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions } = track(dap, CONFIG);
+  const source = new SessionTimelineSource(rs, sessions, 4000, 'cumulative');
+  const posted: HostMessage[] = [];
+  try {
+    await start(dap);
+    let stopped = dap.next('stopped');
+    await dap.request('continue', { threadId: 1 });
+    await stopped;
+    await source.replay((m) => posted.push(m));
+    // Back to 25: the stop there stores a snapshot; the chart must get it (coverage is sampled from snapshots).
+    stopped = dap.next('stopped');
+    await source.handle({ type: 'goto', event: 25 }, (m) => posted.push(m));
+    await stopped;
+    await new Promise((r) => setTimeout(r, 200));
+    const last = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1);
+    const lane = last?.lanes[0];
+    assert.ok(lane);
+    const at = lane.x.indexOf(25);
+    assert.ok(at >= 0);
+    assert.notEqual(lane.series['coverage']?.v[at] ?? null, null, 'coverage at event 25, from the stop there');
+  } finally {
+    source.dispose();
+    await dap.dispose();
+  }
+});

@@ -44,3 +44,22 @@ test('the timeline follows a run record\'s slice path anywhere in a trusted work
   assert.ok(sliceAllowed(join(ws, '..', 'x.slice'), false, [ws]));
   assert.ok(sliceAllowed('relative/c.slice', false, [ws]));
 });
+
+test('two traces compared share one bucket size, the larger one\'s, whichever is read first', async () => {
+  const a = tmp();
+  const b = tmp();
+  await runHeadless({ slice: makeSlice(100), ranker: 'recorded', traceDir: a }, host).then((r) => r.replayer.dispose());
+  await runHeadless({ slice: makeSlice(1000), ranker: 'recorded', traceDir: b }, host).then((r) => r.replayer.dispose());
+  const source = new TraceTimelineSource([a, b], 64, 'cumulative');
+  try {
+    const posted: HostMessage[] = [];
+    await source.replay((m) => posted.push(m));
+    const data = posted.find((m): m is HostMessage & { type: 'data' } => m.type === 'data');
+    assert.ok(data);
+    const [la, lb] = data.lanes;
+    assert.equal(la?.bucketSize, lb?.bucketSize, `${la?.bucketSize} and ${lb?.bucketSize}`);
+    assert.ok((lb?.x.length ?? 0) <= 64);
+  } finally {
+    source.dispose();
+  }
+});

@@ -11,6 +11,7 @@ import { Slice } from '../../src/core/slice/reader';
 import { needsIndex } from '../../src/extension/slices/sliceStore';
 import { readTraceTimeline, TraceCancelled } from '../../src/extension/timeline/traceReader';
 import { makeSlice, tmp } from '../helpers';
+import { writeSlice } from '../../src/core/slice/writer';
 
 const host = { now: () => '2025-01-01T00:00:00.000Z', user: 'test', host: 'test', cwd: process.cwd() };
 
@@ -253,4 +254,48 @@ test('a run.json of the right format but the wrong shape is said, field by field
     assert.equal(t.run, undefined);
     assert.ok(t.buckets.toLane('cumulative', { id: 'run', label: 'run', dashed: false }).series['hit_rate']);
   }
+});
+
+test('a trace line of the wrong shape (null, no stages, faults that are no list, a fractional event) is refused naming the line, not a TypeError', async () => {
+  const dir = tmp();
+  await runHeadless({ slice: makeSlice(10), ranker: 'popularity', traceDir: dir }, host).then((r) => r.replayer.dispose());
+  const p = join(dir, 'trace.jsonl');
+  const good = readFileSync(p, 'utf8').split('\n');
+  const fifth = JSON.parse(good[4] as string) as Record<string, unknown>;
+  for (const [bad, said] of [
+    ['null', /an event line must be a JSON object/],
+    [JSON.stringify({ ...fifth, stages: undefined }), /"stages" must be an object/],
+    [JSON.stringify({ ...fifth, faults: 3 }), /"faults" must be a list/],
+    [JSON.stringify({ ...fifth, faults: 'abc' }), /"faults" must be a list/],
+    [JSON.stringify({ ...fifth, n: 3.5 }), /"n" must be a whole event number/],
+  ] as const) {
+    const lines = [...good];
+    lines[4] = bad;
+    writeFileSync(p, lines.join('\n'));
+    await assert.rejects(readTraceTimeline(dir, { capacity: 100 }), (e: unknown) => e instanceof UserError && e.where.line === 5 && said.test(e.message), bad.slice(0, 30));
+  }
+});
+
+test('a trace whose line has no end in sight is refused at the limit, with bounded memory (readline buffered 600 MB, then threw out of reach)', async () => {
+  const dir = tmp();
+  const p = join(dir, 'trace.jsonl');
+  // 70 MB without a newline, past the 64 MiB a trace line may have.
+  writeFileSync(p, Buffer.alloc(70 * 1024 * 1024, 0x61));
+  await assert.rejects(readTraceTimeline(dir, { capacity: 100 }), (e: unknown) => e instanceof UserError && /line 1 is longer than a trace line can be/.test(e.message) && e.where.line === 1);
+});
+
+test('the cumulative queue depth keeps the latest depth reported, as run.json does, through events that report none', async () => {
+  const sliceDir = join(tmp(), 'q.slice');
+  const c = [{ item: 'a', score: 1 }];
+  writeSlice(sliceDir, { manifest: { name: 'q', description: 'q', source: { kind: 'synthetic' }, seed: 1 }, events: [
+    { id: 'e1', t: '2025-01-01T00:00:01Z', user: 'u', candidates: c, served: ['a'], system: { queueDepth: 5 } },
+    { id: 'e2', t: '2025-01-01T00:00:02Z', user: 'u', candidates: c, served: ['a'], system: { cache: { hits: 1, misses: 1 } } },
+    { id: 'e3', t: '2025-01-01T00:00:03Z', user: 'u', candidates: c, served: ['a'], system: { cache: { hits: 1, misses: 1 } } },
+  ] }, { frozenAt: '2025-01-02T00:00:00Z' });
+  const dir = tmp();
+  await runHeadless({ slice: sliceDir, ranker: 'recorded', traceDir: dir }, host).then((r) => r.replayer.dispose());
+  const t = await readTraceTimeline(dir, { capacity: 100 });
+  const lane = t.buckets.toLane('cumulative', { id: 'run', label: 'run', dashed: false });
+  assert.deepEqual(lane.x, [1, 2, 3]);
+  assert.deepEqual(lane.series['queue_depth']?.v, [5, 5, 5]);
 });

@@ -45,6 +45,8 @@ export class ReplaySession {
   readonly markers: Marker[] = [];
   /** Cumulative snapshots by lane: event → MetricsAccumulator snapshot after it. */
   readonly snapshots = new Map<string, Map<number, Record<string, number>>>();
+  /** Counts the snapshots taken: a timeline redraws when it grew, not only when the furthest event did (a stop after a step back adds one below it). */
+  snapshotsTaken = 0;
   /** Highest event with stored metric points, per lane. */
   readonly through = new Map<string, number>();
 
@@ -114,6 +116,7 @@ export class ReplaySession {
     if (!m) this.snapshots.set(b.lane, (m = new Map()));
     if (Object.keys(b.cumulative).length) {
       m.set(at, b.cumulative);
+      this.snapshotsTaken++;
       if (m.size > MAX_SNAPSHOTS) this.snapshots.set(b.lane, thinned(m));
     }
   }

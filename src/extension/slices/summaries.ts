@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { FeatureMap, FeatureType } from '../../core/slice/types';
 import type { Cancellation } from './sliceStore';
+import { linesOf } from '../lines';
 import { RECORDS_PER_STEP, runSteps, type Steps } from '../../core/steps';
 
 /** [from, to] (1-based, inclusive) ranges that split `from..to` into at most `pageSize` children. */
@@ -144,18 +145,3 @@ export async function scanSessions(eventsPath: string, totalBytes: number, token
   return { order, events };
 }
 
-/** The lines of a stream split at "\n" (a last line without one included), decoded as UTF-8. */
-async function* linesOf(stream: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  let tail: Buffer[] = [];
-  for await (const chunk of stream) {
-    let s = 0;
-    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, s)) {
-      const part = chunk.subarray(s, nl);
-      yield (tail.length ? Buffer.concat([...tail, part]) : part).toString('utf8');
-      tail = [];
-      s = nl + 1;
-    }
-    if (s < chunk.length) tail.push(chunk.subarray(s));
-  }
-  if (tail.length) yield Buffer.concat(tail).toString('utf8');
-}

@@ -105,6 +105,7 @@ export class SessionTimelineSource implements TimelineSource {
   private mode: TimelineMode;
   private refreshedThrough = -1;
   private refreshedMode: TimelineMode | undefined;
+  private refreshedSnapshots = -1;
   private refreshing: Promise<void> | undefined;
   /** A refresh was asked for since the in-flight one read the mode and position. */
   private refreshWanted = false;
@@ -132,6 +133,7 @@ export class SessionTimelineSource implements TimelineSource {
     const p = this.rs.position;
     post({ type: 'init', title: this.title, source: 'session', eventCount: p?.eventCount ?? 0, live: true, faultKinds: [...FAULT_MASK_KINDS], mode: this.mode, restore: null });
     this.refreshedThrough = -1;
+    this.refreshedSnapshots = -1;
     await this.refresh();
     if (p) post({ type: 'position', event: p.event, state: p.state, eventCount: p.eventCount });
     post({ type: 'markers', markers: [...this.rs.markers] });
@@ -148,7 +150,13 @@ export class SessionTimelineSource implements TimelineSource {
   }
 
   private metrics(body: MetricsEventBody): void {
-    if (!this.post || this.rs.position?.state !== 'running') return;
+    if (!this.post) return;
+    // Stopped: the metrics event brings the stop's snapshot (after a step back, below the furthest
+    // event), which the refresh at the stop may have missed by coming first.
+    if (this.rs.position?.state !== 'running') {
+      void this.refresh();
+      return;
+    }
     if (this.mode === 'event') {
       this.post({ type: 'tail', lane: body.lane, points: body.points.map((p) => ({ event: p.event, values: pointValues(p) })) });
     } else {
@@ -176,11 +184,13 @@ export class SessionTimelineSource implements TimelineSource {
         this.refreshWanted = false;
         const through = Math.max(0, ...this.rs.through.values());
         const mode = this.mode;
-        if (through === this.refreshedThrough && mode === this.refreshedMode) continue;
+        const taken = this.rs.snapshotsTaken;
+        if (through === this.refreshedThrough && mode === this.refreshedMode && taken === this.refreshedSnapshots) continue;
         const lanes: LaneData[] = [];
         for (const lane of this.rs.lanes) lanes.push(await this.laneData(lane, mode));
         this.refreshedThrough = through;
         this.refreshedMode = mode;
+        this.refreshedSnapshots = taken;
         this.post?.({ type: 'data', mode, lanes, eventCount: this.rs.position?.eventCount ?? through });
       }
     } catch (e) {

@@ -165,7 +165,8 @@ export class TraceMetrics {
       }
       const q = num(sys.queueDepth);
       pe[I.queue] = q;
-      rn[I.queue] = q;
+      // The latest depth reported (as queue_depth in run.json): an event that reports none keeps it.
+      if (q !== null) rn[I.queue] = q;
       rn[I.cache] = this.cacheLookups ? this.cacheHits / this.cacheLookups : null;
     }
 

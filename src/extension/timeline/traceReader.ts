@@ -1,6 +1,6 @@
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { linesOf } from '../lines';
 import { UserError } from '../../core/errors';
 import { TRACE_FORMAT, type RunRecord, type TraceHeader } from '../../core/engine/trace';
 import { Slice, manifestBytesAt } from '../../core/slice/reader';
@@ -56,6 +56,21 @@ export function traceFileOf(path: string): string {
 
 /** The largest run.json read (a run record is a few kB; its metrics and config, no per-event data). */
 const MAX_RUN_RECORD_BYTES = 16 * 1024 * 1024;
+
+/** The longest trace line read (a line is one event: ~1 KB with 20 candidates, ~50 KB with 1,000). */
+const MAX_TRACE_LINE_BYTES = 64 * 1024 * 1024;
+
+/** What is wrong with a parsed trace line in the fields the timeline reads, or undefined (it crashed on null, a line without stages, faults that are not a list). */
+function traceLineProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return `an event line must be a JSON object, got ${JSON.stringify(v)?.slice(0, 40)}`;
+  const l = v as Record<string, unknown>;
+  if (!Number.isInteger(l['n']) || (l['n'] as number) < 1) return `"n" must be a whole event number from 1, got ${JSON.stringify(l['n'])?.slice(0, 40)}`;
+  if (typeof l['stages'] !== 'object' || l['stages'] === null || Array.isArray(l['stages'])) return '"stages" must be an object';
+  for (const [k, st] of Object.entries(l['stages'] as object)) if (typeof st !== 'object' || st === null) return `"stages.${k}" must be an object`;
+  if (l['faults'] !== undefined && (!Array.isArray(l['faults']) || l['faults'].some((f) => typeof f !== 'string'))) return '"faults" must be a list of fault kinds';
+  if (l['metrics'] !== undefined && l['metrics'] !== null && (typeof l['metrics'] !== 'object' || Array.isArray(l['metrics']))) return '"metrics" must be an object';
+  return undefined;
+}
 
 /** run.json beside a trace, or why there is none to use (there is none; it is another format; it does not parse). */
 function readRunRecordOrWhy(traceFile: string): { run?: RunRecord; why: string } {
@@ -176,7 +191,7 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
     if (opts.isCancelled?.()) throw new TraceCancelled();
   }
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const lines = linesOf(stream, MAX_TRACE_LINE_BYTES, (line, bytes) => new UserError(`line ${line} is longer than a trace line can be (at least ${bytes} bytes, over ${MAX_TRACE_LINE_BYTES / 2 ** 20} MiB)`, { file: path, line }, 'This is not a trace a replay wrote, or it was damaged: write it again with `recreplay run --trace DIR`.', 'E_TRACE'));
   let header: TraceHeader | undefined;
   let metrics: TraceMetrics | undefined;
   let buckets: StreamBuckets | undefined;
@@ -211,7 +226,9 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
       } catch (e) {
         throw new UserError(`malformed trace line: ${(e as Error).message}`, { file: path, line: lineNo }, 'The trace was cut or edited; write it again with `recreplay run --trace DIR`.', 'E_TRACE');
       }
-      if (typeof line.n !== 'number' || line.n <= (buckets as StreamBuckets).through) {
+      const bad = traceLineProblem(line);
+      if (bad) throw new UserError(`malformed trace line: ${bad}`, { file: path, line: lineNo }, 'The trace was cut or edited; write it again with `recreplay run --trace DIR`.', 'E_TRACE');
+      if (line.n <= (buckets as StreamBuckets).through) {
         throw new UserError(`trace line has event number ${String(line.n)}, expected more than ${(buckets as StreamBuckets).through}`, { file: path, line: lineNo }, 'Trace lines are written in event order; write the trace again.', 'E_TRACE');
       }
       let event: EventRecord | undefined;
@@ -242,7 +259,6 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
       }
     }
   } finally {
-    lines.close();
     stream.destroy();
     slice?.close();
   }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { isWithin } from '../../core/dirs';
 import { insideFolders } from '../debug/configProvider';
@@ -22,7 +23,7 @@ export function sliceAllowed(path: string, trusted = vscode.workspace.isTrusted,
   return 'it lies outside this workspace, which is not trusted (trust the workspace, or open the trace in the slice\'s own)';
 }
 
-/** Final metrics of two runs side by side (from run.json, else from the timeline's last values). */
+/** Final metrics of two runs side by side, from their run.json (a run without one shows "—" for them), then faults and events from the traces. */
 export function summaryRows(runs: TraceTimeline[]): SummaryRow[] {
   const keys = new Set<string>();
   for (const r of runs) for (const k of Object.keys(r.run?.metrics ?? {})) keys.add(k);
@@ -68,8 +69,11 @@ export class TraceTimelineSource implements TimelineSource {
       this.cts?.dispose();
       const cts = (this.cts = new vscode.CancellationTokenSource());
       const out: TraceTimeline[] = [];
-      // Both lanes of a comparison start with one bucket size so their buckets line up.
-      let size: number | undefined;
+      // Both lanes of a comparison start with one bucket size so their buckets line up: the size
+      // of the larger (taken from the first trace alone, a 100-event A and a 1,000-event B ended
+      // with buckets of 2 and 16 events).
+      const headerEvents = this.paths.length > 1 ? this.paths.map(headerEventsOf).filter((n): n is number => n !== undefined) : [];
+      let size: number | undefined = headerEvents.length ? StreamBuckets.sizeFor(Math.max(...headerEvents), this.capacity) : undefined;
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RecReplay: reading trace', cancellable: true }, async (progress, token) => {
         token.onCancellationRequested(() => cts.cancel());
         for (const [i, p] of this.paths.entries()) {
@@ -145,5 +149,23 @@ export class TraceTimelineSource implements TimelineSource {
   dispose(): void {
     this.cts?.cancel();
     this.cts?.dispose();
+  }
+}
+
+/** The "events" of a trace's header line, read from its first MiB alone; undefined when it does not say. */
+function headerEventsOf(path: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(traceFileOf(path), 'r');
+    const buf = Buffer.alloc(1 << 20);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const nl = buf.subarray(0, n).indexOf(10);
+    const h = JSON.parse(buf.toString('utf8', 0, nl < 0 ? n : nl)) as { events?: unknown };
+    return Number.isInteger(h.events) && (h.events as number) > 0 ? (h.events as number) : undefined;
+  } catch {
+    // Read as the trace is read, which says what is wrong with it.
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

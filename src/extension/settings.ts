@@ -30,7 +30,7 @@ function countOf(raw: unknown, fallback: number, min: number, max: number): numb
 }
 
 /** A string setting, trimmed; anything else (a number, an object) is unset. */
-function textOf(raw: unknown): string | undefined {
+function stringSetting(raw: unknown): string | undefined {
   return typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
 }
 
@@ -38,7 +38,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
   const c = vscode.workspace.getConfiguration('recreplay', scope);
   const mode = c.get<string>('timeline.mode');
   return {
-    defaultRanker: textOf(c.get<unknown>('defaultRanker')) ?? 'recorded',
+    defaultRanker: stringSetting(c.get<unknown>('defaultRanker')) ?? 'recorded',
     checkpointEvery: intervalOf(c.get<unknown>('checkpointEvery')),
     pageSize: countOf(c.get<unknown>('slices.pageSize'), 200, 10, 5000),
     groupEventsBy: c.get<string>('slices.groupEventsBy') === 'session' ? 'session' : 'time',
@@ -46,6 +46,6 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     timelineMode: mode === 'event' ? 'event' : 'cumulative',
     timelineOpenOnDebug: c.get<unknown>('timeline.openOnDebug') === true,
     eventDecorations: c.get<unknown>('editor.eventDecorations') !== false,
-    runsFolder: textOf(c.get<unknown>('runs.folder')) ?? '.recreplay/runs',
+    runsFolder: stringSetting(c.get<unknown>('runs.folder')) ?? '.recreplay/runs',
   };
 }

@@ -63,7 +63,7 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
   // refuses it) rather than moving every lane.
   const move = (threadId: number, seq: number, how: (c: Controller, lane: Lane) => Promise<RunResult>): void => {
     const lane = laneOfThread(threadId);
-    s.move(seq, (c) => how(c, lane));
+    s.move(seq, (c) => how(c, lane), lane);
   };
   const frame = (frameId: number | undefined) => {
     if (frameId === undefined) return { lane: s.launched().lanes.primary, level: FRAME_LEVELS[0] };
@@ -183,7 +183,7 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
     },
     restartFrame: (a: DebugProtocol.RestartFrameArguments, req) => {
       const { lane, level } = frame(a.frameId);
-      s.move(req.seq, (c) => c.restart(level === 'session', lane));
+      s.move(req.seq, (c) => c.restart(level === 'session', lane), lane);
     },
     pause: (a: DebugProtocol.PauseArguments) => {
       laneOfThread(a.threadId);

@@ -45,10 +45,10 @@ function ended(): AdapterError {
 }
 
 /** A stop for an unexpected failure during a movement: the session stays usable where the lanes are. */
-function internalStop(l: Launched, e: unknown): Stop {
+function internalStop(l: Launched, e: unknown, lane: Lane = l.lanes.primary): Stop {
   const message = `internal error in the adapter: ${e instanceof Error ? e.message : String(e)} (the stack is in the adapter log)`;
   const { event, stagesDone } = l.controller.position;
-  return { reason: 'exception', lane: l.lanes.primary, description: 'internal error', text: message, fault: { kind: 'slice_error', message, lane: l.lanes.primary, event, stagesDone } };
+  return { reason: 'exception', lane, description: 'internal error', text: message, fault: { kind: 'slice_error', message, lane, event, stagesDone } };
 }
 
 /**
@@ -299,7 +299,8 @@ export class ReplayDebugSession extends DebugSession {
   }
 
   /** Runs a movement after its response went out; reports the stop it ends at. */
-  move(requestSeq: number, run: (c: Controller) => Promise<RunResult>): void {
+  /** `lane`: the thread the movement was asked on (an internal failure is reported there). */
+  move(requestSeq: number, run: (c: Controller) => Promise<RunResult>, lane?: Lane): void {
     const l = this.stopped();
     this.vars.reset();
     this.runSeq = requestSeq;
@@ -314,7 +315,7 @@ export class ReplayDebugSession extends DebugSession {
         (r) => this.finishRun(r),
         (e: unknown) => {
           this.log.error('a replay movement failed', e);
-          this.finishRun(internalStop(l, e));
+          this.finishRun(internalStop(l, e, lane));
         },
       );
     });

@@ -3,6 +3,7 @@ import type { EventObservation, EventSlots } from '../metrics';
 import type { EventExec, Replayer } from './replay';
 import { CandidateRow } from './rows';
 import { parseInstant } from '../time';
+import { shown } from '../errors';
 
 /** Simulated cost of a stage when the slice did not record one (ms). */
 const DEFAULT_LATENCY: Record<StageName, number> = { retrieve: 5, features: 10, score: 10, rerank: 1, serve: 0.5, outcome: 0 };
@@ -37,17 +38,9 @@ function textOf(v: unknown): string {
   }
 }
 
-/** A value a ranker gave, as a message shows it: never a second failure (a BigInt, a cycle). */
+/** A value a ranker gave, as a message shows it (shown never fails: a cycle, an object without a prototype); a BigInt with its n, or it reads as a number. */
 function shownValue(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  try {
-    const j = JSON.stringify(v);
-    if (j !== undefined) return j.length > 60 ? `${j.slice(0, 59)}…` : j;
-  } catch {
-    // A cycle, a BigInt inside: said as its kind.
-  }
-  return textOf(v);
+  return typeof v === 'bigint' ? `${v}n` : shown(v);
 }
 
 /** A promise of any realm, or any object with a then(): what `await` would wait for. */

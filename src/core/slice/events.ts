@@ -271,6 +271,12 @@ export function recordLine(bytes: Uint8Array, index: number): number | undefined
 /** Record files are decoded windows of about this many bytes at a time (tests lower it). */
 export const recordDecoding = { window: 8 * 1024 * 1024 };
 
+/** Where the decoding window of `bytes` that starts at `from` ends: just past the first newline a window's length on, or at the end. */
+export function windowEnd(bytes: Uint8Array, from: number): number {
+  const cut = from + recordDecoding.window >= bytes.length ? -1 : bytes.indexOf(10, from + recordDecoding.window);
+  return cut === -1 ? bytes.length : cut + 1;
+}
+
 /**
  * Checks one item or user record (`kind`): a string "id", finite feature values, string labels
  * (`category`, `group`; `segment`), an `embedding` of finite numbers and, for items, availability
@@ -351,7 +357,6 @@ export function* parseRecordsSteps<T extends { id: string }>(content: string | B
   // Bytes are decoded a window at a time, each ending just past a newline (decoding a 200 MB
   // catalogue whole was one ~0.2 s step; a line at a time is three times slower than a window).
   // Lines are cut as they are reached, not split up front.
-  const step = recordDecoding.window;
   let line = 0;
   let budget = CHARS_PER_STEP;
   for (let from = 0; ; ) {
@@ -361,8 +366,7 @@ export function* parseRecordsSteps<T extends { id: string }>(content: string | B
       text = content;
       last = true;
     } else {
-      const cut = from + step >= content.length ? -1 : content.indexOf(10, from + step);
-      const to = cut === -1 ? content.length : cut + 1;
+      const to = windowEnd(content, from);
       if (from > 0) yield;
       text = content.toString('utf8', from, to);
       last = to === content.length;

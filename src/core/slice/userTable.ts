@@ -2,7 +2,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, writeExclusive } from '../dirs';
 import { UserError, shown } from '../errors';
-import { checkRecord, recordDecoding } from './events';
+import { checkRecord, windowEnd } from './events';
 import { sha256 } from './hashing';
 import type { FeatureType, UserRecord } from './types';
 import { RECORDS_PER_STEP, runSteps, type Steps } from '../steps';
@@ -45,8 +45,7 @@ function* scan(buf: Buffer): Steps<UserLines | undefined> {
   const ids: string[] = [];
   for (let from = 0; from < buf.length; ) {
     // (Every line ends with a newline: a window without one is the file's unfinished last line.)
-    const cut = from + recordDecoding.window >= buf.length ? buf.length - 1 : buf.indexOf(10, from + recordDecoding.window);
-    const to = cut < 0 ? buf.length : cut + 1;
+    const to = windowEnd(buf, from);
     if (from > 0) yield;
     const text = buf.toString('utf8', from, to);
     from = to;

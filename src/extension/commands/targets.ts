@@ -6,6 +6,7 @@ import type { EventTarget, SliceTarget, TreeNodeArg } from '../commandIds';
 import { sliceDirOf } from '../slices/sliceStore';
 import type { WorkspaceSlices } from '../slices/workspaceSlices';
 import { pickSlice } from '../debug/pickers';
+import { shown } from '../../core/errors';
 
 /** Whether a command's argument is a Slices view node (VS Code passes the tree element to view/item commands). */
 function isTreeNode(arg: unknown): arg is TreeNodeArg {
@@ -21,18 +22,8 @@ export function eventTargetOf(arg: EventTarget | undefined): { sliceDir: string;
   // From a keybinding's or another extension's "args", anything may come: only { sliceDir, event } is one.
   const a = arg as unknown as { sliceDir?: unknown; event?: unknown } | null;
   if (typeof a === 'object' && a !== null && typeof a.sliceDir === 'string' && Number.isInteger(a.event) && (a.event as number) >= 1) return { sliceDir: a.sliceDir, event: a.event as number };
-  void vscode.window.showErrorMessage(`This command takes an event: { "sliceDir": "…/NAME.slice", "event": N } (N from 1), a node of the Slices view, or nothing; it was given ${shownArg(arg)}.`);
+  void vscode.window.showErrorMessage(`This command takes an event: { "sliceDir": "…/NAME.slice", "event": N } (N from 1), a node of the Slices view, or nothing; it was given ${shown(arg)}.`);
   return undefined;
-}
-
-/** An argument as an error message shows it (short; never a second failure). */
-function shownArg(v: unknown): string {
-  try {
-    const s = JSON.stringify(v) ?? String(v);
-    return s.length > 80 ? `${s.slice(0, 79)}…` : s;
-  } catch {
-    return typeof v;
-  }
 }
 
 /** The slice folder a command was invoked for: its argument, the active editor's slice, or a pick. */
@@ -42,7 +33,7 @@ export async function resolveSlice(target: SliceTarget | undefined, slices: Work
     const t = target as unknown;
     const path = typeof t === 'string' ? t : t instanceof vscode.Uri ? t.fsPath : isTreeNode(t) ? t.entry.dir : typeof t === 'object' && t !== null && typeof (t as { sliceDir?: unknown }).sliceDir === 'string' ? (t as { sliceDir: string }).sliceDir : undefined;
     if (path === undefined) {
-      void vscode.window.showErrorMessage(`This command takes a slice: a NAME.slice folder path, a file in one, { "sliceDir": "…" }, a node of the Slices view, or nothing; it was given ${shownArg(target)}.`);
+      void vscode.window.showErrorMessage(`This command takes a slice: a NAME.slice folder path, a file in one, { "sliceDir": "…" }, a node of the Slices view, or nothing; it was given ${shown(target)}.`);
       return undefined;
     }
     const dir = sliceDirOf(path);

@@ -429,8 +429,13 @@ test('a non-finite system figure (1e999 parses as Infinity) is refused with file
 async function replayWritten(events: EventRecord[], items: ItemRecord[], pipeline: PipelineSettings): Promise<EventExec[]> {
   const dir = join(tmp(), 'case.slice');
   writeSlice(dir, { manifest: { name: 'case', description: 'a hand-built case', source: { kind: 'synthetic', generator: 'test/engine/replay.test.ts' }, seed: 1, pipeline }, events, items, users: [{ id: 'u1' }] }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  return completed(dir, new RecordedRanker());
+}
+
+/** Every event of the slice at `dir` as it completed, replayed to the end with `ranker`. */
+async function completed(dir: string, ranker: Ranker): Promise<EventExec[]> {
   const seen: EventExec[] = [];
-  const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker(), onEventComplete: (ex) => seen.push(ex) });
+  const r = new Replayer(Slice.open(dir), { ranker, onEventComplete: (ex) => seen.push(ex) });
   try {
     await r.runToEnd();
   } finally {
@@ -611,13 +616,7 @@ test('a ranker\'s latency estimate that is no number of ms (NaN, negative, a str
 test('a ranker that throws or rejects with anything, an object String() refuses included, raises ranker_error and the fallback is served (it ended the run with a TypeError)', async () => {
   const dir = makeSlice(3);
   for (const score of [() => { throw Object.create(null); }, () => Promise.reject(Object.create(null)), () => { throw null; }]) {
-    const seen: EventExec[] = [];
-    const r = new Replayer(Slice.open(dir), { ranker: { info: { kind: 'test' }, score: score as never }, onEventComplete: (ex) => seen.push(ex) });
-    try {
-      await r.runToEnd();
-    } finally {
-      r.dispose();
-    }
+    const seen = await completed(dir, { info: { kind: 'test' }, score: score as never });
     assert.equal(seen.length, 3);
     for (const ex of seen) {
       assert.match(ex.faults.find((f) => f.kind === 'ranker_error')?.message ?? '', /^ranker failed: (\[object Object\]|null)$/);
@@ -646,13 +645,7 @@ test('a ranker\'s promise from another realm (a vm context), or any thenable, is
   const otherRealm = vm.runInNewContext('(v) => Promise.resolve(v)') as (v: unknown) => Promise<number[]>;
   const traces: string[] = [];
   for (const score of [(req: { rows: unknown[] }) => otherRealm(req.rows.map((_, i) => i)), (req: { rows: unknown[] }) => ({ then: (ok: (v: number[]) => void) => ok(req.rows.map((_, i) => i)) }), (req: { rows: unknown[] }) => req.rows.map((_, i) => i)]) {
-    const seen: EventExec[] = [];
-    const r = new Replayer(Slice.open(dir), { ranker: { info: { kind: 'test' }, score: score as never }, onEventComplete: (ex) => seen.push(ex) });
-    try {
-      await r.runToEnd();
-    } finally {
-      r.dispose();
-    }
+    const seen = await completed(dir, { info: { kind: 'test' }, score: score as never });
     assert.ok(seen.every((ex) => !ex.faults.some((f) => f.kind === 'ranker_error')));
     traces.push(JSON.stringify(seen.map((ex) => ex.ranked)));
   }

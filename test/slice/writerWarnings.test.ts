@@ -95,3 +95,17 @@ test('a known fault that names no event of the slice is a warning naming the fau
   assert.deepEqual(s.manifest.faults, faults, 'written as given');
   s.close();
 });
+
+test('events whose user is not in users.jsonl are one warning that counts them and names the first; a slice without users is not warned about', () => {
+  const f = fixture(10);
+  // Two events name a user the users file lacks (the Open Bandit sample, written with a user dropped).
+  ev(f, 4).user = 'u_gone';
+  ev(f, 9).user = 'u_gone';
+  const { warnings } = write(f);
+  assert.deepEqual(warnings, [
+    '2 events name users who are not in users.jsonl; first: events:4 user "u_gone" — a replay knows no segment, features or embedding for them: their features read as missing (a linear weight on one adds nothing), an embedding ranker finds no vector for them, and in expressions user holds only their id',
+  ]);
+  // Users are optional: with none given, no event's user is looked for.
+  const none = writeSlice(join(tmp(), 'nousers.slice'), { manifest: BASE_MANIFEST, events: f.events, items: f.items }, AT);
+  assert.deepEqual(none.warnings, []);
+});

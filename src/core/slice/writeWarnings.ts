@@ -136,12 +136,17 @@ export class EventChecks {
   readonly notServed = tally();
   readonly outside = tally();
   readonly shortSlates = tally();
+  readonly unknownUsers = tally();
   private readonly scratch = new Set<string>();
 
-  /** `k`: the slate size the slice's pipeline replays with. */
+  /**
+   * `k`: the slate size the slice's pipeline replays with. `users`: the ids of users.jsonl, or
+   * undefined when the slice has no users (they are optional: then no event's user is looked for).
+   */
   constructor(
     private readonly catalogue: ReadonlySet<string>,
     private readonly k: number,
+    private readonly users?: ReadonlySet<string>,
   ) {}
 
   check(ev: EventRecord, n: number, earlier: (id: string) => number): void {
@@ -159,6 +164,7 @@ export class EventChecks {
       }
     }
     if (outsideCatalogue(ev, this.catalogue)) count(this.outside, () => `events:${n} ${firstOutside(ev, this.catalogue)}`);
+    if (this.users !== undefined && !this.users.has(ev.user)) count(this.unknownUsers, () => `events:${n} user ${shown(ev.user)}`);
     // A recording that showed fewer items than k, with more candidates to show: the replay fills the slate.
     if (ev.served.length < this.k && ev.candidates.length > ev.served.length) count(this.shortSlates, () => `events:${n} served ${ev.served.length} of its ${ev.candidates.length} candidates`);
   }
@@ -172,6 +178,9 @@ export class EventChecks {
     if (this.outside.count) {
       const lead = this.catalogue.size === 0 ? 'no items were given (the catalogue is empty): ' : '';
       out.push(`${lead}${events(this.outside, 'names items that are not in the catalogue (items)', 'name items that are not in the catalogue (items)')} — a replay knows no category, item features or availability windows for them (always available, capped by no maxPerCategory), and they count towards no catalogue metric (coverage, Gini, parity)`);
+    }
+    if (this.unknownUsers.count) {
+      out.push(`${events(this.unknownUsers, 'names a user who is not in users.jsonl', 'name users who are not in users.jsonl')} — a replay knows no segment, features or embedding for them: their features read as missing (a linear weight on one adds nothing), an embedding ranker finds no vector for them, and in expressions user holds only their id`);
     }
     if (this.shortSlates.count) {
       out.push(`${events(this.shortSlates, `served fewer items than the slate size k = ${this.k}`, `served fewer items than the slate size k = ${this.k}`)} — a replay serves up to k items, and the slots the recording did not show get clicks from the click model, so CTR and the relevance metrics describe a longer slate than the one logged; give pipeline.k the slate size the system served`);

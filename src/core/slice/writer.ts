@@ -85,7 +85,8 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     const events = new HashingFileWriter(join(tmp, 'events.jsonl'), chunkSize);
     w = events;
     const offsets: number[] = [0];
-    const checks = new EventChecks(new Set(itemLines.rows.map((r) => r.id)), input.manifest.pipeline?.k ?? DEFAULT_PIPELINE.k);
+    const users = userLines.rows.length > 0 ? new Set(userLines.rows.map((r) => r.id)) : undefined;
+    const checks = new EventChecks(new Set(itemLines.rows.map((r) => r.id)), input.manifest.pipeline?.k ?? DEFAULT_PIPELINE.k, users);
     let id = '';
     // A hash match is confirmed against the earlier line as written.
     const sameId = (earlier: number) => (JSON.parse(events.readBack(offsets[earlier - 1] as number, offsets[earlier] as number)) as { id?: unknown }).id === id;

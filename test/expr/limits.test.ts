@@ -199,3 +199,34 @@ test('string() writes a value in full at any depth it allows, and refuses deeper
   const scope = makeScope({ event: { ...makeScope().event, a: nested(5000) } });
   assert.throws(() => compileExpr('string(event.a)').evaluate(scope), (e: unknown) => e instanceof ExprError && e.kind === 'runtime' && /string\(\) writes values nested at most 1000 deep/.test(e.reason) && e.column === 1);
 });
+
+test('what reads a whole text or list is charged by its length: a short condition in a macro cannot scan a long text or list again per element (10^10 steps, uncharged before)', () => {
+  // A 100,000-character text and a 20,000-element list, as a slice may hold: one pass over the
+  // text per element would be 2·10^9 characters.
+  const S = 'a'.repeat(99_999) + 'b';
+  const T = 'a'.repeat(100_000);
+  const L = Array.from({ length: 20_000 }, (_, i) => i);
+  const scope = makeScope({ event: { ...makeScope().event, S, T, L, M: Object.fromEntries(L.map((i) => [`k${i}`, i])), words: [T, T, T, T, T] } });
+  const cases: [string, RegExp][] = [
+    ['event.L.all(x, size(event.S) > 0)', /^size\(event\.S\)$/],
+    ['event.L.all(x, event.S.contains("c") == false)', /^event\.S\.contains\("c"\)$/],
+    ['event.L.all(x, !event.S.startsWith(event.T))', /^event\.S\.startsWith\(event\.T\)$/],
+    ['event.L.all(x, event.S.endsWith("b"))', /^event\.S\.endsWith\("b"\)$/],
+    ['event.L.all(x, event.S > event.T)', /^event\.S > event\.T$/],
+    ['event.L.all(x, event.S != event.T)', /^event\.S != event\.T$/],
+    ['event.L.all(x, !(event.S in event.words))', /^event\.S in event\.words$/],
+    ['event.L.all(x, [event.S] != [event.T])', /^\[event\.S\] != \[event\.T\]$/],
+    ['event.L.all(x, max(event.L) >= x)', /^max\(event\.L\)$/],
+    ['event.L.all(x, min(event.L) <= x)', /^min\(event\.L\)$/],
+    ['event.L.all(x, size(event.M) > 0)', /^size\(event\.M\)$/],
+    ['event.L.all(x, double(event.S + "") != 1.0 || true)', /^double\(event\.S \+ ""\)$|^event\.S \+ ""$/],
+  ];
+  for (const [text, at] of cases) overBudget(text, /and the macros around it (handle|visit) more than 1,000,000/, at, scope);
+  // Once, each is well within the budget and reads as before.
+  const once = (text: string) => compileExpr(text).evaluate(scope);
+  assert.equal(once('size(event.S)'), 100_000);
+  assert.equal(once('event.S.endsWith("b") && !event.S.contains("c") && event.S.startsWith("aaa")'), true);
+  assert.equal(once('event.S > event.T && event.S != event.T && !(event.S in event.words) && event.T in event.words'), true);
+  assert.equal(once('max(event.L) + min(event.L)'), 19_999);
+  assert.equal(once('size(event.M)'), 20_000);
+});

@@ -2,8 +2,10 @@ import { WorkLimitError } from './errors';
 
 /**
  * Elements one evaluation may visit: each element a macro visits, and each element that `+` on
- * lists copies and `==`/`in` compare, and each character that string() writes and `+` on strings
- * joins. Nested macros multiply, and 24 nested maps over a slate would never finish;
+ * lists copies, `==`/`in` compare and min()/max() look at, each key size() of a map counts, and
+ * each character that string() writes, `+` on strings joins, a comparison of strings reads and
+ * size(), int(), double(), contains(), startsWith() and endsWith() read: whatever takes time in
+ * proportion to its input, or a short condition in a macro could scan a long text 10^10 times. Nested macros multiply, and 24 nested maps over a slate would never finish;
  * `L.map(a, L.map(b, L + [a]))` over a list of 500 would build 125 million elements and exhaust
  * the heap, and string() nested 30 deep over a string whose quotes it escapes, a text of 2^30.
  */

@@ -1,3 +1,4 @@
+import { charge, chargeText } from './budget';
 import { inexact } from './lexer';
 import type { ExprCandidate, ExprScope } from './scope';
 import { codePointLength, fail, formatCharged, formatValue, isMap, mapKeys, ownField, typeName } from './values';
@@ -68,6 +69,8 @@ function extreme(args: readonly unknown[], fn: 'min' | 'max', at: At): number | 
   const only = args[0];
   const values = args.length === 1 && Array.isArray(only) ? (only as unknown[]) : args;
   if (values.length === 0) fail(at, `${fn}() of an empty list`);
+  // Each element is visited: a list's extreme in a macro over that list is quadratic.
+  charge(values.length, at, `${fn}()`);
   let best: number | null = fn === 'min' ? Infinity : -Infinity;
   for (const v of values) {
     const n = num(v, fn, at);
@@ -151,6 +154,7 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
     pure: true, minArgs: 1, maxArgs: 1,
     call: (_s, [v], at) => {
       if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+      if (typeof v === 'string') chargeText(v.length, at, 'int()');
       if (typeof v === 'string' && INT.test(v.trim())) return wholeNumber(v.trim(), at);
       return fail(at, `int() cannot convert ${formatValue(v)} to a whole number`);
     },
@@ -159,6 +163,7 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
     pure: true, minArgs: 1, maxArgs: 1,
     call: (_s, [v], at) => {
       if (typeof v === 'number') return v;
+      if (typeof v === 'string') chargeText(v.length, at, 'double()');
       if (typeof v === 'string' && DOUBLE.test(v.trim())) return Number(v.trim());
       return fail(at, `double() cannot convert ${formatValue(v)} to a number`);
     },
@@ -175,9 +180,17 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
 
 /** size() of a string (code points), list or map. */
 export function size(v: unknown, at: At): number {
-  if (typeof v === 'string') return codePointLength(v);
+  // Counting a string's code points and a map's keys visits each of them.
+  if (typeof v === 'string') {
+    chargeText(v.length, at, 'size()');
+    return codePointLength(v);
+  }
   if (Array.isArray(v)) return v.length;
-  if (isMap(v)) return mapKeys(v).length;
+  if (isMap(v)) {
+    const keys = mapKeys(v);
+    charge(keys.length, at, 'size()');
+    return keys.length;
+  }
   return fail(at, `size() needs a string, list or map, got ${typeName(v)}`);
 }
 
@@ -187,6 +200,8 @@ function strings(name: string, test: (s: string, arg: string) => boolean): Runti
     call: (target, [arg], at) => {
       if (typeof target !== 'string') fail(at, `${name}() is a string method, but it was called on a ${typeName(target)}`);
       if (typeof arg !== 'string') fail(at, `${name}() expects a string argument, got ${typeName(arg)}`);
+      // A search reads the text (and the argument): in a macro, each call scans it again.
+      chargeText(target.length + arg.length, at, `${name}()`);
       return test(target, arg);
     },
   };

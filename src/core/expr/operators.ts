@@ -55,7 +55,11 @@ export function orderOthers(e: Binary): (a: unknown, b: unknown) => boolean {
   const op = e.op as Order;
   return (a, b) => {
     if (a === null || b === null) return false;
-    if (typeof a === 'string' && typeof b === 'string') return cmp(op, compareCodePoints(a, b), 0);
+    if (typeof a === 'string' && typeof b === 'string') {
+      // Compared up to the shorter one's end, at worst: in a macro, each comparison reads them again.
+      chargeText(Math.min(a.length, b.length), e, `'${op}' on strings`);
+      return cmp(op, compareCodePoints(a, b), 0);
+    }
     return fail(e, `cannot compare ${typeName(a)} with ${typeName(b)} using '${op}'`);
   };
 }
@@ -113,8 +117,17 @@ export function equality(e: Binary, l: Fn, r: Fn): Fn {
   const equal = (a: unknown, b: unknown): boolean => deepEqual(a, b, e, what);
   // The same list or map is not equal to itself when a NaN is in it (as [NaN] == [NaN] is false):
   // only a primitive is settled by ===.
-  if (e.op === '==') return (s, x) => { const a = l(s, x), b = r(s, x); return (a === b && !isObject(a)) || equal(a, b); };
-  return (s, x) => { const a = l(s, x), b = r(s, x); return !(a === b && !isObject(a)) && !equal(a, b); };
+  const eq = (a: unknown, b: unknown): boolean => {
+    // Two strings of one length are compared character by character: charged by their length.
+    if (typeof a === 'string' && typeof b === 'string') {
+      if (a.length !== b.length) return false;
+      chargeText(a.length, e, what);
+      return a === b;
+    }
+    return (a === b && !isObject(a)) || equal(a, b);
+  };
+  if (e.op === '==') return (s, x) => eq(l(s, x), r(s, x));
+  return (s, x) => !eq(l(s, x), r(s, x));
 }
 
 /** A list or map (compared by what it holds, not by identity). */
@@ -127,6 +140,13 @@ export function membership(e: Binary, l: Fn, r: Fn): Fn {
     if (Array.isArray(b)) {
       charge(b.length, e, "'in'");
       for (const item of b as unknown[]) {
+        // Two strings of one length are compared character by character.
+        if (typeof a === 'string' && typeof item === 'string') {
+          if (item.length !== a.length) continue;
+          chargeText(a.length, e, "'in'");
+          if (item === a) return true;
+          continue;
+        }
         if (item === a && !isObject(a)) return true;
         if (deepEqual(item, a, e, "'in'")) return true;
       }

@@ -50,6 +50,8 @@ export function deepEqual(a: unknown, b: unknown, at: At, what: string): boolean
     else if (--work.left < 0) throw overBudget(at, what);
     const y = stack.pop();
     const x = stack.pop();
+    // Two strings of one length are compared character by character (in lists, in maps).
+    if (typeof x === 'string' && typeof y === 'string' && x.length === y.length && (work.left -= x.length) < 0) throw overBudget(at, what);
     if (x === y) {
       if (typeof x === 'number' && Number.isNaN(x)) return false;
       // The same list or map holds the same NaN, if any: compared element by element, not settled here.

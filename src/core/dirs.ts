@@ -123,19 +123,19 @@ function isLink(p: string): boolean {
  * name (one planted in a shared folder would take the write elsewhere). A leftover at the name is
  * removed first — the link itself, not what it points at — and the create is exclusive again.
  */
-export function createExclusive(path: string): number {
+export function createExclusive(path: string, mode = 0o666): number {
   try {
-    return openSync(path, 'wx');
+    return openSync(path, 'wx', mode);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     rmSync(path, { force: true });
-    return openSync(path, 'wx');
+    return openSync(path, 'wx', mode);
   }
 }
 
 /** writeFileSync to a temp file through createExclusive; with `sync`, flushed to disk before it is closed (it is renamed into place next). */
-export function writeExclusive(path: string, data: string | Uint8Array, opts: { sync?: boolean } = {}): void {
-  const fd = createExclusive(path);
+export function writeExclusive(path: string, data: string | Uint8Array, opts: { sync?: boolean; mode?: number } = {}): void {
+  const fd = createExclusive(path, opts.mode);
   try {
     writeFileSync(fd, data);
     if (opts.sync) fsyncSync(fd);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OffsetCollector, OffsetIndex, loadCachedIndex, storeIndex } from '../../src/core/slice/offsetIndex';
 import { Slice } from '../../src/core/slice/reader';
@@ -115,4 +115,38 @@ test('a sealing key cut short (a crash) is replaced when an index is stored, so 
   storeIndex('c'.repeat(64), new OffsetIndex(Float64Array.of(0, 5)), other);
   copyFileSync(join(dir, `index-${key}.f64`), join(other, `index-${key}.f64`));
   assert.equal(loadCachedIndex(key, 2, 20, other), undefined);
+});
+
+test('the sealing key is replaced, never written through a link: a link planted at the temp name or at index.key leaves its target alone, and a key that is a link or readable by others is not trusted', { skip: process.platform === 'win32' }, () => {
+  const dir = tmp();
+  const victim = join(tmp(), 'victim-rc');
+  writeFileSync(victim, 'export PATH=/usr/bin\n');
+  // A key cut short, and a link where its temp file will be made (the security audit's case).
+  writeFileSync(join(dir, 'index.key'), 'short');
+  symlinkSync(victim, join(dir, `index.key.${process.pid}.tmp`));
+  const key = 'd'.repeat(64);
+  storeIndex(key, new OffsetIndex(Float64Array.of(0, 10, 20)), dir);
+  assert.equal(readFileSync(victim, 'utf8'), 'export PATH=/usr/bin\n', 'the link\'s target is untouched');
+  const st = lstatSync(join(dir, 'index.key'));
+  assert.ok(st.isFile() && st.size === 32 && (st.mode & 0o777) === 0o600, 'a regular file of 32 bytes, 0600');
+  assert.deepEqual([...(loadCachedIndex(key, 2, 20, dir)?.offsets ?? [])], [0, 10, 20]);
+
+  // index.key a link to 32 bytes someone else chose: not a key; replaced by a file of its own.
+  const chosen = join(tmp(), 'chosen.key');
+  writeFileSync(chosen, Buffer.alloc(32, 7), { mode: 0o600 });
+  const linked = tmp();
+  symlinkSync(chosen, join(linked, 'index.key'));
+  storeIndex(key, new OffsetIndex(Float64Array.of(0, 10, 20)), linked);
+  assert.ok(!lstatSync(join(linked, 'index.key')).isSymbolicLink());
+  assert.deepEqual(readFileSync(chosen), Buffer.alloc(32, 7), 'the target is untouched');
+  assert.notDeepEqual(readFileSync(join(linked, 'index.key')), Buffer.alloc(32, 7));
+
+  // A key others can read (a reader could forge indexes with it): not a key; the next store replaces it.
+  const open = tmp();
+  writeFileSync(join(open, 'index.key'), Buffer.alloc(32, 9));
+  chmodSync(join(open, 'index.key'), 0o644);
+  storeIndex(key, new OffsetIndex(Float64Array.of(0, 10, 20)), open);
+  assert.notDeepEqual(readFileSync(join(open, 'index.key')), Buffer.alloc(32, 9));
+  assert.equal(lstatSync(join(open, 'index.key')).mode & 0o777, 0o600);
+  assert.deepEqual([...(loadCachedIndex(key, 2, 20, open)?.offsets ?? [])], [0, 10, 20]);
 });

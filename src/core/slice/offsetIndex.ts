@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
@@ -180,55 +180,63 @@ function sealOf(manifestSha: string, body: Uint8Array, dir: string, create = fal
 
 const keys = new Map<string, Buffer>();
 
+/**
+ * The key file as this user's own: a regular file (not a link: its target's bytes would be a key
+ * someone else chose), and on POSIX owned by this user and readable by nobody else. Anything else
+ * is not a key to seal with.
+ */
+function ownKeyFile(p: string): boolean {
+  const st = lstatSync(p, { throwIfNoEntry: false });
+  if (st === undefined || !st.isFile()) return false;
+  if (process.platform === 'win32') return true;
+  return (st.mode & 0o077) === 0 && (process.getuid === undefined || st.uid === process.getuid());
+}
+
+/** 32 random bytes written to `p` through a temp file created exclusively (never through a link planted at its name), 0600. */
+function replaceKey(p: string): Buffer | undefined {
+  const fresh = randomBytes(32);
+  const tmp = `${p}.${process.pid}.tmp`;
+  try {
+    writeExclusive(tmp, fresh, { mode: 0o600 });
+    renameSync(tmp, p);
+    return fresh;
+  } catch {
+    rmSync(tmp, { force: true });
+    return undefined;
+  }
+}
+
 /** The cache folder's sealing key (made once, 0600), or undefined when there is none to read or make. */
 function cacheKey(dir: string, create: boolean): Buffer | undefined {
   const p = join(dir, 'index.key');
   const known = keys.get(p);
   if (known) return known;
   let key: Buffer | undefined;
-  try {
-    key = readFileSync(p);
-  } catch {
-    if (create) {
-      try {
-        ensureDir(dir, 'index cache');
-        // Exclusive ('wx'): two runs making it at once agree on the first one's.
-        const fd = openSync(p, 'wx', 0o600);
-        try {
-          writeSync(fd, randomBytes(32));
-        } finally {
-          closeSync(fd);
-        }
-      } catch {
-        // Made by another run meanwhile (read below), or a cache that cannot be written.
-      }
-      try {
-        key = readFileSync(p);
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  if (key !== undefined && key.length !== 32 && create) {
-    // Cut short by a crash (or written by something else): replaced, or no index here would ever
-    // be trusted again and every open would read the whole file. A run racing this one may seal
-    // with the key it read; its indexes are then rebuilt once.
-    const fresh = randomBytes(32);
-    const tmp = `${p}.${process.pid}.tmp`;
+  if (!existsSync(p) && create) {
     try {
-      const fd = openSync(tmp, 'w', 0o600);
+      ensureDir(dir, 'index cache');
+      // Exclusive ('wx'): two runs making it at once agree on the first one's.
+      const fd = openSync(p, 'wx', 0o600);
       try {
-        writeSync(fd, fresh);
+        writeSync(fd, randomBytes(32));
       } finally {
         closeSync(fd);
       }
-      renameSync(tmp, p);
-      key = fresh;
     } catch {
-      rmSync(tmp, { force: true });
+      // Made by another run meanwhile (read below), or a cache that cannot be written.
+    }
+  }
+  if (ownKeyFile(p)) {
+    try {
+      key = readFileSync(p);
+    } catch {
       return undefined;
     }
   }
+  // Cut short by a crash, written by something else, a link, another user's or readable by others:
+  // replaced, or no index here would ever be trusted again and every open would read the whole
+  // file. A run racing this one may seal with the key it read; its indexes are then rebuilt once.
+  if ((key === undefined || key.length !== 32) && create && existsSync(dir)) key = replaceKey(p);
   if (key === undefined || key.length !== 32) return undefined;
   keys.set(p, key);
   return key;

@@ -2,7 +2,7 @@ import './setup';
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type * as vscode from 'vscode';
@@ -209,6 +209,38 @@ test('Replay Headless in an untrusted workspace still writes under its own .recr
   fake.workspace.isTrusted = false;
   fake.window.quickPickChoice = pickRecorded;
   await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  assert.deepEqual(fake.messagesShown, [], h.log.lines.join('\n'));
+  assert.equal(readdirSync(join(workspace, '.recreplay', 'runs')).length, 1);
+});
+
+test('Replay Headless in an untrusted workspace refuses a ranker file that is a link to a model outside it, as a debug launch does, and runs nothing', async () => {
+  const dir = makeSlice(10);
+  const workspace = dirname(dir);
+  const elsewhere = tmp('elsewhere-');
+  writeFileSync(join(elsewhere, 'model.json'), JSON.stringify({ weights: { x: 1 }, bias: 0 }));
+  mkdirSync(join(workspace, 'rankers'), { recursive: true });
+  symlinkSync(join(elsewhere, 'model.json'), join(workspace, 'rankers', 'model.json'));
+  openWorkspace(workspace);
+  fake.workspace.files = [join(workspace, 'rankers', 'model.json')];
+  fake.workspace.isTrusted = false;
+  fake.window.quickPickChoice = (items) => items.find((i) => i.spec === 'linear:rankers/model.json');
+  try {
+    await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  } finally {
+    fake.workspace.files = [];
+  }
+  assert.deepEqual(fake.progressShown, [], 'no replay started');
+  assert.deepEqual(fake.messagesShown, ['"ranker" is "linear:rankers/model.json", whose artifact lies outside the workspace: an untrusted workspace reads only its own files. Trust the workspace (Manage Workspace Trust), or copy it into the workspace.']);
+  assert.ok(!existsSync(join(workspace, '.recreplay')), 'no run folder made');
+  // Trusted, the same pick runs.
+  fake.workspace.isTrusted = true;
+  fake.workspace.files = [join(workspace, 'rankers', 'model.json')];
+  fake.messagesShown.length = 0;
+  try {
+    await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  } finally {
+    fake.workspace.files = [];
+  }
   assert.deepEqual(fake.messagesShown, [], h.log.lines.join('\n'));
   assert.equal(readdirSync(join(workspace, '.recreplay', 'runs')).length, 1);
 });

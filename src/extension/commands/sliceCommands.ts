@@ -3,7 +3,7 @@ import { cpSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { registerCommand, type EventTarget } from '../commandIds';
-import { configForSlice, insideFolders } from '../debug/configProvider';
+import { checkConfig, configForSlice, insideFolders, type ReplayConfig } from '../debug/configProvider';
 import { realPathNearest } from '../../core/dirs';
 import { pickRanker } from '../debug/pickers';
 import type { ReplaySession, ReplaySessions } from '../debug/sessions';
@@ -64,6 +64,13 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       // brought along (.recreplay -> /elsewhere): then the run would be written outside it.
       // With no folder open, the runs go beside the slice: a .recreplay-runs link shipped there must not lead out either.
       const within = folder ?? join(dir, '..');
+      if (!vscode.workspace.isTrusted) {
+        // Untrusted, a run reads only inside the workspace, links followed, as a debug launch does:
+        // a ranker file the workspace ships may be a link to a model elsewhere on the disk.
+        const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+        const reads = checkConfig({ type: 'recreplay', name: entry.name, request: 'launch', slice: dir, ranker, cwd: folder ?? dir } as ReplayConfig, false, folders.length > 0 ? folders : [within]);
+        if (reads) return void vscode.window.showErrorMessage(reads);
+      }
       if (!vscode.workspace.isTrusted && isWithin(within, base) && !insideFolders(base, [within])) {
         return void vscode.window.showErrorMessage(`The runs folder ${base} leads outside ${folder ? 'the workspace' : 'the slice\'s folder'} through a symbolic link (to ${realPathNearest(base) ?? 'a link that leads nowhere'}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or set recreplay.runs.folder in your user settings to a folder without links.`);
       }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
+import { isWithin } from '../dirs';
 import { UserError } from '../errors';
 import { BYTES_PER_STEP, runSteps, type Steps } from '../steps';
 
@@ -48,15 +49,15 @@ export const MAX_WHOLE_FILE = 2 ** 31 - 1;
  * readFileSync, with a file that may not be read reported as such (cannotRead), and one larger than
  * MAX_WHOLE_FILE as a UserError naming it (found from its size, before anything is read).
  */
-export function readWhole(path: string): Buffer {
-  return runSteps(readWholeSteps(path, () => {}));
+export function readWhole(path: string, inside?: string): Buffer {
+  return runSteps(readWholeSteps(path, () => {}, BYTES_PER_STEP, inside));
 }
 
 /**
  * readWhole in slices of `step` bytes (see steps.ts), handing each to `onChunk` as it is read (to
  * hash it): a 100 MB catalogue was one ~60 ms read, then hashed.
  */
-export function* readWholeSteps(path: string, onChunk: (chunk: Buffer) => void, step = BYTES_PER_STEP): Steps<Buffer> {
+export function* readWholeSteps(path: string, onChunk: (chunk: Buffer) => void, step = BYTES_PER_STEP, inside?: string): Steps<Buffer> {
   // Only the file system's errors are said as a read that failed (not one thrown in at a yield).
   const io = <T>(f: () => T): T => {
     try {
@@ -65,7 +66,8 @@ export function* readWholeSteps(path: string, onChunk: (chunk: Buffer) => void, 
       throw cannotRead(e, path);
     }
   };
-  const fd = io(() => openSync(path, 'r'));
+  // (With `inside`: a file that leads outside that folder is refused, see openForReading.)
+  const fd = openForReading(path, inside);
   try {
     const { size } = io(() => fstatSync(fd));
     if (size > MAX_WHOLE_FILE) throw tooLarge(path, size);
@@ -113,13 +115,49 @@ function tooLarge(path: string, size?: number): UserError {
   );
 }
 
-/** Opens a file for reading, with a file that may not be read reported as such (cannotRead). */
-export function openForReading(path: string): number {
+/**
+ * Opens a file for reading, with a file that may not be read reported as such (cannotRead). With
+ * `inside` (a slice folder), the file opened must lie in it, links followed: checked on the open
+ * file itself, so a link swapped between a look at the path and the open is not read (a file
+ * checked as inside, then replaced by a link to a file outside, was read as the catalogue).
+ */
+export function openForReading(path: string, inside?: string): number {
+  let fd: number;
   try {
-    return openSync(path, 'r');
+    fd = openSync(path, 'r');
   } catch (e) {
     throw cannotRead(e, path);
   }
+  if (inside !== undefined) {
+    let ok = false;
+    try {
+      ok = openedWithin(inside, fd, path);
+    } finally {
+      if (!ok) closeSync(fd);
+    }
+    if (!ok) throw new UserError(`${path} leads outside the slice folder ${inside} (a symbolic link): it is not read`, { file: path }, 'A slice\'s files lie in its folder: replace the link with the file, or re-freeze the slice.', 'E_OUTSIDE');
+  }
+  return fd;
+}
+
+/** Whether the file open at `fd` (opened from `path`) lies inside `dir`: by the kernel's own name for it where there is one (Linux), else by the real path found after opening, which must be that very file. */
+function openedWithin(dir: string, fd: number, path: string): boolean {
+  const root = realpathSync(dir);
+  let real: string | undefined;
+  if (process.platform === 'linux') {
+    try {
+      real = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      real = undefined;
+    }
+  }
+  if (real === undefined || !real.startsWith('/')) {
+    real = realpathSync(path);
+    const a = fstatSync(fd);
+    const b = lstatSync(real);
+    if (a.dev !== b.dev || a.ino !== b.ino) return false;
+  }
+  return real !== root && isWithin(root, real);
 }
 
 /** sha256 of a string or buffer, hex. */

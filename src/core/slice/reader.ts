@@ -28,7 +28,7 @@ export function manifestBytesAt(dir: string): Buffer | undefined {
   const p = join(dir, 'slice.json');
   try {
     if (fileKind(dir, p) !== 'file' || statSync(p).size > MAX_MANIFEST_BYTES) return undefined;
-    return readWhole(p);
+    return readWhole(p, dir);
   } catch {
     return undefined;
   }
@@ -139,7 +139,13 @@ function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
       continue;
     }
     const counter = f.records !== undefined && JSONL_FILES.includes(f.path) ? new RecordCounter(f.path !== 'events.jsonl') : undefined;
-    const why = checkFile(p, f, counter && ((buf) => counter.feed(buf)));
+    const fd = openForReading(p, dir);
+    let why: FileMismatch | undefined;
+    try {
+      why = checkFile(fd, f, counter && ((buf) => counter.feed(buf)));
+    } finally {
+      closeSync(fd);
+    }
     const whyCount = !why && counter ? recordsWhy(f, counter.finish()) : undefined;
     if (why || whyCount) {
       modified.push(f.path);
@@ -308,7 +314,7 @@ export class Slice {
         const what = kind === 'missing' ? `no slice.json in ${dir}${why}` : `${manifestPath} is ${kind}, not a file`;
         throw new UserError(what, { file: dirArg }, 'Point at a NAME.slice folder (it holds slice.json and events.jsonl).', 'E_NOT_A_SLICE');
       }
-      manifestBytes = readWhole(manifestPath);
+      manifestBytes = readWhole(manifestPath, dir);
     } catch (e) {
       throw cannotRead(e, manifestPath);
     }
@@ -388,7 +394,7 @@ export class Slice {
         // Its size is checked now; its bytes chunk by chunk as they are read (or whole, below, when
         // the index is built), or now, whole, when the manifest has no chunk hashes. A file the user
         // may not read is said now all the same (openForReading), not at the first event.
-        events.fd = openForReading(p);
+        events.fd = openForReading(p, dir);
         const st = fstatSync(events.fd);
         eventsState = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, dev: st.dev, ino: st.ino };
         const why = st.size !== f.bytes ? 'size' : f.chunks ? undefined : checkFile(events.fd, f);
@@ -399,7 +405,7 @@ export class Slice {
         continue;
       }
       const checker = new FileChecker(f);
-      const b = yield* readWholeSteps(p, (chunk) => checker.update(chunk));
+      const b = yield* readWholeSteps(p, (chunk) => checker.update(chunk), undefined, dir);
       if (f.path === 'items.jsonl' || f.path === 'users.jsonl') bytes.set(f.path, b);
       const why = checker.finish();
       if (why) {

@@ -118,6 +118,15 @@ function isLink(p: string): boolean {
   }
 }
 
+/** rmSync(p, { force: true }) that never throws: for tidying after a failure in a cache, where a folder under a file (ENOTDIR) fails the removal too. */
+export function removeQuietly(p: string): void {
+  try {
+    rmSync(p, { force: true });
+  } catch {
+    // Nothing there to remove, or nowhere it could be.
+  }
+}
+
 /**
  * Opens a temp file for writing, creating it: never through a file or symbolic link already at that
  * name (one planted in a shared folder would take the write elsewhere). A leftover at the name is

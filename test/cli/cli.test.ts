@@ -590,3 +590,19 @@ test('info on a slice whose files match its manifest but do not read still fails
   assert.equal(r.code, EXIT.INPUT, r.out);
   assert.match(r.err, /items\.jsonl:2: malformed JSON/);
 });
+
+test('a cache folder under a file (HOME=/dev/null, a service account) is no error: run, info and verify work without a cache, as a debug session does (run and info failed, exit 3, on tidying a temp file)', () => {
+  const dir = makeSlice(20);
+  const file = join(tmp(), 'a-file');
+  writeFileSync(file, 'not a folder');
+  const expected = JSON.parse(cli('run', dir, '--json').out).traceSha256 as string;
+  for (const env of [{ RECREPLAY_CACHE_DIR: file }, { RECREPLAY_CACHE_DIR: join(file, 'x', 'y') }, { RECREPLAY_CACHE_DIR: undefined, XDG_CACHE_HOME: undefined, HOME: file }]) {
+    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 });
+    const r = run('run', dir, '--json');
+    assert.equal(r.status, 0, `${JSON.stringify(env)}: ${r.stderr}`);
+    assert.equal(JSON.parse(r.stdout).traceSha256, expected);
+    assert.equal(run('info', dir).status, 0);
+    assert.equal(run('verify', dir).status, 0);
+  }
+  assert.equal(readFileSync(file, 'utf8'), 'not a folder');
+});

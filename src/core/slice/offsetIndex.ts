@@ -2,7 +2,7 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, readdirSync, 
 import { homedir } from 'node:os';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import { ensureDir, writeExclusive } from '../dirs';
+import { ensureDir, removeQuietly, writeExclusive } from '../dirs';
 
 /**
  * Byte offsets of the lines of events.jsonl: offsets[n-1] is where event n starts and
@@ -160,7 +160,7 @@ export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheD
   } catch (e) {
     // A read-only home or full disk only costs a rebuild next time — and leaves no part-written
     // temp file behind (they piled up on a full disk, taking the little room left).
-    if (tmp !== undefined && (e as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(tmp, { force: true });
+    if (tmp !== undefined && (e as NodeJS.ErrnoException).code !== 'EEXIST') removeQuietly(tmp);
   }
 }
 
@@ -186,7 +186,13 @@ const keys = new Map<string, Buffer>();
  * is not a key to seal with.
  */
 function ownKeyFile(p: string): boolean {
-  const st = lstatSync(p, { throwIfNoEntry: false });
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(p, { throwIfNoEntry: false });
+  } catch {
+    // A cache folder under a file (ENOTDIR), one that may not be looked into: no key.
+    return false;
+  }
   if (st === undefined || !st.isFile()) return false;
   if (process.platform === 'win32') return true;
   return (st.mode & 0o077) === 0 && (process.getuid === undefined || st.uid === process.getuid());
@@ -201,7 +207,7 @@ function replaceKey(p: string): Buffer | undefined {
     renameSync(tmp, p);
     return fresh;
   } catch {
-    rmSync(tmp, { force: true });
+    removeQuietly(tmp);
     return undefined;
   }
 }

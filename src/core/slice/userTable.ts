@@ -1,6 +1,6 @@
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDir, writeExclusive } from '../dirs';
+import { ensureDir, removeQuietly, writeExclusive } from '../dirs';
 import { UserError, shown } from '../errors';
 import { checkRecord, windowEnd } from './events';
 import { sha256 } from './hashing';
@@ -237,6 +237,8 @@ export function markChecked(dir: string, fileSha256: string, types: Readonly<Rec
     writeExclusive(tmp, '');
     renameSync(tmp, p);
   } catch {
-    rmSync(tmp, { force: true });
+    // Best effort: a cache under a file (HOME=/dev/null) fails even the removal (ENOTDIR), and the
+    // mark only spares a check next time.
+    removeQuietly(tmp);
   }
 }

@@ -86,9 +86,9 @@ export function defaultCheckpointEvery(slice: Pick<Slice, 'eventCount' | 'index'
   return bytes > 0 ? Math.max(1, Math.min(500, Math.floor(1.6e6 / bytes))) : 500;
 }
 
-/** About the bytes of one checkpoint over a catalogue of `items`: the state's five columns per item, and the metrics. */
+/** About the bytes of one checkpoint over a catalogue of `items`: the state's seven columns per item (36 bytes), and the metrics. */
 export function checkpointBytesOf(items: number): number {
-  return 24 * Math.max(16, items) + 32 * 1024;
+  return 36 * Math.max(16, items) + 32 * 1024;
 }
 
 /** Stage results and faults are deterministic functions of (state, event, seed); the engine keeps that true. */
@@ -151,7 +151,7 @@ export class Replayer {
     // The CLI and launch configs check theirs; from the API a NaN took no checkpoint at all (every seek replayed from event 1).
     if (typeof every !== 'number' || !Number.isFinite(every) || every < 1) throw new RangeError(`checkpointEvery must be a finite number of events >= 1, but it is ${String(every)}`);
     // The interval asked for, widened where the slice's checkpoints would not fit the spill budget:
-    // each holds the state of every item (24 bytes an item), so a million-item catalogue over 100k
+    // each holds the state of every item (36 bytes an item), so a million-item catalogue over 100k
     // events at 500 took 4.9 GB of the temp folder (and with the folder full, as much memory).
     this.ckEvery = Math.max(Math.floor(every), Math.ceil((slice.eventCount * checkpointBytesOf(slice.items.length)) / this.budget));
     const shared = runSteps(Replayer.prepareSteps(slice));

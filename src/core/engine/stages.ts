@@ -298,8 +298,9 @@ function serve(r: Replayer, ex: EventExec): void {
 /**
  * Outcome: where the replay served what was recorded at that position, the recorded click
  * stands; elsewhere a position-based click model decides (examination 1/log2(p+1) times
- * attractiveness: 0.9 for an item the user clicked in the recording, else the item's smoothed
- * replay CTR), drawing from the event's own random stream.
+ * attractiveness: 0.9 for an item the user clicked in the recording, else what the recording so
+ * far shows of the item, see ReplayState.attractiveness), drawing from the event's own random
+ * stream.
  */
 function outcome(r: Replayer, ex: EventExec): void {
   const recordedClicks = ex.event.outcome?.clicks ?? [];
@@ -318,8 +319,7 @@ function outcome(r: Replayer, ex: EventExec): void {
     } else {
       fromModel++;
       rng ??= r.random('click', ex.event.id);
-      const ctr = ((st.clicks[row.slot] as number) + 1) / ((st.impressions[row.slot] as number) + 20);
-      const attractiveness = recordedClicks.includes(row.item) ? 0.9 : Math.min(1, ctr);
+      const attractiveness = recordedClicks.includes(row.item) ? 0.9 : Math.min(1, st.attractiveness(row.slot));
       click = rng.next() < attractiveness / Math.log2(i + 2);
     }
     clicked.push(click);
@@ -355,6 +355,14 @@ function outcome(r: Replayer, ex: EventExec): void {
     ex.faults.push({ kind: 'divergence', stage: 'outcome', message, value: div.ratio });
   }
   for (let i = 0; i < ex.servedRows.length; i++) st.impress((ex.servedRows[i] as CandidateRow).slot, clicked[i] as boolean, ex.tMs);
+  // The recording's served slate, as the recorded ranking resolved it, feeds the click model from the next event on.
+  const logged: number[] = [];
+  const loggedClicked: boolean[] = [];
+  for (let i = 0; i < recordedServed.length; i++) {
+    logged.push(st.slot(recordedServed[i] as string));
+    loggedClicked.push(recordedClicks.includes(recordedServed[i] as string));
+  }
+  st.recordLogged(logged, loggedClicked);
   st.recordRanks(ex.n, slots.ranked);
 }
 

@@ -341,27 +341,30 @@ async function run(args: string[]): Promise<number> {
   }
   const m = res.metrics;
   const k = res.replayer.pipeline.k;
+  // A mean over no events reads 0 (docs/metrics.md): said as such, not as a measured 0.
+  const on = res.replayer.metrics.support();
+  const over = (name: string, count: number, none: string) => (count > 0 ? fmt(m[name]) : `${fmt(m[name])} (${none})`);
   say(`replayed ${res.events} events of ${res.slice} with ranker ${res.ranker.kind}${res.ranker.artifact ? ` (${res.ranker.artifact})` : ''}, seed ${res.seed}, in ${seconds.toFixed(2)} s (${fmt(res.events / seconds)} events/s)`);
   if (res.modified.length) say(`WARNING: replayed a modified slice (--force): ${res.modified.join(', ')}`);
   say('\nmetrics');
   say(
     table([
-      [`hit_rate@${k}`, fmt(m[`hit_rate@${k}`])],
-      [`mrr@${k}`, fmt(m[`mrr@${k}`])],
-      [`ndcg@${k}`, fmt(m[`ndcg@${k}`])],
+      [`hit_rate@${k}`, over(`hit_rate@${k}`, on.relevantEvents, 'no event recorded a click')],
+      [`mrr@${k}`, over(`mrr@${k}`, on.relevantEvents, 'no event recorded a click')],
+      [`ndcg@${k}`, over(`ndcg@${k}`, on.relevantEvents, 'no event recorded a click')],
       ['ctr', fmt(m['ctr'])],
       [`coverage@${k}`, fmt(m[`coverage@${k}`])],
-      [`diversity@${k}`, fmt(m[`diversity@${k}`])],
+      [`diversity@${k}`, over(`diversity@${k}`, on.slatesOfTwo, 'no slate of two or more items with categories')],
       [`novelty@${k}`, fmt(m[`novelty@${k}`])],
       ['gini_exposure', fmt(m['gini_exposure'])],
       ['exposure_parity', fmt(m['exposure_parity'])],
       ['fallback_rate', fmt(m['fallback_rate'])],
       ['latency.score.p99', `${fmt(m['latency.score.p99'])} ms`],
       ['latency.total.p99', `${fmt(m['latency.total.p99'])} ms`],
-      ['cache_hit_rate', fmt(m['cache_hit_rate'])],
-      ['queue_depth.mean', fmt(m['queue_depth.mean'])],
+      ['cache_hit_rate', over('cache_hit_rate', on.cacheLookups, 'no event recorded cache hits and misses')],
+      ['queue_depth.mean', over('queue_depth.mean', on.queueEvents, 'no event recorded a queue depth')],
       [`overlap@${k}`, fmt(m[`overlap@${k}`])],
-      ['kendall_tau', fmt(m['kendall_tau'])],
+      ['kendall_tau', over('kendall_tau', on.tauEvents, 'no event had two ranked candidates with scores')],
     ]),
   );
   const lines = faultLines(res.faults);

@@ -4,7 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
+import { BASE_MANIFEST, eventLine, fixture, makeSlice, rawSlice, tmp } from '../helpers';
+import { writeSlice } from '../../src/core/slice/writer';
 import { EXIT } from '../../src/cli/exitCodes';
 import { TOOL_VERSION } from '../../src/core/version';
 import { MACHINE } from '../../src/core/dirs';
@@ -605,4 +606,29 @@ test('a cache folder under a file (HOME=/dev/null, a service account) is no erro
     assert.equal(run('verify', dir).status, 0);
   }
   assert.equal(readFileSync(file, 'utf8'), 'not a folder');
+});
+
+test('run\'s summary tells a 0 that nothing was there to measure from a measured 0: no recorded click, no slate of two, no cache or queue figures', () => {
+  const f = fixture(12);
+  for (const e of f.events) {
+    e.served = e.served.slice(0, 1);
+    e.outcome = { clicks: [] };
+    delete e.system;
+  }
+  const dir = join(tmp(), 'bare.slice');
+  writeSlice(dir, { manifest: { ...BASE_MANIFEST, pipeline: { k: 1, budgetMs: 100 } }, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const r = cli('run', dir);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /hit_rate@1\s+0 \(no event recorded a click\)/);
+  assert.match(r.out, /ndcg@1\s+0 \(no event recorded a click\)/);
+  assert.match(r.out, /diversity@1\s+0 \(no slate of two or more items with categories\)/);
+  assert.match(r.out, /cache_hit_rate\s+0 \(no event recorded cache hits and misses\)/);
+  assert.match(r.out, /queue_depth\.mean\s+0 \(no event recorded a queue depth\)/);
+  // --json keeps the documented numbers.
+  const j = JSON.parse(cli('run', dir, '--json').out) as { metrics: Record<string, number> };
+  assert.equal(j.metrics['cache_hit_rate'], 0);
+  // Where there was something to measure, the figure stands alone.
+  const full = cli('run', makeSlice(20)).out;
+  assert.match(full, /cache_hit_rate\s+[\d.]+\n/);
+  assert.doesNotMatch(full, /\(no event/);
 });

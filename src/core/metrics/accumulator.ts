@@ -229,6 +229,15 @@ export class MetricsAccumulator {
     };
   }
 
+  /**
+   * How many events each averaged metric rests on, where none makes it read 0 by definition
+   * (docs/metrics.md): for a summary to tell "0" from "nothing to measure".
+   */
+  support(): { relevantEvents: number; slatesOfTwo: number; tauEvents: number; cacheLookups: number; queueEvents: number } {
+    const t = this.t;
+    return { relevantEvents: t.relevantEvents, slatesOfTwo: t.ildEvents, tauEvents: t.tauEvents, cacheLookups: t.cacheLookups, queueEvents: t.queueEvents };
+  }
+
   /** Cumulative values after the last update, keyed as in names(k). */
   snapshot(): MetricsSnapshot {
     // Cloning a template keeps one hidden class for every snapshot instead of 40 transitions.

@@ -144,3 +144,27 @@ test('with force, a same-size edit that split a line is read as it stands, throu
     s.close();
   }
 });
+
+test('events.jsonl cut at the end of the blocks read so far, in the middle of a line, while a sequential read is under way: said as changed since it was opened, not as a malformed last line of the slice (exit 3 for a file changed under the run)', () => {
+  const { dir, cache, events, text } = slice200(false);
+  // This thread reads every block (no reader thread): where it stands is known.
+  const after = Slice.prefetchAfterBlocks;
+  Slice.prefetchAfterBlocks = Number.POSITIVE_INFINITY;
+  const s = Slice.open(dir, { cacheDir: cache, readAhead: false });
+  try {
+    const it = s.events();
+    for (let i = 0; i < 50; i++) it.next();
+    // The blocks (4 KiB) read so far end at the first boundary past line 50; the file is cut
+    // there, inside a line: the next read finds nothing more, with part of a line in hand.
+    const end50 = Buffer.byteLength(text.split('\n').slice(0, 50).join('\n')) + 1;
+    const cut = Math.ceil(end50 / 4096) * 4096;
+    assert.notEqual(text[cut - 1], '\n', 'the cut falls inside a line');
+    truncateSync(events, cut);
+    assert.throws(() => {
+      for (let r = it.next(); !r.done; r = it.next());
+    }, changed);
+  } finally {
+    s.close();
+    Slice.prefetchAfterBlocks = after;
+  }
+});

@@ -281,6 +281,14 @@ export class EventCursor {
 
   /** At the end of the data: the unfinished line, if any, is the last event. */
   private lastLine(): boolean {
+    // The data ended before the index says it does: the file was cut or rewritten since it was
+    // opened, and what is left of the line being read is no event to parse (it was said as a
+    // malformed line of the slice, exit 3, for a file changed under the run).
+    if (this.pos < this.range.endByte) {
+      this.close();
+      this.host.unchanged();
+      throw this.host.endedEarly(this.line);
+    }
     this.pos = this.range.endByte;
     const bytes = this.tailBytes;
     const parts = this.tail;

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { MACHINE } from '../../src/core/dirs';
-import { TRACE_LOCK, lockWaits, removeLockIfSame, withFolderLock } from '../../src/core/engine/trace';
+import { TRACE_LOCK, lockWaits, removeDeadTemps, removeLockIfSame, withFolderLock } from '../../src/core/engine/trace';
 import { tmp } from '../helpers';
 
 test('a run releases only its own folder lock: one another run took over meanwhile (as stale) stays', async () => {
@@ -85,4 +86,42 @@ test('a cancel is heard while a run waits for another run\'s lock: checkCancel t
   // The waits yielded to the event loop (a signal handler runs there): what was queued before ran meanwhile.
   assert.equal(calls, 5);
   assert.ok(ticked);
+});
+
+test('a run killed between renaming its trace and its run record left the trace beside the record of the run before: the next writer in the folder puts the dead run\'s finished record in place, and tidies the rest', async () => {
+  const dir = tmp();
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  const trace = '{"format":"recreplay.trace/1"}\n{"n":1}\n';
+  const sha = createHash('sha256').update(trace).digest('hex');
+  // In place: the dead run's trace, and the run record of the run before it (another trace's).
+  writeFileSync(join(dir, 'trace.jsonl'), trace);
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ seed: 1, trace: { sha256: 'f'.repeat(64), bytes: 10 } }));
+  // Left by the dead run: its finished record, the old trace's link, and its lock.
+  const record = JSON.stringify({ seed: 2, trace: { sha256: sha, bytes: Buffer.byteLength(trace) } });
+  writeFileSync(join(dir, `.run.json.${MACHINE}.${dead}-0-2.tmp`), record);
+  writeFileSync(join(dir, `.trace.jsonl.${MACHINE}.${dead}-0-3.old`), 'the trace before');
+  writeFileSync(join(dir, TRACE_LOCK), `${MACHINE} ${dead} 0\n`);
+  removeDeadTemps(dir);
+  assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), record, 'the record of the trace in place');
+  assert.deepEqual(readdirSync(dir).sort(), ['run.json', 'trace.jsonl']);
+
+  // A dead record that does not describe the trace in place (another run swapped in since) is only removed.
+  writeFileSync(join(dir, `.run.json.${MACHINE}.${dead}-0-4.tmp`), JSON.stringify({ seed: 3, trace: { sha256: 'e'.repeat(64), bytes: Buffer.byteLength(trace) } }));
+  removeDeadTemps(dir);
+  assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), record);
+  assert.deepEqual(readdirSync(dir).sort(), ['run.json', 'trace.jsonl']);
+
+  // Killed before its trace was renamed (its temp trace still there): the pair in place is the one before; left as it is.
+  writeFileSync(join(dir, `.trace.jsonl.${MACHINE}.${dead}-0-5.tmp`), trace);
+  writeFileSync(join(dir, `.run.json.${MACHINE}.${dead}-0-6.tmp`), JSON.stringify({ seed: 4, trace: { sha256: sha, bytes: Buffer.byteLength(trace) } }));
+  removeDeadTemps(dir);
+  assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), record);
+  assert.deepEqual(readdirSync(dir).sort(), ['run.json', 'trace.jsonl']);
+
+  // While a live run holds the folder's lock, nothing is put in place (its own pair wins); the dead files still go.
+  writeFileSync(join(dir, TRACE_LOCK), `${MACHINE} ${process.pid} 9\n`);
+  writeFileSync(join(dir, `.run.json.${MACHINE}.${dead}-0-7.tmp`), JSON.stringify({ seed: 5, trace: { sha256: sha, bytes: Buffer.byteLength(trace) } }));
+  removeDeadTemps(dir);
+  assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), record);
+  assert.deepEqual(readdirSync(dir).sort(), [TRACE_LOCK, 'run.json', 'trace.jsonl']);
 });

@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import { MACHINE, createExclusive, ensureDir, pidRuns, removeCreatedDirs, statOrNothing, writeExclusive } from '../dirs';
+import { MACHINE, createExclusive, ensureDir, pidRuns, removeCreatedDirs, removeQuietly, statOrNothing, writeExclusive } from '../dirs';
 import { UserError } from '../errors';
 import type { EventExec } from './replay';
 import type { RankerInfo } from '../rankers/types';
@@ -117,22 +118,107 @@ function tmpTag(): string {
 /**
  * Removes the temp files in `dir` that a run on this machine left when it was killed where it could
  * not clean up (SIGKILL, the out-of-memory killer): only files named as this writer names them, made
- * on this host by a process that no longer runs. Tidying, not the job: nothing here is an error.
+ * on this host by a process that no longer runs. A run killed between its two renames (its trace in
+ * place, its run record not) left the trace beside the run record of the run before: its finished
+ * record is put in place first (see finishDeadSwap). Tidying, not the job: nothing here is an error.
  */
-function removeDeadTemps(dir: string): void {
+export function removeDeadTemps(dir: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
     return;
   }
+  const dead = new Map<number, { name: string; file: string; kind: string }[]>();
   for (const name of names) {
     const m = TRACE_TEMP_FILE.exec(name);
     if (!m || m[2] !== HOST) continue;
     const pid = Number(m[3]);
     if (pid === process.pid || pidRuns(pid)) continue;
-    rmSync(join(dir, name), { force: true });
+    const files = dead.get(pid) ?? [];
+    files.push({ name, file: m[1] as string, kind: m[4] as string });
+    dead.set(pid, files);
   }
+  for (const files of dead.values()) {
+    // Its trace was renamed into place (no temp trace left) and its run record was not.
+    const record = files.find((f) => f.file === 'run.json' && f.kind === 'tmp');
+    if (record && !files.some((f) => f.file === 'trace.jsonl' && f.kind === 'tmp')) finishDeadSwap(dir, join(dir, record.name));
+    for (const f of files) removeQuietly(join(dir, f.name));
+  }
+}
+
+/**
+ * Puts a dead run's finished run record (`recordTmp`) in place when the trace in place is the one it
+ * describes (its size and sha256): the pair its run was renaming when it was killed. Under the
+ * folder's lock, taken at once or not at all (a live run renaming its own pair meanwhile wins).
+ */
+function finishDeadSwap(dir: string, recordTmp: string): void {
+  const release = tryFolderLockSync(dir);
+  if (!release) return;
+  try {
+    const rec = JSON.parse(readFileSync(recordTmp, 'utf8')) as Partial<RunRecord>;
+    const trace = rec.trace;
+    const path = join(dir, 'trace.jsonl');
+    if (!trace || typeof trace.sha256 !== 'string' || statOrNothing(path)?.size !== trace.bytes) return;
+    if (sha256Of(path) !== trace.sha256) return;
+    renameSync(recordTmp, join(dir, 'run.json'));
+    syncFolder(dir);
+  } catch {
+    // Unreadable or cut short: not a record to put in place.
+  } finally {
+    release();
+  }
+}
+
+/** sha256 of a file, read a MiB at a time. */
+function sha256Of(path: string): string {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let at = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, at);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/**
+ * The folder's lock (see withFolderLock) taken without waiting: its release, or undefined when a
+ * live run holds it. One left by a process of this machine that no longer runs is taken over.
+ */
+function tryFolderLockSync(dir: string): (() => void) | undefined {
+  const lock = join(dir, TRACE_LOCK);
+  const mine = `${HOST} ${process.pid} ${threadId}\n`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(lock, 'wx');
+    } catch {
+      const holder = readText(lock);
+      const [host, pid] = holder.split(' ');
+      if (attempt > 0 || host !== HOST || pid === undefined || !/^\d+$/.test(pid) || pidRuns(Number(pid))) return undefined;
+      removeLockIfSame(lock, statOrNothing(lock)?.ino ?? 0, holder);
+      continue;
+    }
+    let ino = 0;
+    try {
+      ino = fstatSync(fd).ino;
+      writeSync(fd, mine);
+    } catch {
+      closeSync(fd);
+      removeLockIfSame(lock, ino, readText(lock));
+      return undefined;
+    }
+    closeSync(fd);
+    return () => removeLockIfSame(lock, ino, mine);
+  }
+  return undefined;
 }
 
 /** The lock a run holds in its trace folder while it renames its trace and run record into place. */

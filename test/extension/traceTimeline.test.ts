@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runHeadless } from '../../src/core/engine/run';
@@ -155,6 +155,20 @@ test('a trace or run record of another format version says which format it found
   await assert.rejects(readTraceTimeline(dir, { capacity: 16 }), (e: unknown) => e instanceof UserError && /a trace of format "recreplay\.trace\/2", which this version of RecReplay does not read \(it reads "recreplay\.trace\/1"\)/.test(e.message));
 });
 
+test('a run.json that describes another trace (the run before, beside a trace a killed run put in place) is not used for this one: the timeline says so', async () => {
+  const slice = makeSlice(20);
+  const a = tmp();
+  const b = tmp();
+  await runHeadless({ slice, ranker: 'popularity', traceDir: a }, host);
+  await runHeadless({ slice: makeSlice(30), ranker: 'popularity', traceDir: b }, host);
+  // a's trace beside b's run record.
+  writeFileSync(join(a, 'run.json'), readFileSync(join(b, 'run.json')));
+  const t = await readTraceTimeline(a, { capacity: 16 });
+  assert.match(t.sliceNote ?? '', /^run\.json beside the trace describes another trace \(of \d+ bytes; this one has \d+\): /);
+  const own = await readTraceTimeline(b, { capacity: 16 });
+  assert.equal(own.sliceNote, undefined);
+});
+
 test('a trace with gaps (a debug session\'s gotos) re-aligns with the slice without leaving a reader (and its thread) open per gap', async () => {
   // Small chunks: a sequential read starts a reader thread after a few blocks.
   const slice = makeSlice(3000, { chunkSize: 4096 });
@@ -164,6 +178,11 @@ test('a trace with gaps (a debug session\'s gotos) re-aligns with the slice with
   // Every 100th event left out, as a session that went to another event leaves a gap.
   const lines = readFileSync(trace, 'utf8').split('\n');
   writeFileSync(trace, lines.filter((_, i) => i === 0 || i % 100 !== 0).join('\n'));
+  // Its run record describes it, as a session's does.
+  const runPath = join(dir, 'run.json');
+  const rec = JSON.parse(readFileSync(runPath, 'utf8')) as { trace: { bytes: number } };
+  rec.trace.bytes = statSync(trace).size;
+  writeFileSync(runPath, JSON.stringify(rec));
   const events = Slice.prototype.events;
   let open = 0;
   let most = 0;

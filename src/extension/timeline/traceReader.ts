@@ -91,7 +91,13 @@ function readRunRecordOrWhy(traceFile: string): { run?: RunRecord; why: string }
   // A run record sent with a trace may hold anything: what the timeline reads is checked, and a
   // field of the wrong shape is said (it crashed Open Timeline with "reading 'path'").
   const bad = runRecordProblem(r);
-  return bad ? { why: `run.json beside the trace: ${bad}` } : { run: r, why: '' };
+  if (bad) return { why: `run.json beside the trace: ${bad}` };
+  // Another run's record (a run killed between renaming its trace and its record, a trace copied
+  // over another): its metrics are not this trace's.
+  const bytes = (r.trace as { bytes?: unknown } | null | undefined)?.bytes;
+  const size = statSync(traceFile, { throwIfNoEntry: false })?.size;
+  if (typeof bytes === 'number' && size !== undefined && bytes !== size) return { why: `run.json beside the trace describes another trace (of ${bytes} bytes; this one has ${size})` };
+  return { run: r, why: '' };
 }
 
 /** The first field of a run record the timeline reads that is missing or of the wrong type, or undefined. */

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from './errors';
@@ -115,6 +115,33 @@ function isLink(p: string): boolean {
     return lstatSync(p).isSymbolicLink();
   } catch {
     return false;
+  }
+}
+
+/**
+ * The temp file a cache entry `p` is written to before it is renamed into place: named by this
+ * machine and process, so the ones a killed process left can be told from a live one's
+ * (sweepDeadTemps). A cache folder may be shared by machines (a home on NFS).
+ */
+export function cacheTemp(p: string): string {
+  return `${p}.${MACHINE}.${process.pid}.tmp`;
+}
+
+/** Removes the cacheTemp files in `dir` that a process of this machine which no longer runs left (killed while it wrote them). */
+export function sweepDeadTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const mark = `.${MACHINE}.`;
+  for (const name of names) {
+    const m = /\.(\d+)\.tmp$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (!name.slice(0, m.index + 1).endsWith(mark) || pid === process.pid || pidRuns(pid)) continue;
+    removeQuietly(join(dir, name));
   }
 }
 

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { OffsetCollector, OffsetIndex, loadCachedIndex, storeIndex } from '../../src/core/slice/offsetIndex';
 import { Slice } from '../../src/core/slice/reader';
 import { makeSlice, tmp } from '../helpers';
+import { MACHINE, cacheTemp } from '../../src/core/dirs';
+import { spawnSync } from 'node:child_process';
 
 /** Reference: byte offsets of line starts computed the obvious way. */
 function reference(lines: string[], trailingNewline: boolean): number[] {
@@ -123,7 +125,7 @@ test('the sealing key is replaced, never written through a link: a link planted 
   writeFileSync(victim, 'export PATH=/usr/bin\n');
   // A key cut short, and a link where its temp file will be made (the security audit's case).
   writeFileSync(join(dir, 'index.key'), 'short');
-  symlinkSync(victim, join(dir, `index.key.${process.pid}.tmp`));
+  symlinkSync(victim, cacheTemp(join(dir, 'index.key')));
   const key = 'd'.repeat(64);
   storeIndex(key, new OffsetIndex(Float64Array.of(0, 10, 20)), dir);
   assert.equal(readFileSync(victim, 'utf8'), 'export PATH=/usr/bin\n', 'the link\'s target is untouched');
@@ -149,4 +151,19 @@ test('the sealing key is replaced, never written through a link: a link planted 
   assert.notDeepEqual(readFileSync(join(open, 'index.key')), Buffer.alloc(32, 9));
   assert.equal(lstatSync(join(open, 'index.key')).mode & 0o777, 0o600);
   assert.deepEqual([...(loadCachedIndex(key, 2, 20, open)?.offsets ?? [])], [0, 10, 20]);
+});
+
+test('temp files a killed process left in the index cache are swept when an index is stored; a live process\'s and another machine\'s are left alone', () => {
+  const dir = tmp();
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  const key = 'e'.repeat(64);
+  const mine = (name: string, pid: number) => join(dir, `${name}.${MACHINE}.${pid}.tmp`);
+  writeFileSync(mine(`index-${'f'.repeat(64)}.f64`, dead), Buffer.alloc(4096));
+  writeFileSync(mine('users-abc.ok', dead), '');
+  writeFileSync(mine('index.key', dead), 'x');
+  // A run that is alive (this test's parent), and one of another machine sharing the cache.
+  writeFileSync(mine(`index-${'a'.repeat(64)}.f64`, process.ppid), 'live');
+  writeFileSync(join(dir, `index-${'b'.repeat(64)}.f64.other-host.${dead}.tmp`), 'elsewhere');
+  storeIndex(key, new OffsetIndex(Float64Array.of(0, 10, 20)), dir);
+  assert.deepEqual(readdirSync(dir).sort(), [`index-${'a'.repeat(64)}.f64.${MACHINE}.${process.ppid}.tmp`, `index-${'b'.repeat(64)}.f64.other-host.${dead}.tmp`, `index-${key}.f64`, 'index.key'].sort());
 });

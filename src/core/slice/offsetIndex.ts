@@ -2,7 +2,7 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, readdirSync, 
 import { homedir } from 'node:os';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import { ensureDir, removeQuietly, writeExclusive } from '../dirs';
+import { cacheTemp, ensureDir, removeQuietly, sweepDeadTemps, writeExclusive } from '../dirs';
 
 /**
  * Byte offsets of the lines of events.jsonl: offsets[n-1] is where event n starts and
@@ -141,7 +141,9 @@ export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheD
   try {
     ensureDir(dir, 'index cache');
     const p = indexPath(manifestSha, dir);
-    tmp = `${p}.${process.pid}.tmp`;
+    tmp = cacheTemp(p);
+    // Temp files of runs killed while they wrote to the cache (8 bytes an event each) pile up otherwise.
+    sweepDeadTemps(dir);
     const body = Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength);
     const seal = sealOf(manifestSha, body, dir, true);
     // No key to seal with (a cache folder that cannot hold one): nothing is cached.
@@ -201,7 +203,7 @@ function ownKeyFile(p: string): boolean {
 /** 32 random bytes written to `p` through a temp file created exclusively (never through a link planted at its name), 0600. */
 function replaceKey(p: string): Buffer | undefined {
   const fresh = randomBytes(32);
-  const tmp = `${p}.${process.pid}.tmp`;
+  const tmp = cacheTemp(p);
   try {
     writeExclusive(tmp, fresh, { mode: 0o600 });
     renameSync(tmp, p);

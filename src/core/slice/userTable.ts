@@ -1,6 +1,6 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDir, removeQuietly, writeExclusive } from '../dirs';
+import { cacheTemp, ensureDir, removeQuietly, writeExclusive } from '../dirs';
 import { UserError, shown } from '../errors';
 import { checkRecord, windowEnd } from './events';
 import { sha256 } from './hashing';
@@ -231,7 +231,7 @@ export function checkedBefore(dir: string, fileSha256: string, types: Readonly<R
 /** Marks a users.jsonl of this sha256 as checked whole; a cache that cannot be written costs a full parse next time. */
 export function markChecked(dir: string, fileSha256: string, types: Readonly<Record<string, FeatureType>> | undefined): void {
   const p = join(dir, markName(fileSha256, types));
-  const tmp = `${p}.${process.pid}.tmp`;
+  const tmp = cacheTemp(p);
   try {
     ensureDir(dir, 'index cache');
     writeExclusive(tmp, '');

@@ -139,3 +139,30 @@ export function tidyDeadFreezes(dir: string): string[] {
   }
   return notes;
 }
+
+/**
+ * Where the slice that was at `dir` is, when a freeze to `dir` moved it aside (NAME.tmp-XXXX-old)
+ * and nothing is at `dir` now: `live` while that freeze still runs (it is replacing the slice),
+ * `dead` when it was interrupted, `unknown` when the folder carries no mark to tell (or another
+ * machine's or user's). Undefined when there is no such folder. For an open that finds no slice:
+ * the error says where it went (it said only "no slice.json").
+ */
+export function movedAside(dir: string): { path: string; state: 'live' | 'dead' | 'unknown'; pid: unknown } | undefined {
+  const parent = dirname(dir);
+  const prefix = `${basename(dir)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(parent).filter((n) => n.startsWith(prefix) && !n.slice(prefix.length).includes('.tmp-') && ASIDE.test(n)).sort();
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    const aside = join(parent, name);
+    if (!sliceManifestAt(aside)) continue;
+    // Marked when it was moved aside; killed before that, its freeze's temp folder says whose it is.
+    const mark = markOf(aside) ?? markOf(join(parent, name.replace(ASIDE, '')));
+    const state = mark === undefined ? 'unknown' : mark.dead ? 'dead' : typeof mark.pid === 'number' && pidRuns(mark.pid) ? 'live' : 'unknown';
+    return { path: aside, state, pid: mark?.pid };
+  }
+  return undefined;
+}

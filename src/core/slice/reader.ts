@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -8,6 +8,7 @@ import { manifestWarnings, validateManifest } from './manifest';
 import { parseEventLine, parseRecordsSteps } from './events';
 import { runSteps, runStepsAsync, type StepRunner, type Steps } from '../steps';
 import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
+import { movedAside } from './deadFreezes';
 import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, readWholeSteps, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { fileText, isUtf8, lineText, notUtf8 } from './utf8';
@@ -34,6 +35,25 @@ export function manifestBytesAt(dir: string): Buffer | undefined {
   }
 }
 
+/**
+ * A folder's identity: its inode and its change time. The inode alone is reused at once (a slice
+ * moved aside and removed, its replacement made); a folder made or renamed since has another ctime.
+ */
+function folderId(st: Stats): string {
+  return `${st.dev}:${st.ino}:${st.ctimeMs}`;
+}
+
+/** The error of a slice folder replaced while it was read (see Slice.checkNotReplaced). */
+function replacedError(dir: string): UserError {
+  return new UserError(`${dir} was replaced while it was being read: another freeze wrote a slice to this path meanwhile`, { file: dir }, 'Run the command again (once that freeze has ended).', 'E_REPLACED');
+}
+
+/** An error of the file system saying that what was being read is no longer there. */
+function vanishedError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
 export type FileKind = 'file' | 'missing' | 'a folder' | 'not a regular file' | 'a link to outside the slice folder';
 
 /**
@@ -53,7 +73,10 @@ export function fileKind(dir: string, p: string): FileKind {
     real = realpathSync(p);
   } catch (e) {
     // A link that points at itself (ELOOP), a name too long: not a file this slice can hold.
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP' || (e as NodeJS.ErrnoException).code === 'ENAMETOOLONG') return 'not a regular file';
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENAMETOOLONG') return 'not a regular file';
+    // Gone between the look and the resolving (the folder moved aside by a freeze to this path).
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
     throw e;
   }
   if (real === root || !isWithin(root, real)) return 'a link to outside the slice folder';
@@ -301,10 +324,11 @@ export class Slice {
   }
 
   /** Reads and validates `DIR/slice.json` (the manifest and the sha256 of its bytes). */
-  private static readManifest(dirArg: string): { dir: string; manifest: SliceManifest; manifestSha: string; eventsEntry: FileEntry; warnings: string[] } {
+  private static readManifest(dirArg: string): { dir: string; dirId: string; manifest: SliceManifest; manifestSha: string; eventsEntry: FileEntry; warnings: string[] } {
     const dir = resolve(dirArg);
     const manifestPath = join(dir, 'slice.json');
     let manifestBytes: Buffer;
+    let dirId = '';
     try {
       const st = statOrNothing(dir);
       const kind = st?.isDirectory() ? fileKind(dir, manifestPath) : 'missing';
@@ -312,16 +336,62 @@ export class Slice {
         // "No slice.json" alone, for a path that is not there at all, sends the user looking for the file.
         const why = !st ? ': the folder does not exist' : !st.isDirectory() ? `: ${st.isFile() ? 'it is a file' : 'it is not a folder'}` : '';
         const what = kind === 'missing' ? `no slice.json in ${dir}${why}` : `${manifestPath} is ${kind}, not a file`;
-        throw new UserError(what, { file: dirArg }, 'Point at a NAME.slice folder (it holds slice.json and events.jsonl).', 'E_NOT_A_SLICE');
+        const aside = kind === 'missing' && (!st || st.isDirectory()) ? movedAside(dir) : undefined;
+        const said =
+          aside === undefined
+            ? what
+            : aside.state === 'live'
+              ? `${what}; a freeze to this path (process ${String(aside.pid)}) is replacing the slice, which is at ${aside.path} meanwhile`
+              : aside.state === 'dead'
+                ? `${what}; a freeze to this path was interrupted after it moved the slice that was here to ${aside.path}`
+                : `${what}; the slice that was here is at ${aside.path}, moved aside by a freeze to this path (still running, or interrupted)`;
+        const hint =
+          aside === undefined
+            ? 'Point at a NAME.slice folder (it holds slice.json and events.jsonl).'
+            : aside.state === 'live'
+              ? 'Run the command again when that freeze has ended.'
+              : aside.state === 'dead'
+                ? `Freeze to this path again (the interrupted freeze's leftovers are tidied then, and the old slice put back if nothing replaced it), or move ${aside.path} back to ${dir}.`
+                : `Run the command again in a moment; if the path stays empty, freeze to it again or move ${aside.path} back to ${dir}.`;
+        throw new UserError(said, { file: dirArg }, hint, 'E_NOT_A_SLICE');
       }
-      manifestBytes = readWhole(manifestPath, dir);
+      dirId = folderId(st as NonNullable<typeof st>);
+      try {
+        manifestBytes = readWhole(manifestPath, dir);
+      } catch (e) {
+        // Gone as it was read, or found outside the folder because the folder moved meanwhile: the
+        // path holds another folder now (a freeze to it), not a damaged or hostile slice.
+        const now = statOrNothing(dir);
+        if (vanishedError(e) || (e instanceof UserError && e.code === 'E_OUTSIDE' && (now === undefined || folderId(now) !== dirId))) throw replacedError(dir);
+        throw e;
+      }
     } catch (e) {
       throw cannotRead(e, manifestPath);
     }
     const warnings: string[] = [];
     const manifest = parseManifest(manifestBytes, manifestPath, warnings);
     const eventsEntry = manifest.files.find((f) => f.path === 'events.jsonl') as FileEntry;
-    return { dir, manifest, manifestSha: sha256(manifestBytes), eventsEntry, warnings };
+    return { dir, dirId, manifest, manifestSha: sha256(manifestBytes), eventsEntry, warnings };
+  }
+
+  /**
+   * Throws when the slice folder was replaced since its manifest was read (another freeze wrote a
+   * slice to this path meanwhile): what was found missing or modified is then the mixture of two
+   * slices, not a damaged one (verify said "modified" of an intact slice, and a run told the user to
+   * re-freeze it, or to force the old manifest over the new files).
+   */
+  private static checkNotReplaced(dir: string, dirId: string, manifestSha: string, vanished = false): void {
+    const st = statOrNothing(dir);
+    // (A file gone as it was read went with its folder: the path holds another now, whatever it is.)
+    let same = !vanished && st !== undefined && folderId(st) === dirId;
+    if (same) {
+      try {
+        same = sha256(readWhole(join(dir, 'slice.json'), dir)) === manifestSha;
+      } catch {
+        same = false;
+      }
+    }
+    if (!same) throw replacedError(dir);
   }
 
   /**
@@ -330,8 +400,16 @@ export class Slice {
    * `recreplay verify` can say everything that differs.
    */
   static verifyFolder(dirArg: string): VerifyReport {
-    const { dir, manifest, warnings } = Slice.readManifest(dirArg);
-    const report = checkFiles(dir, manifest);
+    const { dir, dirId, manifest, manifestSha, warnings } = Slice.readManifest(dirArg);
+    let report: VerifyReport;
+    try {
+      report = checkFiles(dir, manifest);
+    } catch (e) {
+      // A file that went away as it was read: the folder replaced meanwhile is what to say.
+      Slice.checkNotReplaced(dir, dirId, manifestSha, vanishedError(e));
+      throw e;
+    }
+    if (!report.ok) Slice.checkNotReplaced(dir, dirId, manifestSha);
     return warnings.length ? { ...report, warnings } : report;
   }
 
@@ -372,7 +450,7 @@ export class Slice {
 
   /** Slice.open, with events.jsonl's descriptor put in `events` as soon as it is opened (closed by open on an error). */
   private static *openWith(dirArg: string, opts: OpenOptions, events: { fd?: number }): Steps<Slice> {
-    const { dir, manifest, manifestSha, eventsEntry, warnings } = Slice.readManifest(dirArg);
+    const { dir, dirId, manifest, manifestSha, eventsEntry, warnings } = Slice.readManifest(dirArg);
     const force = opts.force ?? false;
     const modified: string[] = [];
     const missing: string[] = [];
@@ -381,38 +459,45 @@ export class Slice {
     // events.jsonl is checked chunk by chunk as it is read.
     const bytes = new Map<string, Buffer>();
     let eventsState: FileState | undefined;
-    for (const f of manifest.files) {
-      const p = join(dir, f.path);
-      const kind = fileKind(dir, p);
-      if (kind !== 'file') {
-        missing.push(kind === 'missing' ? f.path : `${f.path} (${kind === 'a folder' ? 'a folder, not a file' : kind})`);
-        continue;
-      }
-      if (f === eventsEntry) {
-        // Opened now, and every check and read from here on goes through this descriptor: a file put
-        // at the path later (renamed over it, a symbolic link) is never read as the one checked.
-        // Its size is checked now; its bytes chunk by chunk as they are read (or whole, below, when
-        // the index is built), or now, whole, when the manifest has no chunk hashes. A file the user
-        // may not read is said now all the same (openForReading), not at the first event.
-        events.fd = openForReading(p, dir);
-        const st = fstatSync(events.fd);
-        eventsState = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, dev: st.dev, ino: st.ino };
-        const why = st.size !== f.bytes ? 'size' : f.chunks ? undefined : checkFile(events.fd, f);
+    try {
+      for (const f of manifest.files) {
+        const p = join(dir, f.path);
+        const kind = fileKind(dir, p);
+        if (kind !== 'file') {
+          missing.push(kind === 'missing' ? f.path : `${f.path} (${kind === 'a folder' ? 'a folder, not a file' : kind})`);
+          continue;
+        }
+        if (f === eventsEntry) {
+          // Opened now, and every check and read from here on goes through this descriptor: a file put
+          // at the path later (renamed over it, a symbolic link) is never read as the one checked.
+          // Its size is checked now; its bytes chunk by chunk as they are read (or whole, below, when
+          // the index is built), or now, whole, when the manifest has no chunk hashes. A file the user
+          // may not read is said now all the same (openForReading), not at the first event.
+          events.fd = openForReading(p, dir);
+          const st = fstatSync(events.fd);
+          eventsState = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, dev: st.dev, ino: st.ino };
+          const why = st.size !== f.bytes ? 'size' : f.chunks ? undefined : checkFile(events.fd, f);
+          if (why) {
+            modified.push(f.path);
+            reasons[f.path] = MISMATCH[why];
+          }
+          continue;
+        }
+        const checker = new FileChecker(f);
+        const b = yield* readWholeSteps(p, (chunk) => checker.update(chunk), undefined, dir);
+        if (f.path === 'items.jsonl' || f.path === 'users.jsonl') bytes.set(f.path, b);
+        const why = checker.finish();
         if (why) {
           modified.push(f.path);
           reasons[f.path] = MISMATCH[why];
         }
-        continue;
       }
-      const checker = new FileChecker(f);
-      const b = yield* readWholeSteps(p, (chunk) => checker.update(chunk), undefined, dir);
-      if (f.path === 'items.jsonl' || f.path === 'users.jsonl') bytes.set(f.path, b);
-      const why = checker.finish();
-      if (why) {
-        modified.push(f.path);
-        reasons[f.path] = MISMATCH[why];
-      }
+    } catch (e) {
+      // A file that went away as it was read (a raw ENOENT): the folder replaced meanwhile is what to say.
+      Slice.checkNotReplaced(dir, dirId, manifestSha, vanishedError(e));
+      throw e;
     }
+    if (missing.length || modified.length) Slice.checkNotReplaced(dir, dirId, manifestSha);
     if (missing.length) {
       throw new UserError(`files listed in the manifest are missing or not files: ${missing.map((p) => shownName(p)).join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
     }

@@ -83,6 +83,19 @@ test('the scratch grows with the state: items outside the catalogue get slots be
   assert.equal(recordedRankOf(r.order, 'missing'), undefined);
 });
 
+test('the recorded ranking says how much of it the recording ranked: what it served, then the candidates it logged a score for', () => {
+  const state = new ReplayState([]);
+  const scratch = new RankScratch();
+  const candidates = [{ item: 'a' }, { item: 'b', score: 0.2 }, { item: 'c' }, { item: 'd', score: 0.9 }, { item: 'e', score: null as unknown as number }];
+  const r = recordedRanking({ id: 'e', t: '2025-01-01T00:00:00Z', user: 'u', candidates, served: ['c'] }, state, scratch);
+  // c served; then d and b by score; then a and e, unscored, in candidate order.
+  assert.deepEqual(r.order, ['c', 'd', 'b', 'a', 'e']);
+  assert.equal(r.ranked, 3);
+  // No scores at all (Open Bandit): only the served item is ranked.
+  const bare = recordedRanking({ id: 'e', t: '2025-01-01T00:00:00Z', user: 'u', candidates: candidates.map((c) => ({ item: c.item })), served: ['b'] }, state, scratch);
+  assert.equal(bare.ranked, 1);
+});
+
 test('property: the slate sort gives the comparator order (NaN and ±Infinity scores, ties broken by recorded rank)', () => {
   const score = fc.oneof(fc.constantFrom(Number.NaN, Infinity, -Infinity, 0, 0.5, 0.5, 1), fc.double({ min: -1, max: 1, noNaN: true }));
   fc.assert(

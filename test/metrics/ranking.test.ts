@@ -85,6 +85,21 @@ test('Kendall tau-a compares ranked and recorded over their common items', () =>
   near(acc.snapshot()['kendall_tau'], 1 / 3, 'kendall_tau');
 });
 
+test('Kendall tau-a leaves out what the recording did not rank (no score logged, not served): their place in candidate order is no order to agree with', () => {
+  const acc = new MetricsAccumulator(catalog, 3);
+  // e1: ranked [a,b,c,d], recorded [b,a,c,e] of which the recording ranked the first 2 (b served, a
+  //     scored; c and e unscored): common a, b at recorded positions [1,0] → one discordant pair → −1.
+  const e1 = acc.update(obs({ ranked: ['a', 'b', 'c', 'd'], recorded: ['b', 'a', 'c', 'e'], recordedRanked: 2 }));
+  // e2: the recording ranked only what it served (b): one item, no pair → null (Open Bandit logs no scores).
+  const e2 = acc.update(obs({ ranked: ['a', 'b', 'c', 'd'], recorded: ['b', 'a', 'c', 'e'], recordedRanked: 1 }));
+  // e3: all ranked: as without the field (1/3).
+  const e3 = acc.update(obs({ ranked: ['a', 'b', 'c', 'd'], recorded: ['b', 'a', 'c', 'e'], recordedRanked: 4 }));
+  assert.equal(e1.kendallTau, -1);
+  assert.equal(e2.kendallTau, null);
+  near(e3.kendallTau as number, 1 / 3, 'tau e3');
+  near(acc.snapshot()['kendall_tau'], (-1 + 1 / 3) / 2, 'kendall_tau');
+});
+
 test('Kendall tau-a is −1 for a full reversal and matches the O(n²) definition on a longer list', () => {
   const acc = new MetricsAccumulator([], 3);
   const ids = Array.from({ length: 37 }, (_, i) => `i${i}`);

@@ -53,6 +53,8 @@ export interface EventExec {
   recorded: string[];
   /** The recorded ranking as state slots. */
   recordedSlots: number[];
+  /** How many of `recorded`'s first items the recording ranked (served, or logged with a score); see RecordedRanking.ranked. */
+  recordedRanked: number;
   /** State slot of each candidate, in candidate order (resolved when the event loads). */
   candidateSlots: number[];
   /** 1-based recorded rank of each candidate, in candidate order. */
@@ -246,6 +248,7 @@ export class Replayer {
       dropped: [],
       recorded: recorded.order,
       recordedSlots: recorded.orderSlots,
+      recordedRanked: recorded.ranked,
       candidateSlots: recorded.candidateSlots,
       candidateRanks: recorded.candidateRanks,
       hasDuplicates: recorded.duplicates,

@@ -120,6 +120,11 @@ export interface RecordedRanking {
   candidateRanks: number[];
   /** Whether an item appears more than once among the candidates. */
   duplicates: boolean;
+  /**
+   * How many of `order`'s first items the recording ranked: what it served, and the candidates it
+   * logged a score for. The rest follow in candidate order, which is no ranking of the recording's.
+   */
+  ranked: number;
 }
 
 /** Per-slot marks reused from event to event, so ranking an event allocates no map. */
@@ -234,16 +239,20 @@ export function recordedRanking(event: EventRecord, slots: SlotResolver, scratch
     rest[b + 1] = ri;
     key[b + 1] = k;
   }
+  const servedCount = order.length;
+  let scored = 0;
   for (let a = 0; a < rest.length; a++) {
     const i = rest[a] as number;
     const s = candidateSlots[i] as number;
+    // (Sorted by score: the ones with a score come first.)
+    if (typeof (cands[i] as CandidateRecord).score === 'number') scored++;
     order.push((cands[i] as CandidateRecord).item);
     orderList.push(s);
     scratch.set(s, order.length);
   }
   const candidateRanks: number[] = [];
   for (let i = 0; i < cands.length; i++) candidateRanks.push(scratch.get(candidateSlots[i] as number));
-  return { order, orderSlots: orderList, candidateSlots, candidateRanks, duplicates };
+  return { order, orderSlots: orderList, candidateSlots, candidateRanks, duplicates, ranked: servedCount + scored };
 }
 
 /** 1-based place of an item in an event's recorded ranking, or undefined (for display). */

@@ -333,6 +333,7 @@ function outcome(r: Replayer, ex: EventExec): void {
     ranked: ex.ranked,
     served: ex.served,
     recorded: ex.recorded,
+    recordedRanked: ex.recordedRanked,
     relevant: recordedClicks,
     clicks: ex.clicks,
     fallback: ex.fallback,

@@ -179,7 +179,7 @@ export class MetricsAccumulator {
 
     const overlap = overlapAtK(this.servedEntries, m, k, this.items);
     t.overlap += overlap;
-    const kendallTau = obs.unscored === true ? null : this.kendall(nRanked);
+    const kendallTau = obs.unscored === true ? null : this.kendall(nRanked, obs.recordedRanked ?? obs.recorded.length);
     if (kendallTau !== null) {
       t.tauEvents++;
       t.kendallTau += kendallTau;
@@ -362,15 +362,16 @@ export class MetricsAccumulator {
    * Kendall tau-a of rankedEntries[0..n) against the first recorded positions in the item table;
    * null with fewer than two common items (an empty slate read 1, as if it agreed with the recording).
    */
-  private kendall(n: number): number | null {
+  private kendall(n: number, recordedRanked: number): number | null {
     const { items, rankedEntries, seq } = this;
     const recordedPos = items.recordedPos;
     let common = 0;
     for (let i = 0; i < n; i++) {
       const e = rankedEntries[i]!;
       const p = recordedPos[e]!;
-      // An item repeated in `ranked` counts once, at its first position.
-      if (p >= 0 && items.firstForKendall(e)) seq[common++] = p;
+      // An item repeated in `ranked` counts once, at its first position; one the recording did not
+      // rank (no score, not served) has no place in its order to agree or disagree with.
+      if (p >= 0 && p < recordedRanked && items.firstForKendall(e)) seq[common++] = p;
     }
     return common < 2 ? null : kendallTauA(seq, common, this.buf);
   }

@@ -39,6 +39,12 @@ export interface EventObservation {
   served: readonly string[];
   /** Recorded ranking: served items first in served order, then the rest. */
   recorded: readonly string[];
+  /**
+   * How many of `recorded`'s first items the recording ranked (what it served, and candidates it
+   * logged a score for); the rest are in candidate order, no ranking, and Kendall tau leaves them
+   * out. Default: all of them.
+   */
+  recordedRanked?: number;
   /** Ground truth: the recorded clicks of this event. */
   relevant: readonly string[];
   /** Clicks in the replay (recorded, or simulated by the click model). */

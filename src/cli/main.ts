@@ -364,7 +364,7 @@ async function run(args: string[]): Promise<number> {
       ['cache_hit_rate', over('cache_hit_rate', on.cacheLookups, 'no event recorded cache hits and misses')],
       ['queue_depth.mean', over('queue_depth.mean', on.queueEvents, 'no event recorded a queue depth')],
       [`overlap@${k}`, fmt(m[`overlap@${k}`])],
-      ['kendall_tau', over('kendall_tau', on.tauEvents, 'no event had two ranked candidates with scores')],
+      ['kendall_tau', over('kendall_tau', on.tauEvents, 'no event had two items the recording ranked (served, or logged with a score) to compare')],
     ]),
   );
   const lines = faultLines(res.faults);

@@ -1,7 +1,7 @@
 /**
  * Freezing a slice from your own logs: a worked example.
  *
- *   node --import tsx examples/freeze.ts OUT.slice [REQUESTS.jsonl] [CATALOG.jsonl] [--frozen-at TIME]
+ *   node --import tsx examples/freeze.ts OUT.slice [REQUESTS.jsonl] [CATALOG.jsonl] [--frozen-at TIME] [--overwrite]
  *
  * Reads a request log (one JSON object per served request: what was shown with the model's score
  * and features, what was served, what was clicked, stage latencies) and a product catalogue — by
@@ -15,6 +15,8 @@
  *                    2025-07-21T09:15:00Z; default: now). The inputs are recorded by file name and
  *                    sha256, not by the path typed, so with --frozen-at the same log and catalogue
  *                    give a byte-identical slice, from any folder.
+ * --overwrite        replace OUT when it is a slice (or an empty folder): only once the new slice
+ *                    is complete, and never a folder of anything else.
  *
  * Exit codes: 0 written · 2 usage (no OUT, an unknown option, a --frozen-at that is not a time) ·
  * 3 bad input: a log or catalogue line (named FILE:LINE), a path that cannot be read or written,
@@ -214,6 +216,8 @@ interface FreezeJob {
   requests: string;
   catalog: string;
   frozenAt: string;
+  /** Replace OUT when it is a slice or an empty folder (the writer's overwrite). */
+  overwrite: boolean;
 }
 
 /** What to print, and the exit code. */
@@ -232,7 +236,7 @@ interface WriteResult {
   warnings?: unknown;
 }
 
-function freeze({ out, requests, catalog, frozenAt }: FreezeJob): FreezeResult {
+function freeze({ out, requests, catalog, frozenAt, overwrite }: FreezeJob): FreezeResult {
   // The writer names an event or item by its number; these say which line of the file it came from.
   let lastLine = 0;
   const catalogLines: number[] = [];
@@ -282,7 +286,7 @@ function freeze({ out, requests, catalog, frozenAt }: FreezeJob): FreezeResult {
         users: [...users.values()],
       },
       // The freeze time comes from the caller (the engine never reads the clock).
-      { frozenAt },
+      { frozenAt, overwrite },
     );
     // The writer's warnings name records by number too (events:17, items:4): said as file:line here.
     const atLine = (w: string) =>
@@ -297,6 +301,8 @@ function freeze({ out, requests, catalog, frozenAt }: FreezeJob): FreezeResult {
     if (e instanceof UserError) {
       // A record the writer refused is said as the line of the log or catalogue it came from.
       const at = (file: string, line: number | undefined) => new UserError(e.message, { file, ...(line !== undefined ? { line } : {}), ...(e.where.field ? { field: e.where.field } : {}) }, e.hint);
+      // The writer's option is this script's flag.
+      if (e.code === 'E_EXISTS') return { code: 3, stdout: [], stderr: [`freeze failed: ${new UserError(e.message, e.where, 'Choose another name, or pass --overwrite to replace the slice there (once the new one is complete).').describe()}`] };
       const err = e.where.file === 'events' ? at(requests, lastLine) : e.where.file === 'items' && e.where.line !== undefined ? at(catalog, catalogLines[e.where.line - 1]) : e;
       return { code: 3, stdout: [], stderr: [`freeze failed: ${err.describe()}`] };
     }
@@ -308,8 +314,9 @@ function freeze({ out, requests, catalog, frozenAt }: FreezeJob): FreezeResult {
 
 // ─── The command line ───────────────────────────────────────────────────────────────────────────
 
-const USAGE = `usage: node --import tsx examples/freeze.ts OUT.slice [REQUESTS.jsonl] [CATALOG.jsonl] [--frozen-at TIME]
-  --frozen-at TIME   the freeze time to record, e.g. 2025-07-21T09:15:00Z (default: now): the same inputs then give the same slice`;
+const USAGE = `usage: node --import tsx examples/freeze.ts OUT.slice [REQUESTS.jsonl] [CATALOG.jsonl] [--frozen-at TIME] [--overwrite]
+  --frozen-at TIME   the freeze time to record, e.g. 2025-07-21T09:15:00Z (default: now): the same inputs then give the same slice
+  --overwrite        replace OUT when it is a slice (or an empty folder), once the new one is complete`;
 
 function usage(problem: string): void {
   console.error(`${problem}\n${USAGE}`);
@@ -322,7 +329,7 @@ function usage(problem: string): void {
 function main(): void {
   let args;
   try {
-    args = parseArgs({ allowPositionals: true, options: { 'frozen-at': { type: 'string' } } });
+    args = parseArgs({ allowPositionals: true, options: { 'frozen-at': { type: 'string' }, overwrite: { type: 'boolean' } } });
   } catch (e) {
     return usage((e as Error).message);
   }
@@ -334,7 +341,7 @@ function main(): void {
   if (Number.isNaN(ms)) return usage(`--frozen-at ${shown(at)} is not a time. ${instantHint(at)}`);
   // Written in UTC, so one instant is always written the same way.
   const frozenAt = new Date(ms).toISOString();
-  const result = freeze({ out, requests, catalog, frozenAt });
+  const result = freeze({ out, requests, catalog, frozenAt, overwrite: args.values.overwrite === true });
   for (const line of result.stderr) console.error(line);
   for (const line of result.stdout) console.log(line);
   process.exitCode = result.code;

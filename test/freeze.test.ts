@@ -228,3 +228,21 @@ test('freeze.ts: a bug in the script (an exception it does not expect) exits 70 
   assert.match(r.stderr, /TypeError: boom in renameSync\n\s+at /);
   assert.equal(existsSync(join(dir, 'out.slice')), false, 'nothing at OUT');
 });
+
+test('freeze.ts: OUT that exists is refused, saying --overwrite; with --overwrite a slice there is replaced, a folder of anything else never', () => {
+  const dir = tmp();
+  const out = join(dir, 'mine.slice');
+  assert.equal(freeze([out, '--frozen-at', '2025-08-01T00:00:00Z']).status, 0);
+  const again = freeze([out]);
+  assert.equal(again.status, 3);
+  assert.match(again.stderr, /already exists[\s\S]*pass --overwrite/);
+  const replaced = freeze([out, '--overwrite', '--frozen-at', '2025-09-01T00:00:00Z']);
+  assert.equal(replaced.status, 0, replaced.stderr);
+  assert.match(readFileSync(join(out, 'slice.json'), 'utf8'), /"frozenAt": "2025-09-01T00:00:00.000Z"/);
+  const other = join(dir, 'notes');
+  mkdirSync(other);
+  writeFileSync(join(other, 'thesis.docx'), 'mine');
+  const refused = freeze([other, '--overwrite']);
+  assert.equal(refused.status, 3);
+  assert.equal(readFileSync(join(other, 'thesis.docx'), 'utf8'), 'mine');
+});

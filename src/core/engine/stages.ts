@@ -1,6 +1,7 @@
 import type { CandidateRecord, ItemRecord, StageName } from '../slice/types';
 import type { EventObservation, EventSlots } from '../metrics';
 import type { EventExec, Replayer } from './replay';
+import type { ReplayState } from './state';
 import { CandidateRow } from './rows';
 import { parseInstant } from '../time';
 import { shown } from '../errors';
@@ -296,35 +297,60 @@ function serve(r: Replayer, ex: EventExec): void {
 }
 
 /**
+ * The attractiveness to this event's user of an item the replay serves where the recording did not,
+ * in the position-based model (a click is examination and attractiveness): certain for an item the
+ * recording saw clicked (a click needs both); for one it showed at position q without a click, the
+ * item's attractiveness a given that no click, `a(1 − e_q)/(1 − a·e_q)` with e_q = 1/log2(q+1) — an
+ * item shown first and not clicked was examined and found unattractive; else a, what the
+ * recording shows of the item (ReplayState.attractiveness). Giving a shown, unclicked item the
+ * item's average made any reordering of the logged slate look better (+30% CTR for the reversed
+ * slate, whose true CTR is the recording's).
+ */
+function attractivenessFor(st: ReplayState, row: CandidateRow, recordedServed: readonly string[], recordedClicks: readonly string[]): number {
+  if (recordedClicks.includes(row.item)) return 1;
+  const a = Math.min(1, st.attractiveness(row.slot));
+  const q = recordedServed.indexOf(row.item);
+  if (q < 0) return a;
+  const e = 1 / Math.log2(q + 2);
+  const rest = 1 - a * e;
+  return rest > 0 ? (a * (1 - e)) / rest : 0;
+}
+
+/**
  * Outcome: where the replay served what was recorded at that position, the recorded click
- * stands; elsewhere a position-based click model decides (examination 1/log2(p+1) times
- * attractiveness: 0.9 for an item the user clicked in the recording, else what the recording so
- * far shows of the item, see ReplayState.attractiveness), drawing from the event's own random
- * stream.
+ * stands; elsewhere a position-based click model decides: a click at position p is examination
+ * 1/log2(p+1) times the item's attractiveness to this user, which is what the recording says of it
+ * (see attractivenessFor), drawing from the event's own random stream.
  */
 function outcome(r: Replayer, ex: EventExec): void {
   const recordedClicks = ex.event.outcome?.clicks ?? [];
   const recordedServed = ex.event.served;
   const st = r.state;
-  let rng: ReturnType<Replayer['random']> | undefined;
-  let fromRecord = 0;
+  const n = ex.servedRows.length;
   let fromModel = 0;
+  for (let i = 0; i < n; i++) if (recordedServed[i] !== (ex.servedRows[i] as CandidateRow).item) fromModel++;
+  // One draw per position, used or not: two rankers replayed on one event (compare mode) draw the
+  // same number at the same position, so their clicks differ only where their slates do (drawn
+  // only for simulated positions, a draw's place depended on how many came before it).
+  let draws: number[] | undefined;
+  if (fromModel > 0) {
+    const rng = r.random('click', ex.event.id);
+    draws = [];
+    for (let i = 0; i < n; i++) draws.push(rng.next());
+  }
   const clicked: boolean[] = [];
-  for (let i = 0; i < ex.servedRows.length; i++) {
+  for (let i = 0; i < n; i++) {
     const row = ex.servedRows[i] as CandidateRow;
     let click: boolean;
-    if (recordedServed[i] === row.item) {
-      fromRecord++;
-      click = recordedClicks.includes(row.item);
-    } else {
-      fromModel++;
-      rng ??= r.random('click', ex.event.id);
-      const attractiveness = recordedClicks.includes(row.item) ? 0.9 : Math.min(1, st.attractiveness(row.slot));
-      click = rng.next() < attractiveness / Math.log2(i + 2);
+    if (recordedServed[i] === row.item) click = recordedClicks.includes(row.item);
+    else {
+      const u = (draws as number[])[i] as number;
+      click = u < attractivenessFor(st, row, recordedServed, recordedClicks) / Math.log2(i + 2);
     }
     clicked.push(click);
     if (click) ex.clicks.push(row.item);
   }
+  const fromRecord = n - fromModel;
   ex.outcomeSource = fromModel === 0 ? 'recorded' : fromRecord === 0 ? 'model' : 'mixed';
   const sys = ex.event.system;
   const slots = observationSlots(r, ex, clicked);

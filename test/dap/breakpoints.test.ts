@@ -153,6 +153,7 @@ test('breakpoints outside events.jsonl are unverified and leave those in events.
     assert.match(r.body.breakpoints[0]?.message ?? '', /breakpoints go on lines of .*events\.jsonl/);
     const locs = await dc.send('breakpointLocations', { source: { path: EVENTS }, line: 648, endLine: 700 });
     assert.deepEqual(locs.body.breakpoints, [{ line: 648 }, { line: 649 }, { line: 650 }]);
+
     // The breakpoint on event 5 still holds.
     const stopped = dc.waitForEvent('stopped');
     await dc.continueRequest(T);
@@ -257,6 +258,22 @@ test('hit counts survive the client resending its breakpoints: unchanged ones ke
     assert.deepEqual(await cont(dc).then((s) => [s.reason, s.line, s.stage]), ['breakpoint', 302, 'outcome'], 'events 301 and 302: hits 1 and 2');
     await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'rerank', hitCondition: '3' }, { name: 'serve', condition: 'false' }] });
     assert.deepEqual(await cont(dc).then((s) => [s.reason, s.line, s.stage]), ['function breakpoint', 303, 'rerank'], 'event 303 is hit 3');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('breakpointLocations lists a range up to 10,000 lines from its first (a million-line range was one answer of a million objects)', async () => {
+  const slice = makeSlice(10_050, { chunkSize: 1 << 20 });
+  const dc = await client();
+  try {
+    await launch(dc, { slice, ranker: 'recorded', stopOnEntry: true });
+    const events = join(slice, 'events.jsonl');
+    const all = (await dc.send('breakpointLocations', { source: { path: events }, line: 1, endLine: 10_050 })).body.breakpoints as { line: number }[];
+    assert.equal(all.length, 10_000);
+    assert.deepEqual([all[0], all[9_999]], [{ line: 1 }, { line: 10_000 }]);
+    const tail = (await dc.send('breakpointLocations', { source: { path: events }, line: 10_040, endLine: 20_000 })).body.breakpoints as { line: number }[];
+    assert.deepEqual(tail.map((b) => b.line), Array.from({ length: 11 }, (_, i) => 10_040 + i));
   } finally {
     await dc.stop();
   }

@@ -54,6 +54,9 @@ export function traceFileOf(path: string): string {
   return existsSync(path) && statSync(path).isDirectory() ? join(path, 'trace.jsonl') : path;
 }
 
+/** How long reading a trace works before it gives the event loop a turn (tests lower it). */
+export const traceTurns = { everyMs: 30 };
+
 /** The largest run.json read (a run record is a few kB; its metrics and config, no per-event data). */
 const MAX_RUN_RECORD_BYTES = 16 * 1024 * 1024;
 
@@ -207,6 +210,7 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   const faults = new Map<string, { count: number; first: number }>();
   let lineNo = 0;
   let events = 0;
+  let workedSince = performance.now();
   try {
     for await (const text of lines) {
       lineNo++;
@@ -262,6 +266,13 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
       if ((lineNo & 63) === 0) {
         if (opts.isCancelled?.()) throw new TraceCancelled();
         opts.onProgress?.(Math.min(1, stream.bytesRead / total));
+        // The lines of a 1 MiB chunk come as microtasks, so a chunk was one piece of work: 130–250 ms
+        // of the editor's thread at a time over a million-event trace. A turn of the event loop
+        // every traceTurns.everyMs of work.
+        if (performance.now() - workedSince >= traceTurns.everyMs) {
+          await new Promise<void>((r) => setImmediate(r));
+          workedSince = performance.now();
+        }
       }
     }
   } finally {

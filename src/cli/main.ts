@@ -1,7 +1,7 @@
 import { userInfo, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UserError, IntegrityError } from '../core/errors';
-import { CancelledError, runHeadless } from '../core/engine/run';
+import { CancelledError, runHeadless, type Outcomes } from '../core/engine/run';
 import { Slice, type VerifyReport } from '../core/slice/reader';
 import { EXIT } from './exitCodes';
 import { faultLines, fmt, progressBar, say, sayJson, shout, table } from './format';
@@ -180,6 +180,17 @@ async function info(args: string[]): Promise<number> {
 }
 
 /**
+ * CTR with where its clicks came from when the click model decided some of them: a figure resting
+ * on simulated impressions is the model's estimate (docs/engine.md), not a measurement.
+ */
+function ctrText(ctr: number | undefined, o: Outcomes): string {
+  const all = o.impressions.recorded + o.impressions.simulated;
+  if (o.impressions.simulated === 0) return fmt(ctr);
+  const n = (x: number) => x.toLocaleString('en-US');
+  return `${fmt(ctr)} (${n(o.impressions.simulated)} of ${n(all)} impressions simulated by the click model, ${n(o.clicks.simulated)} of ${n(o.clicks.recorded + o.clicks.simulated)} clicks)`;
+}
+
+/**
  * The first and last events' times as written (two lines read through the offset index, each
  * chunk checked as a replay checks it); null when either does not read (a modified slice).
  */
@@ -328,7 +339,7 @@ async function run(args: string[]): Promise<number> {
   clearProgress();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   // What --json prints for every run (with --break, the break report adds to it).
-  const summary = { slice: res.slice, ranker: res.ranker, seed: res.seed, events: res.events, metrics: res.metrics, faults: res.faults, traceSha256: res.traceSha256, traceBytes: res.traceBytes, trace: res.trace, runRecord: res.runRecord, modified: res.modified, seconds };
+  const summary = { slice: res.slice, ranker: res.ranker, seed: res.seed, events: res.events, metrics: res.metrics, outcomes: res.outcomes, faults: res.faults, traceSha256: res.traceSha256, traceBytes: res.traceBytes, trace: res.trace, runRecord: res.runRecord, modified: res.modified, seconds };
   if (brk) {
     const code = brk.report(res, values.json ? summary : undefined);
     res.replayer.dispose();
@@ -352,7 +363,7 @@ async function run(args: string[]): Promise<number> {
       [`hit_rate@${k}`, over(`hit_rate@${k}`, on.relevantEvents, 'no event recorded a click')],
       [`mrr@${k}`, over(`mrr@${k}`, on.relevantEvents, 'no event recorded a click')],
       [`ndcg@${k}`, over(`ndcg@${k}`, on.relevantEvents, 'no event recorded a click')],
-      ['ctr', fmt(m['ctr'])],
+      ['ctr', ctrText(m['ctr'], res.outcomes)],
       [`coverage@${k}`, fmt(m[`coverage@${k}`])],
       [`diversity@${k}`, over(`diversity@${k}`, on.slatesOfTwo, 'no slate of two or more items with categories')],
       [`novelty@${k}`, fmt(m[`novelty@${k}`])],

@@ -632,3 +632,14 @@ test('run\'s summary tells a 0 that nothing was there to measure from a measured
   assert.match(full, /cache_hit_rate\s+[\d.]+\n/);
   assert.doesNotMatch(full, /\(no event/);
 });
+
+test('run says how many impressions and clicks the click model simulated, beside the CTR and in --json', () => {
+  const fresh = join(ROOT, 'examples/rankers/cold-start-fresh.json');
+  const j = JSON.parse(cli('run', join(EX, 'slices/cold-start.slice'), '--ranker', `linear:${fresh}`, '--json').out) as { metrics: Record<string, number>; outcomes: { impressions: { recorded: number; simulated: number }; clicks: { recorded: number; simulated: number } } };
+  const o = j.outcomes;
+  assert.equal(o.impressions.recorded + o.impressions.simulated, j.metrics['impressions']);
+  assert.equal(o.clicks.recorded + o.clicks.simulated, j.metrics['clicks']);
+  assert.ok(o.impressions.simulated > 0 && o.impressions.recorded > 0);
+  const text = cli('run', join(EX, 'slices/cold-start.slice'), '--ranker', `linear:${fresh}`).out;
+  assert.match(text, new RegExp(`ctr\\s+[\\d.]+ \\(${o.impressions.simulated.toLocaleString('en-US')} of ${j.metrics['impressions']?.toLocaleString('en-US')} impressions simulated by the click model, ${o.clicks.simulated} of ${j.metrics['clicks']} clicks\\)`));
+});

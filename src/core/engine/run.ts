@@ -62,8 +62,32 @@ export interface HeadlessResult {
   runRecord: string | null;
   modified: string[];
   stoppedAt: EventExec | undefined;
+  /** Where the replay's impressions and clicks came from (see Outcomes). */
+  outcomes: Outcomes;
   /** The replayer as the run left it (stopped at stoppedAt, or after the last event): the caller's to dispose(). */
   replayer: Replayer;
+}
+
+/**
+ * The replay's impressions, and their clicks, by where the click came from: `recorded` where the
+ * replay served the recorded item at its recorded position (the recorded click, or no click,
+ * stands), `simulated` elsewhere (the click model decided). A CTR resting mostly on simulated
+ * impressions is the click model's estimate, not a measurement.
+ */
+export interface Outcomes {
+  impressions: { recorded: number; simulated: number };
+  clicks: { recorded: number; simulated: number };
+}
+
+/** Counts one completed event into `o`. */
+export function countOutcomes(o: Outcomes, ex: EventExec): void {
+  const logged = ex.event.served;
+  for (let i = 0; i < ex.served.length; i++) {
+    const item = ex.served[i] as string;
+    const source = logged[i] === item ? 'recorded' : 'simulated';
+    o.impressions[source]++;
+    if (ex.clicks.includes(item)) o.clicks[source]++;
+  }
 }
 
 export class CancelledError extends Error {
@@ -119,6 +143,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     if (ownRanker) await ranker.dispose?.();
   };
   const faults: Partial<Record<FaultKind, FaultSummary>> = {};
+  const outcomes: Outcomes = { impressions: { recorded: 0, simulated: 0 }, clicks: { recorded: 0, simulated: 0 } };
   // The trace header needs the replayer's resolved seed and pipeline, so it is opened just after.
   const sink: { trace?: TraceWriter } = {};
   const replayer = new Replayer(slice, {
@@ -129,6 +154,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery } : {}),
     onEventComplete: (ex) => {
       sink.trace?.write(ex, replayer.state);
+      countOutcomes(outcomes, ex);
       for (const f of ex.faults) {
         const s = faults[f.kind];
         if (s) s.count++;
@@ -205,6 +231,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
         events,
         ...(stoppedAt ? { stoppedAt: { event: stoppedAt.n, id: stoppedAt.event.id, condition: opts.stopCondition ?? '(a stop condition)' } } : {}),
         metrics,
+        outcomes,
         faults: sortedFaults,
       };
       // Waiting for another run's renames into the folder, a cancel is still heard.
@@ -231,6 +258,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     runRecord,
     modified: [...slice.modified],
     stoppedAt,
+    outcomes,
     replayer,
   };
 }

@@ -678,6 +678,8 @@ export interface RunRecord {
   metrics: Record<string, number>;
   /** Why `metrics` is empty: a debug session ended while its ranker had stopped answering (the trace is complete). */
   metricsMissing?: string;
+  /** A headless run's impressions and clicks, recorded or simulated by the click model (see Outcomes in run.ts). */
+  outcomes?: { impressions: { recorded: number; simulated: number }; clicks: { recorded: number; simulated: number } };
   faults: Record<string, number>;
 }
 

@@ -91,8 +91,8 @@ test('events by session are numbered as the slice numbers them: a blank line is 
   const text = [eventLine('e1', '2025-01-01T00:00:01Z', { session: 's1' }), '', eventLine('e3', '2025-01-01T00:00:03Z', { session: 's2' }), eventLine('e4', '2025-01-01T00:00:04Z', { session: 's2' })].join('\n') + '\n';
   const dir = rawSlice(text);
   const idx = await scanSessions(join(dir, 'events.jsonl'), Buffer.byteLength(text));
-  assert.deepEqual(idx?.events.get('s2'), [3, 4]);
-  assert.deepEqual(idx?.events.get('(no session)'), [2]);
+  assert.deepEqual(idx?.eventsOf('s2'), [3, 4]);
+  assert.deepEqual(idx?.eventsOf('(no session)'), [2]);
 });
 
 test('Slice Info escapes every piece of the manifest, version keys and hashes included (an image in a key loaded a remote URL in the preview)', () => {

@@ -148,6 +148,31 @@ test('grouping by session lists sessions in order of first appearance, each pagi
   assert.deepEqual(a.map((e) => (e as { n: number }).n), [1, 4, 7, 10]);
 });
 
+test('grouping by session pages both the sessions and the events of a large session, each page naming the right events', async () => {
+  const dir = makeSlice(600);
+  // Events 1–250 are session "big"; the others fall in 175 sessions by their number.
+  const ev = join(dir, 'events.jsonl');
+  const lines = readFileSync(ev, 'utf8').trimEnd().split('\n').map((l, i) => JSON.stringify({ ...JSON.parse(l), session: i < 250 ? 'big' : `s${(i + 1) % 175}` }));
+  writeFileSync(ev, lines.join('\n') + '\n');
+  const t = tree([readEntry(dir)], { groupEventsBy: () => 'session' });
+  const [root] = await t.getChildren();
+  const sessions = await find(t, root, /by session/);
+  // 176 sessions in pages of 100.
+  const pages = await t.getChildren(sessions);
+  assert.deepEqual(pages.map((p) => t.getTreeItem(p).label), ['1–100', '101–176']);
+  const first = await t.getChildren(pages[0]);
+  assert.equal(t.getTreeItem(first[0] as SliceNode).description, '250 events · from #1');
+  // The big session's events in pages: the third holds its events 201–250, which are events 201–250.
+  const big = await t.getChildren(first[0]);
+  assert.deepEqual(big.map((p) => t.getTreeItem(p).label), ['1–100', '101–200', '201–250']);
+  const third = await t.getChildren(big[2]);
+  assert.deepEqual([(third[0] as { n: number }).n, (third[49] as { n: number }).n, third.length], [201, 250, 50]);
+  // The last session, first met at event 600 ((600) % 175 = 75, met first at 425): its events in order.
+  const last = await t.getChildren(pages[1]);
+  const s75 = last.find((n) => t.getTreeItem(n).label === 's75') as SliceNode;
+  assert.deepEqual((await t.getChildren(s75)).map((e) => (e as { n: number }).n), [425, 600]);
+});
+
 /** Forgets the cached offset index of a slice (the writer caches one at freeze). */
 function dropCachedIndex(dir: string): void {
   const sha = createHash('sha256').update(readFileSync(join(dir, 'slice.json'))).digest('hex');

@@ -9,10 +9,10 @@ export type Paged = 'events' | 'users' | 'items' | 'sessions';
 export type SliceNode =
   | { kind: 'slice'; entry: SliceEntry }
   | { kind: 'section'; entry: SliceEntry; section: Section; label: string; count?: number }
-  | { kind: 'range'; entry: SliceEntry; what: Paged; from: number; to: number; label: string; description: string; session?: string }
+  | { kind: 'range'; entry: SliceEntry; what: Paged; from: number; to: number; label: string; description: string; session?: number }
   | { kind: 'event'; entry: SliceEntry; n: number; id: string; t: string; user: string; session: string | undefined; served: string[]; clicks: string[]; candidates: number; error?: string }
   | { kind: 'record'; entry: SliceEntry; what: 'user' | 'item'; index: number }
-  | { kind: 'session'; entry: SliceEntry; session: string; count: number; first: number }
+  | { kind: 'session'; entry: SliceEntry; session: string; index: number; count: number; first: number }
   | { kind: 'field'; label: string; description: string; tooltip?: string; icon?: string; open?: string }
   | { kind: 'message'; label: string; icon: string; tooltip?: string; retry?: boolean };
 

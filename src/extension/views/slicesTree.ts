@@ -86,8 +86,7 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
         return this.rangeChildren(n);
       case 'session': {
         const idx = this.sessions.get(n.entry.dir);
-        const list = idx?.events.get(n.session) ?? [];
-        return this.pagedOf(n.entry, 'events', 1, list.length, n.session);
+        return this.pagedOf(n.entry, 'events', 1, idx?.count(n.index) ?? 0, n.index);
       }
       default:
         return [];
@@ -200,11 +199,11 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
       if (!idx) return [{ kind: 'message', label: 'Grouping by session was cancelled: click to try again', icon: 'debug-restart', retry: true }];
       this.sessions.set(entry.dir, idx);
     }
-    return this.pagedOf(entry, 'sessions', 1, idx.order.length);
+    return this.pagedOf(entry, 'sessions', 1, idx.sessions);
   }
 
   /** Children of a paged list: the items themselves, or ranges of them when there are too many. */
-  private async pagedOf(entry: SliceEntry, what: Paged, from: number, to: number, session?: string): Promise<SliceNode[]> {
+  private async pagedOf(entry: SliceEntry, what: Paged, from: number, to: number, session?: number): Promise<SliceNode[]> {
     const size = this.opts.pageSize();
     try {
       if (to - from + 1 <= size) {
@@ -223,7 +222,7 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
   }
 
   /** Checks the chunks of the events a page shows (all of from..to) or of its ranges' ends, asynchronously. */
-  private async verifyAhead(entry: SliceEntry, from: number, to: number, session: string | undefined, all: 0 | 1, ranges: [number, number][] = []): Promise<void> {
+  private async verifyAhead(entry: SliceEntry, from: number, to: number, session: number | undefined, all: 0 | 1, ranges: [number, number][] = []): Promise<void> {
     const s = entry.slice;
     if (!s) return;
     const events: number[] = [];
@@ -240,12 +239,13 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
     return this.pagedOf(n.entry, n.what, n.from, n.to, n.session);
   }
 
-  private eventNumber(entry: SliceEntry, i: number, session?: string): number {
+  /** The event at place i of a list: of the slice, or of session number `session` (0-based, in the session index). */
+  private eventNumber(entry: SliceEntry, i: number, session?: number): number {
     if (session === undefined) return i;
-    return this.sessions.get(entry.dir)?.events.get(session)?.[i - 1] ?? i;
+    return this.sessions.get(entry.dir)?.event(session, i) ?? i;
   }
 
-  private rangeDescription(entry: SliceEntry, what: Paged, a: number, b: number, session?: string): string {
+  private rangeDescription(entry: SliceEntry, what: Paged, a: number, b: number, session?: number): string {
     const s = entry.slice;
     if (!s || what !== 'events') return '';
     try {
@@ -255,7 +255,7 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
     }
   }
 
-  private async leaves(entry: SliceEntry, what: Paged, from: number, to: number, session?: string): Promise<SliceNode[]> {
+  private async leaves(entry: SliceEntry, what: Paged, from: number, to: number, session?: number): Promise<SliceNode[]> {
     const s = entry.slice as Slice;
     const out: SliceNode[] = [];
     if (what === 'users' || what === 'items') {
@@ -265,9 +265,8 @@ export class SlicesTreeProvider implements vscode.TreeDataProvider<SliceNode>, v
     if (what === 'sessions') {
       const idx = this.sessions.get(entry.dir);
       for (let i = from; i <= to; i++) {
-        const name = idx?.order[i - 1];
-        const list = name === undefined ? undefined : idx?.events.get(name);
-        if (name !== undefined && list) out.push({ kind: 'session', entry, session: name, count: list.length, first: list[0] ?? 0 });
+        const name = idx?.names[i - 1];
+        if (idx && name !== undefined) out.push({ kind: 'session', entry, session: name, index: i - 1, count: idx.count(i - 1), first: idx.event(i - 1, 1) ?? 0 });
       }
       return out;
     }

@@ -302,7 +302,7 @@ function freeze({ out, requests, catalog, frozenAt, overwrite }: FreezeJob): Fre
       // A record the writer refused is said as the line of the log or catalogue it came from.
       const at = (file: string, line: number | undefined) => new UserError(e.message, { file, ...(line !== undefined ? { line } : {}), ...(e.where.field ? { field: e.where.field } : {}) }, e.hint);
       // The writer's option is this script's flag.
-      if (e.code === 'E_EXISTS') return { code: 3, stdout: [], stderr: [`freeze failed: ${new UserError(e.message, e.where, 'Choose another name, or pass --overwrite to replace the slice there (once the new one is complete).').describe()}`] };
+      if (e.code === 'E_EXISTS' && !overwrite && /already exists/.test(e.message)) return { code: 3, stdout: [], stderr: [`freeze failed: ${new UserError(e.message, e.where, 'Choose another name, or pass --overwrite to replace the slice there (once the new one is complete).').describe()}`] };
       const err = e.where.file === 'events' ? at(requests, lastLine) : e.where.file === 'items' && e.where.line !== undefined ? at(catalog, catalogLines[e.where.line - 1]) : e;
       return { code: 3, stdout: [], stderr: [`freeze failed: ${err.describe()}`] };
     }

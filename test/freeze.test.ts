@@ -244,5 +244,7 @@ test('freeze.ts: OUT that exists is refused, saying --overwrite; with --overwrit
   writeFileSync(join(other, 'thesis.docx'), 'mine');
   const refused = freeze([other, '--overwrite']);
   assert.equal(refused.status, 3);
+  assert.match(refused.stderr, /not a slice folder/);
+  assert.doesNotMatch(refused.stderr, /pass --overwrite/, 'the writer\'s own hint, not the flag that was given');
   assert.equal(readFileSync(join(other, 'thesis.docx'), 'utf8'), 'mine');
 });

@@ -124,7 +124,8 @@ function isLink(p: string): boolean {
  * (sweepDeadTemps). A cache folder may be shared by machines (a home on NFS).
  */
 export function cacheTemp(p: string): string {
-  return `${p}.${MACHINE}.${process.pid}.tmp`;
+  // '@' is in no host name: the machine is read back exactly (a suffix test took ci.vm's for vm's).
+  return `${p}.tmp-${process.pid}@${MACHINE}`;
 }
 
 /** Removes the cacheTemp files in `dir` that a process of this machine which no longer runs left (killed while it wrote them). */
@@ -135,12 +136,11 @@ export function sweepDeadTemps(dir: string): void {
   } catch {
     return;
   }
-  const mark = `.${MACHINE}.`;
   for (const name of names) {
-    const m = /\.(\d+)\.tmp$/.exec(name);
-    if (!m) continue;
+    const m = /\.tmp-(\d+)@([^@]+)$/.exec(name);
+    if (!m || m[2] !== MACHINE) continue;
     const pid = Number(m[1]);
-    if (!name.slice(0, m.index + 1).endsWith(mark) || pid === process.pid || pidRuns(pid)) continue;
+    if (pid === process.pid || pidRuns(pid)) continue;
     removeQuietly(join(dir, name));
   }
 }

@@ -112,16 +112,26 @@ test('a run killed between renaming its trace and its run record left the trace 
   assert.deepEqual(readdirSync(dir).sort(), ['run.json', 'trace.jsonl']);
 
   // Killed before its trace was renamed (its temp trace still there): the pair in place is the one before; left as it is.
-  writeFileSync(join(dir, `.trace.jsonl.${MACHINE}.${dead}-0-5.tmp`), trace);
-  writeFileSync(join(dir, `.run.json.${MACHINE}.${dead}-0-6.tmp`), JSON.stringify({ seed: 4, trace: { sha256: sha, bytes: Buffer.byteLength(trace) } }));
+  const other = trace.replace('"n":1', '"n":2');
+  writeFileSync(join(dir, `.trace.jsonl.${MACHINE}.${dead}-0-5.tmp`), other);
+  writeFileSync(join(dir, `.run.json.${MACHINE}.${dead}-0-6.tmp`), JSON.stringify({ seed: 4, trace: { sha256: createHash('sha256').update(other).digest('hex'), bytes: Buffer.byteLength(other) } }));
   removeDeadTemps(dir);
   assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), record);
+  assert.deepEqual(readdirSync(dir).sort(), ['run.json', 'trace.jsonl']);
+
+  // A process with two writers here (a TCP adapter's two sessions), killed while one was between its
+  // renames and the other mid-replay: the finished record is still put in place.
+  const record2 = JSON.stringify({ seed: 6, trace: { sha256: sha, bytes: Buffer.byteLength(trace) } });
+  writeFileSync(join(dir, `.trace.jsonl.${MACHINE}.${dead}-1-8.tmp`), 'a second session, mid-replay');
+  writeFileSync(join(dir, `.run.json.${MACHINE}.${dead}-0-9.tmp`), record2);
+  removeDeadTemps(dir);
+  assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), record2);
   assert.deepEqual(readdirSync(dir).sort(), ['run.json', 'trace.jsonl']);
 
   // While a live run holds the folder's lock, nothing is put in place (its own pair wins); the dead files still go.
   writeFileSync(join(dir, TRACE_LOCK), `${MACHINE} ${process.pid} 9\n`);
   writeFileSync(join(dir, `.run.json.${MACHINE}.${dead}-0-7.tmp`), JSON.stringify({ seed: 5, trace: { sha256: sha, bytes: Buffer.byteLength(trace) } }));
   removeDeadTemps(dir);
-  assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), record);
+  assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), record2);
   assert.deepEqual(readdirSync(dir).sort(), [TRACE_LOCK, 'run.json', 'trace.jsonl']);
 });

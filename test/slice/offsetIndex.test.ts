@@ -157,13 +157,15 @@ test('temp files a killed process left in the index cache are swept when an inde
   const dir = tmp();
   const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
   const key = 'e'.repeat(64);
-  const mine = (name: string, pid: number) => join(dir, `${name}.${MACHINE}.${pid}.tmp`);
+  const mine = (name: string, pid: number) => join(dir, `${name}.tmp-${pid}@${MACHINE}`);
   writeFileSync(mine(`index-${'f'.repeat(64)}.f64`, dead), Buffer.alloc(4096));
   writeFileSync(mine('users-abc.ok', dead), '');
   writeFileSync(mine('index.key', dead), 'x');
   // A run that is alive (this test's parent), and one of another machine sharing the cache.
   writeFileSync(mine(`index-${'a'.repeat(64)}.f64`, process.ppid), 'live');
-  writeFileSync(join(dir, `index-${'b'.repeat(64)}.f64.other-host.${dead}.tmp`), 'elsewhere');
+  // (One whose name ends like this machine's: ci.vm beside vm.)
+  const others = [`index-${'b'.repeat(64)}.f64.tmp-${dead}@other-host`, `index-${'c'.repeat(64)}.f64.tmp-${dead}@ci.${MACHINE}`];
+  for (const o of others) writeFileSync(join(dir, o), 'elsewhere');
   storeIndex(key, new OffsetIndex(Float64Array.of(0, 10, 20)), dir);
-  assert.deepEqual(readdirSync(dir).sort(), [`index-${'a'.repeat(64)}.f64.${MACHINE}.${process.ppid}.tmp`, `index-${'b'.repeat(64)}.f64.other-host.${dead}.tmp`, `index-${key}.f64`, 'index.key'].sort());
+  assert.deepEqual(readdirSync(dir).sort(), [`index-${'a'.repeat(64)}.f64.tmp-${process.ppid}@${MACHINE}`, ...others, `index-${key}.f64`, 'index.key'].sort());
 });

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { cpSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Slice } from '../../src/core/slice/reader';
 import { UserError } from '../../src/core/errors';
 import { MACHINE } from '../../src/core/dirs';
 import { OWNER_FILE } from '../../src/core/slice/deadFreezes';
-import { makeSlice, tmp } from '../helpers';
+import { BASE_MANIFEST, fixture, makeSlice, tmp } from '../helpers';
+import { writeSlice } from '../../src/core/slice/writer';
 
 test('a slice whose freeze was interrupted after it moved the old slice aside: opening the empty path says where the slice is and what to do; while that freeze runs, it says to wait', () => {
   const parent = tmp();
@@ -31,6 +32,9 @@ test('a slice whose freeze was interrupted after it moved the old slice aside: o
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  // Another machine's (or user's) freeze: its pid says nothing here, whatever runs under that number.
+  writeFileSync(join(aside, OWNER_FILE), JSON.stringify({ host: 'another-machine', uid: process.getuid?.() ?? -1, pid: process.ppid, target: 'home.slice' }));
+  assert.throws(() => Slice.open(dir), (e: unknown) => e instanceof UserError && /moved aside by a freeze to this path \(still running, or interrupted\)/.test(e.message) && !/process \d+/.test(e.message));
   // Without such a folder beside it, the plain message.
   rmSync(aside, { recursive: true });
   assert.throws(() => Slice.open(dir), (e: unknown) => e instanceof UserError && /^no slice\.json in .*: the folder does not exist$/.test(e.message));
@@ -79,4 +83,35 @@ test('verify and open while another process overwrites the slice again and again
   }
   assert.ok(!Object.keys(seen).some((k) => k.includes("MODIFIED")), JSON.stringify(seen));
   assert.ok((seen['verify intact'] ?? 0) + (seen['open opened'] ?? 0) > 0, JSON.stringify(seen));
+});
+
+test('a slice replaced just before its events.jsonl is opened, by one whose events.jsonl has the same size, is said as changed while read, not opened to be called modified later', { skip: process.platform === 'win32' }, () => {
+  const parent = tmp();
+  const dir = join(parent, 'same.slice');
+  cpSync(makeSlice(40, { seed: 1 }), dir, { recursive: true });
+  // The same slice with one digit of one feature changed: the same sizes, another manifest.
+  const other = join(parent, 'other.slice');
+  const f = fixture(40, { seed: 1 });
+  // A value of three decimals whose last digit moves up by one: the same number of characters.
+  const feats = f.events.flatMap((e) => e.candidates.map((c) => c.features as Record<string, number>)).find((x) => /^0\.\d\d[1-8]$/.test(String(x['ctr']))) as Record<string, number>;
+  feats['ctr'] = Math.round((feats['ctr'] as number) * 1000 + 1) / 1000;
+  writeSlice(other, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+
+  const open = fs.openSync;
+  let swapped = false;
+  fs.openSync = ((p: import('node:fs').PathLike, ...rest: unknown[]) => {
+    if (!swapped && String(p).endsWith(join('same.slice', 'events.jsonl'))) {
+      swapped = true;
+      fs.renameSync(dir, join(parent, 'same.slice.tmp-x-old'));
+      fs.renameSync(other, dir);
+    }
+    return (open as (...a: unknown[]) => number)(p, ...rest);
+  }) as typeof fs.openSync;
+  try {
+    assert.throws(() => Slice.open(dir), (e: unknown) => e instanceof UserError && e.code === 'E_REPLACED');
+  } finally {
+    fs.openSync = open;
+  }
+  assert.ok(swapped);
+  assert.equal(statSync(join(dir, 'events.jsonl')).size, statSync(join(parent, 'same.slice.tmp-x-old', 'events.jsonl')).size, 'the same size');
 });

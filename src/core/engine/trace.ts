@@ -140,9 +140,9 @@ export function removeDeadTemps(dir: string): void {
     dead.set(pid, files);
   }
   for (const files of dead.values()) {
-    // Its trace was renamed into place (no temp trace left) and its run record was not.
-    const record = files.find((f) => f.file === 'run.json' && f.kind === 'tmp');
-    if (record && !files.some((f) => f.file === 'trace.jsonl' && f.kind === 'tmp')) finishDeadSwap(dir, join(dir, record.name));
+    // A record whose trace is the one in place: its run was killed between the two renames (a
+    // process may have had several writers here: each record is tried; size and sha256 decide).
+    for (const f of files) if (f.file === 'run.json' && f.kind === 'tmp' && finishDeadSwap(dir, join(dir, f.name))) break;
     for (const f of files) removeQuietly(join(dir, f.name));
   }
 }
@@ -152,19 +152,21 @@ export function removeDeadTemps(dir: string): void {
  * describes (its size and sha256): the pair its run was renaming when it was killed. Under the
  * folder's lock, taken at once or not at all (a live run renaming its own pair meanwhile wins).
  */
-function finishDeadSwap(dir: string, recordTmp: string): void {
+function finishDeadSwap(dir: string, recordTmp: string): boolean {
   const release = tryFolderLockSync(dir);
-  if (!release) return;
+  if (!release) return false;
   try {
     const rec = JSON.parse(readFileSync(recordTmp, 'utf8')) as Partial<RunRecord>;
     const trace = rec.trace;
     const path = join(dir, 'trace.jsonl');
-    if (!trace || typeof trace.sha256 !== 'string' || statOrNothing(path)?.size !== trace.bytes) return;
-    if (sha256Of(path) !== trace.sha256) return;
+    if (!trace || typeof trace.sha256 !== 'string' || statOrNothing(path)?.size !== trace.bytes) return false;
+    if (sha256Of(path) !== trace.sha256) return false;
     renameSync(recordTmp, join(dir, 'run.json'));
     syncFolder(dir);
+    return true;
   } catch {
     // Unreadable or cut short: not a record to put in place.
+    return false;
   } finally {
     release();
   }

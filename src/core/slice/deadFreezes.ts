@@ -28,7 +28,7 @@ export function markMine(folder: string): void {
  * another process that no longer runs) and, for an old slice moved aside, the sha256 of the
  * slice.json that was to replace it. Undefined when there is no owner file (not a freeze's).
  */
-export function markOf(folder: string): { dead: boolean; pid: unknown; installed: string | undefined; target: string | undefined; text: string } | undefined {
+export function markOf(folder: string): { dead: boolean; mine: boolean; pid: unknown; installed: string | undefined; target: string | undefined; text: string } | undefined {
   let text: string;
   try {
     text = readFileSync(join(folder, OWNER_FILE), 'utf8');
@@ -44,10 +44,12 @@ export function markOf(folder: string): { dead: boolean; pid: unknown; installed
   }
   const me = owner();
   const pid = o['pid'];
-  const dead = o['host'] === me.host && o['uid'] === me.uid && typeof pid === 'number' && pid !== me.pid && !pidRuns(pid);
+  // Written on this host by this user: only then does its pid name a process that can be looked at here.
+  const mine = o['host'] === me.host && o['uid'] === me.uid;
+  const dead = mine && typeof pid === 'number' && pid !== me.pid && !pidRuns(pid);
   const installed = o['installed'];
   const target = o['target'];
-  return { dead, pid, installed: typeof installed === 'string' ? installed : undefined, target: typeof target === 'string' ? target : undefined, text };
+  return { dead, mine, pid, installed: typeof installed === 'string' ? installed : undefined, target: typeof target === 'string' ? target : undefined, text };
 }
 
 function sha256Of(file: string): string | undefined {
@@ -161,7 +163,7 @@ export function movedAside(dir: string): { path: string; state: 'live' | 'dead' 
     if (!sliceManifestAt(aside)) continue;
     // Marked when it was moved aside; killed before that, its freeze's temp folder says whose it is.
     const mark = markOf(aside) ?? markOf(join(parent, name.replace(ASIDE, '')));
-    const state = mark === undefined ? 'unknown' : mark.dead ? 'dead' : typeof mark.pid === 'number' && pidRuns(mark.pid) ? 'live' : 'unknown';
+    const state = mark === undefined || !mark.mine ? 'unknown' : mark.dead ? 'dead' : typeof mark.pid === 'number' && pidRuns(mark.pid) ? 'live' : 'unknown';
     return { path: aside, state, pid: mark?.pid };
   }
   return undefined;

@@ -45,7 +45,7 @@ function folderId(st: Stats): string {
 
 /** The error of a slice folder replaced while it was read (see Slice.checkNotReplaced). */
 function replacedError(dir: string): UserError {
-  return new UserError(`${dir} was replaced while it was being read: another freeze wrote a slice to this path meanwhile`, { file: dir }, 'Run the command again (once that freeze has ended).', 'E_REPLACED');
+  return new UserError(`${dir} changed while it was being read: its files were replaced, removed or added meanwhile (a freeze to this path?)`, { file: dir }, 'Run the command again once nothing writes to the slice.', 'E_REPLACED');
 }
 
 /** An error of the file system saying that what was being read is no longer there. */
@@ -497,7 +497,9 @@ export class Slice {
       Slice.checkNotReplaced(dir, dirId, manifestSha, vanishedError(e));
       throw e;
     }
-    if (missing.length || modified.length) Slice.checkNotReplaced(dir, dirId, manifestSha);
+    // Always: a folder replaced before events.jsonl was opened, by one whose events.jsonl has the same
+    // size, would be found only by a chunk's hash later, and said as modified.
+    Slice.checkNotReplaced(dir, dirId, manifestSha);
     if (missing.length) {
       throw new UserError(`files listed in the manifest are missing or not files: ${missing.map((p) => shownName(p)).join(', ')}`, { file: dir }, 'Restore them from the original slice or re-freeze it.', 'E_MISSING');
     }

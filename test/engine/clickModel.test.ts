@@ -17,7 +17,7 @@ test('the click model\'s attractiveness is what the recording shows of an item, 
   // Nothing recorded yet: 1/20 for every item, as the fixed prior was.
   assert.equal(st.attractiveness(a), 1 / 20);
   // The recording served a at position 1 (clicked) and b at position 2: examination 1 and 1/log2(3).
-  st.recordLogged([a, b], [true, false]);
+  st.recordLogged(['a', 'b'], ['a']);
   const eb = 1 / Math.log2(3);
   const prior = (1 + 1) / (1 + eb + 20);
   assert.equal(st.attractiveness(a), (1 + 20 * prior) / (1 + 20));

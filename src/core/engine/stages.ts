@@ -382,14 +382,8 @@ function outcome(r: Replayer, ex: EventExec): void {
     ex.faults.push({ kind: 'divergence', stage: 'outcome', message, value: div.ratio });
   }
   for (let i = 0; i < ex.servedRows.length; i++) st.impress((ex.servedRows[i] as CandidateRow).slot, clicked[i] as boolean, ex.tMs);
-  // The recording's served slate, as the recorded ranking resolved it, feeds the click model from the next event on.
-  const logged: number[] = [];
-  const loggedClicked: boolean[] = [];
-  for (let i = 0; i < recordedServed.length; i++) {
-    logged.push(st.slot(recordedServed[i] as string));
-    loggedClicked.push(recordedClicks.includes(recordedServed[i] as string));
-  }
-  st.recordLogged(logged, loggedClicked);
+  // The recording's served slate feeds the click model from the next event on.
+  st.recordLogged(recordedServed, recordedClicks);
   st.recordRanks(ex.n, slots.ranked);
 }
 

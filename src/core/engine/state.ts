@@ -150,14 +150,15 @@ export class ReplayState {
     return ((this.loggedClicks[slot] as number) + 20 * prior) / ((this.loggedExamination[slot] as number) + 20);
   }
 
-  /** Counts one event's recording into the click model: the items it served (slots, in served order), and which of them it saw clicked. */
-  recordLogged(servedSlots: readonly number[], clicked: readonly boolean[]): void {
-    for (let i = 0; i < servedSlots.length; i++) {
-      const s = servedSlots[i] as number;
+  /** Counts one event's recording into the click model: the items it served, in served order, and its clicks. */
+  recordLogged(served: readonly string[], clicks: readonly string[]): void {
+    for (let i = 0; i < served.length; i++) {
+      // (Slots the recorded ranking already resolved.)
+      const s = this.slot(served[i] as string);
       const exam = 1 / Math.log2(i + 2);
       this.loggedExamination[s] = (this.loggedExamination[s] as number) + exam;
       this.loggedExaminationAll += exam;
-      if (clicked[i]) {
+      if (clicks.includes(served[i] as string)) {
         this.loggedClicks[s] = (this.loggedClicks[s] as number) + 1;
         this.loggedClicksAll++;
       }

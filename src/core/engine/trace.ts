@@ -1,9 +1,9 @@
-import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { MACHINE, createExclusive, ensureDir, pidRuns, removeCreatedDirs, removeQuietly, statOrNothing, writeExclusive } from '../dirs';
 import { UserError } from '../errors';
+import { checkFile } from '../slice/hashing';
 import type { EventExec } from './replay';
 import type { RankerInfo } from '../rankers/types';
 import { FAULT_KINDS } from './faults';
@@ -159,8 +159,8 @@ function finishDeadSwap(dir: string, recordTmp: string): boolean {
     const rec = JSON.parse(readFileSync(recordTmp, 'utf8')) as Partial<RunRecord>;
     const trace = rec.trace;
     const path = join(dir, 'trace.jsonl');
-    if (!trace || typeof trace.sha256 !== 'string' || statOrNothing(path)?.size !== trace.bytes) return false;
-    if (sha256Of(path) !== trace.sha256) return false;
+    if (!trace || typeof trace.sha256 !== 'string' || typeof trace.bytes !== 'number' || statOrNothing(path)?.size !== trace.bytes) return false;
+    if (checkFile(path, { sha256: trace.sha256, bytes: trace.bytes }) !== undefined) return false;
     renameSync(recordTmp, join(dir, 'run.json'));
     syncFolder(dir);
     return true;
@@ -172,55 +172,59 @@ function finishDeadSwap(dir: string, recordTmp: string): boolean {
   }
 }
 
-/** sha256 of a file, read a MiB at a time. */
-function sha256Of(path: string): string {
-  const h = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (let at = 0; ; ) {
-      const n = readSync(fd, buf, 0, buf.length, at);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      at += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
-}
-
 /**
  * The folder's lock (see withFolderLock) taken without waiting: its release, or undefined when a
  * live run holds it. One left by a process of this machine that no longer runs is taken over.
  */
 function tryFolderLockSync(dir: string): (() => void) | undefined {
   const lock = join(dir, TRACE_LOCK);
-  const mine = `${HOST} ${process.pid} ${threadId}\n`;
   for (let attempt = 0; attempt < 2; attempt++) {
     let fd: number;
     try {
       fd = openSync(lock, 'wx');
     } catch {
       const holder = readText(lock);
-      const [host, pid] = holder.split(' ');
-      if (attempt > 0 || host !== HOST || pid === undefined || !/^\d+$/.test(pid) || pidRuns(Number(pid))) return undefined;
+      if (attempt > 0 || !staleHolder(holder)) return undefined;
       removeLockIfSame(lock, statOrNothing(lock)?.ino ?? 0, holder);
       continue;
     }
-    let ino = 0;
+    let ino: number;
     try {
-      ino = fstatSync(fd).ino;
-      writeSync(fd, mine);
+      ino = claimLock(lock, fd);
     } catch {
-      closeSync(fd);
-      removeLockIfSame(lock, ino, readText(lock));
       return undefined;
     }
-    closeSync(fd);
-    return () => removeLockIfSame(lock, ino, mine);
+    return () => removeLockIfSame(lock, ino, LOCK_HOLDER);
   }
   return undefined;
+}
+
+/** What a lock file this thread holds says: the host, pid and thread (see withFolderLock). */
+const LOCK_HOLDER = `${HOST} ${process.pid} ${threadId}\n`;
+
+/** Whether a lock file's text names a process of this machine that no longer runs (its lock is stale). */
+function staleHolder(holder: string): boolean {
+  const [host, pid] = holder.split(' ');
+  return host === HOST && pid !== undefined && /^\d+$/.test(pid) && !pidRuns(Number(pid));
+}
+
+/**
+ * Writes this thread's name into the lock file it just made (`fd`, closed here) and returns its
+ * inode. The file is ours (made with wx): a failed write (a full disk) must not leave it empty, so
+ * it is removed, and the error said as the lock's.
+ */
+function claimLock(lock: string, fd: number): number {
+  let ino = 0;
+  try {
+    ino = fstatSync(fd).ino;
+    writeSync(fd, LOCK_HOLDER);
+  } catch (e) {
+    closeSync(fd);
+    removeLockIfSame(lock, ino, readText(lock));
+    throw writeFailed(e as Error, lock, 'folder lock');
+  }
+  closeSync(fd);
+  return ino;
 }
 
 /** The lock a run holds in its trace folder while it renames its trace and run record into place. */
@@ -264,8 +268,7 @@ export async function withFolderLock<T>(dir: string, fn: () => T, checkCancel?: 
         // Released meanwhile: try again at once.
         continue;
       }
-      const [host, pid] = holder.split(' ');
-      if (host === HOST && pid !== undefined && /^\d+$/.test(pid) && !pidRuns(Number(pid))) {
+      if (staleHolder(holder)) {
         // Only that stale file goes: another waiter may have taken it over and made its own since
         // it was read (removing whatever was there let three or four runs hold the lock at once).
         removeLockIfSame(lock, ino, holder);
@@ -290,25 +293,12 @@ export async function withFolderLock<T>(dir: string, fn: () => T, checkCancel?: 
       await new Promise<void>((r) => setTimeout(r, 10));
     }
   }
-  const mine = `${HOST} ${process.pid} ${threadId}\n`;
-  let myIno = 0;
+  const myIno = claimLock(lock, fd);
   try {
-    try {
-      myIno = fstatSync(fd).ino;
-      writeSync(fd, mine);
-    } catch (e) {
-      // The file is ours (made with wx): a failed write (a full disk) must not leave it empty.
-      closeSync(fd);
-      fd = undefined;
-      removeLockIfSame(lock, myIno, readText(lock));
-      throw writeFailed(e as Error, lock, 'folder lock');
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
     return fn();
   } finally {
     // Our own lock only: one taken over as stale meanwhile is another run's now.
-    removeLockIfSame(lock, myIno, mine);
+    removeLockIfSame(lock, myIno, LOCK_HOLDER);
   }
 }
 

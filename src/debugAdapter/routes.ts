@@ -251,8 +251,8 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
       if (!lane) throw new AdapterError(`no lane "${name}" in this session: the lanes are ${lanes.lanes.map((l) => l.name).join(', ')}`, ERROR_IDS.badArguments, false);
       const from = Math.max(1, a.from ?? 1);
       const to = Math.min(lane.highWater, a.to ?? lane.highWater);
-      const { bucketSize, buckets } = lane.store.buckets(a.metric, from, to, a.maxPoints ?? 1000, a.cumulative ?? false);
-      return { metric: a.metric, lane: lane.name, from, to, bucketSize, buckets };
+      const { bucketSize, first, buckets } = lane.store.buckets(a.metric, from, to, a.maxPoints ?? 1000, a.cumulative ?? false, a.known ?? undefined);
+      return { metric: a.metric, lane: lane.name, from, to, bucketSize, first, buckets };
     },
   };
   return new Map(Object.entries(routes));

@@ -93,6 +93,11 @@ export interface MetricSeriesArguments {
   maxPoints?: number;
   /** Running mean from event 1 instead of per-event values (e.g. hit rate over time). */
   cumulative?: boolean;
+  /**
+   * The caller already holds the first `buckets` buckets of an earlier answer with this bucket size
+   * (same metric, lane, mode and `from`): the answer then starts at the last of them (see `first`).
+   */
+  known?: { bucketSize: number; buckets: number };
 }
 
 /** One bucket of a series: events [from, to], with statistics over the defined values in it. */
@@ -112,5 +117,7 @@ export interface MetricSeriesResponseBody {
   to: number;
   /** Events per bucket (1 when not downsampled). */
   bucketSize: number;
+  /** Index of the first bucket given: 0 unless `known` let the answer leave out buckets the caller holds. */
+  first: number;
   buckets: MetricBucket[];
 }

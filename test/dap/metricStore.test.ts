@@ -1,6 +1,7 @@
 // The adapter's per-event metric series (timeline, metric-drop detector) against the engine's own cumulative metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { MetricStore } from '../../src/debugAdapter/metricStore';
 import { MetricDropDetector, parseMetricDrop } from '../../src/debugAdapter/metricDrop';
 import { Replayer } from '../../src/core/engine/replay';
@@ -106,4 +107,104 @@ test('the metric-drop detector weighs events as the engine does (CTR: clicks ove
   let first: { message: string; value: number } | undefined;
   for (let n = 1; n <= 80 && !first; n++) first = msg.check(store, n);
   assert.match(first?.message ?? '', /^mean ctr of the last 20 events fell to 0\.\d+, \d+% below the 20 events before \(0\.500\)$/);
+});
+
+/** The buckets of one call, computed from value() and weight() alone, event by event: what buckets() must answer. */
+function referenceBuckets(store: MetricStore, series: MetricSeriesName, from: number, to: number, maxPoints: number, cumulative: boolean): { bucketSize: number; buckets: { from: number; to: number; mean: number | null; min: number | null; max: number | null }[] } {
+  const lo = Math.max(1, from);
+  const hi = Math.min(to, store.through);
+  if (hi < lo) return { bucketSize: 1, buckets: [] };
+  const bucketSize = Math.max(1, Math.ceil((hi - lo + 1) / Math.max(1, maxPoints)));
+  let runSum = 0;
+  let runWeight = 0;
+  const running = (n: number): number | null => {
+    const v = store.value(series, n);
+    if (v !== null) {
+      runSum += store.weight(series, n) * v;
+      runWeight += store.weight(series, n);
+    }
+    return runWeight ? runSum / runWeight : null;
+  };
+  if (cumulative) for (let n = 1; n < lo; n++) running(n);
+  const buckets = [];
+  for (let start = lo; start <= hi; start += bucketSize) {
+    const end = Math.min(hi, start + bucketSize - 1);
+    const vs: number[] = [];
+    for (let n = start; n <= end; n++) {
+      const v = cumulative ? running(n) : store.value(series, n);
+      if (v !== null) vs.push(v);
+    }
+    const mean = vs.length ? (cumulative ? (vs.at(-1) as number) : vs.reduce((a, b) => a + b, 0) / vs.length) : null;
+    buckets.push({ from: start, to: end, mean, min: vs.length ? Math.min(...vs) : null, max: vs.length ? Math.max(...vs) : null });
+  }
+  return { bucketSize, buckets };
+}
+
+test('buckets() kept between calls answer as if computed afresh, event by event, while events arrive; with `known` only the tail from the last held bucket comes back', () => {
+  const base = { hit: null, rr: null, ndcg: null, ild: null, novelty: null, overlap: 0, kendallTau: 1, fallback: 0, latencyTotalMs: 10 };
+  const close = (a: number | null | undefined, b: number | null | undefined) => (a === null || a === undefined ? a === b : typeof b === 'number' && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)));
+  fc.assert(
+    fc.property(
+      // Per event: a hit (or none), clicks and impressions, cache figures; then the calls made after it.
+      fc.array(fc.record({ hit: fc.option(fc.integer({ min: 0, max: 1 })), novelty: fc.option(fc.double({ min: 0, max: 5, noNaN: true })), impressions: fc.integer({ min: 0, max: 4 }), clicks: fc.integer({ min: 0, max: 2 }), hits: fc.integer({ min: 0, max: 3 }), misses: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 120 }),
+      // Few keys, so that calls meet the answers kept by earlier ones (the same series, mode, start and bucket size).
+      fc.array(fc.record({ after: fc.nat(), series: fc.constantFrom<MetricSeriesName>('hit', 'novelty', 'ctr', 'cacheHitRate'), from: fc.integer({ min: 1, max: 2 }), maxPoints: fc.integer({ min: 1, max: 6 }), cumulative: fc.boolean() }), { minLength: 1, maxLength: 80 }),
+      (events, calls) => {
+        const store = new MetricStore();
+        const held = new Map<string, { bucketSize: number; buckets: { from: number; to: number; mean: number | null; min: number | null; max: number | null }[] }>();
+        const byEvent = [...calls].sort((a, b) => (a.after % events.length) - (b.after % events.length));
+        let next = 0;
+        events.forEach((e, i) => {
+          const clicks = Math.min(e.clicks, e.impressions);
+          store.record({ ...base, index: i + 1, hit: e.hit, novelty: e.novelty, clicks, impressions: e.impressions }, 3, { cache: { hits: e.hits, misses: e.misses } });
+          for (; next < byEvent.length && (byEvent[next] as (typeof calls)[0]).after % events.length === i; next++) {
+            const c = byEvent[next] as (typeof calls)[0];
+            const want = referenceBuckets(store, c.series, c.from, i + 1, c.maxPoints, c.cumulative);
+            const got = store.buckets(c.series, c.from, i + 1, c.maxPoints, c.cumulative);
+            assert.equal(got.bucketSize, want.bucketSize);
+            assert.equal(got.first, 0);
+            assert.equal(got.buckets.length, want.buckets.length);
+            got.buckets.forEach((b, j) => {
+              const w = want.buckets[j];
+              assert.ok(w && b.from === w.from && b.to === w.to && close(b.mean, w.mean) && close(b.min, w.min) && close(b.max, w.max), `${c.series} ${c.cumulative ? 'cumulative' : 'per event'} bucket ${j} through ${i + 1}: ${JSON.stringify(b)} vs ${JSON.stringify(w)}`);
+            });
+            // A caller holding an earlier answer gets the buckets from its last one on; put together, the whole answer.
+            const key = `${c.series} ${c.cumulative} ${c.from}`;
+            const had = held.get(key);
+            const tail = store.buckets(c.series, c.from, i + 1, c.maxPoints, c.cumulative, had && { bucketSize: had.bucketSize, buckets: had.buckets.length });
+            const merged = had && tail.first > 0 ? [...had.buckets.slice(0, tail.first), ...tail.buckets] : tail.buckets;
+            if (had && had.bucketSize === tail.bucketSize) assert.equal(tail.first, Math.max(0, Math.min(had.buckets.length - 1, merged.length)));
+            else assert.equal(tail.first, 0, 'another bucket size: everything again');
+            assert.deepEqual(merged, got.buckets);
+            held.set(key, { bucketSize: tail.bucketSize, buckets: merged });
+          }
+        });
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('buckets() of a million events: a stop one event later costs one bucket, not a pass over the replay (counted in value reads, not time)', () => {
+  const base = { hit: 1, rr: 0.5, ndcg: 0.5, ild: 0.2, novelty: 1, overlap: 0, kendallTau: 1, fallback: 0, latencyTotalMs: 10, clicks: 0, impressions: 3 };
+  const store = new MetricStore();
+  for (let n = 1; n <= 1_000_000; n++) store.record({ ...base, index: n, hit: n % 3 ? 1 : 0 }, 3);
+  const full = store.buckets('hit', 1, 1_000_000, 4000, true);
+  assert.equal(full.bucketSize, 250);
+  store.record({ ...base, index: 1_000_001, hit: 0 }, 3);
+  store.record({ ...base, index: 1_000_002, hit: 1 }, 3);
+  // 1,000,001 and 1,000,002 events need buckets of 251: computed again in full, once.
+  store.buckets('hit', 1, 1_000_001, 4000, true);
+  // Reads of the stored values from here on: one more event must read about one bucket's worth.
+  let reads = 0;
+  const chunks = (store as unknown as { chunks: Map<string, Float32Array[]> }).chunks;
+  const list = chunks.get('hit') as Float32Array[];
+  chunks.set('hit', new Proxy(list, { get: (t, k) => (typeof k === 'string' && /^\d+$/.test(k) && reads++, Reflect.get(t, k)) }));
+  const next = store.buckets('hit', 1, 1_000_002, 4000, true, { bucketSize: 251, buckets: Math.ceil(1_000_001 / 251) });
+  chunks.set('hit', list);
+  assert.ok(reads <= 2 * 251, `${reads} reads`);
+  assert.equal(next.first, Math.ceil(1_000_001 / 251) - 1);
+  assert.equal(next.buckets.length, 1);
+  // The running hit rate at the last event: 2 hits in every 3 events (1,000,002 = 3 × 333,334).
+  assert.ok(Math.abs((next.buckets[0]?.mean as number) - 2 / 3) < 1e-9, `running hit rate ${next.buckets[0]?.mean}`);
 });

@@ -65,6 +65,15 @@ test('recreplay/metricSeries returns stored per-event series, downsampled into b
     const first = hits.slice(0, 65).filter((h): h is number => h !== null);
     assert.ok(Math.abs((res.buckets[0]?.mean as number) - first.reduce((a, b) => a + b, 0) / first.length) < 1e-9);
     assert.deepEqual([res.buckets[0]?.min, res.buckets[0]?.max], [Math.min(...first), Math.max(...first)]);
+    assert.equal(res.first, 0);
+    // A client holding those ten buckets gets the last one again (it may have been partial), and only it.
+    const tail = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', maxPoints: 10, known: { bucketSize: 65, buckets: 10 } })).body as MetricSeriesResponseBody;
+    assert.equal(tail.first, 9);
+    assert.deepEqual(tail.buckets, res.buckets.slice(9));
+    const other = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', maxPoints: 10, known: { bucketSize: 64, buckets: 10 } })).body as MetricSeriesResponseBody;
+    assert.equal(other.first, 0, 'buckets of another size are no use: all of them come back');
+    assert.deepEqual(other.buckets, res.buckets);
+    assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', known: { bucketSize: 65, buckets: -1 } })), /"known\.buckets" must be a whole number, 0 or more/);
     const run = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', from: 600, to: 650, cumulative: true })).body as MetricSeriesResponseBody;
     assert.equal(run.bucketSize, 1);
     assert.ok(Math.abs((run.buckets.at(-1)?.mean as number) - hitRate) < 1e-9, 'the running mean of hit at the last event is hit_rate@10');

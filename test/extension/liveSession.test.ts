@@ -188,3 +188,56 @@ test('the timeline of a session draws a stop after a step back (a snapshot below
     await dap.dispose();
   }
 });
+
+test('the timeline of a session fetches only the buckets from the last one it holds at a later stop, and draws what a fresh fetch would', async () => {
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions } = track(dap, CONFIG);
+  // 25 buckets: events 60 to 75 go in buckets of 3 (the first stop fills 20 of them).
+  const source = new SessionTimelineSource(rs, sessions, 25, 'cumulative');
+  const posted: HostMessage[] = [];
+  const asked: { metric: string; known?: { bucketSize: number; buckets: number } }[] = [];
+  const fetch = rs.metricSeries.bind(rs);
+  rs.metricSeries = (args) => {
+    asked.push(args);
+    return fetch(args);
+  };
+  const lastData = (): (HostMessage & { type: 'data' }) | undefined => posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1);
+  try {
+    await start(dap);
+    let stopped = dap.next('stopped');
+    await dap.request('continue', { threadId: 1 });
+    await stopped;
+    await source.replay((m) => posted.push(m));
+    assert.ok(asked.length > 0 && asked.every((a) => a.known === undefined), 'the first fetch holds nothing');
+    assert.equal(lastData()?.lanes[0]?.bucketSize, 3);
+    // Events 61, 62, 63: a bucket of 3 fills, then a new one starts.
+    for (const event of [61, 62, 63]) {
+      asked.length = 0;
+      const refreshed = new Promise<void>((resolve) => {
+        const n = posted.length;
+        const timer = setInterval(() => posted.slice(n).some((m) => m.type === 'data') && (clearInterval(timer), resolve()), 5);
+      });
+      stopped = dap.next('stopped');
+      await dap.request('next', { threadId: 1 });
+      await stopped;
+      assert.equal(rs.position?.event, event);
+      await refreshed;
+      // Let a second fetch of the stop (below) land before drawing a fresh one beside it.
+      await new Promise((r) => setTimeout(r, 200));
+      // (A stop may be fetched twice: at the stop, and again when its metrics event brings a snapshot.)
+      assert.ok(asked.length > 0 && asked.every((a) => a.known?.bucketSize === 3 && a.known.buckets >= 20), `held buckets were offered: ${JSON.stringify(asked)}`);
+      const fresh: HostMessage[] = [];
+      const other = new SessionTimelineSource(rs, sessions, 25, 'cumulative');
+      try {
+        await other.replay((m) => fresh.push(m));
+      } finally {
+        other.dispose();
+      }
+      const want = fresh.find((m): m is HostMessage & { type: 'data' } => m.type === 'data');
+      assert.deepEqual(lastData()?.lanes, want?.lanes, `event ${event}: what was put together from held buckets is what a fresh fetch draws`);
+    }
+  } finally {
+    source.dispose();
+    await dap.dispose();
+  }
+});

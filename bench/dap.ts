@@ -4,21 +4,23 @@
  * Defaults to the 1M-event bench slice and its linear ranker (cached offset index in
  * bench/.cache/index). Needs `npm run build` (dist/debugAdapter.js). Prints one JSON object and
  * writes it to bench/results/dap.json. Figures are reported against a floor measured in the same
- * run: JSON.parse of every line of the same events.jsonl. The condition cost comes from
- * bench/condition.ts, which also runs alone.
+ * run: JSON.parse of every line of the same events.jsonl. The condition cost and the engine's own
+ * loop come from bench/condition.ts and bench/engineRate.ts, run bundled (as the adapter ships) in
+ * processes of their own; both also run alone.
  */
 import { jsonParseFloor } from './floor';
+import { buildSync } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { conditionCost, conditionFor, quantile } from './condition';
+import { conditionFor, quantile, type ConditionCase } from './condition';
 import { benchRankerSpec, benchSlice } from './slices';
-import { Replayer } from '../src/core/engine/replay';
-import { loadRanker } from '../src/core/rankers';
 import { streamFor } from '../src/core/random';
 import { Slice } from '../src/core/slice/reader';
+import { METRIC_SERIES, METRIC_SERIES_REQUEST, type MetricSeriesResponseBody } from '../src/shared/dap';
 
 const ROOT = join(__dirname, '..');
 const ADAPTER = join(ROOT, 'dist/debugAdapter.js');
@@ -33,16 +35,17 @@ function floor(path: string, limit: number): { events: number; eventsPerSec: num
   return { events: f.events, eventsPerSec: f.eventsPerSec };
 }
 
-/** The engine's own tight loop (runToEnd) over the first `limit` events: what continue cannot beat. */
-async function engineRate(limit: number): Promise<number> {
-  const slice = Slice.open(slicePath);
-  const r = new Replayer(slice, { ranker: loadRanker(rankerSpec, { slice }) });
-  const t0 = performance.now();
-  await r.runToEnd(undefined, (ex) => ex.n >= limit);
-  const ms = performance.now() - t0;
-  const done = r.current?.n ?? 0;
-  r.dispose();
-  return (done / ms) * 1000;
+/**
+ * Runs a bench module bundled by esbuild, as the adapter ships the code it measures, and returns
+ * the JSON it prints. Run through tsx instead, every read of a module's mutable
+ * export (the expression budget's counter) went through a getter: a condition read 3× its cost.
+ */
+function bundled(entry: string, args: string[]): unknown {
+  const out = join(ROOT, 'bench/.cache/build', entry.replace(/\.ts$/, '.cjs'));
+  buildSync({ entryPoints: [join(__dirname, entry)], outfile: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
+  const r = spawnSync(process.execPath, [out, ...args], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${entry} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
 async function stopAfter(dc: DebugClient, send: () => Promise<unknown>, timeout = 30_000): Promise<DebugProtocol.StoppedEvent> {
@@ -105,6 +108,29 @@ async function main(): Promise<void> {
     if (i >= 20) trips.push(performance.now() - s);
   }
 
+  log('the timeline at a stop…');
+  // What the session timeline asks at every stop (sessionSource.ts): the 14 series of the lane,
+  // 4,000 buckets, running means. First with nothing held (a timeline just opened), then at each of
+  // 20 stops one event further, offering the buckets held from the stop before.
+  const held = new Map<string, { bucketSize: number; buckets: number }>();
+  const fetchAll = async (): Promise<{ ms: number; bytes: number }> => {
+    const s = performance.now();
+    let bytes = 0;
+    for (const metric of METRIC_SERIES) {
+      const known = held.get(metric);
+      const body = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric, maxPoints: 4000, cumulative: true, ...(known ? { known } : {}) })).body as MetricSeriesResponseBody;
+      held.set(metric, { bucketSize: body.bucketSize, buckets: body.first + body.buckets.length });
+      bytes += JSON.stringify(body).length;
+    }
+    return { ms: performance.now() - s, bytes };
+  };
+  const opened = await fetchAll();
+  const stops: { ms: number; bytes: number }[] = [];
+  for (let i = 0; i < 20; i++) {
+    await stopAfter(dc, () => dc.nextRequest(T));
+    stops.push(await fetchAll());
+  }
+
   log('goto and stepBack to random events…');
   const rng = streamFor(7, 'bench-dap', slicePath);
   const gotos: number[] = [];
@@ -121,9 +147,10 @@ async function main(): Promise<void> {
   await dc.disconnectRequest({});
   await dc.stop().catch(() => undefined);
 
-  log('condition cost and engine loop in-process…');
-  const cond = await conditionCost(Math.min(5000, eventCount), slicePath, rankerSpec);
-  const engineEps = await engineRate(sampleTo);
+  log('condition cost and engine loop, bundled as the adapter ships…');
+  const { stops: condStops, cases: condCases } = bundled('condition.ts', [String(Math.min(5000, eventCount)), slicePath, rankerSpec]) as { stops: number; cases: ConditionCase[] };
+  const cond = { stops: condStops, cases: condCases };
+  const engineEps = (bundled('engineRate.ts', [String(sampleTo), slicePath, rankerSpec]) as { eventsPerSec: number }).eventsPerSec;
   const continueHeadEps = sampled ? (sampled.event / sampled.ms) * 1000 : continueEps;
 
   const result = {
@@ -137,6 +164,8 @@ async function main(): Promise<void> {
     // The engine alone (no adapter, no condition) and the continue, both over the first 200k events: what the adapter adds.
     engine: { events: sampleTo, eventsPerSec: Math.round(engineEps), ratioToFloor: round(engineEps / fl.eventsPerSec), continueEventsPerSec: Math.round(continueHeadEps), continueVsEngine: round(continueHeadEps / engineEps) },
     roundTrip: { at: around, samples: trips.length, p50Ms: round(quantile(trips, 0.5)), p99Ms: round(quantile(trips, 0.99)), targets: { p50Ms: 5, p99Ms: 25 } },
+    // At the stops of the round trips (event ~900k): every series of the timeline, opened and then one event further at a time.
+    timeline: { series: METRIC_SERIES.length, maxPoints: 4000, openedMs: round(opened.ms), openedBytes: opened.bytes, stops: stops.length, stopP50Ms: round(quantile(stops.map((x) => x.ms), 0.5)), stopP99Ms: round(quantile(stops.map((x) => x.ms), 0.99)), stopBytesP50: quantile(stops.map((x) => x.bytes), 0.5) },
     goto: { samples: gotos.length, medianMs: round(quantile(gotos, 0.5)), p90Ms: round(quantile(gotos, 0.9)), target: 50 },
     stepBack: { samples: backs.length, medianMs: round(quantile(backs, 0.5)), p90Ms: round(quantile(backs, 0.9)), target: 50 },
     condition: { ...cond, target: 2 },

@@ -43,6 +43,12 @@ export function ownField(o: Record<string, unknown>, key: string): unknown {
  * than memory does.
  */
 export function deepEqual(a: unknown, b: unknown, at: At, what: string): boolean {
+  // Two scalars, or a scalar and anything (most comparisons: a field against a constant), need no
+  // stack: allocating one made `user.id != "x"` three times slower (bench/condition.ts).
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    if (typeof a === 'string' && typeof b === 'string' && a.length === b.length && (work.left -= a.length) < 0) throw overBudget(at, what);
+    return a === b && !(typeof a === 'number' && Number.isNaN(a));
+  }
   const stack: unknown[] = [a, b];
   let first = true;
   while (stack.length) {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { FeatureMap, FeatureType } from '../../core/slice/types';
 import type { Cancellation } from './sliceStore';
 import { linesOf } from '../lines';
+import { sessionOfLine } from '../../core/slice/sessionField';
 import { RECORDS_PER_STEP, runSteps, type Steps } from '../../core/steps';
 
 /** [from, to] (1-based, inclusive) ranges that split `from..to` into at most `pageSize` children. */
@@ -153,13 +154,10 @@ export async function scanSessions(eventsPath: string, totalBytes: number, token
     // skipped here shifted every later event's number.
     for await (const text of linesOf(stream)) {
       n++;
-      let session = '(no session)';
-      try {
-        const s = (JSON.parse(text) as { session?: unknown }).session;
-        if (typeof s === 'string' && s !== '') session = s;
-      } catch {
-        // A malformed line is reported where it matters (reading or replaying it); here it has no session.
-      }
+      // Read without parsing the line (sessionField.ts); a malformed line is reported where it
+      // matters (reading or replaying it), here it has the session it names, if any.
+      const s = sessionOfLine(text);
+      const session = s === undefined || s === '' ? '(no session)' : s;
       let id = ids.get(session);
       if (id === undefined) {
         id = names.length;

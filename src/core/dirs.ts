@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from './errors';
@@ -166,6 +166,21 @@ export function createExclusive(path: string, mode = 0o666): number {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     rmSync(path, { force: true });
     return openSync(path, 'wx', mode);
+  }
+}
+
+/**
+ * Writes all of `data` at the file's position. writeSync writes what the system call took: on a
+ * disk filling up that is part of the buffer, with no error (the error comes with the next write),
+ * so a file written in pieces lost the tail of the last one and was kept, its hash describing bytes
+ * it does not hold. Here the rest is written until it is all there or the system says why not.
+ */
+export function writeAll(fd: number, data: Uint8Array): void {
+  let done = 0;
+  while (done < data.length) {
+    const n = writeSync(fd, data, done, data.length - done);
+    if (n <= 0) throw Object.assign(new Error('no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    done += n;
   }
 }
 

@@ -1,7 +1,7 @@
-import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import { MACHINE, createExclusive, ensureDir, pidRuns, removeCreatedDirs, removeQuietly, statOrNothing, writeExclusive } from '../dirs';
+import { MACHINE, createExclusive, ensureDir, pidRuns, removeCreatedDirs, removeQuietly, statOrNothing, writeAll, writeExclusive } from '../dirs';
 import { UserError } from '../errors';
 import { checkFile } from '../slice/hashing';
 import type { EventExec } from './replay';
@@ -62,7 +62,12 @@ let out = Buffer.allocUnsafe(OUT), len = 0, bytes = 0;
 function flush() {
   if (!len) return;
   const b = out.subarray(0, len);
-  if (fd !== undefined) fs.writeSync(fd, b);
+  // All of it: writeSync may take part of a buffer (a disk filling up) and say so only by its count.
+  for (let done = 0; fd !== undefined && done < len; ) {
+    const n = fs.writeSync(fd, b, done, len - done);
+    if (n <= 0) throw Object.assign(new Error('no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    done += n;
+  }
   hash.update(b);
   bytes += len;
   len = 0;
@@ -217,7 +222,7 @@ function claimLock(lock: string, fd: number): number {
   let ino = 0;
   try {
     ino = fstatSync(fd).ino;
-    writeSync(fd, LOCK_HOLDER);
+    writeAll(fd, Buffer.from(LOCK_HOLDER));
   } catch (e) {
     closeSync(fd);
     removeLockIfSame(lock, ino, readText(lock));

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { writeAll } from '../dirs';
 
 /** Streams bytes to a file while computing the whole-file and per-chunk sha256 and line offsets. */
 export class HashingFileWriter {
@@ -44,7 +45,7 @@ export class HashingFileWriter {
     const buf = Buffer.from(this.pending.join(''), 'utf8');
     this.pending = [];
     this.pendingLen = 0;
-    writeSync(this.fd, buf);
+    writeAll(this.fd, buf);
     this.whole.update(buf);
     let off = 0;
     while (off < buf.length) {

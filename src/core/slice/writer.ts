@@ -166,8 +166,16 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     w?.release();
     rmSync(tmp, { recursive: true, force: true });
     removeCreatedDirs(createdParents);
-    throw e;
+    throw writeError(e, dir);
   }
+}
+
+/** A system error while the slice was written (a full disk, a folder made read-only) as one that names the slice and says nothing was kept. */
+function writeError(e: unknown, dir: string): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (e instanceof UserError || !(e instanceof Error) || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
+  const full = code === 'ENOSPC' || code === 'EDQUOT';
+  return new UserError(`cannot write the slice ${dir}: ${full ? 'the disk is full' : e.message}`, { file: dir }, full ? 'Nothing was written there: free space on that disk, or freeze to a folder on another one.' : 'Nothing was written there: freeze to a folder you can write to.', 'E_PATH');
 }
 
 /**

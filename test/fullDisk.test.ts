@@ -101,7 +101,7 @@ test('freezing onto a disk that fills up: an error naming the slice and what to 
     const target = overwrite ? dir : join(disk, 'y.slice');
     assert.throws(
       () => writeSlice(target, { manifest: BASE_MANIFEST, ...big }, { frozenAt: '2025-01-02T00:00:00Z', overwrite }),
-      (e: unknown) => e instanceof UserError && /^cannot write the slice .*\.slice: the disk is full$/.test(e.message) && /free space on that disk, or freeze to a folder on another one/.test(e.hint ?? ''),
+      (e: unknown) => e instanceof UserError && /^cannot write the slice .*\.slice: the disk is full$/.test(e.message) && /^Free space on that disk, or freeze to a folder on another one; nothing was written there\.$/.test(e.hint ?? ''),
     );
   }
   assert.deepEqual(readdirSync(disk).sort(), ['x.slice'], 'no temp folder, no half slice');

@@ -137,16 +137,23 @@ export class MetricStore {
     if (hi < lo) return { bucketSize: 1, first: 0, buckets: [] };
     const points = Math.max(1, maxPoints);
     const bucketSize = Math.max(1, Math.ceil((hi - lo + 1) / points));
+    const needed = Math.ceil((hi - lo + 1) / bucketSize);
     const key = `${series}\u0000${cumulative ? 1 : 0}\u0000${lo}`;
     let c = this.bucketCache.get(key);
-    if (!c || c.bucketSize !== bucketSize || c.hi > hi || c.mean.length < Math.ceil((hi - lo + 1) / bucketSize)) {
-      c = this.freshBuckets(series, lo, bucketSize, points, cumulative);
-      if (this.bucketCache.size >= MAX_CACHED_SERIES) this.bucketCache.clear();
-      this.bucketCache.set(key, c);
+    if (!c || c.bucketSize !== bucketSize || c.hi > hi) {
+      c = this.freshBuckets(series, lo, bucketSize, needed, cumulative);
+      // An answer of more buckets than a timeline draws (a client asking for every event of a long
+      // replay) is computed, not kept: kept, it would hold memory by the event.
+      if (needed <= MAX_KEPT_BUCKETS) {
+        if (this.bucketCache.size >= MAX_CACHED_SERIES) this.bucketCache.clear();
+        this.bucketCache.set(key, c);
+      } else this.bucketCache.delete(key);
     }
     this.extendBuckets(c, series, lo, hi, cumulative);
     const count = c.count;
-    const first = known && known.bucketSize === bucketSize && known.buckets > 0 ? Math.min(count, known.buckets - 1) : 0;
+    // The last bucket always comes again: it may have ended early in the held answer, or (an answer
+    // to a lower `to`) later than this one.
+    const first = known && known.bucketSize === bucketSize && known.buckets > 0 ? Math.max(0, Math.min(count, known.buckets) - 1) : 0;
     const buckets: MetricBucket[] = [];
     for (let b = first; b < count; b++) {
       const start = lo + b * bucketSize;
@@ -161,8 +168,10 @@ export class MetricStore {
   private readonly bucketCache = new Map<string, BucketCache>();
 
   /** An empty answer for buckets of `bucketSize` from event `lo`, with the running sums of the events before it. */
-  private freshBuckets(series: MetricSeriesName, lo: number, bucketSize: number, points: number, cumulative: boolean): BucketCache {
-    const c: BucketCache = { bucketSize, hi: lo - 1, count: 0, mean: new Float64Array(points), min: new Float64Array(points), max: new Float64Array(points), defined: new Uint8Array(points), runSum: 0, runWeight: 0 };
+  private freshBuckets(series: MetricSeriesName, lo: number, bucketSize: number, buckets: number, cumulative: boolean): BucketCache {
+    // Room for the buckets of now (grown as events come: see extendBuckets), not for maxPoints.
+    const room = Math.max(16, buckets);
+    const c: BucketCache = { bucketSize, hi: lo - 1, count: 0, mean: new Float64Array(room), min: new Float64Array(room), max: new Float64Array(room), defined: new Uint8Array(room), runSum: 0, runWeight: 0 };
     if (cumulative) {
       const r = this.sums(series, 1, lo - 1);
       c.runSum = r.sum;
@@ -203,6 +212,7 @@ export class MetricStore {
       c.runSum = runSum;
       c.runWeight = runWeight;
       const end = Math.min(hi, start + size - 1);
+      if (b >= c.mean.length) grow(c, b + 1);
       let sum = 0;
       let count = 0;
       let last = Number.NaN;
@@ -252,6 +262,23 @@ interface BucketCache {
   runSum: number;
   runWeight: number;
 }
+
+/** Makes room for at least `n` buckets in a kept answer (doubling). */
+function grow(c: BucketCache, n: number): void {
+  const room = Math.max(n, 2 * c.mean.length);
+  const more = <T extends Float64Array | Uint8Array>(a: T, make: (k: number) => T): T => {
+    const b = make(room);
+    b.set(a);
+    return b;
+  };
+  c.mean = more(c.mean, (k) => new Float64Array(k));
+  c.min = more(c.min, (k) => new Float64Array(k));
+  c.max = more(c.max, (k) => new Float64Array(k));
+  c.defined = more(c.defined, (k) => new Uint8Array(k));
+}
+
+/** Answers of more buckets than this are not kept (the timeline's setting allows at most 100,000). */
+const MAX_KEPT_BUCKETS = 100_000;
 
 /** Kept answers of buckets() at most (14 series × 2 modes for the timeline's `from` of 1; other `from`s come and go). */
 const MAX_CACHED_SERIES = 64;

@@ -148,7 +148,8 @@ test('buckets() kept between calls answer as if computed afresh, event by event,
       // Per event: a hit (or none), clicks and impressions, cache figures; then the calls made after it.
       fc.array(fc.record({ hit: fc.option(fc.integer({ min: 0, max: 1 })), novelty: fc.option(fc.double({ min: 0, max: 5, noNaN: true })), impressions: fc.integer({ min: 0, max: 4 }), clicks: fc.integer({ min: 0, max: 2 }), hits: fc.integer({ min: 0, max: 3 }), misses: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 120 }),
       // Few keys, so that calls meet the answers kept by earlier ones (the same series, mode, start and bucket size).
-      fc.array(fc.record({ after: fc.nat(), series: fc.constantFrom<MetricSeriesName>('hit', 'novelty', 'ctr', 'cacheHitRate'), from: fc.integer({ min: 1, max: 2 }), maxPoints: fc.integer({ min: 1, max: 6 }), cumulative: fc.boolean() }), { minLength: 1, maxLength: 80 }),
+      // `back`: a call for fewer events than replayed (`to` below the last), after one for more.
+      fc.array(fc.record({ after: fc.nat(), series: fc.constantFrom<MetricSeriesName>('hit', 'novelty', 'ctr', 'cacheHitRate'), from: fc.integer({ min: 1, max: 2 }), maxPoints: fc.integer({ min: 1, max: 6 }), cumulative: fc.boolean(), back: fc.constantFrom(0, 0, 0, 1, 4) }), { minLength: 1, maxLength: 80 }),
       (events, calls) => {
         const store = new MetricStore();
         const held = new Map<string, { bucketSize: number; buckets: { from: number; to: number; mean: number | null; min: number | null; max: number | null }[] }>();
@@ -159,21 +160,22 @@ test('buckets() kept between calls answer as if computed afresh, event by event,
           store.record({ ...base, index: i + 1, hit: e.hit, novelty: e.novelty, clicks, impressions: e.impressions }, 3, { cache: { hits: e.hits, misses: e.misses } });
           for (; next < byEvent.length && (byEvent[next] as (typeof calls)[0]).after % events.length === i; next++) {
             const c = byEvent[next] as (typeof calls)[0];
-            const want = referenceBuckets(store, c.series, c.from, i + 1, c.maxPoints, c.cumulative);
-            const got = store.buckets(c.series, c.from, i + 1, c.maxPoints, c.cumulative);
+            const to = Math.max(1, i + 1 - c.back);
+            const want = referenceBuckets(store, c.series, c.from, to, c.maxPoints, c.cumulative);
+            const got = store.buckets(c.series, c.from, to, c.maxPoints, c.cumulative);
             assert.equal(got.bucketSize, want.bucketSize);
             assert.equal(got.first, 0);
             assert.equal(got.buckets.length, want.buckets.length);
             got.buckets.forEach((b, j) => {
               const w = want.buckets[j];
-              assert.ok(w && b.from === w.from && b.to === w.to && close(b.mean, w.mean) && close(b.min, w.min) && close(b.max, w.max), `${c.series} ${c.cumulative ? 'cumulative' : 'per event'} bucket ${j} through ${i + 1}: ${JSON.stringify(b)} vs ${JSON.stringify(w)}`);
+              assert.ok(w && b.from === w.from && b.to === w.to && close(b.mean, w.mean) && close(b.min, w.min) && close(b.max, w.max), `${c.series} ${c.cumulative ? 'cumulative' : 'per event'} bucket ${j} through ${to}: ${JSON.stringify(b)} vs ${JSON.stringify(w)}`);
             });
             // A caller holding an earlier answer gets the buckets from its last one on; put together, the whole answer.
             const key = `${c.series} ${c.cumulative} ${c.from}`;
             const had = held.get(key);
-            const tail = store.buckets(c.series, c.from, i + 1, c.maxPoints, c.cumulative, had && { bucketSize: had.bucketSize, buckets: had.buckets.length });
+            const tail = store.buckets(c.series, c.from, to, c.maxPoints, c.cumulative, had && { bucketSize: had.bucketSize, buckets: had.buckets.length });
             const merged = had && tail.first > 0 ? [...had.buckets.slice(0, tail.first), ...tail.buckets] : tail.buckets;
-            if (had && had.bucketSize === tail.bucketSize) assert.equal(tail.first, Math.max(0, Math.min(had.buckets.length - 1, merged.length)));
+            if (had && had.bucketSize === tail.bucketSize) assert.equal(tail.first, Math.max(0, Math.min(had.buckets.length, got.buckets.length) - 1), 'from the last bucket both answers have');
             else assert.equal(tail.first, 0, 'another bucket size: everything again');
             assert.deepEqual(merged, got.buckets);
             held.set(key, { bucketSize: tail.bucketSize, buckets: merged });
@@ -207,4 +209,23 @@ test('buckets() of a million events: a stop one event later costs one bucket, no
   assert.equal(next.buckets.length, 1);
   // The running hit rate at the last event: 2 hits in every 3 events (1,000,002 = 3 × 333,334).
   assert.ok(Math.abs((next.buckets[0]?.mean as number) - 2 / 3) < 1e-9, `running hit rate ${next.buckets[0]?.mean}`);
+});
+
+test('buckets() keeps memory by the buckets answered, not by maxPoints, and keeps no answer of more than a timeline draws', () => {
+  const base = { hit: 1, rr: 0.5, ndcg: 0.5, ild: 0.2, novelty: 1, overlap: 0, kendallTau: 1, fallback: 0, latencyTotalMs: 10, clicks: 0, impressions: 3 };
+  const store = new MetricStore();
+  for (let n = 1; n <= 10; n++) store.record({ ...base, index: n }, 3);
+  const kept = (store as unknown as { bucketCache: Map<string, { mean: Float64Array }> }).bucketCache;
+  for (const maxPoints of [100_000, 50_000_000, Number.MAX_SAFE_INTEGER]) {
+    const r = store.buckets('hit', 1, 10, maxPoints, true);
+    assert.equal(r.buckets.length, 10, `maxPoints ${maxPoints}`);
+  }
+  assert.ok([...kept.values()].every((c) => c.mean.length <= 16), 'room for the ten buckets there are (it was maxPoints each)');
+  // Growing with the events: a bucket per event, past the first room.
+  for (let n = 11; n <= 200; n++) store.record({ ...base, index: n }, 3);
+  assert.equal(store.buckets('hit', 1, 200, 100_000, true).buckets.length, 200);
+  // An answer of more than 100,000 buckets is computed and given, not kept.
+  for (let n = 201; n <= 100_001; n++) store.record({ ...base, index: n }, 3);
+  assert.equal(store.buckets('hit', 1, 100_001, Number.MAX_SAFE_INTEGER, false).buckets.length, 100_001);
+  assert.ok(![...kept.values()].some((c) => c.mean.length > 100_000));
 });

@@ -109,3 +109,19 @@ test('a first event whose t has a space for the T (as RFC 3339 allows) becomes t
   assert.equal(s.manifest.clock.start, '2025-01-01 00:00:01Z');
   s.close();
 });
+
+test('an error the caller\'s events throw (a generator reading its own input) reaches the caller as it was, not as the slice folder\'s', () => {
+  const f = fixture(3);
+  const dir = join(tmp(), 'gen.slice');
+  const missing = join(tmp(), 'no-such-dir', 'more-events.json');
+  function* events(): Generator<EventRecord> {
+    yield f.events[0] as EventRecord;
+    yield JSON.parse(readFileSync(missing, 'utf8')) as EventRecord;
+  }
+  assert.throws(
+    () => writeSlice(dir, { manifest: BASE_MANIFEST, events: events(), items: f.items, users: f.users }, { frozenAt: '2025-01-02T00:00:00Z' }),
+    (e: unknown) => !(e instanceof UserError) && (e as NodeJS.ErrnoException).code === 'ENOENT' && (e as Error).message.includes('more-events.json'),
+  );
+  assert.equal(existsSync(dir), false);
+  assert.deepEqual(readdirSync(join(dir, '..')), [], 'no temp folder either');
+});

@@ -7,7 +7,8 @@
  * arrays, numbers, literals) without building it, and stops at the key "session". The answer is
  * JSON.parse's for every well-formed line: where the scan could disagree, the line is parsed after
  * all — a key or value with escapes (JSON.parse decodes them), `"session"` written again later in
- * the line (JSON.parse keeps the last of repeated keys), a line that is not an object, or one the
+ * the line, plainly or with escapes (JSON.parse keeps the last of repeated keys: any backslash
+ * after the session sends the line to JSON.parse), a line that is not an object, or one the
  * scan cannot follow. A malformed line may still give the session it names before it breaks (the
  * grouping does not judge lines: reading and replaying them does).
  */
@@ -109,8 +110,9 @@ function scan(text: string): string | undefined | typeof FALLBACK {
     const end = valueEnd(text, i);
     if (end < 0) return FALLBACK;
     if (isSession) {
-      // A repeated key: JSON.parse keeps the last one.
-      if (text.indexOf('"session"', end) !== -1) return FALLBACK;
+      // A repeated key (JSON.parse keeps the last one), plain or written with escapes ("sess\u0069on"):
+      // either shows in the rest of the line as the plain name or as a backslash.
+      if (text.indexOf('"session"', end) !== -1 || text.indexOf('\\', end) !== -1) return FALLBACK;
       if (text.charCodeAt(i) !== QUOTE) return text.startsWith('null', i) && end - i === 4 ? undefined : FALLBACK;
       const raw = text.slice(i + 1, end - 1);
       return raw.includes('\\') ? FALLBACK : raw;

@@ -73,7 +73,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
   const tmp = makeTemp(dir);
   let w: HashingFileWriter | undefined;
   try {
-    markMine(tmp);
+    io(() => markMine(tmp));
     const itemLines = recordLines(input.items ?? [], 'items', input.manifest.schema?.item);
     const userLines = recordLines(input.users ?? [], 'users', input.manifest.schema?.user);
     for (const [rows, file] of [[itemLines.rows, 'items'], [userLines.rows, 'users']] as const) {
@@ -82,14 +82,14 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     }
     const inferred = emptySchema();
     const files: FileEntry[] = [];
-    const events = new HashingFileWriter(join(tmp, 'events.jsonl'), chunkSize);
+    const events = io(() => new HashingFileWriter(join(tmp, 'events.jsonl'), chunkSize));
     w = events;
     const offsets: number[] = [0];
     const users = userLines.rows.length > 0 ? new Set(userLines.rows.map((r) => r.id)) : undefined;
     const checks = new EventChecks(new Set(itemLines.rows.map((r) => r.id)), input.manifest.pipeline?.k ?? DEFAULT_PIPELINE.k, users);
     let id = '';
     // A hash match is confirmed against the earlier line as written.
-    const sameId = (earlier: number) => (JSON.parse(events.readBack(offsets[earlier - 1] as number, offsets[earlier] as number)) as { id?: unknown }).id === id;
+    const sameId = (earlier: number) => (JSON.parse(io(() => events.readBack(offsets[earlier - 1] as number, offsets[earlier] as number))) as { id?: unknown }).id === id;
     const earlier = (evId: string) => {
       id = evId;
       return checks.ids.seen(evId, offsets.length - 1, sameId);
@@ -114,20 +114,22 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
       noteFeatureTypes(inferred.context, ev.context);
       for (const c of ev.candidates) noteFeatureTypes(inferred.candidate, c.features);
       const line = text + '\n';
-      events.write(line);
+      io(() => events.write(line));
       byteLen += Buffer.byteLength(line);
       offsets.push(byteLen);
       checks.check(ev, n, earlier);
       if (faultIds.has(ev.id)) faultSeen.add(ev.id);
     }
     if (n === 0) throw new UserError('no events to freeze', { field: 'events' }, 'A slice needs at least one event.', 'E_EMPTY');
-    const ev = events.close();
+    const ev = io(() => events.close());
     files.push({ path: 'events.jsonl', sha256: ev.sha256, bytes: ev.bytes, records: n, chunks: { size: chunkSize, sha256: ev.chunks } });
     const small = (name: string, content: string | Buffer, records?: number) => {
       checkInside(name, join(dir, 'slice.json'));
       const p = join(tmp, name);
-      ensureDir(dirname(p));
-      writeFileSync(p, content);
+      io(() => {
+        ensureDir(dirname(p));
+        writeFileSync(p, content);
+      });
       const bytes = typeof content === 'string' ? Buffer.byteLength(content) : content.length;
       files.push({ path: name, sha256: sha256(content), bytes, ...(records !== undefined ? { records } : {}) });
     };
@@ -151,9 +153,9 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     const manifest = assemble(m, opts.frozenAt, firstT, inferred, files);
     validateInput(manifest, 'manifest');
     const manifestText = JSON.stringify(manifest, null, 2) + '\n';
-    writeFileSync(join(tmp, 'slice.json'), manifestText);
+    io(() => writeFileSync(join(tmp, 'slice.json'), manifestText));
     const manifestHash = sha256(manifestText);
-    install(tmp, dir, opts.overwrite === true, manifestHash);
+    io(() => install(tmp, dir, opts.overwrite === true, manifestHash));
     // The offset index is built at freeze and cached so the first open never scans the file.
     storeIndex(manifestHash, new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
     markUsers(userLines.text, manifest, opts.cacheDir);
@@ -170,12 +172,31 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
   }
 }
 
-/** A system error while the slice was written (a full disk, a folder made read-only) as one that names the slice and says nothing was kept. */
+/** Errors raised by the writer's own file operations (not by the caller's events, e.g. a generator reading its input). */
+const ioErrors = new WeakSet<object>();
+
+/** Runs a file operation of the writer, marking what it throws as the writer's (see writeError). */
+function io<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (typeof e === 'object' && e !== null) ioErrors.add(e);
+    throw e;
+  }
+}
+
+/**
+ * A system error of the writer's own file operations (a full disk, a folder made read-only) as one
+ * that names the slice. What an install that failed could not put back stays in the message.
+ */
 function writeError(e: unknown, dir: string): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (e instanceof UserError || !(e instanceof Error) || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
+  if (e instanceof UserError || !(e instanceof Error) || !ioErrors.has(e) || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
   const full = code === 'ENOSPC' || code === 'EDQUOT';
-  return new UserError(`cannot write the slice ${dir}: ${full ? 'the disk is full' : e.message}`, { file: dir }, full ? 'Nothing was written there: free space on that disk, or freeze to a folder on another one.' : 'Nothing was written there: freeze to a folder you can write to.', 'E_PATH');
+  const kept = /; what was at .* is kept at .*$/.exec(e.message)?.[0];
+  const reason = full ? 'the disk is full' : e.message.replace(kept ?? '', '');
+  const where = kept ? 'the old slice was moved aside (named above): put it back once the disk has room' : 'nothing was written there';
+  return new UserError(`cannot write the slice ${dir}: ${reason}${kept ?? ''}`, { file: dir }, full ? `Free space on that disk, or freeze to a folder on another one; ${where}.` : `Freeze to a folder you can write to; ${where}.`, 'E_PATH');
 }
 
 /**

@@ -164,6 +164,14 @@ export class MetricStore {
     return { bucketSize, first, buckets };
   }
 
+  /** The chunks weight() reads for a series weighed by something other than 1 (see weight()), or undefined. */
+  private weightChunks(series: MetricSeriesName): ArrayLike<number>[] | undefined {
+    if (series === 'novelty') return this.noveltyItems;
+    if (series === 'ctr') return this.chunks.get('impressions') as Float32Array[];
+    if (series === 'cacheHitRate') return this.cacheLookups;
+    return undefined;
+  }
+
   /** Answers kept by buckets(): series, mode and first event. */
   private readonly bucketCache = new Map<string, BucketCache>();
 
@@ -183,12 +191,13 @@ export class MetricStore {
   /** Weighted sum and weight of the defined values of events [a, b]. */
   private sums(series: MetricSeriesName, a: number, b: number): { sum: number; weight: number } {
     const values = this.chunks.get(series) as Float32Array[];
+    const weights = this.weightChunks(series);
     let sum = 0;
     let weight = 0;
     for (let n = a; n <= b; n++) {
       const v = (values[(n - 1) >>> CHUNK_BITS] as Float32Array)[(n - 1) & CHUNK_MASK] as number;
       if (Number.isNaN(v)) continue;
-      const w = this.weight(series, n);
+      const w = weights === undefined ? 1 : chunkWeight(weights, n);
       sum += w * v;
       weight += w;
     }
@@ -202,7 +211,7 @@ export class MetricStore {
   private extendBuckets(c: BucketCache, series: MetricSeriesName, lo: number, hi: number, cumulative: boolean): void {
     if (c.hi >= hi) return;
     const values = this.chunks.get(series) as Float32Array[];
-    const weighted = series === 'novelty' || series === 'ctr' || series === 'cacheHitRate';
+    const weights = this.weightChunks(series);
     const size = c.bucketSize;
     let b = Math.max(0, c.count - 1);
     let runSum = c.runSum;
@@ -222,7 +231,7 @@ export class MetricStore {
         let v = (values[(n - 1) >>> CHUNK_BITS] as Float32Array)[(n - 1) & CHUNK_MASK] as number;
         if (cumulative) {
           if (!Number.isNaN(v)) {
-            const w = weighted ? this.weight(series, n) : 1;
+            const w = weights === undefined ? 1 : chunkWeight(weights, n);
             runSum += w * v;
             runWeight += w;
           }
@@ -261,6 +270,12 @@ interface BucketCache {
   /** Running weighted sum and weight at the start of the last bucket (cumulative mode; for the events before `from` too). */
   runSum: number;
   runWeight: number;
+}
+
+/** weight() of event n read from its chunks: a missing or undefined (NaN) figure weighs 0. */
+function chunkWeight(chunks: ArrayLike<number>[], n: number): number {
+  const w = chunks[(n - 1) >>> CHUNK_BITS]?.[(n - 1) & CHUNK_MASK];
+  return w === undefined || Number.isNaN(w) ? 0 : w;
 }
 
 /** Makes room for at least `n` buckets in a kept answer (doubling). */

@@ -222,6 +222,63 @@ export class FileChecker {
  * or through a descriptor already open (then the bytes checked are those of the file every later
  * read through it gets, whatever the path holds meanwhile; the descriptor stays open).
  */
+/**
+ * Per-chunk sha256 of bytes fed in order, in chunks of `size` (the last may be short): the chunk
+ * hashes of an events.jsonl whose manifest has none, worked out while it is checked whole.
+ */
+export class ChunkHasher {
+  private hash = createHash('sha256');
+  private inChunk = 0;
+  private readonly sha256: string[] = [];
+
+  constructor(readonly size = DEFAULT_CHUNK_SIZE) {}
+
+  update(buf: Uint8Array): void {
+    let off = 0;
+    while (off < buf.length) {
+      const take = Math.min(this.size - this.inChunk, buf.length - off);
+      this.hash.update(buf.subarray(off, off + take));
+      this.inChunk += take;
+      off += take;
+      if (this.inChunk === this.size) {
+        this.sha256.push(this.hash.digest('hex'));
+        this.hash = createHash('sha256');
+        this.inChunk = 0;
+      }
+    }
+  }
+
+  finish(): { size: number; sha256: string[] } {
+    if (this.inChunk > 0) {
+      this.sha256.push(this.hash.digest('hex'));
+      this.inChunk = 0;
+    }
+    return { size: this.size, sha256: this.sha256 };
+  }
+}
+
+/**
+ * checkFile of an open file, yielding after each block (see steps.ts), with its chunk hashes
+ * worked out on the way (chunks of DEFAULT_CHUNK_SIZE): what a slice opened in the editor does for
+ * an events.jsonl whose manifest has no chunk hashes, instead of one synchronous read of it all.
+ */
+export function* checkFileSteps(fd: number, entry: { sha256: string; bytes: number }): Steps<{ why: FileMismatch | undefined; chunks: { size: number; sha256: string[] } }> {
+  const checker = new FileChecker(entry);
+  const chunks = new ChunkHasher();
+  const buf = Buffer.allocUnsafe(DEFAULT_CHUNK_SIZE);
+  for (let off = 0; ; ) {
+    if (off > 0) yield;
+    const n = readFull(fd, buf, off);
+    if (n === 0) break;
+    const view = buf.subarray(0, n);
+    checker.update(view);
+    chunks.update(view);
+    off += n;
+    if (n < buf.length) break;
+  }
+  return { why: checker.finish(), chunks: chunks.finish() };
+}
+
 export function checkFile(file: string | number, entry: { sha256: string; bytes: number; chunks?: { size: number; sha256: string[] } }, onBlock?: (buf: Buffer, offset: number) => void): FileMismatch | undefined {
   const checker = new FileChecker(entry);
   const size = entry.chunks?.size ?? DEFAULT_CHUNK_SIZE;

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import { cacheTemp, ensureDir, removeQuietly, sweepDeadTemps, writeExclusive } from '../dirs';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './hashing';
 
 /**
  * Byte offsets of the lines of events.jsonl: offsets[n-1] is where event n starts and
@@ -164,6 +165,67 @@ export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheD
     // temp file behind (they piled up on a full disk, taking the little room left).
     if (tmp !== undefined && (e as NodeJS.ErrnoException).code !== 'EEXIST') removeQuietly(tmp);
   }
+}
+
+/** Chunk hashes of an events.jsonl (as a manifest's `chunks`). */
+export interface ChunkHashes {
+  size: number;
+  sha256: string[];
+}
+
+function chunksPath(manifestSha: string, dir: string): string {
+  return join(dir, `chunks-${manifestSha}.json`);
+}
+
+/** What chunk hashes are sealed under: not the index's key, so neither can pass for the other. */
+const chunksSealKey = (manifestSha: string) => `chunks:${manifestSha}`;
+
+/**
+ * Keeps the chunk hashes worked out for the events.jsonl of a manifest that has none, from bytes
+ * that matched the manifest's whole-file sha256: later opens check that file chunk by chunk as it
+ * is read, as for any slice, instead of reading it whole at every open (seconds at a million
+ * events, on the editor's thread). Sealed as indexes are; a cache that cannot be written is not an error.
+ */
+export function storeDerivedChunks(manifestSha: string, chunks: ChunkHashes, dir = cacheDir()): void {
+  let tmp: string | undefined;
+  try {
+    ensureDir(dir, 'index cache');
+    const p = chunksPath(manifestSha, dir);
+    tmp = cacheTemp(p);
+    const body = Buffer.from(JSON.stringify(chunks));
+    const seal = sealOf(chunksSealKey(manifestSha), body, dir, true);
+    if (seal === undefined) return;
+    writeExclusive(tmp, Buffer.concat([body, seal]));
+    renameSync(tmp, p);
+  } catch (e) {
+    if (tmp !== undefined && (e as NodeJS.ErrnoException).code !== 'EEXIST') removeQuietly(tmp);
+  }
+}
+
+/** The chunk hashes storeDerivedChunks kept for this manifest, for a file of `fileBytes`; undefined when none, or not sealed by this user's runs, or of another shape. */
+export function loadDerivedChunks(manifestSha: string, fileBytes: number, dir = cacheDir()): ChunkHashes | undefined {
+  const p = chunksPath(manifestSha, dir);
+  let buf: Buffer;
+  try {
+    if (!existsSync(p)) return undefined;
+    buf = readFileSync(p);
+  } catch {
+    return undefined;
+  }
+  if (buf.length <= SEAL_BYTES) return undefined;
+  const body = buf.subarray(0, buf.length - SEAL_BYTES);
+  const seal = sealOf(chunksSealKey(manifestSha), body, dir);
+  if (seal === undefined || !seal.equals(buf.subarray(buf.length - SEAL_BYTES))) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const c = v as Partial<ChunkHashes> | null;
+  if (typeof c !== 'object' || c === null || !Number.isInteger(c.size) || (c.size as number) < MIN_CHUNK_SIZE || (c.size as number) > MAX_CHUNK_SIZE || !Array.isArray(c.sha256)) return undefined;
+  if (c.sha256.length !== Math.ceil(fileBytes / (c.size as number)) || !c.sha256.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) return undefined;
+  return { size: c.size as number, sha256: c.sha256 as string[] };
 }
 
 const SEAL_BYTES = 32;

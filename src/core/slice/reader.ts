@@ -9,12 +9,12 @@ import { parseEventLine, parseRecordsSteps } from './events';
 import { runSteps, runStepsAsync, type StepRunner, type Steps } from '../steps';
 import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
 import { movedAside } from './deadFreezes';
-import { FileChecker, cannotRead, checkFile, openForReading, readFull, readWhole, readWholeSteps, sha256, type FileMismatch } from './hashing';
+import { FileChecker, cannotRead, checkFile, checkFileSteps, openForReading, readFull, readWhole, readWholeSteps, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { fileText, isUtf8, lineText, notUtf8 } from './utf8';
 import { UserTable, checkedBefore, markChecked } from './userTable';
 import { ItemCatalog } from './itemCatalog';
-import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, modifiedIndexKey, storeIndex } from './offsetIndex';
+import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, loadDerivedChunks, modifiedIndexKey, storeDerivedChunks, storeIndex, type ChunkHashes } from './offsetIndex';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 
 /** Larger than any manifest (~90 bytes per chunk hash: 16 MiB holds a 64 GiB events file in 1 MiB chunks); what reads one unchecked stops there. */
@@ -459,6 +459,11 @@ export class Slice {
     // events.jsonl is checked chunk by chunk as it is read.
     const bytes = new Map<string, Buffer>();
     let eventsState: FileState | undefined;
+    const dirCache = opts.cacheDir ?? cacheDir();
+    // Chunk hashes worked out for an events.jsonl whose manifest has none (kept in the cache once
+    // the file matched its whole-file hash), and whether it was just checked whole.
+    let derived: ChunkHashes | undefined;
+    let checkedWhole = false;
     try {
       for (const f of manifest.files) {
         const p = join(dir, f.path);
@@ -476,7 +481,21 @@ export class Slice {
           events.fd = openForReading(p, dir);
           const st = fstatSync(events.fd);
           eventsState = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, dev: st.dev, ino: st.ino };
-          const why = st.size !== f.bytes ? 'size' : f.chunks ? undefined : checkFile(events.fd, f);
+          let why: FileMismatch | undefined = st.size !== f.bytes ? 'size' : undefined;
+          if (!why && !f.chunks) {
+            // No chunk hashes: the ones worked out at an earlier open, or the file checked whole now
+            // (a block per step, its chunk hashes worked out on the way and kept for the next open).
+            derived = loadDerivedChunks(manifestSha, f.bytes, dirCache);
+            if (!derived) {
+              const r = yield* checkFileSteps(events.fd, f);
+              why = r.why;
+              if (!why) {
+                derived = r.chunks;
+                checkedWhole = true;
+                storeDerivedChunks(manifestSha, derived, dirCache);
+              }
+            }
+          }
           if (why) {
             modified.push(f.path);
             reasons[f.path] = MISMATCH[why];
@@ -513,13 +532,14 @@ export class Slice {
     // (events.jsonl is listed, and was found a file: it is open.)
     if (fd === undefined || eventsState === undefined) throw new Error(`${eventsPath} was not opened`);
     const opened: FileState = eventsState;
-    const dirCache = opts.cacheDir ?? cacheDir();
+    // The entry the slice checks events.jsonl by: with chunk hashes worked out for it when its manifest has none.
+    const checkedBy: FileEntry = !eventsEntry.chunks && derived ? { ...eventsEntry, chunks: derived } : eventsEntry;
     const expected = eventsEntry.records ?? -1;
     // The index cached for the manifest describes the frozen file: never for one of another size.
     // Taken as it was opened, before the index is built or the file verified: a change after this is seen at the next read.
     const eventsBytes = opened.size;
     let indexKey = manifestSha;
-    let verifiedAll = false;
+    let verifiedAll = checkedWhole;
     // A file found modified before (and not touched since) has its own cached index: looked for
     // first, so once a file is known to differ it is never read through the frozen file's offsets.
     const modifiedKey = modifiedIndexKey(manifestSha, eventsPath, opened);
@@ -564,10 +584,10 @@ export class Slice {
     let early: BlockPrefetcher | undefined;
     let endByte = 0;
     if (opts.readAhead) {
-      const blockSize = eventsEntry.chunks?.size ?? DEFAULT_BLOCK;
+      const blockSize = checkedBy.chunks?.size ?? DEFAULT_BLOCK;
       endByte = Math.min(index.offsets[index.count] ?? 0, eventsBytes);
       if (endByte > 2 * blockSize && blockSize <= MAX_PREFETCH_BLOCK) {
-        early = startReader(eventsPath, blockSize, 0, endByte, (c) => (verifiedAll ? null : (eventsEntry.chunks?.sha256[c] ?? null)), opened);
+        early = startReader(eventsPath, blockSize, 0, endByte, (c) => (verifiedAll ? null : (checkedBy.chunks?.sha256[c] ?? null)), opened);
       }
     }
     let items: ItemRecord[];
@@ -591,7 +611,7 @@ export class Slice {
       early?.close();
       throw e;
     }
-    const slice = new Slice(dir, manifest, manifestSha, items, itemById, users, index, eventsEntry, force, opened, { key: indexKey, dir: dirCache }, fd);
+    const slice = new Slice(dir, manifest, manifestSha, items, itemById, users, index, checkedBy, force, opened, { key: indexKey, dir: dirCache }, fd);
     if (early) slice.adoptEarly(early, endByte);
     slice.warnings.push(...warnings);
     for (const m of modified) slice.modified.add(m);

@@ -2,9 +2,9 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../core/errors';
-import { OffsetCollector, loadCachedIndex, modifiedIndexKey, storeIndex } from '../../core/slice/offsetIndex';
+import { OffsetCollector, loadCachedIndex, loadDerivedChunks, modifiedIndexKey, storeDerivedChunks, storeIndex } from '../../core/slice/offsetIndex';
 import { MAX_MANIFEST_BYTES, MISMATCH, Slice, UNLISTED, fileKind, manifestBytesAt, parseManifest, unlistedFiles, type VerifyReport } from '../../core/slice/reader';
-import { FileChecker, readWhole, sha256 } from '../../core/slice/hashing';
+import { ChunkHasher, FileChecker, readWhole, sha256 } from '../../core/slice/hashing';
 import type { FileEntry, SliceManifest } from '../../core/slice/types';
 import { StepsCancelled } from '../../core/steps';
 
@@ -201,6 +201,9 @@ function needsIndexOf(dir: string, t: { manifestSha: string; entry: FileEntry } 
   const modified = modifiedIndexKey(t.manifestSha, path);
   if (modified !== undefined && loadCachedIndex(modified, -1, st.size)) return false;
   if (whole) return true;
+  // A manifest without chunk hashes: the open would check the file whole (on the editor's thread,
+  // a block per turn) unless chunk hashes were worked out for it before: read here, streamed, once.
+  if (!t.entry.chunks && st.size === t.entry.bytes && !loadDerivedChunks(t.manifestSha, st.size)) return true;
   return !(st.size === t.entry.bytes && loadCachedIndex(t.manifestSha, t.entry.records ?? -1, st.size));
 }
 
@@ -221,6 +224,8 @@ export async function warmIndex(dir: string, token?: Cancellation, onProgress?: 
   if (fileKind(dir, path) !== 'file') return;
   const collector = new OffsetCollector();
   const checker = new FileChecker(entry);
+  // Chunk hashes for a manifest that has none (see needsIndexOf), kept when the file is intact.
+  const chunks = entry.chunks ? undefined : new ChunkHasher();
   let offset = 0;
   // Read through one open file, whose state is taken before and after: a file saved meanwhile (by
   // another process) gets no index from bytes of two states — stored under the new state's key, a
@@ -235,6 +240,7 @@ export async function warmIndex(dir: string, token?: Cancellation, onProgress?: 
       const part = buf.subarray(0, bytesRead);
       collector.feed(part, offset);
       checker.update(part);
+      chunks?.update(part);
       offset += bytesRead;
       onProgress?.(entry.bytes ? Math.min(1, offset / entry.bytes) : 0);
       if (token?.isCancellationRequested) return;
@@ -246,6 +252,7 @@ export async function warmIndex(dir: string, token?: Cancellation, onProgress?: 
     // modified file under that file's own key (Slice.open finds it, and reports the file modified).
     const intact = checker.finish() === undefined;
     if (intact && (entry.records === undefined || index.count === entry.records)) storeIndex(manifestSha, index);
+    if (intact && chunks) storeDerivedChunks(manifestSha, chunks.finish());
     else if (!intact) {
       const key = modifiedIndexKey(manifestSha, path, after);
       if (key) storeIndex(key, index);

@@ -262,7 +262,7 @@ export class ChunkHasher {
  * worked out on the way (chunks of DEFAULT_CHUNK_SIZE): what a slice opened in the editor does for
  * an events.jsonl whose manifest has no chunk hashes, instead of one synchronous read of it all.
  */
-export function* checkFileSteps(fd: number, entry: { sha256: string; bytes: number }): Steps<{ why: FileMismatch | undefined; chunks: { size: number; sha256: string[] } }> {
+export function* checkFileSteps(fd: number, entry: { sha256: string; bytes: number }, onBlock?: (buf: Buffer, offset: number) => void): Steps<{ why: FileMismatch | undefined; chunks: { size: number; sha256: string[] } }> {
   const checker = new FileChecker(entry);
   const chunks = new ChunkHasher();
   const buf = Buffer.allocUnsafe(DEFAULT_CHUNK_SIZE);
@@ -273,6 +273,7 @@ export function* checkFileSteps(fd: number, entry: { sha256: string; bytes: numb
     const view = buf.subarray(0, n);
     checker.update(view);
     chunks.update(view);
+    onBlock?.(view, off);
     off += n;
     if (n < buf.length) break;
   }

@@ -464,6 +464,8 @@ export class Slice {
     // the file matched its whole-file hash), and whether it was just checked whole.
     let derived: ChunkHashes | undefined;
     let checkedWhole = false;
+    // Its line offsets, collected on that whole read: the index, when none is cached (no second read).
+    let wholeOffsets: OffsetCollector | undefined;
     try {
       for (const f of manifest.files) {
         const p = join(dir, f.path);
@@ -487,11 +489,13 @@ export class Slice {
             // (a block per step, its chunk hashes worked out on the way and kept for the next open).
             derived = loadDerivedChunks(manifestSha, f.bytes, dirCache);
             if (!derived) {
-              const r = yield* checkFileSteps(events.fd, f);
+              const collector = new OffsetCollector();
+              const r = yield* checkFileSteps(events.fd, f, (buf, off) => collector.feed(buf, off));
               why = r.why;
               if (!why) {
                 derived = r.chunks;
                 checkedWhole = true;
+                wholeOffsets = collector;
                 storeDerivedChunks(manifestSha, derived, dirCache);
               }
             }
@@ -558,8 +562,9 @@ export class Slice {
       index = loadCachedIndex(manifestSha, expected, eventsBytes, dirCache);
     }
     if (!index) {
-      const collector = new OffsetCollector();
-      const why = checkFile(fd, eventsEntry, (buf, off) => collector.feed(buf, off));
+      // Read and checked whole at open already (a manifest without chunk hashes): its offsets were collected then.
+      const collector = wholeOffsets ?? new OffsetCollector();
+      const why = wholeOffsets ? undefined : checkFile(fd, eventsEntry, (buf, off) => collector.feed(buf, off));
       index = collector.finish();
       verifiedAll = why === undefined;
       // Kept for the next open (with force, or to refuse at once without reading it all again).

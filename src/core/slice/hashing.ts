@@ -218,11 +218,6 @@ export class FileChecker {
 }
 
 /**
- * Checks a whole file against its manifest entry (see FileChecker), reading it in blocks: by path,
- * or through a descriptor already open (then the bytes checked are those of the file every later
- * read through it gets, whatever the path holds meanwhile; the descriptor stays open).
- */
-/**
  * Per-chunk sha256 of bytes fed in order, in chunks of `size` (the last may be short): the chunk
  * hashes of an events.jsonl whose manifest has none, worked out while it is checked whole.
  */
@@ -280,6 +275,11 @@ export function* checkFileSteps(fd: number, entry: { sha256: string; bytes: numb
   return { why: checker.finish(), chunks: chunks.finish() };
 }
 
+/**
+ * Checks a whole file against its manifest entry (see FileChecker), reading it in blocks: by path,
+ * or through a descriptor already open (then the bytes checked are those of the file every later
+ * read through it gets, whatever the path holds meanwhile; the descriptor stays open).
+ */
 export function checkFile(file: string | number, entry: { sha256: string; bytes: number; chunks?: { size: number; sha256: string[] } }, onBlock?: (buf: Buffer, offset: number) => void): FileMismatch | undefined {
   const checker = new FileChecker(entry);
   const size = entry.chunks?.size ?? DEFAULT_CHUNK_SIZE;

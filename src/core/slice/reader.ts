@@ -761,7 +761,9 @@ export class Slice {
   private chunkChecked(c: number, ok: boolean): void {
     if (!ok) {
       this.modified.add(this.eventsEntry.path);
-      if (!this.force) throw new IntegrityError([this.eventsEntry.path], this.dir, { [this.eventsEntry.path]: MISMATCH['chunk sha256'] });
+      // Against chunk hashes worked out from the intact file (a manifest without any): its sha256 is what differs.
+      const why = this.manifest.files.some((f) => f.path === this.eventsEntry.path && f.chunks) ? MISMATCH['chunk sha256'] : MISMATCH.sha256;
+      if (!this.force) throw new IntegrityError([this.eventsEntry.path], this.dir, { [this.eventsEntry.path]: why });
     }
     this.verifiedChunks[c] = 1;
     this.checkedChunks[c] = 1;

@@ -119,3 +119,21 @@ test('the editor works the chunk hashes out while it indexes (streamed), so open
     s.close();
   }
 });
+
+test('a forced open of a changed slice without chunk hashes reads events.jsonl once (indexed by the offsets of its whole check), and says it modified', (t) => {
+  if (process.platform !== 'linux') return t.skip('counts bytes read in /proc/self/io');
+  const { dir } = chunkless(1500);
+  flipDigit(dir);
+  const size = readFileSync(join(dir, 'events.jsonl')).length;
+  const rchar = () => Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+  const before = rchar();
+  const s = Slice.open(dir, { force: true, cacheDir: tmp('recreplay-forced-cache-') });
+  const read = rchar() - before;
+  try {
+    assert.deepEqual([...s.modified], ['events.jsonl']);
+    assert.equal([...s.events()].length, 1500);
+  } finally {
+    s.close();
+  }
+  assert.ok(size > 500_000 && read < 1.5 * size, `${read} bytes read for a file of ${size} (twice before)`);
+});

@@ -466,6 +466,7 @@ export class Slice {
     let checkedWhole = false;
     // Its line offsets, collected on that whole read: the index, when none is cached (no second read).
     let wholeOffsets: OffsetCollector | undefined;
+    let wholeWhy: FileMismatch | undefined;
     try {
       for (const f of manifest.files) {
         const p = join(dir, f.path);
@@ -492,10 +493,12 @@ export class Slice {
               const collector = new OffsetCollector();
               const r = yield* checkFileSteps(events.fd, f, (buf, off) => collector.feed(buf, off));
               why = r.why;
+              // The offsets are those of the file as read, matched or not (a forced open indexes a modified file by them).
+              wholeOffsets = collector;
+              wholeWhy = why;
               if (!why) {
                 derived = r.chunks;
                 checkedWhole = true;
-                wholeOffsets = collector;
                 storeDerivedChunks(manifestSha, derived, dirCache);
               }
             }
@@ -564,7 +567,7 @@ export class Slice {
     if (!index) {
       // Read and checked whole at open already (a manifest without chunk hashes): its offsets were collected then.
       const collector = wholeOffsets ?? new OffsetCollector();
-      const why = wholeOffsets ? undefined : checkFile(fd, eventsEntry, (buf, off) => collector.feed(buf, off));
+      const why = wholeOffsets ? wholeWhy : checkFile(fd, eventsEntry, (buf, off) => collector.feed(buf, off));
       index = collector.finish();
       verifiedAll = why === undefined;
       // Kept for the next open (with force, or to refuse at once without reading it all again).

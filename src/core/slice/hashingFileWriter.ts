@@ -1,22 +1,19 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { writeAll } from '../dirs';
+import { ChunkHasher } from './hashing';
 
 /** Streams bytes to a file while computing the whole-file and per-chunk sha256 and line offsets. */
 export class HashingFileWriter {
   private fd: number;
   private whole = createHash('sha256');
-  private chunk: Hash = createHash('sha256');
-  private inChunk = 0;
-  readonly chunks: string[] = [];
+  private readonly chunker: ChunkHasher;
   bytes = 0;
   private pending: string[] = [];
   private pendingLen = 0;
 
-  constructor(
-    path: string,
-    private readonly chunkSize: number,
-  ) {
+  constructor(path: string, chunkSize: number) {
+    this.chunker = new ChunkHasher(chunkSize);
     // Read as well as written: a repeated event id is confirmed by reading the earlier line back.
     this.fd = openSync(path, 'w+');
   }
@@ -47,26 +44,15 @@ export class HashingFileWriter {
     this.pendingLen = 0;
     writeAll(this.fd, buf);
     this.whole.update(buf);
-    let off = 0;
-    while (off < buf.length) {
-      const take = Math.min(this.chunkSize - this.inChunk, buf.length - off);
-      this.chunk.update(buf.subarray(off, off + take));
-      this.inChunk += take;
-      off += take;
-      if (this.inChunk === this.chunkSize) {
-        this.chunks.push(this.chunk.digest('hex'));
-        this.chunk = createHash('sha256');
-        this.inChunk = 0;
-      }
-    }
+    this.chunker.update(buf);
     this.bytes += buf.length;
   }
 
   close(): { sha256: string; bytes: number; chunks: string[] } {
     this.flush();
-    if (this.inChunk > 0) this.chunks.push(this.chunk.digest('hex'));
+    const { sha256: chunks } = this.chunker.finish();
     this.release();
-    return { sha256: this.whole.digest('hex'), bytes: this.bytes, chunks: this.chunks };
+    return { sha256: this.whole.digest('hex'), bytes: this.bytes, chunks };
   }
 
   /** Closes the file once (a failed write closes it too: one descriptor per failure leaked before). */

@@ -138,32 +138,21 @@ export function dropIndex(key: string, dir = cacheDir()): void {
 
 /** Stores an index atomically (temp file + rename); a cache that cannot be written is not an error. */
 export function storeIndex(manifestSha: string, index: OffsetIndex, dir = cacheDir()): void {
-  let tmp: string | undefined;
+  const p = indexPath(manifestSha, dir);
+  const body = Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength);
+  // Not stored (no key to seal with, a read-only home, a full disk) only costs a rebuild next time.
+  if (!storeSealed(p, manifestSha, body, dir)) return;
+  // One index per manifest for a modified file: the one of an earlier state of it (another size or
+  // modification time) is of no use any more, and would pile up with every edit.
+  const m = /^(.*-modified-[0-9a-f]{16})-/.exec(manifestSha);
+  if (!m) return;
   try {
-    ensureDir(dir, 'index cache');
-    const p = indexPath(manifestSha, dir);
-    tmp = cacheTemp(p);
-    // Temp files of runs killed while they wrote to the cache (8 bytes an event each) pile up otherwise.
-    sweepDeadTemps(dir);
-    const body = Buffer.from(index.offsets.buffer, index.offsets.byteOffset, index.offsets.byteLength);
-    const seal = sealOf(manifestSha, body, dir, true);
-    // No key to seal with (a cache folder that cannot hold one): nothing is cached.
-    if (seal === undefined) return;
-    writeExclusive(tmp, Buffer.concat([body, seal]));
-    renameSync(tmp, p);
-    // One index per manifest for a modified file: the one of an earlier state of it (another size or
-    // modification time) is of no use any more, and would pile up with every edit.
-    const m = /^(.*-modified-[0-9a-f]{16})-/.exec(manifestSha);
-    if (m) {
-      const mine = basename(p);
-      for (const f of readdirSync(dir)) {
-        if (f !== mine && f.startsWith(`index-${m[1]}-`) && f.endsWith('.f64')) rmSync(join(dir, f), { force: true });
-      }
+    const mine = basename(p);
+    for (const f of readdirSync(dir)) {
+      if (f !== mine && f.startsWith(`index-${m[1]}-`) && f.endsWith('.f64')) rmSync(join(dir, f), { force: true });
     }
-  } catch (e) {
-    // A read-only home or full disk only costs a rebuild next time — and leaves no part-written
-    // temp file behind (they piled up on a full disk, taking the little room left).
-    if (tmp !== undefined && (e as NodeJS.ErrnoException).code !== 'EEXIST') removeQuietly(tmp);
+  } catch {
+    // Old indexes left: they are ignored (another key) and go with the next store.
   }
 }
 
@@ -187,18 +176,30 @@ const chunksSealKey = (manifestSha: string) => `chunks:${manifestSha}`;
  * events, on the editor's thread). Sealed as indexes are; a cache that cannot be written is not an error.
  */
 export function storeDerivedChunks(manifestSha: string, chunks: ChunkHashes, dir = cacheDir()): void {
+  storeSealed(chunksPath(manifestSha, dir), chunksSealKey(manifestSha), Buffer.from(JSON.stringify(chunks)), dir);
+}
+
+/**
+ * Writes `body` and its seal (under `sealKey`) to the cache file `p` atomically (temp file +
+ * rename). False when nothing was stored: no key to seal with, or a cache that cannot be written —
+ * which is not an error, and leaves no part-written temp file behind (they piled up on a full disk,
+ * taking the little room left).
+ */
+function storeSealed(p: string, sealKey: string, body: Uint8Array, dir: string): boolean {
   let tmp: string | undefined;
   try {
     ensureDir(dir, 'index cache');
-    const p = chunksPath(manifestSha, dir);
     tmp = cacheTemp(p);
-    const body = Buffer.from(JSON.stringify(chunks));
-    const seal = sealOf(chunksSealKey(manifestSha), body, dir, true);
-    if (seal === undefined) return;
+    // Temp files of runs killed while they wrote to the cache (8 bytes an event each) pile up otherwise.
+    sweepDeadTemps(dir);
+    const seal = sealOf(sealKey, body, dir, true);
+    if (seal === undefined) return false;
     writeExclusive(tmp, Buffer.concat([body, seal]));
     renameSync(tmp, p);
+    return true;
   } catch (e) {
     if (tmp !== undefined && (e as NodeJS.ErrnoException).code !== 'EEXIST') removeQuietly(tmp);
+    return false;
   }
 }
 

@@ -4,12 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { after } from 'node:test';
 import { BASE_MANIFEST, fixture, tmp } from './helpers';
 import { writeSlice } from '../src/core/slice/writer';
+import { Slice } from '../src/core/slice/reader';
 import { writeAll } from '../src/core/dirs';
 import { UserError } from '../src/core/errors';
 import { EXIT } from '../src/cli/exitCodes';
@@ -106,4 +107,30 @@ test('freezing onto a disk that fills up: an error naming the slice and what to 
   }
   assert.deepEqual(readdirSync(disk).sort(), ['x.slice'], 'no temp folder, no half slice');
   assert.deepEqual(Object.fromEntries(readdirSync(dir).map((f) => [f, sha(join(dir, f))])), kept, 'the old slice as it was');
+});
+
+test('a freeze whose new slice is in place but whose old one cannot be removed succeeds, and says where the old one is left', (t) => {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return t.skip('mounting a tmpfs needs root on Linux');
+  const base = tmp();
+  const dir = join(base, 'busy.slice');
+  const small = fixture(5);
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...small, artifacts: { 'm/x.json': '{}' } }, { frozenAt: '2025-01-02T00:00:00Z' });
+  // A mount point inside the old slice: its folder cannot be removed (EBUSY), whoever asks.
+  const busy = join(dir, 'artifacts', 'm');
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', busy], { encoding: 'utf8' });
+  if (r.status !== 0) return t.skip(`cannot mount a tmpfs here: ${(r.stderr || '').trim()}`);
+  try {
+    const res = writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(8) }, { frozenAt: '2025-01-02T00:00:00Z', overwrite: true });
+    const w = res.warnings.find((x) => /could not be removed from/.test(x));
+    assert.ok(w, `a warning: ${res.warnings.join(' | ')}`);
+    const moved = /removed from (\S+) \(/.exec(w)?.[1];
+    assert.ok(moved && existsSync(moved), 'the old slice left where the warning says');
+    assert.equal(Slice.open(dir).eventCount, 8, 'the new slice is in place and opens');
+  } finally {
+    // Wherever the mount went with its folder (moved aside, or not), it is taken away.
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const at = line.split(' ')[1];
+      if (at?.startsWith(base)) spawnSync('umount', [at]);
+    }
+  }
 });

@@ -58,7 +58,7 @@ const CHANGED = ' (it changed while the slice was being written)';
  * marked (who moved it, and the sha256 of the slice.json replacing it) until the new slice is in
  * place, so a crash in between leaves it for the next freeze to put back.
  */
-export function install(tmp: string, dir: string, overwrite: boolean, installed: string): void {
+export function install(tmp: string, dir: string, overwrite: boolean, installed: string): string[] {
   const asides: string[] = [];
   try {
     for (let attempt = 1; ; attempt++) {
@@ -92,7 +92,17 @@ export function install(tmp: string, dir: string, overwrite: boolean, installed:
   } catch (e) {
     throw putBack(e, asides, dir);
   }
-  for (const a of asides) rmSync(a, { recursive: true, force: true });
+  // The new slice is in place: an old one that cannot be removed (a file in use, no permission)
+  // is said, not an error — the freeze succeeded.
+  const warnings: string[] = [];
+  for (const a of asides) {
+    try {
+      rmSync(a, { recursive: true, force: true });
+    } catch (e) {
+      warnings.push(`the slice was written, but the old one it replaced could not be removed from ${a} (${(e as Error).message}): remove that folder by hand`);
+    }
+  }
+  return warnings;
 }
 
 /** A failed install puts the first folder it moved aside back at `dir`; what cannot go back is named in the error. */

@@ -155,7 +155,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     const manifestText = JSON.stringify(manifest, null, 2) + '\n';
     io(() => writeFileSync(join(tmp, 'slice.json'), manifestText));
     const manifestHash = sha256(manifestText);
-    io(() => install(tmp, dir, opts.overwrite === true, manifestHash));
+    warnings.push(...io(() => install(tmp, dir, opts.overwrite === true, manifestHash)));
     // The offset index is built at freeze and cached so the first open never scans the file.
     storeIndex(manifestHash, new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
     markUsers(userLines.text, manifest, opts.cacheDir);

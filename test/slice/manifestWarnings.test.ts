@@ -5,10 +5,11 @@ import { Replayer } from '../../src/core/engine/replay';
 import { runHeadless } from '../../src/core/engine/run';
 import { loadRanker } from '../../src/core/rankers';
 import { writeSlice } from '../../src/core/slice/writer';
-import { manifestWarnings } from '../../src/core/slice/manifest';
+import { manifestWarnings, repeatedKeys } from '../../src/core/slice/manifest';
 import type { SliceManifest } from '../../src/core/slice/types';
-import { eventLine, rawSlice, tmp } from '../helpers';
+import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
 import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const LINE = eventLine('e1', '2025-01-01T00:00:00Z') + '\n';
 type Loose = SliceManifest & Record<string, unknown>;
@@ -81,4 +82,23 @@ test('a clock.timezone this machine does not know is said (it is only shown); IA
   const s = Slice.open(rawSlice(LINE, (m) => (m.clock.timezone = 'Europe/Berln')));
   assert.deepEqual(s.warnings, ['slice.json: clock.timezone "Europe/Berln" is not a time zone this machine knows (an IANA name such as "Europe/Berlin", "UTC", or an offset such as "+02:00"); it is shown as written, and a replay does not use it']);
   s.close();
+});
+
+test('a key written twice in one object of slice.json is warned of with its line and path (JSON.parse keeps the last, silently); escapes and nesting read right', () => {
+  const text = '{\n  "seed": 1,\n  "files": [\n    {"path": "a", "bytes": 1, "bytes": 2},\n    {"path": "b"}\n  ],\n  "s\\u0065ed": 2,\n  "x": {"seed": 3, "y": "\\"seed\\": 4"}\n}';
+  assert.deepEqual(repeatedKeys(text), [
+    { field: 'files[0].bytes', line: 4 },
+    { field: 'seed', line: 7 },
+  ]);
+  assert.deepEqual(repeatedKeys('{"a":[{"k":1},{"k":2}],"b":{"k":1,"c":{"k":2}}}'), [], 'the same key in different objects is no repeat');
+  const dir = makeSlice(5);
+  const p = join(dir, 'slice.json');
+  const manifest = readFileSync(p, 'utf8');
+  writeFileSync(p, manifest.replace(/\n\s*"seed": (\d+),/, (m: string, seed: string) => `${m}\n  "seed": ${Number(seed) + 1},`));
+  const s = Slice.open(dir);
+  try {
+    assert.ok(s.warnings.some((w) => /^slice\.json:\d+: "seed" is written twice in one object; JSON keeps the last one/.test(w)), s.warnings.join(' | '));
+  } finally {
+    s.close();
+  }
 });

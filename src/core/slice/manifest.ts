@@ -70,6 +70,53 @@ const MAX_FIELD_WARNINGS = 10;
  * "stageBudgetMS" is refused by the schema, "source.windw" is not — would otherwise change the
  * replay silently. Objects whose keys are names (versions, the feature schemas) are left alone.
  */
+/**
+ * Keys written twice in one object of a JSON text (JSON.parse keeps the last, silently): each
+ * repeat's path (`files[0].sha256`) and line. `text` is JSON that parsed; at most `max` of them.
+ */
+export function repeatedKeys(text: string, max = MAX_FIELD_WARNINGS): { field: string; line: number }[] {
+  const out: { field: string; line: number }[] = [];
+  const stack: { keys: Set<string> | undefined; path: string; key: string; index: number }[] = [];
+  const child = (): string => {
+    const top = stack[stack.length - 1];
+    if (top === undefined) return '';
+    if (top.keys === undefined) return `${top.path}[${top.index}]`;
+    return top.path ? `${top.path}.${top.key}` : top.key;
+  };
+  let line = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) line++;
+    else if (c === 0x22) {
+      let j = i + 1;
+      let escaped = false;
+      for (; j < text.length && text.charCodeAt(j) !== 0x22; j++) {
+        if (text.charCodeAt(j) === 0x5c) {
+          escaped = true;
+          j++;
+        }
+      }
+      let k = j + 1;
+      while (k < text.length && (text[k] === ' ' || text[k] === '\t' || text[k] === '\r' || text[k] === '\n')) k++;
+      const top = stack[stack.length - 1];
+      if (top?.keys !== undefined && text.charCodeAt(k) === 0x3a) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        if (top.keys.has(key)) {
+          if (out.length < max) out.push({ field: top.path ? `${top.path}.${key}` : key, line });
+        } else top.keys.add(key);
+        top.key = key;
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) stack.push({ keys: c === 0x7b ? new Set() : undefined, path: child(), key: '', index: 0 });
+    else if (c === 0x7d || c === 0x5d) stack.pop();
+    else if (c === 0x2c) {
+      const top = stack[stack.length - 1];
+      if (top !== undefined && top.keys === undefined) top.index++;
+    }
+  }
+  return out;
+}
+
 export function manifestWarnings(value: unknown): string[] {
   const found: string[] = [];
   unknownFields(value, MANIFEST_SCHEMA, [], found);

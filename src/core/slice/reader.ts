@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { IntegrityError, UserError, jsonSyntaxError, shownName } from '../errors';
 import { isWithin, statOrNothing } from '../dirs';
-import { manifestWarnings, validateManifest } from './manifest';
+import { manifestWarnings, repeatedKeys, validateManifest } from './manifest';
 import { parseEventLine, parseRecordsSteps } from './events';
 import { runSteps, runStepsAsync, type StepRunner, type Steps } from '../steps';
 import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
@@ -199,6 +199,7 @@ export function parseManifest(bytes: Buffer, manifestPath: string, warnings?: st
   }
   const manifest = validateManifest(raw, manifestPath);
   warnings?.push(...manifestWarnings(raw));
+  for (const r of repeatedKeys(text)) warnings?.push(`slice.json:${r.line}: "${r.field}" is written twice in one object; JSON keeps the last one, so the first is ignored: remove one of them`);
   if (!manifest.files.some((f) => f.path === 'events.jsonl')) throw new UserError('manifest lists no events.jsonl', { file: manifestPath, field: 'files' }, 'Add events.jsonl to "files" or re-freeze the slice.');
   return manifest;
 }

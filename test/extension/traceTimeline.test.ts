@@ -10,6 +10,7 @@ import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { Slice } from '../../src/core/slice/reader';
 import { needsIndex } from '../../src/extension/slices/sliceStore';
 import { readTraceTimeline, TraceCancelled, traceTurns } from '../../src/extension/timeline/traceReader';
+import { summaryRows } from '../../src/extension/timeline/summary';
 import { makeSlice, tmp } from '../helpers';
 import { writeSlice } from '../../src/core/slice/writer';
 
@@ -343,4 +344,31 @@ test('reading a trace gives the event loop turns within a chunk of the file, not
   }
   // One turn every 64 lines at the least (600 lines: 9).
   assert.ok(turns >= 9, `${turns} turns`);
+});
+
+test('Compare Runs works a run\'s final metrics out from its trace when it has no run.json (they were "—"), equal to what its run record said', async () => {
+  const slice = makeSlice(200);
+  const a = tmp();
+  const b = tmp();
+  const ra = await runHeadless({ slice, ranker: 'popularity', traceDir: a }, host);
+  await runHeadless({ slice, ranker: 'recorded', traceDir: b }, host);
+  rmSync(join(b, 'run.json'));
+  const runs = [await readTraceTimeline(a, { capacity: 64 }), await readTraceTimeline(b, { capacity: 64 })];
+  assert.equal(runs[1]?.run, undefined);
+  const rows = summaryRows(runs);
+  const row = (m: string) => rows.find((r) => r.metric === m)?.values;
+  for (const m of ['hit_rate@4', 'ctr', 'ndcg@4', 'kendall_tau', 'latency.score.p99']) {
+    const v = row(m);
+    assert.ok(v && typeof v[1] === 'number', `${m} of the run without run.json: ${JSON.stringify(v)}`);
+  }
+  // The same trace read with its run record gives the same numbers: for the run that has one, compare both ways.
+  rmSync(join(a, 'run.json'));
+  const alone = summaryRows([await readTraceTimeline(a, { capacity: 64 })]);
+  for (const m of ['hit_rate', 'ctr', 'ndcg', 'kendall_tau', 'latency.score']) {
+    const key = m === 'ctr' || m === 'kendall_tau' ? m : m === 'latency.score' ? 'latency.score.p99' : `${m}@4`;
+    const got = alone.find((r) => r.metric === m)?.values[0];
+    assert.ok(typeof got === 'number' && Math.abs(got - (ra.metrics[key] as number)) < 1e-9, `${m}: from the trace ${got}, run record ${ra.metrics[key]}`);
+  }
+  // Coverage needs the slice, which only a run record names: still "—" for the run without one (its timeline says why).
+  assert.deepEqual(row('coverage@4')?.map((v) => v === null), [false, true]);
 });

@@ -3,7 +3,7 @@ import type { HostMessage, LaneData, SeriesData, TimelineMode, WebviewMessage } 
 import type { ReplaySession, ReplaySessions } from '../debug/sessions';
 import { errorText } from '../log';
 import type { TimelineSource } from './panel';
-import { FAULT_MASK_KINDS } from './traceMetrics';
+import { FAULT_MASK_KINDS, SNAPSHOT_KEYS } from './traceMetrics';
 
 /** Timeline series drawn from the adapter's per-event series (recreplay/metricSeries). */
 export const FROM_DAP: Partial<Record<string, MetricSeriesName>> = {
@@ -17,29 +17,6 @@ export const FROM_DAP: Partial<Record<string, MetricSeriesName>> = {
   fallback_rate: 'fallback',
 };
 
-/** Timeline series as MetricsAccumulator snapshot keys (`@k` keys matched by prefix). */
-export const SNAPSHOT_KEYS: Record<string, string> = {
-  hit_rate: 'hit_rate@',
-  mrr: 'mrr@',
-  ndcg: 'ndcg@',
-  ctr: 'ctr',
-  diversity: 'diversity@',
-  novelty: 'novelty@',
-  coverage: 'coverage@',
-  gini_exposure: 'gini_exposure',
-  overlap: 'overlap@',
-  kendall_tau: 'kendall_tau',
-  'latency.total': 'latency.total.p99',
-  'latency.retrieve': 'latency.retrieve.p99',
-  'latency.features': 'latency.features.p99',
-  'latency.score': 'latency.score.p99',
-  'latency.rerank': 'latency.rerank.p99',
-  'latency.serve': 'latency.serve.p99',
-  'latency.outcome': 'latency.outcome.p99',
-  fallback_rate: 'fallback_rate',
-  cache_hit_rate: 'cache_hit_rate',
-  queue_depth: 'queue_depth',
-};
 /** Series that per event come from the adapter's per-event store, cumulatively from snapshots (the latest queue depth, the running hit rate). */
 const PER_EVENT_SYSTEM: Record<string, MetricSeriesName> = { queue_depth: 'queueDepth', cache_hit_rate: 'cacheHitRate' };
 /** Series only known from snapshots (sampled at each metrics event) when cumulative. */

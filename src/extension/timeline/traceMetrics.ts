@@ -13,6 +13,30 @@ export interface TraceLine {
 }
 
 export const SERIES_IDS: readonly string[] = SERIES.map((s) => s.id);
+
+/** Timeline series as MetricsAccumulator snapshot keys (`@k` keys matched by prefix). */
+export const SNAPSHOT_KEYS: Record<string, string> = {
+  hit_rate: 'hit_rate@',
+  mrr: 'mrr@',
+  ndcg: 'ndcg@',
+  ctr: 'ctr',
+  diversity: 'diversity@',
+  novelty: 'novelty@',
+  coverage: 'coverage@',
+  gini_exposure: 'gini_exposure',
+  overlap: 'overlap@',
+  kendall_tau: 'kendall_tau',
+  'latency.total': 'latency.total.p99',
+  'latency.retrieve': 'latency.retrieve.p99',
+  'latency.features': 'latency.features.p99',
+  'latency.score': 'latency.score.p99',
+  'latency.rerank': 'latency.rerank.p99',
+  'latency.serve': 'latency.serve.p99',
+  'latency.outcome': 'latency.outcome.p99',
+  fallback_rate: 'fallback_rate',
+  cache_hit_rate: 'cache_hit_rate',
+  queue_depth: 'queue_depth',
+};
 const STAGES = ['retrieve', 'features', 'score', 'rerank', 'serve', 'outcome'] as const;
 const LATENCY_STAGE_INDEX = STAGES.map((s) => SERIES_IDS.indexOf(`latency.${s}`));
 const at = (id: string) => {

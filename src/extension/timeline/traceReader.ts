@@ -41,6 +41,8 @@ export interface TraceTimeline {
   sliceNote: string | undefined;
   /** Per fault kind: count and first event. */
   faults: Map<string, { count: number; first: number }>;
+  /** Each series' running value after the last event (SERIES_IDS order; null where undefined): a run's final metrics, worked out from its trace. */
+  final: (number | null)[];
 }
 
 export class TraceCancelled extends Error {
@@ -281,5 +283,5 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   }
   if (header === undefined || buckets === undefined) throw new UserError('the trace is empty', { file: path }, 'Write it again with `recreplay run --trace DIR`.', 'E_TRACE');
   opts.onProgress?.(1);
-  return { path, header, run, buckets, events, sliceNote, faults };
+  return { path, header, run, buckets, events, sliceNote, faults, final: metrics ? [...metrics.running] : [] };
 }

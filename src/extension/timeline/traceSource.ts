@@ -3,10 +3,11 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { isWithin } from '../../core/dirs';
 import { insideFolders } from '../debug/configProvider';
-import { SERIES_BY_ID, type HostMessage, type LaneData, type SummaryRow, type TimelineMode, type WebviewMessage } from '../../shared/webview';
+import { SERIES_BY_ID, type HostMessage, type LaneData, type TimelineMode, type WebviewMessage } from '../../shared/webview';
 import type { TimelineSource } from './panel';
 import { StreamBuckets } from './buckets';
 import { FAULT_MASK_KINDS } from './traceMetrics';
+import { summaryRows } from './summary';
 import { TraceCancelled, readTraceTimeline, traceFileOf, type TraceTimeline } from './traceReader';
 
 const CUMULATIVE_ONLY = new Set([...SERIES_BY_ID.values()].filter((s) => s.cumulativeOnly).map((s) => s.id));
@@ -21,18 +22,6 @@ export function sliceAllowed(path: string, trusted = vscode.workspace.isTrusted,
   const inside = isAbsolute(path) && folders.some((f) => isWithin(resolve(f), resolve(path)));
   if (inside && insideFolders(path, folders)) return undefined;
   return 'it lies outside this workspace, which is not trusted (trust the workspace, or open the trace in the slice\'s own)';
-}
-
-/** Final metrics of two runs side by side, from their run.json (a run without one shows "—" for them), then faults and events from the traces. */
-export function summaryRows(runs: TraceTimeline[]): SummaryRow[] {
-  const keys = new Set<string>();
-  for (const r of runs) for (const k of Object.keys(r.run?.metrics ?? {})) keys.add(k);
-  const rows: SummaryRow[] = [...keys].map((k) => ({ metric: k, values: runs.map((r) => r.run?.metrics?.[k] ?? null) }));
-  const faults = new Set<string>();
-  for (const r of runs) for (const k of r.faults.keys()) faults.add(k);
-  for (const f of [...faults].sort()) rows.push({ metric: `faults: ${f}`, values: runs.map((r) => r.faults.get(f)?.count ?? 0) });
-  rows.push({ metric: 'events replayed', values: runs.map((r) => r.events) });
-  return rows;
 }
 
 /** A short name for a trace: its folder, which is what `--trace DIR` named. */

@@ -70,6 +70,18 @@ const MAX_FIELD_WARNINGS = 10;
  * "stageBudgetMS" is refused by the schema, "source.windw" is not — would otherwise change the
  * replay silently. Objects whose keys are names (versions, the feature schemas) are left alone.
  */
+export function manifestWarnings(value: unknown): string[] {
+  const found: string[] = [];
+  unknownFields(value, MANIFEST_SCHEMA, [], found);
+  const tz = (value as { clock?: { timezone?: unknown } } | null)?.clock?.timezone;
+  if (typeof tz === 'string' && !knownTimeZone(tz)) {
+    found.push(`slice.json: clock.timezone ${shown(tz)} is not a time zone this machine knows (an IANA name such as "Europe/Berlin", "UTC", or an offset such as "+02:00"); it is shown as written, and a replay does not use it`);
+  }
+  const out = found.slice(0, MAX_FIELD_WARNINGS);
+  if (found.length > MAX_FIELD_WARNINGS) out.push(`and ${found.length - MAX_FIELD_WARNINGS} more fields the format does not know`);
+  return out;
+}
+
 /**
  * Keys written twice in one object of a JSON text (JSON.parse keeps the last, silently): each
  * repeat's path (`files[0].sha256`) and line. `text` is JSON that parsed; at most `max` of them.
@@ -114,18 +126,6 @@ export function repeatedKeys(text: string, max = MAX_FIELD_WARNINGS): { field: s
       if (top !== undefined && top.keys === undefined) top.index++;
     }
   }
-  return out;
-}
-
-export function manifestWarnings(value: unknown): string[] {
-  const found: string[] = [];
-  unknownFields(value, MANIFEST_SCHEMA, [], found);
-  const tz = (value as { clock?: { timezone?: unknown } } | null)?.clock?.timezone;
-  if (typeof tz === 'string' && !knownTimeZone(tz)) {
-    found.push(`slice.json: clock.timezone ${shown(tz)} is not a time zone this machine knows (an IANA name such as "Europe/Berlin", "UTC", or an offset such as "+02:00"); it is shown as written, and a replay does not use it`);
-  }
-  const out = found.slice(0, MAX_FIELD_WARNINGS);
-  if (found.length > MAX_FIELD_WARNINGS) out.push(`and ${found.length - MAX_FIELD_WARNINGS} more fields the format does not know`);
   return out;
 }
 

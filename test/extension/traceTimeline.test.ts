@@ -364,11 +364,21 @@ test('Compare Runs works a run\'s final metrics out from its trace when it has n
   // The same trace read with its run record gives the same numbers: for the run that has one, compare both ways.
   rmSync(join(a, 'run.json'));
   const alone = summaryRows([await readTraceTimeline(a, { capacity: 64 })]);
-  for (const m of ['hit_rate', 'ctr', 'ndcg', 'kendall_tau', 'latency.score']) {
-    const key = m === 'ctr' || m === 'kendall_tau' ? m : m === 'latency.score' ? 'latency.score.p99' : `${m}@4`;
-    const got = alone.find((r) => r.metric === m)?.values[0];
+  for (const key of ['hit_rate@4', 'ctr', 'ndcg@4', 'kendall_tau', 'latency.score.p99']) {
+    const m = key;
+    const got = alone.find((r) => r.metric === key)?.values[0];
     assert.ok(typeof got === 'number' && Math.abs(got - (ra.metrics[key] as number)) < 1e-9, `${m}: from the trace ${got}, run record ${ra.metrics[key]}`);
   }
   // Coverage needs the slice, which only a run record names: still "—" for the run without one (its timeline says why).
   assert.deepEqual(row('coverage@4')?.map((v) => v === null), [false, true]);
+  assert.deepEqual(row('events'), [200, 200], 'the event count of the run without a record is its trace\'s');
+  // A run of another slate size without a record: its numbers under its own k, never under the other run's.
+  const c = tmp();
+  const rc = await runHeadless({ slice, ranker: 'popularity', traceDir: c, pipeline: { k: 3 } }, host);
+  rmSync(join(c, 'run.json'));
+  const mixed = summaryRows([await readTraceTimeline(a, { capacity: 64 }), await readTraceTimeline(c, { capacity: 64 })]);
+  const at = (m: string) => mixed.find((r) => r.metric === m)?.values;
+  assert.equal(at('hit_rate@4')?.[1], null, 'no k=3 value under hit_rate@4');
+  assert.equal(at('hit_rate@3')?.[0], null, 'nor a k=4 one under hit_rate@3');
+  assert.ok(Math.abs((at('hit_rate@3')?.[1] as number) - (rc.metrics['hit_rate@3'] as number)) < 1e-9);
 });

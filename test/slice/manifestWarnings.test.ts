@@ -102,3 +102,20 @@ test('a key written twice in one object of slice.json is warned of with its line
     s.close();
   }
 });
+
+test('many keys written twice are named ten at a time (the rest counted), each cut short when long', () => {
+  const dir = makeSlice(3);
+  const p = join(dir, 'slice.json');
+  const long = 'k'.repeat(500);
+  const extra = Array.from({ length: 12 }, (_, i) => `"x${i}": 1, "x${i}": 2`).join(', ');
+  writeFileSync(p, readFileSync(p, 'utf8').replace(/^\{/, `{ "${long}": 1, "${long}": 2, ${extra},`));
+  const s = Slice.open(dir);
+  try {
+    const repeats = s.warnings.filter((w) => /written twice/.test(w));
+    assert.equal(repeats.length, 11);
+    assert.match(repeats[10] as string, /^slice\.json: and 3 more keys written twice$/);
+    assert.ok((repeats[0] as string).length < 300, 'a long key is cut short');
+  } finally {
+    s.close();
+  }
+});

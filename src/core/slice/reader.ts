@@ -182,6 +182,9 @@ function checkFiles(dir: string, manifest: SliceManifest): VerifyReport {
   return { ok: modified.length === 0 && missing.length === 0, modified, missing, reasons };
 }
 
+/** Keys written twice in slice.json named one by one at most (the rest are counted). */
+const MAX_REPEAT_WARNINGS = 10;
+
 /**
  * The manifest in the bytes of a slice.json at `manifestPath`, validated, with events.jsonl listed.
  * Opening a slice and the editor's slice list both read manifests through it, so they never disagree.
@@ -199,7 +202,9 @@ export function parseManifest(bytes: Buffer, manifestPath: string, warnings?: st
   }
   const manifest = validateManifest(raw, manifestPath);
   warnings?.push(...manifestWarnings(raw));
-  for (const r of repeatedKeys(text)) warnings?.push(`slice.json:${r.line}: "${r.field}" is written twice in one object; JSON keeps the last one, so the first is ignored: remove one of them`);
+  const repeats = warnings ? repeatedKeys(text, Infinity) : [];
+  for (const r of repeats.slice(0, MAX_REPEAT_WARNINGS)) warnings?.push(`slice.json:${r.line}: ${JSON.stringify(shownName(r.field))} is written twice in one object; JSON keeps the last one, so the first is ignored: remove one of them`);
+  if (repeats.length > MAX_REPEAT_WARNINGS) warnings?.push(`slice.json: and ${repeats.length - MAX_REPEAT_WARNINGS} more keys written twice`);
   if (!manifest.files.some((f) => f.path === 'events.jsonl')) throw new UserError('manifest lists no events.jsonl', { file: manifestPath, field: 'files' }, 'Add events.jsonl to "files" or re-freeze the slice.');
   return manifest;
 }

@@ -3,29 +3,32 @@ import { SERIES_IDS, SNAPSHOT_KEYS } from './traceMetrics';
 import type { TraceTimeline } from './traceReader';
 
 /**
- * The series of the trace timeline whose running value is the run record's metric `key`
- * (`hit_rate@10` is hit_rate's), or undefined (a metric the timeline does not draw).
+ * The run-record names of the metrics a trace's running values stand for (SERIES_IDS order;
+ * undefined for a series no metric of the run record is): `hit_rate@` with the trace's own k, so a
+ * run of another slate size is never shown under this one's name.
  */
-function seriesOfMetric(key: string): number {
-  return SERIES_IDS.findIndex((id) => {
-    const k = SNAPSHOT_KEYS[id];
-    return k !== undefined && (k.endsWith('@') ? key.startsWith(k) && !key.includes('.') : key === k);
+function metricNames(r: TraceTimeline): (string | undefined)[] {
+  return SERIES_IDS.map((id) => {
+    const key = SNAPSHOT_KEYS[id];
+    return key === undefined ? undefined : key.endsWith('@') ? `${key}${r.header.k}` : key;
   });
 }
 
 /**
  * Final metrics of two runs side by side, from their run.json; a run without one (a trace copied
- * without it, or written by another tool) has them worked out from its trace, as its timeline is
- * (a metric the timeline does not draw shows "—"). Then faults and events from the traces.
+ * without it, or written by another tool) has the ones its timeline draws worked out from its
+ * trace (others show "—"). Then faults and events from the traces.
  */
 export function summaryRows(runs: TraceTimeline[]): SummaryRow[] {
   const keys = new Set<string>();
-  for (const r of runs) for (const k of Object.keys(r.run?.metrics ?? {})) keys.add(k);
-  // No run record at all: the timeline's own series, by name.
-  if (keys.size === 0) for (const id of SERIES_IDS) if (runs.some((r) => r.final[SERIES_IDS.indexOf(id)] != null)) keys.add(id);
+  for (const r of runs) {
+    if (r.run?.metrics) for (const k of Object.keys(r.run.metrics)) keys.add(k);
+    else metricNames(r).forEach((k, i) => k !== undefined && r.final[i] != null && keys.add(k));
+  }
   const valueOf = (r: TraceTimeline, k: string): number | null => {
     if (r.run?.metrics) return r.run.metrics[k] ?? null;
-    const i = SERIES_IDS.includes(k) ? SERIES_IDS.indexOf(k) : seriesOfMetric(k);
+    if (k === 'events') return r.events;
+    const i = metricNames(r).indexOf(k);
     return i >= 0 ? (r.final[i] ?? null) : null;
   };
   const rows: SummaryRow[] = [...keys].map((k) => ({ metric: k, values: runs.map((r) => valueOf(r, k)) }));

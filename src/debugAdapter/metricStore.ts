@@ -87,12 +87,8 @@ export class MetricStore {
    * impressions), else 1.
    */
   weight(series: MetricSeriesName, n: number): number {
-    const c = Math.floor((n - 1) / CHUNK);
-    const at = (n - 1) % CHUNK;
-    if (series === 'novelty') return this.noveltyItems[c]?.[at] ?? 0;
-    if (series === 'ctr') return this.value('impressions', n) ?? 0;
-    if (series === 'cacheHitRate') return this.cacheLookups[c]?.[at] ?? 0;
-    return 1;
+    const weights = this.weightChunks(series);
+    return weights === undefined ? 1 : chunkWeight(weights, n);
   }
 
   /** Mean of the defined values over events [from, to] (weighted as the engine's metric is), how many events there were, and their total weight. */

@@ -253,51 +253,36 @@ export class ChunkHasher {
 }
 
 /**
- * checkFile of an open file, yielding after each block (see steps.ts), with its chunk hashes
- * worked out on the way (chunks of DEFAULT_CHUNK_SIZE): what a slice opened in the editor does for
- * an events.jsonl whose manifest has no chunk hashes, instead of one synchronous read of it all.
+ * Checks a whole file against its manifest entry (see FileChecker), reading it in blocks: by path,
+ * or through a descriptor already open (then the bytes checked are those of the file every later
+ * read through it gets, whatever the path holds meanwhile; the descriptor stays open).
  */
-export function* checkFileSteps(fd: number, entry: { sha256: string; bytes: number }, onBlock?: (buf: Buffer, offset: number) => void): Steps<{ why: FileMismatch | undefined; chunks: { size: number; sha256: string[] } }> {
+export function checkFile(file: string | number, entry: { sha256: string; bytes: number; chunks?: { size: number; sha256: string[] } }, onBlock?: (buf: Buffer, offset: number) => void): FileMismatch | undefined {
+  const fd = typeof file === 'number' ? file : openForReading(file);
+  try {
+    return runSteps(checkFileSteps(fd, entry, onBlock));
+  } finally {
+    if (typeof file !== 'number') closeSync(fd);
+  }
+}
+
+/**
+ * checkFile of an open file, yielding between blocks (see steps.ts): what a slice opened in the
+ * editor does for an events.jsonl whose manifest has no chunk hashes, instead of one synchronous
+ * read of it all (its caller works the chunk hashes out in `onBlock`).
+ */
+export function* checkFileSteps(fd: number, entry: { sha256: string; bytes: number; chunks?: { size: number; sha256: string[] } }, onBlock?: (buf: Buffer, offset: number) => void): Steps<FileMismatch | undefined> {
   const checker = new FileChecker(entry);
-  const chunks = new ChunkHasher();
-  const buf = Buffer.allocUnsafe(DEFAULT_CHUNK_SIZE);
+  const buf = Buffer.allocUnsafe(entry.chunks?.size ?? DEFAULT_CHUNK_SIZE);
   for (let off = 0; ; ) {
     if (off > 0) yield;
     const n = readFull(fd, buf, off);
     if (n === 0) break;
     const view = buf.subarray(0, n);
     checker.update(view);
-    chunks.update(view);
     onBlock?.(view, off);
     off += n;
     if (n < buf.length) break;
-  }
-  return { why: checker.finish(), chunks: chunks.finish() };
-}
-
-/**
- * Checks a whole file against its manifest entry (see FileChecker), reading it in blocks: by path,
- * or through a descriptor already open (then the bytes checked are those of the file every later
- * read through it gets, whatever the path holds meanwhile; the descriptor stays open).
- */
-export function checkFile(file: string | number, entry: { sha256: string; bytes: number; chunks?: { size: number; sha256: string[] } }, onBlock?: (buf: Buffer, offset: number) => void): FileMismatch | undefined {
-  const checker = new FileChecker(entry);
-  const size = entry.chunks?.size ?? DEFAULT_CHUNK_SIZE;
-  const buf = Buffer.allocUnsafe(size);
-  const fd = typeof file === 'number' ? file : openForReading(file);
-  let off = 0;
-  try {
-    for (;;) {
-      const n = readFull(fd, buf, off);
-      if (n === 0) break;
-      const view = buf.subarray(0, n);
-      checker.update(view);
-      onBlock?.(view, off);
-      off += n;
-      if (n < size) break;
-    }
-  } finally {
-    if (typeof file !== 'number') closeSync(fd);
   }
   return checker.finish();
 }

@@ -9,7 +9,7 @@ import { parseEventLine, parseRecordsSteps } from './events';
 import { runSteps, runStepsAsync, type StepRunner, type Steps } from '../steps';
 import { EventCursor, MAX_PREFETCH_BLOCK, lineTooLong, startReader, type CursorHost } from './cursor';
 import { movedAside } from './deadFreezes';
-import { FileChecker, cannotRead, checkFile, checkFileSteps, openForReading, readFull, readWhole, readWholeSteps, sha256, type FileMismatch } from './hashing';
+import { ChunkHasher, FileChecker, cannotRead, checkFile, checkFileSteps, openForReading, readFull, readWhole, readWholeSteps, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { fileText, isUtf8, lineText, notUtf8 } from './utf8';
 import { UserTable, checkedBefore, markChecked } from './userTable';
@@ -497,13 +497,16 @@ export class Slice {
             derived = loadDerivedChunks(manifestSha, f.bytes, dirCache);
             if (!derived) {
               const collector = new OffsetCollector();
-              const r = yield* checkFileSteps(events.fd, f, (buf, off) => collector.feed(buf, off));
-              why = r.why;
+              const chunks = new ChunkHasher();
+              why = yield* checkFileSteps(events.fd, f, (buf, off) => {
+                collector.feed(buf, off);
+                chunks.update(buf);
+              });
               // The offsets are those of the file as read, matched or not (a forced open indexes a modified file by them).
               wholeOffsets = collector;
               wholeWhy = why;
               if (!why) {
-                derived = r.chunks;
+                derived = chunks.finish();
                 checkedWhole = true;
                 storeDerivedChunks(manifestSha, derived, dirCache);
               }

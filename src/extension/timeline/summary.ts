@@ -21,17 +21,18 @@ function metricNames(r: TraceTimeline): (string | undefined)[] {
  */
 export function summaryRows(runs: TraceTimeline[]): SummaryRow[] {
   const keys = new Set<string>();
-  for (const r of runs) {
+  const names = runs.map(metricNames);
+  runs.forEach((r, j) => {
     if (r.run?.metrics) for (const k of Object.keys(r.run.metrics)) keys.add(k);
-    else metricNames(r).forEach((k, i) => k !== undefined && r.final[i] != null && keys.add(k));
-  }
-  const valueOf = (r: TraceTimeline, k: string): number | null => {
+    else names[j]?.forEach((k, i) => k !== undefined && r.final[i] != null && keys.add(k));
+  });
+  const valueOf = (r: TraceTimeline, j: number, k: string): number | null => {
     if (r.run?.metrics) return r.run.metrics[k] ?? null;
     if (k === 'events') return r.events;
-    const i = metricNames(r).indexOf(k);
+    const i = names[j]?.indexOf(k) ?? -1;
     return i >= 0 ? (r.final[i] ?? null) : null;
   };
-  const rows: SummaryRow[] = [...keys].map((k) => ({ metric: k, values: runs.map((r) => valueOf(r, k)) }));
+  const rows: SummaryRow[] = [...keys].map((k) => ({ metric: k, values: runs.map((r, j) => valueOf(r, j, k)) }));
   const faults = new Set<string>();
   for (const r of runs) for (const k of r.faults.keys()) faults.add(k);
   for (const f of [...faults].sort()) rows.push({ metric: `faults: ${f}`, values: runs.map((r) => r.faults.get(f)?.count ?? 0) });

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { MACHINE } from '../../src/core/dirs';
+import { UserError } from '../../src/core/errors';
 import { TRACE_LOCK, lockWaits, removeDeadTemps, removeLockIfSame, withFolderLock } from '../../src/core/engine/trace';
 import { tmp } from '../helpers';
 
@@ -86,6 +87,66 @@ test('a cancel is heard while a run waits for another run\'s lock: checkCancel t
   // The waits yielded to the event loop (a signal handler runs there): what was queued before ran meanwhile.
   assert.equal(calls, 5);
   assert.ok(ticked);
+});
+
+test('a folder or a symbolic link where the lock goes is said at once (no run makes one, no wait removes it): it was a wait that never yielded nor ended', async () => {
+  for (const make of [(p: string) => symlinkSync('/nonexistent/x', p), (p: string) => symlinkSync('/', p), (p: string) => mkdirSync(p)]) {
+    const dir = tmp();
+    const lock = join(dir, TRACE_LOCK);
+    make(lock);
+    const t0 = Date.now();
+    await assert.rejects(withFolderLock(dir, () => assert.fail('took a lock that is not a file')), (e: Error) => {
+      assert.ok(e instanceof UserError, String(e));
+      assert.match(e.message, /cannot put the trace into .*\.recreplay-trace\.lock is (a symbolic link|a folder), not the lock file a run makes there/);
+      assert.match((e as UserError).hint ?? '', /Remove it/);
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 5000);
+    assert.deepEqual(readdirSync(dir), [TRACE_LOCK], 'left as it was, nothing else made');
+  }
+});
+
+const ASNOBODY = process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0 ? 'needs root to wait as another user (setpriv)' : false;
+
+/** withFolderLock run by user 65534 on `dir` with a 3-wait limit: its error message, or '' if it took the lock. */
+function lockAsNobody(dir: string): { message: string; ms: number } {
+  const script = join(tmp(), 'lock.ts');
+  chmodSync(join(script, '..'), 0o755);
+  writeFileSync(script, `import { lockWaits, withFolderLock } from ${JSON.stringify(resolve(__dirname, '../../src/core/engine/trace'))};
+lockWaits.max = 3;
+const t0 = Date.now();
+withFolderLock(${JSON.stringify(dir)}, () => undefined).then(() => console.log(JSON.stringify({ message: '', ms: Date.now() - t0 })), (e) => console.log(JSON.stringify({ message: e.message, ms: Date.now() - t0 })));
+`);
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', script], { encoding: 'utf8', cwd: resolve(__dirname, '../..'), timeout: 60_000, env: { ...process.env, HOME: '/tmp' } });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
+}
+
+test('a stale lock that cannot be removed (another user\'s, in a shared folder with the sticky bit) is waited for up to the limit, then said with why: it spun for ever', { skip: ASNOBODY }, () => {
+  const base = tmp();
+  chmodSync(base, 0o755);
+  const shared = join(base, 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  writeFileSync(join(shared, TRACE_LOCK), `${MACHINE} ${dead} 0\n`, { mode: 0o644 });
+  const r = lockAsNobody(shared);
+  assert.match(r.message, new RegExp(`names process ${dead} of this machine, which no longer runs, but it cannot be removed \\(permission denied\\)`));
+  assert.ok(r.ms < 10_000, `${r.ms} ms`);
+  assert.equal(readFileSync(join(shared, TRACE_LOCK), 'utf8'), `${MACHINE} ${dead} 0\n`);
+  assert.deepEqual(readdirSync(shared), [TRACE_LOCK], 'nothing else left');
+});
+
+test('a lock this user cannot read (another user\'s run) is waited for up to the limit, then said as unreadable', { skip: ASNOBODY }, () => {
+  const base = tmp();
+  chmodSync(base, 0o755);
+  const shared = join(base, 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  writeFileSync(join(shared, TRACE_LOCK), `${MACHINE} ${process.pid} 0\n`, { mode: 0o600 });
+  const r = lockAsNobody(shared);
+  assert.match(r.message, /\.recreplay-trace\.lock cannot be read \(permission denied\): another user's run may hold it/);
+  assert.ok(r.ms < 10_000, `${r.ms} ms`);
 });
 
 test('a run killed between renaming its trace and its run record left the trace beside the record of the run before: the next writer in the folder puts the dead run\'s finished record in place, and tidies the rest', async () => {

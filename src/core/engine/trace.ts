@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { MACHINE, createExclusive, ensureDir, pidRuns, removeCreatedDirs, removeQuietly, statOrNothing, writeAll, writeExclusive } from '../dirs';
@@ -253,50 +253,49 @@ export async function withFolderLock<T>(dir: string, fn: () => T, checkCancel?: 
   const lock = join(dir, TRACE_LOCK);
   let fd: number | undefined;
   let empty = { ino: -1, waits: 0 };
+  // Every pass that does not take the lock waits (10 ms, or a turn of the event loop when the lock
+  // went meanwhile) and counts: a lock that can be neither read nor removed made this loop spin at
+  // full speed, never yielding to a Ctrl-C and never reaching its limit.
   for (let waits = 0; fd === undefined; waits++) {
     checkCancel?.();
     try {
       fd = openSync(lock, 'wx');
+      break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailed(e as Error, lock, 'folder lock');
-      let holder = '';
-      let ino = 0;
-      try {
-        const lfd = openSync(lock, 'r');
-        try {
-          ino = fstatSync(lfd).ino;
-          holder = readFileSync(lfd, 'utf8');
-        } finally {
-          closeSync(lfd);
-        }
-      } catch {
-        // Released meanwhile: try again at once.
-        continue;
-      }
+    }
+    const found = readLock(lock);
+    if (found.kind === 'gone') {
+      // Released meanwhile: try again after a turn of the event loop (a signal is heard there).
+      await new Promise<void>((r) => setImmediate(r));
+      continue;
+    }
+    // A run makes its lock as a plain file: a folder or a link there is something else, which no wait removes.
+    if (found.kind === 'foreign') {
+      throw new UserError(`cannot put the trace into ${dir}: ${lock} is ${found.what}, not the lock file a run makes there`, { file: lock }, 'Remove it (a run makes that lock as a file while it renames its trace into the folder), or write the trace to another folder.', 'E_PATH');
+    }
+    let why: string;
+    if (found.kind === 'unreadable') why = `${lock} cannot be read (${found.reason}): another user's run may hold it`;
+    else {
+      const { ino, holder } = found;
       if (staleHolder(holder)) {
         // Only that stale file goes: another waiter may have taken it over and made its own since
         // it was read (removing whatever was there let three or four runs hold the lock at once).
-        removeLockIfSame(lock, ino, holder);
-        continue;
-      }
-      // A live run writes its name just after making the file: the same lock empty for a second was left so.
-      if (holder === '') {
+        const left = removeLockIfSame(lock, ino, holder);
+        if (left === undefined) continue;
+        why = `${lock} names process ${holder.trim().split(' ')[1]} of this machine, which no longer runs, but it cannot be removed (${left})`;
+      } else if (holder === '') {
+        // A live run writes its name just after making the file: the same lock empty for a second was left so.
         empty = empty.ino === ino ? { ino, waits: empty.waits + 1 } : { ino, waits: 0 };
-        if (empty.waits >= EMPTY_LOCK_WAITS) {
-          removeLockIfSame(lock, ino, '');
-          continue;
-        }
-      }
-      if (waits >= lockWaits.max) {
-        throw new UserError(
-          `cannot put the trace into ${dir}: another run is renaming its trace there (${holder.trim() ? `process ${holder.trim()}` : 'a process'} holds ${lock})`,
-          { file: lock },
-          'Wait for that run to end, or write this trace to another folder; remove the lock file if no run uses the folder.',
-          'E_PATH',
-        );
-      }
-      await new Promise<void>((r) => setTimeout(r, 10));
+        const left = empty.waits >= EMPTY_LOCK_WAITS ? removeLockIfSame(lock, ino, '') : '';
+        if (left === undefined) continue;
+        why = `a process holds ${lock}${left ? `, which stays empty but cannot be removed (${left})` : ''}`;
+      } else why = `process ${holder.trim()} holds ${lock}`;
     }
+    if (waits >= lockWaits.max) {
+      throw new UserError(`cannot put the trace into ${dir}: another run is renaming its trace there (${why})`, { file: lock }, 'Wait for that run to end, or write this trace to another folder; remove the lock file if no run uses the folder.', 'E_PATH');
+    }
+    await new Promise<void>((r) => setTimeout(r, 10));
   }
   const myIno = claimLock(lock, fd);
   try {
@@ -304,6 +303,36 @@ export async function withFolderLock<T>(dir: string, fn: () => T, checkCancel?: 
   } finally {
     // Our own lock only: one taken over as stale meanwhile is another run's now.
     removeLockIfSame(lock, myIno, LOCK_HOLDER);
+  }
+}
+
+/** What is at a folder's lock path: gone, a lock file (its inode and text), one this user cannot read, or something no run makes. */
+type FoundLock = { kind: 'gone' } | { kind: 'file'; ino: number; holder: string } | { kind: 'unreadable'; reason: string } | { kind: 'foreign'; what: string };
+
+function readLock(lock: string): FoundLock {
+  let st;
+  try {
+    st = lstatSync(lock);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
+    return { kind: 'unreadable', reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+  }
+  if (st.isSymbolicLink()) return { kind: 'foreign', what: 'a symbolic link' };
+  if (st.isDirectory()) return { kind: 'foreign', what: 'a folder' };
+  if (!st.isFile()) return { kind: 'foreign', what: 'not a regular file' };
+  try {
+    const lfd = openSync(lock, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const ino = fstatSync(lfd).ino;
+      return { kind: 'file', ino, holder: readFileSync(lfd, 'utf8') };
+    } finally {
+      closeSync(lfd);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Gone, or replaced by a link, between the two looks: looked at again on the next pass.
+    if (code === 'ENOENT' || code === 'ELOOP') return { kind: 'gone' };
+    return { kind: 'unreadable', reason: code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message) };
   }
 }
 
@@ -339,15 +368,17 @@ function readText(path: string): string {
 /**
  * Removes the lock file at `lock` if it is the one known by its inode and text (the holder it
  * names): moved aside under a name of this run's own first — atomic — and put back when it proves
- * to be another's.
+ * to be another's. Undefined when that lock is gone (removed, or not there); else why it stays.
  */
-export function removeLockIfSame(lock: string, ino: number, text: string): void {
+export function removeLockIfSame(lock: string, ino: number, text: string): string | undefined {
   const aside = `${lock}.${tmpTag()}.aside`;
   try {
     renameSync(lock, aside);
-  } catch {
-    // Gone already.
-    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Gone already; or it stays, and why (in a sticky folder such as /tmp only its owner may move it).
+    if (code === 'ENOENT') return undefined;
+    return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message);
   }
   let same: boolean;
   try {
@@ -365,6 +396,7 @@ export function removeLockIfSame(lock: string, ino: number, text: string): void 
     }
   }
   rmSync(aside, { force: true });
+  return undefined;
 }
 
 /** A write error of the trace thread as a user error that names the trace (ENOSPC said only "no space left on device, write"). */

@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
+import { UserError } from '../core/errors';
 import { suggest } from '../core/expr/suggest';
 import { repeatedOption, unknownOption } from '../shared/args';
 import { fileLogger, lineLogger, teeLogger, type AdapterLogger } from './logger';
@@ -121,7 +122,7 @@ export function runServer(opts: StandaloneOptions & { port: number }): Promise<S
     log.warn(`listening on ${host}: any machine that can reach it can start replays that read and write files as you (the adapter has no authentication); keep it on 127.0.0.1 unless the network is yours`);
   }
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(listenFailed(e as NodeJS.ErrnoException, opts.port, host)));
     server.listen(opts.port, host, () => {
       const addr = server.address() as AddressInfo;
       // The port goes to stderr so a wrapper script can read it when 0 was asked for.
@@ -129,6 +130,27 @@ export function runServer(opts: StandaloneOptions & { port: number }): Promise<S
       resolve(server);
     });
   });
+}
+
+/** Why the adapter cannot listen at host:port, as a user error with what to do (a port in use was an internal error with a stack). */
+export function listenFailed(e: NodeJS.ErrnoException, port: number, host: string): Error {
+  const at = `${host}:${port}`;
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return new UserError(`cannot listen on ${at}: another program uses port ${port} there`, {}, 'Choose another port, or --port 0 for any free one (the port taken is printed on stderr).');
+    case 'EACCES':
+    case 'EPERM':
+      return new UserError(`cannot listen on ${at}: this user may not open port ${port} (ports below 1024 need privileges)`, {}, 'Choose a port from 1024 up, or --port 0 for any free one.');
+    case 'EADDRNOTAVAIL':
+      return new UserError(`cannot listen on ${at}: ${host} is not an address of this machine`, {}, 'Give an address of one of this machine\'s network interfaces, or leave --host out for 127.0.0.1.');
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return new UserError(`cannot listen on ${at}: the host name ${host} cannot be resolved (${e.code})`, {}, 'Give an IP address of this machine, or leave --host out for 127.0.0.1.');
+    default:
+      return e;
+  }
 }
 
 /** Parses `[--port N] [--host H] [--log FILE] [--verbose]`. */

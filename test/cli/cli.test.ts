@@ -513,6 +513,25 @@ test('a ranker artifact path through a file ("ranker.json/x") is not found, said
   assert.match(r.err, /linear artifact not found: a part of its path is a file, not a folder/);
 });
 
+test('dap on a port another program uses, or on an address not of this machine, is said with what to do (it was an internal error with a stack)', async () => {
+  const { createServer } = await import('node:net');
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  const port = (taken.address() as { port: number }).port;
+  try {
+    const inUse = cli('dap', '--port', String(port));
+    assert.equal(inUse.code, EXIT.INPUT, inUse.err);
+    assert.match(inUse.err, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: another program uses port ${port} there\\n  Choose another port, or --port 0`));
+    assert.doesNotMatch(inUse.err, /internal error|\n {4}at /);
+  } finally {
+    taken.close();
+  }
+  // 192.0.2.1 is TEST-NET-1: never an address of a machine.
+  const away = cli('dap', '--port', '0', '--host', '192.0.2.1');
+  assert.equal(away.code, EXIT.INPUT, away.err);
+  assert.match(away.err, /cannot listen on 192\.0\.2\.1:0: 192\.0\.2\.1 is not an address of this machine\n {2}Give an address of one of this machine's network interfaces/);
+});
+
 test('dap takes each option once and names an unknown one with the one meant, as the other commands do', () => {
   const twice = cli('dap', '--port', '0', '--port', '1');
   assert.equal(twice.code, EXIT.USAGE, twice.err);

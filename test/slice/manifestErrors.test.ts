@@ -61,3 +61,21 @@ test('manifest field paths are written one way everywhere: array indexes in brac
   assert.equal(missing.where.field, 'files[0].sha256');
   assert.match(missing.message, /files\[0\]\.sha256: is missing/);
 });
+
+test('a manifest value nested thousands of levels deep (an unknown field) is refused, named by its field: info --json overflowed the stack showing it', () => {
+  let deep: unknown = [];
+  for (let i = 0; i < 1000; i++) deep = [deep];
+  const e = openError((m) => (m['zz'] = deep));
+  assert.equal(e.where.field, 'zz');
+  assert.match(e.message, /manifest is invalid — it holds a value nested more than 64 levels deep/);
+  assert.match(e.hint ?? '', /remove that field/);
+  // Deep inside a field of the format, the same; 64 levels is still read (with a warning for the unknown field).
+  const inFaults = openError((m) => (m.faults = [{ kind: 'x', note: deep } as never]));
+  assert.equal(inFaults.where.field, 'faults');
+  let ok: unknown = 1;
+  for (let i = 0; i < 63; i++) ok = { a: ok };
+  const dir = rawSlice(eventLine('e1', '2025-01-01T00:00:00Z') + '\n', (m) => ((m as unknown as Record<string, unknown>)['zz'] = ok));
+  const s = Slice.open(dir);
+  assert.ok(s.warnings.some((w) => /zz/.test(w)), s.warnings.join('\n'));
+  s.close();
+});

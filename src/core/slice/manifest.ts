@@ -10,6 +10,12 @@ import type { SliceManifest } from './types';
 
 /** Validates a parsed manifest; the error names the field and what was expected. */
 export function validateManifest(value: unknown, file: string): SliceManifest {
+  const deep = tooDeep(value, MAX_MANIFEST_DEPTH);
+  if (deep !== undefined) {
+    // Named by its top-level field (the path down to it is the same index or key, dozens of times).
+    const field = /^[^.[]*/.exec(deep)?.[0] || deep;
+    throw new UserError(`manifest is invalid — it holds a value nested more than ${MAX_MANIFEST_DEPTH} levels deep`, { file, field }, 'No field of the format nests that deep: remove that field, or re-freeze the slice.');
+  }
   if (!validateSchema(value)) {
     const errs = validateSchema.errors ?? [];
     const first = errs[0];
@@ -59,6 +65,26 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
     if (t !== undefined && Number.isNaN(parseInstant(t))) throw new UserError(`manifest is invalid — ${field}: ${shown(t)} is not a valid date and time`, { file, field }, instantHint(t));
   }
   return m;
+}
+
+/**
+ * Deepest nesting a manifest may have. The format's own fields go 4 levels down; a value nested
+ * thousands of levels deep (an unknown field, kept with a warning) overflowed the stack of every
+ * JSON.stringify that showed the manifest (`info --json` crashed).
+ */
+export const MAX_MANIFEST_DEPTH = 64;
+
+/** The path of the first value nested deeper than `max` in `value` (walked without recursion), or undefined. */
+export function tooDeep(value: unknown, max: number): string | undefined {
+  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 0, path: '' }];
+  while (stack.length) {
+    const { v, depth, path } = stack.pop() as { v: unknown; depth: number; path: string };
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return path || '(root)';
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, path: `${path}[${i}]` }));
+    else for (const [k, x] of Object.entries(v)) stack.push({ v: x, depth: depth + 1, path: path ? `${path}.${k}` : k });
+  }
+  return undefined;
 }
 
 /** At most this many unknown fields are named one by one (a manifest could repeat one in every fault). */

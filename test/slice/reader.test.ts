@@ -194,7 +194,17 @@ test('manifest paths never escape the slice folder', () => {
     const dir = rawSlice(eventLine('e1', '2025-01-01T00:00:00Z') + '\n', (m) => m.files.push({ path: bad, sha256: 'a'.repeat(64), bytes: 1 }));
     assert.throws(() => Slice.open(dir), (e: unknown) => e instanceof UserError && /escapes the slice folder/.test(e.message), bad);
   }
+  // Refused too, each with its own reason (all were said to escape, "." to be a link to outside).
+  for (const [bad, why] of [['.', /names the slice folder itself, not a file in it/], ['./', /names the slice folder itself/], ['a/..', /names the slice folder itself/], ['items.jsonl\0x', /holds a NUL character/], ['sub\\..\\items.jsonl', /holds a backslash: a manifest path separates folders with "\/"/]] as const) {
+    const dir = rawSlice(eventLine('e1', '2025-01-01T00:00:00Z') + '\n', (m) => m.files.push({ path: bad, sha256: 'a'.repeat(64), bytes: 1 }));
+    assert.throws(() => Slice.open(dir), (e: unknown) => e instanceof UserError && why.test(e.message) && e.where.field === `files[${m1(dir)}].path`, bad);
+  }
 });
+
+/** Index of the last entry of a raw slice's files (the one a test pushed). */
+function m1(dir: string): number {
+  return (JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as { files: unknown[] }).files.length - 1;
+}
 
 test('malformed JSON line: the error names file:line and the reason', () => {
   const dir = rawSlice([eventLine('e1', '2025-01-01T00:00:00Z'), '{"id": "e2", "t": ', eventLine('e3', '2025-01-01T00:00:02Z')].join('\n') + '\n');

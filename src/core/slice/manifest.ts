@@ -28,7 +28,7 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
   const m = value as unknown as SliceManifest;
   const seen = new Map<string, number>();
   m.files.forEach((f, i) => {
-    checkInside(f.path, file);
+    checkInside(f.path, file, `files[${i}].path`);
     // "./items.jsonl" is items.jsonl: the reader finds files by their plain name.
     const path = posix.normalize(f.path);
     const before = seen.get(path);
@@ -239,12 +239,17 @@ function explain(e: ErrorObject, root: unknown): string {
   return e.message ?? 'invalid';
 }
 
-/** A manifest path must stay inside the slice folder: relative, no `..` escape. */
-export function checkInside(path: string, manifestFile: string): void {
-  const bad = isAbsolute(path) || path.includes('\0') || normalize(path).split(/[\\/]/).includes('..');
+/**
+ * A manifest path must name a file inside the slice folder: relative, no `..` escape, not the
+ * folder itself, "/" between folders (a backslash is one on Windows only), no NUL. Each refusal
+ * says which of these it is (a "." was said to escape the folder, as a NUL or a backslash was).
+ */
+export function checkInside(path: string, manifestFile: string, field = 'files'): void {
+  const refuse = (why: string) => new UserError(`path ${shown(path)} ${why}`, { file: manifestFile, field }, 'A manifest path names a file inside the slice folder, relative to it, with "/" between folders, e.g. "events.jsonl" or "artifacts/ranker.json".');
+  if (path.includes('\0')) throw refuse('holds a NUL character, which no file name may');
+  if (path.includes('\\')) throw refuse('holds a backslash: a manifest path separates folders with "/" (a backslash separates them on Windows only)');
   const root = resolve('/slice');
   const rel = relative(root, resolve(root, path));
-  if (bad || rel.startsWith('..') || rel.split(sep).includes('..')) {
-    throw new UserError(`path ${shown(path)} escapes the slice folder`, { file: manifestFile, field: 'files' }, 'Manifest paths must be relative to the slice folder, e.g. "events.jsonl".');
-  }
+  if (isAbsolute(path) || normalize(path).split('/').includes('..') || rel.startsWith('..') || rel.split(sep).includes('..')) throw refuse('escapes the slice folder');
+  if (rel === '') throw refuse('names the slice folder itself, not a file in it');
 }

@@ -35,7 +35,20 @@ Exit codes (see docs/cli.md):
   0 ok · 1 --break never held · 2 usage (also: no arguments) · 3 bad input · 4 slice modified
   70 internal error · 130 Ctrl-C (SIGINT) · 143 SIGTERM · 129 SIGHUP`;
 
-const FS_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EEXIST', 'EROFS', 'ENOSPC', 'ELOOP', 'ENAMETOOLONG', 'EMFILE']);
+/** What the file system's refusals mean to a user, and what to do: said under Node's own line (which names the path). */
+const FS_ERRORS: Record<string, string> = {
+  ENOENT: 'No file or folder is at that path: check it.',
+  EACCES: 'Permission denied: this user may not read or write there; check the permissions of the path and of its folders.',
+  EPERM: 'The operation is not permitted there (another user\'s file, or a shared folder): use a path of your own.',
+  ENOTDIR: 'A part of that path is a file, not a folder: check the path.',
+  EISDIR: 'A folder is where a file was expected: check the path.',
+  EEXIST: 'Something is already at that path: choose another, or remove it.',
+  EROFS: 'That file system is read-only: use a path on a writable one.',
+  ENOSPC: 'The disk is full: free space, or use a path on another disk.',
+  ELOOP: 'Symbolic links in that path lead back to one another: fix or remove the link.',
+  ENAMETOOLONG: 'A name in that path is longer than the file system allows (usually 255 bytes): use a shorter one.',
+  EMFILE: 'Too many files are open: close other programs, or raise the limit (ulimit -n).',
+};
 
 function host() {
   let user = 'unknown';
@@ -467,8 +480,9 @@ async function command(argv: string[]): Promise<number> {
     const err = e as NodeJS.ErrnoException;
     // The file system said no (a path that is missing, a folder, not writable, a full disk): the
     // message names the path; no stack trace.
-    if (err.code && FS_ERRORS.has(err.code)) {
-      shout(`recreplay: ${err.message}`);
+    const fsHint = err.code !== undefined && Object.hasOwn(FS_ERRORS, err.code) ? FS_ERRORS[err.code] : undefined;
+    if (fsHint !== undefined) {
+      shout(`recreplay: ${err.message}\n  ${fsHint}`);
       return EXIT.INPUT;
     }
     shout(`recreplay: internal error — please report it with this trace:\n${err.stack ?? String(e)}`);

@@ -513,6 +513,19 @@ test('a ranker artifact path through a file ("ranker.json/x") is not found, said
   assert.match(r.err, /linear artifact not found: a part of its path is a file, not a folder/);
 });
 
+test('a path the file system refuses (links in a loop, a name too long) is said with what to do under its own line, not Node\'s line alone', () => {
+  const dir = tmp();
+  symlinkSync('B', join(dir, 'A'));
+  symlinkSync('A', join(dir, 'B'));
+  const loop = cli('run', join(dir, 'A'));
+  assert.equal(loop.code, EXIT.INPUT, loop.err);
+  assert.match(loop.err, /ELOOP.*\n {2}Symbolic links in that path lead back to one another: fix or remove the link\./);
+  const long = cli('run', join(EX, 'slices/cold-start.slice'), '--trace', join(dir, 'x'.repeat(300)));
+  assert.equal(long.code, EXIT.INPUT, long.err);
+  assert.match(long.err, /ENAMETOOLONG.*\n {2}A name in that path is longer than the file system allows/);
+  assert.deepEqual(readdirSync(dir).sort(), ['A', 'B'], 'nothing made');
+});
+
 test('dap on a port another program uses, or on an address not of this machine, is said with what to do (it was an internal error with a stack)', async () => {
   const { createServer } = await import('node:net');
   const taken = createServer();

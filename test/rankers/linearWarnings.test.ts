@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadRanker } from '../../src/core/rankers';
+import { runHeadless } from '../../src/core/engine/run';
 import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
 import { BASE_MANIFEST, fixture, tmp } from '../helpers';
@@ -37,6 +38,19 @@ test('linear weights are checked against the slice: a feature it lacks (with the
     assert.deepEqual(loadRanker(`linear:${p}`).warnings, []);
   } finally {
     slice.close();
+  }
+});
+
+test('a linear artifact with no weights is said: every candidate scores the bias, and the recorded order is served (it was accepted without a word)', async () => {
+  const p = artifact({ weights: {}, bias: 0.5 });
+  assert.deepEqual(loadRanker(`linear:${p}`).warnings, [`linear ranker ${p}: "weights" is empty, so every candidate scores the bias alone and the recorded order is served`]);
+  // And it is so: a replay with it serves what was recorded.
+  const r = await runHeadless({ slice: COLD, ranker: `linear:${p}` }, { now: () => '', user: 't', host: 't', cwd: ROOT });
+  try {
+    assert.equal(r.metrics['overlap@10'], 1);
+    assert.equal(r.outcomes.impressions.simulated, 0);
+  } finally {
+    r.replayer.dispose();
   }
 });
 

@@ -113,7 +113,10 @@ export class LinearRanker implements Ranker {
     const v = a['version'];
     const version = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
     this.info = { kind: 'linear', artifact: path, artifactSha256: sha256, ...(version ? { version } : {}) };
-    this.warnings = slice ? linearWarnings(a, Object.keys(weights as object), slice.manifest.schema).map((w) => `linear ranker ${path}: ${w}`) : [];
+    const names = Object.keys(weights as object);
+    // No weight at all: every candidate scores the bias, and ties keep the recorded order (the embedding ranker says so of its vectors).
+    const none = names.length === 0 ? ['"weights" is empty, so every candidate scores the bias alone and the recorded order is served'] : [];
+    this.warnings = [...none, ...(slice ? linearWarnings(a, names, slice.manifest.schema) : [])].map((w) => `linear ranker ${path}: ${w}`);
   }
 
   score(req: ScoreRequest): Float64Array {

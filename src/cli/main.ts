@@ -19,6 +19,7 @@ Usage:
   recreplay run <slice> [options]           replay a slice and print a summary
   recreplay dap [--port N] [--host H] [--log FILE] [--verbose]
                                             the debug adapter over stdio (or TCP) for any DAP client
+  recreplay --help                          this usage (also: recreplay help, -h, or after a command)
   recreplay --version                       print the version
 
 Run options:

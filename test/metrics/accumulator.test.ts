@@ -24,15 +24,16 @@ test('CTR is replay clicks over served slots', () => {
 
 test('fallback rate, cache hit rate and queue depth', () => {
   const acc = new MetricsAccumulator(catalog, 10);
-  // fallback on 1 of 3 events → 1/3. Cache {3,1} + none + {1,3} → 4 hits of 8 lookups = 0.5.
-  // Queue depth 5, (none), 9 → current 9, mean over reporting events (5 + 9)/2 = 7.
+  // fallback on 1 of 4 events → 1/4. Cache {3,1} + none + {1,3} + {2 hits} (no misses: no info) → 4 hits of 8 lookups = 0.5
+  // (docs/metrics.md's example; the half-filled one made it NaN). Queue depth 5, (none), 9 → current 9, mean (5 + 9)/2 = 7.
   acc.update(obs({ fallback: false, cache: { hits: 3, misses: 1 }, queueDepth: 5 }));
   const e = acc.update(obs({ fallback: true }));
   acc.update(obs({ fallback: false, cache: { hits: 1, misses: 3 }, queueDepth: 9 }));
+  acc.update(obs({ fallback: false, cache: { hits: 2 } as unknown as { hits: number; misses: number } }));
   assert.equal(e.fallback, 1);
   const s = acc.snapshot();
-  near(s['fallback_rate'], 1 / 3, 'fallback_rate');
-  assert.deepEqual([s['cache_hit_rate'], s['queue_depth'], s['queue_depth.mean'], s['events']], [0.5, 9, 7, 3]);
+  near(s['fallback_rate'], 1 / 4, 'fallback_rate');
+  assert.deepEqual([s['cache_hit_rate'], s['queue_depth'], s['queue_depth.mean'], s['events']], [0.5, 9, 7, 4]);
 });
 
 test('a fresh accumulator reads 0 everywhere except exposure parity, which is 1', () => {

@@ -199,9 +199,11 @@ export class MetricsAccumulator {
 
     // Sums of recorded figures, scaled by FIGURE_SCALE: finite figures (up to ~1e308 each) then
     // never add up to ±Infinity, and the rates and means read the same bits as unscaled sums would.
-    if (obs.cache) {
-      t.cacheHits += obs.cache.hits * FIGURE_SCALE;
-      t.cacheLookups += obs.cache.hits * FIGURE_SCALE + obs.cache.misses * FIGURE_SCALE;
+    // Only an event that reports both figures as numbers counts (docs/metrics.md): {hits: 2} alone made the rate NaN.
+    const cache = obs.cache;
+    if (cache && typeof cache.hits === 'number' && typeof cache.misses === 'number') {
+      t.cacheHits += cache.hits * FIGURE_SCALE;
+      t.cacheLookups += cache.hits * FIGURE_SCALE + cache.misses * FIGURE_SCALE;
     }
     if (obs.queueDepth !== undefined) {
       t.queueEvents++;

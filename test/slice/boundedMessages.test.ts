@@ -125,6 +125,7 @@ test('slice.json whose "format" is nested 10,000 deep is refused naming the fiel
   const m = JSON.parse(readFileSync(path, 'utf8')) as SliceManifest;
   writeFileSync(path, JSON.stringify({ ...m, format: 'DEEP' }).replace('"DEEP"', nested(10_000, '"recreplay.slice/1"')));
   for (const open of [() => Slice.open(dir), () => Slice.verifyFolder(dir)]) {
-    rejects(open, { file: 'slice.json', field: 'format' }, /manifest is invalid — format: must be "recreplay\.slice\/1", got \[\[\[\[/);
+    // Refused for its depth before its value is looked at (a deep unknown field crashed info --json).
+    rejects(open, { file: 'slice.json', field: 'format' }, /manifest is invalid — it holds a value nested more than 64 levels deep/);
   }
 });

@@ -126,6 +126,25 @@ test('a freeze whose new slice is in place but whose old one cannot be removed s
     const moved = /removed from (\S+) \(/.exec(w)?.[1];
     assert.ok(moved && existsSync(moved), 'the old slice left where the warning says');
     assert.equal(Slice.open(dir).eventCount, 8, 'the new slice is in place and opens');
+    // What is left keeps its mark, saying a finished freeze replaced it (it was emptied around the mark).
+    assert.equal(JSON.parse(readFileSync(join(moved, '.recreplay-freeze'), 'utf8')).replaced, true);
+    assert.ok(!existsSync(join(moved, 'slice.json')), 'the rest of it went');
+    // The next freeze to that path says what it is (it was taken for the old slice of a freeze that
+    // died while replacing it, to be moved back), and leaves it while it cannot be removed…
+    const next = writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(6) }, { frozenAt: '2025-01-02T00:00:00Z', overwrite: true });
+    const said = next.warnings.filter((x) => x.includes(moved));
+    assert.equal(said.length, 1, next.warnings.join(' | '));
+    assert.match(said[0] as string, /holds what is left of the old slice that a finished freeze replaced at .*busy\.slice; it still cannot be removed \(EBUSY\): remove it by hand/);
+    assert.doesNotMatch(next.warnings.join(' | '), /interrupted freeze|died while replacing|move it back/);
+    // …and once it can be, removes it without a word.
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const at = line.split(' ')[1];
+      if (at?.startsWith(base)) spawnSync('umount', [at]);
+    }
+    const last = writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(7) }, { frozenAt: '2025-01-02T00:00:00Z', overwrite: true });
+    assert.deepEqual(last.warnings.filter((x) => x.includes(moved)), []);
+    assert.ok(!existsSync(moved), 'removed');
+    assert.deepEqual(readdirSync(base), ['busy.slice']);
   } finally {
     // Wherever the mount went with its folder (moved aside, or not), it is taken away.
     for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {

@@ -28,7 +28,7 @@ export function markMine(folder: string): void {
  * another process that no longer runs) and, for an old slice moved aside, the sha256 of the
  * slice.json that was to replace it. Undefined when there is no owner file (not a freeze's).
  */
-export function markOf(folder: string): { dead: boolean; mine: boolean; pid: unknown; installed: string | undefined; target: string | undefined; text: string } | undefined {
+export function markOf(folder: string): { dead: boolean; mine: boolean; pid: unknown; installed: string | undefined; target: string | undefined; replaced: boolean; text: string } | undefined {
   let text: string;
   try {
     text = readFileSync(join(folder, OWNER_FILE), 'utf8');
@@ -49,7 +49,35 @@ export function markOf(folder: string): { dead: boolean; mine: boolean; pid: unk
   const dead = mine && typeof pid === 'number' && pid !== me.pid && !pidRuns(pid);
   const installed = o['installed'];
   const target = o['target'];
-  return { dead, mine, pid, installed: typeof installed === 'string' ? installed : undefined, target: typeof target === 'string' ? target : undefined, text };
+  return { dead, mine, pid, installed: typeof installed === 'string' ? installed : undefined, target: typeof target === 'string' ? target : undefined, replaced: o['replaced'] === true, text };
+}
+
+/**
+ * Removes an old slice a finished freeze replaced (see install): marked as replaced first, then
+ * emptied with its mark kept to the last, so one that cannot be removed whole (a file in use, no
+ * permission) still says what it is — a later freeze removes it, or says so (it was taken for the
+ * old slice of a freeze that had died while replacing it, and "move it back" was the advice).
+ */
+export function removeReplaced(aside: string): void {
+  const mark = markOf(aside);
+  try {
+    const o: unknown = mark ? JSON.parse(mark.text) : undefined;
+    if (typeof o === 'object' && o !== null) writeFileSync(join(aside, OWNER_FILE), JSON.stringify({ ...o, replaced: true }));
+  } catch {
+    // Best effort: the removal below goes on (a mark it cannot update still names its freeze).
+  }
+  // Each entry tried, whatever one of them does: as little as can be is left.
+  let failed: unknown;
+  for (const name of readdirSync(aside)) {
+    if (name === OWNER_FILE) continue;
+    try {
+      rmSync(join(aside, name), { recursive: true, force: true });
+    } catch (e) {
+      failed ??= e;
+    }
+  }
+  if (failed !== undefined) throw failed;
+  rmSync(aside, { recursive: true, force: true });
 }
 
 function sha256Of(file: string): string | undefined {
@@ -115,6 +143,15 @@ export function tidyDeadFreezes(dir: string): string[] {
     const sibling = join(parent, name.replace(ASIDE, ''));
     try {
       const mark = markOf(aside);
+      if (mark?.replaced && mark.mine && (mark.target === undefined || mark.target === basename(dir))) {
+        // What is left of an old slice a finished freeze replaced and could not remove: removed now, or said.
+        try {
+          removeReplaced(aside);
+        } catch (e) {
+          notes.push(`${aside} holds what is left of the old slice that a finished freeze replaced at ${dir}; it still cannot be removed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): remove it by hand`);
+        }
+        continue;
+      }
       if (mark) {
         // (A mark that names another target is that freeze's, whatever the folder is called.)
         if (mark.dead && (mark.target === undefined || mark.target === basename(dir))) notes.push(...settleAside(aside, sibling, dir, mark));
@@ -160,7 +197,8 @@ export function movedAside(dir: string): { path: string; state: 'live' | 'dead' 
   }
   for (const name of names) {
     const aside = join(parent, name);
-    if (!sliceManifestAt(aside)) continue;
+    // (What is left of an old slice a finished freeze replaced is not where the slice went.)
+    if (!sliceManifestAt(aside) || markOf(aside)?.replaced) continue;
     // Marked when it was moved aside; killed before that, its freeze's temp folder says whose it is.
     const mark = markOf(aside) ?? markOf(join(parent, name.replace(ASIDE, '')));
     const state = mark === undefined || !mark.mine ? 'unknown' : mark.dead ? 'dead' : typeof mark.pid === 'number' && pidRuns(mark.pid) ? 'live' : 'unknown';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors';
-import { OWNER_FILE, markMine, markOf, owner, tidyDeadFreezes } from './deadFreezes';
+import { OWNER_FILE, markMine, markOf, owner, removeReplaced, tidyDeadFreezes } from './deadFreezes';
 import { enclosingSlice, freeForRestore, lexists, notReplaceable, placeNew, replaceable } from './targetFolder';
 
 // A slice goes to a temp folder beside its target and is put in place when complete: the checks of
@@ -97,7 +97,7 @@ export function install(tmp: string, dir: string, overwrite: boolean, installed:
   const warnings: string[] = [];
   for (const a of asides) {
     try {
-      rmSync(a, { recursive: true, force: true });
+      removeReplaced(a);
     } catch (e) {
       warnings.push(`the slice was written, but the old one it replaced could not be removed from ${a} (${(e as Error).message}): remove that folder by hand`);
     }

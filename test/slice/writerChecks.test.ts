@@ -90,3 +90,100 @@ test('an overwrite replaces the slice whole and leaves no old copy beside it', (
   assert.equal(s.eventCount, 7);
   s.close();
 });
+
+/** writeSlice into a fresh folder with `input` changed; the UserError it throws (nothing may be left behind, no event read). */
+function refusedUp(change: (i: SliceInput) => SliceInput, name = 'x.slice'): UserError {
+  const parent = tmp();
+  const f = fixture(3);
+  let read = 0;
+  const events = (function* () {
+    for (const e of f.events) {
+      read++;
+      yield e;
+    }
+  })();
+  let caught: unknown;
+  try {
+    writeSlice(join(parent, name), change({ manifest: BASE_MANIFEST, ...f, events }), OPTS);
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof UserError, `refused with a UserError: ${String(caught)}`);
+  assert.ok(caught.hint, 'with what to do');
+  assert.equal(read, 0, 'before a single event is read');
+  assert.deepEqual(readdirSync(parent), [], 'nothing left behind');
+  return caught;
+}
+
+test('a manifest value JSON cannot hold (Infinity, NaN, a BigInt, a function) is refused before the events, naming it: Infinity was written as null, and the slice never opened', () => {
+  for (const [patch, field, what] of [
+    [{ pipeline: { k: 10, budgetMs: Infinity } }, 'manifest.pipeline.budgetMs', /is Infinity, which JSON cannot hold \(slice\.json would read null\)/],
+    [{ pipeline: { k: Infinity, budgetMs: 100 } }, 'manifest.pipeline.k', /is Infinity/],
+    [{ pipeline: { k: 10, budgetMs: 100, stageBudgetMs: { score: Number.NaN } } }, 'manifest.pipeline.stageBudgetMs.score', /is NaN/],
+    [{ extra: 1n }, 'manifest.extra', /is a BigInt \(1n\)/],
+    [{ notes: [1, () => 2] }, 'manifest.notes[1]', /is a function/],
+  ] as const) {
+    const e = refusedUp((i) => ({ ...i, manifest: { ...i.manifest, ...(patch as object) } }));
+    assert.equal(e.where.field, field);
+    assert.match(e.message, what);
+  }
+});
+
+test('artifacts are checked before the events: content, names a disk cannot hold or would take for one, text UTF-8 cannot hold', () => {
+  const cases: [Record<string, unknown>, string, RegExp][] = [
+    [{ a: 5 }, 'artifacts.a', /artifact "a" is 5: an artifact's content is a string or a Buffer/],
+    [{ a: '1', 'a/b': '2' }, 'artifacts.a', /artifact "a" is a file, and "a\/b" needs a folder of that name/],
+    [{ 'M.json': '1', 'm.json': '2' }, 'artifacts.m.json', /artifacts "M\.json" and "m\.json" differ only by case/],
+    [{ ['x'.repeat(300)]: '1' }, `artifacts.${'x'.repeat(300)}`, /has a part of 300 bytes; a file system holds 255 at most/],
+    [{ 'm.txt': 'a\ud800b' }, 'artifacts.m.txt', /holds a lone surrogate/],
+    [{ 'a\\b': '1' }, 'artifacts.a\\b', /not a plain relative path|holds a backslash/],
+  ];
+  for (const [artifacts, field, what] of cases) {
+    const e = refusedUp((i) => ({ ...i, artifacts: artifacts as Record<string, string> }));
+    assert.equal(e.where.field, field);
+    assert.match(e.message, what);
+  }
+  // Bytes, as a Buffer or a Uint8Array, and a surrogate pair, are fine and read back as given.
+  const dir = join(tmp(), 'ok.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(3), artifacts: { 'b.bin': Buffer.from([0, 255]), 'u.bin': new Uint8Array([1, 2, 3]), 'e.txt': '😀' } }, OPTS);
+  assert.deepEqual([...readFileSync(join(dir, 'artifacts/u.bin'))], [1, 2, 3]);
+  assert.equal(readFileSync(join(dir, 'artifacts/e.txt'), 'utf8'), '😀');
+  Slice.open(dir).close();
+});
+
+test('a slice folder name too long for the writer\'s temp folder beside it is refused with the length that fits (it was a raw ENAMETOOLONG about the temp folder)', () => {
+  const e = refusedUp((i) => i, `${'s'.repeat(235)}`);
+  assert.equal(e.code, 'E_PATH');
+  assert.match(e.message, /the slice's folder name is 235 bytes long: the writer works in a folder beside it named so with 23 bytes more, and a name holds 255 bytes at most/);
+  assert.match(e.hint ?? '', /232 bytes or fewer/);
+});
+
+test('a manifest larger than a manifest may hold (16 MiB: what the editor reads) is refused, not written to be refused when opened', () => {
+  const parent = tmp();
+  assert.throws(
+    () => writeSlice(join(parent, 'big.slice'), { manifest: { ...BASE_MANIFEST, description: 'd'.repeat(17 * 2 ** 20) }, ...fixture(3) }, OPTS),
+    (e: unknown) => e instanceof UserError && /^slice\.json would be 17\.0 MiB, more than a manifest may hold \(16 MiB\)/.test(e.message) && /larger chunkSize/.test(e.hint ?? ''),
+  );
+  assert.deepEqual(readdirSync(parent), []);
+});
+
+test('a named pipe as slice.json in a folder above the target does not make the freeze wait for ever', { timeout: 20_000, skip: process.platform === 'win32' }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const parent = tmp();
+  if (spawnSync('mkfifo', [join(parent, 'slice.json')]).status !== 0) return;
+  const dir = join(parent, 'x.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(3) }, OPTS);
+  assert.equal(Slice.open(dir).eventCount, 3);
+});
+
+test('overwrite of a slice that also holds a file its manifest does not list names that file (a .DS_Store a file browser left)', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const dir = join(tmp(), 'x.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(3) }, OPTS);
+  writeFileSync(join(dir, '.DS_Store'), 'x');
+  assert.throws(
+    () => writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(4) }, { ...OPTS, overwrite: true }),
+    (e: unknown) => e instanceof UserError && /x\.slice is a slice folder, but it also holds \.DS_Store, which its manifest does not list: overwrite would delete it with the slice/.test(e.message) && /Move that file out/.test(e.hint ?? '') && e.where.file === join(dir, '.DS_Store'),
+  );
+  assert.equal(Slice.open(dir).eventCount, 3, 'the old slice is untouched');
+});

@@ -85,8 +85,39 @@ export function validateInput(manifest: SliceManifest, about: 'frozenAt' | 'mani
  * then the caller's manifest with stand-ins for what the writer computes (files, schema, clock start).
  */
 export function checkManifestInput(m: ManifestInput, frozenAt: string): void {
+  const bad = notJson(m);
+  if (bad !== undefined) {
+    const name = bad.path ? `manifest.${bad.path}` : 'manifest';
+    throw new UserError(`the manifest given to writeSlice is invalid — ${name} is ${bad.what}, which JSON cannot hold (slice.json would read ${bad.reads})`, { field: name }, `Give ${name} a finite number, a string, a boolean, null, an array or an object (see docs/slice-format.md); nothing was written.`);
+  }
   const good: ManifestInput = { name: 'x', description: 'x', source: { kind: 'logs' }, seed: 0, clock: { start: SOME_TIME } };
   const files = (): FileEntry[] => [{ path: 'events.jsonl', sha256: '0'.repeat(64), bytes: 0, records: 0 }];
   validateInput(assemble(good, frozenAt, undefined, emptySchema(), files()), 'frozenAt');
   validateInput(assemble(m, SOME_TIME, undefined, emptySchema(), files()), 'manifest');
+}
+
+/**
+ * The first value of the caller's manifest that JSON cannot hold as it is — a number that is not
+ * finite (JSON.stringify writes null: {"budgetMs": Infinity} made a slice that never opened), a
+ * BigInt (JSON.stringify throws, after every event was read), a function or a symbol (left out
+ * silently) — with its path; undefined when there is none. Walked without recursion.
+ */
+export function notJson(value: unknown): { path: string; what: string; reads: string } | undefined {
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: '' }];
+  const seen = new Set<object>();
+  while (stack.length) {
+    const { v, path } = stack.pop() as { v: unknown; path: string };
+    if (typeof v === 'number' && !Number.isFinite(v)) return { path, what: String(v), reads: 'null' };
+    if (typeof v === 'bigint') return { path, what: `a BigInt (${v}n)`, reads: 'nothing: the write fails' };
+    if (typeof v === 'function' || typeof v === 'symbol') return { path, what: `a ${typeof v}`, reads: 'it as absent, or null in a list' };
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    // (A value met twice is checked once; a cycle is JSON.stringify's to refuse.)
+    seen.add(v);
+    // A Date, a Buffer: what toJSON gives is what is written.
+    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') continue;
+    // Pushed last first: the first bad value in the order of the text is the one named.
+    const kids = Array.isArray(v) ? v.map((x, i) => ({ v: x as unknown, path: `${path}[${i}]` })) : Object.entries(v).map(([k, x]) => ({ v: x as unknown, path: path ? `${path}.${k}` : k }));
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i] as { v: unknown; path: string });
+  }
+  return undefined;
 }

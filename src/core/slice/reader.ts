@@ -15,10 +15,9 @@ import { fileText, isUtf8, lineText, notUtf8 } from './utf8';
 import { UserTable, checkedBefore, markChecked } from './userTable';
 import { ItemCatalog } from './itemCatalog';
 import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, loadDerivedChunks, modifiedIndexKey, storeDerivedChunks, storeIndex, type ChunkHashes } from './offsetIndex';
-import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
+import { MAX_MANIFEST_BYTES, type EventRecord, type FileEntry, type ItemRecord, type SliceManifest, type UserRecord } from './types';
 
-/** Larger than any manifest (~90 bytes per chunk hash: 16 MiB holds a 64 GiB events file in 1 MiB chunks); what reads one unchecked stops there. */
-export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+export { MAX_MANIFEST_BYTES } from './types';
 
 /**
  * The bytes of DIR/slice.json when it is a regular file inside the folder, of a manifest's size;

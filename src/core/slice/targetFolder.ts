@@ -1,14 +1,19 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { statOrNothing } from '../dirs';
 import { UserError } from '../errors';
+import { MAX_MANIFEST_BYTES } from './types';
 
 // What is at a slice's target path, and taking that name atomically.
 
 /** The manifest of a RecReplay slice at `dir`, or undefined (none there, another tool's slice.json, unreadable). */
 export function sliceManifestAt(dir: string): { files?: { path?: unknown }[] } | undefined {
   try {
-    const m = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8').replace(/^\uFEFF/, '')) as { format?: unknown; files?: { path?: unknown }[] };
+    // A regular file of a manifest's size only: a named pipe there made a freeze wait for ever.
+    const p = join(dir, 'slice.json');
+    const st = statSync(p);
+    if (!st.isFile() || st.size > MAX_MANIFEST_BYTES) return undefined;
+    const m = JSON.parse(readFileSync(p, 'utf8').replace(/^\uFEFF/, '')) as { format?: unknown; files?: { path?: unknown }[] };
     return typeof m === 'object' && m !== null && typeof m.format === 'string' && m.format.startsWith('recreplay.slice/') ? m : undefined;
   } catch {
     return undefined;
@@ -20,30 +25,42 @@ export function sliceManifestAt(dir: string): { files?: { path?: unknown }[] } |
  * the files its manifest lists — never a folder of something else that merely has a slice.json.
  */
 export function replaceable(dir: string): boolean {
+  return whyNotReplaceable(dir) === undefined;
+}
+
+/**
+ * Why overwrite may not replace `dir` (see replaceable): a link, not a folder, not a slice, or a
+ * slice that holds a file its manifest does not list (named: a .DS_Store a file browser left, a
+ * note); undefined when it may.
+ */
+function whyNotReplaceable(dir: string): { kind: 'link' | 'other' } | { kind: 'unlisted'; path: string } | undefined {
   // A link to a slice is not a slice folder: replacing it would mark (and move) what it links to.
-  if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) return false;
+  if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) return { kind: 'link' };
   const st = statOrNothing(dir);
-  if (!st?.isDirectory()) return false;
+  if (!st?.isDirectory()) return { kind: 'other' };
   const names = readdirSync(dir);
-  if (names.length === 0) return true;
+  if (names.length === 0) return undefined;
   const m = sliceManifestAt(dir);
-  if (!m) return false;
+  if (!m) return { kind: 'other' };
   // Every file of the folder, in its subfolders too (artifacts/), must be one the manifest lists:
   // the user's own file beside a listed one (artifacts/notes.docx) would be deleted with the slice.
   const listed = new Set(['slice.json', ...(Array.isArray(m.files) ? m.files : []).map((f) => posix.normalize(String(f?.path ?? '').replace(/\\/g, '/')))]);
   let seen = 0;
-  const onlyListed = (rel: string): boolean => {
+  // The first file not listed; '' for a tree too large to be a slice.
+  const unlisted = (rel: string): string | undefined => {
     for (const d of readdirSync(rel === '' ? dir : join(dir, rel), { withFileTypes: true })) {
       // (A slice holds a few files; a tree this large is something else.)
-      if (++seen > MAX_ENTRIES) return false;
+      if (++seen > MAX_ENTRIES) return '';
       const path = rel === '' ? d.name : `${rel}/${d.name}`;
       if (d.isDirectory()) {
-        if (!onlyListed(path)) return false;
-      } else if (!listed.has(path)) return false;
+        const inner = unlisted(path);
+        if (inner !== undefined) return inner;
+      } else if (!listed.has(path)) return path;
     }
-    return true;
+    return undefined;
   };
-  return onlyListed('');
+  const path = unlisted('');
+  return path === undefined ? undefined : path === '' ? { kind: 'other' } : { kind: 'unlisted', path };
 }
 
 /** The most entries a folder overwrite replaces may hold. */
@@ -119,6 +136,15 @@ export function freeForRestore(p: string): boolean {
 export function notReplaceable(dir: string, why = ''): UserError {
   if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
     return new UserError(`${dir} is a symbolic link${why}: overwrite replaces a slice folder, not a link to one`, { file: dir }, 'Write to the folder the link points to, or remove the link first; nothing was changed.', 'E_EXISTS');
+  }
+  let found: ReturnType<typeof whyNotReplaceable>;
+  try {
+    found = whyNotReplaceable(dir);
+  } catch {
+    found = undefined;
+  }
+  if (found?.kind === 'unlisted') {
+    return new UserError(`${dir} is a slice folder, but it also holds ${found.path}, which its manifest does not list${why}: overwrite would delete it with the slice`, { file: join(dir, found.path) }, 'Move that file out of the slice folder (or remove it), then freeze again; nothing was changed.', 'E_EXISTS');
   }
   return new UserError(`${dir} exists and is not a slice folder${why}: overwrite replaces only a slice (a folder with slice.json) or an empty folder`, { file: dir }, 'Choose another name; nothing was changed.', 'E_EXISTS');
 }

@@ -2,6 +2,9 @@
 
 export const SLICE_FORMAT = 'recreplay.slice/1';
 
+/** Larger than any manifest (~90 bytes per chunk hash: 16 MiB holds a 64 GiB events file in 1 MiB chunks); what reads one unchecked stops there, and the writer writes none larger. */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
 /** The six pipeline stages, in execution order. */
 export const STAGES = ['retrieve', 'features', 'score', 'rerank', 'serve', 'outcome'] as const;
 export type StageName = (typeof STAGES)[number];

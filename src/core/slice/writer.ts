@@ -1,5 +1,5 @@
 import { rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ensureDir, removeCreatedDirs } from '../dirs';
 import { UserError, shown } from '../errors';
 import { markMine } from './deadFreezes';
@@ -12,7 +12,7 @@ import { OffsetIndex, cacheDir, storeIndex } from './offsetIndex';
 import { lineOf, recordLines } from './recordLines';
 import { install, makeTemp, prepareTarget, refuseInsideSlice } from './sliceInstall';
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
-import { DEFAULT_PIPELINE } from './types';
+import { DEFAULT_PIPELINE, MAX_MANIFEST_BYTES } from './types';
 import { EventChecks, repeatedIds } from './writeWarnings';
 import { UserTable, lazyUsers, markChecked } from './userTable';
 
@@ -67,10 +67,22 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     throw new UserError(`chunk size ${chunkSize} is not a whole number of bytes from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} (1 GiB)`, { field: 'chunkSize' }, `Leave it out for the default (${DEFAULT_CHUNK_SIZE} bytes).`);
   }
   checkManifestInput(input.manifest, opts.frozenAt);
+  const artifacts = checkArtifacts(input.artifacts);
+  // The temp folder beside the target takes its name and 17 characters more, an old slice moved aside 4 more (see install).
+  const nameBytes = Buffer.byteLength(basename(dir));
+  if (nameBytes + TEMP_SUFFIX > NAME_MAX) {
+    throw new UserError(`the slice's folder name is ${nameBytes} bytes long: the writer works in a folder beside it named so with ${TEMP_SUFFIX} bytes more, and a name holds ${NAME_MAX} bytes at most`, { file: dir }, `Use a folder name of ${NAME_MAX - TEMP_SUFFIX} bytes or fewer; nothing was written.`, 'E_PATH');
+  }
   const warnings = prepareTarget(dir, opts.overwrite);
   const createdParents = ensureDir(dirname(dir), 'slice\'s parent folder');
   // A name no other writer has, marked as this process's.
-  const tmp = makeTemp(dir);
+  let tmp: string;
+  try {
+    tmp = io(() => makeTemp(dir));
+  } catch (e) {
+    removeCreatedDirs(createdParents);
+    throw writeError(e, dir);
+  }
   let w: HashingFileWriter | undefined;
   try {
     io(() => markMine(tmp));
@@ -137,14 +149,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     for (const u of userLines.rows) noteFeatureTypes(inferred.user, u.features);
     small('items.jsonl', itemLines.text, itemLines.rows.length);
     small('users.jsonl', userLines.text, userLines.rows.length);
-    for (const [name, content] of Object.entries(input.artifacts ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      // A plain relative name under artifacts/: "../events.jsonl" would overwrite a file already hashed.
-      const parts = name.split(/[\\/]/);
-      if (name === '' || isAbsolute(name) || parts.some((p) => p === '' || p === '.' || p === '..')) {
-        throw new UserError(`artifact name "${name}" is not a plain relative path inside artifacts/`, { field: `artifacts.${name}` }, 'Name artifacts like "model.json" or "v2/weights.json" (no "..", ".", empty or absolute parts).');
-      }
-      small(`artifacts/${name}`, content);
-    }
+    for (const [name, content] of artifacts) small(`artifacts/${name}`, content);
     const m = input.manifest;
     const start = m.clock?.start;
     if (start !== undefined && firstT !== undefined && timeOf(start) > timeOf(firstT)) {
@@ -153,6 +158,12 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     const manifest = assemble(m, opts.frozenAt, firstT, inferred, files);
     validateInput(manifest, 'manifest');
     const manifestText = JSON.stringify(manifest, null, 2) + '\n';
+    const manifestBytes = Buffer.byteLength(manifestText);
+    // What the editor and a look before opening read at most: a larger one was written, then refused there.
+    if (manifestBytes > MAX_MANIFEST_BYTES) {
+      const hashes = files[0]?.chunks?.sha256.length ?? 0;
+      throw new UserError(`slice.json would be ${(manifestBytes / 2 ** 20).toFixed(1)} MiB, more than a manifest may hold (${MAX_MANIFEST_BYTES / 2 ** 20} MiB); ${hashes} chunk hashes of events.jsonl take ${((hashes * 70) / 2 ** 20).toFixed(1)} MiB of it`, { field: 'manifest' }, `Freeze with a larger chunkSize (${chunkSize} bytes now; each chunk has a hash in the manifest), or shorten the manifest's description and faults; nothing was written.`);
+    }
     io(() => writeFileSync(join(tmp, 'slice.json'), manifestText));
     const manifestHash = sha256(manifestText);
     warnings.push(...io(() => install(tmp, dir, opts.overwrite === true, manifestHash)));
@@ -170,6 +181,58 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     removeCreatedDirs(createdParents);
     throw writeError(e, dir);
   }
+}
+
+/** Longest file name most file systems hold (bytes), and what the writer's temp and moved-aside folders add to the slice's name. */
+const NAME_MAX = 255;
+/** Half of a UTF-16 pair without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const TEMP_SUFFIX = '.tmp-'.length + 12 + '-old'.length + 2;
+
+/**
+ * The artifacts, checked before a single event is read, sorted by name: each a plain relative path
+ * under artifacts/ of names a file system holds, with a string or bytes; no two that one disk
+ * would take for one file (a name and a folder of it, two names that differ only by case — one
+ * on macOS and Windows), no text that UTF-8 cannot hold as it is (a lone surrogate).
+ */
+function checkArtifacts(given: SliceInput['artifacts']): [string, string | Buffer][] {
+  if (given === undefined) return [];
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new UserError(`artifacts must be an object of name → content, got ${shown(given)}`, { field: 'artifacts' }, 'Pass e.g. { "model.json": "{…}" }, or leave artifacts out.');
+  }
+  const out: [string, string | Buffer][] = [];
+  const byLower = new Map<string, string>();
+  for (const name of Object.keys(given).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const field = `artifacts.${name}`;
+    // A plain relative name under artifacts/: "../events.jsonl" would overwrite a file already hashed.
+    const parts = name.split(/[\\/]/);
+    if (name === '' || isAbsolute(name) || parts.some((p) => p === '' || p === '.' || p === '..')) {
+      throw new UserError(`artifact name ${shown(name)} is not a plain relative path inside artifacts/`, { field }, 'Name artifacts like "model.json" or "v2/weights.json" (no "..", ".", empty or absolute parts).');
+    }
+    if (name.includes('\0') || name.includes('\\')) {
+      throw new UserError(`artifact name ${shown(name)} holds a ${name.includes('\0') ? 'NUL character' : 'backslash'}, which a manifest path may not`, { field }, 'Name artifacts like "model.json" or "v2/weights.json", with "/" between folders.');
+    }
+    const long = parts.find((p) => Buffer.byteLength(p) > NAME_MAX);
+    if (long !== undefined) throw new UserError(`artifact name ${shown(name)} has a part of ${Buffer.byteLength(long)} bytes; a file system holds ${NAME_MAX} at most`, { field }, 'Use shorter names.');
+    const content: unknown = (given as Record<string, unknown>)[name];
+    if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
+      throw new UserError(`artifact ${shown(name)} is ${shown(content)}: an artifact's content is a string or a Buffer`, { field }, 'Pass text as a string (JSON.stringify an object first), bytes as a Buffer.');
+    }
+    if (typeof content === 'string' && LONE_SURROGATE.test(content)) {
+      throw new UserError(`artifact ${shown(name)} holds a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot hold: it would be written as U+FFFD and read back changed`, { field }, 'Pass binary content as a Buffer, or fix the text.');
+    }
+    const lower = name.toLowerCase();
+    const twin = byLower.get(lower);
+    if (twin !== undefined) throw new UserError(`artifacts ${shown(twin)} and ${shown(name)} differ only by case: on macOS and Windows one would overwrite the other`, { field }, 'Give artifacts names that differ by more than case.');
+    byLower.set(lower, name);
+    out.push([name, typeof content === 'string' ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength)]);
+  }
+  // A name that is also another's folder ("a" and "a/b"): one disk cannot hold both.
+  for (const [name] of out) {
+    const folder = [...byLower.keys()].find((k) => k.startsWith(name.toLowerCase() + '/'));
+    if (folder !== undefined) throw new UserError(`artifact ${shown(name)} is a file, and ${shown(byLower.get(folder))} needs a folder of that name`, { field: `artifacts.${name}` }, 'Rename one of them.');
+  }
+  return out;
 }
 
 /** Errors raised by the writer's own file operations (not by the caller's events, e.g. a generator reading its input). */

@@ -96,5 +96,9 @@ export function instantHint(value: unknown): string {
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) {
     return `The timestamp has no timezone, so it would be read in the local time zone of whichever machine replays it: add "Z" (UTC) or the offset ±HH:MM, e.g. ${INSTANT_EXAMPLE}.`;
   }
+  // RFC 3339 allows :60 for a leap second; epoch milliseconds (and so the replay's clock) have none.
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:60(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(value)) {
+    return 'A leap second (:60) is not supported: the replay counts time in epoch milliseconds, which have none; write it as :59.999 of that minute, or as the next second.';
+  }
   return `Write an RFC 3339 timestamp with a timezone (Z or ±HH:MM) and a real calendar date, e.g. ${INSTANT_EXAMPLE}.`;
 }

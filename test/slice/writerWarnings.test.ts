@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeSlice } from '../../src/core/slice/writer';
 import { Slice } from '../../src/core/slice/reader';
+import { UserError } from '../../src/core/errors';
 import type { EventRecord, ItemRecord, UserRecord } from '../../src/core/slice/types';
 import { BASE_MANIFEST, fixture, tmp } from '../helpers';
 
@@ -108,4 +109,39 @@ test('events whose user is not in users.jsonl are one warning that counts them a
   // Users are optional: with none given, no event's user is looked for.
   const none = writeSlice(join(tmp(), 'nousers.slice'), { manifest: BASE_MANIFEST, events: f.events, items: f.items }, AT);
   assert.deepEqual(none.warnings, []);
+});
+
+test('many known faults that name no event are one warning with a count (5,000 were 5,000 warnings)', () => {
+  const faults = Array.from({ length: 5000 }, (_, i) => ({ kind: 'latency', event: `x${i}` }));
+  const out = writeSlice(join(tmp(), 'w.slice'), { manifest: { ...BASE_MANIFEST, faults }, ...fixture(4) }, AT);
+  assert.deepEqual(out.warnings, ['faults[0].event "x0" is not the id of an event in the slice — the "latency" fault is listed, but no event has that id (and 4999 more faults name no event of the slice); give the id of the event where it shows']);
+});
+
+test('an item listed twice among an event\'s candidates or served items, and a session that is not a string, are warnings counting the events and naming the first', () => {
+  const f = fixture(6);
+  const e2 = f.events[1] as EventRecord;
+  e2.candidates = [...e2.candidates, { ...(e2.candidates[0] as EventRecord['candidates'][0]) }];
+  const e4 = f.events[3] as EventRecord;
+  e4.served = [...e4.served, e4.served[0] as string];
+  (f.events[2] as unknown as Record<string, unknown>)['session'] = 101;
+  const out = writeSlice(join(tmp(), 'w.slice'), { manifest: BASE_MANIFEST, ...f }, AT);
+  const said = out.warnings.map((w) => w.replace(/ — .*/, ''));
+  assert.ok(said.includes(`2 events list an item twice among their candidates or their served items; first: events:2 candidates[${e2.candidates.length - 1}].item ${JSON.stringify(e2.candidates[0]?.item)}`), said.join('\n'));
+  assert.ok(said.includes('1 event has a session that is not a string; first: events:3 session 101'), said.join('\n'));
+});
+
+test('a source window that ends before it starts is refused; events outside it are a warning; a leap second gets its own advice', () => {
+  const f = fixture(4);
+  const first = (f.events[0] as EventRecord).t;
+  assert.throws(
+    () => writeSlice(join(tmp(), 'w.slice'), { manifest: { ...BASE_MANIFEST, source: { kind: 'logs', window: { from: '2030-01-02T00:00:00Z', to: '2030-01-01T00:00:00Z' } } }, ...f }, AT),
+    (e: unknown) => e instanceof UserError && /source\.window\.from "2030-01-02T00:00:00Z" is after source\.window\.to "2030-01-01T00:00:00Z"/.test(e.message) && e.where.field === 'manifest.source.window',
+  );
+  const out = writeSlice(join(tmp(), 'w.slice'), { manifest: { ...BASE_MANIFEST, source: { kind: 'logs', window: { from: '2030-01-01T00:00:00Z', to: '2031-01-01T00:00:00Z' } } }, ...f }, AT);
+  assert.ok(out.warnings.some((w) => w.startsWith(`the events run from ${first} to `) && w.includes('outside source.window (2030-01-01T00:00:00Z to 2031-01-01T00:00:00Z)')), out.warnings.join('\n'));
+  (f.events[0] as EventRecord).t = '2016-12-31T23:59:60Z';
+  assert.throws(
+    () => writeSlice(join(tmp(), 'w.slice'), { manifest: BASE_MANIFEST, ...f }, AT),
+    (e: unknown) => e instanceof UserError && /A leap second \(:60\) is not supported/.test(e.hint ?? ''),
+  );
 });

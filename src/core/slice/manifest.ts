@@ -64,6 +64,10 @@ export function validateManifest(value: unknown, file: string): SliceManifest {
   for (const [field, t] of times) {
     if (t !== undefined && Number.isNaN(parseInstant(t))) throw new UserError(`manifest is invalid — ${field}: ${shown(t)} is not a valid date and time`, { file, field }, instantHint(t));
   }
+  const win = m.source.window;
+  if (win?.from !== undefined && win.to !== undefined && parseInstant(win.from) > parseInstant(win.to)) {
+    throw new UserError(`manifest is invalid — source.window.from ${shown(win.from)} is after source.window.to ${shown(win.to)}`, { file, field: 'source.window' }, 'Give the window the logs were taken from, its start first; or re-freeze the slice.');
+  }
   return m;
 }
 

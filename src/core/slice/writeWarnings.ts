@@ -98,6 +98,24 @@ function servedOutside(ev: EventRecord, scratch: Set<string>): number {
   return -1;
 }
 
+/** Where an event first lists an item a second time (`candidates[1].item "i1"`, `served[2] "i4"`), or undefined. */
+function listedTwice(ev: EventRecord, scratch: Set<string>): string | undefined {
+  scratch.clear();
+  const cands = ev.candidates;
+  for (let i = 0; i < cands.length; i++) {
+    const id = (cands[i] as CandidateRecord).item;
+    if (scratch.has(id)) return `candidates[${i}].item ${shown(id)}`;
+    scratch.add(id);
+  }
+  scratch.clear();
+  const served = ev.served;
+  for (let i = 0; i < served.length; i++) {
+    if (scratch.has(served[i] as string)) return `served[${i}] ${shown(served[i])}`;
+    scratch.add(served[i] as string);
+  }
+  return undefined;
+}
+
 /** Whether an event names an item (candidate, served or clicked) that is not in the catalogue. */
 function outsideCatalogue(ev: EventRecord, catalogue: ReadonlySet<string>): boolean {
   if (catalogue.size === 0) return ev.candidates.length > 0 || ev.served.length > 0 || (ev.outcome?.clicks?.length ?? 0) > 0;
@@ -137,6 +155,8 @@ export class EventChecks {
   readonly outside = tally();
   readonly shortSlates = tally();
   readonly unknownUsers = tally();
+  readonly twice = tally();
+  readonly sessions = tally();
   private readonly scratch = new Set<string>();
 
   /**
@@ -165,6 +185,10 @@ export class EventChecks {
     }
     if (outsideCatalogue(ev, this.catalogue)) count(this.outside, () => `events:${n} ${firstOutside(ev, this.catalogue)}`);
     if (this.users !== undefined && !this.users.has(ev.user)) count(this.unknownUsers, () => `events:${n} user ${shown(ev.user)}`);
+    const twice = listedTwice(ev, this.scratch);
+    if (twice !== undefined) count(this.twice, () => `events:${n} ${twice}`);
+    const session: unknown = ev.session;
+    if (session !== undefined && typeof session !== 'string') count(this.sessions, () => `events:${n} session ${shown(session)}`);
     // A recording that showed fewer items than k, with more candidates to show: the replay fills the slate.
     if (ev.served.length < this.k && ev.candidates.length > ev.served.length) count(this.shortSlates, () => `events:${n} served ${ev.served.length} of its ${ev.candidates.length} candidates`);
   }
@@ -181,6 +205,12 @@ export class EventChecks {
     }
     if (this.unknownUsers.count) {
       out.push(`${events(this.unknownUsers, 'names a user who is not in users.jsonl', 'name users who are not in users.jsonl')} — a replay knows no segment, features or embedding for them: their features read as missing (a linear weight on one adds nothing), an embedding ranker finds no vector for them, and in expressions user holds only their id`);
+    }
+    if (this.twice.count) {
+      out.push(`${events(this.twice, 'lists an item twice among its candidates or its served items', 'list an item twice among their candidates or their served items')} — a replay keeps an item's first candidate (the later one is dropped, with its features and score) and serves an item once, so the slate it compares with is not the one logged`);
+    }
+    if (this.sessions.count) {
+      out.push(`${events(this.sessions, 'has a session that is not a string', 'have a session that is not a string')} — the format's "session" is a string: the Slices view groups these events under "(no session)"; write the session id as a string (e.g. "101")`);
     }
     if (this.shortSlates.count) {
       out.push(`${events(this.shortSlates, `served fewer items than the slate size k = ${this.k}`, `served fewer items than the slate size k = ${this.k}`)} — a replay serves up to k items, and the slots the recording did not show get clicks from the click model, so CTR and the relevance metrics describe a longer slate than the one logged; give pipeline.k the slate size the system served`);

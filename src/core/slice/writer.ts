@@ -23,7 +23,7 @@ export interface SliceInput {
   items?: ItemRecord[];
   users?: UserRecord[];
   /** Extra files under artifacts/ (relative name → content). */
-  artifacts?: Record<string, string | Buffer>;
+  artifacts?: Record<string, string | Uint8Array>;
 }
 
 export interface WriteOptions {
@@ -109,6 +109,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     let n = 0;
     let lastT = -Infinity;
     let firstT: string | undefined;
+    let lastIso = '';
     let byteLen = 0;
     // The events the manifest's known faults name, to say a fault that names none (a typo, another slice's id).
     const faultIds = new Set((input.manifest.faults ?? []).map((f) => f.event));
@@ -120,6 +121,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
       const t = timeOf(ev.t);
       if (t < lastT) throw new UserError(`event ${ev.id} is out of time order (${ev.t} is before the previous event)`, { file: 'events', line: n, field: 't' }, 'Sort events by "t" before freezing.');
       lastT = t;
+      lastIso = ev.t;
       if (firstT === undefined) {
         firstT = ev.t;
       }
@@ -171,9 +173,17 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     storeIndex(manifestHash, new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
     markUsers(userLines.text, manifest, opts.cacheDir);
     warnings.push(...checks.warnings(), ...manifestWarnings(manifest));
-    manifest.faults.forEach((f, i) => {
-      if (!faultSeen.has(f.event)) warnings.push(`faults[${i}].event ${shown(f.event)} is not the id of an event in the slice — the ${shown(f.kind)} fault is listed, but no event has that id; give the id of the event where it shows`);
-    });
+    // One sentence, however many (5,000 faults naming no event were 5,000 warnings): the first named, the rest counted.
+    const unseen = manifest.faults.map((f, i) => ({ f, i })).filter(({ f }) => !faultSeen.has(f.event));
+    const first = unseen[0];
+    if (first !== undefined) {
+      const more = unseen.length > 1 ? ` (and ${unseen.length - 1} more ${unseen.length === 2 ? 'fault' : 'faults'} name no event of the slice)` : '';
+      warnings.push(`faults[${first.i}].event ${shown(first.f.event)} is not the id of an event in the slice — the ${shown(first.f.kind)} fault is listed, but no event has that id${more}; give the id of the event where it shows`);
+    }
+    // Events outside the window the manifest says they were taken from: the window, or the events, are not what they seem.
+    const win = manifest.source.window;
+    const outside = (win?.from !== undefined && firstT !== undefined && timeOf(firstT) < timeOf(win.from)) || (win?.to !== undefined && lastT > timeOf(win.to));
+    if (outside) warnings.push(`the events run from ${firstT} to ${lastIso}, outside source.window (${win?.from ?? '…'} to ${win?.to ?? '…'}) — give the window the logs were taken from`);
     return { dir, manifest, warnings };
   } catch (e) {
     w?.release();

@@ -11,6 +11,11 @@
  * checkRow/toItem to your log's fields; the rest stays as it is. Then: `npx recreplay verify
  * OUT.slice`, `npx recreplay run OUT.slice`.
  *
+ * The log is read once, so it may be a pipe (`zcat requests.jsonl.gz | node --import tsx
+ * examples/freeze.ts OUT.slice /dev/stdin`), and the sha256 recorded is of the bytes frozen even
+ * if the log grows meanwhile. The writer takes its events after the users, so the events are read
+ * again from a private copy of the log in the temp folder (TMPDIR): it needs that much free space.
+ *
  * --frozen-at TIME   the freeze time slice.json records (RFC 3339 with a timezone, e.g.
  *                    2025-07-21T09:15:00Z; default: now). The inputs are recorded by file name and
  *                    sha256, not by the path typed, so with --frozen-at the same log and catalogue
@@ -23,8 +28,9 @@
  * OUT already exists · 70 a bug in the script (the stack says where). Ctrl-C stops it at once:
  * nothing appears at OUT, and the next freeze to OUT removes the temp folder it left.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { parseArgs } from 'node:util';
@@ -157,17 +163,11 @@ function cannotRead(e: unknown, path: string, what: string): unknown {
   return new UserError(`cannot read the ${what} (${why}): give the path of a file you can read; a relative path starts from ${process.cwd()}`, { file: path });
 }
 
-/**
- * The records of a JSONL file with their line numbers (a blank line is counted and skipped).
- * `hash` is given each block as it is read, so the file's sha256 costs no second reading.
- */
-function* jsonLines<T>(path: string, what: string, hash?: Hash): Generator<{ value: T; line: number }> {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw cannotRead(e, path, what);
-  }
+/** Reads the next block into `buf` and says how many bytes it holds (0 at the end). */
+type ReadBlock = (buf: Buffer) => number;
+
+/** The records of a JSONL file with their line numbers (a blank line is counted and skipped), its blocks given by `read`. */
+function* jsonLines<T>(path: string, read: ReadBlock): Generator<{ value: T; line: number }> {
   const buf = Buffer.alloc(BLOCK_BYTES);
   // A block may end inside a character (Cyrillic, Greek, CJK, emoji take 2 to 4 bytes in UTF-8):
   // the decoder keeps its first bytes until the next block brings the rest. Decoding each block
@@ -175,36 +175,117 @@ function* jsonLines<T>(path: string, what: string, hash?: Hash): Generator<{ val
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let line = 0;
+  for (;;) {
+    const n = read(buf);
+    const parts = (rest + (n > 0 ? decoder.write(buf.subarray(0, n)) : decoder.end())).split('\n');
+    rest = n === 0 ? '' : (parts.pop() as string);
+    for (const text of parts) {
+      line++;
+      if (text.trim() === '') continue;
+      let value: T;
+      try {
+        value = JSON.parse(text) as T;
+      } catch (e) {
+        if (!(e instanceof SyntaxError)) throw e;
+        // The slice reader's parser explains what JSON.parse's message hides (a byte-order mark,
+        // NaN or Infinity): for a line that is not JSON it throws that error, which is ours.
+        parseEventLine(text, path, line);
+        throw e;
+      }
+      yield { value, line };
+    }
+    if (n === 0) return;
+  }
+}
+
+/**
+ * The records of the file at `path`, read once from its start (a pipe too). Each block read is
+ * given to `seen` first: the file's sha256 and the copy for the writer's pass (see Spool) are of
+ * exactly the bytes the records came from, and cost no second reading.
+ */
+function* fileLines<T>(path: string, what: string, seen: (block: Buffer) => void): Generator<{ value: T; line: number }> {
+  let fd: number;
   try {
-    for (;;) {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw cannotRead(e, path, what);
+  }
+  try {
+    yield* jsonLines<T>(path, (buf) => {
       let n: number;
       try {
         n = readSync(fd, buf);
       } catch (e) {
         throw cannotRead(e, path, what);
       }
-      hash?.update(buf.subarray(0, n));
-      const parts = (rest + (n > 0 ? decoder.write(buf.subarray(0, n)) : decoder.end())).split('\n');
-      rest = n === 0 ? '' : (parts.pop() as string);
-      for (const text of parts) {
-        line++;
-        if (text.trim() === '') continue;
-        let value: T;
-        try {
-          value = JSON.parse(text) as T;
-        } catch (e) {
-          if (!(e instanceof SyntaxError)) throw e;
-          // The slice reader's parser explains what JSON.parse's message hides (a byte-order mark,
-          // NaN or Infinity): for a line that is not JSON it throws that error, which is ours.
-          parseEventLine(text, path, line);
-          throw e;
-        }
-        yield { value, line };
-      }
-      if (n === 0) return;
-    }
+      seen(buf.subarray(0, n));
+      return n;
+    });
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * A private copy of the request log, made as the first pass reads it. The writer needs the users
+ * and the log's sha256 before its first event, so the events are read a second time — from this
+ * copy, never from the log: a pipe cannot be read twice, and a log appended to (or rewritten)
+ * between two reads would put in the slice lines that were never checked, under the sha256 of
+ * other bytes. The file is removed from its folder as soon as it is open, so even a Ctrl-C leaves
+ * nothing behind (where the system allows it: otherwise close() removes it).
+ */
+class Spool {
+  private readonly path: string;
+  private readonly fd: number;
+  private bytes = 0;
+  private unlinked = false;
+
+  constructor(private readonly log: string) {
+    this.path = join(tmpdir(), `recreplay-freeze-${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
+    // Only this process may read it: a log holds customers' data, and the temp folder is shared.
+    this.fd = this.io(() => openSync(this.path, 'wx+', 0o600));
+    try {
+      unlinkSync(this.path);
+      this.unlinked = true;
+    } catch {
+      // Windows may keep the name of an open file: close() removes it.
+    }
+  }
+
+  write(block: Buffer): void {
+    for (let off = 0; off < block.length; ) off += this.io(() => writeSync(this.fd, block, off, block.length - off, this.bytes + off));
+    this.bytes += block.length;
+  }
+
+  /** The copy's blocks from its start, for jsonLines. */
+  reader(): ReadBlock {
+    let at = 0;
+    return (buf) => {
+      const n = this.io(() => readSync(this.fd, buf, 0, Math.min(buf.length, this.bytes - at), at));
+      at += n;
+      return n;
+    };
+  }
+
+  close(): void {
+    closeSync(this.fd);
+    if (!this.unlinked) rmSync(this.path, { force: true });
+  }
+
+  /** The temp folder's failures (most likely a full disk) said as such: not as OUT's, which the script's catch would name. */
+  private io<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string') throw e;
+      const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : (e as Error).message;
+      throw new UserError(
+        `cannot copy the request log to a temp file in ${tmpdir()} (${why})`,
+        { file: this.log },
+        'The freeze keeps a copy of the log there while it writes the slice: free that much space, or set TMPDIR to a folder on a disk with room.',
+      );
+    }
   }
 }
 
@@ -241,23 +322,29 @@ function freeze({ out, requests, catalog, frozenAt, overwrite }: FreezeJob): Fre
   let lastLine = 0;
   const catalogLines: number[] = [];
   const requestLines: number[] = [];
+  let spool: Spool | undefined;
   try {
     const catalogHash = createHash('sha256');
     const items: ItemRecord[] = [];
     const itemTypes: FirstSeen = new Map();
-    for (const { value, line } of jsonLines<CatalogRow>(catalog, 'catalogue', catalogHash)) {
+    for (const { value, line } of fileLines<CatalogRow>(catalog, 'catalogue', (block) => catalogHash.update(block))) {
       checkRow(value, catalog, line);
       const item = toItem(value);
       sameTypes(itemTypes, item.features, catalog, line);
       items.push(item);
       catalogLines.push(line);
     }
-    // A first pass checks every line of the log before anything is written, and collects the users:
-    // the customers seen in the log (add segments or features from your user table here).
+    // The one pass over the log checks every line before anything is written, and collects the
+    // users: the customers seen in the log (add segments or features from your user table here).
     const requestsHash = createHash('sha256');
+    const copy = (spool = new Spool(requests));
     const users = new Map<string, UserRecord>();
     const candidateTypes: FirstSeen = new Map();
-    for (const { value, line } of jsonLines<LoggedRequest>(requests, 'request log', requestsHash)) {
+    const read = (block: Buffer) => {
+      requestsHash.update(block);
+      copy.write(block);
+    };
+    for (const { value, line } of fileLines<LoggedRequest>(requests, 'request log', read)) {
       checkRequest(value, requests, line);
       requestLines.push(line);
       for (const c of toEvent(value).candidates) sameTypes(candidateTypes, c.features, requests, line);
@@ -275,9 +362,10 @@ function freeze({ out, requests, catalog, frozenAt, overwrite }: FreezeJob): Fre
           seed: 1,
           pipeline: { k: 5, budgetMs: 80 },
         },
-        // A generator: events are streamed into the slice as they are read and mapped.
+        // A generator: events are streamed into the slice as they are read and mapped — from the
+        // copy of the bytes the first pass checked and hashed, line for line (see Spool).
         events: (function* () {
-          for (const { value, line } of jsonLines<LoggedRequest>(requests, 'request log')) {
+          for (const { value, line } of jsonLines<LoggedRequest>(requests, copy.reader())) {
             lastLine = line;
             yield toEvent(value);
           }
@@ -309,6 +397,8 @@ function freeze({ out, requests, catalog, frozenAt, overwrite }: FreezeJob): Fre
     // A path the system refused (OUT in a folder that cannot be written, a full disk): the message names it.
     if (typeof (e as NodeJS.ErrnoException).syscall === 'string') return { code: 3, stdout: [], stderr: [`freeze failed: cannot write ${out}: ${(e as Error).message}`] };
     throw e;
+  } finally {
+    spool?.close();
   }
 }
 

@@ -248,3 +248,51 @@ test('freeze.ts: OUT that exists is refused, saying --overwrite; with --overwrit
   assert.doesNotMatch(refused.stderr, /pass --overwrite/, 'the writer\'s own hint, not the flag that was given');
   assert.equal(readFileSync(join(other, 'thesis.docx'), 'utf8'), 'mine');
 });
+
+test('freeze.ts: a request log given as a pipe (/dev/stdin) is frozen whole, and the sha256 recorded is of the bytes piped', { skip: process.platform === 'win32' && 'no /dev/stdin' }, () => {
+  const dir = tmp();
+  const bytes = readFileSync(join(ROOT, 'examples/logs/requests.jsonl'));
+  // A pipe can be read only once: a script that read the log twice froze nothing from it ("no events to freeze").
+  // Through a shell, as a user pipes a log: node's own stdio is a socket, which /dev/stdin cannot reopen.
+  const pipe = 'cat "$1" | "$2" --import "$3" "$4" "$5" /dev/stdin';
+  const r = spawnSync('sh', ['-c', pipe, 'sh', join(ROOT, 'examples/logs/requests.jsonl'), process.execPath, TSX, SCRIPT, join(dir, 'pipe.slice')], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^froze 24 events, 12 items and 5 users into /);
+  const m = JSON.parse(readFileSync(join(dir, 'pipe.slice/slice.json'), 'utf8'));
+  assert.match(m.source.query, new RegExp(`^stdin sha256:${createHash('sha256').update(bytes).digest('hex')} \\+ `));
+});
+
+test('freeze.ts: a log appended to while it is frozen: the slice is the log as it was read, its sha256 recorded, its users all there', () => {
+  const dir = tmp();
+  const log = join(dir, 'requests.jsonl');
+  const original = readFileSync(join(ROOT, 'examples/logs/requests.jsonl'));
+  // Preloaded: a line is appended to the log as soon as the script first closes it (once it has read it to the end).
+  const appender = join(dir, 'append.cjs');
+  writeFileSync(appender, `const fs = require('node:fs');
+const { openSync, closeSync } = fs;
+const fds = new Set();
+let appended = false;
+fs.openSync = (p, ...rest) => { const fd = openSync(p, ...rest); if (p === process.env.LOG) fds.add(fd); return fd; };
+fs.closeSync = (fd) => { closeSync(fd); if (fds.has(fd) && !appended) { appended = true; fs.appendFileSync(process.env.LOG, process.env.APPEND + '\\n'); } };
+`);
+  const last = JSON.parse(LOG[LOG.length - 1] as string);
+  const cases = {
+    // A line of another shape: it was never checked, and crashed the mapping with a stack trace (exit 70).
+    malformed: '{"request_id":"req-0025"}',
+    // A new customer: the event was written, with its user missing from users.jsonl and a sha256 of the log without it.
+    valid: JSON.stringify({ ...last, request_id: 'req-0025', customer: 'cust_new', ts_ms: last.ts_ms + 1000 }),
+  };
+  for (const [name, line] of Object.entries(cases)) {
+    writeFileSync(log, original);
+    const out = join(dir, `${name}.slice`);
+    const r = spawnSync(process.execPath, ['--require', appender, '--import', TSX, SCRIPT, out, log], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, LOG: log, APPEND: line } });
+    assert.equal(readFileSync(log, 'utf8'), `${original}${line}\n`, `${name}: the line was appended while the script ran`);
+    assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, /^froze 24 events, 12 items and 5 users into /, name);
+    assert.doesNotMatch(r.stderr, /\bevents:\d+|not in users\.jsonl/, name);
+    const m = JSON.parse(readFileSync(join(out, 'slice.json'), 'utf8'));
+    assert.match(m.source.query, new RegExp(`^requests\\.jsonl sha256:${createHash('sha256').update(original).digest('hex')} \\+ `), name);
+    const users = new Set(readFileSync(join(out, 'users.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).id));
+    for (const l of readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n')) assert.ok(users.has(JSON.parse(l).user), `${name}: ${l.slice(0, 80)}`);
+  }
+});

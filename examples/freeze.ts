@@ -152,6 +152,73 @@ function sameTypes(first: FirstSeen, features: Record<string, FeatureValue> | un
   }
 }
 
+/** "1 event shows" or "24 events show": the start of a warning that counts events. */
+function events(n: number, one: string, many: string): string {
+  return n === 1 ? `1 event ${one}` : `${n} events ${many}`;
+}
+
+/** Before 2001, and 1000 times later still before 2100: an epoch time in seconds read as milliseconds. */
+const Y2001 = Date.UTC(2001, 0, 1);
+const Y2100 = Date.UTC(2100, 0, 1);
+
+/**
+ * The events' times against the catalogue's availability windows, as the log is read. The writer
+ * accepts an item shown outside its windows (a catalogue may date a listing late), but a replay
+ * drops such a candidate: a log whose times are off — seconds read as milliseconds, another
+ * timezone — replays with nothing served (empty_slate on every event), and nothing else says why.
+ */
+class TimeChecks {
+  /** The windows of the items that have any, in ms (an item with none is always available). */
+  private readonly windows = new Map<string, { from: number; to: number }[]>();
+  private readonly shownWindows = new Map<string, string>();
+  private unavailable = 0;
+  private firstUnavailable = '';
+  private early = 0;
+  private firstEarly = '';
+
+  constructor(items: ItemRecord[]) {
+    for (const it of items) {
+      if (!it.available || it.available.length === 0) continue;
+      // A bound the core cannot read fails the freeze in the writer: here it only must not warn.
+      const ms = (b: string | undefined, open: number) => (b === undefined ? open : parseInstant(b));
+      const w = it.available.map((a) => ({ from: ms(a.from, -Infinity), to: ms(a.to, Infinity) }));
+      if (w.some((a) => Number.isNaN(a.from) || Number.isNaN(a.to))) continue;
+      this.windows.set(it.id, w);
+      const text = it.available.map((a) => [a.from && `from ${a.from}`, a.to && `until ${a.to}`].filter(Boolean).join(' ') || 'always');
+      this.shownWindows.set(it.id, text.length > 3 ? `${text.slice(0, 3).join(' or ')} or ${text.length - 3} more windows` : text.join(' or '));
+    }
+  }
+
+  /** `where` is the event's log line (file:line). */
+  check(ev: EventRecord, where: string): void {
+    const t = parseInstant(ev.t);
+    if (Number.isNaN(t)) return;
+    if (t < Y2001 && t * 1000 >= Y2001 && t * 1000 < Y2100 && this.early++ === 0) {
+      this.firstEarly = `${where} at ${ev.t} — the log's times look like seconds read as milliseconds (multiplied by 1000, the first would be ${new Date(t * 1000).toISOString()}): if they are, multiply them by 1000 in your copy of toEvent`;
+    }
+    if (this.windows.size === 0) return;
+    // The engine's rule (isAvailable in src/core/engine/stages.ts): from <= t < to, in any window.
+    const out = (item: string) => this.windows.get(item)?.every((w) => !(w.from <= t && t < w.to)) === true;
+    const cand = ev.candidates.find((c) => out(c.item))?.item;
+    const served = cand === undefined ? ev.served.find(out) : undefined;
+    const item = cand ?? served;
+    if (item !== undefined && this.unavailable++ === 0) {
+      this.firstUnavailable = `${where} ${cand !== undefined ? 'candidate' : 'served item'} ${shown(item)} at ${ev.t}, available ${this.shownWindows.get(item)}`;
+    }
+  }
+
+  warnings(): string[] {
+    const out: string[] = [];
+    if (this.early > 0) out.push(`${events(this.early, 'is dated before 2001', 'are dated before 2001')}; first: ${this.firstEarly}`);
+    if (this.unavailable > 0) {
+      out.push(
+        `${events(this.unavailable, 'shows items that are not available at the event\'s time', 'show items that are not available at the event\'s time')} (by the catalogue's availability windows); first: ${this.firstUnavailable} — a replay drops a candidate outside its windows, so these events replay with fewer candidates, and one with none left serves nothing (an empty_slate fault); check that the log's times and the catalogue's mean the same instants (unit, timezone)`,
+      );
+    }
+    return out;
+  }
+}
+
 /** The log is read in blocks of this many bytes: a log of any size is never held whole. */
 const BLOCK_BYTES = 1 << 20;
 
@@ -338,6 +405,7 @@ function freeze({ out, requests, catalog, frozenAt, overwrite }: FreezeJob): Fre
     // users: the customers seen in the log (add segments or features from your user table here).
     const requestsHash = createHash('sha256');
     const copy = (spool = new Spool(requests));
+    const times = new TimeChecks(items);
     const users = new Map<string, UserRecord>();
     const candidateTypes: FirstSeen = new Map();
     const read = (block: Buffer) => {
@@ -347,7 +415,9 @@ function freeze({ out, requests, catalog, frozenAt, overwrite }: FreezeJob): Fre
     for (const { value, line } of fileLines<LoggedRequest>(requests, 'request log', read)) {
       checkRequest(value, requests, line);
       requestLines.push(line);
-      for (const c of toEvent(value).candidates) sameTypes(candidateTypes, c.features, requests, line);
+      const ev = toEvent(value);
+      for (const c of ev.candidates) sameTypes(candidateTypes, c.features, requests, line);
+      times.check(ev, `${requests}:${line}`);
       users.set(value.customer, { id: value.customer });
     }
     const result: WriteResult = writeSlice(
@@ -382,7 +452,7 @@ function freeze({ out, requests, catalog, frozenAt, overwrite }: FreezeJob): Fre
         const line = (file === 'events' ? requestLines : catalogLines)[Number(n) - 1];
         return line === undefined ? whole : `${file === 'events' ? requests : catalog}:${line}`;
       });
-    const warnings = Array.isArray(result.warnings) ? result.warnings.map((w) => `warning: ${atLine(String(w))}`) : [];
+    const warnings = [...times.warnings(), ...(Array.isArray(result.warnings) ? result.warnings.map((w) => atLine(String(w))) : [])].map((w) => `warning: ${w}`);
     const events = result.manifest.files.find((f) => f.path === 'events.jsonl');
     return { code: 0, stdout: [`froze ${events?.records} events, ${items.length} items and ${users.size} users into ${out}`], stderr: warnings };
   } catch (e) {

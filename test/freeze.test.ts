@@ -296,3 +296,29 @@ fs.closeSync = (fd) => { closeSync(fd); if (fds.has(fd) && !appended) { appended
     for (const l of readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n')) assert.ok(users.has(JSON.parse(l).user), `${name}: ${l.slice(0, 80)}`);
   }
 });
+
+test('freeze.ts: items not available at their event\'s time are warned of (count, first log line); times before 2001 that read as 2025 in ms are said to look like seconds', () => {
+  const dir = tmp();
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // The sample log and catalogue: every item shown was listed before its request.
+  const sample = freeze([join(dir, 'sample.slice')]);
+  assert.equal(sample.status, 0, sample.stderr);
+  assert.equal(sample.stderr, '');
+  // ts_ms in seconds: every request dated January 1970, before every item was listed. The slice
+  // is legitimate, so it is written, but its replay serves nothing (empty_slate on every event).
+  const secs = join(dir, 'secs.jsonl');
+  writeFileSync(secs, lines(LOG.map((l) => ({ ...JSON.parse(l), ts_ms: JSON.parse(l).ts_ms / 1000 }))));
+  const r = freeze([join(dir, 'secs.slice'), secs]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^froze 24 events/);
+  assert.match(r.stderr, new RegExp(`^warning: 24 events show items that are not available at the event's time [^\\n]*; first: ${esc(secs)}:1 candidate "sku_08" at 1970-01-21T06:58:08\\.414Z, available from 2025-06-09T00:00:00Z`, 'm'));
+  assert.match(r.stderr, new RegExp(`^warning: 24 events are dated before 2001; first: ${esc(secs)}:1 at 1970-01-21T06:58:08\\.414Z[^\\n]*look like seconds[^\\n]*would be 2025-07-21T09:00:14`, 'm'));
+  for (const line of r.stderr.trimEnd().split('\n')) assert.match(line, /^warning: /);
+  // An item listed after some requests showed it (times in ms): warned of, without the seconds hint.
+  const late = join(dir, 'late.jsonl');
+  writeFileSync(late, lines(CATALOG.map((l) => (JSON.parse(l).sku === 'sku_03' ? { ...JSON.parse(l), listed: '2025-07-21T09:05:00Z' } : l))));
+  const l = freeze([join(dir, 'late.slice'), join(ROOT, 'examples/logs/requests.jsonl'), late]);
+  assert.equal(l.status, 0, l.stderr);
+  assert.match(l.stderr, /^warning: \d+ events? shows? items? that (is|are) not available at the event's time [^\n]*; first: [^\n]*requests\.jsonl:1 candidate "sku_03" at 2025-07-21T09:00:14\.614Z, available from 2025-07-21T09:05:00Z/m);
+  assert.doesNotMatch(l.stderr, /seconds|before 2001/);
+});

@@ -69,13 +69,21 @@ function got(v: unknown): string {
 
 /** Checks what toEvent reads, so a log line of another shape is named (file:line) instead of crashing the mapping. */
 function checkRequest(r: LoggedRequest, file: string, line: number): void {
-  const bad = (field: string, what: string) => {
-    throw new UserError(`${field} ${what}`, { file, line, field }, 'Fix the line, or change checkRequest/toEvent in your copy of this script to your log\'s fields.');
+  const bad = (field: string, what: string, hint = 'Fix the line, or change checkRequest/toEvent in your copy of this script to your log\'s fields.') => {
+    throw new UserError(`${field} ${what}`, { file, line, field }, hint);
   };
   if (typeof r !== 'object' || r === null || Array.isArray(r)) bad('(line)', 'must be a JSON object');
   if (typeof r.request_id !== 'string') bad('request_id', 'must be a string');
   if (typeof r.ts_ms !== 'number' || !Number.isFinite(new Date(r.ts_ms).getTime())) bad('ts_ms', 'must be a time in epoch milliseconds');
-  if (typeof r.customer !== 'string') bad('customer', 'must be a string');
+  // The customer is the event's user and a line of users.jsonl: left empty, the writer would refuse
+  // that line, naming a users file the user never gave.
+  if (typeof r.customer !== 'string' || r.customer === '') {
+    bad(
+      'customer',
+      `must be the id of the customer the request was for, a non-empty string: ${got(r.customer)}`,
+      'Write the customer\'s id, e.g. "customer": "cust_001". If your log leaves it empty when no one is signed in, give those requests an id in your copy of this script (checkRequest and toEvent): the session\'s, or one such as "anonymous" for all.',
+    );
+  }
   if (!Array.isArray(r.shown)) bad('shown', 'must be an array of shown items');
   r.shown.forEach((s, i) => typeof s?.sku !== 'string' && bad(`shown[${i}].sku`, 'must be a string'));
   if (!Array.isArray(r.served) || !Array.isArray(r.clicked)) bad(Array.isArray(r.served) ? 'clicked' : 'served', 'must be an array of skus');

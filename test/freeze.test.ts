@@ -322,3 +322,14 @@ test('freeze.ts: items not available at their event\'s time are warned of (count
   assert.match(l.stderr, /^warning: \d+ events? shows? items? that (is|are) not available at the event's time [^\n]*; first: [^\n]*requests\.jsonl:1 candidate "sku_03" at 2025-07-21T09:00:14\.614Z, available from 2025-07-21T09:05:00Z/m);
   assert.doesNotMatch(l.stderr, /seconds|before 2001/);
 });
+
+test('freeze.ts: a request with an empty customer is refused at the log\'s own line and field, not as a users file the user never gave', () => {
+  const dir = tmp();
+  const log = join(dir, 'requests.jsonl');
+  writeFileSync(log, lines(LOG.map((l, i) => (i === 2 ? { ...JSON.parse(l), customer: '' } : l))));
+  const r = freeze([join(dir, 'anon.slice'), log]);
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stderr, new RegExp(`^freeze failed: ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: customer must be the id of the customer the request was for, a non-empty string: got "" \\(field customer\\)\\n  Write`));
+  assert.doesNotMatch(r.stderr, /\busers\b|\n\s+at /);
+  assert.deepEqual(readdirSync(dir), ['requests.jsonl'], 'nothing was written');
+});

@@ -70,7 +70,7 @@ test('overwrite still refuses what became a folder of something else while the s
   const dir = join(base, 'x.slice');
   writeSlice(dir, input('old'), AT);
   const addNotes = () => writeFileSync(join(dir, 'my-notes.txt'), 'keep');
-  assert.throws(() => writeSlice(dir, input('new', addNotes), { ...AT, overwrite: true }), exists(dir, /is not a slice folder/));
+  assert.throws(() => writeSlice(dir, input('new', addNotes), { ...AT, overwrite: true }), exists(dir, /is a slice folder, but it also holds my-notes\.txt, which its manifest does not list \(it changed while the slice was being written\)/));
   assert.equal(nameOf(dir), 'old');
   assert.equal(readFileSync(join(dir, 'my-notes.txt'), 'utf8'), 'keep');
   assert.deepEqual(readdirSync(base), ['x.slice']);

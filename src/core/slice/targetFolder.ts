@@ -144,7 +144,7 @@ export function notReplaceable(dir: string, why = ''): UserError {
     found = undefined;
   }
   if (found?.kind === 'unlisted') {
-    return new UserError(`${dir} is a slice folder, but it also holds ${found.path}, which its manifest does not list${why}: overwrite would delete it with the slice`, { file: join(dir, found.path) }, 'Move that file out of the slice folder (or remove it), then freeze again; nothing was changed.', 'E_EXISTS');
+    return new UserError(`${dir} is a slice folder, but it also holds ${found.path}, which its manifest does not list${why}: overwrite would delete it with the slice`, { file: dir }, 'Move that file out of the slice folder (or remove it), then freeze again; nothing was changed.', 'E_EXISTS');
   }
   return new UserError(`${dir} exists and is not a slice folder${why}: overwrite replaces only a slice (a folder with slice.json) or an empty folder`, { file: dir }, 'Choose another name; nothing was changed.', 'E_EXISTS');
 }

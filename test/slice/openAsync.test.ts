@@ -197,3 +197,36 @@ test('a million users do not make one long step: users.jsonl is scanned and inde
     }
   }
 });
+
+test('openAsync reads an events.jsonl whose index is not cached (a first open, or forced) a chunk per step, and hears a cancel between chunks: the standalone debug adapter answered nothing for seconds', async () => {
+  const dir = join(tmp(), 'chunks.slice');
+  const cache = tmp();
+  // 64 KiB chunks: the events file is a dozen of them and more.
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(3000) }, { frozenAt: '2025-01-02T00:00:00.000Z', chunkSize: 65_536, cacheDir: tmp() });
+  const chunks = (JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as { files: { path: string; chunks?: { sha256: string[] } }[] }).files.find((f) => f.path === 'events.jsonl')?.chunks?.sha256.length ?? 0;
+  assert.ok(chunks >= 12, `${chunks} chunks`);
+  const prev = process.env['RECREPLAY_CACHE_DIR'];
+  process.env['RECREPLAY_CACHE_DIR'] = cache;
+  try {
+    for (const opts of [{}, { force: true }]) {
+      // Forced, the cached index is not taken on trust (Slice.open trustCachedIndex): read whole again, a chunk per step too.
+      let pauses = 0;
+      const s = await Slice.openAsync(dir, opts, { pause: async () => void pauses++ });
+      try {
+        assert.equal(s.eventCount, 3000);
+        assert.ok(pauses >= chunks - 1, `${pauses} pauses for ${chunks} chunks (${JSON.stringify(opts)})`);
+      } finally {
+        s.close();
+      }
+    }
+    // Cancelled between chunks: rejected, nothing left open.
+    const events = join(dir, 'events.jsonl');
+    const before = openOn(events);
+    let pauses = 0;
+    await assert.rejects(Slice.openAsync(dir, { force: true }, { pause: async () => void pauses++, cancelled: () => pauses >= 5 }), StepsCancelled);
+    assert.equal(openOn(events), before);
+  } finally {
+    if (prev === undefined) delete process.env['RECREPLAY_CACHE_DIR'];
+    else process.env['RECREPLAY_CACHE_DIR'] = prev;
+  }
+});

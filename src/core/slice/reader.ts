@@ -575,7 +575,9 @@ export class Slice {
     if (!index) {
       // Read and checked whole at open already (a manifest without chunk hashes): its offsets were collected then.
       const collector = wholeOffsets ?? new OffsetCollector();
-      const why = wholeOffsets ? wholeWhy : checkFile(fd, eventsEntry, (buf, off) => collector.feed(buf, off));
+      // A step per block: an open run through steps (openAsync: the debug adapter) answers requests
+      // and hears a cancel meanwhile; a million events took seconds with the adapter deaf.
+      const why = wholeOffsets ? wholeWhy : yield* checkFileSteps(fd, eventsEntry, (buf, off) => collector.feed(buf, off));
       index = collector.finish();
       verifiedAll = why === undefined;
       // Kept for the next open (with force, or to refuse at once without reading it all again).

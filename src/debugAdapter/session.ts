@@ -72,6 +72,8 @@ export class ReplayDebugSession extends DebugSession {
   /** The one disposal, which every later dispose() waits for too (a disconnect behind a terminate). */
   private disposing: Promise<void> | undefined;
   private terminating = false;
+  /** A noDebug run reached its end: the session said `terminated` and waits for the client's disconnect. */
+  private runEnded = false;
   private stopInfo: Stop | undefined;
   private entry: Stop | undefined;
   private runSeq = 0;
@@ -176,6 +178,8 @@ export class ReplayDebugSession extends DebugSession {
   /** The launched session, or a user-facing error for requests that need one. */
   launched(): Launched {
     if (this.disposed) throw ended();
+    // Run Without Debugging reached its end and said `terminated`: nothing is to be stepped any more (a step back revived it).
+    if (this.runEnded) throw new AdapterError('the run without debugging has ended (it replayed to its end): disconnect to write its trace and run record, or start a new session to debug the slice', ERROR_IDS.notLaunched, false);
     if (this.launchedState === undefined) throw new AdapterError('no slice is being debugged yet: launch a recreplay configuration first', ERROR_IDS.notLaunched);
     return this.launchedState;
   }
@@ -362,7 +366,10 @@ export class ReplayDebugSession extends DebugSession {
       const line = endsSession && stop.reason === 'end' ? `end of slice: all ${l.lanes.slice.eventCount} events replayed (run without debugging)` : stop.text && stop.text !== head ? `${head}: ${stop.text}` : head;
       this.output(`${line}\n`, stop.reason === 'exception' ? 'stderr' : 'console');
     }
-    if (endsSession) return void this.sendEvent(new TerminatedEvent());
+    if (endsSession) {
+      this.runEnded = true;
+      return void this.sendEvent(new TerminatedEvent());
+    }
     this.sendTimeline('stopped', l, stop);
   }
 

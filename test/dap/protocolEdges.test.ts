@@ -203,6 +203,15 @@ test('Run Without Debugging (noDebug) replays to the end past stopOnEntry, break
     await terminated;
     assert.deepEqual(stops, [], 'nothing stopped the replay');
     assert.ok(out.some((o) => /^end of slice: all 650 events replayed \(run without debugging\)/.test(o)), out.join(''));
+    // Ended, it stays ended until the disconnect: a step back, a reverse continue or a continue revived it (stops, a second terminated).
+    let terminatedAgain = 0;
+    dc.on('terminated', () => terminatedAgain++);
+    for (const [command, args] of [['stepBack', { threadId: 1 }], ['reverseContinue', { threadId: 1 }], ['continue', { threadId: 1 }], ['evaluate', { expression: 'n' }]] as const) {
+      await assert.rejects(dc.send(command, args), /the run without debugging has ended \(it replayed to its end\): disconnect to write its trace and run record/, command);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(stops, [], 'nothing stopped');
+    assert.equal(terminatedAgain, 0);
     await dc.disconnectRequest({});
     // The client's disconnect closes the session: the trace of all 650 events is in place.
     const lines = readFileSync(join(trace, 'trace.jsonl'), 'utf8').trim().split('\n');

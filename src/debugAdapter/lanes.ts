@@ -86,7 +86,6 @@ export async function openLanes(cfg: LaunchConfig, log: AdapterLogger, load: Ran
     slice.close();
     throw e;
   }
-  if (slice.modified.size) log.warn(`replaying a modified slice (force): ${[...slice.modified].join(', ')}`);
   const lanes = cfg.baseline === undefined ? [new Lane('replay', cfg.ranker)] : [new Lane('baseline', cfg.baseline), new Lane('candidate', cfg.ranker)];
   // Rankers loaded so far: a launch that fails later (the candidate's artifact missing, say) shuts them down again.
   const loaded: Ranker[] = [];

@@ -247,7 +247,11 @@ export class ReplayDebugSession extends DebugSession {
       discardLanes(lanes);
       throw ended();
     }
-    for (const warning of lanes.slice.warnings) {
+    // A forced replay of a modified slice is said where the user looks (it went to the log alone):
+    // its metrics are not those of the frozen data.
+    const modified = [...lanes.slice.modified].sort();
+    const forced = modified.length ? [`replaying a modified slice (force): ${modified.join(', ')} ${modified.length === 1 ? 'does' : 'do'} not match the manifest, so what this session shows is not the frozen data`] : [];
+    for (const warning of [...forced, ...lanes.slice.warnings]) {
       this.log.warn(warning);
       this.output(`${warning}\n`, 'important');
     }

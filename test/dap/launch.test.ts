@@ -115,9 +115,13 @@ test('a modified slice is refused with the file named, and replayed with force: 
   assert.match(res.message ?? '', /users\.jsonl/);
   assert.match(res.message ?? '', /force/);
   const dc = await client();
+  const important: string[] = [];
+  dc.on('output', (e: DebugProtocol.OutputEvent) => void (e.body.category === 'important' && important.push(e.body.output)));
   try {
     const stop = await launch(dc, { slice: dir, force: true, stopOnEntry: true });
     assert.equal(stop.body.reason, 'entry');
+    // Said where the user looks, not only in the adapter's log.
+    assert.ok(important.some((o) => /^replaying a modified slice \(force\): users\.jsonl does not match the manifest, so what this session shows is not the frozen data/.test(o)), important.join(''));
   } finally {
     await dc.stop();
   }

@@ -21,7 +21,12 @@ export function parseHitCondition(text: string): HitCondition | string {
   }
   const n = Number(m[2]);
   const op = m[1] ?? '==';
+  const quoted = text.trim().length > 60 ? `${text.trim().slice(0, 59)}…` : text.trim();
+  // (Past 2^53 a count is not exact, and no replay hits a breakpoint that often.)
+  if (!Number.isSafeInteger(n)) return `hit condition "${quoted}": ${m[2]?.length ?? 0} digits is more than a hit count can be: use a number up to ${Number.MAX_SAFE_INTEGER}`;
   if (op === '%' && n === 0) return 'hit condition "%0" never holds: use %1 or more';
+  // Hits are counted from 1: these could never fire, and came back verified.
+  if (((op === '==' || op === '<=') && n === 0) || (op === '<' && n <= 1)) return `hit condition "${quoted}" never holds: hits are counted from 1 (the first hit is 1)`;
   const test: Record<string, (h: number) => boolean> = {
     '==': (h) => h === n,
     '>=': (h) => h >= n,

@@ -28,3 +28,13 @@ test('a hit condition of 200,000 spaces then a letter is refused at once, quotin
     assert.ok((r as string).length < 200, 'the message quotes the start only');
   }
 });
+
+test('a hit condition that can never hold (hits count from 1) or a count past 2^53 is refused with why: they came back verified and never fired', () => {
+  for (const never of ['0', '==0', '<=0', '<1', '<0', ' < 1 ']) assert.match(parseHitCondition(never) as string, /never holds: hits are counted from 1 \(the first hit is 1\)/, never);
+  assert.match(parseHitCondition('99999999999999999999999') as string, /^hit condition "99999999999999999999999": 23 digits is more than a hit count can be: use a number up to 9007199254740991$/);
+  // The edges that can hold still do.
+  assert.deepEqual(holds('<2', [1, 2]), [1]);
+  assert.deepEqual(holds('>=0', [1, 2]), [1, 2]);
+  assert.deepEqual(holds('>0', [1]), [1]);
+  assert.deepEqual(holds('9007199254740991', [1]), []);
+});

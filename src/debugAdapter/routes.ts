@@ -249,7 +249,12 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
       const name: LaneName = a.lane ?? lanes.primary.name;
       const lane = lanes.lanes.find((l) => l.threadId === THREAD_IDS[name]);
       if (!lane) throw new AdapterError(`no lane "${name}" in this session: the lanes are ${lanes.lanes.map((l) => l.name).join(', ')}`, ERROR_IDS.badArguments, false);
-      const from = Math.max(1, a.from ?? 1);
+      // Event numbers count from 1, and a range starts before it ends (it answered with one bucket, or none, for these).
+      for (const [field, v] of [['from', a.from], ['to', a.to], ['maxPoints', a.maxPoints]] as const) {
+        if (v !== undefined && v < 1) throw new AdapterError(`${field} is ${v}: ${field === 'maxPoints' ? 'ask for 1 bucket or more' : 'events are numbered from 1'}`, ERROR_IDS.badArguments, false);
+      }
+      if (a.from !== undefined && a.to !== undefined && a.from > a.to) throw new AdapterError(`from ${a.from} is after to ${a.to}: give the first event of the range, then the last`, ERROR_IDS.badArguments, false);
+      const from = a.from ?? 1;
       const to = Math.min(lane.highWater, a.to ?? lane.highWater);
       const { bucketSize, first, buckets } = lane.store.buckets(a.metric, from, to, a.maxPoints ?? 1000, a.cumulative ?? false, a.known ?? undefined);
       return { metric: a.metric, lane: lane.name, from, to, bucketSize, first, buckets };

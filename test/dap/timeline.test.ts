@@ -79,6 +79,10 @@ test('recreplay/metricSeries returns stored per-event series, downsampled into b
     assert.ok(Math.abs((run.buckets.at(-1)?.mean as number) - hitRate) < 1e-9, 'the running mean of hit at the last event is hit_rate@10');
     assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'ndgc' })), /unknown metric series "ndgc": the series are hit, rr, ndcg/);
     assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', lane: 'baseline' })), /no lane "baseline" in this session/);
+    // A range that is none, or no buckets at all: refused, naming the argument (one bucket, or none, came back).
+    assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', maxPoints: 0 })), /maxPoints is 0: ask for 1 bucket or more/);
+    assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', from: 50, to: 10 })), /from 50 is after to 10: give the first event of the range, then the last/);
+    assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', from: -5, to: -1 })), /from is -5: events are numbered from 1/);
   } finally {
     await dc.stop();
   }

@@ -30,7 +30,28 @@ export class AdapterError extends Error {
 }
 
 /** The DAP error message for anything a handler threw, and whether it was expected. */
+/** Longest text the adapter sends as a message (an error, a breakpoint's reason): user text quoted whole made 400 KB answers. */
+export const MAX_MESSAGE = 2000;
+
+/** `text` at most MAX_MESSAGE characters: its start and its end (where the advice is), the middle said as cut. */
+export function bounded(text: string, max = MAX_MESSAGE): string {
+  if (text.length <= max) return text;
+  const tail = Math.floor(max / 5);
+  // Not between the two halves of a surrogate pair.
+  let a = max - tail - 40;
+  if (/[\uD800-\uDBFF]/.test(text[a - 1] ?? '')) a--;
+  let b = text.length - tail;
+  if (/[\uDC00-\uDFFF]/.test(text[b] ?? '')) b++;
+  return `${text.slice(0, a)} … (${b - a} characters cut) … ${text.slice(b)}`;
+}
+
 export function toDapMessage(e: unknown, command: string): { message: DebugProtocol.Message; expected: boolean } {
+  const r = toDapMessageWhole(e, command);
+  r.message.format = bounded(r.message.format);
+  return r;
+}
+
+function toDapMessageWhole(e: unknown, command: string): { message: DebugProtocol.Message; expected: boolean } {
   if (e instanceof AdapterError) return { message: { id: e.id, format: e.message, showUser: e.showUser }, expected: true };
   if (e instanceof ExprError) return { message: { id: ERROR_IDS.expression, format: e.describe(), showUser: true }, expected: true };
   if (e instanceof UserError) {

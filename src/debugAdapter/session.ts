@@ -6,7 +6,7 @@ import { StepsCancelled, nextTurn } from '../core/steps';
 import { MAX_PUSHED_POINTS, METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../shared/dap';
 import { CANCELLED, Controller, type RunResult } from './controller';
 import { checkArguments } from './args';
-import { AdapterError, ERROR_IDS, toDapMessage } from './errors';
+import { AdapterError, ERROR_IDS, bounded, toDapMessage } from './errors';
 import { closeLanes, discardLanes, openLanes, type Lane, type Lanes, type RankerLoader } from './lanes';
 import { parseLaunchArguments, unknownLaunchArguments, type LaunchConfig } from './launchConfig';
 import type { AdapterLogger } from './logger';
@@ -156,7 +156,7 @@ export class ReplayDebugSession extends DebugSession {
   }
 
   private succeed(response: DebugProtocol.Response, body: unknown): void {
-    if (body !== undefined) response.body = body;
+    if (body !== undefined) response.body = boundedBody(body);
     this.sendResponse(response);
   }
 
@@ -485,4 +485,18 @@ export class ReplayDebugSession extends DebugSession {
   override shutdown(): void {
     void this.dispose().finally(() => super.shutdown());
   }
+}
+
+/**
+ * A response body with the reasons it gives cut to a message's length (see bounded): a breakpoint's
+ * `message` and a data breakpoint's `description` quote what the user wrote, which may be 200 KB.
+ */
+function boundedBody(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null) return body;
+  const b = body as { breakpoints?: unknown; description?: unknown };
+  if (Array.isArray(b.breakpoints)) {
+    for (const bp of b.breakpoints as { message?: unknown }[]) if (typeof bp?.message === 'string') bp.message = bounded(bp.message);
+  }
+  if (typeof b.description === 'string') b.description = bounded(b.description);
+  return body;
 }

@@ -221,3 +221,25 @@ test('Run Without Debugging (noDebug) replays to the end past stopOnEntry, break
     await dc.stop();
   }
 });
+
+test('what the user wrote is quoted cut short in every answer: a 200 KB expression, condition or data breakpoint name made answers of 200-400 KB', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    const huge = 'x'.repeat(200_000);
+    const evalError = await failure(dc.evaluateRequest({ expression: huge, context: 'watch' }));
+    assert.ok(evalError.length <= 2100, `${evalError.length} characters`);
+    assert.match(evalError, /characters cut/);
+    const bps = await dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 3, condition: `${huge} ==` }, { line: 4, logMessage: `{${huge}` }] });
+    for (const bp of bps.body.breakpoints) {
+      assert.equal(bp.verified, false);
+      assert.ok((bp.message ?? '').length <= 2100, `${bp.message?.length} characters`);
+    }
+    const info = await dc.send('dataBreakpointInfo', { name: huge });
+    assert.ok(String(info.body.description ?? '').length <= 2100, `${String(info.body.description).length} characters`);
+    // Short ones are as they were.
+    assert.match(await failure(dc.evaluateRequest({ expression: 'nope', context: 'watch' })), /nope/);
+  } finally {
+    await dc.stop();
+  }
+});

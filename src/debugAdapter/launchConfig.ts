@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AdapterError, ERROR_IDS } from './errors';
 
 /** Launch arguments of a `recreplay` debug configuration (package.json `configurationAttributes`). */
@@ -73,15 +74,27 @@ export function parseLaunchArguments(raw: unknown, defaultCwd: string): LaunchCo
   const every = optional<number>(args, 'checkpointEvery', 'number', 'a whole number of events');
   if (every !== undefined && (!Number.isInteger(every) || every < 1)) fail(`launch argument "checkpointEvery" must be a whole number >= 1, but it is ${every}.`);
   const trace = optional<string>(args, 'trace', 'string', 'a folder path for trace.jsonl and run.json');
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  // A file:// URI (as breakpoint sources may come) is its path; "~" is no folder a path can name
+  // here (no shell expands it): said, as "no slice.json in <cwd>/~/x.slice" said nothing of it.
+  const abs = (p: string, name: string) => {
+    if (/^file:\/\//i.test(p)) {
+      try {
+        return fileURLToPath(p);
+      } catch (e) {
+        fail(`launch argument "${name}" is the URI ${JSON.stringify(p)}, which is no file path: ${(e as Error).message}.`);
+      }
+    }
+    if (p === '~' || p.startsWith('~/') || p.startsWith('~\\')) fail(`launch argument "${name}" starts with "~", which is not expanded: write \${userHome}${p.slice(1)} in launch.json, or the full path.`);
+    return isAbsolute(p) ? p : resolve(cwd, p);
+  };
   return {
-    slice: abs(slice),
+    slice: abs(slice, 'slice'),
     ranker,
     baseline,
     seed,
     stopOnEntry: optional<boolean>(args, 'stopOnEntry', 'boolean', 'true or false') ?? false,
     checkpointEvery: every,
-    trace: trace === undefined ? undefined : abs(trace),
+    trace: trace === undefined ? undefined : abs(trace, 'trace'),
     force: optional<boolean>(args, 'force', 'boolean', 'true or false') ?? false,
     cwd,
     noDebug: optional<boolean>(args, 'noDebug', 'boolean', 'true or false') ?? false,

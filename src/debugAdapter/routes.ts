@@ -223,7 +223,11 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
     variables: (a: DebugProtocol.VariablesArguments) => {
       s.stopped();
       const variables = s.vars.variables(a.variablesReference, a);
-      if (variables === undefined) throw new AdapterError(`variable reference ${a.variablesReference} belongs to an earlier stop: ask for the scopes again`, ERROR_IDS.unknownReference, false);
+      if (variables === undefined) {
+        // A reference never given out is not "from an earlier stop" (0, -1, 999999 were said to be).
+        if (!s.vars.issued(a.variablesReference)) throw new AdapterError(`variable reference ${a.variablesReference} is not one this session gave: take references from the scopes or variables answers`, ERROR_IDS.unknownReference, false);
+        throw new AdapterError(`variable reference ${a.variablesReference} belongs to an earlier stop: ask for the scopes again`, ERROR_IDS.unknownReference, false);
+      }
       return { variables };
     },
     evaluate: (a: DebugProtocol.EvaluateArguments) => {

@@ -132,6 +132,11 @@ export class VariableRegistry {
     this.dataIds.clear();
   }
 
+  /** Whether `ref` was ever given out (by this session): one that was, and is gone, belongs to an earlier stop. */
+  issued(ref: number): boolean {
+    return Number.isInteger(ref) && ref >= 1 && ref < this.next;
+  }
+
   /** Registers a container and returns its reference. */
   add(c: Container): number {
     const ref = this.next++;

@@ -178,6 +178,8 @@ test('variable references die with their stop; the client is told to ask again',
     const ref = (await dc.scopesRequest({ frameId: st.body.stackFrames[0]?.id as number })).body.scopes[0]?.variablesReference as number;
     await moveAndStop(dc, () => dc.nextRequest(T));
     assert.match(await failure(dc.variablesRequest({ variablesReference: ref })), /belongs to an earlier stop: ask for the scopes again/);
+    // One never given out is said as such (it was said to be from an earlier stop too).
+    for (const bad of [0, -1, 999_999]) assert.match(await failure(dc.variablesRequest({ variablesReference: bad })), new RegExp(`variable reference ${bad} is not one this session gave`));
   } finally {
     await dc.stop();
   }

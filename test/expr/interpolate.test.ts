@@ -39,6 +39,9 @@ test('errors in a template name the column in the whole template', () => {
   at('ctr {feature("i_7", "ctr_7")}', 21, "unknown feature 'ctr_7'; did you mean 'ctr_7d'?");
   at('a } b', 3, "unmatched '}' in the message; write '}}' for a literal brace");
   at('a { b', 3, "the '{' at column 3 is never closed; write '{{' for a literal brace");
+  // A comment that hid the '}' is what is named (the '{' was blamed).
+  at('{// comment}', 2, "the '//' at column 2 starts a comment that runs to the end of the line, so the '}' after it does not close the '{' at column 1; end the comment with a new line, or leave it out");
+  assert.equal(interpolate('{1 // one\n}', env).evaluate(scope), '1');
   at('empty {}', 8, 'the expression is empty');
 });
 

@@ -51,6 +51,8 @@ export function splitTemplate(template: string): Piece[] {
 /** Offset of the `}` closing the hole opened at `open`. */
 function holeEnd(t: string, open: number): number {
   let depth = 0;
+  // Where a comment hid a '}' (it reads to the end of its line): the reason to give, not the '{'.
+  let hidden = -1;
   for (let i = open + 1; i < t.length; i++) {
     const c = t[i];
     // As the lexer reads a hole: a raw string (r"C:\") keeps its backslashes, a comment runs to the
@@ -62,7 +64,9 @@ function holeEnd(t: string, open: number): number {
       // Skip the string, escapes included (none in a raw one); an unterminated one is reported by the parser.
       for (i++; i < t.length && t[i] !== q; i++) if (t[i] === '\\' && !raw) i++;
     } else if (c === '/' && t[i + 1] === '/') {
+      const from = i;
       while (i < t.length && t[i] !== '\n') i++;
+      if (hidden < 0 && t.slice(from, i).includes('}')) hidden = from;
     } else if (c === '{') {
       depth++;
     } else if (c === '}') {
@@ -70,6 +74,7 @@ function holeEnd(t: string, open: number): number {
       depth--;
     }
   }
+  if (hidden >= 0) throw new ExprError('syntax', `the '//' at column ${hidden + 1} starts a comment that runs to the end of the line, so the '}' after it does not close the '{' at column ${open + 1}; end the comment with a new line, or leave it out`, hidden, t.length);
   throw new ExprError('syntax', `the '{' at column ${open + 1} is never closed; write '{{' for a literal brace`, open, t.length);
 }
 

@@ -122,12 +122,18 @@ withFolderLock(${JSON.stringify(dir)}, () => undefined).then(() => console.log(J
   return JSON.parse(r.stdout.trim().split('\n').pop() as string);
 }
 
-test('a stale lock that cannot be removed (another user\'s, in a shared folder with the sticky bit) is waited for up to the limit, then said with why: it spun for ever', { skip: ASNOBODY }, () => {
+/** A folder every user may write into, where only a file's owner may rename it (sticky, as /tmp). */
+function stickyFolder(): string {
   const base = tmp();
   chmodSync(base, 0o755);
   const shared = join(base, 'shared');
   mkdirSync(shared);
   chmodSync(shared, 0o1777);
+  return shared;
+}
+
+test('a stale lock that cannot be removed (another user\'s, in a shared folder with the sticky bit) is waited for up to the limit, then said with why: it spun for ever', { skip: ASNOBODY }, () => {
+  const shared = stickyFolder();
   const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
   writeFileSync(join(shared, TRACE_LOCK), `${MACHINE} ${dead} 0\n`, { mode: 0o644 });
   const r = lockAsNobody(shared);
@@ -138,11 +144,7 @@ test('a stale lock that cannot be removed (another user\'s, in a shared folder w
 });
 
 test('a lock this user cannot read (another user\'s run) is waited for up to the limit, then said as unreadable', { skip: ASNOBODY }, () => {
-  const base = tmp();
-  chmodSync(base, 0o755);
-  const shared = join(base, 'shared');
-  mkdirSync(shared);
-  chmodSync(shared, 0o1777);
+  const shared = stickyFolder();
   writeFileSync(join(shared, TRACE_LOCK), `${MACHINE} ${process.pid} 0\n`, { mode: 0o600 });
   const r = lockAsNobody(shared);
   assert.match(r.message, /\.recreplay-trace\.lock cannot be read \(permission denied\): another user's run may hold it/);

@@ -79,3 +79,9 @@ test('a manifest value nested thousands of levels deep (an unknown field) is ref
   assert.ok(s.warnings.some((w) => /zz/.test(w)), s.warnings.join('\n'));
   s.close();
 });
+
+test('a slice.json larger than a manifest holds (16 MiB) is refused at open without being parsed, as the editor refuses it (the CLI opened what the Slices view refused)', () => {
+  const e = openError((m) => (m.description = 'd'.repeat(17 * 2 ** 20)));
+  assert.match(e.message, /^slice\.json is 17\.0 MiB, more than a manifest holds \(16 MiB at most\)$/);
+  assert.match(e.hint ?? '', /Re-freeze the slice/);
+});

@@ -364,7 +364,7 @@ export class Slice {
       // As the editor and the writer hold it (the CLI opened a 17 MiB one that the Slices view refused).
       const size = statOrNothing(manifestPath)?.size ?? 0;
       if (size > MAX_MANIFEST_BYTES) {
-        throw new UserError(`slice.json is ${(size / 2 ** 20).toFixed(1)} MiB, more than a manifest holds (${MAX_MANIFEST_BYTES / 2 ** 20} MiB at most)`, { file: manifestPath }, 'Re-freeze the slice (a larger chunk size gives events.jsonl fewer chunk hashes), or shorten its description and faults.');
+        throw new UserError(`slice.json is ${(size / 2 ** 20).toFixed(1)} MiB, more than a manifest holds (${MAX_MANIFEST_BYTES / 2 ** 20} MiB at most)`, { file: manifestPath }, 'Re-freeze the slice (a larger chunk size gives events.jsonl fewer chunk hashes), or shorten its description and faults.', 'E_TOO_LARGE');
       }
       try {
         manifestBytes = readWhole(manifestPath, dir);

@@ -47,7 +47,8 @@ interface LoggedRequest {
   request_id: string;
   ts_ms: number;
   customer: string;
-  device: string;
+  /** null or left out when not known. */
+  device?: string | null;
   shown: { sku: string; model_score: number; ctr_7d: number; days_listed: number }[];
   served: string[];
   clicked: string[];
@@ -73,7 +74,8 @@ function checkRequest(r: LoggedRequest, file: string, line: number): void {
     throw new UserError(`${field} ${what}`, { file, line, field }, hint);
   };
   if (typeof r !== 'object' || r === null || Array.isArray(r)) bad('(line)', 'must be a JSON object');
-  if (typeof r.request_id !== 'string') bad('request_id', 'must be a string');
+  // The request id is the event's id: left empty, the writer would refuse it as the event's "id".
+  if (typeof r.request_id !== 'string' || r.request_id === '') bad('request_id', `must be the request's id, a non-empty string: ${got(r.request_id)}`, 'Write the id your system gave the request, e.g. "request_id": "req-0001".');
   if (typeof r.ts_ms !== 'number' || !Number.isFinite(new Date(r.ts_ms).getTime())) bad('ts_ms', 'must be a time in epoch milliseconds');
   // The customer is the event's user and a line of users.jsonl: left empty, the writer would refuse
   // that line, naming a users file the user never gave.
@@ -84,6 +86,8 @@ function checkRequest(r: LoggedRequest, file: string, line: number): void {
       'Write the customer\'s id, e.g. "customer": "cust_001". If your log leaves it empty when no one is signed in, give those requests an id in your copy of this script (checkRequest and toEvent): the session\'s, or one such as "anonymous" for all.',
     );
   }
+  // The event's context: a device of another type would be replayed as it is, and `context.device == "ios"` be false for it unnoticed.
+  if (r.device !== undefined && r.device !== null && typeof r.device !== 'string') bad('device', `must be the device's name, a string: ${got(r.device)}`, 'Write it as a string, e.g. "device": "ios", or leave it out (or null) when it is not known.');
   if (!Array.isArray(r.shown)) bad('shown', 'must be an array of shown items');
   r.shown.forEach((s, i) => typeof s?.sku !== 'string' && bad(`shown[${i}].sku`, 'must be a string'));
   if (!Array.isArray(r.served) || !Array.isArray(r.clicked)) bad(Array.isArray(r.served) ? 'clicked' : 'served', 'must be an array of skus');
@@ -96,7 +100,7 @@ function toEvent(r: LoggedRequest): EventRecord {
     id: r.request_id,
     t: new Date(r.ts_ms).toISOString(),
     user: r.customer,
-    context: { device: r.device },
+    ...(typeof r.device === 'string' ? { context: { device: r.device } } : {}),
     candidates: r.shown.map((s) => ({ item: s.sku, features: { ctr_7d: s.ctr_7d, days_listed: s.days_listed }, score: s.model_score })),
     served: r.served,
     outcome: { clicks: r.clicked },

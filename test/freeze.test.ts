@@ -333,3 +333,25 @@ test('freeze.ts: a request with an empty customer is refused at the log\'s own l
   assert.doesNotMatch(r.stderr, /\busers\b|\n\s+at /);
   assert.deepEqual(readdirSync(dir), ['requests.jsonl'], 'nothing was written');
 });
+
+test('freeze.ts: an empty request_id and a device that is not a string are refused at the log\'s own line and field; a null device is left out of the context', () => {
+  const dir = tmp();
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const variant = (name: string, change: Record<string, unknown>) => {
+    const log = join(dir, `${name}.jsonl`);
+    writeFileSync(log, lines(LOG.map((l, i) => (i === 2 ? { ...JSON.parse(l), ...change } : l))));
+    return { log, r: freeze([join(dir, `${name}.slice`), log]) };
+  };
+  const id = variant('id', { request_id: '' });
+  assert.equal(id.r.status, 3, id.r.stderr);
+  assert.match(id.r.stderr, new RegExp(`^freeze failed: ${esc(id.log)}:3: request_id must be the request's id, a non-empty string: got "" \\(field request_id\\)\\n  Write`));
+  const device = variant('device', { device: 5 });
+  assert.equal(device.r.status, 3, device.r.stderr);
+  assert.match(device.r.stderr, new RegExp(`^freeze failed: ${esc(device.log)}:3: device must be the device's name, a string: got 5 \\(field device\\)\\n  Write`));
+  assert.ok(!existsSync(join(dir, 'id.slice')) && !existsSync(join(dir, 'device.slice')), 'nothing was written');
+  const unknown = variant('unknown', { device: null });
+  assert.equal(unknown.r.status, 0, unknown.r.stderr);
+  const third = JSON.parse(readFileSync(join(dir, 'unknown.slice/events.jsonl'), 'utf8').split('\n')[2] as string) as { id: string; context?: unknown };
+  assert.equal(third.id, JSON.parse(LOG[2] as string).request_id);
+  assert.equal(third.context, undefined, 'no context: the device is not known');
+});

@@ -322,6 +322,24 @@ export class Controller {
     for (const lane of this.l.lanes) await lane.replayer.seek(p.event, p.stagesDone);
   }
 
+  /**
+   * A seek that pause and cancel can cut short (a step back or goto re-executes up to a checkpoint
+   * interval, which a large `checkpointEvery` makes long). The primary lane seeks first, hearing
+   * them at each turn of the event loop it gives; cut short, it is at the end of an event before
+   * p, and the other lanes go there too, so the lanes stay in lockstep.
+   */
+  private async seekAllInterruptible(p: Position): Promise<RunResult | undefined> {
+    const primary = this.l.primary.replayer;
+    const reached = await primary.seek(p.event, p.stagesDone, () => this.cancelled || this.pauseRequested);
+    const at = reached ? p : this.position;
+    for (const lane of this.l.lanes) if (lane.replayer !== primary) await lane.replayer.seek(at.event, at.stagesDone);
+    if (reached) return undefined;
+    if (this.cancelled) return CANCELLED;
+    // Where it stopped is a jump's landing: data breakpoints take their value there.
+    this.triggers.resampleData();
+    return this.stop('pause', 'pause', `paused at event ${at.event} on the way to event ${p.event}`);
+  }
+
   /** Brings every lane to the earliest position among them (after an error left them apart). */
   private async realign(): Promise<void> {
     const positions = this.l.lanes.map((l: Lane) => ({ event: l.replayer.current?.n ?? 1, stagesDone: l.replayer.current?.stagesDone ?? 0 }));
@@ -370,10 +388,12 @@ export class Controller {
     const every = this.l.primary.replayer.checkpointEvery;
     if (!before(p, here) && (p.event > highWater || p.event - here.event <= every)) {
       // Past what was replayed, the only way is forward; do it interruptibly from the furthest point.
-      if (p.event > highWater && highWater - here.event > every) await this.seekAll({ event: highWater, stagesDone: 6 });
+      if (p.event > highWater && highWater - here.event > every) {
+        const r = await this.seekAllInterruptible({ event: highWater, stagesDone: 6 });
+        if (r !== undefined) return r;
+      }
       return this.forward((n, s) => n === p.event && s === p.stagesDone, false);
     }
-    await this.seekAll(p);
-    return undefined;
+    return this.seekAllInterruptible(p);
   }
 }

@@ -16,9 +16,9 @@ import { LATENCY } from './helpers';
  * while armed. With yieldMs 0 the controller hears a pause within 16 stages (about 3 events),
  * whatever the speed of the machine: the pause is heard inside the segment being scanned.
  */
-async function session(checkpointEvery: number, pauseAt: number) {
+async function session(checkpointEvery: number, pauseAt: number, extra: { baseline?: string } = {}) {
   let armed = false;
-  const cfg = parseLaunchArguments({ ...LATENCY, checkpointEvery }, process.cwd());
+  const cfg = parseLaunchArguments({ ...LATENCY, ...extra, checkpointEvery }, process.cwd());
   const load: RankerLoader = (spec, ctx) => {
     const inner = loadRanker(spec, ctx);
     return {
@@ -71,6 +71,60 @@ test('a pause during reverse continue (many segments) lands at the start of the 
     s.arm();
     assert.equal(s.on(await s.c.reverseContinue()), 'pause 701:0', 'the start of the last segment searched to its end');
     assert.equal(s.on(await s.c.reverseContinue()), 'breakpoint 690:6');
+  } finally {
+    discardLanes(s.lanes);
+  }
+});
+
+// A step back or goto restores the checkpoint before its target and re-executes up to it: with a
+// large checkpoint interval that is a long run, which pause must stop as it stops a continue.
+// (latency-cascade: 900 events of 16 candidates, so the seek gives the event loop a turn about
+// every 680 events; one checkpoint, at event 1, when the interval is 1,000.)
+test('a pause during a long step back stops the re-execution at the end of an event before the target', async () => {
+  const s = await session(1000, 300);
+  try {
+    s.c.start();
+    assert.equal(s.on(await s.c.goto(900)), 'goto 900:6');
+    s.arm();
+    const paused = s.on(await s.c.stepBack(false));
+    const m = /^pause (\d+):6$/.exec(paused);
+    assert.ok(m, `paused, at the end of an event: ${paused}`);
+    const at = Number(m[1]);
+    assert.ok(at > 300 && at < 899, `stopped on the way (after the pause was asked, before 899): ${paused}`);
+    // The replay is where it says: the current event is that one, complete, and a step moves on from it.
+    assert.equal(s.lanes.primary.replayer.current?.n, at);
+    assert.equal(s.on(await s.c.stepIn()), `step ${at + 1}:1`);
+    // Not paused again: the pause was for the movement it cut short.
+    assert.equal(s.on(await s.c.goto(899)), 'goto 899:6');
+  } finally {
+    discardLanes(s.lanes);
+  }
+});
+
+test('a pause during a long backward goto in compare mode leaves both lanes at the same event', async () => {
+  const s = await session(1000, 300, { baseline: 'recorded' });
+  try {
+    s.c.start();
+    await s.c.goto(900);
+    s.arm();
+    const paused = s.on(await s.c.goto(850));
+    assert.match(paused, /^pause \d+:6$/);
+    assert.equal(s.lanes.lanes.length, 2);
+    const [a, b] = s.lanes.lanes.map((l) => l.replayer.current);
+    assert.equal(a?.n, b?.n, 'the lanes stay in lockstep');
+    assert.equal(a?.stagesDone, 6);
+    assert.ok((a?.n ?? 0) < 850, `stopped before the target: ${paused}`);
+  } finally {
+    discardLanes(s.lanes);
+  }
+});
+
+test('a step back that nobody pauses still reaches its target with a large checkpoint interval', async () => {
+  const s = await session(1000, 300);
+  try {
+    s.c.start();
+    await s.c.goto(900);
+    assert.equal(s.on(await s.c.stepBack(false)), 'step 899:6');
   } finally {
     discardLanes(s.lanes);
   }

@@ -165,3 +165,30 @@ test('a replayer disposed while a seek waits for its turn: the seek stops there,
   assert.equal(scoredAfter, 0, 'no ranker call after dispose');
   assert.equal(openOn(join(dir, 'events.jsonl')), 0, 'events.jsonl is not open');
 });
+
+test('a seek told it is interrupted stops at the end of an event before its target, in the state a straight run had there, and resolves false', async () => {
+  const dir = join(tmp(), 'interrupt.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(600, { items: 300, cands: 200 }) }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const s = Slice.open(dir);
+  const straight: unknown[] = [];
+  const r = new Replayer(s, { ranker: new RecordedRanker(), checkpointEvery: 1000, onEventComplete: (ex) => void (straight[ex.n] = ex.metrics) });
+  try {
+    while (r.advance()) await r.finishEvent();
+    // 200 candidates an event: a turn every ~80 events. Asked at the first turn, and at no other.
+    let asked = 0;
+    assert.equal(await r.seek(590, 6, () => ++asked === 1), false);
+    const at = r.current;
+    assert.ok(at && at.n > 1 && at.n < 590, `stopped on the way, at event ${at?.n}`);
+    assert.equal(at.stagesDone, 6);
+    assert.deepEqual(at.metrics, straight[at.n]);
+    assert.equal(asked, 1);
+    // Not interrupted: it reaches the target (and says so), from where it stopped.
+    assert.equal(await r.seek(590, 6, () => false), true);
+    assert.deepEqual(r.current?.metrics, straight[590]);
+    assert.equal(await r.seek(3, 2), true);
+    assert.deepEqual(r.position, { event: 3, stage: 2 });
+  } finally {
+    r.dispose();
+    s.close();
+  }
+});

@@ -400,8 +400,11 @@ export class Replayer {
    * step back, reverse continue, goto and restart frame. A seek that fails after taking a
    * checkpoint (a damaged spill file, an events file that cannot be read) leaves the replayer
    * where it was; one that continued from the current event stops at the event that failed.
+   * `interrupted` is asked at every turn of the event loop the seek gives: when it says true, the
+   * seek stops at the end of the event it last completed (before n) and resolves to false; a
+   * debugger pauses a long step back this way. Resolves to true when it reached n.
    */
-  async seek(n: number, stage = 0): Promise<void> {
+  async seek(n: number, stage = 0, interrupted?: () => boolean): Promise<boolean> {
     this.checkLive('seek');
     if (!Number.isInteger(n) || n < 1 || n > this.eventCount) throw new RangeError(`event ${n} is outside 1..${this.eventCount}`);
     // Checked before moving: a stage past the last failed only after the seek had moved, and 2.5, -1 or NaN went unnoticed.
@@ -439,6 +442,7 @@ export class Replayer {
         if (turn) await turn;
         // Disposed while it waited (a session ending): it goes no further, touching nothing released.
         this.checkNotDisposed('seek');
+        if (turn && interrupted?.()) return false;
         this.advanceNow();
       }
       while ((this.current as EventExec).stagesDone < stage) {
@@ -446,6 +450,7 @@ export class Replayer {
         if (r) await r;
         this.checkNotDisposed('seek');
       }
+      return true;
     } catch (e) {
       // The old objects were not touched once new ones replaced them: putting them back is the whole rollback.
       if (replaced) {

@@ -18,9 +18,24 @@ export interface StandaloneOptions {
   verbose?: boolean;
 }
 
+/**
+ * Writes to stderr until it breaks (the client that read it has gone: EPIPE), then drops the lines.
+ * A broken stderr's 'error' had no listener, so it was an uncaught exception, which the adapter
+ * logs — to stderr, which failed again: an adapter whose client died spun at 100% CPU for ever.
+ */
+function stderrWriter(): (text: string) => void {
+  let broken = false;
+  process.stderr.on('error', () => (broken = true));
+  return (text) => {
+    if (!broken && !process.stderr.destroyed) process.stderr.write(text);
+  };
+}
+
+let toStderr: ((text: string) => void) | undefined;
+
 /** Warnings and errors to stderr (never stdout: over stdio that is the protocol), plus an optional file. */
 export function standaloneLogger(opts: StandaloneOptions): AdapterLogger {
-  const stderr = lineLogger((t) => process.stderr.write(t), opts.verbose ?? false);
+  const stderr = lineLogger((toStderr ??= stderrWriter()), opts.verbose ?? false);
   const file = opts.logFile ?? process.env['RECREPLAY_DAP_LOG'];
   if (!file) return stderr;
   // Logging is best effort once running, but a log file that cannot be written is said once, at the start

@@ -86,3 +86,33 @@ for (const [mode, signal, code] of [
     }
   });
 }
+
+// A client that dies without closing the adapter's stdin (the adapter's stdin was handed on, or the
+// client's process is stuck) leaves stdout and stderr broken: writes fail with EPIPE. The adapter
+// must end its session and exit, not answer a failed stderr write by logging it to stderr (an
+// uncaught 'error' each time: it spun at 100% CPU for ever, found orphaned after an audit).
+for (const broken of [['stdout', 'stderr'], ['stdout']] as const) {
+  test(`the stdio adapter mid-continue whose ${broken.join(' and ')} break${broken.length > 1 ? '' : 's'} (the client gone, its stdin still open) exits`, async (t) => {
+    const temp = tmp();
+    const slice = makeSlice(30_000);
+    const { proc, dc } = await start('stdio', temp);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (c, s) => resolve({ code: c, signal: s })));
+    try {
+      await launch(dc, { slice, stopOnEntry: true });
+      const running = waitFor(dc, 'recreplay/position', (e) => e.body.state === 'running');
+      await dc.continueRequest({ threadId: 1 });
+      await running;
+      // The client's read ends close; its write end (the adapter's stdin) stays open.
+      for (const name of broken) proc[name].destroy();
+      const limit = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 20_000).unref());
+      const end = await Promise.race([exited, limit]);
+      assert.notEqual(end, 'still running', `the adapter (pid ${proc.pid}) did not exit within 20 s of its client going`);
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        t.diagnostic(`killing adapter ${proc.pid}`);
+        proc.kill('SIGKILL');
+      }
+      proc.stdin.destroy();
+    }
+  });
+}

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { runHeadless } from '../../src/core/engine/run';
 import { TraceTimelineSource, sliceAllowed } from '../../src/extension/timeline/traceSource';
 import { mkdirSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { UserError } from '../../src/core/errors';
 import { join } from 'node:path';
 import type { HostMessage } from '../../src/shared/webview';
 import { progressControl } from './vscodeFake';
@@ -61,5 +63,31 @@ test('two traces compared share one bucket size, the larger one\'s, whichever is
     assert.ok((lb?.x.length ?? 0) <= 64);
   } finally {
     source.dispose();
+  }
+});
+
+test('Open Timeline and Compare Runs on a trace that is a named pipe say it is no regular file, without blocking the editor or waiting for a writer', { timeout: 30_000, skip: process.platform === 'win32' }, async () => {
+  const good = tmp();
+  await runHeadless({ slice: makeSlice(20), ranker: 'recorded', traceDir: good }, host).then((r) => r.replayer.dispose());
+  const pipeDir = tmp();
+  const pipe = join(pipeDir, 'trace.jsonl');
+  execFileSync('mkfifo', [pipe]);
+  // Only a way out for the code under test, never reached by a fixed one: a reader of the pipe
+  // (which open() blocks for, the editor's thread included) gets one line after 8 s and the end.
+  const writer = spawn('sh', ['-c', `sleep 8; echo '{}' > '${pipe}'`], { stdio: 'ignore' });
+  try {
+    const started = Date.now();
+    // Compare first: before the fix its header look blocked the thread until the writer came.
+    for (const paths of [[pipe, good], [pipeDir]]) {
+      const source = new TraceTimelineSource(paths, 16, 'cumulative');
+      try {
+        await assert.rejects(Promise.resolve(source.replay(() => {})), (e: unknown) => e instanceof UserError && /not a regular file/.test(e.describe()));
+      } finally {
+        source.dispose();
+      }
+    }
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  } finally {
+    writer.kill();
   }
 });

@@ -56,6 +56,17 @@ export function traceFileOf(path: string): string {
   return existsSync(path) && statSync(path).isDirectory() ? join(path, 'trace.jsonl') : path;
 }
 
+/**
+ * Why a trace path cannot be read as a file, or undefined: a named pipe (or a device) named
+ * trace.jsonl was opened and waited on for a writer that never came — the panel stuck on
+ * "Reading…", its Cancel without effect — and a folder failed with EISDIR.
+ */
+export function notRegularTrace(file: string): UserError | undefined {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st || st.isFile()) return undefined;
+  return new UserError(`${st.isDirectory() ? 'a folder' : 'not a regular file'}, where a trace file should be`, { file }, 'Pick the trace.jsonl that `recreplay run --trace DIR` or a debug session with "trace" wrote.', 'E_TRACE');
+}
+
 /** How long reading a trace works before it gives the event loop a turn (tests lower it). */
 export const traceTurns = { everyMs: 30 };
 
@@ -190,6 +201,8 @@ async function openSliceFor(header: TraceHeader, run: RunRecord | undefined, noR
 export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions): Promise<TraceTimeline> {
   const path = traceFileOf(pathArg);
   if (!existsSync(path)) throw new UserError('no trace here', { file: path }, 'Pick a trace.jsonl, or a folder holding one (`recreplay run --trace DIR`).', 'E_TRACE');
+  const problem = notRegularTrace(path);
+  if (problem) throw problem;
   const total = Math.max(1, statSync(path).size);
   const found = readRunRecordOrWhy(path);
   const run = found.run;

@@ -8,7 +8,7 @@ import type { TimelineSource } from './panel';
 import { StreamBuckets } from './buckets';
 import { FAULT_MASK_KINDS } from './traceMetrics';
 import { summaryRows } from './summary';
-import { TraceCancelled, readTraceTimeline, traceFileOf, type TraceTimeline } from './traceReader';
+import { TraceCancelled, notRegularTrace, readTraceTimeline, traceFileOf, type TraceTimeline } from './traceReader';
 
 const CUMULATIVE_ONLY = new Set([...SERIES_BY_ID.values()].filter((s) => s.cumulativeOnly).map((s) => s.id));
 
@@ -145,7 +145,10 @@ export class TraceTimelineSource implements TimelineSource {
 function headerEventsOf(path: string): number | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(traceFileOf(path), 'r');
+    const file = traceFileOf(path);
+    // Opening a named pipe for reading blocks this (the editor's) thread until a writer comes.
+    if (notRegularTrace(file)) return undefined;
+    fd = openSync(file, 'r');
     const buf = Buffer.alloc(1 << 20);
     const n = readSync(fd, buf, 0, buf.length, 0);
     const nl = buf.subarray(0, n).indexOf(10);

@@ -145,6 +145,24 @@ test('Replay Headless writes its run folder under the recreplay.runs.folder sett
   assert.match(fake.infoShown.join('\n'), /^test: replayed 40 events/);
 });
 
+test('Replay Headless writes into an absolute recreplay.runs.folder as it is (it was joined under the workspace folder), with a folder open or none', async () => {
+  const dir = makeSlice(15);
+  const workspace = dirname(dir);
+  const elsewhere = join(tmp('runs-'), 'all-runs');
+  fake.settings.set('recreplay.runs.folder', elsewhere);
+  fake.window.quickPickChoice = pickRecorded;
+  for (const open of [true, false]) {
+    if (open) openWorkspace(workspace);
+    else fake.workspace.workspaceFolders = undefined;
+    await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+    assert.deepEqual(fake.messagesShown, [], h.log.lines.join('\n'));
+    const made = existsSync(elsewhere) ? readdirSync(elsewhere) : [];
+    assert.equal(made.length, open ? 1 : 2, `run folders in ${elsewhere}: ${made.join(', ')}; the workspace holds ${readdirSync(workspace).join(', ')}`);
+    assert.ok(made.every((r) => existsSync(join(elsewhere, r, 'trace.jsonl'))));
+  }
+  assert.deepEqual(readdirSync(workspace).filter((f) => f.startsWith('.recreplay') || f === basename(dirname(elsewhere))), [], 'nothing written under the workspace');
+});
+
 test('Replay Headless takes no checkpoint interval from the settings (a workspace set to 1 made it spill the state at every event)', async () => {
   const dir = makeSlice(20);
   const workspace = dirname(dir);

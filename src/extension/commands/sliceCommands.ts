@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { cpSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { registerCommand, type EventTarget } from '../commandIds';
 import { checkConfig, configForSlice, insideFolders, type ReplayConfig } from '../debug/configProvider';
 import { realPathNearest } from '../../core/dirs';
@@ -58,7 +58,9 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       if (!ranker) return;
       const problem = trustProblem([ranker], vscode.workspace.isTrusted);
       if (problem) return void vscode.window.showErrorMessage(problem);
-      const base = folder ? join(folder, settings.runsFolder) : join(dir, '..', '.recreplay-runs');
+      // An absolute runs folder is taken as it is (join made /abs/runs <workspace>/abs/runs); a
+      // relative one is the workspace folder's, or with none open a .recreplay-runs beside the slice.
+      const base = isAbsolute(settings.runsFolder) ? settings.runsFolder : folder ? join(folder, settings.runsFolder) : join(dir, '..', '.recreplay-runs');
       // recreplay.runs.folder is restricted: untrusted, only the user's own value counts, and it may
       // lead anywhere. But a folder inside the workspace may be a symbolic link the workspace
       // brought along (.recreplay -> /elsewhere): then the run would be written outside it.

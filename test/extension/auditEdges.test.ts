@@ -15,6 +15,8 @@ import { eventTargetOf, resolveSlice } from '../../src/extension/commands/target
 import { WorkspaceSlices } from '../../src/extension/slices/workspaceSlices';
 import { runHeadless } from '../../src/core/engine/run';
 import { Slice } from '../../src/core/slice/reader';
+import { EventCursor } from '../../src/core/slice/cursor';
+import { UserError } from '../../src/core/errors';
 import type { WorkspaceSlices as Slices } from '../../src/extension/slices/workspaceSlices';
 import { FakeLog, messagesShown, settings, workspace } from './vscodeFake';
 import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
@@ -93,6 +95,22 @@ test('events by session are numbered as the slice numbers them: a blank line is 
   const idx = await scanSessions(join(dir, 'events.jsonl'), Buffer.byteLength(text));
   assert.deepEqual(idx?.eventsOf('s2'), [3, 4]);
   assert.deepEqual(idx?.eventsOf('(no session)'), [2]);
+});
+
+test('Group Events by Session refuses a line longer than an event can be, naming the line, instead of gathering it whole into the extension host', async () => {
+  const long = eventLine('e2', '2025-01-01T00:00:02Z', { session: 's1' }).replace('{', `{"pad":"${'x'.repeat(64 * 1024)}",`);
+  const text = [eventLine('e1', '2025-01-01T00:00:01Z', { session: 's1' }), long, eventLine('e3', '2025-01-01T00:00:03Z', { session: 's2' })].join('\n') + '\n';
+  const dir = rawSlice(text);
+  const before = EventCursor.maxLineBytes;
+  EventCursor.maxLineBytes = 16 * 1024;
+  try {
+    await assert.rejects(scanSessions(join(dir, 'events.jsonl'), Buffer.byteLength(text)), (e: unknown) => e instanceof UserError && e.code === 'E_LINE_TOO_LONG' && e.where.line === 2 && e.describe().startsWith(`${join(dir, 'events.jsonl')}:2: `));
+  } finally {
+    EventCursor.maxLineBytes = before;
+  }
+  // Within the limit, the same file groups as before.
+  const idx = await scanSessions(join(dir, 'events.jsonl'), Buffer.byteLength(text));
+  assert.deepEqual(idx?.eventsOf('s1'), [1, 2]);
 });
 
 test('Slice Info escapes every piece of the manifest, version keys and hashes included (an image in a key loaded a remote URL in the preview)', () => {

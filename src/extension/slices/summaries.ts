@@ -3,6 +3,7 @@ import type { FeatureMap, FeatureType } from '../../core/slice/types';
 import type { Cancellation } from './sliceStore';
 import { linesOf } from '../lines';
 import { sessionOfLine } from '../../core/slice/sessionField';
+import { EventCursor, lineTooLong } from '../../core/slice/cursor';
 import { RECORDS_PER_STEP, runSteps, type Steps } from '../../core/steps';
 
 /** [from, to] (1-based, inclusive) ranges that split `from..to` into at most `pageSize` children. */
@@ -152,7 +153,9 @@ export async function scanSessions(eventsPath: string, totalBytes: number, token
     // Lines as the slice numbers them: split at "\n" only, a blank line counted (it is an event,
     // that does not read); readline skipped nothing but split at a lone "\r", and the blank lines
     // skipped here shifted every later event's number.
-    for await (const text of linesOf(stream)) {
+    // A line is kept whole until its end: one without an end in sight (a missing line break, a
+    // file that is no slice's) was gathered into the extension host to the end of the file.
+    for await (const text of linesOf(stream, EventCursor.maxLineBytes, (line, bytes) => lineTooLong(eventsPath, line, bytes, EventCursor.maxLineBytes))) {
       n++;
       // Read without parsing the line (sessionField.ts); a malformed line is reported where it
       // matters (reading or replaying it), here it has the session it names, if any.

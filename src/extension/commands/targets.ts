@@ -64,7 +64,12 @@ export async function pickTrace(title: string, exclude?: string): Promise<string
   const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const found = await vscode.workspace.findFiles('**/trace.jsonl', '{**/node_modules/**,**/.git/**}', 500);
   const items: (vscode.QuickPickItem & { path?: string })[] = found
-    .map((u) => ({ u, t: statSync(u.fsPath).mtimeMs }))
+    // A trace removed since the search (a run folder deleted, a trace being replaced) is left out:
+    // its stat threw, and the command failed with ENOENT.
+    .flatMap((u) => {
+      const st = statSync(u.fsPath, { throwIfNoEntry: false });
+      return st ? [{ u, t: st.mtimeMs }] : [];
+    })
     .sort((a, b) => b.t - a.t)
     .filter((x) => x.u.fsPath !== exclude)
     .map(({ u, t }) => ({ label: `$(graph-line) ${relative(root ?? dirname(u.fsPath), dirname(u.fsPath)) || dirname(u.fsPath)}`, description: new Date(t).toLocaleString(), path: u.fsPath }));

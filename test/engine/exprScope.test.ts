@@ -80,3 +80,22 @@ test('score is null until the score stage has run, as the docs say (NaN compared
     r.dispose();
   }
 });
+
+test('system.fallback is null until the serve stage has decided it, as the System scope shows it', async () => {
+  // A budget of 1 ms: the serve stage serves the fallback, which the stages before it cannot know.
+  const base = { id: 'e1', t: '2025-01-01T00:00:10Z', user: 'u1', candidates: [{ item: 'a', features: { x: 1 } }, { item: 'b', features: { x: 2 } }], served: ['a', 'b'] };
+  const slice = Slice.open(rawSlice(JSON.stringify(base) + '\n'));
+  const r = new Replayer(slice, { ranker: loadRanker('recorded', { slice }), pipeline: { budgetMs: 1 } });
+  try {
+    r.advance();
+    const ev = (text: string) => compileExpr(text).evaluate(exprScope(r.current as NonNullable<typeof r.current>, r));
+    for (let stage = 0; stage < 5; stage++) {
+      assert.equal(ev('system.fallback'), null, `after ${stage} stages`);
+      assert.throws(() => ev('!system.fallback'), /system\.fallback is null/, `after ${stage} stages`);
+      await r.step();
+    }
+    assert.equal(ev('system.fallback'), true, 'after the serve stage');
+  } finally {
+    r.dispose();
+  }
+});

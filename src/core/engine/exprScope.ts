@@ -28,6 +28,8 @@ const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
 const RANKED_AFTER = STAGES.indexOf('rerank') + 1;
 /** Stages done after which candidates have replayed scores: retrieve, features, score. */
 const SCORED_AFTER = STAGES.indexOf('score') + 1;
+/** Stages done after which the slate is served and whether it was the fallback is decided. */
+const SERVED_AFTER = STAGES.indexOf('serve') + 1;
 const NO_IDS: readonly string[] = Object.freeze([]);
 
 // One live metrics view per accumulator instance: getters read the running value, so a condition
@@ -130,7 +132,7 @@ class StopScope implements ExprScope {
   }
 
   get served(): readonly string[] {
-    return this.ex.stagesDone >= 5 ? this.ex.served : NO_IDS;
+    return this.ex.stagesDone >= SERVED_AFTER ? this.ex.served : NO_IDS;
   }
 
   get outcome(): Record<string, unknown> {
@@ -154,7 +156,9 @@ class StopScope implements ExprScope {
       const sys: Record<string, unknown> = {};
       if (ex.event.system) assignInto(sys, ex.event.system);
       sys['latencyMs'] = ex.latencyMs;
-      sys['fallback'] = ex.fallback;
+      // Decided by the serve stage: null before it, as the System scope shows it (a false there made
+      // `!system.fallback` hold at every stage of an event that then served the fallback).
+      sys['fallback'] = ex.stagesDone >= SERVED_AFTER ? ex.fallback : null;
       this.sys = sys;
     }
     return this.sys;

@@ -90,6 +90,12 @@ test('size, int, double, string, abs, min and max', () => {
   throwsAt('int("-9007199254740993")', 1, /^int\(\) cannot convert "-9007199254740993" exactly: .* it would read as -9007199254740992$/);
   throwsAt(`int("1${'0'.repeat(400)}")`, 1, /^int\(\) cannot convert "10+…: it is out of range/);
   throwsAt('max([])', 1, 'max() of an empty list');
+  // double() is held to the rule for literals too: 1e400 and 1e-400 are not silently Infinity and 0.
+  throwsAt('double("1e400") > 1', 1, 'double() cannot convert "1e400": it is out of range (numbers are doubles, up to about 1.8e308)');
+  throwsAt('double(" -1e400")', 1, /^double\(\) cannot convert "-1e400": it is out of range/);
+  throwsAt('double("1e-400") == 0', 1, /^double\(\) cannot convert "1e-400": it is too small for a double/);
+  assert.equal(ev('double("0e-400") + double("1.7976931348623157e308") + double("5e-324")'), 1.7976931348623157e308);
+  assert.equal(ev('double("-Infinity")'), -Infinity, 'asked for by name');
   throwsAt('size(1)', 1, 'size() needs a string, list or map, got number');
 });
 

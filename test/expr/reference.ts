@@ -230,7 +230,10 @@ function call(name: string, args: unknown[], s: ExprScope): unknown {
       return typeof a === 'string' && /^[+-]?\d+$/.test(a.trim()) ? whole(a.trim()) : bad('int');
     case 'double':
       if (typeof a === 'number') return a;
-      return typeof a === 'string' && /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?Infinity$|^NaN$/.test(a.trim()) ? Number(a.trim()) : bad('double');
+      if (typeof a === 'string' && /^[+-]?Infinity$|^NaN$/.test(a.trim())) return Number(a.trim());
+      if (typeof a !== 'string' || !/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(a.trim())) return bad('double');
+      // Text a double cannot hold (1e400, 1e-400) is refused, as the literal is.
+      return Number.isFinite(Number(a)) && (Number(a) !== 0 || !/[1-9]/.test(a.split(/[eE]/)[0] ?? '')) ? Number(a) : bad('double range');
     case 'string':
       return typeof a === 'string' ? a : format(a);
     case 'abs': {

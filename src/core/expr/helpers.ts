@@ -95,6 +95,19 @@ function wholeNumber(text: string, at: At): number {
   return n;
 }
 
+/**
+ * Text as a double, refused as a literal is (lexer.ts) when the double would be another number:
+ * "1e400" would read as Infinity and "1e-400" as 0. "Infinity" and "NaN" are asked for by name.
+ */
+function decimal(text: string, at: At): number {
+  const n = Number(text);
+  if (/[IN]/.test(text)) return n;
+  const quoted = formatValue(text, 60);
+  if (!Number.isFinite(n)) return fail(at, `double() cannot convert ${quoted}: it is out of range (numbers are doubles, up to about 1.8e308)`);
+  if (n === 0 && /[1-9]/.test(text.split(/[eE]/)[0] ?? '')) return fail(at, `double() cannot convert ${quoted}: it is too small for a double (the smallest is about 4.9e-324) and would read as 0`);
+  return n;
+}
+
 /** Every global function. Unknown items give null rather than an error: see docs/expressions.md. */
 export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
   score: { pure: false, minArgs: 1, maxArgs: 1, call: (s, [id], at) => candidate(s, id, 'score', at)?.score ?? null },
@@ -164,7 +177,7 @@ export const RUNTIME_HELPERS: Record<string, RuntimeHelper> = {
     call: (_s, [v], at) => {
       if (typeof v === 'number') return v;
       if (typeof v === 'string') chargeText(v.length, at, 'double()');
-      if (typeof v === 'string' && DOUBLE.test(v.trim())) return Number(v.trim());
+      if (typeof v === 'string' && DOUBLE.test(v.trim())) return decimal(v.trim(), at);
       return fail(at, `double() cannot convert ${formatValue(v)} to a number`);
     },
   },

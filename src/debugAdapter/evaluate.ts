@@ -28,7 +28,8 @@ function hoverItem(text: string, lane: Lane, vars: VariableRegistry): DebugProto
   const row = orderedRows(ex).find((r) => r.item === id);
   if (row === undefined) return undefined;
   const { name, value } = rowLabel(row, ex.stagesDone);
-  const spec = valueSpec(id, { score: row.score, rank: ex.stagesDone >= 4 ? row.rank : null, recordedRank: row.recordedRank, prevRank: row.prevRank }, undefined);
+  // Null until the stage that gives each one has run, as score(id), rank(id) and the Ranking scope say (a score is NaN before).
+  const spec = valueSpec(id, { score: ex.stagesDone >= 3 ? row.score : null, rank: ex.stagesDone >= 4 ? row.rank : null, recordedRank: row.recordedRank, prevRank: row.prevRank }, undefined);
   return { result: `${name} ${value}`, variablesReference: spec.child ? vars.add(spec.child) : 0 };
 }
 

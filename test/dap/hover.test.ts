@@ -30,3 +30,22 @@ test('hovering an item id in a candidate entry of events.jsonl shows its row, as
     await dc.stop();
   }
 });
+
+test('hovering an item id before the score stage shows its score as null, as score(id) and the Ranking scope do', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    // Step in: the next stage. After retrieve and after features no candidate is scored yet.
+    for (const stage of ['retrieve', 'features']) {
+      await moveAndStop(dc, () => dc.stepInRequest(T));
+      const row = await evalAt(dc, 'i_119', 1, 'hover');
+      assert.match(row.body.result, /\(not scored yet\)$/, stage);
+      const kids = (await dc.variablesRequest({ variablesReference: row.body.variablesReference })).body.variables;
+      const score = kids.find((v) => v.name === 'score');
+      assert.equal(score?.value, (await evalAt(dc, 'score("i_119")')).body.result, stage);
+      assert.equal(score?.value, 'null', stage);
+    }
+  } finally {
+    await dc.stop();
+  }
+});

@@ -145,6 +145,11 @@ function lexString(text: string, start: number, to: number, tolerant: boolean): 
       i++;
       continue;
     }
+    // A backslash at the end of the text or of the line escapes nothing: the string is unterminated.
+    if (i + 1 >= to || text[i + 1] === '\n') {
+      i++;
+      break;
+    }
     const e = text[i + 1] ?? '';
     const simple = SIMPLE_ESCAPES[e];
     const width = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
@@ -167,7 +172,10 @@ function lexString(text: string, start: number, to: number, tolerant: boolean): 
       const digits = /^[0-9a-fA-F]*/.exec(hex)?.[0] ?? '';
       const bad = text.slice(i, Math.min(i + 2 + digits.length, to));
       // Eight hex digits that were refused name a code point past Unicode's last.
-      const need = width === 8 && digits.length === 8 ? ': it is above U+10FFFF, the last code point' : width > 0 ? `: \\${e} takes ${width} hex digits` : '';
+      const need = width === 8 && digits.length === 8 ? ': it is above U+10FFFF, the last code point'
+        : width > 0 ? `: \\${e} takes ${width} hex digits`
+        : /[0-7]/.test(e) ? ': an octal escape takes three digits, \\000 to \\377'
+        : ': write \\\\ for a backslash, or a raw string (r"…"), which keeps backslashes';
       throw new ExprError('syntax', `invalid escape sequence '${bad}' in a string${need}`, i, i + bad.length);
     }
   }

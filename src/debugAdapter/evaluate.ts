@@ -1,6 +1,6 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { exprScope } from '../core/engine/exprScope';
-import { compileExpr, completions, ExprError, formatValue, type CheckEnv, type CompletionKind } from '../core/expr';
+import { compileExpr, completions, ExprError, formatValue, parseExpr, type CheckEnv, type CompletionKind, type Expr } from '../core/expr';
 import { AdapterError, ERROR_IDS } from './errors';
 import type { Lane } from './lanes';
 import { orderedRows, rowLabel } from './ranking';
@@ -113,21 +113,40 @@ export function complete(args: DebugProtocol.CompletionsArguments, env: CheckEnv
   });
 }
 
-const HELPER_FORMS: [RegExp, (m: RegExpExecArray) => string][] = [
-  [/^score\(\s*["']([^"']+)["']\s*\)$/, (m) => `score:${m[1]}`],
-  [/^rank\(\s*["']([^"']+)["']\s*\)$/, (m) => `rank:${m[1]}`],
-  [/^feature\(\s*["']([^"']+)["']\s*,\s*["']([^"']+)["']\s*\)$/, (m) => `feature:${m[1]}.${m[2]}`],
-  [/^metrics\[\s*["']([^"']+)["']\s*\]$/, (m) => `metric:${m[1]}`],
-  [/^metrics\.([A-Za-z_][A-Za-z0-9_]*)$/, (m) => `metric:${m[1]}`],
-];
+/** A string literal's value, or undefined for any other node. */
+function literalText(e: Expr | undefined): string | undefined {
+  return e?.type === 'literal' && typeof e.value === 'string' ? e.value : undefined;
+}
 
-/** A data breakpoint id for an expression typed by the user: `score("i_42")`, `metrics.ctr` or an id itself. */
+/**
+ * A data breakpoint id for an expression typed by the user: `score("i_42")`, `rank('i_42')`,
+ * `feature("i_42", "ctr_7d")`, `metrics.ctr`, `metrics["hit_rate@10"]`, or an id itself. Read by
+ * the expression parser, so the id names what evaluating the expression reads (escapes, quotes,
+ * comments alike), and text that is no expression gets none.
+ */
 export function dataIdForExpression(text: string): string | undefined {
   const t = text.trim();
   if (/^(score|rank|feature|metric):./.test(t)) return t;
-  for (const [re, make] of HELPER_FORMS) {
-    const m = re.exec(t);
-    if (m) return make(m);
+  let e: Expr;
+  try {
+    e = parseExpr(t);
+  } catch (x) {
+    if (x instanceof ExprError) return undefined;
+    throw x;
+  }
+  if (e.type === 'call' && (e.callee === 'score' || e.callee === 'rank') && e.args.length === 1) {
+    const item = literalText(e.args[0]);
+    return item ? `${e.callee}:${item}` : undefined;
+  }
+  if (e.type === 'call' && e.callee === 'feature' && e.args.length === 2) {
+    const [item, name] = [literalText(e.args[0]), literalText(e.args[1])];
+    return item && name ? `feature:${item}.${name}` : undefined;
+  }
+  const metrics = (x: Expr): boolean => x.type === 'ident' && x.name === 'metrics';
+  if (e.type === 'select' && metrics(e.target)) return `metric:${e.field}`;
+  if (e.type === 'index' && metrics(e.target)) {
+    const name = literalText(e.index);
+    return name ? `metric:${name}` : undefined;
   }
   return undefined;
 }

@@ -130,6 +130,15 @@ test('branches and elements of different types unify to a dynamic type, not to t
   assert.deepEqual(diags('(true ? [1] : [2])[0] > "a"'), ["error type-mismatch col 2: cannot compare number with string using '>'"]);
 });
 
+test('lists joined with + hold the elements of both: served + [1] is not a list of strings', () => {
+  const type = (text: string): string => tyName(typeOf(parseExpr(text), env, new Map()));
+  // Its third element is the number 1: refused as "string > number", and "x == 1" warned as always false.
+  assert.deepEqual(diags('(served + [1])[2] > 0'), []);
+  assert.deepEqual(diags('(served + [1]).exists(x, x == 1)'), []);
+  assert.equal(type('served + [1]'), 'list');
+  assert.equal(type('served + ["i_7"]'), 'list of string', 'the same element type is kept');
+});
+
 test('event.candidates and event.system are typed as the slice records them, not as the replay shows them', () => {
   // The recorded candidates have no ranks, meta or item features: these passed the check and always failed.
   const hint = 'event.candidates are the records of the slice (item, features, score); the replayed candidates, with ranks and item features, are `candidates`';

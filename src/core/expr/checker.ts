@@ -325,7 +325,8 @@ class Checker {
       }
       return lk === 'dyn' || lk === 'null' ? (rk === 'null' ? DYN : r) : l;
     }
-    if (lk === rk && operand(lk)) return l;
+    // Two lists joined hold the elements of both: `served + [1]` is not a list of strings.
+    if (lk === rk && operand(lk)) return lk === 'list' ? unify([l, r]) : l;
     this.report('error', 'type-mismatch', `operator '${e.op}' cannot combine ${tyName(l)} and ${tyName(r)} (it works on ${allowed})`, e);
     return e.op === '+' ? DYN : NUM;
   }

@@ -161,6 +161,20 @@ test('slot lists must match their id lists and hold non-negative integers', () =
   assert.deepStrictEqual(acc.update({ ...o, slots: good }), new MetricsAccumulator(catalog, K).update(o));
 });
 
+test('every slot is checked, also the clicks\' and those of served items past k, which no metric reads', () => {
+  // docs/metrics.md: a slot that is not a non-negative int32 throws before anything is counted; a
+  // click slot of -1 or a served slot of 1.5 past the top k were taken without a word.
+  const acc = new MetricsAccumulator(catalog, 1);
+  const o = obs({ ranked: ['i0', 'i1'], served: ['i0', 'i1'], recorded: ['i0'], relevant: [], clicks: ['i0'] });
+  const good: EventSlots = { ranked: [0, 1], served: [0, 1], recorded: [0], relevant: [], clicks: [0] };
+  for (const bad of [-1, 1.5, Number.NaN, 2 ** 31]) {
+    assert.throws(() => acc.update({ ...o, slots: { ...good, clicks: [bad] } }), RangeError, `click slot ${bad}`);
+    assert.throws(() => acc.update({ ...o, slots: { ...good, served: [0, bad] } }), RangeError, `served slot ${bad} past k`);
+  }
+  assert.equal(acc.snapshot()['events'], 0);
+  assert.deepStrictEqual(acc.update({ ...o, slots: good }), new MetricsAccumulator(catalog, 1).update(o));
+});
+
 test('unknown items keep their semantics on the slot path, whatever their slot numbers', () => {
   const acc = new MetricsAccumulator(catalog, 3);
   assert.equal(acc.catalogSize, 30);

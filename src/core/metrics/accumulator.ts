@@ -348,6 +348,11 @@ export class MetricsAccumulator {
       servedSlots[i] = slot;
       servedEntries[i] = items.entry(slot);
     }
+    // Slots no metric reads (served past k, clicks) are checked all the same, as documented: a
+    // caller's numbering bug there went unnoticed.
+    for (let i = m; i < served.length; i++) checked(served[i]!);
+    const clicks = slots.clicks;
+    for (let i = 0; i < clicks.length; i++) checked(clicks[i]!);
     const relevant = slots.relevant;
     let nRelevant = 0;
     for (let i = 0; i < relevant.length; i++) if (items.markRelevant(items.entry(checked(relevant[i]!)))) nRelevant++;

@@ -386,7 +386,7 @@ async function run(args: string[]): Promise<number> {
       ['fallback_rate', fmt(m['fallback_rate'])],
       ['latency.score.p99', `${fmt(m['latency.score.p99'])} ms`],
       ['latency.total.p99', `${fmt(m['latency.total.p99'])} ms`],
-      ['cache_hit_rate', over('cache_hit_rate', on.cacheLookups, 'no event recorded cache hits and misses')],
+      ['cache_hit_rate', over('cache_hit_rate', on.cacheLookups, 'no cache lookup recorded: no event had cache hits or misses')],
       ['queue_depth.mean', over('queue_depth.mean', on.queueEvents, 'no event recorded a queue depth')],
       [`overlap@${k}`, fmt(m[`overlap@${k}`])],
       ['kendall_tau', over('kendall_tau', on.tauEvents, 'no event had two items the recording ranked (served, or logged with a score) to compare')],

@@ -654,7 +654,7 @@ test('run\'s summary tells a 0 that nothing was there to measure from a measured
   assert.match(r.out, /hit_rate@1\s+0 \(no event recorded a click\)/);
   assert.match(r.out, /ndcg@1\s+0 \(no event recorded a click\)/);
   assert.match(r.out, /diversity@1\s+0 \(no slate of two or more items with categories\)/);
-  assert.match(r.out, /cache_hit_rate\s+0 \(no event recorded cache hits and misses\)/);
+  assert.match(r.out, /cache_hit_rate\s+0 \(no cache lookup recorded: no event had cache hits or misses\)/);
   assert.match(r.out, /queue_depth\.mean\s+0 \(no event recorded a queue depth\)/);
   // --json keeps the documented numbers.
   const j = JSON.parse(cli('run', dir, '--json').out) as { metrics: Record<string, number> };
@@ -674,4 +674,14 @@ test('run says how many impressions and clicks the click model simulated, beside
   assert.ok(o.impressions.simulated > 0 && o.impressions.recorded > 0);
   const text = cli('run', join(EX, 'slices/cold-start.slice'), '--ranker', `linear:${fresh}`).out;
   assert.match(text, new RegExp(`ctr\\s+[\\d.]+ \\(${o.impressions.simulated.toLocaleString('en-US')} of ${j.metrics['impressions']?.toLocaleString('en-US')} impressions simulated by the click model, ${o.clicks.simulated} of ${j.metrics['clicks']} clicks\\)`));
+});
+
+test('run\'s summary of events that record cache figures of 0 hits and 0 misses says no lookup was recorded (it said no event recorded them)', () => {
+  const f = fixture(6);
+  for (const e of f.events) e.system = { ...e.system, cache: { hits: 0, misses: 0 } };
+  const dir = join(tmp(), 'cold-cache.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const r = cli('run', dir);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /cache_hit_rate\s+0 \(no cache lookup recorded: no event had cache hits or misses\)/);
 });

@@ -61,3 +61,14 @@ test('an embedding artifact\'s unknown top-level key (a misspelt "itms") is warn
   assert.deepEqual(loadRanker(`embedding:${p}`).warnings, [`embedding ranker ${p}: the artifact's key "itms" is not one the embedding ranker reads, and is ignored; did you mean "items"?`]);
   assert.deepEqual(loadRanker(`embedding:${file(JSON.stringify({ dim: 2, users: { u1: [1, 0] }, items: { i1: [1, 0] } }))}`).warnings, []);
 });
+
+test('a linear "bias" or "sigmoid" written as null is refused naming the field (a NaN bias exported as null was a bias of 0, without a word)', () => {
+  const bias = caught(() => loadRanker(`linear:${file('{"weights":{"ctr":1},"bias":null}')}`));
+  assert.equal(bias.where.field, 'bias');
+  assert.match(bias.message, /bias must be a finite number, got null$/);
+  assert.match(bias.hint ?? '', /leave the key out/);
+  const sig = caught(() => loadRanker(`linear:${file('{"weights":{"ctr":1},"sigmoid":null}')}`));
+  assert.equal(sig.where.field, 'sigmoid');
+  assert.match(sig.message, /got null$/);
+  assert.ok(sig.hint);
+});

@@ -103,10 +103,13 @@ export class LinearRanker implements Ranker {
       // The fast path reads `features[name]`: a name objects inherit (constructor, toString) goes through featureReader, which reads own fields only.
       return name.includes('.') || name in Object.prototype ? { weight: w, read: featureReader(name) } : { weight: w, plain: name };
     });
-    const bias = a['bias'] ?? 0;
-    if (typeof bias !== 'number' || !Number.isFinite(bias)) throw shapeError(path, 'bias', `bias must be a finite number, got ${shown(bias)}`);
-    const sig = a['sigmoid'] ?? false;
-    if (typeof sig !== 'boolean') throw shapeError(path, 'sigmoid', '"sigmoid" must be true or false');
+    // Only a key left out takes the default: "bias": null (what pandas writes for a NaN) was a bias of 0, without a word.
+    const bias = a['bias'] === undefined ? 0 : a['bias'];
+    if (typeof bias !== 'number' || !Number.isFinite(bias)) {
+      throw shapeError(path, 'bias', `bias must be a finite number, got ${shown(bias)}`, 'Write the bias as a JSON number, e.g. "bias": -1, or leave the key out for a bias of 0.');
+    }
+    const sig = a['sigmoid'] === undefined ? false : a['sigmoid'];
+    if (typeof sig !== 'boolean') throw shapeError(path, 'sigmoid', `"sigmoid" must be true or false, got ${shown(sig)}`, 'Write "sigmoid": true for scores through 1 / (1 + e^-s), or leave the key out for the plain sum.');
     this.bias = bias;
     this.sigmoid = sig;
     // "version": 12 is as much a version as "12" (it was left out of the run record).

@@ -72,3 +72,19 @@ test('a linear "bias" or "sigmoid" written as null is refused naming the field (
   assert.match(sig.message, /got null$/);
   assert.ok(sig.hint);
 });
+
+test('an embedding artifact\'s bad vector is said with what is wrong in it: its length, or the value at its index (and a bad "dim" with the value)', () => {
+  const long = caught(() => loadRanker(`embedding:${file('{"dim":2,"items":{"i1":[1,2,3]}}')}`));
+  assert.equal(long.where.field, 'items.i1');
+  assert.match(long.message, /vector must hold 2 finite numbers, but it has 3$/);
+  assert.match(long.hint ?? '', /set "dim"/);
+  const hole = caught(() => loadRanker(`embedding:${file('{"dim":3,"users":{"u1":[0.5,null,1]}}')}`));
+  assert.equal(hole.where.field, 'users.u1');
+  assert.match(hole.message, /but it holds null at \[1\]$/);
+  const text = caught(() => loadRanker(`embedding:${file('{"dim":2,"users":{"u1":"0.5,1"}}')}`));
+  assert.match(text.message, /but it is "0\.5,1", not an array$/);
+  const dim = caught(() => loadRanker(`embedding:${file('{"dim":"16"}')}`));
+  assert.equal(dim.where.field, 'dim');
+  assert.match(dim.message, /got "16"$/);
+  assert.ok(dim.hint);
+});

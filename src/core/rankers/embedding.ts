@@ -88,11 +88,24 @@ function* vectors(path: string, field: string, raw: unknown, out: VectorTable): 
   for (const id in raw) {
     if (++n % RECORDS_PER_STEP === 0) yield;
     const v = (raw as Record<string, unknown>)[id];
-    if (!Array.isArray(v) || v.length !== dim || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-      throw shapeError(path, `${field}.${shownName(id)}`, `vector must hold ${dim} finite numbers`, `Every vector has length "dim" (${dim}).`);
+    const problem = vectorProblem(v, dim);
+    if (problem !== undefined) {
+      // What is wrong with it, as for a slice's vector: "must hold 768 finite numbers" did not say which of 768 was null, nor that every vector had 384.
+      throw shapeError(path, `${field}.${shownName(id)}`, `vector must hold ${dim} finite numbers, but ${problem}`, `Every vector has length "dim" (${dim}) and holds numbers only (NaN written as null is not one): fix the vector, leave the id out, or set "dim" to the vectors' length.`);
     }
     out.add(id, v as number[]);
   }
+}
+
+/** What keeps `v` from being a vector of `dim` finite numbers, or undefined when it is one. */
+function vectorProblem(v: unknown, dim: number): string | undefined {
+  if (!Array.isArray(v)) return `it is ${shown(v)}, not an array`;
+  if (v.length !== dim) return `it has ${v.length}`;
+  for (let d = 0; d < dim; d++) {
+    const x: unknown = v[d];
+    if (typeof x !== 'number' || !Number.isFinite(x)) return `it holds ${shown(x)} at [${d}]`;
+  }
+  return undefined;
 }
 
 /**
@@ -164,7 +177,9 @@ export class EmbeddingRanker implements Ranker {
     const { value: a, sha256 } = readArtifact(path, 'embedding');
     yield;
     const dim = a['dim'];
-    if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) throw shapeError(path, 'dim', '"dim" must be a positive integer');
+    if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) {
+      throw shapeError(path, 'dim', `"dim" must be a positive integer, got ${shown(dim)}`, 'Write the length of the vectors, e.g. "dim": 16.');
+    }
     const users = new VectorTable(dim);
     const items = new VectorTable(dim);
     yield* vectors(path, 'users', a['users'], users);

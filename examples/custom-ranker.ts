@@ -11,6 +11,7 @@
  * for a built-in ranker. Scoring may also be asynchronous (return a promise) for a model behind
  * a socket or in another process.
  */
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { runHeadless } from '../src/core/engine/run';
 import type { Ranker, ScoreRequest } from '../src/core/rankers/types';
@@ -35,8 +36,17 @@ const freshnessAware: Ranker = {
   },
 };
 
+/** The OS user (not $USER, which a shell may not set or may set to anything) and this machine's name: the run record's audit trail. */
+function whoAmI(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown'; // a container user without a passwd entry
+  }
+}
+
 const [slice = join(__dirname, 'slices/cold-start.slice'), traceDir] = process.argv.slice(2);
-runHeadless({ slice, ranker: freshnessAware, ...(traceDir ? { traceDir } : {}) }, { now: () => new Date().toISOString(), user: process.env['USER'] ?? 'me', host: 'local', cwd: process.cwd() }).then(
+runHeadless({ slice, ranker: freshnessAware, ...(traceDir ? { traceDir } : {}) }, { now: () => new Date().toISOString(), user: whoAmI(), host: hostname(), cwd: process.cwd() }).then(
   (r) => {
     r.replayer.dispose();
     console.log(`replayed ${r.events} events with ${r.ranker.kind}`);

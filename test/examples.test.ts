@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { tmp } from './helpers';
 
@@ -95,4 +96,13 @@ test('examples/custom-ranker.ts replays cold start with a model written in code:
   const rec = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.equal(rec.config.ranker.kind, 'code:freshness-aware');
   assert.equal(rec.events, 650);
+});
+
+test('examples/custom-ranker.ts writes the OS user and this machine\'s name into its run record (it wrote $USER, or "me", and "local")', () => {
+  const out = tmp();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'examples/custom-ranker.ts'), join(ROOT, 'examples/slices/cold-start.slice'), out], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, USER: 'not-the-os-user' } });
+  assert.equal(r.status, 0, r.stderr);
+  const rec = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  assert.equal(rec.user, userInfo().username);
+  assert.equal(rec.host, hostname());
 });

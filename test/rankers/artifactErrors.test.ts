@@ -88,3 +88,19 @@ test('an embedding artifact\'s bad vector is said with what is wrong in it: its 
   assert.match(dim.message, /got "16"$/);
   assert.ok(dim.hint);
 });
+
+test('an artifact given to the other ranker kind says so: a linear model as embedding:PATH, vectors as linear:PATH (it said "dim" must be a positive integer, or asked for weights)', () => {
+  const lin = file('{"format":"recreplay.linear/1","weights":{"ctr":1},"bias":0}');
+  const asEmbedding = caught(() => loadRanker(`embedding:${lin}`));
+  assert.equal(asEmbedding.where.field, 'dim');
+  assert.match(asEmbedding.message, /embedding artifact needs "dim"/);
+  assert.match(asEmbedding.hint ?? '', /linear model's, so give it as linear:PATH/);
+  const asLinear = caught(() => loadRanker(`linear:${file('{"dim":2,"users":{"u1":[1,2]}}')}`));
+  assert.equal(asLinear.where.field, 'weights');
+  assert.match(asLinear.hint ?? '', /embedding model's, so give it as embedding:PATH/);
+  // Neither: the plain examples of what to write.
+  assert.match(caught(() => loadRanker(`embedding:${file('{}')}`)).hint ?? '', /"dim": 16/);
+  const notObject = caught(() => loadRanker(`linear:${file('{"weights":[1,2]}')}`));
+  assert.match(notObject.message, /got \[1,2\]$/);
+  assert.match(notObject.hint ?? '', /Example/);
+});

@@ -177,6 +177,11 @@ export class EmbeddingRanker implements Ranker {
     const { value: a, sha256 } = readArtifact(path, 'embedding');
     yield;
     const dim = a['dim'];
+    if (dim === undefined) {
+      // A linear model's artifact given as embedding:PATH is the likely mistake, not a forgotten "dim".
+      const linear = Object.hasOwn(a, 'weights') && !Object.hasOwn(a, 'users') && !Object.hasOwn(a, 'items');
+      throw shapeError(path, 'dim', 'embedding artifact needs "dim", the length of its vectors', linear ? 'This artifact has "weights": it is a linear model\'s, so give it as linear:PATH.' : 'Write it beside the vectors, e.g. {"dim": 16, "users": {"u1": [...]}, "items": {"i1": [...]}}.');
+    }
     if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) {
       throw shapeError(path, 'dim', `"dim" must be a positive integer, got ${shown(dim)}`, 'Write the length of the vectors, e.g. "dim": 16.');
     }

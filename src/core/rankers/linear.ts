@@ -92,7 +92,14 @@ export class LinearRanker implements Ranker {
     const { value: a, sha256 } = readArtifact(path, 'linear');
     const weights = a['weights'];
     if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) {
-      throw shapeError(path, 'weights', 'linear artifact needs "weights": an object of feature name → number', 'Example: {"weights": {"ctr_7d": 4.0}, "bias": -1}');
+      // An embedding artifact given as linear:PATH is the likely mistake when "weights" is missing.
+      const embedding = weights === undefined && (Object.hasOwn(a, 'dim') || Object.hasOwn(a, 'users') || Object.hasOwn(a, 'items'));
+      throw shapeError(
+        path,
+        'weights',
+        `linear artifact needs "weights": an object of feature name → number${weights === undefined ? '' : `, got ${shown(weights)}`}`,
+        embedding ? 'This artifact has vectors ("dim", "users", "items"): it is an embedding model\'s, so give it as embedding:PATH.' : 'Example: {"weights": {"ctr_7d": 4.0}, "bias": -1}',
+      );
     }
     this.terms = Object.entries(weights as Record<string, unknown>).map(([name, w]) => {
       if (typeof w !== 'number' || !Number.isFinite(w)) {

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRanker } from '../../src/core/rankers';
+import { loadRanker, loadRankerAsync } from '../../src/core/rankers';
 import { MAX_ARTIFACT_BYTES } from '../../src/core/rankers/artifacts';
 import { UserError } from '../../src/core/errors';
 import { Slice } from '../../src/core/slice/reader';
-import { makeSlice, tmp } from '../helpers';
+import { caught, makeSlice, tmp } from '../helpers';
 
 test('an artifact over the size limit is refused by its size before it is read (was: "not valid JSON: Cannot create a string longer than…")', () => {
   const slice = Slice.open(makeSlice(5));
@@ -45,4 +45,19 @@ test('an artifact that is not UTF-8 is refused with its line and column (two Lat
     () => loadRanker(`linear:${path}`),
     (e: unknown) => e instanceof UserError && e.where.file === path && e.where.line === 2 && e.where.column === 7 && /not valid UTF-8: byte 0xE9/.test(e.message),
   );
+});
+
+test('an empty artifact (0 bytes, or white space only) is said to be empty, with what to do (it read "not valid JSON: Unexpected end of JSON input" at 1:1)', async () => {
+  for (const [text, said] of [['', '0 bytes'], ['\n  \n', '4 bytes, none of them JSON'], ['\ufeff', '3 bytes, none of them JSON']] as const) {
+    const p = join(tmp(), 'model.json');
+    writeFileSync(p, text);
+    for (const kind of ['linear', 'embedding']) {
+      const e = caught(() => loadRanker(`${kind}:${p}`));
+      assert.equal(e.message, `${kind} artifact is empty (${said})`);
+      assert.equal(e.where.file, p);
+      assert.match(e.hint ?? '', /Write the artifact again/);
+    }
+    // The editor's loader (a thread of its own) says the same.
+    await assert.rejects(loadRankerAsync(`embedding:${p}`), (e: unknown) => e instanceof UserError && e.message === `embedding artifact is empty (${said})`);
+  }
 });

@@ -65,6 +65,16 @@ function parseArtifact(bytes: Buffer, path: string, kind: string): { value: Reco
   const whole = fileText(bytes, path);
   const text = whole.charCodeAt(0) === 0xfeff ? whole.slice(1) : whole;
   const example = kind === 'linear' ? '{"weights": {"ctr_7d": 4.0}, "bias": -1}' : kind === 'embedding' ? '{"dim": 16, "users": {"u1": [...]}, "items": {"i1": [...]}}' : 'an object';
+  // An export cut off before it wrote anything (a full disk, a `>` redirect of a failed command) read
+  // "not valid JSON: Unexpected end of JSON input" at 1:1, and asked to fix the JSON there.
+  if (text.trim() === '') {
+    throw new UserError(
+      `${kind} artifact is empty (${bytes.length === 0 ? '0 bytes' : `${bytes.length} bytes, none of them JSON`})`,
+      { file: path },
+      `Write the artifact again (the export that made it may have failed): one JSON object, e.g. ${example}.`,
+      'E_ARTIFACT',
+    );
+  }
   try {
     value = JSON.parse(text);
   } catch (e) {

@@ -93,3 +93,19 @@ test('a user feature named like a user field (segment, id) is the one a weight r
     slice.close();
   }
 });
+
+test('a weight, or "weights" itself, written twice in the artifact is warned about with its line: JSON keeps the last one, which scored without a word', () => {
+  const p = join(tmp(), 'w.json');
+  writeFileSync(p, '{\n  "weights": {"ctr_7d": 4.0,\n    "ctr_7d": 0.4, "a\\u002eb": 1, "a.b": 2},\n  "bias": 0,\n  "weights": {"ctr_7d": 4.0}\n}\n');
+  const r = loadRanker(`linear:${p}`);
+  assert.deepEqual(
+    (r.warnings ?? []).map((x) => x.replace(`linear ranker ${p}: `, '')),
+    [
+      'line 3: "weights.ctr_7d" is written twice in one object; JSON keeps the last one, so the first is ignored: remove one of them',
+      'line 3: "weights.a.b" is written twice in one object; JSON keeps the last one, so the first is ignored: remove one of them',
+      'line 5: "weights" is written twice in one object; JSON keeps the last one, so the first is ignored: remove one of them',
+    ],
+  );
+  // The same artifact without the repeats: nothing to say (without a slice, nothing else is checked).
+  assert.deepEqual(loadRanker(`linear:${artifact({ weights: { ctr_7d: 4, 'a.b': 2 }, bias: 0 })}`).warnings, []);
+});

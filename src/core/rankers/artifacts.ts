@@ -9,8 +9,8 @@ import { fileText } from '../slice/utf8';
  */
 export const MAX_ARTIFACT_BYTES = 256 * 1024 * 1024;
 
-/** Reads a JSON artifact; errors name the file and what to fix. */
-export function readArtifact(path: string, kind: string): { value: Record<string, unknown>; sha256: string } {
+/** Reads a JSON artifact (its object, sha256 and text as parsed); errors name the file and what to fix. */
+export function readArtifact(path: string, kind: string): { value: Record<string, unknown>; sha256: string; text: string } {
   checkArtifactFile(path, kind);
   let bytes: Buffer;
   try {
@@ -57,8 +57,8 @@ export function checkArtifactFile(path: string, kind: string): void {
   }
 }
 
-/** An artifact's bytes as its JSON object, with its sha256; errors name the file, line and column. */
-function parseArtifact(bytes: Buffer, path: string, kind: string): { value: Record<string, unknown>; sha256: string } {
+/** An artifact's bytes as its JSON object, with its sha256 and text; errors name the file, line and column. */
+function parseArtifact(bytes: Buffer, path: string, kind: string): { value: Record<string, unknown>; sha256: string; text: string } {
   let value: unknown;
   // A byte-order mark (an editor's "UTF-8 with BOM") is not JSON, but says nothing: it is skipped, as in slice.json.
   // Not UTF-8 (a Latin-1 "é"): refused with the line and column, as slice files are; decoded to U+FFFD, "café" and "cafè" became one weight.
@@ -85,7 +85,7 @@ function parseArtifact(bytes: Buffer, path: string, kind: string): { value: Reco
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UserError(`${kind} artifact must be a JSON object, got ${shown(value)}`, { file: path }, `Write the artifact as one JSON object, e.g. ${example}.`, 'E_ARTIFACT');
   }
-  return { value: value as Record<string, unknown>, sha256: sha256(bytes) };
+  return { value: value as Record<string, unknown>, sha256: sha256(bytes), text };
 }
 
 /** A wrong-shape error for one artifact field. */

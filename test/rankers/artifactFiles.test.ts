@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRanker, loadRankerAsync } from '../../src/core/rankers';
 import { MAX_ARTIFACT_BYTES } from '../../src/core/rankers/artifacts';
 import { UserError } from '../../src/core/errors';
-import { Slice } from '../../src/core/slice/reader';
-import { caught, makeSlice, tmp } from '../helpers';
+import { ChangedWhileOpenError, Slice } from '../../src/core/slice/reader';
+import { writeSlice } from '../../src/core/slice/writer';
+import { BASE_MANIFEST, caught, fixture, makeSlice, tmp } from '../helpers';
 
 test('an artifact over the size limit is refused by its size before it is read (was: "not valid JSON: Cannot create a string longer than…")', () => {
   const slice = Slice.open(makeSlice(5));
@@ -59,5 +60,43 @@ test('an empty artifact (0 bytes, or white space only) is said to be empty, with
     }
     // The editor's loader (a thread of its own) says the same.
     await assert.rejects(loadRankerAsync(`embedding:${p}`), (e: unknown) => e instanceof UserError && e.message === `embedding artifact is empty (${said})`);
+  }
+});
+
+test('a ranker artifact of the slice\'s own (artifacts/) that changed after the slice checked it is refused: the run record said the slice was intact while the ranker read other weights', async () => {
+  const dir = join(tmp(), 'art.slice');
+  const f = fixture(5);
+  const model = JSON.stringify({ weights: { ctr: 1 }, bias: 0 });
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f, artifacts: { 'model.json': model, 'vec.json': JSON.stringify({ dim: 1, users: { u1: [1] } }) } }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const linear = `linear:${join(dir, 'artifacts/model.json')}`;
+  const embedding = `embedding:${join(dir, 'artifacts/vec.json')}`;
+  const slice = Slice.open(dir);
+  try {
+    // As frozen: loaded, with the manifest's sha256.
+    assert.equal(loadRanker(linear, { slice }).info.artifactSha256, slice.manifest.files.find((x) => x.path === 'artifacts/model.json')?.sha256);
+    assert.equal(loadRanker(embedding, { slice }).info.kind, 'embedding');
+    // Changed after the slice was opened and checked.
+    chmodSync(join(dir, 'artifacts/model.json'), 0o644);
+    writeFileSync(join(dir, 'artifacts/model.json'), JSON.stringify({ weights: { ctr: -1 }, bias: 0 }));
+    chmodSync(join(dir, 'artifacts/vec.json'), 0o644);
+    writeFileSync(join(dir, 'artifacts/vec.json'), JSON.stringify({ dim: 1, users: { u1: [-1] } }));
+    const e = caught(() => loadRanker(linear, { slice }));
+    assert.ok(e instanceof ChangedWhileOpenError);
+    assert.deepEqual(e.modified, ['artifacts/model.json']);
+    assert.match(e.message, /^artifacts\/model\.json changed since it was opened/);
+    assert.throws(() => loadRanker(embedding, { slice }), ChangedWhileOpenError);
+    await assert.rejects(loadRankerAsync(embedding, { slice }), ChangedWhileOpenError);
+    // Without the slice (or outside it) there is nothing to hold it to.
+    assert.equal(loadRanker(linear).info.kind, 'linear');
+  } finally {
+    slice.close();
+  }
+  // A forced replay of the slice found modified at open reads the changed file, and says so already.
+  const forced = Slice.open(dir, { force: true });
+  try {
+    assert.ok(forced.modified.has('artifacts/model.json'));
+    assert.equal(loadRanker(linear, { slice: forced }).info.kind, 'linear');
+  } finally {
+    forced.close();
   }
 });

@@ -1,6 +1,7 @@
-import { resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors';
-import type { Slice } from '../slice/reader';
+import { ChangedWhileOpenError, type Slice } from '../slice/reader';
 import { PopularityRanker, RecordedRanker } from './builtin';
 import { EmbeddingRanker } from './embedding';
 import { LinearRanker } from './linear';
@@ -17,7 +18,32 @@ export function loadRanker(spec: string, opts: { cwd?: string; slice?: Slice } =
 
 /** loadRanker in slices of work (see steps.ts): an embedding ranker over a million items takes seconds. */
 export function* loadRankerSteps(spec: string, opts: { cwd?: string; slice?: Slice } = {}): Steps<Ranker> {
-  return (yield* loadWith(spec, opts, (path) => EmbeddingRanker.loadSteps(path, opts.slice))) as Ranker;
+  return checkSliceArtifact((yield* loadWith(spec, opts, (path) => EmbeddingRanker.loadSteps(path, opts.slice))) as Ranker, opts.slice);
+}
+
+/**
+ * A ranker whose artifact is one of the slice's own files (`linear:my.slice/artifacts/model.json`),
+ * read after the slice checked it: the bytes it was built from must still be the ones the manifest
+ * lists. Changed in between, the run record said the slice was intact while the ranker had read
+ * other weights (its artifact sha256 not the manifest's).
+ */
+function checkSliceArtifact<R extends Ranker>(ranker: R, slice: Slice | undefined): R {
+  const { artifact, artifactSha256 } = ranker.info;
+  if (slice === undefined || artifact === undefined || artifactSha256 === undefined) return ranker;
+  let rel: string;
+  try {
+    rel = relative(realpathSync(slice.dir), realpathSync(artifact));
+  } catch {
+    // Gone meanwhile: what the ranker read is hashed in its info all the same, and the file is no longer the slice's.
+    return ranker;
+  }
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return ranker;
+  const path = rel.split(sep).join('/');
+  const entry = slice.manifest.files.find((f) => f.path === path);
+  // A forced replay of a slice found modified says so already; a file the manifest does not list is not the slice's.
+  if (entry === undefined || entry.sha256 === artifactSha256 || slice.modified.has(entry.path)) return ranker;
+  void ranker.dispose?.();
+  throw new ChangedWhileOpenError(entry.path, slice.dir, 'the ranker read it with another sha256 than the manifest lists');
 }
 
 /**
@@ -33,7 +59,7 @@ export async function loadRankerAsync(spec: string, opts: { cwd?: string; slice?
       return undefined;
     }),
   );
-  return ranker ?? EmbeddingRanker.loadAsync(embedding as string, opts.slice, runner);
+  return checkSliceArtifact(ranker ?? (await EmbeddingRanker.loadAsync(embedding as string, opts.slice, runner)), opts.slice);
 }
 
 /** The ranker a spec names; `embedding` gives the steps that load that kind (undefined: the caller loads it, and so gets undefined). */

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runHeadless } from '../../src/core/engine/run';
 import { loadRanker, loadRankerAsync, loadRankerSteps } from '../../src/core/rankers';
 import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
@@ -103,4 +104,23 @@ test('loadRankerAsync says what is wrong with an artifact exactly as loadRanker 
     await assert.rejects(loadRankerAsync(`embedding:${file}`), (e: unknown) => e instanceof UserError && e.describe() === sync.describe(), name);
   }
   await assert.rejects(loadRankerAsync(`embedding:${join(dir, 'missing.json')}`), /embedding artifact not found/);
+});
+
+test('an embedding artifact\'s "version" goes into the ranker info, so the trace header and run record name it (as a linear artifact\'s does); it was left out', async () => {
+  const dir = join(tmp(), 'ver.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(5) }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  for (const [written, info] of [['"2025.07"', '2025.07'], ['12', '12'], ['null', undefined]] as const) {
+    const artifact = join(tmp(), 'emb.json');
+    writeFileSync(artifact, `{"name": "two-tower", "version": ${written}, "dim": 1, "users": {"u1": [1]}, "items": {"i1": [2]}}`);
+    assert.equal(loadRanker(`embedding:${artifact}`).info.version, info);
+    assert.equal((await loadRankerAsync(`embedding:${artifact}`)).info.version, info);
+  }
+  const artifact = join(tmp(), 'emb.json');
+  writeFileSync(artifact, '{"version": "v3", "dim": 1, "users": {"u1": [1]}, "items": {"i1": [2]}}');
+  const out = tmp();
+  const r = await runHeadless({ slice: dir, ranker: `embedding:${artifact}`, traceDir: out }, { now: () => '2025-01-01T00:00:00.000Z', user: 'u', host: 'h', cwd: process.cwd() });
+  r.replayer.dispose();
+  const header = JSON.parse(readFileSync(join(out, 'trace.jsonl'), 'utf8').split('\n')[0] as string);
+  assert.equal(header.ranker.version, 'v3');
+  assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).config.ranker.version, 'v3');
 });

@@ -13,6 +13,14 @@ import { RECORDS_PER_STEP, StepsCancelled, runSteps, runStepsAsync, type StepRun
 /** The keys an embedding artifact may have; any other is reported (a misspelt "itms" left every item without a vector). */
 const ARTIFACT_KEYS = ['format', 'name', 'version', 'dim', 'users', 'items'];
 
+/**
+ * The artifact's "version" as the ranker's info gives it (so the trace header and run record name
+ * it, as they do a linear artifact's): text, or a finite number as text; it was left out.
+ */
+function artifactVersion(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
+}
+
 /** The artifact's top-level keys the ranker does not read, as warnings (as the linear ranker's). */
 function unknownKeys(keys: readonly string[]): string[] {
   return keys
@@ -189,7 +197,7 @@ export class EmbeddingRanker implements Ranker {
     const items = new VectorTable(dim);
     yield* vectors(path, 'users', a['users'], users);
     yield* vectors(path, 'items', a['items'], items);
-    return yield* EmbeddingRanker.finish(path, sha256, Object.keys(a), users, items, slice);
+    return yield* EmbeddingRanker.finish(path, sha256, Object.keys(a), artifactVersion(a['version']), users, items, slice);
   }
 
   /**
@@ -206,14 +214,14 @@ export class EmbeddingRanker implements Ranker {
       (function* () {
         const users = yield* VectorTable.packed(p.dim, p.users.ids, p.users.data);
         const items = yield* VectorTable.packed(p.dim, p.items.ids, p.items.data);
-        return yield* EmbeddingRanker.finish(path, p.sha256, p.keys, users, items, slice);
+        return yield* EmbeddingRanker.finish(path, p.sha256, p.keys, artifactVersion(p.version), users, items, slice);
       })(),
       runner,
     );
   }
 
   /** The slice's vectors the artifact lacks, the warnings, the ranker. */
-  private static *finish(path: string, sha256: string, keys: readonly string[], users: VectorTable, items: VectorTable, slice?: Slice): Steps<EmbeddingRanker> {
+  private static *finish(path: string, sha256: string, keys: readonly string[], version: string | undefined, users: VectorTable, items: VectorTable, slice?: Slice): Steps<EmbeddingRanker> {
     const dim = users.dim;
     if (slice) {
       // Only vectors the artifact lacks are read: a slice is immutable, so its embeddings of another
@@ -241,7 +249,7 @@ export class EmbeddingRanker implements Ranker {
         ? [`no ${missing.join(' and no ')} vectors — neither in the artifact's "${missing.map((m) => `${m}s`).join('"/"')}" nor as "embedding" in the slice's ${missing.map((m) => `${m}s.jsonl`).join('/')} — so every score is 0 and the recorded order is served`]
         : []),
     ].map((w) => `embedding ranker ${path}: ${w}`);
-    return new EmbeddingRanker({ kind: 'embedding', artifact: path, artifactSha256: sha256 }, warnings, users, items);
+    return new EmbeddingRanker({ kind: 'embedding', artifact: path, artifactSha256: sha256, ...(version ? { version } : {}) }, warnings, users, items);
   }
 
   score(req: ScoreRequest): Float64Array {

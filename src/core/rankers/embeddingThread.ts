@@ -13,6 +13,8 @@ export interface PackedArtifact {
   dim: number;
   /** The artifact's top-level keys, in order (for the unknown-key warnings). */
   keys: string[];
+  /** Its "version", as written (a string or a number; anything else is left out by the caller). */
+  version: unknown;
   users: { ids: string[]; data: Float64Array };
   items: { ids: string[]; data: Float64Array };
 }
@@ -54,7 +56,7 @@ function run() {
   const users = side(a.users);
   const items = users && side(a.items);
   if (!items) return undefined;
-  return { sha256: createHash('sha256').update(bytes).digest('hex'), dim, keys: Object.keys(a), users, items };
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), dim, keys: Object.keys(a), version: typeof a.version === 'string' || typeof a.version === 'number' ? a.version : undefined, users, items };
 }
 let out;
 try { out = run(); } catch { out = undefined; }

@@ -29,6 +29,8 @@ interface UiState {
   zoom: [number, number] | null;
   showRange: boolean;
   restore: string[] | null;
+  /** What the panel showed when the state was saved (the init message's `view`). */
+  view: string | null;
 }
 
 const vscode = acquireVsCodeApi();
@@ -40,6 +42,7 @@ const ui: UiState = {
   zoom: Array.isArray(saved.zoom) && saved.zoom.length === 2 ? saved.zoom : null,
   showRange: saved.showRange ?? true,
   restore: saved.restore ?? null,
+  view: typeof saved.view === 'string' ? saved.view : null,
 };
 const save = () => vscode.setState(ui);
 const post = (m: unknown) => vscode.postMessage(m);
@@ -403,6 +406,9 @@ function handle(m: HostMessage): void {
       eventCount = m.eventCount;
       faultKinds = m.faultKinds;
       ui.restore = m.restore;
+      // Another session (or trace) in this panel: the last one's zoom may lie outside its events.
+      if (ui.view !== null && ui.view !== m.view) ui.zoom = null;
+      ui.view = m.view;
       if (!restoredMode) ui.mode = m.mode;
       else if (m.mode !== ui.mode) post({ type: 'setMode', mode: ui.mode });
       restoredMode = true;

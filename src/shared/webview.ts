@@ -95,7 +95,12 @@ export interface SummaryRow {
 }
 
 export type HostMessage =
-  | { type: 'init'; title: string; source: 'session' | 'trace' | 'compare'; eventCount: number; live: boolean; faultKinds: string[]; mode: TimelineMode; restore: string[] | null }
+  /**
+   * `view` names what the panel shows (a debug session, a trace or two): the session panel is
+   * reused for the next session, whose events the last one's zoom need not cover; a panel shown
+   * again gets the same view, and keeps its zoom.
+   */
+  | { type: 'init'; title: string; source: 'session' | 'trace' | 'compare'; view: string; eventCount: number; live: boolean; faultKinds: string[]; mode: TimelineMode; restore: string[] | null }
   | { type: 'data'; mode: TimelineMode; lanes: LaneData[]; eventCount: number }
   | { type: 'tail'; lane: string; points: { event: number; values: Record<SeriesId, number | null> }[] }
   | { type: 'position'; event: number; state: 'stopped' | 'running'; eventCount: number }
@@ -202,7 +207,7 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
   const m = raw;
   switch (m['type']) {
     case 'init':
-      return isStr(m['title'], 500) && ['session', 'trace', 'compare'].includes(m['source'] as string) && typeof m['eventCount'] === 'number' && typeof m['live'] === 'boolean' && Array.isArray(m['faultKinds']) && TIMELINE_MODES.includes(m['mode'] as TimelineMode) && (m['restore'] === null || (Array.isArray(m['restore']) && m['restore'].every((p) => isStr(p, 4096))))
+      return isStr(m['title'], 500) && ['session', 'trace', 'compare'].includes(m['source'] as string) && isStr(m['view'], 200) && typeof m['eventCount'] === 'number' && typeof m['live'] === 'boolean' && Array.isArray(m['faultKinds']) && TIMELINE_MODES.includes(m['mode'] as TimelineMode) && (m['restore'] === null || (Array.isArray(m['restore']) && m['restore'].every((p) => isStr(p, 4096))))
         ? (m as HostMessage)
         : undefined;
     case 'data':

@@ -20,7 +20,7 @@ const lane: LaneData = { id: 'run', label: 'run', dashed: false, x: [10, 20], bu
 
 test('host → webview: every message kind round-trips through JSON and the check', () => {
   const msgs: HostMessage[] = [
-    { type: 'init', title: 'T', source: 'trace', eventCount: 20, live: false, faultKinds: ['nan_score'], mode: 'cumulative', restore: ['/tmp/t/trace.jsonl'] },
+    { type: 'init', title: 'T', source: 'trace', view: 'trace:abc', eventCount: 20, live: false, faultKinds: ['nan_score'], mode: 'cumulative', restore: ['/tmp/t/trace.jsonl'] },
     { type: 'data', mode: 'event', lanes: [lane], eventCount: 20 },
     { type: 'tail', lane: 'replay', points: [{ event: 21, values: { hit_rate: 1, ndcg: null } }] },
     { type: 'position', event: 3, state: 'stopped', eventCount: 20 },
@@ -68,7 +68,7 @@ test('host messages are cut to what the webview accepts: a long slice name, rank
   const long = 'x'.repeat(3000);
   const lane: LaneData = { id: 'run', label: `replay (linear:${long})`, dashed: false, x: [1], bucketSize: 1, faultMask: [0], series: {} };
   const messages: HostMessage[] = [
-    { type: 'init', title: `Replay ${long}`, source: 'session', eventCount: 10, live: true, faultKinds: [], mode: 'cumulative', restore: null },
+    { type: 'init', title: `Replay ${long}`, source: 'session', view: 'session:1', eventCount: 10, live: true, faultKinds: [], mode: 'cumulative', restore: null },
     { type: 'data', mode: 'cumulative', lanes: [lane], eventCount: 10 },
     { type: 'status', text: `Reading ${long}`, busy: true },
   ];

@@ -55,7 +55,7 @@ const HARNESS = `<!DOCTYPE html>
 </script>
 <script src="timeline.js"></script>
 <script>
-  send({ type: 'init', title: 'Timeline: zoom', source: 'trace', eventCount: 1000000, live: false, faultKinds: [], mode: 'cumulative', restore: null });
+  send({ type: 'init', title: 'Timeline: zoom', source: 'trace', view: 'trace:zoom', eventCount: 1000000, live: false, faultKinds: [], mode: 'cumulative', restore: null });
   send({ type: 'data', mode: 'cumulative', lanes: [lane()], eventCount: 1000000 });
 </script>
 <script>

@@ -110,7 +110,7 @@ export class SessionTimelineSource implements TimelineSource {
   async replay(post: (m: HostMessage) => void): Promise<void> {
     this.post = post;
     const p = this.rs.position;
-    post({ type: 'init', title: this.title, source: 'session', eventCount: p?.eventCount ?? 0, live: true, faultKinds: [...FAULT_MASK_KINDS], mode: this.mode, restore: null });
+    post({ type: 'init', title: this.title, source: 'session', view: `session:${this.rs.session.id}`, eventCount: p?.eventCount ?? 0, live: true, faultKinds: [...FAULT_MASK_KINDS], mode: this.mode, restore: null });
     this.refreshedThrough = -1;
     this.refreshedSnapshots = -1;
     await this.refresh();

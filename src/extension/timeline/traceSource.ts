@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
@@ -94,7 +95,7 @@ export class TraceTimelineSource implements TimelineSource {
 
   async replay(post: (m: HostMessage) => void): Promise<void> {
     const compare = this.paths.length > 1;
-    post({ type: 'init', title: this.title, source: compare ? 'compare' : 'trace', eventCount: 0, live: false, faultKinds: [...FAULT_MASK_KINDS], mode: this.mode, restore: this.paths });
+    post({ type: 'init', title: this.title, source: compare ? 'compare' : 'trace', view: `trace:${createHash('sha256').update(this.paths.join('\n')).digest('hex')}`, eventCount: 0, live: false, faultKinds: [...FAULT_MASK_KINDS], mode: this.mode, restore: this.paths });
     post({ type: 'status', text: 'Reading the trace…', busy: true });
     try {
       this.runs ??= await this.load(post);

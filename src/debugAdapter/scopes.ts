@@ -1,5 +1,5 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { currentStage } from '../core/engine/exprScope';
+import { currentStage, latenciesSoFar } from '../core/engine/exprScope';
 import type { EventExec } from '../core/engine/replay';
 import { pipelineMs } from '../core/engine/stages';
 import { countsByKind } from '../core/engine/faults';
@@ -75,7 +75,7 @@ function systemScope(lane: Lane): Container {
     const L = ex.latencyMs;
     const sys = ex.event.system ?? {};
     return [
-      valueSpec('replayed latencyMs', L, 'system.latencyMs'),
+      valueSpec('replayed latencyMs', latenciesSoFar(ex), 'system.latencyMs'),
       valueSpec('total latencyMs', pipelineMs(L)),
       valueSpec('budgetMs', p.budgetMs),
       valueSpec('stage budgets', p.stageBudgetMs ?? {}),

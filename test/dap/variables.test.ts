@@ -184,3 +184,21 @@ test('variable references die with their stop; the client is told to ask again',
     await dc.stop();
   }
 });
+
+test('System scope: replayed latencyMs holds the stages that have run, null for the rest, as system.latencyMs evaluates', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true });
+    await moveAndStop(dc, () => dc.stepInRequest(T));
+    const latency = await kids(dc, byName(await scopeVars(dc, 'System'), 'replayed latencyMs'));
+    const shown = Object.fromEntries(latency.map((v) => [v.name, v.value]));
+    assert.match(shown['retrieve'] ?? '', /^\d/, 'retrieve has run');
+    for (const st of ['features', 'score', 'rerank', 'serve', 'outcome']) assert.equal(shown[st], 'null', `${st} has not run yet`);
+    assert.equal((await evalAt(dc, 'system.latencyMs.serve')).body.result, 'null');
+    await moveAndStop(dc, () => dc.stepOutRequest(T));
+    const after = await kids(dc, byName(await scopeVars(dc, 'System'), 'replayed latencyMs'));
+    assert.ok(after.every((v) => /^\d/.test(v.value)), `every stage has run: ${after.map((v) => `${v.name}=${v.value}`).join(' ')}`);
+  } finally {
+    await dc.stop();
+  }
+});

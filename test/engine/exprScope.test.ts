@@ -99,3 +99,23 @@ test('system.fallback is null until the serve stage has decided it, as the Syste
     r.dispose();
   }
 });
+
+test('system.latencyMs.<stage> is null until that stage has run (a 0 made system.latencyMs.serve < 5 hold at the start of every event)', async () => {
+  const base = { id: 'e1', t: '2025-01-01T00:00:10Z', user: 'u1', candidates: [{ item: 'a', features: { x: 1 } }], served: ['a'], system: { latencyMs: { retrieve: 7, serve: 3 } } };
+  const slice = Slice.open(rawSlice(JSON.stringify(base) + '\n'));
+  const r = new Replayer(slice, { ranker: loadRanker('recorded', { slice }) });
+  try {
+    r.advance();
+    const ev = (text: string) => compileExpr(text).evaluate(exprScope(r.current as NonNullable<typeof r.current>, r));
+    assert.equal(ev('system.latencyMs.retrieve'), null, 'before any stage ran');
+    assert.equal(ev('system.latencyMs.serve < 5'), false, 'a latency not yet replayed is below no bound');
+    for (let stage = 1; stage <= 6; stage++) {
+      await r.step();
+      assert.equal(ev('system.latencyMs.retrieve'), 7, `after ${stage} stages`);
+      assert.equal(ev('system.latencyMs.serve'), stage >= 5 ? 3 : null, `after ${stage} stages`);
+    }
+    assert.equal(ev('system.latencyMs.serve < 5'), true);
+  } finally {
+    r.dispose();
+  }
+});

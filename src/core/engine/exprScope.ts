@@ -6,6 +6,19 @@ import type { EventExec, Replayer } from './replay';
 import { ONLINE_FEATURES, type CandidateRow } from './rows';
 import { parseInstant } from '../time';
 
+/**
+ * The replayed latency of each stage that has run, null for the stages still to run: a 0 there made
+ * `system.latencyMs.serve < 5` hold before serve had run, and the System scope showed zeros.
+ */
+export function latenciesSoFar(ex: Pick<EventExec, 'latencyMs' | 'stagesDone'>): Record<StageName, number | null> {
+  const out = {} as Record<StageName, number | null>;
+  for (let i = 0; i < STAGES.length; i++) {
+    const st = STAGES[i] as StageName;
+    out[st] = i < ex.stagesDone ? ex.latencyMs[st] : null;
+  }
+  return out;
+}
+
 /** The stage a stop at `stagesDone` is "in": the last one that ran, or `retrieve` before any ran. */
 export function currentStage(stagesDone: number): StageName {
   return STAGES[Math.max(0, Math.min(STAGES.length, stagesDone) - 1)] as StageName;
@@ -155,7 +168,7 @@ class StopScope implements ExprScope {
     if (this.sys === undefined) {
       const sys: Record<string, unknown> = {};
       if (ex.event.system) assignInto(sys, ex.event.system);
-      sys['latencyMs'] = ex.latencyMs;
+      sys['latencyMs'] = latenciesSoFar(ex);
       // Decided by the serve stage: null before it, as the System scope shows it (a false there made
       // `!system.fallback` hold at every stage of an event that then served the fallback).
       sys['fallback'] = ex.stagesDone >= SERVED_AFTER ? ex.fallback : null;

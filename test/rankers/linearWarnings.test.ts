@@ -109,3 +109,36 @@ test('a weight, or "weights" itself, written twice in the artifact is warned abo
   // The same artifact without the repeats: nothing to say (without a slice, nothing else is checked).
   assert.deepEqual(loadRanker(`linear:${artifact({ weights: { ctr_7d: 4, 'a.b': 2 }, bias: 0 })}`).warnings, []);
 });
+
+test('a one-hot term that can never match its number or boolean feature\'s text is warned about, with the text to write ("fresh=1.0" never met a 1)', async () => {
+  const dir = join(tmp(), 'typed.slice');
+  const events = [1, 2].map((n) => ({ id: `e${n}`, t: `2025-01-01T00:00:0${n}Z`, user: 'u1', candidates: [{ item: 'a', features: { fresh: 1, flag: true } }, { item: 'b', features: { fresh: 0.5, flag: false } }], served: ['a', 'b'] }));
+  writeSlice(dir, { manifest: BASE_MANIFEST, events, items: [{ id: 'a' }, { id: 'b' }], users: [{ id: 'u1' }] }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const slice = Slice.open(dir);
+  try {
+    const weights = { 'fresh=1.0': 1, 'fresh=.5': 1, 'fresh=1': 2, 'fresh=0.5': 4, 'fresh=x': 1, 'flag=True': 1, 'flag=1': 1, 'flag=true': 8, 'flag=yes': 1 };
+    const p = artifact({ weights });
+    const r = loadRanker(`linear:${p}`, { slice });
+    assert.deepEqual(
+      (r.warnings ?? []).map((x) => x.replace(`linear ranker ${p}: `, '')),
+      [
+        'weight "fresh=1.0" never matches: "fresh" is a number feature, whose value 1.0 reads "1" (a one-hot term compares that text); write "fresh=1"',
+        'weight "fresh=.5" never matches: "fresh" is a number feature, whose value .5 reads "0.5" (a one-hot term compares that text); write "fresh=0.5"',
+        'weight "fresh=x" never matches: "fresh" is a number feature, and "x" is no number\'s text',
+        'weight "flag=True" never matches: "flag" is a boolean feature, whose values read "true" and "false"; write "flag=true"',
+        'weight "flag=1" never matches: "flag" is a boolean feature, whose values read "true" and "false"; write "flag=true"',
+        'weight "flag=yes" never matches: "flag" is a boolean feature, whose values read "true" and "false"',
+      ],
+    );
+    // What the warnings say is what scoring does: only the terms written as the values read count.
+    const run = await runHeadless({ slice: dir, ranker: `linear:${p}` }, { now: () => '', user: 'u', host: 'h', cwd: process.cwd() });
+    try {
+      const rows = run.replayer.current?.rows ?? [];
+      assert.deepEqual(Object.fromEntries(rows.map((row) => [row.item, row.score])), { a: 2 + 8, b: 4 });
+    } finally {
+      run.replayer.dispose();
+    }
+  } finally {
+    slice.close();
+  }
+});

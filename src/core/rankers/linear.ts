@@ -55,12 +55,37 @@ function linearWarnings(a: Record<string, unknown>, names: string[], schema: Rea
       out.push(`weight "${shownName(name)}": the manifest's schema lists no feature "${shownName(base)}" — if the records lack it too, it adds 0 to every score${hint(near === undefined ? undefined : scope === '' ? near : `${scope}.${near}`)}`);
     } else if (eq < 0 && type === 'string') {
       out.push(`weight "${shownName(name)}" is on a feature the manifest types "string": a weight multiplies numbers only, so its other values add 0; weigh one value with a one-hot term, e.g. "${shownName(base)}=VALUE"`);
+    } else if (eq > 0) {
+      const never = neverMatches(base, name.slice(eq + 1), type);
+      if (never !== undefined) out.push(`weight "${shownName(name)}" never matches: ${never}`);
     }
   }
   return out;
 }
 
 const hint = (s: string | undefined) => (s === undefined ? '' : `; did you mean "${s}"?`);
+
+/**
+ * Why the one-hot term `base=text` can never hold for a feature of this type, and what to write
+ * instead; undefined when it can. Scoring compares String(value) with the text: a number's is
+ * JavaScript's shortest ("1", not "1.0"; "0.5", not ".5"), a boolean's "true" or "false".
+ */
+function neverMatches(base: string, text: string, type: FeatureType | undefined): string | undefined {
+  const b = shownName(base);
+  if (type === 'boolean') {
+    if (text === 'true' || text === 'false') return undefined;
+    const t = text.trim().toLowerCase();
+    const fix = t === 'true' || t === '1' ? 'true' : t === 'false' || t === '0' ? 'false' : undefined;
+    return `"${b}" is a boolean feature, whose values read "true" and "false"${fix === undefined ? '' : `; write "${b}=${fix}"`}`;
+  }
+  if (type === 'number') {
+    const n = text.trim() === '' ? Number.NaN : Number(text);
+    if (Number.isFinite(n) && String(n) === text) return undefined;
+    if (!Number.isFinite(n)) return `"${b}" is a number feature, and "${shownName(text)}" is no number's text`;
+    return `"${b}" is a number feature, whose value ${shownName(text)} reads "${String(n)}" (a one-hot term compares that text); write "${b}=${String(n)}"`;
+  }
+  return undefined;
+}
 
 /** How many keys written twice are listed one by one (the rest are counted). */
 const MAX_REPEATS = 10;

@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { isWithin, realPathNearest } from '../dirs';
-import { UserError } from '../errors';
+import { UserError, shown } from '../errors';
 import { loadRanker } from '../rankers';
 import type { Ranker } from '../rankers/types';
 import { Slice } from '../slice/reader';
+import { notJson } from '../slice/manifestInput';
 import { enclosingSlice, sliceManifestAt } from '../slice/targetFolder';
 import type { PipelineSettings } from '../slice/types';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
@@ -117,6 +118,25 @@ export function checkTraceOutside(sliceDir: string, traceDir: string): void {
   }
 }
 
+/**
+ * A ranker of the caller's own (examples/custom-ranker.ts) names itself in `info`, which the trace
+ * header and the run record hold: checked before the replay, as a BigInt or a cycle in it failed
+ * with a bare TypeError only when the run record was written, after every event had replayed.
+ */
+function checkRankerInfo(info: unknown): void {
+  const hint = 'Give the ranker an `info` of plain JSON values with a string "kind", e.g. { kind: "code:my-model", version: "3" }.';
+  if (typeof info !== 'object' || info === null || Array.isArray(info) || typeof (info as { kind?: unknown }).kind !== 'string' || (info as { kind: string }).kind === '') {
+    throw new UserError(`the ranker's info must be an object with a non-empty string "kind", but it is ${shown(info)}`, { field: 'info' }, hint);
+  }
+  const bad = notJson(info);
+  if (bad) throw new UserError(`the ranker's info.${bad.path} is ${bad.what}, which JSON cannot hold: the run record would read ${bad.reads}`, { field: `info.${bad.path}` }, hint);
+  try {
+    JSON.stringify(info);
+  } catch (e) {
+    throw new UserError(`the ranker's info cannot be written as JSON: ${(e as Error).message.split('\n')[0] ?? ''}`, { field: 'info' }, hint);
+  }
+}
+
 /** Opens a slice, replays it with a ranker, writes the trace and run record. Shared by the CLI and the editor. */
 export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise<HeadlessResult> {
   const startedAt = host.now();
@@ -138,6 +158,14 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     throw e;
   }
   const ownRanker = typeof opts.ranker === 'string';
+  if (!ownRanker) {
+    try {
+      checkRankerInfo(ranker.info);
+    } catch (e) {
+      slice.close();
+      throw e;
+    }
+  }
   for (const w of [...slice.warnings, ...(ranker.warnings ?? [])]) opts.onWarning?.(w);
   const disposeRanker = async () => {
     if (ownRanker) await ranker.dispose?.();

@@ -133,3 +133,22 @@ test('a read that opens the path anew (verifyEventsAsync, a read after close) fi
     }
   }
 });
+
+test('a slice folder moved while a replay reads it: the reader thread finds no file at the path, and the read goes on through the file the slice opened', { skip }, () => {
+  const dir = makeSlice(400, { chunkSize: 1024 });
+  const want = readFileSync(join(dir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => (JSON.parse(l) as { id: string }).id);
+  withPrefetchAfter(2, () => {
+    const s = Slice.open(dir, { cacheDir: tmp() });
+    const it = s.events();
+    const ids = [it.next().value?.id];
+    // Moved before the read starts its reader thread (a freeze moving the old slice aside, a rename in a file browser).
+    renameSync(dir, `${dir}-moved`);
+    for (let r = it.next(); !r.done; r = it.next()) ids.push(r.value.id);
+    assert.deepEqual(ids, want);
+    assert.equal(s.modified.size, 0, 'the bytes read are the ones opened and checked: not a modified file');
+    s.close();
+  });
+});

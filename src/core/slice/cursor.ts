@@ -3,7 +3,7 @@ import { pieceStart, piecesOf } from './pieces';
 import { checkEvent, parseEventLine } from './events';
 import { lineText } from './utf8';
 import { readFull } from './hashing';
-import { BlockPrefetcher, FileReplacedError, type PrefetchedBlock } from './prefetch';
+import { BlockPrefetcher, FileReplacedError, PathUnopenedError, type PrefetchedBlock } from './prefetch';
 import { UserError } from '../errors';
 import type { EventRecord, FeatureType } from './types';
 
@@ -304,18 +304,21 @@ export class EventCursor {
 
   /**
    * The reader thread's next block; undefined at the end; null when it found another file at the
-   * path (with force: the read goes on here, through the slice's descriptor; else host.replaced throws).
+   * path (with force: the read goes on here, through the slice's descriptor; else host.replaced throws)
+   * or could not open the path at all (the read goes on here).
    */
   private fromReader(): PrefetchedBlock | undefined | null {
     const p = this.prefetch as BlockPrefetcher;
     try {
       return p.next();
     } catch (e) {
-      if (!(e instanceof FileReplacedError)) throw e;
+      if (!(e instanceof FileReplacedError) && !(e instanceof PathUnopenedError)) throw e;
       this.prefetch = undefined;
       this.host.stopped(p);
       this.ownThread = true;
-      this.host.replaced();
+      // Nothing at the path (the slice folder moved, say) is no other file there: the file opened
+      // is still read, checked block by block, through the slice's descriptor.
+      if (e instanceof FileReplacedError) this.host.replaced();
       return null;
     }
   }

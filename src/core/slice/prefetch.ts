@@ -1,6 +1,6 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { MAX_INTERNED, type DigestMessage, type DigestTables } from './digest';
-import { READER_SOURCE, REPLACED } from './readerThread';
+import { READER_SOURCE, REPLACED, UNOPENED } from './readerThread';
 
 /**
  * Reads events.jsonl ahead of the engine on a worker thread (readerThread.ts): the worker reads
@@ -61,6 +61,19 @@ export interface PrefetchOptions {
 export class FileReplacedError extends Error {
   constructor(readonly path: string) {
     super(`reading ${path} failed: another file is at its path now than the one that was opened`);
+  }
+}
+
+/**
+ * The reader thread could not open the path at all (the slice folder moved or was renamed, the file
+ * made unreadable): it read nothing. The slice's own descriptor still reads the file it opened.
+ */
+export class PathUnopenedError extends Error {
+  constructor(
+    readonly path: string,
+    why: string,
+  ) {
+    super(`reading ${path} failed: ${why}`);
   }
 }
 
@@ -218,6 +231,7 @@ export class BlockPrefetcher {
     }
     this.close();
     if (msg === REPLACED) throw new FileReplacedError(this.path);
+    if (msg?.startsWith(UNOPENED)) throw new PathUnopenedError(this.path, msg.slice(UNOPENED.length));
     throw new Error(`reading ${this.path} failed: ${msg ?? 'the reader thread stopped'}`);
   }
 

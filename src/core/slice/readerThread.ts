@@ -4,6 +4,9 @@ import { pieceStart, piecesOf } from './pieces';
 /** What the reader thread says when the file at its path is not the one the slice opened (PrefetchOptions.file). */
 export const REPLACED = 'another file is at the path than the one that was opened';
 
+/** How the reader thread's message starts when it cannot open the path at all (gone: the folder moved; not allowed). */
+export const UNOPENED = 'the path could not be opened: ';
+
 /**
  * The reader thread of BlockPrefetcher (see prefetch.ts for the protocol): reads blocks ahead into
  * the shared ring, checks their sha256, then digests pieces of the oldest block still held, from
@@ -35,7 +38,11 @@ const strIndex = new Map(), keyIndex = new Map(), scratch = { nums: new Float64A
 function run() {
 let fd;
 try {
-  fd = fs.openSync(path, 'r');
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (e) {
+    throw new Error(${JSON.stringify(UNOPENED)} + String(e && e.message || e));
+  }
   // The path is opened anew here: it must still lead to the file the slice opened and checked (one
   // fstat per thread). An inode of 0 is not known (some Windows file systems): not checked.
   if (file && file.ino !== 0) {

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
 import { IntegrityError } from '../../src/core/errors';
-import { BASE_MANIFEST, fixture, makeSlice, tmp } from '../helpers';
+import { BASE_MANIFEST, caught, eventLine, fixture, makeSlice, rawSlice, tmp } from '../helpers';
 
 /** Overwrites one byte of `file` in place (same size). */
 function poke(file: string, at: number, byte: string): void {
@@ -192,5 +193,26 @@ test('a file whose status keeps changing (chmod in a loop) still reads, checked,
   } finally {
     proto.checkUnchanged = orig;
     chmodSync(events, 0o644);
+  }
+});
+
+test('a line of items.jsonl or users.jsonl holding only a no-break space or a byte-order mark is no blank line: verify and open never disagree about it', () => {
+  const sha = (b: string) => createHash('sha256').update(b).digest('hex');
+  for (const name of ['items.jsonl', 'users.jsonl'] as const) {
+    for (const odd of ['\u00a0', '\ufeff', '\f']) {
+      const text = `{"id":"a"}\n${odd}\n{"id":"b"}\n`;
+      // The manifest counts the line as verify counts it (a line that holds more than JSON whitespace).
+      const dir = rawSlice(eventLine('e1', '2025-01-01T00:00:00Z') + '\n', (m) => {
+        m.files = m.files.filter((f) => f.path !== name);
+        m.files.push({ path: name, sha256: sha(text), bytes: Buffer.byteLength(text), records: 3 });
+      });
+      writeFileSync(join(dir, name), text);
+      assert.equal(Slice.verifyFolder(dir).ok, true, `${name} ${JSON.stringify(odd)}: its bytes and count match the manifest`);
+      // Not "modified since it was frozen" (exit 4) for a file verify finds intact: the line is refused where it is.
+      const e = caught(() => Slice.open(dir, { cacheDir: tmp() }));
+      assert.ok(!(e instanceof IntegrityError), `${name} ${JSON.stringify(odd)}: ${e.message}`);
+      assert.equal(e.where.file, join(dir, name));
+      assert.equal(e.where.line, 2);
+    }
   }
 });

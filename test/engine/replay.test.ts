@@ -291,6 +291,47 @@ test('a ranker that cannot be loaded leaves no open slice and no reader thread b
   }
 });
 
+test('a seed or checkpoint interval the replayer refuses leaves no open slice, no reader thread and no undisposed ranker behind', async () => {
+  // Three chunks or more: Slice.open starts its reader thread at once for a headless run.
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  const opened: Slice[] = [];
+  const closed = new Set<Slice>();
+  const open = Slice.open.bind(Slice);
+  const close = Slice.prototype.close;
+  Slice.open = (...a: Parameters<typeof Slice.open>) => {
+    const s = open(...a);
+    opened.push(s);
+    return s;
+  };
+  Slice.prototype.close = function (this: Slice) {
+    closed.add(this);
+    close.call(this);
+  };
+  // A spec ranker is runHeadless's own to dispose: a linear artifact, watched through its prototype.
+  const art = join(tmp(), 'lin.json');
+  writeFileSync(art, JSON.stringify({ weights: { ctr: 1 } }));
+  const proto = Object.getPrototypeOf(loadRanker(`linear:${art}`)) as { dispose?: () => void };
+  const ownDispose = proto.dispose;
+  let disposed = 0;
+  proto.dispose = function (this: unknown) {
+    disposed++;
+    return ownDispose?.call(this);
+  };
+  try {
+    for (const bad of [{ checkpointEvery: 0 }, { seed: -1 }]) {
+      await assert.rejects(runHeadless({ slice: dir, ranker: `linear:${art}`, ...bad }, host), RangeError);
+    }
+    assert.equal(opened.length, 2);
+    assert.ok(opened.every((s) => closed.has(s)), 'every slice opened was closed, and with it its reader thread');
+    assert.equal(disposed, 2, 'the ranker runHeadless loaded was disposed');
+  } finally {
+    Slice.open = open;
+    Slice.prototype.close = close;
+    if (ownDispose) proto.dispose = ownDispose;
+    else delete proto.dispose;
+  }
+});
+
 test('events out of time order stop the replay with file:line', async () => {
   const dir = rawSlice([eventLine('e1', '2025-01-01T00:00:05Z'), eventLine('e2', '2025-01-01T00:00:01Z')].join('\n') + '\n');
   const r = new Replayer(Slice.open(dir), { ranker: new RecordedRanker() });

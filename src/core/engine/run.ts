@@ -9,7 +9,7 @@ import { enclosingSlice, sliceManifestAt } from '../slice/targetFolder';
 import type { PipelineSettings } from '../slice/types';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { countsByKind, type FaultKind } from './faults';
-import { Replayer, type EventExec } from './replay';
+import { Replayer, type EventExec, type ReplayOptions } from './replay';
 import { TRACE_FORMAT, TraceWriter, modifiedField, traceRanker, type RunRecord } from './trace';
 
 /** What the core needs from its host for a headless run: time and identity are not the engine's to read. */
@@ -174,7 +174,8 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
   const outcomes: Outcomes = { impressions: { recorded: 0, simulated: 0 }, clicks: { recorded: 0, simulated: 0 } };
   // The trace header needs the replayer's resolved seed and pipeline, so it is opened just after.
   const sink: { trace?: TraceWriter } = {};
-  const replayer = new Replayer(slice, {
+  let replayer: Replayer;
+  const replayOptions: ReplayOptions = {
     ranker,
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
@@ -189,7 +190,16 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
         else faults[f.kind] = { count: 1, firstEvent: ex.n, firstId: ex.event.id, example: f.message };
       }
     },
-  });
+  };
+  try {
+    replayer = new Replayer(slice, replayOptions);
+  } catch (e) {
+    // A seed or checkpoint interval the replayer refuses (from the API; the CLI checks its own) left
+    // the slice open with its reader thread running, and a ranker loaded here undisposed.
+    slice.close();
+    await disposeRanker();
+    throw e;
+  }
   let trace: TraceWriter;
   try {
     trace = new TraceWriter(opts.traceDir, {

@@ -83,6 +83,21 @@ test('the scratch grows with the state: items outside the catalogue get slots be
   assert.equal(recordedRankOf(r.order, 'missing'), undefined);
 });
 
+test('items outside the catalogue grow every state column to the same capacity, and grown columns keep their values', () => {
+  const state = new ReplayState([{ id: 'a' }]);
+  const columns = ['impressions', 'clicks', 'updatedAt', 'prevRank', 'prevStamp', 'loggedClicks', 'loggedExamination'] as const;
+  const first = state.slot('x0');
+  state.impress(first, true, 5);
+  state.recordLogged(['x0'], ['x0']);
+  for (let i = 1; i < 5000; i++) state.slot(`x${i}`);
+  const lengths = columns.map((c) => state[c].length);
+  // Every column as long as the first: the others grew to twice its capacity (16,384 entries each where 8,192 hold the 5,001 items).
+  assert.deepEqual(lengths, columns.map(() => state.impressions.length), columns.map((c, i) => `${c} ${lengths[i]}`).join(', '));
+  assert.ok(state.impressions.length >= state.ids.length && state.impressions.length < 2 * state.ids.length);
+  assert.deepEqual([state.impressions[first], state.clicks[first], state.updatedAt[first], state.loggedClicks[first], state.loggedExamination[first]], [1, 1, 5, 1, 1]);
+  assert.ok(Number.isNaN(state.updatedAt[state.ids.length - 1]), 'a new item was never updated');
+});
+
 test('the recorded ranking says how much of it the recording ranked: what it served, then the candidates it logged a score for', () => {
   const state = new ReplayState([]);
   const scratch = new RankScratch();

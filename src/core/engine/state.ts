@@ -97,8 +97,11 @@ export class ReplayState {
     this.ids.push(id);
     this.extraSlots[id] = i;
     if (i >= this.impressions.length) {
+      // One capacity for every column, read before any is replaced (read per column, it doubled
+      // again with each: every column but the first grew to twice the size it needed).
+      const cap = this.impressions.length * 2;
       for (const c of COLUMNS) {
-        const grown = column(c, this.impressions.length * 2);
+        const grown = column(c, cap);
         if (c === 'updatedAt') grown.fill(Number.NaN);
         grown.set(this[c]);
         (this as Record<Column, Int32Array | Float64Array>)[c] = grown;

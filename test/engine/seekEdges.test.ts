@@ -166,6 +166,35 @@ test('a replayer disposed while a seek waits for its turn: the seek stops there,
   assert.equal(openOn(join(dir, 'events.jsonl')), 0, 'events.jsonl is not open');
 });
 
+test('a replayer disposed while runToEnd waits for an asynchronous ranker: the run stops there, calls no ranker, reopens no file and leaves no spill folder', async () => {
+  const spill = tmp();
+  const dir = makeSlice(60);
+  const s = Slice.open(dir);
+  const inner = new RecordedRanker();
+  let disposed = false;
+  let scoredAfter = 0;
+  const ranker = {
+    info: inner.info,
+    score: async (req: Parameters<RecordedRanker['score']>[0]) => {
+      scoredAfter += disposed ? 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return inner.score(req);
+    },
+  };
+  const r = new Replayer(s, { ranker, checkpointEvery: 5, spillDir: spill });
+  const running = r.runToEnd();
+  // Into the run, past a few checkpoints, then the session ends.
+  while (r.position.event < 12) await new Promise((resolve) => setTimeout(resolve, 1));
+  r.dispose();
+  disposed = true;
+  assert.deepEqual(readdirSync(spill), [], 'dispose took the spill folder away');
+  await assert.rejects(running, /the replayer was disposed/);
+  assert.equal(scoredAfter, 0, 'no ranker call after dispose');
+  assert.ok(r.position.event < 20, `the run stopped where it was disposed (at event ${r.position.event}, not the last)`);
+  assert.deepEqual(readdirSync(spill), [], 'no spill folder was made again');
+  assert.equal(openOn(join(dir, 'events.jsonl')), 0, 'events.jsonl is not open');
+});
+
 test('a seek told it is interrupted stops at the end of an event before its target, in the state a straight run had there, and resolves false', async () => {
   const dir = join(tmp(), 'interrupt.slice');
   writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(600, { items: 300, cands: 200 }) }, { frozenAt: '2025-01-02T00:00:00.000Z' });

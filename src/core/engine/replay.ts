@@ -492,7 +492,12 @@ export class Replayer {
       const cur = this.current;
       if (cur && cur.stagesDone < STAGES.length) {
         const r = this.finishNow();
-        if (r) await r;
+        if (r) {
+          await r;
+          // Disposed while it waited (a session ending during a continue): the run went on to the
+          // end of the slice, calling the ranker, reopening the events file and a spill folder.
+          this.checkNotDisposed('run to the end');
+        }
         if (shouldStop?.(cur)) return;
       }
       if (!this.advanceNow()) return;
@@ -501,6 +506,7 @@ export class Replayer {
         // Yield first: a signal that came during the last 1,000 events reaches its handler before
         // onProgress asks whether the run is cancelled (after, it waited another 1,000 events).
         await new Promise<void>((resolve) => setImmediate(resolve));
+        this.checkNotDisposed('run to the end');
         onProgress?.(n);
       }
     }

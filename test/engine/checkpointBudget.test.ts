@@ -52,6 +52,29 @@ test('checkpoints kept in memory (no spill folder) are thinned past their budget
   }
 });
 
+test('checkpoints kept in memory, thinned and taken again as steps back re-execute, do not widen the interval: their bytes count once', async () => {
+  const dir = makeSlice(400);
+  const budget = Replayer.spillBudget;
+  const memory = CheckpointStore.memoryBudget;
+  // Room for the replay's checkpoints at every 5 events (about 9 KB each, 80 of them), not for each counted many times.
+  Replayer.spillBudget = 3_000_000;
+  CheckpointStore.memoryBudget = 60_000;
+  const slice = Slice.open(dir);
+  const r = new Replayer(slice, { ranker: loadRanker('popularity', { slice }), checkpointEvery: 5, spillDir: join(tmp(), 'missing') });
+  Replayer.spillBudget = budget;
+  try {
+    await r.runToEnd();
+    assert.equal(r.checkpointEvery, 5);
+    // Steps back over the whole slice, again and again: each re-executes through checkpoints the thinning dropped.
+    for (let pass = 0; pass < 8; pass++) for (let n = 400; n >= 1; n -= 3) await r.seek(n, 6);
+    assert.equal(r.checkpointEvery, 5, 'the interval stays the one the replay\'s checkpoints fit in');
+  } finally {
+    CheckpointStore.memoryBudget = memory;
+    Replayer.spillBudget = budget;
+    r.dispose();
+  }
+});
+
 test('without an interval asked for, large events get checkpoints more often (a step back re-executes ~1.6 MB of events at most)', () => {
   const small = Slice.open(makeSlice(50));
   const index = (bytesPerEvent: number) => ({ eventCount: 100, index: { offsets: Float64Array.from({ length: 101 }, (_, i) => i * bytesPerEvent) } }) as unknown as Slice;

@@ -115,6 +115,8 @@ export class Replayer {
   private ckEvery: number;
   /** Bytes of the checkpoints taken so far (each event's once), and what they may take (Replayer.spillBudget when made). */
   private spilled = 0;
+  /** The last event a checkpoint was counted for (see load). */
+  private checkpointedTo = 0;
   private readonly budget = Replayer.spillBudget;
   readonly catalog: readonly CatalogEntry[];
   /** Item records by state slot (catalogue order), so retrieve needs one lookup per candidate. */
@@ -229,7 +231,16 @@ export class Replayer {
 
   /** Loads event n (which must follow the state's last event) with no stage run. */
   private load(n: number): EventExec {
-    if ((n - 1) % this.ckEvery === 0 && !this.checkpoints.has(n)) this.widenFor(n, this.checkpoints.put(n, this.saveState()));
+    if ((n - 1) % this.ckEvery === 0 && !this.checkpoints.has(n)) {
+      const bytes = this.checkpoints.put(n, this.saveState());
+      // Counted once per event: one taken again on re-execution (kept in memory, thinned out since)
+      // adds no bytes to what the replay holds, but counted again it widened the interval on every
+      // step back, until a step re-executed many times the events it had to.
+      if (n > this.checkpointedTo) {
+        this.checkpointedTo = n;
+        this.widenFor(n, bytes);
+      }
+    }
     const event = this.readEvent(n);
     const tMs = timeOf(event.t);
     if (tMs < this.state.lastEventT) {

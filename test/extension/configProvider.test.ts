@@ -51,6 +51,15 @@ test('F5 on an open events.jsonl (no launch.json) replays that slice with the se
   }
 });
 
+test('Ctrl+F5 on an open events.jsonl (no launch.json) runs the slice without debugging: VS Code\'s noDebug is kept', () => {
+  const dir = makeSlice(5);
+  // VS Code hands a folder-less F5 the configuration { noDebug: true } and nothing else.
+  const c = fillDefaults({ noDebug: true } as unknown as Parameters<typeof fillDefaults>[0], readSettings(), join(dir, '..'), join(dir, 'events.jsonl'));
+  assert.ok(!('problem' in c));
+  assert.equal(c.slice, dir);
+  assert.equal(c['noDebug'], true);
+});
+
 test('F5 with no slice in the active editor says what to do instead of failing', () => {
   const r = fillDefaults({ type: '', request: '', name: '' }, readSettings(), '/w', '/w/readme.md');
   assert.ok('problem' in r && /events\.jsonl or slice\.json/.test(r.problem));

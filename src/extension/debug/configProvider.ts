@@ -29,7 +29,9 @@ export function fillDefaults(config: ReplayConfig, settings: Settings, folder: s
   if (!c.type && !c.request && !c.name) {
     const dir = activeFile ? sliceDirOf(activeFile) : undefined;
     if (!dir) return { problem: 'Open the events.jsonl or slice.json of a slice (a NAME.slice folder) and press F5 again, or add a "recreplay" configuration to launch.json ("Add Configuration…").' };
-    c = { ...configForSlice(dir, dir.split(/[\\/]/).pop()?.replace(/\.slice$/, '') ?? 'slice', folder, settings.defaultRanker), slice: dir };
+    // What VS Code put in is kept: Ctrl+F5 arrives as { noDebug: true }, and dropping it debugged
+    // the slice (stopped on entry) instead of running it without debugging.
+    c = { ...c, ...configForSlice(dir, dir.split(/[\\/]/).pop()?.replace(/\.slice$/, '') ?? 'slice', folder, settings.defaultRanker), slice: dir };
   }
   c.type ??= DEBUG_TYPE;
   c.request ??= 'launch';

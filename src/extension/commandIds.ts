@@ -19,7 +19,7 @@ export interface CommandArgs {
   'recreplay.openExamples': [];
   'recreplay.showLog': [];
   'recreplay.pickSlice': [];
-  'recreplay.pickRanker': [];
+  'recreplay.pickRanker': [config?: unknown];
 }
 export type CommandId = keyof CommandArgs;
 

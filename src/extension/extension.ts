@@ -6,7 +6,7 @@ import { registerTimelineCommands } from './commands/timelineCommands';
 import { InlineAdapterFactory } from './debug/adapterFactory';
 import { ReplayConfigurationProvider } from './debug/configProvider';
 import { EventDecorations } from './debug/eventDecorations';
-import { pickRanker, pickSlice } from './debug/pickers';
+import { pickRankerForLaunch, pickSlice } from './debug/pickers';
 import { ReplaySessions } from './debug/sessions';
 import { DisposableStore } from './disposables';
 import { createLog, errorText } from './log';
@@ -86,7 +86,8 @@ async function start(context: vscode.ExtensionContext, log: vscode.LogOutputChan
       return pickSlice(list.map((e) => ({ dir: e.dir, name: e.name, description: e.manifest?.description ?? e.manifestError ?? '', events: e.eventCount })));
     }),
   );
-  scope.add(registerCommand('recreplay.pickRanker', () => pickRanker(readSettings().defaultRanker)));
+  // VS Code runs a ${command:…} variable with the configuration it resolves: the ranker's path is written for its cwd.
+  scope.add(registerCommand('recreplay.pickRanker', (config) => pickRankerForLaunch(config)));
   scope.add(registerCommand('recreplay.showLog', () => log.show()));
 
   log.info(`RecReplay ${String(context.extension.packageJSON['version'])} active (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: built-in rankers only'})`);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type * as vscode from 'vscode';
 import { ReplayConfigurationProvider, checkConfig, configForSlice, fillDefaults } from '../../src/extension/debug/configProvider';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
@@ -12,7 +12,7 @@ import { needsIndex } from '../../src/extension/slices/sliceStore';
 import { trustedLoader } from '../../src/extension/debug/adapterFactory';
 import { Slice } from '../../src/core/slice/reader';
 import type { Ranker } from '../../src/core/rankers';
-import { artifactKind, pickRanker } from '../../src/extension/debug/pickers';
+import { artifactKind, pickRanker, pickRankerForLaunch } from '../../src/extension/debug/pickers';
 import { rankerAllowedUntrusted, trustProblem } from '../../src/extension/trust';
 import { readSettings } from '../../src/extension/settings';
 import { FakeLog, TabInputText, Uri, infoShown, progressControl, progressShown, settings, window, workspace } from './vscodeFake';
@@ -249,6 +249,34 @@ test('the ranker picker writes artifact paths relative to the folder the run res
     assert.ok(specs.includes(`linear:${inA}`), `an artifact outside the folder is given whole: ${specs.join(', ')}`);
   } finally {
     workspace.files = [];
+    window.quickPickChoice = undefined;
+  }
+});
+
+test('${command:PickRanker} in a launch.json of the second folder of a multi-root workspace writes the artifact path for that folder, which the adapter resolves it from', async () => {
+  const a = tmp();
+  const b = tmp();
+  const inA = join(a, 'rankers', 'model.json');
+  const inB = join(b, 'rankers', 'model.json');
+  for (const f of [inA, inB]) {
+    mkdirSync(join(f, '..'), { recursive: true });
+    writeFileSync(f, JSON.stringify({ weights: { x: 1 }, bias: 0 }));
+  }
+  workspace.files = [inA, inB];
+  workspace.workspaceFolders = [a, b].map((f, index) => ({ uri: Uri.file(f), name: f, index }) as unknown as vscode.WorkspaceFolder);
+  try {
+    // VS Code runs the variable's command with the configuration it resolves (cwd: folder b's, from fillDefaults).
+    const config = { type: 'recreplay', request: 'launch', name: 'x', slice: '${command:PickSlice}', ranker: '${command:PickRanker}', cwd: b };
+    window.quickPickChoice = (items) => items.find((i) => i.spec !== undefined && i.spec.includes(a));
+    const fromA = await pickRankerForLaunch(config);
+    assert.equal(fromA, `linear:${inA}`, 'an artifact of folder a is named whole: "rankers/model.json" would be folder b\'s');
+    window.quickPickChoice = (items) => items.find((i) => i.spec === 'linear:rankers/model.json');
+    assert.equal(await pickRankerForLaunch(config), 'linear:rankers/model.json');
+    const c = fillDefaults({ ...config, ranker: 'linear:rankers/model.json' }, readSettings(), b, undefined) as Record<string, unknown>;
+    assert.equal(resolve(c['cwd'] as string, 'rankers/model.json'), inB, 'the relative path is the file picked, read from the cwd');
+  } finally {
+    workspace.files = [];
+    workspace.workspaceFolders = undefined;
     window.quickPickChoice = undefined;
   }
 });

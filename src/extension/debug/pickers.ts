@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { open, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
+import { readSettings } from '../settings';
 import { trustProblem } from '../trust';
 
 interface SlicePick extends vscode.QuickPickItem {
@@ -107,4 +108,17 @@ export async function pickRanker(defaultRanker: string, base?: string): Promise<
     prompt: 'recorded | popularity | linear:PATH | embedding:PATH (paths relative to the workspace folder)',
     validateInput: (v) => (v.trim() === '' ? 'Give a ranker spec, e.g. linear:rankers/model.json' : trustProblem([v.trim()], vscode.workspace.isTrusted)),
   });
+}
+
+/**
+ * `${command:PickRanker}` as VS Code runs it: with the launch configuration being resolved. Its
+ * `cwd` (made absolute by the configuration provider: the launch's folder, or the one set) is where
+ * the adapter resolves a relative artifact path from; in a multi-root workspace that is not the
+ * first folder, and a path written relative to the first folder named another file or none.
+ */
+export function pickRankerForLaunch(config?: unknown): Promise<string | undefined> {
+  const cwd = typeof config === 'object' && config !== null ? (config as Record<string, unknown>)['cwd'] : undefined;
+  const base = typeof cwd === 'string' && isAbsolute(cwd) && !cwd.includes('${') ? cwd : undefined;
+  const folder = base ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(base)) : undefined;
+  return pickRanker(readSettings(folder?.uri).defaultRanker, base);
 }

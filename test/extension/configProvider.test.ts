@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type * as vscode from 'vscode';
 import { ReplayConfigurationProvider, checkConfig, configForSlice, fillDefaults } from '../../src/extension/debug/configProvider';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
@@ -15,6 +16,7 @@ import type { Ranker } from '../../src/core/rankers';
 import { artifactKind, pickRanker, pickRankerForLaunch } from '../../src/extension/debug/pickers';
 import { rankerAllowedUntrusted, trustProblem } from '../../src/extension/trust';
 import { readSettings } from '../../src/extension/settings';
+import { ReplaySession } from '../../src/extension/debug/sessions';
 import { FakeLog, TabInputText, Uri, infoShown, progressControl, progressShown, settings, window, workspace } from './vscodeFake';
 import { makeSlice, tmp } from '../helpers';
 
@@ -112,6 +114,23 @@ test('untrusted, a launch configuration may not write its trace outside the work
   assert.equal(checkConfig({ ...base, trace: join(ws, 'runs') }, false, [ws]), undefined);
   // Trusted, anywhere.
   assert.equal(checkConfig({ ...base, trace: '/tmp/elsewhere' }, true, [ws]), undefined);
+});
+
+test('a "slice" or "trace" written as a file:// URI is checked as the path the adapter reads it as: untrusted, a trace URI outside the workspace is refused', () => {
+  const ws = tmp('ws-');
+  const slice = join(ws, 'own.slice');
+  cpSync(makeSlice(3), slice, { recursive: true });
+  const outside = tmp('outside-');
+  const base = { type: 'recreplay', request: 'launch', name: 'x', slice, ranker: 'recorded', cwd: ws };
+  // The adapter (launchConfig) writes the trace to the URI's path, outside the workspace.
+  assert.match(checkConfig({ ...base, trace: pathToFileURL(join(outside, 'runs')).href }, false, [ws]) ?? '', /"trace" is "file:\/\/.*", outside the workspace: an untrusted workspace may not write there/);
+  assert.equal(checkConfig({ ...base, trace: pathToFileURL(join(ws, 'runs')).href }, false, [ws]), undefined);
+  // A slice given as a URI is the slice folder it names, as the adapter opens it.
+  assert.equal(checkConfig({ ...base, slice: pathToFileURL(slice).href }, true, [ws]), undefined);
+  assert.equal(checkConfig({ ...base, slice: pathToFileURL(slice).href }, false, [ws]), undefined);
+  // The session of such a launch is the session of that slice (Go to Event, decorations).
+  const rs = new ReplaySession({ configuration: { ...base, slice: pathToFileURL(slice).href } } as unknown as vscode.DebugSession);
+  assert.equal(rs.sliceDir, slice);
 });
 
 test('untrusted, a "trace" inside the workspace as written but through a symbolic link to elsewhere is refused', () => {

@@ -2,6 +2,7 @@ import { activeFileUri } from '../activeFile';
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isWithin, realPathNearest } from '../../core/dirs';
 import { DEBUG_TYPE } from '../../shared/dap';
 import type { ReplayLaunchArguments } from '../../debugAdapter/launchConfig';
@@ -49,10 +50,25 @@ export function fillDefaults(config: ReplayConfig, settings: Settings, folder: s
   return c;
 }
 
+/**
+ * A path of a configuration as the adapter reads it (launchConfig): a file:// URI is its path, a
+ * relative path is relative to `cwd`. (Read as relative, "file:///elsewhere" lay inside the
+ * workspace, and an untrusted "trace" written so went where it liked.)
+ */
+export function launchPath(p: string, cwd: string | undefined): string {
+  if (/^file:\/\//i.test(p)) {
+    try {
+      return fileURLToPath(p);
+    } catch {
+      // Not a path (file://host/x): the adapter refuses it, saying why.
+    }
+  }
+  return isAbsolute(p) ? p : resolve(cwd ?? process.cwd(), p);
+}
+
 /** The slice folder a configuration names, absolute (relative to its `cwd`, as the adapter resolves it). */
 function sliceFolderOf(c: ReplayConfig): string {
-  const slice = c.slice as string;
-  return isAbsolute(slice) ? slice : resolve(c.cwd ?? process.cwd(), slice);
+  return launchPath(c.slice as string, c.cwd);
 }
 
 /**
@@ -78,7 +94,7 @@ export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders:
   // Untrusted, a launch configuration may not write outside the workspace (as recreplay.runs.folder may not).
   if (!trusted && typeof c['trace'] === 'string') {
     const t = c['trace'];
-    const out = isAbsolute(t) ? t : resolve(c.cwd ?? process.cwd(), t);
+    const out = launchPath(t, c.cwd);
     const real = realPathNearest(out);
     if (!insideFolders(out, workspaceFolders)) return `"trace" is ${JSON.stringify(t)}, outside the workspace${real !== resolve(out) ? ` (through a symbolic link, to ${real ?? 'a link that leads nowhere'})` : ''}: an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or point "trace" at a folder inside it.`;
   }

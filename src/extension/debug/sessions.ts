@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { launchPath } from './configProvider';
 import { DEBUG_TYPE, METRICS_EVENT, METRIC_SERIES_REQUEST, POSITION_EVENT, THREAD_IDS, type MetricSeriesArguments, type MetricSeriesResponseBody, type MetricsEventBody, type PositionEventBody } from '../../shared/dap';
 import type { Marker, MarkerKind } from '../../shared/webview';
 import { DisposableStore } from '../disposables';
@@ -76,7 +77,7 @@ export class ReplaySession {
     // A relative cwd is the workspace folder's, as the adapter reads it.
     const base = this.session.workspaceFolder?.uri.fsPath ?? process.cwd();
     const cwd = typeof this.config['cwd'] === 'string' ? resolve(base, this.config['cwd'] as string) : base;
-    return isAbsolute(s) ? s : resolve(cwd, s);
+    return launchPath(s, cwd);
   }
 
   get eventsPath(): string | undefined {

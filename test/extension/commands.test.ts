@@ -145,6 +145,22 @@ test('Replay Headless writes its run folder under the recreplay.runs.folder sett
   assert.match(fake.infoShown.join('\n'), /^test: replayed 40 events/);
 });
 
+test('Replay Headless still running when the extension is deactivated (window closed, extension disabled) stops its worker and leaves no run folder behind', async () => {
+  const dir = makeSlice(30000);
+  const workspace = dirname(dir);
+  openWorkspace(workspace);
+  fake.window.quickPickChoice = pickRecorded;
+  const runs = join(workspace, '.recreplay', 'runs');
+  const running = fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  // The worker has begun its trace.
+  const begun = () => existsSync(runs) && readdirSync(runs).some((r) => readdirSync(join(runs, r)).some((f) => f.startsWith('.trace.jsonl.')));
+  while (!begun()) await new Promise((r) => setTimeout(r, 5));
+  scope.dispose();
+  await running;
+  assert.ok(!existsSync(join(workspace, '.recreplay')), 'the run folder (and the folders made for it), with the half-written trace in it, are gone');
+  assert.deepEqual(h.traces, [], 'no timeline of a run that was stopped');
+});
+
 test('Replay Headless writes into an absolute recreplay.runs.folder as it is (it was joined under the workspace folder), with a folder open or none', async () => {
   const dir = makeSlice(15);
   const workspace = dirname(dir);

@@ -33,6 +33,11 @@ export interface CommandContext {
 /** Commands on slices: debug, replay headless, verify, info, reveal and go to an event, examples. */
 export function registerSliceCommands(ctx: CommandContext, scope: DisposableStore): void {
   const { log, slices, tree } = ctx;
+  // Headless replays still running when the extension goes away (window closed or reloaded,
+  // extension disabled): their workers are stopped and their run folders removed, not left writing
+  // on, or half-written by an extension host that exits.
+  const replaysRunning = new Set<() => void>();
+  scope.add({ dispose: () => [...replaysRunning].forEach((stop) => stop()) });
 
   scope.add(
     registerCommand('recreplay.debugSlice', async (target) => {
@@ -84,7 +89,13 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       }
       const traceDir = run.path;
       log.info(`replaying ${dir} with ${ranker} into ${traceDir}`);
-      const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Replaying ${entry.name} with ${ranker}`, cancellable: true }, (progress, token) => {
+      let stopWorker: (() => void) | undefined;
+      const stopRun = () => {
+        stopWorker?.();
+        removeCreatedDirs(run.created);
+      };
+      replaysRunning.add(stopRun);
+      const outcome = await Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Replaying ${entry.name} with ${ranker}`, cancellable: true }, (progress, token) => {
         let last = 0;
         return runReplayWorker(
           vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'replayWorker.js').fsPath,
@@ -98,13 +109,14 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
               last = Math.max(last, pct);
             },
             onCancel: (cancel) => token.onCancellationRequested(cancel),
+            onStop: (stop) => (stopWorker = stop),
             onWarning: (message) => {
               log.warn(message);
               void vscode.window.showWarningMessage(`RecReplay: ${message}`);
             },
           },
         );
-      });
+      })).finally(() => replaysRunning.delete(stopRun));
       // A run that wrote nothing leaves no folder behind.
       if (outcome.type !== 'done') removeCreatedDirs(run.created);
       if (outcome.type === 'cancelled') return void vscode.window.showInformationMessage(`Replay of ${entry.name} cancelled: no trace was written.`);

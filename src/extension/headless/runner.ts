@@ -12,6 +12,12 @@ export interface RunOptions {
   /** Registers a callback run when the user cancels. */
   onCancel?: (cancel: () => void) => void;
   /**
+   * Registers a callback that stops the worker at once, without the grace period: the extension is
+   * going away (window closed or reloaded, extension disabled), and a worker left running would go
+   * on writing its trace, or die with the extension host leaving it half-written. Its temp files go.
+   */
+  onStop?: (stop: () => void) => void;
+  /**
    * How long a cancelled worker may take to notice (the engine looks every 1,000 events; opening a
    * slice that has no index yet, or loading a large artifact, does not look at all) before it is
    * stopped outright. Default 2 s.
@@ -37,15 +43,22 @@ export function runReplayWorker(workerFile: string, job: Omit<ReplayJob, 'cancel
       resolve(r);
       void worker.terminate();
     };
+    // Stopped outright; what it had begun to write goes with it (again once it has exited, for a
+    // file it was creating as it was stopped).
+    const stop = () => {
+      Atomics.store(flag, 0, 1);
+      if (settled) return;
+      settled = true;
+      resolve({ type: 'cancelled' });
+      removeTemps(job.traceDir);
+      void worker.terminate().then(() => removeTemps(job.traceDir));
+    };
     opts.onCancel?.(() => {
       Atomics.store(flag, 0, 1);
-      // A worker too busy to look at the flag is stopped; what it had begun to write goes with it.
-      setTimeout(() => {
-        if (settled) return;
-        finish({ type: 'cancelled' });
-        removeTemps(job.traceDir);
-      }, opts.graceMs ?? 2000).unref();
+      // A worker too busy to look at the flag is stopped.
+      setTimeout(stop, opts.graceMs ?? 2000).unref();
     });
+    opts.onStop?.(stop);
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'progress') opts.onProgress?.(m.done, m.total);
       else if (m.type === 'warning') opts.onWarning?.(m.message);

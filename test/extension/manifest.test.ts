@@ -41,6 +41,13 @@ test('every launch attribute is described, and the adapter accepts each with its
   assert.equal(c.debuggers[0].initialConfigurations[0].slice, '${command:PickSlice}');
 });
 
+test('every configuration RecReplay generates (the initial launch.json and each snippet) stops on entry, as the docs and the stopOnEntry description say', () => {
+  const dbg = c.debuggers[0];
+  for (const cfg of [...dbg.initialConfigurations, ...dbg.configurationSnippets.map((s: { body: Record<string, unknown> }) => s.body)]) {
+    assert.equal(cfg.stopOnEntry, true, `${String(cfg.name)} sets "stopOnEntry": true`);
+  }
+});
+
 test('views live in the RecReplay container; the Fault Catalog does not exist yet; jsonValidation is kept', () => {
   assert.deepEqual(c.views.recreplay.map((v: { id: string }) => v.id), ['recreplay.slices', 'recreplay.ranking']);
   assert.equal(c.viewsContainers.activitybar[0].id, 'recreplay');

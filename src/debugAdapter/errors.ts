@@ -1,5 +1,6 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { UserError } from '../core/errors';
+import { IntegrityError, UserError } from '../core/errors';
+import { ChangedWhileOpenError } from '../core/slice/reader';
 import { ExprError } from '../core/expr';
 
 /** Error ids in DAP error responses; stable so clients and tests can tell them apart. */
@@ -29,6 +30,9 @@ export class AdapterError extends Error {
   }
 }
 
+/** What to do about a modified slice, as a launch configuration says it. */
+export const FORCE_HINT = 'Re-freeze the slice, restore the original file, or add "force": true to the launch configuration to replay it anyway.';
+
 /** The DAP error message for anything a handler threw, and whether it was expected. */
 /** Longest text the adapter sends as a message (an error, a breakpoint's reason): user text quoted whole made 400 KB answers. */
 export const MAX_MESSAGE = 2000;
@@ -54,6 +58,12 @@ export function toDapMessage(e: unknown, command: string): { message: DebugProto
 function toDapMessageWhole(e: unknown, command: string): { message: DebugProtocol.Message; expected: boolean } {
   if (e instanceof AdapterError) return { message: { id: e.id, format: e.message, showUser: e.showUser }, expected: true };
   if (e instanceof ExprError) return { message: { id: ERROR_IDS.expression, format: e.describe(), showUser: true }, expected: true };
+  // The core's advice for a modified slice names the CLI's --force, which no DAP client can pass:
+  // here it is the launch argument.
+  if (e instanceof IntegrityError && !(e instanceof ChangedWhileOpenError)) {
+    const id = command === 'launch' ? ERROR_IDS.launch : ERROR_IDS.slice;
+    return { message: { id, format: new UserError(e.message, e.where, FORCE_HINT, e.code).describe(), showUser: true }, expected: true };
+  }
   if (e instanceof UserError) {
     const id = command === 'launch' ? ERROR_IDS.launch : ERROR_IDS.slice;
     return { message: { id, format: e.describe(), showUser: true }, expected: true };

@@ -1,7 +1,7 @@
 import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { MACHINE } from '../../src/core/dirs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -44,6 +44,17 @@ test('a bad ranker comes back as a user error with a sentence to show', async ()
   const r = await runReplayWorker(worker, { slice, ranker: 'linear:missing.json', traceDir: join(tmp(), 'run'), force: false, cwd: ROOT });
   assert.equal(r.type, 'error');
   assert.ok(r.type === 'error' && r.user && /missing\.json/.test(r.message), JSON.stringify(r));
+});
+
+test('a modified slice is refused with what a user of the editor can do about it, not the CLI\'s --force the command has no way to pass', async () => {
+  const slice = makeSlice(10);
+  const p = join(slice, 'users.jsonl');
+  writeFileSync(p, readFileSync(p, 'utf8').replace('"u1"', '"u9"'));
+  const r = await runReplayWorker(worker, { slice, ranker: 'recorded', traceDir: join(tmp(), 'run'), force: false, cwd: ROOT });
+  assert.ok(r.type === 'error' && r.user, JSON.stringify(r));
+  assert.match(r.message, /users\.jsonl/);
+  assert.match(r.message, /Debug Slice with "force": true/);
+  assert.doesNotMatch(r.message, /pass --force/);
 });
 
 test('a worker too busy to see the cancel flag is stopped after the grace period, and its temp files go with it', async () => {

@@ -8,8 +8,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { hostname, userInfo } from 'node:os';
 import { CancelledError, runHeadless } from '../../core/engine/run';
 import { countsByKind } from '../../core/engine/faults';
-import { UserError } from '../../core/errors';
+import { IntegrityError, UserError } from '../../core/errors';
+import { ChangedWhileOpenError } from '../../core/slice/reader';
 import type { ReplayJob, WorkerReply } from './protocol';
+
+/** What a user of the editor can do about a modified slice (Replay Slice Headless never forces). */
+const MODIFIED_HINT = 'Re-freeze the slice or restore the original file; to replay it as it stands, use Debug Slice with "force": true in its launch configuration.';
 
 const job = workerData as ReplayJob;
 const cancel = new Int32Array(job.cancel);
@@ -43,6 +47,8 @@ void (async () => {
     send({ type: 'done', events: r.events, metrics: r.metrics, faults: countsByKind((k) => r.faults[k]?.count), trace: r.trace, runRecord: r.runRecord, modified: r.modified, traceSha256: r.traceSha256 });
   } catch (e) {
     if (e instanceof CancelledError) send({ type: 'cancelled' });
+    // The core's advice for a modified slice is the CLI's --force, which this command cannot pass.
+    else if (e instanceof IntegrityError && !(e instanceof ChangedWhileOpenError)) send({ type: 'error', message: new UserError(e.message, e.where, MODIFIED_HINT, e.code).describe(), user: true });
     else if (e instanceof UserError) send({ type: 'error', message: e.describe(), user: true });
     else send({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e), user: false });
   }

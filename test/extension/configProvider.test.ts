@@ -169,6 +169,43 @@ test('F5 with an events.jsonl over 50 MB active (VS Code gives extensions no Tex
   }
 });
 
+test('F5 with no launch.json in a multi-root workspace replays the active slice with its own folder\'s settings and cwd, as Debug Slice does', () => {
+  const a = tmp('a-');
+  const b = tmp('b-');
+  const dir = join(b, 'x.slice');
+  cpSync(makeSlice(3), dir, { recursive: true });
+  const folders = [a, b].map((f, index) => ({ uri: Uri.file(f), name: f, index }) as unknown as vscode.WorkspaceFolder);
+  const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
+  const originalFolderOf = workspace.getWorkspaceFolder;
+  const originalConfig = workspace.getConfiguration;
+  const scopes: unknown[] = [];
+  workspace.workspaceFolders = folders;
+  workspace.getWorkspaceFolder = (uri: Uri) => folders.find((f) => uri.fsPath.startsWith(`${f.uri.fsPath}/`));
+  workspace.getConfiguration = ((section?: string, scope?: unknown) => {
+    scopes.push(scope);
+    return originalConfig(section);
+  }) as typeof workspace.getConfiguration;
+  window.activeTextEditor = { document: { uri: Uri.file(join(dir, 'events.jsonl')) } } as unknown as vscode.TextEditor;
+  try {
+    // VS Code passes the first folder, or none (a workspace-level launch).
+    for (const given of [folders[0], undefined]) {
+      scopes.length = 0;
+      const c = provider.resolveDebugConfiguration(given, {} as vscode.DebugConfiguration) as Record<string, unknown> | undefined;
+      assert.equal(c?.['slice'], dir);
+      assert.equal(c?.['cwd'], b, 'relative paths (a recreplay.defaultRanker artifact) from the slice\'s folder');
+      assert.deepEqual(scopes.map((sc) => (sc as vscode.WorkspaceFolder | undefined)?.uri.fsPath), [b], 'recreplay.defaultRanker and checkpointEvery of the slice\'s folder');
+    }
+    // A configuration of launch.json keeps its own folder.
+    const own = provider.resolveDebugConfiguration(folders[0], { type: 'recreplay', request: 'launch', name: 'x', slice: dir }) as Record<string, unknown>;
+    assert.equal(own['cwd'], a);
+  } finally {
+    workspace.getWorkspaceFolder = originalFolderOf;
+    workspace.getConfiguration = originalConfig;
+    workspace.workspaceFolders = undefined;
+    window.activeTextEditor = undefined;
+  }
+});
+
 test('F5 with no editor and no text tab active says what to open', () => {
   const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
   window.tabGroups.activeTabGroup.activeTab = { input: undefined };

@@ -140,8 +140,13 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
 
   resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {
     const active = activeFileUri();
-    const folderPath = folder?.uri.fsPath ?? (active ? vscode.workspace.getWorkspaceFolder(active)?.uri.fsPath : undefined);
-    const r = fillDefaults(config as ReplayConfig, readSettings(folder), folderPath, active?.scheme === 'file' ? active.fsPath : undefined);
+    const activeFolder = active ? vscode.workspace.getWorkspaceFolder(active) : undefined;
+    // F5 with no launch.json replays the active editor's slice: with its own folder's settings and
+    // cwd, as Debug Slice has them. In a multi-root workspace VS Code passes the first folder (or
+    // none), whose recreplay.defaultRanker then ran on another folder's slice, its path resolved there.
+    const bare = !config.type && !config.request && !config.name;
+    const scope = bare ? (activeFolder ?? folder) : (folder ?? activeFolder);
+    const r = fillDefaults(config as ReplayConfig, readSettings(scope), scope?.uri.fsPath, active?.scheme === 'file' ? active.fsPath : undefined);
     if ('problem' in r) {
       void vscode.window.showInformationMessage(r.problem);
       return undefined;

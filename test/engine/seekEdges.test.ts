@@ -221,3 +221,30 @@ test('a seek told it is interrupted stops at the end of an event before its targ
     s.close();
   }
 });
+
+test('a replayer disposed while a step or finishEvent waits for an asynchronous ranker: the event goes no further, and onEventComplete never sees it', async () => {
+  const dir = makeSlice(5);
+  for (const move of ['step', 'finishEvent'] as const) {
+    const s = Slice.open(dir);
+    const inner = new RecordedRanker();
+    let release: () => void = () => {};
+    const ranker = { info: inner.info, score: async (req: Parameters<RecordedRanker['score']>[0]) => (await new Promise<void>((resolve) => (release = resolve)), inner.score(req)) };
+    const completed: number[] = [];
+    const r = new Replayer(s, { ranker, onEventComplete: (ex) => void completed.push(ex.n) });
+    try {
+      r.advance();
+      // retrieve and features are synchronous; score waits for the ranker.
+      for (let i = 0; i < 2; i++) await r.step();
+      const moving = move === 'step' ? r.step() : r.finishEvent();
+      assert.ok(moving instanceof Promise, 'the score stage waits for the ranker');
+      r.dispose();
+      release();
+      await assert.rejects(moving, /the replayer was disposed/);
+      assert.equal(r.current?.stagesDone, 2, `${move}: the score stage was not counted done`);
+      assert.deepEqual(completed, [], `${move}: no event completed after dispose`);
+    } finally {
+      r.dispose();
+      s.close();
+    }
+  }
+});

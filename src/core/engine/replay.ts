@@ -343,7 +343,10 @@ export class Replayer {
     if (!cur || cur.stagesDone >= STAGES.length) throw new Error('step() with no stage left: call advance()');
     const stage = STAGES[cur.stagesDone] as StageName;
     const r = runStage(this, cur, stage);
-    if (r) return r.then(() => this.stageDone(cur));
+    // Disposed while an asynchronous ranker scored (a debug session ending): the stage is not
+    // counted done, so the event goes no further — its outcome not run, nothing handed to
+    // onEventComplete (a trace writer closed by then).
+    if (r) return r.then(() => (this.checkNotDisposed('step'), this.stageDone(cur)));
     this.stageDone(cur);
   }
 

@@ -20,11 +20,11 @@ export function progressBar(done: number, total: number, width = 30): string {
   return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${(f * 100).toFixed(0).padStart(3)}% ${done}/${total} events`;
 }
 
-/** "fault × count (first at event n): example". */
+/** "fault × count (first at event n): example", with "in N events" when some event raised more than one. */
 export function faultLines(faults: Record<string, FaultSummary | undefined>): string[] {
   return Object.entries(faults)
     .filter((e): e is [string, FaultSummary] => e[1] !== undefined)
-    .map(([k, s]) => `  ${k} × ${s.count} (first at event ${s.firstEvent}, ${s.firstId}): ${s.example}`);
+    .map(([k, s]) => `  ${k} × ${s.count}${s.events !== s.count ? ` in ${s.events} event${s.events === 1 ? '' : 's'}` : ''} (first at event ${s.firstEvent}, ${s.firstId}): ${s.example}`);
 }
 
 // Control characters, and the bidirectional overrides that reorder what a terminal shows.

@@ -685,3 +685,16 @@ test('run\'s summary of events that record cache figures of 0 hits and 0 misses 
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /cache_hit_rate\s+0 \(no cache lookup recorded: no event had cache hits or misses\)/);
 });
+
+test('run counts faults and the events that raised them: 2 non-finite scores an event over 3 events is nan_score × 6 in 3 events', () => {
+  const dir = join(tmp(), 'inf.slice');
+  const events = [1, 2, 3].map((n) => ({ id: `e${n}`, t: `2025-01-01T00:00:0${n}Z`, user: 'u1', candidates: [{ item: 'a', features: { x: 1e308 } }, { item: 'b', features: { x: 1e308 } }, { item: 'c', features: { x: 1 } }], served: ['a', 'b', 'c'] }));
+  writeSlice(dir, { manifest: BASE_MANIFEST, events, items: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], users: [{ id: 'u1' }] }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const model = join(tmp(), 'm.json');
+  writeFileSync(model, JSON.stringify({ weights: { x: 10 } }));
+  const j = JSON.parse(cli('run', dir, '--ranker', `linear:${model}`, '--json').out) as { faults: Record<string, { count: number; events: number; firstEvent: number }> };
+  assert.deepEqual({ count: j.faults['nan_score']?.count, events: j.faults['nan_score']?.events, first: j.faults['nan_score']?.firstEvent }, { count: 6, events: 3, first: 1 });
+  const r = cli('run', dir, '--ranker', `linear:${model}`);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /nan_score × 6 in 3 events \(first at event 1, e1\): score of a is Infinity/);
+});

@@ -44,7 +44,10 @@ export interface HeadlessOptions {
 }
 
 export interface FaultSummary {
+  /** Faults of the kind: a nan_score is one per candidate, so this may exceed `events`. */
   count: number;
+  /** Events that raised at least one. */
+  events: number;
   firstEvent: number;
   firstId: string;
   example: string;
@@ -171,6 +174,8 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     if (ownRanker) await ranker.dispose?.();
   };
   const faults: Partial<Record<FaultKind, FaultSummary>> = {};
+  // The last event counted for each kind: an event with 20 NaN scores is one of `events`.
+  const lastEventOf = new Map<FaultKind, number>();
   const outcomes: Outcomes = { impressions: { recorded: 0, simulated: 0 }, clicks: { recorded: 0, simulated: 0 } };
   // The trace header needs the replayer's resolved seed and pipeline, so it is opened just after.
   const sink: { trace?: TraceWriter } = {};
@@ -186,8 +191,12 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
       countOutcomes(outcomes, ex);
       for (const f of ex.faults) {
         const s = faults[f.kind];
-        if (s) s.count++;
-        else faults[f.kind] = { count: 1, firstEvent: ex.n, firstId: ex.event.id, example: f.message };
+        if (!s) faults[f.kind] = { count: 1, events: 1, firstEvent: ex.n, firstId: ex.event.id, example: f.message };
+        else {
+          s.count++;
+          if (lastEventOf.get(f.kind) !== ex.n) s.events++;
+        }
+        lastEventOf.set(f.kind, ex.n);
       }
     },
   };

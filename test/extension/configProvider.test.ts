@@ -206,6 +206,24 @@ test('F5 with no launch.json in a multi-root workspace replays the active slice 
   }
 });
 
+test('F5 with the Output panel focused (the active text editor is the output\'s) replays the slice of the editor area\'s active tab', () => {
+  const dir = makeSlice(5);
+  const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
+  const output = Uri.joinPath(Uri.file('/'), 'extension-output-recreplay-1');
+  Object.assign(output, { scheme: 'output' });
+  window.activeTextEditor = { document: { uri: output } } as unknown as vscode.TextEditor;
+  window.tabGroups.activeTabGroup.activeTab = { input: new TabInputText(Uri.file(join(dir, 'events.jsonl'))) };
+  infoShown.length = 0;
+  try {
+    const c = provider.resolveDebugConfiguration(undefined, { type: '', request: '', name: '' }) as { slice?: string } | undefined;
+    assert.deepEqual(infoShown, []);
+    assert.equal(c?.slice, dir);
+  } finally {
+    window.activeTextEditor = undefined;
+    window.tabGroups.activeTabGroup.activeTab = undefined;
+  }
+});
+
 test('F5 with no editor and no text tab active says what to open', () => {
   const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
   window.tabGroups.activeTabGroup.activeTab = { input: undefined };

@@ -219,6 +219,30 @@ export class Controller {
     });
   }
 
+  /**
+   * Data breakpoints just set take their first value where a movement would have given it: a change
+   * is measured between consecutive completed events, so stopped mid-way through event n (a step in,
+   * a restart frame) they need event n - 1's values. The lanes go back to its end for them and return
+   * (re-executed from a checkpoint, as a step back is). While a movement runs, or at an event's end,
+   * they take the current values.
+   */
+  async resampleDataHere(): Promise<void> {
+    const { event, stagesDone } = this.position;
+    if (this.busy || this.cancelled || this.triggers.data.length === 0 || stagesDone === 6 || event === 1) {
+      this.triggers.resampleData();
+      return;
+    }
+    this.running = true;
+    try {
+      await this.seekAll({ event: event - 1, stagesDone: 6 });
+      this.triggers.resampleData();
+      await this.seekAll({ event, stagesDone });
+      this.triggers.syncFaults();
+    } finally {
+      this.running = false;
+    }
+  }
+
   private async guarded(lane: Lane | undefined, run: () => Promise<RunResult>): Promise<RunResult> {
     // A movement announced by expectRun keeps a pause requested since; any other starts afresh.
     const expected = this.pending;

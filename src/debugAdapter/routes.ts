@@ -146,12 +146,12 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
       if (typeof parsed === 'string') return { dataId: null, description: parsed };
       return { dataId: id, description: `${describeTarget(parsed.target)}${parsed.lane ? ` (${parsed.lane})` : ''}`, accessTypes: ['write'], canPersist: true };
     },
-    setDataBreakpoints: (a: DebugProtocol.SetDataBreakpointsArguments) => {
-      const { lanes, triggers } = s.launched();
+    setDataBreakpoints: async (a: DebugProtocol.SetDataBreakpointsArguments) => {
+      const { lanes, triggers, controller } = s.launched();
       const { bps, results } = buildDataBreakpoints(a.breakpoints, lanes.env, lanes.lanes, lanes.primary, () => triggers.bps.newId(), triggers.data);
       triggers.data = bps;
-      if (lanes.primary.replayer.current) triggers.resampleData();
       afterSetting();
+      if (lanes.primary.replayer.current) await controller.resampleDataHere();
       return { breakpoints: results };
     },
     breakpointLocations: (a: DebugProtocol.BreakpointLocationsArguments) => {

@@ -183,3 +183,26 @@ test('a pause that cuts a long goto short keeps data breakpoints measuring: the 
     await dc.stop();
   }
 });
+
+test('a data breakpoint set mid-way through an event measures that event from the one before: the change there is reported', async () => {
+  const item = 'i_054';
+  const c = (await rankChanges(item))[1] as { n: number; from: number; to: number };
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true, checkpointEvery: 16 });
+    await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: c.n - 1 }));
+    // Into event n: retrieve, then features, before its rank changes at rerank.
+    await moveAndStop(dc, () => dc.stepInRequest(T));
+    await moveAndStop(dc, () => dc.stepInRequest(T));
+    assert.deepEqual([(await where(dc)).line, (await where(dc)).stage], [c.n, 'features']);
+    const r = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: `rank:${item}` }] });
+    assert.equal(r.body.breakpoints[0]?.verified, true);
+    assert.deepEqual([(await where(dc)).line, (await where(dc)).stage], [c.n, 'features'], 'setting it does not move the replay');
+    const stop = await moveAndStop(dc, () => dc.continueRequest(T));
+    assert.equal(stop.body.reason, 'data breakpoint');
+    assert.equal((await where(dc)).line, c.n);
+    assert.equal(stop.body.description, `rank of ${item} changed from ${c.from} to ${c.to}`);
+  } finally {
+    await dc.stop();
+  }
+});

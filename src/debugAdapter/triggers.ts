@@ -127,15 +127,16 @@ export class Triggers {
       return scope;
     };
     const ids: number[] = [];
-    const notes: string[] = [];
+    // Each note with the kind of trigger it tells of and, for a fault or a data breakpoint, its lane.
+    const notes: { r: HitKind; note: string; lane?: Lane }[] = [];
     let fault: FaultHit | undefined;
     const faults: FaultHit[] = [];
     let changedLane: Lane | undefined;
     let reason: HitKind | undefined;
-    const fire = (r: HitKind, id: number | undefined, note: string) => {
+    const fire = (r: HitKind, id: number | undefined, note: string, of?: Lane) => {
       if (reason === undefined || rank(r) < rank(reason)) reason = r;
       if (id !== undefined) ids.push(id);
-      if (note) notes.push(note);
+      if (note) notes.push({ r, note, ...(of ? { lane: of } : {}) });
     };
     const guard = (g: Guard, what: string, r: HitKind): void => {
       const res = evaluateGuard(g, getScope, count);
@@ -156,7 +157,7 @@ export class Triggers {
         const h: FaultHit = { ...hit, kind: f.kind, lane: fl, event: lx.n, stagesDone: s };
         if (!faults.some((x) => x.lane === fl)) faults.push(h);
         if (fault === undefined || (fl === lane && fault.lane !== lane)) fault = h;
-        fire('exception', undefined, this.lanes.length > 1 ? `${fl.name}: ${hit.message}` : hit.message);
+        fire('exception', undefined, this.lanes.length > 1 ? `${fl.name}: ${hit.message}` : hit.message, fl);
       }
     }
     for (const l of this.lanes) this.faultsSeen.set(l, { n: l.exec.n, count: l.exec.faults.length });
@@ -179,7 +180,7 @@ export class Triggers {
         // The condition reads the lane whose value it watches (`…@baseline`: the baseline's scope).
         const res = evaluateGuard(d, d.lane === primary ? getScope : (maps) => exprScope(d.lane.exec, d.lane.replayer, { candidateMaps: maps }), count);
         if (res.kind === 'stop' || res.kind === 'error') {
-          fire('data breakpoint', d.id, res.kind === 'stop' ? what : `${what}; ${res.message}`);
+          fire('data breakpoint', d.id, res.kind === 'stop' ? what : `${what}; ${res.message}`, d.lane);
           // Breakpoints on both lanes may fire at once: the asked-for lane if it is one of them.
           if (changedLane === undefined || d.lane === lane) changedLane = d.lane;
         }
@@ -187,7 +188,10 @@ export class Triggers {
     }
     if (reason === undefined) return undefined;
     const on = reason === 'exception' && fault ? fault.lane : reason === 'data breakpoint' && changedLane ? changedLane : lane;
-    const stop: Stop = { reason, lane: on, description: notes[0] ?? reason, text: notes.join('\n') };
+    // The description tells of the trigger the stop reports, on the thread it is reported on (the
+    // text lists every one): not another lane's fault, nor a function breakpoint's note under reason `breakpoint`.
+    const told = notes.find((x) => x.r === reason && (x.lane === undefined || x.lane === on)) ?? notes.find((x) => x.r === reason);
+    const stop: Stop = { reason, lane: on, description: told?.note ?? reason, text: notes.map((x) => x.note).join('\n') };
     if (ids.length) stop.hitBreakpointIds = ids;
     if (fault && reason === 'exception') {
       stop.fault = fault;

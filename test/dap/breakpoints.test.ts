@@ -278,3 +278,23 @@ test('breakpointLocations lists a range up to 10,000 lines from its first (a mil
     await dc.stop();
   }
 });
+
+test('a line breakpoint and a function breakpoint firing at one event: the description is that of the reason reported', async () => {
+  const dc = await client();
+  try {
+    let lineId = 0;
+    const stop = await launch(dc, { ...COLD }, async () => {
+      const r = await dc.setBreakpointsRequest({ source: { path: EVENTS }, breakpoints: [{ line: 30 }] });
+      lineId = r.body.breakpoints[0]?.id as number;
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'outcome', condition: 'event.index == 30' }] });
+    });
+    assert.equal((await where(dc)).line, 30);
+    assert.equal(stop.body.reason, 'breakpoint');
+    assert.equal(stop.body.hitBreakpointIds?.length, 2);
+    assert.ok(stop.body.hitBreakpointIds?.includes(lineId));
+    assert.equal(stop.body.description, 'event 30');
+    assert.match(stop.body.text ?? '', /after stage outcome: event\.index = 30/);
+  } finally {
+    await dc.stop();
+  }
+});

@@ -252,6 +252,23 @@ test('compare mode: a fault both lanes hit stops on the thread asked for, and ex
   }
 });
 
+test('compare mode: when both lanes fault, the stop\'s description is the fault of the thread it is reported on', async () => {
+  const c = faultSlice('stale_feature');
+  const dc = await client();
+  try {
+    await launch(dc, { slice: c.slice, ranker: c.ranker, baseline: c.ranker, stopOnEntry: true }, () => dc.setExceptionBreakpointsRequest({ filters: ['stale_feature'] }));
+    for (const [threadId, name] of [[3, 'candidate'], [2, 'baseline']] as const) {
+      const stop = await moveAndStop(dc, () => dc.continueRequest({ threadId }));
+      assert.equal(stop.body.threadId, threadId);
+      assert.match(stop.body.description ?? '', new RegExp(`^${name}: `), `on thread ${name}: ${stop.body.description ?? ''}`);
+      const frames = (await where(dc, threadId)).frames;
+      await moveAndStop(dc, () => dc.restartFrameRequest({ frameId: frames[2]?.id as number }));
+    }
+  } finally {
+    await dc.stop();
+  }
+});
+
 test('compare mode: a bad baseline spec is said as the baseline\'s, not the ranker\'s', async () => {
   const config = parseLaunchArguments({ ...COLD, baseline: 'bogus:x' }, process.cwd());
   await assert.rejects(openLanes(config, lineLogger(() => {})), (e: unknown) => e instanceof UserError && /^baseline: unknown ranker "bogus:x"/.test(e.message) && e.where.field === 'baseline');

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { HostMessage, LaneData, TimelineMode } from '../../src/shared/webview';
 import { SessionTimelineSource, snapshotValue } from '../../src/extension/timeline/sessionSource';
 import { TraceTimelineSource } from '../../src/extension/timeline/traceSource';
+import { MetricStore } from '../../src/debugAdapter/metricStore';
 import { tmp } from '../helpers';
 import { InlineDap, track } from './inlineDap';
 
@@ -150,5 +151,47 @@ test('switching mode while a refresh is in flight posts the new mode\'s data', a
     await dap.request('disconnect', {});
   } finally {
     await dap.dispose();
+  }
+});
+
+test('a refresh while the replay runs on draws every series up to the same event: a series fetched before the replay went further is not dropped', async () => {
+  // The adapter's store gains an event between the refresh's requests (a continue right after a
+  // stop), as a replay running on the adapter's thread does.
+  const store = new MetricStore();
+  const add = () => {
+    const n = store.through + 1;
+    store.record({ index: n, hit: n % 3 === 0 ? null : n % 2, rr: 0.5, ndcg: 0.4, ild: 0.3, novelty: 5, overlap: 0.9, kendallTau: 0.8, fallback: 0, clicks: 1, impressions: 10, latencyTotalMs: 70 }, 10);
+  };
+  for (let i = 0; i < 40; i++) add();
+  const noop = { dispose() {} };
+  const rs = {
+    position: { event: 40, state: 'stopped' as const, eventCount: 1000 },
+    through: new Map([['replay', 40]]),
+    snapshotsTaken: 0,
+    snapshots: new Map(),
+    lanes: ['replay' as const],
+    config: { ranker: 'recorded' },
+    session: { name: 's', id: 's1' },
+    markers: [],
+    metricSeries(a: { metric: string; from?: number; to?: number; maxPoints?: number; cumulative?: boolean; known?: { bucketSize: number; buckets: number } }) {
+      const to = Math.min(store.through, a.to ?? store.through);
+      const r = store.buckets(a.metric as never, a.from ?? 1, to, a.maxPoints ?? 1000, a.cumulative ?? false, a.known);
+      add();
+      return Promise.resolve({ metric: a.metric, lane: 'replay', from: a.from ?? 1, to, ...r });
+    },
+  };
+  const sessions = { onPosition: () => noop, onMetrics: () => noop, onEnd: () => noop };
+  for (const mode of ['cumulative', 'event'] as const) {
+    const src = new SessionTimelineSource(rs as never, sessions as never, 1000, mode);
+    const posted: HostMessage[] = [];
+    await src.replay((m) => posted.push(m));
+    src.dispose();
+    const lane = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1)?.lanes[0];
+    assert.ok(lane);
+    assert.equal(lane.x.at(-1), 40, `${mode}: the lane ends at the event the refresh started at`);
+    for (const id of ['hit_rate', 'mrr', 'ndcg', 'ctr', 'diversity', 'novelty', 'overlap', 'kendall_tau', 'fallback_rate', 'latency.total']) {
+      if (mode === 'cumulative' && id === 'latency.total') continue;
+      assert.equal(lane.series[id]?.v.length, 40, `${mode}: ${id} drawn at every bucket (${lane.series[id]?.v.length ?? 'missing'})`);
+    }
   }
 });

@@ -166,7 +166,7 @@ export class SessionTimelineSource implements TimelineSource {
         const taken = this.rs.snapshotsTaken;
         if (through === this.refreshedThrough && mode === this.refreshedMode && taken === this.refreshedSnapshots) continue;
         const lanes: LaneData[] = [];
-        for (const lane of this.rs.lanes) lanes.push(await this.laneData(lane, mode));
+        for (const lane of this.rs.lanes) lanes.push(await this.laneData(lane, mode, this.rs.through.get(lane) ?? 0));
         this.refreshedThrough = through;
         this.refreshedMode = mode;
         this.refreshedSnapshots = taken;
@@ -179,17 +179,23 @@ export class SessionTimelineSource implements TimelineSource {
     }
   }
 
-  private async laneData(lane: LaneName, mode: TimelineMode): Promise<LaneData> {
+  /**
+   * A lane's series through event `through` (the lane's furthest event when the refresh began): the
+   * series are fetched one request at a time while a continued replay goes on, and a series that
+   * ended a bucket short of the others (fetched before the replay went further) was not drawn.
+   */
+  private async laneData(lane: LaneName, mode: TimelineMode, through: number): Promise<LaneData> {
     const cumulative = mode === 'cumulative';
+    const to = through >= 1 ? { to: through } : {};
     // The buckets held from the last refresh go with the request: the adapter sends only those from
     // the last held one on (at a million events, 4,000 buckets of 14 series were ~5 MB per stop).
     const fetch = async (metric: MetricSeriesName): Promise<{ bucketSize: number; buckets: MetricBucket[] }> => {
       const key = `${lane}\u0000${mode}\u0000${metric}`;
       const had = this.held.get(key);
-      let b = await this.rs.metricSeries({ metric, lane, maxPoints: this.capacity, cumulative, ...(had ? { known: { bucketSize: had.bucketSize, buckets: had.buckets.length } } : {}) });
+      let b = await this.rs.metricSeries({ metric, lane, maxPoints: this.capacity, cumulative, ...to, ...(had ? { known: { bucketSize: had.bucketSize, buckets: had.buckets.length } } : {}) });
       const fits = had !== undefined && had.bucketSize === b.bucketSize && b.first <= had.buckets.length;
       // A tail that does not fit what is held (never from this adapter) is not drawn: everything is asked again.
-      if (b.first > 0 && !fits) b = await this.rs.metricSeries({ metric, lane, maxPoints: this.capacity, cumulative });
+      if (b.first > 0 && !fits) b = await this.rs.metricSeries({ metric, lane, maxPoints: this.capacity, cumulative, ...to });
       const buckets = b.first > 0 && had ? [...had.buckets.slice(0, b.first), ...b.buckets] : b.buckets;
       this.held.set(key, { bucketSize: b.bucketSize, buckets });
       return { bucketSize: b.bucketSize, buckets };

@@ -91,3 +91,33 @@ test('Open Timeline and Compare Runs on a trace that is a named pipe say it is n
     writer.kill();
   }
 });
+
+test('Compare Runs says when the two runs replayed different slices, or one stopped early: events are matched by number, and final metrics cover different events', async () => {
+  const a = tmp();
+  const b = tmp();
+  const c = tmp();
+  const slice = makeSlice(200);
+  await runHeadless({ slice, ranker: 'recorded', traceDir: a }, host).then((r) => r.replayer.dispose());
+  await runHeadless({ slice: makeSlice(300, { seed: 7, manifest: { name: 'other-slice' } }), ranker: 'recorded', traceDir: b }, host).then((r) => r.replayer.dispose());
+  await runHeadless({ slice, ranker: 'popularity', traceDir: c, stopWhen: (ex) => ex.n === 120, stopCondition: 'event.index == 120' }, host).then((r) => r.replayer.dispose());
+  const status = async (paths: string[]) => {
+    const source = new TraceTimelineSource(paths, 64, 'cumulative');
+    try {
+      const posted: HostMessage[] = [];
+      await source.replay((m) => posted.push(m));
+      const said = posted.filter((m): m is HostMessage & { type: 'status' } => m.type === 'status').at(-1)?.text ?? '';
+      // Said again after a mode switch, whose "Loading…" the data clears.
+      posted.length = 0;
+      source.handle({ type: 'setMode', mode: 'event' }, (m) => posted.push(m));
+      assert.equal(posted.filter((m): m is HostMessage & { type: 'status' } => m.type === 'status').at(-1)?.text ?? '', said);
+      return said;
+    } finally {
+      source.dispose();
+    }
+  };
+  assert.match(await status([a, b]), /A and B replayed different slices .*matched by number only/);
+  const early = await status([a, c]);
+  assert.doesNotMatch(early, /different slices/);
+  assert.match(early, /B holds 120 of its slice's 200 events .*final metrics are over 200 events for A and 120 for B/);
+  assert.equal(await status([a, a]), '', 'two runs of one slice, both whole: nothing to say');
+});

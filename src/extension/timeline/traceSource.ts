@@ -41,6 +41,8 @@ export class TraceTimelineSource implements TimelineSource {
   private mode: TimelineMode;
   /** The read in progress, if any: one per load, so a cancelled read does not cancel the next. */
   private cts: vscode.CancellationTokenSource | undefined;
+  /** What the panel says about the runs once read (missing series, a comparison's caveats). */
+  private note = '';
 
   constructor(
     readonly paths: string[],
@@ -108,7 +110,10 @@ export class TraceTimelineSource implements TimelineSource {
     if (!this.runs) return;
     this.sendData(post);
     const notes = this.runs.map((r) => r.sliceNote).filter((n): n is string => n !== undefined);
-    post({ type: 'status', text: notes.length ? `Some series are missing: ${[...new Set(notes)].join('; ')}` : '', busy: false });
+    const missing = notes.length ? `Some series are missing: ${[...new Set(notes)].join('; ')}` : '';
+    const apart = compare ? comparisonNote(this.runs) : '';
+    this.note = [apart, missing].filter((t) => t !== '').join(' ');
+    post({ type: 'status', text: this.note, busy: false });
     if (compare) post({ type: 'summary', columns: this.paths.map(traceName), rows: summaryRows(this.runs) });
     const markers = this.runs.flatMap((r) => [...r.faults].map(([kind, f]) => ({ event: f.first, kind: 'fault' as const, label: `first ${kind} (${f.count}×) in ${traceName(r.path)}` })));
     post({ type: 'markers', markers });
@@ -130,7 +135,11 @@ export class TraceTimelineSource implements TimelineSource {
   handle(m: WebviewMessage, post: (m: HostMessage) => void): void {
     if (m.type === 'setMode') {
       this.mode = m.mode;
-      if (this.runs) this.sendData(post);
+      if (this.runs) {
+        this.sendData(post);
+        // The webview said "Loading…" over it: the note holds for either mode.
+        if (this.note) post({ type: 'status', text: this.note, busy: false });
+      }
     } else if (m.type === 'goto') {
       post({ type: 'status', text: `This timeline shows a finished run: start a debug session of the slice to go to event ${m.event}.`, busy: false });
     }
@@ -140,6 +149,29 @@ export class TraceTimelineSource implements TimelineSource {
     this.cts?.cancel();
     this.cts?.dispose();
   }
+}
+
+/**
+ * What a comparison's user must know to read it, or '': the two lanes are matched by event number,
+ * which pairs nothing when the traces replayed different slices (or a slice changed since), and a run
+ * that stopped early (--break, a debug session ended midway) has final metrics over fewer events
+ * than the other's. Both were drawn and tabled side by side without a word.
+ */
+export function comparisonNote(runs: readonly TraceTimeline[]): string {
+  const [a, b] = runs;
+  if (!a || !b) return '';
+  const parts: string[] = [];
+  if (a.header.sliceManifestSha256 !== b.header.sliceManifestSha256) {
+    const named = a.header.slice === b.header.slice ? `two versions of the slice ${a.header.slice} (their manifests differ)` : `different slices (A: ${a.header.slice}, B: ${b.header.slice})`;
+    parts.push(`A and B replayed ${named}: their events are matched by number only, and event n of one is not event n of the other.`);
+  }
+  // The events each trace holds: a run stopped early (--break, a session ended midway) has fewer.
+  const short = [a, b].map((r, i) => ({ r, name: i === 0 ? 'A' : 'B' })).filter(({ r }) => r.events < r.header.events);
+  if (short.length && a.events !== b.events) {
+    const held = short.map(({ r, name }) => `${name} holds ${r.events} of its slice's ${r.header.events} events (the last is event ${r.buckets.through})`).join(' and ');
+    parts.push(`${held}: the final metrics are over ${a.events} events for A and ${b.events} for B.`);
+  }
+  return parts.join(' ');
 }
 
 /** The "events" of a trace's header line, read from its first MiB alone; undefined when it does not say. */

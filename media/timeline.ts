@@ -13,7 +13,7 @@ import { SERIES, SERIES_GROUPS, parseHostMessage, type HostMessage, type LaneDat
 import { faultNames, findFaults, overlayPlugin, type FaultSpan } from './overlay';
 import { chartsPng, renderSummary } from './report';
 import { colorOf, css, fmt, withAlpha } from './theme';
-import { buildCsv, capTail, mergeTail, unionX, type Tail } from './timelineData';
+import { buildCsv, capTail, mergeTail, tailsBeyond, unionX, type Tail } from './timelineData';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -427,10 +427,12 @@ function handle(m: HostMessage): void {
       lanes = m.lanes;
       faultSpans = findFaults(lanes);
       eventCount = Math.max(eventCount, m.eventCount);
-      tails = new Map();
+      tails = tailsBeyond(tails, lanes);
       renderCharts();
       break;
     case 'tail': {
+      // Posted before the host heard of a mode switch: values of the other mode.
+      if (m.mode !== ui.mode) return;
       let t = tails.get(m.lane);
       if (!t) tails.set(m.lane, (t = { x: [], series: new Map() }));
       for (const p of m.points) {

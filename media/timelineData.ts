@@ -25,6 +25,26 @@ export function capTail(t: Tail, max = MAX_TAIL_POINTS): void {
   for (const arr of t.series.values()) arr.splice(0, drop);
 }
 
+/**
+ * The tails that go on beyond new lane data: each keeps its points after its lane's last bucket
+ * (a tail without a lane is kept whole). A stop's data can arrive after the run went on (the
+ * replay was continued while its series were fetched): the points pushed since are newer than it
+ * and are not sent again until the next stop; dropping every tail lost them from the chart.
+ */
+export function tailsBeyond(tails: ReadonlyMap<string, Tail>, lanes: readonly LaneData[]): Map<string, Tail> {
+  const out = new Map<string, Tail>();
+  for (const [id, t] of tails) {
+    const last = lanes.find((l) => l.id === id)?.x.at(-1) ?? 0;
+    let from = 0;
+    while (from < t.x.length && (t.x[from] as number) <= last) from++;
+    if (from === t.x.length) continue;
+    const series = new Map<string, (number | null)[]>();
+    for (const [sid, vals] of t.series) series.set(sid, vals.slice(from));
+    out.set(id, { x: t.x.slice(from), series });
+  }
+  return out;
+}
+
 /** Every x of every lane and tail, ascending, without duplicates. */
 export function unionX(lanes: readonly LaneData[], tails: ReadonlyMap<string, Tail>): number[] {
   // The common case (one lane, or lanes bucketed alike, and no tail) needs no merging: a million

@@ -22,7 +22,7 @@ test('host → webview: every message kind round-trips through JSON and the chec
   const msgs: HostMessage[] = [
     { type: 'init', title: 'T', source: 'trace', view: 'trace:abc', eventCount: 20, live: false, faultKinds: ['nan_score'], mode: 'cumulative', restore: ['/tmp/t/trace.jsonl'] },
     { type: 'data', mode: 'event', lanes: [lane], eventCount: 20 },
-    { type: 'tail', lane: 'replay', points: [{ event: 21, values: { hit_rate: 1, ndcg: null } }] },
+    { type: 'tail', lane: 'replay', mode: 'event', points: [{ event: 21, values: { hit_rate: 1, ndcg: null } }] },
     { type: 'position', event: 3, state: 'stopped', eventCount: 20 },
     { type: 'markers', markers: [{ event: 4, kind: 'breakpoint', label: 'breakpoint 1 at event 4' }] },
     { type: 'status', text: 'reading', busy: true },

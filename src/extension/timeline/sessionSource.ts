@@ -137,11 +137,11 @@ export class SessionTimelineSource implements TimelineSource {
       return;
     }
     if (this.mode === 'event') {
-      this.post({ type: 'tail', lane: body.lane, points: body.points.map((p) => ({ event: p.event, values: pointValues(p) })) });
+      this.post({ type: 'tail', lane: body.lane, mode: 'event', points: body.points.map((p) => ({ event: p.event, values: pointValues(p) })) });
     } else {
       const values: Record<string, number | null> = {};
       for (const id of Object.keys(SNAPSHOT_KEYS)) values[id] = snapshotValue(body.cumulative, id);
-      this.post({ type: 'tail', lane: body.lane, points: [{ event: body.through, values }] });
+      this.post({ type: 'tail', lane: body.lane, mode: 'cumulative', points: [{ event: body.through, values }] });
     }
   }
 

@@ -1,0 +1,83 @@
+/**
+ * The live tail of a session timeline in a real headless Chromium (Debian's `chromium`): the points
+ * pushed while a replay runs on survive a stop's data that arrives late (the replay was continued
+ * while the stop's series were fetched), and a tail of the other mode (posted before the host heard
+ * of a mode switch) is not drawn. Read through the CSV export, which lists the chart's rows.
+ * Skips, saying so, where no chromium is installed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { buildSync } from 'esbuild';
+import { tmp } from '../helpers';
+
+const ROOT = resolve(__dirname, '../..');
+const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
+
+const HARNESS = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8"><link rel="stylesheet" href="timeline.css">
+<style>body { --vscode-foreground: #ccc; --vscode-charts-blue: #3794ff; --vscode-editorWidget-border: #454545; } #result { display: none; }</style>
+</head><body><div id="app"></div><pre id="result"></pre>
+<script>
+  const posted = [];
+  const result = { posted, csv: {} };
+  const flush = () => (document.getElementById('result').textContent = JSON.stringify(result));
+  window.acquireVsCodeApi = () => ({ postMessage: (m) => { posted.push(m); flush(); }, getState: () => ({ mode: 'event' }), setState: (s) => { result.state = s; flush(); } });
+  // The stop at event 100: buckets of 10 events.
+  function lane() {
+    const x = [], v = [];
+    for (let i = 1; i <= 10; i++) { x.push(i * 10); v.push(0.5); }
+    return { id: 'replay', label: 'replay', dashed: false, x, bucketSize: 10, faultMask: new Array(10).fill(0), series: { hit_rate: { v, lo: v, hi: v } } };
+  }
+  const send = (m) => window.dispatchEvent(new MessageEvent('message', { data: m }));
+  const csvRows = () => {
+    document.querySelector('[data-testid=export-csv]').click();
+    const m = posted.filter((p) => p.type === 'export' && p.format === 'csv').at(-1);
+    return m.text.trimEnd().split('\\n').slice(1).map((r) => r.split(','));
+  };
+  const tail = (mode, from, to, v) => send({ type: 'tail', lane: 'replay', mode, points: Array.from({ length: to - from + 1 }, (_, i) => ({ event: from + i, values: { hit_rate: v } })) });
+</script>
+<script src="timeline.js"></script>
+<script>
+  send({ type: 'init', title: 'Timeline: s', source: 'session', view: 'session:1', eventCount: 1000, live: true, faultKinds: [], mode: 'event', restore: null });
+  send({ type: 'data', mode: 'event', lanes: [lane()], eventCount: 1000 });
+  // Continued at once: events 101..110 pushed, then the stop's data (through 100) arrives.
+  tail('event', 101, 110, 1);
+  send({ type: 'data', mode: 'event', lanes: [lane()], eventCount: 1000 });
+  result.csv.late = csvRows();
+  // Switched to cumulative: a tail pushed before the host heard of it holds per-event values, not running ones.
+  document.querySelector('[data-testid=mode-cumulative]').click();
+  tail('event', 111, 112, 0);
+  result.csv.otherMode = csvRows();
+  send({ type: 'data', mode: 'cumulative', lanes: [lane()], eventCount: 1000 });
+  tail('cumulative', 112, 112, 0.75);
+  result.csv.cumulative = csvRows();
+  flush();
+</script>
+</body></html>`;
+
+interface Result {
+  posted: { type: string; message?: string }[];
+  csv: { late?: string[][]; otherMode?: string[][]; cumulative?: string[][] };
+}
+
+test('a live tail survives a stop\'s data that comes after it, and a tail of the other mode is not drawn', { skip, timeout: 120_000 }, () => {
+  const dir = tmp('recreplay-webview-tail-');
+  buildSync({ entryPoints: [join(ROOT, 'media/timeline.ts')], outfile: join(dir, 'timeline.js'), bundle: true, platform: 'browser', format: 'iife', target: 'chrome120', logLevel: 'error' });
+  writeFileSync(join(dir, 'harness.html'), HARNESS);
+  const r = spawnSync(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--window-size=1200,900', '--dump-dom', `file://${join(dir, 'harness.html')}`], { encoding: 'utf8', timeout: 100_000, maxBuffer: 64 << 20 });
+  const json = /<pre id="result">([\s\S]*?)<\/pre>/.exec(r.stdout)?.[1];
+  assert.ok(json, `no result in the page (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+  const res = JSON.parse(json.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Result;
+  assert.ok(!res.posted.some((m) => m.type === 'error'), JSON.stringify(res.posted.filter((m) => m.type === 'error')));
+  const { late, otherMode, cumulative } = res.csv;
+  assert.ok(late && otherMode && cumulative, 'the harness got to the end');
+  // Ten buckets, then the ten events pushed since, each once.
+  assert.deepEqual(late.map((row) => Number(row[0])), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, ...Array.from({ length: 10 }, (_, i) => 101 + i)], 'the points pushed after the stop are drawn');
+  assert.deepEqual(late.slice(10).map((row) => row[1]), new Array(10).fill('1'));
+  assert.deepEqual(otherMode, [], 'per-event values pushed before the switch are not drawn as running values');
+  assert.deepEqual(cumulative.map((row) => `${row[0]}:${row[1]}`), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100].map((x) => `${x}:0.5`).concat('112:0.75'));
+});

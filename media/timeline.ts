@@ -252,6 +252,13 @@ function gotoAt(u: uPlot, e: MouseEvent): void {
   post({ type: 'goto', event: target });
 }
 
+/** Every lane with its tail on `xs`, and the tails of lanes the host has not sent data for yet: what the charts draw and the CSV exports. */
+function mergedLanes(xs: readonly number[]): LaneData[] {
+  const merged = lanes.map((l) => mergeTail(l, tails.get(l.id), xs));
+  for (const extra of tails.keys()) if (!lanes.some((l) => l.id === extra)) merged.push(mergeTail(undefined, tails.get(extra), xs, extra));
+  return merged;
+}
+
 function renderCharts(): void {
   for (const c of charts) c.destroy();
   charts = [];
@@ -271,8 +278,7 @@ function renderCharts(): void {
   }
   const width = Math.max(200, chartsEl.clientWidth - 8);
   const buckets = Math.max(50, Math.floor(width));
-  const merged = lanes.map((l) => mergeTail(l, tails.get(l.id), xs));
-  for (const extra of tails.keys()) if (!lanes.some((l) => l.id === extra)) merged.push(mergeTail(undefined, tails.get(extra), xs, extra));
+  const merged = mergedLanes(xs);
   const range = fullRange();
   for (const g of SERIES_GROUPS) {
     const lines: Line[] = [];
@@ -393,8 +399,9 @@ function exportName(): string {
 function exportCsv(): void {
   const visible = SERIES.filter(isVisible).map((s) => s.id);
   const xs = unionX(lanes, tails);
-  const merged = lanes.map((l) => mergeTail(l, tails.get(l.id), xs));
-  const text = buildCsv(merged, xs, visible, ui.zoom, ui.mode);
+  // The lanes the charts draw: a tail before its lane's first data (a panel opened while the replay
+  // runs, a mode switched) was drawn but left out of the CSV.
+  const text = buildCsv(mergedLanes(xs), xs, visible, ui.zoom, ui.mode);
   post({ type: 'export', format: 'csv', text, name: exportName() });
 }
 

@@ -2,7 +2,7 @@
  * The live tail of a session timeline in a real headless Chromium (Debian's `chromium`): the points
  * pushed while a replay runs on survive a stop's data that arrives late (the replay was continued
  * while the stop's series were fetched), and a tail of the other mode (posted before the host heard
- * of a mode switch) is not drawn. Read through the CSV export, which lists the chart's rows.
+ * of a mode switch) is not drawn; a tail before any data is exported as drawn. Read through the CSV export, which lists the chart's rows.
  * Skips, saying so, where no chromium is installed.
  */
 import { test } from 'node:test';
@@ -43,6 +43,9 @@ const HARNESS = `<!DOCTYPE html>
 <script src="timeline.js"></script>
 <script>
   send({ type: 'init', title: 'Timeline: s', source: 'session', view: 'session:1', eventCount: 1000, live: true, faultKinds: [], mode: 'event', restore: null });
+  // Opened while the replay runs: points pushed before the first data are drawn, and exported.
+  tail('event', 1, 3, 0.25);
+  result.csv.early = csvRows();
   send({ type: 'data', mode: 'event', lanes: [lane()], eventCount: 1000 });
   // Continued at once: events 101..110 pushed, then the stop's data (through 100) arrives.
   tail('event', 101, 110, 1);
@@ -61,10 +64,10 @@ const HARNESS = `<!DOCTYPE html>
 
 interface Result {
   posted: { type: string; message?: string }[];
-  csv: { late?: string[][]; otherMode?: string[][]; cumulative?: string[][] };
+  csv: { early?: string[][]; late?: string[][]; otherMode?: string[][]; cumulative?: string[][] };
 }
 
-test('a live tail survives a stop\'s data that comes after it, and a tail of the other mode is not drawn', { skip, timeout: 120_000 }, () => {
+test('a live tail survives a stop\'s data that comes after it, is exported before the first data, and a tail of the other mode is not drawn', { skip, timeout: 120_000 }, () => {
   const dir = tmp('recreplay-webview-tail-');
   buildSync({ entryPoints: [join(ROOT, 'media/timeline.ts')], outfile: join(dir, 'timeline.js'), bundle: true, platform: 'browser', format: 'iife', target: 'chrome120', logLevel: 'error' });
   writeFileSync(join(dir, 'harness.html'), HARNESS);
@@ -73,7 +76,8 @@ test('a live tail survives a stop\'s data that comes after it, and a tail of the
   assert.ok(json, `no result in the page (exit ${r.status}): ${r.stderr.slice(-2000)}`);
   const res = JSON.parse(json.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Result;
   assert.ok(!res.posted.some((m) => m.type === 'error'), JSON.stringify(res.posted.filter((m) => m.type === 'error')));
-  const { late, otherMode, cumulative } = res.csv;
+  const { early, late, otherMode, cumulative } = res.csv;
+  assert.deepEqual(early?.map((row) => row.join(',')), ['1,0.25,0.25,0.25', '2,0.25,0.25,0.25', '3,0.25,0.25,0.25'], 'a tail before the first data is in the CSV as in the chart');
   assert.ok(late && otherMode && cumulative, 'the harness got to the end');
   // Ten buckets, then the ten events pushed since, each once.
   assert.deepEqual(late.map((row) => Number(row[0])), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, ...Array.from({ length: 10 }, (_, i) => 101 + i)], 'the points pushed after the stop are drawn');

@@ -134,6 +134,10 @@ test('artifacts are checked before the events: content, names a disk cannot hold
     [{ a: 5 }, 'artifacts.a', /artifact "a" is 5: an artifact's content is a string or a Buffer/],
     [{ a: '1', 'a/b': '2' }, 'artifacts.a', /artifact "a" is a file, and "a\/b" needs a folder of that name/],
     [{ 'M.json': '1', 'm.json': '2' }, 'artifacts.m.json', /artifacts "M\.json" and "m\.json" differ only by case/],
+    // "é" as one code point and as "e" with a combining accent: one file on macOS.
+    [{ 'caf\u00e9.json': '1', 'cafe\u0301.json': '2' }, 'artifacts.caf\u00e9.json', /differ only in Unicode normalisation \(or that and case\): on macOS one would overwrite the other/],
+    [{ 'CAF\u00c9.json': '1', 'cafe\u0301.json': '2' }, 'artifacts.cafe\u0301.json', /differ only in Unicode normalisation/],
+    [{ 'caf\u00e9': '1', 'cafe\u0301/x.json': '2' }, 'artifacts.caf\u00e9', /is a file, and "cafe\u0301\/x\.json" needs a folder of that name/],
     [{ ['x'.repeat(300)]: '1' }, `artifacts.${'x'.repeat(300)}`, /has a part of 300 bytes; a file system holds 255 at most/],
     [{ 'm.txt': 'a\ud800b' }, 'artifacts.m.txt', /holds a lone surrogate/],
     [{ 'a\\b': '1' }, 'artifacts.a\\b', /not a plain relative path|holds a backslash/],

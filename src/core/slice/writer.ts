@@ -203,7 +203,7 @@ const TEMP_SUFFIX = '.tmp-'.length + 12 + '-old'.length + 2;
  * The artifacts, checked before a single event is read, sorted by name: each a plain relative path
  * under artifacts/ of names a file system holds, with a string or bytes; no two that one disk
  * would take for one file (a name and a folder of it, two names that differ only by case — one
- * on macOS and Windows), no text that UTF-8 cannot hold as it is (a lone surrogate).
+ * on macOS and Windows — or only in Unicode normalisation — one on macOS), no text that UTF-8 cannot hold as it is (a lone surrogate).
  */
 function checkArtifacts(given: SliceInput['artifacts']): [string, string | Buffer][] {
   if (given === undefined) return [];
@@ -231,15 +231,20 @@ function checkArtifacts(given: SliceInput['artifacts']): [string, string | Buffe
     if (typeof content === 'string' && LONE_SURROGATE.test(content)) {
       throw new UserError(`artifact ${shown(name)} holds a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot hold: it would be written as U+FFFD and read back changed`, { field }, 'Pass binary content as a Buffer, or fix the text.');
     }
-    const lower = name.toLowerCase();
+    // macOS also takes names that differ only in Unicode normalisation ("é" as one code point or as
+    // "e" and a combining accent) for one file: the one written last would be both.
+    const lower = name.normalize('NFC').toLowerCase();
     const twin = byLower.get(lower);
-    if (twin !== undefined) throw new UserError(`artifacts ${shown(twin)} and ${shown(name)} differ only by case: on macOS and Windows one would overwrite the other`, { field }, 'Give artifacts names that differ by more than case.');
+    if (twin !== undefined) {
+      const how = twin.toLowerCase() === name.toLowerCase() ? 'only by case: on macOS and Windows' : 'only in Unicode normalisation (or that and case): on macOS';
+      throw new UserError(`artifacts ${shown(twin)} and ${shown(name)} differ ${how} one would overwrite the other`, { field }, 'Give artifacts names that differ by more than case or normalisation.');
+    }
     byLower.set(lower, name);
     out.push([name, typeof content === 'string' ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength)]);
   }
   // A name that is also another's folder ("a" and "a/b"): one disk cannot hold both.
   for (const [name] of out) {
-    const folder = [...byLower.keys()].find((k) => k.startsWith(name.toLowerCase() + '/'));
+    const folder = [...byLower.keys()].find((k) => k.startsWith(name.normalize('NFC').toLowerCase() + '/'));
     if (folder !== undefined) throw new UserError(`artifact ${shown(name)} is a file, and ${shown(byLower.get(folder))} needs a folder of that name`, { field: `artifacts.${name}` }, 'Rename one of them.');
   }
   return out;

@@ -5,15 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { buildSync } from 'esbuild';
-import { tmp } from '../helpers';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromiumSkip, runHarness } from './chromium';
 
-const ROOT = resolve(__dirname, '../..');
-const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
+const skip = chromiumSkip;
 
 interface Result {
   posted: { type: string; event?: number; format?: string; text?: string }[];
@@ -23,13 +19,7 @@ interface Result {
 }
 
 test('the timeline draws a million events, follows the cursor, marks hits, sends goto on click and exports CSV', { skip, timeout: 120_000 }, () => {
-  const dir = tmp('recreplay-webview-');
-  buildSync({ entryPoints: [join(ROOT, 'media/timeline.ts')], outfile: join(dir, 'timeline.js'), bundle: true, platform: 'browser', format: 'iife', target: 'chrome120', logLevel: 'error' });
-  copyFileSync(join(__dirname, 'harness.html'), join(dir, 'harness.html'));
-  const r = spawnSync(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--window-size=1200,900', '--dump-dom', `file://${join(dir, 'harness.html')}`], { encoding: 'utf8', timeout: 100_000, maxBuffer: 64 << 20 });
-  const json = /<pre id="result">([\s\S]*?)<\/pre>/.exec(r.stdout)?.[1];
-  assert.ok(json, `no result in the page (exit ${r.status}): ${r.stderr.slice(-2000)}`);
-  const res = JSON.parse(json.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Result;
+  const res = runHarness<Result>(readFileSync(join(__dirname, 'harness.html'), 'utf8'));
   assert.equal(res.posted[0]?.type, 'ready', 'the webview announces itself first');
   assert.ok(!res.posted.some((m) => m.type === 'error'), JSON.stringify(res.posted.filter((m) => m.type === 'error')));
   const dom = res.dom;

@@ -7,15 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { buildSync } from 'esbuild';
-import { tmp } from '../helpers';
+import { chromiumSkip, runHarness } from './chromium';
 
-const ROOT = resolve(__dirname, '../..');
-const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
+const skip = chromiumSkip;
 
 const HARNESS = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8"><link rel="stylesheet" href="timeline.css">
@@ -46,13 +40,7 @@ const HARNESS = `<!DOCTYPE html>
 </body></html>`;
 
 test('the session timeline keeps its zoom when shown again on the same session, and drops it when given the next session', { skip, timeout: 120_000 }, () => {
-  const dir = tmp('recreplay-webview-retarget-');
-  buildSync({ entryPoints: [join(ROOT, 'media/timeline.ts')], outfile: join(dir, 'timeline.js'), bundle: true, platform: 'browser', format: 'iife', target: 'chrome120', logLevel: 'error' });
-  writeFileSync(join(dir, 'harness.html'), HARNESS);
-  const r = spawnSync(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--window-size=1200,900', '--dump-dom', `file://${join(dir, 'harness.html')}`], { encoding: 'utf8', timeout: 100_000, maxBuffer: 64 << 20 });
-  const json = /<pre id="result">([\s\S]*?)<\/pre>/.exec(r.stdout)?.[1];
-  assert.ok(json, `no result in the page (exit ${r.status}): ${r.stderr.slice(-2000)}`);
-  const res = JSON.parse(json.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as { posted: { type: string }[]; states: { label: string; zoom: unknown; view: unknown }[] };
+  const res = runHarness<{ posted: { type: string }[]; states: { label: string; zoom: unknown; view: unknown }[] }>(HARNESS, 'recreplay-webview-retarget-');
   assert.ok(!res.posted.some((m) => m.type === 'error'), JSON.stringify(res.posted.filter((m) => m.type === 'error')));
   assert.deepEqual(res.states, [
     { label: 'shown again on session A', zoom: [500000, 510000], view: 'session:A' },

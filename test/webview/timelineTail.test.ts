@@ -7,15 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { buildSync } from 'esbuild';
-import { tmp } from '../helpers';
+import { chromiumSkip, runHarness } from './chromium';
 
-const ROOT = resolve(__dirname, '../..');
-const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
+const skip = chromiumSkip;
 
 const HARNESS = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8"><link rel="stylesheet" href="timeline.css">
@@ -68,13 +62,7 @@ interface Result {
 }
 
 test('a live tail survives a stop\'s data that comes after it, is exported before the first data, and a tail of the other mode is not drawn', { skip, timeout: 120_000 }, () => {
-  const dir = tmp('recreplay-webview-tail-');
-  buildSync({ entryPoints: [join(ROOT, 'media/timeline.ts')], outfile: join(dir, 'timeline.js'), bundle: true, platform: 'browser', format: 'iife', target: 'chrome120', logLevel: 'error' });
-  writeFileSync(join(dir, 'harness.html'), HARNESS);
-  const r = spawnSync(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--window-size=1200,900', '--dump-dom', `file://${join(dir, 'harness.html')}`], { encoding: 'utf8', timeout: 100_000, maxBuffer: 64 << 20 });
-  const json = /<pre id="result">([\s\S]*?)<\/pre>/.exec(r.stdout)?.[1];
-  assert.ok(json, `no result in the page (exit ${r.status}): ${r.stderr.slice(-2000)}`);
-  const res = JSON.parse(json.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Result;
+  const res = runHarness<Result>(HARNESS, 'recreplay-webview-tail-');
   assert.ok(!res.posted.some((m) => m.type === 'error'), JSON.stringify(res.posted.filter((m) => m.type === 'error')));
   const { early, late, otherMode, cumulative } = res.csv;
   assert.deepEqual(early?.map((row) => row.join(',')), ['1,0.25,0.25,0.25', '2,0.25,0.25,0.25', '3,0.25,0.25,0.25'], 'a tail before the first data is in the CSV as in the chart');

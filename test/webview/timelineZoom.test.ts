@@ -8,15 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { buildSync } from 'esbuild';
-import { tmp } from '../helpers';
+import { chromiumSkip, runHarness } from './chromium';
 
-const ROOT = resolve(__dirname, '../..');
-const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
+const skip = chromiumSkip;
 
 /** A million-event trace as the host sends it: 4000 buckets of 250 events. */
 const BUCKETS = 4000;
@@ -95,13 +89,7 @@ interface Result {
 }
 
 test('a zoomed timeline draws every bucket the host sent in the visible range (two points per pixel column at any zoom)', { skip, timeout: 120_000 }, () => {
-  const dir = tmp('recreplay-webview-zoom-');
-  buildSync({ entryPoints: [join(ROOT, 'media/timeline.ts')], outfile: join(dir, 'timeline.js'), bundle: true, platform: 'browser', format: 'iife', target: 'chrome120', logLevel: 'error' });
-  writeFileSync(join(dir, 'harness.html'), HARNESS);
-  const r = spawnSync(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--window-size=1200,900', '--dump-dom', `file://${join(dir, 'harness.html')}`], { encoding: 'utf8', timeout: 100_000, maxBuffer: 64 << 20 });
-  const json = /<pre id="result">([\s\S]*?)<\/pre>/.exec(r.stdout)?.[1];
-  assert.ok(json, `no result in the page (exit ${r.status}): ${r.stderr.slice(-2000)}`);
-  const res = JSON.parse(json.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Result;
+  const res = runHarness<Result>(HARNESS, 'recreplay-webview-zoom-');
   assert.ok(!res.posted.some((m) => m.type === 'error'), JSON.stringify(res.posted.filter((m) => m.type === 'error')));
   const { restored, full, dragged, synced, zoom } = res;
   assert.ok(restored && full && dragged && synced, `the harness got to the end: ${JSON.stringify(res).slice(0, 500)}`);

@@ -1,4 +1,5 @@
 import type { FaultSummary } from '../core/engine/run';
+import { printable } from '../shared/printable';
 
 /** Formats a number for a summary table: integers as-is, others to 4 significant digits. */
 export function fmt(v: number | undefined): string {
@@ -25,22 +26,6 @@ export function faultLines(faults: Record<string, FaultSummary | undefined>): st
   return Object.entries(faults)
     .filter((e): e is [string, FaultSummary] => e[1] !== undefined)
     .map(([k, s]) => `  ${k} × ${s.count}${s.events !== s.count ? ` in ${s.events} event${s.events === 1 ? '' : 's'}` : ''} (first at event ${s.firstEvent}, ${s.firstId}): ${s.example}`);
-}
-
-// Control characters, and the bidirectional overrides that reorder what a terminal shows.
-// eslint-disable-next-line no-control-regex -- matching them is the point
-const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * Text for a terminal: a slice's names, ids and messages can hold escape sequences (clear the
- * screen, retitle the window, write the clipboard) that `info` would otherwise send as they are.
- * Each control character is shown as an escape (\x1b); tabs and newlines stay.
- */
-export function printable(s: string): string {
-  return s.replace(UNPRINTABLE, (c) => {
-    const code = c.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
 }
 
 /** A line on stdout, printable. */

@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import { printable } from '../shared/printable';
 
 /**
  * Where the adapter writes what a person debugging the adapter needs (stacks of unexpected
@@ -10,9 +11,12 @@ export interface AdapterLogger {
   error(message: string, error?: unknown): void;
 }
 
+// Printable: a message quotes a slice's own text (a manifest key, an event id, an error naming a
+// value), which written as it is to a terminal (stderr, a tailed --log file) could retitle it,
+// clear it or write to the clipboard.
 function line(level: string, message: string, error?: unknown): string {
   const stack = error instanceof Error ? `\n${error.stack ?? error.message}` : error !== undefined ? `\n${String(error)}` : '';
-  return `${new Date().toISOString()} [${level}] ${message}${stack}\n`;
+  return `${new Date().toISOString()} [${level}] ${printable(`${message}${stack}`)}\n`;
 }
 
 /** A logger that hands each formatted line to `write` (stderr, a file, a test buffer). */

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
-import { tmp } from '../helpers';
+import { eventLine, rawSlice, tmp } from '../helpers';
 import { ADAPTER, COLD, launch, moveAndStop, ROOT, serveTcp, where } from './helpers';
 
 const CLI = join(ROOT, 'dist/cli.js');
@@ -134,6 +134,33 @@ test('a --log file the adapter cannot write is said once on stderr, and the adap
   try {
     await port;
     assert.match(stderr(), new RegExp(`cannot write the log file ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(EISDIR\\): the adapter runs, logging to stderr only`));
+  } finally {
+    proc.kill();
+  }
+});
+
+test('slice text the adapter logs reaches its stderr and --log file with its control characters escaped, never as terminal escapes', async () => {
+  // A slice someone sent: an unknown manifest field (kept, with a warning the adapter logs) whose
+  // name retitles the terminal window and clears the screen when written to it as it is.
+  const evil = '\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202eevil';
+  const slice = rawSlice([1, 2].map((n) => eventLine(`e${n}`, `2025-01-01T00:00:0${n}Z`)).join('\n') + '\n', (m) => {
+    (m as unknown as Record<string, unknown>)[evil] = 1;
+  });
+  const logFile = join(tmp(), 'adapter.log');
+  const { proc, port: portP, stderr } = serveTcp(['--log', logFile]);
+  try {
+    const dc = new DebugClient('node', '', 'recreplay');
+    await dc.start(await portP);
+    try {
+      await launch(dc, { slice, stopOnEntry: true });
+    } finally {
+      await dc.stop();
+    }
+    for (const [where, text] of [['stderr', stderr()], ['log file', readFileSync(logFile, 'utf8')]] as const) {
+      assert.match(text, /\\x1b\]0;pwned\\x07\\x1b\[2J\\x9b31m\\u202eevil/, `${where} names the field, escaped`);
+      // eslint-disable-next-line no-control-regex -- what must not be there
+      assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/, `${where} holds no raw control character`);
+    }
   } finally {
     proc.kill();
   }

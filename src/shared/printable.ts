@@ -1,0 +1,20 @@
+/**
+ * Text from a slice, a trace or a launch configuration as a terminal may be given it: the CLI's
+ * output and the standalone adapter's log (its stderr, a `--log` file someone `tail`s).
+ */
+
+// Control characters, and the bidirectional overrides that reorder what a terminal shows.
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text for a terminal: a slice's names, ids and messages can hold escape sequences (clear the
+ * screen, retitle the window, write the clipboard) that would otherwise be sent as they are.
+ * Each control character is shown as an escape (\x1b); tabs and newlines stay.
+ */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}

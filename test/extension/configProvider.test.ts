@@ -17,7 +17,7 @@ import { artifactKind, pickRanker, pickRankerForLaunch } from '../../src/extensi
 import { rankerAllowedUntrusted, trustProblem } from '../../src/extension/trust';
 import { readSettings } from '../../src/extension/settings';
 import { ReplaySession } from '../../src/extension/debug/sessions';
-import { FakeLog, TabInputText, Uri, infoShown, progressControl, progressShown, settings, window, workspace } from './vscodeFake';
+import { FakeLog, TabInputText, Uri, infoShown, messagesShown, progressControl, progressShown, settings, window, workspace } from './vscodeFake';
 import { makeSlice, tmp } from '../helpers';
 
 test('with recreplay.checkpointEvery unset (its default) a configuration gets no interval: the engine picks one for the slice', () => {
@@ -413,4 +413,33 @@ test('untrusted, a launch configuration reads only inside the workspace: a slice
   assert.match(checkConfig({ ...base, baseline: 'embedding:../x.json' }, false, [ws]) ?? '', /"baseline" is "embedding:\.\.\/x\.json", whose artifact lies outside the workspace/);
   // Trusted: anywhere.
   assert.equal(checkConfig({ ...base, slice: makeSlice(3), ranker: `linear:${join(elsewhere, 'm.json')}` }, true, [ws]), undefined);
+});
+
+test('untrusted, a launch configuration may not set its own checkpoint interval (a launch.json set to 1 spilled the whole state at every event): only the user\'s recreplay.checkpointEvery counts', async () => {
+  const ws = tmp('ws-');
+  const slice = join(ws, 'home.slice');
+  cpSync(makeSlice(3), slice, { recursive: true });
+  const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
+  const folder = { uri: Uri.file(ws), name: 'ws', index: 0 } as unknown as vscode.WorkspaceFolder;
+  const config = { type: 'recreplay', request: 'launch', name: 'x', slice, ranker: 'recorded', cwd: ws, checkpointEvery: 1 };
+  const was = { trusted: workspace.isTrusted, folders: workspace.workspaceFolders };
+  workspace.isTrusted = false;
+  workspace.workspaceFolders = [folder];
+  messagesShown.length = 0;
+  try {
+    assert.equal(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder, config), null, 'refused: launch.json opens for the fix');
+    assert.match(messagesShown[0] ?? '', /"checkpointEvery" is 1: an untrusted workspace may not set the checkpoint interval/);
+    // The value the user's own settings give (fillDefaults put it in) is theirs, not the workspace's.
+    settings.set('recreplay.checkpointEvery', 1);
+    assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder, config), config);
+    settings.delete('recreplay.checkpointEvery');
+    const { checkpointEvery: _, ...none } = config;
+    assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder, none), none);
+    workspace.isTrusted = true;
+    assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(folder, config), config, 'trusted: any interval');
+  } finally {
+    settings.delete('recreplay.checkpointEvery');
+    workspace.isTrusted = was.trusted;
+    workspace.workspaceFolders = was.folders;
+  }
 });

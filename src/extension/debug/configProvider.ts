@@ -85,8 +85,12 @@ export function insideFolders(path: string, folders: readonly string[]): boolean
   });
 }
 
-/** What is wrong with a configuration after variables were substituted, in a sentence naming the attribute. */
-export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders: readonly string[] = []): string | undefined {
+/**
+ * What is wrong with a configuration after variables were substituted, in a sentence naming the
+ * attribute. `userCheckpointEvery` is the interval the user's own settings give (in an untrusted
+ * workspace recreplay.checkpointEvery is restricted: only the user-level value counts).
+ */
+export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders: readonly string[] = [], userCheckpointEvery?: number): string | undefined {
   if (c.request !== 'launch') return `RecReplay configurations use "request": "launch" (this one says ${JSON.stringify(c.request)}).`;
   if (typeof c.slice !== 'string' || c.slice.trim() === '') return 'The launch configuration has no "slice": set it to a NAME.slice folder, e.g. "${workspaceFolder}/slices/home.slice".';
   const dir = sliceFolderOf(c);
@@ -97,6 +101,13 @@ export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders:
     const out = launchPath(t, c.cwd);
     const real = realPathNearest(out);
     if (!insideFolders(out, workspaceFolders)) return `"trace" is ${JSON.stringify(t)}, outside the workspace${real !== resolve(out) ? ` (through a symbolic link, to ${real ?? 'a link that leads nowhere'})` : ''}: an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or point "trace" at a folder inside it.`;
+  }
+  // Untrusted, the interval is the user's (recreplay.checkpointEvery is restricted for this): a
+  // launch.json the workspace brought along set to 1 made a session spill the replay's whole state
+  // to the temp folder at every event, as the workspace's own setting could no longer.
+  const every = c.checkpointEvery as unknown;
+  if (!trusted && every !== undefined && every !== null && every !== userCheckpointEvery) {
+    return `"checkpointEvery" is ${JSON.stringify(every)}: an untrusted workspace may not set the checkpoint interval (a small one makes the session write the replay's whole state to the temp folder every few events). Trust the workspace (Manage Workspace Trust), or remove "checkpointEvery" (recreplay.checkpointEvery in your user settings sets it).`;
   }
   return trustProblem([c.ranker, c.baseline], trusted) ?? (trusted ? undefined : outsideProblem(c, dir, workspaceFolders));
 }
@@ -154,8 +165,9 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
     return r;
   }
 
-  async resolveDebugConfigurationWithSubstitutedVariables(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | null | undefined> {
-    const problem = checkConfig(config as ReplayConfig, vscode.workspace.isTrusted, (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath));
+  async resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | null | undefined> {
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const problem = checkConfig(config as ReplayConfig, vscode.workspace.isTrusted, folders, readSettings(folder).checkpointEvery);
     if (problem) {
       this.log.warn(`launch refused: ${problem}`);
       // null opens launch.json so the attribute can be fixed; undefined would abort silently.

@@ -198,3 +198,29 @@ test('a run killed between renaming its trace and its run record left the trace 
   assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), record2);
   assert.deepEqual(readdirSync(dir).sort(), [TRACE_LOCK, 'run.json', 'trace.jsonl']);
 });
+
+test('a trace folder someone else filled (a workspace\'s runs/ with a dead run\'s temp record, its lock or its trace a link to /dev/zero or a pipe) is tidied without reading through the links: the writer hung on them', { skip: process.platform === 'win32' }, () => {
+  const outside = tmp();
+  // Stands for /dev/zero or /dev/stdin (a read that never ends), without filling the memory.
+  const pipe = join(outside, 'pipe');
+  assert.equal(spawnSync('mkfifo', [pipe]).status, 0);
+  const dead = `${MACHINE}.2147483647-0-1`;
+  const record = JSON.stringify({ trace: { sha256: createHash('sha256').update('').digest('hex'), bytes: 0 } });
+  // The dead run's record a link.
+  const a = tmp();
+  symlinkSync(pipe, join(a, `.run.json.${dead}.tmp`));
+  // Its record a file, the folder's lock a link.
+  const b = tmp();
+  writeFileSync(join(b, `.run.json.${dead}.tmp`), record);
+  symlinkSync(pipe, join(b, TRACE_LOCK));
+  // Its record a file, the trace in place a link (of the 0 bytes the record says).
+  const c = tmp();
+  writeFileSync(join(c, `.run.json.${dead}.tmp`), record);
+  symlinkSync(pipe, join(c, 'trace.jsonl'));
+  const trace = resolve(__dirname, '../../src/core/engine/trace.ts');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', `const { removeDeadTemps } = require(${JSON.stringify(trace)}); for (const d of process.argv.slice(1)) removeDeadTemps(d);`, a, b, c], { timeout: 20_000, killSignal: 'SIGKILL', encoding: 'utf8' });
+  assert.equal(r.signal, null, `removeDeadTemps hung (killed after 20 s): ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  // Nothing was put in place through a link.
+  assert.ok(!existsSync(join(b, 'run.json')) && !existsSync(join(c, 'run.json')));
+});

@@ -137,7 +137,9 @@ export function removeDeadTemps(dir: string): void {
   const dead = new Map<number, { name: string; file: string; kind: string }[]>();
   for (const name of names) {
     const m = TRACE_TEMP_FILE.exec(name);
-    if (!m || m[2] !== HOST) continue;
+    // A writer makes its temp files as plain files: a link of that name (a workspace's runs/ folder
+    // can bring one along, to /dev/zero) is none of a run's, and is neither read nor removed.
+    if (!m || m[2] !== HOST || !plainFile(join(dir, name))) continue;
     const pid = Number(m[3]);
     if (pid === process.pid || pidRuns(pid)) continue;
     const files = dead.get(pid) ?? [];
@@ -161,10 +163,13 @@ function finishDeadSwap(dir: string, recordTmp: string): boolean {
   const release = tryFolderLockSync(dir);
   if (!release) return false;
   try {
-    const rec = JSON.parse(readFileSync(recordTmp, 'utf8')) as Partial<RunRecord>;
+    const text = readPlainFile(recordTmp, MAX_RECORD_BYTES);
+    if (text === undefined) return false;
+    const rec = JSON.parse(text) as Partial<RunRecord>;
     const trace = rec.trace;
     const path = join(dir, 'trace.jsonl');
-    if (!trace || typeof trace.sha256 !== 'string' || typeof trace.bytes !== 'number' || statOrNothing(path)?.size !== trace.bytes) return false;
+    // The trace in place read only when it is a plain file (a link to a pipe blocked the writer for good).
+    if (!trace || typeof trace.sha256 !== 'string' || typeof trace.bytes !== 'number' || !plainFile(path) || statOrNothing(path)?.size !== trace.bytes) return false;
     if (checkFile(path, { sha256: trace.sha256, bytes: trace.bytes }) !== undefined) return false;
     renameSync(recordTmp, join(dir, 'run.json'));
     syncFolder(dir);
@@ -188,9 +193,11 @@ function tryFolderLockSync(dir: string): (() => void) | undefined {
     try {
       fd = openSync(lock, 'wx');
     } catch {
-      const holder = readText(lock);
-      if (attempt > 0 || !staleHolder(holder)) return undefined;
-      removeLockIfSame(lock, statOrNothing(lock)?.ino ?? 0, holder);
+      // Read as withFolderLock reads it: a link or anything but a plain file there is no run's lock
+      // (read through, a link to /dev/zero or a pipe never ended).
+      const found = readLock(lock);
+      if (attempt > 0 || found.kind !== 'file' || !staleHolder(found.holder)) return undefined;
+      removeLockIfSame(lock, found.ino, found.holder);
       continue;
     }
     let ino: number;
@@ -357,6 +364,38 @@ function syncFolder(dir: string): void {
 }
 
 /** A file's text, or '' when it cannot be read. */
+/** The most a run record read back from a dead run's temp file may hold (one holds a run's summary: kilobytes). */
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+
+/** Whether `path` is a plain file itself (not a link, a folder, a pipe or a device). */
+function plainFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The text of a plain file of at most `max` bytes, opened without following a link or waiting on a
+ * pipe (one put there since it was looked at); undefined when it is anything else.
+ */
+function readPlainFile(path: string, max: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > max) return undefined;
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from './errors';
@@ -219,5 +219,41 @@ export function pidRuns(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Whether `path` is a plain file itself (not a link, a folder, a pipe or a device). For the files a
+ * run or a freeze leaves for the next one (temp files, locks, marks): a folder someone else filled
+ * (a workspace's runs/, a cloned repository's slices/) may hold a link of that name instead.
+ */
+export function isPlainFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The text of the plain file at `path` if it holds at most `max` bytes, opened without following a
+ * link or waiting on a pipe; undefined when it is anything else or cannot be read. (Read through, a
+ * link to /dev/zero filled the memory, and one to a pipe or /dev/stdin blocked for good.)
+ */
+export function readPlainFile(path: string, max: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > max) return undefined;
+    return readFileSync(fd, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }

@@ -178,3 +178,40 @@ test('the tidying before a freeze leaves alone what a dead freeze to a longer na
   assert.ok(!readFileSync(join(mine, 'events.jsonl'), 'utf8').includes('other-'));
   assert.ok(existsSync(aside), 'the other freeze\'s old slice is left for a freeze to its own name');
 });
+
+test('the marks of dead freezes beside a slice are read and written as plain files only: a mark that is a link (to a pipe or /dev/zero, or one that leads nowhere) hung the freeze and the open of a missing slice, or had the mark written where it led', { skip: process.platform === 'win32' }, () => {
+  const base = tmp();
+  const outside = tmp();
+  const dir = join(base, 'mine.slice');
+  const gone = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+  const me = { host: MACHINE, uid: process.getuid?.() ?? -1 };
+  // A folder the old slice went to, its mark a link to a pipe (standing for /dev/zero): a read that never ends.
+  const pipe = join(outside, 'pipe');
+  assert.equal(spawnSync('mkfifo', [pipe]).status, 0);
+  mkdirSync(join(base, 'mine.slice.tmp-a-old'));
+  writeFileSync(join(base, 'mine.slice.tmp-a-old', 'slice.json'), JSON.stringify({ format: 'recreplay.slice/1', files: [] }));
+  symlinkSync(pipe, join(base, 'mine.slice.tmp-a-old', '.recreplay-freeze'));
+  const reader = join(__dirname, '../../src/core/slice/reader.ts');
+  const deadFreezes = join(__dirname, '../../src/core/slice/deadFreezes.ts');
+  const run = (code: string) => spawnSync(process.execPath, ['--import', 'tsx', '-e', code, dir], { timeout: 20_000, killSignal: 'SIGKILL', encoding: 'utf8' });
+  // Opening the missing slice looks for where it went; a freeze to it tidies first.
+  const open = run(`const { Slice } = require(${JSON.stringify(reader)}); try { Slice.open(process.argv[1]); } catch (e) { console.log(e.message); }`);
+  assert.equal(open.signal, null, `the open hung (killed after 20 s): ${open.stderr}`);
+  assert.match(open.stdout, /mine\.slice/);
+  const tidy = run(`require(${JSON.stringify(deadFreezes)}).tidyDeadFreezes(process.argv[1]);`);
+  assert.equal(tidy.signal, null, `the tidying hung (killed after 20 s): ${tidy.stderr}`);
+  assert.equal(tidy.status, 0, tidy.stderr);
+  // A dead freeze's temp folder, and the old slice it moved aside, unmarked, whose mark is a link that leads nowhere.
+  mkdirSync(join(base, 'b'));
+  const other = join(base, 'b', 'mine.slice');
+  mkdirSync(other);
+  writeFileSync(join(other, 'notes.txt'), 'something else is at the target now');
+  mkdirSync(`${other}.tmp-b`);
+  writeFileSync(join(`${other}.tmp-b`, '.recreplay-freeze'), JSON.stringify({ ...me, pid: gone, payload: 'what the mark says' }));
+  mkdirSync(`${other}.tmp-b-old`);
+  const target = join(outside, 'created.json');
+  symlinkSync(target, join(`${other}.tmp-b-old`, '.recreplay-freeze'));
+  const notes = run(`console.log(JSON.stringify(require(${JSON.stringify(deadFreezes)}).tidyDeadFreezes(${JSON.stringify(other)})));`);
+  assert.equal(notes.status, 0, notes.stderr);
+  assert.ok(!existsSync(target), 'nothing was written where the link led');
+});

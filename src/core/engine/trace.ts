@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import { MACHINE, createExclusive, ensureDir, pidRuns, removeCreatedDirs, removeQuietly, statOrNothing, writeAll, writeExclusive } from '../dirs';
+import { MACHINE, createExclusive, ensureDir, isPlainFile, pidRuns, readPlainFile, removeCreatedDirs, removeQuietly, statOrNothing, writeAll, writeExclusive } from '../dirs';
 import { UserError } from '../errors';
 import { checkFile } from '../slice/hashing';
 import type { EventExec } from './replay';
@@ -139,7 +139,7 @@ export function removeDeadTemps(dir: string): void {
     const m = TRACE_TEMP_FILE.exec(name);
     // A writer makes its temp files as plain files: a link of that name (a workspace's runs/ folder
     // can bring one along, to /dev/zero) is none of a run's, and is neither read nor removed.
-    if (!m || m[2] !== HOST || !plainFile(join(dir, name))) continue;
+    if (!m || m[2] !== HOST || !isPlainFile(join(dir, name))) continue;
     const pid = Number(m[3]);
     if (pid === process.pid || pidRuns(pid)) continue;
     const files = dead.get(pid) ?? [];
@@ -169,7 +169,7 @@ function finishDeadSwap(dir: string, recordTmp: string): boolean {
     const trace = rec.trace;
     const path = join(dir, 'trace.jsonl');
     // The trace in place read only when it is a plain file (a link to a pipe blocked the writer for good).
-    if (!trace || typeof trace.sha256 !== 'string' || typeof trace.bytes !== 'number' || !plainFile(path) || statOrNothing(path)?.size !== trace.bytes) return false;
+    if (!trace || typeof trace.sha256 !== 'string' || typeof trace.bytes !== 'number' || !isPlainFile(path) || statOrNothing(path)?.size !== trace.bytes) return false;
     if (checkFile(path, { sha256: trace.sha256, bytes: trace.bytes }) !== undefined) return false;
     renameSync(recordTmp, join(dir, 'run.json'));
     syncFolder(dir);
@@ -363,39 +363,10 @@ function syncFolder(dir: string): void {
   }
 }
 
-/** A file's text, or '' when it cannot be read. */
 /** The most a run record read back from a dead run's temp file may hold (one holds a run's summary: kilobytes). */
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
-/** Whether `path` is a plain file itself (not a link, a folder, a pipe or a device). */
-function plainFile(path: string): boolean {
-  try {
-    return lstatSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The text of a plain file of at most `max` bytes, opened without following a link or waiting on a
- * pipe (one put there since it was looked at); undefined when it is anything else.
- */
-function readPlainFile(path: string, max: number): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > max) return undefined;
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
+/** A file's text, or '' when it cannot be read. */
 function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { MACHINE, pidRuns } from '../dirs';
+import { MACHINE, pidRuns, readPlainFile } from '../dirs';
 import { sha256 } from './hashing';
 import { freeForRestore, placeNew, replaceable, sliceManifestAt } from './targetFolder';
+import { MAX_MANIFEST_BYTES } from './types';
 
 // The owner marks a freeze leaves on its folders, and the tidying of what a freeze killed midway
 // left beside its target.
@@ -12,6 +13,9 @@ import { freeForRestore, placeNew, replaceable, sliceManifestAt } from './target
  * slice), and an old slice it moved aside while replacing it (see install and tidyDeadFreezes).
  */
 export const OWNER_FILE = '.recreplay-freeze';
+
+/** The most an owner file holds (one names a host, a user, a process and a hash: a few hundred bytes). */
+const MAX_MARK_BYTES = 64 * 1024;
 
 /** Who this freeze is: the host, user and process an owner file names. */
 export function owner(): { host: string; uid: number; pid: number } {
@@ -29,12 +33,11 @@ export function markMine(folder: string): void {
  * slice.json that was to replace it. Undefined when there is no owner file (not a freeze's).
  */
 export function markOf(folder: string): { dead: boolean; mine: boolean; pid: unknown; installed: string | undefined; target: string | undefined; replaced: boolean; text: string } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(folder, OWNER_FILE), 'utf8');
-  } catch {
-    return undefined;
-  }
+  // A plain file of a mark's size only: the folders beside a target may be anyone's (a cloned
+  // repository's slices/), and a mark that was a link to /dev/zero or a pipe hung the freeze, and
+  // the open of a missing slice that looks for where it went.
+  const text = readPlainFile(join(folder, OWNER_FILE), MAX_MARK_BYTES);
+  if (text === undefined) return undefined;
   let o: Record<string, unknown> = {};
   try {
     const v: unknown = JSON.parse(text);
@@ -62,7 +65,15 @@ export function removeReplaced(aside: string): void {
   const mark = markOf(aside);
   try {
     const o: unknown = mark ? JSON.parse(mark.text) : undefined;
-    if (typeof o === 'object' && o !== null) writeFileSync(join(aside, OWNER_FILE), JSON.stringify({ ...o, replaced: true }));
+    // Rewritten in place, never through a link put there since it was read.
+    if (typeof o === 'object' && o !== null) {
+      const fd = openSync(join(aside, OWNER_FILE), constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
+      try {
+        writeFileSync(fd, JSON.stringify({ ...o, replaced: true }));
+      } finally {
+        closeSync(fd);
+      }
+    }
   } catch {
     // Best effort: the removal below goes on (a mark it cannot update still names its freeze).
   }
@@ -82,6 +93,9 @@ export function removeReplaced(aside: string): void {
 
 function sha256Of(file: string): string | undefined {
   try {
+    // A manifest's, of a manifest's size: a link to /dev/zero there is none.
+    const st = lstatSync(file);
+    if (!st.isFile() || st.size > MAX_MANIFEST_BYTES) return undefined;
     return sha256(readFileSync(file));
   } catch {
     return undefined;
@@ -107,7 +121,13 @@ function settleAside(aside: string, sibling: string, dir: string, mark: { pid: u
   }
   // Marked (again, or for the first time when its freeze died before marking it), so a later
   // freeze still knows it and puts it back once the path is free.
-  if (!existsSync(join(aside, OWNER_FILE))) writeFileSync(join(aside, OWNER_FILE), mark.text);
+  // Made anew only (wx): a link there that leads nowhere made this write the mark's text (the other
+  // folder's, anyone's) at whatever path it named.
+  try {
+    writeFileSync(join(aside, OWNER_FILE), mark.text, { flag: 'wx' });
+  } catch {
+    // There already (a mark, or something that is none): left as it is.
+  }
   return [`${aside} holds the slice that was at ${dir} before ${who}; ${dir} now holds something else, so it was left where it is: move it back or remove it`];
 }
 

@@ -115,7 +115,7 @@ test('run --break says the checker warnings the debugger shows (an unknown item 
 });
 
 test('run --break written over several lines (a // comment ends a line) says the line and column, with the caret under that line', () => {
-  const r = cli('run', SLICE, '--ranker', RANKER, '--break', 'rank("i_042") <= 3 // top three\n  && user.nope == 1');
+  const r = cli('run', SLICE, '--ranker', RANKER, '--break', 'rank("i_042") <= 3 // top three\n  && user.segmnt == 1');
   assert.equal(r.code, 3, r.err);
-  assert.match(r.err, /--break: line 2, column 11: unknown user field or feature 'nope'\n {4}&& user\.nope == 1\n {12}\^/);
+  assert.match(r.err, /--break: line 2, column 11: unknown user field or feature 'segmnt'; did you mean 'segment'\?\n {4}&& user\.segmnt == 1\n {12}\^/);
 });

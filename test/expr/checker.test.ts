@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkExpr, parseExpr } from '../../src/core/expr/index';
+import { checkExpr, compileExpr, parseExpr } from '../../src/core/expr/index';
 import { typeOf } from '../../src/core/expr/checker';
 import { tyName } from '../../src/core/expr/env';
 import type { Diagnostic } from '../../src/core/expr/index';
@@ -180,4 +180,16 @@ test('arithmetic with null (or an unknown) on one side still needs an operand th
     assert.ok(checkExpr(text, env).some((d) => d.code === 'type-mismatch' && /operator '[%*]' cannot take (bool|map)/.test(d.message)), text);
   }
   assert.deepEqual(checkExpr('null + 1 > 0 && "a" + null == "a" && size([1] + null) > 0', env).filter((d) => d.severity === 'error'), []);
+});
+
+test('a user field the schema does not list is read from the user record with a warning (users.jsonl records may carry their own, e.g. plan); one close to a known name stays an error', () => {
+  assert.deepEqual(diags('user.plan == "pro"'), ["warning unknown-feature col 6: user field 'plan' is not in the slice's schema: it is read from the user's record, and is an error for a user without it (has(user.plan) tests for it)"]);
+  assert.deepEqual(checkExpr('has(user.plan) && user.plan == "pro"', env).filter((d) => d.severity === 'error'), []);
+  // A misspelt feature or field: still refused, with the near name.
+  assert.match(diags('user.segmnt == "new"')[0] ?? '', /^error unknown-feature col 6: unknown user field or feature 'segmnt'; did you mean 'segment'\?/);
+  assert.match(diags('user.features.agee')[0] ?? '', /^error /, 'the features object stays closed');
+  // Evaluated against a record that has it, and one that does not.
+  const read = compileExpr('user.plan == "pro"', env);
+  assert.equal(read.evaluate({ user: { id: 'u1', plan: 'pro' } } as never), true);
+  assert.throws(() => read.evaluate({ user: { id: 'u2' } } as never), /no field or feature 'plan' in user/);
 });

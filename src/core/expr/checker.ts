@@ -156,6 +156,10 @@ class Checker {
     if (t.kind === 'object') {
       const code = t.noun.includes('feature') ? 'unknown-feature' : t.noun === 'metric' ? 'unknown-metric' : 'unknown-field';
       const suggestion = suggest(e.field, t.fields.keys());
+      if (t.extras && suggestion === undefined) {
+        this.report('warning', code, `${t.name} field '${e.field}' is not in the slice's schema: it is read from the ${t.name}'s record, and is an error for a ${t.name} without it (has(${t.name}.${e.field}) tests for it)`, at);
+        return DYN;
+      }
       const hint = suggestion === undefined && t.hint !== undefined ? `: ${t.hint}` : '';
       this.report(presence ? 'warning' : 'error', code, `unknown ${t.noun} '${e.field}'${hint}`, at, suggestion);
     } else {

@@ -36,6 +36,12 @@ export interface ObjTy {
   open: boolean;
   /** Said after "unknown <noun> 'x'" when no known name is close: where such a field is found instead. */
   hint?: string;
+  /**
+   * Fields beyond the known ones a record may carry (a users.jsonl record's own, e.g. `country`):
+   * an unknown name no known one is close to is read from the record, with a warning, not refused;
+   * one close to a known name stays an error (a misspelt feature).
+   */
+  extras?: boolean;
 }
 
 export const DYN: Ty = { kind: 'dyn' };
@@ -87,6 +93,7 @@ export function bindingTypes(env: CheckEnv): Map<string, Ty> {
   // `user.ctr` is shorthand for `user.features.ctr`; a real user field wins over a feature of the same name.
   const userShorthand = Object.entries(s.user).map(([k, t]): [string, Ty] => [k, featureTy(t)]);
   const user = obj('user', 'user field or feature', [...userShorthand, ...userBase]);
+  user.extras = true;
   const outcome = obj('outcome', 'outcome field', [['clicks', listOf(STR)], ['dwellMs', mapOf(NUM)]], true);
   const systemOf = (name: string): ObjTy => obj(name, 'system field', [
     ['latencyMs', obj(`${name}.latencyMs`, 'stage', STAGES.map((st) => [st, NUM]))],

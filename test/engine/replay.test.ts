@@ -263,9 +263,8 @@ test('a Ranker object of your own runs headless with a trace and run record, and
   assert.notDeepEqual(r.metrics, recorded.metrics);
 });
 
-test('a ranker that cannot be loaded leaves no open slice and no reader thread behind', async () => {
-  // Three chunks or more: Slice.open starts its reader thread at once for a headless run.
-  const dir = makeSlice(120, { chunkSize: 1024 });
+/** Records every slice Slice.open opens and every one closed, until restore(). */
+function watchSliceOpens(): { opened: Slice[]; closed: Set<Slice>; restore: () => void } {
   const opened: Slice[] = [];
   const closed = new Set<Slice>();
   const open = Slice.open.bind(Slice);
@@ -279,6 +278,20 @@ test('a ranker that cannot be loaded leaves no open slice and no reader thread b
     closed.add(this);
     close.call(this);
   };
+  return {
+    opened,
+    closed,
+    restore: () => {
+      Slice.open = open;
+      Slice.prototype.close = close;
+    },
+  };
+}
+
+test('a ranker that cannot be loaded leaves no open slice and no reader thread behind', async () => {
+  // Three chunks or more: Slice.open starts its reader thread at once for a headless run.
+  const dir = makeSlice(120, { chunkSize: 1024 });
+  const { opened, closed, restore } = watchSliceOpens();
   try {
     const started = Slice.prefetchesStarted;
     await assert.rejects(runHeadless({ slice: dir, ranker: 'linear:/no/such/model.json' }, host), /linear artifact not found/);
@@ -286,27 +299,14 @@ test('a ranker that cannot be loaded leaves no open slice and no reader thread b
     assert.equal(opened.length, 1);
     assert.ok(closed.has(opened[0] as Slice), 'the slice was closed, and with it its reader thread');
   } finally {
-    Slice.open = open;
-    Slice.prototype.close = close;
+    restore();
   }
 });
 
 test('a seed or checkpoint interval the replayer refuses leaves no open slice, no reader thread and no undisposed ranker behind', async () => {
   // Three chunks or more: Slice.open starts its reader thread at once for a headless run.
   const dir = makeSlice(120, { chunkSize: 1024 });
-  const opened: Slice[] = [];
-  const closed = new Set<Slice>();
-  const open = Slice.open.bind(Slice);
-  const close = Slice.prototype.close;
-  Slice.open = (...a: Parameters<typeof Slice.open>) => {
-    const s = open(...a);
-    opened.push(s);
-    return s;
-  };
-  Slice.prototype.close = function (this: Slice) {
-    closed.add(this);
-    close.call(this);
-  };
+  const { opened, closed, restore } = watchSliceOpens();
   // A spec ranker is runHeadless's own to dispose: a linear artifact, watched through its prototype.
   const art = join(tmp(), 'lin.json');
   writeFileSync(art, JSON.stringify({ weights: { ctr: 1 } }));
@@ -325,8 +325,7 @@ test('a seed or checkpoint interval the replayer refuses leaves no open slice, n
     assert.ok(opened.every((s) => closed.has(s)), 'every slice opened was closed, and with it its reader thread');
     assert.equal(disposed, 2, 'the ranker runHeadless loaded was disposed');
   } finally {
-    Slice.open = open;
-    Slice.prototype.close = close;
+    restore();
     if (ownDispose) proto.dispose = ownDispose;
     else delete proto.dispose;
   }

@@ -15,6 +15,12 @@ export const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 /** The `skip` of a test that needs Chromium: false where it is installed, else why not. */
 export const chromiumSkip: string | false = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
 
+/** The start of a harness page: the stylesheet, the theme colours the charts read, the app's element and the result's. */
+export const HARNESS_HEAD = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8"><link rel="stylesheet" href="timeline.css">
+<style>body { --vscode-foreground: #ccc; --vscode-charts-blue: #3794ff; --vscode-charts-green: #89d185; --vscode-editorWidget-border: #454545; } #result { display: none; }</style>
+</head><body><div id="app"></div><pre id="result"></pre>`;
+
 /** Loads `html` (which includes `<script src="timeline.js">`) and returns its result object. */
 export function runHarness<T>(html: string, prefix = 'recreplay-webview-'): T {
   const dir = tmp(prefix);

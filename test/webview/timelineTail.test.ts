@@ -7,14 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromiumSkip, runHarness } from './chromium';
+import { HARNESS_HEAD, chromiumSkip, runHarness } from './chromium';
 
 const skip = chromiumSkip;
 
-const HARNESS = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8"><link rel="stylesheet" href="timeline.css">
-<style>body { --vscode-foreground: #ccc; --vscode-charts-blue: #3794ff; --vscode-editorWidget-border: #454545; } #result { display: none; }</style>
-</head><body><div id="app"></div><pre id="result"></pre>
+const HARNESS = `${HARNESS_HEAD}
 <script>
   const posted = [];
   const result = { posted, csv: {} };

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromiumSkip, runHarness } from './chromium';
+import { HARNESS_HEAD, chromiumSkip, runHarness } from './chromium';
 
 const skip = chromiumSkip;
 
@@ -17,10 +17,7 @@ const BUCKETS = 4000;
 const STEP = 250;
 const hostX = (from: number, to: number) => Array.from({ length: BUCKETS }, (_, i) => (i + 1) * STEP).filter((x) => x >= from && x <= to);
 
-const HARNESS = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8"><link rel="stylesheet" href="timeline.css">
-<style>body { --vscode-foreground: #ccc; --vscode-charts-blue: #3794ff; --vscode-charts-green: #89d185; --vscode-editorWidget-border: #454545; } #result { display: none; }</style>
-</head><body><div id="app"></div><pre id="result"></pre>
+const HARNESS = `${HARNESS_HEAD}
 <script>
   const posted = [];
   const result = { posted };

@@ -56,6 +56,18 @@ test('linear: a feature named like what every object inherits (constructor, toSt
   assert.equal(featureValue(b, 'toString', { event, user, state }), undefined);
 });
 
+test('linear: a user feature written as null is missing (0), not the user record\'s field of that name', () => {
+  const p = artifact({ weights: { 'user.age': 2, 'user.valueOf': 4 }, bias: 0 });
+  const r = loadRanker(`linear:${p}`);
+  const state = new ReplayState([]);
+  const user = { id: 'u1', age: 40, valueOf: 7, features: { age: null, valueOf: null } } as never;
+  assert.deepEqual([...(r.score({ event, user, state, rows: [row('a', {})] }) as Float64Array)], [0]);
+  assert.equal(featureValue(row('a', {}), 'user.age', { event, user, state }), null);
+  assert.equal(featureValue(row('a', {}), 'user.valueOf', { event, user, state }), null);
+  // No feature of the name: the record's field is read (user.segment, user.id).
+  assert.equal(featureValue(row('a', {}), 'user.age', { event, user: { id: 'u1', age: 40, features: {} } as never, state }), 40);
+});
+
 test('linear: online features read the replay state', () => {
   const p = artifact({ weights: { 'online.clicks': 1 } });
   const r = loadRanker(`linear:${p}`);

@@ -61,13 +61,24 @@ export function featureReader(name: string): FeatureReader {
   // A name every object inherits (constructor, toString, __proto__): read own fields only, else
   // `features.constructor` is Object and hides the item's value. Other names take the fast path.
   if (key in Object.prototype || name in Object.prototype) return protoSafeReader(scope, key, name);
-  if (scope === 'user') return (_r, c) => c.user?.features?.[key] ?? (c.user?.[key] as FeatureValue | undefined);
+  if (scope === 'user') return (_r, c) => userValue(c.user, key);
   if (scope === 'context') return (_r, c) => c.event.context?.[key];
   if (scope === 'online') return (r, c) => c.state.online(r.item, key);
   return (r) => {
     const v = r.rec.features?.[name];
     return v !== undefined ? v : r.itemRec?.features?.[name];
   };
+}
+
+/**
+ * `user.NAME` for a model: the user's feature, else the record's field of that name (`user.segment`,
+ * `user.id`). A feature written as null is missing, and stays so: it fell through to a record field
+ * of its name (`??`), so a user whose `age` feature was unknown was scored on another number.
+ */
+function userValue(user: UserRecord | undefined, key: string): FeatureValue | undefined {
+  if (user === undefined) return undefined;
+  const f = user.features?.[key];
+  return f !== undefined ? f : ((user as unknown as Record<string, FeatureValue | undefined>)[key]);
 }
 
 /** An own field of a record, or undefined (never an inherited one). */
@@ -77,7 +88,10 @@ function own<T>(o: Record<string, T> | undefined, k: string): T | undefined {
 
 /** featureReader for names that objects inherit: the same resolution, reading own fields only. */
 function protoSafeReader(scope: string, key: string, name: string): FeatureReader {
-  if (scope === 'user') return (_r, c) => own(c.user?.features, key) ?? (own(c.user as Record<string, unknown> | undefined, key) as FeatureValue | undefined);
+  if (scope === 'user') return (_r, c) => {
+    const f = own(c.user?.features, key);
+    return f !== undefined ? f : (own(c.user as Record<string, unknown> | undefined, key) as FeatureValue | undefined);
+  };
   if (scope === 'context') return (_r, c) => own(c.event.context, key);
   if (scope === 'online') return (r, c) => c.state.online(r.item, key);
   return (r) => {

@@ -8,6 +8,7 @@ import { Slice } from '../../src/core/slice/reader';
 import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP } from '../../src/core/steps';
 import { UserError } from '../../src/core/errors';
+import { packArtifact } from '../../src/core/rankers/embeddingThread';
 import { BASE_MANIFEST, fixture, tmp, turnCounter } from '../helpers';
 
 test('an embedding ranker over a large catalogue loads a slice of work at a time, and scores as the dot products of its vectors', () => {
@@ -123,4 +124,19 @@ test('an embedding artifact\'s "version" goes into the ranker info, so the trace
   const header = JSON.parse(readFileSync(join(out, 'trace.jsonl'), 'utf8').split('\n')[0] as string);
   assert.equal(header.ranker.version, 'v3');
   assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).config.ranker.version, 'v3');
+});
+
+test('an embedding artifact that gives an id two vectors is warned about with the line of the second (JSON keeps it and drops the first without a word), on the thread as at once; arrays elsewhere are not mistaken for one', async () => {
+  const artifact = join(tmp(), 'emb.json');
+  writeFileSync(artifact, '{"dim": 2,\n "users": {"u1": [1, 0]},\n "items": {"i1": [2, 0],\n  "i2": [0, 1],\n  "i1": [3, 0]}}');
+  const want = [`embedding ranker ${artifact}: line 5: "items.i1" is written twice in one object; JSON keeps the last one, so the first is ignored: remove one of them`];
+  assert.deepEqual(loadRanker(`embedding:${artifact}`).warnings, want);
+  assert.deepEqual((await loadRankerAsync(`embedding:${artifact}`)).warnings, want);
+  // Found by the thread itself (not by the fallback that reads the file here).
+  assert.deepEqual((await packArtifact(artifact))?.repeats, [{ field: 'items.i1', line: 5 }]);
+  // Arrays that are no vectors (an unknown key's list) make the full scan run, and it finds no repeat.
+  writeFileSync(artifact, '{"dim": 1, "tags": ["a", "b"], "users": {"u1": [1]}, "items": {"i[1]": [2]}}');
+  const tagsOnly = [`embedding ranker ${artifact}: the artifact's key "tags" is not one the embedding ranker reads, and is ignored`];
+  assert.deepEqual(loadRanker(`embedding:${artifact}`).warnings, tagsOnly);
+  assert.deepEqual((await loadRankerAsync(`embedding:${artifact}`)).warnings, tagsOnly);
 });

@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { recordLine } from '../slice/events';
 import type { Slice } from '../slice/reader';
 import type { ItemRecord, UserRecord } from '../slice/types';
-import { checkArtifactFile, readArtifact, shapeError } from './artifacts';
-import { packArtifact } from './embeddingThread';
+import { checkArtifactFile, readArtifact, repeatWarnings, shapeError } from './artifacts';
+import { REPEATS_COLLECTED, packArtifact, repeatedIds } from './embeddingThread';
+import { repeatedKeys } from '../slice/manifest';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
 import { RECORDS_PER_STEP, StepsCancelled, runSteps, runStepsAsync, type StepRunner, type Steps } from '../steps';
 
@@ -182,7 +183,7 @@ export class EmbeddingRanker implements Ranker {
    * artifact and of the slice took ~8 s in one piece. (Parsing the artifact's JSON is one piece.)
    */
   static *loadSteps(path: string, slice?: Slice): Steps<EmbeddingRanker> {
-    const { value: a, sha256 } = readArtifact(path, 'embedding');
+    const { value: a, sha256, text } = readArtifact(path, 'embedding');
     yield;
     const dim = a['dim'];
     if (dim === undefined) {
@@ -197,7 +198,9 @@ export class EmbeddingRanker implements Ranker {
     const items = new VectorTable(dim);
     yield* vectors(path, 'users', a['users'], users);
     yield* vectors(path, 'items', a['items'], items);
-    return yield* EmbeddingRanker.finish(path, sha256, Object.keys(a), artifactVersion(a['version']), users, items, slice);
+    yield;
+    const repeats = repeatedIds(text, users.size + items.size, repeatedKeys, REPEATS_COLLECTED);
+    return yield* EmbeddingRanker.finish(path, sha256, Object.keys(a), artifactVersion(a['version']), users, items, repeats, slice);
   }
 
   /**
@@ -214,14 +217,14 @@ export class EmbeddingRanker implements Ranker {
       (function* () {
         const users = yield* VectorTable.packed(p.dim, p.users.ids, p.users.data);
         const items = yield* VectorTable.packed(p.dim, p.items.ids, p.items.data);
-        return yield* EmbeddingRanker.finish(path, p.sha256, p.keys, artifactVersion(p.version), users, items, slice);
+        return yield* EmbeddingRanker.finish(path, p.sha256, p.keys, artifactVersion(p.version), users, items, p.repeats, slice);
       })(),
       runner,
     );
   }
 
   /** The slice's vectors the artifact lacks, the warnings, the ranker. */
-  private static *finish(path: string, sha256: string, keys: readonly string[], version: string | undefined, users: VectorTable, items: VectorTable, slice?: Slice): Steps<EmbeddingRanker> {
+  private static *finish(path: string, sha256: string, keys: readonly string[], version: string | undefined, users: VectorTable, items: VectorTable, repeats: readonly { field: string; line: number }[], slice?: Slice): Steps<EmbeddingRanker> {
     const dim = users.dim;
     if (slice) {
       // Only vectors the artifact lacks are read: a slice is immutable, so its embeddings of another
@@ -244,6 +247,7 @@ export class EmbeddingRanker implements Ranker {
     // which reads as a working model (the same result as the recorded ranker) rather than as none.
     const missing = [users.size === 0 ? 'user' : '', items.size === 0 ? 'item' : ''].filter(Boolean);
     const warnings = [
+      ...repeatWarnings(repeats, REPEATS_COLLECTED),
       ...unknownKeys(keys),
       ...(slice && missing.length
         ? [`no ${missing.join(' and no ')} vectors — neither in the artifact's "${missing.map((m) => `${m}s`).join('"/"')}" nor as "embedding" in the slice's ${missing.map((m) => `${m}s.jsonl`).join('/')} — so every score is 0 and the recorded order is served`]

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { repeatedKeys } from '../slice/manifest';
 
 /**
  * An embedding artifact read on a thread of its own: reading, hashing and JSON.parse of a 150 MB
@@ -17,11 +18,38 @@ export interface PackedArtifact {
   version: unknown;
   users: { ids: string[]; data: Float64Array };
   items: { ids: string[]; data: Float64Array };
+  /** Keys written twice in one object (repeatedIds), at most REPEATS_COLLECTED. */
+  repeats: { field: string; line: number }[];
+}
+
+/** How many repeated keys repeatedIds collects, at most (an artifact written twice over would list every id). */
+export const REPEATS_COLLECTED = 1000;
+
+/**
+ * Keys the artifact's text writes twice in one object — an id given two vectors, of which JSON.parse
+ * keeps the last without a word. A full scan (manifest.ts repeatedKeys) holds every key of an
+ * object, ~50 MB for a million ids, so it runs only when the text has more arrays than the vectors
+ * parsed: every vector is one "[", and a repeated id's first vector is one more.
+ */
+export function repeatedIds(src: string | Buffer, vectors: number, scan: (text: string, max: number) => { field: string; line: number }[], max: number): { field: string; line: number }[] {
+  // (Self-contained: the thread makes its own from this source text, so nothing from outside but its arguments.)
+  const next = (from: number): number => (typeof src === 'string' ? src.indexOf('[', from) : src.indexOf(0x5b, from));
+  let arrays = 0;
+  for (let i = next(0); i !== -1 && arrays <= vectors; i = next(i + 1)) arrays++;
+  if (arrays <= vectors) return [];
+  let text = typeof src === 'string' ? src : src.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return scan(text, max);
 }
 
 // Our own code, passed as source text so every bundle (CLI, adapter, extension host) can start it
 // without shipping a second file. It never sees user input as code.
+// Functions passed as their source text take nothing from outside but their arguments (\`__name\`
+// is what the test runner's transpiler wraps named functions in).
 const SOURCE = `
+var __name = (f) => f;
+const repeatedKeys = (${repeatedKeys.toString()});
+const repeatedIds = (${repeatedIds.toString()});
 const { workerData, parentPort } = require('node:worker_threads');
 const { readFileSync } = require('node:fs');
 const { createHash } = require('node:crypto');
@@ -56,7 +84,8 @@ function run() {
   const users = side(a.users);
   const items = users && side(a.items);
   if (!items) return undefined;
-  return { sha256: createHash('sha256').update(bytes).digest('hex'), dim, keys: Object.keys(a), version: typeof a.version === 'string' || typeof a.version === 'number' ? a.version : undefined, users, items };
+  const repeats = repeatedIds(bytes, users.ids.length + items.ids.length, repeatedKeys, ${REPEATS_COLLECTED});
+  return { repeats, sha256: createHash('sha256').update(bytes).digest('hex'), dim, keys: Object.keys(a), version: typeof a.version === 'string' || typeof a.version === 'number' ? a.version : undefined, users, items };
 }
 let out;
 try { out = run(); } catch { out = undefined; }

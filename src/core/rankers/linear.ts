@@ -1,6 +1,6 @@
 import { featureReader, type CandidateRow, type FeatureReader } from '../engine/rows';
 import { shown, shownName } from '../errors';
-import { readArtifact, shapeError } from './artifacts';
+import { readArtifact, repeatWarnings, shapeError } from './artifacts';
 import { suggest } from '../expr/suggest';
 import { repeatedKeys } from '../slice/manifest';
 import type { Slice } from '../slice/reader';
@@ -87,21 +87,6 @@ function neverMatches(base: string, text: string, type: FeatureType | undefined)
   return undefined;
 }
 
-/** How many keys written twice are listed one by one (the rest are counted). */
-const MAX_REPEATS = 10;
-
-/**
- * Keys the artifact writes twice in one object: JSON.parse keeps the last, so a weight given twice
- * (two models' weights merged, a hand edit) scored with the second value, and a second "weights"
- * object replaced the first whole, without a word (slice.json says so of its own repeated keys).
- */
-function repeatWarnings(text: string): string[] {
-  const repeats = repeatedKeys(text, Infinity);
-  const out = repeats.slice(0, MAX_REPEATS).map((r) => `line ${r.line}: "${shownName(r.field)}" is written twice in one object; JSON keeps the last one, so the first is ignored: remove one of them`);
-  if (repeats.length > MAX_REPEATS) out.push(`and ${repeats.length - MAX_REPEATS} more keys written twice`);
-  return out;
-}
-
 /** Where a weight's feature comes from, resolved once when the artifact loads. */
 interface Term {
   weight: number;
@@ -167,7 +152,7 @@ export class LinearRanker implements Ranker {
     const names = Object.keys(weights as object);
     // No weight at all: every candidate scores the bias, and ties keep the recorded order (the embedding ranker says so of its vectors).
     const none = names.length === 0 ? ['"weights" is empty, so every candidate scores the bias alone and the recorded order is served'] : [];
-    this.warnings = [...repeatWarnings(text), ...none, ...(slice ? linearWarnings(a, names, slice.manifest.schema) : [])].map((w) => `linear ranker ${path}: ${w}`);
+    this.warnings = [...repeatWarnings(repeatedKeys(text, Infinity)), ...none, ...(slice ? linearWarnings(a, names, slice.manifest.schema) : [])].map((w) => `linear ranker ${path}: ${w}`);
   }
 
   score(req: ScoreRequest): Float64Array {

@@ -91,8 +91,15 @@ test('examples/custom-ranker.ts replays cold start with a model written in code:
   const r = tsx('custom-ranker.ts', [join(ROOT, 'examples/slices/cold-start.slice'), out]);
   assert.equal(r.status, 0, r.stderr);
   const parity = Number(/exposure_parity\s+([\d.]+)/.exec(r.stdout)?.[1]);
-  // The linear model of the example gives 0; the freshness boost lifts it well above.
+  // The linear model of the example gives 0; the freshness boost lifts it well above — to the
+  // figure README.md and examples/README.md quote.
   assert.ok(parity > 0.3, r.stdout);
+  const inReadme = /\(exposure parity 0 → ([\d.]+)\)/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'))?.[1];
+  const inExamples = /`exposure_parity` rises from 0 to ~([\d.]+)\./.exec(readFileSync(join(ROOT, 'examples/README.md'), 'utf8'))?.[1];
+  for (const shown of [inReadme, inExamples]) {
+    assert.ok(shown, 'the READMEs give the parity custom-ranker.ts reaches');
+    assert.equal(parity.toFixed(shown.split('.')[1]?.length ?? 0), shown, `the READMEs say ${shown}, the script prints ${parity}`);
+  }
   const rec = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.equal(rec.config.ranker.kind, 'code:freshness-aware');
   assert.equal(rec.events, 650);

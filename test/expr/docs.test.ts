@@ -7,7 +7,11 @@ import { env, makeScope } from './fixtures';
 import { Slice } from '../../src/core/slice/reader';
 import { Replayer } from '../../src/core/engine/replay';
 import { RecordedRanker } from '../../src/core/rankers/builtin';
-import { checkEnvFor } from '../../src/core/engine/exprScope';
+import { checkEnvFor, exprScope } from '../../src/core/engine/exprScope';
+import type { EventExec } from '../../src/core/engine/replay';
+import { writeSlice } from '../../src/core/slice/writer';
+import type { EventRecord } from '../../src/core/slice/types';
+import { tmp } from '../helpers';
 
 // The user guide promises that its examples work and shows real error messages: hold it to that.
 const doc = readFileSync(join(__dirname, '../../docs/expressions.md'), 'utf8');
@@ -51,5 +55,43 @@ test('the names the guide gives for the bundled examples check cleanly against t
     }
   } finally {
     slice.close();
+  }
+});
+
+test('every example in docs/expressions.md checks cleanly against a real slice of the event record slice-format.md shows, and evaluates to a bool at its events', async () => {
+  // The guide says its examples are written for such a slice: items i_42 and i_7, candidate
+  // features ctr_7d and age_days, item feature category, user features age and country.
+  const record = /## Event record\n\n```json\n([\s\S]*?)```/.exec(readFileSync(join(__dirname, '../../docs/slice-format.md'), 'utf8'))?.[1];
+  assert.ok(record, 'docs/slice-format.md shows an event record');
+  const event = JSON.parse(record) as EventRecord;
+  const dir = join(tmp(), 'guide.slice');
+  writeSlice(dir, {
+    manifest: { name: 'guide', description: 'the event record of docs/slice-format.md', source: { kind: 'synthetic', generator: 'test/expr/docs.test.ts' }, seed: 1 },
+    events: [event, { ...event, id: `${event.id}b` }],
+    items: [{ id: 'i_42', features: { category: 'outdoor' } }, { id: 'i_7', features: { category: 'books' } }],
+    users: [{ id: event.user, segment: 'new', features: { age: 31, country: 'fr' } }],
+  }, { frozenAt: '2025-08-01T00:00:00Z' });
+  const examples = blocks('cel').flat();
+  const slice = Slice.open(dir);
+  const replayer = new Replayer(slice, { ranker: new RecordedRanker() });
+  try {
+    const guideEnv = checkEnvFor(replayer);
+    const compiled = examples.map((text) => {
+      assert.deepEqual(checkExpr(text, guideEnv), [], text);
+      return compileExpr(text, guideEnv, { expect: 'bool' });
+    });
+    let stops = 0;
+    // At each completed event, where line breakpoints and `run --break` evaluate. (Before the serve
+    // stage `system.fallback` is null, and `!system.fallback` says so: a documented error.)
+    while (replayer.advance()) {
+      await replayer.finishEvent();
+      const ex = replayer.current as EventExec;
+      stops++;
+      const scope = exprScope(ex, replayer);
+      for (const [i, c] of compiled.entries()) assert.equal(typeof c.evaluate(scope), 'boolean', `${examples[i]} at event ${ex.n}`);
+    }
+    assert.equal(stops, 2);
+  } finally {
+    replayer.dispose();
   }
 });

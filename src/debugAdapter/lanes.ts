@@ -26,6 +26,8 @@ export class Lane {
   readonly store = new MetricStore();
   /** Faults seen per kind over first completions, for the session summary and run record. */
   readonly faultCounts = new Map<string, number>();
+  /** Events that raised at least one fault of the kind (a nan_score is one per candidate: counts exceed these). */
+  readonly faultEvents = new Map<string, number>();
   /** Highest event whose points went out in a metrics event. */
   pushedThrough = 0;
   trace: TraceWriter | undefined;
@@ -52,7 +54,12 @@ export class Lane {
 
   onComplete(ex: EventExec): void {
     if (ex.metrics) this.store.record(ex.metrics, this.replayer.pipeline.k, ex.event.system);
-    for (const f of ex.faults) this.faultCounts.set(f.kind, (this.faultCounts.get(f.kind) ?? 0) + 1);
+    for (let i = 0; i < ex.faults.length; i++) {
+      const kind = (ex.faults[i] as EventExec['faults'][number]).kind;
+      this.faultCounts.set(kind, (this.faultCounts.get(kind) ?? 0) + 1);
+      // Once per event: the first fault of its kind in the event's list.
+      if (ex.faults.findIndex((f) => f.kind === kind) === i) this.faultEvents.set(kind, (this.faultEvents.get(kind) ?? 0) + 1);
+    }
     this.trace?.write(ex, this.replayer.state);
   }
 }
@@ -217,6 +224,7 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
             metrics,
             ...(missing !== undefined ? { metricsMissing: missing } : {}),
             faults: countsByKind((k) => lane.faultCounts.get(k)),
+            faultEvents: countsByKind((k) => lane.faultEvents.get(k)),
           };
         });
         log.info(`trace of ${through} events written to ${t.path}`);

@@ -188,7 +188,7 @@ test('trace: the events replayed in the session are written as trace.jsonl and r
   assert.equal(readFileSync(join(out, 'trace.jsonl'), 'utf8').trim().split('\n').length, 651, 'header + one line per event');
 });
 
-test("the session's run record counts faults as the CLI's does, key for key in the same order (it listed them as first seen)", async () => {
+test("the session's run record counts faults, and the events that raised them, as the CLI's does, key for key in the same order (it listed them as first seen)", async () => {
   const out = join(tmp(), 'trace');
   const dc = await client();
   try {
@@ -198,12 +198,16 @@ test("the session's run record counts faults as the CLI's does, key for key in t
     throw e;
   }
   await dc.disconnectRequest({});
-  const fromSession = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).faults as Record<string, number>;
+  const record = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  const fromSession = record.faults as Record<string, number>;
   const headless = await runHeadless({ ...LATENCY }, { now: () => '', user: 'u', host: 'h', cwd: process.cwd() });
   headless.replayer.dispose();
   const fromCli = Object.fromEntries(Object.entries(headless.faults).map(([k, v]) => [k, v?.count]));
   assert.ok(Object.keys(fromSession).length >= 2, JSON.stringify(fromSession));
   assert.equal(JSON.stringify(fromSession), JSON.stringify(Object.fromEntries(FAULT_KINDS.filter((k) => k in fromCli).map((k) => [k, fromCli[k]]))));
+  // And the events that raised each kind, as the CLI's run record says them.
+  const eventsFromCli = Object.fromEntries(FAULT_KINDS.filter((k) => k in fromCli).map((k) => [k, headless.faults[k]?.events]));
+  assert.equal(JSON.stringify(record.faultEvents), JSON.stringify(eventsFromCli));
 });
 
 test('terminate ends the replay with a terminated event; later requests say the session has ended', async () => {

@@ -202,7 +202,7 @@ test('trace and run record go into place together: a run record that cannot be m
   // When both can be made, both are replaced, and the record names the trace's hash.
   const w2 = new TraceWriter(dir, header, table);
   for (let i = 0; i < 3; i++) w2.write(exec(), table);
-  const t = await w2.close(table, (info) => ({ format: 'recreplay.run/1', tool: { name: 't', version: '0' }, slice: { path: '', name: 's', manifestSha256: '', versions: {}, modified: [], eventsVerified: true }, config: { ranker: {}, seed: 1, pipeline: {}, checkpointEvery: 1, forced: false }, seed: 1, startedAt: '', endedAt: '', user: 'u', host: 'h', trace: info, events: 3, metrics: {}, faults: {} }));
+  const t = await w2.close(table, (info) => ({ format: 'recreplay.run/1', tool: { name: 't', version: '0' }, slice: { path: '', name: 's', manifestSha256: '', versions: {}, modified: [], eventsVerified: true }, config: { ranker: {}, seed: 1, pipeline: {}, checkpointEvery: 1, forced: false }, seed: 1, startedAt: '', endedAt: '', user: 'u', host: 'h', trace: info, events: 3, metrics: {}, faults: {}, faultEvents: {} }));
   assert.deepEqual(readdirSync(dir).sort(), ['run.json', 'trace.jsonl']);
   assert.equal(t.runRecord, join(dir, 'run.json'));
   assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).trace.sha256, t.sha256);

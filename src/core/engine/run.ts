@@ -280,6 +280,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
         metrics,
         outcomes,
         faults: sortedFaults,
+        faultEvents: countsByKind((k) => faults[k]?.events),
       };
       // Waiting for another run's renames into the folder, a cancel is still heard.
     }, () => {

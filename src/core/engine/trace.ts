@@ -719,7 +719,10 @@ export interface RunRecord {
   metricsMissing?: string;
   /** A headless run's impressions and clicks, recorded or simulated by the click model (see Outcomes in run.ts). */
   outcomes?: { impressions: { recorded: number; simulated: number }; clicks: { recorded: number; simulated: number } };
+  /** Faults by kind; a nan_score is one per candidate, so a count may exceed the events it came from (faultEvents). */
   faults: Record<string, number>;
+  /** Events that raised at least one fault of the kind. */
+  faultEvents: Record<string, number>;
 }
 
 /** A ranker as a trace header names it (see TraceHeader.ranker): a code ranker's version too, so two versions' traces differ. */

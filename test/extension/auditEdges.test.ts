@@ -18,7 +18,8 @@ import { Slice } from '../../src/core/slice/reader';
 import { EventCursor } from '../../src/core/slice/cursor';
 import { UserError } from '../../src/core/errors';
 import type { WorkspaceSlices as Slices } from '../../src/extension/slices/workspaceSlices';
-import { FakeLog, messagesShown, settings, workspace } from './vscodeFake';
+import { CancellationTokenSource, FakeLog, Uri, messagesShown, settings, trustGranted, workspace } from './vscodeFake';
+import { SlicesTreeProvider } from '../../src/extension/views/slicesTree';
 import { eventLine, makeSlice, rawSlice, tmp } from '../helpers';
 
 const host = { now: () => '', user: 'u', host: 'h', cwd: process.cwd() };
@@ -153,4 +154,56 @@ test('commands given an argument of the wrong shape say what they take, instead 
   for (const bad of [42, { sliceDir: '/x.slice' }, { sliceDir: '/x.slice', event: 0 }, { sliceDir: '/x.slice', event: 2.5 }]) assert.equal(eventTargetOf(bad as never), undefined);
   assert.deepEqual(eventTargetOf({ sliceDir: '/x.slice', event: 3 }), { sliceDir: '/x.slice', event: 3 });
   assert.ok(messagesShown.some((m) => /This command takes an event/.test(m)));
+});
+
+test('untrusted, the Slices view does not read a slice the workspace links to from outside it (a linked slice folder, or a linked folder above one); trusted, it does', async () => {
+  const ws = tmp('ws-');
+  const inside = join(ws, 'in.slice');
+  cpSync(makeSlice(5), inside, { recursive: true });
+  const secret = makeSlice(7);
+  symlinkSync(secret, join(ws, 'evil.slice'));
+  const elsewhere = tmp('elsewhere-');
+  cpSync(makeSlice(4), join(elsewhere, 'x.slice'), { recursive: true });
+  symlinkSync(elsewhere, join(ws, 'linked'));
+  const was = { trusted: workspace.isTrusted, folders: workspace.workspaceFolders };
+  workspace.isTrusted = false;
+  workspace.workspaceFolders = [{ uri: Uri.file(ws), name: 'ws', index: 0 } as never];
+  // VS Code's file search follows links: it finds the linked slices under the workspace's names.
+  workspace.files = [inside, join(ws, 'evil.slice'), join(ws, 'linked', 'x.slice')].map((d) => join(d, 'slice.json'));
+  const slices = new WorkspaceSlices(new FakeLog() as never);
+  const view = new SlicesTreeProvider(slices, { pageSize: () => 100, groupEventsBy: () => 'time', withProgress: (_t, task) => task(() => {}, new CancellationTokenSource().token), log: new FakeLog() });
+  try {
+    const byDir = new Map((await slices.list()).map((e) => [e.dir, e]));
+    assert.ok(byDir.get(inside)?.manifest, 'a slice inside the workspace is read');
+    for (const dir of [join(ws, 'evil.slice'), join(ws, 'linked', 'x.slice')]) {
+      const e = byDir.get(dir);
+      assert.equal(e?.manifest, undefined, `${dir}: its slice.json is not read`);
+      assert.match(e?.manifestError ?? '', /leads outside the workspace through a symbolic link \(to .*\): an untrusted workspace does not read it\n {2}Trust the workspace/);
+      assert.equal(e?.status.kind, 'error');
+      const roots = await view.getChildren();
+      const node = roots.find((n) => n.kind === 'slice' && n.entry.dir === dir);
+      assert.ok(node);
+      const kids = await view.getChildren(node);
+      assert.equal(kids.length, 1);
+      assert.match(JSON.stringify(kids[0]), /leads outside the workspace/);
+      assert.equal(e?.slice, undefined, 'never opened');
+    }
+    // A command on the link as the explorer shows it (Slice Info on ws/evil.slice) meets the same refusal.
+    assert.equal((await slices.get(join(ws, 'evil.slice'))).manifest, undefined);
+    // A slice the user browsed to outside the workspace is theirs to read.
+    assert.equal((await slices.get(secret)).manifest?.files.find((f) => f.path === 'events.jsonl')?.records, 7);
+    // Trusted: the links are followed.
+    workspace.isTrusted = true;
+    trustGranted.fire();
+    await new Promise((r) => setImmediate(r));
+    const trusted = new Map((await slices.list()).map((e) => [e.dir, e]));
+    assert.equal(trusted.get(join(ws, 'evil.slice'))?.eventCount, 7);
+    assert.equal(trusted.get(join(ws, 'linked', 'x.slice'))?.eventCount, 4);
+  } finally {
+    view.dispose();
+    slices.dispose();
+    workspace.files = [];
+    workspace.isTrusted = was.trusted;
+    workspace.workspaceFolders = was.folders;
+  }
 });

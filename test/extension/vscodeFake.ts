@@ -163,6 +163,9 @@ export function setSettingAt(key: string, target: ConfigurationTarget | boolean 
 export const executed: { id: string; args: unknown[] }[] = [];
 const registered = new Map<string, (...args: unknown[]) => unknown>();
 
+/** What workspace.onDidGrantWorkspaceTrust fires: a test fires it as the user trusting the workspace. */
+export const trustGranted = new EventEmitter<void>();
+
 export const workspace = {
   isTrusted: true,
   workspaceFolders: undefined as vscode.WorkspaceFolder[] | undefined,
@@ -190,6 +193,8 @@ export const workspace = {
     return { onDidCreate: none, onDidChange: none, onDidDelete: none, dispose() {} };
   },
   onDidChangeWorkspaceFolders: new EventEmitter<unknown>().event,
+  /** Fired by a test (trustGranted.fire()) as VS Code fires it when the user trusts the workspace. */
+  onDidGrantWorkspaceTrust: trustGranted.event,
   /** Files findFiles answers with, set by a test. */
   files: [] as string[],
   async findFiles(): Promise<Uri[]> {

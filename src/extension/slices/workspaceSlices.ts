@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { UserError } from '../../core/errors';
+import { isWithin, realPathNearest } from '../../core/dirs';
+import { insideFolders } from '../debug/configProvider';
 import { DisposableStore } from '../disposables';
-import { readEntry, type SliceEntry } from './sliceStore';
+import { SliceEntry, readEntry } from './sliceStore';
 
 export const SLICE_GLOB = '**/*.slice/slice.json';
 const EXCLUDE = '{**/node_modules/**,**/.git/**}';
@@ -35,6 +38,8 @@ export class WorkspaceSlices implements vscode.Disposable {
       this.scope.add(watcher.onDidDelete(touched));
     }
     this.scope.add(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
+    // Slices the untrusted workspace linked to from elsewhere are read once it is trusted.
+    this.scope.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refresh()));
   }
 
   /** Every slice, by name. Scans the workspace the first time. */
@@ -48,7 +53,7 @@ export class WorkspaceSlices implements vscode.Disposable {
     await (this.scan ??= this.find());
     let e = this.entries.get(dir) ?? this.outside.get(dir);
     if (!e) {
-      e = readEntry(dir);
+      e = entryOf(dir);
       this.outside.set(dir, e);
     }
     return e;
@@ -67,7 +72,7 @@ export class WorkspaceSlices implements vscode.Disposable {
     const files = await vscode.workspace.findFiles(SLICE_GLOB, EXCLUDE);
     for (const f of files) {
       const dir = dirname(f.fsPath);
-      if (!this.entries.has(dir)) this.entries.set(dir, readEntry(dir));
+      if (!this.entries.has(dir)) this.entries.set(dir, entryOf(dir));
     }
     this.log.info(`found ${this.entries.size} slice${this.entries.size === 1 ? '' : 's'} in the workspace`);
     await vscode.commands.executeCommand('setContext', 'recreplay.hasSlices', this.entries.size > 0);
@@ -83,7 +88,7 @@ export class WorkspaceSlices implements vscode.Disposable {
     void (async () => {
       try {
         await vscode.workspace.fs.stat(vscode.Uri.file(`${dir}/slice.json`));
-        this.entries.set(dir, readEntry(dir));
+        this.entries.set(dir, entryOf(dir));
       } catch {
         // The slice folder or its manifest is gone.
       }
@@ -96,6 +101,28 @@ export class WorkspaceSlices implements vscode.Disposable {
     for (const e of [...this.entries.values(), ...this.outside.values()]) e.close();
     this.scope.dispose();
   }
+}
+
+/**
+ * The entry of a slice folder as the workspace names it. Untrusted, a folder that lies inside the
+ * workspace as written but leads out of it through a symbolic link (`evil.slice -> ~/work/x.slice`,
+ * or a linked folder above it) is not read: its entry says why. (VS Code's file search follows
+ * links, and the view read, listed and hashed whatever slice the workspace's link named.) A folder
+ * outside the workspace as written is one the user picked (Browse…): theirs to read.
+ */
+function entryOf(dir: string): SliceEntry {
+  if (vscode.workspace.isTrusted) return readEntry(dir);
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+  const named = folders.some((f) => isWithin(resolve(f), resolve(dir)));
+  if (!named || insideFolders(dir, folders)) return readEntry(dir);
+  const real = realPathNearest(dir);
+  const failure = new UserError(
+    `the slice folder leads outside the workspace through a symbolic link (to ${real ?? 'a link that leads nowhere'}): an untrusted workspace does not read it`,
+    { file: dir },
+    'Trust the workspace (Manage Workspace Trust), or copy the slice into the workspace in place of the link.',
+    'E_UNTRUSTED',
+  );
+  return new SliceEntry(dir, undefined, failure.describe(), failure);
 }
 
 /** The slice folder a watcher event is about: the folder itself (created, deleted, renamed) or the one holding the file; undefined otherwise. */

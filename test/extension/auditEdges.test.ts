@@ -137,7 +137,7 @@ test('a slice opened from outside the workspace (Browse…) is not listed as one
   workspace.files = [join(inside, 'slice.json')];
   const slices = new WorkspaceSlices(new FakeLog() as never);
   try {
-    assert.equal((await slices.get(outside)).dir, outside);
+    assert.equal((await slices.use(outside)).entry.dir, outside);
     assert.deepEqual((await slices.list()).map((e) => e.dir), [inside]);
     assert.equal(await resolveSlice(undefined, slices as Slices), inside);
   } finally {
@@ -189,9 +189,9 @@ test('untrusted, the Slices view does not read a slice the workspace links to fr
       assert.equal(e?.slice, undefined, 'never opened');
     }
     // A command on the link as the explorer shows it (Slice Info on ws/evil.slice) meets the same refusal.
-    assert.equal((await slices.get(join(ws, 'evil.slice'))).manifest, undefined);
+    assert.equal((await slices.use(join(ws, 'evil.slice'))).entry.manifest, undefined);
     // A slice the user browsed to outside the workspace is theirs to read.
-    assert.equal((await slices.get(secret)).manifest?.files.find((f) => f.path === 'events.jsonl')?.records, 7);
+    assert.equal((await slices.use(secret)).entry.manifest?.files.find((f) => f.path === 'events.jsonl')?.records, 7);
     // Trusted: the links are followed.
     workspace.isTrusted = true;
     trustGranted.fire();

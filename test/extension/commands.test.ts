@@ -2,7 +2,7 @@ import './setup';
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type * as vscode from 'vscode';
@@ -12,7 +12,7 @@ import { DisposableStore } from '../../src/extension/disposables';
 import { needsIndex, readEntry, type SliceEntry } from '../../src/extension/slices/sliceStore';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
 import { Slice } from '../../src/core/slice/reader';
-import type { WorkspaceSlices } from '../../src/extension/slices/workspaceSlices';
+import { WorkspaceSlices } from '../../src/extension/slices/workspaceSlices';
 import type { TimelineManager } from '../../src/extension/timeline/manager';
 import type { SlicesTreeProvider } from '../../src/extension/views/slicesTree';
 import * as fake from './vscodeFake';
@@ -40,12 +40,14 @@ function register(): Harness {
   const refreshed: string[] = [];
   const traces: string[][] = [];
   const log = new fake.FakeLog();
+  // As the workspace's own slices: an entry made once and kept.
+  const entryOf = (dir: string) => {
+    let e = entries.get(dir);
+    if (!e) entries.set(dir, (e = readEntry(dir)));
+    return e;
+  };
   const slices = {
-    get: async (dir: string) => {
-      let e = entries.get(dir);
-      if (!e) entries.set(dir, (e = readEntry(dir)));
-      return e;
-    },
+    withEntry: async <T>(dir: string, task: (e: SliceEntry) => Promise<T>) => task(entryOf(dir)),
     list: async () => [...entries.values()],
   } as unknown as WorkspaceSlices;
   const tree = { refreshSlice: (dir: string) => refreshed.push(dir), refresh: () => {} } as unknown as SlicesTreeProvider;
@@ -381,4 +383,53 @@ test('Slice Info shows a slice\'s text as text: an image, a link or HTML in its 
   assert.doesNotMatch(doc, /(?<!\\)<img/);
   assert.doesNotMatch(doc, /(?<!\\)\[link(?<!\\)\]/);
   assert.match(doc, /home feed \\!\\\[x\\\]\\\(https:\/\/tracker/);
+});
+
+test('a slice from outside the workspace (Browse…) is closed once the command that opened it is done; the workspace\'s own slice stays open for the view', async () => {
+  const ws = tmp('ws-');
+  const inside = join(ws, 'in.slice');
+  cpSync(makeSlice(5), inside, { recursive: true });
+  const outside = makeSlice(6);
+  openWorkspace(ws);
+  fake.workspace.files = [join(inside, 'slice.json')];
+  const slices = new WorkspaceSlices(h.log as never);
+  const own = new DisposableStore();
+  registerSliceCommands({ extensionUri: fake.Uri.file(extensionDir), log: h.log, slices, tree: { refreshSlice: () => {}, refresh: () => {} }, sessions: { all: () => [], active: undefined }, timelines: {} } as unknown as CommandContext, own);
+  const closed: string[] = [];
+  const close = Slice.prototype.close;
+  Slice.prototype.close = function (this: Slice) {
+    closed.push(this.dir);
+    close.call(this);
+  };
+  try {
+    const { documents } = await sliceInfo(outside);
+    assert.equal(documents.length, 1);
+    assert.deepEqual(closed, [outside], 'its events.jsonl is not held open until Refresh');
+    // A later command gets a fresh entry (read anew: no watcher kept the old one current).
+    const later = await slices.use(outside);
+    assert.equal(later.entry.slice, undefined);
+    later.release();
+    // The workspace's slice stays open: the Slices view shows it.
+    await sliceInfo(inside);
+    assert.deepEqual(closed, [outside]);
+    const mine = await slices.use(inside);
+    assert.ok(mine.entry.slice);
+    mine.release();
+    assert.ok(mine.entry.slice);
+    // Two commands on one browsed slice: it is closed when the last one is done, not under the other.
+    const a = await slices.use(outside);
+    const b = await slices.use(outside);
+    assert.equal(a.entry, b.entry);
+    await a.entry.open();
+    b.release();
+    b.release();
+    assert.ok(a.entry.slice, 'still used by the first command');
+    a.release();
+    assert.equal(a.entry.slice, undefined);
+    assert.deepEqual(closed, [outside, outside]);
+  } finally {
+    Slice.prototype.close = close;
+    own.dispose();
+    slices.dispose();
+  }
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { registerSliceCommands, type CommandContext } from '../../src/extension/commands/sliceCommands';
 import { pickTrace } from '../../src/extension/commands/targets';
 import { DisposableStore } from '../../src/extension/disposables';
-import { readEntry } from '../../src/extension/slices/sliceStore';
+import { readEntry, type SliceEntry } from '../../src/extension/slices/sliceStore';
 import { SlicesTreeProvider } from '../../src/extension/views/slicesTree';
 import type { WorkspaceSlices } from '../../src/extension/slices/workspaceSlices';
 import * as fake from './vscodeFake';
@@ -29,7 +29,7 @@ test('the Slices view\'s inline and context actions work on the node VS Code pas
   const eventNode = events.find((e) => e.kind === 'event' && e.n === 3);
   assert.ok(sliceNode && eventNode);
   const scope = new DisposableStore();
-  const slices = { get: async () => entry, list: async () => [entry] } as unknown as WorkspaceSlices;
+  const slices = { withEntry: async <T>(_dir: string, task: (e: SliceEntry) => Promise<T>) => task(entry), list: async () => [entry] } as unknown as WorkspaceSlices;
   registerSliceCommands({ extensionUri: fake.Uri.file('/x'), log: new fake.FakeLog(), slices, tree: { refreshSlice() {}, refresh() {} }, sessions: { all: () => [], active: undefined }, timelines: {} } as unknown as CommandContext, scope);
   try {
     fake.messagesShown.splice(0);

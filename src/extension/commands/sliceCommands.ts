@@ -11,7 +11,7 @@ import type { DisposableStore } from '../disposables';
 import { runReplayWorker } from '../headless/runner';
 import { errorText } from '../log';
 import { readSettings } from '../settings';
-import { IndexingCancelled, needsIndex, verifyAsync } from '../slices/sliceStore';
+import { IndexingCancelled, needsIndex, verifyAsync, type SliceEntry } from '../slices/sliceStore';
 import type { WorkspaceSlices } from '../slices/workspaceSlices';
 import type { TimelineManager } from '../timeline/manager';
 import { trustProblem } from '../trust';
@@ -43,10 +43,11 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
     registerCommand('recreplay.debugSlice', async (target) => {
       const dir = await resolveSlice(target, slices);
       if (!dir) return;
-      const entry = await slices.get(dir);
+      // Only its name: the session opens the slice itself.
+      const name = await slices.withEntry(dir, async (entry) => entry.name);
       const uri = vscode.Uri.file(dir);
       const folder = vscode.workspace.getWorkspaceFolder(uri);
-      const config = configForSlice(dir, entry.name, folder?.uri.fsPath, readSettings(folder).defaultRanker);
+      const config = configForSlice(dir, name, folder?.uri.fsPath, readSettings(folder).defaultRanker);
       await vscode.debug.startDebugging(folder, config);
     }),
   );
@@ -55,7 +56,8 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
     registerCommand('recreplay.replayHeadless', async (target) => {
       const dir = await resolveSlice(target, slices);
       if (!dir) return;
-      const entry = await slices.get(dir);
+      // Only its name (the worker opens the slice itself): a slice from outside the workspace is not kept open meanwhile.
+      const entry = { name: await slices.withEntry(dir, async (e) => e.name) };
       const settings = readSettings(vscode.Uri.file(dir));
       // The run resolves artifact paths from the slice's workspace folder: the picker writes them so.
       const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dir))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -136,23 +138,7 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
     registerCommand('recreplay.verifySlice', async (target) => {
       const dir = await resolveSlice(target, slices);
       if (!dir) return;
-      const entry = await slices.get(dir);
-      if (!entry.manifest) return void vscode.window.showErrorMessage(entry.manifestError ?? `${dir}: slice.json cannot be read.`);
-      const manifest = entry.manifest;
-      let report;
-      try {
-        report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying ${entry.name}`, cancellable: true }, (progress, token) =>
-          verifyAsync(dir, manifest, token, percentReporter(progress)),
-        );
-      } catch (e) {
-        return void vscode.window.showErrorMessage(`Verifying ${entry.name}: ${errorText(e)}`);
-      }
-      if (!report) return;
-      entry.setVerified(report);
-      tree.refreshSlice(dir);
-      log.info(`verify ${dir}: ${JSON.stringify(report)}`);
-      if (report.ok) void vscode.window.showInformationMessage(`${entry.name}: every file matches its sha256 in the manifest.`);
-      else void vscode.window.showWarningMessage(`${entry.name} was modified since it was frozen: ${[...report.modified, ...report.missing].map((f) => `${f} (${report.reasons[f] ?? 'missing'})`).join(', ')}. Re-freeze it, restore the files, or replay with "force": true.`, { modal: false });
+      await slices.withEntry(dir, (entry) => verifySlice(dir, entry, tree, log));
     }),
   );
 
@@ -160,23 +146,8 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
     registerCommand('recreplay.sliceInfo', async (target) => {
       const dir = await resolveSlice(target, slices);
       if (!dir) return;
-      const entry = await slices.get(dir);
-      try {
-        // A slice never opened would have its offset index built by one synchronous read of all of
-        // events.jsonl: build it first, streamed, with a progress notification that can cancel it.
-        const slice =
-          entry.slice ??
-          (entry.manifest && needsIndex(dir)
-            ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Indexing ${entry.name}`, cancellable: true }, (progress, token) => entry.open(token, percentReporter(progress)))
-            : await entry.open());
-        tree.refreshSlice(dir);
-        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: infoMarkdown(slice, entry.status) });
-        await vscode.window.showTextDocument(doc, { preview: true });
-      } catch (e) {
-        // Cancelled while indexing: the user changed their mind, not an error.
-        if (e instanceof IndexingCancelled) return void log.info(`Slice Info of ${dir} cancelled while indexing`);
-        void vscode.window.showErrorMessage(errorText(e));
-      }
+      // A slice from outside the workspace is closed once its info is shown (see WorkspaceSlices.use).
+      await slices.withEntry(dir, (entry) => sliceInfo(dir, entry, tree, log));
     }),
   );
 
@@ -245,7 +216,46 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
   );
 }
 
-/** Whether `path` lies in `folder` as written (`..` resolved, links not followed). */
+/** Verify Slice: every file hashed against the manifest (streamed, cancellable), the status updated. */
+async function verifySlice(dir: string, entry: SliceEntry, tree: SlicesTreeProvider, log: vscode.LogOutputChannel): Promise<void> {
+  if (!entry.manifest) return void vscode.window.showErrorMessage(entry.manifestError ?? `${dir}: slice.json cannot be read.`);
+  const manifest = entry.manifest;
+  let report;
+  try {
+    report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying ${entry.name}`, cancellable: true }, (progress, token) =>
+      verifyAsync(dir, manifest, token, percentReporter(progress)),
+    );
+  } catch (e) {
+    return void vscode.window.showErrorMessage(`Verifying ${entry.name}: ${errorText(e)}`);
+  }
+  if (!report) return;
+  entry.setVerified(report);
+  tree.refreshSlice(dir);
+  log.info(`verify ${dir}: ${JSON.stringify(report)}`);
+  if (report.ok) void vscode.window.showInformationMessage(`${entry.name}: every file matches its sha256 in the manifest.`);
+  else void vscode.window.showWarningMessage(`${entry.name} was modified since it was frozen: ${[...report.modified, ...report.missing].map((f) => `${f} (${report.reasons[f] ?? 'missing'})`).join(', ')}. Re-freeze it, restore the files, or replay with "force": true.`, { modal: false });
+}
+
+/** Slice Info: the manifest, counts, versions, files and known faults as a Markdown document. */
+async function sliceInfo(dir: string, entry: SliceEntry, tree: SlicesTreeProvider, log: vscode.LogOutputChannel): Promise<void> {
+  try {
+    // A slice never opened would have its offset index built by one synchronous read of all of
+    // events.jsonl: build it first, streamed, with a progress notification that can cancel it.
+    const slice =
+      entry.slice ??
+      (entry.manifest && needsIndex(dir)
+        ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Indexing ${entry.name}`, cancellable: true }, (progress, token) => entry.open(token, percentReporter(progress)))
+        : await entry.open());
+    tree.refreshSlice(dir);
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: infoMarkdown(slice, entry.status) });
+    await vscode.window.showTextDocument(doc, { preview: true });
+  } catch (e) {
+    // Cancelled while indexing: the user changed their mind, not an error.
+    if (e instanceof IndexingCancelled) return void log.info(`Slice Info of ${dir} cancelled while indexing`);
+    void vscode.window.showErrorMessage(errorText(e));
+  }
+}
+
 /** The session replaying the slice in `dir` (paths compared with symbolic links resolved), the focused one first. */
 function sessionOfSlice(sessions: ReplaySessions, dir: string): ReplaySession | undefined {
   const want = realPathNearest(dir) ?? dir;

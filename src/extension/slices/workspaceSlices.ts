@@ -16,10 +16,11 @@ const EXCLUDE = '{**/node_modules/**,**/.git/**}';
 export class WorkspaceSlices implements vscode.Disposable {
   private readonly entries = new Map<string, SliceEntry>();
   /**
-   * Entries of slices outside the workspace (Debug Slice ▸ Browse…): kept apart, so they are not
-   * listed as the workspace's (in the view, the picker, "the only slice"), and closed with the rest.
+   * Entries of slices outside the workspace (Debug Slice ▸ Browse…), with how many commands use
+   * each: kept apart, so they are not listed as the workspace's (in the view, the picker, "the only
+   * slice"), and closed when the last command using one is done (see use()).
    */
-  private readonly outside = new Map<string, SliceEntry>();
+  private readonly outside = new Map<string, { entry: SliceEntry; users: number }>();
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly scope = new DisposableStore();
   private scan: Promise<void> | undefined;
@@ -48,20 +49,48 @@ export class WorkspaceSlices implements vscode.Disposable {
     return [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name) || a.dir.localeCompare(b.dir));
   }
 
-  /** The entry of a slice folder, creating one for a folder outside the workspace. */
-  async get(dir: string): Promise<SliceEntry> {
+  /**
+   * The entry of a slice folder for as long as a command needs it: call `release()` when done. A
+   * folder outside the workspace (Browse…) gets an entry of its own, closed — its events.jsonl, its
+   * parsed catalogue and users — once the last command using it is done: nothing shows it after, and
+   * no watcher would keep it current (kept until Refresh, a Slice Info on it held the file open and a
+   * later one showed the status of a slice edited since). The workspace's entries stay: the view shows them.
+   */
+  async use(dir: string): Promise<{ entry: SliceEntry; release(): void }> {
     await (this.scan ??= this.find());
-    let e = this.entries.get(dir) ?? this.outside.get(dir);
-    if (!e) {
-      e = entryOf(dir);
-      this.outside.set(dir, e);
+    const own = this.entries.get(dir);
+    if (own) return { entry: own, release: () => {} };
+    let held = this.outside.get(dir);
+    if (!held) this.outside.set(dir, (held = { entry: entryOf(dir), users: 0 }));
+    held.users++;
+    const h = held;
+    let released = false;
+    return {
+      entry: h.entry,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--h.users > 0) return;
+        h.entry.close();
+        // A refresh meanwhile dropped it (and closed it) already.
+        if (this.outside.get(dir) === h) this.outside.delete(dir);
+      },
+    };
+  }
+
+  /** Runs `task` with the entry of a slice folder, released when it is done (see use()). */
+  async withEntry<T>(dir: string, task: (entry: SliceEntry) => Promise<T>): Promise<T> {
+    const { entry, release } = await this.use(dir);
+    try {
+      return await task(entry);
+    } finally {
+      release();
     }
-    return e;
   }
 
   /** Forgets everything and scans again. */
   refresh(): Promise<void> {
-    for (const e of [...this.entries.values(), ...this.outside.values()]) e.close();
+    for (const e of [...this.entries.values(), ...[...this.outside.values()].map((h) => h.entry)]) e.close();
     this.entries.clear();
     this.outside.clear();
     this.scan = this.find();
@@ -98,7 +127,7 @@ export class WorkspaceSlices implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const e of [...this.entries.values(), ...this.outside.values()]) e.close();
+    for (const e of [...this.entries.values(), ...[...this.outside.values()].map((h) => h.entry)]) e.close();
     this.scope.dispose();
   }
 }

@@ -225,10 +225,10 @@ test('Replay Headless in an untrusted workspace refuses a runs folder that a sym
   assert.deepEqual(fake.messagesShown, [`The runs folder ${join(workspace, '.recreplay', 'runs')} leads outside the workspace through a symbolic link (to ${join(outside, 'runs')}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or set recreplay.runs.folder in your user settings to a folder without links.`]);
 });
 
-test('Replay Headless in an untrusted window with no folder refuses a .recreplay-runs link beside the slice that leads elsewhere', async () => {
+test('Replay Headless in an untrusted window with no folder refuses a .recreplay link beside the slice that leads elsewhere', async () => {
   const dir = makeSlice(10);
   const outside = tmp('outside-');
-  symlinkSync(outside, join(dirname(dir), '.recreplay-runs'));
+  symlinkSync(outside, join(dirname(dir), '.recreplay'));
   fake.workspace.workspaceFolders = undefined;
   fake.workspace.isTrusted = false;
   fake.window.quickPickChoice = pickRecorded;
@@ -432,4 +432,50 @@ test('a slice from outside the workspace (Browse…) is closed once the command 
     own.dispose();
     slices.dispose();
   }
+});
+
+test('with no folder open, Replay Headless resolves a relative ranker path and runs folder beside the slice folder (as F5 does), not inside the slice folder', async () => {
+  const proj = tmp('proj-');
+  const dir = join(proj, 'x.slice');
+  cpSync(makeSlice(20), dir, { recursive: true });
+  mkdirSync(join(proj, 'rankers'));
+  writeFileSync(join(proj, 'rankers', 'm.json'), JSON.stringify({ weights: { 'candidate.score': 1 } }));
+  fake.workspace.workspaceFolders = undefined;
+  // The ranker typed in (Other…), as recreplay.defaultRanker has it: relative.
+  fake.window.quickPickChoice = (items) => items.find((i) => i.label.includes('Other'));
+  const win = fake.window as Record<string, unknown>;
+  win['showInputBox'] = async () => 'linear:rankers/m.json';
+  try {
+    await fake.commands.executeCommand('recreplay.replayHeadless', dir);
+  } finally {
+    delete win['showInputBox'];
+  }
+  assert.deepEqual(fake.messagesShown, [], h.log.lines.join('\n'));
+  const runs = join(proj, '.recreplay', 'runs');
+  assert.equal(readdirSync(runs).length, 1, 'the runs folder setting resolved beside the slice');
+  assert.match(fake.infoShown.join('\n'), /^test: replayed 20 events/);
+});
+
+test('Debug Slice on a slice outside any workspace folder says where its relative paths resolve: the first folder, or with none open the slice folder\'s parent', async () => {
+  const dir = makeSlice(3);
+  const started: { folder: unknown; config: Record<string, unknown> }[] = [];
+  const debug = fake.debug as Record<string, unknown>;
+  debug['startDebugging'] = async (folder: unknown, config: Record<string, unknown>) => (started.push({ folder, config }), true);
+  const ws = tmp('ws-');
+  const getFolder = fake.workspace.getWorkspaceFolder;
+  // As VS Code answers for a slice that lies in no workspace folder.
+  fake.workspace.getWorkspaceFolder = () => undefined;
+  try {
+    fake.workspace.workspaceFolders = undefined;
+    await fake.commands.executeCommand('recreplay.debugSlice', dir);
+    openWorkspace(ws);
+    await fake.commands.executeCommand('recreplay.debugSlice', dir);
+  } finally {
+    delete debug['startDebugging'];
+    fake.workspace.getWorkspaceFolder = getFolder;
+  }
+  assert.deepEqual(started.map((s) => [s.folder, s.config['slice'], s.config['cwd']]), [
+    [undefined, dir, dirname(dir)],
+    [undefined, dir, ws],
+  ]);
 });

@@ -443,3 +443,87 @@ test('untrusted, a launch configuration may not set its own checkpoint interval 
     workspace.workspaceFolders = was.folders;
   }
 });
+
+/** proj/x.slice and proj/rankers/m.json, as a workspace of slices and rankers lays them out; returns proj and the slice. */
+function project(): { proj: string; slice: string } {
+  const proj = tmp('proj-');
+  const slice = join(proj, 'x.slice');
+  cpSync(makeSlice(3), slice, { recursive: true });
+  mkdirSync(join(proj, 'rankers'));
+  writeFileSync(join(proj, 'rankers', 'm.json'), JSON.stringify({ weights: { x: 1 } }));
+  return { proj, slice };
+}
+
+test('F5 on an events.jsonl with no folder open resolves the relative paths of the settings beside the slice folder, not in the extension host\'s working folder', async () => {
+  const { proj, slice } = project();
+  const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
+  const was = { folders: workspace.workspaceFolders, editor: window.activeTextEditor, cwd: process.cwd() };
+  workspace.workspaceFolders = undefined;
+  window.activeTextEditor = { document: { uri: Uri.file(join(slice, 'events.jsonl')) } } as unknown as vscode.TextEditor;
+  settings.set('recreplay.defaultRanker', 'linear:rankers/m.json');
+  process.chdir(tmp('host-'));
+  messagesShown.length = 0;
+  try {
+    const c = provider.resolveDebugConfiguration(undefined, { type: '', request: '', name: '' }) as Record<string, unknown>;
+    assert.equal(c['cwd'], proj, 'the slice folder\'s parent');
+    assert.equal(c['ranker'], 'linear:rankers/m.json');
+    assert.deepEqual(await provider.resolveDebugConfigurationWithSubstitutedVariables(undefined, c as vscode.DebugConfiguration), c);
+    assert.deepEqual(messagesShown, []);
+  } finally {
+    process.chdir(was.cwd);
+    settings.delete('recreplay.defaultRanker');
+    workspace.workspaceFolders = was.folders;
+    window.activeTextEditor = was.editor;
+  }
+});
+
+test('a launch configuration with a relative path and no folder to resolve it against (a "launch" in the user settings, no folder open) is refused, naming the attribute or setting: the extension host\'s working folder is no base', async () => {
+  const { proj, slice } = project();
+  const provider = new ReplayConfigurationProvider(async () => [], new FakeLog() as unknown as vscode.LogOutputChannel);
+  const was = { folders: workspace.workspaceFolders, editor: window.activeTextEditor, cwd: process.cwd() };
+  workspace.workspaceFolders = undefined;
+  window.activeTextEditor = undefined;
+  // The host's working folder holds what the relative paths name: before, they were read from there.
+  process.chdir(proj);
+  messagesShown.length = 0;
+  const launch = async (config: Record<string, unknown>) => {
+    const c = provider.resolveDebugConfiguration(undefined, { type: 'recreplay', request: 'launch', name: 'user', ...config }) as vscode.DebugConfiguration;
+    return provider.resolveDebugConfigurationWithSubstitutedVariables(undefined, c);
+  };
+  try {
+    assert.equal(await launch({ slice: 'x.slice' }), null, 'refused: the configuration opens for the fix');
+    assert.equal(messagesShown.at(-1), '"slice" is "x.slice", a relative path, but this launch has no folder to resolve it against (no workspace folder is open, and the configuration sets no absolute "cwd"): write the full path (${userHome}/… works in launch.json), set "cwd" to an absolute folder, or open the folder it is relative to (File ▸ Open Folder…).');
+    assert.equal(await launch({ slice, trace: 'out' }), null);
+    assert.match(messagesShown.at(-1) ?? '', /^"trace" is "out", a relative path/);
+    settings.set('recreplay.defaultRanker', 'linear:rankers/m.json');
+    assert.equal(await launch({ slice }), null);
+    assert.match(messagesShown.at(-1) ?? '', /^"ranker" is "linear:rankers\/m\.json" \(from the recreplay\.defaultRanker setting, unless the configuration sets it\), a relative path/);
+    settings.delete('recreplay.defaultRanker');
+    assert.equal(await launch({ slice, baseline: 'embedding:e.json' }), null);
+    assert.match(messagesShown.at(-1) ?? '', /^"baseline" is "embedding:e\.json", a relative path/);
+    assert.equal(await launch({ slice, cwd: '.' }), null);
+    assert.match(messagesShown.at(-1) ?? '', /^"cwd" is "\.", a relative path, but no workspace folder is open to resolve it against: write the full path/);
+    // Absolute paths, or an absolute cwd for the relative ones, launch.
+    const ok = { slice: 'x.slice', ranker: 'linear:rankers/m.json', cwd: proj };
+    assert.ok(await launch(ok));
+    assert.ok(await launch({ slice, ranker: `linear:${join(proj, 'rankers', 'm.json')}` }));
+  } finally {
+    process.chdir(was.cwd);
+    settings.delete('recreplay.defaultRanker');
+    workspace.workspaceFolders = was.folders;
+    window.activeTextEditor = was.editor;
+  }
+});
+
+test('a "cwd" that starts with a variable is left for VS Code to substitute ("${workspaceFolder}/sub" became "/w/${workspaceFolder}/sub")', () => {
+  const c = fillDefaults({ type: 'recreplay', request: 'launch', name: 'x', slice: 's', cwd: '${workspaceFolder}/sub' }, readSettings(), '/w', undefined);
+  assert.ok(!('problem' in c));
+  assert.equal(c.cwd, '${workspaceFolder}/sub');
+});
+
+test('with no folder, a session whose slice is a relative path has no slice folder (not one in the extension host\'s working folder)', () => {
+  const rs = new ReplaySession({ configuration: { type: 'recreplay', slice: 'x.slice' }, workspaceFolder: undefined } as unknown as vscode.DebugSession);
+  assert.equal(rs.sliceDir, undefined);
+  const abs = new ReplaySession({ configuration: { type: 'recreplay', slice: 'x.slice', cwd: '/p' }, workspaceFolder: undefined } as unknown as vscode.DebugSession);
+  assert.equal(abs.sliceDir, join('/p', 'x.slice'));
+});

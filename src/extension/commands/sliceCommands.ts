@@ -3,7 +3,7 @@ import { cpSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { registerCommand, type EventTarget } from '../commandIds';
-import { checkConfig, configForSlice, insideFolders, type ReplayConfig } from '../debug/configProvider';
+import { checkConfig, configForSlice, insideFolders, noFolderBase, type ReplayConfig } from '../debug/configProvider';
 import { realPathNearest } from '../../core/dirs';
 import { pickRanker } from '../debug/pickers';
 import type { ReplaySession, ReplaySessions } from '../debug/sessions';
@@ -48,6 +48,9 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       const uri = vscode.Uri.file(dir);
       const folder = vscode.workspace.getWorkspaceFolder(uri);
       const config = configForSlice(dir, name, folder?.uri.fsPath, readSettings(folder).defaultRanker);
+      // A slice outside the workspace's folders: its relative paths resolve against the folder Replay
+      // Slice Headless resolves them against (the first workspace folder; with none, beside the slice).
+      if (!folder) config.cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? noFolderBase(dir);
       await vscode.debug.startDebugging(folder, config);
     }),
   );
@@ -61,23 +64,27 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       const settings = readSettings(vscode.Uri.file(dir));
       // The run resolves artifact paths from the slice's workspace folder: the picker writes them so.
       const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dir))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-      const ranker = await pickRanker(settings.defaultRanker, folder ?? dir);
+      const ranker = await pickRanker(settings.defaultRanker, folder ?? noFolderBase(dir));
       if (!ranker) return;
       const problem = trustProblem([ranker], vscode.workspace.isTrusted);
       if (problem) return void vscode.window.showErrorMessage(problem);
+      // With no folder open, the slice folder's parent stands in for it (as F5 and Debug Slice have
+      // it): relative paths — the ranker's artifact, the runs folder — resolve there, not against the
+      // extension host's working folder (the ranker's) or inside the slice folder itself (an artifact's).
+      const within = folder ?? noFolderBase(dir);
       // An absolute runs folder is taken as it is (join made /abs/runs <workspace>/abs/runs); a
-      // relative one is the workspace folder's, or with none open a .recreplay-runs beside the slice.
-      const base = isAbsolute(settings.runsFolder) ? settings.runsFolder : folder ? join(folder, settings.runsFolder) : join(dir, '..', '.recreplay-runs');
+      // relative one is the workspace folder's (with none open: beside the slice, where it was
+      // .recreplay-runs whatever recreplay.runs.folder said).
+      const base = isAbsolute(settings.runsFolder) ? settings.runsFolder : join(within, settings.runsFolder);
       // recreplay.runs.folder is restricted: untrusted, only the user's own value counts, and it may
       // lead anywhere. But a folder inside the workspace may be a symbolic link the workspace
       // brought along (.recreplay -> /elsewhere): then the run would be written outside it.
-      // With no folder open, the runs go beside the slice: a .recreplay-runs link shipped there must not lead out either.
-      const within = folder ?? join(dir, '..');
+      // With no folder open, the runs go beside the slice: a .recreplay link shipped there must not lead out either.
       if (!vscode.workspace.isTrusted) {
         // Untrusted, a run reads only inside the workspace, links followed, as a debug launch does:
         // a ranker file the workspace ships may be a link to a model elsewhere on the disk.
         const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-        const reads = checkConfig({ type: 'recreplay', name: entry.name, request: 'launch', slice: dir, ranker, cwd: folder ?? dir } as ReplayConfig, false, folders.length > 0 ? folders : [within]);
+        const reads = checkConfig({ type: 'recreplay', name: entry.name, request: 'launch', slice: dir, ranker, cwd: within } as ReplayConfig, false, folders.length > 0 ? folders : [within]);
         if (reads) return void vscode.window.showErrorMessage(reads);
       }
       if (!vscode.workspace.isTrusted && isWithin(within, base) && !insideFolders(base, [within])) {
@@ -103,7 +110,7 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
           vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'replayWorker.js').fsPath,
           // No checkpoint interval from the settings: a headless run is never stepped back through, and a
           // workspace's own settings.json (trusted or not) set to 1 made it spill the state at every event.
-          { slice: dir, ranker, traceDir, force: false, cwd: folder ?? dir },
+          { slice: dir, ranker, traceDir, force: false, cwd: within },
           {
             onProgress: (done, total) => {
               const pct = Math.floor((100 * done) / Math.max(1, total));

@@ -1,7 +1,7 @@
 import { activeFileUri } from '../activeFile';
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isWithin, realPathNearest } from '../../core/dirs';
 import { DEBUG_TYPE } from '../../shared/dap';
@@ -14,10 +14,24 @@ import { percentReporter } from '../progress';
 /** A `recreplay` launch configuration as it travels through VS Code. */
 export interface ReplayConfig extends vscode.DebugConfiguration, Partial<ReplayLaunchArguments> {}
 
-/** The configuration that replays one slice folder: `slice` relative to the workspace folder when inside it. */
+/**
+ * The configuration that replays one slice folder: `slice` relative to the workspace folder when
+ * inside it. With no workspace folder, its relative paths (a `linear:rankers/m.json` from
+ * recreplay.defaultRanker) resolve against the slice folder's parent (see noFolderBase), said in `cwd`.
+ */
 export function configForSlice(sliceDir: string, name: string, folder: string | undefined, ranker: string): ReplayConfig {
   const rel = folder && isWithin(folder, sliceDir) ? `\${workspaceFolder}/${relative(folder, sliceDir).split('\\').join('/')}` : sliceDir;
-  return { type: DEBUG_TYPE, request: 'launch', name: `Replay ${name}`, slice: rel, ranker, stopOnEntry: true };
+  return { type: DEBUG_TYPE, request: 'launch', name: `Replay ${name}`, slice: rel, ranker, stopOnEntry: true, ...(folder ? {} : { cwd: noFolderBase(sliceDir) }) };
+}
+
+/**
+ * Where relative paths resolve when no workspace folder is open and the user started from a slice
+ * (F5 on its events.jsonl, Debug Slice, Replay Slice Headless): the folder that holds the slice
+ * folder, where a workspace of slices/ and rankers/ would be rooted. (The extension host's own
+ * working folder, used before, is no folder the user knows of.)
+ */
+export function noFolderBase(sliceDir: string): string {
+  return dirname(resolve(sliceDir));
 }
 
 /**
@@ -46,7 +60,10 @@ export function fillDefaults(config: ReplayConfig, settings: Settings, folder: s
   if ((c.cwd === undefined || c.cwd === null) && folder) c.cwd = folder;
   // Absolute, against the folder, as the adapter resolves it: checked against the extension host's
   // own working folder, "cwd": "." let an untrusted "trace": "../.." write outside the workspace.
-  else if (typeof c.cwd === 'string' && !isAbsolute(c.cwd)) c.cwd = resolve(folder ?? process.cwd(), c.cwd);
+  // With no folder it stays relative, and is refused once variables are substituted (noBaseProblem);
+  // one that starts with a variable ("${workspaceFolder}/sub") is substituted first: resolved here,
+  // it became "/w/${workspaceFolder}/sub".
+  else if (typeof c.cwd === 'string' && !isAbsolute(c.cwd) && folder && !c.cwd.includes('${')) c.cwd = resolve(folder, c.cwd);
   return c;
 }
 
@@ -56,6 +73,7 @@ export function fillDefaults(config: ReplayConfig, settings: Settings, folder: s
  * workspace, and an untrusted "trace" written so went where it liked.)
  */
 export function launchPath(p: string, cwd: string | undefined): string {
+  // (Called with no cwd only for paths noBaseProblem found absolute.)
   if (/^file:\/\//i.test(p)) {
     try {
       return fileURLToPath(p);
@@ -88,11 +106,14 @@ export function insideFolders(path: string, folders: readonly string[]): boolean
 /**
  * What is wrong with a configuration after variables were substituted, in a sentence naming the
  * attribute. `userCheckpointEvery` is the interval the user's own settings give (in an untrusted
- * workspace recreplay.checkpointEvery is restricted: only the user-level value counts).
+ * workspace recreplay.checkpointEvery is restricted: only the user-level value counts);
+ * `settingsRanker` is recreplay.defaultRanker, named when a ranker that came from it is refused.
  */
-export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders: readonly string[] = [], userCheckpointEvery?: number): string | undefined {
+export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders: readonly string[] = [], userCheckpointEvery?: number, settingsRanker?: string): string | undefined {
   if (c.request !== 'launch') return `RecReplay configurations use "request": "launch" (this one says ${JSON.stringify(c.request)}).`;
   if (typeof c.slice !== 'string' || c.slice.trim() === '') return 'The launch configuration has no "slice": set it to a NAME.slice folder, e.g. "${workspaceFolder}/slices/home.slice".';
+  const unresolved = noBaseProblem(c, settingsRanker);
+  if (unresolved) return unresolved;
   const dir = sliceFolderOf(c);
   if (!existsSync(join(dir, 'slice.json'))) return `"slice" is ${JSON.stringify(c.slice)}, which is not a slice folder (no slice.json in ${dir}). Point it at a NAME.slice folder.`;
   // Untrusted, a launch configuration may not write outside the workspace (as recreplay.runs.folder may not).
@@ -113,6 +134,35 @@ export function checkConfig(c: ReplayConfig, trusted: boolean, workspaceFolders:
 }
 
 /**
+ * A relative path with nothing to resolve it against: no absolute `cwd` (none was set, and no
+ * workspace folder is open or the configuration belongs to none — a "launch" in the user settings).
+ * It was resolved against the extension host's working folder, which is no folder the user knows of.
+ */
+function noBaseProblem(c: ReplayConfig, settingsRanker: string | undefined): string | undefined {
+  const cwd = c.cwd as unknown;
+  if (typeof cwd === 'string' && isAbsolute(cwd)) return undefined;
+  const full = 'write the full path (${userHome}/… works in launch.json)';
+  const open = 'open the folder it is relative to (File ▸ Open Folder…)';
+  if (typeof cwd === 'string') return `"cwd" is ${JSON.stringify(cwd)}, a relative path, but no workspace folder is open to resolve it against: ${full}, or ${open}.`;
+  // As the adapter reads them: a slice or trace given as a file:// URI is its path; a ranker's path is a path.
+  const found: [string, unknown, boolean][] = [
+    ['slice', c.slice, typeof c.slice === 'string' && !/^file:\/\//i.test(c.slice) && !isAbsolute(c.slice)],
+    ['trace', c['trace'], typeof c['trace'] === 'string' && c['trace'].trim() !== '' && !/^file:\/\//i.test(c['trace']) && !isAbsolute(c['trace'])],
+  ];
+  for (const key of ['ranker', 'baseline'] as const) {
+    const spec = c[key];
+    // [\s\S]: a path may hold a line break (see outsideProblem).
+    const m = typeof spec === 'string' ? /^(linear|embedding):([\s\S]+)$/.exec(spec) : null;
+    found.push([key, spec, m !== null && !isAbsolute(m[2] as string)]);
+  }
+  const hit = found.find(([, , relative]) => relative);
+  if (!hit) return undefined;
+  const [key, value] = hit;
+  const from = key === 'ranker' && value === settingsRanker ? ' (from the recreplay.defaultRanker setting, unless the configuration sets it)' : '';
+  return `"${key}" is ${JSON.stringify(value)}${from}, a relative path, but this launch has no folder to resolve it against (no workspace folder is open, and the configuration sets no absolute "cwd"): ${full}, set "cwd" to an absolute folder, or ${open}.`;
+}
+
+/**
  * Untrusted, a launch configuration reads only inside the workspace — its slice and its rankers'
  * artifacts — as the timeline reads a trace's slice (a launch.json could name any slice or
  * artifact on the disk, shown in Variables, and a 256 MB artifact parsed on the editor's thread).
@@ -126,6 +176,7 @@ function outsideProblem(c: ReplayConfig, sliceDir: string, folders: readonly str
     // [\s\S], not '.': a newline in the path ('x\n/../secret.json') made the pattern miss and skipped the check.
     const m = typeof spec === 'string' ? /^(linear|embedding):([\s\S]+)$/.exec(spec) : null;
     if (!m) continue;
+    // (A relative one with no cwd was refused already: noBaseProblem.)
     const path = isAbsolute(m[2] as string) ? (m[2] as string) : resolve(c.cwd ?? process.cwd(), m[2] as string);
     if (!inside(path)) return `"${key}" is ${JSON.stringify(spec)}, whose artifact lies outside the workspace: ${advice}`;
   }
@@ -167,7 +218,8 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
 
   async resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | null | undefined> {
     const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-    const problem = checkConfig(config as ReplayConfig, vscode.workspace.isTrusted, folders, readSettings(folder).checkpointEvery);
+    const settings = readSettings(folder);
+    const problem = checkConfig(config as ReplayConfig, vscode.workspace.isTrusted, folders, settings.checkpointEvery, settings.defaultRanker);
     if (problem) {
       this.log.warn(`launch refused: ${problem}`);
       // null opens launch.json so the attribute can be fixed; undefined would abort silently.

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { launchPath } from './configProvider';
 import { DEBUG_TYPE, METRICS_EVENT, METRIC_SERIES_REQUEST, POSITION_EVENT, THREAD_IDS, type MetricSeriesArguments, type MetricSeriesResponseBody, type MetricsEventBody, type PositionEventBody } from '../../shared/dap';
 import type { Marker, MarkerKind } from '../../shared/webview';
@@ -74,9 +74,12 @@ export class ReplaySession {
   get sliceDir(): string | undefined {
     const s = this.config['slice'];
     if (typeof s !== 'string') return undefined;
-    // A relative cwd is the workspace folder's, as the adapter reads it.
-    const base = this.session.workspaceFolder?.uri.fsPath ?? process.cwd();
-    const cwd = typeof this.config['cwd'] === 'string' ? resolve(base, this.config['cwd'] as string) : base;
+    // A relative cwd is the workspace folder's, as the adapter reads it. With neither, a relative
+    // slice names no folder (the configuration provider refuses one): not the extension host's working folder.
+    const folder = this.session.workspaceFolder?.uri.fsPath;
+    const set = typeof this.config['cwd'] === 'string' ? (this.config['cwd'] as string) : undefined;
+    const cwd = set !== undefined && isAbsolute(set) ? set : folder !== undefined ? resolve(folder, set ?? '.') : undefined;
+    if (cwd === undefined && !/^file:\/\//i.test(s) && !isAbsolute(s)) return undefined;
     return launchPath(s, cwd);
   }
 

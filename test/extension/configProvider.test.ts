@@ -527,3 +527,28 @@ test('with no folder, a session whose slice is a relative path has no slice fold
   const abs = new ReplaySession({ configuration: { type: 'recreplay', slice: 'x.slice', cwd: '/p' }, workspaceFolder: undefined } as unknown as vscode.DebugSession);
   assert.equal(abs.sliceDir, join('/p', 'x.slice'));
 });
+
+test('the dynamic configurations of a multi-root workspace as a whole resolve each slice\'s relative paths against its own folder', async () => {
+  const a = tmp('a-');
+  const b = tmp('b-');
+  // Below the folder's root, where the slice folder's parent is not the folder.
+  const sa = join(a, 'slices', 'x.slice');
+  const sb = join(b, 'slices', 'y.slice');
+  cpSync(makeSlice(3), sa, { recursive: true });
+  cpSync(makeSlice(3), sb, { recursive: true });
+  const folders = [a, b].map((p, index) => ({ uri: Uri.file(p), name: `f${index}`, index }) as unknown as vscode.WorkspaceFolder);
+  const was = { folders: workspace.workspaceFolders, get: workspace.getWorkspaceFolder };
+  workspace.workspaceFolders = folders;
+  workspace.getWorkspaceFolder = (u: Uri) => folders.find((f) => u.fsPath.startsWith(`${f.uri.fsPath}/`));
+  try {
+    const provider = new ReplayConfigurationProvider(async () => [{ dir: sa, name: 'x' }, { dir: sb, name: 'y' }], new FakeLog() as unknown as vscode.LogOutputChannel);
+    const all = await provider.provideDebugConfigurations(undefined);
+    assert.deepEqual(all.map((c) => [c['slice'], c['cwd']]), [[sa, a], [sb, b]]);
+    // For one folder, its own slices, ${workspaceFolder}-relative, the cwd the folder's (filled in on resolve).
+    const one = await provider.provideDebugConfigurations(folders[1]);
+    assert.deepEqual(one.map((c) => [c['slice'], c['cwd']]), [['${workspaceFolder}/slices/y.slice', undefined]]);
+  } finally {
+    workspace.workspaceFolders = was.folders;
+    workspace.getWorkspaceFolder = was.get;
+  }
+});

@@ -197,7 +197,14 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
     const settings = readSettings(folder);
     const list = await this.slices();
     const inFolder = folder ? list.filter((s) => isWithin(folder.uri.fsPath, s.dir)) : list;
-    return inFolder.map((s) => configForSlice(s.dir, s.name, folder?.uri.fsPath, settings.defaultRanker));
+    return inFolder.map((s) => {
+      const c = configForSlice(s.dir, s.name, folder?.uri.fsPath, settings.defaultRanker);
+      // Asked for the whole (multi-root) workspace: a slice's relative paths resolve against its own
+      // folder, not beside the slice folder as with no folder open (configForSlice).
+      const own = folder ? undefined : vscode.workspace.getWorkspaceFolder(vscode.Uri.file(s.dir))?.uri.fsPath;
+      if (own) c.cwd = own;
+      return c;
+    });
   }
 
   resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { runHeadless } from '../../src/core/engine/run';
 import { UserError } from '../../src/core/errors';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
@@ -381,4 +381,22 @@ test('Compare Runs works a run\'s final metrics out from its trace when it has n
   assert.equal(at('hit_rate@4')?.[1], null, 'no k=3 value under hit_rate@4');
   assert.equal(at('hit_rate@3')?.[0], null, 'nor a k=4 one under hit_rate@3');
   assert.ok(Math.abs((at('hit_rate@3')?.[1] as number) - (rc.metrics['hit_rate@3'] as number)) < 1e-9);
+});
+
+test('a run record naming its slice by a relative path reads no slice from the extension host\'s working folder, and says what to write', async () => {
+  const slice = makeSlice(30);
+  const dir = tmp();
+  await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
+  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { slice: { path: string } };
+  // The slice lies there relative to the host's working folder: it was found and read.
+  const was = process.cwd();
+  run.slice.path = basename(slice);
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(run));
+  process.chdir(dirname(slice));
+  try {
+    const t = await readTraceTimeline(dir, { capacity: 16 });
+    assert.match(t.sliceNote ?? '', new RegExp(`the slice ${basename(slice)} is not read: run\\.json names it by a relative path, .*: write the slice's full path in run\\.json`));
+  } finally {
+    process.chdir(was);
+  }
 });

@@ -1,5 +1,5 @@
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { linesOf } from '../lines';
 import { UserError } from '../../core/errors';
 import { TRACE_FORMAT, type RunRecord, type TraceHeader } from '../../core/engine/trace';
@@ -206,7 +206,9 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   const total = Math.max(1, statSync(path).size);
   const found = readRunRecordOrWhy(path);
   const run = found.run;
-  const refused = run ? opts.sliceAllowed?.(run.slice.path) : undefined;
+  // recreplay writes the slice's full path: a relative one (a run.json edited or written by another
+  // tool) names no folder here — it was looked up in the extension host's working folder.
+  const refused = run ? (isAbsolute(run.slice.path) ? opts.sliceAllowed?.(run.slice.path) : 'run.json names it by a relative path, which says no folder the timeline could read it from: write the slice\'s full path in run.json') : undefined;
   // Opening the slice below would build a missing offset index by reading all of events.jsonl on
   // this (the editor's) thread: build it streamed first — for the slice the run record names by
   // its manifest's hash only (any other would be refused as the trace's after a whole read).

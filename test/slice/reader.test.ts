@@ -195,7 +195,10 @@ test('manifest paths never escape the slice folder', () => {
     assert.throws(() => Slice.open(dir), (e: unknown) => e instanceof UserError && /escapes the slice folder/.test(e.message), bad);
   }
   // Refused too, each with its own reason (all were said to escape, "." to be a link to outside).
-  for (const [bad, why] of [['.', /names the slice folder itself, not a file in it/], ['./', /names the slice folder itself/], ['a/..', /names the slice folder itself/], ['items.jsonl\0x', /holds a NUL character/], ['sub\\..\\items.jsonl', /holds a backslash: a manifest path separates folders with "\/"/]] as const) {
+  for (const [bad, why] of [['.', /names the slice folder itself, not a file in it/], ['./', /names the slice folder itself/], ['a/..', /names the slice folder itself/], ['items.jsonl\0x', /holds a NUL character/], ['sub\\..\\items.jsonl', /holds a backslash: a manifest path separates folders with "\/"/],
+    // A colon or a device name: harmless names here, but on Windows a drive-relative path out of the slice, a hidden stream, a device.
+    ['C:outside.jsonl', /holds a colon: on Windows "C:name" is a file outside the slice folder/], ['events.jsonl:hidden', /holds a colon/],
+    ['artifacts/con.json', /has a part, "con\.json", that Windows keeps for a device/], ['NUL', /keeps for a device/], ['a/COM1 ', /keeps for a device/]] as const) {
     const dir = rawSlice(eventLine('e1', '2025-01-01T00:00:00Z') + '\n', (m) => m.files.push({ path: bad, sha256: 'a'.repeat(64), bytes: 1 }));
     assert.throws(() => Slice.open(dir), (e: unknown) => e instanceof UserError && why.test(e.message) && e.where.field === `files[${m1(dir)}].path`, bad);
   }

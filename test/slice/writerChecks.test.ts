@@ -141,6 +141,9 @@ test('artifacts are checked before the events: content, names a disk cannot hold
     [{ ['x'.repeat(300)]: '1' }, `artifacts.${'x'.repeat(300)}`, /has a part of 300 bytes; a file system holds 255 at most/],
     [{ 'm.txt': 'a\ud800b' }, 'artifacts.m.txt', /holds a lone surrogate/],
     [{ 'a\\b': '1' }, 'artifacts.a\\b', /not a plain relative path|holds a backslash/],
+    // Names no slice can carry to Windows (a drive-relative path, a hidden stream, a device).
+    [{ 'c:model.json': '1' }, 'artifacts.c:model.json', /holds a colon/],
+    [{ 'aux.json': '1' }, 'artifacts.aux.json', /keeps for a device/],
   ];
   for (const [artifacts, field, what] of cases) {
     const e = refusedUp((i) => ({ ...i, artifacts: artifacts as Record<string, string> }));

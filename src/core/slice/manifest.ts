@@ -244,14 +244,29 @@ function explain(e: ErrorObject, root: unknown): string {
 }
 
 /**
+ * What makes a path that is fine here a wrong one on Windows, or undefined. A slice opens on every
+ * system: on Windows "C:x" is x in the current folder of drive C (outside the slice), "events.jsonl:s"
+ * a hidden stream of the file, and "artifacts/con.json" the console, whatever follows the dot.
+ */
+export function windowsOnlyProblem(path: string): string | undefined {
+  if (path.includes(':')) return 'holds a colon: on Windows "C:name" is a file outside the slice folder and "name:x" a hidden stream of a file';
+  const device = path.split('/').find((part) => /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.|$)/i.test(part.trimEnd()));
+  if (device !== undefined) return `has a part, ${shown(device)}, that Windows keeps for a device: reading it there reads the device, not a file`;
+  return undefined;
+}
+
+/**
  * A manifest path must name a file inside the slice folder: relative, no `..` escape, not the
- * folder itself, "/" between folders (a backslash is one on Windows only), no NUL. Each refusal
+ * folder itself, "/" between folders (a backslash is one on Windows only), no NUL, no colon and no
+ * Windows device name (a slice opens on every system). Each refusal
  * says which of these it is (a "." was said to escape the folder, as a NUL or a backslash was).
  */
 export function checkInside(path: string, manifestFile: string, field = 'files'): void {
   const refuse = (why: string) => new UserError(`path ${shown(path)} ${why}`, { file: manifestFile, field }, 'A manifest path names a file inside the slice folder, relative to it, with "/" between folders, e.g. "events.jsonl" or "artifacts/ranker.json".');
   if (path.includes('\0')) throw refuse('holds a NUL character, which no file name may');
   if (path.includes('\\')) throw refuse('holds a backslash: a manifest path separates folders with "/" (a backslash separates them on Windows only)');
+  const windows = windowsOnlyProblem(path);
+  if (windows !== undefined) throw refuse(windows);
   const root = resolve('/slice');
   const rel = relative(root, resolve(root, path));
   if (isAbsolute(path) || normalize(path).split('/').includes('..') || rel.startsWith('..') || rel.split(sep).includes('..')) throw refuse('escapes the slice folder');

@@ -6,7 +6,7 @@ import { markMine } from './deadFreezes';
 import { checkEvent, parseRecords, timeOf } from './events';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, sha256 } from './hashing';
 import { HashingFileWriter } from './hashingFileWriter';
-import { checkInside, manifestWarnings } from './manifest';
+import { checkInside, manifestWarnings, windowsOnlyProblem } from './manifest';
 import { assemble, checkManifestInput, emptySchema, noteFeatureTypes, validateInput, type ManifestInput } from './manifestInput';
 import { OffsetIndex, cacheDir, storeIndex } from './offsetIndex';
 import { lineOf, recordLines } from './recordLines';
@@ -222,6 +222,8 @@ function checkArtifacts(given: SliceInput['artifacts']): [string, string | Buffe
     if (name.includes('\0') || name.includes('\\')) {
       throw new UserError(`artifact name ${shown(name)} holds a ${name.includes('\0') ? 'NUL character' : 'backslash'}, which a manifest path may not`, { field }, 'Name artifacts like "model.json" or "v2/weights.json", with "/" between folders.');
     }
+    const windows = windowsOnlyProblem(name);
+    if (windows !== undefined) throw new UserError(`artifact name ${shown(name)} ${windows}`, { field }, 'Name artifacts like "model.json" or "v2/weights.json": a slice opens on every system.');
     const long = parts.find((p) => Buffer.byteLength(p) > NAME_MAX);
     if (long !== undefined) throw new UserError(`artifact name ${shown(name)} has a part of ${Buffer.byteLength(long)} bytes; a file system holds ${NAME_MAX} at most`, { field }, 'Use shorter names.');
     const content: unknown = (given as Record<string, unknown>)[name];

@@ -38,12 +38,71 @@ export function parseHitCondition(text: string): HitCondition | string {
   return { source: text, test: test[op] as (h: number) => boolean };
 }
 
+/** A moment of the replay as one number, in replay order: event n after s of its stages (0..6). */
+export function momentOf(n: number, s: number): number {
+  return n * 8 + s;
+}
+
+/**
+ * Where the session counted a breakpoint's hits (moments ascending) and the number each hit got,
+ * as the latest pass over them gave it: a hit counted again after a jump back drops those after it,
+ * which belong to the earlier pass. Kept only for breakpoints with a hit condition, the ones whose
+ * count anything reads. Reverse continue numbers the hits it finds from it.
+ */
+export class HitLog {
+  private readonly at: number[] = [];
+  private readonly num: number[] = [];
+
+  record(moment: number, hit: number): void {
+    while (this.at.length > 0 && (this.at[this.at.length - 1] as number) >= moment) this.drop();
+    this.at.push(moment);
+    this.num.push(hit);
+  }
+
+  /** The number of a hit at `moment`: the one the session gave it, else one after the last hit counted before it. */
+  numberAt(moment: number): number {
+    const i = this.lastAtOrBefore(moment);
+    if (i >= 0 && this.at[i] === moment) return this.num[i] as number;
+    return (i >= 0 ? (this.num[i] as number) : 0) + 1;
+  }
+
+  /** Forgets the hits after `moment`; the count as it stood there. */
+  rewind(moment: number): number {
+    while (this.at.length > 0 && (this.at[this.at.length - 1] as number) > moment) this.drop();
+    return this.num.length > 0 ? (this.num[this.num.length - 1] as number) : 0;
+  }
+
+  private drop(): void {
+    this.at.pop();
+    this.num.pop();
+  }
+
+  private lastAtOrBefore(moment: number): number {
+    let lo = 0;
+    let hi = this.at.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.at[mid] as number) <= moment) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+}
+
+/** A breakpoint's hit count and the log of where it was counted. */
+export interface HitState {
+  hits: number;
+  counted: HitLog;
+}
+
 /** What every kind of breakpoint shares: an id, an optional condition and hit condition, a hit count. */
-export interface Guard {
+export interface Guard extends HitState {
   id: number;
   condition: CompiledExpr | undefined;
   hit: HitCondition | undefined;
-  hits: number;
 }
 
 export interface LineBreakpoint extends Guard {
@@ -63,11 +122,14 @@ const NONE: GuardResult = { kind: 'none' };
 const STOP: GuardResult = { kind: 'stop' };
 
 /**
- * Evaluates a guard. Going forward (`count`) a true condition counts a hit and the hit condition
- * decides; a reverse-continue scan does not count hits, so hit conditions are not applied there.
+ * Evaluates a guard at `moment` (momentOf). Going forward (`count`) a true condition counts a hit
+ * and the hit condition decides. A reverse-continue scan counts nothing: the hit condition is
+ * tested on the number the hit had going forward (HitLog.numberAt), so the scan stops where a
+ * forward run stopped, and log points stay silent. `held`, when given, hears each guard whose
+ * condition held. `scope(maps)`: the stop's scope; `maps` false when the expression reads no
+ * candidate feature or meta map.
  */
-/** `scope(maps)`: the stop's scope; `maps` false when the expression reads no candidate feature or meta map. */
-export function evaluateGuard(g: Guard, scope: (maps: boolean) => ExprScope, count: boolean, log?: CompiledTemplate): GuardResult {
+export function evaluateGuard(g: Guard, scope: (maps: boolean) => ExprScope, moment: number, count: boolean, log?: CompiledTemplate, held?: (g: Guard) => void): GuardResult {
   if (g.condition) {
     let v: unknown;
     try {
@@ -79,10 +141,14 @@ export function evaluateGuard(g: Guard, scope: (maps: boolean) => ExprScope, cou
     if (v !== true && v !== false) return { kind: 'error', message: `condition "${g.condition.source}" gave ${JSON.stringify(v)}, not true or false` };
     if (!v) return NONE;
   }
+  held?.(g);
   if (count) {
     g.hits++;
-    if (g.hit && !g.hit.test(g.hits)) return NONE;
-  }
+    if (g.hit) {
+      g.counted.record(moment, g.hits);
+      if (!g.hit.test(g.hits)) return NONE;
+    }
+  } else if (g.hit && !g.hit.test(g.counted.numberAt(moment))) return NONE;
   if (log) return count ? { kind: 'log', text: log.evaluate(scope(log.readsCandidateMaps)) } : NONE;
   return STOP;
 }
@@ -112,7 +178,7 @@ export function compileGuard(
     if (typeof h === 'string') return { error: h };
     hit = h;
   }
-  return { guard: { id, condition: compiled, hit, hits: 0 }, ...(warning ? { warning } : {}) };
+  return { guard: { id, condition: compiled, hit, hits: 0, counted: new HitLog() }, ...(warning ? { warning } : {}) };
 }
 
 /** What makes a breakpoint the same one when the client sends it again: its place, condition and hit condition (blank = none). */
@@ -127,21 +193,21 @@ function guardKey(place: string, condition: string | undefined, hitCondition: st
  * changed one starts from 0. Each old breakpoint passes its count on once.
  */
 export class HitCarry {
-  private readonly counts = new Map<string, number[]>();
+  private readonly counts = new Map<string, HitState[]>();
 
   /** `place`: what the breakpoint is on (an event line, a stage, a data breakpoint id). */
   constructor(old: Iterable<{ place: string; guard: Guard }>) {
     for (const { place, guard } of old) {
       const key = guardKey(place, guard.condition?.source, guard.hit?.source);
       const list = this.counts.get(key) ?? [];
-      list.push(guard.hits);
+      list.push({ hits: guard.hits, counted: guard.counted });
       this.counts.set(key, list);
     }
   }
 
-  /** The count a breakpoint sent now starts from: an unchanged old one's, else 0. */
-  take(place: string, condition: string | undefined, hitCondition: string | undefined): number {
-    return this.counts.get(guardKey(place, condition, hitCondition))?.shift() ?? 0;
+  /** The count (and its log) a breakpoint sent now starts from: an unchanged old one's, else 0. */
+  take(place: string, condition: string | undefined, hitCondition: string | undefined): HitState {
+    return this.counts.get(guardKey(place, condition, hitCondition))?.shift() ?? { hits: 0, counted: new HitLog() };
   }
 }
 
@@ -184,7 +250,7 @@ export class BreakpointStore {
         }
       }
       const list = this.lines.get(bp.line) ?? [];
-      list.push({ ...g.guard, hits: carry.take(String(bp.line), bp.condition, bp.hitCondition), line: bp.line, log });
+      list.push({ ...g.guard, ...carry.take(String(bp.line), bp.condition, bp.hitCondition), line: bp.line, log });
       this.lines.set(bp.line, list);
       return { ...out, verified: true, ...(g.warning ? { message: g.warning } : {}) };
     });
@@ -201,7 +267,7 @@ export class BreakpointStore {
       if (stage === 0) return { id, verified: false, message: `"${bp.name}" is not a stage: function breakpoints take a stage name, one of ${STAGES.join(', ')}` };
       const g = compileGuard(id, bp.condition, bp.hitCondition, env);
       if ('error' in g) return { id, verified: false, message: g.error };
-      (this.functions[stage] as FunctionBreakpoint[]).push({ ...g.guard, hits: carry.take(String(stage), bp.condition, bp.hitCondition), stage });
+      (this.functions[stage] as FunctionBreakpoint[]).push({ ...g.guard, ...carry.take(String(stage), bp.condition, bp.hitCondition), stage });
       return { id, verified: true, ...(g.warning ? { message: g.warning } : {}) };
     });
   }

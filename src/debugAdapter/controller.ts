@@ -153,8 +153,10 @@ export class Controller {
 
   /**
    * Back to the latest moment before this one where a trigger fires. Scans checkpoint segments
-   * backwards (each replayed forward, silently: no hit counts, no log points) and lands on the
-   * last hit of the nearest segment that has one; at the start of the slice when none does.
+   * backwards (each replayed forward without counting hits: a hit condition is tested on the number
+   * the hit had going forward, and log points stay silent) and lands on the last hit of the nearest
+   * segment that has one; at the start of the slice when none does. Hit counts go back to what they
+   * were there, so a continue from the landing stops where the forward run stopped.
    * Nothing at or after the position it started from is scanned. Pause and cancel are heard, and
    * progress reported, between segments as well as within them. A pause lands where every later
    * moment (up to where the search started) has been checked, never at the forward scan's
@@ -163,60 +165,68 @@ export class Controller {
    */
   reverseContinue(lane?: Lane): Promise<RunResult> {
     return this.guarded(lane, async () => {
-      const here = this.position;
-      const every = this.l.primary.replayer.checkpointEvery;
-      const checkpointAtOrBefore = (n: number) => 1 + Math.floor((n - 1) / every) * every;
-      // The last moment a trigger can fire before here (none fire after 0 stages).
-      const limit: Position = here.stagesDone > 1 ? { event: here.event, stagesDone: here.stagesDone - 1 } : { event: here.event - 1, stagesDone: 6 };
-      let end = limit;
-      let start = checkpointAtOrBefore(end.event);
-      // A scan from a checkpoint has no value of event start - 1 to compare with, so a data breakpoint
-      // at event `start` is only seen by the scan of the segment before, which goes on through event
-      // `start`: with data breakpoints, hits at a segment's first event are left to that scan.
-      const withData = this.triggers.data.length > 0;
-      // The earliest moment from which on everything up to `here` has been searched.
-      let checkedFrom = here;
-      const paused = async (r: RunResult): Promise<RunResult> => {
-        if (r === CANCELLED || r.reason !== 'pause') return r;
-        // The pause was heard: landing is a short hop (within one segment) that must not be paused again.
-        this.pauseRequested = false;
-        const at = checkedFrom;
-        return (await this.positionAt(at)) ?? this.stop('pause', 'pause', `paused at event ${at.event}: reverse continue searched every event after it`);
-      };
-      while (end.event >= 1) {
-        const interrupted = await this.tick(true);
-        if (interrupted !== undefined) return paused(interrupted);
-        await this.seekAll({ event: start, stagesDone: 0 });
-        this.triggers.sync();
-        let found: { stop: Stop; at: Position } | undefined;
-        const last = end;
-        const from = start;
-        const complete = (n: number) => !withData || from === 1 || n > from;
-        const r = await this.forward(
-          (n, s) => n === last.event && s === last.stagesDone,
-          true,
-          (stop, at) => {
-            if (complete(at.event)) found = { stop, at };
-          },
-          true,
-        );
-        if (r !== undefined) return paused(r);
-        if (found !== undefined) {
-          const { stop, at } = found;
-          return (await this.positionAt(at)) ?? stop;
-        }
-        if (start === 1) break;
-        // Hits at this segment's first event are left to the next scan when there are data breakpoints.
-        const scanned: Position = withData ? { event: start + 1, stagesDone: 0 } : { event: start, stagesDone: 0 };
-        if (before(scanned, checkedFrom)) checkedFrom = scanned;
-        // The segment before goes on through this one's first event (for its data breakpoints),
-        // but never as far as the position the search started from.
-        const through: Position = { event: start, stagesDone: 6 };
-        end = before(through, limit) ? through : limit;
-        start = checkpointAtOrBefore(start - 1);
-      }
-      return (await this.positionAt({ event: 1, stagesDone: 0 })) ?? this.stop('entry', 'entry', 'no earlier breakpoint hit: at the start of the slice');
+      const r = await this.reverseSearch();
+      // Wherever it lands, hit counts are those the forward run had there (a hit found counted).
+      if (r !== CANCELLED) this.triggers.rewindHits(this.position.event, this.position.stagesDone, r.held);
+      return r;
     });
+  }
+
+  /** Reverse continue's search and landing, hit counts aside. */
+  private async reverseSearch(): Promise<RunResult> {
+    const here = this.position;
+    const every = this.l.primary.replayer.checkpointEvery;
+    const checkpointAtOrBefore = (n: number) => 1 + Math.floor((n - 1) / every) * every;
+    // The last moment a trigger can fire before here (none fire after 0 stages).
+    const limit: Position = here.stagesDone > 1 ? { event: here.event, stagesDone: here.stagesDone - 1 } : { event: here.event - 1, stagesDone: 6 };
+    let end = limit;
+    let start = checkpointAtOrBefore(end.event);
+    // A scan from a checkpoint has no value of event start - 1 to compare with, so a data breakpoint
+    // at event `start` is only seen by the scan of the segment before, which goes on through event
+    // `start`: with data breakpoints, hits at a segment's first event are left to that scan.
+    const withData = this.triggers.data.length > 0;
+    // The earliest moment from which on everything up to `here` has been searched.
+    let checkedFrom = here;
+    const paused = async (r: RunResult): Promise<RunResult> => {
+      if (r === CANCELLED || r.reason !== 'pause') return r;
+      // The pause was heard: landing is a short hop (within one segment) that must not be paused again.
+      this.pauseRequested = false;
+      const at = checkedFrom;
+      return (await this.positionAt(at)) ?? this.stop('pause', 'pause', `paused at event ${at.event}: reverse continue searched every event after it`);
+    };
+    while (end.event >= 1) {
+      const interrupted = await this.tick(true);
+      if (interrupted !== undefined) return paused(interrupted);
+      await this.seekAll({ event: start, stagesDone: 0 });
+      this.triggers.sync();
+      let found: { stop: Stop; at: Position } | undefined;
+      const last = end;
+      const from = start;
+      const complete = (n: number) => !withData || from === 1 || n > from;
+      const r = await this.forward(
+        (n, s) => n === last.event && s === last.stagesDone,
+        true,
+        (stop, at) => {
+          if (complete(at.event)) found = { stop, at };
+        },
+        true,
+      );
+      if (r !== undefined) return paused(r);
+      if (found !== undefined) {
+        const { stop, at } = found;
+        return (await this.positionAt(at)) ?? stop;
+      }
+      if (start === 1) break;
+      // Hits at this segment's first event are left to the next scan when there are data breakpoints.
+      const scanned: Position = withData ? { event: start + 1, stagesDone: 0 } : { event: start, stagesDone: 0 };
+      if (before(scanned, checkedFrom)) checkedFrom = scanned;
+      // The segment before goes on through this one's first event (for its data breakpoints),
+      // but never as far as the position the search started from.
+      const through: Position = { event: start, stagesDone: 6 };
+      end = before(through, limit) ? through : limit;
+      start = checkpointAtOrBefore(start - 1);
+    }
+    return (await this.positionAt({ event: 1, stagesDone: 0 })) ?? this.stop('entry', 'entry', 'no earlier breakpoint hit: at the start of the slice');
   }
 
   /**

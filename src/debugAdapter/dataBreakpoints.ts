@@ -143,8 +143,7 @@ export function buildDataBreakpoints(
     const g = compileGuard(id, d.condition, d.hitCondition, env);
     if ('error' in g) return { id, verified: false, message: g.error };
     const lane = lanes.find((l) => l.name === parsed.lane) ?? primary;
-    const hits = carry.take(dataIdOf(parsed.target, lane.name), d.condition, d.hitCondition);
-    bps.push({ ...g.guard, hits, target: parsed.target, lane, lastEvent: -1, lastValue: undefined });
+    bps.push({ ...g.guard, ...carry.take(dataIdOf(parsed.target, lane.name), d.condition, d.hitCondition), target: parsed.target, lane, lastEvent: -1, lastValue: undefined });
     const t = parsed.target;
     const warn = t.kind !== 'metric' && env.itemIds && !env.itemIds.has(t.item) ? `item ${t.item} is not in the slice's catalogue` : g.warning;
     return { id, verified: true, ...(warn ? { message: warn } : {}) };

@@ -2,7 +2,7 @@ import { exprScope, exprTerms } from '../core/engine/exprScope';
 import { compileExpr, ExprError, formatValue, type ExprScope } from '../core/expr';
 import { STAGES } from '../core/slice/types';
 import type { HitKind } from '../shared/dap';
-import { BreakpointStore, evaluateGuard, type Guard } from './breakpoints';
+import { BreakpointStore, evaluateGuard, momentOf, type Guard } from './breakpoints';
 import { describeTarget, sampleData, type DataBreakpoint } from './dataBreakpoints';
 import type { ActiveFilter, FaultHit } from './exceptionFilters';
 import type { Lane } from './lanes';
@@ -18,6 +18,8 @@ export interface Stop {
   fault?: FaultHit;
   /** Every lane's fault at this stop, in compare mode both when both lanes faulted (exceptionInfo answers for each). */
   faults?: FaultHit[];
+  /** In a reverse-continue scan: the breakpoints whose condition held at the stop (a forward run counted a hit of each there). */
+  held?: Guard[];
 }
 
 /** `rank("i_42") = 2, user.segment = "new"`: the values a condition read, for the stop message. */
@@ -106,9 +108,33 @@ export class Triggers {
     this.resampleData();
   }
 
+  /** Every breakpoint that counts hits: line (log points too), function and data breakpoints. */
+  private guards(): Guard[] {
+    return [...[...this.bps.lines.values()].flat(), ...this.bps.functions.flat(), ...this.data];
+  }
+
+  /**
+   * Reverse continue landed at event n after s stages: hit counts go back to what they were when
+   * the session last passed there going forward, and the breakpoints whose condition held there
+   * (`held`, at a stop) count that hit, as the forward run that stopped there did. So a continue
+   * from the landing stops where the forward run stopped.
+   */
+  rewindHits(n: number, s: number, held: readonly Guard[] = []): void {
+    const moment = momentOf(n, s);
+    for (const g of this.guards()) {
+      if (!g.hit) continue;
+      g.hits = g.counted.rewind(moment);
+      if (held.includes(g) && g.counted.numberAt(moment) === g.hits + 1) {
+        g.hits++;
+        g.counted.record(moment, g.hits);
+      }
+    }
+  }
+
   /**
    * Checks what fires after `s` stages of the lanes' current event. `count` is false in a
-   * reverse-continue scan: hits are not counted and log points stay silent. The stop is on
+   * reverse-continue scan: hits are not counted, hit conditions are tested on the number each hit
+   * had going forward (HitLog) and log points stay silent. The stop is on
    * `lane` (the thread the movement was asked for) unless it belongs to one lane: a fault is on
    * the lane that faulted, a data breakpoint on the lane whose value changed.
    */
@@ -126,6 +152,9 @@ export class Triggers {
       }
       return scope;
     };
+    const moment = momentOf(ex.n, s);
+    const held: Guard[] | undefined = count ? undefined : [];
+    const onHeld = held ? (g: Guard) => held.push(g) : undefined;
     const ids: number[] = [];
     // Each note with the kind of trigger it tells of and, for a fault or a data breakpoint, its lane.
     const notes: { r: HitKind; note: string; lane?: Lane }[] = [];
@@ -139,7 +168,7 @@ export class Triggers {
       if (note) notes.push({ r, note, ...(of ? { lane: of } : {}) });
     };
     const guard = (g: Guard, what: string, r: HitKind): void => {
-      const res = evaluateGuard(g, getScope, count);
+      const res = evaluateGuard(g, getScope, moment, count, undefined, onHeld);
       if (res.kind === 'stop') fire(r, g.id, g.condition ? `${what}: ${explain(g.condition.source, getScope())}` : what);
       else if (res.kind === 'error') fire(r, g.id, res.message);
     };
@@ -167,7 +196,7 @@ export class Triggers {
     if (s === 6) {
       for (const lb of this.bps.lines.get(ex.n) ?? []) {
         if (lb.log) {
-          const res = evaluateGuard(lb, getScope, count, lb.log);
+          const res = evaluateGuard(lb, getScope, moment, count, lb.log, onHeld);
           if (res.kind === 'log') this.output(`${res.text}\n`);
           else if (res.kind === 'error') fire('breakpoint', lb.id, res.message);
         } else guard(lb, `event ${ex.n}`, 'breakpoint');
@@ -178,7 +207,7 @@ export class Triggers {
         // In compare mode the note names the lane, as a fault's does: both lanes may watch the same value.
         const what = `${this.lanes.length > 1 ? `${d.lane.name}: ` : ''}${describeTarget(d.target)} changed from ${formatValue(change.from)} to ${formatValue(change.to)}`;
         // The condition reads the lane whose value it watches (`…@baseline`: the baseline's scope).
-        const res = evaluateGuard(d, d.lane === primary ? getScope : (maps) => exprScope(d.lane.exec, d.lane.replayer, { candidateMaps: maps }), count);
+        const res = evaluateGuard(d, d.lane === primary ? getScope : (maps) => exprScope(d.lane.exec, d.lane.replayer, { candidateMaps: maps }), moment, count, undefined, onHeld);
         if (res.kind === 'stop' || res.kind === 'error') {
           fire('data breakpoint', d.id, res.kind === 'stop' ? what : `${what}; ${res.message}`, d.lane);
           // Breakpoints on both lanes may fire at once: the asked-for lane if it is one of them.
@@ -193,6 +222,7 @@ export class Triggers {
     const told = notes.find((x) => x.r === reason && (x.lane === undefined || x.lane === on)) ?? notes.find((x) => x.r === reason);
     const stop: Stop = { reason, lane: on, description: told?.note ?? reason, text: notes.map((x) => x.note).join('\n') };
     if (ids.length) stop.hitBreakpointIds = ids;
+    if (held?.length) stop.held = held;
     if (fault && reason === 'exception') {
       stop.fault = fault;
       stop.faults = faults;

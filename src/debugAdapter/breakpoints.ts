@@ -45,39 +45,71 @@ export function momentOf(n: number, s: number): number {
 
 /**
  * Where the session counted a breakpoint's hits (moments ascending) and the number each hit got,
- * as the latest pass over them gave it: a hit counted again after a jump back drops those after it,
- * which belong to the earlier pass. Kept only for breakpoints with a hit condition, the ones whose
- * count anything reads. Reverse continue numbers the hits it finds from it.
+ * as the latest pass over them gave it, so going back can find the counts a moment had. A jump
+ * back (goto, restart frame) keeps the count and drops what lies after where it lands (a forward
+ * run from there numbers those hits anew): a mark notes the count kept there. Kept only for
+ * breakpoints with a hit condition, the ones whose count anything reads.
  */
 export class HitLog {
   private readonly at: number[] = [];
   private readonly num: number[] = [];
+  /** false for a mark: the count at that moment, not a hit. */
+  private readonly hit: boolean[] = [];
 
-  record(moment: number, hit: number): void {
-    while (this.at.length > 0 && (this.at[this.at.length - 1] as number) >= moment) this.drop();
-    this.at.push(moment);
-    this.num.push(hit);
+  /** A hit counted at `moment` with number `n`: what the log held from there on was an earlier pass. */
+  record(moment: number, n: number): void {
+    this.dropFrom(moment, true);
+    this.push(moment, n, true);
   }
 
-  /** The number of a hit at `moment`: the one the session gave it, else one after the last hit counted before it. */
+  /** A jump landed at `moment` keeping the count `count`: what lies after it is dropped and the count noted. */
+  keep(moment: number, count: number): void {
+    this.dropFrom(moment, false);
+    if (this.last() !== count) this.push(moment, count, false);
+  }
+
+  /** Goes back to `moment`: what lies after it is dropped; the count as it stood there. */
+  rewind(moment: number): number {
+    this.dropFrom(moment, false);
+    return this.last();
+  }
+
+  /** The number of a hit at `moment`: the one the session gave it, else one after the count just before it. */
   numberAt(moment: number): number {
-    const i = this.lastAtOrBefore(moment);
-    if (i >= 0 && this.at[i] === moment) return this.num[i] as number;
+    let i = this.before(moment);
+    for (; i >= 0 && this.at[i] === moment; i--) if (this.hit[i]) return this.num[i] as number;
     return (i >= 0 ? (this.num[i] as number) : 0) + 1;
   }
 
-  /** Forgets the hits after `moment`; the count as it stood there. */
-  rewind(moment: number): number {
-    while (this.at.length > 0 && (this.at[this.at.length - 1] as number) > moment) this.drop();
+  /** Whether the session counted a hit at `moment` (in the pass the log holds). */
+  hasHitAt(moment: number): boolean {
+    for (let i = this.before(moment); i >= 0 && this.at[i] === moment; i--) if (this.hit[i]) return true;
+    return false;
+  }
+
+  private last(): number {
     return this.num.length > 0 ? (this.num[this.num.length - 1] as number) : 0;
   }
 
-  private drop(): void {
-    this.at.pop();
-    this.num.pop();
+  private push(moment: number, n: number, hit: boolean): void {
+    this.at.push(moment);
+    this.num.push(n);
+    this.hit.push(hit);
   }
 
-  private lastAtOrBefore(moment: number): number {
+  /** Drops the entries after `moment`, and those at it too when `inclusive`. */
+  private dropFrom(moment: number, inclusive: boolean): void {
+    for (let top = this.at.length - 1; top >= 0; top--) {
+      const at = this.at[top] as number;
+      if (at < moment || (at === moment && !inclusive)) break;
+      this.at.pop();
+      this.num.pop();
+      this.hit.pop();
+    }
+  }
+
+  /** The index of the last entry at or before `moment`, -1 when none (binary search). */
+  private before(moment: number): number {
     let lo = 0;
     let hi = this.at.length - 1;
     let found = -1;

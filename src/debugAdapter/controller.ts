@@ -136,7 +136,10 @@ export class Controller {
     else target = { event: 1, stagesDone: 0 };
     return this.guarded(lane, async () => {
       if (n === 1 && s === 0) return this.stop('step', 'step', 'already at the start of the slice');
-      return (await this.positionAt(target)) ?? this.stop('step', 'step');
+      const r = (await this.positionAt(target)) ?? this.stop('step', 'step');
+      // Going back in time, as reverse continue does: hit counts are those the session had there.
+      if (r !== CANCELLED) this.triggers.rewindHits(this.position.event, this.position.stagesDone);
+      return r;
     });
   }
 
@@ -263,13 +266,17 @@ export class Controller {
     this.lane = lane ?? this.l.primary;
     this.lastYield = this.lastProgress = performance.now();
     try {
-      return await run();
+      const r = await run();
+      // Counts stay where a movement lands (step back and reverse continue set them first).
+      if (r !== CANCELLED) this.triggers.keepHits(this.position.event, this.position.stagesDone);
+      return r;
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       // Bad slice data (a malformed line, events out of order) stops the replay where it is.
       await this.realign();
       const line = e.where.line ?? this.position.event;
       this.triggers.sync();
+      this.triggers.keepHits(this.position.event, this.position.stagesDone);
       return { ...this.stop('exception', 'exception', e.describe()), fault: { kind: 'slice_error', message: e.describe(), lane: this.lane, event: line, stagesDone: this.position.stagesDone } };
     } finally {
       this.running = false;

@@ -114,21 +114,27 @@ export class Triggers {
   }
 
   /**
-   * Reverse continue landed at event n after s stages: hit counts go back to what they were when
-   * the session last passed there going forward, and the breakpoints whose condition held there
-   * (`held`, at a stop) count that hit, as the forward run that stopped there did. So a continue
-   * from the landing stops where the forward run stopped.
+   * Step back or reverse continue landed at event n after s stages: hit counts go back to what
+   * they were when the session was last there, and the breakpoints whose condition held there
+   * (`held`, at a reverse continue's stop) count that hit, as the forward run that stopped there
+   * did. So going forward again stops where the forward run stopped.
    */
   rewindHits(n: number, s: number, held: readonly Guard[] = []): void {
     const moment = momentOf(n, s);
     for (const g of this.guards()) {
       if (!g.hit) continue;
       g.hits = g.counted.rewind(moment);
-      if (held.includes(g) && g.counted.numberAt(moment) === g.hits + 1) {
+      if (held.includes(g) && !g.counted.hasHitAt(moment)) {
         g.hits++;
         g.counted.record(moment, g.hits);
       }
     }
+  }
+
+  /** After any movement, at event n after s stages: counts stay; a jump back drops from the logs what lies after it (HitLog.keep). */
+  keepHits(n: number, s: number): void {
+    const moment = momentOf(n, s);
+    for (const g of this.guards()) if (g.hit) g.counted.keep(moment, g.hits);
   }
 
   /**

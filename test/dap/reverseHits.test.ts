@@ -70,3 +70,50 @@ test('reverse continue does not stop at a line breakpoint whose hit condition th
     await dc.stop();
   }
 });
+
+test('step back takes hits back: after a step back from a hit-condition stop, stepping forward stops there again', async () => {
+  const slice = makeSlice(12);
+  const events = join(slice, 'events.jsonl');
+  const dc = await client();
+  try {
+    await launch(dc, { slice, ranker: 'recorded', stopOnEntry: true, checkpointEvery: 4 }, async () => {
+      await dc.setBreakpointsRequest({ source: { path: events }, breakpoints: [{ line: 5, hitCondition: '1' }] });
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'outcome', hitCondition: '%2' }] });
+    });
+    const first = await moveAndStop(dc, () => dc.continueRequest(T));
+    assert.deepEqual([first.body.reason, (await where(dc)).line], ['function breakpoint', 2]);
+    await moveAndStop(dc, () => dc.stepBackRequest(T));
+    const again = await moveAndStop(dc, () => dc.nextRequest(T));
+    assert.deepEqual([again.body.reason, (await where(dc)).line], ['function breakpoint', 2], 'event 2 is hit 2 again, not hit 3');
+
+    await moveAndStop(dc, () => dc.continueRequest(T));
+    const five = await moveAndStop(dc, () => dc.continueRequest(T));
+    assert.deepEqual([five.body.reason, (await where(dc)).line, five.body.hitBreakpointIds?.length], ['breakpoint', 5, 1], 'line 5 on its first hit (outcome: hit 5, odd)');
+    await moveAndStop(dc, () => dc.stepBackRequest(T));
+    await moveAndStop(dc, () => dc.stepBackRequest(T));
+    await moveAndStop(dc, () => dc.nextRequest(T));
+    const back = await moveAndStop(dc, () => dc.nextRequest(T));
+    assert.deepEqual([back.body.reason, (await where(dc)).line], ['breakpoint', 5], 'line 5 is its first hit again');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a jump back keeps the counts, and a step in and step back after it change nothing', async () => {
+  const slice = makeSlice(12);
+  const dc = await client();
+  try {
+    await launch(dc, { slice, ranker: 'recorded', stopOnEntry: true, checkpointEvery: 4 }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'outcome', hitCondition: '>=4' }] }));
+    await moveAndStop(dc, () => dc.continueRequest(T));
+    assert.equal((await where(dc)).line, 4);
+    // The goto keeps hit 4: event 3 is hit 5 when passed again.
+    await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: 2 }));
+    await moveAndStop(dc, () => dc.stepInRequest(T));
+    await moveAndStop(dc, () => dc.stepBackRequest(T));
+    assert.equal((await where(dc)).line, 2);
+    const stop = await moveAndStop(dc, () => dc.nextRequest(T));
+    assert.deepEqual([stop.body.reason, (await where(dc)).line], ['function breakpoint', 3], 'back at event 2 the count is the one the goto kept (4), not that of the first pass (2)');
+  } finally {
+    await dc.stop();
+  }
+});

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
-import { client, launch, moveAndStop, where } from './helpers';
+import { client, COLD, launch, moveAndStop, where } from './helpers';
 import { makeSlice } from '../helpers';
 
 const T = { threadId: 1 };
@@ -113,6 +113,43 @@ test('a jump back keeps the counts, and a step in and step back after it change 
     assert.equal((await where(dc)).line, 2);
     const stop = await moveAndStop(dc, () => dc.nextRequest(T));
     assert.deepEqual([stop.body.reason, (await where(dc)).line], ['function breakpoint', 3], 'back at event 2 the count is the one the goto kept (4), not that of the first pass (2)');
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('forward, back and forward again stop at the same places, for data, line and function breakpoints with conditions, hit conditions, log points and a condition that fails at one event', async () => {
+  const dc = await client();
+  try {
+    await launch(dc, { ...COLD, stopOnEntry: true, checkpointEvery: 64 }, async () => {
+      await dc.setBreakpointsRequest({
+        source: { path: join(COLD.slice, 'events.jsonl') },
+        breakpoints: [
+          { line: 40, condition: '10 / (event.index - 40) > 0' },
+          { line: 120, logMessage: 'at {event.id}', hitCondition: '%2' },
+          { line: 300, condition: 'event.index > 0', hitCondition: '>=1' },
+        ],
+      });
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'score', condition: 'event.index % 50 == 0', hitCondition: '%3' }, { name: 'outcome', condition: 'rank("i_054") <= 3', hitCondition: '%4' }] });
+      await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'rank:i_054', hitCondition: '%2' }] });
+    });
+    const label = async (s: { body: { reason: string; hitBreakpointIds?: number[] } }) => {
+      const w = await where(dc);
+      return `${s.body.reason}@${w.line}:${w.stage}`;
+    };
+    const run = async (send: () => Promise<unknown>, until: string) => {
+      const out: string[] = [];
+      for (;;) {
+        const s = await moveAndStop(dc, send);
+        if (s.body.reason === until) return out;
+        out.push(await label(s));
+      }
+    };
+    const forward = await run(() => dc.continueRequest(T), 'end');
+    assert.ok(forward.length >= 8, forward.join(' '));
+    for (const kind of ['breakpoint', 'function breakpoint', 'data breakpoint']) assert.ok(forward.some((f) => f.startsWith(`${kind}@`)), `${kind} in ${forward.join(' ')}`);
+    assert.deepEqual(await run(() => dc.reverseContinueRequest(T), 'entry'), [...forward].reverse());
+    assert.deepEqual(await run(() => dc.continueRequest(T), 'end'), forward);
   } finally {
     await dc.stop();
   }

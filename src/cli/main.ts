@@ -389,7 +389,7 @@ async function run(args: string[]): Promise<number> {
       ['cache_hit_rate', over('cache_hit_rate', on.cacheLookups, 'no cache lookup recorded: no event had cache hits or misses')],
       ['queue_depth.mean', over('queue_depth.mean', on.queueEvents, 'no event recorded a queue depth')],
       [`overlap@${k}`, fmt(m[`overlap@${k}`])],
-      ['kendall_tau', over('kendall_tau', on.tauEvents, 'no event had two items the recording ranked (served, or logged with a score) to compare')],
+      ['kendall_tau', over('kendall_tau', on.tauEvents, 'no event had two items the recording ordered (served, or logged with different scores) to compare')],
     ]),
   );
   const lines = faultLines(res.faults);

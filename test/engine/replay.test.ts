@@ -165,6 +165,29 @@ test('kendall tau leaves out events no candidate of which got a finite score (th
   assert.notEqual((await tau(oneFinite)).tau, 0);
 });
 
+test('kendall tau leaves out candidates the recording logged with the same score: a replay that orders them otherwise than candidate order still agrees', async () => {
+  // a served; b..e not served, all logged at 0.5 (cold-start items at one default score, as in the example slice).
+  const candidates = [{ item: 'a', score: 0.9 }, ...['b', 'c', 'd', 'e'].map((item) => ({ item, score: 0.5 }))];
+  const dir = rawSlice(eventLine('e1', '2025-01-01T00:00:01Z', { candidates, served: ['a'] }) + '\n', (m) => {
+    m.pipeline = { k: 1, budgetMs: 1000 };
+  });
+  const tau = async (ranker: Ranker) => {
+    const r = new Replayer(Slice.open(dir), { ranker });
+    try {
+      await r.runToEnd();
+      return (r.current as EventExec).metrics?.kendallTau;
+    } finally {
+      r.dispose();
+    }
+  };
+  const order: Record<string, number> = { a: 5, b: 1, c: 2, d: 3, e: 4 };
+  // a above the rest, as recorded; the tied ones reversed: 4 concordant pairs, 6 the recording did not order (−0.2 before).
+  assert.equal(await tau({ info: { kind: 'test' }, score: (req) => req.rows.map((row) => order[row.item] as number) }), 1);
+  // a below the rest: the 4 pairs the recording ordered are discordant.
+  assert.equal(await tau({ info: { kind: 'test' }, score: (req) => req.rows.map((row) => (row.item === 'a' ? 0 : order[row.item] as number)) }), -1);
+  assert.equal(await tau(new RecordedRanker()), 1);
+});
+
 test('faults: NaN score, ranker error and empty slate are detected, not crashes', async () => {
   const dir = makeSlice(3);
   const nan: Ranker = { info: { kind: 'test' }, score: (req) => req.rows.map((_, i) => (i === 0 ? Number.NaN : i)) };

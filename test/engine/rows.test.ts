@@ -7,7 +7,7 @@ import { byScore, sortByScore } from '../../src/core/engine/stages';
 import type { CandidateRecord, EventRecord } from '../../src/core/slice/types';
 
 /** The definition, written the plain way: served order (first occurrence), then the rest by recorded score, stable. */
-function reference(event: EventRecord): { order: string[]; rank: Map<string, number>; duplicates: boolean } {
+function reference(event: EventRecord): { order: string[]; rank: Map<string, number>; duplicates: boolean; ties: number[] } {
   const order: string[] = [];
   for (const id of event.served) if (!order.includes(id)) order.push(id);
   const seen = new Set<string>();
@@ -20,8 +20,22 @@ function reference(event: EventRecord): { order: string[]; rank: Map<string, num
   }
   const sc = (c: CandidateRecord) => (typeof c.score === 'number' ? c.score : -Infinity);
   rest.sort((a, b) => sc(b) - sc(a));
-  for (const c of rest) order.push(c.item);
-  return { order, rank: new Map(order.map((id, i) => [id, i + 1])), duplicates };
+  // Served items and unscored candidates have no tie; a scored candidate ties with the one before it
+  // when that one was logged with the same score.
+  const ties = order.map((_, j) => j);
+  rest.forEach((c, a) => {
+    const j = order.length;
+    const before = rest[a - 1];
+    ties.push(typeof c.score === 'number' && before !== undefined && before.score === c.score ? ties[j - 1]! : j);
+    order.push(c.item);
+  });
+  return { order, rank: new Map(order.map((id, i) => [id, i + 1])), duplicates, ties };
+}
+
+/** The ties a recorded ranking gives, or positions when it says there are none (then none may tie). */
+function tiesOf(got: { order: string[]; ties?: number[] }, want: { ties: number[] }): number[] {
+  if (got.ties === undefined) assert.ok(want.ties.every((t, j) => t === j), 'ties reported when there are some');
+  return got.ties ?? got.order.map((_, j) => j);
 }
 
 const ids = fc.constantFrom('i0', 'i1', 'i2', 'i3', 'i4', 'i5', 'x1', 'x2');
@@ -44,6 +58,7 @@ test('property: the slot-based recorded ranking equals the plain definition, ove
         assert.deepEqual([...got.candidateSlots], e.candidates.map((c) => state.slot(c.item)));
         assert.deepEqual([...got.candidateRanks], e.candidates.map((c) => want.rank.get(c.item)));
         assert.equal(got.duplicates, want.duplicates);
+        assert.deepEqual(tiesOf(got, want), want.ties);
         for (const id of want.order) assert.equal(recordedRankOf(got.order, id), want.rank.get(id));
       }
     }),
@@ -67,6 +82,7 @@ test('property: past 64 candidates (sorted, not insertion-sorted) the recorded r
       const want = reference(e);
       assert.deepEqual(got.order, want.order);
       assert.deepEqual([...got.candidateRanks], e.candidates.map((c) => want.rank.get(c.item)));
+      assert.deepEqual(tiesOf(got, want), want.ties);
     }),
     { numRuns: 200 },
   );
@@ -107,6 +123,11 @@ test('the recorded ranking says how much of it the recording ranked: what it ser
   assert.deepEqual(r.order, ['c', 'd', 'b', 'a', 'e']);
   assert.equal(r.ranked, 3);
   // No scores at all (Open Bandit): only the served item is ranked.
+  assert.equal(r.ties, undefined, 'no two scores alike: no ties');
+  // b and f both logged at 0.2: the recording did not order them (both point at the block's first, 2).
+  const tied = recordedRanking({ id: 'e', t: '2025-01-01T00:00:00Z', user: 'u', candidates: [...candidates, { item: 'f', score: 0.2 }, { item: 'g', score: 0.1 }], served: ['c'] }, state, scratch);
+  assert.deepEqual(tied.order, ['c', 'd', 'b', 'f', 'g', 'a', 'e']);
+  assert.deepEqual(tied.ties, [0, 1, 2, 2, 4, 5, 6]);
   const bare = recordedRanking({ id: 'e', t: '2025-01-01T00:00:00Z', user: 'u', candidates: candidates.map((c) => ({ item: c.item })), served: ['b'] }, state, scratch);
   assert.equal(bare.ranked, 1);
 });

@@ -74,16 +74,16 @@ class Reference {
       const limit = o.recordedRanked ?? o.recorded.length;
       const pos = (x: string) => o.recorded.indexOf(x);
       const common = ranked.filter((x) => pos(x) >= 0 && pos(x) < limit);
-      if (common.length >= 2) {
-        let c = 0;
-        let d = 0;
-        for (let i = 0; i < common.length; i++)
-          for (let j = i + 1; j < common.length; j++) {
-            if (pos(common[i]!) < pos(common[j]!)) c++;
-            else d++;
-          }
-        kendallTau = (c - d) / ((common.length * (common.length - 1)) / 2);
-      }
+      // A pair the recording did not order (recordedTies: the same first position) counts for nothing.
+      const key = (x: string) => (o.recordedTies ? o.recordedTies[pos(x)]! : pos(x));
+      let c = 0;
+      let d = 0;
+      for (let i = 0; i < common.length; i++)
+        for (let j = i + 1; j < common.length; j++) {
+          if (key(common[i]!) < key(common[j]!)) c++;
+          else if (key(common[i]!) > key(common[j]!)) d++;
+        }
+      if (c + d > 0) kendallTau = (c - d) / (c + d);
     }
     const total = STAGES.reduce((s, st) => s + o.latencyMs[st], 0);
     const m: EventMetrics = {
@@ -176,6 +176,8 @@ const event = fc.record({
   served: fc.array(anyId, { maxLength: 7 }),
   recorded: fc.array(anyId, { maxLength: 14 }),
   recordedRanked: fc.option(fc.nat(14), { nil: undefined }),
+  // Per recorded position: tied with the one before (the same logged score), when ties are given.
+  tiedWithPrevious: fc.option(fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }), { nil: undefined }),
   relevant: fc.array(anyId, { maxLength: 4 }),
   clicks: fc.array(anyId, { maxLength: 3 }),
   fallback: fc.boolean(),
@@ -184,6 +186,13 @@ const event = fc.record({
   queueDepth: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
   cache: fc.option(fc.record({ hits: fc.nat(40), misses: fc.nat(40) }), { nil: undefined }),
 });
+
+/** recordedTies from "tied with the one before" flags: each position points at the first of its block. */
+function tiesOf(n: number, tiedWithPrevious: readonly boolean[]): number[] {
+  const ties: number[] = [];
+  for (let j = 0; j < n; j++) ties.push(j > 0 && tiedWithPrevious[j] ? ties[j - 1]! : j);
+  return ties;
+}
 
 function close(a: number | null, b: number | null, what: string): void {
   if (a === null || b === null) return assert.equal(a, b, what);
@@ -202,6 +211,7 @@ test('property: per-event values and snapshots equal a brute-force recomputation
           index: i + 1, ranked: r.ranked, served: r.served, recorded: r.recorded, relevant: r.relevant, clicks: r.clicks,
           fallback: r.fallback, latencyMs: latency({ retrieve, features, score, rerank, serve, outcome }),
           ...(r.recordedRanked === undefined ? {} : { recordedRanked: r.recordedRanked }),
+          ...(r.tiedWithPrevious === undefined ? {} : { recordedTies: tiesOf(r.recorded.length, r.tiedWithPrevious) }),
           ...(r.unscored ? { unscored: true } : {}),
           ...(r.queueDepth === undefined ? {} : { queueDepth: r.queueDepth }),
           ...(r.cache === undefined ? {} : { cache: r.cache }),

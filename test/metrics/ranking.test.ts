@@ -100,6 +100,31 @@ test('Kendall tau-a leaves out what the recording did not rank (no score logged,
   near(acc.snapshot()['kendall_tau'], (-1 + 1 / 3) / 2, 'kendall_tau');
 });
 
+test('Kendall tau leaves out the pairs the recording did not order (candidates logged with the same score): their candidate order is no order to agree with', () => {
+  const acc = new MetricsAccumulator(catalog, 3);
+  // recorded [a, b, c, d, e]: a served, b..e logged with one score (ties [0, 1, 1, 1, 1]).
+  const ties = [0, 1, 1, 1, 1];
+  // e1: ranked a, e, d, c, b: the 4 pairs with a are concordant, the 6 tied ones count neither way → 4/4 = 1
+  //     (tau-a over candidate order read (4 − 6)/10 = −0.2).
+  const e1 = acc.update(obs({ ranked: ['a', 'e', 'd', 'c', 'b'], recorded: ['a', 'b', 'c', 'd', 'e'], recordedTies: ties }));
+  // e2: ranked c, a, b: (c, a) discordant, (a, b) concordant, (c, b) tied → (1 − 1)/2 = 0.
+  const e2 = acc.update(obs({ ranked: ['c', 'a', 'b'], recorded: ['a', 'b', 'c', 'd', 'e'], recordedTies: ties }));
+  // e3: only tied items in common: no pair the recording ordered → null, left out of the mean.
+  const e3 = acc.update(obs({ ranked: ['d', 'b', 'x'], recorded: ['a', 'b', 'c', 'd', 'e'], recordedTies: ties }));
+  assert.equal(e1.kendallTau, 1);
+  assert.equal(e2.kendallTau, 0);
+  assert.equal(e3.kendallTau, null);
+  near(acc.snapshot()['kendall_tau'], 0.5, 'kendall_tau');
+  // Past the insertion-sort limit (merge sort): 40 items, the last 39 tied and replayed in reverse.
+  const ids = Array.from({ length: 40 }, (_, i) => `i${i}`);
+  const reversedTail = [ids[0]!, ...ids.slice(1).reverse()];
+  assert.equal(acc.update(obs({ ranked: reversedTail, recorded: ids, recordedTies: ids.map((_, j) => (j === 0 ? 0 : 1)) })).kendallTau, 1);
+  assert.equal(acc.update(obs({ ranked: [...reversedTail].reverse(), recorded: ids, recordedTies: ids.map((_, j) => (j === 0 ? 0 : 1)) })).kendallTau, -1);
+  // recordedTies must match recorded and point at or before each position.
+  assert.throws(() => acc.update(obs({ ranked: ['a'], recorded: ['a', 'b'], recordedTies: [0] })), /1 recordedTies for 2 recorded ids/);
+  assert.throws(() => acc.update(obs({ ranked: ['a'], recorded: ['a', 'b'], recordedTies: [0, 2] })), /recordedTies\[1\] = 2/);
+});
+
 test('Kendall tau-a is −1 for a full reversal and matches the O(n²) definition on a longer list', () => {
   const acc = new MetricsAccumulator([], 3);
   const ids = Array.from({ length: 37 }, (_, i) => `i${i}`);

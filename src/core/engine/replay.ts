@@ -55,6 +55,8 @@ export interface EventExec {
   recordedSlots: number[];
   /** How many of `recorded`'s first items the recording ranked (served, or logged with a score); see RecordedRanking.ranked. */
   recordedRanked: number;
+  /** Tie blocks of `recorded` (candidates logged with the same score), when there are any; see RecordedRanking.ties. */
+  recordedTies: number[] | undefined;
   /** State slot of each candidate, in candidate order (resolved when the event loads). */
   candidateSlots: number[];
   /** 1-based recorded rank of each candidate, in candidate order. */
@@ -260,6 +262,7 @@ export class Replayer {
       recorded: recorded.order,
       recordedSlots: recorded.orderSlots,
       recordedRanked: recorded.ranked,
+      recordedTies: recorded.ties,
       candidateSlots: recorded.candidateSlots,
       candidateRanks: recorded.candidateRanks,
       hasDuplicates: recorded.duplicates,

@@ -139,6 +139,13 @@ export interface RecordedRanking {
    * logged a score for. The rest follow in candidate order, which is no ranking of the recording's.
    */
   ranked: number;
+  /**
+   * Present when candidates the recording did not serve were logged with the same score: for each
+   * position of `order`, the position of the first item with its score (its own when untied). Their
+   * order among themselves is candidate order, no ranking of the recording's (see MetricsAccumulator
+   * recordedTies).
+   */
+  ties?: number[];
 }
 
 /** Per-slot marks reused from event to event, so ranking an event allocates no map. */
@@ -255,18 +262,34 @@ export function recordedRanking(event: EventRecord, slots: SlotResolver, scratch
   }
   const servedCount = order.length;
   let scored = 0;
+  let ties: number[] | undefined;
+  let previous = Number.NaN;
   for (let a = 0; a < rest.length; a++) {
     const i = rest[a] as number;
     const s = candidateSlots[i] as number;
+    const score = (cands[i] as CandidateRecord).score;
     // (Sorted by score: the ones with a score come first.)
-    if (typeof (cands[i] as CandidateRecord).score === 'number') scored++;
+    if (typeof score === 'number') {
+      // Equal to the one before: the recording did not order the two (ties start at the block's first).
+      if (score === previous) {
+        if (ties === undefined) {
+          ties = [];
+          for (let j = 0; j < order.length; j++) ties.push(j);
+        }
+        ties.push(ties[order.length - 1] as number);
+      } else ties?.push(order.length);
+      previous = score;
+      scored++;
+    } else ties?.push(order.length);
     order.push((cands[i] as CandidateRecord).item);
     orderList.push(s);
     scratch.set(s, order.length);
   }
   const candidateRanks: number[] = [];
   for (let i = 0; i < cands.length; i++) candidateRanks.push(scratch.get(candidateSlots[i] as number));
-  return { order, orderSlots: orderList, candidateSlots, candidateRanks, duplicates, ranked: servedCount + scored };
+  const out: RecordedRanking = { order, orderSlots: orderList, candidateSlots, candidateRanks, duplicates, ranked: servedCount + scored };
+  if (ties !== undefined) out.ties = ties;
+  return out;
 }
 
 /** 1-based place of an item in an event's recorded ranking, or undefined (for display). */

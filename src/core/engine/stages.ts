@@ -367,6 +367,8 @@ function outcome(r: Replayer, ex: EventExec): void {
     // Items are already resolved to slots here; handing them over spares the metrics their own lookups.
     slots,
   };
+  // Candidates logged with the same score: their candidate order is no order of the recording's.
+  if (ex.recordedTies !== undefined) obs.recordedTies = ex.recordedTies;
   if (ex.scores !== undefined && ex.rows.length > 0 && !anyFinite(ex.scores)) obs.unscored = true;
   if (sys !== undefined) {
     if (typeof sys.queueDepth === 'number') obs.queueDepth = sys.queueDepth;

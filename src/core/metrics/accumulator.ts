@@ -12,7 +12,7 @@ import {
 } from './checkpoint.js';
 import { ExposureTracker } from './exposure.js';
 import { LatencyHistogram } from './latency.js';
-import { DiscountTable, intraListDiversity, kendallTauA, overlapAtK, relevanceScores, type RelevanceScores } from './ranking.js';
+import { DiscountTable, intraListDiversity, kendallTau, overlapAtK, relevanceScores, type RelevanceScores } from './ranking.js';
 import { EventItems } from './scratch.js';
 import type { CatalogEntry, EventMetrics, EventObservation, EventSlots, MetricsSnapshot } from './types.js';
 
@@ -50,6 +50,17 @@ function checked(slot: number): number {
 function checkLength(name: string, slots: { length: number }, ids: readonly string[]): void {
   if (slots.length !== ids.length) {
     throw new RangeError(`Metrics got ${slots.length} slots for ${ids.length} ${name} ids; the lists must match.`);
+  }
+}
+
+/** Checks `recordedTies` against `recorded`: one entry each, and entry j an integer in [0, j]. */
+function checkTies(ties: readonly number[], recorded: readonly string[]): void {
+  if (ties.length !== recorded.length) {
+    throw new RangeError(`Metrics got ${ties.length} recordedTies for ${recorded.length} recorded ids; the lists must match.`);
+  }
+  for (let j = 0; j < ties.length; j++) {
+    const t = ties[j]!;
+    if (!Number.isInteger(t) || t < 0 || t > j) throw new RangeError(`Metrics got recordedTies[${j}] = ${t}; it must be a position in 0..${j}.`);
   }
 }
 
@@ -126,6 +137,8 @@ export class MetricsAccumulator {
    */
   update(obs: EventObservation): EventMetrics {
     const { k, t } = this;
+    const ties = obs.recordedTies;
+    if (ties !== undefined) checkTies(ties, obs.recorded);
     const m = Math.min(k, obs.served.length);
     if (m > this.servedSlots.length) {
       const n = Math.min(k, Math.max(m, 2 * this.servedSlots.length));
@@ -179,7 +192,7 @@ export class MetricsAccumulator {
 
     const overlap = overlapAtK(this.servedEntries, m, k, this.items);
     t.overlap += overlap;
-    const kendallTau = obs.unscored === true ? null : this.kendall(nRanked, obs.recordedRanked ?? obs.recorded.length);
+    const kendallTau = obs.unscored === true ? null : this.kendall(nRanked, obs.recordedRanked ?? obs.recorded.length, ties);
     if (kendallTau !== null) {
       t.tauEvents++;
       t.kendallTau += kendallTau;
@@ -366,10 +379,11 @@ export class MetricsAccumulator {
   }
 
   /**
-   * Kendall tau-a of rankedEntries[0..n) against the first recorded positions in the item table;
-   * null with fewer than two common items (an empty slate read 1, as if it agreed with the recording).
+   * Kendall tau of rankedEntries[0..n) against the first recorded positions in the item table, over
+   * the pairs the recording ordered (`ties`: positions it could not tell apart share the first one's);
+   * null with no such pair (an empty slate read 1, as if it agreed with the recording).
    */
-  private kendall(n: number, recordedRanked: number): number | null {
+  private kendall(n: number, recordedRanked: number, ties: readonly number[] | undefined): number | null {
     const { items, rankedEntries, seq } = this;
     const recordedPos = items.recordedPos;
     let common = 0;
@@ -378,9 +392,9 @@ export class MetricsAccumulator {
       const p = recordedPos[e]!;
       // An item repeated in `ranked` counts once, at its first position; one the recording did not
       // rank (no score, not served) has no place in its order to agree or disagree with.
-      if (p >= 0 && p < recordedRanked && items.firstForKendall(e)) seq[common++] = p;
+      if (p >= 0 && p < recordedRanked && items.firstForKendall(e)) seq[common++] = ties === undefined ? p : ties[p]!;
     }
-    return common < 2 ? null : kendallTauA(seq, common, this.buf);
+    return kendallTau(seq, common, this.buf, ties !== undefined);
   }
 
   /** Snapshot keys with how to read each; one list so names() and snapshot() cannot drift. */

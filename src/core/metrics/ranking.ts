@@ -105,17 +105,24 @@ export function overlapAtK(servedEntries: Int32Array, m: number, k: number, item
 const INSERTION_LIMIT = 32;
 
 /**
- * Kendall tau-a from `seq[0..n)`: the recorded positions of the common items (distinct values),
- * in replayed order. A discordant pair is an inversion of seq. Short lists (the usual 20-50
- * candidates, mostly in order) count them by insertion sort, which costs one pass plus one step
- * per inversion; longer ones by merge sort in O(n log n) (candidate lists run to hundreds, where
- * O(n²) would dominate the event). Sorts `seq` in place; `buf` must hold n values. 1 when n < 2.
+ * Kendall tau from `seq[0..n)`: the recorded keys of the common items in replayed order, where a key
+ * is the item's recorded position, or with `ties` the position of the first item the recording did
+ * not tell it from (the same logged score). A discordant pair is a strict inversion of seq; a pair
+ * of equal keys is one the recording did not order, and counts neither way nor in the denominator:
+ * (concordant − discordant) / (pairs the recording ordered), which is tau-a when nothing ties. null
+ * when there is no such pair (n < 2, or every pair tied).
+ *
+ * Short lists (the usual 20-50 candidates, mostly in order) count inversions by insertion sort,
+ * which costs one pass plus one step per inversion; longer ones by merge sort in O(n log n)
+ * (candidate lists run to hundreds, where O(n²) would dominate the event). Sorts `seq` in place;
+ * `buf` must hold n values.
  */
-export function kendallTauA(seq: Int32Array, n: number, buf: Int32Array): number {
-  if (n < 2) return 1;
+export function kendallTau(seq: Int32Array, n: number, buf: Int32Array, ties: boolean): number | null {
+  if (n < 2) return null;
   const pairs = (n * (n - 1)) / 2;
+  let discordant = 0;
+  let sorted: Int32Array = seq;
   if (n <= INSERTION_LIMIT) {
-    let discordant = 0;
     for (let i = 1; i < n; i++) {
       const v = seq[i]!;
       let j = i - 1;
@@ -125,34 +132,49 @@ export function kendallTauA(seq: Int32Array, n: number, buf: Int32Array): number
       seq[j + 1] = v;
       discordant += i - 1 - j;
     }
-    return discordant === 0 ? 1 : (pairs - 2 * discordant) / pairs;
-  }
-  // A replay that agrees with the recording (the common case) needs one scan, not a sort.
-  let sorted = true;
-  for (let i = 1; i < n && sorted; i++) sorted = seq[i - 1]! < seq[i]!;
-  if (sorted) return 1;
-  let discordant = 0;
-  let src = seq;
-  let dst = buf;
-  for (let width = 1; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n);
-      const hi = Math.min(lo + 2 * width, n);
-      let a = lo;
-      let b = mid;
-      let o = lo;
-      while (a < mid && b < hi) {
-        if (src[b]! < src[a]!) {
-          discordant += mid - a; // src[b] precedes every remaining item of the left run
-          dst[o++] = src[b++]!;
-        } else dst[o++] = src[a++]!;
+  } else {
+    // A replay that agrees with the recording (the common case) needs one scan, not a sort.
+    let inOrder = true;
+    for (let i = 1; i < n && inOrder; i++) inOrder = seq[i - 1]! <= seq[i]!;
+    if (!inOrder) {
+      let src = seq;
+      let dst = buf;
+      for (let width = 1; width < n; width *= 2) {
+        for (let lo = 0; lo < n; lo += 2 * width) {
+          const mid = Math.min(lo + width, n);
+          const hi = Math.min(lo + 2 * width, n);
+          let a = lo;
+          let b = mid;
+          let o = lo;
+          while (a < mid && b < hi) {
+            if (src[b]! < src[a]!) {
+              discordant += mid - a; // src[b] precedes every remaining item of the left run
+              dst[o++] = src[b++]!;
+            } else dst[o++] = src[a++]!;
+          }
+          while (a < mid) dst[o++] = src[a++]!;
+          while (b < hi) dst[o++] = src[b++]!;
+        }
+        const t = src;
+        src = dst;
+        dst = t;
       }
-      while (a < mid) dst[o++] = src[a++]!;
-      while (b < hi) dst[o++] = src[b++]!;
+      sorted = src;
     }
-    const t = src;
-    src = dst;
-    dst = t;
   }
-  return (pairs - 2 * discordant) / pairs;
+  // Tied pairs: runs of equal keys in the sorted sequence.
+  let tied = 0;
+  if (ties) {
+    let run = 1;
+    for (let i = 1; i <= n; i++) {
+      if (i < n && sorted[i] === sorted[i - 1]) run++;
+      else {
+        tied += (run * (run - 1)) / 2;
+        run = 1;
+      }
+    }
+  }
+  const ordered = pairs - tied;
+  if (ordered === 0) return null;
+  return discordant === 0 ? 1 : (ordered - 2 * discordant) / ordered;
 }

@@ -45,6 +45,12 @@ export interface EventObservation {
    * out. Default: all of them.
    */
   recordedRanked?: number;
+  /**
+   * Optional, one entry per `recorded` item: the position of the first item the recording could not
+   * tell it from (the same logged score), its own position when it has no tie. Kendall tau leaves
+   * the pairs it did not order out. Default: no ties.
+   */
+  recordedTies?: readonly number[];
   /** Ground truth: the recorded clicks of this event. */
   relevant: readonly string[];
   /** Clicks in the replay (recorded, or simulated by the click model). */
@@ -86,7 +92,7 @@ export interface EventMetrics {
   novelty: number | null;
   /** |served[0..k) ∩ recorded[0..k)| / k. */
   overlap: number;
-  /** Kendall tau-a of ranked vs recorded over their common items; null with fewer than two in common. */
+  /** Kendall tau of ranked vs recorded over the pairs of common items the recording ordered (tau-a without ties); null with no such pair. */
   kendallTau: number | null;
   /** 1 when the fallback ranking was served, else 0. */
   fallback: number;

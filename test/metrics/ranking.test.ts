@@ -68,6 +68,10 @@ test('overlap@k divides by k, also when fewer than k items were served', () => {
   near(e1.overlap, 2 / 3, 'overlap e1');
   near(e2.overlap, 1 / 3, 'overlap e2');
   near(acc.snapshot()['overlap@3'], 0.5, 'overlap@3');
+  // e3: nothing served, nothing recorded (an event without candidates): 0, not null, and it counts.
+  const e3 = acc.update(obs({ served: [], recorded: [] }));
+  assert.equal(e3.overlap, 0);
+  near(acc.snapshot()['overlap@3'], 1 / 3, 'overlap@3 with the empty event');
 });
 
 test('Kendall tau-a compares ranked and recorded over their common items', () => {

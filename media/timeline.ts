@@ -8,12 +8,11 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './timeline.css';
-import { downsampleMinMax, type Downsampled, type RangeSeries } from '../src/shared/downsample';
-import { SERIES, SERIES_GROUPS, parseHostMessage, type HostMessage, type LaneData, type Marker, type SeriesInfo, type SummaryRow, type TimelineMode } from '../src/shared/webview';
+import { SERIES, SERIES_GROUPS, parseHostMessage, type HostMessage, type LaneData, type Marker, type SeriesData, type SeriesInfo, type SummaryRow, type TimelineMode } from '../src/shared/webview';
 import { faultNames, findFaults, overlayPlugin, type FaultSpan } from './overlay';
 import { chartsPng, renderSummary } from './report';
 import { colorOf, css, fmt, withAlpha } from './theme';
-import { buildCsv, capTail, mergeTail, tailsBeyond, unionX, type Tail } from './timelineData';
+import { buildCsv, capTail, chartSeries, fitWindow, mergeTail, tailsBeyond, unionX, type Tail } from './timelineData';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -154,57 +153,6 @@ interface Line {
   info: SeriesInfo;
 }
 
-/** First index of ascending `xs` whose value is ≥ v (`strict`: > v). */
-function lowerBound(xs: readonly number[], v: number, strict = false): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if ((xs[m] as number) < v || (strict && (xs[m] as number) === v)) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
-
-/**
- * The points a chart draws for the x window [min, max]: inside it min/max-downsampled to
- * `buckets` (two points per pixel column, every bucket's extremes kept), the nearest point on
- * each side as is (so the lines run on to the edges), and the rest of the run coarsely (so the
- * data still spans the whole run: uPlot's reset to the data range shows everything).
- */
-function fitWindow(xs: readonly number[], series: readonly RangeSeries[], min: number, max: number, buckets: number): Downsampled {
-  const n = xs.length;
-  const a = lowerBound(xs, min);
-  const b = lowerBound(xs, max, true);
-  if (a === 0 && b === n) return downsampleMinMax(xs, series, buckets);
-  const coarse = Math.max(1, Math.ceil(buckets / 8));
-  const pieces: [number, number, number][] = [
-    [0, Math.max(0, a - 1), coarse],
-    [Math.max(0, a - 1), a, 1],
-    [a, b, buckets],
-    [b, Math.min(n, b + 1), 1],
-    [Math.min(n, b + 1), n, coarse],
-  ];
-  const out: Downsampled = { x: [], y: series.map(() => []) };
-  for (const [from, to, nb] of pieces) {
-    if (to <= from) continue;
-    const part = downsampleMinMax(
-      xs.slice(from, to),
-      series.map((s) => {
-        const lo = Array.prototype.slice.call(s.lo, from, to) as (number | null)[];
-        return { lo, hi: s.hi === s.lo ? lo : (Array.prototype.slice.call(s.hi, from, to) as (number | null)[]) };
-      }),
-      nb,
-    );
-    for (const x of part.x) out.x.push(x);
-    part.y.forEach((ys, k) => {
-      const o = out.y[k] as (number | null)[];
-      for (const y of ys) o.push(y);
-    });
-  }
-  return out;
-}
-
 /** Per chart: draws its series for an x window (downsampled anew), keeping that window. */
 const refits = new Map<uPlot, (min: number, max: number) => void>();
 let syncingScale = false;
@@ -285,12 +233,10 @@ function renderCharts(): void {
     for (const lane of merged) for (const info of SERIES.filter((s) => s.group === g.id && isVisible(s) && have.has(s.id) && lane.series[s.id])) lines.push({ lane, info });
     if (lines.length === 0) continue;
     const showBands = ui.mode === 'event' && ui.showRange;
-    const ranges = lines.map((ln) => {
-      const s = ln.lane.series[ln.info.id] as LaneData['series'][string];
-      return { lo: s.v, hi: s.v };
-    });
-    const bandRanges = showBands ? lines.flatMap((ln) => [{ lo: (ln.lane.series[ln.info.id] as LaneData['series'][string]).lo, hi: (ln.lane.series[ln.info.id] as LaneData['series'][string]).lo }, { lo: (ln.lane.series[ln.info.id] as LaneData['series'][string]).hi, hi: (ln.lane.series[ln.info.id] as LaneData['series'][string]).hi }]) : [];
-    const all = [...ranges, ...bandRanges];
+    const all = chartSeries(
+      lines.map((ln) => ln.lane.series[ln.info.id] as SeriesData),
+      showBands,
+    );
     const view = ui.zoom ?? range ?? [xs[0] as number, xs[xs.length - 1] as number];
     let d = fitWindow(xs, all, view[0], view[1], buckets);
     const fg = css('--vscode-foreground', '#ccc');

@@ -1,7 +1,8 @@
 /**
  * Pure data shaping of the timeline webview (no DOM): aligning lanes and the live tail on one x
- * axis, and the CSV export. Unit-tested from test/extension.
+ * axis, what a chart downsamples for an x window, and the CSV export. Unit-tested from test/extension.
  */
+import { downsampleMinMax, type Downsampled, type RangeSeries } from '../src/shared/downsample';
 import { SERIES_BY_ID, type LaneData, type SeriesData, type TimelineMode } from '../src/shared/webview';
 
 /** Points pushed while a run goes on, after the lane's last bucket. */
@@ -102,6 +103,67 @@ export function mergeTail(lane: LaneData | undefined, tail: Tail | undefined, xs
     if (j !== undefined) faultMask[j] = lane.faultMask[i] ?? 0;
   });
   return { id, label: lane?.label ?? id, dashed: lane?.dashed ?? false, x: [...xs], bucketSize: lane?.bucketSize ?? 1, series, faultMask };
+}
+
+/** First index of ascending `xs` whose value is ≥ v (`strict`: > v). */
+export function lowerBound(xs: readonly number[], v: number, strict = false): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if ((xs[m] as number) < v || (strict && (xs[m] as number) === v)) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+/**
+ * The points a chart draws for the x window [min, max]: inside it min/max-downsampled to
+ * `buckets` (two points per pixel column, every bucket's extremes kept), the nearest point on
+ * each side as is (so the lines run on to the edges), and the rest of the run coarsely (so the
+ * data still spans the whole run: uPlot's reset to the data range shows everything).
+ */
+export function fitWindow(xs: readonly number[], series: readonly RangeSeries[], min: number, max: number, buckets: number): Downsampled {
+  const n = xs.length;
+  const a = lowerBound(xs, min);
+  const b = lowerBound(xs, max, true);
+  if (a === 0 && b === n) return downsampleMinMax(xs, series, buckets);
+  const coarse = Math.max(1, Math.ceil(buckets / 8));
+  const pieces: [number, number, number][] = [
+    [0, Math.max(0, a - 1), coarse],
+    [Math.max(0, a - 1), a, 1],
+    [a, b, buckets],
+    [b, Math.min(n, b + 1), 1],
+    [Math.min(n, b + 1), n, coarse],
+  ];
+  const out: Downsampled = { x: [], y: series.map(() => []) };
+  for (const [from, to, nb] of pieces) {
+    if (to <= from) continue;
+    const part = downsampleMinMax(
+      xs.slice(from, to),
+      series.map((s) => {
+        const lo = Array.prototype.slice.call(s.lo, from, to) as (number | null)[];
+        return { lo, hi: s.hi === s.lo ? lo : (Array.prototype.slice.call(s.hi, from, to) as (number | null)[]), ...(s.edge ? { edge: s.edge } : {}) };
+      }),
+      nb,
+    );
+    for (const x of part.x) out.x.push(x);
+    part.y.forEach((ys, k) => {
+      const o = out.y[k] as (number | null)[];
+      for (const y of ys) o.push(y);
+    });
+  }
+  return out;
+}
+
+/**
+ * What a chart downsamples for its lines: each line's drawn value, then (with `bands`) the lower
+ * and upper edge of each line's range, in that order (the uPlot series and bands follow it).
+ */
+export function chartSeries(lines: readonly SeriesData[], bands: boolean): RangeSeries[] {
+  const values: RangeSeries[] = lines.map((s) => ({ lo: s.v, hi: s.v }));
+  if (!bands) return values;
+  return [...values, ...lines.flatMap((s): RangeSeries[] => [{ lo: s.lo, hi: s.hi, edge: 'lower' }, { lo: s.lo, hi: s.hi, edge: 'upper' }])];
 }
 
 function cell(v: number | null | undefined): string {

@@ -10,6 +10,13 @@
 export interface RangeSeries {
   lo: ArrayLike<number | null>;
   hi: ArrayLike<number | null>;
+  /**
+   * The lower or upper edge of a band: each bucket gives its lowest `lo` (or highest `hi`) in both
+   * of its slots, not its two extremes in order. Downsampled in order, the two edges of a band
+   * each put their own earlier extreme first, so a slot could pair a lower edge's maximum with the
+   * upper edge's minimum, and the edges crossed.
+   */
+  edge?: 'lower' | 'upper';
 }
 
 export interface Downsampled {
@@ -23,13 +30,14 @@ export interface Downsampled {
  * gives two x slots (its first and last x); each series puts its earlier extreme in the first slot
  * and its later extreme in the second, so extremes keep their order. A bucket with one point
  * gives one slot. Input no longer than 2×buckets is returned as is (lo/hi averaged to one value
- * per point when they differ — callers that draw ranges pass them separately).
+ * per point when they differ). A band's edges are passed as two series marked `edge`: each of
+ * their buckets gives the range of the whole bucket, so the lower edge never rises above the upper.
  */
 export function downsampleMinMax(x: ArrayLike<number>, series: readonly RangeSeries[], buckets: number): Downsampled {
   const n = x.length;
   const nb = Math.max(1, Math.floor(buckets));
   if (n <= 2 * nb) {
-    return { x: Array.from(x), y: series.map((s) => Array.from({ length: n }, (_, i) => mid(s.lo[i] ?? null, s.hi[i] ?? null))) };
+    return { x: Array.from(x), y: series.map((s) => Array.from({ length: n }, (_, i) => pointOf(s, i))) };
   }
   const x0 = x[0] as number;
   const span = (x[n - 1] as number) - x0;
@@ -42,6 +50,8 @@ export function downsampleMinMax(x: ArrayLike<number>, series: readonly RangeSer
   const maxV = new Float64Array(m);
   const minI = new Int32Array(m);
   const maxI = new Int32Array(m);
+  /** A band edge's value in the current bucket: its lowest lo or highest hi, null when it has none. */
+  const edgeOf = (edge: 'lower' | 'upper', k: number): number | null => (edge === 'lower' ? (minI[k] === -1 ? null : (minV[k] as number)) : maxI[k] === -1 ? null : (maxV[k] as number));
   let start = 0;
   while (start < n) {
     const b = Math.min(nb - 1, Math.floor(((x[start] as number) - x0) / width));
@@ -71,7 +81,10 @@ export function downsampleMinMax(x: ArrayLike<number>, series: readonly RangeSer
     }
     if (end - start === 1) {
       outX.push(x[start] as number);
-      for (let k = 0; k < m; k++) (outY[k] as (number | null)[]).push(minI[k] === -1 ? null : mid(minV[k] as number, maxV[k] as number));
+      for (let k = 0; k < m; k++) {
+        const edge = (series[k] as RangeSeries).edge;
+        (outY[k] as (number | null)[]).push(edge !== undefined ? edgeOf(edge, k) : minI[k] === -1 ? null : mid(minV[k] as number, maxV[k] as number));
+      }
     } else if (end === n && end - start >= 3) {
       // The last bucket: its extremes, then the series' own last value at its own x, so a line
       // ends where the data does (a running metric at the run's final value), not at an extreme.
@@ -79,8 +92,11 @@ export function downsampleMinMax(x: ArrayLike<number>, series: readonly RangeSer
       for (let k = 0; k < m; k++) {
         const ys = outY[k] as (number | null)[];
         const s = series[k] as RangeSeries;
-        const last = mid(s.lo[end - 1] ?? null, s.hi[end - 1] ?? null);
-        if (minI[k] === -1 && maxI[k] === -1) ys.push(null, null, last);
+        const last = pointOf(s, end - 1);
+        if (s.edge !== undefined) {
+          const e = edgeOf(s.edge, k);
+          ys.push(e, e, last);
+        } else if (minI[k] === -1 && maxI[k] === -1) ys.push(null, null, last);
         else if (minI[k] === -1) ys.push(maxV[k] as number, maxV[k] as number, last);
         else if (maxI[k] === -1) ys.push(minV[k] as number, minV[k] as number, last);
         else if ((minI[k] as number) <= (maxI[k] as number)) ys.push(minV[k] as number, maxV[k] as number, last);
@@ -90,7 +106,11 @@ export function downsampleMinMax(x: ArrayLike<number>, series: readonly RangeSer
       outX.push(x[start] as number, x[end - 1] as number);
       for (let k = 0; k < m; k++) {
         const ys = outY[k] as (number | null)[];
-        if (minI[k] === -1 && maxI[k] === -1) ys.push(null, null);
+        const edge = (series[k] as RangeSeries).edge;
+        if (edge !== undefined) {
+          const e = edgeOf(edge, k);
+          ys.push(e, e);
+        } else if (minI[k] === -1 && maxI[k] === -1) ys.push(null, null);
         else if (minI[k] === -1) ys.push(maxV[k] as number, maxV[k] as number);
         else if (maxI[k] === -1) ys.push(minV[k] as number, minV[k] as number);
         else if ((minI[k] as number) <= (maxI[k] as number)) ys.push(minV[k] as number, maxV[k] as number);
@@ -100,6 +120,13 @@ export function downsampleMinMax(x: ArrayLike<number>, series: readonly RangeSer
     start = end;
   }
   return { x: outX, y: outY };
+}
+
+/** A series' value at point i: a band edge's own bound, else the middle of the point's range. */
+function pointOf(s: RangeSeries, i: number): number | null {
+  if (s.edge === 'lower') return s.lo[i] ?? null;
+  if (s.edge === 'upper') return s.hi[i] ?? null;
+  return mid(s.lo[i] ?? null, s.hi[i] ?? null);
 }
 
 function mid(a: number | null, b: number | null): number | null {

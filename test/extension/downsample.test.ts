@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { downsampleMinMax, extent, minMaxDownsample } from '../../src/shared/downsample';
 import { StreamBuckets } from '../../src/extension/timeline/buckets';
+import { chartSeries, fitWindow } from '../../media/timelineData';
 
 test('1,000,000 points become about 2×width points and keep the extremes', () => {
   const n = 1_000_000;
@@ -118,4 +119,38 @@ test('a gap (null / NaN) is not a zero', () => {
   const lane = sb.toLane('event', { id: 'l', label: 'l', dashed: false });
   assert.deepEqual(lane.series['a']?.v, [null, 4]);
   assert.deepEqual(lane.series['b']?.v, [2, 5]);
+});
+
+test('a band\'s edges never cross: each slot holds the whole bucket\'s range, at any zoom', () => {
+  // Per-event buckets as the host sends them: a mean with its min and max, which wander
+  // independently (a bucket's max can come first while its min comes last).
+  const n = 20_000;
+  const x = Array.from({ length: n }, (_, i) => i + 1);
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const lo: number[] = [];
+  const hi: number[] = [];
+  const v: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = rnd() * 10;
+    const b = rnd() * 10;
+    lo.push(a);
+    hi.push(a + b);
+    v.push(a + b / 2);
+  }
+  const series = chartSeries([{ v, lo, hi }], true);
+  for (const [from, to] of [[1, n], [5_000, 9_000], [10_000, 10_600]] as const) {
+    const d = fitWindow(x, series, from, to, 300);
+    const [line, lower, upper] = d.y as (number | null)[][];
+    assert.ok(line && lower && upper);
+    const crossed = d.x.filter((_x, i) => (lower[i] as number) > (upper[i] as number)).length;
+    assert.equal(crossed, 0, `window ${from}–${to}: the edges cross at ${crossed} of ${d.x.length} points`);
+    for (let i = 0; i < d.x.length; i++) assert.ok((lower[i] as number) <= (line[i] as number) && (line[i] as number) <= (upper[i] as number), `window ${from}–${to}: the line leaves its band at x=${d.x[i]}`);
+    // Every bucket's slots cover its whole range (the window and, coarsely, the rest of the run).
+    assert.equal(Math.min(...(lower as number[])), Math.min(...lo));
+    assert.equal(Math.max(...(upper as number[])), Math.max(...hi));
+  }
+  // Short input (no downsampling) keeps each point's own bounds.
+  const short = downsampleMinMax([1, 2], [{ lo: [1, 2], hi: [3, 4], edge: 'lower' }, { lo: [1, 2], hi: [3, 4], edge: 'upper' }], 10);
+  assert.deepEqual(short.y, [[1, 2], [3, 4]]);
 });

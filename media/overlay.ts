@@ -1,30 +1,8 @@
 /** What the charts draw over the series: fault ticks, breakpoint / fault markers, the replay cursor. */
 import type uPlot from 'uplot';
-import type { LaneData, Marker } from '../src/shared/webview';
+import type { Marker } from '../src/shared/webview';
+import type { FaultSpan } from './timelineData';
 import { css } from './theme';
-
-export interface FaultSpan {
-  lane: number;
-  from: number;
-  to: number;
-  /** Bit i set: fault kind i of the init message's faultKinds. */
-  mask: number;
-}
-
-/** The fault kinds of a mask. */
-export function faultNames(mask: number, kinds: readonly string[]): string[] {
-  return kinds.filter((_k, i) => (mask & (1 << i)) !== 0);
-}
-
-/** Buckets with faults, found once per data message (the draw hook runs on every cursor move). */
-export function findFaults(ls: readonly LaneData[]): FaultSpan[] {
-  const out: FaultSpan[] = [];
-  ls.forEach((l, li) => {
-    const m = l.faultMask;
-    for (let i = 0; i < m.length; i++) if (m[i]) out.push({ lane: li, from: i === 0 ? 1 : (l.x[i - 1] as number) + 1, to: l.x[i] as number, mask: m[i] as number });
-  });
-  return out;
-}
 
 export interface OverlayState {
   faults: readonly FaultSpan[];

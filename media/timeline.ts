@@ -9,10 +9,10 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './timeline.css';
 import { SERIES, SERIES_GROUPS, parseHostMessage, type HostMessage, type LaneData, type Marker, type SeriesData, type SeriesInfo, type SummaryRow, type TimelineMode } from '../src/shared/webview';
-import { faultNames, findFaults, overlayPlugin, type FaultSpan } from './overlay';
+import { overlayPlugin } from './overlay';
 import { chartsPng, renderSummary } from './report';
 import { colorOf, css, fmt, withAlpha } from './theme';
-import { buildCsv, capTail, chartSeries, fitWindow, mergeTail, tailsBeyond, unionX, type Tail } from './timelineData';
+import { buildCsv, capTail, chartSeries, faultNames, findFaults, fitWindow, mergeTail, tailsBeyond, unionX, type FaultSpan, type Tail } from './timelineData';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -298,7 +298,7 @@ function renderCharts(): void {
               const ev = d.x[i];
               const parts = lines.map((ln, k) => `${ln.info.label}${merged.length > 1 ? ` (${ln.lane.id})` : ''} ${fmt(d.y[k]?.[i] ?? null)}`);
               const near = markers.filter((m) => ev !== undefined && Math.abs(uu.valToPos(m.event, 'x') - uu.valToPos(ev, 'x')) < 6).map((m) => m.label);
-              const mask = ev === undefined ? 0 : faultSpans.filter((f) => f.from <= ev && ev <= f.to).reduce((acc, f) => acc | f.mask, 0);
+              const mask = ev === undefined ? 0 : faultSpans.filter((f) => f.bucketFrom <= ev && ev <= f.bucketTo).reduce((acc, f) => acc | f.mask, 0);
               if (mask) near.push(`faults: ${faultNames(mask, faultKinds).join(', ')}`);
               readout.textContent = `event ≈ ${ev?.toLocaleString('en-US') ?? '?'} · ${parts.join(' · ')}${near.length ? ` · ${near.join('; ')}` : ''}`;
             },

@@ -166,6 +166,47 @@ export function chartSeries(lines: readonly SeriesData[], bands: boolean): Range
   return [...values, ...lines.flatMap((s): RangeSeries[] => [{ lo: s.lo, hi: s.hi, edge: 'lower' }, { lo: s.lo, hi: s.hi, edge: 'upper' }])];
 }
 
+export interface FaultSpan {
+  lane: number;
+  /** The faulted events the tick spans. */
+  from: number;
+  to: number;
+  /** The bucket's own events (its first to its last, the lane's x): what the readout at its point names. */
+  bucketFrom: number;
+  bucketTo: number;
+  /** Bit i set: fault kind i of the init message's faultKinds. */
+  mask: number;
+}
+
+/** The fault kinds of a mask. */
+export function faultNames(mask: number, kinds: readonly string[]): string[] {
+  return kinds.filter((_k, i) => (mask & (1 << i)) !== 0);
+}
+
+/**
+ * Buckets with faults, found once per data message (the draw hook runs on every cursor move). A
+ * span covers the bucket's faulted events (faultFrom..faultTo) when the host sends them, else the
+ * bucket's own events: never the events before it that no bucket holds (a trace that skipped
+ * them, or started late), which a tick from the previous bucket's end covered as if traced.
+ */
+export function findFaults(ls: readonly LaneData[]): FaultSpan[] {
+  const out: FaultSpan[] = [];
+  ls.forEach((l, li) => {
+    const m = l.faultMask;
+    const size = Math.max(1, Math.floor(l.bucketSize));
+    for (let i = 0; i < m.length; i++) {
+      if (!m[i]) continue;
+      const to = l.x[i] as number;
+      const start = Math.max(i === 0 ? 1 : (l.x[i - 1] as number) + 1, Math.floor((to - 1) / size) * size + 1);
+      const first = l.faultFrom?.[i] ?? 0;
+      const last = l.faultTo?.[i] ?? 0;
+      const ok = first >= start && last >= first && last <= to;
+      out.push({ lane: li, from: ok ? first : start, to: ok ? last : to, bucketFrom: start, bucketTo: to, mask: m[i] as number });
+    }
+  });
+  return out;
+}
+
 function cell(v: number | null | undefined): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '' : String(v);
 }

@@ -78,6 +78,13 @@ export interface LaneData {
   series: Record<SeriesId, SeriesData>;
   /** Per bucket: bit i set when fault kind `faultKinds[i]` occurred in it (traces only). */
   faultMask: number[];
+  /**
+   * Per bucket: the first and last event with a fault (0 where none). A bucket's events need not
+   * all have been traced (a trace that skips events, one that starts late): its tick spans these
+   * alone. Without them a tick spans the bucket's own events, never the untraced ones before it.
+   */
+  faultFrom?: number[];
+  faultTo?: number[];
 }
 
 export type MarkerKind = 'breakpoint' | 'exception' | 'data breakpoint' | 'function breakpoint' | 'fault';
@@ -171,6 +178,7 @@ function isLane(v: unknown): v is LaneData {
   if (!isObj(v) || !isStr(v['id'], 100) || !isStr(v['label'], 500) || typeof v['dashed'] !== 'boolean') return false;
   if (!numArray(v['x']) || typeof v['bucketSize'] !== 'number' || !numArray(v['faultMask']) || !isObj(v['series'])) return false;
   const n = v['x'].length;
+  for (const k of ['faultFrom', 'faultTo'] as const) if (v[k] !== undefined && (!numArray(v[k]) || v[k].length !== n)) return false;
   const checked = new WeakSet<object>();
   return Object.values(v['series']).every((s) => isObj(s) && numOrNullArray(s['v'], checked) && numOrNullArray(s['lo'], checked) && numOrNullArray(s['hi'], checked) && s['v'].length === n && s['lo'].length === n && s['hi'].length === n);
 }

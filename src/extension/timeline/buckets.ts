@@ -15,6 +15,9 @@ export class StreamBuckets {
   /** Last event added to each bucket. */
   private readonly lastEvent: Float64Array;
   private readonly faults: Int32Array;
+  /** First and last event with a fault in each bucket (0: none): a tick marks those, not the bucket's untraced events. */
+  private readonly faultFirst: Float64Array;
+  private readonly faultLast: Float64Array;
   // Per-series field arrays, series-major: index = s * capacity + b.
   private readonly sum: Float64Array;
   private readonly cnt: Float64Array;
@@ -36,6 +39,8 @@ export class StreamBuckets {
     const cells = ids.length * capacity;
     this.lastEvent = new Float64Array(capacity);
     this.faults = new Int32Array(capacity);
+    this.faultFirst = new Float64Array(capacity);
+    this.faultLast = new Float64Array(capacity);
     this.sum = new Float64Array(cells);
     this.cnt = new Float64Array(cells);
     this.min = new Float64Array(cells).fill(Infinity);
@@ -71,6 +76,10 @@ export class StreamBuckets {
     this.through = event;
     this.lastEvent[b] = event;
     this.faults[b]! |= faultMask;
+    if (faultMask !== 0) {
+      if (this.faultFirst[b] === 0) this.faultFirst[b] = event;
+      this.faultLast[b] = event;
+    }
     const cap = this.capacity;
     for (let s = 0; s < this.ids.length; s++) {
       const i = s * cap + b;
@@ -100,6 +109,8 @@ export class StreamBuckets {
       const hasB = b < this.used;
       this.lastEvent[d] = hasB && this.lastEvent[b]! > 0 ? this.lastEvent[b]! : this.lastEvent[a]!;
       this.faults[d] = this.faults[a]! | (hasB ? this.faults[b]! : 0);
+      this.faultFirst[d] = this.faultFirst[a]! > 0 ? this.faultFirst[a]! : hasB ? this.faultFirst[b]! : 0;
+      this.faultLast[d] = hasB && this.faultLast[b]! > 0 ? this.faultLast[b]! : this.faultLast[a]!;
       for (let s = 0; s < this.ids.length; s++) {
         const o = s * cap;
         const ia = o + a;
@@ -129,6 +140,8 @@ export class StreamBuckets {
   private clear(b: number): void {
     this.lastEvent[b] = 0;
     this.faults[b] = 0;
+    this.faultFirst[b] = 0;
+    this.faultLast[b] = 0;
     for (let s = 0; s < this.ids.length; s++) {
       const i = s * this.capacity + b;
       this.sum[i] = 0;
@@ -172,6 +185,14 @@ export class StreamBuckets {
       }
       if (any) series[id] = { v, lo, hi };
     });
-    return { ...meta, x: keep.map((b) => this.lastEvent[b]!), bucketSize: this.size, series, faultMask: keep.map((b) => this.faults[b]!) };
+    return {
+      ...meta,
+      x: keep.map((b) => this.lastEvent[b]!),
+      bucketSize: this.size,
+      series,
+      faultMask: keep.map((b) => this.faults[b]!),
+      faultFrom: keep.map((b) => this.faultFirst[b]!),
+      faultTo: keep.map((b) => this.faultLast[b]!),
+    };
   }
 }

@@ -110,8 +110,25 @@ function renderToolbar(): void {
 function present(): Set<string> {
   const ids = new Set<string>();
   for (const l of lanes) for (const id of Object.keys(l.series)) ids.add(id);
-  for (const t of tails.values()) for (const id of t.series.keys()) ids.add(id);
+  // A tail point names every series, null where it has no value: only values count.
+  for (const t of tails.values()) for (const [id, vals] of t.series) if (vals.some((v) => v !== null)) ids.add(id);
   return ids;
+}
+
+/**
+ * Why a series with no value in any lane draws nothing, as a short label and the host's reasons:
+ * "no values in this run" (never defined: a line at 0 would be a value) or "not available" (this
+ * source cannot give it); undefined when the host said nothing about it.
+ */
+function absenceOf(s: SeriesInfo): { short: string; why: string } | undefined {
+  if (ui.mode === 'event' && s.cumulativeOnly) return { short: 'cumulative only', why: 'defined over the run so far, not per event: switch to Cumulative' };
+  const said = lanes.flatMap((l) => {
+    const a = l.absent?.[s.id];
+    return a ? [{ lane: l, a }] : [];
+  });
+  if (said.length === 0) return undefined;
+  const whys = [...new Set(said.map(({ lane, a }) => (lanes.length > 1 ? `${lane.label}: ${a.why}` : a.why)))];
+  return { short: said.some(({ a }) => a.kind === 'unavailable') ? 'not available' : 'no values in this run', why: whys.join('; ') };
 }
 
 function renderSeriesList(): void {
@@ -125,7 +142,8 @@ function renderSeriesList(): void {
     for (const s of SERIES.filter((x) => x.group === g.id)) {
       const label = document.createElement('label');
       label.className = 'toggle';
-      label.title = s.doc + (have.has(s.id) ? '' : ui.mode === 'event' && s.cumulativeOnly ? ' — cumulative only' : ' — no data in this source');
+      const absent = have.has(s.id) ? undefined : absenceOf(s);
+      label.title = s.doc + (have.has(s.id) ? '' : absent ? ` — ${absent.short}: ${absent.why}` : ' — no data in this source');
       const input = document.createElement('input');
       input.type = 'checkbox';
       input.checked = isVisible(s);
@@ -142,6 +160,13 @@ function renderSeriesList(): void {
       swatch.style.background = colorOf(s);
       label.append(input, swatch, document.createTextNode(s.label));
       if (!have.has(s.id)) label.classList.add('empty');
+      if (absent) {
+        const why = document.createElement('span');
+        why.className = 'why';
+        why.dataset['testid'] = `why-${s.id}`;
+        why.textContent = absent.short;
+        label.append(why);
+      }
       box.append(label);
     }
     seriesEl.append(box);
@@ -231,7 +256,28 @@ function renderCharts(): void {
   for (const g of SERIES_GROUPS) {
     const lines: Line[] = [];
     for (const lane of merged) for (const info of SERIES.filter((s) => s.group === g.id && isVisible(s) && have.has(s.id) && lane.series[s.id])) lines.push({ lane, info });
-    if (lines.length === 0) continue;
+    // Shown series that have no value say so under the chart's title, with the host's reason: a
+    // chart without their line looked the same whether they were never defined or left out.
+    const notes = SERIES.filter((s) => s.group === g.id && isVisible(s) && !have.has(s.id)).flatMap((s) => {
+      const a = absenceOf(s);
+      if (!a) return [];
+      const p = document.createElement('p');
+      p.className = 'absent';
+      p.dataset['testid'] = `absent-${s.id}`;
+      p.textContent = `${s.label}: ${a.short} — ${a.why}`;
+      return [p];
+    });
+    if (lines.length === 0) {
+      if (notes.length === 0) continue;
+      const wrap = document.createElement('section');
+      wrap.className = 'chart';
+      wrap.dataset['testid'] = `notes-${g.id}`;
+      const h = document.createElement('h3');
+      h.textContent = g.label;
+      wrap.append(h, ...notes);
+      chartsEl.append(wrap);
+      continue;
+    }
     const showBands = ui.mode === 'event' && ui.showRange;
     const all = chartSeries(
       lines.map((ln) => ln.lane.series[ln.info.id] as SeriesData),
@@ -266,7 +312,7 @@ function renderCharts(): void {
     const readout = document.createElement('div');
     readout.className = 'readout';
     readout.dataset['testid'] = `readout-${g.id}`;
-    wrap.append(h, readout);
+    wrap.append(h, ...notes, readout);
     chartsEl.append(wrap);
     const data = [d.x, ...d.y] as uPlot.AlignedData;
     const u = new uPlot(

@@ -31,27 +31,29 @@ export interface SeriesInfo {
   cumulativeOnly?: boolean;
   /** Drawn against a second y axis on the right: its unit differs from the group's rates. */
   rightAxis?: boolean;
+  /** Why a run can have no value of it at all (what it needs at an event): said instead of drawing nothing. */
+  needs: string;
 }
 
 const STAGE_NAMES = ['retrieve', 'features', 'score', 'rerank', 'serve', 'outcome'] as const;
 
 /** Every series the timeline knows, keyed like the MetricsAccumulator snapshot where one exists. */
 export const SERIES: readonly SeriesInfo[] = [
-  { id: 'hit_rate', label: 'Hit rate@k', group: 'relevance', visible: true, doc: 'share of events with a recorded click whose clicked item was served in the top k' },
-  { id: 'mrr', label: 'MRR@k', group: 'relevance', visible: false, doc: 'reciprocal rank of the first clicked item in the served slate' },
-  { id: 'ndcg', label: 'NDCG@k', group: 'relevance', visible: true, doc: 'binary-gain NDCG of the served slate' },
-  { id: 'ctr', label: 'CTR', group: 'engagement', visible: true, doc: 'replay clicks / served slots' },
-  { id: 'diversity', label: 'Diversity@k (ILD)', group: 'diversity', visible: true, doc: 'intra-list diversity of the served slate (share of category-distinct pairs)' },
-  { id: 'novelty', label: 'Novelty@k', group: 'diversity', visible: false, doc: '−log2 exposure share of served items (bits, right axis)', rightAxis: true },
-  { id: 'coverage', label: 'Coverage@k', group: 'diversity', visible: true, doc: 'distinct catalogue items served so far / catalogue size', cumulativeOnly: true },
-  { id: 'gini_exposure', label: 'Gini of exposure', group: 'diversity', visible: true, doc: 'inequality of exposure over the whole catalogue (0 = even)', cumulativeOnly: true },
-  { id: 'overlap', label: 'Top-k overlap', group: 'divergence', visible: true, doc: '|served ∩ recorded top k| / k' },
-  { id: 'kendall_tau', label: 'Kendall tau', group: 'divergence', visible: false, doc: 'rank correlation of the replayed and recorded orders' },
-  { id: 'latency.total', label: 'total', group: 'latency', visible: true, doc: 'simulated latency of the event (sum of stages); p99 when cumulative' },
-  ...STAGE_NAMES.map((s) => ({ id: `latency.${s}`, label: s, group: 'latency' as const, visible: s === 'score', doc: `simulated latency of the ${s} stage; p99 when cumulative` })),
-  { id: 'fallback_rate', label: 'Fallback rate', group: 'system', visible: true, doc: 'share of events where the fallback ranking was served' },
-  { id: 'cache_hit_rate', label: 'Cache hit rate', group: 'system', visible: false, doc: 'recorded cache hits / lookups' },
-  { id: 'queue_depth', label: 'Queue depth', group: 'system', visible: false, doc: 'recorded queue depth at the event (not averaged when cumulative; right axis)', rightAxis: true },
+  { id: 'hit_rate', label: 'Hit rate@k', group: 'relevance', visible: true, doc: 'share of events with a recorded click whose clicked item was served in the top k', needs: 'no replayed event had a recorded click (it is defined on events with one)' },
+  { id: 'mrr', label: 'MRR@k', group: 'relevance', visible: false, doc: 'reciprocal rank of the first clicked item in the served slate', needs: 'no replayed event had a recorded click (it is defined on events with one)' },
+  { id: 'ndcg', label: 'NDCG@k', group: 'relevance', visible: true, doc: 'binary-gain NDCG of the served slate', needs: 'no replayed event had a recorded click (it is defined on events with one)' },
+  { id: 'ctr', label: 'CTR', group: 'engagement', visible: true, doc: 'replay clicks / served slots', needs: 'no replayed event served an item' },
+  { id: 'diversity', label: 'Diversity@k (ILD)', group: 'diversity', visible: true, doc: 'intra-list diversity of the served slate (share of category-distinct pairs)', needs: 'no replayed event served two items or more' },
+  { id: 'novelty', label: 'Novelty@k', group: 'diversity', visible: false, doc: '−log2 exposure share of served items (bits, right axis)', rightAxis: true, needs: 'no replayed event served an item' },
+  { id: 'coverage', label: 'Coverage@k', group: 'diversity', visible: true, doc: 'distinct catalogue items served so far / catalogue size', cumulativeOnly: true, needs: 'no replayed event served a catalogue item' },
+  { id: 'gini_exposure', label: 'Gini of exposure', group: 'diversity', visible: true, doc: 'inequality of exposure over the whole catalogue (0 = even)', cumulativeOnly: true, needs: 'the catalogue is empty' },
+  { id: 'overlap', label: 'Top-k overlap', group: 'divergence', visible: true, doc: '|served ∩ recorded top k| / k', needs: 'no replayed event reached the serve stage' },
+  { id: 'kendall_tau', label: 'Kendall tau', group: 'divergence', visible: false, doc: 'rank correlation of the replayed and recorded orders', needs: 'no replayed event ranked two scored items that the recorded ranking also holds' },
+  { id: 'latency.total', label: 'total', group: 'latency', visible: true, doc: 'simulated latency of the event (sum of stages); p99 when cumulative', needs: 'no replayed event recorded a latency' },
+  ...STAGE_NAMES.map((s) => ({ id: `latency.${s}`, label: s, group: 'latency' as const, visible: s === 'score', doc: `simulated latency of the ${s} stage; p99 when cumulative`, needs: `no replayed event recorded a ${s} latency` })),
+  { id: 'fallback_rate', label: 'Fallback rate', group: 'system', visible: true, doc: 'share of events where the fallback ranking was served', needs: 'no replayed event reached the serve stage' },
+  { id: 'cache_hit_rate', label: 'Cache hit rate', group: 'system', visible: false, doc: 'recorded cache hits / lookups', needs: 'no replayed event recorded cache hits and misses (system.cache)' },
+  { id: 'queue_depth', label: 'Queue depth', group: 'system', visible: false, doc: 'recorded queue depth at the event (not averaged when cumulative; right axis)', rightAxis: true, needs: 'no replayed event recorded a queue depth (system.queueDepth)' },
 ];
 export type SeriesId = string;
 
@@ -85,6 +87,33 @@ export interface LaneData {
    */
   faultFrom?: number[];
   faultTo?: number[];
+  /** Why each series with no value in this lane has none (a series left out of `series` draws nothing, which must not pass for a gap or a 0). */
+  absent?: Record<SeriesId, Absence>;
+}
+
+/**
+ * A series without a single value in a lane: `undefined` when the run never defines it (no event
+ * had what it needs), `unavailable` when the values exist but this source cannot give them (the
+ * trace's slice is not at hand, a debug session keeps no per-event value of it).
+ */
+export interface Absence {
+  kind: 'undefined' | 'unavailable';
+  why: string;
+}
+
+/**
+ * Why each series that `series` lacks has no value, for LaneData.absent: `unavailable(id)` names
+ * why a source cannot give a series; otherwise the run never defined it (SeriesInfo.needs).
+ * Cumulative-only series are left out per event (the webview says so itself).
+ */
+export function absences(series: Readonly<Record<string, SeriesData>>, mode: TimelineMode, unavailable: (id: string) => string | undefined = () => undefined): Record<SeriesId, Absence> {
+  const out: Record<SeriesId, Absence> = {};
+  for (const s of SERIES) {
+    if (series[s.id] || (mode === 'event' && s.cumulativeOnly)) continue;
+    const why = unavailable(s.id);
+    out[s.id] = why !== undefined ? { kind: 'unavailable', why } : { kind: 'undefined', why: s.needs };
+  }
+  return out;
 }
 
 export type MarkerKind = 'breakpoint' | 'exception' | 'data breakpoint' | 'function breakpoint' | 'fault';
@@ -179,6 +208,8 @@ function isLane(v: unknown): v is LaneData {
   if (!numArray(v['x']) || typeof v['bucketSize'] !== 'number' || !numArray(v['faultMask']) || !isObj(v['series'])) return false;
   const n = v['x'].length;
   for (const k of ['faultFrom', 'faultTo'] as const) if (v[k] !== undefined && (!numArray(v[k]) || v[k].length !== n)) return false;
+  const absent = v['absent'];
+  if (absent !== undefined && !(isObj(absent) && Object.values(absent).every((a) => isObj(a) && (a['kind'] === 'undefined' || a['kind'] === 'unavailable') && isStr(a['why'], 2000)))) return false;
   const checked = new WeakSet<object>();
   return Object.values(v['series']).every((s) => isObj(s) && numOrNullArray(s['v'], checked) && numOrNullArray(s['lo'], checked) && numOrNullArray(s['hi'], checked) && s['v'].length === n && s['lo'].length === n && s['hi'].length === n);
 }
@@ -198,7 +229,7 @@ export function fitHostMessage(m: HostMessage): HostMessage {
     case 'init':
       return { ...m, title: cut(m.title, 500) };
     case 'data':
-      return { ...m, lanes: m.lanes.map((l) => ({ ...l, label: cut(l.label, 500) })) };
+      return { ...m, lanes: m.lanes.map((l) => ({ ...l, label: cut(l.label, 500), ...(l.absent ? { absent: Object.fromEntries(Object.entries(l.absent).map(([id, a]) => [id, { ...a, why: cut(a.why, 2000) }])) } : {}) })) };
     case 'markers':
       return { ...m, markers: m.markers.map((x) => ({ ...x, label: cut(x.label, 500) })) };
     case 'status':

@@ -4,11 +4,11 @@ import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
-import type { HostMessage, LaneData, TimelineMode } from '../../src/shared/webview';
+import { SERIES, type HostMessage, type LaneData, type TimelineMode } from '../../src/shared/webview';
 import { SessionTimelineSource, snapshotValue } from '../../src/extension/timeline/sessionSource';
 import { TraceTimelineSource } from '../../src/extension/timeline/traceSource';
 import { MetricStore } from '../../src/debugAdapter/metricStore';
-import { tmp } from '../helpers';
+import { eventLine, rawSlice, tmp } from '../helpers';
 import { InlineDap, track } from './inlineDap';
 
 const ROOT = resolve(__dirname, '../..');
@@ -194,4 +194,73 @@ test('a refresh while the replay runs on draws every series up to the same event
       assert.equal(lane.series[id]?.v.length, 40, `${mode}: ${id} drawn at every bucket (${lane.series[id]?.v.length ?? 'missing'})`);
     }
   }
+});
+
+test('a metric the run never defines is said to have no values, alike in a live session and its trace (the session drew cache hit rate and queue depth at 0)', async () => {
+  // 30 events without cache figures; a queue depth from event 10 on.
+  const lines = Array.from({ length: 30 }, (_, i) => eventLine(`e${i + 1}`, `2025-01-01T00:00:${String(i).padStart(2, '0')}Z`, i >= 9 ? { system: { queueDepth: i } } : {}));
+  const slice = rawSlice(lines.join('\n') + '\n');
+  const traceDir = tmp();
+  const config = { ...COLD, name: 'no cache', slice, ranker: 'recorded', trace: traceDir };
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions } = track(dap, config);
+  const session: Partial<Record<TimelineMode, LaneData>> = {};
+  try {
+    // A stop at event 5 (a snapshot before any queue depth), then on to the end.
+    await runTo(dap, config, 5);
+    assert.equal(rs.position?.event, 5);
+    const stopped = dap.next('stopped');
+    await dap.request('continue', { threadId: 1 });
+    await stopped;
+    assert.equal(rs.position?.event, 30, 'ran to the end');
+    for (const mode of ['cumulative', 'event'] as const) session[mode] = await laneOf(new SessionTimelineSource(rs, sessions, 100, mode));
+    await dap.request('disconnect', {});
+  } finally {
+    await dap.dispose();
+  }
+  for (const mode of ['cumulative', 'event'] as const) {
+    const own = session[mode] as LaneData;
+    const t = await laneOf(new TraceTimelineSource([traceDir], 100, mode));
+    assert.deepEqual(own.x, t.x, `${mode}: same buckets`);
+    assert.equal(own.series['cache_hit_rate'], undefined, `${mode}: no cache hit rate drawn in the session: ${JSON.stringify(own.series['cache_hit_rate']?.v)}`);
+    assert.equal(t.series['cache_hit_rate'], undefined, `${mode}: nor in the trace`);
+    const why = { kind: 'undefined', why: 'no replayed event recorded cache hits and misses (system.cache)' };
+    assert.deepEqual(own.absent?.['cache_hit_rate'], why, `${mode}: the session says why`);
+    assert.deepEqual(t.absent?.['cache_hit_rate'], why, `${mode}: the trace says the same`);
+    // Queue depth: undefined before event 10 in both (the session's snapshot at event 4 read 0), then
+    // as in the trace (cumulatively the session has it only where it took a snapshot).
+    const q = own.series['queue_depth']?.v ?? [];
+    assert.deepEqual(q.slice(0, 9), new Array(9).fill(null), `${mode}: no queue depth before event 10: ${JSON.stringify(q)}`);
+    q.forEach((v, i) => v !== null && assert.equal(v, t.series['queue_depth']?.v[i], `${mode}: queue depth at ${own.x[i]} as in the trace`));
+    assert.equal(q.at(-1), 29);
+    // Every series drawn in one is drawn in the other, or both say why not (per event, a session keeps no stage latencies).
+    for (const id of SERIES.map((s) => s.id)) {
+      if (mode === 'event' && id.startsWith('latency.') && id !== 'latency.total') {
+        assert.equal(own.absent?.[id]?.kind, 'unavailable', `${id}: the session says it keeps no per-event stage latency`);
+        continue;
+      }
+      assert.equal(own.series[id] === undefined, t.series[id] === undefined, `${mode} ${id}: drawn in one timeline only`);
+      assert.deepEqual(own.absent?.[id], t.absent?.[id], `${mode} ${id}: the same reason`);
+    }
+  }
+});
+
+test('while a session runs, its cumulative tail has no cache hit rate or queue depth until an event recorded one (the snapshots read 0 before)', () => {
+  const noop = { dispose() {} };
+  let onMetrics: ((e: { s: unknown; body: unknown }) => void) | undefined;
+  const rs = { position: { event: 1, state: 'running' as const, eventCount: 100 }, through: new Map(), snapshotsTaken: 0, snapshots: new Map(), lanes: ['replay' as const], config: {}, session: { name: 's', id: 's1' }, markers: [] };
+  const sessions = { onPosition: () => noop, onMetrics: (f: typeof onMetrics) => ((onMetrics = f), noop), onEnd: () => noop };
+  const src = new SessionTimelineSource(rs as never, sessions as never, 100, 'cumulative');
+  const posted: HostMessage[] = [];
+  (src as unknown as { post: (m: HostMessage) => void }).post = (m) => posted.push(m);
+  const point = (event: number, queueDepth: number | null) => ({ event, values: { hit: null, rr: null, ndcg: null, ild: null, novelty: null, overlap: 1, kendallTau: null, fallback: 0, clicks: 0, impressions: 2, ctr: 0, latencyTotalMs: 10, queueDepth, cacheHitRate: null } });
+  const send = (through: number, q: number | null) => onMetrics?.({ s: rs, body: { lane: 'replay', through, points: [point(through, q)], skipped: 0, cumulative: { cache_hit_rate: 0, queue_depth: through >= 2 ? 7 : 0, 'overlap@2': 1 } } });
+  send(1, null);
+  send(2, 7);
+  send(3, null);
+  const tails = posted.filter((m): m is HostMessage & { type: 'tail' } => m.type === 'tail').map((m) => m.points[0]?.values);
+  assert.deepEqual(tails.map((v) => v?.['cache_hit_rate']), [null, null, null], 'no event recorded cache figures');
+  assert.deepEqual(tails.map((v) => v?.['queue_depth']), [null, 7, 7], 'the latest queue depth, from the first event that recorded one');
+  assert.deepEqual(tails.map((v) => v?.['overlap']), [1, 1, 1]);
+  src.dispose();
 });

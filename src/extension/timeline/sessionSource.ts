@@ -1,5 +1,5 @@
 import type { LaneName, MetricBucket, MetricPoint, MetricSeriesName, MetricsEventBody } from '../../shared/dap';
-import type { HostMessage, LaneData, SeriesData, TimelineMode, WebviewMessage } from '../../shared/webview';
+import { absences, type HostMessage, type LaneData, type SeriesData, type TimelineMode, type WebviewMessage } from '../../shared/webview';
 import type { ReplaySession, ReplaySessions } from '../debug/sessions';
 import { errorText } from '../log';
 import type { TimelineSource } from './panel';
@@ -88,6 +88,8 @@ export class SessionTimelineSource implements TimelineSource {
   private refreshWanted = false;
   private post: ((m: HostMessage) => void) | undefined;
   private readonly subs: { dispose(): void }[] = [];
+  /** Per lane: the system figures (cache hit rate, queue depth) some event has recorded, for the cumulative tail. */
+  private readonly recorded = new Map<string, Set<string>>();
   /** Buckets of each lane, mode and series from the last refresh (see laneData). */
   private readonly held = new Map<string, { bucketSize: number; buckets: MetricBucket[] }>();
 
@@ -141,6 +143,11 @@ export class SessionTimelineSource implements TimelineSource {
     } else {
       const values: Record<string, number | null> = {};
       for (const id of Object.keys(SNAPSHOT_KEYS)) values[id] = snapshotValue(body.cumulative, id);
+      // A snapshot reads 0 for a cache hit rate or queue depth that no event has recorded yet: undefined, as in the lane data.
+      let seen = this.recorded.get(body.lane);
+      if (!seen) this.recorded.set(body.lane, (seen = new Set()));
+      for (const p of body.points) for (const [id, name] of Object.entries(PER_EVENT_SYSTEM)) if (p.values[name] !== null) seen.add(id);
+      for (const id of Object.keys(PER_EVENT_SYSTEM)) if (!seen.has(id)) values[id] = null;
       this.post({ type: 'tail', lane: body.lane, mode: 'cumulative', points: [{ event: body.through, values }] });
     }
   }
@@ -200,7 +207,9 @@ export class SessionTimelineSource implements TimelineSource {
       this.held.set(key, { bucketSize: b.bucketSize, buckets });
       return { bucketSize: b.bucketSize, buckets };
     };
-    const names = [...new Set([...Object.values(FROM_DAP), 'clicks', 'impressions', 'ctr', 'latencyTotalMs', ...(cumulative ? [] : Object.values(PER_EVENT_SYSTEM))])] as MetricSeriesName[];
+    // The per-event system figures cumulatively too: their running means say from which bucket on
+    // an event had recorded one, where the snapshots read 0 by definition (no lookups, no depth yet).
+    const names = [...new Set([...Object.values(FROM_DAP), 'clicks', 'impressions', 'ctr', 'latencyTotalMs', ...Object.values(PER_EVENT_SYSTEM)])] as MetricSeriesName[];
     const bodies = new Map<MetricSeriesName, MetricBucket[]>();
     let grid: MetricBucket[] = [];
     let bucketSize = 1;
@@ -240,8 +249,24 @@ export class SessionTimelineSource implements TimelineSource {
     }
     for (const id of sampled) {
       const s = sampleOnGrid(samples, grid, id);
+      const name = Object.hasOwn(PER_EVENT_SYSTEM, id) ? PER_EVENT_SYSTEM[id] : undefined;
+      if (s && name !== undefined) {
+        // Cache hit rate and queue depth are undefined until an event recorded them (as in a trace's timeline), not 0.
+        const recorded = bodies.get(name);
+        if (!recorded || recorded.length !== grid.length) continue;
+        recorded.forEach((b, i) => {
+          if (b.mean !== null) return;
+          s.v[i] = null;
+          s.lo[i] = null;
+          s.hi[i] = null;
+        });
+        if (s.v.every((v) => v === null)) continue;
+      }
       if (s) series[id] = s;
     }
+    const seen = new Set<string>();
+    for (const [id, name] of Object.entries(PER_EVENT_SYSTEM)) if (bodies.get(name)?.some((b) => b.mean !== null)) seen.add(id);
+    this.recorded.set(lane, seen);
     const ranker = lane === 'baseline' ? this.rs.config['baseline'] : this.rs.config['ranker'];
     return {
       id: lane,
@@ -251,6 +276,11 @@ export class SessionTimelineSource implements TimelineSource {
       bucketSize,
       series,
       faultMask: grid.map(() => 0),
+      absent: absences(series, mode, (id) => {
+        if (!cumulative && id.startsWith('latency.') && id !== 'latency.total') return 'per event, a debug session keeps each event\'s total latency only: Cumulative shows each stage\'s p99 (or set "trace" in the launch configuration and open the run\'s timeline)';
+        if (cumulative && sampled.includes(id) && samples.size === 0) return 'the debug adapter has sent no metrics snapshot of this lane yet';
+        return undefined;
+      }),
     };
   }
 

@@ -4,7 +4,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { isWithin } from '../../core/dirs';
 import { insideFolders } from '../debug/configProvider';
-import { SERIES_BY_ID, type HostMessage, type LaneData, type TimelineMode, type WebviewMessage } from '../../shared/webview';
+import { SERIES_BY_ID, absences, type HostMessage, type LaneData, type TimelineMode, type WebviewMessage } from '../../shared/webview';
 import type { TimelineSource } from './panel';
 import { StreamBuckets } from './buckets';
 import { FAULT_MASK_KINDS } from './traceMetrics';
@@ -12,6 +12,8 @@ import { summaryRows } from './summary';
 import { TraceCancelled, notRegularTrace, readTraceTimeline, traceFileOf, type TraceTimeline } from './traceReader';
 
 const CUMULATIVE_ONLY = new Set([...SERIES_BY_ID.values()].filter((s) => s.cumulativeOnly).map((s) => s.id));
+/** Series read from the slice a trace replayed (the trace itself does not hold them). */
+const SLICE_ONLY = new Set(['cache_hit_rate', 'queue_depth', 'coverage', 'gini_exposure']);
 
 /**
  * Whether the timeline may read the slice a trace's run.json names: anywhere in a trusted
@@ -121,13 +123,15 @@ export class TraceTimelineSource implements TimelineSource {
 
   private sendData(post: (m: HostMessage) => void): void {
     const runs = this.runs ?? [];
-    const lanes: LaneData[] = runs.map((r, i) =>
-      r.buckets.toLane(
+    const lanes: LaneData[] = runs.map((r, i) => {
+      const lane = r.buckets.toLane(
         this.mode,
         { id: runs.length > 1 ? (i === 0 ? 'a' : 'b') : 'run', label: runs.length > 1 ? `${i === 0 ? 'A' : 'B'}: ${traceName(r.path)} (${r.header.ranker.kind})` : `${traceName(r.path)} (${r.header.ranker.kind})`, dashed: runs.length > 1 && i === 0 },
         this.mode === 'event' ? CUMULATIVE_ONLY : new Set(),
-      ),
-    );
+      );
+      // A series with no value says why: the run never defined it, or it needs the slice, which was not read.
+      return { ...lane, absent: absences(lane.series, this.mode, (id) => (r.sliceNote !== undefined && SLICE_ONLY.has(id) ? r.sliceNote : undefined)) };
+    });
     const eventCount = Math.max(0, ...runs.map((r) => Math.max(r.header.events, r.events)));
     post({ type: 'data', mode: this.mode, lanes, eventCount });
   }

@@ -480,6 +480,34 @@ test('a page of users in the Slices view parses the users it shows, not every us
   }
 });
 
+test('Segments and Feature summary of Users read every user once and keep none parsed (a million stayed in memory, +128 MB)', async () => {
+  const dir = join(tmp(), 'users.slice');
+  const users = Array.from({ length: 5000 }, (_, i) => ({ id: `u${i}`, segment: ['new', 'returning', 'power'][i % 3] as string, features: { age: i % 90, country: ['fr', 'de'][i % 2] as string } }));
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(10), users }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const entry = readEntry(dir);
+  const t = tree([entry]);
+  const [root] = await t.getChildren();
+  const section = await find(t, root, /^Users/);
+  const segments = await find(t, section, /^Segments/);
+  const summary = await find(t, section, /^Feature summary/);
+  // `at` keeps what it parses (the replay's users); `peek` does not.
+  const kept = mock.method(UserTable.prototype, 'at');
+  const peeked = mock.method(UserTable.prototype, 'peek');
+  try {
+    const seg = (await t.getChildren(segments)).map((n) => `${String(t.getTreeItem(n).label)}: ${String(t.getTreeItem(n).description)}`);
+    assert.deepEqual(seg, ['new: 1667 users', 'returning: 1667 users', 'power: 1666 users']);
+    assert.equal(peeked.mock.callCount(), 5000, 'each user read once');
+    const features = (await t.getChildren(summary)).map((n) => `${String(t.getTreeItem(n).label)}: ${String(t.getTreeItem(n).description)}`);
+    assert.deepEqual(features, ['age: min 0 · mean 44.3 · max 89', 'country: 2 values: de (2500), fr (2500)']);
+    assert.ok(peeked.mock.callCount() <= 10_000 + 1000, `${peeked.mock.callCount()} reads for two passes over 5,000 users`);
+    assert.equal(kept.mock.callCount(), 0, 'no user kept parsed by the summaries');
+  } finally {
+    kept.mock.restore();
+    peeked.mock.restore();
+    entry.close();
+  }
+});
+
 test('a page of large events is read with turns of the event loop between its parts, and lists every event', async () => {
   const dir = join(tmp(), 'wide.slice');
   writeSlice(dir, { manifest: BASE_MANIFEST, ...fixture(60, { items: 700, cands: 600 }) }, { frozenAt: '2025-01-02T00:00:00.000Z' });

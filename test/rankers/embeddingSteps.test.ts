@@ -1,10 +1,11 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHeadless } from '../../src/core/engine/run';
 import { loadRanker, loadRankerAsync, loadRankerSteps } from '../../src/core/rankers';
 import { Slice } from '../../src/core/slice/reader';
+import { UserTable } from '../../src/core/slice/userTable';
 import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP } from '../../src/core/steps';
 import { UserError } from '../../src/core/errors';
@@ -42,6 +43,33 @@ test('an embedding ranker over a large catalogue loads a slice of work at a time
     // Loaded at once, the same ranker.
     assert.deepEqual([...(loadRanker(`embedding:${artifact}`, { slice }).score({ event, rows } as never) as Float64Array)], want);
   } finally {
+    slice.close();
+  }
+});
+
+test('an embedding ranker reads the users\' vectors from the slice without keeping the users parsed (a million stayed in the adapter for the session)', () => {
+  const f = fixture(5);
+  const extra = Array.from({ length: 2000 }, (_, i) => ({ id: `x${i}`, segment: 'new', features: { age: 30 } }));
+  f.users.push(...extra);
+  f.users.forEach((u, i) => (u.embedding = [1, i % 7, -1, 2]));
+  const dir = join(tmp(), 'emb.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const artifact = join(tmp(), 'emb.json');
+  writeFileSync(artifact, JSON.stringify({ dim: 4, items: Object.fromEntries(f.items.map((it, i) => [it.id, [i, 1, 0, 0]])) }));
+  // Opened twice: the second open indexes users.jsonl and parses a user when asked (the first checked it whole).
+  Slice.open(dir).close();
+  const slice = Slice.open(dir);
+  const kept = mock.method(UserTable.prototype, 'at');
+  try {
+    const ranker = loadRanker(`embedding:${artifact}`, { slice });
+    assert.equal(kept.mock.callCount(), 0, 'no user kept parsed by loading the ranker');
+    const event = f.events[0]!;
+    const rows = event.candidates.map((c) => ({ item: c.item }));
+    const user = f.users.find((u) => u.id === event.user)!.embedding as number[];
+    const want = rows.map((row) => Number(row.item.slice(1)) * (user[0] as number) + (user[1] as number));
+    assert.deepEqual([...(ranker.score({ event, rows } as never) as Float64Array)], want);
+  } finally {
+    kept.mock.restore();
     slice.close();
   }
 });

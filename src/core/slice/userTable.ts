@@ -160,9 +160,13 @@ export class UserTable {
     return i === undefined ? undefined : this.at(i);
   }
 
-  /** The first record of each id, in the order of the file. */
+  /**
+   * The first record of each id, in the order of the file, each parsed for the pass and not kept
+   * (peek): the embedding ranker reads every user's vector at launch, and through `at` a million
+   * users stayed parsed in the debug adapter's memory for the whole session.
+   */
   *values(): IterableIterator<UserRecord> {
-    for (const i of this.byId.values()) yield this.at(i);
+    for (const i of this.byId.values()) yield this.peek(i);
   }
 
   /** Every record, in the order of the file (all parsed). */

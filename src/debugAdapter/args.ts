@@ -47,7 +47,7 @@ const REQUEST_ARGS: Readonly<Record<string, Fields>> = {
   evaluate: { expression: 'string', frameId: 'integer?', context: 'string?' },
   completions: { text: 'string', column: 'integer', line: 'integer?', frameId: 'integer?' },
   exceptionInfo: { threadId: 'integer' },
-  [METRIC_SERIES_REQUEST]: { metric: 'string', lane: 'string?', from: 'integer?', to: 'integer?', maxPoints: 'integer?', cumulative: 'boolean?', known: obj({ bucketSize: 'integer', buckets: 'count' }, true) },
+  [METRIC_SERIES_REQUEST]: { metric: 'string', lane: 'string?', from: 'integer?', to: 'integer?', maxPoints: 'integer?', cumulative: 'boolean?', known: obj({ bucketSize: 'integer', buckets: 'count' }, true), faults: 'boolean?' },
 };
 
 const WHAT: Record<Kind, string> = { string: 'a string', number: 'a number', integer: 'a whole number', count: 'a whole number, 0 or more', boolean: 'true or false' };

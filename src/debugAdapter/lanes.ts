@@ -15,7 +15,7 @@ import { TOOL_NAME, TOOL_VERSION } from '../core/version';
 import { THREAD_IDS, type LaneName } from '../shared/dap';
 import type { LaunchConfig } from './launchConfig';
 import type { AdapterLogger } from './logger';
-import { MetricStore } from './metricStore';
+import { MetricStore, faultMaskOf } from './metricStore';
 
 /**
  * One replay thread: a replayer with its ranker, the per-event metric series it produced and,
@@ -53,7 +53,7 @@ export class Lane {
   }
 
   onComplete(ex: EventExec): void {
-    if (ex.metrics) this.store.record(ex.metrics, this.replayer.pipeline.k, ex.event.system);
+    if (ex.metrics) this.store.record(ex.metrics, this.replayer.pipeline.k, ex.event.system, faultMaskOf(ex.faults.map((f) => f.kind)));
     for (let i = 0; i < ex.faults.length; i++) {
       const kind = (ex.faults[i] as EventExec['faults'][number]).kind;
       this.faultCounts.set(kind, (this.faultCounts.get(kind) ?? 0) + 1);

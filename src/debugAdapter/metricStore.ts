@@ -1,3 +1,4 @@
+import { FAULT_KINDS } from '../core/engine/faults';
 import type { EventMetrics } from '../core/metrics';
 import type { EventRecord } from '../core/slice/types';
 import { METRIC_SERIES, type MetricBucket, type MetricPoint, type MetricSeriesName } from '../shared/dap';
@@ -22,8 +23,8 @@ function cacheHitRateOf(sys: EventRecord['system']): number | null {
 
 /**
  * Per-event metric series of one lane, for the timeline and the metric-drop detector. Values are
- * Float32 in 64k-event chunks (NaN = undefined for that event), so a million events cost ~58 MB
- * (with novelty's weights) and memory grows only with what was replayed. Filled once per event, in
+ * Float32 in 64k-event chunks (NaN = undefined for that event), so a million events cost ~60 MB
+ * (with novelty's weights and the fault masks) and memory grows only with what was replayed. Filled once per event, in
  * order, from the replayer's first completion of each event (the engine is deterministic, so re-executions after
  * a step back would store the same values).
  */
@@ -40,14 +41,20 @@ export class MetricStore {
    * CTR's weigh each by its impressions).
    */
   private readonly cacheLookups: Float32Array[] = [];
+  /**
+   * The fault kinds each event raised: bit i = FAULT_KINDS[i] (2 bytes an event: a million events
+   * cost 2 MB), for the timeline's fault ticks.
+   */
+  private readonly faultMasks: Uint16Array[] = [];
   /** Events 1..through are stored. */
   through = 0;
 
   /**
    * Stores the values of the next event (events arrive in order; others are ignored); `k` is the
-   * pipeline's, `system` what the event recorded (its queue depth and cache figures).
+   * pipeline's, `system` what the event recorded (its queue depth and cache figures), `faults` the
+   * kinds of fault it raised (faultMaskOf).
    */
-  record(m: EventMetrics, k: number, system?: EventRecord['system']): void {
+  record(m: EventMetrics, k: number, system?: EventRecord['system'], faults = 0): void {
     if (m.index !== this.through + 1) return;
     const c = Math.floor((m.index - 1) / CHUNK);
     const at = (m.index - 1) % CHUNK;
@@ -63,7 +70,37 @@ export class MetricStore {
     (this.noveltyItems[c] ??= new Uint16Array(CHUNK))[at] = Math.min(0xffff, k, m.impressions);
     const cache = system?.cache;
     (this.cacheLookups[c] ??= new Float32Array(CHUNK))[at] = cache && typeof cache.hits === 'number' && typeof cache.misses === 'number' ? cache.hits + cache.misses : 0;
+    (this.faultMasks[c] ??= new Uint16Array(CHUNK))[at] = faults;
     this.through = m.index;
+  }
+
+  /** The fault kinds event n raised (bit i = FAULT_KINDS[i]; 0 when none, or not replayed yet). */
+  faultMask(n: number): number {
+    if (n < 1 || n > this.through) return 0;
+    return this.faultMasks[(n - 1) >>> CHUNK_BITS]?.[(n - 1) & CHUNK_MASK] ?? 0;
+  }
+
+  /**
+   * The fault kinds raised by events [from, to] (stored ones), and the first and last event that
+   * raised one (0 when none). Reads 2 bytes an event: the timeline asks for the buckets it lacks only.
+   */
+  faultsIn(from: number, to: number): { mask: number; from: number; to: number } {
+    let mask = 0;
+    let first = 0;
+    let last = 0;
+    const hi = Math.min(to, this.through);
+    for (let n = Math.max(1, from); n <= hi; ) {
+      const chunk = this.faultMasks[(n - 1) >>> CHUNK_BITS] as Uint16Array;
+      const end = Math.min(hi, ((n - 1) | CHUNK_MASK) + 1);
+      for (let i = (n - 1) & CHUNK_MASK; n <= end; n++, i++) {
+        const f = chunk[i] as number;
+        if (f === 0) continue;
+        mask |= f;
+        if (first === 0) first = n;
+        last = n;
+      }
+    }
+    return { mask, from: first, to: last };
   }
 
   /** The value of a series at event n, or null when undefined there or not replayed yet. */
@@ -73,11 +110,12 @@ export class MetricStore {
     return v === undefined || Number.isNaN(v) ? null : v;
   }
 
-  /** Every series at event n. */
+  /** Every series at event n, with the kinds of fault it raised (when it raised any). */
   point(n: number): MetricPoint {
     const values = {} as MetricPoint['values'];
     for (const s of METRIC_SERIES) values[s] = this.value(s, n);
-    return { event: n, values };
+    const mask = this.faultMask(n);
+    return mask === 0 ? { event: n, values } : { event: n, values, faults: faultKindsOf(mask) };
   }
 
   /**
@@ -127,7 +165,7 @@ export class MetricStore {
    * events a full pass over the 14 series took ~0.4 s on every stop). The bucket size changes once
    * per maxPoints × bucketSize events, and then the series is computed again in full.
    */
-  buckets(series: MetricSeriesName, from: number, to: number, maxPoints: number, cumulative: boolean, known?: { bucketSize: number; buckets: number }): { bucketSize: number; first: number; buckets: MetricBucket[] } {
+  buckets(series: MetricSeriesName, from: number, to: number, maxPoints: number, cumulative: boolean, known?: { bucketSize: number; buckets: number }, faults = false): { bucketSize: number; first: number; buckets: MetricBucket[] } {
     const lo = Math.max(1, from);
     const hi = Math.min(to, this.through);
     if (hi < lo) return { bucketSize: 1, first: 0, buckets: [] };
@@ -155,7 +193,14 @@ export class MetricStore {
       const start = lo + b * bucketSize;
       const end = Math.min(hi, start + bucketSize - 1);
       const mean = c.mean[b] as number;
-      buckets.push(c.defined[b] ? { from: start, to: end, mean: Number.isNaN(mean) ? null : mean, min: c.min[b] as number, max: c.max[b] as number } : { from: start, to: end, mean: null, min: null, max: null });
+      const bucket: MetricBucket = c.defined[b] ? { from: start, to: end, mean: Number.isNaN(mean) ? null : mean, min: c.min[b] as number, max: c.max[b] as number } : { from: start, to: end, mean: null, min: null, max: null };
+      if (faults) {
+        const f = this.faultsIn(start, end);
+        bucket.faultMask = f.mask;
+        bucket.faultFrom = f.from;
+        bucket.faultTo = f.to;
+      }
+      buckets.push(bucket);
     }
     return { bucketSize, first, buckets };
   }
@@ -266,6 +311,24 @@ interface BucketCache {
   /** Running weighted sum and weight at the start of the last bucket (cumulative mode; for the events before `from` too). */
   runSum: number;
   runWeight: number;
+}
+
+// A mask per event is a Uint16: room for 16 fault kinds.
+if (FAULT_KINDS.length > 16) throw new Error('MetricStore keeps fault kinds in 16 bits');
+
+/** The bit of each kind in a fault mask of the store: its index in FAULT_KINDS. */
+export function faultMaskOf(kinds: Iterable<string>): number {
+  let mask = 0;
+  for (const k of kinds) {
+    const i = (FAULT_KINDS as readonly string[]).indexOf(k);
+    if (i >= 0) mask |= 1 << i;
+  }
+  return mask;
+}
+
+/** The kinds of a fault mask of the store, in FAULT_KINDS order. */
+export function faultKindsOf(mask: number): string[] {
+  return FAULT_KINDS.filter((_k, i) => (mask & (1 << i)) !== 0);
 }
 
 /** weight() of event n read from its chunks: a missing or undefined (NaN) figure weighs 0. */

@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { currentStage } from '../core/engine/exprScope';
+import { FAULT_KINDS } from '../core/engine/faults';
 import { METRIC_SERIES, METRIC_SERIES_REQUEST, THREAD_IDS, type LaneName, type MetricSeriesArguments, type MetricSeriesResponseBody } from '../shared/dap';
 import { buildDataBreakpoints, describeTarget, parseDataId } from './dataBreakpoints';
 import { AdapterError, ERROR_IDS } from './errors';
@@ -260,8 +261,9 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
       if (a.from !== undefined && a.to !== undefined && a.from > a.to) throw new AdapterError(`from ${a.from} is after to ${a.to}: give the first event of the range, then the last`, ERROR_IDS.badArguments, false);
       const from = a.from ?? 1;
       const to = Math.min(lane.highWater, a.to ?? lane.highWater);
-      const { bucketSize, first, buckets } = lane.store.buckets(a.metric, from, to, a.maxPoints ?? 1000, a.cumulative ?? false, a.known ?? undefined);
-      return { metric: a.metric, lane: lane.name, from, to, bucketSize, first, buckets };
+      const faults = a.faults === true;
+      const { bucketSize, first, buckets } = lane.store.buckets(a.metric, from, to, a.maxPoints ?? 1000, a.cumulative ?? false, a.known ?? undefined, faults);
+      return { metric: a.metric, lane: lane.name, from, to, bucketSize, first, buckets, ...(faults ? { faultKinds: [...FAULT_KINDS] } : {}) };
     },
   };
   return new Map(Object.entries(routes));

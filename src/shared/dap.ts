@@ -62,6 +62,8 @@ export type MetricSeriesName = (typeof METRIC_SERIES)[number];
 export interface MetricPoint {
   event: number;
   values: Record<MetricSeriesName, number | null>;
+  /** The kinds of fault the event raised (`over_budget`, …); absent when it raised none. */
+  faults?: string[];
 }
 
 export interface MetricsEventBody {
@@ -98,6 +100,8 @@ export interface MetricSeriesArguments {
    * (same metric, lane, mode and `from`): the answer then starts at the last of them (see `first`).
    */
   known?: { bucketSize: number; buckets: number };
+  /** Also each bucket's faults (faultMask, faultFrom, faultTo), the bits named by the answer's `faultKinds`. */
+  faults?: boolean;
 }
 
 /** One bucket of a series: events [from, to], with statistics over the defined values in it. */
@@ -108,6 +112,11 @@ export interface MetricBucket {
   mean: number | null;
   min: number | null;
   max: number | null;
+  /** With `faults`: bit i set when an event of the bucket raised fault kind `faultKinds[i]` of the answer. */
+  faultMask?: number;
+  /** With `faults`: the bucket's first and last event that raised a fault (0 when none did). */
+  faultFrom?: number;
+  faultTo?: number;
 }
 
 export interface MetricSeriesResponseBody {
@@ -120,4 +129,6 @@ export interface MetricSeriesResponseBody {
   /** Index of the first bucket given: 0 unless `known` let the answer leave out buckets the caller holds. */
   first: number;
   buckets: MetricBucket[];
+  /** With `faults`: the fault kind of each bit of the buckets' faultMask (bit i = faultKinds[i]). */
+  faultKinds?: string[];
 }

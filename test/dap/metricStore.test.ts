@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MetricStore } from '../../src/debugAdapter/metricStore';
+import { MetricStore, faultKindsOf, faultMaskOf } from '../../src/debugAdapter/metricStore';
 import { MetricDropDetector, parseMetricDrop } from '../../src/debugAdapter/metricDrop';
 import { Replayer } from '../../src/core/engine/replay';
 import { PopularityRanker } from '../../src/core/rankers/builtin';
@@ -228,4 +228,21 @@ test('buckets() keeps memory by the buckets answered, not by maxPoints, and keep
   for (let n = 201; n <= 100_001; n++) store.record({ ...base, index: n }, 3);
   assert.equal(store.buckets('hit', 1, 100_001, Number.MAX_SAFE_INTEGER, false).buckets.length, 100_001);
   assert.ok(![...kept.values()].some((c) => c.mean.length > 100_000));
+});
+
+test('fault masks are kept per event across chunks: a range gives its kinds and its first and last faulted event', () => {
+  const store = new MetricStore();
+  const m = (index: number) => ({ index, hit: null, rr: null, ndcg: null, ild: null, novelty: null, overlap: 1, kendallTau: null, fallback: 0, clicks: 0, impressions: 0, latencyTotalMs: 1 });
+  const faulted = new Map([[5, faultMaskOf(['nan_score'])], [65_536, faultMaskOf(['over_budget', 'stage_over_budget'])], [65_540, faultMaskOf(['divergence'])]]);
+  for (let n = 1; n <= 70_000; n++) store.record(m(n), 10, undefined, faulted.get(n) ?? 0);
+  assert.deepEqual(store.faultsIn(1, 4), { mask: 0, from: 0, to: 0 });
+  assert.deepEqual(store.faultsIn(1, 70_000), { mask: faultMaskOf(['nan_score', 'over_budget', 'stage_over_budget', 'divergence']), from: 5, to: 65_540 });
+  // Across the 64k chunk boundary.
+  assert.deepEqual(store.faultsIn(6, 80_000), { mask: faultMaskOf(['over_budget', 'stage_over_budget', 'divergence']), from: 65_536, to: 65_540 });
+  assert.deepEqual(store.faultsIn(65_537, 65_540), { mask: faultMaskOf(['divergence']), from: 65_540, to: 65_540 });
+  assert.deepEqual(faultKindsOf(store.faultMask(65_536)), ['over_budget', 'stage_over_budget']);
+  assert.deepEqual(store.point(65_536).faults, ['over_budget', 'stage_over_budget']);
+  assert.equal(store.point(65_537).faults, undefined, 'an event without faults names none');
+  const b = store.buckets('hit', 1, 70_000, 2, false, undefined, true).buckets;
+  assert.deepEqual(b.map((x) => [x.faultMask, x.faultFrom, x.faultTo]), [[faultMaskOf(['nan_score']), 5, 5], [faultMaskOf(['over_budget', 'stage_over_budget', 'divergence']), 65_536, 65_540]]);
 });

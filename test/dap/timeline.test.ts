@@ -4,7 +4,8 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { MAX_PUSHED_POINTS, METRIC_SERIES_REQUEST, METRICS_EVENT, POSITION_EVENT, type MetricSeriesResponseBody, type MetricsEventBody, type PositionEventBody } from '../../src/shared/dap';
 import { makeSlice } from '../helpers';
-import { client, COLD, failure, launch, moveAndStop, waitFor } from './helpers';
+import { FAULT_KINDS } from '../../src/core/engine/faults';
+import { client, COLD, failure, LATENCY, launch, moveAndStop, waitFor } from './helpers';
 import { replayEach } from './slices';
 
 test('recreplay/position reports every stop (with breakpoint ids) and recreplay/metrics the new per-event points', async () => {
@@ -83,6 +84,77 @@ test('recreplay/metricSeries returns stored per-event series, downsampled into b
     assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', maxPoints: 0 })), /maxPoints is 0: ask for 1 bucket or more/);
     assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', from: 50, to: 10 })), /from 50 is after to 10: give the first event of the range, then the last/);
     assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', from: -5, to: -1 })), /from is -5: events are numbered from 1/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('recreplay/metricSeries with faults gives each bucket the fault kinds its events raised and its first and last faulted event, per lane in compare mode', async () => {
+  // The reference: every event's fault kinds, replayed in-process, per ranker.
+  const rankers = { baseline: 'recorded', candidate: LATENCY.ranker } as const;
+  const want = new Map<string, string[][]>();
+  for (const [lane, ranker] of Object.entries(rankers)) {
+    const kinds: string[][] = [];
+    await replayEach(LATENCY.slice, ranker, (ex) => void kinds.push([...new Set(ex.faults.map((f) => f.kind))]));
+    want.set(lane, kinds);
+  }
+  const cand = want.get('candidate') as string[][];
+  // The example's documented faults: the score stage over its budget from event 313, the fallback from 363.
+  assert.equal(cand.findIndex((k) => k.includes('stage_over_budget')) + 1, 313);
+  assert.equal(cand.findIndex((k) => k.includes('over_budget')) + 1, 363);
+  const dc = await client();
+  try {
+    await launch(dc, { ...LATENCY, baseline: 'recorded' });
+    for (const lane of ['baseline', 'candidate'] as const) {
+      const kinds = want.get(lane) as string[][];
+      for (const cumulative of [false, true]) {
+        const res = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', lane, maxPoints: 40, cumulative, faults: true })).body as MetricSeriesResponseBody;
+        assert.deepEqual(res.faultKinds, [...FAULT_KINDS]);
+        assert.equal(res.to, kinds.length, 'ran to the end');
+        assert.ok(res.buckets.some((b) => b.faultMask), `${lane}: some bucket has faults`);
+        for (const b of res.buckets) {
+          const evs = kinds.slice(b.from - 1, b.to).map((k, i) => ({ n: b.from + i, k })).filter((e) => e.k.length > 0);
+          const names = [...new Set(evs.flatMap((e) => e.k))].sort();
+          assert.deepEqual(res.faultKinds?.filter((_k, i) => ((b.faultMask as number) & (1 << i)) !== 0).sort(), names, `${lane} bucket ${b.from}-${b.to}: fault kinds`);
+          assert.deepEqual([b.faultFrom, b.faultTo], evs.length ? [evs[0]?.n, evs.at(-1)?.n] : [0, 0], `${lane} bucket ${b.from}-${b.to}: first and last faulted event`);
+        }
+      }
+    }
+    const bucketOf = (res: MetricSeriesResponseBody, n: number) => res.buckets.find((b) => b.from <= n && n <= b.to);
+    // Per event around the onset: stage_over_budget at 313, over_budget from 363.
+    const around = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', lane: 'candidate', from: 310, to: 365, faults: true })).body as MetricSeriesResponseBody;
+    const bit = (k: string) => 1 << FAULT_KINDS.indexOf(k as never);
+    assert.equal((bucketOf(around, 312)?.faultMask ?? 0) & bit('stage_over_budget'), 0);
+    assert.ok((bucketOf(around, 313)?.faultMask ?? 0) & bit('stage_over_budget'));
+    assert.equal((bucketOf(around, 362)?.faultMask ?? 0) & bit('over_budget'), 0);
+    assert.ok((bucketOf(around, 363)?.faultMask ?? 0) & bit('over_budget'));
+    // The buckets a client holds are left out with their faults; the last comes again, with its own.
+    const all = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', lane: 'candidate', maxPoints: 40, faults: true })).body as MetricSeriesResponseBody;
+    const tail = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', lane: 'candidate', maxPoints: 40, faults: true, known: { bucketSize: all.bucketSize, buckets: all.buckets.length } })).body as MetricSeriesResponseBody;
+    assert.deepEqual(tail.buckets, all.buckets.slice(tail.first));
+    // Without `faults`, buckets and answer are as before.
+    const plain = (await dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', lane: 'candidate', maxPoints: 40 })).body as MetricSeriesResponseBody;
+    assert.equal(plain.faultKinds, undefined);
+    assert.ok(plain.buckets.every((b) => !('faultMask' in b)));
+    assert.match(await failure(dc.customRequest(METRIC_SERIES_REQUEST, { metric: 'hit', faults: 'yes' })), /"faults" must be true or false/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('recreplay/metrics points name the fault kinds their event raised, and only then', async () => {
+  const dc = await client();
+  try {
+    const through = waitFor(dc, METRICS_EVENT, (e) => e.body.through === 363);
+    // A run to a breakpoint at event 363 stops with it complete: the stop's metrics event pushes 164..363.
+    await launch(dc, { ...LATENCY }, () => dc.setBreakpointsRequest({ source: { path: join(LATENCY.slice, 'events.jsonl') }, breakpoints: [{ line: 363 }] }));
+    const body = (await through).body as MetricsEventBody;
+    const at = (n: number) => body.points.find((p) => p.event === n);
+    assert.ok(at(300) && !('faults' in (at(300) as object)), 'an event without faults names none');
+    assert.ok(!at(312)?.faults?.includes('stage_over_budget'));
+    assert.ok(at(313)?.faults?.includes('stage_over_budget'), JSON.stringify(at(313)));
+    assert.ok(!at(362)?.faults?.includes('over_budget'));
+    assert.ok(at(363)?.faults?.includes('over_budget'), JSON.stringify(at(363)));
   } finally {
     await dc.stop();
   }

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { SERIES, type HostMessage, type LaneData, type TimelineMode } from '../../src/shared/webview';
-import { SessionTimelineSource, snapshotValue } from '../../src/extension/timeline/sessionSource';
+import { SessionTimelineSource, faultTicks, snapshotValue } from '../../src/extension/timeline/sessionSource';
+import { FAULT_MASK_KINDS } from '../../src/extension/timeline/traceMetrics';
+import { faultNames, findFaults } from '../../media/timelineData';
 import { TraceTimelineSource } from '../../src/extension/timeline/traceSource';
 import { MetricStore } from '../../src/debugAdapter/metricStore';
 import { eventLine, rawSlice, tmp } from '../helpers';
@@ -29,14 +31,19 @@ async function runTo(dap: InlineDap, config: Record<string, unknown>, line?: num
   await stopped;
 }
 
-async function laneOf(src: { replay(post: (m: HostMessage) => void): Promise<void>; dispose(): void }): Promise<LaneData> {
+async function lanesOf(src: { replay(post: (m: HostMessage) => void): Promise<void>; dispose(): void }): Promise<LaneData[]> {
   const posted: HostMessage[] = [];
   await src.replay((m) => posted.push(m));
   src.dispose();
   const data = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1);
   assert.ok(data, 'data posted');
-  assert.equal(data.lanes.length, 1);
-  return data.lanes[0] as LaneData;
+  return data.lanes;
+}
+
+async function laneOf(src: { replay(post: (m: HostMessage) => void): Promise<void>; dispose(): void }): Promise<LaneData> {
+  const lanes = await lanesOf(src);
+  assert.equal(lanes.length, 1);
+  return lanes[0] as LaneData;
 }
 
 // Drawn from the adapter's per-event store (the others are sampled from snapshots in both timelines).
@@ -263,4 +270,85 @@ test('while a session runs, its cumulative tail has no cache hit rate or queue d
   assert.deepEqual(tails.map((v) => v?.['queue_depth']), [null, 7, 7], 'the latest queue depth, from the first event that recorded one');
   assert.deepEqual(tails.map((v) => v?.['overlap']), [1, 1, 1]);
   src.dispose();
+});
+
+test('a compare session\'s timeline marks the same fault ticks as the traces of its two lanes (it marked none: faultMask was all 0)', async () => {
+  const traceDir = tmp();
+  const config = { ...COLD, name: 'latency cascade', slice: join(ROOT, 'examples/slices/latency-cascade.slice'), ranker: 'linear:examples/rankers/search-linear.json', baseline: 'recorded', trace: traceDir };
+  const dap = new InlineDap(ROOT);
+  const { rs, sessions } = track(dap, config);
+  const session: Partial<Record<TimelineMode, LaneData[]>> = {};
+  try {
+    await dap.request('initialize', { adapterID: 'recreplay', linesStartAt1: true, columnsStartAt1: true, supportsProgressReporting: false });
+    const initialized = dap.next('initialized');
+    await dap.request('launch', config);
+    await initialized;
+    let stopped = dap.next('stopped');
+    await dap.request('configurationDone');
+    await stopped;
+    // To event 340 first (a refresh there), then to the end: the second refresh brings only the buckets from the last held one.
+    await dap.request('setBreakpoints', { source: { path: join(config.slice, 'events.jsonl') }, breakpoints: [{ line: 340 }] });
+    stopped = dap.next('stopped');
+    await dap.request('continue', { threadId: 3 });
+    await stopped;
+    assert.equal(rs.position?.event, 340);
+    const live = new SessionTimelineSource(rs, sessions, 100, 'event');
+    const posted: HostMessage[] = [];
+    await live.replay((m) => posted.push(m));
+    await dap.request('setBreakpoints', { source: { path: join(config.slice, 'events.jsonl') }, breakpoints: [] });
+    stopped = dap.next('stopped');
+    await dap.request('continue', { threadId: 3 });
+    await stopped;
+    const end = rs.position?.eventCount as number;
+    assert.equal(rs.position?.event, end, 'ran to the end');
+    // The stop's refresh: settled once its data is posted.
+    for (let i = 0; i < 200 && !posted.some((m) => m.type === 'data' && m.lanes[0]?.x.at(-1) === end); i++) await new Promise((r) => setImmediate(r));
+    live.dispose();
+    const incremental = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1)?.lanes ?? [];
+    assert.equal(incremental[0]?.x.at(-1), end, 'the refresh at the end was posted');
+    for (const mode of ['cumulative', 'event'] as const) session[mode] = await lanesOf(new SessionTimelineSource(rs, sessions, 100, mode));
+    session.event = session.event as LaneData[];
+    assert.deepEqual(incremental.map((l) => [l.faultMask, l.faultFrom, l.faultTo]), session.event.map((l) => [l.faultMask, l.faultFrom, l.faultTo]), 'faults fetched in two steps are those fetched at once');
+    await dap.request('disconnect', {});
+  } finally {
+    await dap.dispose();
+  }
+  for (const mode of ['cumulative', 'event'] as const) {
+    const own = session[mode] as LaneData[];
+    assert.deepEqual(own.map((l) => l.id), ['baseline', 'candidate']);
+    for (const l of own) {
+      const t = await laneOf(new TraceTimelineSource([join(traceDir, l.id)], 100, mode));
+      assert.deepEqual(l.x, t.x, `${mode} ${l.id}: same buckets`);
+      assert.deepEqual(l.faultMask, t.faultMask, `${mode} ${l.id}: same fault kinds per bucket`);
+      assert.deepEqual(l.faultFrom, t.faultFrom, `${mode} ${l.id}: same first faulted events`);
+      assert.deepEqual(l.faultTo, t.faultTo, `${mode} ${l.id}: same last faulted events`);
+      // The ticks the webview draws.
+      const ticks = findFaults([l]);
+      assert.deepEqual(ticks, findFaults([t]), `${mode} ${l.id}: the same ticks`);
+      // The first tick of a kind is in the bucket of the kind's first event (a tick spans its bucket's faults of any kind).
+      const first = (kind: string, n: number) => {
+        const f = ticks.find((x) => faultNames(x.mask, FAULT_MASK_KINDS).includes(kind));
+        assert.ok(f && f.bucketFrom <= n && n <= f.bucketTo && f.from <= n && n <= f.to, `${mode} ${l.id}: first ${kind} tick at ${n}: ${JSON.stringify(f)}`);
+      };
+      first('over_budget', 363);
+      if (l.id === 'candidate') first('stage_over_budget', 313);
+    }
+  }
+});
+
+test('fault ticks from the adapter are checked on receipt and renumbered to the timeline\'s fault kinds', () => {
+  const b = (from: number, to: number, faultMask?: unknown, faultFrom?: unknown, faultTo?: unknown) => ({ from, to, mean: null, min: null, max: null, faultMask, faultFrom, faultTo }) as never;
+  // The adapter's kinds in another order, with one the timeline does not know: it goes to 'other'.
+  const kinds = ['over_budget', 'brand_new', 'nan_score'];
+  const bit = (k: string) => 1 << FAULT_MASK_KINDS.indexOf(k);
+  assert.deepEqual(faultTicks([b(1, 10, 0, 0, 0), b(11, 20, 0b101, 12, 19), b(21, 30, 0b010, 25, 25)], kinds), {
+    faultMask: [0, bit('over_budget') | bit('nan_score'), bit('other')],
+    faultFrom: [0, 12, 25],
+    faultTo: [0, 19, 25],
+  });
+  for (const bad of [b(1, 10), b(1, 10, 1, 0, 0), b(1, 10, 1, 11, 11), b(1, 10, 1, 5, 3), b(1, 10, 0, 3, 3), b(1, 10, 8, 2, 2), b(1, 10, '1', 2, 2), b(1, 10, -1, 2, 2)]) {
+    assert.equal(faultTicks([bad], kinds), undefined, JSON.stringify(bad));
+  }
+  assert.equal(faultTicks([b(1, 10, 0, 0, 0)], undefined), undefined, 'no kinds: an adapter that does not know `faults`');
+  assert.equal(faultTicks([b(1, 10, 0, 0, 0)], [1, 2]), undefined);
 });

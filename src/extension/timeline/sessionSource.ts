@@ -42,6 +42,39 @@ export function pointValues(p: MetricPoint): Record<string, number | null> {
   return out;
 }
 
+/**
+ * The fault ticks of a lane from buckets the adapter answered with `faults` (checked on receipt: a
+ * mask of bits `kinds` names, a first and last faulted event inside its bucket), the mask's bits
+ * re-numbered from the adapter's `kinds` to FAULT_MASK_KINDS (the trace timeline's, which the
+ * webview is given): undefined when the answer does not hold them so.
+ */
+export function faultTicks(buckets: readonly MetricBucket[], kinds: unknown): { faultMask: number[]; faultFrom: number[]; faultTo: number[] } | undefined {
+  if (!Array.isArray(kinds) || kinds.length > 16 || !kinds.every((k) => typeof k === 'string')) return undefined;
+  const other = FAULT_MASK_KINDS.length - 1;
+  const bit = kinds.map((k: string) => {
+    const i = FAULT_MASK_KINDS.indexOf(k);
+    return 1 << (i < 0 ? other : i);
+  });
+  const out = { faultMask: [] as number[], faultFrom: [] as number[], faultTo: [] as number[] };
+  const int = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+  for (const b of buckets) {
+    const { faultMask: m, faultFrom: from, faultTo: to } = b;
+    if (!int(m) || m >= 2 ** kinds.length || !int(from) || !int(to)) return undefined;
+    if (m === 0 ? from !== 0 || to !== 0 : !(b.from <= from && from <= to && to <= b.to)) return undefined;
+    let mask = 0;
+    for (let i = 0; i < kinds.length; i++) if (m & (1 << i)) mask |= bit[i] as number;
+    out.faultMask.push(mask);
+    out.faultFrom.push(from);
+    out.faultTo.push(to);
+  }
+  return out;
+}
+
+/** Whether two answers' fault kinds are the same list (held buckets' masks are read with the new answer's kinds). */
+function sameKinds(a: unknown, b: unknown): boolean {
+  return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((k, i) => k === b[i]);
+}
+
 /** A series from the adapter's buckets: per event the bucket mean, cumulatively the running value at the bucket's last event (see MetricStore.buckets). */
 const stat = (buckets: MetricBucket[]): SeriesData => ({ v: buckets.map((b) => b.mean), lo: buckets.map((b) => b.min), hi: buckets.map((b) => b.max) });
 
@@ -91,7 +124,7 @@ export class SessionTimelineSource implements TimelineSource {
   /** Per lane: the system figures (cache hit rate, queue depth) some event has recorded, for the cumulative tail. */
   private readonly recorded = new Map<string, Set<string>>();
   /** Buckets of each lane, mode and series from the last refresh (see laneData). */
-  private readonly held = new Map<string, { bucketSize: number; buckets: MetricBucket[] }>();
+  private readonly held = new Map<string, { bucketSize: number; buckets: MetricBucket[]; faultKinds?: unknown }>();
 
   constructor(
     readonly rs: ReplaySession,
@@ -196,16 +229,19 @@ export class SessionTimelineSource implements TimelineSource {
     const to = through >= 1 ? { to: through } : {};
     // The buckets held from the last refresh go with the request: the adapter sends only those from
     // the last held one on (at a million events, 4,000 buckets of 14 series were ~5 MB per stop).
-    const fetch = async (metric: MetricSeriesName): Promise<{ bucketSize: number; buckets: MetricBucket[] }> => {
+    // `faults`: the buckets come with the faults of their events (asked with one series: they are the same for all).
+    const fetch = async (metric: MetricSeriesName, faults = false): Promise<{ bucketSize: number; buckets: MetricBucket[]; faultKinds?: unknown }> => {
       const key = `${lane}\u0000${mode}\u0000${metric}`;
       const had = this.held.get(key);
-      let b = await this.rs.metricSeries({ metric, lane, maxPoints: this.capacity, cumulative, ...to, ...(had ? { known: { bucketSize: had.bucketSize, buckets: had.buckets.length } } : {}) });
-      const fits = had !== undefined && had.bucketSize === b.bucketSize && b.first <= had.buckets.length;
+      const ask = { metric, lane, maxPoints: this.capacity, cumulative, ...to, ...(faults ? { faults } : {}) };
+      let b = await this.rs.metricSeries({ ...ask, ...(had ? { known: { bucketSize: had.bucketSize, buckets: had.buckets.length } } : {}) });
+      const fits = had !== undefined && had.bucketSize === b.bucketSize && b.first <= had.buckets.length && (!faults || sameKinds(had.faultKinds, b.faultKinds));
       // A tail that does not fit what is held (never from this adapter) is not drawn: everything is asked again.
-      if (b.first > 0 && !fits) b = await this.rs.metricSeries({ metric, lane, maxPoints: this.capacity, cumulative, ...to });
+      if (b.first > 0 && !fits) b = await this.rs.metricSeries(ask);
       const buckets = b.first > 0 && had ? [...had.buckets.slice(0, b.first), ...b.buckets] : b.buckets;
-      this.held.set(key, { bucketSize: b.bucketSize, buckets });
-      return { bucketSize: b.bucketSize, buckets };
+      const got = { bucketSize: b.bucketSize, buckets, ...(faults ? { faultKinds: b.faultKinds } : {}) };
+      this.held.set(key, got);
+      return got;
     };
     // The per-event system figures cumulatively too: their running means say from which bucket on
     // an event had recorded one, where the snapshots read 0 by definition (no lookups, no depth yet).
@@ -213,8 +249,14 @@ export class SessionTimelineSource implements TimelineSource {
     const bodies = new Map<MetricSeriesName, MetricBucket[]>();
     let grid: MetricBucket[] = [];
     let bucketSize = 1;
+    let ticks: ReturnType<typeof faultTicks>;
+    let ticked: MetricBucket[] = [];
     for (const name of names) {
-      const b = await fetch(name);
+      const b = await fetch(name, name === names[0]);
+      if (name === names[0]) {
+        ticks = faultTicks(b.buckets, b.faultKinds);
+        ticked = b.buckets;
+      }
       bodies.set(name, b.buckets);
       if (b.buckets.length > grid.length) {
         grid = b.buckets;
@@ -275,7 +317,8 @@ export class SessionTimelineSource implements TimelineSource {
       x: grid.map((b) => b.to),
       bucketSize,
       series,
-      faultMask: grid.map(() => 0),
+      // The faults came with one series: on the grid when its buckets are the grid's (they all end at `through`).
+      ...(ticks && ticked.length === grid.length ? ticks : { faultMask: grid.map(() => 0) }),
       absent: absences(series, mode, (id) => {
         if (!cumulative && id.startsWith('latency.') && id !== 'latency.total') return 'per event, a debug session keeps each event\'s total latency only: Cumulative shows each stage\'s p99 (or set "trace" in the launch configuration and open the run\'s timeline)';
         if (cumulative && sampled.includes(id) && samples.size === 0) return 'the debug adapter has sent no metrics snapshot of this lane yet';

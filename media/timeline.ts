@@ -12,7 +12,7 @@ import { SERIES, SERIES_GROUPS, parseHostMessage, type HostMessage, type LaneDat
 import { overlayPlugin } from './overlay';
 import { chartsPng, renderSummary } from './report';
 import { colorOf, css, fmt, withAlpha } from './theme';
-import { buildCsv, capTail, chartSeries, faultNames, findFaults, fitWindow, mergeTail, tailsBeyond, unionX, type FaultSpan, type Tail } from './timelineData';
+import { buildCsv, capTail, chartSeries, faultNames, findFaults, fitWindow, mergeTail, tailFaults, tailsBeyond, unionX, type FaultSpan, type Tail } from './timelineData';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -57,6 +57,14 @@ let cursorEvent: number | undefined;
 let summary: { columns: string[]; rows: SummaryRow[] } | undefined;
 let charts: uPlot[] = [];
 let faultSpans: FaultSpan[] = [];
+/** The lanes' fault ticks, found once per data message (the tails' are added at each tail). */
+let laneFaults: FaultSpan[] = [];
+
+/** The ticks drawn: the lanes' and their live tails'. */
+function setFaultSpans(): void {
+  faultSpans = [...laneFaults, ...tailFaults(tails, lanes)];
+  app.dataset['faults'] = String(faultSpans.length);
+}
 let restoredMode = saved.mode !== undefined;
 
 const app = document.getElementById('app') as HTMLElement;
@@ -412,8 +420,9 @@ function handle(m: HostMessage): void {
       else if (m.mode !== ui.mode) post({ type: 'setMode', mode: ui.mode });
       restoredMode = true;
       lanes = [];
-      faultSpans = [];
+      laneFaults = [];
       tails = new Map();
+      setFaultSpans();
       markers = [];
       summary = undefined;
       save();
@@ -424,9 +433,10 @@ function handle(m: HostMessage): void {
     case 'data':
       if (m.mode !== ui.mode) return;
       lanes = m.lanes;
-      faultSpans = findFaults(lanes);
+      laneFaults = findFaults(lanes);
       eventCount = Math.max(eventCount, m.eventCount);
       tails = tailsBeyond(tails, lanes);
+      setFaultSpans();
       renderCharts();
       break;
     case 'tail': {
@@ -445,7 +455,11 @@ function handle(m: HostMessage): void {
         }
         for (const arr of t.series.values()) while (arr.length < t.x.length) arr.push(null);
       }
+      // Faulted events after the lane's data and the tail's last one, in order (a cumulative tail's point stands for many events).
+      const last = Math.max(lanes.find((l) => l.id === m.lane)?.x.at(-1) ?? 0, t.faults?.at(-1)?.event ?? 0);
+      for (const f of m.faults ?? []) if (f.event > last && f.event > (t.faults?.at(-1)?.event ?? 0)) (t.faults ??= []).push(f);
       capTail(t);
+      setFaultSpans();
       scheduleRender();
       break;
     }

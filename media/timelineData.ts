@@ -9,6 +9,8 @@ import { SERIES_BY_ID, type LaneData, type SeriesData, type TimelineMode } from 
 export interface Tail {
   x: number[];
   series: Map<string, (number | null)[]>;
+  /** Events of the tail that raised faults, ascending, with their masks (bits of the init message's faultKinds). */
+  faults?: { event: number; mask: number }[];
 }
 
 /**
@@ -20,10 +22,15 @@ export const MAX_TAIL_POINTS = 20_000;
 
 /** Drops a tail's oldest points beyond `max` (down to three quarters of it, so trimming is rare). */
 export function capTail(t: Tail, max = MAX_TAIL_POINTS): void {
+  // Faulted events are as many as points at most in per-event mode, but cumulatively a point stands for a metrics event of up to 200 events.
+  if (t.faults && t.faults.length > max) t.faults.splice(0, t.faults.length - Math.floor((3 * max) / 4));
   if (t.x.length <= max) return;
   const drop = t.x.length - Math.floor((3 * max) / 4);
+  // The faults up to the last point dropped go with the points.
+  const cut = t.x[drop - 1] as number;
   t.x.splice(0, drop);
   for (const arr of t.series.values()) arr.splice(0, drop);
+  if (t.faults) t.faults = t.faults.filter((f) => f.event > cut);
 }
 
 /**
@@ -38,10 +45,11 @@ export function tailsBeyond(tails: ReadonlyMap<string, Tail>, lanes: readonly La
     const last = lanes.find((l) => l.id === id)?.x.at(-1) ?? 0;
     let from = 0;
     while (from < t.x.length && (t.x[from] as number) <= last) from++;
-    if (from === t.x.length) continue;
+    const faults = t.faults?.filter((f) => f.event > last);
+    if (from === t.x.length && !faults?.length) continue;
     const series = new Map<string, (number | null)[]>();
     for (const [sid, vals] of t.series) series.set(sid, vals.slice(from));
-    out.set(id, { x: t.x.slice(from), series });
+    out.set(id, { x: t.x.slice(from), series, ...(faults?.length ? { faults } : {}) });
   }
   return out;
 }
@@ -204,6 +212,31 @@ export function findFaults(ls: readonly LaneData[]): FaultSpan[] {
       out.push({ lane: li, from: ok ? first : start, to: ok ? last : to, bucketFrom: start, bucketTo: to, mask: m[i] as number });
     }
   });
+  return out;
+}
+
+/**
+ * Fault ticks of the live tails: a run of consecutive faulted events is one tick (its kinds OR-ed).
+ * `lane` is the lane's index among the lanes drawn, a tail without lane data after them (as
+ * mergedLanes orders them).
+ */
+export function tailFaults(tails: ReadonlyMap<string, Tail>, ls: readonly LaneData[]): FaultSpan[] {
+  const out: FaultSpan[] = [];
+  let extra = ls.length;
+  for (const [id, t] of tails) {
+    const at = ls.findIndex((l) => l.id === id);
+    const lane = at >= 0 ? at : extra++;
+    let span: FaultSpan | undefined;
+    for (const f of t.faults ?? []) {
+      if (span && f.event === span.to + 1) {
+        span.to = span.bucketTo = f.event;
+        span.mask |= f.mask;
+        continue;
+      }
+      span = { lane, from: f.event, to: f.event, bucketFrom: f.event, bucketTo: f.event, mask: f.mask };
+      out.push(span);
+    }
+  }
   return out;
 }
 

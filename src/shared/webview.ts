@@ -139,7 +139,8 @@ export type HostMessage =
   | { type: 'init'; title: string; source: 'session' | 'trace' | 'compare'; view: string; eventCount: number; live: boolean; faultKinds: string[]; mode: TimelineMode; restore: string[] | null }
   | { type: 'data'; mode: TimelineMode; lanes: LaneData[]; eventCount: number }
   /** `mode`: the mode the values are of (a tail posted before the host heard of a mode switch is of the other). */
-  | { type: 'tail'; lane: string; mode: TimelineMode; points: { event: number; values: Record<SeriesId, number | null> }[] }
+  /** `faults`: events of the tail that raised faults, each with its mask (bits of the init message's faultKinds). */
+  | { type: 'tail'; lane: string; mode: TimelineMode; points: { event: number; values: Record<SeriesId, number | null> }[]; faults?: { event: number; mask: number }[] }
   | { type: 'position'; event: number; state: 'stopped' | 'running'; eventCount: number }
   | { type: 'markers'; markers: Marker[] }
   | { type: 'status'; text: string; busy: boolean }
@@ -253,7 +254,7 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
     case 'data':
       return TIMELINE_MODES.includes(m['mode'] as TimelineMode) && Array.isArray(m['lanes']) && m['lanes'].every(isLane) && typeof m['eventCount'] === 'number' ? (m as HostMessage) : undefined;
     case 'tail':
-      return isStr(m['lane'], 100) && TIMELINE_MODES.includes(m['mode'] as TimelineMode) && Array.isArray(m['points']) && m['points'].every((p) => isObj(p) && isPosInt(p['event']) && isObj(p['values'])) ? (m as HostMessage) : undefined;
+      return isStr(m['lane'], 100) && TIMELINE_MODES.includes(m['mode'] as TimelineMode) && Array.isArray(m['points']) && m['points'].every((p) => isObj(p) && isPosInt(p['event']) && isObj(p['values'])) && (m['faults'] === undefined || (Array.isArray(m['faults']) && m['faults'].every((f) => isObj(f) && isPosInt(f['event']) && isPosInt(f['mask'])))) ? (m as HostMessage) : undefined;
     case 'position':
       return isPosInt(m['event']) && (m['state'] === 'stopped' || m['state'] === 'running') && typeof m['eventCount'] === 'number' ? (m as HostMessage) : undefined;
     case 'markers':

@@ -352,3 +352,23 @@ test('fault ticks from the adapter are checked on receipt and renumbered to the 
   assert.equal(faultTicks([b(1, 10, 0, 0, 0)], undefined), undefined, 'no kinds: an adapter that does not know `faults`');
   assert.equal(faultTicks([b(1, 10, 0, 0, 0)], [1, 2]), undefined);
 });
+
+test('while a session runs, its tail carries the faulted events of the pushed points, in either mode (the tail marked no fault)', () => {
+  for (const mode of ['event', 'cumulative'] as const) {
+    const noop = { dispose() {} };
+    let onMetrics: ((e: { s: unknown; body: unknown }) => void) | undefined;
+    const rs = { position: { event: 1, state: 'running' as const, eventCount: 100 }, through: new Map(), snapshotsTaken: 0, snapshots: new Map(), lanes: ['replay' as const], config: {}, session: { name: 's', id: 's1' }, markers: [] };
+    const sessions = { onPosition: () => noop, onMetrics: (f: typeof onMetrics) => ((onMetrics = f), noop), onEnd: () => noop };
+    const src = new SessionTimelineSource(rs as never, sessions as never, 100, mode);
+    const posted: HostMessage[] = [];
+    (src as unknown as { post: (m: HostMessage) => void }).post = (m) => posted.push(m);
+    const point = (event: number, faults?: unknown) => ({ event, values: { hit: null, rr: null, ndcg: null, ild: null, novelty: null, overlap: 1, kendallTau: null, fallback: 0, clicks: 0, impressions: 2, ctr: 0, latencyTotalMs: 10, queueDepth: null, cacheHitRate: null }, ...(faults === undefined ? {} : { faults }) });
+    onMetrics?.({ s: rs, body: { lane: 'replay', through: 4, points: [point(1), point(2, ['stage_over_budget']), point(3, ['stage_over_budget', 'over_budget', 'new_kind']), point(4, 'over_budget')], skipped: 0, cumulative: { 'overlap@2': 1 } } });
+    onMetrics?.({ s: rs, body: { lane: 'replay', through: 5, points: [point(5)], skipped: 0, cumulative: { 'overlap@2': 1 } } });
+    const tails = posted.filter((m): m is HostMessage & { type: 'tail' } => m.type === 'tail');
+    const bit = (k: string) => 1 << FAULT_MASK_KINDS.indexOf(k);
+    assert.deepEqual(tails[0]?.faults, [{ event: 2, mask: bit('stage_over_budget') }, { event: 3, mask: bit('stage_over_budget') | bit('over_budget') | bit('other') }], `${mode}: the faulted events (a 'faults' that is no list is left out)`);
+    assert.equal(tails[1]?.faults, undefined, `${mode}: none when no point faulted`);
+    src.dispose();
+  }
+});

@@ -11,7 +11,7 @@ import { runHeadless } from '../../src/core/engine/run';
 import { readTraceTimeline } from '../../src/extension/timeline/traceReader';
 import { StreamBuckets } from '../../src/extension/timeline/buckets';
 import { parseHostMessage, type LaneData } from '../../src/shared/webview';
-import { findFaults, type FaultSpan } from '../../media/timelineData';
+import { capTail, findFaults, tailFaults, tailsBeyond, type FaultSpan, type Tail } from '../../media/timelineData';
 import { makeSlice, tmp } from '../helpers';
 
 const host = { now: () => '2025-01-01T00:00:00.000Z', user: 'test', host: 'test', cwd: process.cwd() };
@@ -71,4 +71,37 @@ test('without fault events from the host, a tick spans its bucket\'s own events,
   // Buckets of 10: events 1–10, then (after a skip) 71–80 with a fault.
   const lane: LaneData = { id: 'l', label: 'l', dashed: false, x: [10, 80], bucketSize: 10, series: {}, faultMask: [0, 1] };
   assert.deepEqual(findFaults([lane]).map((s) => [s.from, s.to]), [[71, 80]]);
+});
+
+test('a live tail\'s faulted events are ticks after the lanes\' (a run of consecutive events is one), trimmed with the tail', () => {
+  const lane: LaneData = { id: 'candidate', label: 'c', dashed: false, x: [10, 20], bucketSize: 10, series: {}, faultMask: [0, 1], faultFrom: [0, 15], faultTo: [0, 15] };
+  const tails = new Map<string, Tail>([
+    ['candidate', { x: [21, 22, 23, 24, 25], series: new Map(), faults: [{ event: 21, mask: 4 }, { event: 22, mask: 8 }, { event: 25, mask: 4 }] }],
+    ['baseline', { x: [3], series: new Map(), faults: [{ event: 3, mask: 2 }] }],
+  ]);
+  const spans = tailFaults(tails, [lane]);
+  assert.deepEqual(spans, [
+    { lane: 0, from: 21, to: 22, bucketFrom: 21, bucketTo: 22, mask: 12 },
+    { lane: 0, from: 25, to: 25, bucketFrom: 25, bucketTo: 25, mask: 4 },
+    // A tail with no lane data yet is drawn after the lanes, as the charts order it.
+    { lane: 1, from: 3, to: 3, bucketFrom: 3, bucketTo: 3, mask: 2 },
+  ]);
+  // A stop's data through event 22: the tail keeps the faults after it only.
+  const later = tailsBeyond(tails, [{ ...lane, x: [10, 20, 22], faultMask: [0, 1, 12], faultFrom: [0, 15, 21], faultTo: [0, 15, 22] }]);
+  assert.deepEqual(later.get('candidate')?.faults, [{ event: 25, mask: 4 }]);
+  // A cumulative tail (one point per metrics event) whose faults came after its last point is kept for them.
+  const cum = tailsBeyond(new Map([['replay', { x: [30], series: new Map(), faults: [{ event: 35, mask: 1 }] }]]), [{ ...lane, id: 'replay', x: [40] }]);
+  assert.equal(cum.size, 0, 'faults the data covers go');
+  const ahead = tailsBeyond(new Map([['replay', { x: [30], series: new Map(), faults: [{ event: 45, mask: 1 }] }]]), [{ ...lane, id: 'replay', x: [40] }]);
+  assert.deepEqual(ahead.get('replay')?.faults, [{ event: 45, mask: 1 }], 'faults beyond the data stay');
+  // Capped with the points: the faults up to the last point dropped go.
+  const t: Tail = { x: Array.from({ length: 50 }, (_, i) => i + 1), series: new Map(), faults: [{ event: 5, mask: 1 }, { event: 45, mask: 1 }] };
+  capTail(t, 40);
+  assert.deepEqual(t.faults, [{ event: 45, mask: 1 }]);
+  const many: Tail = { x: [1], series: new Map(), faults: Array.from({ length: 50 }, (_, i) => ({ event: i + 2, mask: 1 })) };
+  capTail(many, 40);
+  assert.equal(many.faults?.length, 30, 'the faults are bounded too');
+  assert.equal(many.faults?.[0]?.event, 22);
+  assert.ok(parseHostMessage({ type: 'tail', lane: 'replay', mode: 'event', points: [], faults: [{ event: 3, mask: 4 }] }), 'a tail with faults passes the webview\'s check');
+  assert.equal(parseHostMessage({ type: 'tail', lane: 'replay', mode: 'event', points: [], faults: [{ event: 3, mask: 'x' }] }), undefined, 'a malformed fault is refused');
 });

@@ -14,7 +14,8 @@ const skip = chromiumSkip;
 const HARNESS = `${HARNESS_HEAD}
 <script>
   const posted = [];
-  const result = { posted, csv: {} };
+  const result = { posted, csv: {}, faults: {} };
+  const ticks = () => Number(document.getElementById('app').dataset.faults);
   const flush = () => (document.getElementById('result').textContent = JSON.stringify(result));
   window.acquireVsCodeApi = () => ({ postMessage: (m) => { posted.push(m); flush(); }, getState: () => ({ mode: 'event' }), setState: (s) => { result.state = s; flush(); } });
   // The stop at event 100: buckets of 10 events.
@@ -38,10 +39,25 @@ const HARNESS = `${HARNESS_HEAD}
   tail('event', 1, 3, 0.25);
   result.csv.early = csvRows();
   send({ type: 'data', mode: 'event', lanes: [lane()], eventCount: 1000 });
+  result.faults.data = ticks();
   // Continued at once: events 101..110 pushed, then the stop's data (through 100) arrives.
   tail('event', 101, 110, 1);
+  // Faults at 103-104 and 108 come with the tail: two ticks, kept through the late data.
+  send({ type: 'tail', lane: 'replay', mode: 'event', points: [], faults: [{ event: 103, mask: 1 }, { event: 104, mask: 2 }, { event: 108, mask: 1 }] });
+  result.faults.tail = ticks();
   send({ type: 'data', mode: 'event', lanes: [lane()], eventCount: 1000 });
+  result.faults.late = ticks();
   result.csv.late = csvRows();
+  // The next stop's data holds those events, with its own ticks: the tail's go.
+  const upTo110 = lane();
+  upTo110.x.push(110);
+  upTo110.series.hit_rate.v.push(1); // v, lo and hi are one array
+  upTo110.faultMask.push(3);
+  upTo110.faultFrom = [...new Array(10).fill(0), 103];
+  upTo110.faultTo = [...new Array(10).fill(0), 108];
+  send({ type: 'data', mode: 'event', lanes: [upTo110], eventCount: 1000 });
+  result.faults.stop = ticks();
+  send({ type: 'data', mode: 'event', lanes: [lane()], eventCount: 1000 });
   // Switched to cumulative: a tail pushed before the host heard of it holds per-event values, not running ones.
   document.querySelector('[data-testid=mode-cumulative]').click();
   tail('event', 111, 112, 0);
@@ -56,6 +72,7 @@ const HARNESS = `${HARNESS_HEAD}
 interface Result {
   posted: { type: string; message?: string }[];
   csv: { early?: string[][]; late?: string[][]; otherMode?: string[][]; cumulative?: string[][] };
+  faults: { data?: number; tail?: number; late?: number; stop?: number };
 }
 
 test('a live tail survives a stop\'s data that comes after it, is exported before the first data, and a tail of the other mode is not drawn', { skip, timeout: 120_000 }, () => {
@@ -68,5 +85,6 @@ test('a live tail survives a stop\'s data that comes after it, is exported befor
   assert.deepEqual(late.map((row) => Number(row[0])), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, ...Array.from({ length: 10 }, (_, i) => 101 + i)], 'the points pushed after the stop are drawn');
   assert.deepEqual(late.slice(10).map((row) => row[1]), new Array(10).fill('1'));
   assert.deepEqual(otherMode, [], 'per-event values pushed before the switch are not drawn as running values');
+  assert.deepEqual(res.faults, { data: 0, tail: 2, late: 2, stop: 1 }, 'the tail\'s faulted events are ticks until a stop\'s data holds them');
   assert.deepEqual(cumulative.map((row) => `${row[0]}:${row[1]}`), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100].map((x) => `${x}:0.5`).concat('112:0.75'));
 });

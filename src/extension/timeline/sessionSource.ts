@@ -75,6 +75,27 @@ function sameKinds(a: unknown, b: unknown): boolean {
   return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((k, i) => k === b[i]);
 }
 
+/**
+ * The faulted events among pushed points, with their masks in FAULT_MASK_KINDS bits (a kind the
+ * timeline does not know is `other`); a `faults` that is not a list of kinds is left out.
+ */
+export function pointFaults(points: readonly MetricPoint[]): { event: number; mask: number }[] {
+  const out: { event: number; mask: number }[] = [];
+  const other = FAULT_MASK_KINDS.length - 1;
+  for (const p of points) {
+    const kinds: unknown = p.faults;
+    if (!Array.isArray(kinds) || !Number.isInteger(p.event) || p.event < 1) continue;
+    let mask = 0;
+    for (const k of kinds) {
+      if (typeof k !== 'string') continue;
+      const i = FAULT_MASK_KINDS.indexOf(k);
+      mask |= 1 << (i < 0 ? other : i);
+    }
+    if (mask) out.push({ event: p.event, mask });
+  }
+  return out;
+}
+
 /** A series from the adapter's buckets: per event the bucket mean, cumulatively the running value at the bucket's last event (see MetricStore.buckets). */
 const stat = (buckets: MetricBucket[]): SeriesData => ({ v: buckets.map((b) => b.mean), lo: buckets.map((b) => b.min), hi: buckets.map((b) => b.max) });
 
@@ -171,8 +192,10 @@ export class SessionTimelineSource implements TimelineSource {
       void this.refresh();
       return;
     }
+    const faults = pointFaults(body.points);
+    const withFaults = faults.length ? { faults } : {};
     if (this.mode === 'event') {
-      this.post({ type: 'tail', lane: body.lane, mode: 'event', points: body.points.map((p) => ({ event: p.event, values: pointValues(p) })) });
+      this.post({ type: 'tail', lane: body.lane, mode: 'event', points: body.points.map((p) => ({ event: p.event, values: pointValues(p) })), ...withFaults });
     } else {
       const values: Record<string, number | null> = {};
       for (const id of Object.keys(SNAPSHOT_KEYS)) values[id] = snapshotValue(body.cumulative, id);
@@ -181,7 +204,7 @@ export class SessionTimelineSource implements TimelineSource {
       if (!seen) this.recorded.set(body.lane, (seen = new Set()));
       for (const p of body.points) for (const [id, name] of Object.entries(PER_EVENT_SYSTEM)) if (p.values[name] !== null) seen.add(id);
       for (const id of Object.keys(PER_EVENT_SYSTEM)) if (!seen.has(id)) values[id] = null;
-      this.post({ type: 'tail', lane: body.lane, mode: 'cumulative', points: [{ event: body.through, values }] });
+      this.post({ type: 'tail', lane: body.lane, mode: 'cumulative', points: [{ event: body.through, values }], ...withFaults });
     }
   }
 

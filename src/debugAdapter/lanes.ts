@@ -28,6 +28,8 @@ export class Lane {
   readonly faultCounts = new Map<string, number>();
   /** Events that raised at least one fault of the kind (a nan_score is one per candidate: counts exceed these). */
   readonly faultEvents = new Map<string, number>();
+  /** The first event that raised each kind (first completions come in order). */
+  readonly faultFirst = new Map<string, number>();
   /** Highest event whose points went out in a metrics event. */
   pushedThrough = 0;
   trace: TraceWriter | undefined;
@@ -57,6 +59,7 @@ export class Lane {
     for (let i = 0; i < ex.faults.length; i++) {
       const kind = (ex.faults[i] as EventExec['faults'][number]).kind;
       this.faultCounts.set(kind, (this.faultCounts.get(kind) ?? 0) + 1);
+      if (!this.faultFirst.has(kind)) this.faultFirst.set(kind, ex.n);
       // Once per event: the first fault of its kind in the event's list.
       if (ex.faults.findIndex((f) => f.kind === kind) === i) this.faultEvents.set(kind, (this.faultEvents.get(kind) ?? 0) + 1);
     }

@@ -263,7 +263,11 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
       const to = Math.min(lane.highWater, a.to ?? lane.highWater);
       const faults = a.faults === true;
       const { bucketSize, first, buckets } = lane.store.buckets(a.metric, from, to, a.maxPoints ?? 1000, a.cumulative ?? false, a.known ?? undefined, faults);
-      return { metric: a.metric, lane: lane.name, from, to, bucketSize, first, buckets, ...(faults ? { faultKinds: [...FAULT_KINDS] } : {}) };
+      const firstFaults = () => FAULT_KINDS.flatMap((kind) => {
+        const event = lane.faultFirst.get(kind);
+        return event === undefined ? [] : [{ kind, event, count: lane.faultCounts.get(kind) ?? 0 }];
+      });
+      return { metric: a.metric, lane: lane.name, from, to, bucketSize, first, buckets, ...(faults ? { faultKinds: [...FAULT_KINDS], firstFaults: firstFaults() } : {}) };
     },
   };
   return new Map(Object.entries(routes));

@@ -131,4 +131,10 @@ export interface MetricSeriesResponseBody {
   buckets: MetricBucket[];
   /** With `faults`: the fault kind of each bit of the buckets' faultMask (bit i = faultKinds[i]). */
   faultKinds?: string[];
+  /**
+   * With `faults`: for each kind the lane has raised so far (in faultKinds order), the first event
+   * that raised it and how many it raised (a nan_score is one per candidate) — over the whole
+   * replay so far, whatever the range asked.
+   */
+  firstFaults?: { kind: string; event: number; count: number }[];
 }

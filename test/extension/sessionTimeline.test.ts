@@ -4,8 +4,8 @@ import './setup';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
-import { SERIES, type HostMessage, type LaneData, type TimelineMode } from '../../src/shared/webview';
-import { SessionTimelineSource, faultTicks, snapshotValue } from '../../src/extension/timeline/sessionSource';
+import { SERIES, type HostMessage, type LaneData, type Marker, type TimelineMode } from '../../src/shared/webview';
+import { SessionTimelineSource, faultTicks, firstFaultMarkers, snapshotValue } from '../../src/extension/timeline/sessionSource';
 import { FAULT_MASK_KINDS } from '../../src/extension/timeline/traceMetrics';
 import { faultNames, findFaults } from '../../media/timelineData';
 import { TraceTimelineSource } from '../../src/extension/timeline/traceSource';
@@ -278,6 +278,7 @@ test('a compare session\'s timeline marks the same fault ticks as the traces of 
   const dap = new InlineDap(ROOT);
   const { rs, sessions } = track(dap, config);
   const session: Partial<Record<TimelineMode, LaneData[]>> = {};
+  let liveMarkers: Marker[] = [];
   try {
     await dap.request('initialize', { adapterID: 'recreplay', linesStartAt1: true, columnsStartAt1: true, supportsProgressReporting: false });
     const initialized = dap.next('initialized');
@@ -305,6 +306,7 @@ test('a compare session\'s timeline marks the same fault ticks as the traces of 
     for (let i = 0; i < 200 && !posted.some((m) => m.type === 'data' && m.lanes[0]?.x.at(-1) === end); i++) await new Promise((r) => setImmediate(r));
     live.dispose();
     const incremental = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1)?.lanes ?? [];
+    liveMarkers = posted.filter((m): m is HostMessage & { type: 'markers' } => m.type === 'markers').at(-1)?.markers ?? [];
     assert.equal(incremental[0]?.x.at(-1), end, 'the refresh at the end was posted');
     for (const mode of ['cumulative', 'event'] as const) session[mode] = await lanesOf(new SessionTimelineSource(rs, sessions, 100, mode));
     session.event = session.event as LaneData[];
@@ -334,6 +336,26 @@ test('a compare session\'s timeline marks the same fault ticks as the traces of 
       if (l.id === 'candidate') first('stage_over_budget', 313);
     }
   }
+  // The first event of each fault kind, with its count, is marked as the trace timeline marks it (the session marked none).
+  for (const lane of ['baseline', 'candidate']) {
+    const posted: HostMessage[] = [];
+    const src = new TraceTimelineSource([join(traceDir, lane)], 100, 'event');
+    await src.replay((m) => posted.push(m));
+    src.dispose();
+    const fromTrace = (posted.filter((m): m is HostMessage & { type: 'markers' } => m.type === 'markers').at(-1)?.markers ?? []).map((m) => [m.event, m.label.replace(/ in .*$/, '')]);
+    const live = liveMarkers.filter((m) => m.kind === 'fault' && m.label.endsWith(` in ${lane}`)).map((m) => [m.event, m.label.replace(/ in .*$/, '')]);
+    assert.ok(fromTrace.length >= 2, JSON.stringify(fromTrace));
+    assert.deepEqual(live.sort(), fromTrace.sort(), lane);
+  }
+  assert.ok(liveMarkers.some((m) => m.event === 363 && /^first over_budget \(\d+×\) in candidate$/.test(m.label)), JSON.stringify(liveMarkers));
+});
+
+test('first-fault markers from the adapter are checked on receipt', () => {
+  assert.deepEqual(firstFaultMarkers([{ kind: 'over_budget', event: 363, count: 535 }], 'replay', 900), [{ event: 363, kind: 'fault', label: 'first over_budget (535×) in replay' }]);
+  for (const bad of [{ kind: 'x', event: 0, count: 1 }, { kind: 'x', event: 901, count: 1 }, { kind: '', event: 3, count: 1 }, { kind: 'x', event: 3, count: 0 }, { kind: 'x', event: 1.5, count: 1 }, null, 'x']) {
+    assert.deepEqual(firstFaultMarkers([bad], 'replay', 900), [], JSON.stringify(bad));
+  }
+  assert.deepEqual(firstFaultMarkers(undefined, 'replay', 900), [], 'an adapter that sends none');
 });
 
 test('fault ticks from the adapter are checked on receipt and renumbered to the timeline\'s fault kinds', () => {

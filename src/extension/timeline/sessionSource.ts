@@ -1,5 +1,5 @@
 import type { LaneName, MetricBucket, MetricPoint, MetricSeriesName, MetricsEventBody } from '../../shared/dap';
-import { absences, type HostMessage, type LaneData, type SeriesData, type TimelineMode, type WebviewMessage } from '../../shared/webview';
+import { absences, type HostMessage, type LaneData, type Marker, type SeriesData, type TimelineMode, type WebviewMessage } from '../../shared/webview';
 import type { ReplaySession, ReplaySessions } from '../debug/sessions';
 import { errorText } from '../log';
 import type { TimelineSource } from './panel';
@@ -66,6 +66,22 @@ export function faultTicks(buckets: readonly MetricBucket[], kinds: unknown): { 
     out.faultMask.push(mask);
     out.faultFrom.push(from);
     out.faultTo.push(to);
+  }
+  return out;
+}
+
+/**
+ * Markers at the first event of each fault kind, labelled as a trace's timeline labels them, from an
+ * answer's `firstFaults` (checked on receipt: a kind, an event in 1..through and a count ≥ 1 each; a
+ * malformed entry is left out).
+ */
+export function firstFaultMarkers(firstFaults: unknown, lane: string, through: number): Marker[] {
+  if (!Array.isArray(firstFaults)) return [];
+  const out: Marker[] = [];
+  for (const f of firstFaults as unknown[]) {
+    const { kind, event, count } = (typeof f === 'object' && f !== null ? f : {}) as { kind?: unknown; event?: unknown; count?: unknown };
+    if (typeof kind !== 'string' || kind === '' || !Number.isInteger(event) || (event as number) < 1 || (event as number) > through || !Number.isInteger(count) || (count as number) < 1) continue;
+    out.push({ event: event as number, kind: 'fault', label: `first ${kind} (${count as number}×) in ${lane}` });
   }
   return out;
 }
@@ -146,6 +162,8 @@ export class SessionTimelineSource implements TimelineSource {
   private readonly recorded = new Map<string, Set<string>>();
   /** Buckets of each lane, mode and series from the last refresh (see laneData). */
   private readonly held = new Map<string, { bucketSize: number; buckets: MetricBucket[]; faultKinds?: unknown }>();
+  /** Per lane, a marker at the first event of each fault kind it raised (as a trace's timeline has them). */
+  private readonly faultMarkers = new Map<string, Marker[]>();
 
   constructor(
     readonly rs: ReplaySession,
@@ -171,7 +189,12 @@ export class SessionTimelineSource implements TimelineSource {
     this.refreshedSnapshots = -1;
     await this.refresh();
     if (p) post({ type: 'position', event: p.event, state: p.state, eventCount: p.eventCount });
-    post({ type: 'markers', markers: [...this.rs.markers] });
+    post({ type: 'markers', markers: this.markers() });
+  }
+
+  /** The session's stops, and the first event of each fault kind of each lane. */
+  private markers(): Marker[] {
+    return [...this.rs.markers, ...[...this.faultMarkers.values()].flat()];
   }
 
   private position(): void {
@@ -179,7 +202,7 @@ export class SessionTimelineSource implements TimelineSource {
     if (!p || !this.post) return;
     this.post({ type: 'position', event: p.event, state: p.state, eventCount: p.eventCount });
     if (p.state === 'stopped') {
-      this.post({ type: 'markers', markers: [...this.rs.markers] });
+      this.post({ type: 'markers', markers: this.markers() });
       void this.refresh();
     }
   }
@@ -234,6 +257,8 @@ export class SessionTimelineSource implements TimelineSource {
         this.refreshedMode = mode;
         this.refreshedSnapshots = taken;
         this.post?.({ type: 'data', mode, lanes, eventCount: this.rs.position?.eventCount ?? through });
+        // The first faults the refresh learnt of.
+        this.post?.({ type: 'markers', markers: this.markers() });
       }
     } catch (e) {
       this.post?.({ type: 'status', text: `Could not fetch the metric series: ${errorText(e)}`, busy: false });
@@ -253,7 +278,7 @@ export class SessionTimelineSource implements TimelineSource {
     // The buckets held from the last refresh go with the request: the adapter sends only those from
     // the last held one on (at a million events, 4,000 buckets of 14 series were ~5 MB per stop).
     // `faults`: the buckets come with the faults of their events (asked with one series: they are the same for all).
-    const fetch = async (metric: MetricSeriesName, faults = false): Promise<{ bucketSize: number; buckets: MetricBucket[]; faultKinds?: unknown }> => {
+    const fetch = async (metric: MetricSeriesName, faults = false): Promise<{ bucketSize: number; buckets: MetricBucket[]; faultKinds?: unknown; firstFaults?: unknown }> => {
       const key = `${lane}\u0000${mode}\u0000${metric}`;
       const had = this.held.get(key);
       const ask = { metric, lane, maxPoints: this.capacity, cumulative, ...to, ...(faults ? { faults } : {}) };
@@ -264,7 +289,8 @@ export class SessionTimelineSource implements TimelineSource {
       const buckets = b.first > 0 && had ? [...had.buckets.slice(0, b.first), ...b.buckets] : b.buckets;
       const got = { bucketSize: b.bucketSize, buckets, ...(faults ? { faultKinds: b.faultKinds } : {}) };
       this.held.set(key, got);
-      return got;
+      // (The first faults come whole with every answer: not held.)
+      return faults ? { ...got, firstFaults: b.firstFaults } : got;
     };
     // The per-event system figures cumulatively too: their running means say from which bucket on
     // an event had recorded one, where the snapshots read 0 by definition (no lookups, no depth yet).
@@ -279,6 +305,7 @@ export class SessionTimelineSource implements TimelineSource {
       if (name === names[0]) {
         ticks = faultTicks(b.buckets, b.faultKinds);
         ticked = b.buckets;
+        this.faultMarkers.set(lane, firstFaultMarkers(b.firstFaults, lane, through));
       }
       bodies.set(name, b.buckets);
       if (b.buckets.length > grid.length) {

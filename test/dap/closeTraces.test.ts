@@ -54,6 +54,8 @@ test('a session that ends after stepping back writes the trace a straight run wr
   }
   const trace = await written(out);
   assert.ok(trace.includes('"late-e300"'));
+  // The recorded system figures too (trace format /2).
+  assert.ok(trace.includes(',"system":{"queueDepth":8,"cache":{"hits":9,"misses":1}},'));
   assert.equal(trace, await headlessTrace(slice, 'recorded'));
 });
 

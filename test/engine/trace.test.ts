@@ -64,7 +64,21 @@ test('a trace line is one line of valid JSON with every stage, NaN kept visible 
   assert.deepEqual(j.faults, ['nan_score']);
   assert.equal(j.stages.rerank.top, undefined);
   assert.equal(j.metrics, null);
+  assert.deepEqual(j.system, {}, 'an event that recorded no system figures');
   assert.deepEqual(JSON.parse(traceLine(exec({ fallback: true }), ids, slotOf)).stages.rerank.top, ['b', 'a']);
+});
+
+test('a trace line carries the queue depth and cache figures its event recorded, as the metrics count them', () => {
+  const line = (system: NonNullable<EventExec['event']['system']>) => JSON.parse(traceLine(exec({ event: { id: 'e', t: '', user: '', candidates: [], served: [], system } }), ids, slotOf)).system;
+  assert.deepEqual(line({ queueDepth: 17, cache: { hits: 40, misses: 3 }, latencyMs: { score: 2 }, fallback: true }), { queueDepth: 17, cache: { hits: 40, misses: 3 } });
+  assert.deepEqual(line({ queueDepth: 0 }), { queueDepth: 0 });
+  assert.deepEqual(line({ cache: { hits: 0, misses: 0 } }), { cache: { hits: 0, misses: 0 } });
+  // Half a cache is no lookup to the metrics (docs/metrics.md): not carried either.
+  assert.deepEqual(line({ queueDepth: 2.5, cache: { hits: 9 } as unknown as { hits: number; misses: number } }), { queueDepth: 2.5 });
+  assert.deepEqual(line({ queueDepth: null as unknown as number, cache: null as unknown as { hits: number; misses: number } }), {});
+  // The key sits between the stages and the metrics.
+  const text = traceLine(exec({ event: { id: 'e', t: '', user: '', candidates: [], served: [], system: { queueDepth: 3 } } }), ids, slotOf);
+  assert.match(text, /"source":"model"\}\},"system":\{"queueDepth":3\},"metrics":null,/);
 });
 
 test('property: the encoded trace line equals plain JSON of the same values', () => {
@@ -80,6 +94,17 @@ test('property: the encoded trace line equals plain JSON of the same values', ()
     }),
   );
 });
+
+/** The recorded system figures a trace line carries: queue depth when a number, the cache when both its figures are numbers. */
+function systemOf(ex: EventExec): Record<string, unknown> {
+  const v = (x: number) => (Number.isFinite(x) ? x : String(x));
+  const sys = ex.event.system;
+  const c = sys?.cache;
+  return {
+    ...(typeof sys?.queueDepth === 'number' ? { queueDepth: v(sys.queueDepth) } : {}),
+    ...(c && typeof c.hits === 'number' && typeof c.misses === 'number' ? { cache: { hits: v(c.hits), misses: v(c.misses) } } : {}),
+  };
+}
 
 /** What a trace line must be, byte for byte: JSON.stringify of its object (numbers that are not finite as strings, null metrics as null). */
 function expectedLine(ex: EventExec): string {
@@ -99,6 +124,7 @@ function expectedLine(ex: EventExec): string {
         serve: { ms: v(L.serve), served: ex.servedRows.map((r) => r.item), fallback: ex.fallback },
         outcome: { ms: v(L.outcome), clicks: ex.clicks, source: ex.outcomeSource },
       },
+      system: systemOf(ex),
       metrics: m ? Object.fromEntries(METRIC_FIELDS.map((f) => [f, m[f] === null || m[f] === undefined || Number.isNaN(m[f]) ? null : v(m[f] as number)])) : null,
       faults: ex.faults.map((f) => f.kind),
     }) + '\n'
@@ -107,6 +133,7 @@ function expectedLine(ex: EventExec): string {
 
 test('property: a batch of trace lines is the bytes of JSON.stringify of each line, whatever the numbers and ids', () => {
   const anyNum = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, 1e15, -1e15, 2 ** 53, 1e21, 5e-324, 0.1), fc.integer({ min: -1e9, max: 1e9 }).map((x) => x / 7));
+  const figure = anyNum.filter((x) => !Number.isNaN(x));
   const idArb = fc.oneof(fc.constantFrom('a', 'b', 'c', 'x'), fc.string({ maxLength: 6 }), fc.constantFrom('é"\\', '☃\n\u0000', '\ud83d\ude00'));
   const event = fc.record({
     id: idArb,
@@ -118,6 +145,10 @@ test('property: a batch of trace lines is the bytes of JSON.stringify of each li
     metrics: fc.option(fc.array(fc.option(anyNum, { nil: null }), { minLength: METRIC_FIELDS.length, maxLength: METRIC_FIELDS.length }), { nil: undefined }),
     faults: fc.array(fc.constantFrom(...FAULT_KINDS), { maxLength: 3 }),
     served: fc.array(fc.constantFrom('a', 'b', 'c', 'x', 'new', 'ü"'), { maxLength: 4 }),
+    // Recorded figures, and what a log may hold instead: nothing, null, half a cache. (Never NaN:
+    // JSON has none, and the encoding spends it on "not recorded".)
+    queueDepth: fc.option(fc.oneof(figure, fc.constant(null)), { nil: undefined }),
+    cache: fc.option(fc.record({ hits: fc.option(figure, { nil: undefined }), misses: fc.option(fc.oneof(figure, fc.constant(null)), { nil: undefined }) }), { nil: undefined }),
   });
   fc.assert(
     fc.property(fc.array(event, { minLength: 1, maxLength: 70, size: 'max' }), (events) => {
@@ -133,7 +164,7 @@ test('property: a batch of trace lines is the bytes of JSON.stringify of each li
         const rowOf = (item: string): CandidateRow => ({ ...row(item), slot: slot(item) });
         const ex = exec({
           n: e.n,
-          event: { id: e.id, t: '', user: '', candidates: [], served: [] },
+          event: { id: e.id, t: '', user: '', candidates: [], served: [], system: { ...(e.queueDepth !== undefined ? { queueDepth: e.queueDepth as number } : {}), ...(e.cache ? { cache: e.cache as { hits: number; misses: number } } : {}) } },
           latencyMs: { retrieve: e.lat[0]!, features: e.lat[1]!, score: e.lat[2]!, rerank: e.lat[3]!, serve: e.lat[4]!, outcome: e.lat[5]! },
           scores: e.scores && Float64Array.from(e.scores),
           fallback: e.fallback,

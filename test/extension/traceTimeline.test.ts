@@ -152,8 +152,35 @@ test('a trace or run record of another format version says which format it found
   assert.match(t.sliceNote ?? '', /^run\.json beside the trace is of format "recreplay\.run\/2", not "recreplay\.run\/1": /);
   const tracePath = join(dir, 'trace.jsonl');
   const [head, ...rest] = readFileSync(tracePath, 'utf8').split('\n');
-  writeFileSync(tracePath, [JSON.stringify({ ...JSON.parse(head as string), format: 'recreplay.trace/2' }), ...rest].join('\n'));
-  await assert.rejects(readTraceTimeline(dir, { capacity: 16 }), (e: unknown) => e instanceof UserError && /a trace of format "recreplay\.trace\/2", which this version of RecReplay does not read \(it reads "recreplay\.trace\/1"\)/.test(e.message));
+  writeFileSync(tracePath, [JSON.stringify({ ...JSON.parse(head as string), format: 'recreplay.trace/3' }), ...rest].join('\n'));
+  await assert.rejects(readTraceTimeline(dir, { capacity: 16 }), (e: unknown) => e instanceof UserError && /a trace of format "recreplay\.trace\/3", which this version of RecReplay does not read \(it reads "recreplay\.trace\/1" and "recreplay\.trace\/2"\)/.test(e.message));
+});
+
+test('a trace is written as recreplay.trace/2, with the system figures; one of recreplay.trace/1 (no system figures) still opens, its queue depth and cache hit rate read from the slice', async () => {
+  const slice = makeSlice(40);
+  const dir = tmp();
+  await runHeadless({ slice, ranker: 'popularity', traceDir: dir }, host);
+  const tracePath = join(dir, 'trace.jsonl');
+  const text = readFileSync(tracePath, 'utf8');
+  const [head, ...rest] = text.trimEnd().split('\n');
+  assert.equal(JSON.parse(head as string).format, 'recreplay.trace/2');
+  assert.deepEqual(JSON.parse(rest[4] as string).system, { queueDepth: 5, cache: { hits: 9, misses: 1 } });
+  const v2 = await readTraceTimeline(dir, { capacity: 64 });
+  // The same trace as the version before wrote it: /1, no "system"; run.json names the new size.
+  const old = [JSON.stringify({ ...JSON.parse(head as string), format: 'recreplay.trace/1' }), ...rest.map((l) => l.replace(/,"system":\{[^}]*(\}\})?\}?,"metrics"/, ',"metrics"'))].join('\n') + '\n';
+  assert.ok(!old.includes('"system"'));
+  writeFileSync(tracePath, old);
+  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...run, trace: { ...run.trace, bytes: Buffer.byteLength(old) } }));
+  const v1 = await readTraceTimeline(dir, { capacity: 64 });
+  assert.equal(v1.header.format, 'recreplay.trace/1');
+  assert.equal(v1.sliceNote, undefined);
+  const series = (t: typeof v1, id: string) => (t.buckets.toLane('event', { id: 'x', label: 'x', dashed: false }).series as Record<string, { v: (number | null)[] }>)[id];
+  for (const id of ['queue_depth', 'cache_hit_rate']) {
+    assert.ok(series(v1, id)?.v.some((v) => v !== null), `${id} from the slice`);
+    assert.deepEqual(series(v1, id), series(v2, id), id);
+  }
+  assert.deepEqual(v1.final, v2.final);
 });
 
 test('a run.json that describes another trace (the run before, beside a trace a killed run put in place) is not used for this one: the timeline says so', async () => {

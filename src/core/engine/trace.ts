@@ -11,11 +11,19 @@ import { METRIC_FIELDS, NumBuffer, StrBuffer, encodeEvent, formatEvents, splitSt
 
 export { traceLine } from './traceFormat';
 
-export const TRACE_FORMAT = 'recreplay.trace/1';
+/**
+ * The format a trace is written in. /2 added each event's recorded system figures (`system`:
+ * queue depth, cache hits and misses); a /1 trace lacks them, and the timeline reads them from the
+ * slice instead.
+ */
+export const TRACE_FORMAT = 'recreplay.trace/2';
+/** Every trace format this version reads: the one it writes, and the ones before that it still opens. */
+export const TRACE_FORMATS_READ = ['recreplay.trace/1', TRACE_FORMAT] as const;
+export type TraceFormat = (typeof TRACE_FORMATS_READ)[number];
 
 /** The first line of a trace: what was replayed, with which ranker and seed. */
 export interface TraceHeader {
-  format: typeof TRACE_FORMAT;
+  format: TraceFormat;
   slice: string;
   sliceManifestSha256: string;
   /** What identifies the ranker wherever the trace goes: its kind, version and artifact's sha256 (the artifact's path is the run record's). */

@@ -113,6 +113,15 @@ export function encodeEvent(ex: EventExec, slotOf: (id: string) => number, out: 
   if (m) for (const f of METRIC_FIELDS) out.push(m[f] ?? Number.NaN);
   out.push(ex.faults.length);
   for (const f of ex.faults) out.push(FAULT_KINDS.indexOf(f.kind));
+  // The system figures the event recorded, as the metrics count them (NaN: not recorded): a cache
+  // only with both figures numbers. The timeline reads them here instead of the slice's events.
+  const sys = ex.event.system;
+  const q = sys?.queueDepth;
+  out.push(typeof q === 'number' ? q : Number.NaN);
+  const cache = sys?.cache;
+  const both = cache !== undefined && cache !== null && typeof cache.hits === 'number' && typeof cache.misses === 'number';
+  out.push(both ? cache.hits : Number.NaN);
+  out.push(both ? cache.misses : Number.NaN);
 }
 
 /**
@@ -183,6 +192,15 @@ export function formatEvents(nums: Float64Array, pos: number, strs: readonly str
     c = nums[o++] as number;
     for (let i = 0; i < c; i++) list += (i ? ',' : '') + '"' + faultKinds[nums[o++] as number] + '"';
     const faults = list + ']';
+    // Recorded figures are finite (the slice reader refuses others); one that is not would show as a string, as scores do.
+    const q = nums[o++] as number;
+    const hits = nums[o++] as number;
+    const misses = nums[o++] as number;
+    let system = Number.isNaN(q) ? '{' : '{"queueDepth":' + (Number.isFinite(q) ? String(q) : '"' + q + '"');
+    if (!Number.isNaN(hits)) {
+      system += (system.length > 1 ? ',' : '') + '"cache":{"hits":' + (Number.isFinite(hits) ? String(hits) : '"' + hits + '"') + ',"misses":' + (Number.isFinite(misses) ? String(misses) : '"' + misses + '"') + '}';
+    }
+    system += '}';
     text +=
       '{"n":' + n + ',"id":' + id + ',"stages":{' +
       '"retrieve":{"ms":' + ms[0] + ',"kept":' + kept + ',"dropped":' + dropped + '},' +
@@ -191,7 +209,7 @@ export function formatEvents(nums: Float64Array, pos: number, strs: readonly str
       '"rerank":{"ms":' + ms[3] + top + '},' +
       '"serve":{"ms":' + ms[4] + ',"served":' + served + ',"fallback":' + fallback + '},' +
       '"outcome":{"ms":' + ms[5] + ',"clicks":' + clicks + ',"source":"' + source + '"}},' +
-      '"metrics":' + metrics + ',"faults":' + faults + '}\n';
+      '"system":' + system + ',"metrics":' + metrics + ',"faults":' + faults + '}\n';
     if (sink !== undefined && (e & 31) === 31) {
       sink(text);
       text = '';

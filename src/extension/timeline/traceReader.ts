@@ -2,7 +2,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { linesOf } from '../lines';
 import { UserError } from '../../core/errors';
-import { TRACE_FORMAT, type RunRecord, type TraceHeader } from '../../core/engine/trace';
+import { TRACE_FORMAT, TRACE_FORMATS_READ, type RunRecord, type TraceHeader } from '../../core/engine/trace';
 import { Slice, manifestBytesAt } from '../../core/slice/reader';
 import { sha256 } from '../../core/slice/hashing';
 import type { EventRecord } from '../../core/slice/types';
@@ -140,12 +140,13 @@ function parseHeader(text: string, file: string): TraceHeader {
   }
   const header = h as TraceHeader;
   const format = typeof h === 'object' && h !== null ? (h as { format?: unknown }).format : undefined;
-  if (typeof format === 'string' && format.startsWith('recreplay.trace/') && format !== TRACE_FORMAT) {
+  const readable = (TRACE_FORMATS_READ as readonly unknown[]).includes(format);
+  if (typeof format === 'string' && format.startsWith('recreplay.trace/') && !readable) {
     // Another version of our own format: say which, and which this one reads.
-    throw new UserError(`a trace of format "${format}", which this version of RecReplay does not read (it reads "${TRACE_FORMAT}")`, { file, line: 1 }, 'Open it with the RecReplay version that wrote it, or replay the slice again to write a trace of this version.', 'E_TRACE');
+    throw new UserError(`a trace of format "${format}", which this version of RecReplay does not read (it reads ${TRACE_FORMATS_READ.map((f) => `"${f}"`).join(' and ')})`, { file, line: 1 }, 'Open it with the RecReplay version that wrote it, or replay the slice again to write a trace of this version.', 'E_TRACE');
   }
-  if (typeof h !== 'object' || h === null || header.format !== TRACE_FORMAT) {
-    throw new UserError(`not a RecReplay trace (the header's format is not "${TRACE_FORMAT}")`, { file, line: 1 }, 'Open the trace.jsonl that `recreplay run --trace DIR` or a debug session with "trace" wrote.', 'E_TRACE');
+  if (typeof h !== 'object' || h === null || !readable) {
+    throw new UserError(`not a RecReplay trace (the header's format is not "${TRACE_FORMAT}", nor an earlier one)`, { file, line: 1 }, 'Open the trace.jsonl that `recreplay run --trace DIR` or a debug session with "trace" wrote.', 'E_TRACE');
   }
   // The chart's buckets are sized from "events" and novelty is a mean over the top "k": without
   // them every point would be dropped or NaN, silently.

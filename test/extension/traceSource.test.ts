@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runHeadless } from '../../src/core/engine/run';
 import { TraceTimelineSource, sliceAllowed } from '../../src/extension/timeline/traceSource';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { writeSlice } from '../../src/core/slice/writer';
 import { execFileSync, spawn } from 'node:child_process';
 import { UserError } from '../../src/core/errors';
 import { join } from 'node:path';
@@ -120,4 +121,37 @@ test('Compare Runs says when the two runs replayed different slices, or one stop
   assert.doesNotMatch(early, /different slices/);
   assert.match(early, /B holds 120 of its slice's 200 events .*final metrics are over 200 events for A and 120 for B/);
   assert.equal(await status([a, a]), '', 'two runs of one slice, both whole: nothing to say');
+});
+
+test('a trace that carries the system figures says queue depth and cache hit rate had no values in the run, not that they need the slice (a recreplay.trace/1 trace still says so)', async () => {
+  const sliceDir = join(tmp(), 'nosys.slice');
+  const c = [{ item: 'a', score: 1 }];
+  writeSlice(sliceDir, { manifest: { name: 'n', description: 'n', source: { kind: 'synthetic' }, seed: 1 }, events: [1, 2, 3].map((i) => ({ id: `e${i}`, t: `2025-01-01T00:00:0${i}Z`, user: 'u', candidates: c, served: ['a'] })) }, { frozenAt: '2025-01-02T00:00:00Z' });
+  const dir = tmp();
+  await runHeadless({ slice: sliceDir, ranker: 'recorded', traceDir: dir }, host).then((r) => r.replayer.dispose());
+  // Copied alone: no run.json names the slice.
+  const copy = tmp();
+  const text = readFileSync(join(dir, 'trace.jsonl'), 'utf8');
+  const absent = async (): Promise<Record<string, { kind: string; why: string }>> => {
+    const source = new TraceTimelineSource([copy], 16, 'cumulative');
+    const sent: HostMessage[] = [];
+    try {
+      await source.replay((m) => sent.push(m));
+    } finally {
+      source.dispose();
+    }
+    const data = sent.find((m) => m.type === 'data');
+    assert.ok(data && data.type === 'data');
+    return (data.lanes[0]?.absent ?? {}) as Record<string, { kind: string; why: string }>;
+  };
+  writeFileSync(join(copy, 'trace.jsonl'), text);
+  let a = await absent();
+  assert.equal(a['queue_depth']?.kind, 'undefined');
+  assert.equal(a['cache_hit_rate']?.kind, 'undefined');
+  assert.deepEqual(a['coverage'], { kind: 'unavailable', why: 'no run.json beside the trace: coverage and Gini need the slice it names' });
+  const [head, ...rest] = text.split('\n');
+  writeFileSync(join(copy, 'trace.jsonl'), [JSON.stringify({ ...JSON.parse(head as string), format: 'recreplay.trace/1' }), ...rest.map((l) => l.replace(',"system":{}', ''))].join('\n'));
+  a = await absent();
+  assert.equal(a['queue_depth']?.kind, 'unavailable');
+  assert.match(a['cache_hit_rate']?.why ?? '', /cache hit rate, queue depth, coverage and Gini need the slice/);
 });

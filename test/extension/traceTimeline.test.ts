@@ -16,6 +16,18 @@ import { writeSlice } from '../../src/core/slice/writer';
 
 const host = { now: () => '2025-01-01T00:00:00.000Z', user: 'test', host: 'test', cwd: process.cwd() };
 
+/** Rewrites the trace in `dir` as the version before wrote it (recreplay.trace/1: no "system"), its run.json naming the new size. */
+function asV1(dir: string): void {
+  const tracePath = join(dir, 'trace.jsonl');
+  const [head, ...rest] = readFileSync(tracePath, 'utf8').trimEnd().split('\n');
+  const old = [JSON.stringify({ ...JSON.parse(head as string), format: 'recreplay.trace/1' }), ...rest.map((l) => l.replace(/,"system":\{("queueDepth":[^,}]*)?,?("cache":\{[^}]*\})?\},"metrics"/, ',"metrics"'))].join('\n') + '\n';
+  assert.ok(!old.includes('"system"'));
+  writeFileSync(tracePath, old);
+  const runPath = join(dir, 'run.json');
+  const run = JSON.parse(readFileSync(runPath, 'utf8'));
+  writeFileSync(runPath, JSON.stringify({ ...run, trace: { ...run.trace, bytes: Buffer.byteLength(old) } }));
+}
+
 test('the timeline rebuilt from a trace ends at the engine\'s own cumulative metrics', async () => {
   const slice = makeSlice(300);
   const dir = tmp();
@@ -61,17 +73,70 @@ test('per-event mode keeps every bucket\'s range: the mean lies between min and 
   assert.equal(lane.series['coverage'], undefined, 'coverage is cumulative only');
 });
 
-test('without run.json the slice-only series are missing and the reason is given', async () => {
+test('without run.json the slice-only series are missing and the reason is given; queue depth and cache hit rate come from the trace itself', async () => {
   const slice = makeSlice(40);
   const dir = tmp();
   await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
   const copy = tmp();
   writeFileSync(join(copy, 'trace.jsonl'), readFileSync(join(dir, 'trace.jsonl')));
   const t = await readTraceTimeline(copy, { capacity: 16 });
-  assert.match(t.sliceNote ?? '', /no run\.json/);
+  assert.equal(t.sliceNote, 'no run.json beside the trace: coverage and Gini need the slice it names');
   const lane = t.buckets.toLane('cumulative', { id: 'run', label: 'run', dashed: false });
-  assert.equal(lane.series['queue_depth'], undefined);
+  assert.equal(lane.series['coverage'], undefined);
+  assert.equal(lane.series['queue_depth']?.v.at(-1), 40 % 9);
+  assert.equal(lane.series['cache_hit_rate']?.v.at(-1), 0.9);
   assert.ok(lane.series['hit_rate']);
+  // A trace of the version before has them from the slice alone.
+  asV1(dir);
+  writeFileSync(join(copy, 'trace.jsonl'), readFileSync(join(dir, 'trace.jsonl')));
+  const old = await readTraceTimeline(copy, { capacity: 16 });
+  assert.equal(old.sliceNote, 'no run.json beside the trace: cache hit rate, queue depth, coverage and Gini need the slice it names');
+  assert.equal(old.buckets.toLane('cumulative', { id: 'run', label: 'run', dashed: false }).series['queue_depth'], undefined);
+});
+
+test('the timeline of a recreplay.trace/2 trace reads none of its slice\'s events: the catalogue alone, for coverage and Gini; without the slice it still draws queue depth and cache hit rate', async () => {
+  const slice = makeSlice(300);
+  const dir = tmp();
+  const r = await runHeadless({ slice, ranker: 'popularity', traceDir: dir }, host);
+  r.replayer.dispose();
+  const sha = createHash('sha256').update(readFileSync(join(slice, 'slice.json'))).digest('hex');
+  rmSync(join(cacheDir(), `index-${sha}.f64`), { force: true });
+  const spied = { open: 0, events: 0, catalog: 0 };
+  const [openAsync, events, catalogAsync] = [Slice.openAsync, Slice.prototype.events, Slice.catalogAsync];
+  Slice.openAsync = (...a: Parameters<typeof Slice.openAsync>) => (spied.open++, openAsync.apply(Slice, a));
+  Slice.prototype.events = function (this: Slice, ...a: Parameters<typeof events>) {
+    spied.events++;
+    return events.apply(this, a);
+  };
+  Slice.catalogAsync = (...a: Parameters<typeof Slice.catalogAsync>) => (spied.catalog++, catalogAsync.apply(Slice, a));
+  let t;
+  try {
+    t = await readTraceTimeline(dir, { capacity: 64 });
+  } finally {
+    [Slice.openAsync, Slice.prototype.events, Slice.catalogAsync] = [openAsync, events, catalogAsync];
+  }
+  assert.deepEqual(spied, { open: 0, events: 0, catalog: 1 });
+  assert.equal(needsIndex(slice), true, 'no index was built');
+  assert.equal(t.sliceNote, undefined);
+  const lane = t.buckets.toLane('cumulative', { id: 'run', label: 'run', dashed: false });
+  const close = (a: number | null | undefined, b: number | undefined, what: string) => assert.ok(a != null && b !== undefined && Math.abs(a - b) < 1e-9, `${what}: timeline ${a} vs engine ${b}`);
+  close(lane.series['coverage']?.v.at(-1), r.metrics['coverage@4'], 'coverage');
+  close(lane.series['gini_exposure']?.v.at(-1), r.metrics['gini_exposure'], 'gini');
+  close(lane.series['queue_depth']?.v.at(-1), r.metrics['queue_depth'], 'queue');
+  close(lane.series['cache_hit_rate']?.v.at(-1), r.metrics['cache_hit_rate'], 'cache');
+  // events.jsonl gone: the same timeline.
+  rmSync(join(slice, 'events.jsonl'));
+  const without = await readTraceTimeline(dir, { capacity: 64 });
+  assert.equal(without.sliceNote, undefined);
+  assert.deepEqual(without.final, t.final);
+  // The slice gone: all but coverage and Gini, and the note names those two.
+  rmSync(slice, { recursive: true });
+  const gone = await readTraceTimeline(dir, { capacity: 64 });
+  assert.match(gone.sliceNote ?? '', /is not there any more: coverage and Gini need it$/);
+  const lane2 = gone.buckets.toLane('event', { id: 'run', label: 'run', dashed: false });
+  assert.equal(lane2.series['coverage'], undefined);
+  assert.deepEqual(lane2.series['queue_depth'], t.buckets.toLane('event', { id: 'run', label: 'run', dashed: false }).series['queue_depth']);
+  assert.ok(lane2.series['cache_hit_rate']?.v.some((v) => v !== null));
 });
 
 test('a file that is not a trace is refused with the file and line', async () => {
@@ -104,10 +169,11 @@ test('reading can be cancelled', async () => {
   await assert.rejects(readTraceTimeline(dir, { capacity: 8, isCancelled: () => true }), TraceCancelled);
 });
 
-test('a trace whose slice has no cached index: the index is built streamed before the slice is opened', async () => {
+test('a trace of recreplay.trace/1 whose slice has no cached index: the index is built streamed before the slice is opened', async () => {
   const slice = makeSlice(300);
   const dir = tmp();
   await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
+  asV1(dir);
   const sha = createHash('sha256').update(readFileSync(join(slice, 'slice.json'))).digest('hex');
   rmSync(join(cacheDir(), `index-${sha}.f64`), { force: true });
   assert.equal(needsIndex(slice), true);
@@ -160,18 +226,12 @@ test('a trace is written as recreplay.trace/2, with the system figures; one of r
   const slice = makeSlice(40);
   const dir = tmp();
   await runHeadless({ slice, ranker: 'popularity', traceDir: dir }, host);
-  const tracePath = join(dir, 'trace.jsonl');
-  const text = readFileSync(tracePath, 'utf8');
-  const [head, ...rest] = text.trimEnd().split('\n');
+  const [head, ...rest] = readFileSync(join(dir, 'trace.jsonl'), 'utf8').trimEnd().split('\n');
   assert.equal(JSON.parse(head as string).format, 'recreplay.trace/2');
   assert.deepEqual(JSON.parse(rest[4] as string).system, { queueDepth: 5, cache: { hits: 9, misses: 1 } });
   const v2 = await readTraceTimeline(dir, { capacity: 64 });
-  // The same trace as the version before wrote it: /1, no "system"; run.json names the new size.
-  const old = [JSON.stringify({ ...JSON.parse(head as string), format: 'recreplay.trace/1' }), ...rest.map((l) => l.replace(/,"system":\{[^}]*(\}\})?\}?,"metrics"/, ',"metrics"'))].join('\n') + '\n';
-  assert.ok(!old.includes('"system"'));
-  writeFileSync(tracePath, old);
-  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...run, trace: { ...run.trace, bytes: Buffer.byteLength(old) } }));
+  // The same trace as the version before wrote it.
+  asV1(dir);
   const v1 = await readTraceTimeline(dir, { capacity: 64 });
   assert.equal(v1.header.format, 'recreplay.trace/1');
   assert.equal(v1.sliceNote, undefined);
@@ -197,11 +257,13 @@ test('a run.json that describes another trace (the run before, beside a trace a 
   assert.equal(own.sliceNote, undefined);
 });
 
-test('a trace with gaps (a debug session\'s gotos) re-aligns with the slice without leaving a reader (and its thread) open per gap', async () => {
+test('a trace of recreplay.trace/1 with gaps (a debug session\'s gotos) re-aligns with the slice without leaving a reader (and its thread) open per gap', async () => {
   // Small chunks: a sequential read starts a reader thread after a few blocks.
   const slice = makeSlice(3000, { chunkSize: 4096 });
   const dir = tmp();
   await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
+  // (A /2 trace reads no event of the slice: the gaps matter to a /1 trace only.)
+  asV1(dir);
   const trace = join(dir, 'trace.jsonl');
   // Every 100th event left out, as a session that went to another event leaves a gap.
   const lines = readFileSync(trace, 'utf8').split('\n');
@@ -241,10 +303,15 @@ test('a run record naming a slice the timeline may not read, or another slice th
   await runHeadless({ slice, ranker: 'recorded', traceDir: dir }, host);
   const sha = createHash('sha256').update(readFileSync(join(slice, 'slice.json'))).digest('hex');
   const opened = Slice.openAsync;
+  const catalog = Slice.catalogAsync;
   const opens: string[] = [];
   Slice.openAsync = (...args: Parameters<typeof Slice.openAsync>) => {
     opens.push(args[0]);
     return opened.apply(Slice, args);
+  };
+  Slice.catalogAsync = (...args: Parameters<typeof Slice.catalogAsync>) => {
+    opens.push(args[0]);
+    return catalog.apply(Slice, args);
   };
   try {
     // Refused (an untrusted workspace, the slice outside it): not read at all, and said why.
@@ -264,6 +331,7 @@ test('a run record naming a slice the timeline may not read, or another slice th
     assert.equal(needsIndex(slice), true, 'no index was built for it');
   } finally {
     Slice.openAsync = opened;
+    Slice.catalogAsync = catalog;
   }
   assert.deepEqual(opens, []);
 });

@@ -230,3 +230,30 @@ test('openAsync reads an events.jsonl whose index is not cached (a first open, o
     else process.env['RECREPLAY_CACHE_DIR'] = prev;
   }
 });
+
+test('catalogAsync reads the catalogue alone, as open indexes it, pausing as it works; events.jsonl and users.jsonl are never read', async () => {
+  const dir = bigCatalogue();
+  const full = Slice.open(dir);
+  const manifestSha256 = full.manifestSha256;
+  const ids = full.items.map((it) => it.id);
+  const slots = ids.map((id) => full.itemById.slotOf(id));
+  const size = full.itemById.size;
+  full.close();
+  // Neither file is there to be read: the catalogue alone is.
+  writeFileSync(join(dir, 'events.jsonl'), 'not json\n');
+  writeFileSync(join(dir, 'users.jsonl'), 'not json\n');
+  let pauses = 0;
+  const c = await Slice.catalogAsync(dir, { pause: async () => void pauses++ });
+  assert.ok(pauses >= 4, `${pauses} pauses`);
+  assert.equal(c.manifestSha256, manifestSha256);
+  assert.equal(c.itemById.size, size);
+  assert.deepEqual(ids.map((id) => c.itemById.slotOf(id)), slots);
+  assert.notEqual(c.itemById.get('i7')?.category, 'late', 'a repeated id keeps its first record');
+  await assert.rejects(Slice.catalogAsync(dir, { cancelled: () => true }), StepsCancelled);
+  // A malformed item is said as open says it: file and line.
+  const file = join(dir, 'items.jsonl');
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines[5] = '{"id": "i5", "features": {"pop": NaN}}';
+  writeFileSync(file, lines.join('\n'));
+  await assert.rejects(Slice.catalogAsync(dir), (e: unknown) => e instanceof UserError && e.where.line === 6 && /items\.jsonl$/.test(e.where.file ?? ''));
+});

@@ -1,6 +1,6 @@
 import { FAULT_KINDS } from '../../core/engine/faults';
 import { ExposureCounts, LatencyHistogram } from '../../core/metrics';
-import type { EventRecord } from '../../core/slice/types';
+import type { SystemRecord } from '../../core/slice/types';
 import { SERIES } from '../../shared/webview';
 
 /** The per-event part of a trace line that the timeline reads (docs/engine.md, "Trace"). */
@@ -10,6 +10,8 @@ export interface TraceLine {
   stages: Record<string, { ms?: number | string; served?: string[]; fallback?: boolean } | undefined>;
   metrics: Record<string, number | null> | null;
   faults: string[];
+  /** The figures the event recorded (recreplay.trace/2 on): queue depth, cache hits and misses. */
+  system?: SystemRecord;
 }
 
 export const SERIES_IDS: readonly string[] = SERIES.map((s) => s.id);
@@ -87,8 +89,9 @@ class Mean {
  * Rebuilds the timeline's per-event and running values from trace lines, with the definitions of
  * the engine's MetricsAccumulator (docs/metrics.md): running means over events where a metric is
  * defined, CTR as clicks over impressions, coverage and Gini of exposure over the catalogue, stage
- * latency p99 by the same quantised histogram. Cache hit rate and queue depth are not in the trace;
- * they come from the slice's event records when the slice is at hand.
+ * latency p99 by the same quantised histogram. Cache hit rate and queue depth come from the
+ * recorded figures a trace line carries (recreplay.trace/2), or for an older trace from the slice's
+ * event records when the slice is at hand.
  */
 export class TraceMetrics {
   readonly perEvent = new Array<number | null>(SERIES_IDS.length).fill(null);
@@ -113,8 +116,12 @@ export class TraceMetrics {
     if (catalog) this.exposure = new ExposureCounts(catalog.size);
   }
 
-  /** Folds in one trace line (and the slice's record of the same event, when there is one). */
-  update(line: TraceLine, event?: EventRecord): void {
+  /**
+   * Folds in one trace line, with the system figures its event recorded (the line's own, or the
+   * slice's record of the event for a trace without them); none: cache hit rate and queue depth
+   * are not available.
+   */
+  update(line: TraceLine, sys?: SystemRecord): void {
     const pe = this.perEvent;
     const rn = this.running;
     pe.fill(null);
@@ -178,7 +185,6 @@ export class TraceMetrics {
       rn[I.gini] = this.exposure.gini();
     }
 
-    const sys = event?.system;
     if (sys) {
       const cache = sys.cache;
       if (cache && typeof cache.hits === 'number' && typeof cache.misses === 'number') {

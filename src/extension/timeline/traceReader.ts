@@ -9,7 +9,7 @@ import type { EventRecord } from '../../core/slice/types';
 import { StepsCancelled } from '../../core/steps';
 import { needsIndex, warmIndex } from '../slices/sliceStore';
 import { StreamBuckets } from './buckets';
-import { SERIES_IDS, TraceMetrics, type TraceLine } from './traceMetrics';
+import { SERIES_IDS, TraceMetrics, type CatalogSlots, type TraceLine } from './traceMetrics';
 
 export interface TraceReadOptions {
   /** Buckets kept per lane (the timeline's resolution). */
@@ -37,8 +37,10 @@ export interface TraceTimeline {
   run: RunRecord | undefined;
   buckets: StreamBuckets;
   events: number;
-  /** Why slice-only series (cache hit rate, queue depth, coverage, Gini) are missing, if they are. */
+  /** Why series that need the slice (coverage, Gini; cache hit rate and queue depth too for a trace without them) are missing, if they are. */
   sliceNote: string | undefined;
+  /** Whether the trace carries each event's recorded queue depth and cache figures (recreplay.trace/2 on): then they never need the slice. */
+  systemInTrace: boolean;
   /** Per fault kind: count and first event. */
   faults: Map<string, { count: number; first: number }>;
   /** Each series' running value after the last event (SERIES_IDS order; null where undefined): a run's final metrics, worked out from its trace. */
@@ -85,6 +87,7 @@ function traceLineProblem(v: unknown): string | undefined {
   for (const [k, st] of Object.entries(l['stages'] as object)) if (typeof st !== 'object' || st === null) return `"stages.${k}" must be an object`;
   if (l['faults'] !== undefined && (!Array.isArray(l['faults']) || l['faults'].some((f) => typeof f !== 'string'))) return '"faults" must be a list of fault kinds';
   if (l['metrics'] !== undefined && l['metrics'] !== null && (typeof l['metrics'] !== 'object' || Array.isArray(l['metrics']))) return '"metrics" must be an object';
+  if (l['system'] !== undefined && (typeof l['system'] !== 'object' || l['system'] === null || Array.isArray(l['system']))) return '"system" must be an object';
   return undefined;
 }
 
@@ -170,16 +173,43 @@ function manifestIs(dir: string, sha: string): boolean {
   return bytes !== undefined && sha256(bytes) === sha;
 }
 
+/** Why the slice run.json names is not to be read for this trace, or undefined: the checks before any of it is (its manifest's hash included). */
+function sliceUnusable(header: TraceHeader, run: RunRecord | undefined, noRun: string, refused: string | undefined, needs: string): string | undefined {
+  if (!run) return `${noRun}: ${needs} need the slice it names`;
+  if (refused) return `the slice ${run.slice.path} is not read: ${refused}`;
+  if (!existsSync(join(run.slice.path, 'slice.json'))) return `the slice ${run.slice.path} is not there any more: ${needs} need it`;
+  // Its manifest first: another slice is not opened (nor its events read) to be found another.
+  if (!manifestIs(run.slice.path, header.sliceManifestSha256)) return `the slice at ${run.slice.path} is not the one this trace replayed (manifest hash differs)`;
+  return undefined;
+}
+
+/**
+ * The catalogue of the slice the trace was replayed from (for coverage and Gini), read alone —
+ * items.jsonl, never events.jsonl — when run.json names the slice and its manifest hash is the
+ * trace header's; otherwise why not.
+ */
+async function openCatalogFor(header: TraceHeader, run: RunRecord | undefined, noRun = 'no run.json beside the trace', refused?: string, isCancelled?: () => boolean): Promise<{ catalog?: CatalogSlots; note?: string }> {
+  const why = sliceUnusable(header, run, noRun, refused, 'coverage and Gini');
+  if (why !== undefined || !run) return { note: why };
+  try {
+    const c = await Slice.catalogAsync(run.slice.path, { cancelled: () => isCancelled?.() ?? false });
+    if (c.manifestSha256 !== header.sliceManifestSha256) return { note: `the slice at ${run.slice.path} is not the one this trace replayed (manifest hash differs)` };
+    const items = c.itemById;
+    return { catalog: { get: (id) => items.slotOf(id), size: items.size } };
+  } catch (e) {
+    if (e instanceof StepsCancelled) throw new TraceCancelled();
+    return { note: `the slice's catalogue could not be read: ${e instanceof UserError ? e.describe() : String(e)}` };
+  }
+}
+
 /**
  * Opens the slice the trace was replayed from, when run.json names it and its manifest hash is
  * the one in the trace header; otherwise says why not (the chart then lacks the slice-only series).
+ * For a trace without the system figures (recreplay.trace/1), whose events are read beside it.
  */
 async function openSliceFor(header: TraceHeader, run: RunRecord | undefined, noRun = 'no run.json beside the trace', refused?: string, isCancelled?: () => boolean): Promise<{ slice?: Slice; note?: string }> {
-  if (!run) return { note: `${noRun}: cache hit rate, queue depth, coverage and Gini need the slice it names` };
-  if (refused) return { note: `the slice ${run.slice.path} is not read: ${refused}` };
-  if (!existsSync(join(run.slice.path, 'slice.json'))) return { note: `the slice ${run.slice.path} is not there any more: cache hit rate, queue depth, coverage and Gini need it` };
-  // Its manifest first: another slice is not opened (nor its events read) to be found another.
-  if (!manifestIs(run.slice.path, header.sliceManifestSha256)) return { note: `the slice at ${run.slice.path} is not the one this trace replayed (manifest hash differs)` };
+  const why = sliceUnusable(header, run, noRun, refused, 'cache hit rate, queue depth, coverage and Gini');
+  if (why !== undefined || !run) return { note: why };
   try {
     // A slice of work per turn of the event loop: a million-item catalogue took seconds of the editor's thread.
     const slice = await Slice.openAsync(run.slice.path, { force: true, trustCachedIndex: true }, { cancelled: () => isCancelled?.() ?? false });
@@ -195,9 +225,10 @@ async function openSliceFor(header: TraceHeader, run: RunRecord | undefined, noR
 }
 
 /**
- * Streams a trace line by line into fixed-size buckets — a 1 GB trace is never held in memory —
- * reading the slice's events alongside (sequentially, through its reader) for the series the
- * trace does not carry.
+ * Streams a trace line by line into fixed-size buckets — a 1 GB trace is never held in memory.
+ * A trace of recreplay.trace/2 carries every per-event figure the timeline draws: of its slice
+ * only the catalogue is read (coverage, Gini). One of recreplay.trace/1 lacks the recorded queue
+ * depth and cache figures: the slice's events are read alongside (sequentially, through its reader).
  */
 export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions): Promise<TraceTimeline> {
   const path = traceFileOf(pathArg);
@@ -210,13 +241,6 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   // recreplay writes the slice's full path: a relative one (a run.json edited or written by another
   // tool) names no folder here — it was looked up in the extension host's working folder.
   const refused = run ? (isAbsolute(run.slice.path) ? opts.sliceAllowed?.(run.slice.path) : 'run.json names it by a relative path, which says no folder the timeline could read it from: write the slice\'s full path in run.json') : undefined;
-  // Opening the slice below would build a missing offset index by reading all of events.jsonl on
-  // this (the editor's) thread: build it streamed first — for the slice the run record names by
-  // its manifest's hash only (any other would be refused as the trace's after a whole read).
-  if (run && !refused && manifestIs(run.slice.path, run.slice.manifestSha256) && needsIndex(run.slice.path)) {
-    await warmIndex(run.slice.path, { get isCancellationRequested() { return opts.isCancelled?.() ?? false; } });
-    if (opts.isCancelled?.()) throw new TraceCancelled();
-  }
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   const lines = linesOf(stream, MAX_TRACE_LINE_BYTES, (line, bytes) => new UserError(`line ${line} is longer than a trace line can be (at least ${bytes} bytes, over ${MAX_TRACE_LINE_BYTES / 2 ** 20} MiB)`, { file: path, line }, 'This is not a trace a replay wrote, or it was damaged: write it again with `recreplay run --trace DIR`.', 'E_TRACE'));
   let header: TraceHeader | undefined;
@@ -225,6 +249,7 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   let slice: Slice | undefined;
   let sliceEvents: Generator<EventRecord> | undefined;
   let sliceNote: string | undefined;
+  let systemInTrace = false;
   const faults = new Map<string, { count: number; first: number }>();
   let lineNo = 0;
   let events = 0;
@@ -234,11 +259,28 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
       lineNo++;
       if (header === undefined) {
         header = parseHeader(text, path);
-        const opened = await openSliceFor(header, run, found.why, refused, opts.isCancelled);
-        slice = opened.slice;
-        sliceNote = opened.note;
-        const catalog = slice?.itemById;
-        metrics = new TraceMetrics(header.k, catalog ? { get: (id) => catalog.slotOf(id), size: catalog.size } : undefined);
+        systemInTrace = header.format !== 'recreplay.trace/1';
+        let catalog: CatalogSlots | undefined;
+        if (systemInTrace) {
+          // The trace carries every figure its events recorded: of the slice, the catalogue alone is read.
+          const opened = await openCatalogFor(header, run, found.why, refused, opts.isCancelled);
+          catalog = opened.catalog;
+          sliceNote = opened.note;
+        } else {
+          // Opening the slice below would build a missing offset index by reading all of events.jsonl on
+          // this (the editor's) thread: build it streamed first — for the slice the run record names by
+          // its manifest's hash only (any other would be refused as the trace's after a whole read).
+          if (run && !refused && manifestIs(run.slice.path, run.slice.manifestSha256) && needsIndex(run.slice.path)) {
+            await warmIndex(run.slice.path, { get isCancellationRequested() { return opts.isCancelled?.() ?? false; } });
+            if (opts.isCancelled?.()) throw new TraceCancelled();
+          }
+          const opened = await openSliceFor(header, run, found.why, refused, opts.isCancelled);
+          slice = opened.slice;
+          sliceNote = opened.note;
+          const items = slice?.itemById;
+          if (items) catalog = { get: (id) => items.slotOf(id), size: items.size };
+        }
+        metrics = new TraceMetrics(header.k, catalog);
         // A run stopped early (--break, a debug session ended midway) holds fewer events than the
         // slice: buckets sized for those, not for the slice, or a 5,000-event trace of a million-event
         // slice would get 20 points.
@@ -272,7 +314,8 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
         }
         event = next.done ? undefined : next.value;
       }
-      (metrics as TraceMetrics).update(line, event);
+      // A /2 line without "system" (edited) recorded nothing; a /1 line has the slice's record, if it was read.
+      (metrics as TraceMetrics).update(line, systemInTrace ? (line.system ?? {}) : event?.system);
       const mask = TraceMetrics.faultMask(line);
       for (const f of line.faults ?? []) {
         const s = faults.get(f);
@@ -299,5 +342,5 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   }
   if (header === undefined || buckets === undefined) throw new UserError('the trace is empty', { file: path }, 'Write it again with `recreplay run --trace DIR`.', 'E_TRACE');
   opts.onProgress?.(1);
-  return { path, header, run, buckets, events, sliceNote, faults, final: metrics ? [...metrics.running] : [] };
+  return { path, header, run, buckets, events, sliceNote, systemInTrace, faults, final: metrics ? [...metrics.running] : [] };
 }

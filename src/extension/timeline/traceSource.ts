@@ -12,8 +12,9 @@ import { summaryRows } from './summary';
 import { TraceCancelled, notRegularTrace, readTraceTimeline, traceFileOf, type TraceTimeline } from './traceReader';
 
 const CUMULATIVE_ONLY = new Set([...SERIES_BY_ID.values()].filter((s) => s.cumulativeOnly).map((s) => s.id));
-/** Series read from the slice a trace replayed (the trace itself does not hold them). */
-const SLICE_ONLY = new Set(['cache_hit_rate', 'queue_depth', 'coverage', 'gini_exposure']);
+/** Series read from the slice a trace replayed (the trace itself does not hold them): the catalogue's, and for a recreplay.trace/1 trace the recorded system figures. */
+const SLICE_ONLY = new Set(['coverage', 'gini_exposure']);
+const SLICE_ONLY_BEFORE_V2 = new Set([...SLICE_ONLY, 'cache_hit_rate', 'queue_depth']);
 
 /**
  * Whether the timeline may read the slice a trace's run.json names: anywhere in a trusted
@@ -130,7 +131,7 @@ export class TraceTimelineSource implements TimelineSource {
         this.mode === 'event' ? CUMULATIVE_ONLY : new Set(),
       );
       // A series with no value says why: the run never defined it, or it needs the slice, which was not read.
-      return { ...lane, absent: absences(lane.series, this.mode, (id) => (r.sliceNote !== undefined && SLICE_ONLY.has(id) ? r.sliceNote : undefined)) };
+      return { ...lane, absent: absences(lane.series, this.mode, (id) => (r.sliceNote !== undefined && (r.systemInTrace ? SLICE_ONLY : SLICE_ONLY_BEFORE_V2).has(id) ? r.sliceNote : undefined)) };
     });
     const eventCount = Math.max(0, ...runs.map((r) => Math.max(r.header.events, r.events)));
     post({ type: 'data', mode: this.mode, lanes, eventCount });

@@ -371,7 +371,7 @@ test('a run.json of the right format but the wrong shape is said, field by field
   }
 });
 
-test('a trace line of the wrong shape (null, no stages, faults that are no list, a fractional event) is refused naming the line, not a TypeError', async () => {
+test('a trace line of the wrong shape (null, no stages, faults that are no list, a fractional event, system figures that are no object) is refused naming the line, not a TypeError', async () => {
   const dir = tmp();
   await runHeadless({ slice: makeSlice(10), ranker: 'popularity', traceDir: dir }, host).then((r) => r.replayer.dispose());
   const p = join(dir, 'trace.jsonl');
@@ -383,6 +383,8 @@ test('a trace line of the wrong shape (null, no stages, faults that are no list,
     [JSON.stringify({ ...fifth, faults: 3 }), /"faults" must be a list/],
     [JSON.stringify({ ...fifth, faults: 'abc' }), /"faults" must be a list/],
     [JSON.stringify({ ...fifth, n: 3.5 }), /"n" must be a whole event number/],
+    [JSON.stringify({ ...fifth, system: 17 }), /"system" must be an object/],
+    [JSON.stringify({ ...fifth, system: null }), /"system" must be an object/],
   ] as const) {
     const lines = [...good];
     lines[4] = bad;

@@ -41,6 +41,21 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
+    // A notification turns [label](command:…) into a link that runs the command: its text quotes
+    // slice and trace names anyone may have written, so it goes through src/extension/notify.ts.
+    files: ['src/extension/**/*.ts'],
+    ignores: ['src/extension/notify.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.property.name='window'][property.name=/^(showErrorMessage|showWarningMessage|showInformationMessage|withProgress)$/]",
+          message: 'Notifications go through src/extension/notify.ts (their text is made linkless there).',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },
   },

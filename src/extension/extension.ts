@@ -16,6 +16,7 @@ import { TimelineManager } from './timeline/manager';
 import { RankingTreeProvider } from './views/rankingTree';
 import { SlicesTreeProvider } from './views/slicesTree';
 import { percentReporter } from './progress';
+import { showError, withProgress } from './notify';
 
 /** What activate() returns: for the integration tests, which drive the views as a user would. */
 export interface RecReplayApi {
@@ -36,7 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RecRep
   } catch (e) {
     // A half-activated extension is worse than none: say why, and let VS Code record the failure.
     log.error(`activation failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    void vscode.window.showErrorMessage(`RecReplay could not start: ${errorText(e)}`, 'Show Log').then((b) => b && log.show());
+    void showError(`RecReplay could not start: ${errorText(e)}`, 'Show Log').then((b) => b && log.show());
     extensionScope?.dispose();
     throw e;
   }
@@ -51,7 +52,7 @@ async function start(context: vscode.ExtensionContext, log: vscode.LogOutputChan
     new SlicesTreeProvider(slices, {
       pageSize: () => readSettings().pageSize,
       groupEventsBy: () => readSettings().groupEventsBy,
-      withProgress: (title, task) => vscode.window.withProgress(sliceWorkProgress(title), (p, token) => task(percentReporter(p), token)),
+      withProgress: (title, task) => withProgress(sliceWorkProgress(title), (p, token) => task(percentReporter(p), token)),
       log,
     }),
   );

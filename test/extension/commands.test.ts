@@ -118,6 +118,28 @@ test('Verify Slice on a modified slice warns, naming the file and what differs, 
   assert.deepEqual(h.refreshed, [dir]);
 });
 
+/**
+ * The links VS Code makes of a notification's text (src/vs/base/common/linkedText.ts, 1.100): a
+ * command link runs its command, with the arguments it carries, when clicked.
+ */
+const notificationLinks = (text: string) => [...text.matchAll(/\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/gi)].map((m) => m[2]);
+
+test('a slice named as a Markdown link is shown as text in notifications: its name cannot become a link that runs a command (typed into the terminal) when clicked', async () => {
+  const name = '[Re-freeze it](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22id%5Cr%22%7D)';
+  const dir = makeSlice(30, { manifest: { name } });
+  await fake.commands.executeCommand('recreplay.verifySlice', dir);
+  const [title] = fake.progressShown.map((p) => p.title);
+  const [info] = fake.infoShown;
+  assert.deepEqual(notificationLinks(title ?? ''), [], title);
+  assert.deepEqual(notificationLinks(info ?? ''), [], info);
+  assert.equal(info, '[Re-freeze it] (command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22id%5Cr%22%7D): every file matches its sha256 in the manifest.');
+  // And when it was modified: the warning names the slice too.
+  writeFileSync(join(dir, 'items.jsonl'), readFileSync(join(dir, 'items.jsonl'), 'utf8').replace('"', ' "'));
+  await fake.commands.executeCommand('recreplay.verifySlice', dir);
+  assert.equal(fake.warningsShown.length, 1);
+  assert.deepEqual(notificationLinks(fake.warningsShown[0] ?? ''), [], fake.warningsShown[0]);
+});
+
 /** Opens `path` as the only workspace folder (the fake Uri has what the commands use of vscode.Uri). */
 function openWorkspace(path: string): void {
   fake.workspace.workspaceFolders = [{ uri: fake.Uri.file(path) as unknown as vscode.Uri, name: basename(path), index: 0 }];

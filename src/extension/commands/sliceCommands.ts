@@ -20,6 +20,7 @@ import { infoMarkdown, runFolderName, runSummary } from './reports';
 import { eventTargetOf, resolveSlice } from './targets';
 import { percentReporter } from '../progress';
 import { isWithin, newFolder, removeCreatedDirs } from '../../core/dirs';
+import { showError, showInfo, showWarning, withProgress } from '../notify';
 
 export interface CommandContext {
   extensionUri: vscode.Uri;
@@ -67,7 +68,7 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       const ranker = await pickRanker(settings.defaultRanker, folder ?? noFolderBase(dir));
       if (!ranker) return;
       const problem = trustProblem([ranker], vscode.workspace.isTrusted);
-      if (problem) return void vscode.window.showErrorMessage(problem);
+      if (problem) return void showError(problem);
       // With no folder open, the slice folder's parent stands in for it (as F5 and Debug Slice have
       // it): relative paths — the ranker's artifact, the runs folder — resolve there, not against the
       // extension host's working folder (the ranker's) or inside the slice folder itself (an artifact's).
@@ -85,16 +86,16 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
         // a ranker file the workspace ships may be a link to a model elsewhere on the disk.
         const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
         const reads = checkConfig({ type: 'recreplay', name: entry.name, request: 'launch', slice: dir, ranker, cwd: within } as ReplayConfig, false, folders.length > 0 ? folders : [within]);
-        if (reads) return void vscode.window.showErrorMessage(reads);
+        if (reads) return void showError(reads);
       }
       if (!vscode.workspace.isTrusted && isWithin(within, base) && !insideFolders(base, [within])) {
-        return void vscode.window.showErrorMessage(`The runs folder ${base} leads outside ${folder ? 'the workspace' : 'the slice\'s folder'} through a symbolic link (to ${realPathNearest(base) ?? 'a link that leads nowhere'}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or set recreplay.runs.folder in your user settings to a folder without links.`);
+        return void showError(`The runs folder ${base} leads outside ${folder ? 'the workspace' : 'the slice\'s folder'} through a symbolic link (to ${realPathNearest(base) ?? 'a link that leads nowhere'}): an untrusted workspace may not write there. Trust the workspace (Manage Workspace Trust), or set recreplay.runs.folder in your user settings to a folder without links.`);
       }
       let run: { path: string; created: string[] };
       try {
         run = newFolder(base, runFolderName(entry.name, ranker, new Date()), 'run folder');
       } catch (e) {
-        return void vscode.window.showErrorMessage(errorText(e));
+        return void showError(errorText(e));
       }
       const traceDir = run.path;
       log.info(`replaying ${dir} with ${ranker} into ${traceDir}`);
@@ -104,7 +105,7 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
         removeCreatedDirs(run.created);
       };
       replaysRunning.add(stopRun);
-      const outcome = await Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Replaying ${entry.name} with ${ranker}`, cancellable: true }, (progress, token) => {
+      const outcome = await Promise.resolve(withProgress({ location: vscode.ProgressLocation.Notification, title: `Replaying ${entry.name} with ${ranker}`, cancellable: true }, (progress, token) => {
         let last = 0;
         return runReplayWorker(
           vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'replayWorker.js').fsPath,
@@ -121,21 +122,21 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
             onStop: (stop) => (stopWorker = stop),
             onWarning: (message) => {
               log.warn(message);
-              void vscode.window.showWarningMessage(`RecReplay: ${message}`);
+              void showWarning(`RecReplay: ${message}`);
             },
           },
         );
       })).finally(() => replaysRunning.delete(stopRun));
       // A run that wrote nothing leaves no folder behind.
       if (outcome.type !== 'done') removeCreatedDirs(run.created);
-      if (outcome.type === 'cancelled') return void vscode.window.showInformationMessage(`Replay of ${entry.name} cancelled: no trace was written.`);
+      if (outcome.type === 'cancelled') return void showInfo(`Replay of ${entry.name} cancelled: no trace was written.`);
       if (outcome.type === 'error') {
         log.error(`headless replay failed: ${outcome.message}`);
-        return void vscode.window.showErrorMessage(outcome.user ? outcome.message : `The replay failed unexpectedly (details in the RecReplay log): ${outcome.message.split('\n')[0]}`, ...(outcome.user ? [] : ['Show Log'])).then((b) => b && log.show());
+        return void showError(outcome.user ? outcome.message : `The replay failed unexpectedly (details in the RecReplay log): ${outcome.message.split('\n')[0]}`, ...(outcome.user ? [] : ['Show Log'])).then((b) => b && log.show());
       }
       log.info(`replay done: ${outcome.events} events, trace ${outcome.trace} (sha256 ${outcome.traceSha256})`);
       if (outcome.trace) ctx.timelines.showTraces([outcome.trace]);
-      const pick = await vscode.window.showInformationMessage(runSummary(entry.name, outcome), 'Open run.json', 'Open Timeline');
+      const pick = await showInfo(runSummary(entry.name, outcome), 'Open run.json', 'Open Timeline');
       if (pick === 'Open run.json' && outcome.runRecord) await vscode.window.showTextDocument(vscode.Uri.file(outcome.runRecord));
       if (pick === 'Open Timeline' && outcome.trace) ctx.timelines.showTraces([outcome.trace]);
     }),
@@ -167,11 +168,10 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       const rs = target ? sessionOfSlice(ctx.sessions, target.sliceDir) : ctx.sessions.active;
       if (!rs && target) {
         const name = basename(target.sliceDir).replace(/\.slice$/, '');
-        return void vscode.window
-          .showInformationMessage(`No RecReplay debug session replays ${name}, so Go to Event has nothing to move: start one with Debug Slice, then go to event ${target.event}.`, 'Debug Slice')
+        return void showInfo(`No RecReplay debug session replays ${name}, so Go to Event has nothing to move: start one with Debug Slice, then go to event ${target.event}.`, 'Debug Slice')
           .then((pick) => pick === 'Debug Slice' && vscode.commands.executeCommand('recreplay.debugSlice', target.sliceDir));
       }
-      if (!rs) return void vscode.window.showInformationMessage('Go to Event needs a RecReplay debug session: start one with F5 (or Debug Slice).');
+      if (!rs) return void showInfo('Go to Event needs a RecReplay debug session: start one with F5 (or Debug Slice).');
       let event = target?.event;
       if (event === undefined) {
         const max = rs.position?.eventCount;
@@ -182,7 +182,7 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
       try {
         await rs.goto(event);
       } catch (e) {
-        void vscode.window.showErrorMessage(`Could not go to event ${event}: ${errorText(e)}`);
+        void showError(`Could not go to event ${event}: ${errorText(e)}`);
       }
     }),
   );
@@ -190,9 +190,9 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
   scope.add(
     registerCommand('recreplay.openExamples', async () => {
       const src = vscode.Uri.joinPath(ctx.extensionUri, 'examples').fsPath;
-      if (!existsSync(join(src, 'slices'))) return void vscode.window.showErrorMessage('This build of RecReplay ships without the example workspace. Clone the RecReplay repository and open its examples/ folder.');
+      if (!existsSync(join(src, 'slices'))) return void showError('This build of RecReplay ships without the example workspace. Clone the RecReplay repository and open its examples/ folder.');
       const suggested = join(homedir(), 'recreplay-examples');
-      const choice = await vscode.window.showInformationMessage(`Copy the example workspace (two slices with a reproduced fault each, their rankers) to ${suggested} and open it?`, { modal: true }, 'Copy and Open', 'Choose Folder…');
+      const choice = await showInfo(`Copy the example workspace (two slices with a reproduced fault each, their rankers) to ${suggested} and open it?`, { modal: true }, 'Copy and Open', 'Choose Folder…');
       let dest = suggested;
       if (choice === 'Choose Folder…') {
         const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Copy the examples here' });
@@ -203,7 +203,7 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
         if (!existsSync(dest)) cpSync(src, dest, { recursive: true, filter: (p) => !basename(p).startsWith('.') && !p.endsWith('generate.ts') });
         await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(dest), { forceNewWindow: false });
       } catch (e) {
-        void vscode.window.showErrorMessage(`Could not copy the examples to ${dest}: ${errorText(e)}`);
+        void showError(`Could not copy the examples to ${dest}: ${errorText(e)}`);
       }
     }),
   );
@@ -225,22 +225,22 @@ export function registerSliceCommands(ctx: CommandContext, scope: DisposableStor
 
 /** Verify Slice: every file hashed against the manifest (streamed, cancellable), the status updated. */
 async function verifySlice(dir: string, entry: SliceEntry, tree: SlicesTreeProvider, log: vscode.LogOutputChannel): Promise<void> {
-  if (!entry.manifest) return void vscode.window.showErrorMessage(entry.manifestError ?? `${dir}: slice.json cannot be read.`);
+  if (!entry.manifest) return void showError(entry.manifestError ?? `${dir}: slice.json cannot be read.`);
   const manifest = entry.manifest;
   let report;
   try {
-    report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying ${entry.name}`, cancellable: true }, (progress, token) =>
+    report = await withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying ${entry.name}`, cancellable: true }, (progress, token) =>
       verifyAsync(dir, manifest, token, percentReporter(progress)),
     );
   } catch (e) {
-    return void vscode.window.showErrorMessage(`Verifying ${entry.name}: ${errorText(e)}`);
+    return void showError(`Verifying ${entry.name}: ${errorText(e)}`);
   }
   if (!report) return;
   entry.setVerified(report);
   tree.refreshSlice(dir);
   log.info(`verify ${dir}: ${JSON.stringify(report)}`);
-  if (report.ok) void vscode.window.showInformationMessage(`${entry.name}: every file matches its sha256 in the manifest.`);
-  else void vscode.window.showWarningMessage(`${entry.name} was modified since it was frozen: ${[...report.modified, ...report.missing].map((f) => `${f} (${report.reasons[f] ?? 'missing'})`).join(', ')}. Re-freeze it, restore the files, or replay with "force": true.`, { modal: false });
+  if (report.ok) void showInfo(`${entry.name}: every file matches its sha256 in the manifest.`);
+  else void showWarning(`${entry.name} was modified since it was frozen: ${[...report.modified, ...report.missing].map((f) => `${f} (${report.reasons[f] ?? 'missing'})`).join(', ')}. Re-freeze it, restore the files, or replay with "force": true.`, { modal: false });
 }
 
 /** Slice Info: the manifest, counts, versions, files and known faults as a Markdown document. */
@@ -251,7 +251,7 @@ async function sliceInfo(dir: string, entry: SliceEntry, tree: SlicesTreeProvide
     const slice =
       entry.slice ??
       (entry.manifest && needsIndex(dir)
-        ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Indexing ${entry.name}`, cancellable: true }, (progress, token) => entry.open(token, percentReporter(progress)))
+        ? await withProgress({ location: vscode.ProgressLocation.Notification, title: `Indexing ${entry.name}`, cancellable: true }, (progress, token) => entry.open(token, percentReporter(progress)))
         : await entry.open());
     tree.refreshSlice(dir);
     const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: infoMarkdown(slice, entry.status) });
@@ -259,7 +259,7 @@ async function sliceInfo(dir: string, entry: SliceEntry, tree: SlicesTreeProvide
   } catch (e) {
     // Cancelled while indexing: the user changed their mind, not an error.
     if (e instanceof IndexingCancelled) return void log.info(`Slice Info of ${dir} cancelled while indexing`);
-    void vscode.window.showErrorMessage(errorText(e));
+    void showError(errorText(e));
   }
 }
 
@@ -291,6 +291,6 @@ async function revealEvent(target: EventTarget | undefined, slices: WorkspaceSli
     await vscode.commands.executeCommand('vscode.open', uri, options);
   } catch (e) {
     log.warn(`reveal event ${t.event} of ${uri.fsPath}: ${errorText(e)}`);
-    void vscode.window.showErrorMessage(`Could not open ${uri.fsPath} at event ${t.event}: ${errorText(e)}`);
+    void showError(`Could not open ${uri.fsPath} at event ${t.event}: ${errorText(e)}`);
   }
 }

@@ -7,6 +7,7 @@ import { sliceDirOf } from '../slices/sliceStore';
 import type { WorkspaceSlices } from '../slices/workspaceSlices';
 import { pickSlice } from '../debug/pickers';
 import { shown } from '../../core/errors';
+import { showError } from '../notify';
 
 /** Whether a command's argument is a Slices view node (VS Code passes the tree element to view/item commands). */
 function isTreeNode(arg: unknown): arg is TreeNodeArg {
@@ -22,7 +23,7 @@ export function eventTargetOf(arg: EventTarget | undefined): { sliceDir: string;
   // From a keybinding's or another extension's "args", anything may come: only { sliceDir, event } is one.
   const a = arg as unknown as { sliceDir?: unknown; event?: unknown } | null;
   if (typeof a === 'object' && a !== null && typeof a.sliceDir === 'string' && Number.isInteger(a.event) && (a.event as number) >= 1) return { sliceDir: a.sliceDir, event: a.event as number };
-  void vscode.window.showErrorMessage(`This command takes an event: { "sliceDir": "…/NAME.slice", "event": N } (N from 1), a node of the Slices view, or nothing; it was given ${shown(arg)}.`);
+  void showError(`This command takes an event: { "sliceDir": "…/NAME.slice", "event": N } (N from 1), a node of the Slices view, or nothing; it was given ${shown(arg)}.`);
   return undefined;
 }
 
@@ -33,12 +34,12 @@ export async function resolveSlice(target: SliceTarget | undefined, slices: Work
     const t = target as unknown;
     const path = typeof t === 'string' ? t : t instanceof vscode.Uri ? t.fsPath : isTreeNode(t) ? t.entry.dir : typeof t === 'object' && t !== null && typeof (t as { sliceDir?: unknown }).sliceDir === 'string' ? (t as { sliceDir: string }).sliceDir : undefined;
     if (path === undefined) {
-      void vscode.window.showErrorMessage(`This command takes a slice: a NAME.slice folder path, a file in one, { "sliceDir": "…" }, a node of the Slices view, or nothing; it was given ${shown(target)}.`);
+      void showError(`This command takes a slice: a NAME.slice folder path, a file in one, { "sliceDir": "…" }, a node of the Slices view, or nothing; it was given ${shown(target)}.`);
       return undefined;
     }
     const dir = sliceDirOf(path);
     if (dir) return dir;
-    void vscode.window.showErrorMessage(`${path} is not a slice: pick a NAME.slice folder (it holds slice.json and events.jsonl).`);
+    void showError(`${path} is not a slice: pick a NAME.slice folder (it holds slice.json and events.jsonl).`);
     return undefined;
   }
   // The active tab's file, also one too large for VS Code to give extensions an editor of.
@@ -85,6 +86,6 @@ export async function pickTrace(title: string, exclude?: string): Promise<string
   const u = uris?.[0];
   if (!u) return undefined;
   const t = traceOf(u);
-  if (!t) void vscode.window.showErrorMessage(`No trace.jsonl in ${u.fsPath}.`);
+  if (!t) void showError(`No trace.jsonl in ${u.fsPath}.`);
   return t;
 }

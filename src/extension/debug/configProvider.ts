@@ -10,6 +10,7 @@ import { readSettings, type Settings } from '../settings';
 import { needsIndex, sliceDirOf, warmIndex } from '../slices/sliceStore';
 import { trustProblem } from '../trust';
 import { percentReporter } from '../progress';
+import { showError, showInfo, withProgress } from '../notify';
 
 /** A `recreplay` launch configuration as it travels through VS Code. */
 export interface ReplayConfig extends vscode.DebugConfiguration, Partial<ReplayLaunchArguments> {}
@@ -217,7 +218,7 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
     const scope = bare ? (activeFolder ?? folder) : (folder ?? activeFolder);
     const r = fillDefaults(config as ReplayConfig, readSettings(scope), scope?.uri.fsPath, active?.scheme === 'file' ? active.fsPath : undefined);
     if ('problem' in r) {
-      void vscode.window.showInformationMessage(r.problem);
+      void showInfo(r.problem);
       return undefined;
     }
     return r;
@@ -230,7 +231,7 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
     if (problem) {
       this.log.warn(`launch refused: ${problem}`);
       // null opens launch.json so the attribute can be fixed; undefined would abort silently.
-      void vscode.window.showErrorMessage(problem);
+      void showError(problem);
       return null;
     }
     // The adapter runs in the extension host and opens the slice synchronously: a slice never
@@ -243,7 +244,7 @@ export class ReplayConfigurationProvider implements vscode.DebugConfigurationPro
     // whose lines may have moved.
     const whole = c.force === true;
     if (needsIndex(slice, whole)) {
-      const cancelled = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `RecReplay: ${whole ? 'checking' : 'indexing'} ${basename(slice)}`, cancellable: true }, async (progress, token) => {
+      const cancelled = await withProgress({ location: vscode.ProgressLocation.Notification, title: `RecReplay: ${whole ? 'checking' : 'indexing'} ${basename(slice)}`, cancellable: true }, async (progress, token) => {
         await warmIndex(slice, token, percentReporter(progress), whole);
         return token.isCancellationRequested;
       });

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fitHostMessage, parseWebviewMessage, type HostMessage, type WebviewMessage } from '../../shared/webview';
 import { DisposableStore } from '../disposables';
 import { errorText } from '../log';
+import { showError } from '../notify';
 
 export const TIMELINE_VIEW_TYPE = 'recreplay.timeline';
 
@@ -107,7 +108,7 @@ export class TimelinePanel implements vscode.Disposable {
     const text = errorText(e);
     this.log.error(`timeline: ${text}`);
     this.post({ type: 'status', text, busy: false });
-    void vscode.window.showErrorMessage(`RecReplay timeline: ${text}`);
+    void showError(`RecReplay timeline: ${text}`);
   }
 
   private async export(m: WebviewMessage & { type: 'export' }): Promise<void> {

@@ -10,6 +10,7 @@ import { StreamBuckets } from './buckets';
 import { FAULT_MASK_KINDS } from './traceMetrics';
 import { summaryRows } from './summary';
 import { TraceCancelled, notRegularTrace, readTraceTimeline, traceFileOf, type TraceTimeline } from './traceReader';
+import { withProgress } from '../notify';
 
 const CUMULATIVE_ONLY = new Set([...SERIES_BY_ID.values()].filter((s) => s.cumulativeOnly).map((s) => s.id));
 /** Series read from the slice a trace replayed (the trace itself does not hold them): the catalogue's, and for a recreplay.trace/1 trace the recorded system figures. */
@@ -69,7 +70,7 @@ export class TraceTimelineSource implements TimelineSource {
       // with buckets of 2 and 16 events).
       const headerEvents = this.paths.length > 1 ? this.paths.map(headerEventsOf).filter((n): n is number => n !== undefined) : [];
       let size: number | undefined = headerEvents.length ? StreamBuckets.sizeFor(Math.max(...headerEvents), this.capacity) : undefined;
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RecReplay: reading trace', cancellable: true }, async (progress, token) => {
+      await withProgress({ location: vscode.ProgressLocation.Notification, title: 'RecReplay: reading trace', cancellable: true }, async (progress, token) => {
         token.onCancellationRequested(() => cts.cancel());
         for (const [i, p] of this.paths.entries()) {
           let last = 0;

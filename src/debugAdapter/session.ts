@@ -3,6 +3,8 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { currentStage } from '../core/engine/exprScope';
 import { shown } from '../core/errors';
 import { StepsCancelled, nextTurn } from '../core/steps';
+import { linkless } from '../shared/linkless';
+import { printable } from '../shared/printable';
 import { MAX_PUSHED_POINTS, METRICS_EVENT, POSITION_EVENT, type MetricsEventBody, type PositionEventBody } from '../shared/dap';
 import { CANCELLED, Controller, type RunResult } from './controller';
 import { checkArguments } from './args';
@@ -162,6 +164,8 @@ export class ReplayDebugSession extends DebugSession {
 
   private fail(response: DebugProtocol.Response, e: unknown): void {
     const { message, expected } = toDapMessage(e, response.command);
+    // Its text quotes the slice, and a client may show it as a notification (see output()).
+    message.format = printable(linkless(message.format));
     if (!expected) this.log.error(`request '${response.command}' failed`, e);
     if (message.id === ERROR_IDS.running) {
       // The spec's short form for "retry once stopped" goes in `message` (a client may act on it);
@@ -441,7 +445,10 @@ export class ReplayDebugSession extends DebugSession {
 
   /** Debug console output (log points, end-of-slice notes). */
   output(text: string, category: 'console' | 'important' | 'stdout' | 'stderr' = 'console'): void {
-    const e = new OutputEvent(text, category) as DebugProtocol.OutputEvent;
+    // The text quotes the slice (ids, names, fields of slice.json). VS Code's Debug Console draws
+    // ANSI escapes (colours that hide text or disguise a line), and shows 'important' output as a
+    // notification too, where [label](command:…) is a link that runs the command.
+    const e = new OutputEvent(printable(category === 'important' ? linkless(text) : text), category) as DebugProtocol.OutputEvent;
     const l = this.launchedState;
     if (l && category === 'console' && l.lanes.primary.replayer.current) {
       e.body.source = { name: 'events.jsonl', path: l.lanes.slice.eventsPath };

@@ -7,9 +7,10 @@
  */
 
 /**
- * `text` with every `](` written `] (`: no longer the syntax of a link (VS Code's pattern wants the
- * two characters together), still readable, and the same text where no link could be.
+ * `text` with each `](` that opens a URI (`](command:`, `](https://`) written `] (`: no longer the
+ * syntax of a link (VS Code's pattern wants the two characters together), still readable. Other
+ * text is left as it is (an expression quoted by an error, with a caret under one of its columns).
  */
 export function linkless(text: string): string {
-  return text.includes('](') ? text.replace(/\]\(/g, '] (') : text;
+  return text.includes('](') ? text.replace(/\]\((?=[a-z][a-z0-9+.-]*:)/gi, '] (') : text;
 }

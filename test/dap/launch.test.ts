@@ -307,3 +307,38 @@ test('fields of slice.json the format does not know are named in a warning in th
     await dc.stop();
   }
 });
+
+/** The links VS Code makes of a notification's text (src/vs/base/common/linkedText.ts, 1.100). */
+const notificationLinks = (text: string) => [...text.matchAll(/\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/gi)].map((m) => m[2]);
+
+test('slice text in warnings and errors is neither a link in the notification VS Code makes of them nor ANSI escapes in the Debug Console', async () => {
+  const dir = join(tmp(), 'crafted.slice');
+  cpSync(COLD.slice, dir, { recursive: true });
+  const m = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as Record<string, unknown>;
+  // An unknown field is named in an 'important' warning, as it is written.
+  m['[Fix it](command:workbench.action.terminal.new)\u001b[30;40m'] = 1;
+  writeFileSync(join(dir, 'slice.json'), JSON.stringify(m));
+  const output: DebugProtocol.OutputEvent['body'][] = [];
+  const refusing = await client();
+  try {
+    // A launch configuration comes with the workspace too: its ranker is quoted by the error.
+    await refusing.initializeRequest({ adapterID: 'recreplay', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const refused = await failure(refusing.launchRequest({ slice: dir, ranker: '[Trust it](command:workbench.trust.manage)' } as DebugProtocol.LaunchRequestArguments));
+    assert.deepEqual(notificationLinks(refused), [], refused);
+    assert.match(refused, /\[Trust it\] \(command:workbench\.trust\.manage\)/, 'still named, as text');
+  } finally {
+    await refusing.stop();
+  }
+  const dc = await client();
+  try {
+    dc.on('output', (e: DebugProtocol.OutputEvent) => void output.push(e.body));
+    await launch(dc, { slice: dir, ranker: 'recorded', stopOnEntry: true });
+  } finally {
+    await dc.stop();
+  }
+  const warning = output.find((o) => o.category === 'important' && o.output.includes('Fix it'));
+  assert.ok(warning, JSON.stringify(output));
+  assert.deepEqual(notificationLinks(warning.output), [], warning.output);
+  assert.equal(warning.output, 'slice.json: "[Fix it] (command:workbench.action.terminal.new)\\x1b[30;40m" is not a field of the manifest, so it is ignored\n');
+  for (const o of output) assert.ok(!o.output.includes('\u001b'), o.output);
+});

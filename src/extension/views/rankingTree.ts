@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ReplaySession, ReplaySessions } from '../debug/sessions';
 import { errorText } from '../log';
+import { shownText } from './shownText';
 
 /** One candidate of the current event, read from the adapter's Ranking scope. */
 export interface Candidate {
@@ -103,7 +104,7 @@ export function candidateItem(c: Candidate): vscode.TreeItem {
   // a tree whose ids repeat).
   item.id = `candidate:${c.place}:${c.item}`;
   item.contextValue = 'candidate';
-  return item;
+  return shownText(item);
 }
 
 /** How many candidates the view lists (the Variables view pages through the rest). */
@@ -203,11 +204,11 @@ export class RankingTreeProvider implements vscode.TreeDataProvider<RankingNode>
       const item = new vscode.TreeItem(n.name, vscode.TreeItemCollapsibleState.None);
       item.description = n.value;
       item.iconPath = new vscode.ThemeIcon('symbol-field');
-      return item;
+      return shownText(item);
     }
     const item = new vscode.TreeItem(n.text, vscode.TreeItemCollapsibleState.None);
     item.iconPath = new vscode.ThemeIcon('info');
-    return item;
+    return shownText(item);
   }
 
   async getChildren(n?: RankingNode): Promise<RankingNode[]> {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { SliceEntry } from '../slices/sliceStore';
 import { clockTime, fmt } from '../slices/summaries';
+import { shownText } from './shownText';
 
 export type Section = 'manifest' | 'versions' | 'integrity' | 'users' | 'items' | 'events' | 'sessions' | 'userFeatures' | 'itemFeatures' | 'categories' | 'segments' | 'knownFaults';
 export type Paged = 'events' | 'users' | 'items' | 'sessions';
@@ -185,5 +186,5 @@ export function treeItemOf(n: SliceNode): vscode.TreeItem {
       break;
   }
   if (id !== undefined) item.id = id;
-  return item;
+  return shownText(item);
 }

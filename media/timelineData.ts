@@ -244,8 +244,14 @@ function cell(v: number | null | undefined): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '' : String(v);
 }
 
+/**
+ * A header cell. Its text names a lane, which quotes a trace's folder name: a carriage return split
+ * the row in a spreadsheet, and a cell opening with = + - @ is a formula there (=HYPERLINK(…) sends
+ * what the sheet holds away), so such a cell opens with an apostrophe, as spreadsheets write text.
+ */
 function quote(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const t = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
 /**

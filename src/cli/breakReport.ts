@@ -6,6 +6,7 @@ import { UserError } from '../core/errors';
 import { checkExpr, compileExpr, ExprError, formatValue, parseExpr, type CompiledExpr, type ExprScope } from '../core/expr';
 import { EXIT } from './exitCodes';
 import { fmt, say, sayJson, shout } from './format';
+import { oneLine } from '../shared/printable';
 
 /** An expression error as the CLI shows it: the place, the reason, the text with a caret under it. */
 function exprUserError(text: string, e: ExprError, where = ''): UserError {
@@ -44,6 +45,11 @@ function pad(cells: string[][]): string {
   return cells.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd()).join('\n');
 }
 
+/** Cells of a report table from slice values: one line each (oneLine), so the widths are those printed. */
+function lines(cells: string[][]): string[][] {
+  return cells.map((r) => r.map(oneLine));
+}
+
 /** Rows shown in the report: the top of the ranking plus any candidate the expression names. */
 function shownRows(ex: EventExec, text: string, limit: number): { rows: CandidateRow[]; hidden: number } {
   const order = ex.rankedRows.length ? ex.rankedRows : ex.rows;
@@ -61,7 +67,7 @@ export function rankingTable(ex: EventExec, rows: readonly CandidateRow[]): stri
     const d = r.recordedRank - r.rank;
     cells.push([`#${r.rank}`, r.item, fmt(r.score), `#${r.recordedRank}`, d > 0 ? `+${d}` : d < 0 ? String(d) : '=', served.has(r.item) ? 'yes' : '', clicked.has(r.item) ? 'yes' : '']);
   }
-  return pad(cells);
+  return pad(lines(cells));
 }
 
 /**
@@ -125,16 +131,16 @@ export function breakOption(text: string, warn: (message: string) => void = (m) 
       return EXIT.OK;
     }
     say(`hit: ${text}`);
-    say(`at event ${ex.n} (${ex.event.id}), line ${ex.n} of ${r.slice.eventsPath}`);
-    say(`  t ${ex.event.t}, user ${ex.event.user}${ex.fallback ? ', fallback served' : ''}\n`);
+    say(`at event ${ex.n} (${oneLine(ex.event.id)}), line ${ex.n} of ${r.slice.eventsPath}`);
+    say(`  t ${oneLine(ex.event.t)}, user ${oneLine(ex.event.user)}${ex.fallback ? ', fallback served' : ''}\n`);
     if (values.length) {
       say('values');
-      say(pad(values.map(([t, v]) => [t, '=', v])));
+      say(pad(lines(values.map(([t, v]) => [t, '=', v]))));
       say('');
     }
     say(`ranking (replayed, ${ex.rows.length} candidates${hidden ? `, ${hidden} not shown` : ''})`);
     say(rankingTable(ex, rows));
-    if (ex.faults.length) say(`\nfaults at this event\n${ex.faults.map((f) => `  ${f.kind} (${f.stage}): ${f.message}`).join('\n')}`);
+    if (ex.faults.length) say(`\nfaults at this event\n${ex.faults.map((f) => `  ${f.kind} (${f.stage}): ${oneLine(f.message)}`).join('\n')}`);
     return EXIT.OK;
   };
   return { stopWhen, report };

@@ -1,5 +1,5 @@
 import type { FaultSummary } from '../core/engine/run';
-import { printable } from '../shared/printable';
+import { oneLine, printable } from '../shared/printable';
 
 /** Formats a number for a summary table: integers as-is, others to 4 significant digits. */
 export function fmt(v: number | undefined): string {
@@ -8,10 +8,10 @@ export function fmt(v: number | undefined): string {
   return Number(v.toPrecision(4)).toString();
 }
 
-/** Left-aligned two-column table. */
+/** Left-aligned two-column table; a value's line breaks show as \n (each row is one line: see oneLine). */
 export function table(rows: [string, string][]): string {
   const w = Math.max(0, ...rows.map(([a]) => a.length));
-  return rows.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`).join('\n');
+  return rows.map(([a, b]) => `  ${a.padEnd(w)}  ${oneLine(b)}`).join('\n');
 }
 
 /** A progress bar on one line, redrawn with \r (only on a TTY). */
@@ -25,7 +25,7 @@ export function progressBar(done: number, total: number, width = 30): string {
 export function faultLines(faults: Record<string, FaultSummary | undefined>): string[] {
   return Object.entries(faults)
     .filter((e): e is [string, FaultSummary] => e[1] !== undefined)
-    .map(([k, s]) => `  ${k} × ${s.count}${s.events !== s.count ? ` in ${s.events} event${s.events === 1 ? '' : 's'}` : ''} (first at event ${s.firstEvent}, ${s.firstId}): ${s.example}`);
+    .map(([k, s]) => `  ${k} × ${s.count}${s.events !== s.count ? ` in ${s.events} event${s.events === 1 ? '' : 's'}` : ''} (first at event ${s.firstEvent}, ${oneLine(s.firstId)}): ${oneLine(s.example)}`);
 }
 
 /** A line on stdout, printable. */

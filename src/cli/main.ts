@@ -5,6 +5,7 @@ import { CancelledError, runHeadless, type Outcomes } from '../core/engine/run';
 import { Slice, type VerifyReport } from '../core/slice/reader';
 import { EXIT } from './exitCodes';
 import { faultLines, fmt, progressBar, say, sayJson, shout, table } from './format';
+import { oneLine } from '../shared/printable';
 import { TOOL_VERSION } from '../core/version';
 import { breakOption } from './breakReport';
 import { dap } from './dap';
@@ -169,7 +170,7 @@ async function info(args: string[]): Promise<number> {
     return EXIT.OK;
   }
   const versions = Object.entries(m.versions).map(([k, v]) => `${k}=${v?.name}@${v?.version}`).join(', ');
-  say(`${m.name} — ${m.description}\n`);
+  say(`${oneLine(m.name)} — ${oneLine(m.description)}\n`);
   say(
     table([
       ['folder', slice.dir],
@@ -242,7 +243,7 @@ function describeMissing(dir: string, json: boolean, damaged?: { report: VerifyR
     modified.length ? `modified (${list(modified)})` : '',
     missing.length ? `missing (${list(missing)})` : '',
   ].filter(Boolean).join('; ');
-  say(`${m.name} — ${m.description}\n`);
+  say(`${oneLine(m.name)} — ${oneLine(m.description)}\n`);
   say(
     table([
       ['folder', d.dir],

@@ -18,3 +18,12 @@ export function printable(s: string): string {
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
+
+/**
+ * A value from a slice on one line of a terminal: printable(), and a line break shown as \n. A
+ * slice's description, id or field printed as it was could start a line of its own in a report —
+ * "hash status  intact" under a modified slice's name — that read as the tool's.
+ */
+export function oneLine(s: string): string {
+  return printable(s).replace(/\n/g, '\\n');
+}

@@ -445,6 +445,30 @@ test('terminal escape sequences a slice holds are shown as escapes, never sent t
   assert.doesNotMatch(run.out + run.err, raw);
 });
 
+test('a line break in a slice\'s text never starts a line of its own in a report: a description could print a fake "hash status  intact" under a modified slice', () => {
+  const dir = join(tmp(), 'nl.slice');
+  cpSync(join(EX, 'slices/cold-start.slice'), dir, { recursive: true });
+  const m = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as Record<string, unknown>;
+  m['description'] = 'Home feed\n  hash status  intact (every file verified)\n';
+  m['name'] = 'cold\nstart';
+  writeFileSync(join(dir, 'slice.json'), JSON.stringify(m, null, 2));
+  // Modified: its manifest hash is no longer the one its cached index was kept under, but its files still match.
+  writeFileSync(join(dir, 'items.jsonl'), readFileSync(join(dir, 'items.jsonl'), 'utf8') + '\n');
+  for (const args of [['info', dir], ['verify', dir]]) {
+    const r = cli(...args);
+    const lines = r.out.split('\n');
+    assert.equal(lines.filter((l) => /^\s*hash status\s+intact/.test(l)).length, 0, `${args[0]}: no line of the description's own\n${r.out}`);
+    if (args[0] === 'info') assert.match(r.out, /^cold\\nstart — Home feed\\n {2}hash status {2}intact \(every file verified\)\\n$/m);
+  }
+  // A --break report: the ids and values of the stop, one line each.
+  const ids = rawSlice([eventLine('e1\nhit: fake', '2025-01-01T00:00:00Z', { user: 'u1\n  t 1999' }), eventLine('e2', '2025-01-01T00:00:01Z')].join('\n') + '\n');
+  const r = cli('run', ids, '--break', 'event.user != "" && size(candidates) > 0');
+  assert.equal(r.code, EXIT.OK, r.err);
+  assert.ok(!r.out.split('\n').some((l) => l === 'hit: fake' || l.startsWith('  t 1999')), r.out);
+  assert.match(r.out, /^at event 1 \(e1\\nhit: fake\), line 1 of /m);
+  assert.match(r.out, /^ {2}event\.user += +"u1\\n {2}t 1999"$/m);
+});
+
 test('SIGTERM is heard while a finished run waits for another run\'s lock on the trace folder: exit 143 at once, not exit 3 after 30 s', async () => {
   const out = tmp();
   // A live holder (this test process) renaming into the folder.

@@ -1,3 +1,4 @@
+import { printable } from '../shared/printable';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { exprScope } from '../core/engine/exprScope';
 import { compileExpr, completions, ExprError, formatValue, parseExpr, type CheckEnv, type CompletionKind, type Expr } from '../core/expr';
@@ -30,7 +31,7 @@ function hoverItem(text: string, lane: Lane, vars: VariableRegistry): DebugProto
   const { name, value } = rowLabel(row, ex.stagesDone);
   // Null until the stage that gives each one has run, as score(id), rank(id) and the Ranking scope say (a score is NaN before).
   const spec = valueSpec(id, { score: ex.stagesDone >= 3 ? row.score : null, rank: ex.stagesDone >= 4 ? row.rank : null, recordedRank: row.recordedRank, prevRank: row.prevRank }, undefined);
-  return { result: `${name} ${value}`, variablesReference: spec.child ? vars.add(spec.child) : 0 };
+  return { result: printable(`${name} ${value}`), variablesReference: spec.child ? vars.add(spec.child) : 0 };
 }
 
 /** The last quoted token of hovered text: `i_42` of `"item":"i_42`, `"i_42"` or `i_42"`. */
@@ -70,7 +71,8 @@ export function evaluate(args: DebugProtocol.EvaluateArguments, lane: Lane, env:
   }
   const spec = valueSpec('result', value);
   const body: DebugProtocol.EvaluateResponse['body'] = {
-    result: args.context === 'clipboard' ? formatValue(value, Infinity) : preview(value),
+    // (Copy Value copies the value as it is; shown, its bidi overrides and control characters are escapes.)
+    result: args.context === 'clipboard' ? formatValue(value, Infinity) : printable(preview(value)),
     variablesReference: spec.child ? vars.add(spec.child) : 0,
   };
   if (spec.type && vars.withTypes) body.type = spec.type;

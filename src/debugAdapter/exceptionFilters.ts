@@ -1,3 +1,4 @@
+import { printable } from '../shared/printable';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { FAULT_KINDS, FAULT_LABELS, type FaultKind } from '../core/engine/faults';
 import type { EventExec } from '../core/engine/replay';
@@ -189,15 +190,17 @@ export function exceptionInfo(hit: FaultHit, at: { n: number; id: string }): Deb
   const stage = STAGES[Math.max(0, hit.stagesDone - 1)];
   const place = `at ${stage} (event ${at.n}, ${at.id}, line ${at.n} of events.jsonl) on thread ${hit.lane.name}`;
   const problem = hit.event !== at.n ? `\n  the problem is on line ${hit.event} of events.jsonl, after event ${at.n}` : '';
+  // The message and item come from the slice: the exception widget shows their bidi overrides and control characters as escapes.
+  const message = printable(hit.message);
   return {
     exceptionId: hit.kind,
-    description: hit.message,
+    description: message,
     breakMode: 'always',
     details: {
-      message: hit.message,
+      message,
       typeName: label,
       fullTypeName: `recreplay.fault.${hit.kind}`,
-      stackTrace: place + problem + (hit.item ? `\n  item ${hit.item}` : '') + (hit.value !== undefined ? `\n  value ${hit.value}` : ''),
+      stackTrace: printable(place + problem + (hit.item ? `\n  item ${hit.item}` : '') + (hit.value !== undefined ? `\n  value ${hit.value}` : '')),
       ...(hit.item ? { evaluateName: `score("${hit.item}")` } : {}),
     },
   };

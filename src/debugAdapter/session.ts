@@ -363,8 +363,9 @@ export class ReplayDebugSession extends DebugSession {
       const e = new StoppedEvent(stop.reason, stop.lane.threadId) as DebugProtocol.StoppedEvent;
       e.body.allThreadsStopped = true;
       e.body.preserveFocusHint = false;
-      if (stop.description) e.body.description = stop.description;
-      if (stop.text) e.body.text = stop.text;
+      // Texts that can quote the slice (a fault's item id, a condition's error): escapes for its bidi overrides and control characters.
+      if (stop.description) e.body.description = printable(stop.description);
+      if (stop.text) e.body.text = printable(stop.text);
       if (stop.hitBreakpointIds?.length) e.body.hitBreakpointIds = stop.hitBreakpointIds;
       this.sendEvent(e);
     }

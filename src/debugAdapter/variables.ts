@@ -1,3 +1,4 @@
+import { printable } from '../shared/printable';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 
 /** One child as a container describes it; the registry turns it into a DAP Variable. */
@@ -173,12 +174,14 @@ export class VariableRegistry {
     const known = this.dataIds.get(ref)?.get(name);
     if (known !== undefined) return known;
     // The client may ask before it listed the children (a scope it has not expanded): look now.
-    const spec = this.containers.get(ref)?.list(0, UNPAGED_LIMIT).find((s) => s.name === name);
+    const spec = this.containers.get(ref)?.list(0, UNPAGED_LIMIT).find((s) => printable(s.name) === name);
     return spec?.dataId ? { dataId: spec.dataId, description: spec.dataDescription ?? spec.dataId } : undefined;
   }
 
   private toVariable(parent: number, s: VarSpec): DebugProtocol.Variable {
-    const v: DebugProtocol.Variable = { name: s.name, value: s.value, variablesReference: 0 };
+    // Names and values from the slice as the Variables view may draw them: a bidi override in an
+    // item id (i_evil\u202e01_i reads i_evili_10) or a control character is shown as its escape.
+    const v: DebugProtocol.Variable = { name: printable(s.name), value: printable(s.value), variablesReference: 0 };
     if (s.type && this.withTypes) v.type = s.type;
     if (s.evaluateName) v.evaluateName = s.evaluateName;
     if (s.child) {
@@ -188,7 +191,8 @@ export class VariableRegistry {
     if (s.dataId) {
       let m = this.dataIds.get(parent);
       if (!m) this.dataIds.set(parent, (m = new Map()));
-      m.set(s.name, { dataId: s.dataId, description: s.dataDescription ?? s.dataId });
+      // Under the name the client was shown, which is the one it asks dataBreakpointInfo with.
+      m.set(v.name, { dataId: s.dataId, description: s.dataDescription ?? s.dataId });
     }
     return v;
   }

@@ -370,12 +370,13 @@ function outcome(r: Replayer, ex: EventExec): void {
   // Candidates logged with the same score: their candidate order is no order of the recording's.
   if (ex.recordedTies !== undefined) obs.recordedTies = ex.recordedTies;
   if (ex.scores !== undefined && ex.rows.length > 0 && !anyFinite(ex.scores)) obs.unscored = true;
-  if (sys !== undefined) {
+  // null is a system not recorded, as the slice format allows (and as when it is left out).
+  if (sys !== undefined && sys !== null) {
     if (typeof sys.queueDepth === 'number') obs.queueDepth = sys.queueDepth;
     // Counted only when both figures were recorded as numbers ({"hits": 9} alone would make the
     // running totals NaN, and every later checkpoint unrestorable).
     const cache = sys.cache;
-    if (cache && typeof cache.hits === 'number' && typeof cache.misses === 'number') obs.cache = cache;
+    if (cache && typeof cache.hits === 'number' && typeof cache.misses === 'number') obs.cache = { hits: cache.hits, misses: cache.misses };
   }
   ex.metrics = r.metrics.update(obs);
   const div = divergence(ex, r.pipeline.k);

@@ -119,9 +119,11 @@ export function encodeEvent(ex: EventExec, slotOf: (id: string) => number, out: 
   const q = sys?.queueDepth;
   out.push(typeof q === 'number' ? q : Number.NaN);
   const cache = sys?.cache;
-  const both = cache !== undefined && cache !== null && typeof cache.hits === 'number' && typeof cache.misses === 'number';
-  out.push(both ? cache.hits : Number.NaN);
-  out.push(both ? cache.misses : Number.NaN);
+  const hits = cache?.hits;
+  const misses = cache?.misses;
+  const both = typeof hits === 'number' && typeof misses === 'number';
+  out.push(both ? hits : Number.NaN);
+  out.push(both ? misses : Number.NaN);
 }
 
 /**

@@ -22,15 +22,17 @@ export interface CandidateRecord {
 
 export interface OutcomeRecord {
   clicks?: string[];
-  dwellMs?: Record<string, number>;
+  /** null: not recorded, as when left out. */
+  dwellMs?: Record<string, number> | null;
   [extra: string]: unknown;
 }
 
 export interface SystemRecord {
-  latencyMs?: Partial<Record<StageName, number>>;
-  queueDepth?: number;
-  cache?: { hits: number; misses: number };
-  fallback?: boolean;
+  // null for any of these is "not recorded", as when left out (docs/slice-format.md, Event record).
+  latencyMs?: Partial<Record<StageName, number | null>> | null;
+  queueDepth?: number | null;
+  cache?: { hits?: number | null; misses?: number | null } | null;
+  fallback?: boolean | null;
   [extra: string]: unknown;
 }
 
@@ -45,9 +47,10 @@ export interface EventRecord {
   candidates: CandidateRecord[];
   served: string[];
   outcome?: OutcomeRecord;
-  system?: SystemRecord;
+  /** null: not recorded, as when left out. */
+  system?: SystemRecord | null;
   /** When each recorded feature value was computed (ISO-8601); feature age = t - featureTimes[name]. */
-  featureTimes?: Record<string, string>;
+  featureTimes?: Record<string, string> | null;
   [extra: string]: unknown;
 }
 

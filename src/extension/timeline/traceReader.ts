@@ -315,7 +315,7 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
         event = next.done ? undefined : next.value;
       }
       // A /2 line without "system" (edited) recorded nothing; a /1 line has the slice's record, if it was read.
-      (metrics as TraceMetrics).update(line, systemInTrace ? (line.system ?? {}) : event?.system);
+      (metrics as TraceMetrics).update(line, systemInTrace ? (line.system ?? {}) : (event?.system ?? undefined));
       const mask = TraceMetrics.faultMask(line);
       for (const f of line.faults ?? []) {
         const s = faults.get(f);

@@ -81,3 +81,17 @@ test('item ids offered inside a string are those starting with what is typed, at
     ['item4999', 'item49990', 'item49991', 'item49992', 'item49993', 'item49994', 'item49995', 'item49996', 'item49997', 'item49998', 'item49999'],
   );
 });
+
+test('an r or R just before the cursor is a name being typed, even with a quote after the cursor: the range never ends before it starts', () => {
+  // The lexer read `r|"i_4"` as a raw string opening past the cursor: from 8, to 7, so the debug
+  // console got a completion of length -1, offering item ids where a helper name was being typed.
+  assert.deepEqual(at('score(r|"i_4")').labels, ['rank', 'recordedRank', 'rankDelta']);
+  assert.equal(at('score(r|"i_4")').from, 6);
+  for (const text of ['score(r"i_4")', "x + R'ab", 'r"', 'rb"x"', 'b\'x\'', 'score(r"""a""")']) {
+    for (let o = 0; o <= text.length; o++) {
+      const r = completions(text, o, env);
+      assert.ok(r.from <= r.to && r.to <= text.length, `${text} at ${o}: ${r.from}..${r.to}`);
+      for (const it of r.items) assert.ok((it.from ?? r.from) <= r.to, `${text} at ${o}: ${it.label}`);
+    }
+  }
+});

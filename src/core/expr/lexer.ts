@@ -93,7 +93,9 @@ export function lex(text: string, from = 0, to = text.length, tolerant = false):
         else tok('number', i, end, v);
       }
       i = end;
-    } else if (c === '"' || c === "'" || ((c === 'r' || c === 'R') && (text[i + 1] === '"' || text[i + 1] === "'"))) {
+    } else if (c === '"' || c === "'" || ((c === 'r' || c === 'R') && i + 1 < to && (text[i + 1] === '"' || text[i + 1] === "'"))) {
+      // (An `r` just before the end — the cursor, for completions — is a name being typed, even
+      // when a quote follows it: reading the quote put the string past the cursor.)
       // CEL's triple-quoted strings are not supported here: say so, rather than "" followed by a stray string.
       const q = c === 'r' || c === 'R' ? i + 1 : i;
       if (text.startsWith((text[q] ?? '').repeat(3), q)) fail(`triple-quoted strings are not supported: write "…" and \\n for a line break`, i, q + 3);
@@ -105,7 +107,7 @@ export function lex(text: string, from = 0, to = text.length, tolerant = false):
       IDENT.exec(text);
       const end = Math.min(IDENT.lastIndex, to);
       const name = text.slice(i, end);
-      if (/^(?:[bB]|[rR][bB]|[bB][rR])$/.test(name) && (text[end] === '"' || text[end] === "'")) fail('bytes literals are not supported: write a string', i, end + 1);
+      if (/^(?:[bB]|[rR][bB]|[bB][rR])$/.test(name) && end < to && (text[end] === '"' || text[end] === "'")) fail('bytes literals are not supported: write a string', i, end + 1);
       tok(KEYWORDS.has(name) ? 'keyword' : 'ident', i, end);
       i = end;
     } else {

@@ -3,6 +3,7 @@ import type { Fn } from './operators';
 import { printExpr } from './print';
 import { didYouMean, suggest } from './suggest';
 import { clip, fail, failLazy, isMap, mapKeys, ownField, typeName } from './values';
+import { charge } from './budget';
 
 // Field reads are the hot path of every condition, so each shape gets its own closure: one
 // typeof test, one property read. Names that Object.prototype also has ("constructor") take the
@@ -110,6 +111,8 @@ export function hasFn(e: Has, tf: Fn): Fn {
 /** A map literal; keys are strings and unique. */
 export function mapLiteralFn(e: MapLit, kf: readonly Fn[], vf: readonly Fn[]): Fn {
   return (s, l) => {
+    // Charged by its entries, as a list literal is by its elements (see compile.ts).
+    charge(kf.length, e, 'a map literal');
     const out: Record<string, unknown> = {};
     for (let i = 0; i < kf.length; i++) {
       const k = (kf[i] as Fn)(s, l);

@@ -1,7 +1,8 @@
 import { WorkLimitError } from './errors';
 
 /**
- * Elements one evaluation may visit: each element a macro visits, and each element that `+` on
+ * Elements one evaluation may visit: each element a macro visits, each element a list or map
+ * literal builds, and each element that `+` on
  * lists copies, `==`/`in` compare and min()/max() look at, each key size() of a map counts, and
  * each character that string() writes, `+` on strings joins, a comparison of strings reads and
  * size(), int(), double(), contains(), startsWith() and endsWith() read: whatever takes time in

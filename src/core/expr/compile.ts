@@ -6,6 +6,7 @@ import type { CheckEnv } from './env';
 import { ExprError, WorkLimitError } from './errors';
 import { RUNTIME_HELPERS, RUNTIME_METHODS } from './helpers';
 import { MAX_MACRO_STEPS, compileMacro, work } from './macros';
+import { charge } from './budget';
 import { equalityOnPath, equalityOnValue, orderingOnPath, orderingOnValue, type Place } from './links';
 import { bindingRoot, pathFn, type PathRoot } from './paths';
 import { arithmetic, equality, logical, membership, notBool, orderOthers, ordering, type Fn, type Order } from './operators';
@@ -113,7 +114,12 @@ class Compiler {
       case 'list': {
         const items = e.items.map((x) => this.node(x));
         const fns = items.map((p) => p.fn);
-        return fold(items, (s, l) => fns.map((f) => f(s, l)));
+        // Charged by its length: built per element of nested macros, a literal of a thousand
+        // elements made a 6 KB condition run for 13 s within the budget (or fill the heap under map).
+        return fold(items, (s, l) => {
+          charge(fns.length, e, 'a list literal');
+          return fns.map((f) => f(s, l));
+        });
       }
       case 'map':
         return this.map(e);

@@ -244,3 +244,22 @@ test('list and map literals are charged by the elements they build: one built pe
   const ok = compileExpr(`${L}.all(a, size([a, a, a]) == 3 && size({"x": a, "y": a}) == 2)`);
   for (let i = 0; i < 3; i++) assert.equal(ok.evaluate(makeScope()), true);
 });
+
+test('topk() in nested macros over a large slate: the replayed order is checked once per evaluation and the ids it copies are charged (a topk(1) per pair of 1,000 candidates took 3 s per stop)', () => {
+  const candidates = Array.from({ length: 999 }, (_, i) => ({ item: `i_${i}`, score: 1 - i / 1000, rank: i + 1, recordedRank: i + 1, prevRank: null, features: {}, meta: {} }));
+  const scope = makeScope({ candidates });
+  // One topk per pair of candidates: the order is not re-checked a million times (O(n) each).
+  const nested = compileExpr('candidates.exists(a, a.rank > 550 && candidates.exists(b, topk(1)[0] == b.item && a.item == "none"))');
+  let t0 = performance.now();
+  assert.equal(nested.evaluate(scope), false);
+  assert.ok(performance.now() - t0 < 1000, `took ${Math.round(performance.now() - t0)} ms`);
+  // Copies of the whole slate per pair stop at the budget, at topk(), before the time they took (7 s).
+  t0 = performance.now();
+  overBudget('candidates.exists(a, candidates.exists(b, size(topk(1000)) < 0))', /^topk\(\) and the macros around it visit more than 1,000,000 elements/, /^topk\(1000\)$/, scope);
+  assert.ok(performance.now() - t0 < 1000, `took ${Math.round(performance.now() - t0)} ms`);
+  // Ranks changed in place between evaluations are still seen by the next one.
+  const top = compileExpr('topk(1)');
+  assert.deepEqual(top.evaluate(scope), ['i_0']);
+  [candidates[0]!.rank, candidates[1]!.rank] = [2, 1];
+  assert.deepEqual(top.evaluate(scope), ['i_1']);
+});

@@ -12,8 +12,12 @@ import { WorkLimitError } from './errors';
  */
 export const MAX_MACRO_STEPS = 1_000_000;
 
-/** Steps left in the evaluation under way (reset by each evaluate; evaluation is synchronous). */
-export const work = { left: MAX_MACRO_STEPS };
+/**
+ * Steps left in the evaluation under way (reset by each evaluate; evaluation is synchronous), and
+ * a count of evaluations, so that what holds for one (a scope is not changed while an expression
+ * reads it) is checked once per evaluation rather than once per call.
+ */
+export const work = { left: MAX_MACRO_STEPS, evaluation: 0 };
 
 type At = { start: number; end: number };
 

@@ -77,6 +77,7 @@ export function compile(ast: Expr, env?: CheckEnv, source: string = printExpr(as
     // Fresh slots per evaluation keep it re-entrant; without macros there are none to allocate.
     evaluate: (scope) => {
       budgetLeft.left = budget;
+      budgetLeft.evaluation++;
       return fn(scope, slots === 0 ? NO_SLOTS : new Array<unknown>(slots)) as Value;
     },
   };

@@ -263,3 +263,17 @@ test('topk() in nested macros over a large slate: the replayed order is checked 
   [candidates[0]!.rank, candidates[1]!.rank] = [2, 1];
   assert.deepEqual(top.evaluate(scope), ['i_1']);
 });
+
+test('errors that exists(), all(), || and && absorb are charged to the budget: a condition failing for every pair of 1,000 candidates stops at its column within a second, not after 8-30 s', () => {
+  const candidates = Array.from({ length: 999 }, (_, i) => ({ item: `i_${i}`, score: i, rank: i + 1, recordedRank: i + 1, prevRank: null, features: { n: i }, meta: {} }));
+  const scope = makeScope({ candidates });
+  // A missing feature on every candidate, a non-bool condition, a division by zero: each pair errs.
+  for (const [inner, at] of [['a.features.ctr > b.score', /^a\.features\.ctr$/], ['(a.score ? 1 : 2) == 3', /^a\.score$/], ['a.score / 0 > 1', /^a\.score \/ 0$/]] as const) {
+    const t0 = performance.now();
+    overBudget(`candidates.exists(a, candidates.exists(b, ${inner}))`, /^this fails so often that the errors exists\(\), all\(\), '\|\|' and '&&' absorb run past the 1,000,000 steps/, at, scope);
+    assert.ok(performance.now() - t0 < 1000, `${inner}: took ${Math.round(performance.now() - t0)} ms`);
+  }
+  // Errors absorbed a thousand times over still give the value, and the error surfaces as before.
+  assert.equal(compileExpr('candidates.exists(c, c.features.ctr > 0.5 || c.features.n == 998)').evaluate(scope), true);
+  assert.throws(() => compileExpr('candidates.exists(c, c.features.ctr > 0.5)').evaluate(scope), (e: unknown) => e instanceof ExprError && /no field 'ctr'/.test(e.reason));
+});

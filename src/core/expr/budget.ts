@@ -35,6 +35,21 @@ export function chargeText(n: number, at: At, what: string): void {
   if (work.left < 0) throw new WorkLimitError('runtime', `${what} and the macros around it handle more than ${LIMIT} elements and characters of text in one evaluation: build less text, nest fewer macros, or filter first`, at.start, at.end);
 }
 
+/**
+ * Steps one runtime error costs. Raising and catching one takes 10 to 100 times a macro's visit,
+ * and exists(), all(), || and && absorb them: a condition failing for every pair of 1,000
+ * candidates ran 8 to 30 s within the budget when errors cost nothing.
+ */
+export const ERROR_COST = 20;
+
+/** Charges one runtime error raised at `at`; past the budget, the budget's error is raised there instead. */
+export function chargeError(at: At): void {
+  work.left -= ERROR_COST;
+  if (work.left < 0) {
+    throw new WorkLimitError('runtime', `this fails so often that the errors exists(), all(), '||' and '&&' absorb run past the ${LIMIT} steps one evaluation may take (each error counts ${ERROR_COST}): test first for what makes it fail, e.g. with has() or a type check, or filter first`, at.start, at.end);
+  }
+}
+
 /** The error of an evaluation that ran out of budget at `what`, an operation on elements at `at`. */
 export function overBudget(at: At, what: string): WorkLimitError {
   return new WorkLimitError('runtime', `${what} and the macros around it visit more than ${LIMIT} elements in one evaluation: nest fewer macros, or filter first`, at.start, at.end);

@@ -1,6 +1,6 @@
 import type { Binary, Expr } from './ast';
 import { ExprError, WorkLimitError } from './errors';
-import { clip, deepEqual, fail, isMap, ownField, typeName } from './values';
+import { clip, deepEqual, fail, isMap, ownField, runtimeError, typeName } from './values';
 import { charge, chargeText } from './budget';
 import { printExpr } from './print';
 import type { ExprScope } from './scope';
@@ -159,7 +159,7 @@ export function membership(e: Binary, l: Fn, r: Fn): Fn {
 
 /** A non-bool where a bool is required, as an error. */
 export function notBool(at: Expr, v: unknown, what: string): ExprError {
-  return new ExprError('runtime', `${what} must be true or false, but ${clip(printExpr(at))} is ${typeName(v)}`, at.start, at.end);
+  return runtimeError(`${what} must be true or false, but ${clip(printExpr(at))} is ${typeName(v)}`, at);
 }
 
 /** Re-throws anything that is not an expression error: a bug must not pass for a false condition. */

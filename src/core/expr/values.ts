@@ -1,4 +1,4 @@
-import { chargeText, overBudget, work } from './budget';
+import { chargeError, chargeText, overBudget, work } from './budget';
 import { ExprError } from './errors';
 
 type At = { start: number; end: number };
@@ -178,7 +178,23 @@ export function clip(text: string, max = 40): string {
 
 /** Throws a runtime `ExprError` at a node. */
 export function fail(at: { start: number; end: number }, reason: string): never {
-  throw new ExprError('runtime', reason, at.start, at.end);
+  throw runtimeError(reason, at);
+}
+
+/**
+ * A runtime error, charged to the budget (see chargeError) and without a stack trace: it is the
+ * user's mistake, never shown with one, and capturing it was most of the cost of an error that a
+ * macro absorbs, by the hundred thousand in one evaluation.
+ */
+export function runtimeError(reason: string, at: At): ExprError {
+  chargeError(at);
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ExprError('runtime', reason, at.start, at.end);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /**
@@ -187,7 +203,7 @@ export function fail(at: { start: number; end: number }, reason: string): never 
  * error nobody reads, is work the budget does not count (one condition ran for minutes).
  */
 export function failLazy(at: { start: number; end: number }, reason: () => string): never {
-  const err = new ExprError('runtime', '', at.start, at.end);
+  const err = runtimeError('', at);
   let text: string | undefined;
   const get = () => (text ??= reason());
   Object.defineProperty(err, 'reason', { get, enumerable: true, configurable: true });

@@ -285,3 +285,19 @@ test('the checker and completions never throw, whatever the text', () => {
     { numRuns: 1500 },
   );
 });
+
+test('completions replace a range around the cursor (it may run on to the end of the word), at every cursor position', () => {
+  // Quotes, raw and bytes prefixes and names around them, so that a string may open at any cursor.
+  const piece = fc.constantFrom('r', 'R', 'b', '"', "'", 'r"', "R'", 'score(', 'rank', ')', '"i_4', 'x', ' ', '.', 'candidates', '\\', '//', '{', '}', '[');
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
+      const text = pieces.join('');
+      for (let o = 0; o <= text.length; o++) {
+        const c = completions(text, o, env);
+        assert.ok(c.from >= 0 && c.from <= o && o <= c.to && c.to <= text.length, `${JSON.stringify(text)} at ${o}: ${c.from}..${c.to}`);
+        for (const it of c.items) assert.ok((it.from ?? c.from) <= o, `${JSON.stringify(text)} at ${o}: ${it.label} from ${it.from}`);
+      }
+    }),
+    { numRuns: 400, seed: 20261206 },
+  );
+});

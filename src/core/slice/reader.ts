@@ -1046,8 +1046,20 @@ export class Slice {
         Slice.prefetchesStarted++;
       },
       stopped: (p) => this.prefetchers.delete(p),
+      // One spare: cursors at once (compare mode's two lanes) beyond the first allocate their own.
+      takeBlock: () => {
+        const b = this.spareBlock;
+        this.spareBlock = undefined;
+        return b;
+      },
+      giveBlock: (b) => {
+        if (b.length === (chunks?.size ?? DEFAULT_BLOCK)) this.spareBlock = b;
+      },
     });
   }
+
+  /** A block buffer a closed cursor gave back (see CursorHost.takeBlock). */
+  private spareBlock: Buffer | undefined;
 
   /** Full integrity check of every file in the manifest (reads everything once). */
   verify(): VerifyReport {

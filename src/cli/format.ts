@@ -39,7 +39,7 @@ export function shout(s: string): void {
 }
 
 // What JSON.stringify leaves as it is but a terminal acts on: DEL, the C1 controls, bidi overrides.
-const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * A JSON value on stdout, one line or pretty: JSON.stringify escapes the C0 controls itself, and

@@ -3,9 +3,10 @@
  * output and the standalone adapter's log (its stderr, a `--log` file someone `tail`s).
  */
 
-// Control characters, and the bidirectional overrides that reorder what a terminal shows.
+// Control characters, the bidirectional overrides and isolates that reorder what a terminal shows,
+// and the invisible direction marks (LRM, RLM, ALM) that move the text around them.
 // eslint-disable-next-line no-control-regex -- matching them is the point
-const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Text for a terminal: a slice's names, ids and messages can hold escape sequences (clear the

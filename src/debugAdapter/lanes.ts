@@ -4,8 +4,8 @@ import { checkEnvFor } from '../core/engine/exprScope';
 import { UserError } from '../core/errors';
 import { Replayer, type EventExec } from '../core/engine/replay';
 import { TRACE_FORMAT, TraceWriter, modifiedField, traceRanker } from '../core/engine/trace';
-import { checkTraceOutside } from '../core/engine/run';
-import { countsByKind } from '../core/engine/faults';
+import { checkTraceOutside, countFaults, type FaultSummary } from '../core/engine/run';
+import { countsByKind, type FaultKind } from '../core/engine/faults';
 import type { CheckEnv } from '../core/expr';
 import { STAGES } from '../core/slice/types';
 import { loadRankerAsync, type Ranker } from '../core/rankers';
@@ -24,12 +24,8 @@ import { MetricStore, faultMaskOf } from './metricStore';
 export class Lane {
   readonly threadId: number;
   readonly store = new MetricStore();
-  /** Faults seen per kind over first completions, for the session summary and run record. */
-  readonly faultCounts = new Map<string, number>();
-  /** Events that raised at least one fault of the kind (a nan_score is one per candidate: counts exceed these). */
-  readonly faultEvents = new Map<string, number>();
-  /** The first event that raised each kind (first completions come in order). */
-  readonly faultFirst = new Map<string, number>();
+  /** Faults seen by kind over first completions (count, events, first event), for the session summary, timeline and run record. */
+  readonly faults: Partial<Record<FaultKind, FaultSummary>> = {};
   /** Highest event whose points went out in a metrics event. */
   pushedThrough = 0;
   trace: TraceWriter | undefined;
@@ -56,13 +52,7 @@ export class Lane {
 
   onComplete(ex: EventExec): void {
     if (ex.metrics) this.store.record(ex.metrics, this.replayer.pipeline.k, ex.event.system, faultMaskOf(ex.faults.map((f) => f.kind)));
-    for (let i = 0; i < ex.faults.length; i++) {
-      const kind = (ex.faults[i] as EventExec['faults'][number]).kind;
-      this.faultCounts.set(kind, (this.faultCounts.get(kind) ?? 0) + 1);
-      if (!this.faultFirst.has(kind)) this.faultFirst.set(kind, ex.n);
-      // Once per event: the first fault of its kind in the event's list.
-      if (ex.faults.findIndex((f) => f.kind === kind) === i) this.faultEvents.set(kind, (this.faultEvents.get(kind) ?? 0) + 1);
-    }
+    countFaults(this.faults, ex);
     this.trace?.write(ex, this.replayer.state);
   }
 }
@@ -226,8 +216,8 @@ export async function closeLanes(l: Lanes, cfg: LaunchConfig, startedAt: string,
             events: through,
             metrics,
             ...(missing !== undefined ? { metricsMissing: missing } : {}),
-            faults: countsByKind((k) => lane.faultCounts.get(k)),
-            faultEvents: countsByKind((k) => lane.faultEvents.get(k)),
+            faults: countsByKind((k) => lane.faults[k]?.count),
+            faultEvents: countsByKind((k) => lane.faults[k]?.events),
           };
         });
         log.info(`trace of ${through} events written to ${t.path}`);

@@ -264,8 +264,8 @@ export function buildRoutes(s: ReplayDebugSession): ReadonlyMap<string, Handler>
       const faults = a.faults === true;
       const { bucketSize, first, buckets } = lane.store.buckets(a.metric, from, to, a.maxPoints ?? 1000, a.cumulative ?? false, a.known ?? undefined, faults);
       const firstFaults = () => FAULT_KINDS.flatMap((kind) => {
-        const event = lane.faultFirst.get(kind);
-        return event === undefined ? [] : [{ kind, event, count: lane.faultCounts.get(kind) ?? 0 }];
+        const f = lane.faults[kind];
+        return f === undefined ? [] : [{ kind, event: f.firstEvent, count: f.count }];
       });
       return { metric: a.metric, lane: lane.name, from, to, bucketSize, first, buckets, ...(faults ? { faultKinds: [...FAULT_KINDS], firstFaults: firstFaults() } : {}) };
     },

@@ -116,7 +116,7 @@ function sessionScope(l: Lanes, lane: Lane): Container {
       valueSpec('seed', r.seed),
       valueSpec('pipeline', r.pipeline),
       valueSpec('checkpointEvery', r.checkpointEvery),
-      valueSpec('faults seen', countsByKind((k) => lane.faultCounts.get(k))),
+      valueSpec('faults seen', countsByKind((k) => lane.faults[k]?.count)),
       valueSpec('marked faults', m.faults),
       valueSpec('versions', m.versions),
       valueSpec('modified files', [...l.slice.modified]),

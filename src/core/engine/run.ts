@@ -94,6 +94,24 @@ export function countOutcomes(o: Outcomes, ex: EventExec): void {
   }
 }
 
+/**
+ * Counts one completed event's faults into `tally` by kind: every fault in `count`, the event once
+ * in `events` (an event with 20 NaN scores is one), the first event with its id and message. The
+ * CLI's run and a debug session's lanes keep theirs so, for the same run record.
+ */
+export function countFaults(tally: Partial<Record<FaultKind, FaultSummary>>, ex: EventExec): void {
+  const seen = ex.faults.length > 1 ? new Set<FaultKind>() : undefined;
+  for (const f of ex.faults) {
+    const s = tally[f.kind];
+    if (!s) tally[f.kind] = { count: 1, events: 1, firstEvent: ex.n, firstId: ex.event.id, example: f.message };
+    else {
+      s.count++;
+      if (!seen?.has(f.kind)) s.events++;
+    }
+    seen?.add(f.kind);
+  }
+}
+
 export class CancelledError extends Error {
   constructor() {
     super('replay cancelled');
@@ -174,8 +192,6 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     if (ownRanker) await ranker.dispose?.();
   };
   const faults: Partial<Record<FaultKind, FaultSummary>> = {};
-  // The last event counted for each kind: an event with 20 NaN scores is one of `events`.
-  const lastEventOf = new Map<FaultKind, number>();
   const outcomes: Outcomes = { impressions: { recorded: 0, simulated: 0 }, clicks: { recorded: 0, simulated: 0 } };
   // The trace header needs the replayer's resolved seed and pipeline, so it is opened just after.
   const sink: { trace?: TraceWriter } = {};
@@ -189,15 +205,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     onEventComplete: (ex) => {
       sink.trace?.write(ex, replayer.state);
       countOutcomes(outcomes, ex);
-      for (const f of ex.faults) {
-        const s = faults[f.kind];
-        if (!s) faults[f.kind] = { count: 1, events: 1, firstEvent: ex.n, firstId: ex.event.id, example: f.message };
-        else {
-          s.count++;
-          if (lastEventOf.get(f.kind) !== ex.n) s.events++;
-        }
-        lastEventOf.set(f.kind, ex.n);
-      }
+      countFaults(faults, ex);
     },
   };
   try {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Slice } from '../../src/core/slice/reader';
-import { UserError } from '../../src/core/errors';
+import { IntegrityError, UserError } from '../../src/core/errors';
 import { instantHint } from '../../src/core/time';
 import type { SliceManifest } from '../../src/core/slice/types';
 import { eventLine, rawSlice } from '../helpers';
@@ -60,6 +60,15 @@ test('manifest field paths are written one way everywhere: array indexes in brac
   const missing = openError((m) => delete (m.files[0] as Partial<SliceManifest['files'][number]>).sha256);
   assert.equal(missing.where.field, 'files[0].sha256');
   assert.match(missing.message, /files\[0\]\.sha256: is missing/);
+});
+
+test('a record or byte count past 2^53 is refused as an invalid manifest (exit 3), not read as a modified file (exit 4): 1e308 is an "integer" to JSON', () => {
+  for (const field of ['records', 'bytes'] as const) {
+    const e = openError((m) => ((m.files[0] as Record<string, unknown>)[field] = 1e308));
+    assert.ok(!(e instanceof IntegrityError), `${field}: ${e.message}`);
+    assert.equal(e.where.field, `files[0].${field}`);
+    assert.match(e.message, new RegExp(`files\\[0\\]\\.${field}: must be <= 9007199254740991`));
+  }
 });
 
 test('a manifest value nested thousands of levels deep (an unknown field) is refused, named by its field: info --json overflowed the stack showing it', () => {

@@ -82,8 +82,9 @@ export const MANIFEST_SCHEMA = {
         properties: {
           path: { type: 'string', minLength: 1, description: 'Relative path inside the slice folder.' },
           sha256: { type: 'string', pattern: SHA256_PATTERN },
-          bytes: { type: 'integer', minimum: 0 },
-          records: { type: 'integer', minimum: 0 },
+          // Counts past 2^53 are not integers a double holds (1e308 "is" one to JSON): no file has them.
+          bytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          records: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
           chunks: {
             type: 'object',
             required: ['size', 'sha256'],

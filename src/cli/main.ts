@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { UserError, IntegrityError } from '../core/errors';
 import { CancelledError, runHeadless, type Outcomes } from '../core/engine/run';
 import { Slice, type VerifyReport } from '../core/slice/reader';
+import { parseInstant } from '../core/time';
 import { EXIT } from './exitCodes';
 import { faultLines, fmt, progressBar, say, sayJson, shout, table } from './format';
 import { oneLine } from '../shared/printable';
@@ -154,18 +155,20 @@ async function info(args: string[]): Promise<number> {
     }
     throw e;
   }
-  for (const w of slice.warnings) shout(`recreplay: warning: ${w}`);
   const m = slice.manifest;
   // Only what was checked is called intact: events.jsonl is checked whole when its index is built,
   // else chunk by chunk as a replay reads it (`recreplay verify` reads it all).
   const span = eventSpan(slice);
+  // The writer refuses this; another tool's slice may hold it. A replay does not read the clock, so it is said, not refused.
+  const warnings = [...slice.warnings, ...(span && parseInstant(m.clock.start) > parseInstant(span.first) ? [`slice.json: clock.start ${oneLine(m.clock.start)} is after the first event's time (${oneLine(span.first)}), though it is the start of the window the events were taken from; it is shown as written, and a replay does not use it`] : [])];
+  for (const w of warnings) shout(`recreplay: warning: ${w}`);
   const status = slice.modified.size
     ? `modified (${[...slice.modified].join(', ')})`
     : slice.eventsVerified
       ? 'intact (every file verified)'
       : 'small files intact; events.jsonl checked in part (info reads its first and last events; a replay checks each chunk as it reads it — `recreplay verify` reads it all)';
   if (values.json) {
-    sayJson({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, span, items: slice.items.length, users: slice.userCount, modified: [...slice.modified], eventsVerified: slice.eventsVerified, warnings: slice.warnings }, 2);
+    sayJson({ dir: slice.dir, manifest: m, manifestSha256: slice.manifestSha256, events: slice.eventCount, span, items: slice.items.length, users: slice.userCount, modified: [...slice.modified], eventsVerified: slice.eventsVerified, warnings }, 2);
     slice.close();
     return EXIT.OK;
   }

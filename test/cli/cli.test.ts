@@ -423,6 +423,18 @@ test('info, verify and run say on stderr which fields of slice.json the format d
   assert.equal(cli('info', join(EX, 'slices/cold-start.slice')).err, '');
 });
 
+test('info warns when the manifest\'s clock.start is after the first event (the writer refuses it; another tool may write it), in both zones\' terms, and not when it is at or before', () => {
+  const line = eventLine('e1', '2025-01-01T09:00:00+09:00') + '\n';
+  const warned = rawSlice(line, (m) => (m.clock.start = '2025-01-01T00:00:01Z'));
+  const r = cli('info', warned);
+  assert.equal(r.code, EXIT.OK, r.err);
+  const text = "slice.json: clock.start 2025-01-01T00:00:01Z is after the first event's time (2025-01-01T09:00:00+09:00), though it is the start of the window the events were taken from; it is shown as written, and a replay does not use it";
+  assert.equal(r.err, `recreplay: warning: ${text}\n`);
+  assert.deepEqual(JSON.parse(cli('info', warned, '--json').out).warnings, [text]);
+  // 09:00+09:00 is 00:00Z: a start at that instant, written in another zone, is not after it.
+  for (const start of ['2025-01-01T00:00:00Z', '2024-12-31T23:00:00Z']) assert.equal(cli('info', rawSlice(line, (m) => (m.clock.start = start))).err, '', start);
+});
+
 test('terminal escape sequences a slice holds are shown as escapes, never sent to the terminal (info, run, errors); --json keeps the text', () => {
   const dir = join(tmp(), 'esc.slice');
   cpSync(join(EX, 'slices/cold-start.slice'), dir, { recursive: true });

@@ -64,7 +64,7 @@ test('manifest field paths are written one way everywhere: array indexes in brac
 
 test('a record or byte count past 2^53 is refused as an invalid manifest (exit 3), not read as a modified file (exit 4): 1e308 is an "integer" to JSON', () => {
   for (const field of ['records', 'bytes'] as const) {
-    const e = openError((m) => ((m.files[0] as Record<string, unknown>)[field] = 1e308));
+    const e = openError((m) => Object.assign(m.files[0] as object, { [field]: 1e308 }));
     assert.ok(!(e instanceof IntegrityError), `${field}: ${e.message}`);
     assert.equal(e.where.field, `files[0].${field}`);
     assert.match(e.message, new RegExp(`files\\[0\\]\\.${field}: must be <= 9007199254740991`));

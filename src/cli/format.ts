@@ -14,11 +14,25 @@ export function table(rows: [string, string][]): string {
   return rows.map(([a, b]) => `  ${a.padEnd(w)}  ${oneLine(b)}`).join('\n');
 }
 
-/** A progress bar on one line, redrawn with \r (only on a TTY). */
-export function progressBar(done: number, total: number, width = 30): string {
+/**
+ * A progress bar on one line, redrawn with \r (only on a TTY). It fits in `columns` (the
+ * terminal's width; 0 or none: unknown, the full bar), one column short of it: a line as wide as
+ * the terminal, or wider, wraps, and a \r then returns to the start of its last row only, so on a
+ * narrow terminal each redraw left rows of bars behind. Narrower terminals get the counts dropped,
+ * then the bar: `[######----]  40%`, then `40%`.
+ */
+export function progressBar(done: number, total: number, columns = 0): string {
   const f = total ? Math.min(1, done / total) : 1;
-  const full = Math.round(f * width);
-  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${(f * 100).toFixed(0).padStart(3)}% ${done}/${total} events`;
+  const pct = `${(f * 100).toFixed(0).padStart(3)}%`;
+  const room = columns > 0 ? columns - 1 : Number.POSITIVE_INFINITY;
+  for (const tail of [` ${pct} ${done}/${total} events`, ` ${pct}`]) {
+    const width = Math.min(30, room - 2 - tail.length);
+    if (width >= 10) {
+      const full = Math.round(f * width);
+      return `[${'#'.repeat(full)}${'-'.repeat(width - full)}]${tail}`;
+    }
+  }
+  return pct.trimStart().length <= room ? pct.trimStart() : '';
 }
 
 /** "fault × count (first at event n): example", with "in N events" when some event raised more than one. */

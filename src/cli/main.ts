@@ -314,7 +314,9 @@ async function run(args: string[]): Promise<number> {
   const checkpointEvery = int('checkpoint-every', values['checkpoint-every'], 1, 1_000_000_000);
   // An empty --trace (an unset variable in `--trace "$OUT"`) would silently write nothing.
   if (values.trace !== undefined && values.trace.trim() === '') usage('--trace needs a folder, got an empty value');
-  const tty = process.stderr.isTTY && !values.json;
+  // The bar is drawn with \r and an erase-line escape: not on a terminal that has no cursor
+  // movement (TERM=dumb: Emacs' shell, some CI log viewers), where both showed as they are.
+  const tty = process.stderr.isTTY && process.env['TERM'] !== 'dumb' && !values.json;
   const t0 = process.hrtime.bigint();
   let cancelled = false;
   // Ctrl-C — or SIGTERM (a CI timeout, `docker stop`) or SIGHUP (the terminal closed) — cancels at
@@ -343,7 +345,8 @@ async function run(args: string[]): Promise<number> {
       onProgress: tty
         ? (d, total) => {
             progressShown = true;
-            process.stderr.write(`\r${progressBar(d, total)}`);
+            // Measured at each draw: the terminal may have been resized; what a shorter bar leaves is erased.
+            process.stderr.write(`\r${progressBar(d, total, process.stderr.columns)}\x1b[K`);
           }
         : undefined,
       isCancelled: () => cancelled,

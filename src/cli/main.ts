@@ -10,6 +10,7 @@ import { oneLine } from '../shared/printable';
 import { TOOL_VERSION } from '../core/version';
 import { breakOption } from './breakReport';
 import { dap } from './dap';
+import { reportCrash } from './crash';
 import { suggest } from '../core/expr/suggest';
 import { repeatedOption, unknownOption } from '../shared/args';
 
@@ -407,9 +408,23 @@ async function run(args: string[]): Promise<number> {
   return EXIT.OK;
 }
 
+/** An exception no caller caught (a callback's, a rejected promise nobody awaited): exit 70, as any other bug. */
+function watchCrashes(argv: string[]): void {
+  const crash = (e: unknown) => {
+    clearProgress();
+    reportCrash(e, argv);
+    process.exit(EXIT.INTERNAL);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
 /** Entry point: returns the exit code; user errors print one clear message, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
   watchOutput();
+  // The adapter keeps its own handlers (it logs such an error and serves on); the other commands
+  // exited 1 with Node's dump — the code of "--break never held", so CI read a crash as a result.
+  if (argv[0] !== 'dap') watchCrashes(argv);
   const code = await command(argv);
   // Errors of a write to stdout arrive after it (a file's on the next tick, a pipe's later still).
   await new Promise((r) => setImmediate(r));
@@ -493,7 +508,7 @@ async function command(argv: string[]): Promise<number> {
       shout(`recreplay: ${err.message}\n  ${fsHint}`);
       return EXIT.INPUT;
     }
-    shout(`recreplay: internal error — please report it with this trace:\n${err.stack ?? String(e)}`);
+    reportCrash(e, argv);
     return EXIT.INTERNAL;
   }
 }

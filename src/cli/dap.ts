@@ -1,7 +1,23 @@
 import { UserError } from '../core/errors';
+import { EXIT } from './exitCodes';
+import { say } from './format';
 import { parseStandaloneArgs, runServer, runStdio } from '../debugAdapter/server';
 
 const USAGE = 'Usage: recreplay dap [--port N] [--host H] [--log FILE] [--verbose]';
+
+/** `recreplay dap --help`: every option, with its default (as docs/cli.md, "dap options"). */
+const HELP = `${USAGE}
+
+The debug adapter for DAP clients other than VS Code: over stdio (one session), or over TCP with
+--port (one session per connection). See docs/debugging.md, "Outside VS Code".
+
+Options:
+  --port N      serve over TCP on port N, 0 for a free one; the address goes to stderr
+                (default: stdio)
+  --host H      the address to listen on with --port (default: 127.0.0.1; the adapter has no
+                authentication: another address warns)
+  --log FILE    also append the log to FILE (default: $RECREPLAY_DAP_LOG, else no file)
+  --verbose     log informational lines on stderr too (default: warnings and errors only)`;
 
 /**
  * `recreplay dap [--port N] [--host H] [--log FILE] [--verbose]`: the debug adapter, standalone,
@@ -10,8 +26,8 @@ const USAGE = 'Usage: recreplay dap [--port N] [--host H] [--log FILE] [--verbos
  */
 export async function dap(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    console.log(`${USAGE}\n\nThe debug adapter over stdio, or over TCP with --port (one session per connection). See docs/debugging.md, "Outside VS Code".`);
-    return 0;
+    say(HELP);
+    return EXIT.OK;
   }
   let opts;
   try {

@@ -27,13 +27,20 @@ Usage:
 
 Run options:
   --ranker SPEC     recorded | popularity | linear:PATH | embedding:PATH   (default: recorded)
-  --seed N          seed of every random stream (default: the slice's seed)
-  --trace DIR       write trace.jsonl and run.json to DIR
-  --checkpoint-every K   checkpoint interval in events (default 500, fewer for large events)
-  --force           replay even if the slice's files do not match its manifest
-  --json            print one JSON object instead of the summary
+  --seed N          seed of every random stream, 0 to 4294967295 (default: the slice's seed)
+  --trace DIR       write trace.jsonl and run.json to DIR (default: none; the trace's sha256
+                    is printed all the same)
+  --checkpoint-every K   checkpoint interval in events, 1 to 1000000000
+                    (default 500, fewer for large events)
+  --force           replay even if the slice's files do not match its manifest (default: off)
+  --json            print one JSON object instead of the summary (default: off)
   --break EXPR      stop at the first event where EXPR holds and print a stop report
-                    (exit 0 when hit, 1 when never hit; see docs/expressions.md)
+                    (default: none; exit 0 when hit, 1 when never hit; see docs/expressions.md)
+
+Info and verify options:
+  --json            print one JSON object instead of the text (default: off)
+
+Dap options: recreplay dap --help
 
 Exit codes (see docs/cli.md):
   0 ok · 1 --break never held · 2 usage (also: no arguments) · 3 bad input · 4 slice modified
@@ -449,11 +456,14 @@ async function command(argv: string[]): Promise<number> {
       case 'dap':
         return await dap(rest);
       case undefined:
+        // A usage error (exit 2): its text goes where errors go, not into `out=$(recreplay)`.
+        shout(USAGE);
+        return EXIT.USAGE;
       case '-h':
       case '--help':
       case 'help':
         say(USAGE);
-        return cmd === undefined ? EXIT.USAGE : EXIT.OK;
+        return EXIT.OK;
       case '--version':
         say(TOOL_VERSION);
         return EXIT.OK;

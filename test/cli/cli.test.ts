@@ -101,6 +101,24 @@ test('--help after a command prints the usage and exits 0 (it is not an unknown 
   assert.match(d.out, /^Usage: recreplay dap \[--port N\]/);
 });
 
+test('each command\'s help lists every option it takes, with its default (dap --help listed none of them)', () => {
+  const options = (text: string) => [...text.matchAll(/^ {2}(--[\w-]+)(?: [A-Z]+)? +(.*(?:\n {10,}.*)*)/gm)].map((m) => [m[1] as string, (m[2] as string).replace(/\s+/g, ' ')] as const);
+  const h = cli('--help').out;
+  const run = options(h.slice(h.indexOf('Run options:'), h.indexOf('Info and verify options:')));
+  const infoVerify = options(h.slice(h.indexOf('Info and verify options:'), h.indexOf('Exit codes')));
+  const dap = options(cli('dap', '--help').out);
+  // What each command's parser takes (help aside), as the usage errors name them.
+  const takes = { run: ['--ranker', '--seed', '--trace', '--checkpoint-every', '--force', '--json', '--break'], info: ['--json'], dap: ['--port', '--host', '--log', '--verbose'] };
+  for (const [listed, names] of [[run, takes.run], [infoVerify, takes.info], [dap, takes.dap]] as const) {
+    assert.deepEqual(listed.map(([n]) => n), names);
+    for (const [name, text] of listed) assert.match(text, /\(default[ :]/, `${name}: ${text}`);
+  }
+  // Each is an option the command takes: none of them is an unknown option.
+  for (const [name] of infoVerify) assert.notEqual(cli('verify', join(EX, 'slices/cold-start.slice'), name).code, EXIT.USAGE);
+  assert.match(Object.fromEntries(run)['--seed'] as string, /0 to 4294967295/);
+  assert.match(Object.fromEntries(dap)['--host'] as string, /default: 127\.0\.0\.1/);
+});
+
 test('--help lists every exit code (as docs/cli.md does); no arguments prints the usage and exits 2; --version', () => {
   const h = cli('--help');
   assert.equal(h.code, 0, h.err);
@@ -110,7 +128,9 @@ test('--help lists every exit code (as docs/cli.md does); no arguments prints th
   for (const code of Object.values(EXIT)) assert.match(docs, new RegExp(`^\\| (\\d+, )*${code}(, \\d+)* \\|`, 'm'), `exit code ${code} in docs/cli.md`);
   const none = cli();
   assert.equal(none.code, 2);
-  assert.equal(none.out, h.out);
+  // On stderr, as every usage error: stdout is for results (it was on stdout).
+  assert.equal(none.err, h.out);
+  assert.equal(none.out, '');
   const v = cli('--version');
   assert.deepEqual([v.code, v.out], [0, `${TOOL_VERSION}\n`]);
 });

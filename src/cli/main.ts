@@ -12,7 +12,7 @@ import { breakOption } from './breakReport';
 import { dap } from './dap';
 import { reportCrash } from './crash';
 import { suggest } from '../core/expr/suggest';
-import { repeatedOption, unknownOption } from '../shared/args';
+import { plainParseError, repeatedOption, unknownOption } from '../shared/args';
 
 const USAGE = `recreplay ${TOOL_VERSION} — replay recommender slices deterministically
 
@@ -489,8 +489,7 @@ async function command(argv: string[]): Promise<number> {
     if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       // Node's own texts are long and quote unevenly: say it plainly.
       const unknown = unknownOption(e.message);
-      const ambiguous = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument is ambiguous/.exec(e.message);
-      let what = e.message;
+      let what = plainParseError(e.message, cmd ?? '', NUMBER_RANGES) ?? e.message;
       if (unknown !== undefined) {
         const name = unknown.replace(/^-+/, '');
         const near = suggest(name, OPTION_NAMES[cmd ?? ''] ?? []);
@@ -502,10 +501,6 @@ async function command(argv: string[]): Promise<number> {
             : owner !== undefined
               ? `${unknown} is an option of ${owner}, not of ${cmd}`
               : `unknown option ${unknown} for ${cmd} (a slice folder whose name starts with "-" goes after "--", e.g. recreplay ${cmd} -- -my.slice)`;
-      } else if (ambiguous) {
-        // A number option takes no negative value: the "=" form would only be refused next.
-        const range = NUMBER_RANGES[ambiguous[1] as string];
-        what = range ? `${ambiguous[1]} needs a whole number from ${range}, got what looks like an option or a negative number` : `${ambiguous[1]} needs a value, and what follows it starts with "-": write a value that starts with "-" as ${ambiguous[1]}=VALUE`;
       }
       shout(`recreplay: ${what}\n  Run \`recreplay --help\` for usage.`);
       return EXIT.USAGE;

@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors';
 import { suggest } from '../core/expr/suggest';
-import { repeatedOption, unknownOption } from '../shared/args';
+import { plainParseError, repeatedOption, unknownOption } from '../shared/args';
 import { fileLogger, lineLogger, teeLogger, type AdapterLogger } from './logger';
 import { ReplayDebugSession } from './session';
 
@@ -178,7 +178,8 @@ export function parseStandaloneArgs(argv: string[]): StandaloneOptions {
     // Node's text, then the option meant: as the other commands say it.
     const unknown = unknownOption((e as Error).message)?.replace(/^-+/, '');
     const near = unknown !== undefined ? suggest(unknown, names) : undefined;
-    throw new Error(unknown !== undefined ? `unknown option --${unknown} for dap${near === undefined ? ` (the options are ${names.map((n) => `--${n}`).join(', ')})` : `; did you mean --${near}?`}` : (e as Error).message);
+    const message = (e as Error).message;
+    throw new Error(unknown !== undefined ? `unknown option --${unknown} for dap${near === undefined ? ` (the options are ${names.map((n) => `--${n}`).join(', ')})` : `; did you mean --${near}?`}` : (plainParseError(message, 'dap', { '--port': '0 to 65535' }) ?? message));
   }
   const { values, tokens } = parsed;
   // Each at most once, as for the other commands: a second --port was a silent override.

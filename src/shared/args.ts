@@ -18,3 +18,25 @@ export function repeatedOption(tokens: readonly { kind: string; name?: string }[
 export function unknownOption(message: string): string | undefined {
   return /^Unknown option '([^']+)'/.exec(message)?.[1];
 }
+
+/**
+ * Node's parseArgs texts for a value missing, a value given to a switch, a value that starts with
+ * "-", and a word where none is taken, said plainly ("Option '--seed <value>' argument missing"
+ * read as Node's, and the "-" one ran to three lines). `ranges` gives the range of each number
+ * option, said when its value is missing or negative. Undefined for any other text.
+ */
+export function plainParseError(message: string, command: string, ranges: Readonly<Record<string, string>> = {}): string | undefined {
+  const option = /^Option '(?:-\w, )?(--[\w-]+)[^']*'/.exec(message)?.[1];
+  const range = option !== undefined ? ranges[option] : undefined;
+  if (option !== undefined && / argument missing$/.test(message)) return `${option} needs a value${range ? `: a whole number from ${range}` : ''}`;
+  if (option !== undefined && / does not take an argument$/.test(message)) return `${option} takes no value: write it alone, without "="`;
+  if (option !== undefined && / argument is ambiguous/.test(message)) {
+    // A number option takes no negative value: the "=" form would only be refused next.
+    return range
+      ? `${option} needs a whole number from ${range}, got what looks like an option or a negative number`
+      : `${option} needs a value, and what follows it starts with "-": write a value that starts with "-" as ${option}=VALUE`;
+  }
+  const word = /^Unexpected argument '(.*)'\. This command does not take positional arguments/s.exec(message)?.[1];
+  if (word !== undefined) return `${command} takes no folder or other word, got "${word}"`;
+  return undefined;
+}

@@ -612,6 +612,25 @@ test('dap takes each option once and names an unknown one with the one meant, as
   assert.match(other.err, /unknown option --bogus for dap \(the options are --port, --host, --log, --verbose\)/);
 });
 
+test('a value missing, a value given to a switch, a "-" value and a stray word are said plainly, for run as for dap (they were Node\'s texts, one of three lines)', () => {
+  const slice = join(EX, 'slices/cold-start.slice');
+  const said = (args: string[], text: string) => {
+    const r = cli(...args);
+    assert.equal(r.code, EXIT.USAGE, `${args.join(' ')}: ${r.err}`);
+    assert.equal(r.err.split('\n')[0], `recreplay: ${text}`, args.join(' '));
+    assert.doesNotMatch(r.err, /^Option '|argument missing|Did you forget|positional/m);
+  };
+  said(['run', slice, '--seed'], '--seed needs a value: a whole number from 0 to 4294967295');
+  said(['run', slice, '--trace'], '--trace needs a value');
+  said(['run', slice, '--json=1'], '--json takes no value: write it alone, without "="');
+  said(['info', slice, '--json=yes'], '--json takes no value: write it alone, without "="');
+  said(['dap', '--port', '-1'], '--port needs a whole number from 0 to 65535, got what looks like an option or a negative number');
+  said(['dap', '--port'], '--port needs a value: a whole number from 0 to 65535');
+  said(['dap', '--log', '-f'], '--log needs a value, and what follows it starts with "-": write a value that starts with "-" as --log=VALUE');
+  said(['dap', '--verbose=1'], '--verbose takes no value: write it alone, without "="');
+  said(['dap', 'extra'], 'dap takes no folder or other word, got "extra"');
+});
+
 test('usage mistakes are said as what they are: another command\'s option, an option after "--", a misspelt command', () => {
   const slice = join(EX, 'slices/cold-start.slice');
   const trace = cli('info', slice, '--trace', 'x');

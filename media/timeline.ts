@@ -9,6 +9,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './timeline.css';
 import { SERIES, SERIES_GROUPS, parseHostMessage, type HostMessage, type LaneData, type Marker, type SeriesData, type SeriesInfo, type SummaryRow, type TimelineMode } from '../src/shared/webview';
+import { applyDataFrom, type HeldData } from '../src/shared/laneDelta';
 import { overlayPlugin } from './overlay';
 import { chartsPng, renderSummary } from './report';
 import { colorOf, css, fmt, withAlpha } from './theme';
@@ -50,6 +51,9 @@ let title = 'Timeline';
 let live = false;
 let eventCount = 0;
 let lanes: LaneData[] = [];
+/** A live session's last data, by its number, for the next dataFrom to build on; and whether a resync was asked since. */
+let held: HeldData | undefined;
+let resyncAsked = false;
 let tails = new Map<string, Tail>();
 let markers: Marker[] = [];
 let faultKinds: string[] = [];
@@ -420,6 +424,8 @@ function handle(m: HostMessage): void {
       else if (m.mode !== ui.mode) post({ type: 'setMode', mode: ui.mode });
       restoredMode = true;
       lanes = [];
+      held = undefined;
+      resyncAsked = false;
       laneFaults = [];
       tails = new Map();
       setFaultSpans();
@@ -431,14 +437,25 @@ function handle(m: HostMessage): void {
       renderCharts();
       break;
     case 'data':
+    case 'dataFrom': {
       if (m.mode !== ui.mode) return;
-      lanes = m.lanes;
+      const next = m.type === 'data' ? m.lanes : applyDataFrom(held, m.base, m.lanes);
+      if (!next) {
+        // A message this one builds on never came (posted while the panel was in another mode): the host sends the whole data.
+        if (!resyncAsked) post({ type: 'resync' });
+        resyncAsked = true;
+        return;
+      }
+      lanes = next;
+      held = m.seq !== undefined ? { seq: m.seq, lanes } : undefined;
+      if (m.type === 'data') resyncAsked = false;
       laneFaults = findFaults(lanes);
       eventCount = Math.max(eventCount, m.eventCount);
       tails = tailsBeyond(tails, lanes);
       setFaultSpans();
       renderCharts();
       break;
+    }
     case 'tail': {
       // Posted before the host heard of a mode switch: values of the other mode.
       if (m.mode !== ui.mode) return;

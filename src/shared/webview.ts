@@ -3,6 +3,7 @@
  * direction; the receiving side checks every message with the parse functions below, because a
  * webview message is untyped data at runtime. Documented in docs/editor.md ("Timeline").
  */
+import type { LaneDelta } from './laneDelta';
 
 /** How values are aggregated over replay time. */
 export type TimelineMode = 'cumulative' | 'event';
@@ -137,7 +138,10 @@ export type HostMessage =
    * again gets the same view, and keeps its zoom.
    */
   | { type: 'init'; title: string; source: 'session' | 'trace' | 'compare'; view: string; eventCount: number; live: boolean; faultKinds: string[]; mode: TimelineMode; restore: string[] | null }
-  | { type: 'data'; mode: TimelineMode; lanes: LaneData[]; eventCount: number }
+  /** `seq`: a live session numbers its data messages, so a `dataFrom` names the one it builds on. */
+  | { type: 'data'; mode: TimelineMode; lanes: LaneData[]; eventCount: number; seq?: number }
+  /** The lanes of data message `base`, each from its bucket `from` on (laneDelta.ts); the webview asks for `resync` when it does not hold `base`. */
+  | { type: 'dataFrom'; mode: TimelineMode; lanes: LaneDelta[]; eventCount: number; seq: number; base: number }
   /** `mode`: the mode the values are of (a tail posted before the host heard of a mode switch is of the other). */
   /** `faults`: events of the tail that raised faults, each with its mask (bits of the init message's faultKinds). */
   | { type: 'tail'; lane: string; mode: TimelineMode; points: { event: number; values: Record<SeriesId, number | null> }[]; faults?: { event: number; mask: number }[] }
@@ -152,6 +156,8 @@ export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'goto'; event: number }
   | { type: 'setMode'; mode: TimelineMode }
+  /** The webview could not apply a `dataFrom` (it does not hold the data it builds on): the whole data, please. */
+  | { type: 'resync' }
   | { type: 'export'; format: 'csv'; text: string; name: string }
   | { type: 'export'; format: 'png'; dataUrl: string; name: string }
   | { type: 'error'; message: string };
@@ -159,6 +165,7 @@ export type WebviewMessage =
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isStr = (v: unknown, max = 1 << 26): v is string => typeof v === 'string' && v.length <= max;
 const isName = (v: unknown): v is string => isStr(v, 200) && /^[\w .@()-]+$/.test(v);
 
@@ -168,6 +175,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
   switch (raw['type']) {
     case 'ready':
       return { type: 'ready' };
+    case 'resync':
+      return { type: 'resync' };
     case 'goto':
       return isPosInt(raw['event']) ? { type: 'goto', event: raw['event'] } : undefined;
     case 'setMode':
@@ -220,6 +229,10 @@ function cut(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
+function fitLane<L extends LaneData>(l: L): L {
+  return { ...l, label: cut(l.label, 500), ...(l.absent ? { absent: Object.fromEntries(Object.entries(l.absent).map(([id, a]) => [id, { ...a, why: cut(a.why, 2000) }])) } : {}) };
+}
+
 /**
  * A host message cut to what parseHostMessage accepts: the title, lane labels, marker labels,
  * metric names and status text come from slices and paths of any length, and a message over a
@@ -230,7 +243,9 @@ export function fitHostMessage(m: HostMessage): HostMessage {
     case 'init':
       return { ...m, title: cut(m.title, 500) };
     case 'data':
-      return { ...m, lanes: m.lanes.map((l) => ({ ...l, label: cut(l.label, 500), ...(l.absent ? { absent: Object.fromEntries(Object.entries(l.absent).map(([id, a]) => [id, { ...a, why: cut(a.why, 2000) }])) } : {}) })) };
+      return { ...m, lanes: m.lanes.map(fitLane) };
+    case 'dataFrom':
+      return { ...m, lanes: m.lanes.map(fitLane) };
     case 'markers':
       return { ...m, markers: m.markers.map((x) => ({ ...x, label: cut(x.label, 500) })) };
     case 'status':
@@ -252,7 +267,9 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
         ? (m as HostMessage)
         : undefined;
     case 'data':
-      return TIMELINE_MODES.includes(m['mode'] as TimelineMode) && Array.isArray(m['lanes']) && m['lanes'].every(isLane) && typeof m['eventCount'] === 'number' ? (m as HostMessage) : undefined;
+      return TIMELINE_MODES.includes(m['mode'] as TimelineMode) && Array.isArray(m['lanes']) && m['lanes'].every(isLane) && typeof m['eventCount'] === 'number' && (m['seq'] === undefined || isCount(m['seq'])) ? (m as HostMessage) : undefined;
+    case 'dataFrom':
+      return TIMELINE_MODES.includes(m['mode'] as TimelineMode) && Array.isArray(m['lanes']) && m['lanes'].every((l) => isObj(l) && isCount(l['from']) && isLane(l)) && typeof m['eventCount'] === 'number' && isCount(m['seq']) && isCount(m['base']) ? (m as HostMessage) : undefined;
     case 'tail':
       return isStr(m['lane'], 100) && TIMELINE_MODES.includes(m['mode'] as TimelineMode) && Array.isArray(m['points']) && m['points'].every((p) => isObj(p) && isPosInt(p['event']) && isObj(p['values'])) && (m['faults'] === undefined || (Array.isArray(m['faults']) && m['faults'].every((f) => isObj(f) && isPosInt(f['event']) && isPosInt(f['mask'])))) ? (m as HostMessage) : undefined;
     case 'position':

@@ -7,6 +7,7 @@ import { RankingTreeProvider } from '../../src/extension/views/rankingTree';
 import { SessionTimelineSource } from '../../src/extension/timeline/sessionSource';
 import { FakeLog } from './vscodeFake';
 import { InlineDap, track } from './inlineDap';
+import { dataStates, isData } from './timelineFold';
 
 const ROOT = resolve(__dirname, '../..');
 const CONFIG = { type: 'recreplay', request: 'launch', name: 'cold start', slice: join(ROOT, 'examples/slices/cold-start.slice'), ranker: 'linear:examples/rankers/cold-start-linear.json', stopOnEntry: true, cwd: ROOT };
@@ -111,7 +112,7 @@ test('the timeline of a session: series from recreplay/metricSeries, cursor from
     assert.equal(rs.markers[0]?.event, 60);
     assert.equal(rs.markers[0]?.kind, 'breakpoint');
     await source.replay((m) => posted.push(m));
-    const data = posted.find((m): m is HostMessage & { type: 'data' } => m.type === 'data');
+    const data = dataStates(posted)[0];
     assert.ok(data, 'data posted');
     const lane = data.lanes[0];
     assert.ok(lane);
@@ -131,9 +132,9 @@ test('the timeline of a session: series from recreplay/metricSeries, cursor from
     assert.equal(rs.position?.event, 25);
     assert.ok(posted.some((m) => m.type === 'position' && m.event === 25), 'the cursor follows');
     // Going back does not refetch (nothing new was replayed); a per-event refresh gives ranges.
-    const before = posted.filter((m) => m.type === 'data').length;
+    const before = posted.filter(isData).length;
     await source.handle({ type: 'setMode', mode: 'event' }, (m) => posted.push(m));
-    const ev = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data');
+    const ev = dataStates(posted);
     assert.equal(ev.length, before + 1);
     const hit = ev.at(-1)?.lanes[0]?.series['hit_rate'];
     assert.ok(hit && hit.v.every((v, i) => v === null || ((hit.lo[i] as number) <= v && v <= (hit.hi[i] as number))));
@@ -177,7 +178,7 @@ test('the timeline of a session draws a stop after a step back (a snapshot below
     await source.handle({ type: 'goto', event: 25 }, (m) => posted.push(m));
     await stopped;
     await new Promise((r) => setTimeout(r, 200));
-    const last = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1);
+    const last = dataStates(posted).at(-1);
     const lane = last?.lanes[0];
     assert.ok(lane);
     const at = lane.x.indexOf(25);
@@ -201,7 +202,7 @@ test('the timeline of a session fetches only the buckets from the last one it ho
     asked.push(args);
     return fetch(args);
   };
-  const lastData = (): (HostMessage & { type: 'data' }) | undefined => posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1);
+  const lastData = () => dataStates(posted).at(-1);
   try {
     await start(dap);
     let stopped = dap.next('stopped');
@@ -215,7 +216,7 @@ test('the timeline of a session fetches only the buckets from the last one it ho
       asked.length = 0;
       const refreshed = new Promise<void>((resolve) => {
         const n = posted.length;
-        const timer = setInterval(() => posted.slice(n).some((m) => m.type === 'data') && (clearInterval(timer), resolve()), 5);
+        const timer = setInterval(() => posted.slice(n).some(isData) && (clearInterval(timer), resolve()), 5);
       });
       stopped = dap.next('stopped');
       await dap.request('next', { threadId: 1 });
@@ -233,9 +234,21 @@ test('the timeline of a session fetches only the buckets from the last one it ho
       } finally {
         other.dispose();
       }
-      const want = fresh.find((m): m is HostMessage & { type: 'data' } => m.type === 'data');
+      const want = dataStates(fresh)[0];
       assert.deepEqual(lastData()?.lanes, want?.lanes, `event ${event}: what was put together from held buckets is what a fresh fetch draws`);
+      // And posted to the webview as what changed: the lane from its last bucket or two, not all 20-odd.
+      let at = -1;
+      posted.forEach((m, i) => m.type === 'position' && m.state === 'stopped' && m.event === event && (at = i));
+      const sent = posted.slice(at).filter(isData);
+      assert.ok(sent.length > 0 && sent.every((m) => m.type === 'dataFrom'), `event ${event}: ${sent.map((m) => m.type).join(', ')}`);
+      for (const m of sent) if (m.type === 'dataFrom') assert.ok(m.lanes.every((l) => l.from >= 19 && l.x.length <= 2), `event ${event}: from ${m.lanes.map((l) => l.from).join(', ')}`);
     }
+    // A webview that missed a message (it asks again): the next data is whole, and as a fresh fetch draws it.
+    const n = posted.length;
+    await source.handle({ type: 'resync' }, (m) => posted.push(m));
+    const again = posted.slice(n).filter(isData);
+    assert.deepEqual(again.map((m) => m.type), ['data']);
+    assert.deepEqual(dataStates(again)[0]?.lanes, lastData()?.lanes);
   } finally {
     source.dispose();
     await dap.dispose();

@@ -12,6 +12,7 @@ import { TraceTimelineSource } from '../../src/extension/timeline/traceSource';
 import { MetricStore } from '../../src/debugAdapter/metricStore';
 import { eventLine, rawSlice, tmp } from '../helpers';
 import { InlineDap, track } from './inlineDap';
+import { dataStates } from './timelineFold';
 
 const ROOT = resolve(__dirname, '../..');
 const COLD = { type: 'recreplay', request: 'launch', name: 'cold start', slice: join(ROOT, 'examples/slices/cold-start.slice'), ranker: 'linear:examples/rankers/cold-start-linear.json', stopOnEntry: true, cwd: ROOT };
@@ -35,7 +36,7 @@ async function lanesOf(src: { replay(post: (m: HostMessage) => void): Promise<vo
   const posted: HostMessage[] = [];
   await src.replay((m) => posted.push(m));
   src.dispose();
-  const data = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1);
+  const data = dataStates(posted).at(-1);
   assert.ok(data, 'data posted');
   return data.lanes;
 }
@@ -143,7 +144,7 @@ test('switching mode while a refresh is in flight posts the new mode\'s data', a
     const ready = src.replay(post);
     const switched = src.handle({ type: 'setMode', mode: 'event' }, post);
     await switched;
-    const data = () => posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data');
+    const data = () => dataStates(posted);
     assert.equal(data().at(-1)?.mode, 'event', `data posted by mode: ${data().map((m) => m.mode).join(', ')}`);
     await ready;
     assert.equal(data().at(-1)?.mode, 'event', 'the last data is the current mode\'s');
@@ -193,7 +194,7 @@ test('a refresh while the replay runs on draws every series up to the same event
     const posted: HostMessage[] = [];
     await src.replay((m) => posted.push(m));
     src.dispose();
-    const lane = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1)?.lanes[0];
+    const lane = dataStates(posted).at(-1)?.lanes[0];
     assert.ok(lane);
     assert.equal(lane.x.at(-1), 40, `${mode}: the lane ends at the event the refresh started at`);
     for (const id of ['hit_rate', 'mrr', 'ndcg', 'ctr', 'diversity', 'novelty', 'overlap', 'kendall_tau', 'fallback_rate', 'latency.total']) {
@@ -303,9 +304,9 @@ test('a compare session\'s timeline marks the same fault ticks as the traces of 
     const end = rs.position?.eventCount as number;
     assert.equal(rs.position?.event, end, 'ran to the end');
     // The stop's refresh: settled once its data is posted.
-    for (let i = 0; i < 200 && !posted.some((m) => m.type === 'data' && m.lanes[0]?.x.at(-1) === end); i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 200 && !dataStates(posted).some((d) => d.lanes[0]?.x.at(-1) === end); i++) await new Promise((r) => setImmediate(r));
     live.dispose();
-    const incremental = posted.filter((m): m is HostMessage & { type: 'data' } => m.type === 'data').at(-1)?.lanes ?? [];
+    const incremental = dataStates(posted).at(-1)?.lanes ?? [];
     liveMarkers = posted.filter((m): m is HostMessage & { type: 'markers' } => m.type === 'markers').at(-1)?.markers ?? [];
     assert.equal(incremental[0]?.x.at(-1), end, 'the refresh at the end was posted');
     for (const mode of ['cumulative', 'event'] as const) session[mode] = await lanesOf(new SessionTimelineSource(rs, sessions, 100, mode));

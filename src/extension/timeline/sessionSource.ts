@@ -1,4 +1,5 @@
 import type { LaneName, MetricBucket, MetricPoint, MetricSeriesName, MetricsEventBody } from '../../shared/dap';
+import { laneDelta, type LaneDelta } from '../../shared/laneDelta';
 import { absences, type HostMessage, type LaneData, type Marker, type SeriesData, type TimelineMode, type WebviewMessage } from '../../shared/webview';
 import type { ReplaySession, ReplaySessions } from '../debug/sessions';
 import { errorText } from '../log';
@@ -164,6 +165,9 @@ export class SessionTimelineSource implements TimelineSource {
   private readonly held = new Map<string, { bucketSize: number; buckets: MetricBucket[]; faultKinds?: unknown }>();
   /** Per lane, a marker at the first event of each fault kind it raised (as a trace's timeline has them). */
   private readonly faultMarkers = new Map<string, Marker[]>();
+  /** Data messages are numbered; the last one posted is what the next is sent as a delta on (laneDelta.ts). */
+  private dataSeq = 0;
+  private lastData: { seq: number; mode: TimelineMode; lanes: LaneData[] } | undefined;
 
   constructor(
     readonly rs: ReplaySession,
@@ -187,6 +191,8 @@ export class SessionTimelineSource implements TimelineSource {
     post({ type: 'init', title: this.title, source: 'session', view: `session:${this.rs.session.id}`, eventCount: p?.eventCount ?? 0, live: true, faultKinds: [...FAULT_MASK_KINDS], mode: this.mode, restore: null });
     this.refreshedThrough = -1;
     this.refreshedSnapshots = -1;
+    // A webview (re)loaded holds no data: the next is sent whole.
+    this.lastData = undefined;
     await this.refresh();
     if (p) post({ type: 'position', event: p.event, state: p.state, eventCount: p.eventCount });
     post({ type: 'markers', markers: this.markers() });
@@ -256,7 +262,7 @@ export class SessionTimelineSource implements TimelineSource {
         this.refreshedThrough = through;
         this.refreshedMode = mode;
         this.refreshedSnapshots = taken;
-        this.post?.({ type: 'data', mode, lanes, eventCount: this.rs.position?.eventCount ?? through });
+        this.postData(mode, lanes, this.rs.position?.eventCount ?? through);
         // The first faults the refresh learnt of.
         this.post?.({ type: 'markers', markers: this.markers() });
       }
@@ -265,6 +271,27 @@ export class SessionTimelineSource implements TimelineSource {
     } finally {
       this.refreshing = undefined;
     }
+  }
+
+  /**
+   * The lanes as a delta on the last data posted (each from its first changed bucket) when they are
+   * one, else whole: at a million events a stop's whole data is ~4 MB of JSON, a step's delta a few
+   * hundred bytes.
+   */
+  private postData(mode: TimelineMode, lanes: LaneData[], eventCount: number): void {
+    const last = this.lastData;
+    const seq = ++this.dataSeq;
+    let deltas: LaneDelta[] | undefined;
+    if (last && last.mode === mode && last.lanes.length === lanes.length) {
+      deltas = [];
+      for (let i = 0; i < lanes.length && deltas; i++) {
+        const d = laneDelta(last.lanes[i] as LaneData, lanes[i] as LaneData);
+        if (d) deltas.push(d);
+        else deltas = undefined;
+      }
+    }
+    this.lastData = { seq, mode, lanes };
+    this.post?.(last && deltas ? { type: 'dataFrom', mode, lanes: deltas, eventCount, seq, base: last.seq } : { type: 'data', mode, lanes, eventCount, seq });
   }
 
   /**
@@ -380,6 +407,11 @@ export class SessionTimelineSource implements TimelineSource {
   async handle(m: WebviewMessage, post: (m: HostMessage) => void): Promise<void> {
     if (m.type === 'setMode') {
       this.mode = m.mode;
+      await this.refresh();
+    } else if (m.type === 'resync') {
+      // The webview missed a message a delta built on: everything again, whole.
+      this.lastData = undefined;
+      this.refreshedThrough = -1;
       await this.refresh();
     } else if (m.type === 'goto') {
       if (this.rs.scope.isDisposed) {

@@ -22,12 +22,26 @@ function exprUserError(text: string, e: ExprError, where = ''): UserError {
 export function placeOf(text: string, start: number): { label: string; excerpt: string } {
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
   const nl = text.indexOf('\n', start);
-  const line = text.slice(lineStart, nl === -1 ? text.length : nl);
-  const before = text.slice(lineStart, start);
+  const lineEnd = nl === -1 ? text.length : nl;
+  const column = start - lineStart;
   const lineNo = text.slice(0, lineStart).split('\n').length;
-  const label = text.includes('\n') ? `line ${lineNo}, column ${before.length + 1}` : `column ${start + 1}`;
+  const label = text.includes('\n') ? `line ${lineNo}, column ${column + 1}` : `column ${start + 1}`;
+  // A long line (a generated expression of thousands of characters) is shown around the place only.
+  let from = lineStart;
+  let to = lineEnd;
+  if (lineEnd - lineStart > EXCERPT_WIDTH) {
+    from = Math.max(lineStart, Math.min(start - EXCERPT_BEFORE, lineEnd - EXCERPT_WIDTH));
+    to = Math.min(lineEnd, from + EXCERPT_WIDTH);
+  }
+  const head = from > lineStart ? '…' : '';
+  const line = `${head}${text.slice(from, to)}${to < lineEnd ? '…' : ''}`;
+  const before = `${head}${text.slice(from, start)}`;
   return { label, excerpt: `${line}\n  ${before.replace(/[^\t]/g, ' ')}^` };
 }
+
+/** The most of an expression's line an error shows, and how much of it before the place. */
+const EXCERPT_WIDTH = 76;
+const EXCERPT_BEFORE = 40;
 
 /** The values of the parts of `text` that read the stop, e.g. `rank("i_42") = 2`. */
 export function termValues(text: string, scope: ExprScope): [string, string][] {

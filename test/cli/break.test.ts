@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { exprScope } from '../../src/core/engine/exprScope';
+import { placeOf } from '../../src/cli/breakReport';
 import { compileExpr } from '../../src/core/expr';
 import { replayEach } from '../dap/slices';
 import { tmp } from '../helpers';
@@ -118,4 +119,29 @@ test('run --break written over several lines (a // comment ends a line) says the
   const r = cli('run', SLICE, '--ranker', RANKER, '--break', 'rank("i_042") <= 3 // top three\n  && user.segmnt == 1');
   assert.equal(r.code, 3, r.err);
   assert.match(r.err, /--break: line 2, column 11: unknown user field or feature 'segmnt'; did you mean 'segment'\?\n {4}&& user\.segmnt == 1\n {12}\^/);
+});
+
+test('an expression error shows a long line around the place only, the caret under it: a 50,000-character --break echoed whole (~50 KB on stderr)', () => {
+  const caretAt = (excerpt: string) => {
+    const [line, caret] = excerpt.split('\n') as [string, string];
+    return { line, at: caret.indexOf('^') - 2 };
+  };
+  // Short lines are shown whole, as before.
+  assert.deepEqual(placeOf('event.n > 5 && foo(1)', 15), { label: 'column 16', excerpt: 'event.n > 5 && foo(1)\n                 ^' });
+  const long = 'event.n > 5 && '.repeat(30) + 'foo(1)';
+  for (const start of [0, 7, 200, long.length - 6, long.length]) {
+    const { label, excerpt } = placeOf(long, start);
+    assert.equal(label, `column ${start + 1}`);
+    const { line, at } = caretAt(excerpt);
+    assert.ok(line.length <= 78, `${line.length}: ${line}`);
+    // What the caret points at is the character at the place.
+    assert.equal(line[at], long[start] ?? undefined, `at ${start}: ${excerpt}`);
+    assert.equal(line.startsWith('…'), start > 40, `cut before ${start}`);
+  }
+  // A line of an expression over several lines, tabs kept so the caret lines up.
+  const multi = `event.n > 5 &&\n\t${'x'.repeat(200)} && foo(1)`;
+  const place = placeOf(multi, multi.indexOf('foo'));
+  assert.equal(place.label, 'line 2, column 206');
+  const { line, at } = caretAt(place.excerpt);
+  assert.equal(line.slice(at, at + 3), 'foo');
 });

@@ -90,10 +90,17 @@ export class MetricDropDetector {
     this.add(this.before, store, n - 2 * w, -1);
   }
 
-  /** Sums for the windows ending at event n, from scratch. */
+  /**
+   * Sums for the windows ending at event n, from scratch: the weighted values added up as the
+   * sliding sums add them, so both hold the same number. (Taken back from the mean, mean × weight,
+   * 15 hits in 26 events read 14.999999999999998, and the sums slid on from there: after a goto or
+   * a step back the detector fired where a straight run did not, or the other way round.) The
+   * store's values are float32 and the weights whole numbers, so for any figures short of extreme
+   * magnitudes these sums are exact, and any order of adding gives the same double.
+   */
   private rebuild(store: MetricStore, n: number): void {
     const { series, window: w } = this.spec;
-    const sums = (m: { mean: number | null; count: number; weight: number }): WindowSums => ({ sum: (m.mean ?? 0) * m.weight, weight: m.weight, count: m.count });
+    const sums = (m: { count: number; weight: number; sum: number }): WindowSums => ({ sum: m.sum, weight: m.weight, count: m.count });
     this.recent = sums(store.mean(series, n - w + 1, n));
     this.before = sums(store.mean(series, n - 2 * w + 1, n - w));
   }

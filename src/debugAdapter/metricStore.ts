@@ -129,8 +129,11 @@ export class MetricStore {
     return weights === undefined ? 1 : chunkWeight(weights, n);
   }
 
-  /** Mean of the defined values over events [from, to] (weighted as the engine's metric is), how many events there were, and their total weight. */
-  mean(series: MetricSeriesName, from: number, to: number): { mean: number | null; count: number; weight: number } {
+  /**
+   * Mean of the defined values over events [from, to] (weighted as the engine's metric is), how many
+   * events there were, their total weight, and the weighted sum the mean divides (added in event order).
+   */
+  mean(series: MetricSeriesName, from: number, to: number): { mean: number | null; count: number; weight: number; sum: number } {
     let sum = 0;
     let weights = 0;
     let count = 0;
@@ -143,7 +146,7 @@ export class MetricStore {
         count++;
       }
     }
-    return { mean: weights ? sum / weights : null, count, weight: weights };
+    return { mean: weights ? sum / weights : null, count, weight: weights, sum };
   }
 
   /**

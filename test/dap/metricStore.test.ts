@@ -246,3 +246,22 @@ test('fault masks are kept per event across chunks: a range gives its kinds and 
   const b = store.buckets('hit', 1, 70_000, 2, false, undefined, true).buckets;
   assert.deepEqual(b.map((x) => [x.faultMask, x.faultFrom, x.faultTo]), [[faultMaskOf(['nan_score']), 5, 5], [faultMaskOf(['over_budget', 'stage_over_budget', 'divergence']), 65_536, 65_540]]);
 });
+
+test('a metric-drop detector that met the session after a jump (goto, step back) and went on event by event fires where one that slid from the start does', () => {
+  // hit per event ("." undefined: no click to find). Rebuilt as mean × weight, the window of 15 hits
+  // in 26 events before event 53 read 14.999999999999998, and the sums slid on from there: 14 events
+  // after a jump to event 53 the detector fired where a straight run did not (window 27, 50%).
+  const hits = '1110101000101011101110111.111101110110110000101001101.01100011100001011110011111.001..0.10001000010100000001';
+  const base = { rr: null, ndcg: null, ild: null, novelty: null, overlap: 0, kendallTau: 1, fallback: 0, latencyTotalMs: 10, clicks: 0, impressions: 1 };
+  const store = new MetricStore();
+  for (let n = 1; n <= hits.length; n++) store.record({ ...base, index: n, hit: hits[n - 1] === '.' ? null : Number(hits[n - 1]) }, 10);
+  const spec = parseMetricDrop('hit 50% window 27');
+  const straight = new MetricDropDetector(spec);
+  const fired: boolean[] = [];
+  for (let n = 1; n <= hits.length; n++) fired.push(straight.check(store, n) !== undefined);
+  assert.ok(fired.some((f) => f), 'the straight run fires somewhere');
+  for (let jump = 2; jump <= hits.length; jump++) {
+    const d = new MetricDropDetector(spec);
+    for (let n = jump; n <= hits.length; n++) assert.equal(d.check(store, n) !== undefined, fired[n - 1], `jumped to ${jump}, then event ${n}`);
+  }
+});

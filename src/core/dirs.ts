@@ -195,6 +195,19 @@ export function writeExclusive(path: string, data: string | Uint8Array, opts: { 
   }
 }
 
+/** Flushes a folder's entries (files made or renamed in it) to disk; where a folder cannot be opened to sync (Windows), nothing. */
+export function syncFolder(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not supported here: the renames stand as the system keeps them.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /**
  * Which machine's processes a pid names, as temp files, locks and freeze marks record it: the host
  * name, and on Linux the pid namespace too (`host~4026531836`). Containers that share a host name

@@ -1,7 +1,7 @@
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import { MACHINE, createExclusive, ensureDir, isPlainFile, pidRuns, readPlainFile, removeCreatedDirs, removeQuietly, statOrNothing, writeAll, writeExclusive } from '../dirs';
+import { MACHINE, createExclusive, ensureDir, isPlainFile, pidRuns, readPlainFile, removeCreatedDirs, removeQuietly, statOrNothing, syncFolder, writeAll, writeExclusive } from '../dirs';
 import { UserError } from '../errors';
 import { checkFile } from '../slice/hashing';
 import type { EventExec } from './replay';
@@ -356,19 +356,6 @@ function replaceFailed(e: unknown, tracePath: string, recordPath: string): unkno
   const code = (e as NodeJS.ErrnoException).code;
   if (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY' && code !== 'EXDEV') return e;
   return new UserError(`cannot put ${tracePath} and ${recordPath} in place: ${(e as Error).message.replace(/, rename .*$/, '')}; what was there is kept`, { file: tracePath }, 'Write the trace to a folder of your own (in a shared folder only a file\'s owner may replace it).', 'E_PATH');
-}
-
-/** Flushes a folder's entries (the renames just made) to disk; where a folder cannot be opened to sync (Windows), nothing. */
-function syncFolder(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Not supported here: the renames stand as the system keeps them.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** The most a run record read back from a dead run's temp file may hold (one holds a run's summary: kilobytes). */

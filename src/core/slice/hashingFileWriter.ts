@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync } from 'node:fs';
 import { writeAll } from '../dirs';
 import { ChunkHasher } from './hashing';
 
@@ -48,8 +48,10 @@ export class HashingFileWriter {
     this.bytes += buf.length;
   }
 
+  /** Writes what is pending and flushes the file to disk (it is renamed into place next), then closes it. */
   close(): { sha256: string; bytes: number; chunks: string[] } {
     this.flush();
+    fsyncSync(this.fd);
     const { sha256: chunks } = this.chunker.finish();
     this.release();
     return { sha256: this.whole.digest('hex'), bytes: this.bytes, chunks };

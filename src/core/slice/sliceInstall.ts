@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { syncFolder } from '../dirs';
 import { UserError } from '../errors';
 import { OWNER_FILE, markMine, markOf, owner, removeReplaced, tidyDeadFreezes } from './deadFreezes';
 import { enclosingSlice, freeForRestore, lexists, notReplaceable, placeNew, replaceable } from './targetFolder';
@@ -92,6 +93,9 @@ export function install(tmp: string, dir: string, overwrite: boolean, installed:
   } catch (e) {
     throw putBack(e, asides, dir);
   }
+  // The renames on disk before the old slice goes: a power cut then leaves the new one in place
+  // (or the old one aside, marked, for the next freeze to put back), never neither.
+  syncFolder(dirname(dir));
   // The new slice is in place: an old one that cannot be removed (a file in use, no permission)
   // is said, not an error — the freeze succeeded.
   const warnings: string[] = [];

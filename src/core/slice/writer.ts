@@ -1,6 +1,6 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { ensureDir, removeCreatedDirs } from '../dirs';
+import { ensureDir, removeCreatedDirs, syncFolder, writeExclusive } from '../dirs';
 import { UserError, shown } from '../errors';
 import { markMine } from './deadFreezes';
 import { checkEvent, parseRecords, timeOf } from './events';
@@ -137,13 +137,16 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     if (n === 0) throw new UserError('no events to freeze', { field: 'events' }, 'A slice needs at least one event.', 'E_EMPTY');
     const ev = io(() => events.close());
     files.push({ path: 'events.jsonl', sha256: ev.sha256, bytes: ev.bytes, records: n, chunks: { size: chunkSize, sha256: ev.chunks } });
+    // Folders made under the temp folder (artifacts/…): their entries are flushed too, deepest first.
+    const folders = new Set<string>();
     const small = (name: string, content: string | Buffer, records?: number) => {
       checkInside(name, join(dir, 'slice.json'));
       const p = join(tmp, name);
       io(() => {
         ensureDir(dirname(p));
-        writeFileSync(p, content);
+        writeExclusive(p, content, { sync: true });
       });
+      for (let d = dirname(p); d.length > tmp.length; d = dirname(d)) folders.add(d);
       const bytes = typeof content === 'string' ? Buffer.byteLength(content) : content.length;
       files.push({ path: name, sha256: sha256(content), bytes, ...(records !== undefined ? { records } : {}) });
     };
@@ -166,9 +169,16 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
       const hashes = files[0]?.chunks?.sha256.length ?? 0;
       throw new UserError(`slice.json would be ${(manifestBytes / 2 ** 20).toFixed(1)} MiB, more than a manifest may hold (${MAX_MANIFEST_BYTES / 2 ** 20} MiB); ${hashes} chunk hashes of events.jsonl take ${((hashes * 70) / 2 ** 20).toFixed(1)} MiB of it`, { field: 'manifest' }, `Freeze with a larger chunkSize (${chunkSize} bytes now; each chunk has a hash in the manifest), or shorten the manifest's description and faults; nothing was written.`);
     }
-    io(() => writeFileSync(join(tmp, 'slice.json'), manifestText));
+    io(() => writeExclusive(join(tmp, 'slice.json'), manifestText, { sync: true }));
+    // Every file is on disk, and every folder's entries, before the slice is renamed into place and
+    // an old one it replaces removed: unflushed, a power cut after the freeze could leave the new
+    // slice's files empty with the old slice already gone.
+    for (const d of [...folders].sort((a, b) => b.length - a.length)) syncFolder(d);
+    syncFolder(tmp);
     const manifestHash = sha256(manifestText);
     warnings.push(...io(() => install(tmp, dir, opts.overwrite === true, manifestHash)));
+    // (The slice's own entry was flushed by install; the entries of the parents made for it here.)
+    for (const made of createdParents) syncFolder(dirname(made));
     // The offset index is built at freeze and cached so the first open never scans the file.
     storeIndex(manifestHash, new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
     markUsers(userLines.text, manifest, opts.cacheDir);

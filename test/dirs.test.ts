@@ -1,8 +1,9 @@
 import { test } from 'node:test';
+import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDir, isWithin, newFolder, removeCreatedDirs } from '../src/core/dirs';
+import { ensureDir, fsReason, isWithin, newFolder, removeCreatedDirs } from '../src/core/dirs';
 import { UserError } from '../src/core/errors';
 import { tmp } from './helpers';
 
@@ -57,4 +58,24 @@ test('isWithin: the folder itself and what lies under it, by name; a sibling tha
   assert.equal(isWithin('/w/a', '/w/ab'), false);
   assert.equal(isWithin('/w/a', '/w/a/../b'), false);
   assert.equal(isWithin('/w/a', '/w'), false);
+});
+
+test('a folder the file system refuses to make is said in words, with the code: "the file system is read-only (EROFS)", not "EROFS" alone', (t) => {
+  const root = tmp();
+  // The fs module the core calls through: a mkdir refused as a read-only mount refuses it.
+  const fs = createRequire(__filename)('node:fs') as typeof import('node:fs');
+  for (const code of ['EROFS', 'EACCES', 'ENOSPC', 'EPERM']) {
+    const refuse = t.mock.method(fs, 'mkdirSync', () => {
+      throw Object.assign(new Error(`${code}: refused, mkdir`), { code });
+    });
+    assert.throws(
+      () => ensureDir(join(root, 'a', 'b'), 'trace folder'),
+      (e: unknown) => e instanceof UserError && e.where.file === join(root, 'a') && e.message === `cannot create the trace folder ${join(root, 'a')}: ${fsReason({ code })}`,
+    );
+    refuse.mock.restore();
+  }
+  assert.equal(fsReason({ code: 'EROFS' }), 'the file system is read-only (EROFS)');
+  assert.equal(fsReason({ code: 'ENOSPC' }), 'the disk is full (ENOSPC)');
+  assert.equal(fsReason({ code: 'EWHATEVER' }), 'EWHATEVER', 'a code without words stays as it is');
+  assert.deepEqual(readdirSync(root), [], 'nothing made');
 });

@@ -153,3 +153,28 @@ test('a freeze whose new slice is in place but whose old one cannot be removed s
     }
   }
 });
+
+test('run --trace on a read-only file system: exit 3 before the replay, saying the file system is read-only (it said only "EROFS"), the old trace kept', (t) => {
+  const disk = smallDisk(1024);
+  if (typeof disk !== 'string') return t.skip(disk.skip);
+  const out = join(disk, 'out');
+  assert.equal(cli('run', COLD.slice, '--trace', out).status, EXIT.OK);
+  const before = { trace: sha(join(out, 'trace.jsonl')), record: sha(join(out, 'run.json')) };
+  const ro = spawnSync('mount', ['-o', 'remount,ro', disk], { encoding: 'utf8' });
+  if (ro.status !== 0) return t.skip(`cannot remount the tmpfs read-only: ${ro.stderr.trim()}`);
+  try {
+    for (const [target, said] of [
+      [out, /cannot write the trace in .*out: the file system is read-only \(EROFS\)\n {2}Choose a --trace folder you can write to\./],
+      [join(out, 'new'), /cannot create the trace folder .*new: the file system is read-only \(EROFS\)\n {2}Choose a folder you can write to\./],
+    ] as const) {
+      const r = cli('run', COLD.slice, '--ranker', 'popularity', '--trace', target);
+      assert.equal(r.status, EXIT.INPUT, r.stderr);
+      assert.match(r.stderr, said);
+      assert.doesNotMatch(r.stderr, /replayed|\n\s+at /, 'refused before the replay, with no stack');
+    }
+  } finally {
+    spawnSync('mount', ['-o', 'remount,rw', disk]);
+  }
+  assert.deepEqual({ trace: sha(join(out, 'trace.jsonl')), record: sha(join(out, 'run.json')) }, before);
+  assert.deepEqual(readdirSync(out).sort(), ['run.json', 'trace.jsonl']);
+});

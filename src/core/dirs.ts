@@ -36,10 +36,31 @@ export function ensureDir(dirArg: string, what = 'folder'): string[] {
       const err = e as NodeJS.ErrnoException;
       // Made meanwhile by someone else: fine, when it is a folder.
       if (err.code === 'EEXIST' && statSync(p, { throwIfNoEntry: false })?.isDirectory()) continue;
-      throw new UserError(`cannot create the ${what} ${p}: ${err.code ?? err.message}`, { file: p }, 'Choose a folder you can write to.', 'E_PATH');
+      throw new UserError(`cannot create the ${what} ${p}: ${fsReason(err)}`, { file: p }, 'Choose a folder you can write to.', 'E_PATH');
     }
   }
   return created;
+}
+
+/** File system refusals in words a user reads without looking the code up (the code follows, for a search). */
+const FS_REASONS: Record<string, string> = {
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'the operation is not permitted (an immutable or another user\'s file or folder?)',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENAMETOOLONG: 'a name in the path is too long for the file system',
+  EMFILE: 'too many files are open',
+  EIO: 'the disk reported an input/output error',
+};
+
+/** Why a file operation failed, as a message says it: "the file system is read-only (EROFS)"; the code alone when it has no words here. */
+export function fsReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const code = err?.code;
+  if (typeof code === 'string' && Object.hasOwn(FS_REASONS, code)) return `${FS_REASONS[code]} (${code})`;
+  return code ?? (e instanceof Error ? e.message : String(e));
 }
 
 /** stat, or undefined when nothing is there (also when a parent is a file: ENOTDIR, said above). */
@@ -67,7 +88,7 @@ export function newFolder(base: string, name: string, what = 'folder'): { path: 
       return { path: p, created };
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      if (err.code !== 'EEXIST' || i >= 1000) throw new UserError(`cannot create the ${what} ${p}: ${err.code ?? err.message}`, { file: p }, 'Choose a folder you can write to.', 'E_PATH');
+      if (err.code !== 'EEXIST' || i >= 1000) throw new UserError(`cannot create the ${what} ${p}: ${fsReason(err)}`, { file: p }, 'Choose a folder you can write to.', 'E_PATH');
     }
   }
 }

@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { Worker, threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import { MACHINE, createExclusive, ensureDir, isPlainFile, pidRuns, readPlainFile, removeCreatedDirs, removeQuietly, statOrNothing, syncFolder, writeAll, writeExclusive } from '../dirs';
+import { MACHINE, createExclusive, ensureDir, fsReason, isPlainFile, pidRuns, readPlainFile, removeCreatedDirs, removeQuietly, statOrNothing, syncFolder, writeAll, writeExclusive } from '../dirs';
 import { UserError } from '../errors';
 import { checkFile } from '../slice/hashing';
 import type { EventExec } from './replay';
@@ -515,7 +515,7 @@ export class TraceWriter {
           this.fd = createExclusive(this.tmp);
         } catch (e) {
           const err = e as NodeJS.ErrnoException;
-          throw new UserError(`cannot write the trace in ${dir}: ${err.code ?? err.message}`, { file: dir }, 'Choose a --trace folder you can write to.', 'E_PATH');
+          throw new UserError(`cannot write the trace in ${dir}: ${fsReason(err)}`, { file: dir }, 'Choose a --trace folder you can write to.', 'E_PATH');
         }
       } catch (e) {
         removeCreatedDirs(this.createdDirs);

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { spawn, spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { MACHINE } from '../../src/core/dirs';
 import { join } from 'node:path';
 import { TRACE_FORMAT, TRACE_LOCK, TraceWriter, lockWaits, traceLine, writeFailed } from '../../src/core/engine/trace';
@@ -198,7 +197,7 @@ test('the trace carries every per-event metric the accumulator produces', async 
 
 test('a trace thread that dies is an error for the engine, not a hang', async () => {
   const table = { ids, slot: slotOf };
-  const dir = mkdtempSync(join(tmpdir(), 'recreplay-trace-'));
+  const dir = tmp('recreplay-trace-');
   const w = new TraceWriter(dir, { format: TRACE_FORMAT, slice: 's', sliceManifestSha256: '', ranker: { kind: 'test' }, seed: 1, k: 2, budgetMs: 100, events: 1e6 }, table);
   await (w as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
   const was = TraceWriter.stallWaits;
@@ -215,7 +214,7 @@ test('a trace thread that dies is an error for the engine, not a hang', async ()
 
 test('trace and run record go into place together: a run record that cannot be made leaves the old trace, the old record and no temp file', async () => {
   const table = { ids, slot: slotOf };
-  const dir = mkdtempSync(join(tmpdir(), 'recreplay-trace-'));
+  const dir = tmp('recreplay-trace-');
   writeFileSync(join(dir, 'trace.jsonl'), 'old trace\n');
   writeFileSync(join(dir, 'run.json'), 'old record\n');
   const header = { format: TRACE_FORMAT, slice: 's', sliceManifestSha256: '', ranker: { kind: 'test' }, seed: 1, k: 2, budgetMs: 100, events: 3 } as const;
@@ -241,7 +240,7 @@ test('trace and run record go into place together: a run record that cannot be m
 });
 
 test('writing and closing a trace draws no warning from Node (its file is opened and closed on the engine thread)', () => {
-  const parent = mkdtempSync(join(tmpdir(), 'recreplay-trace-warn-'));
+  const parent = tmp('recreplay-trace-warn-');
   const script = join(parent, 'child.ts');
   // A child process: the trace thread's warnings reach the process's stderr, not 'warning' events here.
   writeFileSync(
@@ -277,7 +276,7 @@ test('an event id holding U+0000 keeps every id of the trace in place', async ()
 });
 
 test('a process that exits with its trace unfinished leaves no temp file and no folder it made', () => {
-  const parent = mkdtempSync(join(tmpdir(), 'recreplay-trace-exit-'));
+  const parent = tmp('recreplay-trace-exit-');
   const out = join(parent, 'made', 'here');
   const script = join(parent, 'child.ts');
   // The child opens a trace, waits until the trace thread has made its temp file, then exits hard.

@@ -82,8 +82,11 @@ export function install(tmp: string, dir: string, overwrite: boolean, installed:
           if (!placeNew(aside, dir)) asides.push(aside);
           throw notReplaceable(dir, CHANGED);
         }
-        writeFileSync(join(aside, OWNER_FILE), JSON.stringify({ ...owner(), target: basename(dir), replacedBy: basename(tmp), installed }));
+        // Counted as moved aside before its mark is written: a mark the disk has no room for (a
+        // full disk) left the old slice aside, unmarked, and its path empty, under an error that
+        // said nothing had been written there.
         asides.push(aside);
+        writeFileSync(join(aside, OWNER_FILE), JSON.stringify({ ...owner(), target: basename(dir), replacedBy: basename(tmp), installed }));
       }
       // The owner mark goes before the folder becomes the slice (a file it does not list would be refused).
       rmSync(join(tmp, OWNER_FILE), { force: true });
@@ -109,6 +112,22 @@ export function install(tmp: string, dir: string, overwrite: boolean, installed:
   return warnings;
 }
 
+/**
+ * Puts a slice moved aside back at its free path. placeNew makes the folder first (so a folder made
+ * there meanwhile is never replaced), which a full disk refuses (ENOSPC: a folder takes a block);
+ * the rename alone needs no room, and replaces at most an empty folder, never one with files.
+ */
+function restore(aside: string, dir: string): boolean {
+  try {
+    return placeNew(aside, dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOSPC' && code !== 'EDQUOT') throw e;
+    renameSync(aside, dir);
+    return true;
+  }
+}
+
 /** A failed install puts the first folder it moved aside back at `dir`; what cannot go back is named in the error. */
 function putBack(e: unknown, asides: string[], dir: string): unknown {
   const first = asides[0];
@@ -116,7 +135,7 @@ function putBack(e: unknown, asides: string[], dir: string): unknown {
     try {
       const text = markOf(first)?.text;
       rmSync(join(first, OWNER_FILE), { force: true });
-      if (freeForRestore(dir) && placeNew(first, dir)) asides.shift();
+      if (freeForRestore(dir) && restore(first, dir)) asides.shift();
       else if (text !== undefined) writeFileSync(join(first, OWNER_FILE), text);
     } catch {
       // Left where it is, and named below.

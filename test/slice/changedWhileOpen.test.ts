@@ -1,6 +1,7 @@
 import { test } from 'node:test';
+import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Slice } from '../../src/core/slice/reader';
@@ -168,3 +169,34 @@ test('events.jsonl cut at the end of the blocks read so far, in the middle of a 
     Slice.prefetchAfterBlocks = after;
   }
 });
+
+for (const [what, change] of [
+  ['cut short', (events: string) => truncateSync(events, 6000)],
+  ['appended to', (events: string) => writeFileSync(events, readFileSync(events, 'utf8').split('\n')[0] + '\n', { flag: 'a' })],
+] as const) {
+  test(`events.jsonl ${what} while its index is built at open: the open fails as changed since it was opened, with force too, and no index of it is kept (info counted the lines read before the cut)`, (t) => {
+    // The fs module the reader calls through: the change lands between two blocks of the index's read.
+    const fs = createRequire(__filename)('node:fs') as typeof import('node:fs');
+    const { readSync } = fs;
+    for (const force of [false, true]) {
+      const { dir, cache, events } = slice200(false);
+      const ino = statSync(events).ino;
+      let done = false;
+      t.mock.method(fs, 'readSync', (fd: number, buf: NodeJS.ArrayBufferView, off: number, len: number, pos: number) => {
+        const n = readSync(fd, buf, off, len, pos);
+        if (!done && pos >= 8192 && fs.fstatSync(fd).ino === ino) {
+          done = true;
+          change(events);
+        }
+        return n;
+      });
+      try {
+        assert.throws(() => Slice.open(dir, { cacheDir: cache, force }), (e: unknown) => changed(e) && /while it was being indexed/.test((e as Error).message), `force: ${force}`);
+      } finally {
+        t.mock.restoreAll();
+      }
+      assert.ok(done, 'the file changed during the read');
+      assert.deepEqual(readdirSync(cache).filter((f) => f.endsWith('.f64')), [], 'no index kept');
+    }
+  });
+}

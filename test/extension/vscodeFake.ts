@@ -60,6 +60,9 @@ export class Uri {
   get path(): string {
     return this.fsPath;
   }
+  with(change: { path?: string }): Uri {
+    return new Uri(this.scheme, change.path ?? this.fsPath);
+  }
   toString(): string {
     return `${this.scheme}://${this.fsPath}`;
   }

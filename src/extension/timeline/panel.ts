@@ -4,6 +4,7 @@ import { fitHostMessage, parseWebviewMessage, type HostMessage, type WebviewMess
 import { DisposableStore } from '../disposables';
 import { errorText } from '../log';
 import { showError } from '../notify';
+import { saveThroughTemp } from '../saveFile';
 
 export const TIMELINE_VIEW_TYPE = 'recreplay.timeline';
 
@@ -121,7 +122,7 @@ export class TimelinePanel implements vscode.Disposable {
     });
     if (!target) return;
     const bytes = m.format === 'csv' ? Buffer.from(m.text, 'utf8') : Buffer.from(m.dataUrl.slice(m.dataUrl.indexOf(',') + 1), 'base64');
-    await vscode.workspace.fs.writeFile(target, bytes);
+    await saveThroughTemp(vscode.workspace.fs, target, bytes);
     this.log.info(`timeline exported to ${target.fsPath}`);
     this.post({ type: 'exported', format: m.format, path: target.fsPath });
   }

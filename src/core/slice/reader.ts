@@ -213,7 +213,7 @@ export function parseManifest(bytes: Buffer, manifestPath: string, warnings?: st
  * indexed at open no longer describes the bytes read now, so reads stop rather than replay other data.
  */
 export class ChangedWhileOpenError extends IntegrityError {
-  override readonly hint = 'Reopen the slice (the editor: restart the debug session); it is checked again as it opens.';
+  override readonly hint = 'Open it again — run the command again, or restart the debug session — and it is checked again as it opens; if the file is being written (a freeze in place), wait until it is done.';
   constructor(path: string, sliceDir: string, why: string) {
     super([path], sliceDir, { [path]: why });
     this.message = `${path} changed since it was opened: ${why}; reopen the slice`;

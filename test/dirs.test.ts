@@ -77,5 +77,7 @@ test('a folder the file system refuses to make is said in words, with the code: 
   assert.equal(fsReason({ code: 'EROFS' }), 'the file system is read-only (EROFS)');
   assert.equal(fsReason({ code: 'ENOSPC' }), 'the disk is full (ENOSPC)');
   assert.equal(fsReason({ code: 'EWHATEVER' }), 'EWHATEVER', 'a code without words stays as it is');
+  // A trace folder in /proc: mkdir gives ENOENT, said as such.
+  if (existsSync('/proc/self')) assert.throws(() => ensureDir('/proc/recreplay-trace', 'trace folder'), (e: unknown) => e instanceof UserError && e.message === 'cannot create the trace folder /proc/recreplay-trace: no such file or folder, and none can be made there (ENOENT)', 'in /proc');
   assert.deepEqual(readdirSync(root), [], 'nothing made');
 });

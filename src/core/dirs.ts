@@ -50,6 +50,8 @@ const FS_REASONS: Record<string, string> = {
   ENOSPC: 'the disk is full',
   EDQUOT: 'the disk quota is used up',
   ENOTDIR: 'a part of the path is not a folder',
+  // mkdir -p meets it where nothing can be made (/proc, /sys) or a parent went away meanwhile.
+  ENOENT: 'no such file or folder, and none can be made there',
   ENAMETOOLONG: 'a name in the path is too long for the file system',
   EMFILE: 'too many files are open',
   EIO: 'the disk reported an input/output error',

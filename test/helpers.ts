@@ -177,3 +177,30 @@ export function writeIndexFile(p: string, offsets: Float64Array | number[]): voi
   rmSync(p, { force: true });
   storeIndex(key, new OffsetIndex(Float64Array.from(offsets)), dirname(p));
 }
+
+/**
+ * Runs `fn` counting the elements that includes(), indexOf() and find() scan — a measure of work
+ * that does not depend on the machine: a list searched once per element of another grows as the
+ * product of their lengths. Past `limit` elements it throws at once (a quadratic path fails fast).
+ */
+export async function scanned<T>(limit: number, fn: () => T | Promise<T>): Promise<{ result: T; elements: number }> {
+  const proto = Array.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const saved = { includes: proto['includes'], indexOf: proto['indexOf'], find: proto['find'] };
+  let elements = 0;
+  for (const name of ['includes', 'indexOf', 'find'] as const) {
+    const original = saved[name] as (...args: unknown[]) => unknown;
+    proto[name] = function (this: unknown[], ...args: unknown[]) {
+      elements += this.length;
+      if (elements > limit) {
+        Object.assign(proto, saved);
+        throw new assert.AssertionError({ message: `more than ${limit} list elements scanned (${name} of ${this.length})` });
+      }
+      return original.apply(this, args);
+    };
+  }
+  try {
+    return { result: await fn(), elements };
+  } finally {
+    Object.assign(proto, saved);
+  }
+}

@@ -9,6 +9,7 @@ import { enclosingSlice, sliceManifestAt } from '../slice/targetFolder';
 import type { PipelineSettings } from '../slice/types';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { countsByKind, type FaultKind } from './faults';
+import { hasId, idsFor } from './idLookup';
 import { Replayer, type EventExec, type ReplayOptions } from './replay';
 import { TRACE_FORMAT, TraceWriter, modifiedField, traceRanker, type RunRecord } from './trace';
 
@@ -86,11 +87,12 @@ export interface Outcomes {
 /** Counts one completed event into `o`. */
 export function countOutcomes(o: Outcomes, ex: EventExec): void {
   const logged = ex.event.served;
+  const clicks = idsFor(ex.clicks, ex.served.length);
   for (let i = 0; i < ex.served.length; i++) {
     const item = ex.served[i] as string;
     const source = logged[i] === item ? 'recorded' : 'simulated';
     o.impressions[source]++;
-    if (ex.clicks.includes(item)) o.clicks[source]++;
+    if (hasId(clicks, item)) o.clicks[source]++;
   }
 }
 

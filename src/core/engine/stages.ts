@@ -3,6 +3,7 @@ import type { EventObservation, EventSlots } from '../metrics';
 import type { EventExec, Replayer } from './replay';
 import type { ReplayState } from './state';
 import { CandidateRow } from './rows';
+import { hasId, idsFor, indexOfId, positionsFor, type Ids, type Positions } from './idLookup';
 import { parseInstant } from '../time';
 import { shown } from '../errors';
 
@@ -306,10 +307,10 @@ function serve(r: Replayer, ex: EventExec): void {
  * item's average made any reordering of the logged slate look better (+30% CTR for the reversed
  * slate, whose true CTR is the recording's).
  */
-function attractivenessFor(st: ReplayState, row: CandidateRow, recordedServed: readonly string[], recordedClicks: readonly string[]): number {
-  if (recordedClicks.includes(row.item)) return 1;
+function attractivenessFor(st: ReplayState, row: CandidateRow, recordedServed: Positions, recordedClicks: Ids): number {
+  if (hasId(recordedClicks, row.item)) return 1;
   const a = Math.min(1, st.attractiveness(row.slot));
-  const q = recordedServed.indexOf(row.item);
+  const q = indexOfId(recordedServed, row.item);
   if (q < 0) return a;
   const e = 1 / Math.log2(q + 2);
   const rest = 1 - a * e;
@@ -339,13 +340,15 @@ function outcome(r: Replayer, ex: EventExec): void {
     for (let i = 0; i < n; i++) draws.push(rng.next());
   }
   const clicked: boolean[] = [];
+  const clickIds = idsFor(recordedClicks, n);
+  const servedAt = positionsFor(recordedServed, fromModel);
   for (let i = 0; i < n; i++) {
     const row = ex.servedRows[i] as CandidateRow;
     let click: boolean;
-    if (recordedServed[i] === row.item) click = recordedClicks.includes(row.item);
+    if (recordedServed[i] === row.item) click = hasId(clickIds, row.item);
     else {
       const u = (draws as number[])[i] as number;
-      click = u < attractivenessFor(st, row, recordedServed, recordedClicks) / Math.log2(i + 2);
+      click = u < attractivenessFor(st, row, servedAt, clickIds) / Math.log2(i + 2);
     }
     clicked.push(click);
     if (click) ex.clicks.push(row.item);

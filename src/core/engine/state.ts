@@ -1,6 +1,7 @@
 import { ItemCatalog } from '../slice/itemCatalog';
 import type { ItemRecord } from '../slice/types';
 import { runSteps } from '../steps';
+import { hasId, idsFor } from './idLookup';
 
 /**
  * Growable per-item columns; typed so checkpoints copy memory instead of walking values. Counts,
@@ -155,13 +156,14 @@ export class ReplayState {
 
   /** Counts one event's recording into the click model: the items it served, in served order, and its clicks. */
   recordLogged(served: readonly string[], clicks: readonly string[]): void {
+    const clicked = idsFor(clicks, served.length);
     for (let i = 0; i < served.length; i++) {
       // (Slots the recorded ranking already resolved.)
       const s = this.slot(served[i] as string);
       const exam = 1 / Math.log2(i + 2);
       this.loggedExamination[s] = (this.loggedExamination[s] as number) + exam;
       this.loggedExaminationAll += exam;
-      if (clicks.includes(served[i] as string)) {
+      if (hasId(clicked, served[i] as string)) {
         this.loggedClicks[s] = (this.loggedClicks[s] as number) + 1;
         this.loggedClicksAll++;
       }

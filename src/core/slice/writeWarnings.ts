@@ -82,6 +82,22 @@ export function repeatedIds(rows: readonly { id: string }[], file: 'items' | 'us
 }
 
 /** Index in `served` of the first item that is not a candidate, or -1. */
+/**
+ * The index of the first click that is not among the served items, or -1. Looked up in a set past a
+ * few: a feed event of 200,000 served items and 100,000 clicks, a scan of the served list per click,
+ * held the writer ~50 s.
+ */
+function clickOutside(served: readonly string[], clicks: readonly string[], scratch: Set<string>): number {
+  if (clicks.length * served.length <= 64) {
+    for (let i = 0; i < clicks.length; i++) if (!served.includes(clicks[i] as string)) return i;
+    return -1;
+  }
+  scratch.clear();
+  for (let j = 0; j < served.length; j++) scratch.add(served[j] as string);
+  for (let i = 0; i < clicks.length; i++) if (!scratch.has(clicks[i] as string)) return i;
+  return -1;
+}
+
 function servedOutside(ev: EventRecord, scratch: Set<string>): number {
   const cands = ev.candidates;
   const served = ev.served;
@@ -176,12 +192,8 @@ export class EventChecks {
     if (s >= 0) count(this.notCandidates, () => `events:${n} served[${s}] ${shown(ev.served[s])}`);
     const clicks = ev.outcome?.clicks;
     if (clicks !== undefined) {
-      for (let i = 0; i < clicks.length; i++) {
-        if (!ev.served.includes(clicks[i] as string)) {
-          count(this.notServed, () => `events:${n} outcome.clicks[${i}] ${shown(clicks[i])}`);
-          break;
-        }
-      }
+      const c = clickOutside(ev.served, clicks, this.scratch);
+      if (c >= 0) count(this.notServed, () => `events:${n} outcome.clicks[${c}] ${shown(clicks[c])}`);
     }
     if (outsideCatalogue(ev, this.catalogue)) count(this.outside, () => `events:${n} ${firstOutside(ev, this.catalogue)}`);
     if (this.users !== undefined && !this.users.has(ev.user)) count(this.unknownUsers, () => `events:${n} user ${shown(ev.user)}`);

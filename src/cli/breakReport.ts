@@ -55,7 +55,10 @@ export function termValues(text: string, scope: ExprScope): [string, string][] {
 }
 
 function pad(cells: string[][]): string {
-  const widths = cells[0]?.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length))) ?? [];
+  // A loop, not Math.max(...column): spread as arguments, a table of ~130,000 rows (a ranking
+  // shown to 2k of a large k) overflowed the stack.
+  const widths: number[] = (cells[0] ?? []).map(() => 0);
+  for (const r of cells) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i] as number, (r[i] ?? '').length);
   return cells.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd()).join('\n');
 }
 
@@ -139,7 +142,10 @@ export function breakOption(text: string, warn: (message: string) => void = (m) 
     const values = termValues(text, exprScope(ex, r));
     const { rows, hidden } = shownRows(ex, text, Math.max(20, 2 * r.pipeline.k));
     if (json) {
-      const ranking = rows.map((row) => ({ rank: row.rank, item: row.item, score: row.score, recordedRank: row.recordedRank, delta: row.recordedRank - row.rank, served: ex.served.includes(row.item), clicked: ex.clicks.includes(row.item) }));
+      // Sets, as the table uses: a scan of the served ids per row did not end on 150,000 rows.
+      const served = new Set(ex.served);
+      const clicked = new Set(ex.clicks);
+      const ranking = rows.map((row) => ({ rank: row.rank, item: row.item, score: row.score, recordedRank: row.recordedRank, delta: row.recordedRank - row.rank, served: served.has(row.item), clicked: clicked.has(row.item) }));
       // `faults` stays the run's counts by kind (as without --break); the stopped event's own are `eventFaults`.
       sayJson({ ...json, hit: true, expression: text, event: ex.n, id: ex.event.id, line: ex.n, file: r.slice.eventsPath, t: ex.event.t, values: Object.fromEntries(values), ranking, eventFaults: ex.faults });
       return EXIT.OK;

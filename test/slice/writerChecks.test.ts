@@ -196,3 +196,22 @@ test('overwrite of a slice that also holds a file its manifest does not list nam
   );
   assert.equal(Slice.open(dir).eventCount, 3, 'the old slice is untouched');
 });
+
+test('a record nested deeper than JSON.stringify writes is refused for its depth, with what to do — not "Maximum call stack size exceeded" and a hint about value kinds', () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = { a: deep };
+  const f = fixture(2);
+  const events = [{ ...(f.events[0] as EventRecord), debug: deep }, f.events[1] as EventRecord];
+  const e = (() => {
+    try {
+      writeSlice(join(tmp(), 'deep.slice'), { manifest: BASE_MANIFEST, ...f, events }, OPTS);
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  })();
+  assert.ok(e instanceof UserError, String(e));
+  assert.match(e.message, /events record 1 is nested too deeply to be written as JSON/);
+  assert.doesNotMatch(e.message, /call stack/);
+  assert.match(e.hint ?? '', /nest/);
+});

@@ -55,6 +55,11 @@ export function lineOf(value: unknown, file: string, record: number): string {
   try {
     text = JSON.stringify(value);
   } catch (e) {
+    // Valid JSON all the same, but deeper than JSON.stringify goes (a few thousand levels): "Maximum
+    // call stack size exceeded" and a hint about kinds of values said nothing of what to change.
+    if (e instanceof RangeError) {
+      throw new UserError(`${file} record ${record} is nested too deeply to be written as JSON (objects or arrays inside one another a few thousand levels deep)`, { file, line: record }, 'Flatten the record: a field of a few levels holds what a deep nest does (an event\'s extra fields are kept and shown as they are).');
+    }
     // A BigInt, a cycle: JSON cannot hold it.
     throw new UserError(`${file} record ${record} cannot be written as JSON: ${(e as Error).message}`, { file, line: record }, 'Records hold JSON values only: numbers, strings, booleans, null, arrays and plain objects.');
   }

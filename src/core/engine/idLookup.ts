@@ -8,9 +8,9 @@
 /** The ids as a list to scan or a set, for `asks` membership tests. */
 export type Ids = readonly string[] | ReadonlySet<string>;
 
-/** `ids` ready for `asks` calls of hasId. */
+/** `ids` ready for `asks` calls of hasId (a list of up to 16 is scanned: a few clicks against any slate allocate nothing). */
 export function idsFor(ids: readonly string[], asks: number): Ids {
-  return ids.length * asks <= 64 ? ids : new Set(ids);
+  return ids.length <= 16 || ids.length * asks <= 1024 ? ids : new Set(ids);
 }
 
 /** Whether `id` is among the ids. */
@@ -23,7 +23,7 @@ export type Positions = readonly string[] | ReadonlyMap<string, number>;
 
 /** `ids` ready for `asks` calls of indexOfId. */
 export function positionsFor(ids: readonly string[], asks: number): Positions {
-  if (ids.length * asks <= 64) return ids;
+  if (ids.length * asks <= 1024) return ids;
   const at = new Map<string, number>();
   for (let i = 0; i < ids.length; i++) if (!at.has(ids[i] as string)) at.set(ids[i] as string, i);
   return at;

@@ -42,12 +42,8 @@ export function faultLines(faults: Record<string, FaultSummary | undefined>): st
     .map(([k, s]) => `  ${k} × ${s.count}${s.events !== s.count ? ` in ${s.events} event${s.events === 1 ? '' : 's'}` : ''} (first at event ${s.firstEvent}, ${oneLine(s.firstId)}): ${oneLine(s.example)}`);
 }
 
-/** Whether anything was written to stdout: a closed stdout lost it (see main.ts). */
-export const stdoutUse = { written: false };
-
 /** A line on stdout, printable. */
 export function say(s: string): void {
-  stdoutUse.written = true;
   console.log(printable(s));
 }
 
@@ -65,6 +61,5 @@ const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]
  * (printable()'s \x7f is not JSON).
  */
 export function sayJson(value: unknown, space?: number): void {
-  stdoutUse.written = true;
   console.log(JSON.stringify(value, null, space).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }

@@ -1,4 +1,3 @@
-import { fstatSync, readSync, statSync } from 'node:fs';
 import { userInfo, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UserError, IntegrityError } from '../core/errors';
@@ -6,7 +5,7 @@ import { CancelledError, runHeadless, type Outcomes } from '../core/engine/run';
 import { Slice, type VerifyReport } from '../core/slice/reader';
 import { parseInstant } from '../core/time';
 import { EXIT } from './exitCodes';
-import { faultLines, fmt, progressBar, say, sayJson, shout, stdoutUse, table } from './format';
+import { faultLines, fmt, progressBar, say, sayJson, shout, table } from './format';
 import { oneLine } from '../shared/printable';
 import { TOOL_VERSION } from '../core/version';
 import { breakOption } from './breakReport';
@@ -92,23 +91,6 @@ function watchOutput(): void {
   watchingOutput = true;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => (outputError ??= e));
   process.stderr.on('error', () => {});
-}
-
-/**
- * Whether stdout was closed when the process started (`recreplay run … >&-`): Node then opens
- * /dev/null in its place, so every write "succeeded" and the results were lost with exit 0. Node
- * opens it for reading and writing, where a shell's `>/dev/null` is for writing only: a read of
- * one byte tells them apart (and returns at once: /dev/null is always at its end).
- */
-function stdoutWasClosed(): boolean {
-  try {
-    const out = fstatSync(1);
-    if (!out.isCharacterDevice() || out.rdev !== statSync('/dev/null').rdev) return false;
-    readSync(1, Buffer.alloc(1), 0, 1, null);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether the progress bar is on stderr's last line: an error or a cancel clears it first, so its message starts a line. */
@@ -453,10 +435,6 @@ export async function main(argv: string[]): Promise<number> {
   const code = await command(argv);
   // Errors of a write to stdout arrive after it (a file's on the next tick, a pipe's later still).
   await new Promise((r) => setImmediate(r));
-  if (stdoutUse.written && stdoutWasClosed()) {
-    shout('recreplay: cannot write the output to standard output: it is closed (>&-); to drop the output, send it to /dev/null');
-    return EXIT.INPUT;
-  }
   const e = outputError;
   if (e && e.code !== 'EPIPE') {
     shout(`recreplay: cannot write the output to standard output: ${e.code === 'ENOSPC' ? 'the disk is full' : e.message}`);

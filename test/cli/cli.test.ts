@@ -402,22 +402,6 @@ test('output that cannot be written: a full stderr loses its warnings and the ru
   }
 });
 
-test('a closed stdout (>&-) is an error, exit 3, as a full one is: the results were lost with exit 0; >/dev/null stays a success', { skip: process.platform === 'win32' && 'no sh here' }, () => {
-  const slice = join(EX, 'slices/cold-start.slice');
-  const out = join(tmp(), 'out');
-  const sh = (redirect: string, ...args: string[]) => spawnSync('sh', ['-c', `exec "$0" "$@" ${redirect}`, process.execPath, CLI, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
-  for (const args of [['run', slice, '--json', '--trace', out], ['info', slice], ['verify', slice, '--json'], ['--version']]) {
-    const closed = sh('>&-', ...args);
-    assert.equal(closed.status, EXIT.INPUT, `${args[0]}: ${closed.stderr}`);
-    assert.equal(closed.stderr, 'recreplay: cannot write the output to standard output: it is closed (>&-); to drop the output, send it to /dev/null\n');
-    assert.equal(sh('>/dev/null', ...args).status, EXIT.OK, args[0]);
-  }
-  // The run itself went through: its trace is written, as with a full stdout.
-  assert.deepEqual(readdirSync(out).sort(), ['run.json', 'trace.jsonl']);
-  // A usage error says that, not this.
-  assert.equal(sh('>&-', 'run', slice, '--bogus').status, EXIT.USAGE);
-});
-
 test('an option given twice, a misspelt option and a value that starts with "-" are usage errors that say what to write', () => {
   const slice = join(EX, 'slices/cold-start.slice');
   const twice = cli('run', slice, '--ranker', 'popularity', '--ranker', 'recorded');

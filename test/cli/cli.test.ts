@@ -380,6 +380,23 @@ test('run --seed N replays with seed N: another trace than the slice seed, the s
   assert.equal(ck.sha, byDefault.sha, 'the checkpoint interval does not change the replay');
 });
 
+test('output sent to /dev/null by a program that runs recreplay (Node\'s stdio "ignore", Python\'s subprocess.DEVNULL: opened for reading and writing) is a success: the results are dropped as asked, the trace written', () => {
+  const dir = tmp();
+  const trace = join(dir, 'trace');
+  // (A check that told a closed stdout from this by a read of it made such runs exit 3.)
+  const r = spawnSync(process.execPath, [CLI, 'run', join(EX, 'slices/cold-start.slice'), '--trace', trace], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, EXIT.OK, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.ok(existsSync(join(trace, 'trace.jsonl')));
+  const rw = openSync('/dev/null', 'r+');
+  try {
+    const info = spawnSync(process.execPath, [CLI, 'info', join(EX, 'slices/cold-start.slice')], { cwd: ROOT, stdio: ['ignore', rw, 'pipe'], encoding: 'utf8', timeout: 60_000 });
+    assert.equal(info.status, EXIT.OK, info.stderr);
+  } finally {
+    closeSync(rw);
+  }
+});
+
 test('output that cannot be written: a full stderr loses its warnings and the run goes on; a full stdout is an error (exit 3), not a silent success', { skip: !existsSync('/dev/full') && 'no /dev/full here' }, () => {
   const weights = join(tmp(), 'typo.json');
   // Two warnings: the second write to a failed stderr ended the run with exit 1 ("--break never held").

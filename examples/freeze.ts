@@ -32,10 +32,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { parseArgs } from 'node:util';
 import { UserError, shown } from '../src/core/errors';
 import { parseEventLine } from '../src/core/slice/events';
+import { lineText } from '../src/core/slice/utf8';
 import { writeSlice } from '../src/core/slice/writer';
 import { instantHint, parseInstant } from '../src/core/time';
 import type { EventRecord, FeatureValue, ItemRecord, UserRecord } from '../src/core/slice/types';
@@ -248,32 +248,47 @@ type ReadBlock = (buf: Buffer) => number;
 /** The records of a JSONL file with their line numbers (a blank line is counted and skipped), its blocks given by `read`. */
 function* jsonLines<T>(path: string, read: ReadBlock): Generator<{ value: T; line: number }> {
   const buf = Buffer.alloc(BLOCK_BYTES);
-  // A block may end inside a character (Cyrillic, Greek, CJK, emoji take 2 to 4 bytes in UTF-8):
-  // the decoder keeps its first bytes until the next block brings the rest. Decoding each block
-  // on its own would turn that character into U+FFFD and silently change an item id.
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+  // Lines are cut at their newline bytes and each is decoded whole: a character split across two
+  // blocks (Cyrillic, Greek, CJK, emoji take 2 to 4 bytes in UTF-8) keeps its bytes, and a line
+  // that is not UTF-8 (a Latin-1 "é" is the single byte 0xE9) is refused with its line and column,
+  // as the slice reader refuses it, instead of being decoded to U+FFFD — which would silently merge
+  // "café" and "cafè" into one id.
+  let pending: Buffer[] = [];
   let line = 0;
+  const record = (bytes: Buffer): { value: T; line: number } | undefined => {
+    line++;
+    const text = lineText(bytes, 0, bytes.length, path, line);
+    if (text.trim() === '') return undefined;
+    try {
+      return { value: JSON.parse(text) as T, line };
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+      // The slice reader's parser explains what JSON.parse's message hides (a byte-order mark,
+      // NaN or Infinity): for a line that is not JSON it throws that error, which is ours.
+      parseEventLine(text, path, line);
+      throw e;
+    }
+  };
   for (;;) {
     const n = read(buf);
-    const parts = (rest + (n > 0 ? decoder.write(buf.subarray(0, n)) : decoder.end())).split('\n');
-    rest = n === 0 ? '' : (parts.pop() as string);
-    for (const text of parts) {
-      line++;
-      if (text.trim() === '') continue;
-      let value: T;
-      try {
-        value = JSON.parse(text) as T;
-      } catch (e) {
-        if (!(e instanceof SyntaxError)) throw e;
-        // The slice reader's parser explains what JSON.parse's message hides (a byte-order mark,
-        // NaN or Infinity): for a line that is not JSON it throws that error, which is ours.
-        parseEventLine(text, path, line);
-        throw e;
+    if (n === 0) {
+      // The last line, when the file does not end with a newline.
+      if (pending.length > 0) {
+        const r = record(Buffer.concat(pending));
+        if (r) yield r;
       }
-      yield { value, line };
+      return;
     }
-    if (n === 0) return;
+    const block = buf.subarray(0, n);
+    let start = 0;
+    for (let nl = block.indexOf(10); nl !== -1; start = nl + 1, nl = block.indexOf(10, start)) {
+      const bytes = pending.length > 0 ? Buffer.concat([...pending, block.subarray(start, nl)]) : block.subarray(start, nl);
+      pending = [];
+      const r = record(bytes);
+      if (r) yield r;
+    }
+    // `buf` is read into again: the start of a line that goes on keeps a copy of its bytes.
+    if (start < n) pending.push(Buffer.from(block.subarray(start)));
   }
 }
 
@@ -431,6 +446,10 @@ function freeze({ out, requests, catalog, frozenAt, overwrite }: FreezeJob): Fre
       for (const c of ev.candidates) sameTypes(candidateTypes, c.features, requests, line);
       times.check(ev, `${requests}:${line}`);
       users.set(value.customer, { id: value.customer });
+    }
+    // Said of the log itself: the writer's own "no events to freeze" names no file.
+    if (requestLines.length === 0) {
+      throw new UserError('the request log holds no requests: it is empty, or only blank lines', { file: requests }, 'Give the log with one JSON object per served request, one per line: a slice needs at least one event.');
     }
     const result: WriteResult = writeSlice(
       out,

@@ -355,3 +355,34 @@ test('freeze.ts: an empty request_id and a device that is not a string are refus
   assert.equal(third.id, JSON.parse(LOG[2] as string).request_id);
   assert.equal(third.context, undefined, 'no context: the device is not known');
 });
+
+test('freeze.ts: a log or catalogue line that is not UTF-8 (a Latin-1 "é") is refused at its file, line and column, not decoded to U+FFFD; nothing is written', () => {
+  const dir = tmp();
+  // "café" written by a Latin-1 producer: the single byte 0xE9. Decoded, it would be "caf\uFFFD",
+  // one id for every accented customer or product.
+  const latin1 = (text: string) => Buffer.from(text, 'latin1');
+  const log = LOG.map((l, i) => (i === 2 ? l.replace('"customer":"', '"customer":"café_') : l));
+  writeFileSync(join(dir, 'requests.jsonl'), latin1(lines(log)));
+  const r = freeze([join(dir, 'log.slice'), join(dir, 'requests.jsonl')]);
+  assert.equal(r.status, 3, r.stderr + r.stdout);
+  const column = (log[2] as string).indexOf('é') + 1;
+  assert.match(r.stderr, new RegExp(`^freeze failed: .*requests\\.jsonl:3:${column}: the line is not valid UTF-8: byte 0xE9`));
+  assert.match(r.stderr, /iconv -f latin1 -t utf-8/);
+  const catalogue = CATALOG.map((l, i) => (i === 4 ? l.replace('"department":"', '"department":"prêt_') : l));
+  writeFileSync(join(dir, 'catalog.jsonl'), latin1(lines(catalogue)));
+  const c = freeze([join(dir, 'cat.slice'), join(ROOT, 'examples/logs/requests.jsonl'), join(dir, 'catalog.jsonl')]);
+  assert.equal(c.status, 3, c.stderr + c.stdout);
+  assert.match(c.stderr, /catalog\.jsonl:5:\d+: the line is not valid UTF-8: byte 0xEA/);
+  assert.deepEqual(readdirSync(dir).sort(), ['catalog.jsonl', 'requests.jsonl'], 'no slice and no temp folder');
+});
+
+test('freeze.ts: an empty log, or one of blank lines only, is refused naming the log, not as "no events" of no file', () => {
+  const dir = tmp();
+  for (const [name, text] of [['empty.jsonl', ''], ['blank.jsonl', '\n\r\n  \n']] as const) {
+    writeFileSync(join(dir, name), text);
+    const r = freeze([join(dir, `${name}.slice`), join(dir, name)]);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^freeze failed: .*${name.replace('.', '\\.')}: the request log holds no requests`));
+    assert.ok(!existsSync(join(dir, `${name}.slice`)));
+  }
+});

@@ -33,6 +33,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { UserError, shown } from '../src/core/errors';
+import { isUtf8, notUtf8 } from '../src/core/slice/utf8';
 import { writeSlice } from '../src/core/slice/writer';
 import { instantHint, parseInstant } from '../src/core/time';
 import type { EventRecord, ItemRecord, UserRecord } from '../src/core/slice/types';
@@ -63,7 +64,14 @@ function* csvRows(file: string, seen: (bytes: Buffer) => void): Generator<{ row:
       const bytes = carry.length ? Buffer.concat([carry, block.subarray(0, n)]) : block.subarray(0, n);
       // Whole lines only; the rest waits for the next block (at the end of the file, all of it).
       const cut = n === 0 ? bytes.length : bytes.lastIndexOf(10) + 1;
-      const text = bytes.subarray(0, cut).toString('utf8');
+      const whole = bytes.subarray(0, cut);
+      // Bytes that are not UTF-8 (a Latin-1 "é" is the single byte 0xE9) would decode to U+FFFD,
+      // silently merging two hashed features or ids that differ there: refused, as the slice reader does.
+      if (!isUtf8(whole)) {
+        const e = notUtf8(whole, file);
+        throw new UserError(e.message, { file, line: before + (e.where.line ?? 1), ...(e.where.column !== undefined ? { column: e.where.column } : {}) }, e.hint);
+      }
+      const text = whole.toString('utf8');
       let records: { record: string[]; info: { lines: number } }[] = [];
       if (text !== '') {
         try {
@@ -133,9 +141,10 @@ function instant(row: Row, file: string, line: number): string {
   return new Date(ms).toISOString();
 }
 
-function items(file: string, seen: (b: Buffer) => void): ItemRecord[] {
+function items(file: string, seen: (b: Buffer) => void, lines: number[]): ItemRecord[] {
   const out: ItemRecord[] = [];
   for (const { row, line } of csvRows(file, seen)) {
+    lines.push(line);
     const id = num(row, 'item_id', file, line);
     if (!Number.isInteger(id) || id < 0) throw new UserError(`item_id must be a whole number from 0: got ${shown(row['item_id'])}`, { file, line, field: 'item_id' }, 'Give the dataset\'s item_context.csv as published.');
     const category = str(row, 'item_feature_1', file, line);
@@ -182,7 +191,10 @@ export function freezeOpenBandit(out: string, dataDir: string, frozenAt: string,
   if (!campaign) throw new UserError(`no ${CAMPAIGNS.join(', ')} in the folder`, { file: dataDir }, 'Give the folder of one campaign of the Open Bandit Dataset (e.g. obd/random/men of st-tech/zr-obp).');
   const itemsFile = join(dataDir, 'item_context.csv');
   const itemsHash = createHash('sha256');
-  const catalogue = items(itemsFile, (b) => itemsHash.update(b));
+  // The writer names an event or item by its number (events:4): these say which CSV line it came from.
+  const itemLines: number[] = [];
+  const rowLines: number[] = [];
+  const catalogue = items(itemsFile, (b) => itemsHash.update(b), itemLines);
   const known = new Set(catalogue.map((i) => i.id));
   // The first pass checks every row and gathers the users; the second streams the events into the
   // slice, and must read the very bytes the first one checked.
@@ -193,31 +205,49 @@ export function freezeOpenBandit(out: string, dataDir: string, frozenAt: string,
     toEvent(row, line, campaign, catalogue, known);
     const u = userOf(row, campaign, line);
     users.set(u.id, u);
+    rowLines.push(line);
     rows++;
   }
   if (rows === 0) throw new UserError('no impressions', { file: campaign }, 'Give a campaign file with at least one row under its header.');
   const sha = firstHash.digest('hex');
-  const result = writeSlice(
-    out,
-    {
-      manifest: {
-        name: `open-bandit-${basename(campaign, '.csv')}`,
-        description: `Open Bandit Dataset (Saito et al., 2020, CC BY 4.0), random policy, ${basename(campaign, '.csv')} campaign: ${rows} impressions of a three-slot widget`,
-        source: { kind: 'logs', query: `${basename(campaign)} sha256:${sha} + ${basename(itemsFile)} sha256:${itemsHash.digest('hex')}` },
-        seed: 1,
-        pipeline: { k: 1, budgetMs: 100 },
-      },
-      events: (function* () {
-        const again = createHash('sha256');
-        for (const { row, line } of csvRows(campaign, (b) => again.update(b))) yield toEvent(row, line, campaign, catalogue, known);
-        if (again.digest('hex') !== sha) throw new UserError('the file changed while it was frozen', { file: campaign }, 'Freeze a copy that nothing writes to.');
-      })(),
-      items: catalogue,
-      users: [...users.values()],
-    },
-    { frozenAt, overwrite },
-  );
-  return { code: 0, stdout: [`froze ${rows} impressions, ${catalogue.length} items and ${users.size} users into ${result.dir}`], stderr: result.warnings.map((w) => `warning: ${w}`) };
+  const atLine = (file: string, n: number): string | undefined => {
+    const line = (file === 'events' ? rowLines : file === 'items' ? itemLines : [])[n - 1];
+    return line === undefined ? undefined : `${file === 'events' ? campaign : itemsFile}:${line}`;
+  };
+  let result: ReturnType<typeof writeSlice>;
+  try {
+    result = writeSlice(
+        out,
+        {
+          manifest: {
+            name: `open-bandit-${basename(campaign, '.csv')}`,
+            description: `Open Bandit Dataset (Saito et al., 2020, CC BY 4.0), random policy, ${basename(campaign, '.csv')} campaign: ${rows} impressions of a three-slot widget`,
+            source: { kind: 'logs', query: `${basename(campaign)} sha256:${sha} + ${basename(itemsFile)} sha256:${itemsHash.digest('hex')}` },
+            seed: 1,
+            pipeline: { k: 1, budgetMs: 100 },
+          },
+          events: (function* () {
+            const again = createHash('sha256');
+            for (const { row, line } of csvRows(campaign, (b) => again.update(b))) yield toEvent(row, line, campaign, catalogue, known);
+            if (again.digest('hex') !== sha) throw new UserError('the file changed while it was frozen', { file: campaign }, 'Freeze a copy that nothing writes to.');
+          })(),
+          items: catalogue,
+          users: [...users.values()],
+        },
+        { frozenAt, overwrite },
+    );
+  } catch (e) {
+    // A record the writer refused (events out of time order, say) is said as its CSV line, not as
+    // "events:4" of an events.jsonl that was never written.
+    if (!(e instanceof UserError)) throw e;
+    const { file, line } = e.where;
+    const lines = file === 'events' ? rowLines : file === 'items' ? itemLines : [];
+    const at = line === undefined ? undefined : lines[line - 1];
+    if (at === undefined) throw e;
+    throw new UserError(e.message, { file: file === 'events' ? campaign : itemsFile, line: at, ...(e.where.field !== undefined ? { field: e.where.field } : {}) }, e.hint, e.code);
+  }
+  const warnings = result.warnings.map((w) => w.replace(/\b(events|items):(\d+)/g, (whole, file: string, n: string) => atLine(file, Number(n)) ?? whole));
+  return { code: 0, stdout: [`froze ${rows} impressions, ${catalogue.length} items and ${users.size} users into ${result.dir}`], stderr: warnings.map((w) => `warning: ${w}`) };
 }
 
 function main(argv: string[]): number {

@@ -120,3 +120,52 @@ test('freeze-open-bandit.ts names a bad row by its file, line and column, exits 
   assert.match(short.stderr, /men\.csv:4: \d+ columns where the header has \d+/);
   assert.deepEqual(readdirSync(dir).sort(), ['data']);
 });
+
+/** A campaign folder in the dataset's shape (two items), written as bytes: `rows` are [timestamp, item_id, click, user_feature_0]. */
+function campaign(dir: string, rows: [string, number, number, string][], category1 = 'c1'): string {
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  const items = [',item_id,item_feature_0,item_feature_1,item_feature_2,item_feature_3', `0,0,0.5,${category1},f2,f3`, '1,1,-0.5,c0,f2,f3'];
+  writeFileSync(join(data, 'item_context.csv'), Buffer.from(items.join('\n') + '\n', 'latin1'));
+  const header = ',timestamp,item_id,position,click,propensity_score,user_feature_0,user_feature_1,user_feature_2,user_feature_3,user-item_affinity_0,user-item_affinity_1';
+  const lines = rows.map(([t, item, click, user], i) => `${i},${t},${item},1,${click},0.5,${user},a,b,c,0.0,1.0`);
+  writeFileSync(join(data, 'men.csv'), Buffer.from([header, ...lines].join('\n') + '\n', 'latin1'));
+  return data;
+}
+
+test('freeze-open-bandit.ts: a CSV that is not UTF-8 (a Latin-1 "é") is refused at its file, line and column, not decoded to U+FFFD; nothing is written', () => {
+  const dir = tmp();
+  const t = (s: number) => `2019-11-24 00:00:0${s}.000000+00:00`;
+  // "café" and "cafè" in Latin-1: decoded as UTF-8 both would be "caf\uFFFD", one user.
+  const data = campaign(dir, [[t(1), 0, 0, 'ok'], [t(2), 1, 1, 'café'], [t(3), 0, 0, 'cafè']]);
+  const r = freeze([join(dir, 'l1.slice'), data]);
+  assert.equal(r.status, 3, r.stderr + r.stdout);
+  const column = `1,${t(2)},1,1,1,0.5,caf`.length + 1;
+  assert.match(r.stderr, new RegExp(`^freeze failed: .*men\\.csv:3:${column}: the line is not valid UTF-8: byte 0xE9`));
+  // The catalogue too.
+  const dir2 = tmp();
+  const r2 = freeze([join(dir2, 'l1.slice'), campaign(dir2, [[t(1), 0, 0, 'ok']], 'prêt')]);
+  assert.equal(r2.status, 3, r2.stderr + r2.stdout);
+  assert.match(r2.stderr, /item_context\.csv:2:\d+: the line is not valid UTF-8: byte 0xEA/);
+  assert.deepEqual(readdirSync(dir).sort(), ['data']);
+  assert.deepEqual(readdirSync(dir2).sort(), ['data']);
+});
+
+test('freeze-open-bandit.ts: what the writer refuses or warns of is named by the CSV\'s file and line, not as "events:N" of a file never written', () => {
+  const dir = tmp();
+  const t = (s: number) => `2019-11-24 00:00:0${s}.000000+00:00`;
+  // The third row (line 4) is earlier than the second.
+  const data = campaign(dir, [[t(1), 0, 0, 'u1'], [t(5), 1, 1, 'u2'], [t(3), 0, 0, 'u3']]);
+  const r = freeze([join(dir, 'order.slice'), data]);
+  assert.equal(r.status, 3, r.stderr + r.stdout);
+  assert.match(r.stderr, /^freeze failed: .*men\.csv:4: event obd-2 is out of time order/);
+  assert.deepEqual(readdirSync(dir).sort(), ['data']);
+  // Two rows with one index: the warning names both lines of the CSV.
+  const dir2 = tmp();
+  const dup = campaign(dir2, [[t(1), 0, 0, 'u1'], [t(2), 1, 1, 'u2']]);
+  const csv = readFileSync(join(dup, 'men.csv'), 'utf8').replace('\n1,', '\n0,');
+  writeFileSync(join(dup, 'men.csv'), csv);
+  const w = freeze([join(dir2, 'dup.slice'), dup]);
+  assert.equal(w.status, 0, w.stderr);
+  assert.match(w.stderr, /^warning: 1 event repeats the id of an earlier event; first: \S*men\.csv:3 repeats "obd-0" of \S*men\.csv:2 /);
+});

@@ -24,8 +24,9 @@
  * replays the log with a ranker that serves the items the user has an affinity to. The uniform
  * logging policy makes the recorded CTR by position a direct measure of position bias.
  *
- * Exit codes: 0 written · 2 usage · 3 bad input (a CSV row named FILE:LINE and the column; a file
- * that cannot be read; OUT already exists) · 70 a bug in the script.
+ * Exit codes: 0 written · 2 usage · 3 bad input (a CSV row named FILE:LINE and the column — also
+ * a row the writer refuses, such as one out of time order; a line that is not UTF-8, with its column;
+ * a file that cannot be read; OUT already exists) · 70 a bug in the script.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';

@@ -96,6 +96,20 @@ test('an embedding ranker with no user vectors (or no item vectors) at all warns
   }
 });
 
+test('an embedding artifact whose vectors are for none of the slice\'s ids (another pseudonymisation) warns that every score is 0, naming an id of each (it replayed the recorded order without a word)', () => {
+  const slice = sliceWith('{"id":"a"}\n{"id":"b"}\n', '{"id":"u1"}\n');
+  try {
+    const foreign = loadRanker(`embedding:${artifact({ dim: 2, users: { u_9f3a: [1, 1] }, items: { i_42: [1, 0], i_43: [0, 1] } })}`, { slice });
+    assert.equal(foreign.warnings?.length, 2, String(foreign.warnings));
+    assert.match(foreign.warnings?.[0] ?? '', /the artifact's 1 user vector is for none of the slice's 1 users \(the artifact has ids like "u_9f3a", the slice's users\.jsonl ids like "u1"\), so every score is 0/);
+    assert.match(foreign.warnings?.[1] ?? '', /the artifact's 2 item vectors are for none of the slice's 2 items \(the artifact has ids like "i_42", the slice's items\.jsonl ids like "a"\)/);
+    // One id of the slice's covered (the rest cold start, which scores 0 by design): no warning.
+    assert.deepEqual(loadRanker(`embedding:${artifact({ dim: 2, users: { u1: [1, 1], u_9f3a: [1, 1] }, items: { b: [1, 0], i_42: [1, 0] } })}`, { slice }).warnings, []);
+  } finally {
+    slice.close();
+  }
+});
+
 test('the line named is the record\'s own, past blank and whitespace-only lines, and a repeated id names its first record (the one read)', () => {
   const items = '\n{"id":"a","embedding":[1,1]}\n  \t\r\n\n {"id":"b","embedding":[1,1,1]}\n{"id":"b","embedding":[1,1]}\n';
   const s = sliceWith(items, '\n\n{"id":"u0"}\n \n{"id":"u1","embedding":[1,2,3]}\n{"id":"u1","embedding":[1,2]}\n');

@@ -33,6 +33,17 @@ function unknownKeys(keys: readonly string[]): string[] {
 }
 
 /**
+ * The warning for an artifact whose `kind` vectors match none of the slice's ids (a table with no
+ * vector at all is said by the "no … vectors" warning); none when some id is covered.
+ */
+function foreignIds(kind: 'user' | 'item', size: number, fromArtifact: number, artifactExample: string | undefined, c: { covered: number; total: number; example: string | undefined }): string[] {
+  if (size === 0 || c.total === 0 || c.covered > 0 || artifactExample === undefined) return [];
+  return [
+    `the artifact's ${fromArtifact} ${kind} vector${fromArtifact === 1 ? ' is' : 's are'} for none of the slice's ${c.total} ${kind}s (the artifact has ids like "${shownName(artifactExample)}", the slice's ${kind}s.jsonl ids like "${shownName(c.example ?? '')}"), so every score is 0 and the recorded order is served: use the artifact made for this slice, or write its "${kind}s" keys as the slice's ids`,
+  ];
+}
+
+/**
  * Vectors by id, packed: one Float64Array of `dim` numbers per id, in the order ids were added
  * (a million ids each with an array of its own took 2.7 s to build and ~100 bytes apiece more).
  */
@@ -62,6 +73,12 @@ class VectorTable {
 
   has(id: string): boolean {
     return this.index.has(id);
+  }
+
+  /** The first id added, if any (an example for a message). */
+  firstId(): string | undefined {
+    for (const id of this.index.keys()) return id;
+    return undefined;
   }
 
   /** Offset of the id's vector in `values`, or -1. */
@@ -226,6 +243,9 @@ export class EmbeddingRanker implements Ranker {
   /** The slice's vectors the artifact lacks, the warnings, the ranker. */
   private static *finish(path: string, sha256: string, keys: readonly string[], version: string | undefined, users: VectorTable, items: VectorTable, repeats: readonly { field: string; line: number }[], slice?: Slice): Steps<EmbeddingRanker> {
     const dim = users.dim;
+    // How many of the slice's users and items have a vector (artifact or slice), for the warning below.
+    const coverage = { users: { covered: 0, total: 0, example: undefined as string | undefined }, items: { covered: 0, total: 0, example: undefined as string | undefined } };
+    const artifactIds = { users: users.size, items: items.size, user: users.firstId(), item: items.firstId() };
     if (slice) {
       // Only vectors the artifact lacks are read: a slice is immutable, so its embeddings of another
       // model (another dim) must not stop a replay with an artifact that covers every id.
@@ -234,13 +254,29 @@ export class EmbeddingRanker implements Ranker {
       let n = 0;
       for (const u of slice.userById.values()) {
         if (++n % RECORDS_PER_STEP === 0) yield;
-        const v = users.has(u.id) ? undefined : sliceVector(slice, 'users.jsonl', u, dim, () => slice.userById.indexOf(u.id));
-        if (v) users.add(u.id, v);
+        if (users.has(u.id)) {
+          if (coverage.users.covered++ === 0) coverage.users.example = u.id;
+        } else {
+          const v = sliceVector(slice, 'users.jsonl', u, dim, () => slice.userById.indexOf(u.id));
+          if (v) {
+            users.add(u.id, v);
+            coverage.users.covered++;
+          } else if (coverage.users.example === undefined) coverage.users.example = u.id;
+        }
+        coverage.users.total++;
       }
       for (const it of slice.itemById.values()) {
         if (++n % RECORDS_PER_STEP === 0) yield;
-        const v = items.has(it.id) ? undefined : sliceVector(slice, 'items.jsonl', it, dim, () => slice.items.indexOf(it));
-        if (v) items.add(it.id, v);
+        if (items.has(it.id)) {
+          if (coverage.items.covered++ === 0) coverage.items.example = it.id;
+        } else {
+          const v = sliceVector(slice, 'items.jsonl', it, dim, () => slice.items.indexOf(it));
+          if (v) {
+            items.add(it.id, v);
+            coverage.items.covered++;
+          } else if (coverage.items.example === undefined) coverage.items.example = it.id;
+        }
+        coverage.items.total++;
       }
     }
     // No user (or no item) vector at all: every score is 0 and the replay serves the recorded order,
@@ -252,6 +288,10 @@ export class EmbeddingRanker implements Ranker {
       ...(slice && missing.length
         ? [`no ${missing.join(' and no ')} vectors — neither in the artifact's "${missing.map((m) => `${m}s`).join('"/"')}" nor as "embedding" in the slice's ${missing.map((m) => `${m}s.jsonl`).join('/')} — so every score is 0 and the recorded order is served`]
         : []),
+      // Vectors there are, but for none of the slice's ids (another pseudonymisation, another slice's
+      // artifact): every score was 0 and the recorded order served, without a word.
+      ...(slice ? foreignIds('user', users.size, artifactIds.users, artifactIds.user, coverage.users) : []),
+      ...(slice ? foreignIds('item', items.size, artifactIds.items, artifactIds.item, coverage.items) : []),
     ].map((w) => `embedding ranker ${path}: ${w}`);
     return new EmbeddingRanker({ kind: 'embedding', artifact: path, artifactSha256: sha256, ...(version ? { version } : {}) }, warnings, users, items);
   }

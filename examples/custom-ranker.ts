@@ -51,6 +51,12 @@ runHeadless({ slice, ranker: freshnessAware, ...(traceDir ? { traceDir } : {}) }
     r.replayer.dispose();
     console.log(`replayed ${r.events} events with ${r.ranker.kind}`);
     for (const name of ['hit_rate@10', 'coverage@10', 'exposure_parity']) console.log(`  ${name.padEnd(16)} ${r.metrics[name]}`);
+    // A score that throws, rejects, is not a number or gives the wrong count does not stop the
+    // replay: the event is served the fallback ranking and a ranker_error or nan_score fault says
+    // so. Print them, or a model failing on every event reads as the fallback's metrics.
+    for (const [kind, f] of Object.entries(r.faults)) {
+      console.log(`  fault ${kind}: ${f.count} in ${f.events} events, first at event ${f.firstEvent} (${f.firstId}): ${f.example}`);
+    }
     if (r.trace) console.log(`trace ${r.trace}, run record ${r.runRecord}`);
   },
   (e: unknown) => {

@@ -105,6 +105,15 @@ test('examples/custom-ranker.ts replays cold start with a model written in code:
   assert.equal(rec.events, 650);
 });
 
+test('examples/custom-ranker.ts says when its model fails: a score that throws at every event prints the ranker_error fault with its first event (it printed the fallback ranking\'s metrics alone, as a working model\'s)', () => {
+  // The example's model calls Math.exp (the engine does not): made to throw, every event's score throws.
+  const failing = 'data:text/javascript,Math.exp=()=>{throw new Error("model server down")}';
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', failing, join(ROOT, 'examples/custom-ranker.ts'), join(ROOT, 'examples/slices/cold-start.slice'), tmp()], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /replayed 650 events with code:freshness-aware/);
+  assert.match(r.stdout, /fault ranker_error: 650 in 650 events, first at event 1 \(e00001\): ranker failed: model server down/);
+});
+
 test('examples/custom-ranker.ts writes the OS user and this machine\'s name into its run record (it wrote $USER, or "me", and "local")', () => {
   const out = tmp();
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'examples/custom-ranker.ts'), join(ROOT, 'examples/slices/cold-start.slice'), out], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, USER: 'not-the-os-user' } });

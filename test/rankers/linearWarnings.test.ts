@@ -41,6 +41,24 @@ test('linear weights are checked against the slice: a feature it lacks (with the
   }
 });
 
+test('weights on features the slice lacks are listed ten at most, the rest counted by problem (an artifact of 100,000 hashed features printed 100,000 warning lines)', () => {
+  const slice = Slice.open(COLD);
+  try {
+    const weights: Record<string, number> = { 'user.fav': 1, 'user.fav=x': 1 };
+    for (let i = 0; i < 100_000; i++) weights[`h_${i}`] = 0.5;
+    weights['user.fav=y'] = 1;
+    const p = artifact({ weights });
+    const w = (loadRanker(`linear:${p}`, { slice }).warnings ?? []).map((x) => x.replace(`linear ranker ${p}: `, ''));
+    assert.equal(w.length, 11, w.join('\n'));
+    assert.match(w[0] ?? '', /^weight "user\.fav" is on a feature the manifest types "string"/);
+    assert.match(w[1] ?? '', /^weight "h_0": the manifest's schema lists no feature "h_0"/);
+    assert.match(w[9] ?? '', /^weight "h_8": /);
+    assert.equal(w[10], 'and 99991 more weights like these: 99991 on features the manifest\'s schema lists none of');
+  } finally {
+    slice.close();
+  }
+});
+
 test('a linear artifact with no weights is said: every candidate scores the bias, and the recorded order is served (it was accepted without a word)', async () => {
   const p = artifact({ weights: {}, bias: 0.5 });
   assert.deepEqual(loadRanker(`linear:${p}`).warnings, [`linear ranker ${p}: "weights" is empty, so every candidate scores the bias alone and the recorded order is served`]);

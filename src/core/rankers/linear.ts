@@ -21,6 +21,14 @@ const USER_FIELDS = ['id', 'segment'];
  */
 function linearWarnings(a: Record<string, unknown>, names: string[], schema: Readonly<Record<'user' | 'item' | 'context' | 'candidate', Readonly<Record<string, FeatureType>>>>): string[] {
   const out: string[] = [];
+  // Past MAX_LISTED the weights are counted by problem, not listed: an artifact of a million
+  // hashed features printed a million lines (190 MB of warnings) before the run.
+  const more = { absent: 0, string: 0, never: 0 };
+  let listed = 0;
+  const warn = (kind: keyof typeof more, text: () => string) => {
+    if (listed++ < MAX_LISTED) out.push(text());
+    else more[kind]++;
+  };
   for (const k of Object.keys(a)) {
     if (!ARTIFACT_KEYS.includes(k)) out.push(`the artifact's key "${shownName(k)}" is not one the linear ranker reads, and is ignored${hint(suggest(k, ARTIFACT_KEYS))}`);
   }
@@ -51,17 +59,29 @@ function linearWarnings(a: Record<string, unknown>, names: string[], schema: Rea
     }
     const has = scope === '' ? known.includes(base) : known.includes(key);
     if (!has) {
-      const near = suggest(scope === '' ? base : key, known);
-      out.push(`weight "${shownName(name)}": the manifest's schema lists no feature "${shownName(base)}" — if the records lack it too, it adds 0 to every score${hint(near === undefined ? undefined : scope === '' ? near : `${scope}.${near}`)}`);
+      // (The near name is looked for only for a warning listed: a million suggest() calls took seconds.)
+      warn('absent', () => {
+        const near = suggest(scope === '' ? base : key, known);
+        return `weight "${shownName(name)}": the manifest's schema lists no feature "${shownName(base)}" — if the records lack it too, it adds 0 to every score${hint(near === undefined ? undefined : scope === '' ? near : `${scope}.${near}`)}`;
+      });
     } else if (eq < 0 && type === 'string') {
-      out.push(`weight "${shownName(name)}" is on a feature the manifest types "string": a weight multiplies numbers only, so its other values add 0; weigh one value with a one-hot term, e.g. "${shownName(base)}=VALUE"`);
+      warn('string', () => `weight "${shownName(name)}" is on a feature the manifest types "string": a weight multiplies numbers only, so its other values add 0; weigh one value with a one-hot term, e.g. "${shownName(base)}=VALUE"`);
     } else if (eq > 0) {
       const never = neverMatches(base, name.slice(eq + 1), type);
-      if (never !== undefined) out.push(`weight "${shownName(name)}" never matches: ${never}`);
+      if (never !== undefined) warn('never', () => `weight "${shownName(name)}" never matches: ${never}`);
     }
   }
+  const counted = [
+    more.absent ? `${more.absent} on features the manifest's schema lists none of` : '',
+    more.string ? `${more.string} plain weights on string features` : '',
+    more.never ? `${more.never} one-hot terms that never match` : '',
+  ].filter(Boolean);
+  if (counted.length) out.push(`and ${more.absent + more.string + more.never} more weights like these: ${counted.join(', ')}`);
   return out;
 }
+
+/** How many weights are warned about one by one (the rest are counted). */
+const MAX_LISTED = 10;
 
 const hint = (s: string | undefined) => (s === undefined ? '' : `; did you mean "${s}"?`);
 

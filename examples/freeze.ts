@@ -76,7 +76,9 @@ function checkRequest(r: LoggedRequest, file: string, line: number): void {
   if (typeof r !== 'object' || r === null || Array.isArray(r)) bad('(line)', 'must be a JSON object');
   // The request id is the event's id: left empty, the writer would refuse it as the event's "id".
   if (typeof r.request_id !== 'string' || r.request_id === '') bad('request_id', `must be the request's id, a non-empty string: ${got(r.request_id)}`, 'Write the id your system gave the request, e.g. "request_id": "req-0001".');
-  if (typeof r.ts_ms !== 'number' || !Number.isFinite(new Date(r.ts_ms).getTime())) bad('ts_ms', 'must be a time in epoch milliseconds');
+  if (typeof r.ts_ms !== 'number' || !Number.isFinite(new Date(r.ts_ms).getTime())) {
+    bad('ts_ms', `must be a time in epoch milliseconds: ${got(r.ts_ms)}`, 'Write the request\'s time as milliseconds since 1970-01-01T00:00:00Z, e.g. "ts_ms": 1753088400000 (or convert a text time in checkRequest/toEvent in your copy of this script).');
+  }
   // The customer is the event's user and a line of users.jsonl: left empty, the writer would refuse
   // that line, naming a users file the user never gave.
   if (typeof r.customer !== 'string' || r.customer === '') {

@@ -349,6 +349,10 @@ test('freeze.ts: an empty request_id and a device that is not a string are refus
   assert.equal(device.r.status, 3, device.r.stderr);
   assert.match(device.r.stderr, new RegExp(`^freeze failed: ${esc(device.log)}:3: device must be the device's name, a string: got 5 \\(field device\\)\\n  Write`));
   assert.ok(!existsSync(join(dir, 'id.slice')) && !existsSync(join(dir, 'device.slice')), 'nothing was written');
+  // A time as text where milliseconds go: the value is shown, and how to write it.
+  const ts = variant('ts', { ts_ms: '2025-07-21T09:00:00' });
+  assert.equal(ts.r.status, 3, ts.r.stderr);
+  assert.match(ts.r.stderr, new RegExp(`^freeze failed: ${esc(ts.log)}:3: ts_ms must be a time in epoch milliseconds: got "2025-07-21T09:00:00" \\(field ts_ms\\)\\n  Write the request's time as milliseconds`));
   const unknown = variant('unknown', { device: null });
   assert.equal(unknown.r.status, 0, unknown.r.stderr);
   const third = JSON.parse(readFileSync(join(dir, 'unknown.slice/events.jsonl'), 'utf8').split('\n')[2] as string) as { id: string; context?: unknown };

@@ -54,6 +54,7 @@ test('every shape error of an event says what to write', () => {
   refused(line({ user: undefined }), 'user', /"user" is missing/);
   refused(line({ user: 3 }), 'user', /"user" must be a string, got 3/);
   refused(line({ candidates: 'a' }), 'candidates', /"candidates" must be an array, got "a"/);
+  refused(line({ candidates: undefined }), 'candidates', /^"candidates" is missing$/);
   refused(line({ candidates: [{ id: 'a' }] }), 'candidates[0].item', /each candidate needs a string "item"/);
   refused(line({ served: 'a' }), 'served', /"served" must be an array of item ids/);
   refused(line({ context: [1] }), 'context', /must be an object of feature values/);

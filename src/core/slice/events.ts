@@ -76,7 +76,7 @@ export function checkEvent(value: unknown, file: string, line: number, candidate
     fail(file, line, 'user', e['user'] === undefined ? '"user" is missing' : `"user" must be a string, got ${shown(e['user'])}`, 'Give every event the (pseudonymous) id of its user as a string, e.g. "user":"u_9f3a".');
   }
   const cands = e['candidates'];
-  if (!Array.isArray(cands)) fail(file, line, 'candidates', `"candidates" must be an array, got ${shown(cands)}`, 'Write the ranked candidates as an array of objects, e.g. "candidates":[{"item":"i_42","score":0.8}] ([] when there were none).');
+  if (!Array.isArray(cands)) fail(file, line, 'candidates', cands === undefined ? '"candidates" is missing' : `"candidates" must be an array, got ${shown(cands)}`, 'Write the ranked candidates as an array of objects, e.g. "candidates":[{"item":"i_42","score":0.8}] ([] when there were none).');
   for (let i = candidatesChecked ? cands.length : 0; i < cands.length; i++) {
     const c = cands[i] as Record<string, unknown> | null;
     if (typeof c !== 'object' || c === null || typeof c['item'] !== 'string') {

@@ -21,15 +21,25 @@ function firstDiff(a: readonly (number | null)[], b: readonly (number | null)[])
 }
 
 /**
+ * The series of `lane` when its buckets line up with `prev`'s (the same lane, bucket size, series
+ * and fault arrays), so one can be spliced onto the other; undefined when they do not.
+ */
+function sameShape(prev: LaneData, lane: LaneData): string[] | undefined {
+  if (prev.id !== lane.id || prev.bucketSize !== lane.bucketSize) return undefined;
+  const keys = Object.keys(lane.series);
+  if (keys.length !== Object.keys(prev.series).length || !keys.every((k) => Object.hasOwn(prev.series, k))) return undefined;
+  for (const a of ARRAYS) if ((prev[a] === undefined) !== (lane[a] === undefined)) return undefined;
+  return keys;
+}
+
+/**
  * `next` as a delta on `prev`, or undefined when it is not one (another bucket size, another set of
  * series or of fault arrays: the whole lane is sent). Series values that changed in place (a
  * sample filled in at an earlier bucket) start the delta there.
  */
 export function laneDelta(prev: LaneData, next: LaneData): LaneDelta | undefined {
-  if (prev.id !== next.id || prev.bucketSize !== next.bucketSize) return undefined;
-  const keys = Object.keys(next.series);
-  if (keys.length !== Object.keys(prev.series).length || !keys.every((k) => Object.hasOwn(prev.series, k))) return undefined;
-  for (const a of ARRAYS) if ((prev[a] === undefined) !== (next[a] === undefined)) return undefined;
+  const keys = sameShape(prev, next);
+  if (!keys) return undefined;
   // A lane that lost buckets (never from the adapter's store, which only grows) is sent whole.
   if (next.x.length < prev.x.length) return undefined;
   let from = next.x.length;
@@ -62,10 +72,8 @@ export function laneDelta(prev: LaneData, next: LaneData): LaneDelta | undefined
 
 /** The lane `d` describes, spliced onto `prev`; undefined when it does not fit (other series, buckets `prev` does not have). */
 export function applyLaneDelta(prev: LaneData, d: LaneDelta): LaneData | undefined {
-  if (prev.id !== d.id || prev.bucketSize !== d.bucketSize || !Number.isInteger(d.from) || d.from < 0 || d.from > prev.x.length) return undefined;
-  const keys = Object.keys(d.series);
-  if (keys.length !== Object.keys(prev.series).length || !keys.every((k) => Object.hasOwn(prev.series, k))) return undefined;
-  for (const a of ARRAYS) if ((prev[a] === undefined) !== (d[a] === undefined)) return undefined;
+  const keys = sameShape(prev, d);
+  if (!keys || !Number.isInteger(d.from) || d.from < 0 || d.from > prev.x.length) return undefined;
   const join = <T>(head: readonly T[], rest: readonly T[]): T[] => head.slice(0, d.from).concat(rest);
   const series: Record<string, SeriesData> = {};
   for (const k of keys) {
@@ -78,6 +86,7 @@ export function applyLaneDelta(prev: LaneData, d: LaneDelta): LaneData | undefin
     ...rest,
     x: join(prev.x, d.x),
     faultMask: join(prev.faultMask, d.faultMask),
+    // (Both have them or neither: sameShape.)
     ...(d.faultFrom && prev.faultFrom ? { faultFrom: join(prev.faultFrom, d.faultFrom) } : {}),
     ...(d.faultTo && prev.faultTo ? { faultTo: join(prev.faultTo, d.faultTo) } : {}),
     series,

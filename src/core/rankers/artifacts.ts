@@ -4,18 +4,18 @@ import { sha256 } from '../slice/hashing';
 import { fileText } from '../slice/utf8';
 
 /** How many keys written twice are listed one by one (the rest are counted). */
-const MAX_REPEATS = 10;
+export const MAX_REPEATS = 10;
 
 /**
  * Keys an artifact writes twice in one object (manifest.ts repeatedKeys), as warnings: JSON.parse
  * keeps the last, so a weight or a vector given twice (two exports merged, a hand edit) was used
  * with its second value, and a second "weights" or "items" object replaced the first whole,
  * without a word (slice.json says so of its own repeated keys). `limit`: how many were collected
- * (past it, the count is "at least").
+ * (past it, the count is "at least"); `count`: how many there are, when `repeats` holds only the first.
  */
-export function repeatWarnings(repeats: readonly { field: string; line: number }[], limit = Infinity): string[] {
+export function repeatWarnings(repeats: readonly { field: string; line: number }[], limit = Infinity, count = repeats.length): string[] {
   const out = repeats.slice(0, MAX_REPEATS).map((r) => `line ${r.line}: "${shownName(r.field)}" is written twice in one object; JSON keeps the last one, so the first is ignored: remove one of them`);
-  if (repeats.length > MAX_REPEATS) out.push(`and ${repeats.length >= limit ? 'at least ' : ''}${repeats.length - MAX_REPEATS} more keys written twice`);
+  if (count > MAX_REPEATS) out.push(`and ${count >= limit ? 'at least ' : ''}${count - MAX_REPEATS} more keys written twice`);
   return out;
 }
 

@@ -18,7 +18,14 @@ export function loadRanker(spec: string, opts: { cwd?: string; slice?: Slice } =
 
 /** loadRanker in slices of work (see steps.ts): an embedding ranker over a million items takes seconds. */
 export function* loadRankerSteps(spec: string, opts: { cwd?: string; slice?: Slice } = {}): Steps<Ranker> {
-  return checkSliceArtifact((yield* loadWith(spec, opts, (path) => EmbeddingRanker.loadSteps(path, opts.slice))) as Ranker, opts.slice);
+  const artifact = (kind: 'linear' | 'embedding', path: string): Steps<Ranker> =>
+    kind === 'embedding'
+      ? EmbeddingRanker.loadSteps(path, opts.slice)
+      : // eslint-disable-next-line require-yield -- the synchronous loader reads a linear artifact in one piece, as it always has (the CLI has no thread to keep free)
+        (function* () {
+          return new LinearRanker(path, opts.slice);
+        })();
+  return checkSliceArtifact((yield* loadWith(spec, opts, artifact)) as Ranker, opts.slice);
 }
 
 /**
@@ -52,18 +59,24 @@ function checkSliceArtifact<R extends Ranker>(ranker: R, slice: Slice | undefine
  * its own (~2 s for a 150 MB artifact, which no slicing splits).
  */
 export async function loadRankerAsync(spec: string, opts: { cwd?: string; slice?: Slice } = {}, runner?: StepRunner): Promise<Ranker> {
-  let embedding: string | undefined;
+  let artifact: { kind: 'linear' | 'embedding'; path: string } | undefined;
   const ranker = runSteps(
-    loadWith(spec, opts, (path) => {
-      embedding = path;
+    loadWith(spec, opts, (kind, path) => {
+      artifact = { kind, path };
       return undefined;
     }),
   );
-  return checkSliceArtifact(ranker ?? (await EmbeddingRanker.loadAsync(embedding as string, opts.slice, runner)), opts.slice);
+  if (artifact === undefined) return checkSliceArtifact(ranker as Ranker, opts.slice);
+  // A linear artifact of a million hashed weights held the extension host ~3.5 s in one piece: it too is read on a thread of its own.
+  const load = artifact.kind === 'linear' ? LinearRanker.loadAsync : EmbeddingRanker.loadAsync;
+  return checkSliceArtifact(await load(artifact.path, opts.slice, runner), opts.slice);
 }
 
-/** The ranker a spec names; `embedding` gives the steps that load that kind (undefined: the caller loads it, and so gets undefined). */
-function* loadWith(spec: string, opts: { cwd?: string; slice?: Slice }, embedding: (path: string) => Steps<Ranker> | undefined): Steps<Ranker | undefined> {
+/**
+ * The ranker a spec names; `artifact` gives the steps that load an artifact's kind (undefined: the
+ * caller loads it, and so gets undefined).
+ */
+function* loadWith(spec: string, opts: { cwd?: string; slice?: Slice }, artifact: (kind: 'linear' | 'embedding', path: string) => Steps<Ranker> | undefined): Steps<Ranker | undefined> {
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const arg = colon < 0 ? '' : spec.slice(colon + 1);
@@ -78,9 +91,8 @@ function* loadWith(spec: string, opts: { cwd?: string; slice?: Slice }, embeddin
       if (colon >= 0) throw new UserError(`ranker "${kind}" takes no argument, got "${spec}"`, { field: 'ranker' }, `Write ${kind}; only ${RANKER_KINDS.filter((k) => k.includes(':')).join(' and ')} take a path.`, 'E_RANKER');
       return kind === 'recorded' ? new RecordedRanker() : new PopularityRanker();
     case 'linear':
-      return new LinearRanker(path(), opts.slice);
     case 'embedding': {
-      const steps = embedding(path());
+      const steps = artifact(kind, path());
       return steps ? yield* steps : undefined;
     }
     default:

@@ -1,11 +1,13 @@
 import { featureReader, type CandidateRow, type FeatureReader } from '../engine/rows';
 import { shown, shownName } from '../errors';
-import { readArtifact, repeatWarnings, shapeError } from './artifacts';
+import { checkArtifactFile, readArtifact, repeatWarnings, shapeError } from './artifacts';
+import { packLinear } from './linearThread';
 import { suggest } from '../expr/suggest';
 import { repeatedKeys } from '../slice/manifest';
 import type { Slice } from '../slice/reader';
 import type { FeatureType, FeatureValue } from '../slice/types';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
+import { RECORDS_PER_STEP, StepsCancelled, runSteps, runStepsAsync, type StepRunner, type Steps } from '../steps';
 
 /** The keys a linear artifact may have; any other is reported (a misspelt "bais" was silently a bias of 0). */
 const ARTIFACT_KEYS = ['format', 'name', 'version', 'weights', 'bias', 'sigmoid'];
@@ -19,7 +21,7 @@ const USER_FIELDS = ['id', 'segment'];
  * not have (it adds 0 to every score — a typo, usually), and a plain weight on a string feature
  * (it adds nothing: a one-hot "name=value" term weighs a string). Unknown top-level keys too.
  */
-function linearWarnings(a: Record<string, unknown>, names: string[], schema: Readonly<Record<'user' | 'item' | 'context' | 'candidate', Readonly<Record<string, FeatureType>>>>): string[] {
+function* linearWarnings(keys: readonly string[], names: readonly string[], schema: Readonly<Record<'user' | 'item' | 'context' | 'candidate', Readonly<Record<string, FeatureType>>>>): Steps<string[]> {
   const out: string[] = [];
   // Past MAX_LISTED the weights are counted by problem, not listed: an artifact of a million
   // hashed features printed a million lines (190 MB of warnings) before the run.
@@ -29,10 +31,12 @@ function linearWarnings(a: Record<string, unknown>, names: string[], schema: Rea
     if (listed++ < MAX_LISTED) out.push(text());
     else more[kind]++;
   };
-  for (const k of Object.keys(a)) {
+  for (const k of keys) {
     if (!ARTIFACT_KEYS.includes(k)) out.push(`the artifact's key "${shownName(k)}" is not one the linear ranker reads, and is ignored${hint(suggest(k, ARTIFACT_KEYS))}`);
   }
-  for (const name of names) {
+  for (let i = 0; i < names.length; i++) {
+    if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+    const name = names[i] as string;
     const eq = name.indexOf('=');
     const base = eq > 0 ? name.slice(0, eq) : name;
     // As featureReader reads names: only user., context. and online. are scopes; "price.eur" is a feature.
@@ -148,6 +152,57 @@ interface ByName {
   rest: number[];
 }
 
+/** Where the weight `w` on `name` comes from (see Term). */
+function term(name: string, w: number): Term {
+  const eq = name.indexOf('=');
+  if (eq > 0) {
+    const base = name.slice(0, eq);
+    return { weight: w, read: featureReader(base), equals: name.slice(eq + 1), ...(candidateFeature(base) ? { base } : {}) };
+  }
+  // The fast path reads `features[name]`: a name objects inherit (constructor, toString) goes through featureReader, which reads own fields only.
+  if (!name.includes('.') && !(name in Object.prototype)) return { weight: w, plain: name };
+  return { weight: w, read: featureReader(name), ...(candidateFeature(name) ? { key: name } : {}) };
+}
+
+/** What a LinearRanker is made of, once its artifact is read and checked. */
+interface Loaded {
+  info: RankerInfo;
+  warnings: readonly string[];
+  terms: Term[];
+  byName: ByName | undefined;
+  bias: number;
+  sigmoid: boolean;
+}
+
+/** An artifact read and checked (on this thread or another), as the parts of a ranker. */
+interface Checked {
+  sha256: string;
+  /** The artifact's top-level keys, in order. */
+  keys: readonly string[];
+  version: unknown;
+  bias: number;
+  sigmoid: boolean;
+  names: readonly string[];
+  terms: Term[];
+  /** Keys written twice (repeatedKeys): some of them, and how many there are. */
+  repeats: readonly { field: string; line: number }[];
+  repeatCount: number;
+}
+
+/** The index by name, info and warnings of a checked artifact, in slices of work (the same on both loaders). */
+function* assemble(path: string, slice: Slice | undefined, c: Checked): Steps<Loaded> {
+  const by = c.terms.length > LinearRanker.wideFrom ? yield* byName(c.terms) : undefined;
+  // "version": 12 is as much a version as "12" (it was left out of the run record).
+  const v = c.version;
+  const version = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
+  const info: RankerInfo = { kind: 'linear', artifact: path, artifactSha256: c.sha256, ...(version ? { version } : {}) };
+  // No weight at all: every candidate scores the bias, and ties keep the recorded order (the embedding ranker says so of its vectors).
+  const none = c.names.length === 0 ? ['"weights" is empty, so every candidate scores the bias alone and the recorded order is served'] : [];
+  const odd = slice ? yield* linearWarnings(c.keys, c.names, slice.manifest.schema) : [];
+  const warnings = [...repeatWarnings(c.repeats, Infinity, c.repeatCount), ...none, ...odd].map((w) => `linear ranker ${path}: ${w}`);
+  return { info, warnings, terms: c.terms, byName: by, bias: c.bias, sigmoid: c.sigmoid };
+}
+
 /**
  * Linear model: score = bias + Σ weight·feature, optionally through a sigmoid. Missing
  * features count as 0, booleans as 0/1; a weight named `name=value` is a one-hot term on a
@@ -167,53 +222,75 @@ export class LinearRanker implements Ranker {
   static wideFrom = 64;
   private readonly sigmoid: boolean;
 
-  /** `slice`, when given, is what the weights are checked against (see warnings). */
-  constructor(path: string, slice?: Slice) {
-    const { value: a, sha256, text } = readArtifact(path, 'linear');
-    const weights = a['weights'];
-    if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) {
-      // An embedding artifact given as linear:PATH is the likely mistake when "weights" is missing.
-      const embedding = weights === undefined && (Object.hasOwn(a, 'dim') || Object.hasOwn(a, 'users') || Object.hasOwn(a, 'items'));
-      throw shapeError(
-        path,
-        'weights',
-        `linear artifact needs "weights": an object of feature name → number${weights === undefined ? '' : `, got ${shown(weights)}`}`,
-        embedding ? 'This artifact has vectors ("dim", "users", "items"): it is an embedding model\'s, so give it as embedding:PATH.' : 'Example: {"weights": {"ctr_7d": 4.0}, "bias": -1}',
-      );
-    }
-    // The names listed once (a million-key object is listed in its key order at a cost, each time).
-    const names = Object.keys(weights);
-    this.terms = names.map((name) => {
-      const w = (weights as Record<string, unknown>)[name];
-      if (typeof w !== 'number' || !Number.isFinite(w)) {
-        throw shapeError(path, `weights.${shownName(name)}`, `weight must be a finite number, got ${shown(w)}`, 'Write every weight as a JSON number, e.g. {"weights": {"ctr_7d": 4.0}}, or leave the feature out.');
+  /** `slice`, when given, is what the weights are checked against (see warnings). `loaded`: built already (loadAsync). */
+  constructor(path: string, slice?: Slice, loaded?: Loaded) {
+    if (loaded === undefined) {
+      const { value: a, sha256, text } = readArtifact(path, 'linear');
+      const weights = a['weights'];
+      if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) {
+        // An embedding artifact given as linear:PATH is the likely mistake when "weights" is missing.
+        const embedding = weights === undefined && (Object.hasOwn(a, 'dim') || Object.hasOwn(a, 'users') || Object.hasOwn(a, 'items'));
+        throw shapeError(
+          path,
+          'weights',
+          `linear artifact needs "weights": an object of feature name → number${weights === undefined ? '' : `, got ${shown(weights)}`}`,
+          embedding ? 'This artifact has vectors ("dim", "users", "items"): it is an embedding model\'s, so give it as embedding:PATH.' : 'Example: {"weights": {"ctr_7d": 4.0}, "bias": -1}',
+        );
       }
-      const eq = name.indexOf('=');
-      if (eq > 0) {
-        const base = name.slice(0, eq);
-        return { weight: w, read: featureReader(base), equals: name.slice(eq + 1), ...(candidateFeature(base) ? { base } : {}) };
+      // The names listed once (a million-key object is listed in its key order at a cost, each time).
+      const names = Object.keys(weights);
+      const terms = names.map((name) => {
+        const w = (weights as Record<string, unknown>)[name];
+        if (typeof w !== 'number' || !Number.isFinite(w)) {
+          throw shapeError(path, `weights.${shownName(name)}`, `weight must be a finite number, got ${shown(w)}`, 'Write every weight as a JSON number, e.g. {"weights": {"ctr_7d": 4.0}}, or leave the feature out.');
+        }
+        return term(name, w);
+      });
+      // Only a key left out takes the default: "bias": null (what pandas writes for a NaN) was a bias of 0, without a word.
+      const bias = a['bias'] === undefined ? 0 : a['bias'];
+      if (typeof bias !== 'number' || !Number.isFinite(bias)) {
+        throw shapeError(path, 'bias', `bias must be a finite number, got ${shown(bias)}`, 'Write the bias as a JSON number, e.g. "bias": -1, or leave the key out for a bias of 0.');
       }
-      // The fast path reads `features[name]`: a name objects inherit (constructor, toString) goes through featureReader, which reads own fields only.
-      if (!name.includes('.') && !(name in Object.prototype)) return { weight: w, plain: name };
-      return { weight: w, read: featureReader(name), ...(candidateFeature(name) ? { key: name } : {}) };
-    });
-    this.byName = this.terms.length > LinearRanker.wideFrom ? byName(this.terms) : undefined;
-    // Only a key left out takes the default: "bias": null (what pandas writes for a NaN) was a bias of 0, without a word.
-    const bias = a['bias'] === undefined ? 0 : a['bias'];
-    if (typeof bias !== 'number' || !Number.isFinite(bias)) {
-      throw shapeError(path, 'bias', `bias must be a finite number, got ${shown(bias)}`, 'Write the bias as a JSON number, e.g. "bias": -1, or leave the key out for a bias of 0.');
+      const sig = a['sigmoid'] === undefined ? false : a['sigmoid'];
+      if (typeof sig !== 'boolean') throw shapeError(path, 'sigmoid', `"sigmoid" must be true or false, got ${shown(sig)}`, 'Write "sigmoid": true for scores through 1 / (1 + e^-s), or leave the key out for the plain sum.');
+      const repeats = repeatedKeys(text, Infinity);
+      loaded = runSteps(assemble(path, slice, { sha256, keys: Object.keys(a), version: a['version'], bias, sigmoid: sig, names, terms, repeats, repeatCount: repeats.length }));
     }
-    const sig = a['sigmoid'] === undefined ? false : a['sigmoid'];
-    if (typeof sig !== 'boolean') throw shapeError(path, 'sigmoid', `"sigmoid" must be true or false, got ${shown(sig)}`, 'Write "sigmoid": true for scores through 1 / (1 + e^-s), or leave the key out for the plain sum.');
-    this.bias = bias;
-    this.sigmoid = sig;
-    // "version": 12 is as much a version as "12" (it was left out of the run record).
-    const v = a['version'];
-    const version = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
-    this.info = { kind: 'linear', artifact: path, artifactSha256: sha256, ...(version ? { version } : {}) };
-    // No weight at all: every candidate scores the bias, and ties keep the recorded order (the embedding ranker says so of its vectors).
-    const none = names.length === 0 ? ['"weights" is empty, so every candidate scores the bias alone and the recorded order is served'] : [];
-    this.warnings = [...repeatWarnings(repeatedKeys(text, Infinity)), ...none, ...(slice ? linearWarnings(a, names, slice.manifest.schema) : [])].map((w) => `linear ranker ${path}: ${w}`);
+    this.info = loaded.info;
+    this.warnings = loaded.warnings;
+    this.terms = loaded.terms;
+    this.byName = loaded.byName;
+    this.bias = loaded.bias;
+    this.sigmoid = loaded.sigmoid;
+  }
+
+  /**
+   * Loads with the artifact read, hashed, parsed, scanned and checked on a thread of its own
+   * (linearThread.ts), the terms, the index by name and the warnings a slice of work per pause of
+   * `runner`; an artifact the thread does not take (anything the constructor refuses) is read here
+   * as the constructor reads it, for its very error.
+   */
+  static async loadAsync(path: string, slice: Slice | undefined, runner?: StepRunner): Promise<LinearRanker> {
+    checkArtifactFile(path, 'linear');
+    const p = await packLinear(path);
+    if (runner?.cancelled?.()) throw new StepsCancelled();
+    if (!p) return new LinearRanker(path, slice);
+    const loaded = await runStepsAsync(
+      (function* () {
+        const n = p.weights.length;
+        const names: string[] = new Array<string>(n);
+        const terms: Term[] = new Array<Term>(n);
+        for (let i = 0; i < n; i++) {
+          if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+          const name = p.names.slice(i === 0 ? 0 : p.ends[i - 1], p.ends[i]);
+          names[i] = name;
+          terms[i] = term(name, p.weights[i] as number);
+        }
+        return yield* assemble(path, slice, { ...p, bias: p.bias ?? 0, sigmoid: p.sigmoid ?? false, names, terms });
+      })(),
+      runner,
+    );
+    return new LinearRanker(path, slice, loaded);
   }
 
   score(req: ScoreRequest): Float64Array {
@@ -313,10 +390,11 @@ export class LinearRanker implements Ranker {
   }
 }
 
-/** The terms of a wide artifact by name (see ByName). */
-function byName(terms: readonly Term[]): ByName {
+/** The terms of a wide artifact by name (see ByName), in slices of work. */
+function* byName(terms: readonly Term[]): Steps<ByName> {
   const by: ByName = { plain: new Map(), oneHot: new Map(), rest: [] };
   for (let j = 0; j < terms.length; j++) {
+    if (j % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
     const t = terms[j] as Term;
     const name = t.plain ?? t.key;
     if (name !== undefined) by.plain.set(name, j);

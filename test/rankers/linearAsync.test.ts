@@ -36,7 +36,7 @@ function scores(r: Ranker, slice: Slice, events: ReturnType<typeof fixture>['eve
  * version and a BOM; `extra` hashed weights make it wide.
  */
 function artifactText(extra: number): string {
-  const names = ['ctr', 'fresh', 'pop', 'category=a', 'category=b', 'user.age', 'user.segment=new', 'context.device=ios', 'online.clicks', 'constructor', 'toString=x', 'x.y', '', '=1', 'caf\u00e9', '\u{1f600}', 'ctr=0.5', 'nope', 'age'];
+  const names = ['ctr', 'fresh', 'pop', 'category=a', 'category=b', 'user.age', 'user.segment=new', 'context.device=ios', 'online.clicks', 'constructor', 'toString=x', 'x.y', '', '=1', 'caf\u00e9', '\u{1f600}', 'ctr=0.5', 'nope', 'age', '__proto__', '7', '0', 'user.__proto__'];
   const parts = names.map((n, i) => `${JSON.stringify(n)}: ${((i % 7) - 3) / 4}`);
   for (let i = 0; i < extra; i++) parts.push(`"hash_${i}": ${((i % 13) - 6) / 100}`);
   // Twelve weights written twice: the second value counts, and the warnings list ten and count two.
@@ -75,6 +75,18 @@ for (const [label, extra] of [
     }
   });
 }
+
+test('loadRankerAsync gives an artifact without weights the ranker loadRanker gives (the bias alone, and the warning that says so)', async () => {
+  const path = join(tmp(), 'none.json');
+  writeFileSync(path, '{"weights": {}, "bias": 2}');
+  const sync = loadRanker(`linear:${path}`);
+  const async = await loadRankerAsync(`linear:${path}`);
+  assert.deepEqual(async.info, sync.info);
+  assert.deepEqual(async.warnings, sync.warnings);
+  assert.match((async.warnings ?? []).join(' '), /"weights" is empty/);
+  const rows = [{ item: 'a', rec: { item: 'a' } }];
+  assert.deepEqual(async.score({ rows } as never), sync.score({ rows } as never));
+});
 
 test('loadRankerAsync reads and parses a linear artifact on a thread of its own: the caller never JSON.parses its text, and its event loop turns meanwhile', async () => {
   const path = join(tmp(), 'wide.json');

@@ -42,7 +42,17 @@ export interface HeadlessOptions {
   isCancelled?: () => boolean;
   /** Receives what the slice and the ranker warn about (see Slice.warnings, Ranker.warnings), before the replay starts. */
   onWarning?: (message: string) => void;
+  /**
+   * How long one score() promise may stay unsettled (ms; default 60,000, Infinity to wait for
+   * ever). Past it the run stops with an error naming the event and writes no trace: a ranker whose
+   * promise never settles held a run — a CI job — for ever. (It is no fault in the trace: whether it
+   * fires depends on the machine, and the trace must not.)
+   */
+  rankerTimeoutMs?: number;
 }
+
+/** The default of HeadlessOptions.rankerTimeoutMs. */
+export const RANKER_TIMEOUT_MS = 60_000;
 
 export interface FaultSummary {
   /** Faults of the kind: a nan_score is one per candidate, so this may exceed `events`. */
@@ -181,13 +191,13 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     throw e;
   }
   const ownRanker = typeof opts.ranker === 'string';
-  if (!ownRanker) {
-    try {
-      checkRankerInfo(ranker.info);
-    } catch (e) {
-      slice.close();
-      throw e;
-    }
+  let watch: Watchdog;
+  try {
+    if (!ownRanker) checkRankerInfo(ranker.info);
+    watch = watchdog(ranker, rankerTimeout(opts.rankerTimeoutMs));
+  } catch (e) {
+    slice.close();
+    throw e;
   }
   for (const w of [...slice.warnings, ...(ranker.warnings ?? [])]) opts.onWarning?.(w);
   const disposeRanker = async () => {
@@ -199,7 +209,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
   const sink: { trace?: TraceWriter } = {};
   let replayer: Replayer;
   const replayOptions: ReplayOptions = {
-    ranker,
+    ranker: watch.ranker,
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
     // (Passed on whatever it is: the replayer refuses 0 or NaN, which a truthiness test dropped for the default.)
@@ -241,7 +251,7 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
   sink.trace = trace;
   let stoppedAt: EventExec | undefined;
   try {
-    await replayer.runToEnd(
+    const run = replayer.runToEnd(
       (n) => {
         opts.onProgress?.(n, slice.eventCount);
         if (opts.isCancelled?.()) throw new CancelledError();
@@ -253,6 +263,10 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
           }
         : undefined,
     );
+    // A ranker's promise that does not settle in time stops the run here; the replay left waiting
+    // on it goes nowhere (the replayer is disposed below), and what it may still throw is dropped.
+    run.catch(() => undefined);
+    await Promise.race([run, watch.expired]);
     // A cancel in the last stretch of a run (under 1,000 events: all of a small slice) reached no
     // progress mark and was swallowed: exit 0 and a trace. Let a signal that arrived during the
     // loop's last synchronous stretch reach its handler first, then look once more.
@@ -263,6 +277,8 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     replayer.dispose();
     await disposeRanker();
     throw e;
+  } finally {
+    watch.stop();
   }
   const metrics = replayer.metrics.snapshot();
   const events = replayer.state.eventsDone;
@@ -319,4 +335,84 @@ export async function runHeadless(opts: HeadlessOptions, host: RunHost): Promise
     outcomes,
     replayer,
   };
+}
+
+/** HeadlessOptions.rankerTimeoutMs, checked: a number of ms above 0, or Infinity. */
+function rankerTimeout(ms: number | undefined): number {
+  if (ms === undefined) return RANKER_TIMEOUT_MS;
+  if (typeof ms !== 'number' || Number.isNaN(ms) || ms <= 0) {
+    throw new UserError(`rankerTimeoutMs must be a number of ms above 0 (or Infinity to wait for ever), got ${shown(ms)}`, { field: 'rankerTimeoutMs' }, `Leave it out for ${RANKER_TIMEOUT_MS / 1000} s.`, 'E_USAGE');
+  }
+  return ms;
+}
+
+/** A ranker whose score() promises are timed, and the promise that rejects when one takes too long. */
+interface Watchdog {
+  ranker: Ranker;
+  expired: Promise<never>;
+  /** The run is over: clears the timer of a promise still unsettled, and times no later score (a seek on the replayer returned). */
+  stop(): void;
+}
+
+/**
+ * `ranker` with each promise its score() returns timed: one unsettled after `ms` rejects `expired`
+ * with an error naming the ranker and the event. A synchronous score passes as it is (nothing here
+ * can interrupt it). The scores are the ranker's own, untouched, so the trace is the same with or
+ * without the watch; the wrapper calls the ranker's methods on the ranker itself (a class's
+ * private fields need that).
+ */
+function watchdog(ranker: Ranker, ms: number): Watchdog {
+  let fail: (e: unknown) => void = () => undefined;
+  const expired = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  // Nobody may be racing it any more (the run ended first): its rejection is then no unhandled one.
+  expired.catch(() => undefined);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let over = false;
+  const clear = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+  const stop = () => {
+    over = true;
+    clear();
+  };
+  if (ms === Infinity) return { ranker, expired, stop };
+  const timed: Ranker = {
+    get info() {
+      return ranker.info;
+    },
+    get warnings() {
+      return ranker.warnings;
+    },
+    score(req) {
+      const result = ranker.score(req);
+      if (over || !isPromiseLike(result)) return result;
+      const id = req.event.id;
+      clear();
+      const t = setTimeout(() => {
+        fail(
+          new UserError(
+            `ranker "${ranker.info.kind}" did not answer event ${shown(id)} within ${ms / 1000} s (its score() promise has not settled): the run stops, and writes no trace`,
+            { field: 'ranker' },
+            "A ranker's promise must resolve with the scores or reject; for a model that is slow to answer, raise rankerTimeoutMs (Infinity waits for ever).",
+            'E_RANKER',
+          ),
+        );
+      }, ms);
+      timer = t;
+      // The engine awaits this one promise: a thenable's then() is called once, here.
+      const p = Promise.resolve(result);
+      const settled = () => clearTimeout(t);
+      p.then(settled, settled);
+      return p;
+    },
+    ...(ranker.latencyMs ? { latencyMs: (n: number) => (ranker.latencyMs as (n: number) => number).call(ranker, n) } : {}),
+  };
+  return { ranker: timed, expired, stop };
+}
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { packOnThread } from './packThread';
 import { repeatedKeys } from '../slice/manifest';
 
 /**
@@ -95,26 +95,5 @@ else parentPort.postMessage('fallback');
 
 /** The artifact at `path`, packed on a thread of its own; undefined when the caller must read it itself (see above). */
 export function packArtifact(path: string): Promise<PackedArtifact | undefined> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (v: PackedArtifact | undefined) => {
-      if (settled) return;
-      settled = true;
-      resolve(v);
-    };
-    let worker: Worker;
-    try {
-      worker = new Worker(SOURCE, { eval: true, workerData: { path } });
-    } catch {
-      settle(undefined);
-      return;
-    }
-    worker.once('message', (m: PackedArtifact | 'fallback') => {
-      settle(m === 'fallback' ? undefined : m);
-      void worker.terminate();
-    });
-    // Out of memory, or gone: the caller reads it itself, and says what is wrong if anything is.
-    worker.once('error', () => settle(undefined));
-    worker.once('exit', () => settle(undefined));
-  });
+  return packOnThread<PackedArtifact>(SOURCE, path);
 }

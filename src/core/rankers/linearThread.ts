@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { packOnThread } from './packThread';
 import { repeatedKeys } from '../slice/manifest';
 import { MAX_REPEATS } from './artifacts';
 
@@ -82,26 +82,5 @@ else parentPort.postMessage('fallback');
 
 /** The linear artifact at `path`, read on a thread of its own; undefined when the caller must read it itself (see above). */
 export function packLinear(path: string): Promise<PackedLinear | undefined> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (v: PackedLinear | undefined) => {
-      if (settled) return;
-      settled = true;
-      resolve(v);
-    };
-    let worker: Worker;
-    try {
-      worker = new Worker(SOURCE, { eval: true, workerData: { path } });
-    } catch {
-      settle(undefined);
-      return;
-    }
-    worker.once('message', (m: PackedLinear | 'fallback') => {
-      settle(m === 'fallback' ? undefined : m);
-      void worker.terminate();
-    });
-    // Out of memory, or gone: the caller reads it itself, and says what is wrong if anything is.
-    worker.once('error', () => settle(undefined));
-    worker.once('exit', () => settle(undefined));
-  });
+  return packOnThread<PackedLinear>(SOURCE, path);
 }

@@ -4,7 +4,19 @@
  * `maxBytes` is refused through `tooLong(line, bytes)` before more of it is kept: readline buffered
  * a whole 600 MB line and then failed outside any caller's reach (an uncaught RangeError).
  */
-export async function* linesOf(stream: AsyncIterable<Buffer>, maxBytes = Infinity, tooLong: (line: number, bytes: number) => Error = (line, bytes) => new Error(`line ${line} is longer than ${bytes} bytes`)): AsyncGenerator<string> {
+export function linesOf(stream: AsyncIterable<Buffer>, maxBytes = Infinity, tooLong: (line: number, bytes: number) => Error = (line, bytes) => new Error(`line ${line} is longer than ${bytes} bytes`)): AsyncGenerator<string> {
+  return splitLines(stream, maxBytes, tooLong, (b) => b.toString('utf8'));
+}
+
+/**
+ * The lines of a stream as linesOf splits them, as bytes: undecoded (the trace reader matches its
+ * lines on their bytes). A line may be a view of a chunk of the stream: read it before the next.
+ */
+export function lineBytesOf(stream: AsyncIterable<Buffer>, maxBytes = Infinity, tooLong: (line: number, bytes: number) => Error = (line, bytes) => new Error(`line ${line} is longer than ${bytes} bytes`)): AsyncGenerator<Buffer> {
+  return splitLines(stream, maxBytes, tooLong, (b) => b);
+}
+
+async function* splitLines<T>(stream: AsyncIterable<Buffer>, maxBytes: number, tooLong: (line: number, bytes: number) => Error, as: (line: Buffer) => T): AsyncGenerator<T> {
   let tail: Buffer[] = [];
   let tailBytes = 0;
   let line = 0;
@@ -14,7 +26,7 @@ export async function* linesOf(stream: AsyncIterable<Buffer>, maxBytes = Infinit
       line++;
       if (tailBytes + nl - s > maxBytes) throw tooLong(line, tailBytes + nl - s);
       const part = chunk.subarray(s, nl);
-      yield (tail.length ? Buffer.concat([...tail, part]) : part).toString('utf8');
+      yield as(tail.length ? Buffer.concat([...tail, part]) : part);
       tail = [];
       tailBytes = 0;
       s = nl + 1;
@@ -25,5 +37,5 @@ export async function* linesOf(stream: AsyncIterable<Buffer>, maxBytes = Infinit
       tail.push(chunk.subarray(s));
     }
   }
-  if (tail.length) yield Buffer.concat(tail).toString('utf8');
+  if (tail.length) yield as(Buffer.concat(tail));
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { runHeadless } from '../../src/core/engine/run';
 import { FAULT_KINDS } from '../../src/core/engine/faults';
 import { streamFor } from '../../src/core/random';
-import { scanTraceLine } from '../../src/extension/timeline/traceLineScan';
+import { ServedSlotReader, scanTraceLine, stringsOf, type ScannedLine } from '../../src/extension/timeline/traceLineScan';
 import { readTraceTimeline, traceLineProblem, traceScan, type TraceReadOptions, type TraceTimeline } from '../../src/extension/timeline/traceReader';
 import type { TraceLine } from '../../src/extension/timeline/traceMetrics';
 import { faultSlice } from '../dap/slices';
@@ -20,8 +20,9 @@ const host = { now: () => '2025-01-01T00:00:00.000Z', user: 'test', host: 'test'
 const STAGES = ['retrieve', 'features', 'score', 'rerank', 'serve', 'outcome'];
 
 /** What the timeline reads of a line (traceReader, TraceMetrics): compared with Object.is for numbers, so -0 is not 0. */
-function readOf(l: TraceLine): unknown {
-  return { n: l.n, id: l.id, ms: STAGES.map((s) => l.stages[s]?.ms), served: l.stages['serve']?.served, metrics: l.metrics, faults: l.faults, system: l.system };
+function readOf(l: TraceLine | ScannedLine): unknown {
+  const served = 'servedText' in l ? stringsOf(l.servedText) : l.stages['serve']?.served;
+  return { n: l.n, id: l.id, ms: STAGES.map((s) => l.stages[s]?.ms), served, metrics: l.metrics, faults: l.faults, system: l.system };
 }
 
 /** The trace folders of real runs: fault-free, one per fault kind the slices of test/dap plant, and one of a slate of 3 over a catalogue with a fallback ranking. */
@@ -185,4 +186,30 @@ test('a timeline read by scanning its lines shows what one read by parsing each 
   const edited = await bothWays(v1, { capacity: 50 });
   assert.equal(edited.scanned.linesParsed, 2, 'the CRLF line and the re-ordered one');
   assert.deepStrictEqual(shown(edited.scanned), shown(edited.parsed));
+});
+
+test('the served items of a scanned line are counted, and the first k found in the catalogue as it finds them, ids seen before or not, past the table\'s growth and its fill', () => {
+  const ids = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? `i,${i}` : i % 11 === 0 ? `[i ${i}]` : `i${i}`));
+  const catalogue = new Map(ids.map((id, i) => [id, i * 3]));
+  const catalog = { get: (id: string) => catalogue.get(id), size: catalogue.size };
+  const rng = streamFor(3, 'traceScan', 'served');
+  const was = ServedSlotReader.maxIds;
+  ServedSlotReader.maxIds = 2048;
+  try {
+    for (const k of [1, 4, 10]) {
+      const reader = new ServedSlotReader(catalog, k);
+      const counting = new ServedSlotReader(undefined, k);
+      for (let t = 0; t < 5000; t++) {
+        const list = Array.from({ length: rng.int(14) }, () => (rng.int(5) === 0 ? `x${rng.int(4000)}` : (ids[rng.int(ids.length)] as string)));
+        const text = list.map((id) => JSON.stringify(id)).join(',');
+        assert.deepEqual(stringsOf(text), list);
+        const got = reader.read(text);
+        assert.equal(got.count, list.length);
+        assert.equal(counting.read(text).count, list.length);
+        for (let j = 0; j < Math.min(k, list.length); j++) assert.equal(got.slots[j], catalogue.get(list[j] as string) ?? -1, `${text} item ${j}`);
+      }
+    }
+  } finally {
+    ServedSlotReader.maxIds = was;
+  }
 });

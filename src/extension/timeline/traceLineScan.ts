@@ -1,5 +1,5 @@
 import { METRIC_FIELDS } from '../../core/engine/traceFormat';
-import type { TraceLine } from './traceMetrics';
+import type { CatalogSlots, ServedSlots, TraceLine } from './traceMetrics';
 
 // Opening the timeline of a million-event trace spent 15 of its 22 s in JSON.parse of every line
 // (~1 KB each, most of it the scores and item lists the timeline never reads). A line as the trace
@@ -30,7 +30,7 @@ const list = (item: string) => String.raw`\[(?:${item}(?:,${item})*)?\]`;
 const plainList = (name: string) => String.raw`\[${cap(name, `(?:${PLAIN}(?:,${PLAIN})*)?`)}\]`;
 const ANY = `(?:${NUM}|null|${STR})`;
 
-export const LINE = new RegExp(
+const LINE = new RegExp(
   [
     String.raw`^\{"n":${cap('n', String.raw`[1-9]\d{0,15}`)},"id":${cap('id', PLAIN)},"stages":\{`,
     String.raw`"retrieve":\{"ms":${value('retrieve')},"kept":${ANY},"dropped":${list(STR)}\},`,
@@ -48,7 +48,25 @@ export const LINE = new RegExp(
 
 const at = (name: string): number => GROUPS.indexOf(name) + 1;
 const [RETRIEVE, FEATURES, SCORE, RERANK, SERVE, OUTCOME] = ['retrieve', 'features', 'score', 'rerank', 'serve', 'outcome'].map(at) as [number, number, number, number, number, number];
-const METRIC_AT = METRIC_FIELDS.map((_, i) => at(`m${i}`));
+const M = at('m0');
+/** A line's metrics, keys in METRIC_FIELDS order (written out: an object filled key by key in a loop cost more than the match). */
+const metricsOf = (m: RegExpExecArray): Record<string, number | null> =>
+  ({
+    index: valueOf(m[M]),
+    hit: valueOf(m[M + 1]),
+    rr: valueOf(m[M + 2]),
+    ndcg: valueOf(m[M + 3]),
+    ild: valueOf(m[M + 4]),
+    novelty: valueOf(m[M + 5]),
+    overlap: valueOf(m[M + 6]),
+    kendallTau: valueOf(m[M + 7]),
+    fallback: valueOf(m[M + 8]),
+    clicks: valueOf(m[M + 9]),
+    impressions: valueOf(m[M + 10]),
+    latencyTotalMs: valueOf(m[M + 11]),
+  }) as Record<string, number | null>;
+// The line matched holds the metrics in METRIC_FIELDS' order; the object above must hold the same.
+const METRIC_KEYS_AGREE = Object.keys(metricsOf([] as unknown as RegExpExecArray)).join() === METRIC_FIELDS.join();
 const [N, ID, SERVED, FALLBACK, SYSTEM, QUEUE, HITS, MISSES, HITS2, MISSES2, NO_METRICS, FAULTS] = ['n', 'id', 'served', 'fallback', 'system', 'queue', 'hits', 'misses', 'hits2', 'misses2', 'noMetrics', 'faults'].map(at) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
 
 /** 10^0 … 10^22: the powers of ten a double holds exactly. */
@@ -82,8 +100,14 @@ function valueOf(text: string | undefined): number | string | null | undefined {
 }
 
 /** The strings of a captured list of plain strings (its inside, between the brackets). */
-function stringsOf(inside: string): string[] {
+export function stringsOf(inside: string): string[] {
   return inside === '' ? [] : inside.slice(1, -1).split('","');
+}
+
+/** A scanned trace line: its served list is left as the text inside its brackets (see ServedSlotReader). */
+export interface ScannedLine extends TraceLine {
+  /** The inside of the served list: plain strings, comma-separated (stringsOf gives them). */
+  servedText: string;
 }
 
 /**
@@ -92,23 +116,18 @@ function stringsOf(inside: string): string[] {
  * the trace writer gives it: then parse it (which also says what is wrong with it, if anything).
  * A line matched is valid JSON, and of the shape the timeline reads (see traceLineProblem).
  */
-export function scanTraceLine(bytes: Buffer): TraceLine | undefined {
-  const m = LINE.exec(bytes.toString('latin1'));
+export function scanTraceLine(bytes: Buffer): ScannedLine | undefined {
+  const m = METRIC_KEYS_AGREE ? LINE.exec(bytes.toString('latin1')) : null;
   if (m === null) return undefined;
   const stages: TraceLine['stages'] = {
     retrieve: { ms: valueOf(m[RETRIEVE]) as number },
     features: { ms: valueOf(m[FEATURES]) as number },
     score: { ms: valueOf(m[SCORE]) as number },
     rerank: { ms: valueOf(m[RERANK]) as number },
-    serve: { ms: valueOf(m[SERVE]) as number, served: stringsOf(m[SERVED] as string), fallback: m[FALLBACK] === 'true' },
+    serve: { ms: valueOf(m[SERVE]) as number, fallback: m[FALLBACK] === 'true' },
     outcome: { ms: valueOf(m[OUTCOME]) as number },
   };
-  let metrics: Record<string, number | null> | null = null;
-  if (m[NO_METRICS] === undefined) {
-    metrics = {};
-    for (let i = 0; i < METRIC_FIELDS.length; i++) metrics[METRIC_FIELDS[i] as string] = valueOf(m[METRIC_AT[i] as number]) as number | null;
-  }
-  const line: TraceLine = { n: Number(m[N]), id: (m[ID] as string).slice(1, -1), stages, metrics, faults: stringsOf(m[FAULTS] as string) };
+  const line: ScannedLine = { n: Number(m[N]), id: (m[ID] as string).slice(1, -1), stages, metrics: m[NO_METRICS] === undefined ? metricsOf(m) : null, faults: stringsOf(m[FAULTS] as string), servedText: m[SERVED] as string };
   if (m[SYSTEM] !== undefined) {
     const system: Record<string, unknown> = {};
     if (m[QUEUE] !== undefined) system['queueDepth'] = valueOf(m[QUEUE]);
@@ -117,4 +136,87 @@ export function scanTraceLine(bytes: Buffer): TraceLine | undefined {
     line.system = system as TraceLine['system'];
   }
   return line;
+}
+
+/**
+ * The catalogue slots of a scanned line's served items: an id met before is found by its
+ * characters in the line's text — no string is made of it (making one string per served id and
+ * looking it up took 2.5 s of a million-line trace). Unknown ids are remembered too (slot -1); the
+ * table holds up to maxIds ids, then starts again.
+ */
+export class ServedSlotReader {
+  /** The most ids remembered at a time (tests lower it). */
+  static maxIds = 1 << 20;
+  private keys: (string | undefined)[] = new Array<string | undefined>(1024);
+  private hashes = new Int32Array(1024);
+  private vals = new Int32Array(1024);
+  private used = 0;
+  /** The slots of the first k items of the last list read. */
+  readonly out: ServedSlots;
+
+  constructor(
+    private readonly catalog: CatalogSlots | undefined,
+    private readonly k: number,
+  ) {
+    this.out = { count: 0, slots: new Int32Array(k) };
+  }
+
+  /** Reads a ScannedLine's servedText into `out`: its item count, and (with a catalogue) the slots of its first k items. */
+  read(text: string): ServedSlots {
+    const out = this.out;
+    const resolve = this.catalog !== undefined;
+    // One pass over the characters (an indexOf per item cost more than the rest): plain strings
+    // hold no '"', so every second '"' ends an item; the first k are hashed on the way.
+    let count = 0;
+    let from = -1;
+    let h = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 34) {
+        if (from < 0) {
+          from = i + 1;
+          h = 0x811c9dc5;
+        } else {
+          if (resolve && count < this.k) out.slots[count] = this.slotOf(text, from, i, h);
+          count++;
+          from = -1;
+        }
+      } else if (from >= 0 && count < this.k) h = Math.imul(h ^ c, 0x01000193);
+    }
+    out.count = count;
+    return out;
+  }
+
+  private slotOf(text: string, from: number, to: number, h: number): number {
+    const mask = this.keys.length - 1;
+    for (let b = h & mask; ; b = (b + 1) & mask) {
+      const key = this.keys[b];
+      if (key === undefined) break;
+      if (this.hashes[b] === h && key.length === to - from && text.startsWith(key, from)) return this.vals[b] as number;
+    }
+    const id = text.slice(from, to);
+    const slot = (this.catalog as CatalogSlots).get(id) ?? -1;
+    this.insert(id, h, slot);
+    return slot;
+  }
+
+  private insert(id: string, h: number, slot: number): void {
+    if (2 * (this.used + 1) > this.keys.length) {
+      const old = { keys: this.keys, hashes: this.hashes, vals: this.vals };
+      const size = this.keys.length >= 2 * ServedSlotReader.maxIds ? this.keys.length : 2 * this.keys.length;
+      this.keys = new Array<string | undefined>(size);
+      this.hashes = new Int32Array(size);
+      this.vals = new Int32Array(size);
+      this.used = 0;
+      // Full at maxIds ids: start again rather than grow without end (a trace of a million distinct unknown ids).
+      if (size !== old.keys.length) old.keys.forEach((k, i) => k !== undefined && this.insert(k, old.hashes[i] as number, old.vals[i] as number));
+    }
+    const mask = this.keys.length - 1;
+    let b = h & mask;
+    while (this.keys[b] !== undefined) b = (b + 1) & mask;
+    this.keys[b] = id;
+    this.hashes[b] = h;
+    this.vals[b] = slot;
+    this.used++;
+  }
 }

@@ -119,9 +119,11 @@ export class TraceMetrics {
   /**
    * Folds in one trace line, with the system figures its event recorded (the line's own, or the
    * slice's record of the event for a trace without them); none: cache hit rate and queue depth
-   * are not available.
+   * are not available. `served`, when given, stands for the line's served list: how many items it
+   * holds, and the catalogue slots of the first k (-1: not in the catalogue) — what the trace line
+   * scanner finds without making a string of each id (see traceLineScan.ts).
    */
-  update(line: TraceLine, sys?: SystemRecord): void {
+  update(line: TraceLine, sys?: SystemRecord, served?: ServedSlots): void {
     const pe = this.perEvent;
     const rn = this.running;
     pe.fill(null);
@@ -145,14 +147,15 @@ export class TraceMetrics {
     pe[I.tau] = tau;
     pe[I.fallback] = fallback;
     pe[I.ctr] = clicks !== null && impressions ? clicks / impressions : null;
-    const served = line.stages['serve']?.served ?? [];
+    const servedIds = served ? undefined : (line.stages['serve']?.served ?? []);
+    const servedCount = served ? served.count : (servedIds as string[]).length;
     const means = this.means;
     means.hit.add(hit);
     means.mrr.add(rr);
     means.ndcg.add(ndcg);
     means.diversity.add(ild);
     // Novelty is a mean over the served items of an event; the running value weighs events by them.
-    means.novelty.add(novelty, Math.min(this.k, served.length));
+    means.novelty.add(novelty, Math.min(this.k, servedCount));
     means.overlap.add(overlap);
     means.tau.add(tau);
     means.fallback.add(fallback);
@@ -160,25 +163,25 @@ export class TraceMetrics {
     this.impressions += impressions ?? 0;
 
     let total = 0;
-    STAGES.forEach((s, i) => {
-      const ms = num(line.stages[s]?.ms);
+    for (let i = 0; i < STAGES.length; i++) {
+      const ms = num(line.stages[STAGES[i]!]?.ms);
       pe[LATENCY_STAGE_INDEX[i]!] = ms;
       if (ms !== null) {
         total += ms;
         this.latency[i]!.record(ms);
         rn[LATENCY_STAGE_INDEX[i]!] = this.latency[i]!.quantile(99);
       }
-    });
+    }
     const totalMs = num(m['latencyTotalMs']) ?? total;
     pe[I.total] = totalMs;
     this.latency[STAGES.length]!.record(totalMs);
     rn[I.total] = this.latency[STAGES.length]!.quantile(99);
 
     if (this.exposure && this.catalog) {
-      const m2 = Math.min(this.k, served.length);
+      const m2 = Math.min(this.k, servedCount);
       for (let i = 0; i < m2; i++) {
-        const slot = this.catalog.get(served[i]!);
-        if (slot === undefined) continue;
+        const slot = served ? (served.slots[i] as number) : this.catalog.get((servedIds as string[])[i]!);
+        if (slot === undefined || slot < 0) continue;
         if (this.exposure.increment(slot) === 0) this.covered++;
       }
       rn[I.coverage] = this.catalog.size ? this.covered / this.catalog.size : 0;
@@ -217,6 +220,12 @@ export class TraceMetrics {
     for (const f of line.faults ?? []) mask |= faultBit(f);
     return mask;
   }
+}
+
+/** A served list as the trace line scanner reads it: its length, and the catalogue slots of its first k items (-1: none). */
+export interface ServedSlots {
+  count: number;
+  slots: Int32Array;
 }
 
 /** Dense catalogue slots of item ids, first entry winning, as the engine numbers them (an opened slice's itemById.slotOf). */

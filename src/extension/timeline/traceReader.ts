@@ -9,8 +9,8 @@ import type { EventRecord } from '../../core/slice/types';
 import { StepsCancelled } from '../../core/steps';
 import { needsIndex, warmIndex } from '../slices/sliceStore';
 import { StreamBuckets } from './buckets';
-import { SERIES_IDS, TraceMetrics, type CatalogSlots, type TraceLine } from './traceMetrics';
-import { scanTraceLine } from './traceLineScan';
+import { SERIES_IDS, TraceMetrics, type CatalogSlots, type ServedSlots, type TraceLine } from './traceMetrics';
+import { ServedSlotReader, scanTraceLine } from './traceLineScan';
 
 export interface TraceReadOptions {
   /** Buckets kept per lane (the timeline's resolution). */
@@ -173,28 +173,6 @@ function parseHeader(text: string, file: string): TraceHeader {
   return header;
 }
 
-/**
- * A catalogue's slots of item ids, the ones found remembered (up to 65,536 at a time). A served id
- * the trace scanner cut out of its line is a string the catalogue's object of slots looks up
- * slowly (by the engine's string table: 5.6 s for a million lines of ten); a Map finds it by hash.
- */
-function slotsOf(items: { slotOf(id: string): number | undefined; readonly size: number }): CatalogSlots {
-  const known = new Map<string, number>();
-  return {
-    get: (id) => {
-      let slot = known.get(id);
-      if (slot === undefined) {
-        slot = items.slotOf(id);
-        if (slot === undefined) return undefined;
-        if (known.size >= 65_536) known.clear();
-        known.set(id, slot);
-      }
-      return slot;
-    },
-    size: items.size,
-  };
-}
-
 /** Whether DIR/slice.json is there and hashes to `sha256` (the run record's): a small read before any large one. */
 function manifestIs(dir: string, sha: string): boolean {
   const bytes = manifestBytesAt(dir);
@@ -222,7 +200,8 @@ async function openCatalogFor(header: TraceHeader, run: RunRecord | undefined, n
   try {
     const c = await Slice.catalogAsync(run.slice.path, { cancelled: () => isCancelled?.() ?? false });
     if (c.manifestSha256 !== header.sliceManifestSha256) return { note: `the slice at ${run.slice.path} is not the one this trace replayed (manifest hash differs)` };
-    return { catalog: slotsOf(c.itemById) };
+    const items = c.itemById;
+    return { catalog: { get: (id) => items.slotOf(id), size: items.size } };
   } catch (e) {
     if (e instanceof StepsCancelled) throw new TraceCancelled();
     return { note: `the slice's catalogue could not be read: ${e instanceof UserError ? e.describe() : String(e)}` };
@@ -273,6 +252,7 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   let header: TraceHeader | undefined;
   let metrics: TraceMetrics | undefined;
   let buckets: StreamBuckets | undefined;
+  let servedReader: ServedSlotReader | undefined;
   let slice: Slice | undefined;
   let sliceEvents: Generator<EventRecord> | undefined;
   let sliceNote: string | undefined;
@@ -306,9 +286,11 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
           const opened = await openSliceFor(header, run, found.why, refused, opts.isCancelled);
           slice = opened.slice;
           sliceNote = opened.note;
-          if (slice) catalog = slotsOf(slice.itemById);
+          const items = slice?.itemById;
+          if (items) catalog = { get: (id) => items.slotOf(id), size: items.size };
         }
         metrics = new TraceMetrics(header.k, catalog);
+        servedReader = new ServedSlotReader(catalog, header.k);
         // A run stopped early (--break, a debug session ended midway) holds fewer events than the
         // slice: buckets sized for those, not for the slice, or a 5,000-event trace of a million-event
         // slice would get 20 points.
@@ -319,7 +301,9 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
       }
       // A line as the writer formats it is scanned for the fields the timeline reads (JSON.parse of
       // every ~1 KB line was most of the 22 s a million-event trace took); any other is parsed whole.
-      let line = scan ? scanTraceLine(bytes) : undefined;
+      const scanned = scan ? scanTraceLine(bytes) : undefined;
+      let line: TraceLine | undefined = scanned;
+      const served: ServedSlots | undefined = scanned && (servedReader as ServedSlotReader).read(scanned.servedText);
       if (line === undefined) {
         const text = bytes.toString('utf8');
         if (text.trim() === '') continue;
@@ -349,7 +333,7 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
         event = next.done ? undefined : next.value;
       }
       // A /2 line without "system" (edited) recorded nothing; a /1 line has the slice's record, if it was read.
-      (metrics as TraceMetrics).update(line, systemInTrace ? (line.system ?? {}) : (event?.system ?? undefined));
+      (metrics as TraceMetrics).update(line, systemInTrace ? (line.system ?? {}) : (event?.system ?? undefined), served);
       const mask = TraceMetrics.faultMask(line);
       for (const f of line.faults ?? []) {
         const s = faults.get(f);

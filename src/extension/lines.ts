@@ -4,19 +4,7 @@
  * `maxBytes` is refused through `tooLong(line, bytes)` before more of it is kept: readline buffered
  * a whole 600 MB line and then failed outside any caller's reach (an uncaught RangeError).
  */
-export function linesOf(stream: AsyncIterable<Buffer>, maxBytes = Infinity, tooLong: (line: number, bytes: number) => Error = (line, bytes) => new Error(`line ${line} is longer than ${bytes} bytes`)): AsyncGenerator<string> {
-  return splitLines(stream, maxBytes, tooLong, (b) => b.toString('utf8'));
-}
-
-/**
- * The lines of a stream as linesOf splits them, as bytes: undecoded (the trace reader matches its
- * lines on their bytes). A line may be a view of a chunk of the stream: read it before the next.
- */
-export function lineBytesOf(stream: AsyncIterable<Buffer>, maxBytes = Infinity, tooLong: (line: number, bytes: number) => Error = (line, bytes) => new Error(`line ${line} is longer than ${bytes} bytes`)): AsyncGenerator<Buffer> {
-  return splitLines(stream, maxBytes, tooLong, (b) => b);
-}
-
-async function* splitLines<T>(stream: AsyncIterable<Buffer>, maxBytes: number, tooLong: (line: number, bytes: number) => Error, as: (line: Buffer) => T): AsyncGenerator<T> {
+export async function* linesOf(stream: AsyncIterable<Buffer>, maxBytes = Infinity, tooLong: (line: number, bytes: number) => Error = (line, bytes) => new Error(`line ${line} is longer than ${bytes} bytes`)): AsyncGenerator<string> {
   let tail: Buffer[] = [];
   let tailBytes = 0;
   let line = 0;
@@ -26,7 +14,7 @@ async function* splitLines<T>(stream: AsyncIterable<Buffer>, maxBytes: number, t
       line++;
       if (tailBytes + nl - s > maxBytes) throw tooLong(line, tailBytes + nl - s);
       const part = chunk.subarray(s, nl);
-      yield as(tail.length ? Buffer.concat([...tail, part]) : part);
+      yield (tail.length ? Buffer.concat([...tail, part]) : part).toString('utf8');
       tail = [];
       tailBytes = 0;
       s = nl + 1;
@@ -37,5 +25,32 @@ async function* splitLines<T>(stream: AsyncIterable<Buffer>, maxBytes: number, t
       tail.push(chunk.subarray(s));
     }
   }
-  if (tail.length) yield as(Buffer.concat(tail));
+  if (tail.length) yield Buffer.concat(tail).toString('utf8');
+}
+
+/**
+ * The bytes of a stream cut after its last "\n" so far: each piece holds whole lines, a line begun
+ * in one chunk of the stream finished with the next (the trace reader splits and matches the lines
+ * of a piece itself: a line at a time through an async generator cost more than its match). The
+ * last piece is what follows the last "\n", if anything. A line still open past `maxBytes` is
+ * refused through `tooLong(bytes)` before more of it is kept; the caller checks the lengths of the
+ * lines it finds (it knows their numbers).
+ */
+export async function* lineChunksOf(stream: AsyncIterable<Buffer>, maxBytes: number, tooLong: (bytes: number) => Error): AsyncGenerator<Buffer> {
+  let tail: Buffer[] = [];
+  let tailBytes = 0;
+  for await (const chunk of stream) {
+    const end = chunk.lastIndexOf(10) + 1;
+    if (end === 0) {
+      tailBytes += chunk.length;
+      if (tailBytes > maxBytes) throw tooLong(tailBytes);
+      tail.push(chunk);
+      continue;
+    }
+    yield tail.length ? Buffer.concat([...tail, chunk.subarray(0, end)]) : chunk.subarray(0, end);
+    tail = end < chunk.length ? [chunk.subarray(end)] : [];
+    tailBytes = chunk.length - end;
+    if (tailBytes > maxBytes) throw tooLong(tailBytes);
+  }
+  if (tail.length) yield Buffer.concat(tail);
 }

@@ -48,6 +48,7 @@ test('every line the trace writer wrote is scanned, not parsed, and gives what J
     for (const text of eventLines(dir)) {
       const got = scanTraceLine(Buffer.from(text));
       assert.ok(got, `not scanned: ${text.slice(0, 200)}`);
+      assert.equal(text.slice(got.servedAt, got.servedAt + got.servedText.length), got.servedText, 'servedAt is where the served list is');
       assert.deepStrictEqual(readOf(got), readOf(JSON.parse(text) as TraceLine));
       for (const f of got.faults) seen.add(f);
       if (/"(NaN|-?Infinity)"/.test(text)) seen.add('a figure written as a string');
@@ -98,6 +99,7 @@ test('a line of another shape is left to JSON.parse; one that is scanned is vali
     const got = scanTraceLine(bytes);
     if (got === undefined) return;
     scanned++;
+    assert.equal(bytes.toString('latin1', got.servedAt, got.servedAt + got.servedText.length), got.servedText, `${what}: servedAt`);
     let parsed: unknown;
     assert.doesNotThrow(() => (parsed = JSON.parse(bytes.toString('utf8'))), `${what}: scanned, yet not JSON: ${bytes.toString('utf8').slice(0, 300)}`);
     assert.equal(traceLineProblem(parsed), undefined, `${what}: scanned, yet not of the timeline's shape`);
@@ -203,9 +205,12 @@ test('the served items of a scanned line are counted, and the first k found in t
         const list = Array.from({ length: rng.int(14) }, () => (rng.int(5) === 0 ? `x${rng.int(4000)}` : (ids[rng.int(ids.length)] as string)));
         const text = list.map((id) => JSON.stringify(id)).join(',');
         assert.deepEqual(stringsOf(text), list);
-        const got = reader.read(text);
+        // Where a line holds it: somewhere in its bytes.
+        const at = rng.int(30);
+        const bytes = Buffer.concat([Buffer.alloc(at, 0x22), Buffer.from(text), Buffer.from('"]"')]);
+        const got = reader.read(bytes, at, at + text.length);
         assert.equal(got.count, list.length);
-        assert.equal(counting.read(text).count, list.length);
+        assert.equal(counting.read(bytes, at, at + text.length).count, list.length);
         for (let j = 0; j < Math.min(k, list.length); j++) assert.equal(got.slots[j], catalogue.get(list[j] as string) ?? -1, `${text} item ${j}`);
       }
     }

@@ -30,20 +30,25 @@ const list = (item: string) => String.raw`\[(?:${item}(?:,${item})*)?\]`;
 const plainList = (name: string) => String.raw`\[${cap(name, `(?:${PLAIN}(?:,${PLAIN})*)?`)}\]`;
 const ANY = `(?:${NUM}|null|${STR})`;
 
+// The line up to its served list is captured too (a view of the text, not a copy): its length says where the list starts.
+GROUPS.push('head');
 const LINE = new RegExp(
   [
-    String.raw`^\{"n":${cap('n', String.raw`[1-9]\d{0,15}`)},"id":${cap('id', PLAIN)},"stages":\{`,
+    String.raw`(\{"n":${cap('n', String.raw`[1-9]\d{0,15}`)},"id":${cap('id', PLAIN)},"stages":\{`,
     String.raw`"retrieve":\{"ms":${value('retrieve')},"kept":${ANY},"dropped":${list(STR)}\},`,
     String.raw`"features":\{"ms":${value('features')},"stale":${list(STR)}\},`,
     String.raw`"score":\{"ms":${value('score')},"scores":${list(ANY)}\},`,
     String.raw`"rerank":\{"ms":${value('rerank')}(?:,"top":${list(STR)})?\},`,
-    String.raw`"serve":\{"ms":${value('serve')},"served":${plainList('served')},"fallback":${cap('fallback', 'true|false')}\},`,
+    String.raw`"serve":\{"ms":${value('serve')},"served":\[)${cap('served', `(?:${PLAIN}(?:,${PLAIN})*)?`)}\],"fallback":${cap('fallback', 'true|false')}\},`,
     String.raw`"outcome":\{"ms":${value('outcome')},"clicks":${list(STR)},"source":${STR}\}\},`,
     // recreplay.trace/2 on: the figures the event recorded, each only when it did.
     String.raw`(?:${cap('system', '"system":')}\{(?:"queueDepth":${value('queue')}(?:,"cache":\{"hits":${value('hits')},"misses":${value('misses')}\})?|"cache":\{"hits":${value('hits2')},"misses":${value('misses2')}\})?\},)?`,
     String.raw`"metrics":(?:${cap('noMetrics', 'null')}|\{${METRIC_FIELDS.map((f, i) => `${i ? ',' : ''}"${f}":${value(`m${i}`)}`).join('')}\}),`,
-    String.raw`"faults":${plainList('faults')}\}$`,
+    // A line ends at its newline, or where the text does.
+    String.raw`"faults":${plainList('faults')}\}(?=\n|$)`,
   ].join(''),
+  // Sticky: matched where a line starts in a chunk's text, never searched for further on.
+  'y',
 );
 
 const at = (name: string): number => GROUPS.indexOf(name) + 1;
@@ -67,6 +72,7 @@ const metricsOf = (m: RegExpExecArray): Record<string, number | null> =>
   }) as Record<string, number | null>;
 // The line matched holds the metrics in METRIC_FIELDS' order; the object above must hold the same.
 const METRIC_KEYS_AGREE = Object.keys(metricsOf([] as unknown as RegExpExecArray)).join() === METRIC_FIELDS.join();
+const HEAD = at('head');
 const [N, ID, SERVED, FALLBACK, SYSTEM, QUEUE, HITS, MISSES, HITS2, MISSES2, NO_METRICS, FAULTS] = ['n', 'id', 'served', 'fallback', 'system', 'queue', 'hits', 'misses', 'hits2', 'misses2', 'noMetrics', 'faults'].map(at) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
 
 /** 10^0 … 10^22: the powers of ten a double holds exactly. */
@@ -108,6 +114,8 @@ export function stringsOf(inside: string): string[] {
 export interface ScannedLine extends TraceLine {
   /** The inside of the served list: plain strings, comma-separated (stringsOf gives them). */
   servedText: string;
+  /** Where servedText starts in the text (the bytes) the line was scanned in. */
+  servedAt: number;
 }
 
 /**
@@ -117,8 +125,19 @@ export interface ScannedLine extends TraceLine {
  * A line matched is valid JSON, and of the shape the timeline reads (see traceLineProblem).
  */
 export function scanTraceLine(bytes: Buffer): ScannedLine | undefined {
-  const m = METRIC_KEYS_AGREE ? LINE.exec(bytes.toString('latin1')) : null;
-  if (m === null) return undefined;
+  const text = bytes.toString('latin1');
+  return scanLineAt(text, 0, text.length);
+}
+
+/**
+ * scanTraceLine of the line from `from` to `to` (its newline, or the end) of `text`: bytes read as
+ * Latin-1 (Buffer#toString('latin1')), one character a byte, as a chunk of a trace is read whole.
+ */
+export function scanLineAt(text: string, from: number, to: number): ScannedLine | undefined {
+  if (!METRIC_KEYS_AGREE) return undefined;
+  LINE.lastIndex = from;
+  const m = LINE.exec(text);
+  if (m === null || LINE.lastIndex !== to) return undefined;
   const stages: TraceLine['stages'] = {
     retrieve: { ms: valueOf(m[RETRIEVE]) as number },
     features: { ms: valueOf(m[FEATURES]) as number },
@@ -127,7 +146,7 @@ export function scanTraceLine(bytes: Buffer): ScannedLine | undefined {
     serve: { ms: valueOf(m[SERVE]) as number, fallback: m[FALLBACK] === 'true' },
     outcome: { ms: valueOf(m[OUTCOME]) as number },
   };
-  const line: ScannedLine = { n: Number(m[N]), id: (m[ID] as string).slice(1, -1), stages, metrics: m[NO_METRICS] === undefined ? metricsOf(m) : null, faults: stringsOf(m[FAULTS] as string), servedText: m[SERVED] as string };
+  const line: ScannedLine = { n: Number(m[N]), id: (m[ID] as string).slice(1, -1), stages, metrics: m[NO_METRICS] === undefined ? metricsOf(m) : null, faults: stringsOf(m[FAULTS] as string), servedText: m[SERVED] as string, servedAt: from + (m[HEAD] as string).length };
   if (m[SYSTEM] !== undefined) {
     const system: Record<string, unknown> = {};
     if (m[QUEUE] !== undefined) system['queueDepth'] = valueOf(m[QUEUE]);
@@ -161,23 +180,27 @@ export class ServedSlotReader {
     this.out = { count: 0, slots: new Int32Array(k) };
   }
 
-  /** Reads a ScannedLine's servedText into `out`: its item count, and (with a catalogue) the slots of its first k items. */
-  read(text: string): ServedSlots {
+  /**
+   * Reads a served list's inside (a ScannedLine's servedText, from its servedAt in the line's bytes
+   * to `end`) into `out`: its item count, and (with a catalogue) the slots of its first k items.
+   */
+  read(bytes: Uint8Array, start: number, end: number): ServedSlots {
     const out = this.out;
     const resolve = this.catalog !== undefined;
-    // One pass over the characters (an indexOf per item cost more than the rest): plain strings
-    // hold no '"', so every second '"' ends an item; the first k are hashed on the way.
+    // One pass over the bytes (an indexOf per item, or a string's characters, cost more): plain
+    // strings hold no '"', so every second '"' ends an item; the first k are hashed on the way.
     let count = 0;
     let from = -1;
     let h = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
+    for (let i = start; i < end; i++) {
+      const c = bytes[i] as number;
       if (c === 34) {
         if (from < 0) {
           from = i + 1;
-          h = 0x811c9dc5;
+          h = 0x811c9dc5 | 0;
         } else {
-          if (resolve && count < this.k) out.slots[count] = this.slotOf(text, from, i, h);
+          // (30 bits: a small integer, never a number boxed on the heap on its way to slotOf.)
+          if (resolve && count < this.k) out.slots[count] = this.slotOf(bytes, from, i, h & 0x3fffffff);
           count++;
           from = -1;
         }
@@ -187,14 +210,15 @@ export class ServedSlotReader {
     return out;
   }
 
-  private slotOf(text: string, from: number, to: number, h: number): number {
+  private slotOf(bytes: Uint8Array, from: number, to: number, h: number): number {
     const mask = this.keys.length - 1;
     for (let b = h & mask; ; b = (b + 1) & mask) {
       const key = this.keys[b];
       if (key === undefined) break;
-      if (this.hashes[b] === h && key.length === to - from && text.startsWith(key, from)) return this.vals[b] as number;
+      if (this.hashes[b] === h && key.length === to - from && sameBytes(key, bytes, from)) return this.vals[b] as number;
     }
-    const id = text.slice(from, to);
+    // (Plain strings are ASCII: the bytes are the id's characters.)
+    const id = Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('latin1');
     const slot = (this.catalog as CatalogSlots).get(id) ?? -1;
     this.insert(id, h, slot);
     return slot;
@@ -219,4 +243,10 @@ export class ServedSlotReader {
     this.vals[b] = slot;
     this.used++;
   }
+}
+
+/** Whether `bytes` from `at` hold the characters of `key` (a string of ASCII characters), one a byte. */
+function sameBytes(key: string, bytes: Uint8Array, at: number): boolean {
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) !== bytes[at + i]) return false;
+  return true;
 }

@@ -1,6 +1,6 @@
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { lineBytesOf } from '../lines';
+import { lineChunksOf } from '../lines';
 import { UserError } from '../../core/errors';
 import { TRACE_FORMAT, TRACE_FORMATS_READ, type RunRecord, type TraceHeader } from '../../core/engine/trace';
 import { Slice, manifestBytesAt } from '../../core/slice/reader';
@@ -10,7 +10,7 @@ import { StepsCancelled } from '../../core/steps';
 import { needsIndex, warmIndex } from '../slices/sliceStore';
 import { StreamBuckets } from './buckets';
 import { SERIES_IDS, TraceMetrics, type CatalogSlots, type ServedSlots, type TraceLine } from './traceMetrics';
-import { ServedSlotReader, scanTraceLine } from './traceLineScan';
+import { ServedSlotReader, scanLineAt } from './traceLineScan';
 
 export interface TraceReadOptions {
   /** Buckets kept per lane (the timeline's resolution). */
@@ -248,7 +248,9 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   // tool) names no folder here — it was looked up in the extension host's working folder.
   const refused = run ? (isAbsolute(run.slice.path) ? opts.sliceAllowed?.(run.slice.path) : 'run.json names it by a relative path, which says no folder the timeline could read it from: write the slice\'s full path in run.json') : undefined;
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  const lines = lineBytesOf(stream, MAX_TRACE_LINE_BYTES, (line, bytes) => new UserError(`line ${line} is longer than a trace line can be (at least ${bytes} bytes, over ${MAX_TRACE_LINE_BYTES / 2 ** 20} MiB)`, { file: path, line }, 'This is not a trace a replay wrote, or it was damaged: write it again with `recreplay run --trace DIR`.', 'E_TRACE'));
+  const tooLong = (line: number, bytes: number) => new UserError(`line ${line} is longer than a trace line can be (at least ${bytes} bytes, over ${MAX_TRACE_LINE_BYTES / 2 ** 20} MiB)`, { file: path, line }, 'This is not a trace a replay wrote, or it was damaged: write it again with `recreplay run --trace DIR`.', 'E_TRACE');
+  // Whole lines a piece: a line still open past the limit is line lineNo + 1 (the lines before are read).
+  const chunks = lineChunksOf(stream, MAX_TRACE_LINE_BYTES, (bytes) => tooLong(lineNo + 1, bytes));
   let header: TraceHeader | undefined;
   let metrics: TraceMetrics | undefined;
   let buckets: StreamBuckets | undefined;
@@ -264,93 +266,102 @@ export async function readTraceTimeline(pathArg: string, opts: TraceReadOptions)
   const scan = traceScan.enabled;
   let workedSince = performance.now();
   try {
-    for await (const bytes of lines) {
-      lineNo++;
-      if (header === undefined) {
-        header = parseHeader(bytes.toString('utf8'), path);
-        systemInTrace = header.format !== 'recreplay.trace/1';
-        let catalog: CatalogSlots | undefined;
-        if (systemInTrace) {
-          // The trace carries every figure its events recorded: of the slice, the catalogue alone is read.
-          const opened = await openCatalogFor(header, run, found.why, refused, opts.isCancelled);
-          catalog = opened.catalog;
-          sliceNote = opened.note;
-        } else {
-          // Opening the slice below would build a missing offset index by reading all of events.jsonl on
-          // this (the editor's) thread: build it streamed first — for the slice the run record names by
-          // its manifest's hash only (any other would be refused as the trace's after a whole read).
-          if (run && !refused && manifestIs(run.slice.path, run.slice.manifestSha256) && needsIndex(run.slice.path)) {
-            await warmIndex(run.slice.path, { get isCancellationRequested() { return opts.isCancelled?.() ?? false; } });
-            if (opts.isCancelled?.()) throw new TraceCancelled();
+    for await (const chunk of chunks) {
+      // Read as Latin-1, a character a byte, for the scanner; a line it leaves is decoded as UTF-8.
+      const text = scan ? chunk.toString('latin1') : undefined;
+      for (let pos = 0; pos < chunk.length; ) {
+        const from = pos;
+        let to = text !== undefined ? text.indexOf('\n', from) : chunk.indexOf(10, from);
+        if (to === -1) to = chunk.length;
+        pos = to + 1;
+        lineNo++;
+        if (to - from > MAX_TRACE_LINE_BYTES) throw tooLong(lineNo, to - from);
+        if (header === undefined) {
+          header = parseHeader(chunk.toString('utf8', from, to), path);
+          systemInTrace = header.format !== 'recreplay.trace/1';
+          let catalog: CatalogSlots | undefined;
+          if (systemInTrace) {
+            // The trace carries every figure its events recorded: of the slice, the catalogue alone is read.
+            const opened = await openCatalogFor(header, run, found.why, refused, opts.isCancelled);
+            catalog = opened.catalog;
+            sliceNote = opened.note;
+          } else {
+            // Opening the slice below would build a missing offset index by reading all of events.jsonl on
+            // this (the editor's) thread: build it streamed first — for the slice the run record names by
+            // its manifest's hash only (any other would be refused as the trace's after a whole read).
+            if (run && !refused && manifestIs(run.slice.path, run.slice.manifestSha256) && needsIndex(run.slice.path)) {
+              await warmIndex(run.slice.path, { get isCancellationRequested() { return opts.isCancelled?.() ?? false; } });
+              if (opts.isCancelled?.()) throw new TraceCancelled();
+            }
+            const opened = await openSliceFor(header, run, found.why, refused, opts.isCancelled);
+            slice = opened.slice;
+            sliceNote = opened.note;
+            const items = slice?.itemById;
+            if (items) catalog = { get: (id) => items.slotOf(id), size: items.size };
           }
-          const opened = await openSliceFor(header, run, found.why, refused, opts.isCancelled);
-          slice = opened.slice;
-          sliceNote = opened.note;
-          const items = slice?.itemById;
-          if (items) catalog = { get: (id) => items.slotOf(id), size: items.size };
+          metrics = new TraceMetrics(header.k, catalog);
+          servedReader = new ServedSlotReader(catalog, header.k);
+          // A run stopped early (--break, a debug session ended midway) holds fewer events than the
+          // slice: buckets sized for those, not for the slice, or a 5,000-event trace of a million-event
+          // slice would get 20 points.
+          const held = run?.trace?.events;
+          const expected = !opts.sizeForSlice && held !== undefined && held > 0 && held < header.events ? held : header.events;
+          buckets = new StreamBuckets(SERIES_IDS, opts.capacity, opts.initialBucketSize ?? StreamBuckets.sizeFor(expected, opts.capacity));
+          continue;
         }
-        metrics = new TraceMetrics(header.k, catalog);
-        servedReader = new ServedSlotReader(catalog, header.k);
-        // A run stopped early (--break, a debug session ended midway) holds fewer events than the
-        // slice: buckets sized for those, not for the slice, or a 5,000-event trace of a million-event
-        // slice would get 20 points.
-        const held = run?.trace?.events;
-        const expected = !opts.sizeForSlice && held !== undefined && held > 0 && held < header.events ? held : header.events;
-        buckets = new StreamBuckets(SERIES_IDS, opts.capacity, opts.initialBucketSize ?? StreamBuckets.sizeFor(expected, opts.capacity));
-        continue;
-      }
-      // A line as the writer formats it is scanned for the fields the timeline reads (JSON.parse of
-      // every ~1 KB line was most of the 22 s a million-event trace took); any other is parsed whole.
-      const scanned = scan ? scanTraceLine(bytes) : undefined;
-      let line: TraceLine | undefined = scanned;
-      const served: ServedSlots | undefined = scanned && (servedReader as ServedSlotReader).read(scanned.servedText);
-      if (line === undefined) {
-        const text = bytes.toString('utf8');
-        if (text.trim() === '') continue;
-        linesParsed++;
-        try {
-          line = JSON.parse(text) as TraceLine;
-        } catch (e) {
-          throw new UserError(`malformed trace line: ${(e as Error).message}`, { file: path, line: lineNo }, 'The trace was cut or edited; write it again with `recreplay run --trace DIR`.', 'E_TRACE');
+        // A line as the writer formats it is scanned for the fields the timeline reads (JSON.parse of
+        // every ~1 KB line was most of the 22 s a million-event trace took); any other is parsed whole.
+        const scanned = text !== undefined ? scanLineAt(text, from, to) : undefined;
+        let line: TraceLine | undefined = scanned;
+        const served: ServedSlots | undefined = scanned && (servedReader as ServedSlotReader).read(chunk, scanned.servedAt, scanned.servedAt + scanned.servedText.length);
+        if (line === undefined) {
+          const lineText = chunk.toString('utf8', from, to);
+          if (lineText.trim() === '') continue;
+          linesParsed++;
+          try {
+            line = JSON.parse(lineText) as TraceLine;
+          } catch (e) {
+            throw new UserError(`malformed trace line: ${(e as Error).message}`, { file: path, line: lineNo }, 'The trace was cut or edited; write it again with `recreplay run --trace DIR`.', 'E_TRACE');
+          }
+          const bad = traceLineProblem(line);
+          if (bad) throw new UserError(`malformed trace line: ${bad}`, { file: path, line: lineNo }, 'The trace was cut or edited; write it again with `recreplay run --trace DIR`.', 'E_TRACE');
         }
-        const bad = traceLineProblem(line);
-        if (bad) throw new UserError(`malformed trace line: ${bad}`, { file: path, line: lineNo }, 'The trace was cut or edited; write it again with `recreplay run --trace DIR`.', 'E_TRACE');
-      }
-      if (line.n <= (buckets as StreamBuckets).through) {
-        throw new UserError(`trace line has event number ${String(line.n)}, expected more than ${(buckets as StreamBuckets).through}`, { file: path, line: lineNo }, 'Trace lines are written in event order; write the trace again.', 'E_TRACE');
-      }
-      let event: EventRecord | undefined;
-      if (slice) {
-        if (sliceEvents === undefined) sliceEvents = slice.events(line.n);
-        let next = sliceEvents.next();
-        if (!next.done && next.value.id !== line.id && line.n <= slice.eventCount) {
-          // A trace that skips events (a debug session's goto) re-aligns through the offset index; the
-          // old reader is stopped first (it may have started a reader thread, kept until the slice closes).
-          sliceEvents.return(undefined);
-          sliceEvents = slice.events(line.n);
-          next = sliceEvents.next();
+        if (line.n <= (buckets as StreamBuckets).through) {
+          throw new UserError(`trace line has event number ${String(line.n)}, expected more than ${(buckets as StreamBuckets).through}`, { file: path, line: lineNo }, 'Trace lines are written in event order; write the trace again.', 'E_TRACE');
         }
-        event = next.done ? undefined : next.value;
-      }
-      // A /2 line without "system" (edited) recorded nothing; a /1 line has the slice's record, if it was read.
-      (metrics as TraceMetrics).update(line, systemInTrace ? (line.system ?? {}) : (event?.system ?? undefined), served);
-      const mask = TraceMetrics.faultMask(line);
-      for (const f of line.faults ?? []) {
-        const s = faults.get(f);
-        if (s) s.count++;
-        else faults.set(f, { count: 1, first: line.n });
-      }
-      (buckets as StreamBuckets).add(line.n, (metrics as TraceMetrics).perEvent, (metrics as TraceMetrics).running, mask);
-      events++;
-      if ((lineNo & 63) === 0) {
-        if (opts.isCancelled?.()) throw new TraceCancelled();
-        opts.onProgress?.(Math.min(1, stream.bytesRead / total));
-        // The lines of a 1 MiB chunk come as microtasks, so a chunk was one piece of work: 130–250 ms
-        // of the editor's thread at a time over a million-event trace. A turn of the event loop
-        // every traceTurns.everyMs of work.
-        if (performance.now() - workedSince >= traceTurns.everyMs) {
-          await new Promise<void>((r) => setImmediate(r));
-          workedSince = performance.now();
+        let event: EventRecord | undefined;
+        if (slice) {
+          if (sliceEvents === undefined) sliceEvents = slice.events(line.n);
+          let next = sliceEvents.next();
+          if (!next.done && next.value.id !== line.id && line.n <= slice.eventCount) {
+            // A trace that skips events (a debug session's goto) re-aligns through the offset index; the
+            // old reader is stopped first (it may have started a reader thread, kept until the slice closes).
+            sliceEvents.return(undefined);
+            sliceEvents = slice.events(line.n);
+            next = sliceEvents.next();
+          }
+          event = next.done ? undefined : next.value;
+        }
+        // A /2 line without "system" (edited) recorded nothing; a /1 line has the slice's record, if it was read.
+        (metrics as TraceMetrics).update(line, systemInTrace ? (line.system ?? {}) : (event?.system ?? undefined), served);
+        const mask = TraceMetrics.faultMask(line);
+        for (const f of line.faults ?? []) {
+          const s = faults.get(f);
+          if (s) s.count++;
+          else faults.set(f, { count: 1, first: line.n });
+        }
+        (buckets as StreamBuckets).add(line.n, (metrics as TraceMetrics).perEvent, (metrics as TraceMetrics).running, mask);
+        events++;
+        if ((lineNo & 63) === 0) {
+          if (opts.isCancelled?.()) throw new TraceCancelled();
+          opts.onProgress?.(Math.min(1, stream.bytesRead / total));
+          // The lines of a 1 MiB chunk come as microtasks, so a chunk was one piece of work: 130–250 ms
+          // of the editor's thread at a time over a million-event trace. A turn of the event loop
+          // every traceTurns.everyMs of work.
+          if (performance.now() - workedSince >= traceTurns.everyMs) {
+            await new Promise<void>((r) => setImmediate(r));
+            workedSince = performance.now();
+          }
         }
       }
     }

@@ -13,6 +13,7 @@ import { streamFor } from '../../src/core/random';
 import { ServedSlotReader, scanTraceLine, stringsOf, type ScannedLine } from '../../src/extension/timeline/traceLineScan';
 import { readTraceTimeline, traceLineProblem, traceScan, type TraceReadOptions, type TraceTimeline } from '../../src/extension/timeline/traceReader';
 import type { TraceLine } from '../../src/extension/timeline/traceMetrics';
+import { lineChunksOf } from '../../src/extension/lines';
 import { faultSlice } from '../dap/slices';
 import { makeSlice, tmp } from '../helpers';
 
@@ -217,4 +218,45 @@ test('the served items of a scanned line are counted, and the first k found in t
   } finally {
     ServedSlotReader.maxIds = was;
   }
+});
+
+test('a trace is cut into pieces of whole lines, whatever its chunks: a line across chunks is whole in one piece, a last line without a newline comes last, a line open past the limit is refused', async () => {
+  const rng = streamFor(5, 'traceScan', 'chunks');
+  const text = Buffer.from(Array.from({ length: 400 }, (_, i) => 'x'.repeat(rng.int(i % 50 === 0 ? 3000 : 40))).join('\n') + '\nlast');
+  async function* chunked(b: Buffer): AsyncGenerator<Buffer> {
+    for (let at = 0; at < b.length; ) {
+      const n = 1 + rng.int(rng.int(4) === 0 ? 5000 : 60);
+      yield b.subarray(at, at + n);
+      at += n;
+    }
+  }
+  for (let t = 0; t < 20; t++) {
+    const pieces: Buffer[] = [];
+    for await (const p of lineChunksOf(chunked(text), 4000, (bytes) => new Error(`open past ${bytes}`))) pieces.push(p);
+    assert.deepEqual(Buffer.concat(pieces), text);
+    pieces.slice(0, -1).forEach((p) => assert.equal(p.at(-1), 10, 'a piece ends with a line'));
+    assert.equal(pieces.at(-1)?.toString(), 'last');
+  }
+  // (Whole lines are measured by the reader, which numbers them.)
+  const open = Buffer.concat([Buffer.from('a\n'), Buffer.alloc(9000, 0x78)]);
+  const seen: string[] = [];
+  await assert.rejects(async () => {
+    for await (const p of lineChunksOf(chunked(open), 2000, (bytes) => new Error(`open past ${bytes > 2000 ? 'the limit' : bytes}`))) seen.push(p.toString());
+  }, /open past the limit/);
+  assert.deepEqual(seen, ['a\n']);
+});
+
+test('a trace of more than a chunk (1 MiB) reads the same scanned as parsed, its lines across chunks included', async () => {
+  const dir = (await traces())[0] as string;
+  const p = join(dir, 'trace.jsonl');
+  const [head, ...rest] = readFileSync(p, 'utf8').trimEnd().split('\n');
+  const lines: string[] = [];
+  for (let r = 0; lines.length < 6000; r++) for (const l of rest) lines.push(l.replace(/^\{"n":\d+,/, `{"n":${lines.length + 1},`));
+  writeFileSync(p, [JSON.stringify({ ...JSON.parse(head as string), events: lines.length }), ...lines].join('\n'));
+  rmSync(join(dir, 'run.json'));
+  assert.ok(readFileSync(p).length > 3 << 20);
+  const { scanned, parsed } = await bothWays(dir, { capacity: 300 });
+  assert.equal(scanned.events, 6000);
+  assert.equal(scanned.linesParsed, 0);
+  assert.deepStrictEqual(shown(scanned), shown(parsed));
 });

@@ -246,17 +246,34 @@ test('a trace is cut into pieces of whole lines, whatever its chunks: a line acr
   assert.deepEqual(seen, ['a\n']);
 });
 
-test('a trace of more than a chunk (1 MiB) reads the same scanned as parsed, its lines across chunks included', async () => {
+test('a trace of more than a chunk (1 MiB) reads the same scanned as parsed, its lines across chunks included; so do served lists past 64 items under a k of 10^15', async () => {
   const dir = (await traces())[0] as string;
   const p = join(dir, 'trace.jsonl');
   const [head, ...rest] = readFileSync(p, 'utf8').trimEnd().split('\n');
+  /** Writes the trace, its run record naming its new size (so that its slice's catalogue is read: coverage, Gini). */
+  const write = (header: Record<string, unknown>, lines: string[]) => {
+    const text = [JSON.stringify({ ...JSON.parse(head as string), ...header, events: lines.length }), ...lines].join('\n');
+    writeFileSync(p, text);
+    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...run, trace: { ...run.trace, events: lines.length, bytes: Buffer.byteLength(text) } }));
+  };
   const lines: string[] = [];
   for (let r = 0; lines.length < 6000; r++) for (const l of rest) lines.push(l.replace(/^\{"n":\d+,/, `{"n":${lines.length + 1},`));
-  writeFileSync(p, [JSON.stringify({ ...JSON.parse(head as string), events: lines.length }), ...lines].join('\n'));
-  rmSync(join(dir, 'run.json'));
+  write({}, lines);
   assert.ok(readFileSync(p).length > 3 << 20);
   const { scanned, parsed } = await bothWays(dir, { capacity: 300 });
   assert.equal(scanned.events, 6000);
   assert.equal(scanned.linesParsed, 0);
+  assert.equal(scanned.sliceNote, undefined, 'the catalogue was read');
   assert.deepStrictEqual(shown(scanned), shown(parsed));
+  // Lists longer than the 64 slots first kept, under a header's k of 10^15 (a slate size the reader once allocated whole: a RangeError).
+  // (Each the served lists of the 20 lines from it: items met unevenly, as exposure counts them.)
+  const servedOf = (l: string) => /"served":\[([^\]]*)\]/.exec(l)?.[1] as string;
+  const long = lines.slice(0, 50).map((l, i) => l.replace(/"served":\[[^\]]*\]/, `"served":[${lines.slice(i, i + 20).map(servedOf).join(',')}]`));
+  assert.ok(long.every((l) => ((JSON.parse(l) as TraceLine).stages['serve']?.served?.length ?? 0) > 64));
+  write({ k: 1e15 }, long);
+  const big = await bothWays(dir, { capacity: 300 });
+  assert.equal(big.scanned.linesParsed, 0);
+  assert.equal(big.scanned.sliceNote, undefined);
+  assert.deepStrictEqual(shown(big.scanned), shown(big.parsed));
 });

@@ -177,7 +177,8 @@ export class ServedSlotReader {
     private readonly catalog: CatalogSlots | undefined,
     private readonly k: number,
   ) {
-    this.out = { count: 0, slots: new Int32Array(k) };
+    // Grown as lists need it: a header's k is any whole number (one of 10^9 was 4 GB at once).
+    this.out = { count: 0, slots: new Int32Array(Math.min(k, 64)) };
   }
 
   /**
@@ -200,7 +201,10 @@ export class ServedSlotReader {
           h = 0x811c9dc5 | 0;
         } else {
           // (30 bits: a small integer, never a number boxed on the heap on its way to slotOf.)
-          if (resolve && count < this.k) out.slots[count] = this.slotOf(bytes, from, i, h & 0x3fffffff);
+          if (resolve && count < this.k) {
+            if (count === out.slots.length) out.slots = grown(out.slots, Math.min(this.k, 2 * count));
+            out.slots[count] = this.slotOf(bytes, from, i, h & 0x3fffffff);
+          }
           count++;
           from = -1;
         }
@@ -249,4 +253,11 @@ export class ServedSlotReader {
 function sameBytes(key: string, bytes: Uint8Array, at: number): boolean {
   for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) !== bytes[at + i]) return false;
   return true;
+}
+
+/** `a` copied into a new array of `length` items. */
+function grown(a: Int32Array, length: number): Int32Array {
+  const b = new Int32Array(length);
+  b.set(a);
+  return b;
 }

@@ -225,6 +225,7 @@ export class TraceMetrics {
 /** A served list as the trace line scanner reads it: its length, and the catalogue slots of its first k items (-1: none). */
 export interface ServedSlots {
   count: number;
+  /** At least min(k, count) long. */
   slots: Int32Array;
 }
 

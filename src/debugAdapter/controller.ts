@@ -136,6 +136,14 @@ export class Controller {
     else target = { event: 1, stagesDone: 0 };
     return this.guarded(lane, async () => {
       if (n === 1 && s === 0) return this.stop('step', 'step', 'already at the start of the slice');
+      // Back over a whole event, it stops where a step over of that event stops going forward: at
+      // the last breakpoint or fault inside it (a function breakpoint on its score stage, say), so
+      // a step back undoes a step over. Only stage triggers can fire inside an event.
+      if (s === 6 && target.event === n - 1 && [1, 2, 3, 4, 5].some((k) => this.triggers.isActive(k, n))) {
+        const found = await this.reverseSearch(target);
+        if (found !== CANCELLED) this.triggers.rewindHits(this.position.event, this.position.stagesDone, found.held);
+        return found;
+      }
       const r = (await this.positionAt(target)) ?? this.stop('step', 'step');
       // Going back in time, as reverse continue does: hit counts are those the session had there.
       if (r !== CANCELLED) this.triggers.rewindHits(this.position.event, this.position.stagesDone);
@@ -175,8 +183,11 @@ export class Controller {
     });
   }
 
-  /** Reverse continue's search and landing, hit counts aside. */
-  private async reverseSearch(): Promise<RunResult> {
+  /**
+   * Reverse continue's search and landing, hit counts aside. With `floor`, nothing at or before
+   * it is searched, and the search lands there when nothing after it fires (a step back).
+   */
+  private async reverseSearch(floor?: Position): Promise<RunResult> {
     const here = this.position;
     const every = this.l.primary.replayer.checkpointEvery;
     const checkpointAtOrBefore = (n: number) => 1 + Math.floor((n - 1) / every) * every;
@@ -205,12 +216,12 @@ export class Controller {
       let found: { stop: Stop; at: Position } | undefined;
       const last = end;
       const from = start;
-      const complete = (n: number) => !withData || from === 1 || n > from;
+      const complete = (at: Position) => (!withData || from === 1 || at.event > from) && (floor === undefined || before(floor, at));
       const r = await this.forward(
         (n, s) => n === last.event && s === last.stagesDone,
         true,
         (stop, at) => {
-          if (complete(at.event)) found = { stop, at };
+          if (complete(at)) found = { stop, at };
         },
         true,
       );
@@ -219,6 +230,7 @@ export class Controller {
         const { stop, at } = found;
         return (await this.positionAt(at)) ?? stop;
       }
+      if (floor !== undefined && start <= floor.event) return (await this.positionAt(floor)) ?? this.stop('step', 'step');
       if (start === 1) break;
       // Hits at this segment's first event are left to the next scan when there are data breakpoints.
       const scanned: Position = withData ? { event: start + 1, stagesDone: 0 } : { event: start, stagesDone: 0 };

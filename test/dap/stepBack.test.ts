@@ -82,3 +82,35 @@ test('step back from the first stage of a later event goes to the end of the eve
     await dc.stop();
   }
 });
+
+test('step back over a whole event stops where a step over of it stops: at the last breakpoint inside it (a function breakpoint on its score stage), so it undoes the step over; an event with none inside is stepped over whole', async () => {
+  const dc = await client();
+  try {
+    // Event 15 starts a checkpoint interval: the search for event 15's stages starts there, event 9's at 8.
+    await launch(dc, { ...COLD, stopOnEntry: true, checkpointEvery: 7 });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'score', condition: 'event.id == "e00009" || event.id == "e00015"' }, { name: 'rerank', condition: 'event.id == "e00009"' }] });
+    for (const n of [9, 15]) {
+      await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: n - 1 }));
+      // Forward: a step over event n stops at its breakpoints, then at its end.
+      const forward = [];
+      for (let i = 0; i < (n === 9 ? 3 : 2); i++) {
+        const stop = await moveAndStop(dc, () => dc.nextRequest(T));
+        forward.push(`${await at(dc)} ${stop.body.reason}`);
+      }
+      assert.deepEqual(forward, n === 9 ? ['9:score function breakpoint', '9:rerank function breakpoint', '9:outcome step'] : ['15:score function breakpoint', '15:outcome step']);
+      // Back from its end: the last breakpoint inside it, as the step over met it.
+      const back = await moveAndStop(dc, () => dc.stepBackRequest(T));
+      assert.equal(`${await at(dc)} ${back.body.reason}`, n === 9 ? '9:rerank function breakpoint' : '15:score function breakpoint');
+      assert.deepEqual(back.body.hitBreakpointIds?.length, 1);
+      // And the step over from there returns to the event's end.
+      await moveAndStop(dc, () => dc.nextRequest(T));
+      assert.equal(await at(dc), `${n}:outcome`);
+    }
+    // Event 10 has none inside: a step back from its end is the end of event 9.
+    await moveAndStop(dc, () => dc.gotoRequest({ ...T, targetId: 10 }));
+    const whole = await moveAndStop(dc, () => dc.stepBackRequest(T));
+    assert.equal(`${await at(dc)} ${whole.body.reason}`, '9:outcome step');
+  } finally {
+    await dc.stop();
+  }
+});

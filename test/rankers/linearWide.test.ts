@@ -23,14 +23,15 @@ function row(i: number, own: FeatureMap | undefined, item: FeatureMap | undefine
   return { item: id, slot: i, rec: own === undefined ? { item: id } : { item: id, features: own }, itemRec: { id, ...(item === undefined ? {} : { features: item }) }, recordedRank: i + 1, score: Number.NaN, rank: 0, prevRank: null };
 }
 
-/** Scores with the weight-by-weight loop or the by-name one, whatever the artifact's width. */
-function scoreWith(wide: boolean, path: string, rows: CandidateRow[]): number[] {
-  const saved = LinearRanker.wideFrom;
-  LinearRanker.wideFrom = wide ? -1 : Infinity;
+/** Scores with the weight-by-weight loop, the by-name one, or each row as its width decides ('mixed'), whatever the artifact's width. */
+function scoreWith(how: boolean | 'mixed', path: string, rows: CandidateRow[]): number[] {
+  const saved = [LinearRanker.wideFrom, LinearRanker.wideRowShare] as const;
+  LinearRanker.wideFrom = how === false ? Infinity : -1;
+  if (how === true) LinearRanker.wideRowShare = 0;
   try {
     return Array.from(loadRanker(`linear:${path}`).score({ ...ctx, rows }) as Float64Array);
   } finally {
-    LinearRanker.wideFrom = saved;
+    [LinearRanker.wideFrom, LinearRanker.wideRowShare] = saved;
   }
 }
 
@@ -52,7 +53,11 @@ test('property: a wide artifact, scored by the features a row has, gives the ver
       const path = artifact(text);
       const narrow = scoreWith(false, path, rows);
       const wide = scoreWith(true, path, rows);
-      for (let i = 0; i < rows.length; i++) assert.ok(Object.is(wide[i], narrow[i]), `row ${i}: ${wide[i]} by name, ${narrow[i]} weight by weight (${text})`);
+      const mixed = scoreWith('mixed', path, rows);
+      for (let i = 0; i < rows.length; i++) {
+        assert.ok(Object.is(wide[i], narrow[i]), `row ${i}: ${wide[i]} by name, ${narrow[i]} weight by weight (${text})`);
+        assert.ok(Object.is(mixed[i], narrow[i]), `row ${i}: ${mixed[i]} as its width decides, ${narrow[i]} weight by weight (${text})`);
+      }
     }),
     { numRuns: 1500, seed: 20261206 },
   );
@@ -77,6 +82,33 @@ test('a wide artifact reads each row\'s own features, not every weight: 200,000 
   // 1 + h3 (0)·2 + h5 (2)·true + h8 (-2)·4 + h10 (0)·0.5 + h11 (1)·3 (the item's; the candidate lacks it) + h199999 (-1)·1
   assert.equal(s, 1 + 0 * 2 + 2 + -2 * 4 + 0 * 0.5 + 1 * 3 + -1 * 1);
   assert.ok(reads <= 2 * (Object.keys(own).length + 2), `${reads} feature reads for a row of ${Object.keys(own).length} features and an item of 2`);
+});
+
+test('a row with about as many features as a wide artifact has weights is read weight by weight (by name cost 10× more there); one with few, by name', () => {
+  const weights: Record<string, number> = {};
+  for (let i = 0; i < 100; i++) weights[`f${i}`] = i;
+  const path = artifact({ weights });
+  // Reading by name lists the row's features (a second time: its width is counted first); weight by weight does not.
+  let gets = 0;
+  let listed = 0;
+  const counted = (f: FeatureMap) =>
+    new Proxy(f, {
+      get(target, k, receiver) {
+        gets++;
+        return Reflect.get(target, k, receiver);
+      },
+      ownKeys(target) {
+        listed++;
+        return Reflect.ownKeys(target);
+      },
+    });
+  const full: FeatureMap = Object.fromEntries(Object.keys(weights).map((k) => [k, 1]));
+  const r = loadRanker(`linear:${path}`);
+  assert.deepEqual(Array.from(r.score({ ...ctx, rows: [row(0, counted(full), undefined)] }) as Float64Array), [4950]);
+  assert.deepEqual({ gets, listed }, { gets: 100, listed: 1 }, 'weight by weight: one read per weight; listed once, to count');
+  gets = listed = 0;
+  assert.deepEqual(Array.from(r.score({ ...ctx, rows: [row(0, counted({ f3: 2, f99: 1 }), undefined)] }) as Float64Array), [105]);
+  assert.deepEqual({ gets, listed }, { gets: 2, listed: 2 }, 'by name: one read per feature');
 });
 
 test('a narrow artifact keeps the weight-by-weight loop (fewer lookups for a few weights)', () => {

@@ -118,6 +118,8 @@ export class LinearRanker implements Ranker {
    * weight. Either way the score is the same double: the same terms are added in the same order.
    */
   static wideFrom = 64;
+  /** The rows of a wide artifact are read by their features when the first row of the event has at most 1/wideRowShare as many as there are weights (see fewFeatures). */
+  static wideRowShare = 8;
   private readonly sigmoid: boolean;
 
   /** `slice`, when given, is what the weights are checked against (see warnings). `loaded`: built already (loadAsync). */
@@ -192,53 +194,83 @@ export class LinearRanker implements Ranker {
   }
 
   score(req: ScoreRequest): Float64Array {
-    if (this.byName) return this.scoreWide(req, this.byName);
     const rows = req.rows;
     const out = new Float64Array(rows.length);
-    const terms = this.terms;
+    // An event's candidates have much the same features: its first row says how all are read.
+    const by = this.byName !== undefined && rows.length > 0 && this.fewFeatures(rows[0] as CandidateRow) ? this.byName : undefined;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as CandidateRow;
-      let s = this.bias;
-      const own = row.rec.features;
-      // Terms in the weights object's key order (integer-like names first, then as written: what
-      // JSON.parse keeps), the same on every path, so the sum is the same double whichever path reads a value.
-      for (let j = 0; j < terms.length; j++) {
-        const t = terms[j] as Term;
-        let v;
-        if (t.plain !== undefined) {
-          // Same resolution as featureReader: a value the candidate records (even null) wins.
-          v = own !== undefined ? own[t.plain] : undefined;
-          // The item record is read only when the candidate lacks the value (it is a cache miss away).
-          if (v === undefined) v = row.itemRec?.features?.[t.plain];
-        } else {
-          v = (t.read as FeatureReader)(row, req);
-          if (t.equals !== undefined) {
-            if (v !== undefined && v !== null && String(v) === t.equals) s += t.weight;
-            continue;
-          }
-        }
-        if (typeof v === 'number') s += t.weight * v;
-        else if (v === true) s += t.weight;
-      }
+      const s = by !== undefined ? this.sumByName(row, req, by) : this.sum(row, req);
       out[i] = this.sigmoid ? 1 / (1 + Math.exp(-s)) : s;
     }
     return out;
   }
 
-  /**
-   * score() for a wide artifact: each row's features are looked up among the weights (ByName),
-   * the terms they meet collected with their place in the weights, and added in that order to the
-   * bias — the terms, values and order of the plain loop, so the same double.
-   */
-  private scoreWide(req: ScoreRequest, by: ByName): Float64Array {
-    const rows = req.rows;
-    const out = new Float64Array(rows.length);
+  /** bias + Σ weight·feature for one row, weight by weight. */
+  private sum(row: CandidateRow, req: ScoreRequest): number {
     const terms = this.terms;
-    const at: number[] = [];
-    const add: number[] = [];
+    let s = this.bias;
+    const own = row.rec.features;
+    // Terms in the weights object's key order (integer-like names first, then as written: what
+    // JSON.parse keeps), the same on every path, so the sum is the same double whichever path reads a value.
+    for (let j = 0; j < terms.length; j++) {
+      const t = terms[j] as Term;
+      let v;
+      if (t.plain !== undefined) {
+        // Same resolution as featureReader: a value the candidate records (even null) wins.
+        v = own !== undefined ? own[t.plain] : undefined;
+        // The item record is read only when the candidate lacks the value (it is a cache miss away).
+        if (v === undefined) v = row.itemRec?.features?.[t.plain];
+      } else {
+        v = (t.read as FeatureReader)(row, req);
+        if (t.equals !== undefined) {
+          if (v !== undefined && v !== null && String(v) === t.equals) s += t.weight;
+          continue;
+        }
+      }
+      if (typeof v === 'number') s += t.weight * v;
+      else if (v === true) s += t.weight;
+    }
+    return s;
+  }
+
+  /**
+   * Whether the rows of a wide artifact are read by their features (sumByName): when this row has
+   * few beside the weights. A row with a good share of the weights' features is read weight by
+   * weight, which costs less per value (100 weights and 100 features: 31 µs an event, against 83 µs
+   * by name; 1,000 weights and 20 features: 930 µs against 190 µs).
+   */
+  private fewFeatures(row: CandidateRow): boolean {
+    const limit = this.terms.length / LinearRanker.wideRowShare;
+    let n = 0;
+    const own = row.rec.features;
+    if (own !== undefined && own !== null) for (const _ in own) if (++n > limit) return false;
+    const item = row.itemRec?.features;
+    if (item !== undefined && item !== null) for (const _ in item) if (++n > limit) return false;
+    return true;
+  }
+
+  /** Term places met by the row being read by name, and what each adds (by place); see sumByName. */
+  private met = new Int32Array(64);
+  private adds: Float64Array | undefined;
+
+  /**
+   * bias + Σ weight·feature for one row of a wide artifact: the row's features are looked up among
+   * the weights (ByName), the terms they meet collected with their place in the weights, and added
+   * in that order — the terms, values and order of sum(), so the same double.
+   */
+  private sumByName(row: CandidateRow, req: ScoreRequest, by: ByName): number {
+    const terms = this.terms;
+    const adds = (this.adds ??= new Float64Array(terms.length));
+    let count = 0;
     const put = (j: number, v: number) => {
-      at.push(j);
-      add.push(v);
+      if (count === this.met.length) {
+        const grown = new Int32Array(this.met.length * 2);
+        grown.set(this.met);
+        this.met = grown;
+      }
+      this.met[count++] = j;
+      adds[j] = v;
     };
     // What a candidate-or-item value adds through the terms named by its feature (plain and one-hot).
     const meet = (k: string, v: FeatureValue) => {
@@ -253,38 +285,35 @@ export class LinearRanker implements Ranker {
       // "a=b" valued "c" and "a" valued "b=c" read alike: the term's own feature decides.
       if (h !== undefined && (terms[h] as Term).base === k) put(h, (terms[h] as Term).weight);
     };
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as CandidateRow;
-      at.length = 0;
-      add.length = 0;
-      const own = row.rec.features;
-      // A value the candidate records (even null) wins; the item's counts where the candidate has none.
-      if (own !== undefined && own !== null) {
-        for (const k in own) {
-          const v = own[k];
-          if (v !== undefined) meet(k, v);
-        }
+    const own = row.rec.features;
+    // A value the candidate records (even null) wins; the item's counts where the candidate has none.
+    if (own !== undefined && own !== null) {
+      for (const k in own) {
+        const v = own[k];
+        if (v !== undefined) meet(k, v);
       }
-      const item = row.itemRec?.features;
-      if (item !== undefined && item !== null) {
-        for (const k in item) {
-          const v = item[k];
-          if (v !== undefined && (own === undefined || own === null || own[k] === undefined)) meet(k, v);
-        }
-      }
-      for (const j of by.rest) {
-        const t = terms[j] as Term;
-        const v = (t.read as FeatureReader)(row, req);
-        if (t.equals !== undefined) {
-          if (v !== undefined && v !== null && String(v) === t.equals) put(j, t.weight);
-        } else if (typeof v === 'number') put(j, t.weight * v);
-        else if (v === true) put(j, t.weight);
-      }
-      let s = this.bias;
-      for (const p of order(at)) s += add[p] as number;
-      out[i] = this.sigmoid ? 1 / (1 + Math.exp(-s)) : s;
     }
-    return out;
+    const item = row.itemRec?.features;
+    if (item !== undefined && item !== null) {
+      for (const k in item) {
+        const v = item[k];
+        if (v !== undefined && (own === undefined || own === null || own[k] === undefined)) meet(k, v);
+      }
+    }
+    for (const j of by.rest) {
+      const t = terms[j] as Term;
+      const v = (t.read as FeatureReader)(row, req);
+      if (t.equals !== undefined) {
+        if (v !== undefined && v !== null && String(v) === t.equals) put(j, t.weight);
+      } else if (typeof v === 'number') put(j, t.weight * v);
+      else if (v === true) put(j, t.weight);
+    }
+    // Each place is met once at most (a name is the candidate's or the item's, one value each): sorted
+    // as numbers (a typed array's own sort), they give the order of the weights.
+    const places = this.met.subarray(0, count).sort();
+    let s = this.bias;
+    for (let i = 0; i < count; i++) s += adds[places[i] as number] as number;
+    return s;
   }
 }
 
@@ -300,11 +329,4 @@ function* byName(terms: readonly Term[]): Steps<ByName> {
     else by.rest.push(j);
   }
   return by;
-}
-
-/** The positions of `at` in increasing order of its values (distinct term places). */
-function order(at: readonly number[]): number[] {
-  const p = at.map((_, i) => i);
-  if (p.length < 2) return p;
-  return p.sort((a, b) => (at[a] as number) - (at[b] as number));
 }

@@ -133,9 +133,11 @@ function campaign(dir: string, rows: [string, number, number, string][], categor
   return data;
 }
 
+/** A timestamp of the campaign's CSV, `s` seconds into its day. */
+const t = (s: number) => `2019-11-24 00:00:0${s}.000000+00:00`;
+
 test('freeze-open-bandit.ts: a CSV that is not UTF-8 (a Latin-1 "é") is refused at its file, line and column, not decoded to U+FFFD; nothing is written', () => {
   const dir = tmp();
-  const t = (s: number) => `2019-11-24 00:00:0${s}.000000+00:00`;
   // "café" and "cafè" in Latin-1: decoded as UTF-8 both would be "caf\uFFFD", one user.
   const data = campaign(dir, [[t(1), 0, 0, 'ok'], [t(2), 1, 1, 'café'], [t(3), 0, 0, 'cafè']]);
   const r = freeze([join(dir, 'l1.slice'), data]);
@@ -153,7 +155,6 @@ test('freeze-open-bandit.ts: a CSV that is not UTF-8 (a Latin-1 "é") is refused
 
 test('freeze-open-bandit.ts: what the writer refuses or warns of is named by the CSV\'s file and line, not as "events:N" of a file never written', () => {
   const dir = tmp();
-  const t = (s: number) => `2019-11-24 00:00:0${s}.000000+00:00`;
   // The third row (line 4) is earlier than the second.
   const data = campaign(dir, [[t(1), 0, 0, 'u1'], [t(5), 1, 1, 'u2'], [t(3), 0, 0, 'u3']]);
   const r = freeze([join(dir, 'order.slice'), data]);

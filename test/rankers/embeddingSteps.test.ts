@@ -10,7 +10,7 @@ import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP } from '../../src/core/steps';
 import { UserError } from '../../src/core/errors';
 import { packArtifact } from '../../src/core/rankers/embeddingThread';
-import { BASE_MANIFEST, fixture, tmp, turnCounter } from '../helpers';
+import { BASE_MANIFEST, caught, fixture, tmp, turnCounter } from '../helpers';
 
 test('an embedding ranker over a large catalogue loads a slice of work at a time, and scores as the dot products of its vectors', () => {
   const n = 3 * RECORDS_PER_STEP;
@@ -122,14 +122,7 @@ test('loadRankerAsync says what is wrong with an artifact exactly as loadRanker 
   for (const [name, content] of Object.entries(cases)) {
     const file = join(dir, `${name}.json`);
     writeFileSync(file, content);
-    const sync = (() => {
-      try {
-        loadRanker(`embedding:${file}`);
-      } catch (e) {
-        return e as UserError;
-      }
-      throw new Error(`${name}: loadRanker accepted it`);
-    })();
+    const sync = caught(() => loadRanker(`embedding:${file}`));
     await assert.rejects(loadRankerAsync(`embedding:${file}`), (e: unknown) => e instanceof UserError && e.describe() === sync.describe(), name);
   }
   await assert.rejects(loadRankerAsync(`embedding:${join(dir, 'missing.json')}`), /embedding artifact not found/);

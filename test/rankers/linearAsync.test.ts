@@ -11,7 +11,7 @@ import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP, StepsCancelled } from '../../src/core/steps';
 import { UserError } from '../../src/core/errors';
 import type { CandidateRow } from '../../src/core/engine/rows';
-import { BASE_MANIFEST, fixture, tmp, turnCounter } from '../helpers';
+import { BASE_MANIFEST, caught, fixture, tmp, turnCounter } from '../helpers';
 
 /** A slice whose schema the weights are checked against (warnings), and its events to score. */
 function sliceOf(): { slice: Slice; events: ReturnType<typeof fixture>['events'] } {
@@ -140,14 +140,7 @@ test('loadRankerAsync says what is wrong with a linear artifact exactly as loadR
   for (const [name, content] of Object.entries(cases)) {
     const file = join(dir, `${name}.json`);
     if (content !== undefined) writeFileSync(file, content);
-    const sync = (() => {
-      try {
-        loadRanker(`linear:${file}`);
-      } catch (e) {
-        return e as UserError;
-      }
-      throw new Error(`${name}: loadRanker accepted it`);
-    })();
+    const sync = caught(() => loadRanker(`linear:${file}`));
     assert.ok(sync instanceof UserError, name);
     await assert.rejects(
       loadRankerAsync(`linear:${file}`),

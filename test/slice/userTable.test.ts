@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { Slice } from '../../src/core/slice/reader';
 import { runHeadless } from '../../src/core/engine/run';
 import { cacheDir } from '../../src/core/slice/offsetIndex';
-import { UserTable, lazyUsers } from '../../src/core/slice/userTable';
+import { UserTable, lazyUsers, storeUsersIndex } from '../../src/core/slice/userTable';
 import { recordDecoding } from '../../src/core/slice/events';
 import type { SliceManifest } from '../../src/core/slice/types';
 import { BASE_MANIFEST, caught, fixture, makeSlice, tmp } from '../helpers';
 import { writeSlice } from '../../src/core/slice/writer';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const marks = () => readdirSync(cacheDir()).filter((f) => f.startsWith('users-') && f.endsWith('.ok'));
+const marks = () => readdirSync(cacheDir()).filter((f) => f.startsWith('users-') && f.endsWith('.idx'));
 const HOST = { now: () => '2025-01-01T00:00:00Z', user: 'u', host: 'h', cwd: process.cwd() };
 
 /** Rewrites users.jsonl and seals the manifest again (its hash and count), as a producer would. */
@@ -29,12 +29,16 @@ function withUsers(dir: string, text: string): string {
   return f.sha256;
 }
 
-/** Marks users.jsonl (this sha256) as checked before, as an earlier open of a valid file would have. */
-function markAs(fileSha: string): void {
-  const any = marks()[0];
-  assert.ok(any, 'a mark to copy the name of');
-  const name = any.replace(/^users-[0-9a-f]{64}-/, `users-${fileSha}-`);
-  writeFileSync(join(cacheDir(), name), '');
+/**
+ * Keeps an index for the users.jsonl of `dir` as it is now (this sha256), as an earlier open of a
+ * valid file would have: a planted one, for a file that is not.
+ */
+function markAs(fileSha: string, dir: string): void {
+  const types = (JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8')) as SliceManifest).schema.user;
+  const table = UserTable.lazy(readFileSync(join(dir, 'users.jsonl')), 'users.jsonl', types);
+  assert.ok(table, 'lines the index reads');
+  storeUsersIndex(cacheDir(), fileSha, types, table);
+  assert.ok(marks().some((m) => m.includes(fileSha)));
 }
 
 test('users checked whole once are read by id after: a record is parsed (and checked) when first asked for', () => {
@@ -45,7 +49,7 @@ test('users checked whole once are read by id after: a record is parsed (and che
   // A record damaged under a mark (a hand edit, the mark planted) shows that nothing was parsed at open:
   // the bad line is refused only when reached, with its line and field.
   const text = readFileSync(join(dir, 'users.jsonl'), 'utf8').replace('{"id":"u3","segment":"new"', '{"id":"u3","segment":3');
-  markAs(withUsers(dir, text));
+  markAs(withUsers(dir, text), dir);
   const s = Slice.open(dir);
   try {
     assert.equal(s.userCount, 5);
@@ -91,7 +95,7 @@ test('lines the index cannot read by their first key — another key first, a re
   }
   // A mark planted for a line with a repeated "id" key: the record is refused when reached, not read as another user.
   const fileSha = withUsers(dir, '{"id":"u1","features":{"age":1},"id":"u9"}\n{"id":"u2"}\n');
-  markAs(fileSha);
+  markAs(fileSha, dir);
   const s = Slice.open(dir);
   const e = caught(() => s.userById.get('u1'));
   assert.match(e.message, /first "id" \("u1"\) is not the one it holds \("u9"\): a repeated "id" key/);
@@ -124,7 +128,7 @@ test('bytes that are not UTF-8 under a mark are refused at open all the same', (
   const f = m.files.find((x) => x.path === 'users.jsonl') as SliceManifest['files'][number];
   f.sha256 = sha(b);
   writeFileSync(mPath, JSON.stringify(m, null, 2));
-  markAs(f.sha256);
+  markAs(f.sha256, dir);
   const e = caught(() => Slice.open(dir));
   assert.equal(e.where.line, 3);
   assert.match(e.message, /not valid UTF-8/);

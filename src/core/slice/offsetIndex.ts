@@ -203,9 +203,21 @@ function storeSealed(p: string, sealKey: string, body: Uint8Array, dir: string):
   }
 }
 
-/** The chunk hashes storeDerivedChunks kept for this manifest, for a file of `fileBytes`; undefined when none, or not sealed by this user's runs, or of another shape. */
-export function loadDerivedChunks(manifestSha: string, fileBytes: number, dir = cacheDir()): ChunkHashes | undefined {
-  const p = chunksPath(manifestSha, dir);
+/**
+ * Keeps `body` in the cache folder as the file `name`, sealed under `sealKey` (see sealOf): what
+ * loadSealed gives back only when this user's runs wrote it under that key. A cache that cannot be
+ * written is not an error (false).
+ */
+export function storeSealedFile(name: string, sealKey: string, body: Uint8Array, dir = cacheDir()): boolean {
+  return storeSealed(join(dir, name), sealKey, body, dir);
+}
+
+/** The body of the cache file `name` when it is sealed under `sealKey` by this user's runs; undefined otherwise (none, cut short, edited, another key). */
+export function loadSealedFile(name: string, sealKey: string, dir = cacheDir()): Buffer | undefined {
+  return loadSealed(join(dir, name), sealKey, dir);
+}
+
+function loadSealed(p: string, sealKey: string, dir: string): Buffer | undefined {
   let buf: Buffer;
   try {
     if (!existsSync(p)) return undefined;
@@ -215,8 +227,15 @@ export function loadDerivedChunks(manifestSha: string, fileBytes: number, dir = 
   }
   if (buf.length <= SEAL_BYTES) return undefined;
   const body = buf.subarray(0, buf.length - SEAL_BYTES);
-  const seal = sealOf(chunksSealKey(manifestSha), body, dir);
+  const seal = sealOf(sealKey, body, dir);
   if (seal === undefined || !seal.equals(buf.subarray(buf.length - SEAL_BYTES))) return undefined;
+  return body;
+}
+
+/** The chunk hashes storeDerivedChunks kept for this manifest, for a file of `fileBytes`; undefined when none, or not sealed by this user's runs, or of another shape. */
+export function loadDerivedChunks(manifestSha: string, fileBytes: number, dir = cacheDir()): ChunkHashes | undefined {
+  const body = loadSealed(chunksPath(manifestSha, dir), chunksSealKey(manifestSha), dir);
+  if (body === undefined) return undefined;
   let v: unknown;
   try {
     v = JSON.parse(body.toString('utf8'));

@@ -12,7 +12,7 @@ import { movedAside } from './deadFreezes';
 import { ChunkHasher, FileChecker, cannotRead, checkFile, checkFileSteps, openForReading, readFull, readWhole, readWholeSteps, sha256, type FileMismatch } from './hashing';
 import { BlockPrefetcher } from './prefetch';
 import { fileText, isUtf8, lineText, notUtf8 } from './utf8';
-import { UserTable, checkedBefore, markChecked } from './userTable';
+import { UserTable, loadUsersIndex, storeUsersIndex } from './userTable';
 import { ItemCatalog } from './itemCatalog';
 import { OffsetCollector, OffsetIndex, cacheDir, dropIndex, loadCachedIndex, loadDerivedChunks, modifiedIndexKey, storeDerivedChunks, storeIndex, type ChunkHashes } from './offsetIndex';
 import { MAX_MANIFEST_BYTES, type EventRecord, type FileEntry, type ItemRecord, type SliceManifest, type UserRecord } from './types';
@@ -1082,8 +1082,9 @@ export class Slice {
 
 /**
  * users.jsonl as a table: parsed whole (and checked), or — when this very file (its sha256, intact)
- * was parsed whole and found valid before, against the same feature types — indexed by id only and
- * parsed a record at a time as the replay meets its users (see UserTable).
+ * was parsed whole and found valid before, against the same feature types, and the index of its ids
+ * kept then — read by id through that index, a record parsed as the replay meets its user (see
+ * UserTable).
  */
 function* readUsers(dir: string, manifest: SliceManifest, b: Buffer | undefined, modified: readonly string[], cache: string): Steps<UserTable> {
   const file = join(dir, 'users.jsonl');
@@ -1091,14 +1092,19 @@ function* readUsers(dir: string, manifest: SliceManifest, b: Buffer | undefined,
   const types = manifest.schema.user;
   const entry = manifest.files.find((f) => f.path === 'users.jsonl');
   const intact = entry !== undefined && !modified.includes('users.jsonl');
-  if (intact && checkedBefore(cache, entry.sha256, types)) {
-    // (A whole-file check, natively: cheap, and a mark is a hint, never proof.)
-    if (!isUtf8(b)) throw notUtf8(b, file);
-    const lazy = yield* UserTable.lazySteps(b, file, types);
-    if (lazy) return lazy;
+  if (intact) {
+    const kept = loadUsersIndex(cache, entry.sha256, types, b, file);
+    if (kept) {
+      // (A whole-file check, natively: cheap, and a kept index is a hint, never proof.)
+      if (!isUtf8(b)) throw notUtf8(b, file);
+      return kept;
+    }
   }
   const records = yield* parseRecordsSteps<UserRecord>(b, file, 'user', types);
-  if (intact && (yield* UserTable.lazyReadsSteps(b, records))) markChecked(cache, entry.sha256, types);
+  if (intact) {
+    const byId = yield* UserTable.indexSteps(b, records, file, types);
+    if (byId) storeUsersIndex(cache, entry.sha256, types, byId);
+  }
   return yield* UserTable.ofSteps(records, file);
 }
 

@@ -14,7 +14,7 @@ import { install, makeTemp, prepareTarget, refuseInsideSlice } from './sliceInst
 import type { EventRecord, FileEntry, ItemRecord, SliceManifest, UserRecord } from './types';
 import { DEFAULT_PIPELINE, MAX_MANIFEST_BYTES } from './types';
 import { EventChecks, repeatedIds } from './writeWarnings';
-import { UserTable, lazyUsers, markChecked } from './userTable';
+import { UserTable, lazyUsers, storeUsersIndex } from './userTable';
 
 /** What a caller supplies; the writer fills format, files, hashes, counts, clock and defaults. */
 export interface SliceInput {
@@ -290,16 +290,17 @@ function writeError(e: unknown, dir: string): unknown {
 }
 
 /**
- * Marks the users.jsonl just written as checked whole, so its first open reads it by id (see
- * UserTable): it is parsed here as the reader parses it, against the manifest's feature types.
+ * Keeps the index of the users.jsonl just written, checked whole, so its first open reads it by id
+ * (see UserTable): it is parsed here as the reader parses it, against the manifest's feature types.
  */
 function markUsers(buf: Buffer, manifest: SliceManifest, cache = cacheDir()): void {
   const entry = manifest.files.find((f) => f.path === 'users.jsonl');
-  // (Past lazyUsers.below a file is never read lazily: nothing to mark, and no second parse.)
+  // (Past lazyUsers.below a file is never read lazily: no index to keep, and no second parse.)
   if (!entry || buf.length === 0 || buf.length >= lazyUsers.below) return;
   try {
     const records = parseRecords<UserRecord>(buf, 'users.jsonl', 'user', manifest.schema.user);
-    if (UserTable.lazyReads(buf, records)) markChecked(cache, entry.sha256, manifest.schema.user);
+    const byId = UserTable.index(buf, records, 'users.jsonl', manifest.schema.user);
+    if (byId) storeUsersIndex(cache, entry.sha256, manifest.schema.user, byId);
   } catch {
     // Not marked: the reader parses it whole, and says what is wrong. The slice is in place already:
     // nothing here may fail the freeze.

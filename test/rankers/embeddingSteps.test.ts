@@ -10,6 +10,7 @@ import { writeSlice } from '../../src/core/slice/writer';
 import { RECORDS_PER_STEP } from '../../src/core/steps';
 import { UserError } from '../../src/core/errors';
 import { packArtifact } from '../../src/core/rankers/embeddingThread';
+import { artifactThreads } from '../../src/core/rankers/artifacts';
 import { BASE_MANIFEST, caught, fixture, tmp, turnCounter } from '../helpers';
 
 test('an embedding ranker over a large catalogue loads a slice of work at a time, and scores as the dot products of its vectors', () => {
@@ -105,6 +106,41 @@ test('loadRankerAsync reads an embedding artifact on a thread of its own: the ca
       assert.deepEqual(ranker.score({ event, rows } as never), sync.score({ event, rows } as never));
     }
   } finally {
+    slice.close();
+  }
+});
+
+test('loadRankerAsync reads an embedding artifact under 64 KiB on the caller\'s thread, and gives the ranker a thread gives (and loadRanker)', async () => {
+  const f = fixture(6, { items: 30 });
+  const dir = join(tmp(), 'small-emb.slice');
+  writeSlice(dir, { manifest: BASE_MANIFEST, ...f }, { frozenAt: '2025-01-02T00:00:00.000Z' });
+  const artifact = join(tmp(), 'small-emb.json');
+  const text = JSON.stringify({ dim: 3, users: Object.fromEntries(f.users.map((u, i) => [u.id, [i, 1, -1]])), items: Object.fromEntries(f.items.map((it, i) => [it.id, [Math.sin(i), 0.5, i % 4]])) });
+  writeFileSync(artifact, text);
+  assert.ok(text.length < artifactThreads.from);
+  const slice = Slice.open(dir);
+  const was = artifactThreads.from;
+  try {
+    const sync = loadRanker(`embedding:${artifact}`, { slice });
+    for (const [threadFrom, parsedHere] of [[was, 1], [0, 0]] as const) {
+      artifactThreads.from = threadFrom;
+      const parse = mock.method(JSON, 'parse');
+      let ranker;
+      try {
+        ranker = await loadRankerAsync(`embedding:${artifact}`, { slice });
+        assert.equal(parse.mock.calls.filter((c) => c.arguments[0] === text).length, parsedHere, `threads from ${threadFrom} bytes`);
+      } finally {
+        parse.mock.restore();
+      }
+      assert.deepEqual(ranker.info, sync.info);
+      assert.deepEqual(ranker.warnings, sync.warnings);
+      for (const event of f.events) {
+        const rows = event.candidates.map((c) => ({ item: c.item }));
+        assert.deepEqual(ranker.score({ event, user: slice.userById.get(event.user), rows } as never), sync.score({ event, user: slice.userById.get(event.user), rows } as never));
+      }
+    }
+  } finally {
+    artifactThreads.from = was;
     slice.close();
   }
 });

@@ -1,9 +1,10 @@
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRanker, loadRankerAsync, type Ranker } from '../../src/core/rankers';
 import { LinearRanker } from '../../src/core/rankers/linear';
+import { artifactThreads } from '../../src/core/rankers/artifacts';
 import { packLinear } from '../../src/core/rankers/linearThread';
 import { ReplayState } from '../../src/core/engine/state';
 import { Slice } from '../../src/core/slice/reader';
@@ -44,14 +45,17 @@ function artifactText(extra: number): string {
   return `\ufeff{"weights": {${parts.join(', ')}},\n "bias": -0.25, "sigmoid": true, "version": 12, "owner": "ranking"}`;
 }
 
-for (const [label, extra] of [
-  ['a small artifact', 0],
-  ['a wide artifact (scored by name)', 3 * RECORDS_PER_STEP],
+for (const [label, extra, threadFrom] of [
+  ['a small artifact (read on the caller\'s thread)', 0, artifactThreads.from],
+  ['a small artifact read on a thread', 0, 0],
+  ['a wide artifact (scored by name)', 3 * RECORDS_PER_STEP, artifactThreads.from],
 ] as const) {
   test(`loadRankerAsync gives ${label} the very ranker loadRanker gives: same scores, info and warnings, with and without a slice`, async () => {
     const path = join(tmp(), 'model.json');
     writeFileSync(path, artifactText(extra));
     const { slice, events } = sliceOf();
+    const was = artifactThreads.from;
+    artifactThreads.from = threadFrom;
     try {
       for (const opts of [{ slice }, {}]) {
         const sync = loadRanker(`linear:${path}`, opts);
@@ -71,10 +75,29 @@ for (const [label, extra] of [
       assert.match(warnings.join('\n'), /more weights like these: \d+ on features the manifest's schema lists none of/);
       assert.equal(loadRanker(`linear:${path}`).info.version, '12');
     } finally {
+      artifactThreads.from = was;
       slice.close();
     }
   });
 }
+
+test('loadRankerAsync reads a linear artifact under 64 KiB on the caller\'s thread (a thread cost ~40 ms to start, the read a few); one of 64 KiB or more on a thread', async () => {
+  const small = join(tmp(), 'small.json');
+  writeFileSync(small, artifactText(0));
+  const wide = join(tmp(), 'wide.json');
+  writeFileSync(wide, artifactText(3 * RECORDS_PER_STEP));
+  assert.ok(statSync(small).size < artifactThreads.from && statSync(wide).size >= artifactThreads.from);
+  for (const [path, parsedHere] of [[small, 1], [wide, 0]] as const) {
+    const body = readFileSync(path, 'utf8').slice(1);
+    const parse = mock.method(JSON, 'parse');
+    try {
+      assert.ok((await loadRankerAsync(`linear:${path}`)) instanceof LinearRanker);
+      assert.equal(parse.mock.calls.filter((c) => c.arguments[0] === body).length, parsedHere, path);
+    } finally {
+      parse.mock.restore();
+    }
+  }
+});
 
 test('loadRankerAsync gives an artifact without weights the ranker loadRanker gives (the bias alone, and the warning that says so)', async () => {
   const path = join(tmp(), 'none.json');

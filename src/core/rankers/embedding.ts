@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { recordLine } from '../slice/events';
 import type { Slice } from '../slice/reader';
 import type { ItemRecord, UserRecord } from '../slice/types';
-import { checkArtifactFile, readArtifact, repeatWarnings, shapeError } from './artifacts';
+import { artifactThreads, checkArtifactFile, readArtifact, repeatWarnings, shapeError } from './artifacts';
 import { REPEATS_COLLECTED, packArtifact, repeatedIds } from './embeddingThread';
 import { repeatedKeys } from '../slice/manifest';
 import type { Ranker, RankerInfo, ScoreRequest } from './types';
@@ -226,7 +226,8 @@ export class EmbeddingRanker implements Ranker {
    * but a well-formed one) is loaded as loadSteps does, for its very error.
    */
   static async loadAsync(path: string, slice: Slice | undefined, runner?: StepRunner): Promise<EmbeddingRanker> {
-    checkArtifactFile(path, 'embedding');
+    // A small artifact costs less to read here (a slice of work per pause) than a thread costs to start.
+    if (checkArtifactFile(path, 'embedding') < artifactThreads.from) return runStepsAsync(EmbeddingRanker.loadSteps(path, slice), runner);
     const p = await packArtifact(path);
     if (runner?.cancelled?.()) throw new StepsCancelled();
     if (!p) return runStepsAsync(EmbeddingRanker.loadSteps(path, slice), runner);

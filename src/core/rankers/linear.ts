@@ -1,6 +1,6 @@
 import { featureReader, type CandidateRow, type FeatureReader } from '../engine/rows';
 import { shown, shownName } from '../errors';
-import { checkArtifactFile, readArtifact, repeatWarnings, shapeError } from './artifacts';
+import { artifactThreads, checkArtifactFile, readArtifact, repeatWarnings, shapeError } from './artifacts';
 import { packLinear } from './linearThread';
 import { repeatedKeys } from '../slice/manifest';
 import { linearWarnings } from './linearWarnings';
@@ -171,7 +171,8 @@ export class LinearRanker implements Ranker {
    * as the constructor reads it, for its very error.
    */
   static async loadAsync(path: string, slice: Slice | undefined, runner?: StepRunner): Promise<LinearRanker> {
-    checkArtifactFile(path, 'linear');
+    // A small artifact (most are) costs less to read here than a thread costs to start.
+    if (checkArtifactFile(path, 'linear') < artifactThreads.from) return new LinearRanker(path, slice);
     const p = await packLinear(path);
     if (runner?.cancelled?.()) throw new StepsCancelled();
     if (!p) return new LinearRanker(path, slice);

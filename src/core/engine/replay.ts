@@ -179,15 +179,19 @@ export class Replayer {
     const items = slice.items;
     const known = sharedCatalogs.get(items);
     if (known) return known;
-    const catalog: CatalogEntry[] = [];
-    for (let i = 0; i < items.length; i++) {
-      if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
-      const it = items[i] as ItemRecord;
-      catalog.push({ id: it.id, ...(it.category ? { category: it.category } : {}), ...(it.group ? { group: it.group } : {}) });
-    }
     const index = adoptCatalogIndex(items, slice.itemById);
     const itemBySlot = index.records;
-    const windowed = Uint8Array.from(itemBySlot, (it) => (it.available && it.available.length > 0 ? 1 : 0));
+    // The metrics read an item's id, category and group from its record itself: the first record of
+    // each id, in slot order (a copy of those three fields per item took ~0.2 s over a million). A
+    // category or group left out, null or "" is none, there as it would be in a copy.
+    const catalog: readonly CatalogEntry[] = itemBySlot;
+    // (A loop, not Uint8Array.from with a function: a call per item took ~0.1 s over a million.)
+    const windowed = new Uint8Array(itemBySlot.length);
+    for (let i = 0; i < itemBySlot.length; i++) {
+      if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
+      const available = (itemBySlot[i] as ItemRecord).available;
+      if (available && available.length > 0) windowed[i] = 1;
+    }
     yield;
     yield* ItemIndex.sharedSteps(catalog, index.slots);
     const shared = { catalog, itemBySlot, windowed };

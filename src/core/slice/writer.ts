@@ -181,7 +181,7 @@ export function writeSlice(outDir: string, input: SliceInput, opts: WriteOptions
     for (const made of createdParents) syncFolder(dirname(made));
     // The offset index is built at freeze and cached so the first open never scans the file.
     storeIndex(manifestHash, new OffsetIndex(Float64Array.from(offsets)), opts.cacheDir);
-    markUsers(userLines.text, manifest, opts.cacheDir);
+    keepUsersIndex(userLines.text, manifest, opts.cacheDir);
     warnings.push(...checks.warnings(), ...manifestWarnings(manifest));
     // One sentence, however many (5,000 faults naming no event were 5,000 warnings): the first named, the rest counted.
     const unseen = manifest.faults.map((f, i) => ({ f, i })).filter(({ f }) => !faultSeen.has(f.event));
@@ -293,7 +293,7 @@ function writeError(e: unknown, dir: string): unknown {
  * Keeps the index of the users.jsonl just written, checked whole, so its first open reads it by id
  * (see UserTable): it is parsed here as the reader parses it, against the manifest's feature types.
  */
-function markUsers(buf: Buffer, manifest: SliceManifest, cache = cacheDir()): void {
+function keepUsersIndex(buf: Buffer, manifest: SliceManifest, cache = cacheDir()): void {
   const entry = manifest.files.find((f) => f.path === 'users.jsonl');
   // (Past lazyUsers.below a file is never read lazily: no index to keep, and no second parse.)
   if (!entry || buf.length === 0 || buf.length >= lazyUsers.below) return;
@@ -302,7 +302,7 @@ function markUsers(buf: Buffer, manifest: SliceManifest, cache = cacheDir()): vo
     const byId = UserTable.index(buf, records, 'users.jsonl', manifest.schema.user);
     if (byId) storeUsersIndex(cache, entry.sha256, manifest.schema.user, byId);
   } catch {
-    // Not marked: the reader parses it whole, and says what is wrong. The slice is in place already:
+    // No index kept: the reader parses it whole, and says what is wrong. The slice is in place already:
     // nothing here may fail the freeze.
   }
 }

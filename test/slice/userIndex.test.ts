@@ -59,7 +59,7 @@ test('a kept index is read back only over the bytes it was made of, whatever the
   // A body cut short, or another format.
   assert.equal(UserTable.fromIndex(body.subarray(0, body.length - 4), buf, 'users.jsonl'), undefined);
   const other = Buffer.from(body);
-  other.write('recreplay.users-index/9', other.indexOf('recreplay.users-index/1'));
+  other.write('recreplay.users-index/9', other.indexOf('recreplay.users-index/2'));
   assert.equal(UserTable.fromIndex(other, buf, 'users.jsonl'), undefined);
 });
 

@@ -1,5 +1,6 @@
 import { UserError, shown } from '../errors';
 import { checkRecord, windowEnd } from './events';
+import { idHash } from './idHash';
 import { sha256 } from './hashing';
 import { loadSealedFile, storeSealedFile } from './offsetIndex';
 import type { FeatureType, UserRecord } from './types';
@@ -26,7 +27,8 @@ const HEAD_BYTES = Buffer.from(HEAD);
  * Where the lines of a users.jsonl in the writer's shape are, and which line holds each id. Line i
  * is buf[starts[i], ends[i]) and its id's text buf[starts[i] + 7, idEnds[i]). `table` is an
  * open-addressing hash table (linear probing, a power of two long, at most half full) of the
- * distinct ids: each used place holds the line of the id's first record, and `hashes` its hash.
+ * distinct ids, placed by idHash: each used place holds the line of the id's first record, and
+ * `hashes` its hash.
  */
 interface UserLines {
   buf: Buffer;
@@ -41,13 +43,6 @@ interface UserLines {
   size: number;
 }
 
-/** FNV-1a over the UTF-16 code units of an id: what the table places it by. */
-function hashOf(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return h | 0;
-}
-
 /** The id of line i, decoded from the file's bytes. */
 function idAt(lines: UserLines, i: number): string {
   return lines.buf.toString('utf8', (lines.starts[i] as number) + HEAD_BYTES.length, lines.idEnds[i]);
@@ -55,7 +50,7 @@ function idAt(lines: UserLines, i: number): string {
 
 /** The line of the first record of `id`, or -1. */
 function lineOf(lines: UserLines, id: string): number {
-  const h = hashOf(id);
+  const h = idHash(id);
   const mask = lines.table.length - 1;
   for (let p = h & mask; ; p = (p + 1) & mask) {
     const line = lines.table[p] as number;
@@ -145,7 +140,7 @@ function* scan(buf: Buffer): Steps<UserLines | undefined> {
   for (let i = 0; i < n; i++) {
     if (i % RECORDS_PER_STEP === RECORDS_PER_STEP - 1) yield;
     const id = ids[i] as string;
-    const h = hashOf(id);
+    const h = idHash(id);
     for (let p = h & mask; ; p = (p + 1) & mask) {
       const line = table[p] as number;
       if (line < 0) {
@@ -383,7 +378,7 @@ export class UserTable {
 }
 
 /** The layout of a kept index (UserTable.indexBody): a header line, then the arrays. */
-const INDEX_FORMAT = 'recreplay.users-index/1';
+const INDEX_FORMAT = 'recreplay.users-index/2';
 
 function align4(n: number): number {
   return (n + 3) & ~3;

@@ -1,4 +1,5 @@
 import { shown } from '../errors';
+import { idHash } from './idHash';
 import type { CandidateRecord, EventRecord } from './types';
 
 // The warnings writeSlice returns: what a slice holds that a replay accepts but reads in a way worth
@@ -18,14 +19,7 @@ class EventIds {
 
   /** The record number of an earlier event with this id (confirmed by `same`), or 0 after adding it as `record`'s. */
   seen(id: string, record: number, same: (earlier: number) => boolean): number {
-    // FNV-1a, then a murmur3 finaliser so that the low bits (the slot) depend on every character.
-    let h = 0x811c9dc5 | 0;
-    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
+    const h = idHash(id);
     const mask = this.cap - 1;
     let i = h & mask;
     for (let r = this.rec[i] as number; r !== 0; i = (i + 1) & mask, r = this.rec[i] as number) {
